@@ -1,0 +1,24 @@
+// Every conformance file format the engine can check, keyed by the file's "format" field.
+// A handler runs all cases of a parsed file and reports each one; the CLI and the tests share it.
+import { runSamplerVectors } from './sampler-vectors.ts';
+
+export interface CaseResult {
+  id: string;
+  pass: boolean;
+  /** One-line detail: max relative error, first mismatch, NFE... */
+  detail: string;
+}
+
+export type FormatHandler = (doc: any) => Promise<CaseResult[]> | CaseResult[];
+
+export const FORMATS: Record<string, FormatHandler> = {
+  'sampler-vectors/1': runSamplerVectors,
+};
+
+export async function runConformance(doc: unknown): Promise<CaseResult[]> {
+  const format = (doc as { format?: unknown } | null)?.format;
+  if (typeof format !== 'string' || !Object.hasOwn(FORMATS, format)) {
+    throw new Error(`unknown conformance format ${JSON.stringify(format)} (known: ${Object.keys(FORMATS).join(', ')})`);
+  }
+  return FORMATS[format](doc);
+}

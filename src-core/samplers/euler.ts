@@ -1,0 +1,17 @@
+import { axpy, checkSigmas, GuardedDenoiser, toD } from './helpers.ts';
+import type { Denoiser, SampleContext } from './types.ts';
+
+/** First-order Euler on the probability-flow ODE: one evaluation per step. */
+export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
+  checkSigmas(sigmas);
+  const D = new GuardedDenoiser(model, ctx);
+  const totalSteps = sigmas.length - 1;
+  for (let i = 0; i < totalSteps; i++) {
+    const denoised = await D.call(x, sigmas[i]);
+    x = axpy(x, sigmas[i + 1] - sigmas[i], toD(x, sigmas[i], denoised));
+    D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised });
+  }
+  return x;
+}
+
+export const eulerEvaluations = (sigmas: readonly number[]): number => sigmas.length - 1;

@@ -1,0 +1,101 @@
+// The few formulas the samplers share (k-diffusion's to_d, ancestral split, Heun step) and the
+// guard that counts evaluations, honours cancellation and rejects non-finite model output.
+import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
+
+/** d = (x - D) / sigma: the probability-flow ODE slope. */
+export function toD(x: Float64Array, sigma: number, denoised: Float64Array): Float64Array {
+  const d = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) d[i] = (x[i] - denoised[i]) / sigma;
+  return d;
+}
+
+/** a + scale * b, as a new array. */
+export function axpy(a: Float64Array, scale: number, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
+  return out;
+}
+
+/** Split a step s -> s' into a deterministic part down to sDown and fresh noise of std sUp. */
+export function ancestralStep(sigma: number, sigmaNext: number, eta: number): { sDown: number; sUp: number } {
+  if (eta === 0 || sigmaNext === 0) return { sDown: sigmaNext, sUp: 0 };
+  const sUp = Math.min(sigmaNext, eta * Math.sqrt((sigmaNext ** 2 * (sigma ** 2 - sigmaNext ** 2)) / sigma ** 2));
+  return { sDown: Math.sqrt(sigmaNext ** 2 - sUp ** 2), sUp };
+}
+
+/** Add std * z to x in place, drawing z only when it has an effect. */
+export function addNoise(x: Float64Array, std: number, ctx: SampleContext): void {
+  if (!(std > 0)) return;
+  const z = ctx.noise();
+  if (z.length !== x.length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${x.length}`);
+  for (let i = 0; i < x.length; i++) x[i] += std * z[i];
+}
+
+/**
+ * Wraps the denoiser for one sampling run: checks cancellation before every evaluation, counts
+ * evaluations, and turns NaN/Inf output into an error that names the step and sigma.
+ */
+export class GuardedDenoiser {
+  evaluations = 0;
+  step = 0;
+
+  constructor(private readonly model: Denoiser, private readonly ctx: SampleContext) {}
+
+  async call(x: Float64Array, sigma: number): Promise<Float64Array> {
+    if (this.ctx.signal?.aborted) throw new SamplingCancelled();
+    const out = await this.model(x, sigma);
+    this.evaluations++;
+    if (this.ctx.signal?.aborted) throw new SamplingCancelled();
+    if (out.length !== x.length) {
+      throw new SamplerError(`denoiser returned ${out.length} values for a latent of ${x.length} (step ${this.step}, sigma ${sigma})`);
+    }
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i])) {
+        throw new SamplerError(`model output is not finite (${out[i]}) at step ${this.step}, sigma ${formatSigma(sigma)}`);
+      }
+    }
+    return out;
+  }
+
+  /** Report a finished step to the caller and advance the step counter. */
+  report(info: Omit<StepInfo, 'step'>): void {
+    this.ctx.onStep?.({ step: this.step, ...info });
+    this.step++;
+  }
+}
+
+export function formatSigma(sigma: number): string {
+  return Number(sigma.toPrecision(6)).toString();
+}
+
+/**
+ * One Heun step from sigma to sigmaNext (Euler when sigmaNext is 0 or secondOrder is off).
+ * Returns the new x and the first denoised estimate (for previews).
+ */
+export async function heunStep(
+  model: GuardedDenoiser,
+  x: Float64Array,
+  sigma: number,
+  sigmaNext: number,
+  secondOrder = true,
+): Promise<{ x: Float64Array; denoised: Float64Array }> {
+  const denoised = await model.call(x, sigma);
+  const d = toD(x, sigma, denoised);
+  const dt = sigmaNext - sigma;
+  const xEuler = axpy(x, dt, d);
+  if (sigmaNext === 0 || !secondOrder) return { x: xEuler, denoised };
+  const d2 = toD(xEuler, sigmaNext, await model.call(xEuler, sigmaNext));
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] + dt * 0.5 * (d[i] + d2[i]);
+  return { x: out, denoised };
+}
+
+/** Checks a sigma schedule: at least two entries, finite, non-negative, strictly descending. */
+export function checkSigmas(sigmas: readonly number[]): void {
+  if (sigmas.length < 2) throw new SamplerError('a sigma schedule needs at least one step (two sigmas)');
+  for (let i = 0; i < sigmas.length; i++) {
+    const s = sigmas[i];
+    if (!Number.isFinite(s) || s < 0) throw new SamplerError(`sigma ${i} is ${s}; sigmas must be finite and >= 0`);
+    if (i > 0 && !(s < sigmas[i - 1])) throw new SamplerError(`sigmas must strictly decrease (sigma ${i - 1} = ${sigmas[i - 1]}, sigma ${i} = ${s})`);
+  }
+}

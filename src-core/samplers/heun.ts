@@ -1,0 +1,21 @@
+import { checkSigmas, GuardedDenoiser, heunStep } from './helpers.ts';
+import type { Denoiser, SampleContext } from './types.ts';
+
+/** Heun's second-order method; the final step into sigma = 0 is Euler, so n steps cost 2n - 1 evaluations. */
+export async function sampleHeun(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
+  checkSigmas(sigmas);
+  const D = new GuardedDenoiser(model, ctx);
+  const totalSteps = sigmas.length - 1;
+  for (let i = 0; i < totalSteps; i++) {
+    const step = await heunStep(D, x, sigmas[i], sigmas[i + 1]);
+    x = step.x;
+    D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised: step.denoised });
+  }
+  return x;
+}
+
+export function heunEvaluations(sigmas: readonly number[]): number {
+  let n = 0;
+  for (let i = 0; i + 1 < sigmas.length; i++) n += sigmas[i + 1] === 0 ? 1 : 2;
+  return n;
+}

@@ -1,0 +1,39 @@
+// The sampler family, by the names the engine, the CLI and the UI use. Each entry knows its
+// A1111-style label, how many denoiser evaluations it will make, and how to run.
+import { sampleDpmpp2m, dpmpp2mEvaluations } from './dpmpp-2m.ts';
+import { sampleEuler, eulerEvaluations } from './euler.ts';
+import { sampleEulerAncestral, eulerAncestralEvaluations, type AncestralOptions } from './euler-ancestral.ts';
+import { sampleHeun, heunEvaluations } from './heun.ts';
+import { sampleRestart, restartEvaluations, type RestartOptions } from './restart.ts';
+import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
+
+export type SamplerOptions = AncestralOptions & RestartOptions;
+
+export interface SamplerDefinition {
+  /** The name A1111 writes into PNG parameters ("Euler a", "DPM++ 2M", ...). */
+  label: string;
+  /** Samplers tied to a timestep grid (DDIM) ignore the user's schedule choice. */
+  forcedSchedule?: 'ddim';
+  evaluations(sigmas: readonly number[], options: SamplerOptions): number;
+  sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
+}
+
+export const SAMPLERS = {
+  euler: { label: 'Euler', evaluations: eulerEvaluations, sample: (m, x, s, ctx) => sampleEuler(m, x, s, ctx) },
+  euler_ancestral: { label: 'Euler a', evaluations: eulerAncestralEvaluations, sample: sampleEulerAncestral },
+  heun: { label: 'Heun', evaluations: heunEvaluations, sample: (m, x, s, ctx) => sampleHeun(m, x, s, ctx) },
+  dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: (m, x, s, ctx) => sampleDpmpp2m(m, x, s, ctx) },
+  // DDIM with eta = 0 is exactly Euler in sigma space, taken on DDIM's own timestep grid.
+  ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: (m, x, s, ctx) => sampleEuler(m, x, s, ctx) },
+  restart: { label: 'Restart', evaluations: restartEvaluations, sample: sampleRestart },
+} satisfies Record<string, SamplerDefinition>;
+
+export type SamplerName = keyof typeof SAMPLERS;
+export const SAMPLER_NAMES = Object.keys(SAMPLERS) as SamplerName[];
+
+/** Looks a sampler up by name; "restart_a1111" is Restart with the a1111 preset. */
+export function resolveSampler(name: string, options: SamplerOptions = {}): { sampler: SamplerDefinition; options: SamplerOptions } {
+  if (name === 'restart_a1111') return { sampler: SAMPLERS.restart, options: { ...options, preset: 'a1111' } };
+  if (!Object.hasOwn(SAMPLERS, name)) throw new SamplerError(`unknown sampler "${name}" (known: ${SAMPLER_NAMES.join(', ')}, restart_a1111)`);
+  return { sampler: SAMPLERS[name as SamplerName], options };
+}

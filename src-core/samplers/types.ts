@@ -1,0 +1,39 @@
+// The vocabulary every sampler shares. A latent is a flat Float64Array (batch-major, the shape lives
+// with whoever calls the model); samplers only ever do element-wise work on it.
+
+/** Estimate of the clean latent at noise level sigma (k-diffusion's "denoiser" D(x, sigma)). */
+export type Denoiser = (x: Float64Array, sigma: number) => Promise<Float64Array>;
+
+/** Returns a fresh standard-normal tensor shaped like the latent (torch's randn_like). */
+export type NoiseSampler = () => Float64Array;
+
+export interface StepInfo {
+  /** 0-based index of the step in execution order (restart passes included). */
+  step: number;
+  /** Total steps the sampler will take, known before it starts. */
+  totalSteps: number;
+  sigma: number;
+  sigmaNext: number;
+  x: Float64Array;
+  denoised: Float64Array;
+}
+
+export interface SampleContext {
+  noise: NoiseSampler;
+  onStep?: (info: StepInfo) => void;
+  signal?: AbortSignal;
+}
+
+export class SamplingCancelled extends Error {
+  constructor() {
+    super('generation cancelled');
+    this.name = 'SamplingCancelled';
+  }
+}
+
+export class SamplerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SamplerError';
+  }
+}
