@@ -1,0 +1,31 @@
+// Noise sources by name, and the glue that turns one stream per image into the sampler's noise.
+import type { NoiseSampler } from '../samplers/types.ts';
+import { DefaultNoiseStream } from './default-noise.ts';
+import type { NoiseStream } from './types.ts';
+
+export type { NoiseStream } from './types.ts';
+
+export const NOISE_SOURCES = {
+  default: (seed: number): NoiseStream => new DefaultNoiseStream(seed),
+} satisfies Record<string, (seed: number) => NoiseStream>;
+
+export type NoiseSourceName = keyof typeof NOISE_SOURCES;
+
+export function createNoiseStream(source: string, seed: number): NoiseStream {
+  if (!Object.hasOwn(NOISE_SOURCES, source)) {
+    throw new RangeError(`unknown noise source "${source}" (known: ${Object.keys(NOISE_SOURCES).join(', ')})`);
+  }
+  return NOISE_SOURCES[source as NoiseSourceName](seed);
+}
+
+/**
+ * One stream per image (seed, seed + 1, ... as A1111 does), so an image does not change with the
+ * batch size. Each call draws `perImage` values from every stream and lays them out batch-major.
+ */
+export function batchNoise(streams: NoiseStream[], perImage: number): NoiseSampler {
+  return () => {
+    const out = new Float64Array(streams.length * perImage);
+    streams.forEach((stream, i) => out.set(stream.randn(perImage), i * perImage));
+    return out;
+  };
+}
