@@ -18,7 +18,7 @@ export interface SamplerDefinition {
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
 }
 
-export const SAMPLERS = {
+const definitions = {
   euler: { label: 'Euler', evaluations: eulerEvaluations, sample: (m, x, s, ctx) => sampleEuler(m, x, s, ctx) },
   euler_ancestral: { label: 'Euler a', evaluations: eulerAncestralEvaluations, sample: sampleEulerAncestral },
   heun: { label: 'Heun', evaluations: heunEvaluations, sample: (m, x, s, ctx) => sampleHeun(m, x, s, ctx) },
@@ -28,7 +28,8 @@ export const SAMPLERS = {
   restart: { label: 'Restart', evaluations: restartEvaluations, sample: sampleRestart },
 } satisfies Record<string, SamplerDefinition>;
 
-export type SamplerName = keyof typeof SAMPLERS;
+export type SamplerName = keyof typeof definitions;
+export const SAMPLERS: Record<SamplerName, SamplerDefinition> = definitions;
 export const SAMPLER_NAMES = Object.keys(SAMPLERS) as SamplerName[];
 
 /** Looks a sampler up by name; "restart_a1111" is Restart with the a1111 preset. */

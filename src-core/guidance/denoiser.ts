@@ -1,0 +1,72 @@
+// Turns a UNet (eps- or v-prediction, on SD's discrete timesteps) into the sampler's denoiser
+// D(x, sigma), with classifier-free guidance batched into a single UNet call per evaluation.
+import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
+import type { Denoiser } from '../samplers/types.ts';
+import type { PredictionType, TextConditioning, UNetCall } from './unet.ts';
+
+export interface GuidedDenoiserOptions {
+  unet: UNetCall;
+  schedule: DiscreteSchedule;
+  prediction: PredictionType;
+  /** Images in the latent batch; x holds batch * perImage values. */
+  batch: number;
+  cond: TextConditioning;
+  /** The negative (or empty) prompt; needed unless scale is 1. */
+  uncond?: TextConditioning;
+  /** Guidance scale w: D = D_u + w (D_c - D_u). At w = 1 the unconditional half is skipped. */
+  scale: number;
+  timestepMode?: TimestepMode;
+}
+
+function repeatStates(parts: Array<{ cond: TextConditioning; times: number }>): Float32Array {
+  const total = parts.reduce((n, p) => n + p.cond.states.length * p.times, 0);
+  const out = new Float32Array(total);
+  let offset = 0;
+  for (const { cond, times } of parts) {
+    for (let i = 0; i < times; i++, offset += cond.states.length) out.set(cond.states, offset);
+  }
+  return out;
+}
+
+/** The Karras-style preconditioning of an SD UNet: c_in and the map from model output to D. */
+export function preconditioning(prediction: PredictionType, sigma: number): { cIn: number; cSkip: number; cOut: number } {
+  const norm = Math.sqrt(sigma * sigma + 1);
+  if (prediction === 'epsilon') return { cIn: 1 / norm, cSkip: 1, cOut: -sigma };
+  return { cIn: 1 / norm, cSkip: 1 / (sigma * sigma + 1), cOut: -sigma / norm };
+}
+
+export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
+  const { unet, schedule, prediction, batch, cond, uncond, scale } = options;
+  if (!Number.isFinite(scale)) throw new RangeError(`guidance scale must be finite (got ${scale})`);
+  if (prediction !== 'epsilon' && prediction !== 'v_prediction') throw new RangeError(`unsupported prediction type "${String(prediction)}"`);
+  const guided = scale !== 1;
+  if (guided && !uncond) throw new RangeError('classifier-free guidance needs the unconditional (negative prompt) encoding');
+  if (guided && (uncond!.tokens !== cond.tokens || uncond!.hidden !== cond.hidden)) {
+    throw new RangeError(`prompt encodings differ in shape: [${cond.tokens}, ${cond.hidden}] vs [${uncond!.tokens}, ${uncond!.hidden}]`);
+  }
+  // [uncond x batch, cond x batch], built once for the whole run.
+  const context = guided ? repeatStates([{ cond: uncond!, times: batch }, { cond, times: batch }]) : repeatStates([{ cond, times: batch }]);
+  const mode = options.timestepMode ?? 'fractional';
+
+  return async (x, sigma) => {
+    const { cIn, cSkip, cOut } = preconditioning(prediction, sigma);
+    const n = x.length;
+    const sample = new Float32Array(guided ? 2 * n : n);
+    for (let i = 0; i < n; i++) sample[i] = cIn * x[i];
+    if (guided) sample.copyWithin(n, 0, n);
+    const out = await unet({
+      sample,
+      batch: guided ? 2 * batch : batch,
+      timestep: schedule.sigmaToTimestep(sigma, mode),
+      encoderHiddenStates: context,
+    });
+    if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
+    const denoised = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      // Guidance is linear, so it can combine model outputs before the output -> D map.
+      const modelOut = guided ? out[i] + scale * (out[n + i] - out[i]) : out[i];
+      denoised[i] = cSkip * x[i] + cOut * modelOut;
+    }
+    return denoised;
+  };
+}

@@ -1,0 +1,24 @@
+// The one thing the model side must provide: a UNet call on a batch. The ONNX pipeline implements
+// it over an InferenceSession; tests implement it in a few lines.
+
+export interface UNetBatch {
+  /** Scaled latents c_in * x, [batch, channels, height, width], batch-major. */
+  sample: Float32Array;
+  batch: number;
+  /** Fractional training timestep, the same for the whole batch. */
+  timestep: number;
+  /** Text encoder states, [batch, tokens, hidden]. */
+  encoderHiddenStates: Float32Array;
+}
+
+/** Returns the model output (eps or v) shaped like `sample`. */
+export type UNetCall = (input: UNetBatch) => Promise<Float32Array>;
+
+/** One prompt's text encoder output, [tokens, hidden] for a single prompt. */
+export interface TextConditioning {
+  states: Float32Array;
+  tokens: number;
+  hidden: number;
+}
+
+export type PredictionType = 'epsilon' | 'v_prediction';

@@ -1,0 +1,47 @@
+// From the user's choices (sampler, schedule, steps, guidance) to a concrete run: the sigma
+// schedule, the resolved options and the number of model evaluations, known before sampling.
+import { DiscreteSchedule } from '../schedule/discrete.ts';
+import { buildSchedule, type ScheduleName, type ScheduleOptions } from '../schedule/schedules.ts';
+import { batchNoise, type NoiseStream } from '../noise/index.ts';
+import { resolveSampler, type SamplerDefinition, type SamplerOptions } from './index.ts';
+import type { Denoiser, SampleContext } from './types.ts';
+
+export interface SamplingRequest {
+  sampler: string;
+  schedule: ScheduleName;
+  steps: number;
+  options?: SamplerOptions;
+  scheduleOptions?: ScheduleOptions;
+  /** Used by Restart's "sd" preset, which is keyed by guidance scale. */
+  guidanceScale?: number;
+}
+
+export interface SamplingPlan {
+  sampler: SamplerDefinition;
+  options: SamplerOptions;
+  sigmas: number[];
+  evaluations: number;
+}
+
+export function planSampling(model: DiscreteSchedule, request: SamplingRequest): SamplingPlan {
+  const resolved = resolveSampler(request.sampler, request.options);
+  const options: SamplerOptions = resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
+    ? { ...resolved.options, guidance_scale: request.guidanceScale }
+    : resolved.options;
+  const sigmas = buildSchedule(resolved.sampler.forcedSchedule ?? request.schedule, model, request.steps, request.scheduleOptions);
+  return { sampler: resolved.sampler, options, sigmas, evaluations: resolved.sampler.evaluations(sigmas, options) };
+}
+
+/** x = sigma_max * z from each image's stream, then the sampler, which continues the same streams. */
+export async function sampleLatents(
+  plan: SamplingPlan,
+  denoiser: Denoiser,
+  streams: NoiseStream[],
+  perImage: number,
+  context: Omit<SampleContext, 'noise'> = {},
+): Promise<Float64Array> {
+  const noise = batchNoise(streams, perImage);
+  const x = noise();
+  for (let i = 0; i < x.length; i++) x[i] *= plan.sigmas[0];
+  return plan.sampler.sample(denoiser, x, plan.sigmas, { ...context, noise }, plan.options);
+}

@@ -1,0 +1,48 @@
+// Sigma schedules handed to samplers: n sigmas, descending, with a trailing 0.
+import { DiscreteSchedule } from './discrete.ts';
+import { karrasSchedule, linspace } from './karras.ts';
+
+export const SCHEDULE_NAMES = ['karras', 'normal', 'ddim'] as const;
+export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
+
+export interface ScheduleOptions {
+  /** Defaults to the model's own range (sigma_0 and sigma_{T-1}). */
+  sigmaMin?: number;
+  sigmaMax?: number;
+  rho?: number;
+}
+
+function checkSteps(steps: number): void {
+  if (!Number.isInteger(steps) || steps < 1 || steps > 10_000) throw new RangeError(`steps must be a whole number from 1 to 10000 (got ${steps})`);
+}
+
+/** "normal"/discrete: timesteps evenly spaced from T-1 down to 0, mapped to sigmas. */
+export function normalSchedule(model: DiscreteSchedule, steps: number): number[] {
+  checkSteps(steps);
+  return [...linspace(model.numTimesteps - 1, 0, steps).map((t) => model.timestepToSigma(t)), 0];
+}
+
+/** DDIM's timestep grid: t_k = k * (T // n) + steps_offset, descending, then sigma 0. */
+export function ddimSchedule(model: DiscreteSchedule, steps: number): number[] {
+  checkSteps(steps);
+  const T = model.numTimesteps, stride = Math.floor(T / steps);
+  if (stride < 1 || (steps - 1) * stride + model.stepsOffset > T - 1) {
+    throw new RangeError(`DDIM takes at most ${T - model.stepsOffset} steps with this model (got ${steps})`);
+  }
+  const ts = Array.from({ length: steps }, (_, k) => k * stride + model.stepsOffset).reverse();
+  return [...ts.map((t) => model.sigmas[t]), 0];
+}
+
+export function buildSchedule(name: ScheduleName, model: DiscreteSchedule, steps: number, options: ScheduleOptions = {}): number[] {
+  switch (name) {
+    case 'karras': {
+      checkSteps(steps);
+      const sigmaMin = options.sigmaMin ?? model.sigmaMin, sigmaMax = options.sigmaMax ?? model.sigmaMax;
+      if (!(sigmaMax > sigmaMin)) throw new RangeError(`sigma_max (${sigmaMax}) must be greater than sigma_min (${sigmaMin})`);
+      return karrasSchedule(steps, sigmaMin, sigmaMax, options.rho ?? 7);
+    }
+    case 'normal': return normalSchedule(model, steps);
+    case 'ddim': return ddimSchedule(model, steps);
+    default: throw new RangeError(`unknown schedule "${String(name)}" (known: ${SCHEDULE_NAMES.join(', ')})`);
+  }
+}
