@@ -32,6 +32,12 @@ test('every case of the shared sampler vectors passes (error <= 1e-6, exact NFE)
   for (const r of results) assert.ok(r.pass, `${r.id}: ${r.detail}`);
 });
 
+test('unseen cases from the reference implementations pass too (tests/fixtures/sampler-vectors-extra.json)', async () => {
+  const extra = JSON.parse(readFileSync(new URL('../../tests/fixtures/sampler-vectors-extra.json', import.meta.url), 'utf8'));
+  assert.ok(extra.cases.length >= 20);
+  for (const r of await runSamplerVectors(extra)) assert.ok(r.pass, `${r.id}: ${r.detail}`);
+});
+
 test('every sampler predicts exactly the evaluations it makes, on several schedules', async () => {
   const variants: Array<[string, object]> = [
     ...SAMPLER_NAMES.filter((n) => n !== 'restart').map((n) => [n, {}] as [string, object]),
