@@ -1,6 +1,7 @@
 // Every conformance file format the engine can check, keyed by the file's "format" field.
 // A handler runs all cases of a parsed file and reports each one; the CLI and the tests share it.
 import { runSamplerVectors } from './sampler-vectors.ts';
+import { runTokenizerVectors } from './tokenizer-vectors.ts';
 
 export interface CaseResult {
   id: string;
@@ -13,6 +14,7 @@ export type FormatHandler = (doc: any) => Promise<CaseResult[]> | CaseResult[];
 
 export const FORMATS: Record<string, FormatHandler> = {
   'sampler-vectors/1': runSamplerVectors,
+  'tokenizer-vectors/1': runTokenizerVectors,
 };
 
 export async function runConformance(doc: unknown): Promise<CaseResult[]> {
