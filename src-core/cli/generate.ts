@@ -1,0 +1,146 @@
+// npm run generate -- --prompt "a red circle on a blue background" [options]
+// Generates images with a diffusers-ONNX model folder (the embedded model by default) and writes PNGs
+// that carry their parameters.
+import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NOISE_SOURCE_CHOICES, PROVIDER_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { loadModel } from '../model/model.ts';
+import type { ExecutionProvider } from '../model/session.ts';
+import { SamplingCancelled } from '../samplers/types.ts';
+import { savePng } from '../pipeline/save.ts';
+import { generate } from '../pipeline/txt2img.ts';
+
+const HELP = `Usage: npm run generate -- --prompt TEXT [options]
+
+  --prompt TEXT          what to draw (required)
+  --negative TEXT        negative prompt (default: empty)
+  --sampler NAME         ${SAMPLER_CHOICES.join(' | ')} (default: euler)
+  --schedule NAME        ${SCHEDULE_CHOICES.join(' | ')} (default: karras; ddim uses its own grid)
+  --steps N              sampling steps (default: 20)
+  --cfg SCALE            classifier-free guidance scale (default: 7; 1 = no guidance)
+  --seed N               seed of the first image; image k uses seed + k (default: random)
+  --count N              number of images (default: 1)
+  --batch-size N         images per UNet call (default: 1)
+  --width N, --height N  image size in pixels, a multiple of the VAE factor (default: the model's)
+  --noise NAME           ${NOISE_SOURCE_CHOICES.join(' | ')} (default: default)
+  --eta X                Euler a: ancestral noise amount (default: 1)
+  --s-noise X            noise multiplier for Euler a and Restart (default: 1)
+  --restart SPEC         restart setting: a1111 | sd | JSON segments, e.g. '[[3,2,0.06,0.3]]' (default: a1111)
+  --restart-gamma X      churn inside restart passes (segments only)
+  --s-min X, --s-max X   sigma window where churn applies (segments only)
+  --timestep MODE        fractional | nearest (default: fractional)
+  --model DIR            diffusers-ONNX model folder (default: the embedded model)
+  --provider NAME        ${PROVIDER_CHOICES.join(' | ')} (default: cpu)
+  --out DIR              output folder (default: outputs)
+  --help                 show this help
+`;
+
+class UsageError extends Error {}
+
+function numberOption(values: Record<string, unknown>, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got "${String(raw)}")`);
+  return n;
+}
+
+function restartOption(spec: string | undefined, values: Record<string, unknown>): GenerateRequestInput['restart'] {
+  if (spec === undefined) return undefined;
+  if (spec === 'a1111' || spec === 'sd') return { preset: spec };
+  let segments: unknown;
+  try {
+    segments = JSON.parse(spec);
+  } catch {
+    throw new UsageError(`--restart must be a1111, sd or a JSON list of [N_r, K, t_min, t_max] segments (got "${spec}")`);
+  }
+  const churn = { restart_gamma: numberOption(values, 'restart-gamma'), s_min: numberOption(values, 's-min'), s_max: numberOption(values, 's-max') };
+  return { segments: segments as [number, number, number, number][], ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) };
+}
+
+export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; provider: ExecutionProvider; out: string } | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        prompt: { type: 'string' }, negative: { type: 'string' }, sampler: { type: 'string' }, schedule: { type: 'string' },
+        steps: { type: 'string' }, cfg: { type: 'string' }, seed: { type: 'string' }, count: { type: 'string' },
+        'batch-size': { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, noise: { type: 'string' },
+        eta: { type: 'string' }, 's-noise': { type: 'string' }, restart: { type: 'string' }, 'restart-gamma': { type: 'string' },
+        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, model: { type: 'string' },
+        provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (v.prompt === undefined) throw new UsageError('--prompt is required');
+  const provider = (v.provider ?? 'cpu') as ExecutionProvider;
+  if (!(PROVIDER_CHOICES as readonly string[]).includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
+  const request: GenerateRequestInput = {
+    prompt: v.prompt,
+    negativePrompt: v.negative,
+    sampler: v.sampler as GenerateRequestInput['sampler'],
+    schedule: v.schedule as GenerateRequestInput['schedule'],
+    steps: numberOption(v, 'steps'),
+    cfgScale: numberOption(v, 'cfg'),
+    seed: numberOption(v, 'seed') ?? randomInt(0, 2 ** 32),
+    count: numberOption(v, 'count'),
+    batchSize: numberOption(v, 'batch-size'),
+    width: numberOption(v, 'width'),
+    height: numberOption(v, 'height'),
+    noiseSource: v.noise as GenerateRequestInput['noiseSource'],
+    eta: numberOption(v, 'eta'),
+    sNoise: numberOption(v, 's-noise'),
+    restart: restartOption(v.restart, v),
+    timestepMode: v.timestep as GenerateRequestInput['timestepMode'],
+  };
+  // Leave unset options out so the schema's defaults apply.
+  const cleaned = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined)) as GenerateRequestInput;
+  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, provider, out: resolve(v.out ?? 'outputs') };
+}
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (options === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const controller = new AbortController();
+  process.once('SIGINT', () => { console.error('cancelling after the current model call...'); controller.abort(); });
+  const model = await loadModel(options.model, { provider: options.provider });
+  try {
+    const result = await generate(model, options.request, { signal: controller.signal });
+    for (const image of result.images) {
+      const path = savePng(options.out, image.seed, image.png);
+      console.log(`${path}  seed ${image.seed}  ${image.width}x${image.height}`);
+    }
+    const t = result.timings, n = result.images.length;
+    console.log(`${n} image(s), ${result.evaluations} model evaluations each, ${(t.totalMs / 1000).toFixed(2)} s in all ` +
+      `(${(t.totalMs / n / 1000).toFixed(2)} s per image; text ${t.textEncoderMs.toFixed(0)} ms, UNet ${t.unetMs.toFixed(0)} ms in ${t.unetCalls} calls, VAE ${t.vaeMs.toFixed(0)} ms)`);
+    return 0;
+  } finally {
+    await model.dispose();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  main().then((code) => process.exit(code), (error) => {
+    if (error instanceof SamplingCancelled) { console.error('cancelled'); process.exit(130); }
+    console.error(`error: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,84 @@
+// The generation request as the UI, the CLI and the server send it: one zod schema, validated at
+// the engine's door. No engine or Node imports here: the renderer uses this file too.
+import { z } from 'zod';
+
+export const SAMPLER_CHOICES = ['euler', 'euler_ancestral', 'heun', 'dpmpp_2m', 'ddim', 'restart'] as const;
+export const SCHEDULE_CHOICES = ['karras', 'normal'] as const;
+export const NOISE_SOURCE_CHOICES = ['default', 'torch-cpu', 'torch-cuda'] as const;
+export const PROVIDER_CHOICES = ['cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
+
+export const LIMITS = {
+  promptChars: 20_000,
+  steps: 500,
+  cfgScale: 50,
+  imageSide: 4096,
+  count: 100,
+  batchSize: 16,
+  restartSegments: 8,
+  restartPoints: 100,
+  restartRepeats: 20,
+} as const;
+
+const finite = () => z.number().finite();
+
+export const RestartSegmentSchema = z.tuple([
+  z.number().int().min(2).max(LIMITS.restartPoints),
+  z.number().int().min(1).max(LIMITS.restartRepeats),
+  finite().positive(),
+  finite().positive(),
+]).refine(([, , tMin, tMax]) => tMax > tMin, { message: 't_max must be greater than t_min' });
+
+export const RestartSettingsSchema = z.union([
+  z.object({ preset: z.literal('a1111') }).strict(),
+  z.object({ preset: z.literal('sd') }).strict(),
+  z.object({
+    segments: z.array(RestartSegmentSchema).min(1).max(LIMITS.restartSegments),
+    restart_gamma: finite().min(0).max(1).optional(),
+    s_min: finite().min(0).optional(),
+    s_max: finite().min(0).optional(),
+  }).strict(),
+]);
+
+export const GenerateRequestSchema = z.object({
+  prompt: z.string().max(LIMITS.promptChars),
+  negativePrompt: z.string().max(LIMITS.promptChars).default(''),
+  sampler: z.enum(SAMPLER_CHOICES).default('euler'),
+  schedule: z.enum(SCHEDULE_CHOICES).default('karras'),
+  steps: z.number().int().min(1).max(LIMITS.steps).default(20),
+  cfgScale: finite().min(0).max(LIMITS.cfgScale).default(7),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Images in total; image k uses seed + k. */
+  count: z.number().int().min(1).max(LIMITS.count).default(1),
+  /** Images per UNet call. */
+  batchSize: z.number().int().min(1).max(LIMITS.batchSize).default(1),
+  /** Defaults to the model's native size. */
+  width: z.number().int().min(8).max(LIMITS.imageSide).optional(),
+  height: z.number().int().min(8).max(LIMITS.imageSide).optional(),
+  noiseSource: z.enum(NOISE_SOURCE_CHOICES).default('default'),
+  eta: finite().min(0).max(10).optional(),
+  sNoise: finite().min(0).max(10).optional(),
+  restart: RestartSettingsSchema.optional(),
+  timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
+}).strict();
+
+export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
+export type GenerateRequest = z.output<typeof GenerateRequestSchema>;
+export type RestartSettings = z.output<typeof RestartSettingsSchema>;
+
+/** Validation errors as one readable line per problem: "steps: Too big: expected number to be <=500". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'request'}: ${issue.message}`).join('; ');
+}
+
+export class RequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+export function parseGenerateRequest(input: unknown): GenerateRequest {
+  const result = GenerateRequestSchema.safeParse(input);
+  if (!result.success) throw new RequestError(`invalid request: ${describeIssues(result.error)}`);
+  return result.data;
+}

@@ -1,0 +1,74 @@
+// Opening one ONNX component as an InferenceSession, with errors that say which file is wrong and how.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ModelError } from './errors.ts';
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export interface TensorInfo {
+  name: string;
+  type: string;
+  shape: ReadonlyArray<number | string>;
+}
+
+export interface ComponentSession {
+  component: string;
+  session: ort.InferenceSession;
+  inputs: Map<string, TensorInfo>;
+  outputs: Map<string, TensorInfo>;
+}
+
+function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): Map<string, TensorInfo> {
+  return new Map(metadata.map((m) => [m.name, m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }]));
+}
+
+function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+  // DirectML cannot use memory patterns and needs sequential execution.
+  if (provider === 'dml') Object.assign(options, { enableMemPattern: false, executionMode: 'sequential' });
+  return options;
+}
+
+export async function openComponent(dir: string, component: string, provider: ExecutionProvider): Promise<ComponentSession> {
+  const path = join(dir, component, 'model.onnx');
+  if (!existsSync(path)) throw new ModelError(component, `${component}/model.onnx is missing`);
+  if (statSync(path).size === 0) throw new ModelError(component, `${component}/model.onnx is empty`);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(path, sessionOptions(provider));
+  } catch (error) {
+    throw new ModelError(component, explainLoadError(component, (error as Error).message));
+  }
+  return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+}
+
+function explainLoadError(component: string, message: string): string {
+  const external = /(?:external data|model\.onnx_data|weights\.pb)[^\n]*/i.exec(message);
+  if (external || /open file|No such file/i.test(message)) {
+    return `${component}/model.onnx refers to external weights that cannot be read (missing or truncated weights.pb / model.onnx_data?): ${firstLine(message)}`;
+  }
+  if (/protobuf|parsing|ModelProto|invalid model|Load model from/i.test(message)) {
+    return `${component}/model.onnx is not a readable ONNX model (truncated or corrupt file?): ${firstLine(message)}`;
+  }
+  return `could not load ${component}/model.onnx: ${firstLine(message)}`;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].slice(0, 300);
+}
+
+/** Checks a component has the inputs and outputs a diffusers export has. */
+export function requireNames(c: ComponentSession, inputs: readonly string[], outputs: readonly string[]): void {
+  for (const name of inputs) {
+    if (!c.inputs.has(name)) {
+      throw new ModelError(c.component, `expected an input named "${name}" (as diffusers exports it), found ${[...c.inputs.keys()].map((n) => `"${n}"`).join(', ')}`);
+    }
+  }
+  for (const name of outputs) {
+    if (!c.outputs.has(name)) {
+      throw new ModelError(c.component, `expected an output named "${name}" (as diffusers exports it), found ${[...c.outputs.keys()].map((n) => `"${n}"`).join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// Running the three networks of a loaded model: prompt -> states, UNet batches, latents -> pixels.
+// Each run adds its session.run time to a Timings record, so engine overhead can be measured.
+import * as ort from 'onnxruntime-node';
+import type { TextConditioning, UNetCall } from '../guidance/unet.ts';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { floatTensor, readFloats } from '../model/tensors.ts';
+
+export interface Timings {
+  textEncoderMs: number;
+  unetMs: number;
+  vaeMs: number;
+  unetCalls: number;
+}
+
+export const newTimings = (): Timings => ({ textEncoderMs: 0, unetMs: 0, vaeMs: 0, unetCalls: 0 });
+
+async function timed<T>(work: () => Promise<T>, add: (ms: number) => void): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    add(performance.now() - t0);
+  }
+}
+
+export async function encodePrompt(model: StableDiffusionModel, prompt: string, timings: Timings): Promise<TextConditioning> {
+  const { tokens, textHidden, textInputType } = model.info;
+  const ids = model.tokenizer.encodePadded(prompt, tokens);
+  const input = textInputType === 'int32'
+    ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
+    : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, tokens]);
+  const out = await timed(() => model.textEncoder.session.run({ input_ids: input }, ['last_hidden_state']), (ms) => { timings.textEncoderMs += ms; });
+  const states = readFloats(out.last_hidden_state, 'text_encoder last_hidden_state');
+  if (states.length !== tokens * textHidden) throw new Error(`text_encoder returned ${states.length} values, expected ${tokens} x ${textHidden}`);
+  return { states: Float32Array.from(states), tokens, hidden: textHidden };
+}
+
+function timestepTensor(model: StableDiffusionModel, timestep: number, batch: number): ort.Tensor {
+  const { timestepType, timestepShape } = model.info;
+  const dims = timestepShape === 'scalar' ? [] : timestepShape === 'single' ? [1] : [batch];
+  const count = timestepShape === 'batch' ? batch : 1;
+  // Integer-timestep exports take the nearest whole timestep (the pipeline asks for 'nearest' then).
+  if (timestepType === 'int64') return new ort.Tensor('int64', new BigInt64Array(count).fill(BigInt(Math.round(timestep))), dims);
+  return floatTensor(timestepType, new Float32Array(count).fill(timestep), dims);
+}
+
+export function unetCall(model: StableDiffusionModel, height: number, width: number, timings: Timings): UNetCall {
+  const { latentChannels, textHidden, unetFloat } = model.info;
+  return async ({ sample, batch, timestep, encoderHiddenStates }) => {
+    const feeds = {
+      sample: floatTensor(unetFloat, sample, [batch, latentChannels, height, width]),
+      timestep: timestepTensor(model, timestep, batch),
+      encoder_hidden_states: floatTensor(unetFloat, encoderHiddenStates, [batch, encoderHiddenStates.length / (batch * textHidden), textHidden]),
+    };
+    const out = await timed(() => model.unet.session.run(feeds, ['out_sample']), (ms) => { timings.unetMs += ms; timings.unetCalls++; });
+    return readFloats(out.out_sample, 'unet out_sample');
+  };
+}
+
+/**
+ * Decodes sampler-space latents (divided by the VAE scaling factor first) to images in [-1, 1],
+ * [3, H, W] each. fp16 decoders run one image at a time (batched fp16 VAE output is unreliable).
+ */
+export async function decodeLatents(
+  model: StableDiffusionModel, latents: Float64Array, batch: number, height: number, width: number, timings: Timings,
+): Promise<Float32Array[]> {
+  const { latentChannels, scalingFactor, vaeFloat, vaeFactor } = model.info;
+  const perImage = latentChannels * height * width;
+  const chunk = vaeFloat === 'float16' ? 1 : batch;
+  const images: Float32Array[] = [];
+  for (let start = 0; start < batch; start += chunk) {
+    const n = Math.min(chunk, batch - start);
+    const scaled = new Float32Array(n * perImage);
+    for (let i = 0; i < scaled.length; i++) scaled[i] = latents[start * perImage + i] / scalingFactor;
+    const feeds = { latent_sample: floatTensor(vaeFloat, scaled, [n, latentChannels, height, width]) };
+    const out = await timed(() => model.vaeDecoder.session.run(feeds, ['sample']), (ms) => { timings.vaeMs += ms; });
+    const pixels = readFloats(out.sample, 'vae_decoder sample');
+    const perPixels = 3 * height * vaeFactor * width * vaeFactor;
+    if (pixels.length !== n * perPixels) throw new Error(`vae_decoder returned ${pixels.length} values, expected ${n} x ${perPixels}`);
+    for (let i = 0; i < n; i++) images.push(pixels.slice(i * perPixels, (i + 1) * perPixels));
+  }
+  return images;
+}
+
+/** [3, H, W] floats in [-1, 1] to RGBA bytes. */
+export function toRgba(image: Float32Array, width: number, height: number): Uint8Array {
+  const plane = width * height, out = new Uint8Array(plane * 4);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) out[p * 4 + c] = Math.round(Math.min(1, Math.max(0, (image[c * plane + p] + 1) / 2)) * 255);
+    out[p * 4 + 3] = 255;
+  }
+  return out;
+}

@@ -1,0 +1,121 @@
+// Between a generation request and A1111-style PNG parameters, in both directions.
+import type { GenerateRequest, GenerateRequestInput, RestartSettings } from '../contract/generate.ts';
+import { formatParameters, parseParameters } from '../png/parameters.ts';
+import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
+
+export const APP_VERSION = 'Restart Studio 0.1.0';
+
+const RNG_LABELS: Record<GenerateRequest['noiseSource'], string> = { default: 'default', 'torch-cpu': 'CPU', 'torch-cuda': 'NV' };
+const SCHEDULE_LABELS: Record<GenerateRequest['schedule'], string> = { karras: 'Karras', normal: 'Uniform' };
+
+export interface ImageFacts {
+  seed: number;
+  width: number;
+  height: number;
+  model: string;
+  evaluations: number;
+}
+
+function restartValues(restart: RestartSettings | undefined): Array<[string, string | undefined]> {
+  if (!restart) return [['Restart preset', 'a1111']];
+  if ('preset' in restart) return [['Restart preset', restart.preset]];
+  return [
+    ['Restart segments', JSON.stringify(restart.segments)],
+    ['Restart gamma', restart.restart_gamma?.toString()],
+    ['Restart s_min', restart.s_min?.toString()],
+    ['Restart s_max', restart.s_max?.toString()],
+  ];
+}
+
+export function requestToParameters(request: GenerateRequest, facts: ImageFacts): string {
+  const sampler = request.sampler as SamplerName;
+  return formatParameters(request.prompt, request.negativePrompt, [
+    ['Steps', request.steps],
+    ['Sampler', SAMPLERS[sampler].label],
+    ['Schedule type', sampler === 'ddim' ? undefined : SCHEDULE_LABELS[request.schedule]],
+    ['CFG scale', request.cfgScale],
+    ['Seed', facts.seed],
+    ['Size', `${facts.width}x${facts.height}`],
+    ['Model', facts.model],
+    ['RNG', RNG_LABELS[request.noiseSource]],
+    ['Eta', request.eta],
+    ['Noise multiplier', request.sNoise],
+    ...(sampler === 'restart' ? restartValues(request.restart) : []),
+    ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
+    ['NFE', facts.evaluations],
+    ['Version', APP_VERSION],
+  ]);
+}
+
+export interface ParametersImport {
+  request: Partial<GenerateRequestInput>;
+  /** Things in the file we could not carry over, in words. */
+  notes: string[];
+  model?: string;
+}
+
+const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
+
+function number(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Reads A1111/Fooocus/our own parameters text into form values. */
+export function parametersToRequest(text: string): ParametersImport {
+  const parsed = parseParameters(text);
+  const v = parsed.values;
+  const request: Partial<GenerateRequestInput> = { prompt: parsed.prompt, negativePrompt: parsed.negativePrompt };
+  const notes: string[] = [];
+  const steps = number(v.Steps), cfg = number(v['CFG scale']), seed = number(v.Seed);
+  if (steps !== undefined) request.steps = steps;
+  if (cfg !== undefined) request.cfgScale = cfg;
+  if (seed !== undefined) request.seed = seed;
+  const size = /^(\d+)x(\d+)$/.exec(v.Size ?? '');
+  if (size) { request.width = Number(size[1]); request.height = Number(size[2]); }
+
+  let samplerLabel = (v.Sampler ?? '').trim();
+  let schedule = (v['Schedule type'] ?? '').trim().toLowerCase();
+  // Older A1111 versions put the schedule into the sampler name ("DPM++ 2M Karras").
+  if (/ karras$/i.test(samplerLabel)) { samplerLabel = samplerLabel.replace(/ karras$/i, ''); schedule = 'karras'; }
+  if (samplerLabel) {
+    const sampler = SAMPLER_BY_LABEL.get(samplerLabel.toLowerCase());
+    if (sampler) request.sampler = sampler;
+    else notes.push(`sampler "${samplerLabel}" is not available here; keeping the current sampler`);
+  }
+  if (schedule === 'karras') request.schedule = 'karras';
+  else if (schedule === 'uniform' || schedule === 'normal' || schedule === 'automatic') request.schedule = 'normal';
+  else if (schedule) notes.push(`schedule type "${v['Schedule type']}" is not available here; keeping the current schedule`);
+
+  // A1111: no RNG key means its GPU (CUDA Philox) generator.
+  const rng = (v.RNG ?? 'GPU').trim();
+  if (rng === 'CPU') request.noiseSource = 'torch-cpu';
+  else if (rng === 'GPU' || rng === 'NV') request.noiseSource = 'torch-cuda';
+  else if (rng === 'default') request.noiseSource = 'default';
+  else notes.push(`noise source "${rng}" is not available here`);
+
+  const eta = number(v.Eta), sNoise = number(v['Noise multiplier']);
+  if (eta !== undefined) request.eta = eta;
+  if (sNoise !== undefined) request.sNoise = sNoise;
+  if (request.sampler === 'restart') {
+    if (v['Restart segments']) {
+      try {
+        request.restart = {
+          segments: JSON.parse(v['Restart segments']),
+          ...(number(v['Restart gamma']) !== undefined ? { restart_gamma: number(v['Restart gamma']) } : {}),
+          ...(number(v['Restart s_min']) !== undefined ? { s_min: number(v['Restart s_min']) } : {}),
+          ...(number(v['Restart s_max']) !== undefined ? { s_max: number(v['Restart s_max']) } : {}),
+        };
+      } catch {
+        notes.push('the Restart segments in the file are not readable; using the a1111 preset');
+        request.restart = { preset: 'a1111' };
+      }
+    } else {
+      request.restart = { preset: v['Restart preset'] === 'sd' ? 'sd' : 'a1111' };
+    }
+  }
+  if (v.Timestep === 'nearest') request.timestepMode = 'nearest';
+  if (v['Clip skip'] && v['Clip skip'] !== '1') notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
+  return { request, notes, model: v.Model };
+}

@@ -1,0 +1,141 @@
+// Text to image: validate the request, encode the prompts once, sample each batch of images from
+// its own seeds, decode, and return PNGs that carry their parameters. Progress is reported per
+// model evaluation; cancellation takes effect between evaluations.
+import { encode as encodePng } from 'fast-png';
+import { parseGenerateRequest, RequestError, type GenerateRequest } from '../contract/generate.ts';
+import { guidedDenoiser } from '../guidance/denoiser.ts';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { createNoiseStream } from '../noise/index.ts';
+import { addTextChunks } from '../png/text-chunks.ts';
+import type { SamplerOptions } from '../samplers/index.ts';
+import { planSampling, sampleLatents, type SamplingPlan } from '../samplers/run.ts';
+import type { Denoiser } from '../samplers/types.ts';
+import { decodeLatents, encodePrompt, newTimings, toRgba, unetCall, type Timings } from './components.ts';
+import { requestToParameters } from './metadata.ts';
+import { latentPreviewMap, previewRgba } from './preview.ts';
+
+export interface GeneratedImage {
+  index: number;
+  seed: number;
+  width: number;
+  height: number;
+  png: Buffer;
+  parameters: string;
+}
+
+export interface GenerateProgress {
+  /** Images finished so far and in total. */
+  imagesDone: number;
+  images: number;
+  /** Model evaluations done in the current batch, and how many it makes. */
+  evaluation: number;
+  evaluations: number;
+  step?: number;
+  steps?: number;
+  sigma?: number;
+  /** Latent-resolution RGBA preview of the batch's first image, when previews are on. */
+  preview?: { width: number; height: number; rgba: Uint8Array };
+}
+
+export interface GenerateResult {
+  request: GenerateRequest;
+  images: GeneratedImage[];
+  /** Model evaluations per image (the same for every image). */
+  evaluations: number;
+  timings: Timings & { totalMs: number; pngMs: number; overheadMs: number };
+}
+
+export interface GenerateHooks {
+  onProgress?: (progress: GenerateProgress) => void;
+  /** Previews cost a little; they are computed when this is true. */
+  previews?: boolean;
+  signal?: AbortSignal;
+}
+
+export function samplerOptions(request: GenerateRequest): SamplerOptions {
+  const options: SamplerOptions = {};
+  if (request.eta !== undefined) options.eta = request.eta;
+  if (request.sNoise !== undefined) options.s_noise = request.sNoise;
+  if (request.sampler === 'restart') Object.assign(options, request.restart ?? { preset: 'a1111' });
+  return options;
+}
+
+export function resolveSize(model: StableDiffusionModel, request: GenerateRequest): { width: number; height: number } {
+  const native = model.info.latentSize * model.info.vaeFactor;
+  const width = request.width ?? native, height = request.height ?? native;
+  for (const [name, value] of [['width', width], ['height', height]] as const) {
+    if (value % model.info.vaeFactor !== 0) {
+      throw new RequestError(`${name} ${value} is not a multiple of ${model.info.vaeFactor}, this model's VAE factor`);
+    }
+  }
+  return { width, height };
+}
+
+export function planFor(model: StableDiffusionModel, request: GenerateRequest): SamplingPlan {
+  try {
+    return planSampling(model.schedule, {
+      sampler: request.sampler, schedule: request.schedule, steps: request.steps,
+      options: samplerOptions(request), guidanceScale: request.cfgScale,
+    });
+  } catch (error) {
+    throw new RequestError((error as Error).message);
+  }
+}
+
+export async function generate(model: StableDiffusionModel, input: unknown, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+  const t0 = performance.now();
+  const request = parseGenerateRequest(input);
+  const { width, height } = resolveSize(model, request);
+  const plan = planFor(model, request);
+  const { latentChannels, vaeFactor, timestepType } = model.info;
+  const h = height / vaeFactor, w = width / vaeFactor, perImage = latentChannels * h * w;
+  const timings = newTimings();
+  let pngMs = 0;
+
+  const guided = request.cfgScale !== 1;
+  const cond = await encodePrompt(model, request.prompt, timings);
+  const uncond = guided ? await encodePrompt(model, request.negativePrompt, timings) : undefined;
+  const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
+  const unet = unetCall(model, h, w, timings);
+
+  const images: GeneratedImage[] = [];
+  for (let first = 0; first < request.count; first += request.batchSize) {
+    const batch = Math.min(request.batchSize, request.count - first);
+    const seeds = Array.from({ length: batch }, (_, i) => request.seed + first + i);
+    const inner = guidedDenoiser({
+      unet, schedule: model.schedule, prediction: model.info.prediction, batch, cond, uncond, scale: request.cfgScale,
+      // Integer-timestep exports cannot take fractional timesteps.
+      timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
+    });
+    let evaluation = 0;
+    const report = (extra: Partial<GenerateProgress>) => hooks.onProgress?.({
+      imagesDone: images.length, images: request.count, evaluation, evaluations: plan.evaluations, ...extra,
+    });
+    const denoiser: Denoiser = async (x, sigma) => {
+      const out = await inner(x, sigma);
+      evaluation++;
+      report({ sigma });
+      return out;
+    };
+    const latents = await sampleLatents(plan, denoiser, seeds.map((s) => createNoiseStream(request.noiseSource, s)), perImage, {
+      signal: hooks.signal,
+      onStep: previewMap ? (info) => report({
+        step: info.step + 1, steps: info.totalSteps, sigma: info.sigma,
+        preview: { width: w, height: h, rgba: previewRgba(previewMap, info.denoised.subarray(0, perImage), latentChannels, h, w) },
+      }) : undefined,
+    });
+    const decoded = await decodeLatents(model, latents, batch, h, w, timings);
+    const tPng = performance.now();
+    decoded.forEach((pixels, i) => {
+      const parameters = requestToParameters(request, { seed: seeds[i], width, height, model: model.info.name, evaluations: plan.evaluations });
+      const png = Buffer.from(encodePng({ width, height, data: toRgba(pixels, width, height), channels: 4, depth: 8 }));
+      images.push({ index: first + i, seed: seeds[i], width, height, parameters, png: addTextChunks(png, { parameters }) });
+    });
+    pngMs += performance.now() - tPng;
+  }
+  const totalMs = performance.now() - t0;
+  return {
+    request, images, evaluations: plan.evaluations,
+    timings: { ...timings, totalMs, pngMs, overheadMs: totalMs - timings.textEncoderMs - timings.unetMs - timings.vaeMs },
+  };
+}

@@ -1,0 +1,24 @@
+// Builds complete model folders for tests in a temporary directory: a fixture's ONNX files and
+// configs plus the real SD 1.5 tokenizer files (with the fixture's pad token), ready to damage.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const SD15_TOKENIZER = fileURLToPath(new URL('../../../shared/reference/sd15-tokenizer/', import.meta.url));
+
+export function modelFolder(fixture: 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16'): string {
+  const dir = join(mkdtempSync(join(tmpdir(), `${fixture}-`)), fixture);
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  cpSync(SD15_TOKENIZER, join(dir, 'tokenizer'), { recursive: true });
+  const overridesPath = join(dir, 'tokenizer-overrides.json');
+  if (existsSync(overridesPath)) {
+    const overrides = JSON.parse(readFileSync(overridesPath, 'utf8'));
+    for (const file of ['tokenizer_config.json', 'special_tokens_map.json']) {
+      const path = join(dir, 'tokenizer', file);
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...overrides }, null, 2));
+    }
+  }
+  return dir;
+}

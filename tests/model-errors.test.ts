@@ -1,0 +1,94 @@
+// Damaged copies of a model folder: each problem gets its own specific error, naming the part.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../src-core/model/model.ts';
+import { ModelError } from '../src-core/model/errors.ts';
+import { modelFolder } from './helpers/model-folders.ts';
+
+async function expectModelError(dir: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(loadModel(dir), (error: Error) => {
+    assert.ok(error instanceof ModelError, `${error.name}: ${error.message}`);
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+function editJson(path: string, edit: (json: Record<string, unknown>) => void): void {
+  const json = JSON.parse(readFileSync(path, 'utf8'));
+  edit(json);
+  writeFileSync(path, JSON.stringify(json));
+}
+
+test('a folder that is not a model', async () => {
+  await expectModelError('/definitely/not/here', /is not a folder/);
+  const dir = modelFolder('tiny-sd-eps-int64');
+  rmSync(join(dir, 'model_index.json'));
+  await expectModelError(dir, /^model: model_index.json is missing/);
+});
+
+test('a missing component', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  rmSync(join(dir, 'unet'), { recursive: true });
+  await expectModelError(dir, /^unet: unet\/model.onnx is missing/);
+  const noScheduler = modelFolder('tiny-sd-eps-int64');
+  rmSync(join(noScheduler, 'scheduler'), { recursive: true });
+  await expectModelError(noScheduler, /^scheduler: scheduler\/scheduler_config.json is missing/);
+  const noTokenizer = modelFolder('tiny-sd-eps-int64');
+  rmSync(join(noTokenizer, 'tokenizer', 'merges.txt'));
+  await expectModelError(noTokenizer, /^tokenizer: .*merges.txt/);
+});
+
+test('a truncated or corrupt ONNX file', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  const path = join(dir, 'text_encoder', 'model.onnx');
+  truncateSync(path, Math.floor(statSync(path).size / 2));
+  await expectModelError(dir, /^text_encoder: text_encoder\/model.onnx is not a readable ONNX model \(truncated or corrupt file\?\)/);
+  const garbage = modelFolder('tiny-sd-eps-int64');
+  writeFileSync(join(garbage, 'vae_decoder', 'model.onnx'), 'this is not protobuf at all');
+  await expectModelError(garbage, /^vae_decoder: .*not a readable ONNX model/);
+  const empty = modelFolder('tiny-sd-eps-int64');
+  writeFileSync(join(empty, 'unet', 'model.onnx'), '');
+  await expectModelError(empty, /^unet: unet\/model.onnx is empty/);
+});
+
+test('missing external weights (weights.pb, model.onnx_data)', async () => {
+  const sd1 = modelFolder('tiny-sd-eps-int64');
+  rmSync(join(sd1, 'unet', 'weights.pb'));
+  await expectModelError(sd1, /^unet: unet\/model.onnx refers to external weights that cannot be read/);
+  const sd2 = modelFolder('tiny-sd-v-fp16');
+  rmSync(join(sd2, 'unet', 'model.onnx_data'));
+  await expectModelError(sd2, /^unet: unet\/model.onnx refers to external weights that cannot be read/);
+});
+
+test('swapped components and unexpected input names', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  copyFileSync(join(dir, 'vae_decoder', 'model.onnx'), join(dir, 'text_encoder', 'model.onnx'));
+  await expectModelError(dir, /^text_encoder: expected an input named "input_ids" \(as diffusers exports it\), found "latent_sample"/);
+  const other = modelFolder('tiny-sd-eps-int64');
+  copyFileSync(join(other, 'vae_encoder', 'model.onnx'), join(other, 'vae_decoder', 'model.onnx'));
+  await expectModelError(other, /^vae_decoder: expected an input named "latent_sample"/);
+});
+
+test('text encoder and UNet hidden sizes that do not match', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  const sd2 = modelFolder('tiny-sd-v-fp16');
+  copyFileSync(join(sd2, 'text_encoder', 'model.onnx'), join(dir, 'text_encoder', 'model.onnx'));
+  await expectModelError(dir, /^unet: the text encoder produces 12-wide states but the UNet expects 8/);
+});
+
+test('unsupported prediction type and absurd config values', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  editJson(join(dir, 'scheduler', 'scheduler_config.json'), (c) => { c.prediction_type = 'sample'; });
+  await expectModelError(dir, /^scheduler: prediction_type "sample" is not supported/);
+  const betas = modelFolder('tiny-sd-eps-int64');
+  editJson(join(betas, 'scheduler', 'scheduler_config.json'), (c) => { c.beta_end = 7; });
+  await expectModelError(betas, /^scheduler: .*beta_start < beta_end < 1/);
+  const scaling = modelFolder('tiny-sd-eps-int64');
+  editJson(join(scaling, 'vae_decoder', 'config.json'), (c) => { c.scaling_factor = -1; });
+  await expectModelError(scaling, /^vae_decoder: config value scaling_factor = -1 must be a positive number/);
+  const broken = modelFolder('tiny-sd-eps-int64');
+  writeFileSync(join(broken, 'unet', 'config.json'), '{ "sample_size": ');
+  await expectModelError(broken, /^unet: unet\/config.json is not valid JSON/);
+});
