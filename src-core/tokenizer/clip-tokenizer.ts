@@ -7,8 +7,26 @@
 // The BPE merging itself is @huggingface/tokenizers' BPE model.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BPE } from '@huggingface/tokenizers';
+import * as hfTokenizers from '@huggingface/tokenizers';
 import { byteLevelEncode, normalizePrompt, splitWords } from './text-cleanup.ts';
+
+/**
+ * The part of @huggingface/tokenizers' BPE model used here. Its bundled .d.ts re-exports with extensionless
+ * relative paths, which TypeScript's NodeNext resolution cannot follow, so the class is typed locally.
+ */
+interface BpeModel {
+  /** Byte-level words in, vocabulary token strings out (unknown pieces become the unk token). */
+  encode(words: string[]): string[];
+}
+interface BpeModelConfig {
+  type: 'BPE';
+  vocab: Record<string, number>;
+  merges: [string, string][];
+  end_of_word_suffix: string;
+  unk_token: string;
+  ignore_merges: boolean;
+}
+const { BPE } = hfTokenizers as unknown as { BPE: new (config: BpeModelConfig) => BpeModel };
 
 /** CLIP's text encoders have 77 positions: bos, up to 75 prompt tokens, eos (or padding). */
 export const CLIP_MAX_LENGTH = 77;
@@ -90,9 +108,11 @@ export function loadClipTokenizer(folder: string): ClipTokenizer {
   const merges = readMerges(join(dir, 'merges.txt'));
   const config = readJsonObject(join(dir, 'tokenizer_config.json'));
   const mapPath = join(dir, SPECIAL_TOKENS_MAP);
-  // special_tokens_map.json is optional (newer transformers no longer write it); where both files name a
-  // token, special_tokens_map.json wins, as in transformers' from_pretrained.
-  const specialMap = existsSync(mapPath) ? readJsonObject(mapPath) : {};
+  // special_tokens_map.json is optional. As in transformers' from_pretrained: a tokenizer_config.json that
+  // has "added_tokens_decoder" (saved by transformers >= 4.34) is complete and the map is not consulted;
+  // otherwise (older saves such as the SD 1.5 and SD 2 folders) the map's entries override the config's.
+  const hasDecoder = config.added_tokens_decoder !== undefined && config.added_tokens_decoder !== null;
+  const specialMap = existsSync(mapPath) && !hasDecoder ? readJsonObject(mapPath) : {};
 
   const named = {} as Record<NamedSpecial, TokenSpec>;
   for (const slot of NAMED_SPECIALS) {
