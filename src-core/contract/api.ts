@@ -1,0 +1,128 @@
+// The one typed contract between the UI and the engine side. The renderer, the preload bridge,
+// Electron's main process and the local server all speak it; the renderer cannot tell whether it
+// runs inside Electron or in a browser tab. Every request is validated with these zod schemas on
+// the engine side of the boundary. No Node or engine imports here.
+import { z } from 'zod';
+import { GenerateRequestSchema, LIMITS, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES } from './generate.ts';
+
+export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+export const GalleryIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
+
+/** Method name -> params schema. */
+export const RequestSchemas = {
+  'app.info': z.object({}).strict(),
+  'model.list': z.object({}).strict(),
+  'model.select': z.object({ dir: z.string().min(1).max(4096), provider: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).optional() }).strict(),
+  'prompt.count': z.object({ prompt: z.string().max(LIMITS.promptChars) }).strict(),
+  'plan.describe': z.object({
+    sampler: z.enum(SAMPLER_CHOICES),
+    schedule: z.enum(SCHEDULE_CHOICES),
+    steps: z.number().int().min(1).max(LIMITS.steps),
+    cfgScale: z.number().finite().min(0).max(LIMITS.cfgScale),
+    restart: RestartSettingsSchema.optional(),
+  }).strict(),
+  'job.generate': GenerateRequestSchema,
+  'job.cancel': z.object({ jobId: JobIdSchema }).strict(),
+  'gallery.list': z.object({}).strict(),
+  'gallery.delete': z.object({ id: GalleryIdSchema }).strict(),
+  'gallery.reveal': z.object({ id: GalleryIdSchema }).strict(),
+  'png.read': z.object({ base64: z.string().max(64 * 1024 * 1024) }).strict(),
+} as const;
+
+export type Method = keyof typeof RequestSchemas;
+export type Params<M extends Method> = z.input<(typeof RequestSchemas)[M]>;
+
+export interface ModelSummary {
+  dir: string;
+  name: string;
+  embedded: boolean;
+}
+
+export interface AppInfo {
+  version: string;
+  mode: 'electron' | 'browser';
+  model: { dir: string; name: string; width: number; height: number; prediction: string; vaeFactor: number; maxTokens: number } | null;
+  modelError: string | null;
+  provider: string;
+  samplers: Array<{ name: string; label: string }>;
+  schedules: string[];
+  noiseSources: string[];
+}
+
+export interface GalleryEntry {
+  id: string;
+  /** URL the renderer can put in an <img> (served by the local server or Electron's protocol). */
+  url: string;
+  createdAt: string;
+  seed: number;
+  width: number;
+  height: number;
+  parameters: string;
+  evaluations: number;
+  seconds: number;
+}
+
+export interface ParametersImportResult {
+  request: Partial<z.input<typeof GenerateRequestSchema>>;
+  notes: string[];
+  model?: string;
+}
+
+/** Method name -> result type. */
+export interface Results {
+  'app.info': AppInfo;
+  'model.list': ModelSummary[];
+  'model.select': AppInfo;
+  'prompt.count': { tokens: number; max: number };
+  'plan.describe': { evaluations: number; sigmas: number[] };
+  'job.generate': { jobId: string };
+  'job.cancel': { cancelled: boolean };
+  'gallery.list': GalleryEntry[];
+  'gallery.delete': { deleted: boolean };
+  'gallery.reveal': { revealed: boolean };
+  'png.read': ParametersImportResult;
+}
+
+/** Events pushed to every client. */
+export interface Events {
+  'job.progress': { jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number };
+  'job.preview': { jobId: string; width: number; height: number; rgbaBase64: string };
+  'job.done': { jobId: string; entries: GalleryEntry[]; evaluations: number; seconds: number; timings: { textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } };
+  'job.failed': { jobId: string; error: string; cancelled: boolean };
+  'engine.status': { state: 'starting' | 'ready' | 'crashed' | 'restarting'; message?: string };
+}
+export type EventName = keyof Events;
+
+/** Wire format (WebSocket and MessagePort alike). */
+export type ClientMessage = { id: number; method: string; params: unknown };
+export type ServerMessage =
+  | { id: number; result: unknown }
+  | { id: number; error: string }
+  | { event: EventName; data: unknown };
+
+/** What the renderer programs against; Electron's preload and the WebSocket client both provide it. */
+export interface StudioApi {
+  call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]>;
+  on<E extends EventName>(event: E, listener: (data: Events[E]) => void): () => void;
+}
+
+export class ContractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+/** Validates a method name and its params; throws ContractError with a specific message. */
+export function validateCall(method: unknown, params: unknown): { method: Method; params: unknown } {
+  if (typeof method !== 'string' || !Object.hasOwn(RequestSchemas, method)) {
+    throw new ContractError(`unknown method ${JSON.stringify(method)?.slice(0, 80)}`);
+  }
+  const schema = RequestSchemas[method as Method];
+  const result = schema.safeParse(params ?? {});
+  if (!result.success) {
+    const detail = result.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : 'params'}: ${i.message}`).join('; ');
+    throw new ContractError(`invalid ${method} request: ${detail}`);
+  }
+  return { method: method as Method, params: result.data };
+}
