@@ -2,6 +2,7 @@
 // A handler runs all cases of a parsed file and reports each one; the CLI and the tests share it.
 import { runSamplerVectors } from './sampler-vectors.ts';
 import { runTokenizerVectors } from './tokenizer-vectors.ts';
+import { runTorchRandnVectors } from './torch-randn-vectors.ts';
 
 export interface CaseResult {
   id: string;
@@ -15,6 +16,7 @@ export type FormatHandler = (doc: any) => Promise<CaseResult[]> | CaseResult[];
 export const FORMATS: Record<string, FormatHandler> = {
   'sampler-vectors/1': runSamplerVectors,
   'tokenizer-vectors/1': runTokenizerVectors,
+  'torch-randn-vectors/1': runTorchRandnVectors,
 };
 
 export async function runConformance(doc: unknown): Promise<CaseResult[]> {

@@ -1,12 +1,16 @@
 // Noise sources by name, and the glue that turns one stream per image into the sampler's noise.
 import type { NoiseSampler } from '../samplers/types.ts';
 import { DefaultNoiseStream } from './default-noise.ts';
+import { TorchCpuNoiseStream } from './torch-cpu.ts';
+import { TorchCudaNoiseStream } from './torch-cuda.ts';
 import type { NoiseStream } from './types.ts';
 
 export type { NoiseStream } from './types.ts';
 
 export const NOISE_SOURCES = {
   default: (seed: number): NoiseStream => new DefaultNoiseStream(seed),
+  'torch-cpu': (seed: number | bigint): NoiseStream => new TorchCpuNoiseStream(seed),
+  'torch-cuda': (seed: number | bigint): NoiseStream => new TorchCudaNoiseStream(seed),
 } satisfies Record<string, (seed: number) => NoiseStream>;
 
 export type NoiseSourceName = keyof typeof NOISE_SOURCES;
