@@ -62,6 +62,15 @@ test('Philox4x32-10 matches the Random123 known-answer vectors', () => {
   assert.equal(hex(philox4x32(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0)), 'd16cfe09 94fdcceb 5001e420 24126ea1');
 });
 
+test('CUDA stream agrees with the output A1111 documents for its NV generator (seed 0, 3x4)', () => {
+  // rng_philox.py's docstring: Generator(seed=0).randn(shape=(3, 4)). NV computes in float64, so
+  // agreement is to the conformance tolerance, not bit for bit.
+  const documented = [-0.92466259, -0.42534415, -2.6438457, 0.14518388, -0.12086647, -0.57972564,
+    -0.62285122, -0.32838709, -1.07454231, -0.36314407, -1.67105067, 2.26550497];
+  const got = new TorchCudaNoiseStream(0).randn(12);
+  documented.forEach((v, i) => assert.ok(Math.abs(got[i] - v) <= 1e-6 * Math.max(1, Math.abs(v)), `element ${i}: ${got[i]} vs ${v}`));
+});
+
 test('CPU stream: calls of multiples of 16 continue the stream like one long call', () => {
   const s = new TorchCpuNoiseStream(1234);
   const a = s.randn(16384), b = s.randn(4096);
