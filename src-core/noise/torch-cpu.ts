@@ -105,23 +105,7 @@ class MersenneTwister {
 
   /** `count` outputs masked to their low 24 bits (torch's float uniform numerators), into out[start..]. */
   fill24(out: Int32Array, start: number, count: number): void {
-    const mt = this.mt;
-    let i = start;
-    const end = start + count;
-    while (i < end) {
-      if (this.next >= N) this.twist();
-      const stop = Math.min(end, i + (N - this.next));
-      let k = this.next;
-      for (; i < stop; i++) {
-        let y = mt[k++];
-        y ^= y >>> 11;
-        y ^= (y << 7) & 0x9d2c5680;
-        y ^= (y << 15) & 0xefc60000;
-        y ^= y >>> 18;
-        out[i] = y & 0xffffff;
-      }
-      this.next = k;
-    }
+    for (let i = start; i < start + count; i++) out[i] = this.nextUint32() & 0xffffff;
   }
 }
 

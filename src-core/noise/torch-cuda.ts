@@ -23,8 +23,9 @@
 //   quarter turn (in units of 2^-24 turn: -0.19, +0.60, -0.03, +0.54, fitted on the shared vectors;
 //   fitting on half the cases and checking the other half keeps the worst error at 0.30 of the 1e-6
 //   tolerance, against 0.66 without it). We apply those offsets. The result matches torch on the GPU
-//   to about 2^-23 absolute, not bit for bit (logf and __sinf are not correctly rounded on the GPU).
-//   A1111's NV source does the same Box-Muller in float64 and is typically off by up to ~1e-6.
+//   to within 3e-7 on the reference values, not bit for bit (logf and __sinf are not correctly
+//   rounded on the GPU). A1111's NV source does the same Box-Muller in float64 and is up to ~1.4e-6
+//   off the same values.
 // - continuation, where we follow A1111's NV source: every randn call advances the counter by one
 //   step whatever its size, and element i always uses subsequence i and the first normal of its
 //   curand_normal4. torch on a real GPU differs only for tensors larger than the launched thread
@@ -132,21 +133,8 @@ export class TorchCudaNoiseStream implements NoiseStream {
     this.call++;
     const k0 = this.k0, k1 = this.k1;
     for (let i = 0; i < count; i++) {
-      // Philox4x32-10 inline (same as philox4x32), keeping only the first two output words.
-      let a0 = c0, a1 = c1, a2 = i, a3 = 0, key0 = k0, key1 = k1;
-      for (let round = 0; round < 10; round++) {
-        const hi0 = mulHi(a0 >>> 0, PHILOX_M0);
-        const lo0 = Math.imul(a0, PHILOX_M0);
-        const hi1 = mulHi(a2 >>> 0, PHILOX_M1);
-        const lo1 = Math.imul(a2, PHILOX_M1);
-        a0 = hi1 ^ a1 ^ key0;
-        a1 = lo1;
-        a2 = hi0 ^ a3 ^ key1;
-        a3 = lo0;
-        key0 = (key0 + PHILOX_W0) | 0;
-        key1 = (key1 + PHILOX_W1) | 0;
-      }
-      out[i] = boxMullerSin(a0 >>> 0, a1 >>> 0);
+      const [a0, a1] = philox4x32(c0, c1, i, 0, k0, k1);
+      out[i] = boxMullerSin(a0, a1);
     }
     return out;
   }
