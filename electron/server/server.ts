@@ -1,0 +1,154 @@
+// Local mode of the app: the same renderer served over HTTP, the same contract over a WebSocket.
+// Bound to 127.0.0.1 unless told otherwise; any other binding requires a per-launch token;
+// WebSocket connections from other origins are refused; only the gallery's own files are served.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { validateCall, type ServerMessage } from '../../src-core/contract/api.ts';
+import type { StudioService } from '../service.ts';
+
+export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+export const MAX_MESSAGE_BYTES = 48 * 1024 * 1024;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+};
+const CSP = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
+
+export interface ServerOptions {
+  service: StudioService;
+  host?: string;
+  port?: number;
+  /** Required for any host other than loopback (generated when absent); optional on loopback. */
+  token?: string;
+  staticDir?: string;
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  token: string | null;
+  close(): Promise<void>;
+}
+
+const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function send(res: ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'x-content-type-options': 'nosniff', 'content-security-policy': CSP, 'referrer-policy': 'no-referrer', ...extra });
+  res.end(body);
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const token = isLoopback(host) ? options.token ?? null : options.token ?? randomBytes(24).toString('base64url');
+  const staticDir = resolve(options.staticDir ?? RENDERER_DIST);
+  const { service } = options;
+
+  const authorized = (req: IncomingMessage): boolean => {
+    if (token === null) return true;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const given = url.searchParams.get('token') ?? /(?:^|;\s*)studio_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
+    return safeEqual(given, token);
+  };
+
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
+    if (!authorized(req)) return send(res, 401, 'a token is required: open the URL printed when the server started');
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(res, 400, 'bad request');
+    }
+    if (pathname.includes('\0')) return send(res, 400, 'bad request');
+    const cookie = token ? { 'set-cookie': `studio_token=${token}; HttpOnly; SameSite=Strict; Path=/` } : undefined;
+    if (pathname.startsWith('/gallery/')) {
+      const file = service.gallery.file(pathname.slice('/gallery/'.length));
+      if (!file) return send(res, 404, 'not found');
+      return send(res, 200, readFileSync(file), 'image/png', { 'cache-control': 'no-cache' });
+    }
+    const relative = pathname === '/' ? 'index.html' : pathname.slice(1);
+    const path = resolve(staticDir, relative);
+    if (!path.startsWith(staticDir + sep) || !existsSync(path) || !statSync(path).isFile()) {
+      if (!existsSync(join(staticDir, 'index.html'))) return send(res, 503, 'the UI is not built yet: run `npm run build`');
+      return send(res, 404, 'not found');
+    }
+    send(res, 200, readFileSync(path), TYPES[extname(path)] ?? 'application/octet-stream', cookie);
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const origin = req.headers.origin;
+    const sameOrigin = origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
+    if (url.pathname !== '/ws' || !sameOrigin || !authorized(req)) {
+      socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const clients = new Set<WebSocket>();
+  const unsubscribe = service.on((event, data) => {
+    const message = JSON.stringify({ event, data } satisfies ServerMessage);
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(message);
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+    ws.on('error', () => clients.delete(ws));
+    ws.on('message', async (raw) => {
+      let id = 0;
+      try {
+        let message: unknown;
+        try {
+          message = JSON.parse(raw.toString());
+        } catch {
+          throw new Error('message is not valid JSON');
+        }
+        if (typeof message !== 'object' || message === null || Array.isArray(message)) throw new Error('message must be an object');
+        const candidate = (message as { id?: unknown }).id;
+        if (typeof candidate !== 'number' || !Number.isSafeInteger(candidate)) throw new Error('message id must be an integer');
+        id = candidate;
+        const { method, params } = validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params);
+        const result = await service.call(method, params);
+        ws.send(JSON.stringify({ id, result } satisfies ServerMessage));
+      } catch (error) {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, error: (error as Error).message } satisfies ServerMessage));
+      }
+    });
+  });
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolvePromise());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}/${token ? `?token=${token}` : ''}`;
+  return {
+    server, url, token,
+    close: () => new Promise<void>((done) => {
+      unsubscribe();
+      for (const ws of clients) ws.terminate();
+      wss.close();
+      server.close(() => done());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,208 @@
+// The app's main-side service: every contract method, shared by Electron's IPC handlers and the
+// local server. Requests arrive already validated; the engine runs in its own process; the gallery
+// lives here, so it survives engine crashes.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { AppInfo, EventName, Events, GalleryEntry, Method, ModelSummary, Results } from '../src-core/contract/api.ts';
+import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
+import type { HostEvent, HostModelInfo } from '../src-core/host/protocol.ts';
+import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
+import { parametersToRequest, APP_VERSION } from '../src-core/pipeline/metadata.ts';
+import { readTextChunks } from '../src-core/png/text-chunks.ts';
+import { SAMPLERS } from '../src-core/samplers/index.ts';
+import { EngineProcess, type EngineChannel } from './engine-process.ts';
+import { Gallery, writeFileAtomic, type StoredEntry } from './gallery.ts';
+
+export interface ServiceOptions {
+  dataDir: string;
+  mode: 'electron' | 'browser';
+  spawnEngine: () => EngineChannel;
+  galleryUrl: (id: string) => string;
+  /** Shows a file in the system file manager; absent in browser mode. */
+  reveal?: (path: string) => void;
+  modelsDir?: string;
+  initialModel?: string;
+  provider?: string;
+}
+
+interface Settings { modelDirs: string[]; lastModel?: string }
+
+export class StudioService {
+  readonly gallery: Gallery;
+  readonly engine: EngineProcess;
+  private listeners = new Set<(event: EventName, data: unknown) => void>();
+  private model: HostModelInfo | null = null;
+  private modelError: string | null = null;
+  private provider: string;
+  private ready: Promise<void>;
+  private jobs = new Map<string, number>();
+
+  constructor(private readonly options: ServiceOptions) {
+    this.gallery = new Gallery(join(options.dataDir, 'gallery'));
+    this.provider = options.provider ?? 'cpu';
+    this.engine = new EngineProcess(options.spawnEngine, (e) => this.onEngineEvent(e), (state, message) => this.emit('engine.status', { state, message }));
+    const settings = this.settings();
+    const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
+    this.ready = this.loadModel(initial).catch(() => undefined);
+  }
+
+  on(listener: (event: EventName, data: unknown) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit<E extends EventName>(event: E, data: Events[E]): void {
+    for (const l of this.listeners) l(event, data);
+  }
+
+  private settingsPath(): string { return join(this.options.dataDir, 'settings.json'); }
+
+  private settings(): Settings {
+    try {
+      const s = JSON.parse(readFileSync(this.settingsPath(), 'utf8'));
+      return { modelDirs: Array.isArray(s.modelDirs) ? s.modelDirs.filter((d: unknown) => typeof d === 'string') : [], lastModel: typeof s.lastModel === 'string' ? s.lastModel : undefined };
+    } catch {
+      return { modelDirs: [] };
+    }
+  }
+
+  private saveSettings(settings: Settings): void {
+    writeFileAtomic(this.settingsPath(), JSON.stringify(settings, null, 2));
+  }
+
+  private async loadModel(dir: string): Promise<void> {
+    try {
+      this.model = await this.engine.request<HostModelInfo>('load', { dir: resolve(dir), provider: this.provider });
+      this.modelError = null;
+    } catch (error) {
+      this.modelError = (error as Error).message;
+      throw error;
+    }
+  }
+
+  private toEntry(e: StoredEntry): GalleryEntry {
+    return { ...e, url: this.options.galleryUrl(e.id) };
+  }
+
+  private onEngineEvent(event: HostEvent): void {
+    switch (event.event) {
+      case 'progress': {
+        const { event: _, ...data } = event;
+        this.emit('job.progress', data);
+        break;
+      }
+      case 'preview':
+        this.emit('job.preview', { jobId: event.jobId, width: event.width, height: event.height, rgbaBase64: Buffer.from(event.rgba).toString('base64') });
+        break;
+      case 'done': {
+        this.jobs.delete(event.jobId);
+        const seconds = event.timings.totalMs / 1000;
+        let entries: GalleryEntry[];
+        try {
+          entries = this.gallery.add(event.images, { evaluations: event.evaluations, seconds: seconds / Math.max(1, event.images.length) }).map((e) => this.toEntry(e));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          const reason = code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
+          this.emit('job.failed', { jobId: event.jobId, error: `the images were generated but could not be saved to the gallery: ${reason}`, cancelled: false });
+          break;
+        }
+        const { textEncoderMs, unetMs, vaeMs, overheadMs } = event.timings;
+        this.emit('job.done', { jobId: event.jobId, entries, evaluations: event.evaluations, seconds, timings: { textEncoderMs, unetMs, vaeMs, overheadMs } });
+        break;
+      }
+      case 'failed':
+        this.jobs.delete(event.jobId);
+        this.emit('job.failed', { jobId: event.jobId, error: event.error, cancelled: event.cancelled });
+        break;
+    }
+  }
+
+  private modelsList(): ModelSummary[] {
+    const embeddedRoot = this.options.modelsDir ?? resolve(DEFAULT_MODEL_DIR, '..');
+    const embedded = existsSync(embeddedRoot)
+      ? readdirSync(embeddedRoot).map((n) => join(embeddedRoot, n)).filter((d) => existsSync(join(d, 'model_index.json')))
+      : [];
+    const seen = new Set<string>();
+    const out: ModelSummary[] = [];
+    for (const [dirs, isEmbedded] of [[embedded, true], [this.settings().modelDirs, false]] as const) {
+      for (const dir of dirs) {
+        const full = resolve(dir);
+        if (seen.has(full)) continue;
+        seen.add(full);
+        out.push({ dir: full, name: full.split(/[\\/]/).pop() ?? full, embedded: isEmbedded });
+      }
+    }
+    return out;
+  }
+
+  private info(): AppInfo {
+    return {
+      version: APP_VERSION,
+      mode: this.options.mode,
+      model: this.model ? { dir: this.model.dir, name: this.model.name, width: this.model.width, height: this.model.height, prediction: this.model.prediction, vaeFactor: this.model.vaeFactor, maxTokens: this.model.maxTokens } : null,
+      modelError: this.modelError,
+      provider: this.provider,
+      samplers: Object.entries(SAMPLERS).map(([name, def]) => ({ name, label: def.label })),
+      schedules: [...SCHEDULE_CHOICES],
+      noiseSources: [...NOISE_SOURCE_CHOICES],
+    };
+  }
+
+  /** Runs one validated contract call. */
+  async call<M extends Method>(method: M, params: any): Promise<Results[M]> {
+    await this.ready;
+    const result = await this.dispatch(method, params);
+    return result as Results[M];
+  }
+
+  private async dispatch(method: Method, params: any): Promise<unknown> {
+    switch (method) {
+      case 'app.info': return this.info();
+      case 'model.list': return this.modelsList();
+      case 'model.select': {
+        if (params.provider) this.provider = params.provider;
+        await this.loadModel(params.dir);
+        const settings = this.settings();
+        const dir = resolve(params.dir);
+        const embedded = this.modelsList().some((m) => m.embedded && m.dir === dir);
+        this.saveSettings({ modelDirs: embedded || settings.modelDirs.includes(dir) ? settings.modelDirs : [...settings.modelDirs, dir], lastModel: dir });
+        return this.info();
+      }
+      case 'prompt.count': return this.engine.request('count', params);
+      case 'plan.describe': return this.engine.request('plan', params);
+      case 'job.generate': {
+        const jobId = randomUUID();
+        this.jobs.set(jobId, Date.now());
+        await this.engine.request('generate', { jobId, request: params });
+        return { jobId };
+      }
+      case 'job.cancel': return this.engine.request('cancel', params);
+      case 'gallery.list': return this.gallery.list().map((e) => this.toEntry(e));
+      case 'gallery.delete': return { deleted: this.gallery.delete(params.id) };
+      case 'gallery.reveal': {
+        const file = this.gallery.file(params.id);
+        if (!file || !this.options.reveal) return { revealed: false };
+        this.options.reveal(file);
+        return { revealed: true };
+      }
+      case 'png.read': {
+        const bytes = Buffer.from(params.base64, 'base64');
+        let text: string | undefined;
+        try {
+          const chunks = readTextChunks(bytes);
+          text = chunks.parameters;
+          if (!text && chunks.prompt) return { request: {}, notes: ['this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] };
+        } catch (error) {
+          throw new Error(`that file is not a readable PNG (${(error as Error).message})`);
+        }
+        if (!text) return { request: {}, notes: ['this PNG has no generation parameters'] };
+        return parametersToRequest(text);
+      }
+    }
+  }
+
+  stop(): void {
+    this.engine.stop();
+  }
+}

@@ -1,0 +1,40 @@
+// Messages between the app's main side and the engine host process (child_process.fork in local
+// mode, Electron's utilityProcess in the desktop app). Structured-clone friendly: PNGs travel as bytes.
+import type { GenerateRequestInput } from '../contract/generate.ts';
+
+export type HostRequest =
+  | { id: number; method: 'load'; params: { dir: string; provider: string } }
+  | { id: number; method: 'info'; params: Record<string, never> }
+  | { id: number; method: 'count'; params: { prompt: string } }
+  | { id: number; method: 'plan'; params: { sampler: string; schedule: string; steps: number; cfgScale: number; restart?: unknown } }
+  | { id: number; method: 'generate'; params: { jobId: string; request: GenerateRequestInput } }
+  | { id: number; method: 'cancel'; params: { jobId: string } }
+  | { id: number; method: 'crash'; params: Record<string, never> };
+
+export interface HostImage {
+  index: number;
+  seed: number;
+  width: number;
+  height: number;
+  parameters: string;
+  png: Uint8Array;
+}
+
+export interface HostModelInfo {
+  dir: string;
+  name: string;
+  width: number;
+  height: number;
+  prediction: string;
+  vaeFactor: number;
+  maxTokens: number;
+}
+
+export type HostEvent =
+  | { event: 'progress'; jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number }
+  | { event: 'preview'; jobId: string; width: number; height: number; rgba: Uint8Array }
+  | { event: 'done'; jobId: string; images: HostImage[]; evaluations: number; timings: { totalMs: number; textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } }
+  | { event: 'failed'; jobId: string; error: string; cancelled: boolean };
+
+export type HostReply = { id: number; result: unknown } | { id: number; error: string };
+export type HostMessage = HostReply | HostEvent;

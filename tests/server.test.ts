@@ -1,0 +1,144 @@
+// The local mode end to end on a real engine process (tiny SD-interface model): contract calls,
+// jobs with progress, the gallery, crash isolation, and the server's security rules.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { modelFolder } from './helpers/model-folders.ts';
+import { startStudio, TestClient, wsUrl } from './helpers/studio.ts';
+
+test('contract calls, a job with progress, and the result in the gallery', async () => {
+  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
+  const client = await TestClient.connect(wsUrl(studio.server));
+  try {
+    const info = await client.call('app.info', {});
+    assert.equal(info.model?.name, 'tiny-sd-eps-int64');
+    assert.equal(info.model?.width, 32);
+    assert.deepEqual(await client.call('prompt.count', { prompt: 'a red circle' }), { tokens: 3, max: 75 });
+    assert.equal((await client.call('plan.describe', { sampler: 'heun', schedule: 'karras', steps: 10, cfgScale: 7 })).evaluations, 19);
+    await assert.rejects(client.call('plan.describe', { sampler: 'restart', schedule: 'karras', steps: 3, cfgScale: 7, restart: { segments: [[3, 1, 0.001, 0.5]] } }), /snaps to sigma 0/);
+
+    const done = client.waitFor('job.done');
+    const { jobId } = await client.call('job.generate', { prompt: 'a red circle', seed: 5, steps: 4, count: 2 });
+    const result = await done;
+    assert.equal(result.jobId, jobId);
+    assert.equal(result.entries.length, 2);
+    assert.deepEqual(result.entries.map((e) => e.seed), [5, 6]);
+    const progress = client.events.filter((e) => e.event === 'job.progress').map((e) => e.data.evaluation);
+    assert.ok(progress.includes(4), 'progress reached the last evaluation');
+    const res = await fetch(new URL(result.entries[0].url, studio.server.url));
+    assert.equal(res.status, 200);
+    assert.equal(decode(new Uint8Array(await res.arrayBuffer())).width, 32);
+    const listed = await client.call('gallery.list', {});
+    assert.deepEqual(listed.map((e) => e.seed), [6, 5], 'newest first');
+    assert.deepEqual(await client.call('gallery.delete', { id: listed[0].id }), { deleted: true });
+    assert.equal((await client.call('gallery.list', {})).length, 1);
+  } finally {
+    client.close();
+    await studio.stop();
+  }
+});
+
+test('bad payloads get specific errors and the next valid request still succeeds', async () => {
+  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
+  const client = await TestClient.connect(wsUrl(studio.server));
+  try {
+    await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 'x', seed: 1, steps: -4 } }), /invalid job.generate request: steps: Too small/);
+    await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 7, seed: 1 } }), /prompt: Invalid input: expected string/);
+    await assert.rejects(client.raw({ method: 'system.exec', params: {} }), /unknown method "system.exec"/);
+    await assert.rejects(client.raw({ method: 'gallery.delete', params: { id: '../../etc/passwd' } }), /invalid gallery.delete request: id/);
+    client.ws.send('{not json');
+    assert.equal((await client.call('app.info', {})).model?.name, 'tiny-sd-eps-int64');
+  } finally {
+    client.close();
+    await studio.stop();
+  }
+});
+
+test('killing the engine mid-job fails that job, restarts the engine, and the next job succeeds', async () => {
+  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
+  const client = await TestClient.connect(wsUrl(studio.server));
+  try {
+    const first = client.waitFor('job.done');
+    await client.call('job.generate', { prompt: 'before', seed: 1, steps: 3 });
+    await first;
+    const pid = studio.service.engine.pid!;
+    const failed = client.waitFor('job.failed');
+    const ready = client.waitFor('engine.status', (s) => s.state === 'ready');
+    const { jobId } = await client.call('job.generate', { prompt: 'doomed', seed: 2, steps: 400 });
+    await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 2);
+    process.kill(pid, 'SIGKILL');
+    const failure = await failed;
+    assert.equal(failure.jobId, jobId);
+    assert.match(failure.error, /engine stopped unexpectedly \(signal SIGKILL\)/);
+    assert.ok(client.events.some((e) => e.event === 'engine.status' && e.data.state === 'crashed'));
+    await ready;
+    assert.notEqual(studio.service.engine.pid, pid);
+    const after = client.waitFor('job.done');
+    await client.call('job.generate', { prompt: 'after', seed: 3, steps: 3 });
+    assert.equal((await after).entries.length, 1);
+    assert.deepEqual((await client.call('gallery.list', {})).map((e) => e.seed), [3, 1], 'gallery intact');
+  } finally {
+    client.close();
+    await studio.stop();
+  }
+});
+
+test('cancel stops a running job and the engine takes the next one', async () => {
+  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
+  const client = await TestClient.connect(wsUrl(studio.server));
+  try {
+    const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 400 });
+    await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 1);
+    const failed = client.waitFor('job.failed', (f) => f.jobId === jobId);
+    assert.deepEqual(await client.call('job.cancel', { jobId }), { cancelled: true });
+    assert.equal((await failed).cancelled, true);
+    const done = client.waitFor('job.done');
+    await client.call('job.generate', { prompt: 'next', seed: 2, steps: 2 });
+    assert.equal((await done).entries.length, 1);
+  } finally {
+    client.close();
+    await studio.stop();
+  }
+});
+
+test('security: other origins, missing tokens and paths outside the gallery are refused', async () => {
+  const staticDir = mkdtempSync(join(tmpdir(), 'static-'));
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
+  mkdirSync(join(staticDir, 'assets'));
+  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64'), token: 'secret-token', staticDir });
+  try {
+    const base = new URL(studio.server.url);
+    assert.equal(base.hostname, '127.0.0.1', 'bound to loopback by default');
+    assert.equal(base.searchParams.get('token'), 'secret-token');
+    const ws = wsUrl(studio.server);
+    await assert.rejects(TestClient.connect(ws.replace(/\?token=[^&]+/, '')), /HTTP 403/);
+    await assert.rejects(TestClient.connect(ws, { origin: 'http://evil.example' }), /HTTP 403/);
+    const ok = await TestClient.connect(ws, { origin: `http://${base.host}` });
+    ok.close();
+    const get = (path: string) => fetch(`http://${base.host}${path}${path.includes('?') ? '&' : '?'}token=secret-token`);
+    assert.equal((await fetch(`http://${base.host}/`)).status, 401);
+    const page = await get('/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    for (const path of ['/gallery/..%2Findex.json', '/gallery/../settings.json', '/..%2F..%2Fetc%2Fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/gallery/00001-1.png']) {
+      assert.equal((await get(path)).status, 404, path);
+    }
+    assert.equal((await fetch(`http://${base.host}/?token=secret-token`, { method: 'POST' })).status, 405);
+  } finally {
+    await studio.stop();
+  }
+});
+
+test('a non-loopback binding always gets a token', async () => {
+  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64'), host: '0.0.0.0' });
+  try {
+    assert.ok(studio.server.token && studio.server.token.length >= 24);
+    assert.match(studio.server.url, /\?token=/);
+  } finally {
+    await studio.stop();
+  }
+});
