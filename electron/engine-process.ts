@@ -1,7 +1,8 @@
 // The main side's handle on the engine host process: requests with replies, events, and restart
 // when the process dies. A crash fails the job in flight and nothing else; the model is reloaded.
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { appRoot } from '../src-core/app-root.ts';
 import type { HostEvent, HostMessage, HostRequest } from '../src-core/host/protocol.ts';
 
 /** How the host process is started: child_process.fork here, utilityProcess in Electron. */
@@ -13,7 +14,7 @@ export interface EngineChannel {
   pid?: number;
 }
 
-export const ENGINE_HOST_SCRIPT = fileURLToPath(new URL('../src-core/host/engine-host.ts', import.meta.url));
+export const ENGINE_HOST_SCRIPT = join(appRoot(), 'src-core', 'host', 'engine-host.ts');
 
 export function forkEngine(): EngineChannel {
   const child = fork(ENGINE_HOST_SCRIPT, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

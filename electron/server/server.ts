@@ -5,12 +5,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { validateCall, type ServerMessage } from '../../src-core/contract/api.ts';
+import { appRoot } from '../../src-core/app-root.ts';
 import type { StudioService } from '../service.ts';
 
-export const RENDERER_DIST = fileURLToPath(new URL('../../renderer/dist/', import.meta.url));
+export const RENDERER_DIST = join(appRoot(), 'renderer', 'dist');
 export const MAX_MESSAGE_BYTES = 48 * 1024 * 1024;
 
 const TYPES: Record<string, string> = {

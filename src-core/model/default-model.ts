@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { appRoot } from '../app-root.ts';
 
 /** The small model the project trains and ships (models/README.md); used when no model is given. */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/restart-shapes-64', import.meta.url));
+export const DEFAULT_MODEL_DIR = join(appRoot(), 'models', 'restart-shapes-64');

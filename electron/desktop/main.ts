@@ -1,0 +1,70 @@
+// Electron's main process: one window on the built renderer, served through the studio:// scheme
+// (so the page's CSP 'self' covers gallery images too), the contract over IPC, the engine in a
+// utilityProcess. Navigation away and new windows are blocked; the renderer sees no Node.
+import { app, BrowserWindow, ipcMain, Menu, net, protocol, shell } from 'electron';
+import { join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { validateCall } from '../../src-core/contract/api.ts';
+import { appRoot } from '../../src-core/app-root.ts';
+import { StudioService } from '../service.ts';
+import { utilityEngine } from './utility-engine.ts';
+
+protocol.registerSchemesAsPrivileged([{ scheme: 'studio', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+const root = appRoot();
+const rendererDir = join(root, 'renderer', 'dist');
+let service: StudioService;
+
+function serveStudio(request: Request): Promise<Response> | Response {
+  const url = new URL(request.url);
+  if (url.host === 'gallery') {
+    const file = service.gallery.file(decodeURIComponent(url.pathname.slice(1)));
+    return file ? net.fetch(pathToFileURL(file).toString()) : new Response('not found', { status: 404 });
+  }
+  const path = resolve(rendererDir, decodeURIComponent(url.pathname).slice(1) || 'index.html');
+  if (url.host !== 'app' || !path.startsWith(rendererDir + sep)) return new Response('not found', { status: 404 });
+  return net.fetch(pathToFileURL(path).toString());
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280, height: 860, title: 'Restart Studio',
+    webPreferences: { preload: join(__dirname, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+  });
+  win.webContents.on('will-navigate', (event, url) => { if (!url.startsWith('studio://app/')) event.preventDefault(); });
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  void win.loadURL('studio://app/index.html');
+  return win;
+}
+
+app.whenReady().then(() => {
+  service = new StudioService({
+    dataDir: app.getPath('userData'),
+    mode: 'electron',
+    spawnEngine: utilityEngine(join(__dirname, 'engine-host.cjs')),
+    galleryUrl: (id) => `studio://gallery/${id}`,
+    reveal: (path) => shell.showItemInFolder(path),
+  });
+  protocol.handle('studio', serveStudio);
+  ipcMain.handle('studio:call', async (_event, method: unknown, params: unknown) => {
+    const call = validateCall(method, params);
+    return service.call(call.method, call.params);
+  });
+  service.on((event, data) => {
+    for (const win of BrowserWindow.getAllWindows()) win.webContents.send('studio:event', event, data);
+  });
+  Menu.setApplicationMenu(Menu.buildFromTemplate([
+    { role: 'fileMenu' }, { role: 'editMenu' }, { role: 'viewMenu' }, { role: 'windowMenu' },
+  ]));
+  createWindow();
+  app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(); });
+});
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+app.on('window-all-closed', () => {
+  service?.stop();
+  if (process.platform !== 'darwin') app.quit();
+});

@@ -1,0 +1,9 @@
+// Bundles Electron's main process, the preload script and the engine host into out/ (Electron
+// cannot load TypeScript). Native and heavy modules stay external and load from node_modules.
+import { build } from 'esbuild';
+
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' }, external: ['electron', 'onnxruntime-node'] };
+await build({ ...common, entryPoints: ['electron/desktop/main.ts'], outfile: 'out/main.cjs', format: 'cjs' });
+await build({ ...common, entryPoints: ['electron/desktop/preload.ts'], outfile: 'out/preload.cjs', format: 'cjs' });
+await build({ ...common, entryPoints: ['src-core/host/engine-host.ts'], outfile: 'out/engine-host.cjs', format: 'cjs' });
+console.log('built out/main.cjs, out/preload.cjs, out/engine-host.cjs');
