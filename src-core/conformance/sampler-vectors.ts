@@ -48,7 +48,7 @@ export async function runSamplerCase(c: SamplerCase): Promise<CaseResult> {
     );
     const error = relativeError(result, c.expected.flat());
     const problems: string[] = [];
-    if (!(error <= SAMPLER_TOLERANCE)) problems.push(`error above ${SAMPLER_TOLERANCE}`);
+    if (!(error <= SAMPLER_TOLERANCE)) problems.push(`error above ${SAMPLER_TOLERANCE.toExponential()}`);
     if (calls !== c.nfe) problems.push(`made ${calls} evaluations, expected ${c.nfe}`);
     if (predicted !== calls) problems.push(`predicted ${predicted} evaluations but made ${calls}`);
     // Fewer draws than listed is accepted: a reference may record a zero-effect draw (an ulp-sized

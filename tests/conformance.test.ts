@@ -1,0 +1,39 @@
+// Every file in ../shared/conformance runs through the same code as `npm run conformance`, and
+// the CLI itself fails (non-zero exit) on a mismatch.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runConformance } from '../src-core/conformance/formats.ts';
+
+const sharedDir = fileURLToPath(new URL('../../shared/conformance/', import.meta.url));
+const files = readdirSync(sharedDir).filter((f) => f.endsWith('.json'));
+
+test('the shared conformance folder has files of every format we know', () => {
+  assert.ok(files.length >= 4, files.join(', '));
+});
+
+for (const file of files) {
+  test(`conformance: ${file}`, async () => {
+    const results = await runConformance(JSON.parse(readFileSync(join(sharedDir, file), 'utf8')));
+    assert.ok(results.length > 0);
+    for (const r of results) assert.ok(r.pass, `${r.id}: ${r.detail}`);
+  });
+}
+
+test('npm run conformance exits non-zero and names the case when a vector is wrong', () => {
+  const doc = JSON.parse(readFileSync(join(sharedDir, 'sampler-vectors.json'), 'utf8'));
+  doc.cases = doc.cases.slice(0, 2);
+  doc.cases[1].expected[0][0] += 0.01;
+  doc.cases[0].nfe += 1;
+  const path = join(mkdtempSync(join(tmpdir(), 'conf-')), 'broken.json');
+  writeFileSync(path, JSON.stringify(doc));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src-core/conformance/cli.ts', path], { encoding: 'utf8' });
+  assert.equal(run.status, 1);
+  assert.match(run.stdout, /FAIL {2}euler-karras12 .*made 12 evaluations, expected 13/);
+  assert.match(run.stdout, /FAIL {2}euler-ancestral-karras15 .*error above 1e-6/);
+  assert.match(run.stdout, /0 passed, 2 failed/);
+});

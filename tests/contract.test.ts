@@ -1,0 +1,15 @@
+// The contract's choice lists must match what the engine implements.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES, PROVIDER_CHOICES } from '../src-core/contract/generate.ts';
+import { SAMPLER_NAMES } from '../src-core/samplers/index.ts';
+import { NOISE_SOURCES } from '../src-core/noise/index.ts';
+import { SCHEDULE_NAMES } from '../src-core/schedule/schedules.ts';
+import { EXECUTION_PROVIDERS } from '../src-core/model/session.ts';
+
+test('contract choices match the engine', () => {
+  assert.deepEqual([...SAMPLER_CHOICES].sort(), [...SAMPLER_NAMES].sort());
+  assert.deepEqual([...NOISE_SOURCE_CHOICES].sort(), Object.keys(NOISE_SOURCES).sort());
+  for (const s of SCHEDULE_CHOICES) assert.ok((SCHEDULE_NAMES as readonly string[]).includes(s), s);
+  assert.deepEqual([...PROVIDER_CHOICES], [...EXECUTION_PROVIDERS]);
+});
