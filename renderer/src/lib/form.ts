@@ -1,0 +1,206 @@
+// The generate form: its state, its defaults from app.info, and the conversions between the form
+// and the contract's generation request (both ways: sending, and filling it from a PNG).
+import type { AppInfo, Params } from '../../../src-core/contract/api.ts';
+import {
+  GenerateRequestSchema, LIMITS, NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES,
+  type GenerateRequestInput,
+} from '../../../src-core/contract/generate.ts';
+import { RANDOM_SEED, resolveSeed } from './seed.ts';
+import { DEFAULT_SEGMENT_ROW, restartEditorState, restartSettings, type RestartExtra, type RestartMode, type SegmentRow } from './segments.ts';
+
+export type SamplerName = (typeof SAMPLER_CHOICES)[number];
+export type ScheduleName = (typeof SCHEDULE_CHOICES)[number];
+export type NoiseSourceName = (typeof NOISE_SOURCE_CHOICES)[number];
+
+/** Number inputs give null while empty, hence `number | null`. */
+export interface FormState {
+  prompt: string;
+  negativePrompt: string;
+  sampler: SamplerName;
+  schedule: ScheduleName;
+  steps: number | null;
+  cfgScale: number | null;
+  /** -1 = random. */
+  seed: number | null;
+  count: number | null;
+  batchSize: number | null;
+  width: number | null;
+  height: number | null;
+  noiseSource: NoiseSourceName;
+  restartMode: RestartMode;
+  segments: SegmentRow[];
+  restartExtra: RestartExtra;
+  /** Carried from imported parameters; not edited in the form. */
+  eta: number | null;
+  sNoise: number | null;
+  timestepMode: 'fractional' | 'nearest';
+}
+
+export const FALLBACK_SIZE = 512;
+export const FALLBACK_VAE_FACTOR = 8;
+
+export function defaultForm(info?: AppInfo | null): FormState {
+  return {
+    prompt: '',
+    negativePrompt: '',
+    sampler: 'euler',
+    schedule: 'karras',
+    steps: 20,
+    cfgScale: 7,
+    seed: RANDOM_SEED,
+    count: 1,
+    batchSize: 1,
+    width: info?.model?.width ?? FALLBACK_SIZE,
+    height: info?.model?.height ?? FALLBACK_SIZE,
+    noiseSource: 'default',
+    restartMode: 'a1111',
+    segments: [{ ...DEFAULT_SEGMENT_ROW }],
+    restartExtra: {},
+    eta: null,
+    sNoise: null,
+    timestepMode: 'fractional',
+  };
+}
+
+export function vaeFactorOf(info?: AppInfo | null): number {
+  const f = info?.model?.vaeFactor;
+  return typeof f === 'number' && f > 0 ? f : FALLBACK_VAE_FACTOR;
+}
+
+/** Samplers that ignore the schedule choice (they have their own timestep grid). */
+export function scheduleApplies(sampler: SamplerName): boolean {
+  return sampler !== 'ddim';
+}
+
+export type Check<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
+
+function wholeNumber(label: string, v: number | null, min: number, max: number): string | null {
+  if (v === null || v === undefined || Number.isNaN(v)) return `${label} is empty`;
+  if (!Number.isInteger(v)) return `${label} must be a whole number`;
+  if (v < min) return `${label} must be at least ${min}`;
+  if (v > max) return `${label} must be at most ${max}`;
+  return null;
+}
+
+function cfgError(v: number | null): string | null {
+  if (v === null || v === undefined || Number.isNaN(v)) return 'CFG scale is empty';
+  if (!Number.isFinite(v) || v < 0 || v > LIMITS.cfgScale) return `CFG scale must be between 0 and ${LIMITS.cfgScale}`;
+  return null;
+}
+
+function sideError(label: string, v: number | null, vaeFactor: number): string | null {
+  const e = wholeNumber(label, v, Math.max(8, vaeFactor), LIMITS.imageSide);
+  if (e) return e;
+  if ((v as number) % vaeFactor !== 0) return `${label} must be a multiple of ${vaeFactor}`;
+  return null;
+}
+
+/** plan.describe params for the form, or the first problem (so no call is made). */
+export function planParams(form: FormState): Check<Params<'plan.describe'>> {
+  const error = wholeNumber('Steps', form.steps, 1, LIMITS.steps) ?? cfgError(form.cfgScale);
+  if (error) return { error };
+  const params: Params<'plan.describe'> = {
+    sampler: form.sampler,
+    schedule: form.schedule,
+    steps: form.steps as number,
+    cfgScale: form.cfgScale as number,
+  };
+  if (form.sampler === 'restart') {
+    const r = restartSettings(form.restartMode, form.segments, form.restartExtra);
+    if (r.error !== undefined) return { error: r.error };
+    params.restart = r.restart;
+  }
+  return { value: params };
+}
+
+export interface RequestOptions {
+  vaeFactor?: number;
+  random?: () => number;
+}
+
+/** The job.generate request for the form: the seed is resolved here (-1 -> random). */
+export function formToRequest(form: FormState, options: RequestOptions = {}): Check<GenerateRequestInput> {
+  const vaeFactor = options.vaeFactor ?? FALLBACK_VAE_FACTOR;
+  const plan = planParams(form);
+  if (plan.error !== undefined) return { error: plan.error };
+  const error =
+    wholeNumber('Images', form.count, 1, LIMITS.count) ??
+    wholeNumber('Batch size', form.batchSize, 1, LIMITS.batchSize) ??
+    sideError('Width', form.width, vaeFactor) ??
+    sideError('Height', form.height, vaeFactor);
+  if (error) return { error };
+  const seed = resolveSeed(form.seed, options.random);
+  if (seed.error !== undefined) return { error: seed.error };
+  const request: GenerateRequestInput = {
+    prompt: form.prompt,
+    negativePrompt: form.negativePrompt,
+    sampler: form.sampler,
+    schedule: form.schedule,
+    steps: form.steps as number,
+    cfgScale: form.cfgScale as number,
+    seed: seed.seed,
+    count: form.count as number,
+    batchSize: Math.min(form.batchSize as number, form.count as number),
+    width: form.width as number,
+    height: form.height as number,
+    noiseSource: form.noiseSource,
+    timestepMode: form.timestepMode,
+  };
+  if (plan.value.restart) request.restart = plan.value.restart;
+  if (form.eta !== null) request.eta = form.eta;
+  if (form.sNoise !== null) request.sNoise = form.sNoise;
+  const checked = GenerateRequestSchema.safeParse(request);
+  if (!checked.success) {
+    return { error: checked.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ') };
+  }
+  return { value: request };
+}
+
+function pick<T extends string>(choices: readonly T[], v: unknown): T | undefined {
+  return typeof v === 'string' && (choices as readonly string[]).includes(v) ? (v as T) : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * Fills the form from (part of) a request, e.g. the one png.read found in a file. Fields the
+ * request does not have keep their current values; the seed becomes a fixed value.
+ */
+export function applyRequest(form: FormState, request: Partial<GenerateRequestInput>): FormState {
+  const next: FormState = { ...form, segments: form.segments.map((r) => ({ ...r })), restartExtra: { ...form.restartExtra } };
+  if (typeof request.prompt === 'string') next.prompt = request.prompt;
+  if (typeof request.negativePrompt === 'string') next.negativePrompt = request.negativePrompt;
+  next.sampler = pick(SAMPLER_CHOICES, request.sampler) ?? next.sampler;
+  next.schedule = pick(SCHEDULE_CHOICES, request.schedule) ?? next.schedule;
+  next.noiseSource = pick(NOISE_SOURCE_CHOICES, request.noiseSource) ?? next.noiseSource;
+  next.steps = num(request.steps) ?? next.steps;
+  next.cfgScale = num(request.cfgScale) ?? next.cfgScale;
+  next.seed = num(request.seed) ?? next.seed;
+  next.count = num(request.count) ?? next.count;
+  next.batchSize = num(request.batchSize) ?? next.batchSize;
+  next.width = num(request.width) ?? next.width;
+  next.height = num(request.height) ?? next.height;
+  next.eta = num(request.eta) ?? null;
+  next.sNoise = num(request.sNoise) ?? null;
+  next.timestepMode = request.timestepMode === 'nearest' ? 'nearest' : 'fractional';
+  const restart = restartEditorState(request.restart);
+  if (restart) {
+    next.restartMode = restart.mode;
+    if (restart.mode === 'custom') next.segments = restart.rows.length ? restart.rows : [{ ...DEFAULT_SEGMENT_ROW }];
+    next.restartExtra = restart.extra;
+  }
+  return next;
+}
+
+/** Form defaults after the model changed: the size follows the new model when it was the old default. */
+export function adaptToModel(form: FormState, before: AppInfo | null, after: AppInfo | null): FormState {
+  const next = { ...form };
+  const oldW = before?.model?.width ?? FALLBACK_SIZE, oldH = before?.model?.height ?? FALLBACK_SIZE;
+  if (after?.model && (form.width === null || form.width === oldW) && (form.height === null || form.height === oldH)) {
+    next.width = after.model.width;
+    next.height = after.model.height;
+  }
+  return next;
+}

@@ -1,0 +1,67 @@
+// Short texts the views show: evaluations, token counts, progress, timings.
+import type { Events } from '../../../src-core/contract/api.ts';
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "20 steps · 39 model evaluations" */
+export function formatEvaluations(steps: number, evaluations: number): string {
+  return `${plural(steps, 'step')} · ${plural(evaluations, 'model evaluation')}`;
+}
+
+export interface TokenInfo {
+  text: string;
+  over: boolean;
+  warning: string | null;
+}
+
+/** "12/75"; above the limit: a warning that the rest is ignored. */
+export function formatTokens(tokens: number, max: number): TokenInfo {
+  const over = tokens > max;
+  return { text: `${tokens}/${max}`, over, warning: over ? `tokens after ${max} are ignored` : null };
+}
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${Math.round(ms)} ms`;
+}
+
+export function formatSeconds(seconds: number): string {
+  return formatMs(seconds * 1000);
+}
+
+export type Timings = Events['job.done']['timings'];
+
+export function formatTimings(t: Timings): Array<{ label: string; value: string }> {
+  return [
+    { label: 'Text encoder', value: formatMs(t.textEncoderMs) },
+    { label: 'UNet', value: formatMs(t.unetMs) },
+    { label: 'VAE', value: formatMs(t.vaeMs) },
+    { label: 'Overhead', value: formatMs(t.overheadMs) },
+  ];
+}
+
+export type Progress = Events['job.progress'];
+
+/** "Image 2 of 4 · evaluation 13 / 39" */
+export function formatProgress(p: Progress): string {
+  const image = Math.min(p.imagesDone + 1, Math.max(p.images, 1));
+  return `Image ${image} of ${p.images} · evaluation ${p.evaluation} / ${p.evaluations}`;
+}
+
+/** Fraction 0..1 of the current job (all images together). */
+export function progressFraction(p: Progress): number {
+  if (p.images <= 0) return 0;
+  const within = p.evaluations > 0 ? Math.min(Math.max(p.evaluation / p.evaluations, 0), 1) : 0;
+  const done = Math.min(p.imagesDone, p.images);
+  return Math.min((done + (done < p.images ? within : 0)) / p.images, 1);
+}
+
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString();
+}
