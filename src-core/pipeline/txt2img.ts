@@ -10,6 +10,7 @@ import { addTextChunks } from '../png/text-chunks.ts';
 import type { SamplerOptions } from '../samplers/index.ts';
 import { planSampling, sampleLatents, type SamplingPlan } from '../samplers/run.ts';
 import type { Denoiser } from '../samplers/types.ts';
+import type { TextConditioning } from '../guidance/unet.ts';
 import { decodeLatents, encodePrompt, newTimings, toRgba, unetCall, type Timings } from './components.ts';
 import { requestToParameters } from './metadata.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
@@ -50,6 +51,8 @@ export interface GenerateHooks {
   /** Previews cost a little; they are computed when this is true. */
   previews?: boolean;
   signal?: AbortSignal;
+  /** Prompt -> text encoding, shared across calls so a grid encodes each prompt once. */
+  encodings?: Map<string, TextConditioning>;
 }
 
 export function samplerOptions(request: GenerateRequest): SamplerOptions {
@@ -93,8 +96,15 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
   let pngMs = 0;
 
   const guided = request.cfgScale !== 1;
-  const cond = await encodePrompt(model, request.prompt, timings);
-  const uncond = guided ? await encodePrompt(model, request.negativePrompt, timings) : undefined;
+  const encode = async (prompt: string) => {
+    const cached = hooks.encodings?.get(prompt);
+    if (cached) return cached;
+    const encoded = await encodePrompt(model, prompt, timings);
+    hooks.encodings?.set(prompt, encoded);
+    return encoded;
+  };
+  const cond = await encode(request.prompt);
+  const uncond = guided ? await encode(request.negativePrompt) : undefined;
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unet = unetCall(model, h, w, timings);
 
