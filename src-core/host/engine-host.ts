@@ -4,7 +4,7 @@
 import { RequestError } from '../contract/generate.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ExecutionProvider } from '../model/session.ts';
-import { generate, planFor } from '../pipeline/txt2img.ts';
+import { generate, planFor, resolveSize } from '../pipeline/txt2img.ts';
 import { parseGenerateRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
 import type { HostEvent, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
@@ -92,7 +92,10 @@ async function handle(request: HostRequest): Promise<unknown> {
       return { evaluations: plan.evaluations, sigmas: plan.sigmas };
     }
     case 'generate': {
-      parseGenerateRequest(request.params.request); // refuse bad requests before queueing
+      // Refuse bad requests (schema, size, sampler settings on this model) before queueing.
+      const parsed = parseGenerateRequest(request.params.request);
+      resolveSize(requireModel(), parsed);
+      planFor(requireModel(), parsed);
       queue.push({ jobId: request.params.jobId, request: request.params.request });
       void runQueue();
       return { jobId: request.params.jobId };
