@@ -1,0 +1,46 @@
+// Requests for the comparison grid and the guidance sweep. No Node or engine imports.
+import { z } from 'zod';
+import { GenerateRequestSchema, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES, LIMITS } from './generate.ts';
+
+const values = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1).max(12);
+
+export const GridAxisSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sampler'), values: values(z.enum(SAMPLER_CHOICES)) }).strict(),
+  z.object({ kind: z.literal('steps'), values: values(z.number().int().min(1).max(LIMITS.steps)) }).strict(),
+  z.object({ kind: z.literal('cfgScale'), values: values(z.number().finite().min(0).max(LIMITS.cfgScale)) }).strict(),
+  z.object({ kind: z.literal('seed'), values: values(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)) }).strict(),
+  z.object({ kind: z.literal('restart'), values: values(RestartSettingsSchema) }).strict(),
+  z.object({ kind: z.literal('schedule'), values: values(z.enum(SCHEDULE_CHOICES)) }).strict(),
+]);
+export type GridAxis = z.output<typeof GridAxisSchema>;
+export type AxisKind = GridAxis['kind'];
+
+export const GridRequestSchema = z.object({
+  base: GenerateRequestSchema,
+  x: GridAxisSchema,
+  y: GridAxisSchema.optional(),
+}).strict().refine((g) => !g.y || g.y.kind !== g.x.kind, { message: 'the two axes must differ', path: ['y'] });
+export type GridRequest = z.output<typeof GridRequestSchema>;
+
+export const SweepRequestSchema = z.object({
+  prompt: z.string().max(LIMITS.promptChars),
+  negativePrompt: z.string().max(LIMITS.promptChars).default(''),
+  samplers: z.array(z.enum(SAMPLER_CHOICES)).min(1).max(6).default(['euler']),
+  steps: z.number().int().min(1).max(LIMITS.steps).default(20),
+  schedule: z.enum(SCHEDULE_CHOICES).default('karras'),
+  cfgScales: z.array(z.number().finite().min(0).max(LIMITS.cfgScale)).min(1).max(12),
+  seeds: z.number().int().min(2).max(64).default(8),
+  firstSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  restart: RestartSettingsSchema.optional(),
+}).strict();
+export type SweepRequest = z.output<typeof SweepRequestSchema>;
+
+/** The label an axis value gets on the grid and in exports. */
+export function axisLabel(kind: AxisKind, value: unknown): string {
+  if (kind === 'restart') {
+    const r = value as z.output<typeof RestartSettingsSchema>;
+    return 'preset' in r ? `restart ${r.preset}` : `restart ${JSON.stringify(r.segments)}`;
+  }
+  if (kind === 'cfgScale') return `CFG ${value}`;
+  return `${kind} ${value}`;
+}

@@ -1,0 +1,70 @@
+// Comparison grids: the same prompt and seed in every cell (unless seed is an axis), one or two axes
+// among sampler, steps, CFG scale, seed, restart setting and schedule. Each prompt is encoded once.
+import type { GenerateRequest } from '../contract/generate.ts';
+import { axisLabel, type GridAxis, type GridRequest } from '../contract/experiments.ts';
+import type { TextConditioning } from '../guidance/unet.ts';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
+
+export interface GridCell {
+  x: number;
+  y: number;
+  xLabel: string;
+  yLabel: string;
+  request: GenerateRequest;
+  png: Buffer;
+  parameters: string;
+  seed: number;
+  evaluations: number;
+  /** Wall time of the cell: sampling, decoding and PNG encoding (the prompt encodings are shared). */
+  seconds: number;
+}
+
+function apply(request: GenerateRequest, axis: GridAxis | undefined, index: number): GenerateRequest {
+  if (!axis) return request;
+  const value = axis.values[index];
+  if (axis.kind === 'restart') return { ...request, sampler: 'restart', restart: value as GenerateRequest['restart'] };
+  return { ...request, [axis.kind]: value };
+}
+
+export function gridRequests(grid: GridRequest): Array<{ x: number; y: number; request: GenerateRequest }> {
+  const rows = grid.y ? grid.y.values.length : 1;
+  const cells: Array<{ x: number; y: number; request: GenerateRequest }> = [];
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < grid.x.values.length; x++) {
+      cells.push({ x, y, request: apply(apply({ ...grid.base, count: 1, batchSize: 1 }, grid.x, x), grid.y, y) });
+    }
+  }
+  return cells;
+}
+
+export async function runGrid(
+  model: StableDiffusionModel,
+  grid: GridRequest,
+  hooks: Omit<GenerateHooks, 'encodings'> & { onCell?: (cell: GridCell, done: number, total: number) => void } = {},
+): Promise<GridCell[]> {
+  const encodings = new Map<string, TextConditioning>();
+  const planned = gridRequests(grid);
+  const cells: GridCell[] = [];
+  for (const { x, y, request } of planned) {
+    const result = await generate(model, request, { ...hooks, encodings });
+    const image = result.images[0];
+    const cell: GridCell = {
+      x, y,
+      xLabel: axisLabel(grid.x.kind, grid.x.values[x]),
+      yLabel: grid.y ? axisLabel(grid.y.kind, grid.y.values[y]) : '',
+      request: result.request, png: image.png, parameters: image.parameters, seed: image.seed,
+      evaluations: result.evaluations, seconds: result.timings.totalMs / 1000,
+    };
+    cells.push(cell);
+    hooks.onCell?.(cell, cells.length, planned.length);
+  }
+  return cells;
+}
+
+/** The numbers of a grid as CSV (one row per cell). */
+export function gridCsv(cells: GridCell[]): string {
+  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const rows = cells.map((c) => [c.x, c.y, quote(c.xLabel), quote(c.yLabel), c.request.sampler, c.request.steps, c.request.cfgScale, c.seed, c.evaluations, c.seconds.toFixed(4)].join(','));
+  return ['x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds', ...rows].join('\n') + '\n';
+}
