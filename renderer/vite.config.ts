@@ -12,7 +12,7 @@ const server = process.env.STUDIO_SERVER;
 export default defineConfig({
   root,
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte({ configFile: false })],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
