@@ -54,7 +54,7 @@ export class EngineProcess {
     this.channel = channel;
     channel.onMessage((message) => {
       if ('event' in message) {
-        if (message.event === 'done' || message.event === 'failed') this.activeJobs.delete(message.jobId);
+        if (message.event === 'done' || message.event === 'failed' || message.event === 'gridDone' || message.event === 'sweepDone') this.activeJobs.delete(message.jobId);
         this.onEvent(message);
         return;
       }
@@ -88,12 +88,13 @@ export class EngineProcess {
   request<T = unknown>(method: Method, params: object): Promise<T> {
     const id = this.nextId++;
     if (method === 'load') this.lastLoad = params as { dir: string; provider: string };
-    if (method === 'generate') this.activeJobs.add((params as { jobId: string }).jobId);
+    const isJob = method === 'generate' || method === 'grid' || method === 'sweep';
+    if (isJob) this.activeJobs.add((params as { jobId: string }).jobId);
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.channel.send({ id, method, params } as HostRequest);
     }).catch((error: Error) => {
-      if (method === 'generate') this.activeJobs.delete((params as { jobId: string }).jobId);
+      if (isJob) this.activeJobs.delete((params as { jobId: string }).jobId);
       throw error;
     });
   }

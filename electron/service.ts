@@ -4,9 +4,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { AppInfo, EventName, Events, GalleryEntry, Method, ModelSummary, Results } from '../src-core/contract/api.ts';
+import type { AppInfo, EventName, Events, GalleryEntry, GridCellEvent, Method, ModelSummary, Results, SweepPointEvent } from '../src-core/contract/api.ts';
 import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
-import type { HostEvent, HostModelInfo } from '../src-core/host/protocol.ts';
+import type { HostEvent, HostImage, HostModelInfo } from '../src-core/host/protocol.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { parametersToRequest, APP_VERSION } from '../src-core/pipeline/metadata.ts';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
@@ -98,23 +98,62 @@ export class StudioService {
       case 'done': {
         this.jobs.delete(event.jobId);
         const seconds = event.timings.totalMs / 1000;
-        let entries: GalleryEntry[];
-        try {
-          entries = this.gallery.add(event.images, { evaluations: event.evaluations, seconds: seconds / Math.max(1, event.images.length) }).map((e) => this.toEntry(e));
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          const reason = code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
-          this.emit('job.failed', { jobId: event.jobId, error: `the images were generated but could not be saved to the gallery: ${reason}`, cancelled: false });
-          break;
-        }
+        const entries = this.saveImages(event.jobId, event.images, event.evaluations, seconds / Math.max(1, event.images.length));
+        if (entries.length !== event.images.length) break;
         const { textEncoderMs, unetMs, vaeMs, overheadMs } = event.timings;
         this.emit('job.done', { jobId: event.jobId, entries, evaluations: event.evaluations, seconds, timings: { textEncoderMs, unetMs, vaeMs, overheadMs } });
         break;
       }
       case 'failed':
         this.jobs.delete(event.jobId);
+        this.experiments.delete(event.jobId);
         this.emit('job.failed', { jobId: event.jobId, error: event.error, cancelled: event.cancelled });
         break;
+      case 'gridCell': {
+        const [entry] = this.saveImages(event.jobId, [event.image], event.evaluations, event.seconds);
+        if (!entry) break;
+        const { event: _, image: __, ...rest } = event;
+        const cell = { ...rest, entry };
+        this.experimentResults(event.jobId).push(cell);
+        this.emit('grid.cell', cell);
+        break;
+      }
+      case 'gridDone':
+        this.emit('grid.done', { jobId: event.jobId, csv: event.csv, cells: this.experimentResults(event.jobId) as GridCellEvent[] });
+        this.experiments.delete(event.jobId);
+        break;
+      case 'sweepPoint': {
+        const entries = this.saveImages(event.jobId, event.images, event.evaluations, event.secondsPerImage);
+        const { event: _, images: __, ...rest } = event;
+        const point = { ...rest, entries };
+        this.experimentResults(event.jobId).push(point);
+        this.emit('sweep.point', point);
+        break;
+      }
+      case 'sweepDone':
+        this.emit('sweep.done', { jobId: event.jobId, featureSpace: event.featureSpace, points: this.experimentResults(event.jobId) as SweepPointEvent[] });
+        this.experiments.delete(event.jobId);
+        break;
+    }
+  }
+
+  private experiments = new Map<string, unknown[]>();
+
+  private experimentResults(jobId: string): unknown[] {
+    let list = this.experiments.get(jobId);
+    if (!list) this.experiments.set(jobId, (list = []));
+    return list;
+  }
+
+  /** Saves a job's images to the gallery; on failure (full disk...) the job is reported failed. */
+  private saveImages(jobId: string, images: HostImage[], evaluations: number, seconds: number): GalleryEntry[] {
+    try {
+      return this.gallery.add(images, { evaluations, seconds }).map((e) => this.toEntry(e));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
+      this.emit('job.failed', { jobId, error: `the images were generated but could not be saved to the gallery: ${reason}`, cancelled: false });
+      return [];
     }
   }
 
@@ -175,6 +214,13 @@ export class StudioService {
         const jobId = randomUUID();
         this.jobs.set(jobId, Date.now());
         await this.engine.request('generate', { jobId, request: params });
+        return { jobId };
+      }
+      case 'job.grid':
+      case 'job.sweep': {
+        const jobId = randomUUID();
+        this.jobs.set(jobId, Date.now());
+        await this.engine.request(method === 'job.grid' ? 'grid' : 'sweep', { jobId, request: params });
         return { jobId };
       }
       case 'job.cancel': return this.engine.request('cancel', params);

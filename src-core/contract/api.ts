@@ -4,6 +4,7 @@
 // the engine side of the boundary. No Node or engine imports here.
 import { z } from 'zod';
 import { GenerateRequestSchema, LIMITS, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES } from './generate.ts';
+import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
 
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 export const GalleryIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
@@ -22,6 +23,8 @@ export const RequestSchemas = {
     restart: RestartSettingsSchema.optional(),
   }).strict(),
   'job.generate': GenerateRequestSchema,
+  'job.grid': GridRequestSchema,
+  'job.sweep': SweepRequestSchema,
   'job.cancel': z.object({ jobId: JobIdSchema }).strict(),
   'gallery.list': z.object({}).strict(),
   'gallery.delete': z.object({ id: GalleryIdSchema }).strict(),
@@ -76,6 +79,8 @@ export interface Results {
   'prompt.count': { tokens: number; max: number };
   'plan.describe': { evaluations: number; sigmas: number[] };
   'job.generate': { jobId: string };
+  'job.grid': { jobId: string };
+  'job.sweep': { jobId: string };
   'job.cancel': { cancelled: boolean };
   'gallery.list': GalleryEntry[];
   'gallery.delete': { deleted: boolean };
@@ -90,6 +95,39 @@ export interface Events {
   'job.done': { jobId: string; entries: GalleryEntry[]; evaluations: number; seconds: number; timings: { textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } };
   'job.failed': { jobId: string; error: string; cancelled: boolean };
   'engine.status': { state: 'starting' | 'ready' | 'crashed' | 'restarting'; message?: string };
+  'grid.cell': GridCellEvent;
+  'grid.done': { jobId: string; cells: GridCellEvent[]; csv: string };
+  'sweep.point': SweepPointEvent;
+  'sweep.done': { jobId: string; featureSpace: string; points: SweepPointEvent[] };
+}
+
+export interface GridCellEvent {
+  jobId: string;
+  x: number;
+  y: number;
+  xLabel: string;
+  yLabel: string;
+  entry: GalleryEntry;
+  evaluations: number;
+  seconds: number;
+  done: number;
+  total: number;
+}
+
+export interface SweepPointEvent {
+  jobId: string;
+  sampler: string;
+  cfgScale: number;
+  evaluations: number;
+  secondsPerImage: number;
+  /** Mean pairwise distance between the seeds' images, in the space named by featureSpace. */
+  diversity: number;
+  /** Fraction of images showing exactly what the prompt asks for; null when no evaluator can tell. */
+  accuracy: number | null;
+  featureSpace: string;
+  entries: GalleryEntry[];
+  done: number;
+  total: number;
 }
 export type EventName = keyof Events;
 

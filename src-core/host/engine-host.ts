@@ -4,10 +4,16 @@
 import { RequestError } from '../contract/generate.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ExecutionProvider } from '../model/session.ts';
-import { generate, planFor, resolveSize } from '../pipeline/txt2img.ts';
+import { generate, planFor, resolveSize, type GenerateProgress } from '../pipeline/txt2img.ts';
+import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
+import { describeIssues } from '../contract/generate.ts';
+import type { ZodError } from 'zod';
+import { Evaluator } from '../experiments/evaluator.ts';
+import { gridCsv, gridRequests, runGrid } from '../experiments/grid.ts';
+import { featureSpace, runSweep } from '../experiments/sweep.ts';
 import { parseGenerateRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
-import type { HostEvent, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
+import type { HostEvent, HostImage, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
 
 interface Port {
   send(message: HostMessage): void;
@@ -26,8 +32,10 @@ function parentPort(): Port {
 
 const port = parentPort();
 let model: StableDiffusionModel | undefined;
-const queue: Array<{ jobId: string; request: unknown }> = [];
+type Job = { jobId: string; run: (signal: AbortSignal) => Promise<void> };
+const queue: Job[] = [];
 let running: { jobId: string; controller: AbortController } | undefined;
+let evaluator: { dir: string; loaded: Promise<Evaluator | null> } | undefined;
 
 function info(m: StableDiffusionModel): HostModelInfo {
   const native = m.info.latentSize * m.info.vaeFactor;
@@ -39,7 +47,27 @@ function requireModel(): StableDiffusionModel {
   return model;
 }
 
+/** The model's evaluator (models without one get pixel-space diversity only). */
+function evaluatorFor(m: StableDiffusionModel): Promise<Evaluator | null> {
+  if (evaluator?.dir !== m.info.dir) evaluator = { dir: m.info.dir, loaded: Evaluator.load(m.info.dir).catch(() => null) };
+  return evaluator.loaded;
+}
+
 const emit = (event: HostEvent) => port.send(event);
+
+function progressHooks(jobId: string, signal: AbortSignal) {
+  return {
+    signal,
+    previews: true,
+    onProgress: (p: GenerateProgress) => {
+      if (p.preview) emit({ event: 'preview', jobId, width: p.preview.width, height: p.preview.height, rgba: p.preview.rgba });
+      else emit({ event: 'progress', jobId, imagesDone: p.imagesDone, images: p.images, evaluation: p.evaluation, evaluations: p.evaluations, step: p.step, steps: p.steps, sigma: p.sigma });
+    },
+  };
+}
+
+const hostImage = (i: { index?: number; seed: number; width: number; height: number; parameters: string; png: Buffer }, index = 0): HostImage =>
+  ({ index: i.index ?? index, seed: i.seed, width: i.width, height: i.height, parameters: i.parameters, png: new Uint8Array(i.png) });
 
 async function runQueue(): Promise<void> {
   if (running) return;
@@ -47,27 +75,85 @@ async function runQueue(): Promise<void> {
   if (!next) return;
   const controller = new AbortController();
   running = { jobId: next.jobId, controller };
-  const { jobId } = next;
   try {
-    const result = await generate(requireModel(), next.request, {
-      signal: controller.signal,
-      previews: true,
-      onProgress: (p) => {
-        if (p.preview) emit({ event: 'preview', jobId, width: p.preview.width, height: p.preview.height, rgba: p.preview.rgba });
-        else emit({ event: 'progress', jobId, imagesDone: p.imagesDone, images: p.images, evaluation: p.evaluation, evaluations: p.evaluations, step: p.step, steps: p.steps, sigma: p.sigma });
-      },
-    });
-    emit({
-      event: 'done', jobId, evaluations: result.evaluations,
-      images: result.images.map((i) => ({ index: i.index, seed: i.seed, width: i.width, height: i.height, parameters: i.parameters, png: new Uint8Array(i.png) })),
-      timings: { totalMs: result.timings.totalMs, textEncoderMs: result.timings.textEncoderMs, unetMs: result.timings.unetMs, vaeMs: result.timings.vaeMs, overheadMs: result.timings.overheadMs },
-    });
+    await next.run(controller.signal);
   } catch (error) {
-    emit({ event: 'failed', jobId, error: (error as Error).message, cancelled: error instanceof SamplingCancelled });
+    emit({ event: 'failed', jobId: next.jobId, error: (error as Error).message, cancelled: error instanceof SamplingCancelled });
   } finally {
     running = undefined;
     void runQueue();
   }
+}
+
+function generateJob(jobId: string, request: unknown): Job {
+  return {
+    jobId,
+    run: async (signal) => {
+      const result = await generate(requireModel(), request, progressHooks(jobId, signal));
+      emit({
+        event: 'done', jobId, evaluations: result.evaluations, images: result.images.map((i) => hostImage(i)),
+        timings: { totalMs: result.timings.totalMs, textEncoderMs: result.timings.textEncoderMs, unetMs: result.timings.unetMs, vaeMs: result.timings.vaeMs, overheadMs: result.timings.overheadMs },
+      });
+    },
+  };
+}
+
+function gridJob(jobId: string, request: GridRequest): Job {
+  return {
+    jobId,
+    run: async (signal) => {
+      const cells = await runGrid(requireModel(), request, {
+        ...progressHooks(jobId, signal),
+        onCell: (cell, done, total) => emit({
+          event: 'gridCell', jobId, x: cell.x, y: cell.y, xLabel: cell.xLabel, yLabel: cell.yLabel,
+          image: hostImage({ ...cell, ...sizeOf(cell.png) }), evaluations: cell.evaluations, seconds: cell.seconds, done, total,
+        }),
+      });
+      emit({ event: 'gridDone', jobId, csv: gridCsv(cells) });
+    },
+  };
+}
+
+function sweepJob(jobId: string, request: SweepRequest): Job {
+  return {
+    jobId,
+    run: async (signal) => {
+      const m = requireModel();
+      const ev = await evaluatorFor(m);
+      const space = featureSpace(ev, m);
+      await runSweep(m, ev, request, {
+        ...progressHooks(jobId, signal),
+        onPoint: (p, done, total) => emit({
+          event: 'sweepPoint', jobId, sampler: p.sampler, cfgScale: p.cfgScale, evaluations: p.evaluations, secondsPerImage: p.secondsPerImage,
+          diversity: p.diversity, accuracy: p.accuracy, featureSpace: space, images: p.images.map((i, n) => hostImage(i, n)), done, total,
+        }),
+      });
+      emit({ event: 'sweepDone', jobId, featureSpace: space });
+    },
+  };
+}
+
+function sizeOf(png: Buffer): { width: number; height: number } {
+  // IHDR holds width and height right after the signature and chunk header.
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+function enqueue(job: Job): { jobId: string } {
+  queue.push(job);
+  void runQueue();
+  return { jobId: job.jobId };
+}
+
+function checkPlannable(input: unknown): void {
+  const parsed = parseGenerateRequest(input);
+  resolveSize(requireModel(), parsed);
+  planFor(requireModel(), parsed);
+}
+
+function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, input: unknown): T {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new RequestError(`invalid request: ${describeIssues(result.error)}`);
+  return result.data;
 }
 
 async function handle(request: HostRequest): Promise<unknown> {
@@ -93,12 +179,20 @@ async function handle(request: HostRequest): Promise<unknown> {
     }
     case 'generate': {
       // Refuse bad requests (schema, size, sampler settings on this model) before queueing.
-      const parsed = parseGenerateRequest(request.params.request);
-      resolveSize(requireModel(), parsed);
-      planFor(requireModel(), parsed);
-      queue.push({ jobId: request.params.jobId, request: request.params.request });
-      void runQueue();
-      return { jobId: request.params.jobId };
+      checkPlannable(request.params.request);
+      return enqueue(generateJob(request.params.jobId, request.params.request));
+    }
+    case 'grid': {
+      const grid = parseWith(GridRequestSchema, request.params.request);
+      for (const cell of gridRequests(grid)) checkPlannable(cell.request);
+      return enqueue(gridJob(request.params.jobId, grid));
+    }
+    case 'sweep': {
+      const sweep = parseWith(SweepRequestSchema, request.params.request);
+      for (const sampler of sweep.samplers) {
+        for (const cfgScale of sweep.cfgScales) checkPlannable({ prompt: sweep.prompt, seed: 0, sampler, cfgScale, steps: sweep.steps, schedule: sweep.schedule, ...(sampler === 'restart' && sweep.restart ? { restart: sweep.restart } : {}) });
+      }
+      return enqueue(sweepJob(request.params.jobId, sweep));
     }
     case 'cancel': {
       const { jobId } = request.params;

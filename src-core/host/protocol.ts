@@ -8,6 +8,8 @@ export type HostRequest =
   | { id: number; method: 'count'; params: { prompt: string } }
   | { id: number; method: 'plan'; params: { sampler: string; schedule: string; steps: number; cfgScale: number; restart?: unknown } }
   | { id: number; method: 'generate'; params: { jobId: string; request: GenerateRequestInput } }
+  | { id: number; method: 'grid'; params: { jobId: string; request: unknown } }
+  | { id: number; method: 'sweep'; params: { jobId: string; request: unknown } }
   | { id: number; method: 'cancel'; params: { jobId: string } }
   | { id: number; method: 'crash'; params: Record<string, never> };
 
@@ -34,7 +36,11 @@ export type HostEvent =
   | { event: 'progress'; jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number }
   | { event: 'preview'; jobId: string; width: number; height: number; rgba: Uint8Array }
   | { event: 'done'; jobId: string; images: HostImage[]; evaluations: number; timings: { totalMs: number; textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } }
-  | { event: 'failed'; jobId: string; error: string; cancelled: boolean };
+  | { event: 'failed'; jobId: string; error: string; cancelled: boolean }
+  | { event: 'gridCell'; jobId: string; x: number; y: number; xLabel: string; yLabel: string; image: HostImage; evaluations: number; seconds: number; done: number; total: number }
+  | { event: 'gridDone'; jobId: string; csv: string }
+  | { event: 'sweepPoint'; jobId: string; sampler: string; cfgScale: number; evaluations: number; secondsPerImage: number; diversity: number; accuracy: number | null; featureSpace: string; images: HostImage[]; done: number; total: number }
+  | { event: 'sweepDone'; jobId: string; featureSpace: string };
 
 export type HostReply = { id: number; result: unknown } | { id: number; error: string };
 export type HostMessage = HostReply | HostEvent;

@@ -1,0 +1,105 @@
+// The embedded model's independent evaluator: a classifier trained on real procedural images (not
+// on the generator's output) that predicts background colour, shape, shape colour and count, and
+// exposes a feature vector for Frechet distance and diversity. Lives in <model>/evaluator/.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { GaussianStats } from './stats.ts';
+
+export const HEADS = ['background', 'shape', 'color', 'count'] as const;
+export type Head = (typeof HEADS)[number];
+export type Labels = Record<Head, number>;
+
+export interface EvaluatorSpec {
+  input: { name: string; shape: Array<string | number> };
+  outputs: Record<string, { kind: 'logits' | 'features'; classes?: Array<string | number>; size?: number }>;
+}
+
+export interface PromptCase {
+  prompt: string;
+  labels: Labels;
+}
+
+export interface Evaluation {
+  predictions: Labels[];
+  features: Float32Array[];
+}
+
+export class Evaluator {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly spec: EvaluatorSpec,
+    readonly reference: GaussianStats,
+    readonly prompts: PromptCase[],
+    readonly size: number,
+  ) {}
+
+  static async load(modelDir: string): Promise<Evaluator | null> {
+    const dir = join(modelDir, 'evaluator');
+    if (!existsSync(join(dir, 'model.onnx'))) return null;
+    const spec = JSON.parse(readFileSync(join(dir, 'evaluator.json'), 'utf8')) as EvaluatorSpec;
+    const stats = JSON.parse(readFileSync(join(dir, 'reference_stats.json'), 'utf8'));
+    const prompts = JSON.parse(readFileSync(join(dir, 'prompts.json'), 'utf8')).prompts as PromptCase[];
+    const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+    const size = Number(spec.input.shape[spec.input.shape.length - 1]);
+    return new Evaluator(session, spec, { mean: stats.mean, cov: stats.cov }, prompts, size);
+  }
+
+  classes(head: Head): Array<string | number> {
+    return this.spec.outputs[head].classes ?? [];
+  }
+
+  /** Images as RGBA bytes (as decoded from PNG) of the evaluator's size. */
+  async evaluate(images: Uint8Array[], batch = 64): Promise<Evaluation> {
+    const s = this.size, plane = s * s;
+    const out: Evaluation = { predictions: [], features: [] };
+    for (let start = 0; start < images.length; start += batch) {
+      const chunk = images.slice(start, start + batch);
+      const data = new Float32Array(chunk.length * 3 * plane);
+      chunk.forEach((rgba, n) => {
+        if (rgba.length !== plane * 4) throw new RangeError(`the evaluator takes ${s}x${s} images`);
+        for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[n * 3 * plane + c * plane + p] = rgba[p * 4 + c] / 127.5 - 1;
+      });
+      const result = await this.session.run({ [this.spec.input.name]: new ort.Tensor('float32', data, [chunk.length, 3, s, s]) });
+      const features = result.features.data as Float32Array, dim = features.length / chunk.length;
+      for (let n = 0; n < chunk.length; n++) {
+        const labels = {} as Labels;
+        for (const head of HEADS) {
+          const logits = result[head].data as Float32Array, k = logits.length / chunk.length;
+          let best = 0;
+          for (let j = 1; j < k; j++) if (logits[n * k + j] > logits[n * k + best]) best = j;
+          labels[head] = best;
+        }
+        out.predictions.push(labels);
+        out.features.push(features.slice(n * dim, (n + 1) * dim));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What a prompt asks for, in evaluator classes: the prompt set's labels when the prompt is one of
+   * them, otherwise read from the words (colour names, shape names, "two", "on ... background").
+   */
+  promptLabels(prompt: string): Labels | null {
+    const known = this.prompts.find((p) => p.prompt === prompt.trim());
+    if (known) return known.labels;
+    const colors = this.classes('color').map(String), shapes = this.classes('shape').map(String);
+    const words: string[] = prompt.toLowerCase().match(/[a-z]+/g) ?? [];
+    const onIndex = words.lastIndexOf('on');
+    const colorAt = (from: number, to: number) => { for (let i = from; i < to; i++) { const c = colors.indexOf(words[i]); if (c >= 0) return c; } return -1; };
+    const color = colorAt(0, onIndex < 0 ? words.length : onIndex);
+    const background = onIndex < 0 ? -1 : colorAt(onIndex + 1, words.length);
+    const shape = shapes.findIndex((s) => words.includes(s) || words.includes(`${s}s`));
+    if (color < 0 || background < 0 || shape < 0) return null;
+    const plural = words.includes('two') || words.includes(`${shapes[shape]}s`);
+    const count = this.classes('count').map(Number).indexOf(plural ? 2 : 1);
+    return { background, shape, color, count };
+  }
+}
+
+/** Fraction of images whose every attribute matches what the prompt asked for. */
+export function promptAccuracy(predictions: Labels[], wanted: Labels): number {
+  const hits = predictions.filter((p) => HEADS.every((h) => p[h] === wanted[h])).length;
+  return hits / predictions.length;
+}
