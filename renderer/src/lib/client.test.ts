@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StudioApi } from '../../../src-core/contract/api.ts';
-import { CONNECTION_LOST, WsClient, backoffDelay, bridgeClient, wsUrl, type SocketLike } from './client.ts';
+import { CONNECTION_LOST, CONNECTION_NEVER_OPENED, WsClient, backoffDelay, bridgeClient, wsUrl, type SocketLike } from './client.ts';
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -118,6 +118,15 @@ test('a dropped connection rejects pending calls clearly and reconnects with bac
   assert.deepEqual(await queued, []);
   sockets[2].drop();
   assert.equal(timers[2].ms, 500, 'backoff starts over after a successful connection');
+});
+
+test('a connection that never opened says how to reach the engine', async () => {
+  const { client, sockets } = setup();
+  const pending = client.call('app.info', {});
+  sockets[0].drop();
+  await assert.rejects(pending, (e: Error) => e.message === CONNECTION_NEVER_OPENED);
+  assert.match(CONNECTION_NEVER_OPENED, /\?token=/);
+  await assert.rejects(client.call('app.info', {}), (e: Error) => e.message === CONNECTION_NEVER_OPENED);
 });
 
 test('a message that is not JSON is ignored; close stops reconnecting', async () => {

@@ -18,6 +18,8 @@ export interface StudioClient extends StudioApi {
 }
 
 export const CONNECTION_LOST = 'the connection to the engine was lost (reconnecting…); try again in a moment';
+export const CONNECTION_NEVER_OPENED =
+  'could not connect to the engine (still trying). Is Restart Studio still running? If it printed an address with ?token=…, open that exact address';
 
 /** The part of a WebSocket the client uses (a browser WebSocket fits; tests pass a fake). */
 export interface SocketLike {
@@ -74,6 +76,7 @@ export class WsClient implements StudioClient {
   #socket: SocketLike | null = null;
   #timer: unknown = null;
   #attempt = 0;
+  #opened = false;
   #closed = false;
   #nextId = 1;
   #pending = new Map<number, Pending>();
@@ -100,7 +103,7 @@ export class WsClient implements StudioClient {
   call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
     if (this.#closed) return Promise.reject(new Error('the connection to the engine is closed'));
     const socket = this.#socket;
-    if (!socket) return Promise.reject(new Error(CONNECTION_LOST));
+    if (!socket) return Promise.reject(this.#lostError());
     const id = this.#nextId++;
     const text = JSON.stringify({ id, method, params });
     return new Promise<Results[M]>((resolve, reject) => {
@@ -136,7 +139,7 @@ export class WsClient implements StudioClient {
     } catch (error) {
       const p = this.#pending.get(id);
       this.#pending.delete(id);
-      p?.reject(new Error(CONNECTION_LOST));
+      p?.reject(this.#lostError());
       void error;
     }
   }
@@ -168,6 +171,7 @@ export class WsClient implements StudioClient {
     socket.onopen = () => {
       if (socket !== this.#socket) return;
       this.#attempt = 0;
+      this.#opened = true;
       this.#setState('open');
       for (const [id, p] of this.#pending) {
         if (p.text === null) continue;
@@ -189,8 +193,12 @@ export class WsClient implements StudioClient {
     };
   }
 
+  #lostError(): Error {
+    return new Error(this.#opened ? CONNECTION_LOST : CONNECTION_NEVER_OPENED);
+  }
+
   #lost(): void {
-    this.#failPending(new Error(CONNECTION_LOST));
+    this.#failPending(this.#lostError());
     if (this.#closed) return;
     this.#setState('reconnecting');
     const delay = backoffDelay(this.#attempt++);

@@ -15,6 +15,8 @@ export type View = 'generate' | 'gallery';
 export const ENGINE_RESTARTING = 'The engine stopped unexpectedly; restarting… your gallery is safe.';
 export const CONNECTION_LOST_BANNER = 'Engine connection lost — reconnecting…';
 
+const UNREACHABLE = 'Could not reach the engine';
+
 export class Studio {
   readonly client: StudioClient;
   info = $state.raw<AppInfo | null>(null);
@@ -34,7 +36,6 @@ export class Studio {
   lastSeed = $state<number | null>(null);
   switchingModel = $state(false);
   #cancelWanted = false;
-  #connectedOnce = false;
   #unsubscribe: Array<() => void> = [];
 
   constructor(client: StudioClient) {
@@ -76,8 +77,12 @@ export class Studio {
       this.client.call('model.list', {}),
       this.client.call('gallery.list', {}),
     ]);
-    if (info.status === 'fulfilled') this.#setInfo(info.value, first);
-    else this.showError('Could not reach the engine', info.reason);
+    if (info.status === 'fulfilled') {
+      if (this.error?.startsWith(UNREACHABLE)) this.error = null;
+      this.#setInfo(info.value, first);
+    } else {
+      this.showError(UNREACHABLE, info.reason);
+    }
     if (models.status === 'fulfilled') this.models = models.value;
     if (gallery.status === 'fulfilled') {
       this.gallery = sortNewest(gallery.value);
@@ -120,6 +125,7 @@ export class Studio {
     }
     const request = checked.value;
     this.error = null;
+    this.notes = null;
     this.lastSeed = request.seed;
     this.#cancelWanted = false;
     this.job = startJob(request.count ?? 1);
@@ -173,12 +179,13 @@ export class Studio {
   }
 
   #onConnection(state: ConnectionState): void {
+    const before = this.connection;
     this.connection = state;
     if (state === 'reconnecting') {
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the connection to the engine was lost; images that were finished will appear in the gallery'));
-    } else if (state === 'open') {
-      if (this.#connectedOnce) void this.refresh();
-      this.#connectedOnce = true;
+    } else if (state === 'open' && before === 'reconnecting') {
+      // The first connection answers the calls start() queued; later ones need a fresh look.
+      void this.refresh();
     }
   }
 
