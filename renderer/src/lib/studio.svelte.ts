@@ -34,6 +34,8 @@ export class Studio {
   connection = $state<ConnectionState>('connecting');
   engine = $state.raw<Events['engine.status'] | null>(null);
   lastSeed = $state<number | null>(null);
+  /** Set for a few seconds after the engine came back from a crash. */
+  engineRecovered = $state(false);
   switchingModel = $state(false);
   #cancelWanted = false;
   #unsubscribe: Array<() => void> = [];
@@ -172,8 +174,11 @@ export class Studio {
     const was = this.engine?.state;
     this.engine = status;
     if (status.state === 'crashed' || status.state === 'restarting') {
+      this.engineRecovered = false;
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the engine stopped unexpectedly during generation'));
     } else if (status.state === 'ready' && (was === 'crashed' || was === 'restarting')) {
+      this.engineRecovered = true;
+      setTimeout(() => (this.engineRecovered = false), 5000);
       void this.refresh();
     }
   }
