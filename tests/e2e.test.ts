@@ -1,0 +1,126 @@
+// End to end in a real browser against the local mode: type a prompt, generate with the embedded
+// model, watch progress, see the image and its parameters, cancel a run, reuse a seed and get the
+// identical image, restart the server and find the gallery intact, drop an A1111 PNG and see the
+// form filled, and check the page sees nothing of Node.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
+import { launchBrowser } from './helpers/browser.ts';
+import { startStudio, type Studio } from './helpers/studio.ts';
+
+const MODEL = process.env.E2E_MODEL ?? DEFAULT_MODEL_DIR;
+let browser: Browser;
+let studio: Studio;
+
+before(async () => {
+  browser = await launchBrowser();
+  studio = await startStudio({ model: MODEL });
+});
+
+after(async () => {
+  await browser?.close();
+  await studio?.stop();
+});
+
+async function openApp(): Promise<Page> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(60_000);
+  await page.goto(studio.server.url);
+  await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+  return page;
+}
+
+async function imageBytes(page: Page, alt: string): Promise<Buffer> {
+  const src = await page.getByAltText(alt).getAttribute('src');
+  const res = await fetch(new URL(src!, studio.server.url));
+  return Buffer.from(await res.arrayBuffer());
+}
+
+test('generate: prompt, progress, image and parameters; the page has no Node', async () => {
+  const page = await openApp();
+  assert.equal(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require), 'undefined');
+  assert.equal(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process), 'undefined');
+  await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
+  await page.getByLabel('Seed').fill('7');
+  await page.getByLabel('Steps').fill('12');
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.getByRole('progressbar').waitFor();
+  await page.getByAltText('Generated image 1').waitFor();
+  const parameters = await page.getByLabel('Parameters').first().textContent();
+  assert.match(parameters ?? '', /a red circle on a blue background/);
+  assert.match(parameters ?? '', /Seed: 7/);
+  assert.match(parameters ?? '', /Steps: 12/);
+  await page.close();
+});
+
+test('cancel a long run with Esc; the next run works', async () => {
+  const page = await openApp();
+  await page.getByLabel('Prompt', { exact: true }).fill('two green triangles on white');
+  await page.getByLabel('Steps').fill('500');
+  await page.getByLabel('Sampler').selectOption({ label: 'Heun' });
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.getByRole('progressbar').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('status').filter({ hasText: 'Cancelled.' }).waitFor();
+  assert.equal(await page.getByAltText('Generated image 1').count(), 0, 'the cancelled run made no image');
+  await page.getByLabel('Steps').fill('4');
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.getByAltText('Generated image 1').waitFor();
+  await page.close();
+});
+
+test('reuse the last seed and get the identical image', async () => {
+  const page = await openApp();
+  await page.getByLabel('Prompt', { exact: true }).fill('a yellow square on a black background');
+  await page.getByLabel('Steps').fill('8');
+  await page.getByRole('button', { name: 'Random seed' }).click();
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.getByAltText('Generated image 1').waitFor();
+  const first = await imageBytes(page, 'Generated image 1');
+  const firstSrc = await page.getByAltText('Generated image 1').getAttribute('src');
+  await page.getByRole('button', { name: 'Reuse last seed' }).click();
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.waitForFunction((src) => document.querySelector('img[alt="Generated image 1"]')?.getAttribute('src') !== src, firstSrc);
+  const second = await imageBytes(page, 'Generated image 1');
+  assert.ok(first.length > 100);
+  assert.deepEqual(second, first);
+  await page.close();
+});
+
+test('restart the server: the gallery is intact', async () => {
+  const before = (await studio.service.gallery.list()).map((e) => e.id);
+  assert.ok(before.length >= 3);
+  const dataDir = studio.dataDir;
+  await studio.stop();
+  studio = await startStudio({ model: MODEL, dataDir });
+  const page = await openApp();
+  await page.getByRole('tab', { name: 'Gallery' }).click();
+  for (const entry of studio.service.gallery.list().slice(0, 3)) {
+    await page.getByRole('button', { name: `Open image ${entry.seed}` }).first().waitFor();
+  }
+  assert.deepEqual(studio.service.gallery.list().map((e) => e.id), before);
+  await page.close();
+});
+
+test('drop a PNG from AUTOMATIC1111: the form is filled from its parameters', async () => {
+  const page = await openApp();
+  const png = readFileSync(new URL('./fixtures/png/a1111-old-karras-ztxt.png', import.meta.url)).toString('base64');
+  await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], 'from-a1111.png', { type: 'image/png' }));
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }
+  }, png);
+  await page.waitForFunction(() => (document.querySelector('textarea') as HTMLTextAreaElement | null)?.value.startsWith('a red circle'));
+  assert.equal(await page.getByLabel('Prompt', { exact: true }).inputValue(), 'a red circle\non a blue background');
+  assert.equal(await page.getByLabel('Negative prompt').inputValue(), 'ugly\nextra line of negative');
+  assert.equal(await page.getByLabel('Steps').inputValue(), '36');
+  assert.equal(await page.getByLabel('CFG scale').inputValue(), '3');
+  assert.equal(await page.getByLabel('Seed').inputValue(), '7');
+  assert.equal(await page.getByLabel('Schedule').inputValue(), 'karras');
+  await page.close();
+});
