@@ -17,8 +17,9 @@ let service: StudioService;
 
 function serveStudio(request: Request): Promise<Response> | Response {
   const url = new URL(request.url);
-  if (url.host === 'gallery') {
-    const file = service.gallery.file(decodeURIComponent(url.pathname.slice(1)));
+  // Gallery images live under the app's own origin, so the page's CSP ('self') covers them.
+  if (url.host === 'app' && url.pathname.startsWith('/gallery/')) {
+    const file = service.gallery.file(decodeURIComponent(url.pathname.slice('/gallery/'.length)));
     return file ? net.fetch(pathToFileURL(file).toString()) : new Response('not found', { status: 404 });
   }
   const path = resolve(rendererDir, decodeURIComponent(url.pathname).slice(1) || 'index.html');
@@ -42,7 +43,7 @@ app.whenReady().then(() => {
     dataDir: app.getPath('userData'),
     mode: 'electron',
     spawnEngine: utilityEngine(join(__dirname, 'engine-host.cjs')),
-    galleryUrl: (id) => `studio://gallery/${id}`,
+    galleryUrl: (id) => `studio://app/gallery/${id}`,
     reveal: (path) => shell.showItemInFolder(path),
   });
   protocol.handle('studio', serveStudio);
