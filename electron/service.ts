@@ -40,7 +40,7 @@ export class StudioService {
 
   constructor(private readonly options: ServiceOptions) {
     this.gallery = new Gallery(join(options.dataDir, 'gallery'));
-    this.provider = options.provider ?? 'cpu';
+    this.provider = options.provider ?? 'auto';
     this.engine = new EngineProcess(options.spawnEngine, (e) => this.onEngineEvent(e), (state, message) => this.emit('engine.status', { state, message }));
     const settings = this.settings();
     const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
@@ -181,7 +181,8 @@ export class StudioService {
       mode: this.options.mode,
       model: this.model ? { dir: this.model.dir, name: this.model.name, width: this.model.width, height: this.model.height, prediction: this.model.prediction, vaeFactor: this.model.vaeFactor, maxTokens: this.model.maxTokens } : null,
       modelError: this.modelError,
-      provider: this.provider,
+      provider: this.model?.provider ?? this.provider,
+      providerNotes: this.model?.providerNotes ?? [],
       samplers: Object.entries(SAMPLERS).map(([name, def]) => ({ name, label: def.label })),
       schedules: [...SCHEDULE_CHOICES],
       noiseSources: [...NOISE_SOURCE_CHOICES],

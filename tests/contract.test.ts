@@ -11,5 +11,5 @@ test('contract choices match the engine', () => {
   assert.deepEqual([...SAMPLER_CHOICES].sort(), [...SAMPLER_NAMES].sort());
   assert.deepEqual([...NOISE_SOURCE_CHOICES].sort(), Object.keys(NOISE_SOURCES).sort());
   for (const s of SCHEDULE_CHOICES) assert.ok((SCHEDULE_NAMES as readonly string[]).includes(s), s);
-  assert.deepEqual([...PROVIDER_CHOICES], [...EXECUTION_PROVIDERS]);
+  assert.deepEqual([...PROVIDER_CHOICES], ['auto', ...EXECUTION_PROVIDERS]);
 });

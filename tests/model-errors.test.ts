@@ -92,3 +92,27 @@ test('unsupported prediction type and absurd config values', async () => {
   writeFileSync(join(broken, 'unet', 'config.json'), '{ "sample_size": ');
   await expectModelError(broken, /^unet: unet\/config.json is not valid JSON/);
 });
+
+test('an execution provider that cannot run falls back to the CPU, with the reason recorded', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  // Neither CUDA libraries nor a WebGPU adapter exist on the CI machines.
+  for (const provider of ['cuda', 'webgpu'] as const) {
+    const model = await loadModel(dir, { provider });
+    try {
+      assert.equal(model.provider, 'cpu');
+      assert.equal(model.fallbacks.length, 1);
+      assert.equal(model.fallbacks[0].provider, provider);
+      assert.match(model.fallbacks[0].reason, provider === 'cuda' ? /CUDA is not usable: .*CUDA 12 runtime \/ cuDNN 9/ : /WebGPU is not usable: no GPU adapter/);
+    } finally {
+      await model.dispose();
+    }
+  }
+  const auto = await loadModel(dir, { provider: 'auto' });
+  assert.equal(auto.provider, 'cpu');
+  assert.ok(auto.fallbacks.every((f) => f.reason.length > 10));
+  await auto.dispose();
+  // A broken file is still a model error, not a provider fallback.
+  const broken = modelFolder('tiny-sd-eps-int64');
+  writeFileSync(join(broken, 'unet', 'model.onnx'), 'garbage');
+  await assert.rejects(loadModel(broken, { provider: 'webgpu' }), /unet: unet\/model.onnx is not a readable ONNX model/);
+});

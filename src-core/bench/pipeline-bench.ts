@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
-import type { ExecutionProvider } from '../model/session.ts';
+import type { ProviderChoice } from '../model/session.ts';
 import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
 
 const { values } = parseArgs({
@@ -20,7 +20,7 @@ const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return
 const runs = Number(values.runs);
 
 const loadStart = performance.now();
-const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR, { provider: values.provider as ExecutionProvider });
+const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR, { provider: values.provider as ProviderChoice });
 const loadMs = performance.now() - loadStart;
 const request = {
   prompt: 'a red circle on a blue background', seed: 1, steps: Number(values.steps), sampler: values.sampler, cfgScale: Number(values.cfg),
@@ -35,7 +35,7 @@ await model.dispose();
 
 const pick = (f: (r: GenerateResult) => number) => median(results.map(f));
 const summary = {
-  model: model.info.name, provider: values.provider, width: results[0].images[0].width, height: results[0].images[0].height,
+  model: model.info.name, provider: model.provider, providerFallbacks: model.fallbacks, width: results[0].images[0].width, height: results[0].images[0].height,
   sampler: values.sampler, steps: Number(values.steps), cfgScale: Number(values.cfg), evaluations: results[0].evaluations, runs,
   loadMs: Number(loadMs.toFixed(1)),
   totalMs: pick((r) => r.timings.totalMs),

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { NOISE_SOURCE_CHOICES, PROVIDER_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
-import type { ExecutionProvider } from '../model/session.ts';
+import type { ProviderChoice } from '../model/session.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
 import { savePng } from '../pipeline/save.ts';
 import { generate } from '../pipeline/txt2img.ts';
@@ -32,7 +32,7 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --s-min X, --s-max X   sigma window where churn applies (segments only)
   --timestep MODE        fractional | nearest (default: fractional)
   --model DIR            diffusers-ONNX model folder (default: the embedded model)
-  --provider NAME        ${PROVIDER_CHOICES.join(' | ')} (default: cpu)
+  --provider NAME        ${PROVIDER_CHOICES.join(' | ')} (default: auto: the fastest this machine can load)
   --out DIR              output folder (default: outputs)
   --help                 show this help
 `;
@@ -60,7 +60,7 @@ function restartOption(spec: string | undefined, values: Record<string, unknown>
   return { segments: segments as [number, number, number, number][], ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) };
 }
 
-export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; provider: ExecutionProvider; out: string } | 'help' {
+export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; provider: ProviderChoice; out: string } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -82,7 +82,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
   const v = parsed.values;
   if (v.help) return 'help';
   if (v.prompt === undefined) throw new UsageError('--prompt is required');
-  const provider = (v.provider ?? 'cpu') as ExecutionProvider;
+  const provider = (v.provider ?? 'auto') as ProviderChoice;
   if (!(PROVIDER_CHOICES as readonly string[]).includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
   const request: GenerateRequestInput = {
     prompt: v.prompt,
@@ -122,6 +122,8 @@ async function main(): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => { console.error('cancelling after the current model call...'); controller.abort(); });
   const model = await loadModel(options.model, { provider: options.provider });
+  for (const f of model.fallbacks) console.error(`note: not using ${f.provider}: ${f.reason}`);
+  console.error(`running on ${model.provider}`);
   try {
     const result = await generate(model, options.request, { signal: controller.signal });
     for (const image of result.images) {

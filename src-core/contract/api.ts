@@ -3,7 +3,7 @@
 // runs inside Electron or in a browser tab. Every request is validated with these zod schemas on
 // the engine side of the boundary. No Node or engine imports here.
 import { z } from 'zod';
-import { GenerateRequestSchema, LIMITS, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES } from './generate.ts';
+import { GenerateRequestSchema, LIMITS, PROVIDER_CHOICES, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES } from './generate.ts';
 import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
 
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
@@ -13,7 +13,7 @@ export const GalleryIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
 export const RequestSchemas = {
   'app.info': z.object({}).strict(),
   'model.list': z.object({}).strict(),
-  'model.select': z.object({ dir: z.string().min(1).max(4096), provider: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).optional() }).strict(),
+  'model.select': z.object({ dir: z.string().min(1).max(4096), provider: z.enum(PROVIDER_CHOICES).optional() }).strict(),
   'prompt.count': z.object({ prompt: z.string().max(LIMITS.promptChars) }).strict(),
   'plan.describe': z.object({
     sampler: z.enum(SAMPLER_CHOICES),
@@ -46,7 +46,9 @@ export interface AppInfo {
   mode: 'electron' | 'browser';
   model: { dir: string; name: string; width: number; height: number; prediction: string; vaeFactor: number; maxTokens: number } | null;
   modelError: string | null;
+  /** The execution provider in use, and why others were passed over (empty when none were). */
   provider: string;
+  providerNotes: string[];
   samplers: Array<{ name: string; label: string }>;
   schedules: string[];
   noiseSources: string[];

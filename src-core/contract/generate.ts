@@ -5,7 +5,7 @@ import { z } from 'zod';
 export const SAMPLER_CHOICES = ['euler', 'euler_ancestral', 'heun', 'dpmpp_2m', 'ddim', 'restart'] as const;
 export const SCHEDULE_CHOICES = ['karras', 'normal'] as const;
 export const NOISE_SOURCE_CHOICES = ['default', 'torch-cpu', 'torch-cuda'] as const;
-export const PROVIDER_CHOICES = ['cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
+export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
 
 export const LIMITS = {
   promptChars: 20_000,

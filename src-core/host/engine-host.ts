@@ -3,7 +3,7 @@
 // down; the main side reports it and starts a new one.
 import { RequestError } from '../contract/generate.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
-import type { ExecutionProvider } from '../model/session.ts';
+import type { ProviderChoice } from '../model/session.ts';
 import { generate, planFor, resolveSize, type GenerateProgress } from '../pipeline/txt2img.ts';
 import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
 import { describeIssues } from '../contract/generate.ts';
@@ -39,7 +39,10 @@ let evaluator: { dir: string; loaded: Promise<Evaluator | null> } | undefined;
 
 function info(m: StableDiffusionModel): HostModelInfo {
   const native = m.info.latentSize * m.info.vaeFactor;
-  return { dir: m.info.dir, name: m.info.name, width: native, height: native, prediction: m.info.prediction, vaeFactor: m.info.vaeFactor, maxTokens: m.tokenizer.usableTokens };
+  return {
+    dir: m.info.dir, name: m.info.name, width: native, height: native, prediction: m.info.prediction, vaeFactor: m.info.vaeFactor,
+    maxTokens: m.tokenizer.usableTokens, provider: m.provider, providerNotes: m.fallbacks.map((f) => f.reason),
+  };
 }
 
 function requireModel(): StableDiffusionModel {
@@ -159,7 +162,7 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
 async function handle(request: HostRequest): Promise<unknown> {
   switch (request.method) {
     case 'load': {
-      const loaded = await loadModel(request.params.dir, { provider: request.params.provider as ExecutionProvider });
+      const loaded = await loadModel(request.params.dir, { provider: request.params.provider as ProviderChoice });
       const previous = model;
       model = loaded;
       await previous?.dispose();

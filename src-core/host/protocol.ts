@@ -30,6 +30,8 @@ export interface HostModelInfo {
   prediction: string;
   vaeFactor: number;
   maxTokens: number;
+  provider: string;
+  providerNotes: string[];
 }
 
 export type HostEvent =

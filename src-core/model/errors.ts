@@ -5,3 +5,11 @@ export class ModelError extends Error {
     this.name = 'ModelError';
   }
 }
+
+/** An execution provider could not run a component (missing libraries, no GPU adapter...). */
+export class ProviderError extends Error {
+  constructor(readonly provider: string, readonly component: string, message: string) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}

@@ -6,8 +6,8 @@ import { DiscreteSchedule, ScheduleConfigError, type SchedulerConfig } from '../
 import type { PredictionType } from '../guidance/unet.ts';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { configInteger, configNumber, readJson } from './configs.ts';
-import { ModelError } from './errors.ts';
-import { openComponent, requireNames, type ComponentSession, type ExecutionProvider } from './session.ts';
+import { ModelError, ProviderError } from './errors.ts';
+import { explainProviderFailure, openComponent, providerCandidates, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
 import type { FloatType } from './tensors.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';
@@ -41,6 +41,8 @@ export interface StableDiffusionModel {
   unet: ComponentSession;
   vaeDecoder: ComponentSession;
   provider: ExecutionProvider;
+  /** Providers tried before `provider` and why each could not be used (empty when the first worked). */
+  fallbacks: Array<{ provider: ExecutionProvider; reason: string }>;
   dispose(): Promise<void>;
 }
 
@@ -55,9 +57,30 @@ function lastDim(shape: ReadonlyArray<number | string>): number | undefined {
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
 
-export async function loadModel(dirArg: string, options: { provider?: ExecutionProvider } = {}): Promise<StableDiffusionModel> {
+/**
+ * Loads a model folder. `provider` 'auto' picks the best execution provider this machine can load
+ * (CUDA, DirectML, Core ML, WebGPU, then CPU); an explicit one falls back to CPU. Every fallback is
+ * recorded with its reason in `fallbacks`.
+ */
+export async function loadModel(dirArg: string, options: { provider?: ProviderChoice } = {}): Promise<StableDiffusionModel> {
+  const candidates = providerCandidates(options.provider ?? 'cpu');
+  const fallbacks: Array<{ provider: ExecutionProvider; reason: string }> = [];
+  for (const [i, provider] of candidates.entries()) {
+    try {
+      const model = await loadWithProvider(dirArg, provider);
+      model.fallbacks.push(...fallbacks);
+      return model;
+    } catch (error) {
+      // A problem with the folder itself is a ModelError; only provider failures fall back.
+      if (!(error instanceof ProviderError) || i === candidates.length - 1) throw error;
+      fallbacks.push({ provider, reason: explainProviderFailure(provider, error.message) });
+    }
+  }
+  throw new ModelError('model', 'no execution provider could load this model');
+}
+
+async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Promise<StableDiffusionModel> {
   const dir = resolve(dirArg);
-  const provider = options.provider ?? 'cpu';
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelError('model', `${dir} is not a folder`);
   readJson(dir, 'model_index.json', 'model', true);
 
@@ -141,7 +164,7 @@ export async function loadModel(dirArg: string, options: { provider?: ExecutionP
       textInputType: textInput,
     };
     return {
-      info, schedule, tokenizer, textEncoder, unet, vaeDecoder, provider,
+      info, schedule, tokenizer, textEncoder, unet, vaeDecoder, provider, fallbacks: [],
       dispose: async () => { await Promise.all(opened.map((c) => c.session.release())); },
     };
   } catch (error) {

@@ -2,10 +2,38 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ModelError } from './errors.ts';
+import { ModelError, ProviderError } from './errors.ts';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+export type ProviderChoice = ExecutionProvider | 'auto';
+
+/** Preference order for 'auto', restricted to what this onnxruntime build can load on this platform. */
+export function providerCandidates(choice: ProviderChoice): ExecutionProvider[] {
+  if (choice !== 'auto') return choice === 'cpu' ? ['cpu'] : [choice, 'cpu'];
+  const available = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const preferred: ExecutionProvider[] = ['cuda', 'dml', 'coreml', 'webgpu'];
+  return [...preferred.filter((p) => available.has(p)), 'cpu'];
+}
+
+/** Why a provider could not be used, in words a user can act on. */
+export function explainProviderFailure(provider: ExecutionProvider, message: string): string {
+  const first = message.split('\n')[0].slice(0, 200);
+  switch (provider) {
+    case 'cuda':
+      return /shared library|cannot open shared object|libcu|cudnn/i.test(message)
+        ? `CUDA is not usable: onnxruntime's CUDA provider or the CUDA 12 runtime / cuDNN 9 libraries it needs are not installed (${first})`
+        : `CUDA is not usable: ${first}`;
+    case 'webgpu':
+      return /adapter/i.test(message) ? 'WebGPU is not usable: no GPU adapter was found (a GPU with Vulkan, Metal or D3D12 drivers is needed)' : `WebGPU is not usable: ${first}`;
+    case 'dml':
+      return /backend not found/i.test(message) ? 'DirectML is only available on Windows' : `DirectML is not usable: ${first}`;
+    case 'coreml':
+      return /backend not found/i.test(message) ? 'Core ML is only available on macOS' : `Core ML is not usable: ${first}`;
+    default:
+      return first;
+  }
+}
 
 export interface TensorInfo {
   name: string;
@@ -39,9 +67,23 @@ export async function openComponent(dir: string, component: string, provider: Ex
   try {
     session = await ort.InferenceSession.create(path, sessionOptions(provider));
   } catch (error) {
-    throw new ModelError(component, explainLoadError(component, (error as Error).message));
+    const message = (error as Error).message;
+    // The provider's own failures (libraries, adapters) are told apart from a broken file by
+    // whether the file loads on the CPU.
+    if (provider !== 'cpu' && (await loadsOnCpu(path))) throw new ProviderError(provider, component, message);
+    throw new ModelError(component, explainLoadError(component, message));
   }
   return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+}
+
+async function loadsOnCpu(path: string): Promise<boolean> {
+  try {
+    const session = await ort.InferenceSession.create(path, sessionOptions('cpu'));
+    await session.release();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function explainLoadError(component: string, message: string): string {

@@ -17,7 +17,7 @@ export interface Studio {
 
 export async function startStudio(options: { model: string; dataDir?: string; host?: string; token?: string; staticDir?: string }): Promise<Studio> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'studio-data-'));
-  const service = new StudioService({ dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`, initialModel: options.model });
+  const service = new StudioService({ dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`, initialModel: options.model, provider: 'cpu' });
   const server = await startServer({ service, host: options.host, token: options.token, staticDir: options.staticDir });
   return { service, server, dataDir, stop: async () => { await server.close(); service.stop(); } };
 }

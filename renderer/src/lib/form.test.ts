@@ -5,7 +5,7 @@ import { GenerateRequestSchema } from '../../../src-core/contract/generate.ts';
 import { adaptToModel, applyRequest, defaultForm, formToRequest, planParams, scheduleApplies, vaeFactorOf } from './form.ts';
 
 const info: AppInfo = {
-  version: '0.1.0', mode: 'browser', provider: 'cpu', modelError: null,
+  version: '0.1.0', mode: 'browser', provider: 'cpu', providerNotes: [], modelError: null,
   model: { dir: '/m', name: 'tiny', width: 64, height: 48, prediction: 'epsilon', vaeFactor: 8, maxTokens: 75 },
   samplers: [], schedules: ['karras', 'normal'], noiseSources: ['default'],
 };
