@@ -2,6 +2,7 @@
 // gallery), the generate form, the running job, messages. Pure logic lives in the other lib
 // modules; this class only wires them to the client and to Svelte's reactivity.
 import type { AppInfo, EventName, Events, GalleryEntry, ModelSummary, ParametersImportResult } from '../../../src-core/contract/api.ts';
+import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm } from './axes.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
 import { blobToBase64, bytesToBase64 } from './base64.ts';
 import { withContext } from './errors.ts';
@@ -9,8 +10,16 @@ import { adaptToModel, applyRequest, defaultForm, formToRequest, vaeFactorOf, ty
 import { mergeEntries, removeEntry, sortNewest } from './gallery.ts';
 import { IDLE_JOB, isActive, jobAccepted, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent, type JobState } from './job.ts';
 import { isPng, parametersPng } from './png.ts';
+import {
+  experimentAccepted, experimentActive, experimentEvent, experimentInterrupted, experimentRejected, idleExperiment, startExperiment,
+} from './experiment.ts';
+import type { GridEvent, GridState } from './grid.ts';
+import { buildSweepRequest, defaultExploreForm, firstSweepError, sweepTotal, type ExploreForm, type SweepEvent, type SweepState } from './sweep.ts';
 
-export type View = 'generate' | 'gallery';
+export type View = 'generate' | 'gallery' | 'compare' | 'explore';
+
+export const GRID_FAILED = 'Could not run the grid';
+export const SWEEP_FAILED = 'Could not run the sweep';
 
 export const ENGINE_RESTARTING = 'The engine stopped unexpectedly; restarting… your gallery is safe.';
 export const CONNECTION_LOST_BANNER = 'Engine connection lost — reconnecting…';
@@ -37,7 +46,15 @@ export class Studio {
   /** Set for a few seconds after the engine came back from a crash. */
   engineRecovered = $state(false);
   switchingModel = $state(false);
+  /** The Compare view's axes and its grid job. */
+  compare = $state<CompareForm>(defaultCompareForm());
+  grid = $state.raw<GridState>(idleExperiment());
+  /** The Explore view's form and its sweep job. */
+  explore = $state<ExploreForm>(defaultExploreForm());
+  sweep = $state.raw<SweepState>(idleExperiment());
   #cancelWanted = false;
+  #gridCancelWanted = false;
+  #sweepCancelWanted = false;
   #unsubscribe: Array<() => void> = [];
 
   constructor(client: StudioClient) {
@@ -52,12 +69,42 @@ export class Studio {
     return isActive(this.job);
   }
 
+  get gridBusy(): boolean {
+    return experimentActive(this.grid);
+  }
+
+  get sweepBusy(): boolean {
+    return experimentActive(this.sweep);
+  }
+
   /** Subscribes to events and loads what the views show. */
   start(): void {
     const jobEvents: EventName[] = ['job.progress', 'job.preview', 'job.done', 'job.failed'];
     for (const name of jobEvents) {
       this.#unsubscribe.push(this.client.on(name, (data) => this.#onJobEvent({ name, data } as JobEvent)));
     }
+    // Grids and sweeps report progress, previews and failure with the job events too.
+    const shared = ['job.progress', 'job.preview', 'job.failed'] as const;
+    for (const name of shared) {
+      this.#unsubscribe.push(this.client.on(name, (data) => {
+        this.#setGrid(experimentEvent(this.grid, { name, data } as GridEvent));
+        this.#setSweep(experimentEvent(this.sweep, { name, data } as SweepEvent));
+      }));
+    }
+    this.#unsubscribe.push(this.client.on('grid.cell', (cell) => {
+      this.gallery = mergeEntries(this.gallery, [cell.entry]);
+      this.#setGrid(experimentEvent(this.grid, { name: 'item', data: cell }));
+    }));
+    this.#unsubscribe.push(this.client.on('grid.done', (done) => {
+      this.#setGrid(experimentEvent(this.grid, { name: 'done', data: done, items: done.cells }));
+    }));
+    this.#unsubscribe.push(this.client.on('sweep.point', (point) => {
+      this.gallery = mergeEntries(this.gallery, point.entries);
+      this.#setSweep(experimentEvent(this.sweep, { name: 'item', data: point }));
+    }));
+    this.#unsubscribe.push(this.client.on('sweep.done', (done) => {
+      this.#setSweep(experimentEvent(this.sweep, { name: 'done', data: done, items: done.points }));
+    }));
     this.#unsubscribe.push(this.client.on('engine.status', (s) => this.#onEngineStatus(s)));
     this.#unsubscribe.push(this.client.onConnection((state) => this.#onConnection(state)));
     this.connection = this.client.connection();
@@ -147,10 +194,93 @@ export class Studio {
       this.#cancelWanted = true;
       return;
     }
+    await this.#cancelJob(jobId);
+  }
+
+  async #cancelJob(jobId: string): Promise<void> {
     try {
       await this.client.call('job.cancel', { jobId });
     } catch (error) {
       this.showError('Could not cancel', error);
+    }
+  }
+
+  /** Queues job.grid for the Compare view's axes over the Generate form's request. */
+  async runGrid(): Promise<void> {
+    if (this.gridBusy) return;
+    const base = gridBase(this.form, this.compare, { vaeFactor: this.vaeFactor });
+    const checked = buildGridRequest(this.compare, base);
+    if (!checked.request) {
+      this.error = `${GRID_FAILED}: ${firstGridError(checked.errors) ?? 'the grid is not valid'}`;
+      return;
+    }
+    const request = $state.snapshot(checked.request);
+    this.error = null;
+    this.#gridCancelWanted = false;
+    this.grid = startExperiment(request, checked.cells);
+    try {
+      const { jobId } = await this.client.call('job.grid', request);
+      this.#setGrid(experimentAccepted(this.grid, jobId));
+      if (this.#gridCancelWanted && this.gridBusy) void this.cancelGrid();
+    } catch (error) {
+      this.#setGrid(experimentRejected(this.grid, withContext(GRID_FAILED, error)));
+    }
+  }
+
+  async cancelGrid(): Promise<void> {
+    if (!this.gridBusy) return;
+    if (!this.grid.jobId) {
+      this.#gridCancelWanted = true;
+      return;
+    }
+    await this.#cancelJob(this.grid.jobId);
+  }
+
+  /** Queues job.sweep for the Explore view's form. */
+  async runSweep(): Promise<void> {
+    if (this.sweepBusy) return;
+    const checked = buildSweepRequest(this.explore, this.form);
+    if (!checked.request) {
+      this.error = `${SWEEP_FAILED}: ${firstSweepError(checked.errors) ?? 'the sweep is not valid'}`;
+      return;
+    }
+    const request = $state.snapshot(checked.request);
+    this.error = null;
+    this.#sweepCancelWanted = false;
+    this.sweep = startExperiment(request, sweepTotal(request));
+    try {
+      const { jobId } = await this.client.call('job.sweep', request);
+      this.#setSweep(experimentAccepted(this.sweep, jobId));
+      if (this.#sweepCancelWanted && this.sweepBusy) void this.cancelSweep();
+    } catch (error) {
+      this.#setSweep(experimentRejected(this.sweep, withContext(SWEEP_FAILED, error)));
+    }
+  }
+
+  async cancelSweep(): Promise<void> {
+    if (!this.sweepBusy) return;
+    if (!this.sweep.jobId) {
+      this.#sweepCancelWanted = true;
+      return;
+    }
+    await this.#cancelJob(this.sweep.jobId);
+  }
+
+  #setGrid(next: GridState): void {
+    const before = this.grid;
+    if (next === before) return;
+    this.grid = next;
+    if (next.phase === 'failed' && before.phase !== 'failed' && next.error) {
+      this.error = next.error.startsWith('Could not') ? next.error : withContext(GRID_FAILED, next.error);
+    }
+  }
+
+  #setSweep(next: SweepState): void {
+    const before = this.sweep;
+    if (next === before) return;
+    this.sweep = next;
+    if (next.phase === 'failed' && before.phase !== 'failed' && next.error) {
+      this.error = next.error.startsWith('Could not') ? next.error : withContext(SWEEP_FAILED, next.error);
     }
   }
 
@@ -176,6 +306,8 @@ export class Studio {
     if (status.state === 'crashed' || status.state === 'restarting') {
       this.engineRecovered = false;
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the engine stopped unexpectedly during generation'));
+      this.#setGrid(experimentInterrupted(this.grid, `${GRID_FAILED}: the engine stopped unexpectedly; finished cells are in the gallery`));
+      this.#setSweep(experimentInterrupted(this.sweep, `${SWEEP_FAILED}: the engine stopped unexpectedly; finished images are in the gallery`));
     } else if (status.state === 'ready' && (was === 'crashed' || was === 'restarting')) {
       this.engineRecovered = true;
       setTimeout(() => (this.engineRecovered = false), 5000);
@@ -188,6 +320,8 @@ export class Studio {
     this.connection = state;
     if (state === 'reconnecting') {
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the connection to the engine was lost; images that were finished will appear in the gallery'));
+      this.#setGrid(experimentInterrupted(this.grid, `${GRID_FAILED}: the connection to the engine was lost; finished cells will appear in the gallery`));
+      this.#setSweep(experimentInterrupted(this.sweep, `${SWEEP_FAILED}: the connection to the engine was lost; finished images will appear in the gallery`));
     } else if (state === 'open' && before === 'reconnecting') {
       // The first connection answers the calls start() queued; later ones need a fresh look.
       void this.refresh();
