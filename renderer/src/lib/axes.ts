@@ -276,6 +276,16 @@ export function baseSummary(base: GenerateRequestInput, options: { randomSeed: b
   return [quotePrompt(base.prompt), seed, cfg].join(' · ');
 }
 
+/** "Euler · 20 steps · karras · 512×512", leaving out what an axis varies. */
+export function baseDetails(base: GenerateRequestInput, axes: readonly AxisKind[], samplerName: (name: string) => string = (n) => n): string {
+  const parts: string[] = [];
+  if (!axes.includes('sampler') && !axes.includes('restart')) parts.push(samplerName(base.sampler ?? 'euler'));
+  if (!axes.includes('steps')) parts.push(`${base.steps ?? 20} steps`);
+  if (!axes.includes('schedule')) parts.push(base.schedule ?? 'karras');
+  if (base.width && base.height) parts.push(`${base.width}×${base.height}`);
+  return parts.join(' · ');
+}
+
 /** True when a sampler axis includes Restart: its cells then use the Generate form's Restart settings. */
 export function samplerAxisHasRestart(form: CompareForm): boolean {
   return [form.x, form.y].some((a) => a.kind === 'sampler' && a.samplers.includes('restart'));

@@ -193,10 +193,18 @@ export function seriesColor(i: number): string {
   return SERIES_COLORS[((i % SERIES_COLORS.length) + SERIES_COLORS.length) % SERIES_COLORS.length];
 }
 
-/** "RGB pixels averaged to 16x16, values in [0, 1]" -> "diversity (RGB pixels averaged to 16x16)". */
+export const AXIS_LABEL_CHARS = 34;
+
+/**
+ * The diversity axis label from the feature space: "diversity · evaluator features", or only the
+ * space's first clause when that would not fit along the axis ("RGB pixels averaged to 16x16").
+ */
 export function diversityAxisLabel(featureSpace: string | null): string {
   const short = (featureSpace ?? '').split(',')[0].trim();
-  return short ? `diversity (${short})` : 'diversity';
+  if (!short) return 'diversity';
+  const full = `diversity · ${short}`;
+  if (full.length <= AXIS_LABEL_CHARS) return full;
+  return short.length <= AXIS_LABEL_CHARS ? short : `${short.slice(0, AXIS_LABEL_CHARS - 1)}…`;
 }
 
 export function formatDiversity(d: number): string {
