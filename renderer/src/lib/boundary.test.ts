@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 
 const src = new URL('..', import.meta.url).pathname;
 const contract = resolve(src, '../../src-core/contract');
-const PACKAGES = new Set(['svelte', 'zod']);
+const PACKAGES = new Set(['svelte', 'zod', 'uplot']);
 
 function files(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -18,7 +18,7 @@ function files(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-test('renderer code imports only its own files, the contract, svelte and zod', () => {
+test('renderer code imports only its own files, the contract, svelte, zod and uplot', () => {
   const problems: string[] = [];
   for (const file of files(src)) {
     const text = readFileSync(file, 'utf8');
