@@ -1,0 +1,156 @@
+// End to end in a real browser against the local mode: the Compare view runs a 2x2 grid (sampler x
+// steps) and shows four labelled cells with their NFE, exports CSV/JSON/PNG as downloads and opens
+// a cell in the Generate view; the Explore view runs a small guidance sweep and shows the results
+// table and the plot. Uses the embedded model unless E2E_MODEL names another model folder.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Browser, Download, Page } from 'playwright-core';
+import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
+import { launchBrowser } from './helpers/browser.ts';
+import { startStudio, type Studio } from './helpers/studio.ts';
+
+const MODEL = process.env.E2E_MODEL ?? DEFAULT_MODEL_DIR;
+const PROMPT = 'a red circle on a blue background';
+let browser: Browser;
+let studio: Studio;
+
+before(async () => {
+  browser = await launchBrowser();
+  studio = await startStudio({ model: MODEL });
+});
+
+after(async () => {
+  await browser?.close();
+  await studio?.stop();
+});
+
+async function openApp(): Promise<Page> {
+  const page = await browser.newPage({ acceptDownloads: true });
+  page.setDefaultTimeout(60_000);
+  await page.goto(studio.server.url);
+  await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+  return page;
+}
+
+/** Clicks an export button and returns the downloaded file's name and bytes. */
+async function download(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
+  const started: Promise<Download> = page.waitForEvent('download');
+  await page.getByRole('button', { name: button, exact: true }).click();
+  const file = await started;
+  const path = await file.path();
+  return { name: file.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and a cell opened in Generate', async () => {
+  const page = await openApp();
+  await page.getByLabel('Prompt', { exact: true }).fill(PROMPT);
+  await page.getByLabel('Seed').fill('9');
+  await page.getByLabel('CFG scale').fill('5');
+  await page.getByRole('tab', { name: 'Compare' }).click();
+  await page.getByText(`“${PROMPT}” · seed 9 · CFG 5`).waitFor();
+
+  await page.getByLabel('X axis').selectOption('sampler');
+  const xValues = page.getByRole('group', { name: 'X values' });
+  for (const [label, wanted] of [['Euler', true], ['Heun', true], ['Euler a', false], ['DPM++ 2M', false], ['DDIM', false], ['Restart', false]] as const) {
+    await xValues.getByRole('checkbox', { name: label, exact: true }).setChecked(wanted);
+  }
+  await page.getByLabel('Y axis').selectOption('steps');
+  await page.getByLabel('Y values').fill('2, x');
+  await page.getByText('"x" is not a number').waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Run grid' }).isDisabled(), 'an invalid axis cannot run');
+  await page.getByLabel('Y values').fill('2, 3');
+  await page.getByText('4 cells, one image each').waitFor();
+
+  const galleryBefore = (await page.getByRole('tab', { name: 'Gallery' }).textContent()) ?? '';
+  await page.getByRole('button', { name: 'Run grid' }).click();
+  await page.getByRole('button', { name: 'Export CSV' }).waitFor({ timeout: 180_000 });
+
+  const grid = page.getByRole('table', { name: 'Comparison grid' });
+  assert.deepEqual(await grid.getByRole('columnheader').allTextContents(), ['sampler euler', 'sampler heun']);
+  assert.deepEqual(await grid.getByRole('rowheader').allTextContents(), ['steps 2', 'steps 3']);
+  const nfe: Record<string, string> = {};
+  for (const x of ['sampler euler', 'sampler heun']) {
+    for (const y of ['steps 2', 'steps 3']) {
+      const image = grid.getByAltText(`Cell ${x} / ${y}`);
+      await image.waitFor();
+      const caption = await grid.getByRole('cell').filter({ has: page.getByAltText(`Cell ${x} / ${y}`) }).textContent();
+      assert.match(caption ?? '', /NFE \d+ · \d+\.\d\d s/, `${x} / ${y}`);
+      nfe[`${x} / ${y}`] = /NFE (\d+)/.exec(caption ?? '')?.[1] ?? '';
+    }
+  }
+  assert.deepEqual(nfe, {
+    'sampler euler / steps 2': '2', 'sampler euler / steps 3': '3', 'sampler heun / steps 2': '3', 'sampler heun / steps 3': '5',
+  });
+  assert.notEqual(await page.getByRole('tab', { name: 'Gallery' }).textContent(), galleryBefore, 'the gallery got the grid images');
+
+  const csv = await download(page, 'Export CSV');
+  assert.match(csv.name, /\.csv$/);
+  const lines = csv.bytes.toString('utf8').trim().split('\n');
+  assert.equal(lines[0], 'x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds');
+  assert.equal(lines.length, 5);
+  assert.match(lines[1], /^0,0,sampler euler,steps 2,euler,2,5,9,2,/);
+
+  const json = JSON.parse((await download(page, 'Export JSON')).bytes.toString('utf8'));
+  assert.equal(json.cells.length, 4);
+  assert.deepEqual(json.request.y, { kind: 'steps', values: [2, 3] });
+  assert.ok(json.cells.every((c: { seed: number; parameters: string; id: string }) => c.seed === 9 && c.parameters.includes(PROMPT) && c.id));
+
+  const png = await download(page, 'Export PNG');
+  assert.match(png.name, /\.png$/);
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
+  assert.ok(png.bytes.readUInt32BE(16) > 200 && png.bytes.readUInt32BE(20) > 200, 'a labelled grid, not one image');
+
+  await grid.getByAltText('Cell sampler heun / steps 3').click();
+  await page.getByRole('tab', { name: 'Generate', selected: true }).waitFor();
+  await page.waitForFunction(() => (document.getElementById('sampler') as HTMLSelectElement | null)?.value === 'heun');
+  assert.equal(await page.getByLabel('Steps').inputValue(), '3');
+  assert.equal(await page.getByLabel('Seed').inputValue(), '9');
+  await page.close();
+});
+
+test('explore: a small guidance sweep fills the results table and the plot; CSV export', async () => {
+  const page = await openApp();
+  await page.getByLabel('Prompt', { exact: true }).fill(PROMPT);
+  await page.getByRole('tab', { name: 'Explore' }).click();
+  assert.equal(await page.getByLabel('Prompt', { exact: true }).inputValue(), PROMPT, 'the prompt comes from the Generate form');
+  assert.equal(await page.getByLabel('CFG scales').inputValue(), '1, 2, 3, 5, 8');
+  assert.equal(await page.getByLabel('Seeds per scale').inputValue(), '6');
+  const samplers = page.getByRole('group', { name: 'Samplers' });
+  await samplers.getByRole('checkbox', { name: 'Euler', exact: true }).setChecked(true);
+  await samplers.getByRole('checkbox', { name: 'DPM++ 2M', exact: true }).setChecked(false);
+  await page.getByLabel('Steps').fill('3');
+  await page.getByLabel('CFG scales').fill('1, 4, 8');
+  await page.getByLabel('Seeds per scale').fill('3');
+  await page.getByLabel('First seed').fill('5');
+  await page.getByRole('button', { name: 'Run sweep' }).click();
+  await page.getByRole('button', { name: 'Export plot PNG' }).waitFor({ timeout: 180_000 });
+
+  const rows = page.getByRole('table', { name: 'Sweep results' }).locator('tbody tr');
+  assert.equal(await rows.count(), 3);
+  for (const [i, cfg] of ['1', '4', '8'].entries()) {
+    const cells = await rows.nth(i).locator('th, td').allTextContents();
+    assert.equal(cells[0], 'Euler');
+    assert.equal(cells[1], cfg);
+    assert.equal(cells[2], '3', 'NFE');
+    assert.match(cells[4], /^\d/, 'diversity');
+    assert.match(cells[5], /^(n\/a|\d+%)$/, 'accuracy');
+    assert.equal(await rows.nth(i).getByRole('img').count(), 3, 'one image per seed');
+  }
+  const plot = page.getByLabel('Guidance sweep plot');
+  assert.ok(await plot.locator('canvas').count() >= 1, 'uPlot drew the chart');
+  assert.ok(await plot.getByText('Diversity vs CFG scale').isVisible());
+  const accuracyCharts = await plot.getByText('Prompt accuracy vs CFG scale').count();
+  const accuracyNote = await plot.getByText('prompt accuracy: not available for this prompt/model').count();
+  assert.equal(accuracyCharts + accuracyNote, 1, 'either the accuracy chart or the note');
+
+  const csv = await download(page, 'Export CSV');
+  const lines = csv.bytes.toString('utf8').trim().split('\n');
+  assert.equal(lines[0], 'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,feature_space,seeds');
+  assert.equal(lines.length, 4);
+  assert.match(lines[1], /^euler,1,3,/);
+  assert.match(lines[1], /,5 6 7$/);
+  const plotPng = await download(page, 'Export plot PNG');
+  assert.deepEqual([...plotPng.bytes.subarray(0, 4)], [137, 80, 78, 71]);
+  await page.close();
+});
