@@ -2,7 +2,7 @@
 
 One command runs every stage (each resumes from training/.work/ if interrupted):
     /usr/bin/python3 training/train.py
-Stages: data, vae, latents, unet, evaluator, export, samples.  `--stage NAME` runs one stage only.
+Stages: data, vae, latents, unet, decoder, evaluator, export, samples.  `--stage NAME` runs one stage only.
 """
 import argparse
 import json
@@ -35,7 +35,8 @@ torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", "2")))
 CFG = {
     "n_train": 40000, "data_seed": 1,
     "vae": {"block_out_channels": [16, 32, 64, 64], "layers_per_block": 1, "norm_num_groups": 8,
-            "latent_channels": 4, "steps": 2100, "batch": 16, "lr": 1e-3, "kl": 5e-4},
+            "latent_channels": 4, "steps": 2100, "batch": 16, "lr": 1e-3, "kl": 5e-4,
+            "ft_steps": 800, "ft_lr": 3e-4},
     "text": {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 3, "num_attention_heads": 4,
              "max_position_embeddings": 77},
     "unet": {"block_out_channels": [48, 96], "layers_per_block": 1, "norm_num_groups": 16, "attention_head_dim": 4,
@@ -135,7 +136,51 @@ def stage_vae():
 def load_vae():
     vae = M.VAE(CFG["vae"])
     vae.load_state_dict(torch.load(os.path.join(WORK, "vae.pt"))["model"])
+    ft = os.path.join(WORK, "vae_decoder_ft.pt")
+    if os.path.exists(ft):
+        vae.decoder.load_state_dict(torch.load(ft)["decoder"])
     return vae.eval()
+
+
+def stage_decoder():
+    """Fine-tunes the VAE decoder alone (the encoder, hence the UNet's latents, stay as they are)."""
+    c = CFG["vae"]
+    ck = os.path.join(WORK, "vae_decoder_ft.pt")
+    vae = load_vae()
+    opt = torch.optim.Adam(vae.decoder.parameters(), lr=c["ft_lr"])
+    step = 0
+    if os.path.exists(ck):
+        s = torch.load(ck)
+        opt.load_state_dict(s["opt"]); step = s["step"]
+    if step >= c["ft_steps"]:
+        return
+    imgs, _ = load_train()
+    rng = np.random.default_rng(500 + step)
+    vae.decoder.train()
+    t0 = time.time()
+    while step < c["ft_steps"]:
+        for g in opt.param_groups:
+            g["lr"] = c["ft_lr"] * 0.5 * (1 + math.cos(math.pi * step / c["ft_steps"]))
+        x = to_tensor(imgs[rng.integers(len(imgs), size=c["batch"])])
+        with torch.no_grad():
+            mean, logvar = vae.encode(x)
+            z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        r = vae.decoder(z)
+        rec = (r - x).abs().mean() + ((r - x) ** 2).mean()
+        opt.zero_grad()
+        rec.backward()
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            log(f"decoder step {step} rec {rec.item():.4f} ({(time.time() - t0) / 50:.2f}s/step)")
+            t0 = time.time()
+        if step % 200 == 0 or step == c["ft_steps"]:
+            save_atomic({"decoder": vae.decoder.state_dict(), "opt": opt.state_dict(), "step": step}, ck)
+    vae.eval()
+    with torch.no_grad():
+        x = to_tensor(imgs[:16])
+        r = vae.decoder(vae.encode(x)[0])
+    write_png(os.path.join(WORK, "vae_recon_ft.png"), grid(list(to_uint8(x)) + list(to_uint8(r)), 16, 3))
 
 
 # ------------------------------------------------------------------ latents
@@ -556,7 +601,7 @@ def stage_samples(guidance=5.0, steps=20):
     log("samples written to", path)
 
 
-STAGES = {"data": stage_data, "vae": stage_vae, "latents": stage_latents, "unet": stage_unet,
+STAGES = {"data": stage_data, "vae": stage_vae, "latents": stage_latents, "unet": stage_unet, "decoder": stage_decoder,
           "evaluator": stage_evaluator, "export": stage_export, "samples": stage_samples}
 
 if __name__ == "__main__":
