@@ -3,7 +3,7 @@
 // features vs real images) against model evaluations for ODE samplers (Euler, Heun, DPM++ 2M), the
 // stochastic one (Euler a) and Restart; and prompt accuracy against diversity across CFG scales.
 // Writes a markdown report, PNG plots and the raw numbers into a folder.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -27,20 +27,21 @@ const out = resolve(values.out ?? join('reports', 'restart-vs-baselines'));
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
 
 // Sizes: P prompts x S seeds per prompt per seed set, R independent seed sets for the spread.
-const P = quick ? 8 : 32, S = quick ? 4 : 8, R = quick ? 2 : 3;
+// Sized to run in about a quarter of an hour on 2 CPU cores.
+const P = quick ? 8 : 16, S = quick ? 4 : 8, R = 2;
+const SWEEP_SEEDS = quick ? 3 : 4;
 const FD_CFG = 3;
 const SWEEP_STEPS = 20;
-const CFG_SCALES = quick ? [1, 3, 8] : [1, 1.5, 2, 3, 5, 8];
+const CFG_SCALES = quick ? [1, 3, 8] : [1, 2, 3, 5, 8];
 const RESTART_SEGMENTS: RestartSettings = { segments: [[3, 2, 0.1, 2]] };
 
 interface Config { label: string; family: 'ODE' | 'SDE' | 'Restart'; sampler: GenerateRequestInput['sampler']; steps: number[]; restart?: RestartSettings }
 const FD_CONFIGS: Config[] = [
-  { label: 'Euler', family: 'ODE', sampler: 'euler', steps: quick ? [5, 20] : [5, 10, 20, 40] },
-  { label: 'Heun', family: 'ODE', sampler: 'heun', steps: quick ? [3, 10] : [3, 5, 10, 20] },
-  { label: 'DPM++ 2M', family: 'ODE', sampler: 'dpmpp_2m', steps: quick ? [5, 20] : [5, 10, 20, 40] },
-  { label: 'Euler a', family: 'SDE', sampler: 'euler_ancestral', steps: quick ? [5, 20] : [5, 10, 20, 40, 80] },
-  { label: 'Restart [[3,2,0.1,2]]', family: 'Restart', sampler: 'restart', steps: quick ? [5, 10] : [4, 6, 10, 20], restart: RESTART_SEGMENTS },
-  { label: 'Restart a1111', family: 'Restart', sampler: 'restart', steps: quick ? [20] : [20, 28, 36], restart: { preset: 'a1111' } },
+  { label: 'Euler', family: 'ODE', sampler: 'euler', steps: quick ? [6, 24] : [6, 12, 24] },
+  { label: 'Heun', family: 'ODE', sampler: 'heun', steps: quick ? [3, 12] : [3, 6, 12] },
+  { label: 'DPM++ 2M', family: 'ODE', sampler: 'dpmpp_2m', steps: quick ? [6, 24] : [6, 12, 24] },
+  { label: 'Euler a', family: 'SDE', sampler: 'euler_ancestral', steps: quick ? [6, 24] : [6, 12, 24, 48] },
+  { label: 'Restart [[3,2,0.1,2]]', family: 'Restart', sampler: 'restart', steps: quick ? [3, 9] : [3, 5, 9], restart: RESTART_SEGMENTS },
 ];
 const SWEEP_CONFIGS: Array<{ label: string; sampler: GenerateRequestInput['sampler']; restart?: RestartSettings }> = [
   { label: 'Euler', sampler: 'euler' },
@@ -51,18 +52,18 @@ const SWEEP_CONFIGS: Array<{ label: string; sampler: GenerateRequestInput['sampl
 
 interface SetResult { features: Float32Array[]; byPrompt: Float32Array[][]; accuracy: number; evaluations: number; seconds: number }
 
-async function runSet(model: StableDiffusionModel, evaluator: Evaluator, prompts: PromptCase[], seedBase: number, request: Partial<GenerateRequestInput>, encodings: Map<string, TextConditioning>): Promise<SetResult> {
+async function runSet(model: StableDiffusionModel, evaluator: Evaluator, prompts: PromptCase[], seedBase: number, request: Partial<GenerateRequestInput>, encodings: Map<string, TextConditioning>, seeds = S): Promise<SetResult> {
   const features: Float32Array[] = [], byPrompt: Float32Array[][] = [];
   let hits = 0, total = 0, evaluations = 0;
   const t0 = performance.now();
   for (const [k, prompt] of prompts.entries()) {
-    const result = await generate(model, { ...request, prompt: prompt.prompt, seed: seedBase + k * S, count: S, batchSize: S } as GenerateRequestInput, { encodings });
+    const result = await generate(model, { ...request, prompt: prompt.prompt, seed: seedBase + k * seeds, count: seeds, batchSize: seeds } as GenerateRequestInput, { encodings });
     evaluations = result.evaluations;
     const evaluation = await evaluator.evaluate(result.images.map((i) => rgbaOf(i.png).rgba));
     features.push(...evaluation.features);
     byPrompt.push(evaluation.features);
-    hits += promptAccuracy(evaluation.predictions, prompt.labels) * S;
-    total += S;
+    hits += promptAccuracy(evaluation.predictions, prompt.labels) * seeds;
+    total += seeds;
   }
   return { features, byPrompt, accuracy: hits / total, evaluations, seconds: (performance.now() - t0) / 1000 / total };
 }
@@ -100,7 +101,7 @@ for (const config of FD_CONFIGS) {
 const sweepRows: Array<{ sampler: string; cfg: number; nfe: number; accuracy: number; diversity: number; diversityStd: number }> = [];
 for (const config of SWEEP_CONFIGS) {
   for (const cfg of CFG_SCALES) {
-    const set = await runSet(model, evaluator, prompts, 500_000, { sampler: config.sampler, steps: SWEEP_STEPS, cfgScale: cfg, ...(config.restart ? { restart: config.restart } : {}) }, encodings);
+    const set = await runSet(model, evaluator, prompts, 500_000, { sampler: config.sampler, steps: SWEEP_STEPS, cfgScale: cfg, ...(config.restart ? { restart: config.restart } : {}) }, encodings, SWEEP_SEEDS);
     const perPrompt = set.byPrompt.map((f) => meanPairwiseDistance(f));
     sweepRows.push({ sampler: config.label, cfg, nfe: set.evaluations, accuracy: set.accuracy, diversity: mean(perPrompt), diversityStd: std(perPrompt) / Math.sqrt(perPrompt.length) });
     log(`${config.label} CFG ${cfg}: accuracy ${(100 * set.accuracy).toFixed(1)}%, diversity ${mean(perPrompt).toFixed(3)}`);
@@ -115,11 +116,12 @@ writeFileSync(join(out, 'fd-vs-nfe.png'), await renderLinePlot({
   series: 'sampler', yError: 'fdStd', rows: fdRows.map(({ fdRuns: _, ...r }) => r),
 }));
 writeFileSync(join(out, 'accuracy-vs-diversity.png'), await renderLinePlot({
-  title: `Prompt accuracy vs diversity across CFG scales (${SWEEP_STEPS} steps, ${P} prompts x ${S} seeds)`,
+  title: `Prompt accuracy vs diversity across CFG scales (${SWEEP_STEPS} steps, ${P} prompts x ${SWEEP_SEEDS} seeds)`,
   x: { field: 'diversity', title: 'diversity (mean pairwise feature distance between seeds)' }, y: { field: 'accuracy', title: 'prompt accuracy' },
   series: 'sampler', pointLabel: 'cfg', rows: sweepRows,
 }));
-const meta = { date: new Date().toISOString(), model: modelDir, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, prompts: P, seedsPerPrompt: S, seedSets: R, fdCfg: FD_CFG, sweepSteps: SWEEP_STEPS, quick, minutes: (Date.now() - started) / 60000 };
+const trainingInfo = (() => { try { return JSON.parse(readFileSync(join(modelDir, 'training_info.json'), 'utf8')); } catch { return null; } })();
+const meta = { date: new Date().toISOString(), model: modelDir, training: trainingInfo, cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, prompts: P, seedsPerPrompt: S, seedSets: R, fdCfg: FD_CFG, sweepSteps: SWEEP_STEPS, quick, minutes: (Date.now() - started) / 60000 };
 writeFileSync(join(out, 'results.json'), JSON.stringify({ meta, fd: fdRows, sweep: sweepRows }, null, 2));
 writeFileSync(join(out, 'fd-vs-nfe.csv'), ['sampler,family,steps,nfe,fd,fd_std,accuracy,seconds_per_image', ...fdRows.map((r) => [JSON.stringify(r.sampler), r.family, r.steps, r.nfe, r.fd.toFixed(4), r.fdStd.toFixed(4), r.accuracy.toFixed(4), r.secondsPerImage.toFixed(4)].join(','))].join('\n') + '\n');
 writeFileSync(join(out, 'accuracy-vs-diversity.csv'), ['sampler,cfg,nfe,accuracy,diversity,diversity_se', ...sweepRows.map((r) => [JSON.stringify(r.sampler), r.cfg, r.nfe, r.accuracy.toFixed(4), r.diversity.toFixed(4), r.diversityStd.toFixed(4)].join(','))].join('\n') + '\n');
@@ -165,22 +167,24 @@ function report(): string {
   return `# Restart vs baselines on the embedded model
 
 Generated by \`npm run experiment -- restart-vs-baselines${quick ? ' --quick' : ''}\` on ${meta.date.slice(0, 10)} (${meta.cores} × ${meta.cpu}, Node ${meta.node}, ${meta.minutes.toFixed(1)} minutes).
-Model: \`${modelDir.replace(process.cwd() + '/', '')}\`. Every number comes from images generated by this run; the evaluator is a classifier
+Model: \`${modelDir.replace(process.cwd() + '/', '')}\`${meta.training ? ` (UNet trained for ${meta.training.unet_steps} steps of batch ${meta.training.unet_batch}, ${meta.training.unet_train_minutes} minutes)` : ''}. Every number comes from images generated by this run; the evaluator is a classifier
 trained on real procedural images only, and the reference statistics are those of real images (\`evaluator/reference_stats.json\`).
 
 Set-up: ${P} prompts from the evaluator's prompt set (every attribute combination, one in ${stride}), ${S} seeds per prompt, so ${P * S} images
 per point; Frechet distance in the evaluator's ${evaluator.spec.outputs.features?.size ?? ''}-dimensional feature space against real images;
-the spread is the standard deviation over ${R} disjoint seed sets. Karras schedule throughout. Restart forms: explicit segment
-\`${JSON.stringify(RESTART_SEGMENTS)}\` on the Karras main grid, and AUTOMATIC1111's step-matched preset. In the CFG sweep, Restart uses the
+the spread is the standard deviation over ${R} disjoint seed sets. Karras schedule throughout. Restart in the FD part: the explicit
+segment \`${JSON.stringify(RESTART_SEGMENTS)}\` on the Karras main grid (steps = main-grid steps). In the CFG sweep, Restart uses the
 paper's Stable Diffusion presets keyed by guidance scale (which the paper runs on a DDIM grid; here they are segments on a Karras grid).
 
 ## Where our results agree with the paper and where they do not
 
 ${lines.join('\n')}
 
-Caveats: the embedded model is tiny and trained for about an hour on 2 CPU cores; its data distribution (flat shapes on flat
-backgrounds) is far simpler than the paper's datasets, and the evaluator's features are not Inception features. Differences
-smaller than the seed-set spread are reported as not decidable.
+Caveats: the embedded model is tiny and was trained briefly on 2 CPU cores; its data distribution (flat shapes on flat
+backgrounds) is far simpler than the paper's datasets, and the evaluator's features are not Inception features (FD values are
+on the scale of those features, not comparable to published FIDs). With ${P * S} images per point in 64 dimensions the FD
+estimate is biased upwards by a similar amount for every sampler; only differences larger than the seed-set spread count, and
+smaller ones are reported as not decidable.
 
 ## Frechet distance against model evaluations
 
@@ -190,7 +194,8 @@ ${fdTable.join('\n')}
 
 ## Prompt accuracy against diversity across CFG scales
 
-Diversity is the mean pairwise distance between the evaluator features of the ${S} seeds of a prompt, averaged over prompts.
+Diversity is the mean pairwise distance between the evaluator features of the ${SWEEP_SEEDS} seeds of a prompt, averaged over prompts
+(${P} prompts x ${SWEEP_SEEDS} seeds per point).
 Prompt accuracy is the fraction of images whose background colour, shape, shape colour and count all match the prompt.
 
 ![accuracy vs diversity](accuracy-vs-diversity.png)

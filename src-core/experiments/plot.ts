@@ -16,9 +16,9 @@ export interface LinePlot {
 }
 
 export async function renderLinePlot(plot: LinePlot): Promise<Buffer> {
-  const x = { field: plot.x.field, type: 'quantitative' as const, title: plot.x.title, scale: plot.x.log ? { type: 'log' as const } : { zero: false } };
+  const x = { field: plot.x.field, type: 'quantitative' as const, title: plot.x.title, scale: plot.x.log ? { type: 'log' as const, nice: false } : { zero: false } };
   const y = { field: plot.y.field, type: 'quantitative' as const, title: plot.y.title, scale: { zero: plot.y.zero ?? false } };
-  const color = { field: plot.series, type: 'nominal' as const, title: null };
+  const color = { field: plot.series, type: 'nominal' as const, title: null, legend: { labelLimit: 320 } };
   const layers: object[] = [{ mark: { type: 'line', point: true }, encoding: { x, y, color, order: { field: plot.pointLabel ?? plot.x.field } } }];
   if (plot.yError) {
     layers.push({
