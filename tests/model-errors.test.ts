@@ -1,7 +1,7 @@
 // Damaged copies of a model folder: each problem gets its own specific error, naming the part.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../src-core/model/model.ts';
 import { ModelError } from '../src-core/model/errors.ts';
@@ -115,4 +115,26 @@ test('an execution provider that cannot run falls back to the CPU, with the reas
   const broken = modelFolder('tiny-sd-eps-int64');
   writeFileSync(join(broken, 'unet', 'model.onnx'), 'garbage');
   await assert.rejects(loadModel(broken, { provider: 'webgpu' }), /unet: unet\/model.onnx is not a readable ONNX model/);
+});
+
+test('links pointing outside the model folder are refused', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  const outside = join(dir, '..', 'elsewhere.pb');
+  copyFileSync(join(dir, 'unet', 'weights.pb'), outside);
+  rmSync(join(dir, 'unet', 'weights.pb'));
+  symlinkSync(outside, join(dir, 'unet', 'weights.pb'));
+  await expectModelError(dir, /^unet: unet\/weights.pb points outside the model folder .*refusing to load it/);
+  const linkedGraph = modelFolder('tiny-sd-eps-int64');
+  rmSync(join(linkedGraph, 'vae_decoder'), { recursive: true });
+  symlinkSync(join(dir, 'vae_decoder'), join(linkedGraph, 'vae_decoder'));
+  await expectModelError(linkedGraph, /^vae_decoder: vae_decoder points outside the model folder/);
+});
+
+test('a tokenizer file linked from outside the folder is refused', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  const outside = join(dir, '..', 'vocab.json');
+  copyFileSync(join(dir, 'tokenizer', 'vocab.json'), outside);
+  rmSync(join(dir, 'tokenizer', 'vocab.json'));
+  symlinkSync(outside, join(dir, 'tokenizer', 'vocab.json'));
+  await expectModelError(dir, /^tokenizer: tokenizer\/vocab.json points outside the model folder/);
 });

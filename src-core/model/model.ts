@@ -1,13 +1,13 @@
 // A diffusers-ONNX Stable Diffusion folder, loaded once: its sessions, and everything the pipeline
 // needs, read from the folder's configs and from each session's input/output metadata.
 import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { DiscreteSchedule, ScheduleConfigError, type SchedulerConfig } from '../schedule/discrete.ts';
 import type { PredictionType } from '../guidance/unet.ts';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { configInteger, configNumber, readJson } from './configs.ts';
 import { ModelError, ProviderError } from './errors.ts';
-import { explainProviderFailure, openComponent, providerCandidates, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
+import { explainProviderFailure, openComponent, providerCandidates, refuseOutsideLinks, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
 import type { FloatType } from './tensors.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';
@@ -83,6 +83,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelError('model', `${dir} is not a folder`);
   readJson(dir, 'model_index.json', 'model', true);
+  for (const component of ['scheduler', 'tokenizer']) if (existsSync(join(dir, component))) refuseOutsideLinks(dir, component);
 
   const schedulerConfig = readJson(dir, 'scheduler/scheduler_config.json', 'scheduler')!;
   let schedule: DiscreteSchedule;

@@ -1,6 +1,6 @@
 // Opening one ONNX component as an InferenceSession, with errors that say which file is wrong and how.
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError, ProviderError } from './errors.ts';
 
@@ -62,6 +62,7 @@ function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.Sessi
 export async function openComponent(dir: string, component: string, provider: ExecutionProvider): Promise<ComponentSession> {
   const path = join(dir, component, 'model.onnx');
   if (!existsSync(path)) throw new ModelError(component, `${component}/model.onnx is missing`);
+  refuseOutsideLinks(dir, component);
   if (statSync(path).size === 0) throw new ModelError(component, `${component}/model.onnx is empty`);
   let session: ort.InferenceSession;
   try {
@@ -83,6 +84,26 @@ async function loadsOnCpu(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * A model folder from the internet may hold links to files elsewhere on the machine; every file of a
+ * component (the graph and its external weights) must resolve inside the model folder.
+ */
+export function refuseOutsideLinks(dir: string, component: string): void {
+  const root = realpathSync(dir);
+  const folder = join(dir, component);
+  for (const name of [component, ...readdirSync(folder).map((n) => join(component, n))]) {
+    let target: string;
+    try {
+      target = realpathSync(join(dir, name));
+    } catch {
+      throw new ModelError(component, `${name} is a broken link`);
+    }
+    if (target !== root && !target.startsWith(root + sep)) {
+      throw new ModelError(component, `${name} points outside the model folder (to ${target}); refusing to load it`);
+    }
   }
 }
 
