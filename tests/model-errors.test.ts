@@ -5,7 +5,7 @@ import { copyFileSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFil
 import { join } from 'node:path';
 import { loadModel } from '../src-core/model/model.ts';
 import { ModelError } from '../src-core/model/errors.ts';
-import { modelFolder } from './helpers/model-folders.ts';
+import { FIXTURES, modelFolder } from './helpers/model-folders.ts';
 
 async function expectModelError(dir: string, pattern: RegExp): Promise<void> {
   await assert.rejects(loadModel(dir), (error: Error) => {
@@ -137,4 +137,14 @@ test('a tokenizer file linked from outside the folder is refused', async () => {
   rmSync(join(dir, 'tokenizer', 'vocab.json'));
   symlinkSync(outside, join(dir, 'tokenizer', 'vocab.json'));
   await expectModelError(dir, /^tokenizer: tokenizer\/vocab.json points outside the model folder/);
+});
+
+test('components with the right names but wrong dtypes', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  copyFileSync(join(FIXTURES, 'bad-parts', 'text_encoder_float_ids.onnx'), join(dir, 'text_encoder', 'model.onnx'));
+  await expectModelError(dir, /^text_encoder: input_ids has type float32; int32 or int64 expected/);
+  const unet = modelFolder('tiny-sd-eps-int64');
+  rmSync(join(unet, 'unet', 'weights.pb'));
+  copyFileSync(join(FIXTURES, 'bad-parts', 'unet_int_sample.onnx'), join(unet, 'unet', 'model.onnx'));
+  await expectModelError(unet, /^unet: input "sample" has type int32; float32 or float16 expected/);
 });

@@ -123,8 +123,11 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
   try {
     const textEncoder = await open('text_encoder');
     requireNames(textEncoder, ['input_ids'], ['last_hidden_state']);
+    const textInput = textEncoder.inputs.get('input_ids')!.type;
+    if (textInput !== 'int32' && textInput !== 'int64') throw new ModelError('text_encoder', `input_ids has type ${textInput}; int32 or int64 expected`);
     const unet = await open('unet');
     requireNames(unet, ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample']);
+    const unetFloat = floatTypeOf(unet, 'sample');
     const vaeDecoder = await open('vae_decoder');
     requireNames(vaeDecoder, ['latent_sample'], ['sample']);
 
@@ -143,8 +146,6 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     if (timestep.type !== 'int64' && timestep.type !== 'float32' && timestep.type !== 'float16') {
       throw new ModelError('unet', `timestep input has type ${timestep.type}; int64, float32 or float16 expected`);
     }
-    const textInput = textEncoder.inputs.get('input_ids')!.type;
-    if (textInput !== 'int32' && textInput !== 'int64') throw new ModelError('text_encoder', `input_ids has type ${textInput}; int32 or int64 expected`);
     const tokens = typeof textEncoder.inputs.get('input_ids')!.shape[1] === 'number' ? (textEncoder.inputs.get('input_ids')!.shape[1] as number) : tokenizer.maxLength;
 
     const info: ModelInfo = {
@@ -157,7 +158,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       scalingFactor: configNumber(vaeConfig, 'scaling_factor', 0.18215, 'vae_decoder'),
       textHidden,
       tokens,
-      unetFloat: floatTypeOf(unet, 'sample'),
+      unetFloat,
       timestepType: timestep.type,
       timestepShape: timestep.shape.length === 0 ? 'scalar' : timestep.shape[0] === 1 ? 'single' : 'batch',
       textFloat: textEncoder.outputs.get('last_hidden_state')!.type === 'float16' ? 'float16' : 'float32',
