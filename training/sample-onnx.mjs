@@ -1,7 +1,7 @@
 // Generates images with the exported ONNX model (onnxruntime-node only) for prompts of
 // models/restart-shapes-64/evaluator/prompts.json, classifies them with the exported evaluator and
 // prints per-attribute prompt accuracy; writes a grid PNG.
-// Usage: node training/sample-onnx.mjs [n_prompts=96] [guidance=5] [steps=20] [out=training/.work/onnx_samples.png]
+// Usage: node training/sample-onnx.mjs [n_prompts=96] [guidance=5] [steps=20] [out=training/.work/onnx_samples.png] [schedule=karras|uniform]
 import * as ort from 'onnxruntime-node';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { loadModel, generate, writePng, MODEL_DIR } from './sd-lite.mjs';
 const n = Number(process.argv[2] ?? 96);
 const guidance = Number(process.argv[3] ?? 5);
 const steps = Number(process.argv[4] ?? 20);
+const schedule = process.argv[6] ?? 'karras';
 const outPng = process.argv[5] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '.work', 'onnx_samples.png');
 const all = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'evaluator', 'prompts.json'), 'utf8')).prompts;
 const info = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'evaluator', 'evaluator.json'), 'utf8'));
@@ -25,7 +26,7 @@ const grid = new Uint8Array(rows * S * cols * S * 3).fill(128);
 const B = 8;
 for (let s = 0; s < n; s += B) {
   const batch = chosen.slice(s, s + B);
-  const img = await generate(m, batch.map((p) => p.ids), { steps, guidance, seed: 1000 + s });
+  const img = await generate(m, batch.map((p) => p.ids), { steps, guidance, seed: 1000 + s, schedule });
   const out = await ev.run({ image: img });
   for (let b = 0; b < batch.length; b++) {
     let ok = true;
@@ -45,7 +46,7 @@ for (let s = 0; s < n; s += B) {
 }
 writePng(outPng, grid, cols * S, rows * S);
 console.log(JSON.stringify({
-  prompts: n, guidance, steps, sampler: 'Euler, Karras schedule',
+  prompts: n, guidance, steps, sampler: `Euler, ${schedule} schedule`,
   accuracy: Object.fromEntries(heads.map((h) => [h, +(correct[h] / n).toFixed(3)])), all_attributes: +(allOk / n).toFixed(3),
   grid: outPng, grid_order: chosen.slice(0, Math.min(n, 24)).map((p) => p.prompt),
 }));

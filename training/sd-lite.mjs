@@ -80,7 +80,7 @@ export function randn(n, seed) {
 }
 
 // txt2img for one or more prompts at once (batch B): Euler on the Karras schedule with CFG.
-export async function generate(m, idsList, { steps = 20, guidance = 5, seed = 0, size = 64 } = {}) {
+export async function generate(m, idsList, { steps = 20, guidance = 5, seed = 0, size = 64, schedule = 'karras' } = {}) {
   const B = idsList.length;
   const h = size / 8, w = size / 8, lat = 4 * h * w;
   const ids = new Int32Array(2 * B * 77);
@@ -94,7 +94,11 @@ export async function generate(m, idsList, { steps = 20, guidance = 5, seed = 0,
   ctxData.set(un.data, 0); ctxData.set(co.data, B * 77 * hid);
   const ctx = new ort.Tensor('float32', ctxData, [2 * B, 77, hid]);
   const table = trainSigmas();
-  const sig = karras(steps, table[0], table[999]);
+  const sig = schedule === 'karras' ? karras(steps, table[0], table[999])
+    : [...Array.from({ length: steps }, (_, i) => { // 'uniform': timesteps evenly spaced from 999 to 0 (as DDIM)
+      const t = 999 * (1 - i / (steps - 1)), lo = Math.floor(t), f = t - lo;
+      return Math.exp(Math.log(table[lo]) * (1 - f) + Math.log(table[Math.min(lo + 1, 999)]) * f);
+    }), 0];
   const x = randn(B * lat, seed);
   for (let i = 0; i < x.length; i++) x[i] *= sig[0];
   for (let i = 0; i < steps; i++) {
