@@ -4,13 +4,19 @@
 // form filled, and check the page sees nothing of Node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { launchBrowser } from './helpers/browser.ts';
 import { startStudio, type Studio } from './helpers/studio.ts';
 
 const MODEL = process.env.E2E_MODEL ?? DEFAULT_MODEL_DIR;
+/** Screenshots of the main views, to look at after a run. */
+const SHOTS = process.env.E2E_SCREENSHOTS ?? join(tmpdir(), 'restart-studio-e2e');
+mkdirSync(SHOTS, { recursive: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 let browser: Browser;
 let studio: Studio;
 
@@ -52,6 +58,7 @@ test('generate: prompt, progress, image and parameters; the page has no Node', a
   assert.match(parameters ?? '', /a red circle on a blue background/);
   assert.match(parameters ?? '', /Seed: 7/);
   assert.match(parameters ?? '', /Steps: 12/);
+  await shot(page, 'generate');
   await page.close();
 });
 
@@ -101,6 +108,8 @@ test('restart the server: the gallery is intact', async () => {
     await page.getByRole('button', { name: `Open image ${entry.seed}` }).first().waitFor();
   }
   assert.deepEqual(studio.service.gallery.list().map((e) => e.id), before);
+  await page.getByRole('button', { name: `Open image ${studio.service.gallery.list()[0].seed}` }).first().click();
+  await shot(page, 'gallery');
   await page.close();
 });
 
@@ -122,5 +131,6 @@ test('drop a PNG from AUTOMATIC1111: the form is filled from its parameters', as
   assert.equal(await page.getByLabel('CFG scale').inputValue(), '3');
   assert.equal(await page.getByLabel('Seed').inputValue(), '7');
   assert.equal(await page.getByLabel('Schedule').inputValue(), 'karras');
+  await shot(page, 'png-dropped');
   await page.close();
 });
