@@ -33,7 +33,7 @@ async function openApp(): Promise<Page> {
   const page = await browser.newPage({ acceptDownloads: true });
   page.setDefaultTimeout(60_000);
   await page.goto(studio.server.url);
-  await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+  await page.locator('button.primary:not([disabled])', { hasText: 'Generate' }).waitFor();
   return page;
 }
 

@@ -34,7 +34,8 @@ async function openApp(): Promise<Page> {
   const page = await browser.newPage();
   page.setDefaultTimeout(60_000);
   await page.goto(studio.server.url);
-  await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+  // Enabled once the engine has told the page which model (and so which size) is loaded.
+  await page.locator('button.primary:not([disabled])', { hasText: 'Generate' }).waitFor();
   return page;
 }
 
@@ -58,6 +59,7 @@ test('generate: prompt, progress, image and parameters; the page has no Node', a
   assert.match(parameters ?? '', /a red circle on a blue background/);
   assert.match(parameters ?? '', /Seed: 7/);
   assert.match(parameters ?? '', /Steps: 12/);
+  assert.match(parameters ?? '', /Size: 64x64/, 'the model\'s native size');
   await shot(page, 'generate');
   await page.close();
 });

@@ -166,7 +166,8 @@ export class Studio {
   }
 
   async generate(): Promise<void> {
-    if (this.busy) return;
+    // Until the model's info arrives the form still holds placeholder sizes: wait for it.
+    if (this.busy || !this.info?.model) return;
     const checked = formToRequest(this.form, { vaeFactor: this.vaeFactor });
     if (checked.error !== undefined) {
       this.error = `Could not generate: ${checked.error}`;
