@@ -36,7 +36,6 @@ export class StudioService {
   private modelError: string | null = null;
   private provider: string;
   private ready: Promise<void>;
-  private jobs = new Map<string, number>();
 
   constructor(private readonly options: ServiceOptions) {
     this.gallery = new Gallery(join(options.dataDir, 'gallery'));
@@ -96,7 +95,6 @@ export class StudioService {
         this.emit('job.preview', { jobId: event.jobId, width: event.width, height: event.height, rgbaBase64: Buffer.from(event.rgba).toString('base64') });
         break;
       case 'done': {
-        this.jobs.delete(event.jobId);
         const seconds = event.timings.totalMs / 1000;
         const entries = this.saveImages(event.jobId, event.images, event.evaluations, seconds / Math.max(1, event.images.length));
         if (entries.length !== event.images.length) break;
@@ -105,7 +103,6 @@ export class StudioService {
         break;
       }
       case 'failed':
-        this.jobs.delete(event.jobId);
         this.experiments.delete(event.jobId);
         this.emit('job.failed', { jobId: event.jobId, error: event.error, cancelled: event.cancelled });
         break;
@@ -213,14 +210,12 @@ export class StudioService {
       case 'plan.describe': return this.engine.request('plan', params);
       case 'job.generate': {
         const jobId = randomUUID();
-        this.jobs.set(jobId, Date.now());
         await this.engine.request('generate', { jobId, request: params });
         return { jobId };
       }
       case 'job.grid':
       case 'job.sweep': {
         const jobId = randomUUID();
-        this.jobs.set(jobId, Date.now());
         await this.engine.request(method === 'job.grid' ? 'grid' : 'sweep', { jobId, request: params });
         return { jobId };
       }

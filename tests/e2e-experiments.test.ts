@@ -4,17 +4,13 @@
 // table and the plot. Uses the embedded model unless E2E_MODEL names another model folder.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Download, Page } from 'playwright-core';
-import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
-import { launchBrowser } from './helpers/browser.ts';
+import { E2E_MODEL, launchBrowser, openApp as openAppPage, SCREENSHOTS } from './helpers/browser.ts';
 import { startStudio, type Studio } from './helpers/studio.ts';
 
-const MODEL = process.env.E2E_MODEL ?? DEFAULT_MODEL_DIR;
-const SHOTS = process.env.E2E_SCREENSHOTS ?? join(tmpdir(), 'restart-studio-e2e');
-mkdirSync(SHOTS, { recursive: true });
+const MODEL = E2E_MODEL;
 const PROMPT = 'a red circle on a blue background';
 let browser: Browser;
 let studio: Studio;
@@ -29,13 +25,7 @@ after(async () => {
   await studio?.stop();
 });
 
-async function openApp(): Promise<Page> {
-  const page = await browser.newPage({ acceptDownloads: true });
-  page.setDefaultTimeout(60_000);
-  await page.goto(studio.server.url);
-  await page.locator('button.primary:not([disabled])', { hasText: 'Generate' }).waitFor();
-  return page;
-}
+const openApp = () => openAppPage(browser, studio.server.url, { acceptDownloads: true });
 
 /** Clicks an export button and returns the downloaded file's name and bytes. */
 async function download(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
@@ -100,7 +90,7 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   assert.deepEqual(json.request.y, { kind: 'steps', values: [2, 3] });
   assert.ok(json.cells.every((c: { seed: number; parameters: string; id: string }) => c.seed === 9 && c.parameters.includes(PROMPT) && c.id));
 
-  await page.screenshot({ path: join(SHOTS, 'compare.png'), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, 'compare.png'), fullPage: true });
   const png = await download(page, 'Export PNG');
   assert.match(png.name, /\.png$/);
   assert.deepEqual([...png.bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
@@ -157,6 +147,6 @@ test('explore: a small guidance sweep fills the results table and the plot; CSV 
   assert.match(lines[1], /,5 6 7$/);
   const plotPng = await download(page, 'Export plot PNG');
   assert.deepEqual([...plotPng.bytes.subarray(0, 4)], [137, 80, 78, 71]);
-  await page.screenshot({ path: join(SHOTS, 'explore.png'), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, 'explore.png'), fullPage: true });
   await page.close();
 });

@@ -4,19 +4,14 @@
 // form filled, and check the page sees nothing of Node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
-import { launchBrowser } from './helpers/browser.ts';
+import { E2E_MODEL, launchBrowser, openApp as openAppPage, SCREENSHOTS } from './helpers/browser.ts';
 import { startStudio, type Studio } from './helpers/studio.ts';
 
-const MODEL = process.env.E2E_MODEL ?? DEFAULT_MODEL_DIR;
-/** Screenshots of the main views, to look at after a run. */
-const SHOTS = process.env.E2E_SCREENSHOTS ?? join(tmpdir(), 'restart-studio-e2e');
-mkdirSync(SHOTS, { recursive: true });
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const MODEL = E2E_MODEL;
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 let browser: Browser;
 let studio: Studio;
 
@@ -30,14 +25,7 @@ after(async () => {
   await studio?.stop();
 });
 
-async function openApp(): Promise<Page> {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(60_000);
-  await page.goto(studio.server.url);
-  // Enabled once the engine has told the page which model (and so which size) is loaded.
-  await page.locator('button.primary:not([disabled])', { hasText: 'Generate' }).waitFor();
-  return page;
-}
+const openApp = () => openAppPage(browser, studio.server.url);
 
 async function imageBytes(page: Page, alt: string): Promise<Buffer> {
   const src = await page.getByAltText(alt).getAttribute('src');
