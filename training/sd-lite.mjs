@@ -4,7 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-export const MODEL_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'models', 'restart-shapes-64');
+// MODEL_DIR (env) points the Node checks (sample-onnx.mjs, check-speed.mjs) at another export, e.g. EXPORT_DIR of train.py
+export const MODEL_DIR = process.env.MODEL_DIR
+  ? path.resolve(process.env.MODEL_DIR)
+  : path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'models', 'restart-shapes-64');
 
 // CLIP ids (SD 1.5 tokenizer) of two prompts, equal to the tokenizer conformance vectors
 export const IDS_RED_CIRCLE_ON_BLUE = [49406, 320, 736, 7117, 525, 320, 1746, 5994, 49407];

@@ -1,10 +1,18 @@
 """Trains the embedded default model of Restart Studio and exports it in diffusers-ONNX layout.
 
-One command runs every stage (each resumes from training/.work/ if interrupted):
+One command runs every stage (each resumes from the work dir if interrupted):
     /usr/bin/python3 training/train.py
-Stages: data, vae, latents, unet, decoder, evaluator, export, samples.  `--stage NAME` runs one stage only.
+Stages: data, vae, latents, unet, decoder, evaluator, export, samples (+ vae_check, package).
+`--stage NAME` runs one stage only.  `--device cuda|cpu` (default: cuda if available) and `--config gpu|cpu`
+(default: gpu on cuda, cpu otherwise) pick where and how big; `--max-minutes-STAGE` caps a stage's wall time.
+Environment: TRAIN_WORK (work dir, default training/.work), EXPORT_DIR (export destination, default
+models/restart-shapes-64), TOKENIZER_DIR (SD 1.5 tokenizer files; default ../shared/reference/sd15-tokenizer,
+else models/restart-shapes-64/tokenizer), TRAIN_THREADS (CPU threads, default 2).
+`--package DIR` writes the trained weights as .npz + results.json into DIR; `--import-results DIR` loads such a
+package into the work dir's checkpoint format (for export / samples on another machine).
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -24,31 +32,78 @@ from clip_tokenizer import ClipTokenizer, EOS  # noqa: E402
 from pngio import write_png, grid  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
-WORK = os.path.join(HERE, ".work")
+DEFAULT_WORK = os.path.join(HERE, ".work")
+WORK = os.path.abspath(os.environ.get("TRAIN_WORK") or DEFAULT_WORK)
 SHARED = os.path.join(ROOT, "..", "shared", "reference")
 if not os.path.isdir(SHARED):
     SHARED = os.path.join(ROOT, "shared", "reference")
-OUT = os.path.join(ROOT, "models", "restart-shapes-64")
+MODEL_REPO_DIR = os.path.join(ROOT, "models", "restart-shapes-64")
+OUT = os.path.abspath(os.environ.get("EXPORT_DIR") or MODEL_REPO_DIR)
+
+
+def _tokenizer_dir():
+    for d in (os.environ.get("TOKENIZER_DIR"), os.path.join(SHARED, "sd15-tokenizer"), os.path.join(MODEL_REPO_DIR, "tokenizer")):
+        if d and os.path.exists(os.path.join(d, "vocab.json")) and os.path.exists(os.path.join(d, "merges.txt")):
+            return d
+    raise FileNotFoundError("no SD 1.5 tokenizer found (set TOKENIZER_DIR)")
+
+
+TOKENIZER_DIR = _tokenizer_dir()
 
 torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", "2")))
+DEV = torch.device("cpu")  # set in main (--device)
+CAPS = {}  # stage -> wall-clock cap in seconds (--max-minutes-STAGE)
 
 CFG = {
-    "n_train": 40000, "data_seed": 1,
+    "n_train": 40000, "data_seed": 1, "captions_per_image": 8,
     "vae": {"block_out_channels": [16, 32, 64, 64], "layers_per_block": 1, "norm_num_groups": 8,
-            "latent_channels": 4, "steps": 2100, "batch": 16, "lr": 1e-3, "kl": 5e-4,
+            "latent_channels": 4, "steps": 2100, "batch": 16, "lr": 1e-3, "kl": 5e-4, "weighted_rec": False,
             "ft_steps": 1500, "ft_lr": 3e-4, "ft_batch": 32},
     "text": {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 3, "num_attention_heads": 4,
              "max_position_embeddings": 77},
     "unet": {"block_out_channels": [48, 96], "layers_per_block": 1, "norm_num_groups": 16, "attention_head_dim": 4,
              "cross_attention_dim": 64, "in_channels": 4, "out_channels": 4,
-             "steps": 2400, "batch": 64, "batch_from_600": 32, "lr": 4e-4, "warmup": 100, "ema": 0.999, "p_uncond": 0.1, "min_snr": 5.0},
+             "steps": 2400, "batch": 64, "batch_from_600": 32, "lr": 4e-4, "warmup": 100, "cosine": False,
+             "ema": 0.999, "p_uncond": 0.1, "min_snr": 5.0},
     "eval": {"n_train": 30000, "seed": 2, "n_test": 2000, "test_seed": 3, "n_ref": 5000, "ref_seed": 4,
              "steps": 3000, "batch": 64, "lr": 1.5e-3, "feat": 64},
+    "log_seconds": 30.0, "save_seconds": 120.0,
 }
+
+# The one-H100 configuration: bigger batches, more data, cosine schedules, a slightly wider VAE
+# (ONNX VAE encoder + decoder ~9.7 MB instead of 4 MB), shape-pixel-weighted reconstruction from the start.
+# Step counts are upper bounds; the launcher caps each stage's wall time (--max-minutes-*).
+GPU_CFG = {
+    "n_train": 100000,
+    "vae": {"block_out_channels": [32, 64, 96, 96], "steps": 8000, "batch": 128, "lr": 1e-3, "weighted_rec": True,
+            "ft_steps": 4000, "ft_lr": 2e-4, "ft_batch": 128},
+    "unet": {"steps": 20000, "batch": 256, "batch_from_600": 256, "lr": 1e-3, "warmup": 500, "cosine": True, "ema": 0.999},
+    "log_seconds": 10.0, "save_seconds": 60.0,
+}
+
+
+def apply_cfg(over, base=CFG):
+    for k, v in over.items():
+        if isinstance(v, dict):
+            apply_cfg(v, base[k])
+        else:
+            base[k] = v
 
 
 def log(*a):
     print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def tload(path):
+    """torch.load onto the CPU that works on torch 1.13 and on torch >= 2.6 (weights_only default)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except TypeError:
+        return torch.load(path, map_location="cpu")
+
+
+def cpu_state(sd):
+    return {k: v.detach().cpu() for k, v in sd.items()}
 
 
 def save_atomic(obj, path):
@@ -57,11 +112,14 @@ def save_atomic(obj, path):
 
 
 def to_tensor(imgs):
-    return torch.from_numpy(imgs).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    """uint8 NHWC (numpy or tensor) -> float NCHW in [-1, 1] on the tensor's device."""
+    if isinstance(imgs, np.ndarray):
+        imgs = torch.from_numpy(imgs)
+    return imgs.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 def to_uint8(x):
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
 def alphas_cumprod():
@@ -69,18 +127,81 @@ def alphas_cumprod():
     return torch.cumprod(1 - betas, 0).float()
 
 
+def make_gen(seed):
+    return torch.Generator(device=DEV).manual_seed(seed)
+
+
+class Clock:
+    """Wall-clock cap of a stage: `progress(step, steps)` is max(step/steps, elapsed/cap), so a capped stage still
+    runs its whole lr schedule (in less steps); `over()` tells when the cap is reached."""
+
+    def __init__(self, stage, spent=0.0):
+        self.cap = CAPS.get(stage)
+        self.t0 = time.time() - spent
+
+    def elapsed(self):
+        return time.time() - self.t0
+
+    def progress(self, step, steps):
+        p = step / steps
+        if self.cap:
+            p = max(p, self.elapsed() / self.cap)
+        return min(p, 1.0)
+
+    def over(self):
+        return bool(self.cap) and self.elapsed() >= self.cap
+
+
 # ------------------------------------------------------------------ data
+_TOK = None
+
+
+def _gen_chunk(job):
+    """Images lo..hi-1: image i comes from its own seed (data_seed, i), so the set is the same for any worker count."""
+    seed, lo, hi, k = job
+    global _TOK
+    if _TOK is None:
+        _TOK = ClipTokenizer(TOKENIZER_DIR)
+    imgs = np.zeros((hi - lo, D.SIZE, D.SIZE, 3), np.uint8)
+    caps = np.zeros((hi - lo, k, 77), np.int32)
+    attrs = []
+    for i in range(lo, hi):
+        rng = np.random.default_rng([seed, i])
+        a = D.sample_attributes(rng)
+        imgs[i - lo] = D.render(a, rng)
+        crng = np.random.default_rng([seed, i, 1])
+        for j in range(k):
+            caps[i - lo, j] = _TOK.encode77(D.caption(a, crng))
+        attrs.append(a)
+    return imgs, caps, attrs
+
+
 def stage_data():
     p = os.path.join(WORK, "train.npz")
     if os.path.exists(p):
         return
     t = time.time()
-    imgs, labels, attrs = D.make_dataset(CFG["n_train"], CFG["data_seed"])
-    np.savez(p + ".tmp.npz", imgs=imgs, **labels)
-    os.replace(p + ".tmp.npz", p)
+    n, k = CFG["n_train"], CFG["captions_per_image"]
+    jobs = [(CFG["data_seed"], lo, min(n, lo + 500), k) for lo in range(0, n, 500)]
+    workers = max(1, min(len(jobs), int(os.environ.get("DATA_WORKERS", os.cpu_count() or 1))))
+    if workers > 1:
+        import multiprocessing as mp
+        with mp.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_gen_chunk, jobs, chunksize=1)
+    else:
+        parts = [_gen_chunk(j) for j in jobs]
+    imgs = np.concatenate([q[0] for q in parts])
+    caps = np.concatenate([q[1] for q in parts])
+    attrs = [a for q in parts for a in q[2]]
+    labels = {kk: np.array([a[kk] for a in attrs], np.int64) for kk in ("bg", "fg", "shape", "count")}
+    np.save(os.path.join(WORK, "captions.npy.tmp.npy"), caps)
+    os.replace(os.path.join(WORK, "captions.npy.tmp.npy"), os.path.join(WORK, "captions.npy"))
     with open(os.path.join(WORK, "train_attrs.json"), "w") as f:
         json.dump(attrs, f)
-    log(f"data: {len(imgs)} images in {time.time() - t:.1f}s")
+    np.savez(p + ".tmp.npz", imgs=imgs, **labels)
+    os.replace(p + ".tmp.npz", p)
+    write_png(os.path.join(WORK, "data_grid.png"), grid(list(imgs[:32]), 16, 2))
+    log(f"data: {len(imgs)} images, {k} captions each, {workers} workers, in {time.time() - t:.1f}s")
 
 
 def load_train():
@@ -90,56 +211,96 @@ def load_train():
     return z["imgs"], attrs
 
 
+def load_images_dev():
+    """The training images as a uint8 NHWC tensor on DEV (kept as bytes: 1.2 GB for 100k images)."""
+    return torch.from_numpy(np.load(os.path.join(WORK, "train.npz"))["imgs"]).to(DEV)
+
+
+def shape_weight(x):
+    """Shape pixels (away from the image's median colour, i.e. its background) weigh 5x."""
+    med = x.flatten(2).median(dim=2).values[:, :, None, None]
+    return 1.0 + 4.0 * ((x - med).abs().sum(dim=1, keepdim=True) > 0.15).float()
+
+
+def rec_loss(r, x, weighted):
+    if weighted:
+        w = shape_weight(x)
+        return (w * ((r - x).abs() + (r - x) ** 2)).mean() / w.mean()
+    return (r - x).abs().mean() + ((r - x) ** 2).mean()
+
+
+def recon_png(vae, imgs, path):
+    vae.eval()
+    with torch.no_grad():
+        x = to_tensor(imgs[:16].to(DEV) if torch.is_tensor(imgs) else imgs[:16]).to(DEV)
+        r = vae.decoder(vae.encode(x)[0])
+    write_png(path, grid(list(to_uint8(x)) + list(to_uint8(r)), 16, 3))
+
+
 # ------------------------------------------------------------------ VAE
 def stage_vae():
     c = CFG["vae"]
     ck = os.path.join(WORK, "vae.pt")
     torch.manual_seed(10)
-    vae = M.VAE(c)
+    vae = M.VAE(c).to(DEV)
     opt = torch.optim.Adam(vae.parameters(), lr=c["lr"])
-    step = 0
+    step, seconds, hist = 0, 0.0, []
     if os.path.exists(ck):
-        s = torch.load(ck)
+        s = tload(ck)
+        if s.get("done") or s["step"] >= c["steps"]:
+            return
         vae.load_state_dict(s["model"]); opt.load_state_dict(s["opt"]); step = s["step"]
-    if step >= c["steps"]:
-        return
-    imgs, _ = load_train()
-    rng = np.random.default_rng(100 + step)
-    t0 = time.time()
-    while step < c["steps"]:
-        lr = c["lr"] * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / c["steps"])))
+        seconds, hist = s.get("seconds", 0.0), s.get("history", [])
+    imgs = load_images_dev()
+    gen = make_gen(100 + step)
+    clock = Clock("vae", seconds)
+    t_log = t_save = time.time(); n_log = 0; acc = torch.zeros((), device=DEV); acc_kl = torch.zeros((), device=DEV)
+    done = False
+    while not done:
+        pr = clock.progress(step, c["steps"])
+        lr = c["lr"] * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * pr)))
         for g in opt.param_groups:
             g["lr"] = lr
-        x = to_tensor(imgs[rng.integers(len(imgs), size=c["batch"])])
+        idx = torch.randint(len(imgs), (c["batch"],), generator=gen, device=DEV)
+        x = to_tensor(imgs[idx])
         mean, logvar = vae.encode(x)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen, device=DEV)
         r = vae.decoder(z)
-        rec = (r - x).abs().mean() + ((r - x) ** 2).mean()
+        rec = rec_loss(r, x, c["weighted_rec"])
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
         loss = rec + c["kl"] * kl
         opt.zero_grad()
         loss.backward()
         opt.step()
-        step += 1
-        if step % 50 == 0:
-            log(f"vae step {step} rec {rec.item():.4f} kl {kl.item():.3f} ({(time.time() - t0) / 50:.2f}s/step)")
-            t0 = time.time()
-        if step % 200 == 0 or step == c["steps"]:
-            save_atomic({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step}, ck)
-    vae.eval()
-    with torch.no_grad():
-        x = to_tensor(imgs[:16])
-        r = vae.decoder(vae.encode(x)[0])
-    write_png(os.path.join(WORK, "vae_recon.png"), grid(list(to_uint8(x)) + list(to_uint8(r)), 16, 3))
+        step += 1; n_log += 1
+        acc += rec.detach(); acc_kl += kl.detach()
+        done = step >= c["steps"] or clock.over()
+        now = time.time()
+        if now - t_log >= CFG["log_seconds"] or done:
+            r_, k_ = acc.item() / n_log, acc_kl.item() / n_log
+            log(f"vae step {step} rec {r_:.4f} kl {k_:.3f} ({(time.time() - t_log) / n_log * 1000:.1f} ms/step, lr {lr:.2e}, {clock.elapsed():.0f}s)")
+            hist.append([step, round(r_, 5), round(k_, 4)])
+            t_log = time.time(); n_log = 0; acc.zero_(); acc_kl.zero_()
+        if now - t_save >= CFG["save_seconds"] or done:
+            save_atomic({"model": cpu_state(vae.state_dict()), "opt": opt.state_dict(), "step": step, "done": done,
+                         "seconds": clock.elapsed(), "history": hist, "cfg": copy.deepcopy(c),
+                         "capped": done and step < c["steps"]}, ck)
+            t_save = time.time()
+    recon_png(vae, imgs, os.path.join(WORK, "vae_recon.png"))
 
 
-def load_vae():
-    vae = M.VAE(CFG["vae"])
-    vae.load_state_dict(torch.load(os.path.join(WORK, "vae.pt"))["model"])
+def load_vae(with_ft=True):
+    s = tload(os.path.join(WORK, "vae.pt"))
+    vae = M.VAE(s.get("cfg", CFG["vae"]))
+    vae.load_state_dict(s["model"])
     ft = os.path.join(WORK, "vae_decoder_ft.pt")
-    if os.path.exists(ft):
-        vae.decoder.load_state_dict(torch.load(ft)["decoder"])
-    return vae.eval()
+    if with_ft and os.path.exists(ft):
+        vae.decoder.load_state_dict(tload(ft)["decoder"])
+    return vae.to(DEV).eval()
+
+
+def vae_cfg():
+    return tload(os.path.join(WORK, "vae.pt")).get("cfg", CFG["vae"])
 
 
 def stage_decoder():
@@ -148,42 +309,44 @@ def stage_decoder():
     ck = os.path.join(WORK, "vae_decoder_ft.pt")
     vae = load_vae()
     opt = torch.optim.Adam(vae.decoder.parameters(), lr=c["ft_lr"])
-    step = 0
+    step, seconds, hist = 0, 0.0, []
     if os.path.exists(ck):
-        s = torch.load(ck)
-        opt.load_state_dict(s["opt"]); step = s["step"]
-    if step >= c["ft_steps"]:
-        return
-    imgs, _ = load_train()
-    rng = np.random.default_rng(500 + step)
+        s = tload(ck)
+        if s.get("done") or s["step"] >= c["ft_steps"]:
+            return
+        opt.load_state_dict(s["opt"]); step = s["step"]; seconds, hist = s.get("seconds", 0.0), s.get("history", [])
+    imgs = load_images_dev()
+    gen = make_gen(500 + step)
+    clock = Clock("decoder", seconds)
     vae.decoder.train()
-    t0 = time.time()
-    while step < c["ft_steps"]:
+    t_log = t_save = time.time(); n_log = 0; acc = torch.zeros((), device=DEV)
+    done = False
+    while not done:
         for g in opt.param_groups:
-            g["lr"] = c["ft_lr"] * 0.5 * (1 + math.cos(math.pi * step / c["ft_steps"]))
-        x = to_tensor(imgs[rng.integers(len(imgs), size=c["ft_batch"])])
+            g["lr"] = c["ft_lr"] * 0.5 * (1 + math.cos(math.pi * clock.progress(step, c["ft_steps"])))
+        idx = torch.randint(len(imgs), (c["ft_batch"],), generator=gen, device=DEV)
+        x = to_tensor(imgs[idx])
         with torch.no_grad():
             mean, logvar = vae.encode(x)
-            z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+            z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen, device=DEV)
         r = vae.decoder(z)
-        # shape pixels (those away from the image's median colour, i.e. its background) weigh 5x
-        med = x.flatten(2).median(dim=2).values[:, :, None, None]
-        w = 1.0 + 4.0 * ((x - med).abs().sum(dim=1, keepdim=True) > 0.15).float()
-        rec = (w * ((r - x).abs() + (r - x) ** 2)).mean() / w.mean()
+        rec = rec_loss(r, x, True)
         opt.zero_grad()
         rec.backward()
         opt.step()
-        step += 1
-        if step % 50 == 0:
-            log(f"decoder step {step} rec {rec.item():.4f} ({(time.time() - t0) / 50:.2f}s/step)")
-            t0 = time.time()
-        if step % 200 == 0 or step == c["ft_steps"]:
-            save_atomic({"decoder": vae.decoder.state_dict(), "opt": opt.state_dict(), "step": step}, ck)
-    vae.eval()
-    with torch.no_grad():
-        x = to_tensor(imgs[:16])
-        r = vae.decoder(vae.encode(x)[0])
-    write_png(os.path.join(WORK, "vae_recon_ft.png"), grid(list(to_uint8(x)) + list(to_uint8(r)), 16, 3))
+        step += 1; n_log += 1; acc += rec.detach()
+        done = step >= c["ft_steps"] or clock.over()
+        now = time.time()
+        if now - t_log >= CFG["log_seconds"] or done:
+            r_ = acc.item() / n_log
+            log(f"decoder step {step} rec {r_:.4f} ({(time.time() - t_log) / n_log * 1000:.1f} ms/step, {clock.elapsed():.0f}s)")
+            hist.append([step, round(r_, 5)])
+            t_log = time.time(); n_log = 0; acc.zero_()
+        if now - t_save >= CFG["save_seconds"] or done:
+            save_atomic({"decoder": cpu_state(vae.decoder.state_dict()), "opt": opt.state_dict(), "step": step, "done": done,
+                         "seconds": clock.elapsed(), "history": hist, "capped": done and step < c["ft_steps"]}, ck)
+            t_save = time.time()
+    recon_png(vae, imgs, os.path.join(WORK, "vae_recon_ft.png"))
 
 
 # ------------------------------------------------------------------ latents
@@ -191,32 +354,31 @@ def stage_latents():
     p = os.path.join(WORK, "latents.pt")
     if os.path.exists(p):
         return
-    imgs, _ = load_train()
-    vae = load_vae()
+    imgs = load_images_dev()
+    vae = load_vae(with_ft=False)
     means, logvars = [], []
     t = time.time()
     with torch.no_grad():
         for i in range(0, len(imgs), 500):
             m, lv = vae.encode(to_tensor(imgs[i:i + 500]))
             means.append(m); logvars.append(lv)
-    mean, logvar = torch.cat(means), torch.cat(logvars)
-    std = mean.std().item()
-    scale = 1.0 / std
-    rec = []
-    with torch.no_grad():
-        for i in range(0, 2000, 500):
+        mean, logvar = torch.cat(means), torch.cat(logvars)
+        std = mean.std().item()
+        scale = 1.0 / std
+        rec = []
+        for i in range(0, min(2000, len(imgs)), 500):
             rec.append((vae.decoder(mean[i:i + 500]) - to_tensor(imgs[i:i + 500])).abs().mean().item())
     info = {"scaling_factor": round(scale, 5), "latent_std": std, "latent_mean": mean.mean().item(),
             "posterior_std_mean": torch.exp(0.5 * logvar).mean().item(),
             "recon_l1_first2000": float(np.mean(rec)), "encode_seconds": time.time() - t}
     log("latents:", info)
-    torch.save({"mean": mean, "logvar": logvar, **info}, p)
+    save_atomic({"mean": mean.cpu(), "logvar": logvar.cpu(), **info}, p)
 
 
 # ------------------------------------------------------------------ captions / tokens
 class Captioner:
     def __init__(self):
-        self.tok = ClipTokenizer(os.path.join(SHARED, "sd15-tokenizer"))
+        self.tok = ClipTokenizer(TOKENIZER_DIR)
         self.cache = {}
         self.empty = self.tok.encode77("")
 
@@ -227,77 +389,127 @@ class Captioner:
         return v
 
 
-def build_remap(cap):
+def caption_pool():
+    """int32 [n_images, k, 77]: k pre-tokenized captions per training image (written by stage data; made here for
+    older work dirs that lack it)."""
+    p = os.path.join(WORK, "captions.npy")
+    if not os.path.exists(p):
+        _, attrs = load_train()
+        k = CFG["captions_per_image"]
+        t = time.time()
+        caps = np.concatenate([_gen_caps(attrs, lo, min(len(attrs), lo + 1000), k) for lo in range(0, len(attrs), 1000)])
+        np.save(p + ".tmp.npy", caps)
+        os.replace(p + ".tmp.npy", p)
+        log(f"caption pool {caps.shape} in {time.time() - t:.1f}s")
+    return np.load(p)
+
+
+def _gen_caps(attrs, lo, hi, k):
+    global _TOK
+    if _TOK is None:
+        _TOK = ClipTokenizer(TOKENIZER_DIR)
+    caps = np.zeros((hi - lo, k, 77), np.int32)
+    for i in range(lo, hi):
+        crng = np.random.default_rng([CFG["data_seed"], i, 1])
+        for j in range(k):
+            caps[i - lo, j] = _TOK.encode77(D.caption(attrs[i], crng))
+    return caps
+
+
+def build_remap(cap, pool=None):
     """Known caption token ids -> own rows (1..n); everything else -> row 0 (unknown)."""
     p = os.path.join(WORK, "remap.json")
     if os.path.exists(p):
         with open(p) as f:
             known = json.load(f)
     else:
-        _, attrs = load_train()
-        rng = np.random.default_rng(7)
-        ids = set(cap.empty)
-        for i in range(30000):
-            ids.update(cap.ids(D.caption(attrs[i % len(attrs)], rng)))
-        known = sorted(ids)
+        if pool is None:
+            pool = caption_pool()
+        known = sorted(set(np.unique(pool).tolist()) | set(cap.empty))
         with open(p, "w") as f:
             json.dump(known, f)
+    return remap_from_known(known), known
+
+
+def remap_from_known(known):
     remap = np.zeros(49408, np.int64)
     for r, i in enumerate(known):
         remap[i] = r + 1
-    return remap, known
+    return remap
 
 
 # ------------------------------------------------------------------ UNet + text encoder
-def make_unet_te(remap):
+def make_unet_te(remap, ucfg=None, tcfg=None):
     torch.manual_seed(20)
-    te = M.TextEncoder(CFG["text"], remap)
-    unet = M.UNet(CFG["unet"])
+    te = M.TextEncoder(tcfg or CFG["text"], remap)
+    unet = M.UNet(ucfg or CFG["unet"])
     return unet, te
+
+
+def _foreach_ema(ema_params, params, d):
+    with torch.no_grad():
+        try:
+            torch._foreach_mul_(ema_params, d)
+            torch._foreach_add_(ema_params, [p.detach() for p in params], alpha=1 - d)
+        except (AttributeError, RuntimeError, TypeError):
+            for pe, p in zip(ema_params, params):
+                pe.mul_(d).add_(p.detach(), alpha=1 - d)
 
 
 def stage_unet():
     c = CFG["unet"]
     ck = os.path.join(WORK, "unet.pt")
+    s = tload(ck) if os.path.exists(ck) else None
+    if s is not None and (s.get("done") or s["step"] >= c["steps"]):
+        return
     cap = Captioner()
-    remap, known = build_remap(cap)
+    pool_np = caption_pool()
+    remap, known = build_remap(cap, pool_np)
     unet, te = make_unet_te(remap)
+    unet, te = unet.to(DEV), te.to(DEV)
     params = list(unet.parameters()) + list(te.parameters())
-    ema_u, ema_t = M.UNet(c), M.TextEncoder(CFG["text"], remap)
+    ema_u, ema_t = M.UNet(c).to(DEV), M.TextEncoder(CFG["text"], remap).to(DEV)
     ema_u.load_state_dict(unet.state_dict()); ema_t.load_state_dict(te.state_dict())
     opt = torch.optim.AdamW(params, lr=c["lr"], weight_decay=0.01)
-    step, seconds = 0, 0.0
-    if os.path.exists(ck):
-        s = torch.load(ck)
+    step, seconds, hist = 0, 0.0, []
+    if s is not None:
         unet.load_state_dict(s["unet"]); te.load_state_dict(s["te"])
         ema_u.load_state_dict(s["ema_unet"]); ema_t.load_state_dict(s["ema_te"])
-        opt.load_state_dict(s["opt"]); step = s["step"]; seconds = s.get("seconds", 0.0)
+        opt.load_state_dict(s["opt"]); step = s["step"]; seconds = s.get("seconds", 0.0); hist = s.get("history", [])
         log(f"unet: resumed at step {step}")
-    if step >= c["steps"]:
-        return
-    lat = torch.load(os.path.join(WORK, "latents.pt"))
+    del s
+    lat = tload(os.path.join(WORK, "latents.pt"))
     scale = lat["scaling_factor"]
-    _, attrs = load_train()
-    ac = alphas_cumprod()
+    lat_mean, lat_std = lat["mean"].to(DEV), torch.exp(0.5 * lat["logvar"]).to(DEV)
+    del lat
+    pool = torch.from_numpy(pool_np).to(DEV)
+    n_img, k_cap = pool.shape[0], pool.shape[1]
+    assert n_img == len(lat_mean), "caption pool and latents disagree"
+    empty = torch.tensor(cap.empty, dtype=torch.int32, device=DEV)
+    ac = alphas_cumprod().to(DEV)
     snr = ac / (1 - ac)
     w_t = torch.clamp(snr, max=c["min_snr"]) / snr
-    rng = np.random.default_rng(1000 + step)
-    gen = torch.Generator().manual_seed(2000 + step)
+    gen = make_gen(2000 + step)
     ema_params = list(ema_u.parameters()) + list(ema_t.parameters())
-    t0 = time.time(); tl = 0.0
-    print(f"unet params {sum(p.numel() for p in unet.parameters())}, text encoder params {sum(p.numel() for p in te.parameters())}")
-    while step < c["steps"]:
-        ts = time.time()
+    clock = Clock("unet", seconds)
+    t_log = t_save = time.time(); n_log = 0; acc = torch.zeros((), device=DEV)
+    log(f"unet params {sum(p.numel() for p in unet.parameters())}, text encoder params {sum(p.numel() for p in te.parameters())}")
+    done = False
+    while not done:
+        pr = clock.progress(step, c["steps"])
+        lr = c["lr"] * min(1.0, (step + 1) / c["warmup"])
+        if c["cosine"]:
+            lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * pr))
         for g in opt.param_groups:
-            g["lr"] = c["lr"] * min(1.0, (step + 1) / c["warmup"])
-        bs = c["batch"] if step < 600 else c["batch_from_600"]  # smaller batches later: more updates per CPU second
-        idx = rng.integers(len(attrs), size=bs)
-        ids = [cap.empty if rng.random() < c["p_uncond"] else cap.ids(D.caption(attrs[i], rng)) for i in idx]
-        ids = torch.tensor(ids, dtype=torch.int32)
-        it = torch.from_numpy(idx)
-        x0 = (lat["mean"][it] + torch.exp(0.5 * lat["logvar"][it]) * torch.randn(lat["mean"][it].shape, generator=gen)) * scale
-        t = torch.randint(0, 1000, (bs,), generator=gen)
-        eps = torch.randn(x0.shape, generator=gen)
+            g["lr"] = lr
+        bs = c["batch"] if step < 600 else c["batch_from_600"]
+        idx = torch.randint(n_img, (bs,), generator=gen, device=DEV)
+        kk = torch.randint(k_cap, (bs,), generator=gen, device=DEV)
+        unc = torch.rand(bs, generator=gen, device=DEV) < c["p_uncond"]
+        ids = torch.where(unc[:, None], empty[None], pool[idx, kk])
+        x0 = (lat_mean[idx] + lat_std[idx] * torch.randn(lat_mean[idx].shape, generator=gen, device=DEV)) * scale
+        t = torch.randint(0, 1000, (bs,), generator=gen, device=DEV)
+        eps = torch.randn(x0.shape, generator=gen, device=DEV)
         a = ac[t][:, None, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
         ctx, _ = te(ids)
@@ -307,28 +519,32 @@ def stage_unet():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        step += 1
-        d = min(c["ema"], (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, p in zip(ema_params, params):
-                pe.mul_(d).add_(p.detach(), alpha=1 - d)
-        seconds += time.time() - ts
-        tl += loss.item()
-        if step % 25 == 0:
-            log(f"unet step {step} loss {tl / 25:.4f} ({(time.time() - t0) / 25:.2f}s/step, {seconds / 60:.1f} min)")
-            t0 = time.time(); tl = 0.0
-        if step % 100 == 0 or step == c["steps"]:
-            save_atomic({"unet": unet.state_dict(), "te": te.state_dict(), "ema_unet": ema_u.state_dict(),
-                         "ema_te": ema_t.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds}, ck)
+        step += 1; n_log += 1
+        _foreach_ema(ema_params, params, min(c["ema"], (1 + step) / (10 + step)))
+        acc += loss.detach()
+        done = step >= c["steps"] or clock.over()
+        now = time.time()
+        if now - t_log >= CFG["log_seconds"] or done:
+            l_ = acc.item() / n_log
+            log(f"unet step {step} loss {l_:.4f} ({(time.time() - t_log) / n_log * 1000:.1f} ms/step, lr {lr:.2e}, {clock.elapsed() / 60:.1f} min)")
+            hist.append([step, round(l_, 5)])
+            t_log = time.time(); n_log = 0; acc.zero_()
+        if now - t_save >= CFG["save_seconds"] or done:
+            save_atomic({"unet": cpu_state(unet.state_dict()), "te": cpu_state(te.state_dict()),
+                         "ema_unet": cpu_state(ema_u.state_dict()), "ema_te": cpu_state(ema_t.state_dict()),
+                         "opt": opt.state_dict(), "step": step, "seconds": clock.elapsed(), "done": done,
+                         "history": hist, "cfg": copy.deepcopy(c), "text_cfg": copy.deepcopy(CFG["text"]),
+                         "capped": done and step < c["steps"]}, ck)
+            t_save = time.time()
 
 
 def load_unet_te():
     cap = Captioner()
+    s = tload(os.path.join(WORK, "unet.pt"))
     remap, _ = build_remap(cap)
-    unet, te = make_unet_te(remap)
-    s = torch.load(os.path.join(WORK, "unet.pt"))
+    unet, te = make_unet_te(remap, s.get("cfg"), s.get("text_cfg"))
     unet.load_state_dict(s["ema_unet"]); te.load_state_dict(s["ema_te"])
-    return unet.eval(), te.eval(), cap, s
+    return unet.to(DEV).eval(), te.to(DEV).eval(), cap, s
 
 
 # ------------------------------------------------------------------ evaluator
@@ -347,7 +563,7 @@ def stage_evaluator():
     opt = torch.optim.Adam(net.parameters(), lr=c["lr"])
     step = 0
     if os.path.exists(ck):
-        s = torch.load(ck)
+        s = tload(ck)
         net.load_state_dict(s["model"]); opt.load_state_dict(s["opt"]); step = s["step"]
     if step < c["steps"]:
         imgs, labels, _ = D.make_dataset(c["n_train"], c["seed"])
@@ -424,6 +640,12 @@ class VaeEncWrap(torch.nn.Module):
         return self.vae.encode(sample)[0]
 
 
+def copy_file(src, dst):
+    if os.path.exists(dst) and os.path.samefile(src, dst):
+        return
+    shutil.copyfile(src, dst)
+
+
 def write_json(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
@@ -432,11 +654,17 @@ def write_json(path, obj):
 
 
 def stage_export():
-    lat = torch.load(os.path.join(WORK, "latents.pt"))
+    global DEV
+    DEV = torch.device("cpu")  # export on the CPU
+    lat = tload(os.path.join(WORK, "latents.pt"))
     scale = lat["scaling_factor"]
     vae = load_vae()
+    vc = vae_cfg()
     unet, te, cap, s = load_unet_te()
+    uc = s.get("cfg", CFG["unet"])
+    tc = s.get("text_cfg", CFG["text"])
     os.makedirs(OUT, exist_ok=True)
+    log("exporting to", OUT)
     b = 2
     ids = torch.tensor([cap.ids("a red circle on a blue background")] * b, dtype=torch.int32)
     export_onnx(TEWrap(te), (ids,), os.path.join(OUT, "text_encoder", "model.onnx"), ["input_ids"],
@@ -456,11 +684,16 @@ def stage_export():
     # tokenizer and scheduler: the SD 1.5 files as they are
     os.makedirs(os.path.join(OUT, "tokenizer"), exist_ok=True)
     for f in ("merges.txt", "special_tokens_map.json", "tokenizer_config.json", "vocab.json"):
-        shutil.copyfile(os.path.join(SHARED, "sd15-tokenizer", f), os.path.join(OUT, "tokenizer", f))
+        copy_file(os.path.join(TOKENIZER_DIR, f), os.path.join(OUT, "tokenizer", f))
     os.makedirs(os.path.join(OUT, "scheduler"), exist_ok=True)
-    shutil.copyfile(os.path.join(SHARED, "sd15-configs", "scheduler_config.json"),
-                    os.path.join(OUT, "scheduler", "scheduler_config.json"))
-    with open(os.path.join(SHARED, "sd15-configs", "model_index.json")) as f:
+    confs = os.path.join(SHARED, "sd15-configs")
+    if os.path.exists(os.path.join(confs, "model_index.json")):
+        sched, mindex = os.path.join(confs, "scheduler_config.json"), os.path.join(confs, "model_index.json")
+    else:  # no ../shared: the committed model folder has the same files (model_index.json already adapted)
+        sched, mindex = (os.path.join(MODEL_REPO_DIR, "scheduler", "scheduler_config.json"),
+                         os.path.join(MODEL_REPO_DIR, "model_index.json"))
+    copy_file(sched, os.path.join(OUT, "scheduler", "scheduler_config.json"))
+    with open(mindex) as f:
         mi = json.load(f)
     mi["_class_name"] = "OnnxStableDiffusionPipeline"
     for k, v in (("text_encoder", ["diffusers", "OnnxRuntimeModel"]), ("unet", ["diffusers", "OnnxRuntimeModel"]),
@@ -469,7 +702,6 @@ def stage_export():
     mi.pop("vae", None)
     mi["requires_safety_checker"] = False
     write_json(os.path.join(OUT, "model_index.json"), mi)
-    uc = CFG["unet"]
     n = len(uc["block_out_channels"])
     write_json(os.path.join(OUT, "unet", "config.json"), {
         "_class_name": "UNet2DConditionModel", "_diffusers_version": "0.10.2", "_name_or_path": "restart-studio/restart-shapes-64",
@@ -480,7 +712,6 @@ def stage_export():
         "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": uc["norm_num_groups"], "num_class_embeds": None,
         "only_cross_attention": False, "out_channels": uc["out_channels"], "sample_size": 8,
         "up_block_types": ["CrossAttnUpBlock2D"] * n, "upcast_attention": False, "use_linear_projection": False})
-    vc = CFG["vae"]
     nv = len(vc["block_out_channels"])
     vcfg = {"_class_name": "AutoencoderKL", "_diffusers_version": "0.10.2", "_name_or_path": "restart-studio/restart-shapes-64",
             "act_fn": "silu", "block_out_channels": vc["block_out_channels"], "down_block_types": ["DownEncoderBlock2D"] * nv,
@@ -489,7 +720,6 @@ def stage_export():
             "up_block_types": ["UpDecoderBlock2D"] * nv}
     write_json(os.path.join(OUT, "vae_decoder", "config.json"), vcfg)
     write_json(os.path.join(OUT, "vae_encoder", "config.json"), vcfg)
-    tc = CFG["text"]
     write_json(os.path.join(OUT, "text_encoder", "config.json"), {
         "_name_or_path": "restart-studio/restart-shapes-64", "architectures": ["CLIPTextModel"], "attention_dropout": 0.0,
         "bos_token_id": 49406, "dropout": 0.0, "eos_token_id": 49407, "hidden_act": "quick_gelu",
@@ -498,11 +728,23 @@ def stage_export():
         "max_position_embeddings": tc["max_position_embeddings"], "model_type": "clip_text_model",
         "num_attention_heads": tc["num_attention_heads"], "num_hidden_layers": tc["num_hidden_layers"], "pad_token_id": 49407,
         "projection_dim": tc["hidden_size"], "torch_dtype": "float32", "transformers_version": "4.19.2", "vocab_size": 49408})
-    train_info = {"unet_steps": s["step"], "unet_batch": f"{uc['batch']} (steps 1-600), then {uc['batch_from_600']}", "unet_train_minutes": round(s["seconds"] / 60, 1),
+    ub = uc["batch"] if uc["batch"] == uc["batch_from_600"] else f"{uc['batch']} (steps 1-600), then {uc['batch_from_600']}"
+    train_info = {"unet_steps": s["step"], "unet_batch": ub, "unet_train_minutes": round(s["seconds"] / 60, 1),
                   "unet_parameters": sum(p.numel() for p in unet.parameters()),
                   "text_encoder_parameters": sum(p.numel() for p in te.parameters()),
                   "vae_parameters": sum(p.numel() for p in vae.parameters()),
                   "known_token_ids": len(build_remap(cap)[1]), "scaling_factor": scale}
+    vs = tload(os.path.join(WORK, "vae.pt"))
+    train_info["vae_steps"] = vs["step"]
+    ftp = os.path.join(WORK, "vae_decoder_ft.pt")
+    if os.path.exists(ftp):
+        train_info["vae_decoder_finetune_steps"] = tload(ftp)["step"]
+    rp = os.path.join(WORK, "results.json")
+    if os.path.exists(rp):  # imported from a GPU run (--import-results)
+        with open(rp) as f:
+            r = json.load(f)
+        train_info["trained_on"] = r.get("device")
+        train_info["stage_seconds"] = r.get("stage_seconds")
     write_json(os.path.join(OUT, "training_info.json"), train_info)
     log("exported", train_info)
     export_evaluator()
@@ -515,7 +757,7 @@ def export_evaluator():
         return
     c = CFG["eval"]
     net = M.Evaluator(EVAL_HEADS, c["feat"])
-    net.load_state_dict(torch.load(ck)["model"])
+    net.load_state_dict(tload(ck)["model"])
     net.eval()
     ed = os.path.join(OUT, "evaluator")
     names = list(EVAL_HEADS) + ["features"]
@@ -578,26 +820,26 @@ PROMPTS = ["a red circle on a blue background", "two yellow squares on black", "
 
 @torch.no_grad()
 def stage_samples(guidance=5.0, steps=20):
-    lat = torch.load(os.path.join(WORK, "latents.pt"))
+    lat = tload(os.path.join(WORK, "latents.pt"))
     scale = lat["scaling_factor"]
     vae = load_vae()
     unet, te, cap, s = load_unet_te()
-    ac = alphas_cumprod()
+    ac = alphas_cumprod().to(DEV)
     g = torch.Generator().manual_seed(0)
     per = 6
-    ids = torch.tensor([cap.ids(p) for p in PROMPTS for _ in range(per)], dtype=torch.int32)
+    ids = torch.tensor([cap.ids(p) for p in PROMPTS for _ in range(per)], dtype=torch.int32, device=DEV)
     n = len(ids)
     cond = te(ids)[0]
-    unc = te(torch.tensor([cap.empty] * n, dtype=torch.int32))[0]
-    ts = torch.linspace(999, 0, steps).round().long()
-    x = torch.randn(n, 4, 8, 8, generator=g)
+    unc = te(torch.tensor([cap.empty] * n, dtype=torch.int32, device=DEV))[0]
+    ts = torch.linspace(999, 0, steps).round().long().to(DEV)
+    x = torch.randn(n, 4, 8, 8, generator=g).to(DEV)
     for i, t in enumerate(ts):  # DDIM (eta 0)
         a = ac[t]
         e_u = unet(x, t.float().expand(n), unc)
         e_c = unet(x, t.float().expand(n), cond)
         e = e_u + guidance * (e_c - e_u)
         x0 = (x - (1 - a).sqrt() * e) / a.sqrt()
-        ap = ac[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0)
+        ap = ac[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0, device=DEV)
         x = ap.sqrt() * x0 + (1 - ap).sqrt() * e
     img = vae.decoder(x / scale).clamp(-1, 1)
     path = os.path.join(WORK, f"samples_step{s['step']}.png")
@@ -605,37 +847,196 @@ def stage_samples(guidance=5.0, steps=20):
     log("samples written to", path)
 
 
+def find_evaluator_ckpt():
+    for p in (os.path.join(WORK, "evaluator.pt"), os.environ.get("EVALUATOR_PT") or "", os.path.join(DEFAULT_WORK, "evaluator.pt")):
+        if p and os.path.exists(p):
+            return p
+    return None
+
+
 @torch.no_grad()
 def stage_vae_check():
-    """Evaluator accuracy on held-out real images after a VAE round trip (encode, decode): the VAE's ceiling."""
+    """Evaluator accuracy on held-out real images after a VAE round trip (encode, decode): the VAE's ceiling.
+    Writes vae_check.json into the work dir."""
+    p = find_evaluator_ckpt()
+    if p is None:
+        log("vae_check: no evaluator.pt (work dir, $EVALUATOR_PT or training/.work): skipped")
+        return
     net = M.Evaluator(EVAL_HEADS, CFG["eval"]["feat"])
-    net.load_state_dict(torch.load(os.path.join(WORK, "evaluator.pt"))["model"])
-    net.eval()
+    net.load_state_dict(tload(p)["model"])
+    net = net.to(DEV).eval()
     vae = load_vae()
     imgs, labels, _ = D.make_dataset(500, CFG["eval"]["test_seed"])
     y = eval_labels(labels)
-    x = to_tensor(imgs)
+    x = to_tensor(imgs).to(DEV)
     r = vae.decoder(vae.encode(x)[0]).clamp(-1, 1)
-    acc = {k: float((o.argmax(1).numpy() == y[k]).mean()) for o, k in zip(net(r), EVAL_HEADS)}
-    log("evaluator accuracy on VAE round trips of 500 held-out images:", acc, "L1", float((r - x).abs().mean()))
+    acc = {k: float((o.argmax(1).cpu().numpy() == y[k]).mean()) for o, k in zip(net(r), EVAL_HEADS)}
+    l1 = float((r - x).abs().mean())
+    log("evaluator accuracy on VAE round trips of 500 held-out images:", acc, "L1", l1)
+    write_json(os.path.join(WORK, "vae_check.json"), {"n": 500, "accuracy": acc, "l1": l1, "evaluator": p})
+
+
+# ------------------------------------------------------------------ results package (GPU run -> this machine)
+MAX_PKG_FILE = 16 * 1024 * 1024
+
+
+def _npz(path, sd):
+    np.savez(path, **{k: v.detach().cpu().numpy() for k, v in sd.items()})
+    size = os.path.getsize(path)
+    assert size <= MAX_PKG_FILE, f"{path} is {size} B > 16 MiB"
+    return size
+
+
+def package(out_dir, stage_seconds=None):
+    """Final weights as numpy .npz (loadable by any torch) + results.json (+ small PNGs) into out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    vs = tload(os.path.join(WORK, "vae.pt"))
+    vae = M.VAE(vs.get("cfg", CFG["vae"]))
+    vae.load_state_dict(vs["model"])
+    ftp = os.path.join(WORK, "vae_decoder_ft.pt")
+    fts = tload(ftp) if os.path.exists(ftp) else None
+    if fts is not None:
+        vae.decoder.load_state_dict(fts["decoder"])
+    us = tload(os.path.join(WORK, "unet.pt"))
+    lat = tload(os.path.join(WORK, "latents.pt"))
+    with open(os.path.join(WORK, "remap.json")) as f:
+        known = json.load(f)
+    sizes = {"vae.npz": _npz(os.path.join(out_dir, "vae.npz"), vae.state_dict())}
+    ut = {"unet." + k: v for k, v in us["ema_unet"].items()}
+    ut.update({"te." + k: v for k, v in us["ema_te"].items() if k not in ("remap", "mask")})
+    sizes["unet_te.npz"] = _npz(os.path.join(out_dir, "unet_te.npz"), ut)
+    for src, dst in (("vae_recon_ft.png", "vae_recon.png"), ("samples_step%d.png" % us["step"], "samples.png")):
+        sp = os.path.join(WORK, src)
+        if not os.path.exists(sp) and src == "vae_recon_ft.png":
+            sp = os.path.join(WORK, "vae_recon.png")
+        if os.path.exists(sp) and os.path.getsize(sp) <= MAX_PKG_FILE:
+            shutil.copyfile(sp, os.path.join(out_dir, dst))
+            sizes[dst] = os.path.getsize(sp)
+    vc = None
+    if os.path.exists(os.path.join(WORK, "vae_check.json")):
+        with open(os.path.join(WORK, "vae_check.json")) as f:
+            vc = json.load(f)
+    res = {
+        "format": "restart-shapes-64 results package v1",
+        "torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0],
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "cuda": torch.version.cuda, "cfg": {k: CFG[k] for k in ("n_train", "data_seed", "captions_per_image")},
+        "vae": {"cfg": vs.get("cfg", CFG["vae"]), "steps": vs["step"], "capped": vs.get("capped", False),
+                "seconds": vs.get("seconds"), "history": vs.get("history", [])},
+        "decoder": None if fts is None else {"steps": fts["step"], "capped": fts.get("capped", False),
+                                             "seconds": fts.get("seconds"), "history": fts.get("history", [])},
+        "unet": {"cfg": us.get("cfg", CFG["unet"]), "text_cfg": us.get("text_cfg", CFG["text"]), "steps": us["step"],
+                 "capped": us.get("capped", False), "seconds": us.get("seconds"), "history": us.get("history", [])},
+        "latents": {k: v for k, v in lat.items() if k not in ("mean", "logvar")},
+        "known_token_ids": known, "vae_check": vc, "stage_seconds": stage_seconds, "files": sizes,
+    }
+    write_json(os.path.join(out_dir, "results.json"), res)
+    log("package written to", out_dir, sizes)
+
+
+def import_results(src):
+    """Loads a results package (package()) into the work dir's checkpoint format, for export / samples / vae_check."""
+    with open(os.path.join(src, "results.json")) as f:
+        res = json.load(f)
+    targets = ["vae.pt", "vae_decoder_ft.pt", "unet.pt", "latents.pt", "remap.json", "results.json"]
+    clash = [t for t in targets if os.path.exists(os.path.join(WORK, t))]
+    if clash:
+        raise SystemExit(f"import: {WORK} already has {clash}; use an empty TRAIN_WORK (nothing is overwritten)")
+    os.makedirs(WORK, exist_ok=True)
+    v = np.load(os.path.join(src, "vae.npz"))
+    vae = M.VAE(res["vae"]["cfg"])
+    vae.load_state_dict({k: torch.from_numpy(v[k]) for k in v.files})
+    known = res["known_token_ids"]
+    u = np.load(os.path.join(src, "unet_te.npz"))
+    unet, te = make_unet_te(remap_from_known(known), res["unet"]["cfg"], res["unet"]["text_cfg"])
+    unet.load_state_dict({k[5:]: torch.from_numpy(u[k]) for k in u.files if k.startswith("unet.")})
+    tsd = {k[3:]: torch.from_numpy(u[k]) for k in u.files if k.startswith("te.")}
+    tsd["remap"], tsd["mask"] = te.remap, te.mask
+    te.load_state_dict(tsd)
+    with open(os.path.join(WORK, "remap.json"), "w") as f:
+        json.dump(known, f)
+    dec = cpu_state(vae.decoder.state_dict())
+    save_atomic({"model": cpu_state(vae.state_dict()), "step": res["vae"]["steps"], "done": True, "cfg": res["vae"]["cfg"],
+                 "seconds": res["vae"]["seconds"], "history": res["vae"]["history"], "imported_from": src},
+                os.path.join(WORK, "vae.pt"))
+    if res.get("decoder"):
+        save_atomic({"decoder": dec, "step": res["decoder"]["steps"], "done": True, "imported_from": src},
+                    os.path.join(WORK, "vae_decoder_ft.pt"))
+    save_atomic({"unet": cpu_state(unet.state_dict()), "te": cpu_state(te.state_dict()),
+                 "ema_unet": cpu_state(unet.state_dict()), "ema_te": cpu_state(te.state_dict()),
+                 "step": res["unet"]["steps"], "seconds": res["unet"]["seconds"], "done": True,
+                 "cfg": res["unet"]["cfg"], "text_cfg": res["unet"]["text_cfg"], "history": res["unet"]["history"],
+                 "imported_from": src}, os.path.join(WORK, "unet.pt"))
+    save_atomic(dict(res["latents"]), os.path.join(WORK, "latents.pt"))
+    shutil.copyfile(os.path.join(src, "results.json"), os.path.join(WORK, "results.json"))
+    # the evaluator is not retrained on the GPU: copy the current one (never moved, never overwritten)
+    if os.path.abspath(WORK) != os.path.abspath(DEFAULT_WORK):
+        for f in ("evaluator.pt", "evaluator_metrics.json", "ref_stats.npz"):
+            sp, dp = os.path.join(DEFAULT_WORK, f), os.path.join(WORK, f)
+            if os.path.exists(sp) and not os.path.exists(dp):
+                shutil.copyfile(sp, dp)
+    log(f"imported {src} into {WORK}: vae step {res['vae']['steps']}, unet step {res['unet']['steps']}, "
+        f"scaling_factor {res['latents']['scaling_factor']}")
 
 
 STAGES = {"data": stage_data, "vae": stage_vae, "latents": stage_latents, "unet": stage_unet, "decoder": stage_decoder,
           "evaluator": stage_evaluator, "export": stage_export, "samples": stage_samples,
           "vae_check": stage_vae_check}
+DEFAULT_RUN = ["data", "vae", "latents", "unet", "decoder", "evaluator", "export", "samples"]
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--stage", choices=list(STAGES))
+    ap.add_argument("--stage", action="append", choices=list(STAGES),
+                    help="run only this stage (repeatable; in the order given)")
+    ap.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
+    ap.add_argument("--config", choices=["cpu", "gpu"], default=None, help="default: gpu on cuda, cpu otherwise")
     ap.add_argument("--unet-steps", type=int, help="override the number of UNet steps (resumes and continues)")
+    ap.add_argument("--vae-steps", type=int)
+    ap.add_argument("--decoder-steps", type=int)
+    ap.add_argument("--n-train", type=int, help="training images (stage data)")
+    ap.add_argument("--vae-batch", type=int)
+    ap.add_argument("--decoder-batch", type=int)
+    ap.add_argument("--unet-batch", type=int)
+    for st in ("vae", "decoder", "unet"):
+        ap.add_argument(f"--max-minutes-{st}", type=float, help=f"wall-clock cap of stage {st} (stops at a checkpoint)")
+    ap.add_argument("--package", metavar="DIR", help="write the results package (.npz + results.json) into DIR")
+    ap.add_argument("--stage-seconds", metavar="JSON", help="(with --package) JSON file of per-stage seconds")
+    ap.add_argument("--import-results", metavar="DIR", help="load a results package into TRAIN_WORK")
     a = ap.parse_args()
-    if a.unet_steps:
-        CFG["unet"]["steps"] = a.unet_steps
+    dev = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    DEV = torch.device(dev)
+    if DEV.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    if (a.config or ("gpu" if DEV.type == "cuda" else "cpu")) == "gpu":
+        apply_cfg(GPU_CFG)
+    for flag, (sec, key) in {"unet_steps": ("unet", "steps"), "vae_steps": ("vae", "steps"), "decoder_steps": ("vae", "ft_steps"),
+                             "vae_batch": ("vae", "batch"), "decoder_batch": ("vae", "ft_batch")}.items():
+        if getattr(a, flag):
+            CFG[sec][key] = getattr(a, flag)
+    if a.unet_batch:
+        CFG["unet"]["batch"] = CFG["unet"]["batch_from_600"] = a.unet_batch
+    if a.n_train:
+        CFG["n_train"] = a.n_train
+    for st in ("vae", "decoder", "unet"):
+        v = getattr(a, f"max_minutes_{st}")
+        if v:
+            CAPS[st] = v * 60.0
     os.makedirs(WORK, exist_ok=True)
+    log(f"work dir {WORK}, device {DEV}, torch {torch.__version__}, tokenizer {TOKENIZER_DIR}")
+    if a.import_results:
+        import_results(a.import_results)
     t = time.time()
-    for name, fn in STAGES.items():
-        if a.stage in (None, name):
-            ts = time.time()
-            fn()
-            log(f"stage {name} done in {time.time() - ts:.0f}s")
+    todo = a.stage or ([] if (a.import_results or a.package) else DEFAULT_RUN)
+    for name in todo:
+        ts = time.time()
+        STAGES[name]()
+        log(f"stage {name} done in {time.time() - ts:.0f}s")
+    if a.package:
+        secs = None
+        if a.stage_seconds and os.path.exists(a.stage_seconds):
+            with open(a.stage_seconds) as f:
+                secs = json.load(f)
+        package(a.package, secs)
     log(f"total {time.time() - t:.0f}s")
