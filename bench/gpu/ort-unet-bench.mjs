@@ -1,0 +1,115 @@
+// ms per UNet call (batch 2, latent 4x64x64, fp16) through onnxruntime-node on one execution provider.
+//   node bench/gpu/ort-unet-bench.mjs --model unet.onnx --provider cuda --label NAME [--runs 40] [--warmup 10] [--profile DIR]
+// onnxruntime-node is resolved from the folder this file is copied next to (the GPU machine has no npm
+// install of the project; device-run.sh links the carried onnxruntime-node there). Prints one JSON line.
+// With --profile, a second session records onnxruntime's per-node profile for 5 runs and the line gets
+// the time per operator type and provider (where the time goes).
+import { parseArgs } from 'node:util';
+import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' }, provider: { type: 'string', default: 'cuda' }, label: { type: 'string' },
+    runs: { type: 'string', default: '40' }, warmup: { type: 'string', default: '10' }, profile: { type: 'string' },
+  },
+});
+const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const BATCH = 2, LATENT = 64, TOKENS = 77;
+
+function toHalf(x) { // float32 -> IEEE half bits (round to nearest; inputs here are small normals)
+  const f = new Float32Array([x]); const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000, exp = ((u >>> 23) & 0xff) - 112, mant = u & 0x7fffff;
+  if (exp <= 0) return sign;
+  if (exp >= 31) return sign | 0x7c00;
+  return sign | (exp << 10) | ((mant + 0x1000) >>> 13);
+}
+
+function tensorFor(meta, dims) {
+  const n = dims.reduce((a, b) => a * b, 1);
+  let seed = 12345;
+  const rand = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32 - 0.5; };
+  switch (meta.type) {
+    case 'float16': { const a = new Uint16Array(n); for (let i = 0; i < n; i++) a[i] = toHalf(rand()); return new ort.Tensor('float16', a, dims); }
+    case 'float32': { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = meta.name === 'timestep' ? 500 : rand(); return new ort.Tensor('float32', a, dims); }
+    case 'int64': return new ort.Tensor('int64', new BigInt64Array(n).fill(500n), dims);
+    default: throw new Error(`input ${meta.name}: type ${meta.type} not handled`);
+  }
+}
+
+function feeds(session) {
+  const out = {};
+  for (const meta of session.inputMetadata) {
+    const dims = meta.name === 'sample' ? [BATCH, 4, LATENT, LATENT]
+      : meta.name === 'encoder_hidden_states' ? [BATCH, TOKENS, typeof meta.shape[2] === 'number' ? meta.shape[2] : 768]
+        : meta.name === 'timestep' ? [BATCH] : null;
+    if (!dims) throw new Error(`unexpected input ${meta.name}`);
+    out[meta.name] = tensorFor(meta, dims);
+  }
+  return out;
+}
+
+const options = (extra = {}) => ({ executionProviders: [values.provider], graphOptimizationLevel: 'all', ...extra });
+const result = { label: values.label ?? values.provider, model: values.model, provider: values.provider, ort: ort.env.versions?.common ?? 'unknown' };
+try {
+  let t = performance.now();
+  const session = await ort.InferenceSession.create(values.model, options());
+  result.createMs = Math.round(performance.now() - t);
+  const input = feeds(session);
+  const times = [];
+  const warmup = Number(values.warmup), runs = Number(values.runs);
+  t = performance.now();
+  await session.run(input);
+  result.firstRunMs = Math.round(performance.now() - t);
+  for (let i = 0; i < warmup + runs; i++) {
+    t = performance.now();
+    const out = await session.run(input);
+    if (i >= warmup) times.push(performance.now() - t);
+    if (i === 0) {
+      const o = out[session.outputNames[0]];
+      result.outputType = o.type;
+      result.outputFinite = Array.from(o.data.slice(0, 64)).every((v) => Number.isFinite(Number(v)) && (o.type !== 'float16' || (v & 0x7c00) !== 0x7c00));
+    }
+  }
+  result.medianMs = Number(median(times).toFixed(3));
+  result.minMs = Number(Math.min(...times).toFixed(3));
+  result.maxMs = Number(Math.max(...times).toFixed(3));
+  result.runs = runs;
+  await session.release();
+  if (values.profile) result.profile = await profile(values.profile, input);
+} catch (error) {
+  result.error = String(error.message ?? error).split('\n').slice(0, 3).join(' | ').slice(0, 600);
+}
+console.log(JSON.stringify(result));
+
+async function profile(dir, input) {
+  mkdirSync(dir, { recursive: true });
+  const prefix = join(dir, `${result.label}`);
+  const session = await ort.InferenceSession.create(values.model, options({ enableProfiling: true, profileFilePrefix: prefix }));
+  for (let i = 0; i < 8; i++) await session.run(input);
+  session.endProfiling();
+  await session.release();
+  const file = readdirSync(dir).filter((f) => f.startsWith(`${result.label}_`) && f.endsWith('.json')).sort().pop();
+  if (!file) return { error: 'no profile file written' };
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+  const lastRuns = runs.slice(-5);
+  const from = lastRuns.length ? lastRuns[0].ts : 0;
+  const byOp = new Map();
+  let nodeTotal = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < from) continue;
+    const key = `${e.args?.op_name ?? '?'} @ ${e.args?.provider ?? '?'}`;
+    byOp.set(key, (byOp.get(key) ?? 0) + e.dur);
+    nodeTotal += e.dur;
+  }
+  const perRun = (us) => Number((us / 1000 / Math.max(1, lastRuns.length)).toFixed(3));
+  const top = [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, us]) => ({ op: k, msPerRun: perRun(us) }));
+  const providers = {};
+  for (const [k, us] of byOp) { const p = k.split(' @ ')[1]; providers[p] = Number(((providers[p] ?? 0) + us / 1000 / Math.max(1, lastRuns.length)).toFixed(3)); }
+  return {
+    file, runs: lastRuns.length, modelRunMs: perRun(lastRuns.reduce((a, e) => a + e.dur, 0)), kernelMsPerRun: perRun(nodeTotal),
+    msByProvider: providers, top,
+  };
+}
