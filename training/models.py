@@ -232,7 +232,7 @@ class TextEncoder(nn.Module):
 # ---------------------------------------------------------------- UNet
 def timestep_embedding(t, dim):
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     a = t.reshape(-1, 1).float() * freqs[None]
     return torch.cat([torch.cos(a), torch.sin(a)], dim=-1)  # flip_sin_to_cos=True, freq_shift=0
 
