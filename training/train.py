@@ -456,11 +456,15 @@ def _foreach_ema(ema_params, params, d):
                 pe.mul_(d).add_(p.detach(), alpha=1 - d)
 
 
-def stage_unet():
+def stage_unet(more=False):
+    """Trains the UNet + text encoder. more=True (stage unet_more) continues a finished run from its EMA
+    weights with a fresh optimizer and a second, lower warmup + cosine phase of its own cap (--max-minutes-unet_more)."""
     c = CFG["unet"]
     ck = os.path.join(WORK, "unet.pt")
     s = tload(ck) if os.path.exists(ck) else None
-    if s is not None and (s.get("done") or s["step"] >= c["steps"]):
+    if more and s is None:
+        raise SystemExit("unet_more needs a trained unet.pt")
+    if not more and s is not None and (s.get("done") or s["step"] >= c["steps"]):
         return
     cap = Captioner()
     pool_np = caption_pool()
@@ -472,12 +476,18 @@ def stage_unet():
     ema_u.load_state_dict(unet.state_dict()); ema_t.load_state_dict(te.state_dict())
     opt = torch.optim.AdamW(params, lr=c["lr"], weight_decay=0.01)
     step, seconds, hist = 0, 0.0, []
+    phases = []
     if s is not None:
-        unet.load_state_dict(s["unet"]); te.load_state_dict(s["te"])
+        src = ("ema_unet", "ema_te") if more else ("unet", "te")
+        unet.load_state_dict(s[src[0]]); te.load_state_dict(s[src[1]])
         ema_u.load_state_dict(s["ema_unet"]); ema_t.load_state_dict(s["ema_te"])
-        opt.load_state_dict(s["opt"]); step = s["step"]; seconds = s.get("seconds", 0.0); hist = s.get("history", [])
-        log(f"unet: resumed at step {step}")
+        if not more:
+            opt.load_state_dict(s["opt"])
+        step = s["step"]; seconds = s.get("seconds", 0.0); hist = s.get("history", []); phases = s.get("phases", [])
+        log(f"unet: {'continuing' if more else 'resumed'} at step {step}")
     del s
+    step0, seconds0 = step, seconds
+    more_steps, more_lr = c.get("more_steps", 8000), c["lr"] * c.get("more_lr_factor", 0.3)
     lat = tload(os.path.join(WORK, "latents.pt"))
     scale = lat["scaling_factor"]
     lat_mean, lat_std = lat["mean"].to(DEV), torch.exp(0.5 * lat["logvar"]).to(DEV)
@@ -491,13 +501,17 @@ def stage_unet():
     w_t = torch.clamp(snr, max=c["min_snr"]) / snr
     gen = make_gen(2000 + step)
     ema_params = list(ema_u.parameters()) + list(ema_t.parameters())
-    clock = Clock("unet", seconds)
+    clock = Clock("unet_more", 0.0) if more else Clock("unet", seconds)
     t_log = t_save = time.time(); n_log = 0; acc = torch.zeros((), device=DEV)
     log(f"unet params {sum(p.numel() for p in unet.parameters())}, text encoder params {sum(p.numel() for p in te.parameters())}")
     done = False
     while not done:
-        pr = clock.progress(step, c["steps"])
-        lr = c["lr"] * min(1.0, (step + 1) / c["warmup"])
+        if more:
+            pr = clock.progress(step - step0, more_steps)
+            lr = more_lr * min(1.0, (step - step0 + 1) / 100)
+        else:
+            pr = clock.progress(step, c["steps"])
+            lr = c["lr"] * min(1.0, (step + 1) / c["warmup"])
         if c["cosine"]:
             lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * pr))
         for g in opt.param_groups:
@@ -522,7 +536,8 @@ def stage_unet():
         step += 1; n_log += 1
         _foreach_ema(ema_params, params, min(c["ema"], (1 + step) / (10 + step)))
         acc += loss.detach()
-        done = step >= c["steps"] or clock.over()
+        done = (step - step0 >= more_steps) if more else step >= c["steps"]
+        done = done or clock.over()
         now = time.time()
         if now - t_log >= CFG["log_seconds"] or done:
             l_ = acc.item() / n_log
@@ -532,8 +547,9 @@ def stage_unet():
         if now - t_save >= CFG["save_seconds"] or done:
             save_atomic({"unet": cpu_state(unet.state_dict()), "te": cpu_state(te.state_dict()),
                          "ema_unet": cpu_state(ema_u.state_dict()), "ema_te": cpu_state(ema_t.state_dict()),
-                         "opt": opt.state_dict(), "step": step, "seconds": clock.elapsed(), "done": done,
-                         "history": hist, "cfg": copy.deepcopy(c), "text_cfg": copy.deepcopy(CFG["text"]),
+                         "opt": opt.state_dict(), "step": step, "seconds": seconds0 + clock.elapsed() if more else clock.elapsed(),
+                         "done": done, "history": hist, "cfg": copy.deepcopy(c), "text_cfg": copy.deepcopy(CFG["text"]),
+                         "phases": phases + ([{"from_step": step0, "steps": step - step0, "lr": more_lr, "seconds": clock.elapsed()}] if more else []),
                          "capped": done and step < c["steps"]}, ck)
             t_save = time.time()
 
@@ -926,7 +942,8 @@ def package(out_dir, stage_seconds=None):
         "decoder": None if fts is None else {"steps": fts["step"], "capped": fts.get("capped", False),
                                              "seconds": fts.get("seconds"), "history": fts.get("history", [])},
         "unet": {"cfg": us.get("cfg", CFG["unet"]), "text_cfg": us.get("text_cfg", CFG["text"]), "steps": us["step"],
-                 "capped": us.get("capped", False), "seconds": us.get("seconds"), "history": us.get("history", [])},
+                 "capped": us.get("capped", False), "seconds": us.get("seconds"), "history": us.get("history", []),
+                 "phases": us.get("phases", [])},
         "latents": {k: v for k, v in lat.items() if k not in ("mean", "logvar")},
         "known_token_ids": known, "vae_check": vc, "stage_seconds": stage_seconds, "files": sizes,
     }
@@ -979,7 +996,8 @@ def import_results(src):
         f"scaling_factor {res['latents']['scaling_factor']}")
 
 
-STAGES = {"data": stage_data, "vae": stage_vae, "latents": stage_latents, "unet": stage_unet, "decoder": stage_decoder,
+STAGES = {"data": stage_data, "vae": stage_vae, "latents": stage_latents, "unet": stage_unet,
+          "unet_more": lambda: stage_unet(more=True), "decoder": stage_decoder,
           "evaluator": stage_evaluator, "export": stage_export, "samples": stage_samples,
           "vae_check": stage_vae_check}
 DEFAULT_RUN = ["data", "vae", "latents", "unet", "decoder", "evaluator", "export", "samples"]
@@ -997,7 +1015,7 @@ if __name__ == "__main__":
     ap.add_argument("--vae-batch", type=int)
     ap.add_argument("--decoder-batch", type=int)
     ap.add_argument("--unet-batch", type=int)
-    for st in ("vae", "decoder", "unet"):
+    for st in ("vae", "decoder", "unet", "unet_more"):
         ap.add_argument(f"--max-minutes-{st}", type=float, help=f"wall-clock cap of stage {st} (stops at a checkpoint)")
     ap.add_argument("--package", metavar="DIR", help="write the results package (.npz + results.json) into DIR")
     ap.add_argument("--stage-seconds", metavar="JSON", help="(with --package) JSON file of per-stage seconds")
@@ -1019,7 +1037,7 @@ if __name__ == "__main__":
         CFG["unet"]["batch"] = CFG["unet"]["batch_from_600"] = a.unet_batch
     if a.n_train:
         CFG["n_train"] = a.n_train
-    for st in ("vae", "decoder", "unet"):
+    for st in ("vae", "decoder", "unet", "unet_more"):
         v = getattr(a, f"max_minutes_{st}")
         if v:
             CAPS[st] = v * 60.0
