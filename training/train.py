@@ -996,8 +996,20 @@ def import_results(src):
         f"scaling_factor {res['latents']['scaling_factor']}")
 
 
+def stage_real_sample(n=672, seed=5):
+    """Fresh real images (never used in training) for the real-vs-real Frechet distance noise floor:
+    uint8 [n, 64, 64, 3] in WORK/real-sample.rgb, read by `npm run model-quality -- --real FILE`."""
+    imgs, _, _ = D.make_dataset(n, seed)
+    path = os.path.join(WORK, "real-sample.rgb")
+    with open(path + ".tmp", "wb") as f:
+        f.write(np.ascontiguousarray(imgs).tobytes())
+    os.replace(path + ".tmp", path)
+    log(f"real sample: {n} images (seed {seed}) -> {path}")
+
+
 STAGES = {"data": stage_data, "vae": stage_vae, "latents": stage_latents, "unet": stage_unet,
           "unet_more": lambda: stage_unet(more=True), "decoder": stage_decoder,
+          "real_sample": stage_real_sample,
           "evaluator": stage_evaluator, "export": stage_export, "samples": stage_samples,
           "vae_check": stage_vae_check}
 DEFAULT_RUN = ["data", "vae", "latents", "unet", "decoder", "evaluator", "export", "samples"]

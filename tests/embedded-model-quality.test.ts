@@ -1,0 +1,45 @@
+// The committed embedded model drawn through the app's own path (model loader, tokenizer, default
+// sampler and settings, VAE, PNG) and checked by its independent evaluator: a broken model or pipeline
+// fails here. The issue's target is 85% of images with every attribute right; the committed weights do
+// not reach it yet (models/README.md has the measured numbers), so the floors below are the committed
+// weights' level less a margin for this small set, and TARGET is reported beside the result.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
+import { loadModel } from '../src-core/model/model.ts';
+import { generate } from '../src-core/pipeline/txt2img.ts';
+import { Evaluator, HEADS, promptAccuracy } from '../src-core/experiments/evaluator.ts';
+import { rgbaOf } from '../src-core/experiments/sweep.ts';
+
+const TARGET = 0.85;
+const PROMPTS = 24, SEEDS = 2;
+// Floors: per attribute and all four together, fraction of the 48 images (measured on the committed
+// weights: see the test output; chance is 1/8 background and colour, 1/3 shape, 1/2 count).
+const FLOORS = { background: 0.95, shape: 0.55, color: 0.85, count: 0.9, all: 0.5 };
+
+test('embedded model: default settings draw what the prompt asks, as judged by the evaluator', async () => {
+  const model = await loadModel(DEFAULT_MODEL_DIR);
+  const evaluator = await Evaluator.load(DEFAULT_MODEL_DIR);
+  assert.ok(evaluator, 'the embedded model ships its evaluator');
+  try {
+    const stride = Math.floor(evaluator.prompts.length / PROMPTS);
+    const cases = Array.from({ length: PROMPTS }, (_, i) => evaluator.prompts[(i * stride + 5) % evaluator.prompts.length]);
+    const hits = Object.fromEntries(HEADS.map((h) => [h, 0])) as Record<(typeof HEADS)[number], number>;
+    let all = 0, images = 0;
+    for (const [k, c] of cases.entries()) {
+      // Only prompt and seed given: sampler, schedule, steps and CFG are the app's defaults.
+      const result = await generate(model, { prompt: c.prompt, seed: 1000 + k * SEEDS, count: SEEDS, batchSize: SEEDS });
+      const { predictions } = await evaluator.evaluate(result.images.map((i) => rgbaOf(i.png).rgba));
+      for (const p of predictions) for (const h of HEADS) hits[h] += p[h] === c.labels[h] ? 1 : 0;
+      all += promptAccuracy(predictions, c.labels) * predictions.length;
+      images += predictions.length;
+    }
+    const rate = (n: number) => n / images;
+    const summary = `${images} images: ${HEADS.map((h) => `${h} ${(100 * rate(hits[h])).toFixed(1)}%`).join(', ')}; all four ${(100 * rate(all)).toFixed(1)}% (target ${100 * TARGET}%)`;
+    console.log(`# ${summary}`);
+    for (const h of HEADS) assert.ok(rate(hits[h]) >= FLOORS[h], `${h} below ${FLOORS[h]}: ${summary}`);
+    assert.ok(rate(all) >= FLOORS.all, `all-attribute accuracy below ${FLOORS.all}: ${summary}`);
+  } finally {
+    await model.dispose();
+  }
+});
