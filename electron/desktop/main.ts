@@ -40,7 +40,8 @@ function createWindow(): BrowserWindow {
 
 app.whenReady().then(() => {
   service = new StudioService({
-    dataDir: app.getPath('userData'),
+    // RESTART_STUDIO_DATA: a portable or test data folder instead of the per-user one.
+    dataDir: process.env.RESTART_STUDIO_DATA ?? app.getPath('userData'),
     mode: 'electron',
     spawnEngine: utilityEngine(join(__dirname, 'engine-host.cjs')),
     galleryUrl: (id) => `studio://app/gallery/${id}`,
