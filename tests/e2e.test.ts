@@ -37,6 +37,13 @@ test('generate: prompt, progress, image and parameters; the page has no Node', a
   const page = await openApp();
   assert.equal(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require), 'undefined');
   assert.equal(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process), 'undefined');
+  // The CSP is in force: an injected inline script does not run.
+  assert.equal(await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__inline = 1';
+    document.head.append(script);
+    return (window as { __inline?: number }).__inline === 1;
+  }), false);
   await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
   await page.getByLabel('Seed').fill('7');
   await page.getByLabel('Steps').fill('12');
