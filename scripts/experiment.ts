@@ -143,8 +143,10 @@ function report(): string {
     const restart = best('Restart', budget), ode = best('ODE', budget), sde = best('SDE', budget);
     if (!restart || !ode) continue;
     const gap = ode.fd - restart.fd;
+    const acc = (r: { accuracy: number }) => `${(100 * r.accuracy).toFixed(1)}%`;
     claim(`Restart beats the best ODE sampler within ${budget} evaluations.`, Math.abs(gap) <= spread ? null : gap > 0,
-      `Restart: ${restart.sampler} ${restart.steps} steps (NFE ${restart.nfe}) FD ${restart.fd.toFixed(3)} ± ${restart.fdStd.toFixed(3)}; ODE: ${ode.sampler} ${ode.steps} steps (NFE ${ode.nfe}) FD ${ode.fd.toFixed(3)} ± ${ode.fdStd.toFixed(3)}` +
+      `Restart: ${restart.sampler} ${restart.steps} steps (NFE ${restart.nfe}) FD ${restart.fd.toFixed(3)} ± ${restart.fdStd.toFixed(3)}, prompt accuracy ${acc(restart)}; ` +
+      `ODE: ${ode.sampler} ${ode.steps} steps (NFE ${ode.nfe}) FD ${ode.fd.toFixed(3)} ± ${ode.fdStd.toFixed(3)}, prompt accuracy ${acc(ode)}` +
       (sde ? `; SDE: ${sde.sampler} ${sde.steps} steps (NFE ${sde.nfe}) FD ${sde.fd.toFixed(3)} ± ${sde.fdStd.toFixed(3)}.` : '.') +
       (Math.abs(gap) <= spread ? ` The difference (${gap.toFixed(3)}) is within the mean seed-set spread (${spread.toFixed(3)}).` : ''));
   }
@@ -167,6 +169,16 @@ function report(): string {
     better.length === restartCurve.length ? true : better.length === 0 ? false : null,
     `At ${better.length} of ${restartCurve.length} CFG scales Restart is at least as accurate (within 2 points) and at least as diverse (within 2%) as every other sampler at the same scale (it spends ${restartCurve[0]?.nfe ?? '?'} evaluations there against ${others[0]?.nfe ?? '?'} for Euler).`);
 
+  // FD is unconditional (the whole set against real images, whatever each prompt asked), so a sampler can win on
+  // FD while drawing the wrong thing; say so where the numbers show it.
+  const bestAccuracy = Math.max(...fdRows.map((r) => r.accuracy));
+  const fdBest = [...fdRows].sort((a, b) => a.fd - b.fd)[0];
+  if (fdBest && fdBest.accuracy < bestAccuracy - 0.15) {
+    lines.push(`- **Note** — the lowest FD (${fdBest.sampler}, ${fdBest.steps} steps: ${fdBest.fd.toFixed(3)}) comes with a prompt accuracy of ` +
+      `${(100 * fdBest.accuracy).toFixed(1)}% against up to ${(100 * bestAccuracy).toFixed(1)}% for other settings: its images look like real ones ` +
+      `(which is what FD measures) but often not like the prompt. FD here compares the whole set with real images regardless of ` +
+      `what each prompt asked; prompt accuracy is the conditional measure, and both are needed to call a sampler better.`);
+  }
   const fdTable = ['| sampler | steps | NFE | FD (mean ± std over seed sets) | prompt accuracy | s / image |', '|---|---|---|---|---|---|',
     ...fdRows.map((r) => `| ${r.sampler} | ${r.steps} | ${r.nfe} | ${r.fd.toFixed(3)} ± ${r.fdStd.toFixed(3)} | ${(100 * r.accuracy).toFixed(1)}% | ${r.secondsPerImage.toFixed(3)} |`)];
   const sweepTable = ['| sampler | CFG | NFE | prompt accuracy | diversity (± s.e.) |', '|---|---|---|---|---|',
