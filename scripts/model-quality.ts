@@ -38,7 +38,7 @@ const encodings = new Map<string, TextConditioning>();
 const hits = Object.fromEntries(HEADS.map((h) => [h, 0])) as Record<(typeof HEADS)[number], number>;
 let all = 0;
 const features: Float32Array[] = [];
-const resolved = parseGenerateRequest({ prompt: 'settings', ...overrides });
+const resolved = parseGenerateRequest({ prompt: 'settings', seed: 0, ...overrides });
 let settings = `${resolved.sampler}, ${resolved.schedule} schedule, ${resolved.steps} steps, CFG ${resolved.cfgScale}`;
 for (const [k, c] of evaluator.prompts.entries()) {
   const result = await generate(model, { ...overrides, prompt: c.prompt, seed: 7_000 + k * seeds, count: seeds, batchSize: seeds } as GenerateRequestInput, { encodings });
