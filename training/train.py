@@ -152,6 +152,38 @@ class Clock:
         return bool(self.cap) and self.elapsed() >= self.cap
 
 
+class StageMeter:
+    """A training loop's bookkeeping: running means of its losses (summed on the device, so no sync per step),
+    a log line and a history row every CFG["log_seconds"] (and at the end), and when a checkpoint is due."""
+
+    def __init__(self, name, labels, digits, history):
+        self.name, self.labels, self.digits, self.history = name, labels, digits, history
+        self.sums = torch.zeros(len(labels), device=DEV)
+        self.n = 0
+        self.t_log = self.t_save = time.time()
+
+    def add(self, *losses):
+        self.sums += torch.stack([v.detach() for v in losses])
+        self.n += 1
+
+    def report(self, step, done, suffix):
+        """Logs `<name> step N <label> <mean> ... (ms/step, suffix)` when due; suffix: a callable, formatted only then."""
+        now = time.time()
+        if now - self.t_log < CFG["log_seconds"] and not done:
+            return
+        means = (self.sums / self.n).tolist()
+        values = " ".join(f"{label} {m:.{d}f}" for label, m, d in zip(self.labels, means, self.digits))
+        log(f"{self.name} step {step} {values} ({(now - self.t_log) / self.n * 1000:.1f} ms/step, {suffix()})")
+        self.history.append([step, *(round(m, d + 1) for m, d in zip(means, self.digits))])
+        self.t_log = time.time(); self.n = 0; self.sums.zero_()
+
+    def save_due(self, done):
+        return done or time.time() - self.t_save >= CFG["save_seconds"]
+
+    def saved(self):
+        self.t_save = time.time()
+
+
 # ------------------------------------------------------------------ data
 _TOK = None
 
@@ -254,7 +286,7 @@ def stage_vae():
     imgs = load_images_dev()
     gen = make_gen(100 + step)
     clock = Clock("vae", seconds)
-    t_log = t_save = time.time(); n_log = 0; acc = torch.zeros((), device=DEV); acc_kl = torch.zeros((), device=DEV)
+    meter = StageMeter("vae", ["rec", "kl"], [4, 3], hist)
     done = False
     while not done:
         pr = clock.progress(step, c["steps"])
@@ -272,20 +304,15 @@ def stage_vae():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        step += 1; n_log += 1
-        acc += rec.detach(); acc_kl += kl.detach()
+        step += 1
+        meter.add(rec, kl)
         done = step >= c["steps"] or clock.over()
-        now = time.time()
-        if now - t_log >= CFG["log_seconds"] or done:
-            r_, k_ = acc.item() / n_log, acc_kl.item() / n_log
-            log(f"vae step {step} rec {r_:.4f} kl {k_:.3f} ({(time.time() - t_log) / n_log * 1000:.1f} ms/step, lr {lr:.2e}, {clock.elapsed():.0f}s)")
-            hist.append([step, round(r_, 5), round(k_, 4)])
-            t_log = time.time(); n_log = 0; acc.zero_(); acc_kl.zero_()
-        if now - t_save >= CFG["save_seconds"] or done:
+        meter.report(step, done, lambda: f"lr {lr:.2e}, {clock.elapsed():.0f}s")
+        if meter.save_due(done):
             save_atomic({"model": cpu_state(vae.state_dict()), "opt": opt.state_dict(), "step": step, "done": done,
                          "seconds": clock.elapsed(), "history": hist, "cfg": copy.deepcopy(c),
                          "capped": done and step < c["steps"]}, ck)
-            t_save = time.time()
+            meter.saved()
     recon_png(vae, imgs, os.path.join(WORK, "vae_recon.png"))
 
 
@@ -319,7 +346,7 @@ def stage_decoder():
     gen = make_gen(500 + step)
     clock = Clock("decoder", seconds)
     vae.decoder.train()
-    t_log = t_save = time.time(); n_log = 0; acc = torch.zeros((), device=DEV)
+    meter = StageMeter("decoder", ["rec"], [4], hist)
     done = False
     while not done:
         for g in opt.param_groups:
@@ -334,18 +361,14 @@ def stage_decoder():
         opt.zero_grad()
         rec.backward()
         opt.step()
-        step += 1; n_log += 1; acc += rec.detach()
+        step += 1
+        meter.add(rec)
         done = step >= c["ft_steps"] or clock.over()
-        now = time.time()
-        if now - t_log >= CFG["log_seconds"] or done:
-            r_ = acc.item() / n_log
-            log(f"decoder step {step} rec {r_:.4f} ({(time.time() - t_log) / n_log * 1000:.1f} ms/step, {clock.elapsed():.0f}s)")
-            hist.append([step, round(r_, 5)])
-            t_log = time.time(); n_log = 0; acc.zero_()
-        if now - t_save >= CFG["save_seconds"] or done:
+        meter.report(step, done, lambda: f"{clock.elapsed():.0f}s")
+        if meter.save_due(done):
             save_atomic({"decoder": cpu_state(vae.decoder.state_dict()), "opt": opt.state_dict(), "step": step, "done": done,
                          "seconds": clock.elapsed(), "history": hist, "capped": done and step < c["ft_steps"]}, ck)
-            t_save = time.time()
+            meter.saved()
     recon_png(vae, imgs, os.path.join(WORK, "vae_recon_ft.png"))
 
 
@@ -503,7 +526,7 @@ def stage_unet(more=False):
     gen = make_gen(2000 + step)
     ema_params = list(ema_u.parameters()) + list(ema_t.parameters())
     clock = Clock("unet_more", 0.0) if more else Clock("unet", seconds)
-    t_log = t_save = time.time(); n_log = 0; acc = torch.zeros((), device=DEV)
+    meter = StageMeter("unet", ["loss"], [4], hist)
     log(f"unet params {sum(p.numel() for p in unet.parameters())}, text encoder params {sum(p.numel() for p in te.parameters())}")
     done = False
     while not done:
@@ -534,25 +557,20 @@ def stage_unet(more=False):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        step += 1; n_log += 1
+        step += 1
         _foreach_ema(ema_params, params, min(c["ema"], (1 + step) / (10 + step)))
-        acc += loss.detach()
+        meter.add(loss)
         done = (step - step0 >= more_steps) if more else step >= c["steps"]
         done = done or clock.over()
-        now = time.time()
-        if now - t_log >= CFG["log_seconds"] or done:
-            l_ = acc.item() / n_log
-            log(f"unet step {step} loss {l_:.4f} ({(time.time() - t_log) / n_log * 1000:.1f} ms/step, lr {lr:.2e}, {clock.elapsed() / 60:.1f} min)")
-            hist.append([step, round(l_, 5)])
-            t_log = time.time(); n_log = 0; acc.zero_()
-        if now - t_save >= CFG["save_seconds"] or done:
+        meter.report(step, done, lambda: f"lr {lr:.2e}, {clock.elapsed() / 60:.1f} min")
+        if meter.save_due(done):
             save_atomic({"unet": cpu_state(unet.state_dict()), "te": cpu_state(te.state_dict()),
                          "ema_unet": cpu_state(ema_u.state_dict()), "ema_te": cpu_state(ema_t.state_dict()),
                          "opt": opt.state_dict(), "step": step, "seconds": seconds0 + clock.elapsed() if more else clock.elapsed(),
                          "done": done, "history": hist, "cfg": copy.deepcopy(c), "text_cfg": copy.deepcopy(CFG["text"]),
                          "phases": phases + ([{"from_step": step0, "steps": step - step0, "lr": more_lr, "seconds": clock.elapsed()}] if more else []),
                          "capped": done and step < c["steps"]}, ck)
-            t_save = time.time()
+            meter.saved()
 
 
 def load_unet_te():
