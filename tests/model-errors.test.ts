@@ -117,12 +117,17 @@ test('an execution provider that cannot run falls back to the CPU, with the reas
   await assert.rejects(loadModel(broken, { provider: 'webgpu' }), /unet: unet\/model.onnx is not a readable ONNX model/);
 });
 
+/** Moves a model file out of the folder and leaves a symbolic link to it in its place. */
+function linkFromOutside(dir: string, file: string, outsideName: string): void {
+  const outside = join(dir, '..', outsideName);
+  copyFileSync(join(dir, file), outside);
+  rmSync(join(dir, file));
+  symlinkSync(outside, join(dir, file));
+}
+
 test('links pointing outside the model folder are refused', async () => {
   const dir = modelFolder('tiny-sd-eps-int64');
-  const outside = join(dir, '..', 'elsewhere.pb');
-  copyFileSync(join(dir, 'unet', 'weights.pb'), outside);
-  rmSync(join(dir, 'unet', 'weights.pb'));
-  symlinkSync(outside, join(dir, 'unet', 'weights.pb'));
+  linkFromOutside(dir, join('unet', 'weights.pb'), 'elsewhere.pb');
   await expectModelError(dir, /^unet: unet\/weights.pb points outside the model folder .*refusing to load it/);
   const linkedGraph = modelFolder('tiny-sd-eps-int64');
   rmSync(join(linkedGraph, 'vae_decoder'), { recursive: true });
@@ -132,10 +137,7 @@ test('links pointing outside the model folder are refused', async () => {
 
 test('a tokenizer file linked from outside the folder is refused', async () => {
   const dir = modelFolder('tiny-sd-eps-int64');
-  const outside = join(dir, '..', 'vocab.json');
-  copyFileSync(join(dir, 'tokenizer', 'vocab.json'), outside);
-  rmSync(join(dir, 'tokenizer', 'vocab.json'));
-  symlinkSync(outside, join(dir, 'tokenizer', 'vocab.json'));
+  linkFromOutside(dir, join('tokenizer', 'vocab.json'), 'vocab.json');
   await expectModelError(dir, /^tokenizer: tokenizer\/vocab.json points outside the model folder/);
 });
 
