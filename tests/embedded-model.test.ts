@@ -104,10 +104,12 @@ test('tiny end-to-end pass: text encoder, UNet (batch 2, fractional timestep), V
   assert.deepEqual(ctx.dims, [2, 77, hidden]);
   assert.ok(allFinite(ctx));
   const unet = await session('unet');
-  const sample = new ort.Tensor('float32', Float32Array.from({ length: 2 * 4 * 64 }, (_, i) => Math.sin(i * 0.37)), [2, 4, 8, 8]);
+  // latent side: 64 pixels / the VAE's downsampling factor (2 per block after the first)
+  const side = 64 / 2 ** (readJson<{ block_out_channels: number[] }>(join(DIR, 'vae_decoder/config.json')).block_out_channels.length - 1);
+  const sample = new ort.Tensor('float32', Float32Array.from({ length: 2 * 4 * side * side }, (_, i) => Math.sin(i * 0.37)), [2, 4, side, side]);
   for (const t of [new Float32Array([981.5, 981.5]), new Float32Array([12.25])]) {
     const out = await unet.run({ sample, timestep: new ort.Tensor('float32', t, [t.length]), encoder_hidden_states: ctx });
-    assert.deepEqual(out.out_sample.dims, [2, 4, 8, 8]);
+    assert.deepEqual(out.out_sample.dims, [2, 4, side, side]);
     assert.ok(allFinite(out.out_sample));
   }
   const dec = await session('vae_decoder');
@@ -116,7 +118,7 @@ test('tiny end-to-end pass: text encoder, UNet (batch 2, fractional timestep), V
   assert.ok((img.data as Float32Array).every((v) => Number.isFinite(v) && v >= -1 && v <= 1));
   const enc = await session('vae_encoder');
   const lat = (await enc.run({ sample: img })).latent_sample;
-  assert.deepEqual(lat.dims, [2, 4, 8, 8]);
+  assert.deepEqual(lat.dims, [2, 4, side, side]);
   assert.ok(allFinite(lat));
 });
 

@@ -26,6 +26,7 @@ export async function loadModel(dir = MODEL_DIR, threads = 2) {
   return {
     text: await s('text_encoder'), unet: await s('unet'), vae: await s('vae_decoder'),
     scaling: vaeCfg.scaling_factor,
+    factor: 2 ** (vaeCfg.block_out_channels.length - 1),  // pixels per latent cell (diffusers' vae_scale_factor)
   };
 }
 
@@ -85,7 +86,7 @@ export function randn(n, seed) {
 // txt2img for one or more prompts at once (batch B): Euler on the Karras schedule with CFG.
 export async function generate(m, idsList, { steps = 20, guidance = 5, seed = 0, size = 64, schedule = 'karras' } = {}) {
   const B = idsList.length;
-  const h = size / 8, w = size / 8, lat = 4 * h * w;
+  const h = size / m.factor, w = size / m.factor, lat = 4 * h * w;
   const ids = new Int32Array(2 * B * 77);
   for (let b = 0; b < B; b++) { ids.set(pad77(IDS_EMPTY), b * 77); ids.set(pad77(idsList[b]), (B + b) * 77); }
   // text encoder: unconditional and conditional (two calls, as a pipeline does for CFG)

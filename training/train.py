@@ -53,6 +53,7 @@ TOKENIZER_DIR = _tokenizer_dir()
 torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", "2")))
 DEV = torch.device("cpu")  # set in main (--device)
 CAPS = {}  # stage -> wall-clock cap in seconds (--max-minutes-STAGE)
+AMP = False  # --amp: bf16 autocast in the training loops (weights, losses and EMA stay float32)
 
 CFG = {
     "n_train": 40000, "data_seed": 1, "captions_per_image": 8,
@@ -125,6 +126,16 @@ def to_uint8(x):
 def alphas_cumprod():
     betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
     return torch.cumprod(1 - betas, 0).float()
+
+
+def autocast():
+    """bf16 autocast for a training forward pass when --amp is on (a no-op context otherwise)."""
+    return torch.autocast(DEV.type, dtype=torch.bfloat16, enabled=AMP)
+
+
+def latent_hw(vc, image=64):
+    """Latent side for an image side: the VAE downsamples 2x per block after the first (diffusers' vae_scale_factor)."""
+    return image // 2 ** (len(vc["block_out_channels"]) - 1)
 
 
 def make_gen(seed):
@@ -295,9 +306,11 @@ def stage_vae():
             g["lr"] = lr
         idx = torch.randint(len(imgs), (c["batch"],), generator=gen, device=DEV)
         x = to_tensor(imgs[idx])
-        mean, logvar = vae.encode(x)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen, device=DEV)
-        r = vae.decoder(z)
+        with autocast():
+            mean, logvar = vae.encode(x)
+            mean, logvar = mean.float(), logvar.float()
+            z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen, device=DEV)
+            r = vae.decoder(z).float()
         rec = rec_loss(r, x, c["weighted_rec"])
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
         loss = rec + c["kl"] * kl
@@ -356,7 +369,8 @@ def stage_decoder():
         with torch.no_grad():
             mean, logvar = vae.encode(x)
             z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen, device=DEV)
-        r = vae.decoder(z)
+        with autocast():
+            r = vae.decoder(z).float()
         rec = rec_loss(r, x, True)
         opt.zero_grad()
         rec.backward()
@@ -375,8 +389,10 @@ def stage_decoder():
 # ------------------------------------------------------------------ latents
 def stage_latents():
     p = os.path.join(WORK, "latents.pt")
-    # an imported results package leaves only the latents' statistics here: encode the set then
-    if os.path.exists(p) and "mean" in tload(p):
+    # an imported results package leaves only the latents' statistics here: encode the set then, keeping its
+    # scaling_factor (a UNet trained on those latents continues with the scale it was trained with)
+    old = tload(p) if os.path.exists(p) else {}
+    if "mean" in old:
         return
     imgs = load_images_dev()
     vae = load_vae(with_ft=False)
@@ -388,7 +404,7 @@ def stage_latents():
             means.append(m); logvars.append(lv)
         mean, logvar = torch.cat(means), torch.cat(logvars)
         std = mean.std().item()
-        scale = 1.0 / std
+        scale = old.get("scaling_factor") or 1.0 / std
         rec = []
         for i in range(0, min(2000, len(imgs)), 500):
             rec.append((vae.decoder(mean[i:i + 500]) - to_tensor(imgs[i:i + 500])).abs().mean().item())
@@ -550,8 +566,9 @@ def stage_unet(more=False):
         eps = torch.randn(x0.shape, generator=gen, device=DEV)
         a = ac[t][:, None, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-        ctx, _ = te(ids)
-        pred = unet(xt, t.float(), ctx)
+        with autocast():
+            ctx, _ = te(ids)
+            pred = unet(xt, t.float(), ctx).float()
         loss = (((pred - eps) ** 2).mean(dim=(1, 2, 3)) * w_t[t]).mean()
         opt.zero_grad()
         loss.backward()
@@ -701,16 +718,17 @@ def stage_export():
     os.makedirs(OUT, exist_ok=True)
     log("exporting to", OUT)
     b = 2
+    hw = latent_hw(vc)
     ids = torch.tensor([cap.ids("a red circle on a blue background")] * b, dtype=torch.int32)
     export_onnx(TEWrap(te), (ids,), os.path.join(OUT, "text_encoder", "model.onnx"), ["input_ids"],
                 ["last_hidden_state", "pooler_output"],
                 {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}, "pooler_output": {0: "batch"}})
     ctx = te(ids)[0].detach()
-    export_onnx(unet, (torch.randn(b, 4, 8, 8), torch.tensor([500.0, 500.0]), ctx),
+    export_onnx(unet, (torch.randn(b, 4, hw, hw), torch.tensor([500.0, 500.0]), ctx),
                 os.path.join(OUT, "unet", "model.onnx"), ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
                 {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "timestep_batch"},
                  "encoder_hidden_states": {0: "batch", 1: "sequence"}, "out_sample": {0: "batch", 2: "height", 3: "width"}})
-    export_onnx(VaeDecWrap(vae), (torch.randn(b, 4, 8, 8),), os.path.join(OUT, "vae_decoder", "model.onnx"),
+    export_onnx(VaeDecWrap(vae), (torch.randn(b, 4, hw, hw),), os.path.join(OUT, "vae_decoder", "model.onnx"),
                 ["latent_sample"], ["sample"],
                 {"latent_sample": {0: "batch", 2: "height", 3: "width"}, "sample": {0: "batch", 2: "height", 3: "width"}})
     export_onnx(VaeEncWrap(vae), (torch.randn(b, 3, 64, 64),), os.path.join(OUT, "vae_encoder", "model.onnx"),
@@ -745,7 +763,7 @@ def stage_export():
         "down_block_types": ["CrossAttnDownBlock2D"] * n, "downsample_padding": 1, "dual_cross_attention": False,
         "flip_sin_to_cos": True, "freq_shift": 0, "in_channels": uc["in_channels"], "layers_per_block": uc["layers_per_block"],
         "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": uc["norm_num_groups"], "num_class_embeds": None,
-        "only_cross_attention": False, "out_channels": uc["out_channels"], "sample_size": 8,
+        "only_cross_attention": False, "out_channels": uc["out_channels"], "sample_size": hw,
         "up_block_types": ["CrossAttnUpBlock2D"] * n, "upcast_attention": False, "use_linear_projection": False})
     nv = len(vc["block_out_channels"])
     vcfg = {"_class_name": "AutoencoderKL", "_diffusers_version": "0.10.2", "_name_or_path": "restart-studio/restart-shapes-64",
@@ -867,7 +885,8 @@ def stage_samples(guidance=5.0, steps=20):
     cond = te(ids)[0]
     unc = te(torch.tensor([cap.empty] * n, dtype=torch.int32, device=DEV))[0]
     ts = torch.linspace(999, 0, steps).round().long().to(DEV)
-    x = torch.randn(n, 4, 8, 8, generator=g).to(DEV)
+    hw = latent_hw(vae_cfg())
+    x = torch.randn(n, 4, hw, hw, generator=g).to(DEV)
     for i, t in enumerate(ts):  # DDIM (eta 0)
         a = ac[t]
         e_u = unet(x, t.float().expand(n), unc)
@@ -1046,6 +1065,8 @@ if __name__ == "__main__":
     ap.add_argument("--vae-batch", type=int)
     ap.add_argument("--decoder-batch", type=int)
     ap.add_argument("--unet-batch", type=int)
+    ap.add_argument("--vae-blocks", help="VAE block_out_channels, comma-separated (3 entries: 4x downsampling, 16x16 latents)")
+    ap.add_argument("--amp", action="store_true", help="bf16 autocast in the training loops")
     for st in ("vae", "decoder", "unet", "unet_more"):
         ap.add_argument(f"--max-minutes-{st}", type=float, help=f"wall-clock cap of stage {st} (stops at a checkpoint)")
     ap.add_argument("--package", metavar="DIR", help="write the results package (.npz + results.json) into DIR")
@@ -1068,6 +1089,9 @@ if __name__ == "__main__":
         CFG["unet"]["batch"] = CFG["unet"]["batch_from_600"] = a.unet_batch
     if a.n_train:
         CFG["n_train"] = a.n_train
+    if a.vae_blocks:
+        CFG["vae"]["block_out_channels"] = [int(v) for v in a.vae_blocks.split(",")]
+    AMP = a.amp
     for st in ("vae", "decoder", "unet", "unet_more"):
         v = getattr(a, f"max_minutes_{st}")
         if v:

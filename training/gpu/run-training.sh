@@ -9,7 +9,8 @@
 # Options (env): PYTHON (default python3), DEVICE (cuda|cpu, default cuda if available), CONFIG (gpu|cpu, default gpu),
 #   CAP_VAE / CAP_DECODER / CAP_UNET (minutes of training loop per stage; defaults 1.5 / 0.5 / 2.6), EXTRA_ARGS (more train.py flags, e.g.
 #   the tiny CPU test: "--n-train 1000 --vae-steps 20 ..."), EVALUATOR_PT (evaluator checkpoint for the VAE
-#   round-trip check; default training/.work/evaluator.pt if it is there).
+#   round-trip check; default training/.work/evaluator.pt if it is there). A stage that fails with --amp in EXTRA_ARGS is
+#   retried without it (and the rest of the run goes on without it).
 set -u -o pipefail
 DIR=${1:?usage: run-training.sh OUTPUT_DIR}
 mkdir -p "$DIR"
@@ -42,8 +43,17 @@ stage() {  # stage NAME [train.py flags]
   local name=$1; shift
   local t=$(date +%s)
   echo "$(date -u +%H:%M:%S) stage $name start"
-  "$PY" training/train.py "${DEVARGS[@]}" "${EXTRA[@]}" --stage "$name" "$@" > "$DIR/logs/$name.log" 2>&1 \
-    || fail "stage $name (exit $?)" "$name"
+  if ! "$PY" training/train.py "${DEVARGS[@]}" "${EXTRA[@]}" --stage "$name" "$@" > "$DIR/logs/$name.log" 2>&1; then
+    # bf16 autocast (--amp) is untested on some torch builds: drop it and resume the stage from its checkpoint
+    [[ " ${EXTRA[*]} " == *" --amp "* ]] || fail "stage $name (exit $?)" "$name"
+    echo "stage $name failed with --amp; retrying without it (log: logs/$name-amp.log)"
+    mv "$DIR/logs/$name.log" "$DIR/logs/$name-amp.log"
+    local noamp=()
+    for e in "${EXTRA[@]}"; do [ "$e" = "--amp" ] || noamp+=("$e"); done
+    EXTRA=("${noamp[@]}")
+    "$PY" training/train.py "${DEVARGS[@]}" "${EXTRA[@]}" --stage "$name" "$@" > "$DIR/logs/$name.log" 2>&1 \
+      || fail "stage $name (exit $?)" "$name"
+  fi
   local dt=$(( $(date +%s) - t ))
   "$PY" - "$DIR/stage_seconds.json" "$name" "$dt" <<'PYEOF'
 import json, sys
