@@ -1,8 +1,8 @@
 // The committed embedded model drawn through the app's own path (model loader, tokenizer, default
 // sampler and settings, VAE, PNG) and checked by its independent evaluator: a broken model or pipeline
-// fails here. The issue's target is 85% of images with every attribute right; the committed weights do
-// not reach it yet (models/README.md has the measured numbers), so the floors below are the committed
-// weights' level less a margin for this small set, and TARGET is reported beside the result.
+// fails here. The issue's target is 85% of images with every attribute right; this set (48 of the
+// evaluator's 336 attribute combinations, 3 seeds each) must reach it. The per-attribute floors sit a
+// few points under the committed weights' level (printed by the test), to say which attribute broke.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
@@ -12,10 +12,9 @@ import { Evaluator, HEADS, promptAccuracy } from '../src-core/experiments/evalua
 import { rgbaOf } from '../src-core/experiments/sweep.ts';
 
 const TARGET = 0.85;
-const PROMPTS = 24, SEEDS = 2;
-// Floors: per attribute and all four together, fraction of the 48 images (measured on the committed
-// weights: see the test output; chance is 1/8 background and colour, 1/3 shape, 1/2 count).
-const FLOORS = { background: 0.95, shape: 0.55, color: 0.85, count: 0.9, all: 0.5 };
+const PROMPTS = 48, SEEDS = 3;
+// Per-attribute floors, fraction of the 144 images (chance is 1/8 background and colour, 1/3 shape, 1/2 count).
+const FLOORS = { background: 0.97, shape: 0.88, color: 0.95, count: 0.92 };
 
 test('embedded model: default settings draw what the prompt asks, as judged by the evaluator', async () => {
   const model = await loadModel(DEFAULT_MODEL_DIR);
@@ -38,7 +37,7 @@ test('embedded model: default settings draw what the prompt asks, as judged by t
     const summary = `${images} images: ${HEADS.map((h) => `${h} ${(100 * rate(hits[h])).toFixed(1)}%`).join(', ')}; all four ${(100 * rate(all)).toFixed(1)}% (target ${100 * TARGET}%)`;
     console.log(`# ${summary}`);
     for (const h of HEADS) assert.ok(rate(hits[h]) >= FLOORS[h], `${h} below ${FLOORS[h]}: ${summary}`);
-    assert.ok(rate(all) >= FLOORS.all, `all-attribute accuracy below ${FLOORS.all}: ${summary}`);
+    assert.ok(rate(all) >= TARGET, `all-attribute accuracy below the ${100 * TARGET}% target: ${summary}`);
   } finally {
     await model.dispose();
   }

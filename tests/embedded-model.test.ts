@@ -56,10 +56,10 @@ test('folder has the diffusers-ONNX layout and the SD 1.5 tokenizer and schedule
   const unet = readJson<{ sample_size: number; in_channels: number; cross_attention_dim: number }>(join(DIR, 'unet/config.json'));
   const text = readJson<{ hidden_size: number }>(join(DIR, 'text_encoder/config.json'));
   const vae = readJson<{ block_out_channels: number[]; latent_channels: number; scaling_factor: number }>(join(DIR, 'vae_decoder/config.json'));
-  assert.equal(unet.sample_size, 8);
+  // 64x64 images: the UNet's latent side times the VAE's downsampling factor (2 per block after the first)
+  assert.equal(unet.sample_size * 2 ** (vae.block_out_channels.length - 1), 64);
   assert.equal(unet.in_channels, 4);
   assert.equal(unet.cross_attention_dim, text.hidden_size);
-  assert.equal(2 ** (vae.block_out_channels.length - 1), 8);
   assert.equal(vae.latent_channels, 4);
   assert.ok(vae.scaling_factor > 0);
 });
