@@ -7,7 +7,8 @@
 #   stage, versions, VAE round-trip check), vae_recon.png, samples.png.
 # Everything else (dataset, checkpoints, per-stage logs) stays under DIR/work and DIR/logs.
 # Options (env): PYTHON (default python3), DEVICE (cuda|cpu, default cuda if available), CONFIG (gpu|cpu, default gpu),
-#   CAP_VAE / CAP_DECODER / CAP_UNET (minutes of training loop per stage; defaults 1.5 / 0.5 / 2.6), EXTRA_ARGS (more train.py flags, e.g.
+#   CAP_VAE / CAP_DECODER / CAP_UNET (minutes of training loop per stage; defaults 1.5 / 0.5 / 2.6), CAP_MORE (minutes
+#   of a second UNet phase, stage unet_more; none if unset), EXTRA_ARGS (more train.py flags, e.g.
 #   the tiny CPU test: "--n-train 1000 --vae-steps 20 ..."), EVALUATOR_PT (evaluator checkpoint for the VAE
 #   round-trip check; default training/.work/evaluator.pt if it is there). A stage that fails with --amp in EXTRA_ARGS is
 #   retried without it (and the rest of the run goes on without it).
@@ -75,6 +76,8 @@ stage vae --max-minutes-vae "$CAP_VAE"
 stage latents
 stage decoder --max-minutes-decoder "$CAP_DECODER"
 stage unet --max-minutes-unet "$CAP_UNET"
+# optional second UNet phase (fresh optimizer from the EMA weights, lower lr): how the committed weights were made
+[ -n "${CAP_MORE:-}" ] && stage unet_more --max-minutes-unet_more "$CAP_MORE"
 # cheap extras: failures here do not lose the weights
 "$PY" training/train.py "${DEVARGS[@]}" "${EXTRA[@]}" --stage vae_check > "$DIR/logs/vae_check.log" 2>&1 || echo "vae_check failed (see logs)"
 "$PY" training/train.py "${DEVARGS[@]}" "${EXTRA[@]}" --stage samples > "$DIR/logs/samples.log" 2>&1 || echo "samples failed (see logs)"
