@@ -172,10 +172,9 @@ function report(fdRows: FdRow[], sweepRows: SweepRow[], meta: Meta, stride: numb
       continue;
     }
     const gap = ode.fd - restart.fd;
-    const acc = (r: { accuracy: number }) => `${(100 * r.accuracy).toFixed(1)}%`;
     claim(`Restart beats the best ODE sampler within ${budget} evaluations.`, Math.abs(gap) <= spread ? null : gap > 0,
-      `Restart: ${restart.sampler} ${restart.steps} steps (NFE ${restart.nfe}) FD ${restart.fd.toFixed(3)} ± ${restart.fdStd.toFixed(3)}, prompt accuracy ${acc(restart)}; ` +
-      `ODE: ${ode.sampler} ${ode.steps} steps (NFE ${ode.nfe}) FD ${ode.fd.toFixed(3)} ± ${ode.fdStd.toFixed(3)}, prompt accuracy ${acc(ode)}` +
+      `Restart: ${restart.sampler} ${restart.steps} steps (NFE ${restart.nfe}) FD ${restart.fd.toFixed(3)} ± ${restart.fdStd.toFixed(3)}, prompt accuracy ${pct(restart.accuracy)}; ` +
+      `ODE: ${ode.sampler} ${ode.steps} steps (NFE ${ode.nfe}) FD ${ode.fd.toFixed(3)} ± ${ode.fdStd.toFixed(3)}, prompt accuracy ${pct(ode.accuracy)}` +
       (sde ? `; SDE: ${sde.sampler} ${sde.steps} steps (NFE ${sde.nfe}) FD ${sde.fd.toFixed(3)} ± ${sde.fdStd.toFixed(3)}.` : '.') +
       (Math.abs(gap) <= spread ? ` The difference (${gap.toFixed(3)}) is within the mean seed-set spread (${spread.toFixed(3)}).` : ''));
   }

@@ -11,7 +11,7 @@ import type { TextConditioning } from '../src-core/guidance/unet.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { Evaluator, HEADS } from '../src-core/experiments/evaluator.ts';
+import { AccuracyTally, Evaluator, HEADS } from '../src-core/experiments/evaluator.ts';
 import { featureStats, frechetDistance } from '../src-core/experiments/stats.ts';
 import { rgbaOf } from '../src-core/experiments/sweep.ts';
 
@@ -35,8 +35,7 @@ const overrides: Partial<GenerateRequestInput> = {
 
 const t0 = performance.now();
 const encodings = new Map<string, TextConditioning>();
-const hits = Object.fromEntries(HEADS.map((h) => [h, 0])) as Record<(typeof HEADS)[number], number>;
-let all = 0;
+const tally = new AccuracyTally();
 const features: Float32Array[] = [];
 const resolved = parseGenerateRequest({ prompt: 'settings', seed: 0, ...overrides });
 let settings = `${resolved.sampler}, ${resolved.schedule} schedule, ${resolved.steps} steps, CFG ${resolved.cfgScale}`;
@@ -44,19 +43,15 @@ for (const [k, c] of evaluator.prompts.entries()) {
   const result = await generate(model, { ...overrides, prompt: c.prompt, seed: 7_000 + k * seeds, count: seeds, batchSize: seeds } as GenerateRequestInput, { encodings });
   const { predictions, features: f } = await evaluator.evaluate(result.images.map((i) => rgbaOf(i.png).rgba));
   features.push(...f);
-  for (const p of predictions) {
-    let right = 0;
-    for (const h of HEADS) if (p[h] === c.labels[h]) { hits[h]++; right++; }
-    if (right === HEADS.length) all++;
-  }
+  tally.add(predictions, c.labels);
   if (k === 0) settings += `, ${result.evaluations} model evaluations per image`;
 }
 await model.dispose();
 const n = features.length;
-const pct = (x: number) => `${(100 * x / n).toFixed(1)}%`;
+const pct = (rate: number) => `${(100 * rate).toFixed(1)}%`;
 const fd = frechetDistance(featureStats(features), evaluator.reference);
 console.log(`${modelDir}: ${evaluator.prompts.length} prompts x ${seeds} seeds = ${n} images (${settings}), ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-console.log(`prompt accuracy (all four attributes right): ${pct(all)}; ${HEADS.map((h) => `${h} ${pct(hits[h])}`).join(', ')}`);
+console.log(`prompt accuracy (all four attributes right): ${pct(tally.rate('all'))}; ${HEADS.map((h) => `${h} ${pct(tally.rate(h))}`).join(', ')}`);
 console.log(`Frechet distance to the real reference statistics (evaluator features): ${fd.toFixed(3)}`);
 
 if (values.real) {

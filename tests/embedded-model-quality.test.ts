@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { Evaluator, HEADS, promptAccuracy } from '../src-core/experiments/evaluator.ts';
+import { AccuracyTally, Evaluator, HEADS } from '../src-core/experiments/evaluator.ts';
 import { rgbaOf } from '../src-core/experiments/sweep.ts';
 
 const TARGET = 0.85;
@@ -23,21 +23,18 @@ test('embedded model: default settings draw what the prompt asks, as judged by t
   try {
     const stride = Math.floor(evaluator.prompts.length / PROMPTS);
     const cases = Array.from({ length: PROMPTS }, (_, i) => evaluator.prompts[(i * stride + 5) % evaluator.prompts.length]);
-    const hits = Object.fromEntries(HEADS.map((h) => [h, 0])) as Record<(typeof HEADS)[number], number>;
-    let all = 0, images = 0;
+    const tally = new AccuracyTally();
     for (const [k, c] of cases.entries()) {
       // Only prompt and seed given: sampler, schedule, steps and CFG are the app's defaults.
       const result = await generate(model, { prompt: c.prompt, seed: 1000 + k * SEEDS, count: SEEDS, batchSize: SEEDS });
       const { predictions } = await evaluator.evaluate(result.images.map((i) => rgbaOf(i.png).rgba));
-      for (const p of predictions) for (const h of HEADS) hits[h] += p[h] === c.labels[h] ? 1 : 0;
-      all += promptAccuracy(predictions, c.labels) * predictions.length;
-      images += predictions.length;
+      tally.add(predictions, c.labels);
     }
-    const rate = (n: number) => n / images;
-    const summary = `${images} images: ${HEADS.map((h) => `${h} ${(100 * rate(hits[h])).toFixed(1)}%`).join(', ')}; all four ${(100 * rate(all)).toFixed(1)}% (target ${100 * TARGET}%)`;
+    const pct = (rate: number) => `${(100 * rate).toFixed(1)}%`;
+    const summary = `${tally.images} images: ${HEADS.map((h) => `${h} ${pct(tally.rate(h))}`).join(', ')}; all four ${pct(tally.rate('all'))} (target ${100 * TARGET}%)`;
     console.log(`# ${summary}`);
-    for (const h of HEADS) assert.ok(rate(hits[h]) >= FLOORS[h], `${h} below ${FLOORS[h]}: ${summary}`);
-    assert.ok(rate(all) >= TARGET, `all-attribute accuracy below the ${100 * TARGET}% target: ${summary}`);
+    for (const h of HEADS) assert.ok(tally.rate(h) >= FLOORS[h], `${h} below ${FLOORS[h]}: ${summary}`);
+    assert.ok(tally.rate('all') >= TARGET, `all-attribute accuracy below the ${100 * TARGET}% target: ${summary}`);
   } finally {
     await model.dispose();
   }

@@ -21,6 +21,11 @@ function readJson<T>(p: string): T {
   return JSON.parse(readFileSync(p, 'utf8')) as T;
 }
 
+/** Latent side of a 64x64 image: the VAE halves the size once per block after the first (diffusers' vae_scale_factor). */
+function latentSide(): number {
+  return 64 / 2 ** (readJson<{ block_out_channels: number[] }>(join(DIR, 'vae_decoder/config.json')).block_out_channels.length - 1);
+}
+
 function ids77(ids: number[], batch: number): ort.Tensor {
   const a = new Int32Array(77 * batch).fill(49407);
   for (let b = 0; b < batch; b++) a.set(ids, b * 77);
@@ -56,8 +61,8 @@ test('folder has the diffusers-ONNX layout and the SD 1.5 tokenizer and schedule
   const unet = readJson<{ sample_size: number; in_channels: number; cross_attention_dim: number }>(join(DIR, 'unet/config.json'));
   const text = readJson<{ hidden_size: number }>(join(DIR, 'text_encoder/config.json'));
   const vae = readJson<{ block_out_channels: number[]; latent_channels: number; scaling_factor: number }>(join(DIR, 'vae_decoder/config.json'));
-  // 64x64 images: the UNet's latent side times the VAE's downsampling factor (2 per block after the first)
-  assert.equal(unet.sample_size * 2 ** (vae.block_out_channels.length - 1), 64);
+  // 64x64 images: the UNet's latent side times the VAE's downsampling factor
+  assert.equal(unet.sample_size, latentSide());
   assert.equal(unet.in_channels, 4);
   assert.equal(unet.cross_attention_dim, text.hidden_size);
   assert.equal(vae.latent_channels, 4);
@@ -104,8 +109,7 @@ test('tiny end-to-end pass: text encoder, UNet (batch 2, fractional timestep), V
   assert.deepEqual(ctx.dims, [2, 77, hidden]);
   assert.ok(allFinite(ctx));
   const unet = await session('unet');
-  // latent side: 64 pixels / the VAE's downsampling factor (2 per block after the first)
-  const side = 64 / 2 ** (readJson<{ block_out_channels: number[] }>(join(DIR, 'vae_decoder/config.json')).block_out_channels.length - 1);
+  const side = latentSide();
   const sample = new ort.Tensor('float32', Float32Array.from({ length: 2 * 4 * side * side }, (_, i) => Math.sin(i * 0.37)), [2, 4, side, side]);
   for (const t of [new Float32Array([981.5, 981.5]), new Float32Array([12.25])]) {
     const out = await unet.run({ sample, timestep: new ort.Tensor('float32', t, [t.length]), encoder_hidden_states: ctx });

@@ -98,6 +98,27 @@ export class Evaluator {
   }
 }
 
+/** Counts, over batches of predictions, how many images got each attribute right and how many got all of them. */
+export class AccuracyTally {
+  readonly hits = Object.fromEntries(HEADS.map((h) => [h, 0])) as Record<Head, number>;
+  allRight = 0;
+  images = 0;
+
+  add(predictions: Labels[], wanted: Labels): void {
+    for (const p of predictions) {
+      let right = 0;
+      for (const h of HEADS) if (p[h] === wanted[h]) { this.hits[h]++; right++; }
+      if (right === HEADS.length) this.allRight++;
+    }
+    this.images += predictions.length;
+  }
+
+  /** Fraction of the images counted so far with this attribute (or, for 'all', every attribute) right. */
+  rate(head: Head | 'all'): number {
+    return (head === 'all' ? this.allRight : this.hits[head]) / this.images;
+  }
+}
+
 /** Fraction of images whose every attribute matches what the prompt asked for. */
 export function promptAccuracy(predictions: Labels[], wanted: Labels): number {
   const hits = predictions.filter((p) => HEADS.every((h) => p[h] === wanted[h])).length;
