@@ -177,6 +177,7 @@ class Decoder(nn.Module):
 class VAE(nn.Module):
     def __init__(self, cfg):
         super().__init__()
+        self.cfg = cfg  # block_out_channels etc., for the export and the latent size
         a = (cfg["block_out_channels"], cfg["layers_per_block"], cfg["norm_num_groups"], cfg["latent_channels"])
         self.encoder = Encoder(*a)
         self.decoder = Decoder(*a)

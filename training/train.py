@@ -199,12 +199,19 @@ class StageMeter:
 _TOK = None
 
 
-def _gen_chunk(job):
-    """Images lo..hi-1: image i comes from its own seed (data_seed, i), so the set is the same for any worker count."""
-    seed, lo, hi, k = job
+def _captions(attrs, seed, i, k, out):
+    """Image i's k tokenized captions into out [k, 77]: their own seed (seed, i, 1), so the pool can be remade alone."""
     global _TOK
     if _TOK is None:
         _TOK = ClipTokenizer(TOKENIZER_DIR)
+    crng = np.random.default_rng([seed, i, 1])
+    for j in range(k):
+        out[j] = _TOK.encode77(D.caption(attrs, crng))
+
+
+def _gen_chunk(job):
+    """Images lo..hi-1: image i comes from its own seed (data_seed, i), so the set is the same for any worker count."""
+    seed, lo, hi, k = job
     imgs = np.zeros((hi - lo, D.SIZE, D.SIZE, 3), np.uint8)
     caps = np.zeros((hi - lo, k, 77), np.int32)
     attrs = []
@@ -212,9 +219,7 @@ def _gen_chunk(job):
         rng = np.random.default_rng([seed, i])
         a = D.sample_attributes(rng)
         imgs[i - lo] = D.render(a, rng)
-        crng = np.random.default_rng([seed, i, 1])
-        for j in range(k):
-            caps[i - lo, j] = _TOK.encode77(D.caption(a, crng))
+        _captions(a, seed, i, k, caps[i - lo])
         attrs.append(a)
     return imgs, caps, attrs
 
@@ -275,7 +280,7 @@ def rec_loss(r, x, weighted):
 def recon_png(vae, imgs, path):
     vae.eval()
     with torch.no_grad():
-        x = to_tensor(imgs[:16].to(DEV) if torch.is_tensor(imgs) else imgs[:16]).to(DEV)
+        x = to_tensor(imgs[:16]).to(DEV)
         r = vae.decoder(vae.encode(x)[0])
     write_png(path, grid(list(to_uint8(x)) + list(to_uint8(r)), 16, 3))
 
@@ -337,10 +342,6 @@ def load_vae(with_ft=True):
     if with_ft and os.path.exists(ft):
         vae.decoder.load_state_dict(tload(ft)["decoder"])
     return vae.to(DEV).eval()
-
-
-def vae_cfg():
-    return tload(os.path.join(WORK, "vae.pt")).get("cfg", CFG["vae"])
 
 
 def stage_decoder():
@@ -445,14 +446,9 @@ def caption_pool():
 
 
 def _gen_caps(attrs, lo, hi, k):
-    global _TOK
-    if _TOK is None:
-        _TOK = ClipTokenizer(TOKENIZER_DIR)
     caps = np.zeros((hi - lo, k, 77), np.int32)
     for i in range(lo, hi):
-        crng = np.random.default_rng([CFG["data_seed"], i, 1])
-        for j in range(k):
-            caps[i - lo, j] = _TOK.encode77(D.caption(attrs[i], crng))
+        _captions(attrs[i], CFG["data_seed"], i, k, caps[i - lo])
     return caps
 
 
@@ -711,7 +707,7 @@ def stage_export():
     lat = tload(os.path.join(WORK, "latents.pt"))
     scale = lat["scaling_factor"]
     vae = load_vae()
-    vc = vae_cfg()
+    vc = vae.cfg
     unet, te, cap, s = load_unet_te()
     uc = s.get("cfg", CFG["unet"])
     tc = s.get("text_cfg", CFG["text"])
@@ -885,7 +881,7 @@ def stage_samples(guidance=5.0, steps=20):
     cond = te(ids)[0]
     unc = te(torch.tensor([cap.empty] * n, dtype=torch.int32, device=DEV))[0]
     ts = torch.linspace(999, 0, steps).round().long().to(DEV)
-    hw = latent_hw(vae_cfg())
+    hw = latent_hw(vae.cfg)
     x = torch.randn(n, 4, hw, hw, generator=g).to(DEV)
     for i, t in enumerate(ts):  # DDIM (eta 0)
         a = ac[t]
