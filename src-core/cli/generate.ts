@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NOISE_SOURCE_CHOICES, PROVIDER_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
+import { EMPHASIS_CHOICES, NOISE_SOURCE_CHOICES, PROVIDER_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
@@ -31,6 +31,7 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --restart-gamma X      churn inside restart passes (segments only)
   --s-min X, --s-max X   sigma window where churn applies (segments only)
   --timestep MODE        fractional | nearest (default: fractional)
+  --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
   --model DIR            diffusers-ONNX model folder (default: the embedded model)
   --provider NAME        ${PROVIDER_CHOICES.join(' | ')} (default: auto: the fastest this machine can load)
   --out DIR              output folder (default: outputs)
@@ -72,7 +73,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
         steps: { type: 'string' }, cfg: { type: 'string' }, seed: { type: 'string' }, count: { type: 'string' },
         'batch-size': { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, noise: { type: 'string' },
         eta: { type: 'string' }, 's-noise': { type: 'string' }, restart: { type: 'string' }, 'restart-gamma': { type: 'string' },
-        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, model: { type: 'string' },
+        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' }, model: { type: 'string' },
         provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
       },
     });
@@ -101,6 +102,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
     sNoise: numberOption(v, 's-noise'),
     restart: restartOption(v.restart, v),
     timestepMode: v.timestep as GenerateRequestInput['timestepMode'],
+    emphasis: v.emphasis as GenerateRequestInput['emphasis'],
   };
   // Leave unset options out so the schema's defaults apply.
   const cleaned = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined)) as GenerateRequestInput;
@@ -126,6 +128,7 @@ async function main(): Promise<number> {
   console.error(`running on ${model.provider}`);
   try {
     const result = await generate(model, options.request, { signal: controller.signal });
+    for (const note of result.notes) console.error(`note: ${note}`);
     for (const image of result.images) {
       const path = savePng(options.out, image.seed, image.png);
       console.log(`${path}  seed ${image.seed}  ${image.width}x${image.height}`);

@@ -6,6 +6,7 @@ export const SAMPLER_CHOICES = ['euler', 'euler_ancestral', 'heun', 'dpmpp_2m', 
 export const SCHEDULE_CHOICES = ['karras', 'normal'] as const;
 export const NOISE_SOURCE_CHOICES = ['default', 'torch-cpu', 'torch-cuda'] as const;
 export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
+export const EMPHASIS_CHOICES = ['original', 'no-norm', 'ignore'] as const;
 
 export const LIMITS = {
   promptChars: 20_000,
@@ -59,6 +60,8 @@ export const GenerateRequestSchema = z.object({
   sNoise: finite().min(0).max(10).optional(),
   restart: RestartSettingsSchema.optional(),
   timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
+  /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
+  emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
 }).strict();
 
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;

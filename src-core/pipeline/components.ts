@@ -1,9 +1,10 @@
 // Running the three networks of a loaded model: prompt -> states, UNet batches, latents -> pixels.
 // Each run adds its session.run time to a Timings record, so engine overhead can be measured.
 import * as ort from 'onnxruntime-node';
-import type { TextConditioning, UNetCall } from '../guidance/unet.ts';
+import type { UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats } from '../model/tensors.ts';
+import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
 
 export interface Timings {
   textEncoderMs: number;
@@ -23,16 +24,23 @@ async function timed<T>(work: () => Promise<T>, add: (ms: number) => void): Prom
   }
 }
 
-export async function encodePrompt(model: StableDiffusionModel, prompt: string, timings: Timings): Promise<TextConditioning> {
-  const { tokens, textHidden, textInputType } = model.info;
-  const ids = model.tokenizer.encodePadded(prompt, tokens);
+/** One chunk of token ids (the text encoder's length) through the text encoder: its raw [tokens, hidden] states. */
+export async function runTextEncoder(model: StableDiffusionModel, ids: Int32Array, timings: Timings): Promise<Float32Array> {
+  const { textHidden, textInputType } = model.info;
+  const tokens = ids.length;
   const input = textInputType === 'int32'
     ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
     : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, tokens]);
   const out = await timed(() => model.textEncoder.session.run({ input_ids: input }, ['last_hidden_state']), (ms) => { timings.textEncoderMs += ms; });
   const states = readFloats(out.last_hidden_state, 'text_encoder last_hidden_state');
   if (states.length !== tokens * textHidden) throw new Error(`text_encoder returned ${states.length} values, expected ${tokens} x ${textHidden}`);
-  return { states: Float32Array.from(states), tokens, hidden: textHidden };
+  return Float32Array.from(states);
+}
+
+/** A prompt with A1111's emphasis and 75-token chunks, encoded and weighted (see prompt/encode.ts). */
+export function encodePrompt(model: StableDiffusionModel, prompt: string, emphasis: EmphasisMode, timings: Timings): Promise<PromptEncoding> {
+  const { tokens, textHidden } = model.info;
+  return encodeWeightedPrompt(model.tokenizer, prompt, emphasis, (ids) => runTextEncoder(model, ids, timings), textHidden, { chunkTokens: tokens - 2 });
 }
 
 function timestepTensor(model: StableDiffusionModel, timestep: number, batch: number): ort.Tensor {

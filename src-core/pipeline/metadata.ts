@@ -7,6 +7,8 @@ export const APP_VERSION = 'Restart Studio 0.1.0';
 
 const RNG_LABELS: Record<GenerateRequest['noiseSource'], string> = { default: 'default', 'torch-cpu': 'CPU', 'torch-cuda': 'NV' };
 const SCHEDULE_LABELS: Record<GenerateRequest['schedule'], string> = { karras: 'Karras', normal: 'Uniform' };
+/** A1111's names of its emphasis modes (its "None", no parsing at all, has no counterpart here). */
+const EMPHASIS_LABELS: Record<GenerateRequest['emphasis'], string> = { original: 'Original', 'no-norm': 'No norm', ignore: 'Ignore' };
 
 export interface ImageFacts {
   seed: number;
@@ -42,6 +44,7 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Noise multiplier', request.sNoise],
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
+    ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
     ['NFE', facts.evaluations],
     ['Version', APP_VERSION],
   ]);
@@ -116,6 +119,12 @@ export function parametersToRequest(text: string): ParametersImport {
     }
   }
   if (v.Timestep === 'nearest') request.timestepMode = 'nearest';
+  const emphasis = (v.Emphasis ?? '').trim();
+  if (emphasis) {
+    const mode = (Object.keys(EMPHASIS_LABELS) as Array<GenerateRequest['emphasis']>).find((m) => EMPHASIS_LABELS[m].toLowerCase() === emphasis.toLowerCase());
+    if (mode) request.emphasis = mode;
+    else notes.push(`emphasis mode "${emphasis}" is not available here; using Original (brackets are read as weights)`);
+  }
   if (v['Clip skip'] && v['Clip skip'] !== '1') notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
   return { request, notes, model: v.Model };
 }

@@ -11,7 +11,8 @@ import type { SamplerOptions } from '../samplers/index.ts';
 import { planSampling, sampleLatents, type SamplingPlan } from '../samplers/run.ts';
 import type { Denoiser } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
-import { decodeLatents, encodePrompt, newTimings, toRgba, unetCall, type Timings } from './components.ts';
+import { promptConditioning } from '../prompt/conditioning.ts';
+import { decodeLatents, newTimings, toRgba, unetCall, type Timings } from './components.ts';
 import { requestToParameters } from './metadata.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
 
@@ -43,6 +44,8 @@ export interface GenerateResult {
   images: GeneratedImage[];
   /** Model evaluations per image (the same for every image). */
   evaluations: number;
+  /** What the user should know about this run (prompt tokens a fixed-length UNet could not take). */
+  notes: string[];
   timings: Timings & { totalMs: number; pngMs: number; overheadMs: number };
 }
 
@@ -51,7 +54,7 @@ export interface GenerateHooks {
   /** Previews cost a little; they are computed when this is true. */
   previews?: boolean;
   signal?: AbortSignal;
-  /** Prompt -> text encoding, shared across calls so a grid encodes each prompt once. */
+  /** Prompt -> text encoding, shared across calls so a grid encodes each prompt once (keys: prompt/conditioning.ts). */
   encodings?: Map<string, TextConditioning>;
 }
 
@@ -96,15 +99,7 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
   let pngMs = 0;
 
   const guided = request.cfgScale !== 1;
-  const encode = async (prompt: string) => {
-    const cached = hooks.encodings?.get(prompt);
-    if (cached) return cached;
-    const encoded = await encodePrompt(model, prompt, timings);
-    hooks.encodings?.set(prompt, encoded);
-    return encoded;
-  };
-  const cond = await encode(request.prompt);
-  const uncond = guided ? await encode(request.negativePrompt) : undefined;
+  const { cond, uncond, notes } = await promptConditioning(model, { prompt: request.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, hooks.encodings);
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unet = unetCall(model, h, w, timings);
 
@@ -145,7 +140,7 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
   }
   const totalMs = performance.now() - t0;
   return {
-    request, images, evaluations: plan.evaluations,
+    request, images, evaluations: plan.evaluations, notes,
     timings: { ...timings, totalMs, pngMs, overheadMs: totalMs - timings.textEncoderMs - timings.unetMs - timings.vaeMs },
   };
 }

@@ -1,0 +1,72 @@
+// The prompt and negative prompt of one request as the guided UNet call needs them: encoded with emphasis,
+// padded to the same number of chunks (so guidance stays one batched call), and cut to the UNet's text
+// positions where the export fixes them, with a note saying what was dropped.
+import { RequestError } from '../contract/generate.ts';
+import type { TextConditioning } from '../guidance/unet.ts';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { encodePrompt, runTextEncoder, type Timings } from '../pipeline/components.ts';
+import { PromptSyntaxError } from './emphasis.ts';
+import { encodeEmptyChunk, fitToPositions, padToChunks, type EmphasisMode, type PromptEncoding } from './encode.ts';
+
+export interface PromptConditioning {
+  cond: TextConditioning;
+  uncond?: TextConditioning;
+  /** What the user should know (tokens dropped for a fixed-length UNet). */
+  notes: string[];
+}
+
+/** Text positions of the UNet's encoder_hidden_states when the export fixes them; undefined when dynamic. */
+export function fixedUnetPositions(model: StableDiffusionModel): number | undefined {
+  const dim = model.unet.inputs.get('encoder_hidden_states')?.shape[1];
+  return typeof dim === 'number' && dim > 0 ? dim : undefined;
+}
+
+/**
+ * Encodes the request's prompts. `cache` (prompt -> encoding, shared by a grid or sweep) spares the text
+ * encoder for prompts seen before; its keys include the emphasis mode.
+ */
+export async function promptConditioning(
+  model: StableDiffusionModel,
+  prompts: { prompt: string; negativePrompt: string; emphasis: EmphasisMode; guided: boolean },
+  timings: Timings,
+  cache?: Map<string, TextConditioning>,
+): Promise<PromptConditioning> {
+  const encode = async (text: string, label: string): Promise<PromptEncoding> => {
+    const key = `${prompts.emphasis}\u0000${text}`;
+    const cached = cache?.get(key);
+    if (cached) return cached as PromptEncoding;
+    let encoded: PromptEncoding;
+    try {
+      encoded = await encodePrompt(model, text, prompts.emphasis, timings);
+    } catch (error) {
+      if (error instanceof PromptSyntaxError) throw new RequestError(`${label}: ${error.message}`);
+      throw error;
+    }
+    cache?.set(key, encoded);
+    return encoded;
+  };
+  let cond = await encode(prompts.prompt, 'prompt');
+  let uncond = prompts.guided ? await encode(prompts.negativePrompt, 'negative prompt') : undefined;
+  if (uncond && uncond.chunks !== cond.chunks) {
+    const emptyKey = '\u0000empty chunk';
+    const empty = (cache?.get(emptyKey) as PromptEncoding | undefined) ??
+      await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, { chunkTokens: model.info.tokens - 2 });
+    cache?.set(emptyKey, empty);
+    const chunks = Math.max(cond.chunks, uncond.chunks);
+    cond = padToChunks(cond, chunks, empty);
+    uncond = padToChunks(uncond, chunks, empty);
+  }
+  const notes: string[] = [];
+  const positions = fixedUnetPositions(model);
+  if (positions !== undefined) {
+    const fitted = fitToPositions(cond, positions, 'prompt');
+    cond = fitted.encoding;
+    if (fitted.note) notes.push(fitted.note);
+    if (uncond) {
+      const fittedUncond = fitToPositions(uncond, positions, 'negative prompt');
+      uncond = fittedUncond.encoding;
+      if (fittedUncond.note) notes.push(fittedUncond.note);
+    }
+  }
+  return { cond, uncond, notes };
+}

@@ -1,0 +1,102 @@
+// From prompt text to the UNet's text conditioning, as AUTOMATIC1111 does it: each chunk through the text
+// encoder on its own, emphasis weights applied to the outputs, the chunks joined along the sequence axis.
+import type { EMPHASIS_CHOICES } from '../contract/generate.ts';
+import type { TextConditioning } from '../guidance/unet.ts';
+import type { ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
+import { chunkPrompt, emptyChunk, type ChunkOptions, type PromptChunk } from './chunks.ts';
+
+/** A1111's "Emphasis mode": Original (weights, mean restored), No norm (weights only), Ignore (no weights). */
+export type EmphasisMode = (typeof EMPHASIS_CHOICES)[number];
+
+/** One chunk's ids in, its [positions, hidden] text-encoder states out. */
+export type ChunkEncoder = (ids: Int32Array) => Promise<Float32Array>;
+
+export interface PromptEncoding extends TextConditioning {
+  /** Chunks joined in `states`: tokens = chunks x positions per chunk. */
+  chunks: number;
+  /** Prompt tokens in each chunk. */
+  tokensPerChunk: number[];
+}
+
+/**
+ * Applies one chunk's weights to its states, [positions, hidden]. "original": multiply each position by its
+ * weight, then scale everything so the mean over all values is what it was before.
+ */
+export function weightChunkStates(states: Float32Array, weights: Float64Array, hidden: number, mode: EmphasisMode): Float32Array {
+  if (states.length !== weights.length * hidden) {
+    throw new RangeError(`chunk states hold ${states.length} values, expected ${weights.length} x ${hidden}`);
+  }
+  if (mode === 'ignore') return states;
+  const out = new Float32Array(states.length);
+  let meanBefore = 0, meanAfter = 0;
+  for (let p = 0; p < weights.length; p++) {
+    for (let h = 0, i = p * hidden; h < hidden; h++, i++) {
+      out[i] = states[i] * weights[p];
+      meanBefore += states[i];
+      meanAfter += out[i];
+    }
+  }
+  if (mode === 'no-norm') return out;
+  meanBefore /= states.length;
+  meanAfter /= states.length;
+  const scale = meanBefore / meanAfter;
+  for (let i = 0; i < out.length; i++) out[i] *= scale;
+  return out;
+}
+
+async function encodeChunks(chunks: PromptChunk[], encoder: ChunkEncoder, hidden: number, mode: EmphasisMode): Promise<Float32Array> {
+  const positions = chunks[0].ids.length;
+  const states = new Float32Array(chunks.length * positions * hidden);
+  for (const [c, chunk] of chunks.entries()) {
+    const raw = await encoder(chunk.ids);
+    states.set(weightChunkStates(raw, chunk.weights, hidden, mode), c * positions * hidden);
+  }
+  return states;
+}
+
+/** Encodes one prompt: emphasis parsed, chunked, each chunk encoded and weighted, chunks joined. */
+export async function encodeWeightedPrompt(
+  tokenizer: ClipTokenizer, prompt: string, mode: EmphasisMode, encoder: ChunkEncoder, hidden: number, options: ChunkOptions = {},
+): Promise<PromptEncoding> {
+  const chunked = chunkPrompt(tokenizer, prompt, options);
+  const states = await encodeChunks(chunked.chunks, encoder, hidden, mode);
+  return { states, tokens: states.length / hidden, hidden, chunks: chunked.chunks.length, tokensPerChunk: chunked.tokensPerChunk };
+}
+
+/** The encoding of the empty prompt: one chunk, what shorter prompts are padded with. */
+export async function encodeEmptyChunk(tokenizer: ClipTokenizer, encoder: ChunkEncoder, hidden: number, options: ChunkOptions = {}): Promise<PromptEncoding> {
+  const states = await encodeChunks([emptyChunk(tokenizer, options)], encoder, hidden, 'original');
+  return { states, tokens: states.length / hidden, hidden, chunks: 1, tokensPerChunk: [0] };
+}
+
+/** Appends empty chunks until `encoding` has `chunks` of them (A1111 pads the prompt or the negative so). */
+export function padToChunks(encoding: PromptEncoding, chunks: number, empty: PromptEncoding): PromptEncoding {
+  if (encoding.chunks >= chunks) return encoding;
+  const states = new Float32Array((encoding.states.length / encoding.chunks) * chunks);
+  states.set(encoding.states);
+  for (let c = encoding.chunks; c < chunks; c++) states.set(empty.states, c * empty.states.length);
+  const tokensPerChunk = [...encoding.tokensPerChunk, ...new Array<number>(chunks - encoding.chunks).fill(0)];
+  return { states, tokens: states.length / encoding.hidden, hidden: encoding.hidden, chunks, tokensPerChunk };
+}
+
+/**
+ * For a UNet whose text input has a fixed number of positions (some exports take exactly 77): keeps the first
+ * chunks that fit and says how many prompt tokens were dropped. `label` names the prompt in the note.
+ */
+export function fitToPositions(encoding: PromptEncoding, positions: number, label: string): { encoding: PromptEncoding; note?: string } {
+  if (encoding.tokens <= positions) return { encoding };
+  const perChunk = encoding.tokens / encoding.chunks;
+  const keep = Math.max(1, Math.floor(positions / perChunk));
+  if (keep * perChunk !== positions) {
+    throw new RangeError(`the UNet takes ${positions} text positions, not a multiple of the text encoder's ${perChunk}`);
+  }
+  const dropped = encoding.tokensPerChunk.slice(keep).reduce((a, b) => a + b, 0);
+  const kept: PromptEncoding = {
+    states: encoding.states.slice(0, positions * encoding.hidden), tokens: positions, hidden: encoding.hidden,
+    chunks: keep, tokensPerChunk: encoding.tokensPerChunk.slice(0, keep),
+  };
+  const note = dropped > 0
+    ? `this model's UNet takes ${positions} text positions, so the ${label} was cut after ${kept.tokensPerChunk.reduce((a, b) => a + b, 0)} tokens: ${dropped} tokens dropped`
+    : undefined;
+  return { encoding: kept, note };
+}

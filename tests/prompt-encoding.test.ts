@@ -1,0 +1,138 @@
+// A1111 prompts through the real pipeline: emphasis weights on the embedded model's text encoder (checked
+// against the formula computed here from the encoder's raw outputs), long prompts in 77-position chunks,
+// images that change with weights and with tokens past 75, and UNets with a fixed text length.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
+import { encodePrompt, newTimings } from '../src-core/pipeline/components.ts';
+import { generate } from '../src-core/pipeline/txt2img.ts';
+import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
+import { readTextChunks } from '../src-core/png/text-chunks.ts';
+import { promptConditioning } from '../src-core/prompt/conditioning.ts';
+import { modelFolder } from './helpers/model-folders.ts';
+
+const EMBEDDED = fileURLToPath(new URL('../models/restart-shapes-64/', import.meta.url));
+const model = await loadModel(EMBEDDED);
+const HIDDEN = model.info.textHidden;
+test.after(() => model.dispose());
+
+/** The text encoder's raw output for plain text, run here without the pipeline. */
+async function rawStates(m: StableDiffusionModel, text: string): Promise<Float32Array> {
+  const ids = m.tokenizer.encodePadded(text, 77);
+  const out = await m.textEncoder.session.run({ input_ids: new ort.Tensor('int32', Int32Array.from(ids), [1, 77]) });
+  return out.last_hidden_state.data as Float32Array;
+}
+
+const mean = (values: ArrayLike<number>) => {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
+};
+
+function assertClose(got: Float32Array, expected: ArrayLike<number>, what: string) {
+  assert.equal(got.length, expected.length, what);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+  assert.ok(worst <= 1e-5, `${what}: max difference ${worst}`);
+}
+
+const CASES: Array<{ prompt: string; plain: string; weights: number[] }> = [
+  { prompt: '(red:1.5) circle', plain: 'red circle', weights: [1.5, 1] },
+  { prompt: '[circle]', plain: 'circle', weights: [1 / 1.1] },
+  { prompt: 'a ((red) circle:1.2)', plain: 'a red circle', weights: [1, 1.1 * 1.2, 1.2] },
+];
+
+test('emphasis weights on the real text encoder follow A1111\'s formula (Original, No norm, Ignore)', async () => {
+  for (const { prompt, plain, weights } of CASES) {
+    assert.equal(model.tokenizer.encode(plain).length, weights.length + 2, `${plain}: one weight per token`);
+    const raw = await rawStates(model, plain);
+    const perPosition = [1, ...weights, ...Array(77 - 1 - weights.length).fill(1)];
+    const scaled = Array.from(raw, (v, i) => v * perPosition[Math.floor(i / HIDDEN)]);
+    const rescale = mean(raw) / mean(scaled);
+    const original = scaled.map((v) => v * rescale);
+
+    const got = await encodePrompt(model, prompt, 'original', newTimings());
+    assert.equal(got.tokens, 77);
+    assertClose(got.states, original, `${prompt} original`);
+    assertClose((await encodePrompt(model, prompt, 'no-norm', newTimings())).states, scaled, `${prompt} no-norm`);
+    assertClose((await encodePrompt(model, prompt, 'ignore', newTimings())).states, raw, `${prompt} ignore`);
+    // The weights did change something (so the comparison above could fail).
+    assert.ok(Math.abs(original[HIDDEN + 3] - raw[HIDDEN + 3]) > 1e-4, `${prompt}: weighted states differ from raw ones`);
+  }
+});
+
+const words = (list: string[], n: number) => Array.from({ length: n }, (_, i) => list[i % list.length]).join(' ');
+const FIRST_75 = words(['red', 'circle', 'blue', 'background'], 75);
+const PROMPT_120 = `${FIRST_75} ${words(['green', 'square'], 45)}`;
+
+test('a 120-token prompt is 2 x 77 positions, a BREAK prompt 2 chunks, the empty negative prompt one chunk padded to match', async () => {
+  assert.equal(model.tokenizer.encode(PROMPT_120).length, 122);
+  const long = await encodePrompt(model, PROMPT_120, 'original', newTimings());
+  assert.equal(long.chunks, 2);
+  assert.equal(long.tokens, 2 * 77);
+  assert.equal((await encodePrompt(model, 'a red circle BREAK on a blue background', 'original', newTimings())).chunks, 2);
+  const empty = await encodePrompt(model, '', 'original', newTimings());
+  assert.equal(empty.chunks, 1);
+  assertClose(empty.states, await rawStates(model, ''), 'empty prompt: start token then 76 end tokens, unweighted');
+
+  const pair = await promptConditioning(model, { prompt: PROMPT_120, negativePrompt: '', emphasis: 'original', guided: true }, newTimings());
+  assert.equal(pair.cond.tokens, 154);
+  assert.equal(pair.uncond!.tokens, 154);
+  assertClose(pair.uncond!.states.subarray(77 * HIDDEN), empty.states, 'negative padded with the empty chunk');
+  assert.deepEqual(pair.notes, []);
+});
+
+const pixels = async (prompt: string, extra: Record<string, unknown> = {}) => {
+  const result = await generate(model, { prompt, seed: 7, steps: 4, sampler: 'euler', ...extra });
+  return result.images[0];
+};
+
+test('tokens past 75 change the image; emphasis changes the image and the PNG keeps the prompt as typed', async () => {
+  const [long, first75] = [await pixels(PROMPT_120), await pixels(FIRST_75)];
+  assert.ok(!long.png.equals(first75.png), 'the 120-token prompt gives a different image from its first 75 tokens');
+
+  const weighted = await pixels('a (red:1.4) circle on a blue background');
+  const plain = await pixels('a red circle on a blue background');
+  assert.ok(!weighted.png.equals(plain.png), '(red:1.4) changes the image');
+  const text = readTextChunks(weighted.png).parameters;
+  assert.ok(text.startsWith('a (red:1.4) circle on a blue background\n'), text);
+  assert.doesNotMatch(text, /Emphasis:/);
+
+  const noNorm = await pixels('a (red:1.4) circle on a blue background', { emphasis: 'no-norm' });
+  const noNormText = readTextChunks(noNorm.png).parameters;
+  assert.match(noNormText, /Emphasis: No norm/);
+  assert.equal(parametersToRequest(noNormText).request.emphasis, 'no-norm');
+  assert.equal(parametersToRequest(noNormText).request.prompt, 'a (red:1.4) circle on a blue background');
+});
+
+test('an unreadable weight is refused with its position', async () => {
+  await assert.rejects(pixels('a (red:1.2.3) circle'), (error: Error) => {
+    assert.equal(error.name, 'RequestError');
+    assert.match(error.message, /^prompt: emphasis weight "1\.2\.3" at character 8/);
+    return true;
+  });
+});
+
+test('a UNet with a fixed 77-position text input gets the first chunk, with a note on the dropped tokens', async () => {
+  const tiny = await loadModel(modelFolder('tiny-sd-eps-int64'));
+  try {
+    // The fixture's UNet takes any length; its metadata is made to say 77, as some exports do.
+    const states = tiny.unet.inputs.get('encoder_hidden_states')!;
+    tiny.unet.inputs.set('encoder_hidden_states', { ...states, shape: [states.shape[0], 77, states.shape[2]] });
+    const seen: number[] = [];
+    const run = tiny.unet.session.run.bind(tiny.unet.session);
+    tiny.unet.session.run = ((feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => {
+      seen.push(feeds.encoder_hidden_states.dims[1]);
+      return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
+    }) as typeof tiny.unet.session.run;
+    const result = await generate(tiny, { prompt: PROMPT_120, seed: 1, steps: 2, width: 32, height: 32 });
+    assert.deepEqual(result.notes, ["this model's UNet takes 77 text positions, so the prompt was cut after 75 tokens: 45 tokens dropped"]);
+    assert.ok(seen.length > 0 && seen.every((n) => n === 77), `positions given to the UNet: ${seen}`);
+    const short = await generate(tiny, { prompt: 'a red circle', seed: 1, steps: 2, width: 32, height: 32 });
+    assert.deepEqual(short.notes, []);
+  } finally {
+    await tiny.dispose();
+  }
+});
