@@ -150,3 +150,63 @@ test('components with the right names but wrong dtypes', async () => {
   copyFileSync(join(FIXTURES, 'bad-parts', 'unet_int_sample.onnx'), join(unet, 'unet', 'model.onnx'));
   await expectModelError(unet, /^unet: input "sample" has type int32; float32 or float16 expected/);
 });
+
+/** Bytes that are not an ONNX file, the same on every run. */
+function noiseBytes(length: number, seed: number): Buffer {
+  let state = seed >>> 0;
+  return Buffer.from(Array.from({ length }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 24;
+  }));
+}
+
+test('a corrupt model file under a GPU provider is reported as a corrupt file, not as the GPU failure (issue 14, item 7)', async () => {
+  const dir = modelFolder('tiny-sd-eps-int64');
+  writeFileSync(join(dir, 'text_encoder', 'model.onnx'), noiseBytes(4096, 14));
+  // CUDA's libraries and a WebGPU adapter are missing on the CI machines, so each provider fails
+  // first; the CPU then fails on the file itself, and that is what the user must hear.
+  for (const provider of ['auto', 'cuda', 'webgpu'] as const) {
+    await assert.rejects(loadModel(dir, { provider }), (error: Error) => {
+      assert.ok(error instanceof ModelError, `${provider}: ${error.name}: ${error.message}`);
+      assert.match(error.message, /^text_encoder: text_encoder\/model.onnx is not a readable ONNX model \(truncated or corrupt file\?\)/, provider);
+      assert.doesNotMatch(error.message, /CUDA|shared librar|cuDNN|WebGPU|adapter/i, provider);
+      return true;
+    });
+  }
+});
+
+test('scheduler configs that load but make no sense are refused at load time (issue 14, item 9)', async () => {
+  const huge = modelFolder('tiny-sd-eps-int64');
+  // A 24 MB trained_betas array.
+  editJson(join(huge, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = new Array(2_000_000).fill(0.0012345678); });
+  await expectModelError(huge, /^scheduler: scheduler\/scheduler_config.json is 2\d\.\d MB; a model config is at most 1 MB/);
+  const long = modelFolder('tiny-sd-eps-int64');
+  editJson(join(long, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = new Array(20_000).fill(0.001); c.num_train_timesteps = 20_000; });
+  await expectModelError(long, /^scheduler: .*20000 .*at most 10000/);
+  const mismatched = modelFolder('tiny-sd-eps-int64');
+  editJson(join(mismatched, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = new Array(999).fill(0.001); });
+  await expectModelError(mismatched, /^scheduler: trained_betas has 999 entries but num_train_timesteps is 1000/);
+  const steps = modelFolder('tiny-sd-eps-int64');
+  editJson(join(steps, 'scheduler', 'scheduler_config.json'), (c) => { c.num_train_timesteps = 50_000; });
+  await expectModelError(steps, /^scheduler: .*num_train_timesteps must be a whole number in 2\.\.10000 \(got 50000\)/);
+  const notNumbers = modelFolder('tiny-sd-eps-int64');
+  editJson(join(notNumbers, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = ['0.1', {}]; c.num_train_timesteps = 2; });
+  await expectModelError(notNumbers, /^scheduler: .*trained_betas must be a list of numbers/);
+});
+
+test('VAE and UNet configs whose image size is impossible or disagrees with the decoder are refused (issue 14, item 9)', async () => {
+  const giant = modelFolder('tiny-sd-eps-int64');
+  editJson(join(giant, 'vae_decoder', 'config.json'), (c) => { c.block_out_channels = [8, 8, 8, 8, 8, 8, 8, 8]; c.sample_size = 4096; });
+  editJson(join(giant, 'unet', 'config.json'), (c) => { c.sample_size = 4096; });
+  await expectModelError(giant, /^(unet|vae_decoder): .*524288.*at most 4096/);
+  // 8 VAE blocks mean 128 pixels per latent cell, but this decoder makes 8.
+  const factor = modelFolder('tiny-sd-eps-int64');
+  editJson(join(factor, 'vae_decoder', 'config.json'), (c) => { c.block_out_channels = [8, 8, 8, 8, 8, 8, 8, 8]; });
+  await expectModelError(factor, /^vae_decoder: block_out_channels has 8 entries \(128 pixels per latent cell\) but the decoder makes 8 pixels per latent cell/);
+  const vaeSize = modelFolder('tiny-sd-v-fp16');
+  editJson(join(vaeSize, 'vae_decoder', 'config.json'), (c) => { c.sample_size = 8192; });
+  await expectModelError(vaeSize, /^vae_decoder: config value sample_size = 8192 is not a whole number from 1 to 4096/);
+  const channels = modelFolder('tiny-sd-eps-int64');
+  editJson(join(channels, 'unet', 'config.json'), (c) => { c.block_out_channels = [320, 'wide']; });
+  await expectModelError(channels, /^unet: config value block_out_channels must be a list of 1 to 8 whole numbers/);
+});

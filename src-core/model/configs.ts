@@ -1,15 +1,22 @@
 // Reading a model folder's JSON configs, with errors that name the file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from './errors.ts';
 
 export type Json = Record<string, unknown>;
+
+/** Real diffusers configs are a few KB (SD's trained_betas, 1000 numbers, about 20 KB); refuse giants before parsing. */
+export const CONFIG_MAX_BYTES = 1_000_000;
 
 export function readJson(dir: string, file: string, component: string, required = true): Json | undefined {
   const path = join(dir, file);
   if (!existsSync(path)) {
     if (!required) return undefined;
     throw new ModelError(component, `${file} is missing`);
+  }
+  const size = statSync(path).size;
+  if (size > CONFIG_MAX_BYTES) {
+    throw new ModelError(component, `${file} is ${(size / 1e6).toFixed(1)} MB; a model config is at most ${CONFIG_MAX_BYTES / 1e6} MB`);
   }
   let parsed: unknown;
   try {
@@ -36,4 +43,14 @@ export function configNumber(config: Json | undefined, key: string, fallback: nu
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ModelError(component, `config value ${key} = ${JSON.stringify(value)} must be a positive number`);
   return value;
+}
+
+/** A list of positive whole numbers (e.g. block_out_channels), or the default when absent. */
+export function configIntegerList(config: Json | undefined, key: string, fallback: number[], component: string, limits: { maxLength: number; max: number }): number[] {
+  const value = config?.[key];
+  if (value === undefined || value === null) return fallback;
+  const valid = Array.isArray(value) && value.length >= 1 && value.length <= limits.maxLength
+    && value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= limits.max);
+  if (!valid) throw new ModelError(component, `config value ${key} must be a list of 1 to ${limits.maxLength} whole numbers from 1 to ${limits.max}`);
+  return value as number[];
 }

@@ -1,13 +1,16 @@
 // A diffusers-ONNX Stable Diffusion folder, loaded once: its sessions, and everything the pipeline
 // needs, read from the folder's configs and from each session's input/output metadata.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DiscreteSchedule, ScheduleConfigError, type SchedulerConfig } from '../schedule/discrete.ts';
 import type { PredictionType } from '../guidance/unet.ts';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
+import { LIMITS } from '../contract/generate.ts';
+import { unetShape, vaeFactorOf, vaeShape, type UNetShape, type VaeShape } from './architecture.ts';
 import { configInteger, configNumber, readJson } from './configs.ts';
 import { ModelError, ProviderError } from './errors.ts';
 import { explainProviderFailure, openComponent, providerCandidates, refuseOutsideLinks, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
+import { checkDecoderFactor, checkNativeSize, latentSizeOf } from './shape-checks.ts';
 import type { FloatType } from './tensors.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';
@@ -31,6 +34,11 @@ export interface ModelInfo {
   textFloat: FloatType;
   vaeFloat: FloatType;
   textInputType: 'int32' | 'int64';
+  /** The networks' shapes from their configs, for memory estimates. */
+  unetShape: UNetShape;
+  vaeShape: VaeShape;
+  /** Bytes of the loaded components' files (graphs and external weights): about what the sessions hold. */
+  weightBytes: number;
 }
 
 export interface StableDiffusionModel {
@@ -55,6 +63,10 @@ function floatTypeOf(c: ComponentSession, input: string): FloatType {
 function lastDim(shape: ReadonlyArray<number | string>): number | undefined {
   const d = shape[shape.length - 1];
   return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+function folderBytes(folder: string): number {
+  return readdirSync(folder, { withFileTypes: true }).reduce((sum, entry) => (entry.isFile() ? sum + statSync(join(folder, entry.name)).size : sum), 0);
 }
 
 /**
@@ -101,11 +113,11 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
   const unetConfig = readJson(dir, 'unet/config.json', 'unet', false);
   const vaeConfig = readJson(dir, 'vae_decoder/config.json', 'vae_decoder', false);
   const textConfig = readJson(dir, 'text_encoder/config.json', 'text_encoder', false);
-  const blocks = vaeConfig?.block_out_channels;
-  if (blocks !== undefined && (!Array.isArray(blocks) || blocks.length < 1 || blocks.length > 8)) {
-    throw new ModelError('vae_decoder', 'config value block_out_channels must be a list of 1 to 8 entries');
-  }
-  const vaeFactor = 2 ** ((Array.isArray(blocks) ? blocks.length : 4) - 1);
+  const unetArchitecture = unetShape(unetConfig);
+  const vaeArchitecture = vaeShape(vaeConfig);
+  const vaeFactor = vaeFactorOf(vaeArchitecture);
+  // Not used for sizes (the UNet's sample_size is), but a value no image can have is a broken config.
+  configInteger(vaeConfig, 'sample_size', 1, 'vae_decoder', LIMITS.imageSide);
 
   let tokenizer: ClipTokenizer;
   try {
@@ -146,6 +158,10 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     if (timestep.type !== 'int64' && timestep.type !== 'float32' && timestep.type !== 'float16') {
       throw new ModelError('unet', `timestep input has type ${timestep.type}; int64, float32 or float16 expected`);
     }
+    const latentSize = latentSizeOf(unet, unetConfig?.sample_size === undefined ? undefined : configInteger(unetConfig, 'sample_size', 64, 'unet', LIMITS.imageSide));
+    checkNativeSize(latentSize, vaeFactor);
+    const vaeFloat = floatTypeOf(vaeDecoder, 'latent_sample');
+    await checkDecoderFactor(vaeDecoder, { vaeFactor, blocks: vaeArchitecture.channels.length, latentChannels, latentSize, float: vaeFloat });
     const tokens = typeof textEncoder.inputs.get('input_ids')!.shape[1] === 'number' ? (textEncoder.inputs.get('input_ids')!.shape[1] as number) : tokenizer.maxLength;
 
     const info: ModelInfo = {
@@ -153,7 +169,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       name: basename(dir),
       prediction,
       latentChannels,
-      latentSize: configInteger(unetConfig, 'sample_size', 64, 'unet', 4096),
+      latentSize,
       vaeFactor,
       scalingFactor: configNumber(vaeConfig, 'scaling_factor', 0.18215, 'vae_decoder'),
       textHidden,
@@ -162,8 +178,11 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       timestepType: timestep.type,
       timestepShape: timestep.shape.length === 0 ? 'scalar' : timestep.shape[0] === 1 ? 'single' : 'batch',
       textFloat: textEncoder.outputs.get('last_hidden_state')!.type === 'float16' ? 'float16' : 'float32',
-      vaeFloat: floatTypeOf(vaeDecoder, 'latent_sample'),
+      vaeFloat,
       textInputType: textInput,
+      unetShape: unetArchitecture,
+      vaeShape: vaeArchitecture,
+      weightBytes: ['text_encoder', 'unet', 'vae_decoder'].reduce((sum, component) => sum + folderBytes(join(dir, component)), 0),
     };
     return {
       info, schedule, tokenizer, textEncoder, unet, vaeDecoder, provider, fallbacks: [],

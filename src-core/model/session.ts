@@ -69,21 +69,25 @@ export async function openComponent(dir: string, component: string, provider: Ex
     session = await ort.InferenceSession.create(path, sessionOptions(provider));
   } catch (error) {
     const message = (error as Error).message;
+    if (provider === 'cpu') throw new ModelError(component, explainLoadError(component, message));
     // The provider's own failures (libraries, adapters) are told apart from a broken file by
-    // whether the file loads on the CPU.
-    if (provider !== 'cpu' && (await loadsOnCpu(path))) throw new ProviderError(provider, component, message);
-    throw new ModelError(component, explainLoadError(component, message));
+    // whether the file loads on the CPU; when it does not, the CPU's reason is the file's problem
+    // (the provider's, such as a missing CUDA library, would only mislead).
+    const cpuFailure = await cpuLoadFailure(path);
+    if (cpuFailure === undefined) throw new ProviderError(provider, component, message);
+    throw new ModelError(component, explainLoadError(component, cpuFailure));
   }
   return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
 }
 
-async function loadsOnCpu(path: string): Promise<boolean> {
+/** Why the file does not load on the CPU, or undefined when it does. */
+async function cpuLoadFailure(path: string): Promise<string | undefined> {
   try {
     const session = await ort.InferenceSession.create(path, sessionOptions('cpu'));
     await session.release();
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 

@@ -20,10 +20,28 @@ export class ScheduleConfigError extends Error {
   }
 }
 
+/** SD trains on 1000 timesteps; a table far longer than any real model's only costs memory and time. */
+export const MAX_TRAIN_TIMESTEPS = 10_000;
+
+function trainedBetas(config: SchedulerConfig): number[] | undefined {
+  const betas: unknown = config.trained_betas;
+  if (betas === undefined || betas === null || (Array.isArray(betas) && betas.length === 0)) return undefined;
+  if (!Array.isArray(betas) || !betas.every((b) => typeof b === 'number')) throw new ScheduleConfigError('trained_betas must be a list of numbers');
+  if (betas.length < 2 || betas.length > MAX_TRAIN_TIMESTEPS) throw new ScheduleConfigError(`trained_betas has ${betas.length} entries; 2 at least, at most ${MAX_TRAIN_TIMESTEPS}`);
+  // diffusers indexes the table by num_train_timesteps: a different length leaves timesteps without a beta.
+  if (config.num_train_timesteps !== undefined && config.num_train_timesteps !== betas.length) {
+    throw new ScheduleConfigError(`trained_betas has ${betas.length} entries but num_train_timesteps is ${config.num_train_timesteps}`);
+  }
+  return [...betas];
+}
+
 function betasFromConfig(config: SchedulerConfig): number[] {
-  if (Array.isArray(config.trained_betas) && config.trained_betas.length > 0) return [...config.trained_betas];
+  const trained = trainedBetas(config);
+  if (trained) return trained;
   const n = config.num_train_timesteps ?? 1000;
-  if (!Number.isInteger(n) || n < 2 || n > 100_000) throw new ScheduleConfigError(`scheduler config: num_train_timesteps must be a whole number in 2..100000 (got ${n})`);
+  if (!Number.isInteger(n) || n < 2 || n > MAX_TRAIN_TIMESTEPS) {
+    throw new ScheduleConfigError(`scheduler config: num_train_timesteps must be a whole number in 2..${MAX_TRAIN_TIMESTEPS} (got ${n})`);
+  }
   const start = config.beta_start ?? 0.0001, end = config.beta_end ?? 0.02;
   const schedule = config.beta_schedule ?? 'linear';
   if (schedule === 'squaredcos_cap_v2') {
