@@ -5,7 +5,7 @@ import { RequestError } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { encodePrompt, runTextEncoder, type Timings } from '../pipeline/components.ts';
-import { PromptSyntaxError } from './emphasis.ts';
+import { parseEmphasis, PromptSyntaxError } from './emphasis.ts';
 import { encodeEmptyChunk, fitToPositions, padToChunks, type EmphasisMode, type PromptEncoding } from './encode.ts';
 
 export interface PromptConditioning {
@@ -69,4 +69,16 @@ export async function promptConditioning(
     }
   }
   return { cond, uncond, notes };
+}
+
+/** Refuses a prompt A1111 would refuse, before a job is queued. */
+export function checkPromptSyntax(prompts: { prompt: string; negativePrompt: string }): void {
+  for (const [label, text] of [['prompt', prompts.prompt], ['negative prompt', prompts.negativePrompt]] as const) {
+    try {
+      parseEmphasis(text);
+    } catch (error) {
+      if (error instanceof PromptSyntaxError) throw new RequestError(`${label}: ${error.message}`);
+      throw error;
+    }
+  }
 }

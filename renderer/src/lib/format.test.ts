@@ -8,10 +8,11 @@ test('evaluations text', () => {
   assert.equal(formatEvaluations(1, 1), '1 step · 1 model evaluation');
 });
 
-test('token count and the warning above the limit', () => {
+test('token count as A1111 shows it, and the engine\'s warning', () => {
   assert.deepEqual(formatTokens(12, 75), { text: '12/75', over: false, warning: null });
-  assert.deepEqual(formatTokens(75, 75), { text: '75/75', over: false, warning: null });
-  assert.deepEqual(formatTokens(80, 75), { text: '80/75', over: true, warning: 'tokens after 75 are ignored' });
+  assert.deepEqual(formatTokens(80, 150), { text: '80/150', over: false, warning: null });
+  assert.deepEqual(formatTokens(80, 150, "this model's UNet takes 75 tokens; the rest is dropped"),
+    { text: '80/150', over: true, warning: "this model's UNet takes 75 tokens; the rest is dropped" });
 });
 
 test('durations and timings', () => {

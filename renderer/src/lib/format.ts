@@ -16,10 +16,13 @@ export interface TokenInfo {
   warning: string | null;
 }
 
-/** "12/75"; above the limit: a warning that the rest is ignored. */
-export function formatTokens(tokens: number, max: number): TokenInfo {
-  const over = tokens > max;
-  return { text: `${tokens}/${max}`, over, warning: over ? `tokens after ${max} are ignored` : null };
+/**
+ * A1111's counter, "80/150": tokens used over the capacity of the 75-token chunks so far (long prompts are
+ * encoded in chunks, nothing is cut). The engine's warning (tokens a fixed-length model drops, an
+ * unreadable emphasis weight) comes alongside.
+ */
+export function formatTokens(tokens: number, max: number, warning?: string): TokenInfo {
+  return { text: `${tokens}/${max}`, over: warning !== undefined, warning: warning ?? null };
 }
 
 export function formatMs(ms: number): string {

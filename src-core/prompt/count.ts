@@ -1,0 +1,31 @@
+// The token counter under a prompt field, as A1111 shows it: "80/150", tokens used over the capacity of the
+// chunks so far. A warning comes with it where the model will not take the whole prompt, or where the
+// emphasis cannot be read.
+import type { StableDiffusionModel } from '../model/model.ts';
+import { promptTokenCount, CHUNK_TOKENS } from './chunks.ts';
+import { fixedUnetPositions } from './conditioning.ts';
+import { PromptSyntaxError } from './emphasis.ts';
+
+export interface PromptCount {
+  tokens: number;
+  max: number;
+  /** Only when something is wrong: tokens that will be dropped, or an emphasis error. */
+  warning?: string;
+}
+
+export function countPrompt(model: StableDiffusionModel, prompt: string): PromptCount {
+  let count: { tokens: number; max: number };
+  try {
+    count = promptTokenCount(model.tokenizer, prompt);
+  } catch (error) {
+    if (!(error instanceof PromptSyntaxError)) throw error;
+    const tokens = model.tokenizer.countTokens(prompt);
+    return { tokens, max: Math.ceil(Math.max(tokens, 1) / CHUNK_TOKENS) * CHUNK_TOKENS, warning: error.message };
+  }
+  const positions = fixedUnetPositions(model);
+  const fits = positions === undefined ? Infinity : Math.floor(positions / (CHUNK_TOKENS + 2)) * CHUNK_TOKENS;
+  if (count.tokens > fits) {
+    return { ...count, warning: `this model's UNet takes ${fits} tokens; the rest is dropped` };
+  }
+  return count;
+}
