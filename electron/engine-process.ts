@@ -43,6 +43,8 @@ export class EngineProcess {
     private readonly spawn: () => EngineChannel,
     private readonly onEvent: (event: HostEvent) => void,
     private readonly onStatus: (state: 'crashed' | 'restarting' | 'ready', message?: string) => void,
+    /** After a restart: the model reloaded, or why none is loaded now. */
+    private readonly onReloaded: (result: { model: unknown } | { error: string }) => void = () => undefined,
   ) {
     this.start();
   }
@@ -78,22 +80,30 @@ export class EngineProcess {
       this.restarts++;
       this.onStatus('restarting');
       this.start();
-      const reload = this.lastLoad
-        ? this.request('load', this.lastLoad).then(() => undefined)
-        : Promise.resolve();
-      reload.then(() => this.onStatus('ready'), (error: Error) => this.onStatus('ready', `model could not be reloaded: ${error.message}`));
+      // Reload the last model that loaded successfully (never one whose load failed).
+      if (!this.lastLoad) return this.onStatus('ready');
+      this.request('load', this.lastLoad).then(
+        (model) => { this.onReloaded({ model }); this.onStatus('ready'); },
+        (error: Error) => {
+          const message = `the model could not be reloaded after the restart: ${error.message}`;
+          this.onReloaded({ error: message });
+          this.onStatus('ready', message);
+        },
+      );
     });
   }
 
   request<T = unknown>(method: Method, params: object): Promise<T> {
     const id = this.nextId++;
-    if (method === 'load') this.lastLoad = params as { dir: string; provider: string };
     const isJob = method === 'generate' || method === 'grid' || method === 'sweep';
     if (isJob) this.activeJobs.add((params as { jobId: string }).jobId);
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.channel.send({ id, method, params } as HostRequest);
-    }).catch((error: Error) => {
+    }).then((result) => {
+      if (method === 'load') this.lastLoad = params as { dir: string; provider: string };
+      return result;
+    }, (error: Error) => {
       if (isJob) this.activeJobs.delete((params as { jobId: string }).jobId);
       throw error;
     });

@@ -1,15 +1,18 @@
 // The gallery on disk: PNG files (with their parameters inside) plus index.json. Both are written
-// to a temporary name, flushed and renamed, so a crash at any moment leaves either the old or the
-// new complete file. On load the index is reconciled with the folder: entries whose PNG is gone are
-// dropped, complete PNGs the index missed (a crash between the two writes) are recovered from their
-// own parameters.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
-import type { GalleryEntry } from '../src-core/contract/api.ts';
+// to a temporary name, flushed and renamed (atomic-write.ts), so a crash at any moment leaves either
+// the old or the new complete file. On load the index is reconciled with the folder: entries whose
+// PNG is gone are dropped, complete PNGs the index missed (a crash between the two writes) are
+// recovered from their own parameters. Only regular files are listed or served, never links.
+import { constants, closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { parseParameters } from '../src-core/png/parameters.ts';
+import { isCompletePng } from '../src-core/png/complete.ts';
+import { describeFsError, writeFileAtomic, type WriteOps } from './atomic-write.ts';
+import { GALLERY_ID, validEntries, type StoredEntry } from './gallery-index.ts';
 
-export type StoredEntry = Omit<GalleryEntry, 'url'>;
+export type { StoredEntry } from './gallery-index.ts';
+export { writeFileAtomic } from './atomic-write.ts';
 
 export interface NewImage {
   seed: number;
@@ -19,74 +22,87 @@ export interface NewImage {
   png: Uint8Array;
 }
 
-const ID = /^\d{5,}-\d+\.png$/;
-
-/** Write bytes durably: temp file, fsync, rename, fsync of the folder. */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(temp, path);
-  try {
-    const dirFd = openSync(resolve(path, '..'), 'r');
-    fsyncSync(dirFd);
-    closeSync(dirFd);
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic.
+/** A gallery operation that failed, in words; `added` lists what an add() saved before it failed. */
+export class GalleryError extends Error {
+  constructor(message: string, readonly added: StoredEntry[] = [], readonly code?: string) {
+    super(message);
+    this.name = 'GalleryError';
   }
 }
+
+const TEMP = /\.tmp-\d+$/;
 
 export class Gallery {
   private entries: StoredEntry[] = [];
   private readonly indexPath: string;
   readonly imagesDir: string;
 
-  constructor(readonly dir: string) {
+  /** `ops` replaces the low-level write for tests that simulate a full disk. */
+  constructor(readonly dir: string, private readonly ops?: WriteOps) {
     this.imagesDir = join(dir, 'images');
     this.indexPath = join(dir, 'index.json');
-    mkdirSync(this.imagesDir, { recursive: true });
+    try {
+      mkdirSync(this.imagesDir, { recursive: true });
+    } catch (error) {
+      throw new GalleryError(`cannot use the gallery folder ${this.imagesDir}: ${describeFsError(error)}`, [], (error as NodeJS.ErrnoException).code);
+    }
     this.entries = this.load();
   }
 
-  private load(): StoredEntry[] {
-    let indexed: StoredEntry[] = [];
-    if (existsSync(this.indexPath)) {
-      try {
-        const parsed = JSON.parse(readFileSync(this.indexPath, 'utf8'));
-        if (Array.isArray(parsed?.entries)) indexed = parsed.entries.filter((e: StoredEntry) => typeof e?.id === 'string' && ID.test(e.id));
-      } catch {
-        indexed = []; // unreadable index: rebuilt from the PNGs below
-      }
+  private readIndex(): StoredEntry[] {
+    if (!existsSync(this.indexPath)) return [];
+    if (!statSync(this.indexPath).isFile()) {
+      // Something else stands where the index belongs: keep it (renamed) and rebuild from the PNGs.
+      const aside = `${this.indexPath}.not-a-file-${Date.now()}`;
+      renameSync(this.indexPath, aside);
+      console.warn(`gallery: ${this.indexPath} was not a file; moved it to ${aside} and rebuilt the index from the images`);
+      return [];
     }
-    const files = new Set(readdirSync(this.imagesDir).filter((name) => ID.test(name)));
+    try {
+      return validEntries(JSON.parse(readFileSync(this.indexPath, 'utf8')));
+    } catch {
+      return []; // unreadable index: rebuilt from the PNGs
+    }
+  }
+
+  private load(): StoredEntry[] {
     // Leftover temporary files are writes that never completed.
-    for (const name of readdirSync(this.imagesDir)) if (name.includes('.tmp-')) rmSync(join(this.imagesDir, name), { force: true });
+    for (const dir of [this.dir, this.imagesDir]) {
+      for (const name of readdirSync(dir)) if (TEMP.test(name)) rmSync(join(dir, name), { force: true, recursive: true });
+    }
+    const indexed = this.readIndex();
+    const files = new Set(readdirSync(this.imagesDir, { withFileTypes: true }).filter((d) => d.isFile() && GALLERY_ID.test(d.name)).map((d) => d.name));
     const kept = indexed.filter((e) => files.has(e.id));
     const known = new Set(kept.map((e) => e.id));
     const recovered = [...files].filter((f) => !known.has(f)).map((f) => this.recover(f)).filter((e): e is StoredEntry => e !== undefined);
-    const entries = [...kept, ...recovered].sort((a, b) => a.id.localeCompare(b.id));
-    this.entries = entries;
-    if (recovered.length > 0 || kept.length !== indexed.length) this.saveIndex();
-    return entries;
+    this.entries = [...kept, ...recovered].sort((a, b) => a.id.localeCompare(b.id));
+    if (recovered.length > 0 || kept.length !== indexed.length) {
+      try {
+        this.saveIndex();
+      } catch (error) {
+        console.warn(`gallery: could not rewrite the index: ${describeFsError(error)}`);
+      }
+    }
+    return this.entries;
   }
 
+  /** An image the index missed, from its own parameters; an incomplete PNG is set aside, never listed. */
   private recover(file: string): StoredEntry | undefined {
+    const path = join(this.imagesDir, file);
     try {
-      const png = readFileSync(join(this.imagesDir, file));
+      const png = readFileSync(path);
+      if (!isCompletePng(png)) {
+        renameSync(path, `${path}.incomplete`);
+        console.warn(`gallery: ${file} is not a complete PNG; moved it to ${file}.incomplete`);
+        return undefined;
+      }
       const parameters = readTextChunks(png).parameters ?? '';
       const values = parseParameters(parameters).values;
       const size = /^(\d+)x(\d+)$/.exec(values.Size ?? '');
+      const seed = Number(values.Seed ?? /-(\d+)\.png$/.exec(file)?.[1] ?? 0);
       return {
-        id: file, createdAt: statSync(join(this.imagesDir, file)).mtime.toISOString(), seed: Number(values.Seed ?? /-(\d+)\.png$/.exec(file)?.[1] ?? 0),
-        width: size ? Number(size[1]) : 0, height: size ? Number(size[2]) : 0, parameters, evaluations: Number(values.NFE ?? 0), seconds: 0,
+        id: file, createdAt: statSync(path).mtime.toISOString(), seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0,
+        width: size ? Number(size[1]) : 0, height: size ? Number(size[2]) : 0, parameters, evaluations: Number(values.NFE ?? 0) || 0, seconds: 0,
       };
     } catch {
       return undefined;
@@ -94,43 +110,88 @@ export class Gallery {
   }
 
   private saveIndex(): void {
-    writeFileAtomic(this.indexPath, JSON.stringify({ version: 1, entries: this.entries }));
+    writeFileAtomic(this.indexPath, JSON.stringify({ version: 1, entries: this.entries }), this.ops);
   }
 
   list(): StoredEntry[] {
     return [...this.entries].reverse();
   }
 
+  /** Saves images one by one; each is listed only once both its PNG and the index are on disk. */
   add(images: NewImage[], facts: { evaluations: number; seconds: number }): StoredEntry[] {
     let next = this.entries.reduce((max, e) => Math.max(max, Number(e.id.split('-')[0])), 0) + 1;
     const added: StoredEntry[] = [];
     for (const image of images) {
       const id = `${String(next++).padStart(5, '0')}-${image.seed}.png`;
-      writeFileAtomic(join(this.imagesDir, id), image.png);
+      const path = join(this.imagesDir, id);
       const entry: StoredEntry = {
         id, createdAt: new Date().toISOString(), seed: image.seed, width: image.width, height: image.height,
         parameters: image.parameters, evaluations: facts.evaluations, seconds: facts.seconds,
       };
-      this.entries.push(entry);
-      this.saveIndex();
+      try {
+        writeFileAtomic(path, image.png, this.ops);
+        this.entries.push(entry);
+        try {
+          this.saveIndex();
+        } catch (error) {
+          // Without its index entry the image would come back half-known after a restart: undo it.
+          this.entries.pop();
+          rmSync(path, { force: true });
+          throw error;
+        }
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new GalleryError(`could not save the image to the gallery: ${describeFsError(error)}`, added, code);
+      }
       added.push(entry);
     }
     return added;
   }
 
+  /** Deletes the file first: if that fails (read-only folder), nothing changes and the error says why. */
   delete(id: string): boolean {
     const index = this.entries.findIndex((e) => e.id === id);
     if (index < 0) return false;
+    try {
+      rmSync(join(this.imagesDir, id), { force: true });
+    } catch (error) {
+      throw new GalleryError(`could not delete ${id}: ${describeFsError(error)}`, [], (error as NodeJS.ErrnoException).code);
+    }
     this.entries.splice(index, 1);
-    this.saveIndex();
-    rmSync(join(this.imagesDir, id), { force: true });
+    try {
+      this.saveIndex();
+    } catch (error) {
+      // The file is gone; the stale index entry is dropped on the next load because its file is missing.
+      console.warn(`gallery: deleted ${id} but could not rewrite the index: ${describeFsError(error)}`);
+    }
     return true;
   }
 
-  /** The file of an entry, or undefined for anything that is not an entry of this gallery. */
+  /** The path of an entry's regular file, or undefined for anything else (unknown ids, links). */
   file(id: string): string | undefined {
-    if (!ID.test(id) || !this.entries.some((e) => e.id === id)) return undefined;
-    const path = resolve(this.imagesDir, id);
-    return path.startsWith(resolve(this.imagesDir) + sep) ? path : undefined;
+    if (!GALLERY_ID.test(id) || !this.entries.some((e) => e.id === id)) return undefined;
+    const path = join(this.imagesDir, id);
+    try {
+      return lstatSync(path).isFile() ? path : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The bytes of an entry's file, opened without following links; undefined for anything else. */
+  read(id: string): Buffer | undefined {
+    const path = this.file(id);
+    if (!path) return undefined;
+    let fd: number | undefined;
+    try {
+      // O_NOFOLLOW closes the gap between the lstat above and the open (absent on Windows: 0).
+      fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+      if (!fstatSync(fd).isFile()) return undefined;
+      return readFileSync(fd);
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 }

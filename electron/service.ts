@@ -1,7 +1,7 @@
 // The app's main-side service: every contract method, shared by Electron's IPC handlers and the
 // local server. Requests arrive already validated; the engine runs in its own process; the gallery
 // lives here, so it survives engine crashes.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { AppInfo, EventName, Events, GalleryEntry, GridCellEvent, Method, ModelSummary, Results, SweepPointEvent } from '../src-core/contract/api.ts';
@@ -12,7 +12,8 @@ import { parametersToRequest, APP_VERSION } from '../src-core/pipeline/metadata.
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { SAMPLERS } from '../src-core/samplers/index.ts';
 import { EngineProcess, type EngineChannel } from './engine-process.ts';
-import { Gallery, writeFileAtomic, type StoredEntry } from './gallery.ts';
+import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
+import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -28,6 +29,26 @@ export interface ServiceOptions {
 
 interface Settings { modelDirs: string[]; lastModel?: string }
 
+/** The data folder cannot be used (missing permissions, read-only, not a folder): said in words, no stack. */
+export class DataFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataFolderError';
+  }
+}
+
+/** Creates the data folder if needed and proves it writable, before anything is stored there. */
+function checkDataFolder(dir: string): void {
+  const probe = join(dir, `.write-check-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomic(probe, 'ok');
+    rmSync(probe, { force: true });
+  } catch (error) {
+    throw new DataFolderError(`the data folder ${dir} cannot be used: ${describeFsError(error)}. Choose another one with --data or RESTART_STUDIO_DATA.`);
+  }
+}
+
 export class StudioService {
   readonly gallery: Gallery;
   readonly engine: EngineProcess;
@@ -38,9 +59,21 @@ export class StudioService {
   private ready: Promise<void>;
 
   constructor(private readonly options: ServiceOptions) {
-    this.gallery = new Gallery(join(options.dataDir, 'gallery'));
+    checkDataFolder(options.dataDir);
+    try {
+      this.gallery = new Gallery(join(options.dataDir, 'gallery'));
+    } catch (error) {
+      throw new DataFolderError(`the gallery in ${options.dataDir} cannot be opened: ${(error as Error).message}`);
+    }
     this.provider = options.provider ?? 'auto';
-    this.engine = new EngineProcess(options.spawnEngine, (e) => this.onEngineEvent(e), (state, message) => this.emit('engine.status', { state, message }));
+    this.engine = new EngineProcess(
+      options.spawnEngine, (e) => this.onEngineEvent(e), (state, message) => this.emit('engine.status', { state, message }),
+      (reloaded) => {
+        // app.info always tells what the engine has loaded, also after a restart.
+        if ('error' in reloaded) [this.model, this.modelError] = [null, reloaded.error];
+        else [this.model, this.modelError] = [reloaded.model as HostModelInfo, null];
+      },
+    );
     const settings = this.settings();
     const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
     this.ready = this.loadModel(initial).catch(() => undefined);
@@ -70,9 +103,11 @@ export class StudioService {
     writeFileAtomic(this.settingsPath(), JSON.stringify(settings, null, 2));
   }
 
-  private async loadModel(dir: string): Promise<void> {
+  /** A failed load leaves the engine on its previous model: app.info keeps that one and shows the error. */
+  private async loadModel(dir: string, provider = this.provider): Promise<void> {
     try {
-      this.model = await this.engine.request<HostModelInfo>('load', { dir: resolve(dir), provider: this.provider });
+      this.model = await this.engine.request<HostModelInfo>('load', { dir: resolve(dir), provider });
+      this.provider = provider;
       this.modelError = null;
     } catch (error) {
       this.modelError = (error as Error).message;
@@ -147,9 +182,9 @@ export class StudioService {
     try {
       return this.gallery.add(images, { evaluations, seconds }).map((e) => this.toEntry(e));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
-      this.emit('job.failed', { jobId, error: `the images were generated but could not be saved to the gallery: ${reason}`, cancelled: false });
+      const saved = error instanceof GalleryError ? error.added.length : 0;
+      const which = saved > 0 ? `${images.length - saved} of ${images.length} images were` : 'the images were';
+      this.emit('job.failed', { jobId, error: `${which} generated but could not be saved: ${(error as Error).message}`, cancelled: false });
       return [];
     }
   }
@@ -198,12 +233,23 @@ export class StudioService {
       case 'app.info': return this.info();
       case 'model.list': return this.modelsList();
       case 'model.select': {
-        if (params.provider) this.provider = params.provider;
-        await this.loadModel(params.dir);
-        const settings = this.settings();
+        // Settings first: if they cannot be written (read-only folder) nothing switches; if the load
+        // then fails, the previous settings are put back. Either way app.info matches the engine.
+        const before = this.settings();
         const dir = resolve(params.dir);
         const embedded = this.modelsList().some((m) => m.embedded && m.dir === dir);
-        this.saveSettings({ modelDirs: embedded || settings.modelDirs.includes(dir) ? settings.modelDirs : [...settings.modelDirs, dir], lastModel: dir });
+        const modelDirs = embedded || before.modelDirs.includes(dir) ? before.modelDirs : [...before.modelDirs, dir];
+        try {
+          this.saveSettings({ modelDirs, lastModel: dir });
+        } catch (error) {
+          throw new Error(`the model was not switched: the settings cannot be saved (${describeFsError(error)})`);
+        }
+        try {
+          await this.loadModel(dir, params.provider ?? this.provider);
+        } catch (error) {
+          try { this.saveSettings(before); } catch { /* the load error is the one to report */ }
+          throw error;
+        }
         return this.info();
       }
       case 'prompt.count': return this.engine.request('count', params);

@@ -1,12 +1,12 @@
 // Electron's main process: one window on the built renderer, served through the studio:// scheme
 // (so the page's CSP 'self' covers gallery images too), the contract over IPC, the engine in a
 // utilityProcess. Navigation away and new windows are blocked; the renderer sees no Node.
-import { app, BrowserWindow, ipcMain, Menu, net, protocol, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell } from 'electron';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { validateCall } from '../../src-core/contract/api.ts';
 import { appRoot } from '../../src-core/app-root.ts';
-import { StudioService } from '../service.ts';
+import { DataFolderError, StudioService } from '../service.ts';
 import { utilityEngine } from './utility-engine.ts';
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'studio', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -19,8 +19,10 @@ function serveStudio(request: Request): Promise<Response> | Response {
   const url = new URL(request.url);
   // Gallery images live under the app's own origin, so the page's CSP ('self') covers them.
   if (url.host === 'app' && url.pathname.startsWith('/gallery/')) {
-    const file = service.gallery.file(decodeURIComponent(url.pathname.slice('/gallery/'.length)));
-    return file ? net.fetch(pathToFileURL(file).toString()) : new Response('not found', { status: 404 });
+    const png = service.gallery.read(decodeURIComponent(url.pathname.slice('/gallery/'.length)));
+    return png
+      ? new Response(new Uint8Array(png), { headers: { 'content-type': 'image/png', 'cross-origin-resource-policy': 'same-origin' } })
+      : new Response('not found', { status: 404 });
   }
   const path = resolve(rendererDir, decodeURIComponent(url.pathname).slice(1) || 'index.html');
   if (url.host !== 'app' || !path.startsWith(rendererDir + sep)) return new Response('not found', { status: 404 });
@@ -39,14 +41,21 @@ function createWindow(): BrowserWindow {
 }
 
 app.whenReady().then(() => {
-  service = new StudioService({
-    // RESTART_STUDIO_DATA: a portable or test data folder instead of the per-user one.
-    dataDir: process.env.RESTART_STUDIO_DATA ?? app.getPath('userData'),
-    mode: 'electron',
-    spawnEngine: utilityEngine(join(__dirname, 'engine-host.cjs')),
-    galleryUrl: (id) => `studio://app/gallery/${id}`,
-    reveal: (path) => shell.showItemInFolder(path),
-  });
+  try {
+    service = new StudioService({
+      // RESTART_STUDIO_DATA: a portable or test data folder instead of the per-user one.
+      dataDir: process.env.RESTART_STUDIO_DATA ?? app.getPath('userData'),
+      mode: 'electron',
+      spawnEngine: utilityEngine(join(__dirname, 'engine-host.cjs')),
+      galleryUrl: (id) => `studio://app/gallery/${id}`,
+      reveal: (path) => shell.showItemInFolder(path),
+    });
+  } catch (error) {
+    if (!(error instanceof DataFolderError)) throw error;
+    dialog.showErrorBox('Restart Studio cannot start', error.message);
+    app.exit(1);
+    return;
+  }
   protocol.handle('studio', serveStudio);
   ipcMain.handle('studio:call', async (_event, method: unknown, params: unknown) => {
     const call = validateCall(method, params);

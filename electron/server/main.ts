@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { StudioService } from '../service.ts';
+import { DataFolderError, StudioService } from '../service.ts';
 import { forkEngine } from '../engine-process.ts';
 import { startServer } from './server.ts';
 
@@ -12,13 +12,25 @@ export function defaultDataDir(): string {
   return join(base, 'restart-studio');
 }
 
-const { values } = parseArgs({ options: { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, provider: { type: 'string' }, data: { type: 'string' }, reason: { type: 'string' } } });
-const dataDir = values.data ?? defaultDataDir();
-const service = new StudioService({
-  dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`,
-  initialModel: values.model, provider: values.provider,
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, provider: { type: 'string' }, data: { type: 'string' },
+    reason: { type: 'string' }, 'allowed-host': { type: 'string', multiple: true },
+  },
 });
-const running = await startServer({ service, host: values.host, port: values.port ? Number(values.port) : 7870 });
+const dataDir = values.data ?? defaultDataDir();
+let service: StudioService;
+try {
+  service = new StudioService({
+    dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`,
+    initialModel: values.model, provider: values.provider,
+  });
+} catch (error) {
+  if (!(error instanceof DataFolderError)) throw error;
+  console.error(`Restart Studio cannot start: ${error.message}`);
+  process.exit(1);
+}
+const running = await startServer({ service, host: values.host, port: values.port ? Number(values.port) : 7870, allowedHosts: values['allowed-host'] });
 if (values.reason) console.log(values.reason);
 console.log(`Restart Studio is running at ${running.url}`);
 console.log(`gallery and settings: ${dataDir}`);

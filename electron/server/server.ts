@@ -1,6 +1,7 @@
 // Local mode of the app: the same renderer served over HTTP, the same contract over a WebSocket.
-// Bound to 127.0.0.1 unless told otherwise; any other binding requires a per-launch token;
-// WebSocket connections from other origins are refused; only the gallery's own files are served.
+// Bound to 127.0.0.1 unless told otherwise; any other binding requires a per-launch token; requests
+// naming another Host (DNS rebinding) and WebSocket connections from other origins are refused;
+// only the gallery's own files are served.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -9,8 +10,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { validateCall, type ServerMessage } from '../../src-core/contract/api.ts';
 import { appRoot } from '../../src-core/app-root.ts';
 import type { StudioService } from '../service.ts';
+import { allowedHostNames, HostCheck, isLoopbackHost } from './host-check.ts';
+import { oversizeProblem, replyText } from './message-limits.ts';
 
 export const RENDERER_DIST = join(appRoot(), 'renderer', 'dist');
+/** The largest message at all (png.read carries a whole PNG); other methods have a far smaller cap. */
 export const MAX_MESSAGE_BYTES = 48 * 1024 * 1024;
 
 const TYPES: Record<string, string> = {
@@ -26,6 +30,8 @@ export interface ServerOptions {
   /** Required for any host other than loopback (generated when absent); optional on loopback. */
   token?: string;
   staticDir?: string;
+  /** Extra host names the server may be reached by (besides loopback and, for 0.0.0.0, this machine's addresses). */
+  allowedHosts?: string[];
 }
 
 export interface RunningServer {
@@ -34,8 +40,6 @@ export interface RunningServer {
   token: string | null;
   close(): Promise<void>;
 }
-
-const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a), y = Buffer.from(b);
@@ -49,7 +53,7 @@ function send(res: ServerResponse, status: number, body: string | Buffer, type =
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const token = isLoopback(host) ? options.token ?? null : options.token ?? randomBytes(24).toString('base64url');
+  const token = isLoopbackHost(host) ? options.token ?? null : options.token ?? randomBytes(24).toString('base64url');
   const staticDir = resolve(options.staticDir ?? RENDERER_DIST);
   const { service } = options;
 
@@ -60,7 +64,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return safeEqual(given, token);
   };
 
+  // Set once the port is known (listen below); until then nothing is answered.
+  let hostCheck: HostCheck | undefined;
+
   const server = createServer((req, res) => {
+    if (!hostCheck?.hostAllowed(req.headers.host)) return send(res, 421, 'this server answers only to its own address (misdirected request)');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     if (!authorized(req)) return send(res, 401, 'a token is required: open the URL printed when the server started');
     let pathname: string;
@@ -72,9 +80,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (pathname.includes('\0')) return send(res, 400, 'bad request');
     const cookie = token ? { 'set-cookie': `studio_token=${token}; HttpOnly; SameSite=Strict; Path=/` } : undefined;
     if (pathname.startsWith('/gallery/')) {
-      const file = service.gallery.file(pathname.slice('/gallery/'.length));
-      if (!file) return send(res, 404, 'not found');
-      return send(res, 200, readFileSync(file), 'image/png', { 'cache-control': 'no-cache' });
+      const png = service.gallery.read(pathname.slice('/gallery/'.length));
+      if (!png) return send(res, 404, 'not found');
+      return send(res, 200, png, 'image/png', { 'cache-control': 'no-cache', 'cross-origin-resource-policy': 'same-origin' });
     }
     const relative = pathname === '/' ? 'index.html' : pathname.slice(1);
     const path = resolve(staticDir, relative);
@@ -91,9 +99,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const origin = req.headers.origin;
-    const sameOrigin = origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
-    if (url.pathname !== '/ws' || !sameOrigin || !authorized(req)) {
+    const ours = hostCheck?.hostAllowed(req.headers.host) === true && hostCheck.originAllowed(req.headers.origin);
+    if (url.pathname !== '/ws' || !ours || !authorized(req)) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
@@ -114,9 +121,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ws.on('message', async (raw) => {
       let id = 0;
       try {
+        const bytes = raw as Buffer;
+        const tooBig = oversizeProblem(bytes);
+        if (tooBig) throw new Error(tooBig);
         let message: unknown;
         try {
-          message = JSON.parse(raw.toString());
+          message = JSON.parse(bytes.toString());
         } catch {
           throw new Error('message is not valid JSON');
         }
@@ -126,9 +136,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         id = candidate;
         const { method, params } = validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params);
         const result = await service.call(method, params);
-        ws.send(JSON.stringify({ id, result } satisfies ServerMessage));
+        if (ws.readyState === ws.OPEN) ws.send(replyText(id, result));
       } catch (error) {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, error: (error as Error).message } satisfies ServerMessage));
+        if (ws.readyState === ws.OPEN) ws.send(replyText(id, undefined, (error as Error).message));
       }
     });
   });
@@ -139,6 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  hostCheck = new HostCheck(allowedHostNames(host, options.allowedHosts), port);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/${token ? `?token=${token}` : ''}`;
   return {

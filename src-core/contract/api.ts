@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GenerateRequestSchema, LIMITS, PROVIDER_CHOICES, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES } from './generate.ts';
 import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
+import { payloadShapeProblem } from './payload-shape.ts';
 
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 export const GalleryIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
@@ -78,7 +79,8 @@ export interface Results {
   'app.info': AppInfo;
   'model.list': ModelSummary[];
   'model.select': AppInfo;
-  'prompt.count': { tokens: number; max: number };
+  /** A1111's counter: tokens used / capacity of the 75-token chunks; `warning` only where something is wrong. */
+  'prompt.count': { tokens: number; max: number; warning?: string };
   'plan.describe': { evaluations: number; sigmas: number[] };
   'job.generate': { jobId: string };
   'job.grid': { jobId: string };
@@ -153,16 +155,21 @@ export class ContractError extends Error {
   }
 }
 
+const MAX_ERROR_DETAIL = 600;
+
 /** Validates a method name and its params; throws ContractError with a specific message. */
 export function validateCall(method: unknown, params: unknown): { method: Method; params: unknown } {
   if (typeof method !== 'string' || !Object.hasOwn(RequestSchemas, method)) {
     throw new ContractError(`unknown method ${JSON.stringify(method)?.slice(0, 80)}`);
   }
+  const shape = payloadShapeProblem(params);
+  if (shape) throw new ContractError(`invalid ${method} request: ${shape}`);
   const schema = RequestSchemas[method as Method];
   const result = schema.safeParse(params ?? {});
   if (!result.success) {
     const detail = result.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : 'params'}: ${i.message}`).join('; ');
-    throw new ContractError(`invalid ${method} request: ${detail}`);
+    // Bounded: an issue can quote a long path or list many unknown keys.
+    throw new ContractError(`invalid ${method} request: ${detail.length > MAX_ERROR_DETAIL ? `${detail.slice(0, MAX_ERROR_DETAIL)}…` : detail}`);
   }
   return { method: method as Method, params: result.data };
 }

@@ -1,0 +1,120 @@
+// Issue 14's defects in the local server, each as a regression test: DNS rebinding (Host and Origin
+// allowlist, HTTP and WebSocket), message size and shape limits, bounded errors, gallery files
+// served only as regular files with Cross-Origin-Resource-Policy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { symlinkSync, writeFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelFolder } from './helpers/model-folders.ts';
+import { startStudio, TestClient, wsUrl, type Studio } from './helpers/studio.ts';
+
+/** A raw GET with any Host header (fetch will not send a foreign Host). */
+function get(studio: Studio, path: string, host: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  const base = new URL(studio.server.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: base.hostname, port: base.port, path, headers: { host } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function withStudio(run: (studio: Studio, client: TestClient) => Promise<void>): Promise<void> {
+  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
+  const client = await TestClient.connect(wsUrl(studio.server));
+  try {
+    await run(studio, client);
+  } finally {
+    client.close();
+    await studio.stop();
+  }
+}
+
+async function oneImage(client: TestClient): Promise<string> {
+  const done = client.waitFor('job.done');
+  await client.call('job.generate', { prompt: 'a red circle', seed: 3, steps: 2 });
+  return (await done).entries[0].id;
+}
+
+test('DNS rebinding: a foreign Host is refused over HTTP and WebSocket, loopback names are served', async () => {
+  await withStudio(async (studio, client) => {
+    const id = await oneImage(client);
+    const port = new URL(studio.server.url).port;
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`, '127.0.0.1']) {
+      const res = await get(studio, `/gallery/${id}`, host);
+      assert.equal(res.status, 421, `Host "${host}" must be refused`);
+      assert.notEqual(res.body.subarray(1, 4).toString(), 'PNG', `Host "${host}" must not get the image`);
+    }
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
+      const res = await get(studio, `/gallery/${id}`, host);
+      assert.equal(res.status, 200, `Host "${host}" is this server`);
+      assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin');
+    }
+    const ws = wsUrl(studio.server);
+    // A rebinding page sends matching Host and Origin, both naming the attacker's domain.
+    await assert.rejects(TestClient.connect(ws, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` }), /HTTP 403/);
+    await assert.rejects(TestClient.connect(ws, { host: `evil.example:${port}` }), /HTTP 403/);
+    await assert.rejects(TestClient.connect(ws, { origin: `http://evil.example:${port}` }), /HTTP 403/);
+    await assert.rejects(TestClient.connect(ws, { origin: `http://localhost:${Number(port) + 1}` }), /HTTP 403/);
+    const ok = await TestClient.connect(ws, { host: `localhost:${port}`, origin: `http://localhost:${port}` });
+    assert.ok((await ok.call('app.info', {})).model);
+    ok.close();
+  });
+});
+
+test('oversized, key-flooded and deeply nested requests get short, specific errors', async () => {
+  await withStudio(async (_studio, client) => {
+    // 3 MB of unknown keys: refused before parsing, without echoing them.
+    const keys = Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, 1]));
+    const flood = JSON.stringify({ id: 901, method: 'job.generate', params: { prompt: 'x', seed: 1, ...keys } });
+    const floodReply = await rawReply(client, flood);
+    assert.match(floodReply.error, /message too large \(\d+\.\d MiB\)/);
+    assert.ok(floodReply.error.length < 300, `the error is short (${floodReply.error.length} characters)`);
+    // Under the size cap but with thousands of keys: the count is refused, the keys are not listed.
+    const some = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`key${i}`, i]));
+    await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 'x', seed: 1, ...some } }), (e: Error) => {
+      assert.match(e.message, /more than 64 fields/);
+      assert.ok(e.message.length < 300);
+      return true;
+    });
+    // 100k-deep nesting: said in words, not "Maximum call stack size exceeded".
+    const deep = `{"id":902,"method":"job.generate","params":{"prompt":"x","seed":1,"restart":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const deepReply = await rawReply(client, deep);
+    assert.match(deepReply.error, /nested too deeply/);
+    // A few unknown keys are still named, so a client developer can fix them.
+    await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 'x', seed: 1, stepz: 3 } }), /stepz/);
+    assert.ok((await client.call('app.info', {})).model, 'the server still answers');
+  });
+});
+
+test('gallery files are served only as regular files: a link in the images folder is not followed', async () => {
+  await withStudio(async (studio, client) => {
+    const id = await oneImage(client);
+    const images = join(studio.dataDir, 'gallery', 'images');
+    const secret = join(studio.dataDir, 'secret.txt');
+    writeFileSync(secret, 'not for the browser');
+    unlinkSync(join(images, id));
+    symlinkSync(secret, join(images, id));
+    const port = new URL(studio.server.url).port;
+    const res = await get(studio, `/gallery/${id}`, `127.0.0.1:${port}`);
+    assert.equal(res.status, 404);
+    assert.doesNotMatch(res.body.toString(), /not for the browser/);
+  });
+});
+
+function rawReply(client: TestClient, text: string): Promise<{ id: number; error: string }> {
+  return new Promise((resolve) => {
+    const onMessage = (raw: Buffer) => {
+      const m = JSON.parse(raw.toString());
+      if ('event' in m) return;
+      client.ws.off('message', onMessage);
+      resolve(m);
+    };
+    client.ws.on('message', onMessage);
+    client.ws.send(text);
+  });
+}
