@@ -1,5 +1,6 @@
 // Comparison grids: the same prompt and seed in every cell (unless seed is an axis), one or two axes
-// among sampler, steps, CFG scale, seed, restart setting and schedule. Each prompt is encoded once.
+// among sampler, steps, CFG scale, seed, restart setting, schedule and prompt search/replace. Each prompt is
+// encoded once.
 import type { GenerateRequest } from '../contract/generate.ts';
 import { axisLabel, type GridAxis, type GridRequest } from '../contract/experiments.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
@@ -24,6 +25,12 @@ function apply(request: GenerateRequest, axis: GridAxis | undefined, index: numb
   if (!axis) return request;
   const value = axis.values[index];
   if (axis.kind === 'restart') return { ...request, sampler: 'restart', restart: value as GenerateRequest['restart'] };
+  if (axis.kind === 'promptSR') {
+    // Every occurrence of the first value, in both prompts, as A1111's Prompt S/R does.
+    const [search] = axis.values as string[];
+    const replace = (text: string) => text.split(search).join(value as string);
+    return { ...request, prompt: replace(request.prompt), negativePrompt: replace(request.negativePrompt) };
+  }
   return { ...request, [axis.kind]: value };
 }
 

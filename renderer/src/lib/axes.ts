@@ -13,8 +13,8 @@ export type GridRequestInput = z.input<typeof GridRequestSchema>;
 
 export const MAX_AXIS_VALUES = 12;
 
-export type AxisEditor = 'choices' | 'numbers' | 'restart';
-export type TextKind = 'steps' | 'cfgScale' | 'seed' | 'restart';
+export type AxisEditor = 'choices' | 'numbers' | 'restart' | 'texts';
+export type TextKind = 'steps' | 'cfgScale' | 'seed' | 'restart' | 'promptSR';
 
 export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: AxisEditor }> = [
   { kind: 'sampler', label: 'Sampler', editor: 'choices' },
@@ -23,6 +23,7 @@ export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: 
   { kind: 'seed', label: 'Seed', editor: 'numbers' },
   { kind: 'restart', label: 'Restart setting', editor: 'restart' },
   { kind: 'schedule', label: 'Schedule', editor: 'choices' },
+  { kind: 'promptSR', label: 'Prompt S/R', editor: 'texts' },
 ];
 
 export function axisEditor(kind: AxisKind): AxisEditor {
@@ -51,12 +52,13 @@ export const TEXT_PLACEHOLDERS: Record<TextKind, string> = {
   cfgScale: '3, 5, 7, 9',
   seed: '1, 2, 3, 4',
   restart: 'a1111, sd, [[3,2,0.1,2]]',
+  promptSR: 'red, (red:1.3), (red:1.6)',
 };
 
 export function defaultAxis(kind: AxisForm['kind']): AxisForm {
   return {
     kind,
-    texts: { steps: '10, 20, 30', cfgScale: '3, 5, 7, 9', seed: '1, 2, 3, 4', restart: 'a1111, sd' },
+    texts: { steps: '10, 20, 30', cfgScale: '3, 5, 7, 9', seed: '1, 2, 3, 4', restart: 'a1111, sd', promptSR: '' },
     samplers: ['euler', 'heun', 'dpmpp_2m'],
     schedules: ['karras', 'normal'],
   };
@@ -165,6 +167,35 @@ export function parseRestartList(text: string): Check<RestartSettings[]> {
   return e ? { error: e } : { value: values };
 }
 
+/**
+ * Prompt S/R values as A1111 reads them: comma-separated, each trimmed, empty ones dropped; a value in double
+ * quotes may hold commas ("a, b"), a doubled quote inside is one quote. The first value is what is searched for.
+ */
+export function parsePromptSRList(text: string): Check<string[]> {
+  const values: string[] = [];
+  let i = 0;
+  while (i <= text.length) {
+    while (i < text.length && text[i] === ' ') i++;
+    let value = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) return { error: 'a quoted value is not closed' };
+        if (text[i] === '"' && text[i + 1] === '"') { value += '"'; i += 2; continue; }
+        if (text[i] === '"') { i++; break; }
+        value += text[i++];
+      }
+      while (i < text.length && text[i] !== ',') value += text[i++];
+    } else {
+      while (i < text.length && text[i] !== ',') value += text[i++];
+    }
+    if (value.trim() !== '') values.push(value.trim());
+    i++;
+  }
+  const e = countError(values.length);
+  return e ? { error: e } : { value: values };
+}
+
 function ticked<T extends string>(all: readonly T[], chosen: readonly string[]): T[] {
   return all.filter((v) => chosen.includes(v));
 }
@@ -191,6 +222,10 @@ export function axisFromForm(form: AxisForm): Check<GridAxisInput> {
       const kind = form.kind;
       const r = parseNumberList(form.texts[kind], NUMBER_RULES[kind]);
       return r.error !== undefined ? r : { value: { kind, values: r.value } as GridAxisInput };
+    }
+    case 'promptSR': {
+      const r = parsePromptSRList(form.texts.promptSR);
+      return r.error !== undefined ? r : { value: { kind: 'promptSR', values: r.value } };
     }
     case 'none':
       return { error: 'no axis chosen' };
@@ -271,9 +306,10 @@ function quotePrompt(prompt: string, max = 48): string {
 
 /** "“a red circle” · seed 7 · CFG 7" (what an axis varies says so instead). */
 export function baseSummary(base: GenerateRequestInput, options: { randomSeed: boolean; axes: readonly AxisKind[] }): string {
+  const prompt = options.axes.includes('promptSR') ? `${quotePrompt(base.prompt)} (S/R from the axis)` : quotePrompt(base.prompt);
   const seed = options.axes.includes('seed') ? 'seed from the axis' : options.randomSeed ? 'random seed' : `seed ${base.seed}`;
   const cfg = options.axes.includes('cfgScale') ? 'CFG from the axis' : `CFG ${base.cfgScale ?? 7}`;
-  return [quotePrompt(base.prompt), seed, cfg].join(' · ');
+  return [prompt, seed, cfg].join(' · ');
 }
 
 /** "Euler · 20 steps · karras · 512×512", leaving out what an axis varies. */
