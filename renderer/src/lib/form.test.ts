@@ -92,3 +92,12 @@ test('the size follows a new model only while it was the old default', () => {
   assert.equal(adaptToModel(defaultForm(info), info, other).width, 512);
   assert.equal(adaptToModel({ ...defaultForm(info), width: 128 }, info, other).width, 128);
 });
+
+test('emphasis mode: left out of the request at the default, carried otherwise and from imported parameters', () => {
+  const form = defaultForm();
+  assert.equal(form.emphasis, 'original');
+  assert.equal('emphasis' in (formToRequest({ ...form, prompt: 'a', seed: 1 }).value ?? {}), false);
+  assert.equal(formToRequest({ ...form, prompt: 'a', seed: 1, emphasis: 'no-norm' }).value?.emphasis, 'no-norm');
+  assert.equal(applyRequest(form, { emphasis: 'ignore' }).emphasis, 'ignore');
+  assert.equal(applyRequest({ ...form, emphasis: 'ignore' }, { prompt: 'x' }).emphasis, 'ignore');
+});

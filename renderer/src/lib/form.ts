@@ -2,7 +2,7 @@
 // and the contract's generation request (both ways: sending, and filling it from a PNG).
 import type { AppInfo, Params } from '../../../src-core/contract/api.ts';
 import {
-  GenerateRequestSchema, LIMITS, NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES,
+  EMPHASIS_CHOICES, GenerateRequestSchema, LIMITS, NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES,
   type GenerateRequestInput,
 } from '../../../src-core/contract/generate.ts';
 import { RANDOM_SEED, resolveSeed } from './seed.ts';
@@ -10,6 +10,7 @@ import { DEFAULT_SEGMENT_ROW, restartEditorState, restartSettings, type RestartE
 
 export type SamplerName = (typeof SAMPLER_CHOICES)[number];
 export type ScheduleName = (typeof SCHEDULE_CHOICES)[number];
+export type EmphasisName = (typeof EMPHASIS_CHOICES)[number];
 export type NoiseSourceName = (typeof NOISE_SOURCE_CHOICES)[number];
 
 /** Number inputs give null while empty, hence `number | null`. */
@@ -34,6 +35,8 @@ export interface FormState {
   eta: number | null;
   sNoise: number | null;
   timestepMode: 'fractional' | 'nearest';
+  /** A1111's emphasis mode: what (word:1.2) weights do. */
+  emphasis: EmphasisName;
 }
 
 export const FALLBACK_SIZE = 512;
@@ -59,6 +62,7 @@ export function defaultForm(info?: AppInfo | null): FormState {
     eta: null,
     sNoise: null,
     timestepMode: 'fractional',
+    emphasis: 'original',
   };
 }
 
@@ -149,6 +153,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (plan.value.restart) request.restart = plan.value.restart;
   if (form.eta !== null) request.eta = form.eta;
   if (form.sNoise !== null) request.sNoise = form.sNoise;
+  // Left out at the default, so requests read as before the setting existed.
+  if (form.emphasis && form.emphasis !== 'original') request.emphasis = form.emphasis;
   const checked = GenerateRequestSchema.safeParse(request);
   if (!checked.success) {
     return { error: checked.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ') };
@@ -185,6 +191,7 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   next.eta = num(request.eta) ?? null;
   next.sNoise = num(request.sNoise) ?? null;
   next.timestepMode = request.timestepMode === 'nearest' ? 'nearest' : 'fractional';
+  next.emphasis = pick(EMPHASIS_CHOICES, request.emphasis) ?? next.emphasis;
   const restart = restartEditorState(request.restart);
   if (restart) {
     next.restartMode = restart.mode;
