@@ -54,7 +54,7 @@ export interface ClipTokenizer {
    * [bos, ...tokens, eos] followed by the pad id.
    */
   encodePadded(prompt: string, length?: number): Int32Array;
-  /** Prompt tokens, without bos and eos (what the UI counts; more than usableTokens are cut off). */
+  /** Prompt tokens, without bos and eos, of the plain text (the UI counter reads emphasis and chunks: prompt/chunks.ts). */
   countTokens(prompt: string): number;
   /** The token strings of the prompt, without bos and eos (for display and debugging). */
   tokenize(prompt: string): string[];
