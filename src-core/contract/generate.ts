@@ -18,7 +18,29 @@ export const LIMITS = {
   restartSegments: 8,
   restartPoints: 100,
   restartRepeats: 20,
+  /** Model evaluations of one request: images x evaluations per image, summed over grid cells / sweep points. */
+  evaluationsPerRequest: 20_000,
+  /** The same times each image's megapixels: what bounds the time of large images (4096x4096 is 16.8). */
+  megapixelEvaluationsPerRequest: 10_000,
 } as const;
+
+/**
+ * The part of the work caps a request alone can show: every sampler makes at least one evaluation
+ * per step (the engine checks the exact count, and sums grid cells and sweep points).
+ */
+export function workIssue(images: number, steps: number, width?: number, height?: number): string | undefined {
+  const evaluations = images * steps;
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  if (evaluations > LIMITS.evaluationsPerRequest) {
+    return `${images} images x ${steps} steps make at least ${fmt(evaluations)} model evaluations; at most ${fmt(LIMITS.evaluationsPerRequest)} per request`;
+  }
+  if (width === undefined || height === undefined) return undefined;
+  const megapixels = (evaluations * width * height) / 1e6;
+  if (megapixels > LIMITS.megapixelEvaluationsPerRequest) {
+    return `${images} images x ${steps} steps at ${width}x${height} make at least ${fmt(megapixels)} megapixel-evaluations; at most ${fmt(LIMITS.megapixelEvaluationsPerRequest)} per request`;
+  }
+  return undefined;
+}
 
 const finite = () => z.number().finite();
 
@@ -62,7 +84,10 @@ export const GenerateRequestSchema = z.object({
   timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
   /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
   emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
-}).strict();
+}).strict().superRefine((r, ctx) => {
+  const issue = workIssue(r.count, r.steps, r.width, r.height);
+  if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
+});
 
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
 export type GenerateRequest = z.output<typeof GenerateRequestSchema>;

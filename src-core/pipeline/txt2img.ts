@@ -14,6 +14,7 @@ import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
 import { decodeLatents, newTimings, toRgba, unetCall, type Timings } from './components.ts';
 import { requestToParameters } from './metadata.ts';
+import { refuseOverMemory } from './request-limits.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
 
 export interface GeneratedImage {
@@ -93,6 +94,8 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
   const request = parseGenerateRequest(input);
   const { width, height } = resolveSize(model, request);
   const plan = planFor(model, request);
+  // The engine refuses before queueing; this also covers the CLI and in-process callers.
+  refuseOverMemory(model, request, { width, height });
   const { latentChannels, vaeFactor, timestepType } = model.info;
   const h = height / vaeFactor, w = width / vaeFactor, perImage = latentChannels * h * w;
   const timings = newTimings();

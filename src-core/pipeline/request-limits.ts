@@ -1,0 +1,47 @@
+// Refusing requests the engine cannot afford, before they are queued: one whose memory estimate is
+// over the budget (with the largest size that would fit), and one whose total work is over the cap.
+import { LIMITS, RequestError, type GenerateRequest } from '../contract/generate.ts';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { estimateRequestMemory, formatGb, largestSquareThatFits, memoryBudget, type MemoryBudget } from './memory.ts';
+
+export function refuseOverMemory(
+  model: StableDiffusionModel, request: GenerateRequest, size: { width: number; height: number }, budget: MemoryBudget = memoryBudget(model.provider),
+): void {
+  const shape = { batchSize: Math.min(request.batchSize, request.count), cfgScale: request.cfgScale };
+  const estimate = estimateRequestMemory(model.info, { ...shape, ...size }, model.provider);
+  if (estimate.bytes <= budget.bytes) return;
+  const attention = estimate.attentionPositions > 0 ? `attention over ${estimate.attentionPositions} latent positions` : 'no attention';
+  const atBatch = shape.batchSize > 1 ? ' at this batch size' : '';
+  const largest = largestSquareThatFits(model.info, shape, budget.bytes, LIMITS.imageSide, model.provider);
+  const advice = largest === undefined ? `no size fits${atBatch}` : `the largest square size that fits${atBatch} is ${largest}x${largest}`;
+  throw new RequestError(
+    `${size.width}x${size.height} needs about ${formatGb(estimate.bytes)} GB on ${model.info.name} (${attention}, UNet batch ${estimate.unetBatch}); ` +
+    `this machine allows ${formatGb(budget.bytes)} GB (${budget.source}); ${advice}`,
+  );
+}
+
+/** What a request (or one grid cell, one sweep point) costs: model evaluations, and those times megapixels. */
+export interface RequestWork {
+  evaluations: number;
+  megapixelEvaluations: number;
+}
+
+export function workOf(images: number, evaluationsPerImage: number, size: { width: number; height: number }): RequestWork {
+  const evaluations = images * evaluationsPerImage;
+  return { evaluations, megapixelEvaluations: (evaluations * size.width * size.height) / 1e6 };
+}
+
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Sums the work of a request's parts (grid cells, sweep points) and refuses it over the caps. */
+export function refuseOverWork(parts: RequestWork[], what: string): void {
+  const evaluations = parts.reduce((sum, p) => sum + p.evaluations, 0);
+  const megapixels = parts.reduce((sum, p) => sum + p.megapixelEvaluations, 0);
+  const over = parts.length > 1 ? ` over ${parts.length} ${what}` : '';
+  if (evaluations > LIMITS.evaluationsPerRequest) {
+    throw new RequestError(`this request makes ${count(evaluations)} model evaluations${over} (images x evaluations per image); at most ${count(LIMITS.evaluationsPerRequest)} per request: ask for fewer images, steps or cells`);
+  }
+  if (megapixels > LIMITS.megapixelEvaluationsPerRequest) {
+    throw new RequestError(`this request makes ${count(megapixels)} megapixel-evaluations${over} (model evaluations x image megapixels); at most ${count(LIMITS.megapixelEvaluationsPerRequest)} per request: ask for fewer or smaller images, or fewer steps`);
+  }
+}

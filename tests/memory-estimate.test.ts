@@ -1,0 +1,98 @@
+// The memory estimate of a request against measured peaks (issue 14, item 4), the budget it is
+// held to, and the network shapes it reads from diffusers configs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
+import { unetShape } from '../src-core/model/architecture.ts';
+import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
+import { loadModel } from '../src-core/model/model.ts';
+import { estimateRequestMemory, largestSquareThatFits, memoryBudget, sizeStep } from '../src-core/pipeline/memory.ts';
+
+const MIB = 2 ** 20;
+
+// Peak RSS of one-step generations on restart-shapes-64, each in its own process
+// (`npm run bench:memory`, onnxruntime-node CPU, 2-core dev machine; the table in memory.ts).
+const MEASURED = [
+  { size: 64, batch: 1, cfg: 7, peakMiB: 240 },
+  { size: 128, batch: 1, cfg: 7, peakMiB: 303 },
+  { size: 192, batch: 1, cfg: 7, peakMiB: 634 },
+  { size: 256, batch: 1, cfg: 7, peakMiB: 1434 },
+  { size: 320, batch: 1, cfg: 7, peakMiB: 3220 },
+  { size: 192, batch: 1, cfg: 1, peakMiB: 460 },
+  { size: 128, batch: 4, cfg: 7, peakMiB: 578 },
+  { size: 128, batch: 8, cfg: 1, peakMiB: 641 },
+  { size: 64, batch: 16, cfg: 7, peakMiB: 360 },
+];
+
+test('the estimate is an upper bound within 2x of the measured peaks on the built-in model', async () => {
+  const model = await loadModel(DEFAULT_MODEL_DIR);
+  try {
+    for (const m of MEASURED) {
+      const estimate = estimateRequestMemory(model.info, { width: m.size, height: m.size, batchSize: m.batch, cfgScale: m.cfg }, 'cpu').bytes / MIB;
+      const label = `${m.size}x${m.size} batch ${m.batch} CFG ${m.cfg}: estimate ${estimate.toFixed(0)} MiB, measured ${m.peakMiB} MiB`;
+      assert.ok(estimate >= m.peakMiB, `under the measurement: ${label}`);
+      assert.ok(estimate <= 2 * m.peakMiB, `over twice the measurement: ${label}`);
+    }
+    // 1024x1024 failed in onnxruntime with "Failed to allocate 137438953472": one buffer of that size.
+    const big = estimateRequestMemory(model.info, { width: 1024, height: 1024, batchSize: 1, cfgScale: 7 }, 'cpu');
+    assert.ok(big.bytes > 137_438_953_472, `${big.bytes}`);
+    assert.equal(big.attentionPositions, 256 * 256);
+    assert.equal(big.unetBatch, 2);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('the largest square that fits is a multiple of the size step, fits, and the next one does not', async () => {
+  const model = await loadModel(DEFAULT_MODEL_DIR);
+  try {
+    assert.equal(sizeStep(model.info), 8, '4 pixels per latent cell x one UNet downsampling');
+    const shape = { batchSize: 2, cfgScale: 7 };
+    const budget = 2e9;
+    const side = largestSquareThatFits(model.info, shape, budget, 4096)!;
+    assert.equal(side % 8, 0);
+    assert.ok(estimateRequestMemory(model.info, { ...shape, width: side, height: side }).bytes <= budget);
+    assert.ok(estimateRequestMemory(model.info, { ...shape, width: side + 8, height: side + 8 }).bytes > budget);
+    assert.equal(largestSquareThatFits(model.info, shape, 1e6, 4096), undefined, 'nothing fits in 1 MB');
+    assert.equal(largestSquareThatFits(model.info, shape, 1e15, 4096), 4096);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('the budget: RESTART_STUDIO_MEMORY_GB when set, else 60% of the machine or container memory', () => {
+  assert.equal(memoryBudget('cpu', { RESTART_STUDIO_MEMORY_GB: '9.6' }).bytes, 9.6e9);
+  assert.match(memoryBudget('cuda', { RESTART_STUDIO_MEMORY_GB: '80' }).source, /set by RESTART_STUDIO_MEMORY_GB/);
+  const limit = process.constrainedMemory?.() ?? 0;
+  const machine = limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+  for (const env of [{}, { RESTART_STUDIO_MEMORY_GB: 'lots' }, { RESTART_STUDIO_MEMORY_GB: '-3' }]) {
+    assert.equal(memoryBudget('cpu', env).bytes, 0.6 * machine, JSON.stringify(env));
+  }
+  assert.match(memoryBudget('cuda', {}).source, /cuda device memory is not visible .*RESTART_STUDIO_MEMORY_GB/);
+});
+
+test('attention levels and heads as diffusers reads them from UNet configs', () => {
+  // SD 1.5: attention_head_dim 8 is the number of heads; the lowest level has no attention.
+  const sd15 = unetShape({
+    block_out_channels: [320, 640, 1280, 1280], attention_head_dim: 8,
+    down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+    up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+  });
+  assert.deepEqual(sd15.heads, [8, 8, 8, 0]);
+  assert.equal(sd15.described, true);
+  // SD 2.x: heads per level.
+  assert.deepEqual(unetShape({
+    block_out_channels: [320, 640, 1280, 1280], attention_head_dim: [5, 10, 20, 20],
+    down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  }).heads, [5, 10, 20, 0]);
+  // SDXL: no attention at the highest resolution.
+  assert.deepEqual(unetShape({
+    block_out_channels: [320, 640, 1280], attention_head_dim: [5, 10, 20], transformer_layers_per_block: [1, 2, 10],
+    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+    up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+  }).heads, [0, 10, 20]);
+  // A config that leaves the network out gets SD 1.5's shape, and says so.
+  const unknown = unetShape({ sample_size: 4, cross_attention_dim: 8 });
+  assert.deepEqual(unknown.channels, [320, 640, 1280, 1280]);
+  assert.equal(unknown.described, false);
+});
