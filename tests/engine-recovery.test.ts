@@ -41,7 +41,7 @@ test('switching models while a job runs lets the job finish; the next job uses t
   const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
   const client = await TestClient.connect(wsUrl(studio.server));
   try {
-    const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 150 });
+    const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 500, count: 4 });
     const finished = Promise.race([client.waitFor('job.done', (d) => d.jobId === jobId, 120_000), client.waitFor('job.failed', (f) => f.jobId === jobId, 120_000)]);
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 2);
     const other = modelFolder('tiny-sd-v-fp16');

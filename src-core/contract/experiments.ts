@@ -1,6 +1,6 @@
 // Requests for the comparison grid and the guidance sweep. No Node or engine imports.
 import { z } from 'zod';
-import { GenerateRequestSchema, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES, LIMITS } from './generate.ts';
+import { GenerateRequestSchema, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES, LIMITS, workIssue } from './generate.ts';
 
 const values = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1).max(12);
 
@@ -11,6 +11,8 @@ export const GridAxisSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('seed'), values: values(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)) }).strict(),
   z.object({ kind: z.literal('restart'), values: values(RestartSettingsSchema) }).strict(),
   z.object({ kind: z.literal('schedule'), values: values(z.enum(SCHEDULE_CHOICES)) }).strict(),
+  // A1111's "Prompt S/R": the first value is searched for in the prompts, each value replaces it in turn.
+  z.object({ kind: z.literal('promptSR'), values: values(z.string().min(1).max(LIMITS.promptChars)) }).strict(),
 ]);
 export type GridAxis = z.output<typeof GridAxisSchema>;
 export type AxisKind = GridAxis['kind'];
@@ -19,7 +21,17 @@ export const GridRequestSchema = z.object({
   base: GenerateRequestSchema,
   x: GridAxisSchema,
   y: GridAxisSchema.optional(),
-}).strict().refine((g) => !g.y || g.y.kind !== g.x.kind, { message: 'the two axes must differ', path: ['y'] });
+}).strict().refine((g) => !g.y || g.y.kind !== g.x.kind, { message: 'the two axes must differ', path: ['y'] })
+  .superRefine((g, ctx) => {
+    for (const which of ['x', 'y'] as const) {
+      const axis = g[which];
+      if (axis?.kind !== 'promptSR') continue;
+      const search = axis.values[0];
+      if (!g.base.prompt.includes(search) && !g.base.negativePrompt.includes(search)) {
+        ctx.addIssue({ code: 'custom', path: [which, 'values', 0], message: `Prompt S/R: "${search}" is not in the prompt or the negative prompt` });
+      }
+    }
+  });
 export type GridRequest = z.output<typeof GridRequestSchema>;
 
 export const SweepRequestSchema = z.object({
@@ -32,7 +44,10 @@ export const SweepRequestSchema = z.object({
   seeds: z.number().int().min(2).max(64).default(8),
   firstSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   restart: RestartSettingsSchema.optional(),
-}).strict();
+}).strict().superRefine((r, ctx) => {
+  const issue = workIssue(r.samplers.length * r.cfgScales.length * r.seeds, r.steps);
+  if (issue) ctx.addIssue({ code: 'custom', path: ['seeds'], message: issue });
+});
 export type SweepRequest = z.output<typeof SweepRequestSchema>;
 
 /** The label an axis value gets on the grid and in exports. */
@@ -42,5 +57,6 @@ export function axisLabel(kind: AxisKind, value: unknown): string {
     return 'preset' in r ? `restart ${r.preset}` : `restart ${JSON.stringify(r.segments)}`;
   }
   if (kind === 'cfgScale') return `CFG ${value}`;
+  if (kind === 'promptSR') return String(value);
   return `${kind} ${value}`;
 }

@@ -5,6 +5,7 @@ import { RequestError } from '../contract/generate.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { generate, planFor, resolveSize, type GenerateProgress } from '../pipeline/txt2img.ts';
+import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
 import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
 import { describeIssues } from '../contract/generate.ts';
 import type { ZodError } from 'zod';
@@ -14,6 +15,8 @@ import { featureSpace, runSweep } from '../experiments/sweep.ts';
 import { parseGenerateRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
 import type { HostEvent, HostImage, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
+import { checkPromptSyntax } from '../prompt/conditioning.ts';
+import { countPrompt } from '../prompt/count.ts';
 
 interface Port {
   send(message: HostMessage): void;
@@ -32,9 +35,12 @@ function parentPort(): Port {
 
 const port = parentPort();
 let model: StableDiffusionModel | undefined;
-type Job = { jobId: string; run: (signal: AbortSignal) => Promise<void> };
+/** A queued job; it runs on the model that is loaded when its turn comes. */
+type Job = { jobId: string; run: (signal: AbortSignal, model: StableDiffusionModel) => Promise<void> };
 const queue: Job[] = [];
-let running: { jobId: string; controller: AbortController } | undefined;
+let running: { jobId: string; controller: AbortController; model: StableDiffusionModel } | undefined;
+/** Models replaced while a job was running on them: released when that job ends. */
+const retired: StableDiffusionModel[] = [];
 let evaluator: { dir: string; loaded: Promise<Evaluator | null> } | undefined;
 
 function info(m: StableDiffusionModel): HostModelInfo {
@@ -76,23 +82,32 @@ async function runQueue(): Promise<void> {
   if (running) return;
   const next = queue.shift();
   if (!next) return;
+  if (!model) {
+    emit({ event: 'failed', jobId: next.jobId, error: 'no model is loaded; pick a model folder first', cancelled: false });
+    return void runQueue();
+  }
   const controller = new AbortController();
-  running = { jobId: next.jobId, controller };
+  running = { jobId: next.jobId, controller, model };
   try {
-    await next.run(controller.signal);
+    await next.run(controller.signal, running.model);
   } catch (error) {
     emit({ event: 'failed', jobId: next.jobId, error: (error as Error).message, cancelled: error instanceof SamplingCancelled });
   } finally {
     running = undefined;
+    await releaseRetired();
     void runQueue();
   }
+}
+
+async function releaseRetired(): Promise<void> {
+  for (const m of retired.splice(0)) await m.dispose().catch(() => undefined);
 }
 
 function generateJob(jobId: string, request: unknown): Job {
   return {
     jobId,
-    run: async (signal) => {
-      const result = await generate(requireModel(), request, progressHooks(jobId, signal));
+    run: async (signal, m) => {
+      const result = await generate(m, request, progressHooks(jobId, signal));
       emit({
         event: 'done', jobId, evaluations: result.evaluations, images: result.images.map((i) => hostImage(i)),
         timings: { totalMs: result.timings.totalMs, textEncoderMs: result.timings.textEncoderMs, unetMs: result.timings.unetMs, vaeMs: result.timings.vaeMs, overheadMs: result.timings.overheadMs },
@@ -104,8 +119,8 @@ function generateJob(jobId: string, request: unknown): Job {
 function gridJob(jobId: string, request: GridRequest): Job {
   return {
     jobId,
-    run: async (signal) => {
-      const cells = await runGrid(requireModel(), request, {
+    run: async (signal, m) => {
+      const cells = await runGrid(m, request, {
         ...progressHooks(jobId, signal),
         onCell: (cell, done, total) => emit({
           event: 'gridCell', jobId, x: cell.x, y: cell.y, xLabel: cell.xLabel, yLabel: cell.yLabel,
@@ -120,8 +135,7 @@ function gridJob(jobId: string, request: GridRequest): Job {
 function sweepJob(jobId: string, request: SweepRequest): Job {
   return {
     jobId,
-    run: async (signal) => {
-      const m = requireModel();
+    run: async (signal, m) => {
       const ev = await evaluatorFor(m);
       const space = featureSpace(ev, m);
       await runSweep(m, ev, request, {
@@ -147,10 +161,14 @@ function enqueue(job: Job): { jobId: string } {
   return { jobId: job.jobId };
 }
 
-function checkPlannable(input: unknown): void {
+/** Checks one request (or grid cell, sweep point), memory estimate included; returns its work for the caps. */
+function checkPlannable(input: unknown): RequestWork {
   const parsed = parseGenerateRequest(input);
-  resolveSize(requireModel(), parsed);
-  planFor(requireModel(), parsed);
+  checkPromptSyntax(parsed);
+  const size = resolveSize(requireModel(), parsed);
+  const plan = planFor(requireModel(), parsed);
+  refuseOverMemory(requireModel(), parsed, size);
+  return workOf(parsed.count, plan.evaluations, size);
 }
 
 function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, input: unknown): T {
@@ -165,13 +183,15 @@ async function handle(request: HostRequest): Promise<unknown> {
       const loaded = await loadModel(request.params.dir, { provider: request.params.provider as ProviderChoice });
       const previous = model;
       model = loaded;
-      await previous?.dispose();
+      // A job running on the previous model finishes on it; queued jobs run on the new one.
+      if (previous && running?.model === previous) retired.push(previous);
+      else await previous?.dispose();
       return info(loaded);
     }
     case 'info': return model ? info(model) : null;
     case 'count': {
       const m = requireModel();
-      return { tokens: m.tokenizer.countTokens(request.params.prompt), max: m.tokenizer.usableTokens };
+      return countPrompt(m, request.params.prompt);
     }
     case 'plan': {
       const m = requireModel();
@@ -182,19 +202,22 @@ async function handle(request: HostRequest): Promise<unknown> {
     }
     case 'generate': {
       // Refuse bad requests (schema, size, sampler settings on this model) before queueing.
-      checkPlannable(request.params.request);
+      refuseOverWork([checkPlannable(request.params.request)], 'images');
       return enqueue(generateJob(request.params.jobId, request.params.request));
     }
     case 'grid': {
       const grid = parseWith(GridRequestSchema, request.params.request);
-      for (const cell of gridRequests(grid)) checkPlannable(cell.request);
+      refuseOverWork(gridRequests(grid).map((cell) => checkPlannable(cell.request)), 'cells');
       return enqueue(gridJob(request.params.jobId, grid));
     }
     case 'sweep': {
       const sweep = parseWith(SweepRequestSchema, request.params.request);
+      const points: RequestWork[] = [];
       for (const sampler of sweep.samplers) {
-        for (const cfgScale of sweep.cfgScales) checkPlannable({ prompt: sweep.prompt, seed: 0, sampler, cfgScale, steps: sweep.steps, schedule: sweep.schedule, ...(sampler === 'restart' && sweep.restart ? { restart: sweep.restart } : {}) });
+        // count and batchSize as runSweep asks for each point's images.
+        for (const cfgScale of sweep.cfgScales) points.push(checkPlannable({ prompt: sweep.prompt, seed: 0, sampler, cfgScale, steps: sweep.steps, schedule: sweep.schedule, count: sweep.seeds, batchSize: Math.min(sweep.seeds, 8), ...(sampler === 'restart' && sweep.restart ? { restart: sweep.restart } : {}) }));
       }
+      refuseOverWork(points, 'sweep points');
       return enqueue(sweepJob(request.params.jobId, sweep));
     }
     case 'cancel': {
