@@ -1,16 +1,18 @@
 // A1111 prompts through the real pipeline: emphasis weights on the embedded model's text encoder (checked
 // against the formula computed here from the encoder's raw outputs), long prompts in 77-position chunks,
-// images that change with weights and with tokens past 75, and UNets with a fixed text length.
+// images that change with weights and with tokens past 75, and a real UNet export with a fixed text length
+// (tests/fixtures/tiny-sd-fixed77).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { decode as decodePng } from 'fast-png';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
 import { encodePrompt, newTimings } from '../src-core/pipeline/components.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
-import { promptConditioning } from '../src-core/prompt/conditioning.ts';
+import { fixedUnetPositions, promptConditioning } from '../src-core/prompt/conditioning.ts';
 import { modelFolder } from './helpers/model-folders.ts';
 
 const EMBEDDED = fileURLToPath(new URL('../models/restart-shapes-64/', import.meta.url));
@@ -115,24 +117,47 @@ test('an unreadable weight is refused with its position', async () => {
   });
 });
 
-test('a UNet with a fixed 77-position text input gets the first chunk, with a note on the dropped tokens', async () => {
-  const tiny = await loadModel(modelFolder('tiny-sd-eps-int64'));
+test('a real fixed-77 UNet export (tiny-sd-fixed77) gets the first chunk, with a note on the dropped tokens; a short prompt gets none', async () => {
+  const fixed = await loadModel(modelFolder('tiny-sd-fixed77'));
   try {
-    // The fixture's UNet takes any length; its metadata is made to say 77, as some exports do.
-    const states = tiny.unet.inputs.get('encoder_hidden_states')!;
-    tiny.unet.inputs.set('encoder_hidden_states', { ...states, shape: [states.shape[0], 77, states.shape[2]] });
+    // The export itself fixes the text length (no metadata edited here): text encoder input_ids [1, 77], UNet
+    // encoder_hidden_states [batch, 77, hidden], and onnxruntime refuses two chunks' 154 positions.
+    assert.deepEqual(fixed.textEncoder.inputs.get('input_ids')!.shape, [1, 77]);
+    assert.deepEqual(fixed.unet.inputs.get('encoder_hidden_states')!.shape, ['batch', 77, 8]);
+    assert.equal(fixed.info.tokens, 77);
+    assert.equal(fixedUnetPositions(fixed), 77);
+    await assert.rejects(fixed.unet.session.run({
+      sample: new ort.Tensor('float32', new Float32Array(4 * 4 * 4), [1, 4, 4, 4]),
+      timestep: new ort.Tensor('int64', BigInt64Array.from([1n]), [1]),
+      encoder_hidden_states: new ort.Tensor('float32', new Float32Array(154 * 8), [1, 154, 8]),
+    }), /encoder_hidden_states/, 'the fixture UNet refuses 154 positions');
+
     const seen: number[] = [];
-    const run = tiny.unet.session.run.bind(tiny.unet.session);
-    tiny.unet.session.run = ((feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => {
+    const run = fixed.unet.session.run.bind(fixed.unet.session);
+    fixed.unet.session.run = ((feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => {
       seen.push(feeds.encoder_hidden_states.dims[1]);
       return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
-    }) as typeof tiny.unet.session.run;
-    const result = await generate(tiny, { prompt: PROMPT_120, seed: 1, steps: 2, width: 32, height: 32 });
+    }) as typeof fixed.unet.session.run;
+    const options = { seed: 1, steps: 2, width: 32, height: 32 };
+    const result = await generate(fixed, { prompt: PROMPT_120, ...options });
     assert.deepEqual(result.notes, ["this model's UNet takes 77 text positions, so the prompt was cut after 75 tokens: 45 tokens dropped"]);
     assert.ok(seen.length > 0 && seen.every((n) => n === 77), `positions given to the UNet: ${seen}`);
-    const short = await generate(tiny, { prompt: 'a red circle', seed: 1, steps: 2, width: 32, height: 32 });
+    assert.equal(result.images.length, 1);
+    const image = decodePng(result.images[0].png);
+    assert.deepEqual([image.width, image.height], [32, 32]);
+    assert.ok(readTextChunks(result.images[0].png).parameters.startsWith(`${PROMPT_120}\n`), 'the PNG keeps the whole prompt as typed');
+    // What the UNet saw is the first 75 tokens: the same pixels as the prompt of those tokens alone.
+    const first75 = await generate(fixed, { prompt: FIRST_75, ...options });
+    assert.deepEqual(first75.notes, []);
+    assert.ok(Buffer.from(decodePng(first75.images[0].png).data).equals(Buffer.from(image.data)), 'tokens past 75 were dropped');
+
+    // A long negative prompt is cut too, with its own note.
+    const negative = await generate(fixed, { prompt: 'a red circle', negativePrompt: PROMPT_120, ...options });
+    assert.deepEqual(negative.notes, ["this model's UNet takes 77 text positions, so the negative prompt was cut after 75 tokens: 45 tokens dropped"]);
+
+    const short = await generate(fixed, { prompt: 'a red circle', ...options });
     assert.deepEqual(short.notes, []);
   } finally {
-    await tiny.dispose();
+    await fixed.dispose();
   }
 });

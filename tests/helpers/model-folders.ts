@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const SD15_TOKENIZER = fileURLToPath(new URL('../../../shared/reference/sd15-tokenizer/', import.meta.url));
 
-export function modelFolder(fixture: 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16'): string {
+export type Fixture = 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16' | 'tiny-sd-fixed77';
+
+export function modelFolder(fixture: Fixture): string {
   const dir = join(mkdtempSync(join(tmpdir(), `${fixture}-`)), fixture);
   cpSync(join(FIXTURES, fixture), dir, { recursive: true });
   cpSync(SD15_TOKENIZER, join(dir, 'tokenizer'), { recursive: true });
