@@ -101,3 +101,16 @@ test('emphasis mode: left out of the request at the default, carried otherwise a
   assert.equal(applyRequest(form, { emphasis: 'ignore' }).emphasis, 'ignore');
   assert.equal(applyRequest({ ...form, emphasis: 'ignore' }, { prompt: 'x' }).emphasis, 'ignore');
 });
+
+test('the first model info fills the size once, never mixing a typed value with a placeholder', () => {
+  const square: AppInfo = { ...info, model: { ...info.model!, width: 64, height: 64 } };
+  // A width typed while the model loads is kept; the untouched placeholder height takes the model's.
+  const typed = adaptToModel({ ...defaultForm(), width: 128 }, null, square);
+  assert.deepEqual([typed.width, typed.height], [128, 64]);
+  const untouched = adaptToModel(defaultForm(), null, square);
+  assert.deepEqual([untouched.width, untouched.height], [64, 64]);
+  // app.info without a model first (a model error), then a model: still the first fill.
+  const noModel: AppInfo = { ...info, model: null };
+  const later = adaptToModel(adaptToModel({ ...defaultForm(), height: 96 }, null, noModel), noModel, square);
+  assert.deepEqual([later.width, later.height], [64, 96]);
+});

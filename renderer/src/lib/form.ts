@@ -5,6 +5,8 @@ import {
   EMPHASIS_CHOICES, GenerateRequestSchema, LIMITS, NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES,
   type GenerateRequestInput,
 } from '../../../src-core/contract/generate.ts';
+import { promptLengthError } from './format.ts';
+import { sizeBounds } from './image-size.ts';
 import { RANDOM_SEED, resolveSeed } from './seed.ts';
 import { DEFAULT_SEGMENT_ROW, restartEditorState, restartSettings, type RestartExtra, type RestartMode, type SegmentRow } from './segments.ts';
 
@@ -93,7 +95,8 @@ function cfgError(v: number | null): string | null {
 }
 
 function sideError(label: string, v: number | null, vaeFactor: number): string | null {
-  const e = wholeNumber(label, v, Math.max(8, vaeFactor), LIMITS.imageSide);
+  const bounds = sizeBounds(vaeFactor);
+  const e = wholeNumber(label, v, bounds.min, bounds.max);
   if (e) return e;
   if ((v as number) % vaeFactor !== 0) return `${label} must be a multiple of ${vaeFactor}`;
   return null;
@@ -128,6 +131,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   const plan = planParams(form);
   if (plan.error !== undefined) return { error: plan.error };
   const error =
+    promptLengthError(form.prompt, 'prompt') ??
+    promptLengthError(form.negativePrompt, 'negative prompt') ??
     wholeNumber('Images', form.count, 1, LIMITS.count) ??
     wholeNumber('Batch size', form.batchSize, 1, LIMITS.batchSize) ??
     sideError('Width', form.width, vaeFactor) ??
@@ -201,9 +206,17 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   return next;
 }
 
-/** Form defaults after the model changed: the size follows the new model when it was the old default. */
+/**
+ * Form defaults after the model changed: the size follows the new model when it was the old default.
+ * The first model fills each side the user has not typed: a typed side is never paired with a placeholder.
+ */
 export function adaptToModel(form: FormState, before: AppInfo | null, after: AppInfo | null): FormState {
   const next = { ...form };
+  if (after?.model && !before?.model) {
+    if (form.width === null || form.width === FALLBACK_SIZE) next.width = after.model.width;
+    if (form.height === null || form.height === FALLBACK_SIZE) next.height = after.model.height;
+    return next;
+  }
   const oldW = before?.model?.width ?? FALLBACK_SIZE, oldH = before?.model?.height ?? FALLBACK_SIZE;
   if (after?.model && (form.width === null || form.width === oldW) && (form.height === null || form.height === oldH)) {
     next.width = after.model.width;

@@ -1,5 +1,6 @@
 // Short texts the views show: evaluations, token counts, progress, timings.
 import type { Events } from '../../../src-core/contract/api.ts';
+import { LIMITS } from '../../../src-core/contract/generate.ts';
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -21,8 +22,21 @@ export interface TokenInfo {
  * encoded in chunks, nothing is cut). The engine's warning (tokens a fixed-length model drops, an
  * unreadable emphasis weight) comes alongside.
  */
-export function formatTokens(tokens: number, max: number, warning?: string): TokenInfo {
-  return { text: `${tokens}/${max}`, over: warning !== undefined, warning: warning ?? null };
+export function formatTokens(tokens: number, max: number, warning?: string, countedChars?: number): TokenInfo {
+  // A prompt over the length limit is counted on its first part only: say so rather than hide the counter.
+  const part = countedChars === undefined ? '' : ` in the first ${formatCount(countedChars)} characters`;
+  return { text: `${tokens}/${max}${part}`, over: warning !== undefined || countedChars !== undefined, warning: warning ?? null };
+}
+
+/** 27412 -> "27,412" (fixed, so messages read the same everywhere). */
+export function formatCount(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
+}
+
+/** "The prompt is 27,412 characters; the limit is 20,000", or null within the contract's limit. */
+export function promptLengthError(text: string, what: 'prompt' | 'negative prompt'): string | null {
+  if (text.length <= LIMITS.promptChars) return null;
+  return `The ${what} is ${formatCount(text.length)} characters; the limit is ${formatCount(LIMITS.promptChars)}`;
 }
 
 export function formatMs(ms: number): string {
