@@ -1,44 +1,85 @@
-// npm run soak -- [--images 500] [--model DIR] [--steps 20]: generates images back to back with one
-// loaded model and samples memory and open handles; growth after warm-up must stay under 5%.
-import { readdirSync } from 'node:fs';
+// npm run soak -- [--images 500] [--model DIR] [--steps 20]: the real local server (service, engine
+// process, gallery writing to a temporary data folder) driven over its WebSocket, images back to
+// back. Samples memory, handles and file descriptors of the server process and of the engine
+// process; growth after warm-up must stay under 5%, with no leaked handles or descriptors.
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
-import { loadModel } from '../src-core/model/model.ts';
-import { generate } from '../src-core/pipeline/txt2img.ts';
 import { median } from '../src-core/experiments/stats.ts';
+import { startStudio, TestClient, wsUrl } from '../tests/helpers/studio.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string', default: '500' }, model: { type: 'string' }, steps: { type: 'string', default: '20' } } });
 const total = Number(values.images);
 const warmup = Math.max(20, Math.floor(total / 10));
-const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR);
 const samplers = ['euler', 'euler_ancestral', 'heun', 'dpmpp_2m', 'restart'] as const;
 
-interface Sample { image: number; rssMiB: number; heapMiB: number; externalMiB: number; handles: number; fds: number }
+const studio = await startStudio({ model: values.model ?? DEFAULT_MODEL_DIR });
+const client = await TestClient.connect(wsUrl(studio.server));
+
+/** Resident memory of another process, from /proc (Linux); -1 elsewhere. */
+function rssOf(pid: number | undefined): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : -1;
+  } catch { return -1; }
+}
+const fdsOf = (pid: number | 'self' | undefined) => { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return -1; } };
+
+/** The next job.done or job.failed, with no timer or listener left behind (those would count as leaks). */
+function jobEnd(): Promise<{ event: 'job.done'; data: { entries: unknown[] } } | { event: 'job.failed'; data: { error: string } }> {
+  return new Promise((resolve) => {
+    const onMessage = (raw: Buffer) => {
+      const m = JSON.parse(raw.toString());
+      if (m.event !== 'job.done' && m.event !== 'job.failed') return;
+      client.ws.off('message', onMessage);
+      resolve(m);
+    };
+    client.ws.on('message', onMessage);
+  });
+}
+
+interface Sample { image: number; rssMiB: number; heapMiB: number; handles: number; fds: number; engineRssMiB: number; engineFds: number }
 const samples: Sample[] = [];
-const fdCount = () => { try { return readdirSync('/proc/self/fd').length; } catch { return -1; } };
 const t0 = performance.now();
+const enginePid = studio.service.engine.pid;
 for (let i = 1; i <= total; i++) {
-  await generate(model, { prompt: `a red circle on a blue background ${i % 7}`, seed: i, steps: Number(values.steps), sampler: samplers[i % samplers.length]}, { previews: i % 3 === 0 });
+  const ended = jobEnd();
+  await client.call('job.generate', { prompt: `a red circle on a blue background ${i % 7}`, seed: i, steps: Number(values.steps), sampler: samplers[i % samplers.length] });
+  const result = await ended;
+  if (result.event === 'job.failed') throw new Error(`image ${i} failed: ${result.data.error}`);
+  if (result.data.entries.length !== 1) throw new Error(`image ${i} was not saved`);
+  client.events.length = 0; // the test client keeps every event; the soak measures the server, not it
   if (i % 10 === 0) {
     const m = process.memoryUsage();
-    samples.push({ image: i, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, externalMiB: m.external / 2 ** 20, handles: process.getActiveResourcesInfo().length, fds: fdCount() });
+    samples.push({
+      image: i, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, handles: process.getActiveResourcesInfo().length, fds: fdsOf('self'),
+      engineRssMiB: rssOf(studio.service.engine.pid), engineFds: fdsOf(studio.service.engine.pid),
+    });
   }
-  if (i % 100 === 0) console.log(`${i} images, ${((performance.now() - t0) / 1000).toFixed(0)} s, rss ${samples[samples.length - 1].rssMiB.toFixed(1)} MiB`);
+  if (i % 100 === 0) console.log(`${i} images, ${((performance.now() - t0) / 1000).toFixed(0)} s, server rss ${samples.at(-1)!.rssMiB.toFixed(1)} MiB, engine rss ${samples.at(-1)!.engineRssMiB.toFixed(1)} MiB`);
 }
-await model.dispose();
+const listed = (await client.call('gallery.list', {})).length;
+const restarts = studio.service.engine.restarts;
+client.close();
+await studio.stop();
+rmSync(studio.dataDir, { recursive: true, force: true });
 
 const after = samples.filter((s) => s.image > warmup);
 const window = Math.max(3, Math.floor(after.length / 5));
 const first = after.slice(0, window), last = after.slice(-window);
-const growth = (key: keyof Sample) => (median(last.map((s) => s[key])) - median(first.map((s) => s[key]))) / median(first.map((s) => s[key]));
+const start = (key: keyof Sample) => median(first.map((s) => s[key]));
+const end = (key: keyof Sample) => median(last.map((s) => s[key]));
+const growthPercent = (key: keyof Sample) => Number((100 * (end(key) - start(key)) / start(key)).toFixed(2));
+const figure = (key: keyof Sample) => ({ start: Number(start(key).toFixed(1)), end: Number(end(key).toFixed(1)), growthPercent: growthPercent(key) });
 const report = {
-  images: total, warmup, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
-  rssMiB: { start: median(first.map((s) => s.rssMiB)), end: median(last.map((s) => s.rssMiB)), growthPercent: 100 * growth('rssMiB') },
-  heapMiB: { start: median(first.map((s) => s.heapMiB)), end: median(last.map((s) => s.heapMiB)), growthPercent: 100 * growth('heapMiB') },
-  handles: { start: median(first.map((s) => s.handles)), end: median(last.map((s) => s.handles)) },
-  fds: { start: median(first.map((s) => s.fds)), end: median(last.map((s) => s.fds)) },
+  images: total, warmup, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), galleryListed: listed, engineRestarts: restarts,
+  enginePid: { before: enginePid, after: studio.service.engine.pid },
+  server: { rssMiB: figure('rssMiB'), heapMiB: figure('heapMiB'), handles: { start: start('handles'), end: end('handles') }, fds: { start: start('fds'), end: end('fds') } },
+  engine: { rssMiB: figure('engineRssMiB'), fds: { start: start('engineFds'), end: end('engineFds') } },
 };
 console.log(JSON.stringify(report, null, 2));
-const ok = report.rssMiB.growthPercent < 5 && report.heapMiB.growthPercent < 5 && report.handles.end <= report.handles.start && report.fds.end <= report.fds.start;
-console.log(ok ? 'PASS: growth after warm-up under 5%, no leaked handles' : 'FAIL: memory or handles grew');
+const ok = listed === total && restarts === 0
+  && report.server.rssMiB.growthPercent < 5 && report.server.heapMiB.growthPercent < 5 && report.engine.rssMiB.growthPercent < 5
+  && report.server.handles.end <= report.server.handles.start && report.server.fds.end <= report.server.fds.start && report.engine.fds.end <= report.engine.fds.start;
+console.log(ok ? 'PASS: every image saved, no engine restart, growth after warm-up under 5%, no leaked handles or descriptors' : 'FAIL: see the figures above');
 process.exit(ok ? 0 : 1);
