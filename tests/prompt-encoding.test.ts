@@ -13,6 +13,7 @@ import { generate } from '../src-core/pipeline/txt2img.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { fixedUnetPositions, promptConditioning } from '../src-core/prompt/conditioning.ts';
+import { countPrompt } from '../src-core/prompt/count.ts';
 import { modelFolder } from './helpers/model-folders.ts';
 
 const EMBEDDED = fileURLToPath(new URL('../models/restart-shapes-64/', import.meta.url));
@@ -157,6 +158,10 @@ test('a real fixed-77 UNet export (tiny-sd-fixed77) gets the first chunk, with a
 
     const short = await generate(fixed, { prompt: 'a red circle', ...options });
     assert.deepEqual(short.notes, []);
+
+    // The counter under the prompt warns before a run.
+    assert.deepEqual(countPrompt(fixed, PROMPT_120), { tokens: 120, max: 150, warning: "this model's UNet takes 75 tokens; the rest is dropped" });
+    assert.deepEqual(countPrompt(fixed, 'a red circle'), { tokens: 3, max: 75 });
   } finally {
     await fixed.dispose();
   }
