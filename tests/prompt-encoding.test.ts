@@ -160,7 +160,7 @@ test('a real fixed-77 UNet export (tiny-sd-fixed77) gets the first chunk, with a
     assert.deepEqual(short.notes, []);
 
     // The counter under the prompt warns before a run.
-    assert.deepEqual(countPrompt(fixed, PROMPT_120), { tokens: 120, max: 150, warning: "this model's UNet takes 75 tokens; the rest is dropped" });
+    assert.deepEqual(countPrompt(fixed, PROMPT_120), { tokens: 120, max: 150, warning: "this model's UNet takes 75 tokens; 45 will be dropped" });
     assert.deepEqual(countPrompt(fixed, 'a red circle'), { tokens: 3, max: 75 });
   } finally {
     await fixed.dispose();

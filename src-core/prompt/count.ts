@@ -25,7 +25,7 @@ export function countPrompt(model: StableDiffusionModel, prompt: string): Prompt
   const positions = fixedUnetPositions(model);
   const fits = positions === undefined ? Infinity : Math.floor(positions / (CHUNK_TOKENS + 2)) * CHUNK_TOKENS;
   if (count.tokens > fits) {
-    return { ...count, warning: `this model's UNet takes ${fits} tokens; the rest is dropped` };
+    return { ...count, warning: `this model's UNet takes ${fits} tokens; ${count.tokens - fits} will be dropped` };
   }
   return count;
 }

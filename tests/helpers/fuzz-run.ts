@@ -35,16 +35,7 @@ export async function runFuzz(options: { count: number; seed: number; model: str
       const message = heavy ? JSON.stringify({ id: i, method: 'job.generate', params: heavyRequest(r) }) : pick < 0.05 ? floodMessages(r, i) : hostileMessage(r, i);
       report.sent++;
       const started = performance.now();
-      const reply = await new Promise<any>((resolve) => {
-        const onMessage = (raw: Buffer) => {
-          const m = JSON.parse(raw.toString());
-          if ('event' in m) return;
-          client.ws.off('message', onMessage);
-          resolve(m);
-        };
-        client.ws.on('message', onMessage);
-        client.ws.send(message);
-      });
+      const reply = await client.sendText(message);
       const elapsed = performance.now() - started;
       report.slowestReplyMs = Math.round(Math.max(report.slowestReplyMs, elapsed));
       if (elapsed > STALL_MS) report.problems.push(`the reply to ${message.slice(0, 120)} took ${(elapsed / 1000).toFixed(1)} s`);

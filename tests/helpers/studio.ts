@@ -60,6 +60,20 @@ export class TestClient {
     });
   }
 
+  /** Sends text as it is (malformed on purpose, or huge) and resolves with the next reply, whatever its id. */
+  sendText(text: string): Promise<{ id: number; result?: any; error?: string }> {
+    return new Promise((resolve) => {
+      const onMessage = (raw: Buffer) => {
+        const m = JSON.parse(raw.toString());
+        if ('event' in m) return;
+        this.ws.off('message', onMessage);
+        resolve(m);
+      };
+      this.ws.on('message', onMessage);
+      this.ws.send(text);
+    });
+  }
+
   call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
     return this.raw({ method, params });
   }
