@@ -26,7 +26,7 @@ test('embedded model: default settings draw what the prompt asks, as judged by t
     const tally = new AccuracyTally();
     for (const [k, c] of cases.entries()) {
       // Only prompt and seed given: sampler, schedule, steps and CFG are the app's defaults.
-      const result = await generate(model, { prompt: c.prompt, seed: 1000 + k * SEEDS, count: SEEDS, batchSize: SEEDS });
+      const result = await generate(model, { prompt: c.prompt, seed: 1000 + k * SEEDS, count: 1, batchSize: SEEDS });
       const { predictions } = await evaluator.evaluate(result.images.map((i) => rgbaOf(i.png).rgba));
       tally.add(predictions, c.labels);
     }

@@ -36,8 +36,9 @@ for (const fixture of ['tiny-sd-eps-int64', 'tiny-sd-v-fp16'] as const) {
     const model = await loadModel(modelFolder(fixture));
     try {
       const base = { prompt: 'a red circle on a blue background', negativePrompt: 'green', steps: 6, cfgScale: 5, sampler: 'euler_ancestral' as const };
-      const batch = await generate(model, { ...base, seed: 100, count: 3, batchSize: 2 });
-      assert.equal(batch.images.length, 3);
+      // A1111's batch count x batch size: 2 batches of 2.
+      const batch = await generate(model, { ...base, seed: 100, count: 2, batchSize: 2 });
+      assert.deepEqual(batch.images.map((i) => i.seed), [100, 101, 102, 103]);
       assert.equal(batch.evaluations, 6);
       assert.equal(batch.timings.unetCalls, 6 * 2, 'two batches, one guided UNet call per evaluation');
       const single = await generate(model, { ...base, seed: 102 });

@@ -48,7 +48,7 @@ test('a size whose memory estimate is over the budget is refused at once, naming
     // 1024x1024 no longer reaches onnxruntime's raw "Failed to allocate".
     await expectRefused(client, 'job.generate', { prompt: 'x', seed: 1, width: 1024, height: 1024 }, /^1024x1024 needs about \d+ GB .*attention over 65536 latent positions/);
     // Batch size counts, and so does guidance (it doubles the UNet batch).
-    await expectRefused(client, 'job.generate', { prompt: 'x', seed: 1, width: 160, height: 160, batchSize: 16, count: 16 }, /needs about .*UNet batch 32\b.*the largest square size that fits at this batch size is/);
+    await expectRefused(client, 'job.generate', { prompt: 'x', seed: 1, width: 160, height: 160, batchSize: 16, count: 1 }, /needs about .*UNet batch 32\b.*the largest square size that fits at this batch size is/);
   });
 });
 
@@ -62,8 +62,8 @@ test('grid cells and sweep points are checked for memory before queueing', async
 
 test('the total work of one request is capped with a clear limit', async () => {
   await withStudio(async (client) => {
-    // 100 images x 500 steps: 50,000 model evaluations.
-    await expectRefused(client, 'job.generate', { prompt: 'x', seed: 1, steps: 500, count: 100, batchSize: 4 }, /50,?000 model evaluations.* at most 20,?000 per request/);
+    // 25 batches of 4 images x 500 steps: 50,000 model evaluations.
+    await expectRefused(client, 'job.generate', { prompt: 'x', seed: 1, steps: 500, count: 25, batchSize: 4 }, /50,?000 model evaluations.* at most 20,?000 per request/);
     // 12 x 12 cells x 200 steps: 28,800 evaluations over the grid.
     await expectRefused(client, 'job.grid', {
       base: { prompt: 'x', seed: 1, steps: 200 }, x: { kind: 'seed', values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] }, y: { kind: 'cfgScale', values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
@@ -77,7 +77,7 @@ test('the total work of one request is capped with a clear limit', async () => {
       prompt: 'x', samplers: ['euler', 'heun', 'dpmpp_2m', 'ddim', 'euler_ancestral', 'restart'], cfgScales: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], seeds: 64, steps: 20,
     }, /model evaluations.* at most 20,?000 per request/);
     // The issue's request: refused with a clear message whatever the memory budget says.
-    await expectRefused(client, 'job.generate', { prompt: 'x', seed: 1, width: 4096, height: 4096, batchSize: 16, count: 100 },
+    await expectRefused(client, 'job.generate', { prompt: 'x', seed: 1, width: 4096, height: 4096, batchSize: 16, count: 6 },
       /4096x4096 .*(needs about|megapixel)/);
   });
 });

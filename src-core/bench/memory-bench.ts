@@ -25,7 +25,7 @@ function parseCase(text: string): Case {
 async function measure(dir: string, c: Case): Promise<void> {
   const model = await loadModel(dir);
   const loadedMiB = process.resourceUsage().maxRSS / 1024;
-  await generate(model, { prompt: 'a red circle on a blue background', seed: 1, steps: 1, width: c.size, height: c.size, count: c.batch, batchSize: c.batch, cfgScale: c.cfg });
+  await generate(model, { prompt: 'a red circle on a blue background', seed: 1, steps: 1, width: c.size, height: c.size, count: 1, batchSize: c.batch, cfgScale: c.cfg });
   const estimate = estimateRequestMemory(model.info, { width: c.size, height: c.size, batchSize: c.batch, cfgScale: c.cfg }, model.provider);
   console.log(JSON.stringify({ name: model.info.name, loadedMiB, peakMiB: process.resourceUsage().maxRSS / 1024, estimateMiB: estimate.bytes / MIB }));
 }

@@ -21,8 +21,8 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --steps N              sampling steps (default: 20)
   --cfg SCALE            classifier-free guidance scale (default: 7; 1 = no guidance)
   --seed N               seed of the first image; image k uses seed + k (default: random)
-  --count N              number of images (default: 1)
-  --batch-size N         images per UNet call (default: 1)
+  --count N              batch count: batches made one after the other (default: 1)
+  --batch-size N         images per batch, one UNet call (default: 1); count x batch size images in all, as A1111
   --width N, --height N  image size in pixels, a multiple of the VAE factor (default: the model's)
   --noise NAME           ${NOISE_SOURCE_CHOICES.join(' | ')} (default: default)
   --eta X                Euler a: ancestral noise amount (default: 1)

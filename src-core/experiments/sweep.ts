@@ -4,6 +4,7 @@
 // evaluator can read the prompt, model evaluations and seconds per image.
 import { decode } from 'fast-png';
 import type { SweepRequest } from '../contract/experiments.ts';
+import type { GenerateRequestInput } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
@@ -49,6 +50,22 @@ export function featureSpace(evaluator: Evaluator | null, model: StableDiffusion
   return evaluator && evaluator.size === native ? 'evaluator features' : PIXEL_SPACE;
 }
 
+/** Largest batch size up to 8 that divides the seeds: count x batchSize makes exactly `seeds` images. */
+export function sweepBatchSize(seeds: number): number {
+  for (let size = Math.min(seeds, 8); size > 1; size--) if (seeds % size === 0) return size;
+  return 1;
+}
+
+/** The generation request of one sweep point (the engine checks these before queueing, runSweep runs them). */
+export function sweepPointRequest(request: SweepRequest, sampler: SweepRequest['samplers'][number], cfgScale: number): GenerateRequestInput {
+  const batchSize = sweepBatchSize(request.seeds);
+  return {
+    prompt: request.prompt, negativePrompt: request.negativePrompt, sampler, steps: request.steps, schedule: request.schedule,
+    cfgScale, seed: request.firstSeed, count: request.seeds / batchSize, batchSize,
+    ...(sampler === 'restart' && request.restart ? { restart: request.restart } : {}),
+  };
+}
+
 export async function runSweep(
   model: StableDiffusionModel,
   evaluator: Evaluator | null,
@@ -61,11 +78,7 @@ export async function runSweep(
   const points: SweepPoint[] = [];
   for (const sampler of request.samplers) {
     for (const cfgScale of request.cfgScales) {
-      const result = await generate(model, {
-        prompt: request.prompt, negativePrompt: request.negativePrompt, sampler, steps: request.steps, schedule: request.schedule,
-        cfgScale, seed: request.firstSeed, count: request.seeds, batchSize: Math.min(request.seeds, 8),
-        ...(sampler === 'restart' && request.restart ? { restart: request.restart } : {}),
-      }, { ...hooks, encodings });
+      const result = await generate(model, sweepPointRequest(request, sampler, cfgScale), { ...hooks, encodings });
       const decoded = result.images.map((i) => rgbaOf(i.png));
       let features: ArrayLike<number>[];
       let accuracy: number | null = null;

@@ -5,13 +5,14 @@ import { RequestError } from '../contract/generate.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { generate, planFor, resolveSize, type GenerateProgress } from '../pipeline/txt2img.ts';
+import { imagesOf } from '../contract/generate.ts';
 import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
 import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
 import { describeIssues } from '../contract/generate.ts';
 import type { ZodError } from 'zod';
 import { Evaluator } from '../experiments/evaluator.ts';
 import { gridCsv, gridRequests, runGrid } from '../experiments/grid.ts';
-import { featureSpace, runSweep } from '../experiments/sweep.ts';
+import { featureSpace, runSweep, sweepPointRequest } from '../experiments/sweep.ts';
 import { parseGenerateRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
 import type { HostEvent, HostImage, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
@@ -38,7 +39,8 @@ let model: StableDiffusionModel | undefined;
 /** A queued job; it runs on the model that is loaded when its turn comes. */
 type Job = { jobId: string; run: (signal: AbortSignal, model: StableDiffusionModel) => Promise<void> };
 const queue: Job[] = [];
-let running: { jobId: string; controller: AbortController; model: StableDiffusionModel } | undefined;
+/** `ended`: the job was cancelled and told so at once; it may still be inside a model call, whose results are dropped. */
+let running: { jobId: string; controller: AbortController; model: StableDiffusionModel; ended: boolean } | undefined;
 /** Models replaced while a job was running on them: released when that job ends. */
 const retired: StableDiffusionModel[] = [];
 let evaluator: { dir: string; loaded: Promise<Evaluator | null> } | undefined;
@@ -62,7 +64,10 @@ function evaluatorFor(m: StableDiffusionModel): Promise<Evaluator | null> {
   return evaluator.loaded;
 }
 
-const emit = (event: HostEvent) => port.send(event);
+const emit = (event: HostEvent) => {
+  if (running?.ended && running.jobId === event.jobId) return;
+  port.send(event);
+};
 
 function progressHooks(jobId: string, signal: AbortSignal) {
   return {
@@ -87,7 +92,7 @@ async function runQueue(): Promise<void> {
     return void runQueue();
   }
   const controller = new AbortController();
-  running = { jobId: next.jobId, controller, model };
+  running = { jobId: next.jobId, controller, model, ended: false };
   try {
     await next.run(controller.signal, running.model);
   } catch (error) {
@@ -107,9 +112,15 @@ function generateJob(jobId: string, request: unknown): Job {
   return {
     jobId,
     run: async (signal, m) => {
-      const result = await generate(m, request, progressHooks(jobId, signal));
+      const result = await generate(m, request, {
+        ...progressHooks(jobId, signal),
+        onBatch: (images, batch) => emit({
+          event: 'images', jobId, images: images.map((i) => hostImage(i)), evaluations: batch.evaluations,
+          secondsPerImage: batch.ms / 1000 / Math.max(1, images.length),
+        }),
+      });
       emit({
-        event: 'done', jobId, evaluations: result.evaluations, images: result.images.map((i) => hostImage(i)),
+        event: 'done', jobId, evaluations: result.evaluations, notes: result.notes,
         timings: { totalMs: result.timings.totalMs, textEncoderMs: result.timings.textEncoderMs, unetMs: result.timings.unetMs, vaeMs: result.timings.vaeMs, overheadMs: result.timings.overheadMs },
       });
     },
@@ -168,7 +179,7 @@ function checkPlannable(input: unknown): RequestWork {
   const size = resolveSize(requireModel(), parsed);
   const plan = planFor(requireModel(), parsed);
   refuseOverMemory(requireModel(), parsed, size);
-  return workOf(parsed.count, plan.evaluations, size);
+  return workOf(imagesOf(parsed), plan.evaluations, size);
 }
 
 function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, input: unknown): T {
@@ -214,15 +225,24 @@ async function handle(request: HostRequest): Promise<unknown> {
       const sweep = parseWith(SweepRequestSchema, request.params.request);
       const points: RequestWork[] = [];
       for (const sampler of sweep.samplers) {
-        // count and batchSize as runSweep asks for each point's images.
-        for (const cfgScale of sweep.cfgScales) points.push(checkPlannable({ prompt: sweep.prompt, seed: 0, sampler, cfgScale, steps: sweep.steps, schedule: sweep.schedule, count: sweep.seeds, batchSize: Math.min(sweep.seeds, 8), ...(sampler === 'restart' && sweep.restart ? { restart: sweep.restart } : {}) }));
+        // Exactly the requests runSweep makes for each point.
+        for (const cfgScale of sweep.cfgScales) points.push(checkPlannable(sweepPointRequest(sweep, sampler, cfgScale)));
       }
       refuseOverWork(points, 'sweep points');
       return enqueue(sweepJob(request.params.jobId, sweep));
     }
     case 'cancel': {
       const { jobId } = request.params;
-      if (running?.jobId === jobId) { running.controller.abort(); return { cancelled: true }; }
+      if (running?.jobId === jobId) {
+        running.controller.abort();
+        // Said at once: a model call in flight (prompt encoding, a first step on a large size) cannot be
+        // interrupted, but its result is dropped; what finished before was already sent.
+        if (!running.ended) {
+          emit({ event: 'failed', jobId, error: 'generation cancelled', cancelled: true });
+          running.ended = true;
+        }
+        return { cancelled: true };
+      }
       const index = queue.findIndex((j) => j.jobId === jobId);
       if (index >= 0) {
         queue.splice(index, 1);

@@ -37,7 +37,10 @@ export interface HostModelInfo {
 export type HostEvent =
   | { event: 'progress'; jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number }
   | { event: 'preview'; jobId: string; width: number; height: number; rgba: Uint8Array }
-  | { event: 'done'; jobId: string; images: HostImage[]; evaluations: number; timings: { totalMs: number; textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } }
+  /** A generate job's finished batch, sent as soon as it is encoded: the main side saves it at once, so a cancel or crash keeps it. */
+  | { event: 'images'; jobId: string; images: HostImage[]; evaluations: number; secondsPerImage: number }
+  /** The job's images came in 'images' events before this; notes are what the user should know about the run. */
+  | { event: 'done'; jobId: string; evaluations: number; notes: string[]; timings: { totalMs: number; textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } }
   | { event: 'failed'; jobId: string; error: string; cancelled: boolean }
   | { event: 'gridCell'; jobId: string; x: number; y: number; xLabel: string; yLabel: string; image: HostImage; evaluations: number; seconds: number; done: number; total: number }
   | { event: 'gridDone'; jobId: string; csv: string }

@@ -38,7 +38,7 @@ import type { ExecutionProvider } from '../model/session.ts';
 export interface RequestShape {
   width: number;
   height: number;
-  /** Images per UNet call (the request's batch size, or its count when smaller). */
+  /** Images per UNet call: the request's batch size. */
   batchSize: number;
   /** Any scale but 1 runs classifier-free guidance, which doubles the UNet batch. */
   cfgScale: number;

@@ -7,7 +7,7 @@ import { estimateRequestMemory, formatGb, largestSquareThatFits, memoryBudget, t
 export function refuseOverMemory(
   model: StableDiffusionModel, request: GenerateRequest, size: { width: number; height: number }, budget: MemoryBudget = memoryBudget(model.provider),
 ): void {
-  const shape = { batchSize: Math.min(request.batchSize, request.count), cfgScale: request.cfgScale };
+  const shape = { batchSize: request.batchSize, cfgScale: request.cfgScale };
   const estimate = estimateRequestMemory(model.info, { ...shape, ...size }, model.provider);
   if (estimate.bytes <= budget.bytes) return;
   const attention = estimate.attentionPositions > 0 ? `attention over ${estimate.attentionPositions} latent positions` : 'no attention';

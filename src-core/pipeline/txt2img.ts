@@ -1,15 +1,16 @@
 // Text to image: validate the request, encode the prompts once, sample each batch of images from
 // its own seeds, decode, and return PNGs that carry their parameters. Progress is reported per
-// model evaluation; cancellation takes effect between evaluations.
+// model evaluation; cancellation takes effect between model calls (text encoder, UNet, VAE), and
+// each finished batch is handed out at once so a cancelled job keeps what it finished.
 import { encode as encodePng } from 'fast-png';
-import { parseGenerateRequest, RequestError, type GenerateRequest } from '../contract/generate.ts';
+import { imagesOf, parseGenerateRequest, RequestError, type GenerateRequest } from '../contract/generate.ts';
 import { guidedDenoiser } from '../guidance/denoiser.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { createNoiseStream } from '../noise/index.ts';
 import { addTextChunks } from '../png/text-chunks.ts';
 import type { SamplerOptions } from '../samplers/index.ts';
 import { planSampling, sampleLatents, type SamplingPlan } from '../samplers/run.ts';
-import type { Denoiser } from '../samplers/types.ts';
+import { SamplingCancelled, type Denoiser } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
 import { decodeLatents, newTimings, toRgba, unetCall, type Timings } from './components.ts';
@@ -57,6 +58,12 @@ export interface GenerateHooks {
   signal?: AbortSignal;
   /** Prompt -> text encoding, shared across calls so a grid encodes each prompt once (keys: prompt/conditioning.ts). */
   encodings?: Map<string, TextConditioning>;
+  /** Each batch's images as soon as they are encoded, with the batch's time and the run's notes so far. */
+  onBatch?: (images: GeneratedImage[], batch: { ms: number; evaluations: number; notes: string[] }) => void;
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SamplingCancelled();
 }
 
 export function samplerOptions(request: GenerateRequest): SamplerOptions {
@@ -100,15 +107,20 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
   const h = height / vaeFactor, w = width / vaeFactor, perImage = latentChannels * h * w;
   const timings = newTimings();
   let pngMs = 0;
+  const total = imagesOf(request);
 
+  throwIfCancelled(hooks.signal);
   const guided = request.cfgScale !== 1;
   const { cond, uncond, notes } = await promptConditioning(model, { prompt: request.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, hooks.encodings);
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unet = unetCall(model, h, w, timings);
+  throwIfCancelled(hooks.signal);
 
   const images: GeneratedImage[] = [];
-  for (let first = 0; first < request.count; first += request.batchSize) {
-    const batch = Math.min(request.batchSize, request.count - first);
+  // A1111's batch count x batch size: every batch is full, image k of the job uses seed + k.
+  for (let first = 0; first < total; first += request.batchSize) {
+    const batchStart = performance.now();
+    const batch = request.batchSize;
     const seeds = Array.from({ length: batch }, (_, i) => request.seed + first + i);
     const inner = guidedDenoiser({
       unet, schedule: model.schedule, prediction: model.info.prediction, batch, cond, uncond, scale: request.cfgScale,
@@ -117,9 +129,11 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
     });
     let evaluation = 0;
     const report = (extra: Partial<GenerateProgress>) => hooks.onProgress?.({
-      imagesDone: images.length, images: request.count, evaluation, evaluations: plan.evaluations, ...extra,
+      imagesDone: images.length, images: total, evaluation, evaluations: plan.evaluations, ...extra,
     });
     const denoiser: Denoiser = async (x, sigma) => {
+      // Also before the first UNet call, which can take long on a large size.
+      throwIfCancelled(hooks.signal);
       const out = await inner(x, sigma);
       evaluation++;
       report({ sigma });
@@ -132,14 +146,17 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
         preview: { width: w, height: h, rgba: previewRgba(previewMap, info.denoised.subarray(0, perImage), latentChannels, h, w) },
       }) : undefined,
     });
+    throwIfCancelled(hooks.signal);
     const decoded = await decodeLatents(model, latents, batch, h, w, timings);
     const tPng = performance.now();
-    decoded.forEach((pixels, i) => {
+    const finished = decoded.map((pixels, i): GeneratedImage => {
       const parameters = requestToParameters(request, { seed: seeds[i], width, height, model: model.info.name, evaluations: plan.evaluations });
       const png = Buffer.from(encodePng({ width, height, data: toRgba(pixels, width, height), channels: 4, depth: 8 }));
-      images.push({ index: first + i, seed: seeds[i], width, height, parameters, png: addTextChunks(png, { parameters }) });
+      return { index: first + i, seed: seeds[i], width, height, parameters, png: addTextChunks(png, { parameters }) };
     });
+    images.push(...finished);
     pngMs += performance.now() - tPng;
+    hooks.onBatch?.(finished, { ms: performance.now() - batchStart, evaluations: plan.evaluations, notes });
   }
   const totalMs = performance.now() - t0;
   return {

@@ -1,0 +1,78 @@
+// Generate jobs as a user sees them through the contract (issue 15): a cancel keeps the images that
+// were finished, a cancel during "preparing…" (a long first model call) is answered at once, batch
+// count x batch size images as A1111, and the run's notes reach the job-ending event.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
+import { modelFolder } from './helpers/model-folders.ts';
+import { startStudio, TestClient, wsUrl, type Studio } from './helpers/studio.ts';
+
+// 192x192 on the built-in model needs more than a small machine's default budget; its first UNet
+// call takes seconds on two cores, which is what "preparing…" looks like on a large size.
+process.env.RESTART_STUDIO_MEMORY_GB = '8';
+
+let studio: Studio;
+let client: TestClient;
+
+before(async () => {
+  studio = await startStudio({ model: DEFAULT_MODEL_DIR });
+  client = await TestClient.connect(wsUrl(studio.server));
+});
+
+after(async () => {
+  client?.close();
+  await studio?.stop();
+});
+
+const ended = (jobId: string) => Promise.race([
+  client.waitFor('job.done', (d) => d.jobId === jobId, 120_000),
+  client.waitFor('job.failed', (f) => f.jobId === jobId, 120_000),
+]);
+
+test('cancelling while image 2 of 3 runs keeps image 1: saved in the gallery and in the job-ending event', async () => {
+  const { jobId } = await client.call('job.generate', { prompt: 'a red circle on a blue background', seed: 40, steps: 60, count: 3 });
+  const end = ended(jobId);
+  await client.waitFor('job.progress', (p) => p.jobId === jobId && p.imagesDone === 1);
+  await client.call('job.cancel', { jobId });
+  const result = await end;
+  assert.ok('error' in result && result.cancelled, 'the job ended as cancelled');
+  assert.equal(result.entries?.length, 1, 'the finished image is in the cancellation event');
+  assert.equal(result.entries[0].seed, 40);
+  assert.ok(studio.service.gallery.list().some((e) => e.id === result.entries![0].id), 'and in the gallery');
+});
+
+test('a cancel during a long first model call ("preparing…") is answered at once; the next job runs', async () => {
+  const { jobId } = await client.call('job.generate', { prompt: 'a red circle', seed: 1, steps: 3, width: 192, height: 192 });
+  const end = ended(jobId);
+  await new Promise((r) => setTimeout(r, 400)); // past the prompt encoding, inside the first UNet call
+  const asked = performance.now();
+  await client.call('job.cancel', { jobId });
+  const result = await end;
+  const waited = performance.now() - asked;
+  assert.ok('error' in result && result.cancelled, 'cancelled');
+  assert.ok(waited < 1000, `the cancel was answered after ${waited.toFixed(0)} ms`);
+  const next = await client.call('job.generate', { prompt: 'a blue square', seed: 2, steps: 2 });
+  const done = await ended(next.jobId);
+  assert.ok('entries' in done && !('error' in done) && done.entries.length === 1, 'the next job made its image');
+});
+
+test('batch count x batch size images, as A1111: image k uses seed + k', async () => {
+  const { jobId } = await client.call('job.generate', { prompt: 'a green triangle', seed: 10, steps: 2, count: 2, batchSize: 2 });
+  const result = await ended(jobId);
+  assert.ok(!('error' in result), 'done');
+  assert.deepEqual(result.entries.map((e) => e.seed), [10, 11, 12, 13]);
+});
+
+test('the run\'s notes (tokens a fixed-length UNet dropped) are in job.done', async () => {
+  const fixed = await startStudio({ model: modelFolder('tiny-sd-fixed77') });
+  const other = await TestClient.connect(wsUrl(fixed.server));
+  try {
+    const words = Array.from({ length: 120 }, (_, i) => ['red', 'circle', 'blue', 'square'][i % 4]).join(' ');
+    const done = other.waitFor('job.done');
+    await other.call('job.generate', { prompt: words, seed: 1, steps: 2, width: 32, height: 32 });
+    assert.deepEqual((await done).notes, ["this model's UNet takes 77 text positions, so the prompt was cut after 75 tokens: 45 tokens dropped"]);
+  } finally {
+    other.close();
+    await fixed.stop();
+  }
+});
