@@ -1,6 +1,7 @@
 // AUTOMATIC1111's "parameters" text: the prompt, an optional "Negative prompt:" line, and a last
 // line of "Key: value" pairs. Written the way A1111 writes it; read the way A1111 reads it, so
 // files from A1111 and Fooocus fill our form and ours fill theirs.
+import { scanPairs } from './parameter-pairs.ts';
 
 export interface ParsedParameters {
   prompt: string;
@@ -14,8 +15,12 @@ export function quoteValue(value: string): string {
   return /[,:\n]/.test(value) ? JSON.stringify(value) : value;
 }
 
+/** Exactly the JSON strings (no surrounding space): checked first, as a failing JSON.parse costs
+ * microseconds each, which adds up over a line of a hundred thousand `"\"` values. */
+const JSON_STRING = /^"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"$/;
+
 function unquote(value: string): string {
-  if (!value.startsWith('"') || !value.endsWith('"')) return value;
+  if (!JSON_STRING.test(value)) return value;
   try {
     const parsed: unknown = JSON.parse(value);
     return typeof parsed === 'string' ? parsed : value;
@@ -24,6 +29,12 @@ function unquote(value: string): string {
   }
 }
 
+/**
+ * The text A1111 writes: prompt, "Negative prompt: ..." when there is one, then the pairs. Prompts are
+ * written unchanged, so a prompt line that itself starts with "Negative prompt:" reads back as the
+ * start of the negative prompt (the prompt loses that line and everything after it). A1111 has the
+ * same ambiguity and no escape; adding one would make A1111 read our files differently from us.
+ */
 export function formatParameters(prompt: string, negativePrompt: string, values: Array<[string, string | number | undefined]>): string {
   const pairs = values
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '')
@@ -35,10 +46,8 @@ export function formatParameters(prompt: string, negativePrompt: string, values:
   return lines.join('\n').trim();
 }
 
-const PAIR = /\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/g;
-
 function pairsOf(line: string): Array<[string, string]> {
-  return [...line.matchAll(PAIR)].map((m) => [m[1].trim(), unquote(m[2].trim())]);
+  return scanPairs(line).map(([key, value]) => [key, unquote(value)]);
 }
 
 export function parseParameters(text: string): ParsedParameters {

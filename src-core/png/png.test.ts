@@ -6,7 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode, decode } from 'fast-png';
-import { addTextChunks, readTextChunks } from './text-chunks.ts';
+import { crc32, deflateSync } from 'node:zlib';
+import { addTextChunks, MAX_CHUNKS, MAX_TEXT_BYTES_PER_CHUNK, MAX_TEXT_BYTES_TOTAL, MAX_TEXT_CHUNKS, readPngText, readTextChunks } from './text-chunks.ts';
 import { formatParameters, parseParameters, quoteValue } from './parameters.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../tests/fixtures/png/${name}`, import.meta.url));
@@ -68,4 +69,70 @@ test('damaged files give clear errors', () => {
   assert.throws(() => readTextChunks(Buffer.from('GIF89a')), /not a PNG file/);
   const png = fixture('a1111-basic.png');
   assert.throws(() => readTextChunks(png.subarray(0, 60)), /truncated/);
+});
+
+test('a prompt line starting with "Negative prompt:" reads back as the start of the negative prompt (as in A1111; no escape exists)', () => {
+  // Pinned on purpose: formatParameters writes prompts unchanged so A1111 reads our files as we do.
+  const values: Array<[string, string | number]> = [['Steps', 20], ['Sampler', 'Euler'], ['Seed', 1]];
+  assert.deepEqual(parseParameters(formatParameters('a cat\nNegative prompt: dog', '', values)), {
+    prompt: 'a cat', negativePrompt: 'dog', values: { Steps: '20', Sampler: 'Euler', Seed: '1' },
+  });
+  const both = parseParameters(formatParameters('a cat\nNegative prompt: dog', 'blurry', values));
+  assert.equal(both.prompt, 'a cat');
+  assert.equal(both.negativePrompt, 'dog\nNegative prompt: blurry');
+  // Only a line that starts with it: the words inside a line are prompt text.
+  assert.equal(parseParameters(formatParameters('no "Negative prompt:" here', '', values)).prompt, 'no "Negative prompt:" here');
+});
+
+const MiB = 1024 * 1024;
+const png8 = () => Buffer.from(encode({ width: 2, height: 2, data: new Uint8Array(16).fill(9), channels: 4, depth: 8 }));
+const zTXt = (keyword: string, text: Buffer) => chunk('zTXt', Buffer.concat([Buffer.from(`${keyword}\0\0`, 'latin1'), deflateSync(text)]));
+const tEXt = (keyword: string, text: Buffer) => chunk('tEXt', Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), text]));
+function chunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  return Buffer.concat([head, data, crc]);
+}
+/** A PNG with these chunks after IHDR. */
+function withChunks(chunks: Buffer[]): Buffer {
+  const png = png8();
+  const afterIhdr = 8 + 12 + png.readUInt32BE(8);
+  return Buffer.concat([png.subarray(0, afterIhdr), ...chunks, png.subarray(afterIhdr)]);
+}
+
+test('text chunks inflating or holding past 1 MiB are ignored with a note; exactly 1 MiB is read', () => {
+  // The old reader inflated any zTXt whole: 100 MiB here, then handed it to the parser.
+  const bomb = withChunks([zTXt('parameters', Buffer.alloc(100 * MiB, 'a ')), tEXt('other', Buffer.from('kept'))]);
+  assert.equal(readTextChunks(bomb).parameters, undefined);
+  assert.deepEqual(readPngText(bomb), { texts: { other: 'kept' }, ignored: ['a text chunk of this PNG inflates past 1 MiB; it was ignored'] });
+  const plain = readPngText(withChunks([tEXt('parameters', Buffer.alloc(MiB + 1, 'x'))]));
+  assert.deepEqual(plain, { texts: {}, ignored: ['a text chunk of this PNG holds more than 1 MiB; it was ignored'] });
+  const exact = readPngText(withChunks([zTXt('parameters', Buffer.alloc(MAX_TEXT_BYTES_PER_CHUNK, 'y'))]));
+  assert.equal(exact.texts.parameters.length, MAX_TEXT_BYTES_PER_CHUNK);
+  assert.deepEqual(exact.ignored, []);
+});
+
+test('text past 4 MiB in total, past 1,000 text chunks or past 100,000 chunks is ignored with a note', () => {
+  const bombs = Array.from({ length: 10 }, (_, i) => zTXt(`bomb${i}`, Buffer.alloc(2 * MiB)));
+  const many = readPngText(withChunks([...bombs, tEXt('parameters', Buffer.from('late'))]));
+  assert.deepEqual(many.texts, {});
+  assert.deepEqual(many.ignored, [
+    'a text chunk of this PNG inflates past 1 MiB; it was ignored',
+    'the text chunks of this PNG hold more than 4 MiB together; the rest were ignored',
+  ]);
+  assert.equal(MAX_TEXT_BYTES_TOTAL, 4 * MiB);
+  const flood = readPngText(withChunks([...Array.from({ length: MAX_TEXT_CHUNKS }, (_, i) => tEXt(`k${i}`, Buffer.from('v'))), tEXt('parameters', Buffer.from('late'))]));
+  assert.equal(Object.keys(flood.texts).length, MAX_TEXT_CHUNKS);
+  assert.deepEqual(flood.ignored, ['this PNG has more than 1,000 text chunks; the rest were ignored']);
+  const walk = readPngText(withChunks([...Array.from({ length: MAX_CHUNKS }, () => chunk('abCd', Buffer.alloc(0))), tEXt('parameters', Buffer.from('late'))]));
+  assert.deepEqual(walk, { texts: {}, ignored: ['this PNG has more than 100,000 chunks; the rest were not read'] });
+});
+
+test('the first readable chunk of a keyword wins, whatever the keyword', () => {
+  const png = withChunks([zTXt('parameters', Buffer.alloc(2 * MiB)), tEXt('parameters', Buffer.from('second')), tEXt('parameters', Buffer.from('third')), tEXt('constructor', Buffer.from('c'))]);
+  // The old reader checked `keyword in {}`, so "constructor" (on Object's prototype) was never read.
+  assert.deepEqual(readTextChunks(png), { parameters: 'second', constructor: 'c' });
 });

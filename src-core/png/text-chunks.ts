@@ -20,22 +20,86 @@ function* chunks(png: Buffer): Generator<Chunk> {
   }
 }
 
-/** Every text entry of the file, keyword -> text (the first one wins for a repeated keyword). */
-export function readTextChunks(png: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const { type, data } of chunks(png)) {
-    let entry: [string, string] | undefined;
-    try {
-      if (type === 'tEXt') entry = readTEXt(data);
-      else if (type === 'zTXt') entry = readZTXt(data);
-      else if (type === 'iTXt') entry = readITXt(data);
-    } catch {
-      entry = undefined; // a damaged text chunk does not make the image unreadable
-    }
-    if (entry && !(entry[0] in out)) out[entry[0]] = entry[1];
-  }
-  return out;
+const MiB = 1024 * 1024;
+/** The most text one chunk may hold, inflated. A1111's parameters are a few KB even with long
+ * prompts, ComfyUI's workflows some hundred KB; a zTXt bomb inflates 1 KB into 1 MB. */
+export const MAX_TEXT_BYTES_PER_CHUNK = 1 * MiB;
+/** The most text read from one file, chunks ignored for their size included (inflating them up to
+ * the cap was work done too): bounds what many bombs in one file can cost. */
+export const MAX_TEXT_BYTES_TOTAL = 4 * MiB;
+/** Text chunks read per file: A1111, Fooocus and ComfyUI write one to a handful. */
+export const MAX_TEXT_CHUNKS = 1000;
+/** Chunks walked per file: an encoder's 8 KiB IDAT chunks reach this at 800 MB of pixel data;
+ * 12-byte empty chunks would otherwise cost time in proportion to the file's size. */
+export const MAX_CHUNKS = 100_000;
+
+export interface PngText {
+  /** keyword -> text; the first readable chunk wins for a repeated keyword. */
+  texts: Record<string, string>;
+  /** Why text was left unread, in words (for png.read's notes); empty when nothing was. */
+  ignored: string[];
 }
+
+const TEXT_TYPES = new Set(['tEXt', 'zTXt', 'iTXt']);
+const totalNote = `the text chunks of this PNG hold more than ${MAX_TEXT_BYTES_TOTAL / MiB} MiB together; the rest were ignored`;
+
+/**
+ * The text entries of a PNG, read with bounded work: a chunk over MAX_TEXT_BYTES_PER_CHUNK, text past
+ * MAX_TEXT_BYTES_TOTAL, text chunks past MAX_TEXT_CHUNKS and chunks past MAX_CHUNKS are skipped and
+ * said so in `ignored`; a damaged text chunk is skipped silently (it does not make the image
+ * unreadable). CRCs are not checked, as before: a flipped bit in a text chunk still reads.
+ */
+export function readPngText(png: Buffer): PngText {
+  const texts: Record<string, string> = Object.create(null);
+  const ignored = new Set<string>();
+  let budget = MAX_TEXT_BYTES_TOTAL, textChunks = 0, walked = 0;
+  for (const { type, data } of chunks(png)) {
+    if (++walked > MAX_CHUNKS) {
+      ignored.add(`this PNG has more than ${MAX_CHUNKS.toLocaleString('en-US')} chunks; the rest were not read`);
+      break;
+    }
+    if (!TEXT_TYPES.has(type)) continue;
+    if (++textChunks > MAX_TEXT_CHUNKS) {
+      ignored.add(`this PNG has more than ${MAX_TEXT_CHUNKS.toLocaleString('en-US')} text chunks; the rest were ignored`);
+      continue;
+    }
+    let entry: TextEntry;
+    try {
+      entry = splitTextChunk(type, data);
+    } catch {
+      continue;
+    }
+    if (entry.keyword in texts) continue; // the first one wins: no need to inflate this one
+    if (budget <= 0) {
+      ignored.add(totalNote);
+      continue;
+    }
+    const limit = Math.min(MAX_TEXT_BYTES_PER_CHUNK, budget);
+    let body: Buffer | undefined;
+    try {
+      body = entry.compressed ? inflateSync(entry.body, { maxOutputLength: limit }) : entry.body;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') continue; // damaged: skipped
+    }
+    if (body === undefined || body.length > limit) {
+      budget -= limit;
+      ignored.add(limit === MAX_TEXT_BYTES_PER_CHUNK
+        ? `a text chunk of this PNG ${entry.compressed ? 'inflates past' : 'holds more than'} ${MAX_TEXT_BYTES_PER_CHUNK / MiB} MiB; it was ignored`
+        : totalNote);
+      continue;
+    }
+    budget -= body.length;
+    texts[entry.keyword] = body.toString(entry.encoding);
+  }
+  return { texts: { ...texts }, ignored: [...ignored] };
+}
+
+/** Every text entry of the file, keyword -> text, within readPngText's caps. */
+export function readTextChunks(png: Buffer): Record<string, string> {
+  return readPngText(png).texts;
+}
+
+interface TextEntry { keyword: string; compressed: boolean; body: Buffer; encoding: 'latin1' | 'utf8' }
 
 function splitAtNul(data: Buffer, from = 0): [Buffer, number] {
   const nul = data.indexOf(0, from);
@@ -43,23 +107,17 @@ function splitAtNul(data: Buffer, from = 0): [Buffer, number] {
   return [data.subarray(from, nul), nul + 1];
 }
 
-function readTEXt(data: Buffer): [string, string] {
-  const [keyword, rest] = splitAtNul(data);
-  return [keyword.toString('latin1'), data.subarray(rest).toString('latin1')];
-}
-
-function readZTXt(data: Buffer): [string, string] {
-  const [keyword, rest] = splitAtNul(data);
-  return [keyword.toString('latin1'), inflateSync(data.subarray(rest + 1)).toString('latin1')];
-}
-
-function readITXt(data: Buffer): [string, string] {
-  const [keyword, afterKeyword] = splitAtNul(data);
+/** A text chunk's keyword and its body, still compressed where the chunk says so. */
+function splitTextChunk(type: string, data: Buffer): TextEntry {
+  const [keywordBytes, afterKeyword] = splitAtNul(data);
+  const keyword = keywordBytes.toString('latin1');
+  if (type === 'tEXt') return { keyword, compressed: false, body: data.subarray(afterKeyword), encoding: 'latin1' };
+  if (type === 'zTXt') return { keyword, compressed: true, body: data.subarray(afterKeyword + 1), encoding: 'latin1' };
+  // iTXt: compression flag, method, language \0, translated keyword \0, UTF-8 text
   const compressed = data[afterKeyword] === 1;
   const [, afterLanguage] = splitAtNul(data, afterKeyword + 2);
   const [, afterTranslated] = splitAtNul(data, afterLanguage);
-  const body = data.subarray(afterTranslated);
-  return [keyword.toString('latin1'), (compressed ? inflateSync(body) : body).toString('utf8')];
+  return { keyword, compressed, body: data.subarray(afterTranslated), encoding: 'utf8' };
 }
 
 function makeChunk(type: string, data: Buffer): Buffer {

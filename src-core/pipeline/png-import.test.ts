@@ -1,0 +1,53 @@
+// png.read's answer for a file: form values from its parameters, and a note for all it left out.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { LIMITS } from '../contract/generate.ts';
+import { deflateSync } from 'node:zlib';
+import { addTextChunks } from '../png/text-chunks.ts';
+import { parametersToRequest } from './metadata.ts';
+import { pngToRequest } from './png-import.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../../tests/fixtures/png/${name}`, import.meta.url));
+const PARAMS = 'Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8';
+
+test('prompts longer than the contract allows are cut to the limit with a note; shorter ones are untouched', () => {
+  const long = parametersToRequest(`${'p'.repeat(25_000)}\nNegative prompt: ${'n'.repeat(LIMITS.promptChars + 1)}\n${PARAMS}`);
+  assert.equal(long.request.prompt, 'p'.repeat(LIMITS.promptChars));
+  assert.equal(long.request.negativePrompt, 'n'.repeat(LIMITS.promptChars));
+  assert.equal(long.request.steps, 20);
+  assert.deepEqual(long.notes, [
+    'the prompt in the file is 25,000 characters long; only its first 20,000 were kept (the limit)',
+    'the negative prompt in the file is 20,001 characters long; only its first 20,000 were kept (the limit)',
+  ]);
+  const exact = parametersToRequest(`${'p'.repeat(LIMITS.promptChars)}\n${PARAMS}`);
+  assert.equal(exact.request.prompt?.length, LIMITS.promptChars);
+  assert.deepEqual(exact.notes, []);
+  // A cut never leaves half of a surrogate pair (an emoji here) at the end.
+  const emoji = parametersToRequest(`${'p'.repeat(LIMITS.promptChars - 1)}🐱🐱\n${PARAMS}`);
+  assert.equal(emoji.request.prompt, 'p'.repeat(LIMITS.promptChars - 1));
+});
+
+test('pngToRequest: parameters of A1111 files, ComfyUI and plain files get a note, non-PNGs an error', () => {
+  const a1111 = pngToRequest(fixture('a1111-basic.png'));
+  assert.equal(a1111.request.prompt, 'a photo of a cat, masterpiece');
+  assert.equal(a1111.request.steps, 28);
+  assert.deepEqual(pngToRequest(fixture('fooocus.png')).notes, ['sampler "DPM++ 2M SDE" is not available here; keeping the current sampler']);
+  const bare = fixture('a1111-basic.png');
+  const comfy = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), { prompt: '{"3": {}}', workflow: '{}' });
+  assert.deepEqual(pngToRequest(comfy), { request: {}, notes: ['this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] });
+  const none = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), { Software: 'x' });
+  assert.deepEqual(pngToRequest(none), { request: {}, notes: ['this PNG has no generation parameters'] });
+  assert.throws(() => pngToRequest(Buffer.from('GIF89a')), /^Error: that file is not a readable PNG \(not a PNG file\)$/);
+});
+
+test('pngToRequest: notes first say which text was ignored for its size', () => {
+  const bare = fixture('a1111-basic.png');
+  const ihdrEnd = 33;
+  const head = bare.subarray(0, ihdrEnd), rest = bare.subarray(bare.indexOf('IDAT') - 4);
+  const zTXt = Buffer.concat([Buffer.from('parameters\0\0', 'latin1'), deflateSync(Buffer.alloc(8 * 1024 * 1024))]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(zTXt.length);
+  const bomb = Buffer.concat([head, length, Buffer.from('zTXt'), zTXt, Buffer.alloc(4), rest]); // the CRC is not checked
+  assert.deepEqual(pngToRequest(bomb), { request: {}, notes: ['a text chunk of this PNG inflates past 1 MiB; it was ignored', 'no generation parameters could be read from this PNG'] });
+});
