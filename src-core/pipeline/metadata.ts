@@ -1,5 +1,5 @@
 // Between a generation request and A1111-style PNG parameters, in both directions.
-import type { GenerateRequest, GenerateRequestInput, RestartSettings } from '../contract/generate.ts';
+import { LIMITS, type GenerateRequest, type GenerateRequestInput, type RestartSettings } from '../contract/generate.ts';
 import { formatParameters, parseParameters } from '../png/parameters.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 
@@ -65,12 +65,25 @@ function number(value: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
+
+/** The form takes no more than the contract accepts: a longer prompt is cut to the limit, with a note. */
+function withinPromptLimit(text: string, what: string, notes: string[]): string {
+  if (text.length <= LIMITS.promptChars) return text;
+  notes.push(`the ${what} in the file is ${thousands(text.length)} characters long; only its first ${thousands(LIMITS.promptChars)} were kept (the limit)`);
+  const cut = text.slice(0, LIMITS.promptChars);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut; // never half a surrogate pair
+}
+
 /** Reads A1111/Fooocus/our own parameters text into form values. */
 export function parametersToRequest(text: string): ParametersImport {
   const parsed = parseParameters(text);
   const v = parsed.values;
-  const request: Partial<GenerateRequestInput> = { prompt: parsed.prompt, negativePrompt: parsed.negativePrompt };
   const notes: string[] = [];
+  const request: Partial<GenerateRequestInput> = {
+    prompt: withinPromptLimit(parsed.prompt, 'prompt', notes),
+    negativePrompt: withinPromptLimit(parsed.negativePrompt, 'negative prompt', notes),
+  };
   const steps = number(v.Steps), cfg = number(v['CFG scale']), seed = number(v.Seed);
   if (steps !== undefined) request.steps = steps;
   if (cfg !== undefined) request.cfgScale = cfg;
