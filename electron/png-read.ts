@@ -56,7 +56,7 @@ function currentWorker(): { thread: Worker; ready: Promise<void> } {
   return (worker = started);
 }
 
-async function readOne(png: Buffer): Promise<ParametersImport> {
+async function readOne(png: Buffer, deadlineMs: number): Promise<ParametersImport> {
   clearTimeout(idleTimer);
   const { thread, ready } = currentWorker();
   try {
@@ -69,7 +69,7 @@ async function readOne(png: Buffer): Promise<ParametersImport> {
   const bytes = new Uint8Array(png); // a copy of its own, transferred (Buffers may share a pool)
   try {
     return await new Promise<ParametersImport>((resolve, reject) => {
-      const timer = setTimeout(() => { end(); reject(new Error(`reading this PNG took longer than ${PNG_READ_TIMEOUT_MS / 1000} s; it was abandoned`)); }, PNG_READ_TIMEOUT_MS);
+      const timer = setTimeout(() => { end(); reject(new Error(`reading this PNG took longer than ${deadlineMs / 1000} s; it was abandoned`)); }, deadlineMs);
       const settle = () => { clearTimeout(timer); thread.off('message', onMessage); thread.off('error', onError); thread.off('exit', onExit); };
       const onMessage = (reply: PngReadReply) => {
         if (!('id' in reply) || reply.id !== id) return;
@@ -90,8 +90,8 @@ async function readOne(png: Buffer): Promise<ParametersImport> {
 }
 
 /** png.read's answer for these bytes, computed in the worker; reads queue one behind the other. */
-export function readPngOffThread(png: Buffer): Promise<ParametersImport> {
-  const read = queue.then(() => readOne(png));
+export function readPngOffThread(png: Buffer, deadlineMs = PNG_READ_TIMEOUT_MS): Promise<ParametersImport> {
+  const read = queue.then(() => readOne(png, deadlineMs));
   queue = read.catch(() => undefined);
   return read;
 }

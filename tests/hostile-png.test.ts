@@ -8,13 +8,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { hostilePngs, pngWithChunks, tEXt } from './helpers/hostile-pngs.ts';
 import { TestClient } from './helpers/studio.ts';
 import { readPngOffThread } from '../electron/png-read.ts';
 import { pngToRequest } from '../src-core/pipeline/png-import.ts';
 
-const PROBE = 'tests/helpers/png-probe.ts';
+const PROBE = fileURLToPath(new URL('./helpers/png-probe.ts', import.meta.url));
+const SERVER_MAIN = fileURLToPath(new URL('../electron/server/main.ts', import.meta.url));
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/png/${name}`, import.meta.url));
 
 function probe(args: string[], timeoutMs: number): { ok: boolean; stdout: string; why: string } {
   const started = Date.now();
@@ -38,12 +40,18 @@ test('parameters texts that made the old regex quadratic parse in linear time', 
 });
 
 test('png.read\'s worker gives the answers of the in-process reader, errors included', { timeout: 120_000 }, async () => {
-  const fixtures = ['a1111-basic.png', 'a1111-unicode-itxt.png', 'fooocus.png'].map((name) => ({ name, bytes: readFileSync(join('tests/fixtures/png', name)) }));
+  const fixtures = ['a1111-basic.png', 'a1111-unicode-itxt.png', 'fooocus.png'].map((name) => ({ name, bytes: fixture(name) }));
   for (const { name, bytes } of [...fixtures, ...hostilePngs()]) {
     const inProcess = (() => { try { return pngToRequest(bytes); } catch (error) { return (error as Error).message; } })();
     const inWorker = await readPngOffThread(bytes).catch((error: Error) => error.message);
     assert.deepEqual(inWorker, inProcess, name);
   }
+});
+
+test('a read that runs past its deadline is abandoned with its worker; the next read gets a new one', { timeout: 120_000 }, async () => {
+  const slow = hostilePngs().find((p) => p.name === 'quadratic-parameters-escaped-quotes')!; // a few hundred ms of capped work
+  await assert.rejects(readPngOffThread(slow.bytes, 1), /^Error: reading this PNG took longer than 0.001 s; it was abandoned$/);
+  assert.equal((await readPngOffThread(fixture('a1111-basic.png'))).request.steps, 28);
 });
 
 const PARAMS = 'Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8';
@@ -65,7 +73,7 @@ test('a gallery folder holding hostile PNGs loads promptly and still lists the g
 
 async function startServerProcess(): Promise<{ url: string; stop: () => void }> {
   const data = mkdtempSync(join(tmpdir(), 'hostile-server-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'electron/server/main.ts', '--port', '0', '--data', data, '--model', join(data, 'no-model'), '--provider', 'cpu'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN, '--port', '0', '--data', data, '--model', join(data, 'no-model'), '--provider', 'cpu'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
   const url = await within(new Promise<string>((resolve, reject) => {
