@@ -4,6 +4,7 @@
 import { RequestError } from '../contract/generate.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
+import { providerAvailability, providerLine } from '../model/providers.ts';
 import { generate, planFor, resolveSize, type GenerateProgress } from '../pipeline/txt2img.ts';
 import { imagesOf } from '../contract/generate.ts';
 import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
@@ -51,6 +52,13 @@ function info(m: StableDiffusionModel): HostModelInfo {
     dir: m.info.dir, name: m.info.name, width: native, height: native, prediction: m.info.prediction, vaeFactor: m.info.vaeFactor,
     maxTokens: m.tokenizer.usableTokens, provider: m.provider, providerNotes: m.fallbacks.map((f) => f.reason),
   };
+}
+
+let lastProviderLine: string | undefined;
+/** The provider in use and why, on the terminal once (again only when it changes). */
+function sayProvider(line: string): void {
+  if (line !== lastProviderLine) console.log(line);
+  lastProviderLine = line;
 }
 
 function requireModel(): StableDiffusionModel {
@@ -192,6 +200,7 @@ async function handle(request: HostRequest): Promise<unknown> {
   switch (request.method) {
     case 'load': {
       const loaded = await loadModel(request.params.dir, { provider: request.params.provider as ProviderChoice });
+      sayProvider(providerLine(request.params.provider, loaded.provider, loaded.fallbacks));
       const previous = model;
       model = loaded;
       // A job running on the previous model finishes on it; queued jobs run on the new one.
@@ -200,6 +209,7 @@ async function handle(request: HostRequest): Promise<unknown> {
       return info(loaded);
     }
     case 'info': return model ? info(model) : null;
+    case 'providers': return providerAvailability();
     case 'count': {
       const m = requireModel();
       return countPrompt(m, request.params.prompt);

@@ -5,6 +5,7 @@ import type { GenerateRequestInput } from '../contract/generate.ts';
 export type HostRequest =
   | { id: number; method: 'load'; params: { dir: string; provider: string } }
   | { id: number; method: 'info'; params: Record<string, never> }
+  | { id: number; method: 'providers'; params: Record<string, never> }
   | { id: number; method: 'count'; params: { prompt: string } }
   | { id: number; method: 'plan'; params: { sampler: string; schedule: string; steps: number; cfgScale: number; restart?: unknown } }
   | { id: number; method: 'generate'; params: { jobId: string; request: GenerateRequestInput } }
@@ -21,6 +22,9 @@ export interface HostImage {
   parameters: string;
   png: Uint8Array;
 }
+
+/** One execution provider of the engine's onnxruntime: usable here or not, and why not. */
+export interface HostProvider { name: string; available: boolean; reason?: string }
 
 export interface HostModelInfo {
   dir: string;

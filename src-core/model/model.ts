@@ -9,6 +9,7 @@ import { LIMITS } from '../contract/generate.ts';
 import { unetShape, vaeFactorOf, vaeShape, type UNetShape, type VaeShape } from './architecture.ts';
 import { configInteger, configNumber, readJson } from './configs.ts';
 import { ModelError, ProviderError } from './errors.ts';
+import { providerAvailability } from './providers.ts';
 import { explainProviderFailure, openComponent, providerCandidates, refuseOutsideLinks, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
 import { checkDecoderFactor, checkNativeSize, latentSizeOf } from './shape-checks.ts';
 import type { FloatType } from './tensors.ts';
@@ -78,6 +79,12 @@ export async function loadModel(dirArg: string, options: { provider?: ProviderCh
   const candidates = providerCandidates(options.provider ?? 'cpu');
   const fallbacks: Array<{ provider: ExecutionProvider; reason: string }> = [];
   for (const [i, provider] of candidates.entries()) {
+    // An explicit choice whose libraries are missing falls back with the reason, without a noisy try.
+    const unusable = providerAvailability().find((p) => p.name === provider && !p.available);
+    if (unusable && i < candidates.length - 1) {
+      fallbacks.push({ provider, reason: unusable.reason ?? `${provider} is not available` });
+      continue;
+    }
     try {
       const model = await loadWithProvider(dirArg, provider);
       model.fallbacks.push(...fallbacks);

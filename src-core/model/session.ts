@@ -3,6 +3,11 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError, ProviderError } from './errors.ts';
+import { AUTO_ORDER, providerAvailability } from './providers.ts';
+
+// Failures come back as exceptions with their message (and are explained to the user); onnxruntime's
+// own log lines only repeat them in red on the terminal, e.g. a CUDA probe on every start.
+ort.env.logLevel = 'fatal';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -11,9 +16,9 @@ export type ProviderChoice = ExecutionProvider | 'auto';
 /** Preference order for 'auto', restricted to what this onnxruntime build can load on this platform. */
 export function providerCandidates(choice: ProviderChoice): ExecutionProvider[] {
   if (choice !== 'auto') return choice === 'cpu' ? ['cpu'] : [choice, 'cpu'];
-  const available = new Set(ort.listSupportedBackends().map((b) => b.name));
-  const preferred: ExecutionProvider[] = ['cuda', 'dml', 'coreml', 'webgpu'];
-  return [...preferred.filter((p) => available.has(p)), 'cpu'];
+  // Providers whose libraries are missing are not tried: trying prints errors nobody can act on.
+  const usable = new Set(providerAvailability().filter((p) => p.available).map((p) => p.name));
+  return [...AUTO_ORDER.filter((p) => usable.has(p)), 'cpu'];
 }
 
 /** Why a provider could not be used, in words a user can act on. */
