@@ -15,6 +15,8 @@ const START_TIMEOUT_MS = 60_000;
 /** An idle worker is ended after this long; the next read starts a new one. */
 const IDLE_MS = 30_000;
 const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 };
+/** Reads waiting or running at once: each holds its file (up to 48 MB) until its turn. */
+export const MAX_PENDING_READS = 8;
 
 function startWorker(): Worker {
   // Bundled for Electron (CommonJS in out/): the worker is bundled beside this file. Its code is read
@@ -34,6 +36,7 @@ let worker: { thread: Worker; ready: Promise<void> } | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 let nextId = 1;
+let pending = 0;
 
 function end(): void {
   void worker?.thread.terminate();
@@ -53,6 +56,7 @@ function currentWorker(): { thread: Worker; ready: Promise<void> } {
   ready.catch(() => undefined); // reported to the read that waits for it
   const started = { thread, ready };
   thread.once('exit', () => { if (worker === started) worker = undefined; });
+  thread.on('error', () => undefined); // the read in flight reports it; unheard, it would crash the app
   return (worker = started);
 }
 
@@ -91,7 +95,9 @@ async function readOne(png: Buffer, deadlineMs: number): Promise<ParametersImpor
 
 /** png.read's answer for these bytes, computed in the worker; reads queue one behind the other. */
 export function readPngOffThread(png: Buffer, deadlineMs = PNG_READ_TIMEOUT_MS): Promise<ParametersImport> {
-  const read = queue.then(() => readOne(png, deadlineMs));
+  if (pending >= MAX_PENDING_READS) return Promise.reject(new Error(`${MAX_PENDING_READS} PNG files are being read already; try again when they are done`));
+  pending++;
+  const read = queue.then(() => readOne(png, deadlineMs)).finally(() => { pending--; });
   queue = read.catch(() => undefined);
   return read;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostilePngs, pngWithChunks, tEXt } from './helpers/hostile-pngs.ts';
 import { TestClient } from './helpers/studio.ts';
-import { readPngOffThread } from '../electron/png-read.ts';
+import { MAX_PENDING_READS, readPngOffThread } from '../electron/png-read.ts';
 import { pngToRequest } from '../src-core/pipeline/png-import.ts';
 
 const PROBE = fileURLToPath(new URL('./helpers/png-probe.ts', import.meta.url));
@@ -52,6 +52,17 @@ test('a read that runs past its deadline is abandoned with its worker; the next 
   const slow = hostilePngs().find((p) => p.name === 'quadratic-parameters-escaped-quotes')!; // a few hundred ms of capped work
   await assert.rejects(readPngOffThread(slow.bytes, 1), /^Error: reading this PNG took longer than 0.001 s; it was abandoned$/);
   assert.equal((await readPngOffThread(fixture('a1111-basic.png'))).request.steps, 28);
+});
+
+test('png.read queues at most a few files; more at once are refused with a clear message', { timeout: 120_000 }, async () => {
+  const file = fixture('a1111-basic.png');
+  const reads = Array.from({ length: MAX_PENDING_READS + 3 }, () => readPngOffThread(file).then(() => 'read', (error: Error) => error.message));
+  const answers = await Promise.all(reads);
+  assert.deepEqual(answers, [
+    ...Array(MAX_PENDING_READS).fill('read'),
+    ...Array(3).fill(`${MAX_PENDING_READS} PNG files are being read already; try again when they are done`),
+  ]);
+  assert.equal((await readPngOffThread(file)).request.steps, 28, 'accepted again once the queue is empty');
 });
 
 const PARAMS = 'Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8';
