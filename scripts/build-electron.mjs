@@ -6,4 +6,6 @@ const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: tr
 await build({ ...common, entryPoints: ['electron/desktop/main.ts'], outfile: 'out/main.cjs', format: 'cjs' });
 await build({ ...common, entryPoints: ['electron/desktop/preload.ts'], outfile: 'out/preload.cjs', format: 'cjs' });
 await build({ ...common, entryPoints: ['src-core/host/engine-host.ts'], outfile: 'out/engine-host.cjs', format: 'cjs' });
-console.log('built out/main.cjs, out/preload.cjs, out/engine-host.cjs');
+// png.read's worker thread (electron/png-read.ts loads it from beside main.cjs).
+await build({ ...common, entryPoints: ['electron/png-read-worker.ts'], outfile: 'out/png-read-worker.cjs', format: 'cjs' });
+console.log('built out/main.cjs, out/preload.cjs, out/engine-host.cjs, out/png-read-worker.cjs');
