@@ -7,6 +7,7 @@ import { deflateSync } from 'node:zlib';
 import { addTextChunks } from '../png/text-chunks.ts';
 import { parametersToRequest } from './metadata.ts';
 import { pngToRequest } from './png-import.ts';
+import { encode } from 'fast-png';
 
 const fixture = (name: string) => readFileSync(new URL(`../../tests/fixtures/png/${name}`, import.meta.url));
 const PARAMS = 'Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8';
@@ -50,4 +51,16 @@ test('pngToRequest: notes first say which text was ignored for its size', () => 
   length.writeUInt32BE(zTXt.length);
   const bomb = Buffer.concat([head, length, Buffer.from('zTXt'), zTXt, Buffer.alloc(4), rest]); // the CRC is not checked
   assert.deepEqual(pngToRequest(bomb), { request: {}, notes: ['a text chunk of this PNG inflates past 1 MiB; it was ignored', 'no generation parameters could be read from this PNG'] });
+});
+
+test('numbers the contract refuses are left out of the form with a note', () => {
+  const text = 'a cat\nSteps: 99999, Sampler: Euler, CFG scale: 7, Seed: 5, Size: 100000x64';
+  const png = addTextChunks(Buffer.from(encode({ width: 1, height: 1, data: new Uint8Array(4), channels: 4 })), { parameters: text });
+  const result = pngToRequest(png);
+  assert.equal(result.request.steps, undefined);
+  assert.equal(result.request.width, undefined);
+  assert.equal(result.request.height, 64);
+  assert.equal(result.request.seed, 5);
+  assert.ok(result.notes.some((n) => /steps \(99999\) is outside/.test(n)), result.notes.join('; '));
+  assert.ok(result.notes.some((n) => /width \(100000\) is outside/.test(n)));
 });

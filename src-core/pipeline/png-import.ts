@@ -1,8 +1,22 @@
 // png.read's work: a PNG's text chunks, then its parameters as form values, with a note for
 // everything left out. Pure and synchronous, with bounded work (the caps of src-core/png); the main
 // side runs it in a worker thread (electron/png-read.ts) so the server keeps answering meanwhile.
+import { GenerateRequestSchema } from '../contract/generate.ts';
 import { readPngText } from '../png/text-chunks.ts';
 import { parametersToRequest, type ParametersImport } from './metadata.ts';
+
+/** Values the contract would refuse (steps 99999, a size of 10^6) are left out with a note, never put in the form. */
+function withinContract(imported: ParametersImport): ParametersImport {
+  const request: Record<string, unknown> = { ...imported.request };
+  const notes = [...imported.notes];
+  const fields = GenerateRequestSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+  for (const [key, value] of Object.entries(request)) {
+    if (fields[key]?.safeParse(value).success !== false) continue;
+    delete request[key];
+    notes.push(`the file's ${key} (${JSON.stringify(value).slice(0, 40)}) is outside what this app accepts; the current value is kept`);
+  }
+  return { ...imported, request: request as ParametersImport['request'], notes };
+}
 
 export function pngToRequest(png: Buffer): ParametersImport {
   let read;
@@ -15,6 +29,6 @@ export function pngToRequest(png: Buffer): ParametersImport {
   const text = texts.parameters;
   if (!text && texts.prompt) return { request: {}, notes: [...ignored, 'this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] };
   if (!text) return { request: {}, notes: [...ignored, ignored.length > 0 ? 'no generation parameters could be read from this PNG' : 'this PNG has no generation parameters'] };
-  const imported = parametersToRequest(text);
+  const imported = withinContract(parametersToRequest(text));
   return { ...imported, notes: [...ignored, ...imported.notes] };
 }
