@@ -5,7 +5,7 @@ import { GenerateRequestSchema } from '../../../src-core/contract/generate.ts';
 import { adaptToModel, applyRequest, defaultForm, formToRequest, planParams, scheduleApplies, vaeFactorOf } from './form.ts';
 
 const info: AppInfo = {
-  version: '0.1.0', mode: 'browser', provider: 'cpu', providerNotes: [], modelError: null,
+  version: '0.1.0', mode: 'browser', provider: 'cpu', providerNotes: [], providerChoice: 'cpu', providers: [], modelError: null,
   model: { dir: '/m', name: 'tiny', width: 64, height: 48, prediction: 'epsilon', vaeFactor: 8, maxTokens: 75 },
   samplers: [], schedules: ['karras', 'normal'], noiseSources: ['default'],
 };
@@ -33,7 +33,7 @@ test('the form becomes a valid request; -1 seeds are drawn', () => {
   assert.ok(GenerateRequestSchema.safeParse(r.value).success);
   assert.equal(formToRequest({ ...form, seed: 42 }).value?.seed, 42);
   // batch size never exceeds the image count
-  assert.equal(formToRequest({ ...form, count: 1, batchSize: 4 }).value?.batchSize, 1);
+  assert.equal(formToRequest({ ...form, count: 1, batchSize: 4 }).value?.batchSize, 4, 'batch count x batch size, as A1111: not cut to the count');
 });
 
 test('restart settings are sent only for the restart sampler', () => {
@@ -51,7 +51,7 @@ test('form problems are reported in plain words', () => {
   assert.equal(formToRequest({ ...f, steps: null }).error, 'Steps is empty');
   assert.equal(formToRequest({ ...f, steps: 501 }).error, 'Steps must be at most 500');
   assert.equal(formToRequest({ ...f, cfgScale: 51 }).error, 'CFG scale must be between 0 and 50');
-  assert.equal(formToRequest({ ...f, count: 0 }).error, 'Images must be at least 1');
+  assert.equal(formToRequest({ ...f, count: 0 }).error, 'Batch count must be at least 1');
   assert.equal(formToRequest({ ...f, batchSize: 17 }).error, 'Batch size must be at most 16');
   assert.equal(formToRequest({ ...f, width: 65 }, { vaeFactor: 8 }).error, 'Width must be a multiple of 8');
   assert.equal(formToRequest({ ...f, height: 4 }, { vaeFactor: 8 }).error, 'Height must be at least 8');

@@ -102,6 +102,14 @@ function sideError(label: string, v: number | null, vaeFactor: number): string |
   return null;
 }
 
+/** "8 images" under batch count and batch size: A1111 makes count x size images. */
+export function imageTotalText(form: Pick<FormState, 'count' | 'batchSize'>): string {
+  const { count, batchSize } = form;
+  if (!count || !batchSize || count < 1 || batchSize < 1) return '';
+  const total = count * batchSize;
+  return `${total} image${total === 1 ? '' : 's'}${count > 1 && batchSize > 1 ? ` (${count} batches of ${batchSize})` : ''}`;
+}
+
 /** plan.describe params for the form, or the first problem (so no call is made). */
 export function planParams(form: FormState): Check<Params<'plan.describe'>> {
   const error = wholeNumber('Steps', form.steps, 1, LIMITS.steps) ?? cfgError(form.cfgScale);
@@ -133,7 +141,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   const error =
     promptLengthError(form.prompt, 'prompt') ??
     promptLengthError(form.negativePrompt, 'negative prompt') ??
-    wholeNumber('Images', form.count, 1, LIMITS.count) ??
+    wholeNumber('Batch count', form.count, 1, LIMITS.count) ??
     wholeNumber('Batch size', form.batchSize, 1, LIMITS.batchSize) ??
     sideError('Width', form.width, vaeFactor) ??
     sideError('Height', form.height, vaeFactor);
@@ -149,7 +157,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     cfgScale: form.cfgScale as number,
     seed: seed.seed,
     count: form.count as number,
-    batchSize: Math.min(form.batchSize as number, form.count as number),
+    batchSize: form.batchSize as number,
     width: form.width as number,
     height: form.height as number,
     noiseSource: form.noiseSource,

@@ -7,7 +7,7 @@ const progress = (jobId: string, evaluation: number): JobEvent => ({
 });
 const done = (jobId: string): JobEvent => ({
   name: 'job.done',
-  data: { jobId, entries: [], evaluations: 39, seconds: 1, timings: { textEncoderMs: 1, unetMs: 2, vaeMs: 3, overheadMs: 4 } },
+  data: { jobId, entries: [], evaluations: 39, seconds: 1, timings: { textEncoderMs: 1, unetMs: 2, vaeMs: 3, overheadMs: 4 }, notes: [] },
 });
 
 test('a job runs from starting to done', () => {

@@ -1,7 +1,7 @@
 // What the generate view knows about the job it started, as a pure reducer over the contract's
 // events. Events can arrive before job.generate has answered with the job id, so they are held
 // until the id is known; events of other clients' jobs are ignored here.
-import type { EventName, Events } from '../../../src-core/contract/api.ts';
+import type { EventName, Events, GalleryEntry } from '../../../src-core/contract/api.ts';
 
 export type JobPhase = 'idle' | 'starting' | 'running' | 'done' | 'failed' | 'cancelled';
 export type JobEventName = Extract<EventName, 'job.progress' | 'job.preview' | 'job.done' | 'job.failed'>;
@@ -16,12 +16,16 @@ export interface JobState {
   preview: Events['job.preview'] | null;
   result: Events['job.done'] | null;
   error: string | null;
+  /** Images the job finished before it was cancelled or failed (they are in the gallery). */
+  kept: GalleryEntry[];
+  /** Cancel was pressed: said at once, before the engine answers. */
+  cancelling: boolean;
   /** Events seen while the job id was not known yet. */
   held: JobEvent[];
 }
 
 export const IDLE_JOB: JobState = {
-  phase: 'idle', jobId: null, images: 0, progress: null, preview: null, result: null, error: null, held: [],
+  phase: 'idle', jobId: null, images: 0, progress: null, preview: null, result: null, error: null, kept: [], cancelling: false, held: [],
 };
 
 const HELD_LIMIT = 64;
@@ -61,11 +65,23 @@ export function jobEvent(job: JobState, event: JobEvent): JobState {
       return { ...job, preview: event.data };
     case 'job.done':
       return { ...job, phase: 'done', result: event.data, preview: null };
-    case 'job.failed':
+    case 'job.failed': {
+      const kept = event.data.entries ?? [];
       return event.data.cancelled
-        ? { ...job, phase: 'cancelled', error: null, preview: null }
-        : { ...job, phase: 'failed', error: event.data.error, preview: null };
+        ? { ...job, phase: 'cancelled', error: null, preview: null, kept, cancelling: false }
+        : { ...job, phase: 'failed', error: event.data.error, preview: null, kept, cancelling: false };
+    }
   }
+}
+
+/** Cancel was pressed: shown at once ("Cancelling…"), whatever the engine is busy with. */
+export function jobCancelling(job: JobState): JobState {
+  return isActive(job) && !job.cancelling ? { ...job, cancelling: true } : job;
+}
+
+/** "Cancelled after 1 of 3" when images were finished, "Cancelled." when none were. */
+export function cancelledText(job: JobState): string {
+  return job.kept.length ? `Cancelled after ${job.kept.length} of ${job.images}.` : 'Cancelled.';
 }
 
 /** The connection dropped or the engine crashed: a running job will send nothing more. */
