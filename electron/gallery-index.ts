@@ -2,7 +2,7 @@
 // anything else on the machine) can edit, and its entries reach the UI and the server's file paths.
 import { z } from 'zod';
 import { LIMITS } from '../src-core/contract/generate.ts';
-import type { GalleryEntry } from '../src-core/contract/api.ts';
+import { GALLERY_SOURCES, type GalleryEntry } from '../src-core/contract/api.ts';
 
 export type StoredEntry = Omit<GalleryEntry, 'url'>;
 
@@ -21,6 +21,7 @@ const StoredEntrySchema = z.object({
   parameters: z.string().max(256 * 1024),
   evaluations: count,
   seconds: z.number().finite().min(0),
+  source: z.enum(GALLERY_SOURCES).optional().catch(undefined), // an unknown source drops only itself
 });
 
 /** The valid entries of a parsed index file; invalid ones are left out (their PNGs are then recovered). */

@@ -118,7 +118,7 @@ export class Gallery {
   }
 
   /** Saves images one by one; each is listed only once both its PNG and the index are on disk. */
-  add(images: NewImage[], facts: { evaluations: number; seconds: number }): StoredEntry[] {
+  add(images: NewImage[], facts: Pick<StoredEntry, 'evaluations' | 'seconds' | 'source'>): StoredEntry[] {
     let next = this.entries.reduce((max, e) => Math.max(max, Number(e.id.split('-')[0])), 0) + 1;
     const added: StoredEntry[] = [];
     for (const image of images) {
@@ -127,6 +127,7 @@ export class Gallery {
       const entry: StoredEntry = {
         id, createdAt: new Date().toISOString(), seed: image.seed, width: image.width, height: image.height,
         parameters: image.parameters, evaluations: facts.evaluations, seconds: facts.seconds,
+        ...(facts.source ? { source: facts.source } : {}),
       };
       try {
         writeFileAtomic(path, image.png, this.ops);

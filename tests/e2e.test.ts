@@ -101,11 +101,12 @@ test('restart the server: the gallery is intact', async () => {
   studio = await startStudio({ model: MODEL, dataDir });
   const page = await openApp();
   await page.getByRole('tab', { name: 'Gallery' }).click();
+  const thumbs = page.getByRole('group', { name: 'Gallery thumbnails' });
   for (const entry of studio.service.gallery.list().slice(0, 3)) {
-    await page.getByRole('button', { name: `Open image ${entry.seed}` }).first().waitFor();
+    await thumbs.getByRole('button', { name: new RegExp(`^seed ${entry.seed}, `) }).first().waitFor();
   }
   assert.deepEqual(studio.service.gallery.list().map((e) => e.id), before);
-  await page.getByRole('button', { name: `Open image ${studio.service.gallery.list()[0].seed}` }).first().click();
+  await thumbs.getByRole('button', { name: new RegExp(`^seed ${studio.service.gallery.list()[0].seed}, `) }).first().click();
   await shot(page, 'gallery');
   await page.close();
 });

@@ -1,5 +1,6 @@
-// The gallery list: newest first, new images from job.done merged in without duplicates.
-import type { GalleryEntry } from '../../../src-core/contract/api.ts';
+// The gallery list: newest first, new images from job.done merged in without duplicates; names that tell
+// images apart (seed, time, sampler) and the filter (source, sampler, text in the prompt).
+import type { GalleryEntry, GallerySource } from '../../../src-core/contract/api.ts';
 
 function time(entry: GalleryEntry): number {
   const t = Date.parse(entry.createdAt);
@@ -31,4 +32,69 @@ export function entryHref(entry: GalleryEntry, base: string): string {
   } catch {
     return entry.url;
   }
+}
+
+/** The "Key: value, ..." line of A1111 parameters text (the last line that starts with "Steps:"). */
+function settingsLine(parameters: string): string {
+  const lines = parameters.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].startsWith('Steps: ')) return lines[i];
+  return '';
+}
+
+/** The sampler's label as the parameters text names it ("Euler a"), or null. */
+export function entrySampler(entry: Pick<GalleryEntry, 'parameters'>): string | null {
+  const m = /(?:^|, )Sampler: ([^,]+)/.exec(settingsLine(entry.parameters));
+  return m ? m[1].trim() : null;
+}
+
+/** The prompt: the text before "Negative prompt:" or the settings line. */
+export function entryPrompt(entry: Pick<GalleryEntry, 'parameters'>): string {
+  const lines = entry.parameters.split('\n');
+  const end = lines.findIndex((l) => l.startsWith('Negative prompt: ') || l.startsWith('Steps: '));
+  return (end === -1 ? lines : lines.slice(0, end)).join('\n');
+}
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** "seed 42, 10:14, Euler": the seed, the local time it was made and the sampler. */
+export function entryName(entry: GalleryEntry): string {
+  const parts = [`seed ${entry.seed}`];
+  const t = new Date(entry.createdAt);
+  if (!Number.isNaN(t.getTime())) parts.push(`${two(t.getHours())}:${two(t.getMinutes())}`);
+  const sampler = entrySampler(entry);
+  if (sampler) parts.push(sampler);
+  return parts.join(', ');
+}
+
+/** Every entry's name; names shared by several entries get the gallery's running number ("#12"). */
+export function galleryNames(list: readonly GalleryEntry[]): Map<string, string> {
+  const names = list.map((e) => [e.id, entryName(e)] as const);
+  const uses = new Map<string, number>();
+  for (const [, name] of names) uses.set(name, (uses.get(name) ?? 0) + 1);
+  return new Map(names.map(([id, name]) => {
+    if ((uses.get(name) ?? 0) < 2) return [id, name];
+    const number = /^(\d+)-/.exec(id)?.[1];
+    return [id, number ? `${name}, #${Number(number)}` : `${name}, ${id}`];
+  }));
+}
+
+export interface GalleryFilter {
+  source?: GallerySource | 'all';
+  /** A sampler label ("Euler a"); empty for any. */
+  sampler?: string;
+  /** Searched in the prompt, ignoring case. */
+  text?: string;
+}
+
+export function filterEntries(list: readonly GalleryEntry[], filter: GalleryFilter): GalleryEntry[] {
+  const text = (filter.text ?? '').trim().toLowerCase();
+  return list.filter((e) =>
+    (!filter.source || filter.source === 'all' || e.source === filter.source) &&
+    (!filter.sampler || entrySampler(e) === filter.sampler) &&
+    (!text || entryPrompt(e).toLowerCase().includes(text)));
+}
+
+/** The samplers the gallery's images were made with, sorted, for the filter's picker. */
+export function samplersIn(list: readonly GalleryEntry[]): string[] {
+  return [...new Set(list.map(entrySampler).filter((s): s is string => s !== null))].sort();
 }
