@@ -61,11 +61,11 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   await page.getByRole('button', { name: 'Export CSV' }).waitFor({ timeout: 180_000 });
 
   const grid = page.getByRole('table', { name: 'Comparison grid' });
-  assert.deepEqual(await grid.getByRole('columnheader').allTextContents(), ['sampler euler', 'sampler heun']);
-  assert.deepEqual(await grid.getByRole('rowheader').allTextContents(), ['steps 2', 'steps 3']);
+  assert.deepEqual(await grid.getByRole('columnheader').allTextContents(), ['Euler', 'Heun'], 'the UI\'s labels');
+  assert.deepEqual(await grid.getByRole('rowheader').allTextContents(), ['2 steps', '3 steps']);
   const nfe: Record<string, string> = {};
-  for (const x of ['sampler euler', 'sampler heun']) {
-    for (const y of ['steps 2', 'steps 3']) {
+  for (const x of ['Euler', 'Heun']) {
+    for (const y of ['2 steps', '3 steps']) {
       const image = grid.getByAltText(`Cell ${x} / ${y}`);
       await image.waitFor();
       const caption = await grid.getByRole('cell').filter({ has: page.getByAltText(`Cell ${x} / ${y}`) }).textContent();
@@ -74,7 +74,7 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
     }
   }
   assert.deepEqual(nfe, {
-    'sampler euler / steps 2': '2', 'sampler euler / steps 3': '3', 'sampler heun / steps 2': '3', 'sampler heun / steps 3': '5',
+    'Euler / 2 steps': '2', 'Euler / 3 steps': '3', 'Heun / 2 steps': '3', 'Heun / 3 steps': '5',
   });
   assert.notEqual(await page.getByRole('tab', { name: 'Gallery' }).textContent(), galleryBefore, 'the gallery got the grid images');
 
@@ -96,7 +96,7 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   assert.deepEqual([...png.bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
   assert.ok(png.bytes.readUInt32BE(16) > 200 && png.bytes.readUInt32BE(20) > 200, 'a labelled grid, not one image');
 
-  await grid.getByAltText('Cell sampler heun / steps 3').click();
+  await grid.getByAltText('Cell Heun / 3 steps').click();
   await page.getByRole('tab', { name: 'Generate', selected: true }).waitFor();
   await page.waitForFunction(() => (document.getElementById('sampler') as HTMLSelectElement | null)?.value === 'heun');
   assert.equal(await page.getByLabel('Steps').inputValue(), '3');

@@ -1,10 +1,12 @@
 // PNG exports drawn on a canvas: the labelled comparison grid (headers, images, the NFE/time line
 // under each cell) and the sweep plot (uPlot's canvases with titles and a legend). The layout is
-// computed in grid.ts; this module only draws.
+// computed in grid.ts, the words in grid-labels.ts; this module only draws.
 import type { GridCellEvent } from '../../../src-core/contract/api.ts';
 import type { GridRequestInput } from './axes.ts';
 import { canvasToPng, loadImage } from './download.ts';
-import { cellCaption, cellImageSize, cellKey, cellMap, exportCellSide, gridHeaders, gridPngLayout, PNG_STYLE } from './grid.ts';
+import { cellCaption, cellImageSize, cellKey, cellMap, exportCellSide, gridPngLayout, PNG_STYLE } from './grid.ts';
+import { displayHeaders, gridExportHeader, gridMetadata, type GridExportFacts } from './grid-labels.ts';
+import { withTextChunks } from './png.ts';
 
 const BACKGROUND = '#15171c';
 const CELL_BACKGROUND = '#242832';
@@ -13,6 +15,7 @@ const MUTED = '#9aa1b1';
 const FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, Ubuntu, sans-serif";
 const HEADER_FONT = `600 14px ${FONT_FAMILY}`;
 const CAPTION_FONT = `12px ${FONT_FAMILY}`;
+const TITLE_FONT = `13px ${FONT_FAMILY}`;
 
 function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
   const ctx = canvas.getContext('2d');
@@ -20,27 +23,39 @@ function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
   return ctx;
 }
 
-/** The labelled grid as a PNG. */
-export async function gridPng(request: GridRequestInput, cells: readonly GridCellEvent[]): Promise<Blob> {
-  const { columns, rows } = gridHeaders(request);
+/** The labelled grid as a PNG, with the prompt, seed and model over it and in its text chunks. */
+export async function gridPng(request: GridRequestInput, cells: readonly GridCellEvent[], facts: GridExportFacts): Promise<Blob> {
+  const { columns, rows } = displayHeaders(request, facts.samplerName);
   const side = exportCellSide(cells);
   const canvas = document.createElement('canvas');
   let ctx = context(canvas);
   ctx.font = HEADER_FONT;
-  const layout = gridPngLayout({ columns, rows, cell: side, measure: (t) => ctx.measureText(t).width });
+  const header = gridExportHeader(request, facts);
+  const layout = gridPngLayout({ columns, rows, cell: side, header, measure: (t) => ctx.measureText(t).width });
   canvas.width = layout.width;
   canvas.height = layout.height;
   ctx = context(canvas); // resizing reset the state
   ctx.fillStyle = BACKGROUND;
   ctx.fillRect(0, 0, canvas.width, canvas.height);
 
+  ctx.font = TITLE_FONT;
+  ctx.fillStyle = MUTED;
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  for (const line of layout.header) ctx.fillText(line.text, line.x, line.y);
   ctx.font = HEADER_FONT;
   ctx.fillStyle = TEXT;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'center';
-  for (const c of layout.columns) ctx.fillText(c.text, c.x + c.width / 2, c.y + PNG_STYLE.header / 2);
+  const lineHeight = PNG_STYLE.lineHeight;
+  for (const c of layout.columns) {
+    c.lines.forEach((line, i) => ctx.fillText(line, c.x + c.width / 2, c.y + lineHeight / 2 + 5 + i * lineHeight));
+  }
   ctx.textAlign = 'right';
-  for (const r of layout.rows) ctx.fillText(r.text, r.x + r.width, r.y + side / 2);
+  for (const r of layout.rows) {
+    const first = r.y + side / 2 - ((r.lines.length - 1) * lineHeight) / 2;
+    r.lines.forEach((line, i) => ctx.fillText(line, r.x + r.width, first + i * lineHeight));
+  }
 
   const byKey = cellMap(cells);
   const images = new Map<string, HTMLImageElement>();
@@ -67,7 +82,8 @@ export async function gridPng(request: GridRequestInput, cells: readonly GridCel
     ctx.fillStyle = MUTED;
     ctx.fillText(cellCaption(cell), box.x + side / 2, box.captionY);
   }));
-  return canvasToPng(canvas);
+  const png = new Uint8Array(await (await canvasToPng(canvas)).arrayBuffer());
+  return new Blob([withTextChunks(png, gridMetadata(request, cells, facts)).slice()], { type: 'image/png' });
 }
 
 export interface PlotPanel {

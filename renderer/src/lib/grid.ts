@@ -105,19 +105,52 @@ export function fitText(text: string, max: number, measure: (t: string) => numbe
   return n > 0 ? `${text.slice(0, n)}…` : '';
 }
 
+/**
+ * Breaks text into lines that fit in max (at spaces where it can, anywhere in a word too long for a line);
+ * past maxLines the last line ends with "…".
+ */
+export function wrapText(text: string, max: number, measure: (t: string) => number, maxLines = Infinity): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const push = (l: string) => { if (l) lines.push(l); };
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const joined = line ? `${line} ${word}` : word;
+    if (measure(joined) <= max) { line = joined; continue; }
+    push(line);
+    line = word;
+    while (measure(line) > max && line.length > 1) {
+      let n = line.length - 1;
+      while (n > 1 && measure(line.slice(0, n)) > max) n--;
+      lines.push(line.slice(0, n));
+      line = line.slice(n);
+    }
+  }
+  push(line);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = fitText(`${kept[maxLines - 1]} ${lines[maxLines]}`, max, measure);
+  if (!kept[maxLines - 1].endsWith('…')) kept[maxLines - 1] = fitText(`${kept[maxLines - 1]}……`, max, measure);
+  return kept;
+}
+
 export interface PngLayoutInput {
   columns: readonly string[];
   rows: readonly string[];
   /** Width and height of the box each image is drawn in. */
   cell: number;
   measure: (text: string) => number;
+  /** Lines above the grid (prompt, seed, model), wrapped to the grid's width. */
+  header?: readonly string[];
 }
+
+interface LabelBox { text: string; lines: string[]; x: number; y: number; width: number }
 
 export interface PngLayout {
   width: number;
   height: number;
-  columns: Array<{ text: string; x: number; y: number; width: number }>;
-  rows: Array<{ text: string; x: number; y: number; width: number }>;
+  header: Array<{ text: string; x: number; y: number }>;
+  columns: LabelBox[];
+  rows: LabelBox[];
   /** Image box and caption position per cell, indexed [y][x]. */
   cells: Array<Array<{ x: number; y: number; captionY: number }>>;
 }
@@ -128,24 +161,33 @@ export const PNG_STYLE = {
   header: 28,
   caption: 20,
   maxRowHeader: 260,
+  lineHeight: 17,
+  maxLabelLines: 4,
 } as const;
 
 /** Where everything goes on the exported grid image. */
-export function gridPngLayout({ columns, rows, cell, measure }: PngLayoutInput): PngLayout {
-  const { padding, gap, header, caption, maxRowHeader } = PNG_STYLE;
+export function gridPngLayout({ columns, rows, cell, measure, header: headerText = [] }: PngLayoutInput): PngLayout {
+  const { padding, gap, header, caption, maxRowHeader, lineHeight, maxLabelLines } = PNG_STYLE;
   const hasRows = rows.some((r) => r !== '');
   const rowHeader = hasRows ? Math.min(maxRowHeader, Math.ceil(Math.max(...rows.map(measure))) + gap) : 0;
   const left = padding + rowHeader;
-  const top = padding + header;
   const stepX = cell + gap;
   const stepY = cell + caption + gap;
-  const width = left + columns.length * stepX - gap + padding;
+  const gridWidth = columns.length * stepX - gap;
+  const width = left + gridWidth + padding;
+  // The header block wraps to the whole image's width; labels wrap in their own box instead of being cut.
+  const headerLines = headerText.flatMap((t) => wrapText(t, Math.max(gridWidth + rowHeader, 240), measure, maxLabelLines));
+  const headerHeight = headerLines.length ? headerLines.length * lineHeight + gap : 0;
+  const columnLines = columns.map((text) => wrapText(text, cell, measure, maxLabelLines));
+  const columnHeight = Math.max(header, Math.max(1, ...columnLines.map((l) => l.length)) * lineHeight + gap + 1);
+  const top = padding + headerHeight + columnHeight;
   const height = top + rows.length * stepY - gap + padding;
   return {
     width,
     height,
-    columns: columns.map((text, i) => ({ text: fitText(text, cell, measure), x: left + i * stepX, y: padding, width: cell })),
-    rows: hasRows ? rows.map((text, j) => ({ text: fitText(text, rowHeader - gap, measure), x: padding, y: top + j * stepY, width: rowHeader - gap })) : [],
+    header: headerLines.map((text, i) => ({ text, x: padding, y: padding + i * lineHeight })),
+    columns: columns.map((text, i) => ({ text, lines: columnLines[i], x: left + i * stepX, y: padding + headerHeight, width: cell })),
+    rows: hasRows ? rows.map((text, j) => ({ text, lines: wrapText(text, rowHeader - gap, measure, Math.floor(cell / lineHeight)), x: padding, y: top + j * stepY, width: rowHeader - gap })) : [],
     cells: rows.map((_, j) => columns.map((__, i) => ({ x: left + i * stepX, y: top + j * stepY, captionY: top + j * stepY + cell + 4 }))),
   };
 }
