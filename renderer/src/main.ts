@@ -4,9 +4,11 @@ import App from './App.svelte';
 import { createClient } from './lib/client.ts';
 import { studioContext } from './lib/context.ts';
 import { Studio } from './lib/studio.svelte.ts';
+import { keepSettings } from './lib/keep-settings.svelte.ts';
 import './app.css';
 
 const studio = new Studio(createClient());
+keepSettings(studio); // before start(): saved sizes count as typed when the model's info fills the form
 studio.start();
 
 const target = document.getElementById('app');
