@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import type { EventName, Events, Method, Params, Results } from '../../src-core/contract/api.ts';
+import type { EventName, Events, Method, Params, ProviderName, Results } from '../../src-core/contract/api.ts';
 import { forkEngine } from '../../electron/engine-process.ts';
 import { StudioService } from '../../electron/service.ts';
 import { startServer, type RunningServer } from '../../electron/server/server.ts';
@@ -15,9 +15,9 @@ export interface Studio {
   stop(): Promise<void>;
 }
 
-export async function startStudio(options: { model: string; dataDir?: string; host?: string; token?: string; staticDir?: string }): Promise<Studio> {
+export async function startStudio(options: { model: string; dataDir?: string; host?: string; token?: string; staticDir?: string; provider?: ProviderName }): Promise<Studio> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'studio-data-'));
-  const service = new StudioService({ dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`, initialModel: options.model, provider: 'cpu' });
+  const service = new StudioService({ dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`, initialModel: options.model, provider: options.provider ?? 'cpu' });
   const server = await startServer({ service, host: options.host, token: options.token, staticDir: options.staticDir });
   return { service, server, dataDir, stop: async () => { await server.close(); service.stop(); } };
 }

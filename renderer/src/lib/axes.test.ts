@@ -99,6 +99,6 @@ test('the base summary: prompt · seed · CFG, with what the axes vary said so',
   assert.equal(baseSummary(b, { randomSeed: true, axes: ['cfgScale'] }), '“a red circle on blue” · random seed · CFG from the axis');
   assert.equal(baseSummary({ ...b, prompt: ' ' }, { randomSeed: false, axes: ['seed'] }), '(no prompt) · seed from the axis · CFG 5');
   assert.match(baseSummary({ ...b, prompt: 'x'.repeat(100) }, { randomSeed: false, axes: [] }), /^“x{47}…” ·/);
-  assert.equal(baseDetails(b, ['steps'], (n) => n.toUpperCase()), 'HEUN · karras · 64×64');
+  assert.equal(baseDetails(b, ['steps'], (n) => n.toUpperCase()), 'HEUN · Karras · 64×64');
   assert.equal(baseDetails(b, ['sampler', 'schedule']), '12 steps · 64×64');
 });

@@ -317,7 +317,7 @@ export function baseDetails(base: GenerateRequestInput, axes: readonly AxisKind[
   const parts: string[] = [];
   if (!axes.includes('sampler') && !axes.includes('restart')) parts.push(samplerName(base.sampler ?? 'euler'));
   if (!axes.includes('steps')) parts.push(`${base.steps ?? 20} steps`);
-  if (!axes.includes('schedule')) parts.push(base.schedule ?? 'karras');
+  if (!axes.includes('schedule')) parts.push(base.schedule === 'normal' ? 'Normal' : 'Karras'); // the UI's labels
   if (base.width && base.height) parts.push(`${base.width}×${base.height}`);
   return parts.join(' · ');
 }
