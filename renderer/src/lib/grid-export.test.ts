@@ -46,6 +46,8 @@ test('the exported grid names prompt, seed and model in its header and in its PN
   assert.match(text, /Seed 9/);
   assert.match(text, /Model restart-shapes-64/);
   assert.match(text, /Columns: Sampler · Rows: Steps/);
+  assert.doesNotMatch(text, /Euler|20 steps/, 'what the axes vary is not in the shared line');
+  assert.match(text, /CFG 5/);
   const meta = gridMetadata(request, [{ x: 0, y: 0, xLabel: 'sampler euler', yLabel: 'steps 2', entry: { seed: 9, parameters: 'a red circle\nSteps: 2, Sampler: Euler' } }], { model: 'restart-shapes-64', samplerName });
   assert.equal(meta.parameters, 'a red circle\nSteps: 2, Sampler: Euler', 'A1111 reads the first cell\'s parameters, as its own grids carry');
   const json = JSON.parse(meta['restart-studio-grid']);

@@ -42,12 +42,14 @@ export function gridExportHeader(request: GridRequestInput, facts: GridExportFac
   const base = request.base;
   const lines = [`Prompt: ${base.prompt}`];
   if (base.negativePrompt) lines.push(`Negative prompt: ${base.negativePrompt}`);
+  // What an axis varies is left out: the columns and rows say it.
+  const varies = (...kinds: AxisKind[]) => kinds.includes(request.x.kind) || (request.y ? kinds.includes(request.y.kind) : false);
   const shared = [
-    `Seed ${base.seed}`,
+    varies('seed') ? null : `Seed ${base.seed}`,
     facts.model ? `Model ${facts.model}` : null,
-    facts.samplerName(base.sampler ?? 'euler'),
-    `${base.steps ?? 20} steps`,
-    `CFG ${base.cfgScale ?? 7}`,
+    varies('sampler', 'restart') ? null : facts.samplerName(base.sampler ?? 'euler'),
+    varies('steps') ? null : `${base.steps ?? 20} steps`,
+    varies('cfgScale') ? null : `CFG ${base.cfgScale ?? 7}`,
     base.width && base.height ? `${base.width}×${base.height}` : null,
   ];
   lines.push(shared.filter(Boolean).join(' · '));
