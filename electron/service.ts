@@ -4,12 +4,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { AppInfo, EventName, Events, GalleryEntry, GridCellEvent, Method, ModelSummary, Results, SweepPointEvent } from '../src-core/contract/api.ts';
+import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, ModelSummary, Results, SweepPointEvent } from '../src-core/contract/api.ts';
 import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
-import type { HostEvent, HostImage, HostModelInfo } from '../src-core/host/protocol.ts';
+import type { HostEvent, HostImage, HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
+import { providerChoices } from './provider-choices.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
-import { parametersToRequest, APP_VERSION } from '../src-core/pipeline/metadata.ts';
-import { readTextChunks } from '../src-core/png/text-chunks.ts';
+import { APP_VERSION } from '../src-core/pipeline/metadata.ts';
+import { readPngOffThread } from './png-read.ts';
 import { SAMPLERS } from '../src-core/samplers/index.ts';
 import { EngineProcess, type EngineChannel } from './engine-process.ts';
 import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
@@ -56,6 +57,8 @@ export class StudioService {
   private model: HostModelInfo | null = null;
   private modelError: string | null = null;
   private provider: string;
+  /** What the engine's onnxruntime can use (asked once: it does not change while the app runs). */
+  private providers: HostProvider[] = [];
   private ready: Promise<void>;
 
   constructor(private readonly options: ServiceOptions) {
@@ -76,7 +79,8 @@ export class StudioService {
     );
     const settings = this.settings();
     const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
-    this.ready = this.loadModel(initial).catch(() => undefined);
+    const providers = this.engine.request<HostProvider[]>('providers', {}).then((p) => { this.providers = p; }, () => undefined);
+    this.ready = Promise.all([providers, this.loadModel(initial).catch(() => undefined)]).then(() => undefined);
   }
 
   on(listener: (event: EventName, data: unknown) => void): () => void {
@@ -129,20 +133,37 @@ export class StudioService {
       case 'preview':
         this.emit('job.preview', { jobId: event.jobId, width: event.width, height: event.height, rgbaBase64: Buffer.from(event.rgba).toString('base64') });
         break;
-      case 'done': {
-        const seconds = event.timings.totalMs / 1000;
-        const entries = this.saveImages(event.jobId, event.images, event.evaluations, seconds / Math.max(1, event.images.length));
-        if (entries.length !== event.images.length) break;
-        const { textEncoderMs, unetMs, vaeMs, overheadMs } = event.timings;
-        this.emit('job.done', { jobId: event.jobId, entries, evaluations: event.evaluations, seconds, timings: { textEncoderMs, unetMs, vaeMs, overheadMs } });
+      case 'images': {
+        // Saved as each batch finishes, so a cancel or a crash keeps them.
+        const job = this.generated.get(event.jobId) ?? { entries: [], saveFailed: false };
+        this.generated.set(event.jobId, job);
+        if (job.saveFailed) break;
+        const entries = this.saveImages(event.jobId, event.images, event.evaluations, event.secondsPerImage, 'generate');
+        if (entries.length !== event.images.length) job.saveFailed = true;
+        else job.entries.push(...entries);
         break;
       }
-      case 'failed':
-        this.experiments.delete(event.jobId);
-        this.emit('job.failed', { jobId: event.jobId, error: event.error, cancelled: event.cancelled });
+      case 'done': {
+        const job = this.generated.get(event.jobId);
+        this.generated.delete(event.jobId);
+        if (job?.saveFailed) break; // already reported as failed
+        const { textEncoderMs, unetMs, vaeMs, overheadMs } = event.timings;
+        this.emit('job.done', {
+          jobId: event.jobId, entries: job?.entries ?? [], evaluations: event.evaluations, seconds: event.timings.totalMs / 1000,
+          timings: { textEncoderMs, unetMs, vaeMs, overheadMs }, notes: event.notes,
+        });
         break;
+      }
+      case 'failed': {
+        this.experiments.delete(event.jobId);
+        const job = this.generated.get(event.jobId);
+        this.generated.delete(event.jobId);
+        if (job?.saveFailed) break;
+        this.emit('job.failed', { jobId: event.jobId, error: event.error, cancelled: event.cancelled, ...(job?.entries.length ? { entries: job.entries } : {}) });
+        break;
+      }
       case 'gridCell': {
-        const [entry] = this.saveImages(event.jobId, [event.image], event.evaluations, event.seconds);
+        const [entry] = this.saveImages(event.jobId, [event.image], event.evaluations, event.seconds, 'grid');
         if (!entry) break;
         const { event: _, image: __, ...rest } = event;
         const cell = { ...rest, entry };
@@ -155,7 +176,7 @@ export class StudioService {
         this.experiments.delete(event.jobId);
         break;
       case 'sweepPoint': {
-        const entries = this.saveImages(event.jobId, event.images, event.evaluations, event.secondsPerImage);
+        const entries = this.saveImages(event.jobId, event.images, event.evaluations, event.secondsPerImage, 'sweep');
         const { event: _, images: __, ...rest } = event;
         const point = { ...rest, entries };
         this.experimentResults(event.jobId).push(point);
@@ -170,6 +191,8 @@ export class StudioService {
   }
 
   private experiments = new Map<string, unknown[]>();
+  /** A generate job's images saved so far (they come a batch at a time); saveFailed once a save failed and was reported. */
+  private generated = new Map<string, { entries: GalleryEntry[]; saveFailed: boolean }>();
 
   private experimentResults(jobId: string): unknown[] {
     let list = this.experiments.get(jobId);
@@ -178,9 +201,9 @@ export class StudioService {
   }
 
   /** Saves a job's images to the gallery; on failure (full disk...) the job is reported failed. */
-  private saveImages(jobId: string, images: HostImage[], evaluations: number, seconds: number): GalleryEntry[] {
+  private saveImages(jobId: string, images: HostImage[], evaluations: number, seconds: number, source: GallerySource): GalleryEntry[] {
     try {
-      return this.gallery.add(images, { evaluations, seconds }).map((e) => this.toEntry(e));
+      return this.gallery.add(images, { evaluations, seconds, source }).map((e) => this.toEntry(e));
     } catch (error) {
       const saved = error instanceof GalleryError ? error.added.length : 0;
       const which = saved > 0 ? `${images.length - saved} of ${images.length} images were` : 'the images were';
@@ -215,6 +238,8 @@ export class StudioService {
       modelError: this.modelError,
       provider: this.model?.provider ?? this.provider,
       providerNotes: this.model?.providerNotes ?? [],
+      providerChoice: this.provider as ProviderName,
+      providers: providerChoices(this.providers),
       samplers: Object.entries(SAMPLERS).map(([name, def]) => ({ name, label: def.label })),
       schedules: [...SCHEDULE_CHOICES],
       noiseSources: [...NOISE_SOURCE_CHOICES],
@@ -275,17 +300,8 @@ export class StudioService {
         return { revealed: true };
       }
       case 'png.read': {
-        const bytes = Buffer.from(params.base64, 'base64');
-        let text: string | undefined;
-        try {
-          const chunks = readTextChunks(bytes);
-          text = chunks.parameters;
-          if (!text && chunks.prompt) return { request: {}, notes: ['this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] };
-        } catch (error) {
-          throw new Error(`that file is not a readable PNG (${(error as Error).message})`);
-        }
-        if (!text) return { request: {}, notes: ['this PNG has no generation parameters'] };
-        return parametersToRequest(text);
+        // Read in a worker thread with caps and a deadline: a hostile file cannot stall the server.
+        return readPngOffThread(Buffer.from(params.base64, 'base64'));
       }
     }
   }

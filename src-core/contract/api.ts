@@ -36,6 +36,8 @@ export const RequestSchemas = {
 export type Method = keyof typeof RequestSchemas;
 export type Params<M extends Method> = z.input<(typeof RequestSchemas)[M]>;
 
+export type ProviderName = (typeof PROVIDER_CHOICES)[number];
+
 export interface ModelSummary {
   dir: string;
   name: string;
@@ -50,10 +52,18 @@ export interface AppInfo {
   /** The execution provider in use, and why others were passed over (empty when none were). */
   provider: string;
   providerNotes: string[];
+  /** What the user chose ('auto' or one provider); `provider` is what that gave. */
+  providerChoice: ProviderName;
+  /** Every choice, in the picker's order, with whether this onnxruntime build and machine can use it and why not. */
+  providers: Array<{ name: ProviderName; available: boolean; reason?: string }>;
   samplers: Array<{ name: string; label: string }>;
   schedules: string[];
   noiseSources: string[];
 }
+
+/** Which view's job made a gallery image: Generate, a Compare grid, an Explore sweep. */
+export const GALLERY_SOURCES = ['generate', 'grid', 'sweep'] as const;
+export type GallerySource = (typeof GALLERY_SOURCES)[number];
 
 export interface GalleryEntry {
   id: string;
@@ -66,6 +76,8 @@ export interface GalleryEntry {
   parameters: string;
   evaluations: number;
   seconds: number;
+  /** Absent on images saved before it was recorded. */
+  source?: GallerySource;
 }
 
 export interface ParametersImportResult {
@@ -96,8 +108,10 @@ export interface Results {
 export interface Events {
   'job.progress': { jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number };
   'job.preview': { jobId: string; width: number; height: number; rgbaBase64: string };
-  'job.done': { jobId: string; entries: GalleryEntry[]; evaluations: number; seconds: number; timings: { textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } };
-  'job.failed': { jobId: string; error: string; cancelled: boolean };
+  /** `notes`: what the user should know about the run (e.g. prompt tokens a fixed-length UNet dropped). */
+  'job.done': { jobId: string; entries: GalleryEntry[]; evaluations: number; seconds: number; timings: { textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number }; notes: string[] };
+  /** `entries`: images the job finished before it was cancelled or failed, already in the gallery (generate jobs). */
+  'job.failed': { jobId: string; error: string; cancelled: boolean; entries?: GalleryEntry[] };
   'engine.status': { state: 'starting' | 'ready' | 'crashed' | 'restarting'; message?: string };
   'grid.cell': GridCellEvent;
   'grid.done': { jobId: string; cells: GridCellEvent[]; csv: string };

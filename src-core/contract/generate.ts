@@ -13,6 +13,8 @@ export const LIMITS = {
   steps: 500,
   cfgScale: 50,
   imageSide: 4096,
+  /** The smallest width or height (the UI's fields take it from here too). */
+  minImageSide: 8,
   count: 100,
   batchSize: 16,
   restartSegments: 8,
@@ -40,6 +42,11 @@ export function workIssue(images: number, steps: number, width?: number, height?
     return `${images} images x ${steps} steps at ${width}x${height} make at least ${fmt(megapixels)} megapixel-evaluations; at most ${fmt(LIMITS.megapixelEvaluationsPerRequest)} per request`;
   }
   return undefined;
+}
+
+/** Images a request makes: batch count x batch size, as A1111. */
+export function imagesOf(request: { count?: number; batchSize?: number }): number {
+  return (request.count ?? 1) * (request.batchSize ?? 1);
 }
 
 const finite = () => z.number().finite();
@@ -70,13 +77,13 @@ export const GenerateRequestSchema = z.object({
   steps: z.number().int().min(1).max(LIMITS.steps).default(20),
   cfgScale: finite().min(0).max(LIMITS.cfgScale).default(7),
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  /** Images in total; image k uses seed + k. */
+  /** Batch count, as A1111's: how many batches are made, one after the other. */
   count: z.number().int().min(1).max(LIMITS.count).default(1),
-  /** Images per UNet call. */
+  /** Batch size, as A1111's: images per batch (one UNet call). count x batchSize images in all; image k uses seed + k. */
   batchSize: z.number().int().min(1).max(LIMITS.batchSize).default(1),
   /** Defaults to the model's native size. */
-  width: z.number().int().min(8).max(LIMITS.imageSide).optional(),
-  height: z.number().int().min(8).max(LIMITS.imageSide).optional(),
+  width: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
+  height: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
   noiseSource: z.enum(NOISE_SOURCE_CHOICES).default('default'),
   eta: finite().min(0).max(10).optional(),
   sNoise: finite().min(0).max(10).optional(),
@@ -85,7 +92,7 @@ export const GenerateRequestSchema = z.object({
   /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
   emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
 }).strict().superRefine((r, ctx) => {
-  const issue = workIssue(r.count, r.steps, r.width, r.height);
+  const issue = workIssue(imagesOf(r), r.steps, r.width, r.height);
   if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
 });
 

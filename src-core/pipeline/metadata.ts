@@ -59,6 +59,14 @@ export interface ParametersImport {
 
 const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
 
+/**
+ * What A1111's "Schedule type: Automatic" means per sampler: the scheduler its sampler definition names
+ * (Karras for DPM++ 2M and Restart), else the model's own sigmas (our Normal). DDIM has its own grid.
+ */
+const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
+  euler: 'normal', euler_ancestral: 'normal', heun: 'normal', dpmpp_2m: 'karras', ddim: 'normal', restart: 'karras',
+};
+
 function number(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
@@ -100,8 +108,9 @@ export function parametersToRequest(text: string): ParametersImport {
     if (sampler) request.sampler = sampler;
     else notes.push(`sampler "${samplerLabel}" is not available here; keeping the current sampler`);
   }
-  if (schedule === 'karras') request.schedule = 'karras';
-  else if (schedule === 'uniform' || schedule === 'normal' || schedule === 'automatic') request.schedule = 'normal';
+  if (schedule === 'automatic') request.schedule = request.sampler ? AUTOMATIC_SCHEDULE[request.sampler] : 'normal';
+  else if (schedule === 'karras') request.schedule = 'karras';
+  else if (schedule === 'uniform' || schedule === 'normal') request.schedule = 'normal';
   else if (schedule) notes.push(`schedule type "${v['Schedule type']}" is not available here; keeping the current schedule`);
 
   // A1111: no RNG key means its GPU (CUDA Philox) generator.

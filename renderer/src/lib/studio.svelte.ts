@@ -1,14 +1,18 @@
 // The app's state and actions, shared by the views: what the engine told us (app.info, models,
 // gallery), the generate form, the running job, messages. Pure logic lives in the other lib
 // modules; this class only wires them to the client and to Svelte's reactivity.
-import type { AppInfo, EventName, Events, GalleryEntry, ModelSummary, ParametersImportResult } from '../../../src-core/contract/api.ts';
+import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, ModelSummary, ParametersImportResult } from '../../../src-core/contract/api.ts';
 import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm } from './axes.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
 import { blobToBase64, bytesToBase64 } from './base64.ts';
 import { withContext } from './errors.ts';
 import { adaptToModel, applyRequest, defaultForm, formToRequest, vaeFactorOf, type FormState } from './form.ts';
-import { mergeEntries, removeEntry, sortNewest } from './gallery.ts';
-import { IDLE_JOB, isActive, jobAccepted, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent, type JobState } from './job.ts';
+import { entryName, mergeEntries, removeEntry, sortNewest } from './gallery.ts';
+import { importMessage, type ImportMessage } from './import-message.ts';
+import { IDLE_JOB, isActive, jobAccepted, jobCancelling, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent, type JobState } from './job.ts';
+import { GenerateQueue } from './generate-queue.svelte.ts';
+import { isModelProblem, NO_MODEL } from './model-status.ts';
+import { imagesOf, type GenerateRequestInput } from '../../../src-core/contract/generate.ts';
 import { isPng, parametersPng } from './png.ts';
 import {
   experimentAccepted, experimentActive, experimentEvent, experimentInterrupted, experimentRejected, idleExperiment, startExperiment,
@@ -21,7 +25,7 @@ export type View = 'generate' | 'gallery' | 'compare' | 'explore';
 export const GRID_FAILED = 'Could not run the grid';
 export const SWEEP_FAILED = 'Could not run the sweep';
 
-export const ENGINE_RESTARTING = 'The engine stopped unexpectedly; restarting… your gallery is safe.';
+export const ENGINE_RESTARTING = 'The engine stopped unexpectedly: engine restarting… your gallery is safe.';
 export const CONNECTION_LOST_BANNER = 'Engine connection lost — reconnecting…';
 
 const UNREACHABLE = 'Could not reach the engine';
@@ -39,13 +43,15 @@ export class Studio {
   /** The message of the error box (role=alert); null hides it. */
   error = $state<string | null>(null);
   /** What loading parameters from a PNG could not carry over. */
-  notes = $state.raw<{ source: string; notes: string[] } | null>(null);
+  notes = $state.raw<ImportMessage | null>(null);
   connection = $state<ConnectionState>('connecting');
   engine = $state.raw<Events['engine.status'] | null>(null);
   lastSeed = $state<number | null>(null);
   /** Set for a few seconds after the engine came back from a crash. */
   engineRecovered = $state(false);
   switchingModel = $state(false);
+  /** Generate requests waiting for the running one (and one waiting for the model to load). */
+  readonly queue = new GenerateQueue();
   /** The Compare view's axes and its grid job. */
   compare = $state<CompareForm>(defaultCompareForm());
   grid = $state.raw<GridState>(idleExperiment());
@@ -67,6 +73,15 @@ export class Studio {
 
   get busy(): boolean {
     return isActive(this.job);
+  }
+
+  /** No model info yet (a cold start) or a model switch under way. */
+  get modelLoading(): boolean {
+    return !this.info || this.switchingModel;
+  }
+
+  get engineRestarting(): boolean {
+    return this.engine?.state === 'crashed' || this.engine?.state === 'restarting';
   }
 
   get gridBusy(): boolean {
@@ -147,13 +162,25 @@ export class Studio {
     if (first && !before) this.form = adaptToModel(this.form, null, info);
     else this.form = adaptToModel(this.form, before, info);
     if (info.modelError) this.error = `The model could not be loaded: ${info.modelError}`;
+    this.#modelReady(info);
   }
 
-  async selectModel(dir: string): Promise<void> {
-    if (!dir || dir === this.info?.model?.dir) return;
+  /** A model works: model errors are gone, and a Generate pressed while it loaded runs now. */
+  #modelReady(info: AppInfo): void {
+    if (!info.model) return;
+    if (!info.modelError && isModelProblem(this.error)) this.error = null;
+    if (this.queue.wanted && !this.switchingModel) {
+      this.queue.wanted = false;
+      void this.generate();
+    }
+  }
+
+  /** Loads a model folder, or the same one on another execution provider. */
+  async selectModel(dir: string, provider?: ProviderName): Promise<void> {
+    if (!dir || (dir === this.info?.model?.dir && (!provider || provider === this.info?.providerChoice))) return;
     this.switchingModel = true;
     try {
-      const info = await this.client.call('model.select', { dir });
+      const info = await this.client.call('model.select', provider ? { dir, provider } : { dir });
       const before = this.info;
       this.info = info;
       this.form = adaptToModel(this.form, before, info);
@@ -163,22 +190,34 @@ export class Studio {
     } finally {
       this.switchingModel = false;
     }
+    if (this.info) this.#modelReady(this.info);
   }
 
   async generate(): Promise<void> {
-    // Until the model's info arrives the form still holds placeholder sizes: wait for it.
-    if (this.busy || !this.info?.model) return;
+    // Until the model's info arrives the form still holds placeholder sizes: run once it is there.
+    if (this.modelLoading || this.engineRestarting) {
+      this.queue.wanted = true;
+      return;
+    }
+    if (!this.info?.model) {
+      this.error = NO_MODEL;
+      return;
+    }
     const checked = formToRequest(this.form, { vaeFactor: this.vaeFactor });
     if (checked.error !== undefined) {
       this.error = `Could not generate: ${checked.error}`;
       return;
     }
-    const request = checked.value;
+    if (this.busy) this.queue.add(checked.value);
+    else await this.#run(checked.value);
+  }
+
+  async #run(request: GenerateRequestInput): Promise<void> {
     this.error = null;
     this.notes = null;
     this.lastSeed = request.seed;
     this.#cancelWanted = false;
-    this.job = startJob(request.count ?? 1);
+    this.job = startJob(imagesOf(request));
     try {
       const { jobId } = await this.client.call('job.generate', request);
       this.#setJob(jobAccepted(this.job, jobId));
@@ -190,6 +229,7 @@ export class Studio {
 
   async cancel(): Promise<void> {
     if (!this.busy) return;
+    this.job = jobCancelling(this.job);
     const jobId = this.job.jobId;
     if (!jobId) {
       this.#cancelWanted = true;
@@ -291,9 +331,12 @@ export class Studio {
     if (next.phase === 'failed' && before.phase !== 'failed' && next.error) {
       this.error = next.error.startsWith('Could not') ? next.error : withContext('Could not generate', next.error);
     }
+    const queued = isActive(before) && !isActive(next) ? this.queue.take() : undefined;
+    if (queued) void this.#run(queued);
   }
 
   #onJobEvent(event: JobEvent): void {
+    if (event.name === 'job.failed' && event.data.entries) this.gallery = mergeEntries(this.gallery, event.data.entries);
     if (event.name === 'job.done') {
       this.gallery = mergeEntries(this.gallery, event.data.entries);
       if (event.data.jobId === this.job.jobId && event.data.entries.length) this.lastSeed = event.data.entries[0].seed;
@@ -306,6 +349,7 @@ export class Studio {
     this.engine = status;
     if (status.state === 'crashed' || status.state === 'restarting') {
       this.engineRecovered = false;
+      if (isModelProblem(this.error)) this.error = null; // the banner says "engine restarting…" instead
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the engine stopped unexpectedly during generation'));
       this.#setGrid(experimentInterrupted(this.grid, `${GRID_FAILED}: the engine stopped unexpectedly; finished cells are in the gallery`));
       this.#setSweep(experimentInterrupted(this.sweep, `${SWEEP_FAILED}: the engine stopped unexpectedly; finished images are in the gallery`));
@@ -331,12 +375,10 @@ export class Studio {
 
   /** Puts parameters png.read found into the form and shows its notes. */
   #applyImport(result: ParametersImportResult, source: string): void {
-    this.form = applyRequest(this.form, result.request);
-    const notes = [...result.notes];
-    const current = this.info?.model?.name;
-    if (result.model && current && result.model !== current) notes.push(`the image was made with the model "${result.model}"; the current model is "${current}"`);
-    this.notes = { source, notes };
+    this.notes = importMessage(source, result, this.info?.model?.name);
     this.error = null;
+    if (!this.notes.found) return; // nothing to fill: the form stays as it was
+    this.form = applyRequest(this.form, result.request);
     this.view = 'generate';
   }
 
@@ -346,7 +388,7 @@ export class Studio {
       const bytes = new Uint8Array(await file.arrayBuffer());
       if (!isPng(bytes)) throw new Error(`"${file.name}" is not a PNG image`);
       const result = await this.client.call('png.read', { base64: bytesToBase64(bytes) });
-      this.#applyImport(result, file.name);
+      this.#applyImport(result, `"${file.name}"`);
     } catch (error) {
       this.showError('Could not load parameters from the PNG', error);
     }
@@ -368,7 +410,7 @@ export class Studio {
       }
       base64 ??= bytesToBase64(parametersPng(entry.parameters));
       const result = await this.client.call('png.read', { base64 });
-      this.#applyImport(result, `image ${entry.seed}`);
+      this.#applyImport(result, `the gallery image "${entryName(entry)}"`);
     } catch (error) {
       this.showError('Could not reuse the parameters', error);
     }
