@@ -5,6 +5,7 @@ lowercase, whitespace collapse, CLIP's word split, byte-level BPE with </w> word
 <|startoftext|> ... <|endoftext|>, padded with <|endoftext|> (49407) to 77.
 Checked against the project's tokenizer conformance vectors (ASCII cases).
 """
+import functools
 import json
 import os
 import re
@@ -23,6 +24,12 @@ def _bytes_to_unicode():
             cs.append(256 + n)
             n += 1
     return dict(zip(bs, map(chr, cs)))
+
+
+@functools.lru_cache(maxsize=None)
+def tokenizer_for(folder):
+    """The one tokenizer (and so the one BPE cache) per tokenizer folder, shared by every stage of a run."""
+    return ClipTokenizer(folder)
 
 
 class ClipTokenizer:
