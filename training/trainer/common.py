@@ -31,6 +31,17 @@ def save_atomic(obj, path):
     os.replace(path + ".tmp", path)
 
 
+def load_checkpoint(path, steps):
+    """(checkpoint or None, finished): a training stage's checkpoint, and whether it already did its `steps`."""
+    s = tload(path) if os.path.exists(path) else None
+    return s, s is not None and bool(s.get("done") or s["step"] >= steps)
+
+
+def progress_of(s):
+    """(step, seconds, history) a training loop continues from: a fresh start without a checkpoint."""
+    return (0, 0.0, []) if s is None else (s["step"], s.get("seconds", 0.0), s.get("history", []))
+
+
 def write_json(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

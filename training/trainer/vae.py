@@ -7,7 +7,8 @@ import torch
 
 import models as M
 from pngio import write_png, grid
-from trainer.common import Clock, StageMeter, cpu_state, save_atomic, tload, to_tensor, to_uint8
+from trainer.common import (Clock, StageMeter, cpu_state, load_checkpoint, progress_of, save_atomic, tload, to_tensor,
+                            to_uint8)
 from trainer.data import load_images_on_device
 
 
@@ -54,14 +55,13 @@ def stage_vae(run):
     torch.manual_seed(10)
     vae = M.VAE(c).to(run.device)
     opt = torch.optim.Adam(vae.parameters(), lr=c["lr"])
-    step, seconds, hist = 0, 0.0, []
-    if os.path.exists(ck):
-        s = tload(ck)
-        if s.get("done") or s["step"] >= c["steps"]:
-            return
+    s, finished = load_checkpoint(ck, c["steps"])
+    if finished:
+        return
+    if s is not None:
         vae.load_state_dict(s["model"])
         opt.load_state_dict(s["opt"])
-        step, seconds, hist = s["step"], s.get("seconds", 0.0), s.get("history", [])
+    step, seconds, hist = progress_of(s)
     imgs = load_images_on_device(run)
     gen = run.generator(100 + step)
     clock = Clock(run.caps.get("vae"), seconds)
@@ -103,13 +103,12 @@ def stage_decoder(run):
     ck = run.file("vae_decoder_ft.pt")
     vae = load_vae(run)
     opt = torch.optim.Adam(vae.decoder.parameters(), lr=c["ft_lr"])
-    step, seconds, hist = 0, 0.0, []
-    if os.path.exists(ck):
-        s = tload(ck)
-        if s.get("done") or s["step"] >= c["ft_steps"]:
-            return
-        opt.load_state_dict(s["opt"])
-        step, seconds, hist = s["step"], s.get("seconds", 0.0), s.get("history", [])
+    s, finished = load_checkpoint(ck, c["ft_steps"])
+    if finished:
+        return
+    if s is not None:
+        opt.load_state_dict(s["opt"])  # the decoder's weights are in vae_decoder_ft.pt, loaded by load_vae
+    step, seconds, hist = progress_of(s)
     imgs = load_images_on_device(run)
     gen = run.generator(500 + step)
     clock = Clock(run.caps.get("decoder"), seconds)
