@@ -1,7 +1,8 @@
 // Generates images with the exported ONNX model (onnxruntime-node only) for prompts of
 // models/restart-shapes-64/evaluator/prompts.json, classifies them with the exported evaluator and
 // prints per-attribute prompt accuracy; writes a grid PNG.
-// Usage: npx tsx training/sample-onnx.ts [n_prompts=96] [guidance=5] [steps=20] [out=training/.work/onnx_samples.png] [schedule=karras|uniform]
+// Usage: npx tsx training/sample-onnx.ts [n_prompts=96] [guidance=5] [steps=20] [out=training/.work/onnx_samples.png]
+//   [schedule=karras|uniform]
 import * as ort from 'onnxruntime-node';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,8 @@ const schedule = (process.argv[6] ?? 'karras') as 'karras' | 'uniform';
 if (schedule !== 'karras' && schedule !== 'uniform') throw new Error(`schedule must be karras or uniform (got ${String(schedule)})`);
 const outPng = process.argv[5] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '.work', 'onnx_samples.png');
 const all = (JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'evaluator', 'prompts.json'), 'utf8')) as { prompts: PromptCase[] }).prompts;
-const info = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'evaluator', 'evaluator.json'), 'utf8')) as { outputs: Record<string, { classes: unknown[] }> };
+type EvaluatorInfo = { outputs: Record<string, { classes: unknown[] }> };
+const info = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'evaluator', 'evaluator.json'), 'utf8')) as EvaluatorInfo;
 // deterministic spread over all combinations
 const chosen = Array.from({ length: n }, (_, i) => all[Math.floor((i * 7919) % all.length)]);
 const m = await loadModel();

@@ -76,7 +76,9 @@ async function encodePrompts(m: LiteModel, idsList: readonly number[][]): Promis
 }
 
 /** D(x, sigma) with classifier-free guidance for B prompts, one UNet call at batch 2B per evaluation. */
-function guidedBatchDenoiser(m: LiteModel, B: number, h: number, w: number, text: { states: Float32Array; hidden: number }, guidance: number): Denoiser {
+function guidedBatchDenoiser(
+  m: LiteModel, B: number, h: number, w: number, text: { states: Float32Array; hidden: number }, guidance: number,
+): Denoiser {
   const context = new ort.Tensor('float32', text.states, [2 * B, 77, text.hidden]);
   return async (x, sigma) => {
     const { cIn, cSkip, cOut } = preconditioning('epsilon', sigma);

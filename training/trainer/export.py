@@ -162,7 +162,8 @@ def export_evaluator(run):
         "cov": [[float(v) for v in row] for row in st["cov"]]})
     write_heldout(ed, c["test_seed"])
     write_json(os.path.join(ed, "prompts.json"), {
-        "description": "one prompt per attribute combination; ids are CLIP ids (SD 1.5 tokenizer, unpadded); labels index the evaluator classes",
+        "description": "one prompt per attribute combination; ids are CLIP ids (SD 1.5 tokenizer, unpadded); "
+                       "labels index the evaluator classes",
         "prompts": attribute_prompts(tokenizer_for(run.paths.tokenizer))})
     log("evaluator exported")
 
