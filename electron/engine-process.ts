@@ -17,7 +17,9 @@ export interface EngineChannel {
 export const ENGINE_HOST_SCRIPT = join(appRoot(), 'src-core', 'host', 'engine-host.ts');
 
 export function forkEngine(): EngineChannel {
-  const child = fork(ENGINE_HOST_SCRIPT, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // A parent run with --expose-gc (the soak) passes it on, so the engine's memory figures count live objects.
+  const gcFlag = typeof (globalThis as { gc?: unknown }).gc === 'function' ? ['--expose-gc'] : [];
+  const child = fork(ENGINE_HOST_SCRIPT, [], { execArgv: ['--import', 'tsx', ...gcFlag], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     send: (m) => { if (child.connected) child.send(m); },
     onMessage: (l) => child.on('message', (m) => l(m as HostMessage)),

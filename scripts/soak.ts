@@ -2,11 +2,12 @@
 // process, gallery writing to a temporary data folder) driven over its WebSocket, images back to
 // back. Samples memory, handles and file descriptors of the server process and of the engine
 // process; growth after warm-up must stay under 5%, with no leaked handles or descriptors.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { median } from '../src-core/experiments/stats.ts';
 import { startStudio, TestClient, wsUrl } from '../tests/helpers/studio.ts';
+import type { HostMemory } from '../src-core/host/protocol.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string', default: '500' }, model: { type: 'string' }, steps: { type: 'string', default: '20' } } });
 const total = Number(values.images);
@@ -38,7 +39,7 @@ function jobEnd(): Promise<{ event: 'job.done'; data: { entries: unknown[] } } |
   });
 }
 
-interface Sample { image: number; rssMiB: number; heapMiB: number; handles: number; fds: number; engineRssMiB: number; engineFds: number }
+interface Sample { image: number; rssMiB: number; heapMiB: number; heapTotalMiB: number; externalMiB: number; handles: number; fds: number; engineRssMiB: number; engineHeapMiB: number; engineFds: number }
 const samples: Sample[] = [];
 const t0 = performance.now();
 const enginePid = studio.service.engine.pid;
@@ -53,9 +54,10 @@ for (let i = 1; i <= total; i++) {
     // A full collection first (npm run soak passes --expose-gc): heapUsed then counts live objects, not GC timing.
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
+    const engine = await studio.service.engine.request<HostMemory>('memory', {}); // collects there too
     samples.push({
-      image: i, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, handles: process.getActiveResourcesInfo().length, fds: fdsOf('self'),
-      engineRssMiB: rssOf(studio.service.engine.pid), engineFds: fdsOf(studio.service.engine.pid),
+      image: i, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, heapTotalMiB: m.heapTotal / 2 ** 20, externalMiB: (m.external + m.arrayBuffers) / 2 ** 20, handles: process.getActiveResourcesInfo().length, fds: fdsOf('self'),
+      engineRssMiB: rssOf(studio.service.engine.pid), engineHeapMiB: engine.heapMiB, engineFds: fdsOf(studio.service.engine.pid),
     });
   }
   if (i % 100 === 0) console.log(`${i} images, ${((performance.now() - t0) / 1000).toFixed(0)} s, server rss ${samples.at(-1)!.rssMiB.toFixed(1)} MiB, engine rss ${samples.at(-1)!.engineRssMiB.toFixed(1)} MiB`);
@@ -77,11 +79,12 @@ const report = {
   images: total, warmup, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), galleryListed: listed, engineRestarts: restarts,
   enginePid: { before: enginePid, after: studio.service.engine.pid },
   server: { rssMiB: figure('rssMiB'), heapMiB: figure('heapMiB'), handles: { start: start('handles'), end: end('handles') }, fds: { start: start('fds'), end: end('fds') } },
-  engine: { rssMiB: figure('engineRssMiB'), fds: { start: start('engineFds'), end: end('engineFds') } },
+  engine: { rssMiB: figure('engineRssMiB'), heapMiB: figure('engineHeapMiB'), fds: { start: start('engineFds'), end: end('engineFds') } },
 };
 console.log(JSON.stringify(report, null, 2));
+if (process.env.SOAK_SAMPLES) writeFileSync(process.env.SOAK_SAMPLES, JSON.stringify(samples));
 const ok = listed === total && restarts === 0
-  && report.server.rssMiB.growthPercent < 5 && report.server.heapMiB.growthPercent < 5 && report.engine.rssMiB.growthPercent < 5
+  && report.server.rssMiB.growthPercent < 5 && report.server.heapMiB.growthPercent < 5 && report.engine.rssMiB.growthPercent < 5 && report.engine.heapMiB.growthPercent < 5
   && report.server.handles.end <= report.server.handles.start && report.server.fds.end <= report.server.fds.start && report.engine.fds.end <= report.engine.fds.start;
 console.log(ok ? 'PASS: every image saved, no engine restart, growth after warm-up under 5%, no leaked handles or descriptors' : 'FAIL: see the figures above');
 process.exit(ok ? 0 : 1);

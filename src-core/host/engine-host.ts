@@ -16,7 +16,7 @@ import { gridCsv, gridRequests, runGrid } from '../experiments/grid.ts';
 import { featureSpace, runSweep, sweepPointRequest } from '../experiments/sweep.ts';
 import { parseGenerateRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
-import type { HostEvent, HostImage, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
+import type { HostEvent, HostImage, HostMemory, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
 import { checkPromptSyntax } from '../prompt/conditioning.ts';
 import { countPrompt } from '../prompt/count.ts';
 
@@ -260,6 +260,13 @@ async function handle(request: HostRequest): Promise<unknown> {
         return { cancelled: true };
       }
       return { cancelled: false };
+    }
+    case 'memory': {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      const m = process.memoryUsage();
+      const mib = (bytes: number) => bytes / 2 ** 20;
+      return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), externalMiB: mib(m.external), collected: gc !== undefined } satisfies HostMemory;
     }
     case 'crash':
       // For crash-isolation tests only: die the way a native fault would.

@@ -12,7 +12,11 @@ export type HostRequest =
   | { id: number; method: 'grid'; params: { jobId: string; request: unknown } }
   | { id: number; method: 'sweep'; params: { jobId: string; request: unknown } }
   | { id: number; method: 'cancel'; params: { jobId: string } }
-  | { id: number; method: 'crash'; params: Record<string, never> };
+  | { id: number; method: 'crash'; params: Record<string, never> }
+  | { id: number; method: 'memory'; params: Record<string, never> };
+
+/** The engine process's own memory figures, for the soak test (after a full collection where the process allows one). */
+export interface HostMemory { rssMiB: number; heapMiB: number; externalMiB: number; collected: boolean }
 
 export interface HostImage {
   index: number;
