@@ -1,24 +1,25 @@
 // The app's state and actions, shared by the views: what the engine told us (app.info, models,
 // gallery), the generate form, the running job, messages. Pure logic lives in the other lib
 // modules; this class only wires them to the client and to Svelte's reactivity.
-import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, ModelSummary, ParametersImportResult } from '../../../src-core/contract/api.ts';
+import type {
+  AppInfo, EventName, Events, GalleryEntry, GridCellEvent, ModelSummary, ProviderName, SweepPointEvent,
+} from '../../../src-core/contract/api.ts';
 import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm } from './axes.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
-import { blobToBase64, bytesToBase64 } from './base64.ts';
 import { withContext } from './errors.ts';
-import { adaptToModel, applyRequest, defaultForm, formToRequest, vaeFactorOf, type FormState } from './form.ts';
-import { entryName, mergeEntries, removeEntry, sortNewest } from './gallery.ts';
-import { importMessage, type ImportMessage } from './import-message.ts';
+import { adaptToModel, defaultForm, formToRequest, vaeFactorOf, type FormState } from './form.ts';
+import { mergeEntries, sortNewest } from './gallery.ts';
+import type { ImportMessage } from './import-message.ts';
 import { IDLE_JOB, isActive, jobAccepted, jobCancelling, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent, type JobState } from './job.ts';
 import { GenerateQueue } from './generate-queue.svelte.ts';
 import { isModelProblem, NO_MODEL } from './model-status.ts';
 import { imagesOf, type GenerateRequestInput } from '../../../src-core/contract/generate.ts';
-import { isPng, parametersPng } from './png.ts';
+import { ExperimentSlot } from './experiment-slot.svelte.ts';
+import type { GridDone, GridEvent, GridState } from './grid.ts';
+import type { GridRequestInput } from './axes.ts';
 import {
-  experimentAccepted, experimentActive, experimentEvent, experimentInterrupted, experimentRejected, idleExperiment, startExperiment,
-} from './experiment.ts';
-import type { GridEvent, GridState } from './grid.ts';
-import { buildSweepRequest, defaultExploreForm, firstSweepError, sweepTotal, type ExploreForm, type SweepEvent, type SweepState } from './sweep.ts';
+  buildSweepRequest, defaultExploreForm, firstSweepError, sweepTotal, type ExploreForm, type SweepDone, type SweepEvent, type SweepRequestInput, type SweepState,
+} from './sweep.ts';
 
 export type View = 'generate' | 'gallery' | 'compare' | 'explore';
 
@@ -54,17 +55,26 @@ export class Studio {
   readonly queue = new GenerateQueue();
   /** The Compare view's axes and its grid job. */
   compare = $state<CompareForm>(defaultCompareForm());
-  grid = $state.raw<GridState>(idleExperiment());
+  readonly gridSlot: ExperimentSlot<GridRequestInput, GridCellEvent, GridDone>;
   /** The Explore view's form and its sweep job. */
   explore = $state<ExploreForm>(defaultExploreForm());
-  sweep = $state.raw<SweepState>(idleExperiment());
+  readonly sweepSlot: ExperimentSlot<SweepRequestInput, SweepPointEvent, SweepDone>;
   #cancelWanted = false;
-  #gridCancelWanted = false;
-  #sweepCancelWanted = false;
   #unsubscribe: Array<() => void> = [];
 
   constructor(client: StudioClient) {
     this.client = client;
+    const wiring = { cancel: (jobId: string) => this.#cancelJob(jobId), showError: (message: string) => { this.error = message; } };
+    this.gridSlot = new ExperimentSlot({ ...wiring, failed: GRID_FAILED, queue: (request) => this.client.call('job.grid', request) });
+    this.sweepSlot = new ExperimentSlot({ ...wiring, failed: SWEEP_FAILED, queue: (request) => this.client.call('job.sweep', request) });
+  }
+
+  get grid(): GridState {
+    return this.gridSlot.state;
+  }
+
+  get sweep(): SweepState {
+    return this.sweepSlot.state;
   }
 
   get vaeFactor(): number {
@@ -85,11 +95,11 @@ export class Studio {
   }
 
   get gridBusy(): boolean {
-    return experimentActive(this.grid);
+    return this.gridSlot.busy;
   }
 
   get sweepBusy(): boolean {
-    return experimentActive(this.sweep);
+    return this.sweepSlot.busy;
   }
 
   /** Subscribes to events and loads what the views show. */
@@ -102,23 +112,23 @@ export class Studio {
     const shared = ['job.progress', 'job.preview', 'job.failed'] as const;
     for (const name of shared) {
       this.#unsubscribe.push(this.client.on(name, (data) => {
-        this.#setGrid(experimentEvent(this.grid, { name, data } as GridEvent));
-        this.#setSweep(experimentEvent(this.sweep, { name, data } as SweepEvent));
+        this.gridSlot.event({ name, data } as GridEvent);
+        this.sweepSlot.event({ name, data } as SweepEvent);
       }));
     }
     this.#unsubscribe.push(this.client.on('grid.cell', (cell) => {
       this.gallery = mergeEntries(this.gallery, [cell.entry]);
-      this.#setGrid(experimentEvent(this.grid, { name: 'item', data: cell }));
+      this.gridSlot.event({ name: 'item', data: cell });
     }));
     this.#unsubscribe.push(this.client.on('grid.done', (done) => {
-      this.#setGrid(experimentEvent(this.grid, { name: 'done', data: done, items: done.cells }));
+      this.gridSlot.event({ name: 'done', data: done, items: done.cells });
     }));
     this.#unsubscribe.push(this.client.on('sweep.point', (point) => {
       this.gallery = mergeEntries(this.gallery, point.entries);
-      this.#setSweep(experimentEvent(this.sweep, { name: 'item', data: point }));
+      this.sweepSlot.event({ name: 'item', data: point });
     }));
     this.#unsubscribe.push(this.client.on('sweep.done', (done) => {
-      this.#setSweep(experimentEvent(this.sweep, { name: 'done', data: done, items: done.points }));
+      this.sweepSlot.event({ name: 'done', data: done, items: done.points });
     }));
     this.#unsubscribe.push(this.client.on('engine.status', (s) => this.#onEngineStatus(s)));
     this.#unsubscribe.push(this.client.onConnection((state) => this.#onConnection(state)));
@@ -255,26 +265,12 @@ export class Studio {
       this.error = `${GRID_FAILED}: ${firstGridError(checked.errors) ?? 'the grid is not valid'}`;
       return;
     }
-    const request = $state.snapshot(checked.request);
     this.error = null;
-    this.#gridCancelWanted = false;
-    this.grid = startExperiment(request, checked.cells);
-    try {
-      const { jobId } = await this.client.call('job.grid', request);
-      this.#setGrid(experimentAccepted(this.grid, jobId));
-      if (this.#gridCancelWanted && this.gridBusy) void this.cancelGrid();
-    } catch (error) {
-      this.#setGrid(experimentRejected(this.grid, withContext(GRID_FAILED, error)));
-    }
+    await this.gridSlot.run($state.snapshot(checked.request), checked.cells);
   }
 
-  async cancelGrid(): Promise<void> {
-    if (!this.gridBusy) return;
-    if (!this.grid.jobId) {
-      this.#gridCancelWanted = true;
-      return;
-    }
-    await this.#cancelJob(this.grid.jobId);
+  cancelGrid(): Promise<void> {
+    return this.gridSlot.cancel();
   }
 
   /** Queues job.sweep for the Explore view's form. */
@@ -287,42 +283,11 @@ export class Studio {
     }
     const request = $state.snapshot(checked.request);
     this.error = null;
-    this.#sweepCancelWanted = false;
-    this.sweep = startExperiment(request, sweepTotal(request));
-    try {
-      const { jobId } = await this.client.call('job.sweep', request);
-      this.#setSweep(experimentAccepted(this.sweep, jobId));
-      if (this.#sweepCancelWanted && this.sweepBusy) void this.cancelSweep();
-    } catch (error) {
-      this.#setSweep(experimentRejected(this.sweep, withContext(SWEEP_FAILED, error)));
-    }
+    await this.sweepSlot.run(request, sweepTotal(request));
   }
 
-  async cancelSweep(): Promise<void> {
-    if (!this.sweepBusy) return;
-    if (!this.sweep.jobId) {
-      this.#sweepCancelWanted = true;
-      return;
-    }
-    await this.#cancelJob(this.sweep.jobId);
-  }
-
-  #setGrid(next: GridState): void {
-    const before = this.grid;
-    if (next === before) return;
-    this.grid = next;
-    if (next.phase === 'failed' && before.phase !== 'failed' && next.error) {
-      this.error = next.error.startsWith('Could not') ? next.error : withContext(GRID_FAILED, next.error);
-    }
-  }
-
-  #setSweep(next: SweepState): void {
-    const before = this.sweep;
-    if (next === before) return;
-    this.sweep = next;
-    if (next.phase === 'failed' && before.phase !== 'failed' && next.error) {
-      this.error = next.error.startsWith('Could not') ? next.error : withContext(SWEEP_FAILED, next.error);
-    }
+  cancelSweep(): Promise<void> {
+    return this.sweepSlot.cancel();
   }
 
   #setJob(next: JobState): void {
@@ -351,8 +316,8 @@ export class Studio {
       this.engineRecovered = false;
       if (isModelProblem(this.error)) this.error = null; // the banner says "engine restarting…" instead
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the engine stopped unexpectedly during generation'));
-      this.#setGrid(experimentInterrupted(this.grid, `${GRID_FAILED}: the engine stopped unexpectedly; finished cells are in the gallery`));
-      this.#setSweep(experimentInterrupted(this.sweep, `${SWEEP_FAILED}: the engine stopped unexpectedly; finished images are in the gallery`));
+      this.gridSlot.interrupt('the engine stopped unexpectedly; finished cells are in the gallery');
+      this.sweepSlot.interrupt('the engine stopped unexpectedly; finished images are in the gallery');
     } else if (status.state === 'ready' && (was === 'crashed' || was === 'restarting')) {
       this.engineRecovered = true;
       setTimeout(() => (this.engineRecovered = false), 5000);
@@ -365,78 +330,11 @@ export class Studio {
     this.connection = state;
     if (state === 'reconnecting') {
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the connection to the engine was lost; images that were finished will appear in the gallery'));
-      this.#setGrid(experimentInterrupted(this.grid, `${GRID_FAILED}: the connection to the engine was lost; finished cells will appear in the gallery`));
-      this.#setSweep(experimentInterrupted(this.sweep, `${SWEEP_FAILED}: the connection to the engine was lost; finished images will appear in the gallery`));
+      this.gridSlot.interrupt('the connection to the engine was lost; finished cells will appear in the gallery');
+      this.sweepSlot.interrupt('the connection to the engine was lost; finished images will appear in the gallery');
     } else if (state === 'open' && before === 'reconnecting') {
       // The first connection answers the calls start() queued; later ones need a fresh look.
       void this.refresh();
-    }
-  }
-
-  /** Puts parameters png.read found into the form and shows its notes. */
-  #applyImport(result: ParametersImportResult, source: string): void {
-    this.notes = importMessage(source, result, this.info?.model?.name);
-    this.error = null;
-    if (!this.notes.found) return; // nothing to fill: the form stays as it was
-    this.form = applyRequest(this.form, result.request);
-    this.view = 'generate';
-  }
-
-  /** A dropped or picked file. */
-  async loadPngFile(file: File): Promise<void> {
-    try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      if (!isPng(bytes)) throw new Error(`"${file.name}" is not a PNG image`);
-      const result = await this.client.call('png.read', { base64: bytesToBase64(bytes) });
-      this.#applyImport(result, `"${file.name}"`);
-    } catch (error) {
-      this.showError('Could not load parameters from the PNG', error);
-    }
-  }
-
-  /** "Reuse parameters" of a gallery entry: its file's parameters, or its parameters text when the file cannot be fetched. */
-  async reuseEntry(entry: GalleryEntry): Promise<void> {
-    try {
-      let base64: string | null = null;
-      try {
-        const response = await fetch(entry.url);
-        if (response.ok) {
-          const blob = await response.blob();
-          const head = new Uint8Array(await blob.slice(0, 8).arrayBuffer());
-          if (isPng(head)) base64 = await blobToBase64(blob);
-        }
-      } catch {
-        base64 = null;
-      }
-      base64 ??= bytesToBase64(parametersPng(entry.parameters));
-      const result = await this.client.call('png.read', { base64 });
-      this.#applyImport(result, `the gallery image "${entryName(entry)}"`);
-    } catch (error) {
-      this.showError('Could not reuse the parameters', error);
-    }
-  }
-
-  async deleteEntry(entry: GalleryEntry): Promise<boolean> {
-    try {
-      const { deleted } = await this.client.call('gallery.delete', { id: entry.id });
-      this.gallery = removeEntry(this.gallery, entry.id);
-      if (this.selectedId === entry.id) this.selectedId = null;
-      if (!deleted) this.error = 'Could not delete: the image was already gone';
-      return deleted;
-    } catch (error) {
-      this.showError('Could not delete the image', error);
-      return false;
-    }
-  }
-
-  /** true when the engine showed the file in a file manager (Electron); false in the browser. */
-  async revealEntry(entry: GalleryEntry): Promise<boolean> {
-    try {
-      const { revealed } = await this.client.call('gallery.reveal', { id: entry.id });
-      return revealed;
-    } catch (error) {
-      this.showError('Could not reveal the file', error);
-      return false;
     }
   }
 
