@@ -8,6 +8,31 @@ export type Json = Record<string, unknown>;
 /** Real diffusers configs are a few KB (SD's trained_betas, 1000 numbers, about 20 KB); refuse giants before parsing. */
 export const CONFIG_MAX_BYTES = 1_000_000;
 
+/** Why readJsonObjectFile could not return an object: the file unreadable, not JSON, or JSON but not an object. */
+export type JsonFileProblem = 'unreadable' | 'syntax' | 'not-object';
+
+/**
+ * The JSON object held by the file at `path`. Each failure is handed to `fail`, which returns the error to
+ * throw, so callers keep their own error types and wording (`cause` is the fs or JSON.parse error).
+ * Shared by the model configs here and the tokenizer files (tokenizer/tokenizer-files.ts).
+ */
+export function readJsonObjectFile(path: string, fail: (problem: JsonFileProblem, cause?: Error) => Error): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fail('unreadable', error as Error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw fail('syntax', error as Error);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw fail('not-object');
+  return parsed as Json;
+}
+
 export function readJson(dir: string, file: string, component: string, required = true): Json | undefined {
   const path = join(dir, file);
   if (!existsSync(path)) {
@@ -18,14 +43,12 @@ export function readJson(dir: string, file: string, component: string, required 
   if (size > CONFIG_MAX_BYTES) {
     throw new ModelError(component, `${file} is ${(size / 1e6).toFixed(1)} MB; a model config is at most ${CONFIG_MAX_BYTES / 1e6} MB`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ModelError(component, `${file} is not valid JSON (${(error as Error).message})`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ModelError(component, `${file} must hold a JSON object`);
-  return parsed as Json;
+  return readJsonObjectFile(path, (problem, cause) => {
+    // An unreadable file keeps the fs error as it was (EACCES, EISDIR...).
+    if (problem === 'unreadable') return cause!;
+    if (problem === 'syntax') return new ModelError(component, `${file} is not valid JSON (${cause!.message})`);
+    return new ModelError(component, `${file} must hold a JSON object`);
+  });
 }
 
 /** A positive whole number from a config, or the default when absent. */
