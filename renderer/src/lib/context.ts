@@ -1,12 +1,8 @@
 // The Studio instance for every component, through Svelte's context.
-import { getContext, setContext } from 'svelte';
+import { getContext } from 'svelte';
 import type { Studio } from './studio.svelte.ts';
 
 const KEY = Symbol('studio');
-
-export function provideStudio(studio: Studio): void {
-  setContext(KEY, studio);
-}
 
 /** The context map for mount(App, { context }). */
 export function studioContext(studio: Studio): Map<unknown, unknown> {

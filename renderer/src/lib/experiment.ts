@@ -4,7 +4,7 @@
 // or job.failed. Events that arrive before job.grid / job.sweep answered are held and replayed.
 import type { Events } from '../../../src-core/contract/api.ts';
 import { progressFraction } from './format.ts';
-import type { JobPhase } from './job.ts';
+import { isActive, type JobPhase } from './job.ts';
 
 export type Progress = Events['job.progress'];
 export type Preview = Events['job.preview'];
@@ -38,9 +38,8 @@ export function idleExperiment<R, I extends { jobId: string }, D extends { jobId
   return { phase: 'idle', jobId: null, request: null, total: 0, items: [], progress: null, preview: null, done: null, error: null, held: [] };
 }
 
-export function experimentActive(state: { phase: JobPhase }): boolean {
-  return state.phase === 'starting' || state.phase === 'running';
-}
+/** The same test as a generate job's. */
+export const experimentActive = isActive;
 
 export function startExperiment<R, I extends { jobId: string }, D extends { jobId: string }>(request: R, total: number): ExperimentState<R, I, D> {
   return { ...idleExperiment<R, I, D>(), phase: 'starting', request, total };

@@ -30,7 +30,8 @@ export const IDLE_JOB: JobState = {
 
 const HELD_LIMIT = 64;
 
-export function isActive(job: JobState): boolean {
+/** A job, grid or sweep that was asked for and has not ended. */
+export function isActive(job: { phase: JobPhase }): boolean {
   return job.phase === 'starting' || job.phase === 'running';
 }
 

@@ -133,7 +133,7 @@ export class Studio {
     this.#unsubscribe.push(this.client.on('engine.status', (s) => this.#onEngineStatus(s)));
     this.#unsubscribe.push(this.client.onConnection((state) => this.#onConnection(state)));
     this.connection = this.client.connection();
-    void this.refresh(true);
+    void this.refresh();
   }
 
   stop(): void {
@@ -145,7 +145,7 @@ export class Studio {
   }
 
   /** app.info, the model list and the gallery (again after a reconnect or an engine restart). */
-  async refresh(first = false): Promise<void> {
+  async refresh(): Promise<void> {
     const [info, models, gallery] = await Promise.allSettled([
       this.client.call('app.info', {}),
       this.client.call('model.list', {}),
@@ -153,7 +153,7 @@ export class Studio {
     ]);
     if (info.status === 'fulfilled') {
       if (this.error?.startsWith(UNREACHABLE)) this.error = null;
-      this.#setInfo(info.value, first);
+      this.#setInfo(info.value);
     } else {
       this.showError(UNREACHABLE, info.reason);
     }
@@ -166,11 +166,10 @@ export class Studio {
     }
   }
 
-  #setInfo(info: AppInfo, first: boolean): void {
+  #setInfo(info: AppInfo): void {
     const before = this.info;
     this.info = info;
-    if (first && !before) this.form = adaptToModel(this.form, null, info);
-    else this.form = adaptToModel(this.form, before, info);
+    this.form = adaptToModel(this.form, before, info);
     if (info.modelError) this.error = `The model could not be loaded: ${info.modelError}`;
     this.#modelReady(info);
   }
