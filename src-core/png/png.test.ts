@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pngChunk, pngWithChunks, zTXtDeflated } from '../../tests/helpers/hostile-pngs.ts';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode, decode } from 'fast-png';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { addTextChunks, MAX_CHUNKS, MAX_TEXT_BYTES_PER_CHUNK, MAX_TEXT_BYTES_TOTAL, MAX_TEXT_CHUNKS, readPngText, readTextChunks } from './text-chunks.ts';
 import { formatParameters, parseParameters, quoteValue } from './parameters.ts';
 
@@ -85,23 +86,9 @@ test('a prompt line starting with "Negative prompt:" reads back as the start of 
 });
 
 const MiB = 1024 * 1024;
-const png8 = () => Buffer.from(encode({ width: 2, height: 2, data: new Uint8Array(16).fill(9), channels: 4, depth: 8 }));
-const zTXt = (keyword: string, text: Buffer) => chunk('zTXt', Buffer.concat([Buffer.from(`${keyword}\0\0`, 'latin1'), deflateSync(text)]));
-const tEXt = (keyword: string, text: Buffer) => chunk('tEXt', Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), text]));
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
-/** A PNG with these chunks after IHDR. */
-function withChunks(chunks: Buffer[]): Buffer {
-  const png = png8();
-  const afterIhdr = 8 + 12 + png.readUInt32BE(8);
-  return Buffer.concat([png.subarray(0, afterIhdr), ...chunks, png.subarray(afterIhdr)]);
-}
+const zTXt = (keyword: string, text: Buffer) => zTXtDeflated(keyword, deflateSync(text));
+const tEXt = (keyword: string, text: Buffer) => pngChunk('tEXt', Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), text]));
+const withChunks = pngWithChunks;
 
 test('text chunks inflating or holding past 1 MiB are ignored with a note; exactly 1 MiB is read', () => {
   // The old reader inflated any zTXt whole: 100 MiB here, then handed it to the parser.
@@ -127,7 +114,7 @@ test('text past 4 MiB in total, past 1,000 text chunks or past 100,000 chunks is
   const flood = readPngText(withChunks([...Array.from({ length: MAX_TEXT_CHUNKS }, (_, i) => tEXt(`k${i}`, Buffer.from('v'))), tEXt('parameters', Buffer.from('late'))]));
   assert.equal(Object.keys(flood.texts).length, MAX_TEXT_CHUNKS);
   assert.deepEqual(flood.ignored, ['this PNG has more than 1,000 text chunks; the rest were ignored']);
-  const walk = readPngText(withChunks([...Array.from({ length: MAX_CHUNKS }, () => chunk('abCd', Buffer.alloc(0))), tEXt('parameters', Buffer.from('late'))]));
+  const walk = readPngText(withChunks([...Array.from({ length: MAX_CHUNKS }, () => pngChunk('abCd', Buffer.alloc(0))), tEXt('parameters', Buffer.from('late'))]));
   assert.deepEqual(walk, { texts: {}, ignored: ['this PNG has more than 100,000 chunks; the rest were not read'] });
 });
 
