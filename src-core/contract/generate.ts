@@ -69,7 +69,8 @@ export const RestartSettingsSchema = z.union([
   }).strict(),
 ]);
 
-export const GenerateRequestSchema = z.object({
+/** The generate request's fields, before the whole-request checks (plan.describe picks from it). */
+export const GenerateRequestFields = z.object({
   prompt: z.string().max(LIMITS.promptChars),
   negativePrompt: z.string().max(LIMITS.promptChars).default(''),
   sampler: z.enum(SAMPLER_CHOICES).default('euler'),
@@ -91,7 +92,9 @@ export const GenerateRequestSchema = z.object({
   timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
   /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
   emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
-}).strict().superRefine((r, ctx) => {
+}).strict();
+
+export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) => {
   const issue = workIssue(imagesOf(r), r.steps, r.width, r.height);
   if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
 });
@@ -100,9 +103,28 @@ export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
 export type GenerateRequest = z.output<typeof GenerateRequestSchema>;
 export type RestartSettings = z.output<typeof RestartSettingsSchema>;
 
-/** Validation errors as one readable line per problem: "steps: Too big: expected number to be <=500". */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'request'}: ${issue.message}`).join('; ');
+const fields = GenerateRequestFields.shape;
+
+/**
+ * plan.describe's params: the generate request's sampling fields, each required (no defaults), with
+ * the same limits and error texts.
+ */
+export const PlanRequestSchema = z.object({
+  sampler: fields.sampler.unwrap(),
+  schedule: fields.schedule.unwrap(),
+  steps: fields.steps.unwrap(),
+  cfgScale: fields.cfgScale.unwrap(),
+  restart: fields.restart,
+}).strict();
+
+export type PlanRequest = z.output<typeof PlanRequestSchema>;
+
+/**
+ * Validation errors as one readable line, one part per problem: "steps: Too big: expected number to be <=500".
+ * `root` names a problem with the whole object; `most` keeps the first few problems only.
+ */
+export function describeIssues(error: z.ZodError, root = 'request', most = Infinity): string {
+  return error.issues.slice(0, most).map((issue) => `${issue.path.length ? issue.path.join('.') : root}: ${issue.message}`).join('; ');
 }
 
 export class RequestError extends Error {
@@ -116,4 +138,12 @@ export function parseGenerateRequest(input: unknown): GenerateRequest {
   const result = GenerateRequestSchema.safeParse(input);
   if (!result.success) throw new RequestError(`invalid request: ${describeIssues(result.error)}`);
   return result.data;
+}
+
+/**
+ * The generate request a plan describes: the plan's fields, every other field at its default. Planning
+ * reads none of the others (no prompt is encoded, no noise drawn), so prompt and seed are placeholders.
+ */
+export function plannedRequest(plan: PlanRequest): GenerateRequest {
+  return parseGenerateRequest({ prompt: '', seed: 0, ...plan });
 }

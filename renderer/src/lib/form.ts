@@ -2,7 +2,7 @@
 // and the contract's generation request (both ways: sending, and filling it from a PNG).
 import type { AppInfo, Params } from '../../../src-core/contract/api.ts';
 import {
-  EMPHASIS_CHOICES, GenerateRequestSchema, LIMITS, NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES,
+  describeIssues, EMPHASIS_CHOICES, GenerateRequestSchema, LIMITS, NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES,
   type GenerateRequestInput,
 } from '../../../src-core/contract/generate.ts';
 import { promptLengthError } from './format.ts';
@@ -80,9 +80,14 @@ export function scheduleApplies(sampler: SamplerName): boolean {
 
 export type Check<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
 
-function wholeNumber(label: string, v: number | null, min: number, max: number): string | null {
+/**
+ * The number fields' check: "Steps is empty", "Steps must be a whole number", then the bound it
+ * passes ("must be at least 1", "must be at most 500"), or with `bounds` 'range' both ("must be from 2 to 64").
+ */
+export function wholeNumber(label: string, v: number | null, min: number, max: number, bounds: 'each' | 'range' = 'each'): string | null {
   if (v === null || v === undefined || Number.isNaN(v)) return `${label} is empty`;
   if (!Number.isInteger(v)) return `${label} must be a whole number`;
+  if (bounds === 'range' && (v < min || v > max)) return `${label} must be from ${min} to ${max}`;
   if (v < min) return `${label} must be at least ${min}`;
   if (v > max) return `${label} must be at most ${max}`;
   return null;
@@ -170,7 +175,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (form.emphasis && form.emphasis !== 'original') request.emphasis = form.emphasis;
   const checked = GenerateRequestSchema.safeParse(request);
   if (!checked.success) {
-    return { error: checked.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ') };
+    return { error: describeIssues(checked.error) };
   }
   return { value: request };
 }
