@@ -2,9 +2,11 @@
 // tokenizer folder: `ids` (bos ... eos, no padding or truncation) and `ids77` (padded with the pad token and
 // truncated to 77, as SD 1.x feeds its text encoder). Pass: identical ids in both.
 //
-// The tokenizer folder is the environment variable TOKENIZER_DIR when set, else the shared reference copy
-// next to the repository, ../shared/reference/sd15-tokenizer (relative to the repository root).
-import { fileURLToPath } from 'node:url';
+// The tokenizer folder is the environment variable TOKENIZER_DIR when set, else the tokenizer/ of the model the
+// product ships (models/restart-shapes-64/tokenizer, byte for byte the SD 1.5 tokenizer files of
+// ../shared/reference/sd15-tokenizer), so nothing here needs the shared folder at run time.
+import { join } from 'node:path';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import type { CaseResult } from './formats.ts';
 
@@ -15,7 +17,7 @@ export interface TokenizerCase {
   ids77: number[];
 }
 
-export const DEFAULT_TOKENIZER_DIR = fileURLToPath(new URL('../../../shared/reference/sd15-tokenizer', import.meta.url));
+export const DEFAULT_TOKENIZER_DIR = join(DEFAULT_MODEL_DIR, 'tokenizer');
 
 export function tokenizerDir(): string {
   return process.env.TOKENIZER_DIR || DEFAULT_TOKENIZER_DIR;

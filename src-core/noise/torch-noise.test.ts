@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { runTorchRandnVectors, type TorchRandnDoc } from '../conformance/torch-randn-vectors.ts';
 import { runConformance } from '../conformance/formats.ts';
 import { createNoiseStream, NOISE_SOURCES } from './index.ts';
 import { TorchCpuNoiseStream } from './torch-cpu.ts';
 import { TorchCudaNoiseStream, philox4x32 } from './torch-cuda.ts';
+import { readSharedJson } from '../../tests/helpers/shared.ts';
 
 const load = (name: string): TorchRandnDoc =>
-  JSON.parse(readFileSync(new URL(`../../../shared/conformance/${name}`, import.meta.url), 'utf8'));
+  readSharedJson(`conformance/${name}`);
 const cpuDoc = load('torch-randn-vectors.json');
 const cudaDoc = load('torch-cuda-randn-vectors.json');
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { DiscreteSchedule } from '../schedule/discrete.ts';
 import { ddimSchedule } from '../schedule/schedules.ts';
 import { createNoiseStream } from '../noise/index.ts';
 import { planSampling, sampleLatents } from './run.ts';
+import { HAVE_SHARED, readSharedJson } from '../../tests/helpers/shared.ts';
 
-const model = new DiscreteSchedule(JSON.parse(readFileSync(new URL('../../../shared/reference/sd15-configs/scheduler_config.json', import.meta.url), 'utf8')));
+const model = (HAVE_SHARED ? new DiscreteSchedule(readSharedJson('reference/sd15-configs/scheduler_config.json')) : undefined!);
 
 test('plans: DDIM uses its own timestep grid; Restart\'s sd preset takes the guidance scale', () => {
   const ddim = planSampling(model, { sampler: 'ddim', schedule: 'karras', steps: 20 });

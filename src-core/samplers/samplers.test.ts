@@ -8,9 +8,10 @@ import { DefaultNoiseStream } from '../noise/default-noise.ts';
 import { resolveSampler, SAMPLER_NAMES, SAMPLERS } from './index.ts';
 import { planRestart, sdPresetSegments, type RestartSegment } from './restart.ts';
 import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext } from './types.ts';
+import { readSharedJson } from '../../tests/helpers/shared.ts';
 
-const shared = JSON.parse(readFileSync(new URL('../../../shared/conformance/sampler-vectors.json', import.meta.url), 'utf8'));
-const gmm = shared.cases[0].gmm;
+const shared = readSharedJson('conformance/sampler-vectors.json');
+const gmm = shared?.cases[0].gmm;
 const sigmas = karrasSchedule(12, 0.0292, 14.6146);
 
 function noiseContext(seed = 1, dim = 8): SampleContext & { draws: () => number } {

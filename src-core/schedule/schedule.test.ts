@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { DiscreteSchedule, ScheduleConfigError } from './discrete.ts';
 import { buildSchedule, ddimSchedule, normalSchedule } from './schedules.ts';
 import { karrasSchedule, linspace } from './karras.ts';
+import { readSharedJson } from '../../tests/helpers/shared.ts';
 
-const sd15 = JSON.parse(readFileSync(new URL('../../../shared/reference/sd15-configs/scheduler_config.json', import.meta.url), 'utf8'));
+const sd15 = readSharedJson('reference/sd15-configs/scheduler_config.json');
 const model = new DiscreteSchedule(sd15);
 const close = (a: number, b: number, rel = 1e-12) => assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 

@@ -3,15 +3,14 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadClipTokenizer, TokenizerLoadError } from './clip-tokenizer.ts';
 import { normalizePrompt, splitWords } from './text-cleanup.ts';
 import { runTokenizerVectors, tokenizerDir, type TokenizerCase } from '../conformance/tokenizer-vectors.ts';
+import { readSharedJson } from '../../tests/helpers/shared.ts';
 
-// The shared SD 1.5 tokenizer folder (TOKENIZER_DIR overrides, as for the conformance CLI) and vectors.
+// The SD 1.5 tokenizer folder (the shipped model's tokenizer/; TOKENIZER_DIR overrides, as for the conformance CLI) and the shared vectors.
 const DIR = tokenizerDir();
-const VECTORS = fileURLToPath(new URL('../../../shared/conformance/tokenizer-vectors.json', import.meta.url));
-const doc = JSON.parse(readFileSync(VECTORS, 'utf8')) as { format: string; cases: TokenizerCase[] };
+const doc = readSharedJson<{ format: string; cases: TokenizerCase[] }>('conformance/tokenizer-vectors.json');
 const tok = loadClipTokenizer(DIR);
 
 /** A scratch copy of the tokenizer folder, changed by `edit`, removed after `body`. */

@@ -4,9 +4,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedPath } from './shared.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-export const SD15_TOKENIZER = fileURLToPath(new URL('../../../shared/reference/sd15-tokenizer/', import.meta.url));
+export const SD15_TOKENIZER = sharedPath('reference/sd15-tokenizer/');
 
 export type Fixture = 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16' | 'tiny-sd-fixed77';
 
