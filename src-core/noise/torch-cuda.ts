@@ -32,11 +32,9 @@
 //   count (then threads loop and hand out the other three normals and the offset grows by more),
 //   which depends on the GPU model; A1111's NV ignores that and so do we.
 // A zero-element call draws nothing and does not advance the stream (torch launches no kernel).
-import { checkCount, fma32, torchSeedWords, type TorchSeed } from './torch-cpu.ts';
+import { checkCount, f, fma32, torchSeedWords, TWO_32, type TorchSeed } from './torch-common.ts';
 import type { NoiseStream } from './types.ts';
 
-const f = Math.fround;
-const TWO_32 = 4294967296;
 const INV_2_32 = 1 / TWO_32;
 const INV_2_16 = 1 / 65536;
 
