@@ -1,19 +1,41 @@
 // Messages between the app's main side and the engine host process (child_process.fork in local
 // mode, Electron's utilityProcess in the desktop app). Structured-clone friendly: PNGs travel as bytes.
+import type { z } from 'zod';
 import type { GenerateRequestInput } from '../contract/generate.ts';
+import type { GridRequestSchema, SweepRequestSchema } from '../contract/experiments.ts';
+import type { Params, Results } from '../contract/api.ts';
 
-export type HostRequest =
-  | { id: number; method: 'load'; params: { dir: string; provider: string } }
-  | { id: number; method: 'info'; params: Record<string, never> }
-  | { id: number; method: 'providers'; params: Record<string, never> }
-  | { id: number; method: 'count'; params: { prompt: string } }
-  | { id: number; method: 'plan'; params: { sampler: string; schedule: string; steps: number; cfgScale: number; restart?: unknown } }
-  | { id: number; method: 'generate'; params: { jobId: string; request: GenerateRequestInput } }
-  | { id: number; method: 'grid'; params: { jobId: string; request: unknown } }
-  | { id: number; method: 'sweep'; params: { jobId: string; request: unknown } }
-  | { id: number; method: 'cancel'; params: { jobId: string } }
-  | { id: number; method: 'crash'; params: Record<string, never> }
-  | { id: number; method: 'memory'; params: Record<string, never> };
+type NoParams = Record<string, never>;
+/** A job's request as the contract takes it; the host validates it again before queueing. */
+type JobParams<R> = { jobId: string; request: R };
+
+/** Every host method: what the main side sends and what the engine answers. */
+export interface HostMethods {
+  load: { params: { dir: string; provider: string }; result: HostModelInfo };
+  info: { params: NoParams; result: HostModelInfo | null };
+  providers: { params: NoParams; result: HostProvider[] };
+  count: { params: Params<'prompt.count'>; result: Results['prompt.count'] };
+  plan: { params: Params<'plan.describe'>; result: Results['plan.describe'] };
+  generate: { params: JobParams<GenerateRequestInput>; result: { jobId: string } };
+  grid: { params: JobParams<z.input<typeof GridRequestSchema>>; result: { jobId: string } };
+  sweep: { params: JobParams<z.input<typeof SweepRequestSchema>>; result: { jobId: string } };
+  cancel: { params: Params<'job.cancel'>; result: Results['job.cancel'] };
+  /** For crash-isolation tests only: the process dies, no reply comes. */
+  crash: { params: NoParams; result: null };
+  memory: { params: NoParams; result: HostMemory };
+}
+
+export type HostMethod = keyof HostMethods;
+export type HostParams<M extends HostMethod> = HostMethods[M]['params'];
+export type HostResult<M extends HostMethod> = HostMethods[M]['result'];
+/** The methods that queue a job: their params carry its jobId. */
+export const HOST_JOB_METHODS = ['generate', 'grid', 'sweep'] as const satisfies readonly HostMethod[];
+
+export type HostRequest = { [M in HostMethod]: { id: number; method: M; params: HostParams<M> } }[HostMethod];
+export type HostJobRequest = Extract<HostRequest, { method: (typeof HOST_JOB_METHODS)[number] }>;
+export function isJobRequest(request: HostRequest): request is HostJobRequest {
+  return (HOST_JOB_METHODS as readonly string[]).includes(request.method);
+}
 
 /** The engine process's own memory figures, for the soak test (after a full collection where the process allows one). */
 export interface HostMemory { rssMiB: number; heapMiB: number; externalMiB: number; collected: boolean }
@@ -55,5 +77,13 @@ export type HostEvent =
   | { event: 'sweepPoint'; jobId: string; sampler: string; cfgScale: number; evaluations: number; secondsPerImage: number; diversity: number; accuracy: number | null; featureSpace: string; images: HostImage[]; done: number; total: number }
   | { event: 'sweepDone'; jobId: string; featureSpace: string };
 
+/** The events after which a job sends nothing more: declared once, for whoever tracks jobs in flight. */
+export const JOB_END_EVENTS = ['done', 'failed', 'gridDone', 'sweepDone'] as const satisfies readonly HostEvent['event'][];
+export type JobEndEvent = Extract<HostEvent, { event: (typeof JOB_END_EVENTS)[number] }>;
+export function endsJob(event: HostEvent): event is JobEndEvent {
+  return (JOB_END_EVENTS as readonly string[]).includes(event.event);
+}
+
+/** A reply's result is the HostResult of the request with the same id (EngineProcess.request pairs them). */
 export type HostReply = { id: number; result: unknown } | { id: number; error: string };
 export type HostMessage = HostReply | HostEvent;
