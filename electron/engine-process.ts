@@ -3,7 +3,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { appRoot } from '../src-core/app-root.ts';
-import type { HostEvent, HostMessage, HostRequest } from '../src-core/host/protocol.ts';
+import { endsJob, isJobRequest, type HostEvent, type HostMessage, type HostMethod, type HostModelInfo, type HostParams, type HostRequest, type HostResult } from '../src-core/host/protocol.ts';
 
 /** How the host process is started: child_process.fork here, utilityProcess in Electron. */
 export interface EngineChannel {
@@ -30,7 +30,6 @@ export function forkEngine(): EngineChannel {
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-type Method = HostRequest['method'];
 
 export class EngineProcess {
   private channel!: EngineChannel;
@@ -38,7 +37,7 @@ export class EngineProcess {
   private pending = new Map<number, Pending>();
   private readonly activeJobs = new Set<string>();
   private stopped = false;
-  private lastLoad: { dir: string; provider: string } | undefined;
+  private lastLoad: HostParams<'load'> | undefined;
   restarts = 0;
 
   constructor(
@@ -46,7 +45,7 @@ export class EngineProcess {
     private readonly onEvent: (event: HostEvent) => void,
     private readonly onStatus: (state: 'crashed' | 'restarting' | 'ready', message?: string) => void,
     /** After a restart: the model reloaded, or why none is loaded now. */
-    private readonly onReloaded: (result: { model: unknown } | { error: string }) => void = () => undefined,
+    private readonly onReloaded: (result: { model: HostModelInfo } | { error: string }) => void = () => undefined,
   ) {
     this.start();
   }
@@ -58,7 +57,7 @@ export class EngineProcess {
     this.channel = channel;
     channel.onMessage((message) => {
       if ('event' in message) {
-        if (message.event === 'done' || message.event === 'failed' || message.event === 'gridDone' || message.event === 'sweepDone') this.activeJobs.delete(message.jobId);
+        if (endsJob(message)) this.activeJobs.delete(message.jobId);
         this.onEvent(message);
         return;
       }
@@ -95,18 +94,20 @@ export class EngineProcess {
     });
   }
 
-  request<T = unknown>(method: Method, params: object): Promise<T> {
-    const id = this.nextId++;
-    const isJob = method === 'generate' || method === 'grid' || method === 'sweep';
-    if (isJob) this.activeJobs.add((params as { jobId: string }).jobId);
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.channel.send({ id, method, params } as HostRequest);
+  request<M extends HostMethod>(method: M, params: HostParams<M>): Promise<HostResult<M>> {
+    // The one place the method map's correlation is asserted: the reply with this id answers this method
+    // (the host's handlers are typed by the same map).
+    const request = { id: this.nextId++, method, params } as HostRequest;
+    const jobId = isJobRequest(request) ? request.params.jobId : undefined;
+    if (jobId !== undefined) this.activeJobs.add(jobId);
+    return new Promise<unknown>((resolve, reject) => {
+      this.pending.set(request.id, { resolve, reject });
+      this.channel.send(request);
     }).then((result) => {
-      if (method === 'load') this.lastLoad = params as { dir: string; provider: string };
-      return result;
+      if (request.method === 'load') this.lastLoad = request.params;
+      return result as HostResult<M>;
     }, (error: Error) => {
-      if (isJob) this.activeJobs.delete((params as { jobId: string }).jobId);
+      if (jobId !== undefined) this.activeJobs.delete(jobId);
       throw error;
     });
   }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, ModelSummary, Results, SweepPointEvent } from '../src-core/contract/api.ts';
+import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, ModelSummary, ParsedParams, Results, SweepPointEvent, ValidCall } from '../src-core/contract/api.ts';
 import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
 import type { HostEvent, HostImage, HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
@@ -74,12 +74,12 @@ export class StudioService {
       (reloaded) => {
         // app.info always tells what the engine has loaded, also after a restart.
         if ('error' in reloaded) [this.model, this.modelError] = [null, reloaded.error];
-        else [this.model, this.modelError] = [reloaded.model as HostModelInfo, null];
+        else [this.model, this.modelError] = [reloaded.model, null];
       },
     );
     const settings = this.settings();
     const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
-    const providers = this.engine.request<HostProvider[]>('providers', {}).then((p) => { this.providers = p; }, () => undefined);
+    const providers = this.engine.request('providers', {}).then((p) => { this.providers = p; }, () => undefined);
     this.ready = Promise.all([providers, this.loadModel(initial).catch(() => undefined)]).then(() => undefined);
   }
 
@@ -110,7 +110,7 @@ export class StudioService {
   /** A failed load leaves the engine on its previous model: app.info keeps that one and shows the error. */
   private async loadModel(dir: string, provider = this.provider): Promise<void> {
     try {
-      this.model = await this.engine.request<HostModelInfo>('load', { dir: resolve(dir), provider });
+      this.model = await this.engine.request('load', { dir: resolve(dir), provider });
       this.provider = provider;
       this.modelError = null;
     } catch (error) {
@@ -246,21 +246,25 @@ export class StudioService {
     };
   }
 
-  /** Runs one validated contract call. */
-  async call<M extends Method>(method: M, params: any): Promise<Results[M]> {
+  /** Runs one validated contract call: validateCall's result (or its method and params, taken apart). */
+  async call<C extends ValidCall>(call: C): Promise<Results[C['method']]>;
+  async call<M extends Method>(method: M, params: ParsedParams<M>): Promise<Results[M]>;
+  async call(first: ValidCall | Method, params?: unknown): Promise<Results[Method]> {
+    // Taken apart, the pair is still one validateCall result: put back together as it was.
+    const call = typeof first === 'string' ? ({ method: first, params } as ValidCall) : first;
     await this.ready;
-    const result = await this.dispatch(method, params);
-    return result as Results[M];
+    return this.dispatch(call);
   }
 
-  private async dispatch(method: Method, params: any): Promise<unknown> {
-    switch (method) {
+  private async dispatch(call: ValidCall): Promise<Results[Method]> {
+    switch (call.method) {
       case 'app.info': return this.info();
       case 'model.list': return this.modelsList();
       case 'model.select': {
         // Settings first: if they cannot be written (read-only folder) nothing switches; if the load
         // then fails, the previous settings are put back. Either way app.info matches the engine.
         const before = this.settings();
+        const { params } = call;
         const dir = resolve(params.dir);
         const embedded = this.modelsList().some((m) => m.embedded && m.dir === dir);
         const modelDirs = embedded || before.modelDirs.includes(dir) ? before.modelDirs : [...before.modelDirs, dir];
@@ -277,31 +281,35 @@ export class StudioService {
         }
         return this.info();
       }
-      case 'prompt.count': return this.engine.request('count', params);
-      case 'plan.describe': return this.engine.request('plan', params);
+      case 'prompt.count': return this.engine.request('count', call.params);
+      case 'plan.describe': return this.engine.request('plan', call.params);
       case 'job.generate': {
         const jobId = randomUUID();
-        await this.engine.request('generate', { jobId, request: params });
+        await this.engine.request('generate', { jobId, request: call.params });
         return { jobId };
       }
-      case 'job.grid':
+      case 'job.grid': {
+        const jobId = randomUUID();
+        await this.engine.request('grid', { jobId, request: call.params });
+        return { jobId };
+      }
       case 'job.sweep': {
         const jobId = randomUUID();
-        await this.engine.request(method === 'job.grid' ? 'grid' : 'sweep', { jobId, request: params });
+        await this.engine.request('sweep', { jobId, request: call.params });
         return { jobId };
       }
-      case 'job.cancel': return this.engine.request('cancel', params);
+      case 'job.cancel': return this.engine.request('cancel', call.params);
       case 'gallery.list': return this.gallery.list().map((e) => this.toEntry(e));
-      case 'gallery.delete': return { deleted: this.gallery.delete(params.id) };
+      case 'gallery.delete': return { deleted: this.gallery.delete(call.params.id) };
       case 'gallery.reveal': {
-        const file = this.gallery.file(params.id);
+        const file = this.gallery.file(call.params.id);
         if (!file || !this.options.reveal) return { revealed: false };
         this.options.reveal(file);
         return { revealed: true };
       }
       case 'png.read': {
         // Read in a worker thread with caps and a deadline: a hostile file cannot stall the server.
-        return readPngOffThread(Buffer.from(params.base64, 'base64'));
+        return readPngOffThread(Buffer.from(call.params.base64, 'base64'));
       }
     }
   }

@@ -11,7 +11,6 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { median } from '../src-core/experiments/stats.ts';
 import { startStudio, TestClient, wsUrl } from '../tests/helpers/studio.ts';
-import type { HostMemory } from '../src-core/host/protocol.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string', default: '500' }, model: { type: 'string' }, steps: { type: 'string', default: '20' } } });
 const total = Number(values.images);
@@ -58,7 +57,7 @@ for (let i = 1; i <= total; i++) {
     // A full collection first (npm run soak passes --expose-gc): heapUsed then counts live objects, not GC timing.
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
-    const engine = await studio.service.engine.request<HostMemory>('memory', {}); // collects there too
+    const engine = await studio.service.engine.request('memory', {}); // collects there too
     samples.push({
       image: i, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, heapTotalMiB: m.heapTotal / 2 ** 20, externalMiB: (m.external + m.arrayBuffers) / 2 ** 20, handles: process.getActiveResourcesInfo().length, fds: fdsOf('self'),
       engineRssMiB: rssOf(studio.service.engine.pid), engineHeapMiB: engine.heapMiB, engineFds: fdsOf(studio.service.engine.pid),

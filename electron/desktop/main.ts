@@ -1,7 +1,7 @@
 // Electron's main process: one window on the built renderer, served through the studio:// scheme
 // (so the page's CSP 'self' covers gallery images too), the contract over IPC, the engine in a
 // utilityProcess. Navigation away and new windows are blocked; the renderer sees no Node.
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell, type IpcMainInvokeEvent } from 'electron';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { validateCall } from '../../src-core/contract/api.ts';
@@ -14,6 +14,16 @@ protocol.registerSchemesAsPrivileged([{ scheme: 'studio', privileges: { standard
 const root = appRoot();
 const rendererDir = join(root, 'renderer', 'dist');
 let service: StudioService;
+/** The app's one window; IPC from anything else is refused. */
+let appWindow: BrowserWindow | undefined;
+const APP_ORIGIN = 'studio://app/';
+
+/** True only for a message from the app's own window, its top frame, on the app's own pages. */
+function fromAppWindow(event: IpcMainInvokeEvent): boolean {
+  const frame = event.senderFrame;
+  return appWindow !== undefined && !appWindow.isDestroyed() && event.sender === appWindow.webContents
+    && frame !== null && frame.parent === null && frame.url.startsWith(APP_ORIGIN);
+}
 
 function serveStudio(request: Request): Promise<Response> | Response {
   const url = new URL(request.url);
@@ -34,9 +44,10 @@ function createWindow(): BrowserWindow {
     width: 1280, height: 860, title: 'Restart Studio',
     webPreferences: { preload: join(__dirname, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
   });
-  win.webContents.on('will-navigate', (event, url) => { if (!url.startsWith('studio://app/')) event.preventDefault(); });
+  win.webContents.on('will-navigate', (event, url) => { if (!url.startsWith(APP_ORIGIN)) event.preventDefault(); });
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  void win.loadURL('studio://app/index.html');
+  void win.loadURL(`${APP_ORIGIN}index.html`);
+  appWindow = win;
   return win;
 }
 
@@ -57,9 +68,10 @@ app.whenReady().then(() => {
     return;
   }
   protocol.handle('studio', serveStudio);
-  ipcMain.handle('studio:call', async (_event, method: unknown, params: unknown) => {
-    const call = validateCall(method, params);
-    return service.call(call.method, call.params);
+  ipcMain.handle('studio:call', async (event, method: unknown, params: unknown) => {
+    // Before anything else: another window, a subframe or a page navigated elsewhere gets nothing.
+    if (!fromAppWindow(event)) throw new Error("refused: not the app's window");
+    return service.call(validateCall(method, params));
   });
   service.on((event, data) => {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send('studio:event', event, data);

@@ -3,7 +3,7 @@
 // runs inside Electron or in a browser tab. Every request is validated with these zod schemas on
 // the engine side of the boundary. No Node or engine imports here.
 import { z } from 'zod';
-import { GenerateRequestSchema, LIMITS, PROVIDER_CHOICES, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES } from './generate.ts';
+import { describeIssues, GenerateRequestSchema, LIMITS, PlanRequestSchema, PROVIDER_CHOICES } from './generate.ts';
 import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
 import { payloadShapeProblem } from './payload-shape.ts';
 
@@ -16,13 +16,7 @@ export const RequestSchemas = {
   'model.list': z.object({}).strict(),
   'model.select': z.object({ dir: z.string().min(1).max(4096), provider: z.enum(PROVIDER_CHOICES).optional() }).strict(),
   'prompt.count': z.object({ prompt: z.string().max(LIMITS.promptChars) }).strict(),
-  'plan.describe': z.object({
-    sampler: z.enum(SAMPLER_CHOICES),
-    schedule: z.enum(SCHEDULE_CHOICES),
-    steps: z.number().int().min(1).max(LIMITS.steps),
-    cfgScale: z.number().finite().min(0).max(LIMITS.cfgScale),
-    restart: RestartSettingsSchema.optional(),
-  }).strict(),
+  'plan.describe': PlanRequestSchema,
   'job.generate': GenerateRequestSchema,
   'job.grid': GridRequestSchema,
   'job.sweep': SweepRequestSchema,
@@ -35,6 +29,10 @@ export const RequestSchemas = {
 
 export type Method = keyof typeof RequestSchemas;
 export type Params<M extends Method> = z.input<(typeof RequestSchemas)[M]>;
+/** A method's params after validation (defaults filled in). */
+export type ParsedParams<M extends Method> = z.output<(typeof RequestSchemas)[M]>;
+/** A validated call: the method and its parsed params, one member per method. */
+export type ValidCall = { [M in Method]: { method: M; params: ParsedParams<M> } }[Method];
 
 export type ProviderName = (typeof PROVIDER_CHOICES)[number];
 
@@ -132,16 +130,20 @@ export interface GridCellEvent {
   total: number;
 }
 
-export interface SweepPointEvent {
-  jobId: string;
+/** One point of a guidance sweep, as measured: the engine's result, the event and the exports build on it. */
+export interface SweepPoint {
   sampler: string;
   cfgScale: number;
   evaluations: number;
   secondsPerImage: number;
-  /** Mean pairwise distance between the seeds' images, in the space named by featureSpace. */
+  /** Mean pairwise distance between the seeds' images, in the sweep's feature space. */
   diversity: number;
   /** Fraction of images showing exactly what the prompt asks for; null when no evaluator can tell. */
   accuracy: number | null;
+}
+
+export interface SweepPointEvent extends SweepPoint {
+  jobId: string;
   featureSpace: string;
   entries: GalleryEntry[];
   done: number;
@@ -172,7 +174,7 @@ export class ContractError extends Error {
 const MAX_ERROR_DETAIL = 600;
 
 /** Validates a method name and its params; throws ContractError with a specific message. */
-export function validateCall(method: unknown, params: unknown): { method: Method; params: unknown } {
+export function validateCall(method: unknown, params: unknown): ValidCall {
   if (typeof method !== 'string' || !Object.hasOwn(RequestSchemas, method)) {
     throw new ContractError(`unknown method ${JSON.stringify(method)?.slice(0, 80)}`);
   }
@@ -181,9 +183,10 @@ export function validateCall(method: unknown, params: unknown): { method: Method
   const schema = RequestSchemas[method as Method];
   const result = schema.safeParse(params ?? {});
   if (!result.success) {
-    const detail = result.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : 'params'}: ${i.message}`).join('; ');
+    const detail = describeIssues(result.error, 'params', 5);
     // Bounded: an issue can quote a long path or list many unknown keys.
     throw new ContractError(`invalid ${method} request: ${detail.length > MAX_ERROR_DETAIL ? `${detail.slice(0, MAX_ERROR_DETAIL)}…` : detail}`);
   }
-  return { method: method as Method, params: result.data };
+  // The schema was picked by this method name, so the pair is one member of ValidCall.
+  return { method, params: result.data } as ValidCall;
 }

@@ -3,6 +3,7 @@
 // space when the model has one, otherwise in a stated pixel space), prompt accuracy when an
 // evaluator can read the prompt, model evaluations and seconds per image.
 import { decode } from 'fast-png';
+import type { SweepPoint } from '../contract/api.ts';
 import type { SweepRequest } from '../contract/experiments.ts';
 import type { GenerateRequestInput } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
@@ -13,15 +14,8 @@ import { meanPairwiseDistance } from './stats.ts';
 
 export interface SweepImage { seed: number; png: Buffer; parameters: string; width: number; height: number }
 
-export interface SweepPoint {
-  sampler: string;
-  cfgScale: number;
-  evaluations: number;
-  secondsPerImage: number;
-  diversity: number;
-  accuracy: number | null;
-  images: SweepImage[];
-}
+/** A measured point with its images (the host stores them and sends gallery entries instead). */
+export interface SweepPointResult extends SweepPoint { images: SweepImage[] }
 
 export const PIXEL_SPACE = 'RGB pixels averaged to 16x16, values in [0, 1]';
 
@@ -70,12 +64,12 @@ export async function runSweep(
   model: StableDiffusionModel,
   evaluator: Evaluator | null,
   request: SweepRequest,
-  hooks: Omit<GenerateHooks, 'encodings'> & { onPoint?: (point: SweepPoint, done: number, total: number) => void } = {},
-): Promise<SweepPoint[]> {
+  hooks: Omit<GenerateHooks, 'encodings'> & { onPoint?: (point: SweepPointResult, done: number, total: number) => void } = {},
+): Promise<SweepPointResult[]> {
   const encodings = new Map<string, TextConditioning>();
   const wanted = evaluator?.promptLabels(request.prompt) ?? null;
   const total = request.samplers.length * request.cfgScales.length;
-  const points: SweepPoint[] = [];
+  const points: SweepPointResult[] = [];
   for (const sampler of request.samplers) {
     for (const cfgScale of request.cfgScales) {
       const result = await generate(model, sweepPointRequest(request, sampler, cfgScale), { ...hooks, encodings });
@@ -89,7 +83,7 @@ export async function runSweep(
       } else {
         features = decoded.map((d) => pixelFeatures(d.rgba, d.width, d.height));
       }
-      const point: SweepPoint = {
+      const point: SweepPointResult = {
         sampler, cfgScale, evaluations: result.evaluations, secondsPerImage: result.timings.totalMs / 1000 / result.images.length,
         diversity: meanPairwiseDistance(features), accuracy,
         images: result.images.map((i) => ({ seed: i.seed, png: i.png, parameters: i.parameters, width: i.width, height: i.height })),

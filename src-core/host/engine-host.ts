@@ -1,7 +1,7 @@
 // The engine's own process: owns the loaded model and its onnxruntime sessions, runs one job at a
 // time, and talks to the main side by messages only. A native crash here takes only this process
 // down; the main side reports it and starts a new one.
-import { RequestError } from '../contract/generate.ts';
+import { RequestError, type GenerateRequestInput } from '../contract/generate.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { providerAvailability, providerLine } from '../model/providers.ts';
@@ -14,9 +14,9 @@ import type { ZodError } from 'zod';
 import { Evaluator } from '../experiments/evaluator.ts';
 import { gridCsv, gridRequests, runGrid } from '../experiments/grid.ts';
 import { featureSpace, runSweep, sweepPointRequest } from '../experiments/sweep.ts';
-import { parseGenerateRequest } from '../contract/generate.ts';
+import { parseGenerateRequest, plannedRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
-import type { HostEvent, HostImage, HostMemory, HostMessage, HostModelInfo, HostRequest } from './protocol.ts';
+import type { HostEvent, HostImage, HostMessage, HostMethod, HostModelInfo, HostParams, HostRequest, HostResult } from './protocol.ts';
 import { checkPromptSyntax } from '../prompt/conditioning.ts';
 import { countPrompt } from '../prompt/count.ts';
 
@@ -116,7 +116,7 @@ async function releaseRetired(): Promise<void> {
   for (const m of retired.splice(0)) await m.dispose().catch(() => undefined);
 }
 
-function generateJob(jobId: string, request: unknown): Job {
+function generateJob(jobId: string, request: GenerateRequestInput): Job {
   return {
     jobId,
     run: async (signal, m) => {
@@ -196,85 +196,89 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
   return result.data;
 }
 
-async function handle(request: HostRequest): Promise<unknown> {
-  switch (request.method) {
-    case 'load': {
-      const loaded = await loadModel(request.params.dir, { provider: request.params.provider as ProviderChoice });
-      sayProvider(providerLine(request.params.provider, loaded.provider, loaded.fallbacks));
-      const previous = model;
-      model = loaded;
-      // A job running on the previous model finishes on it; queued jobs run on the new one.
-      if (previous && running?.model === previous) retired.push(previous);
-      else await previous?.dispose();
-      return info(loaded);
+/** One handler per host method, typed by the protocol's method map. */
+type Handlers = { [M in HostMethod]: (params: HostParams<M>) => Promise<HostResult<M>> };
+
+const handlers: Handlers = {
+  load: async ({ dir, provider }) => {
+    const loaded = await loadModel(dir, { provider: provider as ProviderChoice });
+    sayProvider(providerLine(provider, loaded.provider, loaded.fallbacks));
+    const previous = model;
+    model = loaded;
+    // A job running on the previous model finishes on it; queued jobs run on the new one.
+    if (previous && running?.model === previous) retired.push(previous);
+    else await previous?.dispose();
+    return info(loaded);
+  },
+  info: async () => (model ? info(model) : null),
+  providers: async () => providerAvailability(),
+  count: async ({ prompt }) => countPrompt(requireModel(), prompt),
+  plan: async (p) => {
+    const m = requireModel();
+    const plan = planFor(m, plannedRequest(p));
+    return { evaluations: plan.evaluations, sigmas: plan.sigmas };
+  },
+  generate: async ({ jobId, request }) => {
+    // Refuse bad requests (schema, size, sampler settings on this model) before queueing.
+    refuseOverWork([checkPlannable(request)], 'images');
+    return enqueue(generateJob(jobId, request));
+  },
+  grid: async ({ jobId, request }) => {
+    const grid = parseWith(GridRequestSchema, request);
+    refuseOverWork(gridRequests(grid).map((cell) => checkPlannable(cell.request)), 'cells');
+    return enqueue(gridJob(jobId, grid));
+  },
+  sweep: async ({ jobId, request }) => {
+    const sweep = parseWith(SweepRequestSchema, request);
+    const points: RequestWork[] = [];
+    for (const sampler of sweep.samplers) {
+      // Exactly the requests runSweep makes for each point.
+      for (const cfgScale of sweep.cfgScales) points.push(checkPlannable(sweepPointRequest(sweep, sampler, cfgScale)));
     }
-    case 'info': return model ? info(model) : null;
-    case 'providers': return providerAvailability();
-    case 'count': {
-      const m = requireModel();
-      return countPrompt(m, request.params.prompt);
-    }
-    case 'plan': {
-      const m = requireModel();
-      const p = request.params;
-      const parsed = parseGenerateRequest({ prompt: '', seed: 0, sampler: p.sampler, schedule: p.schedule, steps: p.steps, cfgScale: p.cfgScale, ...(p.restart ? { restart: p.restart } : {}) });
-      const plan = planFor(m, parsed);
-      return { evaluations: plan.evaluations, sigmas: plan.sigmas };
-    }
-    case 'generate': {
-      // Refuse bad requests (schema, size, sampler settings on this model) before queueing.
-      refuseOverWork([checkPlannable(request.params.request)], 'images');
-      return enqueue(generateJob(request.params.jobId, request.params.request));
-    }
-    case 'grid': {
-      const grid = parseWith(GridRequestSchema, request.params.request);
-      refuseOverWork(gridRequests(grid).map((cell) => checkPlannable(cell.request)), 'cells');
-      return enqueue(gridJob(request.params.jobId, grid));
-    }
-    case 'sweep': {
-      const sweep = parseWith(SweepRequestSchema, request.params.request);
-      const points: RequestWork[] = [];
-      for (const sampler of sweep.samplers) {
-        // Exactly the requests runSweep makes for each point.
-        for (const cfgScale of sweep.cfgScales) points.push(checkPlannable(sweepPointRequest(sweep, sampler, cfgScale)));
-      }
-      refuseOverWork(points, 'sweep points');
-      return enqueue(sweepJob(request.params.jobId, sweep));
-    }
-    case 'cancel': {
-      const { jobId } = request.params;
-      if (running?.jobId === jobId) {
-        running.controller.abort();
-        // Said at once: a model call in flight (prompt encoding, a first step on a large size) cannot be
-        // interrupted, but its result is dropped; what finished before was already sent.
-        if (!running.ended) {
-          emit({ event: 'failed', jobId, error: 'generation cancelled', cancelled: true });
-          running.ended = true;
-        }
-        return { cancelled: true };
-      }
-      const index = queue.findIndex((j) => j.jobId === jobId);
-      if (index >= 0) {
-        queue.splice(index, 1);
+    refuseOverWork(points, 'sweep points');
+    return enqueue(sweepJob(jobId, sweep));
+  },
+  cancel: async ({ jobId }) => {
+    if (running?.jobId === jobId) {
+      running.controller.abort();
+      // Said at once: a model call in flight (prompt encoding, a first step on a large size) cannot be
+      // interrupted, but its result is dropped; what finished before was already sent.
+      if (!running.ended) {
         emit({ event: 'failed', jobId, error: 'generation cancelled', cancelled: true });
-        return { cancelled: true };
+        running.ended = true;
       }
-      return { cancelled: false };
+      return { cancelled: true };
     }
-    case 'memory': {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const m = process.memoryUsage();
-      const mib = (bytes: number) => bytes / 2 ** 20;
-      return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), externalMiB: mib(m.external), collected: gc !== undefined } satisfies HostMemory;
+    const index = queue.findIndex((j) => j.jobId === jobId);
+    if (index >= 0) {
+      queue.splice(index, 1);
+      emit({ event: 'failed', jobId, error: 'generation cancelled', cancelled: true });
+      return { cancelled: true };
     }
-    case 'crash':
-      // For crash-isolation tests only: die the way a native fault would.
-      process.kill(process.pid, 'SIGKILL');
-      return null;
-    default:
-      throw new Error(`unknown engine method ${(request as { method: string }).method}`);
-  }
+    return { cancelled: false };
+  },
+  memory: async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const m = process.memoryUsage();
+    const mib = (bytes: number) => bytes / 2 ** 20;
+    return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), externalMiB: mib(m.external), collected: gc !== undefined };
+  },
+  crash: async () => {
+    // For crash-isolation tests only: die the way a native fault would.
+    process.kill(process.pid, 'SIGKILL');
+    return null;
+  },
+};
+
+function run<M extends HostMethod>(method: M, params: HostParams<M>): Promise<HostResult<M>> {
+  return handlers[method](params);
+}
+
+async function handle(request: HostRequest): Promise<HostResult<HostMethod>> {
+  // Messages come from the main side, but a method this build does not know is refused in words.
+  if (!Object.hasOwn(handlers, request.method)) throw new Error(`unknown engine method ${(request as { method: string }).method}`);
+  return run(request.method, request.params);
 }
 
 port.onMessage((request) => {

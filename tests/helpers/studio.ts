@@ -82,6 +82,7 @@ export class TestClient {
   waitFor<E extends EventName>(event: E, match: (data: Events[E]) => boolean = () => true, timeoutMs = 60_000): Promise<Events[E]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
+      timer.unref(); // a waiter that lost a race must not keep the test process alive
       this.waiters.push({ match: (e) => e.event === event && match(e.data), resolve: (d) => { clearTimeout(timer); resolve(d); } });
     });
   }

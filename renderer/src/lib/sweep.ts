@@ -2,12 +2,12 @@
 // SweepRequestSchema as the user types), the points in table order, the plot's series (one line
 // per sampler over the CFG scales), and the CSV / JSON exports.
 import type { z } from 'zod';
-import type { Events, SweepPointEvent } from '../../../src-core/contract/api.ts';
+import type { Events, SweepPoint, SweepPointEvent } from '../../../src-core/contract/api.ts';
 import { SweepRequestSchema } from '../../../src-core/contract/experiments.ts';
 import { LIMITS, SAMPLER_CHOICES } from '../../../src-core/contract/generate.ts';
 import { parseNumberList } from './axes.ts';
 import { experimentFraction, withinText, type ExperimentEvent, type ExperimentState } from './experiment.ts';
-import type { FormState, SamplerName } from './form.ts';
+import { wholeNumber, type FormState, type SamplerName } from './form.ts';
 import { restartSettings } from './segments.ts';
 
 export type SweepRequestInput = z.input<typeof SweepRequestSchema>;
@@ -42,13 +42,6 @@ export interface SweepCheck {
   images: number;
 }
 
-function whole(label: string, v: number | null, min: number, max: number): string | null {
-  if (v === null || v === undefined || Number.isNaN(v)) return `${label} is empty`;
-  if (!Number.isInteger(v)) return `${label} must be a whole number`;
-  if (v < min || v > max) return `${label} must be from ${min} to ${max}`;
-  return null;
-}
-
 export const SWEEP_FIELD_LABELS: Record<SweepField, string> = {
   prompt: 'Prompt', samplers: 'Samplers', steps: 'Steps', cfgScales: 'CFG scales', seeds: 'Seeds per scale', firstSeed: 'First seed', other: 'Sweep',
 };
@@ -72,13 +65,13 @@ export function buildSweepRequest(explore: ExploreForm, form: FormState): SweepC
   const samplers = SAMPLER_CHOICES.filter((s) => explore.samplers.includes(s));
   if (samplers.length === 0) errors.samplers = 'tick at least one sampler';
   else if (samplers.length > MAX_SWEEP_SAMPLERS) errors.samplers = `at most ${MAX_SWEEP_SAMPLERS} samplers`;
-  const steps = whole('Steps', explore.steps, 1, LIMITS.steps);
+  const steps = wholeNumber('Steps', explore.steps, 1, LIMITS.steps, 'range');
   if (steps) errors.steps = steps;
   const scales = parseNumberList(explore.cfgText, { integer: false, min: 0, max: LIMITS.cfgScale });
   if (scales.error !== undefined) errors.cfgScales = scales.error.replace(/^at most 12 values/, `at most ${MAX_SWEEP_SCALES} scales`);
-  const seeds = whole('Seeds per scale', explore.seeds, 2, 64);
+  const seeds = wholeNumber('Seeds per scale', explore.seeds, 2, 64, 'range');
   if (seeds) errors.seeds = seeds;
-  const first = whole('First seed', explore.firstSeed, 0, Number.MAX_SAFE_INTEGER);
+  const first = wholeNumber('First seed', explore.firstSeed, 0, Number.MAX_SAFE_INTEGER, 'range');
   if (first) errors.firstSeed = first;
   const request: SweepRequestInput = {
     prompt: explore.prompt ?? form.prompt,
@@ -232,13 +225,7 @@ export function sweepCsv(points: readonly SweepPointEvent[]): string {
   return [header, ...rows].join('\n') + '\n';
 }
 
-export interface SweepJsonPoint {
-  sampler: string;
-  cfgScale: number;
-  evaluations: number;
-  secondsPerImage: number;
-  diversity: number;
-  accuracy: number | null;
+export interface SweepJsonPoint extends SweepPoint {
   seeds: number[];
   ids: string[];
 }
