@@ -57,7 +57,8 @@ test('a second Generate while one runs is queued, shown with Remove, and runs af
   const page = await openApp(browser, studio.server.url);
   await page.getByLabel('Prompt', { exact: true }).fill('two green triangles');
   await page.getByLabel('Seed', { exact: true }).fill('31');
-  await page.getByLabel('Steps').fill('60');
+  // Long enough (seconds even on a fast machine) that it is still running while the queue is edited.
+  await page.getByLabel('Steps').fill('400');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByRole('progressbar', { name: 'Generation progress' }).waitFor();
   await page.getByLabel('Seed', { exact: true }).fill('32');
