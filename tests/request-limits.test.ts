@@ -3,23 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
-import { startStudio, TestClient, wsUrl, type Studio } from './helpers/studio.ts';
+import { TestClient, withStudio as withStudioOn, type Studio } from './helpers/studio.ts';
 
 // 1.35 GB: the built-in model's measured peak at 256x256 (1434 MiB, see src-core/pipeline/memory.ts)
 // is over it, so an upper-bound estimate must refuse 256x256; its peak at 192x192 (634 MiB) is under
 // half of it, so an estimate within 2x of the measurement must accept 192x192. Inherited by the engine.
 process.env.RESTART_STUDIO_MEMORY_GB = '1.35';
 
-async function withStudio(body: (client: TestClient, studio: Studio) => Promise<void>): Promise<void> {
-  const studio = await startStudio({ model: DEFAULT_MODEL_DIR });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
-    await body(client, studio);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
-}
+/** The built-in model, whose memory use the budget above was measured against. */
+const withStudio = (body: (client: TestClient, studio: Studio) => Promise<void>) => withStudioOn(DEFAULT_MODEL_DIR, (studio, client) => body(client, studio));
 
 /** The call must be refused; if today's code queues it instead, cancel the job before failing. */
 async function expectRefused(client: TestClient, method: 'job.generate' | 'job.grid' | 'job.sweep', params: unknown, pattern: RegExp): Promise<string> {

@@ -3,36 +3,13 @@
 // served only as regular files with Cross-Origin-Resource-Policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { symlinkSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelFolder } from './helpers/model-folders.ts';
-import { startStudio, TestClient, wsUrl, type Studio } from './helpers/studio.ts';
+import { getWithHost, TestClient, withStudio as withStudioOn, wsUrl, type Studio } from './helpers/studio.ts';
 
-/** A raw GET with any Host header (fetch will not send a foreign Host). */
-function get(studio: Studio, path: string, host: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
-  const base = new URL(studio.server.url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, path, headers: { host } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const withStudio = (run: (studio: Studio, client: TestClient) => Promise<void>) => withStudioOn(modelFolder('tiny-sd-eps-int64'), run);
 
-async function withStudio(run: (studio: Studio, client: TestClient) => Promise<void>): Promise<void> {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
-    await run(studio, client);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
-}
 
 async function oneImage(client: TestClient): Promise<string> {
   const done = client.waitFor('job.done');
@@ -45,12 +22,12 @@ test('DNS rebinding: a foreign Host is refused over HTTP and WebSocket, loopback
     const id = await oneImage(client);
     const port = new URL(studio.server.url).port;
     for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`, '127.0.0.1']) {
-      const res = await get(studio, `/gallery/${id}`, host);
+      const res = await getWithHost(studio.server, `/gallery/${id}`, host);
       assert.equal(res.status, 421, `Host "${host}" must be refused`);
       assert.notEqual(res.body.subarray(1, 4).toString(), 'PNG', `Host "${host}" must not get the image`);
     }
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
-      const res = await get(studio, `/gallery/${id}`, host);
+      const res = await getWithHost(studio.server, `/gallery/${id}`, host);
       assert.equal(res.status, 200, `Host "${host}" is this server`);
       assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin');
     }
@@ -100,7 +77,7 @@ test('gallery files are served only as regular files: a link in the images folde
     unlinkSync(join(images, id));
     symlinkSync(secret, join(images, id));
     const port = new URL(studio.server.url).port;
-    const res = await get(studio, `/gallery/${id}`, `127.0.0.1:${port}`);
+    const res = await getWithHost(studio.server, `/gallery/${id}`, `127.0.0.1:${port}`);
     assert.equal(res.status, 404);
     assert.doesNotMatch(res.body.toString(), /not for the browser/);
   });

@@ -4,9 +4,10 @@ import { crc32, inflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
-interface Chunk { type: string; data: Buffer; start: number; end: number }
+export interface Chunk { type: string; data: Buffer; start: number; end: number }
 
-function* chunks(png: Buffer): Generator<Chunk> {
+/** The chunks of a PNG in file order, up to IEND; throws for a non-PNG or a chunk cut short. */
+export function* chunks(png: Buffer): Generator<Chunk> {
   if (png.length < 8 || !png.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG file');
   let offset = 8;
   while (offset + 12 <= png.length) {

@@ -1,24 +1,14 @@
 // The fuzzer's attack cases beyond single malformed payloads (issue 14): DNS-rebinding Host/Origin
 // pairs over HTTP and WebSocket, hostile PNGs through png.read, key floods and deep nesting as raw
 // messages, and valid requests that would need far more memory or work than allowed.
-import { request } from 'node:http';
 import type { RunningServer } from '../../electron/server/server.ts';
 import { hostilePngs } from './hostile-pngs.ts';
-import { TestClient, wsUrl } from './studio.ts';
+import { getWithHost, TestClient, wsUrl } from './studio.ts';
 
 export interface AttackTally {
   sent: number;
   problems: string[];
   slowestMs: number;
-}
-
-function getStatus(server: RunningServer, path: string, host: string): Promise<number> {
-  const base = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, path, headers: { host } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** Host/Origin pairs a rebinding page (or a confused client) could send; only our own are let in. */
@@ -32,7 +22,7 @@ export async function rebindingAttacks(server: RunningServer, r: () => number, c
     const host = foreign[Math.floor(r() * foreign.length)];
     const path = paths[Math.floor(r() * paths.length)];
     tally.sent++;
-    const status = await getStatus(server, path, host);
+    const { status } = await getWithHost(server, path, host);
     if (status !== 421) tally.problems.push(`GET ${path} with Host "${host}" answered ${status}, not 421`);
     // A rebinding page (foreign Host, matching Origin), or a pair where one of the two is foreign.
     const own = ours[Math.floor(r() * ours.length)];

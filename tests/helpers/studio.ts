@@ -1,5 +1,6 @@
 // A running local-mode app for tests: service + engine process + server, and a WebSocket client.
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -95,4 +96,30 @@ export function wsUrl(server: RunningServer): string {
   url.protocol = 'ws:';
   url.pathname = '/ws';
   return url.toString();
+}
+
+/** A studio and one connected client for the length of `run`, both closed afterwards. */
+export async function withStudio(model: string, run: (studio: Studio, client: TestClient) => Promise<void>): Promise<void> {
+  const studio = await startStudio({ model });
+  const client = await TestClient.connect(wsUrl(studio.server));
+  try {
+    await run(studio, client);
+  } finally {
+    client.close();
+    await studio.stop();
+  }
+}
+
+/** A raw GET with any Host header (fetch will not send a foreign Host, as a DNS-rebinding page does). */
+export function getWithHost(server: RunningServer, path: string, host: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  const base = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: base.hostname, port: base.port, path, headers: { host } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
