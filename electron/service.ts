@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, ModelSummary, ParsedParams, Results, SweepPointEvent, ValidCall } from '../src-core/contract/api.ts';
+import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, ModelSummary, Results, SweepPointEvent, ValidCall } from '../src-core/contract/api.ts';
 import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
 import type { HostEvent, HostImage, HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
@@ -246,14 +246,10 @@ export class StudioService {
     };
   }
 
-  /** Runs one validated contract call: validateCall's result (or its method and params, taken apart). */
-  async call<C extends ValidCall>(call: C): Promise<Results[C['method']]>;
-  async call<M extends Method>(method: M, params: ParsedParams<M>): Promise<Results[M]>;
-  async call(first: ValidCall | Method, params?: unknown): Promise<Results[Method]> {
-    // Taken apart, the pair is still one validateCall result: put back together as it was.
-    const call = typeof first === 'string' ? ({ method: first, params } as ValidCall) : first;
+  /** Runs one validated contract call (validateCall's result, whole). */
+  async call<C extends ValidCall>(call: C): Promise<Results[C['method']]> {
     await this.ready;
-    return this.dispatch(call);
+    return this.dispatch(call) as Promise<Results[C['method']]>;
   }
 
   private async dispatch(call: ValidCall): Promise<Results[Method]> {

@@ -134,8 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const candidate = (message as { id?: unknown }).id;
         if (typeof candidate !== 'number' || !Number.isSafeInteger(candidate)) throw new Error('message id must be an integer');
         id = candidate;
-        const { method, params } = validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params);
-        const result = await service.call(method, params);
+        const result = await service.call(validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params));
         if (ws.readyState === ws.OPEN) ws.send(replyText(id, result));
       } catch (error) {
         if (ws.readyState === ws.OPEN) ws.send(replyText(id, undefined, (error as Error).message));
