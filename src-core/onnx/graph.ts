@@ -1,0 +1,250 @@
+// A small ONNX graph builder. Nodes, inputs and small constants live in memory; float weights are only
+// WeightRefs until writeModel streams them, one at a time, into model.onnx_data as external data.
+// The protobuf itself is encoded by onnx-proto (protobufjs classes generated from ONNX's onnx.proto).
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { endianness } from 'node:os';
+import onnxProto from 'onnx-proto';
+import { toHalfBits } from '../model/half.ts';
+import { elementCount, ImportError, type WeightRef } from '../import/weights.ts';
+
+const { onnx } = onnxProto;
+
+export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
+/** Plain numbers are ints; floats are spelled { float } / { floats }; a tensor attribute (ConstantOfShape) as { tensor }. */
+export type AttrValue = number | string | number[] | { float: number } | { floats: number[] }
+  | { tensor: { dtype: DType; values: number[]; shape?: number[] } };
+export interface BuildOptions { float: 'float32' | 'float16'; attention?: 'plain' | 'mha' }
+
+export const OPSET = 17;
+export const MS_DOMAIN = 'com.microsoft';
+const DATA_FILE = 'model.onnx_data';
+const ALIGN = 64;
+
+const TYPE_CODE: Record<DType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT, float16: onnx.TensorProto.DataType.FLOAT16,
+  int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32, bool: onnx.TensorProto.DataType.BOOL,
+};
+
+interface PendingWeight { name: string; ref: WeightRef }
+
+export class Graph {
+  readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  readonly inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  readonly constants: InstanceType<typeof onnx.TensorProto>[] = [];
+  readonly weights: PendingWeight[] = [];
+  private readonly values = new Set<string>();
+  private readonly nodeNames = new Set<string>();
+  private readonly constantByKey = new Map<string, string>();
+  private readonly weightByRef = new Map<WeightRef, string>();
+  private readonly scopes: string[] = [];
+  private usesMicrosoftDomain = false;
+
+  constructor(readonly name: string, readonly float: 'float32' | 'float16') {}
+
+  input(name: string, dtype: DType, shape: Array<number | string>): string {
+    this.claim(name);
+    this.inputs.push(valueInfo(name, dtype, shape));
+    return name;
+  }
+
+  /** Declares a graph output; an Identity renames `value` when the names differ. */
+  output(name: string, value: string, dtype: DType, shape: Array<number | string>): void {
+    this.requireValue(value);
+    if (value !== name) {
+      this.claim(name);
+      this.nodes.push(onnx.NodeProto.create({ name: this.nodeName(`output/${name}`), opType: 'Identity', input: [value], output: [name] }));
+    }
+    this.outputs.push(valueInfo(name, dtype, shape));
+  }
+
+  /** A float initializer in the graph's float type, read and converted only at write time. */
+  weight(name: string, ref: WeightRef): string {
+    const known = this.weightByRef.get(ref);
+    if (known !== undefined) return known;
+    const unique = this.uniqueValue(name);
+    this.weights.push({ name: unique, ref });
+    this.weightByRef.set(ref, unique);
+    return unique;
+  }
+
+  /** A small inline initializer (shapes, axes, scalars); identical constants are shared. */
+  constant(values: number[], dtype: DType, shape: number[] = [values.length]): string {
+    if (elementCount(shape) !== values.length) throw new Error(`constant of shape [${shape}] given ${values.length} values`);
+    const key = `${dtype}|${shape.join(',')}|${values.join(',')}`;
+    const known = this.constantByKey.get(key);
+    if (known !== undefined) return known;
+    const label = values.length <= 6 ? values.map((v) => String(v)).join('_') : `n${values.length}`;
+    const name = this.uniqueValue(`const/${dtype}/${label}`);
+    this.constants.push(onnx.TensorProto.create({ name, dims: shape, dataType: TYPE_CODE[dtype], rawData: encodeValues(values, dtype) }));
+    this.constantByKey.set(key, name);
+    return name;
+  }
+
+  /** A constant in the graph's float type (a scalar when `shape` is omitted and one value is given). */
+  floatConstant(values: number[], shape: number[] = values.length === 1 ? [] : [values.length]): string {
+    return this.constant(values, this.float, shape);
+  }
+
+  /** Adds a node; returns its first output. options.name overrides the node's label within the current scope. */
+  op(type: string, inputs: string[], attrs?: Record<string, AttrValue>, options?: { domain?: string; outputs?: number; name?: string }): string {
+    return this.opMulti(type, inputs, options?.outputs ?? 1, attrs, options)[0];
+  }
+
+  opMulti(type: string, inputs: string[], outputs: number, attrs?: Record<string, AttrValue>, options?: { domain?: string; name?: string }): string[] {
+    for (const input of inputs) if (input !== '') this.requireValue(input);
+    const nodeName = this.nodeName(this.scoped(options?.name ?? type));
+    const outputNames = Array.from({ length: outputs }, (_, i) => this.uniqueValue(outputs === 1 ? nodeName : `${nodeName}:${i}`));
+    const domain = options?.domain ?? '';
+    if (domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
+    this.nodes.push(onnx.NodeProto.create({
+      name: nodeName, opType: type, domain, input: inputs, output: outputNames,
+      attribute: Object.entries(attrs ?? {}).map(([key, value]) => attribute(key, value)),
+    }));
+    return outputNames;
+  }
+
+  /** Runs `build` with `prefix` prepended to the names of the nodes it adds (e.g. "down_blocks.0.resnets.0/conv1"). */
+  scope<T>(prefix: string, build: () => T): T {
+    this.scopes.push(prefix);
+    try { return build(); } finally { this.scopes.pop(); }
+  }
+
+  /** Bytes model.onnx_data will take (padding included), for progress before writing. */
+  weightBytes(): number {
+    const size = this.float === 'float16' ? 2 : 4;
+    let offset = 0;
+    for (const w of this.weights) offset = align(offset) + elementCount(w.ref.shape) * size;
+    return offset;
+  }
+
+  /** The ModelProto with the given initializers (the external weight records). */
+  toModel(initializers: InstanceType<typeof onnx.TensorProto>[]): InstanceType<typeof onnx.ModelProto> {
+    const opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })];
+    if (this.usesMicrosoftDomain) opsetImport.push(onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 }));
+    return onnx.ModelProto.create({
+      irVersion: 8, producerName: 'restart-studio', producerVersion: '1', opsetImport,
+      graph: onnx.GraphProto.create({
+        name: this.name, node: this.nodes, input: this.inputs, output: this.outputs,
+        initializer: [...this.constants, ...initializers],
+      }),
+    });
+  }
+
+  private scoped(label: string): string {
+    return this.scopes.length ? `${this.scopes.join('/')}/${label}` : label;
+  }
+
+  private nodeName(base: string): string {
+    let name = base;
+    for (let i = 1; this.nodeNames.has(name) || this.values.has(name); i++) name = `${base}_${i}`;
+    this.nodeNames.add(name);
+    return name;
+  }
+
+  private uniqueValue(base: string): string {
+    let name = base;
+    for (let i = 1; this.values.has(name); i++) name = `${base}_${i}`;
+    this.values.add(name);
+    return name;
+  }
+
+  private claim(name: string): void {
+    if (this.values.has(name)) throw new Error(`graph ${this.name}: value name ${name} is already used`);
+    this.values.add(name);
+  }
+
+  private requireValue(name: string): void {
+    if (!this.values.has(name)) throw new Error(`graph ${this.name}: unknown value ${name}`);
+  }
+}
+
+/** Writes dir/model.onnx and dir/model.onnx_data (every weight external, 64-byte aligned), one weight in memory at a time. */
+export async function writeModel(graph: Graph, dir: string,
+  options: { onWeight?: (bytesDone: number) => void; signal?: AbortSignal } = {}): Promise<{ bytes: number }> {
+  if (endianness() !== 'LE') throw new Error('writing ONNX weights needs a little-endian machine');
+  await mkdir(dir, { recursive: true });
+  const records: InstanceType<typeof onnx.TensorProto>[] = [];
+  const file = await open(join(dir, DATA_FILE), 'w');
+  let offset = 0;
+  try {
+    for (const { name, ref } of graph.weights) {
+      options.signal?.throwIfAborted();
+      const bytes = weightBytes(name, ref, graph.float);
+      offset = align(offset);
+      await writeAll(file, bytes, offset);
+      records.push(onnx.TensorProto.create({
+        name, dims: [...ref.shape], dataType: TYPE_CODE[graph.float], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: DATA_FILE }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.length) },
+        ],
+      }));
+      offset += bytes.length;
+      options.onWeight?.(offset);
+    }
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  options.signal?.throwIfAborted();
+  const model = onnx.ModelProto.encode(graph.toModel(records)).finish();
+  await writeFile(join(dir, 'model.onnx'), model);
+  return { bytes: offset + model.length };
+}
+
+function align(offset: number): number {
+  return Math.ceil(offset / ALIGN) * ALIGN;
+}
+
+/** One weight's bytes in the graph's float type; the values are checked against the declared shape. */
+function weightBytes(name: string, ref: WeightRef, float: 'float32' | 'float16'): Uint8Array {
+  const values = ref.read();
+  const expected = elementCount(ref.shape);
+  if (values.length !== expected) throw new ImportError(`tensor ${name}: ${values.length} values for shape [${ref.shape.join(', ')}]`);
+  const typed = float === 'float16' ? toHalfBits(values) : values;
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+async function writeAll(file: Awaited<ReturnType<typeof open>>, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error(`could not write ${DATA_FILE} (no bytes written)`);
+    done += bytesWritten;
+  }
+}
+
+function encodeValues(values: number[], dtype: DType): Uint8Array {
+  switch (dtype) {
+    case 'float32': return bytesOf(Float32Array.from(values));
+    case 'float16': return bytesOf(toHalfBits(Float32Array.from(values)));
+    case 'int64': return bytesOf(BigInt64Array.from(values, (v) => BigInt(v)));
+    case 'int32': return bytesOf(Int32Array.from(values));
+    case 'bool': return Uint8Array.from(values, (v) => (v ? 1 : 0));
+  }
+}
+
+function bytesOf(typed: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }): Uint8Array {
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+function valueInfo(name: string, dtype: DType, shape: Array<number | string>): InstanceType<typeof onnx.ValueInfoProto> {
+  const dim = shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: TYPE_CODE[dtype], shape: { dim } } } });
+}
+
+function attribute(name: string, value: AttrValue): InstanceType<typeof onnx.AttributeProto> {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: ${value} is not an int (write { float: ${value} })`);
+    return onnx.AttributeProto.create({ name, type: T.INT, i: value });
+  }
+  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
+  if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: value });
+  if ('float' in value) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: value.float });
+  if ('floats' in value) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: value.floats });
+  const { dtype, values, shape = [values.length] } = value.tensor;
+  return onnx.AttributeProto.create({
+    name, type: T.TENSOR, t: onnx.TensorProto.create({ dims: shape, dataType: TYPE_CODE[dtype], rawData: encodeValues(values, dtype) }),
+  });
+}
