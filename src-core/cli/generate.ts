@@ -57,7 +57,7 @@ function restartOption(spec: string | undefined, values: Record<string, unknown>
   } catch {
     throw new UsageError(`--restart must be a1111, sd or a JSON list of [N_r, K, t_min, t_max] segments (got "${spec}")`);
   }
-  const churn = { restart_gamma: numberOption(values, 'restart-gamma'), s_min: numberOption(values, 's-min'), s_max: numberOption(values, 's-max') };
+  const churn = { restartGamma: numberOption(values, 'restart-gamma'), sMin: numberOption(values, 's-min'), sMax: numberOption(values, 's-max') };
   return { segments: segments as [number, number, number, number][], ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) };
 }
 

@@ -63,9 +63,9 @@ export const RestartSettingsSchema = z.union([
   z.object({ preset: z.literal('sd') }).strict(),
   z.object({
     segments: z.array(RestartSegmentSchema).min(1).max(LIMITS.restartSegments),
-    restart_gamma: finite().min(0).max(1).optional(),
-    s_min: finite().min(0).optional(),
-    s_max: finite().min(0).optional(),
+    restartGamma: finite().min(0).max(1).optional(),
+    sMin: finite().min(0).optional(),
+    sMax: finite().min(0).optional(),
   }).strict(),
 ]);
 

@@ -23,9 +23,9 @@ function restartValues(restart: RestartSettings | undefined): Array<[string, str
   if ('preset' in restart) return [['Restart preset', restart.preset]];
   return [
     ['Restart segments', JSON.stringify(restart.segments)],
-    ['Restart gamma', restart.restart_gamma?.toString()],
-    ['Restart s_min', restart.s_min?.toString()],
-    ['Restart s_max', restart.s_max?.toString()],
+    ['Restart gamma', restart.restartGamma?.toString()],
+    ['Restart s_min', restart.sMin?.toString()],
+    ['Restart s_max', restart.sMax?.toString()],
   ];
 }
 
@@ -128,9 +128,9 @@ export function parametersToRequest(text: string): ParametersImport {
       try {
         request.restart = {
           segments: JSON.parse(v['Restart segments']),
-          ...(number(v['Restart gamma']) !== undefined ? { restart_gamma: number(v['Restart gamma']) } : {}),
-          ...(number(v['Restart s_min']) !== undefined ? { s_min: number(v['Restart s_min']) } : {}),
-          ...(number(v['Restart s_max']) !== undefined ? { s_max: number(v['Restart s_max']) } : {}),
+          ...(number(v['Restart gamma']) !== undefined ? { restartGamma: number(v['Restart gamma']) } : {}),
+          ...(number(v['Restart s_min']) !== undefined ? { sMin: number(v['Restart s_min']) } : {}),
+          ...(number(v['Restart s_max']) !== undefined ? { sMax: number(v['Restart s_max']) } : {}),
         };
       } catch {
         notes.push('the Restart segments in the file are not readable; using the a1111 preset');

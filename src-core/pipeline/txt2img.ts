@@ -66,11 +66,21 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new SamplingCancelled();
 }
 
+/**
+ * The request's sampler settings under the samplers' own (k-diffusion) names: the one place where the
+ * contract's camelCase (sNoise, restartGamma, sMin, sMax) meets s_noise, restart_gamma, s_min, s_max.
+ */
 export function samplerOptions(request: GenerateRequest): SamplerOptions {
   const options: SamplerOptions = {};
   if (request.eta !== undefined) options.eta = request.eta;
   if (request.sNoise !== undefined) options.s_noise = request.sNoise;
-  if (request.sampler === 'restart') Object.assign(options, request.restart ?? { preset: 'a1111' });
+  if (request.sampler !== 'restart') return options;
+  const restart = request.restart ?? { preset: 'a1111' };
+  if ('preset' in restart) return { ...options, preset: restart.preset };
+  options.segments = restart.segments;
+  if (restart.restartGamma !== undefined) options.restart_gamma = restart.restartGamma;
+  if (restart.sMin !== undefined) options.s_min = restart.sMin;
+  if (restart.sMax !== undefined) options.s_max = restart.sMax;
   return options;
 }
 

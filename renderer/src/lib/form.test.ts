@@ -64,7 +64,7 @@ test('imported parameters fill the form and keep what they do not mention', () =
   const next = applyRequest(f, {
     prompt: 'a red circle', negativePrompt: 'blurry', sampler: 'restart', schedule: 'normal', steps: 30, cfgScale: 5.5,
     seed: 1234, width: 512, height: 768, noiseSource: 'torch-cpu', eta: 0.5,
-    restart: { segments: [[5, 2, 1, 9]], restart_gamma: 0.1 }, timestepMode: 'nearest',
+    restart: { segments: [[5, 2, 1, 9]], restartGamma: 0.1 }, timestepMode: 'nearest',
   });
   assert.equal(next.prompt, 'a red circle');
   assert.equal(next.negativePrompt, 'blurry');
@@ -78,7 +78,7 @@ test('imported parameters fill the form and keep what they do not mention', () =
   assert.deepEqual(next.segments, [{ nr: '5', k: '2', tMin: '1', tMax: '9' }]);
   assert.equal(f.prompt, 'old', 'the old form is not changed');
   const request = formToRequest(next).value;
-  assert.deepEqual(request?.restart, { segments: [[5, 2, 1, 9]], restart_gamma: 0.1 });
+  assert.deepEqual(request?.restart, { segments: [[5, 2, 1, 9]], restartGamma: 0.1 });
   assert.equal(request?.eta, 0.5);
   assert.equal(request?.timestepMode, 'nearest');
   // unknown values are ignored

@@ -23,9 +23,9 @@ export const SEGMENT_FIELDS = [
 
 /** Extra paper-form settings that the editor keeps but does not show (e.g. from an imported PNG). */
 export interface RestartExtra {
-  restart_gamma?: number;
-  s_min?: number;
-  s_max?: number;
+  restartGamma?: number;
+  sMin?: number;
+  sMax?: number;
 }
 
 export const DEFAULT_SEGMENT_ROW: SegmentRow = { nr: '10', k: '2', tMin: '0.1', tMax: '2' };
@@ -106,9 +106,9 @@ export function restartSettings(mode: RestartMode, rows: readonly SegmentRow[], 
   const check = checkRows(rows);
   if (!check.segments) return { error: firstRowsError(check) ?? 'Restart segments are not valid' };
   const restart: RestartSettings = { segments: check.segments };
-  if (extra.restart_gamma !== undefined) restart.restart_gamma = extra.restart_gamma;
-  if (extra.s_min !== undefined) restart.s_min = extra.s_min;
-  if (extra.s_max !== undefined) restart.s_max = extra.s_max;
+  if (extra.restartGamma !== undefined) restart.restartGamma = extra.restartGamma;
+  if (extra.sMin !== undefined) restart.sMin = extra.sMin;
+  if (extra.sMax !== undefined) restart.sMax = extra.sMax;
   return { restart };
 }
 
@@ -120,8 +120,8 @@ export function restartEditorState(restart: unknown): { mode: RestartMode; rows:
   if (!Array.isArray(r.segments)) return null;
   const rows = r.segments.filter((s): s is number[] => Array.isArray(s)).map(rowFromSegment);
   const extra: RestartExtra = {};
-  if (typeof r.restart_gamma === 'number') extra.restart_gamma = r.restart_gamma;
-  if (typeof r.s_min === 'number') extra.s_min = r.s_min;
-  if (typeof r.s_max === 'number') extra.s_max = r.s_max;
+  if (typeof r.restartGamma === 'number') extra.restartGamma = r.restartGamma;
+  if (typeof r.sMin === 'number') extra.sMin = r.sMin;
+  if (typeof r.sMax === 'number') extra.sMax = r.sMax;
   return { mode: 'custom', rows, extra };
 }
