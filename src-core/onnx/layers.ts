@@ -155,21 +155,30 @@ function plainAttention(g: Graph, q: string, k: string, v: string, heads: number
   return g.op('Reshape', [mixed, g.constant([0, 0, -1], 'int64')], undefined, { name: 'Attention' });
 }
 
-/** 1/sqrt(d) from the head size at run time (Shape -> Slice -> Cast -> Sqrt -> Reciprocal). */
+/** 1/sqrt(d) from the head size at run time, worked out in float32 (CPU has no float16 Sqrt) and cast. */
 function headScale(g: Graph, queries: string): string {
   const d = g.op('Slice', [g.op('Shape', [queries]), g.constant([3], 'int64'), g.constant([4], 'int64')]);
-  return g.op('Reciprocal', [g.op('Sqrt', [g.op('Cast', [d], { to: floatCode(g.float) })])], undefined, { name: 'HeadScale' });
+  const scale = g.op('Reciprocal', [g.op('Sqrt', [g.op('Cast', [d], { to: floatCode('float32') })])]);
+  return toGraphFloat(g, scale, 'HeadScale');
 }
 
-/** [T, T] additive mask: 0 on and below the diagonal, the float type's lowest value above (torch.finfo.min, as HF does). */
+/**
+ * [T, T] additive mask: 0 on and below the diagonal, the float type's lowest value above (torch.finfo.min,
+ * as HF does), made in float32 and cast (float16 Mul has no CPU kernel to fold it with).
+ */
 function causalMask(g: Graph, q: string): string {
   const length = g.op('Gather', [g.op('Shape', [q]), g.constant([1], 'int64', [])], { axis: 0 });
   const positions = g.op('Range', [g.constant([0], 'int64', []), length, g.constant([1], 'int64', [])]);
   const rows = g.op('Unsqueeze', [positions, g.constant([1], 'int64')]);
   const cols = g.op('Unsqueeze', [positions, g.constant([0], 'int64')]);
-  const future = g.op('Cast', [g.op('Greater', [cols, rows])], { to: floatCode(g.float) });
+  const future = g.op('Cast', [g.op('Greater', [cols, rows])], { to: floatCode('float32') });
   const lowest = g.float === 'float16' ? -65504 : -3.4028234663852886e38;
-  return g.op('Mul', [future, g.floatConstant([lowest])], undefined, { name: 'CausalMask' });
+  return toGraphFloat(g, g.op('Mul', [future, g.constant([lowest], 'float32', [])]), 'CausalMask');
+}
+
+/** A float32 value in the graph's float type (float32 graphs use it as it is). */
+function toGraphFloat(g: Graph, value: string, name: string): string {
+  return g.float === 'float32' ? value : g.op('Cast', [value], { to: floatCode(g.float) }, { name });
 }
 
 /** ONNX TensorProto type codes for Cast's `to`. */
