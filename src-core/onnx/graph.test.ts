@@ -113,6 +113,8 @@ test('names: unknown inputs and reused names are refused; repeated labels get su
   const b = g.scope('down_blocks.0', () => g.scope('resnets.0', () => g.op('Relu', [x])));
   assert.equal(a, 'down_blocks.0/resnets.0/Relu');
   assert.equal(b, 'down_blocks.0/resnets.0/Relu_1');
+  const c = g.scope('down_blocks.0.resnets.0', () => g.scope('down_blocks.0.resnets.0.conv1', () => g.op('Relu', [x])));
+  assert.equal(c, 'down_blocks.0.resnets.0/conv1/Relu');
   assert.equal(g.constant([0, -1], 'int64'), g.constant([0, -1], 'int64'));
   assert.notEqual(g.constant([0, -1], 'int64'), g.constant([0, -1], 'int32'));
   const ref = arrayWeight([2], Float32Array.of(1, 2));

@@ -105,7 +105,10 @@ export class Graph {
     return outputNames;
   }
 
-  /** Runs `build` with `prefix` prepended to the names of the nodes it adds (e.g. "down_blocks.0.resnets.0/conv1"). */
+  /**
+   * Runs `build` with `prefix` prepended to the names of the nodes it adds; nested diffusers prefixes read as
+   * a path ("down_blocks.0.resnets.0" then "down_blocks.0.resnets.0.conv1" name nodes "down_blocks.0.resnets.0/conv1/Conv").
+   */
   scope<T>(prefix: string, build: () => T): T {
     this.scopes.push(prefix);
     try { return build(); } finally { this.scopes.pop(); }
@@ -132,8 +135,13 @@ export class Graph {
     });
   }
 
+  /** Scopes joined by '/', a scope that extends its parent's dotted name keeping only the new part. */
   private scoped(label: string): string {
-    return this.scopes.length ? `${this.scopes.join('/')}/${label}` : label;
+    const parts = this.scopes.map((scope, i) => {
+      const parent = this.scopes[i - 1];
+      return parent !== undefined && scope.startsWith(`${parent}.`) ? scope.slice(parent.length + 1) : scope;
+    });
+    return [...parts, label].join('/');
   }
 
   private nodeName(base: string): string {

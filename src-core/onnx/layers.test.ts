@@ -5,6 +5,7 @@ import { Graph } from './graph.ts';
 import { attention, conv2d, gelu, groupNorm, layerNorm, linear, quickGelu, silu } from './layers.ts';
 import { weightMap, type WeightRef } from '../import/weights.ts';
 import { randomValues, randomWeight, relativeError, runGraph } from './testing.ts';
+import { referenceAttention, referenceGelu, referenceLayerNorm, referenceLinear, referenceQuickGelu, sigmoid } from './reference.ts';
 
 const TOLERANCE = 1e-5;
 
@@ -25,13 +26,7 @@ test('linear is x @ W^T + b over the last axis, with and without a bias, batch a
     const g = new Graph('linear', 'float32');
     const x = randomValues(n * t * inF, 3);
     const y = await runOne(g, linear(g, w, g.input('x', 'float32', ['batch', 'seq', inF]), 'fc'), ['batch', 'seq', outF], { x: { data: x, dims: [n, t, inF] } });
-    const Wv = W.read(), bv = b.read();
-    const expected = new Float32Array(n * t * outF);
-    for (let r = 0; r < n * t; r++) for (let o = 0; o < outF; o++) {
-      let s = withBias ? bv[o] : 0;
-      for (let i = 0; i < inF; i++) s += x[r * inF + i] * Wv[o * inF + i];
-      expected[r * outF + o] = s;
-    }
+    const expected = referenceLinear(x, W.read(), withBias ? b.read() : undefined, inF, outF);
     assert.ok(relativeError(y, expected) < TOLERANCE, `bias ${withBias}: ${relativeError(y, expected)}`);
   }
 });
@@ -94,37 +89,22 @@ test('groupNorm matches torch GroupNorm (biased variance over each group of chan
 });
 
 test('layerNorm matches torch LayerNorm over the last axis', async () => {
-  const [rows, width, eps] = [6, 10, 1e-5];
+  const [width, eps] = [10, 1e-5];
   const gamma = randomWeight([width], 50), beta = randomWeight([width], 51);
-  const x = randomValues(rows * width, 52, 2);
+  const x = randomValues(6 * width, 52, 2);
   const g = new Graph('layernorm', 'float32');
   const y = layerNorm(g, source({ 'ln.weight': gamma, 'ln.bias': beta }), g.input('x', 'float32', ['batch', 'seq', width]), 'ln', eps);
   const actual = await runOne(g, y, ['batch', 'seq', width], { x: { data: x, dims: [2, 3, width] } });
-  const expected = new Float32Array(x.length), gv = gamma.read(), bv = beta.read();
-  for (let r = 0; r < rows; r++) {
-    const row = x.subarray(r * width, (r + 1) * width);
-    const mean = row.reduce((a, b) => a + b, 0) / width;
-    const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / width;
-    for (let i = 0; i < width; i++) expected[r * width + i] = (row[i] - mean) / Math.sqrt(variance + eps) * gv[i] + bv[i];
-  }
+  const expected = referenceLayerNorm(x, gamma.read(), beta.read(), width, eps);
   assert.ok(relativeError(actual, expected) < TOLERANCE, String(relativeError(actual, expected)));
 });
 
-/** erf by its Maclaurin series (double precision is ample for |x| <= 5 at the tolerance used). */
-function erf(x: number): number {
-  if (Math.abs(x) > 5) return Math.sign(x);
-  let term = x, sum = x;
-  for (let n = 1; n < 200; n++) { term *= -x * x / n; sum += term / (2 * n + 1); }
-  return 2 / Math.sqrt(Math.PI) * sum;
-}
-
 test('silu, gelu (erf form) and quick_gelu', async () => {
   const x = randomValues(64, 60, 5);
-  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
   const cases = [
     { name: 'silu', build: silu, f: (v: number) => v * sigmoid(v) },
-    { name: 'gelu', build: gelu, f: (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2)) },
-    { name: 'quickGelu', build: quickGelu, f: (v: number) => v * sigmoid(1.702 * v) },
+    { name: 'gelu', build: gelu, f: referenceGelu },
+    { name: 'quickGelu', build: quickGelu, f: referenceQuickGelu },
   ];
   for (const { name, build, f } of cases) {
     const g = new Graph(name, 'float32');
@@ -132,26 +112,6 @@ test('silu, gelu (erf form) and quick_gelu', async () => {
     assert.ok(relativeError(actual, x.map(f)) < TOLERANCE, `${name}: ${relativeError(actual, x.map(f))}`);
   }
 });
-
-/** softmax(q k^T / sqrt(d) [+ causal]) v per batch and head, in doubles. */
-export function referenceAttention(q: Float32Array, k: Float32Array, v: Float32Array, n: number, t: number, s: number, c: number, heads: number, causal: boolean) {
-  const d = c / heads, out = new Float32Array(n * t * c);
-  for (let b = 0; b < n; b++) for (let h = 0; h < heads; h++) for (let i = 0; i < t; i++) {
-    const scores: number[] = [];
-    for (let j = 0; j < s; j++) {
-      let dot = 0;
-      for (let e = 0; e < d; e++) dot += q[(b * t + i) * c + h * d + e] * k[(b * s + j) * c + h * d + e];
-      scores.push(causal && j > i ? -Infinity : dot / Math.sqrt(d));
-    }
-    const max = Math.max(...scores), exps = scores.map((x) => Math.exp(x - max)), total = exps.reduce((a, b) => a + b, 0);
-    for (let e = 0; e < d; e++) {
-      let sum = 0;
-      for (let j = 0; j < s; j++) sum += exps[j] / total * v[(b * s + j) * c + h * d + e];
-      out[(b * t + i) * c + h * d + e] = sum;
-    }
-  }
-  return out;
-}
 
 test('attention: plain and MultiHeadAttention, self and cross, causal, against the reference', async () => {
   const [n, t, s, c, heads] = [2, 5, 7, 12, 3];
