@@ -1,0 +1,190 @@
+// The importer's one entry point for reading a model: a single-file checkpoint (.safetensors in the
+// LDM layout) or a diffusers folder, as diffusers-named WeightSources, diffusers configs, family and
+// prediction type, with an optional separate VAE file and an optional config folder that overrides
+// the configs inferred from a checkpoint.
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { inferUNetConfig, inferTextConfig, inferVaeConfig, readConfigFolder, schedulerPrediction, sdSchedulerConfig, type ComponentConfigs, type ConfigFolder } from './checkpoint-configs.ts';
+import { ARCHITECTURE_NAMES, classifyCheckpoint, detectCheckpoint, type Architecture, type Family, type Prediction, type PredictionSource } from './detect.ts';
+import { isDiffusersFolder, isDiffusersOnnxFolder, openDiffusersFolder, readDiffusersConfigs } from './diffusers-folder.ts';
+import { mapLdmCheckpoint, mapVaeFile } from './ldm-keys.ts';
+import { SafetensorsFile, requireFloatWeights } from './safetensors.ts';
+import { ImportError, type WeightSource } from './weights.ts';
+
+export interface ImportSourceOptions {
+  /** A separate VAE .safetensors that replaces the checkpoint's (or the folder's) VAE. */
+  vae?: string;
+  /** A diffusers folder whose configs (and tokenizer) are used instead of those inferred. */
+  config?: string;
+  /** The user's choice of prediction type. */
+  prediction?: Prediction;
+}
+
+export interface ImportWeights {
+  unet: WeightSource;
+  vae: WeightSource;
+  textEncoder: WeightSource;
+}
+
+export interface ImportSource {
+  kind: 'checkpoint' | 'diffusers';
+  path: string;
+  family: Family;
+  /** 'needs-test': SD 2 checkpoint with nothing saying which; run A1111's UNet test, then settlePrediction. */
+  prediction: Prediction | 'needs-test';
+  predictionSource: PredictionSource;
+  configs: ComponentConfigs;
+  /** The tokenizer folder of a diffusers folder or config folder; undefined: use CLIP's standard one. */
+  tokenizerDir?: string;
+  weights: ImportWeights;
+  /** Checkpoint keys no component uses (EMA copies excepted); empty for diffusers folders. */
+  unused: string[];
+  notes: string[];
+  /** Records the prediction type found by the UNet test: scheduler config, and SD 2 v-models' 768-pixel default size. */
+  settlePrediction(prediction: Prediction): void;
+  close(): void;
+}
+
+const PICKLE = /\.(ckpt|pt|pth|bin)$/i;
+
+function refusePickle(path: string): void {
+  if (PICKLE.test(path)) {
+    throw new ImportError(`${basename(path)} is a PyTorch pickle; only .safetensors checkpoints are imported (loading a pickle can run code). Most model sites offer a .safetensors download`);
+  }
+}
+
+/** The kind of thing at `path` (no weights read); ImportError when it is none of them. */
+export function sourceKind(path: string): 'checkpoint' | 'diffusers' | 'diffusers-onnx' {
+  if (!existsSync(path)) throw new ImportError(`${path} does not exist`);
+  if (statSync(path).isDirectory()) {
+    if (isDiffusersOnnxFolder(path)) return 'diffusers-onnx';
+    if (isDiffusersFolder(path)) return 'diffusers';
+    throw new ImportError(`${basename(path)} is a folder but not a diffusers model folder (no model_index.json or unet/config.json)`);
+  }
+  refusePickle(path);
+  return 'checkpoint';
+}
+
+export interface SourceInspection {
+  kind: 'checkpoint' | 'diffusers' | 'diffusers-onnx';
+  family?: Family;
+  architecture?: Architecture;
+  /** Why it cannot be imported, when it cannot. */
+  problem?: string;
+  notes: string[];
+}
+
+/** A quick look (headers and configs only) for the UI. ImportErrors become `problem`. */
+export function inspectImportSource(path: string): SourceInspection {
+  let kind: SourceInspection['kind'] = 'checkpoint';
+  try {
+    kind = sourceKind(path);
+    if (kind === 'diffusers-onnx') return { kind, notes: ['already a diffusers-ONNX folder: add it directly'] };
+    if (kind === 'diffusers') {
+      const { family } = readDiffusersConfigs(path);
+      return { kind, family, notes: [`diffusers folder (${family === 'sd1' ? 'SD 1.x' : 'SD 2.x'})`] };
+    }
+    const file = SafetensorsFile.open(path);
+    try {
+      const architecture = classifyCheckpoint(file.source());
+      const family = architecture === 'sd1' || architecture === 'sd2' ? architecture : undefined;
+      const notes = [`${ARCHITECTURE_NAMES[architecture]} checkpoint`];
+      if (family) return { kind, family, architecture, notes };
+      detectCheckpoint(file.source(), { path }); // throws the "not supported yet" error
+      return { kind, architecture, notes };
+    } finally {
+      file.close();
+    }
+  } catch (error) {
+    if (!(error instanceof ImportError)) throw error;
+    return { kind, problem: error.message, notes: [] };
+  }
+}
+
+function numberOf(config: ConfigFolder['textEncoder'], key: string): number | undefined {
+  const value = config?.[key];
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** Opens a checkpoint or diffusers folder for import. The caller must close() it. */
+export async function openImportSource(path: string, options: ImportSourceOptions = {}): Promise<ImportSource> {
+  const kind = sourceKind(path);
+  if (kind === 'diffusers-onnx') throw new ImportError(`${basename(path)} is already a diffusers-ONNX folder: add it directly, it needs no import`);
+  const opened: Array<{ close(): void }> = [];
+  const close = () => opened.forEach((f) => f.close());
+  try {
+    const source = kind === 'diffusers' ? openFolder(path, options, opened) : openCheckpoint(path, options, opened);
+    requireFloatWeights(source.weights.unet, 'UNet');
+    requireFloatWeights(source.weights.vae, 'VAE');
+    requireFloatWeights(source.weights.textEncoder, 'text encoder');
+    // The same object: settlePrediction updates it in place.
+    return Object.assign(source, { close });
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+type Opened = Omit<ImportSource, 'close'>;
+
+function openFolder(path: string, options: ImportSourceOptions, opened: Array<{ close(): void }>): Opened {
+  const folder = openDiffusersFolder(path, { prediction: options.prediction });
+  opened.push(folder);
+  if (options.config) folder.notes.push('the config folder is ignored for a diffusers folder, which has its own configs');
+  // A separate VAE has SD's VAE architecture, which the folder's vae/config.json describes too.
+  const weights = options.vae ? { ...folder.weights, vae: separateVae(options.vae, opened, folder.notes) } : folder.weights;
+  return { ...folder, weights, kind: 'diffusers', path, unused: [], settlePrediction: () => undefined };
+}
+
+function openCheckpoint(path: string, options: ImportSourceOptions, opened: Array<{ close(): void }>): Opened {
+  const file = SafetensorsFile.open(path);
+  opened.push(file);
+  const override = options.config ? readConfigFolder(options.config) : undefined;
+  const raw = file.source();
+  const detection = detectCheckpoint(raw, { path, prediction: options.prediction, configPrediction: schedulerPrediction(override?.scheduler) });
+  const mapped = mapLdmCheckpoint(raw, { textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'), label: basename(path) });
+  const notes = [...detection.notes];
+  if (mapped.emaIgnored > 0) notes.push(`${mapped.emaIgnored} EMA tensors (model_ema.*) ignored`);
+  if (mapped.unused.length > 0) notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
+  if (override) notes.push(`configs from ${options.config} where it has them`);
+  const vae = options.vae ? separateVae(options.vae, opened, notes) : mapped.vae;
+  const weights = { unet: mapped.unet, vae, textEncoder: mapped.textEncoder };
+  const family = detection.family;
+  const provisional = detection.prediction === 'needs-test' ? 'epsilon' : detection.prediction;
+  const configs: ComponentConfigs = {
+    unet: override?.unet ?? inferUNetConfig(weights.unet, family),
+    vae: override?.vae ?? inferVaeConfig(weights.vae),
+    textEncoder: override?.textEncoder ?? inferTextConfig(weights.textEncoder, family),
+    // With 'needs-test' this says epsilon until settlePrediction; the importer writes the tested type.
+    scheduler: override?.scheduler ?? sdSchedulerConfig(provisional),
+  };
+  const source: Opened = {
+    kind: 'checkpoint', path, family, prediction: detection.prediction, predictionSource: detection.predictionSource,
+    configs, tokenizerDir: override?.tokenizerDir, weights, unused: mapped.unused, notes,
+    settlePrediction(prediction) {
+      source.prediction = prediction;
+      source.predictionSource = 'detected';
+      if (!override?.scheduler) configs.scheduler = sdSchedulerConfig(prediction);
+      applyDefaultSize(configs, override, family, prediction);
+    },
+  };
+  applyDefaultSize(configs, override, family, detection.prediction);
+  return source;
+}
+
+/** SD 2 v-models (2.0-v, 2.1) are 768-pixel models; inferred configs say so once the type is known. */
+function applyDefaultSize(configs: ComponentConfigs, override: ConfigFolder | undefined, family: Family, prediction: Prediction | 'needs-test'): void {
+  const v = family === 'sd2' && prediction === 'v_prediction';
+  if (!override?.unet) configs.unet.sample_size = v ? 96 : 64;
+  if (!override?.vae) configs.vae.sample_size = v ? 768 : 512;
+}
+
+/** The weights of a separate VAE file. */
+function separateVae(vaePath: string, opened: Array<{ close(): void }>, notes: string[]): WeightSource {
+  refusePickle(vaePath);
+  const file = SafetensorsFile.open(vaePath);
+  opened.push(file);
+  const { vae, unused } = mapVaeFile(file.source(), basename(vaePath));
+  notes.push(`VAE from ${basename(vaePath)}${unused.length > 0 ? ` (${unused.length} of its tensors unused)` : ''}`);
+  return vae;
+}
