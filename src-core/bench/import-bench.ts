@@ -1,0 +1,101 @@
+// npm run bench:import -- [--runs N] [--precision fp32|fp16] [--keep DIR]
+// Time and peak memory of importing an SD 1.5-sized single-file checkpoint. The checkpoint (fp16, as most
+// downloaded files are, about 2.1 GB) is written here with random values, from the tensor list of a real
+// SD 1.5 file (bench/import/sd15-ldm-shapes.json, made with diffusers' classes and conversion script), so
+// nothing large is committed. Each import runs in a child process so that its peak RSS is its own.
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { appRoot } from '../app-root.ts';
+import { importModel } from '../import/importer.ts';
+
+type Entry = [number[], string];
+const DTYPES: Record<string, { name: string; bytes: number }> = {
+  float32: { name: 'F32', bytes: 4 },
+  float16: { name: 'F16', bytes: 2 },
+  int64: { name: 'I64', bytes: 8 },
+};
+
+/** Writes a safetensors file: float tensors stored as fp16 with small random values (a fixed LCG), others as zeros. */
+function writeCheckpoint(file: string): number {
+  const shapes = JSON.parse(readFileSync(join(appRoot(), 'bench', 'import', 'sd15-ldm-shapes.json'), 'utf8')) as Record<string, Entry>;
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  const names = Object.keys(shapes).sort();
+  for (const name of names) {
+    const [shape, dtype] = shapes[name]!;
+    const type = dtype === 'float32' ? DTYPES.float16! : DTYPES[dtype]!;
+    const bytes = shape.reduce((a, b) => a * b, 1) * type.bytes;
+    header[name] = { dtype: type.name, shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = Buffer.from(JSON.stringify(header));
+  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
+  const fd = openSync(file, 'w');
+  try {
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(json.length));
+    writeSync(fd, size);
+    writeSync(fd, json);
+    const chunk = new Uint16Array(1 << 20);
+    let state = 12345;
+    for (let i = 0; i < chunk.length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      // fp16 values of magnitude up to about 0.06, either sign: exponent 5..10, random mantissa
+      chunk[i] = ((state >>> 31) << 15) | ((5 + ((state >>> 16) % 6)) << 10) | (state & 0x3ff);
+    }
+    const bytes = Buffer.from(chunk.buffer);
+    for (let left = offset; left > 0; left -= bytes.length) writeSync(fd, bytes, 0, Math.min(left, bytes.length));
+  } finally {
+    closeSync(fd);
+  }
+  return statSync(file).size;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+async function child(source: string, out: string, precision: 'fp32' | 'fp16'): Promise<void> {
+  const result = await importModel(source, { out, precision, prediction: 'epsilon' });
+  const unetBytes = ['model.onnx', 'model.onnx_data'].reduce((sum, f) => sum + statSync(join(out, 'unet', f)).size, 0);
+  process.stdout.write(JSON.stringify({ seconds: result.seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, unetMB: unetBytes / 1e6, weightsMB: result.bytes / 1e6 }) + '\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, precision: { type: 'string' }, child: { type: 'string', multiple: true } } });
+  const precision = values.precision === 'fp16' ? 'fp16' : 'fp32';
+  if (values.child) return child(values.child[0]!, values.child[1]!, precision);
+  const runs = Number(values.runs ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), 'import-bench-'));
+  try {
+    const source = join(dir, 'sd15-random.safetensors');
+    let t = performance.now();
+    const size = writeCheckpoint(source);
+    console.log(`checkpoint: ${(size / 1e9).toFixed(2)} GB of fp16 weights (SD 1.5 shapes), written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const results: Array<{ seconds: number; maxRssMB: number; unetMB: number; weightsMB: number }> = [];
+    for (let run = 0; run < runs; run++) {
+      const out = join(dir, `out-${run}`);
+      t = performance.now();
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--precision', precision, '--child', source, '--child', out], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (child.status !== 0) throw new Error(`import failed: ${child.stderr}`);
+      const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as (typeof results)[number];
+      results.push(r);
+      console.log(`run ${run + 1}: ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMB.toFixed(0)} MB (UNet file ${r.unetMB.toFixed(0)} MB)`);
+      rmSync(out, { recursive: true, force: true });
+    }
+    const seconds = median(results.map((r) => r.seconds));
+    const rss = median(results.map((r) => r.maxRssMB));
+    const unet = results[0]!.unetMB;
+    console.log(`median of ${runs}: ${seconds.toFixed(1)} s (goal < 60 s), peak RSS ${rss.toFixed(0)} MB (goal < UNet ${unet.toFixed(0)} MB + 500 MB = ${(unet + 500).toFixed(0)} MB)`);
+    console.log(JSON.stringify({ bench: 'import', precision, runs, medianSeconds: seconds, medianPeakRssMB: rss, unetMB: unet }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,186 @@
+// Imports a Stable Diffusion checkpoint (.safetensors, LDM layout) or a diffusers folder into a
+// diffusers-ONNX folder that the engine's loader opens unchanged. Everything is written into a
+// temporary sibling folder that is renamed only when complete: a failed, cancelled or interrupted
+// import leaves nothing that looks like a model. Weights are streamed one tensor at a time.
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeModel, type Graph } from '../onnx/graph.ts';
+import { buildTextEncoder } from './clip-graph.ts';
+import { buildUNet } from './unet-graph.ts';
+import { buildVaeDecoder, buildVaeEncoder } from './vae-graph.ts';
+import { inspectImportSource, openImportSource } from './source.ts';
+import { looksLikeVPrediction } from './prediction-test.ts';
+import { ImportError, type WeightSource } from './weights.ts';
+import { writeComponentConfig, writeImportInfo, writeModelIndex, writeSchedulerConfig, writeTokenizer } from './write-folder.ts';
+
+/** Bumped whenever the importer's output changes, so cached imports are made again. */
+export const IMPORTER_VERSION = 1;
+
+export type ImportStage = 'reading' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'finishing';
+export interface ImportProgress {
+  stage: ImportStage;
+  bytesDone: number;
+  bytesTotal: number;
+}
+export type Prediction = 'epsilon' | 'v_prediction';
+export type Precision = 'fp32' | 'fp16';
+
+export interface ImportOptions {
+  /** The final folder; it must not exist yet. */
+  out: string;
+  prediction?: Prediction;
+  precision?: Precision;
+  /** A separate VAE file that replaces the checkpoint's (the usual "vae-ft-mse" one). */
+  vae?: string;
+  /** A diffusers folder whose configs (and tokenizer) define the architecture, as diffusers' from_single_file(config=). */
+  config?: string;
+  sourceHash?: string;
+  onProgress?: (progress: ImportProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImportResult {
+  dir: string;
+  family: 'sd1' | 'sd2';
+  prediction: Prediction;
+  predictionSource: string;
+  precision: Precision;
+  notes: string[];
+  seconds: number;
+  bytes: number;
+}
+
+export class ImportCancelled extends Error {
+  override name = 'ImportCancelled';
+  constructor() {
+    super('import cancelled');
+  }
+}
+
+interface Component {
+  name: 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
+  weights: WeightSource;
+  /** Weight names this component reads (its share of the progress bar). */
+  prefixes: string[] | null;
+  config: Record<string, unknown>;
+  build: () => Graph;
+}
+
+function weightBytes(weights: WeightSource, prefixes: string[] | null, bytesPerValue: number): number {
+  let total = 0;
+  for (const name of weights.names()) {
+    if (prefixes && !prefixes.some((p) => name.startsWith(p))) continue;
+    total += weights.get(name).shape.reduce((a, b) => a * b, 1) * bytesPerValue;
+  }
+  return total;
+}
+
+function checkOut(out: string): void {
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+    throw new ImportError(`${out} already exists; choose a new folder for the imported model`);
+  }
+  if (!existsSync(dirname(out))) throw new ImportError(`the folder ${dirname(out)} does not exist`);
+}
+
+function describeWriteError(error: unknown, where: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return new ImportError(`the disk is full: could not write ${where}; nothing was kept`);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new ImportError(`cannot write ${where} (${code}): choose a writable folder`);
+  return error as Error;
+}
+
+export async function importModel(sourcePath: string, options: ImportOptions): Promise<ImportResult> {
+  const started = performance.now();
+  const out = resolve(options.out);
+  const precision = options.precision ?? 'fp32';
+  checkOut(out);
+  const source = await openImportSource(resolve(sourcePath), { vae: options.vae, config: options.config, prediction: options.prediction });
+  const partial = join(dirname(out), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
+  const signal = options.signal;
+  try {
+    const float = precision === 'fp16' ? 'float16' : 'float32';
+    const opts = { float, attention: 'plain' } as const;
+    const { unet, vae, textEncoder } = source.configs;
+    const components: Component[] = [
+      { name: 'text_encoder', weights: source.weights.textEncoder, prefixes: null, config: textEncoder, build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts) },
+      { name: 'unet', weights: source.weights.unet, prefixes: null, config: unet, build: () => buildUNet(source.weights.unet, unet as never, opts) },
+      { name: 'vae_decoder', weights: source.weights.vae, prefixes: ['decoder.', 'post_quant_conv.'], config: vae, build: () => buildVaeDecoder(source.weights.vae, vae as never, opts) },
+      { name: 'vae_encoder', weights: source.weights.vae, prefixes: ['encoder.', 'quant_conv.'], config: vae, build: () => buildVaeEncoder(source.weights.vae, vae as never, opts) },
+    ];
+    const bytesPerValue = precision === 'fp16' ? 2 : 4;
+    const totals = components.map((c) => weightBytes(c.weights, c.prefixes, bytesPerValue));
+    const bytesTotal = totals.reduce((a, b) => a + b, 0);
+    let bytesBefore = 0;
+    options.onProgress?.({ stage: 'reading', bytesDone: 0, bytesTotal });
+    for (const [i, component] of components.entries()) {
+      if (signal?.aborted) throw new ImportCancelled();
+      const graph = component.build();
+      const dir = join(partial, component.name);
+      try {
+        await writeModel(graph, dir, {
+          signal,
+          onWeight: (done) => options.onProgress?.({ stage: component.name, bytesDone: bytesBefore + done, bytesTotal }),
+        });
+      } catch (error) {
+        if (signal?.aborted) throw new ImportCancelled();
+        throw describeWriteError(error, `${component.name}/model.onnx_data`);
+      }
+      writeComponentConfig(partial, component.name, component.config);
+      bytesBefore += totals[i]!;
+    }
+    options.onProgress?.({ stage: 'finishing', bytesDone: bytesTotal, bytesTotal });
+
+    const notes = [...source.notes];
+    if (source.prediction === 'needs-test') {
+      const width = Number((unet as { cross_attention_dim?: number }).cross_attention_dim ?? 1024);
+      const test = await looksLikeVPrediction(join(partial, 'unet'), width, float);
+      source.settlePrediction(test.v ? 'v_prediction' : 'epsilon');
+      notes.push(`prediction type ${source.prediction}, found as A1111 finds it (UNet test: mean shift ${test.meanShift.toFixed(3)}); override with --prediction`);
+      // The v-model's native size (768) is in the configs that settlePrediction updated.
+      writeComponentConfig(partial, 'unet', source.configs.unet);
+      writeComponentConfig(partial, 'vae_decoder', source.configs.vae);
+      writeComponentConfig(partial, 'vae_encoder', source.configs.vae);
+    }
+    const prediction = source.prediction as Prediction;
+    const predictionSource = source.predictionSource;
+    writeSchedulerConfig(partial, source.configs.scheduler, prediction);
+    writeTokenizer(partial, source.tokenizerDir, source.family);
+    writeModelIndex(partial);
+    writeImportInfo(partial, {
+      importerVersion: IMPORTER_VERSION,
+      source: resolve(sourcePath),
+      sourceHash: options.sourceHash,
+      family: source.family,
+      prediction,
+      predictionSource,
+      precision,
+      date: new Date().toISOString(),
+      notes,
+    });
+    if (signal?.aborted) throw new ImportCancelled();
+    renameSync(partial, out);
+    return {
+      dir: out,
+      family: source.family,
+      prediction: prediction as Prediction,
+      predictionSource,
+      precision,
+      notes,
+      seconds: (performance.now() - started) / 1000,
+      bytes: bytesTotal,
+    };
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw describeWriteError(error, out);
+  } finally {
+    source.close();
+  }
+}
+
+/** A quick look (headers and configs only) for the app: what the file or folder is; rejects with why it cannot be imported. */
+export async function inspectSource(path: string): Promise<{ kind: 'checkpoint' | 'diffusers' | 'diffusers-onnx'; family?: 'sd1' | 'sd2'; notes: string[] }> {
+  const look = inspectImportSource(resolve(path));
+  if (look.problem) throw new ImportError(look.problem);
+  return { kind: look.kind, family: look.family, notes: look.notes };
+}
