@@ -1,7 +1,10 @@
 // The CLIP text encoder graph with seeded random weights (small dims) against a JS forward pass of
-// transformers' CLIPTextModel; the parity test against diffusers' own outputs is the lead's (tests/import-*).
+// transformers' CLIPTextModel, and the fixtures' diffusers folders against transformers' own outputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { openDiffusersFolder } from './diffusers-folder.ts';
 import { buildTextEncoder, type ClipTextConfig } from './clip-graph.ts';
 import { arrayWeight, ImportError, weightMap, type WeightRef, type WeightSource } from './weights.ts';
 import { randomValues, relativeError, runGraph } from '../onnx/testing.ts';
@@ -114,3 +117,30 @@ test('bad configs and mis-shaped or missing tensors are ImportErrors that name t
   refused({ ...base, intermediate_size: 41 }, w, /mlp\.fc1\.weight has shape \[40, 16\], the config implies \[41, 16\]/);
   refused({ ...base, num_hidden_layers: 3 }, w, /missing tensor text_model\.encoder\.layers\.2\./);
 });
+
+const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
+interface ReferenceTensor { shape: number[]; data: number[] }
+
+for (const model of ['sd1', 'sd2']) {
+  const referencePath = `${FIXTURES}references/${model}.json`;
+  test(`${model} diffusers folder: last_hidden_state and pooler_output match transformers to 1e-4 relative`,
+    { skip: existsSync(referencePath) ? false : `no ${referencePath} yet` }, async () => {
+      const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
+      const folder = openDiffusersFolder(`${FIXTURES}${model}/diffusers`);
+      try {
+        for (const attention of ['plain', 'mha'] as const) {
+          const graph = buildTextEncoder(folder.weights.textEncoder, folder.configs.textEncoder as unknown as ClipTextConfig, { float: 'float32', attention });
+          for (const key of ['prompt', 'empty']) {
+            const ids = tensors[`input_ids_${key}`];
+            const out = await runGraph(graph, { input_ids: { data: Int32Array.from(ids.data), dims: ids.shape } });
+            for (const name of ['last_hidden_state', 'pooler_output']) {
+              const error = relativeError(out[name] as Float32Array, tensors[`text_${name}_${key}`].data);
+              assert.ok(error < 1e-4, `${model} ${attention} ${key} ${name}: ${error}`);
+            }
+          }
+        }
+      } finally {
+        folder.close();
+      }
+    });
+}
