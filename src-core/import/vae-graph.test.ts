@@ -2,9 +2,11 @@
 // JavaScript written from diffusers' definitions) on a tiny config with seeded random weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { toHalfBits } from '../model/half.ts';
 import { readFloats } from '../model/tensors.ts';
@@ -161,3 +163,47 @@ test('unsupported configs and mismatched tensors are ImportErrors that name the 
   const missing = new Map(WEIGHTS.names().filter((n) => n !== 'decoder.up_blocks.2.resnets.1.conv2.bias').map((n) => [n, WEIGHTS.get(n)]));
   refused(TINY, /missing tensor decoder\.up_blocks\.2\.resnets\.1\.conv2\.bias/, weightMap(missing));
 });
+
+// Parity with diffusers: the fixtures' tiny SD 1 / SD 2 VAEs (seeded random weights, diffusers folders) and
+// the outputs diffusers v0.30.3 computed from them (tests/fixtures/import/references/<family>.json).
+const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
+
+/** The F32 tensors of a safetensors file (enough for the fixtures; the importer has the full reader). */
+function readF32Safetensors(path: string): WeightSource {
+  const bytes = readFileSync(path), headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const entries = new Map<string, WeightRef>();
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    assert.equal(info.dtype, 'F32', `${name} is ${info.dtype}`);
+    const start = 8 + headerLength + info.data_offsets[0], end = 8 + headerLength + info.data_offsets[1];
+    entries.set(name, arrayWeight(info.shape, new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + end))));
+  }
+  return weightMap(entries);
+}
+
+interface ReferenceTensor { shape: number[]; data: number[] }
+
+for (const family of ['sd1', 'sd2']) {
+  const referencePath = join(FIXTURES, 'references', `${family}.json`);
+  const skip = existsSync(referencePath) ? false : `no diffusers reference ${referencePath}`;
+  test(`${family}: decoder and encoder mean match diffusers' AutoencoderKL to 1e-4 relative`, { skip }, async (t) => {
+    const vaeDir = join(FIXTURES, family, 'diffusers', 'vae');
+    const config = JSON.parse(readFileSync(join(vaeDir, 'config.json'), 'utf8')) as VaeConfig;
+    const weights = readF32Safetensors(join(vaeDir, 'diffusion_pytorch_model.safetensors'));
+    const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
+    const asTensor = (r: ReferenceTensor) => ref.tensor(r.shape as ref.Tensor['shape'], r.data);
+    for (const attention of ['plain', 'mha'] as const) {
+      const decoded = await runGraph(buildVaeDecoder(weights, config, { float: 'float32', attention }), 'latent_sample', asTensor(tensors.vae_decoder_latent_sample));
+      const decodeError = relativeError(decoded, asTensor(tensors.vae_decoder_sample));
+      const mean = await runGraph(buildVaeEncoder(weights, config, { float: 'float32', attention }), 'sample', asTensor(tensors.vae_encoder_sample));
+      const meanError = relativeError(mean, asTensor(tensors.vae_encoder_latent_mean));
+      t.diagnostic(`${family} ${attention}: decode ${decodeError.toExponential(2)}, encoder mean ${meanError.toExponential(2)} (max abs diff / max abs reference)`);
+      assert.ok(decodeError < 1e-4 && meanError < 1e-4, `decode ${decodeError}, encoder mean ${meanError}`);
+    }
+    // A float16 build (weights and activations in half precision) for the record; loosely bounded.
+    const half = relativeError(await runGraph(buildVaeDecoder(weights, config, { float: 'float16' }), 'latent_sample', asTensor(tensors.vae_decoder_latent_sample)), asTensor(tensors.vae_decoder_sample));
+    t.diagnostic(`${family} float16 decode ${half.toExponential(2)}`);
+    assert.ok(half < 1e-2, `float16 decode ${half}`);
+  });
+}
