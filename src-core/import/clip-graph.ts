@@ -69,7 +69,7 @@ function checkWeights(weights: WeightSource, c: ClipTextConfig): void {
 /**
  * input_ids int32 [batch, tokens] -> last_hidden_state [batch, tokens, hidden] and pooler_output [batch, hidden]
  * (the final state at each row's EOS), both in opts.float. The causal mask is built for any token count up to
- * max_position_embeddings.
+ * max_position_embeddings. opts.attention is not used (see the layer loop).
  */
 export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, opts: BuildOptions): Graph {
   const c = checkClipTextConfig(config);
@@ -93,7 +93,9 @@ export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, 
     h = g.scope(layer, () => {
       const normed = layerNorm(g, weights, h, `${layer}.layer_norm1`, eps);
       const [q, k, v] = ['q_proj', 'k_proj', 'v_proj'].map((p) => linear(g, weights, normed, `${layer}.self_attn.${p}`));
-      const mixed = g.scope('self_attn', () => attention(g, q, k, v, c.num_attention_heads, { causal: true, mode: opts.attention ?? 'plain', channels: hidden }));
+      // Always the plain form: at 77 tokens MultiHeadAttention saves nothing measurable, and its causal
+      // (unidirectional) mode is not on every provider that runs com.microsoft ops.
+      const mixed = g.scope('self_attn', () => attention(g, q, k, v, c.num_attention_heads, { causal: true, mode: 'plain', channels: hidden }));
       const attended = g.op('Add', [h, linear(g, weights, mixed, `${layer}.self_attn.out_proj`)], undefined, { name: 'attention_residual' });
       const up = linear(g, weights, layerNorm(g, weights, attended, `${layer}.layer_norm2`, eps), `${layer}.mlp.fc1`);
       const act = g.scope('mlp', () => (c.hidden_act === 'gelu' ? gelu(g, up) : quickGelu(g, up)));
