@@ -32,6 +32,11 @@ function indices(names: string[], prefix: string): number[] {
   return [...found].sort((a, b) => a - b);
 }
 
+/** SD's heads of 64 channels; sizes SD never uses (tiny test models) get one head: their configs should come from a config folder. */
+function headsOf64(channels: number): number {
+  return channels % 64 === 0 ? channels / 64 : 1;
+}
+
 /** UNet2DConditionModel config of an SD 1 / SD 2 UNet (diffusers names). */
 export function inferUNetConfig(weights: WeightSource, family: Family): Json {
   const names = weights.names();
@@ -48,7 +53,7 @@ export function inferUNetConfig(weights: WeightSource, family: Family): Json {
     _class_name: 'UNet2DConditionModel',
     act_fn: 'silu',
     // SD 1: 8 heads everywhere (diffusers calls that number attention_head_dim); SD 2: 64 channels per head.
-    attention_head_dim: family === 'sd1' ? 8 : channels.map((c) => c / 64),
+    attention_head_dim: family === 'sd1' ? 8 : channels.map(headsOf64),
     block_out_channels: channels,
     center_input_sample: false,
     cross_attention_dim: toK ? weights.get(toK).shape[1] : (family === 'sd1' ? 768 : 1024),
@@ -111,7 +116,7 @@ export function inferTextConfig(weights: WeightSource, family: Family): Json {
     layer_norm_eps: 1e-5,
     max_position_embeddings: shapeOf(weights, 'text_model.embeddings.position_embedding.weight', 'text encoder')[0],
     model_type: 'clip_text_model',
-    num_attention_heads: hidden / 64,
+    num_attention_heads: headsOf64(hidden),
     num_hidden_layers: indices(weights.names(), 'text_model.encoder.layers.').length,
     pad_token_id: 1,
     projection_dim: family === 'sd1' ? 768 : 512,

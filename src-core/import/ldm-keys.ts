@@ -29,6 +29,8 @@ export interface LdmOptions {
   textLayers?: number;
   /** Names the file in error messages. */
   label?: string;
+  /** False when a separate VAE file will replace the checkpoint's, which may then have none. */
+  requireVae?: boolean;
 }
 
 /** A source over a fixed set of refs whose "missing tensor" error says where the tensor was looked for. */
@@ -87,7 +89,7 @@ export function mapLdmCheckpoint(raw: WeightSource, options: LdmOptions = {}): L
   }
 
   const vae = vaeRefs(raw, VAE_PREFIX, used);
-  if (vae.size === 0) throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
+  if (vae.size === 0 && options.requireVae !== false) throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
 
   const text = new Map<string, TensorRef>();
   let textKind: 'clip' | 'openclip' = 'clip';

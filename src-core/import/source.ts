@@ -142,7 +142,7 @@ function openCheckpoint(path: string, options: ImportSourceOptions, opened: Arra
   const override = options.config ? readConfigFolder(options.config) : undefined;
   const raw = file.source();
   const detection = detectCheckpoint(raw, { path, prediction: options.prediction, configPrediction: schedulerPrediction(override?.scheduler) });
-  const mapped = mapLdmCheckpoint(raw, { textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'), label: basename(path) });
+  const mapped = mapLdmCheckpoint(raw, { textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'), label: basename(path), requireVae: !options.vae });
   const notes = [...detection.notes];
   if (mapped.emaIgnored > 0) notes.push(`${mapped.emaIgnored} EMA tensors (model_ema.*) ignored`);
   if (mapped.unused.length > 0) notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
