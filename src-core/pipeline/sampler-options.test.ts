@@ -7,7 +7,7 @@ import { parseGenerateRequest } from '../contract/generate.ts';
 import { parametersToRequest, requestToParameters } from './metadata.ts';
 import { samplerOptions } from './txt2img.ts';
 
-const facts = { width: 64, height: 64, model: 'm', evaluations: 1 };
+const facts = { seed: 1, width: 64, height: 64, model: 'm', evaluations: 1 };
 
 test('samplerOptions translates the contract\'s camelCase to the samplers\' k-diffusion names', () => {
   const request = parseGenerateRequest({
