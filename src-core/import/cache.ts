@@ -1,0 +1,221 @@
+// Imported models cached by content: a checkpoint file (or a diffusers folder's weights and configs) is
+// hashed, the hash and every option that changes the output name a folder in the cache root, and a
+// complete folder there is reused. The CLI (`generate --model x.safetensors`) and the app share it.
+// The importer writes a temporary sibling and renames it when done, so a folder in the cache either
+// is complete or is not there; import_info.json is still checked before a folder is reused.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { IMPORTER_VERSION, importModel, ImportCancelled, type ImportOptions, type ImportProgress, type ImportResult, type Precision, type Prediction } from './importer.ts';
+import { ImportError } from './weights.ts';
+
+/** Files of a diffusers folder that define the model: weights, configs, tokenizer files. */
+const HASHED_EXTENSIONS = ['.safetensors', '.json', '.txt'];
+/** A diffusers folder is shallow (component/file); deeper trees are not read (and links cannot loop). */
+const MAX_FOLDER_DEPTH = 3;
+/** Leftovers of an import that was killed (the importer removes its own on errors and cancel). */
+const STALE_PARTIAL_MS = 6 * 60 * 60 * 1000;
+
+export interface HashProgress { stage: 'hashing'; bytesDone: number; bytesTotal: number }
+export type CacheProgress = HashProgress | ImportProgress;
+
+export interface CacheOptions {
+  cacheRoot: string;
+  prediction?: Prediction;
+  precision?: Precision;
+  vae?: string;
+  config?: string;
+  onProgress?: (progress: CacheProgress) => void;
+  /** Told the cache folder once it is known (before importing), so a killed import can be cleaned up. */
+  onTarget?: (dir: string) => void;
+  signal?: AbortSignal;
+  /** Tests replace the importer. */
+  importer?: (source: string, options: ImportOptions) => Promise<ImportResult>;
+}
+
+export interface CachedModel {
+  dir: string;
+  /** True when a complete earlier import was found and nothing was imported. */
+  reused: boolean;
+  sourceHash: string;
+  /** The import's result; absent when reused. */
+  result?: ImportResult;
+  info: ImportInfo;
+}
+
+/** What the importer writes to import_info.json (the fields the cache and the app read). */
+export interface ImportInfo {
+  importerVersion: number;
+  source: string;
+  sourceHash?: string;
+  family: 'sd1' | 'sd2';
+  prediction: Prediction;
+  predictionSource?: string;
+  precision: Precision;
+  date?: string;
+  notes?: string[];
+}
+
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ImportCancelled();
+}
+
+/** The files a folder's hash covers, as [path relative to the folder with '/', absolute path], sorted. */
+export function hashedFiles(folder: string): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  const walk = (dir: string, depth: number) => {
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith('.')) continue;
+      const path = join(dir, name);
+      const stat = statSync(path); // follows links: Hugging Face's cache links snapshots to blobs
+      if (stat.isDirectory()) {
+        if (depth < MAX_FOLDER_DEPTH) walk(path, depth + 1);
+      } else if (stat.isFile() && HASHED_EXTENSIONS.some((ext) => name.endsWith(ext))) {
+        found.push([relative(folder, path).split(sep).join('/'), path]);
+      }
+    }
+  };
+  walk(folder, 1);
+  return found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function hashFileInto(hash: ReturnType<typeof createHash>, path: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+  const stream = createReadStream(path, { highWaterMark: 4 * 1024 * 1024 });
+  try {
+    for await (const chunk of stream) {
+      checkCancelled(signal);
+      hash.update(chunk as Buffer);
+      onBytes((chunk as Buffer).length);
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * sha256 of a file, or of a folder's model files (each as its relative path, size and content, in
+ * path order), streamed. A missing source is an ImportError naming it.
+ */
+export async function hashSource(path: string, options: { onProgress?: (p: HashProgress) => void; signal?: AbortSignal } = {}): Promise<string> {
+  if (!existsSync(path)) throw new ImportError(`${path} does not exist`);
+  const stat = statSync(path);
+  const files: Array<[string, string, number]> = stat.isDirectory()
+    ? hashedFiles(path).map(([rel, abs]) => [rel, abs, statSync(abs).size])
+    : [['', path, stat.size]];
+  const bytesTotal = files.reduce((sum, [, , size]) => sum + size, 0);
+  const hash = createHash('sha256');
+  let bytesDone = 0;
+  let reported = 0;
+  const report = () => options.onProgress?.({ stage: 'hashing', bytesDone, bytesTotal });
+  report();
+  for (const [rel, abs, size] of files) {
+    if (stat.isDirectory()) hash.update(`${rel}\0${size}\0`);
+    await hashFileInto(hash, abs, (n) => {
+      bytesDone += n;
+      if (bytesDone - reported >= 64 * 1024 * 1024) { reported = bytesDone; report(); }
+    }, options.signal);
+  }
+  report();
+  return hash.digest('hex');
+}
+
+/** The cache folder's name for a source hash and the options that change the output. */
+export function cacheKey(parts: { sourceHash: string; precision: Precision; prediction?: Prediction; vaeHash?: string; configHash?: string }): string {
+  const described = JSON.stringify({
+    importer: IMPORTER_VERSION, source: parts.sourceHash, precision: parts.precision,
+    prediction: parts.prediction ?? null, vae: parts.vaeHash ?? null, config: parts.configHash ?? null,
+  });
+  return `sd-${createHash('sha256').update(described).digest('hex').slice(0, 32)}`;
+}
+
+/** import_info.json of a folder when it parses and has the fields the app relies on, else null. */
+export function readImportInfo(dir: string): ImportInfo | null {
+  try {
+    const info = JSON.parse(readFileSync(join(dir, 'import_info.json'), 'utf8')) as Partial<ImportInfo>;
+    if (typeof info.importerVersion !== 'number' || typeof info.source !== 'string') return null;
+    if (info.family !== 'sd1' && info.family !== 'sd2') return null;
+    if (info.prediction !== 'epsilon' && info.prediction !== 'v_prediction') return null;
+    if (info.precision !== 'fp32' && info.precision !== 'fp16') return null;
+    return info as ImportInfo;
+  } catch {
+    return null;
+  }
+}
+
+/** A complete import made by this importer version from this source with these options. */
+export function completeImport(dir: string, expected: { sourceHash: string; precision: Precision; prediction?: Prediction }): ImportInfo | null {
+  const info = readImportInfo(dir);
+  if (!info || info.importerVersion !== IMPORTER_VERSION || info.sourceHash !== expected.sourceHash || info.precision !== expected.precision) return null;
+  if (expected.prediction && info.prediction !== expected.prediction) return null;
+  const networks = ['text_encoder', 'unet', 'vae_decoder'].every((c) => existsSync(join(dir, c, 'model.onnx')));
+  return networks && existsSync(join(dir, 'model_index.json')) ? info : null;
+}
+
+/**
+ * Removes `.NAME.partial-*` folders the importer left when its process was killed long ago, or, with
+ * `target`, those of that one import (whose process was just ended).
+ */
+export function removeStalePartials(cacheRoot: string, now = Date.now(), target?: string): void {
+  let names: string[];
+  try { names = readdirSync(cacheRoot); } catch { return; }
+  for (const name of names) {
+    const match = /^\.(.+)\.partial-[0-9a-f]+$/.exec(name);
+    if (!match) continue;
+    const path = join(cacheRoot, name);
+    try {
+      if (target !== undefined ? match[1] === target : now - statSync(path).mtimeMs > STALE_PARTIAL_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another process may be removing it too
+    }
+  }
+}
+
+/** Whether `dir` lies inside the cache root (the only folders the app ever deletes). */
+export function insideCache(cacheRoot: string, dir: string): boolean {
+  const root = resolve(cacheRoot);
+  const full = resolve(dir);
+  return full.startsWith(root + sep) && !relative(root, full).includes(sep);
+}
+
+/**
+ * The imported folder for `source` with these options: the cached one when complete, else a new
+ * import into the cache (hashing first: a changed file or importer version gives a new folder).
+ */
+export async function ensureImported(source: string, options: CacheOptions): Promise<CachedModel> {
+  const cacheRoot = resolve(options.cacheRoot);
+  const sourcePath = realpathOr(resolve(source));
+  const precision = options.precision ?? 'fp32';
+  const sourceHash = await hashSource(sourcePath, { onProgress: options.onProgress, signal: options.signal });
+  checkCancelled(options.signal);
+  const vaeHash = options.vae ? await hashSource(resolve(options.vae), { signal: options.signal }) : undefined;
+  const configHash = options.config ? await hashSource(resolve(options.config), { signal: options.signal }) : undefined;
+  const dir = join(cacheRoot, cacheKey({ sourceHash, precision, prediction: options.prediction, vaeHash, configHash }));
+  const expected = { sourceHash, precision, prediction: options.prediction };
+  options.onTarget?.(dir);
+  const cached = completeImport(dir, expected);
+  if (cached) return { dir, reused: true, sourceHash, info: cached };
+
+  removeStalePartials(cacheRoot);
+  // Not complete (hand-edited, or made by a crashed older app): made again from scratch.
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  checkCancelled(options.signal);
+  const run = options.importer ?? importModel;
+  try {
+    const result = await run(sourcePath, {
+      out: dir, precision, prediction: options.prediction, vae: options.vae && resolve(options.vae), config: options.config && resolve(options.config),
+      sourceHash, onProgress: options.onProgress, signal: options.signal,
+    });
+    const info = readImportInfo(dir);
+    if (!info) throw new ImportError(`the import into ${dir} finished without a readable import_info.json`);
+    return { dir, reused: false, sourceHash, result, info };
+  } catch (error) {
+    // Someone else (the CLI and the app at once) finished the same import first: theirs is as good.
+    const other = completeImport(dir, expected);
+    if (other && !(error instanceof ImportCancelled)) return { dir, reused: true, sourceHash, info: other };
+    throw error;
+  }
+}
+
+function realpathOr(path: string): string {
+  try { return realpathSync(path); } catch { return path; }
+}
