@@ -1,0 +1,94 @@
+// The ONNX graph of diffusers' UNet2DConditionModel as SD 1.x and 2.x use it, from its config.json and its
+// weights by diffusers name. Inputs and output follow the diffusers-ONNX export the loader expects:
+// sample [batch, C, height, width], timestep float32 [batch] (a [1] tensor is broadcast to the batch, as
+// diffusers' expand does), encoder_hidden_states [batch, sequence, cross_attention_dim] -> out_sample.
+import { Graph, type BuildOptions } from '../onnx/graph.ts';
+import { conv2d, groupNorm, silu } from '../onnx/layers.ts';
+import { downsample, expectShape, resnetBlock, timestepEmbedding, timestepFeatures, upsample, type BlockContext } from './unet-blocks.ts';
+import { planUNet, type UNetConfig, type UNetLevel } from './unet-config.ts';
+import { transformer2d } from './unet-transformer.ts';
+import type { WeightSource } from './weights.ts';
+
+export type { UNetConfig } from './unet-config.ts';
+export { planUNet } from './unet-config.ts';
+
+/** A value in the graph and its channel count (tracked so each block's weights can be checked). */
+interface Feature { value: string; channels: number }
+
+/** Builds the UNet graph; throws ImportError for an unsupported config or a missing or mis-shaped tensor. */
+export function buildUNet(weights: WeightSource, config: UNetConfig, opts: BuildOptions): Graph {
+  const plan = planUNet(config);
+  const g = new Graph('unet', opts.float);
+  const ctx: BlockContext = {
+    g, w: weights, groups: plan.groups, eps: plan.eps, attention: opts.attention ?? 'plain', linearProjection: plan.linearProjection,
+  };
+
+  let sample = g.input('sample', opts.float, ['batch', plan.inChannels, 'height', 'width']);
+  const timestep = g.input('timestep', 'float32', ['batch']);
+  const context = g.input('encoder_hidden_states', opts.float, ['batch', 'sequence', plan.crossAttentionDim]);
+  if (plan.centerInputSample) sample = g.op('Sub', [g.op('Mul', [sample, g.floatConstant([2])]), g.floatConstant([1])]);
+
+  // Time embedding; every ResnetBlock2D applies SiLU to it first, so that is done once here.
+  const batch = g.op('Slice', [g.op('Shape', [sample]), g.constant([0], 'int64'), g.constant([1], 'int64')]);
+  const timesteps = g.op('Expand', [timestep, batch]);
+  const temb = timestepEmbedding(ctx, timestepFeatures(g, timesteps, plan.timeChannels, plan), plan.timeChannels);
+  const tembChannels = weights.get('time_embedding.linear_2.weight').shape[0];
+  const activeTemb = silu(g, temb);
+
+  const inChannels = plan.down[0].channels;
+  expectShape(weights, 'conv_in.weight', [inChannels, plan.inChannels, plan.convInKernel, plan.convInKernel]);
+  expectShape(weights, 'conv_in.bias', [inChannels]);
+  let h: Feature = { value: conv2d(g, weights, sample, 'conv_in', { pad: (plan.convInKernel - 1) / 2 }), channels: inChannels };
+
+  const resnet = (x: Feature, prefix: string, channels: number, scale?: number): Feature => ({
+    value: resnetBlock(ctx, x.value, activeTemb, prefix, { inChannels: x.channels, outChannels: channels, tembChannels, scale }),
+    channels,
+  });
+  const attend = (x: Feature, prefix: string, level: UNetLevel): Feature => ({
+    value: transformer2d(ctx, x.value, context, prefix, {
+      channels: x.channels, heads: level.heads, layers: level.transformerLayers, crossAttentionDim: level.crossAttentionDim,
+    }),
+    channels: x.channels,
+  });
+
+  // Down path: every resnet(+attention) output and every downsampled map is a skip connection.
+  const skips: Feature[] = [h];
+  plan.down.forEach((level, i) => {
+    for (let j = 0; j < level.resnets; j++) {
+      h = resnet(h, `down_blocks.${i}.resnets.${j}`, level.channels);
+      if (level.crossAttention) h = attend(h, `down_blocks.${i}.attentions.${j}`, level);
+      skips.push(h);
+    }
+    if (i < plan.down.length - 1) {
+      h = { value: downsample(ctx, h.value, `down_blocks.${i}.downsamplers.0`, h.channels), channels: h.channels };
+      skips.push(h);
+    }
+  });
+
+  h = resnet(h, 'mid_block.resnets.0', plan.mid.channels, plan.midScaleFactor);
+  h = attend(h, 'mid_block.attentions.0', plan.mid);
+  h = resnet(h, 'mid_block.resnets.1', plan.mid.channels, plan.midScaleFactor);
+
+  // Up path: each resnet takes the latest skip concatenated after the running features (diffusers' order).
+  plan.up.forEach((level, i) => {
+    for (let j = 0; j < level.resnets; j++) {
+      const skip = skips.pop()!;
+      h = { value: g.op('Concat', [h.value, skip.value], { axis: 1 }), channels: h.channels + skip.channels };
+      h = resnet(h, `up_blocks.${i}.resnets.${j}`, level.channels);
+      if (level.crossAttention) h = attend(h, `up_blocks.${i}.attentions.${j}`, level);
+    }
+    if (i < plan.up.length - 1) {
+      const next = skips[skips.length - 1];
+      h = { value: upsample(ctx, h.value, next.value, `up_blocks.${i}.upsamplers.0`, h.channels), channels: h.channels };
+    }
+  });
+
+  expectShape(weights, 'conv_norm_out.weight', [h.channels]);
+  expectShape(weights, 'conv_norm_out.bias', [h.channels]);
+  expectShape(weights, 'conv_out.weight', [plan.outChannels, h.channels, plan.convOutKernel, plan.convOutKernel]);
+  expectShape(weights, 'conv_out.bias', [plan.outChannels]);
+  const normed = silu(g, groupNorm(g, weights, h.value, 'conv_norm_out', { groups: plan.groups, eps: plan.eps }));
+  const out = conv2d(g, weights, normed, 'conv_out', { pad: (plan.convOutKernel - 1) / 2 });
+  g.output('out_sample', out, opts.float, ['batch', plan.outChannels, 'height', 'width']);
+  return g;
+}
