@@ -7,8 +7,10 @@ import { parseArgs } from 'node:util';
 import { EMPHASIS_CHOICES, NOISE_SOURCE_CHOICES, PROVIDER_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
+import { modelFolderFor } from './model-arg.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
+import { ImportCancelled } from '../import/importer.ts';
 import { savePng } from '../pipeline/save.ts';
 import { generate } from '../pipeline/txt2img.ts';
 
@@ -32,7 +34,10 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --s-min X, --s-max X   sigma window where churn applies (segments only)
   --timestep MODE        fractional | nearest (default: fractional)
   --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
-  --model DIR            diffusers-ONNX model folder (default: the embedded model)
+  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
+                         or diffusers folder, imported on first use into the import cache (RESTART_STUDIO_IMPORTS,
+                         default ~/.cache/restart-studio/imported-models) and reused afterwards
+  --model-config DIR     with a checkpoint: a diffusers folder whose configs give its architecture
   --provider NAME        ${PROVIDER_CHOICES.join(' | ')} (default: auto: the fastest this machine can load)
   --out DIR              output folder (default: outputs)
   --help                 show this help
@@ -61,7 +66,7 @@ function restartOption(spec: string | undefined, values: Record<string, unknown>
   return { segments: segments as [number, number, number, number][], ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) };
 }
 
-export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; provider: ProviderChoice; out: string } | 'help' {
+export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; modelConfig?: string; provider: ProviderChoice; out: string } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,7 +78,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
         steps: { type: 'string' }, cfg: { type: 'string' }, seed: { type: 'string' }, count: { type: 'string' },
         'batch-size': { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, noise: { type: 'string' },
         eta: { type: 'string' }, 's-noise': { type: 'string' }, restart: { type: 'string' }, 'restart-gamma': { type: 'string' },
-        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' }, model: { type: 'string' },
+        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' }, model: { type: 'string' }, 'model-config': { type: 'string' },
         provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
       },
     });
@@ -106,7 +111,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
   };
   // Leave unset options out so the schema's defaults apply.
   const cleaned = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined)) as GenerateRequestInput;
-  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, provider, out: resolve(v.out ?? 'outputs') };
+  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, modelConfig: v['model-config'], provider, out: resolve(v.out ?? 'outputs') };
 }
 
 async function main(): Promise<number> {
@@ -123,7 +128,8 @@ async function main(): Promise<number> {
   }
   const controller = new AbortController();
   process.once('SIGINT', () => { console.error('cancelling after the current model call...'); controller.abort(); });
-  const model = await loadModel(options.model, { provider: options.provider });
+  const folder = await modelFolderFor(options.model, { config: options.modelConfig, signal: controller.signal });
+  const model = await loadModel(folder, { provider: options.provider });
   for (const f of model.fallbacks) console.error(`note: not using ${f.provider}: ${f.reason}`);
   console.error(`running on ${model.provider}`);
   try {
@@ -144,7 +150,7 @@ async function main(): Promise<number> {
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
   main().then((code) => process.exit(code), (error) => {
-    if (error instanceof SamplingCancelled) { console.error('cancelled'); process.exit(130); }
+    if (error instanceof SamplingCancelled || error instanceof ImportCancelled) { console.error('cancelled'); process.exit(130); }
     console.error(`error: ${(error as Error).message}`);
     process.exit(1);
   });

@@ -98,7 +98,11 @@ export function thirdOf(fused: TensorRef, third: 0 | 1 | 2, name: string): Tenso
   const ref: WeightRef & { dtype?: string } = {
     shape,
     // slice, not subarray: the third must not keep (or expose through .buffer) the whole fused tensor.
-    read: () => fused.read().slice(third * size, (third + 1) * size),
+    read: (scratch) => {
+      // Without scratch memory, a copy: a third must not keep the whole fused matrix alive.
+      const fusedValues = fused.read(scratch);
+      return scratch ? fusedValues.subarray(third * size, (third + 1) * size) : fusedValues.slice(third * size, (third + 1) * size);
+    },
   };
   if (fused.dtype !== undefined) ref.dtype = fused.dtype;
   return ref;

@@ -6,7 +6,7 @@ import { ldmUNetNames } from './ldm-unet-keys.ts';
 import { isLdmVaeLayout, ldmVaeNames, vaeDiffusersName, VAE_LINEAR_WEIGHTS } from './ldm-vae-keys.ts';
 import { SD1_TEXT_PREFIX, SD2_TEXT_PREFIX, sd1TextNames, sd2TextNames, thirdOf } from './ldm-clip-keys.ts';
 import type { TensorRef } from './safetensors.ts';
-import { ImportError, type WeightSource } from './weights.ts';
+import { ImportError, type WeightRef, type WeightSource } from './weights.ts';
 
 export const UNET_PREFIX = 'model.diffusion_model.';
 export const VAE_PREFIX = 'first_stage_model.';
@@ -48,7 +48,7 @@ export function namedSource(refs: Map<string, TensorRef>, where: string): Weight
 
 /** The same tensor viewed with another shape of the same size (1x1 conv [C, C, 1, 1] -> linear [C, C]). */
 export function reshaped(ref: TensorRef, shape: number[]): TensorRef {
-  const view: { shape: number[]; read: () => Float32Array; dtype?: string } = { shape, read: () => ref.read() };
+  const view: { shape: number[]; read: WeightRef['read']; dtype?: string } = { shape, read: (scratch) => ref.read(scratch) };
   if (ref.dtype !== undefined) view.dtype = ref.dtype;
   return view;
 }

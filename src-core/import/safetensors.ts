@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fromHalfBits } from '../model/half.ts';
-import { ImportError, elementCount, type WeightRef, type WeightSource } from './weights.ts';
+import { ImportError, elementCount, type Scratch, type WeightRef, type WeightSource } from './weights.ts';
 
 /** Real headers are a few hundred KB; a bigger length means a corrupt file or not a safetensors file at all. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -156,21 +156,21 @@ export class SafetensorsFile {
   }
 
   /** The tensor's values as float32 (F16, BF16 and F64 converted); other dtypes are an ImportError naming it. */
-  read(name: string): Float32Array {
+  read(name: string, scratch?: Scratch): Float32Array {
     const info = this.info(name);
     if (this.fd === undefined) throw fail(this.path, `read of tensor ${name} after the file was closed`);
     if (!FLOAT_DTYPES.has(info.dtype)) throw fail(this.path, `tensor ${name} has dtype ${info.dtype}; the importer reads F32, F16, BF16 and F64 tensors`);
     const count = elementCount(info.shape);
-    const out = new Float32Array(count);
+    const out = scratch?.floats(count) ?? new Float32Array(count);
     if (info.dtype === 'F32') {
-      readExactly(this.fd, new Uint8Array(out.buffer), info.begin, this.path, name);
+      readExactly(this.fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path, name);
       return out;
     }
     const itemSize = ITEM_SIZES[info.dtype];
-    const scratch = new Uint8Array(Math.min(count, CHUNK_VALUES) * itemSize);
+    const chunk = scratch?.bytes(Math.min(count, CHUNK_VALUES) * itemSize) ?? new Uint8Array(Math.min(count, CHUNK_VALUES) * itemSize);
     for (let first = 0; first < count; first += CHUNK_VALUES) {
       const n = Math.min(CHUNK_VALUES, count - first);
-      const bytes = scratch.subarray(0, n * itemSize);
+      const bytes = chunk.subarray(0, n * itemSize);
       readExactly(this.fd, bytes, info.begin + first * itemSize, this.path, name);
       convertChunk(info.dtype, bytes, out.subarray(first, first + n));
     }
@@ -180,7 +180,7 @@ export class SafetensorsFile {
   /** A lazy reference to one tensor. */
   weight(name: string): TensorRef {
     const info = this.info(name);
-    return { shape: info.shape, dtype: info.dtype, read: () => this.read(name) };
+    return { shape: info.shape, dtype: info.dtype, read: (scratch) => this.read(name, scratch) };
   }
 
   /** Every tensor under its name in the file. */

@@ -113,7 +113,7 @@ function attentionWeights(w: WeightSource, prefix: string, channels: number): We
     const base = !w.has(`${prefix}.${current}.weight`) && w.has(`${prefix}.${legacy}.weight`) ? `${prefix}.${legacy}` : `${prefix}.${current}`;
     const weight = w.get(`${base}.weight`);
     if (sameShape(weight.shape, [channels, channels, 1, 1])) {
-      renamed.set(`${prefix}.${current}.weight`, { shape: [channels, channels], read: () => weight.read() });
+      renamed.set(`${prefix}.${current}.weight`, { shape: [channels, channels], read: (scratch) => weight.read(scratch) });
     } else {
       renamed.set(`${prefix}.${current}.weight`, expectTensor(w, `${base}.weight`, [channels, channels]));
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { endianness } from 'node:os';
 import onnxProto from 'onnx-proto';
 import { toHalfBits } from '../model/half.ts';
-import { elementCount, ImportError, type WeightRef } from '../import/weights.ts';
+import { elementCount, ImportError, Scratch, type WeightRef } from '../import/weights.ts';
 
 const { onnx } = onnxProto;
 
@@ -176,10 +176,12 @@ export async function writeModel(graph: Graph, dir: string,
   const records: InstanceType<typeof onnx.TensorProto>[] = [];
   const file = await open(join(dir, DATA_FILE), 'w');
   let offset = 0;
+  const scratch = new Scratch();
   try {
     for (const { name, ref } of graph.weights) {
       options.signal?.throwIfAborted();
-      const bytes = weightBytes(name, ref, graph.float);
+      scratch.reset();
+      const bytes = weightBytes(name, ref, graph.float, scratch);
       offset = align(offset);
       await writeAll(file, bytes, offset);
       records.push(onnx.TensorProto.create({
@@ -206,11 +208,11 @@ function align(offset: number): number {
 }
 
 /** One weight's bytes in the graph's float type; the values are checked against the declared shape. */
-function weightBytes(name: string, ref: WeightRef, float: 'float32' | 'float16'): Uint8Array {
-  const values = ref.read();
+function weightBytes(name: string, ref: WeightRef, float: 'float32' | 'float16', scratch: Scratch): Uint8Array {
+  const values = ref.read(scratch);
   const expected = elementCount(ref.shape);
   if (values.length !== expected) throw new ImportError(`tensor ${name}: ${values.length} values for shape [${ref.shape.join(', ')}]`);
-  const typed = float === 'float16' ? toHalfBits(values) : values;
+  const typed = float === 'float16' ? toHalfBits(values, scratch.halves(values.length)) : values;
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
 

@@ -19,7 +19,7 @@ function derivedWeight(g: Graph, name: string, make: () => WeightRef): string {
 
 /** The same data seen with another shape (e.g. a [C] scale broadcast as [C,1,1]), read only at write time. */
 export function reshapedWeight(ref: WeightRef, shape: number[]): WeightRef {
-  return { shape, read: () => ref.read() };
+  return { shape, read: (scratch) => ref.read(scratch) };
 }
 
 /** A [rows, cols] matrix transposed to [cols, rows] when it is read (so no copy lives in memory before writing). */
@@ -28,8 +28,8 @@ export function transposedWeight(ref: WeightRef): WeightRef {
   const [rows, cols] = ref.shape;
   return {
     shape: [cols, rows],
-    read() {
-      const source = ref.read(), out = new Float32Array(source.length);
+    read(scratch) {
+      const source = ref.read(scratch), out = scratch?.floats(source.length) ?? new Float32Array(source.length);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = source[r * cols + c];
       return out;
     },
@@ -141,25 +141,24 @@ export function attention(g: Graph, q: string, k: string, v: string, heads: numb
 function plainAttention(g: Graph, q: string, k: string, v: string, heads: number, causal: boolean, channels?: number): string {
   const split = g.constant([0, 0, heads, -1], 'int64');
   const toHeads = (x: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [x, split])], { perm });
-  const queries = toHeads(q, [0, 2, 1, 3]); // [B, H, T, d]
+  // 1/sqrt(d) is folded into q while it is still [B, T, C] (a Mul right before the MatMul becomes onnxruntime's
+  // FusedMatMul, slower on CPU); d is known when the caller gives the channels, else read from q's shape.
+  const scale = channels !== undefined ? g.floatConstant([1 / Math.sqrt(channels / heads)]) : headScale(g, q, heads);
+  const queries = toHeads(g.op('Mul', [q, scale]), [0, 2, 1, 3]); // [B, H, T, d]
   const keys = toHeads(k, [0, 2, 3, 1]); // [B, H, d, S]
   const values = toHeads(v, [0, 2, 1, 3]); // [B, H, S, d]
-  // 1/sqrt(d) is folded into q; d is known when the caller gives the channels, else read from the shape.
-  const scale = channels !== undefined
-    ? g.floatConstant([1 / Math.sqrt(channels / heads)])
-    : headScale(g, queries);
-  let scores = g.op('MatMul', [g.op('Mul', [queries, scale]), keys]); // [B, H, T, S]
+  let scores = g.op('MatMul', [queries, keys]); // [B, H, T, S]
   if (causal) scores = g.op('Add', [scores, causalMask(g, q)]);
   const weights = g.op('Softmax', [scores], { axis: -1 });
   const mixed = g.op('Transpose', [g.op('MatMul', [weights, values])], { perm: [0, 2, 1, 3] }); // [B, T, H, d]
   return g.op('Reshape', [mixed, g.constant([0, 0, -1], 'int64')], undefined, { name: 'Attention' });
 }
 
-/** 1/sqrt(d) from the head size at run time, worked out in float32 (CPU has no float16 Sqrt) and cast. */
-function headScale(g: Graph, queries: string): string {
-  const d = g.op('Slice', [g.op('Shape', [queries]), g.constant([3], 'int64'), g.constant([4], 'int64')]);
-  const scale = g.op('Reciprocal', [g.op('Sqrt', [g.op('Cast', [d], { to: floatCode('float32') })])]);
-  return toGraphFloat(g, scale, 'HeadScale');
+/** 1/sqrt(C / heads) from q's shape at run time, worked out in float32 (CPU has no float16 Sqrt) and cast. */
+function headScale(g: Graph, q: string, heads: number): string {
+  const channels = g.op('Slice', [g.op('Shape', [q]), g.constant([2], 'int64'), g.constant([3], 'int64')]);
+  const d = g.op('Div', [g.op('Cast', [channels], { to: floatCode('float32') }), g.constant([heads], 'float32', [])]);
+  return toGraphFloat(g, g.op('Reciprocal', [g.op('Sqrt', [d])]), 'HeadScale');
 }
 
 /**
