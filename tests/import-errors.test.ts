@@ -179,6 +179,7 @@ test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', async 
     const model = await loadModel(half);
     try {
       assert.equal(model.info.unetFloat, 'float16');
+      assert.equal(model.info.vaeFloat, 'float32', 'the VAE config asks for force_upcast');
       const image = await generate(model, { prompt: 'a red circle on a blue background', seed: 7, steps: 8, cfgScale: 7.5, sampler: 'euler', schedule: 'normal', noiseSource: 'torch-cpu' });
       assert.equal(image.images.length, 1);
     } finally {

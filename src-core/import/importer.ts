@@ -102,14 +102,17 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     const float = precision === 'fp16' ? 'float16' : 'float32';
     const opts = { float, attention: 'plain' } as const;
     const { unet, vae, textEncoder } = source.configs;
+    // SD's VAE overflows in fp16 at larger sizes; diffusers runs it in fp32 where the config says force_upcast (its default).
+    const vaeUpcast = float === 'float16' && (vae as { force_upcast?: boolean }).force_upcast !== false;
+    const vaeOpts = vaeUpcast ? ({ ...opts, float: 'float32' } as const) : opts;
     const components: Component[] = [
       { name: 'text_encoder', weights: source.weights.textEncoder, prefixes: null, config: textEncoder, build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts) },
       { name: 'unet', weights: source.weights.unet, prefixes: null, config: unet, build: () => buildUNet(source.weights.unet, unet as never, opts) },
-      { name: 'vae_decoder', weights: source.weights.vae, prefixes: ['decoder.', 'post_quant_conv.'], config: vae, build: () => buildVaeDecoder(source.weights.vae, vae as never, opts) },
-      { name: 'vae_encoder', weights: source.weights.vae, prefixes: ['encoder.', 'quant_conv.'], config: vae, build: () => buildVaeEncoder(source.weights.vae, vae as never, opts) },
+      { name: 'vae_decoder', weights: source.weights.vae, prefixes: ['decoder.', 'post_quant_conv.'], config: vae, build: () => buildVaeDecoder(source.weights.vae, vae as never, vaeOpts) },
+      { name: 'vae_encoder', weights: source.weights.vae, prefixes: ['encoder.', 'quant_conv.'], config: vae, build: () => buildVaeEncoder(source.weights.vae, vae as never, vaeOpts) },
     ];
     const bytesPerValue = precision === 'fp16' ? 2 : 4;
-    const totals = components.map((c) => weightBytes(c.weights, c.prefixes, bytesPerValue));
+    const totals = components.map((c) => weightBytes(c.weights, c.prefixes, c.name.startsWith('vae') && vaeUpcast ? 4 : bytesPerValue));
     const bytesTotal = totals.reduce((a, b) => a + b, 0);
     let bytesBefore = 0;
     options.onProgress?.({ stage: 'reading', bytesDone: 0, bytesTotal });
@@ -132,6 +135,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     options.onProgress?.({ stage: 'finishing', bytesDone: bytesTotal, bytesTotal });
 
     const notes = [...source.notes];
+    if (vaeUpcast) notes.push('the VAE stays fp32 (its config asks for force_upcast: fp16 VAEs overflow at larger sizes)');
     if (source.prediction === 'needs-test') {
       const width = Number((unet as { cross_attention_dim?: number }).cross_attention_dim ?? 1024);
       const test = await looksLikeVPrediction(join(partial, 'unet'), width, float);
