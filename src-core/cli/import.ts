@@ -15,6 +15,8 @@ const HELP = `Usage: npm run import -- SOURCE --out FOLDER [options]
   --vae FILE                 a separate VAE .safetensors that replaces the checkpoint's (e.g. vae-ft-mse)
   --config FOLDER            a diffusers folder whose configs (and tokenizer) give the architecture, as
                              diffusers' from_single_file(config=) (default: inferred from the tensors)
+  --attention FORM           mha | plain: attention as onnxruntime's MultiHeadAttention (default, faster) or
+                             as MatMul/Softmax (for runtimes without com.microsoft ops)
   --help                     show this help
 `;
 
@@ -36,6 +38,7 @@ async function main(): Promise<number> {
       precision: { type: 'string' },
       vae: { type: 'string' },
       config: { type: 'string' },
+      attention: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -55,6 +58,10 @@ async function main(): Promise<number> {
     process.stderr.write(`--precision must be fp32 or fp16 (got "${values.precision}")\n`);
     return 2;
   }
+  if (values.attention !== undefined && values.attention !== 'mha' && values.attention !== 'plain') {
+    process.stderr.write(`--attention must be mha or plain (got "${values.attention}")\n`);
+    return 2;
+  }
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const started = performance.now();
@@ -67,6 +74,7 @@ async function main(): Promise<number> {
       precision: values.precision as 'fp32' | 'fp16' | undefined,
       vae: values.vae,
       config: values.config,
+      attention: values.attention as 'mha' | 'plain' | undefined,
       signal: controller.signal,
       onProgress: (p) => {
         const now = performance.now();
