@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DiscreteSchedule } from '../schedule/discrete.ts';
 import { DefaultNoiseStream } from '../noise/default-noise.ts';
 import { guidedDenoiser } from './denoiser.ts';
 import type { TextConditioning, UNetBatch, UNetCall } from './unet.ts';
-import { HAVE_SHARED, readSharedJson } from '../../tests/helpers/shared.ts';
+import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
 
-const schedule = (HAVE_SHARED ? new DiscreteSchedule(readSharedJson('reference/sd15-configs/scheduler_config.json')) : undefined!);
+const schedule = sd15Schedule();
 const perImage = 2 * 2 * 2;
 const encoding = (value: number): TextConditioning => ({ states: new Float32Array(3 * 4).fill(value), tokens: 3, hidden: 4 });
 const randn = (seed: number, n: number) => new DefaultNoiseStream(seed).randn(n);

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DiscreteSchedule } from '../schedule/discrete.ts';
 import { ddimSchedule } from '../schedule/schedules.ts';
 import { createNoiseStream } from '../noise/index.ts';
 import { planSampling, sampleLatents } from './run.ts';
-import { HAVE_SHARED, readSharedJson } from '../../tests/helpers/shared.ts';
+import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
 
-const model = (HAVE_SHARED ? new DiscreteSchedule(readSharedJson('reference/sd15-configs/scheduler_config.json')) : undefined!);
+const model = sd15Schedule();
 
 test('plans: DDIM uses its own timestep grid; Restart\'s sd preset takes the guidance scale', () => {
   const ddim = planSampling(model, { sampler: 'ddim', schedule: 'karras', steps: 20 });

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { DiscreteSchedule, ScheduleConfigError } from './discrete.ts';
 import { buildSchedule, ddimSchedule, normalSchedule } from './schedules.ts';
 import { karrasSchedule, linspace } from './karras.ts';
-import { readSharedJson } from '../../tests/helpers/shared.ts';
+import { readSharedJson, sharedSkip } from '../../tests/helpers/shared.ts';
+import { sd15SchedulerConfig } from '../../tests/helpers/sd15-files.ts';
 
-const sd15 = readSharedJson('reference/sd15-configs/scheduler_config.json');
+const sd15 = sd15SchedulerConfig();
 const model = new DiscreteSchedule(sd15);
 const close = (a: number, b: number, rel = 1e-12) => assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
@@ -18,6 +19,10 @@ test('SD 1.5 sigma table comes from the scheduler config and matches the publish
   const other = new DiscreteSchedule({ ...sd15, beta_end: 0.02, num_train_timesteps: 500 });
   assert.equal(other.numTimesteps, 500);
   assert.notEqual(other.sigmaMax, model.sigmaMax);
+});
+
+test('the embedded model\'s scheduler config is SD 1.5\'s (the tests read it from there)', { skip: sharedSkip() }, () => {
+  assert.deepEqual(sd15, readSharedJson('reference/sd15-configs/scheduler_config.json'));
 });
 
 test('sigma -> timestep is linear in log-sigma between neighbours, and inverts timestep -> sigma', () => {

@@ -4,10 +4,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedPath } from './shared.ts';
+import { SD15_TOKENIZER_DIR } from './sd15-files.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-export const SD15_TOKENIZER = sharedPath('reference/sd15-tokenizer/');
+export const SD15_TOKENIZER = SD15_TOKENIZER_DIR;
 
 export type Fixture = 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16' | 'tiny-sd-fixed77';
 
