@@ -6,6 +6,7 @@ import { sampleEulerAncestral, eulerAncestralEvaluations, type AncestralOptions 
 import { sampleHeun, heunEvaluations } from './heun.ts';
 import { sampleRestart, restartEvaluations, type RestartOptions } from './restart.ts';
 import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
+import type { GenerateRequest } from '../contract/generate.ts';
 
 export type SamplerOptions = AncestralOptions & RestartOptions;
 
@@ -18,23 +19,33 @@ export interface SamplerDefinition {
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
 }
 
+// Every sampler is registered the same way: its label, its evaluation count and its sample function,
+// each named as its module exports it (a sampler without options ignores them). The names are exactly
+// the contract's sampler choices (checked by `satisfies`).
 const definitions = {
-  euler: { label: 'Euler', evaluations: eulerEvaluations, sample: (m, x, s, ctx) => sampleEuler(m, x, s, ctx) },
+  euler: { label: 'Euler', evaluations: eulerEvaluations, sample: sampleEuler },
   euler_ancestral: { label: 'Euler a', evaluations: eulerAncestralEvaluations, sample: sampleEulerAncestral },
-  heun: { label: 'Heun', evaluations: heunEvaluations, sample: (m, x, s, ctx) => sampleHeun(m, x, s, ctx) },
-  dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: (m, x, s, ctx) => sampleDpmpp2m(m, x, s, ctx) },
+  heun: { label: 'Heun', evaluations: heunEvaluations, sample: sampleHeun },
+  dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m },
   // DDIM with eta = 0 is exactly Euler in sigma space, taken on DDIM's own timestep grid.
-  ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: (m, x, s, ctx) => sampleEuler(m, x, s, ctx) },
+  ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: sampleEuler },
   restart: { label: 'Restart', evaluations: restartEvaluations, sample: sampleRestart },
-} satisfies Record<string, SamplerDefinition>;
+} satisfies Record<GenerateRequest['sampler'], SamplerDefinition>;
 
 export type SamplerName = keyof typeof definitions;
 export const SAMPLERS: Record<SamplerName, SamplerDefinition> = definitions;
 export const SAMPLER_NAMES = Object.keys(SAMPLERS) as SamplerName[];
 
-/** Looks a sampler up by name; "restart_a1111" is Restart with the a1111 preset. */
+/** Names that stand for a sampler with fixed options (the conformance vectors name restart_a1111). */
+const ALIASES: Readonly<Record<string, { name: SamplerName; options: SamplerOptions }>> = {
+  restart_a1111: { name: 'restart', options: { preset: 'a1111' } },
+};
+
+/** Looks a sampler up by name or alias ("restart_a1111" is Restart with the a1111 preset). */
 export function resolveSampler(name: string, options: SamplerOptions = {}): { sampler: SamplerDefinition; options: SamplerOptions } {
-  if (name === 'restart_a1111') return { sampler: SAMPLERS.restart, options: { ...options, preset: 'a1111' } };
-  if (!Object.hasOwn(SAMPLERS, name)) throw new SamplerError(`unknown sampler "${name}" (known: ${SAMPLER_NAMES.join(', ')}, restart_a1111)`);
+  if (Object.hasOwn(ALIASES, name)) return { sampler: SAMPLERS[ALIASES[name].name], options: { ...options, ...ALIASES[name].options } };
+  if (!Object.hasOwn(SAMPLERS, name)) {
+    throw new SamplerError(`unknown sampler "${name}" (known: ${[...SAMPLER_NAMES, ...Object.keys(ALIASES)].join(', ')})`);
+  }
   return { sampler: SAMPLERS[name as SamplerName], options };
 }
