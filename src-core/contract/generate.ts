@@ -1,6 +1,7 @@
 // The generation request as the UI, the CLI and the server send it: one zod schema, validated at
 // the engine's door. No engine or Node imports here: the renderer uses this file too.
 import { z } from 'zod';
+import { HIRES_UPSCALERS, InitImageRefSchema, RESIZE_MODES } from './images.ts';
 
 export const SAMPLER_CHOICES = ['euler', 'euler_ancestral', 'heun', 'dpmpp_2m', 'ddim', 'restart'] as const;
 export const SCHEDULE_CHOICES = ['karras', 'normal'] as const;
@@ -92,11 +93,30 @@ export const GenerateRequestFields = z.object({
   timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
   /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
   emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
+  /** img2img: the source image (its bytes travel beside the request, see contract/images.ts). */
+  initImage: InitImageRefSchema.optional(),
+  /** img2img's denoising strength (default 0.75): how far into the schedule the image is noised. */
+  strength: finite().gt(0).max(1).optional(),
+  /** How the source image is brought to the size (default just-resize). */
+  resizeMode: z.enum(RESIZE_MODES).optional(),
+  /** Run exactly `steps` steps whatever the strength (A1111's option); by default int(steps * strength) + 1 run. */
+  exactSteps: z.boolean().optional(),
+  /** Hires fix (text to image only): a second, img2img pass at `scale` times the size. */
+  hires: z.object({
+    scale: finite().gt(1).max(4),
+    /** 0: as many as the first pass. */
+    steps: z.number().int().min(0).max(LIMITS.steps).optional(),
+    strength: finite().gt(0).max(1).optional(),
+    upscaler: z.enum(HIRES_UPSCALERS).optional(),
+    /** Defaults to the first pass's sampler. */
+    sampler: z.enum(SAMPLER_CHOICES).optional(),
+  }).strict().optional(),
 }).strict();
 
 export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) => {
   const issue = workIssue(imagesOf(r), r.steps, r.width, r.height);
   if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
+  if (r.hires && r.initImage) ctx.addIssue({ code: 'custom', path: ['hires'], message: 'hires fix is for text to image (as in A1111); for img2img, choose the larger size directly' });
 });
 
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;

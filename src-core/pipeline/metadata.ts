@@ -2,6 +2,7 @@
 import { LIMITS, type GenerateRequest, type GenerateRequestInput, type RestartSettings } from '../contract/generate.ts';
 import { formatParameters, parseParameters } from '../png/parameters.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
+import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
 
 export const APP_VERSION = 'Restart Studio 0.1.0';
 
@@ -45,6 +46,7 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
+    ...img2imgValues(request),
     ['NFE', facts.evaluations],
     ['Version', APP_VERSION],
   ]);
@@ -147,6 +149,7 @@ export function parametersToRequest(text: string): ParametersImport {
     if (mode) request.emphasis = mode;
     else notes.push(`emphasis mode "${emphasis}" is not available here; using Original (brackets are read as weights)`);
   }
+  readImg2imgValues(v, request, notes);
   if (v['Clip skip'] && v['Clip skip'] !== '1') notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
   return { request, notes, model: v.Model };
 }

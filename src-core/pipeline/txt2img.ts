@@ -6,10 +6,9 @@ import { encode as encodePng } from 'fast-png';
 import { imagesOf, parseGenerateRequest, RequestError, type GenerateRequest } from '../contract/generate.ts';
 import { guidedDenoiser } from '../guidance/denoiser.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { createNoiseStream } from '../noise/index.ts';
 import { addTextChunks } from '../png/text-chunks.ts';
 import type { SamplerOptions } from '../samplers/index.ts';
-import { planSampling, sampleLatents, type SamplingPlan } from '../samplers/run.ts';
+import { planSampling, type SamplingPlan } from '../samplers/run.ts';
 import { SamplingCancelled, type Denoiser } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
@@ -17,6 +16,7 @@ import { decodeLatents, newTimings, toRgba, unetCall, type Timings } from './com
 import { requestToParameters } from './metadata.ts';
 import { refuseOverMemory } from './request-limits.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
+import { encodeSource, planJob, sampleJobBatch, type PassPlan } from './passes.ts';
 
 export interface GeneratedImage {
   index: number;
@@ -58,6 +58,8 @@ export interface GenerateHooks {
   signal?: AbortSignal;
   /** Prompt -> text encoding, shared across calls so a grid encodes each prompt once (keys: prompt/conditioning.ts). */
   encodings?: Map<string, TextConditioning>;
+  /** img2img's source image, the file's bytes (PNG, JPEG or WebP), for a request with initImage. */
+  initImage?: Uint8Array;
   /** Each batch's images as soon as they are encoded, with the batch's time and the run's notes so far. */
   onBatch?: (images: GeneratedImage[], batch: { ms: number; evaluations: number; notes: string[] }) => void;
 }
@@ -110,20 +112,24 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
   const t0 = performance.now();
   const request = parseGenerateRequest(input);
   const { width, height } = resolveSize(model, request);
-  const plan = planFor(model, request);
+  // One pass, or two with hires fix; img2img's pass starts from the source image (pipeline/passes.ts).
+  const job = planJob(model, request, { width, height });
   // The engine refuses before queueing; this also covers the CLI and in-process callers.
-  refuseOverMemory(model, request, { width, height });
+  for (const pass of job.passes) refuseOverMemory(model, request, pass);
   const { latentChannels, vaeFactor, timestepType } = model.info;
-  const h = height / vaeFactor, w = width / vaeFactor, perImage = latentChannels * h * w;
+  const output = job.output;
   const timings = newTimings();
   let pngMs = 0;
   const total = imagesOf(request);
 
   throwIfCancelled(hooks.signal);
   const guided = request.cfgScale !== 1;
-  const { cond, uncond, notes } = await promptConditioning(model, { prompt: request.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, hooks.encodings);
+  const { cond, uncond, notes: promptNotes } = await promptConditioning(model, { prompt: request.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, hooks.encodings);
+  const notes = [...promptNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
-  const unet = unetCall(model, h, w, timings);
+  const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
+  const source = request.initImage ? await encodeSource(model, request, hooks.initImage, { width, height }, timings) : undefined;
+  if (source) notes.push(...source.notes);
   throwIfCancelled(hooks.signal);
 
   const images: GeneratedImage[] = [];
@@ -132,45 +138,51 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
     const batchStart = performance.now();
     const batch = request.batchSize;
     const seeds = Array.from({ length: batch }, (_, i) => request.seed + first + i);
-    const inner = guidedDenoiser({
-      unet, schedule: model.schedule, prediction: model.info.prediction, batch, cond, uncond, scale: request.cfgScale,
-      // Integer-timestep exports cannot take fractional timesteps.
-      timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
-    });
     let evaluation = 0;
     const report = (extra: Partial<GenerateProgress>) => hooks.onProgress?.({
-      imagesDone: images.length, images: total, evaluation, evaluations: plan.evaluations, ...extra,
+      imagesDone: images.length, images: total, evaluation, evaluations: job.evaluations, ...extra,
     });
-    const denoiser: Denoiser = async (x, sigma) => {
-      // Also before the first UNet call, which can take long on a large size.
-      throwIfCancelled(hooks.signal);
-      const out = await inner(x, sigma);
-      evaluation++;
-      report({ sigma });
-      return out;
+    const denoiserAt = (pass: PassPlan): Denoiser => {
+      const inner = guidedDenoiser({
+        unet: unets.get(pass)!, schedule: model.schedule, prediction: model.info.prediction, batch, cond, uncond, scale: request.cfgScale,
+        // Integer-timestep exports cannot take fractional timesteps.
+        timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
+      });
+      return async (x, sigma) => {
+        // Also before the first UNet call, which can take long on a large size.
+        throwIfCancelled(hooks.signal);
+        const out = await inner(x, sigma);
+        evaluation++;
+        report({ sigma });
+        return out;
+      };
     };
-    const latents = await sampleLatents(plan, denoiser, seeds.map((s) => createNoiseStream(request.noiseSource, s)), perImage, {
-      signal: hooks.signal,
-      onStep: previewMap ? (info) => report({
-        step: info.step + 1, steps: info.totalSteps, sigma: info.sigma,
-        preview: { width: w, height: h, rgba: previewRgba(previewMap, info.denoised.subarray(0, perImage), latentChannels, h, w) },
-      }) : undefined,
+    const latents = await sampleJobBatch(model, request, job, {
+      seeds, denoiserAt, source: source?.latent, signal: hooks.signal, timings,
+      onStep: previewMap ? (info, pass) => {
+        const h = pass.height / vaeFactor, w = pass.width / vaeFactor;
+        report({
+          step: info.step + 1, steps: info.totalSteps, sigma: info.sigma,
+          preview: { width: w, height: h, rgba: previewRgba(previewMap, info.denoised.subarray(0, latentChannels * h * w), latentChannels, h, w) },
+        });
+      } : undefined,
     });
     throwIfCancelled(hooks.signal);
-    const decoded = await decodeLatents(model, latents, batch, h, w, timings);
+    const { width: outWidth, height: outHeight } = output;
+    const decoded = await decodeLatents(model, latents, batch, outHeight / vaeFactor, outWidth / vaeFactor, timings);
     const tPng = performance.now();
     const finished = decoded.map((pixels, i): GeneratedImage => {
-      const parameters = requestToParameters(request, { seed: seeds[i], width, height, model: model.info.name, evaluations: plan.evaluations });
-      const png = Buffer.from(encodePng({ width, height, data: toRgba(pixels, width, height), channels: 4, depth: 8 }));
-      return { index: first + i, seed: seeds[i], width, height, parameters, png: addTextChunks(png, { parameters }) };
+      const parameters = requestToParameters(request, { seed: seeds[i], width, height, model: model.info.name, evaluations: job.evaluations });
+      const png = Buffer.from(encodePng({ width: outWidth, height: outHeight, data: toRgba(pixels, outWidth, outHeight), channels: 4, depth: 8 }));
+      return { index: first + i, seed: seeds[i], width: outWidth, height: outHeight, parameters, png: addTextChunks(png, { parameters }) };
     });
     images.push(...finished);
     pngMs += performance.now() - tPng;
-    hooks.onBatch?.(finished, { ms: performance.now() - batchStart, evaluations: plan.evaluations, notes });
+    hooks.onBatch?.(finished, { ms: performance.now() - batchStart, evaluations: job.evaluations, notes });
   }
   const totalMs = performance.now() - t0;
   return {
-    request, images, evaluations: plan.evaluations, notes,
+    request, images, evaluations: job.evaluations, notes,
     timings: { ...timings, totalMs, pngMs, overheadMs: totalMs - timings.textEncoderMs - timings.unetMs - timings.vaeMs },
   };
 }

@@ -1,0 +1,81 @@
+// img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale",
+// "Hires steps", "Hires upscaler", "Hires sampler"), in both directions. Like A1111, the "Size" of a hires
+// image is its first pass's size; the image itself is that times the upscale.
+import { HIRES_UPSCALER_LABELS, HIRES_UPSCALERS, RESIZE_MODE_LABELS, RESIZE_MODES, DEFAULT_STRENGTH, DEFAULT_HIRES_STRENGTH, type HiresUpscaler } from '../contract/images.ts';
+import type { GenerateRequest, GenerateRequestInput } from '../contract/generate.ts';
+import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
+
+type Pair = [string, string | number | undefined];
+
+export function img2imgValues(request: GenerateRequest): Pair[] {
+  if (request.initImage) {
+    const mode = request.resizeMode ?? 'just-resize';
+    return [
+      ['Denoising strength', request.strength ?? DEFAULT_STRENGTH],
+      ['Resize mode', mode === 'just-resize' ? undefined : RESIZE_MODE_LABELS[mode]],
+      ['Exact steps', request.exactSteps ? 'True' : undefined],
+    ];
+  }
+  const hires = request.hires;
+  if (!hires) return [];
+  const sampler = hires.sampler && hires.sampler !== request.sampler ? SAMPLERS[hires.sampler as SamplerName].label : undefined;
+  return [
+    ['Denoising strength', hires.strength ?? DEFAULT_HIRES_STRENGTH],
+    ['Hires upscale', hires.scale],
+    ['Hires steps', hires.steps || undefined],
+    ['Hires upscaler', HIRES_UPSCALER_LABELS[hires.upscaler ?? 'latent']],
+    ['Hires sampler', sampler],
+  ];
+}
+
+const UPSCALER_BY_LABEL = new Map(HIRES_UPSCALERS.map((u) => [HIRES_UPSCALER_LABELS[u].toLowerCase(), u]));
+const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
+
+function number(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** An A1111 upscaler name to ours: its latent variants to "Latent", its pixel upscalers (ESRGAN...) to Lanczos. */
+function upscalerOf(label: string, notes: string[]): HiresUpscaler {
+  const known = UPSCALER_BY_LABEL.get(label.toLowerCase());
+  if (known) return known;
+  const substitute: HiresUpscaler = /^latent/i.test(label) ? 'latent' : 'lanczos';
+  notes.push(`hires upscaler "${label}" is not available here; using ${HIRES_UPSCALER_LABELS[substitute]}`);
+  return substitute;
+}
+
+/** Reads the keys above into form values; the source image itself is not in a PNG (A1111 does not store it). */
+export function readImg2imgValues(values: Record<string, string>, request: Partial<GenerateRequestInput>, notes: string[]): void {
+  const strength = number(values['Denoising strength']);
+  const scale = number(values['Hires upscale']);
+  if (scale !== undefined || values['Hires upscaler'] !== undefined || values['Hires resize'] !== undefined) {
+    if (values['Hires resize'] !== undefined && scale === undefined) {
+      notes.push(`"Hires resize: ${values['Hires resize']}" (a target size) is not supported; hires fix is set by its upscale factor here`);
+    }
+    if (scale === undefined) return;
+    const hires: NonNullable<GenerateRequestInput['hires']> = { scale };
+    const steps = number(values['Hires steps']);
+    if (steps !== undefined) hires.steps = steps;
+    if (strength !== undefined) hires.strength = strength;
+    if (values['Hires upscaler']) hires.upscaler = upscalerOf(values['Hires upscaler'].trim(), notes);
+    const samplerLabel = values['Hires sampler']?.trim();
+    if (samplerLabel) {
+      const sampler = SAMPLER_BY_LABEL.get(samplerLabel.toLowerCase());
+      if (sampler) hires.sampler = sampler;
+      else notes.push(`hires sampler "${samplerLabel}" is not available here; the second pass uses the first pass's sampler`);
+    }
+    request.hires = hires;
+    return;
+  }
+  // Without hires keys, a denoising strength is img2img's (the source image must be chosen again).
+  if (strength !== undefined) request.strength = strength;
+  const mode = values['Resize mode']?.trim();
+  if (mode) {
+    const found = RESIZE_MODES.find((m) => RESIZE_MODE_LABELS[m].toLowerCase() === mode.toLowerCase());
+    if (found) request.resizeMode = found;
+    else notes.push(`resize mode "${mode}" is not available here; using Just resize`);
+  }
+  if (values['Exact steps'] === 'True') request.exactSteps = true;
+}

@@ -1,0 +1,125 @@
+// What one generate request runs, laid out before anything runs: one pass (text to image, or img2img from
+// a source image) or two (hires fix: text to image, then img2img at the larger size). The plan knows every
+// pass's size, schedule and evaluations, so the engine can check memory and work caps before queueing.
+import { DEFAULT_STRENGTH, img2imgSteps } from '../contract/images.ts';
+import { RequestError, type GenerateRequest } from '../contract/generate.ts';
+import { decodeInputImage } from '../image/decode.ts';
+import { ImageInputError } from '../image/header.ts';
+import { fitImage } from '../image/resize.ts';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { createNoiseStream } from '../noise/index.ts';
+import { sampleLatents, type SamplingPlan } from '../samplers/run.ts';
+import { SamplingCancelled, type Denoiser, type StepInfo } from '../samplers/types.ts';
+import type { Timings } from './components.ts';
+import { hiresSettings, hiresSize, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
+import { encodeImage, requireVaeEncoder } from './img2img-encode.ts';
+import { planPartialSampling, sampleFromLatent } from './img2img.ts';
+import { planFor, samplerOptions } from './txt2img.ts';
+
+export interface PassPlan {
+  kind: 'txt2img' | 'img2img' | 'hires';
+  width: number;
+  height: number;
+  plan: SamplingPlan;
+}
+
+export interface JobPlan {
+  passes: PassPlan[];
+  /** Model evaluations per image, all passes together. */
+  evaluations: number;
+  /** The images' size: the last pass's. */
+  output: { width: number; height: number };
+  notes: string[];
+  img2img?: { strength: number; stepsRun: number; scheduleSteps: number };
+  hires?: HiresSettings & { width: number; height: number };
+}
+
+function partial(model: StableDiffusionModel, request: GenerateRequest, sampler: GenerateRequest['sampler'], steps: number, strength: number, exact: boolean) {
+  try {
+    return planPartialSampling(model.schedule, {
+      sampler, schedule: request.schedule, steps, options: samplerOptions({ ...request, sampler }), guidanceScale: request.cfgScale,
+    }, strength, exact);
+  } catch (error) {
+    throw new RequestError((error as Error).message);
+  }
+}
+
+/** The passes of a request at its resolved size (resolveSize); throws RequestError for what cannot run. */
+export function planJob(model: StableDiffusionModel, request: GenerateRequest, size: { width: number; height: number }): JobPlan {
+  if (request.initImage) {
+    requireVaeEncoder(model);
+    const strength = request.strength ?? DEFAULT_STRENGTH, exact = request.exactSteps ?? false;
+    const plan = partial(model, request, request.sampler, request.steps, strength, exact);
+    const { stepsRun, scheduleSteps } = img2imgSteps(request.steps, strength, exact);
+    return {
+      passes: [{ kind: 'img2img', ...size, plan }], evaluations: plan.evaluations, output: size, notes: plan.notes,
+      img2img: { strength, stepsRun, scheduleSteps },
+    };
+  }
+  const first: PassPlan = { kind: 'txt2img', ...size, plan: planFor(model, request) };
+  const hires = hiresSettings(request);
+  if (!hires) return { passes: [first], evaluations: first.plan.evaluations, output: size, notes: [] };
+  if (hires.upscaler === 'lanczos') requireVaeEncoder(model);
+  const target = hiresSize(model, size, hires.scale);
+  const second = partial(model, request, hires.sampler, hires.steps, hires.strength, true);
+  return {
+    passes: [first, { kind: 'hires', ...target, plan: second }],
+    evaluations: first.plan.evaluations + second.evaluations,
+    output: target, notes: second.notes, hires: { ...hires, ...target },
+  };
+}
+
+/** img2img's source: decoded, brought to the size by the request's resize mode, encoded (one image's latent). */
+export async function encodeSource(
+  model: StableDiffusionModel, request: GenerateRequest, bytes: Uint8Array | undefined, size: { width: number; height: number }, timings: Timings,
+): Promise<{ latent: Float64Array; notes: string[] }> {
+  if (!bytes) throw new RequestError(`the init image ${request.initImage} did not reach the engine`);
+  let decoded;
+  try {
+    decoded = await decodeInputImage(bytes);
+  } catch (error) {
+    if (error instanceof ImageInputError) throw new RequestError(`the init image cannot be used: ${error.message}`);
+    throw error;
+  }
+  const image = fitImage(decoded, size.width, size.height, request.resizeMode ?? 'just-resize');
+  return { latent: await encodeImage(model, image, timings), notes: decoded.notes };
+}
+
+export interface BatchRun {
+  seeds: number[];
+  /** The guided denoiser for one pass (its latent size and this batch). */
+  denoiserAt: (pass: PassPlan) => Denoiser;
+  /** img2img's encoded source (one image's latent). */
+  source?: Float64Array;
+  signal?: AbortSignal;
+  onStep?: (info: StepInfo, pass: PassPlan) => void;
+  timings: Timings;
+}
+
+/** One batch through every pass of the job: its final sampler-space latents, at the output size. */
+export async function sampleJobBatch(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, run: BatchRun): Promise<Float64Array> {
+  const { latentChannels, vaeFactor } = model.info;
+  const cells = (pass: PassPlan) => latentChannels * (pass.height / vaeFactor) * (pass.width / vaeFactor);
+  // Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
+  const streams = () => run.seeds.map((seed) => createNoiseStream(request.noiseSource, seed));
+  const context = (pass: PassPlan) => ({ signal: run.signal, onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)) });
+  const [first, second] = job.passes;
+  const latents = first.kind === 'img2img'
+    ? await sampleFromSource(first, run.source)
+    : await sampleLatents(first.plan, run.denoiserAt(first), streams(), cells(first), context(first));
+  if (!second) return latents;
+  if (run.signal?.aborted) throw new SamplingCancelled();
+  const from = { h: first.height / vaeFactor, w: first.width / vaeFactor }, to = { h: second.height / vaeFactor, w: second.width / vaeFactor };
+  const upscaled = job.hires!.upscaler === 'lanczos'
+    ? await upscaleThroughPixels(model, latents, run.seeds.length, from, second, run.timings)
+    : upscaleLatents(latents, { batch: run.seeds.length, channels: latentChannels, ...from }, to, job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact');
+  return sampleFromLatentPass(second, upscaled);
+
+  async function sampleFromSource(pass: PassPlan, source: Float64Array | undefined): Promise<Float64Array> {
+    if (!source) throw new RequestError('img2img needs its encoded source image');
+    return sampleFromLatentPass(pass, source);
+  }
+  function sampleFromLatentPass(pass: PassPlan, source: Float64Array): Promise<Float64Array> {
+    return sampleFromLatent(pass.plan, run.denoiserAt(pass), streams(), source, cells(pass), context(pass));
+  }
+}
