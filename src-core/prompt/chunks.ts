@@ -30,6 +30,8 @@ export interface ChunkedPrompt {
 export interface ChunkOptions {
   chunkTokens?: number;
   commaBacktrack?: number;
+  /** Textual-inversion embeddings the prompt may name (adapters/embedding-tokens.ts): the ids their vectors take. */
+  embeddings?: { find(tokens: readonly number[], position: number): { ids: number[]; length: number } | undefined };
 }
 
 /** Token ids of a text without start and end tokens. */
@@ -74,7 +76,9 @@ export function chunkPieces(tokenizer: ClipTokenizer, pieces: WeightedPiece[], o
       continue;
     }
     const weight = piece[1];
-    for (const id of pieceIds(tokenizer, piece[0])) {
+    const pieceTokens = pieceIds(tokenizer, piece[0]);
+    for (let position = 0; position < pieceTokens.length;) {
+      const id = pieceTokens[position];
       if (id === comma) {
         lastComma = ids.length;
       } else if (backtrack !== 0 && ids.length === size && lastComma !== -1 && ids.length - lastComma <= backtrack) {
@@ -88,8 +92,18 @@ export function chunkPieces(tokenizer: ClipTokenizer, pieces: WeightedPiece[], o
         weights = movedWeights;
       }
       if (ids.length === size) close(false);
+      // An embedding's vectors stay in one chunk (A1111 starts the next one when they do not fit).
+      const embedding = options.embeddings?.find(pieceTokens, position);
+      if (embedding) {
+        if (ids.length + embedding.ids.length > size) close(false);
+        ids.push(...embedding.ids);
+        weights.push(...embedding.ids.map(() => weight));
+        position += embedding.length;
+        continue;
+      }
       ids.push(id);
       weights.push(weight);
+      position++;
     }
   }
   if (ids.length > 0 || chunks.length === 0) close(true);
