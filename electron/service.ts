@@ -164,28 +164,21 @@ export class StudioService {
       }
       case 'gridCell': {
         const [entry] = this.saveImages(event.jobId, [event.image], event.evaluations, event.seconds, 'grid');
-        if (!entry) break;
         const { event: _, image: __, ...rest } = event;
-        const cell = { ...rest, entry };
-        this.experimentResults(event.jobId).push(cell);
-        this.emit('grid.cell', cell);
+        if (entry) this.experimentResult(event.jobId, 'grid.cell', { ...rest, entry });
         break;
       }
       case 'gridDone':
-        this.emit('grid.done', { jobId: event.jobId, csv: event.csv, cells: this.experimentResults(event.jobId) as GridCellEvent[] });
-        this.experiments.delete(event.jobId);
+        this.emit('grid.done', { jobId: event.jobId, csv: event.csv, cells: this.experimentEnded(event.jobId) as GridCellEvent[] });
         break;
       case 'sweepPoint': {
         const entries = this.saveImages(event.jobId, event.images, event.evaluations, event.secondsPerImage, 'sweep');
         const { event: _, images: __, ...rest } = event;
-        const point = { ...rest, entries };
-        this.experimentResults(event.jobId).push(point);
-        this.emit('sweep.point', point);
+        this.experimentResult(event.jobId, 'sweep.point', { ...rest, entries });
         break;
       }
       case 'sweepDone':
-        this.emit('sweep.done', { jobId: event.jobId, featureSpace: event.featureSpace, points: this.experimentResults(event.jobId) as SweepPointEvent[] });
-        this.experiments.delete(event.jobId);
+        this.emit('sweep.done', { jobId: event.jobId, featureSpace: event.featureSpace, points: this.experimentEnded(event.jobId) as SweepPointEvent[] });
         break;
     }
   }
@@ -198,6 +191,19 @@ export class StudioService {
     let list = this.experiments.get(jobId);
     if (!list) this.experiments.set(jobId, (list = []));
     return list;
+  }
+
+  /** A grid cell or sweep point: sent on, and kept for the experiment's done event. */
+  private experimentResult<E extends 'grid.cell' | 'sweep.point'>(jobId: string, name: E, result: Events[E]): void {
+    this.experimentResults(jobId).push(result);
+    this.emit(name, result);
+  }
+
+  /** The experiment ended: its results, for the done event, and nothing kept. */
+  private experimentEnded(jobId: string): unknown[] {
+    const results = this.experimentResults(jobId);
+    this.experiments.delete(jobId);
+    return results;
   }
 
   /** Saves a job's images to the gallery; on failure (full disk...) the job is reported failed. */

@@ -2,53 +2,26 @@
 // steps) and shows four labelled cells with their NFE, exports CSV/JSON/PNG as downloads and opens
 // a cell in the Generate view; the Explore view runs a small guidance sweep and shows the results
 // table and the plot. Uses the embedded model unless E2E_MODEL names another model folder.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Download, Page } from 'playwright-core';
-import { E2E_MODEL, launchBrowser, openApp as openAppPage, SCREENSHOTS } from './helpers/browser.ts';
-import { startStudio, type Studio } from './helpers/studio.ts';
+import type { Download, Page } from 'playwright-core';
+import { SCREENSHOTS } from './helpers/browser.ts';
+import { download, e2eApp, fillFields, samplerAxis, tickSamplers } from './helpers/e2e-app.ts';
 
-const MODEL = E2E_MODEL;
 const PROMPT = 'a red circle on a blue background';
-let browser: Browser;
-let studio: Studio;
+const app = e2eApp({}, { acceptDownloads: true });
 
-before(async () => {
-  browser = await launchBrowser();
-  studio = await startStudio({ model: MODEL });
-});
-
-after(async () => {
-  await browser?.close();
-  await studio?.stop();
-});
-
-const openApp = () => openAppPage(browser, studio.server.url, { acceptDownloads: true });
-
-/** Clicks an export button and returns the downloaded file's name and bytes. */
-async function download(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
-  const started: Promise<Download> = page.waitForEvent('download');
-  await page.getByRole('button', { name: button, exact: true }).click();
-  const file = await started;
-  const path = await file.path();
-  return { name: file.suggestedFilename(), bytes: readFileSync(path) };
-}
+const openApp = () => app.open();
 
 test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and a cell opened in Generate', async () => {
   const page = await openApp();
-  await page.getByLabel('Prompt', { exact: true }).fill(PROMPT);
-  await page.getByLabel('Seed').fill('9');
-  await page.getByLabel('CFG scale').fill('5');
+  await fillFields(page, { Prompt: PROMPT, Seed: '9', 'CFG scale': '5' });
   await page.getByRole('tab', { name: 'Compare' }).click();
   await page.getByText(`“${PROMPT}” · seed 9 · CFG 5`).waitFor();
 
-  await page.getByLabel('X axis').selectOption('sampler');
-  const xValues = page.getByRole('group', { name: 'X values' });
-  for (const [label, wanted] of [['Euler', true], ['Heun', true], ['Euler a', false], ['DPM++ 2M', false], ['DDIM', false], ['Restart', false]] as const) {
-    await xValues.getByRole('checkbox', { name: label, exact: true }).setChecked(wanted);
-  }
+  await samplerAxis(page, ['Euler', 'Heun']);
   await page.getByLabel('Y axis').selectOption('steps');
   await page.getByLabel('Y values').fill('2, x');
   await page.getByText('"x" is not a number').waitFor();
@@ -111,13 +84,8 @@ test('explore: a small guidance sweep fills the results table and the plot; CSV 
   assert.equal(await page.getByLabel('Prompt', { exact: true }).inputValue(), PROMPT, 'the prompt comes from the Generate form');
   assert.equal(await page.getByLabel('CFG scales').inputValue(), '1, 2, 3, 5, 8');
   assert.equal(await page.getByLabel('Seeds per scale').inputValue(), '6');
-  const samplers = page.getByRole('group', { name: 'Samplers' });
-  await samplers.getByRole('checkbox', { name: 'Euler', exact: true }).setChecked(true);
-  await samplers.getByRole('checkbox', { name: 'DPM++ 2M', exact: true }).setChecked(false);
-  await page.getByLabel('Steps').fill('3');
-  await page.getByLabel('CFG scales').fill('1, 4, 8');
-  await page.getByLabel('Seeds per scale').fill('3');
-  await page.getByLabel('First seed').fill('5');
+  await tickSamplers(page, 'Samplers', ['Euler']);
+  await fillFields(page, { Steps: '3', 'CFG scales': '1, 4, 8', 'Seeds per scale': '3', 'First seed': '5' });
   await page.getByRole('button', { name: 'Run sweep' }).click();
   await page.getByRole('button', { name: 'Export plot PNG' }).waitFor({ timeout: 180_000 });
 

@@ -3,42 +3,21 @@
 // in words with its counter kept, PNG imports that name the image, settings that survive a reload, a
 // header on one row at 1024 px, the gallery's one tab stop, names and filter, the Compare export's
 // labels and metadata, and screenshots of the four views at 1024x700 and 1920x1080.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
-import type { Browser, Download, Page } from 'playwright-core';
-import { E2E_MODEL, launchBrowser, openApp as openAppPage, SCREENSHOTS } from './helpers/browser.ts';
-import { startStudio, type Studio } from './helpers/studio.ts';
+import type { Download, Page } from 'playwright-core';
+import { E2E_MODEL, openApp as openAppPage, SCREENSHOTS } from './helpers/browser.ts';
+import { download, dropFile, e2eApp, fillFields, samplerAxis, tickSamplers } from './helpers/e2e-app.ts';
+import { startStudio } from './helpers/studio.ts';
 import { pngTextChunks } from '../renderer/src/lib/png.ts';
 
-let browser: Browser;
-let studio: Studio;
+// E2E_STATIC serves another renderer build (e.g. one made before a change, to see a test fail).
+const app = e2eApp({ staticDir: process.env.E2E_STATIC }, { acceptDownloads: true });
 
-before(async () => {
-  browser = await launchBrowser();
-  // E2E_STATIC serves another renderer build (e.g. one made before a change, to see a test fail).
-  studio = await startStudio({ model: E2E_MODEL, staticDir: process.env.E2E_STATIC });
-});
-
-after(async () => {
-  await browser?.close();
-  await studio?.stop();
-});
-
-const openApp = () => openAppPage(browser, studio.server.url, { acceptDownloads: true });
-
-async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
-  await page.evaluate(async ({ name, b64 }) => {
-    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([data], name, { type: 'image/png' }));
-    for (const type of ['dragenter', 'dragover', 'drop']) {
-      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }
-  }, { name, b64: Buffer.from(bytes).toString('base64') });
-}
+const openApp = () => app.open();
 
 test('the model\'s native size is shown, a size far from it is warned about, and the bounds come from the contract', async () => {
   const page = await openApp();
@@ -87,13 +66,15 @@ test('a PNG import names the image; a PNG without parameters says so', async () 
 
 test('prompt, negative prompt, sampler, steps, CFG, size and the tab survive a reload; hostile saved values do not break the form', async () => {
   const page = await openApp();
-  await page.getByLabel('Prompt', { exact: true }).fill('a kept prompt');
-  await page.getByLabel('Negative prompt').fill('a kept negative');
-  await page.getByLabel('Sampler').selectOption({ label: 'Heun' });
-  await page.getByLabel('Steps').fill('7');
-  await page.getByLabel('CFG scale').fill('4.5');
-  await page.getByLabel('Width').fill('96');
-  await page.getByLabel('Height').fill('128');
+  await fillFields(page, {
+    Prompt: 'a kept prompt',
+    'Negative prompt': 'a kept negative',
+    Sampler: 'Heun',
+    Steps: '7',
+    'CFG scale': '4.5',
+    Width: '96',
+    Height: '128',
+  });
   await page.getByRole('tab', { name: 'Compare' }).click();
   await page.reload();
   await page.getByRole('tab', { name: 'Compare', selected: true }).waitFor();
@@ -123,7 +104,7 @@ test('prompt, negative prompt, sampler, steps, CFG, size and the tab survive a r
 test('the header fits one row at 1024 px, also with a provider fallback note', async () => {
   // Asking for CUDA where it cannot load makes the engine fall back and say why: the longest header.
   const fallback = await startStudio({ model: E2E_MODEL, staticDir: process.env.E2E_STATIC, provider: 'cuda' });
-  const page = await openAppPage(browser, fallback.server.url);
+  const page = await openAppPage(app.browser, fallback.server.url);
   await page.getByRole('note', { name: 'Provider fallback' }).waitFor();
   for (const width of [1024, 1280]) {
     await page.setViewportSize({ width, height: 700 });
@@ -140,17 +121,9 @@ test('the header fits one row at 1024 px, also with a provider fallback note', a
   await fallback.stop();
 });
 
-async function download(page: Page, button: string): Promise<Buffer> {
-  const started: Promise<Download> = page.waitForEvent('download');
-  await page.getByRole('button', { name: button, exact: true }).click();
-  return readFileSync(await (await started).path());
-}
-
 test('gallery: one tab stop with arrow keys inside, names that tell images apart, a filter', async () => {
   const page = await openApp();
-  await page.getByLabel('Prompt', { exact: true }).fill('a green triangle');
-  await page.getByLabel('Steps').fill('2');
-  await page.getByLabel('Batch count').fill('2');
+  await fillFields(page, { Prompt: 'a green triangle', Steps: '2', 'Batch count': '2' });
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByAltText('Generated image 2').waitFor();
   await page.getByRole('tab', { name: 'Gallery' }).click();
@@ -183,14 +156,9 @@ test('gallery: one tab stop with arrow keys inside, names that tell images apart
 
 test('compare export: UI labels, prompt, seed and model in the header and the PNG metadata; screenshots of every view at two sizes', async () => {
   const page = await openApp();
-  await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
-  await page.getByLabel('Seed').fill('9');
+  await fillFields(page, { Prompt: 'a red circle on a blue background', Seed: '9' });
   await page.getByRole('tab', { name: 'Compare' }).click();
-  await page.getByLabel('X axis').selectOption('sampler');
-  const xValues = page.getByRole('group', { name: 'X values' });
-  for (const [label, wanted] of [['Euler', true], ['Euler a', true], ['Heun', false], ['DPM++ 2M', false], ['DDIM', false], ['Restart', false]] as const) {
-    await xValues.getByRole('checkbox', { name: label, exact: true }).setChecked(wanted);
-  }
+  await samplerAxis(page, ['Euler', 'Euler a']);
   await page.getByLabel('Y axis').selectOption('steps');
   await page.getByLabel('Y values').fill('2, 3');
   await page.getByRole('button', { name: 'Run grid' }).click();
@@ -200,7 +168,7 @@ test('compare export: UI labels, prompt, seed and model in the header and the PN
   assert.deepEqual(await grid.getByRole('rowheader').allTextContents(), ['2 steps', '3 steps']);
   await grid.getByAltText('Cell Euler a / 3 steps').waitFor();
 
-  const png = await download(page, 'Export PNG');
+  const png = (await download(page, 'Export PNG')).bytes;
   writeFileSync(join(SCREENSHOTS, 'compare-export.png'), png); // to look at
   const texts = new Map(pngTextChunks(new Uint8Array(png)));
   assert.match(texts.get('parameters') ?? '', /a red circle on a blue background/);
@@ -211,12 +179,8 @@ test('compare export: UI labels, prompt, seed and model in the header and the PN
   assert.deepEqual(meta.columns, ['Euler', 'Euler a']);
 
   await page.getByRole('tab', { name: 'Explore' }).click();
-  const samplers = page.getByRole('group', { name: 'Samplers' });
-  await samplers.getByRole('checkbox', { name: 'Euler', exact: true }).setChecked(true);
-  await samplers.getByRole('checkbox', { name: 'DPM++ 2M', exact: true }).setChecked(false);
-  await page.getByLabel('Steps').fill('2');
-  await page.getByLabel('CFG scales').fill('1, 5');
-  await page.getByLabel('Seeds per scale').fill('2');
+  await tickSamplers(page, 'Samplers', ['Euler']);
+  await fillFields(page, { Steps: '2', 'CFG scales': '1, 5', 'Seeds per scale': '2' });
   await page.getByRole('button', { name: 'Run sweep' }).click();
   await page.getByRole('button', { name: 'Export plot PNG' }).waitFor({ timeout: 180_000 });
 

@@ -2,25 +2,15 @@
 // once, a second Generate is queued (visible, removable), Ctrl+Enter before the model info arrives
 // runs once it does, model errors in the banner (not under Steps) that clear with a working model and
 // give way to "engine restarting…", the provider picker, and the run's notes in the result panel.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { E2E_MODEL, launchBrowser, openApp } from './helpers/browser.ts';
+import type { Page } from 'playwright-core';
+import { openApp } from './helpers/browser.ts';
+import { e2eApp, fillFields } from './helpers/e2e-app.ts';
 import { modelFolder } from './helpers/model-folders.ts';
-import { startStudio, type Studio } from './helpers/studio.ts';
+import { startStudio } from './helpers/studio.ts';
 
-let browser: Browser;
-let studio: Studio;
-
-before(async () => {
-  browser = await launchBrowser();
-  studio = await startStudio({ model: E2E_MODEL });
-});
-
-after(async () => {
-  await browser?.close();
-  await studio?.stop();
-});
+const app = e2eApp();
 
 /** Records every text the page shows from now on, so a state that lasts a few ms can be checked. */
 async function recordTexts(page: Page): Promise<() => Promise<string>> {
@@ -35,11 +25,8 @@ async function recordTexts(page: Page): Promise<() => Promise<string>> {
 const generateButton = (page: Page) => page.locator('button.primary[form="generate-form"]');
 
 test('cancel while image 2 of 3 runs: "Cancelling…" at once, image 1 kept in the result panel and the gallery', async () => {
-  const page = await openApp(browser, studio.server.url);
-  await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
-  await page.getByLabel('Seed', { exact: true }).fill('21');
-  await page.getByLabel('Steps').fill('80');
-  await page.getByLabel('Batch count').fill('3');
+  const page = await app.open();
+  await fillFields(page, { Prompt: 'a red circle on a blue background', Seed: '21', Steps: '80', 'Batch count': '3' });
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByRole('progressbar', { name: 'Generation progress' }).and(page.locator('[aria-valuetext*="Image 2 of 3"]')).waitFor();
   const seen = await recordTexts(page);
@@ -49,20 +36,18 @@ test('cancel while image 2 of 3 runs: "Cancelling…" at once, image 1 kept in t
   await page.getByAltText('Generated image 1').waitFor();
   assert.equal(await page.getByAltText('Generated image 2').count(), 0);
   assert.match(await page.getByLabel('Parameters').first().textContent() ?? '', /Seed: 21/);
-  assert.ok(studio.service.gallery.list().some((e) => e.seed === 21), 'image 1 is in the gallery');
+  assert.ok(app.studio.service.gallery.list().some((e) => e.seed === 21), 'image 1 is in the gallery');
   await page.close();
 });
 
 test('a second Generate while one runs is queued, shown with Remove, and runs after it', async () => {
-  const page = await openApp(browser, studio.server.url);
-  await page.getByLabel('Prompt', { exact: true }).fill('two green triangles');
-  await page.getByLabel('Seed', { exact: true }).fill('31');
+  const page = await app.open();
+  await fillFields(page, { Prompt: 'two green triangles', Seed: '31' });
   // Long enough (seconds even on a fast machine) that it is still running while the queue is edited.
   await page.getByLabel('Steps').fill('400');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByRole('progressbar', { name: 'Generation progress' }).waitFor();
-  await page.getByLabel('Seed', { exact: true }).fill('32');
-  await page.getByLabel('Steps').fill('3');
+  await fillFields(page, { Seed: '32', Steps: '3' });
   await page.keyboard.press('Control+Enter');
   await page.getByLabel('Seed', { exact: true }).fill('33');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
@@ -74,12 +59,12 @@ test('a second Generate while one runs is queued, shown with Remove, and runs af
   // The queued one (seed 32) runs once the first is done.
   await page.waitForFunction(() => /Seed: 32/.test(document.querySelector('[aria-label="Parameters"]')?.textContent ?? ''), null, { timeout: 60_000 });
   assert.equal(await queue.count(), 0, 'the queue is empty');
-  assert.ok(!studio.service.gallery.list().some((e) => e.seed === 33), 'the removed request never ran');
+  assert.ok(!app.studio.service.gallery.list().some((e) => e.seed === 33), 'the removed request never ran');
   await page.close();
 });
 
 test('Ctrl+Enter before the model info has arrived: "loading model…" (not dimmed), then the request runs', async () => {
-  const page = await browser.newPage();
+  const page = await app.browser.newPage();
   page.setDefaultTimeout(30_000);
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
@@ -90,9 +75,8 @@ test('Ctrl+Enter before the model info has arrived: "loading model…" (not dimm
       server.send(m);
     });
   });
-  await page.goto(studio.server.url);
-  await page.getByLabel('Prompt', { exact: true }).fill('a yellow square');
-  await page.getByLabel('Steps').fill('3');
+  await page.goto(app.studio.server.url);
+  await fillFields(page, { Prompt: 'a yellow square', Steps: '3' });
   await page.keyboard.press('Control+Enter');
   assert.equal(await generateButton(page).textContent(), 'loading model…');
   assert.equal(await generateButton(page).isDisabled(), false, 'not dimmed like "busy"');
@@ -102,7 +86,7 @@ test('Ctrl+Enter before the model info has arrived: "loading model…" (not dimm
 });
 
 test('the provider picker lists every provider; unavailable ones are disabled with the reason', async () => {
-  const page = await openApp(browser, studio.server.url);
+  const page = await app.open();
   const picker = page.getByRole('combobox', { name: 'Execution provider' });
   const options = await picker.locator('option').evaluateAll((els) => els.map((o) => ({ value: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled, title: o.getAttribute('title') })));
   assert.deepEqual(options.map((o) => o.value), ['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
@@ -119,7 +103,7 @@ test('the provider picker lists every provider; unavailable ones are disabled wi
 
 test('model errors: in the banner, not under Steps; cleared by a working model; "engine restarting…" during a restart', async () => {
   const broken = await startStudio({ model: '/nonexistent/model' });
-  const page = await browser.newPage();
+  const page = await app.browser.newPage();
   page.setDefaultTimeout(30_000);
   try {
     await page.goto(broken.server.url);
@@ -147,10 +131,9 @@ test('model errors: in the banner, not under Steps; cleared by a working model; 
 test('the run\'s notes (tokens dropped by a fixed-length UNet) are shown in the result panel', async () => {
   const fixed = await startStudio({ model: modelFolder('tiny-sd-fixed77') });
   try {
-    const page = await openApp(browser, fixed.server.url);
+    const page = await openApp(app.browser, fixed.server.url);
     const words = Array.from({ length: 120 }, (_, i) => ['red', 'circle', 'blue', 'square'][i % 4]).join(' ');
-    await page.getByLabel('Prompt', { exact: true }).fill(words);
-    await page.getByLabel('Steps').fill('2');
+    await fillFields(page, { Prompt: words, Steps: '2' });
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await page.getByAltText('Generated image 1').waitFor();
     await page.getByRole('note', { name: 'Notes of this run' }).getByText('45 tokens dropped').waitFor();

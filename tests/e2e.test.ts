@@ -2,34 +2,23 @@
 // model, watch progress, see the image and its parameters, cancel a run, reuse a seed and get the
 // identical image, restart the server and find the gallery intact, drop an A1111 PNG and see the
 // form filled, and check the page sees nothing of Node.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { E2E_MODEL, launchBrowser, openApp as openAppPage, SCREENSHOTS } from './helpers/browser.ts';
-import { startStudio, TestClient, wsUrl, type Studio } from './helpers/studio.ts';
+import type { Page } from 'playwright-core';
+import { E2E_MODEL, SCREENSHOTS } from './helpers/browser.ts';
+import { dropFile, e2eApp, fillFields } from './helpers/e2e-app.ts';
+import { startStudio, TestClient, wsUrl } from './helpers/studio.ts';
 
-const MODEL = E2E_MODEL;
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-let browser: Browser;
-let studio: Studio;
+const app = e2eApp();
 
-before(async () => {
-  browser = await launchBrowser();
-  studio = await startStudio({ model: MODEL });
-});
-
-after(async () => {
-  await browser?.close();
-  await studio?.stop();
-});
-
-const openApp = () => openAppPage(browser, studio.server.url);
+const openApp = () => app.open();
 
 async function imageBytes(page: Page, alt: string): Promise<Buffer> {
   const src = await page.getByAltText(alt).getAttribute('src');
-  const res = await fetch(new URL(src!, studio.server.url));
+  const res = await fetch(new URL(src!, app.studio.server.url));
   return Buffer.from(await res.arrayBuffer());
 }
 
@@ -44,9 +33,7 @@ test('generate: prompt, progress, image and parameters; the page has no Node', a
     document.head.append(script);
     return (window as { __inline?: number }).__inline === 1;
   }), false);
-  await page.getByLabel('Prompt', { exact: true }).fill('a red circle on a blue background');
-  await page.getByLabel('Seed').fill('7');
-  await page.getByLabel('Steps').fill('12');
+  await fillFields(page, { Prompt: 'a red circle on a blue background', Seed: '7', Steps: '12' });
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByRole('progressbar').waitFor();
   await page.getByAltText('Generated image 1').waitFor();
@@ -61,9 +48,7 @@ test('generate: prompt, progress, image and parameters; the page has no Node', a
 
 test('cancel a long run with Esc; the next run works', async () => {
   const page = await openApp();
-  await page.getByLabel('Prompt', { exact: true }).fill('two green triangles on white');
-  await page.getByLabel('Steps').fill('500');
-  await page.getByLabel('Sampler').selectOption({ label: 'Heun' });
+  await fillFields(page, { Prompt: 'two green triangles on white', Steps: '500', Sampler: 'Heun' });
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByRole('progressbar').waitFor();
   await page.keyboard.press('Escape');
@@ -77,8 +62,7 @@ test('cancel a long run with Esc; the next run works', async () => {
 
 test('reuse the last seed and get the identical image', async () => {
   const page = await openApp();
-  await page.getByLabel('Prompt', { exact: true }).fill('a yellow square on a black background');
-  await page.getByLabel('Steps').fill('8');
+  await fillFields(page, { Prompt: 'a yellow square on a black background', Steps: '8' });
   await page.getByRole('button', { name: 'Random seed' }).click();
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByAltText('Generated image 1').waitFor();
@@ -95,39 +79,31 @@ test('reuse the last seed and get the identical image', async () => {
 
 test('restart the server: the gallery is intact', async () => {
   // Its own three images (seeds 31, 32, 33), so the test does not lean on what earlier tests made.
-  const client = await TestClient.connect(wsUrl(studio.server));
+  const client = await TestClient.connect(wsUrl(app.studio.server));
   const done = client.waitFor('job.done');
   await client.call('job.generate', { prompt: 'a blue square', seed: 31, steps: 2, count: 3 });
   await done;
   client.close();
-  const before = studio.service.gallery.list().map((e) => e.id);
+  const before = app.studio.service.gallery.list().map((e) => e.id);
   assert.ok(before.length >= 3);
-  const dataDir = studio.dataDir;
-  await studio.stop();
-  studio = await startStudio({ model: MODEL, dataDir });
+  const dataDir = app.studio.dataDir;
+  await app.studio.stop();
+  app.studio = await startStudio({ model: E2E_MODEL, dataDir });
   const page = await openApp();
   await page.getByRole('tab', { name: 'Gallery' }).click();
   const thumbs = page.getByRole('group', { name: 'Gallery thumbnails' });
-  for (const entry of studio.service.gallery.list().slice(0, 3)) {
+  for (const entry of app.studio.service.gallery.list().slice(0, 3)) {
     await thumbs.getByRole('button', { name: new RegExp(`^seed ${entry.seed}, `) }).first().waitFor();
   }
-  assert.deepEqual(studio.service.gallery.list().map((e) => e.id), before);
-  await thumbs.getByRole('button', { name: new RegExp(`^seed ${studio.service.gallery.list()[0].seed}, `) }).first().click();
+  assert.deepEqual(app.studio.service.gallery.list().map((e) => e.id), before);
+  await thumbs.getByRole('button', { name: new RegExp(`^seed ${app.studio.service.gallery.list()[0].seed}, `) }).first().click();
   await shot(page, 'gallery');
   await page.close();
 });
 
 test('drop a PNG from AUTOMATIC1111: the form is filled from its parameters', async () => {
   const page = await openApp();
-  const png = readFileSync(new URL('./fixtures/png/a1111-old-karras-ztxt.png', import.meta.url)).toString('base64');
-  await page.evaluate(async (b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([bytes], 'from-a1111.png', { type: 'image/png' }));
-    for (const type of ['dragenter', 'dragover', 'drop']) {
-      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }
-  }, png);
+  await dropFile(page, 'from-a1111.png', readFileSync(new URL('./fixtures/png/a1111-old-karras-ztxt.png', import.meta.url)));
   await page.waitForFunction(() => (document.querySelector('textarea') as HTMLTextAreaElement | null)?.value.startsWith('a red circle'));
   assert.equal(await page.getByLabel('Prompt', { exact: true }).inputValue(), 'a red circle\non a blue background');
   assert.equal(await page.getByLabel('Negative prompt').inputValue(), 'ugly\nextra line of negative');

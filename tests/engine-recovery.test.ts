@@ -8,13 +8,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelFolder } from './helpers/model-folders.ts';
-import { startStudio, TestClient, wsUrl } from './helpers/studio.ts';
+import { withStudio } from './helpers/studio.ts';
 import { mountTmpfs } from './helpers/scratch-mount.ts';
 
 test('a failed model.select keeps the working model, in app.info and after an engine crash', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const broken = modelFolder('tiny-sd-eps-int64');
     writeFileSync(join(broken, 'unet', 'model.onnx'), 'not onnx');
     await assert.rejects(client.call('model.select', { dir: broken }), /unet\/model\.onnx/);
@@ -31,16 +29,11 @@ test('a failed model.select keeps the working model, in app.info and after an en
     const done = client.waitFor('job.done');
     await client.call('job.generate', { prompt: 'after the crash', seed: 4, steps: 2 });
     assert.equal((await done).entries.length, 1, 'generate works on the reloaded model');
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('switching models while a job runs lets the job finish; the next job uses the new model', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 500, count: 4 });
     const finished = Promise.race([client.waitFor('job.done', (d) => d.jobId === jobId, 120_000), client.waitFor('job.failed', (f) => f.jobId === jobId, 120_000)]);
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 2);
@@ -53,24 +46,19 @@ test('switching models while a job runs lets the job finish; the next job uses t
     const next = client.waitFor('job.done');
     await client.call('job.generate', { prompt: 'next', seed: 2, steps: 2 });
     assert.match((await next).entries[0].parameters, /tiny-sd-v-fp16/);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('a read-only data folder: model.select says so and does not switch', async (t) => {
   const mount = mountTmpfs();
   if ('skipReason' in mount) return t.skip(mount.skipReason);
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64'), dataDir: mount.dir });
-  const client = await TestClient.connect(wsUrl(studio.server));
   try {
-    mount.readOnly();
-    await assert.rejects(client.call('model.select', { dir: modelFolder('tiny-sd-v-fp16') }), /not switched.*read-only/);
-    assert.equal((await client.call('app.info', {})).model?.name, 'tiny-sd-eps-int64');
+    await withStudio({ model: modelFolder('tiny-sd-eps-int64'), dataDir: mount.dir }, async (_studio, client) => {
+      mount.readOnly();
+      await assert.rejects(client.call('model.select', { dir: modelFolder('tiny-sd-v-fp16') }), /not switched.*read-only/);
+      assert.equal((await client.call('app.info', {})).model?.name, 'tiny-sd-eps-int64');
+    });
   } finally {
-    client.close();
-    await studio.stop();
     mount.unmount();
   }
 });

@@ -2,12 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { modelFolder } from './helpers/model-folders.ts';
-import { startStudio, TestClient, wsUrl } from './helpers/studio.ts';
+import { withStudio } from './helpers/studio.ts';
 
 test('a sampler x steps grid: every cell with its NFE and time, CSV, images in the gallery', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const done = client.waitFor('grid.done');
     await client.call('job.grid', {
       base: { prompt: 'a red circle', seed: 9, steps: 4, cfgScale: 5 },
@@ -26,16 +24,11 @@ test('a sampler x steps grid: every cell with its NFE and time, CSV, images in t
     assert.equal((await client.call('gallery.list', {})).length, 6);
     await assert.rejects(client.call('job.grid', { base: { prompt: 'x', seed: 1 }, x: { kind: 'steps', values: [2] }, y: { kind: 'steps', values: [3] } }), /the two axes must differ/);
     await assert.rejects(client.call('job.grid', { base: { prompt: 'x', seed: 1, sampler: 'restart' }, x: { kind: 'restart', values: [{ segments: [[3, 1, 0.0001, 0.5]] }] } }), /snaps to sigma 0/);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('a guidance sweep: diversity per CFG scale and sampler in a stated space', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const done = client.waitFor('sweep.done');
     await client.call('job.sweep', { prompt: 'a red circle', samplers: ['euler', 'dpmpp_2m'], cfgScales: [1, 4, 8], seeds: 3, steps: 3 });
     const sweep = await done;
@@ -48,8 +41,5 @@ test('a guidance sweep: diversity per CFG scale and sampler in a stated space', 
       assert.deepEqual(p.entries.map((e) => e.seed), [0, 1, 2]);
     }
     assert.equal((await client.call('gallery.list', {})).length, 18);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });

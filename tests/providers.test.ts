@@ -6,12 +6,10 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { ENGINE_HOST_SCRIPT } from '../electron/engine-process.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
-import { startStudio, TestClient, wsUrl } from './helpers/studio.ts';
+import { withStudio } from './helpers/studio.ts';
 
 test('app.info lists the providers with availability and reasons; model.select switches provider', async () => {
-  const studio = await startStudio({ model: DEFAULT_MODEL_DIR });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(DEFAULT_MODEL_DIR, async (studio, client) => {
     const info = await client.call('app.info', {});
     assert.deepEqual(info.providers.map((p) => p.name), ['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
     for (const p of info.providers) {
@@ -25,10 +23,7 @@ test('app.info lists the providers with availability and reasons; model.select s
     assert.equal(switched.providerChoice, 'auto');
     const firstUsable = info.providers.find((p) => p.available && p.name !== 'auto')!.name;
     assert.equal(switched.provider, firstUsable, 'auto picks the first usable provider');
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('the engine picks a provider quietly and says once, in one line, which and why', async () => {

@@ -8,12 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { modelFolder } from './helpers/model-folders.ts';
-import { startStudio, TestClient, wsUrl } from './helpers/studio.ts';
+import { startStudio, TestClient, withStudio, wsUrl } from './helpers/studio.ts';
 
 test('contract calls, a job with progress, and the result in the gallery', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const info = await client.call('app.info', {});
     assert.equal(info.model?.name, 'tiny-sd-eps-int64');
     assert.equal(info.model?.width, 32);
@@ -36,32 +34,22 @@ test('contract calls, a job with progress, and the result in the gallery', async
     assert.deepEqual(listed.map((e) => e.seed), [6, 5], 'newest first');
     assert.deepEqual(await client.call('gallery.delete', { id: listed[0].id }), { deleted: true });
     assert.equal((await client.call('gallery.list', {})).length, 1);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('bad payloads get specific errors and the next valid request still succeeds', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 'x', seed: 1, steps: -4 } }), /invalid job.generate request: steps: Too small/);
     await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 7, seed: 1 } }), /prompt: Invalid input: expected string/);
     await assert.rejects(client.raw({ method: 'system.exec', params: {} }), /unknown method "system.exec"/);
     await assert.rejects(client.raw({ method: 'gallery.delete', params: { id: '../../etc/passwd' } }), /invalid gallery.delete request: id/);
     client.ws.send('{not json');
     assert.equal((await client.call('app.info', {})).model?.name, 'tiny-sd-eps-int64');
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('killing the engine mid-job fails that job, restarts the engine, and the next job succeeds', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const first = client.waitFor('job.done');
     await client.call('job.generate', { prompt: 'before', seed: 1, steps: 3 });
     await first;
@@ -81,16 +69,11 @@ test('killing the engine mid-job fails that job, restarts the engine, and the ne
     await client.call('job.generate', { prompt: 'after', seed: 3, steps: 3 });
     assert.equal((await after).entries.length, 1);
     assert.deepEqual((await client.call('gallery.list', {})).map((e) => e.seed), [3, 1], 'gallery intact');
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('cancel stops a running job and the engine takes the next one', async () => {
-  const studio = await startStudio({ model: modelFolder('tiny-sd-eps-int64') });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
+  await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 400 });
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 1);
     const failed = client.waitFor('job.failed', (f) => f.jobId === jobId);
@@ -99,10 +82,7 @@ test('cancel stops a running job and the engine takes the next one', async () =>
     const done = client.waitFor('job.done');
     await client.call('job.generate', { prompt: 'next', seed: 2, steps: 2 });
     assert.equal((await done).entries.length, 1);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
+  });
 });
 
 test('security: other origins, missing tokens and paths outside the gallery are refused', async () => {

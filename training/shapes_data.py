@@ -154,23 +154,17 @@ def caption(attr, rng):
     abg = "an" if bg[0] in "aeiou" else "a"
     bgp = _pick(rng, [f"on {abg} {bg} background", f"on {bg}", f"on {abg} {bg} background", f"against {abg} {bg} background",
                       f"over a plain {bg} background", f"on {abg} {bg} backdrop"])
-    t = int(rng.integers(8))
-    if t == 0:
-        s = f"{subj}{pos} {bgp}"
-    elif t == 1:
-        s = f"{subj} {bgp}{pos}"
-    elif t == 2:
-        s = f"a picture of {subj}{pos} {bgp}"
-    elif t == 3:
-        s = f"{bg} background with {subj}{pos}"
-    elif t == 4:
-        s = f"an image of {subj}{pos} {bgp}"
-    elif t == 5:
-        s = f"{subj}{pos}, {bg} background"
-    elif t == 6:
-        s = f"a simple drawing of {subj}{pos} {bgp}"
-    else:
-        s = f"{subj}{pos} {bgp}"
+    templates = [
+        f"{subj}{pos} {bgp}",
+        f"{subj} {bgp}{pos}",
+        f"a picture of {subj}{pos} {bgp}",
+        f"{bg} background with {subj}{pos}",
+        f"an image of {subj}{pos} {bgp}",
+        f"{subj}{pos}, {bg} background",
+        f"a simple drawing of {subj}{pos} {bgp}",
+        f"{subj}{pos} {bgp}",  # the first template again: twice as likely
+    ]
+    s = templates[int(rng.integers(len(templates)))]
     if rng.random() < 0.2:
         s = s[0].upper() + s[1:]
     return s

@@ -5,15 +5,15 @@ import { RequestError, type GenerateRequestInput } from '../contract/generate.ts
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { providerAvailability, providerLine } from '../model/providers.ts';
-import { generate, planFor, resolveSize, type GenerateProgress } from '../pipeline/txt2img.ts';
+import { generate, planFor, resolveSize, type GeneratedImage, type GenerateProgress } from '../pipeline/txt2img.ts';
 import { imagesOf } from '../contract/generate.ts';
 import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
 import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
 import { describeIssues } from '../contract/generate.ts';
 import type { ZodError } from 'zod';
 import { Evaluator } from '../experiments/evaluator.ts';
-import { gridCsv, gridRequests, runGrid } from '../experiments/grid.ts';
-import { featureSpace, runSweep, sweepPointRequest } from '../experiments/sweep.ts';
+import { gridCsv, gridRequests, runGrid, type GridCell } from '../experiments/grid.ts';
+import { featureSpace, runSweep, sweepPointRequest, type SweepPointResult } from '../experiments/sweep.ts';
 import { parseGenerateRequest, plannedRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
 import type { HostEvent, HostImage, HostMessage, HostMethod, HostModelInfo, HostParams, HostRequest, HostResult } from './protocol.ts';
@@ -37,8 +37,11 @@ function parentPort(): Port {
 
 const port = parentPort();
 let model: StableDiffusionModel | undefined;
-/** A queued job; it runs on the model that is loaded when its turn comes. */
-type Job = { jobId: string; run: (signal: AbortSignal, model: StableDiffusionModel) => Promise<void> };
+/**
+ * A queued job; it runs on the model that is loaded when its turn comes, with hooks that carry its
+ * cancel signal and report its progress and previews (the same for every kind of job).
+ */
+type Job = { jobId: string; run: (model: StableDiffusionModel, hooks: ProgressHooks) => Promise<void> };
 const queue: Job[] = [];
 /** `ended`: the job was cancelled and told so at once; it may still be inside a model call, whose results are dropped. */
 let running: { jobId: string; controller: AbortController; model: StableDiffusionModel; ended: boolean } | undefined;
@@ -77,6 +80,8 @@ const emit = (event: HostEvent) => {
   port.send(event);
 };
 
+type ProgressHooks = ReturnType<typeof progressHooks>;
+
 function progressHooks(jobId: string, signal: AbortSignal) {
   return {
     signal,
@@ -102,7 +107,7 @@ async function runQueue(): Promise<void> {
   const controller = new AbortController();
   running = { jobId: next.jobId, controller, model, ended: false };
   try {
-    await next.run(controller.signal, running.model);
+    await next.run(running.model, progressHooks(next.jobId, controller.signal));
   } catch (error) {
     emit({ event: 'failed', jobId: next.jobId, error: (error as Error).message, cancelled: error instanceof SamplingCancelled });
   } finally {
@@ -116,54 +121,43 @@ async function releaseRetired(): Promise<void> {
   for (const m of retired.splice(0)) await m.dispose().catch(() => undefined);
 }
 
+/** Each finished batch's images at once (a cancel keeps them), then the run's totals. */
 function generateJob(jobId: string, request: GenerateRequestInput): Job {
   return {
     jobId,
-    run: async (signal, m) => {
-      const result = await generate(m, request, {
-        ...progressHooks(jobId, signal),
-        onBatch: (images, batch) => emit({
-          event: 'images', jobId, images: images.map((i) => hostImage(i)), evaluations: batch.evaluations,
-          secondsPerImage: batch.ms / 1000 / Math.max(1, images.length),
-        }),
+    run: async (m, hooks) => {
+      const onBatch = (images: GeneratedImage[], batch: { ms: number; evaluations: number }) => emit({
+        event: 'images', jobId, images: images.map((i) => hostImage(i)), evaluations: batch.evaluations,
+        secondsPerImage: batch.ms / 1000 / Math.max(1, images.length),
       });
-      emit({
-        event: 'done', jobId, evaluations: result.evaluations, notes: result.notes,
-        timings: { totalMs: result.timings.totalMs, textEncoderMs: result.timings.textEncoderMs, unetMs: result.timings.unetMs, vaeMs: result.timings.vaeMs, overheadMs: result.timings.overheadMs },
-      });
+      const { evaluations, notes, timings } = await generate(m, request, { ...hooks, onBatch });
+      const { totalMs, textEncoderMs, unetMs, vaeMs, overheadMs } = timings;
+      emit({ event: 'done', jobId, evaluations, notes, timings: { totalMs, textEncoderMs, unetMs, vaeMs, overheadMs } });
     },
   };
 }
 
+/** Each cell as it is made, then the grid's CSV. */
 function gridJob(jobId: string, request: GridRequest): Job {
-  return {
-    jobId,
-    run: async (signal, m) => {
-      const cells = await runGrid(m, request, {
-        ...progressHooks(jobId, signal),
-        onCell: (cell, done, total) => emit({
-          event: 'gridCell', jobId, x: cell.x, y: cell.y, xLabel: cell.xLabel, yLabel: cell.yLabel,
-          image: hostImage({ ...cell, ...sizeOf(cell.png) }), evaluations: cell.evaluations, seconds: cell.seconds, done, total,
-        }),
-      });
-      emit({ event: 'gridDone', jobId, csv: gridCsv(cells) });
-    },
-  };
+  const onCell = (cell: GridCell, done: number, total: number) => emit({
+    event: 'gridCell', jobId, x: cell.x, y: cell.y, xLabel: cell.xLabel, yLabel: cell.yLabel,
+    image: hostImage({ ...cell, ...sizeOf(cell.png) }), evaluations: cell.evaluations, seconds: cell.seconds, done, total,
+  });
+  return { jobId, run: async (m, hooks) => emit({ event: 'gridDone', jobId, csv: gridCsv(await runGrid(m, request, { ...hooks, onCell })) }) };
 }
 
+/** Each point (sampler, CFG scale) with its numbers and images, then the feature space they were measured in. */
 function sweepJob(jobId: string, request: SweepRequest): Job {
   return {
     jobId,
-    run: async (signal, m) => {
+    run: async (m, hooks) => {
       const ev = await evaluatorFor(m);
       const space = featureSpace(ev, m);
-      await runSweep(m, ev, request, {
-        ...progressHooks(jobId, signal),
-        onPoint: (p, done, total) => emit({
-          event: 'sweepPoint', jobId, sampler: p.sampler, cfgScale: p.cfgScale, evaluations: p.evaluations, secondsPerImage: p.secondsPerImage,
-          diversity: p.diversity, accuracy: p.accuracy, featureSpace: space, images: p.images.map((i, n) => hostImage(i, n)), done, total,
-        }),
+      const onPoint = (p: SweepPointResult, done: number, total: number) => emit({
+        event: 'sweepPoint', jobId, sampler: p.sampler, cfgScale: p.cfgScale, evaluations: p.evaluations, secondsPerImage: p.secondsPerImage,
+        diversity: p.diversity, accuracy: p.accuracy, featureSpace: space, images: p.images.map((i, n) => hostImage(i, n)), done, total,
       });
+      await runSweep(m, ev, request, { ...hooks, onPoint });
       emit({ event: 'sweepDone', jobId, featureSpace: space });
     },
   };

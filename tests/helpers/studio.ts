@@ -16,7 +16,16 @@ export interface Studio {
   stop(): Promise<void>;
 }
 
-export async function startStudio(options: { model: string; dataDir?: string; host?: string; token?: string; staticDir?: string; provider?: ProviderName }): Promise<Studio> {
+export interface StudioOptions {
+  model: string;
+  dataDir?: string;
+  host?: string;
+  token?: string;
+  staticDir?: string;
+  provider?: ProviderName;
+}
+
+export async function startStudio(options: StudioOptions): Promise<Studio> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'studio-data-'));
   const service = new StudioService({ dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`, initialModel: options.model, provider: options.provider ?? 'cpu' });
   const server = await startServer({ service, host: options.host, token: options.token, staticDir: options.staticDir });
@@ -98,9 +107,9 @@ export function wsUrl(server: RunningServer): string {
   return url.toString();
 }
 
-/** A studio and one connected client for the length of `run`, both closed afterwards. */
-export async function withStudio(model: string, run: (studio: Studio, client: TestClient) => Promise<void>): Promise<void> {
-  const studio = await startStudio({ model });
+/** A studio (on a model folder, or with these options) and one connected client for the length of `run`, both closed afterwards. */
+export async function withStudio(model: string | StudioOptions, run: (studio: Studio, client: TestClient) => Promise<void>): Promise<void> {
+  const studio = await startStudio(typeof model === 'string' ? { model } : model);
   const client = await TestClient.connect(wsUrl(studio.server));
   try {
     await run(studio, client);

@@ -4,7 +4,7 @@
 // or job.failed. Events that arrive before job.grid / job.sweep answered are held and replayed.
 import type { Events } from '../../../src-core/contract/api.ts';
 import { progressFraction } from './format.ts';
-import { isActive, type JobPhase } from './job.ts';
+import { acceptJob, holdEvent, isActive, rejectJob, type JobPhase } from './job.ts';
 
 export type Progress = Events['job.progress'];
 export type Preview = Events['job.preview'];
@@ -49,26 +49,19 @@ export function startExperiment<R, I extends { jobId: string }, D extends { jobI
 export function experimentAccepted<R, I extends { jobId: string }, D extends { jobId: string }>(
   state: ExperimentState<R, I, D>, jobId: string,
 ): ExperimentState<R, I, D> {
-  if (state.phase !== 'starting') return state;
-  let next: ExperimentState<R, I, D> = { ...state, phase: 'running', jobId, held: [] };
-  for (const event of state.held) if (event.data.jobId === jobId) next = experimentEvent(next, event);
-  return next;
+  return acceptJob(state, jobId, experimentEvent);
 }
 
 export function experimentRejected<R, I extends { jobId: string }, D extends { jobId: string }>(
   state: ExperimentState<R, I, D>, message: string,
 ): ExperimentState<R, I, D> {
-  if (state.phase !== 'starting') return state;
-  return { ...state, phase: 'failed', error: message, held: [] };
+  return rejectJob(state, message);
 }
 
 export function experimentEvent<R, I extends { jobId: string }, D extends { jobId: string }>(
   state: ExperimentState<R, I, D>, event: ExperimentEvent<I, D>,
 ): ExperimentState<R, I, D> {
-  if (state.phase === 'starting') {
-    const held = [...state.held, event];
-    return { ...state, held: held.length > HELD_LIMIT ? held.slice(-HELD_LIMIT) : held };
-  }
+  if (state.phase === 'starting') return holdEvent(state, event, HELD_LIMIT);
   if (state.phase !== 'running' || event.data.jobId !== state.jobId) return state;
   switch (event.name) {
     case 'job.progress':

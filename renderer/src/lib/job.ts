@@ -39,25 +39,43 @@ export function startJob(images: number): JobState {
   return { ...IDLE_JOB, phase: 'starting', images };
 }
 
-/** job.generate answered: replay what arrived for this id in the meantime. */
-export function jobAccepted(job: JobState, jobId: string): JobState {
-  if (job.phase !== 'starting') return job;
-  let next: JobState = { ...job, phase: 'running', jobId, held: [] };
-  for (const event of job.held) if (event.data.jobId === jobId) next = jobEvent(next, event);
+// A job, grid or sweep between its request and the answer with its id ('starting') holds the events
+// that arrive (the last few), and replays those of its id once the id is known.
+interface Holding<E> {
+  phase: JobPhase;
+  jobId: string | null;
+  error: string | null;
+  held: E[];
+}
+
+/** Keeps an event that arrived while the job's id is not known yet: the last `limit` are kept. */
+export function holdEvent<S extends Holding<unknown>>(state: S, event: S['held'][number], limit: number): S {
+  const held = [...state.held, event];
+  return { ...state, held: held.length > limit ? held.slice(-limit) : held };
+}
+
+/** The request was answered with the job's id: running, with what arrived for that id replayed through `reduce`. */
+export function acceptJob<S extends Holding<{ data: { jobId: string } }>>(state: S, jobId: string, reduce: (s: S, e: S['held'][number]) => S): S {
+  if (state.phase !== 'starting') return state;
+  let next: S = { ...state, phase: 'running', jobId, held: [] };
+  for (const event of state.held) if (event.data.jobId === jobId) next = reduce(next, event);
   return next;
 }
 
-/** job.generate was rejected. */
-export function jobRejected(job: JobState, message: string): JobState {
-  if (job.phase !== 'starting') return job;
-  return { ...job, phase: 'failed', error: message, held: [] };
+/** The request was refused. */
+export function rejectJob<S extends Holding<unknown>>(state: S, message: string): S {
+  if (state.phase !== 'starting') return state;
+  return { ...state, phase: 'failed', error: message, held: [] };
 }
 
+/** job.generate answered: replay what arrived for this id in the meantime. */
+export const jobAccepted = (job: JobState, jobId: string): JobState => acceptJob(job, jobId, jobEvent);
+
+/** job.generate was rejected. */
+export const jobRejected = (job: JobState, message: string): JobState => rejectJob(job, message);
+
 export function jobEvent(job: JobState, event: JobEvent): JobState {
-  if (job.phase === 'starting') {
-    const held = [...job.held, event];
-    return { ...job, held: held.length > HELD_LIMIT ? held.slice(-HELD_LIMIT) : held };
-  }
+  if (job.phase === 'starting') return holdEvent(job, event, HELD_LIMIT);
   if (job.phase !== 'running' || event.data.jobId !== job.jobId) return job;
   switch (event.name) {
     case 'job.progress':
