@@ -68,16 +68,15 @@ test('a truncated checkpoint is refused before anything is written', async () =>
   }
 });
 
-test('architectures not supported yet are named: SDXL, inpainting UNets', async () => {
+test('architectures not supported yet are named: the SDXL refiner, inpainting UNets', async () => {
   const dir = workDir();
   try {
     const sdxl = writeSafetensors(join(dir, 'xl.safetensors'), {
-      'conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight': { shape: [8, 4] },
-      'conditioner.embedders.1.model.ln_final.weight': { shape: [4] },
+      'conditioner.embedders.0.model.ln_final.weight': { shape: [4] },
       'model.diffusion_model.input_blocks.0.0.weight': { shape: [8, 4, 3, 3] },
       'model.diffusion_model.label_emb.0.0.weight': { shape: [8, 16] },
     });
-    await rejectsWith(dir, sdxl, /Stable Diffusion XL: not supported yet/);
+    await rejectsWith(dir, sdxl, /Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/);
     const inpainting = editedCheckpoint(join(dir, 'inpaint.safetensors'), (t) => {
       const conv = t['model.diffusion_model.input_blocks.0.0.weight']!;
       conv.shape = [conv.shape[0]!, 9, 3, 3];

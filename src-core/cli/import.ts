@@ -2,13 +2,14 @@
 // Converts a Stable Diffusion checkpoint or diffusers folder into a diffusers-ONNX folder, in TypeScript.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FAMILY_NAMES } from '../import/detect.ts';
 import { ImportCancelled, importModel, type ImportProgress } from '../import/importer.ts';
 import { ImportError } from '../import/weights.ts';
 
 const HELP = `Usage: npm run import -- SOURCE --out FOLDER [options]
 
-  SOURCE                     a single-file checkpoint (.safetensors, SD 1.x / 2.x, LDM layout as A1111 uses)
-                             or a diffusers folder with safetensors weights
+  SOURCE                     a single-file checkpoint (.safetensors: SD 1.x / 2.x in the LDM layout, SDXL base
+                             in the SGM layout, as A1111 uses them) or a diffusers folder with safetensors weights
   --out FOLDER               where to write the diffusers-ONNX folder (must not exist yet)
   --prediction TYPE          epsilon | v_prediction (default: found as A1111 finds it; the output says which)
   --precision P              fp32 | fp16 (default: fp32; fp16 halves the size, for GPUs)
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
       },
     });
     if (tty) process.stderr.write('\n');
-    const family = result.family === 'sd1' ? 'SD 1.x' : 'SD 2.x';
+    const family = FAMILY_NAMES[result.family];
     process.stdout.write(`${result.dir}\n  ${family}, ${result.prediction} (${result.predictionSource}), ${result.precision}, `);
     process.stdout.write(`${(result.bytes / 1e6).toFixed(1)} MB of weights, ${result.seconds.toFixed(1)} s\n`);
     for (const note of result.notes) process.stdout.write(`  note: ${note}\n`);

@@ -8,11 +8,14 @@ import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, 
 import { join, relative, resolve, sep } from 'node:path';
 import { IMPORTER_VERSION, importModel, ImportCancelled, type ImportOptions, type ImportProgress, type ImportResult, type Precision, type Prediction } from './importer.ts';
 import { ImportError } from './weights.ts';
+import type { Family } from './detect.ts';
 
 /** Files of a diffusers folder that define the model: weights, configs, tokenizer files. */
 const HASHED_EXTENSIONS = ['.safetensors', '.json', '.txt'];
 /** A diffusers folder is shallow (component/file); deeper trees are not read (and links cannot loop). */
 const MAX_FOLDER_DEPTH = 3;
+/** Families an import_info.json may name (an unknown one is not a folder this app made). */
+const IMPORTED_FAMILIES: ReadonlySet<string> = new Set(['sd1', 'sd2', 'sdxl']);
 /** Leftovers of an import that was killed (the importer removes its own on errors and cancel). */
 const STALE_PARTIAL_MS = 6 * 60 * 60 * 1000;
 
@@ -48,7 +51,7 @@ export interface ImportInfo {
   importerVersion: number;
   source: string;
   sourceHash?: string;
-  family: 'sd1' | 'sd2';
+  family: Family;
   prediction: Prediction;
   predictionSource?: string;
   precision: Precision;
@@ -133,7 +136,7 @@ export function readImportInfo(dir: string): ImportInfo | null {
   try {
     const info = JSON.parse(readFileSync(join(dir, 'import_info.json'), 'utf8')) as Partial<ImportInfo>;
     if (typeof info.importerVersion !== 'number' || typeof info.source !== 'string') return null;
-    if (info.family !== 'sd1' && info.family !== 'sd2') return null;
+    if (!IMPORTED_FAMILIES.has(String(info.family))) return null;
     if (info.prediction !== 'epsilon' && info.prediction !== 'v_prediction') return null;
     if (info.precision !== 'fp32' && info.precision !== 'fp16') return null;
     return info as ImportInfo;

@@ -13,16 +13,18 @@ export interface ComponentConfigs {
   unet: Json;
   vae: Json;
   textEncoder: Json;
+  /** SDXL's second text encoder (CLIPTextModelWithProjection). */
+  textEncoder2?: Json;
   scheduler: Json;
 }
 
-function shapeOf(weights: WeightSource, name: string, component: string): readonly number[] {
+export function shapeOf(weights: WeightSource, name: string, component: string): readonly number[] {
   if (!weights.has(name)) throw new ImportError(`missing tensor ${name} (${component}), needed to infer its config`);
   return weights.get(name).shape;
 }
 
 /** Indices N present as `${prefix}N.` in the names, in order. */
-function indices(names: string[], prefix: string): number[] {
+export function indices(names: string[], prefix: string): number[] {
   const found = new Set<number>();
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
@@ -33,7 +35,7 @@ function indices(names: string[], prefix: string): number[] {
 }
 
 /** SD's heads of 64 channels; sizes SD never uses (tiny test models) get one head: their configs should come from a config folder. */
-function headsOf64(channels: number): number {
+export function headsOf64(channels: number): number {
   return channels % 64 === 0 ? channels / 64 : 1;
 }
 
@@ -164,8 +166,12 @@ export interface ConfigFolder {
   unet?: Json;
   vae?: Json;
   textEncoder?: Json;
+  textEncoder2?: Json;
   scheduler?: Json;
   tokenizerDir?: string;
+  tokenizer2Dir?: string;
+  /** model_index.json, when the folder has one (SDXL's force_zeros_for_empty_prompt lives there). */
+  modelIndex?: Json;
 }
 
 function readConfig(dir: string, file: string): Json | undefined {
@@ -182,9 +188,12 @@ export function readConfigFolder(dir: string): ConfigFolder {
     unet: readConfig(dir, 'unet/config.json'),
     vae: readConfig(dir, 'vae/config.json'),
     textEncoder: readConfig(dir, 'text_encoder/config.json'),
+    textEncoder2: readConfig(dir, 'text_encoder_2/config.json'),
     scheduler: readConfig(dir, 'scheduler/scheduler_config.json'),
+    modelIndex: readConfig(dir, 'model_index.json'),
   };
   if (existsSync(join(dir, 'tokenizer', 'vocab.json'))) folder.tokenizerDir = join(dir, 'tokenizer');
+  if (existsSync(join(dir, 'tokenizer_2', 'vocab.json'))) folder.tokenizer2Dir = join(dir, 'tokenizer_2');
   if (!folder.unet && !folder.vae && !folder.textEncoder && !folder.scheduler) {
     throw new ImportError(`config folder ${dir} has none of unet/config.json, vae/config.json, text_encoder/config.json, scheduler/scheduler_config.json`);
   }

@@ -52,6 +52,7 @@ function referenceClip(w: WeightSource, c: ClipTextConfig, ids: Int32Array, n: n
   const tokens = read('text_model.embeddings.token_embedding.weight'), positions = read('text_model.embeddings.position_embedding.weight');
   let state = new Float32Array(n * t * h);
   for (let r = 0; r < n * t; r++) for (let e = 0; e < h; e++) state[r * h + e] = tokens[ids[r] * h + e] + positions[(r % t) * h + e];
+  const states = [state];
   const act = c.hidden_act === 'gelu' ? referenceGelu : referenceQuickGelu;
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const l = `text_model.encoder.layers.${i}`;
@@ -62,6 +63,7 @@ function referenceClip(w: WeightSource, c: ClipTextConfig, ids: Int32Array, n: n
     const up = lin(ln(state, `${l}.layer_norm2`), `${l}.mlp.fc1`, h, c.intermediate_size).map(act);
     const down = lin(up, `${l}.mlp.fc2`, c.intermediate_size, h);
     state = state.map((value, j) => value + down[j]);
+    states.push(state);
   }
   const last = ln(state, 'text_model.final_layer_norm');
   const pooled = new Float32Array(n * h);
@@ -70,7 +72,7 @@ function referenceClip(w: WeightSource, c: ClipTextConfig, ids: Int32Array, n: n
     const at = c.eos_token_id === undefined || c.eos_token_id === 2 ? row.indexOf(Math.max(...row)) : row.indexOf(c.eos_token_id);
     pooled.set(last.subarray((b * t + at) * h, (b * t + at + 1) * h), b * h);
   }
-  return { last, pooled };
+  return { last, pooled, states };
 }
 
 /** Rows like a tokenizer's: BOS-ish start, words, then EOS (the highest id) repeated as padding. */
@@ -116,6 +118,25 @@ test('bad configs and mis-shaped or missing tensors are ImportErrors that name t
   refused({ ...base, num_hidden_layers: undefined }, w, /num_hidden_layers/);
   refused({ ...base, intermediate_size: 41 }, w, /mlp\.fc1\.weight has shape \[40, 16\], the config implies \[41, 16\]/);
   refused({ ...base, num_hidden_layers: 3 }, w, /missing tensor text_model\.encoder\.layers\.2\./);
+});
+
+test('SDXL outputs: every hidden state (optimum names, before final_layer_norm) and text_embeds through text_projection', async () => {
+  const c: ClipTextConfig = { ...base, hidden_act: 'gelu', num_hidden_layers: 3 };
+  const source = randomClipWeights(c);
+  const projection = randomValues(12 * c.hidden_size, 97, 0.25);
+  const w = weightMap(new Map([...source.names().map((name) => [name, source.get(name)] as const), ['text_projection.weight', arrayWeight([12, c.hidden_size], projection)]]));
+  const n = 2, t = 9, ids = tokenRows(n, t, c.vocab_size - 1, 5);
+  const graph = buildTextEncoder(w, c, { float: 'float32' }, { projection: true, hiddenStates: true, name: 'text_encoder_2' });
+  const out = await runGraph(graph, { input_ids: { data: ids, dims: [n, t] } });
+  assert.deepEqual(Object.keys(out), ['text_embeds', 'last_hidden_state', 'hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3']);
+  const expected = referenceClip(w, c, ids, n, t);
+  expected.states.forEach((state, i) => assert.ok(relativeError(out[`hidden_states.${i}`] as Float32Array, state) < 1e-5, `hidden_states.${i}`));
+  const embeds = referenceLinear(expected.pooled, projection, new Float32Array(12), c.hidden_size, 12);
+  assert.ok(relativeError(out.text_embeds as Float32Array, embeds) < 1e-5, 'text_embeds');
+  // Without the options the SD 1/2 outputs are unchanged; a projection with a bias is not CLIP's.
+  assert.deepEqual(Object.keys(await runGraph(buildTextEncoder(w, c, { float: 'float32' }), { input_ids: { data: ids, dims: [n, t] } })), ['last_hidden_state', 'pooler_output']);
+  const biased = weightMap(new Map([...w.names().map((name) => [name, w.get(name)] as const), ['text_projection.bias', arrayWeight([12], new Float32Array(12))]]));
+  assert.throws(() => buildTextEncoder(biased, c, { float: 'float32' }, { projection: true }), /text_projection\.bias is not expected/);
 });
 
 const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));

@@ -1,6 +1,8 @@
 // The ONNX graph of Hugging Face's CLIPTextModel (transformers 4.44 modeling_clip.py), SD's text encoder:
 // SD 1 is CLIP ViT-L (quick_gelu), SD 2 OpenCLIP ViT-H in its HF form (gelu, 23 layers: diffusers drops the
-// last one so that last_hidden_state is the penultimate layer through final_layer_norm).
+// last one so that last_hidden_state is the penultimate layer through final_layer_norm). SDXL uses CLIP ViT-L
+// and CLIPTextModelWithProjection (OpenCLIP bigG) with every layer's hidden state exposed, as optimum
+// exports them: SDXL conditions on the penultimate layer's state, without final_layer_norm.
 import { Graph, type BuildOptions } from '../onnx/graph.ts';
 import { attention, gelu, layerNorm, linear, quickGelu } from '../onnx/layers.ts';
 import { ImportError, type WeightSource } from './weights.ts';
@@ -66,15 +68,26 @@ function checkWeights(weights: WeightSource, c: ClipTextConfig): void {
   expectShape(weights, `${PREFIX}.final_layer_norm.weight`, [h]);
 }
 
+/** What the graph outputs besides last_hidden_state (SD 1/2: pooler_output only). */
+export interface TextEncoderOutputs {
+  /** CLIPTextModelWithProjection: text_embeds = text_projection(pooled) [batch, projection_dim] instead of pooler_output. */
+  projection?: boolean;
+  /** hidden_states.0 (the embeddings) to hidden_states.N (layer N's output, before final_layer_norm), as optimum names them. */
+  hiddenStates?: boolean;
+  /** The graph's name (the ONNX folder's component). */
+  name?: string;
+}
+
 /**
  * input_ids int32 [batch, tokens] -> last_hidden_state [batch, tokens, hidden] and pooler_output [batch, hidden]
- * (the final state at each row's EOS), both in opts.float. The causal mask is built for any token count up to
- * max_position_embeddings. opts.attention is not used (see the layer loop).
+ * (the final state at each row's EOS), both in opts.float; see TextEncoderOutputs for SDXL's outputs. The causal
+ * mask is built for any token count up to max_position_embeddings. opts.attention is not used (see the layer loop).
  */
-export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, opts: BuildOptions): Graph {
+export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, opts: BuildOptions, outputs: TextEncoderOutputs = {}): Graph {
   const c = checkClipTextConfig(config);
   checkWeights(weights, c);
-  const g = new Graph('text_encoder', opts.float);
+  const projectionDim = outputs.projection ? checkProjection(weights, c.hidden_size) : 0;
+  const g = new Graph(outputs.name ?? 'text_encoder', opts.float);
   const ids = g.input('input_ids', 'int32', ['batch', 'tokens']);
   const hidden = c.hidden_size, eps = c.layer_norm_eps;
 
@@ -88,6 +101,7 @@ export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, 
     return g.op('Add', [tokens, positions], undefined, { name: 'embeddings' });
   });
 
+  const states = [h];
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const layer = `${PREFIX}.encoder.layers.${i}`;
     h = g.scope(layer, () => {
@@ -101,12 +115,27 @@ export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, 
       const act = g.scope('mlp', () => (c.hidden_act === 'gelu' ? gelu(g, up) : quickGelu(g, up)));
       return g.op('Add', [attended, linear(g, weights, act, `${layer}.mlp.fc2`)], undefined, { name: 'mlp_residual' });
     });
+    states.push(h);
   }
 
   const last = layerNorm(g, weights, h, `${PREFIX}.final_layer_norm`, eps);
+  const pool = pooled(g, last, ids, c.eos_token_id);
+  // optimum's output order: text_embeds first for the projection model, pooler_output after last_hidden_state otherwise.
+  if (outputs.projection) g.output('text_embeds', linear(g, weights, pool, 'text_projection'), opts.float, ['batch', projectionDim]);
   g.output('last_hidden_state', last, opts.float, ['batch', 'tokens', hidden]);
-  g.output('pooler_output', pooled(g, last, ids, c.eos_token_id), opts.float, ['batch', hidden]);
+  if (!outputs.projection) g.output('pooler_output', pool, opts.float, ['batch', hidden]);
+  if (outputs.hiddenStates) states.forEach((state, i) => g.output(`hidden_states.${i}`, state, opts.float, ['batch', 'tokens', hidden]));
   return g;
+}
+
+/** text_projection.weight [projection_dim, hidden] (a Linear without bias); returns projection_dim. */
+function checkProjection(weights: WeightSource, hidden: number): number {
+  const shape = weights.get('text_projection.weight').shape;
+  if (shape.length !== 2 || shape[1] !== hidden) {
+    throw new ImportError(`text_encoder_2: tensor text_projection.weight has shape [${shape.join(', ')}], the config implies [projection_dim, ${hidden}]`);
+  }
+  if (weights.has('text_projection.bias')) throw new ImportError('text_encoder_2: tensor text_projection.bias is not expected (CLIP\'s projection has no bias)');
+  return shape[0]!;
 }
 
 /**

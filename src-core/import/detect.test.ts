@@ -31,9 +31,9 @@ test('SD 1 and SD 2 checkpoints are told apart by their text encoders', () => {
 
 test('each unsupported architecture is recognised by its keys and named in the error', () => {
   const cases: Array<[Architecture, WeightSource, RegExp]> = [
-    ['sdxl', keys([unetIn, 'conditioner.embedders.0.transformer.text_model.embeddings.position_embedding.weight', 'conditioner.embedders.1.model.ln_final.weight'], convIn(4)), /Stable Diffusion XL: not supported yet/],
+    ['sdxl-edm', keys([unetIn, 'conditioner.embedders.0.transformer.text_model.embeddings.position_embedding.weight', 'conditioner.embedders.1.model.ln_final.weight', 'edm_mean', 'edm_std'], convIn(4)), /Playground v2\.5\): not supported yet; SD 1\.x, SD 2\.x and SDXL base checkpoints can be imported/],
     ['sdxl-inpainting', keys([unetIn, 'conditioner.embedders.1.model.ln_final.weight'], convIn(9)), /SDXL inpainting/],
-    ['sdxl-refiner', keys([unetIn, 'conditioner.embedders.0.model.ln_final.weight'], convIn(4)), /Stable Diffusion XL refiner/],
+    ['sdxl-refiner', keys([unetIn, 'conditioner.embedders.0.model.ln_final.weight'], convIn(4)), /the Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/],
     ['sd3', keys(['model.diffusion_model.joint_blocks.0.context_block.adaLN_modulation.1.bias', 'model.diffusion_model.x_embedder.proj.weight']), /Stable Diffusion 3: not supported yet/],
     ['flux', keys(['double_blocks.0.img_attn.norm.key_norm.scale', 'img_in.weight']), /FLUX\.1/],
     ['flux', keys(['model.diffusion_model.double_blocks.0.img_attn.norm.key_norm.scale']), /FLUX\.1/],
@@ -74,6 +74,17 @@ test('prediction: user choice, then a .yaml beside the file, then a config, then
   assert.deepEqual(pick(detectCheckpoint(sd1, { path: withYaml })), ['sd1', 'v_prediction', 'yaml']);
   assert.deepEqual(pick(detectCheckpoint(sd2, { path: withYaml, prediction: 'epsilon' })), ['sd2', 'epsilon', 'user']);
   assert.match(detectCheckpoint(sd2, { path: withYaml }).notes.join('\n'), /from v-model\.yaml/);
+});
+
+test('SDXL base (SGM layout): epsilon unless the file has a v_pred key; a user choice wins', () => {
+  const names = [unetIn, 'conditioner.embedders.0.transformer.text_model.embeddings.position_embedding.weight', 'conditioner.embedders.1.model.ln_final.weight'];
+  const path = join(dir, 'xl.safetensors');
+  assert.equal(classifyCheckpoint(keys(names, convIn(4))), 'sdxl');
+  assert.deepEqual(pick(detectCheckpoint(keys(names, convIn(4)), { path })), ['sdxl', 'epsilon', 'default']);
+  const v = detectCheckpoint(keys([...names, 'v_pred', 'ztsnr'], convIn(4)), { path });
+  assert.deepEqual(pick(v), ['sdxl', 'v_prediction', 'detected']);
+  assert.match(v.notes.join('\n'), /v_pred key.*zero terminal SNR/);
+  assert.deepEqual(pick(detectCheckpoint(keys([...names, 'v_pred'], convIn(4)), { path, prediction: 'epsilon' })), ['sdxl', 'epsilon', 'user']);
 });
 
 test('LDM yaml parameterization values', () => {

@@ -6,15 +6,18 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { ImportError, type WeightSource } from './weights.ts';
 
-export type Family = 'sd1' | 'sd2';
+export type Family = 'sd1' | 'sd2' | 'sdxl';
 export type Prediction = 'epsilon' | 'v_prediction';
 /** Where the prediction type came from; 'detected' is set by the importer after the UNet test. */
 export type PredictionSource = 'user' | 'yaml' | 'config' | 'default' | 'needs-test' | 'detected';
 
 export type Architecture =
   | 'sd1' | 'sd2' | 'sd1-inpainting' | 'sd2-inpainting' | 'instruct-pix2pix' | 'sdxl' | 'sdxl-inpainting'
-  | 'sdxl-refiner' | 'sd3' | 'flux' | 'controlnet' | 'upscaler' | 'sd2-unclip' | 'sd2-depth' | 'alt-diffusion'
+  | 'sdxl-refiner' | 'sdxl-edm' | 'sd3' | 'flux' | 'controlnet' | 'upscaler' | 'sd2-unclip' | 'sd2-depth' | 'alt-diffusion'
   | 'lora' | 'vae' | 'diffusers-component' | 'unknown';
+
+/** The supported families in words. */
+export const FAMILY_NAMES: Record<Family, string> = { sd1: 'SD 1.x', sd2: 'SD 2.x', sdxl: 'SDXL' };
 
 /** Words for the user, used in "X is not supported yet". */
 export const ARCHITECTURE_NAMES: Record<Architecture, string> = {
@@ -25,7 +28,8 @@ export const ARCHITECTURE_NAMES: Record<Architecture, string> = {
   'instruct-pix2pix': 'an InstructPix2Pix model (UNet with 8 input channels)',
   'sdxl': 'Stable Diffusion XL',
   'sdxl-inpainting': 'an SDXL inpainting model',
-  'sdxl-refiner': 'the Stable Diffusion XL refiner',
+  'sdxl-refiner': 'the Stable Diffusion XL refiner (it refines SDXL base images; import the base model)',
+  'sdxl-edm': 'an SDXL-architecture model with an EDM noise schedule (Playground v2.5)',
   'sd3': 'Stable Diffusion 3',
   'flux': 'FLUX.1',
   'controlnet': 'a ControlNet',
@@ -51,7 +55,11 @@ export function classifyCheckpoint(weights: WeightSource): Architecture {
   if (starts('double_blocks.') || starts('model.diffusion_model.double_blocks.')) return 'flux';
   if (starts('model.diffusion_model.joint_blocks.') || starts('joint_blocks.')) return 'sd3';
   const inChannels = weights.has(UNET_IN) ? weights.get(UNET_IN).shape[1] : undefined;
-  if (starts('conditioner.embedders.1.')) return inChannels === 9 ? 'sdxl-inpainting' : 'sdxl';
+  if (starts('conditioner.embedders.1.')) {
+    if (inChannels === 9) return 'sdxl-inpainting';
+    // Playground v2.5 keeps its EDM schedule's parameters as top-level tensors (diffusers' own test).
+    return weights.has('edm_mean') || weights.has('edm_std') ? 'sdxl-edm' : 'sdxl';
+  }
   if (starts('conditioner.embedders.0.')) return 'sdxl-refiner';
   if (starts('control_model.')) return 'controlnet';
   if (starts('depth_model.')) return 'sd2-depth';
@@ -73,12 +81,15 @@ export function classifyCheckpoint(weights: WeightSource): Architecture {
   return 'unknown';
 }
 
-/** SD 1 or SD 2 for a supported checkpoint; an ImportError that says what it is otherwise. */
+/** SD 1, SD 2 or SDXL for a supported checkpoint; an ImportError that says what it is otherwise. */
 export function requireSupported(architecture: Architecture, file: string): Family {
-  if (architecture === 'sd1' || architecture === 'sd2') return architecture;
-  if (architecture === 'unknown') throw new ImportError(`${basename(file)} is ${ARCHITECTURE_NAMES.unknown} (no model.diffusion_model.* UNet with a cond_stage_model.* text encoder)`);
-  throw new ImportError(`${basename(file)} is ${ARCHITECTURE_NAMES[architecture]}: not supported yet; SD 1.x and SD 2.x checkpoints can be imported`);
+  if (architecture === 'sd1' || architecture === 'sd2' || architecture === 'sdxl') return architecture;
+  if (architecture === 'unknown') throw new ImportError(`${basename(file)} is ${ARCHITECTURE_NAMES.unknown} (no model.diffusion_model.* UNet with a cond_stage_model.* or conditioner.* text encoder)`);
+  throw new ImportError(`${basename(file)} is ${ARCHITECTURE_NAMES[architecture]}: not supported yet; ${SUPPORTED}`);
 }
+
+/** What can be imported, for refusals. */
+export const SUPPORTED = 'SD 1.x, SD 2.x and SDXL base checkpoints can be imported';
 
 /** A1111's LDM config habit: a .yaml beside the checkpoint with `parameterization: "v"` for v-models. */
 export function yamlBeside(checkpoint: string): string | undefined {
@@ -130,6 +141,14 @@ export function detectCheckpoint(weights: WeightSource, options: DetectOptions):
   }
   if (options.configPrediction) {
     return { family, architecture, prediction: options.configPrediction, predictionSource: 'config', notes: [...notes, `prediction type ${options.configPrediction}, from the config folder's scheduler config`] };
+  }
+  if (family === 'sdxl') {
+    // v-prediction SDXL fine-tunes carry an empty "v_pred" tensor (ComfyUI's and Forge's test); "ztsnr" marks zero-terminal-SNR training.
+    if (weights.has('v_pred')) {
+      const ztsnr = weights.has('ztsnr') ? '; it was trained with zero terminal SNR, which the engine\'s schedule does not reproduce' : '';
+      return { family, architecture, prediction: 'v_prediction', predictionSource: 'detected', notes: [...notes, `prediction type v_prediction (the checkpoint has a v_pred key)${ztsnr}`] };
+    }
+    return { family, architecture, prediction: 'epsilon', predictionSource: 'default', notes: [...notes, 'prediction type epsilon (SDXL base and its fine-tunes, unless the file has a v_pred key)'] };
   }
   if (family === 'sd1') {
     return { family, architecture, prediction: 'epsilon', predictionSource: 'default', notes: [...notes, 'prediction type epsilon (every SD 1 model unless a .yaml beside it says otherwise)'] };

@@ -130,7 +130,8 @@ test('families and unsupported pipelines', () => {
   const tinySd2 = openDiffusersFolder(folder({ unetConfig: { in_channels: 4, cross_attention_dim: 32 }, textConfig: { hidden_act: 'gelu' } }));
   tinySd2.close();
   assert.equal(tinySd2.family, 'sd2');
-  assert.throws(() => openDiffusersFolder(folder({ modelIndex: { _class_name: 'StableDiffusionXLPipeline' } })), /is Stable Diffusion XL: not supported yet/);
+  assert.throws(() => openDiffusersFolder(folder({ modelIndex: { _class_name: 'StableDiffusionXLPipeline' } })), /is an SDXL-like model without SDXL's two text encoders and text_time embedding \(StableDiffusionXLPipeline\): not supported yet/);
+  assert.throws(() => openDiffusersFolder(folder({ modelIndex: { _class_name: 'StableDiffusionXLImg2ImgPipeline', requires_aesthetics_score: true } })), /is the Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/);
   assert.throws(() => openDiffusersFolder(folder({ unetConfig: { in_channels: 9, cross_attention_dim: 768 } })), /inpainting model \(UNet with 9 input channels\): not supported yet/);
   assert.throws(() => openDiffusersFolder(folder({ modelIndex: { _class_name: 'FluxPipeline' }, extra: { 'transformer/config.json': '{}' } })), /FLUX\.1: not supported yet/);
 });

@@ -5,7 +5,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readJsonObjectFile, type Json } from '../model/configs.ts';
 import { readConfigFolder, schedulerPrediction, sdSchedulerConfig, type ComponentConfigs, type ConfigFolder } from './checkpoint-configs.ts';
-import { ARCHITECTURE_NAMES, type Family, type Prediction, type PredictionSource } from './detect.ts';
+import { ARCHITECTURE_NAMES, FAMILY_NAMES, type Family, type Prediction, type PredictionSource } from './detect.ts';
+import { forceZerosOf } from './sdxl-source.ts';
+import { sdxlSchedulerConfig } from './sdxl-configs.ts';
 import { namedSource } from './ldm-keys.ts';
 import { vaeDiffusersName } from './ldm-vae-keys.ts';
 import { SafetensorsFile, type TensorRef } from './safetensors.ts';
@@ -18,7 +20,9 @@ export interface DiffusersFolder {
   predictionSource: PredictionSource;
   configs: ComponentConfigs;
   tokenizerDir?: string;
-  weights: { unet: WeightSource; vae: WeightSource; textEncoder: WeightSource };
+  tokenizer2Dir?: string;
+  forceZerosForEmptyPrompt?: boolean;
+  weights: { unet: WeightSource; vae: WeightSource; textEncoder: WeightSource; textEncoder2?: WeightSource };
   notes: string[];
   close(): void;
 }
@@ -78,11 +82,19 @@ export function componentWeights(dir: string, component: string, base: string, o
   return refs;
 }
 
-/** SD 1 or SD 2 from a folder's configs; ImportError naming anything else. */
+/** SD 1, SD 2 or SDXL base from a folder's configs; ImportError naming anything else. */
 function folderFamily(dir: string, modelIndex: Json | undefined, unet: Json, text: Json | undefined): Family {
   const pipeline = String(modelIndex?._class_name ?? '');
-  const refuse = (what: string) => new ImportError(`${basename(dir)} is ${what}: not supported yet; SD 1.x and SD 2.x models can be imported`);
-  if (/XL/.test(pipeline) || existsSync(join(dir, 'text_encoder_2')) || unet.addition_embed_type === 'text_time') throw refuse(ARCHITECTURE_NAMES.sdxl);
+  const refuse = (what: string) => new ImportError(`${basename(dir)} is ${what}: not supported yet; SD 1.x, SD 2.x and SDXL base models can be imported`);
+  if (/XL/.test(pipeline) || existsSync(join(dir, 'text_encoder_2')) || unet.addition_embed_type === 'text_time') {
+    // The refiner has only the OpenCLIP encoder and an aesthetic score among its time ids.
+    if (modelIndex?.requires_aesthetics_score === true || !isFile(join(dir, 'text_encoder', 'config.json'))) throw refuse(ARCHITECTURE_NAMES['sdxl-refiner']);
+    if (unet.in_channels === 9) throw refuse(ARCHITECTURE_NAMES['sdxl-inpainting']);
+    if (unet.addition_embed_type !== 'text_time' || !isFile(join(dir, 'text_encoder_2', 'config.json'))) {
+      throw refuse(`an SDXL-like model without SDXL's two text encoders and text_time embedding (${pipeline || 'no model_index.json'})`);
+    }
+    return 'sdxl';
+  }
   if (existsSync(join(dir, 'transformer'))) throw refuse(/Flux/.test(pipeline) ? ARCHITECTURE_NAMES.flux : /3/.test(pipeline) ? ARCHITECTURE_NAMES.sd3 : `a transformer-based model (${pipeline || 'no model_index.json'})`);
   if (unet.in_channels === 9) throw refuse('an inpainting model (UNet with 9 input channels)');
   if (unet.in_channels === 8) throw refuse(ARCHITECTURE_NAMES['instruct-pix2pix']);
@@ -107,6 +119,16 @@ export function readDiffusersConfigs(dir: string): { family: Family; configs: Co
   return { family: folderFamily(dir, modelIndex, configs.unet!, configs.textEncoder), configs };
 }
 
+/** A text encoder's weights: text_model.* and (SDXL's second) text_projection.weight; position_ids is a buffer (often int64) that the graph computes itself. */
+function textWeights(dir: string, component: string, files: SafetensorsFile[]): Map<string, TensorRef> {
+  const text = componentWeights(dir, component, 'model', files);
+  for (const name of [...text.keys()]) {
+    const kept = (name.startsWith('text_model.') && name !== 'text_model.embeddings.position_ids') || name === 'text_projection.weight';
+    if (!kept) text.delete(name);
+  }
+  return text;
+}
+
 /** Opens a diffusers folder's weights and configs. */
 export function openDiffusersFolder(dir: string, options: { prediction?: Prediction } = {}): DiffusersFolder {
   const { family, configs } = readDiffusersConfigs(dir);
@@ -115,11 +137,8 @@ export function openDiffusersFolder(dir: string, options: { prediction?: Predict
   try {
     const unet = componentWeights(dir, 'unet', 'diffusion_pytorch_model', files);
     const vae = new Map([...componentWeights(dir, 'vae', 'diffusion_pytorch_model', files)].map(([name, ref]) => [vaeDiffusersName(name), ref]));
-    const text = componentWeights(dir, 'text_encoder', 'model', files);
-    for (const name of [...text.keys()]) {
-      // position_ids is a buffer (often int64) that the graph computes itself.
-      if (!name.startsWith('text_model.') || name === 'text_model.embeddings.position_ids') text.delete(name);
-    }
+    const text = textWeights(dir, 'text_encoder', files);
+    const text2 = family === 'sdxl' ? textWeights(dir, 'text_encoder_2', files) : undefined;
     const stated = schedulerPrediction(configs.scheduler);
     const prediction = options.prediction ?? stated ?? 'epsilon';
     const predictionSource: PredictionSource = options.prediction ? 'user' : stated ? 'config' : 'default';
@@ -133,15 +152,18 @@ export function openDiffusersFolder(dir: string, options: { prediction?: Predict
         unet: configs.unet!,
         vae: configs.vae!,
         textEncoder: configs.textEncoder!,
-        scheduler: configs.scheduler ?? sdSchedulerConfig(prediction),
+        ...(family === 'sdxl' ? { textEncoder2: configs.textEncoder2! } : {}),
+        scheduler: configs.scheduler ?? (family === 'sdxl' ? sdxlSchedulerConfig(prediction) : sdSchedulerConfig(prediction)),
       },
       tokenizerDir: configs.tokenizerDir,
+      ...(family === 'sdxl' ? { tokenizer2Dir: configs.tokenizer2Dir, forceZerosForEmptyPrompt: forceZerosOf(configs.modelIndex) } : {}),
       weights: {
         unet: namedSource(unet, `unet of ${name}`),
         vae: namedSource(vae, `vae of ${name}`),
         textEncoder: namedSource(text, `text_encoder of ${name}`),
+        ...(text2 ? { textEncoder2: namedSource(text2, `text_encoder_2 of ${name}`) } : {}),
       },
-      notes: [`diffusers folder (${family === 'sd1' ? 'SD 1.x' : 'SD 2.x'})`, `prediction type ${prediction} (${predictionSource === 'config' ? 'from scheduler/scheduler_config.json' : predictionSource === 'user' ? 'as chosen' : 'no prediction_type in the scheduler config'})`],
+      notes: [`diffusers folder (${FAMILY_NAMES[family]})`, `prediction type ${prediction} (${predictionSource === 'config' ? 'from scheduler/scheduler_config.json' : predictionSource === 'user' ? 'as chosen' : 'no prediction_type in the scheduler config'})`],
       close,
     };
   } catch (error) {

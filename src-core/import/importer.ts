@@ -1,15 +1,17 @@
-// Imports a Stable Diffusion checkpoint (.safetensors, LDM layout) or a diffusers folder into a
-// diffusers-ONNX folder that the engine's loader opens unchanged. Everything is written into a
+// Imports a Stable Diffusion checkpoint (.safetensors, LDM layout; SDXL in the SGM layout) or a diffusers folder
+// into a diffusers-ONNX folder that the engine's loader opens unchanged (SDXL: optimum's layout, with
+// text_encoder_2/ and tokenizer_2/). Everything is written into a
 // temporary sibling folder that is renamed only when complete: a failed, cancelled or interrupted
 // import leaves nothing that looks like a model. Weights are streamed one tensor at a time.
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeModel, type Graph } from '../onnx/graph.ts';
+import { writeModel, type BuildOptions, type Graph } from '../onnx/graph.ts';
 import { buildTextEncoder } from './clip-graph.ts';
 import { buildUNet } from './unet-graph.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae-graph.ts';
 import { inspectImportSource, openImportSource } from './source.ts';
+import type { Family } from './detect.ts';
 import { looksLikeVPrediction } from './prediction-test.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 import { writeComponentConfig, writeImportInfo, writeModelIndex, writeSchedulerConfig, writeTokenizer } from './write-folder.ts';
@@ -17,6 +19,7 @@ import { writeComponentConfig, writeImportInfo, writeModelIndex, writeSchedulerC
 /** Bumped whenever the importer's output changes, so cached imports are made again. */
 export const IMPORTER_VERSION = 1;
 
+/** 'text_encoder' covers SDXL's second text encoder too. */
 export type ImportStage = 'reading' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'finishing';
 export interface ImportProgress {
   stage: ImportStage;
@@ -47,7 +50,7 @@ export interface ImportOptions {
 
 export interface ImportResult {
   dir: string;
-  family: 'sd1' | 'sd2';
+  family: Family;
   prediction: Prediction;
   predictionSource: string;
   precision: Precision;
@@ -64,12 +67,26 @@ export class ImportCancelled extends Error {
 }
 
 interface Component {
-  name: 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder';
+  name: 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
   weights: WeightSource;
   /** Weight names this component reads (its share of the progress bar). */
   prefixes: string[] | null;
   config: Record<string, unknown>;
   build: () => Graph;
+}
+
+/** optimum marks the text encoders it exported with every hidden state in their config.json. */
+function withHiddenStates(config: Record<string, unknown>): Record<string, unknown> {
+  return { ...config, output_hidden_states: true };
+}
+
+/** SDXL's text_encoder_2 (CLIPTextModelWithProjection with every hidden state); none for SD 1/2. */
+function sdxlTextEncoder2(weights: WeightSource | undefined, config: Record<string, unknown> | undefined, opts: BuildOptions): Component[] {
+  if (!weights || !config) return [];
+  return [{
+    name: 'text_encoder_2', weights, prefixes: null, config: withHiddenStates(config),
+    build: () => buildTextEncoder(weights, config as never, opts, { projection: true, hiddenStates: true, name: 'text_encoder_2' }),
+  }];
 }
 
 function weightBytes(weights: WeightSource, prefixes: string[] | null, bytesPerValue: number): number {
@@ -106,12 +123,15 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
   try {
     const float = precision === 'fp16' ? 'float16' : 'float32';
     const opts = { float, attention: options.attention ?? 'mha' } as const;
-    const { unet, vae, textEncoder } = source.configs;
+    const { unet, vae, textEncoder, textEncoder2 } = source.configs;
+    const sdxl = source.family === 'sdxl';
     // SD's VAE overflows in fp16 at larger sizes; diffusers runs it in fp32 where the config says force_upcast (its default).
     const vaeUpcast = float === 'float16' && (vae as { force_upcast?: boolean }).force_upcast !== false;
     const vaeOpts = vaeUpcast ? ({ ...opts, float: 'float32' } as const) : opts;
+    // SDXL conditions on both encoders' penultimate states: every layer's state is an output, as optimum exports them.
     const components: Component[] = [
-      { name: 'text_encoder', weights: source.weights.textEncoder, prefixes: null, config: textEncoder, build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts) },
+      { name: 'text_encoder', weights: source.weights.textEncoder, prefixes: null, config: sdxl ? withHiddenStates(textEncoder) : textEncoder, build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts, { hiddenStates: sdxl }) },
+      ...sdxlTextEncoder2(source.weights.textEncoder2, textEncoder2, opts),
       { name: 'unet', weights: source.weights.unet, prefixes: null, config: unet, build: () => buildUNet(source.weights.unet, unet as never, opts) },
       { name: 'vae_decoder', weights: source.weights.vae, prefixes: ['decoder.', 'post_quant_conv.'], config: vae, build: () => buildVaeDecoder(source.weights.vae, vae as never, vaeOpts) },
       { name: 'vae_encoder', weights: source.weights.vae, prefixes: ['encoder.', 'quant_conv.'], config: vae, build: () => buildVaeEncoder(source.weights.vae, vae as never, vaeOpts) },
@@ -128,7 +148,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       try {
         await writeModel(graph, dir, {
           signal,
-          onWeight: (done) => options.onProgress?.({ stage: component.name, bytesDone: bytesBefore + done, bytesTotal }),
+          onWeight: (done) => options.onProgress?.({ stage: component.name === 'text_encoder_2' ? 'text_encoder' : component.name, bytesDone: bytesBefore + done, bytesTotal }),
         });
       } catch (error) {
         if (signal?.aborted) throw new ImportCancelled();
@@ -154,8 +174,10 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     const prediction = source.prediction as Prediction;
     const predictionSource = source.predictionSource;
     writeSchedulerConfig(partial, source.configs.scheduler, prediction);
-    writeTokenizer(partial, source.tokenizerDir, source.family);
-    writeModelIndex(partial);
+    writeTokenizer(partial, source.tokenizerDir, source.family === 'sd2' ? '!' : 'end');
+    // SDXL's second tokenizer pads with "!", as Stability's tokenizer_2 does.
+    if (sdxl) writeTokenizer(partial, source.tokenizer2Dir, '!', 'tokenizer_2');
+    writeModelIndex(partial, source.family, source.forceZerosForEmptyPrompt ?? true);
     writeImportInfo(partial, {
       importerVersion: IMPORTER_VERSION,
       source: resolve(sourcePath),
@@ -188,7 +210,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
 }
 
 /** A quick look (headers and configs only) for the app: what the file or folder is; rejects with why it cannot be imported. */
-export async function inspectSource(path: string): Promise<{ kind: 'checkpoint' | 'diffusers' | 'diffusers-onnx'; family?: 'sd1' | 'sd2'; notes: string[] }> {
+export async function inspectSource(path: string): Promise<{ kind: 'checkpoint' | 'diffusers' | 'diffusers-onnx'; family?: Family; notes: string[] }> {
   const look = inspectImportSource(resolve(path));
   if (look.problem) throw new ImportError(look.problem);
   return { kind: look.kind, family: look.family, notes: look.notes };

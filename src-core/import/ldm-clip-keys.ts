@@ -9,12 +9,12 @@ import type { TensorRef } from './safetensors.ts';
 export const SD1_TEXT_PREFIX = 'cond_stage_model.transformer.';
 export const SD2_TEXT_PREFIX = 'cond_stage_model.model.';
 
-/** HF name -> LDM key (both with their full prefixes) for SD 1's CLIP text encoder. */
-export function sd1TextNames(keys: string[]): Map<string, string> {
+/** HF name -> LDM key (both with their full prefixes) for SD 1's CLIP text encoder (SDXL's first one at `prefix`). */
+export function sd1TextNames(keys: string[], prefix = SD1_TEXT_PREFIX): Map<string, string> {
   const names = new Map<string, string>();
   for (const key of keys) {
-    if (!key.startsWith(SD1_TEXT_PREFIX)) continue;
-    let rest = key.slice(SD1_TEXT_PREFIX.length);
+    if (!key.startsWith(prefix)) continue;
+    let rest = key.slice(prefix.length);
     if (!rest.startsWith('text_model.')) rest = `text_model.${rest}`;
     // A buffer of 0..76 that the graph computes itself (often int64, sometimes corrupted floats in merges).
     if (rest === 'text_model.embeddings.position_ids') continue;
@@ -39,11 +39,12 @@ const OPENCLIP_TOP: Record<string, string> = {
   'ln_final.bias': 'text_model.final_layer_norm.bias',
 };
 
-/** The number of residual blocks in an SD 2 (OpenCLIP) text encoder. */
-export function openClipLayerCount(keys: string[]): number {
+/** The number of residual blocks in an OpenCLIP text encoder (SD 2's, or SDXL's second one at `prefix`). */
+export function openClipLayerCount(keys: string[], prefix = SD2_TEXT_PREFIX): number {
   let most = -1;
   for (const key of keys) {
-    const match = /^cond_stage_model\.model\.transformer\.resblocks\.(\d+)\./.exec(key);
+    if (!key.startsWith(prefix)) continue;
+    const match = /^transformer\.resblocks\.(\d+)\./.exec(key.slice(prefix.length));
     if (match) most = Math.max(most, Number(match[1]));
   }
   return most + 1;
@@ -54,18 +55,19 @@ export type OpenClipSource = { key: string; third?: 0 | 1 | 2 };
 
 /**
  * HF name -> source for SD 2's OpenCLIP text encoder, keeping `layers` layers (default: all but the
- * last, i.e. the penultimate layer's output, which is what SD 2 was trained with).
+ * last, i.e. the penultimate layer's output, which is what SD 2 was trained with). SDXL's second text
+ * encoder is the same layout at another prefix (text_projection is mapped by the caller).
  */
-export function sd2TextNames(keys: string[], layers?: number): Map<string, OpenClipSource> {
-  const available = openClipLayerCount(keys);
+export function sd2TextNames(keys: string[], layers?: number, prefix = SD2_TEXT_PREFIX): Map<string, OpenClipSource> {
+  const available = openClipLayerCount(keys, prefix);
   const kept = layers ?? available - 1;
   if (kept < 1 || kept > available) {
     throw new ImportError(`the text encoder config asks for ${kept} layers but the checkpoint's OpenCLIP text encoder has ${available}`);
   }
   const names = new Map<string, OpenClipSource>();
   for (const key of keys) {
-    if (!key.startsWith(SD2_TEXT_PREFIX)) continue;
-    const rest = key.slice(SD2_TEXT_PREFIX.length);
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
     if (OPENCLIP_TOP[rest]) {
       names.set(OPENCLIP_TOP[rest], { key });
       continue;
@@ -78,7 +80,7 @@ export function sd2TextNames(keys: string[], layers?: number): Map<string, OpenC
     if (part) names.set(`${layer}.${part}.${match[3]}`, { key });
   }
   for (const key of keys) {
-    const match = /^cond_stage_model\.model\.transformer\.resblocks\.(\d+)\.attn\.in_proj_(weight|bias)$/.exec(key);
+    const match = key.startsWith(prefix) ? /^transformer\.resblocks\.(\d+)\.attn\.in_proj_(weight|bias)$/.exec(key.slice(prefix.length)) : null;
     if (!match || Number(match[1]) >= kept) continue;
     (['q', 'k', 'v'] as const).forEach((which, third) => {
       names.set(`text_model.encoder.layers.${match[1]}.self_attn.${which}_proj.${match[2]}`, { key, third: third as 0 | 1 | 2 });

@@ -61,7 +61,7 @@ function asLinear(ref: TensorRef): TensorRef {
 }
 
 /** VAE weights under today's diffusers names from keys without prefix, in either layout. */
-function vaeRefs(raw: WeightSource, prefix: string, used: Set<string>): Map<string, TensorRef> {
+export function vaeRefs(raw: WeightSource, prefix: string, used: Set<string>): Map<string, TensorRef> {
   const keys = raw.names().filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
   const refs = new Map<string, TensorRef>();
   const names = isLdmVaeLayout(keys) ? ldmVaeNames(keys) : new Map(keys.map((k) => [vaeDiffusersName(k), k]));
@@ -74,20 +74,25 @@ function vaeRefs(raw: WeightSource, prefix: string, used: Set<string>): Map<stri
   return refs;
 }
 
-/** Maps an LDM-layout SD 1 / SD 2 checkpoint. Throws ImportError when a component is absent altogether. */
-export function mapLdmCheckpoint(raw: WeightSource, options: LdmOptions = {}): LdmComponents {
-  const label = options.label ?? 'checkpoint';
-  const keys = raw.names();
-  const used = new Set<string>();
-
-  const unetKeys = keys.filter((k) => k.startsWith(UNET_PREFIX)).map((k) => k.slice(UNET_PREFIX.length));
+/** UNet weights under diffusers names from "model.diffusion_model.*" (LDM and SGM layouts alike). */
+export function unetRefs(raw: WeightSource, used: Set<string>, label: string): Map<string, TensorRef> {
+  const unetKeys = raw.names().filter((k) => k.startsWith(UNET_PREFIX)).map((k) => k.slice(UNET_PREFIX.length));
   if (unetKeys.length === 0) throw new ImportError(`${label} has no UNet (no ${UNET_PREFIX}* tensors)`);
   const unet = new Map<string, TensorRef>();
   for (const [name, key] of ldmUNetNames(unetKeys)) {
     used.add(UNET_PREFIX + key);
     unet.set(name, raw.get(UNET_PREFIX + key) as TensorRef);
   }
+  return unet;
+}
 
+/** Maps an LDM-layout SD 1 / SD 2 checkpoint. Throws ImportError when a component is absent altogether. */
+export function mapLdmCheckpoint(raw: WeightSource, options: LdmOptions = {}): LdmComponents {
+  const label = options.label ?? 'checkpoint';
+  const keys = raw.names();
+  const used = new Set<string>();
+
+  const unet = unetRefs(raw, used, label);
   const vae = vaeRefs(raw, VAE_PREFIX, used);
   if (vae.size === 0 && options.requireVae !== false) throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
 

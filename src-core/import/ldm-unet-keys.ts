@@ -18,6 +18,9 @@ const RESNET_PARTS: Record<string, string> = {
 const TOP_LEVEL: Record<string, string> = {
   'time_embed.0': 'time_embedding.linear_1',
   'time_embed.2': 'time_embedding.linear_2',
+  // SDXL: the MLP over the pooled text embedding and the size/crop features (diffusers' add_embedding).
+  'label_emb.0.0': 'add_embedding.linear_1',
+  'label_emb.0.2': 'add_embedding.linear_2',
   'input_blocks.0.0': 'conv_in',
   'out.0': 'conv_norm_out',
   'out.2': 'conv_out',

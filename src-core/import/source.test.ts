@@ -111,9 +111,9 @@ test('bad inputs: pickles, missing paths, other folders, unsupported checkpoints
   await assert.rejects(openImportSource(join(dir, 'onnx')), /already a diffusers-ONNX folder: add it directly/);
   const xl = writeSafetensors(join(dir, 'xl.safetensors'), {
     'model.diffusion_model.input_blocks.0.0.weight': { shape: [2, 4, 1, 1] },
-    'conditioner.embedders.1.model.ln_final.weight': { shape: [2] },
+    'conditioner.embedders.0.model.ln_final.weight': { shape: [2] },
   });
-  await assert.rejects(openImportSource(xl), /xl\.safetensors is Stable Diffusion XL: not supported yet/);
+  await assert.rejects(openImportSource(xl), /xl\.safetensors is the Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/);
   const ints = writeEntries('ints.safetensors', ldmEntries(TINY_SD1), 0, { 'model.diffusion_model.out.2.bias': 'I64' });
   await assert.rejects(openImportSource(ints), /tensor conv_out\.bias of the UNet has dtype I64/);
   const cut = join(dir, 'cut.safetensors');
@@ -124,7 +124,7 @@ test('bad inputs: pickles, missing paths, other folders, unsupported checkpoints
 test('inspection for the UI: kind, family, or the problem', () => {
   assert.deepEqual(inspectImportSource(sd1), { kind: 'checkpoint', family: 'sd1', architecture: 'sd1', notes: ['Stable Diffusion 1.x checkpoint'] });
   assert.equal(inspectImportSource(sd2).family, 'sd2');
-  assert.match(inspectImportSource(join(dir, 'xl.safetensors')).problem ?? '', /Stable Diffusion XL: not supported yet/);
+  assert.match(inspectImportSource(join(dir, 'xl.safetensors')).problem ?? '', /Stable Diffusion XL refiner .*: not supported yet/);
   assert.match(inspectImportSource(join(dir, 'cut.safetensors')).problem ?? '', /truncated/);
   assert.equal(inspectImportSource(join(dir, 'onnx')).kind, 'diffusers-onnx');
   assert.match(inspectImportSource(join(dir, 'nothing-here')).problem ?? '', /does not exist/);

@@ -5,10 +5,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { inferUNetConfig, inferTextConfig, inferVaeConfig, readConfigFolder, schedulerPrediction, sdSchedulerConfig, type ComponentConfigs, type ConfigFolder } from './checkpoint-configs.ts';
-import { ARCHITECTURE_NAMES, classifyCheckpoint, detectCheckpoint, type Architecture, type Family, type Prediction, type PredictionSource } from './detect.ts';
+import { ARCHITECTURE_NAMES, FAMILY_NAMES, classifyCheckpoint, detectCheckpoint, type Architecture, type Family, type Prediction, type PredictionSource } from './detect.ts';
 import { isDiffusersFolder, isDiffusersOnnxFolder, openDiffusersFolder, readDiffusersConfigs } from './diffusers-folder.ts';
 import { mapLdmCheckpoint, mapVaeFile } from './ldm-keys.ts';
 import { SafetensorsFile, requireFloatWeights } from './safetensors.ts';
+import { openSdxlCheckpoint } from './sdxl-source.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 
 export interface ImportSourceOptions {
@@ -24,6 +25,8 @@ export interface ImportWeights {
   unet: WeightSource;
   vae: WeightSource;
   textEncoder: WeightSource;
+  /** SDXL's second text encoder (CLIPTextModelWithProjection names). */
+  textEncoder2?: WeightSource;
 }
 
 export interface ImportSource {
@@ -36,6 +39,10 @@ export interface ImportSource {
   configs: ComponentConfigs;
   /** The tokenizer folder of a diffusers folder or config folder; undefined: use CLIP's standard one. */
   tokenizerDir?: string;
+  /** SDXL's second tokenizer folder; undefined: CLIP's standard one padding with "!". */
+  tokenizer2Dir?: string;
+  /** SDXL: whether an empty negative prompt means all-zero embeddings (model_index.json; SDXL base: true). */
+  forceZerosForEmptyPrompt?: boolean;
   weights: ImportWeights;
   /** Checkpoint keys no component uses (EMA copies excepted); empty for diffusers folders. */
   unused: string[];
@@ -82,12 +89,12 @@ export function inspectImportSource(path: string): SourceInspection {
     if (kind === 'diffusers-onnx') return { kind, notes: ['already a diffusers-ONNX folder: add it directly'] };
     if (kind === 'diffusers') {
       const { family } = readDiffusersConfigs(path);
-      return { kind, family, notes: [`diffusers folder (${family === 'sd1' ? 'SD 1.x' : 'SD 2.x'})`] };
+      return { kind, family, notes: [`diffusers folder (${FAMILY_NAMES[family]})`] };
     }
     const file = SafetensorsFile.open(path);
     try {
       const architecture = classifyCheckpoint(file.source());
-      const family = architecture === 'sd1' || architecture === 'sd2' ? architecture : undefined;
+      const family = architecture === 'sd1' || architecture === 'sd2' || architecture === 'sdxl' ? architecture : undefined;
       const notes = [`${ARCHITECTURE_NAMES[architecture]} checkpoint`];
       if (family) return { kind, family, architecture, notes };
       detectCheckpoint(file.source(), { path }); // throws the "not supported yet" error
@@ -101,7 +108,7 @@ export function inspectImportSource(path: string): SourceInspection {
   }
 }
 
-function numberOf(config: ConfigFolder['textEncoder'], key: string): number | undefined {
+export function numberOf(config: ConfigFolder['textEncoder'], key: string): number | undefined {
   const value = config?.[key];
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
@@ -117,6 +124,7 @@ export async function openImportSource(path: string, options: ImportSourceOption
     requireFloatWeights(source.weights.unet, 'UNet');
     requireFloatWeights(source.weights.vae, 'VAE');
     requireFloatWeights(source.weights.textEncoder, 'text encoder');
+    if (source.weights.textEncoder2) requireFloatWeights(source.weights.textEncoder2, 'second text encoder');
     // The same object: settlePrediction updates it in place.
     return Object.assign(source, { close });
   } catch (error) {
@@ -125,7 +133,7 @@ export async function openImportSource(path: string, options: ImportSourceOption
   }
 }
 
-type Opened = Omit<ImportSource, 'close'>;
+export type Opened = Omit<ImportSource, 'close'>;
 
 function openFolder(path: string, options: ImportSourceOptions, opened: Array<{ close(): void }>): Opened {
   const folder = openDiffusersFolder(path, { prediction: options.prediction });
@@ -142,6 +150,8 @@ function openCheckpoint(path: string, options: ImportSourceOptions, opened: Arra
   const override = options.config ? readConfigFolder(options.config) : undefined;
   const raw = file.source();
   const detection = detectCheckpoint(raw, { path, prediction: options.prediction, configPrediction: schedulerPrediction(override?.scheduler) });
+  const vaeFile = options.vae ? (notes: string[]) => separateVae(options.vae!, opened, notes) : undefined;
+  if (detection.family === 'sdxl') return openSdxlCheckpoint(raw, { path, detection, override, vaeFile, configName: options.config });
   const mapped = mapLdmCheckpoint(raw, { textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'), label: basename(path), requireVae: !options.vae });
   const notes = [...detection.notes];
   if (mapped.emaIgnored > 0) notes.push(`${mapped.emaIgnored} EMA tensors (model_ema.*) ignored`);
@@ -180,7 +190,7 @@ function applyDefaultSize(configs: ComponentConfigs, override: ConfigFolder | un
 }
 
 /** The weights of a separate VAE file. */
-function separateVae(vaePath: string, opened: Array<{ close(): void }>, notes: string[]): WeightSource {
+export function separateVae(vaePath: string, opened: Array<{ close(): void }>, notes: string[]): WeightSource {
   refusePickle(vaePath);
   const file = SafetensorsFile.open(vaePath);
   opened.push(file);

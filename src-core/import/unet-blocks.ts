@@ -75,6 +75,27 @@ export function timestepEmbedding(ctx: BlockContext, features: string, channels:
 }
 
 /**
+ * SDXL's "text_time" addition embedding: the sinusoidal features (time_proj's flip and shift) of each of the
+ * time_ids [B, n] (original size, crop, target size), [B, n * timeEmbedDim], after text_embeds [B, proj] ->
+ * add_embedding (linear_1 -> SiLU -> linear_2), [B, time_embed_dim], which the UNet adds to the time embedding.
+ */
+export function textTimeEmbedding(ctx: BlockContext, textEmbeds: string, timeIds: string, shape: {
+  timeEmbedDim: number; inputDim: number; embedDim: number; flipSinToCos: boolean; freqShift: number;
+}): string {
+  const { g, w } = ctx;
+  expectLayer(w, 'add_embedding.linear_1', [shape.embedDim, shape.inputDim]);
+  expectLayer(w, 'add_embedding.linear_2', [shape.embedDim, shape.embedDim]);
+  return g.scope('add_embedding', () => {
+    // diffusers flattens time_ids and takes their features in float32 (get_timestep_embedding casts to float).
+    const ids = g.op('Reshape', [g.op('Cast', [timeIds], { to: floatCode('float32') }), g.constant([-1], 'int64')]);
+    const features = g.scope('add_time_proj', () => timestepFeatures(g, ids, shape.timeEmbedDim, shape));
+    const rows = g.op('Reshape', [features, g.op('Concat', [g.op('Slice', [g.op('Shape', [textEmbeds]), g.constant([0], 'int64'), g.constant([1], 'int64')]), g.constant([-1], 'int64')], { axis: 0 })]);
+    const joined = g.op('Concat', [textEmbeds, rows], { axis: 1 });
+    return linear(g, w, silu(g, linear(g, w, joined, 'add_embedding.linear_1')), 'add_embedding.linear_2');
+  });
+}
+
+/**
  * ResnetBlock2D ("default" time embedding norm): GroupNorm -> SiLU -> conv1 (+ time_emb_proj(SiLU(temb)) per
  * channel) -> GroupNorm -> SiLU -> conv2, plus the input (through a 1x1 conv_shortcut when the channel count
  * changes), divided by `scale` (output_scale_factor). `activeTemb` is SiLU(temb), shared by all blocks.

@@ -1,6 +1,6 @@
-// The diffusers UNet2DConditionModel config (unet/config.json) as SD 1.x and 2.x use it, checked and expanded
+// The diffusers UNet2DConditionModel config (unet/config.json) as SD 1.x, 2.x and SDXL use it, checked and expanded
 // into one plan per resolution level. Anything the graph builder does not implement is refused by its key, so
-// an unsupported model (SDXL's addition embeddings, LCM's timestep condition, ...) fails before any graph is built.
+// an unsupported model (LCM's timestep condition, Kandinsky's image embeddings, ...) fails before any graph is built.
 import { ImportError } from './weights.ts';
 
 type PerLevel<T> = T | T[];
@@ -36,6 +36,10 @@ export interface UNetConfig {
   time_embedding_dim?: number | null;
   conv_in_kernel?: number;
   conv_out_kernel?: number;
+  /** SDXL: "text_time" (pooled text embedding and size/crop time_ids added to the time embedding). */
+  addition_embed_type?: string | null;
+  addition_time_embed_dim?: number | null;
+  projection_class_embeddings_input_dim?: number | null;
   [key: string]: unknown;
 }
 
@@ -71,6 +75,8 @@ export interface UNetPlan {
   /** Sinusoidal timestep features (block_out_channels[0]). */
   timeChannels: number;
   crossAttentionDim: number;
+  /** SDXL's text_time embedding: sinusoidal features of each time id, and the add_embedding's input width. */
+  textTime?: { timeEmbedDim: number; inputDim: number };
   down: UNetLevel[];
   mid: UNetLevel;
   up: UNetLevel[];
@@ -78,7 +84,7 @@ export interface UNetPlan {
 
 /** Keys whose only supported value is their diffusers default (null/absent, false, or the given value). */
 const FIXED: Record<string, unknown> = {
-  class_embed_type: null, addition_embed_type: null, num_class_embeds: null, encoder_hid_dim: null,
+  class_embed_type: null, num_class_embeds: null, encoder_hid_dim: null,
   encoder_hid_dim_type: null, time_cond_proj_dim: null, time_embedding_act_fn: null, timestep_post_act: null,
   reverse_transformer_layers_per_block: null, mid_block_only_cross_attention: null, cross_attention_norm: null,
   dual_cross_attention: false, class_embeddings_concat: false, resnet_skip_time_act: false,
@@ -147,6 +153,7 @@ export function planUNet(config: UNetConfig): UNetPlan {
   };
   const timeDim = config.time_embedding_dim;
   if (timeDim != null) positiveInt('time_embedding_dim', timeDim);
+  const textTime = additionEmbedding(config);
 
   const level = (i: number, crossAttention: boolean, resnets: number): UNetLevel => ({
     channels: channels[i], crossAttention, resnets, transformerLayers: transformerLayers[i], heads: heads[i], crossAttentionDim: crossDims[i],
@@ -166,9 +173,21 @@ export function planUNet(config: UNetConfig): UNetPlan {
     convOutKernel: kernel('conv_out_kernel'),
     timeChannels: channels[0],
     crossAttentionDim: crossDims[0],
+    ...(textTime ? { textTime } : {}),
     down: downTypes.map((type, i) => level(i, type === 'CrossAttnDownBlock2D', layers[i])),
     mid: level(last, true, 2),
     // Up level i mirrors down level n-1-i and has one more resnet (it also takes the downsampler's skip).
     up: upTypes.map((type, i) => level(last - i, type === 'CrossAttnUpBlock2D', layers[last - i] + 1)),
+  };
+}
+
+/** SDXL's addition embedding ("text_time"); other kinds (Kandinsky's "text_image", "image", ...) are refused by name. */
+function additionEmbedding(config: UNetConfig): UNetPlan['textTime'] {
+  const type = config.addition_embed_type;
+  if (type === undefined || type === null) return undefined;
+  if (type !== 'text_time') refuse('addition_embed_type', type, 'is not supported (SDXL\'s "text_time" is)');
+  return {
+    timeEmbedDim: positiveInt('addition_time_embed_dim', config.addition_time_embed_dim),
+    inputDim: positiveInt('projection_class_embeddings_input_dim', config.projection_class_embeddings_input_dim),
   };
 }

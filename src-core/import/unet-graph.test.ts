@@ -129,7 +129,8 @@ test('linear projections (SD 2), fp16 and com.microsoft attention give the plain
 test('configs the builder does not implement are refused by key', () => {
   const w = randomUNetWeights(unetShapes(TINY));
   const refusals: Array<[Partial<UNetConfig>, RegExp]> = [
-    [{ addition_embed_type: 'text_time' }, /addition_embed_type/], [{ class_embed_type: 'timestep' }, /class_embed_type/],
+    [{ addition_embed_type: 'text_image' }, /addition_embed_type = "text_image" is not supported/],
+    [{ addition_embed_type: 'text_time' }, /addition_time_embed_dim = undefined is not a positive integer/], [{ class_embed_type: 'timestep' }, /class_embed_type/],
     [{ time_cond_proj_dim: 256 }, /time_cond_proj_dim/], [{ resnet_time_scale_shift: 'scale_shift' }, /resnet_time_scale_shift/],
     [{ act_fn: 'gelu' }, /act_fn/], [{ only_cross_attention: true }, /only_cross_attention/],
     [{ mid_block_type: 'UNetMidBlock2D' }, /mid_block_type/], [{ down_block_types: ['AttnDownBlock2D', 'DownBlock2D', 'DownBlock2D'] }, /AttnDownBlock2D/],

@@ -1,13 +1,17 @@
-// The ONNX graph of diffusers' UNet2DConditionModel as SD 1.x and 2.x use it, from its config.json and its
+// The ONNX graph of diffusers' UNet2DConditionModel as SD 1.x, 2.x and SDXL use it, from its config.json and its
 // weights by diffusers name. Inputs and output follow the diffusers-ONNX export the loader expects:
 // sample [batch, C, height, width], timestep float32 [batch] (a [1] tensor is broadcast to the batch, as
-// diffusers' expand does), encoder_hidden_states [batch, sequence, cross_attention_dim] -> out_sample.
+// diffusers' expand does), encoder_hidden_states [batch, sequence, cross_attention_dim] -> out_sample; SDXL
+// adds text_embeds [batch, projection_dim] and time_ids [batch, 6], as optimum exports them.
 import { Graph, type BuildOptions } from '../onnx/graph.ts';
 import { conv2d, groupNorm, silu } from '../onnx/layers.ts';
-import { downsample, expectShape, resnetBlock, timestepEmbedding, timestepFeatures, upsample, type BlockContext } from './unet-blocks.ts';
+import { downsample, expectShape, resnetBlock, textTimeEmbedding, timestepEmbedding, timestepFeatures, upsample, type BlockContext } from './unet-blocks.ts';
 import { planUNet, type UNetConfig, type UNetLevel } from './unet-config.ts';
 import { transformer2d } from './unet-transformer.ts';
-import type { WeightSource } from './weights.ts';
+import { ImportError, type WeightSource } from './weights.ts';
+
+/** SDXL base's time_ids: original height and width, crop top and left, target height and width. */
+export const SDXL_TIME_IDS = 6;
 
 export type { UNetConfig } from './unet-config.ts';
 export { planUNet } from './unet-config.ts';
@@ -26,13 +30,24 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   let sample = g.input('sample', opts.float, ['batch', plan.inChannels, 'height', 'width']);
   const timestep = g.input('timestep', 'float32', ['batch']);
   const context = g.input('encoder_hidden_states', opts.float, ['batch', 'sequence', plan.crossAttentionDim]);
+  const textTime = plan.textTime;
+  const textEmbedsDim = textTime ? textTime.inputDim - SDXL_TIME_IDS * textTime.timeEmbedDim : 0;
+  if (textTime && textEmbedsDim <= 0) {
+    throw new ImportError(`unet config: projection_class_embeddings_input_dim ${textTime.inputDim} leaves no room for text_embeds beside ${SDXL_TIME_IDS} time ids of ${textTime.timeEmbedDim} (an SDXL refiner's 5 time ids are not supported)`);
+  }
+  const textEmbeds = textTime ? g.input('text_embeds', opts.float, ['batch', textEmbedsDim]) : '';
+  const timeIds = textTime ? g.input('time_ids', opts.float, ['batch', SDXL_TIME_IDS]) : '';
   if (plan.centerInputSample) sample = g.op('Sub', [g.op('Mul', [sample, g.floatConstant([2])]), g.floatConstant([1])]);
 
   // Time embedding; every ResnetBlock2D applies SiLU to it first, so that is done once here.
   const batch = g.op('Slice', [g.op('Shape', [sample]), g.constant([0], 'int64'), g.constant([1], 'int64')]);
   const timesteps = g.op('Expand', [timestep, batch]);
-  const temb = timestepEmbedding(ctx, timestepFeatures(g, timesteps, plan.timeChannels, plan), plan.timeChannels);
+  let temb = timestepEmbedding(ctx, timestepFeatures(g, timesteps, plan.timeChannels, plan), plan.timeChannels);
   const tembChannels = weights.get('time_embedding.linear_2.weight').shape[0];
+  if (textTime) {
+    const added = textTimeEmbedding(ctx, textEmbeds, timeIds, { ...textTime, embedDim: tembChannels, flipSinToCos: plan.flipSinToCos, freqShift: plan.freqShift });
+    temb = g.op('Add', [temb, added], undefined, { name: 'time_embedding_plus_add_embedding' });
+  }
   const activeTemb = silu(g, temb);
 
   const inChannels = plan.down[0].channels;

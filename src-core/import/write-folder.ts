@@ -3,6 +3,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import type { Family } from './detect.ts';
 import { ImportError } from './weights.ts';
 
 type Json = Record<string, unknown>;
@@ -29,8 +30,29 @@ export function writeJson(dir: string, name: string, value: unknown): void {
   writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + '\n');
 }
 
-export function writeModelIndex(dir: string): void {
-  writeJson(dir, 'model_index.json', MODEL_INDEX);
+/**
+ * SDXL's model_index.json as optimum's exporter writes it: the diffusers pipeline's own config (its class names,
+ * a "vae" entry for vae_decoder/ and vae_encoder/), with force_zeros_for_empty_prompt, which the pipeline keeps there.
+ */
+function sdxlModelIndex(forceZerosForEmptyPrompt: boolean): Json {
+  return {
+    _class_name: 'StableDiffusionXLPipeline',
+    _diffusers_version: '0.30.3',
+    feature_extractor: [null, null],
+    force_zeros_for_empty_prompt: forceZerosForEmptyPrompt,
+    image_encoder: [null, null],
+    scheduler: ['diffusers', 'EulerDiscreteScheduler'],
+    text_encoder: ['transformers', 'CLIPTextModel'],
+    text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
+    tokenizer: ['transformers', 'CLIPTokenizer'],
+    tokenizer_2: ['transformers', 'CLIPTokenizer'],
+    unet: ['diffusers', 'UNet2DConditionModel'],
+    vae: ['diffusers', 'AutoencoderKL'],
+  };
+}
+
+export function writeModelIndex(dir: string, family: Family = 'sd1', forceZerosForEmptyPrompt = true): void {
+  writeJson(dir, 'model_index.json', family === 'sdxl' ? sdxlModelIndex(forceZerosForEmptyPrompt) : MODEL_INDEX);
 }
 
 export function writeComponentConfig(dir: string, component: string, config: Json): void {
@@ -43,19 +65,20 @@ export function writeSchedulerConfig(dir: string, config: Json, prediction: stri
 
 /**
  * The tokenizer: the source's own (a diffusers folder, or the folder given as the architecture), else
- * CLIP's standard one that the app ships with its built-in model. SD 2 pads with "!" (id 0) where SD 1
- * pads with the end token; the encoder sees the padding, so it must be the checkpoint family's.
+ * CLIP's standard one that the app ships with its built-in model. SD 2 (and SDXL's second tokenizer) pads
+ * with "!" (id 0) where SD 1 pads with the end token; the encoder sees the padding, so it must be the
+ * checkpoint family's. `folder`: tokenizer/ or SDXL's tokenizer_2/.
  */
-export function writeTokenizer(dir: string, sourceDir: string | undefined, family: 'sd1' | 'sd2'): void {
+export function writeTokenizer(dir: string, sourceDir: string | undefined, pad: 'end' | '!', folder = 'tokenizer'): void {
   const from = sourceDir ?? join(DEFAULT_MODEL_DIR, 'tokenizer');
-  const to = join(dir, 'tokenizer');
+  const to = join(dir, folder);
   mkdirSync(to, { recursive: true });
   for (const name of TOKENIZER_FILES) {
     const file = join(from, name);
     if (existsSync(file)) copyFileSync(file, join(to, name));
     else if (name !== 'special_tokens_map.json') throw new ImportError(`the tokenizer folder ${from} has no ${name}`);
   }
-  if (sourceDir !== undefined || family === 'sd1') return;
+  if (sourceDir !== undefined || pad === 'end') return;
   for (const name of ['tokenizer_config.json', 'special_tokens_map.json']) {
     const file = join(to, name);
     if (!existsSync(file)) continue;
@@ -68,7 +91,7 @@ export interface ImportInfo {
   importerVersion: number;
   source: string;
   sourceHash?: string;
-  family: 'sd1' | 'sd2';
+  family: Family;
   prediction: string;
   predictionSource: string;
   precision: 'fp32' | 'fp16';
