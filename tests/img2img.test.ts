@@ -39,7 +39,7 @@ async function withModel(fixture: 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16', run: (
   }
 }
 
-const img2img = (model: StableDiffusionModel, request: GenerateRequestInput, hooks: GenerateHooks = {}) =>
+const img2img = (model: StableDiffusionModel, request: Partial<GenerateRequestInput>, hooks: GenerateHooks = {}) =>
   generate(model, { ...base, initImage: 'file:init-64.png', ...request }, { initImage: INIT, ...hooks });
 
 const pixels = (png: Buffer) => decode(png).data;

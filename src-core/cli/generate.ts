@@ -13,6 +13,7 @@ import { SamplingCancelled } from '../samplers/types.ts';
 import { ImportCancelled } from '../import/importer.ts';
 import { savePng } from '../pipeline/save.ts';
 import { generate } from '../pipeline/txt2img.ts';
+import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './img2img-options.ts';
 
 const HELP = `Usage: npm run generate -- --prompt TEXT [options]
 
@@ -34,7 +35,7 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --s-min X, --s-max X   sigma window where churn applies (segments only)
   --timestep MODE        fractional | nearest (default: fractional)
   --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
-  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
+${IMG2IMG_HELP}  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
                          or diffusers folder, imported on first use into the import cache (RESTART_STUDIO_IMPORTS,
                          default ~/.cache/restart-studio/imported-models) and reused afterwards
   --model-config DIR     with a checkpoint: a diffusers folder whose configs give its architecture
@@ -66,7 +67,7 @@ function restartOption(spec: string | undefined, values: Record<string, unknown>
   return { segments: segments as [number, number, number, number][], ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) };
 }
 
-export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; modelConfig?: string; provider: ProviderChoice; out: string } | 'help' {
+export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; modelConfig?: string; provider: ProviderChoice; out: string; initImagePath?: string } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,7 +80,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
         'batch-size': { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, noise: { type: 'string' },
         eta: { type: 'string' }, 's-noise': { type: 'string' }, restart: { type: 'string' }, 'restart-gamma': { type: 'string' },
         's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' }, model: { type: 'string' }, 'model-config': { type: 'string' },
-        provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+        provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' }, ...IMG2IMG_OPTIONS,
       },
     });
   } catch (error) {
@@ -90,7 +91,9 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
   if (v.prompt === undefined) throw new UsageError('--prompt is required');
   const provider = (v.provider ?? 'auto') as ProviderChoice;
   if (!(PROVIDER_CHOICES as readonly string[]).includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
+  const img2img = img2imgFromCli(v);
   const request: GenerateRequestInput = {
+    ...img2img.fields,
     prompt: v.prompt,
     negativePrompt: v.negative,
     sampler: v.sampler as GenerateRequestInput['sampler'],
@@ -111,7 +114,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
   };
   // Leave unset options out so the schema's defaults apply.
   const cleaned = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined)) as GenerateRequestInput;
-  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, modelConfig: v['model-config'], provider, out: resolve(v.out ?? 'outputs') };
+  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, modelConfig: v['model-config'], provider, out: resolve(v.out ?? 'outputs'), initImagePath: img2img.initImagePath };
 }
 
 async function main(): Promise<number> {
@@ -128,12 +131,13 @@ async function main(): Promise<number> {
   }
   const controller = new AbortController();
   process.once('SIGINT', () => { console.error('cancelling after the current model call...'); controller.abort(); });
+  const initImage = options.initImagePath ? readInitImage(options.initImagePath) : undefined;
   const folder = await modelFolderFor(options.model, { config: options.modelConfig, signal: controller.signal });
   const model = await loadModel(folder, { provider: options.provider });
   for (const f of model.fallbacks) console.error(`note: not using ${f.provider}: ${f.reason}`);
   console.error(`running on ${model.provider}`);
   try {
-    const result = await generate(model, options.request, { signal: controller.signal });
+    const result = await generate(model, options.request, { signal: controller.signal, initImage });
     for (const note of result.notes) console.error(`note: ${note}`);
     for (const image of result.images) {
       const path = savePng(options.out, image.seed, image.png);

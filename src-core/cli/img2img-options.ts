@@ -1,0 +1,81 @@
+// The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
+// --exact-steps, --hires-scale, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler.
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
+import { HIRES_UPSCALERS, INPUT_IMAGE_LIMITS, RESIZE_MODES } from '../contract/images.ts';
+
+export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this image (PNG, JPEG or WebP; at most ${INPUT_IMAGE_LIMITS.pixels / 1e6} megapixels)
+  --strength X           img2img denoising strength, 0-1 (default: 0.75): int(steps * X) + 1 of the steps run, as A1111
+  --resize-mode MODE     ${RESIZE_MODES.join(' | ')}: how the image is brought to the size (default: just-resize)
+  --exact-steps          img2img: run exactly --steps steps whatever the strength (A1111's option)
+  --hires-scale X        hires fix: a second pass at X times the size (1 < X <= 4; text to image only)
+  --hires-steps N        hires fix: the second pass's steps (default: as many as --steps)
+  --hires-strength X     hires fix: the second pass's denoising strength (default: 0.7)
+  --hires-upscaler NAME  ${HIRES_UPSCALERS.join(' | ')} (default: latent, A1111's "Latent")
+  --hires-sampler NAME   hires fix: the second pass's sampler (default: --sampler)
+`;
+
+export const IMG2IMG_OPTIONS = {
+  'init-image': { type: 'string' }, strength: { type: 'string' }, 'resize-mode': { type: 'string' }, 'exact-steps': { type: 'boolean' },
+  'hires-scale': { type: 'string' }, 'hires-steps': { type: 'string' }, 'hires-strength': { type: 'string' },
+  'hires-upscaler': { type: 'string' }, 'hires-sampler': { type: 'string' },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+function numberOf(values: Values, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} needs a number (got "${String(raw)}")`);
+  return n;
+}
+
+function choiceOf<T extends string>(values: Values, name: string, choices: readonly T[]): T | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly unknown[]).includes(raw)) throw new Error(`--${name} must be one of ${choices.join(', ')} (got "${String(raw)}")`);
+  return raw as T;
+}
+
+/** The request fields these options set (unset ones left out), and the init image's path. */
+export function img2imgFromCli(values: Values): { fields: Partial<GenerateRequestInput>; initImagePath?: string } {
+  const fields: Partial<GenerateRequestInput> = {};
+  const path = values['init-image'];
+  if (typeof path === 'string') {
+    // The request names the file only as a label; the bytes are read here and passed beside it.
+    fields.initImage = `file:${basename(path).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128) || 'image'}`;
+  }
+  const strength = numberOf(values, 'strength');
+  if (strength !== undefined) fields.strength = strength;
+  const resizeMode = choiceOf(values, 'resize-mode', RESIZE_MODES);
+  if (resizeMode) fields.resizeMode = resizeMode;
+  if (values['exact-steps']) fields.exactSteps = true;
+  const scale = numberOf(values, 'hires-scale');
+  const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler'].filter((n) => values[n] !== undefined);
+  if (scale === undefined && hiresOnly.length > 0) throw new Error(`--${hiresOnly[0]} needs --hires-scale (hires fix is off without it)`);
+  if (scale !== undefined) {
+    const hires: NonNullable<GenerateRequestInput['hires']> = { scale };
+    const steps = numberOf(values, 'hires-steps'), hiresStrength = numberOf(values, 'hires-strength');
+    if (steps !== undefined) hires.steps = steps;
+    if (hiresStrength !== undefined) hires.strength = hiresStrength;
+    const upscaler = choiceOf(values, 'hires-upscaler', HIRES_UPSCALERS), sampler = choiceOf(values, 'hires-sampler', SAMPLER_CHOICES);
+    if (upscaler) hires.upscaler = upscaler;
+    if (sampler) hires.sampler = sampler;
+    fields.hires = hires;
+  }
+  return { fields, initImagePath: typeof path === 'string' ? path : undefined };
+}
+
+/** The init image's bytes, refused early when missing or over the size limit (its content is checked by the engine). */
+export function readInitImage(path: string): Uint8Array {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (error) {
+    throw new Error(`--init-image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  if (size > INPUT_IMAGE_LIMITS.bytes) throw new Error(`--init-image ${path} is ${(size / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`);
+  return new Uint8Array(readFileSync(path));
+}
