@@ -1,10 +1,10 @@
 // The app's main-side service: every contract method, shared by Electron's IPC handlers and the
 // local server. Requests arrive already validated; the engine runs in its own process; the gallery
 // lives here, so it survives engine crashes.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, ModelSummary, Results, SweepPointEvent, ValidCall } from '../src-core/contract/api.ts';
+import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, Results, SweepPointEvent, ValidCall } from '../src-core/contract/api.ts';
 import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
 import type { HostEvent, HostImage, HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
@@ -15,6 +15,8 @@ import { SAMPLERS } from '../src-core/samplers/index.ts';
 import { EngineProcess, type EngineChannel } from './engine-process.ts';
 import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
+import { ModelLibrary } from './model-library.ts';
+import { ModelManager, type CallerRights } from './model-manager.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -23,6 +25,8 @@ export interface ServiceOptions {
   galleryUrl: (id: string) => string;
   /** Shows a file in the system file manager; absent in browser mode. */
   reveal?: (path: string) => void;
+  /** The native open dialog (Electron); absent in browser mode, where the user types a path. */
+  pickPath?: (want: 'file' | 'folder') => Promise<string | null>;
   modelsDir?: string;
   initialModel?: string;
   provider?: string;
@@ -53,6 +57,8 @@ function checkDataFolder(dir: string): void {
 export class StudioService {
   readonly gallery: Gallery;
   readonly engine: EngineProcess;
+  /** The model list, adding (and importing) models, removing them. */
+  readonly models: ModelManager;
   private listeners = new Set<(event: EventName, data: unknown) => void>();
   private model: HostModelInfo | null = null;
   private modelError: string | null = null;
@@ -68,6 +74,10 @@ export class StudioService {
     } catch (error) {
       throw new DataFolderError(`the gallery in ${options.dataDir} cannot be opened: ${(error as Error).message}`);
     }
+    this.models = new ModelManager(
+      new ModelLibrary({ dataDir: options.dataDir, builtinRoot: options.modelsDir ?? resolve(DEFAULT_MODEL_DIR, '..') }),
+      (event, data) => this.emit(event, data as Events[typeof event]),
+    );
     this.provider = options.provider ?? 'auto';
     this.engine = new EngineProcess(
       options.spawnEngine, (e) => this.onEngineEvent(e), (state, message) => this.emit('engine.status', { state, message }),
@@ -78,6 +88,7 @@ export class StudioService {
       },
     );
     const settings = this.settings();
+    this.adoptPickedFolders(settings);
     const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
     const providers = this.engine.request('providers', {}).then((p) => { this.providers = p; }, () => undefined);
     this.ready = Promise.all([providers, this.loadModel(initial).catch(() => undefined)]).then(() => undefined);
@@ -105,6 +116,24 @@ export class StudioService {
 
   private saveSettings(settings: Settings): void {
     writeFileAtomic(this.settingsPath(), JSON.stringify(settings, null, 2));
+  }
+
+  /** Folders picked by path before models.json existed (settings' modelDirs) move to the model list, once. */
+  private adoptPickedFolders(settings: Settings): void {
+    if (settings.modelDirs.length === 0) return;
+    try {
+      for (const dir of settings.modelDirs) this.rememberFolder(dir);
+      this.saveSettings({ modelDirs: [], lastModel: settings.lastModel });
+    } catch {
+      // Tried again at the next start.
+    }
+  }
+
+  /** A diffusers-ONNX folder picked by path joins the list (in place), as before models.json. */
+  private rememberFolder(dir: string): void {
+    if (!this.models.library.has(dir)) {
+      try { this.models.library.add({ dir: resolve(dir), label: basename(dir), kind: 'diffusers-onnx' }); } catch { /* not a model folder (any more) */ }
+    }
   }
 
   /** A failed load leaves the engine on its previous model: app.info keeps that one and shows the error. */
@@ -218,24 +247,6 @@ export class StudioService {
     }
   }
 
-  private modelsList(): ModelSummary[] {
-    const embeddedRoot = this.options.modelsDir ?? resolve(DEFAULT_MODEL_DIR, '..');
-    const embedded = existsSync(embeddedRoot)
-      ? readdirSync(embeddedRoot).map((n) => join(embeddedRoot, n)).filter((d) => existsSync(join(d, 'model_index.json')))
-      : [];
-    const seen = new Set<string>();
-    const out: ModelSummary[] = [];
-    for (const [dirs, isEmbedded] of [[embedded, true], [this.settings().modelDirs, false]] as const) {
-      for (const dir of dirs) {
-        const full = resolve(dir);
-        if (seen.has(full)) continue;
-        seen.add(full);
-        out.push({ dir: full, name: full.split(/[\\/]/).pop() ?? full, embedded: isEmbedded });
-      }
-    }
-    return out;
-  }
-
   private info(): AppInfo {
     return {
       version: APP_VERSION,
@@ -252,26 +263,32 @@ export class StudioService {
     };
   }
 
-  /** Runs one validated contract call (validateCall's result, whole). */
-  async call<C extends ValidCall>(call: C): Promise<Results[C['method']]> {
+  /**
+   * Runs one validated contract call (validateCall's result, whole). `caller`: what the client may do;
+   * the local server says it for each connection, Electron's own window may do everything.
+   */
+  async call<C extends ValidCall>(call: C, caller: CallerRights = { localPaths: true }): Promise<Results[C['method']]> {
     await this.ready;
-    return this.dispatch(call) as Promise<Results[C['method']]>;
+    return this.dispatch(call, caller) as Promise<Results[C['method']]>;
   }
 
-  private async dispatch(call: ValidCall): Promise<Results[Method]> {
+  private async dispatch(call: ValidCall, caller: CallerRights): Promise<Results[Method]> {
     switch (call.method) {
       case 'app.info': return this.info();
-      case 'model.list': return this.modelsList();
+      case 'model.list': return this.models.list();
+      case 'model.add': return this.models.add(call.params, caller);
+      case 'model.cancelImport': return this.models.cancel(call.params.importId);
+      case 'model.importStatus': return this.models.status();
+      case 'model.remove': return this.models.remove(call.params.dir, this.model?.dir, caller);
+      case 'model.browse': return { path: this.options.pickPath ? await this.options.pickPath(call.params.want) : null };
       case 'model.select': {
         // Settings first: if they cannot be written (read-only folder) nothing switches; if the load
         // then fails, the previous settings are put back. Either way app.info matches the engine.
         const before = this.settings();
         const { params } = call;
         const dir = resolve(params.dir);
-        const embedded = this.modelsList().some((m) => m.embedded && m.dir === dir);
-        const modelDirs = embedded || before.modelDirs.includes(dir) ? before.modelDirs : [...before.modelDirs, dir];
         try {
-          this.saveSettings({ modelDirs, lastModel: dir });
+          this.saveSettings({ ...before, lastModel: dir });
         } catch (error) {
           throw new Error(`the model was not switched: the settings cannot be saved (${describeFsError(error)})`);
         }
@@ -281,6 +298,7 @@ export class StudioService {
           try { this.saveSettings(before); } catch { /* the load error is the one to report */ }
           throw error;
         }
+        this.rememberFolder(dir);
         return this.info();
       }
       case 'prompt.count': return this.engine.request('count', call.params);
@@ -317,6 +335,7 @@ export class StudioService {
   }
 
   stop(): void {
+    this.models.stop();
     this.engine.stop();
   }
 }

@@ -8,4 +8,6 @@ await build({ ...common, entryPoints: ['electron/desktop/preload.ts'], outfile: 
 await build({ ...common, entryPoints: ['src-core/host/engine-host.ts'], outfile: 'out/engine-host.cjs', format: 'cjs' });
 // png.read's worker thread (electron/png-read.ts loads it from beside main.cjs).
 await build({ ...common, entryPoints: ['electron/png-read-worker.ts'], outfile: 'out/png-read-worker.cjs', format: 'cjs' });
-console.log('built out/main.cjs, out/preload.cjs, out/engine-host.cjs, out/png-read-worker.cjs');
+// Model imports' worker thread (electron/import-job.ts loads it from beside main.cjs).
+await build({ ...common, entryPoints: ['electron/import-worker.ts'], outfile: 'out/import-worker.cjs', format: 'cjs' });
+console.log('built out/main.cjs, out/preload.cjs, out/engine-host.cjs, out/png-read-worker.cjs, out/import-worker.cjs');

@@ -1,7 +1,7 @@
 // Electron's main process: one window on the built renderer, served through the studio:// scheme
 // (so the page's CSP 'self' covers gallery images too), the contract over IPC, the engine in a
 // utilityProcess. Navigation away and new windows are blocked; the renderer sees no Node.
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { validateCall } from '../../src-core/contract/api.ts';
@@ -51,6 +51,15 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+/** "Add model…": the native open dialog, on the app's window (model.browse; IPC from the window only). */
+async function pickPath(want: 'file' | 'folder'): Promise<string | null> {
+  const options: OpenDialogOptions = want === 'file'
+    ? { title: 'Add a model: a checkpoint file', properties: ['openFile'], filters: [{ name: 'Checkpoints', extensions: ['safetensors'] }, { name: 'All files', extensions: ['*'] }] }
+    : { title: 'Add a model: a diffusers or diffusers-ONNX folder', properties: ['openDirectory'] };
+  const result = appWindow && !appWindow.isDestroyed() ? await dialog.showOpenDialog(appWindow, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : result.filePaths[0] ?? null;
+}
+
 app.whenReady().then(() => {
   try {
     service = new StudioService({
@@ -60,6 +69,7 @@ app.whenReady().then(() => {
       spawnEngine: utilityEngine(join(__dirname, 'engine-host.cjs')),
       galleryUrl: (id) => `studio://app/gallery/${id}`,
       reveal: (path) => shell.showItemInFolder(path),
+      pickPath,
     });
   } catch (error) {
     if (!(error instanceof DataFolderError)) throw error;

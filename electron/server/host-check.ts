@@ -7,6 +7,10 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
 export const isLoopbackHost = (host: string): boolean => host === '127.0.0.1' || host === 'localhost' || host === '::1';
 
+/** A client connecting from this machine (the socket's remote address, IPv4, IPv6 or IPv4-mapped). */
+export const isLoopbackAddress = (address: string | undefined): boolean =>
+  address !== undefined && (/^(?:::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(address) || address === '::1');
+
 const bracketed = (host: string) => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
 
 /**

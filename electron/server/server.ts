@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { validateCall, type ServerMessage } from '../../src-core/contract/api.ts';
 import { appRoot } from '../../src-core/app-root.ts';
 import type { StudioService } from '../service.ts';
-import { allowedHostNames, HostCheck, isLoopbackHost } from './host-check.ts';
+import { allowedHostNames, HostCheck, isLoopbackAddress, isLoopbackHost } from './host-check.ts';
 import { oversizeProblem, replyText } from './message-limits.ts';
 
 export const RENDERER_DIST = join(appRoot(), 'renderer', 'dist');
@@ -114,7 +114,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(message);
   });
 
-  wss.on('connection', (ws: WebSocket) => {
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    // Paths on this machine (model.add) only from a client on this machine or one holding the token:
+    // with a token every connection holds it; without one the server is bound to loopback.
+    const caller = { localPaths: token !== null || isLoopbackAddress(req.socket.remoteAddress) };
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws));
@@ -134,7 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const candidate = (message as { id?: unknown }).id;
         if (typeof candidate !== 'number' || !Number.isSafeInteger(candidate)) throw new Error('message id must be an integer');
         id = candidate;
-        const result = await service.call(validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params));
+        const result = await service.call(validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params), caller);
         if (ws.readyState === ws.OPEN) ws.send(replyText(id, result));
       } catch (error) {
         if (ws.readyState === ws.OPEN) ws.send(replyText(id, undefined, (error as Error).message));

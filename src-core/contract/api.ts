@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { describeIssues, GenerateRequestSchema, LIMITS, PlanRequestSchema, PROVIDER_CHOICES } from './generate.ts';
 import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
 import { payloadShapeProblem } from './payload-shape.ts';
+import { ModelRequestSchemas, type ModelEvents, type ModelResults, type ModelSummary } from './models.ts';
+
+export type { ModelSummary } from './models.ts';
 
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 export const GalleryIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
@@ -25,6 +28,7 @@ export const RequestSchemas = {
   'gallery.delete': z.object({ id: GalleryIdSchema }).strict(),
   'gallery.reveal': z.object({ id: GalleryIdSchema }).strict(),
   'png.read': z.object({ base64: z.string().max(64 * 1024 * 1024) }).strict(),
+  ...ModelRequestSchemas,
 } as const;
 
 export type Method = keyof typeof RequestSchemas;
@@ -35,12 +39,6 @@ export type ParsedParams<M extends Method> = z.output<(typeof RequestSchemas)[M]
 export type ValidCall = { [M in Method]: { method: M; params: ParsedParams<M> } }[Method];
 
 export type ProviderName = (typeof PROVIDER_CHOICES)[number];
-
-export interface ModelSummary {
-  dir: string;
-  name: string;
-  embedded: boolean;
-}
 
 export interface AppInfo {
   version: string;
@@ -85,7 +83,7 @@ export interface ParametersImportResult {
 }
 
 /** Method name -> result type. */
-export interface Results {
+export interface Results extends ModelResults {
   'app.info': AppInfo;
   'model.list': ModelSummary[];
   'model.select': AppInfo;
@@ -103,7 +101,7 @@ export interface Results {
 }
 
 /** Events pushed to every client. */
-export interface Events {
+export interface Events extends ModelEvents {
   'job.progress': { jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number };
   'job.preview': { jobId: string; width: number; height: number; rgbaBase64: string };
   /** `notes`: what the user should know about the run (e.g. prompt tokens a fixed-length UNet dropped). */

@@ -1,0 +1,142 @@
+// The contract's model management on the main side: model.add (a path checked here: it exists, it is
+// a diffusers-ONNX folder, or a checkpoint / diffusers folder the importer accepts), one import at a
+// time in a worker with progress events, cancel, remove. A failed or cancelled import leaves nothing
+// in the list or the cache; every error says what was wrong.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import type { z } from 'zod';
+import type { ModelAddSchema, ModelEvents, ModelResults, ModelSummary } from '../src-core/contract/models.ts';
+import { inspectImportSource } from '../src-core/import/source.ts';
+import { describeFsError, writeFileAtomic } from './atomic-write.ts';
+import { ImportFailed, runImport, type RunningImport } from './import-job.ts';
+import type { ImportRequest } from './import-worker.ts';
+import { isOnnxModelFolder } from './model-facts.ts';
+import { ModelLibrary } from './model-library.ts';
+
+/** What a caller may do: local paths are taken only from this machine's own user (see the server). */
+export interface CallerRights { localPaths: boolean }
+
+export type ModelAddParams = z.output<typeof ModelAddSchema>;
+
+type Emit = <E extends keyof ModelEvents>(event: E, data: ModelEvents[E]) => void;
+
+/** Error text for a path that cannot be used, or null when it can be read. */
+function pathProblem(path: string, what: string): string | null {
+  if (!isAbsolute(path)) return `the ${what} must be an absolute path: ${path}`;
+  try {
+    const stat = statSync(path);
+    // A FIFO or a device would block or never end when read.
+    return stat.isFile() || stat.isDirectory() ? null : `the ${what} ${path} is not a regular file or folder`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `the ${what} ${path} does not exist`;
+    if (code === 'EACCES' || code === 'EPERM') return `the ${what} ${path} cannot be read (permission denied)`;
+    return `the ${what} ${path} cannot be read: ${(error as Error).message}`;
+  }
+}
+
+export class ModelManager {
+  private running: { job: RunningImport; source: string; label: string } | null = null;
+
+  constructor(readonly library: ModelLibrary, private readonly emit: Emit, private readonly run = runImport) {}
+
+  list(): ModelSummary[] {
+    return this.library.list();
+  }
+
+  async add(params: ModelAddParams, caller: CallerRights): Promise<ModelResults['model.add']> {
+    if (!caller.localPaths) throw new Error('models can be added by path only from this computer (a loopback client) or with the server\'s token');
+    const path = resolve(params.path);
+    const problem = pathProblem(path, 'model');
+    if (problem) throw new Error(problem);
+    const label = params.label ?? basename(path).replace(/\.safetensors$/i, '');
+
+    if (isOnnxModelFolder(path)) {
+      const listed = this.library.find(path);
+      if (listed) return { model: listed, notes: [`${listed.name} is already in the list`] };
+      return { model: this.library.add({ dir: path, label, kind: 'diffusers-onnx' }), notes: [] };
+    }
+    // Headers and configs only: what it is, or why it cannot be imported (SDXL, a LoRA, a truncated file...).
+    const look = inspectImportSource(path);
+    if (look.problem) throw new Error(`cannot add ${basename(path)}: ${look.problem}`);
+    if (look.kind === 'diffusers-onnx') throw new Error(`${path} looks like a diffusers-ONNX folder but has no unet/model.onnx`);
+    for (const [extra, what] of [[params.vae, 'VAE file'], [params.config, 'architecture folder']] as const) {
+      const extraProblem = extra === undefined ? null : pathProblem(extra, what);
+      if (extraProblem) throw new Error(extraProblem);
+    }
+    if (this.running) throw new Error(`another import is running (${this.running.label}): wait for it to finish or cancel it`);
+    this.checkCacheWritable();
+
+    const importId = randomUUID();
+    const request: ImportRequest = {
+      source: path, cacheRoot: this.library.cacheDir, precision: params.precision, prediction: params.prediction,
+      vae: params.vae && resolve(params.vae), config: params.config && resolve(params.config),
+    };
+    const job = this.run(importId, request, (view) => this.emit('import.progress', { importId, source: path, label, ...view }));
+    this.running = { job, source: path, label };
+    void job.done.then(
+      (outcome) => this.finish(importId, path, label, look.kind as 'checkpoint' | 'diffusers', outcome),
+      (error: Error) => this.fail(importId, path, error.message, error instanceof ImportFailed && error.cancelled),
+    );
+    return { importId, notes: look.notes };
+  }
+
+  /** The cache must take files before an import starts (a read-only data folder is said at once). */
+  private checkCacheWritable(): void {
+    const probe = join(this.library.cacheDir, `.write-check-${process.pid}`);
+    try {
+      mkdirSync(this.library.cacheDir, { recursive: true });
+      writeFileAtomic(probe, 'ok');
+      rmSync(probe, { force: true });
+    } catch (error) {
+      throw new Error(`cannot import into the model cache ${this.library.cacheDir}: ${describeFsError(error)}`);
+    }
+  }
+
+  private finish(importId: string, source: string, label: string, kind: 'checkpoint' | 'diffusers', outcome: { dir: string; reused: boolean; notes: string[]; seconds: number }): void {
+    this.running = null;
+    const wasListed = this.library.find(outcome.dir) !== undefined;
+    let model: ModelSummary;
+    try {
+      model = this.library.add({ dir: outcome.dir, label, kind, source });
+    } catch (error) {
+      // Not listed means not kept: an import nobody can pick would only fill the disk.
+      if (!wasListed) rmSync(outcome.dir, { recursive: true, force: true });
+      this.fail(importId, source, `the model was imported but ${(error as Error).message}; the import was removed`, false);
+      return;
+    }
+    this.emit('import.done', { importId, model, notes: outcome.notes, seconds: outcome.seconds, reused: outcome.reused });
+  }
+
+  private fail(importId: string, source: string, error: string, cancelled: boolean): void {
+    this.running = null;
+    this.emit('import.failed', { importId, source, error: cancelled ? 'import cancelled; nothing was kept' : error, cancelled });
+  }
+
+  cancel(importId: string): ModelResults['model.cancelImport'] {
+    if (this.running?.job.id !== importId) return { cancelled: false };
+    this.running.job.cancel();
+    return { cancelled: true };
+  }
+
+  status(): ModelResults['model.importStatus'] {
+    if (!this.running) return null;
+    const { job, source, label } = this.running;
+    const view = job.progress() ?? { stage: 'hashing' as const, bytesDone: 0, bytesTotal: 0, fraction: 0, etaSeconds: null };
+    return { importId: job.id, source, label, ...view };
+  }
+
+  /** Removes an added model; the one the engine has loaded stays (switch first). */
+  remove(dir: string, loaded: string | undefined, caller: CallerRights): ModelResults['model.remove'] {
+    if (!caller.localPaths) throw new Error('models can be removed only from this computer (a loopback client) or with the server\'s token');
+    const full = resolve(dir);
+    const inUse = loaded !== undefined && resolve(loaded) === full;
+    if (inUse && this.library.find(full)?.removable) throw new Error('this model is in use: switch to another model first, then remove it');
+    return this.library.remove(full);
+  }
+
+  stop(): void {
+    this.running?.job.cancel();
+  }
+}
