@@ -35,6 +35,8 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --s-min X, --s-max X   sigma window where churn applies (segments only)
   --timestep MODE        fractional | nearest (default: fractional)
   --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
+  --original-size WxH    SDXL: the size the image is conditioned as cut from (default: the image size)
+  --crop-top N, --crop-left N  SDXL: the crop's top-left corner in that original (default: 0, 0)
 ${IMG2IMG_HELP}  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
                          or diffusers folder, imported on first use into the import cache (RESTART_STUDIO_IMPORTS,
                          default ~/.cache/restart-studio/imported-models) and reused afterwards
@@ -52,6 +54,13 @@ function numberOption(values: Record<string, unknown>, name: string): number | u
   const n = Number(raw);
   if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got "${String(raw)}")`);
   return n;
+}
+
+function originalSizeOption(spec: string | undefined): { originalWidth?: number; originalHeight?: number } {
+  if (spec === undefined) return {};
+  const match = /^(\d+)x(\d+)$/.exec(spec.trim());
+  if (!match) throw new UsageError(`--original-size must be WIDTHxHEIGHT, e.g. 2048x2048 (got "${spec}")`);
+  return { originalWidth: Number(match[1]), originalHeight: Number(match[2]) };
 }
 
 function restartOption(spec: string | undefined, values: Record<string, unknown>): GenerateRequestInput['restart'] {
@@ -79,7 +88,8 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
         steps: { type: 'string' }, cfg: { type: 'string' }, seed: { type: 'string' }, count: { type: 'string' },
         'batch-size': { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, noise: { type: 'string' },
         eta: { type: 'string' }, 's-noise': { type: 'string' }, restart: { type: 'string' }, 'restart-gamma': { type: 'string' },
-        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' }, model: { type: 'string' }, 'model-config': { type: 'string' },
+        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' },
+        'original-size': { type: 'string' }, 'crop-top': { type: 'string' }, 'crop-left': { type: 'string' }, model: { type: 'string' }, 'model-config': { type: 'string' },
         provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' }, ...IMG2IMG_OPTIONS,
       },
     });
@@ -111,6 +121,9 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
     restart: restartOption(v.restart, v),
     timestepMode: v.timestep as GenerateRequestInput['timestepMode'],
     emphasis: v.emphasis as GenerateRequestInput['emphasis'],
+    ...originalSizeOption(v['original-size']),
+    cropTop: numberOption(v, 'crop-top'),
+    cropLeft: numberOption(v, 'crop-left'),
   };
   // Leave unset options out so the schema's defaults apply.
   const cleaned = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined)) as GenerateRequestInput;

@@ -93,6 +93,14 @@ export const GenerateRequestFields = z.object({
   timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
   /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
   emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
+  /**
+   * SDXL's size and crop conditioning (time_ids): the size of the image the picture is "cut from" (default: the
+   * image size) and the crop's top-left corner (default 0, 0). Other models take no such conditioning.
+   */
+  originalWidth: z.number().int().min(1).max(LIMITS.imageSide).optional(),
+  originalHeight: z.number().int().min(1).max(LIMITS.imageSide).optional(),
+  cropTop: z.number().int().min(0).max(LIMITS.imageSide).optional(),
+  cropLeft: z.number().int().min(0).max(LIMITS.imageSide).optional(),
   /** img2img: the source image (its bytes travel beside the request, see contract/images.ts). */
   initImage: InitImageRefSchema.optional(),
   /** img2img's denoising strength (default 0.75): how far into the schedule the image is noised. */

@@ -15,17 +15,24 @@ export interface GuidedDenoiserOptions {
   uncond?: TextConditioning;
   /** Guidance scale w: D = D_u + w (D_c - D_u). At w = 1 the unconditional half is skipped. */
   scale: number;
+  /** SDXL: one image's time_ids (original size, crop top-left, target size), the same for both halves as in diffusers and A1111. */
+  timeIds?: Float32Array;
   timestepMode?: TimestepMode;
 }
 
-function repeatStates(parts: Array<{ cond: TextConditioning; times: number }>): Float32Array {
-  const total = parts.reduce((n, p) => n + p.cond.states.length * p.times, 0);
+function repeatRows(parts: Array<{ values: Float32Array; times: number }>): Float32Array {
+  const total = parts.reduce((n, p) => n + p.values.length * p.times, 0);
   const out = new Float32Array(total);
   let offset = 0;
-  for (const { cond, times } of parts) {
-    for (let i = 0; i < times; i++, offset += cond.states.length) out.set(cond.states, offset);
+  for (const { values, times } of parts) {
+    for (let i = 0; i < times; i++, offset += values.length) out.set(values, offset);
   }
   return out;
+}
+
+/** [uncond x batch, cond x batch] (or cond x batch alone) of one per-prompt array. */
+function batchOf(pick: (c: TextConditioning) => Float32Array, cond: TextConditioning, uncond: TextConditioning | undefined, batch: number): Float32Array {
+  return uncond ? repeatRows([{ values: pick(uncond), times: batch }, { values: pick(cond), times: batch }]) : repeatRows([{ values: pick(cond), times: batch }]);
 }
 
 /** The Karras-style preconditioning of an SD UNet: c_in and the map from model output to D. */
@@ -44,8 +51,12 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   if (guided && (uncond!.tokens !== cond.tokens || uncond!.hidden !== cond.hidden)) {
     throw new RangeError(`prompt encodings differ in shape: [${cond.tokens}, ${cond.hidden}] vs [${uncond!.tokens}, ${uncond!.hidden}]`);
   }
+  if (guided && (cond.pooled === undefined) !== (uncond!.pooled === undefined)) throw new RangeError('the prompt and negative prompt encodings differ: only one has a pooled vector');
   // [uncond x batch, cond x batch], built once for the whole run.
-  const context = guided ? repeatStates([{ cond: uncond!, times: batch }, { cond, times: batch }]) : repeatStates([{ cond, times: batch }]);
+  const context = batchOf((c) => c.states, cond, guided ? uncond : undefined, batch);
+  const textEmbeds = cond.pooled ? batchOf((c) => c.pooled!, cond, guided ? uncond : undefined, batch) : undefined;
+  const rows = guided ? 2 * batch : batch;
+  const timeIds = options.timeIds ? repeatRows([{ values: options.timeIds, times: rows }]) : undefined;
   const mode = options.timestepMode ?? 'fractional';
 
   return async (x, sigma) => {
@@ -59,6 +70,8 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
       batch: guided ? 2 * batch : batch,
       timestep: schedule.sigmaToTimestep(sigma, mode),
       encoderHiddenStates: context,
+      ...(textEmbeds ? { textEmbeds } : {}),
+      ...(timeIds ? { timeIds } : {}),
     });
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     const denoised = new Float64Array(n);

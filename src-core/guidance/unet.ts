@@ -9,6 +9,9 @@ export interface UNetBatch {
   timestep: number;
   /** Text encoder states, [batch, tokens, hidden]. */
   encoderHiddenStates: Float32Array;
+  /** SDXL: the pooled text vector, [batch, pooled width], and the size/crop micro-conditioning, [batch, 6]. */
+  textEmbeds?: Float32Array;
+  timeIds?: Float32Array;
 }
 
 /** Returns the model output (eps or v) shaped like `sample`. */
@@ -19,6 +22,8 @@ export interface TextConditioning {
   states: Float32Array;
   tokens: number;
   hidden: number;
+  /** SDXL: text_encoder_2's pooled, projected vector (text_embeds) of the prompt's first chunk. */
+  pooled?: Float32Array;
 }
 
 export type PredictionType = 'epsilon' | 'v_prediction';

@@ -4,21 +4,30 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DiscreteSchedule, ScheduleConfigError, type SchedulerConfig } from '../schedule/discrete.ts';
 import type { PredictionType } from '../guidance/unet.ts';
-import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
+import type { ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { LIMITS } from '../contract/generate.ts';
 import { unetShape, vaeFactorOf, vaeShape, type UNetShape, type VaeShape } from './architecture.ts';
 import { configInteger, configNumber, readJson } from './configs.ts';
 import { ModelError, ProviderError } from './errors.ts';
 import { providerAvailability } from './providers.ts';
-import { explainProviderFailure, openComponent, providerCandidates, refuseOutsideLinks, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
+import { explainProviderFailure, openComponent, openComponentBytes, providerCandidates, refuseOutsideLinks, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
 import { checkDecoderFactor, checkNativeSize, latentSizeOf } from './shape-checks.ts';
 import type { FloatType } from './tensors.ts';
+import { describeTextEncoder, lastDim, loadTokenizer, type TextEncoderPart } from './text-encoders.ts';
+import { isSdxlFolder, refuseRefiner, sdxlInfo, vaeDecodeMode, type ModelFamily, type SdxlInfo, type VaeDecodeMode } from './sdxl.ts';
+import { convertFloatType } from './float-precision.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';
 
 export interface ModelInfo {
   dir: string;
   name: string;
+  /** 'sdxl' for a folder with SDXL's files (text_encoder_2/, tokenizer_2/, a UNet taking text_embeds and time_ids). */
+  family: ModelFamily;
+  /** SDXL's pooled width, empty-prompt rule and extra input types; absent for SD 1/2. */
+  sdxl?: SdxlInfo;
+  /** How the VAE decoder runs (SDXL's fp16 VAE is upcast to fp32 unless its config marks it fixed). */
+  vaeDecode: VaeDecodeMode;
   prediction: PredictionType;
   /** Latent channels, and the default latent size (sample_size) of the UNet. */
   latentChannels: number;
@@ -26,6 +35,7 @@ export interface ModelInfo {
   /** Pixels per latent cell: 2^(len(vae block_out_channels) - 1). */
   vaeFactor: number;
   scalingFactor: number;
+  /** Width of the states the UNet takes: the text encoder's, or for SDXL both encoders' joined (768 + 1280). */
   textHidden: number;
   tokens: number;
   unetFloat: FloatType;
@@ -45,8 +55,11 @@ export interface ModelInfo {
 export interface StableDiffusionModel {
   info: ModelInfo;
   schedule: DiscreteSchedule;
+  /** The first text encoder's tokenizer and session (also textEncoders[0]). */
   tokenizer: ClipTokenizer;
   textEncoder: ComponentSession;
+  /** Every text encoder in the order their states are joined: one for SD 1/2, two for SDXL. */
+  textEncoders: TextEncoderPart[];
   unet: ComponentSession;
   vaeDecoder: ComponentSession;
   provider: ExecutionProvider;
@@ -59,11 +72,6 @@ function floatTypeOf(c: ComponentSession, input: string): FloatType {
   const type = c.inputs.get(input)!.type;
   if (type !== 'float32' && type !== 'float16') throw new ModelError(c.component, `input "${input}" has type ${type}; float32 or float16 expected`);
   return type;
-}
-
-function lastDim(shape: ReadonlyArray<number | string>): number | undefined {
-  const d = shape[shape.length - 1];
-  return typeof d === 'number' && d > 0 ? d : undefined;
 }
 
 function folderBytes(folder: string): number {
@@ -101,8 +109,8 @@ export async function loadModel(dirArg: string, options: { provider?: ProviderCh
 async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Promise<StableDiffusionModel> {
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelError('model', `${dir} is not a folder`);
-  readJson(dir, 'model_index.json', 'model', true);
-  for (const component of ['scheduler', 'tokenizer']) if (existsSync(join(dir, component))) refuseOutsideLinks(dir, component);
+  const modelIndex = readJson(dir, 'model_index.json', 'model', true);
+  for (const component of ['scheduler', 'tokenizer', 'tokenizer_2']) if (existsSync(join(dir, component))) refuseOutsideLinks(dir, component);
 
   const schedulerConfig = readJson(dir, 'scheduler/scheduler_config.json', 'scheduler')!;
   let schedule: DiscreteSchedule;
@@ -126,12 +134,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
   // Not used for sizes (the UNet's sample_size is), but a value no image can have is a broken config.
   configInteger(vaeConfig, 'sample_size', 1, 'vae_decoder', LIMITS.imageSide);
 
-  let tokenizer: ClipTokenizer;
-  try {
-    tokenizer = await loadClipTokenizer(resolve(dir, 'tokenizer'));
-  } catch (error) {
-    throw new ModelError('tokenizer', (error as Error).message);
-  }
+  const tokenizer = await loadTokenizer(dir, 'tokenizer');
 
   const opened: ComponentSession[] = [];
   const open = async (component: string) => {
@@ -140,20 +143,31 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     return c;
   };
   try {
+    refuseRefiner(dir);
     const textEncoder = await open('text_encoder');
-    requireNames(textEncoder, ['input_ids'], ['last_hidden_state']);
-    const textInput = textEncoder.inputs.get('input_ids')!.type;
-    if (textInput !== 'int32' && textInput !== 'int64') throw new ModelError('text_encoder', `input_ids has type ${textInput}; int32 or int64 expected`);
     const unet = await open('unet');
     requireNames(unet, ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample']);
     const unetFloat = floatTypeOf(unet, 'sample');
-    const vaeDecoder = await open('vae_decoder');
+    const sdxl = isSdxlFolder(dir, unet);
+    const textEncoders = [describeTextEncoder(textEncoder, tokenizer, textConfig, { sdxl, pooled: false })];
+    let sdxlSettings: SdxlInfo | undefined;
+    if (sdxl) {
+      const tokenizer2 = await loadTokenizer(dir, 'tokenizer_2');
+      const second = describeTextEncoder(await open('text_encoder_2'), tokenizer2, readJson(dir, 'text_encoder_2/config.json', 'text_encoder_2', false), { sdxl, pooled: true });
+      textEncoders.push(second);
+      sdxlSettings = sdxlInfo(unet, second.pooled!.width, modelIndex);
+    }
+    let vaeDecoder = await open('vae_decoder');
     requireNames(vaeDecoder, ['latent_sample'], ['sample']);
 
-    const textHidden = lastDim(textEncoder.outputs.get('last_hidden_state')!.shape) ?? configInteger(textConfig, 'hidden_size', 0, 'text_encoder');
+    const textHidden = textEncoders.reduce((sum, part) => sum + part.hidden, 0);
     const unetHidden = lastDim(unet.inputs.get('encoder_hidden_states')!.shape) ?? configInteger(unetConfig, 'cross_attention_dim', textHidden, 'unet');
     if (textHidden !== unetHidden) {
-      throw new ModelError('unet', `the text encoder produces ${textHidden}-wide states but the UNet expects ${unetHidden} (mismatched components?)`);
+      const produced = textEncoders.length > 1 ? `text encoders produce ${textEncoders.map((p) => p.hidden).join(' + ')} = ${textHidden}` : `text encoder produces ${textHidden}`;
+      throw new ModelError('unet', `the ${produced}-wide states but the UNet expects ${unetHidden} (mismatched components?)`);
+    }
+    if (new Set(textEncoders.map((p) => p.tokens)).size > 1) {
+      throw new ModelError('text_encoder_2', `takes ${textEncoders[1].tokens} tokens but text_encoder takes ${textEncoders[0].tokens}; their states are joined position by position`);
     }
     const sampleShape = unet.inputs.get('sample')!.shape;
     const latentChannels = typeof sampleShape[1] === 'number' ? sampleShape[1] : configInteger(unetConfig, 'in_channels', 4, 'unet', 64);
@@ -167,32 +181,43 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     }
     const latentSize = latentSizeOf(unet, unetConfig?.sample_size === undefined ? undefined : configInteger(unetConfig, 'sample_size', 64, 'unet', LIMITS.imageSide));
     checkNativeSize(latentSize, vaeFactor);
-    const vaeFloat = floatTypeOf(vaeDecoder, 'latent_sample');
+    let vaeFloat = floatTypeOf(vaeDecoder, 'latent_sample');
+    const vaeDecode = sdxl ? vaeDecodeMode(vaeFloat, vaeConfig) : 'as-is';
+    if (vaeDecode === 'upcast') {
+      const upcast = await openComponentBytes('vae_decoder', convertFloatType(join(dir, 'vae_decoder', 'model.onnx'), 'float16', 'float32', 'vae_decoder'), provider);
+      opened.push(upcast);
+      await vaeDecoder.session.release();
+      opened.splice(opened.indexOf(vaeDecoder), 1);
+      vaeDecoder = upcast;
+      vaeFloat = floatTypeOf(vaeDecoder, 'latent_sample');
+    }
     await checkDecoderFactor(vaeDecoder, { vaeFactor, blocks: vaeArchitecture.channels.length, latentChannels, latentSize, float: vaeFloat });
-    const tokens = typeof textEncoder.inputs.get('input_ids')!.shape[1] === 'number' ? (textEncoder.inputs.get('input_ids')!.shape[1] as number) : tokenizer.maxLength;
 
     const info: ModelInfo = {
       dir,
       name: basename(dir),
+      family: sdxl ? 'sdxl' : 'sd',
+      ...(sdxlSettings ? { sdxl: sdxlSettings } : {}),
+      vaeDecode,
       prediction,
       latentChannels,
       latentSize,
       vaeFactor,
       scalingFactor: configNumber(vaeConfig, 'scaling_factor', 0.18215, 'vae_decoder'),
       textHidden,
-      tokens,
+      tokens: textEncoders[0].tokens,
       unetFloat,
       timestepType: timestep.type,
       timestepShape: timestep.shape.length === 0 ? 'scalar' : timestep.shape[0] === 1 ? 'single' : 'batch',
-      textFloat: textEncoder.outputs.get('last_hidden_state')!.type === 'float16' ? 'float16' : 'float32',
+      textFloat: textEncoders[0].statesFloat,
       vaeFloat,
-      textInputType: textInput,
+      textInputType: textEncoders[0].inputType,
       unetShape: unetArchitecture,
       vaeShape: vaeArchitecture,
-      weightBytes: ['text_encoder', 'unet', 'vae_decoder'].reduce((sum, component) => sum + folderBytes(join(dir, component)), 0),
+      weightBytes: [...textEncoders.map((p) => p.component), 'unet', 'vae_decoder'].reduce((sum, component) => sum + folderBytes(join(dir, component)), 0),
     };
     return {
-      info, schedule, tokenizer, textEncoder, unet, vaeDecoder, provider, fallbacks: [],
+      info, schedule, tokenizer, textEncoder, textEncoders, unet, vaeDecoder, provider, fallbacks: [],
       dispose: async () => { await Promise.all(opened.map((c) => c.session.release())); },
     };
   } catch (error) {

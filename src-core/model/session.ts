@@ -85,6 +85,22 @@ export async function openComponent(dir: string, component: string, provider: Ex
   return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
 }
 
+/**
+ * A component from a rewritten graph held in memory (an fp16 VAE decoder converted to fp32). The file itself
+ * was opened with openComponent first, so a failure here is the provider's or the rewrite's.
+ */
+export async function openComponentBytes(component: string, bytes: Uint8Array, provider: ExecutionProvider): Promise<ComponentSession> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, sessionOptions(provider));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (provider === 'cpu') throw new ModelError(component, `could not load ${component} converted to float32: ${firstLine(message)}`);
+    throw new ProviderError(provider, component, message);
+  }
+  return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+}
+
 /** Why the file does not load on the CPU, or undefined when it does. */
 async function cpuLoadFailure(path: string): Promise<string | undefined> {
   try {

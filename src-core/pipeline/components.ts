@@ -4,7 +4,9 @@ import * as ort from 'onnxruntime-node';
 import type { UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats } from '../model/tensors.ts';
+import type { TextEncoderPart } from '../model/text-encoders.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
+import { encodeJoinedEmptyChunk, encodeJoinedPrompt, type EncoderRun } from '../prompt/joined.ts';
 
 export interface Timings {
   textEncoderMs: number;
@@ -37,10 +39,36 @@ export async function runTextEncoder(model: StableDiffusionModel, ids: Int32Arra
   return Float32Array.from(states);
 }
 
-/** A prompt with A1111's emphasis and 75-token chunks, encoded and weighted (see prompt/encode.ts). */
+/** One chunk through one of SDXL's text encoders: the states it conditions with, and its pooled vector if it has one. */
+export async function runTextEncoderPart(part: TextEncoderPart, ids: Int32Array, timings: Timings): Promise<{ states: Float32Array; pooled?: Float32Array }> {
+  const tokens = ids.length;
+  const input = part.inputType === 'int32'
+    ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
+    : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, tokens]);
+  const outputs = part.pooled ? [part.statesOutput, part.pooled.output] : [part.statesOutput];
+  const out = await timed(() => part.session.session.run({ input_ids: input }, outputs), (ms) => { timings.textEncoderMs += ms; });
+  const states = readFloats(out[part.statesOutput], `${part.component} ${part.statesOutput}`);
+  if (states.length !== tokens * part.hidden) throw new Error(`${part.component} returned ${states.length} values, expected ${tokens} x ${part.hidden}`);
+  if (!part.pooled) return { states: Float32Array.from(states) };
+  const pooled = readFloats(out[part.pooled.output], `${part.component} ${part.pooled.output}`);
+  if (pooled.length !== part.pooled.width) throw new Error(`${part.component} returned ${pooled.length} pooled values, expected ${part.pooled.width}`);
+  return { states: Float32Array.from(states), pooled: Float32Array.from(pooled) };
+}
+
+function encoderRuns(model: StableDiffusionModel, timings: Timings): EncoderRun[] {
+  return model.textEncoders.map((part) => ({ tokenizer: part.tokenizer, hidden: part.hidden, run: (ids) => runTextEncoderPart(part, ids, timings) }));
+}
+
+/** A prompt with A1111's emphasis and 75-token chunks, encoded and weighted (see prompt/encode.ts; SDXL: prompt/joined.ts). */
 export function encodePrompt(model: StableDiffusionModel, prompt: string, emphasis: EmphasisMode, timings: Timings): Promise<PromptEncoding> {
   const { tokens, textHidden } = model.info;
+  if (model.textEncoders.length > 1) return encodeJoinedPrompt(encoderRuns(model, timings), prompt, emphasis, { chunkTokens: tokens - 2 });
   return encodeWeightedPrompt(model.tokenizer, prompt, emphasis, (ids) => runTextEncoder(model, ids, timings), textHidden, { chunkTokens: tokens - 2 });
+}
+
+/** The empty prompt's chunk, through every text encoder of an SDXL model. */
+export function encodeEmptyChunkOf(model: StableDiffusionModel, timings: Timings): Promise<PromptEncoding> {
+  return encodeJoinedEmptyChunk(encoderRuns(model, timings), { chunkTokens: model.info.tokens - 2 });
 }
 
 function timestepTensor(model: StableDiffusionModel, timestep: number, batch: number): ort.Tensor {
@@ -57,15 +85,24 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   // The prompt states are the same array at every step of a run: convert them to the UNet's dtype once.
   // (onnxruntime-node still copies them to the device each call: ~0.07 ms for SD 1.5 on an H100, see reports/gpu-bench.)
   let states: { source: Float32Array; tensor: ort.Tensor } | undefined;
-  return async ({ sample, batch, timestep, encoderHiddenStates }) => {
+  const sdxl = model.info.sdxl;
+  let textEmbeds: { source: Float32Array; tensor: ort.Tensor } | undefined, timeIds: typeof textEmbeds;
+  return async ({ sample, batch, timestep, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes }) => {
     if (states?.source !== encoderHiddenStates) {
       states = { source: encoderHiddenStates, tensor: floatTensor(unetFloat, encoderHiddenStates, [batch, encoderHiddenStates.length / (batch * textHidden), textHidden]) };
     }
-    const feeds = {
+    const feeds: Record<string, ort.Tensor> = {
       sample: floatTensor(unetFloat, sample, [batch, latentChannels, height, width]),
       timestep: timestepTensor(model, timestep, batch),
       encoder_hidden_states: states.tensor,
     };
+    if (sdxl) {
+      if (!pooled || !sizes) throw new Error('an SDXL UNet call needs text_embeds and time_ids');
+      if (textEmbeds?.source !== pooled) textEmbeds = { source: pooled, tensor: floatTensor(sdxl.textEmbedsFloat, pooled, [batch, pooled.length / batch]) };
+      if (timeIds?.source !== sizes) timeIds = { source: sizes, tensor: floatTensor(sdxl.timeIdsFloat, sizes, [batch, sizes.length / batch]) };
+      feeds.text_embeds = textEmbeds.tensor;
+      feeds.time_ids = timeIds.tensor;
+    }
     const out = await timed(() => model.unet.session.run(feeds, ['out_sample']), (ms) => { timings.unetMs += ms; timings.unetCalls++; });
     return readFloats(out.out_sample, 'unet out_sample');
   };

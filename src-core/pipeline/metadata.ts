@@ -30,6 +30,19 @@ function restartValues(restart: RestartSettings | undefined): Array<[string, str
   ];
 }
 
+/**
+ * SDXL's original size and crop where they are not the defaults (A1111 writes neither: its crop is a global
+ * setting and its original size is the image size), so that a PNG brings them back.
+ */
+function sizeConditioningValues(request: GenerateRequest, facts: ImageFacts): Array<[string, string | number | undefined]> {
+  const width = request.originalWidth ?? facts.width, height = request.originalHeight ?? facts.height;
+  return [
+    ['Original size', width !== facts.width || height !== facts.height ? `${width}x${height}` : undefined],
+    ['Crop top', request.cropTop ? request.cropTop : undefined],
+    ['Crop left', request.cropLeft ? request.cropLeft : undefined],
+  ];
+}
+
 export function requestToParameters(request: GenerateRequest, facts: ImageFacts): string {
   const sampler = request.sampler as SamplerName;
   return formatParameters(request.prompt, request.negativePrompt, [
@@ -46,6 +59,7 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
+    ...sizeConditioningValues(request, facts),
     ...img2imgValues(request),
     ['NFE', facts.evaluations],
     ['Version', APP_VERSION],
@@ -150,6 +164,11 @@ export function parametersToRequest(text: string): ParametersImport {
     else notes.push(`emphasis mode "${emphasis}" is not available here; using Original (brackets are read as weights)`);
   }
   readImg2imgValues(v, request, notes);
+  const original = /^(\d+)x(\d+)$/.exec(v['Original size'] ?? '');
+  if (original) { request.originalWidth = Number(original[1]); request.originalHeight = Number(original[2]); }
+  const cropTop = number(v['Crop top']), cropLeft = number(v['Crop left']);
+  if (cropTop !== undefined) request.cropTop = cropTop;
+  if (cropLeft !== undefined) request.cropLeft = cropLeft;
   if (v['Clip skip'] && v['Clip skip'] !== '1') notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
   return { request, notes, model: v.Model };
 }

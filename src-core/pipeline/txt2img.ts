@@ -15,6 +15,7 @@ import { promptConditioning } from '../prompt/conditioning.ts';
 import { decodeLatents, newTimings, toRgba, unetCall, type Timings } from './components.ts';
 import { requestToParameters } from './metadata.ts';
 import { refuseOverMemory } from './request-limits.ts';
+import { sizeConditioning } from './size-conditioning.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
 import { encodeSource, planJob, sampleJobBatch, type PassPlan } from './passes.ts';
 
@@ -110,8 +111,10 @@ export function planFor(model: StableDiffusionModel, request: GenerateRequest): 
 
 export async function generate(model: StableDiffusionModel, input: unknown, hooks: GenerateHooks = {}): Promise<GenerateResult> {
   const t0 = performance.now();
-  const request = parseGenerateRequest(input);
-  const { width, height } = resolveSize(model, request);
+  const parsed = parseGenerateRequest(input);
+  const { width, height } = resolveSize(model, parsed);
+  // SDXL's time_ids; other models drop the original size and crop (so their PNGs do not claim them).
+  const { request, timeIds, notes: sizeNotes } = sizeConditioning(model, parsed, { width, height });
   // One pass, or two with hires fix; img2img's pass starts from the source image (pipeline/passes.ts).
   const job = planJob(model, request, { width, height });
   // The engine refuses before queueing; this also covers the CLI and in-process callers.
@@ -125,7 +128,7 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
   throwIfCancelled(hooks.signal);
   const guided = request.cfgScale !== 1;
   const { cond, uncond, notes: promptNotes } = await promptConditioning(model, { prompt: request.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, hooks.encodings);
-  const notes = [...promptNotes, ...job.notes];
+  const notes = [...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
   const source = request.initImage ? await encodeSource(model, request, hooks.initImage, { width, height }, timings) : undefined;
@@ -145,6 +148,8 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
     const denoiserAt = (pass: PassPlan): Denoiser => {
       const inner = guidedDenoiser({
         unet: unets.get(pass)!, schedule: model.schedule, prediction: model.info.prediction, batch, cond, uncond, scale: request.cfgScale,
+        // SDXL's time_ids name each pass's own size (hires fix's second pass is larger).
+        timeIds: pass === job.passes[0] ? timeIds : sizeConditioning(model, parsed, pass).timeIds,
         // Integer-timestep exports cannot take fractional timesteps.
         timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
       });

@@ -4,9 +4,10 @@
 import { RequestError } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { encodePrompt, runTextEncoder, type Timings } from '../pipeline/components.ts';
+import { encodeEmptyChunkOf, encodePrompt, runTextEncoder, type Timings } from '../pipeline/components.ts';
 import { parseEmphasis, PromptSyntaxError } from './emphasis.ts';
 import { encodeEmptyChunk, fitToPositions, padToChunks, type EmphasisMode, type PromptEncoding } from './encode.ts';
+import { zeroEncoding } from './joined.ts';
 
 export interface PromptConditioning {
   cond: TextConditioning;
@@ -46,11 +47,15 @@ export async function promptConditioning(
     return encoded;
   };
   let cond = await encode(prompts.prompt, 'prompt');
-  let uncond = prompts.guided ? await encode(prompts.negativePrompt, 'negative prompt') : undefined;
+  // SDXL (force_zeros_for_empty_prompt, as diffusers and A1111): an empty negative prompt is all zeros, states
+  // and pooled vector, as long as the prompt (zero states add nothing to cross-attention, whatever their length).
+  const zeroNegative = prompts.guided && prompts.negativePrompt === '' && model.info.sdxl?.forceZerosForEmptyPrompt === true;
+  let uncond = prompts.guided && !zeroNegative ? await encode(prompts.negativePrompt, 'negative prompt') : undefined;
   if (uncond && uncond.chunks !== cond.chunks) {
     const emptyKey = '\u0000empty chunk';
-    const empty = (cache?.get(emptyKey) as PromptEncoding | undefined) ??
-      await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, { chunkTokens: model.info.tokens - 2 });
+    const empty = (cache?.get(emptyKey) as PromptEncoding | undefined) ?? (model.textEncoders.length > 1
+      ? await encodeEmptyChunkOf(model, timings)
+      : await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, { chunkTokens: model.info.tokens - 2 }));
     cache?.set(emptyKey, empty);
     const chunks = Math.max(cond.chunks, uncond.chunks);
     cond = padToChunks(cond, chunks, empty);
@@ -68,6 +73,7 @@ export async function promptConditioning(
       if (fittedUncond.note) notes.push(fittedUncond.note);
     }
   }
+  if (zeroNegative) uncond = zeroEncoding(cond);
   return { cond, uncond, notes };
 }
 

@@ -69,6 +69,11 @@ export async function encodeEmptyChunk(tokenizer: ClipTokenizer, encoder: ChunkE
   return { states, tokens: states.length / hidden, hidden, chunks: 1, tokensPerChunk: [0] };
 }
 
+/** SDXL's pooled vector comes from the first chunk: padding and cutting chunks keep it. */
+function pooledOf(encoding: PromptEncoding): { pooled?: Float32Array } {
+  return encoding.pooled ? { pooled: encoding.pooled } : {};
+}
+
 /** Appends empty chunks until `encoding` has `chunks` of them (A1111 pads the prompt or the negative so). */
 export function padToChunks(encoding: PromptEncoding, chunks: number, empty: PromptEncoding): PromptEncoding {
   if (encoding.chunks >= chunks) return encoding;
@@ -76,7 +81,7 @@ export function padToChunks(encoding: PromptEncoding, chunks: number, empty: Pro
   states.set(encoding.states);
   for (let c = encoding.chunks; c < chunks; c++) states.set(empty.states, c * empty.states.length);
   const tokensPerChunk = [...encoding.tokensPerChunk, ...new Array<number>(chunks - encoding.chunks).fill(0)];
-  return { states, tokens: states.length / encoding.hidden, hidden: encoding.hidden, chunks, tokensPerChunk };
+  return { states, tokens: states.length / encoding.hidden, hidden: encoding.hidden, chunks, tokensPerChunk, ...pooledOf(encoding) };
 }
 
 /**
@@ -93,7 +98,7 @@ export function fitToPositions(encoding: PromptEncoding, positions: number, labe
   const dropped = encoding.tokensPerChunk.slice(keep).reduce((a, b) => a + b, 0);
   const kept: PromptEncoding = {
     states: encoding.states.slice(0, positions * encoding.hidden), tokens: positions, hidden: encoding.hidden,
-    chunks: keep, tokensPerChunk: encoding.tokensPerChunk.slice(0, keep),
+    chunks: keep, tokensPerChunk: encoding.tokensPerChunk.slice(0, keep), ...pooledOf(encoding),
   };
   const note = dropped > 0
     ? `this model's UNet takes ${positions} text positions, so the ${label} was cut after ${kept.tokensPerChunk.reduce((a, b) => a + b, 0)} tokens: ${dropped} tokens dropped`
