@@ -15,6 +15,7 @@ import { SAMPLERS } from '../src-core/samplers/index.ts';
 import { EngineProcess, type EngineChannel } from './engine-process.ts';
 import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
+import { InputImages } from './input-images.ts';
 import { ModelLibrary } from './model-library.ts';
 import { ModelManager, type CallerRights } from './model-manager.ts';
 
@@ -57,6 +58,8 @@ function checkDataFolder(dir: string): void {
 export class StudioService {
   readonly gallery: Gallery;
   readonly engine: EngineProcess;
+  /** img2img's source images: uploads, and gallery images by id. */
+  readonly inputs: InputImages;
   /** The model list, adding (and importing) models, removing them. */
   readonly models: ModelManager;
   private listeners = new Set<(event: EventName, data: unknown) => void>();
@@ -78,6 +81,7 @@ export class StudioService {
       new ModelLibrary({ dataDir: options.dataDir, builtinRoot: options.modelsDir ?? resolve(DEFAULT_MODEL_DIR, '..') }),
       (event, data) => this.emit(event, data as Events[typeof event]),
     );
+    this.inputs = new InputImages(options.dataDir, this.gallery);
     this.provider = options.provider ?? 'auto';
     this.engine = new EngineProcess(
       options.spawnEngine, (e) => this.onEngineEvent(e), (state, message) => this.emit('engine.status', { state, message }),
@@ -247,11 +251,16 @@ export class StudioService {
     }
   }
 
+  /** An img2img source's bytes, which travel to the engine beside the request. */
+  private sourceOf(ref: string | undefined): { initImage?: Uint8Array } {
+    return ref ? { initImage: this.inputs.bytes(ref) } : {};
+  }
+
   private info(): AppInfo {
     return {
       version: APP_VERSION,
       mode: this.options.mode,
-      model: this.model ? { dir: this.model.dir, name: this.model.name, width: this.model.width, height: this.model.height, prediction: this.model.prediction, vaeFactor: this.model.vaeFactor, maxTokens: this.model.maxTokens, family: this.model.family } : null,
+      model: this.model ? { dir: this.model.dir, name: this.model.name, width: this.model.width, height: this.model.height, prediction: this.model.prediction, vaeFactor: this.model.vaeFactor, maxTokens: this.model.maxTokens } : null,
       modelError: this.modelError,
       provider: this.model?.provider ?? this.provider,
       providerNotes: this.model?.providerNotes ?? [],
@@ -305,12 +314,12 @@ export class StudioService {
       case 'plan.describe': return this.engine.request('plan', call.params);
       case 'job.generate': {
         const jobId = randomUUID();
-        await this.engine.request('generate', { jobId, request: call.params });
+        await this.engine.request('generate', { jobId, request: call.params, ...this.sourceOf(call.params.initImage) });
         return { jobId };
       }
       case 'job.grid': {
         const jobId = randomUUID();
-        await this.engine.request('grid', { jobId, request: call.params });
+        await this.engine.request('grid', { jobId, request: call.params, ...this.sourceOf(call.params.base.initImage) });
         return { jobId };
       }
       case 'job.sweep': {
@@ -327,6 +336,7 @@ export class StudioService {
         this.options.reveal(file);
         return { revealed: true };
       }
+      case 'image.upload': return this.inputs.upload(Buffer.from(call.params.base64, 'base64'));
       case 'png.read': {
         // Read in a worker thread with caps and a deadline: a hostile file cannot stall the server.
         return readPngOffThread(Buffer.from(call.params.base64, 'base64'));

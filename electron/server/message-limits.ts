@@ -1,5 +1,5 @@
-// Size limits on the WebSocket's messages, both ways. Only png.read carries a large payload (a whole
-// PNG); every other request fits in a few KB, so a big message for another method is refused before
+// Size limits on the WebSocket's messages, both ways. Only png.read and image.upload carry a large payload
+// (a whole image file); every other request fits in a few KB, so a big message for another method is refused before
 // it is parsed (38 MB of keys used to stall the server for seconds and leave 1 GB resident).
 import type { ServerMessage } from '../../src-core/contract/api.ts';
 
@@ -11,7 +11,7 @@ export const MAX_REPLY_BYTES = 64 * MiB;
 /** Error texts are cut to this length: an error must never echo a request back. */
 export const MAX_ERROR_CHARS = 2000;
 
-const LARGE_METHODS = new Set(['png.read']);
+const LARGE_METHODS = new Set(['png.read', 'image.upload']);
 // Clients write {"id":N,"method":"...","params":...} in that order; a large message must name its
 // method up front to be let through.
 const METHOD_UP_FRONT = /^\s*\{\s*(?:"id"\s*:\s*-?\d{1,20}\s*,\s*)?"method"\s*:\s*"([a-z.]{1,40})"/;
@@ -22,7 +22,7 @@ export function oversizeProblem(raw: Buffer): string | null {
   const method = METHOD_UP_FRONT.exec(raw.toString('latin1', 0, 256))?.[1];
   if (method !== undefined && LARGE_METHODS.has(method)) return null;
   const size = (raw.length / MiB).toFixed(1);
-  return `message too large (${size} MiB): requests are limited to ${MAX_REQUEST_BYTES / MiB} MiB, except png.read`;
+  return `message too large (${size} MiB): requests are limited to ${MAX_REQUEST_BYTES / MiB} MiB, except png.read and image.upload`;
 }
 
 /** The JSON text of a reply, with its error cut short and an oversized result replaced by an error. */

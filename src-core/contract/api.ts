@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { describeIssues, GenerateRequestSchema, LIMITS, PlanRequestSchema, PROVIDER_CHOICES } from './generate.ts';
 import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
 import { payloadShapeProblem } from './payload-shape.ts';
+import { ImageUploadSchema, type ImageUploadResult } from './images.ts';
 import { ModelRequestSchemas, type ModelEvents, type ModelResults, type ModelSummary } from './models.ts';
 
 export type { ModelSummary } from './models.ts';
@@ -28,6 +29,8 @@ export const RequestSchemas = {
   'gallery.delete': z.object({ id: GalleryIdSchema }).strict(),
   'gallery.reveal': z.object({ id: GalleryIdSchema }).strict(),
   'png.read': z.object({ base64: z.string().max(64 * 1024 * 1024) }).strict(),
+  /** img2img's source image: checked from its header, kept by the app, named by the ref it answers. */
+  'image.upload': ImageUploadSchema,
   ...ModelRequestSchemas,
 } as const;
 
@@ -43,8 +46,7 @@ export type ProviderName = (typeof PROVIDER_CHOICES)[number];
 export interface AppInfo {
   version: string;
   mode: 'electron' | 'browser';
-  /** `family` 'sdxl': SDXL's size presets and original size / crop apply (absent: SD 1/2). */
-  model: { dir: string; name: string; width: number; height: number; prediction: string; vaeFactor: number; maxTokens: number; family?: 'sd' | 'sdxl' } | null;
+  model: { dir: string; name: string; width: number; height: number; prediction: string; vaeFactor: number; maxTokens: number } | null;
   modelError: string | null;
   /** The execution provider in use, and why others were passed over (empty when none were). */
   provider: string;
@@ -99,6 +101,7 @@ export interface Results extends ModelResults {
   'gallery.delete': { deleted: boolean };
   'gallery.reveal': { revealed: boolean };
   'png.read': ParametersImportResult;
+  'image.upload': ImageUploadResult;
 }
 
 /** Events pushed to every client. */

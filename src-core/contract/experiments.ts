@@ -13,6 +13,8 @@ export const GridAxisSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('schedule'), values: values(z.enum(SCHEDULE_CHOICES)) }).strict(),
   // A1111's "Prompt S/R": the first value is searched for in the prompts, each value replaces it in turn.
   z.object({ kind: z.literal('promptSR'), values: values(z.string().min(1).max(LIMITS.promptChars)) }).strict(),
+  // Denoising strength: img2img's when the base has a source image, else hires fix's (A1111's "Denoising" axis).
+  z.object({ kind: z.literal('strength'), values: values(z.number().finite().gt(0).max(1)) }).strict(),
 ]);
 export type GridAxis = z.output<typeof GridAxisSchema>;
 export type AxisKind = GridAxis['kind'];
@@ -25,6 +27,9 @@ export const GridRequestSchema = z.object({
   .superRefine((g, ctx) => {
     for (const which of ['x', 'y'] as const) {
       const axis = g[which];
+      if (axis?.kind === 'strength' && !g.base.initImage && !g.base.hires) {
+        ctx.addIssue({ code: 'custom', path: [which, 'kind'], message: 'a denoising-strength axis needs a source image (img2img) or hires fix in the Generate form' });
+      }
       if (axis?.kind !== 'promptSR') continue;
       const search = axis.values[0];
       if (!g.base.prompt.includes(search) && !g.base.negativePrompt.includes(search)) {
@@ -58,5 +63,6 @@ export function axisLabel(kind: AxisKind, value: unknown): string {
   }
   if (kind === 'cfgScale') return `CFG ${value}`;
   if (kind === 'promptSR') return String(value);
+  if (kind === 'strength') return `denoising ${value}`;
   return `${kind} ${value}`;
 }

@@ -3,8 +3,8 @@
 import { z } from 'zod';
 
 export const INPUT_IMAGE_LIMITS = {
-  /** Largest file accepted (the upload message carries it as base64). */
-  bytes: 48 * 1024 * 1024,
+  /** Largest file accepted (the upload message carries it as base64, within the server's 48 MiB messages). */
+  bytes: 32 * 1024 * 1024,
   /** Largest width x height, read from the file's header before anything is decoded. */
   pixels: 40_000_000,
   /** Longest side. */

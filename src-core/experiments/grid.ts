@@ -1,6 +1,6 @@
 // Comparison grids: the same prompt and seed in every cell (unless seed is an axis), one or two axes
-// among sampler, steps, CFG scale, seed, restart setting, schedule and prompt search/replace. Each prompt is
-// encoded once.
+// among sampler, steps, CFG scale, seed, restart setting, schedule, prompt search/replace and denoising
+// strength (img2img's, or hires fix's). Each prompt is encoded once; img2img's source is encoded per cell.
 import type { GenerateRequest } from '../contract/generate.ts';
 import { axisLabel, type GridAxis, type GridRequest } from '../contract/experiments.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
@@ -30,6 +30,10 @@ function apply(request: GenerateRequest, axis: GridAxis | undefined, index: numb
     const [search] = axis.values as string[];
     const replace = (text: string) => text.split(search).join(value as string);
     return { ...request, prompt: replace(request.prompt), negativePrompt: replace(request.negativePrompt) };
+  }
+  if (axis.kind === 'strength') {
+    // img2img's strength, or the second pass's when the base runs hires fix.
+    return request.initImage || !request.hires ? { ...request, strength: value as number } : { ...request, hires: { ...request.hires, strength: value as number } };
   }
   return { ...request, [axis.kind]: value };
 }

@@ -8,6 +8,8 @@ import { providerAvailability, providerLine } from '../model/providers.ts';
 import { generate, planFor, resolveSize, type GeneratedImage, type GenerateProgress } from '../pipeline/txt2img.ts';
 import { imagesOf } from '../contract/generate.ts';
 import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
+import { planJob } from '../pipeline/passes.ts';
+import { readImageHeader } from '../image/header.ts';
 import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
 import { describeIssues } from '../contract/generate.ts';
 import type { ZodError } from 'zod';
@@ -53,7 +55,7 @@ function info(m: StableDiffusionModel): HostModelInfo {
   const native = m.info.latentSize * m.info.vaeFactor;
   return {
     dir: m.info.dir, name: m.info.name, width: native, height: native, prediction: m.info.prediction, vaeFactor: m.info.vaeFactor,
-    maxTokens: m.tokenizer.usableTokens, family: m.info.family, provider: m.provider, providerNotes: m.fallbacks.map((f) => f.reason),
+    maxTokens: m.tokenizer.usableTokens, provider: m.provider, providerNotes: m.fallbacks.map((f) => f.reason),
   };
 }
 
@@ -122,7 +124,7 @@ async function releaseRetired(): Promise<void> {
 }
 
 /** Each finished batch's images at once (a cancel keeps them), then the run's totals. */
-function generateJob(jobId: string, request: GenerateRequestInput): Job {
+function generateJob(jobId: string, request: GenerateRequestInput, initImage?: Uint8Array): Job {
   return {
     jobId,
     run: async (m, hooks) => {
@@ -130,7 +132,7 @@ function generateJob(jobId: string, request: GenerateRequestInput): Job {
         event: 'images', jobId, images: images.map((i) => hostImage(i)), evaluations: batch.evaluations,
         secondsPerImage: batch.ms / 1000 / Math.max(1, images.length),
       });
-      const { evaluations, notes, timings } = await generate(m, request, { ...hooks, onBatch });
+      const { evaluations, notes, timings } = await generate(m, request, { ...hooks, onBatch, initImage });
       const { totalMs, textEncoderMs, unetMs, vaeMs, overheadMs } = timings;
       emit({ event: 'done', jobId, evaluations, notes, timings: { totalMs, textEncoderMs, unetMs, vaeMs, overheadMs } });
     },
@@ -138,12 +140,12 @@ function generateJob(jobId: string, request: GenerateRequestInput): Job {
 }
 
 /** Each cell as it is made, then the grid's CSV. */
-function gridJob(jobId: string, request: GridRequest): Job {
+function gridJob(jobId: string, request: GridRequest, initImage?: Uint8Array): Job {
   const onCell = (cell: GridCell, done: number, total: number) => emit({
     event: 'gridCell', jobId, x: cell.x, y: cell.y, xLabel: cell.xLabel, yLabel: cell.yLabel,
     image: hostImage({ ...cell, ...sizeOf(cell.png) }), evaluations: cell.evaluations, seconds: cell.seconds, done, total,
   });
-  return { jobId, run: async (m, hooks) => emit({ event: 'gridDone', jobId, csv: gridCsv(await runGrid(m, request, { ...hooks, onCell })) }) };
+  return { jobId, run: async (m, hooks) => emit({ event: 'gridDone', jobId, csv: gridCsv(await runGrid(m, request, { ...hooks, onCell, initImage })) }) };
 }
 
 /** Each point (sampler, CFG scale) with its numbers and images, then the feature space they were measured in. */
@@ -175,13 +177,26 @@ function enqueue(job: Job): { jobId: string } {
 }
 
 /** Checks one request (or grid cell, sweep point), memory estimate included; returns its work for the caps. */
-function checkPlannable(input: unknown): RequestWork {
+function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   const parsed = parseGenerateRequest(input);
   checkPromptSyntax(parsed);
-  const size = resolveSize(requireModel(), parsed);
-  const plan = planFor(requireModel(), parsed);
-  refuseOverMemory(requireModel(), parsed, size);
-  return workOf(imagesOf(parsed), plan.evaluations, size);
+  const m = requireModel();
+  const job = planJob(m, parsed, resolveSize(m, parsed));
+  for (const pass of job.passes) refuseOverMemory(m, parsed, pass);
+  if (parsed.initImage) checkInitImage(parsed.initImage, initImage);
+  // Every pass at its own size (hires fix's second pass is the larger).
+  const work = job.passes.map((pass) => workOf(imagesOf(parsed), pass.plan.evaluations, pass));
+  return { evaluations: work.reduce((n, w) => n + w.evaluations, 0), megapixelEvaluations: work.reduce((n, w) => n + w.megapixelEvaluations, 0) };
+}
+
+/** An img2img source that is not an image, or too large, is refused before queueing (from its header). */
+function checkInitImage(ref: string, bytes: Uint8Array | undefined): void {
+  if (!bytes) throw new RequestError(`the init image ${ref} did not reach the engine`);
+  try {
+    readImageHeader(bytes);
+  } catch (error) {
+    throw new RequestError(`the init image cannot be used: ${(error as Error).message}`);
+  }
 }
 
 function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, input: unknown): T {
@@ -212,15 +227,15 @@ const handlers: Handlers = {
     const plan = planFor(m, plannedRequest(p));
     return { evaluations: plan.evaluations, sigmas: plan.sigmas };
   },
-  generate: async ({ jobId, request }) => {
+  generate: async ({ jobId, request, initImage }) => {
     // Refuse bad requests (schema, size, sampler settings on this model) before queueing.
-    refuseOverWork([checkPlannable(request)], 'images');
-    return enqueue(generateJob(jobId, request));
+    refuseOverWork([checkPlannable(request, initImage)], 'images');
+    return enqueue(generateJob(jobId, request, initImage));
   },
-  grid: async ({ jobId, request }) => {
+  grid: async ({ jobId, request, initImage }) => {
     const grid = parseWith(GridRequestSchema, request);
-    refuseOverWork(gridRequests(grid).map((cell) => checkPlannable(cell.request)), 'cells');
-    return enqueue(gridJob(jobId, grid));
+    refuseOverWork(gridRequests(grid).map((cell) => checkPlannable(cell.request, initImage)), 'cells');
+    return enqueue(gridJob(jobId, grid, initImage));
   },
   sweep: async ({ jobId, request }) => {
     const sweep = parseWith(SweepRequestSchema, request);

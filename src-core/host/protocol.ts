@@ -6,8 +6,8 @@ import type { GridRequestSchema, SweepRequestSchema } from '../contract/experime
 import type { Params, Results } from '../contract/api.ts';
 
 type NoParams = Record<string, never>;
-/** A job's request as the contract takes it; the host validates it again before queueing. */
-type JobParams<R> = { jobId: string; request: R };
+/** A job's request as the contract takes it (the host validates it again before queueing), and img2img's source file. */
+type JobParams<R> = { jobId: string; request: R; initImage?: Uint8Array };
 
 /** Every host method: what the main side sends and what the engine answers. */
 export interface HostMethods {
@@ -60,8 +60,6 @@ export interface HostModelInfo {
   prediction: string;
   vaeFactor: number;
   maxTokens: number;
-  /** 'sdxl' for SDXL folders (size presets, original size and crop in the UI). */
-  family: 'sd' | 'sdxl';
   provider: string;
   providerNotes: string[];
 }

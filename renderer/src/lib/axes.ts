@@ -14,7 +14,7 @@ export type GridRequestInput = z.input<typeof GridRequestSchema>;
 export const MAX_AXIS_VALUES = 12;
 
 export type AxisEditor = 'choices' | 'numbers' | 'restart' | 'texts';
-export type TextKind = 'steps' | 'cfgScale' | 'seed' | 'restart' | 'promptSR';
+export type TextKind = 'steps' | 'cfgScale' | 'seed' | 'restart' | 'promptSR' | 'strength';
 
 export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: AxisEditor }> = [
   { kind: 'sampler', label: 'Sampler', editor: 'choices' },
@@ -24,6 +24,7 @@ export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: 
   { kind: 'restart', label: 'Restart setting', editor: 'restart' },
   { kind: 'schedule', label: 'Schedule', editor: 'choices' },
   { kind: 'promptSR', label: 'Prompt S/R', editor: 'texts' },
+  { kind: 'strength', label: 'Denoising strength', editor: 'numbers' },
 ];
 
 export function axisEditor(kind: AxisKind): AxisEditor {
@@ -53,12 +54,13 @@ export const TEXT_PLACEHOLDERS: Record<TextKind, string> = {
   seed: '1, 2, 3, 4',
   restart: 'a1111, sd, [[3,2,0.1,2]]',
   promptSR: 'red, (red:1.3), (red:1.6)',
+  strength: '0.3, 0.5, 0.7',
 };
 
 export function defaultAxis(kind: AxisForm['kind']): AxisForm {
   return {
     kind,
-    texts: { steps: '10, 20, 30', cfgScale: '3, 5, 7, 9', seed: '1, 2, 3, 4', restart: 'a1111, sd', promptSR: '' },
+    texts: { steps: '10, 20, 30', cfgScale: '3, 5, 7, 9', seed: '1, 2, 3, 4', restart: 'a1111, sd', promptSR: '', strength: '0.3, 0.5, 0.7' },
     samplers: ['euler', 'heun', 'dpmpp_2m'],
     schedules: ['karras', 'normal'],
   };
@@ -74,10 +76,12 @@ interface NumberRules {
   max: number;
 }
 
-const NUMBER_RULES: Record<'steps' | 'cfgScale' | 'seed', NumberRules> = {
+const NUMBER_RULES: Record<'steps' | 'cfgScale' | 'seed' | 'strength', NumberRules> = {
   steps: { integer: true, min: 1, max: LIMITS.steps },
   cfgScale: { integer: false, min: 0, max: LIMITS.cfgScale },
   seed: { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  // Above 0 (the contract says so; a 0 is reported by the grid's check).
+  strength: { integer: false, min: 0, max: 1 },
 };
 
 function countError(n: number): string | null {
@@ -218,7 +222,8 @@ export function axisFromForm(form: AxisForm): Check<GridAxisInput> {
     }
     case 'steps':
     case 'cfgScale':
-    case 'seed': {
+    case 'seed':
+    case 'strength': {
       const kind = form.kind;
       const r = parseNumberList(form.texts[kind], NUMBER_RULES[kind]);
       return r.error !== undefined ? r : { value: { kind, values: r.value } as GridAxisInput };

@@ -13,6 +13,7 @@ export function axisValueLabel(kind: AxisKind, value: unknown, samplerName: Samp
     case 'steps': return `${value} steps`;
     case 'cfgScale': return `CFG ${value}`;
     case 'seed': return `seed ${value}`;
+    case 'strength': return `denoising ${value}`;
     case 'restart': {
       const r = value as { preset?: string; segments?: unknown };
       return r.preset ? `Restart: ${r.preset} preset` : `Restart: ${JSON.stringify(r.segments)}`;
