@@ -57,7 +57,7 @@ function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): Map<
   return new Map(metadata.map((m) => [m.name, m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }]));
 }
 
-function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+export function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
   // DirectML cannot use memory patterns and needs sequential execution.
   if (provider === 'dml') Object.assign(options, { enableMemPattern: false, executionMode: 'sequential' });
