@@ -1,10 +1,11 @@
-// npm run bench:import -- [--runs N] [--precision fp32|fp16] [--keep DIR]
-// Time and peak memory of importing an SD 1.5-sized single-file checkpoint. The checkpoint (fp16, as most
-// downloaded files are, about 2.1 GB) is written here with random values, from the tensor list of a real
-// SD 1.5 file (bench/import/sd15-ldm-shapes.json, made with diffusers' classes and conversion script), so
-// nothing large is committed. Each import runs in a child process so that its peak RSS is its own.
+// npm run bench:import -- [--runs N] [--precision fp32|fp16] [--model sd15|sdxl] [--keep DIR]
+// Time and peak memory of importing an SD 1.5-sized (or SDXL base-sized) single-file checkpoint. The checkpoint
+// (fp16, as most downloaded files are: about 2.1 GB, SDXL 6.9 GB) is written here with random values, from the
+// tensor list of a real file (bench/import/sd15-ldm-shapes.json, sdxl-sgm-shapes.json, made with diffusers'
+// classes and conversion scripts), so nothing large is committed. Each import runs in a child process so that
+// its peak RSS is its own. --keep DIR keeps the last import there (an SDXL-shaped ONNX folder for GPU timings).
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,8 +21,11 @@ const DTYPES: Record<string, { name: string; bytes: number }> = {
 };
 
 /** Writes a safetensors file: float tensors stored as fp16 with small random values (a fixed LCG), others as zeros. */
-function writeCheckpoint(file: string): number {
-  const shapes = JSON.parse(readFileSync(join(appRoot(), 'bench', 'import', 'sd15-ldm-shapes.json'), 'utf8')) as Record<string, Entry>;
+function writeCheckpoint(file: string, model: 'sd15' | 'sdxl'): number {
+  const path = join(appRoot(), 'bench', 'import', model === 'sdxl' ? 'sdxl-sgm-shapes.json' : 'sd15-ldm-shapes.json');
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  // The SDXL list also holds the configs it was made from; the tensors are under "tensors".
+  const shapes = (model === 'sdxl' ? parsed.tensors : parsed) as Record<string, Entry>;
   const header: Record<string, unknown> = {};
   let offset = 0;
   const names = Object.keys(shapes).sort();
@@ -67,16 +71,19 @@ async function child(source: string, out: string, precision: 'fp32' | 'fp16'): P
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, precision: { type: 'string' }, child: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({ options: {
+    runs: { type: 'string' }, precision: { type: 'string' }, model: { type: 'string' }, keep: { type: 'string' }, child: { type: 'string', multiple: true },
+  } });
   const precision = values.precision === 'fp16' ? 'fp16' : 'fp32';
   if (values.child) return child(values.child[0]!, values.child[1]!, precision);
+  const model = values.model === 'sdxl' ? 'sdxl' : 'sd15';
   const runs = Number(values.runs ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'import-bench-'));
   try {
-    const source = join(dir, 'sd15-random.safetensors');
+    const source = join(dir, `${model}-random.safetensors`);
     let t = performance.now();
-    const size = writeCheckpoint(source);
-    console.log(`checkpoint: ${(size / 1e9).toFixed(2)} GB of fp16 weights (SD 1.5 shapes), written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const size = writeCheckpoint(source, model);
+    console.log(`checkpoint: ${(size / 1e9).toFixed(2)} GB of fp16 weights (${model === 'sdxl' ? 'SDXL base' : 'SD 1.5'} shapes), written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const results: Array<{ seconds: number; maxRssMB: number; unetMB: number; weightsMB: number }> = [];
     for (let run = 0; run < runs; run++) {
       const out = join(dir, `out-${run}`);
@@ -86,13 +93,19 @@ async function main(): Promise<void> {
       const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as (typeof results)[number];
       results.push(r);
       console.log(`run ${run + 1}: ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMB.toFixed(0)} MB (UNet file ${r.unetMB.toFixed(0)} MB)`);
-      rmSync(out, { recursive: true, force: true });
+      if (values.keep && run === runs - 1) {
+        cpSync(out, values.keep, { recursive: true });
+        rmSync(out, { recursive: true, force: true });
+        console.log(`kept the import in ${values.keep}`);
+      } else {
+        rmSync(out, { recursive: true, force: true });
+      }
     }
     const seconds = median(results.map((r) => r.seconds));
     const rss = median(results.map((r) => r.maxRssMB));
     const unet = results[0]!.unetMB;
     console.log(`median of ${runs}: ${seconds.toFixed(1)} s (goal < 60 s), peak RSS ${rss.toFixed(0)} MB (goal < UNet ${unet.toFixed(0)} MB + 500 MB = ${(unet + 500).toFixed(0)} MB)`);
-    console.log(JSON.stringify({ bench: 'import', precision, runs, medianSeconds: seconds, medianPeakRssMB: rss, unetMB: unet }));
+    console.log(JSON.stringify({ bench: 'import', model, precision, runs, medianSeconds: seconds, medianPeakRssMB: rss, unetMB: unet }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
