@@ -1,10 +1,12 @@
 // Running the three networks of a loaded model: prompt -> states, UNet batches, latents -> pixels.
 // Each run adds its session.run time to a Timings record, so engine overhead can be measured.
 import * as ort from 'onnxruntime-node';
+import { RequestError } from '../contract/generate.ts';
 import type { UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats } from '../model/tensors.ts';
 import type { TextEncoderPart } from '../model/text-encoders.ts';
+import { embeddingsFor } from '../adapters/embedding-tokens.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
 import { encodeJoinedEmptyChunk, encodeJoinedPrompt, type EncoderRun } from '../prompt/joined.ts';
 
@@ -62,8 +64,10 @@ function encoderRuns(model: StableDiffusionModel, timings: Timings): EncoderRun[
 /** A prompt with A1111's emphasis and 75-token chunks, encoded and weighted (see prompt/encode.ts; SDXL: prompt/joined.ts). */
 export function encodePrompt(model: StableDiffusionModel, prompt: string, emphasis: EmphasisMode, timings: Timings): Promise<PromptEncoding> {
   const { tokens, textHidden } = model.info;
-  if (model.textEncoders.length > 1) return encodeJoinedPrompt(encoderRuns(model, timings), prompt, emphasis, { chunkTokens: tokens - 2 });
-  return encodeWeightedPrompt(model.tokenizer, prompt, emphasis, (ids) => runTextEncoder(model, ids, timings), textHidden, { chunkTokens: tokens - 2 });
+  // Textual-inversion embeddings the prompt names take the ids of the adapted text encoder's extra rows.
+  const options = { chunkTokens: tokens - 2, embeddings: embeddingsFor(model) };
+  if (model.textEncoders.length > 1) return encodeJoinedPrompt(encoderRuns(model, timings), prompt, emphasis, options);
+  return encodeWeightedPrompt(model.tokenizer, prompt, emphasis, (ids) => runTextEncoder(model, ids, timings), textHidden, options);
 }
 
 /** The empty prompt's chunk, through every text encoder of an SDXL model. */
@@ -103,9 +107,21 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
       feeds.text_embeds = textEmbeds.tensor;
       feeds.time_ids = timeIds.tensor;
     }
-    const out = await timed(() => model.unet.session.run(feeds, ['out_sample']), (ms) => { timings.unetMs += ms; timings.unetCalls++; });
+    const out = await timed(() => model.unet.session.run(feeds, ['out_sample']).catch((error: Error) => { throw explainUnetFailure(model, height, width, error); }),
+      (ms) => { timings.unetMs += ms; timings.unetCalls++; });
     return readFloats(out.out_sample, 'unet out_sample');
   };
+}
+
+/**
+ * UNets exported by tracing (optimum's, torch.onnx) upsample by exactly 2, so a latent side that does not halve
+ * evenly at every level fails deep inside the graph (a Concat's "mismatched dimensions"); say so in sizes.
+ */
+function explainUnetFailure(model: StableDiffusionModel, height: number, width: number, error: Error): Error {
+  const { vaeFactor, unetShape } = model.info;
+  const cells = 2 ** (unetShape.channels.length - 1), step = cells * vaeFactor;
+  if (!/Concat|dimension/i.test(error.message) || (height % cells === 0 && width % cells === 0)) return error;
+  return new RequestError(`this model's UNet takes sizes in multiples of ${step} pixels (it halves the latent ${unetShape.channels.length - 1} times); ${width * vaeFactor}x${height * vaeFactor} is not one (${error.message.split('\n')[0].slice(0, 160)})`);
 }
 
 /**

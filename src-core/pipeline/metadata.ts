@@ -17,6 +17,9 @@ export interface ImageFacts {
   height: number;
   model: string;
   evaluations: number;
+  /** A1111's "Lora hashes" and "TI hashes" ("name: shorthash, ..."), for the LoRAs and embeddings the prompt used. */
+  loraHashes?: string;
+  tiHashes?: string;
 }
 
 function restartValues(restart: RestartSettings | undefined): Array<[string, string | undefined]> {
@@ -61,6 +64,8 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
     ...sizeConditioningValues(request, facts),
     ...img2imgValues(request),
+    ['Lora hashes', facts.loraHashes],
+    ['TI hashes', facts.tiHashes],
     ['NFE', facts.evaluations],
     ['Version', APP_VERSION],
   ]);
@@ -71,6 +76,9 @@ export interface ParametersImport {
   /** Things in the file we could not carry over, in words. */
   notes: string[];
   model?: string;
+  /** "Lora hashes" and "TI hashes" as the file has them (the caller checks which are missing here: adapters/). */
+  loraHashes?: string;
+  tiHashes?: string;
 }
 
 const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
@@ -170,5 +178,8 @@ export function parametersToRequest(text: string): ParametersImport {
   if (cropTop !== undefined) request.cropTop = cropTop;
   if (cropLeft !== undefined) request.cropLeft = cropLeft;
   if (v['Clip skip'] && v['Clip skip'] !== '1') notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
-  return { request, notes, model: v.Model };
+  return {
+    request, notes, model: v.Model,
+    ...(v['Lora hashes'] ? { loraHashes: v['Lora hashes'] } : {}), ...(v['TI hashes'] ? { tiHashes: v['TI hashes'] } : {}),
+  };
 }

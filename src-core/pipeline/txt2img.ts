@@ -12,6 +12,7 @@ import { planSampling, type SamplingPlan } from '../samplers/run.ts';
 import { SamplingCancelled, type Denoiser } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
+import { encodingsFor, prepareAdapters } from '../adapters/apply.ts';
 import { decodeLatents, newTimings, toRgba, unetCall, type Timings } from './components.ts';
 import { requestToParameters } from './metadata.ts';
 import { refuseOverMemory } from './request-limits.ts';
@@ -109,9 +110,12 @@ export function planFor(model: StableDiffusionModel, request: GenerateRequest): 
   }
 }
 
-export async function generate(model: StableDiffusionModel, input: unknown, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+export async function generate(baseModel: StableDiffusionModel, input: unknown, hooks: GenerateHooks = {}): Promise<GenerateResult> {
   const t0 = performance.now();
   const parsed = parseGenerateRequest(input);
+  // The LoRAs and embeddings the prompt names: a model that carries them, and the prompt without its tags.
+  const adapters = await prepareAdapters(baseModel, parsed);
+  const model = adapters.model;
   const { width, height } = resolveSize(model, parsed);
   // SDXL's time_ids; other models drop the original size and crop (so their PNGs do not claim them).
   const { request, timeIds, notes: sizeNotes } = sizeConditioning(model, parsed, { width, height });
@@ -127,8 +131,8 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
 
   throwIfCancelled(hooks.signal);
   const guided = request.cfgScale !== 1;
-  const { cond, uncond, notes: promptNotes } = await promptConditioning(model, { prompt: request.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, hooks.encodings);
-  const notes = [...promptNotes, ...sizeNotes, ...job.notes];
+  const { cond, uncond, notes: promptNotes } = await promptConditioning(model, { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, encodingsFor(hooks.encodings, adapters.textKey));
+  const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
   const source = request.initImage ? await encodeSource(model, request, hooks.initImage, { width, height }, timings) : undefined;
@@ -177,7 +181,7 @@ export async function generate(model: StableDiffusionModel, input: unknown, hook
     const decoded = await decodeLatents(model, latents, batch, outHeight / vaeFactor, outWidth / vaeFactor, timings);
     const tPng = performance.now();
     const finished = decoded.map((pixels, i): GeneratedImage => {
-      const parameters = requestToParameters(request, { seed: seeds[i], width, height, model: model.info.name, evaluations: job.evaluations });
+      const parameters = requestToParameters(request, { seed: seeds[i], width, height, model: model.info.name, evaluations: job.evaluations, ...adapters.facts });
       const png = Buffer.from(encodePng({ width: outWidth, height: outHeight, data: toRgba(pixels, outWidth, outHeight), channels: 4, depth: 8 }));
       return { index: first + i, seed: seeds[i], width: outWidth, height: outHeight, parameters, png: addTextChunks(png, { parameters }) };
     });

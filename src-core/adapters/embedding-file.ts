@@ -1,0 +1,59 @@
+// Textual-inversion embeddings as A1111 saves and reads them: a .safetensors file with one tensor ("emb_params",
+// or any single name, as diffusers saves them) of [vectors, width] or [width], or SDXL's pair "clip_l" / "clip_g";
+// a .pt file (torch's zip format) read without running any of its code (see torch-zip.ts). The trigger word is
+// the file name.
+import { basename, extname } from 'node:path';
+import { openSafetensors } from '../import/safetensors.ts';
+import { readTorchEmbedding } from './torch-zip.ts';
+
+export interface EmbeddingVectors {
+  /** Rows of `width` values, one per token position the embedding takes. */
+  vectors: Float32Array;
+  count: number;
+  width: number;
+}
+
+export interface Embedding {
+  name: string;
+  path: string;
+  /** One set of vectors for SD 1/2 ('default'); SDXL files hold one per text encoder ('clip_l', 'clip_g'). */
+  parts: Partial<Record<'default' | 'clip_l' | 'clip_g', EmbeddingVectors>>;
+}
+
+export class EmbeddingFileError extends Error {
+  override name = 'EmbeddingFileError';
+}
+
+export function asVectors(values: Float32Array, shape: readonly number[], what: string): EmbeddingVectors {
+  if (shape.length === 1) return { vectors: values, count: 1, width: shape[0] };
+  if (shape.length === 2 && shape[0] > 0 && shape[1] > 0) return { vectors: values, count: shape[0], width: shape[1] };
+  throw new EmbeddingFileError(`${what}: an embedding is [vectors, width], this tensor is [${shape.join(', ')}]`);
+}
+
+function readSafetensorsEmbedding(path: string): Embedding['parts'] {
+  const file = openSafetensors(path);
+  try {
+    const names = file.names();
+    if (names.includes('clip_l') && names.includes('clip_g')) {
+      return {
+        clip_l: asVectors(file.read('clip_l'), file.info('clip_l').shape, `${file.name} clip_l`),
+        clip_g: asVectors(file.read('clip_g'), file.info('clip_g').shape, `${file.name} clip_g`),
+      };
+    }
+    const name = names.includes('emb_params') ? 'emb_params' : names.length === 1 ? names[0] : undefined;
+    if (name === undefined) throw new EmbeddingFileError(`${file.name}: not an embedding (expected one tensor, "emb_params", or "clip_l" and "clip_g"; found ${names.slice(0, 5).join(', ')})`);
+    return { default: asVectors(file.read(name), file.info(name).shape, `${file.name} ${name}`) };
+  } finally {
+    file.close();
+  }
+}
+
+/** Reads an embedding file; the name is the file name without its extension. */
+export function readEmbedding(path: string): Embedding {
+  const name = basename(path, extname(path));
+  const parts = extname(path).toLowerCase() === '.pt' ? readTorchEmbedding(path) : readSafetensorsEmbedding(path);
+  for (const part of Object.values(parts)) {
+    if (!part.vectors.every(Number.isFinite)) throw new EmbeddingFileError(`${basename(path)}: the embedding holds values that are not finite numbers`);
+  }
+  return { name, path, parts };
+}
