@@ -14,6 +14,7 @@ import { ImportCancelled } from '../import/importer.ts';
 import { savePng } from '../pipeline/save.ts';
 import { generate } from '../pipeline/txt2img.ts';
 import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './img2img-options.ts';
+import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type AdapterFolders } from './adapter-options.ts';
 
 const HELP = `Usage: npm run generate -- --prompt TEXT [options]
 
@@ -37,7 +38,7 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
   --original-size WxH    SDXL: the size the image is conditioned as cut from (default: the image size)
   --crop-top N, --crop-left N  SDXL: the crop's top-left corner in that original (default: 0, 0)
-${IMG2IMG_HELP}  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
+${IMG2IMG_HELP}${ADAPTER_HELP}  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
                          or diffusers folder, imported on first use into the import cache (RESTART_STUDIO_IMPORTS,
                          default ~/.cache/restart-studio/imported-models) and reused afterwards
   --model-config DIR     with a checkpoint: a diffusers folder whose configs give its architecture
@@ -76,7 +77,7 @@ function restartOption(spec: string | undefined, values: Record<string, unknown>
   return { segments: segments as [number, number, number, number][], ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) };
 }
 
-export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; modelConfig?: string; provider: ProviderChoice; out: string; initImagePath?: string } | 'help' {
+export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; modelConfig?: string; provider: ProviderChoice; out: string; initImagePath?: string; adapters: AdapterFolders } | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -90,7 +91,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
         eta: { type: 'string' }, 's-noise': { type: 'string' }, restart: { type: 'string' }, 'restart-gamma': { type: 'string' },
         's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' },
         'original-size': { type: 'string' }, 'crop-top': { type: 'string' }, 'crop-left': { type: 'string' }, model: { type: 'string' }, 'model-config': { type: 'string' },
-        provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' }, ...IMG2IMG_OPTIONS,
+        provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' }, ...IMG2IMG_OPTIONS, ...ADAPTER_OPTIONS,
       },
     });
   } catch (error) {
@@ -127,7 +128,7 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
   };
   // Leave unset options out so the schema's defaults apply.
   const cleaned = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined)) as GenerateRequestInput;
-  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, modelConfig: v['model-config'], provider, out: resolve(v.out ?? 'outputs'), initImagePath: img2img.initImagePath };
+  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, modelConfig: v['model-config'], provider, out: resolve(v.out ?? 'outputs'), initImagePath: img2img.initImagePath, adapters: adapterFolders(v) };
 }
 
 async function main(): Promise<number> {
@@ -147,6 +148,7 @@ async function main(): Promise<number> {
   const initImage = options.initImagePath ? readInitImage(options.initImagePath) : undefined;
   const folder = await modelFolderFor(options.model, { config: options.modelConfig, signal: controller.signal });
   const model = await loadModel(folder, { provider: options.provider });
+  attachCliAdapters(model, options.adapters);
   for (const f of model.fallbacks) console.error(`note: not using ${f.provider}: ${f.reason}`);
   console.error(`running on ${model.provider}`);
   try {
