@@ -1,0 +1,156 @@
+// LoRA and embedding handling apart from parity (issue 20): prompt tags as A1111 reads them, module names in every
+// layout against the importer's own LDM map, the unmatched-layer report, unknown names with close matches, PNG
+// hashes as A1111 computes them, and adapted sessions reused for a repeated set.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importModel } from '../src-core/import/importer.ts';
+import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
+import { generate } from '../src-core/pipeline/txt2img.ts';
+import { attachAdapters, prepareAdapters } from '../src-core/adapters/apply.ts';
+import { loraCalls, parseExtraNetworks } from '../src-core/adapters/prompt-tags.ts';
+import { ldmUNetModule } from '../src-core/adapters/layer-names.ts';
+import { ldmUNetNames } from '../src-core/import/ldm-unet-keys.ts';
+import { readLoraFile } from '../src-core/adapters/lora-file.ts';
+import { closeMatches } from '../src-core/adapters/library.ts';
+import { openSafetensors } from '../src-core/import/safetensors.ts';
+import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
+import { writeSafetensors, type TestTensor } from './helpers/safetensors-writer.ts';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const LORAS = join(FIXTURES, 'lora', 'loras');
+const REQUEST = { negativePrompt: '', seed: 7, steps: 2, cfgScale: 7.5, sampler: 'euler', width: 64, height: 64 } as const;
+
+let work: string;
+let model: StableDiffusionModel;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'lora-'));
+  const imported = await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: join(work, 'sd1') });
+  model = await loadModel(imported.dir, { provider: 'cpu' });
+  attachAdapters(model, { loraDirs: [LORAS, join(work, 'loras')], embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')], cacheRoot: join(work, 'cache') });
+});
+
+after(async () => {
+  await model?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('tags: removed from the prompt, weights as A1111 reads them', () => {
+  const { prompt, tags } = parseExtraNetworks('a cat <lora:style:0.8>, <lora:b:0.5:1.5> <lyco:c> <hypernet:h:1> <lora:d:te=0.2:unet=0.7>');
+  assert.equal(prompt, 'a cat ,    ');
+  assert.deepEqual(loraCalls(tags).map((c) => [c.name, c.te, c.unet]), [['style', 0.8, 0.8], ['b', 0.5, 1.5], ['c', 1, 1], ['d', 0.2, 0.7]]);
+  assert.throws(() => loraCalls(parseExtraNetworks('<lora:x:abc>').tags), /"abc" is not a number/);
+  assert.equal(parseExtraNetworks('no tags (x:1.2) <not a tag>').tags.length, 0);
+});
+
+test('LDM module names: the inverse of the importer\'s map, for every weight of SD 1.5', () => {
+  const shapes = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'bench', 'import', 'sd15-ldm-shapes.json'), 'utf8')) as Record<string, unknown>;
+  const keys = Object.keys(shapes).filter((k) => k.startsWith('model.diffusion_model.')).map((k) => k.slice('model.diffusion_model.'.length));
+  const names = ldmUNetNames(keys);
+  const modules = [...names.keys()].filter((n) => n.endsWith('.weight')).map((n) => n.slice(0, -'.weight'.length));
+  const upHasAttention = (level: number) => modules.some((m) => m.startsWith(`up_blocks.${level}.attentions.`));
+  let checked = 0;
+  for (const module of modules) {
+    const ldm = names.get(`${module}.weight`)!.slice(0, -'.weight'.length);
+    assert.equal(ldmUNetModule(module, 2, upHasAttention), ldm, module);
+    checked++;
+  }
+  assert.ok(checked > 300, `${checked} modules`);
+});
+
+test('LoRA files: kohya, PEFT and older diffusers keys read as modules; LyCORIS kinds listed as unsupported', () => {
+  const path = join(work, 'kinds.safetensors');
+  const t = (shape: number[]): TestTensor => ({ shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.01) });
+  writeSafetensors(path, {
+    'lora_unet_mid_block_attentions_0_proj_in.lora_down.weight': t([4, 32, 1, 1]), 'lora_unet_mid_block_attentions_0_proj_in.lora_up.weight': t([32, 4, 1, 1]),
+    'lora_unet_mid_block_attentions_0_proj_in.alpha': t([]),
+    'unet.mid_block.attentions.0.proj_out.lora_A.weight': t([4, 32]), 'unet.mid_block.attentions.0.proj_out.lora_B.weight': t([32, 4]),
+    'unet.mid_block.attentions.0.transformer_blocks.0.attn1.processor.to_q_lora.down.weight': t([4, 32]),
+    'unet.mid_block.attentions.0.transformer_blocks.0.attn1.processor.to_q_lora.up.weight': t([32, 4]),
+    'lora_unet_mid_block_resnets_0_conv1.hada_w1_a': t([32, 4]), 'lora_unet_mid_block_resnets_0_conv1.hada_w1_b': t([4, 32]),
+    'lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight': t([4, 32]),
+  });
+  const { contents, file } = readLoraFile(path);
+  file.close();
+  assert.deepEqual(contents.modules.map((m) => [m.component, m.style, m.name]).sort(), [
+    ['unet', 'dotted', 'mid_block.attentions.0.proj_out'],
+    ['unet', 'dotted', 'mid_block.attentions.0.transformer_blocks.0.attn1.to_q'],
+    ['unet', 'underscored', 'mid_block_attentions_0_proj_in'],
+  ]);
+  assert.deepEqual(contents.unsupported.map((u) => [u.key, u.kind]).sort(), [
+    ['lora_te_text_model_encoder_layers_0_mlp_fc1', 'incomplete (no up or down matrix)'],
+    ['lora_unet_mid_block_resnets_0_conv1', 'LoHa'],
+  ]);
+});
+
+test('a LoRA with layers this model does not have: applied where it matches, the rest reported by name', async () => {
+  const kohya = openSafetensors(join(LORAS, 'sd1-kohya.safetensors'));
+  const tensors: Record<string, TestTensor> = {};
+  for (const name of kohya.names()) tensors[name] = { shape: [...kohya.info(name).shape], values: kohya.read(name) };
+  kohya.close();
+  tensors['lora_unet_down_blocks_9_attentions_0_proj_in.lora_down.weight'] = { shape: [4, 16, 1, 1] };
+  tensors['lora_unet_down_blocks_9_attentions_0_proj_in.lora_up.weight'] = { shape: [16, 4, 1, 1] };
+  tensors['lora_unet_mid_block_resnets_0_conv2.hada_w1_a'] = { shape: [32, 4] };
+  mkdirSync(join(work, 'loras'), { recursive: true });
+  writeSafetensors(join(work, 'loras', 'extra-layers.safetensors'), tensors);
+  const result = await generate(model, { ...REQUEST, prompt: 'a red circle <lora:extra-layers:1>' });
+  const note = result.notes.find((n) => n.startsWith('LoRA extra-layers:'));
+  assert.ok(note, result.notes.join('\n'));
+  assert.match(note, /106 of 108 layers applied; not applied: lora_unet_down_blocks_9_attentions_0_proj_in \(no such layer in this model\), lora_unet_mid_block_resnets_0_conv2 \(LoHa, not supported\)/);
+});
+
+test('a LoRA that matches nothing in this model is refused, naming what did not match', async () => {
+  writeSafetensors(join(work, 'loras', 'other-model.safetensors'), {
+    'lora_unet_input_blocks_4_1_proj_in.lora_down.weight': { shape: [4, 640] }, 'lora_unet_input_blocks_4_1_proj_in.lora_up.weight': { shape: [640, 4] },
+  });
+  await assert.rejects(generate(model, { ...REQUEST, prompt: 'x <lora:other-model:1>' }), /LoRA other-model matches none of this model's layers.*lora_unet_input_blocks_4_1_proj_in \(shape: /);
+});
+
+test('an unknown LoRA name is refused with close matches', async () => {
+  await assert.rejects(generate(model, { ...REQUEST, prompt: 'x <lora:sd1-kohay:1>' }), (error: Error) => {
+    assert.equal(error.name, 'RequestError');
+    assert.match(error.message, /unknown LoRA "sd1-kohay" in .*; close matches: sd1-kohya$/);
+    return true;
+  });
+  assert.deepEqual(closeMatches('Detail', ['add_detail', 'detail_tweaker', 'lighting']), ['add_detail', 'detail_tweaker']);
+  assert.deepEqual(closeMatches('sd1-koh', ['sd1-kohya', 'sd1-kohya-ldm', 'sd1-peft']), ['sd1-kohya', 'sd1-kohya-ldm']);
+  const bare = await loadModel(model.info.dir, { provider: 'cpu' });
+  try {
+    await assert.rejects(generate(bare, { ...REQUEST, prompt: 'x <lora:a:1>' }), /unknown LoRA "a" \(no LoRA folder is set: --lora-dir on the command line\)/);
+  } finally {
+    await bare.dispose();
+  }
+});
+
+test('PNG parameters carry A1111\'s Lora hashes and TI hashes, and read back', async () => {
+  const result = await generate(model, { ...REQUEST, prompt: 'a red circle on a xyzemb background <lora:sd1-kohya:0.7>' });
+  const parameters = result.images[0]!.parameters;
+  // kohya's addnet hash: SHA-256 of the file after its header; embeddings: SHA-256 of the whole file.
+  const bytes = readFileSync(join(LORAS, 'sd1-kohya.safetensors'));
+  const addnet = createHash('sha256').update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)))).digest('hex').slice(0, 12);
+  const ti = createHash('sha256').update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors'))).digest('hex').slice(0, 12);
+  assert.match(parameters, new RegExp(`Lora hashes: "sd1-kohya: ${addnet}", TI hashes: "xyzemb: ${ti}"`));
+  assert.match(parameters, /^a red circle on a xyzemb background <lora:sd1-kohya:0.7>\n/);
+  const read = parametersToRequest(parameters);
+  assert.equal(read.loraHashes, `sd1-kohya: ${addnet}`);
+  assert.equal(read.tiHashes, `xyzemb: ${ti}`);
+});
+
+test('a repeated LoRA set reuses its sessions; another weight makes new ones', async () => {
+  const prompt = { prompt: 'x <lora:sd1-kohya:0.3>', negativePrompt: '' };
+  const first = await prepareAdapters(model, prompt);
+  const t0 = performance.now();
+  const again = await prepareAdapters(model, prompt);
+  const ms = performance.now() - t0;
+  assert.equal(again.model, first.model);
+  assert.ok(ms < 200, `${ms} ms for a repeated set`);
+  const other = await prepareAdapters(model, { prompt: 'x <lora:sd1-kohya:0.4>', negativePrompt: '' });
+  assert.notEqual(other.model.unet, first.model.unet);
+  assert.notEqual(other.textKey, first.textKey);
+  const plain = await prepareAdapters(model, { prompt: 'x', negativePrompt: '' });
+  assert.equal(plain.model, model);
+});
