@@ -55,6 +55,8 @@ test('an SDXL folder is recognised from its files whatever its name; SD folders 
     assert.deepEqual({ family: sd.info.family, parts: sd.textEncoders.map((p) => p.statesOutput), sdxl: sd.info.sdxl }, { family: 'sd', parts: ['last_hidden_state'], sdxl: undefined });
     const image = (await generate(sdxl, { prompt: PROMPT, seed: 1, steps: 2 })).images[0];
     assert.deepEqual([image.width, image.height], [64, 64], 'the native size is the default size');
+    // optimum's traced UNet upsamples by exactly 2: a side that does not halve evenly is refused in sizes.
+    await assert.rejects(generate(sdxl, { prompt: PROMPT, seed: 1, steps: 1, width: 72, height: 56 }), /takes sizes in multiples of 32 pixels.*72x56 is not one/);
   } finally {
     await sdxl.dispose();
     await sd.dispose();

@@ -39,6 +39,11 @@ export interface FormState {
   timestepMode: 'fractional' | 'nearest';
   /** A1111's emphasis mode: what (word:1.2) weights do. */
   emphasis: EmphasisName;
+  /** SDXL's size conditioning (the advanced section); null: the default (the image size, crop 0). */
+  originalWidth: number | null;
+  originalHeight: number | null;
+  cropTop: number | null;
+  cropLeft: number | null;
 }
 
 export const FALLBACK_SIZE = 512;
@@ -65,6 +70,10 @@ export function defaultForm(info?: AppInfo | null): FormState {
     sNoise: null,
     timestepMode: 'fractional',
     emphasis: 'original',
+    originalWidth: null,
+    originalHeight: null,
+    cropTop: null,
+    cropLeft: null,
   };
 }
 
@@ -105,6 +114,13 @@ function sideError(label: string, v: number | null, vaeFactor: number): string |
   if (e) return e;
   if ((v as number) % vaeFactor !== 0) return `${label} must be a multiple of ${vaeFactor}`;
   return null;
+}
+
+/** SDXL's original size and crop: each empty (its default) or a whole number in the contract's range. */
+function sizeConditioningError(form: FormState): string | null {
+  const optional = (label: string, v: number | null | undefined, min: number) => (v === null || v === undefined ? null : wholeNumber(label, v, min, LIMITS.imageSide));
+  return optional('Original width', form.originalWidth, 1) ?? optional('Original height', form.originalHeight, 1) ??
+    optional('Crop top', form.cropTop, 0) ?? optional('Crop left', form.cropLeft, 0);
 }
 
 /** "8 images" under batch count and batch size: A1111 makes count x size images. */
@@ -149,7 +165,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     wholeNumber('Batch count', form.count, 1, LIMITS.count) ??
     wholeNumber('Batch size', form.batchSize, 1, LIMITS.batchSize) ??
     sideError('Width', form.width, vaeFactor) ??
-    sideError('Height', form.height, vaeFactor);
+    sideError('Height', form.height, vaeFactor) ??
+    sizeConditioningError(form);
   if (error) return { error };
   const seed = resolveSeed(form.seed, options.random);
   if (seed.error !== undefined) return { error: seed.error };
@@ -173,6 +190,10 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (form.sNoise !== null) request.sNoise = form.sNoise;
   // Left out at the default, so requests read as before the setting existed.
   if (form.emphasis && form.emphasis !== 'original') request.emphasis = form.emphasis;
+  for (const key of ['originalWidth', 'originalHeight', 'cropTop', 'cropLeft'] as const) {
+    const value = form[key];
+    if (value !== null && value !== undefined) request[key] = value;
+  }
   const checked = GenerateRequestSchema.safeParse(request);
   if (!checked.success) {
     return { error: describeIssues(checked.error) };
@@ -210,6 +231,11 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   next.sNoise = num(request.sNoise) ?? null;
   next.timestepMode = request.timestepMode === 'nearest' ? 'nearest' : 'fractional';
   next.emphasis = pick(EMPHASIS_CHOICES, request.emphasis) ?? next.emphasis;
+  // A PNG without them was made at the defaults.
+  next.originalWidth = num(request.originalWidth) ?? null;
+  next.originalHeight = num(request.originalHeight) ?? null;
+  next.cropTop = num(request.cropTop) ?? null;
+  next.cropLeft = num(request.cropLeft) ?? null;
   const restart = restartEditorState(request.restart);
   if (restart) {
     next.restartMode = restart.mode;

@@ -19,6 +19,34 @@ export function sizeBounds(vaeFactor: number): SizeBounds {
   };
 }
 
+/** SDXL's usual sizes, width x height: A1111's and Fooocus's aspect ratios around one megapixel. */
+export const SDXL_SIZES: ReadonlyArray<readonly [number, number]> = [
+  [1024, 1024], [1152, 896], [896, 1152], [1216, 832], [832, 1216], [1344, 768], [768, 1344], [1536, 640], [640, 1536],
+];
+
+export interface SizePreset { width: number; height: number; label: string }
+
+/**
+ * The size presets of a model: SDXL's sizes for SDXL models, none for other models. A model whose native size is
+ * not 1024 (a small test model) gets them scaled to it, rounded to what its UNet takes: SDXL's UNet halves the
+ * latent twice, so sides are multiples of 4 latent cells (32 pixels), as all of SDXL's own sizes are.
+ */
+export function sizePresets(model: { width: number; height: number; family?: string } | null, vaeFactor: number): SizePreset[] {
+  if (!model || model.family !== 'sdxl') return [];
+  const step = 4 * (Number.isInteger(vaeFactor) && vaeFactor > 0 ? vaeFactor : 8);
+  const scale = model.width / 1024;
+  const seen = new Set<string>();
+  const presets: SizePreset[] = [];
+  for (const [w, h] of SDXL_SIZES) {
+    const width = Math.max(step, Math.round((w * scale) / step) * step), height = Math.max(step, Math.round((h * scale) / step) * step);
+    const key = `${width}x${height}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    presets.push({ width, height, label: `${width}×${height}` });
+  }
+  return presets;
+}
+
 /** A side more than this many times the native one (or under its inverse) is "far". */
 export const FAR_FACTOR = 2;
 
