@@ -4,6 +4,7 @@
 import type { GalleryEntry, ParametersImportResult } from '../../../src-core/contract/api.ts';
 import { blobToBase64, bytesToBase64 } from './base64.ts';
 import { applyRequest } from './form.ts';
+import { applyImg2imgRequest } from './img2img.ts';
 import { entryName, removeEntry } from './gallery.ts';
 import { importMessage } from './import-message.ts';
 import { isPng, parametersPng } from './png.ts';
@@ -15,6 +16,7 @@ function applyImport(studio: Studio, result: ParametersImportResult, source: str
   studio.error = null;
   if (!studio.notes.found) return; // nothing to fill: the form stays as it was
   studio.form = applyRequest(studio.form, result.request);
+  ({ img2img: studio.img2img, hires: studio.hires } = applyImg2imgRequest(studio.img2img, studio.hires, result.request));
   studio.view = 'generate';
 }
 

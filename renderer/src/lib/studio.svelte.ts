@@ -14,6 +14,7 @@ import { IDLE_JOB, isActive, jobAccepted, jobCancelling, jobEvent, jobInterrupte
 import { GenerateQueue } from './generate-queue.svelte.ts';
 import { isModelProblem, NO_MODEL } from './model-status.ts';
 import { imagesOf, type GenerateRequestInput } from '../../../src-core/contract/generate.ts';
+import { defaultHires, defaultImg2img, withImg2img, type HiresForm, type Img2imgForm } from './img2img.ts';
 import { ExperimentSlot } from './experiment-slot.svelte.ts';
 import type { GridDone, GridEvent, GridState } from './grid.ts';
 import type { GridRequestInput } from './axes.ts';
@@ -36,6 +37,11 @@ export class Studio {
   info = $state.raw<AppInfo | null>(null);
   models = $state.raw<ModelSummary[]>([]);
   form = $state<FormState>(defaultForm());
+  /** img2img's source image and denoising strength, and hires fix (the Generate view). */
+  img2img = $state<Img2imgForm>(defaultImg2img());
+  hires = $state<HiresForm>(defaultHires());
+  /** The source image of the last img2img job, for the before/after view. */
+  lastSource = $state.raw<Img2imgForm['source']>(null);
   job = $state.raw<JobState>(IDLE_JOB);
   gallery = $state.raw<GalleryEntry[]>([]);
   galleryLoaded = $state(false);
@@ -212,7 +218,7 @@ export class Studio {
       this.error = NO_MODEL;
       return;
     }
-    const checked = formToRequest(this.form, { vaeFactor: this.vaeFactor });
+    const checked = withImg2img(formToRequest(this.form, { vaeFactor: this.vaeFactor }), this.img2img, this.hires);
     if (checked.error !== undefined) {
       this.error = `Could not generate: ${checked.error}`;
       return;
@@ -225,6 +231,7 @@ export class Studio {
     this.error = null;
     this.notes = null;
     this.lastSeed = request.seed;
+    this.lastSource = request.initImage ? $state.snapshot(this.img2img.source) : null;
     this.#cancelWanted = false;
     this.job = startJob(imagesOf(request));
     try {
@@ -258,7 +265,7 @@ export class Studio {
   /** Queues job.grid for the Compare view's axes over the Generate form's request. */
   async runGrid(): Promise<void> {
     if (this.gridBusy) return;
-    const base = gridBase(this.form, this.compare, { vaeFactor: this.vaeFactor });
+    const base = withImg2img(gridBase(this.form, this.compare, { vaeFactor: this.vaeFactor }), this.img2img, this.hires);
     const checked = buildGridRequest(this.compare, base);
     if (!checked.request) {
       this.error = `${GRID_FAILED}: ${firstGridError(checked.errors) ?? 'the grid is not valid'}`;

@@ -1,0 +1,101 @@
+// The Generate view's img2img source and hires fix settings, and how they join the generation request:
+// a source image (uploaded, dropped, pasted, or sent from the gallery) makes the request img2img with its
+// denoising strength and resize mode; hires fix (text to image only) adds a second pass.
+import type { GenerateRequestInput } from '../../../src-core/contract/generate.ts';
+import { LIMITS } from '../../../src-core/contract/generate.ts';
+import {
+  DEFAULT_HIRES_STRENGTH, DEFAULT_STRENGTH, img2imgSteps, type HiresUpscaler, type ResizeMode,
+} from '../../../src-core/contract/images.ts';
+import type { Check, SamplerName } from './form.ts';
+
+export interface SourceImage {
+  /** What the request names (upload:<sha256>.<ext> or gallery:<id>). */
+  ref: string;
+  /** Where the renderer shows it from (an object URL of the file, or the gallery's URL). */
+  url: string;
+  name: string;
+  width: number;
+  height: number;
+}
+
+export interface Img2imgForm {
+  source: SourceImage | null;
+  /** Number inputs give null while empty. */
+  strength: number | null;
+  resizeMode: ResizeMode;
+  exactSteps: boolean;
+}
+
+export interface HiresForm {
+  enabled: boolean;
+  scale: number | null;
+  /** 0: as many as the first pass. */
+  steps: number | null;
+  strength: number | null;
+  upscaler: HiresUpscaler;
+  /** '' : the first pass's sampler. */
+  sampler: SamplerName | '';
+}
+
+export const defaultImg2img = (): Img2imgForm => ({ source: null, strength: DEFAULT_STRENGTH, resizeMode: 'just-resize', exactSteps: false });
+export const defaultHires = (): HiresForm => ({ enabled: false, scale: 2, steps: 0, strength: DEFAULT_HIRES_STRENGTH, upscaler: 'latent', sampler: '' });
+
+function strengthError(label: string, v: number | null): string | null {
+  if (v === null || v === undefined || Number.isNaN(v)) return `${label} is empty`;
+  if (!(v > 0) || v > 1) return `${label} must be above 0 and at most 1`;
+  return null;
+}
+
+/** "5 of 20 steps run (from sigma …)": how A1111's mapping cuts the schedule for this strength. */
+export function stepsRunText(steps: number | null, strength: number | null, exact: boolean): string {
+  if (!steps || steps < 1 || strength === null || !(strength > 0) || strength > 1) return '';
+  const { scheduleSteps, stepsRun } = img2imgSteps(steps, strength, exact);
+  return exact
+    ? `${stepsRun} steps run, the last ${stepsRun} of a ${scheduleSteps}-step schedule`
+    : `${stepsRun} of ${steps} steps run: int(steps × strength) + 1, as A1111`;
+}
+
+/** The size hires fix makes: int(size × scale), down to a multiple of the VAE factor. */
+export function hiresTarget(width: number | null, height: number | null, scale: number | null, vaeFactor: number): { width: number; height: number } | null {
+  if (!width || !height || !scale || !(scale > 1)) return null;
+  const side = (v: number) => Math.floor(Math.floor(v * scale) / vaeFactor) * vaeFactor;
+  return { width: side(width), height: side(height) };
+}
+
+/** The request with the source image and hires fix added, or the first problem with them. */
+export function withImg2img(checked: Check<GenerateRequestInput>, img2img: Img2imgForm, hires: HiresForm): Check<GenerateRequestInput> {
+  if (checked.error !== undefined) return checked;
+  const request: GenerateRequestInput = { ...checked.value };
+  if (img2img.source) {
+    const e = strengthError('Denoising strength', img2img.strength);
+    if (e) return { error: e };
+    request.initImage = img2img.source.ref;
+    request.strength = img2img.strength as number;
+    if (img2img.resizeMode !== 'just-resize') request.resizeMode = img2img.resizeMode;
+    if (img2img.exactSteps) request.exactSteps = true;
+    return { value: request };
+  }
+  if (!hires.enabled) return { value: request };
+  const scale = hires.scale;
+  if (scale === null || Number.isNaN(scale) || !(scale > 1) || scale > 4) return { error: 'Hires upscale must be above 1 and at most 4' };
+  if (hires.steps === null || !Number.isInteger(hires.steps) || hires.steps < 0 || hires.steps > LIMITS.steps) return { error: `Hires steps must be a whole number from 0 to ${LIMITS.steps}` };
+  const e = strengthError('Hires denoising strength', hires.strength);
+  if (e) return { error: e };
+  request.hires = { scale, strength: hires.strength as number, upscaler: hires.upscaler };
+  if (hires.steps > 0) request.hires.steps = hires.steps;
+  if (hires.sampler) request.hires.sampler = hires.sampler;
+  return { value: request };
+}
+
+/** Form values from a PNG's parameters: its denoising strength and hires fix (the source itself is not in a PNG). */
+export function applyImg2imgRequest(img2img: Img2imgForm, hires: HiresForm, request: Partial<GenerateRequestInput>): { img2img: Img2imgForm; hires: HiresForm } {
+  const nextImg = { ...img2img };
+  if (typeof request.strength === 'number') nextImg.strength = request.strength;
+  if (request.resizeMode) nextImg.resizeMode = request.resizeMode;
+  if (request.exactSteps !== undefined) nextImg.exactSteps = request.exactSteps;
+  const h = request.hires;
+  const nextHires: HiresForm = h
+    ? { enabled: true, scale: h.scale, steps: h.steps ?? 0, strength: h.strength ?? DEFAULT_HIRES_STRENGTH, upscaler: h.upscaler ?? 'latent', sampler: h.sampler ?? '' }
+    : { ...hires, enabled: false };
+  return { img2img: nextImg, hires: nextHires };
+}
