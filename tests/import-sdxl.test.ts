@@ -21,14 +21,24 @@ import { generate } from '../src-core/pipeline/txt2img.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
 const skip = existsSync(join(FIXTURES, 'references', 'sdxl.json')) ? false : 'tests/fixtures/sdxl/references is absent';
 
-interface RefTensor { shape: number[]; dtype: string; data: number[] }
+interface RefTensor {
+  shape: number[];
+  dtype: string;
+  data: number[];
+}
 type Tensors = Record<string, RefTensor>;
 
 const CASES = [
   { name: 'SDXL diffusers folder', source: 'diffusers', reference: 'sdxl', precision: 'fp32' },
   // The tiny model's head counts are not SDXL's 64-wide heads, so single files take the architecture from the folder.
   { name: 'SDXL SGM single file fp32', source: 'sdxl-sgm-fp32.safetensors', config: 'diffusers', reference: 'sdxl', precision: 'fp32' },
-  { name: 'SDXL SGM single file fp16', source: 'sdxl-sgm-fp16.safetensors', config: 'diffusers', reference: 'sdxl-fp16', precision: 'fp32' },
+  {
+    name: 'SDXL SGM single file fp16',
+    source: 'sdxl-sgm-fp16.safetensors',
+    config: 'diffusers',
+    reference: 'sdxl-fp16',
+    precision: 'fp32',
+  },
   // fp16 output: components to 2e-2 (the graph itself computes in fp16; the VAE stays fp32), images as for fp32.
   { name: 'SDXL diffusers folder imported as fp16', source: 'diffusers', reference: 'sdxl', precision: 'fp16' },
 ] as const;
@@ -53,7 +63,8 @@ function imageCases(referenceName: string): ImageCase[] {
 }
 
 function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png), b = decode(readFileSync(referenceFile));
+  const a = decode(png),
+    b = decode(readFileSync(referenceFile));
   assert.deepEqual([a.width, a.height], [b.width, b.height]);
   let max = 0;
   for (let p = 0; p < a.width * a.height; p++) {
@@ -64,7 +75,8 @@ function maxPixelDifference(png: Buffer, referenceFile: string): number {
 
 const references = new Map<string, Tensors>();
 function reference(name: string): Tensors {
-  if (!references.has(name)) references.set(name, (JSON.parse(readFileSync(join(FIXTURES, 'references', `${name}.json`), 'utf8')) as { tensors: Tensors }).tensors);
+  if (!references.has(name))
+    references.set(name, (JSON.parse(readFileSync(join(FIXTURES, 'references', `${name}.json`), 'utf8')) as { tensors: Tensors }).tensors);
   return references.get(name)!;
 }
 
@@ -79,7 +91,8 @@ function relativeError(actual: ort.Tensor | undefined, expected: RefTensor): num
   assert.ok(actual, 'output present');
   assert.deepEqual([...actual.dims], expected.shape);
   const a = actual.type === 'float16' ? fromHalfBits(actual.data as Uint16Array) : (actual.data as Float32Array);
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i]! - expected.data[i]!));
     scale = Math.max(scale, Math.abs(expected.data[i]!));
@@ -87,7 +100,11 @@ function relativeError(actual: ort.Tensor | undefined, expected: RefTensor): num
   return diff / scale;
 }
 
-async function runComponent(dir: string, component: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+async function runComponent(
+  dir: string,
+  component: string,
+  feeds: Record<string, ort.Tensor>,
+): Promise<ort.InferenceSession.OnnxValueMapType> {
   const session = await ort.InferenceSession.create(join(dir, component, 'model.onnx'));
   try {
     return await session.run(feeds);
@@ -105,7 +122,8 @@ async function ioNames(path: string): Promise<{ inputs: string[]; outputs: strin
   }
 }
 
-const layersOf = (dir: string, component: string) => (JSON.parse(readFileSync(join(dir, component, 'config.json'), 'utf8')) as { num_hidden_layers: number }).num_hidden_layers;
+const layersOf = (dir: string, component: string) =>
+  (JSON.parse(readFileSync(join(dir, component, 'config.json'), 'utf8')) as { num_hidden_layers: number }).num_hidden_layers;
 
 for (const c of CASES) {
   test(`SDXL import parity with diffusers: ${c.name}`, { skip }, async (t) => {
@@ -122,15 +140,28 @@ for (const c of CASES) {
 
       await t.test("optimum's SDXL layout: files, model_index.json, tokenizers, input and output names", async () => {
         const optimum = join(FIXTURES, 'onnx');
-        assert.deepEqual(readdirSync(out).filter((f) => f !== 'import_info.json').sort(), readdirSync(optimum).sort());
-        assert.deepEqual(JSON.parse(readFileSync(join(out, 'model_index.json'), 'utf8')), JSON.parse(readFileSync(join(optimum, 'model_index.json'), 'utf8')));
+        assert.deepEqual(
+          readdirSync(out)
+            .filter((f) => f !== 'import_info.json')
+            .sort(),
+          readdirSync(optimum).sort(),
+        );
+        assert.deepEqual(
+          JSON.parse(readFileSync(join(out, 'model_index.json'), 'utf8')),
+          JSON.parse(readFileSync(join(optimum, 'model_index.json'), 'utf8')),
+        );
         for (const tokenizer of ['tokenizer', 'tokenizer_2']) {
           for (const file of readdirSync(join(optimum, tokenizer))) {
-            assert.deepEqual(readFileSync(join(out, tokenizer, file)), readFileSync(join(optimum, tokenizer, file)), `${tokenizer}/${file}`);
+            assert.deepEqual(
+              readFileSync(join(out, tokenizer, file)),
+              readFileSync(join(optimum, tokenizer, file)),
+              `${tokenizer}/${file}`,
+            );
           }
         }
         for (const component of ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder']) {
-          const ours = await ioNames(join(out, component, 'model.onnx')), theirs = await ioNames(join(optimum, component, 'model.onnx'));
+          const ours = await ioNames(join(out, component, 'model.onnx')),
+            theirs = await ioNames(join(optimum, component, 'model.onnx'));
           assert.deepEqual(ours, theirs, component);
         }
         const vae = JSON.parse(readFileSync(join(out, 'vae_decoder', 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -140,9 +171,12 @@ for (const c of CASES) {
 
       await t.test(`components match diffusers (${c.precision === 'fp16' ? 'fp16 output, 2e-2' : '1e-4'} relative)`, async () => {
         const errors: Record<string, number> = {};
-        const note = (name: string, error: number) => { errors[name] = Math.max(errors[name] ?? 0, error); };
+        const note = (name: string, error: number) => {
+          errors[name] = Math.max(errors[name] ?? 0, error);
+        };
         // SDXL conditions on hidden_states[-2] of each encoder: with N layers, output hidden_states.(N-1).
-        const penultimate1 = `hidden_states.${layersOf(out, 'text_encoder') - 1}`, penultimate2 = `hidden_states.${layersOf(out, 'text_encoder_2') - 1}`;
+        const penultimate1 = `hidden_states.${layersOf(out, 'text_encoder') - 1}`,
+          penultimate2 = `hidden_states.${layersOf(out, 'text_encoder_2') - 1}`;
         for (const which of ['prompt', 'negative', 'empty']) {
           const one = await runComponent(out, 'text_encoder', { input_ids: tensor(ref[`input_ids_${which}`]!) });
           note('text_encoder penultimate', relativeError(one[penultimate1], ref[`text_encoder_penultimate_${which}`]!));
@@ -163,25 +197,53 @@ for (const c of CASES) {
         note('unet', relativeError((await runComponent(out, 'unet', feeds)).out_sample, ref.unet_out_sample!));
         // One timestep for the whole batch (optimum's scalar input) is a [1] tensor here, broadcast as diffusers does.
         const single = new ort.Tensor('float32', Float32Array.from(ref.unet_scalar_timestep!.data), [1]);
-        note('unet, one timestep', relativeError((await runComponent(out, 'unet', { ...feeds, timestep: single })).out_sample, ref.unet_out_sample_scalar_timestep!));
-        note('vae decode', relativeError((await runComponent(out, 'vae_decoder', { latent_sample: tensor(ref.vae_decoder_latent_sample!) })).sample, ref.vae_decoder_sample!));
-        note('vae encode (mean)', relativeError((await runComponent(out, 'vae_encoder', { sample: tensor(ref.vae_encoder_sample!) })).latent_sample, ref.vae_encoder_latent_mean!));
-        t.diagnostic(`relative error: ${Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
+        note(
+          'unet, one timestep',
+          relativeError((await runComponent(out, 'unet', { ...feeds, timestep: single })).out_sample, ref.unet_out_sample_scalar_timestep!),
+        );
+        note(
+          'vae decode',
+          relativeError(
+            (await runComponent(out, 'vae_decoder', { latent_sample: tensor(ref.vae_decoder_latent_sample!) })).sample,
+            ref.vae_decoder_sample!,
+          ),
+        );
+        note(
+          'vae encode (mean)',
+          relativeError(
+            (await runComponent(out, 'vae_encoder', { sample: tensor(ref.vae_encoder_sample!) })).latent_sample,
+            ref.vae_encoder_latent_mean!,
+          ),
+        );
+        t.diagnostic(
+          `relative error: ${Object.entries(errors)
+            .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+            .join(', ')}`,
+        );
         for (const [name, error] of Object.entries(errors)) assert.ok(error < limit, `${name}: ${error}`);
       });
 
-      await t.test('the engine makes StableDiffusionXLPipeline\'s images from the imported folder, to 1/255', async () => {
+      await t.test("the engine makes StableDiffusionXLPipeline's images from the imported folder, to 1/255", async () => {
         const cases = imageCases(c.reference);
         assert.ok(cases.length >= 2, `${cases.length} reference images`);
         const model = await loadModel(out);
         try {
           const differences: string[] = [];
           for (const image of cases) {
-            const [originalHeight, originalWidth] = image.original_size, [cropTop, cropLeft] = image.crops_coords_top_left;
+            const [originalHeight, originalWidth] = image.original_size,
+              [cropTop, cropLeft] = image.crops_coords_top_left;
             const sized = originalWidth !== 64 || originalHeight !== 64 || cropTop !== 0 || cropLeft !== 0;
             const request = {
-              prompt: PROMPT, negativePrompt: image.negative_prompt ?? '', seed: image.seed, steps: 8, cfgScale: image.guidance_scale,
-              sampler: 'euler', schedule: image.scheduler === 'euler' ? 'normal' : 'karras', noiseSource: 'torch-cpu', width: 64, height: 64,
+              prompt: PROMPT,
+              negativePrompt: image.negative_prompt ?? '',
+              seed: image.seed,
+              steps: 8,
+              cfgScale: image.guidance_scale,
+              sampler: 'euler',
+              schedule: image.scheduler === 'euler' ? 'normal' : 'karras',
+              noiseSource: 'torch-cpu',
+              width: 64,
+              height: 64,
               ...(sized ? { originalWidth, originalHeight, cropTop, cropLeft } : {}),
             };
             const png = (await generate(model, request)).images[0]!.png;

@@ -3,7 +3,15 @@
 // CLIP ViT-L with quick_gelu, OpenCLIP bigG with gelu, the VAE's 0.13025 scaling factor and force_upcast, an
 // Euler scheduler on SD's training schedule). A config folder replaces any of them, as for SD 1/2.
 import type { Json } from '../model/configs.ts';
-import { headsOf64, indices, inferTextConfig, inferUNetConfig, inferVaeConfig, shapeOf, type ComponentConfigs } from './checkpoint-configs.ts';
+import {
+  headsOf64,
+  indices,
+  inferTextConfig,
+  inferUNetConfig,
+  inferVaeConfig,
+  shapeOf,
+  type ComponentConfigs,
+} from './checkpoint-configs.ts';
 import type { Prediction } from './detect.ts';
 import { SDXL_TIME_IDS } from './unet-graph.ts';
 import { ImportError, type WeightSource } from './weights.ts';
@@ -21,7 +29,10 @@ export function inferSdxlUNetConfig(weights: WeightSource, projectionDim: number
   const inputDim = shapeOf(weights, 'add_embedding.linear_1.weight', 'UNet')[1]!;
   const timeFeatures = inputDim - projectionDim;
   if (timeFeatures <= 0 || timeFeatures % SDXL_TIME_IDS !== 0) {
-    throw new ImportError(`the UNet's add_embedding takes ${inputDim} features, which is not the text encoder's ${projectionDim} plus ${SDXL_TIME_IDS} time ids (an SDXL refiner?)`);
+    throw new ImportError(
+      `the UNet's add_embedding takes ${inputDim} features, which is not the text encoder's ${projectionDim} ` +
+        `plus ${SDXL_TIME_IDS} time ids (an SDXL refiner?)`,
+    );
   }
   return {
     ...base,
@@ -73,7 +84,10 @@ export function inferSdxlVaeConfig(weights: WeightSource): Json {
 }
 
 /** Every config of an SDXL checkpoint's mapped weights. */
-export function inferSdxlConfigs(weights: { unet: WeightSource; vae: WeightSource; textEncoder: WeightSource; textEncoder2: WeightSource }, prediction: Prediction): ComponentConfigs {
+export function inferSdxlConfigs(
+  weights: { unet: WeightSource; vae: WeightSource; textEncoder: WeightSource; textEncoder2: WeightSource },
+  prediction: Prediction,
+): ComponentConfigs {
   const textEncoder2 = inferSdxlText2Config(weights.textEncoder2);
   return {
     unet: inferSdxlUNetConfig(weights.unet, textEncoder2.projection_dim as number),

@@ -17,23 +17,38 @@ const skip = existsSync(join(FIXTURES, 'sdxl-sgm-fp32.safetensors')) ? false : '
 
 const halfRounded = (values: Float32Array) => fromHalfBits(toHalfBits(values));
 
-function sameWeights(mappedOrNot: WeightSource | undefined, referenceOrNot: WeightSource | undefined, component: string, fp16: boolean): void {
+function sameWeights(
+  mappedOrNot: WeightSource | undefined,
+  referenceOrNot: WeightSource | undefined,
+  component: string,
+  fp16: boolean,
+): void {
   assert.ok(mappedOrNot && referenceOrNot, `${component}: present in both`);
-  const mapped: WeightSource = mappedOrNot, reference: WeightSource = referenceOrNot;
+  const mapped: WeightSource = mappedOrNot,
+    reference: WeightSource = referenceOrNot;
   assert.deepEqual([...mapped.names()].sort(), [...reference.names()].sort(), `${component}: the same tensor names`);
   for (const name of reference.names()) {
-    const a = mapped.get(name), b = reference.get(name);
+    const a = mapped.get(name),
+      b = reference.get(name);
     assert.deepEqual(a.shape, b.shape, `${component} ${name}: shape`);
     const expected = fp16 ? halfRounded(b.read()) : b.read();
     assert.deepEqual(a.read(), expected, `${component} ${name}: values`);
   }
 }
 
-function sameKeys(actual: Record<string, unknown> | undefined, expected: Record<string, unknown> | undefined, keys: string[], what: string): void {
+function sameKeys(
+  actual: Record<string, unknown> | undefined,
+  expected: Record<string, unknown> | undefined,
+  keys: string[],
+  what: string,
+): void {
   for (const key of keys) assert.deepEqual(actual?.[key], expected?.[key], `${what} ${key}`);
 }
 
-for (const [file, fp16] of [['sdxl-sgm-fp32.safetensors', false], ['sdxl-sgm-fp16.safetensors', true]] as const) {
+for (const [file, fp16] of [
+  ['sdxl-sgm-fp32.safetensors', false],
+  ['sdxl-sgm-fp16.safetensors', true],
+] as const) {
   test(`${file}: every tensor maps to the diffusers folder's tensor of the same name`, { skip }, async () => {
     const folder = openDiffusersFolder(join(FIXTURES, 'diffusers'));
     const source = await openImportSource(join(FIXTURES, file));
@@ -46,14 +61,37 @@ for (const [file, fp16] of [['sdxl-sgm-fp32.safetensors', false], ['sdxl-sgm-fp1
       }
       // Left over: position_ids (a buffer the graph computes), OpenCLIP's logit_scale, SGM's denoiser sigmas.
       assert.deepEqual([...source.unused].sort(), [
-        'conditioner.embedders.0.transformer.text_model.embeddings.position_ids', 'conditioner.embedders.1.model.logit_scale', 'denoiser.sigmas',
+        'conditioner.embedders.0.transformer.text_model.embeddings.position_ids',
+        'conditioner.embedders.1.model.logit_scale',
+        'denoiser.sigmas',
       ]);
-      sameKeys(source.configs.unet, folder.configs.unet, [
-        'block_out_channels', 'layers_per_block', 'cross_attention_dim', 'use_linear_projection', 'down_block_types', 'up_block_types',
-        'in_channels', 'out_channels', 'transformer_layers_per_block', 'addition_embed_type', 'addition_time_embed_dim',
-        'projection_class_embeddings_input_dim', 'flip_sin_to_cos', 'freq_shift',
-      ], 'unet');
-      sameKeys(source.configs.vae, folder.configs.vae, ['block_out_channels', 'layers_per_block', 'latent_channels', 'scaling_factor', 'force_upcast'], 'vae');
+      sameKeys(
+        source.configs.unet,
+        folder.configs.unet,
+        [
+          'block_out_channels',
+          'layers_per_block',
+          'cross_attention_dim',
+          'use_linear_projection',
+          'down_block_types',
+          'up_block_types',
+          'in_channels',
+          'out_channels',
+          'transformer_layers_per_block',
+          'addition_embed_type',
+          'addition_time_embed_dim',
+          'projection_class_embeddings_input_dim',
+          'flip_sin_to_cos',
+          'freq_shift',
+        ],
+        'unet',
+      );
+      sameKeys(
+        source.configs.vae,
+        folder.configs.vae,
+        ['block_out_channels', 'layers_per_block', 'latent_channels', 'scaling_factor', 'force_upcast'],
+        'vae',
+      );
       const text = ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'max_position_embeddings', 'vocab_size', 'hidden_act'];
       sameKeys(source.configs.textEncoder, folder.configs.textEncoder, text, 'text encoder');
       sameKeys(source.configs.textEncoder2, folder.configs.textEncoder2, [...text, 'projection_dim'], 'text encoder 2');

@@ -46,7 +46,8 @@ export function mapSgmCheckpoint(raw: WeightSource, options: SgmOptions = {}): S
   const used = new Set<string>();
   const unet = unetRefs(raw, used, label);
   const vae = vaeRefs(raw, VAE_PREFIX, used);
-  if (vae.size === 0 && options.requireVae !== false) throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
+  if (vae.size === 0 && options.requireVae !== false)
+    throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
 
   const text = new Map<string, TensorRef>();
   for (const [name, key] of sd1TextNames(keys, SGM_TEXT_PREFIX)) {

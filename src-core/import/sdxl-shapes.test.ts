@@ -24,20 +24,32 @@ const file = JSON.parse(readFileSync(SHAPES, 'utf8')) as { configs: Record<strin
 function headerOnly(): WeightSource {
   const refs = new Map<string, WeightRef & { dtype: string }>();
   for (const [name, [shape, dtype]] of Object.entries(file.tensors)) {
-    refs.set(name, { shape, dtype: SAFETENSORS_DTYPES[dtype]!, read: () => { throw new Error(`${name} has no values in this test`); } });
+    refs.set(name, {
+      shape,
+      dtype: SAFETENSORS_DTYPES[dtype]!,
+      read: () => {
+        throw new Error(`${name} has no values in this test`);
+      },
+    });
   }
   return { has: (name) => refs.has(name), get: (name) => refs.get(name)!, names: () => [...refs.keys()] };
 }
 
 function valuesOf(weights: WeightSource, prefixes?: string[]): number {
-  return weights.names().filter((n) => !prefixes || prefixes.some((p) => n.startsWith(p))).reduce((sum, n) => sum + elementCount(weights.get(n).shape), 0);
+  return weights
+    .names()
+    .filter((n) => !prefixes || prefixes.some((p) => n.startsWith(p)))
+    .reduce((sum, n) => sum + elementCount(weights.get(n).shape), 0);
 }
 
 /** Every value of the component is in the graph once (weightBytes adds at most 64 bytes of alignment per tensor). */
 function usesAll(graphBytes: number, weights: WeightSource, bytesPerValue: number, what: string, prefixes?: string[]): void {
   const values = valuesOf(weights, prefixes);
   const count = weights.names().filter((n) => !prefixes || prefixes.some((p) => n.startsWith(p))).length;
-  assert.ok(graphBytes >= values * bytesPerValue && graphBytes < values * bytesPerValue + 64 * count, `${what}: ${graphBytes} bytes for ${values} values`);
+  assert.ok(
+    graphBytes >= values * bytesPerValue && graphBytes < values * bytesPerValue + 64 * count,
+    `${what}: ${graphBytes} bytes for ${values} values`,
+  );
 }
 
 test('SDXL base shapes: detected as SDXL base, epsilon, every tensor mapped but the two buffers real files carry', () => {
@@ -46,7 +58,10 @@ test('SDXL base shapes: detected as SDXL base, epsilon, every tensor mapped but 
   const detection = detectCheckpoint(raw, { path: 'sd_xl_base_1.0.safetensors' });
   assert.deepEqual([detection.family, detection.prediction, detection.predictionSource], ['sdxl', 'epsilon', 'default']);
   const mapped = mapSgmCheckpoint(raw);
-  assert.deepEqual(mapped.unused.sort(), ['conditioner.embedders.0.transformer.text_model.embeddings.position_ids', 'conditioner.embedders.1.model.logit_scale']);
+  assert.deepEqual(mapped.unused.sort(), [
+    'conditioner.embedders.0.transformer.text_model.embeddings.position_ids',
+    'conditioner.embedders.1.model.logit_scale',
+  ]);
   // UNet 2.57 G values, bigG with all 32 layers and its projection 695 M, CLIP-L 123 M.
   assert.equal(valuesOf(mapped.unet), 2_567_463_684);
   assert.equal(valuesOf(mapped.textEncoder2), 694_659_840);
@@ -58,8 +73,10 @@ test("SDXL base shapes: the configs inferred from them are Stability's", () => {
   const configs = inferSdxlConfigs(mapped, 'epsilon');
   for (const [key, value] of Object.entries(file.configs.unet!)) assert.deepEqual(configs.unet[key], value, `unet ${key}`);
   for (const [key, value] of Object.entries(file.configs.vae!)) assert.deepEqual(configs.vae[key], value, `vae ${key}`);
-  for (const [key, value] of Object.entries(file.configs.text_encoder!)) assert.deepEqual(configs.textEncoder[key], value, `text_encoder ${key}`);
-  for (const [key, value] of Object.entries(file.configs.text_encoder_2!)) assert.deepEqual(configs.textEncoder2?.[key], value, `text_encoder_2 ${key}`);
+  for (const [key, value] of Object.entries(file.configs.text_encoder!))
+    assert.deepEqual(configs.textEncoder[key], value, `text_encoder ${key}`);
+  for (const [key, value] of Object.entries(file.configs.text_encoder_2!))
+    assert.deepEqual(configs.textEncoder2?.[key], value, `text_encoder_2 ${key}`);
   assert.equal(configs.scheduler._class_name, 'EulerDiscreteScheduler');
 });
 
@@ -68,10 +85,23 @@ test('SDXL base shapes: fp16 graphs of every component accept every tensor and u
   const configs = inferSdxlConfigs(mapped, 'epsilon');
   const opts = { float: 'float16', attention: 'mha' } as const;
   usesAll(buildUNet(mapped.unet, configs.unet as never, opts).weightBytes(), mapped.unet, 2, 'unet');
-  usesAll(buildTextEncoder(mapped.textEncoder, configs.textEncoder as never, opts, { hiddenStates: true }).weightBytes(), mapped.textEncoder, 2, 'text_encoder');
-  usesAll(buildTextEncoder(mapped.textEncoder2, configs.textEncoder2 as never, opts, { projection: true, hiddenStates: true }).weightBytes(), mapped.textEncoder2, 2, 'text_encoder_2');
+  usesAll(
+    buildTextEncoder(mapped.textEncoder, configs.textEncoder as never, opts, { hiddenStates: true }).weightBytes(),
+    mapped.textEncoder,
+    2,
+    'text_encoder',
+  );
+  usesAll(
+    buildTextEncoder(mapped.textEncoder2, configs.textEncoder2 as never, opts, { projection: true, hiddenStates: true }).weightBytes(),
+    mapped.textEncoder2,
+    2,
+    'text_encoder_2',
+  );
   // The VAE stays fp32 in fp16 imports (force_upcast).
   const fp32 = { float: 'float32', attention: 'mha' } as const;
-  usesAll(buildVaeDecoder(mapped.vae, configs.vae as never, fp32).weightBytes(), mapped.vae, 4, 'vae_decoder', ['decoder.', 'post_quant_conv.']);
+  usesAll(buildVaeDecoder(mapped.vae, configs.vae as never, fp32).weightBytes(), mapped.vae, 4, 'vae_decoder', [
+    'decoder.',
+    'post_quant_conv.',
+  ]);
   usesAll(buildVaeEncoder(mapped.vae, configs.vae as never, fp32).weightBytes(), mapped.vae, 4, 'vae_encoder', ['encoder.', 'quant_conv.']);
 });

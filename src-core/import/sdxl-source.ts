@@ -33,20 +33,31 @@ export function openSdxlCheckpoint(raw: WeightSource, options: SdxlCheckpointOpt
   const { path, detection, override } = options;
   const label = basename(path);
   const mapped = mapSgmCheckpoint(raw, {
-    label, requireVae: !options.vaeFile, textLayers: layersOf(override?.textEncoder), text2Layers: layersOf(override?.textEncoder2),
+    label,
+    requireVae: !options.vaeFile,
+    textLayers: layersOf(override?.textEncoder),
+    text2Layers: layersOf(override?.textEncoder2),
   });
   const notes = [...detection.notes];
   if (mapped.emaIgnored > 0) notes.push(`${mapped.emaIgnored} EMA tensors (model_ema.*) ignored`);
-  if (mapped.unused.length > 0) notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
+  if (mapped.unused.length > 0)
+    notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
   if (override) notes.push(`configs from ${options.configName} where it has them`);
   const vae = options.vaeFile ? options.vaeFile(notes) : mapped.vae;
   const weights = { unet: mapped.unet, vae, textEncoder: mapped.textEncoder, textEncoder2: mapped.textEncoder2 };
   // SDXL's prediction type is known from the file (v_pred key) or the user; it never needs the UNet test.
   const prediction: Prediction = detection.prediction === 'needs-test' ? 'epsilon' : detection.prediction;
   const textEncoder2 = override?.textEncoder2 ?? inferSdxlText2Config(weights.textEncoder2);
-  const projectionDim = typeof textEncoder2.projection_dim === 'number' ? textEncoder2.projection_dim : weights.textEncoder2.get('text_projection.weight').shape[0]!;
+  const projectionDim =
+    typeof textEncoder2.projection_dim === 'number'
+      ? textEncoder2.projection_dim
+      : weights.textEncoder2.get('text_projection.weight').shape[0]!;
   return {
-    kind: 'checkpoint', path, family: 'sdxl', prediction, predictionSource: detection.predictionSource,
+    kind: 'checkpoint',
+    path,
+    family: 'sdxl',
+    prediction,
+    predictionSource: detection.predictionSource,
     configs: {
       unet: override?.unet ?? inferSdxlUNetConfig(weights.unet, projectionDim),
       vae: override?.vae ?? inferSdxlVaeConfig(weights.vae),
@@ -57,7 +68,9 @@ export function openSdxlCheckpoint(raw: WeightSource, options: SdxlCheckpointOpt
     tokenizerDir: override?.tokenizerDir,
     tokenizer2Dir: override?.tokenizer2Dir,
     forceZerosForEmptyPrompt: forceZerosOf(override?.modelIndex),
-    weights, unused: mapped.unused, notes,
+    weights,
+    unused: mapped.unused,
+    notes,
     settlePrediction: () => undefined,
   };
 }

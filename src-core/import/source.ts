@@ -3,7 +3,7 @@
 // prediction type, with an optional separate VAE file and an optional config folder that overrides
 // the configs inferred from a checkpoint.
 import { existsSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { inferUNetConfig, inferTextConfig, inferVaeConfig, readConfigFolder, schedulerPrediction, sdSchedulerConfig, type ComponentConfigs, type ConfigFolder } from './checkpoint-configs.ts';
 import { ARCHITECTURE_NAMES, FAMILY_NAMES, classifyCheckpoint, detectCheckpoint, type Architecture, type Family, type Prediction, type PredictionSource } from './detect.ts';
 import { isDiffusersFolder, isDiffusersOnnxFolder, openDiffusersFolder, readDiffusersConfigs } from './diffusers-folder.ts';
