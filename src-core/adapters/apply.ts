@@ -180,7 +180,7 @@ export class ModelAdapters {
     const unet = (await sessionOf('unet')) ?? this.base.unet;
     const textEncoders = [];
     for (const part of this.base.textEncoders) textEncoders.push({ ...part, session: (await sessionOf(part.component)) ?? part.session });
-    const model: StableDiffusionModel = { ...this.base, unet, textEncoder: textEncoders[0].session, textEncoders, fallbacks: [], dispose: async () => undefined };
+    const model: StableDiffusionModel = { ...this.base, unet, textEncoder: textEncoders[0]?.session ?? this.base.textEncoder, textEncoders, fallbacks: [], dispose: async () => undefined };
     if (embeddings.length > 0) {
       const vocab = this.component('text_encoder').weights.dims.get(TOKEN_TABLE)![0];
       setEmbeddingsOf(model, embeddingMatcher(this.base.tokenizer, embeddings.map((e) => ({ name: e.name, count: vectorCount(e) })), vocab));
@@ -338,4 +338,17 @@ export function encodingsFor(cache: Map<string, TextConditioning> | undefined, t
   let scope = scopes.get(textKey);
   if (!scope) scopes.set(textKey, scope = new Map());
   return scope;
+}
+
+/** Refuses, before a job is queued, a prompt whose tags A1111 would refuse or whose LoRAs are not there. */
+export function checkAdapterNames(model: StableDiffusionModel, request: { prompt: string }): void {
+  const adapters = attached.get(model);
+  try {
+    const calls = loraCalls(parseExtraNetworks(request.prompt).tags);
+    const library = adapters?.library ?? new AdapterLibrary([], []);
+    for (const call of calls) library.findLora(call.name);
+  } catch (error) {
+    if (error instanceof TagSyntaxError || error instanceof UnknownAdapterError) throw new RequestError(error.message);
+    throw error;
+  }
 }
