@@ -11,7 +11,8 @@ type JobParams<R> = { jobId: string; request: R; initImage?: Uint8Array };
 
 /** Every host method: what the main side sends and what the engine answers. */
 export interface HostMethods {
-  load: { params: { dir: string; provider: string }; result: HostModelInfo };
+  /** `adapters`: the LoRA and embedding folders (and the cache of adapted graphs) the model gets (src-core/adapters). */
+  load: { params: { dir: string; provider: string; adapters?: { loraDirs: string[]; embeddingDirs: string[]; cacheRoot: string } }; result: HostModelInfo };
   info: { params: NoParams; result: HostModelInfo | null };
   providers: { params: NoParams; result: HostProvider[] };
   count: { params: Params<'prompt.count'>; result: Results['prompt.count'] };
