@@ -21,6 +21,7 @@ import { SamplingCancelled } from '../samplers/types.ts';
 import type { HostEvent, HostImage, HostMessage, HostMethod, HostModelInfo, HostParams, HostRequest, HostResult } from './protocol.ts';
 import { checkPromptSyntax } from '../prompt/conditioning.ts';
 import { countPrompt } from '../prompt/count.ts';
+import { attachAdapters, checkAdapterNames } from '../adapters/apply.ts';
 
 interface Port {
   send(message: HostMessage): void;
@@ -180,6 +181,7 @@ function enqueue(job: Job): { jobId: string } {
 function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   const parsed = parseGenerateRequest(input);
   checkPromptSyntax(parsed);
+  checkAdapterNames(requireModel(), parsed);
   const m = requireModel();
   const job = planJob(m, parsed, resolveSize(m, parsed));
   for (const pass of job.passes) refuseOverMemory(m, parsed, pass);
@@ -209,8 +211,9 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
 type Handlers = { [M in HostMethod]: (params: HostParams<M>) => Promise<HostResult<M>> };
 
 const handlers: Handlers = {
-  load: async ({ dir, provider }) => {
+  load: async ({ dir, provider, adapters }) => {
     const loaded = await loadModel(dir, { provider: provider as ProviderChoice });
+    if (adapters) attachAdapters(loaded, adapters);
     sayProvider(providerLine(provider, loaded.provider, loaded.fallbacks));
     const previous = model;
     model = loaded;
