@@ -16,6 +16,7 @@ import { EngineProcess, type EngineChannel } from './engine-process.ts';
 import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 import { InputImages } from './input-images.ts';
+import { adapterFolders } from './adapter-folders.ts';
 import { ModelLibrary } from './model-library.ts';
 import { ModelManager, type CallerRights } from './model-manager.ts';
 
@@ -143,7 +144,7 @@ export class StudioService {
   /** A failed load leaves the engine on its previous model: app.info keeps that one and shows the error. */
   private async loadModel(dir: string, provider = this.provider): Promise<void> {
     try {
-      this.model = await this.engine.request('load', { dir: resolve(dir), provider });
+      this.model = await this.engine.request('load', { dir: resolve(dir), provider, adapters: adapterFolders(this.options.dataDir) });
       this.provider = provider;
       this.modelError = null;
     } catch (error) {
