@@ -261,7 +261,7 @@ export class StudioService {
     return {
       version: APP_VERSION,
       mode: this.options.mode,
-      model: this.model ? { dir: this.model.dir, name: this.model.name, width: this.model.width, height: this.model.height, prediction: this.model.prediction, vaeFactor: this.model.vaeFactor, maxTokens: this.model.maxTokens } : null,
+      model: this.model ? { dir: this.model.dir, name: this.model.name, width: this.model.width, height: this.model.height, prediction: this.model.prediction, vaeFactor: this.model.vaeFactor, maxTokens: this.model.maxTokens, family: this.model.family } : null,
       modelError: this.modelError,
       provider: this.model?.provider ?? this.provider,
       providerNotes: this.model?.providerNotes ?? [],

@@ -46,7 +46,8 @@ export type ProviderName = (typeof PROVIDER_CHOICES)[number];
 export interface AppInfo {
   version: string;
   mode: 'electron' | 'browser';
-  model: { dir: string; name: string; width: number; height: number; prediction: string; vaeFactor: number; maxTokens: number } | null;
+  /** `family` 'sdxl': SDXL's size presets and original size / crop apply (absent: SD 1/2). */
+  model: { dir: string; name: string; width: number; height: number; prediction: string; vaeFactor: number; maxTokens: number; family?: 'sd' | 'sdxl' } | null;
   modelError: string | null;
   /** The execution provider in use, and why others were passed over (empty when none were). */
   provider: string;

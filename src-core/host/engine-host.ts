@@ -56,7 +56,7 @@ function info(m: StableDiffusionModel): HostModelInfo {
   const native = m.info.latentSize * m.info.vaeFactor;
   return {
     dir: m.info.dir, name: m.info.name, width: native, height: native, prediction: m.info.prediction, vaeFactor: m.info.vaeFactor,
-    maxTokens: m.tokenizer.usableTokens, provider: m.provider, providerNotes: m.fallbacks.map((f) => f.reason),
+    maxTokens: m.tokenizer.usableTokens, family: m.info.family, provider: m.provider, providerNotes: m.fallbacks.map((f) => f.reason),
   };
 }
 

@@ -61,6 +61,8 @@ export interface HostModelInfo {
   prediction: string;
   vaeFactor: number;
   maxTokens: number;
+  /** 'sdxl' for SDXL folders (size presets, original size and crop in the UI). */
+  family: 'sd' | 'sdxl';
   provider: string;
   providerNotes: string[];
 }
