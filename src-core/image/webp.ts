@@ -9,7 +9,9 @@ let ready: Promise<void> | undefined;
 
 function initOnce(): Promise<void> {
   ready ??= (async () => {
-    const wasmPath = createRequire(import.meta.url).resolve('@jsquash/webp/codec/dec/webp_dec.wasm');
+    // The Electron build bundles this file as CommonJS, where import.meta.url is empty but require exists.
+    const resolver = typeof require === 'function' ? require : createRequire(import.meta.url);
+    const wasmPath = resolver.resolve('@jsquash/webp/codec/dec/webp_dec.wasm');
     // init() also takes a compiled module (its typings list only the options form); this project's type
     // libraries leave WebAssembly out, so it is reached through globalThis.
     const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
