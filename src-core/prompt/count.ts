@@ -5,6 +5,7 @@ import type { StableDiffusionModel } from '../model/model.ts';
 import { promptTokenCount, CHUNK_TOKENS } from './chunks.ts';
 import { fixedUnetPositions } from './conditioning.ts';
 import { PromptSyntaxError } from './emphasis.ts';
+import { parseExtraNetworks } from '../adapters/prompt-tags.ts';
 
 export interface PromptCount {
   tokens: number;
@@ -13,7 +14,9 @@ export interface PromptCount {
   warning?: string;
 }
 
-export function countPrompt(model: StableDiffusionModel, prompt: string): PromptCount {
+export function countPrompt(model: StableDiffusionModel, typed: string): PromptCount {
+  // <lora:...> and other extra-network tags are not tokenized (A1111's counter leaves them out too).
+  const prompt = parseExtraNetworks(typed).prompt;
   let count: { tokens: number; max: number };
   try {
     count = promptTokenCount(model.tokenizer, prompt);
