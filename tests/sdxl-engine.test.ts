@@ -16,6 +16,7 @@ import { guidedDenoiser } from '../src-core/guidance/denoiser.ts';
 import type { UNetBatch } from '../src-core/guidance/unet.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { newTimings, runTextEncoderPart, unetCall } from '../src-core/pipeline/components.ts';
+import { pngToRequest } from '../src-core/pipeline/png-import.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { chunkPrompt } from '../src-core/prompt/chunks.ts';
 import { promptConditioning } from '../src-core/prompt/conditioning.ts';
@@ -176,6 +177,8 @@ test('original size and crop reach the PNG and come back; SD models ignore them 
     const base = { prompt: PROMPT, seed: 3, steps: 2, originalWidth: 128, originalHeight: 96, cropTop: 8, cropLeft: 4 };
     const sized = (await generate(sdxl, base)).images[0];
     assert.match(sized.parameters, /Size: 64x64, .*Original size: 128x96, Crop top: 8, Crop left: 4/);
+    const back = pngToRequest(sized.png);
+    assert.deepEqual([back.request.originalWidth, back.request.originalHeight, back.request.cropTop, back.request.cropLeft, back.notes], [128, 96, 8, 4, []]);
     const plain = (await generate(sdxl, { prompt: PROMPT, seed: 3, steps: 2 })).images[0];
     assert.doesNotMatch(plain.parameters, /Original size|Crop/);
     assert.notDeepEqual(sized.png, plain.png, 'the size conditioning changes the image');
