@@ -1,0 +1,152 @@
+// npm run bench:lora -- [--runs N] [--keep DIR]
+// Time to apply a LoRA to an SD 1.5-sized UNet and to switch LoRA sets (issue 20; goal: under 3 s each), as the
+// engine does it (a small patched graph whose weight changes onnxruntime folds while it creates the session), and
+// the alternative of rewriting the whole weights file with the merged weights. The UNet (random weights, 3.4 GB)
+// and two random kohya LoRAs (rank 32 and 16 on all 192 attention, feed-forward and projection layers) are
+// written by the benchmark. Wall-clock medians, with the process's CPU time beside them (the machine is shared).
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { ModelAdapters } from '../adapters/apply.ts';
+import { LayerTable } from '../adapters/layer-names.ts';
+import { readLoraFile } from '../adapters/lora-file.ts';
+import { mergeLoras, type LoraUse } from '../adapters/lora-merge.ts';
+import { componentWeights, readModelProto, type LowRankDelta } from '../adapters/onnx-patch.ts';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { sessionOptions } from '../model/session.ts';
+import { Graph, writeModel } from '../onnx/graph.ts';
+import { attentionLayers, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
+
+interface Timing { wallS: number; cpuS: number }
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; timing: Timing }> {
+  const wall = performance.now(), cpu = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(cpu);
+  return { result, timing: { wallS: (performance.now() - wall) / 1000, cpuS: (used.user + used.system) / 1e6 } };
+}
+
+function median(timings: Timing[]): Timing {
+  const mid = (values: number[]) => {
+    const s = [...values].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  return { wallS: mid(timings.map((t) => t.wallS)), cpuS: mid(timings.map((t) => t.cpuS)) };
+}
+
+const show = (t: Timing) => `${t.wallS.toFixed(2)} s (CPU ${t.cpuS.toFixed(2)} s)`;
+
+function adaptedOptions(): ort.InferenceSession.SessionOptions {
+  const options = sessionOptions('cpu');
+  options.extra = { optimization: { disable_specified_optimizers: 'NchwcTransformer' } };
+  return options;
+}
+
+/** Just enough of a loaded model for the adapters to change its UNet. */
+function unetOnlyModel(dir: string, unet: ort.InferenceSession): StableDiffusionModel {
+  return {
+    info: { dir }, unet: { component: 'unet', session: unet, inputs: new Map(), outputs: new Map() }, textEncoders: [], provider: 'cpu',
+  } as unknown as StableDiffusionModel;
+}
+
+/** The alternative: a copy of the whole weights file with the merged weights written over their originals. */
+async function rewriteWholeFile(unetDir: string, deltas: LowRankDelta[], outDir: string, merge: ort.InferenceSession): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  copyFileSync(join(unetDir, 'model.onnx'), join(outDir, 'model.onnx'));
+  copyFileSync(join(unetDir, 'model.onnx_data'), join(outDir, 'model.onnx_data'));
+  const proto = readModelProto(join(unetDir, 'model.onnx'));
+  const where = new Map(proto.graph!.initializer!.map((t) => [t.name!, Object.fromEntries(t.externalData!.map((e) => [e.key, e.value]))]));
+  const fd = openSync(join(outDir, 'model.onnx_data'), 'r+');
+  try {
+    for (const d of deltas) {
+      const { offset, length } = where.get(d.initializer)!;
+      const bytes = Buffer.alloc(Number(length));
+      readSync(fd, bytes, 0, bytes.length, Number(offset));
+      const w = new Float32Array(bytes.buffer, bytes.byteOffset, d.rows * d.cols);
+      const out = await merge.run({
+        a: new ort.Tensor('float32', d.a, [d.rows, d.rank]), b: new ort.Tensor('float32', d.b, [d.rank, d.cols]), w: new ort.Tensor('float32', w, [d.rows, d.cols]),
+      });
+      const merged = out.merged!.data as Float32Array;
+      writeSync(fd, new Uint8Array(merged.buffer, merged.byteOffset, merged.byteLength), 0, merged.byteLength, Number(offset));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return join(outDir, 'model.onnx');
+}
+
+async function mergeSession(dir: string): Promise<ort.InferenceSession> {
+  const g = new Graph('merge', 'float32');
+  const a = g.input('a', 'float32', ['rows', 'rank']), b = g.input('b', 'float32', ['rank', 'cols']), w = g.input('w', 'float32', ['rows', 'cols']);
+  g.output('merged', g.op('Gemm', [a, b, w]), 'float32', ['rows', 'cols']);
+  await writeModel(g, dir);
+  return ort.InferenceSession.create(join(dir, 'model.onnx'), sessionOptions('cpu'));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, keep: { type: 'string' } } });
+  const runs = Number(values.runs ?? 3);
+  const root = values.keep ?? mkdtempSync(join(tmpdir(), 'lora-bench-'));
+  try {
+    const model = join(root, 'model');
+    if (!existsSync(join(model, 'unet', 'model.onnx'))) {
+      const { timing } = await timed(() => writeRandomUNet(model));
+      console.log(`SD 1.5-sized UNet of random fp32 weights written in ${show(timing)}`);
+    }
+    const proto = readModelProto(join(model, 'unet', 'model.onnx'));
+    const weights = componentWeights(proto);
+    const table = new LayerTable('unet', weights, { layersPerBlock: 2 });
+    const layers = attentionLayers([...new Set([...weights.dims.keys()].map((n) => n.replace(/\.weight(\.T)?$/, '')))].map((m) => table.dotted(m)).filter((t) => t !== undefined));
+    const loras = join(root, 'loras');
+    writeRandomLora(join(loras, 'style-a.safetensors'), layers, 32, 16, 1);
+    writeRandomLora(join(loras, 'style-b.safetensors'), layers, 16, 8, 2);
+    const changed = layers.reduce((sum, l) => sum + l.shape.reduce((a, b) => a * b, 1), 0);
+    console.log(`LoRAs: ${layers.length} layers (${(changed / 1e6).toFixed(0)} M weights, ${(changed * 4 / 1e9).toFixed(2)} GB in fp32 change); A rank 32, B rank 16`);
+
+    const base = await timed(() => ort.InferenceSession.create(join(model, 'unet', 'model.onnx'), adaptedOptions()));
+    console.log(`base UNet session (for comparison): ${show(base.timing)}`);
+    const settings = { loraDirs: [loras], embeddingDirs: [], cacheRoot: join(root, 'cache'), keep: 2 };
+
+    const applied: Timing[] = [], switched: Timing[] = [], repeated: Timing[] = [];
+    for (let run = 0; run < runs; run++) {
+      const adapters = new ModelAdapters(unetOnlyModel(model, base.result), settings);
+      rmSync(settings.cacheRoot, { recursive: true, force: true });
+      applied.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-a:1>', negativePrompt: '' }))).timing);
+      switched.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-b:0.8>', negativePrompt: '' }))).timing);
+      switched.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-a:0.5> <lora:style-b:0.5>', negativePrompt: '' }))).timing);
+      repeated.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-b:0.8>', negativePrompt: '' }))).timing);
+      await adapters.dispose();
+      console.log(`run ${run + 1}: apply ${show(applied.at(-1)!)}, switch ${show(switched.at(-2)!)} and ${show(switched.at(-1)!)}, repeat ${show(repeated.at(-1)!)}`);
+    }
+
+    const merge = await mergeSession(join(root, 'merge'));
+    const rewrites: Timing[] = [];
+    for (let run = 0; run < Math.min(runs, 2); run++) {
+      const file = readLoraFile(join(loras, 'style-a.safetensors'));
+      const use: LoraUse = { name: 'style-a', ...file, te: 1, unet: 1 };
+      const { timing } = await timed(async () => {
+        const { deltas } = mergeLoras([use], { unet: table });
+        const path = await rewriteWholeFile(join(model, 'unet'), deltas.unet!, join(root, 'rewrite'), merge);
+        const session = await ort.InferenceSession.create(path, adaptedOptions());
+        await session.release();
+      });
+      file.file.close();
+      rmSync(join(root, 'rewrite'), { recursive: true, force: true });
+      rewrites.push(timing);
+      console.log(`rewrite run ${run + 1}: ${show(timing)}`);
+    }
+    await merge.release();
+    await base.result.release();
+
+    const result = { apply: median(applied), switch: median(switched), repeat: median(repeated), rewriteWholeFile: median(rewrites), baseSession: base.timing };
+    console.log(`median apply one LoRA: ${show(result.apply)}; switch sets: ${show(result.switch)}; repeat a set: ${show(result.repeat)} (goal < 3 s)`);
+    console.log(`alternative, whole weights file rewritten: ${show(result.rewriteWholeFile)}`);
+    console.log(JSON.stringify({ bench: 'lora', runs, layers: layers.length, changedWeights: changed, ...result }));
+  } finally {
+    if (!values.keep) rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();
