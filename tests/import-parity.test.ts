@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decode } from 'fast-png';
 import { importModel } from '../src-core/import/importer.ts';
@@ -119,6 +119,8 @@ for (const c of CASES) {
       await t.test('images match diffusers StableDiffusionPipeline to 1/255', async () => {
         const model = await loadModel(out);
         try {
+          // Named after the source, as A1111 names a checkpoint, not after the output folder.
+          assert.equal(model.info.name, basename(c.source).replace(/\.safetensors$/, ''));
           for (const seed of [7, 42]) {
             for (const [schedule, suffix] of [['normal', 'euler'], ['karras', 'euler_karras']] as const) {
               const request = { prompt: 'a red circle on a blue background', negativePrompt: '', seed, steps: 8, cfgScale: 7.5, sampler: 'euler', schedule, noiseSource: 'torch-cpu', width: 64, height: 64 };

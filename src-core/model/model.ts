@@ -1,6 +1,6 @@
 // A diffusers-ONNX Stable Diffusion folder, loaded once: its sessions, and everything the pipeline
 // needs, read from the folder's configs and from each session's input/output metadata.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DiscreteSchedule, ScheduleConfigError, type SchedulerConfig } from '../schedule/discrete.ts';
 import type { PredictionType } from '../guidance/unet.ts';
@@ -72,6 +72,20 @@ function floatTypeOf(c: ComponentSession, input: string): FloatType {
   const type = c.inputs.get(input)!.type;
   if (type !== 'float32' && type !== 'float16') throw new ModelError(c.component, `input "${input}" has type ${type}; float32 or float16 expected`);
   return type;
+}
+
+/**
+ * The model's name in results and PNG parameters: an imported model's source (the checkpoint's file name
+ * without extension, as A1111 names it) rather than its cache folder's hash; otherwise the folder's name.
+ */
+function displayName(dir: string): string {
+  try {
+    const info = JSON.parse(readFileSync(join(dir, 'import_info.json'), 'utf8')) as { source?: unknown };
+    if (typeof info.source === 'string' && info.source.length > 0) return basename(info.source).replace(/\.safetensors$/i, '');
+  } catch {
+    // not an import, or an unreadable note: the folder's own name
+  }
+  return basename(dir);
 }
 
 function folderBytes(folder: string): number {
@@ -195,7 +209,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
 
     const info: ModelInfo = {
       dir,
-      name: basename(dir),
+      name: displayName(dir),
       family: sdxl ? 'sdxl' : 'sd',
       ...(sdxlSettings ? { sdxl: sdxlSettings } : {}),
       vaeDecode,
