@@ -76,6 +76,16 @@ for (const c of CASES) {
   });
 }
 
+test('the same embedding from A1111\'s .pt file gives the same image', async () => {
+  attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings-pt')], cacheRoot: join(work, 'cache') });
+  try {
+    const { png } = await image('a red circle on a xyzemb background');
+    assert.ok(pixelDifference(png, 'sd1-ti.png').max <= 1);
+  } finally {
+    attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')], cacheRoot: join(work, 'cache') });
+  }
+});
+
 test('without the LoRA, or with the embedding read as text, the images are far from the references', async () => {
   const plain = await image(PROMPT);
   assert.ok(pixelDifference(plain.png, 'sd1-lora-w1.0.png').max > 20);

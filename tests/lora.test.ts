@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importModel } from '../src-core/import/importer.ts';
@@ -19,6 +19,8 @@ import { closeMatches } from '../src-core/adapters/library.ts';
 import { openSafetensors } from '../src-core/import/safetensors.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { writeSafetensors, type TestTensor } from './helpers/safetensors-writer.ts';
+import { readEmbedding } from '../src-core/adapters/embedding-file.ts';
+import { fromHalfBits, toHalfBits } from '../src-core/model/half.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LORAS = join(FIXTURES, 'lora', 'loras');
@@ -153,4 +155,18 @@ test('a repeated LoRA set reuses its sessions; another weight makes new ones', a
   assert.notEqual(other.textKey, first.textKey);
   const plain = await prepareAdapters(model, { prompt: 'x', negativePrompt: '' });
   assert.equal(plain.model, model);
+});
+
+test('.pt embeddings are read without running their pickle: A1111\'s dict, an fp16 ParameterDict; a file asking to run a command is refused', () => {
+  const pt = join(FIXTURES, 'lora', 'embeddings-pt');
+  const expected = readEmbedding(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')).parts.default!;
+  const plain = readEmbedding(join(pt, 'xyzemb.pt')).parts.default!;
+  assert.deepEqual([plain.count, plain.width], [2, 32]);
+  assert.deepEqual(plain.vectors, expected.vectors);
+  const paramDict = readEmbedding(join(pt, 'paramdict.pt')).parts.default!;
+  assert.deepEqual(paramDict.vectors, fromHalfBits(toHalfBits(expected.vectors)));
+  const marker = '/tmp/restart-studio-evil-pt-ran';
+  rmSync(marker, { force: true });
+  assert.throws(() => readEmbedding(join(pt, 'evil.pt')), /evil\.pt: not an embedding/);
+  assert.equal(existsSync(marker), false);
 });
