@@ -17,6 +17,7 @@ import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 import { InputImages } from './input-images.ts';
 import { adapterFolders } from './adapter-folders.ts';
+import { missingAdapters } from '../src-core/adapters/png-check.ts';
 import { ModelLibrary } from './model-library.ts';
 import { ModelManager, type CallerRights } from './model-manager.ts';
 
@@ -340,7 +341,9 @@ export class StudioService {
       case 'image.upload': return this.inputs.upload(Buffer.from(call.params.base64, 'base64'));
       case 'png.read': {
         // Read in a worker thread with caps and a deadline: a hostile file cannot stall the server.
-        return readPngOffThread(Buffer.from(call.params.base64, 'base64'));
+        const read = await readPngOffThread(Buffer.from(call.params.base64, 'base64'));
+        // The LoRAs and embeddings the image used that this app does not have.
+        return { ...read, notes: [...read.notes, ...missingAdapters(read, adapterFolders(this.options.dataDir))] };
       }
     }
   }

@@ -20,6 +20,7 @@ import { openSafetensors } from '../src-core/import/safetensors.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { writeSafetensors, type TestTensor } from './helpers/safetensors-writer.ts';
 import { readEmbedding } from '../src-core/adapters/embedding-file.ts';
+import { missingAdapters } from '../src-core/adapters/png-check.ts';
 import { fromHalfBits, toHalfBits } from '../src-core/model/half.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -169,4 +170,21 @@ test('.pt embeddings are read without running their pickle: A1111\'s dict, an fp
   rmSync(marker, { force: true });
   assert.throws(() => readEmbedding(join(pt, 'evil.pt')), /evil\.pt: not an embedding/);
   assert.equal(existsSync(marker), false);
+});
+
+test('a PNG naming LoRAs and embeddings that are not here says which', () => {
+  const folders = { loraDirs: [LORAS], embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')] };
+  const bytes = readFileSync(join(LORAS, 'sd1-kohya.safetensors'));
+  const addnet = createHash('sha256').update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)))).digest('hex').slice(0, 12);
+  const ti = createHash('sha256').update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors'))).digest('hex').slice(0, 12);
+  const notes = missingAdapters({
+    request: { prompt: 'a cat <lora:sd1-kohya:1> <lora:gone:0.5>' },
+    loraHashes: `sd1-kohya: ${addnet}, gone: 0123456789ab`, tiHashes: `xyzemb: ${ti}, other-emb: 00000000aaaa`,
+  }, folders);
+  assert.deepEqual(notes, [
+    `LoRA gone (hash 0123456789ab) is not in your LoRA folder (${LORAS})`,
+    `embedding other-emb (hash 00000000aaaa) is not in your embeddings folder (${join(FIXTURES, 'lora', 'embeddings')})`,
+  ]);
+  const changed = missingAdapters({ request: { prompt: '<lora:sd1-kohya:1>' }, loraHashes: 'sd1-kohya: ffffffffffff' }, folders);
+  assert.deepEqual(changed, [`LoRA sd1-kohya here (hash ${addnet}) is not the file the image was made with (hash ffffffffffff)`]);
 });
