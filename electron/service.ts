@@ -16,7 +16,7 @@ import { EngineProcess, type EngineChannel } from './engine-process.ts';
 import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 import { InputImages } from './input-images.ts';
-import { adapterFolders } from './adapter-folders.ts';
+import { adapterFolders, listAdapters } from './adapter-folders.ts';
 import { missingAdapters } from '../src-core/adapters/png-check.ts';
 import { ModelLibrary } from './model-library.ts';
 import { ModelManager, type CallerRights } from './model-manager.ts';
@@ -339,6 +339,7 @@ export class StudioService {
         return { revealed: true };
       }
       case 'image.upload': return this.inputs.upload(Buffer.from(call.params.base64, 'base64'));
+      case 'adapters.list': return listAdapters(this.options.dataDir);
       case 'png.read': {
         // Read in a worker thread with caps and a deadline: a hostile file cannot stall the server.
         const read = await readPngOffThread(Buffer.from(call.params.base64, 'base64'));

@@ -16,6 +16,8 @@ import * as ort from 'onnxruntime-node';
 import { runTextEncoder, newTimings } from '../src-core/pipeline/components.ts';
 import { chunkPrompt } from '../src-core/prompt/chunks.ts';
 import { embeddingsFor } from '../src-core/adapters/embedding-tokens.ts';
+import { GridRequestSchema } from '../src-core/contract/experiments.ts';
+import { runGrid } from '../src-core/experiments/grid.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LORA = join(FIXTURES, 'lora');
@@ -75,6 +77,19 @@ for (const c of CASES) {
     assert.ok(d.max <= 1, `max difference ${d.max}/255`);
   });
 }
+
+test('a Compare grid with the LoRA weight as a Prompt S/R axis gives each weight\'s image', async () => {
+  const grid = GridRequestSchema.parse({
+    base: { ...BASE_REQUEST, prompt: `${PROMPT} <lora:sd1-kohya:1>` },
+    x: { kind: 'promptSR', values: ['<lora:sd1-kohya:1>', '<lora:sd1-kohya:0.5>', '<lora:sd1-kohya:0.5:1.0>'] },
+  });
+  const cells = await runGrid(model, grid);
+  const references = ['sd1-lora-w1.0.png', 'sd1-lora-w0.5.png', 'sd1-lora-te0.5-unet1.0.png'];
+  for (const [i, cell] of cells.entries()) {
+    const d = pixelDifference(cell.png, references[i]!);
+    assert.ok(d.max <= 1, `cell ${cell.xLabel}: ${d.max}/255 from ${references[i]}`);
+  }
+});
 
 test('the same embedding from A1111\'s .pt file gives the same image', async () => {
   attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings-pt')], cacheRoot: join(work, 'cache') });

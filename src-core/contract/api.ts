@@ -8,6 +8,7 @@ import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
 import { payloadShapeProblem } from './payload-shape.ts';
 import { ImageUploadSchema, type ImageUploadResult } from './images.ts';
 import { ModelRequestSchemas, type ModelEvents, type ModelResults, type ModelSummary } from './models.ts';
+import { AdapterRequestSchemas, type AdapterResults } from './adapters.ts';
 
 export type { ModelSummary } from './models.ts';
 
@@ -32,6 +33,7 @@ export const RequestSchemas = {
   /** img2img's source image: checked from its header, kept by the app, named by the ref it answers. */
   'image.upload': ImageUploadSchema,
   ...ModelRequestSchemas,
+  ...AdapterRequestSchemas,
 } as const;
 
 export type Method = keyof typeof RequestSchemas;
@@ -84,10 +86,13 @@ export interface ParametersImportResult {
   request: Partial<z.input<typeof GenerateRequestSchema>>;
   notes: string[];
   model?: string;
+  /** A1111's "Lora hashes" / "TI hashes" as the file has them (missing ones are named in `notes`). */
+  loraHashes?: string;
+  tiHashes?: string;
 }
 
 /** Method name -> result type. */
-export interface Results extends ModelResults {
+export interface Results extends ModelResults, AdapterResults {
   'app.info': AppInfo;
   'model.list': ModelSummary[];
   'model.select': AppInfo;
