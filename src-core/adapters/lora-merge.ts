@@ -112,9 +112,11 @@ export function mergeLoras(uses: LoraUse[], tables: ComponentTables): { deltas: 
         continue;
       }
       report.matched++;
-      const entry = byWeight.get(found.target.initializer) ?? { component: found.component, factors: [] };
+      // Keyed by component too: SDXL's two text encoders name their weights alike.
+      const key = `${found.component}|${found.target.initializer}`;
+      const entry = byWeight.get(key) ?? { component: found.component, factors: [] };
       entry.factors.push(factor);
-      byWeight.set(found.target.initializer, entry);
+      byWeight.set(key, entry);
     }
     reports.push(report);
   }
