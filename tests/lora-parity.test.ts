@@ -143,3 +143,17 @@ function relative(actual: Float32Array, expected: number[]): number {
   }
   return diff / scale;
 }
+
+test('an fp16 import takes the LoRA and the embedding too (merged in float32, rounded once), within 1/255', async () => {
+  const imported = await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: join(work, 'sd1-fp16'), precision: 'fp16' });
+  const half = await loadModel(imported.dir, { provider: 'cpu' });
+  try {
+    attachAdapters(half, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')], cacheRoot: join(work, 'cache') });
+    for (const [prompt, reference] of [[`${PROMPT} <lora:sd1-kohya:1>`, 'sd1-lora-w1.0.png'], ['a red circle on a xyzemb background', 'sd1-ti.png']] as const) {
+      const png = (await generate(half, { ...BASE_REQUEST, prompt })).images[0]!.png;
+      assert.ok(pixelDifference(png, reference).max <= 1, reference);
+    }
+  } finally {
+    await half.dispose();
+  }
+});
