@@ -38,7 +38,7 @@ class ClipTokenizer:
             self.vocab = json.load(f)
         with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
             lines = f.read().split("\n")[1:49152 - 256 - 2 + 1]
-        self.ranks = {tuple(l.split()): i for i, l in enumerate(lines)}
+        self.ranks = {tuple(line.split()): i for i, line in enumerate(lines)}
         self.byte_enc = _bytes_to_unicode()
         self.cache = {}
         self.pat = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d|[a-z]+|[0-9]|[^\sa-z0-9]+")

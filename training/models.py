@@ -222,8 +222,8 @@ class TextEncoder(nn.Module):
     def forward(self, input_ids):
         ids = input_ids.long()
         x = self.tok(self.remap[ids]) + self.pos
-        for l in self.layers:
-            x = l(x, self.mask)
+        for layer in self.layers:
+            x = layer(x, self.mask)
         x = self.final(x)
         eos = torch.argmax(ids, dim=-1)
         pooled = x[torch.arange(x.shape[0]), eos]

@@ -99,7 +99,9 @@ def sample_attributes(rng):
 
 
 def render(attr, rng):
-    jit = lambda: rng.uniform(-10, 10, size=3)
+    def jit():
+        return rng.uniform(-10, 10, size=3)
+
     bgc = np.clip(np.array(COLORS[COLOR_NAMES[attr["bg"]]], np.float32) + jit(), 0, 255)
     fgc = np.clip(np.array(COLORS[COLOR_NAMES[attr["fg"]]], np.float32) + jit(), 0, 255)
     img = np.broadcast_to(bgc, (SIZE, SIZE, 3)).astype(np.float32)
@@ -128,7 +130,9 @@ def _pick(rng, xs):
 
 def caption(attr, rng):
     """A random natural-English caption for the attributes (different templates and synonyms)."""
-    cname = lambda i: _pick(rng, COLOR_SYNONYMS.get(COLOR_NAMES[i], [COLOR_NAMES[i]]))
+    def cname(i):
+        return _pick(rng, COLOR_SYNONYMS.get(COLOR_NAMES[i], [COLOR_NAMES[i]]))
+
     fg, bg = cname(attr["fg"]), cname(attr["bg"])
     sing, plur = SHAPE_SYNONYMS[SHAPES[attr["shape"]]]
     if attr["count"] == 1:
