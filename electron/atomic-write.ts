@@ -55,11 +55,18 @@ export function writeFileAtomic(path: string, content: Uint8Array | string, ops:
 export function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
-    case 'ENOSPC': return 'the disk is full';
-    case 'EROFS': return 'the data folder is on a read-only file system';
-    case 'EACCES': case 'EPERM': return 'permission denied (the data folder is not writable)';
-    case 'EISDIR': return 'a folder stands where a file was expected';
-    case 'EDQUOT': return 'the disk quota is exceeded';
-    default: return (error as Error).message;
+    case 'ENOSPC':
+      return 'the disk is full';
+    case 'EROFS':
+      return 'the data folder is on a read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (the data folder is not writable)';
+    case 'EISDIR':
+      return 'a folder stands where a file was expected';
+    case 'EDQUOT':
+      return 'the disk quota is exceeded';
+    default:
+      return (error as Error).message;
   }
 }

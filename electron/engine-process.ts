@@ -3,7 +3,17 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { appRoot } from '../src-core/app-root.ts';
-import { endsJob, isJobRequest, type HostEvent, type HostMessage, type HostMethod, type HostModelInfo, type HostParams, type HostRequest, type HostResult } from '../src-core/host/protocol.ts';
+import {
+  endsJob,
+  isJobRequest,
+  type HostEvent,
+  type HostMessage,
+  type HostMethod,
+  type HostModelInfo,
+  type HostParams,
+  type HostRequest,
+  type HostResult,
+} from '../src-core/host/protocol.ts';
 
 /** How the host process is started: child_process.fork here, utilityProcess in Electron. */
 export interface EngineChannel {
@@ -19,9 +29,15 @@ export const ENGINE_HOST_SCRIPT = join(appRoot(), 'src-core', 'host', 'engine-ho
 export function forkEngine(): EngineChannel {
   // A parent run with --expose-gc (the soak) passes it on, so the engine's memory figures count live objects.
   const gcFlag = typeof (globalThis as { gc?: unknown }).gc === 'function' ? ['--expose-gc'] : [];
-  const child = fork(ENGINE_HOST_SCRIPT, [], { execArgv: ['--import', 'tsx', ...gcFlag], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(ENGINE_HOST_SCRIPT, [], {
+    execArgv: ['--import', 'tsx', ...gcFlag],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return {
-    send: (m) => { if (child.connected) child.send(m); },
+    send: (m) => {
+      if (child.connected) child.send(m);
+    },
     onMessage: (l) => child.on('message', (m) => l(m as HostMessage)),
     onExit: (l) => child.on('exit', (code, signal) => l(code, signal)),
     kill: () => child.kill('SIGKILL'),
@@ -50,7 +66,9 @@ export class EngineProcess {
     this.start();
   }
 
-  get pid(): number | undefined { return this.channel.pid; }
+  get pid(): number | undefined {
+    return this.channel.pid;
+  }
 
   private start(): void {
     const channel = this.spawn();
@@ -74,7 +92,12 @@ export class EngineProcess {
       if (this.stopped) return;
       const why = signal ? `signal ${signal}` : `exit code ${code}`;
       for (const jobId of this.activeJobs) {
-        this.onEvent({ event: 'failed', jobId, error: `the engine stopped unexpectedly (${why}) during this job; it has been restarted`, cancelled: false });
+        this.onEvent({
+          event: 'failed',
+          jobId,
+          error: `the engine stopped unexpectedly (${why}) during this job; it has been restarted`,
+          cancelled: false,
+        });
       }
       this.activeJobs.clear();
       this.onStatus('crashed', `the engine stopped unexpectedly (${why})`);
@@ -84,7 +107,10 @@ export class EngineProcess {
       // Reload the last model that loaded successfully (never one whose load failed).
       if (!this.lastLoad) return this.onStatus('ready');
       this.request('load', this.lastLoad).then(
-        (model) => { this.onReloaded({ model }); this.onStatus('ready'); },
+        (model) => {
+          this.onReloaded({ model });
+          this.onStatus('ready');
+        },
         (error: Error) => {
           const message = `the model could not be reloaded after the restart: ${error.message}`;
           this.onReloaded({ error: message });
@@ -103,13 +129,16 @@ export class EngineProcess {
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(request.id, { resolve, reject });
       this.channel.send(request);
-    }).then((result) => {
-      if (request.method === 'load') this.lastLoad = request.params;
-      return result as HostResult<M>;
-    }, (error: Error) => {
-      if (jobId !== undefined) this.activeJobs.delete(jobId);
-      throw error;
-    });
+    }).then(
+      (result) => {
+        if (request.method === 'load') this.lastLoad = request.params;
+        return result as HostResult<M>;
+      },
+      (error: Error) => {
+        if (jobId !== undefined) this.activeJobs.delete(jobId);
+        throw error;
+      },
+    );
   }
 
   stop(): void {

@@ -16,8 +16,16 @@ const StoredEntrySchema = z.object({
   id: z.string().regex(GALLERY_ID).max(64),
   createdAt: z.string().max(64),
   seed: count,
-  width: z.number().int().min(0).max(LIMITS.imageSide * 4),
-  height: z.number().int().min(0).max(LIMITS.imageSide * 4),
+  width: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.imageSide * 4),
+  height: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.imageSide * 4),
   parameters: z.string().max(256 * 1024),
   evaluations: count,
   seconds: z.number().finite().min(0),

@@ -3,7 +3,20 @@
 // the old or the new complete file. On load the index is reconciled with the folder: entries whose
 // PNG is gone are dropped, complete PNGs the index missed (a crash between the two writes) are
 // recovered from their own parameters. Only regular files are listed or served, never links.
-import { constants, closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  constants,
+  closeSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { parseParameters } from '../src-core/png/parameters.ts';
@@ -24,7 +37,11 @@ export interface NewImage {
 
 /** A gallery operation that failed, in words; `added` lists what an add() saved before it failed. */
 export class GalleryError extends Error {
-  constructor(message: string, readonly added: StoredEntry[] = [], readonly code?: string) {
+  constructor(
+    message: string,
+    readonly added: StoredEntry[] = [],
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'GalleryError';
   }
@@ -38,13 +55,20 @@ export class Gallery {
   readonly imagesDir: string;
 
   /** `ops` replaces the low-level write for tests that simulate a full disk. */
-  constructor(readonly dir: string, private readonly ops?: WriteOps) {
+  constructor(
+    readonly dir: string,
+    private readonly ops?: WriteOps,
+  ) {
     this.imagesDir = join(dir, 'images');
     this.indexPath = join(dir, 'index.json');
     try {
       mkdirSync(this.imagesDir, { recursive: true });
     } catch (error) {
-      throw new GalleryError(`cannot use the gallery folder ${this.imagesDir}: ${describeFsError(error)}`, [], (error as NodeJS.ErrnoException).code);
+      throw new GalleryError(
+        `cannot use the gallery folder ${this.imagesDir}: ${describeFsError(error)}`,
+        [],
+        (error as NodeJS.ErrnoException).code,
+      );
     }
     this.entries = this.load();
   }
@@ -71,10 +95,17 @@ export class Gallery {
       for (const name of readdirSync(dir)) if (TEMP.test(name)) rmSync(join(dir, name), { force: true, recursive: true });
     }
     const indexed = this.readIndex();
-    const files = new Set(readdirSync(this.imagesDir, { withFileTypes: true }).filter((d) => d.isFile() && GALLERY_ID.test(d.name)).map((d) => d.name));
+    const files = new Set(
+      readdirSync(this.imagesDir, { withFileTypes: true })
+        .filter((d) => d.isFile() && GALLERY_ID.test(d.name))
+        .map((d) => d.name),
+    );
     const kept = indexed.filter((e) => files.has(e.id));
     const known = new Set(kept.map((e) => e.id));
-    const recovered = [...files].filter((f) => !known.has(f)).map((f) => this.recover(f)).filter((e): e is StoredEntry => e !== undefined);
+    const recovered = [...files]
+      .filter((f) => !known.has(f))
+      .map((f) => this.recover(f))
+      .filter((e): e is StoredEntry => e !== undefined);
     this.entries = [...kept, ...recovered].sort((a, b) => a.id.localeCompare(b.id));
     if (recovered.length > 0 || kept.length !== indexed.length) {
       try {
@@ -101,8 +132,14 @@ export class Gallery {
       const size = /^(\d+)x(\d+)$/.exec(values.Size ?? '');
       const seed = Number(values.Seed ?? /-(\d+)\.png$/.exec(file)?.[1] ?? 0);
       return {
-        id: file, createdAt: statSync(path).mtime.toISOString(), seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0,
-        width: size ? Number(size[1]) : 0, height: size ? Number(size[2]) : 0, parameters, evaluations: Number(values.NFE ?? 0) || 0, seconds: 0,
+        id: file,
+        createdAt: statSync(path).mtime.toISOString(),
+        seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0,
+        width: size ? Number(size[1]) : 0,
+        height: size ? Number(size[2]) : 0,
+        parameters,
+        evaluations: Number(values.NFE ?? 0) || 0,
+        seconds: 0,
       };
     } catch {
       return undefined;
@@ -125,8 +162,14 @@ export class Gallery {
       const id = `${String(next++).padStart(5, '0')}-${image.seed}.png`;
       const path = join(this.imagesDir, id);
       const entry: StoredEntry = {
-        id, createdAt: new Date().toISOString(), seed: image.seed, width: image.width, height: image.height,
-        parameters: image.parameters, evaluations: facts.evaluations, seconds: facts.seconds,
+        id,
+        createdAt: new Date().toISOString(),
+        seed: image.seed,
+        width: image.width,
+        height: image.height,
+        parameters: image.parameters,
+        evaluations: facts.evaluations,
+        seconds: facts.seconds,
         ...(facts.source ? { source: facts.source } : {}),
       };
       try {

@@ -2,7 +2,10 @@
 import { parentPort } from 'node:worker_threads';
 import { pngToRequest } from '../src-core/pipeline/png-import.ts';
 
-export interface PngReadJob { id: number; bytes: Uint8Array }
+export interface PngReadJob {
+  id: number;
+  bytes: Uint8Array;
+}
 export type PngReadReply = { id: number; result: ReturnType<typeof pngToRequest> } | { id: number; error: string } | { ready: true };
 
 const port = parentPort;

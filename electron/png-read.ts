@@ -49,13 +49,24 @@ function currentWorker(): { thread: Worker; ready: Promise<void> } {
   thread.unref(); // an idle reader never keeps the process alive
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the PNG reader did not start')), START_TIMEOUT_MS);
-    thread.once('message', () => { clearTimeout(timer); resolve(); });
-    thread.once('error', (error) => { clearTimeout(timer); reject(error); });
-    thread.once('exit', () => { clearTimeout(timer); reject(new Error('the PNG reader stopped while starting')); });
+    thread.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    thread.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    thread.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error('the PNG reader stopped while starting'));
+    });
   });
   ready.catch(() => undefined); // reported to the read that waits for it
   const started = { thread, ready };
-  thread.once('exit', () => { if (worker === started) worker = undefined; });
+  thread.once('exit', () => {
+    if (worker === started) worker = undefined;
+  });
   thread.on('error', () => undefined); // the read in flight reports it; unheard, it would crash the app
   return (worker = started);
 }
@@ -73,16 +84,31 @@ async function readOne(png: Buffer, deadlineMs: number): Promise<ParametersImpor
   const bytes = new Uint8Array(png); // a copy of its own, transferred (Buffers may share a pool)
   try {
     return await new Promise<ParametersImport>((resolve, reject) => {
-      const timer = setTimeout(() => { end(); reject(new Error(`reading this PNG took longer than ${deadlineMs / 1000} s; it was abandoned`)); }, deadlineMs);
-      const settle = () => { clearTimeout(timer); thread.off('message', onMessage); thread.off('error', onError); thread.off('exit', onExit); };
+      const timer = setTimeout(() => {
+        end();
+        reject(new Error(`reading this PNG took longer than ${deadlineMs / 1000} s; it was abandoned`));
+      }, deadlineMs);
+      const settle = () => {
+        clearTimeout(timer);
+        thread.off('message', onMessage);
+        thread.off('error', onError);
+        thread.off('exit', onExit);
+      };
       const onMessage = (reply: PngReadReply) => {
         if (!('id' in reply) || reply.id !== id) return;
         settle();
         if ('error' in reply) reject(new Error(reply.error));
         else resolve(reply.result);
       };
-      const onError = (error: Error) => { settle(); end(); reject(new Error(`reading this PNG failed: ${error.message}`)); };
-      const onExit = () => { settle(); reject(new Error('reading this PNG failed: the reader stopped')); };
+      const onError = (error: Error) => {
+        settle();
+        end();
+        reject(new Error(`reading this PNG failed: ${error.message}`));
+      };
+      const onExit = () => {
+        settle();
+        reject(new Error('reading this PNG failed: the reader stopped'));
+      };
       thread.on('message', onMessage);
       thread.on('error', onError);
       thread.on('exit', onExit);
@@ -95,9 +121,14 @@ async function readOne(png: Buffer, deadlineMs: number): Promise<ParametersImpor
 
 /** png.read's answer for these bytes, computed in the worker; reads queue one behind the other. */
 export function readPngOffThread(png: Buffer, deadlineMs = PNG_READ_TIMEOUT_MS): Promise<ParametersImport> {
-  if (pending >= MAX_PENDING_READS) return Promise.reject(new Error(`${MAX_PENDING_READS} PNG files are being read already; try again when they are done`));
+  if (pending >= MAX_PENDING_READS)
+    return Promise.reject(new Error(`${MAX_PENDING_READS} PNG files are being read already; try again when they are done`));
   pending++;
-  const read = queue.then(() => readOne(png, deadlineMs)).finally(() => { pending--; });
+  const read = queue
+    .then(() => readOne(png, deadlineMs))
+    .finally(() => {
+      pending--;
+    });
   queue = read.catch(() => undefined);
   return read;
 }

@@ -11,7 +11,8 @@ export function providerChoices(reported: HostProvider[]): AppInfo['providers'] 
     if (name === 'auto') return { name, available: true };
     const p = byName.get(name);
     // Not reported (the engine was not reachable): the CPU always works, the others are unknown.
-    if (!p) return name === 'cpu' ? { name, available: true } : { name, available: false, reason: 'the engine did not report this provider' };
+    if (!p)
+      return name === 'cpu' ? { name, available: true } : { name, available: false, reason: 'the engine did not report this provider' };
     return p.available ? { name, available: true } : { name, available: false, reason: p.reason ?? 'not available here' };
   });
 }

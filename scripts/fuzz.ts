@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { runFuzz } from '../tests/helpers/fuzz-run.ts';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, model: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, model: { type: 'string' } },
+});
 const report = await runFuzz({ count: Number(values.count), seed: Number(values.seed), model: values.model ?? DEFAULT_MODEL_DIR });
 console.log(JSON.stringify(report, null, 2));
 process.exit(report.problems.length === 0 ? 0 : 1);

@@ -17,8 +17,13 @@ import { rgbaOf } from '../src-core/experiments/sweep.ts';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' }, seeds: { type: 'string', default: '2' }, real: { type: 'string' },
-    sampler: { type: 'string' }, steps: { type: 'string' }, cfg: { type: 'string' }, schedule: { type: 'string' },
+    model: { type: 'string' },
+    seeds: { type: 'string', default: '2' },
+    real: { type: 'string' },
+    sampler: { type: 'string' },
+    steps: { type: 'string' },
+    cfg: { type: 'string' },
+    schedule: { type: 'string' },
   },
 });
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
@@ -40,7 +45,11 @@ const features: Float32Array[] = [];
 const resolved = parseGenerateRequest({ prompt: 'settings', seed: 0, ...overrides });
 let settings = `${resolved.sampler}, ${resolved.schedule} schedule, ${resolved.steps} steps, CFG ${resolved.cfgScale}`;
 for (const [k, c] of evaluator.prompts.entries()) {
-  const result = await generate(model, { ...overrides, prompt: c.prompt, seed: 7_000 + k * seeds, count: seeds, batchSize: seeds } as GenerateRequestInput, { encodings });
+  const result = await generate(
+    model,
+    { ...overrides, prompt: c.prompt, seed: 7_000 + k * seeds, count: seeds, batchSize: seeds } as GenerateRequestInput,
+    { encodings },
+  );
   const { predictions, features: f } = await evaluator.evaluate(result.images.map((i) => rgbaOf(i.png).rgba));
   features.push(...f);
   tally.add(predictions, c.labels);
@@ -50,16 +59,26 @@ await model.dispose();
 const n = features.length;
 const pct = (rate: number) => `${(100 * rate).toFixed(1)}%`;
 const fd = frechetDistance(featureStats(features), evaluator.reference);
-console.log(`${modelDir}: ${evaluator.prompts.length} prompts x ${seeds} seeds = ${n} images (${settings}), ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-console.log(`prompt accuracy (all four attributes right): ${pct(tally.rate('all'))}; ${HEADS.map((h) => `${h} ${pct(tally.rate(h))}`).join(', ')}`);
+console.log(
+  `${modelDir}: ${evaluator.prompts.length} prompts x ${seeds} seeds = ${n} images (${settings}), ` +
+    `${((performance.now() - t0) / 1000).toFixed(0)} s`,
+);
+console.log(
+  `prompt accuracy (all four attributes right): ${pct(tally.rate('all'))}; ${HEADS.map((h) => `${h} ${pct(tally.rate(h))}`).join(', ')}`,
+);
 console.log(`Frechet distance to the real reference statistics (evaluator features): ${fd.toFixed(3)}`);
 
 if (values.real) {
-  const raw = readFileSync(values.real), size = 64 * 64 * 3, count = Math.min(n, Math.floor(raw.length / size));
+  const raw = readFileSync(values.real),
+    size = 64 * 64 * 3,
+    count = Math.min(n, Math.floor(raw.length / size));
   const images: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const rgba = new Uint8Array(64 * 64 * 4);
-    for (let p = 0; p < 64 * 64; p++) { rgba.set(raw.subarray(i * size + p * 3, i * size + p * 3 + 3), p * 4); rgba[p * 4 + 3] = 255; }
+    for (let p = 0; p < 64 * 64; p++) {
+      rgba.set(raw.subarray(i * size + p * 3, i * size + p * 3 + 3), p * 4);
+      rgba[p * 4 + 3] = 255;
+    }
     images.push(rgba);
   }
   const real = await evaluator.evaluate(images);

@@ -13,7 +13,8 @@ if (!existsSync('renderer/dist/index.html')) run(npm, ['run', 'build:renderer'])
 
 function electronBinary() {
   const pathFile = join('node_modules', 'electron', 'path.txt');
-  if (!existsSync(pathFile)) return { reason: 'the Electron binary is not installed (its download needs github.com, which this machine cannot reach)' };
+  if (!existsSync(pathFile))
+    return { reason: 'the Electron binary is not installed (its download needs github.com, which this machine cannot reach)' };
   const binary = join('node_modules', 'electron', 'dist', readFileSync(pathFile, 'utf8').trim());
   return existsSync(binary) ? { binary } : { reason: `the Electron binary is missing (${binary})` };
 }

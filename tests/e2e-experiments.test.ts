@@ -4,9 +4,7 @@
 // table and the plot. Uses the embedded model unless E2E_MODEL names another model folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Download, Page } from 'playwright-core';
 import { SCREENSHOTS } from './helpers/browser.ts';
 import { download, e2eApp, fillFields, samplerAxis, tickSamplers } from './helpers/e2e-app.ts';
 
@@ -34,20 +32,26 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   await page.getByRole('button', { name: 'Export CSV' }).waitFor({ timeout: 180_000 });
 
   const grid = page.getByRole('table', { name: 'Comparison grid' });
-  assert.deepEqual(await grid.getByRole('columnheader').allTextContents(), ['Euler', 'Heun'], 'the UI\'s labels');
+  assert.deepEqual(await grid.getByRole('columnheader').allTextContents(), ['Euler', 'Heun'], "the UI's labels");
   assert.deepEqual(await grid.getByRole('rowheader').allTextContents(), ['2 steps', '3 steps']);
   const nfe: Record<string, string> = {};
   for (const x of ['Euler', 'Heun']) {
     for (const y of ['2 steps', '3 steps']) {
       const image = grid.getByAltText(`Cell ${x} / ${y}`);
       await image.waitFor();
-      const caption = await grid.getByRole('cell').filter({ has: page.getByAltText(`Cell ${x} / ${y}`) }).textContent();
+      const caption = await grid
+        .getByRole('cell')
+        .filter({ has: page.getByAltText(`Cell ${x} / ${y}`) })
+        .textContent();
       assert.match(caption ?? '', /NFE \d+ · \d+\.\d\d s/, `${x} / ${y}`);
       nfe[`${x} / ${y}`] = /NFE (\d+)/.exec(caption ?? '')?.[1] ?? '';
     }
   }
   assert.deepEqual(nfe, {
-    'Euler / 2 steps': '2', 'Euler / 3 steps': '3', 'Heun / 2 steps': '3', 'Heun / 3 steps': '5',
+    'Euler / 2 steps': '2',
+    'Euler / 3 steps': '3',
+    'Heun / 2 steps': '3',
+    'Heun / 3 steps': '5',
   });
   assert.notEqual(await page.getByRole('tab', { name: 'Gallery' }).textContent(), galleryBefore, 'the gallery got the grid images');
 
@@ -61,7 +65,9 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   const json = JSON.parse((await download(page, 'Export JSON')).bytes.toString('utf8'));
   assert.equal(json.cells.length, 4);
   assert.deepEqual(json.request.y, { kind: 'steps', values: [2, 3] });
-  assert.ok(json.cells.every((c: { seed: number; parameters: string; id: string }) => c.seed === 9 && c.parameters.includes(PROMPT) && c.id));
+  assert.ok(
+    json.cells.every((c: { seed: number; parameters: string; id: string }) => c.seed === 9 && c.parameters.includes(PROMPT) && c.id),
+  );
 
   await page.screenshot({ path: join(SCREENSHOTS, 'compare.png'), fullPage: true });
   const png = await download(page, 'Export PNG');
@@ -101,7 +107,7 @@ test('explore: a small guidance sweep fills the results table and the plot; CSV 
     assert.equal(await rows.nth(i).getByRole('img').count(), 3, 'one image per seed');
   }
   const plot = page.getByLabel('Guidance sweep plot');
-  assert.ok(await plot.locator('canvas').count() >= 1, 'uPlot drew the chart');
+  assert.ok((await plot.locator('canvas').count()) >= 1, 'uPlot drew the chart');
   assert.ok(await plot.getByText('Diversity vs CFG scale').isVisible());
   const accuracyCharts = await plot.getByText('Prompt accuracy vs CFG scale').count();
   const accuracyNote = await plot.getByText('prompt accuracy: not available for this prompt/model').count();

@@ -17,7 +17,11 @@ async function recordTexts(page: Page): Promise<() => Promise<string>> {
   await page.evaluate(() => {
     const w = window as unknown as { __seen: string[] };
     w.__seen = [document.body.innerText];
-    new MutationObserver(() => w.__seen.push(document.body.innerText)).observe(document.body, { subtree: true, childList: true, characterData: true });
+    new MutationObserver(() => w.__seen.push(document.body.innerText)).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
   });
   return () => page.evaluate(() => (window as unknown as { __seen: string[] }).__seen.join('\n'));
 }
@@ -35,8 +39,11 @@ test('cancel while image 2 of 3 runs: "Cancelling…" at once, image 1 kept in t
   assert.match(await seen(), /Cancelling…/, 'the UI said "Cancelling…" before the engine answered');
   await page.getByAltText('Generated image 1').waitFor();
   assert.equal(await page.getByAltText('Generated image 2').count(), 0);
-  assert.match(await page.getByLabel('Parameters').first().textContent() ?? '', /Seed: 21/);
-  assert.ok(app.studio.service.gallery.list().some((e) => e.seed === 21), 'image 1 is in the gallery');
+  assert.match((await page.getByLabel('Parameters').first().textContent()) ?? '', /Seed: 21/);
+  assert.ok(
+    app.studio.service.gallery.list().some((e) => e.seed === 21),
+    'image 1 is in the gallery',
+  );
   await page.close();
 });
 
@@ -57,7 +64,9 @@ test('a second Generate while one runs is queued, shown with Remove, and runs af
   await queue.getByRole('button', { name: /Remove from queue: seed 33/ }).click();
   assert.equal(await queue.getByRole('listitem').count(), 1);
   // The queued one (seed 32) runs once the first is done.
-  await page.waitForFunction(() => /Seed: 32/.test(document.querySelector('[aria-label="Parameters"]')?.textContent ?? ''), null, { timeout: 60_000 });
+  await page.waitForFunction(() => /Seed: 32/.test(document.querySelector('[aria-label="Parameters"]')?.textContent ?? ''), null, {
+    timeout: 60_000,
+  });
   assert.equal(await queue.count(), 0, 'the queue is empty');
   assert.ok(!app.studio.service.gallery.list().some((e) => e.seed === 33), 'the removed request never ran');
   await page.close();
@@ -88,15 +97,26 @@ test('Ctrl+Enter before the model info has arrived: "loading model…" (not dimm
 test('the provider picker lists every provider; unavailable ones are disabled with the reason', async () => {
   const page = await app.open();
   const picker = page.getByRole('combobox', { name: 'Execution provider' });
-  const options = await picker.locator('option').evaluateAll((els) => els.map((o) => ({ value: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled, title: o.getAttribute('title') })));
-  assert.deepEqual(options.map((o) => o.value), ['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
+  const options = await picker.locator('option').evaluateAll((els) =>
+    els.map((o) => ({
+      value: (o as HTMLOptionElement).value,
+      disabled: (o as HTMLOptionElement).disabled,
+      title: o.getAttribute('title'),
+    })),
+  );
+  assert.deepEqual(
+    options.map((o) => o.value),
+    ['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu'],
+  );
   for (const o of options) if (o.disabled) assert.ok((o.title ?? '').length > 10, `${o.value} says why`);
   assert.equal(options.find((o) => o.value === 'dml')?.disabled, process.platform !== 'win32');
   assert.equal(await picker.inputValue(), 'cpu');
   await picker.selectOption('auto');
-  await page.waitForFunction(() => (document.querySelector('select[aria-label="Execution provider"]') as HTMLSelectElement | null)?.disabled === false);
+  await page.waitForFunction(
+    () => (document.querySelector('select[aria-label="Execution provider"]') as HTMLSelectElement | null)?.disabled === false,
+  );
   assert.equal(await picker.inputValue(), 'auto');
-  assert.match(await picker.locator('option[value="auto"]').textContent() ?? '', /Auto \(\w+\)/, 'auto says what it chose');
+  assert.match((await picker.locator('option[value="auto"]').textContent()) ?? '', /Auto \(\w+\)/, 'auto says what it chose');
   await picker.selectOption('cpu');
   await page.close();
 });
@@ -112,7 +132,9 @@ test('model errors: in the banner, not under Steps; cleared by a working model; 
     await page.waitForTimeout(1000); // plan.describe answers
     assert.doesNotMatch(await page.locator('form#generate-form').innerText(), /no model is loaded/, 'not attached to a field');
     await page.getByLabel('Model', { exact: true }).selectOption({ label: 'restart-shapes-64 (built-in)' });
-    await generateButton(page).and(page.getByText('Generate', { exact: true })).waitFor();
+    await generateButton(page)
+      .and(page.getByText('Generate', { exact: true }))
+      .waitFor();
     await page.getByRole('alert').waitFor({ state: 'detached' });
     const seen = await recordTexts(page);
     await broken.service.engine.request('crash', {}).catch(() => undefined);
@@ -128,7 +150,7 @@ test('model errors: in the banner, not under Steps; cleared by a working model; 
   }
 });
 
-test('the run\'s notes (tokens dropped by a fixed-length UNet) are shown in the result panel', async () => {
+test("the run's notes (tokens dropped by a fixed-length UNet) are shown in the result panel", async () => {
   const fixed = await startStudio({ model: modelFolder('tiny-sd-fixed77') });
   try {
     const page = await openApp(app.browser, fixed.server.url);
@@ -142,4 +164,3 @@ test('the run\'s notes (tokens dropped by a fixed-length UNet) are shown in the 
     await fixed.stop();
   }
 });
-

@@ -27,12 +27,15 @@ test('generate: prompt, progress, image and parameters; the page has no Node', a
   assert.equal(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require), 'undefined');
   assert.equal(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process), 'undefined');
   // The CSP is in force: an injected inline script does not run.
-  assert.equal(await page.evaluate(() => {
-    const script = document.createElement('script');
-    script.textContent = 'window.__inline = 1';
-    document.head.append(script);
-    return (window as { __inline?: number }).__inline === 1;
-  }), false);
+  assert.equal(
+    await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inline = 1';
+      document.head.append(script);
+      return (window as { __inline?: number }).__inline === 1;
+    }),
+    false,
+  );
   await fillFields(page, { Prompt: 'a red circle on a blue background', Seed: '7', Steps: '12' });
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByRole('progressbar').waitFor();
@@ -41,7 +44,7 @@ test('generate: prompt, progress, image and parameters; the page has no Node', a
   assert.match(parameters ?? '', /a red circle on a blue background/);
   assert.match(parameters ?? '', /Seed: 7/);
   assert.match(parameters ?? '', /Steps: 12/);
-  assert.match(parameters ?? '', /Size: 64x64/, 'the model\'s native size');
+  assert.match(parameters ?? '', /Size: 64x64/, "the model's native size");
   await shot(page, 'generate');
   await page.close();
 });
@@ -93,10 +96,19 @@ test('restart the server: the gallery is intact', async () => {
   await page.getByRole('tab', { name: 'Gallery' }).click();
   const thumbs = page.getByRole('group', { name: 'Gallery thumbnails' });
   for (const entry of app.studio.service.gallery.list().slice(0, 3)) {
-    await thumbs.getByRole('button', { name: new RegExp(`^seed ${entry.seed}, `) }).first().waitFor();
+    await thumbs
+      .getByRole('button', { name: new RegExp(`^seed ${entry.seed}, `) })
+      .first()
+      .waitFor();
   }
-  assert.deepEqual(app.studio.service.gallery.list().map((e) => e.id), before);
-  await thumbs.getByRole('button', { name: new RegExp(`^seed ${app.studio.service.gallery.list()[0].seed}, `) }).first().click();
+  assert.deepEqual(
+    app.studio.service.gallery.list().map((e) => e.id),
+    before,
+  );
+  await thumbs
+    .getByRole('button', { name: new RegExp(`^seed ${app.studio.service.gallery.list()[0].seed}, `) })
+    .first()
+    .click();
   await shot(page, 'gallery');
   await page.close();
 });

@@ -12,7 +12,8 @@ import { AccuracyTally, Evaluator, HEADS } from '../src-core/experiments/evaluat
 import { rgbaOf } from '../src-core/experiments/sweep.ts';
 
 const TARGET = 0.85;
-const PROMPTS = 48, SEEDS = 3;
+const PROMPTS = 48,
+  SEEDS = 3;
 // Per-attribute floors, fraction of the 144 images (chance is 1/8 background and colour, 1/3 shape, 1/2 count).
 const FLOORS = { background: 0.97, shape: 0.88, color: 0.95, count: 0.92 };
 
@@ -31,7 +32,8 @@ test('embedded model: default settings draw what the prompt asks, as judged by t
       tally.add(predictions, c.labels);
     }
     const pct = (rate: number) => `${(100 * rate).toFixed(1)}%`;
-    const summary = `${tally.images} images: ${HEADS.map((h) => `${h} ${pct(tally.rate(h))}`).join(', ')}; all four ${pct(tally.rate('all'))} (target ${100 * TARGET}%)`;
+    const heads = HEADS.map((h) => `${h} ${pct(tally.rate(h))}`).join(', ');
+    const summary = `${tally.images} images: ${heads}; all four ${pct(tally.rate('all'))} (target ${100 * TARGET}%)`;
     console.log(`# ${summary}`);
     for (const h of HEADS) assert.ok(tally.rate(h) >= FLOORS[h], `${h} below ${FLOORS[h]}: ${summary}`);
     assert.ok(tally.rate('all') >= TARGET, `all-attribute accuracy below the ${100 * TARGET}% target: ${summary}`);

@@ -11,10 +11,16 @@ const PARTS = ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'] as const;
 // CLIP ids of "a red circle on a blue background" (SD 1.5 tokenizer, as in the tokenizer conformance vectors)
 const PROMPT_IDS = [49406, 320, 736, 7117, 525, 320, 1746, 5994, 49407];
 
-interface Meta { name: string; type: string; rank: number }
+interface Meta {
+  name: string;
+  type: string;
+  rank: number;
+}
 
 function metas(list: readonly ort.InferenceSession.ValueMetadata[]): Meta[] {
-  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, rank: m.shape.length } : { name: m.name, type: 'non-tensor', rank: -1 }));
+  return list.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, rank: m.shape.length } : { name: m.name, type: 'non-tensor', rank: -1 },
+  );
 }
 
 function readJson<T>(p: string): T {
@@ -47,8 +53,15 @@ async function session(part: string): Promise<ort.InferenceSession> {
 }
 
 test('folder has the diffusers-ONNX layout and the SD 1.5 tokenizer and scheduler', () => {
-  for (const f of ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt',
-    'tokenizer/tokenizer_config.json', 'tokenizer/special_tokens_map.json', ...PARTS.flatMap((p) => [`${p}/model.onnx`, `${p}/config.json`])]) {
+  for (const f of [
+    'model_index.json',
+    'scheduler/scheduler_config.json',
+    'tokenizer/vocab.json',
+    'tokenizer/merges.txt',
+    'tokenizer/tokenizer_config.json',
+    'tokenizer/special_tokens_map.json',
+    ...PARTS.flatMap((p) => [`${p}/model.onnx`, `${p}/config.json`]),
+  ]) {
     assert.ok(existsSync(join(DIR, f)), `missing ${f}`);
   }
   const sched = readJson<Record<string, unknown>>(join(DIR, 'scheduler/scheduler_config.json'));
@@ -60,7 +73,9 @@ test('folder has the diffusers-ONNX layout and the SD 1.5 tokenizer and schedule
   assert.equal(sched.steps_offset, 1);
   const unet = readJson<{ sample_size: number; in_channels: number; cross_attention_dim: number }>(join(DIR, 'unet/config.json'));
   const text = readJson<{ hidden_size: number }>(join(DIR, 'text_encoder/config.json'));
-  const vae = readJson<{ block_out_channels: number[]; latent_channels: number; scaling_factor: number }>(join(DIR, 'vae_decoder/config.json'));
+  const vae = readJson<{ block_out_channels: number[]; latent_channels: number; scaling_factor: number }>(
+    join(DIR, 'vae_decoder/config.json'),
+  );
   // 64x64 images: the UNet's latent side times the VAE's downsampling factor
   assert.equal(unet.sample_size, latentSide());
   assert.equal(unet.in_channels, 4);
@@ -110,7 +125,11 @@ test('tiny end-to-end pass: text encoder, UNet (batch 2, fractional timestep), V
   assert.ok(allFinite(ctx));
   const unet = await session('unet');
   const side = latentSide();
-  const sample = new ort.Tensor('float32', Float32Array.from({ length: 2 * 4 * side * side }, (_, i) => Math.sin(i * 0.37)), [2, 4, side, side]);
+  const sample = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 2 * 4 * side * side }, (_, i) => Math.sin(i * 0.37)),
+    [2, 4, side, side],
+  );
   for (const t of [new Float32Array([981.5, 981.5]), new Float32Array([12.25])]) {
     const out = await unet.run({ sample, timestep: new ort.Tensor('float32', t, [t.length]), encoder_hidden_states: ctx });
     assert.deepEqual(out.out_sample.dims, [2, 4, side, side]);
@@ -135,7 +154,7 @@ test('evaluator classifies committed held-out real images at >= 98% per attribut
   const x = new Float32Array(n * 3 * 64 * 64);
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < 64 * 64; p++) {
-      for (let c = 0; c < 3; c++) x[((i * 3 + c) * 64 * 64) + p] = raw[(i * 64 * 64 + p) * 3 + c] / 127.5 - 1;
+      for (let c = 0; c < 3; c++) x[(i * 3 + c) * 64 * 64 + p] = raw[(i * 64 * 64 + p) * 3 + c] / 127.5 - 1;
     }
   }
   const ev = await ort.InferenceSession.create(join(DIR, 'evaluator/model.onnx'));

@@ -35,7 +35,10 @@ test('a failed model.select keeps the working model, in app.info and after an en
 test('switching models while a job runs lets the job finish; the next job uses the new model', async () => {
   await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
     const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 500, count: 4 });
-    const finished = Promise.race([client.waitFor('job.done', (d) => d.jobId === jobId, 120_000), client.waitFor('job.failed', (f) => f.jobId === jobId, 120_000)]);
+    const finished = Promise.race([
+      client.waitFor('job.done', (d) => d.jobId === jobId, 120_000),
+      client.waitFor('job.failed', (f) => f.jobId === jobId, 120_000),
+    ]);
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 2);
     const other = modelFolder('tiny-sd-v-fp16');
     const info = await client.call('model.select', { dir: other });
@@ -66,7 +69,10 @@ test('a read-only data folder: model.select says so and does not switch', async 
 test('an unusable data folder stops the server with one clear line, not a stack trace', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'data-file-')), 'a-file');
   writeFileSync(file, 'x');
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'electron/server/main.ts', '--data', join(file, 'data'), '--port', '0'], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'electron/server/main.ts', '--data', join(file, 'data'), '--port', '0'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /Restart Studio cannot start: the data folder .* cannot be used/);
   assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');

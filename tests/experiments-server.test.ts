@@ -16,14 +16,27 @@ test('a sampler x steps grid: every cell with its NFE and time, CSV, images in t
     assert.equal(grid.cells.length, 6);
     const nfe = Object.fromEntries(grid.cells.map((c) => [`${c.xLabel}/${c.yLabel}`, c.evaluations]));
     assert.deepEqual(nfe, {
-      'sampler euler/steps 4': 4, 'sampler heun/steps 4': 7, 'sampler restart/steps 4': 7,
-      'sampler euler/steps 21': 21, 'sampler heun/steps 21': 41, 'sampler restart/steps 21': 41,
+      'sampler euler/steps 4': 4,
+      'sampler heun/steps 4': 7,
+      'sampler restart/steps 4': 7,
+      'sampler euler/steps 21': 21,
+      'sampler heun/steps 21': 41,
+      'sampler restart/steps 21': 41,
     });
     assert.ok(grid.cells.every((c) => c.entry.seed === 9 && c.seconds > 0));
     assert.match(grid.csv, /^x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds\n0,0,sampler euler,steps 4,euler,4,5,9,4,/);
     assert.equal((await client.call('gallery.list', {})).length, 6);
-    await assert.rejects(client.call('job.grid', { base: { prompt: 'x', seed: 1 }, x: { kind: 'steps', values: [2] }, y: { kind: 'steps', values: [3] } }), /the two axes must differ/);
-    await assert.rejects(client.call('job.grid', { base: { prompt: 'x', seed: 1, sampler: 'restart' }, x: { kind: 'restart', values: [{ segments: [[3, 1, 0.0001, 0.5]] }] } }), /snaps to sigma 0/);
+    await assert.rejects(
+      client.call('job.grid', { base: { prompt: 'x', seed: 1 }, x: { kind: 'steps', values: [2] }, y: { kind: 'steps', values: [3] } }),
+      /the two axes must differ/,
+    );
+    await assert.rejects(
+      client.call('job.grid', {
+        base: { prompt: 'x', seed: 1, sampler: 'restart' },
+        x: { kind: 'restart', values: [{ segments: [[3, 1, 0.0001, 0.5]] }] },
+      }),
+      /snaps to sigma 0/,
+    );
   });
 });
 
@@ -38,7 +51,10 @@ test('a guidance sweep: diversity per CFG scale and sampler in a stated space', 
       assert.ok(Number.isFinite(p.diversity) && p.diversity > 0, `${p.sampler} ${p.cfgScale}`);
       assert.equal(p.accuracy, null);
       assert.equal(p.entries.length, 3);
-      assert.deepEqual(p.entries.map((e) => e.seed), [0, 1, 2]);
+      assert.deepEqual(
+        p.entries.map((e) => e.seed),
+        [0, 1, 2],
+      );
     }
     assert.equal((await client.call('gallery.list', {})).length, 18);
   });

@@ -3,7 +3,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
@@ -12,10 +23,15 @@ import { writeAll } from '../electron/atomic-write.ts';
 import { addTextChunks } from '../src-core/png/text-chunks.ts';
 import { mountTmpfs } from './helpers/scratch-mount.ts';
 
+/** The ids a gallery lists, newest first. */
+const ids = (gallery: Gallery): string[] => gallery.list().map((e) => e.id);
+
 /** A PNG of random pixels (does not compress), with A1111 parameters. */
 function noisyPng(seed: number, side: number): { seed: number; width: number; height: number; parameters: string; png: Buffer } {
   const parameters = `noise ${seed}\nSteps: 1, Sampler: Euler, Seed: ${seed}, Size: ${side}x${side}, NFE: 1`;
-  const png = addTextChunks(Buffer.from(encode({ width: side, height: side, data: randomBytes(side * side * 4), channels: 4 })), { parameters });
+  const png = addTextChunks(Buffer.from(encode({ width: side, height: side, data: randomBytes(side * side * 4), channels: 4 })), {
+    parameters,
+  });
   return { seed, width: side, height: side, parameters, png };
 }
 
@@ -28,7 +44,10 @@ test('writeAll keeps writing after a short write and calls a write that makes no
   closeSync(fd);
   assert.deepEqual(readFileSync(path), data);
   const fd2 = openSync(path, 'w');
-  assert.throws(() => writeAll(fd2, data, { writeSync: () => 0 }), (e: NodeJS.ErrnoException) => e.code === 'ENOSPC');
+  assert.throws(
+    () => writeAll(fd2, data, { writeSync: () => 0 }),
+    (e: NodeJS.ErrnoException) => e.code === 'ENOSPC',
+  );
   closeSync(fd2);
 });
 
@@ -39,10 +58,13 @@ test('a full disk: the image that does not fit is neither renamed into place nor
     const gallery = new Gallery(mount.dir);
     const [small] = gallery.add([noisyPng(1, 24)], { evaluations: 1, seconds: 0 });
     // 200x200 random pixels: about 160 KB, more than the disk has left.
-    assert.throws(() => gallery.add([noisyPng(2, 200)], { evaluations: 1, seconds: 0 }), (e: Error) => e instanceof GalleryError && /disk is full/.test(e.message));
-    assert.deepEqual(gallery.list().map((e) => e.id), [small.id]);
+    assert.throws(
+      () => gallery.add([noisyPng(2, 200)], { evaluations: 1, seconds: 0 }),
+      (e: Error) => e instanceof GalleryError && /disk is full/.test(e.message),
+    );
+    assert.deepEqual(ids(gallery), [small.id]);
     assert.deepEqual(readdirSync(join(mount.dir, 'images')).sort(), [small.id], 'no truncated or temporary file is left');
-    assert.deepEqual(new Gallery(mount.dir).list().map((e) => e.id), [small.id], 'after a restart too');
+    assert.deepEqual(ids(new Gallery(mount.dir)), [small.id], 'after a restart too');
   } finally {
     mount.unmount();
   }
@@ -56,9 +78,9 @@ test('a read-only gallery: delete says why and keeps the entry', (t) => {
     const [entry] = gallery.add([noisyPng(5, 16)], { evaluations: 1, seconds: 0 });
     mount.readOnly();
     assert.throws(() => gallery.delete(entry.id), /could not delete .*read-only/);
-    assert.deepEqual(gallery.list().map((e) => e.id), [entry.id], 'still listed');
+    assert.deepEqual(ids(gallery), [entry.id], 'still listed');
     assert.ok(gallery.read(entry.id), 'still served');
-    assert.deepEqual(new Gallery(mount.dir).list().map((e) => e.id), [entry.id], 'a read-only gallery still opens');
+    assert.deepEqual(ids(new Gallery(mount.dir)), [entry.id], 'a read-only gallery still opens');
   } finally {
     mount.unmount();
   }
@@ -74,11 +96,22 @@ test('an index.json that is a folder, and leftover temporary files, do not stop 
   rmSync(index);
   mkdirSync(index);
   const reopened = new Gallery(dir);
-  assert.deepEqual(reopened.list().map((e) => e.id), [entry.id], 'the image is recovered from its own parameters');
-  assert.ok(readdirSync(dir).some((n) => n.startsWith('index.json.not-a-file-')), 'the folder is kept, renamed');
+  assert.deepEqual(ids(reopened), [entry.id], 'the image is recovered from its own parameters');
+  assert.ok(
+    readdirSync(dir).some((n) => n.startsWith('index.json.not-a-file-')),
+    'the folder is kept, renamed',
+  );
   assert.ok(existsSync(index) && readFileSync(index, 'utf8').includes(entry.id), 'a new index is written');
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'temporary index files are removed');
-  assert.deepEqual(readdirSync(join(dir, 'images')).filter((n) => n.includes('.tmp-')), [], 'temporary image files are removed');
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('.tmp-')),
+    [],
+    'temporary index files are removed',
+  );
+  assert.deepEqual(
+    readdirSync(join(dir, 'images')).filter((n) => n.includes('.tmp-')),
+    [],
+    'temporary image files are removed',
+  );
 });
 
 test('index entries are checked field by field: wrong types are recovered from the PNG, unknown keys dropped', () => {
@@ -90,12 +123,24 @@ test('index entries are checked field by field: wrong types are recovered from t
   index.entries[1] = { ...index.entries[1], url: 'javascript:alert(1)', __proto__: { polluted: true }, extra: 'x'.repeat(100) };
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
   const listed = new Gallery(dir).list();
-  assert.deepEqual(listed.map((e) => e.id), [b.id, a.id]);
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    [b.id, a.id],
+  );
   const fixed = listed.find((e) => e.id === a.id)!;
   assert.equal(fixed.seed, 11, 'recovered from the PNG');
   assert.equal(fixed.width, 16);
   assert.equal(typeof fixed.parameters, 'string');
-  assert.deepEqual(Object.keys(listed.find((e) => e.id === b.id)!).sort(), ['createdAt', 'evaluations', 'height', 'id', 'parameters', 'seconds', 'seed', 'width']);
+  assert.deepEqual(Object.keys(listed.find((e) => e.id === b.id)!).sort(), [
+    'createdAt',
+    'evaluations',
+    'height',
+    'id',
+    'parameters',
+    'seconds',
+    'seed',
+    'width',
+  ]);
 });
 
 test('a truncated PNG the index does not know is not listed', () => {
@@ -103,6 +148,6 @@ test('a truncated PNG the index does not know is not listed', () => {
   const [entry] = new Gallery(dir).add([noisyPng(21, 32)], { evaluations: 1, seconds: 0 });
   const full = readFileSync(join(dir, 'images', entry.id));
   writeFileSync(join(dir, 'images', '00002-22.png'), full.subarray(0, Math.floor(full.length / 2)));
-  assert.deepEqual(new Gallery(dir).list().map((e) => e.id), [entry.id]);
+  assert.deepEqual(ids(new Gallery(dir)), [entry.id]);
   assert.ok(!existsSync(join(dir, 'images', '00002-22.png')), 'set aside under another name');
 });

@@ -9,7 +9,10 @@ import { encode } from 'fast-png';
 import { Gallery } from '../electron/gallery.ts';
 
 const image = (seed: number) => ({
-  seed, width: 8, height: 8, parameters: `a cat\nSteps: 2, Seed: ${seed}`,
+  seed,
+  width: 8,
+  height: 8,
+  parameters: `a cat\nSteps: 2, Seed: ${seed}`,
   png: encode({ width: 8, height: 8, data: new Uint8Array(8 * 8 * 3), channels: 3 }),
 });
 
@@ -20,7 +23,14 @@ test('the source is stored and read back; an unknown one is dropped, not the ent
   gallery.add([image(2)], { evaluations: 2, seconds: 1, source: 'sweep' });
   gallery.add([image(3)], { evaluations: 2, seconds: 1 });
   const again = new Gallery(dir).list();
-  assert.deepEqual(again.map((e) => [e.seed, e.source]), [[3, undefined], [2, 'sweep'], [1, 'grid']]);
+  assert.deepEqual(
+    again.map((e) => [e.seed, e.source]),
+    [
+      [3, undefined],
+      [2, 'sweep'],
+      [1, 'grid'],
+    ],
+  );
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
   index.entries[0].source = '<script>'; // the oldest, seed 1
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index));

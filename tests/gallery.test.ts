@@ -14,7 +14,9 @@ const KILLS = Number(process.env.GALLERY_KILLS ?? 12);
 
 function runAndKill(dir: string, firstSeed: number, afterMs: number): Promise<string[]> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/gallery-writer.ts', dir, String(firstSeed)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/gallery-writer.ts', dir, String(firstSeed)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (d) => {
@@ -22,7 +24,10 @@ function runAndKill(dir: string, firstSeed: number, afterMs: number): Promise<st
       // Start the clock once the writer is writing, then kill it at a random moment.
       timer ??= setTimeout(() => child.kill('SIGKILL'), afterMs);
     });
-    child.on('exit', () => { clearTimeout(timer); resolve([...out.matchAll(/written (\S+)/g)].map((m) => m[1])); });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve([...out.matchAll(/written (\S+)/g)].map((m) => m[1]));
+    });
   });
 }
 
@@ -41,7 +46,11 @@ test(`the gallery survives ${KILLS} kills of its writer at random moments`, { ti
       assert.equal(decode(png).width, 64, `kill ${i + 1}: ${entry.id} is not a complete image`);
       assert.match(readTextChunks(png).parameters, new RegExp(`Seed: ${entry.seed}`));
     }
-    assert.deepEqual(readdirSync(join(dir, 'images')).filter((n) => !listed.includes(n)), [], 'no stray or partial files remain');
+    assert.deepEqual(
+      readdirSync(join(dir, 'images')).filter((n) => !listed.includes(n)),
+      [],
+      'no stray or partial files remain',
+    );
   }
   assert.ok(confirmed.length > KILLS, `the writer wrote ${confirmed.length} images in all`);
 });
@@ -50,7 +59,10 @@ test('an unreadable index is rebuilt from the images themselves', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gallery-index-'));
   const gallery = new Gallery(dir);
   const png = readFileSync(new URL('./fixtures/png/a1111-basic.png', import.meta.url));
-  gallery.add([{ seed: 3456789012, width: 512, height: 768, parameters: readTextChunks(png).parameters, png }], { evaluations: 28, seconds: 1 });
+  gallery.add([{ seed: 3456789012, width: 512, height: 768, parameters: readTextChunks(png).parameters, png }], {
+    evaluations: 28,
+    seconds: 1,
+  });
   writeFileSync(join(dir, 'index.json'), '{"entries": [ truncated');
   const reloaded = new Gallery(dir).list();
   assert.equal(reloaded.length, 1);

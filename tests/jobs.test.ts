@@ -11,7 +11,6 @@ import { startStudio, TestClient, wsUrl, type Studio } from './helpers/studio.ts
 // call takes seconds on two cores, which is what "preparing…" looks like on a large size.
 process.env.RESTART_STUDIO_MEMORY_GB = '8';
 
-
 let studio: Studio;
 let client: TestClient;
 
@@ -25,10 +24,11 @@ after(async () => {
   await studio?.stop();
 });
 
-const ended = (jobId: string) => Promise.race([
-  client.waitFor('job.done', (d) => d.jobId === jobId, 120_000),
-  client.waitFor('job.failed', (f) => f.jobId === jobId, 120_000),
-]);
+const ended = (jobId: string) =>
+  Promise.race([
+    client.waitFor('job.done', (d) => d.jobId === jobId, 120_000),
+    client.waitFor('job.failed', (f) => f.jobId === jobId, 120_000),
+  ]);
 
 test('cancelling while image 2 of 3 runs keeps image 1: saved in the gallery and in the job-ending event', async () => {
   const { jobId } = await client.call('job.generate', { prompt: 'a red circle on a blue background', seed: 40, steps: 60, count: 3 });
@@ -39,7 +39,10 @@ test('cancelling while image 2 of 3 runs keeps image 1: saved in the gallery and
   assert.ok('error' in result && result.cancelled, 'the job ended as cancelled');
   assert.equal(result.entries?.length, 1, 'the finished image is in the cancellation event');
   assert.equal(result.entries[0].seed, 40);
-  assert.ok(studio.service.gallery.list().some((e) => e.id === result.entries![0].id), 'and in the gallery');
+  assert.ok(
+    studio.service.gallery.list().some((e) => e.id === result.entries![0].id),
+    'and in the gallery',
+  );
 });
 
 test('a cancel during a long first model call ("preparing…") ends the job right after that call; the next job runs', async () => {
@@ -65,17 +68,22 @@ test('batch count x batch size images, as A1111: image k uses seed + k', async (
   const { jobId } = await client.call('job.generate', { prompt: 'a green triangle', seed: 10, steps: 2, count: 2, batchSize: 2 });
   const result = await ended(jobId);
   assert.ok(!('error' in result), 'done');
-  assert.deepEqual(result.entries.map((e) => e.seed), [10, 11, 12, 13]);
+  assert.deepEqual(
+    result.entries.map((e) => e.seed),
+    [10, 11, 12, 13],
+  );
 });
 
-test('the run\'s notes (tokens a fixed-length UNet dropped) are in job.done', async () => {
+test("the run's notes (tokens a fixed-length UNet dropped) are in job.done", async () => {
   const fixed = await startStudio({ model: modelFolder('tiny-sd-fixed77') });
   const other = await TestClient.connect(wsUrl(fixed.server));
   try {
     const words = Array.from({ length: 120 }, (_, i) => ['red', 'circle', 'blue', 'square'][i % 4]).join(' ');
     const done = other.waitFor('job.done');
     await other.call('job.generate', { prompt: words, seed: 1, steps: 2, width: 32, height: 32 });
-    assert.deepEqual((await done).notes, ["this model's UNet takes 77 text positions, so the prompt was cut after 75 tokens: 45 tokens dropped"]);
+    assert.deepEqual((await done).notes, [
+      "this model's UNet takes 77 text positions, so the prompt was cut after 75 tokens: 45 tokens dropped",
+    ]);
   } finally {
     other.close();
     await fixed.stop();

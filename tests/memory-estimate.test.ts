@@ -28,7 +28,8 @@ test('the estimate is an upper bound within 2x of the measured peaks on the buil
   const model = await loadModel(DEFAULT_MODEL_DIR);
   try {
     for (const m of MEASURED) {
-      const estimate = estimateRequestMemory(model.info, { width: m.size, height: m.size, batchSize: m.batch, cfgScale: m.cfg }, 'cpu').bytes / MIB;
+      const estimate =
+        estimateRequestMemory(model.info, { width: m.size, height: m.size, batchSize: m.batch, cfgScale: m.cfg }, 'cpu').bytes / MIB;
       const label = `${m.size}x${m.size} batch ${m.batch} CFG ${m.cfg}: estimate ${estimate.toFixed(0)} MiB, measured ${m.peakMiB} MiB`;
       assert.ok(estimate >= m.peakMiB, `under the measurement: ${label}`);
       assert.ok(estimate <= 2 * m.peakMiB, `over twice the measurement: ${label}`);
@@ -74,23 +75,33 @@ test('the budget: RESTART_STUDIO_MEMORY_GB when set, else 60% of the machine or 
 test('attention levels and heads as diffusers reads them from UNet configs', () => {
   // SD 1.5: attention_head_dim 8 is the number of heads; the lowest level has no attention.
   const sd15 = unetShape({
-    block_out_channels: [320, 640, 1280, 1280], attention_head_dim: 8,
+    block_out_channels: [320, 640, 1280, 1280],
+    attention_head_dim: 8,
     down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
     up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
   });
   assert.deepEqual(sd15.heads, [8, 8, 8, 0]);
   assert.equal(sd15.described, true);
   // SD 2.x: heads per level.
-  assert.deepEqual(unetShape({
-    block_out_channels: [320, 640, 1280, 1280], attention_head_dim: [5, 10, 20, 20],
-    down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-  }).heads, [5, 10, 20, 0]);
+  assert.deepEqual(
+    unetShape({
+      block_out_channels: [320, 640, 1280, 1280],
+      attention_head_dim: [5, 10, 20, 20],
+      down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+    }).heads,
+    [5, 10, 20, 0],
+  );
   // SDXL: no attention at the highest resolution.
-  assert.deepEqual(unetShape({
-    block_out_channels: [320, 640, 1280], attention_head_dim: [5, 10, 20], transformer_layers_per_block: [1, 2, 10],
-    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
-    up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
-  }).heads, [0, 10, 20]);
+  assert.deepEqual(
+    unetShape({
+      block_out_channels: [320, 640, 1280],
+      attention_head_dim: [5, 10, 20],
+      transformer_layers_per_block: [1, 2, 10],
+      down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+      up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+    }).heads,
+    [0, 10, 20],
+  );
   // A config that leaves the network out gets SD 1.5's shape, and says so.
   const unknown = unetShape({ sample_size: 4, cross_attention_dim: 8 });
   assert.deepEqual(unknown.channels, [320, 640, 1280, 1280]);

@@ -80,13 +80,19 @@ test('text encoder and UNet hidden sizes that do not match', async () => {
 
 test('unsupported prediction type and absurd config values', async () => {
   const dir = modelFolder('tiny-sd-eps-int64');
-  editJson(join(dir, 'scheduler', 'scheduler_config.json'), (c) => { c.prediction_type = 'sample'; });
+  editJson(join(dir, 'scheduler', 'scheduler_config.json'), (c) => {
+    c.prediction_type = 'sample';
+  });
   await expectModelError(dir, /^scheduler: prediction_type "sample" is not supported/);
   const betas = modelFolder('tiny-sd-eps-int64');
-  editJson(join(betas, 'scheduler', 'scheduler_config.json'), (c) => { c.beta_end = 7; });
+  editJson(join(betas, 'scheduler', 'scheduler_config.json'), (c) => {
+    c.beta_end = 7;
+  });
   await expectModelError(betas, /^scheduler: .*beta_start < beta_end < 1/);
   const scaling = modelFolder('tiny-sd-eps-int64');
-  editJson(join(scaling, 'vae_decoder', 'config.json'), (c) => { c.scaling_factor = -1; });
+  editJson(join(scaling, 'vae_decoder', 'config.json'), (c) => {
+    c.scaling_factor = -1;
+  });
   await expectModelError(scaling, /^vae_decoder: config value scaling_factor = -1 must be a positive number/);
   const broken = modelFolder('tiny-sd-eps-int64');
   writeFileSync(join(broken, 'unet', 'config.json'), '{ "sample_size": ');
@@ -103,9 +109,12 @@ test('an execution provider that cannot run falls back to the CPU, with the reas
       assert.equal(model.fallbacks.length, 1);
       assert.equal(model.fallbacks[0].provider, provider);
       // Said before trying (no library, no Vulkan loader: nothing printed by onnxruntime) or after a failed try.
-      assert.match(model.fallbacks[0].reason, provider === 'cuda'
-        ? /CUDA provider library is not installed .*CUDA 12 runtime and cuDNN 9|CUDA is not usable: .*CUDA 12 runtime \/ cuDNN 9/
-        : /no Vulkan loader .* WebGPU finds no GPU|WebGPU is not usable: no GPU adapter/);
+      assert.match(
+        model.fallbacks[0].reason,
+        provider === 'cuda'
+          ? /CUDA provider library is not installed .*CUDA 12 runtime and cuDNN 9|CUDA is not usable: .*CUDA 12 runtime \/ cuDNN 9/
+          : /no Vulkan loader .* WebGPU finds no GPU|WebGPU is not usable: no GPU adapter/,
+      );
     } finally {
       await model.dispose();
     }
@@ -157,10 +166,12 @@ test('components with the right names but wrong dtypes', async () => {
 /** Bytes that are not an ONNX file, the same on every run. */
 function noiseBytes(length: number, seed: number): Buffer {
   let state = seed >>> 0;
-  return Buffer.from(Array.from({ length }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state >>> 24;
-  }));
+  return Buffer.from(
+    Array.from({ length }, () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state >>> 24;
+    }),
+  );
 }
 
 test('a corrupt model file under a GPU provider is reported as a corrupt file, not as the GPU failure (issue 14, item 7)', async () => {
@@ -171,7 +182,11 @@ test('a corrupt model file under a GPU provider is reported as a corrupt file, n
   for (const provider of ['auto', 'cuda', 'webgpu'] as const) {
     await assert.rejects(loadModel(dir, { provider }), (error: Error) => {
       assert.ok(error instanceof ModelError, `${provider}: ${error.name}: ${error.message}`);
-      assert.match(error.message, /^text_encoder: text_encoder\/model.onnx is not a readable ONNX model \(truncated or corrupt file\?\)/, provider);
+      assert.match(
+        error.message,
+        /^text_encoder: text_encoder\/model.onnx is not a readable ONNX model \(truncated or corrupt file\?\)/,
+        provider,
+      );
       assert.doesNotMatch(error.message, /CUDA|shared librar|cuDNN|WebGPU|adapter/i, provider);
       return true;
     });
@@ -181,35 +196,61 @@ test('a corrupt model file under a GPU provider is reported as a corrupt file, n
 test('scheduler configs that load but make no sense are refused at load time (issue 14, item 9)', async () => {
   const huge = modelFolder('tiny-sd-eps-int64');
   // A 24 MB trained_betas array.
-  editJson(join(huge, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = new Array(2_000_000).fill(0.0012345678); });
+  editJson(join(huge, 'scheduler', 'scheduler_config.json'), (c) => {
+    c.trained_betas = new Array(2_000_000).fill(0.0012345678);
+  });
   await expectModelError(huge, /^scheduler: scheduler\/scheduler_config.json is 2\d\.\d MB; a model config is at most 1 MB/);
   const long = modelFolder('tiny-sd-eps-int64');
-  editJson(join(long, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = new Array(20_000).fill(0.001); c.num_train_timesteps = 20_000; });
+  editJson(join(long, 'scheduler', 'scheduler_config.json'), (c) => {
+    c.trained_betas = new Array(20_000).fill(0.001);
+    c.num_train_timesteps = 20_000;
+  });
   await expectModelError(long, /^scheduler: .*20000 .*at most 10000/);
   const mismatched = modelFolder('tiny-sd-eps-int64');
-  editJson(join(mismatched, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = new Array(999).fill(0.001); });
+  editJson(join(mismatched, 'scheduler', 'scheduler_config.json'), (c) => {
+    c.trained_betas = new Array(999).fill(0.001);
+  });
   await expectModelError(mismatched, /^scheduler: trained_betas has 999 entries but num_train_timesteps is 1000/);
   const steps = modelFolder('tiny-sd-eps-int64');
-  editJson(join(steps, 'scheduler', 'scheduler_config.json'), (c) => { c.num_train_timesteps = 50_000; });
+  editJson(join(steps, 'scheduler', 'scheduler_config.json'), (c) => {
+    c.num_train_timesteps = 50_000;
+  });
   await expectModelError(steps, /^scheduler: .*num_train_timesteps must be a whole number in 2\.\.10000 \(got 50000\)/);
   const notNumbers = modelFolder('tiny-sd-eps-int64');
-  editJson(join(notNumbers, 'scheduler', 'scheduler_config.json'), (c) => { c.trained_betas = ['0.1', {}]; c.num_train_timesteps = 2; });
+  editJson(join(notNumbers, 'scheduler', 'scheduler_config.json'), (c) => {
+    c.trained_betas = ['0.1', {}];
+    c.num_train_timesteps = 2;
+  });
   await expectModelError(notNumbers, /^scheduler: .*trained_betas must be a list of numbers/);
 });
 
 test('VAE and UNet configs whose image size is impossible or disagrees with the decoder are refused (issue 14, item 9)', async () => {
   const giant = modelFolder('tiny-sd-eps-int64');
-  editJson(join(giant, 'vae_decoder', 'config.json'), (c) => { c.block_out_channels = [8, 8, 8, 8, 8, 8, 8, 8]; c.sample_size = 4096; });
-  editJson(join(giant, 'unet', 'config.json'), (c) => { c.sample_size = 4096; });
+  editJson(join(giant, 'vae_decoder', 'config.json'), (c) => {
+    c.block_out_channels = [8, 8, 8, 8, 8, 8, 8, 8];
+    c.sample_size = 4096;
+  });
+  editJson(join(giant, 'unet', 'config.json'), (c) => {
+    c.sample_size = 4096;
+  });
   await expectModelError(giant, /^(unet|vae_decoder): .*524288.*at most 4096/);
   // 8 VAE blocks mean 128 pixels per latent cell, but this decoder makes 8.
   const factor = modelFolder('tiny-sd-eps-int64');
-  editJson(join(factor, 'vae_decoder', 'config.json'), (c) => { c.block_out_channels = [8, 8, 8, 8, 8, 8, 8, 8]; });
-  await expectModelError(factor, /^vae_decoder: block_out_channels has 8 entries \(128 pixels per latent cell\) but the decoder makes 8 pixels per latent cell/);
+  editJson(join(factor, 'vae_decoder', 'config.json'), (c) => {
+    c.block_out_channels = [8, 8, 8, 8, 8, 8, 8, 8];
+  });
+  await expectModelError(
+    factor,
+    /^vae_decoder: block_out_channels has 8 entries \(128 pixels per latent cell\) but the decoder makes 8 pixels per latent cell/,
+  );
   const vaeSize = modelFolder('tiny-sd-v-fp16');
-  editJson(join(vaeSize, 'vae_decoder', 'config.json'), (c) => { c.sample_size = 8192; });
+  editJson(join(vaeSize, 'vae_decoder', 'config.json'), (c) => {
+    c.sample_size = 8192;
+  });
   await expectModelError(vaeSize, /^vae_decoder: config value sample_size = 8192 is not a whole number from 1 to 4096/);
   const channels = modelFolder('tiny-sd-eps-int64');
-  editJson(join(channels, 'unet', 'config.json'), (c) => { c.block_out_channels = [320, 'wide']; });
+  editJson(join(channels, 'unet', 'config.json'), (c) => {
+    c.block_out_channels = [320, 'wide'];
+  });
   await expectModelError(channels, /^unet: config value block_out_channels must be a list of 1 to 8 whole numbers/);
 });

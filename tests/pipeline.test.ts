@@ -15,11 +15,26 @@ test('reads everything the pipeline needs from configs and session metadata', as
   const sd2 = await loadModel(modelFolder('tiny-sd-v-fp16'));
   try {
     assert.deepEqual(
-      { p: sd1.info.prediction, t: sd1.info.timestepType, ts: sd1.info.timestepShape, f: sd1.info.unetFloat, h: sd1.info.textHidden, pad: sd1.tokenizer.padId },
+      {
+        p: sd1.info.prediction,
+        t: sd1.info.timestepType,
+        ts: sd1.info.timestepShape,
+        f: sd1.info.unetFloat,
+        h: sd1.info.textHidden,
+        pad: sd1.tokenizer.padId,
+      },
       { p: 'epsilon', t: 'int64', ts: 'single', f: 'float32', h: 8, pad: 49407 },
     );
     assert.deepEqual(
-      { p: sd2.info.prediction, t: sd2.info.timestepType, ts: sd2.info.timestepShape, f: sd2.info.unetFloat, h: sd2.info.textHidden, pad: sd2.tokenizer.padId, v: sd2.info.vaeFloat },
+      {
+        p: sd2.info.prediction,
+        t: sd2.info.timestepType,
+        ts: sd2.info.timestepShape,
+        f: sd2.info.unetFloat,
+        h: sd2.info.textHidden,
+        pad: sd2.tokenizer.padId,
+        v: sd2.info.vaeFloat,
+      },
       { p: 'v_prediction', t: 'float16', ts: 'batch', f: 'float16', h: 12, pad: 0, v: 'float16' },
     );
     assert.equal(sd1.info.vaeFactor, 8);
@@ -35,10 +50,19 @@ for (const fixture of ['tiny-sd-eps-int64', 'tiny-sd-v-fp16'] as const) {
   test(`${fixture}: generates PNGs with parameters; image k of a batch equals a single run with seed + k`, async () => {
     const model = await loadModel(modelFolder(fixture));
     try {
-      const base = { prompt: 'a red circle on a blue background', negativePrompt: 'green', steps: 6, cfgScale: 5, sampler: 'euler_ancestral' as const };
+      const base = {
+        prompt: 'a red circle on a blue background',
+        negativePrompt: 'green',
+        steps: 6,
+        cfgScale: 5,
+        sampler: 'euler_ancestral' as const,
+      };
       // A1111's batch count x batch size: 2 batches of 2.
       const batch = await generate(model, { ...base, seed: 100, count: 2, batchSize: 2 });
-      assert.deepEqual(batch.images.map((i) => i.seed), [100, 101, 102, 103]);
+      assert.deepEqual(
+        batch.images.map((i) => i.seed),
+        [100, 101, 102, 103],
+      );
       assert.equal(batch.evaluations, 6);
       assert.equal(batch.timings.unetCalls, 6 * 2, 'two batches, one guided UNet call per evaluation');
       const single = await generate(model, { ...base, seed: 102 });
@@ -47,10 +71,16 @@ for (const fixture of ['tiny-sd-eps-int64', 'tiny-sd-v-fp16'] as const) {
       assert.equal(png.width, 32);
       assert.equal(png.height, 32);
       const text = readTextChunks(batch.images[0].png).parameters;
-      assert.match(text, /^a red circle on a blue background\nNegative prompt: green\nSteps: 6, Sampler: Euler a, Schedule type: Karras, CFG scale: 5, Seed: 100, Size: 32x32, Model: tiny-sd/);
+      assert.match(
+        text,
+        /^a red circle on a blue background\nNegative prompt: green\nSteps: 6, Sampler: Euler a, Schedule type: Karras, CFG scale: 5, Seed: 100, Size: 32x32, Model: tiny-sd/,
+      );
       assert.match(text, /NFE: 6/);
       const back = parametersToRequest(text).request;
-      assert.deepEqual({ s: back.sampler, st: back.steps, c: back.cfgScale, seed: back.seed, n: back.negativePrompt }, { s: 'euler_ancestral', st: 6, c: 5, seed: 100, n: 'green' });
+      assert.deepEqual(
+        { s: back.sampler, st: back.steps, c: back.cfgScale, seed: back.seed, n: back.negativePrompt },
+        { s: 'euler_ancestral', st: 6, c: 5, seed: 100, n: 'green' },
+      );
       const other = await generate(model, { ...base, seed: 101 });
       assert.notDeepEqual(other.images[0].png, batch.images[0].png, 'different seeds give different images');
     } finally {
@@ -64,10 +94,19 @@ test('guidance at scale 1 skips the unconditional half; progress is reported per
   try {
     const events: number[] = [];
     let previews = 0;
-    const result = await generate(model, { prompt: 'a cat', steps: 5, cfgScale: 1, seed: 1, sampler: 'heun' }, {
-      previews: true,
-      onProgress: (p) => { if (p.preview) { previews++; assert.equal(p.preview.rgba.length, 4 * 4 * 4); } else events.push(p.evaluation); },
-    });
+    const result = await generate(
+      model,
+      { prompt: 'a cat', steps: 5, cfgScale: 1, seed: 1, sampler: 'heun' },
+      {
+        previews: true,
+        onProgress: (p) => {
+          if (p.preview) {
+            previews++;
+            assert.equal(p.preview.rgba.length, 4 * 4 * 4);
+          } else events.push(p.evaluation);
+        },
+      },
+    );
     assert.equal(result.evaluations, 9);
     assert.deepEqual(events, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.equal(previews, 5);
@@ -82,10 +121,20 @@ test('cancelling stops the job within one model call and the model stays usable'
   try {
     const controller = new AbortController();
     let last = 0;
-    await assert.rejects(generate(model, { prompt: 'a cat', steps: 30, seed: 1 }, {
-      signal: controller.signal,
-      onProgress: (p) => { last = p.evaluation; if (p.evaluation === 3) controller.abort(); },
-    }), SamplingCancelled);
+    await assert.rejects(
+      generate(
+        model,
+        { prompt: 'a cat', steps: 30, seed: 1 },
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            last = p.evaluation;
+            if (p.evaluation === 3) controller.abort();
+          },
+        },
+      ),
+      SamplingCancelled,
+    );
     assert.equal(last, 3);
     const after = await generate(model, { prompt: 'a cat', steps: 2, seed: 1 });
     assert.equal(after.images.length, 1);
@@ -102,8 +151,14 @@ test('out-of-range and inconsistent requests get clear errors', async () => {
     await assert.rejects(generate(model, { prompt: 'x', seed: -3 }), /seed: Too small/);
     await assert.rejects(generate(model, { prompt: 'x', seed: 1, cfgScale: NaN }), /cfgScale/);
     await assert.rejects(generate(model, { prompt: 'x', seed: 1, sampler: 'plms' }), /sampler: Invalid option/);
-    await assert.rejects(generate(model, { prompt: 'x', seed: 1, sampler: 'restart', restart: { segments: [[3, 2, 0.5, 0.2]] } }), /t_max must be greater than t_min/);
-    await assert.rejects(generate(model, { prompt: 'x', seed: 1, sampler: 'restart', steps: 2, restart: { segments: [[3, 2, 0.001, 0.2]] } }), /snaps to sigma 0, the end of the schedule/);
+    await assert.rejects(
+      generate(model, { prompt: 'x', seed: 1, sampler: 'restart', restart: { segments: [[3, 2, 0.5, 0.2]] } }),
+      /t_max must be greater than t_min/,
+    );
+    await assert.rejects(
+      generate(model, { prompt: 'x', seed: 1, sampler: 'restart', steps: 2, restart: { segments: [[3, 2, 0.001, 0.2]] } }),
+      /snaps to sigma 0, the end of the schedule/,
+    );
     await assert.rejects(generate(model, { prompt: 'x', seed: 1, bogus: true }), /Unrecognized key/);
   } finally {
     await model.dispose();

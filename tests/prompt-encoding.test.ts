@@ -47,7 +47,7 @@ const CASES: Array<{ prompt: string; plain: string; weights: number[] }> = [
   { prompt: 'a ((red) circle:1.2)', plain: 'a red circle', weights: [1, 1.1 * 1.2, 1.2] },
 ];
 
-test('emphasis weights on the real text encoder follow A1111\'s formula (Original, No norm, Ignore)', async () => {
+test("emphasis weights on the real text encoder follow A1111's formula (Original, No norm, Ignore)", async () => {
   for (const { prompt, plain, weights } of CASES) {
     assert.equal(model.tokenizer.encode(plain).length, weights.length + 2, `${plain}: one weight per token`);
     const raw = await rawStates(model, plain);
@@ -80,7 +80,11 @@ test('a 120-token prompt is 2 x 77 positions, a BREAK prompt 2 chunks, the empty
   assert.equal(empty.chunks, 1);
   assertClose(empty.states, await rawStates(model, ''), 'empty prompt: start token then 76 end tokens, unweighted');
 
-  const pair = await promptConditioning(model, { prompt: PROMPT_120, negativePrompt: '', emphasis: 'original', guided: true }, newTimings());
+  const pair = await promptConditioning(
+    model,
+    { prompt: PROMPT_120, negativePrompt: '', emphasis: 'original', guided: true },
+    newTimings(),
+  );
   assert.equal(pair.cond.tokens, 154);
   assert.equal(pair.uncond!.tokens, 154);
   assertClose(pair.uncond!.states.subarray(77 * HIDDEN), empty.states, 'negative padded with the empty chunk');
@@ -118,51 +122,66 @@ test('an unreadable weight is refused with its position', async () => {
   });
 });
 
-test('a real fixed-77 UNet export (tiny-sd-fixed77) gets the first chunk, with a note on the dropped tokens; a short prompt gets none', async () => {
-  const fixed = await loadModel(modelFolder('tiny-sd-fixed77'));
-  try {
-    // The export itself fixes the text length (no metadata edited here): text encoder input_ids [1, 77], UNet
-    // encoder_hidden_states [batch, 77, hidden], and onnxruntime refuses two chunks' 154 positions.
-    assert.deepEqual(fixed.textEncoder.inputs.get('input_ids')!.shape, [1, 77]);
-    assert.deepEqual(fixed.unet.inputs.get('encoder_hidden_states')!.shape, ['batch', 77, 8]);
-    assert.equal(fixed.info.tokens, 77);
-    assert.equal(fixedUnetPositions(fixed), 77);
-    await assert.rejects(fixed.unet.session.run({
-      sample: new ort.Tensor('float32', new Float32Array(4 * 4 * 4), [1, 4, 4, 4]),
-      timestep: new ort.Tensor('int64', BigInt64Array.from([1n]), [1]),
-      encoder_hidden_states: new ort.Tensor('float32', new Float32Array(154 * 8), [1, 154, 8]),
-    }), /encoder_hidden_states/, 'the fixture UNet refuses 154 positions');
+test(
+  'a real fixed-77 UNet export (tiny-sd-fixed77) gets the first chunk, with a note on the dropped tokens; ' + 'a short prompt gets none',
+  async () => {
+    const fixed = await loadModel(modelFolder('tiny-sd-fixed77'));
+    try {
+      // The export itself fixes the text length (no metadata edited here): text encoder input_ids [1, 77], UNet
+      // encoder_hidden_states [batch, 77, hidden], and onnxruntime refuses two chunks' 154 positions.
+      assert.deepEqual(fixed.textEncoder.inputs.get('input_ids')!.shape, [1, 77]);
+      assert.deepEqual(fixed.unet.inputs.get('encoder_hidden_states')!.shape, ['batch', 77, 8]);
+      assert.equal(fixed.info.tokens, 77);
+      assert.equal(fixedUnetPositions(fixed), 77);
+      await assert.rejects(
+        fixed.unet.session.run({
+          sample: new ort.Tensor('float32', new Float32Array(4 * 4 * 4), [1, 4, 4, 4]),
+          timestep: new ort.Tensor('int64', BigInt64Array.from([1n]), [1]),
+          encoder_hidden_states: new ort.Tensor('float32', new Float32Array(154 * 8), [1, 154, 8]),
+        }),
+        /encoder_hidden_states/,
+        'the fixture UNet refuses 154 positions',
+      );
 
-    const seen: number[] = [];
-    const run = fixed.unet.session.run.bind(fixed.unet.session);
-    fixed.unet.session.run = ((feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => {
-      seen.push(feeds.encoder_hidden_states.dims[1]);
-      return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
-    }) as typeof fixed.unet.session.run;
-    const options = { seed: 1, steps: 2, width: 32, height: 32 };
-    const result = await generate(fixed, { prompt: PROMPT_120, ...options });
-    assert.deepEqual(result.notes, ["this model's UNet takes 77 text positions, so the prompt was cut after 75 tokens: 45 tokens dropped"]);
-    assert.ok(seen.length > 0 && seen.every((n) => n === 77), `positions given to the UNet: ${seen}`);
-    assert.equal(result.images.length, 1);
-    const image = decodePng(result.images[0].png);
-    assert.deepEqual([image.width, image.height], [32, 32]);
-    assert.ok(readTextChunks(result.images[0].png).parameters.startsWith(`${PROMPT_120}\n`), 'the PNG keeps the whole prompt as typed');
-    // What the UNet saw is the first 75 tokens: the same pixels as the prompt of those tokens alone.
-    const first75 = await generate(fixed, { prompt: FIRST_75, ...options });
-    assert.deepEqual(first75.notes, []);
-    assert.ok(Buffer.from(decodePng(first75.images[0].png).data).equals(Buffer.from(image.data)), 'tokens past 75 were dropped');
+      const seen: number[] = [];
+      const run = fixed.unet.session.run.bind(fixed.unet.session);
+      fixed.unet.session.run = ((feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => {
+        seen.push(feeds.encoder_hidden_states.dims[1]);
+        return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
+      }) as typeof fixed.unet.session.run;
+      const options = { seed: 1, steps: 2, width: 32, height: 32 };
+      const result = await generate(fixed, { prompt: PROMPT_120, ...options });
+      assert.deepEqual(result.notes, [
+        "this model's UNet takes 77 text positions, so the prompt was cut after 75 tokens: 45 tokens dropped",
+      ]);
+      assert.ok(seen.length > 0 && seen.every((n) => n === 77), `positions given to the UNet: ${seen}`);
+      assert.equal(result.images.length, 1);
+      const image = decodePng(result.images[0].png);
+      assert.deepEqual([image.width, image.height], [32, 32]);
+      assert.ok(readTextChunks(result.images[0].png).parameters.startsWith(`${PROMPT_120}\n`), 'the PNG keeps the whole prompt as typed');
+      // What the UNet saw is the first 75 tokens: the same pixels as the prompt of those tokens alone.
+      const first75 = await generate(fixed, { prompt: FIRST_75, ...options });
+      assert.deepEqual(first75.notes, []);
+      assert.ok(Buffer.from(decodePng(first75.images[0].png).data).equals(Buffer.from(image.data)), 'tokens past 75 were dropped');
 
-    // A long negative prompt is cut too, with its own note.
-    const negative = await generate(fixed, { prompt: 'a red circle', negativePrompt: PROMPT_120, ...options });
-    assert.deepEqual(negative.notes, ["this model's UNet takes 77 text positions, so the negative prompt was cut after 75 tokens: 45 tokens dropped"]);
+      // A long negative prompt is cut too, with its own note.
+      const negative = await generate(fixed, { prompt: 'a red circle', negativePrompt: PROMPT_120, ...options });
+      assert.deepEqual(negative.notes, [
+        "this model's UNet takes 77 text positions, so the negative prompt was cut after 75 tokens: 45 tokens dropped",
+      ]);
 
-    const short = await generate(fixed, { prompt: 'a red circle', ...options });
-    assert.deepEqual(short.notes, []);
+      const short = await generate(fixed, { prompt: 'a red circle', ...options });
+      assert.deepEqual(short.notes, []);
 
-    // The counter under the prompt warns before a run.
-    assert.deepEqual(countPrompt(fixed, PROMPT_120), { tokens: 120, max: 150, warning: "this model's UNet takes 75 tokens; 45 will be dropped" });
-    assert.deepEqual(countPrompt(fixed, 'a red circle'), { tokens: 3, max: 75 });
-  } finally {
-    await fixed.dispose();
-  }
-});
+      // The counter under the prompt warns before a run.
+      assert.deepEqual(countPrompt(fixed, PROMPT_120), {
+        tokens: 120,
+        max: 150,
+        warning: "this model's UNet takes 75 tokens; 45 will be dropped",
+      });
+      assert.deepEqual(countPrompt(fixed, 'a red circle'), { tokens: 3, max: 75 });
+    } finally {
+      await fixed.dispose();
+    }
+  },
+);

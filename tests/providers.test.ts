@@ -11,7 +11,10 @@ import { withStudio } from './helpers/studio.ts';
 test('app.info lists the providers with availability and reasons; model.select switches provider', async () => {
   await withStudio(DEFAULT_MODEL_DIR, async (studio, client) => {
     const info = await client.call('app.info', {});
-    assert.deepEqual(info.providers.map((p) => p.name), ['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
+    assert.deepEqual(
+      info.providers.map((p) => p.name),
+      ['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu'],
+    );
     for (const p of info.providers) {
       if (p.available) assert.equal(p.reason, undefined, p.name);
       else assert.ok(p.reason && p.reason.length > 10, `${p.name} says why it is unavailable`);
@@ -27,8 +30,13 @@ test('app.info lists the providers with availability and reasons; model.select s
 });
 
 test('the engine picks a provider quietly and says once, in one line, which and why', async () => {
-  const child = fork(ENGINE_HOST_SCRIPT, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  let stdout = '', stderr = '';
+  const child = fork(ENGINE_HOST_SCRIPT, [], {
+    execArgv: ['--import', 'tsx'],
+    serialization: 'advanced',
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let stdout = '',
+    stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   try {
@@ -38,6 +46,7 @@ test('the engine picks a provider quietly and says once, in one line, which and 
     });
     assert.equal(reply.error, undefined);
     await new Promise((r) => setTimeout(r, 200)); // let the pipes drain
+    // eslint-disable-next-line no-control-regex -- onnxruntime's red error lines start with an ANSI escape
     assert.doesNotMatch(stderr, /\[E:onnxruntime|Vulkan|\x1b\[1;31m/, `nothing alarming on stderr:\n${stderr}`);
     const lines = stdout.trim().split('\n').filter(Boolean);
     assert.equal(lines.length, 1, `one line:\n${stdout}`);

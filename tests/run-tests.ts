@@ -10,7 +10,11 @@ const skipped = new Set(['node_modules', 'dist', 'out', '.git']);
 
 function collect(dir: string, found: string[]): string[] {
   let entries: string[];
-  try { entries = readdirSync(dir); } catch { return found; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return found;
+  }
   for (const name of entries) {
     if (skipped.has(name)) continue;
     const path = join(dir, name);
@@ -21,7 +25,8 @@ function collect(dir: string, found: string[]): string[] {
 }
 
 const filter = process.argv.slice(2);
-const files = searched.flatMap((d) => collect(join(root, d), []))
+const files = searched
+  .flatMap((d) => collect(join(root, d), []))
   .filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)))
   .sort();
 if (files.length === 0) {

@@ -10,7 +10,6 @@ import { getWithHost, TestClient, withStudio as withStudioOn, wsUrl, type Studio
 
 const withStudio = (run: (studio: Studio, client: TestClient) => Promise<void>) => withStudioOn(modelFolder('tiny-sd-eps-int64'), run);
 
-
 async function oneImage(client: TestClient): Promise<string> {
   const done = client.waitFor('job.done');
   await client.call('job.generate', { prompt: 'a red circle', seed: 3, steps: 2 });
@@ -21,7 +20,13 @@ test('DNS rebinding: a foreign Host is refused over HTTP and WebSocket, loopback
   await withStudio(async (studio, client) => {
     const id = await oneImage(client);
     const port = new URL(studio.server.url).port;
-    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`, '127.0.0.1']) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `127.0.0.1.evil.example:${port}`,
+      `127.0.0.1:${Number(port) + 1}`,
+      '127.0.0.1',
+    ]) {
       const res = await getWithHost(studio.server, `/gallery/${id}`, host);
       assert.equal(res.status, 421, `Host "${host}" must be refused`);
       assert.notEqual(res.body.subarray(1, 4).toString(), 'PNG', `Host "${host}" must not get the image`);
@@ -59,7 +64,8 @@ test('oversized, key-flooded and deeply nested requests get short, specific erro
       return true;
     });
     // 100k-deep nesting: said in words, not "Maximum call stack size exceeded".
-    const deep = `{"id":902,"method":"job.generate","params":{"prompt":"x","seed":1,"restart":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const nested = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const deep = `{"id":902,"method":"job.generate","params":{"prompt":"x","seed":1,"restart":${nested}}}`;
     const deepReply = await client.sendText(deep);
     assert.match(deepReply.error ?? '', /nested too deeply/);
     // A few unknown keys are still named, so a client developer can fix them.

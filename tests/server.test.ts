@@ -17,21 +17,37 @@ test('contract calls, a job with progress, and the result in the gallery', async
     assert.equal(info.model?.width, 32);
     assert.deepEqual(await client.call('prompt.count', { prompt: 'a red circle' }), { tokens: 3, max: 75 });
     assert.equal((await client.call('plan.describe', { sampler: 'heun', schedule: 'karras', steps: 10, cfgScale: 7 })).evaluations, 19);
-    await assert.rejects(client.call('plan.describe', { sampler: 'restart', schedule: 'karras', steps: 3, cfgScale: 7, restart: { segments: [[3, 1, 0.001, 0.5]] } }), /snaps to sigma 0/);
+    await assert.rejects(
+      client.call('plan.describe', {
+        sampler: 'restart',
+        schedule: 'karras',
+        steps: 3,
+        cfgScale: 7,
+        restart: { segments: [[3, 1, 0.001, 0.5]] },
+      }),
+      /snaps to sigma 0/,
+    );
 
     const done = client.waitFor('job.done');
     const { jobId } = await client.call('job.generate', { prompt: 'a red circle', seed: 5, steps: 4, count: 2 });
     const result = await done;
     assert.equal(result.jobId, jobId);
     assert.equal(result.entries.length, 2);
-    assert.deepEqual(result.entries.map((e) => e.seed), [5, 6]);
+    assert.deepEqual(
+      result.entries.map((e) => e.seed),
+      [5, 6],
+    );
     const progress = client.events.filter((e) => e.event === 'job.progress').map((e) => e.data.evaluation);
     assert.ok(progress.includes(4), 'progress reached the last evaluation');
     const res = await fetch(new URL(result.entries[0].url, studio.server.url));
     assert.equal(res.status, 200);
     assert.equal(decode(new Uint8Array(await res.arrayBuffer())).width, 32);
     const listed = await client.call('gallery.list', {});
-    assert.deepEqual(listed.map((e) => e.seed), [6, 5], 'newest first');
+    assert.deepEqual(
+      listed.map((e) => e.seed),
+      [6, 5],
+      'newest first',
+    );
     assert.deepEqual(await client.call('gallery.delete', { id: listed[0].id }), { deleted: true });
     assert.equal((await client.call('gallery.list', {})).length, 1);
   });
@@ -39,10 +55,16 @@ test('contract calls, a job with progress, and the result in the gallery', async
 
 test('bad payloads get specific errors and the next valid request still succeeds', async () => {
   await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
-    await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 'x', seed: 1, steps: -4 } }), /invalid job.generate request: steps: Too small/);
+    await assert.rejects(
+      client.raw({ method: 'job.generate', params: { prompt: 'x', seed: 1, steps: -4 } }),
+      /invalid job.generate request: steps: Too small/,
+    );
     await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 7, seed: 1 } }), /prompt: Invalid input: expected string/);
     await assert.rejects(client.raw({ method: 'system.exec', params: {} }), /unknown method "system.exec"/);
-    await assert.rejects(client.raw({ method: 'gallery.delete', params: { id: '../../etc/passwd' } }), /invalid gallery.delete request: id/);
+    await assert.rejects(
+      client.raw({ method: 'gallery.delete', params: { id: '../../etc/passwd' } }),
+      /invalid gallery.delete request: id/,
+    );
     client.ws.send('{not json');
     assert.equal((await client.call('app.info', {})).model?.name, 'tiny-sd-eps-int64');
   });
@@ -68,7 +90,11 @@ test('killing the engine mid-job fails that job, restarts the engine, and the ne
     const after = client.waitFor('job.done');
     await client.call('job.generate', { prompt: 'after', seed: 3, steps: 3 });
     assert.equal((await after).entries.length, 1);
-    assert.deepEqual((await client.call('gallery.list', {})).map((e) => e.seed), [3, 1], 'gallery intact');
+    assert.deepEqual(
+      (await client.call('gallery.list', {})).map((e) => e.seed),
+      [3, 1],
+      'gallery intact',
+    );
   });
 });
 
@@ -104,7 +130,13 @@ test('security: other origins, missing tokens and paths outside the gallery are 
     const page = await get('/');
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
-    for (const path of ['/gallery/..%2Findex.json', '/gallery/../settings.json', '/..%2F..%2Fetc%2Fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/gallery/00001-1.png']) {
+    for (const path of [
+      '/gallery/..%2Findex.json',
+      '/gallery/../settings.json',
+      '/..%2F..%2Fetc%2Fpasswd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/gallery/00001-1.png',
+    ]) {
       assert.equal((await get(path)).status, 404, path);
     }
     assert.equal((await fetch(`http://${base.host}/?token=secret-token`, { method: 'POST' })).status, 405);

@@ -16,8 +16,15 @@ for (let r = 0; r < runs; r++) {
   if (!(img.data as Float32Array).every(Number.isFinite)) throw new Error('non-finite output');
 }
 times.sort((a, b) => a - b);
-console.log(JSON.stringify({
-  what: '20-step Euler (Karras) txt2img, CFG 5, 64x64, text encoder x2 + 20 UNet calls at batch 2 + VAE decode',
-  intraOpNumThreads: threads, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, runs,
-  ms_median: Math.round(times[Math.floor(runs / 2)]), ms_min: Math.round(times[0]), ms_max: Math.round(times[runs - 1]),
-}));
+console.log(
+  JSON.stringify({
+    what: '20-step Euler (Karras) txt2img, CFG 5, 64x64, text encoder x2 + 20 UNet calls at batch 2 + VAE decode',
+    intraOpNumThreads: threads,
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    runs,
+    ms_median: Math.round(times[Math.floor(runs / 2)]),
+    ms_min: Math.round(times[0]),
+    ms_max: Math.round(times[runs - 1]),
+  }),
+);

@@ -43,7 +43,9 @@ export async function loadModel(dir = MODEL_DIR, threads = 2): Promise<LiteModel
   const session = (part: string) => ort.InferenceSession.create(path.join(dir, part, 'model.onnx'), opts);
   const vaeCfg = readJson(path.join(dir, 'vae_decoder', 'config.json')) as { scaling_factor: number; block_out_channels: number[] };
   return {
-    text: await session('text_encoder'), unet: await session('unet'), vae: await session('vae_decoder'),
+    text: await session('text_encoder'),
+    unet: await session('unet'),
+    vae: await session('vae_decoder'),
     schedule: new DiscreteSchedule(readJson(path.join(dir, 'scheduler', 'scheduler_config.json')) as SchedulerConfig),
     scaling: vaeCfg.scaling_factor,
     factor: 2 ** (vaeCfg.block_out_channels.length - 1),
@@ -77,19 +79,26 @@ async function encodePrompts(m: LiteModel, idsList: readonly number[][]): Promis
 
 /** D(x, sigma) with classifier-free guidance for B prompts, one UNet call at batch 2B per evaluation. */
 function guidedBatchDenoiser(
-  m: LiteModel, B: number, h: number, w: number, text: { states: Float32Array; hidden: number }, guidance: number,
+  m: LiteModel,
+  B: number,
+  h: number,
+  w: number,
+  text: { states: Float32Array; hidden: number },
+  guidance: number,
 ): Denoiser {
   const context = new ort.Tensor('float32', text.states, [2 * B, 77, text.hidden]);
   return async (x, sigma) => {
     const { cIn, cSkip, cOut } = preconditioning('epsilon', sigma);
-    const n = x.length, sample = new Float32Array(2 * n);
+    const n = x.length,
+      sample = new Float32Array(2 * n);
     for (let j = 0; j < n; j++) sample[j] = sample[n + j] = x[j] * cIn;
     const out = await m.unet.run({
       sample: new ort.Tensor('float32', sample, [2 * B, 4, h, w]),
       timestep: new ort.Tensor('float32', new Float32Array(2 * B).fill(m.schedule.sigmaToTimestep(sigma)), [2 * B]),
       encoder_hidden_states: context,
     });
-    const e = out.out_sample.data as Float32Array, denoised = new Float64Array(n);
+    const e = out.out_sample.data as Float32Array,
+      denoised = new Float64Array(n);
     for (let j = 0; j < n; j++) denoised[j] = cSkip * x[j] + cOut * (e[j] + guidance * (e[n + j] - e[j]));
     return denoised;
   };
@@ -98,9 +107,17 @@ function guidedBatchDenoiser(
 /** txt2img for one or more prompts at once (batch B): Euler with CFG. Returns the VAE output [B,3,size,size] in [-1,1]. */
 export async function generate(m: LiteModel, idsList: number[][], options: GenerateOptions = {}): Promise<ort.Tensor> {
   const { steps = 20, guidance = 5, seed = 0, size = 64, schedule = 'karras' } = options;
-  const B = idsList.length, h = size / m.factor, w = size / m.factor, perImage = 4 * h * w;
+  const B = idsList.length,
+    h = size / m.factor,
+    w = size / m.factor,
+    perImage = 4 * h * w;
   const sigmas = buildSchedule(schedule === 'uniform' ? 'normal' : 'karras', m.schedule, steps);
-  const noise = options.noise ?? batchNoise(idsList.map((_, b) => createNoiseStream('default', seed + b)), perImage);
+  const noise =
+    options.noise ??
+    batchNoise(
+      idsList.map((_, b) => createNoiseStream('default', seed + b)),
+      perImage,
+    );
   const x = noise();
   for (let i = 0; i < x.length; i++) x[i] *= sigmas[0];
   const denoiser = guidedBatchDenoiser(m, B, h, w, await encodePrompts(m, idsList), guidance);

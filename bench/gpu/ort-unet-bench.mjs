@@ -11,16 +11,29 @@ import * as ort from 'onnxruntime-node';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' }, provider: { type: 'string', default: 'cuda' }, label: { type: 'string' },
-    runs: { type: 'string', default: '40' }, warmup: { type: 'string', default: '10' }, profile: { type: 'string' },
+    model: { type: 'string' },
+    provider: { type: 'string', default: 'cuda' },
+    label: { type: 'string' },
+    runs: { type: 'string', default: '40' },
+    warmup: { type: 'string', default: '10' },
+    profile: { type: 'string' },
   },
 });
-const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const BATCH = 2, LATENT = 64, TOKENS = 77;
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const BATCH = 2,
+  LATENT = 64,
+  TOKENS = 77;
 
-function toHalf(x) { // float32 -> IEEE half bits (round to nearest; inputs here are small normals)
-  const f = new Float32Array([x]); const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000, exp = ((u >>> 23) & 0xff) - 112, mant = u & 0x7fffff;
+function toHalf(x) {
+  // float32 -> IEEE half bits (round to nearest; inputs here are small normals)
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000,
+    exp = ((u >>> 23) & 0xff) - 112,
+    mant = u & 0x7fffff;
   if (exp <= 0) return sign;
   if (exp >= 31) return sign | 0x7c00;
   return sign | (exp << 10) | ((mant + 0x1000) >>> 13);
@@ -29,21 +42,39 @@ function toHalf(x) { // float32 -> IEEE half bits (round to nearest; inputs here
 function tensorFor(meta, dims) {
   const n = dims.reduce((a, b) => a * b, 1);
   let seed = 12345;
-  const rand = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32 - 0.5; };
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  };
   switch (meta.type) {
-    case 'float16': { const a = new Uint16Array(n); for (let i = 0; i < n; i++) a[i] = toHalf(rand()); return new ort.Tensor('float16', a, dims); }
-    case 'float32': { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = meta.name === 'timestep' ? 500 : rand(); return new ort.Tensor('float32', a, dims); }
-    case 'int64': return new ort.Tensor('int64', new BigInt64Array(n).fill(500n), dims);
-    default: throw new Error(`input ${meta.name}: type ${meta.type} not handled`);
+    case 'float16': {
+      const a = new Uint16Array(n);
+      for (let i = 0; i < n; i++) a[i] = toHalf(rand());
+      return new ort.Tensor('float16', a, dims);
+    }
+    case 'float32': {
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = meta.name === 'timestep' ? 500 : rand();
+      return new ort.Tensor('float32', a, dims);
+    }
+    case 'int64':
+      return new ort.Tensor('int64', new BigInt64Array(n).fill(500n), dims);
+    default:
+      throw new Error(`input ${meta.name}: type ${meta.type} not handled`);
   }
 }
 
 function feeds(session) {
   const out = {};
   for (const meta of session.inputMetadata) {
-    const dims = meta.name === 'sample' ? [BATCH, 4, LATENT, LATENT]
-      : meta.name === 'encoder_hidden_states' ? [BATCH, TOKENS, typeof meta.shape[2] === 'number' ? meta.shape[2] : 768]
-        : meta.name === 'timestep' ? [BATCH] : null;
+    const dims =
+      meta.name === 'sample'
+        ? [BATCH, 4, LATENT, LATENT]
+        : meta.name === 'encoder_hidden_states'
+          ? [BATCH, TOKENS, typeof meta.shape[2] === 'number' ? meta.shape[2] : 768]
+          : meta.name === 'timestep'
+            ? [BATCH]
+            : null;
     if (!dims) throw new Error(`unexpected input ${meta.name}`);
     out[meta.name] = tensorFor(meta, dims);
   }
@@ -51,14 +82,20 @@ function feeds(session) {
 }
 
 const options = (extra = {}) => ({ executionProviders: [values.provider], graphOptimizationLevel: 'all', ...extra });
-const result = { label: values.label ?? values.provider, model: values.model, provider: values.provider, ort: ort.env.versions?.common ?? 'unknown' };
+const result = {
+  label: values.label ?? values.provider,
+  model: values.model,
+  provider: values.provider,
+  ort: ort.env.versions?.common ?? 'unknown',
+};
 try {
   let t = performance.now();
   const session = await ort.InferenceSession.create(values.model, options());
   result.createMs = Math.round(performance.now() - t);
   const input = feeds(session);
   const times = [];
-  const warmup = Number(values.warmup), runs = Number(values.runs);
+  const warmup = Number(values.warmup),
+    runs = Number(values.runs);
   t = performance.now();
   await session.run(input);
   result.firstRunMs = Math.round(performance.now() - t);
@@ -69,7 +106,9 @@ try {
     if (i === 0) {
       const o = out[session.outputNames[0]];
       result.outputType = o.type;
-      result.outputFinite = Array.from(o.data.slice(0, 64)).every((v) => Number.isFinite(Number(v)) && (o.type !== 'float16' || (v & 0x7c00) !== 0x7c00));
+      result.outputFinite = Array.from(o.data.slice(0, 64)).every(
+        (v) => Number.isFinite(Number(v)) && (o.type !== 'float16' || (v & 0x7c00) !== 0x7c00),
+      );
     }
   }
   result.medianMs = Number(median(times).toFixed(3));
@@ -79,7 +118,11 @@ try {
   await session.release();
   if (values.profile) result.profile = await profile(values.profile, input);
 } catch (error) {
-  result.error = String(error.message ?? error).split('\n').slice(0, 3).join(' | ').slice(0, 600);
+  result.error = String(error.message ?? error)
+    .split('\n')
+    .slice(0, 3)
+    .join(' | ')
+    .slice(0, 600);
 }
 console.log(JSON.stringify(result));
 
@@ -90,7 +133,10 @@ async function profile(dir, input) {
   for (let i = 0; i < 8; i++) await session.run(input);
   session.endProfiling();
   await session.release();
-  const file = readdirSync(dir).filter((f) => f.startsWith(`${result.label}_`) && f.endsWith('.json')).sort().pop();
+  const file = readdirSync(dir)
+    .filter((f) => f.startsWith(`${result.label}_`) && f.endsWith('.json'))
+    .sort()
+    .pop();
   if (!file) return { error: 'no profile file written' };
   const events = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
@@ -105,11 +151,21 @@ async function profile(dir, input) {
     nodeTotal += e.dur;
   }
   const perRun = (us) => Number((us / 1000 / Math.max(1, lastRuns.length)).toFixed(3));
-  const top = [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, us]) => ({ op: k, msPerRun: perRun(us) }));
+  const top = [...byOp.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 14)
+    .map(([k, us]) => ({ op: k, msPerRun: perRun(us) }));
   const providers = {};
-  for (const [k, us] of byOp) { const p = k.split(' @ ')[1]; providers[p] = Number(((providers[p] ?? 0) + us / 1000 / Math.max(1, lastRuns.length)).toFixed(3)); }
+  for (const [k, us] of byOp) {
+    const p = k.split(' @ ')[1];
+    providers[p] = Number(((providers[p] ?? 0) + us / 1000 / Math.max(1, lastRuns.length)).toFixed(3));
+  }
   return {
-    file, runs: lastRuns.length, modelRunMs: perRun(lastRuns.reduce((a, e) => a + e.dur, 0)), kernelMsPerRun: perRun(nodeTotal),
-    msByProvider: providers, top,
+    file,
+    runs: lastRuns.length,
+    modelRunMs: perRun(lastRuns.reduce((a, e) => a + e.dur, 0)),
+    kernelMsPerRun: perRun(nodeTotal),
+    msByProvider: providers,
+    top,
   };
 }

@@ -5,8 +5,12 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 contextBridge.exposeInMainWorld('studioBridge', {
   call: (method: string, params: unknown) => ipcRenderer.invoke('studio:call', method, params),
   on: (event: string, listener: (data: unknown) => void) => {
-    const handler = (_e: IpcRendererEvent, name: string, data: unknown) => { if (name === event) listener(data); };
+    const handler = (_e: IpcRendererEvent, name: string, data: unknown) => {
+      if (name === event) listener(data);
+    };
     ipcRenderer.on('studio:event', handler);
-    return () => { ipcRenderer.removeListener('studio:event', handler); };
+    return () => {
+      ipcRenderer.removeListener('studio:event', handler);
+    };
   },
 });

@@ -11,8 +11,12 @@ export function utilityEngine(script: string): () => EngineChannel {
       send: (m) => child.postMessage(m),
       onMessage: (l) => child.on('message', (m: unknown) => l(m as HostMessage)),
       onExit: (l) => child.on('exit', (code: number) => l(code, null)),
-      kill: () => { child.kill(); },
-      get pid() { return child.pid; },
+      kill: () => {
+        child.kill();
+      },
+      get pid() {
+        return child.pid;
+      },
     };
   };
 }

@@ -14,26 +14,44 @@ export function defaultDataDir(): string {
 
 const { values } = parseArgs({
   options: {
-    host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, provider: { type: 'string' }, data: { type: 'string' },
-    reason: { type: 'string' }, 'allowed-host': { type: 'string', multiple: true },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    model: { type: 'string' },
+    provider: { type: 'string' },
+    data: { type: 'string' },
+    reason: { type: 'string' },
+    'allowed-host': { type: 'string', multiple: true },
   },
 });
 const dataDir = values.data ?? defaultDataDir();
 let service: StudioService;
 try {
   service = new StudioService({
-    dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`,
-    initialModel: values.model, provider: values.provider,
+    dataDir,
+    mode: 'browser',
+    spawnEngine: forkEngine,
+    galleryUrl: (id) => `/gallery/${id}`,
+    initialModel: values.model,
+    provider: values.provider,
   });
 } catch (error) {
   if (!(error instanceof DataFolderError)) throw error;
   console.error(`Restart Studio cannot start: ${error.message}`);
   process.exit(1);
 }
-const running = await startServer({ service, host: values.host, port: values.port ? Number(values.port) : 7870, allowedHosts: values['allowed-host'] });
+const running = await startServer({
+  service,
+  host: values.host,
+  port: values.port ? Number(values.port) : 7870,
+  allowedHosts: values['allowed-host'],
+});
 if (values.reason) console.log(values.reason);
 console.log(`Restart Studio is running at ${running.url}`);
 console.log(`gallery and settings: ${dataDir}`);
-const stop = async () => { await running.close(); service.stop(); process.exit(0); };
+const stop = async () => {
+  await running.close();
+  service.stop();
+  process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -13,7 +13,11 @@ import { generate } from '../pipeline/txt2img.ts';
 const DEFAULT_CASES = '64x1x7,128x1x7,192x1x7,256x1x7,320x1x7,192x1x1,128x4x7,128x8x1,64x16x7';
 const MIB = 2 ** 20;
 
-interface Case { size: number; batch: number; cfg: number }
+interface Case {
+  size: number;
+  batch: number;
+  cfg: number;
+}
 
 function parseCase(text: string): Case {
   const [size, batch, cfg] = text.split('x').map(Number);
@@ -25,29 +29,62 @@ function parseCase(text: string): Case {
 async function measure(dir: string, c: Case): Promise<void> {
   const model = await loadModel(dir);
   const loadedMiB = process.resourceUsage().maxRSS / 1024;
-  await generate(model, { prompt: 'a red circle on a blue background', seed: 1, steps: 1, width: c.size, height: c.size, count: 1, batchSize: c.batch, cfgScale: c.cfg });
-  const estimate = estimateRequestMemory(model.info, { width: c.size, height: c.size, batchSize: c.batch, cfgScale: c.cfg }, model.provider);
-  console.log(JSON.stringify({ name: model.info.name, loadedMiB, peakMiB: process.resourceUsage().maxRSS / 1024, estimateMiB: estimate.bytes / MIB }));
+  await generate(model, {
+    prompt: 'a red circle on a blue background',
+    seed: 1,
+    steps: 1,
+    width: c.size,
+    height: c.size,
+    count: 1,
+    batchSize: c.batch,
+    cfgScale: c.cfg,
+  });
+  const estimate = estimateRequestMemory(
+    model.info,
+    { width: c.size, height: c.size, batchSize: c.batch, cfgScale: c.cfg },
+    model.provider,
+  );
+  console.log(
+    JSON.stringify({ name: model.info.name, loadedMiB, peakMiB: process.resourceUsage().maxRSS / 1024, estimateMiB: estimate.bytes / MIB }),
+  );
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { model: { type: 'string', default: DEFAULT_MODEL_DIR }, cases: { type: 'string', default: DEFAULT_CASES }, child: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: DEFAULT_MODEL_DIR },
+      cases: { type: 'string', default: DEFAULT_CASES },
+      child: { type: 'string' },
+    },
+  });
   if (values.child) return void measure(values.model!, parseCase(values.child));
   console.log('model              size       batch  CFG   peak RSS   estimate  ratio');
   for (const text of values.cases!.split(',')) {
     const c = parseCase(text);
     // The budget would refuse cases on small machines; the bench measures, so lift it.
-    const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--model', values.model!, '--child', text], {
-      encoding: 'utf8', env: { ...process.env, RESTART_STUDIO_MEMORY_GB: '1000' },
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--model', values.model!, '--child', text],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, RESTART_STUDIO_MEMORY_GB: '1000' },
+      },
+    );
     const line = run.stdout.trim().split('\n').pop() ?? '';
     if (run.status !== 0 || !line.startsWith('{')) {
       console.log(`${text}: failed (${run.status}): ${run.stderr.trim().split('\n').pop()}`);
       continue;
     }
     const r = JSON.parse(line) as { name: string; peakMiB: number; estimateMiB: number };
-    const cells = [r.name.padEnd(18), `${c.size}x${c.size}`.padStart(9), String(c.batch).padStart(6), String(c.cfg).padStart(4),
-      `${r.peakMiB.toFixed(0)} MiB`.padStart(10), `${r.estimateMiB.toFixed(0)} MiB`.padStart(10), (r.estimateMiB / r.peakMiB).toFixed(2).padStart(6)];
+    const cells = [
+      r.name.padEnd(18),
+      `${c.size}x${c.size}`.padStart(9),
+      String(c.batch).padStart(6),
+      String(c.cfg).padStart(4),
+      `${r.peakMiB.toFixed(0)} MiB`.padStart(10),
+      `${r.estimateMiB.toFixed(0)} MiB`.padStart(10),
+      (r.estimateMiB / r.peakMiB).toFixed(2).padStart(6),
+    ];
     console.log(cells.join(' '));
   }
 }

@@ -11,20 +11,33 @@ import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, steps: { type: 'string', default: '20' },
-    sampler: { type: 'string', default: 'euler' }, cfg: { type: 'string', default: '7' }, runs: { type: 'string', default: '7' },
+    model: { type: 'string' },
+    width: { type: 'string' },
+    height: { type: 'string' },
+    steps: { type: 'string', default: '20' },
+    sampler: { type: 'string', default: 'euler' },
+    cfg: { type: 'string', default: '7' },
+    runs: { type: 'string', default: '7' },
     provider: { type: 'string', default: 'cpu' },
   },
 });
-const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const runs = Number(values.runs);
 
 const loadStart = performance.now();
 const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR, { provider: values.provider as ProviderChoice });
 const loadMs = performance.now() - loadStart;
 const request = {
-  prompt: 'a red circle on a blue background', seed: 1, steps: Number(values.steps), sampler: values.sampler, cfgScale: Number(values.cfg),
-  ...(values.width ? { width: Number(values.width) } : {}), ...(values.height ? { height: Number(values.height) } : {}),
+  prompt: 'a red circle on a blue background',
+  seed: 1,
+  steps: Number(values.steps),
+  sampler: values.sampler,
+  cfgScale: Number(values.cfg),
+  ...(values.width ? { width: Number(values.width) } : {}),
+  ...(values.height ? { height: Number(values.height) } : {}),
 };
 const results: GenerateResult[] = [];
 for (let r = 0; r <= runs; r++) {
@@ -35,8 +48,16 @@ await model.dispose();
 
 const pick = (f: (r: GenerateResult) => number) => median(results.map(f));
 const summary = {
-  model: model.info.name, provider: model.provider, providerFallbacks: model.fallbacks, width: results[0].images[0].width, height: results[0].images[0].height,
-  sampler: values.sampler, steps: Number(values.steps), cfgScale: Number(values.cfg), evaluations: results[0].evaluations, runs,
+  model: model.info.name,
+  provider: model.provider,
+  providerFallbacks: model.fallbacks,
+  width: results[0].images[0].width,
+  height: results[0].images[0].height,
+  sampler: values.sampler,
+  steps: Number(values.steps),
+  cfgScale: Number(values.cfg),
+  evaluations: results[0].evaluations,
+  runs,
   loadMs: Number(loadMs.toFixed(1)),
   totalMs: pick((r) => r.timings.totalMs),
   textEncoderMs: pick((r) => r.timings.textEncoderMs),
@@ -52,11 +73,17 @@ const summary = {
   date: new Date().toISOString(),
 };
 const f = (ms: number) => `${ms.toFixed(2)} ms`;
-console.log(`${summary.model} ${summary.width}x${summary.height}, ${summary.sampler} ${summary.steps} steps (${summary.evaluations} evaluations), CFG ${summary.cfgScale}, ${summary.provider}; median of ${runs} runs after warm-up`);
+console.log(
+  `${summary.model} ${summary.width}x${summary.height}, ${summary.sampler} ${summary.steps} steps (${summary.evaluations} evaluations), ` +
+    `CFG ${summary.cfgScale}, ${summary.provider}; median of ${runs} runs after warm-up`,
+);
 console.log(`  whole image     ${f(summary.totalMs)}`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);
 console.log(`  VAE decode      ${f(summary.vaeMs)}`);
-console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image; PNG encoding ${f(summary.pngMs)} of it)`);
+console.log(
+  `  engine overhead ${f(summary.overheadMs)}  ` +
+    `(${summary.overheadPercent.toFixed(2)}% of the image; PNG encoding ${f(summary.pngMs)} of it)`,
+);
 console.log(`  model load ${f(summary.loadMs)}, peak RSS ${summary.peakRssMiB} MiB`);
 console.log(JSON.stringify(summary));

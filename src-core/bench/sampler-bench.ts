@@ -5,9 +5,21 @@ import { DefaultNoiseStream } from '../noise/default-noise.ts';
 import { resolveSampler } from '../samplers/index.ts';
 import type { Denoiser } from '../samplers/types.ts';
 
-const size = 4 * 64 * 64, steps = 30, runs = 15;
-const trivial: Denoiser = async (x) => { const out = new Float64Array(x.length); for (let i = 0; i < x.length; i++) out[i] = 0.9 * x[i]; return out; };
-const variants: Array<[string, object]> = [['euler', {}], ['euler_ancestral', {}], ['heun', {}], ['dpmpp_2m', {}], ['restart', { preset: 'a1111' }]];
+const size = 4 * 64 * 64,
+  steps = 30,
+  runs = 15;
+const trivial: Denoiser = async (x) => {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = 0.9 * x[i];
+  return out;
+};
+const variants: Array<[string, object]> = [
+  ['euler', {}],
+  ['euler_ancestral', {}],
+  ['heun', {}],
+  ['dpmpp_2m', {}],
+  ['restart', { preset: 'a1111' }],
+];
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 const stream = new DefaultNoiseStream(1);
@@ -25,12 +37,23 @@ for (const [name, opts] of variants) {
   }
   // The trivial denoiser's own cost, measured alone, is subtracted.
   const denoiserTimes: number[] = [];
-  for (let r = 0; r < runs; r++) { const t0 = performance.now(); for (let e = 0; e < evaluations; e++) await trivial(start, 1); denoiserTimes.push(performance.now() - t0); }
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    for (let e = 0; e < evaluations; e++) await trivial(start, 1);
+    denoiserTimes.push(performance.now() - t0);
+  }
   const perStep = (median(times) - median(denoiserTimes)) / steps;
-  console.log(`${name.padEnd(16)} nfe=${String(evaluations).padStart(3)}  total ${median(times).toFixed(2)} ms  sampler ${perStep.toFixed(3)} ms/step`);
+  console.log(
+    `${name.padEnd(16)} nfe=${String(evaluations).padStart(3)}  ` +
+      `total ${median(times).toFixed(2)} ms  sampler ${perStep.toFixed(3)} ms/step`,
+  );
 }
 
 // Euler a and Restart also draw noise; its cost belongs to the noise source, shown here apart.
 const noiseTimes: number[] = [];
-for (let r = 0; r < runs; r++) { const t0 = performance.now(); stream.randn(size); noiseTimes.push(performance.now() - t0); }
+for (let r = 0; r < runs; r++) {
+  const t0 = performance.now();
+  stream.randn(size);
+  noiseTimes.push(performance.now() - t0);
+}
 console.log(`default noise source: ${median(noiseTimes).toFixed(3)} ms per ${size}-value draw (included above for euler_ancestral)`);

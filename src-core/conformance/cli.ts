@@ -7,7 +7,8 @@ if (files.length === 0) {
   console.error('usage: npm run conformance -- FILE [FILE...]');
   process.exit(2);
 }
-let failed = 0, total = 0;
+let failed = 0,
+  total = 0;
 for (const file of files) {
   let results;
   try {

@@ -27,7 +27,8 @@ export function mixtureDenoiser(gmm: GaussianMixture): Denoiser {
       const total = post.reduce((a, b) => a + b, 0);
       for (let k = 0; k < post.length; k++) {
         const g = post[k] / total;
-        const s2 = gmm.stds[k] ** 2, v = s2 + sigma ** 2;
+        const s2 = gmm.stds[k] ** 2,
+          v = s2 + sigma ** 2;
         for (let j = 0; j < dim; j++) out[row * dim + j] += (g * (s2 * xi[j] + sigma ** 2 * gmm.means[k][j])) / v;
       }
     }

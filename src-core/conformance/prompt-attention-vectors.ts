@@ -24,7 +24,8 @@ export function comparePieces(got: Array<[string, number]>, expected: Array<[str
   const n = Math.min(got.length, expected.length);
   for (let i = 0; i < n; i++) {
     if (got[i][0] !== expected[i][0]) return `piece ${i}: text ${JSON.stringify(got[i][0])}, expected ${JSON.stringify(expected[i][0])}`;
-    if (!(Math.abs(got[i][1] - expected[i][1]) <= tolerance)) return `piece ${i} ${JSON.stringify(got[i][0])}: weight ${got[i][1]}, expected ${expected[i][1]}`;
+    if (!(Math.abs(got[i][1] - expected[i][1]) <= tolerance))
+      return `piece ${i} ${JSON.stringify(got[i][0])}: weight ${got[i][1]}, expected ${expected[i][1]}`;
   }
   if (got.length !== expected.length) return `${got.length} pieces, expected ${expected.length}`;
   return '';

@@ -20,7 +20,8 @@ export const SAMPLER_TOLERANCE = 1e-6;
 
 /** max |got - expected| / max(1, max |expected|), the pass criterion of the vectors. */
 export function relativeError(got: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0, scale = 1;
+  let diff = 0,
+    scale = 1;
   for (let i = 0; i < expected.length; i++) {
     diff = Math.max(diff, Math.abs(got[i] - expected[i]));
     scale = Math.max(scale, Math.abs(expected[i]));
@@ -32,10 +33,14 @@ export async function runSamplerCase(c: SamplerCase): Promise<CaseResult> {
   try {
     const { sampler, options } = resolveSampler(c.sampler, c.options);
     const predicted = sampler.evaluations(c.sigmas, options);
-    let calls = 0, drawn = 0;
+    let calls = 0,
+      drawn = 0;
     const denoise = mixtureDenoiser(c.gmm);
     const result = await sampler.sample(
-      (x, sigma) => { calls++; return denoise(x, sigma); },
+      (x, sigma) => {
+        calls++;
+        return denoise(x, sigma);
+      },
       Float64Array.from(c.x.flat()),
       c.sigmas,
       {
@@ -56,7 +61,9 @@ export async function runSamplerCase(c: SamplerCase): Promise<CaseResult> {
     return {
       id: c.id,
       pass: problems.length === 0,
-      detail: `max_rel_err=${error.toExponential(2)} nfe=${calls}/${c.nfe} noise=${drawn}/${c.noise.length}${problems.length ? ' -- ' + problems.join('; ') : ''}`,
+      detail:
+        `max_rel_err=${error.toExponential(2)} nfe=${calls}/${c.nfe} noise=${drawn}/${c.noise.length}` +
+        (problems.length ? ' -- ' + problems.join('; ') : ''),
     };
   } catch (error) {
     return { id: c.id, pass: false, detail: `error: ${(error as Error).message}` };

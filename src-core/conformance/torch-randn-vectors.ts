@@ -79,7 +79,8 @@ export function runTorchRandnCase(c: TorchRandnCase, reference?: string): CaseRe
     const noise = createTorchStream(kind, torchSeedOf(c.seed)).randn(numel);
 
     const problems: string[] = [];
-    let worst = 0, worstAt = -1;
+    let worst = 0,
+      worstAt = -1;
     c.indices.forEach((index, k) => {
       if (!Number.isSafeInteger(index) || index < 0 || index >= numel) {
         problems.push(`index ${index} is outside the tensor (${numel} elements)`);
@@ -87,13 +88,20 @@ export function runTorchRandnCase(c: TorchRandnCase, reference?: string): CaseRe
       }
       const expected = c.values[k];
       const ratio = Math.abs(noise[index] - expected) / (TORCH_RANDN_VALUE_TOLERANCE * Math.max(1, Math.abs(expected)));
-      if (!(ratio <= worst)) { worst = Number.isNaN(ratio) ? Infinity : ratio; worstAt = k; }
+      if (!(ratio <= worst)) {
+        worst = Number.isNaN(ratio) ? Infinity : ratio;
+        worstAt = k;
+      }
     });
     if (worst > 1) {
       problems.push(`element ${c.indices[worstAt]}: got ${noise[c.indices[worstAt]]}, expected ${c.values[worstAt]}`);
     }
-    let sum = 0, sumSq = 0;
-    for (let i = 0; i < numel; i++) { sum += noise[i]; sumSq += noise[i] * noise[i]; }
+    let sum = 0,
+      sumSq = 0;
+    for (let i = 0; i < numel; i++) {
+      sum += noise[i];
+      sumSq += noise[i] * noise[i];
+    }
     const sumErr = Math.abs(sum - c.sum) / Math.max(1, Math.abs(c.sum));
     const sumSqErr = Math.abs(sumSq - c.sum_sq) / Math.max(1, Math.abs(c.sum_sq));
     if (!(sumErr <= TORCH_RANDN_MOMENT_TOLERANCE)) problems.push(`sum ${sum} vs ${c.sum}`);
@@ -101,9 +109,10 @@ export function runTorchRandnCase(c: TorchRandnCase, reference?: string): CaseRe
     return {
       id,
       pass: problems.length === 0,
-      detail: `values=${c.indices.length} worst_err/tol=${worst.toFixed(2)} `
-        + `sum_rel=${sumErr.toExponential(1)} sum_sq_rel=${sumSqErr.toExponential(1)}`
-        + (problems.length ? ' -- ' + problems.join('; ') : ''),
+      detail:
+        `values=${c.indices.length} worst_err/tol=${worst.toFixed(2)} ` +
+        `sum_rel=${sumErr.toExponential(1)} sum_sq_rel=${sumSqErr.toExponential(1)}` +
+        (problems.length ? ' -- ' + problems.join('; ') : ''),
     };
   } catch (error) {
     return { id, pass: false, detail: `error: ${(error as Error).message}` };

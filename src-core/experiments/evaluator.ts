@@ -51,7 +51,8 @@ export class Evaluator {
 
   /** Images as RGBA bytes (as decoded from PNG) of the evaluator's size. */
   async evaluate(images: Uint8Array[], batch = 64): Promise<Evaluation> {
-    const s = this.size, plane = s * s;
+    const s = this.size,
+      plane = s * s;
     const out: Evaluation = { predictions: [], features: [] };
     for (let start = 0; start < images.length; start += batch) {
       const chunk = images.slice(start, start + batch);
@@ -61,11 +62,13 @@ export class Evaluator {
         for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[n * 3 * plane + c * plane + p] = rgba[p * 4 + c] / 127.5 - 1;
       });
       const result = await this.session.run({ [this.spec.input.name]: new ort.Tensor('float32', data, [chunk.length, 3, s, s]) });
-      const features = result.features.data as Float32Array, dim = features.length / chunk.length;
+      const features = result.features.data as Float32Array,
+        dim = features.length / chunk.length;
       for (let n = 0; n < chunk.length; n++) {
         const labels = {} as Labels;
         for (const head of HEADS) {
-          const logits = result[head].data as Float32Array, k = logits.length / chunk.length;
+          const logits = result[head].data as Float32Array,
+            k = logits.length / chunk.length;
           let best = 0;
           for (let j = 1; j < k; j++) if (logits[n * k + j] > logits[n * k + best]) best = j;
           labels[head] = best;
@@ -84,16 +87,25 @@ export class Evaluator {
   promptLabels(prompt: string): Labels | null {
     const known = this.prompts.find((p) => p.prompt === prompt.trim());
     if (known) return known.labels;
-    const colors = this.classes('color').map(String), shapes = this.classes('shape').map(String);
+    const colors = this.classes('color').map(String),
+      shapes = this.classes('shape').map(String);
     const words: string[] = prompt.toLowerCase().match(/[a-z]+/g) ?? [];
     const onIndex = words.lastIndexOf('on');
-    const colorAt = (from: number, to: number) => { for (let i = from; i < to; i++) { const c = colors.indexOf(words[i]); if (c >= 0) return c; } return -1; };
+    const colorAt = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const c = colors.indexOf(words[i]);
+        if (c >= 0) return c;
+      }
+      return -1;
+    };
     const color = colorAt(0, onIndex < 0 ? words.length : onIndex);
     const background = onIndex < 0 ? -1 : colorAt(onIndex + 1, words.length);
     const shape = shapes.findIndex((s) => words.includes(s) || words.includes(`${s}s`));
     if (color < 0 || background < 0 || shape < 0) return null;
     const plural = words.includes('two') || words.includes(`${shapes[shape]}s`);
-    const count = this.classes('count').map(Number).indexOf(plural ? 2 : 1);
+    const count = this.classes('count')
+      .map(Number)
+      .indexOf(plural ? 2 : 1);
     return { background, shape, color, count };
   }
 }
@@ -107,7 +119,11 @@ export class AccuracyTally {
   add(predictions: Labels[], wanted: Labels): void {
     for (const p of predictions) {
       let right = 0;
-      for (const h of HEADS) if (p[h] === wanted[h]) { this.hits[h]++; right++; }
+      for (const h of HEADS)
+        if (p[h] === wanted[h]) {
+          this.hits[h]++;
+          right++;
+        }
       if (right === HEADS.length) this.allRight++;
     }
     this.images += predictions.length;

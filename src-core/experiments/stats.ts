@@ -9,7 +9,8 @@ export interface GaussianStats {
 }
 
 export function featureStats(features: ArrayLike<number>[]): GaussianStats {
-  const n = features.length, d = features[0].length;
+  const n = features.length,
+    d = features[0].length;
   if (n < 2) throw new RangeError('feature statistics need at least two samples');
   const mean = new Array<number>(d).fill(0);
   for (const f of features) for (let j = 0; j < d; j++) mean[j] += f[j] / n;
@@ -42,7 +43,8 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
   if (b.mean.length !== d) throw new RangeError(`feature sizes differ: ${d} vs ${b.mean.length}`);
   let meanTerm = 0;
   for (let i = 0; i < d; i++) meanTerm += (a.mean[i] - b.mean[i]) ** 2;
-  const s1 = new Matrix(a.cov), s2 = new Matrix(b.cov);
+  const s1 = new Matrix(a.cov),
+    s2 = new Matrix(b.cov);
   const r1 = sqrtPsd(s1);
   const cross = sqrtPsd(r1.mmul(s2).mmul(r1));
   return Math.max(0, meanTerm + s1.trace() + s2.trace() - 2 * cross.trace());
@@ -50,7 +52,8 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
 
 /** Mean Euclidean distance over all pairs: how different the images of different seeds are. */
 export function meanPairwiseDistance(vectors: ArrayLike<number>[]): number {
-  let total = 0, pairs = 0;
+  let total = 0,
+    pairs = 0;
   for (let i = 0; i < vectors.length; i++) {
     for (let j = i + 1; j < vectors.length; j++) {
       let sq = 0;

@@ -12,16 +12,25 @@ import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
 import { promptAccuracy, type Evaluator } from './evaluator.ts';
 import { meanPairwiseDistance } from './stats.ts';
 
-export interface SweepImage { seed: number; png: Buffer; parameters: string; width: number; height: number }
+export interface SweepImage {
+  seed: number;
+  png: Buffer;
+  parameters: string;
+  width: number;
+  height: number;
+}
 
 /** A measured point with its images (the host stores them and sends gallery entries instead). */
-export interface SweepPointResult extends SweepPoint { images: SweepImage[] }
+export interface SweepPointResult extends SweepPoint {
+  images: SweepImage[];
+}
 
 export const PIXEL_SPACE = 'RGB pixels averaged to 16x16, values in [0, 1]';
 
 /** RGBA bytes averaged down to 16x16x3 in [0, 1]: the fallback space for diversity. */
 export function pixelFeatures(rgba: Uint8Array, width: number, height: number, side = 16): Float32Array {
-  const out = new Float32Array(side * side * 3), counts = new Float32Array(side * side);
+  const out = new Float32Array(side * side * 3),
+    counts = new Float32Array(side * side);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const cell = Math.floor((y * side) / height) * side + Math.floor((x * side) / width);
@@ -51,11 +60,22 @@ export function sweepBatchSize(seeds: number): number {
 }
 
 /** The generation request of one sweep point (the engine checks these before queueing, runSweep runs them). */
-export function sweepPointRequest(request: SweepRequest, sampler: SweepRequest['samplers'][number], cfgScale: number): GenerateRequestInput {
+export function sweepPointRequest(
+  request: SweepRequest,
+  sampler: SweepRequest['samplers'][number],
+  cfgScale: number,
+): GenerateRequestInput {
   const batchSize = sweepBatchSize(request.seeds);
   return {
-    prompt: request.prompt, negativePrompt: request.negativePrompt, sampler, steps: request.steps, schedule: request.schedule,
-    cfgScale, seed: request.firstSeed, count: request.seeds / batchSize, batchSize,
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt,
+    sampler,
+    steps: request.steps,
+    schedule: request.schedule,
+    cfgScale,
+    seed: request.firstSeed,
+    count: request.seeds / batchSize,
+    batchSize,
     ...(sampler === 'restart' && request.restart ? { restart: request.restart } : {}),
   };
 }
@@ -84,8 +104,12 @@ export async function runSweep(
         features = decoded.map((d) => pixelFeatures(d.rgba, d.width, d.height));
       }
       const point: SweepPointResult = {
-        sampler, cfgScale, evaluations: result.evaluations, secondsPerImage: result.timings.totalMs / 1000 / result.images.length,
-        diversity: meanPairwiseDistance(features), accuracy,
+        sampler,
+        cfgScale,
+        evaluations: result.evaluations,
+        secondsPerImage: result.timings.totalMs / 1000 / result.images.length,
+        diversity: meanPairwiseDistance(features),
+        accuracy,
         images: result.images.map((i) => ({ seed: i.seed, png: i.png, parameters: i.parameters, width: i.width, height: i.height })),
       };
       points.push(point);

@@ -12,21 +12,34 @@ const randn = (seed: number, n: number) => new DefaultNoiseStream(seed).randn(n)
 
 /** A perfect model for data x0 and noise eps: it returns what the UNet should predict. */
 function oracle(x0: Float64Array, eps: Float64Array, sigma: number, prediction: 'epsilon' | 'v_prediction'): UNetCall {
-  const alpha = 1 / Math.sqrt(1 + sigma * sigma), sigmaVp = sigma / Math.sqrt(1 + sigma * sigma);
-  return async ({ sample }) => Float32Array.from(sample, (_, i) => {
-    const j = i % x0.length;
-    return prediction === 'epsilon' ? eps[j] : alpha * eps[j] - sigmaVp * x0[j];
-  });
+  const alpha = 1 / Math.sqrt(1 + sigma * sigma),
+    sigmaVp = sigma / Math.sqrt(1 + sigma * sigma);
+  return async ({ sample }) =>
+    Float32Array.from(sample, (_, i) => {
+      const j = i % x0.length;
+      return prediction === 'epsilon' ? eps[j] : alpha * eps[j] - sigmaVp * x0[j];
+    });
 }
 
 for (const prediction of ['epsilon', 'v_prediction'] as const) {
   test(`${prediction}: a perfect model gives D(x, sigma) = x0 and sees c_in * x at the fractional timestep`, async () => {
-    const x0 = randn(1, perImage), eps = randn(2, perImage);
+    const x0 = randn(1, perImage),
+      eps = randn(2, perImage);
     for (const sigma of [0.05, 1.3, 14]) {
       const x = x0.map((v, i) => v + sigma * eps[i]);
       const inner = oracle(x0, eps, sigma, prediction);
       let seen: UNetBatch | undefined;
-      const D = guidedDenoiser({ unet: (input) => { seen = input; return inner(input); }, schedule, prediction, batch: 1, cond: encoding(1), scale: 1 });
+      const D = guidedDenoiser({
+        unet: (input) => {
+          seen = input;
+          return inner(input);
+        },
+        schedule,
+        prediction,
+        batch: 1,
+        cond: encoding(1),
+        scale: 1,
+      });
       const denoised = await D(x, sigma);
       for (let i = 0; i < perImage; i++) assert.ok(Math.abs(denoised[i] - x0[i]) < 1e-5 * (1 + sigma), `${sigma} ${i}`);
       assert.equal(seen!.timestep, schedule.sigmaToTimestep(sigma));
@@ -43,7 +56,9 @@ test('guidance batches [uncond, cond] into one UNet call and combines D_u + w (D
     const tokenValues = input.encoderHiddenStates.length / input.batch;
     return Float32Array.from(input.sample, (_, i) => input.encoderHiddenStates[Math.floor(i / perImage) * tokenValues]);
   };
-  const batch = 2, sigma = 2, w = 7.5;
+  const batch = 2,
+    sigma = 2,
+    w = 7.5;
   const D = guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch, cond: encoding(3), uncond: encoding(-1), scale: w });
   const x = randn(3, batch * perImage);
   const out = await D(x, sigma);
@@ -57,7 +72,18 @@ test('guidance batches [uncond, cond] into one UNet call and combines D_u + w (D
 
 test('at scale 1 the unconditional half is skipped', async () => {
   const calls: UNetBatch[] = [];
-  const D = guidedDenoiser({ unet: async (input) => { calls.push(input); return new Float32Array(input.sample.length); }, schedule, prediction: 'epsilon', batch: 3, cond: encoding(1), uncond: encoding(0), scale: 1 });
+  const D = guidedDenoiser({
+    unet: async (input) => {
+      calls.push(input);
+      return new Float32Array(input.sample.length);
+    },
+    schedule,
+    prediction: 'epsilon',
+    batch: 3,
+    cond: encoding(1),
+    uncond: encoding(0),
+    scale: 1,
+  });
   await D(randn(4, 3 * perImage), 1);
   assert.equal(calls.length, 1);
   assert.equal(calls[0].batch, 3);
@@ -66,8 +92,29 @@ test('at scale 1 the unconditional half is skipped', async () => {
 
 test('bad guidance setups are refused', () => {
   const unet: UNetCall = async (input) => input.sample;
-  assert.throws(() => guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), scale: 5 }), /needs the unconditional/);
-  assert.throws(() => guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), uncond: encoding(0), scale: NaN }), /finite/);
-  assert.throws(() => guidedDenoiser({ unet, schedule, prediction: 'sample' as never, batch: 1, cond: encoding(1), scale: 1 }), /unsupported prediction type/);
-  assert.throws(() => guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), uncond: { states: new Float32Array(8), tokens: 2, hidden: 4 }, scale: 3 }), /differ in shape/);
+  assert.throws(
+    () => guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), scale: 5 }),
+    /needs the unconditional/,
+  );
+  assert.throws(
+    () => guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), uncond: encoding(0), scale: NaN }),
+    /finite/,
+  );
+  assert.throws(
+    () => guidedDenoiser({ unet, schedule, prediction: 'sample' as never, batch: 1, cond: encoding(1), scale: 1 }),
+    /unsupported prediction type/,
+  );
+  assert.throws(
+    () =>
+      guidedDenoiser({
+        unet,
+        schedule,
+        prediction: 'epsilon',
+        batch: 1,
+        cond: encoding(1),
+        uncond: { states: new Float32Array(8), tokens: 2, hidden: 4 },
+        scale: 3,
+      }),
+    /differ in shape/,
+  );
 });

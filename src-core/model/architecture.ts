@@ -56,13 +56,17 @@ function blockTypes(config: Json | undefined, key: string, fallback: string[], l
 }
 
 export function unetShape(config: Json | undefined): UNetShape {
-  const channels = configIntegerList(config, 'block_out_channels', UNET_DEFAULTS.channels, 'unet', { maxLength: MAX_LEVELS, max: MAX_CHANNELS });
+  const channels = configIntegerList(config, 'block_out_channels', UNET_DEFAULTS.channels, 'unet', {
+    maxLength: MAX_LEVELS,
+    max: MAX_CHANNELS,
+  });
   const levels = channels.length;
   const down = blockTypes(config, 'down_block_types', UNET_DEFAULTS.downBlocks, levels);
   // Up blocks are listed lowest resolution first; without them, assume they mirror the down blocks.
   const up = config?.up_block_types === undefined ? down : blockTypes(config, 'up_block_types', down, levels).reverse();
   // diffusers reads attention_head_dim as the number of heads when num_attention_heads is absent.
-  const headsKey = config?.num_attention_heads !== undefined && config?.num_attention_heads !== null ? 'num_attention_heads' : 'attention_head_dim';
+  const headsKey =
+    config?.num_attention_heads !== undefined && config?.num_attention_heads !== null ? 'num_attention_heads' : 'attention_head_dim';
   const heads = perLevel(config, headsKey, UNET_DEFAULTS.heads, levels, 1024);
   const transformerLayers = perLevel(config, 'transformer_layers_per_block', 1, levels, 100);
   const attends = (level: number) => /Attn/.test(down[level]) || /Attn/.test(up[level]);
@@ -76,7 +80,10 @@ export function unetShape(config: Json | undefined): UNetShape {
 }
 
 export function vaeShape(config: Json | undefined): VaeShape {
-  const channels = configIntegerList(config, 'block_out_channels', VAE_DEFAULT_CHANNELS, 'vae_decoder', { maxLength: MAX_LEVELS, max: MAX_CHANNELS });
+  const channels = configIntegerList(config, 'block_out_channels', VAE_DEFAULT_CHANNELS, 'vae_decoder', {
+    maxLength: MAX_LEVELS,
+    max: MAX_CHANNELS,
+  });
   return { channels, midAttention: config?.mid_block_add_attention !== false };
 }
 

@@ -64,16 +64,27 @@ export function configInteger(config: Json | undefined, key: string, fallback: n
 export function configNumber(config: Json | undefined, key: string, fallback: number, component: string): number {
   const value = config?.[key];
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ModelError(component, `config value ${key} = ${JSON.stringify(value)} must be a positive number`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new ModelError(component, `config value ${key} = ${JSON.stringify(value)} must be a positive number`);
   return value;
 }
 
 /** A list of positive whole numbers (e.g. block_out_channels), or the default when absent. */
-export function configIntegerList(config: Json | undefined, key: string, fallback: number[], component: string, limits: { maxLength: number; max: number }): number[] {
+export function configIntegerList(
+  config: Json | undefined,
+  key: string,
+  fallback: number[],
+  component: string,
+  limits: { maxLength: number; max: number },
+): number[] {
   const value = config?.[key];
   if (value === undefined || value === null) return fallback;
-  const valid = Array.isArray(value) && value.length >= 1 && value.length <= limits.maxLength
-    && value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= limits.max);
-  if (!valid) throw new ModelError(component, `config value ${key} must be a list of 1 to ${limits.maxLength} whole numbers from 1 to ${limits.max}`);
+  const valid =
+    Array.isArray(value) &&
+    value.length >= 1 &&
+    value.length <= limits.maxLength &&
+    value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= limits.max);
+  if (!valid)
+    throw new ModelError(component, `config value ${key} must be a list of 1 to ${limits.maxLength} whole numbers from 1 to ${limits.max}`);
   return value as number[];
 }

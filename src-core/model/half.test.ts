@@ -15,22 +15,58 @@ test('every half bit pattern decodes as the reference decodes it', () => {
 });
 
 test('float32 values round to the same half as the reference, ties to even, subnormals and overflow included', () => {
-  const values: number[] = [0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 1e-8, -1e-8, 5.960464477539063e-8, 2.9802322387695312e-8,
-    2.980232594040899e-8, 6.097555160522461e-5, 6.103515625e-5, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2048 + 1, 2048 + 3, Infinity, -Infinity, 3.4e38, 1e-45];
+  const values: number[] = [
+    0,
+    -0,
+    1,
+    -1,
+    65504,
+    65519.99,
+    65520,
+    -65520,
+    1e-8,
+    -1e-8,
+    5.960464477539063e-8,
+    // eslint-disable-next-line no-loss-of-precision -- 2^-25 with more digits than a double keeps
+    2.9802322387695312e-8,
+    2.980232594040899e-8,
+    6.097555160522461e-5,
+    6.103515625e-5,
+    1 + 2 ** -11,
+    1 + 3 * 2 ** -11,
+    2048 + 1,
+    2048 + 3,
+    Infinity,
+    -Infinity,
+    3.4e38,
+    1e-45,
+  ];
   // every half value, the midpoints between neighbours (ties) and points just either side of them
-  const view = new Float32Array(1), u = new Uint32Array(view.buffer);
+  const view = new Float32Array(1),
+    u = new Uint32Array(view.buffer);
   for (let h = 0; h < 0x7c00; h++) {
-    const a = fromHalfBits(Uint16Array.of(h))[0], b = fromHalfBits(Uint16Array.of(h + 1))[0];
+    const a = fromHalfBits(Uint16Array.of(h))[0],
+      b = fromHalfBits(Uint16Array.of(h + 1))[0];
     const mid = (a + b) / 2;
-    view[0] = mid; values.push(a, view[0], -view[0]);
-    u[0] += 1; values.push(view[0]); view[0] = mid; u[0] -= 1; values.push(view[0]);
+    view[0] = mid;
+    values.push(a, view[0], -view[0]);
+    u[0] += 1;
+    values.push(view[0]);
+    view[0] = mid;
+    u[0] -= 1;
+    values.push(view[0]);
   }
   let seed = 7;
-  for (let i = 0; i < 100_000; i++) { seed = (seed * 1103515245 + 12345) >>> 0; values.push((seed / 2 ** 32 - 0.5) * 2 ** ((seed % 40) - 20)); }
+  for (let i = 0; i < 100_000; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    values.push((seed / 2 ** 32 - 0.5) * 2 ** ((seed % 40) - 20));
+  }
   const input = Float32Array.from(values);
   const ours = toHalfBits(input);
   const reference = new Uint16Array(new Float16Array(input).buffer);
-  for (let i = 0; i < input.length; i++) assert.equal(ours[i], reference[i], `value ${input[i]}: ${ours[i].toString(16)} vs ${reference[i].toString(16)}`);
+  for (let i = 0; i < input.length; i++)
+    assert.equal(ours[i], reference[i], `value ${input[i]}: ${ours[i].toString(16)} vs ${reference[i].toString(16)}`);
   const nan = toHalfBits(Float32Array.of(NaN))[0];
-  assert.equal(nan & 0x7c00, 0x7c00); assert.notEqual(nan & 0x3ff, 0, 'NaN stays NaN');
+  assert.equal(nan & 0x7c00, 0x7c00);
+  assert.notEqual(nan & 0x3ff, 0, 'NaN stays NaN');
 });

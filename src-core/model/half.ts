@@ -11,22 +11,33 @@ export function toHalfBits(values: Float32Array, out = new Uint16Array(values.le
     const sign = (u >>> 16) & 0x8000;
     const exponent = (u >>> 23) & 0xff;
     let mantissa = u & 0x7fffff;
-    if (exponent === 0xff) { out[i] = sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0); continue; }
+    if (exponent === 0xff) {
+      out[i] = sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0);
+      continue;
+    }
     const e = exponent - 112; // rebias 127 -> 15
-    if (e >= 0x1f) { out[i] = sign | 0x7c00; continue; } // too large: infinity
-    if (e <= 0) { // subnormal half (or zero)
-      if (e < -10) { out[i] = sign; continue; }
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+      continue;
+    } // too large: infinity
+    if (e <= 0) {
+      // subnormal half (or zero)
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
       mantissa |= 0x800000;
       const shift = 14 - e;
       let h = mantissa >>> shift;
-      const rest = mantissa & ((1 << shift) - 1), half = 1 << (shift - 1);
-      if (rest > half || (rest === half && (h & 1))) h++;
+      const rest = mantissa & ((1 << shift) - 1),
+        half = 1 << (shift - 1);
+      if (rest > half || (rest === half && h & 1)) h++;
       out[i] = sign | h;
       continue;
     }
     let h = (e << 10) | (mantissa >>> 13);
     const rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // a carry into the exponent is still right (up to infinity)
+    if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // a carry into the exponent is still right (up to infinity)
     out[i] = sign | h;
   }
   return out;
@@ -38,10 +49,17 @@ function table(): Float32Array {
   if (decodeTable) return decodeTable;
   decodeTable = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1, exponent = (h >>> 10) & 0x1f, mantissa = h & 0x3ff;
-    decodeTable[h] = exponent === 0 ? sign * mantissa * 2 ** -24
-      : exponent === 0x1f ? (mantissa ? NaN : sign * Infinity)
-        : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+    const sign = h & 0x8000 ? -1 : 1,
+      exponent = (h >>> 10) & 0x1f,
+      mantissa = h & 0x3ff;
+    decodeTable[h] =
+      exponent === 0
+        ? sign * mantissa * 2 ** -24
+        : exponent === 0x1f
+          ? mantissa
+            ? NaN
+            : sign * Infinity
+          : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
   }
   return decodeTable;
 }

@@ -40,7 +40,13 @@ function ortBinFiles(): Set<string> {
 function hasVulkanLoader(): boolean {
   const dirs = [
     ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/lib64',
+    '/lib',
   ];
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
@@ -55,9 +61,20 @@ export function providerAvailability(): ProviderAvailability[] {
   const unknownLayout = bin.has('?');
   const check = (name: ExecutionProvider): string | undefined => {
     switch (name) {
-      case 'cpu': return undefined;
-      case 'dml': return process.platform !== 'win32' ? 'DirectML is only available on Windows' : backends.has('dml') ? undefined : 'this onnxruntime build has no DirectML provider';
-      case 'coreml': return process.platform !== 'darwin' ? 'Core ML is only available on macOS' : backends.has('coreml') ? undefined : 'this onnxruntime build has no Core ML provider';
+      case 'cpu':
+        return undefined;
+      case 'dml':
+        return process.platform !== 'win32'
+          ? 'DirectML is only available on Windows'
+          : backends.has('dml')
+            ? undefined
+            : 'this onnxruntime build has no DirectML provider';
+      case 'coreml':
+        return process.platform !== 'darwin'
+          ? 'Core ML is only available on macOS'
+          : backends.has('coreml')
+            ? undefined
+            : 'this onnxruntime build has no Core ML provider';
       case 'cuda':
         if (process.platform === 'darwin') return 'CUDA is not available on macOS';
         if (!backends.has('cuda')) return 'this onnxruntime build has no CUDA provider';
@@ -67,7 +84,8 @@ export function providerAvailability(): ProviderAvailability[] {
         return undefined;
       case 'webgpu':
         if (!backends.has('webgpu')) return 'this onnxruntime build has no WebGPU provider';
-        if (process.platform === 'linux' && !hasVulkanLoader()) return 'no Vulkan loader (libvulkan.so.1) is installed, so WebGPU finds no GPU';
+        if (process.platform === 'linux' && !hasVulkanLoader())
+          return 'no Vulkan loader (libvulkan.so.1) is installed, so WebGPU finds no GPU';
         return undefined;
     }
   };
@@ -80,9 +98,12 @@ export function providerAvailability(): ProviderAvailability[] {
 
 /** One line for the terminal: the provider in use and why (said once per load by the engine host). */
 export function providerLine(choice: string, provider: string, fallbacks: Array<{ provider: string; reason: string }>): string {
-  const skipped = choice === 'auto'
-    ? providerAvailability().filter((p) => !p.available && AUTO_ORDER.includes(p.name)).map((p) => `${p.name}: ${p.reason}`)
-    : [];
+  const skipped =
+    choice === 'auto'
+      ? providerAvailability()
+          .filter((p) => !p.available && AUTO_ORDER.includes(p.name))
+          .map((p) => `${p.name}: ${p.reason}`)
+      : [];
   const why = [...fallbacks.map((f) => `${f.provider}: ${f.reason}`), ...skipped];
   const how = choice === 'auto' ? 'auto' : `asked for ${choice}`;
   return `execution provider: ${provider} (${how}${why.length ? `; not used: ${why.join('; ')}` : ''})`;

@@ -13,7 +13,8 @@ const fixed = (d: number | string | undefined): number | undefined => (typeof d 
  */
 export function latentSizeOf(unet: ComponentSession, configured: number | undefined): number {
   const shape = unet.inputs.get('sample')!.shape;
-  const h = fixed(shape[2]), w = fixed(shape[3]);
+  const h = fixed(shape[2]),
+    w = fixed(shape[3]);
   if (h !== undefined && w !== undefined) {
     if (configured !== undefined && (configured !== h || configured !== w)) {
       throw new ModelError('unet', `config sample_size is ${configured} but unet/model.onnx takes ${h}x${w} latents`);
@@ -26,7 +27,11 @@ export function latentSizeOf(unet: ComponentSession, configured: number | undefi
 export function checkNativeSize(latentSize: number, vaeFactor: number): void {
   const side = latentSize * vaeFactor;
   if (side > LIMITS.imageSide) {
-    throw new ModelError('unet', `sample_size ${latentSize} at ${vaeFactor} pixels per latent cell (the VAE's block_out_channels) makes ${side}x${side} images; an image side is at most ${LIMITS.imageSide}`);
+    throw new ModelError(
+      'unet',
+      `sample_size ${latentSize} at ${vaeFactor} pixels per latent cell (the VAE's block_out_channels) makes ${side}x${side} images; ` +
+        `an image side is at most ${LIMITS.imageSide}`,
+    );
   }
 }
 
@@ -35,23 +40,41 @@ export function checkNativeSize(latentSize: number, vaeFactor: number): void {
  * checks the decoder's fixed input size, if any, against the UNet's.
  */
 export async function checkDecoderFactor(
-  decoder: ComponentSession, expected: { vaeFactor: number; blocks: number; latentChannels: number; latentSize: number; float: FloatType },
+  decoder: ComponentSession,
+  expected: { vaeFactor: number; blocks: number; latentChannels: number; latentSize: number; float: FloatType },
 ): Promise<void> {
   const shape = decoder.inputs.get('latent_sample')!.shape;
-  const h = fixed(shape[2]), w = fixed(shape[3]);
+  const h = fixed(shape[2]),
+    w = fixed(shape[3]);
   if ((h !== undefined && h !== expected.latentSize) || (w !== undefined && w !== expected.latentSize)) {
-    throw new ModelError('vae_decoder', `decodes ${h ?? 'any'}x${w ?? 'any'} latents but the UNet makes ${expected.latentSize}x${expected.latentSize}`);
+    throw new ModelError(
+      'vae_decoder',
+      `decodes ${h ?? 'any'}x${w ?? 'any'} latents but the UNet makes ${expected.latentSize}x${expected.latentSize}`,
+    );
   }
-  const side = h ?? 2, batch = fixed(shape[0]) ?? 1;
-  const latent = floatTensor(expected.float, new Float32Array(batch * expected.latentChannels * side * side), [batch, expected.latentChannels, side, side]);
+  const side = h ?? 2,
+    batch = fixed(shape[0]) ?? 1;
+  const latent = floatTensor(expected.float, new Float32Array(batch * expected.latentChannels * side * side), [
+    batch,
+    expected.latentChannels,
+    side,
+    side,
+  ]);
   let out: readonly number[];
   try {
     out = (await decoder.session.run({ latent_sample: latent }, ['sample'])).sample.dims;
   } catch (error) {
-    throw new ModelError('vae_decoder', `could not decode a ${side}x${side} test latent: ${(error as Error).message.split('\n')[0].slice(0, 300)}`);
+    throw new ModelError(
+      'vae_decoder',
+      `could not decode a ${side}x${side} test latent: ${(error as Error).message.split('\n')[0].slice(0, 300)}`,
+    );
   }
   const factor = out[2] / side;
   if (out.length !== 4 || out[2] !== out[3] || factor !== expected.vaeFactor) {
-    throw new ModelError('vae_decoder', `block_out_channels has ${expected.blocks} entries (${expected.vaeFactor} pixels per latent cell) but the decoder makes ${factor} pixels per latent cell (a ${side}x${side} latent decodes to ${out.slice(2).join('x')})`);
+    throw new ModelError(
+      'vae_decoder',
+      `block_out_channels has ${expected.blocks} entries (${expected.vaeFactor} pixels per latent cell) but the decoder makes ` +
+        `${factor} pixels per latent cell (a ${side}x${side} latent decodes to ${out.slice(2).join('x')})`,
+    );
   }
 }

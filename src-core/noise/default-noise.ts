@@ -20,7 +20,8 @@ export class DefaultNoiseStream implements NoiseStream {
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a whole number >= 0 (got ${seed})`);
     // Mix both 32-bit halves of the seed so seeds above 2^32 stay distinct.
-    const lo = splitmix32(seed >>> 0), hi = splitmix32(Math.floor(seed / 2 ** 32) ^ 0x5bd1e995);
+    const lo = splitmix32(seed >>> 0),
+      hi = splitmix32(Math.floor(seed / 2 ** 32) ^ 0x5bd1e995);
     for (let i = 0; i < 4; i++) this.s[i] = (lo() ^ hi()) >>> 0;
     if (this.s.every((v) => v === 0)) this.s[0] = 1;
   }
@@ -29,7 +30,10 @@ export class DefaultNoiseStream implements NoiseStream {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = s[1] << 9;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 11);
     return result;
@@ -37,7 +41,8 @@ export class DefaultNoiseStream implements NoiseStream {
 
   /** Uniform in (0, 1) with 53 random bits. */
   private uniform(): number {
-    const hi = this.nextUint32() >>> 5, lo = this.nextUint32() >>> 6;
+    const hi = this.nextUint32() >>> 5,
+      lo = this.nextUint32() >>> 6;
     return (hi * 67108864 + lo + 0.5) / 9007199254740992;
   }
 

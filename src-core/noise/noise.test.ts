@@ -4,7 +4,8 @@ import { DefaultNoiseStream } from './default-noise.ts';
 import { batchNoise, createNoiseStream } from './index.ts';
 
 test('the default source is deterministic per seed and continues its stream', () => {
-  const a = new DefaultNoiseStream(42), b = new DefaultNoiseStream(42);
+  const a = new DefaultNoiseStream(42),
+    b = new DefaultNoiseStream(42);
   assert.deepEqual(a.randn(10), b.randn(10));
   const whole = new DefaultNoiseStream(7).randn(9);
   const split = new DefaultNoiseStream(7);
@@ -25,7 +26,8 @@ test('the default source is standard normal', () => {
 
 test('each image in a batch has its own stream, so results do not depend on batch size', () => {
   const together = batchNoise([createNoiseStream('default', 10), createNoiseStream('default', 11)], 6);
-  const first = together(), second = together();
+  const first = together(),
+    second = together();
   const alone = createNoiseStream('default', 11);
   assert.deepEqual(first.subarray(6), alone.randn(6));
   assert.deepEqual(second.subarray(6), alone.randn(6));

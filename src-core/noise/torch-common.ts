@@ -31,7 +31,9 @@ export function torchSeedWords(seed: TorchSeed): { lo: number; hi: number } {
     throw new RangeError(`seed must be a whole number from 0 to 2^64-1 (got ${describe(seed)})`);
   }
   if (!Number.isSafeInteger(seed)) {
-    throw new RangeError(`seed ${seed} is above 2^53-1, where a JavaScript number cannot hold every whole number exactly; pass it as a bigint`);
+    throw new RangeError(
+      `seed ${seed} is above 2^53-1, where a JavaScript number cannot hold every whole number exactly; pass it as a bigint`,
+    );
   }
   return { lo: seed % TWO_32, hi: Math.floor(seed / TWO_32) };
 }
@@ -54,7 +56,7 @@ export function fma32(a: number, b: number, c: number): number {
   const other = 2 * s - r; // r's neighbour, if s lies exactly halfway between the two
   if (f(other) !== other) return r;
   const bb = s - p;
-  const err = (p - (s - bb)) + (c - bb);
+  const err = p - (s - bb) + (c - bb);
   if (err === 0) return r;
   return err > 0 ? Math.max(r, other) : Math.min(r, other);
 }

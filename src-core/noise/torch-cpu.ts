@@ -82,15 +82,18 @@ class MersenneTwister {
 // float32 arithmetic constants.
 
 // avx_mathfun's cephes-derived constants, as float32.
-const LOG_P0 = f(7.0376836292e-2), LOG_P1 = f(-1.1514610310e-1), LOG_P2 = f(1.1676998740e-1);
-const LOG_P3 = f(-1.2420140846e-1), LOG_P4 = f(1.4249322787e-1), LOG_P5 = f(-1.6668057665e-1);
-const LOG_P6 = f(2.0000714765e-1), LOG_P7 = f(-2.4999993993e-1), LOG_P8 = f(3.3333331174e-1);
-const LOG_Q1 = f(-2.12194440e-4), LOG_Q2 = f(0.693359375);
+const [LOG_P0, LOG_P1, LOG_P2, LOG_P3, LOG_P4, LOG_P5, LOG_P6, LOG_P7, LOG_P8] = [
+  7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
+  3.3333331174e-1,
+].map(f);
+const [LOG_Q1, LOG_Q2] = [-2.1219444e-4, 0.693359375].map(f);
+// eslint-disable-next-line no-loss-of-precision -- Cephes' constant, written as torch's source writes it
 const SQRT_HALF = f(0.707106781186547524);
 const FOUR_OVER_PI = f(1.27323954473516);
-const DP1 = f(-0.78515625), DP2 = f(-2.4187564849853515625e-4), DP3 = f(-3.77489497744594108e-8);
-const SIN_P0 = f(-1.9515295891e-4), SIN_P1 = f(8.3321608736e-3), SIN_P2 = f(-1.6666654611e-1);
-const COS_P0 = f(2.443315711809948e-5), COS_P1 = f(-1.388731625493765e-3), COS_P2 = f(4.166664568298827e-2);
+// eslint-disable-next-line no-loss-of-precision -- Cephes' constants, written as torch's source writes them
+const [DP1, DP2, DP3] = [-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8].map(f);
+const [SIN_P0, SIN_P1, SIN_P2] = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1].map(f);
+const [COS_P0, COS_P1, COS_P2] = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2].map(f);
 const TWO_PI_F = f(2 * Math.PI);
 const INV_2_24 = 1 / 16777216;
 
@@ -145,7 +148,13 @@ function sinCosAvx(x: number): void {
   s = f(s * z);
   s = fma32(s, x, x);
   let sn: number, cs: number;
-  if ((j & 2) === 0) { sn = s; cs = c; } else { sn = c; cs = s; }
+  if ((j & 2) === 0) {
+    sn = s;
+    cs = c;
+  } else {
+    sn = c;
+    cs = s;
+  }
   sinOut = (j & 4) !== 0 ? -sn : sn;
   cosOut = (~(j - 2) & 4) !== 0 ? -cs : cs;
 }

@@ -81,7 +81,7 @@ const INV_2PI_F = f(1 / (2 * Math.PI));
 const TWO_PI = 2 * Math.PI;
 const TURN_UNIT = 2 ** -24;
 /** Measured phase offsets of the H100's __sinf per quarter turn, in 2^-24 turn (see the header). */
-const SIN_PHASE_OFFSET = [-0.19 * TURN_UNIT, 0.60 * TURN_UNIT, -0.03 * TURN_UNIT, 0.54 * TURN_UNIT];
+const SIN_PHASE_OFFSET = [-0.19 * TURN_UNIT, 0.6 * TURN_UNIT, -0.03 * TURN_UNIT, 0.54 * TURN_UNIT];
 
 const scratchF32 = new Float32Array(1);
 const scratchI32 = new Int32Array(scratchF32.buffer);
@@ -129,7 +129,8 @@ export class TorchCudaNoiseStream implements NoiseStream {
     const c0 = this.call % TWO_32;
     const c1 = Math.floor(this.call / TWO_32);
     this.call++;
-    const k0 = this.k0, k1 = this.k1;
+    const k0 = this.k0,
+      k1 = this.k1;
     for (let i = 0; i < count; i++) {
       const [a0, a1] = philox4x32(c0, c1, i, 0, k0, k1);
       out[i] = boxMullerSin(a0, a1);

@@ -32,7 +32,11 @@ test('fp16 UNet: prompt states converted once and reused; latents round-trip thr
   assert.equal(seen[0].encoder_hidden_states, seen[1].encoder_hidden_states, 'the same states tensor at every step');
   assert.equal(seen[0].encoder_hidden_states.type, 'float16');
   assert.deepEqual(seen[0].encoder_hidden_states.dims, [2, 3, 8]);
-  assert.deepEqual([...fromHalfBits(seen[0].encoder_hidden_states.data as Uint16Array)].slice(0, 3), [0, Math.fround(0.142822265625), Math.fround(0.28564453125)]);
+  assert.deepEqual([...fromHalfBits(seen[0].encoder_hidden_states.data as Uint16Array)].slice(0, 3), [
+    0,
+    Math.fround(0.142822265625),
+    Math.fround(0.28564453125),
+  ]);
   assert.equal(seen[0].sample.type, 'float16');
   for (let i = 0; i < sample.length; i++) assert.ok(Math.abs(out1[i] - sample[i]) <= Math.abs(sample[i]) * 2 ** -11, `latent ${i}`);
   assert.equal(timings.unetCalls, 2);

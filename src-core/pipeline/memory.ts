@@ -75,7 +75,9 @@ function elementBytes(float: 'float32' | 'float16', provider: ExecutionProvider)
 
 function unetBytes(info: ModelInfo, h: number, w: number, batch: number, element: number): { bytes: number; positions: number } {
   const { channels, heads } = info.unetShape;
-  let scores = 0, activations = 0, positions = 0;
+  let scores = 0,
+    activations = 0,
+    positions = 0;
   channels.forEach((c, level) => {
     const n = Math.ceil(h / 2 ** level) * Math.ceil(w / 2 ** level);
     activations += batch * n * c * element * UNET_ACTIVATIONS;
@@ -98,7 +100,8 @@ function vaeBytes(info: ModelInfo, h: number, w: number, images: number, element
 }
 
 export function estimateRequestMemory(info: ModelInfo, shape: RequestShape, provider: ExecutionProvider = 'cpu'): MemoryEstimate {
-  const h = Math.ceil(shape.height / info.vaeFactor), w = Math.ceil(shape.width / info.vaeFactor);
+  const h = Math.ceil(shape.height / info.vaeFactor),
+    w = Math.ceil(shape.width / info.vaeFactor);
   const unetBatch = shape.batchSize * (shape.cfgScale !== 1 ? 2 : 1);
   const unet = unetBytes(info, h, w, unetBatch, elementBytes(info.unetFloat, provider));
   // decodeLatents decodes a whole fp32 batch in one call, fp16 ones an image at a time.
@@ -109,7 +112,9 @@ export function estimateRequestMemory(info: ModelInfo, shape: RequestShape, prov
   const parts = { runtime: RUNTIME_BYTES, weights: WEIGHT_COPIES * info.weightBytes, unet: unet.bytes, vae, buffers };
   return {
     bytes: parts.runtime + parts.weights + Math.max(parts.unet, parts.vae) + parts.buffers,
-    attentionPositions: unet.positions, unetBatch, parts,
+    attentionPositions: unet.positions,
+    unetBatch,
+    parts,
   };
 }
 
@@ -119,16 +124,23 @@ export function sizeStep(info: ModelInfo): number {
 }
 
 /** The largest square side (a multiple of sizeStep, up to maxSide) whose estimate fits, if any. */
-export function largestSquareThatFits(info: ModelInfo, shape: Omit<RequestShape, 'width' | 'height'>, budgetBytes: number, maxSide: number, provider: ExecutionProvider = 'cpu'): number | undefined {
+export function largestSquareThatFits(
+  info: ModelInfo,
+  shape: Omit<RequestShape, 'width' | 'height'>,
+  budgetBytes: number,
+  maxSide: number,
+  provider: ExecutionProvider = 'cpu',
+): number | undefined {
   const step = sizeStep(info);
   const fits = (k: number) => estimateRequestMemory(info, { ...shape, width: k * step, height: k * step }, provider).bytes <= budgetBytes;
   // The estimate grows with the side, so binary search over multiples of the step.
-  let lo = 0, hi = Math.floor(maxSide / step);
+  let hi = Math.floor(maxSide / step);
   if (hi === 0 || !fits(1)) return undefined;
-  lo = 1;
+  let lo = 1;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fits(mid)) lo = mid; else hi = mid - 1;
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
   }
   return lo * step;
 }
@@ -159,7 +171,10 @@ export function memoryBudget(provider: ExecutionProvider = 'cpu', env: NodeJS.Pr
   const limit = process.constrainedMemory?.() ?? 0;
   const machine = limit > 0 ? Math.min(totalmem(), limit) : totalmem();
   const where = provider === 'cpu' ? '' : `; ${provider} device memory is not visible to the engine`;
-  return { bytes: MACHINE_FRACTION * machine, source: `${MACHINE_FRACTION * 100}% of its ${formatGb(machine)} GB${where}; set ${MEMORY_BUDGET_ENV} to change it` };
+  return {
+    bytes: MACHINE_FRACTION * machine,
+    source: `${MACHINE_FRACTION * 100}% of its ${formatGb(machine)} GB${where}; set ${MEMORY_BUDGET_ENV} to change it`,
+  };
 }
 
 /** 0.84, 14.2, 412, 1,688,850: three significant digits, whole numbers from 100 up. */

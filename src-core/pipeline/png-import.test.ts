@@ -33,10 +33,18 @@ test('pngToRequest: parameters of A1111 files, ComfyUI and plain files get a not
   const a1111 = pngToRequest(fixture('a1111-basic.png'));
   assert.equal(a1111.request.prompt, 'a photo of a cat, masterpiece');
   assert.equal(a1111.request.steps, 28);
-  assert.deepEqual(pngToRequest(fixture('fooocus.png')).notes, ['sampler "DPM++ 2M SDE" is not available here; keeping the current sampler']);
+  assert.deepEqual(pngToRequest(fixture('fooocus.png')).notes, [
+    'sampler "DPM++ 2M SDE" is not available here; keeping the current sampler',
+  ]);
   const bare = fixture('a1111-basic.png');
-  const comfy = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), { prompt: '{"3": {}}', workflow: '{}' });
-  assert.deepEqual(pngToRequest(comfy), { request: {}, notes: ['this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] });
+  const comfy = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), {
+    prompt: '{"3": {}}',
+    workflow: '{}',
+  });
+  assert.deepEqual(pngToRequest(comfy), {
+    request: {},
+    notes: ['this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'],
+  });
   const none = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), { Software: 'x' });
   assert.deepEqual(pngToRequest(none), { request: {}, notes: ['this PNG has no generation parameters'] });
   assert.throws(() => pngToRequest(Buffer.from('GIF89a')), /^Error: that file is not a readable PNG \(not a PNG file\)$/);
@@ -45,12 +53,16 @@ test('pngToRequest: parameters of A1111 files, ComfyUI and plain files get a not
 test('pngToRequest: notes first say which text was ignored for its size', () => {
   const bare = fixture('a1111-basic.png');
   const ihdrEnd = 33;
-  const head = bare.subarray(0, ihdrEnd), rest = bare.subarray(bare.indexOf('IDAT') - 4);
+  const head = bare.subarray(0, ihdrEnd),
+    rest = bare.subarray(bare.indexOf('IDAT') - 4);
   const zTXt = Buffer.concat([Buffer.from('parameters\0\0', 'latin1'), deflateSync(Buffer.alloc(8 * 1024 * 1024))]);
   const length = Buffer.alloc(4);
   length.writeUInt32BE(zTXt.length);
   const bomb = Buffer.concat([head, length, Buffer.from('zTXt'), zTXt, Buffer.alloc(4), rest]); // the CRC is not checked
-  assert.deepEqual(pngToRequest(bomb), { request: {}, notes: ['a text chunk of this PNG inflates past 1 MiB; it was ignored', 'no generation parameters could be read from this PNG'] });
+  assert.deepEqual(pngToRequest(bomb), {
+    request: {},
+    notes: ['a text chunk of this PNG inflates past 1 MiB; it was ignored', 'no generation parameters could be read from this PNG'],
+  });
 });
 
 test('numbers the contract refuses are left out of the form with a note', () => {
@@ -61,6 +73,9 @@ test('numbers the contract refuses are left out of the form with a note', () => 
   assert.equal(result.request.width, undefined);
   assert.equal(result.request.height, 64);
   assert.equal(result.request.seed, 5);
-  assert.ok(result.notes.some((n) => /steps \(99999\) is outside/.test(n)), result.notes.join('; '));
+  assert.ok(
+    result.notes.some((n) => /steps \(99999\) is outside/.test(n)),
+    result.notes.join('; '),
+  );
   assert.ok(result.notes.some((n) => /width \(100000\) is outside/.test(n)));
 });

@@ -27,8 +27,16 @@ export function pngToRequest(png: Buffer): ParametersImport {
   }
   const { texts, ignored } = read;
   const text = texts.parameters;
-  if (!text && texts.prompt) return { request: {}, notes: [...ignored, 'this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] };
-  if (!text) return { request: {}, notes: [...ignored, ignored.length > 0 ? 'no generation parameters could be read from this PNG' : 'this PNG has no generation parameters'] };
+  if (!text && texts.prompt)
+    return { request: {}, notes: [...ignored, 'this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] };
+  if (!text)
+    return {
+      request: {},
+      notes: [
+        ...ignored,
+        ignored.length > 0 ? 'no generation parameters could be read from this PNG' : 'this PNG has no generation parameters',
+      ],
+    };
   const imported = withinContract(parametersToRequest(text));
   return { ...imported, notes: [...ignored, ...imported.notes] };
 }

@@ -23,7 +23,8 @@ export function latentPreviewMap(model: StableDiffusionModel): Promise<LatentPre
 
 async function measure(model: StableDiffusionModel): Promise<LatentPreviewMap> {
   const { latentChannels: C } = model.info;
-  const side = 2, cells = side * side;
+  const side = 2,
+    cells = side * side;
   const probes = new Float64Array((C + 1) * C * cells);
   for (let c = 0; c < C; c++) probes.fill(1, (c + 1) * C * cells + c * cells, (c + 1) * C * cells + (c + 1) * cells);
   const images = await decodeLatents(model, probes, C + 1, side, side, newTimings());
@@ -39,7 +40,8 @@ async function measure(model: StableDiffusionModel): Promise<LatentPreviewMap> {
 
 /** RGBA bytes at latent resolution for one image's latent [C, h, w]. */
 export function previewRgba(map: LatentPreviewMap, latent: Float64Array, channels: number, height: number, width: number): Uint8Array {
-  const plane = height * width, out = new Uint8Array(plane * 4);
+  const plane = height * width,
+    out = new Uint8Array(plane * 4);
   for (let p = 0; p < plane; p++) {
     for (let k = 0; k < 3; k++) {
       let v = map.bias[k];

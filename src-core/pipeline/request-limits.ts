@@ -5,7 +5,10 @@ import type { StableDiffusionModel } from '../model/model.ts';
 import { estimateRequestMemory, formatGb, largestSquareThatFits, memoryBudget, type MemoryBudget } from './memory.ts';
 
 export function refuseOverMemory(
-  model: StableDiffusionModel, request: GenerateRequest, size: { width: number; height: number }, budget: MemoryBudget = memoryBudget(model.provider),
+  model: StableDiffusionModel,
+  request: GenerateRequest,
+  size: { width: number; height: number },
+  budget: MemoryBudget = memoryBudget(model.provider),
 ): void {
   const shape = { batchSize: request.batchSize, cfgScale: request.cfgScale };
   const estimate = estimateRequestMemory(model.info, { ...shape, ...size }, model.provider);
@@ -15,8 +18,9 @@ export function refuseOverMemory(
   const largest = largestSquareThatFits(model.info, shape, budget.bytes, LIMITS.imageSide, model.provider);
   const advice = largest === undefined ? `no size fits${atBatch}` : `the largest square size that fits${atBatch} is ${largest}x${largest}`;
   throw new RequestError(
-    `${size.width}x${size.height} needs about ${formatGb(estimate.bytes)} GB on ${model.info.name} (${attention}, UNet batch ${estimate.unetBatch}); ` +
-    `this machine allows ${formatGb(budget.bytes)} GB (${budget.source}); ${advice}`,
+    `${size.width}x${size.height} needs about ${formatGb(estimate.bytes)} GB on ${model.info.name} ` +
+      `(${attention}, UNet batch ${estimate.unetBatch}); ` +
+      `this machine allows ${formatGb(budget.bytes)} GB (${budget.source}); ${advice}`,
   );
 }
 
@@ -39,9 +43,15 @@ export function refuseOverWork(parts: RequestWork[], what: string): void {
   const megapixels = parts.reduce((sum, p) => sum + p.megapixelEvaluations, 0);
   const over = parts.length > 1 ? ` over ${parts.length} ${what}` : '';
   if (evaluations > LIMITS.evaluationsPerRequest) {
-    throw new RequestError(`this request makes ${count(evaluations)} model evaluations${over} (images x evaluations per image); at most ${count(LIMITS.evaluationsPerRequest)} per request: ask for fewer images, steps or cells`);
+    throw new RequestError(
+      `this request makes ${count(evaluations)} model evaluations${over} (images x evaluations per image); ` +
+        `at most ${count(LIMITS.evaluationsPerRequest)} per request: ask for fewer images, steps or cells`,
+    );
   }
   if (megapixels > LIMITS.megapixelEvaluationsPerRequest) {
-    throw new RequestError(`this request makes ${count(megapixels)} megapixel-evaluations${over} (model evaluations x image megapixels); at most ${count(LIMITS.megapixelEvaluationsPerRequest)} per request: ask for fewer or smaller images, or fewer steps`);
+    throw new RequestError(
+      `this request makes ${count(megapixels)} megapixel-evaluations${over} (model evaluations x image megapixels); ` +
+        `at most ${count(LIMITS.megapixelEvaluationsPerRequest)} per request: ask for fewer or smaller images, or fewer steps`,
+    );
   }
 }

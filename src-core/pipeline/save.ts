@@ -33,7 +33,8 @@ export function savePng(dir: string, seed: number, png: Buffer): string {
   } catch (error) {
     rmSync(partial, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message;
+    const reason =
+      code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message;
     throw new SaveError(`could not write ${path}: ${reason}`);
   }
   return path;

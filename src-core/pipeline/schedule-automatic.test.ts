@@ -7,7 +7,7 @@ import { pngToRequest } from './png-import.ts';
 
 const line = (sampler: string) => `a cat\nSteps: 20, Sampler: ${sampler}, Schedule type: Automatic, CFG scale: 7, Seed: 1, Size: 64x64`;
 
-test('Automatic maps per sampler as A1111 does: Karras for Restart and DPM++ 2M, the model\'s own (Normal) for Euler, Euler a, Heun', () => {
+test("Automatic maps per sampler as A1111 does: Karras for Restart and DPM++ 2M, the model's own (Normal) for Euler, Euler a, Heun", () => {
   assert.equal(parametersToRequest(line('Restart')).request.schedule, 'karras');
   assert.equal(parametersToRequest(line('DPM++ 2M')).request.schedule, 'karras');
   assert.equal(parametersToRequest(line('Euler')).request.schedule, 'normal');

@@ -9,7 +9,7 @@ export function isCompletePng(png: Buffer): boolean {
   try {
     for (const { type, start, end } of chunks(png)) {
       // The CRC covers the type and the data: from after the length to before the CRC itself.
-      if ((crc32(png.subarray(start + 4, end - 4)) >>> 0) !== png.readUInt32BE(end - 4)) return false;
+      if (crc32(png.subarray(start + 4, end - 4)) >>> 0 !== png.readUInt32BE(end - 4)) return false;
       if (index++ === 0 && type !== 'IHDR') return false;
       if (type === 'IDAT') sawData = true;
       if (type === 'IEND') return sawData && end === png.length;

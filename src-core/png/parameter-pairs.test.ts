@@ -40,9 +40,35 @@ test('the same pairs as the regex on every line of the fixtures and on hand-made
 });
 
 test('the same pairs as the regex on 30,000 random lines of tricky characters', () => {
-  const alphabet = ['a', 'B', '7', '_', ' ', ' ', '-', '/', ':', ':', ',', ',', '"', '"', '\\', '\\', '\t', '\r', '\u00a0', '\u2028', 'é', 'x: ', ', k: ', ': "', '\\"'];
+  const alphabet = [
+    'a',
+    'B',
+    '7',
+    '_',
+    ' ',
+    ' ',
+    '-',
+    '/',
+    ':',
+    ':',
+    ',',
+    ',',
+    '"',
+    '"',
+    '\\',
+    '\\',
+    '\t',
+    '\r',
+    '\u00a0',
+    '\u2028',
+    'é',
+    'x: ',
+    ', k: ',
+    ': "',
+    '\\"',
+  ];
   let seed = 20240514;
-  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   for (let i = 0; i < 30_000; i++) {
     let line = '';
     const length = random(40);

@@ -7,8 +7,19 @@
 
 /** What the regex's \s matches (ECMAScript WhiteSpace and LineTerminator). */
 export function isRegexSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a)
-    || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** \w without the u flag: ASCII letters, digits, underscore. */
@@ -26,7 +37,10 @@ function isLineTerminator(c: number): boolean {
   return c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
 }
 
-const COMMA = 0x2c, COLON = 0x3a, QUOTE = 0x22, BACKSLASH = 0x5c;
+const COMMA = 0x2c,
+  COLON = 0x3a,
+  QUOTE = 0x22,
+  BACKSLASH = 0x5c;
 
 /** Every pair of the line, key and value trimmed, value still quoted if it was. */
 export function scanPairs(line: string): Array<[string, string]> {
@@ -36,7 +50,9 @@ export function scanPairs(line: string): Array<[string, string]> {
   // keyRunEnd[i]: the first j >= i that is not a key character.
   // quotedStop[i]: where (?:\\.|[^\\"])* starting at i stops (it never backtracks usefully: only
   // its first stop can be the closing quote, as every character it consumes is not one).
-  const nextNonSpace = new Int32Array(n + 1), keyRunEnd = new Int32Array(n + 1), quotedStop = new Int32Array(n + 1);
+  const nextNonSpace = new Int32Array(n + 1),
+    keyRunEnd = new Int32Array(n + 1),
+    quotedStop = new Int32Array(n + 1);
   nextNonSpace[n] = keyRunEnd[n] = quotedStop[n] = n;
   for (let i = n - 1; i >= 0; i--) {
     const c = code(i);
@@ -51,12 +67,17 @@ export function scanPairs(line: string): Array<[string, string]> {
   while (pos < n) {
     // The regex tries each start position in turn; a start matches when, after its spaces, a word
     // character begins a run of at least two key characters that ends at a colon.
-    let keyStart = -1, colon = -1;
+    let keyStart = -1,
+      colon = -1;
     for (let p = pos; p < n; p++) {
       const q = nextNonSpace[p];
       if (q >= n || !isWord(code(q))) continue;
       const end = keyRunEnd[q + 1];
-      if (end >= q + 2 && end < n && code(end) === COLON) { keyStart = q; colon = end; break; }
+      if (end >= q + 2 && end < n && code(end) === COLON) {
+        keyStart = q;
+        colon = end;
+        break;
+      }
     }
     if (keyStart < 0) break;
     const valueStart = nextNonSpace[colon + 1];

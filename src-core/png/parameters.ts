@@ -17,6 +17,7 @@ export function quoteValue(value: string): string {
 
 /** Exactly the JSON strings (no surrounding space): checked first, as a failing JSON.parse costs
  * microseconds each, which adds up over a line of a hundred thousand `"\"` values. */
+// eslint-disable-next-line no-control-regex -- JSON strings exclude the control characters
 const JSON_STRING = /^"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"$/;
 
 function unquote(value: string): string {
@@ -59,7 +60,8 @@ export function parseParameters(text: string): ParsedParameters {
     values = Object.fromEntries(lastPairs);
     lines.pop();
   }
-  const promptLines: string[] = [], negativeLines: string[] = [];
+  const promptLines: string[] = [],
+    negativeLines: string[] = [];
   let inNegative = false;
   for (const line of lines) {
     if (!inNegative && line.startsWith('Negative prompt:')) {

@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode, decode } from 'fast-png';
 import { deflateSync } from 'node:zlib';
-import { addTextChunks, MAX_CHUNKS, MAX_TEXT_BYTES_PER_CHUNK, MAX_TEXT_BYTES_TOTAL, MAX_TEXT_CHUNKS, readPngText, readTextChunks } from './text-chunks.ts';
+import {
+  addTextChunks,
+  MAX_CHUNKS,
+  MAX_TEXT_BYTES_PER_CHUNK,
+  MAX_TEXT_BYTES_TOTAL,
+  MAX_TEXT_CHUNKS,
+  readPngText,
+  readTextChunks,
+} from './text-chunks.ts';
 import { formatParameters, parseParameters, quoteValue } from './parameters.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../tests/fixtures/png/${name}`, import.meta.url));
@@ -46,10 +54,26 @@ test('formats parameters as A1111 does, quoting only values with commas, colons 
   assert.equal(quoteValue('Euler a'), 'Euler a');
   assert.equal(quoteValue('[[3, 2, 0.06, 0.3]]'), '"[[3, 2, 0.06, 0.3]]"');
   assert.equal(quoteValue('a:b'), '"a:b"');
-  const text = formatParameters('a cat', '', [['Steps', 20], ['Sampler', 'Euler'], ['Seed', 1], ['Skipped', undefined], ['Hires', 'Hires']]);
+  const text = formatParameters('a cat', '', [
+    ['Steps', 20],
+    ['Sampler', 'Euler'],
+    ['Seed', 1],
+    ['Skipped', undefined],
+    ['Hires', 'Hires'],
+  ]);
   assert.equal(text, 'a cat\nSteps: 20, Sampler: Euler, Seed: 1, Hires');
-  const round = parseParameters(formatParameters('x, y', 'z', [['Steps', 3], ['Restart segments', '[[3, 2, 0.06, 0.3]]'], ['Seed', 9]]));
-  assert.deepEqual(round, { prompt: 'x, y', negativePrompt: 'z', values: { Steps: '3', 'Restart segments': '[[3, 2, 0.06, 0.3]]', Seed: '9' } });
+  const round = parseParameters(
+    formatParameters('x, y', 'z', [
+      ['Steps', 3],
+      ['Restart segments', '[[3, 2, 0.06, 0.3]]'],
+      ['Seed', 9],
+    ]),
+  );
+  assert.deepEqual(round, {
+    prompt: 'x, y',
+    negativePrompt: 'z',
+    values: { Steps: '3', 'Restart segments': '[[3, 2, 0.06, 0.3]]', Seed: '9' },
+  });
 });
 
 test('written text chunks are read back by Pillow (tEXt for Latin-1, iTXt for other text) and the pixels stay intact', () => {
@@ -62,8 +86,19 @@ test('written text chunks are read back by Pillow (tEXt for Latin-1, iTXt for ot
   assert.equal(readTextChunks(png).parameters, 'un chat très mignon 猫\nSteps: 20, Sampler: Euler, Seed: 1');
   const dir = mkdtempSync(join(tmpdir(), 'png-'));
   writeFileSync(join(dir, 'ours.png'), png);
-  const seen = execFileSync('/usr/bin/python3', ['-c', 'import sys, json; from PIL import Image; im = Image.open(sys.argv[1]); im.load(); print(json.dumps(im.text))', join(dir, 'ours.png')], { encoding: 'utf8' });
-  assert.deepEqual(JSON.parse(seen), { parameters: 'un chat très mignon 猫\nSteps: 20, Sampler: Euler, Seed: 1', plain: 'latin-1 only: café' });
+  const seen = execFileSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      'import sys, json; from PIL import Image; im = Image.open(sys.argv[1]); im.load(); print(json.dumps(im.text))',
+      join(dir, 'ours.png'),
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.deepEqual(JSON.parse(seen), {
+    parameters: 'un chat très mignon 猫\nSteps: 20, Sampler: Euler, Seed: 1',
+    plain: 'latin-1 only: café',
+  });
 });
 
 test('damaged files give clear errors', () => {
@@ -72,18 +107,27 @@ test('damaged files give clear errors', () => {
   assert.throws(() => readTextChunks(png.subarray(0, 60)), /truncated/);
 });
 
-test('a prompt line starting with "Negative prompt:" reads back as the start of the negative prompt (as in A1111; no escape exists)', () => {
-  // Pinned on purpose: formatParameters writes prompts unchanged so A1111 reads our files as we do.
-  const values: Array<[string, string | number]> = [['Steps', 20], ['Sampler', 'Euler'], ['Seed', 1]];
-  assert.deepEqual(parseParameters(formatParameters('a cat\nNegative prompt: dog', '', values)), {
-    prompt: 'a cat', negativePrompt: 'dog', values: { Steps: '20', Sampler: 'Euler', Seed: '1' },
-  });
-  const both = parseParameters(formatParameters('a cat\nNegative prompt: dog', 'blurry', values));
-  assert.equal(both.prompt, 'a cat');
-  assert.equal(both.negativePrompt, 'dog\nNegative prompt: blurry');
-  // Only a line that starts with it: the words inside a line are prompt text.
-  assert.equal(parseParameters(formatParameters('no "Negative prompt:" here', '', values)).prompt, 'no "Negative prompt:" here');
-});
+test(
+  'a prompt line starting with "Negative prompt:" reads back as the start of the negative prompt ' + '(as in A1111; no escape exists)',
+  () => {
+    // Pinned on purpose: formatParameters writes prompts unchanged so A1111 reads our files as we do.
+    const values: Array<[string, string | number]> = [
+      ['Steps', 20],
+      ['Sampler', 'Euler'],
+      ['Seed', 1],
+    ];
+    assert.deepEqual(parseParameters(formatParameters('a cat\nNegative prompt: dog', '', values)), {
+      prompt: 'a cat',
+      negativePrompt: 'dog',
+      values: { Steps: '20', Sampler: 'Euler', Seed: '1' },
+    });
+    const both = parseParameters(formatParameters('a cat\nNegative prompt: dog', 'blurry', values));
+    assert.equal(both.prompt, 'a cat');
+    assert.equal(both.negativePrompt, 'dog\nNegative prompt: blurry');
+    // Only a line that starts with it: the words inside a line are prompt text.
+    assert.equal(parseParameters(formatParameters('no "Negative prompt:" here', '', values)).prompt, 'no "Negative prompt:" here');
+  },
+);
 
 const MiB = 1024 * 1024;
 const zTXt = (keyword: string, text: Buffer) => zTXtDeflated(keyword, deflateSync(text));
@@ -94,7 +138,10 @@ test('text chunks inflating or holding past 1 MiB are ignored with a note; exact
   // The old reader inflated any zTXt whole: 100 MiB here, then handed it to the parser.
   const bomb = withChunks([zTXt('parameters', Buffer.alloc(100 * MiB, 'a ')), tEXt('other', Buffer.from('kept'))]);
   assert.equal(readTextChunks(bomb).parameters, undefined);
-  assert.deepEqual(readPngText(bomb), { texts: { other: 'kept' }, ignored: ['a text chunk of this PNG inflates past 1 MiB; it was ignored'] });
+  assert.deepEqual(readPngText(bomb), {
+    texts: { other: 'kept' },
+    ignored: ['a text chunk of this PNG inflates past 1 MiB; it was ignored'],
+  });
   const plain = readPngText(withChunks([tEXt('parameters', Buffer.alloc(MiB + 1, 'x'))]));
   assert.deepEqual(plain, { texts: {}, ignored: ['a text chunk of this PNG holds more than 1 MiB; it was ignored'] });
   const exact = readPngText(withChunks([zTXt('parameters', Buffer.alloc(MAX_TEXT_BYTES_PER_CHUNK, 'y'))]));
@@ -111,15 +158,27 @@ test('text past 4 MiB in total, past 1,000 text chunks or past 100,000 chunks is
     'the text chunks of this PNG hold more than 4 MiB together; the rest were ignored',
   ]);
   assert.equal(MAX_TEXT_BYTES_TOTAL, 4 * MiB);
-  const flood = readPngText(withChunks([...Array.from({ length: MAX_TEXT_CHUNKS }, (_, i) => tEXt(`k${i}`, Buffer.from('v'))), tEXt('parameters', Buffer.from('late'))]));
+  const flood = readPngText(
+    withChunks([
+      ...Array.from({ length: MAX_TEXT_CHUNKS }, (_, i) => tEXt(`k${i}`, Buffer.from('v'))),
+      tEXt('parameters', Buffer.from('late')),
+    ]),
+  );
   assert.equal(Object.keys(flood.texts).length, MAX_TEXT_CHUNKS);
   assert.deepEqual(flood.ignored, ['this PNG has more than 1,000 text chunks; the rest were ignored']);
-  const walk = readPngText(withChunks([...Array.from({ length: MAX_CHUNKS }, () => pngChunk('abCd', Buffer.alloc(0))), tEXt('parameters', Buffer.from('late'))]));
+  const walk = readPngText(
+    withChunks([...Array.from({ length: MAX_CHUNKS }, () => pngChunk('abCd', Buffer.alloc(0))), tEXt('parameters', Buffer.from('late'))]),
+  );
   assert.deepEqual(walk, { texts: {}, ignored: ['this PNG has more than 100,000 chunks; the rest were not read'] });
 });
 
 test('the first readable chunk of a keyword wins, whatever the keyword', () => {
-  const png = withChunks([zTXt('parameters', Buffer.alloc(2 * MiB)), tEXt('parameters', Buffer.from('second')), tEXt('parameters', Buffer.from('third')), tEXt('constructor', Buffer.from('c'))]);
+  const png = withChunks([
+    zTXt('parameters', Buffer.alloc(2 * MiB)),
+    tEXt('parameters', Buffer.from('second')),
+    tEXt('parameters', Buffer.from('third')),
+    tEXt('constructor', Buffer.from('c')),
+  ]);
   // The old reader checked `keyword in {}`, so "constructor" (on Object's prototype) was never read.
   assert.deepEqual(readTextChunks(png), { parameters: 'second', constructor: 'c' });
 });

@@ -4,7 +4,12 @@ import { crc32, inflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
-export interface Chunk { type: string; data: Buffer; start: number; end: number }
+export interface Chunk {
+  type: string;
+  data: Buffer;
+  start: number;
+  end: number;
+}
 
 /** The chunks of a PNG in file order, up to IEND; throws for a non-PNG or a chunk cut short. */
 export function* chunks(png: Buffer): Generator<Chunk> {
@@ -53,7 +58,9 @@ const totalNote = `the text chunks of this PNG hold more than ${MAX_TEXT_BYTES_T
 export function readPngText(png: Buffer): PngText {
   const texts: Record<string, string> = Object.create(null);
   const ignored = new Set<string>();
-  let budget = MAX_TEXT_BYTES_TOTAL, textChunks = 0, walked = 0;
+  let budget = MAX_TEXT_BYTES_TOTAL,
+    textChunks = 0,
+    walked = 0;
   for (const { type, data } of chunks(png)) {
     if (++walked > MAX_CHUNKS) {
       ignored.add(`this PNG has more than ${MAX_CHUNKS.toLocaleString('en-US')} chunks; the rest were not read`);
@@ -84,9 +91,12 @@ export function readPngText(png: Buffer): PngText {
     }
     if (body === undefined || body.length > limit) {
       budget -= limit;
-      ignored.add(limit === MAX_TEXT_BYTES_PER_CHUNK
-        ? `a text chunk of this PNG ${entry.compressed ? 'inflates past' : 'holds more than'} ${MAX_TEXT_BYTES_PER_CHUNK / MiB} MiB; it was ignored`
-        : totalNote);
+      ignored.add(
+        limit === MAX_TEXT_BYTES_PER_CHUNK
+          ? `a text chunk of this PNG ${entry.compressed ? 'inflates past' : 'holds more than'} ` +
+              `${MAX_TEXT_BYTES_PER_CHUNK / MiB} MiB; it was ignored`
+          : totalNote,
+      );
       continue;
     }
     budget -= body.length;
@@ -100,7 +110,12 @@ export function readTextChunks(png: Buffer): Record<string, string> {
   return readPngText(png).texts;
 }
 
-interface TextEntry { keyword: string; compressed: boolean; body: Buffer; encoding: 'latin1' | 'utf8' }
+interface TextEntry {
+  keyword: string;
+  compressed: boolean;
+  body: Buffer;
+  encoding: 'latin1' | 'utf8';
+}
 
 function splitAtNul(data: Buffer, from = 0): [Buffer, number] {
   const nul = data.indexOf(0, from);
@@ -137,6 +152,7 @@ export function addTextChunks(png: Buffer, entries: Record<string, string>): Buf
   const added = Object.entries(entries).map(([keyword, text]) => {
     if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword)) throw new Error(`invalid PNG text keyword "${keyword}"`);
     const key = Buffer.from(keyword, 'latin1');
+    // eslint-disable-next-line no-control-regex -- any Latin-1 text, control characters included, fits a tEXt chunk
     if (/^[\x00-\xff]*$/.test(text)) return makeChunk('tEXt', Buffer.concat([key, Buffer.from([0]), Buffer.from(text, 'latin1')]));
     // keyword \0, compression flag 0, method 0, empty language \0, empty translated keyword \0, UTF-8 text
     return makeChunk('iTXt', Buffer.concat([key, Buffer.from([0, 0, 0, 0, 0]), Buffer.from(text, 'utf8')]));

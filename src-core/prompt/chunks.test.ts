@@ -10,13 +10,17 @@ import { tokenizerDir } from '../conformance/tokenizer-vectors.ts';
 import { chunkPrompt, promptTokenCount } from './chunks.ts';
 
 const tok = loadClipTokenizer(tokenizerDir());
-const BOS = 49406, EOS = 49407;
+const BOS = 49406,
+  EOS = 49407;
 const idOf = (word: string) => {
   const ids = tok.encode(word);
   assert.equal(ids.length, 3, `${word} is one token`);
   return ids[1];
 };
-const CAT = idOf('cat'), DOG = idOf('dog'), COMMA = idOf(','), BREAK_WORD = idOf('break');
+const CAT = idOf('cat'),
+  DOG = idOf('dog'),
+  COMMA = idOf(','),
+  BREAK_WORD = idOf('break');
 const words = (word: string, n: number) => Array(n).fill(word).join(' ');
 /** [bos, ...tokens, eos...] to 77. */
 const framed = (tokens: number[], pad = EOS) => {
@@ -37,7 +41,10 @@ test('75 tokens make one chunk, 76 two, 120 two of 77 positions', () => {
   assert.equal(chunkPrompt(tok, words('cat', 75)).chunks.length, 1);
   assert.equal(chunkPrompt(tok, words('cat', 76)).chunks.length, 2);
   const { chunks, tokensPerChunk } = chunkPrompt(tok, words('cat', 120));
-  assert.deepEqual(chunks.map((c) => c.ids.length), [77, 77]);
+  assert.deepEqual(
+    chunks.map((c) => c.ids.length),
+    [77, 77],
+  );
   assert.deepEqual(Array.from(chunks[0].ids), [BOS, ...Array(75).fill(CAT), EOS]);
   assert.deepEqual(Array.from(chunks[1].ids), framed(Array(45).fill(CAT)));
   assert.deepEqual(tokensPerChunk, [75, 45]);
@@ -45,9 +52,15 @@ test('75 tokens make one chunk, 76 two, 120 two of 77 positions', () => {
 
 test('BREAK closes a chunk; a leading BREAK leaves a chunk of padding; inside brackets it is the word "break"', () => {
   const split = chunkPrompt(tok, 'cat BREAK dog');
-  assert.deepEqual(split.chunks.map((c) => Array.from(c.ids)), [framed([CAT]), framed([DOG])]);
+  assert.deepEqual(
+    split.chunks.map((c) => Array.from(c.ids)),
+    [framed([CAT]), framed([DOG])],
+  );
   const leading = chunkPrompt(tok, 'BREAK dog');
-  assert.deepEqual(leading.chunks.map((c) => Array.from(c.ids)), [framed([]), framed([DOG])]);
+  assert.deepEqual(
+    leading.chunks.map((c) => Array.from(c.ids)),
+    [framed([]), framed([DOG])],
+  );
   const bracketed = chunkPrompt(tok, '(cat BREAK dog)');
   assert.equal(bracketed.chunks.length, 1);
   assert.deepEqual(Array.from(bracketed.chunks[0].ids.slice(0, 5)), [BOS, CAT, BREAK_WORD, DOG, EOS]);

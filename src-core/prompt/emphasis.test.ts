@@ -12,14 +12,26 @@ test('a lone backslash is dropped; escapes keep their character and take the bra
 });
 
 test('BREAK: whole uppercase words only, whitespace around them removed, empty pieces kept', () => {
-  assert.deepEqual(parseEmphasis('BREAK a'), [['', 1], ['BREAK', -1], ['a', 1]]);
-  assert.deepEqual(parseEmphasis('a  BREAK\tb'), [['a', 1], ['BREAK', -1], ['b', 1]]);
+  assert.deepEqual(parseEmphasis('BREAK a'), [
+    ['', 1],
+    ['BREAK', -1],
+    ['a', 1],
+  ]);
+  assert.deepEqual(parseEmphasis('a  BREAK\tb'), [
+    ['a', 1],
+    ['BREAK', -1],
+    ['b', 1],
+  ]);
   assert.deepEqual(parseEmphasis('aBREAK b'), [['aBREAK b', 1]]);
   assert.deepEqual(parseEmphasis('a break b'), [['a break b', 1]]);
   // Python's \w is Unicode: a CJK letter next to BREAK is a word character, so no break.
   assert.deepEqual(parseEmphasis('猫BREAK'), [['猫BREAK', 1]]);
   // Inside square brackets the marker is weighed like any piece and is no longer a break.
-  assert.deepEqual(parseEmphasis('[a BREAK b]'), [['a', 1 / 1.1], ['BREAK', -1 / 1.1], ['b', 1 / 1.1]]);
+  assert.deepEqual(parseEmphasis('[a BREAK b]'), [
+    ['a', 1 / 1.1],
+    ['BREAK', -1 / 1.1],
+    ['b', 1 / 1.1],
+  ]);
 });
 
 test('weights: signs, leading dots, whitespace, Unicode digits; exponents are text', () => {
@@ -35,25 +47,44 @@ test('weights: signs, leading dots, whitespace, Unicode digits; exponents are te
 test('brackets left open: square ones apply first, then round, in float64', () => {
   assert.deepEqual(parseEmphasis('((a'), [['a', 1.1 * 1.1]]);
   assert.deepEqual(parseEmphasis('([a'), [['a', (1 / 1.1) * 1.1]]);
-  assert.deepEqual(parseEmphasis('(a:1.5) ((b'), [['a', 1.5], [' ', 1], ['b', 1.2100000000000002]]);
+  assert.deepEqual(parseEmphasis('(a:1.5) ((b'), [
+    ['a', 1.5],
+    [' ', 1],
+    ['b', 1.2100000000000002],
+  ]);
   assert.deepEqual(parseEmphasis('((('), [['', 1]]);
 });
 
 test('an unreadable weight is an error that points at it', () => {
-  assert.throws(() => parseEmphasis('a cat (x:1.2.3)'), (error: unknown) => {
-    assert.ok(error instanceof PromptSyntaxError);
-    assert.equal(error.position, 9);
-    assert.match(error.message, /"1\.2\.3" at character 10/);
-    return true;
-  });
+  assert.throws(
+    () => parseEmphasis('a cat (x:1.2.3)'),
+    (error: unknown) => {
+      assert.ok(error instanceof PromptSyntaxError);
+      assert.equal(error.position, 9);
+      assert.match(error.message, /"1\.2\.3" at character 10/);
+      return true;
+    },
+  );
   assert.throws(() => parseEmphasis('(x: . )'), PromptSyntaxError);
 });
 
 test('the conformance handler reports the first differing piece', () => {
   const [textWrong, weightWrong, countWrong] = runPromptAttentionVectors({
     cases: [
-      { prompt: '(a) b', expected: [['a', 1.1], ['b', 1]] },
-      { prompt: '(a) b', expected: [['a', 1.2], [' b', 1]] },
+      {
+        prompt: '(a) b',
+        expected: [
+          ['a', 1.1],
+          ['b', 1],
+        ],
+      },
+      {
+        prompt: '(a) b',
+        expected: [
+          ['a', 1.2],
+          [' b', 1],
+        ],
+      },
       { prompt: '(a) b', expected: [['a', 1.1]] },
     ],
   });

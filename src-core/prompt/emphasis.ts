@@ -19,7 +19,10 @@ export const BREAK_WEIGHT = -1;
 /** A prompt A1111 would refuse (a weight such as "1.2.3"); `position` is the 0-based character index. */
 export class PromptSyntaxError extends Error {
   override name = 'PromptSyntaxError';
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super(message);
   }
 }

@@ -5,13 +5,19 @@ import type { Denoiser, SampleContext } from './types.ts';
  * DPM-Solver++(2M): exact exponential-integrator step in log-sigma, with a second-order correction
  * from the previous denoised estimate. The first step and the step into sigma = 0 are first order.
  */
-export async function sampleDpmpp2m(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
+export async function sampleDpmpp2m(
+  model: Denoiser,
+  x: Float64Array,
+  sigmas: readonly number[],
+  ctx: SampleContext,
+): Promise<Float64Array> {
   checkSigmas(sigmas);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   let previous: Float64Array | undefined;
   for (let i = 0; i < totalSteps; i++) {
-    const sigma = sigmas[i], sigmaNext = sigmas[i + 1];
+    const sigma = sigmas[i],
+      sigmaNext = sigmas[i + 1];
     const denoised = await D.call(x, sigma);
     const next = new Float64Array(x.length);
     if (sigmaNext === 0) {
@@ -25,7 +31,8 @@ export async function sampleDpmpp2m(model: Denoiser, x: Float64Array, sigmas: re
         for (let j = 0; j < x.length; j++) next[j] = ratio * x[j] + weight * denoised[j];
       } else {
         const r = (Math.log(sigmas[i - 1]) - Math.log(sigma)) / h;
-        const a = 1 + 1 / (2 * r), b = 1 / (2 * r);
+        const a = 1 + 1 / (2 * r),
+          b = 1 / (2 * r);
         for (let j = 0; j < x.length; j++) next[j] = ratio * x[j] + weight * (a * denoised[j] - b * previous[j]);
       }
     }

@@ -9,7 +9,11 @@ export interface AncestralOptions {
 
 /** Euler ancestral: step down to sDown, then add fresh noise of std sUp (drawn only if it has an effect). */
 export async function sampleEulerAncestral(
-  model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: AncestralOptions = {},
+  model: Denoiser,
+  x: Float64Array,
+  sigmas: readonly number[],
+  ctx: SampleContext,
+  options: AncestralOptions = {},
 ): Promise<Float64Array> {
   checkSigmas(sigmas);
   const eta = options.eta ?? 1;
@@ -18,7 +22,8 @@ export async function sampleEulerAncestral(
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   for (let i = 0; i < totalSteps; i++) {
-    const sigma = sigmas[i], sigmaNext = sigmas[i + 1];
+    const sigma = sigmas[i],
+      sigmaNext = sigmas[i + 1];
     const denoised = await D.call(x, sigma);
     const { sDown, sUp } = ancestralStep(sigma, sigmaNext, eta);
     x = axpy(x, sDown - sigma, toD(x, sigma, denoised));

@@ -39,7 +39,10 @@ export class GuardedDenoiser {
   evaluations = 0;
   step = 0;
 
-  constructor(private readonly model: Denoiser, private readonly ctx: SampleContext) {}
+  constructor(
+    private readonly model: Denoiser,
+    private readonly ctx: SampleContext,
+  ) {}
 
   async call(x: Float64Array, sigma: number): Promise<Float64Array> {
     if (this.ctx.signal?.aborted) throw new SamplingCancelled();
@@ -96,6 +99,7 @@ export function checkSigmas(sigmas: readonly number[]): void {
   for (let i = 0; i < sigmas.length; i++) {
     const s = sigmas[i];
     if (!Number.isFinite(s) || s < 0) throw new SamplerError(`sigma ${i} is ${s}; sigmas must be finite and >= 0`);
-    if (i > 0 && !(s < sigmas[i - 1])) throw new SamplerError(`sigmas must strictly decrease (sigma ${i - 1} = ${sigmas[i - 1]}, sigma ${i} = ${s})`);
+    if (i > 0 && !(s < sigmas[i - 1]))
+      throw new SamplerError(`sigmas must strictly decrease (sigma ${i - 1} = ${sigmas[i - 1]}, sigma ${i} = ${s})`);
   }
 }

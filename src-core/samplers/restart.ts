@@ -34,7 +34,13 @@ interface PlannedStep {
 
 /** The paper's Stable Diffusion presets, keyed by guidance scale: segments as [N_r, K, t_min, t_max]. */
 export const SD_PAPER_PRESETS: ReadonlyArray<{ guidance: number; segments: RestartSegment[] }> = [
-  { guidance: 2, segments: [[5, 2, 1, 9], [5, 2, 5, 10]] },
+  {
+    guidance: 2,
+    segments: [
+      [5, 2, 1, 9],
+      [5, 2, 5, 10],
+    ],
+  },
   { guidance: 3, segments: [[10, 2, 0.1, 3]] },
   { guidance: 5, segments: [[10, 2, 0.1, 2]] },
   { guidance: 8, segments: [[10, 2, 0.1, 2]] },
@@ -54,7 +60,8 @@ export function validateSegment(segment: readonly number[], index = 0): asserts 
   const [nr, k, tMin, tMax] = segment;
   if (!Number.isInteger(nr) || nr < 2) throw new SamplerError(`${where}: N_r must be a whole number >= 2 (got ${nr})`);
   if (!Number.isInteger(k) || k < 1) throw new SamplerError(`${where}: K must be a whole number >= 1 (got ${k})`);
-  if (!Number.isFinite(tMin) || !Number.isFinite(tMax) || !(tMin > 0)) throw new SamplerError(`${where}: t_min and t_max must be finite and t_min > 0 (got ${tMin}, ${tMax})`);
+  if (!Number.isFinite(tMin) || !Number.isFinite(tMax) || !(tMin > 0))
+    throw new SamplerError(`${where}: t_min and t_max must be finite and t_min > 0 (got ${tMin}, ${tMax})`);
   if (!(tMax > tMin)) throw new SamplerError(`${where}: t_max (${tMax}) must be greater than t_min (${tMin})`);
 }
 
@@ -78,19 +85,27 @@ export function planPaperRestart(sigmas: readonly number[], options: RestartOpti
   checkSigmas(sigmas);
   const segments = options.segments ?? [];
   segments.forEach((s, i) => validateSegment(s, i));
-  const sNoise = options.s_noise ?? 1, gamma = options.restart_gamma ?? 0, rho = options.rho ?? 7;
-  const sMin = options.s_min ?? 0, sMax = options.s_max ?? Infinity;
+  const sNoise = options.s_noise ?? 1,
+    gamma = options.restart_gamma ?? 0,
+    rho = options.rho ?? 7;
+  const sMin = options.s_min ?? 0,
+    sMax = options.s_max ?? Infinity;
   if (!(sNoise >= 0) || !(gamma >= 0)) throw new SamplerError(`s_noise and restart_gamma must be >= 0 (got ${sNoise}, ${gamma})`);
   const last = sigmas.length - 1;
   const byIndex = new Map<number, RestartSegment[]>();
   segments.forEach((segment, n) => {
     const m = nearestIndex(sigmas, segment[2]);
     if (m === 0 || sigmas[m] === 0) {
-      throw new SamplerError(`restart segment ${n + 1}: t_min ${segment[2]} snaps to sigma ${formatSigma(sigmas[m])}, ` +
-        `${m === 0 ? 'the start' : 'the end'} of the schedule; choose a t_min between ${formatSigma(sigmas[last - 1])} and ${formatSigma(sigmas[1])}`);
+      throw new SamplerError(
+        `restart segment ${n + 1}: t_min ${segment[2]} snaps to sigma ${formatSigma(sigmas[m])}, ` +
+          `${m === 0 ? 'the start' : 'the end'} of the schedule; ` +
+          `choose a t_min between ${formatSigma(sigmas[last - 1])} and ${formatSigma(sigmas[1])}`,
+      );
     }
     if (!(segment[3] > sigmas[m])) {
-      throw new SamplerError(`restart segment ${n + 1}: t_max ${segment[3]} must be above sigma ${formatSigma(sigmas[m])}, where t_min snaps on this schedule`);
+      throw new SamplerError(
+        `restart segment ${n + 1}: t_max ${segment[3]} must be above sigma ${formatSigma(sigmas[m])}, where t_min snaps on this schedule`,
+      );
     }
     byIndex.set(m, [...(byIndex.get(m) ?? []), segment]);
   });
@@ -163,7 +178,8 @@ export function planRestart(sigmas: readonly number[], options: RestartOptions =
   if (options.preset === 'sd') {
     return planPaperRestart(sigmas, { ...options, segments: sdPresetSegments(options.guidance_scale ?? NaN) });
   }
-  if (options.preset !== undefined) throw new SamplerError(`unknown Restart preset "${String(options.preset)}" (use a1111 or sd, or give segments)`);
+  if (options.preset !== undefined)
+    throw new SamplerError(`unknown Restart preset "${String(options.preset)}" (use a1111 or sd, or give segments)`);
   return planPaperRestart(sigmas, options);
 }
 
@@ -172,7 +188,11 @@ export function restartEvaluations(sigmas: readonly number[], options: RestartOp
 }
 
 export async function sampleRestart(
-  model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: RestartOptions = {},
+  model: Denoiser,
+  x: Float64Array,
+  sigmas: readonly number[],
+  ctx: SampleContext,
+  options: RestartOptions = {},
 ): Promise<Float64Array> {
   const plan = planRestart(sigmas, options);
   const D = new GuardedDenoiser(model, ctx);

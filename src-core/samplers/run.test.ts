@@ -7,7 +7,7 @@ import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
 
 const model = sd15Schedule();
 
-test('plans: DDIM uses its own timestep grid; Restart\'s sd preset takes the guidance scale', () => {
+test("plans: DDIM uses its own timestep grid; Restart's sd preset takes the guidance scale", () => {
   const ddim = planSampling(model, { sampler: 'ddim', schedule: 'karras', steps: 20 });
   assert.deepEqual(ddim.sigmas, ddimSchedule(model, 20));
   assert.equal(ddim.evaluations, 20);
@@ -21,10 +21,18 @@ test('plans: DDIM uses its own timestep grid; Restart\'s sd preset takes the gui
   assert.equal(a1111.evaluations, 39);
 });
 
-test('sampling starts from sigma_max * z drawn from each image\'s stream', async () => {
+test("sampling starts from sigma_max * z drawn from each image's stream", async () => {
   const plan = planSampling(model, { sampler: 'euler', schedule: 'karras', steps: 1 });
   let seen: Float64Array | undefined;
-  await sampleLatents(plan, async (x) => { seen = Float64Array.from(x); return new Float64Array(x.length); }, [createNoiseStream('default', 3)], 16);
+  await sampleLatents(
+    plan,
+    async (x) => {
+      seen = Float64Array.from(x);
+      return new Float64Array(x.length);
+    },
+    [createNoiseStream('default', 3)],
+    16,
+  );
   const z = createNoiseStream('default', 3).randn(16);
   for (let i = 0; i < 16; i++) assert.ok(Math.abs(seen![i] - plan.sigmas[0] * z[i]) < 1e-12);
 });

@@ -25,9 +25,10 @@ export interface SamplingPlan {
 
 export function planSampling(model: DiscreteSchedule, request: SamplingRequest): SamplingPlan {
   const resolved = resolveSampler(request.sampler, request.options);
-  const options: SamplerOptions = resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
-    ? { ...resolved.options, guidance_scale: request.guidanceScale }
-    : resolved.options;
+  const options: SamplerOptions =
+    resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
+      ? { ...resolved.options, guidance_scale: request.guidanceScale }
+      : resolved.options;
   const sigmas = buildSchedule(resolved.sampler.forcedSchedule ?? request.schedule, model, request.steps, request.scheduleOptions);
   return { sampler: resolved.sampler, options, sigmas, evaluations: resolved.sampler.evaluations(sigmas, options) };
 }

@@ -15,9 +15,18 @@ import { readSharedJson, sharedSkip } from '../../tests/helpers/shared.ts';
 const gmm = {
   weights: [0.16700925370710476, 0.46198900208983934, 0.3710017442030558],
   means: [
-    [-0.7971719928242988, -0.42036351144212647, -0.830238604114472, 0.7618268777239189, 0.8079567447187072, 2.6443558432914576, 1.4000037723946246, 3.439758641015586],
-    [0.22063882801709367, -0.07989218474407492, -1.0657297779288677, -0.1779165273797897, 1.7815335304930877, -0.7876090652721395, -0.03788854169681019, -1.0172543313694211],
-    [-2.9930264281223256, -0.2882922797293447, 1.809967950659039, 2.11765569694177, 1.3015272062143481, 0.37171744548552277, -0.3501261246155561, 0.675595694555832],
+    [
+      -0.7971719928242988, -0.42036351144212647, -0.830238604114472, 0.7618268777239189, 0.8079567447187072, 2.6443558432914576,
+      1.4000037723946246, 3.439758641015586,
+    ],
+    [
+      0.22063882801709367, -0.07989218474407492, -1.0657297779288677, -0.1779165273797897, 1.7815335304930877, -0.7876090652721395,
+      -0.03788854169681019, -1.0172543313694211,
+    ],
+    [
+      -2.9930264281223256, -0.2882922797293447, 1.809967950659039, 2.11765569694177, 1.3015272062143481, 0.37171744548552277,
+      -0.3501261246155561, 0.675595694555832,
+    ],
   ],
   stds: [0.12602864016394244, 0.15742530937188792, 0.28399370648381295],
 };
@@ -26,19 +35,31 @@ const sigmas = karrasSchedule(12, 0.0292, 14.6146);
 function noiseContext(seed = 1, dim = 8): SampleContext & { draws: () => number } {
   const stream = new DefaultNoiseStream(seed);
   let draws = 0;
-  return { noise: () => { draws++; return stream.randn(dim); }, draws: () => draws };
+  return {
+    noise: () => {
+      draws++;
+      return stream.randn(dim);
+    },
+    draws: () => draws,
+  };
 }
 
 function counting(model: Denoiser): { model: Denoiser; calls: () => number } {
   let calls = 0;
-  return { model: async (x, s) => { calls++; return model(x, s); }, calls: () => calls };
+  return {
+    model: async (x, s) => {
+      calls++;
+      return model(x, s);
+    },
+    calls: () => calls,
+  };
 }
 
 const start = () => Float64Array.from({ length: 8 }, (_, i) => 14.6146 * Math.sin(i + 1));
 
 test('every case of the shared sampler vectors passes (error <= 1e-6, exact NFE)', { skip: sharedSkip() }, async () => {
   const shared = readSharedJson<{ cases: SamplerCase[] }>('conformance/sampler-vectors.json');
-  assert.deepEqual(shared.cases[0].gmm, gmm, 'the mixture kept above is the first case\'s');
+  assert.deepEqual(shared.cases[0].gmm, gmm, "the mixture kept above is the first case's");
   const results = await runSamplerVectors(shared);
   assert.equal(results.length, shared.cases.length);
   for (const r of results) assert.ok(r.pass, `${r.id}: ${r.detail}`);
@@ -54,7 +75,18 @@ test('every sampler predicts exactly the evaluations it makes, on several schedu
   const variants: Array<[string, object]> = [
     ...SAMPLER_NAMES.filter((n) => n !== 'restart').map((n) => [n, {}] as [string, object]),
     ['restart', { segments: [[3, 2, 0.5, 2]] }],
-    ['restart', { segments: [[4, 1, 0.3, 1], [3, 3, 2, 5]], restart_gamma: 0.1, s_min: 0.05, s_max: 3 }],
+    [
+      'restart',
+      {
+        segments: [
+          [4, 1, 0.3, 1],
+          [3, 3, 2, 5],
+        ],
+        restart_gamma: 0.1,
+        s_min: 0.05,
+        s_max: 3,
+      },
+    ],
     ['restart', { preset: 'a1111' }],
     ['restart', { preset: 'sd', guidance_scale: 7.5 }],
   ];
@@ -91,8 +123,9 @@ test('one step: euler and heun take a single evaluation and land on the denoised
   }
 });
 
-test('samplers do not modify the caller\'s x', async () => {
-  const x = start(), copy = Float64Array.from(x);
+test("samplers do not modify the caller's x", async () => {
+  const x = start(),
+    copy = Float64Array.from(x);
   for (const name of SAMPLER_NAMES) {
     const opts = name === 'restart' ? { preset: 'a1111' as const } : {};
     await SAMPLERS[name].sample(mixtureDenoiser(gmm), x, sigmas, noiseContext(), opts);
@@ -114,16 +147,25 @@ test('noise is drawn only where it has an effect', async () => {
 
 test('the per-step callback sees every step in order with its sigma, x and denoised', async () => {
   const seen: Array<{ step: number; sigma: number; total: number }> = [];
-  await SAMPLERS.restart.sample(mixtureDenoiser(gmm), start(), sigmas, {
-    ...noiseContext(),
-    onStep: (info) => {
-      assert.equal(info.x.length, 8);
-      assert.equal(info.denoised.length, 8);
-      seen.push({ step: info.step, sigma: info.sigma, total: info.totalSteps });
+  await SAMPLERS.restart.sample(
+    mixtureDenoiser(gmm),
+    start(),
+    sigmas,
+    {
+      ...noiseContext(),
+      onStep: (info) => {
+        assert.equal(info.x.length, 8);
+        assert.equal(info.denoised.length, 8);
+        seen.push({ step: info.step, sigma: info.sigma, total: info.totalSteps });
+      },
     },
-  }, { segments: [[3, 1, 0.5, 2]] });
+    { segments: [[3, 1, 0.5, 2]] },
+  );
   assert.equal(seen.length, 12 + 2);
-  seen.forEach((s, i) => { assert.equal(s.step, i); assert.equal(s.total, 14); });
+  seen.forEach((s, i) => {
+    assert.equal(s.step, i);
+    assert.equal(s.total, 14);
+  });
   assert.equal(seen[0].sigma, sigmas[0]);
 });
 
@@ -150,7 +192,8 @@ test('restart: invalid segments give clear errors', () => {
 
 test('restart: two segments that snap to the same grid point both run there, in the order given', () => {
   const single = (s: RestartSegment) => SAMPLERS.restart.evaluations(sigmas, { segments: [s] });
-  const a: RestartSegment = [3, 1, 0.5, 2], b: RestartSegment = [4, 2, 0.52, 3];
+  const a: RestartSegment = [3, 1, 0.5, 2],
+    b: RestartSegment = [4, 2, 0.52, 3];
   const both = SAMPLERS.restart.evaluations(sigmas, { segments: [a, b] });
   const base = SAMPLERS.heun.evaluations(sigmas, {});
   assert.equal(both, base + (single(a) - base) + (single(b) - base));
@@ -162,33 +205,67 @@ test('restart: two segments that snap to the same grid point both run there, in 
 });
 
 test('restart: the paper SD presets are keyed by guidance scale', () => {
-  assert.deepEqual(sdPresetSegments(2), [[5, 2, 1, 9], [5, 2, 5, 10]]);
+  assert.deepEqual(sdPresetSegments(2), [
+    [5, 2, 1, 9],
+    [5, 2, 5, 10],
+  ]);
   assert.deepEqual(sdPresetSegments(3), [[10, 2, 0.1, 3]]);
   assert.deepEqual(sdPresetSegments(7.5), [[10, 2, 0.1, 2]]);
-  assert.deepEqual(sdPresetSegments(1), [[5, 2, 1, 9], [5, 2, 5, 10]]);
+  assert.deepEqual(sdPresetSegments(1), [
+    [5, 2, 1, 9],
+    [5, 2, 5, 10],
+  ]);
 });
 
 test('NaN or Inf from the denoiser is an error naming the step and sigma', async () => {
   let calls = 0;
-  const broken: Denoiser = async (x, s) => { calls++; const d = await mixtureDenoiser(gmm)(x, s); if (calls === 3) d[2] = NaN; return d; };
-  await assert.rejects(SAMPLERS.euler.sample(broken, start(), sigmas, noiseContext(), {}),
-    (e: Error) => e instanceof SamplerError && /not finite \(NaN\) at step 2, sigma 6\.\d+/.test(e.message));
+  const broken: Denoiser = async (x, s) => {
+    calls++;
+    const d = await mixtureDenoiser(gmm)(x, s);
+    if (calls === 3) d[2] = NaN;
+    return d;
+  };
+  await assert.rejects(
+    SAMPLERS.euler.sample(broken, start(), sigmas, noiseContext(), {}),
+    (e: Error) => e instanceof SamplerError && /not finite \(NaN\) at step 2, sigma 6\.\d+/.test(e.message),
+  );
   const infinite: Denoiser = async (x) => x.map(() => Infinity);
-  await assert.rejects(SAMPLERS.heun.sample(infinite, start(), sigmas, noiseContext(), {}), /not finite \(Infinity\) at step 0, sigma 14.6146/);
+  await assert.rejects(
+    SAMPLERS.heun.sample(infinite, start(), sigmas, noiseContext(), {}),
+    /not finite \(Infinity\) at step 0, sigma 14.6146/,
+  );
 });
 
 test('cancellation stops the run between denoiser evaluations', async () => {
   for (const name of SAMPLER_NAMES) {
     const controller = new AbortController();
     let calls = 0;
-    const model: Denoiser = async (x, s) => { if (++calls === 5) controller.abort(); return mixtureDenoiser(gmm)(x, s); };
+    const model: Denoiser = async (x, s) => {
+      if (++calls === 5) controller.abort();
+      return mixtureDenoiser(gmm)(x, s);
+    };
     const opts = name === 'restart' ? { segments: [[3, 2, 0.5, 2]] as RestartSegment[] } : {};
-    await assert.rejects(SAMPLERS[name].sample(model, start(), sigmas, { ...noiseContext(), signal: controller.signal }, opts), SamplingCancelled);
+    await assert.rejects(
+      SAMPLERS[name].sample(model, start(), sigmas, { ...noiseContext(), signal: controller.signal }, opts),
+      SamplingCancelled,
+    );
     assert.equal(calls, 5, `${name} made no evaluation after the abort`);
   }
   const aborted = AbortSignal.abort();
   let calls = 0;
-  await assert.rejects(SAMPLERS.euler.sample(async (x) => { calls++; return x; }, start(), sigmas, { ...noiseContext(), signal: aborted }, {}), SamplingCancelled);
+  await assert.rejects(
+    SAMPLERS.euler.sample(
+      async (x) => {
+        calls++;
+        return x;
+      },
+      start(),
+      sigmas,
+      { ...noiseContext(), signal: aborted },
+      {},
+    ),
+    SamplingCancelled,
+  );
   assert.equal(calls, 0);
 });
 
@@ -196,6 +273,9 @@ test('bad schedules and options are refused up front', async () => {
   await assert.rejects(SAMPLERS.euler.sample(mixtureDenoiser(gmm), start(), [1], noiseContext(), {}), /at least one step/);
   await assert.rejects(SAMPLERS.euler.sample(mixtureDenoiser(gmm), start(), [1, 2, 0], noiseContext(), {}), /strictly decrease/);
   await assert.rejects(SAMPLERS.euler.sample(mixtureDenoiser(gmm), start(), [NaN, 0], noiseContext(), {}), /finite/);
-  await assert.rejects(SAMPLERS.euler_ancestral.sample(mixtureDenoiser(gmm), start(), sigmas, noiseContext(), { eta: -1 }), /eta and s_noise must be >= 0/);
+  await assert.rejects(
+    SAMPLERS.euler_ancestral.sample(mixtureDenoiser(gmm), start(), sigmas, noiseContext(), { eta: -1 }),
+    /eta and s_noise must be >= 0/,
+  );
   assert.throws(() => resolveSampler('lms'), /unknown sampler "lms"/);
 });

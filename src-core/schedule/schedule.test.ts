@@ -21,7 +21,7 @@ test('SD 1.5 sigma table comes from the scheduler config and matches the publish
   assert.notEqual(other.sigmaMax, model.sigmaMax);
 });
 
-test('the embedded model\'s scheduler config is SD 1.5\'s (the tests read it from there)', { skip: sharedSkip() }, () => {
+test("the embedded model's scheduler config is SD 1.5's (the tests read it from there)", { skip: sharedSkip() }, () => {
   assert.deepEqual(sd15, readSharedJson('reference/sd15-configs/scheduler_config.json'));
 });
 
@@ -48,7 +48,8 @@ test('karras schedule follows the formula, with the model range by default and a
   assert.equal(s[10], 0);
   close(s[0], model.sigmaMax);
   close(s[9], model.sigmaMin);
-  const rho = 7, i = 4;
+  const rho = 7,
+    i = 4;
   const expected = (model.sigmaMax ** (1 / rho) + (i / 9) * (model.sigmaMin ** (1 / rho) - model.sigmaMax ** (1 / rho))) ** rho;
   close(s[i], expected, 1e-14);
   const one = karrasSchedule(1, 0.1, 10);

@@ -13,7 +13,8 @@ export interface ScheduleOptions {
 }
 
 function checkSteps(steps: number): void {
-  if (!Number.isInteger(steps) || steps < 1 || steps > 10_000) throw new RangeError(`steps must be a whole number from 1 to 10000 (got ${steps})`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > 10_000)
+    throw new RangeError(`steps must be a whole number from 1 to 10000 (got ${steps})`);
 }
 
 /** "normal"/discrete: timesteps evenly spaced from T-1 down to 0, mapped to sigmas. */
@@ -25,7 +26,8 @@ export function normalSchedule(model: DiscreteSchedule, steps: number): number[]
 /** DDIM's timestep grid: t_k = k * (T // n) + steps_offset, descending, then sigma 0. */
 export function ddimSchedule(model: DiscreteSchedule, steps: number): number[] {
   checkSteps(steps);
-  const T = model.numTimesteps, stride = Math.floor(T / steps);
+  const T = model.numTimesteps,
+    stride = Math.floor(T / steps);
   if (stride < 1 || (steps - 1) * stride + model.stepsOffset > T - 1) {
     throw new RangeError(`DDIM takes at most ${T - model.stepsOffset} steps with this model (got ${steps})`);
   }
@@ -37,12 +39,16 @@ export function buildSchedule(name: ScheduleName, model: DiscreteSchedule, steps
   switch (name) {
     case 'karras': {
       checkSteps(steps);
-      const sigmaMin = options.sigmaMin ?? model.sigmaMin, sigmaMax = options.sigmaMax ?? model.sigmaMax;
+      const sigmaMin = options.sigmaMin ?? model.sigmaMin,
+        sigmaMax = options.sigmaMax ?? model.sigmaMax;
       if (!(sigmaMax > sigmaMin)) throw new RangeError(`sigma_max (${sigmaMax}) must be greater than sigma_min (${sigmaMin})`);
       return karrasSchedule(steps, sigmaMin, sigmaMax, options.rho ?? 7);
     }
-    case 'normal': return normalSchedule(model, steps);
-    case 'ddim': return ddimSchedule(model, steps);
-    default: throw new RangeError(`unknown schedule "${String(name)}" (known: ${SCHEDULE_NAMES.join(', ')})`);
+    case 'normal':
+      return normalSchedule(model, steps);
+    case 'ddim':
+      return ddimSchedule(model, steps);
+    default:
+      throw new RangeError(`unknown schedule "${String(name)}" (known: ${SCHEDULE_NAMES.join(', ')})`);
   }
 }

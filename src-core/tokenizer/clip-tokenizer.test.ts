@@ -51,7 +51,7 @@ test('the conformance handler passes every case and reports a mismatch with its 
   assert.match(r.detail, /^ids at 3 got \d+ expected \d+/);
 });
 
-test('the embedded model\'s tokenizer files are SD 1.5\'s (the tests read them from there)', { skip: sharedSkip() }, () => {
+test("the embedded model's tokenizer files are SD 1.5's (the tests read them from there)", { skip: sharedSkip() }, () => {
   for (const file of ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
     assert.ok(readFileSync(join(SD15_TOKENIZER_DIR, file)).equals(readFileSync(sharedPath(`reference/sd15-tokenizer/${file}`))), file);
   }
@@ -125,8 +125,12 @@ test('countTokens agrees with every shared vector', { skip: sharedSkip() }, () =
 test('SD 2 style pad token "!" is read from the config: id 0, and a typed "!" is that special token', () => {
   withCopy(
     (dir) => {
-      editJson(join(dir, 'tokenizer_config.json'), (j) => { j.pad_token = '!'; });
-      editJson(join(dir, 'special_tokens_map.json'), (j) => { j.pad_token = '!'; });
+      editJson(join(dir, 'tokenizer_config.json'), (j) => {
+        j.pad_token = '!';
+      });
+      editJson(join(dir, 'special_tokens_map.json'), (j) => {
+        j.pad_token = '!';
+      });
     },
     (dir) => {
       const sd2 = loadClipTokenizer(dir);
@@ -148,37 +152,46 @@ test('SD 2 style pad token "!" is read from the config: id 0, and a typed "!" is
   );
 });
 
-test('which file names the pad token: special_tokens_map.json over tokenizer_config.json, unless the config has added_tokens_decoder', () => {
-  // Only tokenizer_config.json says "!": the (older-style) map still says <|endoftext|> and wins.
-  withCopy(
-    (dir) => editJson(join(dir, 'tokenizer_config.json'), (j) => { j.pad_token = '!'; }),
-    (dir) => assert.equal(loadClipTokenizer(dir).padId, 49407),
-  );
-  // Without a special_tokens_map.json the config's "!" is used.
-  withCopy(
-    (dir) => {
-      editJson(join(dir, 'tokenizer_config.json'), (j) => { j.pad_token = '!'; });
-      rmSync(join(dir, 'special_tokens_map.json'));
-    },
-    (dir) => assert.equal(loadClipTokenizer(dir).padId, 0),
-  );
-  // A config saved by newer transformers (with added_tokens_decoder) is authoritative.
-  withCopy(
-    (dir) => editJson(join(dir, 'tokenizer_config.json'), (j) => {
-      j.pad_token = '!';
-      j.added_tokens_decoder = {
-        '0': { content: '!', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
-        '49406': { content: '<|startoftext|>', lstrip: false, normalized: true, rstrip: false, single_word: false, special: true },
-        '49407': { content: '<|endoftext|>', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
-      };
-    }),
-    (dir) => {
-      const t = loadClipTokenizer(dir);
-      assert.equal(t.padId, 0);
-      assert.deepEqual(t.encode('a!'), [49406, 320, 0, 49407]);
-    },
-  );
-});
+test(
+  'which file names the pad token: special_tokens_map.json over tokenizer_config.json, ' + 'unless the config has added_tokens_decoder',
+  () => {
+    // Only tokenizer_config.json says "!": the (older-style) map still says <|endoftext|> and wins.
+    withCopy(
+      (dir) =>
+        editJson(join(dir, 'tokenizer_config.json'), (j) => {
+          j.pad_token = '!';
+        }),
+      (dir) => assert.equal(loadClipTokenizer(dir).padId, 49407),
+    );
+    // Without a special_tokens_map.json the config's "!" is used.
+    withCopy(
+      (dir) => {
+        editJson(join(dir, 'tokenizer_config.json'), (j) => {
+          j.pad_token = '!';
+        });
+        rmSync(join(dir, 'special_tokens_map.json'));
+      },
+      (dir) => assert.equal(loadClipTokenizer(dir).padId, 0),
+    );
+    // A config saved by newer transformers (with added_tokens_decoder) is authoritative.
+    withCopy(
+      (dir) =>
+        editJson(join(dir, 'tokenizer_config.json'), (j) => {
+          j.pad_token = '!';
+          j.added_tokens_decoder = {
+            '0': { content: '!', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+            '49406': { content: '<|startoftext|>', lstrip: false, normalized: true, rstrip: false, single_word: false, special: true },
+            '49407': { content: '<|endoftext|>', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+          };
+        }),
+      (dir) => {
+        const t = loadClipTokenizer(dir);
+        assert.equal(t.padId, 0);
+        assert.deepEqual(t.encode('a!'), [49406, 320, 0, 49407]);
+      },
+    );
+  },
+);
 
 test('a diffusers model folder (tokenizer/ inside) loads too', () => {
   const root = mkdtempSync(join(tmpdir(), 'clip-model-'));
@@ -194,11 +207,17 @@ test('a diffusers model folder (tokenizer/ inside) loads too', () => {
 
 test('clear errors: missing folder or files, bad JSON, broken merges, special tokens missing from the vocab', () => {
   const fails = (dir: string, pattern: RegExp) =>
-    assert.throws(() => loadClipTokenizer(dir), (e: unknown) => e instanceof TokenizerLoadError && pattern.test(e.message));
+    assert.throws(
+      () => loadClipTokenizer(dir),
+      (e: unknown) => e instanceof TokenizerLoadError && pattern.test(e.message),
+    );
 
   fails(join(tmpdir(), 'no-such-tokenizer-folder-x'), /tokenizer folder not found/);
   for (const name of ['vocab.json', 'merges.txt', 'tokenizer_config.json']) {
-    withCopy((dir) => rmSync(join(dir, name)), (dir) => fails(dir, new RegExp(`missing ${name.replace('.', '\\.')}`)));
+    withCopy(
+      (dir) => rmSync(join(dir, name)),
+      (dir) => fails(dir, new RegExp(`missing ${name.replace('.', '\\.')}`)),
+    );
   }
   withCopy(
     (dir) => writeFileSync(join(dir, 'vocab.json'), '{"a": 1,'),
@@ -225,15 +244,24 @@ test('clear errors: missing folder or files, bad JSON, broken merges, special to
     (dir) => fails(dir, /broken merges file, line 2/),
   );
   withCopy(
-    (dir) => editJson(join(dir, 'vocab.json'), (j) => { delete j['<|endoftext|>']; }),
+    (dir) =>
+      editJson(join(dir, 'vocab.json'), (j) => {
+        delete j['<|endoftext|>'];
+      }),
     (dir) => fails(dir, /vocab\.json: no entry for the eos_token "<\|endoftext\|>"/),
   );
   withCopy(
-    (dir) => editJson(join(dir, 'vocab.json'), (j) => { j['<|startoftext|>'] = 'x'; }),
+    (dir) =>
+      editJson(join(dir, 'vocab.json'), (j) => {
+        j['<|startoftext|>'] = 'x';
+      }),
     (dir) => fails(dir, /not an integer/),
   );
   withCopy(
-    (dir) => editJson(join(dir, 'special_tokens_map.json'), (j) => { j.pad_token = '<pad>'; }),
+    (dir) =>
+      editJson(join(dir, 'special_tokens_map.json'), (j) => {
+        j.pad_token = '<pad>';
+      }),
     (dir) => fails(dir, /no entry for the pad_token "<pad>"/),
   );
 });

@@ -65,7 +65,10 @@ export interface ClipTokenizer {
  */
 export function loadClipTokenizer(folder: string): ClipTokenizer {
   const { dir, vocab, merges, specials, added, maxLength } = readTokenizerFolder(folder);
-  const bosId = specials.bos_token.id, eosId = specials.eos_token.id, unkId = specials.unk_token.id, padId = specials.pad_token.id;
+  const bosId = specials.bos_token.id,
+    eosId = specials.eos_token.id,
+    unkId = specials.unk_token.id,
+    padId = specials.pad_token.id;
   const rawTokens = added.filter((t) => !t.normalized);
   const normalizedTokens = added.filter((t) => t.normalized);
 
@@ -154,7 +157,8 @@ function splitOnAddedTokens(text: string, tokens: AddedToken[]): Array<string | 
   if (present.length === 0) return [text];
   present.sort((a, b) => b.content.length - a.content.length);
   const out: Array<string | AddedToken> = [];
-  let start = 0, i = 0;
+  let start = 0,
+    i = 0;
   while (i < text.length) {
     const hit = present.find((t) => text.startsWith(t.content, i));
     if (!hit) {

@@ -21,10 +21,7 @@ const WS = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\
 const WHITESPACE_RUN = new RegExp(`[${WS}]+`, 'gu');
 
 /** CLIP's word pattern, case-sensitive (the text is already lowercased). */
-const CLIP_WORD = new RegExp(
-  `<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|\\p{L}+|\\p{N}|[^${WS}\\p{L}\\p{N}]+`,
-  'gu',
-);
+const CLIP_WORD = new RegExp(`<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|\\p{L}+|\\p{N}|[^${WS}\\p{L}\\p{N}]+`, 'gu');
 
 /**
  * The ByteLevel pre-tokenizer's GPT-2 pattern, less its whitespace alternatives: it runs on CLIP words,

@@ -84,10 +84,8 @@ export function readTokenizerFolder(folder: string): TokenizerFiles {
 
   const named = {} as Record<NamedSpecial, TokenSpec>;
   for (const slot of NAMED_SPECIALS) {
-    named[slot] =
-      tokenSpec(specialMap[slot], `${SPECIAL_TOKENS_MAP}: ${slot}`) ??
-      tokenSpec(config[slot], `tokenizer_config.json: ${slot}`) ??
-      { content: DEFAULT_SPECIALS[slot], normalized: false };
+    named[slot] = tokenSpec(specialMap[slot], `${SPECIAL_TOKENS_MAP}: ${slot}`) ??
+      tokenSpec(config[slot], `tokenizer_config.json: ${slot}`) ?? { content: DEFAULT_SPECIALS[slot], normalized: false };
   }
   const specials = {} as Record<NamedSpecial, SpecialToken>;
   for (const slot of NAMED_SPECIALS) {
@@ -152,7 +150,9 @@ function readVocab(path: string): Map<string, number> {
  * highest priority first. Any other line (one part, three parts, blank in the middle) is an error.
  */
 function readMerges(path: string): [string, string][] {
-  const lines = readText(path).replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = readText(path)
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   const merges: [string, string][] = [];
   for (let i = 0; i < lines.length; i++) {

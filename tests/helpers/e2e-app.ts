@@ -31,14 +31,17 @@ export function e2eApp(options: Partial<StudioOptions> = {}, page: { acceptDownl
 
 /** Drops a file on the page as a user dragging it in from the desktop would (dragenter, dragover, drop). */
 export async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
-  await page.evaluate(async ({ name, b64 }) => {
-    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([data], name, { type: 'image/png' }));
-    for (const type of ['dragenter', 'dragover', 'drop']) {
-      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }
-  }, { name, b64: Buffer.from(bytes).toString('base64') });
+  await page.evaluate(
+    async ({ name, b64 }) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], name, { type: 'image/png' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    },
+    { name, b64: Buffer.from(bytes).toString('base64') },
+  );
 }
 
 /** Clicks an export button (the page must accept downloads) and returns the downloaded file's name and bytes. */

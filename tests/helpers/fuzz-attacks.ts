@@ -14,8 +14,20 @@ export interface AttackTally {
 /** Host/Origin pairs a rebinding page (or a confused client) could send; only our own are let in. */
 export async function rebindingAttacks(server: RunningServer, r: () => number, count: number, tally: AttackTally): Promise<void> {
   const port = Number(new URL(server.url).port);
-  const foreign = ['evil.example', `evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `localhost.evil.example:${port}`, `127.0.0.1:${port + 1}`,
-    `[::ffff:127.0.0.1]:${port}`, `0.0.0.0:${port}`, `127.1:${port}`, `2130706433:${port}`, `LOCALHOST.:${port}`, `localhost:${port}@evil.example`, ' '];
+  const foreign = [
+    'evil.example',
+    `evil.example:${port}`,
+    `127.0.0.1.nip.io:${port}`,
+    `localhost.evil.example:${port}`,
+    `127.0.0.1:${port + 1}`,
+    `[::ffff:127.0.0.1]:${port}`,
+    `0.0.0.0:${port}`,
+    `127.1:${port}`,
+    `2130706433:${port}`,
+    `LOCALHOST.:${port}`,
+    `localhost:${port}@evil.example`,
+    ' ',
+  ];
   const ours = [`127.0.0.1:${port}`, `localhost:${port}`];
   const paths = ['/', '/index.html', '/gallery/00001-1.png', '/ws', '/assets/x.js'];
   for (let i = 0; i < count; i++) {
@@ -27,14 +39,20 @@ export async function rebindingAttacks(server: RunningServer, r: () => number, c
     // A rebinding page (foreign Host, matching Origin), or a pair where one of the two is foreign.
     const own = ours[Math.floor(r() * ours.length)];
     const pick = r();
-    const headers = pick < 0.5 ? { host, origin: `http://${host}` } : pick < 0.75 ? { host: own, origin: `http://${host}` } : { host, origin: `http://${own}` };
+    const headers =
+      pick < 0.5
+        ? { host, origin: `http://${host}` }
+        : pick < 0.75
+          ? { host: own, origin: `http://${host}` }
+          : { host, origin: `http://${own}` };
     tally.sent++;
     try {
       const client = await TestClient.connect(wsUrl(server), headers);
       client.close();
       tally.problems.push(`WebSocket opened with Host "${headers.host}" and Origin "${headers.origin}"`);
     } catch (error) {
-      if (!/HTTP 403/.test((error as Error).message)) tally.problems.push(`WebSocket with Host "${headers.host}": ${(error as Error).message}`);
+      if (!/HTTP 403/.test((error as Error).message))
+        tally.problems.push(`WebSocket with Host "${headers.host}": ${(error as Error).message}`);
     }
   }
   // Our own names still work.
@@ -52,10 +70,12 @@ export async function hostilePngAttacks(client: TestClient, tally: AttackTally):
     const started = performance.now();
     try {
       const result = await client.call('png.read', { base64: png.bytes.toString('base64') });
-      if (result.request.prompt !== undefined && result.request.prompt.length > 20_000) tally.problems.push(`png.read ${png.name}: a prompt over the limit reached the form`);
+      if (result.request.prompt !== undefined && result.request.prompt.length > 20_000)
+        tally.problems.push(`png.read ${png.name}: a prompt over the limit reached the form`);
     } catch (error) {
       const message = (error as Error).message;
-      if (message.length < 8 || message.length > 2000) tally.problems.push(`png.read ${png.name}: unspecific or oversized error (${message.length} characters)`);
+      if (message.length < 8 || message.length > 2000)
+        tally.problems.push(`png.read ${png.name}: unspecific or oversized error (${message.length} characters)`);
     }
     tally.slowestMs = Math.max(tally.slowestMs, performance.now() - started);
   }
@@ -78,7 +98,13 @@ export function floodMessages(r: () => number, id: number): string {
 export function heavyRequest(r: () => number): Record<string, unknown> {
   const side = [1024, 2048, 3072, 4096][Math.floor(r() * 4)];
   return {
-    prompt: 'a red circle', seed: 1, sampler: 'euler', width: side, height: side,
-    batchSize: 1 + Math.floor(r() * 16), count: 1 + Math.floor(r() * 100), steps: 20 + Math.floor(r() * 480),
+    prompt: 'a red circle',
+    seed: 1,
+    sampler: 'euler',
+    width: side,
+    height: side,
+    batchSize: 1 + Math.floor(r() * 16),
+    count: 1 + Math.floor(r() * 100),
+    steps: 20 + Math.floor(r() * 480),
   };
 }

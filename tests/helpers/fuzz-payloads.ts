@@ -6,7 +6,11 @@ import { RequestSchemas } from '../../src-core/contract/api.ts';
 export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 2 ** 32;
   };
 }
@@ -22,11 +26,34 @@ function deep(depth: number): unknown {
 
 export function hostileValue(r: () => number): unknown {
   const pool: Array<() => unknown> = [
-    () => null, () => undefined, () => true, () => -1, () => 0, () => 1e308, () => -1e308, () => 2 ** 53 + 2,
-    () => 'NaN', () => 'Infinity', () => '', () => 'x'.repeat(Math.floor(r() * 200_000)), () => '\u0000\uFFFF\uD800',
-    () => [], () => [1, 2, 3], () => ({}), () => ({ __proto__: { polluted: true } }), () => deep(1 + Math.floor(r() * 400)),
-    () => 1.5, () => -0.000001, () => Math.floor(r() * 1e6) - 5e5, () => '../../../etc/passwd', () => [[3, 2, 0.3, 0.1]],
-    () => [[1, 0, -1, NaN]], () => [[3, 2]], () => 'a1111', () => ({ preset: 'bogus' }), () => ({ segments: [] }),
+    () => null,
+    () => undefined,
+    () => true,
+    () => -1,
+    () => 0,
+    () => 1e308,
+    () => -1e308,
+    () => 2 ** 53 + 2,
+    () => 'NaN',
+    () => 'Infinity',
+    () => '',
+    () => 'x'.repeat(Math.floor(r() * 200_000)),
+    () => '\u0000\uFFFF\uD800',
+    () => [],
+    () => [1, 2, 3],
+    () => ({}),
+    () => ({ __proto__: { polluted: true } }),
+    () => deep(1 + Math.floor(r() * 400)),
+    () => 1.5,
+    () => -0.000001,
+    () => Math.floor(r() * 1e6) - 5e5,
+    () => '../../../etc/passwd',
+    () => [[3, 2, 0.3, 0.1]],
+    () => [[1, 0, -1, NaN]],
+    () => [[3, 2]],
+    () => 'a1111',
+    () => ({ preset: 'bogus' }),
+    () => ({ segments: [] }),
   ];
   return pool[Math.floor(r() * pool.length)]();
 }
@@ -34,13 +61,32 @@ export function hostileValue(r: () => number): unknown {
 /** One raw message as a client could send it (the wire carries JSON; so does this). */
 export function hostileMessage(r: () => number, id: number): string {
   const kind = r();
-  if (kind < 0.05) return ['{', 'null', '[]', '"str"', '{"id":"x"}', '{"id":1}', `{"id":1,"method":"${'m'.repeat(5000)}"}`][Math.floor(r() * 7)];
+  if (kind < 0.05)
+    return ['{', 'null', '[]', '"str"', '{"id":"x"}', '{"id":1}', `{"id":1,"method":"${'m'.repeat(5000)}"}`][Math.floor(r() * 7)];
   const method = kind < 0.15 ? String(hostileValue(r)) : METHODS[Math.floor(r() * METHODS.length)];
   let params: Record<string, unknown>;
   if (method === 'job.generate' || r() < 0.3) {
     params = { ...VALID_GENERATE };
     const mutations = 1 + Math.floor(r() * 3);
-    const keys = ['prompt', 'negativePrompt', 'sampler', 'schedule', 'steps', 'cfgScale', 'seed', 'count', 'batchSize', 'width', 'height', 'noiseSource', 'eta', 'sNoise', 'restart', 'timestepMode', 'unknownField'];
+    const keys = [
+      'prompt',
+      'negativePrompt',
+      'sampler',
+      'schedule',
+      'steps',
+      'cfgScale',
+      'seed',
+      'count',
+      'batchSize',
+      'width',
+      'height',
+      'noiseSource',
+      'eta',
+      'sNoise',
+      'restart',
+      'timestepMode',
+      'unknownField',
+    ];
     for (let m = 0; m < mutations; m++) {
       const key = keys[Math.floor(r() * keys.length)];
       if (r() < 0.2) delete params[key];

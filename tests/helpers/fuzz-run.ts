@@ -24,27 +24,43 @@ export async function runFuzz(options: { count: number; seed: number; model: str
   const client = await TestClient.connect(wsUrl(studio.server));
   const r = rng(options.seed);
   const report: FuzzReport = {
-    sent: 0, errors: 0, accepted: 0, enginePid: { before: studio.service.engine.pid, after: undefined }, restarts: 0, problems: [], errorKinds: {},
-    attacks: { sent: 0, slowestPngReadMs: 0 }, slowestReplyMs: 0,
+    sent: 0,
+    errors: 0,
+    accepted: 0,
+    enginePid: { before: studio.service.engine.pid, after: undefined },
+    restarts: 0,
+    problems: [],
+    errorKinds: {},
+    attacks: { sent: 0, slowestPngReadMs: 0 },
+    slowestReplyMs: 0,
   };
   try {
     for (let i = 1; i <= options.count; i++) {
       // Mostly malformed payloads; some key floods and deep nestings, some valid but far too heavy requests.
       const pick = r();
       const heavy = pick < 0.03;
-      const message = heavy ? JSON.stringify({ id: i, method: 'job.generate', params: heavyRequest(r) }) : pick < 0.05 ? floodMessages(r, i) : hostileMessage(r, i);
+      const message = heavy
+        ? JSON.stringify({ id: i, method: 'job.generate', params: heavyRequest(r) })
+        : pick < 0.05
+          ? floodMessages(r, i)
+          : hostileMessage(r, i);
       report.sent++;
       const started = performance.now();
       const reply = await client.sendText(message);
       const elapsed = performance.now() - started;
       report.slowestReplyMs = Math.round(Math.max(report.slowestReplyMs, elapsed));
       if (elapsed > STALL_MS) report.problems.push(`the reply to ${message.slice(0, 120)} took ${(elapsed / 1000).toFixed(1)} s`);
-      if (heavy && typeof reply.error !== 'string') report.problems.push(`a request far over the memory or work limits was accepted: ${message.slice(0, 200)}`);
+      if (heavy && typeof reply.error !== 'string')
+        report.problems.push(`a request far over the memory or work limits was accepted: ${message.slice(0, 200)}`);
       if (typeof reply.error === 'string') {
         report.errors++;
-        if (reply.error.length < 8 || /TypeError|Cannot read|is not a function|Maximum call stack|^Error$/.test(reply.error)) report.problems.push(`unspecific error for ${message.slice(0, 120)}: ${reply.error}`);
+        if (reply.error.length < 8 || /TypeError|Cannot read|is not a function|Maximum call stack|^Error$/.test(reply.error))
+          report.problems.push(`unspecific error for ${message.slice(0, 120)}: ${reply.error}`);
         if (reply.error.length > 2000) report.problems.push(`an error of ${reply.error.length} characters for ${message.slice(0, 120)}`);
-        const kind = reply.error.replace(/[:"].*$/s, '').trim().slice(0, 60);
+        const kind = reply.error
+          .replace(/[:"].*$/s, '')
+          .trim()
+          .slice(0, 60);
         report.errorKinds[kind] = (report.errorKinds[kind] ?? 0) + 1;
       } else {
         report.accepted++;

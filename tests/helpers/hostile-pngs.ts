@@ -74,19 +74,67 @@ export function hostilePngs(): HostilePng[] {
   const tinyZ = zTXtDeflated('x', deflateSync(Buffer.from('y')));
   cached = [
     { name: 'ztxt-bomb', bytes: pngWithChunks([zTXtDeflated('parameters', bomb)]), about: 'a zTXt parameters chunk inflating to 100 MiB' },
-    { name: 'itxt-bomb', bytes: pngWithChunks([iTXtDeflated('parameters', bomb)]), about: 'a compressed iTXt parameters chunk inflating to 100 MiB' },
-    { name: 'many-small-bombs', bytes: pngWithChunks(Array.from({ length: 40 }, (_, i) => zTXtDeflated(`k${i}`, bomb))), about: '40 zTXt chunks of 100 MiB each' },
-    { name: 'quadratic-parameters-ztxt', bytes: pngWithChunks([zTXtDeflated('parameters', quadraticSmall)]), about: `1 MB of "a a a" in ${quadraticSmall.length} compressed bytes` },
-    ...quadraticParameterTexts().map(({ name, text }) => ({ name: `quadratic-parameters-${name}`, bytes: pngWithChunks([tEXt('parameters', text)]), about: `parameters text: 900k characters of ${name}` })),
+    {
+      name: 'itxt-bomb',
+      bytes: pngWithChunks([iTXtDeflated('parameters', bomb)]),
+      about: 'a compressed iTXt parameters chunk inflating to 100 MiB',
+    },
+    {
+      name: 'many-small-bombs',
+      bytes: pngWithChunks(Array.from({ length: 40 }, (_, i) => zTXtDeflated(`k${i}`, bomb))),
+      about: '40 zTXt chunks of 100 MiB each',
+    },
+    {
+      name: 'quadratic-parameters-ztxt',
+      bytes: pngWithChunks([zTXtDeflated('parameters', quadraticSmall)]),
+      about: `1 MB of "a a a" in ${quadraticSmall.length} compressed bytes`,
+    },
+    ...quadraticParameterTexts().map(({ name, text }) => ({
+      name: `quadratic-parameters-${name}`,
+      bytes: pngWithChunks([tEXt('parameters', text)]),
+      about: `parameters text: 900k characters of ${name}`,
+    })),
     { name: 'truncated-text-chunk', bytes: goodFramed.subarray(0, 33 + 10), about: 'the file ends inside the parameters chunk' },
-    { name: 'huge-declared-length', bytes: pngWithChunks([pngChunk('tEXt', Buffer.from('parameters\0a cat'), { declaredLength: 0xffff_fff0 })]), about: 'a chunk declaring 4 GiB of data' },
-    { name: 'bad-crc', bytes: pngWithChunks([pngChunk('tEXt', Buffer.from(`parameters\0a cat\n${PARAMS}`), { crc: 0xdeadbeef })]), about: 'a parameters chunk with a wrong CRC' },
-    { name: 'many-tiny-text-chunks', bytes: pngWithChunks([...Array.from({ length: 100_000 }, (_, i) => tEXt(`k${i % 1000}`, 'v')), good]), about: '100,000 tEXt chunks before the parameters' },
-    { name: 'many-tiny-ztxt-chunks', bytes: pngWithChunks([...Array.from({ length: 50_000 }, () => tinyZ), good]), about: '50,000 zTXt chunks (one inflate each) before the parameters' },
-    { name: 'many-empty-chunks', bytes: pngWithChunks([...Array.from({ length: 200_000 }, () => pngChunk('abCd', Buffer.alloc(0))), good]), about: '200,000 empty unknown chunks' },
-    { name: 'long-prompt', bytes: pngWithChunks([tEXt('parameters', `${'p'.repeat(25_000)}\nNegative prompt: ${'n'.repeat(30_000)}\n${PARAMS}`)]), about: 'a 25,000-character prompt and a 30,000-character negative prompt (the limit is 20,000)' },
-    { name: 'unterminated-keyword', bytes: pngWithChunks([pngChunk('tEXt', Buffer.alloc(500_000, 'k'))]), about: 'a text chunk with no NUL after its keyword' },
-    { name: 'corrupt-zlib', bytes: pngWithChunks([zTXtDeflated('parameters', Buffer.from('not zlib at all'))]), about: 'a zTXt chunk whose data is not a zlib stream' },
+    {
+      name: 'huge-declared-length',
+      bytes: pngWithChunks([pngChunk('tEXt', Buffer.from('parameters\0a cat'), { declaredLength: 0xffff_fff0 })]),
+      about: 'a chunk declaring 4 GiB of data',
+    },
+    {
+      name: 'bad-crc',
+      bytes: pngWithChunks([pngChunk('tEXt', Buffer.from(`parameters\0a cat\n${PARAMS}`), { crc: 0xdeadbeef })]),
+      about: 'a parameters chunk with a wrong CRC',
+    },
+    {
+      name: 'many-tiny-text-chunks',
+      bytes: pngWithChunks([...Array.from({ length: 100_000 }, (_, i) => tEXt(`k${i % 1000}`, 'v')), good]),
+      about: '100,000 tEXt chunks before the parameters',
+    },
+    {
+      name: 'many-tiny-ztxt-chunks',
+      bytes: pngWithChunks([...Array.from({ length: 50_000 }, () => tinyZ), good]),
+      about: '50,000 zTXt chunks (one inflate each) before the parameters',
+    },
+    {
+      name: 'many-empty-chunks',
+      bytes: pngWithChunks([...Array.from({ length: 200_000 }, () => pngChunk('abCd', Buffer.alloc(0))), good]),
+      about: '200,000 empty unknown chunks',
+    },
+    {
+      name: 'long-prompt',
+      bytes: pngWithChunks([tEXt('parameters', `${'p'.repeat(25_000)}\nNegative prompt: ${'n'.repeat(30_000)}\n${PARAMS}`)]),
+      about: 'a 25,000-character prompt and a 30,000-character negative prompt (the limit is 20,000)',
+    },
+    {
+      name: 'unterminated-keyword',
+      bytes: pngWithChunks([pngChunk('tEXt', Buffer.alloc(500_000, 'k'))]),
+      about: 'a text chunk with no NUL after its keyword',
+    },
+    {
+      name: 'corrupt-zlib',
+      bytes: pngWithChunks([zTXtDeflated('parameters', Buffer.from('not zlib at all'))]),
+      about: 'a zTXt chunk whose data is not a zlib stream',
+    },
     { name: 'not-a-png', bytes: Buffer.from('GIF89a not a png'), about: 'not a PNG at all' },
   ];
   return cached;

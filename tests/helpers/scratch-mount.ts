@@ -18,7 +18,11 @@ export function mountTmpfs(sizeBytes = 4 * 1024 * 1024): ScratchMount | { skipRe
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    return { skipReason: `cannot mount a tmpfs here (needs root): ${String((error as { stderr?: Buffer }).stderr ?? error).trim().slice(0, 120)}` };
+    return {
+      skipReason: `cannot mount a tmpfs here (needs root): ${String((error as { stderr?: Buffer }).stderr ?? error)
+        .trim()
+        .slice(0, 120)}`,
+    };
   }
   return {
     dir,

@@ -27,9 +27,24 @@ export interface StudioOptions {
 
 export async function startStudio(options: StudioOptions): Promise<Studio> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'studio-data-'));
-  const service = new StudioService({ dataDir, mode: 'browser', spawnEngine: forkEngine, galleryUrl: (id) => `/gallery/${id}`, initialModel: options.model, provider: options.provider ?? 'cpu' });
+  const service = new StudioService({
+    dataDir,
+    mode: 'browser',
+    spawnEngine: forkEngine,
+    galleryUrl: (id) => `/gallery/${id}`,
+    initialModel: options.model,
+    provider: options.provider ?? 'cpu',
+  });
   const server = await startServer({ service, host: options.host, token: options.token, staticDir: options.staticDir });
-  return { service, server, dataDir, stop: async () => { await server.close(); service.stop(); } };
+  return {
+    service,
+    server,
+    dataDir,
+    stop: async () => {
+      await server.close();
+      service.stop();
+    },
+  };
 }
 
 export class TestClient {
@@ -93,11 +108,19 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
       timer.unref(); // a waiter that lost a race must not keep the test process alive
-      this.waiters.push({ match: (e) => e.event === event && match(e.data), resolve: (d) => { clearTimeout(timer); resolve(d); } });
+      this.waiters.push({
+        match: (e) => e.event === event && match(e.data),
+        resolve: (d) => {
+          clearTimeout(timer);
+          resolve(d);
+        },
+      });
     });
   }
 
-  close(): void { this.ws.close(); }
+  close(): void {
+    this.ws.close();
+  }
 }
 
 export function wsUrl(server: RunningServer): string {
@@ -120,7 +143,11 @@ export async function withStudio(model: string | StudioOptions, run: (studio: St
 }
 
 /** A raw GET with any Host header (fetch will not send a foreign Host, as a DNS-rebinding page does). */
-export function getWithHost(server: RunningServer, path: string, host: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+export function getWithHost(
+  server: RunningServer,
+  path: string,
+  host: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   const base = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: base.hostname, port: base.port, path, headers: { host } }, (res) => {

@@ -2,8 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GridRequestSchema } from '../../../src-core/contract/experiments.ts';
 import {
-  axisFromForm, baseDetails, baseSummary, buildGridRequest, defaultAxis, defaultCompareForm, firstGridError, gridBase,
-  parseNumberList, parseRestartList, parseRestartValue, samplerAxisHasRestart, splitTopLevel, type CompareForm,
+  axisFromForm,
+  baseDetails,
+  baseSummary,
+  buildGridRequest,
+  defaultAxis,
+  defaultCompareForm,
+  firstGridError,
+  gridBase,
+  parseNumberList,
+  parseRestartList,
+  parseRestartValue,
+  samplerAxisHasRestart,
+  splitTopLevel,
+  type CompareForm,
 } from './axes.ts';
 import { defaultForm } from './form.ts';
 
@@ -29,7 +41,9 @@ test('restart values: presets and segment lists, split outside brackets', () => 
   assert.equal(splitTopLevel('[[3,2,0.1,2]').error, 'a "[" is not closed');
   assert.equal(splitTopLevel('3]').error, 'a "]" has no matching "["');
   assert.deepEqual(parseRestartList('a1111; SD, [[3,2,0.1,2]]').value, [
-    { preset: 'a1111' }, { preset: 'sd' }, { segments: [[3, 2, 0.1, 2]] },
+    { preset: 'a1111' },
+    { preset: 'sd' },
+    { segments: [[3, 2, 0.1, 2]] },
   ]);
   assert.deepEqual(parseRestartValue('[10, 2, 0.1, 2]').value, { segments: [[10, 2, 0.1, 2]] }, 'a bare segment');
   assert.match(parseRestartValue('[[1,2,0.1,2]]').error ?? '', /segment 1: N_r must be at least 2/);
@@ -41,16 +55,25 @@ test('restart values: presets and segment lists, split outside brackets', () => 
 });
 
 test('axes from the form: ticked choices in the contract order, typed numbers', () => {
-  assert.deepEqual(axisFromForm({ ...defaultAxis('sampler'), samplers: ['heun', 'euler'] }).value, { kind: 'sampler', values: ['euler', 'heun'] });
+  assert.deepEqual(axisFromForm({ ...defaultAxis('sampler'), samplers: ['heun', 'euler'] }).value, {
+    kind: 'sampler',
+    values: ['euler', 'heun'],
+  });
   assert.equal(axisFromForm({ ...defaultAxis('sampler'), samplers: [] }).error, 'tick at least one sampler');
   assert.deepEqual(axisFromForm({ ...defaultAxis('schedule'), schedules: ['normal'] }).value, { kind: 'schedule', values: ['normal'] });
-  assert.deepEqual(axisFromForm({ ...defaultAxis('cfgScale'), texts: { ...defaultAxis('cfgScale').texts, cfgScale: '1, 7.5' } }).value, { kind: 'cfgScale', values: [1, 7.5] });
+  assert.deepEqual(axisFromForm({ ...defaultAxis('cfgScale'), texts: { ...defaultAxis('cfgScale').texts, cfgScale: '1, 7.5' } }).value, {
+    kind: 'cfgScale',
+    values: [1, 7.5],
+  });
   assert.deepEqual(axisFromForm(defaultAxis('seed')).value, { kind: 'seed', values: [1, 2, 3, 4] });
   assert.deepEqual(axisFromForm(defaultAxis('restart')).value, { kind: 'restart', values: [{ preset: 'a1111' }, { preset: 'sd' }] });
 });
 
 test('a valid grid request passes the contract schema; one count, one batch per cell', () => {
-  const check = buildGridRequest(compare({ samplers: ['euler', 'heun'] }, { kind: 'steps', texts: { ...defaultAxis('steps').texts, steps: '4, 8' } }), base);
+  const check = buildGridRequest(
+    compare({ samplers: ['euler', 'heun'] }, { kind: 'steps', texts: { ...defaultAxis('steps').texts, steps: '4, 8' } }),
+    base,
+  );
   assert.ok(check.request);
   assert.equal(check.cells, 4);
   assert.deepEqual(check.request.x, { kind: 'sampler', values: ['euler', 'heun'] });
@@ -99,6 +122,9 @@ test('the base summary: prompt · seed · CFG, with what the axes vary said so',
   assert.equal(baseSummary(b, { randomSeed: true, axes: ['cfgScale'] }), '“a red circle on blue” · random seed · CFG from the axis');
   assert.equal(baseSummary({ ...b, prompt: ' ' }, { randomSeed: false, axes: ['seed'] }), '(no prompt) · seed from the axis · CFG 5');
   assert.match(baseSummary({ ...b, prompt: 'x'.repeat(100) }, { randomSeed: false, axes: [] }), /^“x{47}…” ·/);
-  assert.equal(baseDetails(b, ['steps'], (n) => n.toUpperCase()), 'HEUN · Karras · 64×64');
+  assert.equal(
+    baseDetails(b, ['steps'], (n) => n.toUpperCase()),
+    'HEUN · Karras · 64×64',
+  );
   assert.equal(baseDetails(b, ['sampler', 'schedule']), '12 steps · 64×64');
 });

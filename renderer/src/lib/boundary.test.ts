@@ -22,7 +22,9 @@ test('renderer code imports only its own files, the contract, svelte, zod and up
   const problems: string[] = [];
   for (const file of files(src)) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:import|export)\s[^'"`;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm)) {
+    for (const m of text.matchAll(
+      /(?:import|export)\s[^'"`;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm,
+    )) {
       const spec = m[1] ?? m[2] ?? m[3];
       if (spec.startsWith('.')) {
         const target = resolve(file, '..', spec);

@@ -19,7 +19,8 @@ export interface StudioClient extends StudioApi {
 
 export const CONNECTION_LOST = 'the connection to the engine was lost (reconnecting…); try again in a moment';
 export const CONNECTION_NEVER_OPENED =
-  'could not connect to the engine (still trying). Is Restart Studio still running? If it printed an address with ?token=…, open that exact address';
+  'could not connect to the engine (still trying). Is Restart Studio still running? ' +
+  'If it printed an address with ?token=…, open that exact address';
 
 /** The part of a WebSocket the client uses (a browser WebSocket fits; tests pass a fake). */
 export interface SocketLike {

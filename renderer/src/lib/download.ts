@@ -5,7 +5,8 @@ const pad = (n: number) => String(n).padStart(2, '0');
 
 /** "restart-studio-grid-20250131-142501.csv" (local time). */
 export function exportFileName(what: string, extension: string, date: Date = new Date()): string {
-  const stamp = `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+  const day = `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}`;
+  const stamp = `${day}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
   return `restart-studio-${what}-${stamp}.${extension}`;
 }
 

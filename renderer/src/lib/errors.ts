@@ -13,6 +13,8 @@ export function errorText(error: unknown): string {
 
 /** "Could not generate" + error -> "Could not generate: the model folder is missing unet/model.onnx". */
 export function withContext(doing: string, error: unknown): string {
-  const text = errorText(error).replace(/^(Error|ContractError|RequestError):\s*/, '').trim();
+  const text = errorText(error)
+    .replace(/^(Error|ContractError|RequestError):\s*/, '')
+    .trim();
   return text ? `${doing}: ${text}` : doing;
 }

@@ -3,8 +3,15 @@
 // The state itself changes only through the pure reducer in experiment.ts.
 import { withContext } from './errors.ts';
 import {
-  experimentAccepted, experimentActive, experimentEvent, experimentInterrupted, experimentRejected, idleExperiment, startExperiment,
-  type ExperimentEvent, type ExperimentState,
+  experimentAccepted,
+  experimentActive,
+  experimentEvent,
+  experimentInterrupted,
+  experimentRejected,
+  idleExperiment,
+  startExperiment,
+  type ExperimentEvent,
+  type ExperimentState,
 } from './experiment.ts';
 
 export interface SlotWiring<Request> {

@@ -2,8 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GridCellEvent } from '../../../src-core/contract/api.ts';
 import {
-  experimentAccepted, experimentActive, experimentEvent, experimentFraction, experimentInterrupted, experimentRejected,
-  idleExperiment, startExperiment, withinText, type ExperimentEvent,
+  experimentAccepted,
+  experimentActive,
+  experimentEvent,
+  experimentFraction,
+  experimentInterrupted,
+  experimentRejected,
+  idleExperiment,
+  startExperiment,
+  withinText,
+  type ExperimentEvent,
 } from './experiment.ts';
 
 type Item = { jobId: string; n: number };
@@ -11,9 +19,16 @@ type Done = { jobId: string; items: Item[] };
 type Event = ExperimentEvent<Item, Done>;
 
 const progress = (jobId: string, evaluation: number, imagesDone = 0, images = 1): Event => ({
-  name: 'job.progress', data: { jobId, imagesDone, images, evaluation, evaluations: 10 },
+  name: 'job.progress',
+  data: { jobId, imagesDone, images, evaluation, evaluations: 10 },
 });
 const item = (jobId: string, n: number): Event => ({ name: 'item', data: { jobId, n } });
+/** The done event of job `jobId`, carrying items 1..count. */
+const done = (jobId: string, count: number): Event => ({
+  name: 'done',
+  data: { jobId, items: [] },
+  items: Array.from({ length: count }, (_, i) => ({ jobId, n: i + 1 })),
+});
 
 test('a grid or sweep runs from starting through items to done', () => {
   let s = startExperiment<string, Item, Done>('request', 3);
@@ -32,7 +47,7 @@ test('a grid or sweep runs from starting through items to done', () => {
   assert.equal(experimentFraction(s), 1 / 3);
   s = experimentEvent(s, item('g', 2));
   s = experimentEvent(s, item('g', 3));
-  s = experimentEvent(s, { name: 'done', data: { jobId: 'g', items: [] }, items: [{ jobId: 'g', n: 1 }, { jobId: 'g', n: 2 }, { jobId: 'g', n: 3 }] });
+  s = experimentEvent(s, done('g', 3));
   assert.equal(s.phase, 'done');
   assert.equal(s.items.length, 3);
   assert.equal(experimentFraction(s), 1);
@@ -45,7 +60,10 @@ test('events before the job id are held and replayed; other jobs are ignored', (
   s = experimentEvent(s, item('g', 1));
   s = experimentEvent(s, progress('g', 3));
   s = experimentAccepted(s, 'g');
-  assert.deepEqual(s.items.map((i) => i.n), [1]);
+  assert.deepEqual(
+    s.items.map((i) => i.n),
+    [1],
+  );
   assert.equal(s.progress?.evaluation, 3);
   s = experimentEvent(s, item('other', 8));
   assert.equal(s.items.length, 1);
@@ -54,8 +72,11 @@ test('events before the job id are held and replayed; other jobs are ignored', (
 test('the done event is authoritative when items were missed', () => {
   let s = experimentAccepted(startExperiment<string, Item, Done>('r', 2), 'g');
   s = experimentEvent(s, item('g', 1));
-  s = experimentEvent(s, { name: 'done', data: { jobId: 'g', items: [] }, items: [{ jobId: 'g', n: 1 }, { jobId: 'g', n: 2 }] });
-  assert.deepEqual(s.items.map((i) => i.n), [1, 2]);
+  s = experimentEvent(s, done('g', 2));
+  assert.deepEqual(
+    s.items.map((i) => i.n),
+    [1, 2],
+  );
 });
 
 test('failed, cancelled, rejected and interrupted jobs', () => {
@@ -63,7 +84,10 @@ test('failed, cancelled, rejected and interrupted jobs', () => {
   const failed = experimentEvent(running, { name: 'job.failed', data: { jobId: 'g', error: 'boom', cancelled: false } });
   assert.equal(failed.phase, 'failed');
   assert.equal(failed.error, 'boom');
-  const cancelled = experimentEvent(experimentEvent(running, item('g', 1)), { name: 'job.failed', data: { jobId: 'g', error: 'cancelled', cancelled: true } });
+  const cancelled = experimentEvent(experimentEvent(running, item('g', 1)), {
+    name: 'job.failed',
+    data: { jobId: 'g', error: 'cancelled', cancelled: true },
+  });
   assert.equal(cancelled.phase, 'cancelled');
   assert.equal(cancelled.items.length, 1, 'finished items stay');
   assert.equal(experimentRejected(startExperiment('r', 1), 'Could not run the grid: no').error, 'Could not run the grid: no');
@@ -82,6 +106,9 @@ test('progress text within an item', () => {
 
 test('grid cells fit the generic item shape', () => {
   const cell = { jobId: 'g' } as GridCellEvent;
-  const s = experimentEvent(experimentAccepted(startExperiment<null, GridCellEvent, { jobId: string }>(null, 1), 'g'), { name: 'item', data: cell });
+  const s = experimentEvent(experimentAccepted(startExperiment<null, GridCellEvent, { jobId: string }>(null, 1), 'g'), {
+    name: 'item',
+    data: cell,
+  });
   assert.equal(s.items[0], cell);
 });

@@ -35,31 +35,48 @@ export interface ExperimentState<Request, Item extends { jobId: string }, Done e
 const HELD_LIMIT = 256;
 
 export function idleExperiment<R, I extends { jobId: string }, D extends { jobId: string }>(): ExperimentState<R, I, D> {
-  return { phase: 'idle', jobId: null, request: null, total: 0, items: [], progress: null, preview: null, done: null, error: null, held: [] };
+  return {
+    phase: 'idle',
+    jobId: null,
+    request: null,
+    total: 0,
+    items: [],
+    progress: null,
+    preview: null,
+    done: null,
+    error: null,
+    held: [],
+  };
 }
 
 /** The same test as a generate job's. */
 export const experimentActive = isActive;
 
-export function startExperiment<R, I extends { jobId: string }, D extends { jobId: string }>(request: R, total: number): ExperimentState<R, I, D> {
+export function startExperiment<R, I extends { jobId: string }, D extends { jobId: string }>(
+  request: R,
+  total: number,
+): ExperimentState<R, I, D> {
   return { ...idleExperiment<R, I, D>(), phase: 'starting', request, total };
 }
 
 /** The job was queued: replay what arrived for its id in the meantime. */
 export function experimentAccepted<R, I extends { jobId: string }, D extends { jobId: string }>(
-  state: ExperimentState<R, I, D>, jobId: string,
+  state: ExperimentState<R, I, D>,
+  jobId: string,
 ): ExperimentState<R, I, D> {
   return acceptJob(state, jobId, experimentEvent);
 }
 
 export function experimentRejected<R, I extends { jobId: string }, D extends { jobId: string }>(
-  state: ExperimentState<R, I, D>, message: string,
+  state: ExperimentState<R, I, D>,
+  message: string,
 ): ExperimentState<R, I, D> {
   return rejectJob(state, message);
 }
 
 export function experimentEvent<R, I extends { jobId: string }, D extends { jobId: string }>(
-  state: ExperimentState<R, I, D>, event: ExperimentEvent<I, D>,
+  state: ExperimentState<R, I, D>,
+  event: ExperimentEvent<I, D>,
 ): ExperimentState<R, I, D> {
   if (state.phase === 'starting') return holdEvent(state, event, HELD_LIMIT);
   if (state.phase !== 'running' || event.data.jobId !== state.jobId) return state;
@@ -72,7 +89,11 @@ export function experimentEvent<R, I extends { jobId: string }, D extends { jobI
       return { ...state, items: [...state.items, event.data], progress: null, preview: null };
     case 'done':
       return {
-        ...state, phase: 'done', done: event.data, progress: null, preview: null,
+        ...state,
+        phase: 'done',
+        done: event.data,
+        progress: null,
+        preview: null,
         items: event.items.length >= state.items.length ? event.items : state.items,
       };
     case 'job.failed':
@@ -84,14 +105,17 @@ export function experimentEvent<R, I extends { jobId: string }, D extends { jobI
 
 /** The connection dropped or the engine crashed: a running job sends nothing more. */
 export function experimentInterrupted<R, I extends { jobId: string }, D extends { jobId: string }>(
-  state: ExperimentState<R, I, D>, message: string,
+  state: ExperimentState<R, I, D>,
+  message: string,
 ): ExperimentState<R, I, D> {
   if (!experimentActive(state)) return state;
   return { ...state, phase: 'failed', error: message, progress: null, preview: null, held: [] };
 }
 
 /** 0..1 over the whole job: finished items plus the fraction of the current one. */
-export function experimentFraction(state: Pick<ExperimentState<unknown, { jobId: string }, { jobId: string }>, 'total' | 'items' | 'progress' | 'phase'>): number {
+export function experimentFraction(
+  state: Pick<ExperimentState<unknown, { jobId: string }, { jobId: string }>, 'total' | 'items' | 'progress' | 'phase'>,
+): number {
   if (state.phase === 'done') return 1;
   if (state.total <= 0) return 0;
   const done = Math.min(state.items.length, state.total);

@@ -59,29 +59,33 @@ export async function gridPng(request: GridRequestInput, cells: readonly GridCel
 
   const byKey = cellMap(cells);
   const images = new Map<string, HTMLImageElement>();
-  await Promise.all(cells.map(async (c) => {
-    images.set(cellKey(c.x, c.y), await loadImage(c.entry.url));
-  }));
+  await Promise.all(
+    cells.map(async (c) => {
+      images.set(cellKey(c.x, c.y), await loadImage(c.entry.url));
+    }),
+  );
 
   ctx.font = CAPTION_FONT;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  layout.cells.forEach((row, y) => row.forEach((box, x) => {
-    const cell = byKey.get(cellKey(x, y));
-    const image = images.get(cellKey(x, y));
-    if (!cell || !image) {
-      ctx.fillStyle = CELL_BACKGROUND;
-      ctx.fillRect(box.x, box.y, side, side);
+  layout.cells.forEach((row, y) =>
+    row.forEach((box, x) => {
+      const cell = byKey.get(cellKey(x, y));
+      const image = images.get(cellKey(x, y));
+      if (!cell || !image) {
+        ctx.fillStyle = CELL_BACKGROUND;
+        ctx.fillRect(box.x, box.y, side, side);
+        ctx.fillStyle = MUTED;
+        ctx.fillText('not made', box.x + side / 2, box.captionY);
+        return;
+      }
+      const size = cellImageSize(image.naturalWidth, image.naturalHeight, side);
+      ctx.imageSmoothingEnabled = Math.max(image.naturalWidth, image.naturalHeight) > side;
+      ctx.drawImage(image, box.x + (side - size.width) / 2, box.y + (side - size.height) / 2, size.width, size.height);
       ctx.fillStyle = MUTED;
-      ctx.fillText('not made', box.x + side / 2, box.captionY);
-      return;
-    }
-    const size = cellImageSize(image.naturalWidth, image.naturalHeight, side);
-    ctx.imageSmoothingEnabled = Math.max(image.naturalWidth, image.naturalHeight) > side;
-    ctx.drawImage(image, box.x + (side - size.width) / 2, box.y + (side - size.height) / 2, size.width, size.height);
-    ctx.fillStyle = MUTED;
-    ctx.fillText(cellCaption(cell), box.x + side / 2, box.captionY);
-  }));
+      ctx.fillText(cellCaption(cell), box.x + side / 2, box.captionY);
+    }),
+  );
   const png = new Uint8Array(await (await canvasToPng(canvas)).arrayBuffer());
   return new Blob([withTextChunks(png, gridMetadata(request, cells, facts)).slice()], { type: 'image/png' });
 }
@@ -93,11 +97,18 @@ export interface PlotPanel {
 }
 
 /** The sweep plot as a PNG: each panel's canvas under its title, a legend, and an optional note. */
-export function plotPng(panels: readonly PlotPanel[], legend: ReadonlyArray<{ label: string; color: string }>, note?: string): Promise<Blob> {
+export function plotPng(
+  panels: readonly PlotPanel[],
+  legend: ReadonlyArray<{ label: string; color: string }>,
+  note?: string,
+): Promise<Blob> {
   const ratio = Math.max(1, panels[0] ? panels[0].canvas.width / Math.max(1, panels[0].canvas.clientWidth || panels[0].canvas.width) : 1);
   const px = (n: number) => Math.round(n * ratio);
   const pad = px(16);
-  const titleH = px(22), subtitleH = px(18), legendH = px(24), noteH = px(20);
+  const titleH = px(22),
+    subtitleH = px(18),
+    legendH = px(24),
+    noteH = px(20);
   const width = Math.max(px(320), ...panels.map((p) => p.canvas.width)) + 2 * pad;
   let height = pad;
   for (const p of panels) height += titleH + (p.subtitle ? subtitleH : 0) + p.canvas.height + pad;

@@ -5,9 +5,17 @@ import { GenerateRequestSchema } from '../../../src-core/contract/generate.ts';
 import { adaptToModel, applyRequest, defaultForm, formToRequest, planParams, scheduleApplies, vaeFactorOf } from './form.ts';
 
 const info: AppInfo = {
-  version: '0.1.0', mode: 'browser', provider: 'cpu', providerNotes: [], providerChoice: 'cpu', providers: [], modelError: null,
+  version: '0.1.0',
+  mode: 'browser',
+  provider: 'cpu',
+  providerNotes: [],
+  providerChoice: 'cpu',
+  providers: [],
+  modelError: null,
   model: { dir: '/m', name: 'tiny', width: 64, height: 48, prediction: 'epsilon', vaeFactor: 8, maxTokens: 75 },
-  samplers: [], schedules: ['karras', 'normal'], noiseSources: ['default'],
+  samplers: [],
+  schedules: ['karras', 'normal'],
+  noiseSources: ['default'],
 };
 
 test('defaults follow app.info', () => {
@@ -33,14 +41,24 @@ test('the form becomes a valid request; -1 seeds are drawn', () => {
   assert.ok(GenerateRequestSchema.safeParse(r.value).success);
   assert.equal(formToRequest({ ...form, seed: 42 }).value?.seed, 42);
   // batch size never exceeds the image count
-  assert.equal(formToRequest({ ...form, count: 1, batchSize: 4 }).value?.batchSize, 4, 'batch count x batch size, as A1111: not cut to the count');
+  assert.equal(
+    formToRequest({ ...form, count: 1, batchSize: 4 }).value?.batchSize,
+    4,
+    'batch count x batch size, as A1111: not cut to the count',
+  );
 });
 
 test('restart settings are sent only for the restart sampler', () => {
   const form = { ...defaultForm(info), sampler: 'restart' as const, restartMode: 'sd' as const };
   assert.deepEqual(formToRequest(form).value?.restart, { preset: 'sd' });
   const custom = { ...form, restartMode: 'custom' as const, segments: [{ nr: '10', k: '2', tMin: '0.1', tMax: '2' }] };
-  assert.deepEqual(planParams(custom).value, { sampler: 'restart', schedule: 'karras', steps: 20, cfgScale: 7, restart: { segments: [[10, 2, 0.1, 2]] } });
+  assert.deepEqual(planParams(custom).value, {
+    sampler: 'restart',
+    schedule: 'karras',
+    steps: 20,
+    cfgScale: 7,
+    restart: { segments: [[10, 2, 0.1, 2]] },
+  });
   const broken = { ...custom, segments: [{ nr: '10', k: '2', tMin: '3', tMax: '2' }] };
   assert.equal(planParams(broken).error, 'Restart segment 1: t_max must be greater than t_min');
   assert.equal(formToRequest(broken).error, 'Restart segment 1: t_max must be greater than t_min');
@@ -62,9 +80,19 @@ test('form problems are reported in plain words', () => {
 test('imported parameters fill the form and keep what they do not mention', () => {
   const f = { ...defaultForm(info), prompt: 'old', count: 4 };
   const next = applyRequest(f, {
-    prompt: 'a red circle', negativePrompt: 'blurry', sampler: 'restart', schedule: 'normal', steps: 30, cfgScale: 5.5,
-    seed: 1234, width: 512, height: 768, noiseSource: 'torch-cpu', eta: 0.5,
-    restart: { segments: [[5, 2, 1, 9]], restartGamma: 0.1 }, timestepMode: 'nearest',
+    prompt: 'a red circle',
+    negativePrompt: 'blurry',
+    sampler: 'restart',
+    schedule: 'normal',
+    steps: 30,
+    cfgScale: 5.5,
+    seed: 1234,
+    width: 512,
+    height: 768,
+    noiseSource: 'torch-cpu',
+    eta: 0.5,
+    restart: { segments: [[5, 2, 1, 9]], restartGamma: 0.1 },
+    timestepMode: 'nearest',
   });
   assert.equal(next.prompt, 'a red circle');
   assert.equal(next.negativePrompt, 'blurry');

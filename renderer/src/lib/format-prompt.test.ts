@@ -10,7 +10,10 @@ test('a prompt over the limit is described in words', () => {
   assert.equal(promptLengthError('x'.repeat(27_412), 'prompt'), 'The prompt is 27,412 characters; the limit is 20,000');
   const form = { ...defaultForm(), prompt: 'x'.repeat(27_412), seed: 1 };
   assert.equal(formToRequest(form).error, 'The prompt is 27,412 characters; the limit is 20,000');
-  assert.equal(formToRequest({ ...form, prompt: 'a', negativePrompt: 'y'.repeat(20_001) }).error, 'The negative prompt is 20,001 characters; the limit is 20,000');
+  assert.equal(
+    formToRequest({ ...form, prompt: 'a', negativePrompt: 'y'.repeat(20_001) }).error,
+    'The negative prompt is 20,001 characters; the limit is 20,000',
+  );
 });
 
 test('the token counter of a cut prompt says it counted only the first part', () => {

@@ -8,19 +8,24 @@ test('evaluations text', () => {
   assert.equal(formatEvaluations(1, 1), '1 step · 1 model evaluation');
 });
 
-test('token count as A1111 shows it, and the engine\'s warning', () => {
+test("token count as A1111 shows it, and the engine's warning", () => {
   assert.deepEqual(formatTokens(12, 75), { text: '12/75', over: false, warning: null });
   assert.deepEqual(formatTokens(80, 150), { text: '80/150', over: false, warning: null });
-  assert.deepEqual(formatTokens(80, 150, "this model's UNet takes 75 tokens; the rest is dropped"),
-    { text: '80/150', over: true, warning: "this model's UNet takes 75 tokens; the rest is dropped" });
+  assert.deepEqual(formatTokens(80, 150, "this model's UNet takes 75 tokens; the rest is dropped"), {
+    text: '80/150',
+    over: true,
+    warning: "this model's UNet takes 75 tokens; the rest is dropped",
+  });
 });
 
 test('durations and timings', () => {
   assert.equal(formatMs(12.4), '12 ms');
   assert.equal(formatMs(1234), '1.23 s');
   assert.equal(formatMs(12_345), '12.3 s');
-  assert.deepEqual(formatTimings({ textEncoderMs: 10, unetMs: 2000, vaeMs: 30, overheadMs: 4 }).map((t) => `${t.label} ${t.value}`),
-    ['Text encoder 10 ms', 'UNet 2.00 s', 'VAE 30 ms', 'Overhead 4 ms']);
+  assert.deepEqual(
+    formatTimings({ textEncoderMs: 10, unetMs: 2000, vaeMs: 30, overheadMs: 4 }).map((t) => `${t.label} ${t.value}`),
+    ['Text encoder 10 ms', 'UNet 2.00 s', 'VAE 30 ms', 'Overhead 4 ms'],
+  );
 });
 
 test('progress text and fraction', () => {

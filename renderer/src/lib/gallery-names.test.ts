@@ -5,9 +5,19 @@ import { entryName, entryPrompt, entrySampler, filterEntries, galleryNames, samp
 
 const at = (h: number, m: number) => new Date(2024, 0, 1, h, m).toISOString();
 const entry = (id: string, seed: number, createdAt: string, parameters: string, source?: GalleryEntry['source']): GalleryEntry => ({
-  id, url: `/gallery/${id}`, createdAt, seed, width: 64, height: 64, parameters, evaluations: 1, seconds: 1, ...(source ? { source } : {}),
+  id,
+  url: `/gallery/${id}`,
+  createdAt,
+  seed,
+  width: 64,
+  height: 64,
+  parameters,
+  evaluations: 1,
+  seconds: 1,
+  ...(source ? { source } : {}),
 });
-const params = (prompt: string, sampler: string) => `${prompt}\nNegative prompt: blurry\nSteps: 20, Sampler: ${sampler}, Schedule type: Karras, CFG scale: 7, Seed: 1`;
+const params = (prompt: string, sampler: string) =>
+  `${prompt}\nNegative prompt: blurry\nSteps: 20, Sampler: ${sampler}, Schedule type: Karras, CFG scale: 7, Seed: 1`;
 
 test('an entry is named by seed, time and sampler', () => {
   const e = entry('00012-42.png', 42, at(10, 14), params('a red circle', 'Euler'));

@@ -4,19 +4,36 @@ import type { GalleryEntry } from '../../../src-core/contract/api.ts';
 import { entryHref, mergeEntries, removeEntry, sortNewest } from './gallery.ts';
 
 const entry = (id: string, createdAt: string): GalleryEntry => ({
-  id, url: `/gallery/${id}.png`, createdAt, seed: 1, width: 8, height: 8, parameters: '', evaluations: 1, seconds: 1,
+  id,
+  url: `/gallery/${id}.png`,
+  createdAt,
+  seed: 1,
+  width: 8,
+  height: 8,
+  parameters: '',
+  evaluations: 1,
+  seconds: 1,
 });
 
 test('newest first, stable for equal times', () => {
   const list = sortNewest([entry('a', '2024-01-01T00:00:00Z'), entry('b', '2024-03-01T00:00:00Z'), entry('c', '2024-03-01T00:00:00Z')]);
-  assert.deepEqual(list.map((e) => e.id), ['b', 'c', 'a']);
+  assert.deepEqual(
+    list.map((e) => e.id),
+    ['b', 'c', 'a'],
+  );
 });
 
 test('merging new entries replaces duplicates, removing drops one', () => {
   const list = [entry('a', '2024-01-01T00:00:00Z')];
   const merged = mergeEntries(list, [entry('b', '2024-02-01T00:00:00Z'), entry('a', '2024-01-01T00:00:00Z')]);
-  assert.deepEqual(merged.map((e) => e.id), ['b', 'a']);
-  assert.deepEqual(removeEntry(merged, 'b').map((e) => e.id), ['a']);
+  assert.deepEqual(
+    merged.map((e) => e.id),
+    ['b', 'a'],
+  );
+  assert.deepEqual(
+    removeEntry(merged, 'b').map((e) => e.id),
+    ['a'],
+  );
 });
 
 test('file address for the reveal fallback', () => {

@@ -71,11 +71,13 @@ export function galleryNames(list: readonly GalleryEntry[]): Map<string, string>
   const names = list.map((e) => [e.id, entryName(e)] as const);
   const uses = new Map<string, number>();
   for (const [, name] of names) uses.set(name, (uses.get(name) ?? 0) + 1);
-  return new Map(names.map(([id, name]) => {
-    if ((uses.get(name) ?? 0) < 2) return [id, name];
-    const number = /^(\d+)-/.exec(id)?.[1];
-    return [id, number ? `${name}, #${Number(number)}` : `${name}, ${id}`];
-  }));
+  return new Map(
+    names.map(([id, name]) => {
+      if ((uses.get(name) ?? 0) < 2) return [id, name];
+      const number = /^(\d+)-/.exec(id)?.[1];
+      return [id, number ? `${name}, #${Number(number)}` : `${name}, ${id}`];
+    }),
+  );
 }
 
 export interface GalleryFilter {
@@ -88,10 +90,12 @@ export interface GalleryFilter {
 
 export function filterEntries(list: readonly GalleryEntry[], filter: GalleryFilter): GalleryEntry[] {
   const text = (filter.text ?? '').trim().toLowerCase();
-  return list.filter((e) =>
-    (!filter.source || filter.source === 'all' || e.source === filter.source) &&
-    (!filter.sampler || entrySampler(e) === filter.sampler) &&
-    (!text || entryPrompt(e).toLowerCase().includes(text)));
+  return list.filter(
+    (e) =>
+      (!filter.source || filter.source === 'all' || e.source === filter.source) &&
+      (!filter.sampler || entrySampler(e) === filter.sampler) &&
+      (!text || entryPrompt(e).toLowerCase().includes(text)),
+  );
 }
 
 /** The samplers the gallery's images were made with, sorted, for the filter's picker. */

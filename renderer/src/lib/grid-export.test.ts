@@ -8,12 +8,22 @@ import type { GridRequestInput } from './axes.ts';
 const labels: Record<string, string> = { euler: 'Euler', euler_ancestral: 'Euler a', dpmpp_2m: 'DPM++ 2M' };
 const samplerName = (n: string) => labels[n] ?? n;
 const request: GridRequestInput = {
-  base: { prompt: 'a red circle on a blue background', negativePrompt: 'blurry', seed: 9, steps: 20, cfgScale: 5, sampler: 'euler', schedule: 'karras', width: 64, height: 64 },
+  base: {
+    prompt: 'a red circle on a blue background',
+    negativePrompt: 'blurry',
+    seed: 9,
+    steps: 20,
+    cfgScale: 5,
+    sampler: 'euler',
+    schedule: 'karras',
+    width: 64,
+    height: 64,
+  },
   x: { kind: 'sampler', values: ['euler', 'euler_ancestral', 'dpmpp_2m'] },
   y: { kind: 'steps', values: [2, 3] },
 };
 
-test('headers use the UI\'s labels, not internal names', () => {
+test("headers use the UI's labels, not internal names", () => {
   assert.equal(axisValueLabel('sampler', 'euler_ancestral', samplerName), 'Euler a');
   assert.equal(axisValueLabel('schedule', 'normal', samplerName), 'Normal');
   assert.equal(axisValueLabel('steps', 20, samplerName), '20 steps');
@@ -26,15 +36,28 @@ test('headers use the UI\'s labels, not internal names', () => {
 
 test('long labels wrap onto lines instead of being cut', () => {
   const measure = (t: string) => t.length * 7;
-  assert.deepEqual(wrapText('Restart: [[10,2,0.1,2],[5,1,0.5,4]]', 140, measure), ['Restart:', '[[10,2,0.1,2],[5,1,0.5,4]]'.slice(0, 20), '[[10,2,0.1,2],[5,1,0.5,4]]'.slice(20)]);
+  assert.deepEqual(wrapText('Restart: [[10,2,0.1,2],[5,1,0.5,4]]', 140, measure), [
+    'Restart:',
+    '[[10,2,0.1,2],[5,1,0.5,4]]'.slice(0, 20),
+    '[[10,2,0.1,2],[5,1,0.5,4]]'.slice(20),
+  ]);
   assert.deepEqual(wrapText('Euler a', 140, measure), ['Euler a']);
   const many = wrapText('one two three four five six seven eight nine ten', 35, measure, 2);
   assert.equal(many.length, 2);
   assert.match(many[1], /…$/, 'beyond the line limit the last line ends with an ellipsis');
-  const layout = gridPngLayout({ columns: ['a very long column label that wraps', 'b'], rows: ['r'], cell: 128, measure, header: ['Prompt: x', 'Seed 9'] });
+  const layout = gridPngLayout({
+    columns: ['a very long column label that wraps', 'b'],
+    rows: ['r'],
+    cell: 128,
+    measure,
+    header: ['Prompt: x', 'Seed 9'],
+  });
   assert.ok(layout.columns[0].lines.length > 1, 'the label wraps');
   assert.ok(layout.columns[0].lines.every((l) => measure(l) <= 128));
-  assert.deepEqual(layout.header.map((h) => h.text), ['Prompt: x', 'Seed 9']);
+  assert.deepEqual(
+    layout.header.map((h) => h.text),
+    ['Prompt: x', 'Seed 9'],
+  );
   assert.ok(layout.cells[0][0].y > layout.columns[0].y + 2 * 16, 'the cells start below the wrapped header');
 });
 
@@ -48,8 +71,16 @@ test('the exported grid names prompt, seed and model in its header and in its PN
   assert.match(text, /Columns: Sampler · Rows: Steps/);
   assert.doesNotMatch(text, /Euler|20 steps/, 'what the axes vary is not in the shared line');
   assert.match(text, /CFG 5/);
-  const meta = gridMetadata(request, [{ x: 0, y: 0, xLabel: 'sampler euler', yLabel: 'steps 2', entry: { seed: 9, parameters: 'a red circle\nSteps: 2, Sampler: Euler' } }], { model: 'restart-shapes-64', samplerName });
-  assert.equal(meta.parameters, 'a red circle\nSteps: 2, Sampler: Euler', 'A1111 reads the first cell\'s parameters, as its own grids carry');
+  const meta = gridMetadata(
+    request,
+    [{ x: 0, y: 0, xLabel: 'sampler euler', yLabel: 'steps 2', entry: { seed: 9, parameters: 'a red circle\nSteps: 2, Sampler: Euler' } }],
+    { model: 'restart-shapes-64', samplerName },
+  );
+  assert.equal(
+    meta.parameters,
+    'a red circle\nSteps: 2, Sampler: Euler',
+    "A1111 reads the first cell's parameters, as its own grids carry",
+  );
   const json = JSON.parse(meta['restart-studio-grid']);
   assert.equal(json.prompt, 'a red circle on a blue background');
   assert.equal(json.seed, 9);
@@ -62,7 +93,14 @@ test('text chunks go into a PNG after its header and read back', () => {
   const out = withTextChunks(png, { parameters: 'héllo\nSteps: 2', 'restart-studio-grid': '{"a":1}' });
   assert.ok(isPng(out));
   const chunks = pngTextChunks(out);
-  assert.deepEqual(chunks.filter(([k]) => k === 'parameters'), [['parameters', 'héllo\nSteps: 2']], 'replaced, not doubled');
-  assert.deepEqual(chunks.find(([k]) => k === 'restart-studio-grid'), ['restart-studio-grid', '{"a":1}']);
+  assert.deepEqual(
+    chunks.filter(([k]) => k === 'parameters'),
+    [['parameters', 'héllo\nSteps: 2']],
+    'replaced, not doubled',
+  );
+  assert.deepEqual(
+    chunks.find(([k]) => k === 'restart-studio-grid'),
+    ['restart-studio-grid', '{"a":1}'],
+  );
   assert.throws(() => withTextChunks(new Uint8Array([1, 2, 3]), { a: 'b' }), /not a PNG/);
 });

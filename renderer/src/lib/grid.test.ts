@@ -3,8 +3,21 @@ import assert from 'node:assert/strict';
 import type { GalleryEntry, GridCellEvent } from '../../../src-core/contract/api.ts';
 import type { GridRequestInput } from './axes.ts';
 import {
-  cellAlt, cellCaption, cellImageSize, cellMap, currentCell, exportCellSide, fitText, gridHeaders, gridJson, gridPngLayout,
-  gridProgressPercent, gridProgressText, gridTotal, PNG_STYLE, type GridState,
+  cellAlt,
+  cellCaption,
+  cellImageSize,
+  cellMap,
+  currentCell,
+  exportCellSide,
+  fitText,
+  gridHeaders,
+  gridJson,
+  gridPngLayout,
+  gridProgressPercent,
+  gridProgressText,
+  gridTotal,
+  PNG_STYLE,
+  type GridState,
 } from './grid.ts';
 import { experimentAccepted, startExperiment } from './experiment.ts';
 
@@ -15,13 +28,31 @@ const request: GridRequestInput = {
 };
 
 function entry(id: string, seed = 9): GalleryEntry {
-  return { id, url: `/gallery/${id}`, createdAt: '2025-01-01T00:00:00Z', seed, width: 32, height: 32, parameters: `p ${id}`, evaluations: 4, seconds: 0.5 };
+  return {
+    id,
+    url: `/gallery/${id}`,
+    createdAt: '2025-01-01T00:00:00Z',
+    seed,
+    width: 32,
+    height: 32,
+    parameters: `p ${id}`,
+    evaluations: 4,
+    seconds: 0.5,
+  };
 }
 
 function cell(x: number, y: number): GridCellEvent {
   return {
-    jobId: 'g', x, y, xLabel: ['sampler euler', 'sampler heun'][x], yLabel: ['CFG 3', 'CFG 7.5'][y], entry: entry(`e${x}${y}`),
-    evaluations: 4 + x * 3, seconds: 0.1234 + y, done: y * 2 + x + 1, total: 4,
+    jobId: 'g',
+    x,
+    y,
+    xLabel: ['sampler euler', 'sampler heun'][x],
+    yLabel: ['CFG 3', 'CFG 7.5'][y],
+    entry: entry(`e${x}${y}`),
+    evaluations: 4 + x * 3,
+    seconds: 0.1234 + y,
+    done: y * 2 + x + 1,
+    total: 4,
   };
 }
 
@@ -31,8 +62,10 @@ test('headers come from the request with the contract labels', () => {
   const oneAxis = { ...request, y: undefined };
   assert.equal(gridTotal(oneAxis), 2);
   assert.deepEqual(gridHeaders(oneAxis).rows, ['']);
-  assert.deepEqual(gridHeaders({ ...request, x: { kind: 'restart', values: [{ preset: 'a1111' }, { segments: [[3, 2, 0.1, 2]] }] } }).columns,
-    ['restart a1111', 'restart [[3,2,0.1,2]]']);
+  assert.deepEqual(
+    gridHeaders({ ...request, x: { kind: 'restart', values: [{ preset: 'a1111' }, { segments: [[3, 2, 0.1, 2]] }] } }).columns,
+    ['restart a1111', 'restart [[3,2,0.1,2]]'],
+  );
 });
 
 test('cells: lookup, the one being made, alt text and caption', () => {
@@ -61,9 +94,25 @@ test('progress: cell i of n and the evaluation within it', () => {
 test('the JSON export: the request and every cell row by row', () => {
   const json = gridJson(request, [cell(1, 1), cell(0, 0), cell(0, 1), cell(1, 0)]);
   assert.deepEqual(json.request, request);
-  assert.deepEqual(json.cells.map((c) => [c.x, c.y]), [[0, 0], [1, 0], [0, 1], [1, 1]]);
+  assert.deepEqual(
+    json.cells.map((c) => [c.x, c.y]),
+    [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ],
+  );
   assert.deepEqual(json.cells[1], {
-    x: 1, y: 0, xLabel: 'sampler heun', yLabel: 'CFG 3', seed: 9, evaluations: 7, seconds: 0.1234, parameters: 'p e10', id: 'e10',
+    x: 1,
+    y: 0,
+    xLabel: 'sampler heun',
+    yLabel: 'CFG 3',
+    seed: 9,
+    evaluations: 7,
+    seconds: 0.1234,
+    parameters: 'p e10',
+    id: 'e10',
   });
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(json)));
 });
@@ -91,7 +140,10 @@ test('the PNG layout: headers over columns, labels before rows, caption under ea
   const rowHeader = 7 * 7 + gap;
   assert.equal(layout.width, padding + rowHeader + 2 * 128 + gap + padding);
   assert.equal(layout.height, padding + header + 2 * (128 + caption) + gap + padding);
-  assert.deepEqual(layout.columns.map((c) => c.x), [padding + rowHeader, padding + rowHeader + 128 + gap]);
+  assert.deepEqual(
+    layout.columns.map((c) => c.x),
+    [padding + rowHeader, padding + rowHeader + 128 + gap],
+  );
   assert.equal(layout.rows[1].text, 'CFG 7.5');
   assert.equal(layout.rows[1].y, padding + header + 128 + caption + gap);
   assert.equal(layout.cells[1][1].captionY, layout.cells[1][1].y + 128 + 4);

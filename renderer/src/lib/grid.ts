@@ -78,8 +78,15 @@ export function gridJson(request: GridRequestInput, cells: readonly GridCellEven
   return {
     request,
     cells: ordered.map((c) => ({
-      x: c.x, y: c.y, xLabel: c.xLabel, yLabel: c.yLabel, seed: c.entry.seed,
-      evaluations: c.evaluations, seconds: c.seconds, parameters: c.entry.parameters, id: c.entry.id,
+      x: c.x,
+      y: c.y,
+      xLabel: c.xLabel,
+      yLabel: c.yLabel,
+      seed: c.entry.seed,
+      evaluations: c.evaluations,
+      seconds: c.seconds,
+      parameters: c.entry.parameters,
+      id: c.entry.id,
     })),
   };
 }
@@ -112,10 +119,15 @@ export function fitText(text: string, max: number, measure: (t: string) => numbe
 export function wrapText(text: string, max: number, measure: (t: string) => number, maxLines = Infinity): string[] {
   const lines: string[] = [];
   let line = '';
-  const push = (l: string) => { if (l) lines.push(l); };
+  const push = (l: string) => {
+    if (l) lines.push(l);
+  };
   for (const word of text.split(/\s+/).filter(Boolean)) {
     const joined = line ? `${line} ${word}` : word;
-    if (measure(joined) <= max) { line = joined; continue; }
+    if (measure(joined) <= max) {
+      line = joined;
+      continue;
+    }
     push(line);
     line = word;
     while (measure(line) > max && line.length > 1) {
@@ -143,7 +155,13 @@ export interface PngLayoutInput {
   header?: readonly string[];
 }
 
-interface LabelBox { text: string; lines: string[]; x: number; y: number; width: number }
+interface LabelBox {
+  text: string;
+  lines: string[];
+  x: number;
+  y: number;
+  width: number;
+}
 
 export interface PngLayout {
   width: number;
@@ -187,7 +205,15 @@ export function gridPngLayout({ columns, rows, cell, measure, header: headerText
     height,
     header: headerLines.map((text, i) => ({ text, x: padding, y: padding + i * lineHeight })),
     columns: columns.map((text, i) => ({ text, lines: columnLines[i], x: left + i * stepX, y: padding + headerHeight, width: cell })),
-    rows: hasRows ? rows.map((text, j) => ({ text, lines: wrapText(text, rowHeader - gap, measure, Math.floor(cell / lineHeight)), x: padding, y: top + j * stepY, width: rowHeader - gap })) : [],
+    rows: hasRows
+      ? rows.map((text, j) => ({
+          text,
+          lines: wrapText(text, rowHeader - gap, measure, Math.floor(cell / lineHeight)),
+          x: padding,
+          y: top + j * stepY,
+          width: rowHeader - gap,
+        }))
+      : [],
     cells: rows.map((_, j) => columns.map((__, i) => ({ x: left + i * stepX, y: top + j * stepY, captionY: top + j * stepY + cell + 4 }))),
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { GenerateRequestSchema, LIMITS } from '../../../src-core/contract/generate.ts';
 import { nativeSizeWarning, sizeBounds } from './image-size.ts';
 
-test('size bounds come from the contract: the schema\'s minimum side, never below it for a small VAE factor', () => {
+test("size bounds come from the contract: the schema's minimum side, never below it for a small VAE factor", () => {
   const schemaMin = GenerateRequestSchema.shape.width.unwrap().minValue;
   assert.equal(LIMITS.minImageSide, schemaMin, 'LIMITS and the schema agree');
   assert.deepEqual(sizeBounds(4), { min: 8, max: LIMITS.imageSide, step: 4 }, 'a 4x VAE: 8, not 4');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { IDLE_JOB, isActive, jobAccepted, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent } from './job.ts';
 
 const progress = (jobId: string, evaluation: number): JobEvent => ({
-  name: 'job.progress', data: { jobId, imagesDone: 0, images: 2, evaluation, evaluations: 39 },
+  name: 'job.progress',
+  data: { jobId, imagesDone: 0, images: 2, evaluation, evaluations: 39 },
 });
 const done = (jobId: string): JobEvent => ({
   name: 'job.done',

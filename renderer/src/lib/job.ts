@@ -25,7 +25,16 @@ export interface JobState {
 }
 
 export const IDLE_JOB: JobState = {
-  phase: 'idle', jobId: null, images: 0, progress: null, preview: null, result: null, error: null, kept: [], cancelling: false, held: [],
+  phase: 'idle',
+  jobId: null,
+  images: 0,
+  progress: null,
+  preview: null,
+  result: null,
+  error: null,
+  kept: [],
+  cancelling: false,
+  held: [],
 };
 
 const HELD_LIMIT = 64;
@@ -55,7 +64,11 @@ export function holdEvent<S extends Holding<unknown>>(state: S, event: S['held']
 }
 
 /** The request was answered with the job's id: running, with what arrived for that id replayed through `reduce`. */
-export function acceptJob<S extends Holding<{ data: { jobId: string } }>>(state: S, jobId: string, reduce: (s: S, e: S['held'][number]) => S): S {
+export function acceptJob<S extends Holding<{ data: { jobId: string } }>>(
+  state: S,
+  jobId: string,
+  reduce: (s: S, e: S['held'][number]) => S,
+): S {
   if (state.phase !== 'starting') return state;
   let next: S = { ...state, phase: 'running', jobId, held: [] };
   for (const event of state.held) if (event.data.jobId === jobId) next = reduce(next, event);

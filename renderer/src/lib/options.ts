@@ -10,7 +10,12 @@ export interface Choice<T extends string> {
 }
 
 const FALLBACK_SAMPLER_LABELS: Record<SamplerName, string> = {
-  euler: 'Euler', euler_ancestral: 'Euler a', heun: 'Heun', dpmpp_2m: 'DPM++ 2M', ddim: 'DDIM', restart: 'Restart',
+  euler: 'Euler',
+  euler_ancestral: 'Euler a',
+  heun: 'Heun',
+  dpmpp_2m: 'DPM++ 2M',
+  ddim: 'DDIM',
+  restart: 'Restart',
 };
 
 const SCHEDULE_LABELS: Record<ScheduleName, string> = { karras: 'Karras', normal: 'Normal' };

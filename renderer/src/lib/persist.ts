@@ -14,8 +14,13 @@ type KeptField = 'prompt' | 'negativePrompt' | 'sampler' | 'steps' | 'cfgScale' 
 
 const shape = GenerateRequestSchema.shape;
 const FIELDS: Record<KeptField, ZodType> = {
-  prompt: shape.prompt, negativePrompt: shape.negativePrompt, sampler: shape.sampler, steps: shape.steps,
-  cfgScale: shape.cfgScale, width: shape.width, height: shape.height,
+  prompt: shape.prompt,
+  negativePrompt: shape.negativePrompt,
+  sampler: shape.sampler,
+  steps: shape.steps,
+  cfgScale: shape.cfgScale,
+  width: shape.width,
+  height: shape.height,
 };
 
 export interface Saved {

@@ -56,7 +56,13 @@ export function parametersPng(text: string): Uint8Array {
   const itxt = concat([new TextEncoder().encode('parameters'), new Uint8Array([0, 0, 0, 0, 0]), new TextEncoder().encode(text)]);
   // zlib stream of one stored block holding the scanline [filter 0, pixel 128].
   const idat = new Uint8Array([0x78, 0x01, 0x01, 0x02, 0x00, 0xfd, 0xff, 0x00, 0x80, 0x00, 0x82, 0x00, 0x81]);
-  return concat([new Uint8Array(SIGNATURE), chunk('IHDR', ihdr), chunk('iTXt', itxt), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
+  return concat([
+    new Uint8Array(SIGNATURE),
+    chunk('IHDR', ihdr),
+    chunk('iTXt', itxt),
+    chunk('IDAT', idat),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 interface Chunk {

@@ -21,7 +21,10 @@ test('row errors name the field in the paper notation', () => {
 
 test('the list is checked as a whole', () => {
   const ok = checkRows([row('10', '2', '0.1', '2'), row('5', '2', '5', '10')]);
-  assert.deepEqual(ok.segments, [[10, 2, 0.1, 2], [5, 2, 5, 10]]);
+  assert.deepEqual(ok.segments, [
+    [10, 2, 0.1, 2],
+    [5, 2, 5, 10],
+  ]);
   assert.equal(firstRowsError(ok), null);
   const bad = checkRows([row('10', '2', '0.1', '2'), row('5', '2', '5', '1')]);
   assert.equal(bad.segments, null);
@@ -34,15 +37,19 @@ test('the list is checked as a whole', () => {
 test('restart settings for presets and custom segments', () => {
   assert.deepEqual(restartSettings('a1111', []), { restart: { preset: 'a1111' } });
   assert.deepEqual(restartSettings('sd', []), { restart: { preset: 'sd' } });
-  assert.deepEqual(restartSettings('custom', [row('10', '2', '0.1', '2')], { restartGamma: 0.05 }),
-    { restart: { segments: [[10, 2, 0.1, 2]], restartGamma: 0.05 } });
+  assert.deepEqual(restartSettings('custom', [row('10', '2', '0.1', '2')], { restartGamma: 0.05 }), {
+    restart: { segments: [[10, 2, 0.1, 2]], restartGamma: 0.05 },
+  });
   assert.match(restartSettings('custom', [row('10', '2', '3', '2')]).error ?? '', /segment 1: t_max/);
 });
 
 test('editor state from an imported restart value', () => {
   assert.deepEqual(restartEditorState({ preset: 'sd' }), { mode: 'sd', rows: [], extra: {} });
-  assert.deepEqual(restartEditorState({ segments: [[4, 1, 0.5, 3]], sMin: 0.1 }),
-    { mode: 'custom', rows: [rowFromSegment([4, 1, 0.5, 3])], extra: { sMin: 0.1 } });
+  assert.deepEqual(restartEditorState({ segments: [[4, 1, 0.5, 3]], sMin: 0.1 }), {
+    mode: 'custom',
+    rows: [rowFromSegment([4, 1, 0.5, 3])],
+    extra: { sMin: 0.1 },
+  });
   assert.equal(restartEditorState(undefined), null);
   assert.equal(restartEditorState({ nonsense: 1 }), null);
 });

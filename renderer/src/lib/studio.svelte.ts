@@ -2,7 +2,14 @@
 // gallery), the generate form, the running job, messages. Pure logic lives in the other lib
 // modules; this class only wires them to the client and to Svelte's reactivity.
 import type {
-  AppInfo, EventName, Events, GalleryEntry, GridCellEvent, ModelSummary, ProviderName, SweepPointEvent,
+  AppInfo,
+  EventName,
+  Events,
+  GalleryEntry,
+  GridCellEvent,
+  ModelSummary,
+  ProviderName,
+  SweepPointEvent,
 } from '../../../src-core/contract/api.ts';
 import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm } from './axes.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
@@ -10,7 +17,18 @@ import { withContext } from './errors.ts';
 import { adaptToModel, defaultForm, formToRequest, vaeFactorOf, type FormState } from './form.ts';
 import { mergeEntries, sortNewest } from './gallery.ts';
 import type { ImportMessage } from './import-message.ts';
-import { IDLE_JOB, isActive, jobAccepted, jobCancelling, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent, type JobState } from './job.ts';
+import {
+  IDLE_JOB,
+  isActive,
+  jobAccepted,
+  jobCancelling,
+  jobEvent,
+  jobInterrupted,
+  jobRejected,
+  startJob,
+  type JobEvent,
+  type JobState,
+} from './job.ts';
 import { GenerateQueue } from './generate-queue.svelte.ts';
 import { isModelProblem, NO_MODEL } from './model-status.ts';
 import { imagesOf, type GenerateRequestInput } from '../../../src-core/contract/generate.ts';
@@ -19,7 +37,15 @@ import { ExperimentSlot } from './experiment-slot.svelte.ts';
 import type { GridDone, GridEvent, GridState } from './grid.ts';
 import type { GridRequestInput } from './axes.ts';
 import {
-  buildSweepRequest, defaultExploreForm, firstSweepError, sweepTotal, type ExploreForm, type SweepDone, type SweepEvent, type SweepRequestInput, type SweepState,
+  buildSweepRequest,
+  defaultExploreForm,
+  firstSweepError,
+  sweepTotal,
+  type ExploreForm,
+  type SweepDone,
+  type SweepEvent,
+  type SweepRequestInput,
+  type SweepState,
 } from './sweep.ts';
 
 export type View = 'generate' | 'gallery' | 'compare' | 'explore';
@@ -70,7 +96,12 @@ export class Studio {
 
   constructor(client: StudioClient) {
     this.client = client;
-    const wiring = { cancel: (jobId: string) => this.#cancelJob(jobId), showError: (message: string) => { this.error = message; } };
+    const wiring = {
+      cancel: (jobId: string) => this.#cancelJob(jobId),
+      showError: (message: string) => {
+        this.error = message;
+      },
+    };
     this.gridSlot = new ExperimentSlot({ ...wiring, failed: GRID_FAILED, queue: (request) => this.client.call('job.grid', request) });
     this.sweepSlot = new ExperimentSlot({ ...wiring, failed: SWEEP_FAILED, queue: (request) => this.client.call('job.sweep', request) });
   }
@@ -117,25 +148,35 @@ export class Studio {
     // Grids and sweeps report progress, previews and failure with the job events too.
     const shared = ['job.progress', 'job.preview', 'job.failed'] as const;
     for (const name of shared) {
-      this.#unsubscribe.push(this.client.on(name, (data) => {
-        this.gridSlot.event({ name, data } as GridEvent);
-        this.sweepSlot.event({ name, data } as SweepEvent);
-      }));
+      this.#unsubscribe.push(
+        this.client.on(name, (data) => {
+          this.gridSlot.event({ name, data } as GridEvent);
+          this.sweepSlot.event({ name, data } as SweepEvent);
+        }),
+      );
     }
-    this.#unsubscribe.push(this.client.on('grid.cell', (cell) => {
-      this.gallery = mergeEntries(this.gallery, [cell.entry]);
-      this.gridSlot.event({ name: 'item', data: cell });
-    }));
-    this.#unsubscribe.push(this.client.on('grid.done', (done) => {
-      this.gridSlot.event({ name: 'done', data: done, items: done.cells });
-    }));
-    this.#unsubscribe.push(this.client.on('sweep.point', (point) => {
-      this.gallery = mergeEntries(this.gallery, point.entries);
-      this.sweepSlot.event({ name: 'item', data: point });
-    }));
-    this.#unsubscribe.push(this.client.on('sweep.done', (done) => {
-      this.sweepSlot.event({ name: 'done', data: done, items: done.points });
-    }));
+    this.#unsubscribe.push(
+      this.client.on('grid.cell', (cell) => {
+        this.gallery = mergeEntries(this.gallery, [cell.entry]);
+        this.gridSlot.event({ name: 'item', data: cell });
+      }),
+    );
+    this.#unsubscribe.push(
+      this.client.on('grid.done', (done) => {
+        this.gridSlot.event({ name: 'done', data: done, items: done.cells });
+      }),
+    );
+    this.#unsubscribe.push(
+      this.client.on('sweep.point', (point) => {
+        this.gallery = mergeEntries(this.gallery, point.entries);
+        this.sweepSlot.event({ name: 'item', data: point });
+      }),
+    );
+    this.#unsubscribe.push(
+      this.client.on('sweep.done', (done) => {
+        this.sweepSlot.event({ name: 'done', data: done, items: done.points });
+      }),
+    );
     this.#unsubscribe.push(this.client.on('engine.status', (s) => this.#onEngineStatus(s)));
     this.#unsubscribe.push(this.client.onConnection((state) => this.#onConnection(state)));
     this.connection = this.client.connection();
@@ -335,7 +376,12 @@ export class Studio {
     const before = this.connection;
     this.connection = state;
     if (state === 'reconnecting') {
-      this.#setJob(jobInterrupted(this.job, 'Could not generate: the connection to the engine was lost; images that were finished will appear in the gallery'));
+      this.#setJob(
+        jobInterrupted(
+          this.job,
+          'Could not generate: the connection to the engine was lost; images that were finished will appear in the gallery',
+        ),
+      );
       this.gridSlot.interrupt('the connection to the engine was lost; finished cells will appear in the gallery');
       this.sweepSlot.interrupt('the connection to the engine was lost; finished images will appear in the gallery');
     } else if (state === 'open' && before === 'reconnecting') {

@@ -5,21 +5,56 @@ import { SweepRequestSchema } from '../../../src-core/contract/experiments.ts';
 import { experimentAccepted, startExperiment } from './experiment.ts';
 import { defaultForm } from './form.ts';
 import {
-  accuracyState, buildSweepRequest, currentPoint, defaultExploreForm, diversityAxisLabel, firstSweepError, formatAccuracy, formatDiversity,
-  orderedPoints, plotData, seriesColor, SERIES_COLORS, sweepCsv, sweepJson, sweepProgressText, sweepSeries, sweepTotal,
-  type SweepRequestInput, type SweepState,
+  accuracyState,
+  buildSweepRequest,
+  currentPoint,
+  defaultExploreForm,
+  diversityAxisLabel,
+  firstSweepError,
+  formatAccuracy,
+  formatDiversity,
+  orderedPoints,
+  plotData,
+  seriesColor,
+  SERIES_COLORS,
+  sweepCsv,
+  sweepJson,
+  sweepProgressText,
+  sweepSeries,
+  sweepTotal,
+  type SweepRequestInput,
+  type SweepState,
 } from './sweep.ts';
 
 const PIXELS = 'RGB pixels averaged to 16x16, values in [0, 1]';
 
 function entry(seed: number): GalleryEntry {
-  return { id: `i${seed}`, url: `/gallery/i${seed}`, createdAt: '2025-01-01T00:00:00Z', seed, width: 32, height: 32, parameters: '', evaluations: 4, seconds: 0.1 };
+  return {
+    id: `i${seed}`,
+    url: `/gallery/i${seed}`,
+    createdAt: '2025-01-01T00:00:00Z',
+    seed,
+    width: 32,
+    height: 32,
+    parameters: '',
+    evaluations: 4,
+    seconds: 0.1,
+  };
 }
 
 function point(sampler: string, cfgScale: number, diversity: number, accuracy: number | null = null): SweepPointEvent {
   return {
-    jobId: 's', sampler, cfgScale, evaluations: 4, secondsPerImage: 0.01234, diversity, accuracy, featureSpace: PIXELS,
-    entries: [entry(0), entry(1), entry(2)], done: 1, total: 6,
+    jobId: 's',
+    sampler,
+    cfgScale,
+    evaluations: 4,
+    secondsPerImage: 0.01234,
+    diversity,
+    accuracy,
+    featureSpace: PIXELS,
+    entries: [entry(0), entry(1), entry(2)],
+    done: 1,
+    total: 6,
   };
 }
 
@@ -30,8 +65,14 @@ test('the Explore form with defaults becomes a valid sweep request', () => {
   const check = buildSweepRequest(defaultExploreForm(), form);
   assert.ok(check.request);
   assert.deepEqual(check.request, {
-    prompt: 'a red circle', negativePrompt: 'blurry', samplers: ['euler', 'dpmpp_2m'], steps: 20, schedule: 'normal',
-    cfgScales: [1, 2, 3, 5, 8], seeds: 6, firstSeed: 0,
+    prompt: 'a red circle',
+    negativePrompt: 'blurry',
+    samplers: ['euler', 'dpmpp_2m'],
+    steps: 20,
+    schedule: 'normal',
+    cfgScales: [1, 2, 3, 5, 8],
+    seeds: 6,
+    firstSeed: 0,
   });
   assert.equal(check.images, 2 * 5 * 6);
   assert.ok(SweepRequestSchema.safeParse(check.request).success);
@@ -41,7 +82,10 @@ test('the Explore form with defaults becomes a valid sweep request', () => {
 
 test('sweep errors per field', () => {
   const form = defaultForm();
-  const e = buildSweepRequest({ ...defaultExploreForm(), samplers: [], steps: null, cfgText: '1, x', seeds: 1, firstSeed: -1 }, form).errors;
+  const e = buildSweepRequest(
+    { ...defaultExploreForm(), samplers: [], steps: null, cfgText: '1, x', seeds: 1, firstSeed: -1 },
+    form,
+  ).errors;
   assert.equal(e.samplers, 'tick at least one sampler');
   assert.equal(e.steps, 'Steps is empty');
   assert.equal(e.cfgScales, '"x" is not a number');
@@ -57,13 +101,16 @@ test('sweep errors per field', () => {
   assert.equal(long.request, null);
 });
 
-test('Restart among the samplers carries the Generate form\'s Restart settings', () => {
+test("Restart among the samplers carries the Generate form's Restart settings", () => {
   const form = { ...defaultForm(), restartMode: 'custom' as const, segments: [{ nr: '3', k: '2', tMin: '0.1', tMax: '2' }] };
   const check = buildSweepRequest({ ...defaultExploreForm(), samplers: ['restart', 'euler'] }, form);
   assert.deepEqual(check.request?.samplers, ['euler', 'restart']);
   assert.deepEqual(check.request?.restart, { segments: [[3, 2, 0.1, 2]] });
   const broken = { ...form, segments: [{ nr: '1', k: '2', tMin: '0.1', tMax: '2' }] };
-  assert.match(buildSweepRequest({ ...defaultExploreForm(), samplers: ['restart'] }, broken).errors.samplers ?? '', /N_r must be at least 2/);
+  assert.match(
+    buildSweepRequest({ ...defaultExploreForm(), samplers: ['restart'] }, broken).errors.samplers ?? '',
+    /N_r must be at least 2/,
+  );
 });
 
 test('progress names the point being made', () => {
@@ -75,12 +122,18 @@ test('progress names the point being made', () => {
   assert.equal(sweepProgressText(s), 'Queuing the sweep…');
   s = experimentAccepted(s, 's');
   s = { ...s, items: [point('euler', 8, 1)], progress: { jobId: 's', imagesDone: 1, images: 3, evaluation: 2, evaluations: 4 } };
-  assert.equal(sweepProgressText(s, (x) => x.toUpperCase()), 'Point 2 of 6 (EULER, CFG 1) · image 2 of 3 · evaluation 2 / 4');
+  assert.equal(
+    sweepProgressText(s, (x) => x.toUpperCase()),
+    'Point 2 of 6 (EULER, CFG 1) · image 2 of 3 · evaluation 2 / 4',
+  );
 });
 
 test('points in table order and the plot series: one line per sampler, gaps for missing points', () => {
   const points = [point('dpmpp_2m', 1, 0.3), point('euler', 8, 0.1), point('euler', 1, 0.5, 0.25)];
-  assert.deepEqual(orderedPoints(request, points).map((p) => `${p.sampler} ${p.cfgScale}`), ['euler 1', 'euler 8', 'dpmpp_2m 1']);
+  assert.deepEqual(
+    orderedPoints(request, points).map((p) => `${p.sampler} ${p.cfgScale}`),
+    ['euler 1', 'euler 8', 'dpmpp_2m 1'],
+  );
   const series = sweepSeries(request, points);
   assert.deepEqual(series.x, [1, 4, 8]);
   assert.deepEqual(series.diversity, [
@@ -88,7 +141,11 @@ test('points in table order and the plot series: one line per sampler, gaps for 
     { sampler: 'dpmpp_2m', values: [0.3, null, null] },
   ]);
   assert.deepEqual(series.accuracy[0].values, [0.25, null, null]);
-  assert.deepEqual(plotData(series.x, series.diversity), [[1, 4, 8], [0.5, null, 0.1], [0.3, null, null]]);
+  assert.deepEqual(plotData(series.x, series.diversity), [
+    [1, 4, 8],
+    [0.5, null, 0.1],
+    [0.3, null, null],
+  ]);
   assert.deepEqual(sweepSeries({ ...request, cfgScales: [2, 2, 1] }, []).x, [1, 2], 'repeated scales once');
 });
 
@@ -115,14 +172,26 @@ test('axis label and colours', () => {
 test('CSV and JSON exports of the points', () => {
   const points = [point('euler', 1, 0.5, 0.25), point('dpmpp_2m', 8, 0.3)];
   const csv = sweepCsv(points);
-  assert.equal(csv, [
-    'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,feature_space,seeds',
-    `euler,1,4,0.0123,0.5,0.25,"${PIXELS}",0 1 2`,
-    `dpmpp_2m,8,4,0.0123,0.3,,"${PIXELS}",0 1 2`,
-    '',
-  ].join('\n'));
+  assert.equal(
+    csv,
+    [
+      'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,feature_space,seeds',
+      `euler,1,4,0.0123,0.5,0.25,"${PIXELS}",0 1 2`,
+      `dpmpp_2m,8,4,0.0123,0.3,,"${PIXELS}",0 1 2`,
+      '',
+    ].join('\n'),
+  );
   const json = sweepJson(request, PIXELS, points);
   assert.equal(json.featureSpace, PIXELS);
-  assert.deepEqual(json.points[1], { sampler: 'dpmpp_2m', cfgScale: 8, evaluations: 4, secondsPerImage: 0.01234, diversity: 0.3, accuracy: null, seeds: [0, 1, 2], ids: ['i0', 'i1', 'i2'] });
+  assert.deepEqual(json.points[1], {
+    sampler: 'dpmpp_2m',
+    cfgScale: 8,
+    evaluations: 4,
+    secondsPerImage: 0.01234,
+    diversity: 0.3,
+    accuracy: null,
+    seeds: [0, 1, 2],
+    ids: ['i0', 'i1', 'i2'],
+  });
   assert.deepEqual(JSON.parse(JSON.stringify(json)).request, request);
 });

@@ -43,7 +43,13 @@ export interface SweepCheck {
 }
 
 export const SWEEP_FIELD_LABELS: Record<SweepField, string> = {
-  prompt: 'Prompt', samplers: 'Samplers', steps: 'Steps', cfgScales: 'CFG scales', seeds: 'Seeds per scale', firstSeed: 'First seed', other: 'Sweep',
+  prompt: 'Prompt',
+  samplers: 'Samplers',
+  steps: 'Steps',
+  cfgScales: 'CFG scales',
+  seeds: 'Seeds per scale',
+  firstSeed: 'First seed',
+  other: 'Sweep',
 };
 
 /** "CFG scales: "x" is not a number" for the first problem, or null. */
@@ -108,7 +114,10 @@ export function sweepTotal(request: Pick<SweepRequestInput, 'samplers' | 'cfgSca
 }
 
 /** The point the engine works on now: samplers outside, CFG scales inside. */
-export function currentPoint(request: Pick<SweepRequestInput, 'samplers' | 'cfgScales'>, done: number): { sampler: string; cfgScale: number } | null {
+export function currentPoint(
+  request: Pick<SweepRequestInput, 'samplers' | 'cfgScales'>,
+  done: number,
+): { sampler: string; cfgScale: number } | null {
   const samplers = request.samplers ?? ['euler'];
   const n = request.cfgScales.length;
   if (n === 0 || done >= samplers.length * n) return null;
@@ -116,7 +125,10 @@ export function currentPoint(request: Pick<SweepRequestInput, 'samplers' | 'cfgS
 }
 
 /** "Point 2 of 6 (Euler, CFG 4) · image 1 of 3 · evaluation 2 / 6" */
-export function sweepProgressText(state: Pick<SweepState, 'phase' | 'total' | 'items' | 'progress' | 'request'>, label: (sampler: string) => string = (s) => s): string {
+export function sweepProgressText(
+  state: Pick<SweepState, 'phase' | 'total' | 'items' | 'progress' | 'request'>,
+  label: (sampler: string) => string = (s) => s,
+): string {
   if (state.phase === 'starting') return 'Queuing the sweep…';
   const n = Math.min(state.items.length + 1, Math.max(state.total, 1));
   const point = state.request ? currentPoint(state.request, state.items.length) : null;
@@ -129,7 +141,10 @@ export function sweepProgressPercent(state: Pick<SweepState, 'phase' | 'total' |
 }
 
 /** Points in the request's order (samplers, then CFG scales), whatever order they arrived in. */
-export function orderedPoints(request: Pick<SweepRequestInput, 'samplers' | 'cfgScales'> | null, points: readonly SweepPointEvent[]): SweepPointEvent[] {
+export function orderedPoints(
+  request: Pick<SweepRequestInput, 'samplers' | 'cfgScales'> | null,
+  points: readonly SweepPointEvent[],
+): SweepPointEvent[] {
   const samplers: readonly string[] = request?.samplers ?? [];
   const rank = (p: SweepPointEvent) => {
     const s = samplers.indexOf(p.sampler);
@@ -164,13 +179,14 @@ export function sweepSeries(request: Pick<SweepRequestInput, 'samplers' | 'cfgSc
   const x = [...new Set(request.cfgScales)].sort((a, b) => a - b);
   const samplers = request.samplers ?? ['euler'];
   const find = (sampler: string, cfg: number) => points.find((p) => p.sampler === sampler && p.cfgScale === cfg);
-  const line = (key: 'diversity' | 'accuracy') => samplers.map((sampler) => ({
-    sampler,
-    values: x.map((cfg) => {
-      const v = find(sampler, cfg)?.[key];
-      return typeof v === 'number' && Number.isFinite(v) ? v : null;
-    }),
-  }));
+  const line = (key: 'diversity' | 'accuracy') =>
+    samplers.map((sampler) => ({
+      sampler,
+      values: x.map((cfg) => {
+        const v = find(sampler, cfg)?.[key];
+        return typeof v === 'number' && Number.isFinite(v) ? v : null;
+      }),
+    }));
   return { x, diversity: line('diversity'), accuracy: line('accuracy') };
 }
 
@@ -218,10 +234,20 @@ function csvField(v: string | number | null): string {
 /** One row per point: sampler, CFG, NFE, seconds per image, diversity, accuracy, space, seeds. */
 export function sweepCsv(points: readonly SweepPointEvent[]): string {
   const header = 'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,feature_space,seeds';
-  const rows = points.map((p) => [
-    p.sampler, p.cfgScale, p.evaluations, p.secondsPerImage.toFixed(4), p.diversity, p.accuracy, p.featureSpace,
-    p.entries.map((e) => e.seed).join(' '),
-  ].map(csvField).join(','));
+  const rows = points.map((p) =>
+    [
+      p.sampler,
+      p.cfgScale,
+      p.evaluations,
+      p.secondsPerImage.toFixed(4),
+      p.diversity,
+      p.accuracy,
+      p.featureSpace,
+      p.entries.map((e) => e.seed).join(' '),
+    ]
+      .map(csvField)
+      .join(','),
+  );
   return [header, ...rows].join('\n') + '\n';
 }
 
@@ -230,13 +256,23 @@ export interface SweepJsonPoint extends SweepPoint {
   ids: string[];
 }
 
-export function sweepJson(request: SweepRequestInput | null, featureSpace: string | null, points: readonly SweepPointEvent[]): { request: SweepRequestInput | null; featureSpace: string | null; points: SweepJsonPoint[] } {
+export function sweepJson(
+  request: SweepRequestInput | null,
+  featureSpace: string | null,
+  points: readonly SweepPointEvent[],
+): { request: SweepRequestInput | null; featureSpace: string | null; points: SweepJsonPoint[] } {
   return {
     request,
     featureSpace,
     points: points.map((p) => ({
-      sampler: p.sampler, cfgScale: p.cfgScale, evaluations: p.evaluations, secondsPerImage: p.secondsPerImage,
-      diversity: p.diversity, accuracy: p.accuracy, seeds: p.entries.map((e) => e.seed), ids: p.entries.map((e) => e.id),
+      sampler: p.sampler,
+      cfgScale: p.cfgScale,
+      evaluations: p.evaluations,
+      secondsPerImage: p.secondsPerImage,
+      diversity: p.diversity,
+      accuracy: p.accuracy,
+      seeds: p.entries.map((e) => e.seed),
+      ids: p.entries.map((e) => e.id),
     })),
   };
 }

@@ -27,5 +27,8 @@ test('latestOnly drops answers of superseded calls', async () => {
   const failedLate = run(() => Promise.reject(new Error('x')));
   await run(async () => 1);
   assert.deepEqual(await failedLate, { stale: true });
-  await assert.rejects(run(() => Promise.reject(new Error('boom'))), /boom/);
+  await assert.rejects(
+    run(() => Promise.reject(new Error('boom'))),
+    /boom/,
+  );
 });
