@@ -14,7 +14,11 @@ export interface AdapterFolders {
 
 /** The folders, created when missing so that the user sees where files go (a read-only data folder is left as it is). */
 export function adapterFolders(dataDir: string): AdapterFolders {
-  const folders = { loraDirs: [join(dataDir, 'loras')], embeddingDirs: [join(dataDir, 'embeddings')], cacheRoot: join(dataDir, 'cache', 'adapted-models') };
+  const folders = {
+    loraDirs: [join(dataDir, 'loras')],
+    embeddingDirs: [join(dataDir, 'embeddings')],
+    cacheRoot: join(dataDir, 'cache', 'adapted-models'),
+  };
   for (const dir of [...folders.loraDirs, ...folders.embeddingDirs]) {
     try {
       mkdirSync(dir, { recursive: true });
@@ -29,9 +33,15 @@ export function adapterFolders(dataDir: string): AdapterFolders {
 export function listAdapters(dataDir: string): Results['adapters.list'] {
   const folders = adapterFolders(dataDir);
   const library = new AdapterLibrary(folders.loraDirs, folders.embeddingDirs);
-  const entry = (root: string) => (f: AdapterFile): AdapterEntry => ({
-    name: f.name, file: relative(root, f.path), bytes: f.size, ...(f.baseModel ? { baseModel: f.baseModel } : {}), ...(f.alias ? { alias: f.alias } : {}),
-  });
+  const entry =
+    (root: string) =>
+    (f: AdapterFile): AdapterEntry => ({
+      name: f.name,
+      file: relative(root, f.path),
+      bytes: f.size,
+      ...(f.baseModel ? { baseModel: f.baseModel } : {}),
+      ...(f.alias ? { alias: f.alias } : {}),
+    });
   return {
     loras: library.loras().map(entry(folders.loraDirs[0]!)),
     embeddings: library.embeddings().map(entry(folders.embeddingDirs[0]!)),

@@ -44,12 +44,17 @@ test('the browser lists LoRAs and embeddings and puts them where the cursor is; 
 
   await fillFields(page, { Seed: '3', Steps: '4' });
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.waitForFunction(() => /Lora hashes/.test(document.querySelector('[aria-label="Parameters"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
-  const text = await page.locator('[aria-label="Parameters"]').first().textContent() ?? '';
+  await page.waitForFunction(() => /Lora hashes/.test(document.querySelector('[aria-label="Parameters"]')?.textContent ?? ''), undefined, {
+    timeout: 60_000,
+  });
+  const text = (await page.locator('[aria-label="Parameters"]').first().textContent()) ?? '';
   assert.match(text, /a red circle <lora:sd1-kohya:1> on a blue background/);
   assert.match(text, /Lora hashes: "sd1-kohya: [0-9a-f]{12}", TI hashes: "xyzemb: [0-9a-f]{12}"/);
 
   await prompt.fill('a cat <lora:sd1-kohay:1>');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.getByText(/unknown LoRA "sd1-kohay" in .*close matches: sd1-kohya/).first().waitFor({ timeout: 30_000 });
+  await page
+    .getByText(/unknown LoRA "sd1-kohay" in .*close matches: sd1-kohya/)
+    .first()
+    .waitFor({ timeout: 30_000 });
 });

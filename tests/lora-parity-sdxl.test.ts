@@ -16,7 +16,17 @@ import { attachAdapters } from '../src-core/adapters/apply.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LORA = join(FIXTURES, 'lora');
 const PROMPT = 'a red circle on a blue background';
-const REQUEST = { negativePrompt: '', seed: 7, steps: 8, cfgScale: 5, sampler: 'euler', schedule: 'normal', noiseSource: 'torch-cpu', width: 64, height: 64 };
+const REQUEST = {
+  negativePrompt: '',
+  seed: 7,
+  steps: 8,
+  cfgScale: 5,
+  sampler: 'euler',
+  schedule: 'normal',
+  noiseSource: 'torch-cpu',
+  width: 64,
+  height: 64,
+};
 
 let work: string;
 let model: StableDiffusionModel;
@@ -25,7 +35,11 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'lora-sdxl-'));
   const imported = await importModel(join(FIXTURES, 'sdxl', 'diffusers'), { out: join(work, 'sdxl') });
   model = await loadModel(imported.dir, { provider: 'cpu' });
-  attachAdapters(model, { loraDirs: [join(LORA, 'loras-sdxl')], embeddingDirs: [join(LORA, 'embeddings-sdxl')], cacheRoot: join(work, 'cache') });
+  attachAdapters(model, {
+    loraDirs: [join(LORA, 'loras-sdxl')],
+    embeddingDirs: [join(LORA, 'embeddings-sdxl')],
+    cacheRoot: join(work, 'cache'),
+  });
 });
 
 after(async () => {
@@ -34,7 +48,8 @@ after(async () => {
 });
 
 function maxDifference(png: Buffer, reference: string): number {
-  const a = decode(png), b = decode(readFileSync(join(LORA, 'references', reference)));
+  const a = decode(png),
+    b = decode(readFileSync(join(LORA, 'references', reference)));
   let max = 0;
   for (let p = 0; p < a.width * a.height; p++) {
     for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(Number(a.data[p * a.channels + c]) - Number(b.data[p * b.channels + c])));
@@ -51,7 +66,11 @@ for (const [name, prompt, reference] of [
     const result = await generate(model, { ...REQUEST, prompt });
     const max = maxDifference(result.images[0]!.png, reference);
     console.log(`${name}: max ${max}/255; notes: ${result.notes.join(' | ') || 'none'}`);
-    assert.deepEqual(result.notes.filter((n) => n.startsWith('LoRA')), [], 'every module applied');
+    assert.deepEqual(
+      result.notes.filter((n) => n.startsWith('LoRA')),
+      [],
+      'every module applied',
+    );
     assert.ok(max <= 1, `${max}/255`);
   });
 }

@@ -22,7 +22,17 @@ import { runGrid } from '../src-core/experiments/grid.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LORA = join(FIXTURES, 'lora');
 const PROMPT = 'a red circle on a blue background';
-const BASE_REQUEST = { negativePrompt: '', seed: 7, steps: 8, cfgScale: 7.5, sampler: 'euler', schedule: 'normal', noiseSource: 'torch-cpu', width: 64, height: 64 } as const;
+const BASE_REQUEST = {
+  negativePrompt: '',
+  seed: 7,
+  steps: 8,
+  cfgScale: 7.5,
+  sampler: 'euler',
+  schedule: 'normal',
+  noiseSource: 'torch-cpu',
+  width: 64,
+  height: 64,
+} as const;
 
 let work: string;
 let model: StableDiffusionModel;
@@ -40,10 +50,13 @@ after(async () => {
 });
 
 function pixelDifference(png: Buffer, reference: string): { max: number; mean: number } {
-  const a = decode(png), b = decode(readFileSync(join(LORA, 'references', reference)));
+  const a = decode(png),
+    b = decode(readFileSync(join(LORA, 'references', reference)));
   assert.deepEqual([a.width, a.height], [b.width, b.height]);
-  const channels = a.channels, refChannels = b.channels;
-  let max = 0, sum = 0;
+  const channels = a.channels,
+    refChannels = b.channels;
+  let max = 0,
+    sum = 0;
   for (let p = 0; p < a.width * a.height; p++) {
     for (let c = 0; c < 3; c++) {
       const d = Math.abs(Number(a.data[p * channels + c]) - Number(b.data[p * refChannels + c]));
@@ -78,7 +91,7 @@ for (const c of CASES) {
   });
 }
 
-test('a Compare grid with the LoRA weight as a Prompt S/R axis gives each weight\'s image', async () => {
+test("a Compare grid with the LoRA weight as a Prompt S/R axis gives each weight's image", async () => {
   const grid = GridRequestSchema.parse({
     base: { ...BASE_REQUEST, prompt: `${PROMPT} <lora:sd1-kohya:1>` },
     x: { kind: 'promptSR', values: ['<lora:sd1-kohya:1>', '<lora:sd1-kohya:0.5>', '<lora:sd1-kohya:0.5:1.0>'] },
@@ -91,7 +104,7 @@ test('a Compare grid with the LoRA weight as a Prompt S/R axis gives each weight
   }
 });
 
-test('the same embedding from A1111\'s .pt file gives the same image', async () => {
+test("the same embedding from A1111's .pt file gives the same image", async () => {
   attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings-pt')], cacheRoot: join(work, 'cache') });
   try {
     const { png } = await image('a red circle on a xyzemb background');
@@ -115,7 +128,9 @@ test('without the LoRA, or with the embedding read as text, the images are far f
 });
 
 test('the LoRA text encoder and one UNet call match diffusers to 1e-4 relative', async () => {
-  const reference = JSON.parse(readFileSync(join(LORA, 'references', 'lora.json'), 'utf8')) as { tensors: Record<string, { shape: number[]; data: number[] }> };
+  const reference = JSON.parse(readFileSync(join(LORA, 'references', 'lora.json'), 'utf8')) as {
+    tensors: Record<string, { shape: number[]; data: number[] }>;
+  };
   const t = reference.tensors;
   const { model: adapted } = await prepareAdapters(model, { prompt: `${PROMPT} <lora:sd1-kohya:1>`, negativePrompt: '' });
   assert.notEqual(adapted.unet, model.unet);
@@ -123,7 +138,11 @@ test('the LoRA text encoder and one UNet call match diffusers to 1e-4 relative',
   const states = await runTextEncoder(adapted, ids, newTimings());
   const textError = relative(states, t.text_last_hidden_state_prompt!.data);
   const tensor = (name: string) => new ort.Tensor('float32', Float32Array.from(t[name]!.data), t[name]!.shape);
-  const out = await adapted.unet.session.run({ sample: tensor('unet_sample'), timestep: tensor('unet_timestep'), encoder_hidden_states: tensor('unet_encoder_hidden_states') });
+  const out = await adapted.unet.session.run({
+    sample: tensor('unet_sample'),
+    timestep: tensor('unet_timestep'),
+    encoder_hidden_states: tensor('unet_encoder_hidden_states'),
+  });
   const unetError = relative(out.out_sample!.data as Float32Array, t.unet_out_sample!.data);
   console.log(`text encoder ${textError.toExponential(2)}, UNet ${unetError.toExponential(2)} relative`);
   assert.ok(textError < 1e-4 && unetError < 1e-4);
@@ -131,12 +150,18 @@ test('the LoRA text encoder and one UNet call match diffusers to 1e-4 relative',
 
 test('the embedding takes two positions with ids past the vocabulary, where diffusers put its tokens', async () => {
   const { model: adapted } = await prepareAdapters(model, { prompt: 'a red circle on a xyzemb background', negativePrompt: '' });
-  const ids = [...chunkPrompt(adapted.tokenizer, 'a red circle on a xyzemb background', { embeddings: embeddingsFor(adapted) }).chunks[0]!.ids.slice(0, 16)];
+  const ids = [
+    ...chunkPrompt(adapted.tokenizer, 'a red circle on a xyzemb background', { embeddings: embeddingsFor(adapted) }).chunks[0]!.ids.slice(
+      0,
+      16,
+    ),
+  ];
   assert.deepEqual(ids, [1000, 320, 736, 66, 582, 66, 579, 525, 320, 1002, 1003, 65, 877, 709, 853, 1001]);
 });
 
 function relative(actual: Float32Array, expected: number[]): number {
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < expected.length; i++) {
     diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
     scale = Math.max(scale, Math.abs(expected[i]!));
@@ -149,7 +174,10 @@ test('an fp16 import takes the LoRA and the embedding too (merged in float32, ro
   const half = await loadModel(imported.dir, { provider: 'cpu' });
   try {
     attachAdapters(half, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')], cacheRoot: join(work, 'cache') });
-    for (const [prompt, reference] of [[`${PROMPT} <lora:sd1-kohya:1>`, 'sd1-lora-w1.0.png'], ['a red circle on a xyzemb background', 'sd1-ti.png']] as const) {
+    for (const [prompt, reference] of [
+      [`${PROMPT} <lora:sd1-kohya:1>`, 'sd1-lora-w1.0.png'],
+      ['a red circle on a xyzemb background', 'sd1-ti.png'],
+    ] as const) {
       const png = (await generate(half, { ...BASE_REQUEST, prompt })).images[0]!.png;
       assert.ok(pixelDifference(png, reference).max <= 1, reference);
     }

@@ -34,7 +34,11 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'lora-'));
   const imported = await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: join(work, 'sd1') });
   model = await loadModel(imported.dir, { provider: 'cpu' });
-  attachAdapters(model, { loraDirs: [LORAS, join(work, 'loras')], embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')], cacheRoot: join(work, 'cache') });
+  attachAdapters(model, {
+    loraDirs: [LORAS, join(work, 'loras')],
+    embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')],
+    cacheRoot: join(work, 'cache'),
+  });
 });
 
 after(async () => {
@@ -45,14 +49,27 @@ after(async () => {
 test('tags: removed from the prompt, weights as A1111 reads them', () => {
   const { prompt, tags } = parseExtraNetworks('a cat <lora:style:0.8>, <lora:b:0.5:1.5> <lyco:c> <hypernet:h:1> <lora:d:te=0.2:unet=0.7>');
   assert.equal(prompt, 'a cat ,    ');
-  assert.deepEqual(loraCalls(tags).map((c) => [c.name, c.te, c.unet]), [['style', 0.8, 0.8], ['b', 0.5, 1.5], ['c', 1, 1], ['d', 0.2, 0.7]]);
+  assert.deepEqual(
+    loraCalls(tags).map((c) => [c.name, c.te, c.unet]),
+    [
+      ['style', 0.8, 0.8],
+      ['b', 0.5, 1.5],
+      ['c', 1, 1],
+      ['d', 0.2, 0.7],
+    ],
+  );
   assert.throws(() => loraCalls(parseExtraNetworks('<lora:x:abc>').tags), /"abc" is not a number/);
   assert.equal(parseExtraNetworks('no tags (x:1.2) <not a tag>').tags.length, 0);
 });
 
-test('LDM module names: the inverse of the importer\'s map, for every weight of SD 1.5', () => {
-  const shapes = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'bench', 'import', 'sd15-ldm-shapes.json'), 'utf8')) as Record<string, unknown>;
-  const keys = Object.keys(shapes).filter((k) => k.startsWith('model.diffusion_model.')).map((k) => k.slice('model.diffusion_model.'.length));
+test("LDM module names: the inverse of the importer's map, for every weight of SD 1.5", () => {
+  const shapes = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'bench', 'import', 'sd15-ldm-shapes.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const keys = Object.keys(shapes)
+    .filter((k) => k.startsWith('model.diffusion_model.'))
+    .map((k) => k.slice('model.diffusion_model.'.length));
   const names = ldmUNetNames(keys);
   const modules = [...names.keys()].filter((n) => n.endsWith('.weight')).map((n) => n.slice(0, -'.weight'.length));
   const upHasAttention = (level: number) => modules.some((m) => m.startsWith(`up_blocks.${level}.attentions.`));
@@ -69,12 +86,15 @@ test('LoRA files: kohya, PEFT and older diffusers keys read as modules; LyCORIS 
   const path = join(work, 'kinds.safetensors');
   const t = (shape: number[]): TestTensor => ({ shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.01) });
   writeSafetensors(path, {
-    'lora_unet_mid_block_attentions_0_proj_in.lora_down.weight': t([4, 32, 1, 1]), 'lora_unet_mid_block_attentions_0_proj_in.lora_up.weight': t([32, 4, 1, 1]),
+    'lora_unet_mid_block_attentions_0_proj_in.lora_down.weight': t([4, 32, 1, 1]),
+    'lora_unet_mid_block_attentions_0_proj_in.lora_up.weight': t([32, 4, 1, 1]),
     'lora_unet_mid_block_attentions_0_proj_in.alpha': t([]),
-    'unet.mid_block.attentions.0.proj_out.lora_A.weight': t([4, 32]), 'unet.mid_block.attentions.0.proj_out.lora_B.weight': t([32, 4]),
+    'unet.mid_block.attentions.0.proj_out.lora_A.weight': t([4, 32]),
+    'unet.mid_block.attentions.0.proj_out.lora_B.weight': t([32, 4]),
     'unet.mid_block.attentions.0.transformer_blocks.0.attn1.processor.to_q_lora.down.weight': t([4, 32]),
     'unet.mid_block.attentions.0.transformer_blocks.0.attn1.processor.to_q_lora.up.weight': t([32, 4]),
-    'lora_unet_mid_block_resnets_0_conv1.hada_w1_a': t([32, 4]), 'lora_unet_mid_block_resnets_0_conv1.hada_w1_b': t([4, 32]),
+    'lora_unet_mid_block_resnets_0_conv1.hada_w1_a': t([32, 4]),
+    'lora_unet_mid_block_resnets_0_conv1.hada_w1_b': t([4, 32]),
     'lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight': t([4, 32]),
   });
   const { contents, file } = readLoraFile(path);
@@ -103,14 +123,21 @@ test('a LoRA with layers this model does not have: applied where it matches, the
   const result = await generate(model, { ...REQUEST, prompt: 'a red circle <lora:extra-layers:1>' });
   const note = result.notes.find((n) => n.startsWith('LoRA extra-layers:'));
   assert.ok(note, result.notes.join('\n'));
-  assert.match(note, /106 of 108 layers applied; not applied: lora_unet_down_blocks_9_attentions_0_proj_in \(no such layer in this model\), lora_unet_mid_block_resnets_0_conv2 \(LoHa, not supported\)/);
+  assert.match(
+    note,
+    /106 of 108 layers applied; not applied: lora_unet_down_blocks_9_attentions_0_proj_in \(no such layer in this model\), lora_unet_mid_block_resnets_0_conv2 \(LoHa, not supported\)/,
+  );
 });
 
 test('a LoRA that matches nothing in this model is refused, naming what did not match', async () => {
   writeSafetensors(join(work, 'loras', 'other-model.safetensors'), {
-    'lora_unet_input_blocks_4_1_proj_in.lora_down.weight': { shape: [4, 640] }, 'lora_unet_input_blocks_4_1_proj_in.lora_up.weight': { shape: [640, 4] },
+    'lora_unet_input_blocks_4_1_proj_in.lora_down.weight': { shape: [4, 640] },
+    'lora_unet_input_blocks_4_1_proj_in.lora_up.weight': { shape: [640, 4] },
   });
-  await assert.rejects(generate(model, { ...REQUEST, prompt: 'x <lora:other-model:1>' }), /LoRA other-model matches none of this model's layers.*lora_unet_input_blocks_4_1_proj_in \(shape: /);
+  await assert.rejects(
+    generate(model, { ...REQUEST, prompt: 'x <lora:other-model:1>' }),
+    /LoRA other-model matches none of this model's layers.*lora_unet_input_blocks_4_1_proj_in \(shape: /,
+  );
 });
 
 test('an unknown LoRA name is refused with close matches', async () => {
@@ -123,19 +150,28 @@ test('an unknown LoRA name is refused with close matches', async () => {
   assert.deepEqual(closeMatches('sd1-koh', ['sd1-kohya', 'sd1-kohya-ldm', 'sd1-peft']), ['sd1-kohya', 'sd1-kohya-ldm']);
   const bare = await loadModel(model.info.dir, { provider: 'cpu' });
   try {
-    await assert.rejects(generate(bare, { ...REQUEST, prompt: 'x <lora:a:1>' }), /unknown LoRA "a" \(no LoRA folder is set: --lora-dir on the command line\)/);
+    await assert.rejects(
+      generate(bare, { ...REQUEST, prompt: 'x <lora:a:1>' }),
+      /unknown LoRA "a" \(no LoRA folder is set: --lora-dir on the command line\)/,
+    );
   } finally {
     await bare.dispose();
   }
 });
 
-test('PNG parameters carry A1111\'s Lora hashes and TI hashes, and read back', async () => {
+test("PNG parameters carry A1111's Lora hashes and TI hashes, and read back", async () => {
   const result = await generate(model, { ...REQUEST, prompt: 'a red circle on a xyzemb background <lora:sd1-kohya:0.7>' });
   const parameters = result.images[0]!.parameters;
   // kohya's addnet hash: SHA-256 of the file after its header; embeddings: SHA-256 of the whole file.
   const bytes = readFileSync(join(LORAS, 'sd1-kohya.safetensors'));
-  const addnet = createHash('sha256').update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)))).digest('hex').slice(0, 12);
-  const ti = createHash('sha256').update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors'))).digest('hex').slice(0, 12);
+  const addnet = createHash('sha256')
+    .update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))))
+    .digest('hex')
+    .slice(0, 12);
+  const ti = createHash('sha256')
+    .update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')))
+    .digest('hex')
+    .slice(0, 12);
   assert.match(parameters, new RegExp(`Lora hashes: "sd1-kohya: ${addnet}", TI hashes: "xyzemb: ${ti}"`));
   assert.match(parameters, /^a red circle on a xyzemb background <lora:sd1-kohya:0.7>\n/);
   const read = parametersToRequest(parameters);
@@ -158,7 +194,7 @@ test('a repeated LoRA set reuses its sessions; another weight makes new ones', a
   assert.equal(plain.model, model);
 });
 
-test('.pt embeddings are read without running their pickle: A1111\'s dict, an fp16 ParameterDict; a file asking to run a command is refused', () => {
+test(".pt embeddings, read without running their pickle: A1111's dict, an fp16 ParameterDict; one asking to run a command refused", () => {
   const pt = join(FIXTURES, 'lora', 'embeddings-pt');
   const expected = readEmbedding(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')).parts.default!;
   const plain = readEmbedding(join(pt, 'xyzemb.pt')).parts.default!;
@@ -175,12 +211,22 @@ test('.pt embeddings are read without running their pickle: A1111\'s dict, an fp
 test('a PNG naming LoRAs and embeddings that are not here says which', () => {
   const folders = { loraDirs: [LORAS], embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')] };
   const bytes = readFileSync(join(LORAS, 'sd1-kohya.safetensors'));
-  const addnet = createHash('sha256').update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)))).digest('hex').slice(0, 12);
-  const ti = createHash('sha256').update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors'))).digest('hex').slice(0, 12);
-  const notes = missingAdapters({
-    request: { prompt: 'a cat <lora:sd1-kohya:1> <lora:gone:0.5>' },
-    loraHashes: `sd1-kohya: ${addnet}, gone: 0123456789ab`, tiHashes: `xyzemb: ${ti}, other-emb: 00000000aaaa`,
-  }, folders);
+  const addnet = createHash('sha256')
+    .update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))))
+    .digest('hex')
+    .slice(0, 12);
+  const ti = createHash('sha256')
+    .update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')))
+    .digest('hex')
+    .slice(0, 12);
+  const notes = missingAdapters(
+    {
+      request: { prompt: 'a cat <lora:sd1-kohya:1> <lora:gone:0.5>' },
+      loraHashes: `sd1-kohya: ${addnet}, gone: 0123456789ab`,
+      tiHashes: `xyzemb: ${ti}, other-emb: 00000000aaaa`,
+    },
+    folders,
+  );
   assert.deepEqual(notes, [
     `LoRA gone (hash 0123456789ab) is not in your LoRA folder (${LORAS})`,
     `embedding other-emb (hash 00000000aaaa) is not in your embeddings folder (${join(FIXTURES, 'lora', 'embeddings')})`,

@@ -28,7 +28,7 @@ export interface AdapterSettings {
   embeddingDirs: string[];
   /** Where adapted graphs are written (small files beside a hard link to each weights file). */
   cacheRoot: string;
-  /** Adapted sessions kept open per component (default 2). */
+  /** Adapted sessions kept open per component (default 1: each is a full copy of the component's weights). */
   keep?: number;
 }
 
@@ -71,14 +71,18 @@ export class ModelAdapters {
   private readonly loraFiles = new Map<string, { contents: LoraContents; file: SafetensorsFile }>();
   private readonly embeddingFiles = new Map<string, Embedding | Error>();
 
-  constructor(readonly base: StableDiffusionModel, readonly settings: AdapterSettings) {
+  constructor(
+    readonly base: StableDiffusionModel,
+    readonly settings: AdapterSettings,
+  ) {
     this.library = new AdapterLibrary(settings.loraDirs, settings.embeddingDirs);
   }
 
   async prepare(request: { prompt: string; negativePrompt: string }): Promise<PreparedAdapters> {
     const { prompt, tags } = parseExtraNetworks(request.prompt);
     const notes = otherNetworks(tags).map((t) => `${t} is not a LoRA; removed from the prompt (this app has no hypernetworks)`);
-    if (parseExtraNetworks(request.negativePrompt).tags.length > 0) notes.push('the negative prompt\'s <...> tags are read as text, as A1111 reads them (LoRAs apply from the prompt)');
+    if (parseExtraNetworks(request.negativePrompt).tags.length > 0)
+      notes.push("the negative prompt's <...> tags are read as text, as A1111 reads them (LoRAs apply from the prompt)");
     const calls = loraCalls(tags);
     const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
     const embeddings = this.usedEmbeddings([prompt, request.negativePrompt]);
@@ -90,12 +94,17 @@ export class ModelAdapters {
     if (!adapted) {
       adapted = await this.adapt(loras, embeddings, keys);
       this.models.set(setKey, adapted);
-      while (this.models.size > 4 * (this.settings.keep ?? 2)) this.models.delete(this.models.keys().next().value!);
+      while (this.models.size > 4 * (this.settings.keep ?? 1)) this.models.delete(this.models.keys().next().value!);
     }
     return {
-      model: adapted.model, prompt, notes: [...notes, ...adapted.notes], textKey: keys.text_encoder + keys.text_encoder_2,
+      model: adapted.model,
+      prompt,
+      notes: [...notes, ...adapted.notes],
+      textKey: keys.text_encoder + keys.text_encoder_2,
       facts: {
-        loraHashes: formatHashList(loras.map(({ call, file }) => ({ name: call.name, hash: loraShortHash(file.path, this.loraFile(file.path).contents.metadata) }))),
+        loraHashes: formatHashList(
+          loras.map(({ call, file }) => ({ name: call.name, hash: loraShortHash(file.path, this.loraFile(file.path).contents.metadata) })),
+        ),
         tiHashes: formatHashList(embeddings.map((e) => ({ name: e.name, hash: embeddingShortHash(e.path) }))),
       },
     };
@@ -107,7 +116,14 @@ export class ModelAdapters {
     this.models.clear();
     for (const { file } of this.loraFiles.values()) file.close();
     this.loraFiles.clear();
-    await Promise.all(sessions.map((s) => s.then((c) => c.session.release(), () => undefined)));
+    await Promise.all(
+      sessions.map((s) =>
+        s.then(
+          (c) => c.session.release(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   /** The embeddings the prompts name, among the folder's files that fit this model's text encoders. */
@@ -128,10 +144,15 @@ export class ModelAdapters {
         this.embeddingFiles.set(key, loaded);
       }
       if (loaded instanceof Error) continue;
-      const fits = this.base.textEncoders.every((p) => EMBEDDING_PART[p.component]!.some((part) => loaded.parts[part]?.width === widths.get(p.component)));
+      const fits = this.base.textEncoders.every((p) =>
+        EMBEDDING_PART[p.component]!.some((part) => loaded.parts[part]?.width === widths.get(p.component)),
+      );
       if (fits) fitting.push(loaded);
     }
-    const matcher = embeddingMatcher(this.base.tokenizer, fitting.map((e) => ({ name: e.name, count: vectorCount(e) })));
+    const matcher = embeddingMatcher(
+      this.base.tokenizer,
+      fitting.map((e) => ({ name: e.name, count: vectorCount(e) })),
+    );
     for (const text of texts) {
       try {
         chunkPrompt(this.base.tokenizer, text, { embeddings: matcher });
@@ -155,7 +176,11 @@ export class ModelAdapters {
     };
   }
 
-  private async adapt(loras: Array<{ call: LoraCall; file: { path: string } }>, embeddings: Embedding[], keys: Record<LoraComponent, string>): Promise<{ model: StableDiffusionModel; notes: string[] }> {
+  private async adapt(
+    loras: Array<{ call: LoraCall; file: { path: string } }>,
+    embeddings: Embedding[],
+    keys: Record<LoraComponent, string>,
+  ): Promise<{ model: StableDiffusionModel; notes: string[] }> {
     const notes: string[] = [];
     const present: LoraComponent[] = ['unet', ...this.base.textEncoders.map((p) => p.component)];
     const tables: ComponentTables = {};
@@ -165,7 +190,9 @@ export class ModelAdapters {
     const { deltas, reports } = missing.length > 0 || uses.length > 0 ? mergeLoras(uses, tables) : { deltas: {}, reports: [] };
     for (const report of reports) {
       if (report.matched === 0) {
-        throw new LoraMatchError(`LoRA ${report.name} matches none of this model's layers (made for another base model?): ${describeReport(report)}`);
+        throw new LoraMatchError(
+          `LoRA ${report.name} matches none of this model's layers (made for another base model?): ${describeReport(report)}`,
+        );
       }
       const line = describeReport(report);
       if (line) notes.push(line);
@@ -180,10 +207,24 @@ export class ModelAdapters {
     const unet = (await sessionOf('unet')) ?? this.base.unet;
     const textEncoders = [];
     for (const part of this.base.textEncoders) textEncoders.push({ ...part, session: (await sessionOf(part.component)) ?? part.session });
-    const model: StableDiffusionModel = { ...this.base, unet, textEncoder: textEncoders[0]?.session ?? this.base.textEncoder, textEncoders, fallbacks: [], dispose: async () => undefined };
+    const model: StableDiffusionModel = {
+      ...this.base,
+      unet,
+      textEncoder: textEncoders[0]?.session ?? this.base.textEncoder,
+      textEncoders,
+      fallbacks: [],
+      dispose: async () => undefined,
+    };
     if (embeddings.length > 0) {
       const vocab = this.component('text_encoder').weights.dims.get(TOKEN_TABLE)![0];
-      setEmbeddingsOf(model, embeddingMatcher(this.base.tokenizer, embeddings.map((e) => ({ name: e.name, count: vectorCount(e) })), vocab));
+      setEmbeddingsOf(
+        model,
+        embeddingMatcher(
+          this.base.tokenizer,
+          embeddings.map((e) => ({ name: e.name, count: vectorCount(e) })),
+          vocab,
+        ),
+      );
     }
     return { model, notes };
   }
@@ -191,7 +232,8 @@ export class ModelAdapters {
   /** The rows of the used embeddings for one text encoder, in order (the ids the chunker gives them). */
   private tokenRows(component: LoraComponent, embeddings: Embedding[], ids: Map<string, number>): ComponentPatch['tokenRows'] {
     const hidden = this.component(component).weights.dims.get(TOKEN_TABLE)?.[1];
-    if (hidden === undefined) throw new ModelError(component, `has no ${TOKEN_TABLE} initializer; embeddings need a model imported by this app`);
+    if (hidden === undefined)
+      throw new ModelError(component, `has no ${TOKEN_TABLE} initializer; embeddings need a model imported by this app`);
     const count = embeddings.reduce((sum, e) => sum + vectorCount(e), 0);
     const rows = new Float32Array(count * hidden);
     let offset = 0;
@@ -208,10 +250,12 @@ export class ModelAdapters {
     const id = `${component}|${key}`;
     let pending = this.sessions.get(id);
     if (!pending) {
+      // Room first: the oldest adapted session of the component is released before the new one is made, so that
+      // memory holds the base and at most `keep` adapted copies of a component (an SD 1.5 UNet is 3.4 GB in fp32).
+      await this.closeOld(component, (this.settings.keep ?? 1) - 1);
       pending = this.open(component, key, patch, notes);
       this.sessions.set(id, pending);
       pending.catch(() => this.sessions.delete(id));
-      await this.closeOld(component);
     } else {
       // Most recently used last.
       this.sessions.delete(id);
@@ -223,21 +267,24 @@ export class ModelAdapters {
   private async open(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
     const info = this.component(component);
     const dir = componentCacheDir(this.settings.cacheRoot, info.dir, info.dataFiles, notes);
-    const path = existsSync(join(dir, `${key}.onnx`)) ? join(dir, `${key}.onnx`) : writePatchedModel(info.proto, info.weights, patch, dir, key);
+    const path = existsSync(join(dir, `${key}.onnx`))
+      ? join(dir, `${key}.onnx`)
+      : writePatchedModel(info.proto, info.weights, patch, dir, key);
     touch(dir, key);
     evict(dir, 8);
     const options = sessionOptions(this.base.provider);
     // onnxruntime's NCHWc layout pass costs tens of seconds on an SD-sized UNet and its output runs no faster here.
     options.extra = { ...(options.extra ?? {}), optimization: { disable_specified_optimizers: 'NchwcTransformer' } };
     const session = await ort.InferenceSession.create(path, options);
-    const describe = (m: readonly ort.InferenceSession.ValueMetadata[]) => new Map(m.map((v) => [v.name, { name: v.name, type: v.isTensor ? v.type : 'non-tensor', shape: v.isTensor ? v.shape : [] }]));
+    const describe = (m: readonly ort.InferenceSession.ValueMetadata[]) =>
+      new Map(m.map((v) => [v.name, { name: v.name, type: v.isTensor ? v.type : 'non-tensor', shape: v.isTensor ? v.shape : [] }]));
     return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
   }
 
-  /** Keeps the `keep` most recently used adapted sessions of a component open (jobs run one at a time, so none is in use). */
-  private async closeOld(component: string): Promise<void> {
+  /** Keeps the `room` most recently used adapted sessions of a component open (jobs run one at a time, so none is in use). */
+  private async closeOld(component: string, room: number): Promise<void> {
     const mine = [...this.sessions.keys()].filter((id) => id.startsWith(`${component}|`));
-    for (const id of mine.slice(0, Math.max(0, mine.length - (this.settings.keep ?? 2)))) {
+    for (const id of mine.slice(0, Math.max(0, mine.length - room))) {
       const pending = this.sessions.get(id)!;
       this.sessions.delete(id);
       const closed = await pending.catch(() => undefined);
@@ -316,7 +363,10 @@ export function adaptersOf(model: StableDiffusionModel): ModelAdapters | undefin
  * The model and prompt one request runs with. A model without folders still has its tags removed, and a LoRA
  * it names is an unknown one (the error says that no folder is set). Problems are RequestErrors, in words.
  */
-export async function prepareAdapters(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string }): Promise<PreparedAdapters> {
+export async function prepareAdapters(
+  model: StableDiffusionModel,
+  request: { prompt: string; negativePrompt: string },
+): Promise<PreparedAdapters> {
   const adapters = attached.get(model) ?? new ModelAdapters(model, { loraDirs: [], embeddingDirs: [], cacheRoot: '' });
   try {
     return await adapters.prepare(request);
@@ -334,9 +384,9 @@ const scopedEncodings = new WeakMap<Map<string, TextConditioning>, Map<string, M
 export function encodingsFor(cache: Map<string, TextConditioning> | undefined, textKey: string): Map<string, TextConditioning> | undefined {
   if (!cache || textKey === '') return cache;
   let scopes = scopedEncodings.get(cache);
-  if (!scopes) scopedEncodings.set(cache, scopes = new Map());
+  if (!scopes) scopedEncodings.set(cache, (scopes = new Map()));
   let scope = scopes.get(textKey);
-  if (!scope) scopes.set(textKey, scope = new Map());
+  if (!scope) scopes.set(textKey, (scope = new Map()));
   return scope;
 }
 

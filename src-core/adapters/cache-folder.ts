@@ -3,7 +3,18 @@
 // folder holding a hard link to its original weights file (a copy when the cache is on another disk), and every
 // adapted graph of that component is a small <key>.onnx + <key>.bin beside it. Old graphs are removed.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** A short stable key for any list of facts. */
@@ -36,7 +47,9 @@ export function componentCacheDir(cacheRoot: string, sourceDir: string, dataFile
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error;
       const gb = statSync(join(sourceDir, name)).size / 1e9;
-      notes.push(`the adapter cache (${cacheRoot}) is on another disk than the model, so ${name} (${gb.toFixed(1)} GB) was copied there once`);
+      notes.push(
+        `the adapter cache (${cacheRoot}) is on another disk than the model, so ${name} (${gb.toFixed(1)} GB) was copied there once`,
+      );
       copyFileSync(join(sourceDir, name), partial);
     }
     renameSync(partial, target);

@@ -41,7 +41,11 @@ function readSafetensorsEmbedding(path: string): Embedding['parts'] {
       };
     }
     const name = names.includes('emb_params') ? 'emb_params' : names.length === 1 ? names[0] : undefined;
-    if (name === undefined) throw new EmbeddingFileError(`${file.name}: not an embedding (expected one tensor, "emb_params", or "clip_l" and "clip_g"; found ${names.slice(0, 5).join(', ')})`);
+    if (name === undefined)
+      throw new EmbeddingFileError(
+        `${file.name}: not an embedding (expected one tensor, "emb_params", or "clip_l" and "clip_g"; ` +
+          `found ${names.slice(0, 5).join(', ')})`,
+      );
     return { default: asVectors(file.read(name), file.info(name).shape, `${file.name} ${name}`) };
   } finally {
     file.close();
@@ -53,7 +57,8 @@ export function readEmbedding(path: string): Embedding {
   const name = basename(path, extname(path));
   const parts = extname(path).toLowerCase() === '.pt' ? readTorchEmbedding(path) : readSafetensorsEmbedding(path);
   for (const part of Object.values(parts)) {
-    if (!part.vectors.every(Number.isFinite)) throw new EmbeddingFileError(`${basename(path)}: the embedding holds values that are not finite numbers`);
+    if (!part.vectors.every(Number.isFinite))
+      throw new EmbeddingFileError(`${basename(path)}: the embedding holds values that are not finite numbers`);
   }
   return { name, path, parts };
 }

@@ -77,7 +77,8 @@ export function parseHashList(text: string): Array<{ name: string; hash: string 
   for (const part of text.split(',')) {
     const colon = part.lastIndexOf(':');
     if (colon < 0) continue;
-    const name = part.slice(0, colon).trim(), hash = part.slice(colon + 1).trim();
+    const name = part.slice(0, colon).trim(),
+      hash = part.slice(colon + 1).trim();
     if (name && hash) entries.push({ name, hash });
   }
   return entries;

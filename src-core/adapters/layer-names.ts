@@ -21,14 +21,22 @@ export interface LayerTarget {
 
 /** LDM ResBlock parts under their diffusers names (the inverse of the importer's map). */
 const RESNET_LDM: Record<string, string> = {
-  norm1: 'in_layers.0', conv1: 'in_layers.2', norm2: 'out_layers.0', conv2: 'out_layers.3',
-  time_emb_proj: 'emb_layers.1', conv_shortcut: 'skip_connection',
+  norm1: 'in_layers.0',
+  conv1: 'in_layers.2',
+  norm2: 'out_layers.0',
+  conv2: 'out_layers.3',
+  time_emb_proj: 'emb_layers.1',
+  conv_shortcut: 'skip_connection',
 };
 
 const TOP_LEVEL_LDM: Record<string, string> = {
-  'time_embedding.linear_1': 'time_embed.0', 'time_embedding.linear_2': 'time_embed.2',
-  'add_embedding.linear_1': 'label_emb.0.0', 'add_embedding.linear_2': 'label_emb.0.2',
-  conv_in: 'input_blocks.0.0', conv_norm_out: 'out.0', conv_out: 'out.2',
+  'time_embedding.linear_1': 'time_embed.0',
+  'time_embedding.linear_2': 'time_embed.2',
+  'add_embedding.linear_1': 'label_emb.0.0',
+  'add_embedding.linear_2': 'label_emb.0.2',
+  conv_in: 'input_blocks.0.0',
+  conv_norm_out: 'out.0',
+  conv_out: 'out.2',
 };
 
 function resnetLdm(prefix: string, rest: string): string | undefined {
@@ -74,7 +82,11 @@ export class LayerTable {
   private readonly byDotted = new Map<string, LayerTarget>();
   private readonly byUnderscored = new Map<string, LayerTarget>();
 
-  constructor(readonly component: string, weights: ComponentWeights, options: { layersPerBlock?: number } = {}) {
+  constructor(
+    readonly component: string,
+    weights: ComponentWeights,
+    options: { layersPerBlock?: number } = {},
+  ) {
     for (const [initializer, dims] of weights.dims) {
       const transposed = initializer.endsWith('.weight.T');
       if (!transposed && !initializer.endsWith('.weight')) continue;

@@ -20,7 +20,12 @@ export interface AdapterFile {
 /** A name the prompt uses that no file has; the message lists close matches. */
 export class UnknownAdapterError extends Error {
   override name = 'UnknownAdapterError';
-  constructor(kind: string, requested: string, readonly suggestions: string[], folders: string[]) {
+  constructor(
+    kind: string,
+    requested: string,
+    readonly suggestions: string[],
+    folders: string[],
+  ) {
     const where = folders.length > 0 ? ` in ${folders.join(', ')}` : ' (no LoRA folder is set: --lora-dir on the command line)';
     const close = suggestions.length > 0 ? `; close matches: ${suggestions.join(', ')}` : '';
     super(`unknown ${kind} "${requested}"${where}${close}`);
@@ -54,7 +59,10 @@ function loraFacts(path: string, size: number, mtimeMs: number, name: string): {
   try {
     const file = openSafetensors(path);
     const alias = file.metadata.ss_output_name;
-    facts = { ...(alias && alias !== name ? { alias } : {}), ...(loraBaseModel(file.metadata) ? { baseModel: loraBaseModel(file.metadata) } : {}) };
+    facts = {
+      ...(alias && alias !== name ? { alias } : {}),
+      ...(loraBaseModel(file.metadata) ? { baseModel: loraBaseModel(file.metadata) } : {}),
+    };
     file.close();
   } catch {
     // An unreadable file is listed; applying it says what is wrong.
@@ -92,7 +100,10 @@ export function closeMatches(name: string, names: string[]): string[] {
 }
 
 export class AdapterLibrary {
-  constructor(readonly loraDirs: readonly string[], readonly embeddingDirs: readonly string[] = []) {}
+  constructor(
+    readonly loraDirs: readonly string[],
+    readonly embeddingDirs: readonly string[] = [],
+  ) {}
 
   loras(): AdapterFile[] {
     return this.scan('lora', this.loraDirs, LORA_EXTENSIONS);
@@ -105,8 +116,8 @@ export class AdapterLibrary {
   /** The LoRA a prompt names, by file name or kohya output name (case-sensitive first, then ignoring case). */
   findLora(name: string): AdapterFile {
     const all = this.loras();
-    const found = all.find((f) => f.name === name) ?? all.find((f) => f.alias === name)
-      ?? all.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    const found =
+      all.find((f) => f.name === name) ?? all.find((f) => f.alias === name) ?? all.find((f) => f.name.toLowerCase() === name.toLowerCase());
     if (found) return found;
     const names = all.flatMap((f) => (f.alias ? [f.name, f.alias] : [f.name]));
     throw new UnknownAdapterError('LoRA', name, closeMatches(name, names), [...this.loraDirs]);

@@ -29,18 +29,35 @@ export interface LoraContents {
 }
 
 const KOHYA_PREFIXES: Array<[string, LoraComponent]> = [
-  ['lora_unet_', 'unet'], ['lora_te1_', 'text_encoder'], ['lora_te2_', 'text_encoder_2'], ['lora_te_', 'text_encoder'],
+  ['lora_unet_', 'unet'],
+  ['lora_te1_', 'text_encoder'],
+  ['lora_te2_', 'text_encoder_2'],
+  ['lora_te_', 'text_encoder'],
 ];
 const DOTTED_PREFIXES: Array<[string, LoraComponent | undefined]> = [
-  ['unet.', 'unet'], ['text_encoder_2.', 'text_encoder_2'], ['text_encoder.', 'text_encoder'], ['base_model.model.', undefined],
+  ['unet.', 'unet'],
+  ['text_encoder_2.', 'text_encoder_2'],
+  ['text_encoder.', 'text_encoder'],
+  ['base_model.model.', undefined],
 ];
 /** Parameter names of the LyCORIS kinds that are not plain low-rank products. */
 const OTHER_KINDS: Array<[RegExp, string]> = [
-  [/^hada_/, 'LoHa'], [/^lokr_/, 'LoKr'], [/^(on_input|weight)$/, 'IA3'], [/^oft_|^oft_blocks|^oft_diag/, 'OFT'],
-  [/^dora_scale$/, 'DoRA'], [/^lora_mid\.weight$/, 'LoCon with CP decomposition'], [/^(w_norm|b_norm)$/, 'norm'], [/^(diff|diff_b)$/, 'full weight difference'],
+  [/^hada_/, 'LoHa'],
+  [/^lokr_/, 'LoKr'],
+  [/^(on_input|weight)$/, 'IA3'],
+  [/^oft_|^oft_blocks|^oft_diag/, 'OFT'],
+  [/^dora_scale$/, 'DoRA'],
+  [/^lora_mid\.weight$/, 'LoCon with CP decomposition'],
+  [/^(w_norm|b_norm)$/, 'norm'],
+  [/^(diff|diff_b)$/, 'full weight difference'],
 ];
 
-interface Parts { down?: string; up?: string; alpha?: string; other?: string }
+interface Parts {
+  down?: string;
+  up?: string;
+  alpha?: string;
+  other?: string;
+}
 
 /** Splits a key into its module and the module's parameter name, in any of the known layouts. */
 function splitKey(key: string): { module: string; part: keyof Parts; raw: string } | undefined {
@@ -61,8 +78,10 @@ function splitKey(key: string): { module: string; part: keyof Parts; raw: string
 /** An old diffusers attention-processor path ("attn1.processor.to_q_lora", "self_attn.to_q_lora") as the module it changes. */
 function diffusersModule(path: string): string {
   return path
-    .replace(/\.processor\.(to_[qkv])_lora$/, '.$1').replace(/\.processor\.to_out_lora$/, '.to_out.0')
-    .replace(/\.self_attn\.to_([qkv])_lora$/, '.self_attn.$1_proj').replace(/\.self_attn\.to_out_lora$/, '.self_attn.out_proj');
+    .replace(/\.processor\.(to_[qkv])_lora$/, '.$1')
+    .replace(/\.processor\.to_out_lora$/, '.to_out.0')
+    .replace(/\.self_attn\.to_([qkv])_lora$/, '.self_attn.$1_proj')
+    .replace(/\.self_attn\.to_out_lora$/, '.self_attn.out_proj');
 }
 
 function classify(module: string): Pick<LoraModule, 'component' | 'style' | 'name'> | undefined {
@@ -90,7 +109,10 @@ export function readLoraFile(path: string): { contents: LoraContents; file: Safe
     const unknown: string[] = [];
     for (const key of file.names()) {
       const split = splitKey(key);
-      if (!split) { unknown.push(key); continue; }
+      if (!split) {
+        unknown.push(key);
+        continue;
+      }
       const parts = groups.get(split.module) ?? {};
       if (split.part === 'other') parts.other ??= split.raw;
       else parts[split.part] = key;
@@ -106,11 +128,17 @@ export function readLoraFile(path: string): { contents: LoraContents; file: Safe
       }
       const where = classify(module);
       if (!where || parts.down === undefined || parts.up === undefined) {
-        unsupported.push({ key: module, kind: parts.down === undefined || parts.up === undefined ? 'incomplete (no up or down matrix)' : 'unknown layout' });
+        unsupported.push({
+          key: module,
+          kind: parts.down === undefined || parts.up === undefined ? 'incomplete (no up or down matrix)' : 'unknown layout',
+        });
         continue;
       }
       modules.push({
-        key: module, ...where, down: file.weight(parts.down), up: file.weight(parts.up),
+        key: module,
+        ...where,
+        down: file.weight(parts.down),
+        up: file.weight(parts.up),
         ...(parts.alpha !== undefined ? { alpha: scalar(file, parts.alpha) } : {}),
       });
     }

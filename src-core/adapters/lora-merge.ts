@@ -55,14 +55,18 @@ function find(tables: ComponentTables, module: LoraModule): { component: LoraCom
 
 /** up [out, r, (1, 1)] and down [r, in, (kh, kw)] as the factors of the target's stored weight, scaled by `scale`. */
 function factorsOf(module: LoraModule, target: LayerTarget, scale: number): Factor | string {
-  const down = module.down.shape, up = module.up.shape;
+  const down = module.down.shape,
+    up = module.up.shape;
   const rank = down[0];
   const out = up[0];
   const inner = down.slice(1).reduce((a, b) => a * b, 1);
-  if (up.length < 2 || up[1] !== rank || up.slice(2).some((d) => d !== 1)) return `up [${up.join(', ')}] does not fit down [${down.join(', ')}]`;
+  if (up.length < 2 || up[1] !== rank || up.slice(2).some((d) => d !== 1))
+    return `up [${up.join(', ')}] does not fit down [${down.join(', ')}]`;
   const size = target.shape.reduce((a, b) => a * b, 1);
-  if (out !== target.shape[0] || out * inner !== size) return `its change is [${out}, ${down.slice(1).join(', ')}], the weight is [${target.shape.join(', ')}]`;
-  const downValues = module.down.read(), upValues = module.up.read();
+  if (out !== target.shape[0] || out * inner !== size)
+    return `its change is [${out}, ${down.slice(1).join(', ')}], the weight is [${target.shape.join(', ')}]`;
+  const downValues = module.down.read(),
+    upValues = module.up.read();
   if (!target.transposed) {
     // Stored as torch has it: [out, in...] = (up * scale) [out, r] @ down [r, in...].
     const a = new Float32Array(out * rank);
@@ -70,7 +74,8 @@ function factorsOf(module: LoraModule, target: LayerTarget, scale: number): Fact
     return { target, a, b: Float32Array.from(downValues), rank, rows: out, cols: inner };
   }
   // Stored transposed, [in, out] = down^T [in, r] @ (up * scale)^T [r, out].
-  const a = new Float32Array(inner * rank), b = new Float32Array(rank * out);
+  const a = new Float32Array(inner * rank),
+    b = new Float32Array(rank * out);
   for (let r = 0; r < rank; r++) for (let i = 0; i < inner; i++) a[i * rank + r] = downValues[r * inner + i];
   for (let o = 0; o < out; o++) for (let r = 0; r < rank; r++) b[r * out + o] = upValues[o * rank + r] * scale;
   return { target, a, b, rank, rows: inner, cols: out };
@@ -81,7 +86,8 @@ function join(factors: Factor[]): LowRankDelta {
   const { target, rows, cols } = factors[0];
   const rank = factors.reduce((sum, f) => sum + f.rank, 0);
   if (factors.length === 1) return { initializer: target.initializer, rows, cols, rank, a: factors[0].a, b: factors[0].b };
-  const a = new Float32Array(rows * rank), b = new Float32Array(rank * cols);
+  const a = new Float32Array(rows * rank),
+    b = new Float32Array(rank * cols);
   let offset = 0;
   for (const f of factors) {
     for (let row = 0; row < rows; row++) a.set(f.a.subarray(row * f.rank, (row + 1) * f.rank), row * rank + offset);
@@ -92,7 +98,10 @@ function join(factors: Factor[]): LowRankDelta {
 }
 
 /** The weight changes of a LoRA set, per component, and what each LoRA matched. */
-export function mergeLoras(uses: LoraUse[], tables: ComponentTables): { deltas: Partial<Record<LoraComponent, LowRankDelta[]>>; reports: MergeReport[] } {
+export function mergeLoras(
+  uses: LoraUse[],
+  tables: ComponentTables,
+): { deltas: Partial<Record<LoraComponent, LowRankDelta[]>>; reports: MergeReport[] } {
   const byWeight = new Map<string, { component: LoraComponent; factors: Factor[] }>();
   const reports: MergeReport[] = [];
   for (const use of uses) {
@@ -100,13 +109,19 @@ export function mergeLoras(uses: LoraUse[], tables: ComponentTables): { deltas: 
     for (const module of use.contents.modules) {
       const found = find(tables, module);
       if (!found) {
-        report.unmatched.push({ key: module.key, why: tables[module.component ?? 'unet'] ? 'no such layer in this model' : `this model has no ${module.component}` });
+        report.unmatched.push({
+          key: module.key,
+          why: tables[module.component ?? 'unet'] ? 'no such layer in this model' : `this model has no ${module.component}`,
+        });
         continue;
       }
       const multiplier = found.component === 'unet' ? use.unet : use.te;
-      if (multiplier === 0) { report.matched++; continue; }
+      if (multiplier === 0) {
+        report.matched++;
+        continue;
+      }
       const rank = module.down.shape[0];
-      const factor = factorsOf(module, found.target, multiplier * (module.alpha ?? rank) / rank);
+      const factor = factorsOf(module, found.target, (multiplier * (module.alpha ?? rank)) / rank);
       if (typeof factor === 'string') {
         report.unmatched.push({ key: module.key, why: `shape: ${factor}` });
         continue;
@@ -126,7 +141,10 @@ export function mergeLoras(uses: LoraUse[], tables: ComponentTables): { deltas: 
 }
 
 /** One line per LoRA that did not apply whole: how many layers matched, and the first few that did not, with why. */
-export function describeReport(report: MergeReport, total = report.matched + report.unmatched.length + report.unsupported.length): string | undefined {
+export function describeReport(
+  report: MergeReport,
+  total = report.matched + report.unmatched.length + report.unsupported.length,
+): string | undefined {
   if (report.unmatched.length === 0 && report.unsupported.length === 0) return undefined;
   const list = [
     ...report.unmatched.map((u) => `${u.key} (${u.why})`),

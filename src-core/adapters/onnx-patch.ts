@@ -51,7 +51,8 @@ export function readModelProto(path: string): ModelProto {
 
 /** The float initializers of a model and their shapes. */
 export function componentWeights(model: ModelProto): ComponentWeights {
-  const dims = new Map<string, number[]>(), float = new Map<string, 'float32' | 'float16'>();
+  const dims = new Map<string, number[]>(),
+    float = new Map<string, 'float32' | 'float16'>();
   for (const t of model.graph?.initializer ?? []) {
     if (t.dataType !== FLOAT && t.dataType !== FLOAT16) continue;
     dims.set(t.name ?? '', (t.dims ?? []).map(Number));
@@ -74,8 +75,15 @@ class ExtraData {
     this.parts.push(bytes);
     this.offset = start + bytes.length;
     return onnx.TensorProto.create({
-      name, dims, dataType: FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-      externalData: [{ key: 'location', value: this.location }, { key: 'offset', value: String(start) }, { key: 'length', value: String(bytes.length) }],
+      name,
+      dims,
+      dataType: FLOAT,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: this.location },
+        { key: 'offset', value: String(start) },
+        { key: 'length', value: String(bytes.length) },
+      ],
     });
   }
 }
@@ -85,7 +93,12 @@ function node(opType: string, inputs: string[], output: string, attribute: Insta
 }
 
 function intsConstant(name: string, values: number[]): TensorProto {
-  return onnx.TensorProto.create({ name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(BigInt64Array.from(values, BigInt).buffer) });
+  return onnx.TensorProto.create({
+    name,
+    dims: [values.length],
+    dataType: INT64,
+    rawData: new Uint8Array(BigInt64Array.from(values, BigInt).buffer),
+  });
 }
 
 const castTo = (code: number) => onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: code });
@@ -94,8 +107,13 @@ const castTo = (code: number) => onnx.AttributeProto.create({ name: 'to', type: 
  * Adds the nodes that compute `initializer` changed by `change(value32)` in float32 (casting a float16 weight up
  * and the result back), and points every reader of the initializer at the result.
  */
-function replaceWeight(model: ModelProto, weights: ComponentWeights, initializer: string, prefix: string,
-  change: (value32: string, added: NodeProto[]) => string): NodeProto[] {
+function replaceWeight(
+  model: ModelProto,
+  weights: ComponentWeights,
+  initializer: string,
+  prefix: string,
+  change: (value32: string, added: NodeProto[]) => string,
+): NodeProto[] {
   const added: NodeProto[] = [];
   const half = weights.float.get(initializer) === 'float16';
   const base = half ? (added.push(node('Cast', [initializer], `${prefix}/base32`, [castTo(FLOAT)])), `${prefix}/base32`) : initializer;
@@ -127,26 +145,34 @@ export function writePatchedModel(source: ModelProto, weights: ComponentWeights,
     if (!dims) throw new Error(`the graph has no weight ${delta.initializer}`);
     const size = dims.reduce((a, b) => a * b, 1);
     if (delta.rows * delta.cols !== size || delta.a.length !== delta.rows * delta.rank || delta.b.length !== delta.rank * delta.cols) {
-      throw new Error(`low-rank change of ${delta.initializer} [${dims.join(', ')}]: factors [${delta.rows}, ${delta.rank}] x [${delta.rank}, ${delta.cols}] do not fit`);
+      throw new Error(
+        `low-rank change of ${delta.initializer} [${dims.join(', ')}]: ` +
+          `factors [${delta.rows}, ${delta.rank}] x [${delta.rank}, ${delta.cols}] do not fit`,
+      );
     }
     const prefix = `adapter/${i}`;
-    newInitializers.push(extra.tensor(`${prefix}/a`, delta.a, [delta.rows, delta.rank]), extra.tensor(`${prefix}/b`, delta.b, [delta.rank, delta.cols]));
-    newNodes.push(...replaceWeight(model, weights, delta.initializer, prefix, (base, added) => {
-      if (dims.length === 2 && dims[0] === delta.rows) {
-        // One kernel and one new tensor: Gemm gives A @ B + W.
-        added.push(node('Gemm', [`${prefix}/a`, `${prefix}/b`, base], `${prefix}/merged`));
+    newInitializers.push(
+      extra.tensor(`${prefix}/a`, delta.a, [delta.rows, delta.rank]),
+      extra.tensor(`${prefix}/b`, delta.b, [delta.rank, delta.cols]),
+    );
+    newNodes.push(
+      ...replaceWeight(model, weights, delta.initializer, prefix, (base, added) => {
+        if (dims.length === 2 && dims[0] === delta.rows) {
+          // One kernel and one new tensor: Gemm gives A @ B + W.
+          added.push(node('Gemm', [`${prefix}/a`, `${prefix}/b`, base], `${prefix}/merged`));
+          return `${prefix}/merged`;
+        }
+        added.push(node('MatMul', [`${prefix}/a`, `${prefix}/b`], `${prefix}/delta`));
+        let change = `${prefix}/delta`;
+        if (dims.length !== 2 || dims[0] !== delta.rows) {
+          newInitializers.push(intsConstant(`${prefix}/shape`, [...dims]));
+          added.push(node('Reshape', [change, `${prefix}/shape`], `${prefix}/delta_shaped`));
+          change = `${prefix}/delta_shaped`;
+        }
+        added.push(node('Add', [base, change], `${prefix}/merged`));
         return `${prefix}/merged`;
-      }
-      added.push(node('MatMul', [`${prefix}/a`, `${prefix}/b`], `${prefix}/delta`));
-      let change = `${prefix}/delta`;
-      if (dims.length !== 2 || dims[0] !== delta.rows) {
-        newInitializers.push(intsConstant(`${prefix}/shape`, [...dims]));
-        added.push(node('Reshape', [change, `${prefix}/shape`], `${prefix}/delta_shaped`));
-        change = `${prefix}/delta_shaped`;
-      }
-      added.push(node('Add', [base, change], `${prefix}/merged`));
-      return `${prefix}/merged`;
-    }));
+      }),
+    );
   }
   if (patch.tokenRows) newNodes.push(...appendRows(model, weights, patch.tokenRows, extra, newInitializers));
   // The new nodes read only initializers, so putting them first keeps the node list topologically sorted.
@@ -163,15 +189,26 @@ export function writePatchedModel(source: ModelProto, weights: ComponentWeights,
   return path;
 }
 
-function appendRows(model: ModelProto, weights: ComponentWeights, extraRows: ExtraRows, extra: ExtraData, newInitializers: TensorProto[]): NodeProto[] {
+function appendRows(
+  model: ModelProto,
+  weights: ComponentWeights,
+  extraRows: ExtraRows,
+  extra: ExtraData,
+  newInitializers: TensorProto[],
+): NodeProto[] {
   const dims = weights.dims.get(extraRows.initializer);
   if (!dims || dims.length !== 2) throw new Error(`the graph has no token table ${extraRows.initializer}`);
   const [vocab, hidden] = dims;
-  if (extraRows.rows.length !== extraRows.count * hidden) throw new Error(`${extraRows.count} extra rows need ${extraRows.count * hidden} values`);
+  if (extraRows.rows.length !== extraRows.count * hidden)
+    throw new Error(`${extraRows.count} extra rows need ${extraRows.count * hidden} values`);
   const prefix = 'adapter/token_rows';
   newInitializers.push(extra.tensor(`${prefix}/rows`, extraRows.rows, [extraRows.count, hidden]));
   const added = replaceWeight(model, weights, extraRows.initializer, prefix, (base, nodes) => {
-    nodes.push(node('Concat', [base, `${prefix}/rows`], `${prefix}/table`, [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })]));
+    nodes.push(
+      node('Concat', [base, `${prefix}/rows`], `${prefix}/table`, [
+        onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }),
+      ]),
+    );
     return `${prefix}/table`;
   });
   // The pooled output is taken at the highest id (the EOS token) where the config has the legacy EOS id; the new
@@ -180,10 +217,16 @@ function appendRows(model: ModelProto, weights: ComponentWeights, extraRows: Ext
   if (ids !== undefined) {
     for (const argMax of pooledArgMax(model, ids)) {
       const type = model.graph!.input!.find((i) => i.name === ids)!.type?.tensorType?.elemType ?? onnx.TensorProto.DataType.INT32;
-      const limit = `${prefix}/vocab`, zero = `${prefix}/zero`;
-      const scalar = (name: string, value: number) => onnx.TensorProto.create({
-        name, dims: [], dataType: type, rawData: type === INT64 ? new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer) : new Uint8Array(Int32Array.from([value]).buffer),
-      });
+      const limit = `${prefix}/vocab`,
+        zero = `${prefix}/zero`;
+      const scalar = (name: string, value: number) =>
+        onnx.TensorProto.create({
+          name,
+          dims: [],
+          dataType: type,
+          rawData:
+            type === INT64 ? new Uint8Array(BigInt64Array.from([BigInt(value)]).buffer) : new Uint8Array(Int32Array.from([value]).buffer),
+        });
       newInitializers.push(scalar(limit, vocab), scalar(zero, 0));
       added.push(node('Less', [ids, limit], `${prefix}/known`), node('Where', [`${prefix}/known`, ids, zero], `${prefix}/pooling_ids`));
       argMax.input = [`${prefix}/pooling_ids`, ...argMax.input!.slice(1)];

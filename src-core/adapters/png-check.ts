@@ -28,8 +28,13 @@ function metadataOf(file: AdapterFile): Record<string, string> {
   }
 }
 
+const where = (dirs: string[]) => (dirs.length > 0 ? ` (${dirs.join(', ')})` : '');
+
 /** Notes for the form: LoRAs and embeddings the image used that this app does not have (or has in another version). */
-export function missingAdapters(read: { request: { prompt?: string }; loraHashes?: string; tiHashes?: string }, folders: { loraDirs: string[]; embeddingDirs: string[] }): string[] {
+export function missingAdapters(
+  read: { request: { prompt?: string }; loraHashes?: string; tiHashes?: string },
+  folders: { loraDirs: string[]; embeddingDirs: string[] },
+): string[] {
   const library = new AdapterLibrary(folders.loraDirs, folders.embeddingDirs);
   const notes: string[] = [];
   const loraHashes = new Map(parseHashList(read.loraHashes ?? '').map((e) => [e.name, e.hash.toLowerCase()]));
@@ -51,14 +56,18 @@ export function missingAdapters(read: { request: { prompt?: string }; loraHashes
       continue;
     }
     const renamed = hash ? loras.find((f) => storedHash(f) === hash) : undefined;
-    if (renamed) notes.push(`LoRA ${name} is not in your LoRA folder under that name; ${renamed.name} has its hash (${hash}): use <lora:${renamed.name}:...>`);
-    else notes.push(`LoRA ${name}${hash ? ` (hash ${hash})` : ''} is not in your LoRA folder${folders.loraDirs.length ? ` (${folders.loraDirs.join(', ')})` : ''}`);
+    if (renamed)
+      notes.push(
+        `LoRA ${name} is not in your LoRA folder under that name; ${renamed.name} has its hash (${hash}): use <lora:${renamed.name}:...>`,
+      );
+    else notes.push(`LoRA ${name}${hash ? ` (hash ${hash})` : ''} is not in your LoRA folder${where(folders.loraDirs)}`);
   }
   const embeddings = read.tiHashes ? library.embeddings() : [];
   for (const { name, hash } of parseHashList(read.tiHashes ?? '').slice(0, 50)) {
     const found = embeddings.find((f) => f.name === name);
-    if (!found) notes.push(`embedding ${name} (hash ${hash}) is not in your embeddings folder${folders.embeddingDirs.length ? ` (${folders.embeddingDirs.join(', ')})` : ''}`);
-    else if (embeddingShortHash(found.path) !== hash.toLowerCase()) notes.push(`embedding ${name} here is not the file the image was made with (hash ${hash})`);
+    if (!found) notes.push(`embedding ${name} (hash ${hash}) is not in your embeddings folder${where(folders.embeddingDirs)}`);
+    else if (embeddingShortHash(found.path) !== hash.toLowerCase())
+      notes.push(`embedding ${name} here is not the file the image was made with (hash ${hash})`);
   }
   return notes;
 }

@@ -19,10 +19,14 @@ import { sessionOptions } from '../model/session.ts';
 import { Graph, writeModel } from '../onnx/graph.ts';
 import { attentionLayers, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
 
-interface Timing { wallS: number; cpuS: number }
+interface Timing {
+  wallS: number;
+  cpuS: number;
+}
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; timing: Timing }> {
-  const wall = performance.now(), cpu = process.cpuUsage();
+  const wall = performance.now(),
+    cpu = process.cpuUsage();
   const result = await work();
   const used = process.cpuUsage(cpu);
   return { result, timing: { wallS: (performance.now() - wall) / 1000, cpuS: (used.user + used.system) / 1e6 } };
@@ -47,7 +51,10 @@ function adaptedOptions(): ort.InferenceSession.SessionOptions {
 /** Just enough of a loaded model for the adapters to change its UNet. */
 function unetOnlyModel(dir: string, unet: ort.InferenceSession): StableDiffusionModel {
   return {
-    info: { dir }, unet: { component: 'unet', session: unet, inputs: new Map(), outputs: new Map() }, textEncoders: [], provider: 'cpu',
+    info: { dir },
+    unet: { component: 'unet', session: unet, inputs: new Map(), outputs: new Map() },
+    textEncoders: [],
+    provider: 'cpu',
   } as unknown as StableDiffusionModel;
 }
 
@@ -66,7 +73,9 @@ async function rewriteWholeFile(unetDir: string, deltas: LowRankDelta[], outDir:
       readSync(fd, bytes, 0, bytes.length, Number(offset));
       const w = new Float32Array(bytes.buffer, bytes.byteOffset, d.rows * d.cols);
       const out = await merge.run({
-        a: new ort.Tensor('float32', d.a, [d.rows, d.rank]), b: new ort.Tensor('float32', d.b, [d.rank, d.cols]), w: new ort.Tensor('float32', w, [d.rows, d.cols]),
+        a: new ort.Tensor('float32', d.a, [d.rows, d.rank]),
+        b: new ort.Tensor('float32', d.b, [d.rank, d.cols]),
+        w: new ort.Tensor('float32', w, [d.rows, d.cols]),
       });
       const merged = out.merged!.data as Float32Array;
       writeSync(fd, new Uint8Array(merged.buffer, merged.byteOffset, merged.byteLength), 0, merged.byteLength, Number(offset));
@@ -79,14 +88,16 @@ async function rewriteWholeFile(unetDir: string, deltas: LowRankDelta[], outDir:
 
 async function mergeSession(dir: string): Promise<ort.InferenceSession> {
   const g = new Graph('merge', 'float32');
-  const a = g.input('a', 'float32', ['rows', 'rank']), b = g.input('b', 'float32', ['rank', 'cols']), w = g.input('w', 'float32', ['rows', 'cols']);
+  const a = g.input('a', 'float32', ['rows', 'rank']),
+    b = g.input('b', 'float32', ['rank', 'cols']),
+    w = g.input('w', 'float32', ['rows', 'cols']);
   g.output('merged', g.op('Gemm', [a, b, w]), 'float32', ['rows', 'cols']);
   await writeModel(g, dir);
   return ort.InferenceSession.create(join(dir, 'model.onnx'), sessionOptions('cpu'));
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, keep: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, keep: { type: 'string' }, keep_sessions: { type: 'string' } } });
   const runs = Number(values.runs ?? 3);
   const root = values.keep ?? mkdtempSync(join(tmpdir(), 'lora-bench-'));
   try {
@@ -98,50 +109,75 @@ async function main(): Promise<void> {
     const proto = readModelProto(join(model, 'unet', 'model.onnx'));
     const weights = componentWeights(proto);
     const table = new LayerTable('unet', weights, { layersPerBlock: 2 });
-    const layers = attentionLayers([...new Set([...weights.dims.keys()].map((n) => n.replace(/\.weight(\.T)?$/, '')))].map((m) => table.dotted(m)).filter((t) => t !== undefined));
+    const layers = attentionLayers(
+      [...new Set([...weights.dims.keys()].map((n) => n.replace(/\.weight(\.T)?$/, '')))]
+        .map((m) => table.dotted(m))
+        .filter((t) => t !== undefined),
+    );
     const loras = join(root, 'loras');
     writeRandomLora(join(loras, 'style-a.safetensors'), layers, 32, 16, 1);
     writeRandomLora(join(loras, 'style-b.safetensors'), layers, 16, 8, 2);
     const changed = layers.reduce((sum, l) => sum + l.shape.reduce((a, b) => a * b, 1), 0);
-    console.log(`LoRAs: ${layers.length} layers (${(changed / 1e6).toFixed(0)} M weights, ${(changed * 4 / 1e9).toFixed(2)} GB in fp32 change); A rank 32, B rank 16`);
+    console.log(
+      `LoRAs: ${layers.length} layers (${(changed / 1e6).toFixed(0)} M weights, ${((changed * 4) / 1e9).toFixed(2)} GB in fp32 change); ` +
+        'A rank 32, B rank 16',
+    );
 
     const base = await timed(() => ort.InferenceSession.create(join(model, 'unet', 'model.onnx'), adaptedOptions()));
     console.log(`base UNet session (for comparison): ${show(base.timing)}`);
-    const settings = { loraDirs: [loras], embeddingDirs: [], cacheRoot: join(root, 'cache'), keep: 2 };
+    const settings = { loraDirs: [loras], embeddingDirs: [], cacheRoot: join(root, 'cache'), keep: Number(values.keep_sessions ?? 1) };
 
-    const applied: Timing[] = [], switched: Timing[] = [], repeated: Timing[] = [];
+    const applied: Timing[] = [],
+      switched: Timing[] = [],
+      switchedPair: Timing[] = [],
+      repeated: Timing[] = [],
+      rewrites: Timing[] = [];
+    const merge = await mergeSession(join(root, 'merge'));
+    // The two ways take turns within each run, so that both see the same state of a shared machine.
     for (let run = 0; run < runs; run++) {
       const adapters = new ModelAdapters(unetOnlyModel(model, base.result), settings);
       rmSync(settings.cacheRoot, { recursive: true, force: true });
       applied.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-a:1>', negativePrompt: '' }))).timing);
       switched.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-b:0.8>', negativePrompt: '' }))).timing);
-      switched.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-a:0.5> <lora:style-b:0.5>', negativePrompt: '' }))).timing);
-      repeated.push((await timed(() => adapters.prepare({ prompt: 'x <lora:style-b:0.8>', negativePrompt: '' }))).timing);
+      // Two LoRAs merged at rank 48 (and, as each new set, the previous adapted UNet closed first unless --keep_sessions).
+      switchedPair.push(
+        (await timed(() => adapters.prepare({ prompt: 'x <lora:style-a:0.5> <lora:style-b:0.5>', negativePrompt: '' }))).timing,
+      );
+      repeated.push(
+        (await timed(() => adapters.prepare({ prompt: 'x <lora:style-a:0.5> <lora:style-b:0.5>', negativePrompt: '' }))).timing,
+      );
       await adapters.dispose();
-      console.log(`run ${run + 1}: apply ${show(applied.at(-1)!)}, switch ${show(switched.at(-2)!)} and ${show(switched.at(-1)!)}, repeat ${show(repeated.at(-1)!)}`);
-    }
-
-    const merge = await mergeSession(join(root, 'merge'));
-    const rewrites: Timing[] = [];
-    for (let run = 0; run < Math.min(runs, 2); run++) {
       const file = readLoraFile(join(loras, 'style-a.safetensors'));
       const use: LoraUse = { name: 'style-a', ...file, te: 1, unet: 1 };
-      const { timing } = await timed(async () => {
+      const rewritten = await timed(async () => {
         const { deltas } = mergeLoras([use], { unet: table });
         const path = await rewriteWholeFile(join(model, 'unet'), deltas.unet!, join(root, 'rewrite'), merge);
-        const session = await ort.InferenceSession.create(path, adaptedOptions());
-        await session.release();
+        return ort.InferenceSession.create(path, adaptedOptions());
       });
+      rewrites.push(rewritten.timing);
+      await rewritten.result.release();
       file.file.close();
       rmSync(join(root, 'rewrite'), { recursive: true, force: true });
-      rewrites.push(timing);
-      console.log(`rewrite run ${run + 1}: ${show(timing)}`);
+      console.log(
+        `run ${run + 1}: apply ${show(applied.at(-1)!)}, switch ${show(switched.at(-1)!)}, to two LoRAs ${show(switchedPair.at(-1)!)}, ` +
+          `repeat ${show(repeated.at(-1)!)}; whole file rewritten ${show(rewrites.at(-1)!)}`,
+      );
     }
     await merge.release();
     await base.result.release();
 
-    const result = { apply: median(applied), switch: median(switched), repeat: median(repeated), rewriteWholeFile: median(rewrites), baseSession: base.timing };
-    console.log(`median apply one LoRA: ${show(result.apply)}; switch sets: ${show(result.switch)}; repeat a set: ${show(result.repeat)} (goal < 3 s)`);
+    const result = {
+      apply: median(applied),
+      switch: median(switched),
+      switchToTwo: median(switchedPair),
+      repeat: median(repeated),
+      rewriteWholeFile: median(rewrites),
+      baseSession: base.timing,
+    };
+    console.log(
+      `median apply one LoRA: ${show(result.apply)}; switch to another: ${show(result.switch)}; ` +
+        `to a two-LoRA set: ${show(result.switchToTwo)}; repeat a set: ${show(result.repeat)} (goal < 3 s)`,
+    );
     console.log(`alternative, whole weights file rewritten: ${show(result.rewriteWholeFile)}`);
     console.log(JSON.stringify({ bench: 'lora', runs, layers: layers.length, changedWeights: changed, ...result }));
   } finally {

@@ -13,11 +13,26 @@ import type { LayerTarget } from '../adapters/layer-names.ts';
 
 /** SD 1.5's UNet config (runwayml/stable-diffusion-v1-5 unet/config.json). */
 const SD15_UNET_CONFIG = {
-  _class_name: 'UNet2DConditionModel', act_fn: 'silu', attention_head_dim: 8, block_out_channels: [320, 640, 1280, 1280],
-  center_input_sample: false, cross_attention_dim: 768, down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-  downsample_padding: 1, flip_sin_to_cos: true, freq_shift: 0, in_channels: 4, layers_per_block: 2, mid_block_scale_factor: 1,
-  norm_eps: 1e-5, norm_num_groups: 32, out_channels: 4, sample_size: 64,
-  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'], upcast_attention: false, use_linear_projection: false,
+  _class_name: 'UNet2DConditionModel',
+  act_fn: 'silu',
+  attention_head_dim: 8,
+  block_out_channels: [320, 640, 1280, 1280],
+  center_input_sample: false,
+  cross_attention_dim: 768,
+  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  downsample_padding: 1,
+  flip_sin_to_cos: true,
+  freq_shift: 0,
+  in_channels: 4,
+  layers_per_block: 2,
+  mid_block_scale_factor: 1,
+  norm_eps: 1e-5,
+  norm_num_groups: 32,
+  out_channels: 4,
+  sample_size: 64,
+  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+  upcast_attention: false,
+  use_linear_projection: false,
 };
 
 /** Deterministic small values (a fixed LCG), about +-0.03. */
@@ -32,15 +47,23 @@ function fill(out: Float32Array, seed: number): Float32Array {
 
 /** Writes dir/unet (model.onnx, model.onnx_data, config.json) for SD 1.5's UNet with random fp32 weights. */
 export async function writeRandomUNet(dir: string): Promise<void> {
-  const shapes = JSON.parse(readFileSync(join(appRoot(), 'bench', 'import', 'sd15-ldm-shapes.json'), 'utf8')) as Record<string, [number[], string]>;
+  const shapes = JSON.parse(readFileSync(join(appRoot(), 'bench', 'import', 'sd15-ldm-shapes.json'), 'utf8')) as Record<
+    string,
+    [number[], string]
+  >;
   const prefix = 'model.diffusion_model.';
-  const keys = Object.keys(shapes).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  const keys = Object.keys(shapes)
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length));
   const refs = new Map<string, WeightRef>();
   let seed = 1;
   for (const [name, key] of ldmUNetNames(keys)) {
     const shape = shapes[prefix + key]![0];
     const mySeed = seed++;
-    refs.set(name, { shape, read: (scratch) => fill(scratch?.floats(elementCount(shape)) ?? new Float32Array(elementCount(shape)), mySeed) });
+    refs.set(name, {
+      shape,
+      read: (scratch) => fill(scratch?.floats(elementCount(shape)) ?? new Float32Array(elementCount(shape)), mySeed),
+    });
   }
   const graph = buildUNet(weightMap(refs), SD15_UNET_CONFIG as never, { float: 'float32', attention: 'mha' });
   await writeModel(graph, join(dir, 'unet'));
@@ -49,12 +72,18 @@ export async function writeRandomUNet(dir: string): Promise<void> {
 
 /** The layers a usual kohya LoRA trains: every transformer's attention, feed-forward and projections. */
 export function attentionLayers(targets: LayerTarget[]): LayerTarget[] {
-  return targets.filter((t) => /attentions\.\d+\.(proj_in|proj_out|transformer_blocks\.\d+\.(attn[12]\.(to_q|to_k|to_v|to_out\.0)|ff\.net\.(0\.proj|2)))$/.test(t.module));
+  return targets.filter((t) =>
+    /attentions\.\d+\.(proj_in|proj_out|transformer_blocks\.\d+\.(attn[12]\.(to_q|to_k|to_v|to_out\.0)|ff\.net\.(0\.proj|2)))$/.test(
+      t.module,
+    ),
+  );
 }
 
 /** A kohya LoRA file (diffusers-layout names, fp16 factors) of `rank` for the given layers. */
 export function writeRandomLora(path: string, layers: LayerTarget[], rank: number, alpha: number, seed: number): void {
-  const header: Record<string, unknown> = { __metadata__: { ss_network_dim: String(rank), ss_network_alpha: String(alpha), ss_base_model_version: 'sd_v1' } };
+  const header: Record<string, unknown> = {
+    __metadata__: { ss_network_dim: String(rank), ss_network_alpha: String(alpha), ss_base_model_version: 'sd_v1' },
+  };
   const parts: Uint8Array[] = [];
   let offset = 0;
   const add = (name: string, shape: number[], values: Float32Array, dtype: 'F16' | 'F32') => {

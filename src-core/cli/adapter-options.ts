@@ -7,11 +7,12 @@ import { attachAdapters } from '../adapters/apply.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 
 export const ADAPTER_OPTIONS = {
-  'lora-dir': { type: 'string' }, 'embeddings-dir': { type: 'string' },
+  'lora-dir': { type: 'string' },
+  'embeddings-dir': { type: 'string' },
 } as const;
 
-export const ADAPTER_HELP = `  --lora-dir DIR         a folder of LoRA files (.safetensors: kohya / A1111, LoCon, PEFT), used by <lora:NAME:WEIGHT> or
-                         <lora:NAME:TE:UNET> in the prompt (NAME: the file name; subfolders are searched too)
+export const ADAPTER_HELP = `  --lora-dir DIR         a folder of LoRA files (.safetensors: kohya / A1111, LoCon, PEFT), used by
+                         <lora:NAME:WEIGHT> or <lora:NAME:TE:UNET> in the prompt (NAME: the file name; subfolders are searched too)
   --embeddings-dir DIR   a folder of textual-inversion embeddings (.safetensors, .pt), used where the prompt names
                          one (its file name)
 `;

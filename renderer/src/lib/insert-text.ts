@@ -5,7 +5,8 @@
 export function insertAtCursor(text: string, start: number, end: number, insert: string): { text: string; caret: number } {
   const from = Math.max(0, Math.min(start, text.length));
   const to = Math.max(from, Math.min(end, text.length));
-  const before = text.slice(0, from), after = text.slice(to);
+  const before = text.slice(0, from),
+    after = text.slice(to);
   const lead = before === '' || /\s$/.test(before) ? '' : ' ';
   const trail = after === '' || /^[\s,]/.test(after) ? '' : ' ';
   const placed = lead + insert + trail;
