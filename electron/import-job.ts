@@ -16,9 +16,20 @@ const CANCEL_GRACE_MS = 15_000;
 /** Starting the worker compiles its TypeScript under tsx (seconds on a busy machine). */
 const START_TIMEOUT_MS = 120_000;
 
-export interface ImportOutcome { dir: string; reused: boolean; notes: string[]; seconds: number }
+export interface ImportOutcome {
+  dir: string;
+  reused: boolean;
+  notes: string[];
+  seconds: number;
+}
 
-export interface ImportView { stage: ImportStage; bytesDone: number; bytesTotal: number; fraction: number; etaSeconds: number | null }
+export interface ImportView {
+  stage: ImportStage;
+  bytesDone: number;
+  bytesTotal: number;
+  fraction: number;
+  etaSeconds: number | null;
+}
 
 /** The whole import's progress: hashing is its first tenth, writing the networks the rest. */
 export function overallFraction(p: CacheProgress): number {
@@ -61,7 +72,10 @@ function startWorker(): Worker {
   // From sources under tsx: the worker registers tsx itself (Node 20 does not apply the loader to workers).
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./import-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, { eval: true, env });
+  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, {
+    eval: true,
+    env,
+  });
 }
 
 export interface RunningImport {
@@ -74,14 +88,22 @@ export interface RunningImport {
 }
 
 export class ImportFailed extends Error {
-  constructor(message: string, readonly cancelled: boolean) {
+  constructor(
+    message: string,
+    readonly cancelled: boolean,
+  ) {
     super(message);
     this.name = 'ImportFailed';
   }
 }
 
 /** Starts an import in a new worker; `onProgress` gets each report with its fraction and ETA. */
-export function runImport(id: string, request: ImportRequest, onProgress: (view: ImportView) => void, spawn: () => Worker = startWorker): RunningImport {
+export function runImport(
+  id: string,
+  request: ImportRequest,
+  onProgress: (view: ImportView) => void,
+  spawn: () => Worker = startWorker,
+): RunningImport {
   const worker = spawn();
   const eta = new EtaEstimator();
   let latest: ImportView | null = null;
@@ -106,7 +128,10 @@ export function runImport(id: string, request: ImportRequest, onProgress: (view:
         resolve(outcome);
       }
     };
-    const startTimer = setTimeout(() => finish(new ImportFailed('the import could not start (its worker did not answer)', false)), START_TIMEOUT_MS);
+    const startTimer = setTimeout(
+      () => finish(new ImportFailed('the import could not start (its worker did not answer)', false)),
+      START_TIMEOUT_MS,
+    );
     worker.on('message', (reply: ImportWorkerReply) => {
       switch (reply.type) {
         case 'ready':
@@ -118,7 +143,13 @@ export function runImport(id: string, request: ImportRequest, onProgress: (view:
           target = reply.dir;
           break;
         case 'progress':
-          latest = { stage: reply.progress.stage, bytesDone: reply.progress.bytesDone, bytesTotal: reply.progress.bytesTotal, fraction: overallFraction(reply.progress), etaSeconds: eta.update(reply.progress, performance.now()) };
+          latest = {
+            stage: reply.progress.stage,
+            bytesDone: reply.progress.bytesDone,
+            bytesTotal: reply.progress.bytesTotal,
+            fraction: overallFraction(reply.progress),
+            etaSeconds: eta.update(reply.progress, performance.now()),
+          };
           onProgress(latest);
           break;
         case 'done':
@@ -129,8 +160,12 @@ export function runImport(id: string, request: ImportRequest, onProgress: (view:
           break;
       }
     });
-    worker.on('error', (error) => finish(new ImportFailed(cancelled ? 'import cancelled' : `the import stopped: ${error.message}`, cancelled)));
-    worker.on('exit', (code) => finish(new ImportFailed(cancelled ? 'import cancelled' : `the import stopped unexpectedly (exit code ${code})`, cancelled)));
+    worker.on('error', (error) =>
+      finish(new ImportFailed(cancelled ? 'import cancelled' : `the import stopped: ${error.message}`, cancelled)),
+    );
+    worker.on('exit', (code) =>
+      finish(new ImportFailed(cancelled ? 'import cancelled' : `the import stopped unexpectedly (exit code ${code})`, cancelled)),
+    );
   });
   done.catch(() => undefined); // the caller handles it; unheard it would crash the app
 

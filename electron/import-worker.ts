@@ -47,7 +47,13 @@ async function run(request: ImportRequest): Promise<void> {
         post({ type: 'progress', progress });
       },
     });
-    post({ type: 'done', dir: cached.dir, reused: cached.reused, notes: cached.result?.notes ?? cached.info.notes ?? [], seconds: (performance.now() - started) / 1000 });
+    post({
+      type: 'done',
+      dir: cached.dir,
+      reused: cached.reused,
+      notes: cached.result?.notes ?? cached.info.notes ?? [],
+      seconds: (performance.now() - started) / 1000,
+    });
   } catch (error) {
     const cancelled = error instanceof ImportCancelled || controller.signal.aborted;
     post({ type: 'failed', error: cancelled ? 'import cancelled' : (error as Error).message, cancelled });

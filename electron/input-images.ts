@@ -18,7 +18,10 @@ const KEEP = 24;
 export class InputImages {
   readonly dir: string;
 
-  constructor(dataDir: string, private readonly gallery: Gallery) {
+  constructor(
+    dataDir: string,
+    private readonly gallery: Gallery,
+  ) {
     this.dir = join(dataDir, 'inputs');
   }
 
@@ -57,8 +60,10 @@ export class InputImages {
   /** Removes the oldest uploads beyond KEEP (never the one just written). */
   private prune(keep: string): void {
     try {
-      const files = readdirSync(this.dir).filter((f) => UPLOAD_NAME.test(f) && f !== keep)
-        .map((f) => ({ f, time: statSync(join(this.dir, f)).mtimeMs })).sort((a, b) => b.time - a.time);
+      const files = readdirSync(this.dir)
+        .filter((f) => UPLOAD_NAME.test(f) && f !== keep)
+        .map((f) => ({ f, time: statSync(join(this.dir, f)).mtimeMs }))
+        .sort((a, b) => b.time - a.time);
       for (const { f } of files.slice(KEEP - 1)) rmSync(join(this.dir, f), { force: true });
     } catch {
       // Pruning is housekeeping: a failure leaves files behind, nothing else.

@@ -28,7 +28,8 @@ function readConfig(path: string): Record<string, unknown> | null {
 
 function familyOf(dir: string): ModelSummary['family'] {
   if (existsSync(join(dir, 'text_encoder_2', 'model.onnx'))) return 'SDXL';
-  const width = readConfig(join(dir, 'text_encoder', 'config.json'))?.hidden_size ?? readConfig(join(dir, 'unet', 'config.json'))?.cross_attention_dim;
+  const width =
+    readConfig(join(dir, 'text_encoder', 'config.json'))?.hidden_size ?? readConfig(join(dir, 'unet', 'config.json'))?.cross_attention_dim;
   return width === 768 ? 'SD 1' : width === 1024 ? 'SD 2' : null;
 }
 
@@ -44,7 +45,11 @@ function predictionOf(dir: string): ModelSummary['prediction'] {
 export function folderSize(dir: string, depth = 0): number {
   let total = 0;
   let names: string[];
-  try { names = readdirSync(dir); } catch { return 0; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
   for (const name of names) {
     const path = join(dir, name);
     try {
@@ -84,9 +89,18 @@ function lengthDelimitedFields(fd: number, start: number, end: number, wanted: n
     const [key, afterTag] = tag;
     const field = Math.floor(key / 8);
     switch (key % 8) {
-      case 0: { const v = varintAt(fd, afterTag, end); if (!v) return found; pos = v[1]; break; }
-      case 1: pos = afterTag + 8; break;
-      case 5: pos = afterTag + 4; break;
+      case 0: {
+        const v = varintAt(fd, afterTag, end);
+        if (!v) return found;
+        pos = v[1];
+        break;
+      }
+      case 1:
+        pos = afterTag + 8;
+        break;
+      case 5:
+        pos = afterTag + 4;
+        break;
       case 2: {
         const len = varintAt(fd, afterTag, end);
         if (!len) return found;
@@ -94,7 +108,8 @@ function lengthDelimitedFields(fd: number, start: number, end: number, wanted: n
         pos = len[1] + len[0];
         break;
       }
-      default: return found;
+      default:
+        return found;
     }
   }
   return found;
@@ -108,7 +123,8 @@ export function onnxInputType(file: string, input: string): string | null {
     const size = statSync(file).size;
     const [graph] = lengthDelimitedFields(fd, 0, size, 7); // ModelProto.graph
     if (!graph) return null;
-    for (const [start, end] of lengthDelimitedFields(fd, graph[0], graph[1], 11)) { // GraphProto.input
+    for (const [start, end] of lengthDelimitedFields(fd, graph[0], graph[1], 11)) {
+      // GraphProto.input
       if (end - start > 1 << 20) continue;
       const bytes = Buffer.alloc(end - start);
       readSync(fd, bytes, 0, bytes.length, start);
@@ -139,7 +155,9 @@ export function modelFacts(dir: string): ModelFacts {
   let stamp: string;
   try {
     const unet = statSync(join(dir, 'unet', 'model.onnx'));
-    const scheduler = existsSync(join(dir, 'scheduler', 'scheduler_config.json')) ? statSync(join(dir, 'scheduler', 'scheduler_config.json')).mtimeMs : 0;
+    const scheduler = existsSync(join(dir, 'scheduler', 'scheduler_config.json'))
+      ? statSync(join(dir, 'scheduler', 'scheduler_config.json')).mtimeMs
+      : 0;
     stamp = `${unet.size}:${unet.mtimeMs}:${scheduler}`;
   } catch {
     return { family: null, prediction: null, precision: null, bytes: folderSize(dir) };
@@ -148,7 +166,7 @@ export function modelFacts(dir: string): ModelFacts {
   if (known?.stamp === stamp) return known.facts;
   const imported = readImportInfo(dir);
   const facts: ModelFacts = {
-    family: imported ? IMPORTED_FAMILIES[imported.family] ?? null : familyOf(dir),
+    family: imported ? (IMPORTED_FAMILIES[imported.family] ?? null) : familyOf(dir),
     prediction: predictionOf(dir) ?? imported?.prediction ?? null,
     precision: imported?.precision ?? precisionOf(dir),
     bytes: folderSize(dir),

@@ -21,7 +21,7 @@ function setup() {
   return { root, dataDir, library: new ModelLibrary({ dataDir, builtinRoot }) };
 }
 
-test('precision is read from the UNet graph\'s sample input; family from the text encoder\'s width', () => {
+test("precision is read from the UNet graph's sample input; family from the text encoder's width", () => {
   assert.equal(onnxInputType(join(FIXTURES, 'tiny-sd-eps-int64', 'unet', 'model.onnx'), 'sample'), 'float32');
   assert.equal(onnxInputType(join(FIXTURES, 'tiny-sd-v-fp16', 'unet', 'model.onnx'), 'sample'), 'float16');
   assert.equal(onnxInputType(join(FIXTURES, 'tiny-sd-v-fp16', 'unet', 'model.onnx'), 'no-such-input'), null);
@@ -35,7 +35,12 @@ test('precision is read from the UNet graph\'s sample input; family from the tex
   writeFileSync(join(sd2, 'text_encoder', 'config.json'), JSON.stringify({ hidden_size: 1024 }));
   assert.equal(modelFacts(sd2).family, 'SD 2');
   assert.equal(modelFacts(sd2).prediction, 'epsilon');
-  assert.equal(folderSize(sd2), folderSize(join(FIXTURES, 'tiny-sd-eps-int64')) - readFileSync(join(FIXTURES, 'tiny-sd-eps-int64', 'text_encoder', 'config.json')).length + JSON.stringify({ hidden_size: 1024 }).length);
+  assert.equal(
+    folderSize(sd2),
+    folderSize(join(FIXTURES, 'tiny-sd-eps-int64')) -
+      readFileSync(join(FIXTURES, 'tiny-sd-eps-int64', 'text_encoder', 'config.json')).length +
+      JSON.stringify({ hidden_size: 1024 }).length,
+  );
 });
 
 test('the list: built-in, then folders in the models folder, then added ones; only added ones are removable', () => {
@@ -48,9 +53,14 @@ test('the list: built-in, then folders in the models folder, then added ones; on
   const added = library.add({ dir: mine, label: 'Mine', kind: 'diffusers-onnx' });
   assert.equal(added.name, 'Mine');
   const list = library.list();
-  assert.deepEqual(list.map((m) => [m.name, m.origin, m.removable, m.embedded]), [
-    ['shipped', 'built-in', false, true], ['dropped-in', 'models-folder', false, false], ['Mine', 'added', true, false],
-  ]);
+  assert.deepEqual(
+    list.map((m) => [m.name, m.origin, m.removable, m.embedded]),
+    [
+      ['shipped', 'built-in', false, true],
+      ['dropped-in', 'models-folder', false, false],
+      ['Mine', 'added', true, false],
+    ],
+  );
   assert.equal(list[1].precision, 'fp16');
 
   assert.throws(() => library.remove(list[0].dir), /built-in model cannot be removed/);

@@ -50,7 +50,11 @@ export class ModelLibrary {
     this.cacheDir = join(options.dataDir, 'model-cache');
     this.file = join(options.dataDir, 'models.json');
     for (const dir of [this.modelsDir, this.cacheDir]) {
-      try { mkdirSync(dir, { recursive: true }); } catch { /* reported when something is written there */ }
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch {
+        /* reported when something is written there */
+      }
     }
     if (existsSync(this.file) && this.readEntries() === null) {
       // Kept for the user to look at; the app starts with an empty list rather than refusing to start.
@@ -94,12 +98,19 @@ export class ModelLibrary {
 
   private builtin(): string[] {
     const root = this.options.builtinRoot;
-    return existsSync(root) ? readdirSync(root).map((n) => join(root, n)).filter((d) => existsSync(join(d, 'model_index.json'))) : [];
+    return existsSync(root)
+      ? readdirSync(root)
+          .map((n) => join(root, n))
+          .filter((d) => existsSync(join(d, 'model_index.json')))
+      : [];
   }
 
   private scanned(): string[] {
     try {
-      return readdirSync(this.modelsDir).filter((n) => !n.startsWith('.')).map((n) => join(this.modelsDir, n)).filter(isOnnxModelFolder);
+      return readdirSync(this.modelsDir)
+        .filter((n) => !n.startsWith('.'))
+        .map((n) => join(this.modelsDir, n))
+        .filter(isOnnxModelFolder);
     } catch {
       return [];
     }
@@ -114,7 +125,14 @@ export class ModelLibrary {
       if (seen.has(full)) return;
       seen.add(full);
       const facts = modelFacts(full);
-      out.push({ dir: full, name, embedded: origin === 'built-in', origin, removable: origin === 'added' || origin === 'imported', ...facts });
+      out.push({
+        dir: full,
+        name,
+        embedded: origin === 'built-in',
+        origin,
+        removable: origin === 'added' || origin === 'imported',
+        ...facts,
+      });
     };
     for (const dir of this.builtin()) push(dir, 'built-in', basename(dir));
     for (const dir of this.scanned()) push(dir, 'models-folder', basename(dir));
@@ -157,7 +175,8 @@ export class ModelLibrary {
     if (mine.length === 0) {
       const listed = this.find(full);
       if (listed?.origin === 'built-in') throw new LibraryError('the built-in model cannot be removed');
-      if (listed?.origin === 'models-folder') throw new LibraryError(`${basename(full)} is in the models folder (${this.modelsDir}); move it out of there to remove it`);
+      if (listed?.origin === 'models-folder')
+        throw new LibraryError(`${basename(full)} is in the models folder (${this.modelsDir}); move it out of there to remove it`);
       return { removed: false, deleted: false };
     }
     const rest = entries.filter((e) => resolve(e.dir) !== full);

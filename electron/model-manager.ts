@@ -15,7 +15,9 @@ import { isOnnxModelFolder } from './model-facts.ts';
 import { ModelLibrary } from './model-library.ts';
 
 /** What a caller may do: local paths are taken only from this machine's own user (see the server). */
-export interface CallerRights { localPaths: boolean }
+export interface CallerRights {
+  localPaths: boolean;
+}
 
 export type ModelAddParams = z.output<typeof ModelAddSchema>;
 
@@ -39,14 +41,19 @@ function pathProblem(path: string, what: string): string | null {
 export class ModelManager {
   private running: { job: RunningImport; source: string; label: string } | null = null;
 
-  constructor(readonly library: ModelLibrary, private readonly emit: Emit, private readonly run = runImport) {}
+  constructor(
+    readonly library: ModelLibrary,
+    private readonly emit: Emit,
+    private readonly run = runImport,
+  ) {}
 
   list(): ModelSummary[] {
     return this.library.list();
   }
 
   async add(params: ModelAddParams, caller: CallerRights): Promise<ModelResults['model.add']> {
-    if (!caller.localPaths) throw new Error('models can be added by path only from this computer (a loopback client) or with the server\'s token');
+    if (!caller.localPaths)
+      throw new Error("models can be added by path only from this computer (a loopback client) or with the server's token");
     const path = resolve(params.path);
     const problem = pathProblem(path, 'model');
     if (problem) throw new Error(problem);
@@ -61,7 +68,10 @@ export class ModelManager {
     const look = inspectImportSource(path);
     if (look.problem) throw new Error(`cannot add ${basename(path)}: ${look.problem}`);
     if (look.kind === 'diffusers-onnx') throw new Error(`${path} looks like a diffusers-ONNX folder but has no unet/model.onnx`);
-    for (const [extra, what] of [[params.vae, 'VAE file'], [params.config, 'architecture folder']] as const) {
+    for (const [extra, what] of [
+      [params.vae, 'VAE file'],
+      [params.config, 'architecture folder'],
+    ] as const) {
       const extraProblem = extra === undefined ? null : pathProblem(extra, what);
       if (extraProblem) throw new Error(extraProblem);
     }
@@ -70,8 +80,12 @@ export class ModelManager {
 
     const importId = randomUUID();
     const request: ImportRequest = {
-      source: path, cacheRoot: this.library.cacheDir, precision: params.precision, prediction: params.prediction,
-      vae: params.vae && resolve(params.vae), config: params.config && resolve(params.config),
+      source: path,
+      cacheRoot: this.library.cacheDir,
+      precision: params.precision,
+      prediction: params.prediction,
+      vae: params.vae && resolve(params.vae),
+      config: params.config && resolve(params.config),
     };
     const job = this.run(importId, request, (view) => this.emit('import.progress', { importId, source: path, label, ...view }));
     this.running = { job, source: path, label };
@@ -94,7 +108,13 @@ export class ModelManager {
     }
   }
 
-  private finish(importId: string, source: string, label: string, kind: 'checkpoint' | 'diffusers', outcome: { dir: string; reused: boolean; notes: string[]; seconds: number }): void {
+  private finish(
+    importId: string,
+    source: string,
+    label: string,
+    kind: 'checkpoint' | 'diffusers',
+    outcome: { dir: string; reused: boolean; notes: string[]; seconds: number },
+  ): void {
     this.running = null;
     const wasListed = this.library.find(outcome.dir) !== undefined;
     let model: ModelSummary;
@@ -129,7 +149,7 @@ export class ModelManager {
 
   /** Removes an added model; the one the engine has loaded stays (switch first). */
   remove(dir: string, loaded: string | undefined, caller: CallerRights): ModelResults['model.remove'] {
-    if (!caller.localPaths) throw new Error('models can be removed only from this computer (a loopback client) or with the server\'s token');
+    if (!caller.localPaths) throw new Error("models can be removed only from this computer (a loopback client) or with the server's token");
     const full = resolve(dir);
     const inUse = loaded !== undefined && resolve(loaded) === full;
     if (inUse && this.library.find(full)?.removable) throw new Error('this model is in use: switch to another model first, then remove it');

@@ -4,7 +4,19 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Method, Results, SweepPointEvent, ValidCall } from '../src-core/contract/api.ts';
+import type {
+  ProviderName,
+  AppInfo,
+  EventName,
+  Events,
+  GalleryEntry,
+  GallerySource,
+  GridCellEvent,
+  Method,
+  Results,
+  SweepPointEvent,
+  ValidCall,
+} from '../src-core/contract/api.ts';
 import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
 import type { HostEvent, HostImage, HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
@@ -35,7 +47,10 @@ export interface ServiceOptions {
   provider?: string;
 }
 
-interface Settings { modelDirs: string[]; lastModel?: string }
+interface Settings {
+  modelDirs: string[];
+  lastModel?: string;
+}
 
 /** The data folder cannot be used (missing permissions, read-only, not a folder): said in words, no stack. */
 export class DataFolderError extends Error {
@@ -53,7 +68,9 @@ function checkDataFolder(dir: string): void {
     writeFileAtomic(probe, 'ok');
     rmSync(probe, { force: true });
   } catch (error) {
-    throw new DataFolderError(`the data folder ${dir} cannot be used: ${describeFsError(error)}. Choose another one with --data or RESTART_STUDIO_DATA.`);
+    throw new DataFolderError(
+      `the data folder ${dir} cannot be used: ${describeFsError(error)}. Choose another one with --data or RESTART_STUDIO_DATA.`,
+    );
   }
 }
 
@@ -86,7 +103,9 @@ export class StudioService {
     this.inputs = new InputImages(options.dataDir, this.gallery);
     this.provider = options.provider ?? 'auto';
     this.engine = new EngineProcess(
-      options.spawnEngine, (e) => this.onEngineEvent(e), (state, message) => this.emit('engine.status', { state, message }),
+      options.spawnEngine,
+      (e) => this.onEngineEvent(e),
+      (state, message) => this.emit('engine.status', { state, message }),
       (reloaded) => {
         // app.info always tells what the engine has loaded, also after a restart.
         if ('error' in reloaded) [this.model, this.modelError] = [null, reloaded.error];
@@ -96,7 +115,12 @@ export class StudioService {
     const settings = this.settings();
     this.adoptPickedFolders(settings);
     const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
-    const providers = this.engine.request('providers', {}).then((p) => { this.providers = p; }, () => undefined);
+    const providers = this.engine.request('providers', {}).then(
+      (p) => {
+        this.providers = p;
+      },
+      () => undefined,
+    );
     this.ready = Promise.all([providers, this.loadModel(initial).catch(() => undefined)]).then(() => undefined);
   }
 
@@ -109,12 +133,17 @@ export class StudioService {
     for (const l of this.listeners) l(event, data);
   }
 
-  private settingsPath(): string { return join(this.options.dataDir, 'settings.json'); }
+  private settingsPath(): string {
+    return join(this.options.dataDir, 'settings.json');
+  }
 
   private settings(): Settings {
     try {
       const s = JSON.parse(readFileSync(this.settingsPath(), 'utf8'));
-      return { modelDirs: Array.isArray(s.modelDirs) ? s.modelDirs.filter((d: unknown) => typeof d === 'string') : [], lastModel: typeof s.lastModel === 'string' ? s.lastModel : undefined };
+      return {
+        modelDirs: Array.isArray(s.modelDirs) ? s.modelDirs.filter((d: unknown) => typeof d === 'string') : [],
+        lastModel: typeof s.lastModel === 'string' ? s.lastModel : undefined,
+      };
     } catch {
       return { modelDirs: [] };
     }
@@ -138,7 +167,11 @@ export class StudioService {
   /** A diffusers-ONNX folder picked by path joins the list (in place), as before models.json. */
   private rememberFolder(dir: string): void {
     if (!this.models.library.has(dir)) {
-      try { this.models.library.add({ dir: resolve(dir), label: basename(dir), kind: 'diffusers-onnx' }); } catch { /* not a model folder (any more) */ }
+      try {
+        this.models.library.add({ dir: resolve(dir), label: basename(dir), kind: 'diffusers-onnx' });
+      } catch {
+        /* not a model folder (any more) */
+      }
     }
   }
 
@@ -166,7 +199,12 @@ export class StudioService {
         break;
       }
       case 'preview':
-        this.emit('job.preview', { jobId: event.jobId, width: event.width, height: event.height, rgbaBase64: Buffer.from(event.rgba).toString('base64') });
+        this.emit('job.preview', {
+          jobId: event.jobId,
+          width: event.width,
+          height: event.height,
+          rgbaBase64: Buffer.from(event.rgba).toString('base64'),
+        });
         break;
       case 'images': {
         // Saved as each batch finishes, so a cancel or a crash keeps them.
@@ -184,8 +222,12 @@ export class StudioService {
         if (job?.saveFailed) break; // already reported as failed
         const { textEncoderMs, unetMs, vaeMs, overheadMs } = event.timings;
         this.emit('job.done', {
-          jobId: event.jobId, entries: job?.entries ?? [], evaluations: event.evaluations, seconds: event.timings.totalMs / 1000,
-          timings: { textEncoderMs, unetMs, vaeMs, overheadMs }, notes: event.notes,
+          jobId: event.jobId,
+          entries: job?.entries ?? [],
+          evaluations: event.evaluations,
+          seconds: event.timings.totalMs / 1000,
+          timings: { textEncoderMs, unetMs, vaeMs, overheadMs },
+          notes: event.notes,
         });
         break;
       }
@@ -194,7 +236,12 @@ export class StudioService {
         const job = this.generated.get(event.jobId);
         this.generated.delete(event.jobId);
         if (job?.saveFailed) break;
-        this.emit('job.failed', { jobId: event.jobId, error: event.error, cancelled: event.cancelled, ...(job?.entries.length ? { entries: job.entries } : {}) });
+        this.emit('job.failed', {
+          jobId: event.jobId,
+          error: event.error,
+          cancelled: event.cancelled,
+          ...(job?.entries.length ? { entries: job.entries } : {}),
+        });
         break;
       }
       case 'gridCell': {
@@ -213,7 +260,11 @@ export class StudioService {
         break;
       }
       case 'sweepDone':
-        this.emit('sweep.done', { jobId: event.jobId, featureSpace: event.featureSpace, points: this.experimentEnded(event.jobId) as SweepPointEvent[] });
+        this.emit('sweep.done', {
+          jobId: event.jobId,
+          featureSpace: event.featureSpace,
+          points: this.experimentEnded(event.jobId) as SweepPointEvent[],
+        });
         break;
     }
   }
@@ -262,7 +313,18 @@ export class StudioService {
     return {
       version: APP_VERSION,
       mode: this.options.mode,
-      model: this.model ? { dir: this.model.dir, name: this.model.name, width: this.model.width, height: this.model.height, prediction: this.model.prediction, vaeFactor: this.model.vaeFactor, maxTokens: this.model.maxTokens, family: this.model.family } : null,
+      model: this.model
+        ? {
+            dir: this.model.dir,
+            name: this.model.name,
+            width: this.model.width,
+            height: this.model.height,
+            prediction: this.model.prediction,
+            vaeFactor: this.model.vaeFactor,
+            maxTokens: this.model.maxTokens,
+            family: this.model.family,
+          }
+        : null,
       modelError: this.modelError,
       provider: this.model?.provider ?? this.provider,
       providerNotes: this.model?.providerNotes ?? [],
@@ -285,13 +347,20 @@ export class StudioService {
 
   private async dispatch(call: ValidCall, caller: CallerRights): Promise<Results[Method]> {
     switch (call.method) {
-      case 'app.info': return this.info();
-      case 'model.list': return this.models.list();
-      case 'model.add': return this.models.add(call.params, caller);
-      case 'model.cancelImport': return this.models.cancel(call.params.importId);
-      case 'model.importStatus': return this.models.status();
-      case 'model.remove': return this.models.remove(call.params.dir, this.model?.dir, caller);
-      case 'model.browse': return { path: this.options.pickPath ? await this.options.pickPath(call.params.want) : null };
+      case 'app.info':
+        return this.info();
+      case 'model.list':
+        return this.models.list();
+      case 'model.add':
+        return this.models.add(call.params, caller);
+      case 'model.cancelImport':
+        return this.models.cancel(call.params.importId);
+      case 'model.importStatus':
+        return this.models.status();
+      case 'model.remove':
+        return this.models.remove(call.params.dir, this.model?.dir, caller);
+      case 'model.browse':
+        return { path: this.options.pickPath ? await this.options.pickPath(call.params.want) : null };
       case 'model.select': {
         // Settings first: if they cannot be written (read-only folder) nothing switches; if the load
         // then fails, the previous settings are put back. Either way app.info matches the engine.
@@ -306,14 +375,20 @@ export class StudioService {
         try {
           await this.loadModel(dir, params.provider ?? this.provider);
         } catch (error) {
-          try { this.saveSettings(before); } catch { /* the load error is the one to report */ }
+          try {
+            this.saveSettings(before);
+          } catch {
+            /* the load error is the one to report */
+          }
           throw error;
         }
         this.rememberFolder(dir);
         return this.info();
       }
-      case 'prompt.count': return this.engine.request('count', call.params);
-      case 'plan.describe': return this.engine.request('plan', call.params);
+      case 'prompt.count':
+        return this.engine.request('count', call.params);
+      case 'plan.describe':
+        return this.engine.request('plan', call.params);
       case 'job.generate': {
         const jobId = randomUUID();
         await this.engine.request('generate', { jobId, request: call.params, ...this.sourceOf(call.params.initImage) });
@@ -329,17 +404,22 @@ export class StudioService {
         await this.engine.request('sweep', { jobId, request: call.params });
         return { jobId };
       }
-      case 'job.cancel': return this.engine.request('cancel', call.params);
-      case 'gallery.list': return this.gallery.list().map((e) => this.toEntry(e));
-      case 'gallery.delete': return { deleted: this.gallery.delete(call.params.id) };
+      case 'job.cancel':
+        return this.engine.request('cancel', call.params);
+      case 'gallery.list':
+        return this.gallery.list().map((e) => this.toEntry(e));
+      case 'gallery.delete':
+        return { deleted: this.gallery.delete(call.params.id) };
       case 'gallery.reveal': {
         const file = this.gallery.file(call.params.id);
         if (!file || !this.options.reveal) return { revealed: false };
         this.options.reveal(file);
         return { revealed: true };
       }
-      case 'image.upload': return this.inputs.upload(Buffer.from(call.params.base64, 'base64'));
-      case 'adapters.list': return listAdapters(this.options.dataDir);
+      case 'image.upload':
+        return this.inputs.upload(Buffer.from(call.params.base64, 'base64'));
+      case 'adapters.list':
+        return listAdapters(this.options.dataDir);
       case 'png.read': {
         // Read in a worker thread with caps and a deadline: a hostile file cannot stall the server.
         const read = await readPngOffThread(Buffer.from(call.params.base64, 'base64'));

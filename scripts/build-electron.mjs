@@ -2,7 +2,15 @@
 // cannot load TypeScript). Native and heavy modules stay external and load from node_modules.
 import { build } from 'esbuild';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' }, external: ['electron', 'onnxruntime-node'] };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  logOverride: { 'empty-import-meta': 'silent' },
+  external: ['electron', 'onnxruntime-node'],
+};
 await build({ ...common, entryPoints: ['electron/desktop/main.ts'], outfile: 'out/main.cjs', format: 'cjs' });
 await build({ ...common, entryPoints: ['electron/desktop/preload.ts'], outfile: 'out/preload.cjs', format: 'cjs' });
 await build({ ...common, entryPoints: ['src-core/host/engine-host.ts'], outfile: 'out/engine-host.cjs', format: 'cjs' });

@@ -34,7 +34,12 @@ async function recordTexts(page: Page): Promise<() => Promise<string>> {
   await page.evaluate(() => {
     const w = window as unknown as { __seen: string[] };
     w.__seen = [document.body.innerText];
-    new MutationObserver(() => w.__seen.push(document.body.innerText)).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    new MutationObserver(() => w.__seen.push(document.body.innerText)).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
   });
   return () => page.evaluate(() => (window as unknown as { __seen: string[] }).__seen.join('\n'));
 }
@@ -100,7 +105,10 @@ test('a truncated checkpoint: the dialog says what is wrong and nothing is added
   await dialog.getByRole('button', { name: 'Add', exact: true }).click();
   const alert = dialog.getByRole('alert');
   await alert.waitFor();
-  assert.match(await alert.innerText(), /^Could not add the model: cannot add truncated\.safetensors: truncated\.safetensors: truncated file/);
+  assert.match(
+    await alert.innerText(),
+    /^Could not add the model: cannot add truncated\.safetensors: truncated\.safetensors: truncated file/,
+  );
   assert.equal(await page.locator('#model-picker option').count(), before);
   assert.deepEqual(cacheEntries(), []);
   await page.close();

@@ -14,17 +14,25 @@ const JPEG = readFileSync(join(import.meta.dirname, 'fixtures', 'img2img', 'inpu
 
 async function generateAndWait(page: Page, parameters: RegExp): Promise<void> {
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('[aria-label="Parameters"]')?.textContent ?? ''), parameters.source, { timeout: 60_000 });
+  await page.waitForFunction(
+    (source) => new RegExp(source).test(document.querySelector('[aria-label="Parameters"]')?.textContent ?? ''),
+    parameters.source,
+    { timeout: 60_000 },
+  );
 }
 
 /** Drops a file on the img2img slot (its own drop zone, not the window's parameter loader). */
 async function dropOnSource(page: Page, name: string, type: string, bytes: Uint8Array): Promise<void> {
-  await page.getByRole('region', { name: 'Drop an image for img2img' }).evaluate((zone, { name, type, b64 }) => {
-    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([data], name, { type }));
-    for (const kind of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  }, { name, type, b64: Buffer.from(bytes).toString('base64') });
+  await page.getByRole('region', { name: 'Drop an image for img2img' }).evaluate(
+    (zone, { name, type, b64 }) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], name, { type }));
+      for (const kind of ['dragenter', 'dragover', 'drop'])
+        zone.dispatchEvent(new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    { name, type, b64: Buffer.from(bytes).toString('base64') },
+  );
 }
 
 test('send to img2img from a result and from the gallery; strength states the steps; before/after; a dropped JPEG', async () => {
@@ -54,7 +62,11 @@ test('send to img2img from a result and from the gallery; strength states the st
 
   // From the gallery: the seed-5 image becomes the source, and the view goes back to Generate.
   await page.getByRole('tab', { name: 'Gallery' }).click();
-  await page.getByRole('group', { name: 'Gallery thumbnails' }).getByRole('button', { name: /^seed 5, / }).first().click();
+  await page
+    .getByRole('group', { name: 'Gallery thumbnails' })
+    .getByRole('button', { name: /^seed 5, / })
+    .first()
+    .click();
   await page.getByRole('button', { name: 'Send to img2img', exact: true }).click();
   await slot.getByRole('img', { name: /^img2img source seed 5/ }).waitFor();
   assert.equal(await page.getByLabel('Prompt', { exact: true }).isVisible(), true);
@@ -67,11 +79,14 @@ test('send to img2img from a result and from the gallery; strength states the st
   await slot.getByText(/Drop or paste an image here/).waitFor();
   // A file that is not an image is refused in words.
   await dropOnSource(page, 'notes.png', 'image/png', new TextEncoder().encode('not really a png'));
-  await page.getByRole('alert').filter({ hasText: /Could not use that image for img2img: .*not an image/ }).waitFor();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: /Could not use that image for img2img: .*not an image/ })
+    .waitFor();
   await page.close();
 });
 
-test('a hires-fix run makes the larger image, with A1111\'s Hires parameters', async () => {
+test("a hires-fix run makes the larger image, with A1111's Hires parameters", async () => {
   const page = await app.open();
   await fillFields(page, { Prompt: 'two green triangles', Seed: '8', Steps: '5', Width: '64', Height: '64' });
   await page.getByRole('checkbox', { name: 'Hires fix' }).check();

@@ -15,7 +15,10 @@ test('SDXL models get size presets and an original size / crop section whose val
   const presets = page.getByRole('group', { name: 'SDXL sizes (about one megapixel)' });
   assert.deepEqual(await presets.getByRole('button').allTextContents(), ['64×64', '96×64', '64×96', '96×32', '32×96']);
   await presets.getByRole('button', { name: '96×64' }).click();
-  assert.deepEqual([await page.getByLabel('Width', { exact: true }).inputValue(), await page.getByLabel('Height', { exact: true }).inputValue()], ['96', '64']);
+  assert.deepEqual(
+    [await page.getByLabel('Width', { exact: true }).inputValue(), await page.getByLabel('Height', { exact: true }).inputValue()],
+    ['96', '64'],
+  );
   assert.equal(await presets.getByRole('button', { name: '96×64' }).getAttribute('aria-pressed'), 'true');
 
   await page.getByText('Original size and crop (SDXL)').click();

@@ -23,7 +23,8 @@ function expected(name: string): Uint8Array {
 
 function differences(a: Uint8Array, b: Uint8Array): { max: number; mean: number } {
   assert.equal(a.length, b.length);
-  let max = 0, sum = 0;
+  let max = 0,
+    sum = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);
     max = Math.max(max, d);
@@ -57,7 +58,11 @@ for (const c of CASES) {
     const { max, mean } = differences(image.data, expected(c.expect));
     if (c.tolerance !== undefined) assert.ok(max <= c.tolerance, `max difference ${max}/255`);
     if (c.mean !== undefined) assert.ok(mean <= c.mean, `mean difference ${mean.toFixed(2)}/255`);
-    if (c.note) assert.ok(image.notes.some((n) => c.note!.test(n)), image.notes.join('; '));
+    if (c.note)
+      assert.ok(
+        image.notes.some((n) => c.note!.test(n)),
+        image.notes.join('; '),
+      );
     else assert.deepEqual(image.notes, []);
   });
 }
@@ -97,11 +102,17 @@ test('huge images are refused from their header, before decoding (the stated lim
   // JPEG: the frame header's size alone decides (16384 x 4000 = 65.5 MP).
   const jpeg = input('photo.jpg').slice();
   const sof = jpeg.findIndex((b, i) => b === 0xff && jpeg[i + 1] === 0xc0);
-  jpeg[sof + 5] = 4000 >> 8; jpeg[sof + 6] = 4000 & 255; jpeg[sof + 7] = 16384 >> 8; jpeg[sof + 8] = 0;
+  jpeg[sof + 5] = 4000 >> 8;
+  jpeg[sof + 6] = 4000 & 255;
+  jpeg[sof + 7] = 16384 >> 8;
+  jpeg[sof + 8] = 0;
   assert.throws(() => readImageHeader(jpeg), /16384x4000/);
   // WebP (lossy VP8): 16383 x 16383.
   const webp = input('lossy.webp').slice();
-  webp[26] = 0xff; webp[27] = 0x3f; webp[28] = 0xff; webp[29] = 0x3f;
+  webp[26] = 0xff;
+  webp[27] = 0x3f;
+  webp[28] = 0xff;
+  webp[29] = 0x3f;
   assert.throws(() => readImageHeader(webp), /16383x16383/);
   // Files over the byte limit are refused before anything else.
   assert.throws(() => readImageHeader(new Uint8Array(INPUT_IMAGE_LIMITS.bytes + 1)), /MiB; at most 32 MiB/);
@@ -109,7 +120,12 @@ test('huge images are refused from their header, before decoding (the stated lim
 
 test('Lanczos resize keeps flat colour flat and follows a ramp; resize modes place the image as A1111 does', () => {
   const flat = { width: 10, height: 6, data: new Uint8Array(10 * 6 * 3).fill(77) };
-  for (const [w, h] of [[23, 17], [4, 3], [10, 6]]) assert.ok(lanczosResize(flat, w, h).data.every((v) => v === 77));
+  for (const [w, h] of [
+    [23, 17],
+    [4, 3],
+    [10, 6],
+  ])
+    assert.ok(lanczosResize(flat, w, h).data.every((v) => v === 77));
   // Upscaling a horizontal ramp keeps it monotonic away from the borders.
   const ramp = { width: 16, height: 1, data: Uint8Array.from({ length: 48 }, (_, i) => Math.floor(i / 3) * 16) };
   const up = lanczosResize(ramp, 64, 1);

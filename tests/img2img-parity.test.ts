@@ -14,12 +14,15 @@ import { generate } from '../src-core/pipeline/txt2img.ts';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'img2img');
 const references = JSON.parse(readFileSync(join(DIR, 'references', 'img2img.json'), 'utf8')) as {
-  steps: number; guidance_scale: number; prompt: string;
+  steps: number;
+  guidance_scale: number;
+  prompt: string;
   images: Array<{ file: string; strength: number; seed: number; steps_run: number; start_sigma: number }>;
 };
 
 function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png), b = decode(readFileSync(referenceFile));
+  const a = decode(png),
+    b = decode(readFileSync(referenceFile));
   assert.deepEqual([a.width, a.height], [b.width, b.height]);
   let max = 0;
   for (let p = 0; p < a.width * a.height; p++) {
@@ -37,15 +40,30 @@ test('img2img matches diffusers StableDiffusionImg2ImgPipeline to 1/255 (Euler K
     const init = new Uint8Array(readFileSync(join(DIR, 'inputs', 'init-64.png')));
     try {
       for (const ref of references.images) {
-        const result = await generate(model, {
-          prompt: references.prompt, negativePrompt: '', seed: ref.seed, steps: references.steps, cfgScale: references.guidance_scale,
-          sampler: 'euler', schedule: 'karras', noiseSource: 'torch-cpu', width: 64, height: 64,
-          initImage: 'file:init-64.png', strength: ref.strength,
-        }, { initImage: init });
+        const result = await generate(
+          model,
+          {
+            prompt: references.prompt,
+            negativePrompt: '',
+            seed: ref.seed,
+            steps: references.steps,
+            cfgScale: references.guidance_scale,
+            sampler: 'euler',
+            schedule: 'karras',
+            noiseSource: 'torch-cpu',
+            width: 64,
+            height: 64,
+            initImage: 'file:init-64.png',
+            strength: ref.strength,
+          },
+          { initImage: init },
+        );
         // A1111's step count: int(steps * strength) + 1 Euler steps, one evaluation each.
         assert.equal(result.evaluations, ref.steps_run, `${ref.file}: steps run`);
         const difference = maxPixelDifference(result.images[0].png, join(DIR, 'references', ref.file));
-        t.diagnostic(`${ref.file}: max pixel difference ${difference}/255 (${ref.steps_run} steps from sigma ${ref.start_sigma.toFixed(4)})`);
+        t.diagnostic(
+          `${ref.file}: max pixel difference ${difference}/255 (${ref.steps_run} steps from sigma ${ref.start_sigma.toFixed(4)})`,
+        );
         assert.ok(difference <= 1, `${ref.file}: max pixel difference ${difference}/255`);
       }
     } finally {

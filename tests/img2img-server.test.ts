@@ -37,34 +37,63 @@ test('image.upload, img2img from the upload and from a gallery image, a denoisin
     const gridDone = client.waitFor('grid.done');
     await client.call('job.grid', { base: request, x: { kind: 'strength', values: [0.2, 0.6, 1] } });
     const grid = await gridDone;
-    assert.deepEqual(grid.cells.map((c) => c.xLabel), ['denoising 0.2', 'denoising 0.6', 'denoising 1']);
-    assert.deepEqual(grid.cells.map((c) => c.evaluations), [2, 4, 6]);
+    assert.deepEqual(
+      grid.cells.map((c) => c.xLabel),
+      ['denoising 0.2', 'denoising 0.6', 'denoising 1'],
+    );
+    assert.deepEqual(
+      grid.cells.map((c) => c.evaluations),
+      [2, 4, 6],
+    );
     // Hires fix's strength when the base has no source image.
     const hiresDone = client.waitFor('grid.done');
-    await client.call('job.grid', { base: { prompt: 'a red circle', seed: 3, steps: 3, hires: { scale: 2, steps: 2 } }, x: { kind: 'strength', values: [0.3, 0.9] } });
+    await client.call('job.grid', {
+      base: { prompt: 'a red circle', seed: 3, steps: 3, hires: { scale: 2, steps: 2 } },
+      x: { kind: 'strength', values: [0.3, 0.9] },
+    });
     const hires = await hiresDone;
-    assert.deepEqual(hires.cells.map((c) => c.entry.width), [64, 64]);
+    assert.deepEqual(
+      hires.cells.map((c) => c.entry.width),
+      [64, 64],
+    );
     assert.match(hires.cells[1].entry.parameters, /Denoising strength: 0\.9, Hires upscale: 2, Hires steps: 2/);
   });
 });
 
 test('bad sources are refused in words, before any job is queued', async () => {
   await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
-    await assert.rejects(client.call('image.upload', { base64: Buffer.from('just some text').toString('base64') }),
-      /that file cannot be an img2img source: this file is not an image; PNG, JPEG and WebP images are accepted/);
+    await assert.rejects(
+      client.call('image.upload', { base64: Buffer.from('just some text').toString('base64') }),
+      /that file cannot be an img2img source: this file is not an image; PNG, JPEG and WebP images are accepted/,
+    );
     const huge = Buffer.from(INIT.subarray(0, 33));
     huge.writeUInt32BE(30_000, 16);
-    await assert.rejects(client.call('image.upload', { base64: huge.toString('base64') }), /30000x64 .*at most 40 megapixels and 16384 pixels a side/);
+    await assert.rejects(
+      client.call('image.upload', { base64: huge.toString('base64') }),
+      /30000x64 .*at most 40 megapixels and 16384 pixels a side/,
+    );
     const base = { prompt: 'x', seed: 1, steps: 3 };
-    await assert.rejects(client.call('job.generate', { ...base, initImage: `upload:${'0'.repeat(64)}.png` }), /the img2img source image is no longer stored/);
+    await assert.rejects(
+      client.call('job.generate', { ...base, initImage: `upload:${'0'.repeat(64)}.png` }),
+      /the img2img source image is no longer stored/,
+    );
     await assert.rejects(client.call('job.generate', { ...base, initImage: 'gallery:missing.png' }), /no longer in the gallery/);
-    await assert.rejects(client.call('job.generate', { ...base, initImage: 'file:/etc/passwd' }), /initImage: must be upload:<id>, gallery:<id> or file:<name>/);
+    await assert.rejects(
+      client.call('job.generate', { ...base, initImage: 'file:/etc/passwd' }),
+      /initImage: must be upload:<id>, gallery:<id> or file:<name>/,
+    );
     await assert.rejects(client.call('job.generate', { ...base, initImage: 'file:x.png' }), /not an uploaded or gallery image/);
-    await assert.rejects(client.call('job.grid', { base, x: { kind: 'strength', values: [0.5] } }), /a denoising-strength axis needs a source image \(img2img\) or hires fix/);
+    await assert.rejects(
+      client.call('job.grid', { base, x: { kind: 'strength', values: [0.5] } }),
+      /a denoising-strength axis needs a source image \(img2img\) or hires fix/,
+    );
     assert.deepEqual(await client.call('gallery.list', {}), []);
   });
   // image.upload may carry a whole file over the WebSocket; other methods stay at 1 MiB.
   const big = Buffer.from(`{"id":1,"method":"image.upload","params":{"base64":"${'A'.repeat(2 * 1024 * 1024)}"}}`);
   assert.equal(oversizeProblem(big), null);
-  assert.match(oversizeProblem(Buffer.from(big.toString().replace('image.upload', 'job.generate'))) ?? '', /except png\.read and image\.upload/);
+  assert.match(
+    oversizeProblem(Buffer.from(big.toString().replace('image.upload', 'job.generate'))) ?? '',
+    /except png\.read and image\.upload/,
+  );
 });

@@ -26,9 +26,18 @@ import { modelFolder } from './helpers/model-folders.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'img2img');
 const INIT = new Uint8Array(readFileSync(join(FIXTURES, 'inputs', 'init-64.png')));
-const base = { prompt: 'a red circle on a blue background', negativePrompt: 'green', steps: 8, cfgScale: 5, noiseSource: 'torch-cpu' as const };
+const base = {
+  prompt: 'a red circle on a blue background',
+  negativePrompt: 'green',
+  steps: 8,
+  cfgScale: 5,
+  noiseSource: 'torch-cpu' as const,
+};
 
-async function withModel(fixture: 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16', run: (model: StableDiffusionModel, dir: string) => Promise<void>): Promise<void> {
+async function withModel(
+  fixture: 'tiny-sd-eps-int64' | 'tiny-sd-v-fp16',
+  run: (model: StableDiffusionModel, dir: string) => Promise<void>,
+): Promise<void> {
   const dir = modelFolder(fixture);
   const model = await loadModel(dir);
   try {
@@ -49,7 +58,10 @@ for (const fixture of ['tiny-sd-eps-int64', 'tiny-sd-v-fp16'] as const) {
     await withModel(fixture, async (model) => {
       const request = { sampler: 'euler_ancestral' as const, strength: 0.6, seed: 100 };
       const batch = await img2img(model, { ...request, count: 2, batchSize: 2 });
-      assert.deepEqual(batch.images.map((i) => i.seed), [100, 101, 102, 103]);
+      assert.deepEqual(
+        batch.images.map((i) => i.seed),
+        [100, 101, 102, 103],
+      );
       const single = await img2img(model, { ...request, seed: 102 });
       assert.deepEqual(single.images[0].png, batch.images[2].png);
       const again = await img2img(model, { ...request, seed: 102 });
@@ -65,14 +77,31 @@ for (const fixture of ['tiny-sd-eps-int64', 'tiny-sd-v-fp16'] as const) {
 test('every sampler runs on a partial schedule and makes exactly the evaluations it announced', async () => {
   await withModel('tiny-sd-eps-int64', async (model) => {
     for (const sampler of SAMPLER_NAMES) {
-      for (const [strength, exactSteps] of [[0.5, false], [0.3, true], [1, false]] as const) {
-        const request = { ...base, steps: 20, sampler, seed: 1, strength, exactSteps, initImage: 'file:x' as const, ...(sampler === 'restart' ? { restart: { preset: 'a1111' as const } } : {}) };
+      for (const [strength, exactSteps] of [
+        [0.5, false],
+        [0.3, true],
+        [1, false],
+      ] as const) {
+        const request = {
+          ...base,
+          steps: 20,
+          sampler,
+          seed: 1,
+          strength,
+          exactSteps,
+          initImage: 'file:x' as const,
+          ...(sampler === 'restart' ? { restart: { preset: 'a1111' as const } } : {}),
+        };
         const result = await generate(model, request, { initImage: INIT });
         const job = planJob(model, parseGenerateRequest(request), { width: 32, height: 32 });
         assert.equal(result.evaluations, job.evaluations);
         assert.equal(result.timings.unetCalls, job.evaluations, `${sampler} strength ${strength}: UNet calls`);
         // A1111's mapping: int(20 * strength) + 1 steps (11 at 0.5; 20 at 1, as strength is capped at 0.999), or exactly 20.
-        assert.equal(job.passes[0].plan.sigmas.length - 1, exactSteps ? 20 : strength === 1 ? 20 : 11, `${sampler} strength ${strength}: steps run`);
+        assert.equal(
+          job.passes[0].plan.sigmas.length - 1,
+          exactSteps ? 20 : strength === 1 ? 20 : 11,
+          `${sampler} strength ${strength}: steps run`,
+        );
         assert.equal(job.img2img?.stepsRun, img2imgSteps(20, strength, exactSteps).stepsRun);
       }
     }
@@ -81,10 +110,25 @@ test('every sampler runs on a partial schedule and makes exactly the evaluations
 
 test('Restart segments above the start sigma are dropped with a note; the a1111 preset works on the partial schedule', async () => {
   await withModel('tiny-sd-eps-int64', async (model) => {
-    const request = { ...base, steps: 20, sampler: 'restart' as const, seed: 3, strength: 0.5, restart: { segments: [[3, 1, 0.3, 1], [3, 1, 1, 8]] as Array<[number, number, number, number]> } };
+    const request = {
+      ...base,
+      steps: 20,
+      sampler: 'restart' as const,
+      seed: 3,
+      strength: 0.5,
+      restart: {
+        segments: [
+          [3, 1, 0.3, 1],
+          [3, 1, 1, 8],
+        ] as Array<[number, number, number, number]>,
+      },
+    };
     const result = await img2img(model, request);
     assert.equal(result.notes.length, 1, result.notes.join('; '));
-    assert.match(result.notes[0], /Restart segment \[3, 1, 1, 8\] reaches sigma 8, above this img2img's start sigma 1\.\d+ \(denoising strength 0\.5\): dropped/);
+    assert.match(
+      result.notes[0],
+      /Restart segment \[3, 1, 1, 8\] reaches sigma 8, above this img2img's start sigma 1\.\d+ \(denoising strength 0\.5\): dropped/,
+    );
     const job = planJob(model, parseGenerateRequest({ ...request, initImage: 'file:x' }), { width: 32, height: 32 });
     assert.deepEqual(job.passes[0].plan.options.segments, [[3, 1, 0.3, 1]]);
     assert.equal(result.timings.unetCalls, job.evaluations);
@@ -104,12 +148,27 @@ test('hires fix (Lanczos): the second pass equals img2img of the first pass upsc
     // By hand: the first pass alone, its PNG upscaled by img2img's just-resize (the same Lanczos) and run
     // with exactly the second pass's steps, strength and sampler.
     const first = await generate(model, { ...base, seed: 11 });
-    const second = await generate(model, {
-      ...base, seed: 11, width: 64, height: 64, initImage: 'file:first.png', strength: 0.55, steps: 6, exactSteps: true, sampler: 'dpmpp_2m',
-    }, { initImage: new Uint8Array(first.images[0].png) });
+    const second = await generate(
+      model,
+      {
+        ...base,
+        seed: 11,
+        width: 64,
+        height: 64,
+        initImage: 'file:first.png',
+        strength: 0.55,
+        steps: 6,
+        exactSteps: true,
+        sampler: 'dpmpp_2m',
+      },
+      { initImage: new Uint8Array(first.images[0].png) },
+    );
     assert.deepEqual(pixels(image.png), pixels(second.images[0].png));
     const text = readTextChunks(image.png).parameters;
-    assert.match(text, /Size: 32x32, .*Denoising strength: 0\.55, Hires upscale: 2, Hires steps: 6, Hires upscaler: Lanczos, Hires sampler: DPM\+\+ 2M, NFE: 14/);
+    assert.match(
+      text,
+      /Size: 32x32, .*Denoising strength: 0\.55, Hires upscale: 2, Hires steps: 6, Hires upscaler: Lanczos, Hires sampler: DPM\+\+ 2M, NFE: 14/,
+    );
     const back = parametersToRequest(text);
     assert.deepEqual(back.request.hires, hires);
     assert.deepEqual([back.request.width, back.request.height], [32, 32]);
@@ -117,7 +176,9 @@ test('hires fix (Lanczos): the second pass equals img2img of the first pass upsc
     // Through png.read's path too (values checked against the contract).
     assert.deepEqual(pngToRequest(image.png).request.hires, hires);
     // A1111's own infotext: no Hires steps (same as the first pass), an upscaler this app does not have.
-    const a1111 = parametersToRequest('a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, Denoising strength: 0.7, Hires upscale: 2, Hires upscaler: R-ESRGAN 4x+');
+    const a1111 = parametersToRequest(
+      'a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, Denoising strength: 0.7, Hires upscale: 2, Hires upscaler: R-ESRGAN 4x+',
+    );
     assert.deepEqual(a1111.request.hires, { scale: 2, strength: 0.7, upscaler: 'lanczos' });
     assert.match(a1111.notes.join('\n'), /hires upscaler "R-ESRGAN 4x\+" is not available here; using Lanczos/);
     // img2img's strength alone.
@@ -127,7 +188,8 @@ test('hires fix (Lanczos): the second pass equals img2img of the first pass upsc
 
 test('latent upscalers match torch.nn.functional.interpolate (bilinear and nearest-exact, A1111\'s "Latent" upscalers)', () => {
   const ref = JSON.parse(readFileSync(join(FIXTURES, 'references', 'latent-upscale.json'), 'utf8')) as {
-    input: number[]; cases: Array<{ mode: 'bilinear' | 'nearest-exact'; size: [number, number]; output: number[] }>;
+    input: number[];
+    cases: Array<{ mode: 'bilinear' | 'nearest-exact'; size: [number, number]; output: number[] }>;
   };
   for (const c of ref.cases) {
     const out = upscaleLatents(Float64Array.from(ref.input), { batch: 1, channels: 4, h: 5, w: 7 }, { h: c.size[0], w: c.size[1] }, c.mode);
@@ -147,22 +209,36 @@ test('hires fix (latent): the second pass is img2img of the interpolated first-p
     const both = await sampleJobBatch(model, request, job, run);
     const firstOnly = await sampleJobBatch(model, request, { ...job, passes: [job.passes[0]] }, run);
     const upscaled = upscaleLatents(firstOnly, { batch: 2, channels: 4, h: 4, w: 4 }, { h: 6, w: 6 }, 'bilinear');
-    const byHand = await sampleFromLatent(job.passes[1].plan, denoiser, [5, 6].map((s) => createNoiseStream('torch-cpu', s)), upscaled, 4 * 6 * 6);
+    const byHand = await sampleFromLatent(
+      job.passes[1].plan,
+      denoiser,
+      [5, 6].map((s) => createNoiseStream('torch-cpu', s)),
+      upscaled,
+      4 * 6 * 6,
+    );
     assert.deepEqual(both, byHand);
   });
 });
 
 test('refusals: a folder without vae_encoder, init images that are not images, hires with an init image', async () => {
   await withModel('tiny-sd-eps-int64', async (model, dir) => {
-    await assert.rejects(img2img(model, { seed: 1 }, { initImage: new TextEncoder().encode('not a picture') }),
-      /the init image cannot be used: this file is not an image; PNG, JPEG and WebP images are accepted/);
+    await assert.rejects(
+      img2img(model, { seed: 1 }, { initImage: new TextEncoder().encode('not a picture') }),
+      /the init image cannot be used: this file is not an image; PNG, JPEG and WebP images are accepted/,
+    );
     await assert.rejects(generate(model, { ...base, seed: 1, initImage: 'file:x' }), /the init image file:x did not reach the engine/);
     await assert.rejects(img2img(model, { seed: 1, hires: { scale: 2 } }), /hires fix is for text to image/);
-    await assert.rejects(generate(model, { ...base, seed: 1, hires: { scale: 4 }, width: 2048, height: 2048 }), /at most 4096 pixels a side|needs about/);
+    await assert.rejects(
+      generate(model, { ...base, seed: 1, hires: { scale: 4 }, width: 2048, height: 2048 }),
+      /at most 4096 pixels a side|needs about/,
+    );
     rmSync(join(dir, 'vae_encoder'), { recursive: true });
     const reloaded = await loadModel(dir);
     try {
-      await assert.rejects(img2img(reloaded, { seed: 1 }), /has no VAE encoder \(vae_encoder\/model\.onnx\), which img2img and pixel-space hires fix need/);
+      await assert.rejects(
+        img2img(reloaded, { seed: 1 }),
+        /has no VAE encoder \(vae_encoder\/model\.onnx\), which img2img and pixel-space hires fix need/,
+      );
       await assert.rejects(generate(reloaded, { ...base, seed: 1, hires: { scale: 2, upscaler: 'lanczos' } }), /has no VAE encoder/);
       const latent = await generate(reloaded, { ...base, seed: 1, hires: { scale: 2 } });
       assert.equal(latent.images[0].width, 64, 'latent hires fix needs no encoder');
@@ -177,14 +253,22 @@ test('resize modes bring a non-square source to the size; transparent and 16-bit
     const wide = new Uint8Array(readFileSync(join(FIXTURES, 'inputs', 'rgba8.png')));
     const results = [];
     for (const resizeMode of ['just-resize', 'crop-and-resize', 'resize-and-fill'] as const) {
-      const result = await generate(model, { ...base, seed: 2, initImage: 'file:rgba8.png', strength: 0.3, resizeMode }, { initImage: wide });
+      const result = await generate(
+        model,
+        { ...base, seed: 2, initImage: 'file:rgba8.png', strength: 0.3, resizeMode },
+        { initImage: wide },
+      );
       assert.ok(result.notes.some((n) => /flattened onto white/.test(n)));
       results.push(result.images[0]);
     }
     assert.notDeepEqual(pixels(results[0].png), pixels(results[1].png));
     assert.notDeepEqual(pixels(results[1].png), pixels(results[2].png));
     assert.match(results[1].parameters, /Resize mode: Crop and resize/);
-    const deep = await generate(model, { ...base, seed: 2, initImage: 'file:rgb16.png', strength: 0.3 }, { initImage: new Uint8Array(readFileSync(join(FIXTURES, 'inputs', 'rgb16.png'))) });
+    const deep = await generate(
+      model,
+      { ...base, seed: 2, initImage: 'file:rgb16.png', strength: 0.3 },
+      { initImage: new Uint8Array(readFileSync(join(FIXTURES, 'inputs', 'rgb16.png'))) },
+    );
     assert.ok(deep.notes.some((n) => /16-bit PNG/.test(n)));
   });
 });

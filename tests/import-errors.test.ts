@@ -126,7 +126,9 @@ test('cancelling an import leaves nothing behind', async () => {
     const controller = new AbortController();
     const stages: string[] = [];
     const run = importModel(SD1, {
-      out: join(dir, 'model'), config: SD1_CONFIG, signal: controller.signal,
+      out: join(dir, 'model'),
+      config: SD1_CONFIG,
+      signal: controller.signal,
       onProgress: (p) => {
         stages.push(p.stage);
         if (p.stage === 'unet') controller.abort();
@@ -170,8 +172,10 @@ test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', async 
     const error = (expected: number[]) => decoded.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i]!)), 0);
     const rounded = error(reference('sd1-fp16').vae_decoder_sample.data);
     const original = error(reference('sd1').vae_decoder_sample.data);
-    t.diagnostic(`VAE decode max difference: ${rounded.toExponential(2)} from the fp16-rounded VAE, ${original.toExponential(2)} from the checkpoint's own`);
-    assert.ok(rounded < 1e-4 && original > 10 * rounded, 'the decoder is the separate file\'s');
+    t.diagnostic(
+      `VAE decode max difference: ${rounded.toExponential(2)} from the fp16-rounded VAE, ${original.toExponential(2)} from the checkpoint's own`,
+    );
+    assert.ok(rounded < 1e-4 && original > 10 * rounded, "the decoder is the separate file's");
 
     const half = join(dir, 'half');
     await importModel(SD1, { out: half, config: SD1_CONFIG, precision: 'fp16' });
@@ -179,7 +183,15 @@ test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', async 
     try {
       assert.equal(model.info.unetFloat, 'float16');
       assert.equal(model.info.vaeFloat, 'float32', 'the VAE config asks for force_upcast');
-      const image = await generate(model, { prompt: 'a red circle on a blue background', seed: 7, steps: 8, cfgScale: 7.5, sampler: 'euler', schedule: 'normal', noiseSource: 'torch-cpu' });
+      const image = await generate(model, {
+        prompt: 'a red circle on a blue background',
+        seed: 7,
+        steps: 8,
+        cfgScale: 7.5,
+        sampler: 'euler',
+        schedule: 'normal',
+        noiseSource: 'torch-cpu',
+      });
       assert.equal(image.images.length, 1);
     } finally {
       await model.dispose();

@@ -55,7 +55,8 @@ function tensor(ref: RefTensor): ort.Tensor {
 function relativeError(actual: ort.Tensor, expected: RefTensor): number {
   assert.deepEqual([...actual.dims], expected.shape);
   const a = actual.data as Float32Array;
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i]! - expected.data[i]!));
     scale = Math.max(scale, Math.abs(expected.data[i]!));
@@ -63,7 +64,11 @@ function relativeError(actual: ort.Tensor, expected: RefTensor): number {
   return diff / scale;
 }
 
-async function runComponent(dir: string, component: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+async function runComponent(
+  dir: string,
+  component: string,
+  feeds: Record<string, ort.Tensor>,
+): Promise<ort.InferenceSession.OnnxValueMapType> {
   const session = await ort.InferenceSession.create(join(dir, component, 'model.onnx'));
   try {
     return await session.run(feeds);
@@ -73,12 +78,14 @@ async function runComponent(dir: string, component: string, feeds: Record<string
 }
 
 function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png), b = decode(readFileSync(referenceFile));
+  const a = decode(png),
+    b = decode(readFileSync(referenceFile));
   assert.deepEqual([a.width, a.height], [b.width, b.height]);
   let max = 0;
   for (let y = 0; y < a.height; y++) {
     for (let x = 0; x < a.width; x++) {
-      for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(a.data[(y * a.width + x) * a.channels + c]! - b.data[(y * b.width + x) * b.channels + c]!));
+      for (let c = 0; c < 3; c++)
+        max = Math.max(max, Math.abs(a.data[(y * a.width + x) * a.channels + c]! - b.data[(y * b.width + x) * b.channels + c]!));
     }
   }
   return max;
@@ -110,7 +117,9 @@ for (const c of CASES) {
         const decodeError = relativeError(decoded.sample!, ref.vae_decoder_sample!);
         const encoded = await runComponent(out, 'vae_encoder', { sample: tensor(ref.vae_encoder_sample!) });
         const encodeError = relativeError(encoded.latent_sample!, ref.vae_encoder_latent_mean!);
-        t.diagnostic(`relative error: UNet ${unetError.toExponential(2)}, VAE decode ${decodeError.toExponential(2)}, encode ${encodeError.toExponential(2)}`);
+        t.diagnostic(
+          `relative error: UNet ${unetError.toExponential(2)}, VAE decode ${decodeError.toExponential(2)}, encode ${encodeError.toExponential(2)}`,
+        );
         assert.ok(unetError < 1e-4, `UNet call: ${unetError}`);
         assert.ok(decodeError < 1e-4, `VAE decode: ${decodeError}`);
         assert.ok(encodeError < 1e-4, `VAE encode: ${encodeError}`);
@@ -122,8 +131,22 @@ for (const c of CASES) {
           // Named after the source, as A1111 names a checkpoint, not after the output folder.
           assert.equal(model.info.name, basename(c.source).replace(/\.safetensors$/, ''));
           for (const seed of [7, 42]) {
-            for (const [schedule, suffix] of [['normal', 'euler'], ['karras', 'euler_karras']] as const) {
-              const request = { prompt: 'a red circle on a blue background', negativePrompt: '', seed, steps: 8, cfgScale: 7.5, sampler: 'euler', schedule, noiseSource: 'torch-cpu', width: 64, height: 64 };
+            for (const [schedule, suffix] of [
+              ['normal', 'euler'],
+              ['karras', 'euler_karras'],
+            ] as const) {
+              const request = {
+                prompt: 'a red circle on a blue background',
+                negativePrompt: '',
+                seed,
+                steps: 8,
+                cfgScale: 7.5,
+                sampler: 'euler',
+                schedule,
+                noiseSource: 'torch-cpu',
+                width: 64,
+                height: 64,
+              };
               const image = (await generate(model, request)).images[0]!;
               const difference = maxPixelDifference(image.png, join(FIXTURES, 'references', `${c.reference}-${suffix}-seed${seed}.png`));
               assert.ok(difference <= 1, `${suffix} seed ${seed}: max pixel difference ${difference}/255`);

@@ -36,26 +36,41 @@ function snapshot(studio: Studio): { list: string[]; cache: string[] } {
   return { list: library.list().map((m) => m.dir), cache: readdirSync(library.cacheDir) };
 }
 
-test('a diffusers-ONNX folder is added in place, loads, and is removed from the list without being deleted', { skip: sharedSkip() }, async () => {
-  await withStudio(async (studio, client) => {
-    const folder = modelFolder('tiny-sd-eps-int64');
-    const added = await client.call('model.add', { path: folder, label: 'Tiny eps' });
-    assert.equal(added.importId, undefined);
-    assert.deepEqual({ ...added.model, bytes: 0 }, {
-      dir: folder, name: 'Tiny eps', embedded: false, origin: 'added', family: null, prediction: 'epsilon', precision: 'fp32', bytes: 0, removable: true,
+test(
+  'a diffusers-ONNX folder is added in place, loads, and is removed from the list without being deleted',
+  { skip: sharedSkip() },
+  async () => {
+    await withStudio(async (studio, client) => {
+      const folder = modelFolder('tiny-sd-eps-int64');
+      const added = await client.call('model.add', { path: folder, label: 'Tiny eps' });
+      assert.equal(added.importId, undefined);
+      assert.deepEqual(
+        { ...added.model, bytes: 0 },
+        {
+          dir: folder,
+          name: 'Tiny eps',
+          embedded: false,
+          origin: 'added',
+          family: null,
+          prediction: 'epsilon',
+          precision: 'fp32',
+          bytes: 0,
+          removable: true,
+        },
+      );
+      assert.ok(added.model!.bytes > 0);
+      assert.deepEqual(readdirSync(studio.service.models.library.cacheDir), [], 'nothing copied');
+      assert.match((await client.call('model.add', { path: folder })).notes.join(), /already in the list/);
+      const info = await client.call('model.select', { dir: folder });
+      assert.equal(info.model?.dir, folder);
+      await assert.rejects(client.call('model.remove', { dir: folder }), /in use: switch to another model first/);
+      await client.call('model.select', { dir: DEFAULT_MODEL_DIR });
+      assert.deepEqual(await client.call('model.remove', { dir: folder }), { removed: true, deleted: false });
+      assert.ok(existsSync(join(folder, 'unet', 'model.onnx')));
+      assert.ok(!(await client.call('model.list', {})).some((m) => m.dir === folder));
     });
-    assert.ok(added.model!.bytes > 0);
-    assert.deepEqual(readdirSync(studio.service.models.library.cacheDir), [], 'nothing copied');
-    assert.match((await client.call('model.add', { path: folder })).notes.join(), /already in the list/);
-    const info = await client.call('model.select', { dir: folder });
-    assert.equal(info.model?.dir, folder);
-    await assert.rejects(client.call('model.remove', { dir: folder }), /in use: switch to another model first/);
-    await client.call('model.select', { dir: DEFAULT_MODEL_DIR });
-    assert.deepEqual(await client.call('model.remove', { dir: folder }), { removed: true, deleted: false });
-    assert.ok(existsSync(join(folder, 'unet', 'model.onnx')));
-    assert.ok(!(await client.call('model.list', {})).some((m) => m.dir === folder));
-  });
-});
+  },
+);
 
 test('a checkpoint is imported with progress and an ETA, listed with its kind, generates, and is reused when added again', async () => {
   await withStudio(async (studio, client) => {
@@ -68,11 +83,17 @@ test('a checkpoint is imported with progress and an ETA, listed with its kind, g
     assert.equal(finished.reused, false);
     const progress = client.events.filter((e) => e.event === 'import.progress').map((e) => e.data);
     const stages = [...new Set(progress.map((p) => p.stage))];
-    assert.deepEqual(stages.filter((s) => s !== 'reading'), ['hashing', 'text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'finishing']);
+    assert.deepEqual(
+      stages.filter((s) => s !== 'reading'),
+      ['hashing', 'text_encoder', 'unet', 'vae_decoder', 'vae_encoder', 'finishing'],
+    );
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i].fraction >= progress[i - 1].fraction, 'the bar never goes back');
     assert.ok(progress.every((p) => p.etaSeconds === null || p.etaSeconds >= 0));
     const { model } = finished;
-    assert.deepEqual([model.name, model.origin, model.family, model.prediction, model.precision, model.source], ['Tiny SD 1', 'imported', 'SD 1', 'epsilon', 'fp32', SD1_LDM]);
+    assert.deepEqual(
+      [model.name, model.origin, model.family, model.prediction, model.precision, model.source],
+      ['Tiny SD 1', 'imported', 'SD 1', 'epsilon', 'fp32', SD1_LDM],
+    );
     const { cacheDir } = studio.service.models.library;
     assert.deepEqual(readdirSync(cacheDir), [model.dir.split('/').pop()], 'one folder in the cache, no leftovers');
     assert.equal(JSON.parse(readFileSync(join(model.dir, 'import_info.json'), 'utf8')).source, SD1_LDM);
@@ -112,8 +133,14 @@ test('bad paths and files are refused with a specific error, leaving the list an
       [truncated, /truncated file: tensor .* ends at byte \d+ but the file has 200000 bytes/],
       [cutHeader, /truncated file: the header needs \d+ bytes/],
       [notAModel, /not a safetensors file/],
-      [unsupportedCheckpoint(join(scratch, 'sdxl-inpaint.safetensors'), 'sdxl-inpainting'), /sdxl-inpaint\.safetensors is an SDXL inpainting model: not supported yet/],
-      [unsupportedCheckpoint(join(scratch, 'sd1-inpaint.safetensors'), 'sd1-inpainting'), /is an SD 1\.x inpainting model \(UNet with 9 input channels\): not supported yet/],
+      [
+        unsupportedCheckpoint(join(scratch, 'sdxl-inpaint.safetensors'), 'sdxl-inpainting'),
+        /sdxl-inpaint\.safetensors is an SDXL inpainting model: not supported yet/,
+      ],
+      [
+        unsupportedCheckpoint(join(scratch, 'sd1-inpaint.safetensors'), 'sd1-inpainting'),
+        /is an SD 1\.x inpainting model \(UNet with 9 input channels\): not supported yet/,
+      ],
       [unsupportedCheckpoint(join(scratch, 'sd3.safetensors'), 'sd3'), /sd3\.safetensors is Stable Diffusion 3: not supported yet/],
       [unsupportedCheckpoint(join(scratch, 'flux.safetensors'), 'flux'), /flux\.safetensors is FLUX\.1: not supported yet/],
       [scratch, /is a folder but not a diffusers model folder/],
@@ -124,7 +151,10 @@ test('bad paths and files are refused with a specific error, leaving the list an
       assert.deepEqual(snapshot(studio), before, `nothing left after ${path}`);
     }
     await assert.rejects(client.raw({ method: 'model.add', params: { path: 'models/x.safetensors' } }), /path: must be an absolute path/);
-    await assert.rejects(client.call('model.add', { path: SD1_LDM, vae: join(scratch, 'no-vae.safetensors') }), /the VAE file .* does not exist/);
+    await assert.rejects(
+      client.call('model.add', { path: SD1_LDM, vae: join(scratch, 'no-vae.safetensors') }),
+      /the VAE file .* does not exist/,
+    );
     await assert.rejects(client.call('model.remove', { dir: DEFAULT_MODEL_DIR }), /built-in model cannot be removed/);
     assert.deepEqual(snapshot(studio), before);
   });
@@ -166,10 +196,16 @@ test('a read-only data folder and a full one: the import is refused or fails wit
       assert.deepEqual(snapshot(studio), before, 'no partial folder in the cache');
       // The same folder made read-only: refused before any work starts.
       mount.readOnly();
-      await assert.rejects(client.call('model.add', { path: SD1_LDM, config: SD1_CONFIG }), /cannot import into the model cache .*read-only file system/);
+      await assert.rejects(
+        client.call('model.add', { path: SD1_LDM, config: SD1_CONFIG }),
+        /cannot import into the model cache .*read-only file system/,
+      );
       const folder = join(mkdtempSync(join(tmpdir(), 'ro-add-')), 'onnx');
       cpSync(DEFAULT_MODEL_DIR, folder, { recursive: true });
-      await assert.rejects(client.call('model.add', { path: folder }), /the model list cannot be saved \(the data folder is on a read-only file system\)/);
+      await assert.rejects(
+        client.call('model.add', { path: folder }),
+        /the model list cannot be saved \(the data folder is on a read-only file system\)/,
+      );
       assert.deepEqual(snapshot(studio), before);
     }, mount.dir);
   } finally {

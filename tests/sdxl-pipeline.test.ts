@@ -19,15 +19,21 @@ import { generate } from '../src-core/pipeline/txt2img.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
 const MODEL = join(FIXTURES, 'onnx');
 const REFERENCES = join(FIXTURES, 'references');
-const PROMPT = 'a red circle on a blue background', NEGATIVE = 'a blurry green square';
+const PROMPT = 'a red circle on a blue background',
+  NEGATIVE = 'a blurry green square';
 
-interface RefTensor { shape: number[]; dtype: string; data: number[] }
+interface RefTensor {
+  shape: number[];
+  dtype: string;
+  data: number[];
+}
 const ref = (JSON.parse(readFileSync(join(REFERENCES, 'sdxl.json'), 'utf8')) as { tensors: Record<string, RefTensor> }).tensors;
 
 /** max |a - b| / max |b|: the issue's relative error. */
 function relativeError(actual: ArrayLike<number>, expected: RefTensor): number {
   assert.equal(actual.length, expected.data.length, 'element count');
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < actual.length; i++) {
     diff = Math.max(diff, Math.abs(actual[i] - expected.data[i]));
     scale = Math.max(scale, Math.abs(expected.data[i]));
@@ -36,7 +42,8 @@ function relativeError(actual: ArrayLike<number>, expected: RefTensor): number {
 }
 
 function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png), b = decode(readFileSync(referenceFile));
+  const a = decode(png),
+    b = decode(readFileSync(referenceFile));
   assert.deepEqual([a.width, a.height], [b.width, b.height]);
   let max = 0;
   for (let p = 0; p < a.width * a.height; p++) {
@@ -50,12 +57,20 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
   try {
     const errors: Record<string, number> = {};
     // Token ids: both tokenizers, the second padding with "!" (0).
-    for (const [which, text] of [['prompt', PROMPT], ['negative', NEGATIVE], ['empty', '']] as const) {
+    for (const [which, text] of [
+      ['prompt', PROMPT],
+      ['negative', NEGATIVE],
+      ['empty', ''],
+    ] as const) {
       const [first, second] = model.textEncoders.map((part) => chunkPrompt(part.tokenizer, text).chunks[0].ids);
       assert.deepEqual([...first], ref[`input_ids_${which}`].data, `tokenizer ids (${which})`);
       assert.deepEqual([...second], ref[`input_ids_2_${which}`].data, `tokenizer_2 ids (${which})`);
     }
-    const withNegative = await promptConditioning(model, { prompt: PROMPT, negativePrompt: NEGATIVE, emphasis: 'original', guided: true }, newTimings());
+    const withNegative = await promptConditioning(
+      model,
+      { prompt: PROMPT, negativePrompt: NEGATIVE, emphasis: 'original', guided: true },
+      newTimings(),
+    );
     errors.prompt_embeds = relativeError(withNegative.cond.states, ref.prompt_embeds);
     errors.pooled_prompt_embeds = relativeError(withNegative.cond.pooled!, ref.pooled_prompt_embeds);
     errors.negative_prompt_embeds = relativeError(withNegative.uncond!.states, ref.negative_prompt_embeds_negative);
@@ -74,9 +89,12 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
     // One UNet call, batch 2 (default and custom time_ids), through the engine's own feed code.
     const run = unetCall(model, 8, 8, newTimings());
     const out = await run({
-      sample: Float32Array.from(ref.unet_sample.data), batch: 2, timestep: ref.unet_scalar_timestep.data[0],
+      sample: Float32Array.from(ref.unet_sample.data),
+      batch: 2,
+      timestep: ref.unet_scalar_timestep.data[0],
       encoderHiddenStates: Float32Array.from(ref.unet_encoder_hidden_states.data),
-      textEmbeds: Float32Array.from(ref.unet_text_embeds.data), timeIds: Float32Array.from(ref.unet_time_ids.data),
+      textEmbeds: Float32Array.from(ref.unet_text_embeds.data),
+      timeIds: Float32Array.from(ref.unet_time_ids.data),
     });
     errors.unet = relativeError(out, ref.unet_out_sample_scalar_timestep);
 
@@ -86,7 +104,11 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
     const [decoded] = await decodeLatents(model, latents, 1, 8, 8, newTimings());
     errors.vae_decode = relativeError(decoded, ref.vae_decoder_sample);
 
-    t.diagnostic(`relative errors: ${Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
+    t.diagnostic(
+      `relative errors: ${Object.entries(errors)
+        .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+        .join(', ')}`,
+    );
     for (const [name, error] of Object.entries(errors)) assert.ok(error < 1e-4, `${name}: ${error}`);
   } finally {
     await model.dispose();
@@ -105,18 +127,28 @@ interface ImageCase {
 }
 
 test('SDXL images match diffusers StableDiffusionXLPipeline to 1/255', async (t) => {
-  const cases = (JSON.parse(readFileSync(join(REFERENCES, 'images.json'), 'utf8')) as { images: ImageCase[] }).images
-    .filter((c) => c.reference === 'sdxl' && existsSync(join(REFERENCES, c.file)));
+  const cases = (JSON.parse(readFileSync(join(REFERENCES, 'images.json'), 'utf8')) as { images: ImageCase[] }).images.filter(
+    (c) => c.reference === 'sdxl' && existsSync(join(REFERENCES, c.file)),
+  );
   assert.ok(cases.length >= 16, `${cases.length} reference images`);
   const model = await loadModel(MODEL);
   try {
     const differences: string[] = [];
     for (const c of cases) {
-      const [originalHeight, originalWidth] = c.original_size, [cropTop, cropLeft] = c.crops_coords_top_left;
+      const [originalHeight, originalWidth] = c.original_size,
+        [cropTop, cropLeft] = c.crops_coords_top_left;
       const sized = originalWidth !== 64 || originalHeight !== 64 || cropTop !== 0 || cropLeft !== 0;
       const request = {
-        prompt: PROMPT, negativePrompt: c.negative_prompt ?? '', seed: c.seed, steps: 8, cfgScale: c.guidance_scale,
-        sampler: 'euler', schedule: c.scheduler === 'euler' ? 'normal' : 'karras', noiseSource: 'torch-cpu', width: 64, height: 64,
+        prompt: PROMPT,
+        negativePrompt: c.negative_prompt ?? '',
+        seed: c.seed,
+        steps: 8,
+        cfgScale: c.guidance_scale,
+        sampler: 'euler',
+        schedule: c.scheduler === 'euler' ? 'normal' : 'karras',
+        noiseSource: 'torch-cpu',
+        width: 64,
+        height: 64,
         ...(sized ? { originalWidth, originalHeight, cropTop, cropLeft } : {}),
       };
       const image = (await generate(model, request)).images[0];

@@ -21,8 +21,14 @@ const APP_ORIGIN = 'studio://app/';
 /** True only for a message from the app's own window, its top frame, on the app's own pages. */
 function fromAppWindow(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
-  return appWindow !== undefined && !appWindow.isDestroyed() && event.sender === appWindow.webContents
-    && frame !== null && frame.parent === null && frame.url.startsWith(APP_ORIGIN);
+  return (
+    appWindow !== undefined &&
+    !appWindow.isDestroyed() &&
+    event.sender === appWindow.webContents &&
+    frame !== null &&
+    frame.parent === null &&
+    frame.url.startsWith(APP_ORIGIN)
+  );
 }
 
 function serveStudio(request: Request): Promise<Response> | Response {
@@ -41,10 +47,20 @@ function serveStudio(request: Request): Promise<Response> | Response {
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1280, height: 860, title: 'Restart Studio',
-    webPreferences: { preload: join(__dirname, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+    width: 1280,
+    height: 860,
+    title: 'Restart Studio',
+    webPreferences: {
+      preload: join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
   });
-  win.webContents.on('will-navigate', (event, url) => { if (!url.startsWith(APP_ORIGIN)) event.preventDefault(); });
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(APP_ORIGIN)) event.preventDefault();
+  });
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   void win.loadURL(`${APP_ORIGIN}index.html`);
   appWindow = win;
@@ -53,11 +69,20 @@ function createWindow(): BrowserWindow {
 
 /** "Add model…": the native open dialog, on the app's window (model.browse; IPC from the window only). */
 async function pickPath(want: 'file' | 'folder'): Promise<string | null> {
-  const options: OpenDialogOptions = want === 'file'
-    ? { title: 'Add a model: a checkpoint file', properties: ['openFile'], filters: [{ name: 'Checkpoints', extensions: ['safetensors'] }, { name: 'All files', extensions: ['*'] }] }
-    : { title: 'Add a model: a diffusers or diffusers-ONNX folder', properties: ['openDirectory'] };
-  const result = appWindow && !appWindow.isDestroyed() ? await dialog.showOpenDialog(appWindow, options) : await dialog.showOpenDialog(options);
-  return result.canceled ? null : result.filePaths[0] ?? null;
+  const options: OpenDialogOptions =
+    want === 'file'
+      ? {
+          title: 'Add a model: a checkpoint file',
+          properties: ['openFile'],
+          filters: [
+            { name: 'Checkpoints', extensions: ['safetensors'] },
+            { name: 'All files', extensions: ['*'] },
+          ],
+        }
+      : { title: 'Add a model: a diffusers or diffusers-ONNX folder', properties: ['openDirectory'] };
+  const result =
+    appWindow && !appWindow.isDestroyed() ? await dialog.showOpenDialog(appWindow, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
 }
 
 app.whenReady().then(() => {
@@ -86,11 +111,13 @@ app.whenReady().then(() => {
   service.on((event, data) => {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send('studio:event', event, data);
   });
-  Menu.setApplicationMenu(Menu.buildFromTemplate([
-    { role: 'fileMenu' }, { role: 'editMenu' }, { role: 'viewMenu' }, { role: 'windowMenu' },
-  ]));
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([{ role: 'fileMenu' }, { role: 'editMenu' }, { role: 'viewMenu' }, { role: 'windowMenu' }]),
+  );
   createWindow();
-  app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(); });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
 });
 
 app.on('web-contents-created', (_event, contents) => {

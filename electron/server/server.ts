@@ -18,10 +18,17 @@ export const RENDERER_DIST = join(appRoot(), 'renderer', 'dist');
 export const MAX_MESSAGE_BYTES = 48 * 1024 * 1024;
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
 };
-const CSP = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
 
 export interface ServerOptions {
   service: StudioService;
@@ -42,18 +49,31 @@ export interface RunningServer {
 }
 
 function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
+  const x = Buffer.from(a),
+    y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': type, 'x-content-type-options': 'nosniff', 'content-security-policy': CSP, 'referrer-policy': 'no-referrer', ...extra });
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type = 'text/plain; charset=utf-8',
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': CSP,
+    'referrer-policy': 'no-referrer',
+    ...extra,
+  });
   res.end(body);
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const token = isLoopbackHost(host) ? options.token ?? null : options.token ?? randomBytes(24).toString('base64url');
+  const token = isLoopbackHost(host) ? (options.token ?? null) : (options.token ?? randomBytes(24).toString('base64url'));
   const staticDir = resolve(options.staticDir ?? RENDERER_DIST);
   const { service } = options;
 
@@ -68,7 +88,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let hostCheck: HostCheck | undefined;
 
   const server = createServer((req, res) => {
-    if (!hostCheck?.hostAllowed(req.headers.host)) return send(res, 421, 'this server answers only to its own address (misdirected request)');
+    if (!hostCheck?.hostAllowed(req.headers.host))
+      return send(res, 421, 'this server answers only to its own address (misdirected request)');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     if (!authorized(req)) return send(res, 401, 'a token is required: open the URL printed when the server started');
     let pathname: string;
@@ -137,7 +158,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const candidate = (message as { id?: unknown }).id;
         if (typeof candidate !== 'number' || !Number.isSafeInteger(candidate)) throw new Error('message id must be an integer');
         id = candidate;
-        const result = await service.call(validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params), caller);
+        const result = await service.call(
+          validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params),
+          caller,
+        );
         if (ws.readyState === ws.OPEN) ws.send(replyText(id, result));
       } catch (error) {
         if (ws.readyState === ws.OPEN) ws.send(replyText(id, undefined, (error as Error).message));
@@ -150,18 +174,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.listen(options.port ?? 0, host, () => resolvePromise());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   hostCheck = new HostCheck(allowedHostNames(host, options.allowedHosts), port);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/${token ? `?token=${token}` : ''}`;
   return {
-    server, url, token,
-    close: () => new Promise<void>((done) => {
-      unsubscribe();
-      for (const ws of clients) ws.terminate();
-      wss.close();
-      server.close(() => done());
-      server.closeAllConnections();
-    }),
+    server,
+    url,
+    token,
+    close: () =>
+      new Promise<void>((done) => {
+        unsubscribe();
+        for (const ws of clients) ws.terminate();
+        wss.close();
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
   };
 }

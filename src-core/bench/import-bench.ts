@@ -67,13 +67,26 @@ function median(values: number[]): number {
 async function child(source: string, out: string, precision: 'fp32' | 'fp16'): Promise<void> {
   const result = await importModel(source, { out, precision, prediction: 'epsilon' });
   const unetBytes = ['model.onnx', 'model.onnx_data'].reduce((sum, f) => sum + statSync(join(out, 'unet', f)).size, 0);
-  process.stdout.write(JSON.stringify({ seconds: result.seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, unetMB: unetBytes / 1e6, weightsMB: result.bytes / 1e6 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      seconds: result.seconds,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      unetMB: unetBytes / 1e6,
+      weightsMB: result.bytes / 1e6,
+    }) + '\n',
+  );
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
-    runs: { type: 'string' }, precision: { type: 'string' }, model: { type: 'string' }, keep: { type: 'string' }, child: { type: 'string', multiple: true },
-  } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      precision: { type: 'string' },
+      model: { type: 'string' },
+      keep: { type: 'string' },
+      child: { type: 'string', multiple: true },
+    },
+  });
   const precision = values.precision === 'fp16' ? 'fp16' : 'fp32';
   if (values.child) return child(values.child[0]!, values.child[1]!, precision);
   const model = values.model === 'sdxl' ? 'sdxl' : 'sd15';
@@ -83,12 +96,18 @@ async function main(): Promise<void> {
     const source = join(dir, `${model}-random.safetensors`);
     let t = performance.now();
     const size = writeCheckpoint(source, model);
-    console.log(`checkpoint: ${(size / 1e9).toFixed(2)} GB of fp16 weights (${model === 'sdxl' ? 'SDXL base' : 'SD 1.5'} shapes), written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    console.log(
+      `checkpoint: ${(size / 1e9).toFixed(2)} GB of fp16 weights (${model === 'sdxl' ? 'SDXL base' : 'SD 1.5'} shapes), written in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
     const results: Array<{ seconds: number; maxRssMB: number; unetMB: number; weightsMB: number }> = [];
     for (let run = 0; run < runs; run++) {
       const out = join(dir, `out-${run}`);
       t = performance.now();
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--precision', precision, '--child', source, '--child', out], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const child = spawnSync(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url), '--precision', precision, '--child', source, '--child', out],
+        { encoding: 'utf8', maxBuffer: 1 << 24 },
+      );
       if (child.status !== 0) throw new Error(`import failed: ${child.stderr}`);
       const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as (typeof results)[number];
       results.push(r);
@@ -104,7 +123,9 @@ async function main(): Promise<void> {
     const seconds = median(results.map((r) => r.seconds));
     const rss = median(results.map((r) => r.maxRssMB));
     const unet = results[0]!.unetMB;
-    console.log(`median of ${runs}: ${seconds.toFixed(1)} s (goal < 60 s), peak RSS ${rss.toFixed(0)} MB (goal < UNet ${unet.toFixed(0)} MB + 500 MB = ${(unet + 500).toFixed(0)} MB)`);
+    console.log(
+      `median of ${runs}: ${seconds.toFixed(1)} s (goal < 60 s), peak RSS ${rss.toFixed(0)} MB (goal < UNet ${unet.toFixed(0)} MB + 500 MB = ${(unet + 500).toFixed(0)} MB)`,
+    );
     console.log(JSON.stringify({ bench: 'import', model, precision, runs, medianSeconds: seconds, medianPeakRssMB: rss, unetMB: unet }));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,14 @@
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EMPHASIS_CHOICES, NOISE_SOURCE_CHOICES, PROVIDER_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
+import {
+  EMPHASIS_CHOICES,
+  NOISE_SOURCE_CHOICES,
+  PROVIDER_CHOICES,
+  SAMPLER_CHOICES,
+  SCHEDULE_CHOICES,
+  type GenerateRequestInput,
+} from '../contract/generate.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
 import { modelFolderFor } from './model-arg.ts';
@@ -53,7 +60,8 @@ function numberOption(values: Record<string, unknown>, name: string): number | u
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got "${String(raw)}")`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n))
+    throw new UsageError(`--${name} needs a number (got "${String(raw)}")`);
   return n;
 }
 
@@ -73,11 +81,30 @@ function restartOption(spec: string | undefined, values: Record<string, unknown>
   } catch {
     throw new UsageError(`--restart must be a1111, sd or a JSON list of [N_r, K, t_min, t_max] segments (got "${spec}")`);
   }
-  const churn = { restartGamma: numberOption(values, 'restart-gamma'), sMin: numberOption(values, 's-min'), sMax: numberOption(values, 's-max') };
-  return { segments: segments as [number, number, number, number][], ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) };
+  const churn = {
+    restartGamma: numberOption(values, 'restart-gamma'),
+    sMin: numberOption(values, 's-min'),
+    sMax: numberOption(values, 's-max'),
+  };
+  return {
+    segments: segments as [number, number, number, number][],
+    ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)),
+  };
 }
 
-export function parseCli(argv: string[]): { request: GenerateRequestInput; model: string; modelConfig?: string; provider: ProviderChoice; out: string; initImagePath?: string; adapters: AdapterFolders } | 'help' {
+export function parseCli(
+  argv: string[],
+):
+  | {
+      request: GenerateRequestInput;
+      model: string;
+      modelConfig?: string;
+      provider: ProviderChoice;
+      out: string;
+      initImagePath?: string;
+      adapters: AdapterFolders;
+    }
+  | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -85,13 +112,36 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
       strict: true,
       allowPositionals: false,
       options: {
-        prompt: { type: 'string' }, negative: { type: 'string' }, sampler: { type: 'string' }, schedule: { type: 'string' },
-        steps: { type: 'string' }, cfg: { type: 'string' }, seed: { type: 'string' }, count: { type: 'string' },
-        'batch-size': { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, noise: { type: 'string' },
-        eta: { type: 'string' }, 's-noise': { type: 'string' }, restart: { type: 'string' }, 'restart-gamma': { type: 'string' },
-        's-min': { type: 'string' }, 's-max': { type: 'string' }, timestep: { type: 'string' }, emphasis: { type: 'string' },
-        'original-size': { type: 'string' }, 'crop-top': { type: 'string' }, 'crop-left': { type: 'string' }, model: { type: 'string' }, 'model-config': { type: 'string' },
-        provider: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' }, ...IMG2IMG_OPTIONS, ...ADAPTER_OPTIONS,
+        prompt: { type: 'string' },
+        negative: { type: 'string' },
+        sampler: { type: 'string' },
+        schedule: { type: 'string' },
+        steps: { type: 'string' },
+        cfg: { type: 'string' },
+        seed: { type: 'string' },
+        count: { type: 'string' },
+        'batch-size': { type: 'string' },
+        width: { type: 'string' },
+        height: { type: 'string' },
+        noise: { type: 'string' },
+        eta: { type: 'string' },
+        's-noise': { type: 'string' },
+        restart: { type: 'string' },
+        'restart-gamma': { type: 'string' },
+        's-min': { type: 'string' },
+        's-max': { type: 'string' },
+        timestep: { type: 'string' },
+        emphasis: { type: 'string' },
+        'original-size': { type: 'string' },
+        'crop-top': { type: 'string' },
+        'crop-left': { type: 'string' },
+        model: { type: 'string' },
+        'model-config': { type: 'string' },
+        provider: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean' },
+        ...IMG2IMG_OPTIONS,
+        ...ADAPTER_OPTIONS,
       },
     });
   } catch (error) {
@@ -101,7 +151,8 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
   if (v.help) return 'help';
   if (v.prompt === undefined) throw new UsageError('--prompt is required');
   const provider = (v.provider ?? 'auto') as ProviderChoice;
-  if (!(PROVIDER_CHOICES as readonly string[]).includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
+  if (!(PROVIDER_CHOICES as readonly string[]).includes(provider))
+    throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
   const img2img = img2imgFromCli(v);
   const request: GenerateRequestInput = {
     ...img2img.fields,
@@ -128,7 +179,15 @@ export function parseCli(argv: string[]): { request: GenerateRequestInput; model
   };
   // Leave unset options out so the schema's defaults apply.
   const cleaned = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined)) as GenerateRequestInput;
-  return { request: cleaned, model: v.model ?? DEFAULT_MODEL_DIR, modelConfig: v['model-config'], provider, out: resolve(v.out ?? 'outputs'), initImagePath: img2img.initImagePath, adapters: adapterFolders(v) };
+  return {
+    request: cleaned,
+    model: v.model ?? DEFAULT_MODEL_DIR,
+    modelConfig: v['model-config'],
+    provider,
+    out: resolve(v.out ?? 'outputs'),
+    initImagePath: img2img.initImagePath,
+    adapters: adapterFolders(v),
+  };
 }
 
 async function main(): Promise<number> {
@@ -144,7 +203,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const controller = new AbortController();
-  process.once('SIGINT', () => { console.error('cancelling after the current model call...'); controller.abort(); });
+  process.once('SIGINT', () => {
+    console.error('cancelling after the current model call...');
+    controller.abort();
+  });
   const initImage = options.initImagePath ? readInitImage(options.initImagePath) : undefined;
   const folder = await modelFolderFor(options.model, { config: options.modelConfig, signal: controller.signal });
   const model = await loadModel(folder, { provider: options.provider });
@@ -158,9 +220,12 @@ async function main(): Promise<number> {
       const path = savePng(options.out, image.seed, image.png);
       console.log(`${path}  seed ${image.seed}  ${image.width}x${image.height}`);
     }
-    const t = result.timings, n = result.images.length;
-    console.log(`${n} image(s), ${result.evaluations} model evaluations each, ${(t.totalMs / 1000).toFixed(2)} s in all ` +
-      `(${(t.totalMs / n / 1000).toFixed(2)} s per image; text ${t.textEncoderMs.toFixed(0)} ms, UNet ${t.unetMs.toFixed(0)} ms in ${t.unetCalls} calls, VAE ${t.vaeMs.toFixed(0)} ms)`);
+    const t = result.timings,
+      n = result.images.length;
+    console.log(
+      `${n} image(s), ${result.evaluations} model evaluations each, ${(t.totalMs / 1000).toFixed(2)} s in all ` +
+        `(${(t.totalMs / n / 1000).toFixed(2)} s per image; text ${t.textEncoderMs.toFixed(0)} ms, UNet ${t.unetMs.toFixed(0)} ms in ${t.unetCalls} calls, VAE ${t.vaeMs.toFixed(0)} ms)`,
+    );
     return 0;
   } finally {
     await model.dispose();
@@ -168,9 +233,15 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  main().then((code) => process.exit(code), (error) => {
-    if (error instanceof SamplingCancelled || error instanceof ImportCancelled) { console.error('cancelled'); process.exit(130); }
-    console.error(`error: ${(error as Error).message}`);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      if (error instanceof SamplingCancelled || error instanceof ImportCancelled) {
+        console.error('cancelled');
+        process.exit(130);
+      }
+      console.error(`error: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -17,9 +17,15 @@ export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this i
 `;
 
 export const IMG2IMG_OPTIONS = {
-  'init-image': { type: 'string' }, strength: { type: 'string' }, 'resize-mode': { type: 'string' }, 'exact-steps': { type: 'boolean' },
-  'hires-scale': { type: 'string' }, 'hires-steps': { type: 'string' }, 'hires-strength': { type: 'string' },
-  'hires-upscaler': { type: 'string' }, 'hires-sampler': { type: 'string' },
+  'init-image': { type: 'string' },
+  strength: { type: 'string' },
+  'resize-mode': { type: 'string' },
+  'exact-steps': { type: 'boolean' },
+  'hires-scale': { type: 'string' },
+  'hires-steps': { type: 'string' },
+  'hires-strength': { type: 'string' },
+  'hires-upscaler': { type: 'string' },
+  'hires-sampler': { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -28,14 +34,16 @@ function numberOf(values: Values, name: string): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} needs a number (got "${String(raw)}")`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n))
+    throw new Error(`--${name} needs a number (got "${String(raw)}")`);
   return n;
 }
 
 function choiceOf<T extends string>(values: Values, name: string, choices: readonly T[]): T | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  if (!(choices as readonly unknown[]).includes(raw)) throw new Error(`--${name} must be one of ${choices.join(', ')} (got "${String(raw)}")`);
+  if (!(choices as readonly unknown[]).includes(raw))
+    throw new Error(`--${name} must be one of ${choices.join(', ')} (got "${String(raw)}")`);
   return raw as T;
 }
 
@@ -45,7 +53,11 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
   const path = values['init-image'];
   if (typeof path === 'string') {
     // The request names the file only as a label; the bytes are read here and passed beside it.
-    fields.initImage = `file:${basename(path).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128) || 'image'}`;
+    fields.initImage = `file:${
+      basename(path)
+        .replace(/[^A-Za-z0-9_.-]/g, '_')
+        .slice(0, 128) || 'image'
+    }`;
   }
   const strength = numberOf(values, 'strength');
   if (strength !== undefined) fields.strength = strength;
@@ -57,10 +69,12 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
   if (scale === undefined && hiresOnly.length > 0) throw new Error(`--${hiresOnly[0]} needs --hires-scale (hires fix is off without it)`);
   if (scale !== undefined) {
     const hires: NonNullable<GenerateRequestInput['hires']> = { scale };
-    const steps = numberOf(values, 'hires-steps'), hiresStrength = numberOf(values, 'hires-strength');
+    const steps = numberOf(values, 'hires-steps'),
+      hiresStrength = numberOf(values, 'hires-strength');
     if (steps !== undefined) hires.steps = steps;
     if (hiresStrength !== undefined) hires.strength = hiresStrength;
-    const upscaler = choiceOf(values, 'hires-upscaler', HIRES_UPSCALERS), sampler = choiceOf(values, 'hires-sampler', SAMPLER_CHOICES);
+    const upscaler = choiceOf(values, 'hires-upscaler', HIRES_UPSCALERS),
+      sampler = choiceOf(values, 'hires-sampler', SAMPLER_CHOICES);
     if (upscaler) hires.upscaler = upscaler;
     if (sampler) hires.sampler = sampler;
     fields.hires = hires;
@@ -74,8 +88,13 @@ export function readInitImage(path: string): Uint8Array {
   try {
     size = statSync(path).size;
   } catch (error) {
-    throw new Error(`--init-image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new Error(
+      `--init-image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
-  if (size > INPUT_IMAGE_LIMITS.bytes) throw new Error(`--init-image ${path} is ${(size / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`);
+  if (size > INPUT_IMAGE_LIMITS.bytes)
+    throw new Error(
+      `--init-image ${path} is ${(size / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`,
+    );
   return new Uint8Array(readFileSync(path));
 }

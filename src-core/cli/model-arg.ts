@@ -32,7 +32,11 @@ export async function modelFolderFor(path: string, options: { config?: string; s
       console.error(`${p.stage === 'hashing' ? 'checking' : 'importing'} ${path}: ${Math.round((100 * p.bytesDone) / p.bytesTotal)}%`);
     },
   });
-  console.error(cached.reused ? `using the earlier import of ${path}: ${cached.dir}` : `imported ${path} into ${cached.dir} in ${cached.result!.seconds.toFixed(1)} s`);
+  console.error(
+    cached.reused
+      ? `using the earlier import of ${path}: ${cached.dir}`
+      : `imported ${path} into ${cached.dir} in ${cached.result!.seconds.toFixed(1)} s`,
+  );
   for (const note of cached.result?.notes ?? []) console.error(`note: ${note}`);
   return cached.dir;
 }

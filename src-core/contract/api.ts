@@ -49,7 +49,16 @@ export interface AppInfo {
   version: string;
   mode: 'electron' | 'browser';
   /** `family` 'sdxl': SDXL's size presets and original size / crop apply (absent: SD 1/2). */
-  model: { dir: string; name: string; width: number; height: number; prediction: string; vaeFactor: number; maxTokens: number; family?: 'sd' | 'sdxl' } | null;
+  model: {
+    dir: string;
+    name: string;
+    width: number;
+    height: number;
+    prediction: string;
+    vaeFactor: number;
+    maxTokens: number;
+    family?: 'sd' | 'sdxl';
+  } | null;
   modelError: string | null;
   /** The execution provider in use, and why others were passed over (empty when none were). */
   provider: string;
@@ -112,10 +121,26 @@ export interface Results extends ModelResults, AdapterResults {
 
 /** Events pushed to every client. */
 export interface Events extends ModelEvents {
-  'job.progress': { jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number };
+  'job.progress': {
+    jobId: string;
+    imagesDone: number;
+    images: number;
+    evaluation: number;
+    evaluations: number;
+    step?: number;
+    steps?: number;
+    sigma?: number;
+  };
   'job.preview': { jobId: string; width: number; height: number; rgbaBase64: string };
   /** `notes`: what the user should know about the run (e.g. prompt tokens a fixed-length UNet dropped). */
-  'job.done': { jobId: string; entries: GalleryEntry[]; evaluations: number; seconds: number; timings: { textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number }; notes: string[] };
+  'job.done': {
+    jobId: string;
+    entries: GalleryEntry[];
+    evaluations: number;
+    seconds: number;
+    timings: { textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number };
+    notes: string[];
+  };
   /** `entries`: images the job finished before it was cancelled or failed, already in the gallery (generate jobs). */
   'job.failed': { jobId: string; error: string; cancelled: boolean; entries?: GalleryEntry[] };
   'engine.status': { state: 'starting' | 'ready' | 'crashed' | 'restarting'; message?: string };
@@ -161,10 +186,7 @@ export type EventName = keyof Events;
 
 /** Wire format (WebSocket and MessagePort alike). */
 export type ClientMessage = { id: number; method: string; params: unknown };
-export type ServerMessage =
-  | { id: number; result: unknown }
-  | { id: number; error: string }
-  | { event: EventName; data: unknown };
+export type ServerMessage = { id: number; result: unknown } | { id: number; error: string } | { event: EventName; data: unknown };
 
 /** What the renderer programs against; Electron's preload and the WebSocket client both provide it. */
 export interface StudioApi {
@@ -193,7 +215,9 @@ export function validateCall(method: unknown, params: unknown): ValidCall {
   if (!result.success) {
     const detail = describeIssues(result.error, 'params', 5);
     // Bounded: an issue can quote a long path or list many unknown keys.
-    throw new ContractError(`invalid ${method} request: ${detail.length > MAX_ERROR_DETAIL ? `${detail.slice(0, MAX_ERROR_DETAIL)}…` : detail}`);
+    throw new ContractError(
+      `invalid ${method} request: ${detail.length > MAX_ERROR_DETAIL ? `${detail.slice(0, MAX_ERROR_DETAIL)}…` : detail}`,
+    );
   }
   // The schema was picked by this method name, so the pair is one member of ValidCall.
   return { method, params: result.data } as ValidCall;

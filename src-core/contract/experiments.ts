@@ -19,40 +19,54 @@ export const GridAxisSchema = z.discriminatedUnion('kind', [
 export type GridAxis = z.output<typeof GridAxisSchema>;
 export type AxisKind = GridAxis['kind'];
 
-export const GridRequestSchema = z.object({
-  base: GenerateRequestSchema,
-  x: GridAxisSchema,
-  y: GridAxisSchema.optional(),
-}).strict().refine((g) => !g.y || g.y.kind !== g.x.kind, { message: 'the two axes must differ', path: ['y'] })
+export const GridRequestSchema = z
+  .object({
+    base: GenerateRequestSchema,
+    x: GridAxisSchema,
+    y: GridAxisSchema.optional(),
+  })
+  .strict()
+  .refine((g) => !g.y || g.y.kind !== g.x.kind, { message: 'the two axes must differ', path: ['y'] })
   .superRefine((g, ctx) => {
     for (const which of ['x', 'y'] as const) {
       const axis = g[which];
       if (axis?.kind === 'strength' && !g.base.initImage && !g.base.hires) {
-        ctx.addIssue({ code: 'custom', path: [which, 'kind'], message: 'a denoising-strength axis needs a source image (img2img) or hires fix in the Generate form' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [which, 'kind'],
+          message: 'a denoising-strength axis needs a source image (img2img) or hires fix in the Generate form',
+        });
       }
       if (axis?.kind !== 'promptSR') continue;
       const search = axis.values[0];
       if (!g.base.prompt.includes(search) && !g.base.negativePrompt.includes(search)) {
-        ctx.addIssue({ code: 'custom', path: [which, 'values', 0], message: `Prompt S/R: "${search}" is not in the prompt or the negative prompt` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [which, 'values', 0],
+          message: `Prompt S/R: "${search}" is not in the prompt or the negative prompt`,
+        });
       }
     }
   });
 export type GridRequest = z.output<typeof GridRequestSchema>;
 
-export const SweepRequestSchema = z.object({
-  prompt: z.string().max(LIMITS.promptChars),
-  negativePrompt: z.string().max(LIMITS.promptChars).default(''),
-  samplers: z.array(z.enum(SAMPLER_CHOICES)).min(1).max(6).default(['euler']),
-  steps: z.number().int().min(1).max(LIMITS.steps).default(20),
-  schedule: z.enum(SCHEDULE_CHOICES).default('karras'),
-  cfgScales: z.array(z.number().finite().min(0).max(LIMITS.cfgScale)).min(1).max(12),
-  seeds: z.number().int().min(2).max(64).default(8),
-  firstSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  restart: RestartSettingsSchema.optional(),
-}).strict().superRefine((r, ctx) => {
-  const issue = workIssue(r.samplers.length * r.cfgScales.length * r.seeds, r.steps);
-  if (issue) ctx.addIssue({ code: 'custom', path: ['seeds'], message: issue });
-});
+export const SweepRequestSchema = z
+  .object({
+    prompt: z.string().max(LIMITS.promptChars),
+    negativePrompt: z.string().max(LIMITS.promptChars).default(''),
+    samplers: z.array(z.enum(SAMPLER_CHOICES)).min(1).max(6).default(['euler']),
+    steps: z.number().int().min(1).max(LIMITS.steps).default(20),
+    schedule: z.enum(SCHEDULE_CHOICES).default('karras'),
+    cfgScales: z.array(z.number().finite().min(0).max(LIMITS.cfgScale)).min(1).max(12),
+    seeds: z.number().int().min(2).max(64).default(8),
+    firstSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    restart: RestartSettingsSchema.optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const issue = workIssue(r.samplers.length * r.cfgScales.length * r.seeds, r.steps);
+    if (issue) ctx.addIssue({ code: 'custom', path: ['seeds'], message: issue });
+  });
 export type SweepRequest = z.output<typeof SweepRequestSchema>;
 
 /** The label an axis value gets on the grid and in exports. */

@@ -52,79 +52,93 @@ export function imagesOf(request: { count?: number; batchSize?: number }): numbe
 
 const finite = () => z.number().finite();
 
-export const RestartSegmentSchema = z.tuple([
-  z.number().int().min(2).max(LIMITS.restartPoints),
-  z.number().int().min(1).max(LIMITS.restartRepeats),
-  finite().positive(),
-  finite().positive(),
-]).refine(([, , tMin, tMax]) => tMax > tMin, { message: 't_max must be greater than t_min' });
+export const RestartSegmentSchema = z
+  .tuple([
+    z.number().int().min(2).max(LIMITS.restartPoints),
+    z.number().int().min(1).max(LIMITS.restartRepeats),
+    finite().positive(),
+    finite().positive(),
+  ])
+  .refine(([, , tMin, tMax]) => tMax > tMin, { message: 't_max must be greater than t_min' });
 
 export const RestartSettingsSchema = z.union([
   z.object({ preset: z.literal('a1111') }).strict(),
   z.object({ preset: z.literal('sd') }).strict(),
-  z.object({
-    segments: z.array(RestartSegmentSchema).min(1).max(LIMITS.restartSegments),
-    restartGamma: finite().min(0).max(1).optional(),
-    sMin: finite().min(0).optional(),
-    sMax: finite().min(0).optional(),
-  }).strict(),
+  z
+    .object({
+      segments: z.array(RestartSegmentSchema).min(1).max(LIMITS.restartSegments),
+      restartGamma: finite().min(0).max(1).optional(),
+      sMin: finite().min(0).optional(),
+      sMax: finite().min(0).optional(),
+    })
+    .strict(),
 ]);
 
 /** The generate request's fields, before the whole-request checks (plan.describe picks from it). */
-export const GenerateRequestFields = z.object({
-  prompt: z.string().max(LIMITS.promptChars),
-  negativePrompt: z.string().max(LIMITS.promptChars).default(''),
-  sampler: z.enum(SAMPLER_CHOICES).default('euler'),
-  schedule: z.enum(SCHEDULE_CHOICES).default('karras'),
-  steps: z.number().int().min(1).max(LIMITS.steps).default(20),
-  cfgScale: finite().min(0).max(LIMITS.cfgScale).default(7),
-  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  /** Batch count, as A1111's: how many batches are made, one after the other. */
-  count: z.number().int().min(1).max(LIMITS.count).default(1),
-  /** Batch size, as A1111's: images per batch (one UNet call). count x batchSize images in all; image k uses seed + k. */
-  batchSize: z.number().int().min(1).max(LIMITS.batchSize).default(1),
-  /** Defaults to the model's native size. */
-  width: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
-  height: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
-  noiseSource: z.enum(NOISE_SOURCE_CHOICES).default('default'),
-  eta: finite().min(0).max(10).optional(),
-  sNoise: finite().min(0).max(10).optional(),
-  restart: RestartSettingsSchema.optional(),
-  timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
-  /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
-  emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
-  /**
-   * SDXL's size and crop conditioning (time_ids): the size of the image the picture is "cut from" (default: the
-   * image size) and the crop's top-left corner (default 0, 0). Other models take no such conditioning.
-   */
-  originalWidth: z.number().int().min(1).max(LIMITS.imageSide).optional(),
-  originalHeight: z.number().int().min(1).max(LIMITS.imageSide).optional(),
-  cropTop: z.number().int().min(0).max(LIMITS.imageSide).optional(),
-  cropLeft: z.number().int().min(0).max(LIMITS.imageSide).optional(),
-  /** img2img: the source image (its bytes travel beside the request, see contract/images.ts). */
-  initImage: InitImageRefSchema.optional(),
-  /** img2img's denoising strength (default 0.75): how far into the schedule the image is noised. */
-  strength: finite().gt(0).max(1).optional(),
-  /** How the source image is brought to the size (default just-resize). */
-  resizeMode: z.enum(RESIZE_MODES).optional(),
-  /** Run exactly `steps` steps whatever the strength (A1111's option); by default int(steps * strength) + 1 run. */
-  exactSteps: z.boolean().optional(),
-  /** Hires fix (text to image only): a second, img2img pass at `scale` times the size. */
-  hires: z.object({
-    scale: finite().gt(1).max(4),
-    /** 0: as many as the first pass. */
-    steps: z.number().int().min(0).max(LIMITS.steps).optional(),
+export const GenerateRequestFields = z
+  .object({
+    prompt: z.string().max(LIMITS.promptChars),
+    negativePrompt: z.string().max(LIMITS.promptChars).default(''),
+    sampler: z.enum(SAMPLER_CHOICES).default('euler'),
+    schedule: z.enum(SCHEDULE_CHOICES).default('karras'),
+    steps: z.number().int().min(1).max(LIMITS.steps).default(20),
+    cfgScale: finite().min(0).max(LIMITS.cfgScale).default(7),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** Batch count, as A1111's: how many batches are made, one after the other. */
+    count: z.number().int().min(1).max(LIMITS.count).default(1),
+    /** Batch size, as A1111's: images per batch (one UNet call). count x batchSize images in all; image k uses seed + k. */
+    batchSize: z.number().int().min(1).max(LIMITS.batchSize).default(1),
+    /** Defaults to the model's native size. */
+    width: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
+    height: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
+    noiseSource: z.enum(NOISE_SOURCE_CHOICES).default('default'),
+    eta: finite().min(0).max(10).optional(),
+    sNoise: finite().min(0).max(10).optional(),
+    restart: RestartSettingsSchema.optional(),
+    timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
+    /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
+    emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
+    /**
+     * SDXL's size and crop conditioning (time_ids): the size of the image the picture is "cut from" (default: the
+     * image size) and the crop's top-left corner (default 0, 0). Other models take no such conditioning.
+     */
+    originalWidth: z.number().int().min(1).max(LIMITS.imageSide).optional(),
+    originalHeight: z.number().int().min(1).max(LIMITS.imageSide).optional(),
+    cropTop: z.number().int().min(0).max(LIMITS.imageSide).optional(),
+    cropLeft: z.number().int().min(0).max(LIMITS.imageSide).optional(),
+    /** img2img: the source image (its bytes travel beside the request, see contract/images.ts). */
+    initImage: InitImageRefSchema.optional(),
+    /** img2img's denoising strength (default 0.75): how far into the schedule the image is noised. */
     strength: finite().gt(0).max(1).optional(),
-    upscaler: z.enum(HIRES_UPSCALERS).optional(),
-    /** Defaults to the first pass's sampler. */
-    sampler: z.enum(SAMPLER_CHOICES).optional(),
-  }).strict().optional(),
-}).strict();
+    /** How the source image is brought to the size (default just-resize). */
+    resizeMode: z.enum(RESIZE_MODES).optional(),
+    /** Run exactly `steps` steps whatever the strength (A1111's option); by default int(steps * strength) + 1 run. */
+    exactSteps: z.boolean().optional(),
+    /** Hires fix (text to image only): a second, img2img pass at `scale` times the size. */
+    hires: z
+      .object({
+        scale: finite().gt(1).max(4),
+        /** 0: as many as the first pass. */
+        steps: z.number().int().min(0).max(LIMITS.steps).optional(),
+        strength: finite().gt(0).max(1).optional(),
+        upscaler: z.enum(HIRES_UPSCALERS).optional(),
+        /** Defaults to the first pass's sampler. */
+        sampler: z.enum(SAMPLER_CHOICES).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) => {
   const issue = workIssue(imagesOf(r), r.steps, r.width, r.height);
   if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
-  if (r.hires && r.initImage) ctx.addIssue({ code: 'custom', path: ['hires'], message: 'hires fix is for text to image (as in A1111); for img2img, choose the larger size directly' });
+  if (r.hires && r.initImage)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['hires'],
+      message: 'hires fix is for text to image (as in A1111); for img2img, choose the larger size directly',
+    });
 });
 
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
@@ -137,13 +151,15 @@ const fields = GenerateRequestFields.shape;
  * plan.describe's params: the generate request's sampling fields, each required (no defaults), with
  * the same limits and error texts.
  */
-export const PlanRequestSchema = z.object({
-  sampler: fields.sampler.unwrap(),
-  schedule: fields.schedule.unwrap(),
-  steps: fields.steps.unwrap(),
-  cfgScale: fields.cfgScale.unwrap(),
-  restart: fields.restart,
-}).strict();
+export const PlanRequestSchema = z
+  .object({
+    sampler: fields.sampler.unwrap(),
+    schedule: fields.schedule.unwrap(),
+    steps: fields.steps.unwrap(),
+    cfgScale: fields.cfgScale.unwrap(),
+    restart: fields.restart,
+  })
+  .strict();
 
 export type PlanRequest = z.output<typeof PlanRequestSchema>;
 
@@ -152,7 +168,10 @@ export type PlanRequest = z.output<typeof PlanRequestSchema>;
  * `root` names a problem with the whole object; `most` keeps the first few problems only.
  */
 export function describeIssues(error: z.ZodError, root = 'request', most = Infinity): string {
-  return error.issues.slice(0, most).map((issue) => `${issue.path.length ? issue.path.join('.') : root}: ${issue.message}`).join('; ');
+  return error.issues
+    .slice(0, most)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : root}: ${issue.message}`)
+    .join('; ');
 }
 
 export class RequestError extends Error {

@@ -23,9 +23,11 @@ export const InitImageRefSchema = z.string().regex(/^(upload|gallery|file):[A-Za
   message: 'must be upload:<id>, gallery:<id> or file:<name>',
 });
 
-export const ImageUploadSchema = z.object({
-  base64: z.string().max(Math.ceil(INPUT_IMAGE_LIMITS.bytes / 3) * 4 + 4),
-}).strict();
+export const ImageUploadSchema = z
+  .object({
+    base64: z.string().max(Math.ceil(INPUT_IMAGE_LIMITS.bytes / 3) * 4 + 4),
+  })
+  .strict();
 
 export interface ImageUploadResult {
   ref: string;
@@ -38,14 +40,18 @@ export interface ImageUploadResult {
 export const RESIZE_MODES = ['just-resize', 'crop-and-resize', 'resize-and-fill'] as const;
 export type ResizeMode = (typeof RESIZE_MODES)[number];
 export const RESIZE_MODE_LABELS: Record<ResizeMode, string> = {
-  'just-resize': 'Just resize', 'crop-and-resize': 'Crop and resize', 'resize-and-fill': 'Resize and fill',
+  'just-resize': 'Just resize',
+  'crop-and-resize': 'Crop and resize',
+  'resize-and-fill': 'Resize and fill',
 };
 
 /** Hires fix's upscalers: A1111's "Latent" (bilinear), "Latent (nearest-exact)", and Lanczos on the decoded pixels. */
 export const HIRES_UPSCALERS = ['latent', 'latent-nearest-exact', 'lanczos'] as const;
 export type HiresUpscaler = (typeof HIRES_UPSCALERS)[number];
 export const HIRES_UPSCALER_LABELS: Record<HiresUpscaler, string> = {
-  latent: 'Latent', 'latent-nearest-exact': 'Latent (nearest-exact)', lanczos: 'Lanczos',
+  latent: 'Latent',
+  'latent-nearest-exact': 'Latent (nearest-exact)',
+  lanczos: 'Lanczos',
 };
 
 /** img2img's default denoising strength, and hires fix's (A1111's defaults). */

@@ -7,26 +7,31 @@ import { z } from 'zod';
 // POSIX (/x), Windows drive (C:\x, C:/x) and UNC (\\server\share) absolute paths.
 const ABSOLUTE_PATH = /^(?:\/|[A-Za-z]:[\\/]|\\\\[^\\])/;
 
-export const AbsolutePathSchema = z.string().min(1).max(4096)
+export const AbsolutePathSchema = z
+  .string()
+  .min(1)
+  .max(4096)
   .refine((p) => !p.includes('\0'), 'must not contain a NUL character')
   .refine((p) => ABSOLUTE_PATH.test(p), 'must be an absolute path (as /home/me/model.safetensors or C:\\models\\model.safetensors)');
 
 export const PRECISIONS = ['fp32', 'fp16'] as const;
 export const PREDICTIONS = ['epsilon', 'v_prediction'] as const;
 
-export const ModelAddSchema = z.object({
-  /** A .safetensors checkpoint, a diffusers folder, or a diffusers-ONNX folder (added in place). */
-  path: AbsolutePathSchema,
-  /** The name shown in the picker (the file or folder name when absent). */
-  label: z.string().trim().min(1).max(120).optional(),
-  /** Import options (ignored for a diffusers-ONNX folder, which is used as it is). */
-  precision: z.enum(PRECISIONS).optional(),
-  prediction: z.enum(PREDICTIONS).optional(),
-  /** A separate VAE .safetensors that replaces the checkpoint's. */
-  vae: AbsolutePathSchema.optional(),
-  /** A diffusers folder whose configs define the architecture (as diffusers' from_single_file(config=)). */
-  config: AbsolutePathSchema.optional(),
-}).strict();
+export const ModelAddSchema = z
+  .object({
+    /** A .safetensors checkpoint, a diffusers folder, or a diffusers-ONNX folder (added in place). */
+    path: AbsolutePathSchema,
+    /** The name shown in the picker (the file or folder name when absent). */
+    label: z.string().trim().min(1).max(120).optional(),
+    /** Import options (ignored for a diffusers-ONNX folder, which is used as it is). */
+    precision: z.enum(PRECISIONS).optional(),
+    prediction: z.enum(PREDICTIONS).optional(),
+    /** A separate VAE .safetensors that replaces the checkpoint's. */
+    vae: AbsolutePathSchema.optional(),
+    /** A diffusers folder whose configs define the architecture (as diffusers' from_single_file(config=)). */
+    config: AbsolutePathSchema.optional(),
+  })
+  .strict();
 
 export const ImportIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 

@@ -33,7 +33,9 @@ function apply(request: GenerateRequest, axis: GridAxis | undefined, index: numb
   }
   if (axis.kind === 'strength') {
     // img2img's strength, or the second pass's when the base runs hires fix.
-    return request.initImage || !request.hires ? { ...request, strength: value as number } : { ...request, hires: { ...request.hires, strength: value as number } };
+    return request.initImage || !request.hires
+      ? { ...request, strength: value as number }
+      : { ...request, hires: { ...request.hires, strength: value as number } };
   }
   return { ...request, [axis.kind]: value };
 }
@@ -61,11 +63,16 @@ export async function runGrid(
     const result = await generate(model, request, { ...hooks, encodings });
     const image = result.images[0];
     const cell: GridCell = {
-      x, y,
+      x,
+      y,
       xLabel: axisLabel(grid.x.kind, grid.x.values[x]),
       yLabel: grid.y ? axisLabel(grid.y.kind, grid.y.values[y]) : '',
-      request: result.request, png: image.png, parameters: image.parameters, seed: image.seed,
-      evaluations: result.evaluations, seconds: result.timings.totalMs / 1000,
+      request: result.request,
+      png: image.png,
+      parameters: image.parameters,
+      seed: image.seed,
+      evaluations: result.evaluations,
+      seconds: result.timings.totalMs / 1000,
     };
     cells.push(cell);
     hooks.onCell?.(cell, cells.length, planned.length);
@@ -76,6 +83,19 @@ export async function runGrid(
 /** The numbers of a grid as CSV (one row per cell). */
 export function gridCsv(cells: GridCell[]): string {
   const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const rows = cells.map((c) => [c.x, c.y, quote(c.xLabel), quote(c.yLabel), c.request.sampler, c.request.steps, c.request.cfgScale, c.seed, c.evaluations, c.seconds.toFixed(4)].join(','));
+  const rows = cells.map((c) =>
+    [
+      c.x,
+      c.y,
+      quote(c.xLabel),
+      quote(c.yLabel),
+      c.request.sampler,
+      c.request.steps,
+      c.request.cfgScale,
+      c.seed,
+      c.evaluations,
+      c.seconds.toFixed(4),
+    ].join(','),
+  );
   return ['x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds', ...rows].join('\n') + '\n';
 }

@@ -31,8 +31,18 @@ function repeatRows(parts: Array<{ values: Float32Array; times: number }>): Floa
 }
 
 /** [uncond x batch, cond x batch] (or cond x batch alone) of one per-prompt array. */
-function batchOf(pick: (c: TextConditioning) => Float32Array, cond: TextConditioning, uncond: TextConditioning | undefined, batch: number): Float32Array {
-  return uncond ? repeatRows([{ values: pick(uncond), times: batch }, { values: pick(cond), times: batch }]) : repeatRows([{ values: pick(cond), times: batch }]);
+function batchOf(
+  pick: (c: TextConditioning) => Float32Array,
+  cond: TextConditioning,
+  uncond: TextConditioning | undefined,
+  batch: number,
+): Float32Array {
+  return uncond
+    ? repeatRows([
+        { values: pick(uncond), times: batch },
+        { values: pick(cond), times: batch },
+      ])
+    : repeatRows([{ values: pick(cond), times: batch }]);
 }
 
 /** The Karras-style preconditioning of an SD UNet: c_in and the map from model output to D. */
@@ -45,13 +55,15 @@ export function preconditioning(prediction: PredictionType, sigma: number): { cI
 export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const { unet, schedule, prediction, batch, cond, uncond, scale } = options;
   if (!Number.isFinite(scale)) throw new RangeError(`guidance scale must be finite (got ${scale})`);
-  if (prediction !== 'epsilon' && prediction !== 'v_prediction') throw new RangeError(`unsupported prediction type "${String(prediction)}"`);
+  if (prediction !== 'epsilon' && prediction !== 'v_prediction')
+    throw new RangeError(`unsupported prediction type "${String(prediction)}"`);
   const guided = scale !== 1;
   if (guided && !uncond) throw new RangeError('classifier-free guidance needs the unconditional (negative prompt) encoding');
   if (guided && (uncond!.tokens !== cond.tokens || uncond!.hidden !== cond.hidden)) {
     throw new RangeError(`prompt encodings differ in shape: [${cond.tokens}, ${cond.hidden}] vs [${uncond!.tokens}, ${uncond!.hidden}]`);
   }
-  if (guided && (cond.pooled === undefined) !== (uncond!.pooled === undefined)) throw new RangeError('the prompt and negative prompt encodings differ: only one has a pooled vector');
+  if (guided && (cond.pooled === undefined) !== (uncond!.pooled === undefined))
+    throw new RangeError('the prompt and negative prompt encodings differ: only one has a pooled vector');
   // [uncond x batch, cond x batch], built once for the whole run.
   const context = batchOf((c) => c.states, cond, guided ? uncond : undefined, batch);
   const textEmbeds = cond.pooled ? batchOf((c) => c.pooled!, cond, guided ? uncond : undefined, batch) : undefined;

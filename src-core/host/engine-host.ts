@@ -30,7 +30,9 @@ interface Port {
 
 /** child_process.fork gives process.send; Electron's utilityProcess gives process.parentPort. */
 function parentPort(): Port {
-  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }).parentPort;
+  const electronPort = (
+    process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }
+  ).parentPort;
   if (electronPort) {
     return { send: (m) => electronPort.postMessage(m), onMessage: (l) => electronPort.on('message', (e) => l(e.data as HostRequest)) };
   }
@@ -55,8 +57,16 @@ let evaluator: { dir: string; loaded: Promise<Evaluator | null> } | undefined;
 function info(m: StableDiffusionModel): HostModelInfo {
   const native = m.info.latentSize * m.info.vaeFactor;
   return {
-    dir: m.info.dir, name: m.info.name, width: native, height: native, prediction: m.info.prediction, vaeFactor: m.info.vaeFactor,
-    maxTokens: m.tokenizer.usableTokens, family: m.info.family, provider: m.provider, providerNotes: m.fallbacks.map((f) => f.reason),
+    dir: m.info.dir,
+    name: m.info.name,
+    width: native,
+    height: native,
+    prediction: m.info.prediction,
+    vaeFactor: m.info.vaeFactor,
+    maxTokens: m.tokenizer.usableTokens,
+    family: m.info.family,
+    provider: m.provider,
+    providerNotes: m.fallbacks.map((f) => f.reason),
   };
 }
 
@@ -91,13 +101,33 @@ function progressHooks(jobId: string, signal: AbortSignal) {
     previews: true,
     onProgress: (p: GenerateProgress) => {
       if (p.preview) emit({ event: 'preview', jobId, width: p.preview.width, height: p.preview.height, rgba: p.preview.rgba });
-      else emit({ event: 'progress', jobId, imagesDone: p.imagesDone, images: p.images, evaluation: p.evaluation, evaluations: p.evaluations, step: p.step, steps: p.steps, sigma: p.sigma });
+      else
+        emit({
+          event: 'progress',
+          jobId,
+          imagesDone: p.imagesDone,
+          images: p.images,
+          evaluation: p.evaluation,
+          evaluations: p.evaluations,
+          step: p.step,
+          steps: p.steps,
+          sigma: p.sigma,
+        });
     },
   };
 }
 
-const hostImage = (i: { index?: number; seed: number; width: number; height: number; parameters: string; png: Buffer }, index = 0): HostImage =>
-  ({ index: i.index ?? index, seed: i.seed, width: i.width, height: i.height, parameters: i.parameters, png: new Uint8Array(i.png) });
+const hostImage = (
+  i: { index?: number; seed: number; width: number; height: number; parameters: string; png: Buffer },
+  index = 0,
+): HostImage => ({
+  index: i.index ?? index,
+  seed: i.seed,
+  width: i.width,
+  height: i.height,
+  parameters: i.parameters,
+  png: new Uint8Array(i.png),
+});
 
 async function runQueue(): Promise<void> {
   if (running) return;
@@ -129,10 +159,14 @@ function generateJob(jobId: string, request: GenerateRequestInput, initImage?: U
   return {
     jobId,
     run: async (m, hooks) => {
-      const onBatch = (images: GeneratedImage[], batch: { ms: number; evaluations: number }) => emit({
-        event: 'images', jobId, images: images.map((i) => hostImage(i)), evaluations: batch.evaluations,
-        secondsPerImage: batch.ms / 1000 / Math.max(1, images.length),
-      });
+      const onBatch = (images: GeneratedImage[], batch: { ms: number; evaluations: number }) =>
+        emit({
+          event: 'images',
+          jobId,
+          images: images.map((i) => hostImage(i)),
+          evaluations: batch.evaluations,
+          secondsPerImage: batch.ms / 1000 / Math.max(1, images.length),
+        });
       const { evaluations, notes, timings } = await generate(m, request, { ...hooks, onBatch, initImage });
       const { totalMs, textEncoderMs, unetMs, vaeMs, overheadMs } = timings;
       emit({ event: 'done', jobId, evaluations, notes, timings: { totalMs, textEncoderMs, unetMs, vaeMs, overheadMs } });
@@ -142,11 +176,24 @@ function generateJob(jobId: string, request: GenerateRequestInput, initImage?: U
 
 /** Each cell as it is made, then the grid's CSV. */
 function gridJob(jobId: string, request: GridRequest, initImage?: Uint8Array): Job {
-  const onCell = (cell: GridCell, done: number, total: number) => emit({
-    event: 'gridCell', jobId, x: cell.x, y: cell.y, xLabel: cell.xLabel, yLabel: cell.yLabel,
-    image: hostImage({ ...cell, ...sizeOf(cell.png) }), evaluations: cell.evaluations, seconds: cell.seconds, done, total,
-  });
-  return { jobId, run: async (m, hooks) => emit({ event: 'gridDone', jobId, csv: gridCsv(await runGrid(m, request, { ...hooks, onCell, initImage })) }) };
+  const onCell = (cell: GridCell, done: number, total: number) =>
+    emit({
+      event: 'gridCell',
+      jobId,
+      x: cell.x,
+      y: cell.y,
+      xLabel: cell.xLabel,
+      yLabel: cell.yLabel,
+      image: hostImage({ ...cell, ...sizeOf(cell.png) }),
+      evaluations: cell.evaluations,
+      seconds: cell.seconds,
+      done,
+      total,
+    });
+  return {
+    jobId,
+    run: async (m, hooks) => emit({ event: 'gridDone', jobId, csv: gridCsv(await runGrid(m, request, { ...hooks, onCell, initImage })) }),
+  };
 }
 
 /** Each point (sampler, CFG scale) with its numbers and images, then the feature space they were measured in. */
@@ -156,10 +203,21 @@ function sweepJob(jobId: string, request: SweepRequest): Job {
     run: async (m, hooks) => {
       const ev = await evaluatorFor(m);
       const space = featureSpace(ev, m);
-      const onPoint = (p: SweepPointResult, done: number, total: number) => emit({
-        event: 'sweepPoint', jobId, sampler: p.sampler, cfgScale: p.cfgScale, evaluations: p.evaluations, secondsPerImage: p.secondsPerImage,
-        diversity: p.diversity, accuracy: p.accuracy, featureSpace: space, images: p.images.map((i, n) => hostImage(i, n)), done, total,
-      });
+      const onPoint = (p: SweepPointResult, done: number, total: number) =>
+        emit({
+          event: 'sweepPoint',
+          jobId,
+          sampler: p.sampler,
+          cfgScale: p.cfgScale,
+          evaluations: p.evaluations,
+          secondsPerImage: p.secondsPerImage,
+          diversity: p.diversity,
+          accuracy: p.accuracy,
+          featureSpace: space,
+          images: p.images.map((i, n) => hostImage(i, n)),
+          done,
+          total,
+        });
       await runSweep(m, ev, request, { ...hooks, onPoint });
       emit({ event: 'sweepDone', jobId, featureSpace: space });
     },
@@ -188,7 +246,10 @@ function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   if (parsed.initImage) checkInitImage(parsed.initImage, initImage);
   // Every pass at its own size (hires fix's second pass is the larger).
   const work = job.passes.map((pass) => workOf(imagesOf(parsed), pass.plan.evaluations, pass));
-  return { evaluations: work.reduce((n, w) => n + w.evaluations, 0), megapixelEvaluations: work.reduce((n, w) => n + w.megapixelEvaluations, 0) };
+  return {
+    evaluations: work.reduce((n, w) => n + w.evaluations, 0),
+    megapixelEvaluations: work.reduce((n, w) => n + w.megapixelEvaluations, 0),
+  };
 }
 
 /** An img2img source that is not an image, or too large, is refused before queueing (from its header). */
@@ -201,7 +262,10 @@ function checkInitImage(ref: string, bytes: Uint8Array | undefined): void {
   }
 }
 
-function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, input: unknown): T {
+function parseWith<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },
+  input: unknown,
+): T {
   const result = schema.safeParse(input);
   if (!result.success) throw new RequestError(`invalid request: ${describeIssues(result.error)}`);
   return result.data;
@@ -237,7 +301,10 @@ const handlers: Handlers = {
   },
   grid: async ({ jobId, request, initImage }) => {
     const grid = parseWith(GridRequestSchema, request);
-    refuseOverWork(gridRequests(grid).map((cell) => checkPlannable(cell.request, initImage)), 'cells');
+    refuseOverWork(
+      gridRequests(grid).map((cell) => checkPlannable(cell.request, initImage)),
+      'cells',
+    );
     return enqueue(gridJob(jobId, grid, initImage));
   },
   sweep: async ({ jobId, request }) => {

@@ -12,7 +12,10 @@ type JobParams<R> = { jobId: string; request: R; initImage?: Uint8Array };
 /** Every host method: what the main side sends and what the engine answers. */
 export interface HostMethods {
   /** `adapters`: the LoRA and embedding folders (and the cache of adapted graphs) the model gets (src-core/adapters). */
-  load: { params: { dir: string; provider: string; adapters?: { loraDirs: string[]; embeddingDirs: string[]; cacheRoot: string } }; result: HostModelInfo };
+  load: {
+    params: { dir: string; provider: string; adapters?: { loraDirs: string[]; embeddingDirs: string[]; cacheRoot: string } };
+    result: HostModelInfo;
+  };
   info: { params: NoParams; result: HostModelInfo | null };
   providers: { params: NoParams; result: HostProvider[] };
   count: { params: Params<'prompt.count'>; result: Results['prompt.count'] };
@@ -39,7 +42,12 @@ export function isJobRequest(request: HostRequest): request is HostJobRequest {
 }
 
 /** The engine process's own memory figures, for the soak test (after a full collection where the process allows one). */
-export interface HostMemory { rssMiB: number; heapMiB: number; externalMiB: number; collected: boolean }
+export interface HostMemory {
+  rssMiB: number;
+  heapMiB: number;
+  externalMiB: number;
+  collected: boolean;
+}
 
 export interface HostImage {
   index: number;
@@ -51,7 +59,11 @@ export interface HostImage {
 }
 
 /** One execution provider of the engine's onnxruntime: usable here or not, and why not. */
-export interface HostProvider { name: string; available: boolean; reason?: string }
+export interface HostProvider {
+  name: string;
+  available: boolean;
+  reason?: string;
+}
 
 export interface HostModelInfo {
   dir: string;
@@ -68,16 +80,57 @@ export interface HostModelInfo {
 }
 
 export type HostEvent =
-  | { event: 'progress'; jobId: string; imagesDone: number; images: number; evaluation: number; evaluations: number; step?: number; steps?: number; sigma?: number }
+  | {
+      event: 'progress';
+      jobId: string;
+      imagesDone: number;
+      images: number;
+      evaluation: number;
+      evaluations: number;
+      step?: number;
+      steps?: number;
+      sigma?: number;
+    }
   | { event: 'preview'; jobId: string; width: number; height: number; rgba: Uint8Array }
   /** A generate job's finished batch, sent as soon as it is encoded: the main side saves it at once, so a cancel or crash keeps it. */
   | { event: 'images'; jobId: string; images: HostImage[]; evaluations: number; secondsPerImage: number }
   /** The job's images came in 'images' events before this; notes are what the user should know about the run. */
-  | { event: 'done'; jobId: string; evaluations: number; notes: string[]; timings: { totalMs: number; textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number } }
+  | {
+      event: 'done';
+      jobId: string;
+      evaluations: number;
+      notes: string[];
+      timings: { totalMs: number; textEncoderMs: number; unetMs: number; vaeMs: number; overheadMs: number };
+    }
   | { event: 'failed'; jobId: string; error: string; cancelled: boolean }
-  | { event: 'gridCell'; jobId: string; x: number; y: number; xLabel: string; yLabel: string; image: HostImage; evaluations: number; seconds: number; done: number; total: number }
+  | {
+      event: 'gridCell';
+      jobId: string;
+      x: number;
+      y: number;
+      xLabel: string;
+      yLabel: string;
+      image: HostImage;
+      evaluations: number;
+      seconds: number;
+      done: number;
+      total: number;
+    }
   | { event: 'gridDone'; jobId: string; csv: string }
-  | { event: 'sweepPoint'; jobId: string; sampler: string; cfgScale: number; evaluations: number; secondsPerImage: number; diversity: number; accuracy: number | null; featureSpace: string; images: HostImage[]; done: number; total: number }
+  | {
+      event: 'sweepPoint';
+      jobId: string;
+      sampler: string;
+      cfgScale: number;
+      evaluations: number;
+      secondsPerImage: number;
+      diversity: number;
+      accuracy: number | null;
+      featureSpace: string;
+      images: HostImage[];
+      done: number;
+      total: number;
+    }
   | { event: 'sweepDone'; jobId: string; featureSpace: string };
 
 /** The events after which a job sends nothing more: declared once, for whoever tracks jobs in flight. */

@@ -24,9 +24,18 @@ export interface DecodedInput extends RgbImage {
  * Channels of `max`-scaled samples (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA) to RGB bytes, alpha
  * composited over white: out = c * a + 255 * (1 - a), with c and a in [0, 1].
  */
-function toRgb(samples: ArrayLike<number>, width: number, height: number, channels: number, max: number, alphaOf?: (pixel: number) => number): { data: Uint8Array; transparent: boolean } {
-  const n = width * height, out = new Uint8Array(n * 3);
-  const colour = channels >= 3 ? 3 : 1, hasAlpha = channels === 2 || channels === 4;
+function toRgb(
+  samples: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: number,
+  max: number,
+  alphaOf?: (pixel: number) => number,
+): { data: Uint8Array; transparent: boolean } {
+  const n = width * height,
+    out = new Uint8Array(n * 3);
+  const colour = channels >= 3 ? 3 : 1,
+    hasAlpha = channels === 2 || channels === 4;
   let transparent = false;
   for (let p = 0; p < n; p++) {
     const a = hasAlpha ? samples[p * channels + colour] / max : alphaOf ? alphaOf(p) : 1;
@@ -41,7 +50,9 @@ function toRgb(samples: ArrayLike<number>, width: number, height: number, channe
 
 /** Samples of 1-, 2- and 4-bit greyscale rows (packed, each row starting on a byte) as one value each. */
 function unpackLowDepth(data: ArrayLike<number>, width: number, height: number, depth: number): Uint8Array {
-  const out = new Uint8Array(width * height), stride = Math.ceil((width * depth) / 8), mask = (1 << depth) - 1;
+  const out = new Uint8Array(width * height),
+    stride = Math.ceil((width * depth) / 8),
+    mask = (1 << depth) - 1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const bit = x * depth;
@@ -80,8 +91,11 @@ function fromPng(bytes: Uint8Array): { image: RgbImage; notes: string[] } {
 function fromJpeg(bytes: Uint8Array): RgbImage {
   try {
     const decoded = jpeg.decode(bytes, {
-      useTArray: true, formatAsRGBA: false, tolerantDecoding: false,
-      maxResolutionInMP: INPUT_IMAGE_LIMITS.pixels / 1e6, maxMemoryUsageInMB: 1024,
+      useTArray: true,
+      formatAsRGBA: false,
+      tolerantDecoding: false,
+      maxResolutionInMP: INPUT_IMAGE_LIMITS.pixels / 1e6,
+      maxMemoryUsageInMB: 1024,
     });
     return { width: decoded.width, height: decoded.height, data: decoded.data };
   } catch (error) {
@@ -92,7 +106,10 @@ function fromJpeg(bytes: Uint8Array): RgbImage {
 async function fromWebp(bytes: Uint8Array): Promise<{ image: RgbImage; notes: string[] }> {
   const rgba = await decodeWebp(bytes);
   const { data, transparent } = toRgb(rgba.data, rgba.width, rgba.height, 4, 255);
-  return { image: { width: rgba.width, height: rgba.height, data }, notes: transparent ? ['transparent pixels were flattened onto white, as A1111 does'] : [] };
+  return {
+    image: { width: rgba.width, height: rgba.height, data },
+    notes: transparent ? ['transparent pixels were flattened onto white, as A1111 does'] : [],
+  };
 }
 
 /** Decodes a PNG, JPEG or WebP input to RGB; every refusal is an ImageInputError with a sentence for the user. */
@@ -104,7 +121,9 @@ export async function decodeInputImage(bytes: Uint8Array): Promise<DecodedInput>
   else decoded = await fromWebp(bytes);
   const { image } = decoded;
   if (image.width !== header.width || image.height !== header.height) {
-    throw new ImageInputError(`this ${header.format.toUpperCase()} file's header says ${header.width}x${header.height} but its pixels are ${image.width}x${image.height}`);
+    throw new ImageInputError(
+      `this ${header.format.toUpperCase()} file's header says ${header.width}x${header.height} but its pixels are ${image.width}x${image.height}`,
+    );
   }
   return { ...image, format: header.format, notes: decoded.notes };
 }

@@ -19,7 +19,8 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
 
 function needBytes(bytes: Uint8Array, length: number, format: string): void {
-  if (bytes.length < length) throw new ImageInputError(`this ${format} file is cut short (${bytes.length} bytes; its header alone needs ${length})`);
+  if (bytes.length < length)
+    throw new ImageInputError(`this ${format} file is cut short (${bytes.length} bytes; its header alone needs ${length})`);
 }
 
 function pngHeader(bytes: Uint8Array): ImageHeader {
@@ -37,8 +38,14 @@ function jpegHeader(bytes: Uint8Array): ImageHeader {
   while (at + 4 <= bytes.length) {
     if (bytes[at] !== 0xff) throw new ImageInputError(`this JPEG file is damaged (no marker at byte ${at})`);
     const marker = bytes[at + 1];
-    if (marker === 0xff) { at++; continue; } // fill byte
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; } // markers without a length
+    if (marker === 0xff) {
+      at++;
+      continue;
+    } // fill byte
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      at += 2;
+      continue;
+    } // markers without a length
     if (marker === 0xda || marker === 0xd9) break; // image data or end before any frame header
     const length = (bytes[at + 2] << 8) | bytes[at + 3];
     if (length < 2) throw new ImageInputError(`this JPEG file is damaged (segment length ${length} at byte ${at})`);
@@ -60,7 +67,8 @@ function webpHeader(bytes: Uint8Array): ImageHeader {
     return { format: 'webp', width: u24(24) + 1, height: u24(27) + 1 };
   }
   if (chunk === 'VP8 ') {
-    if (bytes[23] !== 0x9d || bytes[24] !== 0x01 || bytes[25] !== 0x2a) throw new ImageInputError('this WebP file is damaged (no VP8 frame start code)');
+    if (bytes[23] !== 0x9d || bytes[24] !== 0x01 || bytes[25] !== 0x2a)
+      throw new ImageInputError('this WebP file is damaged (no VP8 frame start code)');
     return { format: 'webp', width: ((bytes[27] << 8) | bytes[26]) & 0x3fff, height: ((bytes[29] << 8) | bytes[28]) & 0x3fff };
   }
   if (chunk === 'VP8L') {
@@ -87,7 +95,9 @@ function describeOther(bytes: Uint8Array): string {
 export function readImageHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length === 0) throw new ImageInputError('the file is empty');
   if (bytes.length > INPUT_IMAGE_LIMITS.bytes) {
-    throw new ImageInputError(`the file is ${(bytes.length / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`);
+    throw new ImageInputError(
+      `the file is ${(bytes.length / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`,
+    );
   }
   let header: ImageHeader;
   if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) header = pngHeader(bytes);
@@ -103,8 +113,8 @@ export function checkImageSize({ format, width, height }: ImageHeader): void {
   if (width < 1 || height < 1) throw new ImageInputError(`this ${name} file says it is ${width}x${height} pixels`);
   if (width > INPUT_IMAGE_LIMITS.side || height > INPUT_IMAGE_LIMITS.side || width * height > INPUT_IMAGE_LIMITS.pixels) {
     throw new ImageInputError(
-      `this ${name} image is ${width}x${height} (${(width * height / 1e6).toFixed(1)} megapixels); at most ${INPUT_IMAGE_LIMITS.pixels / 1e6} megapixels ` +
-      `and ${INPUT_IMAGE_LIMITS.side} pixels a side are accepted: make it smaller first`,
+      `this ${name} image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} megapixels); at most ${INPUT_IMAGE_LIMITS.pixels / 1e6} megapixels ` +
+        `and ${INPUT_IMAGE_LIMITS.side} pixels a side are accepted: make it smaller first`,
     );
   }
 }

@@ -15,7 +15,10 @@ function sinc(x: number): number {
 
 const lanczos = (x: number) => (Math.abs(x) < LOBES ? sinc(x) * sinc(x / LOBES) : 0);
 
-interface Taps { first: number; weights: Float64Array }
+interface Taps {
+  first: number;
+  weights: Float64Array;
+}
 
 /**
  * For each output sample, the input samples it reads and their normalised weights. Output sample i's
@@ -23,7 +26,9 @@ interface Taps { first: number; weights: Float64Array }
  * that it also low-pass filters (as Pillow does).
  */
 function taps(inSize: number, outSize: number): Taps[] {
-  const scale = inSize / outSize, stretch = Math.max(scale, 1), support = LOBES * stretch;
+  const scale = inSize / outSize,
+    stretch = Math.max(scale, 1),
+    support = LOBES * stretch;
   return Array.from({ length: outSize }, (_, i) => {
     const centre = (i + 0.5) * scale;
     const first = Math.max(0, Math.floor(centre - support + 0.5));
@@ -39,18 +44,26 @@ function taps(inSize: number, outSize: number): Taps[] {
 /** Any resize of `image` to width x height (aspect ratio not kept). */
 export function lanczosResize(image: RgbImage, width: number, height: number): RgbImage {
   if (image.width === width && image.height === height) return { width, height, data: image.data.slice() };
-  const across = taps(image.width, width), down = taps(image.height, height);
+  const across = taps(image.width, width),
+    down = taps(image.height, height);
   const rows = new Float64Array(image.height * width * 3);
   for (let y = 0; y < image.height; y++) {
     for (let x = 0; x < width; x++) {
       const { first, weights } = across[x];
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let k = 0; k < weights.length; k++) {
-        const at = (y * image.width + first + k) * 3, w = weights[k];
-        r += w * image.data[at]; g += w * image.data[at + 1]; b += w * image.data[at + 2];
+        const at = (y * image.width + first + k) * 3,
+          w = weights[k];
+        r += w * image.data[at];
+        g += w * image.data[at + 1];
+        b += w * image.data[at + 2];
       }
       const to = (y * width + x) * 3;
-      rows[to] = r; rows[to + 1] = g; rows[to + 2] = b;
+      rows[to] = r;
+      rows[to + 1] = g;
+      rows[to + 2] = b;
     }
   }
   const out = new Uint8Array(width * height * 3);
@@ -71,8 +84,12 @@ export function lanczosResize(image: RgbImage, width: number, height: number): R
 function place(source: RgbImage, width: number, height: number, left: number, top: number): RgbImage {
   const out = new Uint8Array(width * height * 3);
   for (let y = Math.max(0, top); y < Math.min(height, top + source.height); y++) {
-    const x0 = Math.max(0, left), x1 = Math.min(width, left + source.width);
-    out.set(source.data.subarray(((y - top) * source.width + x0 - left) * 3, ((y - top) * source.width + x1 - left) * 3), (y * width + x0) * 3);
+    const x0 = Math.max(0, left),
+      x1 = Math.min(width, left + source.width);
+    out.set(
+      source.data.subarray(((y - top) * source.width + x0 - left) * 3, ((y - top) * source.width + x1 - left) * 3),
+      (y * width + x0) * 3,
+    );
   }
   return { width, height, data: out };
 }
@@ -84,14 +101,16 @@ function place(source: RgbImage, width: number, height: number, left: number, to
  */
 export function fitImage(image: RgbImage, width: number, height: number, mode: ResizeMode): RgbImage {
   if (mode === 'just-resize') return lanczosResize(image, width, height);
-  const ratio = width / height, sourceRatio = image.width / image.height;
+  const ratio = width / height,
+    sourceRatio = image.width / image.height;
   // The scaled size, in A1111's integer arithmetic: one side matches, the other follows the aspect ratio.
   const cover = mode === 'crop-and-resize';
   const widthMatches = cover ? ratio > sourceRatio : ratio < sourceRatio;
   const scaledWidth = widthMatches ? width : Math.floor((image.width * height) / image.height);
   const scaledHeight = widthMatches ? Math.floor((image.height * width) / image.width) : height;
   const scaled = lanczosResize(image, Math.max(1, scaledWidth), Math.max(1, scaledHeight));
-  const left = Math.floor(width / 2) - Math.floor(scaled.width / 2), top = Math.floor(height / 2) - Math.floor(scaled.height / 2);
+  const left = Math.floor(width / 2) - Math.floor(scaled.width / 2),
+    top = Math.floor(height / 2) - Math.floor(scaled.height / 2);
   const out = place(scaled, width, height, left, top);
   if (cover) return out;
   // Fill: repeat the edge rows (or columns) of the scaled image into the empty bands.
@@ -99,7 +118,8 @@ export function fitImage(image: RgbImage, width: number, height: number, mode: R
     for (let x = 0; x < width; x++) {
       const inside = x >= left && x < left + scaled.width && y >= top && y < top + scaled.height;
       if (inside) continue;
-      const sx = Math.min(scaled.width - 1, Math.max(0, x - left)), sy = Math.min(scaled.height - 1, Math.max(0, y - top));
+      const sx = Math.min(scaled.width - 1, Math.max(0, x - left)),
+        sy = Math.min(scaled.height - 1, Math.max(0, y - top));
       out.data.set(scaled.data.subarray((sy * scaled.width + sx) * 3, (sy * scaled.width + sx) * 3 + 3), (y * width + x) * 3);
     }
   }

@@ -29,10 +29,27 @@ function fakeImporter(calls: string[] = []) {
       rmSync(partial, { recursive: true, force: true });
       throw new ImportCancelled();
     }
-    const info = { importerVersion: IMPORTER_VERSION, source, sourceHash: options.sourceHash, family: 'sd1', prediction: options.prediction ?? 'epsilon', predictionSource: 'default', precision: options.precision ?? 'fp32' };
+    const info = {
+      importerVersion: IMPORTER_VERSION,
+      source,
+      sourceHash: options.sourceHash,
+      family: 'sd1',
+      prediction: options.prediction ?? 'epsilon',
+      predictionSource: 'default',
+      precision: options.precision ?? 'fp32',
+    };
     writeFileSync(join(partial, 'import_info.json'), JSON.stringify(info));
     renameSync(partial, options.out);
-    return { dir: options.out, family: 'sd1', prediction: info.prediction, predictionSource: 'default', precision: info.precision, notes: [], seconds: 0, bytes: 10 };
+    return {
+      dir: options.out,
+      family: 'sd1',
+      prediction: info.prediction,
+      predictionSource: 'default',
+      precision: info.precision,
+      notes: [],
+      seconds: 0,
+      bytes: 10,
+    };
   };
 }
 
@@ -56,8 +73,12 @@ test('hashSource: a file is its sha256; a folder covers its model files by path 
 test('cacheKey changes with every option that changes the output', () => {
   const base = { sourceHash: 'a'.repeat(64), precision: 'fp32' as const };
   const keys = new Set([
-    cacheKey(base), cacheKey({ ...base, precision: 'fp16' }), cacheKey({ ...base, prediction: 'v_prediction' }),
-    cacheKey({ ...base, vaeHash: 'b' }), cacheKey({ ...base, configHash: 'c' }), cacheKey({ ...base, sourceHash: 'd'.repeat(64) }),
+    cacheKey(base),
+    cacheKey({ ...base, precision: 'fp16' }),
+    cacheKey({ ...base, prediction: 'v_prediction' }),
+    cacheKey({ ...base, vaeHash: 'b' }),
+    cacheKey({ ...base, configHash: 'c' }),
+    cacheKey({ ...base, sourceHash: 'd'.repeat(64) }),
   ]);
   assert.equal(keys.size, 6);
   assert.equal(cacheKey(base), cacheKey({ ...base }));
@@ -89,7 +110,7 @@ test('ensureImported imports once, reuses the complete folder, and imports again
   assert.equal(calls.length, 3);
   assert.ok(insideCache(cacheRoot, changed.dir));
   assert.ok(!insideCache(cacheRoot, source));
-  assert.ok(!insideCache(cacheRoot, join(changed.dir, 'unet')), 'only the cache\'s own folders');
+  assert.ok(!insideCache(cacheRoot, join(changed.dir, 'unet')), "only the cache's own folders");
 });
 
 test('an incomplete or foreign folder under the key is not reused: it is imported again', async () => {
@@ -104,8 +125,11 @@ test('an incomplete or foreign folder under the key is not reused: it is importe
   assert.equal(completeImport(out, { sourceHash, precision: 'fp32' }), null);
   await ensureImported(source, { cacheRoot, importer: fakeImporter(calls) });
   assert.equal(calls.length, 2);
-  writeFileSync(join(out, 'import_info.json'), JSON.stringify({ importerVersion: IMPORTER_VERSION - 1, source, sourceHash, family: 'sd1', prediction: 'epsilon', precision: 'fp32' }));
-  assert.equal(completeImport(out, { sourceHash, precision: 'fp32' }), null, 'an older importer\'s output');
+  writeFileSync(
+    join(out, 'import_info.json'),
+    JSON.stringify({ importerVersion: IMPORTER_VERSION - 1, source, sourceHash, family: 'sd1', prediction: 'epsilon', precision: 'fp32' }),
+  );
+  assert.equal(completeImport(out, { sourceHash, precision: 'fp32' }), null, "an older importer's output");
   await ensureImported(source, { cacheRoot, importer: fakeImporter(calls) });
   assert.equal(calls.length, 3);
   assert.ok(completeImport(out, { sourceHash, precision: 'fp32' }));
@@ -119,10 +143,21 @@ test('a cancelled import leaves nothing in the cache', async () => {
   writeFileSync(source, 'weights');
   const controller = new AbortController();
   const importer = fakeImporter();
-  await assert.rejects(ensureImported(source, {
-    cacheRoot, signal: controller.signal,
-    importer: (s, o) => importer(s, { ...o, onProgress: (p) => { o.onProgress?.(p); controller.abort(); } }),
-  }), ImportCancelled);
+  await assert.rejects(
+    ensureImported(source, {
+      cacheRoot,
+      signal: controller.signal,
+      importer: (s, o) =>
+        importer(s, {
+          ...o,
+          onProgress: (p) => {
+            o.onProgress?.(p);
+            controller.abort();
+          },
+        }),
+    }),
+    ImportCancelled,
+  );
   assert.deepEqual(readdirSync(cacheRoot), []);
 });
 

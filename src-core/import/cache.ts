@@ -6,7 +6,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { IMPORTER_VERSION, importModel, ImportCancelled, type ImportOptions, type ImportProgress, type ImportResult, type Precision, type Prediction } from './importer.ts';
+import {
+  IMPORTER_VERSION,
+  importModel,
+  ImportCancelled,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportResult,
+  type Precision,
+  type Prediction,
+} from './importer.ts';
 import { ImportError } from './weights.ts';
 import type { Family } from './detect.ts';
 
@@ -19,7 +28,11 @@ const IMPORTED_FAMILIES: ReadonlySet<string> = new Set(['sd1', 'sd2', 'sdxl']);
 /** Leftovers of an import that was killed (the importer removes its own on errors and cancel). */
 const STALE_PARTIAL_MS = 6 * 60 * 60 * 1000;
 
-export interface HashProgress { stage: 'hashing'; bytesDone: number; bytesTotal: number }
+export interface HashProgress {
+  stage: 'hashing';
+  bytesDone: number;
+  bytesTotal: number;
+}
 export type CacheProgress = HashProgress | ImportProgress;
 
 export interface CacheOptions {
@@ -82,7 +95,12 @@ export function hashedFiles(folder: string): Array<[string, string]> {
   return found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-async function hashFileInto(hash: ReturnType<typeof createHash>, path: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+async function hashFileInto(
+  hash: ReturnType<typeof createHash>,
+  path: string,
+  onBytes: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const stream = createReadStream(path, { highWaterMark: 4 * 1024 * 1024 });
   try {
     for await (const chunk of stream) {
@@ -99,7 +117,10 @@ async function hashFileInto(hash: ReturnType<typeof createHash>, path: string, o
  * sha256 of a file, or of a folder's model files (each as its relative path, size and content, in
  * path order), streamed. A missing source is an ImportError naming it.
  */
-export async function hashSource(path: string, options: { onProgress?: (p: HashProgress) => void; signal?: AbortSignal } = {}): Promise<string> {
+export async function hashSource(
+  path: string,
+  options: { onProgress?: (p: HashProgress) => void; signal?: AbortSignal } = {},
+): Promise<string> {
   if (!existsSync(path)) throw new ImportError(`${path} does not exist`);
   const stat = statSync(path);
   const files: Array<[string, string, number]> = stat.isDirectory()
@@ -113,20 +134,38 @@ export async function hashSource(path: string, options: { onProgress?: (p: HashP
   report();
   for (const [rel, abs, size] of files) {
     if (stat.isDirectory()) hash.update(`${rel}\0${size}\0`);
-    await hashFileInto(hash, abs, (n) => {
-      bytesDone += n;
-      if (bytesDone - reported >= 64 * 1024 * 1024) { reported = bytesDone; report(); }
-    }, options.signal);
+    await hashFileInto(
+      hash,
+      abs,
+      (n) => {
+        bytesDone += n;
+        if (bytesDone - reported >= 64 * 1024 * 1024) {
+          reported = bytesDone;
+          report();
+        }
+      },
+      options.signal,
+    );
   }
   report();
   return hash.digest('hex');
 }
 
 /** The cache folder's name for a source hash and the options that change the output. */
-export function cacheKey(parts: { sourceHash: string; precision: Precision; prediction?: Prediction; vaeHash?: string; configHash?: string }): string {
+export function cacheKey(parts: {
+  sourceHash: string;
+  precision: Precision;
+  prediction?: Prediction;
+  vaeHash?: string;
+  configHash?: string;
+}): string {
   const described = JSON.stringify({
-    importer: IMPORTER_VERSION, source: parts.sourceHash, precision: parts.precision,
-    prediction: parts.prediction ?? null, vae: parts.vaeHash ?? null, config: parts.configHash ?? null,
+    importer: IMPORTER_VERSION,
+    source: parts.sourceHash,
+    precision: parts.precision,
+    prediction: parts.prediction ?? null,
+    vae: parts.vaeHash ?? null,
+    config: parts.configHash ?? null,
   });
   return `sd-${createHash('sha256').update(described).digest('hex').slice(0, 32)}`;
 }
@@ -146,9 +185,18 @@ export function readImportInfo(dir: string): ImportInfo | null {
 }
 
 /** A complete import made by this importer version from this source with these options. */
-export function completeImport(dir: string, expected: { sourceHash: string; precision: Precision; prediction?: Prediction }): ImportInfo | null {
+export function completeImport(
+  dir: string,
+  expected: { sourceHash: string; precision: Precision; prediction?: Prediction },
+): ImportInfo | null {
   const info = readImportInfo(dir);
-  if (!info || info.importerVersion !== IMPORTER_VERSION || info.sourceHash !== expected.sourceHash || info.precision !== expected.precision) return null;
+  if (
+    !info ||
+    info.importerVersion !== IMPORTER_VERSION ||
+    info.sourceHash !== expected.sourceHash ||
+    info.precision !== expected.precision
+  )
+    return null;
   if (expected.prediction && info.prediction !== expected.prediction) return null;
   const networks = ['text_encoder', 'unet', 'vae_decoder'].every((c) => existsSync(join(dir, c, 'model.onnx')));
   return networks && existsSync(join(dir, 'model_index.json')) ? info : null;
@@ -160,13 +208,18 @@ export function completeImport(dir: string, expected: { sourceHash: string; prec
  */
 export function removeStalePartials(cacheRoot: string, now = Date.now(), target?: string): void {
   let names: string[];
-  try { names = readdirSync(cacheRoot); } catch { return; }
+  try {
+    names = readdirSync(cacheRoot);
+  } catch {
+    return;
+  }
   for (const name of names) {
     const match = /^\.(.+)\.partial-[0-9a-f]+$/.exec(name);
     if (!match) continue;
     const path = join(cacheRoot, name);
     try {
-      if (target !== undefined ? match[1] === target : now - statSync(path).mtimeMs > STALE_PARTIAL_MS) rmSync(path, { recursive: true, force: true });
+      if (target !== undefined ? match[1] === target : now - statSync(path).mtimeMs > STALE_PARTIAL_MS)
+        rmSync(path, { recursive: true, force: true });
     } catch {
       // another process may be removing it too
     }
@@ -205,8 +258,14 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
   const run = options.importer ?? importModel;
   try {
     const result = await run(sourcePath, {
-      out: dir, precision, prediction: options.prediction, vae: options.vae && resolve(options.vae), config: options.config && resolve(options.config),
-      sourceHash, onProgress: options.onProgress, signal: options.signal,
+      out: dir,
+      precision,
+      prediction: options.prediction,
+      vae: options.vae && resolve(options.vae),
+      config: options.config && resolve(options.config),
+      sourceHash,
+      onProgress: options.onProgress,
+      signal: options.signal,
     });
     const info = readImportInfo(dir);
     if (!info) throw new ImportError(`the import into ${dir} finished without a readable import_info.json`);
@@ -220,5 +279,9 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
 }
 
 function realpathOr(path: string): string {
-  try { return realpathSync(path); } catch { return path; }
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

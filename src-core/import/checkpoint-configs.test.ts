@@ -9,7 +9,9 @@ import { SD15_DIMS, TINY_SD1, entrySource, ldmEntries, type LdmDims } from '../.
 import { readSharedJson, sharedSkip } from '../../tests/helpers/shared.ts';
 
 const SD21_DIMS: LdmDims = {
-  ...SD15_DIMS, family: 'sd2', context: 1024,
+  ...SD15_DIMS,
+  family: 'sd2',
+  context: 1024,
   text: { hidden: 1024, layers: 24, ff: 4096, vocab: 49408, positions: 77 },
 };
 
@@ -22,51 +24,144 @@ function subset(config: Record<string, unknown>, keys: string[]): Record<string,
   return Object.fromEntries(keys.map((k) => [k, config[k]]));
 }
 
-test('an SD 1.5-sized checkpoint gives SD 1.5\'s own configs', { skip: sharedSkip() }, () => {
+test("an SD 1.5-sized checkpoint gives SD 1.5's own configs", { skip: sharedSkip() }, () => {
   const configs = configsOf(SD15_DIMS);
   const reference = (file: string) => readSharedJson<Record<string, unknown>>(`reference/sd15-configs/${file}`);
-  const unetKeys = ['act_fn', 'attention_head_dim', 'block_out_channels', 'cross_attention_dim', 'down_block_types', 'downsample_padding',
-    'flip_sin_to_cos', 'freq_shift', 'in_channels', 'layers_per_block', 'mid_block_scale_factor', 'norm_eps', 'norm_num_groups',
-    'out_channels', 'sample_size', 'up_block_types', 'use_linear_projection', 'only_cross_attention', 'upcast_attention', 'center_input_sample'];
+  const unetKeys = [
+    'act_fn',
+    'attention_head_dim',
+    'block_out_channels',
+    'cross_attention_dim',
+    'down_block_types',
+    'downsample_padding',
+    'flip_sin_to_cos',
+    'freq_shift',
+    'in_channels',
+    'layers_per_block',
+    'mid_block_scale_factor',
+    'norm_eps',
+    'norm_num_groups',
+    'out_channels',
+    'sample_size',
+    'up_block_types',
+    'use_linear_projection',
+    'only_cross_attention',
+    'upcast_attention',
+    'center_input_sample',
+  ];
   assert.deepEqual(subset(configs.unet, unetKeys), subset(reference('unet_config.json'), unetKeys));
   // (sample_size left out: 256 in SD 1.5's repository, 512 from diffusers' from_single_file, as here; nothing reads it.)
-  const vaeKeys = ['act_fn', 'block_out_channels', 'down_block_types', 'in_channels', 'latent_channels', 'layers_per_block', 'norm_num_groups',
-    'out_channels', 'scaling_factor', 'up_block_types'];
+  const vaeKeys = [
+    'act_fn',
+    'block_out_channels',
+    'down_block_types',
+    'in_channels',
+    'latent_channels',
+    'layers_per_block',
+    'norm_num_groups',
+    'out_channels',
+    'scaling_factor',
+    'up_block_types',
+  ];
   assert.deepEqual(subset(configs.vae, vaeKeys), subset(reference('vae_config.json'), vaeKeys));
-  const textKeys = ['hidden_act', 'hidden_size', 'intermediate_size', 'layer_norm_eps', 'max_position_embeddings', 'num_attention_heads',
-    'num_hidden_layers', 'vocab_size', 'projection_dim', 'bos_token_id', 'eos_token_id', 'pad_token_id'];
+  const textKeys = [
+    'hidden_act',
+    'hidden_size',
+    'intermediate_size',
+    'layer_norm_eps',
+    'max_position_embeddings',
+    'num_attention_heads',
+    'num_hidden_layers',
+    'vocab_size',
+    'projection_dim',
+    'bos_token_id',
+    'eos_token_id',
+    'pad_token_id',
+  ];
   assert.deepEqual(subset(configs.textEncoder, textKeys), subset(reference('text_encoder_config.json'), textKeys));
   const schedulerKeys = ['beta_start', 'beta_end', 'beta_schedule', 'num_train_timesteps', 'prediction_type', 'steps_offset'];
   assert.deepEqual(subset(configs.scheduler, schedulerKeys), subset(reference('scheduler_config.json'), schedulerKeys));
 });
 
-test('an SD 2.1-sized checkpoint gives SD 2.1\'s configs (linear projections, 64-channel heads, 23 gelu text layers)', () => {
+test("an SD 2.1-sized checkpoint gives SD 2.1's configs (linear projections, 64-channel heads, 23 gelu text layers)", () => {
   const configs = configsOf(SD21_DIMS, 'v_prediction');
-  assert.deepEqual(subset(configs.unet, ['attention_head_dim', 'cross_attention_dim', 'use_linear_projection', 'sample_size', 'block_out_channels']), {
-    attention_head_dim: [5, 10, 20, 20], cross_attention_dim: 1024, use_linear_projection: true, sample_size: 96, block_out_channels: [320, 640, 1280, 1280],
-  });
-  assert.deepEqual(subset(configs.textEncoder, ['hidden_act', 'hidden_size', 'intermediate_size', 'num_attention_heads', 'num_hidden_layers', 'projection_dim']), {
-    hidden_act: 'gelu', hidden_size: 1024, intermediate_size: 4096, num_attention_heads: 16, num_hidden_layers: 23, projection_dim: 512,
-  });
+  assert.deepEqual(
+    subset(configs.unet, ['attention_head_dim', 'cross_attention_dim', 'use_linear_projection', 'sample_size', 'block_out_channels']),
+    {
+      attention_head_dim: [5, 10, 20, 20],
+      cross_attention_dim: 1024,
+      use_linear_projection: true,
+      sample_size: 96,
+      block_out_channels: [320, 640, 1280, 1280],
+    },
+  );
+  assert.deepEqual(
+    subset(configs.textEncoder, [
+      'hidden_act',
+      'hidden_size',
+      'intermediate_size',
+      'num_attention_heads',
+      'num_hidden_layers',
+      'projection_dim',
+    ]),
+    {
+      hidden_act: 'gelu',
+      hidden_size: 1024,
+      intermediate_size: 4096,
+      num_attention_heads: 16,
+      num_hidden_layers: 23,
+      projection_dim: 512,
+    },
+  );
   assert.equal(configs.scheduler.prediction_type, 'v_prediction');
   assert.equal(configs.vae.sample_size, 768);
   assert.equal(configsOf(SD21_DIMS, 'needs-test').scheduler.prediction_type, 'epsilon');
 });
 
 test('sizes come from the shapes: a tiny three-level model', () => {
-  const configs = configsOf({ ...TINY_SD1, channels: [4, 8, 12], layers: 1, attention: [false, true, true], context: 6, vae: { channels: [4, 8], layers: 1, latent: 3 } });
-  assert.deepEqual(subset(configs.unet, ['block_out_channels', 'layers_per_block', 'down_block_types', 'up_block_types', 'cross_attention_dim', 'use_linear_projection']), {
-    block_out_channels: [4, 8, 12], layers_per_block: 1,
-    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
-    up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
-    cross_attention_dim: 6, use_linear_projection: false,
+  const configs = configsOf({
+    ...TINY_SD1,
+    channels: [4, 8, 12],
+    layers: 1,
+    attention: [false, true, true],
+    context: 6,
+    vae: { channels: [4, 8], layers: 1, latent: 3 },
   });
+  assert.deepEqual(
+    subset(configs.unet, [
+      'block_out_channels',
+      'layers_per_block',
+      'down_block_types',
+      'up_block_types',
+      'cross_attention_dim',
+      'use_linear_projection',
+    ]),
+    {
+      block_out_channels: [4, 8, 12],
+      layers_per_block: 1,
+      down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+      up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+      cross_attention_dim: 6,
+      use_linear_projection: false,
+    },
+  );
   assert.deepEqual(subset(configs.vae, ['block_out_channels', 'layers_per_block', 'latent_channels', 'in_channels', 'out_channels']), {
-    block_out_channels: [4, 8], layers_per_block: 1, latent_channels: 3, in_channels: 3, out_channels: 3,
+    block_out_channels: [4, 8],
+    layers_per_block: 1,
+    latent_channels: 3,
+    in_channels: 3,
+    out_channels: 3,
   });
-  assert.deepEqual(subset(configs.textEncoder, ['hidden_size', 'num_hidden_layers', 'intermediate_size', 'vocab_size', 'max_position_embeddings']), {
-    hidden_size: 6, num_hidden_layers: 2, intermediate_size: 12, vocab_size: 10, max_position_embeddings: 5,
-  });
+  assert.deepEqual(
+    subset(configs.textEncoder, ['hidden_size', 'num_hidden_layers', 'intermediate_size', 'vocab_size', 'max_position_embeddings']),
+    {
+      hidden_size: 6,
+      num_hidden_layers: 2,
+      intermediate_size: 12,
+      vocab_size: 10,
+      max_position_embeddings: 5,
+    },
+  );
 });
 
 test('a config folder: the configs it has, its tokenizer, and clear errors', () => {

@@ -58,7 +58,7 @@ export function inferUNetConfig(weights: WeightSource, family: Family): Json {
     attention_head_dim: family === 'sd1' ? 8 : channels.map(headsOf64),
     block_out_channels: channels,
     center_input_sample: false,
-    cross_attention_dim: toK ? weights.get(toK).shape[1] : (family === 'sd1' ? 768 : 1024),
+    cross_attention_dim: toK ? weights.get(toK).shape[1] : family === 'sd1' ? 768 : 1024,
     down_block_types: downAttention.map((a) => (a ? 'CrossAttnDownBlock2D' : 'DownBlock2D')),
     downsample_padding: 1,
     dual_cross_attention: false,
@@ -145,7 +145,11 @@ export function sdSchedulerConfig(prediction: Prediction): Json {
 }
 
 /** The configs of a checkpoint's mapped weights. SD 2 v-models are 768-pixel models (sample size 96). */
-export function inferConfigs(weights: { unet: WeightSource; vae: WeightSource; textEncoder: WeightSource }, family: Family, prediction: Prediction | 'needs-test'): ComponentConfigs {
+export function inferConfigs(
+  weights: { unet: WeightSource; vae: WeightSource; textEncoder: WeightSource },
+  family: Family,
+  prediction: Prediction | 'needs-test',
+): ComponentConfigs {
   const unet = inferUNetConfig(weights.unet, family);
   const vae = inferVaeConfig(weights.vae);
   if (family === 'sd2' && prediction === 'v_prediction') {
@@ -177,8 +181,11 @@ export interface ConfigFolder {
 function readConfig(dir: string, file: string): Json | undefined {
   const path = join(dir, file);
   if (!existsSync(path)) return undefined;
-  return readJsonObjectFile(path, (problem, cause) => new ImportError(
-    problem === 'not-object' ? `${path} must hold a JSON object` : `cannot read ${path}: ${cause?.message ?? problem}`));
+  return readJsonObjectFile(
+    path,
+    (problem, cause) =>
+      new ImportError(problem === 'not-object' ? `${path} must hold a JSON object` : `cannot read ${path}: ${cause?.message ?? problem}`),
+  );
 }
 
 /** The configs of a diffusers folder (any of them may be absent); ImportError if it has none at all. */
@@ -195,7 +202,9 @@ export function readConfigFolder(dir: string): ConfigFolder {
   if (existsSync(join(dir, 'tokenizer', 'vocab.json'))) folder.tokenizerDir = join(dir, 'tokenizer');
   if (existsSync(join(dir, 'tokenizer_2', 'vocab.json'))) folder.tokenizer2Dir = join(dir, 'tokenizer_2');
   if (!folder.unet && !folder.vae && !folder.textEncoder && !folder.scheduler) {
-    throw new ImportError(`config folder ${dir} has none of unet/config.json, vae/config.json, text_encoder/config.json, scheduler/scheduler_config.json`);
+    throw new ImportError(
+      `config folder ${dir} has none of unet/config.json, vae/config.json, text_encoder/config.json, scheduler/scheduler_config.json`,
+    );
   }
   return folder;
 }

@@ -11,20 +11,32 @@ import { randomValues, relativeError, runGraph } from '../onnx/testing.ts';
 import { referenceAttention, referenceGelu, referenceLayerNorm, referenceLinear, referenceQuickGelu } from '../onnx/reference.ts';
 
 const base: ClipTextConfig = {
-  hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 40, hidden_act: 'quick_gelu',
-  layer_norm_eps: 1e-5, max_position_embeddings: 12, vocab_size: 30,
+  hidden_size: 16,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 40,
+  hidden_act: 'quick_gelu',
+  layer_norm_eps: 1e-5,
+  max_position_embeddings: 12,
+  vocab_size: 30,
 };
 
 function clipShapes(c: ClipTextConfig): Map<string, number[]> {
-  const h = c.hidden_size, shapes = new Map<string, number[]>();
-  const add = (name: string, weight: number[]) => { shapes.set(`${name}.weight`, weight); shapes.set(`${name}.bias`, [weight[0]]); };
+  const h = c.hidden_size,
+    shapes = new Map<string, number[]>();
+  const add = (name: string, weight: number[]) => {
+    shapes.set(`${name}.weight`, weight);
+    shapes.set(`${name}.bias`, [weight[0]]);
+  };
   shapes.set('text_model.embeddings.token_embedding.weight', [c.vocab_size, h]);
   shapes.set('text_model.embeddings.position_embedding.weight', [c.max_position_embeddings, h]);
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const l = `text_model.encoder.layers.${i}`;
     for (const p of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) add(`${l}.self_attn.${p}`, [h, h]);
-    add(`${l}.layer_norm1`, [h]); add(`${l}.layer_norm2`, [h]);
-    add(`${l}.mlp.fc1`, [c.intermediate_size, h]); add(`${l}.mlp.fc2`, [h, c.intermediate_size]);
+    add(`${l}.layer_norm1`, [h]);
+    add(`${l}.layer_norm2`, [h]);
+    add(`${l}.mlp.fc1`, [c.intermediate_size, h]);
+    add(`${l}.mlp.fc2`, [h, c.intermediate_size]);
   }
   add('text_model.final_layer_norm', [h]);
   return shapes;
@@ -46,10 +58,13 @@ function randomClipWeights(c: ClipTextConfig, seed = 1): WeightSource {
 
 /** transformers' CLIPTextModel forward: embeddings, pre-LN causal layers, final_layer_norm, pooled at EOS. */
 function referenceClip(w: WeightSource, c: ClipTextConfig, ids: Int32Array, n: number, t: number) {
-  const h = c.hidden_size, read = (name: string) => w.get(name).read();
-  const lin = (x: Float32Array, p: string, inF: number, outF: number) => referenceLinear(x, read(`${p}.weight`), read(`${p}.bias`), inF, outF);
+  const h = c.hidden_size,
+    read = (name: string) => w.get(name).read();
+  const lin = (x: Float32Array, p: string, inF: number, outF: number) =>
+    referenceLinear(x, read(`${p}.weight`), read(`${p}.bias`), inF, outF);
   const ln = (x: Float32Array, p: string) => referenceLayerNorm(x, read(`${p}.weight`), read(`${p}.bias`), h, c.layer_norm_eps);
-  const tokens = read('text_model.embeddings.token_embedding.weight'), positions = read('text_model.embeddings.position_embedding.weight');
+  const tokens = read('text_model.embeddings.token_embedding.weight'),
+    positions = read('text_model.embeddings.position_embedding.weight');
   let state = new Float32Array(n * t * h);
   for (let r = 0; r < n * t; r++) for (let e = 0; e < h; e++) state[r * h + e] = tokens[ids[r] * h + e] + positions[(r % t) * h + e];
   const states = [state];
@@ -77,9 +92,10 @@ function referenceClip(w: WeightSource, c: ClipTextConfig, ids: Int32Array, n: n
 
 /** Rows like a tokenizer's: BOS-ish start, words, then EOS (the highest id) repeated as padding. */
 function tokenRows(n: number, t: number, eos: number, seed: number): Int32Array {
-  const ids = new Int32Array(n * t), r = randomValues(n * t, seed);
+  const ids = new Int32Array(n * t),
+    r = randomValues(n * t, seed);
   for (let b = 0; b < n; b++) {
-    const words = 1 + (b * 2) % (t - 2);
+    const words = 1 + ((b * 2) % (t - 2));
     for (let i = 0; i < t; i++) ids[b * t + i] = i === 0 ? 0 : i <= words ? 3 + Math.floor((r[b * t + i] + 1) * 10) : eos;
   }
   return ids;
@@ -87,13 +103,20 @@ function tokenRows(n: number, t: number, eos: number, seed: number): Int32Array 
 
 async function check(c: ClipTextConfig, float: 'float32' | 'float16', t: number, tolerance: number) {
   const w = randomClipWeights(c);
-  const n = 3, eos = c.eos_token_id !== undefined && c.eos_token_id !== 2 ? c.eos_token_id : c.vocab_size - 1;
+  const n = 3,
+    eos = c.eos_token_id !== undefined && c.eos_token_id !== 2 ? c.eos_token_id : c.vocab_size - 1;
   const ids = tokenRows(n, t, eos, 11);
   const out = await runGraph(buildTextEncoder(w, c, { float }), { input_ids: { data: ids, dims: [n, t] } });
   const expected = referenceClip(w, c, ids, n, t);
   const label = `${c.hidden_act} ${float} t=${t}`;
-  assert.ok(relativeError(out.last_hidden_state as Float32Array, expected.last) < tolerance, `${label} last: ${relativeError(out.last_hidden_state as Float32Array, expected.last)}`);
-  assert.ok(relativeError(out.pooler_output as Float32Array, expected.pooled) < tolerance, `${label} pooled: ${relativeError(out.pooler_output as Float32Array, expected.pooled)}`);
+  assert.ok(
+    relativeError(out.last_hidden_state as Float32Array, expected.last) < tolerance,
+    `${label} last: ${relativeError(out.last_hidden_state as Float32Array, expected.last)}`,
+  );
+  assert.ok(
+    relativeError(out.pooler_output as Float32Array, expected.pooled) < tolerance,
+    `${label} pooled: ${relativeError(out.pooler_output as Float32Array, expected.pooled)}`,
+  );
 }
 
 test('SD 1 form (quick_gelu) matches the JS forward pass at two token counts (one graph, symbolic tokens)', async () => {
@@ -112,7 +135,10 @@ test('a float16 text encoder runs on CPU and stays close to the reference', asyn
 test('bad configs and mis-shaped or missing tensors are ImportErrors that name the field or tensor', () => {
   const w = randomClipWeights(base);
   const refused = (config: unknown, weights: WeightSource, pattern: RegExp) =>
-    assert.throws(() => buildTextEncoder(weights, config as ClipTextConfig, { float: 'float32' }), (e: unknown) => e instanceof ImportError && pattern.test(e.message));
+    assert.throws(
+      () => buildTextEncoder(weights, config as ClipTextConfig, { float: 'float32' }),
+      (e: unknown) => e instanceof ImportError && pattern.test(e.message),
+    );
   refused({ ...base, hidden_act: 'relu' }, w, /hidden_act "relu"/);
   refused({ ...base, num_attention_heads: 3 }, w, /does not split into 3 heads/);
   refused({ ...base, num_hidden_layers: undefined }, w, /num_hidden_layers/);
@@ -124,32 +150,60 @@ test('SDXL outputs: every hidden state (optimum names, before final_layer_norm) 
   const c: ClipTextConfig = { ...base, hidden_act: 'gelu', num_hidden_layers: 3 };
   const source = randomClipWeights(c);
   const projection = randomValues(12 * c.hidden_size, 97, 0.25);
-  const w = weightMap(new Map([...source.names().map((name) => [name, source.get(name)] as const), ['text_projection.weight', arrayWeight([12, c.hidden_size], projection)]]));
-  const n = 2, t = 9, ids = tokenRows(n, t, c.vocab_size - 1, 5);
+  const w = weightMap(
+    new Map([
+      ...source.names().map((name) => [name, source.get(name)] as const),
+      ['text_projection.weight', arrayWeight([12, c.hidden_size], projection)],
+    ]),
+  );
+  const n = 2,
+    t = 9,
+    ids = tokenRows(n, t, c.vocab_size - 1, 5);
   const graph = buildTextEncoder(w, c, { float: 'float32' }, { projection: true, hiddenStates: true, name: 'text_encoder_2' });
   const out = await runGraph(graph, { input_ids: { data: ids, dims: [n, t] } });
-  assert.deepEqual(Object.keys(out), ['text_embeds', 'last_hidden_state', 'hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3']);
+  assert.deepEqual(Object.keys(out), [
+    'text_embeds',
+    'last_hidden_state',
+    'hidden_states.0',
+    'hidden_states.1',
+    'hidden_states.2',
+    'hidden_states.3',
+  ]);
   const expected = referenceClip(w, c, ids, n, t);
-  expected.states.forEach((state, i) => assert.ok(relativeError(out[`hidden_states.${i}`] as Float32Array, state) < 1e-5, `hidden_states.${i}`));
+  expected.states.forEach((state, i) =>
+    assert.ok(relativeError(out[`hidden_states.${i}`] as Float32Array, state) < 1e-5, `hidden_states.${i}`),
+  );
   const embeds = referenceLinear(expected.pooled, projection, new Float32Array(12), c.hidden_size, 12);
   assert.ok(relativeError(out.text_embeds as Float32Array, embeds) < 1e-5, 'text_embeds');
   // Without the options the SD 1/2 outputs are unchanged; a projection with a bias is not CLIP's.
-  assert.deepEqual(Object.keys(await runGraph(buildTextEncoder(w, c, { float: 'float32' }), { input_ids: { data: ids, dims: [n, t] } })), ['last_hidden_state', 'pooler_output']);
-  const biased = weightMap(new Map([...w.names().map((name) => [name, w.get(name)] as const), ['text_projection.bias', arrayWeight([12], new Float32Array(12))]]));
+  assert.deepEqual(Object.keys(await runGraph(buildTextEncoder(w, c, { float: 'float32' }), { input_ids: { data: ids, dims: [n, t] } })), [
+    'last_hidden_state',
+    'pooler_output',
+  ]);
+  const biased = weightMap(
+    new Map([...w.names().map((name) => [name, w.get(name)] as const), ['text_projection.bias', arrayWeight([12], new Float32Array(12))]]),
+  );
   assert.throws(() => buildTextEncoder(biased, c, { float: 'float32' }, { projection: true }), /text_projection\.bias is not expected/);
 });
 
 const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
-interface ReferenceTensor { shape: number[]; data: number[] }
+interface ReferenceTensor {
+  shape: number[];
+  data: number[];
+}
 
 for (const model of ['sd1', 'sd2']) {
   const referencePath = `${FIXTURES}references/${model}.json`;
-  test(`${model} diffusers folder: last_hidden_state and pooler_output match transformers to 1e-4 relative`,
-    { skip: existsSync(referencePath) ? false : `no ${referencePath} yet` }, async () => {
+  test(
+    `${model} diffusers folder: last_hidden_state and pooler_output match transformers to 1e-4 relative`,
+    { skip: existsSync(referencePath) ? false : `no ${referencePath} yet` },
+    async () => {
       const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
       const folder = openDiffusersFolder(`${FIXTURES}${model}/diffusers`);
       try {
-        const graph = buildTextEncoder(folder.weights.textEncoder, folder.configs.textEncoder as unknown as ClipTextConfig, { float: 'float32' });
+        const graph = buildTextEncoder(folder.weights.textEncoder, folder.configs.textEncoder as unknown as ClipTextConfig, {
+          float: 'float32',
+        });
         for (const key of ['prompt', 'empty']) {
           const ids = tensors[`input_ids_${key}`];
           const out = await runGraph(graph, { input_ids: { data: Int32Array.from(ids.data), dims: ids.shape } });
@@ -161,5 +215,6 @@ for (const model of ['sd1', 'sd2']) {
       } finally {
         folder.close();
       }
-    });
+    },
+  );
 }

@@ -28,21 +28,31 @@ export function checkClipTextConfig(config: unknown): ClipTextConfig {
   const c = (config ?? {}) as Record<string, unknown>;
   const integer = (key: string) => {
     const v = c[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ImportError(`text_encoder config: ${key} must be a positive integer (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new ImportError(`text_encoder config: ${key} must be a positive integer (got ${JSON.stringify(v)})`);
     return v;
   };
-  const hidden = integer('hidden_size'), heads = integer('num_attention_heads');
+  const hidden = integer('hidden_size'),
+    heads = integer('num_attention_heads');
   if (hidden % heads !== 0) throw new ImportError(`text_encoder config: hidden_size ${hidden} does not split into ${heads} heads`);
   const act = c.hidden_act;
-  if (act !== 'quick_gelu' && act !== 'gelu') throw new ImportError(`text_encoder config: hidden_act ${JSON.stringify(act)} is not supported (quick_gelu or gelu)`);
+  if (act !== 'quick_gelu' && act !== 'gelu')
+    throw new ImportError(`text_encoder config: hidden_act ${JSON.stringify(act)} is not supported (quick_gelu or gelu)`);
   const eps = c.layer_norm_eps ?? 1e-5;
   if (typeof eps !== 'number' || !(eps > 0)) throw new ImportError(`text_encoder config: layer_norm_eps must be a positive number`);
   const eos = c.eos_token_id;
-  if (eos !== undefined && (typeof eos !== 'number' || !Number.isInteger(eos) || eos < 0)) throw new ImportError('text_encoder config: eos_token_id must be an integer');
+  if (eos !== undefined && (typeof eos !== 'number' || !Number.isInteger(eos) || eos < 0))
+    throw new ImportError('text_encoder config: eos_token_id must be an integer');
   return {
-    hidden_size: hidden, num_hidden_layers: integer('num_hidden_layers'), num_attention_heads: heads,
-    intermediate_size: integer('intermediate_size'), hidden_act: act, layer_norm_eps: eps,
-    max_position_embeddings: integer('max_position_embeddings'), vocab_size: integer('vocab_size'), eos_token_id: eos,
+    hidden_size: hidden,
+    num_hidden_layers: integer('num_hidden_layers'),
+    num_attention_heads: heads,
+    intermediate_size: integer('intermediate_size'),
+    hidden_act: act,
+    layer_norm_eps: eps,
+    max_position_embeddings: integer('max_position_embeddings'),
+    vocab_size: integer('vocab_size'),
+    eos_token_id: eos,
   };
 }
 
@@ -55,7 +65,8 @@ function expectShape(weights: WeightSource, name: string, shape: number[]): void
 }
 
 function checkWeights(weights: WeightSource, c: ClipTextConfig): void {
-  const h = c.hidden_size, m = c.intermediate_size;
+  const h = c.hidden_size,
+    m = c.intermediate_size;
   expectShape(weights, `${PREFIX}.embeddings.token_embedding.weight`, [c.vocab_size, h]);
   expectShape(weights, `${PREFIX}.embeddings.position_embedding.weight`, [c.max_position_embeddings, h]);
   for (let i = 0; i < c.num_hidden_layers; i++) {
@@ -83,21 +94,32 @@ export interface TextEncoderOutputs {
  * (the final state at each row's EOS), both in opts.float; see TextEncoderOutputs for SDXL's outputs. The causal
  * mask is built for any token count up to max_position_embeddings. opts.attention is not used (see the layer loop).
  */
-export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, opts: BuildOptions, outputs: TextEncoderOutputs = {}): Graph {
+export function buildTextEncoder(
+  weights: WeightSource,
+  config: ClipTextConfig,
+  opts: BuildOptions,
+  outputs: TextEncoderOutputs = {},
+): Graph {
   const c = checkClipTextConfig(config);
   checkWeights(weights, c);
   const projectionDim = outputs.projection ? checkProjection(weights, c.hidden_size) : 0;
   const g = new Graph(outputs.name ?? 'text_encoder', opts.float);
   const ids = g.input('input_ids', 'int32', ['batch', 'tokens']);
-  const hidden = c.hidden_size, eps = c.layer_norm_eps;
+  const hidden = c.hidden_size,
+    eps = c.layer_norm_eps;
 
   let h = g.scope(`${PREFIX}.embeddings`, () => {
     const tokenTable = g.weight(`${PREFIX}.embeddings.token_embedding.weight`, weights.get(`${PREFIX}.embeddings.token_embedding.weight`));
-    const positionTable = g.weight(`${PREFIX}.embeddings.position_embedding.weight`, weights.get(`${PREFIX}.embeddings.position_embedding.weight`));
+    const positionTable = g.weight(
+      `${PREFIX}.embeddings.position_embedding.weight`,
+      weights.get(`${PREFIX}.embeddings.position_embedding.weight`),
+    );
     const tokens = g.op('Gather', [tokenTable, g.op('Cast', [ids], { to: 7 /* int64 */ })], { axis: 0 }, { name: 'token_embedding' });
     // position_ids = arange(tokens): the first `tokens` rows of the table, broadcast over the batch
     const count = g.op('Slice', [g.op('Shape', [ids]), g.constant([1], 'int64'), g.constant([2], 'int64')]);
-    const positions = g.op('Slice', [positionTable, g.constant([0], 'int64'), count, g.constant([0], 'int64')], undefined, { name: 'position_embedding' });
+    const positions = g.op('Slice', [positionTable, g.constant([0], 'int64'), count, g.constant([0], 'int64')], undefined, {
+      name: 'position_embedding',
+    });
     return g.op('Add', [tokens, positions], undefined, { name: 'embeddings' });
   });
 
@@ -109,8 +131,12 @@ export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, 
       const [q, k, v] = ['q_proj', 'k_proj', 'v_proj'].map((p) => linear(g, weights, normed, `${layer}.self_attn.${p}`));
       // Always the plain form: at 77 tokens MultiHeadAttention saves nothing measurable, and its causal
       // (unidirectional) mode is not on every provider that runs com.microsoft ops.
-      const mixed = g.scope('self_attn', () => attention(g, q, k, v, c.num_attention_heads, { causal: true, mode: 'plain', channels: hidden }));
-      const attended = g.op('Add', [h, linear(g, weights, mixed, `${layer}.self_attn.out_proj`)], undefined, { name: 'attention_residual' });
+      const mixed = g.scope('self_attn', () =>
+        attention(g, q, k, v, c.num_attention_heads, { causal: true, mode: 'plain', channels: hidden }),
+      );
+      const attended = g.op('Add', [h, linear(g, weights, mixed, `${layer}.self_attn.out_proj`)], undefined, {
+        name: 'attention_residual',
+      });
       const up = linear(g, weights, layerNorm(g, weights, attended, `${layer}.layer_norm2`, eps), `${layer}.mlp.fc1`);
       const act = g.scope('mlp', () => (c.hidden_act === 'gelu' ? gelu(g, up) : quickGelu(g, up)));
       return g.op('Add', [attended, linear(g, weights, act, `${layer}.mlp.fc2`)], undefined, { name: 'mlp_residual' });
@@ -132,9 +158,12 @@ export function buildTextEncoder(weights: WeightSource, config: ClipTextConfig, 
 function checkProjection(weights: WeightSource, hidden: number): number {
   const shape = weights.get('text_projection.weight').shape;
   if (shape.length !== 2 || shape[1] !== hidden) {
-    throw new ImportError(`text_encoder_2: tensor text_projection.weight has shape [${shape.join(', ')}], the config implies [projection_dim, ${hidden}]`);
+    throw new ImportError(
+      `text_encoder_2: tensor text_projection.weight has shape [${shape.join(', ')}], the config implies [projection_dim, ${hidden}]`,
+    );
   }
-  if (weights.has('text_projection.bias')) throw new ImportError('text_encoder_2: tensor text_projection.bias is not expected (CLIP\'s projection has no bias)');
+  if (weights.has('text_projection.bias'))
+    throw new ImportError("text_encoder_2: tensor text_projection.bias is not expected (CLIP's projection has no bias)");
   return shape[0]!;
 }
 
@@ -145,9 +174,8 @@ function checkProjection(weights: WeightSource, hidden: number): number {
  */
 function pooled(g: Graph, last: string, ids: string, eos: number | undefined): string {
   return g.scope('pooler', () => {
-    const searched = eos === undefined || eos === 2
-      ? ids
-      : g.op('Cast', [g.op('Equal', [ids, g.constant([eos], 'int32', [])])], { to: 6 /* int32 */ });
+    const searched =
+      eos === undefined || eos === 2 ? ids : g.op('Cast', [g.op('Equal', [ids, g.constant([eos], 'int32', [])])], { to: 6 /* int32 */ });
     const position = g.op('ArgMax', [searched], { axis: 1, keepdims: 1 }); // [batch, 1] int64
     return g.op('GatherND', [last, position], { batch_dims: 1 }, { name: 'pooler_output' });
   });

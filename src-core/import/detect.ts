@@ -12,35 +12,52 @@ export type Prediction = 'epsilon' | 'v_prediction';
 export type PredictionSource = 'user' | 'yaml' | 'config' | 'default' | 'needs-test' | 'detected';
 
 export type Architecture =
-  | 'sd1' | 'sd2' | 'sd1-inpainting' | 'sd2-inpainting' | 'instruct-pix2pix' | 'sdxl' | 'sdxl-inpainting'
-  | 'sdxl-refiner' | 'sdxl-edm' | 'sd3' | 'flux' | 'controlnet' | 'upscaler' | 'sd2-unclip' | 'sd2-depth' | 'alt-diffusion'
-  | 'lora' | 'vae' | 'diffusers-component' | 'unknown';
+  | 'sd1'
+  | 'sd2'
+  | 'sd1-inpainting'
+  | 'sd2-inpainting'
+  | 'instruct-pix2pix'
+  | 'sdxl'
+  | 'sdxl-inpainting'
+  | 'sdxl-refiner'
+  | 'sdxl-edm'
+  | 'sd3'
+  | 'flux'
+  | 'controlnet'
+  | 'upscaler'
+  | 'sd2-unclip'
+  | 'sd2-depth'
+  | 'alt-diffusion'
+  | 'lora'
+  | 'vae'
+  | 'diffusers-component'
+  | 'unknown';
 
 /** The supported families in words. */
 export const FAMILY_NAMES: Record<Family, string> = { sd1: 'SD 1.x', sd2: 'SD 2.x', sdxl: 'SDXL' };
 
 /** Words for the user, used in "X is not supported yet". */
 export const ARCHITECTURE_NAMES: Record<Architecture, string> = {
-  'sd1': 'Stable Diffusion 1.x',
-  'sd2': 'Stable Diffusion 2.x',
+  sd1: 'Stable Diffusion 1.x',
+  sd2: 'Stable Diffusion 2.x',
   'sd1-inpainting': 'an SD 1.x inpainting model (UNet with 9 input channels)',
   'sd2-inpainting': 'an SD 2.x inpainting model (UNet with 9 input channels)',
   'instruct-pix2pix': 'an InstructPix2Pix model (UNet with 8 input channels)',
-  'sdxl': 'Stable Diffusion XL',
+  sdxl: 'Stable Diffusion XL',
   'sdxl-inpainting': 'an SDXL inpainting model',
   'sdxl-refiner': 'the Stable Diffusion XL refiner (it refines SDXL base images; import the base model)',
   'sdxl-edm': 'an SDXL-architecture model with an EDM noise schedule (Playground v2.5)',
-  'sd3': 'Stable Diffusion 3',
-  'flux': 'FLUX.1',
-  'controlnet': 'a ControlNet',
-  'upscaler': 'the Stable Diffusion x4 upscaler',
+  sd3: 'Stable Diffusion 3',
+  flux: 'FLUX.1',
+  controlnet: 'a ControlNet',
+  upscaler: 'the Stable Diffusion x4 upscaler',
   'sd2-unclip': 'a Stable unCLIP model',
   'sd2-depth': 'an SD 2 depth-to-image model',
   'alt-diffusion': 'AltDiffusion',
-  'lora': 'a LoRA (it modifies a model and is not one itself)',
-  'vae': 'a VAE on its own (pass it as the separate VAE of a checkpoint)',
+  lora: 'a LoRA (it modifies a model and is not one itself)',
+  vae: 'a VAE on its own (pass it as the separate VAE of a checkpoint)',
   'diffusers-component': 'a single diffusers component file (import its whole diffusers folder instead)',
-  'unknown': 'not a Stable Diffusion checkpoint this importer recognises',
+  unknown: 'not a Stable Diffusion checkpoint this importer recognises',
 };
 
 const UNET_IN = 'model.diffusion_model.input_blocks.0.0.weight';
@@ -51,7 +68,8 @@ export function classifyCheckpoint(weights: WeightSource): Architecture {
   const keys = weights.names();
   const any = (test: (k: string) => boolean) => keys.some(test);
   const starts = (prefix: string) => any((k) => k.startsWith(prefix));
-  if (any((k) => k.startsWith('lora_unet_') || k.startsWith('lora_te') || /\.lora_(up|down|A|B)\.|\.lora\.(up|down)\./.test(k))) return 'lora';
+  if (any((k) => k.startsWith('lora_unet_') || k.startsWith('lora_te') || /\.lora_(up|down|A|B)\.|\.lora\.(up|down)\./.test(k)))
+    return 'lora';
   if (starts('double_blocks.') || starts('model.diffusion_model.double_blocks.')) return 'flux';
   if (starts('model.diffusion_model.joint_blocks.') || starts('joint_blocks.')) return 'sd3';
   const inChannels = weights.has(UNET_IN) ? weights.get(UNET_IN).shape[1] : undefined;
@@ -84,7 +102,10 @@ export function classifyCheckpoint(weights: WeightSource): Architecture {
 /** SD 1, SD 2 or SDXL for a supported checkpoint; an ImportError that says what it is otherwise. */
 export function requireSupported(architecture: Architecture, file: string): Family {
   if (architecture === 'sd1' || architecture === 'sd2' || architecture === 'sdxl') return architecture;
-  if (architecture === 'unknown') throw new ImportError(`${basename(file)} is ${ARCHITECTURE_NAMES.unknown} (no model.diffusion_model.* UNet with a cond_stage_model.* or conditioner.* text encoder)`);
+  if (architecture === 'unknown')
+    throw new ImportError(
+      `${basename(file)} is ${ARCHITECTURE_NAMES.unknown} (no model.diffusion_model.* UNet with a cond_stage_model.* or conditioner.* text encoder)`,
+    );
   throw new ImportError(`${basename(file)} is ${ARCHITECTURE_NAMES[architecture]}: not supported yet; ${SUPPORTED}`);
 }
 
@@ -133,25 +154,61 @@ export function detectCheckpoint(weights: WeightSource, options: DetectOptions):
   }
   const yaml = yamlBeside(options.path);
   if (options.prediction) {
-    return { family, architecture, prediction: options.prediction, predictionSource: 'user', notes: [...notes, `prediction type ${options.prediction}, as chosen`] };
+    return {
+      family,
+      architecture,
+      prediction: options.prediction,
+      predictionSource: 'user',
+      notes: [...notes, `prediction type ${options.prediction}, as chosen`],
+    };
   }
   if (yaml) {
     const prediction = predictionFromYaml(readFileSync(yaml, 'utf8'));
-    return { family, architecture, prediction, predictionSource: 'yaml', notes: [...notes, `prediction type ${prediction}, from ${basename(yaml)}`] };
+    return {
+      family,
+      architecture,
+      prediction,
+      predictionSource: 'yaml',
+      notes: [...notes, `prediction type ${prediction}, from ${basename(yaml)}`],
+    };
   }
   if (options.configPrediction) {
-    return { family, architecture, prediction: options.configPrediction, predictionSource: 'config', notes: [...notes, `prediction type ${options.configPrediction}, from the config folder's scheduler config`] };
+    return {
+      family,
+      architecture,
+      prediction: options.configPrediction,
+      predictionSource: 'config',
+      notes: [...notes, `prediction type ${options.configPrediction}, from the config folder's scheduler config`],
+    };
   }
   if (family === 'sdxl') {
     // v-prediction SDXL fine-tunes carry an empty "v_pred" tensor (ComfyUI's and Forge's test); "ztsnr" marks zero-terminal-SNR training.
     if (weights.has('v_pred')) {
-      const ztsnr = weights.has('ztsnr') ? '; it was trained with zero terminal SNR, which the engine\'s schedule does not reproduce' : '';
-      return { family, architecture, prediction: 'v_prediction', predictionSource: 'detected', notes: [...notes, `prediction type v_prediction (the checkpoint has a v_pred key)${ztsnr}`] };
+      const ztsnr = weights.has('ztsnr') ? "; it was trained with zero terminal SNR, which the engine's schedule does not reproduce" : '';
+      return {
+        family,
+        architecture,
+        prediction: 'v_prediction',
+        predictionSource: 'detected',
+        notes: [...notes, `prediction type v_prediction (the checkpoint has a v_pred key)${ztsnr}`],
+      };
     }
-    return { family, architecture, prediction: 'epsilon', predictionSource: 'default', notes: [...notes, 'prediction type epsilon (SDXL base and its fine-tunes, unless the file has a v_pred key)'] };
+    return {
+      family,
+      architecture,
+      prediction: 'epsilon',
+      predictionSource: 'default',
+      notes: [...notes, 'prediction type epsilon (SDXL base and its fine-tunes, unless the file has a v_pred key)'],
+    };
   }
   if (family === 'sd1') {
-    return { family, architecture, prediction: 'epsilon', predictionSource: 'default', notes: [...notes, 'prediction type epsilon (every SD 1 model unless a .yaml beside it says otherwise)'] };
+    return {
+      family,
+      architecture,
+      prediction: 'epsilon',
+      predictionSource: 'default',
+      notes: [...notes, 'prediction type epsilon (every SD 1 model unless a .yaml beside it says otherwise)'],
+    };
   }
   return { family, architecture, prediction: 'needs-test', predictionSource: 'needs-test', notes };
 }

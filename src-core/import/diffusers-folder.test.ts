@@ -37,8 +37,18 @@ function folder(spec: FolderSpec = {}): string {
   for (const [path, text] of Object.entries(spec.extra ?? {})) write(path, text);
   const files = spec.files ?? {
     unet: { 'diffusion_pytorch_model.safetensors': { 'conv_in.weight': t([1, 2]) } },
-    vae: { 'diffusion_pytorch_model.safetensors': { 'decoder.conv_in.weight': t([3]), 'decoder.mid_block.attentions.0.query.weight': { shape: [1, 1], values: [4] } } },
-    text_encoder: { 'model.safetensors': { 'text_model.final_layer_norm.weight': t([5]), 'text_model.embeddings.position_ids': { dtype: 'I64', shape: [1, 2], values: [0, 1] } } },
+    vae: {
+      'diffusion_pytorch_model.safetensors': {
+        'decoder.conv_in.weight': t([3]),
+        'decoder.mid_block.attentions.0.query.weight': { shape: [1, 1], values: [4] },
+      },
+    },
+    text_encoder: {
+      'model.safetensors': {
+        'text_model.final_layer_norm.weight': t([5]),
+        'text_model.embeddings.position_ids': { dtype: 'I64', shape: [1, 2], values: [0, 1] },
+      },
+    },
   };
   for (const [component, byName] of Object.entries(files)) {
     mkdirSync(join(dir, component), { recursive: true });
@@ -68,7 +78,10 @@ test('a plain diffusers folder: weights under their names, configs, tokenizer, p
   assert.deepEqual([user.prediction, user.predictionSource], ['epsilon', 'user']);
   const plain = openDiffusersFolder(folder());
   plain.close();
-  assert.deepEqual([plain.prediction, plain.predictionSource, plain.configs.scheduler.beta_schedule], ['epsilon', 'default', 'scaled_linear']);
+  assert.deepEqual(
+    [plain.prediction, plain.predictionSource, plain.configs.scheduler.beta_schedule],
+    ['epsilon', 'default', 'scaled_linear'],
+  );
 });
 
 test('fp16 variant and sharded weights', () => {
@@ -84,10 +97,13 @@ test('fp16 variant and sharded weights', () => {
       text_encoder: { 'model.fp16.safetensors': { 'text_model.final_layer_norm.weight': { dtype: 'F16', shape: [1], values: [2] } } },
     },
     extra: {
-      'vae/diffusion_pytorch_model.safetensors.index.json': JSON.stringify({ metadata: {}, weight_map: {
-        'decoder.conv_in.weight': 'diffusion_pytorch_model-00001-of-00002.safetensors',
-        'decoder.conv_out.weight': 'diffusion_pytorch_model-00002-of-00002.safetensors',
-      } }),
+      'vae/diffusion_pytorch_model.safetensors.index.json': JSON.stringify({
+        metadata: {},
+        weight_map: {
+          'decoder.conv_in.weight': 'diffusion_pytorch_model-00001-of-00002.safetensors',
+          'decoder.conv_out.weight': 'diffusion_pytorch_model-00002-of-00002.safetensors',
+        },
+      }),
     },
   });
   const f = openDiffusersFolder(dir);
@@ -99,23 +115,39 @@ test('fp16 variant and sharded weights', () => {
     f.close();
   }
   // An index that names a tensor its shard does not hold.
-  const broken = folder({ extra: { 'vae/diffusion_pytorch_model.safetensors.index.json': '{}' }, files: {
-    unet: { 'diffusion_pytorch_model.safetensors': { 'conv_in.weight': t([1]) } },
-    vae: { 'diffusion_pytorch_model.fp16.safetensors': { 'decoder.conv_in.weight': t([1]) } },
-    text_encoder: { 'model.safetensors': { 'text_model.final_layer_norm.weight': t([1]) } },
-  } });
+  const broken = folder({
+    extra: { 'vae/diffusion_pytorch_model.safetensors.index.json': '{}' },
+    files: {
+      unet: { 'diffusion_pytorch_model.safetensors': { 'conv_in.weight': t([1]) } },
+      vae: { 'diffusion_pytorch_model.fp16.safetensors': { 'decoder.conv_in.weight': t([1]) } },
+      text_encoder: { 'model.safetensors': { 'text_model.final_layer_norm.weight': t([1]) } },
+    },
+  });
   openDiffusersFolder(broken).close(); // the fp16 file wins over the index
-  const lying = folder({ files: {
-    unet: { 'diffusion_pytorch_model-00001-of-00001.safetensors': { 'conv_in.weight': t([1]) } },
-    vae: { 'diffusion_pytorch_model.safetensors': { 'decoder.conv_in.weight': t([1]) } },
-    text_encoder: { 'model.safetensors': { 'text_model.final_layer_norm.weight': t([1]) } },
-  }, extra: { 'unet/diffusion_pytorch_model.safetensors.index.json': JSON.stringify({ weight_map: { 'conv_out.weight': 'diffusion_pytorch_model-00001-of-00001.safetensors' } }) } });
+  const lying = folder({
+    files: {
+      unet: { 'diffusion_pytorch_model-00001-of-00001.safetensors': { 'conv_in.weight': t([1]) } },
+      vae: { 'diffusion_pytorch_model.safetensors': { 'decoder.conv_in.weight': t([1]) } },
+      text_encoder: { 'model.safetensors': { 'text_model.final_layer_norm.weight': t([1]) } },
+    },
+    extra: {
+      'unet/diffusion_pytorch_model.safetensors.index.json': JSON.stringify({
+        weight_map: { 'conv_out.weight': 'diffusion_pytorch_model-00001-of-00001.safetensors' },
+      }),
+    },
+  });
   assert.throws(() => openDiffusersFolder(lying), /unet: the index says tensor conv_out\.weight is in .*, which does not have it/);
 });
 
 test('pickles are refused, never unpickled; missing weights and configs are named', () => {
-  const pickled = folder({ files: { vae: { 'diffusion_pytorch_model.safetensors': { 'decoder.conv_in.weight': t([1]) } } }, extra: { 'unet/diffusion_pytorch_model.bin': 'PK', 'text_encoder/model.safetensors': '' } });
-  assert.throws(() => openDiffusersFolder(pickled), /unet\/diffusion_pytorch_model\.bin is a PyTorch pickle; only \.safetensors weights are imported/);
+  const pickled = folder({
+    files: { vae: { 'diffusion_pytorch_model.safetensors': { 'decoder.conv_in.weight': t([1]) } } },
+    extra: { 'unet/diffusion_pytorch_model.bin': 'PK', 'text_encoder/model.safetensors': '' },
+  });
+  assert.throws(
+    () => openDiffusersFolder(pickled),
+    /unet\/diffusion_pytorch_model\.bin is a PyTorch pickle; only \.safetensors weights are imported/,
+  );
   const empty = folder({ files: {} });
   assert.throws(() => openDiffusersFolder(empty), /unet\/ has no diffusion_pytorch_model\.safetensors/);
   const noConfig = folder();
@@ -127,13 +159,27 @@ test('families and unsupported pipelines', () => {
   const sd2 = openDiffusersFolder(folder({ unetConfig: { in_channels: 4, cross_attention_dim: 1024 } }));
   sd2.close();
   assert.equal(sd2.family, 'sd2');
-  const tinySd2 = openDiffusersFolder(folder({ unetConfig: { in_channels: 4, cross_attention_dim: 32 }, textConfig: { hidden_act: 'gelu' } }));
+  const tinySd2 = openDiffusersFolder(
+    folder({ unetConfig: { in_channels: 4, cross_attention_dim: 32 }, textConfig: { hidden_act: 'gelu' } }),
+  );
   tinySd2.close();
   assert.equal(tinySd2.family, 'sd2');
-  assert.throws(() => openDiffusersFolder(folder({ modelIndex: { _class_name: 'StableDiffusionXLPipeline' } })), /is an SDXL-like model without SDXL's two text encoders and text_time embedding \(StableDiffusionXLPipeline\): not supported yet/);
-  assert.throws(() => openDiffusersFolder(folder({ modelIndex: { _class_name: 'StableDiffusionXLImg2ImgPipeline', requires_aesthetics_score: true } })), /is the Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/);
-  assert.throws(() => openDiffusersFolder(folder({ unetConfig: { in_channels: 9, cross_attention_dim: 768 } })), /inpainting model \(UNet with 9 input channels\): not supported yet/);
-  assert.throws(() => openDiffusersFolder(folder({ modelIndex: { _class_name: 'FluxPipeline' }, extra: { 'transformer/config.json': '{}' } })), /FLUX\.1: not supported yet/);
+  assert.throws(
+    () => openDiffusersFolder(folder({ modelIndex: { _class_name: 'StableDiffusionXLPipeline' } })),
+    /is an SDXL-like model without SDXL's two text encoders and text_time embedding \(StableDiffusionXLPipeline\): not supported yet/,
+  );
+  assert.throws(
+    () => openDiffusersFolder(folder({ modelIndex: { _class_name: 'StableDiffusionXLImg2ImgPipeline', requires_aesthetics_score: true } })),
+    /is the Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/,
+  );
+  assert.throws(
+    () => openDiffusersFolder(folder({ unetConfig: { in_channels: 9, cross_attention_dim: 768 } })),
+    /inpainting model \(UNet with 9 input channels\): not supported yet/,
+  );
+  assert.throws(
+    () => openDiffusersFolder(folder({ modelIndex: { _class_name: 'FluxPipeline' }, extra: { 'transformer/config.json': '{}' } })),
+    /FLUX\.1: not supported yet/,
+  );
 });
 
 test('a diffusers-ONNX folder is recognised: nothing to import', () => {

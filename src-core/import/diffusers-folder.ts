@@ -4,7 +4,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readJsonObjectFile, type Json } from '../model/configs.ts';
-import { readConfigFolder, schedulerPrediction, sdSchedulerConfig, type ComponentConfigs, type ConfigFolder } from './checkpoint-configs.ts';
+import {
+  readConfigFolder,
+  schedulerPrediction,
+  sdSchedulerConfig,
+  type ComponentConfigs,
+  type ConfigFolder,
+} from './checkpoint-configs.ts';
 import { ARCHITECTURE_NAMES, FAMILY_NAMES, type Family, type Prediction, type PredictionSource } from './detect.ts';
 import { forceZerosOf } from './sdxl-source.ts';
 import { sdxlSchedulerConfig } from './sdxl-configs.ts';
@@ -51,9 +57,18 @@ export function componentWeightFiles(dir: string, component: string, base: strin
   for (const name of [`${base}.safetensors.index.json`, `${base}.safetensors.index.fp16.json`, `${base}.fp16.safetensors.index.json`]) {
     const path = join(folder, name);
     if (!isFile(path)) continue;
-    const index = readJsonObjectFile(path, (problem, cause) => new ImportError(`${component}/${name}: ${problem === 'not-object' ? 'not a JSON object' : cause?.message ?? problem}`));
+    const index = readJsonObjectFile(
+      path,
+      (problem, cause) =>
+        new ImportError(`${component}/${name}: ${problem === 'not-object' ? 'not a JSON object' : (cause?.message ?? problem)}`),
+    );
     const map = index.weight_map;
-    if (map === null || typeof map !== 'object' || Array.isArray(map) || !Object.values(map).every((f) => typeof f === 'string' && basename(f) === f)) {
+    if (
+      map === null ||
+      typeof map !== 'object' ||
+      Array.isArray(map) ||
+      !Object.values(map).every((f) => typeof f === 'string' && basename(f) === f)
+    ) {
       throw new ImportError(`${component}/${name}: weight_map must map tensor names to shard file names in the same folder`);
     }
     const weightMap = map as Record<string, string>;
@@ -62,7 +77,9 @@ export function componentWeightFiles(dir: string, component: string, base: strin
   const present = existsSync(folder) ? readdirSync(folder) : [];
   const pickle = present.find((f) => /\.(bin|ckpt|pt|pth)$/.test(f));
   if (pickle) {
-    throw new ImportError(`${component}/${pickle} is a PyTorch pickle; only .safetensors weights are imported (loading a pickle can run code). Save the model with safetensors (diffusers: save_pretrained(..., safe_serialization=True)) and import that`);
+    throw new ImportError(
+      `${component}/${pickle} is a PyTorch pickle; only .safetensors weights are imported (loading a pickle can run code). Save the model with safetensors (diffusers: save_pretrained(..., safe_serialization=True)) and import that`,
+    );
   }
   throw new ImportError(`${component}/ has no ${base}.safetensors (nor an fp16 variant or a sharded index)`);
 }
@@ -85,17 +102,26 @@ export function componentWeights(dir: string, component: string, base: string, o
 /** SD 1, SD 2 or SDXL base from a folder's configs; ImportError naming anything else. */
 function folderFamily(dir: string, modelIndex: Json | undefined, unet: Json, text: Json | undefined): Family {
   const pipeline = String(modelIndex?._class_name ?? '');
-  const refuse = (what: string) => new ImportError(`${basename(dir)} is ${what}: not supported yet; SD 1.x, SD 2.x and SDXL base models can be imported`);
+  const refuse = (what: string) =>
+    new ImportError(`${basename(dir)} is ${what}: not supported yet; SD 1.x, SD 2.x and SDXL base models can be imported`);
   if (/XL/.test(pipeline) || existsSync(join(dir, 'text_encoder_2')) || unet.addition_embed_type === 'text_time') {
     // The refiner has only the OpenCLIP encoder and an aesthetic score among its time ids.
-    if (modelIndex?.requires_aesthetics_score === true || !isFile(join(dir, 'text_encoder', 'config.json'))) throw refuse(ARCHITECTURE_NAMES['sdxl-refiner']);
+    if (modelIndex?.requires_aesthetics_score === true || !isFile(join(dir, 'text_encoder', 'config.json')))
+      throw refuse(ARCHITECTURE_NAMES['sdxl-refiner']);
     if (unet.in_channels === 9) throw refuse(ARCHITECTURE_NAMES['sdxl-inpainting']);
     if (unet.addition_embed_type !== 'text_time' || !isFile(join(dir, 'text_encoder_2', 'config.json'))) {
       throw refuse(`an SDXL-like model without SDXL's two text encoders and text_time embedding (${pipeline || 'no model_index.json'})`);
     }
     return 'sdxl';
   }
-  if (existsSync(join(dir, 'transformer'))) throw refuse(/Flux/.test(pipeline) ? ARCHITECTURE_NAMES.flux : /3/.test(pipeline) ? ARCHITECTURE_NAMES.sd3 : `a transformer-based model (${pipeline || 'no model_index.json'})`);
+  if (existsSync(join(dir, 'transformer')))
+    throw refuse(
+      /Flux/.test(pipeline)
+        ? ARCHITECTURE_NAMES.flux
+        : /3/.test(pipeline)
+          ? ARCHITECTURE_NAMES.sd3
+          : `a transformer-based model (${pipeline || 'no model_index.json'})`,
+    );
   if (unet.in_channels === 9) throw refuse('an inpainting model (UNet with 9 input channels)');
   if (unet.in_channels === 8) throw refuse(ARCHITECTURE_NAMES['instruct-pix2pix']);
   if (unet.cross_attention_dim === 768) return 'sd1';
@@ -113,7 +139,11 @@ export function readDiffusersConfigs(dir: string): { family: Family; configs: Co
     ? readJsonObjectFile(join(dir, 'model_index.json'), () => new ImportError(`${basename(dir)}/model_index.json is not a JSON object`))
     : undefined;
   const configs = readConfigFolder(dir);
-  for (const [key, file] of [['unet', 'unet/config.json'], ['vae', 'vae/config.json'], ['textEncoder', 'text_encoder/config.json']] as const) {
+  for (const [key, file] of [
+    ['unet', 'unet/config.json'],
+    ['vae', 'vae/config.json'],
+    ['textEncoder', 'text_encoder/config.json'],
+  ] as const) {
     if (!configs[key]) throw new ImportError(`${basename(dir)}/${file} is missing`);
   }
   return { family: folderFamily(dir, modelIndex, configs.unet!, configs.textEncoder), configs };
@@ -136,7 +166,9 @@ export function openDiffusersFolder(dir: string, options: { prediction?: Predict
   const close = () => files.forEach((f) => f.close());
   try {
     const unet = componentWeights(dir, 'unet', 'diffusion_pytorch_model', files);
-    const vae = new Map([...componentWeights(dir, 'vae', 'diffusion_pytorch_model', files)].map(([name, ref]) => [vaeDiffusersName(name), ref]));
+    const vae = new Map(
+      [...componentWeights(dir, 'vae', 'diffusion_pytorch_model', files)].map(([name, ref]) => [vaeDiffusersName(name), ref]),
+    );
     const text = textWeights(dir, 'text_encoder', files);
     const text2 = family === 'sdxl' ? textWeights(dir, 'text_encoder_2', files) : undefined;
     const stated = schedulerPrediction(configs.scheduler);
@@ -163,7 +195,10 @@ export function openDiffusersFolder(dir: string, options: { prediction?: Predict
         textEncoder: namedSource(text, `text_encoder of ${name}`),
         ...(text2 ? { textEncoder2: namedSource(text2, `text_encoder_2 of ${name}`) } : {}),
       },
-      notes: [`diffusers folder (${FAMILY_NAMES[family]})`, `prediction type ${prediction} (${predictionSource === 'config' ? 'from scheduler/scheduler_config.json' : predictionSource === 'user' ? 'as chosen' : 'no prediction_type in the scheduler config'})`],
+      notes: [
+        `diffusers folder (${FAMILY_NAMES[family]})`,
+        `prediction type ${prediction} (${predictionSource === 'config' ? 'from scheduler/scheduler_config.json' : predictionSource === 'user' ? 'as chosen' : 'no prediction_type in the scheduler config'})`,
+      ],
       close,
     };
   } catch (error) {

@@ -83,10 +83,15 @@ function withHiddenStates(config: Record<string, unknown>): Record<string, unkno
 /** SDXL's text_encoder_2 (CLIPTextModelWithProjection with every hidden state); none for SD 1/2. */
 function sdxlTextEncoder2(weights: WeightSource | undefined, config: Record<string, unknown> | undefined, opts: BuildOptions): Component[] {
   if (!weights || !config) return [];
-  return [{
-    name: 'text_encoder_2', weights, prefixes: null, config: withHiddenStates(config),
-    build: () => buildTextEncoder(weights, config as never, opts, { projection: true, hiddenStates: true, name: 'text_encoder_2' }),
-  }];
+  return [
+    {
+      name: 'text_encoder_2',
+      weights,
+      prefixes: null,
+      config: withHiddenStates(config),
+      build: () => buildTextEncoder(weights, config as never, opts, { projection: true, hiddenStates: true, name: 'text_encoder_2' }),
+    },
+  ];
 }
 
 function weightBytes(weights: WeightSource, prefixes: string[] | null, bytesPerValue: number): number {
@@ -108,7 +113,8 @@ function checkOut(out: string): void {
 function describeWriteError(error: unknown, where: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC') return new ImportError(`the disk is full: could not write ${where}; nothing was kept`);
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new ImportError(`cannot write ${where} (${code}): choose a writable folder`);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new ImportError(`cannot write ${where} (${code}): choose a writable folder`);
   return error as Error;
 }
 
@@ -130,11 +136,35 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     const vaeOpts = vaeUpcast ? ({ ...opts, float: 'float32' } as const) : opts;
     // SDXL conditions on both encoders' penultimate states: every layer's state is an output, as optimum exports them.
     const components: Component[] = [
-      { name: 'text_encoder', weights: source.weights.textEncoder, prefixes: null, config: sdxl ? withHiddenStates(textEncoder) : textEncoder, build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts, { hiddenStates: sdxl }) },
+      {
+        name: 'text_encoder',
+        weights: source.weights.textEncoder,
+        prefixes: null,
+        config: sdxl ? withHiddenStates(textEncoder) : textEncoder,
+        build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts, { hiddenStates: sdxl }),
+      },
       ...sdxlTextEncoder2(source.weights.textEncoder2, textEncoder2, opts),
-      { name: 'unet', weights: source.weights.unet, prefixes: null, config: unet, build: () => buildUNet(source.weights.unet, unet as never, opts) },
-      { name: 'vae_decoder', weights: source.weights.vae, prefixes: ['decoder.', 'post_quant_conv.'], config: vae, build: () => buildVaeDecoder(source.weights.vae, vae as never, vaeOpts) },
-      { name: 'vae_encoder', weights: source.weights.vae, prefixes: ['encoder.', 'quant_conv.'], config: vae, build: () => buildVaeEncoder(source.weights.vae, vae as never, vaeOpts) },
+      {
+        name: 'unet',
+        weights: source.weights.unet,
+        prefixes: null,
+        config: unet,
+        build: () => buildUNet(source.weights.unet, unet as never, opts),
+      },
+      {
+        name: 'vae_decoder',
+        weights: source.weights.vae,
+        prefixes: ['decoder.', 'post_quant_conv.'],
+        config: vae,
+        build: () => buildVaeDecoder(source.weights.vae, vae as never, vaeOpts),
+      },
+      {
+        name: 'vae_encoder',
+        weights: source.weights.vae,
+        prefixes: ['encoder.', 'quant_conv.'],
+        config: vae,
+        build: () => buildVaeEncoder(source.weights.vae, vae as never, vaeOpts),
+      },
     ];
     const bytesPerValue = precision === 'fp16' ? 2 : 4;
     const totals = components.map((c) => weightBytes(c.weights, c.prefixes, c.name.startsWith('vae') && vaeUpcast ? 4 : bytesPerValue));
@@ -148,7 +178,12 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       try {
         await writeModel(graph, dir, {
           signal,
-          onWeight: (done) => options.onProgress?.({ stage: component.name === 'text_encoder_2' ? 'text_encoder' : component.name, bytesDone: bytesBefore + done, bytesTotal }),
+          onWeight: (done) =>
+            options.onProgress?.({
+              stage: component.name === 'text_encoder_2' ? 'text_encoder' : component.name,
+              bytesDone: bytesBefore + done,
+              bytesTotal,
+            }),
         });
       } catch (error) {
         if (signal?.aborted) throw new ImportCancelled();
@@ -165,7 +200,9 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       const width = Number((unet as { cross_attention_dim?: number }).cross_attention_dim ?? 1024);
       const test = await looksLikeVPrediction(join(partial, 'unet'), width, float);
       source.settlePrediction(test.v ? 'v_prediction' : 'epsilon');
-      notes.push(`prediction type ${source.prediction}, found as A1111 finds it (UNet test: mean shift ${test.meanShift.toFixed(3)}); override with --prediction`);
+      notes.push(
+        `prediction type ${source.prediction}, found as A1111 finds it (UNet test: mean shift ${test.meanShift.toFixed(3)}); override with --prediction`,
+      );
       // The v-model's native size (768) is in the configs that settlePrediction updated.
       writeComponentConfig(partial, 'unet', source.configs.unet);
       writeComponentConfig(partial, 'vae_decoder', source.configs.vae);
@@ -210,7 +247,9 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
 }
 
 /** A quick look (headers and configs only) for the app: what the file or folder is; rejects with why it cannot be imported. */
-export async function inspectSource(path: string): Promise<{ kind: 'checkpoint' | 'diffusers' | 'diffusers-onnx'; family?: Family; notes: string[] }> {
+export async function inspectSource(
+  path: string,
+): Promise<{ kind: 'checkpoint' | 'diffusers' | 'diffusers-onnx'; family?: Family; notes: string[] }> {
   const look = inspectImportSource(resolve(path));
   if (look.problem) throw new ImportError(look.problem);
   return { kind: look.kind, family: look.family, notes: look.notes };

@@ -25,8 +25,8 @@ export function sd1TextNames(keys: string[], prefix = SD1_TEXT_PREFIX): Map<stri
 
 /** OpenCLIP parts of a residual block -> HF encoder layer parts (in_proj handled separately). */
 const OPENCLIP_LAYER_PARTS: Record<string, string> = {
-  'ln_1': 'layer_norm1',
-  'ln_2': 'layer_norm2',
+  ln_1: 'layer_norm1',
+  ln_2: 'layer_norm2',
   'attn.out_proj': 'self_attn.out_proj',
   'mlp.c_fc': 'mlp.fc1',
   'mlp.c_proj': 'mlp.fc2',
@@ -34,7 +34,7 @@ const OPENCLIP_LAYER_PARTS: Record<string, string> = {
 
 const OPENCLIP_TOP: Record<string, string> = {
   'token_embedding.weight': 'text_model.embeddings.token_embedding.weight',
-  'positional_embedding': 'text_model.embeddings.position_embedding.weight',
+  positional_embedding: 'text_model.embeddings.position_embedding.weight',
   'ln_final.weight': 'text_model.final_layer_norm.weight',
   'ln_final.bias': 'text_model.final_layer_norm.bias',
 };
@@ -80,7 +80,9 @@ export function sd2TextNames(keys: string[], layers?: number, prefix = SD2_TEXT_
     if (part) names.set(`${layer}.${part}.${match[3]}`, { key });
   }
   for (const key of keys) {
-    const match = key.startsWith(prefix) ? /^transformer\.resblocks\.(\d+)\.attn\.in_proj_(weight|bias)$/.exec(key.slice(prefix.length)) : null;
+    const match = key.startsWith(prefix)
+      ? /^transformer\.resblocks\.(\d+)\.attn\.in_proj_(weight|bias)$/.exec(key.slice(prefix.length))
+      : null;
     if (!match || Number(match[1]) >= kept) continue;
     (['q', 'k', 'v'] as const).forEach((which, third) => {
       names.set(`text_model.encoder.layers.${match[1]}.self_attn.${which}_proj.${match[2]}`, { key, third: third as 0 | 1 | 2 });

@@ -19,7 +19,8 @@ const halfRounded = (values: Float32Array) => fromHalfBits(toHalfBits(values));
 function sameWeights(mapped: WeightSource, reference: WeightSource, component: string, fp16: boolean): void {
   assert.deepEqual([...mapped.names()].sort(), [...reference.names()].sort(), `${component}: the same tensor names`);
   for (const name of reference.names()) {
-    const a = mapped.get(name), b = reference.get(name);
+    const a = mapped.get(name),
+      b = reference.get(name);
     assert.deepEqual(a.shape, b.shape, `${component} ${name}: shape`);
     const expected = fp16 ? halfRounded(b.read()) : b.read();
     assert.deepEqual(a.read(), expected, `${component} ${name}: values`);
@@ -46,7 +47,16 @@ for (const c of cases) {
         sameWeights(source.weights[component], folder.weights[component], component, c.fp16);
       }
       // Sizes inferred from the shapes agree with the folder's configs (head counts are the fixtures' own).
-      for (const key of ['block_out_channels', 'layers_per_block', 'cross_attention_dim', 'use_linear_projection', 'down_block_types', 'up_block_types', 'in_channels', 'out_channels']) {
+      for (const key of [
+        'block_out_channels',
+        'layers_per_block',
+        'cross_attention_dim',
+        'use_linear_projection',
+        'down_block_types',
+        'up_block_types',
+        'in_channels',
+        'out_channels',
+      ]) {
         assert.deepEqual(source.configs.unet[key], folder.configs.unet[key], `unet ${key}`);
       }
       for (const key of ['block_out_channels', 'layers_per_block', 'latent_channels', 'in_channels', 'out_channels']) {

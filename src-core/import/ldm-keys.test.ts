@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { mapLdmCheckpoint, mapVaeFile } from './ldm-keys.ts';
 import { ldmUNetLayout } from './ldm-unet-keys.ts';
 import { arrayWeight, weightMap, type WeightRef, type WeightSource } from './weights.ts';
-import { TINY_SD1, TINY_SD2, entrySource, ldmEntries, ldmVaeEntries, valuesFor, type LdmDims, type LdmEntry } from '../../tests/helpers/ldm-checkpoints.ts';
+import {
+  TINY_SD1,
+  TINY_SD2,
+  entrySource,
+  ldmEntries,
+  ldmVaeEntries,
+  valuesFor,
+  type LdmDims,
+  type LdmEntry,
+} from '../../tests/helpers/ldm-checkpoints.ts';
 
 /** Which entry a mapped weight reads: the first value is the entry's index + 1 (see valuesFor). */
 function sourceEntry(entries: LdmEntry[], ref: WeightRef): LdmEntry {
@@ -25,7 +34,10 @@ function checkComponent(entries: LdmEntry[], mapped: WeightSource, component: Ld
   assert.deepEqual(surplus, [], `no unexpected ${component} names`);
 }
 
-const qkvNames = (layers: number) => Array.from({ length: layers }, (_, l) => ['q', 'k', 'v'].flatMap((p) => ['weight', 'bias'].map((w) => `text_model.encoder.layers.${l}.self_attn.${p}_proj.${w}`))).flat();
+const qkvNames = (layers: number) =>
+  Array.from({ length: layers }, (_, l) =>
+    ['q', 'k', 'v'].flatMap((p) => ['weight', 'bias'].map((w) => `text_model.encoder.layers.${l}.self_attn.${p}_proj.${w}`)),
+  ).flat();
 
 test('SD 1 layout: every UNet, VAE and text key maps to its diffusers name', () => {
   const entries = ldmEntries(TINY_SD1, { ema: true });
@@ -37,13 +49,26 @@ test('SD 1 layout: every UNet, VAE and text key maps to its diffusers name', () 
   assert.deepEqual(mapped.unused, ['cond_stage_model.transformer.text_model.embeddings.position_ids']);
   assert.equal(mapped.emaIgnored, 2);
   // A few names spelled out, as diffusers has them.
-  for (const name of ['down_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k.weight', 'up_blocks.0.upsamplers.0.conv.weight',
-    'up_blocks.1.upsamplers.0.conv.weight', 'up_blocks.3.attentions.2.proj_out.weight', 'mid_block.resnets.1.time_emb_proj.bias',
-    'decoder.up_blocks.0.upsamplers.0.conv.weight', 'encoder.mid_block.attentions.0.to_out.0.weight', 'decoder.conv_norm_out.bias']) {
+  for (const name of [
+    'down_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k.weight',
+    'up_blocks.0.upsamplers.0.conv.weight',
+    'up_blocks.1.upsamplers.0.conv.weight',
+    'up_blocks.3.attentions.2.proj_out.weight',
+    'mid_block.resnets.1.time_emb_proj.bias',
+    'decoder.up_blocks.0.upsamplers.0.conv.weight',
+    'encoder.mid_block.attentions.0.to_out.0.weight',
+    'decoder.conv_norm_out.bias',
+  ]) {
     assert.ok(mapped.unet.has(name) || mapped.vae.has(name), name);
   }
-  assert.equal(sourceEntry(entries, mapped.unet.get('up_blocks.1.upsamplers.0.conv.weight')).key, 'model.diffusion_model.output_blocks.5.2.conv.weight');
-  assert.equal(sourceEntry(entries, mapped.vae.get('decoder.up_blocks.0.resnets.2.conv1.weight')).key, 'first_stage_model.decoder.up.3.block.2.conv1.weight');
+  assert.equal(
+    sourceEntry(entries, mapped.unet.get('up_blocks.1.upsamplers.0.conv.weight')).key,
+    'model.diffusion_model.output_blocks.5.2.conv.weight',
+  );
+  assert.equal(
+    sourceEntry(entries, mapped.vae.get('decoder.up_blocks.0.resnets.2.conv1.weight')).key,
+    'first_stage_model.decoder.up.3.block.2.conv1.weight',
+  );
 });
 
 test('SD 1 files without "text_model." (old transformers) map the same', () => {
@@ -67,7 +92,8 @@ test('SD 2 layout: OpenCLIP names, fused q/k/v split in thirds, the last layer d
   const h = TINY_SD2.text.hidden;
   for (const layer of [0, 1]) {
     const key = `cond_stage_model.model.transformer.resblocks.${layer}.attn.in_proj_`;
-    const fusedW = raw.get(`${key}weight`).read(), fusedB = raw.get(`${key}bias`).read();
+    const fusedW = raw.get(`${key}weight`).read(),
+      fusedB = raw.get(`${key}bias`).read();
     ['q', 'k', 'v'].forEach((p, third) => {
       const w = mapped.textEncoder.get(`text_model.encoder.layers.${layer}.self_attn.${p}_proj.weight`);
       const b = mapped.textEncoder.get(`text_model.encoder.layers.${layer}.self_attn.${p}_proj.bias`);
@@ -88,10 +114,13 @@ test('a config can ask for a number of text layers', () => {
   assert.ok(!sd1.textEncoder.has('text_model.encoder.layers.1.mlp.fc1.weight'));
 });
 
-test('UNet layouts other than SD\'s 2 layers x 4 levels are walked correctly', () => {
+test("UNet layouts other than SD's 2 layers x 4 levels are walked correctly", () => {
   const dims: LdmDims = { ...TINY_SD1, channels: [4, 8, 12], layers: 1, attention: [false, true, true] };
   const entries = ldmEntries(dims);
-  assert.deepEqual(ldmUNetLayout(entries.filter((e) => e.component === 'unet').map((e) => e.key.slice('model.diffusion_model.'.length))), { levels: 3, layersPerBlock: 1 });
+  assert.deepEqual(ldmUNetLayout(entries.filter((e) => e.component === 'unet').map((e) => e.key.slice('model.diffusion_model.'.length))), {
+    levels: 3,
+    layersPerBlock: 1,
+  });
   const mapped = mapLdmCheckpoint(entrySource(entries));
   checkComponent(entries, mapped.unet, 'unet');
   checkComponent(entries, mapped.vae, 'vae');
@@ -99,8 +128,13 @@ test('UNet layouts other than SD\'s 2 layers x 4 levels are walked correctly', (
 
 test('missing tensors and missing components are ImportErrors naming them', () => {
   const entries = ldmEntries(TINY_SD1);
-  const mapped = mapLdmCheckpoint(entrySource(entries.filter((e) => !e.key.endsWith('input_blocks.1.0.in_layers.2.weight'))), { label: 'x.safetensors' });
-  assert.throws(() => mapped.unet.get('down_blocks.0.resnets.0.conv1.weight'), /missing tensor down_blocks\.0\.resnets\.0\.conv1\.weight \(UNet of x\.safetensors\)/);
+  const mapped = mapLdmCheckpoint(entrySource(entries.filter((e) => !e.key.endsWith('input_blocks.1.0.in_layers.2.weight'))), {
+    label: 'x.safetensors',
+  });
+  assert.throws(
+    () => mapped.unet.get('down_blocks.0.resnets.0.conv1.weight'),
+    /missing tensor down_blocks\.0\.resnets\.0\.conv1\.weight \(UNet of x\.safetensors\)/,
+  );
   assert.throws(() => mapLdmCheckpoint(entrySource(entries.filter((e) => e.component !== 'vae'))), /has no VAE/);
   assert.throws(() => mapLdmCheckpoint(entrySource(entries.filter((e) => !e.key.startsWith('cond_stage_model.')))), /has no text encoder/);
   assert.throws(() => mapLdmCheckpoint(entrySource(entries.filter((e) => e.component !== 'text'))), /has no text encoder/);
@@ -118,8 +152,11 @@ test('a separate VAE file: bare LDM names, first_stage_model. names, or (old) di
   // Diffusers names as diffusers < 0.14 saved them (query/key/value/proj_attn) become today's.
   const diffusersNames = new Map<string, WeightRef>();
   ldmVaeEntries(TINY_SD1).forEach((e, i) => {
-    const old = e.name.replace(/attentions\.0\.to_q/, 'attentions.0.query').replace(/attentions\.0\.to_k/, 'attentions.0.key')
-      .replace(/attentions\.0\.to_v/, 'attentions.0.value').replace(/attentions\.0\.to_out\.0/, 'attentions.0.proj_attn');
+    const old = e.name
+      .replace(/attentions\.0\.to_q/, 'attentions.0.query')
+      .replace(/attentions\.0\.to_k/, 'attentions.0.key')
+      .replace(/attentions\.0\.to_v/, 'attentions.0.value')
+      .replace(/attentions\.0\.to_out\.0/, 'attentions.0.proj_attn');
     const shape = /attentions\.0\.(query|key|value|proj_attn)\.weight$/.test(old) ? e.shape.slice(0, 2) : e.shape;
     diffusersNames.set(old, arrayWeight(shape, valuesFor(i, shape)));
   });

@@ -62,7 +62,10 @@ function asLinear(ref: TensorRef): TensorRef {
 
 /** VAE weights under today's diffusers names from keys without prefix, in either layout. */
 export function vaeRefs(raw: WeightSource, prefix: string, used: Set<string>): Map<string, TensorRef> {
-  const keys = raw.names().filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  const keys = raw
+    .names()
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length));
   const refs = new Map<string, TensorRef>();
   const names = isLdmVaeLayout(keys) ? ldmVaeNames(keys) : new Map(keys.map((k) => [vaeDiffusersName(k), k]));
   for (const [name, key] of names) {
@@ -76,7 +79,10 @@ export function vaeRefs(raw: WeightSource, prefix: string, used: Set<string>): M
 
 /** UNet weights under diffusers names from "model.diffusion_model.*" (LDM and SGM layouts alike). */
 export function unetRefs(raw: WeightSource, used: Set<string>, label: string): Map<string, TensorRef> {
-  const unetKeys = raw.names().filter((k) => k.startsWith(UNET_PREFIX)).map((k) => k.slice(UNET_PREFIX.length));
+  const unetKeys = raw
+    .names()
+    .filter((k) => k.startsWith(UNET_PREFIX))
+    .map((k) => k.slice(UNET_PREFIX.length));
   if (unetKeys.length === 0) throw new ImportError(`${label} has no UNet (no ${UNET_PREFIX}* tensors)`);
   const unet = new Map<string, TensorRef>();
   for (const [name, key] of ldmUNetNames(unetKeys)) {
@@ -94,7 +100,8 @@ export function mapLdmCheckpoint(raw: WeightSource, options: LdmOptions = {}): L
 
   const unet = unetRefs(raw, used, label);
   const vae = vaeRefs(raw, VAE_PREFIX, used);
-  if (vae.size === 0 && options.requireVae !== false) throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
+  if (vae.size === 0 && options.requireVae !== false)
+    throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
 
   const text = new Map<string, TensorRef>();
   let textKind: 'clip' | 'openclip' = 'clip';

@@ -12,7 +12,7 @@ const RESNET_PARTS: Record<string, string> = {
   'out_layers.0': 'norm2',
   'out_layers.3': 'conv2',
   'emb_layers.1': 'time_emb_proj',
-  'skip_connection': 'conv_shortcut',
+  skip_connection: 'conv_shortcut',
 };
 
 const TOP_LEVEL: Record<string, string> = {
@@ -61,7 +61,10 @@ export function ldmUNetLayout(keys: string[]): UNetLayout {
   const layersPerBlock = firstDown - 1;
   const levels = (last + 1) / (layersPerBlock + 1);
   const consistent = layersPerBlock > 0 && Number.isInteger(levels) && [...downsamplers].every((n) => n % (layersPerBlock + 1) === 0);
-  if (!consistent) throw new ImportError(`unusual UNet layout: input blocks 1..${last} with downsamplers at ${[...downsamplers].sort((a, b) => a - b).join(', ') || 'none'}`);
+  if (!consistent)
+    throw new ImportError(
+      `unusual UNet layout: input blocks 1..${last} with downsamplers at ${[...downsamplers].sort((a, b) => a - b).join(', ') || 'none'}`,
+    );
   return { levels, layersPerBlock };
 }
 
@@ -85,8 +88,10 @@ function unetName(key: string, layersPerBlock: number, perLevelUp: number): stri
   const input = blockKey(key, 'input_blocks');
   if (input && input[0] > 0) {
     const [n, slot, rest] = input;
-    const level = Math.floor((n - 1) / (layersPerBlock + 1)), j = (n - 1) % (layersPerBlock + 1);
-    if (j === layersPerBlock) return slot === 0 && rest.startsWith('op.') ? `down_blocks.${level}.downsamplers.0.conv.${rest.slice(3)}` : undefined;
+    const level = Math.floor((n - 1) / (layersPerBlock + 1)),
+      j = (n - 1) % (layersPerBlock + 1);
+    if (j === layersPerBlock)
+      return slot === 0 && rest.startsWith('op.') ? `down_blocks.${level}.downsamplers.0.conv.${rest.slice(3)}` : undefined;
     if (slot === 0) return prefixed(`down_blocks.${level}.resnets.${j}.`, resnetPart(rest));
     if (slot === 1) return `down_blocks.${level}.attentions.${j}.${rest}`;
     return undefined;
@@ -103,7 +108,8 @@ function unetName(key: string, layersPerBlock: number, perLevelUp: number): stri
   const output = blockKey(key, 'output_blocks');
   if (output) {
     const [n, slot, rest] = output;
-    const level = Math.floor(n / perLevelUp), j = n % perLevelUp;
+    const level = Math.floor(n / perLevelUp),
+      j = n % perLevelUp;
     if (slot === 0) return prefixed(`up_blocks.${level}.resnets.${j}.`, resnetPart(rest));
     // The upsampler follows the resnet (slot 1) or the resnet and its transformer (slot 2).
     if (rest.startsWith('conv.') && j === perLevelUp - 1) return `up_blocks.${level}.upsamplers.0.${rest}`;

@@ -5,19 +5,25 @@
 // query/key/value/proj_attn; vaeDiffusersName brings those to today's names too.
 
 const RESNET_PARTS: Record<string, string> = {
-  norm1: 'norm1', conv1: 'conv1', norm2: 'norm2', conv2: 'conv2', nin_shortcut: 'conv_shortcut',
+  norm1: 'norm1',
+  conv1: 'conv1',
+  norm2: 'norm2',
+  conv2: 'conv2',
+  nin_shortcut: 'conv_shortcut',
 };
 
 const ATTENTION_PARTS: Record<string, string> = {
-  norm: 'group_norm', q: 'to_q', k: 'to_k', v: 'to_v', proj_out: 'to_out.0',
+  norm: 'group_norm',
+  q: 'to_q',
+  k: 'to_k',
+  v: 'to_v',
+  proj_out: 'to_out.0',
 };
 
 /** Attention weights stored as 1x1 convolutions in LDM files, linear in diffusers. */
 export const VAE_LINEAR_WEIGHTS = /^(encoder|decoder)\.mid_block\.attentions\.0\.(to_q|to_k|to_v|to_out\.0)\.weight$/;
 
-const SAME: ReadonlySet<string> = new Set([
-  'conv_in', 'conv_out', 'quant_conv', 'post_quant_conv',
-]);
+const SAME: ReadonlySet<string> = new Set(['conv_in', 'conv_out', 'quant_conv', 'post_quant_conv']);
 
 /** Number of decoder levels of an LDM VAE ("decoder.up.N."), needed to reverse their order. */
 export function ldmVaeUpLevels(keys: string[]): number {
@@ -76,7 +82,10 @@ function vaeName(key: string, upLevels: number): string | undefined {
 
 /** Old diffusers attention names (before diffusers 0.14) -> today's. */
 const OLD_ATTENTION: Record<string, string> = {
-  query: 'to_q', key: 'to_k', value: 'to_v', proj_attn: 'to_out.0',
+  query: 'to_q',
+  key: 'to_k',
+  value: 'to_v',
+  proj_attn: 'to_out.0',
 };
 
 /** A diffusers-layout VAE name in today's naming (old attention names renamed, others unchanged). */
@@ -87,5 +96,7 @@ export function vaeDiffusersName(name: string): string {
 
 /** Whether VAE keys (prefix removed) use the LDM layout rather than diffusers'. */
 export function isLdmVaeLayout(keys: string[]): boolean {
-  return keys.some((k) => k.startsWith('encoder.down.') || k.startsWith('decoder.up.') || k.startsWith('encoder.mid.') || k.startsWith('decoder.mid.'));
+  return keys.some(
+    (k) => k.startsWith('encoder.down.') || k.startsWith('decoder.up.') || k.startsWith('encoder.mid.') || k.startsWith('decoder.mid.'),
+  );
 }

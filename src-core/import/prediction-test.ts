@@ -5,7 +5,11 @@ import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { floatTensor, readFloats, type FloatType } from '../model/tensors.ts';
 
-export async function looksLikeVPrediction(unetDir: string, contextWidth: number, float: FloatType): Promise<{ v: boolean; meanShift: number }> {
+export async function looksLikeVPrediction(
+  unetDir: string,
+  contextWidth: number,
+  float: FloatType,
+): Promise<{ v: boolean; meanShift: number }> {
   const session = await ort.InferenceSession.create(join(unetDir, 'model.onnx'), { executionProviders: ['cpu'] });
   try {
     const x = new Float32Array(1 * 4 * 8 * 8).fill(0.5);

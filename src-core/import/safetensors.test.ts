@@ -18,20 +18,27 @@ function file(bytes: Uint8Array): string {
 
 function rejects(bytes: Uint8Array, pattern: RegExp): void {
   const path = file(bytes);
-  assert.throws(() => SafetensorsFile.open(path), (error: Error) => {
-    assert.ok(error instanceof ImportError, `ImportError expected, got ${error}`);
-    assert.match(error.message, /^t\d+\.safetensors: /, 'names the file');
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => SafetensorsFile.open(path),
+    (error: Error) => {
+      assert.ok(error instanceof ImportError, `ImportError expected, got ${error}`);
+      assert.match(error.message, /^t\d+\.safetensors: /, 'names the file');
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('reads F32 tensors lazily and keeps the metadata', () => {
-  const path = writeSafetensors(join(dir, 'ok.safetensors'), {
-    a: { shape: [2, 3], values: [1, 2, 3, 4, 5, 6] },
-    b: { shape: [], values: [7] },
-    empty: { shape: [0, 4] },
-  }, { format: 'pt' });
+  const path = writeSafetensors(
+    join(dir, 'ok.safetensors'),
+    {
+      a: { shape: [2, 3], values: [1, 2, 3, 4, 5, 6] },
+      b: { shape: [], values: [7] },
+      empty: { shape: [0, 4] },
+    },
+    { format: 'pt' },
+  );
   const f = SafetensorsFile.open(path);
   try {
     assert.deepEqual(f.names(), ['a', 'b', 'empty']);
@@ -105,12 +112,33 @@ test('corrupt and truncated files get specific errors naming the file', () => {
   rejects(rawSafetensors('{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]'), /not valid JSON/);
   rejects(rawSafetensors('[1, 2]'), /does not start with "\{"/);
   rejects(rawSafetensors('{"w": 3}'), /entry of tensor w is not an object/);
-  rejects(rawSafetensors('{"w": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}}', [new Uint8Array(1)]), /tensor w has unknown dtype "Q4"/);
-  rejects(rawSafetensors('{"w": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}}', [new Uint8Array(4)]), /tensor w has shape \[1.5\]/);
-  rejects(rawSafetensors('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [4, 0]}}', [new Uint8Array(8)]), /tensor w has data_offsets/);
-  rejects(rawSafetensors('{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}', [new Uint8Array(8)]), /tensor w \(F32 \[3\]\) needs 12 bytes but data_offsets span 8/);
-  rejects(rawSafetensors('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}', [new Uint8Array(4)]), /truncated file: tensor w ends at byte/);
-  rejects(rawSafetensors('{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}', [new Uint8Array(12)]), /tensors a and b overlap/);
+  rejects(
+    rawSafetensors('{"w": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}}', [new Uint8Array(1)]),
+    /tensor w has unknown dtype "Q4"/,
+  );
+  rejects(
+    rawSafetensors('{"w": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}}', [new Uint8Array(4)]),
+    /tensor w has shape \[1.5\]/,
+  );
+  rejects(
+    rawSafetensors('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [4, 0]}}', [new Uint8Array(8)]),
+    /tensor w has data_offsets/,
+  );
+  rejects(
+    rawSafetensors('{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}', [new Uint8Array(8)]),
+    /tensor w \(F32 \[3\]\) needs 12 bytes but data_offsets span 8/,
+  );
+  rejects(
+    rawSafetensors('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}', [new Uint8Array(4)]),
+    /truncated file: tensor w ends at byte/,
+  );
+  rejects(
+    rawSafetensors(
+      '{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}',
+      [new Uint8Array(12)],
+    ),
+    /tensors a and b overlap/,
+  );
   rejects(rawSafetensors('{"__metadata__": {"a": 1}}'), /__metadata__ must map names to strings/);
 });
 

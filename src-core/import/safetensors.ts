@@ -11,8 +11,21 @@ export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** Bytes per value of every dtype the safetensors format defines. */
 const ITEM_SIZES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1,
-  BOOL: 1, F8_E4M3: 1, F8_E5M2: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
 };
 
 /** The dtypes read() converts to float32. Others (e.g. the I64 position_ids of many SD 1 files) are only an error when read. */
@@ -45,7 +58,12 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function parseHeader(path: string, text: string, dataStart: number, fileSize: number): { tensors: Map<string, TensorInfo>; metadata: Record<string, string> } {
+function parseHeader(
+  path: string,
+  text: string,
+  dataStart: number,
+  fileSize: number,
+): { tensors: Map<string, TensorInfo>; metadata: Record<string, string> } {
   if (!text.startsWith('{')) throw fail(path, 'corrupt safetensors header (it does not start with "{"); not a safetensors file?');
   let parsed: unknown;
   try {
@@ -53,29 +71,40 @@ function parseHeader(path: string, text: string, dataStart: number, fileSize: nu
   } catch (error) {
     throw fail(path, `corrupt safetensors header: not valid JSON (${(error as Error).message})`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw fail(path, 'corrupt safetensors header: not a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw fail(path, 'corrupt safetensors header: not a JSON object');
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   const dataBytes = fileSize - dataStart;
   for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (entry === null || typeof entry !== 'object' || Array.isArray(entry) || !Object.values(entry).every((v) => typeof v === 'string')) {
+      if (
+        entry === null ||
+        typeof entry !== 'object' ||
+        Array.isArray(entry) ||
+        !Object.values(entry).every((v) => typeof v === 'string')
+      ) {
         throw fail(path, 'corrupt safetensors header: __metadata__ must map names to strings');
       }
       metadata = entry as Record<string, string>;
       continue;
     }
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw fail(path, `corrupt safetensors header: entry of tensor ${name} is not an object`);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw fail(path, `corrupt safetensors header: entry of tensor ${name} is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (typeof dtype !== 'string' || !(dtype in ITEM_SIZES)) throw fail(path, `tensor ${name} has unknown dtype ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) throw fail(path, `corrupt safetensors header: tensor ${name} has shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every(isCount))
+      throw fail(path, `corrupt safetensors header: tensor ${name} has shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
       throw fail(path, `corrupt safetensors header: tensor ${name} has data_offsets ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     const expected = elementCount(shape) * ITEM_SIZES[dtype];
     if (end - begin !== expected) {
-      throw fail(path, `corrupt safetensors header: tensor ${name} (${dtype} [${shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`);
+      throw fail(
+        path,
+        `corrupt safetensors header: tensor ${name} (${dtype} [${shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`,
+      );
     }
     if (end > dataBytes) {
       throw fail(path, `truncated file: tensor ${name} ends at byte ${dataStart + end} but the file has ${fileSize} bytes`);
@@ -84,7 +113,8 @@ function parseHeader(path: string, text: string, dataStart: number, fileSize: nu
   }
   const ordered = [...tensors.values()].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
   for (let i = 1; i < ordered.length; i++) {
-    if (ordered[i].begin < ordered[i - 1].end) throw fail(path, `corrupt safetensors header: tensors ${ordered[i - 1].name} and ${ordered[i].name} overlap`);
+    if (ordered[i].begin < ordered[i - 1].end)
+      throw fail(path, `corrupt safetensors header: tensors ${ordered[i - 1].name} and ${ordered[i].name} overlap`);
   }
   return { tensors, metadata };
 }
@@ -128,9 +158,14 @@ export class SafetensorsFile {
       const lengthBytes = Buffer.alloc(8);
       readExactly(fd, lengthBytes, 0, path, '(header length)');
       const length = lengthBytes.readBigUInt64LE(0);
-      if (length > BigInt(MAX_HEADER_BYTES)) throw fail(path, `corrupt safetensors header: its length field says ${length} bytes (at most ${MAX_HEADER_BYTES}); not a safetensors file?`);
+      if (length > BigInt(MAX_HEADER_BYTES))
+        throw fail(
+          path,
+          `corrupt safetensors header: its length field says ${length} bytes (at most ${MAX_HEADER_BYTES}); not a safetensors file?`,
+        );
       const headerBytes = Number(length);
-      if (8 + headerBytes > size) throw fail(path, `truncated file: the header needs ${headerBytes} bytes but only ${size - 8} follow the length field`);
+      if (8 + headerBytes > size)
+        throw fail(path, `truncated file: the header needs ${headerBytes} bytes but only ${size - 8} follow the length field`);
       const header = Buffer.alloc(headerBytes);
       readExactly(fd, header, 8, path, '(header)');
       const { tensors, metadata } = parseHeader(path, header.toString('utf8'), 8 + headerBytes, size);
@@ -159,7 +194,8 @@ export class SafetensorsFile {
   read(name: string, scratch?: Scratch): Float32Array {
     const info = this.info(name);
     if (this.fd === undefined) throw fail(this.path, `read of tensor ${name} after the file was closed`);
-    if (!FLOAT_DTYPES.has(info.dtype)) throw fail(this.path, `tensor ${name} has dtype ${info.dtype}; the importer reads F32, F16, BF16 and F64 tensors`);
+    if (!FLOAT_DTYPES.has(info.dtype))
+      throw fail(this.path, `tensor ${name} has dtype ${info.dtype}; the importer reads F32, F16, BF16 and F64 tensors`);
     const count = elementCount(info.shape);
     const out = scratch?.floats(count) ?? new Float32Array(count);
     if (info.dtype === 'F32') {

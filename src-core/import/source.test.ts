@@ -11,9 +11,17 @@ const dir = mkdtempSync(join(tmpdir(), 'import-source-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Stored as F16 (as most checkpoints are) unless said otherwise: the first value, entry index + 1 < 2048, stays exact. */
-function writeEntries(name: string, entries: LdmEntry[], offset = 0, dtypes: Record<string, TestTensor['dtype']> = {}, dtype: TestTensor['dtype'] = 'F16'): string {
+function writeEntries(
+  name: string,
+  entries: LdmEntry[],
+  offset = 0,
+  dtypes: Record<string, TestTensor['dtype']> = {},
+  dtype: TestTensor['dtype'] = 'F16',
+): string {
   const tensors: Record<string, TestTensor> = {};
-  entries.forEach((e, i) => { tensors[e.key] = { shape: e.shape, values: valuesFor(i + offset, e.shape), dtype: dtypes[e.key] ?? dtype }; });
+  entries.forEach((e, i) => {
+    tensors[e.key] = { shape: e.shape, values: valuesFor(i + offset, e.shape), dtype: dtypes[e.key] ?? dtype };
+  });
   return writeSafetensors(join(dir, name), tensors);
 }
 
@@ -39,7 +47,7 @@ test('an SD 1 checkpoint: weights, inferred configs, epsilon by default, notes',
   }
 });
 
-test('a separate VAE file replaces the checkpoint\'s', async () => {
+test("a separate VAE file replaces the checkpoint's", async () => {
   const vaeFile = writeEntries('vae-ft-mse.safetensors', ldmVaeEntries(TINY_SD1), 5000, {}, 'F32');
   const source = await openImportSource(sd1, { vae: vaeFile });
   try {
@@ -50,8 +58,14 @@ test('a separate VAE file replaces the checkpoint\'s', async () => {
   }
   await assert.rejects(openImportSource(sd1, { vae: join(dir, 'vae.ckpt') }), /vae\.ckpt is a PyTorch pickle/);
   // A checkpoint without a VAE of its own is fine when a VAE file is given, and an error when not.
-  const noVae = writeEntries('no-vae.safetensors', ldmEntries(TINY_SD1).filter((e) => e.component !== 'vae'));
-  await assert.rejects(openImportSource(noVae), /no-vae\.safetensors has no VAE \(no first_stage_model\.\* tensors\); pass a separate VAE file/);
+  const noVae = writeEntries(
+    'no-vae.safetensors',
+    ldmEntries(TINY_SD1).filter((e) => e.component !== 'vae'),
+  );
+  await assert.rejects(
+    openImportSource(noVae),
+    /no-vae\.safetensors has no VAE \(no first_stage_model\.\* tensors\); pass a separate VAE file/,
+  );
   const withVae = await openImportSource(noVae, { vae: vaeFile });
   withVae.close();
   assert.deepEqual(withVae.configs.vae.block_out_channels, TINY_SD1.vae.channels);
@@ -59,7 +73,10 @@ test('a separate VAE file replaces the checkpoint\'s', async () => {
   const other = await openImportSource(sd1, { vae: sd2 });
   other.close();
   assert.match(other.notes.join('\n'), /VAE from sd2\.safetensors \(\d+ of its tensors unused\)/);
-  const unetOnly = writeEntries('unet-only.safetensors', ldmEntries(TINY_SD1).filter((e) => e.component === 'unet'));
+  const unetOnly = writeEntries(
+    'unet-only.safetensors',
+    ldmEntries(TINY_SD1).filter((e) => e.component === 'unet'),
+  );
   await assert.rejects(openImportSource(sd1, { vae: unetOnly }), /unet-only\.safetensors is not a VAE: it has no decoder/);
 });
 
@@ -86,7 +103,10 @@ test('a config folder overrides what it has, and its text layer count is kept', 
   const config = join(dir, 'config');
   mkdirSync(join(config, 'text_encoder'), { recursive: true });
   mkdirSync(join(config, 'scheduler'), { recursive: true });
-  writeFileSync(join(config, 'text_encoder', 'config.json'), JSON.stringify({ hidden_act: 'gelu', num_hidden_layers: 3, num_attention_heads: 3 }));
+  writeFileSync(
+    join(config, 'text_encoder', 'config.json'),
+    JSON.stringify({ hidden_act: 'gelu', num_hidden_layers: 3, num_attention_heads: 3 }),
+  );
   writeFileSync(join(config, 'scheduler', 'scheduler_config.json'), JSON.stringify({ prediction_type: 'v_prediction', beta_start: 0.001 }));
   const source = await openImportSource(sd2, { config });
   try {
@@ -103,7 +123,10 @@ test('a config folder overrides what it has, and its text layer count is kept', 
 test('bad inputs: pickles, missing paths, other folders, unsupported checkpoints, non-float weights', async () => {
   await assert.rejects(openImportSource(join(dir, 'model.ckpt')), /does not exist/);
   writeFileSync(join(dir, 'model.ckpt'), 'PK');
-  await assert.rejects(openImportSource(join(dir, 'model.ckpt')), /model\.ckpt is a PyTorch pickle; only \.safetensors checkpoints are imported/);
+  await assert.rejects(
+    openImportSource(join(dir, 'model.ckpt')),
+    /model\.ckpt is a PyTorch pickle; only \.safetensors checkpoints are imported/,
+  );
   mkdirSync(join(dir, 'photos'));
   await assert.rejects(openImportSource(join(dir, 'photos')), /photos is a folder but not a diffusers model folder/);
   mkdirSync(join(dir, 'onnx', 'unet'), { recursive: true });
@@ -113,7 +136,10 @@ test('bad inputs: pickles, missing paths, other folders, unsupported checkpoints
     'model.diffusion_model.input_blocks.0.0.weight': { shape: [2, 4, 1, 1] },
     'conditioner.embedders.0.model.ln_final.weight': { shape: [2] },
   });
-  await assert.rejects(openImportSource(xl), /xl\.safetensors is the Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/);
+  await assert.rejects(
+    openImportSource(xl),
+    /xl\.safetensors is the Stable Diffusion XL refiner \(it refines SDXL base images; import the base model\): not supported yet/,
+  );
   const ints = writeEntries('ints.safetensors', ldmEntries(TINY_SD1), 0, { 'model.diffusion_model.out.2.bias': 'I64' });
   await assert.rejects(openImportSource(ints), /tensor conv_out\.bias of the UNet has dtype I64/);
   const cut = join(dir, 'cut.safetensors');
@@ -122,7 +148,12 @@ test('bad inputs: pickles, missing paths, other folders, unsupported checkpoints
 });
 
 test('inspection for the UI: kind, family, or the problem', () => {
-  assert.deepEqual(inspectImportSource(sd1), { kind: 'checkpoint', family: 'sd1', architecture: 'sd1', notes: ['Stable Diffusion 1.x checkpoint'] });
+  assert.deepEqual(inspectImportSource(sd1), {
+    kind: 'checkpoint',
+    family: 'sd1',
+    architecture: 'sd1',
+    notes: ['Stable Diffusion 1.x checkpoint'],
+  });
   assert.equal(inspectImportSource(sd2).family, 'sd2');
   assert.match(inspectImportSource(join(dir, 'xl.safetensors')).problem ?? '', /Stable Diffusion XL refiner .*: not supported yet/);
   assert.match(inspectImportSource(join(dir, 'cut.safetensors')).problem ?? '', /truncated/);

@@ -4,8 +4,26 @@
 // the configs inferred from a checkpoint.
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { inferUNetConfig, inferTextConfig, inferVaeConfig, readConfigFolder, schedulerPrediction, sdSchedulerConfig, type ComponentConfigs, type ConfigFolder } from './checkpoint-configs.ts';
-import { ARCHITECTURE_NAMES, FAMILY_NAMES, classifyCheckpoint, detectCheckpoint, type Architecture, type Family, type Prediction, type PredictionSource } from './detect.ts';
+import {
+  inferUNetConfig,
+  inferTextConfig,
+  inferVaeConfig,
+  readConfigFolder,
+  schedulerPrediction,
+  sdSchedulerConfig,
+  type ComponentConfigs,
+  type ConfigFolder,
+} from './checkpoint-configs.ts';
+import {
+  ARCHITECTURE_NAMES,
+  FAMILY_NAMES,
+  classifyCheckpoint,
+  detectCheckpoint,
+  type Architecture,
+  type Family,
+  type Prediction,
+  type PredictionSource,
+} from './detect.ts';
 import { isDiffusersFolder, isDiffusersOnnxFolder, openDiffusersFolder, readDiffusersConfigs } from './diffusers-folder.ts';
 import { mapLdmCheckpoint, mapVaeFile } from './ldm-keys.ts';
 import { SafetensorsFile, requireFloatWeights } from './safetensors.ts';
@@ -56,7 +74,9 @@ const PICKLE = /\.(ckpt|pt|pth|bin)$/i;
 
 function refusePickle(path: string): void {
   if (PICKLE.test(path)) {
-    throw new ImportError(`${basename(path)} is a PyTorch pickle; only .safetensors checkpoints are imported (loading a pickle can run code). Most model sites offer a .safetensors download`);
+    throw new ImportError(
+      `${basename(path)} is a PyTorch pickle; only .safetensors checkpoints are imported (loading a pickle can run code). Most model sites offer a .safetensors download`,
+    );
   }
 }
 
@@ -116,7 +136,8 @@ export function numberOf(config: ConfigFolder['textEncoder'], key: string): numb
 /** Opens a checkpoint or diffusers folder for import. The caller must close() it. */
 export async function openImportSource(path: string, options: ImportSourceOptions = {}): Promise<ImportSource> {
   const kind = sourceKind(path);
-  if (kind === 'diffusers-onnx') throw new ImportError(`${basename(path)} is already a diffusers-ONNX folder: add it directly, it needs no import`);
+  if (kind === 'diffusers-onnx')
+    throw new ImportError(`${basename(path)} is already a diffusers-ONNX folder: add it directly, it needs no import`);
   const opened: Array<{ close(): void }> = [];
   const close = () => opened.forEach((f) => f.close());
   try {
@@ -149,13 +170,22 @@ function openCheckpoint(path: string, options: ImportSourceOptions, opened: Arra
   opened.push(file);
   const override = options.config ? readConfigFolder(options.config) : undefined;
   const raw = file.source();
-  const detection = detectCheckpoint(raw, { path, prediction: options.prediction, configPrediction: schedulerPrediction(override?.scheduler) });
+  const detection = detectCheckpoint(raw, {
+    path,
+    prediction: options.prediction,
+    configPrediction: schedulerPrediction(override?.scheduler),
+  });
   const vaeFile = options.vae ? (notes: string[]) => separateVae(options.vae!, opened, notes) : undefined;
   if (detection.family === 'sdxl') return openSdxlCheckpoint(raw, { path, detection, override, vaeFile, configName: options.config });
-  const mapped = mapLdmCheckpoint(raw, { textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'), label: basename(path), requireVae: !options.vae });
+  const mapped = mapLdmCheckpoint(raw, {
+    textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'),
+    label: basename(path),
+    requireVae: !options.vae,
+  });
   const notes = [...detection.notes];
   if (mapped.emaIgnored > 0) notes.push(`${mapped.emaIgnored} EMA tensors (model_ema.*) ignored`);
-  if (mapped.unused.length > 0) notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
+  if (mapped.unused.length > 0)
+    notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
   if (override) notes.push(`configs from ${options.config} where it has them`);
   const vae = options.vae ? separateVae(options.vae, opened, notes) : mapped.vae;
   const weights = { unet: mapped.unet, vae, textEncoder: mapped.textEncoder };
@@ -169,8 +199,16 @@ function openCheckpoint(path: string, options: ImportSourceOptions, opened: Arra
     scheduler: override?.scheduler ?? sdSchedulerConfig(provisional),
   };
   const source: Opened = {
-    kind: 'checkpoint', path, family, prediction: detection.prediction, predictionSource: detection.predictionSource,
-    configs, tokenizerDir: override?.tokenizerDir, weights, unused: mapped.unused, notes,
+    kind: 'checkpoint',
+    path,
+    family,
+    prediction: detection.prediction,
+    predictionSource: detection.predictionSource,
+    configs,
+    tokenizerDir: override?.tokenizerDir,
+    weights,
+    unused: mapped.unused,
+    notes,
     settlePrediction(prediction) {
       source.prediction = prediction;
       source.predictionSource = 'detected';
@@ -183,7 +221,12 @@ function openCheckpoint(path: string, options: ImportSourceOptions, opened: Arra
 }
 
 /** SD 2 v-models (2.0-v, 2.1) are 768-pixel models; inferred configs say so once the type is known. */
-function applyDefaultSize(configs: ComponentConfigs, override: ConfigFolder | undefined, family: Family, prediction: Prediction | 'needs-test'): void {
+function applyDefaultSize(
+  configs: ComponentConfigs,
+  override: ConfigFolder | undefined,
+  family: Family,
+  prediction: Prediction | 'needs-test',
+): void {
   const v = family === 'sd2' && prediction === 'v_prediction';
   if (!override?.unet) configs.unet.sample_size = v ? 96 : 64;
   if (!override?.vae) configs.vae.sample_size = v ? 768 : 512;

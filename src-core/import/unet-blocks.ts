@@ -56,7 +56,8 @@ export function timestepFeatures(g: Graph, t: string, channels: number, options:
   const freqs = timestepFrequencies(channels, options.freqShift);
   return g.scope('time_proj', () => {
     const args = g.op('Mul', [g.op('Unsqueeze', [t, g.constant([1], 'int64')]), g.constant([...freqs], 'float32', [1, freqs.length])]);
-    const sin = g.op('Sin', [args]), cos = g.op('Cos', [args]);
+    const sin = g.op('Sin', [args]),
+      cos = g.op('Cos', [args]);
     const parts = options.flipSinToCos ? [cos, sin] : [sin, cos];
     let features = g.op('Concat', parts, { axis: 1 });
     // An odd channel count gets one zero column at the end, as in diffusers.
@@ -79,9 +80,18 @@ export function timestepEmbedding(ctx: BlockContext, features: string, channels:
  * time_ids [B, n] (original size, crop, target size), [B, n * timeEmbedDim], after text_embeds [B, proj] ->
  * add_embedding (linear_1 -> SiLU -> linear_2), [B, time_embed_dim], which the UNet adds to the time embedding.
  */
-export function textTimeEmbedding(ctx: BlockContext, textEmbeds: string, timeIds: string, shape: {
-  timeEmbedDim: number; inputDim: number; embedDim: number; flipSinToCos: boolean; freqShift: number;
-}): string {
+export function textTimeEmbedding(
+  ctx: BlockContext,
+  textEmbeds: string,
+  timeIds: string,
+  shape: {
+    timeEmbedDim: number;
+    inputDim: number;
+    embedDim: number;
+    flipSinToCos: boolean;
+    freqShift: number;
+  },
+): string {
   const { g, w } = ctx;
   expectLayer(w, 'add_embedding.linear_1', [shape.embedDim, shape.inputDim]);
   expectLayer(w, 'add_embedding.linear_2', [shape.embedDim, shape.embedDim]);
@@ -89,7 +99,14 @@ export function textTimeEmbedding(ctx: BlockContext, textEmbeds: string, timeIds
     // diffusers flattens time_ids and takes their features in float32 (get_timestep_embedding casts to float).
     const ids = g.op('Reshape', [g.op('Cast', [timeIds], { to: floatCode('float32') }), g.constant([-1], 'int64')]);
     const features = g.scope('add_time_proj', () => timestepFeatures(g, ids, shape.timeEmbedDim, shape));
-    const rows = g.op('Reshape', [features, g.op('Concat', [g.op('Slice', [g.op('Shape', [textEmbeds]), g.constant([0], 'int64'), g.constant([1], 'int64')]), g.constant([-1], 'int64')], { axis: 0 })]);
+    const rows = g.op('Reshape', [
+      features,
+      g.op(
+        'Concat',
+        [g.op('Slice', [g.op('Shape', [textEmbeds]), g.constant([0], 'int64'), g.constant([1], 'int64')]), g.constant([-1], 'int64')],
+        { axis: 0 },
+      ),
+    ]);
     const joined = g.op('Concat', [textEmbeds, rows], { axis: 1 });
     return linear(g, w, silu(g, linear(g, w, joined, 'add_embedding.linear_1')), 'add_embedding.linear_2');
   });
@@ -100,8 +117,13 @@ export function textTimeEmbedding(ctx: BlockContext, textEmbeds: string, timeIds
  * channel) -> GroupNorm -> SiLU -> conv2, plus the input (through a 1x1 conv_shortcut when the channel count
  * changes), divided by `scale` (output_scale_factor). `activeTemb` is SiLU(temb), shared by all blocks.
  */
-export function resnetBlock(ctx: BlockContext, x: string, activeTemb: string, prefix: string,
-  shape: { inChannels: number; outChannels: number; tembChannels: number; scale?: number }): string {
+export function resnetBlock(
+  ctx: BlockContext,
+  x: string,
+  activeTemb: string,
+  prefix: string,
+  shape: { inChannels: number; outChannels: number; tembChannels: number; scale?: number },
+): string {
   const { g, w, groups, eps } = ctx;
   const { inChannels: cin, outChannels: cout } = shape;
   expectNorm(w, `${prefix}.norm1`, cin);

@@ -84,12 +84,25 @@ export interface UNetPlan {
 
 /** Keys whose only supported value is their diffusers default (null/absent, false, or the given value). */
 const FIXED: Record<string, unknown> = {
-  class_embed_type: null, num_class_embeds: null, encoder_hid_dim: null,
-  encoder_hid_dim_type: null, time_cond_proj_dim: null, time_embedding_act_fn: null, timestep_post_act: null,
-  reverse_transformer_layers_per_block: null, mid_block_only_cross_attention: null, cross_attention_norm: null,
-  dual_cross_attention: false, class_embeddings_concat: false, resnet_skip_time_act: false,
-  act_fn: 'silu', resnet_time_scale_shift: 'default', time_embedding_type: 'positional', attention_type: 'default',
-  mid_block_type: 'UNetMidBlock2DCrossAttn', downsample_padding: 1,
+  class_embed_type: null,
+  num_class_embeds: null,
+  encoder_hid_dim: null,
+  encoder_hid_dim_type: null,
+  time_cond_proj_dim: null,
+  time_embedding_act_fn: null,
+  timestep_post_act: null,
+  reverse_transformer_layers_per_block: null,
+  mid_block_only_cross_attention: null,
+  cross_attention_norm: null,
+  dual_cross_attention: false,
+  class_embeddings_concat: false,
+  resnet_skip_time_act: false,
+  act_fn: 'silu',
+  resnet_time_scale_shift: 'default',
+  time_embedding_type: 'positional',
+  attention_type: 'default',
+  mid_block_type: 'UNetMidBlock2DCrossAttn',
+  downsample_padding: 1,
 };
 
 function refuse(key: string, value: unknown, why = 'is not supported'): never {
@@ -128,23 +141,37 @@ export function planUNet(config: UNetConfig): UNetPlan {
     refuse('only_cross_attention', only);
   }
 
-  const downTypes = blockTypes('down_block_types', config.down_block_types ??
-    ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'], ['CrossAttnDownBlock2D', 'DownBlock2D'] as const);
-  const upTypes = blockTypes('up_block_types', config.up_block_types ??
-    ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'], ['CrossAttnUpBlock2D', 'UpBlock2D'] as const);
+  const downTypes = blockTypes(
+    'down_block_types',
+    config.down_block_types ?? ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+    ['CrossAttnDownBlock2D', 'DownBlock2D'] as const,
+  );
+  const upTypes = blockTypes(
+    'up_block_types',
+    config.up_block_types ?? ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+    ['CrossAttnUpBlock2D', 'UpBlock2D'] as const,
+  );
   const n = downTypes.length;
   if (upTypes.length !== n) refuse('up_block_types', config.up_block_types, `needs as many entries as down_block_types (${n})`);
-  if (config.block_out_channels !== undefined && !Array.isArray(config.block_out_channels)) refuse('block_out_channels', config.block_out_channels, 'is not a list');
+  if (config.block_out_channels !== undefined && !Array.isArray(config.block_out_channels))
+    refuse('block_out_channels', config.block_out_channels, 'is not a list');
   const channels = perLevel('block_out_channels', config.block_out_channels, n, [320, 640, 1280, 1280]);
   const layers = perLevel('layers_per_block', config.layers_per_block, n, 2);
   const transformerLayers = perLevel('transformer_layers_per_block', config.transformer_layers_per_block, n, 1);
   // num_attention_heads wins where given; otherwise attention_head_dim holds the head count (diffusers' misnomer).
-  const heads = perLevel(config.num_attention_heads != null ? 'num_attention_heads' : 'attention_head_dim',
-    config.num_attention_heads ?? config.attention_head_dim, n, 8);
+  const heads = perLevel(
+    config.num_attention_heads != null ? 'num_attention_heads' : 'attention_head_dim',
+    config.num_attention_heads ?? config.attention_head_dim,
+    n,
+    8,
+  );
   const crossDims = perLevel('cross_attention_dim', config.cross_attention_dim, n, 1280);
-  if (crossDims.some((d) => d !== crossDims[0])) refuse('cross_attention_dim', config.cross_attention_dim, 'must be one value (one encoder_hidden_states input)');
-  const groups = config.norm_num_groups === null ? refuse('norm_num_groups', null) : positiveInt('norm_num_groups', config.norm_num_groups ?? 32);
-  for (const c of channels) if (c % groups !== 0) refuse('block_out_channels', channels, `must be multiples of norm_num_groups (${groups})`);
+  if (crossDims.some((d) => d !== crossDims[0]))
+    refuse('cross_attention_dim', config.cross_attention_dim, 'must be one value (one encoder_hidden_states input)');
+  const groups =
+    config.norm_num_groups === null ? refuse('norm_num_groups', null) : positiveInt('norm_num_groups', config.norm_num_groups ?? 32);
+  for (const c of channels)
+    if (c % groups !== 0) refuse('block_out_channels', channels, `must be multiples of norm_num_groups (${groups})`);
   const eps = config.norm_eps ?? 1e-5;
   if (typeof eps !== 'number' || !(eps > 0)) refuse('norm_eps', eps);
   const kernel = (key: string) => {
@@ -156,7 +183,12 @@ export function planUNet(config: UNetConfig): UNetPlan {
   const textTime = additionEmbedding(config);
 
   const level = (i: number, crossAttention: boolean, resnets: number): UNetLevel => ({
-    channels: channels[i], crossAttention, resnets, transformerLayers: transformerLayers[i], heads: heads[i], crossAttentionDim: crossDims[i],
+    channels: channels[i],
+    crossAttention,
+    resnets,
+    transformerLayers: transformerLayers[i],
+    heads: heads[i],
+    crossAttentionDim: crossDims[i],
   });
   const last = n - 1;
   return {
@@ -164,8 +196,14 @@ export function planUNet(config: UNetConfig): UNetPlan {
     outChannels: positiveInt('out_channels', config.out_channels ?? 4),
     centerInputSample: config.center_input_sample === true,
     flipSinToCos: config.flip_sin_to_cos ?? true,
-    freqShift: typeof config.freq_shift === 'number' ? config.freq_shift : config.freq_shift === undefined ? 0 : refuse('freq_shift', config.freq_shift),
-    groups, eps,
+    freqShift:
+      typeof config.freq_shift === 'number'
+        ? config.freq_shift
+        : config.freq_shift === undefined
+          ? 0
+          : refuse('freq_shift', config.freq_shift),
+    groups,
+    eps,
     linearProjection: config.use_linear_projection === true,
     upcastAttention: config.upcast_attention === true,
     midScaleFactor: config.mid_block_scale_factor ?? 1,

@@ -15,11 +15,19 @@ import { ImportError, weightMap, arrayWeight, type WeightSource } from './weight
 
 /** Three levels, both block kinds, per-level heads, two resnets per down level: small enough to run in ms. */
 const TINY: UNetConfig = {
-  in_channels: 4, out_channels: 4, block_out_channels: [16, 32, 32], layers_per_block: 2,
+  in_channels: 4,
+  out_channels: 4,
+  block_out_channels: [16, 32, 32],
+  layers_per_block: 2,
   down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
   up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-  attention_head_dim: [2, 4, 4], cross_attention_dim: 24, norm_num_groups: 8, norm_eps: 1e-5,
-  flip_sin_to_cos: true, freq_shift: 0, use_linear_projection: false,
+  attention_head_dim: [2, 4, 4],
+  cross_attention_dim: 24,
+  norm_num_groups: 8,
+  norm_eps: 1e-5,
+  flip_sin_to_cos: true,
+  freq_shift: 0,
+  use_linear_projection: false,
 };
 
 function tinyInputs(batch: number, h: number, w: number, seed = 5, timesteps = [981, 17.5]) {
@@ -30,13 +38,22 @@ function tinyInputs(batch: number, h: number, w: number, seed = 5, timesteps = [
   };
 }
 
-async function runUNet(w: WeightSource, config: UNetConfig, feeds: ReturnType<typeof tinyInputs>, options: { float?: 'float32' | 'float16'; attention?: 'plain' | 'mha' } = {}) {
+async function runUNet(
+  w: WeightSource,
+  config: UNetConfig,
+  feeds: ReturnType<typeof tinyInputs>,
+  options: { float?: 'float32' | 'float16'; attention?: 'plain' | 'mha' } = {},
+) {
   const g = buildUNet(w, config, { float: options.float ?? 'float32', attention: options.attention ?? 'plain' });
   return runUNetGraph(g, feeds);
 }
 
 test('timestep features are diffusers get_timestep_embedding: cat(cos, sin) of t * exp(-ln(1e4) i / (half - shift))', async () => {
-  for (const [channels, flip, shift] of [[16, true, 0], [10, false, 1], [7, true, 0]] as const) {
+  for (const [channels, flip, shift] of [
+    [16, true, 0],
+    [10, false, 1],
+    [7, true, 0],
+  ] as const) {
     const g = new Graph('t', 'float32');
     const t = g.input('t', 'float32', ['batch']);
     g.output('y', timestepFeatures(g, t, channels, { flipSinToCos: flip, freqShift: shift }), 'float32', ['batch', channels]);
@@ -46,7 +63,7 @@ test('timestep features are diffusers get_timestep_embedding: cat(cos, sin) of t
     const expected = new Float32Array(4 * channels);
     ts.forEach((tv, b) => {
       for (let i = 0; i < half; i++) {
-        const arg = tv * Math.exp(-Math.log(10000) * i / (half - shift));
+        const arg = tv * Math.exp((-Math.log(10000) * i) / (half - shift));
         expected[b * channels + (flip ? half : 0) + i] = Math.sin(arg);
         expected[b * channels + (flip ? 0 : half) + i] = Math.cos(arg);
       }
@@ -59,9 +76,18 @@ test('timestep features are diffusers get_timestep_embedding: cat(cos, sin) of t
 test('ResnetBlock2D matches a JS reference (GroupNorm, SiLU, conv, time projection, 1x1 shortcut)', async () => {
   const [n, cin, cout, h, wd, temb, groups, eps] = [2, 8, 16, 5, 3, 12, 4, 1e-5];
   const shapes = new Map<string, number[]>([
-    ['r.norm1.weight', [cin]], ['r.norm1.bias', [cin]], ['r.conv1.weight', [cout, cin, 3, 3]], ['r.conv1.bias', [cout]],
-    ['r.time_emb_proj.weight', [cout, temb]], ['r.time_emb_proj.bias', [cout]], ['r.norm2.weight', [cout]], ['r.norm2.bias', [cout]],
-    ['r.conv2.weight', [cout, cout, 3, 3]], ['r.conv2.bias', [cout]], ['r.conv_shortcut.weight', [cout, cin, 1, 1]], ['r.conv_shortcut.bias', [cout]],
+    ['r.norm1.weight', [cin]],
+    ['r.norm1.bias', [cin]],
+    ['r.conv1.weight', [cout, cin, 3, 3]],
+    ['r.conv1.bias', [cout]],
+    ['r.time_emb_proj.weight', [cout, temb]],
+    ['r.time_emb_proj.bias', [cout]],
+    ['r.norm2.weight', [cout]],
+    ['r.norm2.bias', [cout]],
+    ['r.conv2.weight', [cout, cout, 3, 3]],
+    ['r.conv2.bias', [cout]],
+    ['r.conv_shortcut.weight', [cout, cin, 1, 1]],
+    ['r.conv_shortcut.bias', [cout]],
   ]);
   const w = randomUNetWeights(shapes, 3);
   const v = (name: string) => w.get(name).read();
@@ -69,14 +95,34 @@ test('ResnetBlock2D matches a JS reference (GroupNorm, SiLU, conv, time projecti
   const ctx: BlockContext = { g, w, groups, eps, attention: 'plain', linearProjection: false };
   const x = g.input('x', 'float32', ['batch', cin, 'h', 'w']);
   const e = g.input('e', 'float32', ['batch', temb]);
-  g.output('y', resnetBlock(ctx, x, e, 'r', { inChannels: cin, outChannels: cout, tembChannels: temb }), 'float32', ['batch', cout, 'h', 'w']);
-  const xs = randomValues(n * cin * h * wd, 11), es = randomValues(n * temb, 12);
+  g.output('y', resnetBlock(ctx, x, e, 'r', { inChannels: cin, outChannels: cout, tembChannels: temb }), 'float32', [
+    'batch',
+    cout,
+    'h',
+    'w',
+  ]);
+  const xs = randomValues(n * cin * h * wd, 11),
+    es = randomValues(n * temb, 12);
   const y = (await runGraph(g, { x: { data: xs, dims: [n, cin, h, wd] }, e: { data: es, dims: [n, temb] } })).y as Float32Array;
 
-  let hs = jsConv(jsSilu(jsGroupNorm(xs, [n, cin, h, wd], v('r.norm1.weight'), v('r.norm1.bias'), groups, eps)), [n, cin, h, wd], v('r.conv1.weight'), [cout, cin, 3], v('r.conv1.bias'), 1);
+  let hs = jsConv(
+    jsSilu(jsGroupNorm(xs, [n, cin, h, wd], v('r.norm1.weight'), v('r.norm1.bias'), groups, eps)),
+    [n, cin, h, wd],
+    v('r.conv1.weight'),
+    [cout, cin, 3],
+    v('r.conv1.bias'),
+    1,
+  );
   const proj = jsLinear(es, n, v('r.time_emb_proj.weight'), [cout, temb], v('r.time_emb_proj.bias'));
-  hs = hs.map((val, i) => val + proj[Math.floor(i / (h * wd) / cout) * cout + Math.floor(i / (h * wd)) % cout]);
-  hs = jsConv(jsSilu(jsGroupNorm(hs, [n, cout, h, wd], v('r.norm2.weight'), v('r.norm2.bias'), groups, eps)), [n, cout, h, wd], v('r.conv2.weight'), [cout, cout, 3], v('r.conv2.bias'), 1);
+  hs = hs.map((val, i) => val + proj[Math.floor(i / (h * wd) / cout) * cout + (Math.floor(i / (h * wd)) % cout)]);
+  hs = jsConv(
+    jsSilu(jsGroupNorm(hs, [n, cout, h, wd], v('r.norm2.weight'), v('r.norm2.bias'), groups, eps)),
+    [n, cout, h, wd],
+    v('r.conv2.weight'),
+    [cout, cout, 3],
+    v('r.conv2.bias'),
+    1,
+  );
   const shortcut = jsConv(xs, [n, cin, h, wd], v('r.conv_shortcut.weight'), [cout, cin, 1], v('r.conv_shortcut.bias'), 0);
   const expected = hs.map((val, i) => val + shortcut[i]);
   assert.ok(relativeError(y, expected) < 1e-5, `${relativeError(y, expected)}`);
@@ -87,12 +133,18 @@ test('the tiny UNet runs for batch 1 and 2, uses every tensor, and batch items a
   const two = await runUNet(source, TINY, tinyInputs(2, 8, 8));
   assert.equal(two.length, 2 * 4 * 8 * 8);
   assert.ok(two.every(Number.isFinite));
-  assert.deepEqual(source.names().filter((name) => !used.has(name)), []);
+  assert.deepEqual(
+    source.names().filter((name) => !used.has(name)),
+    [],
+  );
   // Item 0 alone gives what it gave in the batch (nothing leaks across the batch axis).
   const one = await runUNet(source, TINY, tinyInputs(1, 8, 8));
   const fromBatch = tinyInputs(2, 8, 8);
-  const single = { ...tinyInputs(1, 8, 8), sample: { data: fromBatch.sample.data.slice(0, 4 * 64), dims: [1, 4, 8, 8] },
-    encoder_hidden_states: { data: fromBatch.encoder_hidden_states.data.slice(0, 7 * 24), dims: [1, 7, 24] } };
+  const single = {
+    ...tinyInputs(1, 8, 8),
+    sample: { data: fromBatch.sample.data.slice(0, 4 * 64), dims: [1, 4, 8, 8] },
+    encoder_hidden_states: { data: fromBatch.encoder_hidden_states.data.slice(0, 7 * 24), dims: [1, 7, 24] },
+  };
   const alone = await runUNet(source, TINY, single);
   assert.ok(relativeError(alone, two.slice(0, 4 * 64)) < 1e-5);
   assert.equal(one.length, 4 * 64);
@@ -102,13 +154,18 @@ test('a [1] timestep is broadcast to the batch', async () => {
   const w = randomUNetWeights(unetShapes(TINY));
   const both = tinyInputs(2, 8, 8, 5, [300, 300]);
   const broadcast = { ...both, timestep: { data: Float32Array.of(300), dims: [1] } };
-  const a = await runUNet(w, TINY, both), b = await runUNet(w, TINY, broadcast);
+  const a = await runUNet(w, TINY, both),
+    b = await runUNet(w, TINY, broadcast);
   assert.ok(relativeError(b, a) < 1e-6);
 });
 
 test('odd latent sizes keep their shape (the up path resizes to each skip connection)', async () => {
   const w = randomUNetWeights(unetShapes(TINY));
-  for (const [h, wd] of [[9, 7], [5, 12], [3, 3]]) {
+  for (const [h, wd] of [
+    [9, 7],
+    [5, 12],
+    [3, 3],
+  ]) {
     const out = await runUNet(w, TINY, tinyInputs(1, h, wd));
     assert.equal(out.length, 4 * h * wd, `${h}x${wd}`);
     assert.ok(out.every(Number.isFinite));
@@ -130,45 +187,72 @@ test('configs the builder does not implement are refused by key', () => {
   const w = randomUNetWeights(unetShapes(TINY));
   const refusals: Array<[Partial<UNetConfig>, RegExp]> = [
     [{ addition_embed_type: 'text_image' }, /addition_embed_type = "text_image" is not supported/],
-    [{ addition_embed_type: 'text_time' }, /addition_time_embed_dim = undefined is not a positive integer/], [{ class_embed_type: 'timestep' }, /class_embed_type/],
-    [{ time_cond_proj_dim: 256 }, /time_cond_proj_dim/], [{ resnet_time_scale_shift: 'scale_shift' }, /resnet_time_scale_shift/],
-    [{ act_fn: 'gelu' }, /act_fn/], [{ only_cross_attention: true }, /only_cross_attention/],
-    [{ mid_block_type: 'UNetMidBlock2D' }, /mid_block_type/], [{ down_block_types: ['AttnDownBlock2D', 'DownBlock2D', 'DownBlock2D'] }, /AttnDownBlock2D/],
-    [{ time_embedding_type: 'fourier' }, /time_embedding_type/], [{ attention_head_dim: [2, 4] }, /attention_head_dim/],
-    [{ cross_attention_dim: [24, 24, 32] }, /cross_attention_dim/], [{ encoder_hid_dim: 64 }, /encoder_hid_dim/],
+    [{ addition_embed_type: 'text_time' }, /addition_time_embed_dim = undefined is not a positive integer/],
+    [{ class_embed_type: 'timestep' }, /class_embed_type/],
+    [{ time_cond_proj_dim: 256 }, /time_cond_proj_dim/],
+    [{ resnet_time_scale_shift: 'scale_shift' }, /resnet_time_scale_shift/],
+    [{ act_fn: 'gelu' }, /act_fn/],
+    [{ only_cross_attention: true }, /only_cross_attention/],
+    [{ mid_block_type: 'UNetMidBlock2D' }, /mid_block_type/],
+    [{ down_block_types: ['AttnDownBlock2D', 'DownBlock2D', 'DownBlock2D'] }, /AttnDownBlock2D/],
+    [{ time_embedding_type: 'fourier' }, /time_embedding_type/],
+    [{ attention_head_dim: [2, 4] }, /attention_head_dim/],
+    [{ cross_attention_dim: [24, 24, 32] }, /cross_attention_dim/],
+    [{ encoder_hid_dim: 64 }, /encoder_hid_dim/],
   ];
   for (const [change, key] of refusals) {
-    assert.throws(() => buildUNet(w, { ...TINY, ...change } as UNetConfig, { float: 'float32' }),
-      (e: unknown) => e instanceof ImportError && key.test(e.message), JSON.stringify(change));
+    assert.throws(
+      () => buildUNet(w, { ...TINY, ...change } as UNetConfig, { float: 'float32' }),
+      (e: unknown) => e instanceof ImportError && key.test(e.message),
+      JSON.stringify(change),
+    );
   }
 });
 
 test('a missing or mis-shaped tensor is named', () => {
   const shapes = unetShapes(TINY);
-  const entries = new Map(randomUNetWeights(shapes).names().map((n) => [n, arrayWeight(shapes.get(n)!, new Float32Array(shapes.get(n)!.reduce((a, b) => a * b, 1)))]));
+  const entries = new Map(
+    randomUNetWeights(shapes)
+      .names()
+      .map((n) => [n, arrayWeight(shapes.get(n)!, new Float32Array(shapes.get(n)!.reduce((a, b) => a * b, 1)))]),
+  );
   entries.set('mid_block.attentions.0.proj_in.weight', arrayWeight([32, 32], new Float32Array(32 * 32)));
-  assert.throws(() => buildUNet(weightMap(entries), TINY, { float: 'float32' }), /mid_block\.attentions\.0\.proj_in\.weight has shape \[32, 32\]/);
+  assert.throws(
+    () => buildUNet(weightMap(entries), TINY, { float: 'float32' }),
+    /mid_block\.attentions\.0\.proj_in\.weight has shape \[32, 32\]/,
+  );
   entries.delete('up_blocks.1.resnets.2.conv2.bias');
   entries.set('mid_block.attentions.0.proj_in.weight', arrayWeight([32, 32, 1, 1], new Float32Array(32 * 32)));
   assert.throws(() => buildUNet(weightMap(entries), TINY, { float: 'float32' }), /missing tensor up_blocks\.1\.resnets\.2\.conv2\.bias/);
 });
 
 const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
-interface ReferenceTensor { shape: number[]; data: number[] }
+interface ReferenceTensor {
+  shape: number[];
+  data: number[];
+}
 
 for (const model of ['sd1', 'sd2']) {
   const referencePath = `${FIXTURES}references/${model}.json`;
-  test(`${model} diffusers folder: one UNet call matches diffusers' out_sample to 1e-4 relative (plain and mha; fp16 recorded)`,
-    { skip: existsSync(referencePath) ? false : `no ${referencePath} yet` }, async (t) => {
+  test(
+    `${model} diffusers folder: one UNet call matches diffusers' out_sample to 1e-4 relative (plain and mha; fp16 recorded)`,
+    { skip: existsSync(referencePath) ? false : `no ${referencePath} yet` },
+    async (t) => {
       const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
       const feed = (name: string) => ({ data: Float32Array.from(tensors[name].data), dims: tensors[name].shape });
       const folder = openDiffusersFolder(`${FIXTURES}${model}/diffusers`);
       try {
         const { source, used } = recordingSource(folder.weights.unet);
-        for (const [float, attention] of [['float32', 'plain'], ['float32', 'mha'], ['float16', 'plain']] as const) {
+        for (const [float, attention] of [
+          ['float32', 'plain'],
+          ['float32', 'mha'],
+          ['float16', 'plain'],
+        ] as const) {
           const graph = buildUNet(source, folder.configs.unet as UNetConfig, { float, attention });
           const out = await runUNetGraph(graph, {
-            sample: feed('unet_sample'), timestep: feed('unet_timestep'), encoder_hidden_states: feed('unet_encoder_hidden_states'),
+            sample: feed('unet_sample'),
+            timestep: feed('unet_timestep'),
+            encoder_hidden_states: feed('unet_encoder_hidden_states'),
           });
           const reference = tensors.unet_out_sample.data;
           const error = relativeError(out, reference);
@@ -177,9 +261,14 @@ for (const model of ['sd1', 'sd2']) {
           // fp16 is recorded, and only held to what half precision can give.
           assert.ok(error < (float === 'float32' ? 1e-4 : 2e-2), `${model} ${float} ${attention}: ${error}`);
         }
-        assert.deepEqual(source.names().filter((name) => !used.has(name)), [], 'every unet tensor is used');
+        assert.deepEqual(
+          source.names().filter((name) => !used.has(name)),
+          [],
+          'every unet tensor is used',
+        );
       } finally {
         folder.close();
       }
-    });
+    },
+  );
 }

@@ -5,7 +5,16 @@
 // adds text_embeds [batch, projection_dim] and time_ids [batch, 6], as optimum exports them.
 import { Graph, type BuildOptions } from '../onnx/graph.ts';
 import { conv2d, groupNorm, silu } from '../onnx/layers.ts';
-import { downsample, expectShape, resnetBlock, textTimeEmbedding, timestepEmbedding, timestepFeatures, upsample, type BlockContext } from './unet-blocks.ts';
+import {
+  downsample,
+  expectShape,
+  resnetBlock,
+  textTimeEmbedding,
+  timestepEmbedding,
+  timestepFeatures,
+  upsample,
+  type BlockContext,
+} from './unet-blocks.ts';
 import { planUNet, type UNetConfig, type UNetLevel } from './unet-config.ts';
 import { transformer2d } from './unet-transformer.ts';
 import { ImportError, type WeightSource } from './weights.ts';
@@ -17,14 +26,22 @@ export type { UNetConfig } from './unet-config.ts';
 export { planUNet } from './unet-config.ts';
 
 /** A value in the graph and its channel count (tracked so each block's weights can be checked). */
-interface Feature { value: string; channels: number }
+interface Feature {
+  value: string;
+  channels: number;
+}
 
 /** Builds the UNet graph; throws ImportError for an unsupported config or a missing or mis-shaped tensor. */
 export function buildUNet(weights: WeightSource, config: UNetConfig, opts: BuildOptions): Graph {
   const plan = planUNet(config);
   const g = new Graph('unet', opts.float);
   const ctx: BlockContext = {
-    g, w: weights, groups: plan.groups, eps: plan.eps, attention: opts.attention ?? 'plain', linearProjection: plan.linearProjection,
+    g,
+    w: weights,
+    groups: plan.groups,
+    eps: plan.eps,
+    attention: opts.attention ?? 'plain',
+    linearProjection: plan.linearProjection,
   };
 
   let sample = g.input('sample', opts.float, ['batch', plan.inChannels, 'height', 'width']);
@@ -33,7 +50,9 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   const textTime = plan.textTime;
   const textEmbedsDim = textTime ? textTime.inputDim - SDXL_TIME_IDS * textTime.timeEmbedDim : 0;
   if (textTime && textEmbedsDim <= 0) {
-    throw new ImportError(`unet config: projection_class_embeddings_input_dim ${textTime.inputDim} leaves no room for text_embeds beside ${SDXL_TIME_IDS} time ids of ${textTime.timeEmbedDim} (an SDXL refiner's 5 time ids are not supported)`);
+    throw new ImportError(
+      `unet config: projection_class_embeddings_input_dim ${textTime.inputDim} leaves no room for text_embeds beside ${SDXL_TIME_IDS} time ids of ${textTime.timeEmbedDim} (an SDXL refiner's 5 time ids are not supported)`,
+    );
   }
   const textEmbeds = textTime ? g.input('text_embeds', opts.float, ['batch', textEmbedsDim]) : '';
   const timeIds = textTime ? g.input('time_ids', opts.float, ['batch', SDXL_TIME_IDS]) : '';
@@ -45,7 +64,12 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   let temb = timestepEmbedding(ctx, timestepFeatures(g, timesteps, plan.timeChannels, plan), plan.timeChannels);
   const tembChannels = weights.get('time_embedding.linear_2.weight').shape[0];
   if (textTime) {
-    const added = textTimeEmbedding(ctx, textEmbeds, timeIds, { ...textTime, embedDim: tembChannels, flipSinToCos: plan.flipSinToCos, freqShift: plan.freqShift });
+    const added = textTimeEmbedding(ctx, textEmbeds, timeIds, {
+      ...textTime,
+      embedDim: tembChannels,
+      flipSinToCos: plan.flipSinToCos,
+      freqShift: plan.freqShift,
+    });
     temb = g.op('Add', [temb, added], undefined, { name: 'time_embedding_plus_add_embedding' });
   }
   const activeTemb = silu(g, temb);
@@ -61,7 +85,10 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   });
   const attend = (x: Feature, prefix: string, level: UNetLevel): Feature => ({
     value: transformer2d(ctx, x.value, context, prefix, {
-      channels: x.channels, heads: level.heads, layers: level.transformerLayers, crossAttentionDim: level.crossAttentionDim,
+      channels: x.channels,
+      heads: level.heads,
+      layers: level.transformerLayers,
+      crossAttentionDim: level.crossAttentionDim,
     }),
     channels: x.channels,
   });

@@ -15,15 +15,19 @@ import { arrayWeight, weightMap, type WeightRef, type WeightSource } from './wei
 export function unetShapes(config: UNetConfig, timeDim?: number): Map<string, number[]> {
   const plan = planUNet(config);
   const shapes = new Map<string, number[]>();
-  const c0 = plan.down[0].channels, t = timeDim ?? 4 * c0;
+  const c0 = plan.down[0].channels,
+    t = timeDim ?? 4 * c0;
   const layer = (prefix: string, weight: number[], bias = true) => {
     shapes.set(`${prefix}.weight`, weight);
     if (bias) shapes.set(`${prefix}.bias`, [weight[0]]);
   };
   const norm = (prefix: string, c: number) => layer(prefix, [c]);
   const resnet = (prefix: string, cin: number, cout: number) => {
-    norm(`${prefix}.norm1`, cin); layer(`${prefix}.conv1`, [cout, cin, 3, 3]); layer(`${prefix}.time_emb_proj`, [cout, t]);
-    norm(`${prefix}.norm2`, cout); layer(`${prefix}.conv2`, [cout, cout, 3, 3]);
+    norm(`${prefix}.norm1`, cin);
+    layer(`${prefix}.conv1`, [cout, cin, 3, 3]);
+    layer(`${prefix}.time_emb_proj`, [cout, t]);
+    norm(`${prefix}.norm2`, cout);
+    layer(`${prefix}.conv2`, [cout, cout, 3, 3]);
     if (cin !== cout) layer(`${prefix}.conv_shortcut`, [cout, cin, 1, 1]);
   };
   const transformer = (prefix: string, c: number, layers: number) => {
@@ -33,35 +37,50 @@ export function unetShapes(config: UNetConfig, timeDim?: number): Map<string, nu
     for (let i = 0; i < layers; i++) {
       const b = `${prefix}.transformer_blocks.${i}`;
       for (const n of ['norm1', 'norm2', 'norm3']) norm(`${b}.${n}`, c);
-      for (const [attn, kv] of [['attn1', c], ['attn2', cross]] as const) {
-        layer(`${b}.${attn}.to_q`, [c, c], false); layer(`${b}.${attn}.to_k`, [c, kv], false);
-        layer(`${b}.${attn}.to_v`, [c, kv], false); layer(`${b}.${attn}.to_out.0`, [c, c]);
+      for (const [attn, kv] of [
+        ['attn1', c],
+        ['attn2', cross],
+      ] as const) {
+        layer(`${b}.${attn}.to_q`, [c, c], false);
+        layer(`${b}.${attn}.to_k`, [c, kv], false);
+        layer(`${b}.${attn}.to_v`, [c, kv], false);
+        layer(`${b}.${attn}.to_out.0`, [c, c]);
       }
-      layer(`${b}.ff.net.0.proj`, [8 * c, c]); layer(`${b}.ff.net.2`, [c, 4 * c]);
+      layer(`${b}.ff.net.0.proj`, [8 * c, c]);
+      layer(`${b}.ff.net.2`, [c, 4 * c]);
     }
     layer(`${prefix}.proj_out`, plan.linearProjection ? [c, c] : [c, c, 1, 1]);
   };
-  layer('time_embedding.linear_1', [t, c0]); layer('time_embedding.linear_2', [t, t]);
+  layer('time_embedding.linear_1', [t, c0]);
+  layer('time_embedding.linear_2', [t, t]);
   layer('conv_in', [c0, plan.inChannels, plan.convInKernel, plan.convInKernel]);
   const skips = [c0];
   let c = c0;
   plan.down.forEach((level, i) => {
     for (let j = 0; j < level.resnets; j++) {
-      resnet(`down_blocks.${i}.resnets.${j}`, c, level.channels); c = level.channels;
+      resnet(`down_blocks.${i}.resnets.${j}`, c, level.channels);
+      c = level.channels;
       if (level.crossAttention) transformer(`down_blocks.${i}.attentions.${j}`, c, level.transformerLayers);
       skips.push(c);
     }
-    if (i < plan.down.length - 1) { layer(`down_blocks.${i}.downsamplers.0.conv`, [c, c, 3, 3]); skips.push(c); }
+    if (i < plan.down.length - 1) {
+      layer(`down_blocks.${i}.downsamplers.0.conv`, [c, c, 3, 3]);
+      skips.push(c);
+    }
   });
-  resnet('mid_block.resnets.0', c, c); transformer('mid_block.attentions.0', c, plan.mid.transformerLayers); resnet('mid_block.resnets.1', c, c);
+  resnet('mid_block.resnets.0', c, c);
+  transformer('mid_block.attentions.0', c, plan.mid.transformerLayers);
+  resnet('mid_block.resnets.1', c, c);
   plan.up.forEach((level, i) => {
     for (let j = 0; j < level.resnets; j++) {
-      resnet(`up_blocks.${i}.resnets.${j}`, c + skips.pop()!, level.channels); c = level.channels;
+      resnet(`up_blocks.${i}.resnets.${j}`, c + skips.pop()!, level.channels);
+      c = level.channels;
       if (level.crossAttention) transformer(`up_blocks.${i}.attentions.${j}`, c, level.transformerLayers);
     }
     if (i < plan.up.length - 1) layer(`up_blocks.${i}.upsamplers.0.conv`, [c, c, 3, 3]);
   });
-  norm('conv_norm_out', c); layer('conv_out', [plan.outChannels, c, plan.convOutKernel, plan.convOutKernel]);
+  norm('conv_norm_out', c);
+  layer('conv_out', [plan.outChannels, c, plan.convOutKernel, plan.convOutKernel]);
   return shapes;
 }
 
@@ -82,26 +101,43 @@ export function randomUNetWeights(shapes: Map<string, number[]>, seed = 1): Weig
 /** A WeightSource that records which names were asked for (to check that a graph uses every tensor). */
 export function recordingSource(inner: WeightSource): { source: WeightSource; used: Set<string> } {
   const used = new Set<string>();
-  return { used, source: { has: (n) => inner.has(n), names: () => inner.names(), get: (n) => { used.add(n); return inner.get(n); } } };
+  return {
+    used,
+    source: {
+      has: (n) => inner.has(n),
+      names: () => inner.names(),
+      get: (n) => {
+        used.add(n);
+        return inner.get(n);
+      },
+    },
+  };
 }
 
 /**
  * Runs a UNet graph on CPU and returns out_sample as float32. Unlike onnx/testing.ts's runGraph, the timestep
  * stays float32 in an fp16 graph (only sample and encoder_hidden_states take the graph's float type).
  */
-export async function runUNetGraph(graph: Graph, feeds: Record<'sample' | 'timestep' | 'encoder_hidden_states', { data: Float32Array; dims: number[] }>): Promise<Float32Array> {
+export async function runUNetGraph(
+  graph: Graph,
+  feeds: Record<'sample' | 'timestep' | 'encoder_hidden_states', { data: Float32Array; dims: number[] }>,
+): Promise<Float32Array> {
   const dir = await mkdtemp(join(tmpdir(), 'unet-graph-'));
   try {
     await writeModel(graph, dir);
     const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
     const half = graph.float === 'float16';
-    const floatTensor = ({ data, dims }: { data: Float32Array; dims: number[] }) => half ? new ort.Tensor('float16', toHalfBits(data), dims) : new ort.Tensor(data, dims);
-    const out = (await session.run({
-      sample: floatTensor(feeds.sample), encoder_hidden_states: floatTensor(feeds.encoder_hidden_states),
-      timestep: new ort.Tensor(feeds.timestep.data, feeds.timestep.dims),
-    })).out_sample;
+    const floatTensor = ({ data, dims }: { data: Float32Array; dims: number[] }) =>
+      half ? new ort.Tensor('float16', toHalfBits(data), dims) : new ort.Tensor(data, dims);
+    const out = (
+      await session.run({
+        sample: floatTensor(feeds.sample),
+        encoder_hidden_states: floatTensor(feeds.encoder_hidden_states),
+        timestep: new ort.Tensor(feeds.timestep.data, feeds.timestep.dims),
+      })
+    ).out_sample;
     await session.release();
-    return half ? fromHalfBits(out.data as Uint16Array) : out.data as Float32Array;
+    return half ? fromHalfBits(out.data as Uint16Array) : (out.data as Float32Array);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -109,20 +145,30 @@ export async function runUNetGraph(graph: Graph, feeds: Record<'sample' | 'times
 
 // ---- JS references (float64 arithmetic) ----
 
-export function jsGroupNorm(x: Float32Array, [n, c, h, w]: number[], gamma: Float32Array, beta: Float32Array, groups: number, eps: number): Float32Array {
-  const out = new Float32Array(x.length), per = (c / groups) * h * w;
-  for (let b = 0; b < n; b++) for (let gi = 0; gi < groups; gi++) {
-    const start = (b * c + gi * (c / groups)) * h * w;
-    let mean = 0, variance = 0;
-    for (let i = 0; i < per; i++) mean += x[start + i];
-    mean /= per;
-    for (let i = 0; i < per; i++) variance += (x[start + i] - mean) ** 2;
-    const inv = 1 / Math.sqrt(variance / per + eps);
-    for (let i = 0; i < per; i++) {
-      const ch = gi * (c / groups) + Math.floor(i / (h * w));
-      out[start + i] = (x[start + i] - mean) * inv * gamma[ch] + beta[ch];
+export function jsGroupNorm(
+  x: Float32Array,
+  [n, c, h, w]: number[],
+  gamma: Float32Array,
+  beta: Float32Array,
+  groups: number,
+  eps: number,
+): Float32Array {
+  const out = new Float32Array(x.length),
+    per = (c / groups) * h * w;
+  for (let b = 0; b < n; b++)
+    for (let gi = 0; gi < groups; gi++) {
+      const start = (b * c + gi * (c / groups)) * h * w;
+      let mean = 0,
+        variance = 0;
+      for (let i = 0; i < per; i++) mean += x[start + i];
+      mean /= per;
+      for (let i = 0; i < per; i++) variance += (x[start + i] - mean) ** 2;
+      const inv = 1 / Math.sqrt(variance / per + eps);
+      for (let i = 0; i < per; i++) {
+        const ch = gi * (c / groups) + Math.floor(i / (h * w));
+        out[start + i] = (x[start + i] - mean) * inv * gamma[ch] + beta[ch];
+      }
     }
-  }
   return out;
 }
 
@@ -131,26 +177,41 @@ export function jsSilu(x: Float32Array): Float32Array {
 }
 
 /** Conv2d stride 1, symmetric padding. */
-export function jsConv(x: Float32Array, [n, c, h, w]: number[], weight: Float32Array, [o, , k]: number[], bias: Float32Array, pad: number): Float32Array {
+export function jsConv(
+  x: Float32Array,
+  [n, c, h, w]: number[],
+  weight: Float32Array,
+  [o, , k]: number[],
+  bias: Float32Array,
+  pad: number,
+): Float32Array {
   const out = new Float32Array(n * o * h * w);
-  for (let b = 0; b < n; b++) for (let oc = 0; oc < o; oc++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
-    let s = bias[oc];
-    for (let ic = 0; ic < c; ic++) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-      const iy = y - pad + i, ix = xx - pad + j;
-      if (iy >= 0 && iy < h && ix >= 0 && ix < w) s += x[((b * c + ic) * h + iy) * w + ix] * weight[((oc * c + ic) * k + i) * k + j];
-    }
-    out[((b * o + oc) * h + y) * w + xx] = s;
-  }
+  for (let b = 0; b < n; b++)
+    for (let oc = 0; oc < o; oc++)
+      for (let y = 0; y < h; y++)
+        for (let xx = 0; xx < w; xx++) {
+          let s = bias[oc];
+          for (let ic = 0; ic < c; ic++)
+            for (let i = 0; i < k; i++)
+              for (let j = 0; j < k; j++) {
+                const iy = y - pad + i,
+                  ix = xx - pad + j;
+                if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                  s += x[((b * c + ic) * h + iy) * w + ix] * weight[((oc * c + ic) * k + i) * k + j];
+              }
+          out[((b * o + oc) * h + y) * w + xx] = s;
+        }
   return out;
 }
 
 /** x [rows, in] @ W^T + b. */
 export function jsLinear(x: Float32Array, rows: number, weight: Float32Array, [out, inp]: number[], bias: Float32Array): Float32Array {
   const y = new Float32Array(rows * out);
-  for (let r = 0; r < rows; r++) for (let o = 0; o < out; o++) {
-    let s = bias[o];
-    for (let i = 0; i < inp; i++) s += x[r * inp + i] * weight[o * inp + i];
-    y[r * out + o] = s;
-  }
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < out; o++) {
+      let s = bias[o];
+      for (let i = 0; i < inp; i++) s += x[r * inp + i] * weight[o * inp + i];
+      y[r * out + o] = s;
+    }
   return y;
 }

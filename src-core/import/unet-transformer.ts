@@ -43,7 +43,15 @@ function fromTokens(g: Graph, tokens: string, like: string, channels: number): s
 }
 
 /** diffusers Attention (to_q/to_k/to_v without bias, to_out.0 with), scale 1/sqrt(head dim). */
-function attentionLayer(ctx: BlockContext, x: string, context: string, prefix: string, inner: number, contextDim: number, heads: number): string {
+function attentionLayer(
+  ctx: BlockContext,
+  x: string,
+  context: string,
+  prefix: string,
+  inner: number,
+  contextDim: number,
+  heads: number,
+): string {
   const { g, w } = ctx;
   expectLinear(ctx, `${prefix}.to_q`, inner, inner, false);
   expectLinear(ctx, `${prefix}.to_k`, inner, contextDim, false);
@@ -72,7 +80,14 @@ function feedForward(ctx: BlockContext, x: string, prefix: string, inner: number
 }
 
 /** BasicTransformerBlock: h += attn1(LN1 h); h += attn2(LN2 h, context); h += ff(LN3 h). */
-function basicTransformerBlock(ctx: BlockContext, h: string, context: string, prefix: string, inner: number, shape: TransformerShape): string {
+function basicTransformerBlock(
+  ctx: BlockContext,
+  h: string,
+  context: string,
+  prefix: string,
+  inner: number,
+  shape: TransformerShape,
+): string {
   const { g, w } = ctx;
   for (const norm of ['norm1', 'norm2', 'norm3']) expectLayerNorm(ctx, `${prefix}.${norm}`, inner);
   return g.scope(prefix, () => {

@@ -40,13 +40,20 @@ export function norm(g: Graph, w: WeightSource, x: string, prefix: string, chann
  * ResnetBlock2D without a time embedding (temb_channels None, output_scale_factor 1):
  * conv2(silu(norm2(conv1(silu(norm1(x)))))) + shortcut(x), the shortcut a 1x1 conv when the channels change.
  */
-export function resnetBlock(g: Graph, w: WeightSource, x: string, prefix: string, channels: { in: number; out: number; groups: number }): string {
+export function resnetBlock(
+  g: Graph,
+  w: WeightSource,
+  x: string,
+  prefix: string,
+  channels: { in: number; out: number; groups: number },
+): string {
   return g.scope(prefix, () => {
     let h = silu(g, norm(g, w, x, `${prefix}.norm1`, channels.in, channels.groups));
     h = conv(g, w, h, `${prefix}.conv1`, { in: channels.in, out: channels.out, kernel: 3 });
     h = silu(g, norm(g, w, h, `${prefix}.norm2`, channels.out, channels.groups));
     h = conv(g, w, h, `${prefix}.conv2`, { in: channels.out, out: channels.out, kernel: 3 });
-    const shortcut = channels.in === channels.out ? x : conv(g, w, x, `${prefix}.conv_shortcut`, { in: channels.in, out: channels.out, kernel: 1 });
+    const shortcut =
+      channels.in === channels.out ? x : conv(g, w, x, `${prefix}.conv_shortcut`, { in: channels.in, out: channels.out, kernel: 1 });
     return g.op('Add', [shortcut, h]);
   });
 }
@@ -78,8 +85,15 @@ export function upsample(g: Graph, w: WeightSource, x: string, prefix: string, c
  * H*W positions with ONE head of all C channels (attention_head_dim = C), softmax(QK^T / sqrt(C)) V,
  * to_out.0, plus the block's input (residual_connection, rescale_output_factor 1).
  */
-export function midAttention(g: Graph, w: WeightSource, x: string, prefix: string, channels: number, groups: number,
-  mode: 'plain' | 'mha'): string {
+export function midAttention(
+  g: Graph,
+  w: WeightSource,
+  x: string,
+  prefix: string,
+  channels: number,
+  groups: number,
+  mode: 'plain' | 'mha',
+): string {
   const source = attentionWeights(w, prefix, channels);
   return g.scope(prefix, () => {
     const normed = norm(g, source, x, `${prefix}.group_norm`, channels, groups);
@@ -99,7 +113,10 @@ export function midAttention(g: Graph, w: WeightSource, x: string, prefix: strin
 
 /** diffusers' current names for the attention's projections, with the names older diffusers folders use. */
 const ATTENTION_NAMES: ReadonlyArray<[current: string, legacy: string]> = [
-  ['to_q', 'query'], ['to_k', 'key'], ['to_v', 'value'], ['to_out.0', 'proj_attn'],
+  ['to_q', 'query'],
+  ['to_k', 'key'],
+  ['to_v', 'value'],
+  ['to_out.0', 'proj_attn'],
 ];
 
 /**
@@ -110,7 +127,8 @@ const ATTENTION_NAMES: ReadonlyArray<[current: string, legacy: string]> = [
 function attentionWeights(w: WeightSource, prefix: string, channels: number): WeightSource {
   const renamed = new Map<string, WeightRef>();
   for (const [current, legacy] of ATTENTION_NAMES) {
-    const base = !w.has(`${prefix}.${current}.weight`) && w.has(`${prefix}.${legacy}.weight`) ? `${prefix}.${legacy}` : `${prefix}.${current}`;
+    const base =
+      !w.has(`${prefix}.${current}.weight`) && w.has(`${prefix}.${legacy}.weight`) ? `${prefix}.${legacy}` : `${prefix}.${current}`;
     const weight = w.get(`${base}.weight`);
     if (sameShape(weight.shape, [channels, channels, 1, 1])) {
       renamed.set(`${prefix}.${current}.weight`, { shape: [channels, channels], read: (scratch) => weight.read(scratch) });

@@ -17,8 +17,14 @@ import * as ref from './vae-reference.ts';
 import { arrayWeight, ImportError, weightMap, type WeightRef, type WeightSource } from './weights.ts';
 
 const TINY: VaeConfig = {
-  in_channels: 3, out_channels: 3, latent_channels: 4, block_out_channels: [8, 16, 16], layers_per_block: 2,
-  norm_num_groups: 4, act_fn: 'silu', scaling_factor: 0.18215,
+  in_channels: 3,
+  out_channels: 3,
+  latent_channels: 4,
+  block_out_channels: [8, 16, 16],
+  layers_per_block: 2,
+  norm_num_groups: 4,
+  act_fn: 'silu',
+  scaling_factor: 0.18215,
   down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
   up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
 };
@@ -45,7 +51,8 @@ async function runGraph(graph: Graph, input: string, x: ref.Tensor): Promise<ref
 /** max |a - b| / max |b|: the parity measure of the issue. */
 function relativeError(actual: ref.Tensor, expected: ref.Tensor): number {
   assert.deepEqual([...actual.shape], [...expected.shape]);
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < expected.data.length; i++) {
     diff = Math.max(diff, Math.abs(actual.data[i] - expected.data[i]));
     scale = Math.max(scale, Math.abs(expected.data[i]));
@@ -60,7 +67,12 @@ function randomTensor(shape: ref.Tensor['shape'], seed: number): ref.Tensor {
 
 test('decoder: latent [b, 4, h, w] -> sample [b, 3, 4h, 4w] for batch 1 and 2, square, non-square and odd sizes', async () => {
   const graph = buildVaeDecoder(WEIGHTS, TINY, FP32);
-  for (const shape of [[1, 4, 4, 4], [2, 4, 4, 4], [1, 4, 3, 5], [2, 4, 5, 2]] as const) {
+  for (const shape of [
+    [1, 4, 4, 4],
+    [2, 4, 4, 4],
+    [1, 4, 3, 5],
+    [2, 4, 5, 2],
+  ] as const) {
     const out = await runGraph(graph, 'latent_sample', randomTensor([...shape], 7));
     assert.deepEqual(out.shape, [shape[0], 3, shape[2] * 4, shape[3] * 4]);
   }
@@ -76,7 +88,20 @@ test('decoder matches the float64 reference to 1e-4 relative (batch 2, odd non-s
 
 test('encoder: sample [b, 3, H, W] -> mean [b, 4, floor(H/4), floor(W/4)], matching the reference (odd sizes too)', async (t) => {
   const graph = buildVaeEncoder(WEIGHTS, TINY, FP32);
-  for (const [shape, latent] of [[[1, 3, 16, 16], [4, 4]], [[2, 3, 12, 20], [3, 5]], [[1, 3, 13, 10], [3, 2]]] as const) {
+  for (const [shape, latent] of [
+    [
+      [1, 3, 16, 16],
+      [4, 4],
+    ],
+    [
+      [2, 3, 12, 20],
+      [3, 5],
+    ],
+    [
+      [1, 3, 13, 10],
+      [3, 2],
+    ],
+  ] as const) {
     const pixels = randomTensor([...shape], 3);
     const out = await runGraph(graph, 'sample', pixels);
     assert.deepEqual(out.shape, [shape[0], 4, ...latent]);
@@ -88,7 +113,10 @@ test('encoder: sample [b, 3, H, W] -> mean [b, 4, floor(H/4), floor(W/4)], match
 
 test('one Downsample2D pads only the bottom row and right column (odd and even sizes)', async () => {
   const prefix = 'encoder.down_blocks.0.downsamplers.0';
-  for (const [h, w] of [[7, 6], [6, 9]]) {
+  for (const [h, w] of [
+    [7, 6],
+    [6, 9],
+  ]) {
     const g = new Graph('downsample', 'float32');
     g.output('y', downsample(g, WEIGHTS, g.input('x', 'float32', [1, 8, h, w]), prefix, 8), 'float32', [1, 8, 'h', 'w']);
     const x = randomTensor([1, 8, h, w], 5);
@@ -102,9 +130,17 @@ test('one Downsample2D pads only the bottom row and right column (odd and even s
 
 test('one ResnetBlock2D with a channel change (conv_shortcut) matches the reference', async () => {
   const prefix = 'decoder.up_blocks.1.resnets.0'; // 16 -> 16 in TINY; the encoder's level 1 changes 8 -> 16
-  for (const [p, inC, out] of [[prefix, 16, 16], ['encoder.down_blocks.1.resnets.0', 8, 16]] as const) {
+  for (const [p, inC, out] of [
+    [prefix, 16, 16],
+    ['encoder.down_blocks.1.resnets.0', 8, 16],
+  ] as const) {
     const g = new Graph('resnet', 'float32');
-    g.output('y', resnetBlock(g, WEIGHTS, g.input('x', 'float32', [2, inC, 5, 3]), p, { in: inC, out, groups: 4 }), 'float32', [2, out, 5, 3]);
+    g.output('y', resnetBlock(g, WEIGHTS, g.input('x', 'float32', [2, inC, 5, 3]), p, { in: inC, out, groups: 4 }), 'float32', [
+      2,
+      out,
+      5,
+      3,
+    ]);
     const x = randomTensor([2, inC, 5, 3], 9);
     assert.ok(relativeError(await runGraph(g, 'x', x), ref.resnet(x, WEIGHTS, p, 4)) < 1e-6);
   }
@@ -124,7 +160,10 @@ test('attention weights under the names of older diffusers folders and as LDM 1x
   for (const name of WEIGHTS.names()) {
     const r = WEIGHTS.get(name);
     const m = name.startsWith(`${prefix}.`) ? /^(.*)\.(to_q|to_k|to_v|to_out\.0)\.(weight|bias)$/.exec(name) : null;
-    if (!m) { entries.set(name, r); continue; }
+    if (!m) {
+      entries.set(name, r);
+      continue;
+    }
     const shape = m[3] === 'weight' ? [...r.shape, 1, 1] : [...r.shape];
     entries.set(`${m[1]}.${legacy[m[2]]}.${m[3]}`, arrayWeight(shape, r.read()));
   }
@@ -136,31 +175,53 @@ test('attention weights under the names of older diffusers folders and as LDM 1x
 test('mha attention (com.microsoft MultiHeadAttention) and float16 build and agree with the reference', async () => {
   const latent = randomTensor([1, 4, 4, 3], 4);
   const expected = ref.decode(latent, WEIGHTS, ARCH);
-  assert.ok(relativeError(await runGraph(buildVaeDecoder(WEIGHTS, TINY, { float: 'float32', attention: 'mha' }), 'latent_sample', latent), expected) < 1e-5);
+  assert.ok(
+    relativeError(
+      await runGraph(buildVaeDecoder(WEIGHTS, TINY, { float: 'float32', attention: 'mha' }), 'latent_sample', latent),
+      expected,
+    ) < 1e-5,
+  );
   const half = relativeError(await runGraph(buildVaeDecoder(WEIGHTS, TINY, { float: 'float16' }), 'latent_sample', latent), expected);
   assert.ok(half < 2e-2, `float16 relative error ${half}`);
 });
 
 test('mid_block_add_attention false, use_quant_conv / use_post_quant_conv false', async () => {
   const config: VaeConfig = { ...TINY, mid_block_add_attention: false, use_quant_conv: false, use_post_quant_conv: false };
-  const arch = vaeArchitecture(config), weights = ref.randomVaeWeights(arch, 99);
-  const latent = randomTensor([1, 4, 2, 3], 1), pixels = randomTensor([1, 3, 8, 8], 1);
-  assert.ok(relativeError(await runGraph(buildVaeDecoder(weights, config, FP32), 'latent_sample', latent), ref.decode(latent, weights, arch)) < 1e-5);
-  assert.ok(relativeError(await runGraph(buildVaeEncoder(weights, config, FP32), 'sample', pixels), ref.encodeMean(pixels, weights, arch)) < 1e-5);
+  const arch = vaeArchitecture(config),
+    weights = ref.randomVaeWeights(arch, 99);
+  const latent = randomTensor([1, 4, 2, 3], 1),
+    pixels = randomTensor([1, 3, 8, 8], 1);
+  assert.ok(
+    relativeError(await runGraph(buildVaeDecoder(weights, config, FP32), 'latent_sample', latent), ref.decode(latent, weights, arch)) <
+      1e-5,
+  );
+  assert.ok(
+    relativeError(await runGraph(buildVaeEncoder(weights, config, FP32), 'sample', pixels), ref.encodeMean(pixels, weights, arch)) < 1e-5,
+  );
 });
 
 test('unsupported configs and mismatched tensors are ImportErrors that name the key or tensor', () => {
   const refused = (config: VaeConfig, pattern: RegExp, weights: WeightSource = WEIGHTS) =>
-    assert.throws(() => buildVaeDecoder(weights, config, FP32), (e: unknown) => e instanceof ImportError && pattern.test(e.message));
+    assert.throws(
+      () => buildVaeDecoder(weights, config, FP32),
+      (e: unknown) => e instanceof ImportError && pattern.test(e.message),
+    );
   refused({ ...TINY, act_fn: 'gelu' }, /act_fn/);
-  refused({ ...TINY, up_block_types: ['UpDecoderBlock2D', 'AttnUpDecoderBlock2D', 'UpDecoderBlock2D'] }, /up_block_types.*AttnUpDecoderBlock2D/);
+  refused(
+    { ...TINY, up_block_types: ['UpDecoderBlock2D', 'AttnUpDecoderBlock2D', 'UpDecoderBlock2D'] },
+    /up_block_types.*AttnUpDecoderBlock2D/,
+  );
   refused({ ...TINY, down_block_types: ['DownEncoderBlock2D'] }, /down_block_types must list 3/);
   refused({ ...TINY, norm_num_groups: 5 }, /norm_num_groups/);
   refused({ ...TINY, shift_factor: 0.1159 }, /shift_factor/);
   refused({ ...TINY, layers_per_block: 0 }, /layers_per_block/);
   refused({ ...TINY, mid_block_add_attention: 'yes' as unknown as boolean }, /mid_block_add_attention/);
   refused({ ...TINY, latent_channels: 16 }, /post_quant_conv\.weight.*\[4, 4, 1, 1\].*\[16, 16, 1, 1\]/);
-  const missing = new Map(WEIGHTS.names().filter((n) => n !== 'decoder.up_blocks.2.resnets.1.conv2.bias').map((n) => [n, WEIGHTS.get(n)]));
+  const missing = new Map(
+    WEIGHTS.names()
+      .filter((n) => n !== 'decoder.up_blocks.2.resnets.1.conv2.bias')
+      .map((n) => [n, WEIGHTS.get(n)]),
+  );
   refused(TINY, /missing tensor decoder\.up_blocks\.2\.resnets\.1\.conv2\.bias/, weightMap(missing));
 });
 
@@ -170,19 +231,27 @@ const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.me
 
 /** The F32 tensors of a safetensors file (enough for the fixtures; the importer has the full reader). */
 function readF32Safetensors(path: string): WeightSource {
-  const bytes = readFileSync(path), headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const bytes = readFileSync(path),
+    headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const entries = new Map<string, WeightRef>();
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     assert.equal(info.dtype, 'F32', `${name} is ${info.dtype}`);
-    const start = 8 + headerLength + info.data_offsets[0], end = 8 + headerLength + info.data_offsets[1];
+    const start = 8 + headerLength + info.data_offsets[0],
+      end = 8 + headerLength + info.data_offsets[1];
     entries.set(name, arrayWeight(info.shape, new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + end))));
   }
   return weightMap(entries);
 }
 
-interface ReferenceTensor { shape: number[]; data: number[] }
+interface ReferenceTensor {
+  shape: number[];
+  data: number[];
+}
 
 for (const family of ['sd1', 'sd2']) {
   const referencePath = join(FIXTURES, 'references', `${family}.json`);
@@ -194,15 +263,28 @@ for (const family of ['sd1', 'sd2']) {
     const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
     const asTensor = (r: ReferenceTensor) => ref.tensor(r.shape as ref.Tensor['shape'], r.data);
     for (const attention of ['plain', 'mha'] as const) {
-      const decoded = await runGraph(buildVaeDecoder(weights, config, { float: 'float32', attention }), 'latent_sample', asTensor(tensors.vae_decoder_latent_sample));
+      const decoded = await runGraph(
+        buildVaeDecoder(weights, config, { float: 'float32', attention }),
+        'latent_sample',
+        asTensor(tensors.vae_decoder_latent_sample),
+      );
       const decodeError = relativeError(decoded, asTensor(tensors.vae_decoder_sample));
-      const mean = await runGraph(buildVaeEncoder(weights, config, { float: 'float32', attention }), 'sample', asTensor(tensors.vae_encoder_sample));
+      const mean = await runGraph(
+        buildVaeEncoder(weights, config, { float: 'float32', attention }),
+        'sample',
+        asTensor(tensors.vae_encoder_sample),
+      );
       const meanError = relativeError(mean, asTensor(tensors.vae_encoder_latent_mean));
-      t.diagnostic(`${family} ${attention}: decode ${decodeError.toExponential(2)}, encoder mean ${meanError.toExponential(2)} (max abs diff / max abs reference)`);
+      t.diagnostic(
+        `${family} ${attention}: decode ${decodeError.toExponential(2)}, encoder mean ${meanError.toExponential(2)} (max abs diff / max abs reference)`,
+      );
       assert.ok(decodeError < 1e-4 && meanError < 1e-4, `decode ${decodeError}, encoder mean ${meanError}`);
     }
     // A float16 build (weights and activations in half precision) for the record; loosely bounded.
-    const half = relativeError(await runGraph(buildVaeDecoder(weights, config, { float: 'float16' }), 'latent_sample', asTensor(tensors.vae_decoder_latent_sample)), asTensor(tensors.vae_decoder_sample));
+    const half = relativeError(
+      await runGraph(buildVaeDecoder(weights, config, { float: 'float16' }), 'latent_sample', asTensor(tensors.vae_decoder_latent_sample)),
+      asTensor(tensors.vae_decoder_sample),
+    );
     t.diagnostic(`${family} float16 decode ${half.toExponential(2)}`);
     assert.ok(half < 1e-2, `float16 decode ${half}`);
   });

@@ -49,15 +49,18 @@ export function vaeArchitecture(config: VaeConfig): VaeArchitecture {
   const blockOutChannels = integerList(c, 'block_out_channels', [64]);
   const groups = integer(c, 'norm_num_groups', 32);
   for (const channels of blockOutChannels) {
-    if (channels % groups !== 0) throw new ImportError(`VAE config: block_out_channels ${channels} is not a multiple of norm_num_groups ${groups}`);
+    if (channels % groups !== 0)
+      throw new ImportError(`VAE config: block_out_channels ${channels} is not a multiple of norm_num_groups ${groups}`);
   }
   const actFn = c.act_fn ?? 'silu';
-  if (actFn !== 'silu' && actFn !== 'swish') throw new ImportError(`VAE config: act_fn ${JSON.stringify(actFn)} is not supported (only silu)`);
+  if (actFn !== 'silu' && actFn !== 'swish')
+    throw new ImportError(`VAE config: act_fn ${JSON.stringify(actFn)} is not supported (only silu)`);
   blockTypes(c, 'down_block_types', 'DownEncoderBlock2D', blockOutChannels.length);
   blockTypes(c, 'up_block_types', 'UpDecoderBlock2D', blockOutChannels.length);
   // The engine decodes z / scaling_factor; a VAE that also shifts or normalises latents (SD 3, Flux) would decode wrongly.
   for (const key of ['shift_factor', 'latents_mean', 'latents_std']) {
-    if (c[key] !== undefined && c[key] !== null) throw new ImportError(`VAE config: ${key} is not supported (a VAE of SD 3 / Flux / later?)`);
+    if (c[key] !== undefined && c[key] !== null)
+      throw new ImportError(`VAE config: ${key} is not supported (a VAE of SD 3 / Flux / later?)`);
   }
   if (c.scaling_factor !== undefined && !(typeof c.scaling_factor === 'number' && c.scaling_factor > 0)) {
     throw new ImportError(`VAE config: scaling_factor must be a positive number, got ${JSON.stringify(c.scaling_factor)}`);
@@ -144,7 +147,8 @@ function midBlock(g: Graph, w: WeightSource, x: string, prefix: string, channels
 
 function integer(c: Record<string, unknown>, key: string, fallback: number): number {
   const value = c[key] ?? fallback;
-  if (!Number.isInteger(value) || (value as number) < 1) throw new ImportError(`VAE config: ${key} must be a positive whole number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw new ImportError(`VAE config: ${key} must be a positive whole number, got ${JSON.stringify(value)}`);
   return value as number;
 }
 
@@ -166,7 +170,9 @@ function flag(c: Record<string, unknown>, key: string, fallback: boolean): boole
 function blockTypes(c: Record<string, unknown>, key: string, only: string, levels: number): void {
   const value = c[key] ?? [only];
   if (!Array.isArray(value) || value.length !== levels) {
-    throw new ImportError(`VAE config: ${key} must list ${levels} block types (one per block_out_channels entry), got ${JSON.stringify(value)}`);
+    throw new ImportError(
+      `VAE config: ${key} must list ${levels} block types (one per block_out_channels entry), got ${JSON.stringify(value)}`,
+    );
   }
   const other = value.find((t) => t !== only);
   if (other !== undefined) throw new ImportError(`VAE config: ${key} has ${JSON.stringify(other)}; only ${only} is supported`);

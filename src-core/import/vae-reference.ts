@@ -5,7 +5,10 @@ import type { VaeArchitecture } from './vae-graph.ts';
 import { arrayWeight, weightMap, type WeightRef, type WeightSource } from './weights.ts';
 
 /** An NCHW tensor. */
-export interface Tensor { shape: [number, number, number, number]; data: Float64Array }
+export interface Tensor {
+  shape: [number, number, number, number];
+  data: Float64Array;
+}
 
 export function tensor(shape: [number, number, number, number], data: ArrayLike<number>): Tensor {
   return { shape, data: Float64Array.from(data) };
@@ -15,45 +18,56 @@ const values = (w: WeightSource, name: string): Float32Array => w.get(name).read
 
 /** torch Conv2d with bias; pads [top, left, bottom, right] of zeros. */
 export function conv2d(x: Tensor, w: WeightSource, prefix: string, stride: number, pads: [number, number, number, number]): Tensor {
-  const kernel = w.get(`${prefix}.weight`), k = values(w, `${prefix}.weight`), bias = values(w, `${prefix}.bias`);
+  const kernel = w.get(`${prefix}.weight`),
+    k = values(w, `${prefix}.weight`),
+    bias = values(w, `${prefix}.bias`);
   const [out, inC, kh, kw] = kernel.shape;
   const [n, c, h, wd] = x.shape;
   if (c !== inC) throw new Error(`${prefix}: ${c} channels in, kernel wants ${inC}`);
-  const oh = Math.floor((h + pads[0] + pads[2] - kh) / stride) + 1, ow = Math.floor((wd + pads[1] + pads[3] - kw) / stride) + 1;
+  const oh = Math.floor((h + pads[0] + pads[2] - kh) / stride) + 1,
+    ow = Math.floor((wd + pads[1] + pads[3] - kw) / stride) + 1;
   const y = new Float64Array(n * out * oh * ow);
-  for (let b = 0; b < n; b++) for (let o = 0; o < out; o++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
-    let sum = bias[o];
-    for (let ci = 0; ci < c; ci++) for (let u = 0; u < kh; u++) {
-      const row = i * stride + u - pads[0];
-      if (row < 0 || row >= h) continue;
-      for (let v = 0; v < kw; v++) {
-        const col = j * stride + v - pads[1];
-        if (col < 0 || col >= wd) continue;
-        sum += x.data[((b * c + ci) * h + row) * wd + col] * k[((o * c + ci) * kh + u) * kw + v];
-      }
-    }
-    y[((b * out + o) * oh + i) * ow + j] = sum;
-  }
+  for (let b = 0; b < n; b++)
+    for (let o = 0; o < out; o++)
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++) {
+          let sum = bias[o];
+          for (let ci = 0; ci < c; ci++)
+            for (let u = 0; u < kh; u++) {
+              const row = i * stride + u - pads[0];
+              if (row < 0 || row >= h) continue;
+              for (let v = 0; v < kw; v++) {
+                const col = j * stride + v - pads[1];
+                if (col < 0 || col >= wd) continue;
+                sum += x.data[((b * c + ci) * h + row) * wd + col] * k[((o * c + ci) * kh + u) * kw + v];
+              }
+            }
+          y[((b * out + o) * oh + i) * ow + j] = sum;
+        }
   return { shape: [n, out, oh, ow], data: y };
 }
 
 /** torch GroupNorm: biased variance over each group's channels and pixels, then the affine. */
 export function groupNorm(x: Tensor, w: WeightSource, prefix: string, groups: number, eps = 1e-6): Tensor {
-  const gamma = values(w, `${prefix}.weight`), beta = values(w, `${prefix}.bias`);
-  const [n, c, h, wd] = x.shape, per = (c / groups) * h * wd;
+  const gamma = values(w, `${prefix}.weight`),
+    beta = values(w, `${prefix}.bias`);
+  const [n, c, h, wd] = x.shape,
+    per = (c / groups) * h * wd;
   const y = new Float64Array(x.data.length);
-  for (let b = 0; b < n; b++) for (let gi = 0; gi < groups; gi++) {
-    const start = (b * c + gi * (c / groups)) * h * wd;
-    let mean = 0, variance = 0;
-    for (let i = 0; i < per; i++) mean += x.data[start + i];
-    mean /= per;
-    for (let i = 0; i < per; i++) variance += (x.data[start + i] - mean) ** 2;
-    const inv = 1 / Math.sqrt(variance / per + eps);
-    for (let i = 0; i < per; i++) {
-      const channel = gi * (c / groups) + Math.floor(i / (h * wd));
-      y[start + i] = (x.data[start + i] - mean) * inv * gamma[channel] + beta[channel];
+  for (let b = 0; b < n; b++)
+    for (let gi = 0; gi < groups; gi++) {
+      const start = (b * c + gi * (c / groups)) * h * wd;
+      let mean = 0,
+        variance = 0;
+      for (let i = 0; i < per; i++) mean += x.data[start + i];
+      mean /= per;
+      for (let i = 0; i < per; i++) variance += (x.data[start + i] - mean) ** 2;
+      const inv = 1 / Math.sqrt(variance / per + eps);
+      for (let i = 0; i < per; i++) {
+        const channel = gi * (c / groups) + Math.floor(i / (h * wd));
+        y[start + i] = (x.data[start + i] - mean) * inv * gamma[channel] + beta[channel];
+      }
     }
-  }
   return { shape: x.shape, data: y };
 }
 
@@ -62,10 +76,13 @@ const add = (a: Tensor, b: Tensor): Tensor => ({ shape: a.shape, data: a.data.ma
 
 /** F.interpolate(scale_factor=2, mode="nearest"): output (i, j) reads input (i // 2, j // 2). */
 export function upsampleNearest2(x: Tensor): Tensor {
-  const [n, c, h, wd] = x.shape, y = new Float64Array(x.data.length * 4);
-  for (let p = 0; p < n * c; p++) for (let i = 0; i < 2 * h; i++) for (let j = 0; j < 2 * wd; j++) {
-    y[(p * 2 * h + i) * 2 * wd + j] = x.data[(p * h + (i >> 1)) * wd + (j >> 1)];
-  }
+  const [n, c, h, wd] = x.shape,
+    y = new Float64Array(x.data.length * 4);
+  for (let p = 0; p < n * c; p++)
+    for (let i = 0; i < 2 * h; i++)
+      for (let j = 0; j < 2 * wd; j++) {
+        y[(p * 2 * h + i) * 2 * wd + j] = x.data[(p * h + (i >> 1)) * wd + (j >> 1)];
+      }
   return { shape: [n, c, 2 * h, 2 * wd], data: y };
 }
 
@@ -86,22 +103,29 @@ export function downsample(x: Tensor, w: WeightSource, prefix: string): Tensor {
 
 /** The mid block's one-head attention with group_norm and the residual. */
 export function attentionBlock(x: Tensor, w: WeightSource, prefix: string, groups: number): Tensor {
-  const [n, c, h, wd] = x.shape, t = h * wd;
+  const [n, c, h, wd] = x.shape,
+    t = h * wd;
   const normed = groupNorm(x, w, `${prefix}.group_norm`, groups);
-  const project = (name: string, input: Float64Array): Float64Array => { // input [t, c] per batch -> [t, c]
-    const m = values(w, `${prefix}.${name}.weight`), bias = values(w, `${prefix}.${name}.bias`), out = new Float64Array(t * c);
-    for (let i = 0; i < t; i++) for (let o = 0; o < c; o++) {
-      let sum = bias[o];
-      for (let k = 0; k < c; k++) sum += input[i * c + k] * m[o * c + k];
-      out[i * c + o] = sum;
-    }
+  const project = (name: string, input: Float64Array): Float64Array => {
+    // input [t, c] per batch -> [t, c]
+    const m = values(w, `${prefix}.${name}.weight`),
+      bias = values(w, `${prefix}.${name}.bias`),
+      out = new Float64Array(t * c);
+    for (let i = 0; i < t; i++)
+      for (let o = 0; o < c; o++) {
+        let sum = bias[o];
+        for (let k = 0; k < c; k++) sum += input[i * c + k] * m[o * c + k];
+        out[i * c + o] = sum;
+      }
     return out;
   };
   const y = new Float64Array(x.data.length);
   for (let b = 0; b < n; b++) {
     const tokens = new Float64Array(t * c);
     for (let ch = 0; ch < c; ch++) for (let i = 0; i < t; i++) tokens[i * c + ch] = normed.data[(b * c + ch) * t + i];
-    const q = project('to_q', tokens), k = project('to_k', tokens), v = project('to_v', tokens);
+    const q = project('to_q', tokens),
+      k = project('to_k', tokens),
+      v = project('to_v', tokens);
     const mixed = new Float64Array(t * c);
     for (let i = 0; i < t; i++) {
       const scores = new Float64Array(t);
@@ -112,14 +136,15 @@ export function attentionBlock(x: Tensor, w: WeightSource, prefix: string, group
       }
       const top = Math.max(...scores);
       let total = 0;
-      for (let j = 0; j < t; j++) total += (scores[j] = Math.exp(scores[j] - top));
+      for (let j = 0; j < t; j++) total += scores[j] = Math.exp(scores[j] - top);
       for (let j = 0; j < t; j++) for (let ch = 0; ch < c; ch++) mixed[i * c + ch] += (scores[j] / total) * v[j * c + ch];
     }
     const out = project('to_out.0', mixed);
-    for (let ch = 0; ch < c; ch++) for (let i = 0; i < t; i++) {
-      const at = (b * c + ch) * t + i;
-      y[at] = out[i * c + ch] + x.data[at];
-    }
+    for (let ch = 0; ch < c; ch++)
+      for (let i = 0; i < t; i++) {
+        const at = (b * c + ch) * t + i;
+        y[at] = out[i * c + ch] + x.data[at];
+      }
   }
   return { shape: [n, c, h, wd], data: y };
 }
@@ -154,7 +179,9 @@ export function encodeMean(pixels: Tensor, w: WeightSource, a: VaeArchitecture):
   x = midBlock(x, w, 'encoder.mid_block', a);
   x = conv2d(silu(groupNorm(x, w, 'encoder.conv_norm_out', a.groups)), w, 'encoder.conv_out', 1, [1, 1, 1, 1]);
   if (a.quantConv) x = conv2d(x, w, 'quant_conv', 1, [0, 0, 0, 0]);
-  const [n, , h, wd] = x.shape, l = a.latentChannels, plane = h * wd;
+  const [n, , h, wd] = x.shape,
+    l = a.latentChannels,
+    plane = h * wd;
   const mean = new Float64Array(n * l * plane);
   for (let b = 0; b < n; b++) mean.set(x.data.subarray(b * 2 * l * plane, (b * 2 + 1) * l * plane), b * l * plane);
   return { shape: [n, l, h, wd], data: mean };
@@ -174,46 +201,69 @@ export function seededUniform(seed: number): () => number {
 /** Every AutoencoderKL tensor name and shape for an architecture, in diffusers' naming. */
 export function vaeTensorShapes(a: VaeArchitecture): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
-  const conv = (p: string, out: number, inC: number, k: number) => { shapes.set(`${p}.weight`, [out, inC, k, k]); shapes.set(`${p}.bias`, [out]); };
-  const norm = (p: string, c: number) => { shapes.set(`${p}.weight`, [c]); shapes.set(`${p}.bias`, [c]); };
+  const conv = (p: string, out: number, inC: number, k: number) => {
+    shapes.set(`${p}.weight`, [out, inC, k, k]);
+    shapes.set(`${p}.bias`, [out]);
+  };
+  const norm = (p: string, c: number) => {
+    shapes.set(`${p}.weight`, [c]);
+    shapes.set(`${p}.bias`, [c]);
+  };
   const block = (p: string, inC: number, out: number) => {
-    norm(`${p}.norm1`, inC); conv(`${p}.conv1`, out, inC, 3); norm(`${p}.norm2`, out); conv(`${p}.conv2`, out, out, 3);
+    norm(`${p}.norm1`, inC);
+    conv(`${p}.conv1`, out, inC, 3);
+    norm(`${p}.norm2`, out);
+    conv(`${p}.conv2`, out, out, 3);
     if (inC !== out) conv(`${p}.conv_shortcut`, out, inC, 1);
   };
   const mid = (p: string, c: number) => {
-    block(`${p}.resnets.0`, c, c); block(`${p}.resnets.1`, c, c);
+    block(`${p}.resnets.0`, c, c);
+    block(`${p}.resnets.1`, c, c);
     if (!a.midAttention) return;
     norm(`${p}.attentions.0.group_norm`, c);
-    for (const name of ['to_q', 'to_k', 'to_v', 'to_out.0']) { shapes.set(`${p}.attentions.0.${name}.weight`, [c, c]); shapes.set(`${p}.attentions.0.${name}.bias`, [c]); }
+    for (const name of ['to_q', 'to_k', 'to_v', 'to_out.0']) {
+      shapes.set(`${p}.attentions.0.${name}.weight`, [c, c]);
+      shapes.set(`${p}.attentions.0.${name}.bias`, [c]);
+    }
   };
-  const ch = a.blockOutChannels, last = ch[ch.length - 1], l = a.latentChannels;
+  const ch = a.blockOutChannels,
+    last = ch[ch.length - 1],
+    l = a.latentChannels;
   conv('encoder.conv_in', ch[0], a.inChannels, 3);
   ch.forEach((out, level) => {
-    for (let i = 0; i < a.layersPerBlock; i++) block(`encoder.down_blocks.${level}.resnets.${i}`, i === 0 ? ch[Math.max(0, level - 1)] : out, out);
+    for (let i = 0; i < a.layersPerBlock; i++)
+      block(`encoder.down_blocks.${level}.resnets.${i}`, i === 0 ? ch[Math.max(0, level - 1)] : out, out);
     if (level < ch.length - 1) conv(`encoder.down_blocks.${level}.downsamplers.0.conv`, out, out, 3);
   });
   mid('encoder.mid_block', last);
-  norm('encoder.conv_norm_out', last); conv('encoder.conv_out', 2 * l, last, 3);
+  norm('encoder.conv_norm_out', last);
+  conv('encoder.conv_out', 2 * l, last, 3);
   if (a.quantConv) conv('quant_conv', 2 * l, 2 * l, 1);
   if (a.postQuantConv) conv('post_quant_conv', l, l, 1);
   const up = [...ch].reverse();
   conv('decoder.conv_in', last, l, 3);
   mid('decoder.mid_block', last);
   up.forEach((out, level) => {
-    for (let i = 0; i <= a.layersPerBlock; i++) block(`decoder.up_blocks.${level}.resnets.${i}`, i === 0 ? up[Math.max(0, level - 1)] : out, out);
+    for (let i = 0; i <= a.layersPerBlock; i++)
+      block(`decoder.up_blocks.${level}.resnets.${i}`, i === 0 ? up[Math.max(0, level - 1)] : out, out);
     if (level < up.length - 1) conv(`decoder.up_blocks.${level}.upsamplers.0.conv`, out, out, 3);
   });
-  norm('decoder.conv_norm_out', ch[0]); conv('decoder.conv_out', a.outChannels, ch[0], 3);
+  norm('decoder.conv_norm_out', ch[0]);
+  conv('decoder.conv_out', a.outChannels, ch[0], 3);
   return shapes;
 }
 
 /** Seeded random weights for every tensor: norms near 1 (weights) and 0 (biases), kernels scaled by 1/sqrt(fan in). */
 export function randomVaeWeights(a: VaeArchitecture, seed: number): WeightSource {
-  const random = seededUniform(seed), entries = new Map<string, WeightRef>();
+  const random = seededUniform(seed),
+    entries = new Map<string, WeightRef>();
   for (const [name, shape] of vaeTensorShapes(a)) {
-    const count = shape.reduce((x, y) => x * y, 1), fanIn = shape.length > 1 ? count / shape[0] : 1;
+    const count = shape.reduce((x, y) => x * y, 1),
+      fanIn = shape.length > 1 ? count / shape[0] : 1;
     const isNormWeight = shape.length === 1 && name.endsWith('.weight');
-    const data = Float32Array.from({ length: count }, () => (isNormWeight ? 1 + 0.2 * random() : (shape.length === 1 ? 0.2 : Math.sqrt(3 / fanIn)) * random()));
+    const data = Float32Array.from({ length: count }, () =>
+      isNormWeight ? 1 + 0.2 * random() : (shape.length === 1 ? 0.2 : Math.sqrt(3 / fanIn)) * random(),
+    );
     entries.set(name, arrayWeight(shape, data));
   }
   return weightMap(entries);

@@ -19,7 +19,13 @@ const CODE: Record<FloatType, number> = { float32: onnx.TensorProto.DataType.FLO
 /** protobuf's limit on one message: the rewritten graph must stay under it. */
 const MAX_INLINE_BYTES = 2 ** 31 - 2 ** 24;
 
-interface Conversion { from: number; to: number; folder: string; component: string; bytes: number }
+interface Conversion {
+  from: number;
+  to: number;
+  folder: string;
+  component: string;
+  bytes: number;
+}
 
 /** protobufjs gives int64 fields as numbers or as Long objects (whose toString is the decimal value). */
 const toNumber = (value: unknown): number => (typeof value === 'number' ? value : Number(String(value)));
@@ -36,14 +42,16 @@ function tensorBytes(tensor: TensorProto, c: Conversion): Uint8Array {
     if (!location) throw new ModelError(c.component, `tensor ${tensor.name} is external but names no file`);
     const path = resolve(c.folder, location);
     const real = realpathSync(path);
-    if (!real.startsWith(realpathSync(c.folder) + sep)) throw new ModelError(c.component, `tensor ${tensor.name} points outside its folder (${location})`);
+    if (!real.startsWith(realpathSync(c.folder) + sep))
+      throw new ModelError(c.component, `tensor ${tensor.name} points outside its folder (${location})`);
     const offset = Number(entry('offset') ?? 0);
     const itemBytes = c.from === CODE.float16 ? 2 : 4;
     const length = Number(entry('length') ?? elementCount(tensor) * itemBytes);
     const out = new Uint8Array(length);
     const fd = openSync(real, 'r');
     try {
-      if (readSync(fd, out, 0, length, offset) !== length) throw new ModelError(c.component, `${location} is shorter than tensor ${tensor.name} needs (truncated weights?)`);
+      if (readSync(fd, out, 0, length, offset) !== length)
+        throw new ModelError(c.component, `${location} is shorter than tensor ${tensor.name} needs (truncated weights?)`);
     } finally {
       closeSync(fd);
     }
@@ -59,9 +67,10 @@ function convertTensor(tensor: TensorProto, c: Conversion): void {
   if (tensor.dataType !== c.from) return;
   const bytes = tensorBytes(tensor, c);
   const copy = new Uint8Array(bytes); // a fresh, aligned buffer for the typed views (Buffer.slice would share memory)
-  const converted = c.from === CODE.float16
-    ? new Uint8Array(fromHalfBits(new Uint16Array(copy.buffer, 0, copy.length / 2)).buffer)
-    : new Uint8Array(toHalfBits(new Float32Array(copy.buffer, 0, copy.length / 4)).buffer);
+  const converted =
+    c.from === CODE.float16
+      ? new Uint8Array(fromHalfBits(new Uint16Array(copy.buffer, 0, copy.length / 2)).buffer)
+      : new Uint8Array(toHalfBits(new Float32Array(copy.buffer, 0, copy.length / 4)).buffer);
   c.bytes += converted.length;
   if (c.bytes > MAX_INLINE_BYTES) throw new ModelError(c.component, 'is too large to convert in memory (over 2 GB of weights)');
   tensor.dataType = c.to;
@@ -96,7 +105,10 @@ export function convertFloatType(path: string, from: FloatType, to: FloatType, c
   try {
     model = onnx.ModelProto.decode(readFileSync(path));
   } catch (error) {
-    throw new ModelError(component, `${join(component, 'model.onnx')} is not a readable ONNX model: ${(error as Error).message.split('\n')[0]}`);
+    throw new ModelError(
+      component,
+      `${join(component, 'model.onnx')} is not a readable ONNX model: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   if (!model.graph) throw new ModelError(component, 'model.onnx holds no graph');
   convertGraph(model.graph as GraphProto, { from: CODE[from], to: CODE[to], folder: dirname(path), component, bytes: 0 });

@@ -10,7 +10,17 @@ import { unetShape, vaeFactorOf, vaeShape, type UNetShape, type VaeShape } from 
 import { configInteger, configNumber, readJson } from './configs.ts';
 import { ModelError, ProviderError } from './errors.ts';
 import { providerAvailability } from './providers.ts';
-import { explainProviderFailure, openComponent, openComponentBytes, providerCandidates, refuseOutsideLinks, requireNames, type ComponentSession, type ExecutionProvider, type ProviderChoice } from './session.ts';
+import {
+  explainProviderFailure,
+  openComponent,
+  openComponentBytes,
+  providerCandidates,
+  refuseOutsideLinks,
+  requireNames,
+  type ComponentSession,
+  type ExecutionProvider,
+  type ProviderChoice,
+} from './session.ts';
 import { checkDecoderFactor, checkNativeSize, latentSizeOf } from './shape-checks.ts';
 import type { FloatType } from './tensors.ts';
 import { describeTextEncoder, lastDim, loadTokenizer, type TextEncoderPart } from './text-encoders.ts';
@@ -70,7 +80,8 @@ export interface StableDiffusionModel {
 
 function floatTypeOf(c: ComponentSession, input: string): FloatType {
   const type = c.inputs.get(input)!.type;
-  if (type !== 'float32' && type !== 'float16') throw new ModelError(c.component, `input "${input}" has type ${type}; float32 or float16 expected`);
+  if (type !== 'float32' && type !== 'float16')
+    throw new ModelError(c.component, `input "${input}" has type ${type}; float32 or float16 expected`);
   return type;
 }
 
@@ -89,7 +100,10 @@ function displayName(dir: string): string {
 }
 
 function folderBytes(folder: string): number {
-  return readdirSync(folder, { withFileTypes: true }).reduce((sum, entry) => (entry.isFile() ? sum + statSync(join(folder, entry.name)).size : sum), 0);
+  return readdirSync(folder, { withFileTypes: true }).reduce(
+    (sum, entry) => (entry.isFile() ? sum + statSync(join(folder, entry.name)).size : sum),
+    0,
+  );
 }
 
 /**
@@ -124,7 +138,8 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelError('model', `${dir} is not a folder`);
   const modelIndex = readJson(dir, 'model_index.json', 'model', true);
-  for (const component of ['scheduler', 'tokenizer', 'tokenizer_2']) if (existsSync(join(dir, component))) refuseOutsideLinks(dir, component);
+  for (const component of ['scheduler', 'tokenizer', 'tokenizer_2'])
+    if (existsSync(join(dir, component))) refuseOutsideLinks(dir, component);
 
   const schedulerConfig = readJson(dir, 'scheduler/scheduler_config.json', 'scheduler')!;
   let schedule: DiscreteSchedule;
@@ -167,7 +182,12 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     let sdxlSettings: SdxlInfo | undefined;
     if (sdxl) {
       const tokenizer2 = await loadTokenizer(dir, 'tokenizer_2');
-      const second = describeTextEncoder(await open('text_encoder_2'), tokenizer2, readJson(dir, 'text_encoder_2/config.json', 'text_encoder_2', false), { sdxl, pooled: true });
+      const second = describeTextEncoder(
+        await open('text_encoder_2'),
+        tokenizer2,
+        readJson(dir, 'text_encoder_2/config.json', 'text_encoder_2', false),
+        { sdxl, pooled: true },
+      );
       textEncoders.push(second);
       sdxlSettings = sdxlInfo(unet, second.pooled!.width, modelIndex);
     }
@@ -175,13 +195,20 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     requireNames(vaeDecoder, ['latent_sample'], ['sample']);
 
     const textHidden = textEncoders.reduce((sum, part) => sum + part.hidden, 0);
-    const unetHidden = lastDim(unet.inputs.get('encoder_hidden_states')!.shape) ?? configInteger(unetConfig, 'cross_attention_dim', textHidden, 'unet');
+    const unetHidden =
+      lastDim(unet.inputs.get('encoder_hidden_states')!.shape) ?? configInteger(unetConfig, 'cross_attention_dim', textHidden, 'unet');
     if (textHidden !== unetHidden) {
-      const produced = textEncoders.length > 1 ? `text encoders produce ${textEncoders.map((p) => p.hidden).join(' + ')} = ${textHidden}` : `text encoder produces ${textHidden}`;
+      const produced =
+        textEncoders.length > 1
+          ? `text encoders produce ${textEncoders.map((p) => p.hidden).join(' + ')} = ${textHidden}`
+          : `text encoder produces ${textHidden}`;
       throw new ModelError('unet', `the ${produced}-wide states but the UNet expects ${unetHidden} (mismatched components?)`);
     }
     if (new Set(textEncoders.map((p) => p.tokens)).size > 1) {
-      throw new ModelError('text_encoder_2', `takes ${textEncoders[1].tokens} tokens but text_encoder takes ${textEncoders[0].tokens}; their states are joined position by position`);
+      throw new ModelError(
+        'text_encoder_2',
+        `takes ${textEncoders[1].tokens} tokens but text_encoder takes ${textEncoders[0].tokens}; their states are joined position by position`,
+      );
     }
     const sampleShape = unet.inputs.get('sample')!.shape;
     const latentChannels = typeof sampleShape[1] === 'number' ? sampleShape[1] : configInteger(unetConfig, 'in_channels', 4, 'unet', 64);
@@ -193,19 +220,32 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     if (timestep.type !== 'int64' && timestep.type !== 'float32' && timestep.type !== 'float16') {
       throw new ModelError('unet', `timestep input has type ${timestep.type}; int64, float32 or float16 expected`);
     }
-    const latentSize = latentSizeOf(unet, unetConfig?.sample_size === undefined ? undefined : configInteger(unetConfig, 'sample_size', 64, 'unet', LIMITS.imageSide));
+    const latentSize = latentSizeOf(
+      unet,
+      unetConfig?.sample_size === undefined ? undefined : configInteger(unetConfig, 'sample_size', 64, 'unet', LIMITS.imageSide),
+    );
     checkNativeSize(latentSize, vaeFactor);
     let vaeFloat = floatTypeOf(vaeDecoder, 'latent_sample');
     const vaeDecode = sdxl ? vaeDecodeMode(vaeFloat, vaeConfig) : 'as-is';
     if (vaeDecode === 'upcast') {
-      const upcast = await openComponentBytes('vae_decoder', convertFloatType(join(dir, 'vae_decoder', 'model.onnx'), 'float16', 'float32', 'vae_decoder'), provider);
+      const upcast = await openComponentBytes(
+        'vae_decoder',
+        convertFloatType(join(dir, 'vae_decoder', 'model.onnx'), 'float16', 'float32', 'vae_decoder'),
+        provider,
+      );
       opened.push(upcast);
       await vaeDecoder.session.release();
       opened.splice(opened.indexOf(vaeDecoder), 1);
       vaeDecoder = upcast;
       vaeFloat = floatTypeOf(vaeDecoder, 'latent_sample');
     }
-    await checkDecoderFactor(vaeDecoder, { vaeFactor, blocks: vaeArchitecture.channels.length, latentChannels, latentSize, float: vaeFloat });
+    await checkDecoderFactor(vaeDecoder, {
+      vaeFactor,
+      blocks: vaeArchitecture.channels.length,
+      latentChannels,
+      latentSize,
+      float: vaeFloat,
+    });
 
     const info: ModelInfo = {
       dir,
@@ -228,11 +268,24 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       textInputType: textEncoders[0].inputType,
       unetShape: unetArchitecture,
       vaeShape: vaeArchitecture,
-      weightBytes: [...textEncoders.map((p) => p.component), 'unet', 'vae_decoder'].reduce((sum, component) => sum + folderBytes(join(dir, component)), 0),
+      weightBytes: [...textEncoders.map((p) => p.component), 'unet', 'vae_decoder'].reduce(
+        (sum, component) => sum + folderBytes(join(dir, component)),
+        0,
+      ),
     };
     return {
-      info, schedule, tokenizer, textEncoder, textEncoders, unet, vaeDecoder, provider, fallbacks: [],
-      dispose: async () => { await Promise.all(opened.map((c) => c.session.release())); },
+      info,
+      schedule,
+      tokenizer,
+      textEncoder,
+      textEncoders,
+      unet,
+      vaeDecoder,
+      provider,
+      fallbacks: [],
+      dispose: async () => {
+        await Promise.all(opened.map((c) => c.session.release()));
+      },
     };
   } catch (error) {
     await Promise.all(opened.map((c) => c.session.release().catch(() => undefined)));

@@ -17,7 +17,11 @@ export type ProviderChoice = ExecutionProvider | 'auto';
 export function providerCandidates(choice: ProviderChoice): ExecutionProvider[] {
   if (choice !== 'auto') return choice === 'cpu' ? ['cpu'] : [choice, 'cpu'];
   // Providers whose libraries are missing are not tried: trying prints errors nobody can act on.
-  const usable = new Set(providerAvailability().filter((p) => p.available).map((p) => p.name));
+  const usable = new Set(
+    providerAvailability()
+      .filter((p) => p.available)
+      .map((p) => p.name),
+  );
   return [...AUTO_ORDER.filter((p) => usable.has(p)), 'cpu'];
 }
 
@@ -30,7 +34,9 @@ export function explainProviderFailure(provider: ExecutionProvider, message: str
         ? `CUDA is not usable: onnxruntime's CUDA provider or the CUDA 12 runtime / cuDNN 9 libraries it needs are not installed (${first})`
         : `CUDA is not usable: ${first}`;
     case 'webgpu':
-      return /adapter/i.test(message) ? 'WebGPU is not usable: no GPU adapter was found (a GPU with Vulkan, Metal or D3D12 drivers is needed)' : `WebGPU is not usable: ${first}`;
+      return /adapter/i.test(message)
+        ? 'WebGPU is not usable: no GPU adapter was found (a GPU with Vulkan, Metal or D3D12 drivers is needed)'
+        : `WebGPU is not usable: ${first}`;
     case 'dml':
       return /backend not found/i.test(message) ? 'DirectML is only available on Windows' : `DirectML is not usable: ${first}`;
     case 'coreml':
@@ -54,7 +60,12 @@ export interface ComponentSession {
 }
 
 function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): Map<string, TensorInfo> {
-  return new Map(metadata.map((m) => [m.name, m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] }]));
+  return new Map(
+    metadata.map((m) => [
+      m.name,
+      m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] },
+    ]),
+  );
 }
 
 export function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
@@ -151,12 +162,18 @@ function firstLine(message: string): string {
 export function requireNames(c: ComponentSession, inputs: readonly string[], outputs: readonly string[]): void {
   for (const name of inputs) {
     if (!c.inputs.has(name)) {
-      throw new ModelError(c.component, `expected an input named "${name}" (as diffusers exports it), found ${[...c.inputs.keys()].map((n) => `"${n}"`).join(', ')}`);
+      throw new ModelError(
+        c.component,
+        `expected an input named "${name}" (as diffusers exports it), found ${[...c.inputs.keys()].map((n) => `"${n}"`).join(', ')}`,
+      );
     }
   }
   for (const name of outputs) {
     if (!c.outputs.has(name)) {
-      throw new ModelError(c.component, `expected an output named "${name}" (as diffusers exports it), found ${[...c.outputs.keys()].map((n) => `"${n}"`).join(', ')}`);
+      throw new ModelError(
+        c.component,
+        `expected an output named "${name}" (as diffusers exports it), found ${[...c.outputs.keys()].map((n) => `"${n}"`).join(', ')}`,
+      );
     }
   }
 }

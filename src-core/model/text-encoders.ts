@@ -46,20 +46,32 @@ export async function loadTokenizer(dir: string, component: 'tokenizer' | 'token
  * highest hidden_states.N output.
  */
 function penultimateOutput(session: ComponentSession, config: Json | undefined): string {
-  const indices = [...session.outputs.keys()].map((n) => HIDDEN_STATE.exec(n)).filter((m) => m !== null).map((m) => Number(m![1]));
+  const indices = [...session.outputs.keys()]
+    .map((n) => HIDDEN_STATE.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => Number(m![1]));
   if (indices.length === 0) {
-    throw new ModelError(session.component, `has no hidden_states.N outputs (found ${[...session.outputs.keys()].map((n) => `"${n}"`).join(', ')}); SDXL conditions on the penultimate layer, which optimum exports for SDXL pipelines as hidden_states.0 to hidden_states.N`);
+    throw new ModelError(
+      session.component,
+      `has no hidden_states.N outputs (found ${[...session.outputs.keys()].map((n) => `"${n}"`).join(', ')}); SDXL conditions on the penultimate layer, which optimum exports for SDXL pipelines as hidden_states.0 to hidden_states.N`,
+    );
   }
-  const layers = config?.num_hidden_layers === undefined ? Math.max(...indices) : configInteger(config, 'num_hidden_layers', 1, session.component, 1000);
+  const layers =
+    config?.num_hidden_layers === undefined ? Math.max(...indices) : configInteger(config, 'num_hidden_layers', 1, session.component, 1000);
   if (layers < 2) throw new ModelError(session.component, `has ${layers} layer; SDXL needs the penultimate layer's states`);
   const name = `hidden_states.${layers - 1}`;
-  if (!session.outputs.has(name)) throw new ModelError(session.component, `has ${layers} layers but no output "${name}" (the penultimate layer's states, which SDXL uses)`);
+  if (!session.outputs.has(name))
+    throw new ModelError(
+      session.component,
+      `has ${layers} layers but no output "${name}" (the penultimate layer's states, which SDXL uses)`,
+    );
   return name;
 }
 
 function floatOf(session: ComponentSession, output: string): FloatType {
   const type = session.outputs.get(output)!.type;
-  if (type !== 'float32' && type !== 'float16') throw new ModelError(session.component, `output "${output}" has type ${type}; float32 or float16 expected`);
+  if (type !== 'float32' && type !== 'float16')
+    throw new ModelError(session.component, `output "${output}" has type ${type}; float32 or float16 expected`);
   return type;
 }
 
@@ -68,20 +80,35 @@ function floatOf(session: ComponentSession, output: string): FloatType {
  * text_embeds); otherwise last_hidden_state as SD 1/2 do.
  */
 export function describeTextEncoder(
-  session: ComponentSession, tokenizer: ClipTokenizer, config: Json | undefined, options: { sdxl: boolean; pooled: boolean },
+  session: ComponentSession,
+  tokenizer: ClipTokenizer,
+  config: Json | undefined,
+  options: { sdxl: boolean; pooled: boolean },
 ): TextEncoderPart {
   const component = session.component as TextEncoderPart['component'];
   requireNames(session, ['input_ids'], options.pooled ? ['text_embeds'] : ['last_hidden_state']);
   const input = session.inputs.get('input_ids')!;
-  if (input.type !== 'int32' && input.type !== 'int64') throw new ModelError(component, `input_ids has type ${input.type}; int32 or int64 expected`);
+  if (input.type !== 'int32' && input.type !== 'int64')
+    throw new ModelError(component, `input_ids has type ${input.type}; int32 or int64 expected`);
   const statesOutput = options.sdxl ? penultimateOutput(session, config) : 'last_hidden_state';
   const hidden = lastDim(session.outputs.get(statesOutput)!.shape) ?? configInteger(config, 'hidden_size', 0, component);
-  if (hidden === 0) throw new ModelError(component, 'the width of its hidden states is neither in the graph nor in config.json (hidden_size)');
+  if (hidden === 0)
+    throw new ModelError(component, 'the width of its hidden states is neither in the graph nor in config.json (hidden_size)');
   const tokens = typeof input.shape[1] === 'number' ? input.shape[1] : tokenizer.maxLength;
-  const part: TextEncoderPart = { component, tokenizer, session, inputType: input.type, tokens, hidden, statesOutput, statesFloat: floatOf(session, statesOutput) };
+  const part: TextEncoderPart = {
+    component,
+    tokenizer,
+    session,
+    inputType: input.type,
+    tokens,
+    hidden,
+    statesOutput,
+    statesFloat: floatOf(session, statesOutput),
+  };
   if (options.pooled) {
     const width = lastDim(session.outputs.get('text_embeds')!.shape) ?? configInteger(config, 'projection_dim', 0, component);
-    if (width === 0) throw new ModelError(component, 'the width of text_embeds is neither in the graph nor in config.json (projection_dim)');
+    if (width === 0)
+      throw new ModelError(component, 'the width of text_embeds is neither in the graph nor in config.json (projection_dim)');
     floatOf(session, 'text_embeds');
     part.pooled = { output: 'text_embeds', width };
   }

@@ -17,14 +17,20 @@ const { onnx } = onnxProto;
 
 async function withDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'onnx-graph-test-'));
-  try { return await use(dir); } finally { await rm(dir, { recursive: true, force: true }); }
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** x [batch, n] + w1[n] + w2[n] + w3[n] with n = 17 floats, so that every offset needs padding. */
 function sumGraph(float: 'float32' | 'float16', refs: WeightRef[]): Graph {
   const g = new Graph('sum', float);
   let y = g.input('x', float, ['batch', 17]);
-  refs.forEach((ref, i) => { y = g.op('Add', [y, g.weight(`block.${i}.weight`, ref)], undefined, { name: `add${i}` }); });
+  refs.forEach((ref, i) => {
+    y = g.op('Add', [y, g.weight(`block.${i}.weight`, ref)], undefined, { name: `add${i}` });
+  });
   g.output('y', y, float, ['batch', 17]);
   return g;
 }
@@ -32,18 +38,30 @@ function sumGraph(float: 'float32' | 'float16', refs: WeightRef[]): Graph {
 test('model.onnx decodes back; every weight is external, 64-byte aligned, with its bytes in model.onnx_data', async () => {
   for (const float of ['float32', 'float16'] as const) {
     const values = [0, 1, 2].map((i) => randomValues(17, 100 + i));
-    const g = sumGraph(float, values.map((v) => arrayWeight([17], v)));
+    const g = sumGraph(
+      float,
+      values.map((v) => arrayWeight([17], v)),
+    );
     await withDir(async (dir) => {
       const progress: number[] = [];
       const { bytes } = await writeModel(g, dir, { onWeight: (done) => progress.push(done) });
       const model = onnx.ModelProto.decode(await readFile(join(dir, 'model.onnx')));
       const data = await readFile(join(dir, 'model.onnx_data'));
       assert.equal(Number(model.irVersion), 8);
-      assert.deepEqual(model.opsetImport.map((o) => [o.domain, Number(o.version)]), [['', 17]]);
+      assert.deepEqual(
+        model.opsetImport.map((o) => [o.domain, Number(o.version)]),
+        [['', 17]],
+      );
       const graph = model.graph as InstanceType<typeof onnx.GraphProto>; // decoded messages are class instances
       const inputDims = graph.input[0].type?.tensorType?.shape?.dim ?? [];
-      assert.deepEqual(inputDims.map((d) => d.dimParam || Number(d.dimValue)), ['batch', 17]);
-      assert.deepEqual(graph.node.map((n) => n.name), ['add0', 'add1', 'add2', 'output/y']);
+      assert.deepEqual(
+        inputDims.map((d) => d.dimParam || Number(d.dimValue)),
+        ['batch', 17],
+      );
+      assert.deepEqual(
+        graph.node.map((n) => n.name),
+        ['add0', 'add1', 'add2', 'output/y'],
+      );
       const size = float === 'float16' ? 2 : 4;
       assert.equal(graph.initializer.length, 3);
       (graph.initializer as InstanceType<typeof onnx.TensorProto>[]).forEach((tensor, i) => {
@@ -52,13 +70,15 @@ test('model.onnx decodes back; every weight is external, 64-byte aligned, with i
         assert.equal(tensor.rawData.length, 0);
         const entry = Object.fromEntries(tensor.externalData.map((e) => [e.key, e.value]));
         assert.equal(entry.location, 'model.onnx_data');
-        const offset = Number(entry.offset), length = Number(entry.length);
+        const offset = Number(entry.offset),
+          length = Number(entry.length);
         assert.equal(offset % 64, 0, `offset ${offset}`);
         assert.equal(length, 17 * size);
         const stored = data.subarray(offset, offset + length);
-        const decoded = float === 'float16'
-          ? fromHalfBits(new Uint16Array(stored.buffer.slice(stored.byteOffset, stored.byteOffset + length)))
-          : new Float32Array(stored.buffer.slice(stored.byteOffset, stored.byteOffset + length));
+        const decoded =
+          float === 'float16'
+            ? fromHalfBits(new Uint16Array(stored.buffer.slice(stored.byteOffset, stored.byteOffset + length)))
+            : new Float32Array(stored.buffer.slice(stored.byteOffset, stored.byteOffset + length));
         assert.ok(relativeError(decoded, values[i]) <= (float === 'float16' ? 1e-3 : 0), `weight ${i}`);
       });
       assert.equal(progress.at(-1), data.length);
@@ -74,12 +94,21 @@ test('model.onnx decodes back; every weight is external, 64-byte aligned, with i
 
 test('weights are read one at a time, in order, each exactly once, and a wrong length is an ImportError', async () => {
   const reads: number[] = [];
-  const refs = [0, 1, 2].map((i): WeightRef => ({ shape: [17], read: () => { reads.push(i); return randomValues(17, i); } }));
+  const refs = [0, 1, 2].map((i): WeightRef => ({
+    shape: [17],
+    read: () => {
+      reads.push(i);
+      return randomValues(17, i);
+    },
+  }));
   await withDir((dir) => writeModel(sumGraph('float32', refs), dir));
   assert.deepEqual(reads, [0, 1, 2]);
   const short: WeightRef = { shape: [17], read: () => new Float32Array(16) };
   await withDir(async (dir) => {
-    await assert.rejects(writeModel(sumGraph('float32', [short]), dir), (e: unknown) => e instanceof ImportError && /block\.0\.weight/.test(e.message));
+    await assert.rejects(
+      writeModel(sumGraph('float32', [short]), dir),
+      (e: unknown) => e instanceof ImportError && /block\.0\.weight/.test(e.message),
+    );
   });
 });
 
@@ -88,9 +117,15 @@ test('an abort between weights stops the write with the signal reason, and no mo
   const refs = [0, 1, 2].map((i) => arrayWeight([17], randomValues(17, i)));
   await withDir(async (dir) => {
     let written = 0;
-    await assert.rejects(writeModel(sumGraph('float32', refs), dir, {
-      signal: controller.signal, onWeight: () => { if (++written === 1) controller.abort(new Error('cancelled by the user')); },
-    }), /cancelled by the user/);
+    await assert.rejects(
+      writeModel(sumGraph('float32', refs), dir, {
+        signal: controller.signal,
+        onWeight: () => {
+          if (++written === 1) controller.abort(new Error('cancelled by the user'));
+        },
+      }),
+      /cancelled by the user/,
+    );
     assert.equal(written, 1);
     assert.equal(existsSync(join(dir, 'model.onnx')), false);
   });
@@ -126,10 +161,18 @@ test('names: unknown inputs and reused names are refused; repeated labels get su
 
 test('a float16 graph of every layer runs on CPU and stays close to the float32 graph', async () => {
   const c = 16;
-  const w = weightMap(new Map(Object.entries({
-    'fc.weight': randomWeight([c, c], 1, 0.3), 'fc.bias': randomWeight([c], 2),
-    'ln.weight': randomWeight([c], 3), 'ln.bias': randomWeight([c], 4), 'gn.weight': randomWeight([c], 5), 'gn.bias': randomWeight([c], 6),
-  })));
+  const w = weightMap(
+    new Map(
+      Object.entries({
+        'fc.weight': randomWeight([c, c], 1, 0.3),
+        'fc.bias': randomWeight([c], 2),
+        'ln.weight': randomWeight([c], 3),
+        'ln.bias': randomWeight([c], 4),
+        'gn.weight': randomWeight([c], 5),
+        'gn.bias': randomWeight([c], 6),
+      }),
+    ),
+  );
   const build = (float: 'float32' | 'float16', mode: 'plain' | 'mha') => {
     const g = new Graph('all', float);
     const x = g.input('x', float, ['batch', 'tokens', c]);

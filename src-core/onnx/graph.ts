@@ -12,9 +12,12 @@ const { onnx } = onnxProto;
 
 export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
 /** Plain numbers are ints; floats are spelled { float } / { floats }; a tensor attribute (ConstantOfShape) as { tensor }. */
-export type AttrValue = number | string | number[] | { float: number } | { floats: number[] }
-  | { tensor: { dtype: DType; values: number[]; shape?: number[] } };
-export interface BuildOptions { float: 'float32' | 'float16'; attention?: 'plain' | 'mha' }
+export type AttrValue =
+  number | string | number[] | { float: number } | { floats: number[] } | { tensor: { dtype: DType; values: number[]; shape?: number[] } };
+export interface BuildOptions {
+  float: 'float32' | 'float16';
+  attention?: 'plain' | 'mha';
+}
 
 export const OPSET = 17;
 export const MS_DOMAIN = 'com.microsoft';
@@ -22,11 +25,17 @@ const DATA_FILE = 'model.onnx_data';
 const ALIGN = 64;
 
 const TYPE_CODE: Record<DType, number> = {
-  float32: onnx.TensorProto.DataType.FLOAT, float16: onnx.TensorProto.DataType.FLOAT16,
-  int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32, bool: onnx.TensorProto.DataType.BOOL,
+  float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
+  bool: onnx.TensorProto.DataType.BOOL,
 };
 
-interface PendingWeight { name: string; ref: WeightRef }
+interface PendingWeight {
+  name: string;
+  ref: WeightRef;
+}
 
 export class Graph {
   readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
@@ -41,7 +50,10 @@ export class Graph {
   private readonly scopes: string[] = [];
   private usesMicrosoftDomain = false;
 
-  constructor(readonly name: string, readonly float: 'float32' | 'float16') {}
+  constructor(
+    readonly name: string,
+    readonly float: 'float32' | 'float16',
+  ) {}
 
   input(name: string, dtype: DType, shape: Array<number | string>): string {
     this.claim(name);
@@ -88,20 +100,37 @@ export class Graph {
   }
 
   /** Adds a node; returns its first output. options.name overrides the node's label within the current scope. */
-  op(type: string, inputs: string[], attrs?: Record<string, AttrValue>, options?: { domain?: string; outputs?: number; name?: string }): string {
+  op(
+    type: string,
+    inputs: string[],
+    attrs?: Record<string, AttrValue>,
+    options?: { domain?: string; outputs?: number; name?: string },
+  ): string {
     return this.opMulti(type, inputs, options?.outputs ?? 1, attrs, options)[0];
   }
 
-  opMulti(type: string, inputs: string[], outputs: number, attrs?: Record<string, AttrValue>, options?: { domain?: string; name?: string }): string[] {
+  opMulti(
+    type: string,
+    inputs: string[],
+    outputs: number,
+    attrs?: Record<string, AttrValue>,
+    options?: { domain?: string; name?: string },
+  ): string[] {
     for (const input of inputs) if (input !== '') this.requireValue(input);
     const nodeName = this.nodeName(this.scoped(options?.name ?? type));
     const outputNames = Array.from({ length: outputs }, (_, i) => this.uniqueValue(outputs === 1 ? nodeName : `${nodeName}:${i}`));
     const domain = options?.domain ?? '';
     if (domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
-    this.nodes.push(onnx.NodeProto.create({
-      name: nodeName, opType: type, domain, input: inputs, output: outputNames,
-      attribute: Object.entries(attrs ?? {}).map(([key, value]) => attribute(key, value)),
-    }));
+    this.nodes.push(
+      onnx.NodeProto.create({
+        name: nodeName,
+        opType: type,
+        domain,
+        input: inputs,
+        output: outputNames,
+        attribute: Object.entries(attrs ?? {}).map(([key, value]) => attribute(key, value)),
+      }),
+    );
     return outputNames;
   }
 
@@ -111,7 +140,11 @@ export class Graph {
    */
   scope<T>(prefix: string, build: () => T): T {
     this.scopes.push(prefix);
-    try { return build(); } finally { this.scopes.pop(); }
+    try {
+      return build();
+    } finally {
+      this.scopes.pop();
+    }
   }
 
   /** Bytes model.onnx_data will take (padding included), for progress before writing. */
@@ -127,9 +160,15 @@ export class Graph {
     const opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })];
     if (this.usesMicrosoftDomain) opsetImport.push(onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 }));
     return onnx.ModelProto.create({
-      irVersion: 8, producerName: 'restart-studio', producerVersion: '1', opsetImport,
+      irVersion: 8,
+      producerName: 'restart-studio',
+      producerVersion: '1',
+      opsetImport,
       graph: onnx.GraphProto.create({
-        name: this.name, node: this.nodes, input: this.inputs, output: this.outputs,
+        name: this.name,
+        node: this.nodes,
+        input: this.inputs,
+        output: this.outputs,
         initializer: [...this.constants, ...initializers],
       }),
     });
@@ -169,8 +208,11 @@ export class Graph {
 }
 
 /** Writes dir/model.onnx and dir/model.onnx_data (every weight external, 64-byte aligned), one weight in memory at a time. */
-export async function writeModel(graph: Graph, dir: string,
-  options: { onWeight?: (bytesDone: number) => void; signal?: AbortSignal } = {}): Promise<{ bytes: number }> {
+export async function writeModel(
+  graph: Graph,
+  dir: string,
+  options: { onWeight?: (bytesDone: number) => void; signal?: AbortSignal } = {},
+): Promise<{ bytes: number }> {
   if (endianness() !== 'LE') throw new Error('writing ONNX weights needs a little-endian machine');
   await mkdir(dir, { recursive: true });
   const records: InstanceType<typeof onnx.TensorProto>[] = [];
@@ -184,12 +226,19 @@ export async function writeModel(graph: Graph, dir: string,
       const bytes = weightBytes(name, ref, graph.float, scratch);
       offset = align(offset);
       await writeAll(file, bytes, offset);
-      records.push(onnx.TensorProto.create({
-        name, dims: [...ref.shape], dataType: TYPE_CODE[graph.float], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: DATA_FILE }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.length) },
-        ],
-      }));
+      records.push(
+        onnx.TensorProto.create({
+          name,
+          dims: [...ref.shape],
+          dataType: TYPE_CODE[graph.float],
+          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+          externalData: [
+            { key: 'location', value: DATA_FILE },
+            { key: 'offset', value: String(offset) },
+            { key: 'length', value: String(bytes.length) },
+          ],
+        }),
+      );
       offset += bytes.length;
       options.onWeight?.(offset);
     }
@@ -226,11 +275,16 @@ async function writeAll(file: Awaited<ReturnType<typeof open>>, bytes: Uint8Arra
 
 function encodeValues(values: number[], dtype: DType): Uint8Array {
   switch (dtype) {
-    case 'float32': return bytesOf(Float32Array.from(values));
-    case 'float16': return bytesOf(toHalfBits(Float32Array.from(values)));
-    case 'int64': return bytesOf(BigInt64Array.from(values, (v) => BigInt(v)));
-    case 'int32': return bytesOf(Int32Array.from(values));
-    case 'bool': return Uint8Array.from(values, (v) => (v ? 1 : 0));
+    case 'float32':
+      return bytesOf(Float32Array.from(values));
+    case 'float16':
+      return bytesOf(toHalfBits(Float32Array.from(values)));
+    case 'int64':
+      return bytesOf(BigInt64Array.from(values, (v) => BigInt(v)));
+    case 'int32':
+      return bytesOf(Int32Array.from(values));
+    case 'bool':
+      return Uint8Array.from(values, (v) => (v ? 1 : 0));
   }
 }
 
@@ -255,6 +309,8 @@ function attribute(name: string, value: AttrValue): InstanceType<typeof onnx.Att
   if ('floats' in value) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: value.floats });
   const { dtype, values, shape = [values.length] } = value.tensor;
   return onnx.AttributeProto.create({
-    name, type: T.TENSOR, t: onnx.TensorProto.create({ dims: shape, dataType: TYPE_CODE[dtype], rawData: encodeValues(values, dtype) }),
+    name,
+    type: T.TENSOR,
+    t: onnx.TensorProto.create({ dims: shape, dataType: TYPE_CODE[dtype], rawData: encodeValues(values, dtype) }),
   });
 }

@@ -9,7 +9,7 @@ const derived = new WeakMap<Graph, Map<string, string>>();
 
 function derivedWeight(g: Graph, name: string, make: () => WeightRef): string {
   let known = derived.get(g);
-  if (!known) derived.set(g, known = new Map());
+  if (!known) derived.set(g, (known = new Map()));
   const existing = known.get(name);
   if (existing !== undefined) return existing;
   const value = g.weight(name, make());
@@ -29,7 +29,8 @@ export function transposedWeight(ref: WeightRef): WeightRef {
   return {
     shape: [cols, rows],
     read(scratch) {
-      const source = ref.read(scratch), out = scratch?.floats(source.length) ?? new Float32Array(source.length);
+      const source = ref.read(scratch),
+        out = scratch?.floats(source.length) ?? new Float32Array(source.length);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = source[r * cols + c];
       return out;
     },
@@ -57,8 +58,13 @@ export function linear(g: Graph, w: WeightSource, x: string, prefix: string): st
  * A torch Conv2d at `prefix` on NCHW. `pad` is one number for every side (default kernel // 2) or ONNX's
  * [top, left, bottom, right] (torch's F.pad(x, (0, 1, 0, 1)) before a padding-0 conv is [0, 0, 1, 1]).
  */
-export function conv2d(g: Graph, w: WeightSource, x: string, prefix: string,
-  options: { stride?: number; pad?: number | [number, number, number, number] } = {}): string {
+export function conv2d(
+  g: Graph,
+  w: WeightSource,
+  x: string,
+  prefix: string,
+  options: { stride?: number; pad?: number | [number, number, number, number] } = {},
+): string {
   const ref = w.get(`${prefix}.weight`);
   if (ref.shape.length !== 4) throw new Error(`${prefix}.weight: a conv kernel is 4-d, got [${ref.shape.join(', ')}]`);
   const [, , kh, kw] = ref.shape;
@@ -128,8 +134,14 @@ export function quickGelu(g: Graph, x: string): string {
  * 'plain' is standard ops (Softmax(q k^T / sqrt(d) [+ causal mask]) v); 'mha' is onnxruntime's
  * com.microsoft MultiHeadAttention (CPU, CUDA, DirectML, WebGPU have it), with unidirectional=1 when causal.
  */
-export function attention(g: Graph, q: string, k: string, v: string, heads: number,
-  options: { causal?: boolean; mode: 'plain' | 'mha'; channels?: number }): string {
+export function attention(
+  g: Graph,
+  q: string,
+  k: string,
+  v: string,
+  heads: number,
+  options: { causal?: boolean; mode: 'plain' | 'mha'; channels?: number },
+): string {
   if (options.mode === 'mha') {
     const attrs: Record<string, AttrValue> = { num_heads: heads };
     if (options.causal) attrs.unidirectional = 1;

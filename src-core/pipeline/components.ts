@@ -32,37 +32,73 @@ async function timed<T>(work: () => Promise<T>, add: (ms: number) => void): Prom
 export async function runTextEncoder(model: StableDiffusionModel, ids: Int32Array, timings: Timings): Promise<Float32Array> {
   const { textHidden, textInputType } = model.info;
   const tokens = ids.length;
-  const input = textInputType === 'int32'
-    ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
-    : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, tokens]);
-  const out = await timed(() => model.textEncoder.session.run({ input_ids: input }, ['last_hidden_state']), (ms) => { timings.textEncoderMs += ms; });
+  const input =
+    textInputType === 'int32'
+      ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
+      : new ort.Tensor(
+          'int64',
+          BigInt64Array.from(ids, (v) => BigInt(v)),
+          [1, tokens],
+        );
+  const out = await timed(
+    () => model.textEncoder.session.run({ input_ids: input }, ['last_hidden_state']),
+    (ms) => {
+      timings.textEncoderMs += ms;
+    },
+  );
   const states = readFloats(out.last_hidden_state, 'text_encoder last_hidden_state');
-  if (states.length !== tokens * textHidden) throw new Error(`text_encoder returned ${states.length} values, expected ${tokens} x ${textHidden}`);
+  if (states.length !== tokens * textHidden)
+    throw new Error(`text_encoder returned ${states.length} values, expected ${tokens} x ${textHidden}`);
   return Float32Array.from(states);
 }
 
 /** One chunk through one of SDXL's text encoders: the states it conditions with, and its pooled vector if it has one. */
-export async function runTextEncoderPart(part: TextEncoderPart, ids: Int32Array, timings: Timings): Promise<{ states: Float32Array; pooled?: Float32Array }> {
+export async function runTextEncoderPart(
+  part: TextEncoderPart,
+  ids: Int32Array,
+  timings: Timings,
+): Promise<{ states: Float32Array; pooled?: Float32Array }> {
   const tokens = ids.length;
-  const input = part.inputType === 'int32'
-    ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
-    : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, tokens]);
+  const input =
+    part.inputType === 'int32'
+      ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
+      : new ort.Tensor(
+          'int64',
+          BigInt64Array.from(ids, (v) => BigInt(v)),
+          [1, tokens],
+        );
   const outputs = part.pooled ? [part.statesOutput, part.pooled.output] : [part.statesOutput];
-  const out = await timed(() => part.session.session.run({ input_ids: input }, outputs), (ms) => { timings.textEncoderMs += ms; });
+  const out = await timed(
+    () => part.session.session.run({ input_ids: input }, outputs),
+    (ms) => {
+      timings.textEncoderMs += ms;
+    },
+  );
   const states = readFloats(out[part.statesOutput], `${part.component} ${part.statesOutput}`);
-  if (states.length !== tokens * part.hidden) throw new Error(`${part.component} returned ${states.length} values, expected ${tokens} x ${part.hidden}`);
+  if (states.length !== tokens * part.hidden)
+    throw new Error(`${part.component} returned ${states.length} values, expected ${tokens} x ${part.hidden}`);
   if (!part.pooled) return { states: Float32Array.from(states) };
   const pooled = readFloats(out[part.pooled.output], `${part.component} ${part.pooled.output}`);
-  if (pooled.length !== part.pooled.width) throw new Error(`${part.component} returned ${pooled.length} pooled values, expected ${part.pooled.width}`);
+  if (pooled.length !== part.pooled.width)
+    throw new Error(`${part.component} returned ${pooled.length} pooled values, expected ${part.pooled.width}`);
   return { states: Float32Array.from(states), pooled: Float32Array.from(pooled) };
 }
 
 function encoderRuns(model: StableDiffusionModel, timings: Timings): EncoderRun[] {
-  return model.textEncoders.map((part) => ({ tokenizer: part.tokenizer, hidden: part.hidden, run: (ids) => runTextEncoderPart(part, ids, timings) }));
+  return model.textEncoders.map((part) => ({
+    tokenizer: part.tokenizer,
+    hidden: part.hidden,
+    run: (ids) => runTextEncoderPart(part, ids, timings),
+  }));
 }
 
 /** A prompt with A1111's emphasis and 75-token chunks, encoded and weighted (see prompt/encode.ts; SDXL: prompt/joined.ts). */
-export function encodePrompt(model: StableDiffusionModel, prompt: string, emphasis: EmphasisMode, timings: Timings): Promise<PromptEncoding> {
+export function encodePrompt(
+  model: StableDiffusionModel,
+  prompt: string,
+  emphasis: EmphasisMode,
+  timings: Timings,
+): Promise<PromptEncoding> {
   const { tokens, textHidden } = model.info;
   // Textual-inversion embeddings the prompt names take the ids of the adapted text encoder's extra rows.
   const options = { chunkTokens: tokens - 2, embeddings: embeddingsFor(model) };
@@ -93,7 +129,10 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   let textEmbeds: { source: Float32Array; tensor: ort.Tensor } | undefined, timeIds: typeof textEmbeds;
   return async ({ sample, batch, timestep, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes }) => {
     if (states?.source !== encoderHiddenStates) {
-      states = { source: encoderHiddenStates, tensor: floatTensor(unetFloat, encoderHiddenStates, [batch, encoderHiddenStates.length / (batch * textHidden), textHidden]) };
+      states = {
+        source: encoderHiddenStates,
+        tensor: floatTensor(unetFloat, encoderHiddenStates, [batch, encoderHiddenStates.length / (batch * textHidden), textHidden]),
+      };
     }
     const feeds: Record<string, ort.Tensor> = {
       sample: floatTensor(unetFloat, sample, [batch, latentChannels, height, width]),
@@ -102,13 +141,23 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     };
     if (sdxl) {
       if (!pooled || !sizes) throw new Error('an SDXL UNet call needs text_embeds and time_ids');
-      if (textEmbeds?.source !== pooled) textEmbeds = { source: pooled, tensor: floatTensor(sdxl.textEmbedsFloat, pooled, [batch, pooled.length / batch]) };
-      if (timeIds?.source !== sizes) timeIds = { source: sizes, tensor: floatTensor(sdxl.timeIdsFloat, sizes, [batch, sizes.length / batch]) };
+      if (textEmbeds?.source !== pooled)
+        textEmbeds = { source: pooled, tensor: floatTensor(sdxl.textEmbedsFloat, pooled, [batch, pooled.length / batch]) };
+      if (timeIds?.source !== sizes)
+        timeIds = { source: sizes, tensor: floatTensor(sdxl.timeIdsFloat, sizes, [batch, sizes.length / batch]) };
       feeds.text_embeds = textEmbeds.tensor;
       feeds.time_ids = timeIds.tensor;
     }
-    const out = await timed(() => model.unet.session.run(feeds, ['out_sample']).catch((error: Error) => { throw explainUnetFailure(model, height, width, error); }),
-      (ms) => { timings.unetMs += ms; timings.unetCalls++; });
+    const out = await timed(
+      () =>
+        model.unet.session.run(feeds, ['out_sample']).catch((error: Error) => {
+          throw explainUnetFailure(model, height, width, error);
+        }),
+      (ms) => {
+        timings.unetMs += ms;
+        timings.unetCalls++;
+      },
+    );
     return readFloats(out.out_sample, 'unet out_sample');
   };
 }
@@ -119,9 +168,12 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
  */
 function explainUnetFailure(model: StableDiffusionModel, height: number, width: number, error: Error): Error {
   const { vaeFactor, unetShape } = model.info;
-  const cells = 2 ** (unetShape.channels.length - 1), step = cells * vaeFactor;
+  const cells = 2 ** (unetShape.channels.length - 1),
+    step = cells * vaeFactor;
   if (!/Concat|dimension/i.test(error.message) || (height % cells === 0 && width % cells === 0)) return error;
-  return new RequestError(`this model's UNet takes sizes in multiples of ${step} pixels (it halves the latent ${unetShape.channels.length - 1} times); ${width * vaeFactor}x${height * vaeFactor} is not one (${error.message.split('\n')[0].slice(0, 160)})`);
+  return new RequestError(
+    `this model's UNet takes sizes in multiples of ${step} pixels (it halves the latent ${unetShape.channels.length - 1} times); ${width * vaeFactor}x${height * vaeFactor} is not one (${error.message.split('\n')[0].slice(0, 160)})`,
+  );
 }
 
 /**
@@ -129,7 +181,12 @@ function explainUnetFailure(model: StableDiffusionModel, height: number, width: 
  * [3, H, W] each. fp16 decoders run one image at a time (batched fp16 VAE output is unreliable).
  */
 export async function decodeLatents(
-  model: StableDiffusionModel, latents: Float64Array, batch: number, height: number, width: number, timings: Timings,
+  model: StableDiffusionModel,
+  latents: Float64Array,
+  batch: number,
+  height: number,
+  width: number,
+  timings: Timings,
 ): Promise<Float32Array[]> {
   const { latentChannels, scalingFactor, vaeFloat, vaeFactor } = model.info;
   const perImage = latentChannels * height * width;
@@ -140,7 +197,12 @@ export async function decodeLatents(
     const scaled = new Float32Array(n * perImage);
     for (let i = 0; i < scaled.length; i++) scaled[i] = latents[start * perImage + i] / scalingFactor;
     const feeds = { latent_sample: floatTensor(vaeFloat, scaled, [n, latentChannels, height, width]) };
-    const out = await timed(() => model.vaeDecoder.session.run(feeds, ['sample']), (ms) => { timings.vaeMs += ms; });
+    const out = await timed(
+      () => model.vaeDecoder.session.run(feeds, ['sample']),
+      (ms) => {
+        timings.vaeMs += ms;
+      },
+    );
     const pixels = readFloats(out.sample, 'vae_decoder sample');
     const perPixels = 3 * height * vaeFactor * width * vaeFactor;
     if (pixels.length !== n * perPixels) throw new Error(`vae_decoder returned ${pixels.length} values, expected ${n} x ${perPixels}`);
@@ -151,7 +213,8 @@ export async function decodeLatents(
 
 /** [3, H, W] floats in [-1, 1] to RGBA bytes. */
 export function toRgba(image: Float32Array, width: number, height: number): Uint8Array {
-  const plane = width * height, out = new Uint8Array(plane * 4);
+  const plane = width * height,
+    out = new Uint8Array(plane * 4);
   for (let p = 0; p < plane; p++) {
     for (let c = 0; c < 3; c++) out[p * 4 + c] = Math.round(Math.min(1, Math.max(0, (image[c * plane + p] + 1) / 2)) * 255);
     out[p * 4 + 3] = 255;

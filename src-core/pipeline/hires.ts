@@ -36,11 +36,17 @@ export function hiresSettings(request: GenerateRequest): HiresSettings | undefin
  * The second pass's size: int(size * scale) as A1111 computes it, down to a multiple of the VAE factor
  * (A1111 makes the latent int(size * scale) // 8 cells, which decodes to that multiple too).
  */
-export function hiresSize(model: StableDiffusionModel, size: { width: number; height: number }, scale: number): { width: number; height: number } {
+export function hiresSize(
+  model: StableDiffusionModel,
+  size: { width: number; height: number },
+  scale: number,
+): { width: number; height: number } {
   const f = model.info.vaeFactor;
   const out = { width: Math.floor(Math.floor(size.width * scale) / f) * f, height: Math.floor(Math.floor(size.height * scale) / f) * f };
   if (out.width > LIMITS.imageSide || out.height > LIMITS.imageSide) {
-    throw new RequestError(`hires fix would make ${out.width}x${out.height} images; at most ${LIMITS.imageSide} pixels a side: lower the scale or the size`);
+    throw new RequestError(
+      `hires fix would make ${out.width}x${out.height} images; at most ${LIMITS.imageSide} pixels a side: lower the scale or the size`,
+    );
   }
   return out;
 }
@@ -57,20 +63,26 @@ function axisTaps(inSize: number, outSize: number, mode: 'bilinear' | 'nearest-e
       return [i, i, 0];
     }
     const src = Math.max((o + 0.5) * scale - 0.5, 0);
-    const i0 = Math.floor(src), i1 = i0 < inSize - 1 ? i0 + 1 : i0;
+    const i0 = Math.floor(src),
+      i1 = i0 < inSize - 1 ? i0 + 1 : i0;
     return [i0, i1, src - i0];
   });
 }
 
 /** [batch, C, h, w] latents to [batch, C, H, W]: bilinear (A1111's "Latent") or nearest-exact. */
 export function upscaleLatents(
-  latents: Float64Array, shape: { batch: number; channels: number; h: number; w: number }, to: { h: number; w: number }, mode: 'bilinear' | 'nearest-exact',
+  latents: Float64Array,
+  shape: { batch: number; channels: number; h: number; w: number },
+  to: { h: number; w: number },
+  mode: 'bilinear' | 'nearest-exact',
 ): Float64Array {
   const { batch, channels, h, w } = shape;
-  const rows = axisTaps(h, to.h, mode), cols = axisTaps(w, to.w, mode);
+  const rows = axisTaps(h, to.h, mode),
+    cols = axisTaps(w, to.w, mode);
   const out = new Float64Array(batch * channels * to.h * to.w);
   for (let plane = 0; plane < batch * channels; plane++) {
-    const src = plane * h * w, dst = plane * to.h * to.w;
+    const src = plane * h * w,
+      dst = plane * to.h * to.w;
     for (let y = 0; y < to.h; y++) {
       const [y0, y1, ly] = rows[y];
       for (let x = 0; x < to.w; x++) {
@@ -86,7 +98,8 @@ export function upscaleLatents(
 
 /** A decoded [3, H, W] image in [-1, 1] as the 8-bit RGB a PNG of it holds. */
 export function decodedToRgb(pixels: Float32Array, width: number, height: number): RgbImage {
-  const rgba = toRgba(pixels, width, height), data = new Uint8Array(width * height * 3);
+  const rgba = toRgba(pixels, width, height),
+    data = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) data.set(rgba.subarray(p * 4, p * 4 + 3), p * 3);
   return { width, height, data };
 }
@@ -96,7 +109,12 @@ export function decodedToRgb(pixels: Float32Array, width: number, height: number
  * where this rounds), resized with Lanczos, and encoded again: the sampler-space latents at the new size.
  */
 export async function upscaleThroughPixels(
-  model: StableDiffusionModel, latents: Float64Array, batch: number, from: { h: number; w: number }, to: { width: number; height: number }, timings: Timings,
+  model: StableDiffusionModel,
+  latents: Float64Array,
+  batch: number,
+  from: { h: number; w: number },
+  to: { width: number; height: number },
+  timings: Timings,
 ): Promise<Float64Array> {
   const { vaeFactor, latentChannels } = model.info;
   const decoded = await decodeLatents(model, latents, batch, from.h, from.w, timings);

@@ -17,7 +17,12 @@ import { RequestError } from '../contract/generate.ts';
 import type { RgbImage } from '../image/decode.ts';
 import type { Timings } from './components.ts';
 
-interface Encoder { session: ComponentSession; input: string; output: string; float: FloatType }
+interface Encoder {
+  session: ComponentSession;
+  input: string;
+  output: string;
+  float: FloatType;
+}
 
 const encoders = new WeakMap<StableDiffusionModel, Promise<Encoder>>();
 
@@ -25,11 +30,16 @@ async function openEncoder(model: StableDiffusionModel): Promise<Encoder> {
   requireVaeEncoder(model);
   const session = await openComponent(model.info.dir, 'vae_encoder', model.provider);
   const release = model.dispose;
-  model.dispose = async () => { await session.session.release().catch(() => undefined); await release(); };
+  model.dispose = async () => {
+    await session.session.release().catch(() => undefined);
+    await release();
+  };
   const input = session.inputs.has('sample') ? 'sample' : [...session.inputs.keys()][0];
-  const output = ['latent_sample', 'latent_parameters', 'latent_dist'].find((name) => session.outputs.has(name)) ?? [...session.outputs.keys()][0];
+  const output =
+    ['latent_sample', 'latent_parameters', 'latent_dist'].find((name) => session.outputs.has(name)) ?? [...session.outputs.keys()][0];
   const type = session.inputs.get(input)?.type;
-  if (type !== 'float32' && type !== 'float16') throw new ModelError('vae_encoder', `input "${input}" has type ${type}; float32 or float16 expected`);
+  if (type !== 'float32' && type !== 'float16')
+    throw new ModelError('vae_encoder', `input "${input}" has type ${type}; float32 or float16 expected`);
   return { session, input, output, float: type };
 }
 
@@ -44,8 +54,10 @@ function encoderFor(model: StableDiffusionModel): Promise<Encoder> {
 }
 
 function noEncoderMessage(model: StableDiffusionModel): string {
-  return `${model.info.name} has no VAE encoder (vae_encoder/model.onnx), which img2img and pixel-space hires fix need; ` +
-    'import the checkpoint again with this app (it writes one), or use a latent hires upscaler';
+  return (
+    `${model.info.name} has no VAE encoder (vae_encoder/model.onnx), which img2img and pixel-space hires fix need; ` +
+    'import the checkpoint again with this app (it writes one), or use a latent hires upscaler'
+  );
 }
 
 /** Refuses early (before a job is queued) when the folder has no encoder. */
@@ -55,7 +67,8 @@ export function requireVaeEncoder(model: StableDiffusionModel): void {
 
 /** RGB bytes to the [-1, 1] NCHW floats the VAE takes. */
 export function pixelsToVaeInput(image: RgbImage): Float32Array {
-  const plane = image.width * image.height, out = new Float32Array(3 * plane);
+  const plane = image.width * image.height,
+    out = new Float32Array(3 * plane);
   for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = (image.data[p * 3 + c] / 255) * 2 - 1;
   return out;
 }
@@ -72,10 +85,14 @@ export async function encodeImage(model: StableDiffusionModel, image: RgbImage, 
   const out = await encoder.session.session.run(feeds, [encoder.output]);
   timings.vaeMs += performance.now() - t0;
   const values = readFloats(out[encoder.output], `vae_encoder ${encoder.output}`);
-  const plane = (image.width / vaeFactor) * (image.height / vaeFactor), perImage = latentChannels * plane;
+  const plane = (image.width / vaeFactor) * (image.height / vaeFactor),
+    perImage = latentChannels * plane;
   // latent_sample holds C channels; latent_parameters 2C (mean first, then log-variance).
   if (values.length !== perImage && values.length !== 2 * perImage) {
-    throw new ModelError('vae_encoder', `returned ${values.length} values for a ${image.width}x${image.height} image; expected ${perImage} (or ${2 * perImage} with the log-variance)`);
+    throw new ModelError(
+      'vae_encoder',
+      `returned ${values.length} values for a ${image.width}x${image.height} image; expected ${perImage} (or ${2 * perImage} with the log-variance)`,
+    );
   }
   const latent = new Float64Array(perImage);
   for (let i = 0; i < perImage; i++) latent[i] = values[i] * scalingFactor;

@@ -28,10 +28,12 @@ const formatSigma = (s: number) => (s >= 10 ? s.toFixed(2) : s.toPrecision(3));
  */
 function restartWithin(options: SamplerOptions, startSigma: number, strength: number, notes: string[]): SamplerOptions {
   if (options.preset === 'a1111') return options;
-  const segments: RestartSegment[] = options.preset === 'sd' ? sdPresetSegments(options.guidance_scale ?? NaN) : options.segments ?? [];
+  const segments: RestartSegment[] = options.preset === 'sd' ? sdPresetSegments(options.guidance_scale ?? NaN) : (options.segments ?? []);
   const kept = segments.filter((segment) => {
     if (segment[3] <= startSigma) return true;
-    notes.push(`Restart segment [${segment.join(', ')}] reaches sigma ${segment[3]}, above this img2img's start sigma ${formatSigma(startSigma)} (denoising strength ${strength}): dropped`);
+    notes.push(
+      `Restart segment [${segment.join(', ')}] reaches sigma ${segment[3]}, above this img2img's start sigma ${formatSigma(startSigma)} (denoising strength ${strength}): dropped`,
+    );
     return false;
   });
   if (kept.length === 0 && segments.length > 0) notes.push('no Restart segment is left: the run is plain Heun steps');
@@ -42,15 +44,24 @@ function restartWithin(options: SamplerOptions, startSigma: number, strength: nu
 /** The partial schedule for img2img (and hires fix's second pass) and its evaluation count, known before any run. */
 export function planPartialSampling(schedule: DiscreteSchedule, request: SamplingRequest, strength: number, exact: boolean): PartialPlan {
   const resolved = resolveSampler(request.sampler, request.options);
-  let options: SamplerOptions = resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
-    ? { ...resolved.options, guidance_scale: request.guidanceScale }
-    : resolved.options;
+  let options: SamplerOptions =
+    resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
+      ? { ...resolved.options, guidance_scale: request.guidanceScale }
+      : resolved.options;
   const { scheduleSteps, stepsRun } = img2imgSteps(request.steps, strength, exact);
   const full = buildSchedule(resolved.sampler.forcedSchedule ?? request.schedule, schedule, scheduleSteps, request.scheduleOptions);
   const sigmas = full.slice(full.length - 1 - stepsRun);
   const notes: string[] = [];
   if (request.sampler === 'restart') options = restartWithin(options, sigmas[0], strength, notes);
-  return { sampler: resolved.sampler, options, sigmas, evaluations: resolved.sampler.evaluations(sigmas, options), scheduleSteps, startSigma: sigmas[0], notes };
+  return {
+    sampler: resolved.sampler,
+    options,
+    sigmas,
+    evaluations: resolved.sampler.evaluations(sigmas, options),
+    scheduleSteps,
+    startSigma: sigmas[0],
+    notes,
+  };
 }
 
 /**
@@ -59,7 +70,12 @@ export function planPartialSampling(schedule: DiscreteSchedule, request: Samplin
  * (img2img), or one per image (hires fix's upscaled first passes).
  */
 export async function sampleFromLatent(
-  plan: SamplingPlan, denoiser: Denoiser, streams: NoiseStream[], source: Float64Array, perImage: number, context: Omit<SampleContext, 'noise'> = {},
+  plan: SamplingPlan,
+  denoiser: Denoiser,
+  streams: NoiseStream[],
+  source: Float64Array,
+  perImage: number,
+  context: Omit<SampleContext, 'noise'> = {},
 ): Promise<Float64Array> {
   if (source.length !== perImage && source.length !== perImage * streams.length) {
     throw new RangeError(`source latent of ${source.length} values for ${streams.length} images of ${perImage}`);

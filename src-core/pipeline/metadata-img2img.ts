@@ -1,7 +1,15 @@
 // img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale",
 // "Hires steps", "Hires upscaler", "Hires sampler"), in both directions. Like A1111, the "Size" of a hires
 // image is its first pass's size; the image itself is that times the upscale.
-import { HIRES_UPSCALER_LABELS, HIRES_UPSCALERS, RESIZE_MODE_LABELS, RESIZE_MODES, DEFAULT_STRENGTH, DEFAULT_HIRES_STRENGTH, type HiresUpscaler } from '../contract/images.ts';
+import {
+  HIRES_UPSCALER_LABELS,
+  HIRES_UPSCALERS,
+  RESIZE_MODE_LABELS,
+  RESIZE_MODES,
+  DEFAULT_STRENGTH,
+  DEFAULT_HIRES_STRENGTH,
+  type HiresUpscaler,
+} from '../contract/images.ts';
 import type { GenerateRequest, GenerateRequestInput } from '../contract/generate.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 

@@ -38,7 +38,8 @@ function restartValues(restart: RestartSettings | undefined): Array<[string, str
  * setting and its original size is the image size), so that a PNG brings them back.
  */
 function sizeConditioningValues(request: GenerateRequest, facts: ImageFacts): Array<[string, string | number | undefined]> {
-  const width = request.originalWidth ?? facts.width, height = request.originalHeight ?? facts.height;
+  const width = request.originalWidth ?? facts.width,
+    height = request.originalHeight ?? facts.height;
   return [
     ['Original size', width !== facts.width || height !== facts.height ? `${width}x${height}` : undefined],
     ['Crop top', request.cropTop ? request.cropTop : undefined],
@@ -88,7 +89,12 @@ const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [
  * (Karras for DPM++ 2M and Restart), else the model's own sigmas (our Normal). DDIM has its own grid.
  */
 const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
-  euler: 'normal', euler_ancestral: 'normal', heun: 'normal', dpmpp_2m: 'karras', ddim: 'normal', restart: 'karras',
+  euler: 'normal',
+  euler_ancestral: 'normal',
+  heun: 'normal',
+  dpmpp_2m: 'karras',
+  ddim: 'normal',
+  restart: 'karras',
 };
 
 function number(value: string | undefined): number | undefined {
@@ -102,7 +108,9 @@ const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 /** The form takes no more than the contract accepts: a longer prompt is cut to the limit, with a note. */
 function withinPromptLimit(text: string, what: string, notes: string[]): string {
   if (text.length <= LIMITS.promptChars) return text;
-  notes.push(`the ${what} in the file is ${thousands(text.length)} characters long; only its first ${thousands(LIMITS.promptChars)} were kept (the limit)`);
+  notes.push(
+    `the ${what} in the file is ${thousands(text.length)} characters long; only its first ${thousands(LIMITS.promptChars)} were kept (the limit)`,
+  );
   const cut = text.slice(0, LIMITS.promptChars);
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut; // never half a surrogate pair
 }
@@ -116,17 +124,25 @@ export function parametersToRequest(text: string): ParametersImport {
     prompt: withinPromptLimit(parsed.prompt, 'prompt', notes),
     negativePrompt: withinPromptLimit(parsed.negativePrompt, 'negative prompt', notes),
   };
-  const steps = number(v.Steps), cfg = number(v['CFG scale']), seed = number(v.Seed);
+  const steps = number(v.Steps),
+    cfg = number(v['CFG scale']),
+    seed = number(v.Seed);
   if (steps !== undefined) request.steps = steps;
   if (cfg !== undefined) request.cfgScale = cfg;
   if (seed !== undefined) request.seed = seed;
   const size = /^(\d+)x(\d+)$/.exec(v.Size ?? '');
-  if (size) { request.width = Number(size[1]); request.height = Number(size[2]); }
+  if (size) {
+    request.width = Number(size[1]);
+    request.height = Number(size[2]);
+  }
 
   let samplerLabel = (v.Sampler ?? '').trim();
   let schedule = (v['Schedule type'] ?? '').trim().toLowerCase();
   // Older A1111 versions put the schedule into the sampler name ("DPM++ 2M Karras").
-  if (/ karras$/i.test(samplerLabel)) { samplerLabel = samplerLabel.replace(/ karras$/i, ''); schedule = 'karras'; }
+  if (/ karras$/i.test(samplerLabel)) {
+    samplerLabel = samplerLabel.replace(/ karras$/i, '');
+    schedule = 'karras';
+  }
   if (samplerLabel) {
     const sampler = SAMPLER_BY_LABEL.get(samplerLabel.toLowerCase());
     if (sampler) request.sampler = sampler;
@@ -144,7 +160,8 @@ export function parametersToRequest(text: string): ParametersImport {
   else if (rng === 'default') request.noiseSource = 'default';
   else notes.push(`noise source "${rng}" is not available here`);
 
-  const eta = number(v.Eta), sNoise = number(v['Noise multiplier']);
+  const eta = number(v.Eta),
+    sNoise = number(v['Noise multiplier']);
   if (eta !== undefined) request.eta = eta;
   if (sNoise !== undefined) request.sNoise = sNoise;
   if (request.sampler === 'restart') {
@@ -167,19 +184,28 @@ export function parametersToRequest(text: string): ParametersImport {
   if (v.Timestep === 'nearest') request.timestepMode = 'nearest';
   const emphasis = (v.Emphasis ?? '').trim();
   if (emphasis) {
-    const mode = (Object.keys(EMPHASIS_LABELS) as Array<GenerateRequest['emphasis']>).find((m) => EMPHASIS_LABELS[m].toLowerCase() === emphasis.toLowerCase());
+    const mode = (Object.keys(EMPHASIS_LABELS) as Array<GenerateRequest['emphasis']>).find(
+      (m) => EMPHASIS_LABELS[m].toLowerCase() === emphasis.toLowerCase(),
+    );
     if (mode) request.emphasis = mode;
     else notes.push(`emphasis mode "${emphasis}" is not available here; using Original (brackets are read as weights)`);
   }
   readImg2imgValues(v, request, notes);
   const original = /^(\d+)x(\d+)$/.exec(v['Original size'] ?? '');
-  if (original) { request.originalWidth = Number(original[1]); request.originalHeight = Number(original[2]); }
-  const cropTop = number(v['Crop top']), cropLeft = number(v['Crop left']);
+  if (original) {
+    request.originalWidth = Number(original[1]);
+    request.originalHeight = Number(original[2]);
+  }
+  const cropTop = number(v['Crop top']),
+    cropLeft = number(v['Crop left']);
   if (cropTop !== undefined) request.cropTop = cropTop;
   if (cropLeft !== undefined) request.cropLeft = cropLeft;
   if (v['Clip skip'] && v['Clip skip'] !== '1') notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
   return {
-    request, notes, model: v.Model,
-    ...(v['Lora hashes'] ? { loraHashes: v['Lora hashes'] } : {}), ...(v['TI hashes'] ? { tiHashes: v['TI hashes'] } : {}),
+    request,
+    notes,
+    model: v.Model,
+    ...(v['Lora hashes'] ? { loraHashes: v['Lora hashes'] } : {}),
+    ...(v['TI hashes'] ? { tiHashes: v['TI hashes'] } : {}),
   };
 }

@@ -34,11 +34,27 @@ export interface JobPlan {
   hires?: HiresSettings & { width: number; height: number };
 }
 
-function partial(model: StableDiffusionModel, request: GenerateRequest, sampler: GenerateRequest['sampler'], steps: number, strength: number, exact: boolean) {
+function partial(
+  model: StableDiffusionModel,
+  request: GenerateRequest,
+  sampler: GenerateRequest['sampler'],
+  steps: number,
+  strength: number,
+  exact: boolean,
+) {
   try {
-    return planPartialSampling(model.schedule, {
-      sampler, schedule: request.schedule, steps, options: samplerOptions({ ...request, sampler }), guidanceScale: request.cfgScale,
-    }, strength, exact);
+    return planPartialSampling(
+      model.schedule,
+      {
+        sampler,
+        schedule: request.schedule,
+        steps,
+        options: samplerOptions({ ...request, sampler }),
+        guidanceScale: request.cfgScale,
+      },
+      strength,
+      exact,
+    );
   } catch (error) {
     throw new RequestError((error as Error).message);
   }
@@ -48,11 +64,15 @@ function partial(model: StableDiffusionModel, request: GenerateRequest, sampler:
 export function planJob(model: StableDiffusionModel, request: GenerateRequest, size: { width: number; height: number }): JobPlan {
   if (request.initImage) {
     requireVaeEncoder(model);
-    const strength = request.strength ?? DEFAULT_STRENGTH, exact = request.exactSteps ?? false;
+    const strength = request.strength ?? DEFAULT_STRENGTH,
+      exact = request.exactSteps ?? false;
     const plan = partial(model, request, request.sampler, request.steps, strength, exact);
     const { stepsRun, scheduleSteps } = img2imgSteps(request.steps, strength, exact);
     return {
-      passes: [{ kind: 'img2img', ...size, plan }], evaluations: plan.evaluations, output: size, notes: plan.notes,
+      passes: [{ kind: 'img2img', ...size, plan }],
+      evaluations: plan.evaluations,
+      output: size,
+      notes: plan.notes,
       img2img: { strength, stepsRun, scheduleSteps },
     };
   }
@@ -65,13 +85,19 @@ export function planJob(model: StableDiffusionModel, request: GenerateRequest, s
   return {
     passes: [first, { kind: 'hires', ...target, plan: second }],
     evaluations: first.plan.evaluations + second.evaluations,
-    output: target, notes: second.notes, hires: { ...hires, ...target },
+    output: target,
+    notes: second.notes,
+    hires: { ...hires, ...target },
   };
 }
 
 /** img2img's source: decoded, brought to the size by the request's resize mode, encoded (one image's latent). */
 export async function encodeSource(
-  model: StableDiffusionModel, request: GenerateRequest, bytes: Uint8Array | undefined, size: { width: number; height: number }, timings: Timings,
+  model: StableDiffusionModel,
+  request: GenerateRequest,
+  bytes: Uint8Array | undefined,
+  size: { width: number; height: number },
+  timings: Timings,
 ): Promise<{ latent: Float64Array; notes: string[] }> {
   if (!bytes) throw new RequestError(`the init image ${request.initImage} did not reach the engine`);
   let decoded;
@@ -97,22 +123,35 @@ export interface BatchRun {
 }
 
 /** One batch through every pass of the job: its final sampler-space latents, at the output size. */
-export async function sampleJobBatch(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, run: BatchRun): Promise<Float64Array> {
+export async function sampleJobBatch(
+  model: StableDiffusionModel,
+  request: GenerateRequest,
+  job: JobPlan,
+  run: BatchRun,
+): Promise<Float64Array> {
   const { latentChannels, vaeFactor } = model.info;
   const cells = (pass: PassPlan) => latentChannels * (pass.height / vaeFactor) * (pass.width / vaeFactor);
   // Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
   const streams = () => run.seeds.map((seed) => createNoiseStream(request.noiseSource, seed));
   const context = (pass: PassPlan) => ({ signal: run.signal, onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)) });
   const [first, second] = job.passes;
-  const latents = first.kind === 'img2img'
-    ? await sampleFromSource(first, run.source)
-    : await sampleLatents(first.plan, run.denoiserAt(first), streams(), cells(first), context(first));
+  const latents =
+    first.kind === 'img2img'
+      ? await sampleFromSource(first, run.source)
+      : await sampleLatents(first.plan, run.denoiserAt(first), streams(), cells(first), context(first));
   if (!second) return latents;
   if (run.signal?.aborted) throw new SamplingCancelled();
-  const from = { h: first.height / vaeFactor, w: first.width / vaeFactor }, to = { h: second.height / vaeFactor, w: second.width / vaeFactor };
-  const upscaled = job.hires!.upscaler === 'lanczos'
-    ? await upscaleThroughPixels(model, latents, run.seeds.length, from, second, run.timings)
-    : upscaleLatents(latents, { batch: run.seeds.length, channels: latentChannels, ...from }, to, job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact');
+  const from = { h: first.height / vaeFactor, w: first.width / vaeFactor },
+    to = { h: second.height / vaeFactor, w: second.width / vaeFactor };
+  const upscaled =
+    job.hires!.upscaler === 'lanczos'
+      ? await upscaleThroughPixels(model, latents, run.seeds.length, from, second, run.timings)
+      : upscaleLatents(
+          latents,
+          { batch: run.seeds.length, channels: latentChannels, ...from },
+          to,
+          job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact',
+        );
   return sampleFromLatentPass(second, upscaled);
 
   async function sampleFromSource(pass: PassPlan, source: Float64Array | undefined): Promise<Float64Array> {

@@ -15,7 +15,10 @@ export interface SizeConditioning {
 }
 
 /** The request's original size and crop, with their defaults, for an image of `size`. */
-export function sizeConditioningOf(request: Pick<GenerateRequest, (typeof FIELDS)[number]>, size: { width: number; height: number }): SizeConditioning {
+export function sizeConditioningOf(
+  request: Pick<GenerateRequest, (typeof FIELDS)[number]>,
+  size: { width: number; height: number },
+): SizeConditioning {
   return {
     original: { width: request.originalWidth ?? size.width, height: request.originalHeight ?? size.height },
     crop: { top: request.cropTop ?? 0, left: request.cropLeft ?? 0 },
@@ -33,7 +36,11 @@ export function timeIdsOf(c: SizeConditioning): Float32Array {
  * other models the original size and crop are dropped (with a note when they were set), so they are not
  * written into the PNGs either.
  */
-export function sizeConditioning(model: StableDiffusionModel, request: GenerateRequest, size: { width: number; height: number }): { request: GenerateRequest; timeIds?: Float32Array; notes: string[] } {
+export function sizeConditioning(
+  model: StableDiffusionModel,
+  request: GenerateRequest,
+  size: { width: number; height: number },
+): { request: GenerateRequest; timeIds?: Float32Array; notes: string[] } {
   if (model.info.sdxl) {
     const note = vaeDecodeNote(model.info.vaeDecode);
     return { request, timeIds: timeIdsOf(sizeConditioningOf(request, size)), notes: note ? [note] : [] };
@@ -42,5 +49,10 @@ export function sizeConditioning(model: StableDiffusionModel, request: GenerateR
   if (set.length === 0) return { request, notes: [] };
   const stripped = { ...request };
   for (const field of set) delete stripped[field];
-  return { request: stripped, notes: [`original size and crop condition SDXL models only; ${model.info.name} takes none, so ${set.join(', ')} ${set.length > 1 ? 'were' : 'was'} ignored`] };
+  return {
+    request: stripped,
+    notes: [
+      `original size and crop condition SDXL models only; ${model.info.name} takes none, so ${set.join(', ')} ${set.length > 1 ? 'were' : 'was'} ignored`,
+    ],
+  };
 }

@@ -90,8 +90,12 @@ export function samplerOptions(request: GenerateRequest): SamplerOptions {
 
 export function resolveSize(model: StableDiffusionModel, request: GenerateRequest): { width: number; height: number } {
   const native = model.info.latentSize * model.info.vaeFactor;
-  const width = request.width ?? native, height = request.height ?? native;
-  for (const [name, value] of [['width', width], ['height', height]] as const) {
+  const width = request.width ?? native,
+    height = request.height ?? native;
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (value % model.info.vaeFactor !== 0) {
       throw new RequestError(`${name} ${value} is not a multiple of ${model.info.vaeFactor}, this model's VAE factor`);
     }
@@ -102,8 +106,11 @@ export function resolveSize(model: StableDiffusionModel, request: GenerateReques
 export function planFor(model: StableDiffusionModel, request: GenerateRequest): SamplingPlan {
   try {
     return planSampling(model.schedule, {
-      sampler: request.sampler, schedule: request.schedule, steps: request.steps,
-      options: samplerOptions(request), guidanceScale: request.cfgScale,
+      sampler: request.sampler,
+      schedule: request.schedule,
+      steps: request.steps,
+      options: samplerOptions(request),
+      guidanceScale: request.cfgScale,
     });
   } catch (error) {
     throw new RequestError((error as Error).message);
@@ -131,7 +138,16 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
 
   throwIfCancelled(hooks.signal);
   const guided = request.cfgScale !== 1;
-  const { cond, uncond, notes: promptNotes } = await promptConditioning(model, { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided }, timings, encodingsFor(hooks.encodings, adapters.textKey));
+  const {
+    cond,
+    uncond,
+    notes: promptNotes,
+  } = await promptConditioning(
+    model,
+    { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided },
+    timings,
+    encodingsFor(hooks.encodings, adapters.textKey),
+  );
   const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
@@ -146,12 +162,23 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     const batch = request.batchSize;
     const seeds = Array.from({ length: batch }, (_, i) => request.seed + first + i);
     let evaluation = 0;
-    const report = (extra: Partial<GenerateProgress>) => hooks.onProgress?.({
-      imagesDone: images.length, images: total, evaluation, evaluations: job.evaluations, ...extra,
-    });
+    const report = (extra: Partial<GenerateProgress>) =>
+      hooks.onProgress?.({
+        imagesDone: images.length,
+        images: total,
+        evaluation,
+        evaluations: job.evaluations,
+        ...extra,
+      });
     const denoiserAt = (pass: PassPlan): Denoiser => {
       const inner = guidedDenoiser({
-        unet: unets.get(pass)!, schedule: model.schedule, prediction: model.info.prediction, batch, cond, uncond, scale: request.cfgScale,
+        unet: unets.get(pass)!,
+        schedule: model.schedule,
+        prediction: model.info.prediction,
+        batch,
+        cond,
+        uncond,
+        scale: request.cfgScale,
         // SDXL's time_ids name each pass's own size (hires fix's second pass is larger).
         timeIds: pass === job.passes[0] ? timeIds : sizeConditioning(model, parsed, pass).timeIds,
         // Integer-timestep exports cannot take fractional timesteps.
@@ -167,22 +194,44 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
       };
     };
     const latents = await sampleJobBatch(model, request, job, {
-      seeds, denoiserAt, source: source?.latent, signal: hooks.signal, timings,
-      onStep: previewMap ? (info, pass) => {
-        const h = pass.height / vaeFactor, w = pass.width / vaeFactor;
-        report({
-          step: info.step + 1, steps: info.totalSteps, sigma: info.sigma,
-          preview: { width: w, height: h, rgba: previewRgba(previewMap, info.denoised.subarray(0, latentChannels * h * w), latentChannels, h, w) },
-        });
-      } : undefined,
+      seeds,
+      denoiserAt,
+      source: source?.latent,
+      signal: hooks.signal,
+      timings,
+      onStep: previewMap
+        ? (info, pass) => {
+            const h = pass.height / vaeFactor,
+              w = pass.width / vaeFactor;
+            report({
+              step: info.step + 1,
+              steps: info.totalSteps,
+              sigma: info.sigma,
+              preview: {
+                width: w,
+                height: h,
+                rgba: previewRgba(previewMap, info.denoised.subarray(0, latentChannels * h * w), latentChannels, h, w),
+              },
+            });
+          }
+        : undefined,
     });
     throwIfCancelled(hooks.signal);
     const { width: outWidth, height: outHeight } = output;
     const decoded = await decodeLatents(model, latents, batch, outHeight / vaeFactor, outWidth / vaeFactor, timings);
     const tPng = performance.now();
     const finished = decoded.map((pixels, i): GeneratedImage => {
-      const parameters = requestToParameters(request, { seed: seeds[i], width, height, model: model.info.name, evaluations: job.evaluations, ...adapters.facts });
-      const png = Buffer.from(encodePng({ width: outWidth, height: outHeight, data: toRgba(pixels, outWidth, outHeight), channels: 4, depth: 8 }));
+      const parameters = requestToParameters(request, {
+        seed: seeds[i],
+        width,
+        height,
+        model: model.info.name,
+        evaluations: job.evaluations,
+        ...adapters.facts,
+      });
+      const png = Buffer.from(
+        encodePng({ width: outWidth, height: outHeight, data: toRgba(pixels, outWidth, outHeight), channels: 4, depth: 8 }),
+      );
       return { index: first + i, seed: seeds[i], width: outWidth, height: outHeight, parameters, png: addTextChunks(png, { parameters }) };
     });
     images.push(...finished);
@@ -191,7 +240,10 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   }
   const totalMs = performance.now() - t0;
   return {
-    request, images, evaluations: job.evaluations, notes,
+    request,
+    images,
+    evaluations: job.evaluations,
+    notes,
     timings: { ...timings, totalMs, pngMs, overheadMs: totalMs - timings.textEncoderMs - timings.unetMs - timings.vaeMs },
   };
 }

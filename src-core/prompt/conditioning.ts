@@ -53,9 +53,13 @@ export async function promptConditioning(
   let uncond = prompts.guided && !zeroNegative ? await encode(prompts.negativePrompt, 'negative prompt') : undefined;
   if (uncond && uncond.chunks !== cond.chunks) {
     const emptyKey = '\u0000empty chunk';
-    const empty = (cache?.get(emptyKey) as PromptEncoding | undefined) ?? (model.textEncoders.length > 1
-      ? await encodeEmptyChunkOf(model, timings)
-      : await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, { chunkTokens: model.info.tokens - 2 }));
+    const empty =
+      (cache?.get(emptyKey) as PromptEncoding | undefined) ??
+      (model.textEncoders.length > 1
+        ? await encodeEmptyChunkOf(model, timings)
+        : await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, {
+            chunkTokens: model.info.tokens - 2,
+          }));
     cache?.set(emptyKey, empty);
     const chunks = Math.max(cond.chunks, uncond.chunks);
     cond = padToChunks(cond, chunks, empty);
@@ -79,7 +83,10 @@ export async function promptConditioning(
 
 /** Refuses a prompt A1111 would refuse, before a job is queued. */
 export function checkPromptSyntax(prompts: { prompt: string; negativePrompt: string }): void {
-  for (const [label, text] of [['prompt', prompts.prompt], ['negative prompt', prompts.negativePrompt]] as const) {
+  for (const [label, text] of [
+    ['prompt', prompts.prompt],
+    ['negative prompt', prompts.negativePrompt],
+  ] as const) {
     try {
       parseEmphasis(text);
     } catch (error) {

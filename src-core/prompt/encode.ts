@@ -28,7 +28,8 @@ export function weightChunkStates(states: Float32Array, weights: Float64Array, h
   }
   if (mode === 'ignore') return states;
   const out = new Float32Array(states.length);
-  let meanBefore = 0, meanAfter = 0;
+  let meanBefore = 0,
+    meanAfter = 0;
   for (let p = 0; p < weights.length; p++) {
     for (let h = 0, i = p * hidden; h < hidden; h++, i++) {
       out[i] = states[i] * weights[p];
@@ -56,7 +57,12 @@ async function encodeChunks(chunks: PromptChunk[], encoder: ChunkEncoder, hidden
 
 /** Encodes one prompt: emphasis parsed, chunked, each chunk encoded and weighted, chunks joined. */
 export async function encodeWeightedPrompt(
-  tokenizer: ClipTokenizer, prompt: string, mode: EmphasisMode, encoder: ChunkEncoder, hidden: number, options: ChunkOptions = {},
+  tokenizer: ClipTokenizer,
+  prompt: string,
+  mode: EmphasisMode,
+  encoder: ChunkEncoder,
+  hidden: number,
+  options: ChunkOptions = {},
 ): Promise<PromptEncoding> {
   const chunked = chunkPrompt(tokenizer, prompt, options);
   const states = await encodeChunks(chunked.chunks, encoder, hidden, mode);
@@ -64,7 +70,12 @@ export async function encodeWeightedPrompt(
 }
 
 /** The encoding of the empty prompt: one chunk, what shorter prompts are padded with. */
-export async function encodeEmptyChunk(tokenizer: ClipTokenizer, encoder: ChunkEncoder, hidden: number, options: ChunkOptions = {}): Promise<PromptEncoding> {
+export async function encodeEmptyChunk(
+  tokenizer: ClipTokenizer,
+  encoder: ChunkEncoder,
+  hidden: number,
+  options: ChunkOptions = {},
+): Promise<PromptEncoding> {
   const states = await encodeChunks([emptyChunk(tokenizer, options)], encoder, hidden, 'original');
   return { states, tokens: states.length / hidden, hidden, chunks: 1, tokensPerChunk: [0] };
 }
@@ -97,11 +108,16 @@ export function fitToPositions(encoding: PromptEncoding, positions: number, labe
   }
   const dropped = encoding.tokensPerChunk.slice(keep).reduce((a, b) => a + b, 0);
   const kept: PromptEncoding = {
-    states: encoding.states.slice(0, positions * encoding.hidden), tokens: positions, hidden: encoding.hidden,
-    chunks: keep, tokensPerChunk: encoding.tokensPerChunk.slice(0, keep), ...pooledOf(encoding),
+    states: encoding.states.slice(0, positions * encoding.hidden),
+    tokens: positions,
+    hidden: encoding.hidden,
+    chunks: keep,
+    tokensPerChunk: encoding.tokensPerChunk.slice(0, keep),
+    ...pooledOf(encoding),
   };
-  const note = dropped > 0
-    ? `this model's UNet takes ${positions} text positions, so the ${label} was cut after ${kept.tokensPerChunk.reduce((a, b) => a + b, 0)} tokens: ${dropped} tokens dropped`
-    : undefined;
+  const note =
+    dropped > 0
+      ? `this model's UNet takes ${positions} text positions, so the ${label} was cut after ${kept.tokensPerChunk.reduce((a, b) => a + b, 0)} tokens: ${dropped} tokens dropped`
+      : undefined;
   return { encoding: kept, note };
 }

@@ -19,7 +19,9 @@ export function joinEncodings(encodings: PromptEncoding[], pooled: Float32Array 
   const first = encodings[0];
   for (const e of encodings) {
     if (e.tokens !== first.tokens || e.chunks !== first.chunks) {
-      throw new RangeError(`the text encoders split the prompt differently (${encodings.map((x) => `${x.chunks} chunks, ${x.tokens} positions`).join(' vs ')}); their tokenizers must share one vocabulary`);
+      throw new RangeError(
+        `the text encoders split the prompt differently (${encodings.map((x) => `${x.chunks} chunks, ${x.tokens} positions`).join(' vs ')}); their tokenizers must share one vocabulary`,
+      );
     }
   }
   const hidden = encodings.reduce((sum, e) => sum + e.hidden, 0);
@@ -29,10 +31,20 @@ export function joinEncodings(encodings: PromptEncoding[], pooled: Float32Array 
     for (let t = 0; t < first.tokens; t++) states.set(e.states.subarray(t * e.hidden, (t + 1) * e.hidden), t * hidden + offset);
     offset += e.hidden;
   }
-  return { states, tokens: first.tokens, hidden, chunks: first.chunks, tokensPerChunk: first.tokensPerChunk, ...(pooled ? { pooled } : {}) };
+  return {
+    states,
+    tokens: first.tokens,
+    hidden,
+    chunks: first.chunks,
+    tokensPerChunk: first.tokensPerChunk,
+    ...(pooled ? { pooled } : {}),
+  };
 }
 
-async function encodeEach(encoders: EncoderRun[], encodeOne: (encoder: EncoderRun, chunkEncoder: ChunkEncoder) => Promise<PromptEncoding>): Promise<PromptEncoding> {
+async function encodeEach(
+  encoders: EncoderRun[],
+  encodeOne: (encoder: EncoderRun, chunkEncoder: ChunkEncoder) => Promise<PromptEncoding>,
+): Promise<PromptEncoding> {
   const encodings: PromptEncoding[] = [];
   let pooled: Float32Array | undefined;
   for (const encoder of encoders) {
@@ -48,8 +60,15 @@ async function encodeEach(encoders: EncoderRun[], encodeOne: (encoder: EncoderRu
 }
 
 /** A prompt through every encoder: emphasis and 75-token chunks per encoder, states joined, pooled from the first chunk. */
-export function encodeJoinedPrompt(encoders: EncoderRun[], prompt: string, mode: EmphasisMode, options: ChunkOptions = {}): Promise<PromptEncoding> {
-  return encodeEach(encoders, (encoder, chunkEncoder) => encodeWeightedPrompt(encoder.tokenizer, prompt, mode, chunkEncoder, encoder.hidden, options));
+export function encodeJoinedPrompt(
+  encoders: EncoderRun[],
+  prompt: string,
+  mode: EmphasisMode,
+  options: ChunkOptions = {},
+): Promise<PromptEncoding> {
+  return encodeEach(encoders, (encoder, chunkEncoder) =>
+    encodeWeightedPrompt(encoder.tokenizer, prompt, mode, chunkEncoder, encoder.hidden, options),
+  );
 }
 
 /** The empty prompt's chunk through every encoder: what the shorter of prompt and negative prompt is padded with. */
@@ -60,7 +79,11 @@ export function encodeJoinedEmptyChunk(encoders: EncoderRun[], options: ChunkOpt
 /** SDXL's "force zeros for empty prompt": all-zero states and pooled vector shaped like `like`. */
 export function zeroEncoding(like: PromptEncoding): PromptEncoding {
   return {
-    states: new Float32Array(like.states.length), tokens: like.tokens, hidden: like.hidden, chunks: like.chunks,
-    tokensPerChunk: like.tokensPerChunk.map(() => 0), ...(like.pooled ? { pooled: new Float32Array(like.pooled.length) } : {}),
+    states: new Float32Array(like.states.length),
+    tokens: like.tokens,
+    hidden: like.hidden,
+    chunks: like.chunks,
+    tokensPerChunk: like.tokensPerChunk.map(() => 0),
+    ...(like.pooled ? { pooled: new Float32Array(like.pooled.length) } : {}),
   };
 }

@@ -6,7 +6,11 @@ import { writeSafetensors, type TestTensor } from './safetensors-writer.ts';
 
 /** About 70 MB in fp16 (zeros): big enough to take seconds to import, small enough to write quickly. */
 export const MEDIUM_SD1: LdmDims = {
-  family: 'sd1', channels: [96, 192, 192, 192], layers: 2, attention: [true, true, true, false], context: 64,
+  family: 'sd1',
+  channels: [96, 192, 192, 192],
+  layers: 2,
+  attention: [true, true, true, false],
+  context: 64,
   text: { hidden: 64, layers: 2, ff: 256, vocab: 49408, positions: 77 },
   vae: { channels: [32, 64, 64, 64], layers: 2, latent: 4 },
 };

@@ -25,13 +25,21 @@ export interface LdmDims {
 }
 
 export const SD15_DIMS: LdmDims = {
-  family: 'sd1', channels: [320, 640, 1280, 1280], layers: 2, attention: [true, true, true, false], context: 768,
+  family: 'sd1',
+  channels: [320, 640, 1280, 1280],
+  layers: 2,
+  attention: [true, true, true, false],
+  context: 768,
   text: { hidden: 768, layers: 12, ff: 3072, vocab: 49408, positions: 77 },
   vae: { channels: [128, 256, 512, 512], layers: 2, latent: 4 },
 };
 
 export const TINY_SD1: LdmDims = {
-  family: 'sd1', channels: [4, 8, 8, 8], layers: 2, attention: [true, true, true, false], context: 6,
+  family: 'sd1',
+  channels: [4, 8, 8, 8],
+  layers: 2,
+  attention: [true, true, true, false],
+  context: 6,
   text: { hidden: 6, layers: 2, ff: 12, vocab: 10, positions: 5 },
   vae: { channels: [4, 8, 8, 8], layers: 2, latent: 4 },
 };
@@ -40,15 +48,29 @@ export const TINY_SD2: LdmDims = { ...TINY_SD1, family: 'sd2', text: { ...TINY_S
 
 const suffixed = (name: string, part: string) => (name ? `${name}.${part}` : '');
 
-function linear(out: LdmEntry[], component: LdmEntry['component'], key: string, name: string, rows: number, cols: number, bias = true): void {
+function linear(
+  out: LdmEntry[],
+  component: LdmEntry['component'],
+  key: string,
+  name: string,
+  rows: number,
+  cols: number,
+  bias = true,
+): void {
   out.push({ key: `${key}.weight`, name: suffixed(name, 'weight'), component, shape: [rows, cols] });
   if (bias) out.push({ key: `${key}.bias`, name: suffixed(name, 'bias'), component, shape: [rows] });
 }
 function conv(out: LdmEntry[], component: LdmEntry['component'], key: string, name: string, o: number, i: number, k: number): void {
-  out.push({ key: `${key}.weight`, name: suffixed(name, 'weight'), component, shape: [o, i, k, k] }, { key: `${key}.bias`, name: suffixed(name, 'bias'), component, shape: [o] });
+  out.push(
+    { key: `${key}.weight`, name: suffixed(name, 'weight'), component, shape: [o, i, k, k] },
+    { key: `${key}.bias`, name: suffixed(name, 'bias'), component, shape: [o] },
+  );
 }
 function norm(out: LdmEntry[], component: LdmEntry['component'], key: string, name: string, c: number): void {
-  out.push({ key: `${key}.weight`, name: suffixed(name, 'weight'), component, shape: [c] }, { key: `${key}.bias`, name: suffixed(name, 'bias'), component, shape: [c] });
+  out.push(
+    { key: `${key}.weight`, name: suffixed(name, 'weight'), component, shape: [c] },
+    { key: `${key}.bias`, name: suffixed(name, 'bias'), component, shape: [c] },
+  );
 }
 
 function unetResnet(out: LdmEntry[], key: string, name: string, cin: number, c: number, temb: number): void {
@@ -82,7 +104,9 @@ function unetTransformer(out: LdmEntry[], key: string, name: string, c: number, 
 
 function unetEntries(d: LdmDims, out: LdmEntry[]): void {
   const p = 'model.diffusion_model.';
-  const ch = d.channels, temb = 4 * ch[0], L = ch.length;
+  const ch = d.channels,
+    temb = 4 * ch[0],
+    L = ch.length;
   linear(out, 'unet', `${p}time_embed.0`, 'time_embedding.linear_1', temb, ch[0]);
   linear(out, 'unet', `${p}time_embed.2`, 'time_embedding.linear_2', temb, temb);
   conv(out, 'unet', `${p}input_blocks.0.0`, 'conv_in', ch[0], 4, 3);
@@ -107,13 +131,16 @@ function unetEntries(d: LdmDims, out: LdmEntry[]): void {
   n = 0;
   let prev = top;
   for (let i = 0; i < L; i++) {
-    const level = L - 1 - i, c = ch[level], attention = d.attention[level];
+    const level = L - 1 - i,
+      c = ch[level],
+      attention = d.attention[level];
     for (let j = 0; j <= d.layers; j++, n++) {
       const cin = prev + skips.pop()!;
       unetResnet(out, `${p}output_blocks.${n}.0`, `up_blocks.${i}.resnets.${j}`, cin, c, temb);
       prev = c;
       if (attention) unetTransformer(out, `${p}output_blocks.${n}.1`, `up_blocks.${i}.attentions.${j}`, c, d);
-      if (j === d.layers && i < L - 1) conv(out, 'unet', `${p}output_blocks.${n}.${attention ? 2 : 1}.conv`, `up_blocks.${i}.upsamplers.0.conv`, c, c, 3);
+      if (j === d.layers && i < L - 1)
+        conv(out, 'unet', `${p}output_blocks.${n}.${attention ? 2 : 1}.conv`, `up_blocks.${i}.upsamplers.0.conv`, c, c, 3);
     }
   }
   norm(out, 'unet', `${p}out.0`, 'conv_norm_out', ch[0]);
@@ -131,7 +158,12 @@ function vaeResnet(out: LdmEntry[], key: string, name: string, cin: number, c: n
 function vaeMid(out: LdmEntry[], p: string, side: string, c: number): void {
   vaeResnet(out, `${p}${side}.mid.block_1`, `${side}.mid_block.resnets.0`, c, c);
   norm(out, 'vae', `${p}${side}.mid.attn_1.norm`, `${side}.mid_block.attentions.0.group_norm`, c);
-  for (const [l, h] of [['q', 'to_q'], ['k', 'to_k'], ['v', 'to_v'], ['proj_out', 'to_out.0']]) {
+  for (const [l, h] of [
+    ['q', 'to_q'],
+    ['k', 'to_k'],
+    ['v', 'to_v'],
+    ['proj_out', 'to_out.0'],
+  ]) {
     // 1x1 convolutions in LDM; the expected shape after mapping is [c, c] (see vaeLinearShape).
     conv(out, 'vae', `${p}${side}.mid.attn_1.${l}`, `${side}.mid_block.attentions.0.${h}`, c, c, 1);
   }
@@ -139,11 +171,20 @@ function vaeMid(out: LdmEntry[], p: string, side: string, c: number): void {
 }
 
 function vaeEntries(d: LdmDims, out: LdmEntry[], p = 'first_stage_model.'): void {
-  const ch = d.vae.channels, L = ch.length;
+  const ch = d.vae.channels,
+    L = ch.length;
   conv(out, 'vae', `${p}encoder.conv_in`, 'encoder.conv_in', ch[0], 3, 3);
   for (let i = 0; i < L; i++) {
-    for (let j = 0; j < d.vae.layers; j++) vaeResnet(out, `${p}encoder.down.${i}.block.${j}`, `encoder.down_blocks.${i}.resnets.${j}`, j === 0 ? ch[Math.max(i - 1, 0)] : ch[i], ch[i]);
-    if (i < L - 1) conv(out, 'vae', `${p}encoder.down.${i}.downsample.conv`, `encoder.down_blocks.${i}.downsamplers.0.conv`, ch[i], ch[i], 3);
+    for (let j = 0; j < d.vae.layers; j++)
+      vaeResnet(
+        out,
+        `${p}encoder.down.${i}.block.${j}`,
+        `encoder.down_blocks.${i}.resnets.${j}`,
+        j === 0 ? ch[Math.max(i - 1, 0)] : ch[i],
+        ch[i],
+      );
+    if (i < L - 1)
+      conv(out, 'vae', `${p}encoder.down.${i}.downsample.conv`, `encoder.down_blocks.${i}.downsamplers.0.conv`, ch[i], ch[i], 3);
   }
   vaeMid(out, p, 'encoder', ch[L - 1]);
   norm(out, 'vae', `${p}encoder.norm_out`, 'encoder.conv_norm_out', ch[L - 1]);
@@ -154,23 +195,44 @@ function vaeEntries(d: LdmDims, out: LdmEntry[], p = 'first_stage_model.'): void
   vaeMid(out, p, 'decoder', ch[L - 1]);
   for (let i = 0; i < L; i++) {
     const level = L - 1 - i; // LDM's up.N is diffusers' up_blocks.(L-1-N)
-    for (let j = 0; j <= d.vae.layers; j++) vaeResnet(out, `${p}decoder.up.${level}.block.${j}`, `decoder.up_blocks.${i}.resnets.${j}`, j === 0 ? ch[Math.min(level + 1, L - 1)] : ch[level], ch[level]);
-    if (level > 0) conv(out, 'vae', `${p}decoder.up.${level}.upsample.conv`, `decoder.up_blocks.${i}.upsamplers.0.conv`, ch[level], ch[level], 3);
+    for (let j = 0; j <= d.vae.layers; j++)
+      vaeResnet(
+        out,
+        `${p}decoder.up.${level}.block.${j}`,
+        `decoder.up_blocks.${i}.resnets.${j}`,
+        j === 0 ? ch[Math.min(level + 1, L - 1)] : ch[level],
+        ch[level],
+      );
+    if (level > 0)
+      conv(out, 'vae', `${p}decoder.up.${level}.upsample.conv`, `decoder.up_blocks.${i}.upsamplers.0.conv`, ch[level], ch[level], 3);
   }
   norm(out, 'vae', `${p}decoder.norm_out`, 'decoder.conv_norm_out', ch[0]);
   conv(out, 'vae', `${p}decoder.conv_out`, 'decoder.conv_out', 3, ch[0], 3);
 }
 
 function textEntries(d: LdmDims, out: LdmEntry[]): void {
-  const t = d.text, h = t.hidden;
+  const t = d.text,
+    h = t.hidden;
   if (d.family === 'sd1') {
     const p = d.oldClipNames ? 'cond_stage_model.transformer.' : 'cond_stage_model.transformer.text_model.';
-    out.push({ key: `${p}embeddings.token_embedding.weight`, name: 'text_model.embeddings.token_embedding.weight', component: 'text', shape: [t.vocab, h] });
-    out.push({ key: `${p}embeddings.position_embedding.weight`, name: 'text_model.embeddings.position_embedding.weight', component: 'text', shape: [t.positions, h] });
+    out.push({
+      key: `${p}embeddings.token_embedding.weight`,
+      name: 'text_model.embeddings.token_embedding.weight',
+      component: 'text',
+      shape: [t.vocab, h],
+    });
+    out.push({
+      key: `${p}embeddings.position_embedding.weight`,
+      name: 'text_model.embeddings.position_embedding.weight',
+      component: 'text',
+      shape: [t.positions, h],
+    });
     out.push({ key: `${p}embeddings.position_ids`, name: '', component: 'none', shape: [1, t.positions] });
     for (let l = 0; l < t.layers; l++) {
-      const k = `${p}encoder.layers.${l}`, n = `text_model.encoder.layers.${l}`;
-      for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) linear(out, 'text', `${k}.self_attn.${proj}`, `${n}.self_attn.${proj}`, h, h);
+      const k = `${p}encoder.layers.${l}`,
+        n = `text_model.encoder.layers.${l}`;
+      for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj'])
+        linear(out, 'text', `${k}.self_attn.${proj}`, `${n}.self_attn.${proj}`, h, h);
       norm(out, 'text', `${k}.layer_norm1`, `${n}.layer_norm1`, h);
       norm(out, 'text', `${k}.layer_norm2`, `${n}.layer_norm2`, h);
       linear(out, 'text', `${k}.mlp.fc1`, `${n}.mlp.fc1`, t.ff, h);
@@ -180,10 +242,21 @@ function textEntries(d: LdmDims, out: LdmEntry[]): void {
     return;
   }
   const p = 'cond_stage_model.model.';
-  out.push({ key: `${p}token_embedding.weight`, name: 'text_model.embeddings.token_embedding.weight', component: 'text', shape: [t.vocab, h] });
-  out.push({ key: `${p}positional_embedding`, name: 'text_model.embeddings.position_embedding.weight', component: 'text', shape: [t.positions, h] });
+  out.push({
+    key: `${p}token_embedding.weight`,
+    name: 'text_model.embeddings.token_embedding.weight',
+    component: 'text',
+    shape: [t.vocab, h],
+  });
+  out.push({
+    key: `${p}positional_embedding`,
+    name: 'text_model.embeddings.position_embedding.weight',
+    component: 'text',
+    shape: [t.positions, h],
+  });
   for (let l = 0; l < t.layers; l++) {
-    const k = `${p}transformer.resblocks.${l}`, kept = l < t.layers - 1;
+    const k = `${p}transformer.resblocks.${l}`,
+      kept = l < t.layers - 1;
     const n = kept ? `text_model.encoder.layers.${l}` : '';
     const comp = kept ? 'text' : 'none';
     // The fused q/k/v: its three HF names are checked by the split test, not through this table.
@@ -207,7 +280,11 @@ export function ldmEntries(d: LdmDims, options: { ema?: boolean } = {}): LdmEntr
   unetEntries(d, out);
   vaeEntries(d, out);
   textEntries(d, out);
-  if (options.ema) out.push({ key: 'model_ema.decay', name: '', component: 'none', shape: [] }, { key: 'model_ema.diffusion_modeltime_embed0weight', name: '', component: 'none', shape: [4 * d.channels[0], d.channels[0]] });
+  if (options.ema)
+    out.push(
+      { key: 'model_ema.decay', name: '', component: 'none', shape: [] },
+      { key: 'model_ema.diffusion_modeltime_embed0weight', name: '', component: 'none', shape: [4 * d.channels[0], d.channels[0]] },
+    );
   return out;
 }
 

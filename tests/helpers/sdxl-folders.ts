@@ -10,13 +10,18 @@ const VAE = join(import.meta.dirname, '..', 'fixtures', 'sdxl', 'diffusers', 'va
 
 /** The F32 tensors of a small safetensors file. */
 function readF32Safetensors(path: string): WeightSource {
-  const bytes = readFileSync(path), headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const bytes = readFileSync(path),
+    headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const entries = new Map<string, WeightRef>();
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     if (info.dtype !== 'F32') throw new Error(`${name} is ${info.dtype}, F32 expected`);
-    const start = 8 + headerLength + info.data_offsets[0], end = 8 + headerLength + info.data_offsets[1];
+    const start = 8 + headerLength + info.data_offsets[0],
+      end = 8 + headerLength + info.data_offsets[1];
     entries.set(name, arrayWeight(info.shape, new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + end))));
   }
   return weightMap(entries);

@@ -3,7 +3,13 @@
 // grid axis and checked with GridRequestSchema as the user types.
 import type { z } from 'zod';
 import { GridRequestSchema, type AxisKind, type GridAxisSchema } from '../../../src-core/contract/experiments.ts';
-import { LIMITS, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput, type RestartSettings } from '../../../src-core/contract/generate.ts';
+import {
+  LIMITS,
+  SAMPLER_CHOICES,
+  SCHEDULE_CHOICES,
+  type GenerateRequestInput,
+  type RestartSettings,
+} from '../../../src-core/contract/generate.ts';
 import { formToRequest, type Check, type FormState, type RequestOptions, type SamplerName, type ScheduleName } from './form.ts';
 import { checkRow, restartSettings, rowFromSegment } from './segments.ts';
 
@@ -60,7 +66,14 @@ export const TEXT_PLACEHOLDERS: Record<TextKind, string> = {
 export function defaultAxis(kind: AxisForm['kind']): AxisForm {
   return {
     kind,
-    texts: { steps: '10, 20, 30', cfgScale: '3, 5, 7, 9', seed: '1, 2, 3, 4', restart: 'a1111, sd', promptSR: '', strength: '0.3, 0.5, 0.7' },
+    texts: {
+      steps: '10, 20, 30',
+      cfgScale: '3, 5, 7, 9',
+      seed: '1, 2, 3, 4',
+      restart: 'a1111, sd',
+      promptSR: '',
+      strength: '0.3, 0.5, 0.7',
+    },
     samplers: ['euler', 'heun', 'dpmpp_2m'],
     schedules: ['karras', 'normal'],
   };
@@ -185,8 +198,15 @@ export function parsePromptSRList(text: string): Check<string[]> {
       i++;
       for (;;) {
         if (i >= text.length) return { error: 'a quoted value is not closed' };
-        if (text[i] === '"' && text[i + 1] === '"') { value += '"'; i += 2; continue; }
-        if (text[i] === '"') { i++; break; }
+        if (text[i] === '"' && text[i + 1] === '"') {
+          value += '"';
+          i += 2;
+          continue;
+        }
+        if (text[i] === '"') {
+          i++;
+          break;
+        }
         value += text[i++];
       }
       while (i < text.length && text[i] !== ',') value += text[i++];
@@ -261,7 +281,8 @@ export function firstGridError(errors: GridErrors): string | null {
 
 function describePath(path: ReadonlyArray<PropertyKey>): string {
   const rest = path.slice(1).map(String);
-  if (rest[0] === 'values' && rest.length >= 2) return `value ${Number(rest[1]) + 1}${rest.length > 2 ? ` (${rest.slice(2).join('.')})` : ''}: `;
+  if (rest[0] === 'values' && rest.length >= 2)
+    return `value ${Number(rest[1]) + 1}${rest.length > 2 ? ` (${rest.slice(2).join('.')})` : ''}: `;
   return rest.length ? `${rest.join('.')}: ` : '';
 }
 
@@ -318,7 +339,11 @@ export function baseSummary(base: GenerateRequestInput, options: { randomSeed: b
 }
 
 /** "Euler · 20 steps · karras · 512×512", leaving out what an axis varies. */
-export function baseDetails(base: GenerateRequestInput, axes: readonly AxisKind[], samplerName: (name: string) => string = (n) => n): string {
+export function baseDetails(
+  base: GenerateRequestInput,
+  axes: readonly AxisKind[],
+  samplerName: (name: string) => string = (n) => n,
+): string {
   const parts: string[] = [];
   if (!axes.includes('sampler') && !axes.includes('restart')) parts.push(samplerName(base.sampler ?? 'euler'));
   if (!axes.includes('steps')) parts.push(`${base.steps ?? 20} steps`);

@@ -2,13 +2,26 @@
 // and the contract's generation request (both ways: sending, and filling it from a PNG).
 import type { AppInfo, Params } from '../../../src-core/contract/api.ts';
 import {
-  describeIssues, EMPHASIS_CHOICES, GenerateRequestSchema, LIMITS, NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES,
+  describeIssues,
+  EMPHASIS_CHOICES,
+  GenerateRequestSchema,
+  LIMITS,
+  NOISE_SOURCE_CHOICES,
+  SAMPLER_CHOICES,
+  SCHEDULE_CHOICES,
   type GenerateRequestInput,
 } from '../../../src-core/contract/generate.ts';
 import { promptLengthError } from './format.ts';
 import { sizeBounds } from './image-size.ts';
 import { RANDOM_SEED, resolveSeed } from './seed.ts';
-import { DEFAULT_SEGMENT_ROW, restartEditorState, restartSettings, type RestartExtra, type RestartMode, type SegmentRow } from './segments.ts';
+import {
+  DEFAULT_SEGMENT_ROW,
+  restartEditorState,
+  restartSettings,
+  type RestartExtra,
+  type RestartMode,
+  type SegmentRow,
+} from './segments.ts';
 
 export type SamplerName = (typeof SAMPLER_CHOICES)[number];
 export type ScheduleName = (typeof SCHEDULE_CHOICES)[number];
@@ -118,9 +131,14 @@ function sideError(label: string, v: number | null, vaeFactor: number): string |
 
 /** SDXL's original size and crop: each empty (its default) or a whole number in the contract's range. */
 function sizeConditioningError(form: FormState): string | null {
-  const optional = (label: string, v: number | null | undefined, min: number) => (v === null || v === undefined ? null : wholeNumber(label, v, min, LIMITS.imageSide));
-  return optional('Original width', form.originalWidth, 1) ?? optional('Original height', form.originalHeight, 1) ??
-    optional('Crop top', form.cropTop, 0) ?? optional('Crop left', form.cropLeft, 0);
+  const optional = (label: string, v: number | null | undefined, min: number) =>
+    v === null || v === undefined ? null : wholeNumber(label, v, min, LIMITS.imageSide);
+  return (
+    optional('Original width', form.originalWidth, 1) ??
+    optional('Original height', form.originalHeight, 1) ??
+    optional('Crop top', form.cropTop, 0) ??
+    optional('Crop left', form.cropLeft, 0)
+  );
 }
 
 /** "8 images" under batch count and batch size: A1111 makes count x size images. */
@@ -256,7 +274,8 @@ export function adaptToModel(form: FormState, before: AppInfo | null, after: App
     if (form.height === null || form.height === FALLBACK_SIZE) next.height = after.model.height;
     return next;
   }
-  const oldW = before?.model?.width ?? FALLBACK_SIZE, oldH = before?.model?.height ?? FALLBACK_SIZE;
+  const oldW = before?.model?.width ?? FALLBACK_SIZE,
+    oldH = before?.model?.height ?? FALLBACK_SIZE;
   if (after?.model && (form.width === null || form.width === oldW) && (form.height === null || form.height === oldH)) {
     next.width = after.model.width;
     next.height = after.model.height;

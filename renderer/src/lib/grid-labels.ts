@@ -8,22 +8,32 @@ type SamplerName = (name: string) => string;
 
 export function axisValueLabel(kind: AxisKind, value: unknown, samplerName: SamplerName): string {
   switch (kind) {
-    case 'sampler': return samplerName(String(value));
-    case 'schedule': return scheduleChoices(null).find((c) => c.value === value)?.label ?? String(value);
-    case 'steps': return `${value} steps`;
-    case 'cfgScale': return `CFG ${value}`;
-    case 'seed': return `seed ${value}`;
-    case 'strength': return `denoising ${value}`;
+    case 'sampler':
+      return samplerName(String(value));
+    case 'schedule':
+      return scheduleChoices(null).find((c) => c.value === value)?.label ?? String(value);
+    case 'steps':
+      return `${value} steps`;
+    case 'cfgScale':
+      return `CFG ${value}`;
+    case 'seed':
+      return `seed ${value}`;
+    case 'strength':
+      return `denoising ${value}`;
     case 'restart': {
       const r = value as { preset?: string; segments?: unknown };
       return r.preset ? `Restart: ${r.preset} preset` : `Restart: ${JSON.stringify(r.segments)}`;
     }
-    default: return String(value);
+    default:
+      return String(value);
   }
 }
 
 /** Column and row labels (one empty row without a Y axis). */
-export function displayHeaders(request: Pick<GridRequestInput, 'x' | 'y'>, samplerName: SamplerName): { columns: string[]; rows: string[] } {
+export function displayHeaders(
+  request: Pick<GridRequestInput, 'x' | 'y'>,
+  samplerName: SamplerName,
+): { columns: string[]; rows: string[] } {
   const labels = (axis: GridRequestInput['x']) => (axis.values as unknown[]).map((v) => axisValueLabel(axis.kind, v, samplerName));
   return { columns: labels(request.x), rows: request.y ? labels(request.y) : [''] };
 }

@@ -21,10 +21,22 @@ export function sizeBounds(vaeFactor: number): SizeBounds {
 
 /** SDXL's usual sizes, width x height: A1111's and Fooocus's aspect ratios around one megapixel. */
 export const SDXL_SIZES: ReadonlyArray<readonly [number, number]> = [
-  [1024, 1024], [1152, 896], [896, 1152], [1216, 832], [832, 1216], [1344, 768], [768, 1344], [1536, 640], [640, 1536],
+  [1024, 1024],
+  [1152, 896],
+  [896, 1152],
+  [1216, 832],
+  [832, 1216],
+  [1344, 768],
+  [768, 1344],
+  [1536, 640],
+  [640, 1536],
 ];
 
-export interface SizePreset { width: number; height: number; label: string }
+export interface SizePreset {
+  width: number;
+  height: number;
+  label: string;
+}
 
 /**
  * The size presets of a model: SDXL's sizes for SDXL models, none for other models. A model whose native size is
@@ -38,7 +50,8 @@ export function sizePresets(model: { width: number; height: number; family?: str
   const seen = new Set<string>();
   const presets: SizePreset[] = [];
   for (const [w, h] of SDXL_SIZES) {
-    const width = Math.max(step, Math.round((w * scale) / step) * step), height = Math.max(step, Math.round((h * scale) / step) * step);
+    const width = Math.max(step, Math.round((w * scale) / step) * step),
+      height = Math.max(step, Math.round((h * scale) / step) * step);
     const key = `${width}x${height}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -51,10 +64,15 @@ export function sizePresets(model: { width: number; height: number; family?: str
 export const FAR_FACTOR = 2;
 
 /** A warning when a side is more than twice or under half the model's native side; null otherwise. */
-export function nativeSizeWarning(width: number | null, height: number | null, native: { width: number; height: number } | null): string | null {
+export function nativeSizeWarning(
+  width: number | null,
+  height: number | null,
+  native: { width: number; height: number } | null,
+): string | null {
   if (!native || !width || !height || native.width <= 0 || native.height <= 0) return null;
   const ratios = [width / native.width, height / native.height];
-  const chosen = `${width}×${height}`, own = `${native.width}×${native.height}`;
+  const chosen = `${width}×${height}`,
+    own = `${native.width}×${native.height}`;
   if (ratios.some((r) => r > FAR_FACTOR)) {
     return `${chosen} is far larger than this model's native ${own}: expect slow generation, much more memory (the engine may refuse it or run out), and duplicated subjects, since the model repeats what it learned at its own size.`;
   }

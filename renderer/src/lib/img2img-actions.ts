@@ -25,10 +25,18 @@ function useSource(studio: Studio, source: SourceImage): void {
 export async function uploadSource(studio: Studio, file: File): Promise<void> {
   try {
     if (file.size > INPUT_IMAGE_LIMITS.bytes) {
-      throw new Error(`"${file.name}" is ${(file.size / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`);
+      throw new Error(
+        `"${file.name}" is ${(file.size / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`,
+      );
     }
     const answer = await studio.client.call('image.upload', { base64: await blobToBase64(file) });
-    useSource(studio, { ref: answer.ref, url: URL.createObjectURL(file), name: file.name || 'pasted image', width: answer.width, height: answer.height });
+    useSource(studio, {
+      ref: answer.ref,
+      url: URL.createObjectURL(file),
+      name: file.name || 'pasted image',
+      width: answer.width,
+      height: answer.height,
+    });
     studio.error = null;
   } catch (error) {
     studio.showError('Could not use that image for img2img', error);

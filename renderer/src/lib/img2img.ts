@@ -4,7 +4,11 @@
 import type { GenerateRequestInput } from '../../../src-core/contract/generate.ts';
 import { LIMITS } from '../../../src-core/contract/generate.ts';
 import {
-  DEFAULT_HIRES_STRENGTH, DEFAULT_STRENGTH, img2imgSteps, type HiresUpscaler, type ResizeMode,
+  DEFAULT_HIRES_STRENGTH,
+  DEFAULT_STRENGTH,
+  img2imgSteps,
+  type HiresUpscaler,
+  type ResizeMode,
 } from '../../../src-core/contract/images.ts';
 import type { Check, SamplerName } from './form.ts';
 
@@ -37,8 +41,20 @@ export interface HiresForm {
   sampler: SamplerName | '';
 }
 
-export const defaultImg2img = (): Img2imgForm => ({ source: null, strength: DEFAULT_STRENGTH, resizeMode: 'just-resize', exactSteps: false });
-export const defaultHires = (): HiresForm => ({ enabled: false, scale: 2, steps: 0, strength: DEFAULT_HIRES_STRENGTH, upscaler: 'latent', sampler: '' });
+export const defaultImg2img = (): Img2imgForm => ({
+  source: null,
+  strength: DEFAULT_STRENGTH,
+  resizeMode: 'just-resize',
+  exactSteps: false,
+});
+export const defaultHires = (): HiresForm => ({
+  enabled: false,
+  scale: 2,
+  steps: 0,
+  strength: DEFAULT_HIRES_STRENGTH,
+  upscaler: 'latent',
+  sampler: '',
+});
 
 function strengthError(label: string, v: number | null): string | null {
   if (v === null || v === undefined || Number.isNaN(v)) return `${label} is empty`;
@@ -56,7 +72,12 @@ export function stepsRunText(steps: number | null, strength: number | null, exac
 }
 
 /** The size hires fix makes: int(size × scale), down to a multiple of the VAE factor. */
-export function hiresTarget(width: number | null, height: number | null, scale: number | null, vaeFactor: number): { width: number; height: number } | null {
+export function hiresTarget(
+  width: number | null,
+  height: number | null,
+  scale: number | null,
+  vaeFactor: number,
+): { width: number; height: number } | null {
   if (!width || !height || !scale || !(scale > 1)) return null;
   const side = (v: number) => Math.floor(Math.floor(v * scale) / vaeFactor) * vaeFactor;
   return { width: side(width), height: side(height) };
@@ -78,7 +99,8 @@ export function withImg2img(checked: Check<GenerateRequestInput>, img2img: Img2i
   if (!hires.enabled) return { value: request };
   const scale = hires.scale;
   if (scale === null || Number.isNaN(scale) || !(scale > 1) || scale > 4) return { error: 'Hires upscale must be above 1 and at most 4' };
-  if (hires.steps === null || !Number.isInteger(hires.steps) || hires.steps < 0 || hires.steps > LIMITS.steps) return { error: `Hires steps must be a whole number from 0 to ${LIMITS.steps}` };
+  if (hires.steps === null || !Number.isInteger(hires.steps) || hires.steps < 0 || hires.steps > LIMITS.steps)
+    return { error: `Hires steps must be a whole number from 0 to ${LIMITS.steps}` };
   const e = strengthError('Hires denoising strength', hires.strength);
   if (e) return { error: e };
   request.hires = { scale, strength: hires.strength as number, upscaler: hires.upscaler };
@@ -88,14 +110,25 @@ export function withImg2img(checked: Check<GenerateRequestInput>, img2img: Img2i
 }
 
 /** Form values from a PNG's parameters: its denoising strength and hires fix (the source itself is not in a PNG). */
-export function applyImg2imgRequest(img2img: Img2imgForm, hires: HiresForm, request: Partial<GenerateRequestInput>): { img2img: Img2imgForm; hires: HiresForm } {
+export function applyImg2imgRequest(
+  img2img: Img2imgForm,
+  hires: HiresForm,
+  request: Partial<GenerateRequestInput>,
+): { img2img: Img2imgForm; hires: HiresForm } {
   const nextImg = { ...img2img };
   if (typeof request.strength === 'number') nextImg.strength = request.strength;
   if (request.resizeMode) nextImg.resizeMode = request.resizeMode;
   if (request.exactSteps !== undefined) nextImg.exactSteps = request.exactSteps;
   const h = request.hires;
   const nextHires: HiresForm = h
-    ? { enabled: true, scale: h.scale, steps: h.steps ?? 0, strength: h.strength ?? DEFAULT_HIRES_STRENGTH, upscaler: h.upscaler ?? 'latent', sampler: h.sampler ?? '' }
+    ? {
+        enabled: true,
+        scale: h.scale,
+        steps: h.steps ?? 0,
+        strength: h.strength ?? DEFAULT_HIRES_STRENGTH,
+        upscaler: h.upscaler ?? 'latent',
+        sampler: h.sampler ?? '',
+      }
     : { ...hires, enabled: false };
   return { img2img: nextImg, hires: nextHires };
 }

@@ -29,11 +29,18 @@ export class ModelImport {
   start(): void {
     const { client } = this.studio;
     this.#unsubscribe.push(
-      client.on('import.progress', (p) => { this.progress = p; }),
+      client.on('import.progress', (p) => {
+        this.progress = p;
+      }),
       client.on('import.done', (d) => void this.#done(d)),
       client.on('import.failed', (f) => this.#failed(f)),
     );
-    void client.call('model.importStatus', {}).then((p) => { if (p && !this.progress) this.progress = p; }, () => undefined);
+    void client.call('model.importStatus', {}).then(
+      (p) => {
+        if (p && !this.progress) this.progress = p;
+      },
+      () => undefined,
+    );
   }
 
   stop(): void {
@@ -86,7 +93,16 @@ export class ModelImport {
         await this.#refreshModels();
       } else if (result.importId && (!this.progress || this.progress.importId !== result.importId)) {
         // Shown at once; the first import.progress event fills in the numbers.
-        this.progress = { importId: result.importId, source: request.path, label: request.label ?? request.path, stage: 'hashing', bytesDone: 0, bytesTotal: 0, fraction: 0, etaSeconds: null };
+        this.progress = {
+          importId: result.importId,
+          source: request.path,
+          label: request.label ?? request.path,
+          stage: 'hashing',
+          bytesDone: 0,
+          bytesTotal: 0,
+          fraction: 0,
+          etaSeconds: null,
+        };
         this.notes = result.notes;
       }
       this.form = { ...emptyAddForm(), precision: this.form.precision };
