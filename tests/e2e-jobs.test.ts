@@ -131,7 +131,12 @@ test('model errors: in the banner, not under Steps; cleared by a working model; 
     await page.getByLabel('Steps').fill('7');
     await page.waitForTimeout(1000); // plan.describe answers
     assert.doesNotMatch(await page.locator('form#generate-form').innerText(), /no model is loaded/, 'not attached to a field');
-    await page.getByLabel('Model', { exact: true }).selectOption({ label: 'restart-shapes-64 (built-in)' });
+    // The option reads "restart-shapes-64 (built-in) — SD 1 · eps · fp32 · N MB".
+    const builtIn = await page
+      .getByLabel('Model', { exact: true })
+      .locator('option', { hasText: 'restart-shapes-64 (built-in)' })
+      .getAttribute('value');
+    await page.getByLabel('Model', { exact: true }).selectOption(builtIn!);
     await generateButton(page)
       .and(page.getByText('Generate', { exact: true }))
       .waitFor();
