@@ -1,0 +1,338 @@
+// One loaded model's LoRAs and embeddings: for a request, the prompt's <lora:...> tags are read and removed, the
+// embeddings it names are found, and the model is swapped for one whose UNet and text encoders carry them. Each
+// adapted component is a session made from a small patched graph (onnx-patch.ts) and kept, so a repeated set costs
+// nothing; the last `keep` sets of each component stay open.
+import * as ort from 'onnxruntime-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StableDiffusionModel } from '../model/model.ts';
+import { sessionOptions, type ComponentSession } from '../model/session.ts';
+import { ModelError } from '../model/errors.ts';
+import { chunkPrompt } from '../prompt/chunks.ts';
+import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
+import { embeddingMatcher, setEmbeddingsOf } from './embedding-tokens.ts';
+import { readEmbedding, type Embedding } from './embedding-file.ts';
+import { embeddingShortHash, formatHashList, loraShortHash } from './hashes.ts';
+import { LayerTable } from './layer-names.ts';
+import { AdapterLibrary } from './library.ts';
+import { readLoraFile, type LoraComponent, type LoraContents } from './lora-file.ts';
+import { describeReport, LoraMatchError, mergeLoras, type ComponentTables, type LoraUse } from './lora-merge.ts';
+import { componentWeights, readModelProto, writePatchedModel, type ComponentPatch, type ComponentWeights } from './onnx-patch.ts';
+import { loraCalls, otherNetworks, parseExtraNetworks, type LoraCall } from './prompt-tags.ts';
+import type { SafetensorsFile } from '../import/safetensors.ts';
+
+export interface AdapterSettings {
+  loraDirs: string[];
+  embeddingDirs: string[];
+  /** Where adapted graphs are written (small files beside a hard link to each weights file). */
+  cacheRoot: string;
+  /** Adapted sessions kept open per component (default 1: each is a full copy of the component's weights). */
+  keep?: number;
+}
+
+export interface PreparedAdapters {
+  model: StableDiffusionModel;
+  /** The prompt without its extra-network tags, for the text encoder. */
+  prompt: string;
+  notes: string[];
+  /** "Lora hashes" and "TI hashes" for the PNG parameters. */
+  facts: { loraHashes?: string; tiHashes?: string };
+  /** '' for the unadapted text encoders; encodings made with different text encoders must not be shared. */
+  textKey: string;
+}
+
+const TOKEN_TABLE = 'text_model.embeddings.token_embedding.weight';
+/** The vectors each text encoder takes: SD 1/2's one encoder a plain embedding, SDXL's two their clip_l / clip_g halves. */
+function embeddingPart(component: string, encoders: number): Array<keyof Embedding['parts']> {
+  if (encoders === 1) return ['default'];
+  return component === 'text_encoder' ? ['clip_l'] : ['clip_g'];
+}
+
+interface ComponentInfo {
+  dir: string;
+  proto: ReturnType<typeof readModelProto>;
+  weights: ComponentWeights;
+  table: LayerTable;
+  dataFiles: string[];
+}
+
+function externalFiles(proto: ComponentInfo['proto']): string[] {
+  const files = new Set<string>();
+  for (const t of proto.graph?.initializer ?? []) {
+    const location = t.externalData?.find((e) => e.key === 'location')?.value;
+    if (t.dataLocation === 1 && location) files.add(location);
+  }
+  return [...files];
+}
+
+export class ModelAdapters {
+  readonly library: AdapterLibrary;
+  private readonly components = new Map<string, ComponentInfo>();
+  private readonly sessions = new Map<string, Promise<ComponentSession>>();
+  private readonly models = new Map<string, { model: StableDiffusionModel; notes: string[] }>();
+  private readonly loraFiles = new Map<string, { contents: LoraContents; file: SafetensorsFile }>();
+  private readonly embeddingFiles = new Map<string, Embedding | Error>();
+
+  constructor(
+    readonly base: StableDiffusionModel,
+    readonly settings: AdapterSettings,
+  ) {
+    this.library = new AdapterLibrary(settings.loraDirs, settings.embeddingDirs);
+  }
+
+  async prepare(request: { prompt: string; negativePrompt: string }): Promise<PreparedAdapters> {
+    const { prompt, tags } = parseExtraNetworks(request.prompt);
+    const notes = otherNetworks(tags).map((t) => `${t} is not a LoRA; removed from the prompt (this app has no hypernetworks)`);
+    if (parseExtraNetworks(request.negativePrompt).tags.length > 0)
+      notes.push("the negative prompt's <...> tags are read as text, as A1111 reads them (LoRAs apply from the prompt)");
+    const calls = loraCalls(tags);
+    const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
+    const embeddings = this.usedEmbeddings([prompt, request.negativePrompt]);
+    if (loras.length === 0 && embeddings.length === 0) return { model: this.base, prompt, notes, facts: {}, textKey: '' };
+
+    const keys = this.setKeys(loras, embeddings);
+    const setKey = keyOf(Object.values(keys));
+    let adapted = this.models.get(setKey);
+    if (!adapted) {
+      adapted = await this.adapt(loras, embeddings, keys);
+      this.models.set(setKey, adapted);
+      while (this.models.size > 4 * (this.settings.keep ?? 1)) this.models.delete(this.models.keys().next().value!);
+    }
+    return {
+      model: adapted.model,
+      prompt,
+      notes: [...notes, ...adapted.notes],
+      textKey: keys.text_encoder + keys.text_encoder_2,
+      facts: {
+        loraHashes: formatHashList(
+          loras.map(({ call, file }) => ({ name: call.name, hash: loraShortHash(file.path, this.loraFile(file.path).contents.metadata) })),
+        ),
+        tiHashes: formatHashList(embeddings.map((e) => ({ name: e.name, hash: embeddingShortHash(e.path) }))),
+      },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    this.models.clear();
+    for (const { file } of this.loraFiles.values()) file.close();
+    this.loraFiles.clear();
+    await Promise.all(
+      sessions.map((s) =>
+        s.then(
+          (c) => c.session.release(),
+          () => undefined,
+        ),
+      ),
+    );
+  }
+
+  /** The embeddings the prompts name, among the folder's files that fit this model's text encoders. */
+  private usedEmbeddings(texts: string[]): Embedding[] {
+    const files = this.library.embeddings();
+    if (files.length === 0) return [];
+    const widths = new Map(this.base.textEncoders.map((p) => [p.component, p.hidden]));
+    const fitting: Embedding[] = [];
+    for (const file of files) {
+      const key = fileIdentity(file.path);
+      let loaded = this.embeddingFiles.get(key);
+      if (!loaded) {
+        try {
+          loaded = readEmbedding(file.path);
+        } catch (error) {
+          loaded = error as Error;
+        }
+        this.embeddingFiles.set(key, loaded);
+      }
+      if (loaded instanceof Error) continue;
+      const fits = this.base.textEncoders.every((p) =>
+        embeddingPart(p.component, this.base.textEncoders.length).some((part) => loaded.parts[part]?.width === widths.get(p.component)),
+      );
+      if (fits) fitting.push(loaded);
+    }
+    const matcher = embeddingMatcher(
+      this.base.tokenizer,
+      fitting.map((e) => ({ name: e.name, count: vectorCount(e) })),
+    );
+    for (const text of texts) {
+      try {
+        chunkPrompt(this.base.tokenizer, text, { embeddings: matcher });
+      } catch {
+        // A prompt the emphasis parser refuses is reported when it is encoded.
+      }
+    }
+    return fitting.filter((e) => matcher.used.has(e.name));
+  }
+
+  private setKeys(loras: Array<{ call: LoraCall; file: { path: string } }>, embeddings: Embedding[]): Record<LoraComponent, string> {
+    const part = (component: LoraComponent, weight: (c: LoraCall) => number, withEmbeddings: boolean): string => {
+      const used = loras.filter(({ call }) => weight(call) !== 0).map(({ call, file }) => [fileIdentity(file.path), weight(call)]);
+      const rows = withEmbeddings ? embeddings.map((e) => fileIdentity(e.path)) : [];
+      return used.length === 0 && rows.length === 0 ? '' : keyOf([component, used, rows]);
+    };
+    return {
+      unet: part('unet', (c) => c.unet, false),
+      text_encoder: part('text_encoder', (c) => c.te, true),
+      text_encoder_2: this.base.textEncoders.length > 1 ? part('text_encoder_2', (c) => c.te, true) : '',
+    };
+  }
+
+  private async adapt(
+    loras: Array<{ call: LoraCall; file: { path: string } }>,
+    embeddings: Embedding[],
+    keys: Record<LoraComponent, string>,
+  ): Promise<{ model: StableDiffusionModel; notes: string[] }> {
+    const notes: string[] = [];
+    const present: LoraComponent[] = ['unet', ...this.base.textEncoders.map((p) => p.component)];
+    const tables: ComponentTables = {};
+    for (const component of present) tables[component] = this.component(component).table;
+    const uses: LoraUse[] = loras.map(({ call, file }) => ({ name: call.name, ...this.loraFile(file.path), te: call.te, unet: call.unet }));
+    const missing = present.filter((c) => keys[c] !== '' && !this.sessions.has(`${c}|${keys[c]}`));
+    const { deltas, reports } = missing.length > 0 || uses.length > 0 ? mergeLoras(uses, tables) : { deltas: {}, reports: [] };
+    for (const report of reports) {
+      if (report.matched === 0) {
+        throw new LoraMatchError(
+          `LoRA ${report.name} matches none of this model's layers (made for another base model?): ${describeReport(report)}`,
+        );
+      }
+      const line = describeReport(report);
+      if (line) notes.push(line);
+    }
+    const embeddingIds = new Map<string, number>();
+    const sessionOf = async (component: LoraComponent): Promise<ComponentSession | undefined> => {
+      if (keys[component] === '') return undefined;
+      const patch: ComponentPatch = { deltas: deltas[component] ?? [] };
+      if (component !== 'unet' && embeddings.length > 0) patch.tokenRows = this.tokenRows(component, embeddings, embeddingIds);
+      return this.session(component, keys[component], patch, notes);
+    };
+    const unet = (await sessionOf('unet')) ?? this.base.unet;
+    const textEncoders = [];
+    for (const part of this.base.textEncoders) textEncoders.push({ ...part, session: (await sessionOf(part.component)) ?? part.session });
+    const model: StableDiffusionModel = {
+      ...this.base,
+      unet,
+      textEncoder: textEncoders[0]?.session ?? this.base.textEncoder,
+      textEncoders,
+      fallbacks: [],
+      dispose: async () => undefined,
+    };
+    if (embeddings.length > 0) {
+      const vocab = this.component('text_encoder').weights.dims.get(TOKEN_TABLE)![0];
+      setEmbeddingsOf(
+        model,
+        embeddingMatcher(
+          this.base.tokenizer,
+          embeddings.map((e) => ({ name: e.name, count: vectorCount(e) })),
+          vocab,
+        ),
+      );
+    }
+    return { model, notes };
+  }
+
+  /** The rows of the used embeddings for one text encoder, in order (the ids the chunker gives them). */
+  private tokenRows(component: LoraComponent, embeddings: Embedding[], ids: Map<string, number>): ComponentPatch['tokenRows'] {
+    const hidden = this.component(component).weights.dims.get(TOKEN_TABLE)?.[1];
+    if (hidden === undefined)
+      throw new ModelError(component, `has no ${TOKEN_TABLE} initializer; embeddings need a model imported by this app`);
+    const count = embeddings.reduce((sum, e) => sum + vectorCount(e), 0);
+    const rows = new Float32Array(count * hidden);
+    let offset = 0;
+    for (const e of embeddings) {
+      const part = embeddingPart(component, this.base.textEncoders.length)
+        .map((p) => e.parts[p])
+        .find((v) => v?.width === hidden)!;
+      rows.set(part.vectors, offset * hidden);
+      ids.set(e.name, offset);
+      offset += part.count;
+    }
+    return { initializer: TOKEN_TABLE, count, rows };
+  }
+
+  private async session(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
+    const id = `${component}|${key}`;
+    let pending = this.sessions.get(id);
+    if (!pending) {
+      // Room first: the oldest adapted session of the component is released before the new one is made, so that
+      // memory holds the base and at most `keep` adapted copies of a component (an SD 1.5 UNet is 3.4 GB in fp32).
+      await this.closeOld(component, (this.settings.keep ?? 1) - 1);
+      pending = this.open(component, key, patch, notes);
+      this.sessions.set(id, pending);
+      pending.catch(() => this.sessions.delete(id));
+    } else {
+      // Most recently used last.
+      this.sessions.delete(id);
+      this.sessions.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async open(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
+    const info = this.component(component);
+    const dir = componentCacheDir(this.settings.cacheRoot, info.dir, info.dataFiles, notes);
+    const path = existsSync(join(dir, `${key}.onnx`))
+      ? join(dir, `${key}.onnx`)
+      : writePatchedModel(info.proto, info.weights, patch, dir, key);
+    touch(dir, key);
+    evict(dir, 8);
+    const options = sessionOptions(this.base.provider);
+    // onnxruntime's NCHWc layout pass costs tens of seconds on an SD-sized UNet and its output runs no faster here.
+    options.extra = { ...(options.extra ?? {}), optimization: { disable_specified_optimizers: 'NchwcTransformer' } };
+    const session = await ort.InferenceSession.create(path, options);
+    const describe = (m: readonly ort.InferenceSession.ValueMetadata[]) =>
+      new Map(m.map((v) => [v.name, { name: v.name, type: v.isTensor ? v.type : 'non-tensor', shape: v.isTensor ? v.shape : [] }]));
+    return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+  }
+
+  /** Keeps the `room` most recently used adapted sessions of a component open (jobs run one at a time, so none is in use). */
+  private async closeOld(component: string, room: number): Promise<void> {
+    const mine = [...this.sessions.keys()].filter((id) => id.startsWith(`${component}|`));
+    for (const id of mine.slice(0, Math.max(0, mine.length - room))) {
+      const pending = this.sessions.get(id)!;
+      this.sessions.delete(id);
+      const closed = await pending.catch(() => undefined);
+      if (!closed) continue;
+      for (const [key, { model }] of this.models) {
+        if (model.unet === closed || model.textEncoders.some((p) => p.session === closed)) this.models.delete(key);
+      }
+      await closed.session.release();
+    }
+  }
+
+  private component(component: string): ComponentInfo {
+    let info = this.components.get(component);
+    if (!info) {
+      const dir = join(this.base.info.dir, component);
+      const proto = readModelProto(join(dir, 'model.onnx'));
+      const weights = componentWeights(proto);
+      const layersPerBlock = component === 'unet' ? unetLayersPerBlock(dir) : undefined;
+      info = { dir, proto, weights, table: new LayerTable(component, weights, { layersPerBlock }), dataFiles: externalFiles(proto) };
+      this.components.set(component, info);
+    }
+    return info;
+  }
+
+  private loraFile(path: string): { contents: LoraContents; file: SafetensorsFile } {
+    const key = fileIdentity(path);
+    let entry = this.loraFiles.get(key);
+    if (!entry) {
+      entry = readLoraFile(path);
+      this.loraFiles.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+function vectorCount(e: Embedding): number {
+  return (e.parts.default ?? e.parts.clip_l ?? e.parts.clip_g)!.count;
+}
+
+function unetLayersPerBlock(dir: string): number | undefined {
+  try {
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { layers_per_block?: unknown };
+    return typeof config.layers_per_block === 'number' ? config.layers_per_block : undefined;
+  } catch {
+    return undefined; // no config: LDM-style names cannot be matched, diffusers-style ones still are
+  }
+}
