@@ -28,7 +28,8 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 const CSP =
-  "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
+  "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; " +
+  "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
 
 export interface ServerOptions {
   service: StudioService;
@@ -85,6 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   // Set once the port is known (listen below); until then nothing is answered.
+  // eslint-disable-next-line prefer-const -- read by the handlers above its one assignment, which comes after listen
   let hostCheck: HostCheck | undefined;
 
   const server = createServer((req, res) => {

@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     let t = performance.now();
     const size = writeCheckpoint(source, model);
     console.log(
-      `checkpoint: ${(size / 1e9).toFixed(2)} GB of fp16 weights (${model === 'sdxl' ? 'SDXL base' : 'SD 1.5'} shapes), written in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `checkpoint: ${(size / 1e9).toFixed(2)} GB of fp16 weights (${model === 'sdxl' ? 'SDXL base' : 'SD 1.5'} ` +
+        `shapes), written in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
     const results: Array<{ seconds: number; maxRssMB: number; unetMB: number; weightsMB: number }> = [];
     for (let run = 0; run < runs; run++) {
@@ -124,7 +125,8 @@ async function main(): Promise<void> {
     const rss = median(results.map((r) => r.maxRssMB));
     const unet = results[0]!.unetMB;
     console.log(
-      `median of ${runs}: ${seconds.toFixed(1)} s (goal < 60 s), peak RSS ${rss.toFixed(0)} MB (goal < UNet ${unet.toFixed(0)} MB + 500 MB = ${(unet + 500).toFixed(0)} MB)`,
+      `median of ${runs}: ${seconds.toFixed(1)} s (goal < 60 s), peak RSS ${rss.toFixed(0)} ` +
+        `MB (goal < UNet ${unet.toFixed(0)} MB + 500 MB = ${(unet + 500).toFixed(0)} MB)`,
     );
     console.log(JSON.stringify({ bench: 'import', model, precision, runs, medianSeconds: seconds, medianPeakRssMB: rss, unetMB: unet }));
   } finally {

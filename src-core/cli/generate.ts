@@ -23,6 +23,7 @@ import { generate } from '../pipeline/txt2img.ts';
 import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './img2img-options.ts';
 import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type AdapterFolders } from './adapter-options.ts';
 
+const OPTION_HELPS = IMG2IMG_HELP + ADAPTER_HELP;
 const HELP = `Usage: npm run generate -- --prompt TEXT [options]
 
   --prompt TEXT          what to draw (required)
@@ -45,7 +46,7 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
   --original-size WxH    SDXL: the size the image is conditioned as cut from (default: the image size)
   --crop-top N, --crop-left N  SDXL: the crop's top-left corner in that original (default: 0, 0)
-${IMG2IMG_HELP}${ADAPTER_HELP}  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
+${OPTION_HELPS}  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
                          or diffusers folder, imported on first use into the import cache (RESTART_STUDIO_IMPORTS,
                          default ~/.cache/restart-studio/imported-models) and reused afterwards
   --model-config DIR     with a checkpoint: a diffusers folder whose configs give its architecture
@@ -92,9 +93,7 @@ function restartOption(spec: string | undefined, values: Record<string, unknown>
   };
 }
 
-export function parseCli(
-  argv: string[],
-):
+export function parseCli(argv: string[]):
   | {
       request: GenerateRequestInput;
       model: string;
@@ -224,7 +223,8 @@ async function main(): Promise<number> {
       n = result.images.length;
     console.log(
       `${n} image(s), ${result.evaluations} model evaluations each, ${(t.totalMs / 1000).toFixed(2)} s in all ` +
-        `(${(t.totalMs / n / 1000).toFixed(2)} s per image; text ${t.textEncoderMs.toFixed(0)} ms, UNet ${t.unetMs.toFixed(0)} ms in ${t.unetCalls} calls, VAE ${t.vaeMs.toFixed(0)} ms)`,
+        `(${(t.totalMs / n / 1000).toFixed(2)} s per image; text ${t.textEncoderMs.toFixed(0)} ` +
+        `ms, UNet ${t.unetMs.toFixed(0)} ms in ${t.unetCalls} calls, VAE ${t.vaeMs.toFixed(0)} ms)`,
     );
     return 0;
   } finally {

@@ -5,7 +5,8 @@ import { basename } from 'node:path';
 import { SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { HIRES_UPSCALERS, INPUT_IMAGE_LIMITS, RESIZE_MODES } from '../contract/images.ts';
 
-export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this image (PNG, JPEG or WebP; at most ${INPUT_IMAGE_LIMITS.pixels / 1e6} megapixels)
+const MEGAPIXELS = INPUT_IMAGE_LIMITS.pixels / 1e6;
+export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this image (PNG, JPEG or WebP; at most ${MEGAPIXELS} megapixels)
   --strength X           img2img denoising strength, 0-1 (default: 0.75): int(steps * X) + 1 of the steps run, as A1111
   --resize-mode MODE     ${RESIZE_MODES.join(' | ')}: how the image is brought to the size (default: just-resize)
   --exact-steps          img2img: run exactly --steps steps whatever the strength (A1111's option)

@@ -35,12 +35,18 @@ export function workIssue(images: number, steps: number, width?: number, height?
   const evaluations = images * steps;
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   if (evaluations > LIMITS.evaluationsPerRequest) {
-    return `${images} images x ${steps} steps make at least ${fmt(evaluations)} model evaluations; at most ${fmt(LIMITS.evaluationsPerRequest)} per request`;
+    return (
+      `${images} images x ${steps} steps make at least ${fmt(evaluations)} ` +
+      `model evaluations; at most ${fmt(LIMITS.evaluationsPerRequest)} per request`
+    );
   }
   if (width === undefined || height === undefined) return undefined;
   const megapixels = (evaluations * width * height) / 1e6;
   if (megapixels > LIMITS.megapixelEvaluationsPerRequest) {
-    return `${images} images x ${steps} steps at ${width}x${height} make at least ${fmt(megapixels)} megapixel-evaluations; at most ${fmt(LIMITS.megapixelEvaluationsPerRequest)} per request`;
+    return (
+      `${images} images x ${steps} steps at ${width}x${height} make at least ${fmt(megapixels)} ` +
+      `megapixel-evaluations; at most ${fmt(LIMITS.megapixelEvaluationsPerRequest)} per request`
+    );
   }
   return undefined;
 }

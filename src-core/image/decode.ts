@@ -122,7 +122,8 @@ export async function decodeInputImage(bytes: Uint8Array): Promise<DecodedInput>
   const { image } = decoded;
   if (image.width !== header.width || image.height !== header.height) {
     throw new ImageInputError(
-      `this ${header.format.toUpperCase()} file's header says ${header.width}x${header.height} but its pixels are ${image.width}x${image.height}`,
+      `this ${header.format.toUpperCase()} file's header says ` +
+        `${header.width}x${header.height} but its pixels are ${image.width}x${image.height}`,
     );
   }
   return { ...image, format: header.format, notes: decoded.notes };

@@ -113,7 +113,8 @@ export function checkImageSize({ format, width, height }: ImageHeader): void {
   if (width < 1 || height < 1) throw new ImageInputError(`this ${name} file says it is ${width}x${height} pixels`);
   if (width > INPUT_IMAGE_LIMITS.side || height > INPUT_IMAGE_LIMITS.side || width * height > INPUT_IMAGE_LIMITS.pixels) {
     throw new ImageInputError(
-      `this ${name} image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} megapixels); at most ${INPUT_IMAGE_LIMITS.pixels / 1e6} megapixels ` +
+      `this ${name} image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} ` +
+        `megapixels); at most ${INPUT_IMAGE_LIMITS.pixels / 1e6} megapixels ` +
         `and ${INPUT_IMAGE_LIMITS.side} pixels a side are accepted: make it smaller first`,
     );
   }

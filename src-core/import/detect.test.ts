@@ -117,7 +117,8 @@ test('prediction: user choice, then a .yaml beside the file, then a config, then
   const withYaml = join(dir, 'v-model.safetensors');
   writeFileSync(
     join(dir, 'v-model.yaml'),
-    'model:\n  base_learning_rate: 1.0e-4\n  target: ldm.models.diffusion.ddpm.LatentDiffusion\n  params:\n    parameterization: "v"\n    linear_start: 0.00085\n',
+    'model:\n  base_learning_rate: 1.0e-4\n  target: ldm.models.diffusion.ddpm.LatentDiffusion\n' +
+      '  params:\n    parameterization: "v"\n    linear_start: 0.00085\n',
   );
   assert.deepEqual(pick(detectCheckpoint(sd2, { path: withYaml })), ['sd2', 'v_prediction', 'yaml']);
   assert.deepEqual(pick(detectCheckpoint(sd1, { path: withYaml })), ['sd1', 'v_prediction', 'yaml']);

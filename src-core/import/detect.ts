@@ -104,7 +104,8 @@ export function requireSupported(architecture: Architecture, file: string): Fami
   if (architecture === 'sd1' || architecture === 'sd2' || architecture === 'sdxl') return architecture;
   if (architecture === 'unknown')
     throw new ImportError(
-      `${basename(file)} is ${ARCHITECTURE_NAMES.unknown} (no model.diffusion_model.* UNet with a cond_stage_model.* or conditioner.* text encoder)`,
+      `${basename(file)} is ${ARCHITECTURE_NAMES.unknown} (no model.diffusion_model.* ` +
+        `UNet with a cond_stage_model.* or conditioner.* text encoder)`,
     );
   throw new ImportError(`${basename(file)} is ${ARCHITECTURE_NAMES[architecture]}: not supported yet; ${SUPPORTED}`);
 }

@@ -78,7 +78,8 @@ export function componentWeightFiles(dir: string, component: string, base: strin
   const pickle = present.find((f) => /\.(bin|ckpt|pt|pth)$/.test(f));
   if (pickle) {
     throw new ImportError(
-      `${component}/${pickle} is a PyTorch pickle; only .safetensors weights are imported (loading a pickle can run code). Save the model with safetensors (diffusers: save_pretrained(..., safe_serialization=True)) and import that`,
+      `${component}/${pickle} is a PyTorch pickle; only .safetensors weights are imported (loading a pickle can run ` +
+        `code). Save the model with safetensors (diffusers: save_pretrained(..., safe_serialization=True)) and import that`,
     );
   }
   throw new ImportError(`${component}/ has no ${base}.safetensors (nor an fp16 variant or a sharded index)`);
@@ -149,7 +150,10 @@ export function readDiffusersConfigs(dir: string): { family: Family; configs: Co
   return { family: folderFamily(dir, modelIndex, configs.unet!, configs.textEncoder), configs };
 }
 
-/** A text encoder's weights: text_model.* and (SDXL's second) text_projection.weight; position_ids is a buffer (often int64) that the graph computes itself. */
+/**
+ * A text encoder's weights: text_model.* and (SDXL's second) text_projection.weight; position_ids is a buffer (often int64)
+ * that the graph computes itself.
+ */
 function textWeights(dir: string, component: string, files: SafetensorsFile[]): Map<string, TensorRef> {
   const text = componentWeights(dir, component, 'model', files);
   for (const name of [...text.keys()]) {
@@ -175,6 +179,12 @@ export function openDiffusersFolder(dir: string, options: { prediction?: Predict
     const prediction = options.prediction ?? stated ?? 'epsilon';
     const predictionSource: PredictionSource = options.prediction ? 'user' : stated ? 'config' : 'default';
     const name = basename(dir);
+    const predictionFrom =
+      predictionSource === 'config'
+        ? 'from scheduler/scheduler_config.json'
+        : predictionSource === 'user'
+          ? 'as chosen'
+          : 'no prediction_type in the scheduler config';
     return {
       dir,
       family,
@@ -195,10 +205,7 @@ export function openDiffusersFolder(dir: string, options: { prediction?: Predict
         textEncoder: namedSource(text, `text_encoder of ${name}`),
         ...(text2 ? { textEncoder2: namedSource(text2, `text_encoder_2 of ${name}`) } : {}),
       },
-      notes: [
-        `diffusers folder (${FAMILY_NAMES[family]})`,
-        `prediction type ${prediction} (${predictionSource === 'config' ? 'from scheduler/scheduler_config.json' : predictionSource === 'user' ? 'as chosen' : 'no prediction_type in the scheduler config'})`,
-      ],
+      notes: [`diffusers folder (${FAMILY_NAMES[family]})`, `prediction type ${prediction} (${predictionFrom})`],
       close,
     };
   } catch (error) {

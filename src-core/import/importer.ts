@@ -201,7 +201,8 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       const test = await looksLikeVPrediction(join(partial, 'unet'), width, float);
       source.settlePrediction(test.v ? 'v_prediction' : 'epsilon');
       notes.push(
-        `prediction type ${source.prediction}, found as A1111 finds it (UNet test: mean shift ${test.meanShift.toFixed(3)}); override with --prediction`,
+        `prediction type ${source.prediction}, found as A1111 finds it (UNet test: ` +
+          `mean shift ${test.meanShift.toFixed(3)}); override with --prediction`,
       );
       // The v-model's native size (768) is in the configs that settlePrediction updated.
       writeComponentConfig(partial, 'unet', source.configs.unet);

@@ -103,7 +103,8 @@ function parseHeader(
     if (end - begin !== expected) {
       throw fail(
         path,
-        `corrupt safetensors header: tensor ${name} (${dtype} [${shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`,
+        `corrupt safetensors header: tensor ${name} (${dtype} [${shape.join(', ')}]) ` +
+          `needs ${expected} bytes but data_offsets span ${end - begin}`,
       );
     }
     if (end > dataBytes) {

@@ -75,7 +75,8 @@ const PICKLE = /\.(ckpt|pt|pth|bin)$/i;
 function refusePickle(path: string): void {
   if (PICKLE.test(path)) {
     throw new ImportError(
-      `${basename(path)} is a PyTorch pickle; only .safetensors checkpoints are imported (loading a pickle can run code). Most model sites offer a .safetensors download`,
+      `${basename(path)} is a PyTorch pickle; only .safetensors checkpoints are imported ` +
+        `(loading a pickle can run code). Most model sites offer a .safetensors download`,
     );
   }
 }

@@ -51,7 +51,8 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   const textEmbedsDim = textTime ? textTime.inputDim - SDXL_TIME_IDS * textTime.timeEmbedDim : 0;
   if (textTime && textEmbedsDim <= 0) {
     throw new ImportError(
-      `unet config: projection_class_embeddings_input_dim ${textTime.inputDim} leaves no room for text_embeds beside ${SDXL_TIME_IDS} time ids of ${textTime.timeEmbedDim} (an SDXL refiner's 5 time ids are not supported)`,
+      `unet config: projection_class_embeddings_input_dim ${textTime.inputDim} leaves no room for text_embeds ` +
+        `beside ${SDXL_TIME_IDS} time ids of ${textTime.timeEmbedDim} (an SDXL refiner's 5 time ids are not supported)`,
     );
   }
   const textEmbeds = textTime ? g.input('text_embeds', opts.float, ['batch', textEmbedsDim]) : '';

@@ -276,7 +276,8 @@ for (const family of ['sd1', 'sd2']) {
       );
       const meanError = relativeError(mean, asTensor(tensors.vae_encoder_latent_mean));
       t.diagnostic(
-        `${family} ${attention}: decode ${decodeError.toExponential(2)}, encoder mean ${meanError.toExponential(2)} (max abs diff / max abs reference)`,
+        `${family} ${attention}: decode ${decodeError.toExponential(2)}, encoder ` +
+          `mean ${meanError.toExponential(2)} (max abs diff / max abs reference)`,
       );
       assert.ok(decodeError < 1e-4 && meanError < 1e-4, `decode ${decodeError}, encoder mean ${meanError}`);
     }

@@ -207,7 +207,8 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     if (new Set(textEncoders.map((p) => p.tokens)).size > 1) {
       throw new ModelError(
         'text_encoder_2',
-        `takes ${textEncoders[1].tokens} tokens but text_encoder takes ${textEncoders[0].tokens}; their states are joined position by position`,
+        `takes ${textEncoders[1].tokens} tokens but text_encoder takes ` +
+          `${textEncoders[0].tokens}; their states are joined position by position`,
       );
     }
     const sampleShape = unet.inputs.get('sample')!.shape;

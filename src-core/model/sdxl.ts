@@ -59,7 +59,8 @@ export function isSdxlFolder(dir: string, unet: ComponentSession): boolean {
   if (unetInputs.length === 0) {
     throw new ModelError(
       'unet',
-      `the folder has ${secondEncoder ? 'text_encoder_2/' : 'tokenizer_2/'} (SDXL) but the UNet takes no text_embeds and time_ids inputs (mismatched components?)`,
+      `the folder has ${secondEncoder ? 'text_encoder_2/' : 'tokenizer_2/'} (SDXL) ` +
+        `but the UNet takes no text_embeds and time_ids inputs (mismatched components?)`,
     );
   }
   if (unetInputs.length === 1)
@@ -83,13 +84,15 @@ export function sdxlInfo(unet: ComponentSession, pooledWidth: number, modelIndex
   if (unknown.length > 0) {
     throw new ModelError(
       'unet',
-      `takes inputs this engine does not provide: ${unknown.map((n) => `"${n}"`).join(', ')} (timestep_cond: a guidance-distilled LCM UNet; not supported)`,
+      `takes inputs this engine does not provide: ${unknown.map((n) => `"${n}"`).join(', ')} ` +
+        `(timestep_cond: a guidance-distilled LCM UNet; not supported)`,
     );
   }
   if (modelIndex?.requires_aesthetics_score === true) {
     throw new ModelError(
       'model',
-      'model_index.json sets requires_aesthetics_score (an SDXL refiner or img2img model); only SDXL base models and their fine-tunes are supported',
+      'model_index.json sets requires_aesthetics_score (an SDXL refiner or ' +
+        'img2img model); only SDXL base models and their fine-tunes are supported',
     );
   }
   const unetPooled = lastDim(unet.inputs.get('text_embeds')!.shape);

@@ -146,7 +146,10 @@ export function refuseOutsideLinks(dir: string, component: string): void {
 function explainLoadError(component: string, message: string): string {
   const external = /(?:external data|model\.onnx_data|weights\.pb)[^\n]*/i.exec(message);
   if (external || /open file|No such file/i.test(message)) {
-    return `${component}/model.onnx refers to external weights that cannot be read (missing or truncated weights.pb / model.onnx_data?): ${firstLine(message)}`;
+    return (
+      `${component}/model.onnx refers to external weights that cannot be read ` +
+      `(missing or truncated weights.pb / model.onnx_data?): ${firstLine(message)}`
+    );
   }
   if (/protobuf|parsing|ModelProto|invalid model|Load model from/i.test(message)) {
     return `${component}/model.onnx is not a readable ONNX model (truncated or corrupt file?): ${firstLine(message)}`;

@@ -53,7 +53,8 @@ function penultimateOutput(session: ComponentSession, config: Json | undefined):
   if (indices.length === 0) {
     throw new ModelError(
       session.component,
-      `has no hidden_states.N outputs (found ${[...session.outputs.keys()].map((n) => `"${n}"`).join(', ')}); SDXL conditions on the penultimate layer, which optimum exports for SDXL pipelines as hidden_states.0 to hidden_states.N`,
+      `has no hidden_states.N outputs (found ${[...session.outputs.keys()].map((n) => `"${n}"`).join(', ')}); SDXL ` +
+        `conditions on the penultimate layer, which optimum exports for SDXL pipelines as hidden_states.0 to hidden_states.N`,
     );
   }
   const layers =

@@ -172,7 +172,8 @@ function explainUnetFailure(model: StableDiffusionModel, height: number, width: 
     step = cells * vaeFactor;
   if (!/Concat|dimension/i.test(error.message) || (height % cells === 0 && width % cells === 0)) return error;
   return new RequestError(
-    `this model's UNet takes sizes in multiples of ${step} pixels (it halves the latent ${unetShape.channels.length - 1} times); ${width * vaeFactor}x${height * vaeFactor} is not one (${error.message.split('\n')[0].slice(0, 160)})`,
+    `this model's UNet takes sizes in multiples of ${step} pixels (it halves the latent ${unetShape.channels.length - 1} ` +
+      `times); ${width * vaeFactor}x${height * vaeFactor} is not one (${error.message.split('\n')[0].slice(0, 160)})`,
   );
 }
 

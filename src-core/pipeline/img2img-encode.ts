@@ -91,7 +91,8 @@ export async function encodeImage(model: StableDiffusionModel, image: RgbImage, 
   if (values.length !== perImage && values.length !== 2 * perImage) {
     throw new ModelError(
       'vae_encoder',
-      `returned ${values.length} values for a ${image.width}x${image.height} image; expected ${perImage} (or ${2 * perImage} with the log-variance)`,
+      `returned ${values.length} values for a ${image.width}x${image.height} ` +
+        `image; expected ${perImage} (or ${2 * perImage} with the log-variance)`,
     );
   }
   const latent = new Float64Array(perImage);

@@ -32,7 +32,8 @@ function restartWithin(options: SamplerOptions, startSigma: number, strength: nu
   const kept = segments.filter((segment) => {
     if (segment[3] <= startSigma) return true;
     notes.push(
-      `Restart segment [${segment.join(', ')}] reaches sigma ${segment[3]}, above this img2img's start sigma ${formatSigma(startSigma)} (denoising strength ${strength}): dropped`,
+      `Restart segment [${segment.join(', ')}] reaches sigma ${segment[3]}, above this img2img's ` +
+        `start sigma ${formatSigma(startSigma)} (denoising strength ${strength}): dropped`,
     );
     return false;
   });

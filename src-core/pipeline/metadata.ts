@@ -109,7 +109,8 @@ const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 function withinPromptLimit(text: string, what: string, notes: string[]): string {
   if (text.length <= LIMITS.promptChars) return text;
   notes.push(
-    `the ${what} in the file is ${thousands(text.length)} characters long; only its first ${thousands(LIMITS.promptChars)} were kept (the limit)`,
+    `the ${what} in the file is ${thousands(text.length)} characters long; ` +
+      `only its first ${thousands(LIMITS.promptChars)} were kept (the limit)`,
   );
   const cut = text.slice(0, LIMITS.promptChars);
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut; // never half a surrogate pair

@@ -52,7 +52,8 @@ export function sizeConditioning(
   return {
     request: stripped,
     notes: [
-      `original size and crop condition SDXL models only; ${model.info.name} takes none, so ${set.join(', ')} ${set.length > 1 ? 'were' : 'was'} ignored`,
+      `original size and crop condition SDXL models only; ${model.info.name} ` +
+        `takes none, so ${set.join(', ')} ${set.length > 1 ? 'were' : 'was'} ignored`,
     ],
   };
 }

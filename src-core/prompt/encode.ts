@@ -117,7 +117,8 @@ export function fitToPositions(encoding: PromptEncoding, positions: number, labe
   };
   const note =
     dropped > 0
-      ? `this model's UNet takes ${positions} text positions, so the ${label} was cut after ${kept.tokensPerChunk.reduce((a, b) => a + b, 0)} tokens: ${dropped} tokens dropped`
+      ? `this model's UNet takes ${positions} text positions, so the ${label} was cut after ` +
+        `${kept.tokensPerChunk.reduce((a, b) => a + b, 0)} tokens: ${dropped} tokens dropped`
       : undefined;
   return { encoding: kept, note };
 }

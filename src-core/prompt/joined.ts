@@ -19,9 +19,8 @@ export function joinEncodings(encodings: PromptEncoding[], pooled: Float32Array 
   const first = encodings[0];
   for (const e of encodings) {
     if (e.tokens !== first.tokens || e.chunks !== first.chunks) {
-      throw new RangeError(
-        `the text encoders split the prompt differently (${encodings.map((x) => `${x.chunks} chunks, ${x.tokens} positions`).join(' vs ')}); their tokenizers must share one vocabulary`,
-      );
+      const splits = encodings.map((x) => `${x.chunks} chunks, ${x.tokens} positions`).join(' vs ');
+      throw new RangeError(`the text encoders split the prompt differently (${splits}); their tokenizers must share one vocabulary`);
     }
   }
   const hidden = encodings.reduce((sum, e) => sum + e.hidden, 0);
