@@ -74,7 +74,11 @@ export function nativeSizeWarning(
   const chosen = `${width}×${height}`,
     own = `${native.width}×${native.height}`;
   if (ratios.some((r) => r > FAR_FACTOR)) {
-    return `${chosen} is far larger than this model's native ${own}: expect slow generation, much more memory (the engine may refuse it or run out), and duplicated subjects, since the model repeats what it learned at its own size.`;
+    return (
+      `${chosen} is far larger than this model's native ${own}: expect slow generation, ` +
+      'much more memory (the engine may refuse it or run out), and duplicated subjects, ' +
+      'since the model repeats what it learned at its own size.'
+    );
   }
   if (ratios.some((r) => r < 1 / FAR_FACTOR)) {
     return `${chosen} is far smaller than this model's native ${own}: expect blurred or broken images.`;
