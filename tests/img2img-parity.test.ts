@@ -31,45 +31,48 @@ function maxPixelDifference(png: Buffer, referenceFile: string): number {
   return max;
 }
 
-test('img2img matches diffusers StableDiffusionImg2ImgPipeline to 1/255 (Euler Karras, torch CPU noise, strength 0.3 / 0.6 / 1.0)', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'img2img-parity-'));
-  try {
-    const dir = join(work, 'sd1');
-    await importModel(join(import.meta.dirname, 'fixtures', 'import', 'sd1', 'diffusers'), { out: dir });
-    const model = await loadModel(dir);
-    const init = new Uint8Array(readFileSync(join(DIR, 'inputs', 'init-64.png')));
+test(
+  'img2img matches diffusers StableDiffusionImg2ImgPipeline to 1/255 ' + '(Euler Karras, torch CPU noise, strength 0.3 / 0.6 / 1.0)',
+  async (t) => {
+    const work = mkdtempSync(join(tmpdir(), 'img2img-parity-'));
     try {
-      for (const ref of references.images) {
-        const result = await generate(
-          model,
-          {
-            prompt: references.prompt,
-            negativePrompt: '',
-            seed: ref.seed,
-            steps: references.steps,
-            cfgScale: references.guidance_scale,
-            sampler: 'euler',
-            schedule: 'karras',
-            noiseSource: 'torch-cpu',
-            width: 64,
-            height: 64,
-            initImage: 'file:init-64.png',
-            strength: ref.strength,
-          },
-          { initImage: init },
-        );
-        // A1111's step count: int(steps * strength) + 1 Euler steps, one evaluation each.
-        assert.equal(result.evaluations, ref.steps_run, `${ref.file}: steps run`);
-        const difference = maxPixelDifference(result.images[0].png, join(DIR, 'references', ref.file));
-        t.diagnostic(
-          `${ref.file}: max pixel difference ${difference}/255 (${ref.steps_run} steps from sigma ${ref.start_sigma.toFixed(4)})`,
-        );
-        assert.ok(difference <= 1, `${ref.file}: max pixel difference ${difference}/255`);
+      const dir = join(work, 'sd1');
+      await importModel(join(import.meta.dirname, 'fixtures', 'import', 'sd1', 'diffusers'), { out: dir });
+      const model = await loadModel(dir);
+      const init = new Uint8Array(readFileSync(join(DIR, 'inputs', 'init-64.png')));
+      try {
+        for (const ref of references.images) {
+          const result = await generate(
+            model,
+            {
+              prompt: references.prompt,
+              negativePrompt: '',
+              seed: ref.seed,
+              steps: references.steps,
+              cfgScale: references.guidance_scale,
+              sampler: 'euler',
+              schedule: 'karras',
+              noiseSource: 'torch-cpu',
+              width: 64,
+              height: 64,
+              initImage: 'file:init-64.png',
+              strength: ref.strength,
+            },
+            { initImage: init },
+          );
+          // A1111's step count: int(steps * strength) + 1 Euler steps, one evaluation each.
+          assert.equal(result.evaluations, ref.steps_run, `${ref.file}: steps run`);
+          const difference = maxPixelDifference(result.images[0].png, join(DIR, 'references', ref.file));
+          t.diagnostic(
+            `${ref.file}: max pixel difference ${difference}/255 (${ref.steps_run} steps from sigma ${ref.start_sigma.toFixed(4)})`,
+          );
+          assert.ok(difference <= 1, `${ref.file}: max pixel difference ${difference}/255`);
+        }
+      } finally {
+        await model.dispose();
       }
     } finally {
-      await model.dispose();
+      rmSync(work, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -177,7 +177,8 @@ test('hires fix (Lanczos): the second pass equals img2img of the first pass upsc
     assert.deepEqual(pngToRequest(image.png).request.hires, hires);
     // A1111's own infotext: no Hires steps (same as the first pass), an upscaler this app does not have.
     const a1111 = parametersToRequest(
-      'a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, Denoising strength: 0.7, Hires upscale: 2, Hires upscaler: R-ESRGAN 4x+',
+      'a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, ' +
+        'Denoising strength: 0.7, Hires upscale: 2, Hires upscaler: R-ESRGAN 4x+',
     );
     assert.deepEqual(a1111.request.hires, { scale: 2, strength: 0.7, upscaler: 'lanczos' });
     assert.match(a1111.notes.join('\n'), /hires upscaler "R-ESRGAN 4x\+" is not available here; using Lanczos/);

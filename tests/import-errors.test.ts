@@ -173,7 +173,8 @@ test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', async 
     const rounded = error(reference('sd1-fp16').vae_decoder_sample.data);
     const original = error(reference('sd1').vae_decoder_sample.data);
     t.diagnostic(
-      `VAE decode max difference: ${rounded.toExponential(2)} from the fp16-rounded VAE, ${original.toExponential(2)} from the checkpoint's own`,
+      `VAE decode max difference: ${rounded.toExponential(2)} from the fp16-rounded VAE, ` +
+        `${original.toExponential(2)} from the checkpoint's own`,
     );
     assert.ok(rounded < 1e-4 && original > 10 * rounded, "the decoder is the separate file's");
 

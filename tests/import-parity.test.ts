@@ -30,7 +30,10 @@ interface Case {
   /** The tiny models' head and group counts are not SD's, so checkpoints take the architecture from the diffusers folder. */
   config?: string;
   family: 'sd1' | 'sd2';
-  /** The references (component outputs and images); sd1-fp16: the sd1 model with its weights rounded to fp16, as the fp16 file holds them. */
+  /**
+   * The references (component outputs and images); sd1-fp16: the sd1 model with its weights rounded to fp16,
+   * as the fp16 file holds them.
+   */
   reference: 'sd1' | 'sd1-fp16' | 'sd2';
 }
 
@@ -118,7 +121,8 @@ for (const c of CASES) {
         const encoded = await runComponent(out, 'vae_encoder', { sample: tensor(ref.vae_encoder_sample!) });
         const encodeError = relativeError(encoded.latent_sample!, ref.vae_encoder_latent_mean!);
         t.diagnostic(
-          `relative error: UNet ${unetError.toExponential(2)}, VAE decode ${decodeError.toExponential(2)}, encode ${encodeError.toExponential(2)}`,
+          `relative error: UNet ${unetError.toExponential(2)}, ` +
+            `VAE decode ${decodeError.toExponential(2)}, encode ${encodeError.toExponential(2)}`,
         );
         assert.ok(unetError < 1e-4, `UNet call: ${unetError}`);
         assert.ok(decodeError < 1e-4, `VAE decode: ${decodeError}`);
