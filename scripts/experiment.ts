@@ -17,16 +17,14 @@ import { Evaluator, promptAccuracy, type PromptCase } from '../src-core/experime
 import { featureStats, frechetDistance, mean, meanPairwiseDistance, std } from '../src-core/experiments/stats.ts';
 import { rgbaOf } from '../src-core/experiments/sweep.ts';
 import { renderLinePlot } from '../src-core/experiments/plot.ts';
+import { stringOptions } from '../src-core/cli/string-options.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     out: { type: 'string' },
     quick: { type: 'boolean' },
-    model: { type: 'string' },
-    prompts: { type: 'string' },
-    seeds: { type: 'string' },
-    sets: { type: 'string' },
+    ...stringOptions('model', 'prompts', 'seeds', 'sets'),
     'report-only': { type: 'boolean' },
   },
 });

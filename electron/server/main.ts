@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringOptions } from '../../src-core/cli/string-options.ts';
 import { DataFolderError, StudioService } from '../service.ts';
 import { forkEngine } from '../engine-process.ts';
 import { startServer } from './server.ts';
@@ -14,12 +15,7 @@ export function defaultDataDir(): string {
 
 const { values } = parseArgs({
   options: {
-    host: { type: 'string' },
-    port: { type: 'string' },
-    model: { type: 'string' },
-    provider: { type: 'string' },
-    data: { type: 'string' },
-    reason: { type: 'string' },
+    ...stringOptions('host', 'port', 'model', 'provider', 'data', 'reason'),
     'allowed-host': { type: 'string', multiple: true },
   },
 });

@@ -9,6 +9,7 @@ import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringOptions } from '../cli/string-options.ts';
 import { fileURLToPath } from 'node:url';
 import { appRoot } from '../app-root.ts';
 import { importModel } from '../import/importer.ts';
@@ -80,10 +81,7 @@ async function child(source: string, out: string, precision: 'fp32' | 'fp16'): P
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      runs: { type: 'string' },
-      precision: { type: 'string' },
-      model: { type: 'string' },
-      keep: { type: 'string' },
+      ...stringOptions('runs', 'precision', 'model', 'keep'),
       child: { type: 'string', multiple: true },
     },
   });

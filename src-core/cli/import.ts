@@ -2,6 +2,7 @@
 // Converts a Stable Diffusion checkpoint or diffusers folder into a diffusers-ONNX folder, in TypeScript.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringOptions } from './string-options.ts';
 import { FAMILY_NAMES } from '../import/detect.ts';
 import { ImportCancelled, importModel, type ImportProgress } from '../import/importer.ts';
 import { ImportError } from '../import/weights.ts';
@@ -34,12 +35,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      out: { type: 'string' },
-      prediction: { type: 'string' },
-      precision: { type: 'string' },
-      vae: { type: 'string' },
-      config: { type: 'string' },
-      attention: { type: 'string' },
+      ...stringOptions('out', 'prediction', 'precision', 'vae', 'config', 'attention'),
       help: { type: 'boolean' },
     },
   });
