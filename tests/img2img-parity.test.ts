@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode } from 'fast-png';
 import { importModel } from '../src-core/import/importer.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
+import { maxPixelDifference } from './helpers/references.ts';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'img2img');
 const references = JSON.parse(readFileSync(join(DIR, 'references', 'img2img.json'), 'utf8')) as {
@@ -19,17 +19,6 @@ const references = JSON.parse(readFileSync(join(DIR, 'references', 'img2img.json
   prompt: string;
   images: Array<{ file: string; strength: number; seed: number; steps_run: number; start_sigma: number }>;
 };
-
-function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png),
-    b = decode(readFileSync(referenceFile));
-  assert.deepEqual([a.width, a.height], [b.width, b.height]);
-  let max = 0;
-  for (let p = 0; p < a.width * a.height; p++) {
-    for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(a.data[p * a.channels + c] - b.data[p * b.channels + c]));
-  }
-  return max;
-}
 
 test(
   'img2img matches diffusers StableDiffusionImg2ImgPipeline to 1/255 ' + '(Euler Karras, torch CPU noise, strength 0.3 / 0.6 / 1.0)',

@@ -6,23 +6,15 @@
 // diffusers' StableDiffusionPipeline images (at most 1/255 on 8-bit pixels).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { decode } from 'fast-png';
 import { importModel } from '../src-core/import/importer.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
+import { loadTensors, maxPixelDifference, relativeError, runComponent, tensor } from './helpers/references.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');
-
-interface RefTensor {
-  shape: number[];
-  dtype: string;
-  data: number[];
-}
-type Reference = { tensors: Record<string, RefTensor> };
 
 interface Case {
   name: string;
@@ -45,55 +37,6 @@ const CASES: Case[] = [
   { name: 'SD 2 v diffusers folder', source: 'sd2/diffusers', family: 'sd2', reference: 'sd2' },
 ];
 
-function loadReference(name: string): Reference {
-  return JSON.parse(readFileSync(join(FIXTURES, 'references', `${name}.json`), 'utf8')) as Reference;
-}
-
-function tensor(ref: RefTensor): ort.Tensor {
-  if (ref.dtype === 'int64') return new ort.Tensor('int32', Int32Array.from(ref.data), ref.shape);
-  return new ort.Tensor('float32', Float32Array.from(ref.data), ref.shape);
-}
-
-/** max |a - b| / max |b|: the relative error the issue asks for (1e-4). */
-function relativeError(actual: ort.Tensor, expected: RefTensor): number {
-  assert.deepEqual([...actual.dims], expected.shape);
-  const a = actual.data as Float32Array;
-  let diff = 0,
-    scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - expected.data[i]!));
-    scale = Math.max(scale, Math.abs(expected.data[i]!));
-  }
-  return diff / scale;
-}
-
-async function runComponent(
-  dir: string,
-  component: string,
-  feeds: Record<string, ort.Tensor>,
-): Promise<ort.InferenceSession.OnnxValueMapType> {
-  const session = await ort.InferenceSession.create(join(dir, component, 'model.onnx'));
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
-
-function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png),
-    b = decode(readFileSync(referenceFile));
-  assert.deepEqual([a.width, a.height], [b.width, b.height]);
-  let max = 0;
-  for (let y = 0; y < a.height; y++) {
-    for (let x = 0; x < a.width; x++) {
-      for (let c = 0; c < 3; c++)
-        max = Math.max(max, Math.abs(a.data[(y * a.width + x) * a.channels + c]! - b.data[(y * b.width + x) * b.channels + c]!));
-    }
-  }
-  return max;
-}
-
 for (const c of CASES) {
   test(`import parity with diffusers: ${c.name}`, async (t) => {
     const work = mkdtempSync(join(tmpdir(), 'import-parity-'));
@@ -102,7 +45,7 @@ for (const c of CASES) {
       const result = await importModel(join(FIXTURES, c.source), { out, config: c.config && join(FIXTURES, c.config) });
       assert.equal(result.family, c.family);
       assert.equal(result.prediction, c.family === 'sd2' ? 'v_prediction' : 'epsilon');
-      const ref = loadReference(c.reference).tensors;
+      const ref = loadTensors(FIXTURES, c.reference);
 
       await t.test('components match diffusers to 1e-4 relative', async () => {
         for (const which of ['prompt', 'empty']) {

@@ -12,21 +12,22 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decode } from 'fast-png';
 import { importModel } from '../src-core/import/importer.ts';
-import { fromHalfBits, toHalfBits } from '../src-core/model/half.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
+import {
+  loadTensors,
+  maxPixelDifference,
+  relativeError,
+  runComponent,
+  sdxlImageRequest,
+  type SdxlImageCase,
+  tensor,
+  type Tensors,
+} from './helpers/references.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
 const skip = existsSync(join(FIXTURES, 'references', 'sdxl.json')) ? false : 'tests/fixtures/sdxl/references is absent';
-
-interface RefTensor {
-  shape: number[];
-  dtype: string;
-  data: number[];
-}
-type Tensors = Record<string, RefTensor>;
 
 const CASES = [
   { name: 'SDXL diffusers folder', source: 'diffusers', reference: 'sdxl', precision: 'fp32' },
@@ -45,72 +46,16 @@ const CASES = [
 
 const PROMPT = 'a red circle on a blue background';
 
-interface ImageCase {
-  file: string;
-  reference: string;
-  seed: number;
-  scheduler: 'euler' | 'euler_karras';
-  guidance_scale: number;
-  negative_prompt: string | null;
-  original_size: [number, number];
-  crops_coords_top_left: [number, number];
-}
-
 /** The reference images of one set of weights (sdxl: float32, from every fp32 source; sdxl-fp16: the fp16-rounded weights). */
-function imageCases(referenceName: string): ImageCase[] {
-  const all = (JSON.parse(readFileSync(join(FIXTURES, 'references', 'images.json'), 'utf8')) as { images: ImageCase[] }).images;
+function imageCases(referenceName: string): SdxlImageCase[] {
+  const all = (JSON.parse(readFileSync(join(FIXTURES, 'references', 'images.json'), 'utf8')) as { images: SdxlImageCase[] }).images;
   return all.filter((c) => c.reference === referenceName);
-}
-
-function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png),
-    b = decode(readFileSync(referenceFile));
-  assert.deepEqual([a.width, a.height], [b.width, b.height]);
-  let max = 0;
-  for (let p = 0; p < a.width * a.height; p++) {
-    for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(a.data[p * a.channels + c]! - b.data[p * b.channels + c]!));
-  }
-  return max;
 }
 
 const references = new Map<string, Tensors>();
 function reference(name: string): Tensors {
-  if (!references.has(name))
-    references.set(name, (JSON.parse(readFileSync(join(FIXTURES, 'references', `${name}.json`), 'utf8')) as { tensors: Tensors }).tensors);
+  if (!references.has(name)) references.set(name, loadTensors(FIXTURES, name));
   return references.get(name)!;
-}
-
-function tensor(ref: RefTensor, float: 'float32' | 'float16' = 'float32'): ort.Tensor {
-  if (ref.dtype === 'int64') return new ort.Tensor('int32', Int32Array.from(ref.data), ref.shape);
-  if (float === 'float16') return new ort.Tensor('float16', toHalfBits(Float32Array.from(ref.data)), ref.shape);
-  return new ort.Tensor('float32', Float32Array.from(ref.data), ref.shape);
-}
-
-/** max |a - b| / max |b|: the relative error the issue asks for (1e-4). */
-function relativeError(actual: ort.Tensor | undefined, expected: RefTensor): number {
-  assert.ok(actual, 'output present');
-  assert.deepEqual([...actual.dims], expected.shape);
-  const a = actual.type === 'float16' ? fromHalfBits(actual.data as Uint16Array) : (actual.data as Float32Array);
-  let diff = 0,
-    scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - expected.data[i]!));
-    scale = Math.max(scale, Math.abs(expected.data[i]!));
-  }
-  return diff / scale;
-}
-
-async function runComponent(
-  dir: string,
-  component: string,
-  feeds: Record<string, ort.Tensor>,
-): Promise<ort.InferenceSession.OnnxValueMapType> {
-  const session = await ort.InferenceSession.create(join(dir, component, 'model.onnx'));
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
 }
 
 async function ioNames(path: string): Promise<{ inputs: string[]; outputs: string[] }> {
@@ -230,22 +175,7 @@ for (const c of CASES) {
         try {
           const differences: string[] = [];
           for (const image of cases) {
-            const [originalHeight, originalWidth] = image.original_size,
-              [cropTop, cropLeft] = image.crops_coords_top_left;
-            const sized = originalWidth !== 64 || originalHeight !== 64 || cropTop !== 0 || cropLeft !== 0;
-            const request = {
-              prompt: PROMPT,
-              negativePrompt: image.negative_prompt ?? '',
-              seed: image.seed,
-              steps: 8,
-              cfgScale: image.guidance_scale,
-              sampler: 'euler',
-              schedule: image.scheduler === 'euler' ? 'normal' : 'karras',
-              noiseSource: 'torch-cpu',
-              width: 64,
-              height: 64,
-              ...(sized ? { originalWidth, originalHeight, cropTop, cropLeft } : {}),
-            };
+            const request = sdxlImageRequest(PROMPT, image);
             const png = (await generate(model, request)).images[0]!.png;
             differences.push(`${image.file.replace(/\.png$/, '')} ${maxPixelDifference(png, join(FIXTURES, 'references', image.file))}`);
           }

@@ -8,13 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode } from 'fast-png';
 import { loadModel } from '../src-core/model/model.ts';
 import { decodeLatents, newTimings, unetCall } from '../src-core/pipeline/components.ts';
 import { sizeConditioningOf, timeIdsOf } from '../src-core/pipeline/size-conditioning.ts';
 import { promptConditioning } from '../src-core/prompt/conditioning.ts';
 import { chunkPrompt } from '../src-core/prompt/chunks.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
+import { loadTensors, maxPixelDifference, relativeDifference, sdxlImageRequest, type SdxlImageCase } from './helpers/references.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
 const MODEL = join(FIXTURES, 'onnx');
@@ -22,35 +22,7 @@ const REFERENCES = join(FIXTURES, 'references');
 const PROMPT = 'a red circle on a blue background',
   NEGATIVE = 'a blurry green square';
 
-interface RefTensor {
-  shape: number[];
-  dtype: string;
-  data: number[];
-}
-const ref = (JSON.parse(readFileSync(join(REFERENCES, 'sdxl.json'), 'utf8')) as { tensors: Record<string, RefTensor> }).tensors;
-
-/** max |a - b| / max |b|: the issue's relative error. */
-function relativeError(actual: ArrayLike<number>, expected: RefTensor): number {
-  assert.equal(actual.length, expected.data.length, 'element count');
-  let diff = 0,
-    scale = 0;
-  for (let i = 0; i < actual.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected.data[i]));
-    scale = Math.max(scale, Math.abs(expected.data[i]));
-  }
-  return diff / scale;
-}
-
-function maxPixelDifference(png: Buffer, referenceFile: string): number {
-  const a = decode(png),
-    b = decode(readFileSync(referenceFile));
-  assert.deepEqual([a.width, a.height], [b.width, b.height]);
-  let max = 0;
-  for (let p = 0; p < a.width * a.height; p++) {
-    for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(a.data[p * a.channels + c] - b.data[p * b.channels + c]));
-  }
-  return max;
-}
+const ref = loadTensors(FIXTURES, 'sdxl');
 
 test('SDXL conditioning and components match diffusers to 1e-4 relative', async (t) => {
   const model = await loadModel(MODEL);
@@ -71,10 +43,10 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
       { prompt: PROMPT, negativePrompt: NEGATIVE, emphasis: 'original', guided: true },
       newTimings(),
     );
-    errors.prompt_embeds = relativeError(withNegative.cond.states, ref.prompt_embeds);
-    errors.pooled_prompt_embeds = relativeError(withNegative.cond.pooled!, ref.pooled_prompt_embeds);
-    errors.negative_prompt_embeds = relativeError(withNegative.uncond!.states, ref.negative_prompt_embeds_negative);
-    errors.negative_pooled_prompt_embeds = relativeError(withNegative.uncond!.pooled!, ref.negative_pooled_prompt_embeds_negative);
+    errors.prompt_embeds = relativeDifference(withNegative.cond.states, ref.prompt_embeds);
+    errors.pooled_prompt_embeds = relativeDifference(withNegative.cond.pooled!, ref.pooled_prompt_embeds);
+    errors.negative_prompt_embeds = relativeDifference(withNegative.uncond!.states, ref.negative_prompt_embeds_negative);
+    errors.negative_pooled_prompt_embeds = relativeDifference(withNegative.uncond!.pooled!, ref.negative_pooled_prompt_embeds_negative);
     // The empty negative prompt: all zeros, states and pooled (diffusers' negative_prompt=None, A1111's "").
     const empty = await promptConditioning(model, { prompt: PROMPT, negativePrompt: '', emphasis: 'original', guided: true }, newTimings());
     assert.deepEqual([...empty.uncond!.states], ref.negative_prompt_embeds_none.data);
@@ -96,13 +68,13 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
       textEmbeds: Float32Array.from(ref.unet_text_embeds.data),
       timeIds: Float32Array.from(ref.unet_time_ids.data),
     });
-    errors.unet = relativeError(out, ref.unet_out_sample_scalar_timestep);
+    errors.unet = relativeDifference(out, ref.unet_out_sample_scalar_timestep);
 
     // VAE decode: the engine divides by the scaling factor (0.13025) first, as the pipeline does.
     assert.equal(model.info.scalingFactor, 0.13025);
     const latents = Float64Array.from(ref.vae_decoder_latent_sample.data, (v) => v * model.info.scalingFactor);
     const [decoded] = await decodeLatents(model, latents, 1, 8, 8, newTimings());
-    errors.vae_decode = relativeError(decoded, ref.vae_decoder_sample);
+    errors.vae_decode = relativeDifference(decoded, ref.vae_decoder_sample);
 
     t.diagnostic(
       `relative errors: ${Object.entries(errors)
@@ -115,19 +87,8 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
   }
 });
 
-interface ImageCase {
-  file: string;
-  reference: string;
-  seed: number;
-  scheduler: 'euler' | 'euler_karras';
-  guidance_scale: number;
-  negative_prompt: string | null;
-  original_size: [number, number];
-  crops_coords_top_left: [number, number];
-}
-
 test('SDXL images match diffusers StableDiffusionXLPipeline to 1/255', async (t) => {
-  const cases = (JSON.parse(readFileSync(join(REFERENCES, 'images.json'), 'utf8')) as { images: ImageCase[] }).images.filter(
+  const cases = (JSON.parse(readFileSync(join(REFERENCES, 'images.json'), 'utf8')) as { images: SdxlImageCase[] }).images.filter(
     (c) => c.reference === 'sdxl' && existsSync(join(REFERENCES, c.file)),
   );
   assert.ok(cases.length >= 16, `${cases.length} reference images`);
@@ -135,22 +96,7 @@ test('SDXL images match diffusers StableDiffusionXLPipeline to 1/255', async (t)
   try {
     const differences: string[] = [];
     for (const c of cases) {
-      const [originalHeight, originalWidth] = c.original_size,
-        [cropTop, cropLeft] = c.crops_coords_top_left;
-      const sized = originalWidth !== 64 || originalHeight !== 64 || cropTop !== 0 || cropLeft !== 0;
-      const request = {
-        prompt: PROMPT,
-        negativePrompt: c.negative_prompt ?? '',
-        seed: c.seed,
-        steps: 8,
-        cfgScale: c.guidance_scale,
-        sampler: 'euler',
-        schedule: c.scheduler === 'euler' ? 'normal' : 'karras',
-        noiseSource: 'torch-cpu',
-        width: 64,
-        height: 64,
-        ...(sized ? { originalWidth, originalHeight, cropTop, cropLeft } : {}),
-      };
+      const request = sdxlImageRequest(PROMPT, c);
       const image = (await generate(model, request)).images[0];
       const difference = maxPixelDifference(image.png, join(REFERENCES, c.file));
       differences.push(`${c.file} ${difference}`);
