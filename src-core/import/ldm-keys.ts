@@ -92,16 +92,27 @@ export function unetRefs(raw: WeightSource, used: Set<string>, label: string): M
   return unet;
 }
 
+/** A checkpoint's UNet and VAE tensors (LDM and SGM layouts alike); ImportError when the VAE is absent and required. */
+export function unetAndVaeRefs(
+  raw: WeightSource,
+  used: Set<string>,
+  label: string,
+  options: Pick<LdmOptions, 'requireVae'>,
+): { unet: Map<string, TensorRef>; vae: Map<string, TensorRef> } {
+  const unet = unetRefs(raw, used, label);
+  const vae = vaeRefs(raw, VAE_PREFIX, used);
+  if (vae.size === 0 && options.requireVae !== false)
+    throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
+  return { unet, vae };
+}
+
 /** Maps an LDM-layout SD 1 / SD 2 checkpoint. Throws ImportError when a component is absent altogether. */
 export function mapLdmCheckpoint(raw: WeightSource, options: LdmOptions = {}): LdmComponents {
   const label = options.label ?? 'checkpoint';
   const keys = raw.names();
   const used = new Set<string>();
 
-  const unet = unetRefs(raw, used, label);
-  const vae = vaeRefs(raw, VAE_PREFIX, used);
-  if (vae.size === 0 && options.requireVae !== false)
-    throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
+  const { unet, vae } = unetAndVaeRefs(raw, used, label, options);
 
   const text = new Map<string, TensorRef>();
   let textKind: 'clip' | 'openclip' = 'clip';

@@ -6,7 +6,7 @@
 // transpose of HF's Linear weight). SDXL keeps every bigG layer: its pooled embedding needs the last one,
 // and the penultimate state is taken from the hidden-state outputs (diffusers' convert_open_clip_checkpoint).
 import { transposedWeight } from '../onnx/layers.ts';
-import { namedSource, unetRefs, vaeRefs, VAE_PREFIX, type LdmOptions } from './ldm-keys.ts';
+import { namedSource, unetAndVaeRefs, type LdmOptions } from './ldm-keys.ts';
 import { openClipLayerCount, sd1TextNames, sd2TextNames, thirdOf } from './ldm-clip-keys.ts';
 import type { TensorRef } from './safetensors.ts';
 import { ImportError, type WeightSource } from './weights.ts';
@@ -44,10 +44,7 @@ export function mapSgmCheckpoint(raw: WeightSource, options: SgmOptions = {}): S
   const label = options.label ?? 'checkpoint';
   const keys = raw.names();
   const used = new Set<string>();
-  const unet = unetRefs(raw, used, label);
-  const vae = vaeRefs(raw, VAE_PREFIX, used);
-  if (vae.size === 0 && options.requireVae !== false)
-    throw new ImportError(`${label} has no VAE (no ${VAE_PREFIX}* tensors); pass a separate VAE file`);
+  const { unet, vae } = unetAndVaeRefs(raw, used, label, options);
 
   const text = new Map<string, TensorRef>();
   for (const [name, key] of sd1TextNames(keys, SGM_TEXT_PREFIX)) {
