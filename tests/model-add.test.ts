@@ -13,22 +13,15 @@ import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { modelFolder, FIXTURES } from './helpers/model-folders.ts';
 import { sharedSkip } from './helpers/shared.ts';
 import { mountTmpfs } from './helpers/scratch-mount.ts';
-import { startStudio, TestClient, wsUrl, type Studio } from './helpers/studio.ts';
+import { withStudio as withStudioOn, type Studio, type TestClient } from './helpers/studio.ts';
 import { mediumCheckpoint, unsupportedCheckpoint } from './helpers/import-sources.ts';
 
 const SD1_LDM = join(FIXTURES, 'import', 'sd1', 'sd1-ldm-fp32.safetensors');
 const SD1_CONFIG = join(FIXTURES, 'import', 'sd1', 'diffusers');
 
-async function withStudio(run: (studio: Studio, client: TestClient) => Promise<void>, dataDir?: string): Promise<void> {
-  const studio = await startStudio({ model: DEFAULT_MODEL_DIR, dataDir });
-  const client = await TestClient.connect(wsUrl(studio.server));
-  try {
-    await run(studio, client);
-  } finally {
-    client.close();
-    await studio.stop();
-  }
-}
+/** withStudio on the default model, with this data folder when given. */
+const withStudio = (run: (studio: Studio, client: TestClient) => Promise<void>, dataDir?: string): Promise<void> =>
+  withStudioOn({ model: DEFAULT_MODEL_DIR, dataDir }, run);
 
 /** What must not change after a failed add: the list and the cache's contents. */
 function snapshot(studio: Studio): { list: string[]; cache: string[] } {
