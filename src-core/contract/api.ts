@@ -3,7 +3,7 @@
 // runs inside Electron or in a browser tab. Every request is validated with these zod schemas on
 // the engine side of the boundary. No Node or engine imports here.
 import { z } from 'zod';
-import { describeIssues, GenerateRequestSchema, LIMITS, PlanRequestSchema, PROVIDER_CHOICES } from './generate.ts';
+import { describeIssues, GenerateRequestSchema, LIMITS, PlanRequestSchema, PROVIDER_CHOICES, type ProgressCounts } from './generate.ts';
 import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
 import { payloadShapeProblem } from './payload-shape.ts';
 import { ImageUploadSchema, type ImageUploadResult } from './images.ts';
@@ -121,16 +121,7 @@ export interface Results extends ModelResults, AdapterResults {
 
 /** Events pushed to every client. */
 export interface Events extends ModelEvents {
-  'job.progress': {
-    jobId: string;
-    imagesDone: number;
-    images: number;
-    evaluation: number;
-    evaluations: number;
-    step?: number;
-    steps?: number;
-    sigma?: number;
-  };
+  'job.progress': { jobId: string } & ProgressCounts;
   'job.preview': { jobId: string; width: number; height: number; rgbaBase64: string };
   /** `notes`: what the user should know about the run (e.g. prompt tokens a fixed-length UNet dropped). */
   'job.done': {

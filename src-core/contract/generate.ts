@@ -169,6 +169,19 @@ export const PlanRequestSchema = z
 
 export type PlanRequest = z.output<typeof PlanRequestSchema>;
 
+/** A generate job's progress: the engine's report, the host's event and the clients' job.progress. */
+export interface ProgressCounts {
+  /** Images finished so far and in total. */
+  imagesDone: number;
+  images: number;
+  /** Model evaluations done in the current batch, and how many it makes. */
+  evaluation: number;
+  evaluations: number;
+  step?: number;
+  steps?: number;
+  sigma?: number;
+}
+
 /**
  * Validation errors as one readable line, one part per problem: "steps: Too big: expected number to be <=500".
  * `root` names a problem with the whole object; `most` keeps the first few problems only.

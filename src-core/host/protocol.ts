@@ -1,7 +1,7 @@
 // Messages between the app's main side and the engine host process (child_process.fork in local
 // mode, Electron's utilityProcess in the desktop app). Structured-clone friendly: PNGs travel as bytes.
 import type { z } from 'zod';
-import type { GenerateRequestInput } from '../contract/generate.ts';
+import type { GenerateRequestInput, ProgressCounts } from '../contract/generate.ts';
 import type { GridRequestSchema, SweepRequestSchema } from '../contract/experiments.ts';
 import type { Params, Results } from '../contract/api.ts';
 
@@ -80,17 +80,7 @@ export interface HostModelInfo {
 }
 
 export type HostEvent =
-  | {
-      event: 'progress';
-      jobId: string;
-      imagesDone: number;
-      images: number;
-      evaluation: number;
-      evaluations: number;
-      step?: number;
-      steps?: number;
-      sigma?: number;
-    }
+  | ({ event: 'progress'; jobId: string } & ProgressCounts)
   | { event: 'preview'; jobId: string; width: number; height: number; rgba: Uint8Array }
   /** A generate job's finished batch, sent as soon as it is encoded: the main side saves it at once, so a cancel or crash keeps it. */
   | { event: 'images'; jobId: string; images: HostImage[]; evaluations: number; secondsPerImage: number }

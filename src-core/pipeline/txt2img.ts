@@ -3,7 +3,7 @@
 // model evaluation; cancellation takes effect between model calls (text encoder, UNet, VAE), and
 // each finished batch is handed out at once so a cancelled job keeps what it finished.
 import { encode as encodePng } from 'fast-png';
-import { imagesOf, parseGenerateRequest, RequestError, type GenerateRequest } from '../contract/generate.ts';
+import { imagesOf, parseGenerateRequest, RequestError, type GenerateRequest, type ProgressCounts } from '../contract/generate.ts';
 import { guidedDenoiser } from '../guidance/denoiser.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { addTextChunks } from '../png/text-chunks.ts';
@@ -29,16 +29,7 @@ export interface GeneratedImage {
   parameters: string;
 }
 
-export interface GenerateProgress {
-  /** Images finished so far and in total. */
-  imagesDone: number;
-  images: number;
-  /** Model evaluations done in the current batch, and how many it makes. */
-  evaluation: number;
-  evaluations: number;
-  step?: number;
-  steps?: number;
-  sigma?: number;
+export interface GenerateProgress extends ProgressCounts {
   /** Latent-resolution RGBA preview of the batch's first image, when previews are on. */
   preview?: { width: number; height: number; rgba: Uint8Array };
 }
