@@ -19,8 +19,14 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');
 const SD1 = join(FIXTURES, 'sd1', 'sd1-ldm-fp32.safetensors');
 const SD1_CONFIG = join(FIXTURES, 'sd1', 'diffusers');
 
-function workDir(): string {
-  return mkdtempSync(join(tmpdir(), 'import-errors-'));
+/** Runs `run` in a new temporary folder, removed afterwards. */
+async function inWorkDir(run: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'import-errors-'));
+  try {
+    await run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The folder holds nothing but what the test put there: no output, no .partial leftovers. */
@@ -53,9 +59,8 @@ async function rejectsWith(dir: string, source: string, pattern: RegExp, extra: 
   });
 }
 
-test('a truncated checkpoint is refused before anything is written', async () => {
-  const dir = workDir();
-  try {
+test('a truncated checkpoint is refused before anything is written', () =>
+  inWorkDir(async (dir) => {
     const bytes = readFileSync(SD1);
     writeFileSync(join(dir, 'cut.safetensors'), bytes.subarray(0, bytes.length - 4096));
     await rejectsWith(dir, join(dir, 'cut.safetensors'), /cut\.safetensors.*(truncated|end of the file|beyond)/i);
@@ -63,14 +68,10 @@ test('a truncated checkpoint is refused before anything is written', async () =>
     writeFileSync(join(dir, 'header.safetensors'), Buffer.concat([Buffer.from([200, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a": ')]));
     await rejectsWith(dir, join(dir, 'header.safetensors'), /header\.safetensors/);
     assertNothingLeft(dir, ['cut.safetensors', 'header.safetensors']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('architectures not supported yet are named: the SDXL refiner, inpainting UNets', async () => {
-  const dir = workDir();
-  try {
+test('architectures not supported yet are named: the SDXL refiner, inpainting UNets', () =>
+  inWorkDir(async (dir) => {
     const sdxl = writeSafetensors(join(dir, 'xl.safetensors'), {
       'conditioner.embedders.0.model.ln_final.weight': { shape: [4] },
       'model.diffusion_model.input_blocks.0.0.weight': { shape: [8, 4, 3, 3] },
@@ -84,14 +85,10 @@ test('architectures not supported yet are named: the SDXL refiner, inpainting UN
     });
     await rejectsWith(dir, inpainting, /inpaint/i);
     assertNothingLeft(dir, ['xl.safetensors', 'inpaint.safetensors']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a missing or mis-shaped tensor is named', async () => {
-  const dir = workDir();
-  try {
+test('a missing or mis-shaped tensor is named', () =>
+  inWorkDir(async (dir) => {
     const missing = editedCheckpoint(join(dir, 'missing.safetensors'), (t) => {
       delete t['model.diffusion_model.out.2.weight'];
     });
@@ -103,26 +100,18 @@ test('a missing or mis-shaped tensor is named', async () => {
     });
     await rejectsWith(dir, misShaped, /out\.2\.bias|conv_out\.bias/);
     assertNothingLeft(dir, ['missing.safetensors', 'shape.safetensors']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('an existing output folder is refused', async () => {
-  const dir = workDir();
-  try {
+test('an existing output folder is refused', () =>
+  inWorkDir(async (dir) => {
     mkdirSync(join(dir, 'model'));
     writeFileSync(join(dir, 'model', 'keep.txt'), 'mine');
     await rejectsWith(dir, SD1, /already exists/);
     assert.equal(readFileSync(join(dir, 'model', 'keep.txt'), 'utf8'), 'mine');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('cancelling an import leaves nothing behind', async () => {
-  const dir = workDir();
-  try {
+test('cancelling an import leaves nothing behind', () =>
+  inWorkDir(async (dir) => {
     const controller = new AbortController();
     const stages: string[] = [];
     const run = importModel(SD1, {
@@ -137,10 +126,7 @@ test('cancelling an import leaves nothing behind', async () => {
     await assert.rejects(run, ImportCancelled);
     assert.ok(stages.includes('text_encoder'), 'the text encoder was written before the cancel');
     assertNothingLeft(dir, []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('a full disk gives a specific error and leaves nothing behind', async (t) => {
   const mount = mountTmpfs(1024 * 1024);
@@ -153,9 +139,8 @@ test('a full disk gives a specific error and leaves nothing behind', async (t) =
   }
 });
 
-test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', async (t) => {
-  const dir = workDir();
-  try {
+test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', (t) =>
+  inWorkDir(async (dir) => {
     // The fp16 file's VAE holds fp16-rounded weights: the decoder must then match the fp16-rounded reference.
     const out = join(dir, 'model');
     copyFileSync(SD1, join(dir, 'base.safetensors'));
@@ -198,7 +183,4 @@ test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', async 
       await model.dispose();
     }
     assert.ok(existsSync(join(half, 'import_info.json')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
