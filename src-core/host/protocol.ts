@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import type { GenerateRequestInput, ProgressCounts } from '../contract/generate.ts';
 import type { GridRequestSchema, SweepRequestSchema } from '../contract/experiments.ts';
-import type { Params, Results } from '../contract/api.ts';
+import type { Params, Results, SweepPoint } from '../contract/api.ts';
 
 type NoParams = Record<string, never>;
 /** A job's request as the contract takes it (the host validates it again before queueing), and img2img's source file. */
@@ -107,20 +107,7 @@ export type HostEvent =
       total: number;
     }
   | { event: 'gridDone'; jobId: string; csv: string }
-  | {
-      event: 'sweepPoint';
-      jobId: string;
-      sampler: string;
-      cfgScale: number;
-      evaluations: number;
-      secondsPerImage: number;
-      diversity: number;
-      accuracy: number | null;
-      featureSpace: string;
-      images: HostImage[];
-      done: number;
-      total: number;
-    }
+  | ({ event: 'sweepPoint'; jobId: string; featureSpace: string; images: HostImage[]; done: number; total: number } & SweepPoint)
   | { event: 'sweepDone'; jobId: string; featureSpace: string };
 
 /** The events after which a job sends nothing more: declared once, for whoever tracks jobs in flight. */
