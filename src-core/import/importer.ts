@@ -68,9 +68,6 @@ export class ImportCancelled extends Error {
 
 interface Component {
   name: 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
-  weights: WeightSource;
-  /** Weight names this component reads (its share of the progress bar). */
-  prefixes: string[] | null;
   config: Record<string, unknown>;
   build: () => Graph;
 }
@@ -86,21 +83,10 @@ function sdxlTextEncoder2(weights: WeightSource | undefined, config: Record<stri
   return [
     {
       name: 'text_encoder_2',
-      weights,
-      prefixes: null,
       config: withHiddenStates(config),
       build: () => buildTextEncoder(weights, config as never, opts, { projection: true, hiddenStates: true, name: 'text_encoder_2' }),
     },
   ];
-}
-
-function weightBytes(weights: WeightSource, prefixes: string[] | null, bytesPerValue: number): number {
-  let total = 0;
-  for (const name of weights.names()) {
-    if (prefixes && !prefixes.some((p) => name.startsWith(p))) continue;
-    total += weights.get(name).shape.reduce((a, b) => a * b, 1) * bytesPerValue;
-  }
-  return total;
 }
 
 function checkOut(out: string): void {
@@ -138,42 +124,35 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     const components: Component[] = [
       {
         name: 'text_encoder',
-        weights: source.weights.textEncoder,
-        prefixes: null,
         config: sdxl ? withHiddenStates(textEncoder) : textEncoder,
         build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts, { hiddenStates: sdxl }),
       },
       ...sdxlTextEncoder2(source.weights.textEncoder2, textEncoder2, opts),
       {
         name: 'unet',
-        weights: source.weights.unet,
-        prefixes: null,
         config: unet,
         build: () => buildUNet(source.weights.unet, unet as never, opts),
       },
       {
         name: 'vae_decoder',
-        weights: source.weights.vae,
-        prefixes: ['decoder.', 'post_quant_conv.'],
         config: vae,
         build: () => buildVaeDecoder(source.weights.vae, vae as never, vaeOpts),
       },
       {
         name: 'vae_encoder',
-        weights: source.weights.vae,
-        prefixes: ['encoder.', 'quant_conv.'],
         config: vae,
         build: () => buildVaeEncoder(source.weights.vae, vae as never, vaeOpts),
       },
     ];
-    const bytesPerValue = precision === 'fp16' ? 2 : 4;
-    const totals = components.map((c) => weightBytes(c.weights, c.prefixes, c.name.startsWith('vae') && vaeUpcast ? 4 : bytesPerValue));
+    // Building reads no weight values, so every graph is built first: their data files' sizes are the progress total.
+    const graphs = components.map((c) => c.build());
+    const totals = graphs.map((g) => g.weightBytes());
     const bytesTotal = totals.reduce((a, b) => a + b, 0);
     let bytesBefore = 0;
     options.onProgress?.({ stage: 'reading', bytesDone: 0, bytesTotal });
     for (const [i, component] of components.entries()) {
       if (signal?.aborted) throw new ImportCancelled();
-      const graph = component.build();
+      const graph = graphs[i]!;
       const dir = join(partial, component.name);
       try {
         await writeModel(graph, dir, {
