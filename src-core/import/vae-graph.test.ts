@@ -14,6 +14,7 @@ import { Graph, writeModel, type BuildOptions } from '../onnx/graph.ts';
 import { downsample, resnetBlock } from './vae-blocks.ts';
 import { buildVaeDecoder, buildVaeEncoder, vaeArchitecture, type VaeConfig } from './vae-graph.ts';
 import * as ref from './vae-reference.ts';
+import { openSafetensors, type SafetensorsFile } from './safetensors.ts';
 import { arrayWeight, ImportError, weightMap, type WeightRef, type WeightSource } from './weights.ts';
 
 const TINY: VaeConfig = {
@@ -229,23 +230,11 @@ test('unsupported configs and mismatched tensors are ImportErrors that name the 
 // the outputs diffusers v0.30.3 computed from them (tests/fixtures/import/references/<family>.json).
 const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
 
-/** The F32 tensors of a safetensors file (enough for the fixtures; the importer has the full reader). */
-function readF32Safetensors(path: string): WeightSource {
-  const bytes = readFileSync(path),
-    headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
-  const entries = new Map<string, WeightRef>();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    assert.equal(info.dtype, 'F32', `${name} is ${info.dtype}`);
-    const start = 8 + headerLength + info.data_offsets[0],
-      end = 8 + headerLength + info.data_offsets[1];
-    entries.set(name, arrayWeight(info.shape, new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + end))));
-  }
-  return weightMap(entries);
+/** The fixture's weights through the importer's own reader; the fixtures are float32 throughout. */
+function openF32Safetensors(path: string): SafetensorsFile {
+  const file = openSafetensors(path);
+  for (const name of file.names()) assert.equal(file.info(name).dtype, 'F32', `${name} is ${file.info(name).dtype}`);
+  return file;
 }
 
 interface ReferenceTensor {
@@ -259,7 +248,9 @@ for (const family of ['sd1', 'sd2']) {
   test(`${family}: decoder and encoder mean match diffusers' AutoencoderKL to 1e-4 relative`, { skip }, async (t) => {
     const vaeDir = join(FIXTURES, family, 'diffusers', 'vae');
     const config = JSON.parse(readFileSync(join(vaeDir, 'config.json'), 'utf8')) as VaeConfig;
-    const weights = readF32Safetensors(join(vaeDir, 'diffusion_pytorch_model.safetensors'));
+    const file = openF32Safetensors(join(vaeDir, 'diffusion_pytorch_model.safetensors'));
+    t.after(() => file.close());
+    const weights = file.source();
     const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
     const asTensor = (r: ReferenceTensor) => ref.tensor(r.shape as ref.Tensor['shape'], r.data);
     for (const attention of ['plain', 'mha'] as const) {
