@@ -203,21 +203,9 @@ function sweepJob(jobId: string, request: SweepRequest): Job {
     run: async (m, hooks) => {
       const ev = await evaluatorFor(m);
       const space = featureSpace(ev, m);
-      const onPoint = (p: SweepPointResult, done: number, total: number) =>
-        emit({
-          event: 'sweepPoint',
-          jobId,
-          sampler: p.sampler,
-          cfgScale: p.cfgScale,
-          evaluations: p.evaluations,
-          secondsPerImage: p.secondsPerImage,
-          diversity: p.diversity,
-          accuracy: p.accuracy,
-          featureSpace: space,
-          images: p.images.map((i, n) => hostImage(i, n)),
-          done,
-          total,
-        });
+      // The event carries the measured point as is; only its images change form (stored PNGs to host images).
+      const onPoint = ({ images, ...point }: SweepPointResult, done: number, total: number) =>
+        emit({ event: 'sweepPoint', jobId, ...point, featureSpace: space, images: images.map((i, n) => hostImage(i, n)), done, total });
       await runSweep(m, ev, request, { ...hooks, onPoint });
       emit({ event: 'sweepDone', jobId, featureSpace: space });
     },
