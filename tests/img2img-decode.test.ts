@@ -34,7 +34,18 @@ function differences(a: Uint8Array, b: Uint8Array): { max: number; mean: number 
 }
 
 /** tolerance: on every pixel; mean: on average only (colour upsampling differs at sharp colour edges). */
-const CASES: Array<{ file: string; expect: string; format: string; tolerance?: number; mean?: number; note?: RegExp }> = [
+interface DecodeCase {
+  file: string;
+  expect: string;
+  format: string;
+  tolerance?: number;
+  mean?: number;
+  note?: RegExp;
+  /** EXIF orientation 5-8: the upright image is 32x48. */
+  turned?: boolean;
+}
+
+const CASES: DecodeCase[] = [
   { file: 'rgb8.png', expect: 'rgb8', format: 'png', tolerance: 0 },
   { file: 'rgba8.png', expect: 'rgba8', format: 'png', tolerance: 0, note: /flattened onto white/ },
   { file: 'palette-trns.png', expect: 'palette-trns', format: 'png', tolerance: 0, note: /flattened onto white/ },
@@ -47,6 +58,17 @@ const CASES: Array<{ file: string; expect: string; format: string; tolerance?: n
   { file: 'photo-420.jpg', expect: 'photo-420', format: 'jpeg', mean: 4 },
   { file: 'lossy.webp', expect: 'lossy', format: 'webp', tolerance: 3 },
   { file: 'lossless-alpha.webp', expect: 'lossless-alpha', format: 'webp', tolerance: 0, note: /flattened onto white/ },
+  // EXIF orientation 2-8 (phone photos): turned upright as Pillow's exif_transpose (and browsers) do.
+  ...[2, 3, 4, 5, 6, 7, 8].map((o) => ({
+    file: `oriented-${o}.jpg`,
+    expect: `oriented-${o}`,
+    format: 'jpeg',
+    tolerance: 4,
+    turned: o >= 5,
+    note: /EXIF orientation/,
+  })),
+  { file: 'oriented-6.png', expect: 'oriented-6-png', format: 'png', tolerance: 0, turned: true, note: /EXIF orientation \(6\)/ },
+  { file: 'oriented-6.webp', expect: 'oriented-6-webp', format: 'webp', tolerance: 0, turned: true, note: /EXIF orientation \(6\)/ },
 ];
 
 for (const c of CASES) {
@@ -54,7 +76,7 @@ for (const c of CASES) {
   test(`decodes ${c.file} as Pillow does (${within})`, async () => {
     const image = await decodeInputImage(input(c.file));
     assert.equal(image.format, c.format);
-    assert.deepEqual([image.width, image.height], [48, 32]);
+    assert.deepEqual([image.width, image.height], c.turned ? [32, 48] : [48, 32]);
     const { max, mean } = differences(image.data, expected(c.expect));
     if (c.tolerance !== undefined) assert.ok(max <= c.tolerance, `max difference ${max}/255`);
     if (c.mean !== undefined) assert.ok(mean <= c.mean, `mean difference ${mean.toFixed(2)}/255`);

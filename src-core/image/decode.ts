@@ -1,10 +1,12 @@
 // Input images to 8-bit RGB: PNG (every bit depth and colour type, palette and tRNS included), JPEG and
 // WebP. The size is checked from the header first, so an oversized image is refused before decoding.
-// Transparency is flattened onto white, as A1111 does with its default img2img background (#ffffff).
+// Transparency is flattened onto white, as A1111 does with its default img2img background (#ffffff), and photos
+// are turned upright by their EXIF orientation (orientation.ts).
 import { decode as decodePng, convertIndexedToRgb } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { INPUT_IMAGE_LIMITS, type InputImageFormat } from '../contract/images.ts';
 import { ImageInputError, readImageHeader } from './header.ts';
+import { applyOrientation, exifOrientation } from './orientation.ts';
 import { decodeWebp } from './webp.ts';
 
 /** Pixels row-major, 3 bytes (R, G, B) each. */
@@ -126,5 +128,7 @@ export async function decodeInputImage(bytes: Uint8Array): Promise<DecodedInput>
         `${header.width}x${header.height} but its pixels are ${image.width}x${image.height}`,
     );
   }
-  return { ...image, format: header.format, notes: decoded.notes };
+  const orientation = await exifOrientation(bytes, header.format);
+  const notes = orientation === 1 ? decoded.notes : [...decoded.notes, `turned upright as its EXIF orientation (${orientation}) says`];
+  return { ...applyOrientation(image, orientation), format: header.format, notes };
 }
