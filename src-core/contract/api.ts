@@ -45,20 +45,23 @@ export type ValidCall = { [M in Method]: { method: M; params: ParsedParams<M> } 
 
 export type ProviderName = (typeof PROVIDER_CHOICES)[number];
 
+/** The loaded model as the app reports it (the engine host's HostModelInfo builds on it). */
+export interface LoadedModel {
+  dir: string;
+  name: string;
+  width: number;
+  height: number;
+  prediction: string;
+  vaeFactor: number;
+  maxTokens: number;
+  /** 'sdxl': SDXL's size presets and original size / crop apply (absent: SD 1/2). */
+  family?: 'sd' | 'sdxl';
+}
+
 export interface AppInfo {
   version: string;
   mode: 'electron' | 'browser';
-  /** `family` 'sdxl': SDXL's size presets and original size / crop apply (absent: SD 1/2). */
-  model: {
-    dir: string;
-    name: string;
-    width: number;
-    height: number;
-    prediction: string;
-    vaeFactor: number;
-    maxTokens: number;
-    family?: 'sd' | 'sdxl';
-  } | null;
+  model: LoadedModel | null;
   modelError: string | null;
   /** The execution provider in use, and why others were passed over (empty when none were). */
   provider: string;

@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import type { GenerateRequestInput, ProgressCounts } from '../contract/generate.ts';
 import type { GridRequestSchema, SweepRequestSchema } from '../contract/experiments.ts';
-import type { Params, Results, SweepPoint } from '../contract/api.ts';
+import type { LoadedModel, Params, Results, SweepPoint } from '../contract/api.ts';
 
 type NoParams = Record<string, never>;
 /** A job's request as the contract takes it (the host validates it again before queueing), and img2img's source file. */
@@ -65,16 +65,8 @@ export interface HostProvider {
   reason?: string;
 }
 
-export interface HostModelInfo {
-  dir: string;
-  name: string;
-  width: number;
-  height: number;
-  prediction: string;
-  vaeFactor: number;
-  maxTokens: number;
-  /** 'sdxl' for SDXL folders (size presets, original size and crop in the UI). */
-  family: 'sd' | 'sdxl';
+/** The contract's LoadedModel with its family always stated, and the execution provider that runs it. */
+export interface HostModelInfo extends Required<LoadedModel> {
   provider: string;
   providerNotes: string[];
 }
