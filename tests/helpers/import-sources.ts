@@ -1,19 +1,11 @@
 // Checkpoints for the app's import tests: a medium SD 1-layout one whose UNet takes a while to write
 // (so a cancel lands in the middle of it), and headers of architectures that must be refused by name
 // (SDXL inpainting, SD 1 inpainting, SD 3, FLUX: their tell-tale keys with zero-filled data).
-import { ldmEntries, type LdmDims } from './ldm-checkpoints.ts';
+import { CLIP_L_TEXT, ldmEntries, sd1Dims } from './ldm-checkpoints.ts';
 import { writeSafetensors, type TestTensor } from './safetensors-writer.ts';
 
 /** About 70 MB in fp16 (zeros): big enough to take seconds to import, small enough to write quickly. */
-export const MEDIUM_SD1: LdmDims = {
-  family: 'sd1',
-  channels: [96, 192, 192, 192],
-  layers: 2,
-  attention: [true, true, true, false],
-  context: 64,
-  text: { hidden: 64, layers: 2, ff: 256, vocab: 49408, positions: 77 },
-  vae: { channels: [32, 64, 64, 64], layers: 2, latent: 4 },
-};
+export const MEDIUM_SD1 = sd1Dims([96, 192, 192, 192], 64, { ...CLIP_L_TEXT, hidden: 64, layers: 2, ff: 256 }, [32, 64, 64, 64]);
 
 function zeros(shape: number[], bytesPerValue: number): TestTensor {
   return { dtype: bytesPerValue === 2 ? 'F16' : 'F32', shape, bytes: new Uint8Array(shape.reduce((a, b) => a * b, 1) * bytesPerValue) };

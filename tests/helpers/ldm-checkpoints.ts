@@ -24,25 +24,18 @@ export interface LdmDims {
   oldClipNames?: boolean;
 }
 
-export const SD15_DIMS: LdmDims = {
-  family: 'sd1',
-  channels: [320, 640, 1280, 1280],
-  layers: 2,
-  attention: [true, true, true, false],
-  context: 768,
-  text: { hidden: 768, layers: 12, ff: 3072, vocab: 49408, positions: 77 },
-  vae: { channels: [128, 256, 512, 512], layers: 2, latent: 4 },
-};
+/** SD 1's structure (2 layers per block, attention at every level but the last, 4 latent channels) at the given widths. */
+export function sd1Dims(channels: number[], context: number, text: LdmDims['text'], vaeChannels: number[]): LdmDims {
+  const attention = [true, true, true, false];
+  return { family: 'sd1', channels, layers: 2, attention, context, text, vae: { channels: vaeChannels, layers: 2, latent: 4 } };
+}
 
-export const TINY_SD1: LdmDims = {
-  family: 'sd1',
-  channels: [4, 8, 8, 8],
-  layers: 2,
-  attention: [true, true, true, false],
-  context: 6,
-  text: { hidden: 6, layers: 2, ff: 12, vocab: 10, positions: 5 },
-  vae: { channels: [4, 8, 8, 8], layers: 2, latent: 4 },
-};
+/** SD 1.5's text encoder, CLIP ViT-L/14. */
+export const CLIP_L_TEXT: LdmDims['text'] = { hidden: 768, layers: 12, ff: 3072, vocab: 49408, positions: 77 };
+
+export const SD15_DIMS = sd1Dims([320, 640, 1280, 1280], 768, CLIP_L_TEXT, [128, 256, 512, 512]);
+
+export const TINY_SD1 = sd1Dims([4, 8, 8, 8], 6, { hidden: 6, layers: 2, ff: 12, vocab: 10, positions: 5 }, [4, 8, 8, 8]);
 
 export const TINY_SD2: LdmDims = { ...TINY_SD1, family: 'sd2', text: { ...TINY_SD1.text, layers: 3 } };
 
