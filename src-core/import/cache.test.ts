@@ -14,6 +14,16 @@ function scratch(): string {
   return mkdtempSync(join(tmpdir(), 'import-cache-'));
 }
 
+/** A scratch folder with an empty cache/ beside a model file holding `content`. */
+function cacheWithSource(content: string): { cacheRoot: string; source: string } {
+  const dir = scratch();
+  const cacheRoot = join(dir, 'cache');
+  mkdirSync(cacheRoot);
+  const source = join(dir, 'model.safetensors');
+  writeFileSync(source, content);
+  return { cacheRoot, source };
+}
+
 /** Writes what importModel writes, into a partial folder renamed at the end; counts its calls. */
 function fakeImporter(calls: string[] = []) {
   return async (source: string, options: ImportOptions): Promise<ImportResult> => {
@@ -86,11 +96,7 @@ test('cacheKey changes with every option that changes the output', () => {
 });
 
 test('ensureImported imports once, reuses the complete folder, and imports again when the file changes', async () => {
-  const dir = scratch();
-  const cacheRoot = join(dir, 'cache');
-  mkdirSync(cacheRoot);
-  const source = join(dir, 'model.safetensors');
-  writeFileSync(source, 'version 1');
+  const { cacheRoot, source } = cacheWithSource('version 1');
   const calls: string[] = [];
   const stages: string[] = [];
   const first = await ensureImported(source, { cacheRoot, importer: fakeImporter(calls), onProgress: (p) => stages.push(p.stage) });
@@ -114,11 +120,7 @@ test('ensureImported imports once, reuses the complete folder, and imports again
 });
 
 test('an incomplete or foreign folder under the key is not reused: it is imported again', async () => {
-  const dir = scratch();
-  const cacheRoot = join(dir, 'cache');
-  mkdirSync(cacheRoot);
-  const source = join(dir, 'model.safetensors');
-  writeFileSync(source, 'weights');
+  const { cacheRoot, source } = cacheWithSource('weights');
   const calls: string[] = [];
   const { dir: out, sourceHash } = await ensureImported(source, { cacheRoot, importer: fakeImporter(calls) });
   rmSync(join(out, 'unet', 'model.onnx'));
@@ -136,11 +138,7 @@ test('an incomplete or foreign folder under the key is not reused: it is importe
 });
 
 test('a cancelled import leaves nothing in the cache', async () => {
-  const dir = scratch();
-  const cacheRoot = join(dir, 'cache');
-  mkdirSync(cacheRoot);
-  const source = join(dir, 'model.safetensors');
-  writeFileSync(source, 'weights');
+  const { cacheRoot, source } = cacheWithSource('weights');
   const controller = new AbortController();
   const importer = fakeImporter();
   await assert.rejects(

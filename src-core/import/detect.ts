@@ -153,65 +153,35 @@ export function detectCheckpoint(weights: WeightSource, options: DetectOptions):
   if (family === 'sd2' && weights.has(SD2_QKV) && weights.get(SD2_QKV).shape[1] !== 1024) {
     notes.push(`its OpenCLIP text encoder is ${weights.get(SD2_QKV).shape[1]} wide (SD 2's is 1024)`);
   }
+  const found = (prediction: Detection['prediction'], predictionSource: PredictionSource, note?: string): Detection => ({
+    family,
+    architecture,
+    prediction,
+    predictionSource,
+    notes: note ? [...notes, note] : notes,
+  });
   const yaml = yamlBeside(options.path);
-  if (options.prediction) {
-    return {
-      family,
-      architecture,
-      prediction: options.prediction,
-      predictionSource: 'user',
-      notes: [...notes, `prediction type ${options.prediction}, as chosen`],
-    };
-  }
+  if (options.prediction) return found(options.prediction, 'user', `prediction type ${options.prediction}, as chosen`);
   if (yaml) {
     const prediction = predictionFromYaml(readFileSync(yaml, 'utf8'));
-    return {
-      family,
-      architecture,
-      prediction,
-      predictionSource: 'yaml',
-      notes: [...notes, `prediction type ${prediction}, from ${basename(yaml)}`],
-    };
+    return found(prediction, 'yaml', `prediction type ${prediction}, from ${basename(yaml)}`);
   }
   if (options.configPrediction) {
-    return {
-      family,
-      architecture,
-      prediction: options.configPrediction,
-      predictionSource: 'config',
-      notes: [...notes, `prediction type ${options.configPrediction}, from the config folder's scheduler config`],
-    };
+    const from = "from the config folder's scheduler config";
+    return found(options.configPrediction, 'config', `prediction type ${options.configPrediction}, ${from}`);
   }
   if (family === 'sdxl') {
     // v-prediction SDXL fine-tunes carry an empty "v_pred" tensor (ComfyUI's and Forge's test); "ztsnr" marks zero-terminal-SNR training.
     if (weights.has('v_pred')) {
       const ztsnr = weights.has('ztsnr') ? "; it was trained with zero terminal SNR, which the engine's schedule does not reproduce" : '';
-      return {
-        family,
-        architecture,
-        prediction: 'v_prediction',
-        predictionSource: 'detected',
-        notes: [...notes, `prediction type v_prediction (the checkpoint has a v_pred key)${ztsnr}`],
-      };
+      return found('v_prediction', 'detected', `prediction type v_prediction (the checkpoint has a v_pred key)${ztsnr}`);
     }
-    return {
-      family,
-      architecture,
-      prediction: 'epsilon',
-      predictionSource: 'default',
-      notes: [...notes, 'prediction type epsilon (SDXL base and its fine-tunes, unless the file has a v_pred key)'],
-    };
+    return found('epsilon', 'default', 'prediction type epsilon (SDXL base and its fine-tunes, unless the file has a v_pred key)');
   }
   if (family === 'sd1') {
-    return {
-      family,
-      architecture,
-      prediction: 'epsilon',
-      predictionSource: 'default',
-      notes: [...notes, 'prediction type epsilon (every SD 1 model unless a .yaml beside it says otherwise)'],
-    };
+    return found('epsilon', 'default', 'prediction type epsilon (every SD 1 model unless a .yaml beside it says otherwise)');
   }
-  return { family, architecture, prediction: 'needs-test', predictionSource: 'needs-test', notes };
+  return found('needs-test', 'needs-test');
 }
 
 /** A1111's v-prediction test (is_using_v_parameterization_for_sd2), for the importer to run on the built UNet. */
