@@ -3,8 +3,8 @@
 // transformers versions lack the "text_model." level). SD 2 stores OpenCLIP ViT-H under
 // "cond_stage_model.model.", with q/k/v fused into one in_proj matrix, and uses the output of its
 // penultimate layer: the converted model keeps every layer but the last, as diffusers and A1111 do.
-import { ImportError, type WeightRef } from './weights.ts';
-import type { TensorRef } from './safetensors.ts';
+import { ImportError, type WeightSource } from './weights.ts';
+import { viewOf, type TensorRef } from './safetensors.ts';
 
 export const SD1_TEXT_PREFIX = 'cond_stage_model.transformer.';
 export const SD2_TEXT_PREFIX = 'cond_stage_model.model.';
@@ -99,7 +99,7 @@ export function thirdOf(fused: TensorRef, third: 0 | 1 | 2, name: string): Tenso
   }
   const shape = [rows / 3, ...rest];
   const size = shape.reduce((a, b) => a * b, 1);
-  const ref: WeightRef & { dtype?: string } = {
+  return viewOf(fused, {
     shape,
     // slice, not subarray: the third must not keep (or expose through .buffer) the whole fused tensor.
     read: (scratch) => {
@@ -107,7 +107,28 @@ export function thirdOf(fused: TensorRef, third: 0 | 1 | 2, name: string): Tenso
       const fusedValues = fused.read(scratch);
       return scratch ? fusedValues.subarray(third * size, (third + 1) * size) : fusedValues.slice(third * size, (third + 1) * size);
     },
-  };
-  if (fused.dtype !== undefined) ref.dtype = fused.dtype;
-  return ref;
+  });
+}
+
+/** CLIP ViT-L's tensors under HF names from keys under `prefix`: the first `layers` encoder layers, all when undefined. */
+export function clipTextRefs(raw: WeightSource, prefix: string, layers: number | undefined, used: Set<string>): Map<string, TensorRef> {
+  const text = new Map<string, TensorRef>();
+  for (const [name, key] of sd1TextNames(raw.names(), prefix)) {
+    const layer = /^text_model\.encoder\.layers\.(\d+)\./.exec(name);
+    if (layer && layers !== undefined && Number(layer[1]) >= layers) continue;
+    used.add(key);
+    text.set(name, raw.get(key) as TensorRef);
+  }
+  return text;
+}
+
+/** OpenCLIP's tensors under HF names from keys under `prefix` (fused q/k/v split in three); `layers` as sd2TextNames. */
+export function openClipTextRefs(raw: WeightSource, prefix: string, layers: number | undefined, used: Set<string>): Map<string, TensorRef> {
+  const text = new Map<string, TensorRef>();
+  for (const [name, source] of sd2TextNames(raw.names(), layers, prefix)) {
+    used.add(source.key);
+    const ref = raw.get(source.key) as TensorRef;
+    text.set(name, source.third === undefined ? ref : thirdOf(ref, source.third, source.key));
+  }
+  return text;
 }

@@ -4,24 +4,39 @@
 // ignored; every other key that no component uses is listed so the importer can report it.
 import { ldmUNetNames } from './ldm-unet-keys.ts';
 import { isLdmVaeLayout, ldmVaeNames, vaeDiffusersName, VAE_LINEAR_WEIGHTS } from './ldm-vae-keys.ts';
-import { SD1_TEXT_PREFIX, SD2_TEXT_PREFIX, sd1TextNames, sd2TextNames, thirdOf } from './ldm-clip-keys.ts';
-import type { TensorRef } from './safetensors.ts';
-import { ImportError, type WeightRef, type WeightSource } from './weights.ts';
+import { SD1_TEXT_PREFIX, SD2_TEXT_PREFIX, clipTextRefs, openClipTextRefs } from './ldm-clip-keys.ts';
+import { viewOf, type TensorRef } from './safetensors.ts';
+import { ImportError, type WeightSource } from './weights.ts';
 
 export const UNET_PREFIX = 'model.diffusion_model.';
 export const VAE_PREFIX = 'first_stage_model.';
 const EMA_PREFIX = 'model_ema.';
 
-export interface LdmComponents {
+/** What a single-file checkpoint's keys map to (LDM and SGM layouts alike), and what is left over. */
+export interface MappedCheckpoint extends LeftOver {
   unet: WeightSource;
   vae: WeightSource;
   textEncoder: WeightSource;
-  /** SD 1's CLIP ViT-L ("clip") or SD 2's OpenCLIP ViT-H ("openclip"). */
-  textKind: 'clip' | 'openclip';
+}
+
+export interface LeftOver {
   /** Keys of the file that no component uses (EMA copies excepted), e.g. SD 2's last text layer. */
   unused: string[];
   /** How many "model_ema.*" keys were ignored. */
   emaIgnored: number;
+}
+
+export interface LdmComponents extends MappedCheckpoint {
+  /** SD 1's CLIP ViT-L ("clip") or SD 2's OpenCLIP ViT-H ("openclip"). */
+  textKind: 'clip' | 'openclip';
+}
+
+/** The keys that no component used, EMA copies counted apart. */
+export function leftOver(keys: string[], used: Set<string>): LeftOver {
+  return {
+    unused: keys.filter((k) => !used.has(k) && !k.startsWith(EMA_PREFIX)),
+    emaIgnored: keys.filter((k) => k.startsWith(EMA_PREFIX)).length,
+  };
 }
 
 export interface LdmOptions {
@@ -48,9 +63,7 @@ export function namedSource(refs: Map<string, TensorRef>, where: string): Weight
 
 /** The same tensor viewed with another shape of the same size (1x1 conv [C, C, 1, 1] -> linear [C, C]). */
 export function reshaped(ref: TensorRef, shape: number[]): TensorRef {
-  const view: { shape: number[]; read: WeightRef['read']; dtype?: string } = { shape, read: (scratch) => ref.read(scratch) };
-  if (ref.dtype !== undefined) view.dtype = ref.dtype;
-  return view;
+  return viewOf(ref, { shape, read: (scratch) => ref.read(scratch) });
 }
 
 /** Drops trailing 1x1 dimensions of the VAE attention's conv weights. */
@@ -114,33 +127,18 @@ export function mapLdmCheckpoint(raw: WeightSource, options: LdmOptions = {}): L
 
   const { unet, vae } = unetAndVaeRefs(raw, used, label, options);
 
-  const text = new Map<string, TensorRef>();
-  let textKind: 'clip' | 'openclip' = 'clip';
-  if (keys.some((k) => k.startsWith(SD2_TEXT_PREFIX))) {
-    textKind = 'openclip';
-    for (const [name, source] of sd2TextNames(keys, options.textLayers)) {
-      used.add(source.key);
-      const ref = raw.get(source.key) as TensorRef;
-      text.set(name, source.third === undefined ? ref : thirdOf(ref, source.third, source.key));
-    }
-  } else {
-    for (const [name, key] of sd1TextNames(keys)) {
-      const layer = /^text_model\.encoder\.layers\.(\d+)\./.exec(name);
-      if (layer && options.textLayers !== undefined && Number(layer[1]) >= options.textLayers) continue;
-      used.add(key);
-      text.set(name, raw.get(key) as TensorRef);
-    }
-  }
+  const openClip = keys.some((k) => k.startsWith(SD2_TEXT_PREFIX));
+  const text = openClip
+    ? openClipTextRefs(raw, SD2_TEXT_PREFIX, options.textLayers, used)
+    : clipTextRefs(raw, SD1_TEXT_PREFIX, options.textLayers, used);
   if (text.size === 0) throw new ImportError(`${label} has no text encoder (no ${SD1_TEXT_PREFIX}* or ${SD2_TEXT_PREFIX}* weights)`);
 
-  const unused = keys.filter((k) => !used.has(k) && !k.startsWith(EMA_PREFIX));
   return {
     unet: namedSource(unet, `UNet of ${label}`),
     vae: namedSource(vae, `VAE of ${label}`),
     textEncoder: namedSource(text, `text encoder of ${label}`),
-    textKind,
-    unused,
-    emaIgnored: keys.filter((k) => k.startsWith(EMA_PREFIX)).length,
+    textKind: openClip ? 'openclip' : 'clip',
+    ...leftOver(keys, used),
   };
 }
 

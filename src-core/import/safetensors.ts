@@ -45,6 +45,11 @@ export interface TensorRef extends WeightRef {
   readonly dtype?: string;
 }
 
+/** A view of a stored tensor (reshaped, transposed, one third of it) that keeps its dtype for that check. */
+export function viewOf(stored: TensorRef, view: WeightRef): TensorRef {
+  return stored.dtype === undefined ? view : { shape: view.shape, read: view.read, dtype: stored.dtype };
+}
+
 /** Values converted per read call: bounds the scratch buffer of fp16/bf16/f64 tensors to a few MB. */
 const CHUNK_VALUES = 1 << 20;
 /** readSync cannot read more than 2 GB at once. */

@@ -6,24 +6,18 @@
 // transpose of HF's Linear weight). SDXL keeps every bigG layer: its pooled embedding needs the last one,
 // and the penultimate state is taken from the hidden-state outputs (diffusers' convert_open_clip_checkpoint).
 import { transposedWeight } from '../onnx/layers.ts';
-import { namedSource, unetAndVaeRefs, type LdmOptions } from './ldm-keys.ts';
-import { openClipLayerCount, sd1TextNames, sd2TextNames, thirdOf } from './ldm-clip-keys.ts';
-import type { TensorRef } from './safetensors.ts';
+import { leftOver, namedSource, unetAndVaeRefs, type LdmOptions, type MappedCheckpoint } from './ldm-keys.ts';
+import { clipTextRefs, openClipLayerCount, openClipTextRefs } from './ldm-clip-keys.ts';
+import { viewOf, type TensorRef } from './safetensors.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 
 export const SGM_TEXT_PREFIX = 'conditioner.embedders.0.transformer.';
 export const SGM_TEXT2_PREFIX = 'conditioner.embedders.1.model.';
-const EMA_PREFIX = 'model_ema.';
 
-export interface SgmComponents {
-  unet: WeightSource;
-  vae: WeightSource;
-  /** CLIP ViT-L (HF CLIPTextModel names). */
-  textEncoder: WeightSource;
+/** An SDXL checkpoint mapped: textEncoder is CLIP ViT-L (HF CLIPTextModel names). */
+export interface SgmComponents extends MappedCheckpoint {
   /** OpenCLIP ViT-bigG as HF CLIPTextModelWithProjection (text_model.*, text_projection.weight). */
   textEncoder2: WeightSource;
-  unused: string[];
-  emaIgnored: number;
 }
 
 export interface SgmOptions extends Pick<LdmOptions, 'label' | 'requireVae'> {
@@ -34,9 +28,7 @@ export interface SgmOptions extends Pick<LdmOptions, 'label' | 'requireVae'> {
 
 /** The transposed view of a tensor that keeps its dtype (so the dtype check still sees it). */
 function transposed(ref: TensorRef): TensorRef {
-  const view: { shape: readonly number[]; read: TensorRef['read']; dtype?: string } = { ...transposedWeight(ref) };
-  if (ref.dtype !== undefined) view.dtype = ref.dtype;
-  return view;
+  return viewOf(ref, transposedWeight(ref));
 }
 
 /** Maps an SGM-layout SDXL base checkpoint. Throws ImportError when a component is absent altogether. */
@@ -46,22 +38,10 @@ export function mapSgmCheckpoint(raw: WeightSource, options: SgmOptions = {}): S
   const used = new Set<string>();
   const { unet, vae } = unetAndVaeRefs(raw, used, label, options);
 
-  const text = new Map<string, TensorRef>();
-  for (const [name, key] of sd1TextNames(keys, SGM_TEXT_PREFIX)) {
-    const layer = /^text_model\.encoder\.layers\.(\d+)\./.exec(name);
-    if (layer && options.textLayers !== undefined && Number(layer[1]) >= options.textLayers) continue;
-    used.add(key);
-    text.set(name, raw.get(key) as TensorRef);
-  }
+  const text = clipTextRefs(raw, SGM_TEXT_PREFIX, options.textLayers, used);
   if (text.size === 0) throw new ImportError(`${label} has no first text encoder (no ${SGM_TEXT_PREFIX}* weights)`);
 
-  const text2 = new Map<string, TensorRef>();
-  const layers2 = options.text2Layers ?? openClipLayerCount(keys, SGM_TEXT2_PREFIX);
-  for (const [name, source] of sd2TextNames(keys, layers2, SGM_TEXT2_PREFIX)) {
-    used.add(source.key);
-    const ref = raw.get(source.key) as TensorRef;
-    text2.set(name, source.third === undefined ? ref : thirdOf(ref, source.third, source.key));
-  }
+  const text2 = openClipTextRefs(raw, SGM_TEXT2_PREFIX, options.text2Layers ?? openClipLayerCount(keys, SGM_TEXT2_PREFIX), used);
   const projection = `${SGM_TEXT2_PREFIX}text_projection`;
   if (text2.size === 0 || !raw.has(projection)) {
     throw new ImportError(`${label} has no complete second text encoder (${SGM_TEXT2_PREFIX}* with text_projection)`);
@@ -74,7 +54,6 @@ export function mapSgmCheckpoint(raw: WeightSource, options: SgmOptions = {}): S
     vae: namedSource(vae, `VAE of ${label}`),
     textEncoder: namedSource(text, `first text encoder of ${label}`),
     textEncoder2: namedSource(text2, `second text encoder of ${label}`),
-    unused: keys.filter((k) => !used.has(k) && !k.startsWith(EMA_PREFIX)),
-    emaIgnored: keys.filter((k) => k.startsWith(EMA_PREFIX)).length,
+    ...leftOver(keys, used),
   };
 }
