@@ -10,8 +10,9 @@ import { Graph } from '../onnx/graph.ts';
 import { randomValues, relativeError, runGraph } from '../onnx/testing.ts';
 import { buildUNet, type UNetConfig } from './unet-graph.ts';
 import { resnetBlock, timestepFeatures, type BlockContext } from './unet-blocks.ts';
-import { jsConv, jsGroupNorm, jsLinear, jsSilu, randomUNetWeights, recordingSource, runUNetGraph, unetShapes } from './unet-testing.ts';
+import { jsLinear, randomUNetWeights, recordingSource, runUNetGraph, unetShapes } from './unet-testing.ts';
 import { ImportError, weightMap, arrayWeight, type WeightSource } from './weights.ts';
+import * as ref from './vae-reference.ts';
 
 /** Three levels, both block kinds, per-level heads, two resnets per down level: small enough to run in ms. */
 const TINY: UNetConfig = {
@@ -105,26 +106,17 @@ test('ResnetBlock2D matches a JS reference (GroupNorm, SiLU, conv, time projecti
     es = randomValues(n * temb, 12);
   const y = (await runGraph(g, { x: { data: xs, dims: [n, cin, h, wd] }, e: { data: es, dims: [n, temb] } })).y as Float32Array;
 
-  let hs = jsConv(
-    jsSilu(jsGroupNorm(xs, [n, cin, h, wd], v('r.norm1.weight'), v('r.norm1.bias'), groups, eps)),
-    [n, cin, h, wd],
-    v('r.conv1.weight'),
-    [cout, cin, 3],
-    v('r.conv1.bias'),
-    1,
-  );
+  // diffusers' ResnetBlock2D with the float64 torch ops of vae-reference.ts (the VAE's resnets are the same ops).
+  const input = ref.tensor([n, cin, h, wd], xs);
+  let hs = ref.conv2d(ref.silu(ref.groupNorm(input, w, 'r.norm1', groups, eps)), w, 'r.conv1', 1, [1, 1, 1, 1]);
   const proj = jsLinear(es, n, v('r.time_emb_proj.weight'), [cout, temb], v('r.time_emb_proj.bias'));
-  hs = hs.map((val, i) => val + proj[Math.floor(i / (h * wd) / cout) * cout + (Math.floor(i / (h * wd)) % cout)]);
-  hs = jsConv(
-    jsSilu(jsGroupNorm(hs, [n, cout, h, wd], v('r.norm2.weight'), v('r.norm2.bias'), groups, eps)),
-    [n, cout, h, wd],
-    v('r.conv2.weight'),
-    [cout, cout, 3],
-    v('r.conv2.bias'),
-    1,
+  hs = ref.tensor(
+    hs.shape,
+    hs.data.map((val, i) => val + proj[Math.floor(i / (h * wd) / cout) * cout + (Math.floor(i / (h * wd)) % cout)]),
   );
-  const shortcut = jsConv(xs, [n, cin, h, wd], v('r.conv_shortcut.weight'), [cout, cin, 1], v('r.conv_shortcut.bias'), 0);
-  const expected = hs.map((val, i) => val + shortcut[i]);
+  hs = ref.conv2d(ref.silu(ref.groupNorm(hs, w, 'r.norm2', groups, eps)), w, 'r.conv2', 1, [1, 1, 1, 1]);
+  const shortcut = ref.conv2d(input, w, 'r.conv_shortcut', 1, [0, 0, 0, 0]);
+  const expected = hs.data.map((val, i) => val + shortcut.data[i]);
   assert.ok(relativeError(y, expected) < 1e-5, `${relativeError(y, expected)}`);
 });
 

@@ -143,66 +143,7 @@ export async function runUNetGraph(
   }
 }
 
-// ---- JS references (float64 arithmetic) ----
-
-export function jsGroupNorm(
-  x: Float32Array,
-  [n, c, h, w]: number[],
-  gamma: Float32Array,
-  beta: Float32Array,
-  groups: number,
-  eps: number,
-): Float32Array {
-  const out = new Float32Array(x.length),
-    per = (c / groups) * h * w;
-  for (let b = 0; b < n; b++)
-    for (let gi = 0; gi < groups; gi++) {
-      const start = (b * c + gi * (c / groups)) * h * w;
-      let mean = 0,
-        variance = 0;
-      for (let i = 0; i < per; i++) mean += x[start + i];
-      mean /= per;
-      for (let i = 0; i < per; i++) variance += (x[start + i] - mean) ** 2;
-      const inv = 1 / Math.sqrt(variance / per + eps);
-      for (let i = 0; i < per; i++) {
-        const ch = gi * (c / groups) + Math.floor(i / (h * w));
-        out[start + i] = (x[start + i] - mean) * inv * gamma[ch] + beta[ch];
-      }
-    }
-  return out;
-}
-
-export function jsSilu(x: Float32Array): Float32Array {
-  return x.map((v) => v / (1 + Math.exp(-v)));
-}
-
-/** Conv2d stride 1, symmetric padding. */
-export function jsConv(
-  x: Float32Array,
-  [n, c, h, w]: number[],
-  weight: Float32Array,
-  [o, , k]: number[],
-  bias: Float32Array,
-  pad: number,
-): Float32Array {
-  const out = new Float32Array(n * o * h * w);
-  for (let b = 0; b < n; b++)
-    for (let oc = 0; oc < o; oc++)
-      for (let y = 0; y < h; y++)
-        for (let xx = 0; xx < w; xx++) {
-          let s = bias[oc];
-          for (let ic = 0; ic < c; ic++)
-            for (let i = 0; i < k; i++)
-              for (let j = 0; j < k; j++) {
-                const iy = y - pad + i,
-                  ix = xx - pad + j;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                  s += x[((b * c + ic) * h + iy) * w + ix] * weight[((oc * c + ic) * k + i) * k + j];
-              }
-          out[((b * o + oc) * h + y) * w + xx] = s;
-        }
-  return out;
-}
+// ---- JS references (float64 arithmetic; convolutions and norms: vae-reference.ts) ----
 
 /** x [rows, in] @ W^T + b. */
 export function jsLinear(x: Float32Array, rows: number, weight: Float32Array, [out, inp]: number[], bias: Float32Array): Float32Array {

@@ -1,6 +1,6 @@
 // For the tests only: AutoencoderKL written out directly in float64 JavaScript from diffusers'
 // definitions (not from vae-blocks.ts), plus seeded random weights for any config, so the ONNX graphs
-// can be checked value by value without Python. Slow (plain loops): meant for tiny configs.
+// can be checked value by value without Python (its torch ops also check the UNet's resnet). Slow (plain loops): tiny configs.
 import type { VaeArchitecture } from './vae-graph.ts';
 import { arrayWeight, weightMap, type WeightRef, type WeightSource } from './weights.ts';
 
