@@ -17,10 +17,13 @@ const model: ModelSummary = {
 };
 
 test('sizes on disk in decimal units', () => {
-  assert.equal(formatBytes(512), '512 bytes');
-  assert.equal(formatBytes(12_345), '12.3 KB');
-  assert.equal(formatBytes(640_000_000), '640 MB');
-  assert.equal(formatBytes(2_132_000_000), '2.1 GB');
+  const cases = [
+    [512, '512 bytes'],
+    [12_345, '12.3 KB'],
+    [640_000_000, '640 MB'],
+    [2_132_000_000, '2.1 GB'],
+  ] as const;
+  for (const [bytes, text] of cases) assert.equal(formatBytes(bytes), text);
 });
 
 test('the picker shows kind, prediction, precision and size; other architectures read "custom"', () => {

@@ -155,9 +155,13 @@ test('accuracy: pending, available, or not available for this prompt/model', () 
   assert.equal(accuracyState([point('euler', 1, 0.2), point('euler', 2, 0.2, 0)]), 'available');
   assert.equal(formatAccuracy(null), 'n/a');
   assert.equal(formatAccuracy(0.834), '83%');
-  assert.equal(formatDiversity(16.53), '16.5');
-  assert.equal(formatDiversity(0.012345), '0.0123');
-  assert.equal(formatDiversity(1234.5), '1235');
+  // Three significant digits; whole numbers from 100 up.
+  const diversities = [
+    [16.53, '16.5'],
+    [0.012345, '0.0123'],
+    [1234.5, '1235'],
+  ] as const;
+  for (const [value, text] of diversities) assert.equal(formatDiversity(value), text);
 });
 
 test('axis label and colours', () => {
