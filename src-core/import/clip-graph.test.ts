@@ -2,12 +2,12 @@
 // transformers' CLIPTextModel, and the fixtures' diffusers folders against transformers' own outputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { openDiffusersFolder } from './diffusers-folder.ts';
+import { join } from 'node:path';
 import { buildTextEncoder, type ClipTextConfig } from './clip-graph.ts';
 import { arrayWeight, ImportError, weightMap, type WeightRef, type WeightSource } from './weights.ts';
 import { randomValues, relativeError, runGraph } from '../onnx/testing.ts';
+import { IMPORT_FIXTURES, REFERENCE_MODELS, referenceSkip, withDiffusersFolder } from '../../tests/helpers/import-fixtures.ts';
+import { loadTensors } from '../../tests/helpers/references.ts';
 import { referenceAttention, referenceGelu, referenceLayerNorm, referenceLinear, referenceQuickGelu } from '../onnx/reference.ts';
 
 const base: ClipTextConfig = {
@@ -186,21 +186,13 @@ test('SDXL outputs: every hidden state (optimum names, before final_layer_norm) 
   assert.throws(() => buildTextEncoder(biased, c, { float: 'float32' }, { projection: true }), /text_projection\.bias is not expected/);
 });
 
-const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
-interface ReferenceTensor {
-  shape: number[];
-  data: number[];
-}
-
-for (const model of ['sd1', 'sd2']) {
-  const referencePath = `${FIXTURES}references/${model}.json`;
+for (const model of REFERENCE_MODELS) {
   test(
     `${model} diffusers folder: last_hidden_state and pooler_output match transformers to 1e-4 relative`,
-    { skip: existsSync(referencePath) ? false : `no ${referencePath} yet` },
+    { skip: referenceSkip(model) },
     async () => {
-      const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
-      const folder = openDiffusersFolder(`${FIXTURES}${model}/diffusers`);
-      try {
+      const tensors = loadTensors(IMPORT_FIXTURES, model);
+      await withDiffusersFolder(join(IMPORT_FIXTURES, model, 'diffusers'), async (folder) => {
         const graph = buildTextEncoder(folder.weights.textEncoder, folder.configs.textEncoder as unknown as ClipTextConfig, {
           float: 'float32',
         });
@@ -212,9 +204,7 @@ for (const model of ['sd1', 'sd2']) {
             assert.ok(error < 1e-4, `${model} ${key} ${name}: ${error}`);
           }
         }
-      } finally {
-        folder.close();
-      }
+      });
     },
   );
 }

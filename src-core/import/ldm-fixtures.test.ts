@@ -5,27 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { fromHalfBits, toHalfBits } from '../model/half.ts';
 import { openDiffusersFolder } from './diffusers-folder.ts';
 import { openImportSource } from './source.ts';
-import type { WeightSource } from './weights.ts';
+import { IMPORT_FIXTURES as FIXTURES, sameSizes, sameWeights } from '../../tests/helpers/import-fixtures.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
 const skip = existsSync(join(FIXTURES, 'sd1', 'diffusers')) ? false : 'tests/fixtures/import is absent';
-
-const halfRounded = (values: Float32Array) => fromHalfBits(toHalfBits(values));
-
-function sameWeights(mapped: WeightSource, reference: WeightSource, component: string, fp16: boolean): void {
-  assert.deepEqual([...mapped.names()].sort(), [...reference.names()].sort(), `${component}: the same tensor names`);
-  for (const name of reference.names()) {
-    const a = mapped.get(name),
-      b = reference.get(name);
-    assert.deepEqual(a.shape, b.shape, `${component} ${name}: shape`);
-    const expected = fp16 ? halfRounded(b.read()) : b.read();
-    assert.deepEqual(a.read(), expected, `${component} ${name}: values`);
-  }
-}
 
 const cases = [
   { file: 'sd1/sd1-ldm-fp32.safetensors', folder: 'sd1/diffusers', family: 'sd1', fp16: false },
@@ -47,24 +31,7 @@ for (const c of cases) {
         sameWeights(source.weights[component], folder.weights[component], component, c.fp16);
       }
       // Sizes inferred from the shapes agree with the folder's configs (head counts are the fixtures' own).
-      for (const key of [
-        'block_out_channels',
-        'layers_per_block',
-        'cross_attention_dim',
-        'use_linear_projection',
-        'down_block_types',
-        'up_block_types',
-        'in_channels',
-        'out_channels',
-      ]) {
-        assert.deepEqual(source.configs.unet[key], folder.configs.unet[key], `unet ${key}`);
-      }
-      for (const key of ['block_out_channels', 'layers_per_block', 'latent_channels', 'in_channels', 'out_channels']) {
-        assert.deepEqual(source.configs.vae[key], folder.configs.vae[key], `vae ${key}`);
-      }
-      for (const key of ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'max_position_embeddings', 'vocab_size', 'hidden_act']) {
-        assert.deepEqual(source.configs.textEncoder[key], folder.configs.textEncoder[key], `text encoder ${key}`);
-      }
+      sameSizes(source.configs, folder.configs, { vae: ['in_channels', 'out_channels'] });
     } finally {
       source.close();
       folder.close();

@@ -6,44 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { fromHalfBits, toHalfBits } from '../model/half.ts';
 import { openDiffusersFolder } from './diffusers-folder.ts';
 import { openImportSource } from './source.ts';
-import type { WeightSource } from './weights.ts';
+import { SDXL_FIXTURES as FIXTURES, sameSizes, sameWeights } from '../../tests/helpers/import-fixtures.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/sdxl/', import.meta.url));
 const skip = existsSync(join(FIXTURES, 'sdxl-sgm-fp32.safetensors')) ? false : 'tests/fixtures/sdxl is absent';
-
-const halfRounded = (values: Float32Array) => fromHalfBits(toHalfBits(values));
-
-function sameWeights(
-  mappedOrNot: WeightSource | undefined,
-  referenceOrNot: WeightSource | undefined,
-  component: string,
-  fp16: boolean,
-): void {
-  assert.ok(mappedOrNot && referenceOrNot, `${component}: present in both`);
-  const mapped: WeightSource = mappedOrNot,
-    reference: WeightSource = referenceOrNot;
-  assert.deepEqual([...mapped.names()].sort(), [...reference.names()].sort(), `${component}: the same tensor names`);
-  for (const name of reference.names()) {
-    const a = mapped.get(name),
-      b = reference.get(name);
-    assert.deepEqual(a.shape, b.shape, `${component} ${name}: shape`);
-    const expected = fp16 ? halfRounded(b.read()) : b.read();
-    assert.deepEqual(a.read(), expected, `${component} ${name}: values`);
-  }
-}
-
-function sameKeys(
-  actual: Record<string, unknown> | undefined,
-  expected: Record<string, unknown> | undefined,
-  keys: string[],
-  what: string,
-): void {
-  for (const key of keys) assert.deepEqual(actual?.[key], expected?.[key], `${what} ${key}`);
-}
 
 for (const [file, fp16] of [
   ['sdxl-sgm-fp32.safetensors', false],
@@ -65,36 +32,12 @@ for (const [file, fp16] of [
         'conditioner.embedders.1.model.logit_scale',
         'denoiser.sigmas',
       ]);
-      sameKeys(
-        source.configs.unet,
-        folder.configs.unet,
-        [
-          'block_out_channels',
-          'layers_per_block',
-          'cross_attention_dim',
-          'use_linear_projection',
-          'down_block_types',
-          'up_block_types',
-          'in_channels',
-          'out_channels',
-          'transformer_layers_per_block',
-          'addition_embed_type',
-          'addition_time_embed_dim',
-          'projection_class_embeddings_input_dim',
-          'flip_sin_to_cos',
-          'freq_shift',
-        ],
-        'unet',
-      );
-      sameKeys(
-        source.configs.vae,
-        folder.configs.vae,
-        ['block_out_channels', 'layers_per_block', 'latent_channels', 'scaling_factor', 'force_upcast'],
-        'vae',
-      );
-      const text = ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'max_position_embeddings', 'vocab_size', 'hidden_act'];
-      sameKeys(source.configs.textEncoder, folder.configs.textEncoder, text, 'text encoder');
-      sameKeys(source.configs.textEncoder2, folder.configs.textEncoder2, [...text, 'projection_dim'], 'text encoder 2');
+      const textTime = ['addition_embed_type', 'addition_time_embed_dim', 'projection_class_embeddings_input_dim'];
+      sameSizes(source.configs, folder.configs, {
+        unet: ['transformer_layers_per_block', ...textTime, 'flip_sin_to_cos', 'freq_shift'],
+        vae: ['scaling_factor', 'force_upcast'],
+        textEncoder2: ['projection_dim'],
+      });
       assert.equal(source.configs.scheduler._class_name, 'EulerDiscreteScheduler');
       assert.equal(source.forceZerosForEmptyPrompt, true);
     } finally {

@@ -3,9 +3,7 @@
 // diffusers' own output for the SD 1 and SD 2 test models.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { openDiffusersFolder } from './diffusers-folder.ts';
+import { join } from 'node:path';
 import { Graph } from '../onnx/graph.ts';
 import { randomValues, relativeError, runGraph } from '../onnx/testing.ts';
 import { buildUNet, type UNetConfig } from './unet-graph.ts';
@@ -13,6 +11,8 @@ import { resnetBlock, timestepFeatures, type BlockContext } from './unet-blocks.
 import { jsLinear, randomUNetWeights, recordingSource, runUNetGraph, unetShapes } from './unet-testing.ts';
 import { ImportError, weightMap, arrayWeight, type WeightSource } from './weights.ts';
 import * as ref from './vae-reference.ts';
+import { IMPORT_FIXTURES, REFERENCE_MODELS, referenceSkip, withDiffusersFolder } from '../../tests/helpers/import-fixtures.ts';
+import { loadTensors } from '../../tests/helpers/references.ts';
 
 /** Three levels, both block kinds, per-level heads, two resnets per down level: small enough to run in ms. */
 const TINY: UNetConfig = {
@@ -218,22 +218,14 @@ test('a missing or mis-shaped tensor is named', () => {
   assert.throws(() => buildUNet(weightMap(entries), TINY, { float: 'float32' }), /missing tensor up_blocks\.1\.resnets\.2\.conv2\.bias/);
 });
 
-const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
-interface ReferenceTensor {
-  shape: number[];
-  data: number[];
-}
-
-for (const model of ['sd1', 'sd2']) {
-  const referencePath = `${FIXTURES}references/${model}.json`;
+for (const model of REFERENCE_MODELS) {
   test(
     `${model} diffusers folder: one UNet call matches diffusers' out_sample to 1e-4 relative (plain and mha; fp16 recorded)`,
-    { skip: existsSync(referencePath) ? false : `no ${referencePath} yet` },
+    { skip: referenceSkip(model) },
     async (t) => {
-      const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
+      const tensors = loadTensors(IMPORT_FIXTURES, model);
       const feed = (name: string) => ({ data: Float32Array.from(tensors[name].data), dims: tensors[name].shape });
-      const folder = openDiffusersFolder(`${FIXTURES}${model}/diffusers`);
-      try {
+      await withDiffusersFolder(join(IMPORT_FIXTURES, model, 'diffusers'), async (folder) => {
         const { source, used } = recordingSource(folder.weights.unet);
         for (const [float, attention] of [
           ['float32', 'plain'],
@@ -258,9 +250,7 @@ for (const model of ['sd1', 'sd2']) {
           [],
           'every unet tensor is used',
         );
-      } finally {
-        folder.close();
-      }
+      });
     },
   );
 }

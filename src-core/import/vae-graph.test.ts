@@ -2,11 +2,10 @@
 // JavaScript written from diffusers' definitions) on a tiny config with seeded random weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { toHalfBits } from '../model/half.ts';
 import { readFloats } from '../model/tensors.ts';
@@ -16,6 +15,8 @@ import { buildVaeDecoder, buildVaeEncoder, vaeArchitecture, type VaeConfig } fro
 import * as ref from './vae-reference.ts';
 import { openSafetensors, type SafetensorsFile } from './safetensors.ts';
 import { arrayWeight, ImportError, weightMap, type WeightRef, type WeightSource } from './weights.ts';
+import { IMPORT_FIXTURES, REFERENCE_MODELS, referenceSkip } from '../../tests/helpers/import-fixtures.ts';
+import { loadTensors, type RefTensor } from '../../tests/helpers/references.ts';
 
 const TINY: VaeConfig = {
   in_channels: 3,
@@ -226,10 +227,6 @@ test('unsupported configs and mismatched tensors are ImportErrors that name the 
   refused(TINY, /missing tensor decoder\.up_blocks\.2\.resnets\.1\.conv2\.bias/, weightMap(missing));
 });
 
-// Parity with diffusers: the fixtures' tiny SD 1 / SD 2 VAEs (seeded random weights, diffusers folders) and
-// the outputs diffusers v0.30.3 computed from them (tests/fixtures/import/references/<family>.json).
-const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/import/', import.meta.url));
-
 /** The fixture's weights through the importer's own reader; the fixtures are float32 throughout. */
 function openF32Safetensors(path: string): SafetensorsFile {
   const file = openSafetensors(path);
@@ -237,47 +234,50 @@ function openF32Safetensors(path: string): SafetensorsFile {
   return file;
 }
 
-interface ReferenceTensor {
-  shape: number[];
-  data: number[];
-}
-
-for (const family of ['sd1', 'sd2']) {
-  const referencePath = join(FIXTURES, 'references', `${family}.json`);
-  const skip = existsSync(referencePath) ? false : `no diffusers reference ${referencePath}`;
-  test(`${family}: decoder and encoder mean match diffusers' AutoencoderKL to 1e-4 relative`, { skip }, async (t) => {
-    const vaeDir = join(FIXTURES, family, 'diffusers', 'vae');
-    const config = JSON.parse(readFileSync(join(vaeDir, 'config.json'), 'utf8')) as VaeConfig;
-    const file = openF32Safetensors(join(vaeDir, 'diffusion_pytorch_model.safetensors'));
-    t.after(() => file.close());
-    const weights = file.source();
-    const tensors = (JSON.parse(readFileSync(referencePath, 'utf8')) as { tensors: Record<string, ReferenceTensor> }).tensors;
-    const asTensor = (r: ReferenceTensor) => ref.tensor(r.shape as ref.Tensor['shape'], r.data);
-    for (const attention of ['plain', 'mha'] as const) {
-      const decoded = await runGraph(
-        buildVaeDecoder(weights, config, { float: 'float32', attention }),
-        'latent_sample',
-        asTensor(tensors.vae_decoder_latent_sample),
+// Parity with diffusers: the fixtures' tiny SD 1 / SD 2 VAEs (seeded random weights, diffusers folders) and
+// the outputs diffusers v0.30.3 computed from them (tests/fixtures/import/references/<family>.json).
+for (const family of REFERENCE_MODELS) {
+  test(
+    `${family}: decoder and encoder mean match diffusers' AutoencoderKL to 1e-4 relative`,
+    { skip: referenceSkip(family) },
+    async (t) => {
+      const vaeDir = join(IMPORT_FIXTURES, family, 'diffusers', 'vae');
+      const config = JSON.parse(readFileSync(join(vaeDir, 'config.json'), 'utf8')) as VaeConfig;
+      const file = openF32Safetensors(join(vaeDir, 'diffusion_pytorch_model.safetensors'));
+      t.after(() => file.close());
+      const weights = file.source();
+      const tensors = loadTensors(IMPORT_FIXTURES, family);
+      const asTensor = (r: RefTensor) => ref.tensor(r.shape as ref.Tensor['shape'], r.data);
+      for (const attention of ['plain', 'mha'] as const) {
+        const decoded = await runGraph(
+          buildVaeDecoder(weights, config, { float: 'float32', attention }),
+          'latent_sample',
+          asTensor(tensors.vae_decoder_latent_sample),
+        );
+        const decodeError = relativeError(decoded, asTensor(tensors.vae_decoder_sample));
+        const mean = await runGraph(
+          buildVaeEncoder(weights, config, { float: 'float32', attention }),
+          'sample',
+          asTensor(tensors.vae_encoder_sample),
+        );
+        const meanError = relativeError(mean, asTensor(tensors.vae_encoder_latent_mean));
+        t.diagnostic(
+          `${family} ${attention}: decode ${decodeError.toExponential(2)}, encoder ` +
+            `mean ${meanError.toExponential(2)} (max abs diff / max abs reference)`,
+        );
+        assert.ok(decodeError < 1e-4 && meanError < 1e-4, `decode ${decodeError}, encoder mean ${meanError}`);
+      }
+      // A float16 build (weights and activations in half precision) for the record; loosely bounded.
+      const half = relativeError(
+        await runGraph(
+          buildVaeDecoder(weights, config, { float: 'float16' }),
+          'latent_sample',
+          asTensor(tensors.vae_decoder_latent_sample),
+        ),
+        asTensor(tensors.vae_decoder_sample),
       );
-      const decodeError = relativeError(decoded, asTensor(tensors.vae_decoder_sample));
-      const mean = await runGraph(
-        buildVaeEncoder(weights, config, { float: 'float32', attention }),
-        'sample',
-        asTensor(tensors.vae_encoder_sample),
-      );
-      const meanError = relativeError(mean, asTensor(tensors.vae_encoder_latent_mean));
-      t.diagnostic(
-        `${family} ${attention}: decode ${decodeError.toExponential(2)}, encoder ` +
-          `mean ${meanError.toExponential(2)} (max abs diff / max abs reference)`,
-      );
-      assert.ok(decodeError < 1e-4 && meanError < 1e-4, `decode ${decodeError}, encoder mean ${meanError}`);
-    }
-    // A float16 build (weights and activations in half precision) for the record; loosely bounded.
-    const half = relativeError(
-      await runGraph(buildVaeDecoder(weights, config, { float: 'float16' }), 'latent_sample', asTensor(tensors.vae_decoder_latent_sample)),
-      asTensor(tensors.vae_decoder_sample),
-    );
-    t.diagnostic(`${family} float16 decode ${half.toExponential(2)}`);
-    assert.ok(half < 1e-2, `float16 decode ${half}`);
-  });
+      t.diagnostic(`${family} float16 decode ${half.toExponential(2)}`);
+      assert.ok(half < 1e-2, `float16 decode ${half}`);
+    },
+  );
 }
