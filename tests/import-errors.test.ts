@@ -14,6 +14,7 @@ import { loadModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { writeSafetensors, type TestTensor } from './helpers/safetensors-writer.ts';
 import { mountTmpfs } from './helpers/scratch-mount.ts';
+import { REFERENCE_REQUEST } from './helpers/reference-request.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');
 const SD1 = join(FIXTURES, 'sd1', 'sd1-ldm-fp32.safetensors');
@@ -169,15 +170,7 @@ test('a separate VAE file replaces the checkpoint VAE; fp16 output runs', (t) =>
     try {
       assert.equal(model.info.unetFloat, 'float16');
       assert.equal(model.info.vaeFloat, 'float32', 'the VAE config asks for force_upcast');
-      const image = await generate(model, {
-        prompt: 'a red circle on a blue background',
-        seed: 7,
-        steps: 8,
-        cfgScale: 7.5,
-        sampler: 'euler',
-        schedule: 'normal',
-        noiseSource: 'torch-cpu',
-      });
+      const image = await generate(model, REFERENCE_REQUEST);
       assert.equal(image.images.length, 1);
     } finally {
       await model.dispose();

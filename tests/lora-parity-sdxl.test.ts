@@ -4,58 +4,31 @@
 // StableDiffusionXLPipeline's. The embedding's pooled vector is taken at the end token, as A1111 takes it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode } from 'fast-png';
-import { importModel } from '../src-core/import/importer.ts';
-import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
+import type { StableDiffusionModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { attachAdapters } from '../src-core/adapters/apply.ts';
+import { importWithAdapters, type AdaptedModel } from './helpers/adapted-model.ts';
+import { maxPixelDifference } from './helpers/references.ts';
+import { REFERENCE_PROMPT as PROMPT, REFERENCE_REQUEST } from './helpers/reference-request.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LORA = join(FIXTURES, 'lora');
-const PROMPT = 'a red circle on a blue background';
-const REQUEST = {
-  negativePrompt: '',
-  seed: 7,
-  steps: 8,
-  cfgScale: 5,
-  sampler: 'euler',
-  schedule: 'normal',
-  noiseSource: 'torch-cpu',
-  width: 64,
-  height: 64,
-};
+const REQUEST = { ...REFERENCE_REQUEST, cfgScale: 5 };
 
-let work: string;
+let fixture: AdaptedModel;
 let model: StableDiffusionModel;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'lora-sdxl-'));
-  const imported = await importModel(join(FIXTURES, 'sdxl', 'diffusers'), { out: join(work, 'sdxl') });
-  model = await loadModel(imported.dir, { provider: 'cpu' });
-  attachAdapters(model, {
+  fixture = await importWithAdapters(join(FIXTURES, 'sdxl', 'diffusers'), () => ({
     loraDirs: [join(LORA, 'loras-sdxl')],
     embeddingDirs: [join(LORA, 'embeddings-sdxl')],
-    cacheRoot: join(work, 'cache'),
-  });
+  }));
+  model = fixture.model;
 });
 
-after(async () => {
-  await model?.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
-function maxDifference(png: Buffer, reference: string): number {
-  const a = decode(png),
-    b = decode(readFileSync(join(LORA, 'references', reference)));
-  let max = 0;
-  for (let p = 0; p < a.width * a.height; p++) {
-    for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(Number(a.data[p * a.channels + c]) - Number(b.data[p * b.channels + c])));
-  }
-  return max;
-}
+const maxDifference = (png: Buffer, reference: string) => maxPixelDifference(png, join(LORA, 'references', reference));
 
 for (const [name, prompt, reference] of [
   ['kohya SDXL LoRA at 1.0', `${PROMPT} <lora:sdxl-kohya:1>`, 'sdxl-lora-w1.0.png'],

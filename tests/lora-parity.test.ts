@@ -4,15 +4,16 @@
 // The same LoRA in three layouts (kohya with diffusers names, kohya with LDM names, PEFT) gives the same images.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { importModel } from '../src-core/import/importer.ts';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { attachAdapters, prepareAdapters } from '../src-core/adapters/apply.ts';
-import * as ort from 'onnxruntime-node';
+import { loadTensors, relativeDifference, tensor } from './helpers/references.ts';
+import { importWithAdapters, type AdaptedModel } from './helpers/adapted-model.ts';
+import { REFERENCE_PROMPT as PROMPT, REFERENCE_REQUEST as BASE_REQUEST } from './helpers/reference-request.ts';
 import { runTextEncoder, newTimings } from '../src-core/pipeline/components.ts';
 import { chunkPrompt } from '../src-core/prompt/chunks.ts';
 import { embeddingsFor } from '../src-core/adapters/embedding-tokens.ts';
@@ -21,33 +22,18 @@ import { runGrid } from '../src-core/experiments/grid.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LORA = join(FIXTURES, 'lora');
-const PROMPT = 'a red circle on a blue background';
-const BASE_REQUEST = {
-  negativePrompt: '',
-  seed: 7,
-  steps: 8,
-  cfgScale: 7.5,
-  sampler: 'euler',
-  schedule: 'normal',
-  noiseSource: 'torch-cpu',
-  width: 64,
-  height: 64,
-} as const;
+const FOLDERS = { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')] };
 
+let fixture: AdaptedModel;
 let work: string;
 let model: StableDiffusionModel;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'lora-parity-'));
-  const imported = await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: join(work, 'sd1') });
-  model = await loadModel(imported.dir, { provider: 'cpu' });
-  attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')], cacheRoot: join(work, 'cache') });
+  fixture = await importWithAdapters(join(FIXTURES, 'import', 'sd1', 'diffusers'), () => FOLDERS);
+  ({ work, model } = fixture);
 });
 
-after(async () => {
-  await model?.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 function pixelDifference(png: Buffer, reference: string): { max: number; mean: number } {
   const a = decode(png),
@@ -105,12 +91,12 @@ test("a Compare grid with the LoRA weight as a Prompt S/R axis gives each weight
 });
 
 test("the same embedding from A1111's .pt file gives the same image", async () => {
-  attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings-pt')], cacheRoot: join(work, 'cache') });
+  fixture.attach({ ...FOLDERS, embeddingDirs: [join(LORA, 'embeddings-pt')] });
   try {
     const { png } = await image('a red circle on a xyzemb background');
     assert.ok(pixelDifference(png, 'sd1-ti.png').max <= 1);
   } finally {
-    attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')], cacheRoot: join(work, 'cache') });
+    fixture.attach(FOLDERS);
   }
 });
 
@@ -118,32 +104,28 @@ test('without the LoRA, or with the embedding read as text, the images are far f
   const plain = await image(PROMPT);
   assert.ok(pixelDifference(plain.png, 'sd1-lora-w1.0.png').max > 20);
   assert.ok(pixelDifference(plain.png, 'sd1-lora-w0.5.png').max > 20);
-  attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [], cacheRoot: join(work, 'cache') });
+  fixture.attach({ ...FOLDERS, embeddingDirs: [] });
   try {
     const asText = await image('a red circle on a xyzemb background');
     assert.ok(pixelDifference(asText.png, 'sd1-ti.png').max > 5, 'the embedding changes the image');
   } finally {
-    attachAdapters(model, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')], cacheRoot: join(work, 'cache') });
+    fixture.attach(FOLDERS);
   }
 });
 
 test('the LoRA text encoder and one UNet call match diffusers to 1e-4 relative', async () => {
-  const reference = JSON.parse(readFileSync(join(LORA, 'references', 'lora.json'), 'utf8')) as {
-    tensors: Record<string, { shape: number[]; data: number[] }>;
-  };
-  const t = reference.tensors;
+  const t = loadTensors(LORA, 'lora');
   const { model: adapted } = await prepareAdapters(model, { prompt: `${PROMPT} <lora:sd1-kohya:1>`, negativePrompt: '' });
   assert.notEqual(adapted.unet, model.unet);
   const ids = chunkPrompt(adapted.tokenizer, PROMPT).chunks[0]!.ids;
   const states = await runTextEncoder(adapted, ids, newTimings());
-  const textError = relative(states, t.text_last_hidden_state_prompt!.data);
-  const tensor = (name: string) => new ort.Tensor('float32', Float32Array.from(t[name]!.data), t[name]!.shape);
+  const textError = relativeDifference(states, t.text_last_hidden_state_prompt!);
   const out = await adapted.unet.session.run({
-    sample: tensor('unet_sample'),
-    timestep: tensor('unet_timestep'),
-    encoder_hidden_states: tensor('unet_encoder_hidden_states'),
+    sample: tensor(t.unet_sample!),
+    timestep: tensor(t.unet_timestep!),
+    encoder_hidden_states: tensor(t.unet_encoder_hidden_states!),
   });
-  const unetError = relative(out.out_sample!.data as Float32Array, t.unet_out_sample!.data);
+  const unetError = relativeDifference(out.out_sample!.data as Float32Array, t.unet_out_sample!);
   console.log(`text encoder ${textError.toExponential(2)}, UNet ${unetError.toExponential(2)} relative`);
   assert.ok(textError < 1e-4 && unetError < 1e-4);
 });
@@ -159,21 +141,11 @@ test('the embedding takes two positions with ids past the vocabulary, where diff
   assert.deepEqual(ids, [1000, 320, 736, 66, 582, 66, 579, 525, 320, 1002, 1003, 65, 877, 709, 853, 1001]);
 });
 
-function relative(actual: Float32Array, expected: number[]): number {
-  let diff = 0,
-    scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
-
 test('an fp16 import takes the LoRA and the embedding too (merged in float32, rounded once), within 1/255', async () => {
   const imported = await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: join(work, 'sd1-fp16'), precision: 'fp16' });
   const half = await loadModel(imported.dir, { provider: 'cpu' });
   try {
-    attachAdapters(half, { loraDirs: [join(LORA, 'loras')], embeddingDirs: [join(LORA, 'embeddings')], cacheRoot: join(work, 'cache') });
+    attachAdapters(half, { ...FOLDERS, cacheRoot: join(work, 'cache') });
     for (const [prompt, reference] of [
       [`${PROMPT} <lora:sd1-kohya:1>`, 'sd1-lora-w1.0.png'],
       ['a red circle on a xyzemb background', 'sd1-ti.png'],

@@ -4,13 +4,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { importModel } from '../src-core/import/importer.ts';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { attachAdapters, prepareAdapters } from '../src-core/adapters/apply.ts';
+import { prepareAdapters } from '../src-core/adapters/apply.ts';
 import { loraCalls, parseExtraNetworks } from '../src-core/adapters/prompt-tags.ts';
 import { ldmUNetModule } from '../src-core/adapters/layer-names.ts';
 import { ldmUNetNames } from '../src-core/import/ldm-unet-keys.ts';
@@ -22,29 +20,32 @@ import { writeSafetensors, type TestTensor } from './helpers/safetensors-writer.
 import { readEmbedding } from '../src-core/adapters/embedding-file.ts';
 import { missingAdapters } from '../src-core/adapters/png-check.ts';
 import { fromHalfBits, toHalfBits } from '../src-core/model/half.ts';
+import { importWithAdapters, type AdaptedModel } from './helpers/adapted-model.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const LORAS = join(FIXTURES, 'lora', 'loras');
 const REQUEST = { negativePrompt: '', seed: 7, steps: 2, cfgScale: 7.5, sampler: 'euler', width: 64, height: 64 } as const;
 
+// A1111's short hashes (first 12 hex digits of a SHA-256), computed here from the files as A1111 does, apart from the
+// app's code: kohya's addnet hash covers a LoRA file after its safetensors header, an embedding's its whole file.
+const shortSha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+const KOHYA_BYTES = readFileSync(join(LORAS, 'sd1-kohya.safetensors'));
+const KOHYA_ADDNET = shortSha256(KOHYA_BYTES.subarray(8 + Number(KOHYA_BYTES.readBigUInt64LE(0))));
+const XYZEMB_TI = shortSha256(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')));
+
+let fixture: AdaptedModel;
 let work: string;
 let model: StableDiffusionModel;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'lora-'));
-  const imported = await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: join(work, 'sd1') });
-  model = await loadModel(imported.dir, { provider: 'cpu' });
-  attachAdapters(model, {
-    loraDirs: [LORAS, join(work, 'loras')],
+  fixture = await importWithAdapters(join(FIXTURES, 'import', 'sd1', 'diffusers'), (tmp) => ({
+    loraDirs: [LORAS, join(tmp, 'loras')],
     embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')],
-    cacheRoot: join(work, 'cache'),
-  });
+  }));
+  ({ work, model } = fixture);
 });
 
-after(async () => {
-  await model?.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 test('tags: removed from the prompt, weights as A1111 reads them', () => {
   const { prompt, tags } = parseExtraNetworks('a cat <lora:style:0.8>, <lora:b:0.5:1.5> <lyco:c> <hypernet:h:1> <lora:d:te=0.2:unet=0.7>');
@@ -162,21 +163,11 @@ test('an unknown LoRA name is refused with close matches', async () => {
 test("PNG parameters carry A1111's Lora hashes and TI hashes, and read back", async () => {
   const result = await generate(model, { ...REQUEST, prompt: 'a red circle on a xyzemb background <lora:sd1-kohya:0.7>' });
   const parameters = result.images[0]!.parameters;
-  // kohya's addnet hash: SHA-256 of the file after its header; embeddings: SHA-256 of the whole file.
-  const bytes = readFileSync(join(LORAS, 'sd1-kohya.safetensors'));
-  const addnet = createHash('sha256')
-    .update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))))
-    .digest('hex')
-    .slice(0, 12);
-  const ti = createHash('sha256')
-    .update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')))
-    .digest('hex')
-    .slice(0, 12);
-  assert.match(parameters, new RegExp(`Lora hashes: "sd1-kohya: ${addnet}", TI hashes: "xyzemb: ${ti}"`));
+  assert.match(parameters, new RegExp(`Lora hashes: "sd1-kohya: ${KOHYA_ADDNET}", TI hashes: "xyzemb: ${XYZEMB_TI}"`));
   assert.match(parameters, /^a red circle on a xyzemb background <lora:sd1-kohya:0.7>\n/);
   const read = parametersToRequest(parameters);
-  assert.equal(read.loraHashes, `sd1-kohya: ${addnet}`);
-  assert.equal(read.tiHashes, `xyzemb: ${ti}`);
+  assert.equal(read.loraHashes, `sd1-kohya: ${KOHYA_ADDNET}`);
+  assert.equal(read.tiHashes, `xyzemb: ${XYZEMB_TI}`);
 });
 
 test('a repeated LoRA set reuses its sessions; another weight makes new ones', async () => {
@@ -210,20 +201,11 @@ test(".pt embeddings, read without running their pickle: A1111's dict, an fp16 P
 
 test('a PNG naming LoRAs and embeddings that are not here says which', () => {
   const folders = { loraDirs: [LORAS], embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')] };
-  const bytes = readFileSync(join(LORAS, 'sd1-kohya.safetensors'));
-  const addnet = createHash('sha256')
-    .update(bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))))
-    .digest('hex')
-    .slice(0, 12);
-  const ti = createHash('sha256')
-    .update(readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')))
-    .digest('hex')
-    .slice(0, 12);
   const notes = missingAdapters(
     {
       request: { prompt: 'a cat <lora:sd1-kohya:1> <lora:gone:0.5>' },
-      loraHashes: `sd1-kohya: ${addnet}, gone: 0123456789ab`,
-      tiHashes: `xyzemb: ${ti}, other-emb: 00000000aaaa`,
+      loraHashes: `sd1-kohya: ${KOHYA_ADDNET}, gone: 0123456789ab`,
+      tiHashes: `xyzemb: ${XYZEMB_TI}, other-emb: 00000000aaaa`,
     },
     folders,
   );
@@ -232,5 +214,5 @@ test('a PNG naming LoRAs and embeddings that are not here says which', () => {
     `embedding other-emb (hash 00000000aaaa) is not in your embeddings folder (${join(FIXTURES, 'lora', 'embeddings')})`,
   ]);
   const changed = missingAdapters({ request: { prompt: '<lora:sd1-kohya:1>' }, loraHashes: 'sd1-kohya: ffffffffffff' }, folders);
-  assert.deepEqual(changed, [`LoRA sd1-kohya here (hash ${addnet}) is not the file the image was made with (hash ffffffffffff)`]);
+  assert.deepEqual(changed, [`LoRA sd1-kohya here (hash ${KOHYA_ADDNET}) is not the file the image was made with (hash ffffffffffff)`]);
 });
