@@ -8,7 +8,7 @@ import { Graph } from '../onnx/graph.ts';
 import { randomValues, relativeError, runGraph } from '../onnx/testing.ts';
 import { buildUNet, type UNetConfig } from './unet-graph.ts';
 import { resnetBlock, timestepFeatures, type BlockContext } from './unet-blocks.ts';
-import { jsLinear, randomUNetWeights, recordingSource, runUNetGraph, unetShapes } from './unet-testing.ts';
+import { randomUNetWeights, recordingSource, runUNetGraph, unetShapes } from './unet-testing.ts';
 import { ImportError, weightMap, arrayWeight, type WeightSource } from './weights.ts';
 import * as ref from './vae-reference.ts';
 import { IMPORT_FIXTURES, REFERENCE_MODELS, referenceSkip, withDiffusersFolder } from '../../tests/helpers/import-fixtures.ts';
@@ -109,7 +109,7 @@ test('ResnetBlock2D matches a JS reference (GroupNorm, SiLU, conv, time projecti
   // diffusers' ResnetBlock2D with the float64 torch ops of vae-reference.ts (the VAE's resnets are the same ops).
   const input = ref.tensor([n, cin, h, wd], xs);
   let hs = ref.conv2d(ref.silu(ref.groupNorm(input, w, 'r.norm1', groups, eps)), w, 'r.conv1', 1, [1, 1, 1, 1]);
-  const proj = jsLinear(es, n, v('r.time_emb_proj.weight'), [cout, temb], v('r.time_emb_proj.bias'));
+  const proj = ref.linear(es, n, v('r.time_emb_proj.weight'), [cout, temb], v('r.time_emb_proj.bias'));
   hs = ref.tensor(
     hs.shape,
     hs.data.map((val, i) => val + proj[Math.floor(i / (h * wd) / cout) * cout + (Math.floor(i / (h * wd)) % cout)]),

@@ -1,6 +1,6 @@
 // Test support for the UNet graph: seeded random weights under every diffusers name a config implies (so the
-// builder can be run before any reference model exists), and plain JS versions of the pieces torch computes.
-// Used by unet-graph.test.ts only.
+// builder can be run before any reference model exists), a source that records what is read, and a one-call runner.
+// Used by unet-graph.test.ts only (its JS versions of torch's ops are vae-reference.ts's).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,18 +141,4 @@ export async function runUNetGraph(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-// ---- JS references (float64 arithmetic; convolutions and norms: vae-reference.ts) ----
-
-/** x [rows, in] @ W^T + b. */
-export function jsLinear(x: Float32Array, rows: number, weight: Float32Array, [out, inp]: number[], bias: Float32Array): Float32Array {
-  const y = new Float32Array(rows * out);
-  for (let r = 0; r < rows; r++)
-    for (let o = 0; o < out; o++) {
-      let s = bias[o];
-      for (let i = 0; i < inp; i++) s += x[r * inp + i] * weight[o * inp + i];
-      y[r * out + o] = s;
-    }
-  return y;
 }

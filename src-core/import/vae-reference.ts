@@ -101,24 +101,32 @@ export function downsample(x: Tensor, w: WeightSource, prefix: string): Tensor {
   return conv2d(x, w, `${prefix}.conv`, 2, [0, 0, 1, 1]);
 }
 
+/** torch Linear: x [rows, in] @ W^T + b. */
+export function linear(
+  x: ArrayLike<number>,
+  rows: number,
+  weight: ArrayLike<number>,
+  [out, inp]: readonly number[],
+  bias: ArrayLike<number>,
+): Float64Array {
+  const y = new Float64Array(rows * out);
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < out; o++) {
+      let sum = bias[o];
+      for (let i = 0; i < inp; i++) sum += x[r * inp + i] * weight[o * inp + i];
+      y[r * out + o] = sum;
+    }
+  return y;
+}
+
 /** The mid block's one-head attention with group_norm and the residual. */
 export function attentionBlock(x: Tensor, w: WeightSource, prefix: string, groups: number): Tensor {
   const [n, c, h, wd] = x.shape,
     t = h * wd;
   const normed = groupNorm(x, w, `${prefix}.group_norm`, groups);
-  const project = (name: string, input: Float64Array): Float64Array => {
-    // input [t, c] per batch -> [t, c]
-    const m = values(w, `${prefix}.${name}.weight`),
-      bias = values(w, `${prefix}.${name}.bias`),
-      out = new Float64Array(t * c);
-    for (let i = 0; i < t; i++)
-      for (let o = 0; o < c; o++) {
-        let sum = bias[o];
-        for (let k = 0; k < c; k++) sum += input[i * c + k] * m[o * c + k];
-        out[i * c + o] = sum;
-      }
-    return out;
-  };
+  // tokens [t, c] per batch item -> [t, c]
+  const project = (name: string, input: Float64Array): Float64Array =>
+    linear(input, t, values(w, `${prefix}.${name}.weight`), [c, c], values(w, `${prefix}.${name}.bias`));
   const y = new Float64Array(x.data.length);
   for (let b = 0; b < n; b++) {
     const tokens = new Float64Array(t * c);
