@@ -13,6 +13,7 @@ import { stringOptions } from '../cli/string-options.ts';
 import { fileURLToPath } from 'node:url';
 import { appRoot } from '../app-root.ts';
 import { importModel } from '../import/importer.ts';
+import { safetensorsHeader } from '../import/safetensors.ts';
 
 type Entry = [number[], string];
 const DTYPES: Record<string, { name: string; bytes: number }> = {
@@ -37,14 +38,9 @@ function writeCheckpoint(file: string, model: 'sd15' | 'sdxl'): number {
     header[name] = { dtype: type.name, shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  let json = Buffer.from(JSON.stringify(header));
-  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
   const fd = openSync(file, 'w');
   try {
-    const size = Buffer.alloc(8);
-    size.writeBigUInt64LE(BigInt(json.length));
-    writeSync(fd, size);
-    writeSync(fd, json);
+    writeSync(fd, safetensorsHeader(header));
     const chunk = new Uint16Array(1 << 20);
     let state = 12345;
     for (let i = 0; i < chunk.length; i++) {

@@ -8,6 +8,7 @@ import { writeModel } from '../onnx/graph.ts';
 import { buildUNet } from '../import/unet-graph.ts';
 import { ldmUNetNames } from '../import/ldm-unet-keys.ts';
 import { elementCount, weightMap, type WeightRef } from '../import/weights.ts';
+import { safetensorsHeader } from '../import/safetensors.ts';
 import { toHalfBits } from '../model/half.ts';
 import type { LayerTarget } from '../adapters/layer-names.ts';
 
@@ -101,15 +102,10 @@ export function writeRandomLora(path: string, layers: LayerTarget[], rank: numbe
     add(`${name}.lora_up.weight`, [out!, rank, ...kernel], fill(new Float32Array(out! * rank), seed * 7919 + 2 * i + 1), 'F16');
     add(`${name}.alpha`, [], Float32Array.of(alpha), 'F32');
   }
-  let json = Buffer.from(JSON.stringify(header));
-  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
   mkdirSync(join(path, '..'), { recursive: true });
   const fd = openSync(path, 'w');
   try {
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64LE(BigInt(json.length));
-    writeSync(fd, length);
-    writeSync(fd, json);
+    writeSync(fd, safetensorsHeader(header));
     for (const part of parts) writeSync(fd, part);
   } finally {
     closeSync(fd);

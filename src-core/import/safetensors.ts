@@ -40,6 +40,15 @@ export interface TensorInfo {
   readonly end: number;
 }
 
+/** What precedes a file's data: the header's length (u64 little-endian), then its JSON padded with spaces to 8 bytes. */
+export function safetensorsHeader(header: Record<string, unknown>): Buffer {
+  const json = Buffer.from(JSON.stringify(header));
+  const padded = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(padded.length));
+  return Buffer.concat([length, padded]);
+}
+
 /** A WeightRef that knows the file tensor behind it (derived refs keep the dtype so it can be checked early). */
 export interface TensorRef extends WeightRef {
   readonly dtype?: string;
