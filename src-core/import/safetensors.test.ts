@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_HEADER_BYTES, SafetensorsFile, requireFloatWeights } from './safetensors.ts';
+import { MAX_HEADER_BYTES, SafetensorsFile, requireFloatWeights, safetensorsHeader } from './safetensors.ts';
 import { ImportError } from './weights.ts';
 import { rawSafetensors, safetensorsBytes, writeSafetensors } from '../../tests/helpers/safetensors-writer.ts';
 
@@ -154,5 +154,21 @@ test('a file cut short after opening fails the read, not silently', () => {
     assert.throws(() => f.read('w'), /shrinks\.safetensors: the file ended while reading tensor w/);
   } finally {
     f.close();
+  }
+});
+
+test("safetensorsHeader: the length and space-padded JSON that the reader (and the format's other writers) expect", () => {
+  const header = { __metadata__: { format: 'pt' }, x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
+  const bytes = safetensorsHeader(header);
+  assert.equal(bytes.length % 8, 0);
+  assert.equal(Number(bytes.readBigUInt64LE(0)), bytes.length - 8);
+  assert.match(bytes.subarray(8).toString(), /^\{.*\} *$/);
+  const path = file(Buffer.concat([bytes, Buffer.from(Float32Array.of(1.5, -2).buffer)]));
+  const opened = SafetensorsFile.open(path);
+  try {
+    assert.deepEqual(opened.names(), ['x']);
+    assert.deepEqual([...opened.source().get('x').read()], [1.5, -2]);
+  } finally {
+    opened.close();
   }
 });
