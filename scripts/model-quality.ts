@@ -14,6 +14,7 @@ import { generate } from '../src-core/pipeline/txt2img.ts';
 import { AccuracyTally, Evaluator, HEADS } from '../src-core/experiments/evaluator.ts';
 import { featureStats, frechetDistance } from '../src-core/experiments/stats.ts';
 import { rgbaOf } from '../src-core/experiments/sweep.ts';
+import { rgbImagesToRgba } from '../src-core/experiments/real-reference.ts';
 
 const { values } = parseArgs({
   options: {
@@ -72,15 +73,7 @@ if (values.real) {
   const raw = readFileSync(values.real),
     size = 64 * 64 * 3,
     count = Math.min(n, Math.floor(raw.length / size));
-  const images: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const rgba = new Uint8Array(64 * 64 * 4);
-    for (let p = 0; p < 64 * 64; p++) {
-      rgba.set(raw.subarray(i * size + p * 3, i * size + p * 3 + 3), p * 4);
-      rgba[p * 4 + 3] = 255;
-    }
-    images.push(rgba);
-  }
+  const images = rgbImagesToRgba(raw.subarray(0, count * size), 64);
   const real = await evaluator.evaluate(images);
   const floor = frechetDistance(featureStats(real.features), evaluator.reference);
   console.log(`noise floor: real-vs-real Frechet distance of ${count} fresh real images: ${floor.toFixed(3)}`);

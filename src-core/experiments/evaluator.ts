@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { RealFeatureBank } from './real-reference.ts';
 import type { GaussianStats } from './stats.ts';
 
 export const HEADS = ['background', 'shape', 'color', 'count'] as const;
@@ -32,6 +33,8 @@ export class Evaluator {
     readonly reference: GaussianStats,
     readonly prompts: PromptCase[],
     readonly size: number,
+    /** Real features per prompt (evaluator/real_features.*), for FD against real images of the same prompts; null when absent. */
+    readonly bank: RealFeatureBank | null,
   ) {}
 
   static async load(modelDir: string): Promise<Evaluator | null> {
@@ -42,7 +45,7 @@ export class Evaluator {
     const prompts = JSON.parse(readFileSync(join(dir, 'prompts.json'), 'utf8')).prompts as PromptCase[];
     const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
     const size = Number(spec.input.shape[spec.input.shape.length - 1]);
-    return new Evaluator(session, spec, { mean: stats.mean, cov: stats.cov }, prompts, size);
+    return new Evaluator(session, spec, { mean: stats.mean, cov: stats.cov }, prompts, size, RealFeatureBank.load(dir));
   }
 
   classes(head: Head): Array<string | number> {

@@ -1,0 +1,47 @@
+// The same-prompt real reference can tell the two cases the experiment must tell apart: real images of the
+// prompts a run drew score near the real-vs-real floor, real images of other attribute combinations far above it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { fromFloat16Bits, toFloat16Bits } from './float16.ts';
+import { RealFeatureBank } from './real-reference.ts';
+import { featureStats, frechetDistance } from './stats.ts';
+
+const bank = RealFeatureBank.load(join(DEFAULT_MODEL_DIR, 'evaluator'));
+
+test('float16: exact for halves, nearest for the rest, infinity past the range', () => {
+  for (const v of [0, 1, -2, 0.5, 65504, 2 ** -24, 1 + 1 / 1024]) assert.equal(fromFloat16Bits(toFloat16Bits(v)), v);
+  assert.equal(fromFloat16Bits(toFloat16Bits(1 + 1 / 4096)), 1);
+  assert.equal(fromFloat16Bits(toFloat16Bits(20.3)), 20.296875);
+  assert.equal(fromFloat16Bits(toFloat16Bits(1e6)), Infinity);
+});
+
+test('the embedded model ships a bank for every prompt of its evaluator, two halves of at least 16', () => {
+  assert.ok(bank, 'models/restart-shapes-64/evaluator/real_features.json is missing');
+  assert.equal(bank.index.prompts.length, 336);
+  assert.ok(bank.halfSize >= 16);
+  assert.equal(bank.index.dim, 64);
+});
+
+test('same prompts score near the floor; other attribute combinations score far above it', () => {
+  assert.ok(bank);
+  const all = bank.index.prompts;
+  const prompts = Array.from({ length: 24 }, (_, i) => all[i * 14]);
+  const { stats, floor } = bank.reference(prompts.map((prompt) => ({ prompt, count: 8 })));
+  // The floor's real set is images 0-7 of half B; images 8-15 of half B are another real set of the same prompts.
+  const fresh = prompts.flatMap((p) => bank.features(p, 1, 16).slice(8));
+  const same = frechetDistance(featureStats(fresh), stats);
+  // The next combination in the prompt set differs in one attribute (the shape count, or the shape kind).
+  const neighbours = prompts.flatMap((p) => bank.features(all[all.indexOf(p) + 1], 1, 8));
+  const other = frechetDistance(featureStats(neighbours), stats);
+  assert.ok(floor > 0 && floor < 100, `floor ${floor}`);
+  assert.ok(same < 2 * floor, `same prompts ${same} vs floor ${floor}`);
+  assert.ok(other > 20 * floor, `other prompts ${other} vs floor ${floor}`);
+});
+
+test('asking for more images than a half holds, or for an unknown prompt, fails loudly', () => {
+  assert.ok(bank);
+  assert.throws(() => bank.features(bank.index.prompts[0], 0, bank.halfSize + 1), /images per prompt and half/);
+  assert.throws(() => bank.features('a purple elephant', 0, 1), /no prompt/);
+});
