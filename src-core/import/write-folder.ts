@@ -8,20 +8,34 @@ import { ImportError } from './weights.ts';
 
 type Json = Record<string, unknown>;
 
+const NONE = [null, null];
+const CLIP_TOKENIZER = ['transformers', 'CLIPTokenizer'];
+
+/** A model_index.json as diffusers writes it (keys sorted): the entries every pipeline here has, and `entries`. */
+function modelIndex(className: string, entries: Json): Json {
+  const index: Json = {
+    _class_name: className,
+    _diffusers_version: '0.30.3',
+    feature_extractor: NONE,
+    scheduler: ['diffusers', 'EulerDiscreteScheduler'],
+    tokenizer: CLIP_TOKENIZER,
+    ...entries,
+  };
+  return Object.fromEntries(
+    Object.keys(index)
+      .sort()
+      .map((key) => [key, index[key]]),
+  );
+}
+
 /** What the pipeline's model_index.json names; the loader needs the file, peers read the class names. */
-const MODEL_INDEX = {
-  _class_name: 'OnnxStableDiffusionPipeline',
-  _diffusers_version: '0.30.3',
-  feature_extractor: [null, null],
+const MODEL_INDEX = modelIndex('OnnxStableDiffusionPipeline', {
   requires_safety_checker: false,
-  safety_checker: [null, null],
-  scheduler: ['diffusers', 'EulerDiscreteScheduler'],
-  text_encoder: ['diffusers', 'OnnxRuntimeModel'],
-  tokenizer: ['transformers', 'CLIPTokenizer'],
-  unet: ['diffusers', 'OnnxRuntimeModel'],
-  vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
-  vae_encoder: ['diffusers', 'OnnxRuntimeModel'],
-};
+  safety_checker: NONE,
+  ...Object.fromEntries(
+    ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'].map((network) => [network, ['diffusers', 'OnnxRuntimeModel']]),
+  ),
+});
 
 const TOKENIZER_FILES = ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
 
@@ -35,20 +49,15 @@ export function writeJson(dir: string, name: string, value: unknown): void {
  * a "vae" entry for vae_decoder/ and vae_encoder/), with force_zeros_for_empty_prompt, which the pipeline keeps there.
  */
 function sdxlModelIndex(forceZerosForEmptyPrompt: boolean): Json {
-  return {
-    _class_name: 'StableDiffusionXLPipeline',
-    _diffusers_version: '0.30.3',
-    feature_extractor: [null, null],
+  return modelIndex('StableDiffusionXLPipeline', {
     force_zeros_for_empty_prompt: forceZerosForEmptyPrompt,
-    image_encoder: [null, null],
-    scheduler: ['diffusers', 'EulerDiscreteScheduler'],
+    image_encoder: NONE,
     text_encoder: ['transformers', 'CLIPTextModel'],
     text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
-    tokenizer: ['transformers', 'CLIPTokenizer'],
-    tokenizer_2: ['transformers', 'CLIPTokenizer'],
+    tokenizer_2: CLIP_TOKENIZER,
     unet: ['diffusers', 'UNet2DConditionModel'],
     vae: ['diffusers', 'AutoencoderKL'],
-  };
+  });
 }
 
 export function writeModelIndex(dir: string, family: Family = 'sd1', forceZerosForEmptyPrompt = true): void {
