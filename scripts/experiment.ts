@@ -57,8 +57,8 @@ if (values['report-only']) {
 const quick = values.quick ?? false;
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
 // Sizes: P prompts x S seeds per prompt per seed set, R seed sets for the spread; T seeds per prompt in the CFG sweep.
-const P = Number(values.prompts ?? (quick ? 4 : 24)),
-  S = Number(values.seeds ?? (quick ? 2 : 8)),
+const P = Number(values.prompts ?? (quick ? 4 : 12)),
+  S = Number(values.seeds ?? (quick ? 2 : 4)),
   R = Number(values.sets ?? (quick ? 2 : 3)),
   T = Number(values['sweep-seeds'] ?? S);
 if (![P, S, R, T].every((v) => Number.isInteger(v) && v >= 1) || R < 2 || T < 2 || P * S < 2)

@@ -40,7 +40,7 @@ export function fdSettings(quick: boolean): Setting[] {
   return [
     ...plain('Heun', 'ODE', 'heun', [10]),
     ...plain('DPM++ 2M', 'ODE', 'dpmpp_2m', [10, 20]),
-    ...plain('Euler a', 'SDE', 'euler_ancestral', [10, 40, 80]),
+    ...plain('Euler a', 'SDE', 'euler_ancestral', [10, 40]),
     paper(6, 2),
     paper(12, 4),
     paper(24, 8),
