@@ -42,12 +42,20 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
     const mark = marks.pop() ?? fail('no mark');
     return stack.splice(mark);
   };
-  const text = (n: number) => {
-    need(n);
-    const s = data.toString('utf8', i, i + n);
-    i += n;
-    return s;
+  /** Reads the `width` bytes at the cursor with `read` and moves past them. */
+  const take = <T>(width: number, read: (at: number) => T): T => {
+    need(width);
+    const value = read(i);
+    i += width;
+    return value;
   };
+  const u8 = () => take(1, (at) => data[at]);
+  const u16 = () => take(2, (at) => data.readUInt16LE(at));
+  const u32 = () => take(4, (at) => data.readUInt32LE(at));
+  const u64 = () => take(8, (at) => Number(data.readBigUInt64LE(at)));
+  const bytes = (n: number) => take(n, (at) => data.subarray(at, at + n));
+  const text = (n: number) => take(n, (at) => data.toString('utf8', at, at + n));
+  const memoized = (key: number) => (memo.has(key) ? memo.get(key) : fail('unknown memo'));
   const line = () => {
     const end = data.indexOf(10, i);
     if (end < 0) fail('unterminated line');
@@ -64,12 +72,10 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
     const op = data[i++];
     switch (op) {
       case 0x80:
-        need(1);
-        i += 1;
+        u8();
         break; // PROTO
       case 0x95:
-        need(8);
-        i += 8;
+        u64();
         break; // FRAME
       case 0x2e:
         return pop(); // STOP
@@ -114,68 +120,42 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
         break;
       } // TUPLE3
       case 0x58:
-        need(4);
-        stack.push(text(data.readUInt32LE((i += 4) - 4)));
+        stack.push(text(u32()));
         break; // BINUNICODE
       case 0x8c:
-        need(1);
-        stack.push(text(data[i++]));
+        stack.push(text(u8()));
         break; // SHORT_BINUNICODE
-      case 0x8d: {
-        need(8);
-        const n = Number(data.readBigUInt64LE(i));
-        i += 8;
-        stack.push(text(n));
-        break;
-      } // BINUNICODE8
+      case 0x8d:
+        stack.push(text(u64()));
+        break; // BINUNICODE8
       case 0x54:
-      case 0x42: {
-        need(4);
-        const n = data.readUInt32LE(i);
-        i += 4;
-        need(n);
-        stack.push(data.subarray(i, i + n));
-        i += n;
-        break;
-      } // BINSTRING, BINBYTES
+      case 0x42:
+        stack.push(bytes(u32()));
+        break; // BINSTRING, BINBYTES
       case 0x55:
-      case 0x43: {
-        need(1);
-        const n = data[i++];
-        need(n);
-        stack.push(data.subarray(i, i + n));
-        i += n;
-        break;
-      } // SHORT_BINSTRING, SHORT_BINBYTES
+      case 0x43:
+        stack.push(bytes(u8()));
+        break; // SHORT_BINSTRING, SHORT_BINBYTES
       case 0x4a:
-        need(4);
-        stack.push(data.readInt32LE(i));
-        i += 4;
+        stack.push(take(4, (at) => data.readInt32LE(at)));
         break; // BININT
       case 0x4b:
-        need(1);
-        stack.push(data[i++]);
+        stack.push(u8());
         break; // BININT1
       case 0x4d:
-        need(2);
-        stack.push(data.readUInt16LE(i));
-        i += 2;
+        stack.push(u16());
         break; // BININT2
       case 0x8a: {
-        need(1);
-        const n = data[i++];
-        need(n);
+        // Two's complement, little-endian, in as many bytes as the first one says.
+        const b = bytes(u8());
         let v = 0n;
-        for (let k = n - 1; k >= 0; k--) v = (v << 8n) | BigInt(data[i + k]);
-        if (n > 0 && data[i + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
-        i += n;
+        for (let k = b.length - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
+        if (b.length > 0 && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
         stack.push(Number(v));
         break;
       } // LONG1
       case 0x47:
-        need(8);
-        stack.push(data.readDoubleBE(i));
-        i += 8;
+        stack.push(take(8, (at) => data.readDoubleBE(at)));
         break; // BINFLOAT
       case 0x4e:
         stack.push(null);
@@ -187,24 +167,19 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
         stack.push(false);
         break; // NEWFALSE
       case 0x71:
-        need(1);
-        memo.set(data[i++], stack.at(-1));
+        memo.set(u8(), stack.at(-1));
         break; // BINPUT
       case 0x72:
-        need(4);
-        memo.set(data.readUInt32LE(i), stack.at(-1));
-        i += 4;
+        memo.set(u32(), stack.at(-1));
         break; // LONG_BINPUT
       case 0x94:
         memo.set(memo.size, stack.at(-1));
         break; // MEMOIZE
       case 0x68:
-        need(1);
-        stack.push(memo.has(data[i]) ? memo.get(data[i++]) : fail('unknown memo'));
+        stack.push(take(1, (at) => memoized(data[at])));
         break; // BINGET
       case 0x6a:
-        need(4);
-        stack.push(memo.has(data.readUInt32LE(i)) ? memo.get(data.readUInt32LE((i += 4) - 4)) : fail('unknown memo'));
+        stack.push(take(4, (at) => memoized(data.readUInt32LE(at))));
         break; // LONG_BINGET
       case 0x73: {
         const v = pop(),
