@@ -21,6 +21,7 @@ import { ImportCancelled } from '../import/importer.ts';
 import { savePng } from '../pipeline/save.ts';
 import { generate } from '../pipeline/txt2img.ts';
 import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './img2img-options.ts';
+import { numberOption } from './option-values.ts';
 import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type AdapterFolders } from './adapter-options.ts';
 import { stringOptions } from './string-options.ts';
 
@@ -57,15 +58,6 @@ ${OPTION_HELPS}  --model PATH           diffusers-ONNX model folder (default: th
 `;
 
 class UsageError extends Error {}
-
-function numberOption(values: Record<string, unknown>, name: string): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n))
-    throw new UsageError(`--${name} needs a number (got "${String(raw)}")`);
-  return n;
-}
 
 function originalSizeOption(spec: string | undefined): { originalWidth?: number; originalHeight?: number } {
   if (spec === undefined) return {};

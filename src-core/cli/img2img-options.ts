@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { HIRES_UPSCALERS, INPUT_IMAGE_LIMITS, RESIZE_MODES } from '../contract/images.ts';
+import { choiceOption, numberOption } from './option-values.ts';
 
 const MEGAPIXELS = INPUT_IMAGE_LIMITS.pixels / 1e6;
 export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this image (PNG, JPEG or WebP; at most ${MEGAPIXELS} megapixels)
@@ -31,23 +32,6 @@ export const IMG2IMG_OPTIONS = {
 
 type Values = Record<string, string | boolean | undefined>;
 
-function numberOf(values: Values, name: string): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n))
-    throw new Error(`--${name} needs a number (got "${String(raw)}")`);
-  return n;
-}
-
-function choiceOf<T extends string>(values: Values, name: string, choices: readonly T[]): T | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  if (!(choices as readonly unknown[]).includes(raw))
-    throw new Error(`--${name} must be one of ${choices.join(', ')} (got "${String(raw)}")`);
-  return raw as T;
-}
-
 /** The request fields these options set (unset ones left out), and the init image's path. */
 export function img2imgFromCli(values: Values): { fields: Partial<GenerateRequestInput>; initImagePath?: string } {
   const fields: Partial<GenerateRequestInput> = {};
@@ -60,22 +44,22 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
         .slice(0, 128) || 'image'
     }`;
   }
-  const strength = numberOf(values, 'strength');
+  const strength = numberOption(values, 'strength');
   if (strength !== undefined) fields.strength = strength;
-  const resizeMode = choiceOf(values, 'resize-mode', RESIZE_MODES);
+  const resizeMode = choiceOption(values, 'resize-mode', RESIZE_MODES);
   if (resizeMode) fields.resizeMode = resizeMode;
   if (values['exact-steps']) fields.exactSteps = true;
-  const scale = numberOf(values, 'hires-scale');
+  const scale = numberOption(values, 'hires-scale');
   const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler'].filter((n) => values[n] !== undefined);
   if (scale === undefined && hiresOnly.length > 0) throw new Error(`--${hiresOnly[0]} needs --hires-scale (hires fix is off without it)`);
   if (scale !== undefined) {
     const hires: NonNullable<GenerateRequestInput['hires']> = { scale };
-    const steps = numberOf(values, 'hires-steps'),
-      hiresStrength = numberOf(values, 'hires-strength');
+    const steps = numberOption(values, 'hires-steps'),
+      hiresStrength = numberOption(values, 'hires-strength');
     if (steps !== undefined) hires.steps = steps;
     if (hiresStrength !== undefined) hires.strength = hiresStrength;
-    const upscaler = choiceOf(values, 'hires-upscaler', HIRES_UPSCALERS),
-      sampler = choiceOf(values, 'hires-sampler', SAMPLER_CHOICES);
+    const upscaler = choiceOption(values, 'hires-upscaler', HIRES_UPSCALERS),
+      sampler = choiceOption(values, 'hires-sampler', SAMPLER_CHOICES);
     if (upscaler) hires.upscaler = upscaler;
     if (sampler) hires.sampler = sampler;
     fields.hires = hires;
