@@ -14,17 +14,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { importModel } from '../src-core/import/importer.ts';
 import { loadModel } from '../src-core/model/model.ts';
-import { generate } from '../src-core/pipeline/txt2img.ts';
-import {
-  loadTensors,
-  maxPixelDifference,
-  relativeError,
-  runComponent,
-  sdxlImageRequest,
-  type SdxlImageCase,
-  tensor,
-  type Tensors,
-} from './helpers/references.ts';
+import { loadTensors, relativeError, runComponent, tensor, type Tensors } from './helpers/references.ts';
+import { assertErrorsBelow, assertSdxlImages, sdxlImageCases } from './helpers/sdxl-parity.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
 const skip = existsSync(join(FIXTURES, 'references', 'sdxl.json')) ? false : 'tests/fixtures/sdxl/references is absent';
@@ -45,12 +36,6 @@ const CASES = [
 ] as const;
 
 const PROMPT = 'a red circle on a blue background';
-
-/** The reference images of one set of weights (sdxl: float32, from every fp32 source; sdxl-fp16: the fp16-rounded weights). */
-function imageCases(referenceName: string): SdxlImageCase[] {
-  const all = (JSON.parse(readFileSync(join(FIXTURES, 'references', 'images.json'), 'utf8')) as { images: SdxlImageCase[] }).images;
-  return all.filter((c) => c.reference === referenceName);
-}
 
 const references = new Map<string, Tensors>();
 function reference(name: string): Tensors {
@@ -160,27 +145,15 @@ for (const c of CASES) {
             ref.vae_encoder_latent_mean!,
           ),
         );
-        t.diagnostic(
-          `relative error: ${Object.entries(errors)
-            .map(([k, v]) => `${k} ${v.toExponential(2)}`)
-            .join(', ')}`,
-        );
-        for (const [name, error] of Object.entries(errors)) assert.ok(error < limit, `${name}: ${error}`);
+        assertErrorsBelow(t, errors, limit);
       });
 
       await t.test("the engine makes StableDiffusionXLPipeline's images from the imported folder, to 1/255", async () => {
-        const cases = imageCases(c.reference);
+        const cases = sdxlImageCases(c.reference);
         assert.ok(cases.length >= 2, `${cases.length} reference images`);
         const model = await loadModel(out);
         try {
-          const differences: string[] = [];
-          for (const image of cases) {
-            const request = sdxlImageRequest(PROMPT, image);
-            const png = (await generate(model, request)).images[0]!.png;
-            differences.push(`${image.file.replace(/\.png$/, '')} ${maxPixelDifference(png, join(FIXTURES, 'references', image.file))}`);
-          }
-          t.diagnostic(`max pixel difference (of 255): ${differences.join(', ')}`);
-          for (const line of differences) assert.ok(Number(line.split(' ').pop()) <= 1, line);
+          await assertSdxlImages(t, model, PROMPT, cases);
         } finally {
           await model.dispose();
         }

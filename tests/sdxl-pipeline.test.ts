@@ -6,19 +6,17 @@
 // torch CPU noise) with StableDiffusionXLPipeline's to at most 1/255 on 8-bit pixels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../src-core/model/model.ts';
 import { decodeLatents, newTimings, unetCall } from '../src-core/pipeline/components.ts';
 import { sizeConditioningOf, timeIdsOf } from '../src-core/pipeline/size-conditioning.ts';
 import { promptConditioning } from '../src-core/prompt/conditioning.ts';
 import { chunkPrompt } from '../src-core/prompt/chunks.ts';
-import { generate } from '../src-core/pipeline/txt2img.ts';
-import { loadTensors, maxPixelDifference, relativeDifference, sdxlImageRequest, type SdxlImageCase } from './helpers/references.ts';
+import { loadTensors, relativeDifference } from './helpers/references.ts';
+import { assertErrorsBelow, assertSdxlImages, sdxlImageCases } from './helpers/sdxl-parity.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
 const MODEL = join(FIXTURES, 'onnx');
-const REFERENCES = join(FIXTURES, 'references');
 const PROMPT = 'a red circle on a blue background',
   NEGATIVE = 'a blurry green square';
 
@@ -76,33 +74,18 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
     const [decoded] = await decodeLatents(model, latents, 1, 8, 8, newTimings());
     errors.vae_decode = relativeDifference(decoded, ref.vae_decoder_sample);
 
-    t.diagnostic(
-      `relative errors: ${Object.entries(errors)
-        .map(([k, v]) => `${k} ${v.toExponential(2)}`)
-        .join(', ')}`,
-    );
-    for (const [name, error] of Object.entries(errors)) assert.ok(error < 1e-4, `${name}: ${error}`);
+    assertErrorsBelow(t, errors, 1e-4);
   } finally {
     await model.dispose();
   }
 });
 
 test('SDXL images match diffusers StableDiffusionXLPipeline to 1/255', async (t) => {
-  const cases = (JSON.parse(readFileSync(join(REFERENCES, 'images.json'), 'utf8')) as { images: SdxlImageCase[] }).images.filter(
-    (c) => c.reference === 'sdxl' && existsSync(join(REFERENCES, c.file)),
-  );
+  const cases = sdxlImageCases('sdxl');
   assert.ok(cases.length >= 16, `${cases.length} reference images`);
   const model = await loadModel(MODEL);
   try {
-    const differences: string[] = [];
-    for (const c of cases) {
-      const request = sdxlImageRequest(PROMPT, c);
-      const image = (await generate(model, request)).images[0];
-      const difference = maxPixelDifference(image.png, join(REFERENCES, c.file));
-      differences.push(`${c.file} ${difference}`);
-      assert.ok(difference <= 1, `${c.file}: max pixel difference ${difference}/255`);
-    }
-    t.diagnostic(`max pixel difference (of 255): ${differences.join(', ')}`);
+    await assertSdxlImages(t, model, PROMPT, cases);
   } finally {
     await model.dispose();
   }
