@@ -2,47 +2,21 @@
 // engine: type a checkpoint's path (with the architecture from a diffusers folder, in Advanced), watch
 // the import's progress, pick the model with its kind in the picker, generate an image with it, and
 // remove it. Errors show in the dialog (a truncated file), and a cancelled import keeps nothing.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { E2E_MODEL, launchBrowser, openApp, SCREENSHOTS } from './helpers/browser.ts';
+import type { Page } from 'playwright-core';
+import { SCREENSHOTS } from './helpers/browser.ts';
+import { e2eApp, recordTexts } from './helpers/e2e-app.ts';
 import { mediumCheckpoint } from './helpers/import-sources.ts';
 import { FIXTURES } from './helpers/model-folders.ts';
-import { startStudio, type Studio } from './helpers/studio.ts';
 
 const SD1_LDM = join(FIXTURES, 'import', 'sd1', 'sd1-ldm-fp32.safetensors');
 const SD1_CONFIG = join(FIXTURES, 'import', 'sd1', 'diffusers');
 
-let browser: Browser;
-let studio: Studio;
-
-before(async () => {
-  browser = await launchBrowser();
-  studio = await startStudio({ model: E2E_MODEL });
-});
-
-after(async () => {
-  await browser?.close();
-  await studio?.stop();
-});
-
-/** Records every text the page shows from now on, so a state that lasts a moment can be checked. */
-async function recordTexts(page: Page): Promise<() => Promise<string>> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __seen: string[] };
-    w.__seen = [document.body.innerText];
-    new MutationObserver(() => w.__seen.push(document.body.innerText)).observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-      attributes: true,
-    });
-  });
-  return () => page.evaluate(() => (window as unknown as { __seen: string[] }).__seen.join('\n'));
-}
+const app = e2eApp();
 
 async function openDialog(page: Page) {
   await page.getByRole('button', { name: 'Add model…' }).click();
@@ -51,10 +25,10 @@ async function openDialog(page: Page) {
   return dialog;
 }
 
-const cacheEntries = () => readdirSync(studio.service.models.library.cacheDir);
+const cacheEntries = () => readdirSync(app.studio.service.models.library.cacheDir);
 
 test('add a checkpoint by path, see its progress, pick it with its kind, generate, remove it', async () => {
-  const page = await openApp(browser, studio.server.url);
+  const page = await app.open();
   const dialog = await openDialog(page);
   await dialog.getByLabel('Model path').fill(SD1_LDM);
   await dialog.getByLabel('Name in the list (optional)').fill('Tiny SD 1');
@@ -98,7 +72,7 @@ test('add a checkpoint by path, see its progress, pick it with its kind, generat
 test('a truncated checkpoint: the dialog says what is wrong and nothing is added', async () => {
   const truncated = join(mkdtempSync(join(tmpdir(), 'e2e-bad-')), 'truncated.safetensors');
   writeFileSync(truncated, readFileSync(SD1_LDM).subarray(0, 200_000));
-  const page = await openApp(browser, studio.server.url);
+  const page = await app.open();
   const before = await page.locator('#model-picker option').count();
   const dialog = await openDialog(page);
   await dialog.getByLabel('Model path').fill(truncated);
@@ -116,7 +90,7 @@ test('a truncated checkpoint: the dialog says what is wrong and nothing is added
 
 test('cancel while importing: "Import cancelled", nothing in the list or the cache', async () => {
   const checkpoint = mediumCheckpoint(join(mkdtempSync(join(tmpdir(), 'e2e-medium-')), 'medium.safetensors'));
-  const page = await openApp(browser, studio.server.url);
+  const page = await app.open();
   const before = await page.locator('#model-picker option').count();
   const dialog = await openDialog(page);
   await dialog.getByLabel('Model path').fill(checkpoint);

@@ -6,25 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openApp } from './helpers/browser.ts';
-import { e2eApp, fillFields } from './helpers/e2e-app.ts';
+import { e2eApp, fillFields, recordTexts } from './helpers/e2e-app.ts';
 import { modelFolder } from './helpers/model-folders.ts';
 import { startStudio } from './helpers/studio.ts';
 
 const app = e2eApp();
-
-/** Records every text the page shows from now on, so a state that lasts a few ms can be checked. */
-async function recordTexts(page: Page): Promise<() => Promise<string>> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __seen: string[] };
-    w.__seen = [document.body.innerText];
-    new MutationObserver(() => w.__seen.push(document.body.innerText)).observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-    });
-  });
-  return () => page.evaluate(() => (window as unknown as { __seen: string[] }).__seen.join('\n'));
-}
 
 const generateButton = (page: Page) => page.locator('button.primary[form="generate-form"]');
 

@@ -75,3 +75,21 @@ export async function samplerAxis(page: Page, samplers: ReadonlyArray<(typeof SA
   await page.getByLabel('X axis').selectOption('sampler');
   await tickSamplers(page, 'X values', samplers);
 }
+
+/**
+ * Records every text the page shows from now on (any change to the page's nodes or attributes), so a state that
+ * lasts a few milliseconds ("Cancelling…", an import's progress) can still be checked; the function returns them all.
+ */
+export async function recordTexts(page: Page): Promise<() => Promise<string>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __seen: string[] };
+    w.__seen = [document.body.innerText];
+    new MutationObserver(() => w.__seen.push(document.body.innerText)).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
+  });
+  return () => page.evaluate(() => (window as unknown as { __seen: string[] }).__seen.join('\n'));
+}
