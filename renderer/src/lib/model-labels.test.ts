@@ -17,13 +17,7 @@ const model: ModelSummary = {
 };
 
 test('sizes on disk in decimal units', () => {
-  const cases = [
-    [512, '512 bytes'],
-    [12_345, '12.3 KB'],
-    [640_000_000, '640 MB'],
-    [2_132_000_000, '2.1 GB'],
-  ] as const;
-  for (const [bytes, text] of cases) assert.equal(formatBytes(bytes), text);
+  assert.deepEqual([512, 12_345, 640_000_000, 2_132_000_000].map(formatBytes), ['512 bytes', '12.3 KB', '640 MB', '2.1 GB']);
 });
 
 test('the picker shows kind, prediction, precision and size; other architectures read "custom"', () => {
