@@ -167,6 +167,12 @@ export interface SweepPoint {
   diversity: number;
   /** Fraction of images showing exactly what the prompt asks for; null when no evaluator can tell. */
   accuracy: number | null;
+  /**
+   * Frechet distance (evaluator features) between the point's images and real images of the same prompt (as many as the
+   * point has seeds, up to the evaluator's real feature bank), and the floor: what a second real set of that size scores.
+   * Null when the model's evaluator has no real images for what the prompt asks.
+   */
+  fd: { value: number; floor: number } | null;
 }
 
 export interface SweepPointEvent extends SweepPoint {

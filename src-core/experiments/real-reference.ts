@@ -5,6 +5,7 @@
 // and counts again, gives the real-vs-real floor: what a sampler that drew the real distribution would score.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Evaluator, Labels } from './evaluator.ts';
 import { fromFloat16Bits } from './float16.ts';
 import { featureStats, frechetDistance, type GaussianStats } from './stats.ts';
 
@@ -103,4 +104,17 @@ export function rgbImagesToRgba(raw: Uint8Array, side: number): Uint8Array[] {
     for (let p = 0; p < side * side; p++) rgba.set(raw.subarray(i * size + p * 3, i * size + p * 3 + 3), p * 4);
     return rgba;
   });
+}
+
+/**
+ * The same-prompt reference for a prompt typed by a person (the Explore view's sweep): the bank prompt with the same
+ * attributes (as the evaluator reads them from the words), `count` real images of it, capped at the bank's half size.
+ */
+export function samePromptReference(evaluator: Pick<Evaluator, 'bank' | 'prompts' | 'promptLabels'>, prompt: string, count: number) {
+  const wanted = evaluator.promptLabels(prompt);
+  if (!evaluator.bank || !wanted || count < 2) return null;
+  const heads = Object.keys(wanted) as Array<keyof Labels>;
+  const match = evaluator.prompts.find((p) => heads.every((h) => p.labels[h] === wanted[h]));
+  if (!match || !evaluator.bank.has(match.prompt)) return null;
+  return { prompt: match.prompt, ...evaluator.bank.reference([{ prompt: match.prompt, count: Math.min(count, evaluator.bank.halfSize) }]) };
 }

@@ -1,7 +1,8 @@
 // Guidance sweeps: for one prompt, every CFG scale times N seeds, for one or more samplers. Per
 // point: diversity (mean pairwise distance between the seeds' images, in the evaluator's feature
 // space when the model has one, otherwise in a stated pixel space), prompt accuracy when an
-// evaluator can read the prompt, model evaluations and seconds per image.
+// evaluator can read the prompt, the Frechet distance to real images of the same prompt with its real-vs-real floor
+// when the evaluator has real images of it (the experiment report's conditional FD), model evaluations and seconds per image.
 import { decode } from 'fast-png';
 import type { SweepPoint } from '../contract/api.ts';
 import type { SweepRequest } from '../contract/experiments.ts';
@@ -10,7 +11,8 @@ import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
 import { promptAccuracy, type Evaluator } from './evaluator.ts';
-import { meanPairwiseDistance } from './stats.ts';
+import { samePromptReference } from './real-reference.ts';
+import { featureStats, frechetDistance, meanPairwiseDistance } from './stats.ts';
 
 export interface SweepImage {
   seed: number;
@@ -88,6 +90,7 @@ export async function runSweep(
 ): Promise<SweepPointResult[]> {
   const encodings = new Map<string, TextConditioning>();
   const wanted = evaluator?.promptLabels(request.prompt) ?? null;
+  const reference = evaluator ? samePromptReference(evaluator, request.prompt, request.seeds) : null;
   const total = request.samplers.length * request.cfgScales.length;
   const points: SweepPointResult[] = [];
   for (const sampler of request.samplers) {
@@ -96,10 +99,12 @@ export async function runSweep(
       const decoded = result.images.map((i) => rgbaOf(i.png));
       let features: ArrayLike<number>[];
       let accuracy: number | null = null;
+      let fd: SweepPoint['fd'] = null;
       if (evaluator && decoded[0].width === evaluator.size && decoded[0].height === evaluator.size) {
         const evaluation = await evaluator.evaluate(decoded.map((d) => d.rgba));
         features = evaluation.features;
         if (wanted) accuracy = promptAccuracy(evaluation.predictions, wanted);
+        if (reference) fd = { value: frechetDistance(featureStats(features), reference.stats), floor: reference.floor };
       } else {
         features = decoded.map((d) => pixelFeatures(d.rgba, d.width, d.height));
       }
@@ -110,6 +115,7 @@ export async function runSweep(
         secondsPerImage: result.timings.totalMs / 1000 / result.images.length,
         diversity: meanPairwiseDistance(features),
         accuracy,
+        fd,
         images: result.images.map((i) => ({ seed: i.seed, png: i.png, parameters: i.parameters, width: i.width, height: i.height })),
       };
       points.push(point);

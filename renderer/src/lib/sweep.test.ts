@@ -10,9 +10,11 @@ import {
   currentPoint,
   defaultExploreForm,
   diversityAxisLabel,
+  fdFloor,
   firstSweepError,
   formatAccuracy,
   formatDiversity,
+  formatFd,
   orderedPoints,
   plotData,
   seriesColor,
@@ -42,7 +44,13 @@ function entry(seed: number): GalleryEntry {
   };
 }
 
-function point(sampler: string, cfgScale: number, diversity: number, accuracy: number | null = null): SweepPointEvent {
+function point(
+  sampler: string,
+  cfgScale: number,
+  diversity: number,
+  accuracy: number | null = null,
+  fd: SweepPointEvent['fd'] = null,
+): SweepPointEvent {
   return {
     jobId: 's',
     sampler,
@@ -51,6 +59,7 @@ function point(sampler: string, cfgScale: number, diversity: number, accuracy: n
     secondsPerImage: 0.01234,
     diversity,
     accuracy,
+    fd,
     featureSpace: PIXELS,
     entries: [entry(0), entry(1), entry(2)],
     done: 1,
@@ -174,14 +183,14 @@ test('axis label and colours', () => {
 });
 
 test('CSV and JSON exports of the points', () => {
-  const points = [point('euler', 1, 0.5, 0.25), point('dpmpp_2m', 8, 0.3)];
+  const points = [point('euler', 1, 0.5, 0.25, { value: 412.5, floor: 95.25 }), point('dpmpp_2m', 8, 0.3)];
   const csv = sweepCsv(points);
   assert.equal(
     csv,
     [
-      'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,feature_space,seeds',
-      `euler,1,4,0.0123,0.5,0.25,"${PIXELS}",0 1 2`,
-      `dpmpp_2m,8,4,0.0123,0.3,,"${PIXELS}",0 1 2`,
+      'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,fd,fd_floor,feature_space,seeds',
+      `euler,1,4,0.0123,0.5,0.25,412.5,95.25,"${PIXELS}",0 1 2`,
+      `dpmpp_2m,8,4,0.0123,0.3,,,,"${PIXELS}",0 1 2`,
       '',
     ].join('\n'),
   );
@@ -194,8 +203,22 @@ test('CSV and JSON exports of the points', () => {
     secondsPerImage: 0.01234,
     diversity: 0.3,
     accuracy: null,
+    fd: null,
     seeds: [0, 1, 2],
     ids: ['i0', 'i1', 'i2'],
   });
   assert.deepEqual(JSON.parse(JSON.stringify(json)).request, request);
+});
+
+test('conditional FD: a line per sampler, one floor for the sweep, "n/a" where the evaluator has no real images', () => {
+  const request = { prompt: 'p', cfgScales: [1, 4], samplers: ['euler' as const, 'dpmpp_2m' as const], seeds: 3 };
+  const points = [point('euler', 4, 0.2, 1, { value: 250, floor: 80.5 }), point('euler', 1, 0.3, 0.5, { value: 1234.4, floor: 80.5 })];
+  assert.deepEqual(sweepSeries(request, points).fd, [
+    { sampler: 'euler', values: [1234.4, 250] },
+    { sampler: 'dpmpp_2m', values: [null, null] },
+  ]);
+  assert.equal(fdFloor(points), 80.5);
+  assert.equal(fdFloor([point('euler', 1, 0.3)]), null);
+  assert.equal(formatFd(points[0].fd), '250 (floor 80.5)');
+  assert.equal(formatFd(null), 'n/a');
 });

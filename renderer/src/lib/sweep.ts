@@ -162,6 +162,16 @@ export function accuracyState(points: readonly SweepPointEvent[]): AccuracyState
   return points.some((p) => p.accuracy !== null) ? 'available' : 'unavailable';
 }
 
+/**
+ * The real-vs-real floor of the sweep's FD (every point has as many seeds, so one floor), or null when no point has an
+ * FD: the model's evaluator has no real images of what the prompt asks.
+ */
+export function fdFloor(points: readonly SweepPointEvent[]): number | null {
+  return points.find((p) => p.fd)?.fd?.floor ?? null;
+}
+
+export const FD_UNAVAILABLE = 'FD to real images: not available for this prompt/model';
+
 export interface SeriesLine {
   sampler: string;
   values: Array<number | null>;
@@ -172,6 +182,8 @@ export interface SweepSeries {
   x: number[];
   diversity: SeriesLine[];
   accuracy: SeriesLine[];
+  /** Frechet distance to real images of the same prompt (null where the model's evaluator has none). */
+  fd: SeriesLine[];
 }
 
 /** One line per requested sampler over the requested CFG scales; missing points are null (gaps). */
@@ -179,15 +191,16 @@ export function sweepSeries(request: Pick<SweepRequestInput, 'samplers' | 'cfgSc
   const x = [...new Set(request.cfgScales)].sort((a, b) => a - b);
   const samplers = request.samplers ?? ['euler'];
   const find = (sampler: string, cfg: number) => points.find((p) => p.sampler === sampler && p.cfgScale === cfg);
-  const line = (key: 'diversity' | 'accuracy') =>
+  const line = (value: (p: SweepPointEvent) => number | null | undefined) =>
     samplers.map((sampler) => ({
       sampler,
       values: x.map((cfg) => {
-        const v = find(sampler, cfg)?.[key];
+        const p = find(sampler, cfg);
+        const v = p ? value(p) : null;
         return typeof v === 'number' && Number.isFinite(v) ? v : null;
       }),
     }));
-  return { x, diversity: line('diversity'), accuracy: line('accuracy') };
+  return { x, diversity: line((p) => p.diversity), accuracy: line((p) => p.accuracy), fd: line((p) => p.fd?.value) };
 }
 
 /** uPlot's data array: [x, line 1, line 2, ...]. */
@@ -225,15 +238,22 @@ export function formatAccuracy(a: number | null): string {
   return a === null ? 'n/a' : `${(a * 100).toFixed(0)}%`;
 }
 
+/** "412 (floor 95)": the conditional FD next to what real images score; "n/a" without one. */
+export function formatFd(fd: SweepPoint['fd']): string {
+  if (!fd) return 'n/a';
+  const f = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+  return `${f(fd.value)} (floor ${f(fd.floor)})`;
+}
+
 function csvField(v: string | number | null): string {
   if (v === null) return '';
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** One row per point: sampler, CFG, NFE, seconds per image, diversity, accuracy, space, seeds. */
+/** One row per point: sampler, CFG, NFE, seconds per image, diversity, accuracy, FD and its floor, space, seeds. */
 export function sweepCsv(points: readonly SweepPointEvent[]): string {
-  const header = 'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,feature_space,seeds';
+  const header = 'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,fd,fd_floor,feature_space,seeds';
   const rows = points.map((p) =>
     [
       p.sampler,
@@ -242,6 +262,8 @@ export function sweepCsv(points: readonly SweepPointEvent[]): string {
       p.secondsPerImage.toFixed(4),
       p.diversity,
       p.accuracy,
+      p.fd?.value ?? null,
+      p.fd?.floor ?? null,
       p.featureSpace,
       p.entries.map((e) => e.seed).join(' '),
     ]
@@ -271,6 +293,7 @@ export function sweepJson(
       secondsPerImage: p.secondsPerImage,
       diversity: p.diversity,
       accuracy: p.accuracy,
+      fd: p.fd,
       seeds: p.entries.map((e) => e.seed),
       ids: p.entries.map((e) => e.id),
     })),
