@@ -2,47 +2,29 @@
 // its configs, inferred from the shapes (sdxl-configs.ts) or taken from a config folder where it has them.
 import { basename } from 'node:path';
 import type { Json } from '../model/configs.ts';
-import { inferTextConfig, type ConfigFolder } from './checkpoint-configs.ts';
-import type { Detection, Prediction } from './detect.ts';
+import { inferTextConfig } from './checkpoint-configs.ts';
+import type { Prediction } from './detect.ts';
+import { checkpointNotes, numberOf, type CheckpointOptions } from './ldm-source.ts';
 import { inferSdxlText2Config, inferSdxlUNetConfig, inferSdxlVaeConfig, sdxlSchedulerConfig } from './sdxl-configs.ts';
 import { mapSgmCheckpoint } from './sdxl-keys.ts';
 import type { Opened } from './source.ts';
 import type { WeightSource } from './weights.ts';
-
-export interface SdxlCheckpointOptions {
-  path: string;
-  detection: Detection;
-  /** The config folder's configs (a diffusers SDXL folder), which win over inferred ones. */
-  override?: ConfigFolder;
-  configName?: string;
-  /** Opens the separate VAE file, when one replaces the checkpoint's VAE. */
-  vaeFile?: (notes: string[]) => WeightSource;
-}
-
-function layersOf(config: Json | undefined): number | undefined {
-  const value = config?.num_hidden_layers;
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
 
 /** diffusers' StableDiffusionXLPipeline default (true), or what the config folder's model_index.json says. */
 export function forceZerosOf(modelIndex: Json | undefined): boolean {
   return modelIndex?.force_zeros_for_empty_prompt !== false;
 }
 
-export function openSdxlCheckpoint(raw: WeightSource, options: SdxlCheckpointOptions): Opened {
+export function openSdxlCheckpoint(raw: WeightSource, options: CheckpointOptions): Opened {
   const { path, detection, override } = options;
   const label = basename(path);
   const mapped = mapSgmCheckpoint(raw, {
     label,
     requireVae: !options.vaeFile,
-    textLayers: layersOf(override?.textEncoder),
-    text2Layers: layersOf(override?.textEncoder2),
+    textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'),
+    text2Layers: numberOf(override?.textEncoder2, 'num_hidden_layers'),
   });
-  const notes = [...detection.notes];
-  if (mapped.emaIgnored > 0) notes.push(`${mapped.emaIgnored} EMA tensors (model_ema.*) ignored`);
-  if (mapped.unused.length > 0)
-    notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
-  if (override) notes.push(`configs from ${options.configName} where it has them`);
+  const notes = checkpointNotes(options, mapped);
   const vae = options.vaeFile ? options.vaeFile(notes) : mapped.vae;
   const weights = { unet: mapped.unet, vae, textEncoder: mapped.textEncoder, textEncoder2: mapped.textEncoder2 };
   // SDXL's prediction type is known from the file (v_pred key) or the user; it never needs the UNet test.

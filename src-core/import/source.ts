@@ -4,16 +4,7 @@
 // the configs inferred from a checkpoint.
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import {
-  inferUNetConfig,
-  inferTextConfig,
-  inferVaeConfig,
-  readConfigFolder,
-  schedulerPrediction,
-  sdSchedulerConfig,
-  type ComponentConfigs,
-  type ConfigFolder,
-} from './checkpoint-configs.ts';
+import { readConfigFolder, schedulerPrediction, type ComponentConfigs } from './checkpoint-configs.ts';
 import {
   ARCHITECTURE_NAMES,
   FAMILY_NAMES,
@@ -25,7 +16,8 @@ import {
   type PredictionSource,
 } from './detect.ts';
 import { isDiffusersFolder, isDiffusersOnnxFolder, openDiffusersFolder, readDiffusersConfigs } from './diffusers-folder.ts';
-import { mapLdmCheckpoint, mapVaeFile } from './ldm-keys.ts';
+import { mapVaeFile } from './ldm-keys.ts';
+import { openLdmCheckpoint } from './ldm-source.ts';
 import { SafetensorsFile, requireFloatWeights } from './safetensors.ts';
 import { openSdxlCheckpoint } from './sdxl-source.ts';
 import { ImportError, type WeightSource } from './weights.ts';
@@ -129,11 +121,6 @@ export function inspectImportSource(path: string): SourceInspection {
   }
 }
 
-export function numberOf(config: ConfigFolder['textEncoder'], key: string): number | undefined {
-  const value = config?.[key];
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
 /** Opens a checkpoint or diffusers folder for import. The caller must close() it. */
 export async function openImportSource(path: string, options: ImportSourceOptions = {}): Promise<ImportSource> {
   const kind = sourceKind(path);
@@ -177,60 +164,8 @@ function openCheckpoint(path: string, options: ImportSourceOptions, opened: Arra
     configPrediction: schedulerPrediction(override?.scheduler),
   });
   const vaeFile = options.vae ? (notes: string[]) => separateVae(options.vae!, opened, notes) : undefined;
-  if (detection.family === 'sdxl') return openSdxlCheckpoint(raw, { path, detection, override, vaeFile, configName: options.config });
-  const mapped = mapLdmCheckpoint(raw, {
-    textLayers: numberOf(override?.textEncoder, 'num_hidden_layers'),
-    label: basename(path),
-    requireVae: !options.vae,
-  });
-  const notes = [...detection.notes];
-  if (mapped.emaIgnored > 0) notes.push(`${mapped.emaIgnored} EMA tensors (model_ema.*) ignored`);
-  if (mapped.unused.length > 0)
-    notes.push(`${mapped.unused.length} tensors unused: ${mapped.unused.slice(0, 5).join(', ')}${mapped.unused.length > 5 ? ', …' : ''}`);
-  if (override) notes.push(`configs from ${options.config} where it has them`);
-  const vae = options.vae ? separateVae(options.vae, opened, notes) : mapped.vae;
-  const weights = { unet: mapped.unet, vae, textEncoder: mapped.textEncoder };
-  const family = detection.family;
-  const provisional = detection.prediction === 'needs-test' ? 'epsilon' : detection.prediction;
-  const configs: ComponentConfigs = {
-    unet: override?.unet ?? inferUNetConfig(weights.unet, family),
-    vae: override?.vae ?? inferVaeConfig(weights.vae),
-    textEncoder: override?.textEncoder ?? inferTextConfig(weights.textEncoder, family),
-    // With 'needs-test' this says epsilon until settlePrediction; the importer writes the tested type.
-    scheduler: override?.scheduler ?? sdSchedulerConfig(provisional),
-  };
-  const source: Opened = {
-    kind: 'checkpoint',
-    path,
-    family,
-    prediction: detection.prediction,
-    predictionSource: detection.predictionSource,
-    configs,
-    tokenizerDir: override?.tokenizerDir,
-    weights,
-    unused: mapped.unused,
-    notes,
-    settlePrediction(prediction) {
-      source.prediction = prediction;
-      source.predictionSource = 'detected';
-      if (!override?.scheduler) configs.scheduler = sdSchedulerConfig(prediction);
-      applyDefaultSize(configs, override, family, prediction);
-    },
-  };
-  applyDefaultSize(configs, override, family, detection.prediction);
-  return source;
-}
-
-/** SD 2 v-models (2.0-v, 2.1) are 768-pixel models; inferred configs say so once the type is known. */
-function applyDefaultSize(
-  configs: ComponentConfigs,
-  override: ConfigFolder | undefined,
-  family: Family,
-  prediction: Prediction | 'needs-test',
-): void {
-  const v = family === 'sd2' && prediction === 'v_prediction';
-  if (!override?.unet) configs.unet.sample_size = v ? 96 : 64;
-  if (!override?.vae) configs.vae.sample_size = v ? 768 : 512;
+  const checkpoint = { path, detection, override, vaeFile, configName: options.config };
+  return detection.family === 'sdxl' ? openSdxlCheckpoint(raw, checkpoint) : openLdmCheckpoint(raw, checkpoint);
 }
 
 /** The weights of a separate VAE file. */
