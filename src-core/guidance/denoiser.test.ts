@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DefaultNoiseStream } from '../noise/default-noise.ts';
+import { batchNoise } from '../noise/index.ts';
+import { SAMPLERS } from '../samplers/index.ts';
+import { karrasSchedule } from '../schedule/karras.ts';
 import { guidedDenoiser } from './denoiser.ts';
 import type { TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
@@ -117,4 +120,20 @@ test('bad guidance setups are refused', () => {
       }),
     /differ in shape/,
   );
+});
+
+test('every sampler gives the same latents whether the denoiser reuses its output arrays or not', async () => {
+  // A UNet whose output depends on its input and the timestep, so every estimate differs from the last.
+  const unet: UNetCall = async ({ sample, timestep }) => Float32Array.from(sample, (v, i) => Math.sin(v * 3 + i + timestep / 100));
+  const options = { unet, schedule, prediction: 'epsilon' as const, batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 4 };
+  const sigmas = karrasSchedule(6, 0.1, 10);
+  for (const [name, sampler] of Object.entries(SAMPLERS)) {
+    const run = async (copy: boolean) => {
+      const D = guidedDenoiser(options);
+      const model = copy ? async (x: Float64Array, sigma: number) => Float64Array.from(await D(x, sigma)) : D;
+      const noise = batchNoise([new DefaultNoiseStream(9)], perImage);
+      return sampler.sample(model, noise(), sigmas, { noise }, name === 'restart' ? { segments: [[3, 1, 0.5, 2]] } : {});
+    };
+    assert.deepEqual(await run(false), await run(true), name);
+  }
 });

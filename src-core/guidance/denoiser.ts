@@ -52,6 +52,36 @@ export function preconditioning(prediction: PredictionType, sigma: number): { cI
   return { cIn: 1 / norm, cSkip: 1 / (sigma * sigma + 1), cOut: -sigma / norm };
 }
 
+// The per-element loops live at module level: the denoiser is a new closure for every batch, and loops inside it
+// would be optimized afresh (and deoptimized on the next batch's UNet closure) each time.
+
+/** c_in * x as float32, twice over for a guided batch ([uncond, cond] see the same latents). */
+function scaleInput(sample: Float32Array, x: Float64Array, cIn: number, guided: boolean): void {
+  const n = x.length;
+  if (guided) for (let i = 0; i < n; i++) sample[i] = sample[n + i] = cIn * x[i];
+  else for (let i = 0; i < n; i++) sample[i] = cIn * x[i];
+}
+
+/** D = c_skip x + c_out (out_u + w (out_c - out_u)), or c_skip x + c_out out unguided (guidance is linear, so it
+ * combines the model outputs before the map to D). */
+function combine(
+  denoised: Float64Array,
+  x: Float64Array,
+  out: Float32Array,
+  c: { cSkip: number; cOut: number },
+  scale: number,
+  guided: boolean,
+) {
+  const n = x.length,
+    { cSkip, cOut } = c;
+  if (guided) for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * (out[i] + scale * (out[n + i] - out[i]));
+  else for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * out[i];
+}
+
+/**
+ * D(x, sigma) over the UNet. The array it returns is overwritten by the call after next (see Denoiser), and
+ * the UNet's `sample` input is the same array at every call.
+ */
 export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const { unet, schedule, prediction, batch, cond, uncond, scale } = options;
   if (!Number.isFinite(scale)) throw new RangeError(`guidance scale must be finite (got ${scale})`);
@@ -71,12 +101,21 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const timeIds = options.timeIds ? repeatRows([{ values: options.timeIds, times: rows }]) : undefined;
   const mode = options.timestepMode ?? 'fractional';
 
+  // Buffers reused across evaluations (a 4x64x64 latent's arrays cost more to allocate than to fill):
+  // the UNet's input, and two outputs in turn, because samplers keep the previous estimate for one more
+  // call (DPM++ 2M's history, Heun's first estimate) but never longer.
+  let sample = new Float32Array(0);
+  const outputs: Float64Array[] = [];
+  let turn = 0;
+
   return async (x, sigma) => {
-    const { cIn, cSkip, cOut } = preconditioning(prediction, sigma);
+    const c = preconditioning(prediction, sigma);
     const n = x.length;
-    const sample = new Float32Array(guided ? 2 * n : n);
-    for (let i = 0; i < n; i++) sample[i] = cIn * x[i];
-    if (guided) sample.copyWithin(n, 0, n);
+    if (sample.length !== (guided ? 2 * n : n)) {
+      sample = new Float32Array(guided ? 2 * n : n);
+      outputs.length = 0;
+    }
+    scaleInput(sample, x, c.cIn, guided);
     const out = await unet({
       sample,
       batch: guided ? 2 * batch : batch,
@@ -86,12 +125,9 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
       ...(timeIds ? { timeIds } : {}),
     });
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
-    const denoised = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      // Guidance is linear, so it can combine model outputs before the output -> D map.
-      const modelOut = guided ? out[i] + scale * (out[n + i] - out[i]) : out[i];
-      denoised[i] = cSkip * x[i] + cOut * modelOut;
-    }
+    turn ^= 1;
+    const denoised = (outputs[turn] ??= new Float64Array(n));
+    combine(denoised, x, out, c, scale, guided);
     return denoised;
   };
 }

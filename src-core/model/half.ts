@@ -4,7 +4,7 @@
 // bits (round to nearest even, subnormals, infinities and NaN kept) and a 64K-entry decode table instead.
 
 /** float32 values -> half bit patterns (round to nearest, ties to even). */
-export function toHalfBits(values: Float32Array, out = new Uint16Array(values.length)): Uint16Array {
+export function toHalfBits(values: Float32Array, out: Uint16Array = new Uint16Array(values.length)): Uint16Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < bits.length; i++) {
     const u = bits[i];
@@ -65,7 +65,7 @@ function table(): Float32Array {
 }
 
 /** Half bit patterns -> float32 values (exact). */
-export function fromHalfBits(bits: Uint16Array, out = new Float32Array(bits.length)): Float32Array {
+export function fromHalfBits(bits: Uint16Array, out: Float32Array = new Float32Array(bits.length)): Float32Array {
   const t = table();
   for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]];
   return out;

@@ -10,11 +10,9 @@ export function floatTensor(type: FloatType, data: Float32Array, dims: readonly 
   return new ort.Tensor('float16', toHalfBits(data), dims);
 }
 
-/** The tensor's values as float32, whatever float type it holds. */
-export function readFloats(tensor: ort.Tensor, what: string): Float32Array {
+/** The tensor's values as float32, whatever float type it holds (float16 is converted into `out` when given). */
+export function readFloats(tensor: ort.Tensor, what: string, out?: Float32Array): Float32Array {
   if (tensor.type === 'float32') return tensor.data as Float32Array;
-  if (tensor.type === 'float16') {
-    return fromHalfBits(tensor.data as Uint16Array);
-  }
+  if (tensor.type === 'float16') return fromHalfBits(tensor.data as Uint16Array, out);
   throw new TypeError(`${what}: expected a float tensor, got ${tensor.type}`);
 }

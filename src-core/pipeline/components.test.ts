@@ -41,7 +41,15 @@ test('fp16 UNet: prompt states converted once and reused; latents round-trip thr
   for (let i = 0; i < sample.length; i++) assert.ok(Math.abs(out1[i] - sample[i]) <= Math.abs(sample[i]) * 2 ** -11, `latent ${i}`);
   assert.equal(timings.unetCalls, 2);
 
+  // The latent and timestep tensors are reused across steps, their values rewritten in place.
+  assert.equal(seen[0].sample, seen[1].sample, 'the same sample tensor at every step');
+  assert.equal(seen[0].timestep, seen[1].timestep);
+  assert.deepEqual([...(seen[1].timestep.data as Float32Array)], [400, 400]);
+  sample[0] = 2.5;
+  const out3 = await call({ sample, batch: 2, timestep: 300, encoderHiddenStates: states });
+  assert.equal(out3[0], 2.5, 'a float16 sample is converted again at every call');
+
   const other = Float32Array.from(states, (v) => v + 1);
   await call({ sample, batch: 2, timestep: 300, encoderHiddenStates: other });
-  assert.notEqual(seen[2].encoder_hidden_states, seen[1].encoder_hidden_states, 'new states, new tensor');
+  assert.notEqual(seen[3].encoder_hidden_states, seen[2].encoder_hidden_states, 'new states, new tensor');
 });

@@ -5,6 +5,7 @@ import { RequestError } from '../contract/generate.ts';
 import type { UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats } from '../model/tensors.ts';
+import { FloatFeed, TimestepFeed } from './unet-feeds.ts';
 import type { TextEncoderPart } from '../model/text-encoders.ts';
 import { embeddingsFor } from '../adapters/embedding-tokens.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
@@ -111,42 +112,28 @@ export function encodeEmptyChunkOf(model: StableDiffusionModel, timings: Timings
   return encodeJoinedEmptyChunk(encoderRuns(model, timings), { chunkTokens: model.info.tokens - 2 });
 }
 
-function timestepTensor(model: StableDiffusionModel, timestep: number, batch: number): ort.Tensor {
-  const { timestepType, timestepShape } = model.info;
-  const dims = timestepShape === 'scalar' ? [] : timestepShape === 'single' ? [1] : [batch];
-  const count = timestepShape === 'batch' ? batch : 1;
-  // Integer-timestep exports take the nearest whole timestep (the pipeline asks for 'nearest' then).
-  if (timestepType === 'int64') return new ort.Tensor('int64', new BigInt64Array(count).fill(BigInt(Math.round(timestep))), dims);
-  return floatTensor(timestepType, new Float32Array(count).fill(timestep), dims);
-}
-
+/** The UNet over one latent size. The array it returns is reused by its next call (float16 models), as its input tensors are. */
 export function unetCall(model: StableDiffusionModel, height: number, width: number, timings: Timings): UNetCall {
-  const { latentChannels, textHidden, unetFloat } = model.info;
-  // The prompt states are the same array at every step of a run: convert them to the UNet's dtype once.
+  const { latentChannels, textHidden, unetFloat, timestepType, timestepShape } = model.info;
+  // The prompt states are the same array at every step of a run: converted to the UNet's dtype once.
   // (onnxruntime-node still copies them to the device each call: ~0.07 ms for SD 1.5 on an H100, see reports/gpu-bench.)
-  let states: { source: Float32Array; tensor: ort.Tensor } | undefined;
+  const states = new FloatFeed(unetFloat),
+    latent = new FloatFeed(unetFloat),
+    time = new TimestepFeed(timestepType, timestepShape);
   const sdxl = model.info.sdxl;
-  let textEmbeds: { source: Float32Array; tensor: ort.Tensor } | undefined, timeIds: typeof textEmbeds;
+  const textEmbeds = sdxl && new FloatFeed(sdxl.textEmbedsFloat),
+    timeIds = sdxl && new FloatFeed(sdxl.timeIdsFloat);
+  let output = new Float32Array(0);
   return async ({ sample, batch, timestep, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes }) => {
-    if (states?.source !== encoderHiddenStates) {
-      states = {
-        source: encoderHiddenStates,
-        tensor: floatTensor(unetFloat, encoderHiddenStates, [batch, encoderHiddenStates.length / (batch * textHidden), textHidden]),
-      };
-    }
     const feeds: Record<string, ort.Tensor> = {
-      sample: floatTensor(unetFloat, sample, [batch, latentChannels, height, width]),
-      timestep: timestepTensor(model, timestep, batch),
-      encoder_hidden_states: states.tensor,
+      sample: latent.of(sample, [batch, latentChannels, height, width], true),
+      timestep: time.of(timestep, batch),
+      encoder_hidden_states: states.of(encoderHiddenStates, [batch, encoderHiddenStates.length / (batch * textHidden), textHidden]),
     };
-    if (sdxl) {
+    if (textEmbeds && timeIds) {
       if (!pooled || !sizes) throw new Error('an SDXL UNet call needs text_embeds and time_ids');
-      if (textEmbeds?.source !== pooled)
-        textEmbeds = { source: pooled, tensor: floatTensor(sdxl.textEmbedsFloat, pooled, [batch, pooled.length / batch]) };
-      if (timeIds?.source !== sizes)
-        timeIds = { source: sizes, tensor: floatTensor(sdxl.timeIdsFloat, sizes, [batch, sizes.length / batch]) };
-      feeds.text_embeds = textEmbeds.tensor;
-      feeds.time_ids = timeIds.tensor;
+      feeds.text_embeds = textEmbeds.of(pooled, [batch, pooled.length / batch]);
+      feeds.time_ids = timeIds.of(sizes, [batch, sizes.length / batch]);
     }
     const out = await timed(
       () =>
@@ -158,7 +145,8 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
         timings.unetCalls++;
       },
     );
-    return readFloats(out.out_sample, 'unet out_sample');
+    if (out.out_sample.type === 'float16' && output.length !== out.out_sample.size) output = new Float32Array(out.out_sample.size);
+    return readFloats(out.out_sample, 'unet out_sample', output);
   };
 }
 

@@ -15,29 +15,28 @@ export async function sampleDpmpp2m(
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   let previous: Float64Array | undefined;
+  x = Float64Array.from(x); // updated in place (each x[j] is read before it is written)
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
     const denoised = await D.call(x, sigma);
-    const next = new Float64Array(x.length);
     if (sigmaNext === 0) {
       // h is infinite: the update collapses to the denoised estimate.
-      next.set(denoised);
+      x.set(denoised);
     } else {
       const h = Math.log(sigma) - Math.log(sigmaNext);
       const ratio = sigmaNext / sigma;
       const weight = -Math.expm1(-h);
       if (previous === undefined) {
-        for (let j = 0; j < x.length; j++) next[j] = ratio * x[j] + weight * denoised[j];
+        for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * denoised[j];
       } else {
         const r = (Math.log(sigmas[i - 1]) - Math.log(sigma)) / h;
         const a = 1 + 1 / (2 * r),
           b = 1 / (2 * r);
-        for (let j = 0; j < x.length; j++) next[j] = ratio * x[j] + weight * (a * denoised[j] - b * previous[j]);
+        for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * (a * denoised[j] - b * previous[j]);
       }
     }
     previous = denoised;
-    x = next;
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });
   }
   return x;

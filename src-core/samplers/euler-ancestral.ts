@@ -21,12 +21,14 @@ export async function sampleEulerAncestral(
   if (!(eta >= 0) || !(sNoise >= 0)) throw new SamplerError(`eta and s_noise must be >= 0 (got eta ${eta}, s_noise ${sNoise})`);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
+  x = Float64Array.from(x); // stepped and noised in place: the caller's array stays as it was
+  const d = new Float64Array(x.length);
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
     const denoised = await D.call(x, sigma);
     const { sDown, sUp } = ancestralStep(sigma, sigmaNext, eta);
-    x = axpy(x, sDown - sigma, toD(x, sigma, denoised));
+    axpy(x, sDown - sigma, toD(x, sigma, denoised, d), x);
     addNoise(x, sNoise * sUp, ctx);
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });
   }

@@ -6,9 +6,12 @@ export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: read
   checkSigmas(sigmas);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
+  // x += dt * d in place, on a copy (the caller's array stays as it was): no allocation per step.
+  x = Float64Array.from(x);
+  const d = new Float64Array(x.length);
   for (let i = 0; i < totalSteps; i++) {
     const denoised = await D.call(x, sigmas[i]);
-    x = axpy(x, sigmas[i + 1] - sigmas[i], toD(x, sigmas[i], denoised));
+    axpy(x, sigmas[i + 1] - sigmas[i], toD(x, sigmas[i], denoised, d), x);
     D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised });
   }
   return x;

@@ -2,16 +2,14 @@
 // guard that counts evaluations, honours cancellation and rejects non-finite model output.
 import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
 
-/** d = (x - D) / sigma: the probability-flow ODE slope. */
-export function toD(x: Float64Array, sigma: number, denoised: Float64Array): Float64Array {
-  const d = new Float64Array(x.length);
+/** d = (x - D) / sigma: the probability-flow ODE slope (into `d` when given, so a sampler can reuse one array). */
+export function toD(x: Float64Array, sigma: number, denoised: Float64Array, d: Float64Array = new Float64Array(x.length)): Float64Array {
   for (let i = 0; i < x.length; i++) d[i] = (x[i] - denoised[i]) / sigma;
   return d;
 }
 
-/** a + scale * b, as a new array. */
-export function axpy(a: Float64Array, scale: number, b: Float64Array): Float64Array {
-  const out = new Float64Array(a.length);
+/** a + scale * b, as a new array or into `out` (which may be `a` itself: x += dt * d). */
+export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
   for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
   return out;
 }
@@ -71,26 +69,42 @@ export function formatSigma(sigma: number): string {
   return Number(sigma.toPrecision(6)).toString();
 }
 
+/** The arrays one Heun step works in, allocated once per run. */
+export interface HeunWork {
+  d: Float64Array;
+  xEuler: Float64Array;
+  d2: Float64Array;
+}
+
+export const heunWork = (length: number): HeunWork => ({
+  d: new Float64Array(length),
+  xEuler: new Float64Array(length),
+  d2: new Float64Array(length),
+});
+
 /**
- * One Heun step from sigma to sigmaNext (Euler when sigmaNext is 0 or secondOrder is off).
- * Returns the new x and the first denoised estimate (for previews).
+ * One Heun step from sigma to sigmaNext (Euler when sigmaNext is 0 or secondOrder is off), updating x in
+ * place. Returns the first denoised estimate (for previews).
  */
 export async function heunStep(
   model: GuardedDenoiser,
   x: Float64Array,
   sigma: number,
   sigmaNext: number,
-  secondOrder = true,
-): Promise<{ x: Float64Array; denoised: Float64Array }> {
+  secondOrder: boolean,
+  work: HeunWork,
+): Promise<Float64Array> {
   const denoised = await model.call(x, sigma);
-  const d = toD(x, sigma, denoised);
+  const d = toD(x, sigma, denoised, work.d);
   const dt = sigmaNext - sigma;
-  const xEuler = axpy(x, dt, d);
-  if (sigmaNext === 0 || !secondOrder) return { x: xEuler, denoised };
-  const d2 = toD(xEuler, sigmaNext, await model.call(xEuler, sigmaNext));
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i] + dt * 0.5 * (d[i] + d2[i]);
-  return { x: out, denoised };
+  if (sigmaNext === 0 || !secondOrder) {
+    axpy(x, dt, d, x);
+    return denoised;
+  }
+  const xEuler = axpy(x, dt, d, work.xEuler);
+  const d2 = toD(xEuler, sigmaNext, await model.call(xEuler, sigmaNext), work.d2);
+  for (let i = 0; i < x.length; i++) x[i] = x[i] + dt * 0.5 * (d[i] + d2[i]);
+  return denoised;
 }
 
 /** Checks a sigma schedule: at least two entries, finite, non-negative, strictly descending. */

@@ -1,4 +1,4 @@
-import { checkSigmas, GuardedDenoiser, heunStep } from './helpers.ts';
+import { checkSigmas, GuardedDenoiser, heunStep, heunWork } from './helpers.ts';
 import type { Denoiser, SampleContext } from './types.ts';
 
 /** Heun's second-order method; the final step into sigma = 0 is Euler, so n steps cost 2n - 1 evaluations. */
@@ -6,10 +6,11 @@ export async function sampleHeun(model: Denoiser, x: Float64Array, sigmas: reado
   checkSigmas(sigmas);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
+  x = Float64Array.from(x); // updated in place: the caller's array stays as it was
+  const work = heunWork(x.length);
   for (let i = 0; i < totalSteps; i++) {
-    const step = await heunStep(D, x, sigmas[i], sigmas[i + 1]);
-    x = step.x;
-    D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised: step.denoised });
+    const denoised = await heunStep(D, x, sigmas[i], sigmas[i + 1], true, work);
+    D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised });
   }
   return x;
 }

@@ -3,7 +3,7 @@
 // down again. A run is first laid out as a plan of steps, so the evaluation count is known
 // before any model call and the execution loop is the same for every Restart form.
 import { karrasRamp } from '../schedule/karras.ts';
-import { addNoise, checkSigmas, formatSigma, GuardedDenoiser, heunStep } from './helpers.ts';
+import { addNoise, checkSigmas, formatSigma, GuardedDenoiser, heunStep, heunWork } from './helpers.ts';
 import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
 
 /** [N_r, K, t_min, t_max]: N_r sigma points per restart pass (N_r - 1 Heun steps), K restarts. */
@@ -196,12 +196,12 @@ export async function sampleRestart(
 ): Promise<Float64Array> {
   const plan = planRestart(sigmas, options);
   const D = new GuardedDenoiser(model, ctx);
-  x = Float64Array.from(x);
+  x = Float64Array.from(x); // noised and stepped in place
+  const work = heunWork(x.length);
   for (const step of plan) {
     for (const std of step.noiseBefore) addNoise(x, std, ctx);
-    const result = await heunStep(D, x, step.start, step.to, step.secondOrder);
-    x = result.x;
-    D.report({ totalSteps: plan.length, sigma: step.start, sigmaNext: step.to, x, denoised: result.denoised });
+    const denoised = await heunStep(D, x, step.start, step.to, step.secondOrder, work);
+    D.report({ totalSteps: plan.length, sigma: step.start, sigmaNext: step.to, x, denoised });
   }
   return x;
 }

@@ -1,7 +1,11 @@
 // The vocabulary every sampler shares. A latent is a flat Float64Array (batch-major, the shape lives
 // with whoever calls the model); samplers only ever do element-wise work on it.
 
-/** Estimate of the clean latent at noise level sigma (k-diffusion's "denoiser" D(x, sigma)). */
+/**
+ * Estimate of the clean latent at noise level sigma (k-diffusion's "denoiser" D(x, sigma)). The pipeline's
+ * denoiser reuses its output arrays: a result stays valid until the call after next, so a sampler may keep
+ * the previous estimate (DPM++ 2M, Heun) but must copy anything it keeps longer.
+ */
 export type Denoiser = (x: Float64Array, sigma: number) => Promise<Float64Array>;
 
 /** Returns a fresh standard-normal tensor shaped like the latent (torch's randn_like). */
@@ -14,6 +18,7 @@ export interface StepInfo {
   totalSteps: number;
   sigma: number;
   sigmaNext: number;
+  /** Valid during the callback: samplers update x in place and the denoiser reuses its outputs (copy to keep). */
   x: Float64Array;
   denoised: Float64Array;
 }

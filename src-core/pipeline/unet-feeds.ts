@@ -1,0 +1,56 @@
+// The UNet's input tensors, kept across the steps of a run: a fresh ort.Tensor per input and step (and a fresh
+// float16 copy of a 4x64x64 latent) cost more than a sampler step's arithmetic. A feed is rebuilt only when its
+// source array or shape changes; otherwise the sample's float16 copy and the timestep are rewritten in place.
+import * as ort from 'onnxruntime-node';
+import { toHalfBits } from '../model/half.ts';
+import type { StableDiffusionModel, TimestepType } from '../model/model.ts';
+import { floatTensor, type FloatType } from '../model/tensors.ts';
+
+const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** A float input over one source array: a float32 tensor wraps the array itself, a float16 one holds its conversion. */
+export class FloatFeed {
+  private source?: Float32Array;
+  private tensor?: ort.Tensor;
+
+  constructor(private readonly type: FloatType) {}
+
+  /** The tensor for `source`; `changed` says its values may differ from the last call's (float16 converts again). */
+  of(source: Float32Array, dims: readonly number[], changed = false): ort.Tensor {
+    if (!this.tensor || this.source !== source || !sameDims(this.tensor.dims, dims)) {
+      this.source = source;
+      this.tensor = floatTensor(this.type, source, dims);
+    } else if (changed && this.type === 'float16') {
+      toHalfBits(source, this.tensor.data as Uint16Array);
+    }
+    return this.tensor;
+  }
+}
+
+/** The timestep input: one tensor per batch size, its value written before each call. */
+export class TimestepFeed {
+  private tensor?: ort.Tensor;
+  private batch = -1;
+
+  constructor(
+    private readonly type: TimestepType,
+    private readonly shape: StableDiffusionModel['info']['timestepShape'],
+  ) {}
+
+  of(timestep: number, batch: number): ort.Tensor {
+    if (!this.tensor || this.batch !== batch) {
+      const dims = this.shape === 'scalar' ? [] : this.shape === 'single' ? [1] : [batch];
+      const count = this.shape === 'batch' ? batch : 1;
+      const data =
+        this.type === 'int64' ? new BigInt64Array(count) : this.type === 'float16' ? new Uint16Array(count) : new Float32Array(count);
+      this.tensor = new ort.Tensor(this.type, data, dims);
+      this.batch = batch;
+    }
+    const data = this.tensor.data;
+    // Integer-timestep exports take the nearest whole timestep (the pipeline asks for 'nearest' then).
+    if (data instanceof BigInt64Array) data.fill(BigInt(Math.round(timestep)));
+    else if (data instanceof Uint16Array) data.fill(toHalfBits(Float32Array.of(timestep))[0]);
+    else (data as Float32Array).fill(timestep);
+    return this.tensor;
+  }
+}
