@@ -8,22 +8,13 @@ from these shapes; a benchmark can fill them with random values.
 
     /usr/bin/python3 bench/import/sdxl_sgm_shapes.py     (after setting up ../shared/tools/diffusers-env)
 """
-import json
-import os
-import sys
+from shapes_common import shapes, write_json
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared"))
-PYLIB = os.environ.get("DIFFUSERS_ENV", "/tmp/pylib/site")
-sys.path.insert(0, os.path.join(SHARED, "tools", "diffusers-env"))
-sys.path.insert(0, os.path.join(os.path.dirname(PYLIB), "dl", "scripts"))
-import pyenv  # noqa: E402,F401
+import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-import torch  # noqa: E402
-from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection  # noqa: E402
-
-import convert_diffusers_to_original_sdxl as sgm  # noqa: E402
+import convert_diffusers_to_original_sdxl as sgm
 
 # stabilityai/stable-diffusion-xl-base-1.0 (unet/, vae/, text_encoder/, text_encoder_2/ config.json), keys that
 # differ from the classes' defaults.
@@ -59,32 +50,23 @@ def register_on_meta(self, name, param):
     _register_parameter(self, name, param)
 
 
-def shapes(state):
-    return {k: [list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in state.items()}
-
-
 def main():
     torch.set_grad_enabled(False)
     torch.nn.Module.register_parameter = register_on_meta
     unet = UNet2DConditionModel(**UNET)
-    entries = shapes({"model.diffusion_model." + k: v for k, v in sgm.convert_unet_state_dict(unet.state_dict()).items()})
+    entries = shapes("model.diffusion_model.", sgm.convert_unet_state_dict(unet.state_dict()))
     vae = AutoencoderKL(**VAE)
-    entries.update(shapes({"first_stage_model." + k: v for k, v in sgm.convert_vae_state_dict(vae.state_dict()).items()}))
-    text = CLIPTextModel(CLIPTextConfig(**TEXT))
-    entries.update(shapes({"conditioner.embedders.0.transformer." + k: v for k, v in text.state_dict().items()
-                           if not k.endswith("position_ids")}))
+    entries.update(shapes("first_stage_model.", sgm.convert_vae_state_dict(vae.state_dict())))
+    text = CLIPTextModel(CLIPTextConfig(**TEXT)).state_dict()
+    entries.update(shapes("conditioner.embedders.0.transformer.", {k: v for k, v in text.items() if not k.endswith("position_ids")}))
     # Real files carry the int64 position_ids buffer of old transformers versions, and OpenCLIP's logit_scale.
     entries["conditioner.embedders.0.transformer.text_model.embeddings.position_ids"] = [[1, 77], "int64"]
     text_2 = sgm.convert_openclip_text_enc_state_dict(CLIPTextModelWithProjection(CLIPTextConfig(**TEXT_2)).state_dict())
     text_2["text_projection"] = text_2.pop("text_projection.weight").T  # [width, projection], as the script stores it
-    entries.update(shapes({"conditioner.embedders.1.model." + k: v for k, v in text_2.items()}))
+    entries.update(shapes("conditioner.embedders.1.model.", text_2))
     entries["conditioner.embedders.1.model.logit_scale"] = [[], "float32"]
     configs = {"unet": UNET, "vae": VAE, "text_encoder": TEXT, "text_encoder_2": TEXT_2}
-    with open(os.path.join(HERE, "sdxl-sgm-shapes.json"), "w", encoding="utf-8") as f:
-        json.dump({"configs": configs, "tensors": dict(sorted(entries.items()))}, f, separators=(",", ":"))
-        f.write("\n")
-    params = sum(torch.Size(s).numel() for s, _ in entries.values())
-    print(f"{len(entries)} tensors, {params / 1e6:.1f} M values")
+    write_json("sdxl-sgm-shapes.json", {"configs": configs, "tensors": dict(sorted(entries.items()))}, entries, separators=(",", ":"))
 
 
 if __name__ == "__main__":
