@@ -63,13 +63,86 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
     i = end + 1;
     return s;
   };
+  const appendItems = (opcode: string, items: unknown[]) => {
+    const list = stack.at(-1);
+    if (!Array.isArray(list)) fail(`${opcode} to a non-list`);
+    (list as unknown[]).push(...items);
+  };
   const setItems = (target: unknown, items: unknown[]) => {
     if (!(target instanceof Map)) fail('SETITEMS on a value that is not a dict');
     for (let k = 0; k + 1 < items.length; k += 2) (target as Map<unknown, unknown>).set(items[k], items[k + 1]);
   };
+  // The opcodes that push one value, and the value each pushes (read from the bytes after it or popped).
+  const pushes: Partial<Record<number, () => unknown>> = {
+    0x4e: () => null, // NONE
+    0x88: () => true, // NEWTRUE
+    0x89: () => false, // NEWFALSE
+    0x7d: () => new Map(), // EMPTY_DICT
+    0x5d: () => [], // EMPTY_LIST
+    0x29: () => [], // EMPTY_TUPLE
+    0x8f: () => new Set(), // EMPTY_SET
+    0x58: () => text(u32()), // BINUNICODE
+    0x8c: () => text(u8()), // SHORT_BINUNICODE
+    0x8d: () => text(u64()), // BINUNICODE8
+    0x54: () => bytes(u32()), // BINSTRING
+    0x42: () => bytes(u32()), // BINBYTES
+    0x55: () => bytes(u8()), // SHORT_BINSTRING
+    0x43: () => bytes(u8()), // SHORT_BINBYTES
+    0x4a: () => take(4, (at) => data.readInt32LE(at)), // BININT
+    0x4b: u8, // BININT1
+    0x4d: u16, // BININT2
+    0x8a: () => signedLittleEndian(bytes(u8())), // LONG1
+    0x47: () => take(8, (at) => data.readDoubleBE(at)), // BINFLOAT
+    0x68: () => take(1, (at) => memoized(data[at])), // BINGET
+    0x6a: () => take(4, (at) => memoized(data.readUInt32LE(at))), // LONG_BINGET
+    0x6c: popMark, // LIST
+    0x74: popMark, // TUPLE
+    0x85: () => [pop()], // TUPLE1
+    0x86: () => {
+      const b = pop();
+      return [pop(), b];
+    }, // TUPLE2
+    0x87: () => {
+      const c = pop(),
+        b = pop();
+      return [pop(), b, c];
+    }, // TUPLE3
+    0x64: () => {
+      const m = new Map();
+      setItems(m, popMark());
+      return m;
+    }, // DICT
+    0x91: () => new Set(popMark()), // FROZENSET
+    0x63: () => {
+      const module = line();
+      return { global: `${module}.${line()}` } satisfies Global;
+    }, // GLOBAL
+    0x93: () => {
+      const n = pop(),
+        m = pop();
+      return { global: `${String(m)}.${String(n)}` } satisfies Global;
+    }, // STACK_GLOBAL
+    0x52: () => {
+      const args = pop(),
+        callable = pop();
+      return call(callable, args, fail);
+    }, // REDUCE
+    0x81: () => {
+      const args = pop(),
+        cls = pop();
+      return { call: (cls as Global).global ?? '?', args: Array.isArray(args) ? args : [] } satisfies Call;
+    }, // NEWOBJ
+    0x51: () => persistent(pop()), // BINPERSID
+    0x32: () => stack.at(-1), // DUP
+  };
   for (let ops = 0; ops < MAX_OPS; ops++) {
     need(1);
     const op = data[i++];
+    const push = pushes[op];
+    if (push) {
+      stack.push(push());
+      continue;
+    }
     switch (op) {
       case 0x80:
         u8();
@@ -82,90 +155,9 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
       case 0x28:
         marks.push(stack.length);
         break; // MARK
-      case 0x7d:
-        stack.push(new Map());
-        break; // EMPTY_DICT
-      case 0x5d:
-        stack.push([]);
-        break; // EMPTY_LIST
-      case 0x29:
-        stack.push([]);
-        break; // EMPTY_TUPLE
-      case 0x8f:
-        stack.push(new Set());
-        break; // EMPTY_SET
-      case 0x64: {
-        const items = popMark();
-        const m = new Map();
-        setItems(m, items);
-        stack.push(m);
-        break;
-      } // DICT
-      case 0x6c:
-      case 0x74:
-        stack.push(popMark());
-        break; // LIST, TUPLE
-      case 0x85:
-        stack.push([pop()]);
-        break; // TUPLE1
-      case 0x86: {
-        const b = pop();
-        stack.push([pop(), b]);
-        break;
-      } // TUPLE2
-      case 0x87: {
-        const c = pop(),
-          b = pop();
-        stack.push([pop(), b, c]);
-        break;
-      } // TUPLE3
-      case 0x58:
-        stack.push(text(u32()));
-        break; // BINUNICODE
-      case 0x8c:
-        stack.push(text(u8()));
-        break; // SHORT_BINUNICODE
-      case 0x8d:
-        stack.push(text(u64()));
-        break; // BINUNICODE8
-      case 0x54:
-      case 0x42:
-        stack.push(bytes(u32()));
-        break; // BINSTRING, BINBYTES
-      case 0x55:
-      case 0x43:
-        stack.push(bytes(u8()));
-        break; // SHORT_BINSTRING, SHORT_BINBYTES
-      case 0x4a:
-        stack.push(take(4, (at) => data.readInt32LE(at)));
-        break; // BININT
-      case 0x4b:
-        stack.push(u8());
-        break; // BININT1
-      case 0x4d:
-        stack.push(u16());
-        break; // BININT2
-      case 0x8a: {
-        // Two's complement, little-endian, in as many bytes as the first one says.
-        const b = bytes(u8());
-        let v = 0n;
-        for (let k = b.length - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
-        if (b.length > 0 && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-        stack.push(Number(v));
-        break;
-      } // LONG1
-      case 0x47:
-        stack.push(take(8, (at) => data.readDoubleBE(at)));
-        break; // BINFLOAT
-      case 0x4e:
-        stack.push(null);
-        break; // NONE
-      case 0x88:
-        stack.push(true);
-        break; // NEWTRUE
-      case 0x89:
-        stack.push(false);
-        break; // NEWFALSE
+      case 0x31:
+        popMark();
+        break; // POP_MARK
       case 0x71:
         memo.set(u8(), stack.at(-1));
         break; // BINPUT
@@ -175,12 +167,6 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
       case 0x94:
         memo.set(memo.size, stack.at(-1));
         break; // MEMOIZE
-      case 0x68:
-        stack.push(take(1, (at) => memoized(data[at])));
-        break; // BINGET
-      case 0x6a:
-        stack.push(take(4, (at) => memoized(data.readUInt32LE(at))));
-        break; // LONG_BINGET
       case 0x73: {
         const v = pop(),
           k = pop();
@@ -192,20 +178,12 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
         setItems(stack.at(-1), items);
         break;
       } // SETITEMS
-      case 0x61: {
-        const v = pop();
-        const list = stack.at(-1);
-        if (!Array.isArray(list)) fail('APPEND to a non-list');
-        (list as unknown[]).push(v);
-        break;
-      } // APPEND
-      case 0x65: {
-        const items = popMark();
-        const list = stack.at(-1);
-        if (!Array.isArray(list)) fail('APPENDS to a non-list');
-        (list as unknown[]).push(...items);
-        break;
-      } // APPENDS
+      case 0x61:
+        appendItems('APPEND', [pop()]);
+        break; // APPEND
+      case 0x65:
+        appendItems('APPENDS', popMark());
+        break; // APPENDS
       case 0x90: {
         const items = popMark();
         const set = stack.at(-1);
@@ -213,55 +191,28 @@ export function unpickle(data: Buffer, name: string, persistent: (pid: unknown) 
         for (const v of items) (set as Set<unknown>).add(v);
         break;
       } // ADDITEMS
-      case 0x91:
-        stack.push(new Set(popMark()));
-        break; // FROZENSET
-      case 0x63: {
-        const module = line();
-        stack.push({ global: `${module}.${line()}` } satisfies Global);
-        break;
-      } // GLOBAL
-      case 0x93: {
-        const n = pop(),
-          m = pop();
-        stack.push({ global: `${String(m)}.${String(n)}` } satisfies Global);
-        break;
-      } // STACK_GLOBAL
-      case 0x52: {
-        const args = pop(),
-          callable = pop();
-        stack.push(call(callable, args, fail));
-        break;
-      } // REDUCE
-      case 0x81: {
-        const args = pop(),
-          cls = pop();
-        stack.push({ call: (cls as Global).global ?? '?', args: Array.isArray(args) ? args : [] } satisfies Call);
-        break;
-      } // NEWOBJ
       case 0x62: {
         const state = pop();
         const target = stack.at(-1);
         if (target && typeof target === 'object' && 'call' in target) (target as Call).state = state;
         break;
       } // BUILD
-      case 0x51:
-        stack.push(persistent(pop()));
-        break; // BINPERSID
       case 0x30:
         pop();
         break; // POP
-      case 0x31:
-        popMark();
-        break; // POP_MARK
-      case 0x32:
-        stack.push(stack.at(-1));
-        break; // DUP
       default:
         fail(`opcode 0x${op.toString(16)} (not one torch.save writes)`);
     }
   }
   return fail('too many operations');
+}
+
+/** LONG1's integer: two's complement, little-endian, in as many bytes as it has. */
+function signedLittleEndian(b: Uint8Array): number {
+  let v = 0n;
+  for (let k = b.length - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
+  if (b.length > 0 && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+  return Number(v);
 }
 
 /** A call the file asks for: only torch's tensor rebuilds and OrderedDict are built; anything else is a record. */
