@@ -104,6 +104,8 @@ test('explore: a small guidance sweep fills the results table and the plot; CSV 
     assert.equal(cells[2], '3', 'NFE');
     assert.match(cells[4], /^\d/, 'diversity');
     assert.match(cells[5], /^(n\/a|\d+%)$/, 'accuracy');
+    // The embedded model's evaluator has real images of this prompt: FD to them next to the real-vs-real floor.
+    assert.match(cells[6], /^(n\/a|[\d.]+ \(floor [\d.]+\))$/, 'FD to real images');
     assert.equal(await rows.nth(i).getByRole('img').count(), 3, 'one image per seed');
   }
   const plot = page.getByLabel('Guidance sweep plot');
@@ -112,10 +114,14 @@ test('explore: a small guidance sweep fills the results table and the plot; CSV 
   const accuracyCharts = await plot.getByText('Prompt accuracy vs CFG scale').count();
   const accuracyNote = await plot.getByText('prompt accuracy: not available for this prompt/model').count();
   assert.equal(accuracyCharts + accuracyNote, 1, 'either the accuracy chart or the note');
+  const fdCharts = await plot.getByText('FD to real images vs CFG scale').count();
+  const fdNote = await plot.getByText('FD to real images: not available for this prompt/model').count();
+  assert.equal(fdCharts + fdNote, 1, 'either the FD chart or the note');
+  if (!process.env.E2E_MODEL) assert.equal(fdCharts, 1, 'the embedded model has real images of the prompt');
 
   const csv = await download(page, 'Export CSV');
   const lines = csv.bytes.toString('utf8').trim().split('\n');
-  assert.equal(lines[0], 'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,feature_space,seeds');
+  assert.equal(lines[0], 'sampler,cfg_scale,nfe,seconds_per_image,diversity,accuracy,fd,fd_floor,feature_space,seeds');
   assert.equal(lines.length, 4);
   assert.match(lines[1], /^euler,1,3,/);
   assert.match(lines[1], /,5 6 7$/);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { fromFloat16Bits, toFloat16Bits } from './float16.ts';
-import { RealFeatureBank } from './real-reference.ts';
+import { Evaluator } from './evaluator.ts';
+import { RealFeatureBank, samePromptReference } from './real-reference.ts';
 import { featureStats, frechetDistance } from './stats.ts';
 
 const bank = RealFeatureBank.load(join(DEFAULT_MODEL_DIR, 'evaluator'));
@@ -44,4 +45,24 @@ test('asking for more images than a half holds, or for an unknown prompt, fails 
   assert.ok(bank);
   assert.throws(() => bank.features(bank.index.prompts[0], 0, bank.halfSize + 1), /images per prompt and half/);
   assert.throws(() => bank.features('a purple elephant', 0, 1), /no prompt/);
+});
+
+test("a sweep's prompt in the user's words finds the real images of its attribute combination", async () => {
+  const evaluator = await Evaluator.load(DEFAULT_MODEL_DIR);
+  assert.ok(evaluator?.bank);
+  // Not the prompt set's wording; the evaluator reads the attributes from the words.
+  const reference = samePromptReference(evaluator, 'Two yellow squares on a black background', 6);
+  assert.equal(reference?.prompt, 'two yellow squares on a black background');
+  assert.equal(reference.images, 6);
+  assert.ok(reference.floor > 0);
+  // A sweep point whose images were real images of that combination scores near the floor; of another, far above it.
+  const own = evaluator.bank.features(reference.prompt, 1, 12).slice(6);
+  const other = evaluator.bank.features('two yellow circles on a black background', 1, 6);
+  const ownFd = frechetDistance(featureStats(own), reference.stats),
+    otherFd = frechetDistance(featureStats(other), reference.stats);
+  assert.ok(ownFd < 2 * reference.floor, `own ${ownFd} vs floor ${reference.floor}`);
+  assert.ok(otherFd > 5 * reference.floor, `other ${otherFd} vs floor ${reference.floor}`);
+  assert.equal(samePromptReference(evaluator, 'a photo of a cat', 6), null);
+  assert.equal(evaluator.bank.halfSize, 32);
+  assert.equal(samePromptReference(evaluator, reference.prompt, 64)?.images, 32, 'capped at the half size');
 });
