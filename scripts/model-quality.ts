@@ -3,7 +3,8 @@
 // fixed prompt/seed set: every prompt of evaluator/prompts.json (one per attribute combination) times N
 // seeds, drawn with the app's own pipeline and its default sampler and settings unless given. With
 // --real (raw uint8 [n, 64, 64, 3] real images, from `train.py --stage real_sample`) it also prints the
-// real-vs-real distance of the same sample size: the noise floor the generated distance compares with.
+// real-vs-real distance of the same sample size: the noise floor the generated distance compares with. With the
+// evaluator's real feature bank it also prints the FD to real images of the same prompts and counts, with its floor.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseGenerateRequest, type GenerateRequestInput } from '../src-core/contract/generate.ts';
@@ -68,6 +69,14 @@ console.log(
   `prompt accuracy (all four attributes right): ${pct(tally.rate('all'))}; ${HEADS.map((h) => `${h} ${pct(tally.rate(h))}`).join(', ')}`,
 );
 console.log(`Frechet distance to the real reference statistics (evaluator features): ${fd.toFixed(3)}`);
+if (evaluator.bank && seeds <= evaluator.bank.halfSize) {
+  // The experiment report's measure: real images of exactly these prompts and counts, and a second real set's score.
+  const same = evaluator.bank.reference(evaluator.prompts.map((c) => ({ prompt: c.prompt, count: seeds })));
+  console.log(
+    `Frechet distance to real images of the same prompts (${n} real images): ${frechetDistance(featureStats(features), same.stats).toFixed(3)}; ` +
+      `floor (a second real set of the same prompts and counts): ${same.floor.toFixed(3)}`,
+  );
+}
 
 if (values.real) {
   const raw = readFileSync(values.real),
