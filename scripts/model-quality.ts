@@ -73,7 +73,8 @@ if (evaluator.bank && seeds <= evaluator.bank.halfSize) {
   // The experiment report's measure: real images of exactly these prompts and counts, and a second real set's score.
   const same = evaluator.bank.reference(evaluator.prompts.map((c) => ({ prompt: c.prompt, count: seeds })));
   console.log(
-    `Frechet distance to real images of the same prompts (${n} real images): ${frechetDistance(featureStats(features), same.stats).toFixed(3)}; ` +
+    `Frechet distance to real images of the same prompts (${n} real images): ` +
+      `${frechetDistance(featureStats(features), same.stats).toFixed(3)}; ` +
       `floor (a second real set of the same prompts and counts): ${same.floor.toFixed(3)}`,
   );
 }
