@@ -13,7 +13,7 @@ import { sizeConditioningOf, timeIdsOf } from '../src-core/pipeline/size-conditi
 import { promptConditioning } from '../src-core/prompt/conditioning.ts';
 import { chunkPrompt } from '../src-core/prompt/chunks.ts';
 import { loadTensors, relativeDifference } from './helpers/references.ts';
-import { assertErrorsBelow, assertSdxlImages, sdxlImageCases } from './helpers/sdxl-parity.ts';
+import { assertErrorsBelow, assertSdxlImages } from './helpers/sdxl-parity.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
 const MODEL = join(FIXTURES, 'onnx');
@@ -81,12 +81,5 @@ test('SDXL conditioning and components match diffusers to 1e-4 relative', async 
 });
 
 test('SDXL images match diffusers StableDiffusionXLPipeline to 1/255', async (t) => {
-  const cases = sdxlImageCases('sdxl');
-  assert.ok(cases.length >= 16, `${cases.length} reference images`);
-  const model = await loadModel(MODEL);
-  try {
-    await assertSdxlImages(t, model, PROMPT, cases);
-  } finally {
-    await model.dispose();
-  }
+  await assertSdxlImages(t, MODEL, PROMPT, 'sdxl', 16);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { StableDiffusionModel } from '../../src-core/model/model.ts';
+import { loadModel } from '../../src-core/model/model.ts';
 import { generate } from '../../src-core/pipeline/txt2img.ts';
 import { maxPixelDifference, sdxlImageRequest, type SdxlImageCase } from './references.ts';
 
@@ -18,17 +18,33 @@ export function assertErrorsBelow(t: TestContext, errors: Record<string, number>
 }
 
 /** images.json's images of one set of weights (sdxl: float32; sdxl-fp16: the fp16-rounded weights) whose PNG is there. */
-export function sdxlImageCases(reference: string): SdxlImageCase[] {
+function sdxlImageCases(reference: string): SdxlImageCase[] {
   const all = (JSON.parse(readFileSync(join(SDXL_REFERENCES, 'images.json'), 'utf8')) as { images: SdxlImageCase[] }).images;
   return all.filter((c) => c.reference === reference && existsSync(join(SDXL_REFERENCES, c.file)));
 }
 
-/** The engine makes each case's image from `model`; every difference is reported, then each held to 1/255. */
-export async function assertSdxlImages(t: TestContext, model: StableDiffusionModel, prompt: string, cases: SdxlImageCase[]): Promise<void> {
+/**
+ * The engine, loading `modelDir`, makes again each of images.json's images of one set of weights (`reference`; at
+ * least `atLeast` of them); every difference is reported, then each held to 1/255.
+ */
+export async function assertSdxlImages(
+  t: TestContext,
+  modelDir: string,
+  prompt: string,
+  reference: string,
+  atLeast: number,
+): Promise<void> {
+  const cases = sdxlImageCases(reference);
+  assert.ok(cases.length >= atLeast, `${cases.length} reference images`);
+  const model = await loadModel(modelDir);
   const differences: Array<[string, number]> = [];
-  for (const c of cases) {
-    const png = (await generate(model, sdxlImageRequest(prompt, c))).images[0]!.png;
-    differences.push([c.file, maxPixelDifference(png, join(SDXL_REFERENCES, c.file))]);
+  try {
+    for (const c of cases) {
+      const png = (await generate(model, sdxlImageRequest(prompt, c))).images[0]!.png;
+      differences.push([c.file, maxPixelDifference(png, join(SDXL_REFERENCES, c.file))]);
+    }
+  } finally {
+    await model.dispose();
   }
   t.diagnostic(`max pixel difference (of 255): ${differences.map(([file, d]) => `${file} ${d}`).join(', ')}`);
   for (const [file, difference] of differences) assert.ok(difference <= 1, `${file}: max pixel difference ${difference}/255`);
