@@ -2,8 +2,8 @@
 // The shape of the Restart paper's experiments on the embedded model: Frechet distance to real images of the same prompts
 // (evaluator features) against model evaluations for ODE samplers (Euler, Heun, DPM++ 2M), the stochastic one (Euler a),
 // Restart in the paper's form and AUTOMATIC1111's preset; and conditional FD, prompt accuracy and diversity across CFG scales.
-// Writes a markdown report, PNG plots and the raw numbers into a folder; --report-only rewrites the report from the
-// folder's results.json (after a change to how the numbers are judged) without generating anything.
+// Writes a markdown report, PNG plots and the raw numbers into a folder; --report-only rewrites the report, plots and CSVs
+// from the folder's results.json (after a change to how the numbers are judged or shown) without generating anything.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,6 +49,7 @@ const commandOf = (m: Meta) =>
   `--sets ${m.seedSets} --sweep-seeds ${m.sweepSeeds}`;
 if (values['report-only']) {
   const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  await writeOutputs(out, saved);
   writeFileSync(join(out, 'README.md'), report(saved, commandOf(saved.meta)));
   console.log(`report rewritten from ${join(out, 'results.json')}`);
   process.exit(0);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { Evaluator } from '../src-core/experiments/evaluator.ts';
-import { toFloat16Bits } from '../src-core/experiments/float16.ts';
+import { toHalfBits } from '../src-core/model/half.ts';
 import { BANK_INDEX, rgbImagesToRgba, type RealBankIndex } from '../src-core/experiments/real-reference.ts';
 
 const { values } = parseArgs({
@@ -49,7 +49,7 @@ try {
     const { features } = await evaluator.evaluate(rgbImagesToRgba(chunk, side));
     dim = features[0].length;
     if (dim !== 64) throw new Error(`the bank layout assumes 64 features, the evaluator gives ${dim}`);
-    features.forEach((f, i) => f.forEach((v, j) => out.writeUInt16LE(toFloat16Bits(v), 2 * ((p * perPrompt + i) * dim + j))));
+    features.forEach((f, i) => toHalfBits(f).forEach((h, j) => out.writeUInt16LE(h, 2 * ((p * perPrompt + i) * dim + j))));
   }
   const index: RealBankIndex = {
     description:

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { renderLinePlot } from '../../src-core/experiments/plot.ts';
 import type { Results } from './settings.ts';
 
-const csv = (header: string, rows: Array<Array<string | number>>) => [header, ...rows.map((r) => r.join(','))].join('\n') + '\n';
+/** A CSV with one column per entry of `columns` (header: the key). */
+function csv<R>(rows: readonly R[], columns: Record<string, (row: R) => string | number>): string {
+  const cells = Object.values(columns);
+  return [Object.keys(columns).join(','), ...rows.map((r) => cells.map((c) => c(r)).join(','))].join('\n') + '\n';
+}
 
 export async function writeOutputs(out: string, results: Results): Promise<void> {
   const { meta, fd, sweep } = results;
@@ -49,36 +53,31 @@ export async function writeOutputs(out: string, results: Results): Promise<void>
     }),
   );
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
+  const f4 = (v: number) => v.toFixed(4);
   writeFileSync(
     join(out, 'fd-vs-nfe.csv'),
-    csv(
-      'sampler,family,steps,nfe,fd,fd_std,fd_per_set,accuracy,seconds_per_image',
-      fd.map((r) => [
-        JSON.stringify(r.sampler),
-        r.family,
-        r.steps,
-        r.nfe,
-        r.fd.toFixed(4),
-        r.fdStd.toFixed(4),
-        JSON.stringify(r.fdRuns.map((f) => f.toFixed(4)).join(' ')),
-        r.accuracy.toFixed(4),
-        r.secondsPerImage.toFixed(4),
-      ]),
-    ),
+    csv(fd, {
+      sampler: (r) => JSON.stringify(r.segments ? `${r.sampler} ${r.segments}` : r.sampler),
+      family: (r) => r.family,
+      steps: (r) => r.steps,
+      nfe: (r) => r.nfe,
+      fd: (r) => f4(r.fd),
+      fd_std: (r) => f4(r.fdStd),
+      fd_per_set: (r) => JSON.stringify(r.fdRuns.map(f4).join(' ')),
+      accuracy: (r) => f4(r.accuracy),
+      seconds_per_image: (r) => f4(r.secondsPerImage),
+    }),
   );
   writeFileSync(
     join(out, 'accuracy-vs-diversity.csv'),
-    csv(
-      'sampler,cfg,nfe,fd,accuracy,diversity,diversity_se',
-      sweep.map((r) => [
-        JSON.stringify(r.sampler),
-        r.cfg,
-        r.nfe,
-        r.fd.toFixed(4),
-        r.accuracy.toFixed(4),
-        r.diversity.toFixed(4),
-        r.diversityStd.toFixed(4),
-      ]),
-    ),
+    csv(sweep, {
+      sampler: (r) => JSON.stringify(r.sampler),
+      cfg: (r) => r.cfg,
+      nfe: (r) => r.nfe,
+      fd: (r) => f4(r.fd),
+      accuracy: (r) => f4(r.accuracy),
+      diversity: (r) => f4(r.diversity),
+      diversity_se: (r) => f4(r.diversityStd),
+    }),
   );
 }

@@ -4,19 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
-import { fromFloat16Bits, toFloat16Bits } from './float16.ts';
 import { Evaluator } from './evaluator.ts';
 import { RealFeatureBank, samePromptReference } from './real-reference.ts';
 import { featureStats, frechetDistance } from './stats.ts';
 
 const bank = RealFeatureBank.load(join(DEFAULT_MODEL_DIR, 'evaluator'));
-
-test('float16: exact for halves, nearest for the rest, infinity past the range', () => {
-  for (const v of [0, 1, -2, 0.5, 65504, 2 ** -24, 1 + 1 / 1024]) assert.equal(fromFloat16Bits(toFloat16Bits(v)), v);
-  assert.equal(fromFloat16Bits(toFloat16Bits(1 + 1 / 4096)), 1);
-  assert.equal(fromFloat16Bits(toFloat16Bits(20.3)), 20.296875);
-  assert.equal(fromFloat16Bits(toFloat16Bits(1e6)), Infinity);
-});
 
 test('the embedded model ships a bank for every prompt of its evaluator, two halves of at least 16', () => {
   assert.ok(bank, 'models/restart-shapes-64/evaluator/real_features.json is missing');

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Evaluator, Labels } from './evaluator.ts';
-import { fromFloat16Bits } from './float16.ts';
+import { fromHalfBits } from '../model/half.ts';
 import { featureStats, frechetDistance, type GaussianStats } from './stats.ts';
 
 export const BANK_INDEX = 'real_features.json';
@@ -80,7 +80,7 @@ export class RealFeatureBank {
     const { dim, perPrompt } = this.index;
     return Array.from({ length: count }, (_, i) => {
       const start = (p * perPrompt + half * this.halfSize + i) * dim;
-      return Float32Array.from(this.bits.subarray(start, start + dim), fromFloat16Bits);
+      return fromHalfBits(this.bits.subarray(start, start + dim));
     });
   }
 
