@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { Evaluator } from '../src-core/experiments/evaluator.ts';
 import { toHalfBits } from '../src-core/model/half.ts';
-import { BANK_INDEX, rgbImagesToRgba, type RealBankIndex } from '../src-core/experiments/real-reference.ts';
+import { BANK_INDEX, evaluatorHash, rgbImagesToRgba, type RealBankIndex } from '../src-core/experiments/real-reference.ts';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, 'per-prompt': { type: 'string', default: '64' }, python: { type: 'string' } },
@@ -59,6 +59,7 @@ try {
     dim,
     perPrompt,
     seed: 21,
+    evaluator_sha256: evaluatorHash(dir),
     made_by: `npx tsx scripts/real-bank.ts --per-prompt ${perPrompt} (training/real_bank_images.py renders the images)`,
     prompts: evaluator.prompts.map((p) => p.prompt),
   };

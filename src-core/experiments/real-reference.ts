@@ -3,6 +3,7 @@
 // evaluator's prompt set in two disjoint halves. A run's Frechet distance compares its images with real
 // images of exactly the prompts (and per-prompt counts) it drew, from half A; half B, the same prompts
 // and counts again, gives the real-vs-real floor: what a sampler that drew the real distribution would score.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Evaluator, Labels } from './evaluator.ts';
@@ -19,6 +20,8 @@ export interface RealBankIndex {
   /** Images per prompt in the bank: the first half is the reference (A), the second the floor's real set (B). */
   perPrompt: number;
   seed: number;
+  /** SHA-256 of the evaluator's model.onnx the features were computed with: a retrained evaluator needs a new bank. */
+  evaluator_sha256: string;
   made_by: string;
   prompts: string[];
 }
@@ -51,11 +54,15 @@ export class RealFeatureBank {
     this.byPrompt = new Map(index.prompts.map((p, i) => [p, i]));
   }
 
-  /** The bank of `<model>/evaluator/`, or null when the model has none. */
+  /** The bank of `<model>/evaluator/`, or null when the model has none or it was made with another evaluator. */
   static load(evaluatorDir: string): RealFeatureBank | null {
     const indexPath = join(evaluatorDir, BANK_INDEX);
     if (!existsSync(indexPath)) return null;
     const index = JSON.parse(readFileSync(indexPath, 'utf8')) as RealBankIndex;
+    if (index.evaluator_sha256 !== evaluatorHash(evaluatorDir)) {
+      console.warn(`${indexPath} was made with another evaluator model.onnx; run npx tsx scripts/real-bank.ts to remake it`);
+      return null;
+    }
     const raw = readFileSync(join(evaluatorDir, index.file));
     const bits = new Uint16Array(raw.length / 2);
     for (let i = 0; i < bits.length; i++) bits[i] = raw.readUInt16LE(2 * i);
@@ -94,6 +101,12 @@ export class RealFeatureBank {
     const floor = frechetDistance(featureStats(this.realSet(draws, 1)), stats);
     return { stats, floor, images: draws.reduce((n, d) => n + d.count, 0) };
   }
+}
+
+export function evaluatorHash(evaluatorDir: string): string {
+  return createHash('sha256')
+    .update(readFileSync(join(evaluatorDir, 'model.onnx')))
+    .digest('hex');
 }
 
 /** Raw uint8 RGB images [n, side, side, 3] (shapes_data's layout) as the RGBA bytes the evaluator takes. */
