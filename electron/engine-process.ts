@@ -3,6 +3,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { appRoot } from '../src-core/app-root.ts';
+import { withHugePages } from '../src-core/model/huge-pages.ts';
 import {
   endsJob,
   isJobRequest,
@@ -31,6 +32,7 @@ export function forkEngine(): EngineChannel {
   const gcFlag = typeof (globalThis as { gc?: unknown }).gc === 'function' ? ['--expose-gc'] : [];
   const child = fork(ENGINE_HOST_SCRIPT, [], {
     execArgv: ['--import', 'tsx', ...gcFlag],
+    env: withHugePages(),
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

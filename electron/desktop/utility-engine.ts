@@ -3,10 +3,11 @@
 import { utilityProcess } from 'electron';
 import type { EngineChannel } from '../engine-process.ts';
 import type { HostMessage } from '../../src-core/host/protocol.ts';
+import { withHugePages } from '../../src-core/model/huge-pages.ts';
 
 export function utilityEngine(script: string): () => EngineChannel {
   return () => {
-    const child = utilityProcess.fork(script, [], { serviceName: 'Restart Studio engine', stdio: 'inherit' });
+    const child = utilityProcess.fork(script, [], { serviceName: 'Restart Studio engine', stdio: 'inherit', env: withHugePages() });
     return {
       send: (m) => child.postMessage(m),
       onMessage: (l) => child.on('message', (m: unknown) => l(m as HostMessage)),

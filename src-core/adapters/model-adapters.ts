@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { sessionOptions, type ComponentSession } from '../model/session.ts';
+import { sessionOptions, type ComponentSession, type ExecutionProvider } from '../model/session.ts';
 import { ModelError } from '../model/errors.ts';
 import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
@@ -63,6 +63,17 @@ function externalFiles(proto: ComponentInfo['proto']): string[] {
     if (t.dataLocation === 1 && location) files.add(location);
   }
   return [...files];
+}
+
+/**
+ * Options for an adapted component's session. onnxruntime's NCHWc layout pass would add about 30 CPU s to each new
+ * LoRA set on an SD 1.5 UNet (35 CPU s instead of 4.4), for steps about 6% faster (64x64 latent, batch 2); the base
+ * sessions, made once per model, keep it.
+ */
+export function adaptedSessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+  const options = sessionOptions(provider);
+  options.extra = { ...(options.extra ?? {}), optimization: { disable_specified_optimizers: 'NchwcTransformer' } };
+  return options;
 }
 
 export class ModelAdapters {
@@ -276,10 +287,7 @@ export class ModelAdapters {
       : writePatchedModel(info.proto, info.weights, patch, dir, key);
     touch(dir, key);
     evict(dir, 8);
-    const options = sessionOptions(this.base.provider);
-    // onnxruntime's NCHWc layout pass costs tens of seconds on an SD-sized UNet and its output runs no faster here.
-    options.extra = { ...(options.extra ?? {}), optimization: { disable_specified_optimizers: 'NchwcTransformer' } };
-    const session = await ort.InferenceSession.create(path, options);
+    const session = await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider));
     const describe = (m: readonly ort.InferenceSession.ValueMetadata[]) =>
       new Map(m.map((v) => [v.name, { name: v.name, type: v.isTensor ? v.type : 'non-tensor', shape: v.isTensor ? v.shape : [] }]));
     return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };

@@ -4,17 +4,22 @@
 // the alternative of rewriting the whole weights file with the merged weights. The UNet (random weights, 3.4 GB)
 // and two random kohya LoRAs (rank 32 and 16 on all 192 attention, feed-forward and projection layers) are
 // written by the benchmark. Wall-clock medians, with the process's CPU time beside them (the machine is shared).
+// Like the engine's process, the benchmark runs with glibc's huge pages for large blocks (model/huge-pages.ts):
+// almost all of a LoRA set's cost is onnxruntime writing fresh memory (the merged weights, then their prepacked
+// copies, about 2 GB), and with 4 KB pages half of it was page faults.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ModelAdapters } from '../adapters/apply.ts';
+import { adaptedSessionOptions } from '../adapters/model-adapters.ts';
 import { LayerTable } from '../adapters/layer-names.ts';
 import { readLoraFile } from '../adapters/lora-file.ts';
 import { mergeLoras, type LoraUse } from '../adapters/lora-merge.ts';
 import { componentWeights, readModelProto, type LowRankDelta } from '../adapters/onnx-patch.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
+import { rerunWithHugePages } from '../model/huge-pages.ts';
 import { sessionOptions } from '../model/session.ts';
 import { Graph, writeModel } from '../onnx/graph.ts';
 import { attentionLayers, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
@@ -41,12 +46,6 @@ function median(timings: Timing[]): Timing {
 }
 
 const show = (t: Timing) => `${t.wallS.toFixed(2)} s (CPU ${t.cpuS.toFixed(2)} s)`;
-
-function adaptedOptions(): ort.InferenceSession.SessionOptions {
-  const options = sessionOptions('cpu');
-  options.extra = { optimization: { disable_specified_optimizers: 'NchwcTransformer' } };
-  return options;
-}
 
 /** Just enough of a loaded model for the adapters to change its UNet. */
 function unetOnlyModel(dir: string, unet: ort.InferenceSession): StableDiffusionModel {
@@ -123,8 +122,11 @@ async function main(): Promise<void> {
         'A rank 32, B rank 16',
     );
 
-    const base = await timed(() => ort.InferenceSession.create(join(model, 'unet', 'model.onnx'), adaptedOptions()));
-    console.log(`base UNet session (for comparison): ${show(base.timing)}`);
+    const base = await timed(() => ort.InferenceSession.create(join(model, 'unet', 'model.onnx'), adaptedSessionOptions('cpu')));
+    const hugePages = /glibc\.malloc\.hugetlb=[12]/.test(process.env.GLIBC_TUNABLES ?? '');
+    console.log(
+      `base UNet session with the adapted sessions' options (for comparison): ${show(base.timing)}; huge pages ${hugePages ? 'on' : 'off'}`,
+    );
     const settings = { loraDirs: [loras], embeddingDirs: [], cacheRoot: join(root, 'cache'), keep: Number(values.keep_sessions ?? 1) };
 
     const applied: Timing[] = [],
@@ -152,7 +154,7 @@ async function main(): Promise<void> {
       const rewritten = await timed(async () => {
         const { deltas } = mergeLoras([use], { unet: table });
         const path = await rewriteWholeFile(join(model, 'unet'), deltas.unet!, join(root, 'rewrite'), merge);
-        return ort.InferenceSession.create(path, adaptedOptions());
+        return ort.InferenceSession.create(path, adaptedSessionOptions('cpu'));
       });
       rewrites.push(rewritten.timing);
       await rewritten.result.release();
@@ -179,10 +181,11 @@ async function main(): Promise<void> {
         `to a two-LoRA set: ${show(result.switchToTwo)}; repeat a set: ${show(result.repeat)} (goal < 3 s)`,
     );
     console.log(`alternative, whole weights file rewritten: ${show(result.rewriteWholeFile)}`);
-    console.log(JSON.stringify({ bench: 'lora', runs, layers: layers.length, changedWeights: changed, ...result }));
+    console.log(JSON.stringify({ bench: 'lora', runs, layers: layers.length, changedWeights: changed, hugePages, ...result }));
   } finally {
     if (!values.keep) rmSync(root, { recursive: true, force: true });
   }
 }
 
+rerunWithHugePages();
 await main();
