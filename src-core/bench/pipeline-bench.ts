@@ -1,13 +1,18 @@
-// npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--provider NAME]
+// npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
+//                   [--provider NAME]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
-// outside session.run), plus ms per guided UNet call and peak memory. Medians after one warm-up
-// run; the last line is the same data as JSON, for machines.
+// outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
+// sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
+// a run makes --count images, as a batch count does). Medians over --runs runs after one warm-up run;
+// the last line is the same data as JSON, for machines.
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
+import { decode } from 'fast-png';
+import { encodeRgbaPng } from '../png/encode.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +23,7 @@ const { values } = parseArgs({
     sampler: { type: 'string', default: 'euler' },
     cfg: { type: 'string', default: '7' },
     runs: { type: 'string', default: '7' },
+    count: { type: 'string', default: '4' },
     provider: { type: 'string', default: 'cpu' },
   },
 });
@@ -25,7 +31,8 @@ const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const runs = Number(values.runs);
+const runs = Number(values.runs),
+  count = Number(values.count);
 
 const loadStart = performance.now();
 const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR, { provider: values.provider as ProviderChoice });
@@ -36,6 +43,7 @@ const request = {
   steps: Number(values.steps),
   sampler: values.sampler,
   cfgScale: Number(values.cfg),
+  count,
   ...(values.width ? { width: Number(values.width) } : {}),
   ...(values.height ? { height: Number(values.height) } : {}),
 };
@@ -46,7 +54,19 @@ for (let r = 0; r <= runs; r++) {
 }
 await model.dispose();
 
-const pick = (f: (r: GenerateResult) => number) => median(results.map(f));
+// What one PNG costs when nothing else runs: the last image's pixels encoded again, awaited alone.
+const last = results[results.length - 1].images[0];
+const rgba = decode(last.png).data as Uint8Array;
+const alone: number[] = [];
+for (let r = 0; r < 7; r++) {
+  const t0 = performance.now();
+  await encodeRgbaPng(rgba, last.width, last.height, { parameters: last.parameters });
+  alone.push(performance.now() - t0);
+}
+
+/** The median over runs of a per-image number (a run's totals are for `count` images). */
+const pick = (f: (r: GenerateResult) => number) => median(results.map((r) => f(r) / count));
+const perCall = (f: (r: GenerateResult) => number) => median(results.map((r) => f(r) / r.timings.unetCalls));
 const summary = {
   model: model.info.name,
   provider: model.provider,
@@ -58,16 +78,22 @@ const summary = {
   cfgScale: Number(values.cfg),
   evaluations: results[0].evaluations,
   runs,
+  imagesPerRun: count,
   loadMs: Number(loadMs.toFixed(1)),
   totalMs: pick((r) => r.timings.totalMs),
   textEncoderMs: pick((r) => r.timings.textEncoderMs),
   unetMs: pick((r) => r.timings.unetMs),
-  unetCallMs: pick((r) => r.timings.unetMs / r.timings.unetCalls),
+  unetCallMs: perCall((r) => r.timings.unetMs),
   unetBatch: Number(values.cfg) === 1 ? 1 : 2,
   vaeMs: pick((r) => r.timings.vaeMs),
   overheadMs: pick((r) => r.timings.overheadMs),
-  overheadPercent: pick((r) => (100 * r.timings.overheadMs) / r.timings.totalMs),
-  pngMs: pick((r) => r.timings.pngMs),
+  overheadPercent: median(results.map((r) => (100 * r.timings.overheadMs) / r.timings.totalMs)),
+  /** The sampler loop's time outside session.run, per UNet call (noise, sampler and guidance arithmetic, tensors). */
+  stepOverheadMs: perCall((r) => r.timings.samplingMs - r.timings.unetMs),
+  /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
+  pngAloneMs: median(alone),
+  pngMainThreadMs: pick((r) => r.timings.pngMs),
+  pngWaitMs: pick((r) => r.timings.pngWaitMs),
   peakRssMiB: Number((resourceUsage().maxRSS / 1024).toFixed(1)),
   node: process.version,
   date: new Date().toISOString(),
@@ -75,15 +101,18 @@ const summary = {
 const f = (ms: number) => `${ms.toFixed(2)} ms`;
 console.log(
   `${summary.model} ${summary.width}x${summary.height}, ${summary.sampler} ${summary.steps} steps (${summary.evaluations} evaluations), ` +
-    `CFG ${summary.cfgScale}, ${summary.provider}; median of ${runs} runs after warm-up`,
+    `CFG ${summary.cfgScale}, ${summary.provider}; per image, median of ${runs} runs of ${count} image(s) after warm-up`,
 );
 console.log(`  whole image     ${f(summary.totalMs)}`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);
 console.log(`  VAE decode      ${f(summary.vaeMs)}`);
+console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
+console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
 console.log(
-  `  engine overhead ${f(summary.overheadMs)}  ` +
-    `(${summary.overheadPercent.toFixed(2)}% of the image; PNG encoding ${f(summary.pngMs)} of it)`,
+  `    PNG encoding  ${f(summary.pngAloneMs)} alone; in the runs ${f(summary.pngMainThreadMs)} on the main thread ` +
+    `+ ${f(summary.pngWaitMs)} waited for at the end ` +
+    `(${count > 1 ? 'the rest overlapped with the next image' : 'one image per run: nothing to overlap with, use --count 2 or more'})`,
 );
 console.log(`  model load ${f(summary.loadMs)}, peak RSS ${summary.peakRssMiB} MiB`);
 console.log(JSON.stringify(summary));

@@ -18,8 +18,9 @@ import { modelFolderFor } from './model-arg.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
 import { ImportCancelled } from '../import/importer.ts';
+import { InOrder } from '../pipeline/in-order.ts';
 import { savePng } from '../pipeline/save.ts';
-import { generate } from '../pipeline/txt2img.ts';
+import { generate, type GeneratedImage } from '../pipeline/txt2img.ts';
 import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './img2img-options.ts';
 import { numberOption } from './option-values.ts';
 import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type AdapterFolders } from './adapter-options.ts';
@@ -207,13 +208,30 @@ async function main(): Promise<number> {
   attachCliAdapters(model, options.adapters);
   for (const f of model.fallbacks) console.error(`note: not using ${f.provider}: ${f.reason}`);
   console.error(`running on ${model.provider}`);
-  try {
-    const result = await generate(model, options.request, { signal: controller.signal, initImage });
-    for (const note of result.notes) console.error(`note: ${note}`);
-    for (const image of result.images) {
-      const path = savePng(options.out, image.seed, image.png);
-      console.log(`${path}  seed ${image.seed}  ${image.width}x${image.height}`);
+  // Each batch is saved as it arrives, file after file, while the next batch samples; a failed write (full disk)
+  // stops the run, and what was saved stays.
+  const saving = new InOrder();
+  const onBatch = (images: GeneratedImage[]) => {
+    for (const image of images) {
+      void saving.queue(async () => {
+        try {
+          const path = await savePng(options.out, image.seed, image.png);
+          console.log(`${path}  seed ${image.seed}  ${image.width}x${image.height}`);
+        } catch (error) {
+          controller.abort();
+          throw error;
+        }
+      });
     }
+  };
+  try {
+    let result;
+    try {
+      result = await generate(model, options.request, { signal: controller.signal, initImage, onBatch });
+    } finally {
+      await saving.drain(); // a write error is the reason a run stopped early: it wins over the cancel it caused
+    }
+    for (const note of result.notes) console.error(`note: ${note}`);
     const t = result.timings,
       n = result.images.length;
     console.log(

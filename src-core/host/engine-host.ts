@@ -48,8 +48,18 @@ let model: StableDiffusionModel | undefined;
  */
 type Job = { jobId: string; run: (model: StableDiffusionModel, hooks: ProgressHooks) => Promise<void> };
 const queue: Job[] = [];
-/** `ended`: the job was cancelled and told so at once; it may still be inside a model call, whose results are dropped. */
-let running: { jobId: string; controller: AbortController; model: StableDiffusionModel; ended: boolean } | undefined;
+/**
+ * `ended`: the job was cancelled and told so at once; it may still be inside a model call, whose results are dropped.
+ * `delivering`: its finished batches whose PNGs are still being encoded (a cancel sends them before it says so).
+ */
+type RunningJob = {
+  jobId: string;
+  controller: AbortController;
+  model: StableDiffusionModel;
+  ended: boolean;
+  delivering: Set<Promise<void>>;
+};
+let running: RunningJob | undefined;
 /** Models replaced while a job was running on them: released when that job ends. */
 const retired: StableDiffusionModel[] = [];
 let evaluator: { dir: string; loaded: Promise<Evaluator | null> } | undefined;
@@ -96,9 +106,14 @@ const emit = (event: HostEvent) => {
 type ProgressHooks = ReturnType<typeof progressHooks>;
 
 function progressHooks(jobId: string, signal: AbortSignal) {
+  const job = running;
   return {
     signal,
     previews: true,
+    onEncoding: (delivered: Promise<void>) => {
+      job?.delivering.add(delivered);
+      void delivered.then(() => job?.delivering.delete(delivered));
+    },
     onProgress: (p: GenerateProgress) => {
       if (p.preview) emit({ event: 'preview', jobId, width: p.preview.width, height: p.preview.height, rgba: p.preview.rgba });
       else
@@ -138,11 +153,13 @@ async function runQueue(): Promise<void> {
     return void runQueue();
   }
   const controller = new AbortController();
-  running = { jobId: next.jobId, controller, model, ended: false };
+  const job: RunningJob = { jobId: next.jobId, controller, model, ended: false, delivering: new Set() };
+  running = job;
   try {
-    await next.run(running.model, progressHooks(next.jobId, controller.signal));
+    await next.run(job.model, progressHooks(next.jobId, controller.signal));
   } catch (error) {
     emit({ event: 'failed', jobId: next.jobId, error: (error as Error).message, cancelled: error instanceof SamplingCancelled });
+    job.ended = true;
   } finally {
     running = undefined;
     await releaseRetired();
@@ -307,12 +324,15 @@ const handlers: Handlers = {
   },
   cancel: async ({ jobId }) => {
     if (running?.jobId === jobId) {
-      running.controller.abort();
-      // Said at once: a model call in flight (prompt encoding, a first step on a large size) cannot be
-      // interrupted, but its result is dropped; what finished before was already sent.
-      if (!running.ended) {
+      const job = running;
+      job.controller.abort();
+      // Batches that finished sampling go out first: their PNGs are being encoded (milliseconds).
+      await Promise.all(job.delivering);
+      // Then said at once: a model call in flight (prompt encoding, a first step on a large size) cannot be
+      // interrupted, but its result is dropped; what finished before was sent.
+      if (!job.ended) {
         emit({ event: 'failed', jobId, error: 'generation cancelled', cancelled: true });
-        running.ended = true;
+        job.ended = true;
       }
       return { cancelled: true };
     }

@@ -2,18 +2,18 @@
 // its own seeds, decode, and return PNGs that carry their parameters. Progress is reported per
 // model evaluation; cancellation takes effect between model calls (text encoder, UNet, VAE), and
 // each finished batch is handed out at once so a cancelled job keeps what it finished.
-import { encode as encodePng } from 'fast-png';
 import { imagesOf, parseGenerateRequest, RequestError, type GenerateRequest, type ProgressCounts } from '../contract/generate.ts';
 import { guidedDenoiser } from '../guidance/denoiser.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { addTextChunks } from '../png/text-chunks.ts';
 import type { SamplerOptions } from '../samplers/index.ts';
 import { planSampling, type SamplingPlan } from '../samplers/run.ts';
 import { SamplingCancelled, type Denoiser } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
 import { encodingsFor, prepareAdapters } from '../adapters/apply.ts';
-import { decodeLatents, newTimings, toRgba, unetCall, type Timings } from './components.ts';
+import { decodeLatents, newTimings, unetCall, type Timings } from './components.ts';
+import { encodeBatch } from './batch-png.ts';
+import { InOrder } from './in-order.ts';
 import { requestToParameters } from './metadata.ts';
 import { refuseOverMemory } from './request-limits.ts';
 import { sizeConditioning } from './size-conditioning.ts';
@@ -41,7 +41,12 @@ export interface GenerateResult {
   evaluations: number;
   /** What the user should know about this run (prompt tokens a fixed-length UNet could not take). */
   notes: string[];
-  timings: Timings & { totalMs: number; pngMs: number; overheadMs: number };
+  /**
+   * samplingMs: the sampler loops' wall time (UNet calls included). pngMs: the PNGs' main-thread part (pixels to
+   * bytes); their deflating runs in the thread pool alongside the next batch, and pngWaitMs is what the run waited
+   * for it at its end (the last batch's, or more where deflating is the slower).
+   */
+  timings: Timings & { totalMs: number; samplingMs: number; pngMs: number; pngWaitMs: number; overheadMs: number };
 }
 
 export interface GenerateHooks {
@@ -53,8 +58,13 @@ export interface GenerateHooks {
   encodings?: Map<string, TextConditioning>;
   /** img2img's source image, the file's bytes (PNG, JPEG or WebP), for a request with initImage. */
   initImage?: Uint8Array;
-  /** Each batch's images as soon as they are encoded, with the batch's time and the run's notes so far. */
+  /**
+   * Each batch's images as soon as they are encoded, in order, with the batch's time (sampling and decoding) and the
+   * run's notes so far. Encoding runs while the next batch samples, so this comes during that batch's steps.
+   */
   onBatch?: (images: GeneratedImage[], batch: { ms: number; evaluations: number; notes: string[] }) => void;
+  /** A batch's images are being encoded: `delivered` settles once onBatch has had them (a cancel can wait for it). */
+  onEncoding?: (delivered: Promise<void>) => void;
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
@@ -124,7 +134,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const { latentChannels, vaeFactor, timestepType } = model.info;
   const output = job.output;
   const timings = newTimings();
-  let pngMs = 0;
+  let samplingMs = 0,
+    pngMs = 0;
   const total = imagesOf(request);
 
   throwIfCancelled(hooks.signal);
@@ -147,15 +158,16 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   throwIfCancelled(hooks.signal);
 
   const images: GeneratedImage[] = [];
-  // A1111's batch count x batch size: every batch is full, image k of the job uses seed + k.
-  for (let first = 0; first < total; first += request.batchSize) {
+  // Batch k's PNGs are encoded while batch k + 1 samples, and handed out in order.
+  const delivery = new InOrder<GeneratedImage[]>();
+  const sampleBatch = async (first: number) => {
     const batchStart = performance.now();
     const batch = request.batchSize;
     const seeds = Array.from({ length: batch }, (_, i) => request.seed + first + i);
     let evaluation = 0;
     const report = (extra: Partial<GenerateProgress>) =>
       hooks.onProgress?.({
-        imagesDone: images.length,
+        imagesDone: first, // the earlier batches' (their PNGs may still be encoding)
         images: total,
         evaluation,
         evaluations: job.evaluations,
@@ -184,6 +196,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         return out;
       };
     };
+    const tSampling = performance.now();
     const latents = await sampleJobBatch(model, request, job, {
       seeds,
       denoiserAt,
@@ -207,34 +220,43 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
           }
         : undefined,
     });
+    samplingMs += performance.now() - tSampling;
     throwIfCancelled(hooks.signal);
     const { width: outWidth, height: outHeight } = output;
     const decoded = await decodeLatents(model, latents, batch, outHeight / vaeFactor, outWidth / vaeFactor, timings);
-    const tPng = performance.now();
-    const finished = decoded.map((pixels, i): GeneratedImage => {
-      const parameters = requestToParameters(request, {
-        seed: seeds[i],
-        width,
-        height,
-        model: model.info.name,
-        evaluations: job.evaluations,
-        ...adapters.facts,
-      });
-      const png = Buffer.from(
-        encodePng({ width: outWidth, height: outHeight, data: toRgba(pixels, outWidth, outHeight), channels: 4, depth: 8 }),
-      );
-      return { index: first + i, seed: seeds[i], width: outWidth, height: outHeight, parameters, png: addTextChunks(png, { parameters }) };
+    const ms = performance.now() - batchStart;
+    const parameters = (seed: number) =>
+      requestToParameters(request, { seed, width, height, model: model.info.name, evaluations: job.evaluations, ...adapters.facts });
+    const encoded = encodeBatch(decoded, { first, seeds, width: outWidth, height: outHeight, parameters }, (t) => (pngMs += t));
+    const delivered = delivery.add(encoded, (finished) => {
+      images.push(...finished);
+      hooks.onBatch?.(finished, { ms, evaluations: job.evaluations, notes });
     });
-    images.push(...finished);
-    pngMs += performance.now() - tPng;
-    hooks.onBatch?.(finished, { ms: performance.now() - batchStart, evaluations: job.evaluations, notes });
+    hooks.onEncoding?.(delivered);
+  };
+  // A1111's batch count x batch size: every batch is full, image k of the job uses seed + k.
+  try {
+    for (let first = 0; first < total && !delivery.failed; first += request.batchSize) await sampleBatch(first);
+  } catch (error) {
+    await delivery.drain(); // what finished is handed out first; a failed encoding is the earlier error
+    throw error;
   }
+  const tWait = performance.now();
+  await delivery.drain();
+  const pngWaitMs = performance.now() - tWait;
   const totalMs = performance.now() - t0;
   return {
     request,
     images,
     evaluations: job.evaluations,
     notes,
-    timings: { ...timings, totalMs, pngMs, overheadMs: totalMs - timings.textEncoderMs - timings.unetMs - timings.vaeMs },
+    timings: {
+      ...timings,
+      totalMs,
+      samplingMs,
+      pngMs,
+      pngWaitMs,
+      overheadMs: totalMs - timings.textEncoderMs - timings.unetMs - timings.vaeMs,
+    },
   };
 }

@@ -1,5 +1,5 @@
 // PNG text chunks (tEXt, zTXt, iTXt): reading all three, writing tEXt or iTXt. The pixel data is
-// left to fast-png; this only walks and splices the chunk list (PNG spec, section 11.3.4).
+// left to png/encode.ts (and fast-png); this only walks, builds and splices chunks (PNG spec, section 11.3.4).
 import { crc32, inflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
@@ -136,7 +136,8 @@ function splitTextChunk(type: string, data: Buffer): TextEntry {
   return { keyword, compressed, body: data.subarray(afterTranslated), encoding: 'utf8' };
 }
 
-function makeChunk(type: string, data: Buffer): Buffer {
+/** One chunk: length, type, data and the CRC over type and data. */
+export function makeChunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, 'latin1');
@@ -145,11 +146,9 @@ function makeChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-/** Adds text entries right after IHDR: tEXt when the text is Latin-1, iTXt (UTF-8) otherwise. */
-export function addTextChunks(png: Buffer, entries: Record<string, string>): Buffer {
-  const first = chunks(png).next().value as Chunk | undefined;
-  if (!first || first.type !== 'IHDR') throw new Error('PNG does not start with IHDR');
-  const added = Object.entries(entries).map(([keyword, text]) => {
+/** Text entries as chunks: tEXt when the text is Latin-1, iTXt (UTF-8) otherwise. */
+export function textChunks(entries: Record<string, string>): Buffer[] {
+  return Object.entries(entries).map(([keyword, text]) => {
     if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword)) throw new Error(`invalid PNG text keyword "${keyword}"`);
     const key = Buffer.from(keyword, 'latin1');
     // eslint-disable-next-line no-control-regex -- any Latin-1 text, control characters included, fits a tEXt chunk
@@ -157,5 +156,11 @@ export function addTextChunks(png: Buffer, entries: Record<string, string>): Buf
     // keyword \0, compression flag 0, method 0, empty language \0, empty translated keyword \0, UTF-8 text
     return makeChunk('iTXt', Buffer.concat([key, Buffer.from([0, 0, 0, 0, 0]), Buffer.from(text, 'utf8')]));
   });
-  return Buffer.concat([png.subarray(0, first.end), ...added, png.subarray(first.end)]);
+}
+
+/** Adds text entries right after IHDR (see textChunks). */
+export function addTextChunks(png: Buffer, entries: Record<string, string>): Buffer {
+  const first = chunks(png).next().value as Chunk | undefined;
+  if (!first || first.type !== 'IHDR') throw new Error('PNG does not start with IHDR');
+  return Buffer.concat([png.subarray(0, first.end), ...textChunks(entries), png.subarray(first.end)]);
 }
