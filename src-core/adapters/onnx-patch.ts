@@ -105,10 +105,10 @@ const castTo = (code: number) => onnx.AttributeProto.create({ name: 'to', type: 
 
 /**
  * Adds the nodes that compute `initializer` changed by `change(value32)` in float32 (casting a float16 weight up
- * and the result back), and points every reader of the initializer at the result.
+ * and the result back); `renames` gets initializer -> result, for the graph's readers (renamed in one pass).
  */
 function replaceWeight(
-  model: ModelProto,
+  renames: Map<string, string>,
   weights: ComponentWeights,
   initializer: string,
   prefix: string,
@@ -122,7 +122,7 @@ function replaceWeight(
     added.push(node('Cast', [result], `${prefix}/merged16`, [castTo(FLOAT16)]));
     result = `${prefix}/merged16`;
   }
-  for (const n of model.graph!.node!) n.input = n.input!.map((input) => (input === initializer ? result : input));
+  renames.set(initializer, result);
   return added;
 }
 
@@ -140,6 +140,7 @@ export function writePatchedModel(source: ModelProto, weights: ComponentWeights,
   const extra = new ExtraData(`${stem}.bin`);
   const newNodes: NodeProto[] = [];
   const newInitializers: TensorProto[] = [];
+  const renames = new Map<string, string>();
   for (const [i, delta] of patch.deltas.entries()) {
     const dims = weights.dims.get(delta.initializer);
     if (!dims) throw new Error(`the graph has no weight ${delta.initializer}`);
@@ -156,7 +157,7 @@ export function writePatchedModel(source: ModelProto, weights: ComponentWeights,
       extra.tensor(`${prefix}/b`, delta.b, [delta.rank, delta.cols]),
     );
     newNodes.push(
-      ...replaceWeight(model, weights, delta.initializer, prefix, (base, added) => {
+      ...replaceWeight(renames, weights, delta.initializer, prefix, (base, added) => {
         if (dims.length === 2 && dims[0] === delta.rows) {
           // One kernel and one new tensor: Gemm gives A @ B + W.
           added.push(node('Gemm', [`${prefix}/a`, `${prefix}/b`, base], `${prefix}/merged`));
@@ -174,7 +175,8 @@ export function writePatchedModel(source: ModelProto, weights: ComponentWeights,
       }),
     );
   }
-  if (patch.tokenRows) newNodes.push(...appendRows(model, weights, patch.tokenRows, extra, newInitializers));
+  if (patch.tokenRows) newNodes.push(...appendRows(model, renames, weights, patch.tokenRows, extra, newInitializers));
+  for (const n of model.graph!.node!) n.input = n.input!.map((input) => renames.get(input) ?? input);
   // The new nodes read only initializers, so putting them first keeps the node list topologically sorted.
   model.graph!.node = [...newNodes, ...(model.graph!.node! as NodeProto[])];
   model.graph!.initializer = [...model.graph!.initializer!, ...newInitializers];
@@ -191,6 +193,7 @@ export function writePatchedModel(source: ModelProto, weights: ComponentWeights,
 
 function appendRows(
   model: ModelProto,
+  renames: Map<string, string>,
   weights: ComponentWeights,
   extraRows: ExtraRows,
   extra: ExtraData,
@@ -203,7 +206,7 @@ function appendRows(
     throw new Error(`${extraRows.count} extra rows need ${extraRows.count * hidden} values`);
   const prefix = 'adapter/token_rows';
   newInitializers.push(extra.tensor(`${prefix}/rows`, extraRows.rows, [extraRows.count, hidden]));
-  const added = replaceWeight(model, weights, extraRows.initializer, prefix, (base, nodes) => {
+  const added = replaceWeight(renames, weights, extraRows.initializer, prefix, (base, nodes) => {
     nodes.push(
       node('Concat', [base, `${prefix}/rows`], `${prefix}/table`, [
         onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }),
