@@ -78,7 +78,8 @@ export function fdVerdicts(rows: FdRow[]): Verdict[] {
 /**
  * The analogue of the paper's Stable Diffusion figure (FID against CLIP score across guidance): at each CFG scale, is
  * Restart's conditional FD lower than every other sampler's, with prompt accuracy at least as high (within 2 points)?
- * The sweep is one seed set, so FD differences count only above `yardstick` (the FD part's mean seed-set spread).
+ * The sweep is one seed set, so FD differences count only above `yardstick` (the FD part's mean seed-set spread, scaled
+ * by sqrt(images per FD point / images per sweep point)).
  */
 export function sweepVerdicts(rows: SweepRow[], yardstick: number): Verdict[] {
   const restart = rows.filter((r) => r.sampler.startsWith('Restart'));

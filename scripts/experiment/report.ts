@@ -7,7 +7,8 @@ import { FD_CFG, type Results } from './settings.ts';
 export function report({ meta, fd, sweep }: Results, command: string): string {
   const { prompts: P, seedsPerPrompt: S, seedSets: R } = meta;
   const spread = mean(fd.map((r) => r.fdStd));
-  const verdicts = [...fdVerdicts(fd), ...sweepVerdicts(sweep, spread)];
+  // The sweep is one seed set: its FD differences are judged against the FD part's spread, scaled to its image count.
+  const verdicts = [...fdVerdicts(fd), ...sweepVerdicts(sweep, spread * Math.sqrt(S / meta.sweepSeeds))];
   const lowest = [...fd].sort((a, b) => a.accuracy - b.accuracy)[0];
   const rank = [...fd].sort((a, b) => a.fd - b.fd).indexOf(lowest) + 1;
   const equal = fd
