@@ -1,7 +1,7 @@
 // A decoded batch's images as PNG files that carry their parameters. The pixels become bytes on the main
 // thread; deflating runs in the thread pool (png/encode.ts), so generate() starts the next batch meanwhile.
-import { encodeRgbaPng } from '../png/encode.ts';
-import { toRgba } from './components.ts';
+import { encodePngRows } from '../png/encode.ts';
+import { toPngRows } from './components.ts';
 import type { GeneratedImage } from './txt2img.ts';
 
 export interface BatchImages {
@@ -23,7 +23,7 @@ export function encodeBatch(decoded: Float32Array[], batch: BatchImages, mainThr
   const { first, seeds, width, height } = batch;
   const encoding = decoded.map(async (pixels, i): Promise<GeneratedImage> => {
     const parameters = batch.parameters(seeds[i]);
-    const png = await encodeRgbaPng(toRgba(pixels, width, height), width, height, { parameters });
+    const png = await encodePngRows(toPngRows(pixels, width, height), width, height, { parameters });
     return { index: first + i, seed: seeds[i], width, height, parameters, png };
   });
   mainThreadMs(performance.now() - t0);

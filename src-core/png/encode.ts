@@ -19,14 +19,21 @@ function scanlines(rgba: Uint8Array, width: number, height: number): Buffer {
 }
 
 /** A PNG file of `width` x `height` RGBA pixels with text entries (keyword -> text). */
-export async function encodeRgbaPng(rgba: Uint8Array, width: number, height: number, text: Record<string, string> = {}): Promise<Buffer> {
-  if (rgba.length !== width * height * 4) throw new RangeError(`${rgba.length} bytes are not ${width} x ${height} RGBA pixels`);
+export function encodeRgbaPng(rgba: Uint8Array, width: number, height: number, text: Record<string, string> = {}): Promise<Buffer> {
+  if (rgba.length !== width * height * 4)
+    return Promise.reject(new RangeError(`${rgba.length} bytes are not ${width} x ${height} RGBA pixels`));
+  return encodePngRows(scanlines(rgba, width, height), width, height, text);
+}
+
+/** A PNG file from its RGBA rows as scanlines (each after its filter byte), with text entries. */
+export async function encodePngRows(rows: Buffer, width: number, height: number, text: Record<string, string> = {}): Promise<Buffer> {
+  if (rows.length !== height * (width * 4 + 1)) throw new RangeError(`${rows.length} bytes are not ${height} rows of ${width} RGBA pixels`);
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bits per channel
   header[9] = 6; // colour type: RGBA (compression, filter and interlace methods stay 0)
   const texts = textChunks(text);
-  const data = await deflateAsync(scanlines(rgba, width, height), { level: LEVEL });
+  const data = await deflateAsync(rows, { level: LEVEL });
   return Buffer.concat([SIGNATURE, makeChunk('IHDR', header), ...texts, makeChunk('IDAT', data), makeChunk('IEND', Buffer.alloc(0))]);
 }
