@@ -58,10 +58,10 @@ if (values['report-only']) {
 const quick = values.quick ?? false;
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
 // Sizes: P prompts x S seeds per prompt per seed set, R seed sets for the spread; T seeds per prompt in the CFG sweep.
-const P = Number(values.prompts ?? (quick ? 4 : 12)),
+const P = Number(values.prompts ?? (quick ? 4 : 24)),
   S = Number(values.seeds ?? (quick ? 2 : 4)),
   R = Number(values.sets ?? (quick ? 2 : 3)),
-  T = Number(values['sweep-seeds'] ?? S);
+  T = Number(values['sweep-seeds'] ?? 2);
 if (![P, S, R, T].every((v) => Number.isInteger(v) && v >= 1) || R < 2 || T < 2 || P * S < 2)
   throw new Error('--prompts, --seeds, --sets and --sweep-seeds must be whole numbers (--sets and --sweep-seeds at least 2)');
 const evaluator = await Evaluator.load(modelDir);

@@ -25,6 +25,8 @@ export function pairedGap(a: FdRow, b: FdRow): { gap: number; spread: number } {
 function compare(claim: string, winner: FdRow | undefined, loser: FdRow | undefined, missing: string): Verdict {
   if (!winner || !loser) return { claim, agree: null, evidence: missing };
   const { gap, spread } = pairedGap(winner, loser);
+  if (winner.fdRuns.every((f, r) => f === loser.fdRuns[r]))
+    return { claim, agree: null, evidence: `${describe(winner)} made exactly the images of ${describe(loser)}: nothing to compare.` };
   return {
     claim,
     agree: Math.abs(gap) <= spread ? null : gap > 0,
@@ -77,7 +79,8 @@ export function fdVerdicts(rows: FdRow[]): Verdict[] {
 
 /**
  * The analogue of the paper's Stable Diffusion figure (FID against CLIP score across guidance): at each CFG scale, is
- * Restart's conditional FD lower than every other sampler's, with prompt accuracy at least as high (within 2 points)?
+ * Restart's conditional FD lower than every other sampler's, with prompt accuracy at least as high (within 2 points)? Agrees
+ * when it is at more than half of the scales and clearly worse at none.
  * The sweep is one seed set, so FD differences count only above `yardstick` (the FD part's mean seed-set spread, scaled
  * by sqrt(images per FD point / images per sweep point)).
  */
@@ -101,7 +104,8 @@ export function sweepVerdicts(rows: SweepRow[], yardstick: number): Verdict[] {
   return [
     {
       claim: "Restart gives a better conditional FD / prompt accuracy trade-off across CFG scales (the paper's FID vs CLIP score figure).",
-      agree: losses === 0 && wins > 0 ? true : wins === 0 && losses > 0 ? false : null,
+      // A verdict needs a clear majority of the scales one way and none the other way.
+      agree: losses === 0 && wins > restart.length / 2 ? true : wins === 0 && losses > restart.length / 2 ? false : null,
       evidence:
         `Better by more than ${yardstick.toFixed(1)} at ${wins} of ${restart.length} scales, worse by more at ${losses}: ` +
         notes.join('; ') +
