@@ -70,7 +70,9 @@ ${verdicts.map(verdictLine).join('\n')}
 Caveats: the embedded model is tiny and was trained for minutes${t?.trained_on ? ` (on ${t.trained_on})` : ''}; its data (flat shapes
 on flat backgrounds) is far simpler than the paper's datasets, and the evaluator's features are not Inception features (FD values
 are on the scale of those features, not comparable to published FIDs). With ${P * S} images per point in ${meta.featureSize} dimensions the
-estimate is biased upwards (the floor shows by how much for real images).
+estimate is biased upwards (the floor shows by how much for real images). With ${R} seed sets the spread is itself a rough
+estimate (the rule "mean difference above the spread of the per-set differences" is a one-sided t-test at about 11% for 3 sets),
+so a verdict close to the rule's edge can change between runs: more seed sets, not more settings, would settle them.
 
 ## Conditional FD against model evaluations
 
