@@ -4,9 +4,10 @@
 // the alternative of rewriting the whole weights file with the merged weights. The UNet (random weights, 3.4 GB)
 // and two random kohya LoRAs (rank 32 and 16 on all 192 attention, feed-forward and projection layers) are
 // written by the benchmark. Wall-clock medians, with the process's CPU time beside them (the machine is shared).
-// Like the engine's process, the benchmark runs with glibc's huge pages for large blocks (model/huge-pages.ts):
-// almost all of a LoRA set's cost is onnxruntime writing fresh memory (the merged weights, then their prepacked
-// copies, about 2 GB), and with 4 KB pages half of it was page faults.
+// Like the engine's process, the benchmark runs with glibc's malloc tunables (model/huge-pages.ts: huge pages, large
+// blocks reused from the heap): almost all of a LoRA set's cost is onnxruntime writing fresh memory (the merged
+// weights, then their prepacked copies, about 2 GB). Run 1's apply is the first set after the UNet loads (memory the
+// process never had); later runs' reuse what the previous run released, so it is also reported by itself.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,7 +126,8 @@ async function main(): Promise<void> {
     const base = await timed(() => ort.InferenceSession.create(join(model, 'unet', 'model.onnx'), adaptedSessionOptions('cpu')));
     const hugePages = /glibc\.malloc\.hugetlb=[12]/.test(process.env.GLIBC_TUNABLES ?? '');
     console.log(
-      `base UNet session with the adapted sessions' options (for comparison): ${show(base.timing)}; huge pages ${hugePages ? 'on' : 'off'}`,
+      `base UNet session with the adapted sessions' options (for comparison): ${show(base.timing)}; ` +
+        `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''}`,
     );
     const settings = { loraDirs: [loras], embeddingDirs: [], cacheRoot: join(root, 'cache'), keep: Number(values.keep_sessions ?? 1) };
 
@@ -169,6 +171,7 @@ async function main(): Promise<void> {
     await base.result.release();
 
     const result = {
+      firstApply: applied[0],
       apply: median(applied),
       switch: median(switched),
       switchToTwo: median(switchedPair),
@@ -176,12 +179,23 @@ async function main(): Promise<void> {
       rewriteWholeFile: median(rewrites),
       baseSession: base.timing,
     };
+    if (result.firstApply) console.log(`first LoRA set after the UNet loaded (run 1): ${show(result.firstApply)}`);
     console.log(
       `median apply one LoRA: ${show(result.apply)}; switch to another: ${show(result.switch)}; ` +
         `to a two-LoRA set: ${show(result.switchToTwo)}; repeat a set: ${show(result.repeat)} (goal < 3 s)`,
     );
     console.log(`alternative, whole weights file rewritten: ${show(result.rewriteWholeFile)}`);
-    console.log(JSON.stringify({ bench: 'lora', runs, layers: layers.length, changedWeights: changed, hugePages, ...result }));
+    console.log(
+      JSON.stringify({
+        bench: 'lora',
+        runs,
+        layers: layers.length,
+        changedWeights: changed,
+        hugePages,
+        tunables: process.env.GLIBC_TUNABLES,
+        ...result,
+      }),
+    );
   } finally {
     if (!values.keep) rmSync(root, { recursive: true, force: true });
   }
