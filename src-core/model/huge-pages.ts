@@ -6,7 +6,7 @@
 // - glibc.malloc.mmap_max=0: large blocks come from malloc's heap instead of one mmap each, so a block onnxruntime
 //   frees (temporary copies while a session is made, a released session) is reused by the next allocation instead of
 //   going back to the kernel and being faulted and zeroed again (SD 1.5 UNet: loading it faults 3.5 GB instead of
-//   8.5, the first LoRA set 1.4 GB instead of 2.0; CPU 4.7 -> 3.2 s and 5.0 -> 4.4 s). Setting mmap_max also fixes
+//   8.5, the first LoRA set 1.4 GB instead of 2.0; CPU 4.4 -> 3.1 s and 4.9 -> 4.5 s). Setting mmap_max also fixes
 //   glibc's mmap threshold; with mmap_max=0 nothing is mmapped, so that does not matter. The top of the heap is
 //   still given back to the kernel as usual.
 // glibc reads the settings only when a process starts, so the engine's process is started with them. Other systems
