@@ -2,9 +2,9 @@
 // fixture LoRAs and embeddings in its data folder; the browser lists them (name, base model, size), a click puts
 // <lora:name:1> at the cursor in the prompt (an embedding's name into the field that had the focus), and the image
 // made with it carries "Lora hashes" and "TI hashes"; an unknown LoRA is refused with close matches.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importModel } from '../src-core/import/importer.ts';
@@ -19,6 +19,8 @@ cpSync(join(FIXTURES, 'lora', 'embeddings'), join(dataDir, 'embeddings'), { recu
 const modelDir = join(work, 'sd1');
 await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: modelDir });
 const app = e2eApp({ model: modelDir, dataDir });
+// Registered after e2eApp's own after() (browser and app stopped first: hooks run in the order they were added).
+after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the browser lists LoRAs and embeddings and puts them where the cursor is; the PNG names them', async () => {
   const page = await app.open();
