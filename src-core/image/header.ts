@@ -16,7 +16,8 @@ export interface ImageHeader {
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
+/** `length` bytes from `at` as Latin-1 text (chunk names, signatures). */
+export const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
 
 function needBytes(bytes: Uint8Array, length: number, format: string): void {
   if (bytes.length < length)

@@ -4,8 +4,7 @@
 import exifr from 'exifr';
 import type { InputImageFormat } from '../contract/images.ts';
 import type { RgbImage } from './decode.ts';
-
-const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
+import { ascii } from './header.ts';
 
 /** The payload of a WebP file's EXIF chunk (a TIFF block), which exifr does not look for itself. */
 function webpExif(bytes: Uint8Array): Uint8Array | undefined {
