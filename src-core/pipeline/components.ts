@@ -29,18 +29,23 @@ async function timed<T>(work: () => Promise<T>, add: (ms: number) => void): Prom
   }
 }
 
+/** One chunk's token ids as a text encoder's [1, tokens] input_ids tensor of its integer type. */
+function inputIdsTensor(type: 'int32' | 'int64', ids: Int32Array): ort.Tensor {
+  const dims = [1, ids.length];
+  return type === 'int32'
+    ? new ort.Tensor('int32', Int32Array.from(ids), dims)
+    : new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (v) => BigInt(v)),
+        dims,
+      );
+}
+
 /** One chunk of token ids (the text encoder's length) through the text encoder: its raw [tokens, hidden] states. */
 export async function runTextEncoder(model: StableDiffusionModel, ids: Int32Array, timings: Timings): Promise<Float32Array> {
   const { textHidden, textInputType } = model.info;
   const tokens = ids.length;
-  const input =
-    textInputType === 'int32'
-      ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
-      : new ort.Tensor(
-          'int64',
-          BigInt64Array.from(ids, (v) => BigInt(v)),
-          [1, tokens],
-        );
+  const input = inputIdsTensor(textInputType, ids);
   const out = await timed(
     () => model.textEncoder.session.run({ input_ids: input }, ['last_hidden_state']),
     (ms) => {
@@ -60,14 +65,7 @@ export async function runTextEncoderPart(
   timings: Timings,
 ): Promise<{ states: Float32Array; pooled?: Float32Array }> {
   const tokens = ids.length;
-  const input =
-    part.inputType === 'int32'
-      ? new ort.Tensor('int32', Int32Array.from(ids), [1, tokens])
-      : new ort.Tensor(
-          'int64',
-          BigInt64Array.from(ids, (v) => BigInt(v)),
-          [1, tokens],
-        );
+  const input = inputIdsTensor(part.inputType, ids);
   const outputs = part.pooled ? [part.statesOutput, part.pooled.output] : [part.statesOutput];
   const out = await timed(
     () => part.session.session.run({ input_ids: input }, outputs),
