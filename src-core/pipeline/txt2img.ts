@@ -153,6 +153,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
+  // SDXL's time_ids name each pass's own size (hires fix's second pass is larger).
+  const passTimeIds = new Map(job.passes.map((pass, i) => [pass, i === 0 ? timeIds : sizeConditioning(model, parsed, pass).timeIds]));
   const source = request.initImage ? await encodeSource(model, request, hooks.initImage, { width, height }, timings) : undefined;
   if (source) notes.push(...source.notes);
   throwIfCancelled(hooks.signal);
@@ -182,8 +184,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         cond,
         uncond,
         scale: request.cfgScale,
-        // SDXL's time_ids name each pass's own size (hires fix's second pass is larger).
-        timeIds: pass === job.passes[0] ? timeIds : sizeConditioning(model, parsed, pass).timeIds,
+        timeIds: passTimeIds.get(pass),
         // Integer-timestep exports cannot take fractional timesteps.
         timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
       });
