@@ -3,26 +3,14 @@
 // the old or the new complete file. On load the index is reconciled with the folder: entries whose
 // PNG is gone are dropped, complete PNGs the index missed (a crash between the two writes) are
 // recovered from their own parameters. Only regular files are listed or served, never links.
-import {
-  constants,
-  closeSync,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { parseParameters } from '../src-core/png/parameters.ts';
 import { isCompletePng } from '../src-core/png/complete.ts';
 import { describeFsError, writeFileAtomic, type WriteOps } from './atomic-write.ts';
 import { GALLERY_ID, validEntries, type StoredEntry } from './gallery-index.ts';
+import { readRegularFile } from './regular-file.ts';
 
 export type { StoredEntry } from './gallery-index.ts';
 export { writeFileAtomic } from './atomic-write.ts';
@@ -225,17 +213,6 @@ export class Gallery {
   /** The bytes of an entry's file, opened without following links; undefined for anything else. */
   read(id: string): Buffer | undefined {
     const path = this.file(id);
-    if (!path) return undefined;
-    let fd: number | undefined;
-    try {
-      // O_NOFOLLOW closes the gap between the lstat above and the open (absent on Windows: 0).
-      fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-      if (!fstatSync(fd).isFile()) return undefined;
-      return readFileSync(fd);
-    } catch {
-      return undefined;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    return path ? readRegularFile(path) : undefined;
   }
 }

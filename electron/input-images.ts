@@ -3,12 +3,13 @@
 // gallery image is named gallery:<id>. A job's ref is resolved to the file's bytes here, which travel to
 // the engine beside the request. The newest uploads are kept; older ones are removed.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageUploadResult } from '../src-core/contract/images.ts';
 import { ImageInputError, readImageHeader } from '../src-core/image/header.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import type { Gallery } from './gallery.ts';
+import { readRegularFile } from './regular-file.ts';
 
 const EXTENSIONS = { png: 'png', jpeg: 'jpg', webp: 'webp' } as const;
 const UPLOAD_NAME = /^[0-9a-f]{64}\.(png|jpg|webp)$/;
@@ -52,7 +53,7 @@ export class InputImages {
     if (kind === 'upload' && UPLOAD_NAME.test(name)) {
       const bytes = readRegularFile(join(this.dir, name));
       if (!bytes) throw new Error('the img2img source image is no longer stored; choose it again');
-      return bytes;
+      return new Uint8Array(bytes);
     }
     throw new Error(`the img2img source ${ref} is not an uploaded or gallery image`);
   }
@@ -68,19 +69,5 @@ export class InputImages {
     } catch {
       // Pruning is housekeeping: a failure leaves files behind, nothing else.
     }
-  }
-}
-
-/** A regular file's bytes, opened without following links; undefined otherwise. */
-function readRegularFile(path: string): Uint8Array | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    if (!fstatSync(fd).isFile()) return undefined;
-    return new Uint8Array(readFileSync(fd));
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
