@@ -2,6 +2,7 @@
 // it from its header and answers the ref the request names; a gallery image or a result is named by its
 // gallery id. The form's size follows the source when the source's size is one the model can make.
 import type { GalleryEntry } from '../../../src-core/contract/api.ts';
+import { LIMITS } from '../../../src-core/contract/generate.ts';
 import { INPUT_IMAGE_LIMITS } from '../../../src-core/contract/images.ts';
 import { blobToBase64 } from './base64.ts';
 import { entryName } from './gallery.ts';
@@ -14,7 +15,7 @@ function useSource(studio: Studio, source: SourceImage): void {
   studio.img2img.source = source;
   const f = studio.vaeFactor;
   // A source of a size the model can make sets the size (A1111 keeps its own; this saves retyping it).
-  if (source.width % f === 0 && source.height % f === 0 && source.width <= 4096 && source.height <= 4096) {
+  if (source.width % f === 0 && source.height % f === 0 && source.width <= LIMITS.imageSide && source.height <= LIMITS.imageSide) {
     studio.form.width = source.width;
     studio.form.height = source.height;
   }
