@@ -244,8 +244,8 @@ function enqueue(job: Job): { jobId: string } {
 function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   const parsed = parseGenerateRequest(input);
   checkPromptSyntax(parsed);
-  checkAdapterNames(requireModel(), parsed);
   const m = requireModel();
+  checkAdapterNames(m, parsed);
   const job = planJob(m, parsed, resolveSize(m, parsed));
   for (const pass of job.passes) refuseOverMemory(m, parsed, pass);
   if (parsed.initImage) checkInitImage(parsed.initImage, initImage);
