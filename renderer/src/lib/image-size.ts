@@ -45,7 +45,7 @@ export interface SizePreset {
  */
 export function sizePresets(model: { width: number; height: number; family?: string } | null, vaeFactor: number): SizePreset[] {
   if (!model || model.family !== 'sdxl') return [];
-  const step = 4 * (Number.isInteger(vaeFactor) && vaeFactor > 0 ? vaeFactor : 8);
+  const step = 4 * sizeBounds(vaeFactor).step;
   const scale = model.width / 1024;
   const seen = new Set<string>();
   const presets: SizePreset[] = [];
