@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { sessionOptions, type ComponentSession, type ExecutionProvider } from '../model/session.ts';
+import { componentSession, sessionOptions, type ComponentSession, type ExecutionProvider } from '../model/session.ts';
 import { ModelError } from '../model/errors.ts';
 import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
@@ -287,10 +287,7 @@ export class ModelAdapters {
       : writePatchedModel(info.proto, info.weights, patch, dir, key);
     touch(dir, key);
     evict(dir, 8);
-    const session = await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider));
-    const describe = (m: readonly ort.InferenceSession.ValueMetadata[]) =>
-      new Map(m.map((v) => [v.name, { name: v.name, type: v.isTensor ? v.type : 'non-tensor', shape: v.isTensor ? v.shape : [] }]));
-    return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+    return componentSession(component, await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider)));
   }
 
   /** Keeps the `room` most recently used adapted sessions of a component open (jobs run one at a time, so none is in use). */

@@ -68,6 +68,11 @@ function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): Map<
   );
 }
 
+/** An opened session with its inputs' and outputs' names, types and shapes. */
+export function componentSession(component: string, session: ort.InferenceSession): ComponentSession {
+  return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+}
+
 export function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
   // DirectML cannot use memory patterns and needs sequential execution.
@@ -93,7 +98,7 @@ export async function openComponent(dir: string, component: string, provider: Ex
     if (cpuFailure === undefined) throw new ProviderError(provider, component, message);
     throw new ModelError(component, explainLoadError(component, cpuFailure));
   }
-  return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+  return componentSession(component, session);
 }
 
 /**
@@ -109,7 +114,7 @@ export async function openComponentBytes(component: string, bytes: Uint8Array, p
     if (provider === 'cpu') throw new ModelError(component, `could not load ${component} converted to float32: ${firstLine(message)}`);
     throw new ProviderError(provider, component, message);
   }
-  return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
+  return componentSession(component, session);
 }
 
 /** Why the file does not load on the CPU, or undefined when it does. */
