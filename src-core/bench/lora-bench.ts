@@ -22,6 +22,7 @@ import { componentWeights, readModelProto, type LowRankDelta } from '../adapters
 import type { StableDiffusionModel } from '../model/model.ts';
 import { rerunWithHugePages } from '../model/huge-pages.ts';
 import { sessionOptions } from '../model/session.ts';
+import { median as medianOf } from '../experiments/stats.ts';
 import { Graph, writeModel } from '../onnx/graph.ts';
 import { attentionLayers, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
 
@@ -39,11 +40,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; timing: Ti
 }
 
 function median(timings: Timing[]): Timing {
-  const mid = (values: number[]) => {
-    const s = [...values].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
-  return { wallS: mid(timings.map((t) => t.wallS)), cpuS: mid(timings.map((t) => t.cpuS)) };
+  return { wallS: medianOf(timings.map((t) => t.wallS)), cpuS: medianOf(timings.map((t) => t.cpuS)) };
 }
 
 const show = (t: Timing) => `${t.wallS.toFixed(2)} s (CPU ${t.cpuS.toFixed(2)} s)`;
