@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { halfToFloat } from '../model/half.ts';
 import { asVectors, EmbeddingFileError, type Embedding } from './embedding-file.ts';
 import { unpickle, type Call, type Global, type Storage, type TensorValue } from './restricted-pickle.ts';
 
@@ -79,15 +80,6 @@ function tensorValues(t: TensorValue, entries: Map<string, Buffer>, prefix: stri
     else out[k] = halfToFloat(view.getUint16(2 * k, true));
   }
   return out;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1,
-    exponent = (h >>> 10) & 0x1f,
-    mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
 const isTensor = (v: unknown): v is TensorValue => typeof v === 'object' && v !== null && (v as TensorValue).tensor === true;

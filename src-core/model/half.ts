@@ -64,6 +64,11 @@ function table(): Float32Array {
   return decodeTable;
 }
 
+/** One half bit pattern -> its value (exact). */
+export function halfToFloat(bits: number): number {
+  return table()[bits];
+}
+
 /** Half bit patterns -> float32 values (exact). */
 export function fromHalfBits(bits: Uint16Array, out: Float32Array = new Float32Array(bits.length)): Float32Array {
   const t = table();
