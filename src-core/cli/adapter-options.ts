@@ -5,11 +5,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { attachAdapters } from '../adapters/apply.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
+import { stringOptions } from './string-options.ts';
 
-export const ADAPTER_OPTIONS = {
-  'lora-dir': { type: 'string' },
-  'embeddings-dir': { type: 'string' },
-} as const;
+export const ADAPTER_OPTIONS = stringOptions('lora-dir', 'embeddings-dir');
 
 export const ADAPTER_HELP = `  --lora-dir DIR         a folder of LoRA files (.safetensors: kohya / A1111, LoCon, PEFT), used by
                          <lora:NAME:WEIGHT> or <lora:NAME:TE:UNET> in the prompt (NAME: the file name; subfolders are searched too)
