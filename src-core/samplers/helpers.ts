@@ -2,14 +2,14 @@
 // guard that counts evaluations, honours cancellation and rejects non-finite model output.
 import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
 
-/** d = (x - D) / sigma: the probability-flow ODE slope (into `d` when given, so a sampler can reuse one array). */
-export function toD(x: Float64Array, sigma: number, denoised: Float64Array, d: Float64Array = new Float64Array(x.length)): Float64Array {
+/** d = (x - D) / sigma: the probability-flow ODE slope, into `d` (a sampler reuses one array for it). */
+export function toD(x: Float64Array, sigma: number, denoised: Float64Array, d: Float64Array): Float64Array {
   for (let i = 0; i < x.length; i++) d[i] = (x[i] - denoised[i]) / sigma;
   return d;
 }
 
-/** a + scale * b, as a new array or into `out` (which may be `a` itself: x += dt * d). */
-export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float64Array = new Float64Array(a.length)): Float64Array {
+/** a + scale * b into `out` (which may be `a` itself: x += dt * d). */
+export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float64Array): Float64Array {
   for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
   return out;
 }
