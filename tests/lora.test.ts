@@ -185,6 +185,24 @@ test('a repeated LoRA set reuses its sessions; another weight makes new ones', a
   assert.equal(plain.model, model);
 });
 
+test("a LoRA set's sessions take the base's place in memory; a prompt without LoRAs opens the base again, same image", async () => {
+  const plain = { ...REQUEST, prompt: 'a red circle on a blue background' };
+  const before = await generate(model, plain);
+  const sessions = model.sessions!;
+  assert.ok(sessions.isOpen(model.unet) && sessions.isOpen(model.textEncoder));
+  const adapted = await generate(model, { ...plain, prompt: `${plain.prompt} <lora:sd1-kohya:0.7>` });
+  assert.equal(sessions.isOpen(model.unet), false, 'the base UNet is released while the adapted one is open');
+  assert.equal(sessions.isOpen(model.textEncoder), false, 'so is the base text encoder (the LoRA changes it too)');
+  assert.notDeepEqual(adapted.images[0]!.png, before.images[0]!.png);
+  const after = await generate(model, plain);
+  assert.ok(sessions.isOpen(model.unet) && sessions.isOpen(model.textEncoder));
+  assert.deepEqual(after.images[0]!.png, before.images[0]!.png);
+  // The adapted sessions were closed to make room: the set is made again, and gives the same image.
+  const again = await generate(model, { ...plain, prompt: `${plain.prompt} <lora:sd1-kohya:0.7>` });
+  assert.deepEqual(again.images[0]!.png, adapted.images[0]!.png);
+  assert.equal(sessions.isOpen(model.unet), false);
+});
+
 test(".pt embeddings, read without running their pickle: A1111's dict, an fp16 ParameterDict; one asking to run a command refused", () => {
   const pt = join(FIXTURES, 'lora', 'embeddings-pt');
   const expected = readEmbedding(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors')).parts.default!;

@@ -1,7 +1,9 @@
 // One loaded model's LoRAs and embeddings: for a request, the prompt's <lora:...> tags are read and removed, the
 // embeddings it names are found, and the model is swapped for one whose UNet and text encoders carry them. Each
 // adapted component is a session made from a small patched graph (onnx-patch.ts) and kept, so a repeated set costs
-// nothing; the last `keep` sets of each component stay open.
+// nothing. Each component keeps `keep` sessions open, its base's included: by default an adapted UNet takes the
+// base UNet's place (and its memory: the base's freed pages make the new session about three times faster to create
+// than fresh ones), and the base is opened again when a prompt without LoRAs needs it.
 import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +28,10 @@ export interface AdapterSettings {
   embeddingDirs: string[];
   /** Where adapted graphs are written (small files beside a hard link to each weights file). */
   cacheRoot: string;
-  /** Adapted sessions kept open per component (default 1: each is a full copy of the component's weights). */
+  /**
+   * Sessions kept open per component, the base's included (default 1: each is a full copy of the component's
+   * weights). A model that cannot reopen its components (one not loaded from a folder) keeps its base beside these.
+   */
   keep?: number;
 }
 
@@ -79,7 +84,11 @@ export function adaptedSessionOptions(provider: ExecutionProvider): ort.Inferenc
 export class ModelAdapters {
   readonly library: AdapterLibrary;
   private readonly components = new Map<string, ComponentInfo>();
+  /** Adapted sessions by `${component}|${key}`. */
   private readonly sessions = new Map<string, Promise<ComponentSession>>();
+  /** When each session (the base's as `${component}|`) was last used, for closing the least recently used first. */
+  private readonly lastUse = new Map<string, number>();
+  private clock = 0;
   private readonly models = new Map<string, { model: StableDiffusionModel; notes: string[] }>();
   private readonly loraFiles = new Map<string, { contents: LoraContents; file: SafetensorsFile }>();
   private readonly embeddingFiles = new Map<string, Embedding | Error>();
@@ -99,12 +108,21 @@ export class ModelAdapters {
     const calls = loraCalls(tags);
     const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
     const embeddings = this.usedEmbeddings([prompt, request.negativePrompt]);
-    if (loras.length === 0 && embeddings.length === 0) return { model: this.base, prompt, notes, facts: {}, textKey: '' };
+    if (loras.length === 0 && embeddings.length === 0) {
+      for (const component of this.present()) await this.baseSession(component);
+      return { model: this.base, prompt, notes, facts: {}, textKey: '' };
+    }
 
     const keys = this.setKeys(loras, embeddings);
     const setKey = keyOf(Object.values(keys));
     let adapted = this.models.get(setKey);
-    if (!adapted) {
+    if (adapted) {
+      // Its adapted sessions are open (a model is forgotten when one of them closes); a base it uses may not be.
+      for (const component of this.present()) {
+        if (keys[component] === '') await this.baseSession(component);
+        else this.lastUse.set(`${component}|${keys[component]}`, ++this.clock);
+      }
+    } else {
       adapted = await this.adapt(loras, embeddings, keys);
       this.models.set(setKey, adapted);
       while (this.models.size > 4 * (this.settings.keep ?? 1)) this.models.delete(this.models.keys().next().value!);
@@ -195,7 +213,7 @@ export class ModelAdapters {
     keys: Record<LoraComponent, string>,
   ): Promise<{ model: StableDiffusionModel; notes: string[] }> {
     const notes: string[] = [];
-    const present: LoraComponent[] = ['unet', ...this.base.textEncoders.map((p) => p.component)];
+    const present = this.present();
     const tables: ComponentTables = {};
     for (const component of present) tables[component] = this.component(component).table;
     const uses: LoraUse[] = loras.map(({ call, file }) => ({ name: call.name, ...this.loraFile(file.path), te: call.te, unet: call.unet }));
@@ -211,15 +229,15 @@ export class ModelAdapters {
       if (line) notes.push(line);
     }
     const embeddingIds = new Map<string, number>();
-    const sessionOf = async (component: LoraComponent): Promise<ComponentSession | undefined> => {
-      if (keys[component] === '') return undefined;
+    const sessionOf = async (component: LoraComponent): Promise<ComponentSession> => {
+      if (keys[component] === '') return this.baseSession(component);
       const patch: ComponentPatch = { deltas: deltas[component] ?? [] };
       if (component !== 'unet' && embeddings.length > 0) patch.tokenRows = this.tokenRows(component, embeddings, embeddingIds);
       return this.session(component, keys[component], patch, notes);
     };
-    const unet = (await sessionOf('unet')) ?? this.base.unet;
+    const unet = await sessionOf('unet');
     const textEncoders = [];
-    for (const part of this.base.textEncoders) textEncoders.push({ ...part, session: (await sessionOf(part.component)) ?? part.session });
+    for (const part of this.base.textEncoders) textEncoders.push({ ...part, session: await sessionOf(part.component) });
     const model: StableDiffusionModel = {
       ...this.base,
       unet,
@@ -261,22 +279,44 @@ export class ModelAdapters {
     return { initializer: TOKEN_TABLE, count, rows };
   }
 
+  private present(): LoraComponent[] {
+    return ['unet', ...this.base.textEncoders.map((p) => p.component)];
+  }
+
+  private baseOf(component: string): ComponentSession {
+    return component === 'unet' ? this.base.unet : this.base.textEncoders.find((p) => p.component === component)!.session;
+  }
+
+  /** The model's own session of a component, opened again (after making room) where an adapted one took its place. */
+  private async baseSession(component: string): Promise<ComponentSession> {
+    const base = this.baseOf(component);
+    const sessions = this.base.sessions;
+    if (sessions && !sessions.isOpen(base)) {
+      await this.makeRoom(component, this.keep() - 1);
+      await sessions.open(base);
+    }
+    this.lastUse.set(`${component}|`, ++this.clock);
+    return base;
+  }
+
   private async session(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
     const id = `${component}|${key}`;
     let pending = this.sessions.get(id);
     if (!pending) {
-      // Room first: the oldest adapted session of the component is released before the new one is made, so that
-      // memory holds the base and at most `keep` adapted copies of a component (an SD 1.5 UNet is 3.4 GB in fp32).
-      await this.closeOld(component, (this.settings.keep ?? 1) - 1);
+      // Room first: the least recently used session of the component (the base's too) is released before the new
+      // one is made, so that memory holds at most `keep` copies of a component (an SD 1.5 UNet is 3.4 GB in fp32),
+      // and the new session reuses the memory the old one gave back.
+      await this.makeRoom(component, this.keep() - 1);
       pending = this.open(component, key, patch, notes);
       this.sessions.set(id, pending);
       pending.catch(() => this.sessions.delete(id));
-    } else {
-      // Most recently used last.
-      this.sessions.delete(id);
-      this.sessions.set(id, pending);
     }
+    this.lastUse.set(id, ++this.clock);
     return pending;
+  }
+
+  private keep(): number {
+    return Math.max(1, this.settings.keep ?? 1);
   }
 
   private async open(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
@@ -290,10 +330,20 @@ export class ModelAdapters {
     return componentSession(component, await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider)));
   }
 
-  /** Keeps the `room` most recently used adapted sessions of a component open (jobs run one at a time, so none is in use). */
-  private async closeOld(component: string, room: number): Promise<void> {
-    const mine = [...this.sessions.keys()].filter((id) => id.startsWith(`${component}|`));
-    for (const id of mine.slice(0, Math.max(0, mine.length - room))) {
+  /**
+   * Keeps the `room` most recently used sessions of a component open, the base's among them where the model can
+   * reopen it (jobs run one at a time, so none is in use).
+   */
+  private async makeRoom(component: string, room: number): Promise<void> {
+    const open = [...this.sessions.keys()].filter((id) => id.startsWith(`${component}|`));
+    const base = this.baseOf(component);
+    if (this.base.sessions?.isOpen(base)) open.push(`${component}|`);
+    open.sort((a, b) => (this.lastUse.get(a) ?? 0) - (this.lastUse.get(b) ?? 0));
+    for (const id of open.slice(0, Math.max(0, open.length - room))) {
+      if (id === `${component}|`) {
+        await this.base.sessions!.release(base);
+        continue;
+      }
       const pending = this.sessions.get(id)!;
       this.sessions.delete(id);
       const closed = await pending.catch(() => undefined);

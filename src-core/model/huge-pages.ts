@@ -1,19 +1,23 @@
 // glibc malloc settings for onnxruntime's large buffers on Linux. A session's weights that onnxruntime computes or
 // repacks while it creates the session (a LoRA set's merged weights, the prepacked matrices: about 2 GB for an SD 1.5
-// UNet) are fresh memory, and on a VM the kernel's page faults and zeroing are most of that cost. Two settings:
+// UNet) are fresh memory, and on a VM the kernel's page faults and zeroing are most of that cost. Three settings:
 // - glibc.malloc.hugetlb=1: glibc asks the kernel for 2 MB pages for its large blocks (4 KB page faults were half
 //   of a LoRA set's cost);
 // - glibc.malloc.mmap_max=0: large blocks come from malloc's heap instead of one mmap each, so a block onnxruntime
 //   frees (temporary copies while a session is made, a released session) is reused by the next allocation instead of
 //   going back to the kernel and being faulted and zeroed again (SD 1.5 UNet: loading it faults 3.5 GB instead of
 //   8.5, the first LoRA set 1.4 GB instead of 2.0; CPU 4.4 -> 3.1 s and 4.9 -> 4.5 s). Setting mmap_max also fixes
-//   glibc's mmap threshold; with mmap_max=0 nothing is mmapped, so that does not matter. The top of the heap is
-//   still given back to the kernel as usual.
+//   glibc's mmap threshold; with mmap_max=0 nothing is mmapped, so that does not matter.
+// - glibc.malloc.trim_threshold=16 GiB: the free top of the heap is kept for the next session too, instead of being
+//   given back at once (a freed block in the middle of the heap is kept anyway). The base UNet opened again after a
+//   LoRA set (adapters/model-adapters.ts) needs more memory while it is made than the set's session gave back: the
+//   first time 3.6-3.7 s instead of 4.9-5.4, later 2.0 s instead of 2.5 (bench:lora, two alternating pairs of runs).
+//   Memory that a session gives back stays the process's; the next model's sessions reuse it.
 // glibc reads the settings only when a process starts, so the engine's process is started with them. Other systems
 // and C libraries ignore the variable.
 import { spawnSync } from 'node:child_process';
 
-const TUNABLES = ['glibc.malloc.hugetlb=1', 'glibc.malloc.mmap_max=0'];
+const TUNABLES = ['glibc.malloc.hugetlb=1', 'glibc.malloc.mmap_max=0', `glibc.malloc.trim_threshold=${16 * 2 ** 30}`];
 
 /** `env` with glibc's malloc tunables added to any tunables it already sets (a tunable it sets itself is kept). */
 export function withHugePages(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

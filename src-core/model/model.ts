@@ -26,6 +26,7 @@ import type { FloatType } from './tensors.ts';
 import { describeTextEncoder, lastDim, loadTokenizer, type TextEncoderPart } from './text-encoders.ts';
 import { isSdxlFolder, refuseRefiner, sdxlInfo, vaeDecodeMode, type ModelFamily, type SdxlInfo, type VaeDecodeMode } from './sdxl.ts';
 import { convertFloatType } from './float-precision.ts';
+import { ModelSessions } from './reopenable.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';
 
@@ -72,6 +73,8 @@ export interface StableDiffusionModel {
   textEncoders: TextEncoderPart[];
   unet: ComponentSession;
   vaeDecoder: ComponentSession;
+  /** Releases and reopens the text encoders' and UNet's sessions (absent on models not loaded from a folder). */
+  sessions?: ModelSessions;
   provider: ExecutionProvider;
   /** Providers tried before `provider` and why each could not be used (empty when the first worked). */
   fallbacks: Array<{ provider: ExecutionProvider; reason: string }>;
@@ -248,6 +251,11 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       float: vaeFloat,
     });
 
+    const sessions = new ModelSessions(
+      opened,
+      [unet, ...textEncoders.map((p) => p.session)],
+      async (component) => (await openComponent(dir, component, provider)).session,
+    );
     const info: ModelInfo = {
       dir,
       name: displayName(dir),
@@ -284,9 +292,8 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       vaeDecoder,
       provider,
       fallbacks: [],
-      dispose: async () => {
-        await Promise.all(opened.map((c) => c.session.release()));
-      },
+      sessions,
+      dispose: () => sessions.dispose(),
     };
   } catch (error) {
     await Promise.all(opened.map((c) => c.session.release().catch(() => undefined)));
