@@ -3,11 +3,12 @@
 // The importer is replaced by a fake that writes a folder the way the real one does (temp + rename).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { cacheKey, completeImport, ensureImported, hashSource, insideCache, removeStalePartials } from './cache.ts';
+import { HASH_MEMO_FILE } from './hash-memo.ts';
 import { IMPORTER_VERSION, ImportCancelled, type ImportOptions, type ImportResult } from './importer.ts';
 
 function scratch(): string {
@@ -117,6 +118,22 @@ test('ensureImported imports once, reuses the complete folder, and imports again
   assert.ok(insideCache(cacheRoot, changed.dir));
   assert.ok(!insideCache(cacheRoot, source));
   assert.ok(!insideCache(cacheRoot, join(changed.dir, 'unet')), "only the cache's own folders");
+});
+
+test('ensureImported remembers the hash in the cache root: an unchanged file is found again without reading it', async () => {
+  const { cacheRoot, source } = cacheWithSource('version 1');
+  const old = new Date(Date.now() - 3600 * 1000); // older than the memo's window for files still being written
+  utimesSync(source, old, old);
+  const calls: string[] = [];
+  const first = await ensureImported(source, { cacheRoot, importer: fakeImporter(calls) });
+  assert.ok(existsSync(join(cacheRoot, HASH_MEMO_FILE)));
+  writeFileSync(source, 'version 2'); // same size; the mtime put back: only reading it would tell
+  utimesSync(source, old, old);
+  const again = await ensureImported(source, { cacheRoot, importer: fakeImporter(calls) });
+  assert.equal(again.dir, first.dir);
+  assert.equal(again.reused, true);
+  assert.equal(again.sourceHash, createHash('sha256').update('version 1').digest('hex'));
+  assert.equal(calls.length, 1);
 });
 
 test('an incomplete or foreign folder under the key is not reused: it is imported again', async () => {

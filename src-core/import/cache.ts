@@ -17,6 +17,7 @@ import {
   type Prediction,
 } from './importer.ts';
 import { ImportError } from './weights.ts';
+import { HASH_MEMO_FILE, rememberedHash, rememberHash, sourceStamp } from './hash-memo.ts';
 import type { Family } from './detect.ts';
 
 /** Files of a diffusers folder that define the model: weights, configs, tokenizer files. */
@@ -115,17 +116,23 @@ async function hashFileInto(
 
 /**
  * sha256 of a file, or of a folder's model files (each as its relative path, size and content, in
- * path order), streamed. A missing source is an ImportError naming it.
+ * path order), streamed. A missing source is an ImportError naming it. With `memo` (a JSON file), a
+ * source whose files' size, mtime, inode and device are unchanged since it was hashed is not read again.
  */
 export async function hashSource(
   path: string,
-  options: { onProgress?: (p: HashProgress) => void; signal?: AbortSignal } = {},
+  options: { onProgress?: (p: HashProgress) => void; signal?: AbortSignal; memo?: string } = {},
 ): Promise<string> {
   if (!existsSync(path)) throw new ImportError(`${path} does not exist`);
+  const startedMs = Date.now();
   const stat = statSync(path);
-  const files: Array<[string, string, number]> = stat.isDirectory()
-    ? hashedFiles(path).map(([rel, abs]) => [rel, abs, statSync(abs).size])
-    : [['', path, stat.size]];
+  const listed: Array<[string, string]> = stat.isDirectory() ? hashedFiles(path) : [['', path]];
+  const memoKey = realpathOr(resolve(path));
+  const before = options.memo ? sourceStamp(listed) : undefined;
+  const remembered = before && rememberedHash(options.memo!, memoKey, before.stamp);
+  if (remembered) return remembered;
+
+  const files = listed.map(([rel, abs]): [string, string, number] => [rel, abs, statSync(abs).size]);
   const bytesTotal = files.reduce((sum, [, , size]) => sum + size, 0);
   const hash = createHash('sha256');
   let bytesDone = 0;
@@ -148,7 +155,10 @@ export async function hashSource(
     );
   }
   report();
-  return hash.digest('hex');
+  const digest = hash.digest('hex');
+  // Remembered only when nothing changed while it was read.
+  if (before && sourceStamp(listed).stamp === before.stamp) rememberHash(options.memo!, memoKey, before, digest, startedMs);
+  return digest;
 }
 
 /** The cache folder's name for a source hash and the options that change the output. */
@@ -241,10 +251,11 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
   const cacheRoot = resolve(options.cacheRoot);
   const sourcePath = realpathOr(resolve(source));
   const precision = options.precision ?? 'fp32';
-  const sourceHash = await hashSource(sourcePath, { onProgress: options.onProgress, signal: options.signal });
+  const memo = join(cacheRoot, HASH_MEMO_FILE);
+  const sourceHash = await hashSource(sourcePath, { onProgress: options.onProgress, signal: options.signal, memo });
   checkCancelled(options.signal);
-  const vaeHash = options.vae ? await hashSource(resolve(options.vae), { signal: options.signal }) : undefined;
-  const configHash = options.config ? await hashSource(resolve(options.config), { signal: options.signal }) : undefined;
+  const vaeHash = options.vae ? await hashSource(resolve(options.vae), { signal: options.signal, memo }) : undefined;
+  const configHash = options.config ? await hashSource(resolve(options.config), { signal: options.signal, memo }) : undefined;
   const dir = join(cacheRoot, cacheKey({ sourceHash, precision, prediction: options.prediction, vaeHash, configHash }));
   const expected = { sourceHash, precision, prediction: options.prediction };
   options.onTarget?.(dir);
