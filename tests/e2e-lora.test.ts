@@ -53,6 +53,13 @@ test('the browser lists LoRAs and embeddings and puts them where the cursor is; 
   assert.match(text, /a red circle <lora:sd1-kohya:1> on a blue background/);
   assert.match(text, /Lora hashes: "sd1-kohya: [0-9a-f]{12}", TI hashes: "xyzemb: [0-9a-f]{12}"/);
 
+  // The counter counts the embedding as its 2 vectors (the tiny tokenizer reads "xyzemb" as 5 tokens), the tag as none.
+  await prompt.fill('xyzemb <lora:sd1-kohya:1>');
+  await page
+    .locator('#prompt-tokens')
+    .filter({ hasText: /^2\/75$/ })
+    .waitFor();
+
   await prompt.fill('a cat <lora:sd1-kohay:1>');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page

@@ -8,7 +8,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { prepareAdapters } from '../src-core/adapters/apply.ts';
+import { attachAdapters, prepareAdapters } from '../src-core/adapters/apply.ts';
+import { countPrompt } from '../src-core/prompt/count.ts';
+import { loadClipTokenizer } from '../src-core/tokenizer/clip-tokenizer.ts';
+import { tokenizerDir } from '../src-core/conformance/tokenizer-vectors.ts';
 import { loraCalls, parseExtraNetworks } from '../src-core/adapters/prompt-tags.ts';
 import { ldmUNetModule } from '../src-core/adapters/layer-names.ts';
 import { ldmUNetNames } from '../src-core/import/ldm-unet-keys.ts';
@@ -168,6 +171,28 @@ test("PNG parameters carry A1111's Lora hashes and TI hashes, and read back", as
   const read = parametersToRequest(parameters);
   assert.equal(read.loraHashes, `sd1-kohya: ${KOHYA_ADDNET}`);
   assert.equal(read.tiHashes, `xyzemb: ${XYZEMB_TI}`);
+});
+
+test("the token counter: an embedding takes as many tokens as it has vectors, <lora:...> tags none (A1111's count)", () => {
+  const embeddings = join(FIXTURES, 'lora', 'embeddings');
+  assert.equal(readEmbedding(join(embeddings, 'xyzemb.safetensors')).parts.default!.count, 2);
+  // The fixture's own tokenizer, and SD 1.5's (a copy of the model given the same embedding folder): "xyzemb" is 5 and
+  // 4 BPE tokens in them, "red" one.
+  const sd15 = { ...model, tokenizer: loadClipTokenizer(tokenizerDir()) };
+  attachAdapters(sd15, { loraDirs: [LORAS], embeddingDirs: [embeddings], cacheRoot: join(work, 'cache') });
+  const reds = (n: number) => Array(n).fill('red').join(' ');
+  for (const counted of [model, sd15]) {
+    assert.deepEqual(
+      countPrompt(counted, 'a red circle on a xyzemb background <lora:sd1-kohya:0.7>'),
+      countPrompt(counted, 'a red circle on a red red background'),
+    );
+    assert.deepEqual(countPrompt(counted, `${reds(10)} xyzemb, xyzemb`), { tokens: 15, max: 75 });
+    // Its vectors stay in one chunk: after 74 tokens the chunk closes (75 counted) and they start the next one.
+    assert.deepEqual(countPrompt(counted, `${reds(74)} xyzemb`), { tokens: 77, max: 150 });
+    assert.deepEqual(countPrompt(counted, reds(76)), { tokens: 76, max: 150 });
+  }
+  // A model without embedding folders counts the name's own tokens.
+  assert.deepEqual(countPrompt({ ...model, tokenizer: sd15.tokenizer }, 'xyzemb <lora:sd1-kohya:0.7>'), { tokens: 4, max: 75 });
 });
 
 test('a repeated LoRA set reuses its sessions; another weight makes new ones', async () => {

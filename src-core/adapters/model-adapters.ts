@@ -12,7 +12,7 @@ import { componentSession, sessionOptions, type ComponentSession, type Execution
 import { ModelError } from '../model/errors.ts';
 import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
-import { embeddingMatcher, setEmbeddingsOf } from './embedding-tokens.ts';
+import { embeddingMatcher, setEmbeddingsOf, type EmbeddingMatcher } from './embedding-tokens.ts';
 import { readEmbedding, type Embedding } from './embedding-file.ts';
 import { embeddingShortHash, formatHashList, loraShortHash } from './hashes.ts';
 import { LayerTable } from './layer-names.ts';
@@ -157,8 +157,28 @@ export class ModelAdapters {
     );
   }
 
+  /** The positions each embedding this model's prompts can name takes (ids all 0), for the prompt's token counter. */
+  embeddingLayout(): EmbeddingMatcher {
+    return matcherOf(this.base.tokenizer, this.fittingEmbeddings());
+  }
+
   /** The embeddings the prompts name, among the folder's files that fit this model's text encoders. */
   private usedEmbeddings(texts: string[]): Embedding[] {
+    const fitting = this.fittingEmbeddings();
+    if (fitting.length === 0) return [];
+    const matcher = matcherOf(this.base.tokenizer, fitting);
+    for (const text of texts) {
+      try {
+        chunkPrompt(this.base.tokenizer, text, { embeddings: matcher });
+      } catch {
+        // A prompt the emphasis parser refuses is reported when it is encoded.
+      }
+    }
+    return fitting.filter((e) => matcher.used.has(e.name));
+  }
+
+  /** The embedding folders' files that fit this model's text encoders (each file read once). */
+  private fittingEmbeddings(): Embedding[] {
     const files = this.library.embeddings();
     if (files.length === 0) return [];
     const widths = new Map(this.base.textEncoders.map((p) => [p.component, p.hidden]));
@@ -180,18 +200,7 @@ export class ModelAdapters {
       );
       if (fits) fitting.push(loaded);
     }
-    const matcher = embeddingMatcher(
-      this.base.tokenizer,
-      fitting.map((e) => ({ name: e.name, count: vectorCount(e) })),
-    );
-    for (const text of texts) {
-      try {
-        chunkPrompt(this.base.tokenizer, text, { embeddings: matcher });
-      } catch {
-        // A prompt the emphasis parser refuses is reported when it is encoded.
-      }
-    }
-    return fitting.filter((e) => matcher.used.has(e.name));
+    return fitting;
   }
 
   private setKeys(loras: Array<{ call: LoraCall; file: { path: string } }>, embeddings: Embedding[]): Record<LoraComponent, string> {
@@ -248,14 +257,7 @@ export class ModelAdapters {
     };
     if (embeddings.length > 0) {
       const vocab = this.component('text_encoder').weights.dims.get(TOKEN_TABLE)![0];
-      setEmbeddingsOf(
-        model,
-        embeddingMatcher(
-          this.base.tokenizer,
-          embeddings.map((e) => ({ name: e.name, count: vectorCount(e) })),
-          vocab,
-        ),
-      );
+      setEmbeddingsOf(model, matcherOf(this.base.tokenizer, embeddings, vocab));
     }
     return { model, notes };
   }
@@ -381,6 +383,14 @@ export class ModelAdapters {
 
 function vectorCount(e: Embedding): number {
   return (e.parts.default ?? e.parts.clip_l ?? e.parts.clip_g)!.count;
+}
+
+function matcherOf(tokenizer: StableDiffusionModel['tokenizer'], embeddings: Embedding[], firstId?: number): EmbeddingMatcher {
+  return embeddingMatcher(
+    tokenizer,
+    embeddings.map((e) => ({ name: e.name, count: vectorCount(e) })),
+    firstId,
+  );
 }
 
 function unetLayersPerBlock(dir: string): number | undefined {

@@ -134,7 +134,7 @@ export function emptyChunk(tokenizer: ClipTokenizer, options: ChunkOptions = {})
 }
 
 /** The counter A1111 shows under a prompt: tokens used and the capacity of the chunks so far ("80/150"). */
-export function promptTokenCount(tokenizer: ClipTokenizer, prompt: string): { tokens: number; max: number } {
-  const { tokenCount } = chunkPrompt(tokenizer, prompt);
+export function promptTokenCount(tokenizer: ClipTokenizer, prompt: string, options: ChunkOptions = {}): { tokens: number; max: number } {
+  const { tokenCount } = chunkPrompt(tokenizer, prompt, options);
   return { tokens: tokenCount, max: Math.ceil(Math.max(tokenCount, 1) / CHUNK_TOKENS) * CHUNK_TOKENS };
 }

@@ -6,6 +6,7 @@ import { promptTokenCount, CHUNK_TOKENS } from './chunks.ts';
 import { fixedUnetPositions } from './conditioning.ts';
 import { PromptSyntaxError } from './emphasis.ts';
 import { parseExtraNetworks } from '../adapters/prompt-tags.ts';
+import { adaptersOf } from '../adapters/apply.ts';
 
 export interface PromptCount {
   tokens: number;
@@ -19,7 +20,8 @@ export function countPrompt(model: StableDiffusionModel, typed: string): PromptC
   const prompt = parseExtraNetworks(typed).prompt;
   let count: { tokens: number; max: number };
   try {
-    count = promptTokenCount(model.tokenizer, prompt);
+    // An embedding the prompt names takes as many positions as it has vectors, as A1111 counts it.
+    count = promptTokenCount(model.tokenizer, prompt, { embeddings: adaptersOf(model)?.embeddingLayout() });
   } catch (error) {
     if (!(error instanceof PromptSyntaxError)) throw error;
     const tokens = model.tokenizer.countTokens(prompt);
