@@ -1,7 +1,8 @@
 // From LoRA modules to weight changes: each module's up @ down, scaled by multiplier x alpha / rank (A1111's and
-// kohya's formula; no alpha means alpha = rank), as low-rank factors of the weight it changes. Several LoRAs on
-// one weight are joined along the rank, so the weight changes once by the sum. Modules that match no weight of the
-// model, or whose shape does not fit it, are reported by name.
+// kohya's formula; no alpha means alpha = rank), as low-rank factors of the weight it changes. A1111's dyn=N keeps
+// only the first N ranks of up and down, the scale staying alpha / the file's rank. Several LoRAs on one weight are
+// joined along the rank, so the weight changes once by the sum. Modules that match no weight of the model, or whose
+// shape does not fit it, are reported by name.
 import type { SafetensorsFile } from '../import/safetensors.ts';
 import type { LowRankDelta } from './onnx-patch.ts';
 import type { LayerTable, LayerTarget } from './layer-names.ts';
@@ -20,6 +21,8 @@ export interface LoraUse {
   /** Multipliers for the text encoders and the UNet (A1111's te and unet weights). */
   te: number;
   unet: number;
+  /** A1111's dyn (`<lora:x:1:dyn=8>`): the ranks kept, as Python's `[:dyn]` slice counts them; absent: all. */
+  dyn?: number;
 }
 
 export interface MergeReport {
@@ -53,8 +56,17 @@ function find(tables: ComponentTables, module: LoraModule): { component: LoraCom
   return undefined;
 }
 
-/** up [out, r, (1, 1)] and down [r, in, (kh, kw)] as the factors of the target's stored weight, scaled by `scale`. */
-function factorsOf(module: LoraModule, target: LayerTarget, scale: number): Factor | string {
+/** How many of `rank` ranks Python's slice `[:dyn]` keeps (a negative dyn counts from the end). */
+export function keptRanks(rank: number, dyn: number | undefined): number {
+  if (dyn === undefined) return rank;
+  return dyn >= 0 ? Math.min(dyn, rank) : Math.max(0, rank + dyn);
+}
+
+/**
+ * up [out, r, (1, 1)] and down [r, in, (kh, kw)] as the factors of the target's stored weight, scaled by `scale`;
+ * only the first `kept` of the r ranks.
+ */
+function factorsOf(module: LoraModule, target: LayerTarget, scale: number, kept: number): Factor | string {
   const down = module.down.shape,
     up = module.up.shape;
   const rank = down[0];
@@ -69,16 +81,16 @@ function factorsOf(module: LoraModule, target: LayerTarget, scale: number): Fact
     upValues = module.up.read();
   if (!target.transposed) {
     // Stored as torch has it: [out, in...] = (up * scale) [out, r] @ down [r, in...].
-    const a = new Float32Array(out * rank);
-    for (let i = 0; i < a.length; i++) a[i] = upValues[i] * scale;
-    return { target, a, b: Float32Array.from(downValues), rank, rows: out, cols: inner };
+    const a = new Float32Array(out * kept);
+    for (let o = 0; o < out; o++) for (let r = 0; r < kept; r++) a[o * kept + r] = upValues[o * rank + r] * scale;
+    return { target, a, b: downValues.slice(0, kept * inner), rank: kept, rows: out, cols: inner };
   }
   // Stored transposed, [in, out] = down^T [in, r] @ (up * scale)^T [r, out].
-  const a = new Float32Array(inner * rank),
-    b = new Float32Array(rank * out);
-  for (let r = 0; r < rank; r++) for (let i = 0; i < inner; i++) a[i * rank + r] = downValues[r * inner + i];
-  for (let o = 0; o < out; o++) for (let r = 0; r < rank; r++) b[r * out + o] = upValues[o * rank + r] * scale;
-  return { target, a, b, rank, rows: inner, cols: out };
+  const a = new Float32Array(inner * kept),
+    b = new Float32Array(kept * out);
+  for (let r = 0; r < kept; r++) for (let i = 0; i < inner; i++) a[i * kept + r] = downValues[r * inner + i];
+  for (let o = 0; o < out; o++) for (let r = 0; r < kept; r++) b[r * out + o] = upValues[o * rank + r] * scale;
+  return { target, a, b, rank: kept, rows: inner, cols: out };
 }
 
 /** Several factors of one weight joined along the rank: [A1 | A2] @ [B1; B2] = A1 B1 + A2 B2. */
@@ -121,12 +133,13 @@ export function mergeLoras(
         continue;
       }
       const rank = module.down.shape[0];
-      const factor = factorsOf(module, found.target, (multiplier * (module.alpha ?? rank)) / rank);
+      const factor = factorsOf(module, found.target, (multiplier * (module.alpha ?? rank)) / rank, keptRanks(rank, use.dyn));
       if (typeof factor === 'string') {
         report.unmatched.push({ key: module.key, why: `shape: ${factor}` });
         continue;
       }
       report.matched++;
+      if (factor.rank === 0) continue; // dyn=0: A1111's empty slice changes nothing
       // Keyed by component too: SDXL's two text encoders name their weights alike.
       const key = `${found.component}|${found.target.initializer}`;
       const entry = byWeight.get(key) ?? { component: found.component, factors: [] };

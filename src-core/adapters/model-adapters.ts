@@ -20,7 +20,7 @@ import { AdapterLibrary } from './library.ts';
 import { readLoraFile, type LoraComponent, type LoraContents } from './lora-file.ts';
 import { describeReport, LoraMatchError, mergeLoras, type ComponentTables, type LoraUse } from './lora-merge.ts';
 import { componentWeights, readModelProto, writePatchedModel, type ComponentPatch, type ComponentWeights } from './onnx-patch.ts';
-import { loraCalls, otherNetworks, parseExtraNetworks, type LoraCall } from './prompt-tags.ts';
+import { ignoredLoraArguments, loraCalls, otherNetworks, parseExtraNetworks, type LoraCall } from './prompt-tags.ts';
 import type { SafetensorsFile } from '../import/safetensors.ts';
 
 export interface AdapterSettings {
@@ -106,6 +106,7 @@ export class ModelAdapters {
     if (parseExtraNetworks(request.negativePrompt).tags.length > 0)
       notes.push("the negative prompt's <...> tags are read as text, as A1111 reads them (LoRAs apply from the prompt)");
     const calls = loraCalls(tags);
+    notes.push(...ignoredLoraArguments(tags));
     const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
     const embeddings = this.usedEmbeddings([prompt, request.negativePrompt]);
     if (loras.length === 0 && embeddings.length === 0) {
@@ -205,7 +206,9 @@ export class ModelAdapters {
 
   private setKeys(loras: Array<{ call: LoraCall; file: { path: string } }>, embeddings: Embedding[]): Record<LoraComponent, string> {
     const part = (component: LoraComponent, weight: (c: LoraCall) => number, withEmbeddings: boolean): string => {
-      const used = loras.filter(({ call }) => weight(call) !== 0).map(({ call, file }) => [fileIdentity(file.path), weight(call)]);
+      const used = loras
+        .filter(({ call }) => weight(call) !== 0)
+        .map(({ call, file }) => [fileIdentity(file.path), weight(call), ...(call.dyn === undefined ? [] : [call.dyn])]);
       const rows = withEmbeddings ? embeddings.map((e) => fileIdentity(e.path)) : [];
       return used.length === 0 && rows.length === 0 ? '' : keyOf([component, used, rows]);
     };
@@ -225,7 +228,13 @@ export class ModelAdapters {
     const present = this.present();
     const tables: ComponentTables = {};
     for (const component of present) tables[component] = this.component(component).table;
-    const uses: LoraUse[] = loras.map(({ call, file }) => ({ name: call.name, ...this.loraFile(file.path), te: call.te, unet: call.unet }));
+    const uses: LoraUse[] = loras.map(({ call, file }) => ({
+      name: call.name,
+      ...this.loraFile(file.path),
+      te: call.te,
+      unet: call.unet,
+      dyn: call.dyn,
+    }));
     const missing = present.filter((c) => keys[c] !== '' && !this.sessions.has(`${c}|${keys[c]}`));
     const { deltas, reports } = missing.length > 0 || uses.length > 0 ? mergeLoras(uses, tables) : { deltas: {}, reports: [] };
     for (const report of reports) {
