@@ -59,8 +59,13 @@ export interface ModelInfo {
   /** The networks' shapes from their configs, for memory estimates. */
   unetShape: UNetShape;
   vaeShape: VaeShape;
-  /** Bytes of the loaded components' files (graphs and external weights): about what the sessions hold. */
+  /**
+   * Bytes of the loaded components' files (graphs and external weights): about what the sessions hold. An fp16 VAE
+   * decoder run in fp32 (vaeDecode 'upcast') counts twice its file: its weights are converted in memory.
+   */
   weightBytes: number;
+  /** The same for vae_encoder/ (0 without one): opened by the first img2img or pixel-space hires fix, then kept. */
+  encoderBytes: number;
 }
 
 export interface StableDiffusionModel {
@@ -277,10 +282,10 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       textInputType: textEncoders[0].inputType,
       unetShape: unetArchitecture,
       vaeShape: vaeArchitecture,
-      weightBytes: [...textEncoders.map((p) => p.component), 'unet', 'vae_decoder'].reduce(
-        (sum, component) => sum + folderBytes(join(dir, component)),
-        0,
-      ),
+      weightBytes:
+        [...textEncoders.map((p) => p.component), 'unet'].reduce((sum, component) => sum + folderBytes(join(dir, component)), 0) +
+        folderBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
+      encoderBytes: existsSync(join(dir, 'vae_encoder')) ? folderBytes(join(dir, 'vae_encoder')) : 0,
     };
     return {
       info,

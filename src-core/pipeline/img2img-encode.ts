@@ -53,6 +53,11 @@ function encoderFor(model: StableDiffusionModel): Promise<Encoder> {
   return encoder;
 }
 
+/** Whether the model's encoder session is open (or opening): it stays until the model is unloaded. */
+export function vaeEncoderOpen(model: StableDiffusionModel): boolean {
+  return encoders.has(model);
+}
+
 function noEncoderMessage(model: StableDiffusionModel): string {
   return (
     `${model.info.name} has no VAE encoder (vae_encoder/model.onnx), which img2img and pixel-space hires fix need; ` +

@@ -6,7 +6,8 @@
 // 137438953472" = 2 x 4 heads x 65536^2 x 4 bytes), and holds two to three such buffers at once
 // (matmul output, scaled, softmax). Then the UNet's other activations, the VAE decoder's (its mid
 // block attends over every latent position with one head; its convolutions run at image size),
-// the output pixels, the weights and the runtime itself.
+// the output pixels, the weights (the VAE encoder's too when img2img or pixel-space hires fix loads it) and the
+// runtime itself.
 //
 // Calibration (`npm run bench:memory`: each case in its own process, 1 Euler step, peak RSS from
 // process.resourceUsage().maxRSS; onnxruntime-node 1.30, CPU, 2-core dev machine):
@@ -42,6 +43,11 @@ export interface RequestShape {
   batchSize: number;
   /** Any scale but 1 runs classifier-free guidance, which doubles the UNet batch. */
   cfgScale: number;
+  /**
+   * The VAE encoder is loaded: the request runs it (img2img, pixel-space hires fix) or an earlier one opened it. Its
+   * weights count; its activations (one image at a time, the decoder's mirror) stay under the decoder's estimate.
+   */
+  vaeEncoder?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -64,7 +70,7 @@ const VAE_ACTIVATIONS = 6;
 /** Per output pixel: the decoder's float32 RGB, its copy, RGBA bytes and the PNG. */
 const BYTES_PER_PIXEL = 40;
 /** onnxruntime pre-packs weights into its own layouts, so a graph's weights can be resident twice. */
-const WEIGHT_COPIES = 2;
+export const WEIGHT_COPIES = 2;
 /** CLIP's 77 tokens, the keys of cross-attention. */
 const CONTEXT_TOKENS = 77;
 
@@ -109,7 +115,9 @@ export function estimateRequestMemory(info: ModelInfo, shape: RequestShape, prov
   const vae = vaeBytes(info, h, w, vaeImages, elementBytes(info.vaeFloat, provider));
   // The sampler's float64 latents (a few copies) and the decoded images of the batch.
   const buffers = shape.batchSize * (shape.width * shape.height * BYTES_PER_PIXEL + info.latentChannels * h * w * 8 * 8);
-  const parts = { runtime: RUNTIME_BYTES, weights: WEIGHT_COPIES * info.weightBytes, unet: unet.bytes, vae, buffers };
+  // One copy of each component: a LoRA set's sessions take the base's place (model/reopenable.ts), not a place beside it.
+  const weights = WEIGHT_COPIES * (info.weightBytes + (shape.vaeEncoder ? info.encoderBytes : 0));
+  const parts = { runtime: RUNTIME_BYTES, weights, unet: unet.bytes, vae, buffers };
   return {
     bytes: parts.runtime + parts.weights + Math.max(parts.unet, parts.vae) + parts.buffers,
     attentionPositions: unet.positions,

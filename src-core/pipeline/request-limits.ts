@@ -3,6 +3,13 @@
 import { LIMITS, RequestError, type GenerateRequest } from '../contract/generate.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { estimateRequestMemory, formatGb, largestSquareThatFits, memoryBudget, type MemoryBudget } from './memory.ts';
+import { hiresSettings } from './hires.ts';
+import { vaeEncoderOpen } from './img2img-encode.ts';
+
+/** Whether a request runs the VAE encoder: img2img's source, or hires fix through pixels. */
+export function usesVaeEncoder(request: GenerateRequest): boolean {
+  return request.initImage !== undefined || hiresSettings(request)?.upscaler === 'lanczos';
+}
 
 export function refuseOverMemory(
   model: StableDiffusionModel,
@@ -10,7 +17,7 @@ export function refuseOverMemory(
   size: { width: number; height: number },
   budget: MemoryBudget = memoryBudget(model.provider),
 ): void {
-  const shape = { batchSize: request.batchSize, cfgScale: request.cfgScale };
+  const shape = { batchSize: request.batchSize, cfgScale: request.cfgScale, vaeEncoder: usesVaeEncoder(request) || vaeEncoderOpen(model) };
   const estimate = estimateRequestMemory(model.info, { ...shape, ...size }, model.provider);
   if (estimate.bytes <= budget.bytes) return;
   const attention = estimate.attentionPositions > 0 ? `attention over ${estimate.attentionPositions} latent positions` : 'no attention';
