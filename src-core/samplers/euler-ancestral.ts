@@ -1,4 +1,4 @@
-import { addNoise, ancestralStep, axpy, checkSigmas, GuardedDenoiser, toD } from './helpers.ts';
+import { addNoise, ancestralStep, checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
 import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
 
 export interface AncestralOptions {
@@ -22,13 +22,12 @@ export async function sampleEulerAncestral(
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   x = Float64Array.from(x); // stepped and noised in place: the caller's array stays as it was
-  const d = new Float64Array(x.length);
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
     const denoised = await D.call(x, sigma);
     const { sDown, sUp } = ancestralStep(sigma, sigmaNext, eta);
-    axpy(x, sDown - sigma, toD(x, sigma, denoised, d), x);
+    eulerStep(x, sigma, denoised, sDown);
     addNoise(x, sNoise * sUp, ctx);
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });
   }

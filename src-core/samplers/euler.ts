@@ -1,4 +1,4 @@
-import { axpy, checkSigmas, GuardedDenoiser, toD } from './helpers.ts';
+import { checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
 import type { Denoiser, SampleContext } from './types.ts';
 
 /** First-order Euler on the probability-flow ODE: one evaluation per step. */
@@ -8,10 +8,9 @@ export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: read
   const totalSteps = sigmas.length - 1;
   // x += dt * d in place, on a copy (the caller's array stays as it was): no allocation per step.
   x = Float64Array.from(x);
-  const d = new Float64Array(x.length);
   for (let i = 0; i < totalSteps; i++) {
     const denoised = await D.call(x, sigmas[i]);
-    axpy(x, sigmas[i + 1] - sigmas[i], toD(x, sigmas[i], denoised, d), x);
+    eulerStep(x, sigmas[i], denoised, sigmas[i + 1]);
     D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised });
   }
   return x;
