@@ -11,10 +11,13 @@ import { loadModel } from '../src-core/model/model.ts';
 import { estimateRequestMemory, WEIGHT_COPIES } from '../src-core/pipeline/memory.ts';
 import { refuseOverMemory } from '../src-core/pipeline/request-limits.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
+import { vaeEncoderOpen } from '../src-core/pipeline/img2img-encode.ts';
 import { writeFp16VaeDecoder } from './helpers/sdxl-folders.ts';
+import { importWithAdapters } from './helpers/adapted-model.ts';
 
-const SDXL = join(import.meta.dirname, 'fixtures', 'sdxl', 'onnx');
-const INIT = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'img2img', 'inputs', 'init-64.png')));
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const SDXL = join(FIXTURES, 'sdxl', 'onnx');
+const INIT = new Uint8Array(readFileSync(join(FIXTURES, 'img2img', 'inputs', 'init-64.png')));
 const SIZE = { width: 64, height: 64 };
 const BASE = { prompt: 'a red circle', seed: 3, steps: 2, cfgScale: 7, ...SIZE };
 
@@ -82,5 +85,26 @@ test('an fp16 VAE decoder run in fp32 (force_upcast) counts twice its file; one 
     } finally {
       rmSync(join(dir, '..'), { recursive: true, force: true });
     }
+  }
+});
+
+test("img2img with LoRAs uses the model's one VAE encoder (an adapted copy shares it), which the estimate then counts", async () => {
+  const fixture = await importWithAdapters(join(FIXTURES, 'import', 'sd1', 'diffusers'), () => ({
+    loraDirs: [join(FIXTURES, 'lora', 'loras')],
+    embeddingDirs: [],
+  }));
+  try {
+    const { model } = fixture;
+    const budget = { bytes: estimateRequestMemory(model.info, { ...SIZE, batchSize: 1, cfgScale: 7 }).bytes, source: 'the test' };
+    refuseOverMemory(model, request({}), SIZE, budget);
+    await generate(
+      model,
+      { ...BASE, prompt: 'a red circle <lora:sd1-kohya:0.5>', initImage: 'file:init.png', strength: 0.5 },
+      { initImage: INIT },
+    );
+    assert.equal(vaeEncoderOpen(model), true, 'opened for the adapted copy, held by the model');
+    assert.throws(() => refuseOverMemory(model, request({}), SIZE, budget), RequestError);
+  } finally {
+    await fixture.close();
   }
 });

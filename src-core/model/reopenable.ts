@@ -40,6 +40,15 @@ export class ModelSessions {
     this.opened.push(c);
   }
 
+  /** A session opened later (the VAE encoder): not reopenable, released by dispose() with the others. */
+  async adopt(c: ComponentSession): Promise<void> {
+    if (this.disposed) {
+      await c.session.release();
+      throw new Error(`${c.component}: the model was unloaded`);
+    }
+    this.opened.push(c);
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     const open = this.opened.splice(0);

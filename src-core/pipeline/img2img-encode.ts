@@ -1,5 +1,6 @@
 // Pixels -> latents with the model folder's vae_encoder, for img2img and pixel-space hires fix. The session
-// is opened on first use (txt2img never needs it) and released with the model.
+// is opened on first use (txt2img never needs it) and released with the model; a LoRA-adapted copy of the model
+// shares its base's encoder.
 //
 // Which latent: the folders this app makes (the importer's, the embedded model's) export the encoder's
 // posterior MEAN, unscaled; optimum's exports give "latent_parameters" (mean and log-variance stacked),
@@ -24,16 +25,21 @@ interface Encoder {
   float: FloatType;
 }
 
-const encoders = new WeakMap<StableDiffusionModel, Promise<Encoder>>();
+/** By the model's info, which its adapted copies share (their own dispose() frees nothing): one encoder per model. */
+const encoders = new WeakMap<StableDiffusionModel['info'], Promise<Encoder>>();
 
 async function openEncoder(model: StableDiffusionModel): Promise<Encoder> {
   requireVaeEncoder(model);
   const session = await openComponent(model.info.dir, 'vae_encoder', model.provider);
-  const release = model.dispose;
-  model.dispose = async () => {
-    await session.session.release().catch(() => undefined);
-    await release();
-  };
+  if (model.sessions) {
+    await model.sessions.adopt(session); // the base's sessions, which an adapted copy holds too
+  } else {
+    const release = model.dispose;
+    model.dispose = async () => {
+      await session.session.release().catch(() => undefined);
+      await release();
+    };
+  }
   const input = session.inputs.has('sample') ? 'sample' : [...session.inputs.keys()][0];
   const output =
     ['latent_sample', 'latent_parameters', 'latent_dist'].find((name) => session.outputs.has(name)) ?? [...session.outputs.keys()][0];
@@ -44,18 +50,18 @@ async function openEncoder(model: StableDiffusionModel): Promise<Encoder> {
 }
 
 function encoderFor(model: StableDiffusionModel): Promise<Encoder> {
-  let encoder = encoders.get(model);
+  let encoder = encoders.get(model.info);
   if (!encoder) {
     encoder = openEncoder(model);
-    encoders.set(model, encoder);
-    encoder.catch(() => encoders.delete(model));
+    encoders.set(model.info, encoder);
+    encoder.catch(() => encoders.delete(model.info));
   }
   return encoder;
 }
 
 /** Whether the model's encoder session is open (or opening): it stays until the model is unloaded. */
 export function vaeEncoderOpen(model: StableDiffusionModel): boolean {
-  return encoders.has(model);
+  return encoders.has(model.info);
 }
 
 function noEncoderMessage(model: StableDiffusionModel): string {
