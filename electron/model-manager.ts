@@ -1,12 +1,13 @@
 // The contract's model management on the main side: model.add (a path checked here: it exists, it is
 // a diffusers-ONNX folder, or a checkpoint / diffusers folder the importer accepts), one import at a
-// time in a worker with progress events, cancel, remove. A failed or cancelled import leaves nothing
-// in the list or the cache; every error says what was wrong.
+// time in a worker with progress events (later ones wait in a queue, each started when the one before
+// it ends, however it ends), cancel (running or waiting), remove. A failed or cancelled import leaves
+// nothing in the list or the cache; every error says what was wrong.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
-import type { ModelAddSchema, ModelEvents, ModelResults, ModelSummary } from '../src-core/contract/models.ts';
+import type { ImportProgressEvent, ModelAddSchema, ModelEvents, ModelResults, ModelSummary } from '../src-core/contract/models.ts';
 import { inspectImportSource } from '../src-core/import/source.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 import { ImportFailed, runImport, type RunningImport } from './import-job.ts';
@@ -38,8 +39,20 @@ function pathProblem(path: string, what: string): string | null {
   }
 }
 
+/** An import accepted by model.add: running, or waiting for its turn. */
+interface QueuedImport {
+  importId: string;
+  source: string;
+  label: string;
+  kind: 'checkpoint' | 'diffusers';
+  request: ImportRequest;
+}
+
 export class ModelManager {
-  private running: { job: RunningImport; source: string; label: string } | null = null;
+  private running: (QueuedImport & { job: RunningImport }) | null = null;
+  /** Imports waiting for the running one, in order. */
+  private readonly waiting: QueuedImport[] = [];
+  private stopped = false;
 
   constructor(
     readonly library: ModelLibrary,
@@ -75,7 +88,6 @@ export class ModelManager {
       const extraProblem = extra === undefined ? null : pathProblem(extra, what);
       if (extraProblem) throw new Error(extraProblem);
     }
-    if (this.running) throw new Error(`another import is running (${this.running.label}): wait for it to finish or cancel it`);
     this.checkCacheWritable();
 
     const importId = randomUUID();
@@ -87,13 +99,51 @@ export class ModelManager {
       vae: params.vae && resolve(params.vae),
       config: params.config && resolve(params.config),
     };
-    const job = this.run(importId, request, (view) => this.emit('import.progress', { importId, source: path, label, ...view }));
-    this.running = { job, source: path, label };
+    this.waiting.push({ importId, source: path, label, kind: look.kind as 'checkpoint' | 'diffusers', request });
+    if (!this.running) {
+      this.startNext();
+      return { importId, notes: look.notes };
+    }
+    const ahead = this.waiting.length;
+    this.emit('import.progress', this.queuedView(this.waiting[ahead - 1], ahead));
+    return { importId, ahead, notes: look.notes };
+  }
+
+  /** Starts the first waiting import, if any; the others' places in the queue move up. */
+  private startNext(): void {
+    const next = this.stopped ? undefined : this.waiting.shift();
+    if (!next) return;
+    const { importId, source, label, kind } = next;
+    let job: RunningImport;
+    try {
+      job = this.run(importId, next.request, (view) => this.emit('import.progress', { importId, source, label, ...view }));
+    } catch (error) {
+      // Its worker could not be made: say so, and go on with the next one.
+      this.fail(importId, source, `the import could not start: ${(error as Error).message}`, false);
+      return;
+    }
+    this.running = { ...next, job };
+    // Said at once (the worker takes seconds to report): it no longer waits.
+    this.emit('import.progress', this.status()!);
+    this.waiting.forEach((q, i) => this.emit('import.progress', this.queuedView(q, i + 1)));
     void job.done.then(
-      (outcome) => this.finish(importId, path, label, look.kind as 'checkpoint' | 'diffusers', outcome),
-      (error: Error) => this.fail(importId, path, error.message, error instanceof ImportFailed && error.cancelled),
+      (outcome) => this.finish(importId, source, label, kind, outcome),
+      (error: Error) => this.fail(importId, source, error.message, error instanceof ImportFailed && error.cancelled),
     );
-    return { importId, notes: look.notes };
+  }
+
+  private queuedView(q: QueuedImport, ahead: number): ImportProgressEvent {
+    return {
+      importId: q.importId,
+      source: q.source,
+      label: q.label,
+      stage: 'queued',
+      bytesDone: 0,
+      bytesTotal: 0,
+      fraction: 0,
+      etaSeconds: null,
+      ahead,
+    };
   }
 
   /** The cache must take files before an import starts (a read-only data folder is said at once). */
@@ -127,16 +177,27 @@ export class ModelManager {
       return;
     }
     this.emit('import.done', { importId, model, notes: outcome.notes, seconds: outcome.seconds, reused: outcome.reused });
+    this.startNext();
   }
 
+  /** The import ended without a model; the next one starts all the same. */
   private fail(importId: string, source: string, error: string, cancelled: boolean): void {
     this.running = null;
     this.emit('import.failed', { importId, source, error: cancelled ? 'import cancelled; nothing was kept' : error, cancelled });
+    this.startNext();
   }
 
   cancel(importId: string): ModelResults['model.cancelImport'] {
-    if (this.running?.job.id !== importId) return { cancelled: false };
-    this.running.job.cancel();
+    if (this.running?.job.id === importId) {
+      this.running.job.cancel();
+      return { cancelled: true };
+    }
+    const index = this.waiting.findIndex((q) => q.importId === importId);
+    if (index === -1) return { cancelled: false };
+    // Nothing was written yet: it leaves the queue, and those behind it move up.
+    const [gone] = this.waiting.splice(index, 1);
+    this.emit('import.failed', { importId, source: gone.source, error: 'import cancelled; nothing was kept', cancelled: true });
+    this.waiting.slice(index).forEach((q, i) => this.emit('import.progress', this.queuedView(q, index + i + 1)));
     return { cancelled: true };
   }
 
@@ -145,6 +206,10 @@ export class ModelManager {
     const { job, source, label } = this.running;
     const view = job.progress() ?? { stage: 'hashing' as const, bytesDone: 0, bytesTotal: 0, fraction: 0, etaSeconds: null };
     return { importId: job.id, source, label, ...view };
+  }
+
+  queue(): ModelResults['model.importQueue'] {
+    return this.waiting.map((q, i) => this.queuedView(q, i + 1));
   }
 
   /** Removes an added model; the one the engine has loaded stays (switch first). */
@@ -157,6 +222,8 @@ export class ModelManager {
   }
 
   stop(): void {
+    this.stopped = true;
+    this.waiting.length = 0;
     this.running?.job.cancel();
   }
 }

@@ -357,6 +357,8 @@ export class StudioService {
         return this.models.cancel(call.params.importId);
       case 'model.importStatus':
         return this.models.status();
+      case 'model.importQueue':
+        return this.models.queue();
       case 'model.remove':
         return this.models.remove(call.params.dir, this.model?.dir, caller);
       case 'model.browse':

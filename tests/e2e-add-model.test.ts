@@ -4,13 +4,13 @@
 // remove it. Errors show in the dialog (a truncated file), and a cancelled import keeps nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SCREENSHOTS } from './helpers/browser.ts';
 import { e2eApp, recordTexts } from './helpers/e2e-app.ts';
-import { mediumCheckpoint } from './helpers/import-sources.ts';
+import { cacheEntries, mediumCheckpoint } from './helpers/import-sources.ts';
 import { FIXTURES } from './helpers/model-folders.ts';
 
 const SD1_LDM = join(FIXTURES, 'import', 'sd1', 'sd1-ldm-fp32.safetensors');
@@ -25,7 +25,7 @@ async function openDialog(page: Page) {
   return dialog;
 }
 
-const cacheEntries = () => readdirSync(app.studio.service.models.library.cacheDir);
+const cacheFolder = () => cacheEntries(app.studio.service.models.library.cacheDir);
 
 test('add a checkpoint by path, see its progress, pick it with its kind, generate, remove it', async () => {
   const page = await app.open();
@@ -64,7 +64,7 @@ test('add a checkpoint by path, see its progress, pick it with its kind, generat
   await again.getByRole('button', { name: 'Remove Tiny SD 1 from the list' }).click();
   await again.getByRole('status').filter({ hasText: 'Removed Tiny SD 1 from the list and deleted its imported copy.' }).waitFor();
   assert.equal(await page.locator('#model-picker option', { hasText: 'Tiny SD 1' }).count(), 0);
-  assert.deepEqual(cacheEntries(), []);
+  assert.deepEqual(cacheFolder(), []);
   assert.ok(existsSync(SD1_LDM));
   await page.close();
 });
@@ -84,7 +84,7 @@ test('a truncated checkpoint: the dialog says what is wrong and nothing is added
     /^Could not add the model: cannot add truncated\.safetensors: truncated\.safetensors: truncated file/,
   );
   assert.equal(await page.locator('#model-picker option').count(), before);
-  assert.deepEqual(cacheEntries(), []);
+  assert.deepEqual(cacheFolder(), []);
   await page.close();
 });
 
@@ -102,6 +102,30 @@ test('cancel while importing: "Import cancelled", nothing in the list or the cac
   await dialog.getByRole('status').filter({ hasText: 'Import cancelled; nothing was kept.' }).waitFor();
   assert.equal(await dialog.getByRole('alert').count(), 0, 'a cancel is not an error');
   assert.equal(await page.locator('#model-picker option').count(), before);
-  assert.deepEqual(cacheEntries(), []);
+  assert.deepEqual(cacheFolder(), []);
+  await page.close();
+});
+
+test('a model added while another imports waits its turn, and can be taken out of the queue', async () => {
+  const checkpoint = mediumCheckpoint(join(mkdtempSync(join(tmpdir(), 'e2e-queue-')), 'medium.safetensors'));
+  const page = await app.open();
+  const dialog = await openDialog(page);
+  await dialog.getByLabel('Model path').fill(checkpoint);
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  await dialog.getByRole('progressbar', { name: 'Import progress' }).waitFor();
+  // Add stays available while an import runs; the second one waits (tests/model-import-queue.test.ts runs a queue through).
+  await dialog.getByLabel('Model path').fill(SD1_LDM);
+  await dialog.getByLabel('Name in the list (optional)').fill('Queued SD 1');
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  const waiting = dialog.getByRole('list', { name: 'Imports waiting' });
+  await waiting.getByText('Queued SD 1 · Waiting · 1 import before it').waitFor();
+  await page.getByText(/importing \d+%, 1 waiting/).waitFor();
+  await waiting.getByRole('button', { name: 'Take Queued SD 1 out of the queue' }).click();
+  await dialog.getByRole('status').filter({ hasText: 'Queued SD 1 was taken out of the queue; nothing was imported.' }).waitFor();
+  assert.equal(await waiting.count(), 0);
+  assert.equal(await dialog.getByRole('progressbar', { name: 'Import progress' }).count(), 1, 'the running import goes on');
+  await dialog.getByRole('button', { name: 'Cancel import' }).click();
+  await dialog.getByRole('status').filter({ hasText: 'Import cancelled; nothing was kept.' }).waitFor();
+  assert.deepEqual(cacheFolder(), []);
   await page.close();
 });

@@ -43,6 +43,8 @@ export const ModelRequestSchemas = {
   'model.browse': z.object({ want: z.enum(['file', 'folder']) }).strict(),
   /** The import running now, if any (a page opened or reconnected mid-import). */
   'model.importStatus': z.object({}).strict(),
+  /** The imports waiting for it, in the order they will run. */
+  'model.importQueue': z.object({}).strict(),
 } as const;
 
 /** Where a model in the list comes from. */
@@ -66,7 +68,8 @@ export interface ModelSummary {
   removable: boolean;
 }
 
-export type ImportStage = 'hashing' | 'reading' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'finishing';
+/** 'queued': waiting for the imports before it (one runs at a time); the others are the running import's. */
+export type ImportStage = 'queued' | 'hashing' | 'reading' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'finishing';
 
 export interface ImportProgressEvent {
   importId: string;
@@ -80,21 +83,27 @@ export interface ImportProgressEvent {
   fraction: number;
   /** Seconds left, from the rate so far; null until it can be estimated. */
   etaSeconds: number | null;
+  /** Only while queued: the imports to finish before this one starts (the running one included). */
+  ahead?: number;
 }
 
 export interface ModelResults {
-  /** `model`: added in place (or already imported); `importId`: an import started (see import.* events). */
-  'model.add': { model?: ModelSummary; importId?: string; notes: string[] };
+  /**
+   * `model`: added in place (or already imported); `importId`: an import started (see import.* events), or queued
+   * behind `ahead` others (then its import.progress says stage 'queued' until it starts).
+   */
+  'model.add': { model?: ModelSummary; importId?: string; ahead?: number; notes: string[] };
   'model.cancelImport': { cancelled: boolean };
   /** `deleted`: the cached import was deleted too (never the user's own files). */
   'model.remove': { removed: boolean; deleted: boolean };
   'model.browse': { path: string | null };
   'model.importStatus': ImportProgressEvent | null;
+  'model.importQueue': ImportProgressEvent[];
 }
 
 export interface ModelEvents {
   'import.progress': ImportProgressEvent;
   'import.done': { importId: string; model: ModelSummary; notes: string[]; seconds: number; reused: boolean };
-  /** Nothing is left in the list or the cache after a failed or cancelled import. */
+  /** Nothing is left in the list or the cache after a failed or cancelled import (one cancelled while queued too). */
   'import.failed': { importId: string; source: string; error: string; cancelled: boolean };
 }

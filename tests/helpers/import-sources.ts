@@ -1,6 +1,8 @@
 // Checkpoints for the app's import tests: a medium SD 1-layout one whose UNet takes a while to write
 // (so a cancel lands in the middle of it), and headers of architectures that must be refused by name
 // (SDXL inpainting, SD 1 inpainting, SD 3, FLUX: their tell-tale keys with zero-filled data).
+import { readdirSync } from 'node:fs';
+import { HASH_MEMO_FILE } from '../../src-core/import/hash-memo.ts';
 import { CLIP_L_TEXT, ldmEntries, sd1Dims } from './ldm-checkpoints.ts';
 import { writeSafetensors, type TestTensor } from './safetensors-writer.ts';
 
@@ -31,4 +33,9 @@ export function unsupportedCheckpoint(path: string, kind: Unsupported): string {
     flux: { 'double_blocks.0.img_attn.qkv.weight': zeros([24, 8], 2) },
   };
   return writeSafetensors(path, { ...tensors[kind], 'first_stage_model.decoder.conv_in.weight': zeros([8, 4, 3, 3], 2) });
+}
+
+/** A model cache's imports and leftovers (its memo of source hashes stays there on purpose). */
+export function cacheEntries(cacheDir: string): string[] {
+  return readdirSync(cacheDir).filter((name) => name !== HASH_MEMO_FILE);
 }

@@ -49,6 +49,8 @@ test('import progress with its ETA', () => {
     importProgressText({ stage: 'hashing', fraction: 0.05, etaSeconds: null }),
     'Checking the file · 5% · estimating time left…',
   );
+  assert.equal(importProgressText({ stage: 'queued', fraction: 0, etaSeconds: null, ahead: 1 }), 'Waiting · 1 import before it');
+  assert.equal(importProgressText({ stage: 'queued', fraction: 0, etaSeconds: null, ahead: 3 }), 'Waiting · 3 imports before it');
 });
 
 test('the dialog sends only what was filled in', () => {

@@ -43,6 +43,7 @@ export function originText(m: ModelSummary): string {
 }
 
 export const STAGE_LABELS: Record<ImportStage, string> = {
+  queued: 'Waiting',
   hashing: 'Checking the file',
   reading: 'Reading the weights',
   text_encoder: 'Converting the text encoder',
@@ -60,8 +61,12 @@ export function formatEta(seconds: number | null): string | null {
   return minutes < 60 ? `about ${minutes} min left` : `about ${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
 }
 
-/** "Converting the UNet · 45% · about 30 s left" */
-export function importProgressText(p: Pick<ImportProgressEvent, 'stage' | 'fraction' | 'etaSeconds'>): string {
+/** "Converting the UNet · 45% · about 30 s left"; a queued import: "Waiting · 2 imports before it" */
+export function importProgressText(p: Pick<ImportProgressEvent, 'stage' | 'fraction' | 'etaSeconds' | 'ahead'>): string {
+  if (p.stage === 'queued') {
+    const ahead = p.ahead ?? 1;
+    return `${STAGE_LABELS.queued} · ${ahead} ${ahead === 1 ? 'import' : 'imports'} before it`;
+  }
   const parts = [STAGE_LABELS[p.stage] ?? p.stage, `${Math.floor(Math.min(Math.max(p.fraction, 0), 1) * 100)}%`];
   const eta = formatEta(p.etaSeconds);
   parts.push(eta ?? 'estimating time left…');
