@@ -1,20 +1,14 @@
-// Generated images as PNG files, deflated in libuv's thread pool (node:zlib's asynchronous deflate) unless small: the
-// main thread only lays out the scanlines and the chunks, so a batch's PNGs are made while the next batch samples.
+// Generated images as PNG files, deflated in libuv's thread pool (node:zlib's asynchronous deflate): the main
+// thread only lays out the scanlines and the chunks, so a batch's PNGs are made while the next batch samples.
 // 8-bit RGBA with filter 0 on every row, as fast-png wrote them; text entries right after IHDR, as A1111's.
 import { promisify } from 'node:util';
-import { deflate, deflateSync } from 'node:zlib';
+import { deflate } from 'node:zlib';
 import { makeChunk, textChunks } from './text-chunks.ts';
 
 const deflateAsync = promisify(deflate);
 const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 /** zlib's level 3: about fast-png's file sizes at a fraction of level 6's time. */
 const LEVEL = 3;
-/**
- * Rows smaller than this are deflated on the calling thread: handing a small image to the thread pool and back (a
- * zlib stream, its events, the wake-up) costs more than deflating it (64x64: about 0.06-0.1 ms to deflate, 0.2 ms
- * the round trip), and nothing is then left to wait for after the last image.
- */
-const SYNC_BELOW_BYTES = 32 * 1024;
 
 /** Rows of RGBA bytes, each after its filter-type byte (0: none). */
 function scanlines(rgba: Uint8Array, width: number, height: number): Buffer {
@@ -40,6 +34,6 @@ export async function encodePngRows(rows: Buffer, width: number, height: number,
   header[8] = 8; // bits per channel
   header[9] = 6; // colour type: RGBA (compression, filter and interlace methods stay 0)
   const texts = textChunks(text);
-  const data = rows.length < SYNC_BELOW_BYTES ? deflateSync(rows, { level: LEVEL }) : await deflateAsync(rows, { level: LEVEL });
+  const data = await deflateAsync(rows, { level: LEVEL });
   return Buffer.concat([SIGNATURE, makeChunk('IHDR', header), ...texts, makeChunk('IDAT', data), makeChunk('IEND', Buffer.alloc(0))]);
 }
