@@ -4,6 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
@@ -19,6 +21,7 @@ import { readLoraFile } from '../src-core/adapters/lora-file.ts';
 import { closeMatches } from '../src-core/adapters/library.ts';
 import { openSafetensors } from '../src-core/import/safetensors.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
+import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { writeSafetensors, type TestTensor } from './helpers/safetensors-writer.ts';
 import { readEmbedding } from '../src-core/adapters/embedding-file.ts';
 import { missingAdapters } from '../src-core/adapters/png-check.ts';
@@ -171,6 +174,27 @@ test("PNG parameters carry A1111's Lora hashes and TI hashes, and read back", as
   const read = parametersToRequest(parameters);
   assert.equal(read.loraHashes, `sd1-kohya: ${KOHYA_ADDNET}`);
   assert.equal(read.tiHashes, `xyzemb: ${XYZEMB_TI}`);
+});
+
+test('npm run generate with --lora-dir: the LoRA is applied as in the app, and the PNG names it', async () => {
+  const prompt = 'a red circle on a blue background <lora:sd1-kohya:0.8>';
+  const out = join(work, 'cli-out');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src-core/cli/generate.ts',
+      ...['--model', model.info.dir, '--lora-dir', LORAS, '--prompt', prompt, '--seed', '7', '--steps', '2', '--cfg', '7.5'],
+      ...['--sampler', 'euler', '--width', '64', '--height', '64', '--out', out],
+    ],
+    { cwd: join(import.meta.dirname, '..'), env: { ...process.env, RESTART_STUDIO_ADAPTERS: join(work, 'cli-cache') } },
+  );
+  assert.match(stdout, /00001-7\.png {2}seed 7 {2}64x64/);
+  const png = readFileSync(join(out, '00001-7.png'));
+  assert.match(readTextChunks(png).parameters, new RegExp(`Lora hashes: "sd1-kohya: ${KOHYA_ADDNET}"`));
+  const inProcess = await generate(model, { ...REQUEST, prompt });
+  assert.deepEqual(png, inProcess.images[0]!.png, 'the same image as generate() in this process');
 });
 
 test("the token counter: an embedding takes as many tokens as it has vectors, <lora:...> tags none (A1111's count)", () => {

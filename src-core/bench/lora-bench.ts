@@ -200,5 +200,5 @@ async function main(): Promise<void> {
   }
 }
 
-rerunWithHugePages();
+await rerunWithHugePages();
 await main();

@@ -14,6 +14,7 @@ import {
 } from '../contract/generate.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
+import { rerunWithHugePages } from '../model/huge-pages.ts';
 import { modelFolderFor } from './model-arg.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
@@ -197,6 +198,9 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  // onnxruntime's memory for LoRA sets is reused with the engine's malloc settings (model/huge-pages.ts): the app's
+  // engine process starts with them; this command starts itself again with them when LoRAs may be applied.
+  if (options.adapters.loraDirs.length > 0) await rerunWithHugePages();
   const controller = new AbortController();
   process.once('SIGINT', () => {
     console.error('cancelling after the current model call...');

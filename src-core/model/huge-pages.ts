@@ -15,7 +15,8 @@
 //   Memory that a session gives back stays the process's; the next model's sessions reuse it.
 // glibc reads the settings only when a process starts, so the engine's process is started with them. Other systems
 // and C libraries ignore the variable.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 
 const TUNABLES = ['glibc.malloc.hugetlb=1', 'glibc.malloc.mmap_max=0', `glibc.malloc.trim_threshold=${16 * 2 ** 30}`];
 
@@ -30,10 +31,21 @@ export function withHugePages(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
 
 /**
  * For command-line tools that create large sessions themselves: on Linux, runs this same command again in a child
- * process started with the tunables and exits with its status; returns at once where that is already so (or not Linux).
+ * process started with the tunables and exits with its status; resolves at once where that is already so (or not
+ * Linux). Ctrl-C reaches the child from the terminal (this process only waits for it); a SIGTERM or SIGHUP sent to
+ * this process is passed on.
  */
-export function rerunWithHugePages(): void {
+export async function rerunWithHugePages(): Promise<void> {
   if (process.platform !== 'linux' || withHugePages() === process.env) return;
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: withHugePages() });
-  process.exit(child.status ?? 1);
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: withHugePages() });
+  process.on('SIGINT', () => undefined);
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  const code = await new Promise<number>((done) => {
+    child.on('error', (error) => {
+      console.error(`error: could not start ${process.execPath}: ${error.message}`);
+      done(1);
+    });
+    child.on('exit', (status, signal) => done(status ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
+  });
+  process.exit(code);
 }
