@@ -39,6 +39,9 @@ function pathProblem(path: string, what: string): string | null {
   }
 }
 
+/** Imports that may wait at once: a queue is for a user's handful of files, not for a client that floods it. */
+const MAX_WAITING = 32;
+
 /** An import accepted by model.add: running, or waiting for its turn. */
 interface QueuedImport {
   importId: string;
@@ -89,6 +92,9 @@ export class ModelManager {
       if (extraProblem) throw new Error(extraProblem);
     }
     this.checkCacheWritable();
+    if (this.waiting.length >= MAX_WAITING) {
+      throw new Error(`${MAX_WAITING} imports are already waiting: add this one when some of them have finished`);
+    }
 
     const importId = randomUUID();
     const request: ImportRequest = {

@@ -104,3 +104,19 @@ test('a second import waits for the first, can be cancelled while waiting, and r
     assert.deepEqual(cacheEntries(cacheDir).sort(), [done.model.dir, lastDone.model.dir].map((d) => d.split('/').pop()).sort());
   });
 });
+
+test('the queue holds 32 waiting imports; one more is refused in words, and cancelling makes room', async () => {
+  const medium = mediumCheckpoint(join(mkdtempSync(join(tmpdir(), 'queue-cap-')), 'medium.safetensors'));
+  await withStudio({ model: DEFAULT_MODEL_DIR }, async (_studio, client) => {
+    const running = await client.call('model.add', { path: medium });
+    const add = () => client.call('model.add', { path: join(SD1, 'sd1-ldm-fp32.safetensors'), config: SD1_CONFIG });
+    const waiting = [];
+    for (let i = 0; i < 32; i++) waiting.push(await add());
+    assert.equal(waiting.at(-1)!.ahead, 32);
+    await assert.rejects(add(), /32 imports are already waiting: add this one when some of them have finished/);
+    assert.deepEqual(await client.call('model.cancelImport', { importId: waiting[0]!.importId! }), { cancelled: true });
+    assert.equal((await add()).ahead, 32);
+    for (const q of await client.call('model.importQueue', {})) await client.call('model.cancelImport', { importId: q.importId });
+    await client.call('model.cancelImport', { importId: running.importId! });
+  });
+});
