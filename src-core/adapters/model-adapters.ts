@@ -1,9 +1,8 @@
 // One loaded model's LoRAs and embeddings: for a request, the prompt's <lora:...> tags are read and removed, the
 // embeddings it names are found, and the model is swapped for one whose UNet and text encoders carry them. Each
 // adapted component is a session made from a small patched graph (onnx-patch.ts) and kept, so a repeated set costs
-// nothing. Each component keeps `keep` sessions open, its base's included: by default an adapted UNet takes the
-// base UNet's place (and its memory: the base's freed pages make the new session about three times faster to create
-// than fresh ones), and the base is opened again when a prompt without LoRAs needs it.
+// nothing. Each component keeps `keep` sessions open, its base's included (session-slots.ts): by default an adapted
+// UNet takes the base UNet's place, and the base is opened again when a prompt without LoRAs needs it.
 import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { componentSession, sessionOptions, type ComponentSession, type Execution
 import { ModelError } from '../model/errors.ts';
 import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
+import { SessionSlots } from './session-slots.ts';
 import { embeddingMatcher, setEmbeddingsOf, type EmbeddingMatcher } from './embedding-tokens.ts';
 import { readEmbedding, type Embedding } from './embedding-file.ts';
 import { embeddingShortHash, formatHashList, loraShortHash } from './hashes.ts';
@@ -84,11 +84,7 @@ export function adaptedSessionOptions(provider: ExecutionProvider): ort.Inferenc
 export class ModelAdapters {
   readonly library: AdapterLibrary;
   private readonly components = new Map<string, ComponentInfo>();
-  /** Adapted sessions by `${component}|${key}`. */
-  private readonly sessions = new Map<string, Promise<ComponentSession>>();
-  /** When each session (the base's as `${component}|`) was last used, for closing the least recently used first. */
-  private readonly lastUse = new Map<string, number>();
-  private clock = 0;
+  private readonly slots: SessionSlots;
   private readonly models = new Map<string, { model: StableDiffusionModel; notes: string[] }>();
   private readonly loraFiles = new Map<string, { contents: LoraContents; file: SafetensorsFile }>();
   private readonly embeddingFiles = new Map<string, Embedding | Error>();
@@ -98,6 +94,11 @@ export class ModelAdapters {
     readonly settings: AdapterSettings,
   ) {
     this.library = new AdapterLibrary(settings.loraDirs, settings.embeddingDirs);
+    this.slots = new SessionSlots(base, Math.max(1, settings.keep ?? 1), (closed) => {
+      for (const [key, { model }] of this.models) {
+        if (model.unet === closed || model.textEncoders.some((p) => p.session === closed)) this.models.delete(key);
+      }
+    });
   }
 
   async prepare(request: { prompt: string; negativePrompt: string }): Promise<PreparedAdapters> {
@@ -110,7 +111,7 @@ export class ModelAdapters {
     const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
     const embeddings = this.usedEmbeddings([prompt, request.negativePrompt]);
     if (loras.length === 0 && embeddings.length === 0) {
-      for (const component of this.present()) await this.baseSession(component);
+      for (const component of this.present()) await this.slots.base(component);
       return { model: this.base, prompt, notes, facts: {}, textKey: '' };
     }
 
@@ -120,8 +121,7 @@ export class ModelAdapters {
     if (adapted) {
       // Its adapted sessions are open (a model is forgotten when one of them closes); a base it uses may not be.
       for (const component of this.present()) {
-        if (keys[component] === '') await this.baseSession(component);
-        else this.lastUse.set(`${component}|${keys[component]}`, ++this.clock);
+        await (keys[component] === '' ? this.slots.base(component) : this.slots.adaptedSession(component, keys[component], noSession));
       }
     } else {
       adapted = await this.adapt(loras, embeddings, keys);
@@ -143,19 +143,10 @@ export class ModelAdapters {
   }
 
   async dispose(): Promise<void> {
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
     this.models.clear();
     for (const { file } of this.loraFiles.values()) file.close();
     this.loraFiles.clear();
-    await Promise.all(
-      sessions.map((s) =>
-        s.then(
-          (c) => c.session.release(),
-          () => undefined,
-        ),
-      ),
-    );
+    await this.slots.dispose();
   }
 
   /** The positions each embedding this model's prompts can name takes (ids all 0), for the prompt's token counter. */
@@ -235,7 +226,7 @@ export class ModelAdapters {
       unet: call.unet,
       dyn: call.dyn,
     }));
-    const missing = present.filter((c) => keys[c] !== '' && !this.sessions.has(`${c}|${keys[c]}`));
+    const missing = present.filter((c) => keys[c] !== '' && !this.slots.has(c, keys[c]));
     const { deltas, reports } = missing.length > 0 || uses.length > 0 ? mergeLoras(uses, tables) : { deltas: {}, reports: [] };
     for (const report of reports) {
       if (report.matched === 0) {
@@ -248,10 +239,10 @@ export class ModelAdapters {
     }
     const embeddingIds = new Map<string, number>();
     const sessionOf = async (component: LoraComponent): Promise<ComponentSession> => {
-      if (keys[component] === '') return this.baseSession(component);
+      if (keys[component] === '') return this.slots.base(component);
       const patch: ComponentPatch = { deltas: deltas[component] ?? [] };
       if (component !== 'unet' && embeddings.length > 0) patch.tokenRows = this.tokenRows(component, embeddings, embeddingIds);
-      return this.session(component, keys[component], patch, notes);
+      return this.slots.adaptedSession(component, keys[component], () => this.open(component, keys[component], patch, notes));
     };
     const unet = await sessionOf('unet');
     const textEncoders = [];
@@ -294,42 +285,6 @@ export class ModelAdapters {
     return ['unet', ...this.base.textEncoders.map((p) => p.component)];
   }
 
-  private baseOf(component: string): ComponentSession {
-    return component === 'unet' ? this.base.unet : this.base.textEncoders.find((p) => p.component === component)!.session;
-  }
-
-  /** The model's own session of a component, opened again (after making room) where an adapted one took its place. */
-  private async baseSession(component: string): Promise<ComponentSession> {
-    const base = this.baseOf(component);
-    const sessions = this.base.sessions;
-    if (sessions && !sessions.isOpen(base)) {
-      await this.makeRoom(component, this.keep() - 1);
-      await sessions.open(base);
-    }
-    this.lastUse.set(`${component}|`, ++this.clock);
-    return base;
-  }
-
-  private async session(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
-    const id = `${component}|${key}`;
-    let pending = this.sessions.get(id);
-    if (!pending) {
-      // Room first: the least recently used session of the component (the base's too) is released before the new
-      // one is made, so that memory holds at most `keep` copies of a component (an SD 1.5 UNet is 3.4 GB in fp32),
-      // and the new session reuses the memory the old one gave back.
-      await this.makeRoom(component, this.keep() - 1);
-      pending = this.open(component, key, patch, notes);
-      this.sessions.set(id, pending);
-      pending.catch(() => this.sessions.delete(id));
-    }
-    this.lastUse.set(id, ++this.clock);
-    return pending;
-  }
-
-  private keep(): number {
-    return Math.max(1, this.settings.keep ?? 1);
-  }
-
   private async open(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
     const info = this.component(component);
     const dir = componentCacheDir(this.settings.cacheRoot, info.dir, info.dataFiles, notes);
@@ -339,31 +294,6 @@ export class ModelAdapters {
     touch(dir, key);
     evict(dir, 8);
     return componentSession(component, await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider)));
-  }
-
-  /**
-   * Keeps the `room` most recently used sessions of a component open, the base's among them where the model can
-   * reopen it (jobs run one at a time, so none is in use).
-   */
-  private async makeRoom(component: string, room: number): Promise<void> {
-    const open = [...this.sessions.keys()].filter((id) => id.startsWith(`${component}|`));
-    const base = this.baseOf(component);
-    if (this.base.sessions?.isOpen(base)) open.push(`${component}|`);
-    open.sort((a, b) => (this.lastUse.get(a) ?? 0) - (this.lastUse.get(b) ?? 0));
-    for (const id of open.slice(0, Math.max(0, open.length - room))) {
-      if (id === `${component}|`) {
-        await this.base.sessions!.release(base);
-        continue;
-      }
-      const pending = this.sessions.get(id)!;
-      this.sessions.delete(id);
-      const closed = await pending.catch(() => undefined);
-      if (!closed) continue;
-      for (const [key, { model }] of this.models) {
-        if (model.unet === closed || model.textEncoders.some((p) => p.session === closed)) this.models.delete(key);
-      }
-      await closed.session.release();
-    }
   }
 
   private component(component: string): ComponentInfo {
@@ -389,6 +319,9 @@ export class ModelAdapters {
     return entry;
   }
 }
+
+/** For a set whose sessions are all open (a model is forgotten when one of them closes): never called. */
+const noSession = (): Promise<ComponentSession> => Promise.reject(new Error('an adapted session of a remembered set was closed'));
 
 function vectorCount(e: Embedding): number {
   return (e.parts.default ?? e.parts.clip_l ?? e.parts.clip_g)!.count;
