@@ -35,6 +35,7 @@ export class TagSyntaxError extends Error {
 
 /** The prompt without its tags, and the tags in order. */
 export function parseExtraNetworks(prompt: string): { prompt: string; tags: ExtraNetworkTag[] } {
+  if (!prompt.includes('<')) return { prompt, tags: [] }; // most prompts: the Unicode-class pattern need not run
   const tags: ExtraNetworkTag[] = [];
   const stripped = prompt.replace(TAG, (text, network: string, args: string) => {
     const positional: string[] = [];
