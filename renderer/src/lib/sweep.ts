@@ -229,9 +229,11 @@ export function diversityAxisLabel(featureSpace: string | null): string {
   return short.length <= AXIS_LABEL_CHARS ? short : `${short.slice(0, AXIS_LABEL_CHARS - 1)}…`;
 }
 
+/** Three significant digits; whole numbers from 100 up. */
+const threeDigits = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+
 export function formatDiversity(d: number): string {
-  if (!Number.isFinite(d)) return '–';
-  return Math.abs(d) >= 100 ? d.toFixed(0) : d.toPrecision(3);
+  return Number.isFinite(d) ? threeDigits(d) : '–';
 }
 
 export function formatAccuracy(a: number | null): string {
@@ -240,9 +242,7 @@ export function formatAccuracy(a: number | null): string {
 
 /** "412 (floor 95)": the conditional FD next to what real images score; "n/a" without one. */
 export function formatFd(fd: SweepPoint['fd']): string {
-  if (!fd) return 'n/a';
-  const f = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
-  return `${f(fd.value)} (floor ${f(fd.floor)})`;
+  return fd ? `${threeDigits(fd.value)} (floor ${threeDigits(fd.floor)})` : 'n/a';
 }
 
 function csvField(v: string | number | null): string {
