@@ -3,10 +3,9 @@
 // 8-bit RGBA with filter 0 on every row, as fast-png wrote them; text entries right after IHDR, as A1111's.
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
-import { makeChunk, textChunks } from './text-chunks.ts';
+import { makeChunk, SIGNATURE, textChunks } from './text-chunks.ts';
 
 const deflateAsync = promisify(deflate);
-const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 /** zlib's level 3: about fast-png's file sizes at a fraction of level 6's time. */
 const LEVEL = 3;
 

@@ -2,7 +2,8 @@
 // left to png/encode.ts (and fast-png); this only walks, builds and splices chunks (PNG spec, section 11.3.4).
 import { crc32, inflateSync } from 'node:zlib';
 
-const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+/** The eight bytes every PNG file starts with. */
+export const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
 export interface Chunk {
   type: string;
