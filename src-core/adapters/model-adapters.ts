@@ -85,6 +85,8 @@ export class ModelAdapters {
   readonly library: AdapterLibrary;
   private readonly components = new Map<string, ComponentInfo>();
   private readonly slots: SessionSlots;
+  /** Sessions of each component open at once (settings.keep, at least 1). */
+  private readonly keep: number;
   private readonly models = new Map<string, { model: StableDiffusionModel; notes: string[] }>();
   private readonly loraFiles = new Map<string, { contents: LoraContents; file: SafetensorsFile }>();
   private readonly embeddingFiles = new Map<string, Embedding | Error>();
@@ -94,7 +96,8 @@ export class ModelAdapters {
     readonly settings: AdapterSettings,
   ) {
     this.library = new AdapterLibrary(settings.loraDirs, settings.embeddingDirs);
-    this.slots = new SessionSlots(base, Math.max(1, settings.keep ?? 1), (closed) => {
+    this.keep = Math.max(1, settings.keep ?? 1);
+    this.slots = new SessionSlots(base, this.keep, (closed) => {
       for (const [key, { model }] of this.models) {
         if (model.unet === closed || model.textEncoders.some((p) => p.session === closed)) this.models.delete(key);
       }
@@ -121,12 +124,13 @@ export class ModelAdapters {
     if (adapted) {
       // Its adapted sessions are open (a model is forgotten when one of them closes); a base it uses may not be.
       for (const component of this.present()) {
-        await (keys[component] === '' ? this.slots.base(component) : this.slots.adaptedSession(component, keys[component], noSession));
+        if (keys[component] === '') await this.slots.base(component);
+        else this.slots.touch(component, keys[component]);
       }
     } else {
       adapted = await this.adapt(loras, embeddings, keys);
       this.models.set(setKey, adapted);
-      while (this.models.size > 4 * (this.settings.keep ?? 1)) this.models.delete(this.models.keys().next().value!);
+      while (this.models.size > 4 * this.keep) this.models.delete(this.models.keys().next().value!);
     }
     return {
       model: adapted.model,
@@ -319,9 +323,6 @@ export class ModelAdapters {
     return entry;
   }
 }
-
-/** For a set whose sessions are all open (a model is forgotten when one of them closes): never called. */
-const noSession = (): Promise<ComponentSession> => Promise.reject(new Error('an adapted session of a remembered set was closed'));
 
 function vectorCount(e: Embedding): number {
   return (e.parts.default ?? e.parts.clip_l ?? e.parts.clip_g)!.count;

@@ -36,6 +36,11 @@ export class SessionSlots {
     return this.adapted.has(`${component}|${key}`);
   }
 
+  /** Marks an open adapted session as used now (a remembered set run again). */
+  touch(component: string, key: string): void {
+    this.lastUse.set(`${component}|${key}`, ++this.clock);
+  }
+
   /** The adapted session of a component for `key`, made by `open` (after making room) when it is not open. */
   async adaptedSession(component: string, key: string, open: () => Promise<ComponentSession>): Promise<ComponentSession> {
     const id = `${component}|${key}`;

@@ -5,11 +5,11 @@
 // and two random kohya LoRAs (rank 32 and 16 on all 192 attention, feed-forward and projection layers) are
 // written by the benchmark. Wall-clock medians, with the process's CPU time beside them (the machine is shared).
 // Like the engine's process, the benchmark runs with glibc's malloc tunables (model/huge-pages.ts: huge pages, large
-// blocks reused from the heap): almost all of a LoRA set's cost is onnxruntime writing fresh memory (the merged
-// weights, then their prepacked copies, about 2 GB). Run 1's apply is the first set after the UNet loads (memory the
-// process never had); later runs' reuse what the previous run released, so it is also reported by itself.
-// As in the app, the base UNet is opened as a model load opens it, and a LoRA set's UNet takes its place (the base is
-// released first, model/reopenable.ts); each run ends with a prompt without LoRAs, which opens the base again.
+// blocks reused from the heap): almost all of a LoRA set's cost is onnxruntime writing memory (the merged weights,
+// then their prepacked copies, about 2 GB), cheap where it reuses what a released session gave back. As in the app,
+// the base UNet is opened as a model load opens it, and a LoRA set's UNet takes its place (the base is released
+// first, model/reopenable.ts); each run ends with a prompt without LoRAs, which opens the base again. Run 1's apply
+// is the first set after the UNet loads, and is also reported by itself.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
