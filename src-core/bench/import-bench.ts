@@ -13,6 +13,7 @@ import { stringOptions } from '../cli/string-options.ts';
 import { fileURLToPath } from 'node:url';
 import { appRoot } from '../app-root.ts';
 import { importModel } from '../import/importer.ts';
+import { median } from '../experiments/stats.ts';
 import { safetensorsHeader } from '../import/safetensors.ts';
 
 type Entry = [number[], string];
@@ -54,11 +55,6 @@ function writeCheckpoint(file: string, model: 'sd15' | 'sdxl'): number {
     closeSync(fd);
   }
   return statSync(file).size;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 async function child(source: string, out: string, precision: 'fp32' | 'fp16'): Promise<void> {

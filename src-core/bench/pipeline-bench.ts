@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
+import { median } from '../experiments/stats.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
 import { decode } from 'fast-png';
@@ -27,10 +28,6 @@ const { values } = parseArgs({
     provider: { type: 'string', default: 'cpu' },
   },
 });
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const runs = Number(values.runs),
   count = Number(values.count);
 
