@@ -105,14 +105,14 @@ const emit = (event: HostEvent) => {
 
 type ProgressHooks = ReturnType<typeof progressHooks>;
 
-function progressHooks(jobId: string, signal: AbortSignal) {
-  const job = running;
+function progressHooks(job: RunningJob) {
+  const { jobId, controller } = job;
   return {
-    signal,
+    signal: controller.signal,
     previews: true,
     onEncoding: (delivered: Promise<void>) => {
-      job?.delivering.add(delivered);
-      void delivered.then(() => job?.delivering.delete(delivered));
+      job.delivering.add(delivered);
+      void delivered.then(() => job.delivering.delete(delivered));
     },
     onProgress: (p: GenerateProgress) => {
       if (p.preview) emit({ event: 'preview', jobId, width: p.preview.width, height: p.preview.height, rgba: p.preview.rgba });
@@ -156,7 +156,7 @@ async function runQueue(): Promise<void> {
   const job: RunningJob = { jobId: next.jobId, controller, model, ended: false, delivering: new Set() };
   running = job;
   try {
-    await next.run(job.model, progressHooks(next.jobId, controller.signal));
+    await next.run(job.model, progressHooks(job));
   } catch (error) {
     emit({ event: 'failed', jobId: next.jobId, error: (error as Error).message, cancelled: error instanceof SamplingCancelled });
     job.ended = true;
