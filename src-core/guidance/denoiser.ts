@@ -2,7 +2,7 @@
 // D(x, sigma), with classifier-free guidance batched into a single UNet call per evaluation.
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import type { Denoiser } from '../samplers/types.ts';
-import type { PredictionType, TextConditioning, UNetCall } from './unet.ts';
+import type { PredictionType, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -104,26 +104,22 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   // Buffers reused across evaluations (a 4x64x64 latent's arrays cost more to allocate than to fill):
   // the UNet's input, and two outputs in turn, because samplers keep the previous estimate for one more
   // call (DPM++ 2M's history, Heun's first estimate) but never longer.
-  let sample = new Float32Array(0);
+  // The UNet's batch is one object too, its sample and timestep rewritten at each call.
+  const input: UNetBatch = { sample: new Float32Array(0), batch: rows, timestep: 0, encoderHiddenStates: context, textEmbeds, timeIds };
   const outputs: Float64Array[] = [];
   let turn = 0;
 
   return async (x, sigma) => {
     const c = preconditioning(prediction, sigma);
     const n = x.length;
-    if (sample.length !== (guided ? 2 * n : n)) {
-      sample = new Float32Array(guided ? 2 * n : n);
+    if (input.sample.length !== (guided ? 2 * n : n)) {
+      input.sample = new Float32Array(guided ? 2 * n : n);
       outputs.length = 0;
     }
+    const sample = input.sample;
     scaleInput(sample, x, c.cIn, guided);
-    const out = await unet({
-      sample,
-      batch: guided ? 2 * batch : batch,
-      timestep: schedule.sigmaToTimestep(sigma, mode),
-      encoderHiddenStates: context,
-      ...(textEmbeds ? { textEmbeds } : {}),
-      ...(timeIds ? { timeIds } : {}),
-    });
+    input.timestep = schedule.sigmaToTimestep(sigma, mode);
+    const out = await unet(input);
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     turn ^= 1;
     const denoised = (outputs[turn] ??= new Float64Array(n));

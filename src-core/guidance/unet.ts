@@ -14,7 +14,7 @@ export interface UNetBatch {
   timeIds?: Float32Array;
 }
 
-/** Returns the model output (eps or v) shaped like `sample`. */
+/** Returns the model output (eps or v) shaped like `sample`. The batch object and its arrays are reused by the next call. */
 export type UNetCall = (input: UNetBatch) => Promise<Float32Array>;
 
 /** One prompt's text encoder output, [tokens, hidden] for a single prompt. */

@@ -2,7 +2,7 @@
 // Each run adds its session.run time to a Timings record, so engine overhead can be measured.
 import * as ort from 'onnxruntime-node';
 import { RequestError } from '../contract/generate.ts';
-import type { UNetCall } from '../guidance/unet.ts';
+import type { UNetBatch, UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats } from '../model/tensors.ts';
 import { FloatFeed, TimestepFeed } from './unet-feeds.ts';
@@ -122,7 +122,7 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   const textEmbeds = sdxl && new FloatFeed(sdxl.textEmbedsFloat),
     timeIds = sdxl && new FloatFeed(sdxl.timeIdsFloat);
   let output = new Float32Array(0);
-  return async ({ sample, batch, timestep, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes }) => {
+  const feedsOf = ({ sample, batch, timestep, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes }: UNetBatch) => {
     const feeds: Record<string, ort.Tensor> = {
       sample: latent.of(sample, [batch, latentChannels, height, width], true),
       timestep: time.of(timestep, batch),
@@ -133,20 +133,46 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
       feeds.text_embeds = textEmbeds.of(pooled, [batch, pooled.length / batch]);
       feeds.time_ids = timeIds.of(sizes, [batch, sizes.length / batch]);
     }
-    const out = await timed(
-      () =>
-        model.unet.session.run(feeds, ['out_sample']).catch((error: Error) => {
-          throw explainUnetFailure(model, height, width, error);
-        }),
-      (ms) => {
-        timings.unetMs += ms;
-        timings.unetCalls++;
-      },
-    );
-    if (out.out_sample.type === 'float16' && output.length !== out.out_sample.size) output = new Float32Array(out.out_sample.size);
-    return readFloats(out.out_sample, 'unet out_sample', output);
+    return feeds;
+  };
+  // A run passes the same arrays at every step: the feeds are built again only when one of them (or the batch)
+  // changes, and otherwise just take the new timestep and sample values (this path runs between two UNet calls).
+  let fed: (Omit<UNetBatch, 'timestep'> & { feeds: Record<string, ort.Tensor> }) | undefined;
+  return async (input) => {
+    let feeds: Record<string, ort.Tensor>;
+    if (fed && sameArrays(fed, input)) {
+      feeds = fed.feeds;
+      time.of(input.timestep, input.batch);
+      latent.refresh();
+    } else {
+      const { sample, batch, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes } = input;
+      feeds = feedsOf(input);
+      fed = { sample, batch, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes, feeds };
+    }
+    const t0 = performance.now();
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await model.unet.session.run(feeds, UNET_OUTPUT);
+    } catch (error) {
+      throw explainUnetFailure(model, height, width, error as Error);
+    } finally {
+      timings.unetMs += performance.now() - t0;
+      timings.unetCalls++;
+    }
+    const result = out.out_sample;
+    if (result.type === 'float16' && output.length !== result.size) output = new Float32Array(result.size);
+    return readFloats(result, 'unet out_sample', output);
   };
 }
+
+const UNET_OUTPUT = ['out_sample'];
+
+const sameArrays = (a: Omit<UNetBatch, 'timestep'>, b: UNetBatch) =>
+  a.sample === b.sample &&
+  a.batch === b.batch &&
+  a.encoderHiddenStates === b.encoderHiddenStates &&
+  a.textEmbeds === b.textEmbeds &&
+  a.timeIds === b.timeIds;
 
 /**
  * UNets exported by tracing (optimum's, torch.onnx) upsample by exactly 2, so a latent side that does not halve

@@ -119,6 +119,8 @@ export interface BatchRun {
   source?: Float64Array;
   signal?: AbortSignal;
   onStep?: (info: StepInfo, pass: PassPlan) => void;
+  /** After each model evaluation (all passes). */
+  onEvaluation?: (sigma: number) => void;
   timings: Timings;
 }
 
@@ -133,7 +135,11 @@ export async function sampleJobBatch(
   const cells = (pass: PassPlan) => latentChannels * (pass.height / vaeFactor) * (pass.width / vaeFactor);
   // Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
   const streams = () => run.seeds.map((seed) => createNoiseStream(request.noiseSource, seed));
-  const context = (pass: PassPlan) => ({ signal: run.signal, onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)) });
+  const context = (pass: PassPlan) => ({
+    signal: run.signal,
+    onEvaluation: run.onEvaluation,
+    onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)),
+  });
   const [first, second] = job.passes;
   const latents =
     first.kind === 'img2img'

@@ -175,8 +175,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         evaluations: job.evaluations,
         ...extra,
       });
-    const denoiserAt = (pass: PassPlan): Denoiser => {
-      const inner = guidedDenoiser({
+    const denoiserAt = (pass: PassPlan): Denoiser =>
+      guidedDenoiser({
         unet: unets.get(pass)!,
         schedule: model.schedule,
         prediction: model.info.prediction,
@@ -188,22 +188,18 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         // Integer-timestep exports cannot take fractional timesteps.
         timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
       });
-      return async (x, sigma) => {
-        // Also before the first UNet call, which can take long on a large size.
-        throwIfCancelled(hooks.signal);
-        const out = await inner(x, sigma);
-        evaluation++;
-        report({ sigma });
-        return out;
-      };
-    };
     const tSampling = performance.now();
     const latents = await sampleJobBatch(model, request, job, {
       seeds,
       denoiserAt,
       source: source?.latent,
+      // The samplers check the signal before every evaluation, the first included (it can take long on a large size).
       signal: hooks.signal,
       timings,
+      onEvaluation: (sigma) => {
+        evaluation++;
+        report({ sigma });
+      },
       onStep: previewMap
         ? (info, pass) => {
             const h = pass.height / vaeFactor,

@@ -25,6 +25,11 @@ export class FloatFeed {
     }
     return this.tensor;
   }
+
+  /** The same tensor over the same source, whose values changed: float16 converts them again (float32 wraps them). */
+  refresh(): void {
+    if (this.type === 'float16' && this.source && this.tensor) toHalfBits(this.source, this.tensor.data as Uint16Array);
+  }
 }
 
 /** The timestep input: one tensor per batch size, its value written before each call. */

@@ -63,6 +63,7 @@ export class GuardedDenoiser {
       const bad = out.find((v) => !Number.isFinite(v));
       throw new SamplerError(`model output is not finite (${bad}) at step ${this.step}, sigma ${formatSigma(sigma)}`);
     }
+    this.ctx.onEvaluation?.(sigma);
     return out;
   }
 

@@ -26,6 +26,8 @@ export interface StepInfo {
 export interface SampleContext {
   noise: NoiseSampler;
   onStep?: (info: StepInfo) => void;
+  /** After every model evaluation the sampler accepted (finite, not cancelled): progress per evaluation. */
+  onEvaluation?: (sigma: number) => void;
   signal?: AbortSignal;
 }
 
