@@ -116,6 +116,32 @@ test('guidance at scale 1 skips the unconditional half; progress is reported per
   }
 });
 
+test('the same prompt generated again reuses its encoding; another emphasis or negative prompt encodes again', async () => {
+  const model = await loadModel(modelFolder('tiny-sd-eps-int64'));
+  try {
+    const request = { prompt: 'a (cat:1.3) on a mat', negativePrompt: 'blurry', steps: 3, seed: 5 };
+    const first = await generate(model, request);
+    assert.ok(first.timings.textEncoderMs > 0);
+    const again = await generate(model, request);
+    assert.equal(again.timings.textEncoderMs, 0, 'nothing left to encode');
+    assert.deepEqual(again.images[0].png, first.images[0].png, 'the same image, bytes included');
+    const ignored = await generate(model, { ...request, emphasis: 'ignore' });
+    assert.ok(ignored.timings.textEncoderMs > 0, 'another emphasis mode: encoded again');
+    assert.notDeepEqual(ignored.images[0].png, first.images[0].png);
+    const otherNegative = await generate(model, { ...request, negativePrompt: 'sharp' });
+    assert.ok(otherNegative.timings.textEncoderMs > 0, 'the negative prompt is new');
+    // A model of its own keeps its own encodings.
+    const reloaded = await loadModel(modelFolder('tiny-sd-eps-int64'));
+    try {
+      assert.ok((await generate(reloaded, request)).timings.textEncoderMs > 0);
+    } finally {
+      await reloaded.dispose();
+    }
+  } finally {
+    await model.dispose();
+  }
+});
+
 test('cancelling stops the job within one model call and the model stays usable', async () => {
   const model = await loadModel(modelFolder('tiny-sd-eps-int64'));
   try {

@@ -4,12 +4,14 @@
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
 // a run makes --count images, as a batch count does). Medians over --runs runs after one warm-up run;
-// the last line is the same data as JSON, for machines.
+// the last line is the same data as JSON, for machines. It runs with the engine process's glibc malloc settings
+// (model/huge-pages.ts; the app and the server start the engine with them): set GLIBC_TUNABLES to override one.
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
 import { median } from '../experiments/stats.ts';
+import { rerunWithHugePages } from '../model/huge-pages.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
 import { decode } from 'fast-png';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs),
   count = Number(values.count);
+await rerunWithHugePages();
 
 const loadStart = performance.now();
 const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR, { provider: values.provider as ProviderChoice });
@@ -92,6 +95,7 @@ const summary = {
   pngMainThreadMs: pick((r) => r.timings.pngMs),
   pngWaitMs: pick((r) => r.timings.pngWaitMs),
   peakRssMiB: Number((resourceUsage().maxRSS / 1024).toFixed(1)),
+  glibcTunables: process.env.GLIBC_TUNABLES ?? '',
   node: process.version,
   date: new Date().toISOString(),
 };

@@ -10,6 +10,7 @@ import { planSampling, type SamplingPlan } from '../samplers/run.ts';
 import { SamplingCancelled, type Denoiser } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
+import { recentEncodings } from '../prompt/recent-encodings.ts';
 import { encodingsFor, prepareAdapters } from '../adapters/apply.ts';
 import { decodeLatents, newTimings, unetCall, type Timings } from './components.ts';
 import { encodeBatch } from './batch-png.ts';
@@ -54,7 +55,10 @@ export interface GenerateHooks {
   /** Previews cost a little; they are computed when this is true. */
   previews?: boolean;
   signal?: AbortSignal;
-  /** Prompt -> text encoding, shared across calls so a grid encodes each prompt once (keys: prompt/conditioning.ts). */
+  /**
+   * Prompt -> text encoding, shared across calls so a grid encodes each prompt once (keys: prompt/conditioning.ts).
+   * Without it, the model's recent encodings are used (prompt/recent-encodings.ts).
+   */
   encodings?: Map<string, TextConditioning>;
   /** img2img's source image, the file's bytes (PNG, JPEG or WebP), for a request with initImage. */
   initImage?: Uint8Array;
@@ -148,7 +152,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     model,
     { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided },
     timings,
-    encodingsFor(hooks.encodings, adapters.textKey),
+    hooks.encodings ? encodingsFor(hooks.encodings, adapters.textKey) : recentEncodings(baseModel, adapters.textKey),
   );
   const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
