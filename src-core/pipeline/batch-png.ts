@@ -1,7 +1,7 @@
 // A decoded batch's images as PNG files that carry their parameters. The pixels become bytes on the main
 // thread; deflating runs in the thread pool (png/encode.ts), so generate() starts the next batch meanwhile.
 import { encodePngRows } from '../png/encode.ts';
-import { toPngRows } from './components.ts';
+import { toPngRows } from '../image/pixels.ts';
 import type { GeneratedImage } from './txt2img.ts';
 
 export interface BatchImages {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { fromHalfBits } from '../model/half.ts';
-import { newTimings, toPngRows, toRgba, unetCall } from './components.ts';
+import { newTimings, unetCall } from './components.ts';
 
 function stubModel(feedsSeen: Array<Record<string, ort.Tensor>>): StableDiffusionModel {
   const session = {
@@ -52,15 +52,10 @@ test('fp16 UNet: prompt states converted once and reused; latents round-trip thr
   const other = Float32Array.from(states, (v) => v + 1);
   await call({ sample, batch: 2, timestep: 300, encoderHiddenStates: other });
   assert.notEqual(seen[3].encoder_hidden_states, seen[2].encoder_hidden_states, 'new states, new tensor');
-});
-
-test("PNG rows are toRgba's bytes, each row after a filter byte 0", async () => {
-  const width = 3,
-    height = 2;
-  const image = Float32Array.from({ length: 3 * width * height }, (_, i) => -1.2 + i * 0.14);
-  const rgba = toRgba(image, width, height);
-  // Pixel 0 reads -1.2, -0.36 and 0.48 from the three planes: 0, round(0.32 * 255) = 82, round(0.74 * 255) = 189.
-  assert.deepEqual([...rgba.subarray(0, 4)], [0, 82, 189, 255]);
-  const rows = toPngRows(image, width, height);
-  assert.deepEqual([...rows], [0, ...rgba.subarray(0, 12), 0, ...rgba.subarray(12)]);
+  const moved = Float32Array.from(sample, (v) => -v);
+  const out5 = await call({ sample: moved, batch: 2, timestep: 200, encoderHiddenStates: other });
+  assert.notEqual(seen[4].sample, seen[3].sample, 'a new sample array, a new tensor');
+  assert.equal(seen[4].encoder_hidden_states, seen[3].encoder_hidden_states);
+  assert.equal(out5[0], -2.5);
+  assert.deepEqual([...(seen[4].timestep.data as Float32Array)], [200, 200]);
 });

@@ -8,7 +8,8 @@ import { LIMITS, RequestError, type GenerateRequest } from '../contract/generate
 import type { StableDiffusionModel } from '../model/model.ts';
 import { lanczosResize } from '../image/resize.ts';
 import type { RgbImage } from '../image/decode.ts';
-import { decodeLatents, toRgba, type Timings } from './components.ts';
+import { decodeLatents, type Timings } from './components.ts';
+import { toRgba } from '../image/pixels.ts';
 import { encodeImage } from './img2img-encode.ts';
 
 export interface HiresSettings {
