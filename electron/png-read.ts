@@ -2,9 +2,8 @@
 // server) is read in a worker thread with memory limits and a deadline, one at a time; a read that
 // runs past the deadline is terminated with its worker. The caps in src-core/png keep honest work
 // far under it; the worker keeps the server answering while it runs, and bounds what the caps miss.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../src-core/host/worker-thread.ts';
 import type { ParametersImport } from '../src-core/pipeline/metadata.ts';
 import type { PngReadJob, PngReadReply } from './png-read-worker.ts';
 
@@ -18,19 +17,11 @@ const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb:
 /** Reads waiting or running at once: each holds its file (up to 48 MB) until its turn. */
 export const MAX_PENDING_READS = 8;
 
-function startWorker(): Worker {
-  // Bundled for Electron (CommonJS in out/): the worker is bundled beside this file. Its code is read
-  // and evaluated rather than loaded by path, as only Electron's fs reads inside the app's asar.
-  if (typeof __dirname === 'string') {
-    return new Worker(readFileSync(join(__dirname, 'png-read-worker.cjs'), 'utf8'), { eval: true, resourceLimits: RESOURCE_LIMITS });
-  }
-  // From sources under tsx: Node 20 does not apply tsx's loader to a worker's entry file, so the
-  // worker registers tsx itself, then imports the TypeScript entry.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./png-read-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, resourceLimits: RESOURCE_LIMITS });
-}
+const startReader = (): Worker =>
+  startWorker(
+    { bundled: 'png-read-worker.cjs', source: () => new URL('./png-read-worker.ts', import.meta.url) },
+    { resourceLimits: RESOURCE_LIMITS },
+  );
 
 let worker: { thread: Worker; ready: Promise<void> } | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
@@ -45,7 +36,7 @@ function end(): void {
 
 function currentWorker(): { thread: Worker; ready: Promise<void> } {
   if (worker) return worker;
-  const thread = startWorker();
+  const thread = startReader();
   thread.unref(); // an idle reader never keeps the process alive
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the PNG reader did not start')), START_TIMEOUT_MS);

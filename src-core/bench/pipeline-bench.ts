@@ -16,6 +16,7 @@ import type { ProviderChoice } from '../model/session.ts';
 import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
 import { decode } from 'fast-png';
 import { encodeRgbaPng } from '../png/encode.ts';
+import { startPngThread } from '../png/encode-thread.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +35,8 @@ const runs = Number(values.runs),
   count = Number(values.count);
 await rerunWithHugePages();
 
+// The engine process runs its PNG encoder thread from the start (host/engine-host.ts); so does the benchmark.
+await startPngThread();
 const loadStart = performance.now();
 const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR, { provider: values.provider as ProviderChoice });
 const loadMs = performance.now() - loadStart;

@@ -22,6 +22,7 @@ import type { HostEvent, HostImage, HostMessage, HostMethod, HostModelInfo, Host
 import { checkPromptSyntax } from '../prompt/conditioning.ts';
 import { countPrompt } from '../prompt/count.ts';
 import { attachAdapters, checkAdapterNames } from '../adapters/apply.ts';
+import { startPngThread } from '../png/encode-thread.ts';
 
 interface Port {
   send(message: HostMessage): void;
@@ -41,6 +42,8 @@ function parentPort(): Port {
 }
 
 const port = parentPort();
+// Generated images become PNG files in a worker thread beside the next batch's sampling (png/encode-thread.ts).
+void startPngThread();
 let model: StableDiffusionModel | undefined;
 /**
  * A queued job; it runs on the model that is loaded when its turn comes, with hooks that carry its

@@ -26,6 +26,7 @@ export function toRgba(image: Float32Array, width: number, height: number): Uint
 
 /** [3, H, W] floats in [-1, 1] straight to a PNG's RGBA rows, each after its filter byte (0: none): one pass, no copy. */
 export function toPngRows(image: Float32Array, width: number, height: number): Buffer {
+  if (image.length !== 3 * width * height) throw new RangeError(`${image.length} values are not a ${width}x${height} image's 3 planes`);
   const out = Buffer.alloc(height * (width * 4 + 1));
   writeRgba(image, width, height, out, 1, 1);
   return out;

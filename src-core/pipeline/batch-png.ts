@@ -1,7 +1,6 @@
-// A decoded batch's images as PNG files that carry their parameters. The pixels become bytes on the main
-// thread; deflating runs in the thread pool (png/encode.ts), so generate() starts the next batch meanwhile.
-import { encodePngRows } from '../png/encode.ts';
-import { toPngRows } from '../image/pixels.ts';
+// A decoded batch's images as PNG files that carry their parameters, encoded while generate() starts the next
+// batch: in the engine's PNG thread, or with the deflate in libuv's pool where that is not running (png/encode-thread.ts).
+import { encodeImagePng, encodeImagePngNow } from '../png/encode-thread.ts';
 import type { GeneratedImage } from './txt2img.ts';
 
 export interface BatchImages {
@@ -15,17 +14,43 @@ export interface BatchImages {
 }
 
 /**
- * The batch's PNGs, in order. `mainThreadMs` gets the time spent on the main thread before the deflates are
- * under way (pixels to bytes, scanlines, text chunks): the part that adds to the image even when they overlap.
+ * The batch's PNGs, in order. `mainThreadMs` gets the time spent on the main thread before the encodings are under
+ * way (the parameters text; the pixels handed to the PNG thread, or made rows where it is not running): the part
+ * that adds to the image even when they overlap.
  */
-export function encodeBatch(decoded: Float32Array[], batch: BatchImages, mainThreadMs: (ms: number) => void): Promise<GeneratedImage[]> {
+export function encodeBatch(
+  decoded: Float32Array[],
+  batch: BatchImages,
+  mainThreadMs: (ms: number) => void,
+  last = false,
+): Promise<GeneratedImage[]> {
   const t0 = performance.now();
   const { first, seeds, width, height } = batch;
-  const encoding = decoded.map(async (pixels, i): Promise<GeneratedImage> => {
-    const parameters = batch.parameters(seeds[i]);
-    const png = await encodePngRows(toPngRows(pixels, width, height), width, height, { parameters });
-    return { index: first + i, seed: seeds[i], width, height, parameters, png };
+  const image = (i: number, parameters: string, png: Buffer): GeneratedImage => ({
+    index: first + i,
+    seed: seeds[i],
+    width,
+    height,
+    parameters,
+    png,
   });
+  const encodeAlongside = async (i: number): Promise<GeneratedImage> => {
+    const parameters = batch.parameters(seeds[i]);
+    return image(i, parameters, await encodeImagePng(decoded[i], width, height, { parameters }));
+  };
+  const encodeHere = (i: number): Promise<GeneratedImage> => {
+    try {
+      const parameters = batch.parameters(seeds[i]);
+      return Promise.resolve(image(i, parameters, encodeImagePngNow(decoded[i], width, height, { parameters })));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  };
+  // The job's last batch has nothing left to overlap with: its first image is encoded right here, with no thread's
+  // round trip to wait for, while the others (a batch size over 1) are encoded alongside.
+  const here = last ? 1 : 0;
+  const encoding = decoded.map((_, i) => (i < here ? undefined : encodeAlongside(i)));
+  const all = encoding.map((pending, i) => pending ?? encodeHere(i));
   mainThreadMs(performance.now() - t0);
-  return Promise.all(encoding);
+  return Promise.all(all);
 }

@@ -228,7 +228,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     const ms = performance.now() - batchStart;
     const parameters = (seed: number) =>
       requestToParameters(request, { seed, width, height, model: model.info.name, evaluations: job.evaluations, ...adapters.facts });
-    const encoded = encodeBatch(decoded, { first, seeds, width: outWidth, height: outHeight, parameters }, (t) => (pngMs += t));
+    const last = first + batch >= total;
+    const encoded = encodeBatch(decoded, { first, seeds, width: outWidth, height: outHeight, parameters }, (t) => (pngMs += t), last);
     const delivered = delivery.add(encoded, (finished) => {
       images.push(...finished);
       hooks.onBatch?.(finished, { ms, evaluations: job.evaluations, notes });

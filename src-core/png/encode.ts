@@ -2,7 +2,7 @@
 // thread only lays out the scanlines and the chunks, so a batch's PNGs are made while the next batch samples.
 // 8-bit RGBA with filter 0 on every row, as fast-png wrote them; text entries right after IHDR, as A1111's.
 import { promisify } from 'node:util';
-import { deflate } from 'node:zlib';
+import { deflate, deflateSync } from 'node:zlib';
 import { makeChunk, SIGNATURE, textChunks } from './text-chunks.ts';
 
 const deflateAsync = promisify(deflate);
@@ -26,13 +26,31 @@ export function encodeRgbaPng(rgba: Uint8Array, width: number, height: number, t
 
 /** A PNG file from its RGBA rows as scanlines (each after its filter byte), with text entries. */
 export async function encodePngRows(rows: Buffer, width: number, height: number, text: Record<string, string> = {}): Promise<Buffer> {
+  checkRows(rows, width, height);
+  return pngFile(width, height, text, await deflateAsync(rows, { level: LEVEL }));
+}
+
+/** encodePngRows on the calling thread (the PNG encoder's worker thread, png/encode-thread.ts): the same bytes. */
+export function encodePngRowsSync(rows: Buffer, width: number, height: number, text: Record<string, string> = {}): Buffer {
+  checkRows(rows, width, height);
+  return pngFile(width, height, text, deflateSync(rows, { level: LEVEL }));
+}
+
+function checkRows(rows: Buffer, width: number, height: number): void {
   if (rows.length !== height * (width * 4 + 1)) throw new RangeError(`${rows.length} bytes are not ${height} rows of ${width} RGBA pixels`);
+}
+
+function pngFile(width: number, height: number, text: Record<string, string>, deflated: Buffer): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bits per channel
   header[9] = 6; // colour type: RGBA (compression, filter and interlace methods stay 0)
-  const texts = textChunks(text);
-  const data = await deflateAsync(rows, { level: LEVEL });
-  return Buffer.concat([SIGNATURE, makeChunk('IHDR', header), ...texts, makeChunk('IDAT', data), makeChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    makeChunk('IHDR', header),
+    ...textChunks(text),
+    makeChunk('IDAT', deflated),
+    makeChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
