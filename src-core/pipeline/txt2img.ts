@@ -163,6 +163,25 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   if (source) notes.push(...source.notes);
   throwIfCancelled(hooks.signal);
 
+  // One denoiser per pass for the whole job (every batch has the same size and prompts): its buffers and the UNet's
+  // input tensors carry over from batch to batch instead of being made again (fresh memory costs page faults).
+  const denoisers = new Map(
+    job.passes.map((pass): [PassPlan, Denoiser] => [
+      pass,
+      guidedDenoiser({
+        unet: unets.get(pass)!,
+        schedule: model.schedule,
+        prediction: model.info.prediction,
+        batch: request.batchSize,
+        cond,
+        uncond,
+        scale: request.cfgScale,
+        timeIds: passTimeIds.get(pass),
+        // Integer-timestep exports cannot take fractional timesteps.
+        timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
+      }),
+    ]),
+  );
   const images: GeneratedImage[] = [];
   // Batch k's PNGs are encoded while batch k + 1 samples, and handed out in order.
   const delivery = new InOrder<GeneratedImage[]>();
@@ -179,23 +198,10 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         evaluations: job.evaluations,
         ...extra,
       });
-    const denoiserAt = (pass: PassPlan): Denoiser =>
-      guidedDenoiser({
-        unet: unets.get(pass)!,
-        schedule: model.schedule,
-        prediction: model.info.prediction,
-        batch,
-        cond,
-        uncond,
-        scale: request.cfgScale,
-        timeIds: passTimeIds.get(pass),
-        // Integer-timestep exports cannot take fractional timesteps.
-        timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
-      });
     const tSampling = performance.now();
     const latents = await sampleJobBatch(model, request, job, {
       seeds,
-      denoiserAt,
+      denoiserAt: (pass) => denoisers.get(pass)!,
       source: source?.latent,
       // The samplers check the signal before every evaluation, the first included (it can take long on a large size).
       signal: hooks.signal,
