@@ -176,13 +176,25 @@ export function memoryBudget(provider: ExecutionProvider = 'cpu', env: NodeJS.Pr
     const gb = Number(override);
     if (Number.isFinite(gb) && gb > 0) return { bytes: gb * 1e9, source: `set by ${MEMORY_BUDGET_ENV}` };
   }
-  const limit = process.constrainedMemory?.() ?? 0;
-  const machine = limit > 0 ? Math.min(totalmem(), limit) : totalmem();
+  const machine = machineMemory();
   const where = provider === 'cpu' ? '' : `; ${provider} device memory is not visible to the engine`;
   return {
     bytes: MACHINE_FRACTION * machine,
     source: `${MACHINE_FRACTION * 100}% of its ${formatGb(machine)} GB${where}; set ${MEMORY_BUDGET_ENV} to change it`,
   };
+}
+
+let machine: { bytes: number; at: number } | undefined;
+
+/** The machine's memory, or the container's limit when lower: read again after a few seconds at most (reading the
+ * cgroup's files on every request cost more than the rest of its memory check). */
+function machineMemory(): number {
+  const now = performance.now();
+  if (!machine || now - machine.at > 5000) {
+    const limit = process.constrainedMemory?.() ?? 0;
+    machine = { bytes: limit > 0 ? Math.min(totalmem(), limit) : totalmem(), at: now };
+  }
+  return machine.bytes;
 }
 
 /** 0.84, 14.2, 412, 1,688,850: three significant digits, whole numbers from 100 up. */
