@@ -41,24 +41,12 @@ function inputIdsTensor(type: 'int32' | 'int64', ids: Int32Array): ort.Tensor {
       );
 }
 
-/** One chunk of token ids (the text encoder's length) through the text encoder: its raw [tokens, hidden] states. */
+/** One chunk of token ids (the text encoder's length) through the (first) text encoder: its raw [tokens, hidden] states. */
 export async function runTextEncoder(model: StableDiffusionModel, ids: Int32Array, timings: Timings): Promise<Float32Array> {
-  const { textHidden, textInputType } = model.info;
-  const tokens = ids.length;
-  const input = inputIdsTensor(textInputType, ids);
-  const out = await timed(
-    () => model.textEncoder.session.run({ input_ids: input }, ['last_hidden_state']),
-    (ms) => {
-      timings.textEncoderMs += ms;
-    },
-  );
-  const states = readFloats(out.last_hidden_state, 'text_encoder last_hidden_state');
-  if (states.length !== tokens * textHidden)
-    throw new Error(`text_encoder returned ${states.length} values, expected ${tokens} x ${textHidden}`);
-  return Float32Array.from(states);
+  return (await runTextEncoderPart(model.textEncoders[0], ids, timings)).states;
 }
 
-/** One chunk through one of SDXL's text encoders: the states it conditions with, and its pooled vector if it has one. */
+/** One chunk through one text encoder (SDXL has two): the states it conditions with, and its pooled vector if it has one. */
 export async function runTextEncoderPart(
   part: TextEncoderPart,
   ids: Int32Array,
