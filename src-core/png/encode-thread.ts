@@ -9,6 +9,8 @@ import { toPngRows } from '../image/pixels.ts';
 import { encodePngRows, encodePngRowsSync } from './encode.ts';
 import type { PngEncodeJob, PngEncodeReply } from './encode-worker.ts';
 
+const START_TIMEOUT_MS = 60_000;
+
 interface Waiting {
   job: PngEncodeJob;
   /** The image's floats (the job's copy went to the thread). */
@@ -45,8 +47,12 @@ class PngThread {
         return;
       }
       this.worker = worker;
+      // Starting compiles the worker's TypeScript under tsx (a second or more on a busy machine); one that never
+      // answers is ended, and images stay on this thread.
+      const startTimer = setTimeout(() => void worker.terminate(), START_TIMEOUT_MS).unref();
       worker.on('message', (reply: PngEncodeReply) => {
         if ('ready' in reply) {
+          clearTimeout(startTimer);
           // From now on an idle encoder never keeps the process alive (each image in flight holds it, see encode);
           // while it starts, it does, so that a process waiting for it is not ended.
           worker.unref();
@@ -56,6 +62,7 @@ class PngThread {
       });
       worker.on('error', () => undefined); // the exit that follows hands the images back
       worker.once('exit', () => {
+        clearTimeout(startTimer);
         this.stopped();
         resolve();
       });
