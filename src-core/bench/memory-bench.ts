@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
 import { estimateRequestMemory } from '../pipeline/memory.ts';
+import { vaeEncoderOpen } from '../pipeline/img2img-encode.ts';
 import { generate } from '../pipeline/txt2img.ts';
 
 const DEFAULT_CASES = '64x1x7,128x1x7,192x1x7,256x1x7,320x1x7,192x1x1,128x4x7,128x8x1,64x16x7';
@@ -41,7 +42,8 @@ async function measure(dir: string, c: Case): Promise<void> {
   });
   const estimate = estimateRequestMemory(
     model.info,
-    { width: c.size, height: c.size, batchSize: c.batch, cfgScale: c.cfg },
+    // As the engine's own check counts it (pipeline/request-limits.ts): the VAE encoder only when it is open.
+    { width: c.size, height: c.size, batchSize: c.batch, cfgScale: c.cfg, vaeEncoder: vaeEncoderOpen(model) },
     model.provider,
   );
   console.log(
