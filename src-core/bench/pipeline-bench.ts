@@ -1,9 +1,10 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
-//                   [--provider NAME]
+//                   [--warmup N] [--provider NAME]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
-// a run makes --count images, as a batch count does). Medians over --runs runs after one warm-up run;
+// a run makes --count images, as a batch count does). Medians over --runs runs after --warmup runs (1; code that runs
+// once per image is only optimized by V8 after some images, so slow sizes with --count 1 want more);
 // the last line is the same data as JSON, for machines. It runs with the engine process's glibc malloc settings
 // (model/huge-pages.ts; the app and the server start the engine with them): set GLIBC_TUNABLES to override one.
 import { parseArgs } from 'node:util';
@@ -28,11 +29,13 @@ const { values } = parseArgs({
     cfg: { type: 'string', default: '7' },
     runs: { type: 'string', default: '7' },
     count: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '1' },
     provider: { type: 'string', default: 'cpu' },
   },
 });
 const runs = Number(values.runs),
-  count = Number(values.count);
+  count = Number(values.count),
+  warmup = Number(values.warmup);
 await rerunWithHugePages();
 
 // The engine process runs its PNG encoder thread from the start (host/engine-host.ts); so does the benchmark.
@@ -51,9 +54,9 @@ const request = {
   ...(values.height ? { height: Number(values.height) } : {}),
 };
 const results: GenerateResult[] = [];
-for (let r = 0; r <= runs; r++) {
+for (let r = 0; r < warmup + runs; r++) {
   const result = await generate(model, { ...request, seed: r });
-  if (r > 0) results.push(result); // the first run warms up the sessions
+  if (r >= warmup) results.push(result); // the first runs warm up the sessions and V8
 }
 await model.dispose();
 
@@ -82,6 +85,7 @@ const summary = {
   evaluations: results[0].evaluations,
   runs,
   imagesPerRun: count,
+  warmupRuns: warmup,
   loadMs: Number(loadMs.toFixed(1)),
   totalMs: pick((r) => r.timings.totalMs),
   textEncoderMs: pick((r) => r.timings.textEncoderMs),
@@ -105,7 +109,7 @@ const summary = {
 const f = (ms: number) => `${ms.toFixed(2)} ms`;
 console.log(
   `${summary.model} ${summary.width}x${summary.height}, ${summary.sampler} ${summary.steps} steps (${summary.evaluations} evaluations), ` +
-    `CFG ${summary.cfgScale}, ${summary.provider}; per image, median of ${runs} runs of ${count} image(s) after warm-up`,
+    `CFG ${summary.cfgScale}, ${summary.provider}; per image, median of ${runs} runs of ${count} image(s) after ${warmup} warm-up run(s)`,
 );
 console.log(`  whole image     ${f(summary.totalMs)}`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
