@@ -2,9 +2,9 @@
 // what the UI shows: the stage, bytes, the whole import's fraction and an ETA. Cancel asks the worker
 // to abort (the importer removes what it wrote); a worker that does not stop in time is ended and its
 // temporary folder removed here.
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { basename, dirname } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../src-core/host/worker-thread.ts';
 import { appRoot } from '../src-core/app-root.ts';
 import type { ImportStage } from '../src-core/contract/models.ts';
 import type { CacheProgress } from '../src-core/import/cache.ts';
@@ -59,23 +59,13 @@ export class EtaEstimator {
   }
 }
 
-function startWorker(): Worker {
-  const env = { ...process.env, RESTART_STUDIO_ROOT: appRoot() };
-  // Bundled for Electron (CommonJS in out/): the worker is bundled beside this file, read and evaluated
-  // (only Electron's fs reads inside the app's asar); it finds the app's files through RESTART_STUDIO_ROOT
-  // and its external modules (onnxruntime-node, for SD 2's prediction test) from its own file's place.
-  if (typeof __dirname === 'string') {
-    const file = join(__dirname, 'import-worker.cjs');
-    const code = `(function (require) {\n${readFileSync(file, 'utf8')}\n})(require('node:module').createRequire(${JSON.stringify(file)}));`;
-    return new Worker(code, { eval: true, env });
-  }
-  // From sources under tsx: the worker registers tsx itself (Node 20 does not apply the loader to workers).
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./import-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, {
-    eval: true,
-    env,
-  });
+function startImportWorker(): Worker {
+  // Bundled, it finds the app's files through RESTART_STUDIO_ROOT and its external modules (onnxruntime-node, for
+  // SD 2's prediction test) from its own file's place.
+  return startWorker(
+    { bundled: 'import-worker.cjs', source: () => new URL('./import-worker.ts', import.meta.url), requiresExternals: true },
+    { env: { ...process.env, RESTART_STUDIO_ROOT: appRoot() } },
+  );
 }
 
 export interface RunningImport {
@@ -102,7 +92,7 @@ export function runImport(
   id: string,
   request: ImportRequest,
   onProgress: (view: ImportView) => void,
-  spawn: () => Worker = startWorker,
+  spawn: () => Worker = startImportWorker,
 ): RunningImport {
   const worker = spawn();
   const eta = new EtaEstimator();

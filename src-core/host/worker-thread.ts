@@ -11,10 +11,22 @@ export interface WorkerEntry {
   bundled: string;
   /** The TypeScript entry, as `new URL('./x.ts', import.meta.url)` in the starting module (called only under tsx). */
   source: () => URL;
+  /**
+   * The bundle requires modules left outside it (onnxruntime-node): it is given a require that resolves from its own
+   * file's place, as evaluated code would otherwise resolve from the working folder.
+   */
+  requiresExternals?: boolean;
 }
 
 export function startWorker(entry: WorkerEntry, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
-  if (typeof __dirname === 'string') return new Worker(readFileSync(join(__dirname, entry.bundled), 'utf8'), { ...options, eval: true });
+  if (typeof __dirname === 'string') {
+    const file = join(__dirname, entry.bundled);
+    const bundle = readFileSync(file, 'utf8');
+    const code = entry.requiresExternals
+      ? `(function (require) {\n${bundle}\n})(require('node:module').createRequire(${JSON.stringify(file)}));`
+      : bundle;
+    return new Worker(code, { ...options, eval: true });
+  }
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = JSON.stringify(entry.source().href);
   const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${source}); })`;
