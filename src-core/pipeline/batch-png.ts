@@ -47,10 +47,13 @@ export function encodeBatch(
     }
   };
   // The job's last batch has nothing left to overlap with: its first image is encoded right here, with no thread's
-  // round trip to wait for, while the others (a batch size over 1) are encoded alongside.
-  const here = last ? 1 : 0;
-  const encoding = decoded.map((_, i) => (i < here ? undefined : encodeAlongside(i)));
-  const all = encoding.map((pending, i) => pending ?? encodeHere(i));
+  // round trip to wait for, once the others (a batch size over 1) are on their way to be encoded alongside.
+  const firstHere = last && decoded.length > 0;
+  const others = decoded
+    .map((_, i) => i)
+    .slice(firstHere ? 1 : 0)
+    .map(encodeAlongside);
+  const encoding = firstHere ? [encodeHere(0), ...others] : others;
   mainThreadMs(performance.now() - t0);
-  return Promise.all(all);
+  return Promise.all(encoding);
 }

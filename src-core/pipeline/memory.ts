@@ -184,17 +184,17 @@ export function memoryBudget(provider: ExecutionProvider = 'cpu', env: NodeJS.Pr
   };
 }
 
-let machine: { bytes: number; at: number } | undefined;
+let machineRead: { bytes: number; at: number } | undefined;
 
 /** The machine's memory, or the container's limit when lower: read again after a few seconds at most (reading the
  * cgroup's files on every request cost more than the rest of its memory check). */
 function machineMemory(): number {
   const now = performance.now();
-  if (!machine || now - machine.at > 5000) {
+  if (!machineRead || now - machineRead.at > 5000) {
     const limit = process.constrainedMemory?.() ?? 0;
-    machine = { bytes: limit > 0 ? Math.min(totalmem(), limit) : totalmem(), at: now };
+    machineRead = { bytes: limit > 0 ? Math.min(totalmem(), limit) : totalmem(), at: now };
   }
-  return machine.bytes;
+  return machineRead.bytes;
 }
 
 /** 0.84, 14.2, 412, 1,688,850: three significant digits, whole numbers from 100 up. */
