@@ -3,6 +3,7 @@
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import type { Denoiser } from '../samplers/types.ts';
 import type { PredictionType, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
+import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -52,32 +53,6 @@ export function preconditioning(prediction: PredictionType, sigma: number): { cI
   return { cIn: 1 / norm, cSkip: 1 / (sigma * sigma + 1), cOut: -sigma / norm };
 }
 
-// The per-element loops live at module level: the denoiser is a new closure for every batch, and loops inside it
-// would be optimized afresh (and deoptimized on the next batch's UNet closure) each time.
-
-/** c_in * x as float32, twice over for a guided batch ([uncond, cond] see the same latents). */
-function scaleInput(sample: Float32Array, x: Float64Array, cIn: number, guided: boolean): void {
-  const n = x.length;
-  if (guided) for (let i = 0; i < n; i++) sample[i] = sample[n + i] = cIn * x[i];
-  else for (let i = 0; i < n; i++) sample[i] = cIn * x[i];
-}
-
-/** D = c_skip x + c_out (out_u + w (out_c - out_u)), or c_skip x + c_out out unguided (guidance is linear, so it
- * combines the model outputs before the map to D). */
-function combine(
-  denoised: Float64Array,
-  x: Float64Array,
-  out: Float32Array,
-  c: { cSkip: number; cOut: number },
-  scale: number,
-  guided: boolean,
-) {
-  const n = x.length,
-    { cSkip, cOut } = c;
-  if (guided) for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * (out[i] + scale * (out[n + i] - out[i]));
-  else for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * out[i];
-}
-
 /**
  * D(x, sigma) over the UNet. The array it returns is overwritten by the call after next (see Denoiser), and
  * the UNet's `sample` input is the same array at every call.
@@ -123,7 +98,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     turn ^= 1;
     const denoised = (outputs[turn] ??= new Float64Array(n));
-    combine(denoised, x, out, c, scale, guided);
+    combineGuidance(denoised, x, out, c, scale, guided);
     return denoised;
   };
 }

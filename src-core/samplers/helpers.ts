@@ -1,6 +1,11 @@
 // The few formulas the samplers share (k-diffusion's to_d, ancestral split, Heun step) and the
 // guard that counts evaluations, honours cancellation and rejects non-finite model output.
 import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
+import { allFinite } from '../kernels/latent-kernels.ts';
+
+// The Euler step, x += (sigmaTo - sigma) * d with d = (x - D) / sigma as toD then axpy compute it, runs as a kernel
+// (one pass, the same values): Euler and Euler a spend most of their step outside the UNet in it.
+export { eulerStep } from '../kernels/latent-kernels.ts';
 
 /** d = (x - D) / sigma: the probability-flow ODE slope, into `d` (a sampler reuses one array for it). */
 export function toD(x: Float64Array, sigma: number, denoised: Float64Array, d: Float64Array): Float64Array {
@@ -12,15 +17,6 @@ export function toD(x: Float64Array, sigma: number, denoised: Float64Array, d: F
 export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float64Array): Float64Array {
   for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
   return out;
-}
-
-/**
- * An Euler step in place: x += (sigmaTo - sigma) * d with d = (x - D) / sigma, as toD then axpy compute it (the same
- * operations in the same order, so the same values), in one pass over the latent instead of two.
- */
-export function eulerStep(x: Float64Array, sigma: number, denoised: Float64Array, sigmaTo: number): void {
-  const dt = sigmaTo - sigma;
-  for (let i = 0; i < x.length; i++) x[i] += dt * ((x[i] - denoised[i]) / sigma);
 }
 
 /** Split a step s -> s' into a deterministic part down to sDown and fresh noise of std sUp. */
@@ -72,22 +68,6 @@ export class GuardedDenoiser {
     this.ctx.onStep?.({ step: this.step, ...info });
     this.step++;
   }
-}
-
-/**
- * Whether every value is finite: v - v is 0 for a finite v and NaN for an infinite or NaN one, and a NaN stays NaN
- * through a sum. Branch-free with two sums in turn, it takes a third of a loop that tests each value.
- */
-function allFinite(a: Float64Array): boolean {
-  let even = 0,
-    odd = 0,
-    i = 0;
-  for (; i + 1 < a.length; i += 2) {
-    even += a[i] - a[i];
-    odd += a[i + 1] - a[i + 1];
-  }
-  if (i < a.length) even += a[i] - a[i];
-  return even + odd === 0;
 }
 
 export function formatSigma(sigma: number): string {

@@ -1,0 +1,95 @@
+// The WebAssembly kernels against the formulas written out as plain loops, value for value (the samplers'
+// conformance vectors check the formulas themselves), and the committed bytes against the .wat.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compileKernels, KERNELS_WAT } from '../../scripts/kernels-wasm.ts';
+import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
+import { allFinite, combineGuidance, eulerStep, scaleInput } from './latent-kernels.ts';
+
+// Odd and even lengths, an empty latent, 4x64x64, and one large enough to grow the module's memory.
+const lengths = [0, 1, 2, 7, 4 * 64 * 64, 4 * 128 * 128 * 4 + 1];
+let seed = 12345;
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+const doubles = (n: number, scale = 10) => Float64Array.from({ length: n }, () => random() * scale);
+const floats = (n: number) => Float32Array.from({ length: n }, () => random() * 3);
+
+function assertSameValues(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) assert.fail(`${what}[${i}] of ${expected.length}: ${actual[i]} !== ${expected[i]}`);
+  }
+}
+
+test('the committed WebAssembly is latent-kernels.wat compiled (run npm run build:kernels after editing it)', async () => {
+  assert.equal(await compileKernels(readFileSync(fileURLToPath(KERNELS_WAT), 'utf8')), LATENT_KERNELS_WASM);
+});
+
+test('eulerStep: x + dt * ((x - D) / sigma), value for value', () => {
+  for (const n of lengths) {
+    const x = doubles(n),
+      denoised = doubles(n, 1);
+    const expected = Float64Array.from(x);
+    const [sigma, sigmaTo] = [1.7 + random(), 0.3 + random() / 4];
+    for (let i = 0; i < n; i++) expected[i] = expected[i] + (sigmaTo - sigma) * ((expected[i] - denoised[i]) / sigma);
+    eulerStep(x, sigma, denoised, sigmaTo);
+    assertSameValues(x, expected, `eulerStep n=${n}`);
+  }
+  assert.throws(() => eulerStep(new Float64Array(4), 1, new Float64Array(3), 0.5), /denoised has 3 values, expected 4/);
+});
+
+test('scaleInput: float32(c_in * x), once or twice over', () => {
+  for (const n of lengths) {
+    for (const guided of [false, true]) {
+      const x = doubles(n, 20),
+        cIn = 1 / Math.sqrt(3.3 + random());
+      const expected = new Float32Array(guided ? 2 * n : n);
+      for (let i = 0; i < n; i++) expected[i] = cIn * x[i];
+      if (guided) for (let i = 0; i < n; i++) expected[n + i] = cIn * x[i];
+      const sample = new Float32Array(expected.length).fill(NaN);
+      scaleInput(sample, x, cIn, guided);
+      assertSameValues(sample, expected, `scaleInput n=${n} guided=${guided}`);
+    }
+  }
+  assert.throws(() => scaleInput(new Float32Array(4), new Float64Array(4), 1, true), /the UNet sample has 4 values, expected 8/);
+});
+
+test('combineGuidance: c_skip x + c_out (u + w (c - u)), or c_skip x + c_out out unguided', () => {
+  for (const n of lengths) {
+    for (const guided of [false, true]) {
+      const x = doubles(n),
+        out = floats(guided ? 2 * n : n);
+      const c = { cSkip: 0.9 + random() / 10, cOut: -2 * Math.abs(random()) },
+        scale = 7.5 + random();
+      const expected = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        expected[i] = guided ? c.cSkip * x[i] + c.cOut * (out[i] + scale * (out[n + i] - out[i])) : c.cSkip * x[i] + c.cOut * out[i];
+      }
+      const denoised = new Float64Array(n).fill(NaN);
+      combineGuidance(denoised, x, out, c, scale, guided);
+      assertSameValues(denoised, expected, `combineGuidance n=${n} guided=${guided}`);
+    }
+  }
+  assert.throws(
+    () => combineGuidance(new Float64Array(2), new Float64Array(2), new Float32Array(2), { cSkip: 1, cOut: 1 }, 7, true),
+    /the UNet output has 2 values, expected 4/,
+  );
+});
+
+test('allFinite: false for any NaN or infinity, wherever it is (paired lanes and the odd last value)', () => {
+  for (const n of lengths.filter((n) => n > 0)) {
+    const a = doubles(n, 1e300);
+    assert.equal(allFinite(a), true, `n=${n}`);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of new Set([0, n - 1, n >> 1])) {
+        const b = Float64Array.from(a);
+        b[at] = bad;
+        assert.equal(allFinite(b), false, `n=${n}: ${bad} at ${at}`);
+      }
+    }
+  }
+  assert.equal(allFinite(new Float64Array(0)), true);
+  // The largest finite values stay finite: v - v is 0 for them.
+  assert.equal(allFinite(Float64Array.of(Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE)), true);
+});
