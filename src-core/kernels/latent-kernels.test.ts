@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileKernels, KERNELS_WAT } from '../../scripts/kernels-wasm.ts';
 import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
-import { allFinite, combineGuidance, eulerStep, scaleInput } from './latent-kernels.ts';
+import { allFinite, axpy, combineGuidance, dpmpp2mUpdate, eulerStep, heunCorrect, heunPredict, scaleInput } from './latent-kernels.ts';
 
 // Odd and even lengths, an empty latent, 4x64x64, and one large enough to grow the module's memory.
 const lengths = [0, 1, 2, 7, 4 * 64 * 64, 4 * 128 * 128 * 4 + 1];
@@ -92,4 +92,56 @@ test('allFinite: false for any NaN or infinity, wherever it is (paired lanes and
   assert.equal(allFinite(new Float64Array(0)), true);
   // The largest finite values stay finite: v - v is 0 for them.
   assert.equal(allFinite(Float64Array.of(Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE)), true);
+});
+
+test('heunPredict and heunCorrect: to_d, the Euler point, then x + dt * 0.5 * (d + d2), value for value', () => {
+  for (const n of lengths) {
+    const x = doubles(n),
+      first = doubles(n, 1),
+      second = doubles(n, 1);
+    const [sigma, sigmaNext] = [2.5 + random(), 0.8 + random() / 4],
+      dt = sigmaNext - sigma;
+    const d = new Float64Array(n),
+      xe = new Float64Array(n),
+      expected = Float64Array.from(x);
+    for (let i = 0; i < n; i++) d[i] = (x[i] - first[i]) / sigma;
+    for (let i = 0; i < n; i++) xe[i] = x[i] + dt * d[i];
+    for (let i = 0; i < n; i++) expected[i] = expected[i] + dt * 0.5 * (d[i] + (xe[i] - second[i]) / sigmaNext);
+    const slope = new Float64Array(n).fill(NaN),
+      xEuler = new Float64Array(n).fill(NaN);
+    heunPredict(x, first, sigma, dt, slope, xEuler);
+    assertSameValues(slope, d, `heunPredict slope n=${n}`);
+    assertSameValues(xEuler, xe, `heunPredict xEuler n=${n}`);
+    heunCorrect(x, xEuler, second, slope, sigmaNext, dt);
+    assertSameValues(x, expected, `heunCorrect n=${n}`);
+  }
+});
+
+test('axpy: a + scale * b, into another array or in place', () => {
+  for (const n of lengths) {
+    const a = doubles(n),
+      b = doubles(n, 1),
+      scale = random() * 3;
+    const expected = a.map((v, i) => v + scale * b[i]);
+    const out = new Float64Array(n);
+    assert.equal(axpy(a, scale, b, out), out);
+    assertSameValues(out, expected, `axpy n=${n}`);
+    axpy(a, scale, b, a);
+    assertSameValues(a, expected, `axpy in place n=${n}`);
+  }
+});
+
+test('dpmpp2mUpdate: ratio x + weight D, or ratio x + weight (a D - b previous)', () => {
+  for (const n of lengths) {
+    const x = doubles(n),
+      den = doubles(n, 1),
+      previous = doubles(n, 1);
+    const [ratio, weight, a, b] = [0.8 + random() / 10, 0.2 + random() / 10, 1.6 + random(), 0.6 + random()];
+    const first = x.map((v, i) => ratio * v + weight * den[i]);
+    const second = first.map((v, i) => ratio * v + weight * (a * den[i] - b * previous[i]));
+    dpmpp2mUpdate(x, den, undefined, ratio, weight, a, b);
+    assertSameValues(x, first, `dpmpp2mUpdate first order n=${n}`);
+    dpmpp2mUpdate(x, den, previous, ratio, weight, a, b);
+    assertSameValues(x, second, `dpmpp2mUpdate second order n=${n}`);
+  }
 });

@@ -1,107 +1,150 @@
 ;; The latent's element-wise loops, two float64 lanes at a time (V8 runs the same loops in JavaScript one value at a
-;; time, 3-5x slower). Arguments are byte offsets into this module's memory and the element count n; an odd n's last
-;; element is done alone. Each loop does the same operations in the same order as the formula above it, and
-;; WebAssembly never fuses a multiply with an add, so the values are those of the formula in JavaScript.
+;; time). Arguments: byte offsets of the arrays in this module's memory, then $bytes, the length of a float64 array
+;; in bytes, a whole number of 16-byte pairs (latent-kernels.ts pads an odd count with a zero). A float32 array holds
+;; the same count in half the bytes. Each loop does the same operations in the same order as the formula above it,
+;; and WebAssembly never fuses a multiply with an add, so the values are those of the formula in JavaScript.
 (module
   (memory (export "memory") 1)
 
-  ;; x[i] = x[i] + dt * ((x[i] - d[i]) / sigma)
-  (func (export "euler_step") (param $x i32) (param $d i32) (param $n i32) (param $sigma f64) (param $dt f64)
-    (local $pairsEnd i32) (local $s v128) (local $t v128) (local $v v128)
+  ;; x = x + dt * ((x - d) / sigma)
+  (func (export "euler_step") (param $x i32) (param $d i32) (param $bytes i32) (param $sigma f64) (param $dt f64)
+    (local $i i32) (local $s v128) (local $t v128) (local $v v128)
     (local.set $s (f64x2.splat (local.get $sigma)))
     (local.set $t (f64x2.splat (local.get $dt)))
-    (local.set $pairsEnd (i32.add (local.get $x) (i32.shl (i32.shr_u (local.get $n) (i32.const 1)) (i32.const 4))))
     (block $done
       (loop $pair
-        (br_if $done (i32.ge_u (local.get $x) (local.get $pairsEnd)))
-        (local.set $v (v128.load (local.get $x)))
-        (v128.store (local.get $x)
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (v128.store (i32.add (local.get $x) (local.get $i))
           (f64x2.add (local.get $v)
-            (f64x2.mul (local.get $t) (f64x2.div (f64x2.sub (local.get $v) (v128.load (local.get $d))) (local.get $s)))))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $d (i32.add (local.get $d) (i32.const 16)))
-        (br $pair)))
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then
-        (f64.store (local.get $x)
-          (f64.add (f64.load (local.get $x))
-            (f64.mul (local.get $dt) (f64.div (f64.sub (f64.load (local.get $x)) (f64.load (local.get $d))) (local.get $sigma))))))))
+            (f64x2.mul (local.get $t)
+              (f64x2.div (f64x2.sub (local.get $v) (v128.load (i32.add (local.get $d) (local.get $i)))) (local.get $s)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))
 
-  ;; s[i] = float32(c_in * x[i]), and s[n + i] the same when $twice (a guided batch's two halves)
-  (func (export "scale_input") (param $s i32) (param $x i32) (param $n i32) (param $cIn f64) (param $twice i32)
-    (local $pairsEnd i32) (local $c v128) (local $v v128) (local $half i32)
-    (local.set $c (f64x2.splat (local.get $cIn)))
-    (local.set $half (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $pairsEnd (i32.add (local.get $x) (i32.shl (i32.shr_u (local.get $n) (i32.const 1)) (i32.const 4))))
+  ;; 1 when every a is finite: a - a is 0 for a finite value and NaN otherwise, and a NaN stays NaN through a sum
+  (func (export "all_finite") (param $a i32) (param $bytes i32) (result i32)
+    (local $i i32) (local $sum v128) (local $v v128)
     (block $done
       (loop $pair
-        (br_if $done (i32.ge_u (local.get $x) (local.get $pairsEnd)))
-        (local.set $v (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load (local.get $x)))))
-        (v128.store64_lane 0 (local.get $s) (local.get $v))
-        (if (local.get $twice) (then (v128.store64_lane 0 (i32.add (local.get $s) (local.get $half)) (local.get $v))))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $s (i32.add (local.get $s) (i32.const 8)))
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $v (v128.load (i32.add (local.get $a) (local.get $i))))
+        (local.set $sum (f64x2.add (local.get $sum) (f64x2.sub (local.get $v) (local.get $v))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair)))
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then
-        (f32.store (local.get $s) (f32.demote_f64 (f64.mul (local.get $cIn) (f64.load (local.get $x)))))
-        (if (local.get $twice)
-          (then (f32.store (i32.add (local.get $s) (local.get $half)) (f32.demote_f64 (f64.mul (local.get $cIn) (f64.load (local.get $x))))))))))
+    (f64.eq (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))) (f64.const 0)))
 
-  ;; guided: d[i] = c_skip * x[i] + c_out * (u[i] + w * (c[i] - u[i])) with u = out[0..n), c = out[n..2n) (float32)
-  ;; otherwise: d[i] = c_skip * x[i] + c_out * out[i]
-  (func (export "combine") (param $d i32) (param $x i32) (param $out i32) (param $n i32)
+  ;; s = float32(c_in * x), s a float32 array
+  (func (export "scale_input") (param $s i32) (param $x i32) (param $bytes i32) (param $cIn f64)
+    (local $i i32) (local $c v128)
+    (local.set $c (f64x2.splat (local.get $cIn)))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (v128.store64_lane 0
+          (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 1)))
+          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $x) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))
+
+  ;; guided: d = c_skip * x + c_out * (u + w * (c - u)); otherwise d = c_skip * x + c_out * u (u and c float32 arrays)
+  (func (export "combine") (param $d i32) (param $x i32) (param $u i32) (param $c i32) (param $bytes i32)
     (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32)
-    (local $pairsEnd i32) (local $k v128) (local $o v128) (local $g v128) (local $u v128) (local $cond i32)
+    (local $i i32) (local $k v128) (local $o v128) (local $g v128) (local $uv v128)
     (local.set $k (f64x2.splat (local.get $cSkip)))
     (local.set $o (f64x2.splat (local.get $cOut)))
     (local.set $g (f64x2.splat (local.get $w)))
-    (local.set $cond (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
-    (local.set $pairsEnd (i32.add (local.get $d) (i32.shl (i32.shr_u (local.get $n) (i32.const 1)) (i32.const 4))))
     (block $done
       (loop $pair
-        (br_if $done (i32.ge_u (local.get $d) (local.get $pairsEnd)))
-        (local.set $u (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $out))))
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $uv
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $u) (i32.shr_u (local.get $i) (i32.const 1))))))
         (if (local.get $guided)
           (then
-            (local.set $u
-              (f64x2.add (local.get $u)
+            (local.set $uv
+              (f64x2.add (local.get $uv)
                 (f64x2.mul (local.get $g)
-                  (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $cond))) (local.get $u)))))))
-        (v128.store (local.get $d)
-          (f64x2.add (f64x2.mul (local.get $k) (v128.load (local.get $x))) (f64x2.mul (local.get $o) (local.get $u))))
-        (local.set $d (i32.add (local.get $d) (i32.const 16)))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $out (i32.add (local.get $out) (i32.const 8)))
-        (local.set $cond (i32.add (local.get $cond) (i32.const 8)))
-        (br $pair)))
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then
-        (f64.store (local.get $d)
-          (f64.add
-            (f64.mul (local.get $cSkip) (f64.load (local.get $x)))
-            (f64.mul (local.get $cOut)
-              (if (result f64) (local.get $guided)
-                (then
-                  (f64.add (f64.promote_f32 (f32.load (local.get $out)))
-                    (f64.mul (local.get $w)
-                      (f64.sub (f64.promote_f32 (f32.load (local.get $cond))) (f64.promote_f32 (f32.load (local.get $out)))))))
-                (else (f64.promote_f32 (f32.load (local.get $out)))))))))))
+                  (f64x2.sub
+                    (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $c) (i32.shr_u (local.get $i) (i32.const 1)))))
+                    (local.get $uv)))))))
+        (v128.store (i32.add (local.get $d) (local.get $i))
+          (f64x2.add
+            (f64x2.mul (local.get $k) (v128.load (i32.add (local.get $x) (local.get $i))))
+            (f64x2.mul (local.get $o) (local.get $uv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))
 
-  ;; 1 when every a[i] is finite: a - a is 0 for a finite value and NaN otherwise, and a NaN stays NaN through a sum
-  (func (export "all_finite") (param $a i32) (param $n i32) (result i32)
-    (local $pairsEnd i32) (local $sum v128) (local $v v128) (local $last f64)
-    (local.set $pairsEnd (i32.add (local.get $a) (i32.shl (i32.shr_u (local.get $n) (i32.const 1)) (i32.const 4))))
+  ;; Heun's first half: slope = (x - den) / sigma, xe = x + dt * slope
+  (func (export "heun_predict") (param $slope i32) (param $xe i32) (param $x i32) (param $den i32) (param $bytes i32)
+    (param $sigma f64) (param $dt f64)
+    (local $i i32) (local $s v128) (local $t v128) (local $v v128) (local $sl v128)
+    (local.set $s (f64x2.splat (local.get $sigma)))
+    (local.set $t (f64x2.splat (local.get $dt)))
     (block $done
       (loop $pair
-        (br_if $done (i32.ge_u (local.get $a) (local.get $pairsEnd)))
-        (local.set $v (v128.load (local.get $a)))
-        (local.set $sum (f64x2.add (local.get $sum) (f64x2.sub (local.get $v) (local.get $v))))
-        (local.set $a (i32.add (local.get $a) (i32.const 16)))
-        (br $pair)))
-    (if (i32.and (local.get $n) (i32.const 1))
-      (then (local.set $last (f64.sub (f64.load (local.get $a)) (f64.load (local.get $a))))))
-    (f64.eq
-      (f64.add (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))) (local.get $last))
-      (f64.const 0)))
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $sl
+          (f64x2.div (f64x2.sub (local.get $v) (v128.load (i32.add (local.get $den) (local.get $i)))) (local.get $s)))
+        (v128.store (i32.add (local.get $slope) (local.get $i)) (local.get $sl))
+        (v128.store (i32.add (local.get $xe) (local.get $i)) (f64x2.add (local.get $v) (f64x2.mul (local.get $t) (local.get $sl))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))
+
+  ;; Heun's second half: x = x + half_dt * (slope + (xe - den) / sigma_next)
+  (func (export "heun_correct") (param $x i32) (param $xe i32) (param $den i32) (param $slope i32) (param $bytes i32)
+    (param $sigmaNext f64) (param $halfDt f64)
+    (local $i i32) (local $s v128) (local $h v128)
+    (local.set $s (f64x2.splat (local.get $sigmaNext)))
+    (local.set $h (f64x2.splat (local.get $halfDt)))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (v128.store (i32.add (local.get $x) (local.get $i))
+          (f64x2.add (v128.load (i32.add (local.get $x) (local.get $i)))
+            (f64x2.mul (local.get $h)
+              (f64x2.add (v128.load (i32.add (local.get $slope) (local.get $i)))
+                (f64x2.div
+                  (f64x2.sub (v128.load (i32.add (local.get $xe) (local.get $i))) (v128.load (i32.add (local.get $den) (local.get $i))))
+                  (local.get $s))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))
+
+  ;; out = a + scale * b
+  (func (export "axpy") (param $out i32) (param $a i32) (param $b i32) (param $bytes i32) (param $scale f64)
+    (local $i i32) (local $s v128)
+    (local.set $s (f64x2.splat (local.get $scale)))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f64x2.add (v128.load (i32.add (local.get $a) (local.get $i)))
+            (f64x2.mul (local.get $s) (v128.load (i32.add (local.get $b) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))
+
+  ;; DPM-Solver++(2M): x = ratio * x + weight * den, or with the previous estimate
+  ;; x = ratio * x + weight * (a * den - b * prev)
+  (func (export "dpmpp_2m") (param $x i32) (param $den i32) (param $prev i32) (param $bytes i32)
+    (param $ratio f64) (param $weight f64) (param $a f64) (param $b f64) (param $second i32)
+    (local $i i32) (local $r v128) (local $w v128) (local $av v128) (local $bv v128) (local $e v128)
+    (local.set $r (f64x2.splat (local.get $ratio)))
+    (local.set $w (f64x2.splat (local.get $weight)))
+    (local.set $av (f64x2.splat (local.get $a)))
+    (local.set $bv (f64x2.splat (local.get $b)))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $e (v128.load (i32.add (local.get $den) (local.get $i))))
+        (if (local.get $second)
+          (then
+            (local.set $e
+              (f64x2.sub (f64x2.mul (local.get $av) (local.get $e))
+                (f64x2.mul (local.get $bv) (v128.load (i32.add (local.get $prev) (local.get $i))))))))
+        (v128.store (i32.add (local.get $x) (local.get $i))
+          (f64x2.add
+            (f64x2.mul (local.get $r) (v128.load (i32.add (local.get $x) (local.get $i))))
+            (f64x2.mul (local.get $w) (local.get $e))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))
 )

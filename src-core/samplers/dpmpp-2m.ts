@@ -1,5 +1,6 @@
 import { checkSigmas, GuardedDenoiser } from './helpers.ts';
 import type { Denoiser, SampleContext } from './types.ts';
+import { dpmpp2mUpdate } from '../kernels/latent-kernels.ts';
 
 /**
  * DPM-Solver++(2M): exact exponential-integrator step in log-sigma, with a second-order correction
@@ -28,12 +29,10 @@ export async function sampleDpmpp2m(
       const ratio = sigmaNext / sigma;
       const weight = -Math.expm1(-h);
       if (previous === undefined) {
-        for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * denoised[j];
+        dpmpp2mUpdate(x, denoised, undefined, ratio, weight, 1, 0);
       } else {
         const r = (Math.log(sigmas[i - 1]) - Math.log(sigma)) / h;
-        const a = 1 + 1 / (2 * r),
-          b = 1 / (2 * r);
-        for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * (a * denoised[j] - b * previous[j]);
+        dpmpp2mUpdate(x, denoised, previous, ratio, weight, 1 + 1 / (2 * r), 1 / (2 * r));
       }
     }
     previous = denoised;

@@ -1,23 +1,11 @@
-// The few formulas the samplers share (k-diffusion's to_d, ancestral split, Heun step) and the
-// guard that counts evaluations, honours cancellation and rejects non-finite model output.
+// The few formulas the samplers share (the ancestral split, the Heun step, fresh noise; their loops over the latent
+// are kernels) and the guard that counts evaluations, honours cancellation and rejects non-finite model output.
 import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
-import { allFinite } from '../kernels/latent-kernels.ts';
+import { allFinite, axpy, eulerStep, heunCorrect, heunPredict } from '../kernels/latent-kernels.ts';
 
-// The Euler step, x += (sigmaTo - sigma) * d with d = (x - D) / sigma as toD then axpy compute it, runs as a kernel
-// (one pass, the same values): Euler and Euler a spend most of their step outside the UNet in it.
-export { eulerStep } from '../kernels/latent-kernels.ts';
-
-/** d = (x - D) / sigma: the probability-flow ODE slope, into `d` (a sampler reuses one array for it). */
-export function toD(x: Float64Array, sigma: number, denoised: Float64Array, d: Float64Array): Float64Array {
-  for (let i = 0; i < x.length; i++) d[i] = (x[i] - denoised[i]) / sigma;
-  return d;
-}
-
-/** a + scale * b into `out` (which may be `a` itself: x += dt * d). */
-export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float64Array): Float64Array {
-  for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
-  return out;
-}
+// The loops over the latent are kernels (kernels/latent-kernels.ts): the Euler step is x += (sigmaTo - sigma) * d
+// with k-diffusion's d = (x - D) / sigma, in one pass.
+export { eulerStep };
 
 /** Split a step s -> s' into a deterministic part down to sDown and fresh noise of std sUp. */
 export function ancestralStep(sigma: number, sigmaNext: number, eta: number): { sDown: number; sUp: number } {
@@ -31,7 +19,7 @@ export function addNoise(x: Float64Array, std: number, ctx: SampleContext): void
   if (!(std > 0)) return;
   const z = ctx.noise();
   if (z.length !== x.length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${x.length}`);
-  for (let i = 0; i < x.length; i++) x[i] += std * z[i];
+  axpy(x, std, z, x);
 }
 
 /**
@@ -76,16 +64,11 @@ export function formatSigma(sigma: number): string {
 
 /** The arrays one Heun step works in, allocated once per run. */
 export interface HeunWork {
-  d: Float64Array;
+  slope: Float64Array;
   xEuler: Float64Array;
-  d2: Float64Array;
 }
 
-export const heunWork = (length: number): HeunWork => ({
-  d: new Float64Array(length),
-  xEuler: new Float64Array(length),
-  d2: new Float64Array(length),
-});
+export const heunWork = (length: number): HeunWork => ({ slope: new Float64Array(length), xEuler: new Float64Array(length) });
 
 /**
  * One Heun step from sigma to sigmaNext (Euler when sigmaNext is 0 or secondOrder is off), updating x in
@@ -100,15 +83,13 @@ export async function heunStep(
   work: HeunWork,
 ): Promise<Float64Array> {
   const denoised = await model.call(x, sigma);
-  const d = toD(x, sigma, denoised, work.d);
   const dt = sigmaNext - sigma;
   if (sigmaNext === 0 || !secondOrder) {
-    axpy(x, dt, d, x);
+    eulerStep(x, sigma, denoised, sigmaNext);
     return denoised;
   }
-  const xEuler = axpy(x, dt, d, work.xEuler);
-  const d2 = toD(xEuler, sigmaNext, await model.call(xEuler, sigmaNext), work.d2);
-  for (let i = 0; i < x.length; i++) x[i] = x[i] + dt * 0.5 * (d[i] + d2[i]);
+  heunPredict(x, denoised, sigma, dt, work.slope, work.xEuler);
+  heunCorrect(x, work.xEuler, await model.call(work.xEuler, sigmaNext), work.slope, sigmaNext, dt);
   return denoised;
 }
 
