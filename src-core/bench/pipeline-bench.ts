@@ -1,5 +1,5 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
-//                   [--warmup N] [--provider NAME]
+//                   [--warmup N] [--provider NAME] [--unet-stand-in MS]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -7,6 +7,11 @@
 // once per image is only optimized by V8 after some images, so slow sizes with --count 1 want more);
 // the last line is the same data as JSON, for machines. It runs with the engine process's glibc malloc settings
 // (model/huge-pages.ts; the app and the server start the engine with them): set GLIBC_TUNABLES to override one.
+// --unet-stand-in MS: after the warm-up runs, the UNet's session.run waits MS ms and returns a copy of its last real
+// output for that shape, as a UNet on a GPU leaves the CPU idle and its caches as they were (a CPU UNet's run evicts
+// them, and each step then reads the latent back from memory). The images are then not meaningful; the per-step
+// figures are the engine's own work around a UNet that is not on the CPU. No GPU here: the GPU's own figure is the
+// bench with --provider cuda.
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
@@ -18,6 +23,7 @@ import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
 import { decode } from 'fast-png';
 import { encodeRgbaPng } from '../png/encode.ts';
 import { startPngThread } from '../png/encode-thread.ts';
+import { watchUnetCalls } from './unet-calls.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +37,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     provider: { type: 'string', default: 'cpu' },
+    'unet-stand-in': { type: 'string' },
   },
 });
 const runs = Number(values.runs),
@@ -53,10 +60,18 @@ const request = {
   ...(values.width ? { width: Number(values.width) } : {}),
   ...(values.height ? { height: Number(values.height) } : {}),
 };
+const standInMs = values['unet-stand-in'] === undefined ? undefined : Number(values['unet-stand-in']);
+const calls = watchUnetCalls(model);
 const results: GenerateResult[] = [];
+const gaps: number[] = [];
 for (let r = 0; r < warmup + runs; r++) {
+  if (r === warmup && standInMs !== undefined) calls.standIn(standInMs);
+  calls.newRun();
   const result = await generate(model, { ...request, seed: r });
-  if (r >= warmup) results.push(result); // the first runs warm up the sessions and V8
+  if (r >= warmup) {
+    results.push(result); // the first runs warm up the sessions and V8
+    gaps.push(...calls.gaps());
+  }
 }
 await model.dispose();
 
@@ -97,6 +112,9 @@ const summary = {
   overheadPercent: median(results.map((r) => (100 * r.timings.overheadMs) / r.timings.totalMs)),
   /** The sampler loop's time outside session.run, per UNet call (noise, sampler and guidance arithmetic, tensors). */
   stepOverheadMs: perCall((r) => r.timings.samplingMs - r.timings.unetMs),
+  /** From one UNet call's return to the next call within a sampler run (the start noise and other once-per-image work left out). */
+  betweenCallsMs: median(gaps),
+  unetStandInMs: standInMs ?? null,
   /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
   pngAloneMs: median(alone),
   pngMainThreadMs: pick((r) => r.timings.pngMs),
@@ -111,12 +129,15 @@ console.log(
   `${summary.model} ${summary.width}x${summary.height}, ${summary.sampler} ${summary.steps} steps (${summary.evaluations} evaluations), ` +
     `CFG ${summary.cfgScale}, ${summary.provider}; per image, median of ${runs} runs of ${count} image(s) after ${warmup} warm-up run(s)`,
 );
+if (standInMs !== undefined)
+  console.log(`  UNet STAND-IN: each call waits ${standInMs} ms and returns a recorded output (images not meaningful)`);
 console.log(`  whole image     ${f(summary.totalMs)}`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);
 console.log(`  VAE decode      ${f(summary.vaeMs)}`);
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
+console.log(`    between calls ${summary.betweenCallsMs.toFixed(3)} ms  (median, one UNet call's return to the next call)`);
 console.log(
   `    PNG encoding  ${f(summary.pngAloneMs)} alone; in the runs ${f(summary.pngMainThreadMs)} on the main thread ` +
     `+ ${f(summary.pngWaitMs)} waited for at the end ` +

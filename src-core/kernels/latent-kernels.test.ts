@@ -6,10 +6,21 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileKernels, KERNELS_WAT } from '../../scripts/kernels-wasm.ts';
 import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
-import { allFinite, axpy, combineGuidance, dpmpp2mUpdate, eulerStep, heunCorrect, heunPredict, scaleInput } from './latent-kernels.ts';
+import {
+  KERNEL_FROM,
+  allFinite,
+  axpy,
+  combineGuidance,
+  dpmpp2mUpdate,
+  eulerStep,
+  heunCorrect,
+  heunPredict,
+  scaleInput,
+} from './latent-kernels.ts';
 
-// Odd and even lengths, an empty latent, 4x64x64, and one large enough to grow the module's memory.
-const lengths = [0, 1, 2, 7, 4 * 64 * 64, 4 * 128 * 128 * 4 + 1];
+// Odd and even lengths on both sides of KERNEL_FROM (JavaScript loops below it), an empty latent, 4x64x64, and one
+// large enough to grow the module's memory.
+const lengths = [0, 1, 2, 7, KERNEL_FROM - 1, KERNEL_FROM, KERNEL_FROM + 1, 4 * 64 * 64, 4 * 128 * 128 * 4 + 1];
 let seed = 12345;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
 const doubles = (n: number, scale = 10) => Float64Array.from({ length: n }, () => random() * scale);

@@ -2,8 +2,10 @@
 // WebAssembly with SIMD (two float64 lanes at a time): latent-kernels.wat, compiled by `npm run build:kernels`.
 // V8 runs such loops one value at a time; at 4x64x64 they were most of a step's time outside the UNet.
 // The arrays stay the callers' own: a call copies its inputs into the module's memory and its results back out
-// (memcpy, about 1 us per 128 KiB), so no caller holds a view that a growing memory would detach. Each formula is
-// the one written in its comment, operation for operation, so the values are those of the same loop in JavaScript.
+// (memcpy, about 1 us per 128 KiB), so no caller holds a view that a growing memory would detach. Below KERNEL_FROM
+// values the copies cost more than they save (the memory they touch is cold after a UNet run), and the same formula
+// runs as a JavaScript loop. Both do the operations of the formula in its comment in the same order (WebAssembly never
+// fuses a multiply with an add), so both give the same values.
 import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
 
 interface WasmConstructors {
@@ -27,57 +29,43 @@ interface KernelExports {
 // TypeScript declares WebAssembly in its DOM library only; these are the two constructors used here.
 const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmConstructors }).WebAssembly;
 const kernels = new Instance(new Module(Buffer.from(LATENT_KERNELS_WASM, 'base64'))).exports as unknown as KernelExports;
-let f64 = new Float64Array(kernels.memory.buffer);
-let f32 = new Float32Array(kernels.memory.buffer);
 
 /**
- * The memory as `count` slots of n values each (float64, or float32 in the slot's first half), n rounded up to a
- * pair; growing the memory replaces its buffer, so the views follow.
+ * The memory as SLOTS slots of `values` float64 each (or float32, in a slot's first half), rounded up to a pair. The
+ * layout and its views stay while the length does (a run passes arrays of one length at every step); growing the
+ * memory replaces its buffer, and only `layout` grows it, rebuilding every view.
  */
-class Slots {
-  readonly size: number;
-  readonly bytes: number;
+const SLOTS = 4;
+/** The length from which the kernels run: in A/B runs of the embedded model they were about even with the loops at
+ * 4096 values (128x128), behind at 1024 and well ahead at 16384. */
+export const KERNEL_FROM = 4096;
+let values = -1,
+  slotBytes = 0,
+  all64 = new Float64Array(0),
+  doubles: Float64Array[] = [],
+  floats: Float32Array[] = [],
+  modelOutput = new Float32Array(0);
 
-  constructor(
-    readonly n: number,
-    count: number,
-  ) {
-    this.size = n + (n & 1);
-    this.bytes = 8 * this.size;
-    const missing = count * this.bytes - kernels.memory.buffer.byteLength;
-    if (missing > 0) kernels.memory.grow(Math.ceil(missing / 65536));
-    if (f64.buffer !== kernels.memory.buffer) {
-      f64 = new Float64Array(kernels.memory.buffer);
-      f32 = new Float32Array(kernels.memory.buffer);
-    }
-  }
+function layout(count: number): void {
+  if (count === values) return;
+  const pairBytes = 8 * (count + (count & 1));
+  const missing = SLOTS * pairBytes - kernels.memory.buffer.byteLength;
+  if (missing > 0) kernels.memory.grow(Math.ceil(missing / 65536));
+  const buffer = kernels.memory.buffer;
+  values = count;
+  slotBytes = pairBytes;
+  all64 = new Float64Array(buffer);
+  doubles = Array.from({ length: SLOTS }, (_, k) => new Float64Array(buffer, k * slotBytes, count));
+  floats = Array.from({ length: SLOTS }, (_, k) => new Float32Array(buffer, k * slotBytes, count));
+  // A guided UNet output [uncond, cond] as one float32 array filling slot 1.
+  modelOutput = new Float32Array(buffer, slotBytes, 2 * count);
+}
 
-  at(slot: number): number {
-    return slot * this.bytes;
-  }
-
-  /** Copies n float64 values into a slot (an odd n's pad lane gets 0: finite, and never copied out). */
-  put(slot: number, values: Float64Array): number {
-    const start = slot * this.size;
-    f64.set(values, start);
-    if (this.n & 1) f64[start + this.n] = 0;
-    return this.at(slot);
-  }
-
-  putFloats(slot: number, values: Float32Array): number {
-    const start = 2 * slot * this.size;
-    f32.set(values, start);
-    if (this.n & 1) f32[start + this.n] = 0;
-    return this.at(slot);
-  }
-
-  take(slot: number): Float64Array {
-    return f64.subarray(slot * this.size, slot * this.size + this.n);
-  }
-
-  takeFloats(slot: number): Float32Array {
-    return f32.subarray(2 * slot * this.size, 2 * slot * this.size + this.n);
-  }
+/** Copies an array into a slot, an odd length's pad lane set to 0 (finite, and never copied out); the slot's offset. */
+function put(slot: number, array: Float64Array): number {
+  doubles[slot].set(array);
+  if (values & 1) all64[slot * (slotBytes / 8) + values] = 0;
+  return slot * slotBytes;
 }
 
 function checkLength(what: string, a: ArrayLike<number>, expected: number): void {
@@ -87,25 +75,47 @@ function checkLength(what: string, a: ArrayLike<number>, expected: number): void
 /** An Euler step in place: x = x + (sigmaTo - sigma) * ((x - D) / sigma), k-diffusion's to_d then x + d * dt. */
 export function eulerStep(x: Float64Array, sigma: number, denoised: Float64Array, sigmaTo: number): void {
   checkLength('denoised', denoised, x.length);
-  const s = new Slots(x.length, 2);
-  kernels.euler_step(s.put(0, x), s.put(1, denoised), s.bytes, sigma, sigmaTo - sigma);
-  x.set(s.take(0));
+  if (x.length < KERNEL_FROM) {
+    const dt = sigmaTo - sigma;
+    for (let i = 0; i < x.length; i++) x[i] = x[i] + dt * ((x[i] - denoised[i]) / sigma);
+    return;
+  }
+  layout(x.length);
+  kernels.euler_step(put(0, x), put(1, denoised), slotBytes, sigma, sigmaTo - sigma);
+  x.set(doubles[0]);
 }
 
-/** Whether every value is finite. */
+/** Whether every value is finite: v - v is 0 for a finite v and NaN otherwise, and a NaN stays NaN through a sum. */
 export function allFinite(a: Float64Array): boolean {
-  const s = new Slots(a.length, 1);
-  return kernels.all_finite(s.put(0, a), s.bytes) === 1;
+  if (a.length < KERNEL_FROM) {
+    // Two sums in turn: each waits on its own previous addition only.
+    let even = 0,
+      odd = 0,
+      i = 0;
+    for (; i + 1 < a.length; i += 2) {
+      even += a[i] - a[i];
+      odd += a[i + 1] - a[i + 1];
+    }
+    if (i < a.length) even += a[i] - a[i];
+    return even + odd === 0;
+  }
+  layout(a.length);
+  return kernels.all_finite(put(0, a), slotBytes) === 1;
 }
 
 /** sample = float32(c_in * x), twice over when guided (a guided batch's [uncond, cond] halves see the same latents). */
 export function scaleInput(sample: Float32Array, x: Float64Array, cIn: number, guided: boolean): void {
   const n = x.length;
   checkLength('the UNet sample', sample, guided ? 2 * n : n);
-  const s = new Slots(n, 2);
-  kernels.scale_input(s.at(1), s.put(0, x), s.bytes, cIn);
-  sample.set(s.takeFloats(1));
-  if (guided) sample.set(s.takeFloats(1), n);
+  if (n < KERNEL_FROM) {
+    for (let i = 0; i < n; i++) sample[i] = cIn * x[i];
+    if (guided) sample.copyWithin(n, 0, n);
+    return;
+  }
+  layout(n);
+  kernels.scale_input(slotBytes, put(0, x), slotBytes, cIn);
+  sample.set(floats[1]);
+  if (guided) sample.set(floats[1], n);
 }
 
 /**
@@ -123,22 +133,34 @@ export function combineGuidance(
   const n = x.length;
   checkLength('denoised', denoised, n);
   checkLength('the UNet output', out, guided ? 2 * n : n);
-  const s = new Slots(n, 4);
-  const cond = guided ? s.putFloats(2, out.subarray(n)) : 0;
-  kernels.combine(s.at(3), s.put(0, x), s.putFloats(1, out.subarray(0, n)), cond, s.bytes, c.cSkip, c.cOut, scale, guided ? 1 : 0);
-  denoised.set(s.take(3));
+  const { cSkip, cOut } = c;
+  if (n < KERNEL_FROM) {
+    if (guided) for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * (out[i] + scale * (out[n + i] - out[i]));
+    else for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * out[i];
+    return;
+  }
+  layout(n);
+  // Slot 1 takes the whole output, its cond half right after the uncond half (an odd n's pad lanes read a neighbour's
+  // value or a stale one: their results are never copied out). No subarray: a typed array made between two UNet
+  // calls costs microseconds once the CPU has been idle.
+  modelOutput.set(out);
+  kernels.combine(3 * slotBytes, put(0, x), slotBytes, slotBytes + 4 * n, slotBytes, cSkip, cOut, scale, guided ? 1 : 0);
+  denoised.set(doubles[3]);
 }
 
 /** Heun's first half: slope = (x - D) / sigma (k-diffusion's to_d) and the Euler point xEuler = x + dt * slope. */
 export function heunPredict(x: Float64Array, denoised: Float64Array, sigma: number, dt: number, slope: Float64Array, xEuler: Float64Array) {
   const n = x.length;
-  checkLength('denoised', denoised, n);
-  checkLength('slope', slope, n);
-  checkLength('xEuler', xEuler, n);
-  const s = new Slots(n, 4);
-  kernels.heun_predict(s.at(2), s.at(3), s.put(0, x), s.put(1, denoised), s.bytes, sigma, dt);
-  slope.set(s.take(2));
-  xEuler.set(s.take(3));
+  for (const [what, a] of [
+    ['denoised', denoised],
+    ['slope', slope],
+    ['xEuler', xEuler],
+  ] as const)
+    checkLength(what, a, n);
+  layout(n);
+  kernels.heun_predict(2 * slotBytes, 3 * slotBytes, put(0, x), put(1, denoised), slotBytes, sigma, dt);
+  slope.set(doubles[2]);
+  xEuler.set(doubles[3]);
 }
 
 /** Heun's second half in place: x = x + dt * 0.5 * (slope + (xEuler - D') / sigmaNext). */
@@ -157,18 +179,22 @@ export function heunCorrect(
     ['slope', slope],
   ] as const)
     checkLength(what, a, n);
-  const s = new Slots(n, 4);
-  kernels.heun_correct(s.put(0, x), s.put(1, xEuler), s.put(2, denoised), s.put(3, slope), s.bytes, sigmaNext, dt * 0.5);
-  x.set(s.take(0));
+  layout(n);
+  kernels.heun_correct(put(0, x), put(1, xEuler), put(2, denoised), put(3, slope), slotBytes, sigmaNext, dt * 0.5);
+  x.set(doubles[0]);
 }
 
 /** out = a + scale * b (out may be a itself). */
 export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float64Array): Float64Array {
   checkLength('b', b, a.length);
   checkLength('out', out, a.length);
-  const s = new Slots(a.length, 3);
-  kernels.axpy(s.at(2), s.put(0, a), s.put(1, b), s.bytes, scale);
-  out.set(s.take(2));
+  if (a.length < KERNEL_FROM) {
+    for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
+    return out;
+  }
+  layout(a.length);
+  kernels.axpy(2 * slotBytes, put(0, a), put(1, b), slotBytes, scale);
+  out.set(doubles[2]);
   return out;
 }
 
@@ -185,11 +211,15 @@ export function dpmpp2mUpdate(
   a: number,
   b: number,
 ): void {
-  const n = x.length;
-  checkLength('denoised', denoised, n);
-  if (previous) checkLength('previous', previous, n);
-  const s = new Slots(n, 3);
-  const prev = previous ? s.put(2, previous) : 0;
-  kernels.dpmpp_2m(s.put(0, x), s.put(1, denoised), prev, s.bytes, ratio, weight, a, b, previous ? 1 : 0);
-  x.set(s.take(0));
+  checkLength('denoised', denoised, x.length);
+  if (previous) checkLength('previous', previous, x.length);
+  if (x.length < KERNEL_FROM) {
+    if (previous) for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * (a * denoised[j] - b * previous[j]);
+    else for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * denoised[j];
+    return;
+  }
+  layout(x.length);
+  const prev = previous ? put(2, previous) : 0;
+  kernels.dpmpp_2m(put(0, x), put(1, denoised), prev, slotBytes, ratio, weight, a, b, previous ? 1 : 0);
+  x.set(doubles[0]);
 }

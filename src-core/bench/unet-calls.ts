@@ -1,0 +1,55 @@
+// The benchmark's watch on the UNet's session.run: the time from one call's return to the next call of the same run
+// (the engine's work between two UNet calls) and, on request, a stand-in for the UNet (pipeline-bench.ts's
+// --unet-stand-in: a wait that leaves the CPU idle, as a UNet on a GPU does, then a copy of a recorded output).
+import * as ort from 'onnxruntime-node';
+import type { StableDiffusionModel } from '../model/model.ts';
+
+type Outputs = ort.InferenceSession.ReturnType;
+
+const copyOf = (outputs: Outputs): Outputs =>
+  Object.fromEntries(
+    Object.entries(outputs).map(([name, t]) => [name, new ort.Tensor(t.type, (t.data as Float32Array | Uint16Array).slice(), t.dims)]),
+  );
+
+export interface UnetCallWatch {
+  /** From now on, calls of a shape already run wait `ms` and return a copy of that shape's last real output. */
+  standIn(ms: number): void;
+  /** Starts a new run: the next call has no previous one to measure from. */
+  newRun(): void;
+  /** The run's gaps between a call's return and the next call, in ms. */
+  gaps(): number[];
+}
+
+export function watchUnetCalls(model: StableDiffusionModel): UnetCallWatch {
+  const session = model.unet.session;
+  const run = session.run.bind(session) as (feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]) => Promise<Outputs>;
+  const recorded = new Map<string, Outputs>();
+  let standInMs: number | undefined;
+  let lastReturn: number | undefined;
+  let gaps: number[] = [];
+  const watched = async (feeds: ort.InferenceSession.FeedsType, fetches?: readonly string[]): Promise<Outputs> => {
+    const start = performance.now();
+    if (lastReturn !== undefined) gaps.push(start - lastReturn);
+    const shape = feeds.sample.dims.join('x');
+    let outputs: Outputs;
+    const known = recorded.get(shape);
+    if (standInMs !== undefined && known) {
+      await new Promise((resolve) => setTimeout(resolve, standInMs));
+      outputs = copyOf(known);
+    } else {
+      outputs = await run(feeds, fetches);
+      recorded.set(shape, outputs);
+    }
+    lastReturn = performance.now();
+    return outputs;
+  };
+  session.run = watched as typeof session.run;
+  return {
+    standIn: (ms) => void (standInMs = ms),
+    newRun: () => {
+      lastReturn = undefined;
+      gaps = [];
+    },
+    gaps: () => gaps,
+  };
+}
