@@ -2,15 +2,11 @@
 // NOISE_SOURCES: a fresh stream per run (seeding included), median of several runs after warm-up.
 // Also the cost of a later draw on the same stream (what Euler a / Restart pay per step). Not a test.
 import { NOISE_SOURCES, type NoiseSourceName } from '../noise/index.ts';
+import { median } from '../experiments/stats.ts';
 
 const size = 4 * 64 * 64,
   warmup = 5,
   runs = 25;
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 console.log(`noise for a ${size}-value latent (4x64x64), median of ${runs} runs after ${warmup} warm-up runs`);
 for (const name of Object.keys(NOISE_SOURCES) as NoiseSourceName[]) {
