@@ -150,9 +150,9 @@ test('dpmpp2mUpdate: ratio x + weight D, or ratio x + weight (a D - b previous)'
     const [ratio, weight, a, b] = [0.8 + random() / 10, 0.2 + random() / 10, 1.6 + random(), 0.6 + random()];
     const first = x.map((v, i) => ratio * v + weight * den[i]);
     const second = first.map((v, i) => ratio * v + weight * (a * den[i] - b * previous[i]));
-    dpmpp2mUpdate(x, den, undefined, ratio, weight, a, b);
+    dpmpp2mUpdate(x, den, ratio, weight);
     assertSameValues(x, first, `dpmpp2mUpdate first order n=${n}`);
-    dpmpp2mUpdate(x, den, previous, ratio, weight, a, b);
+    dpmpp2mUpdate(x, den, ratio, weight, { previous, a, b });
     assertSameValues(x, second, `dpmpp2mUpdate second order n=${n}`);
   }
 });

@@ -199,20 +199,19 @@ export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float
 }
 
 /**
- * A DPM-Solver++(2M) update in place: x = ratio * x + weight * D, or, with the previous estimate,
- * x = ratio * x + weight * (a * D - b * previous).
+ * A DPM-Solver++(2M) update in place: x = ratio * x + weight * D, or, with the second-order correction from the
+ * previous estimate, x = ratio * x + weight * (a * D - b * previous).
  */
 export function dpmpp2mUpdate(
   x: Float64Array,
   denoised: Float64Array,
-  previous: Float64Array | undefined,
   ratio: number,
   weight: number,
-  a: number,
-  b: number,
+  correction?: { previous: Float64Array; a: number; b: number },
 ): void {
   checkLength('denoised', denoised, x.length);
-  if (previous) checkLength('previous', previous, x.length);
+  if (correction) checkLength('previous', correction.previous, x.length);
+  const { previous, a, b } = correction ?? { previous: undefined, a: 0, b: 0 };
   if (x.length < KERNEL_FROM) {
     if (previous) for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * (a * denoised[j] - b * previous[j]);
     else for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * denoised[j];

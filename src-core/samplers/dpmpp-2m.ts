@@ -29,10 +29,10 @@ export async function sampleDpmpp2m(
       const ratio = sigmaNext / sigma;
       const weight = -Math.expm1(-h);
       if (previous === undefined) {
-        dpmpp2mUpdate(x, denoised, undefined, ratio, weight, 1, 0);
+        dpmpp2mUpdate(x, denoised, ratio, weight);
       } else {
         const r = (Math.log(sigmas[i - 1]) - Math.log(sigma)) / h;
-        dpmpp2mUpdate(x, denoised, previous, ratio, weight, 1 + 1 / (2 * r), 1 / (2 * r));
+        dpmpp2mUpdate(x, denoised, ratio, weight, { previous, a: 1 + 1 / (2 * r), b: 1 / (2 * r) });
       }
     }
     previous = denoised;
