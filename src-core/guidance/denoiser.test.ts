@@ -9,7 +9,8 @@ import type { TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
 
 const schedule = sd15Schedule();
-const perImage = 2 * 2 * 2;
+// A few values per image (the JavaScript loops) and a 4x32x32 latent (the WebAssembly kernels, from KERNEL_FROM).
+const latentSizes = [2 * 2 * 2, 4 * 32 * 32];
 const encoding = (value: number): TextConditioning => ({ states: new Float32Array(3 * 4).fill(value), tokens: 3, hidden: 4 });
 const randn = (seed: number, n: number) => new DefaultNoiseStream(seed).randn(n);
 
@@ -24,8 +25,9 @@ function oracle(x0: Float64Array, eps: Float64Array, sigma: number, prediction: 
     });
 }
 
-for (const prediction of ['epsilon', 'v_prediction'] as const) {
-  test(`${prediction}: a perfect model gives D(x, sigma) = x0 and sees c_in * x at the fractional timestep`, async () => {
+const predictionCases = (['epsilon', 'v_prediction'] as const).flatMap((p) => latentSizes.map((n) => [p, n] as const));
+for (const [prediction, perImage] of predictionCases) {
+  test(`${prediction}, ${perImage} values: perfect model: D(x, sigma) = x0, the UNet sees c_in x at the fractional timestep`, async () => {
     const x0 = randn(1, perImage),
       eps = randn(2, perImage);
     for (const sigma of [0.05, 1.3, 14]) {
@@ -51,29 +53,32 @@ for (const prediction of ['epsilon', 'v_prediction'] as const) {
   });
 }
 
-test('guidance batches [uncond, cond] into one UNet call and combines D_u + w (D_c - D_u)', async () => {
-  const calls: UNetBatch[] = [];
-  // Output depends on the conditioning, so the combination can be checked exactly.
-  const unet: UNetCall = async (input) => {
-    calls.push(input);
-    const tokenValues = input.encoderHiddenStates.length / input.batch;
-    return Float32Array.from(input.sample, (_, i) => input.encoderHiddenStates[Math.floor(i / perImage) * tokenValues]);
-  };
-  const batch = 2,
-    sigma = 2,
-    w = 7.5;
-  const D = guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch, cond: encoding(3), uncond: encoding(-1), scale: w });
-  const x = randn(3, batch * perImage);
-  const out = await D(x, sigma);
-  assert.equal(calls.length, 1);
-  assert.equal(calls[0].batch, 2 * batch);
-  assert.equal(calls[0].encoderHiddenStates.length, 2 * batch * 12);
-  assert.deepEqual([...calls[0].encoderHiddenStates.filter((_, i) => i % 12 === 0)], [-1, -1, 3, 3], 'uncond first, then cond');
-  const eps = -1 + w * (3 - -1);
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(out[i] - (x[i] - sigma * eps)) < 1e-9);
-});
+for (const perImage of latentSizes) {
+  test(`guidance batches [uncond, cond] into one UNet call and combines D_u + w (D_c - D_u) (${perImage} values)`, async () => {
+    const calls: UNetBatch[] = [];
+    // Output depends on the conditioning, so the combination can be checked exactly.
+    const unet: UNetCall = async (input) => {
+      calls.push(input);
+      const tokenValues = input.encoderHiddenStates.length / input.batch;
+      return Float32Array.from(input.sample, (_, i) => input.encoderHiddenStates[Math.floor(i / perImage) * tokenValues]);
+    };
+    const batch = 2,
+      sigma = 2,
+      w = 7.5;
+    const D = guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch, cond: encoding(3), uncond: encoding(-1), scale: w });
+    const x = randn(3, batch * perImage);
+    const out = await D(x, sigma);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].batch, 2 * batch);
+    assert.equal(calls[0].encoderHiddenStates.length, 2 * batch * 12);
+    assert.deepEqual([...calls[0].encoderHiddenStates.filter((_, i) => i % 12 === 0)], [-1, -1, 3, 3], 'uncond first, then cond');
+    const eps = -1 + w * (3 - -1);
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(out[i] - (x[i] - sigma * eps)) < 1e-9);
+  });
+}
 
 test('at scale 1 the unconditional half is skipped', async () => {
+  const perImage = latentSizes[0];
   const calls: UNetBatch[] = [];
   const D = guidedDenoiser({
     unet: async (input) => {
@@ -122,18 +127,20 @@ test('bad guidance setups are refused', () => {
   );
 });
 
-test('every sampler gives the same latents whether the denoiser reuses its output arrays or not', async () => {
-  // A UNet whose output depends on its input and the timestep, so every estimate differs from the last.
-  const unet: UNetCall = async ({ sample, timestep }) => Float32Array.from(sample, (v, i) => Math.sin(v * 3 + i + timestep / 100));
-  const options = { unet, schedule, prediction: 'epsilon' as const, batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 4 };
-  const sigmas = karrasSchedule(6, 0.1, 10);
-  for (const [name, sampler] of Object.entries(SAMPLERS)) {
-    const run = async (copy: boolean) => {
-      const D = guidedDenoiser(options);
-      const model = copy ? async (x: Float64Array, sigma: number) => Float64Array.from(await D(x, sigma)) : D;
-      const noise = batchNoise([new DefaultNoiseStream(9)], perImage);
-      return sampler.sample(model, noise(), sigmas, { noise }, name === 'restart' ? { segments: [[3, 1, 0.5, 2]] } : {});
-    };
-    assert.deepEqual(await run(false), await run(true), name);
-  }
-});
+for (const perImage of latentSizes) {
+  test(`every sampler gives the same latents whether the denoiser reuses its output arrays or not (${perImage} values)`, async () => {
+    // A UNet whose output depends on its input and the timestep, so every estimate differs from the last.
+    const unet: UNetCall = async ({ sample, timestep }) => Float32Array.from(sample, (v, i) => Math.sin(v * 3 + i + timestep / 100));
+    const options = { unet, schedule, prediction: 'epsilon' as const, batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 4 };
+    const sigmas = karrasSchedule(6, 0.1, 10);
+    for (const [name, sampler] of Object.entries(SAMPLERS)) {
+      const run = async (copy: boolean) => {
+        const D = guidedDenoiser(options);
+        const model = copy ? async (x: Float64Array, sigma: number) => Float64Array.from(await D(x, sigma)) : D;
+        const noise = batchNoise([new DefaultNoiseStream(9)], perImage);
+        return sampler.sample(model, noise(), sigmas, { noise }, name === 'restart' ? { segments: [[3, 1, 0.5, 2]] } : {});
+      };
+      assert.deepEqual(await run(false), await run(true), name);
+    }
+  });
+}
