@@ -6,29 +6,9 @@
 // values the copies cost more than they save (the memory they touch is cold after a UNet run), and the same formula
 // runs as a JavaScript loop. Both do the operations of the formula in its comment in the same order (WebAssembly never
 // fuses a multiply with an add), so both give the same values.
-import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
+import { kernelInstance, reserveBytes } from './instance.ts';
 
-interface WasmConstructors {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
-
-// Offsets are bytes; `bytes` is one float64 array's length in bytes, padded to whole pairs.
-interface KernelExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  euler_step(x: number, d: number, bytes: number, sigma: number, dt: number): void;
-  all_finite(a: number, bytes: number): number;
-  scale_input(sample: number, x: number, bytes: number, cIn: number): void;
-  combine(d: number, x: number, u: number, c: number, bytes: number, cSkip: number, cOut: number, w: number, guided: number): void;
-  heun_predict(slope: number, xe: number, x: number, den: number, bytes: number, sigma: number, dt: number): void;
-  heun_correct(x: number, xe: number, den: number, slope: number, bytes: number, sigmaNext: number, halfDt: number): void;
-  axpy(out: number, a: number, b: number, bytes: number, scale: number): void;
-  dpmpp_2m(x: number, den: number, prev: number, bytes: number, ratio: number, weight: number, a: number, b: number, second: number): void;
-}
-
-// TypeScript declares WebAssembly in its DOM library only; these are the two constructors used here.
-const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmConstructors }).WebAssembly;
-const kernels = new Instance(new Module(Buffer.from(LATENT_KERNELS_WASM, 'base64'))).exports as unknown as KernelExports;
+const kernels = kernelInstance();
 
 /**
  * The memory as SLOTS slots of `values` float64 each (or float32, in a slot's first half), rounded up to a pair. The
@@ -49,8 +29,7 @@ let values = -1,
 function layout(count: number): void {
   if (count === values) return;
   const pairBytes = 8 * (count + (count & 1));
-  const missing = SLOTS * pairBytes - kernels.memory.buffer.byteLength;
-  if (missing > 0) kernels.memory.grow(Math.ceil(missing / 65536));
+  reserveBytes(kernels, SLOTS * pairBytes);
   const buffer = kernels.memory.buffer;
   values = count;
   slotBytes = pairBytes;

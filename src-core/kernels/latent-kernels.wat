@@ -147,4 +147,49 @@
             (f64x2.mul (local.get $w) (local.get $e))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair))))
+
+  ;; xoshiro128** from the four 32-bit words at $state, left advanced: $count uniforms in (0, 1) with 53 bits each, as
+  ;; float64 at $out. Each takes two draws, hi then lo: ((hi >>> 5) * 2^26 + (lo >>> 6) + 0.5) / 2^53 (exact).
+  (func (export "xoshiro_uniforms") (param $state i32) (param $out i32) (param $count i32)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $t i32) (local $hi i32) (local $end i32)
+    (local.set $s0 (i32.load (local.get $state)))
+    (local.set $s1 (i32.load offset=4 (local.get $state)))
+    (local.set $s2 (i32.load offset=8 (local.get $state)))
+    (local.set $s3 (i32.load offset=12 (local.get $state)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $value
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        ;; draw: result = rotl(s1 * 5, 7) * 9, then the state's update
+        (local.set $hi (i32.shr_u (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)) (i32.const 5)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        ;; the second draw gives lo
+        (f64.store (local.get $out)
+          (f64.div
+            (f64.add
+              (f64.add
+                (f64.mul (f64.convert_i32_u (local.get $hi)) (f64.const 67108864))
+                (f64.convert_i32_u
+                  (i32.shr_u (i32.mul (i32.rotl (i32.mul (local.get $s1) (i32.const 5)) (i32.const 7)) (i32.const 9)) (i32.const 6))))
+              (f64.const 0.5))
+            (f64.const 9007199254740992)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $value)))
+    (i32.store (local.get $state) (local.get $s0))
+    (i32.store offset=4 (local.get $state) (local.get $s1))
+    (i32.store offset=8 (local.get $state) (local.get $s2))
+    (i32.store offset=12 (local.get $state) (local.get $s3)))
 )

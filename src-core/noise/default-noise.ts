@@ -1,6 +1,7 @@
 // The project's own noise source: xoshiro128** seeded through splitmix32, Box-Muller in float64.
 // Fast, portable and identical on every platform; not bit-compatible with torch (see torch-*.ts).
 import type { NoiseStream } from './types.ts';
+import { xoshiroUniforms } from '../kernels/uniforms.ts';
 
 function splitmix32(seed: number): () => number {
   let state = seed >>> 0;
@@ -26,43 +27,24 @@ export class DefaultNoiseStream implements NoiseStream {
     if (this.s.every((v) => v === 0)) this.s[0] = 1;
   }
 
-  private nextUint32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  }
-
-  /** Uniform in (0, 1) with 53 random bits. */
-  private uniform(): number {
-    const hi = this.nextUint32() >>> 5,
-      lo = this.nextUint32() >>> 6;
-    return (hi * 67108864 + lo + 0.5) / 9007199254740992;
-  }
-
   randn(count: number): Float64Array {
     const out = new Float64Array(count);
-    for (let i = 0; i < count; i++) {
-      if (this.spare !== undefined) {
-        out[i] = this.spare;
-        this.spare = undefined;
-        continue;
-      }
-      const r = Math.sqrt(-2 * Math.log(this.uniform()));
-      const theta = 2 * Math.PI * this.uniform();
+    let i = 0;
+    if (count > 0 && this.spare !== undefined) {
+      out[i++] = this.spare;
+      this.spare = undefined;
+    }
+    // Box-Muller on pairs of uniforms (radius, angle), drawn by the kernels; an odd count keeps its last pair's
+    // second value for the next call, as drawing one value at a time does.
+    const pairs = Math.ceil((count - i) / 2);
+    const u = xoshiroUniforms(this.s, 2 * pairs);
+    for (let p = 0; p < pairs; p++, i += 2) {
+      const r = Math.sqrt(-2 * Math.log(u[2 * p]));
+      const theta = 2 * Math.PI * u[2 * p + 1];
       out[i] = r * Math.cos(theta);
-      this.spare = r * Math.sin(theta);
+      if (i + 1 < count) out[i + 1] = r * Math.sin(theta);
+      else this.spare = r * Math.sin(theta);
     }
     return out;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
