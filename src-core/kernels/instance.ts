@@ -1,5 +1,5 @@
 // The kernels' module (latent-kernels.wat), compiled once, and its instances: each has its own memory, so the latent
-// loops' slots (latent-kernels.ts) and the noise's uniforms (uniforms.ts) never share a buffer or its growth.
+// loops' slots (latent-kernels.ts) and the noise sources' draws (noise-kernels.ts) never share a buffer or its growth.
 import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
 
 interface WasmConstructors {
@@ -19,6 +19,7 @@ export interface KernelExports {
   axpy(out: number, a: number, b: number, bytes: number, scale: number): void;
   dpmpp_2m(x: number, den: number, prev: number, bytes: number, ratio: number, weight: number, a: number, b: number, second: number): void;
   xoshiro_uniforms(state: number, out: number, count: number): void;
+  philox_pairs(out: number, count: number, c0: number, c1: number, k0: number, k1: number): void;
 }
 
 // TypeScript declares WebAssembly in its DOM library only; these are the two constructors used here.

@@ -192,4 +192,37 @@
     (i32.store offset=4 (local.get $state) (local.get $s1))
     (i32.store offset=8 (local.get $state) (local.get $s2))
     (i32.store offset=12 (local.get $state) (local.get $s3)))
+
+  ;; Philox4x32-10 with cuRAND's constants, key ($k0, $k1), for the counters ($c0, $c1, i, 0) with i = 0 .. $count - 1:
+  ;; each block's first two output words, as unsigned 32-bit pairs at $out. A round maps (x0, x1, x2, x3) to
+  ;; (hi(x2 * M1) ^ x1 ^ k0, lo(x2 * M1), hi(x0 * M0) ^ x3 ^ k1, lo(x0 * M0)) and bumps the key by (W0, W1).
+  (func (export "philox_pairs") (param $out i32) (param $count i32) (param $c0 i32) (param $c1 i32) (param $k0 i32) (param $k1 i32)
+    (local $i i32) (local $round i32) (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $a i32) (local $b i32)
+    (local $p0 i64) (local $p1 i64)
+    (block $done
+      (loop $block
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $x0 (local.get $c0))
+        (local.set $x1 (local.get $c1))
+        (local.set $x2 (local.get $i))
+        (local.set $x3 (i32.const 0))
+        (local.set $a (local.get $k0))
+        (local.set $b (local.get $k1))
+        (local.set $round (i32.const 0))
+        (loop $rounds
+          (local.set $p0 (i64.mul (i64.extend_i32_u (local.get $x0)) (i64.const 0xd2511f53)))
+          (local.set $p1 (i64.mul (i64.extend_i32_u (local.get $x2)) (i64.const 0xcd9e8d57)))
+          (local.set $x0 (i32.xor (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $p1) (i64.const 32))) (local.get $x1)) (local.get $a)))
+          (local.set $x1 (i32.wrap_i64 (local.get $p1)))
+          (local.set $x2 (i32.xor (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $p0) (i64.const 32))) (local.get $x3)) (local.get $b)))
+          (local.set $x3 (i32.wrap_i64 (local.get $p0)))
+          (local.set $a (i32.add (local.get $a) (i32.const 0x9e3779b9)))
+          (local.set $b (i32.add (local.get $b) (i32.const 0xbb67ae85)))
+          (local.set $round (i32.add (local.get $round) (i32.const 1)))
+          (br_if $rounds (i32.lt_u (local.get $round) (i32.const 10))))
+        (i32.store (local.get $out) (local.get $x0))
+        (i32.store offset=4 (local.get $out) (local.get $x1))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $block))))
 )

@@ -1,7 +1,7 @@
 // The project's own noise source: xoshiro128** seeded through splitmix32, Box-Muller in float64.
 // Fast, portable and identical on every platform; not bit-compatible with torch (see torch-*.ts).
 import type { NoiseStream } from './types.ts';
-import { xoshiroUniforms } from '../kernels/uniforms.ts';
+import { xoshiroUniforms } from '../kernels/noise-kernels.ts';
 
 function splitmix32(seed: number): () => number {
   let state = seed >>> 0;

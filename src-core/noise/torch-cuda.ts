@@ -34,6 +34,7 @@
 // A zero-element call draws nothing and does not advance the stream (torch launches no kernel).
 import { checkCount, f, fma32, torchSeedWords, TWO_32, type TorchSeed } from './torch-common.ts';
 import type { NoiseStream } from './types.ts';
+import { philoxPairs } from '../kernels/noise-kernels.ts';
 
 const INV_2_32 = 1 / TWO_32;
 const INV_2_16 = 1 / 65536;
@@ -129,12 +130,9 @@ export class TorchCudaNoiseStream implements NoiseStream {
     const c0 = this.call % TWO_32;
     const c1 = Math.floor(this.call / TWO_32);
     this.call++;
-    const k0 = this.k0,
-      k1 = this.k1;
-    for (let i = 0; i < count; i++) {
-      const [a0, a1] = philox4x32(c0, c1, i, 0, k0, k1);
-      out[i] = boxMullerSin(a0, a1);
-    }
+    // Each element's Philox block runs in the kernels (the same words as philox4x32 gives), its transform here.
+    const words = philoxPairs(count, c0, c1, this.k0, this.k1);
+    for (let i = 0; i < count; i++) out[i] = boxMullerSin(words[2 * i], words[2 * i + 1]);
     return out;
   }
 }

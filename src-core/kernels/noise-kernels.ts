@@ -1,0 +1,40 @@
+// The integer parts of two noise sources, run in the kernels' module in an instance of its own (its own memory): the
+// default source's xoshiro128** steps and 53-bit uniforms (noise/default-noise.ts), and torch-cuda's Philox4x32-10
+// blocks (noise/torch-cuda.ts). Integer steps and exact conversions give the same values as the JavaScript they
+// replaced, which took more time than the Box-Muller transforms that stay there (their values are V8's Math.log,
+// cos and sin, and torch-cuda's float32 emulation of the GPU's).
+import { kernelInstance, reserveBytes } from './instance.ts';
+
+const kernels = kernelInstance();
+let buffer = kernels.memory.buffer;
+
+/** Room for `bytes` from offset 0; growing the memory replaces its buffer, and the views are made from it per call. */
+function room(bytes: number): ArrayBuffer {
+  if (reserveBytes(kernels, bytes)) buffer = kernels.memory.buffer;
+  return buffer;
+}
+
+/**
+ * `count` uniforms in (0, 1) from a xoshiro128** state (four 32-bit words), which is advanced by 2 * count draws.
+ * The array returned is valid until the next call.
+ */
+export function xoshiroUniforms(state: Uint32Array, count: number): Float64Array {
+  if (state.length !== 4) throw new RangeError(`a xoshiro128** state has 4 words, not ${state.length}`);
+  const memory = room(16 + 8 * count);
+  const words = new Uint32Array(memory, 0, 4);
+  words.set(state);
+  kernels.xoshiro_uniforms(0, 16, count);
+  state.set(words);
+  return new Float64Array(memory, 16, count);
+}
+
+/**
+ * Philox4x32-10's first two output words for the counters (c0, c1, i, 0), i = 0 .. count - 1, with key (k0, k1): a
+ * pair per i, as [a0, a1, a0, a1, ...]. All values are unsigned 32-bit. The array returned is valid until the next
+ * call.
+ */
+export function philoxPairs(count: number, c0: number, c1: number, k0: number, k1: number): Uint32Array {
+  const memory = room(8 * count);
+  kernels.philox_pairs(0, count, c0, c1, k0, k1);
+  return new Uint32Array(memory, 0, 2 * count);
+}
