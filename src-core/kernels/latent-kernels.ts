@@ -130,12 +130,14 @@ export function combineGuidance(
 /** Heun's first half: slope = (x - D) / sigma (k-diffusion's to_d) and the Euler point xEuler = x + dt * slope. */
 export function heunPredict(x: Float64Array, denoised: Float64Array, sigma: number, dt: number, slope: Float64Array, xEuler: Float64Array) {
   const n = x.length;
-  for (const [what, a] of [
-    ['denoised', denoised],
-    ['slope', slope],
-    ['xEuler', xEuler],
-  ] as const)
-    checkLength(what, a, n);
+  checkLength('denoised', denoised, n);
+  checkLength('slope', slope, n);
+  checkLength('xEuler', xEuler, n);
+  if (n < KERNEL_FROM) {
+    for (let i = 0; i < n; i++) slope[i] = (x[i] - denoised[i]) / sigma;
+    for (let i = 0; i < n; i++) xEuler[i] = x[i] + dt * slope[i];
+    return;
+  }
   layout(n);
   kernels.heun_predict(2 * slotBytes, 3 * slotBytes, put(0, x), put(1, denoised), slotBytes, sigma, dt);
   slope.set(doubles[2]);
@@ -152,12 +154,13 @@ export function heunCorrect(
   dt: number,
 ) {
   const n = x.length;
-  for (const [what, a] of [
-    ['xEuler', xEuler],
-    ['denoised', denoised],
-    ['slope', slope],
-  ] as const)
-    checkLength(what, a, n);
+  checkLength('xEuler', xEuler, n);
+  checkLength('denoised', denoised, n);
+  checkLength('slope', slope, n);
+  if (n < KERNEL_FROM) {
+    for (let i = 0; i < n; i++) x[i] = x[i] + dt * 0.5 * (slope[i] + (xEuler[i] - denoised[i]) / sigmaNext);
+    return;
+  }
   layout(n);
   kernels.heun_correct(put(0, x), put(1, xEuler), put(2, denoised), put(3, slope), slotBytes, sigmaNext, dt * 0.5);
   x.set(doubles[0]);
