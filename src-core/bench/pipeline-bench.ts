@@ -112,7 +112,8 @@ const summary = {
   overheadPercent: median(results.map((r) => (100 * r.timings.overheadMs) / r.timings.totalMs)),
   /** The sampler loop's time outside session.run, per UNet call (noise, sampler and guidance arithmetic, tensors). */
   stepOverheadMs: perCall((r) => r.timings.samplingMs - r.timings.unetMs),
-  /** From one UNet call's return to the next call within a sampler run (the start noise and other once-per-image work left out). */
+  /** Median time from one UNet call's return to the next call in a run: the few gaps between two images (VAE decode,
+   * start noise) are in the list but outside the median at 20 steps per image. */
   betweenCallsMs: median(gaps),
   unetStandInMs: standInMs ?? null,
   /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
