@@ -1,7 +1,7 @@
-// The benchmark's watch on the UNet's session.run: the time from one call's return to the next call of the same run
-// (generate() call; between two of its images too)
-// (the engine's work between two UNet calls) and, on request, a stand-in for the UNet (pipeline-bench.ts's
-// --unet-stand-in: a wait that leaves the CPU idle, as a UNet on a GPU does, then a copy of a recorded output).
+// The benchmark's watch on the UNet's session.run: the time from one call's return to the next call of the same
+// generate() run, between two of its images too (the engine's work between two UNet calls), and, on request, a
+// stand-in for the UNet (pipeline-bench.ts's --unet-stand-in: a wait that leaves the CPU idle, as a UNet on a GPU
+// does, then a copy of a recorded output).
 import * as ort from 'onnxruntime-node';
 import type { StableDiffusionModel } from '../model/model.ts';
 
