@@ -20,6 +20,8 @@ export interface KernelExports {
   dpmpp_2m(x: number, den: number, prev: number, bytes: number, ratio: number, weight: number, a: number, b: number, second: number): void;
   xoshiro_uniforms(state: number, out: number, count: number): void;
   philox_pairs(out: number, count: number, c0: number, c1: number, k0: number, k1: number): void;
+  to_half(out: number, values: number, count: number): void;
+  from_half(out: number, bits: number, count: number): void;
 }
 
 // TypeScript declares WebAssembly in its DOM library only; these are the two constructors used here.

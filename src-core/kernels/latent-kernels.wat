@@ -225,4 +225,87 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $block))))
+
+  ;; float32 <-> IEEE half bit patterns, four lanes of 32-bit integer arithmetic at a time (the same rounding as
+  ;; model/half.ts's loops: to nearest, ties to even; subnormals, infinities and NaN kept, NaN as a quiet NaN with the
+  ;; top of its payload). $count is rounded up to 8: the lanes past it read and write what the pad holds.
+
+  ;; the half of one float32's bits $u (four lanes), sign included
+  (func $half_of (param $u v128) (result v128)
+    (local $a v128) (local $normal v128) (local $small v128) (local $nan v128)
+    (local.set $a (v128.and (local.get $u) (i32x4.splat (i32.const 0x7fffffff))))
+    ;; normal halves: rebias the exponent (127 -> 15), round the 13 dropped bits to nearest even by adding 0xfff plus
+    ;; the kept last bit, shift; a carry into the exponent is right, and anything from 65520 up becomes infinity
+    (local.set $normal
+      (i32x4.min_u
+        (i32x4.shr_u
+          (i32x4.add
+            (i32x4.add (local.get $a) (i32x4.splat (i32.const 0xc8000fff)))
+            (v128.and (i32x4.shr_u (local.get $a) (i32.const 13)) (i32x4.splat (i32.const 1))))
+          (i32.const 13))
+        (i32x4.splat (i32.const 0x7c00))))
+    ;; below 2^-14 (subnormal halves and zero): |x| + 0.5 rounds |x| to a multiple of 2^-24, to nearest even, in
+    ;; float32 addition; its low mantissa bits are then the half's
+    (local.set $small
+      (i32x4.sub
+        (f32x4.add (local.get $a) (f32x4.splat (f32.const 0.5)))
+        (i32x4.splat (i32.const 0x3f000000))))
+    (local.set $nan
+      (v128.or (i32x4.splat (i32.const 0x7e00)) (v128.and (i32x4.shr_u (local.get $a) (i32.const 13)) (i32x4.splat (i32.const 0x3ff)))))
+    (v128.or
+      (v128.and (i32x4.shr_u (local.get $u) (i32.const 16)) (i32x4.splat (i32.const 0x8000)))
+      (v128.bitselect
+        (local.get $nan)
+        (v128.bitselect (local.get $small) (local.get $normal) (i32x4.lt_u (local.get $a) (i32x4.splat (i32.const 0x38800000))))
+        (i32x4.gt_u (local.get $a) (i32x4.splat (i32.const 0x7f800000))))))
+
+  ;; half bit patterns at $out from the float32 values at $in
+  (func (export "to_half") (param $out i32) (param $in i32) (param $count i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $in) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done
+      (loop $eight
+        (br_if $done (i32.ge_u (local.get $in) (local.get $end)))
+        (v128.store (local.get $out)
+          (i16x8.narrow_i32x4_u
+            (call $half_of (v128.load (local.get $in)))
+            (call $half_of (v128.load offset=16 (local.get $in)))))
+        (local.set $in (i32.add (local.get $in) (i32.const 32)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $eight))))
+
+  ;; the float32 bits of four halves $h (32-bit lanes): exponent rebias, subnormals through one exact float32
+  ;; subtraction, infinities kept, NaN as 0x7fc00000 (what a NaN becomes in a Float32Array)
+  (func $float_of (param $h v128) (result v128)
+    (local $o v128) (local $e v128)
+    (local.set $o (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))) (i32.const 13)))
+    (local.set $e (v128.and (local.get $o) (i32x4.splat (i32.const 0x0f800000))))
+    (local.set $o (i32x4.add (local.get $o) (i32x4.splat (i32.const 0x38000000))))
+    (local.set $o
+      (v128.bitselect
+        ;; zero and subnormals: (2^-14 with the mantissa bits) - 2^-14 = mantissa * 2^-24
+        (f32x4.sub (i32x4.add (local.get $o) (i32x4.splat (i32.const 0x00800000))) (f32x4.splat (f32.const 0x1p-14)))
+        (v128.bitselect
+          (i32x4.add (local.get $o) (i32x4.splat (i32.const 0x38000000)))
+          (local.get $o)
+          (i32x4.eq (local.get $e) (i32x4.splat (i32.const 0x0f800000))))
+        (i32x4.eq (local.get $e) (i32x4.splat (i32.const 0)))))
+    (v128.bitselect
+      (i32x4.splat (i32.const 0x7fc00000))
+      (v128.or (local.get $o) (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x8000))) (i32.const 16)))
+      (i32x4.gt_u (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))) (i32x4.splat (i32.const 0x7c00)))))
+
+  ;; float32 values at $out from the half bit patterns at $in
+  (func (export "from_half") (param $out i32) (param $in i32) (param $count i32)
+    (local $end i32) (local $h v128)
+    (local.set $end (i32.add (local.get $in) (i32.shl (local.get $count) (i32.const 1))))
+    (block $done
+      (loop $eight
+        (br_if $done (i32.ge_u (local.get $in) (local.get $end)))
+        (local.set $h (v128.load (local.get $in)))
+        (v128.store (local.get $out) (call $float_of (i32x4.extend_low_i16x8_u (local.get $h))))
+        (v128.store offset=16 (local.get $out) (call $float_of (i32x4.extend_high_i16x8_u (local.get $h))))
+        (local.set $in (i32.add (local.get $in) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (br $eight))))
 )

@@ -1,0 +1,54 @@
+// float32 <-> half bit patterns in the kernels' module (to_half, from_half in latent-kernels.wat), four lanes at a
+// time, in an instance of its own. An fp16 UNet's input and output are converted at every step: 2 x 4x64x64 values
+// each way took 166 + 46 us in JavaScript, more than the rest of the step (model/half.ts keeps those loops for short
+// arrays and as the kernels' reference).
+import { kernelInstance, reserveBytes } from './instance.ts';
+
+/** Values per call into the module: longer arrays (a checkpoint's weights) go through in chunks of this many. */
+const CHUNK = 65536;
+/** Two regions of CHUNK float32 each: the input at 0, the output after it (halves use the first half of theirs). */
+const OUTPUT = 4 * CHUNK;
+
+const kernels = kernelInstance();
+reserveBytes(kernels, 2 * OUTPUT); // fixed from here on: the views below never detach
+const memory = kernels.memory.buffer;
+const floatsIn = new Float32Array(memory, 0, CHUNK),
+  halvesIn = new Uint16Array(memory, 0, CHUNK),
+  floatsOut = new Float32Array(memory, OUTPUT, CHUNK),
+  halvesOut = new Uint16Array(memory, OUTPUT, CHUNK);
+
+// Views of one length, kept while calls pass that length (a run converts the same size at every step): a typed array
+// made per call costs microseconds once the CPU has been idle.
+let viewLength = CHUNK,
+  floatsOutView = floatsOut,
+  halvesOutView = halvesOut;
+function viewsOf(length: number): void {
+  if (length === viewLength) return;
+  viewLength = length;
+  floatsOutView = floatsOut.subarray(0, length);
+  halvesOutView = halvesOut.subarray(0, length);
+}
+
+/** out = the half bit patterns of `values` (same length). */
+export function toHalfKernel(values: Float32Array, out: Uint16Array): void {
+  const n = values.length;
+  for (let start = 0; start < n; start += CHUNK) {
+    const length = Math.min(CHUNK, n - start);
+    floatsIn.set(length === n ? values : values.subarray(start, start + length));
+    kernels.to_half(OUTPUT, 0, length);
+    viewsOf(length);
+    out.set(halvesOutView, start);
+  }
+}
+
+/** out = the float32 values of the half bit patterns `bits` (same length). */
+export function fromHalfKernel(bits: Uint16Array, out: Float32Array): void {
+  const n = bits.length;
+  for (let start = 0; start < n; start += CHUNK) {
+    const length = Math.min(CHUNK, n - start);
+    halvesIn.set(length === n ? bits : bits.subarray(start, start + length));
+    kernels.from_half(OUTPUT, 0, length);
+    viewsOf(length);
+    out.set(floatsOutView, start);
+  }
+}
