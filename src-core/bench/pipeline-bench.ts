@@ -1,5 +1,5 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
-//                   [--warmup N] [--provider NAME] [--unet-stand-in MS]
+//                   [--warmup N] [--provider NAME] [--unet-stand-in MS] [--unet-float16]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -12,8 +12,12 @@
 // them, and each step then reads the latent back from memory). The images are then not meaningful; the per-step
 // figures are the engine's own work around a UNet that is not on the CPU. No GPU here: the GPU's own figure is the
 // bench with --provider cuda.
+// --unet-float16: the model's UNet takes and returns float16 (a copy with Casts around its float32 graph,
+// bench/float16-io-unet.ts), as an fp16 export does: the engine then converts its input and output at every step.
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
 import { median } from '../experiments/stats.ts';
@@ -24,6 +28,7 @@ import { decode } from 'fast-png';
 import { encodeRgbaPng } from '../png/encode.ts';
 import { startPngThread } from '../png/encode-thread.ts';
 import { watchUnetCalls } from './unet-calls.ts';
+import { float16IoCopy } from './float16-io-unet.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +43,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     provider: { type: 'string', default: 'cpu' },
     'unet-stand-in': { type: 'string' },
+    'unet-float16': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs),
@@ -48,7 +54,9 @@ await rerunWithHugePages();
 // The engine process runs its PNG encoder thread from the start (host/engine-host.ts); so does the benchmark.
 await startPngThread();
 const loadStart = performance.now();
-const model = await loadModel(values.model ?? DEFAULT_MODEL_DIR, { provider: values.provider as ProviderChoice });
+const modelDir = values.model ?? DEFAULT_MODEL_DIR;
+const copy = values['unet-float16'] ? float16IoCopy(modelDir) : undefined;
+const model = await loadModel(copy ?? modelDir, { provider: values.provider as ProviderChoice });
 const loadMs = performance.now() - loadStart;
 const request = {
   prompt: 'a red circle on a blue background',
@@ -74,6 +82,7 @@ for (let r = 0; r < warmup + runs; r++) {
   }
 }
 await model.dispose();
+if (copy) rmSync(dirname(copy), { recursive: true, force: true });
 
 // What one PNG costs when nothing else runs: the last image's pixels encoded again, awaited alone.
 const last = results[results.length - 1].images[0];
@@ -116,6 +125,7 @@ const summary = {
    * start noise) are in the list but outside the median at 20 steps per image. */
   betweenCallsMs: median(gaps),
   unetStandInMs: standInMs ?? null,
+  unetFloat: model.info.unetFloat,
   /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
   pngAloneMs: median(alone),
   pngMainThreadMs: pick((r) => r.timings.pngMs),
@@ -132,6 +142,7 @@ console.log(
 );
 if (standInMs !== undefined)
   console.log(`  UNet STAND-IN: each call waits ${standInMs} ms and returns a recorded output (images not meaningful)`);
+if (values['unet-float16']) console.log('  UNet input and output in float16 (Casts around the float32 graph)');
 console.log(`  whole image     ${f(summary.totalMs)}`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);
