@@ -1,6 +1,6 @@
 // The benchmark's float16-edged UNet is the embedded UNet with only its edges in half: on inputs that half holds
-// exactly, its output is the float32 UNet's output rounded to half. Both run through the engine's own UNet call (the
-// fp16 one converting its input and output with the half kernels at 4x16x16).
+// exactly, its output is the float32 UNet's output rounded to half. Both run through the engine's own UNet call, the
+// fp16 one given float32 values (converted both ways by the half kernels) and given half bit patterns (passed through).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { fromHalfBits, toHalfBits } from '../model/half.ts';
 import { loadModel } from '../model/model.ts';
 import { newTimings, unetCall } from '../pipeline/components.ts';
 import { float16IoCopy } from './float16-io-unet.ts';
+import type { UNetFloats } from '../guidance/unet.ts';
 
 const halfExact = (values: Float32Array) => fromHalfBits(toHalfBits(values));
 
@@ -28,13 +29,22 @@ test('the float16-edged UNet gives the float32 UNet output rounded to half', asy
       timestep: 601,
       encoderHiddenStates: halfExact(Float32Array.from({ length: 2 * tokens * textHidden }, random)),
     };
-    const expected = toHalfBits(Float32Array.from(await unetCall(plain, 16, 16, newTimings())(batch)));
-    const actual = toHalfBits(await unetCall(edged, 16, 16, newTimings())(batch));
+    const floats = (out: UNetFloats) => {
+      assert.ok(out instanceof Float32Array, 'float32 out for float32 in');
+      return out;
+    };
+    const expected = toHalfBits(Float32Array.from(floats(await unetCall(plain, 16, 16, newTimings())(batch))));
     assert.ok(
       expected.some((h) => h !== 0),
       'the UNet output is not all zeros',
     );
-    assert.deepEqual(actual, expected);
+    const edgedCall = unetCall(edged, 16, 16, newTimings());
+    assert.ok(edgedCall.halves && !unetCall(plain, 16, 16, newTimings()).halves);
+    // Given float32, the call converts both ways; given half bit patterns, it passes them through both ways.
+    assert.deepEqual(toHalfBits(floats(await edgedCall(batch))), expected);
+    const halves = await edgedCall({ ...batch, sample: toHalfBits(batch.sample) });
+    assert.ok(halves instanceof Uint16Array, 'half bit patterns out for half bit patterns in');
+    assert.deepEqual(halves, expected);
   } finally {
     await Promise.all([plain.dispose(), edged.dispose()]);
     rmSync(dirname(copy), { recursive: true, force: true });

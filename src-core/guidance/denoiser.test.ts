@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Float16Array } from '@petamoriken/float16';
 import { DefaultNoiseStream } from '../noise/default-noise.ts';
 import { batchNoise } from '../noise/index.ts';
 import { SAMPLERS } from '../samplers/index.ts';
@@ -141,6 +142,30 @@ for (const perImage of latentSizes) {
         return sampler.sample(model, noise(), sigmas, { noise }, name === 'restart' ? { segments: [[3, 1, 0.5, 2]] } : {});
       };
       assert.deepEqual(await run(false), await run(true), name);
+    }
+  });
+}
+
+for (const perImage of latentSizes) {
+  test(`an fp16 UNet's half bit patterns give the D of its values through float32 (${perImage} values)`, async () => {
+    const f = (v: number, i: number, timestep: number) => Math.sin(v * 3 + i + timestep / 100);
+    const toHalves = (values: ArrayLike<number>) => new Uint16Array(new Float16Array(values).buffer);
+    const ofHalves = (bits: Uint16Array) => Float32Array.from(new Float16Array(bits.buffer, bits.byteOffset, bits.length));
+    const halvesUnet: UNetCall = async ({ sample, timestep }) => {
+      assert.ok(sample instanceof Uint16Array, 'a halves UNet is given half bit patterns');
+      return toHalves(Array.from(ofHalves(sample), (v, i) => f(v, i, timestep)));
+    };
+    halvesUnet.halves = true;
+    // The same UNet, given and giving float32 values, each rounded to half as an fp16 UNet's tensors would be.
+    const floatUnet: UNetCall = async ({ sample, timestep }) =>
+      ofHalves(toHalves(Array.from(ofHalves(toHalves(sample)), (v, i) => f(v, i, timestep))));
+    const options = { schedule, prediction: 'epsilon' as const, batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 4 };
+    const halvesD = guidedDenoiser({ ...options, unet: halvesUnet }),
+      floatD = guidedDenoiser({ ...options, unet: floatUnet });
+    const x = randn(3, perImage);
+    for (const sigma of [14.6, 3, 0.3]) {
+      const expected = Float64Array.from(await floatD(x, sigma));
+      assert.deepEqual(await halvesD(x, sigma), expected, `sigma ${sigma}`);
     }
   });
 }

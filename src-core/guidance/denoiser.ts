@@ -81,6 +81,8 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   // call (DPM++ 2M's history, Heun's first estimate) but never longer.
   // The UNet's batch is one object too, its sample and timestep rewritten at each call.
   const input: UNetBatch = { sample: new Float32Array(0), batch: rows, timestep: 0, encoderHiddenStates: context, textEmbeds, timeIds };
+  // An fp16 UNet takes the scaled latents as half bit patterns and gives its output so: the kernels convert on the way.
+  const sampleOf = (length: number) => (unet.halves ? new Uint16Array(length) : new Float32Array(length));
   const outputs: Float64Array[] = [];
   let turn = 0;
 
@@ -88,7 +90,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     const c = preconditioning(prediction, sigma);
     const n = x.length;
     if (input.sample.length !== (guided ? 2 * n : n)) {
-      input.sample = new Float32Array(guided ? 2 * n : n);
+      input.sample = sampleOf(guided ? 2 * n : n);
       outputs.length = 0;
     }
     const sample = input.sample;

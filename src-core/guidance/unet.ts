@@ -1,9 +1,15 @@
 // The one thing the model side must provide: a UNet call on a batch. The ONNX pipeline implements
 // it over an InferenceSession; tests implement it in a few lines.
 
+/**
+ * Float values as float32, or as IEEE half bit patterns: an fp16 UNet's own form, which saves converting its input
+ * and its output at every step.
+ */
+export type UNetFloats = Float32Array | Uint16Array;
+
 export interface UNetBatch {
-  /** Scaled latents c_in * x, [batch, channels, height, width], batch-major. */
-  sample: Float32Array;
+  /** Scaled latents c_in * x, [batch, channels, height, width], batch-major (half bit patterns for a `halves` call). */
+  sample: UNetFloats;
   batch: number;
   /** Fractional training timestep, the same for the whole batch. */
   timestep: number;
@@ -14,8 +20,14 @@ export interface UNetBatch {
   timeIds?: Float32Array;
 }
 
-/** Returns the model output (eps or v) shaped like `sample`. The batch object and its arrays are reused by the next call. */
-export type UNetCall = (input: UNetBatch) => Promise<Float32Array>;
+/**
+ * Returns the model output (eps or v) shaped like `sample` and in its form (half bit patterns for a Uint16Array). The
+ * batch object and its arrays are reused by the next call.
+ */
+export type UNetCall = ((input: UNetBatch) => Promise<UNetFloats>) & {
+  /** The UNet runs in float16: it takes and gives half bit patterns as they are. */
+  halves?: boolean;
+};
 
 /** One prompt's text encoder output, [tokens, hidden] for a single prompt. */
 export interface TextConditioning {

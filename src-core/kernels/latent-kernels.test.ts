@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileKernels, KERNELS_WAT } from '../../scripts/kernels-wasm.ts';
+import { Float16Array } from '@petamoriken/float16';
 import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
 import {
   KERNEL_FROM,
@@ -86,6 +87,40 @@ test('combineGuidance: c_skip x + c_out (u + w (c - u)), or c_skip x + c_out out
     () => combineGuidance(new Float64Array(2), new Float64Array(2), new Float32Array(2), { cSkip: 1, cOut: 1 }, 7, true),
     /the UNet output has 2 values, expected 4/,
   );
+});
+
+// An fp16 UNet's side: half bit patterns in and out, @petamoriken/float16 (the half tests' reference) giving the halves.
+test('scaleInput into half bit patterns: the halves of float32(c_in * x), at every length (always the kernels)', () => {
+  for (const n of lengths) {
+    for (const guided of [false, true]) {
+      const x = doubles(n, 20000), // some values past half's range (65504): infinities
+        cIn = 1 / Math.sqrt(3.3 + random());
+      const expected = new Float32Array(guided ? 2 * n : n);
+      for (let i = 0; i < expected.length; i++) expected[i] = cIn * x[i % n];
+      const sample = new Uint16Array(expected.length).fill(0xabcd);
+      scaleInput(sample, x, cIn, guided);
+      assertSameValues(sample, new Uint16Array(new Float16Array(expected).buffer), `scaleInput halves n=${n} guided=${guided}`);
+    }
+  }
+});
+
+test('combineGuidance from half bit patterns: the formula on their values, at every length (always the kernels)', () => {
+  for (const n of lengths) {
+    for (const guided of [false, true]) {
+      const x = doubles(n),
+        halves = new Uint16Array(new Float16Array(floats(guided ? 2 * n : n)).buffer),
+        out = Float32Array.from(new Float16Array(halves.buffer));
+      const c = { cSkip: 0.9 + random() / 10, cOut: -2 * Math.abs(random()) },
+        scale = 7.5 + random();
+      const expected = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        expected[i] = guided ? c.cSkip * x[i] + c.cOut * (out[i] + scale * (out[n + i] - out[i])) : c.cSkip * x[i] + c.cOut * out[i];
+      }
+      const denoised = new Float64Array(n).fill(NaN);
+      combineGuidance(denoised, x, halves, c, scale, guided);
+      assertSameValues(denoised, expected, `combineGuidance halves n=${n} guided=${guided}`);
+    }
+  }
 });
 
 test('allFinite: false for any NaN or infinity, wherever it is (paired lanes and the odd last value)', () => {

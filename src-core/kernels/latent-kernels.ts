@@ -24,7 +24,9 @@ let values = -1,
   all64 = new Float64Array(0),
   doubles: Float64Array[] = [],
   floats: Float32Array[] = [],
-  modelOutput = new Float32Array(0);
+  halves: Uint16Array[] = [],
+  modelOutput = new Float32Array(0),
+  modelHalves = new Uint16Array(0);
 
 function layout(count: number): void {
   if (count === values) return;
@@ -36,8 +38,10 @@ function layout(count: number): void {
   all64 = new Float64Array(buffer);
   doubles = Array.from({ length: SLOTS }, (_, k) => new Float64Array(buffer, k * slotBytes, count));
   floats = Array.from({ length: SLOTS }, (_, k) => new Float32Array(buffer, k * slotBytes, count));
-  // A guided UNet output [uncond, cond] as one float32 array filling slot 1.
+  halves = Array.from({ length: SLOTS }, (_, k) => new Uint16Array(buffer, k * slotBytes, count));
+  // A guided UNet output [uncond, cond] as one float32 array filling slot 1 (or half bit patterns in its first half).
   modelOutput = new Float32Array(buffer, slotBytes, 2 * count);
+  modelHalves = new Uint16Array(buffer, slotBytes, 2 * count);
 }
 
 /** Copies an array into a slot, an odd length's pad lane set to 0 (finite, and never copied out); the slot's offset. */
@@ -82,29 +86,35 @@ export function allFinite(a: Float64Array): boolean {
   return kernels.all_finite(put(0, a), slotBytes) === 1;
 }
 
-/** sample = float32(c_in * x), twice over when guided (a guided batch's [uncond, cond] halves see the same latents). */
-export function scaleInput(sample: Float32Array, x: Float64Array, cIn: number, guided: boolean): void {
+/**
+ * sample = float32(c_in * x), twice over when guided (a guided batch's [uncond, cond] halves see the same latents). A
+ * Uint16Array sample takes those values' half bit patterns (an fp16 UNet's input), from the kernels at any length.
+ */
+export function scaleInput(sample: Float32Array | Uint16Array, x: Float64Array, cIn: number, guided: boolean): void {
   const n = x.length;
   checkLength('the UNet sample', sample, guided ? 2 * n : n);
-  if (n < KERNEL_FROM) {
+  const half = sample instanceof Uint16Array;
+  if (n < KERNEL_FROM && !half) {
     for (let i = 0; i < n; i++) sample[i] = cIn * x[i];
     if (guided) sample.copyWithin(n, 0, n);
     return;
   }
   layout(n);
-  kernels.scale_input(slotBytes, put(0, x), slotBytes, cIn);
-  sample.set(floats[1]);
-  if (guided) sample.set(floats[1], n);
+  kernels.scale_input(slotBytes, put(0, x), slotBytes, cIn, half ? 1 : 0);
+  const scaled = half ? halves[1] : floats[1];
+  sample.set(scaled);
+  if (guided) sample.set(scaled, n);
 }
 
 /**
  * D = c_skip x + c_out (out_u + w (out_c - out_u)) from a guided batch's float32 output [uncond, cond], or
- * c_skip x + c_out out unguided (guidance is linear, so it combines the model outputs before the map to D).
+ * c_skip x + c_out out unguided (guidance is linear, so it combines the model outputs before the map to D). A
+ * Uint16Array output is an fp16 UNet's half bit patterns, read by the kernels at any length.
  */
 export function combineGuidance(
   denoised: Float64Array,
   x: Float64Array,
-  out: Float32Array,
+  out: Float32Array | Uint16Array,
   c: { cSkip: number; cOut: number },
   scale: number,
   guided: boolean,
@@ -113,7 +123,8 @@ export function combineGuidance(
   checkLength('denoised', denoised, n);
   checkLength('the UNet output', out, guided ? 2 * n : n);
   const { cSkip, cOut } = c;
-  if (n < KERNEL_FROM) {
+  const half = out instanceof Uint16Array;
+  if (n < KERNEL_FROM && !half) {
     if (guided) for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * (out[i] + scale * (out[n + i] - out[i]));
     else for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * out[i];
     return;
@@ -122,8 +133,10 @@ export function combineGuidance(
   // Slot 1 takes the whole output, its cond half right after the uncond half (an odd n's pad lanes read a neighbour's
   // value or a stale one: their results are never copied out). No subarray: a typed array made between two UNet
   // calls costs microseconds once the CPU has been idle.
-  modelOutput.set(out);
-  kernels.combine(3 * slotBytes, put(0, x), slotBytes, slotBytes + 4 * n, slotBytes, cSkip, cOut, scale, guided ? 1 : 0);
+  if (half) modelHalves.set(out);
+  else modelOutput.set(out);
+  const condAt = slotBytes + (half ? 2 : 4) * n;
+  kernels.combine(3 * slotBytes, put(0, x), slotBytes, condAt, slotBytes, cSkip, cOut, scale, guided ? 1 : 0, half ? 1 : 0);
   denoised.set(doubles[3]);
 }
 

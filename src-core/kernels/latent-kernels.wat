@@ -34,22 +34,35 @@
         (br $pair)))
     (f64.eq (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))) (f64.const 0)))
 
-  ;; s = float32(c_in * x), s a float32 array
-  (func (export "scale_input") (param $s i32) (param $x i32) (param $bytes i32) (param $cIn f64)
-    (local $i i32) (local $c v128)
+  ;; s = float32(c_in * x): s a float32 array, or with $half the half bit patterns of those float32 values
+  (func (export "scale_input") (param $s i32) (param $x i32) (param $bytes i32) (param $cIn f64) (param $half i32)
+    (local $i i32) (local $c v128) (local $f v128)
     (local.set $c (f64x2.splat (local.get $cIn)))
     (block $done
       (loop $pair
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (v128.store64_lane 0
-          (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 1)))
-          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $x) (local.get $i))))))
+        (local.set $f (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $x) (local.get $i))))))
+        (if (local.get $half)
+          (then
+            (v128.store32_lane 0
+              (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 2)))
+              (i16x8.narrow_i32x4_u (call $half_of (local.get $f)) (local.get $f))))
+          (else (v128.store64_lane 0 (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 1))) (local.get $f))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair))))
 
-  ;; guided: d = c_skip * x + c_out * (u + w * (c - u)); otherwise d = c_skip * x + c_out * u (u and c float32 arrays)
+  ;; values $i / 16 and the next of a float32 array at $a (or, with $half, of half bit patterns), as float64
+  (func $pair_at (param $a i32) (param $i i32) (param $half i32) (result v128)
+    (if (result v128) (local.get $half)
+      (then
+        (f64x2.promote_low_f32x4
+          (call $float_of (i32x4.extend_low_i16x8_u (v128.load32_zero (i32.add (local.get $a) (i32.shr_u (local.get $i) (i32.const 2))))))))
+      (else (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (i32.shr_u (local.get $i) (i32.const 1))))))))
+
+  ;; guided: d = c_skip * x + c_out * (u + w * (c - u)); otherwise d = c_skip * x + c_out * u (u and c float32 arrays,
+  ;; or with $half half bit patterns, whose float32 values are exact)
   (func (export "combine") (param $d i32) (param $x i32) (param $u i32) (param $c i32) (param $bytes i32)
-    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32)
+    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32) (param $half i32)
     (local $i i32) (local $k v128) (local $o v128) (local $g v128) (local $uv v128)
     (local.set $k (f64x2.splat (local.get $cSkip)))
     (local.set $o (f64x2.splat (local.get $cOut)))
@@ -57,16 +70,13 @@
     (block $done
       (loop $pair
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (local.set $uv
-          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $u) (i32.shr_u (local.get $i) (i32.const 1))))))
+        (local.set $uv (call $pair_at (local.get $u) (local.get $i) (local.get $half)))
         (if (local.get $guided)
           (then
             (local.set $uv
               (f64x2.add (local.get $uv)
                 (f64x2.mul (local.get $g)
-                  (f64x2.sub
-                    (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $c) (i32.shr_u (local.get $i) (i32.const 1)))))
-                    (local.get $uv)))))))
+                  (f64x2.sub (call $pair_at (local.get $c) (local.get $i) (local.get $half)) (local.get $uv)))))))
         (v128.store (i32.add (local.get $d) (local.get $i))
           (f64x2.add
             (f64x2.mul (local.get $k) (v128.load (i32.add (local.get $x) (local.get $i))))

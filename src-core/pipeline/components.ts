@@ -98,7 +98,11 @@ export function encodeEmptyChunkOf(model: StableDiffusionModel, timings: Timings
   return encodeJoinedEmptyChunk(encoderRuns(model, timings), { chunkTokens: model.info.tokens - 2 });
 }
 
-/** The UNet over one latent size. The array it returns is reused by its next call (float16 models), as its input tensors are. */
+/**
+ * The UNet over one latent size. The array it returns is reused by its next call (a float16 model given float32), as
+ * its input tensors are. A float16 model's call is `halves`: a sample of half bit patterns goes in as it is, and the
+ * output comes back as the model's own half bit patterns (no conversion either way).
+ */
 export function unetCall(model: StableDiffusionModel, height: number, width: number, timings: Timings): UNetCall {
   const { latentChannels, textHidden, unetFloat, timestepType, timestepShape } = model.info;
   // The prompt states are the same array at every step of a run: converted to the UNet's dtype once.
@@ -126,7 +130,7 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   // A run passes the same arrays at every step: the feeds are built again only when one of them (or the batch)
   // changes, and otherwise just take the new timestep and sample values (this path runs between two UNet calls).
   let fed: (Omit<UNetBatch, 'timestep'> & { feeds: Record<string, ort.Tensor> }) | undefined;
-  return async (input) => {
+  const call: UNetCall = async (input) => {
     let feeds: Record<string, ort.Tensor>;
     if (fed && sameArrays(fed, input)) {
       feeds = fed.feeds;
@@ -149,9 +153,12 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
       timings.unetCalls++;
     }
     const result = out.out_sample;
+    if (result.type === 'float16' && input.sample instanceof Uint16Array) return result.data as Uint16Array;
     if (result.type === 'float16' && output.length !== result.size) output = new Float32Array(result.size);
     return readFloats(result, 'unet out_sample', output);
   };
+  call.halves = unetFloat === 'float16';
+  return call;
 }
 
 const UNET_OUTPUT = ['out_sample'];

@@ -5,30 +5,37 @@ import * as ort from 'onnxruntime-node';
 import { toHalfBits } from '../model/half.ts';
 import type { StableDiffusionModel, TimestepType } from '../model/model.ts';
 import { floatTensor, type FloatType } from '../model/tensors.ts';
+import type { UNetFloats } from '../guidance/unet.ts';
 
 const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** A float input over one source array: a float32 tensor wraps the array itself, a float16 one holds its conversion. */
+/**
+ * A float input over one source array: a tensor of the input's type wraps the array itself (float32 values, or half
+ * bit patterns for float16), and a float16 input given float32 values holds their conversion.
+ */
 export class FloatFeed {
-  private source?: Float32Array;
+  private source?: UNetFloats;
   private tensor?: ort.Tensor;
 
   constructor(private readonly type: FloatType) {}
 
-  /** The tensor for `source`; `changed` says its values may differ from the last call's (float16 converts again). */
-  of(source: Float32Array, dims: readonly number[], changed = false): ort.Tensor {
+  /** The tensor for `source`; `changed` says its values may differ from the last call's (a conversion runs again). */
+  of(source: UNetFloats, dims: readonly number[], changed = false): ort.Tensor {
     if (!this.tensor || this.source !== source || !sameDims(this.tensor.dims, dims)) {
       this.source = source;
-      this.tensor = floatTensor(this.type, source, dims);
-    } else if (changed && this.type === 'float16') {
-      toHalfBits(source, this.tensor.data as Uint16Array);
+      if (source instanceof Float32Array) this.tensor = floatTensor(this.type, source, dims);
+      else if (this.type === 'float16') this.tensor = new ort.Tensor('float16', source, dims);
+      else throw new TypeError('half bit patterns given for a float32 input');
+    } else if (changed) {
+      this.refresh();
     }
     return this.tensor;
   }
 
-  /** The same tensor over the same source, whose values changed: float16 converts them again (float32 wraps them). */
+  /** The same tensor over the same source, whose values changed: float32 values for float16 are converted again. */
   refresh(): void {
-    if (this.type === 'float16' && this.source && this.tensor) toHalfBits(this.source, this.tensor.data as Uint16Array);
+    if (this.type === 'float16' && this.source instanceof Float32Array && this.tensor)
+      toHalfBits(this.source, this.tensor.data as Uint16Array);
   }
 }
 
