@@ -12,19 +12,10 @@ export interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   euler_step(x: number, d: number, bytes: number, sigma: number, dt: number): void;
   all_finite(a: number, bytes: number): number;
-  scale_input(sample: number, x: number, bytes: number, cIn: number, half: number): void;
-  combine(
-    d: number,
-    x: number,
-    u: number,
-    c: number,
-    bytes: number,
-    cSkip: number,
-    cOut: number,
-    w: number,
-    guided: number,
-    half: number,
-  ): void;
+  scale_input(sample: number, x: number, bytes: number, cIn: number): void;
+  scale_input_half(sample: number, x: number, bytes: number, cIn: number): void;
+  combine(d: number, x: number, u: number, c: number, bytes: number, cSkip: number, cOut: number, w: number, guided: number): void;
+  combine_half(d: number, x: number, u: number, c: number, bytes: number, cSkip: number, cOut: number, w: number, guided: number): void;
   heun_predict(slope: number, xe: number, x: number, den: number, bytes: number, sigma: number, dt: number): void;
   heun_correct(x: number, xe: number, den: number, slope: number, bytes: number, sigmaNext: number, halfDt: number): void;
   axpy(out: number, a: number, b: number, bytes: number, scale: number): void;

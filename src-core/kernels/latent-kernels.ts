@@ -31,7 +31,7 @@ let values = -1,
 function layout(count: number): void {
   if (count === values) return;
   const pairBytes = 8 * (count + (count & 1));
-  reserveBytes(kernels, SLOTS * pairBytes);
+  reserveBytes(kernels, SLOTS * pairBytes + 32); // the fp16 kernels, four values at a time, may touch two past the end
   const buffer = kernels.memory.buffer;
   values = count;
   slotBytes = pairBytes;
@@ -100,7 +100,8 @@ export function scaleInput(sample: Float32Array | Uint16Array, x: Float64Array, 
     return;
   }
   layout(n);
-  kernels.scale_input(slotBytes, put(0, x), slotBytes, cIn, half ? 1 : 0);
+  if (half) kernels.scale_input_half(slotBytes, put(0, x), slotBytes, cIn);
+  else kernels.scale_input(slotBytes, put(0, x), slotBytes, cIn);
   const scaled = half ? halves[1] : floats[1];
   sample.set(scaled);
   if (guided) sample.set(scaled, n);
@@ -136,7 +137,8 @@ export function combineGuidance(
   if (half) modelHalves.set(out);
   else modelOutput.set(out);
   const condAt = slotBytes + (half ? 2 : 4) * n;
-  kernels.combine(3 * slotBytes, put(0, x), slotBytes, condAt, slotBytes, cSkip, cOut, scale, guided ? 1 : 0, half ? 1 : 0);
+  const combine = half ? kernels.combine_half : kernels.combine;
+  combine(3 * slotBytes, put(0, x), slotBytes, condAt, slotBytes, cSkip, cOut, scale, guided ? 1 : 0);
   denoised.set(doubles[3]);
 }
 

@@ -34,35 +34,22 @@
         (br $pair)))
     (f64.eq (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))) (f64.const 0)))
 
-  ;; s = float32(c_in * x): s a float32 array, or with $half the half bit patterns of those float32 values
-  (func (export "scale_input") (param $s i32) (param $x i32) (param $bytes i32) (param $cIn f64) (param $half i32)
-    (local $i i32) (local $c v128) (local $f v128)
+  ;; s = float32(c_in * x), s a float32 array
+  (func (export "scale_input") (param $s i32) (param $x i32) (param $bytes i32) (param $cIn f64)
+    (local $i i32) (local $c v128)
     (local.set $c (f64x2.splat (local.get $cIn)))
     (block $done
       (loop $pair
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (local.set $f (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $x) (local.get $i))))))
-        (if (local.get $half)
-          (then
-            (v128.store32_lane 0
-              (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 2)))
-              (i16x8.narrow_i32x4_u (call $half_of (local.get $f)) (local.get $f))))
-          (else (v128.store64_lane 0 (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 1))) (local.get $f))))
+        (v128.store64_lane 0
+          (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 1)))
+          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $x) (local.get $i))))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair))))
 
-  ;; values $i / 16 and the next of a float32 array at $a (or, with $half, of half bit patterns), as float64
-  (func $pair_at (param $a i32) (param $i i32) (param $half i32) (result v128)
-    (if (result v128) (local.get $half)
-      (then
-        (f64x2.promote_low_f32x4
-          (call $float_of (i32x4.extend_low_i16x8_u (v128.load32_zero (i32.add (local.get $a) (i32.shr_u (local.get $i) (i32.const 2))))))))
-      (else (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (i32.shr_u (local.get $i) (i32.const 1))))))))
-
-  ;; guided: d = c_skip * x + c_out * (u + w * (c - u)); otherwise d = c_skip * x + c_out * u (u and c float32 arrays,
-  ;; or with $half half bit patterns, whose float32 values are exact)
+  ;; guided: d = c_skip * x + c_out * (u + w * (c - u)); otherwise d = c_skip * x + c_out * u (u and c float32 arrays)
   (func (export "combine") (param $d i32) (param $x i32) (param $u i32) (param $c i32) (param $bytes i32)
-    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32) (param $half i32)
+    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32)
     (local $i i32) (local $k v128) (local $o v128) (local $g v128) (local $uv v128)
     (local.set $k (f64x2.splat (local.get $cSkip)))
     (local.set $o (f64x2.splat (local.get $cOut)))
@@ -70,19 +57,80 @@
     (block $done
       (loop $pair
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (local.set $uv (call $pair_at (local.get $u) (local.get $i) (local.get $half)))
+        (local.set $uv
+          (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $u) (i32.shr_u (local.get $i) (i32.const 1))))))
         (if (local.get $guided)
           (then
             (local.set $uv
               (f64x2.add (local.get $uv)
                 (f64x2.mul (local.get $g)
-                  (f64x2.sub (call $pair_at (local.get $c) (local.get $i) (local.get $half)) (local.get $uv)))))))
+                  (f64x2.sub
+                    (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $c) (i32.shr_u (local.get $i) (i32.const 1)))))
+                    (local.get $uv)))))))
         (v128.store (i32.add (local.get $d) (local.get $i))
           (f64x2.add
             (f64x2.mul (local.get $k) (v128.load (i32.add (local.get $x) (local.get $i))))
             (f64x2.mul (local.get $o) (local.get $uv))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair))))
+
+  ;; An fp16 UNet's side, four values at a time ($bytes as above; up to two values past it are read and written).
+
+  ;; s = the half bit patterns of float32(c_in * x)
+  (func (export "scale_input_half") (param $s i32) (param $x i32) (param $bytes i32) (param $cIn f64)
+    (local $i i32) (local $c v128) (local $f v128)
+    (local.set $c (f64x2.splat (local.get $cIn)))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        ;; two float32 pairs side by side: lanes 0-1 of each demotion
+        (local.set $f
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $x) (local.get $i)))))
+            (f32x4.demote_f64x2_zero (f64x2.mul (local.get $c) (v128.load offset=16 (i32.add (local.get $x) (local.get $i)))))))
+        (local.set $f (call $half_of (local.get $f)))
+        (v128.store64_lane 0
+          (i32.add (local.get $s) (i32.shr_u (local.get $i) (i32.const 2)))
+          (i16x8.narrow_i32x4_u (local.get $f) (local.get $f)))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br $four))))
+
+  ;; combine's formula with u and c half bit patterns (their float32 values are exact)
+  (func (export "combine_half") (param $d i32) (param $x i32) (param $u i32) (param $c i32) (param $bytes i32)
+    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32)
+    (local $i i32) (local $k v128) (local $o v128) (local $g v128) (local $uf v128) (local $cf v128) (local $lo v128) (local $hi v128)
+    (local.set $k (f64x2.splat (local.get $cSkip)))
+    (local.set $o (f64x2.splat (local.get $cOut)))
+    (local.set $g (f64x2.splat (local.get $w)))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $uf
+          (call $float_of (i32x4.extend_low_i16x8_u (v128.load64_zero (i32.add (local.get $u) (i32.shr_u (local.get $i) (i32.const 2)))))))
+        (local.set $lo (f64x2.promote_low_f32x4 (local.get $uf)))
+        (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $uf) (local.get $uf))))
+        (if (local.get $guided)
+          (then
+            (local.set $cf
+              (call $float_of (i32x4.extend_low_i16x8_u (v128.load64_zero (i32.add (local.get $c) (i32.shr_u (local.get $i) (i32.const 2)))))))
+            (local.set $lo
+              (f64x2.add (local.get $lo) (f64x2.mul (local.get $g) (f64x2.sub (f64x2.promote_low_f32x4 (local.get $cf)) (local.get $lo)))))
+            (local.set $hi
+              (f64x2.add (local.get $hi)
+                (f64x2.mul (local.get $g)
+                  (f64x2.sub
+                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $cf) (local.get $cf)))
+                    (local.get $hi)))))))
+        (v128.store (i32.add (local.get $d) (local.get $i))
+          (f64x2.add
+            (f64x2.mul (local.get $k) (v128.load (i32.add (local.get $x) (local.get $i))))
+            (f64x2.mul (local.get $o) (local.get $lo))))
+        (v128.store offset=16 (i32.add (local.get $d) (local.get $i))
+          (f64x2.add
+            (f64x2.mul (local.get $k) (v128.load offset=16 (i32.add (local.get $x) (local.get $i))))
+            (f64x2.mul (local.get $o) (local.get $hi))))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br $four))))
 
   ;; Heun's first half: slope = (x - den) / sigma, xe = x + dt * slope
   (func (export "heun_predict") (param $slope i32) (param $xe i32) (param $x i32) (param $den i32) (param $bytes i32)
