@@ -332,26 +332,19 @@
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $eight))))
 
-  ;; the float32 bits of four halves $h (32-bit lanes): exponent rebias, subnormals through one exact float32
-  ;; subtraction, infinities kept, NaN as 0x7fc00000 (what a NaN becomes in a Float32Array)
+  ;; the float32 bits of four halves $h (32-bit lanes): the half's exponent and mantissa bits moved up to a float32's
+  ;; and scaled by 2^112 (the exponent's rebias, exact for normal and subnormal values alike), infinities kept, NaN as
+  ;; 0x7fc00000 (what a NaN becomes in a Float32Array)
   (func $float_of (param $h v128) (result v128)
-    (local $o v128) (local $e v128)
-    (local.set $o (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))) (i32.const 13)))
-    (local.set $e (v128.and (local.get $o) (i32x4.splat (i32.const 0x0f800000))))
-    (local.set $o (i32x4.add (local.get $o) (i32x4.splat (i32.const 0x38000000))))
+    (local $a v128) (local $o v128)
+    (local.set $a (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))))
+    (local.set $o (f32x4.mul (i32x4.shl (local.get $a) (i32.const 13)) (f32x4.splat (f32.const 0x1p112))))
     (local.set $o
-      (v128.bitselect
-        ;; zero and subnormals: (2^-14 with the mantissa bits) - 2^-14 = mantissa * 2^-24
-        (f32x4.sub (i32x4.add (local.get $o) (i32x4.splat (i32.const 0x00800000))) (f32x4.splat (f32.const 0x1p-14)))
-        (v128.bitselect
-          (i32x4.add (local.get $o) (i32x4.splat (i32.const 0x38000000)))
-          (local.get $o)
-          (i32x4.eq (local.get $e) (i32x4.splat (i32.const 0x0f800000))))
-        (i32x4.eq (local.get $e) (i32x4.splat (i32.const 0)))))
+      (v128.bitselect (i32x4.splat (i32.const 0x7f800000)) (local.get $o) (i32x4.eq (local.get $a) (i32x4.splat (i32.const 0x7c00)))))
     (v128.bitselect
       (i32x4.splat (i32.const 0x7fc00000))
       (v128.or (local.get $o) (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x8000))) (i32.const 16)))
-      (i32x4.gt_u (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))) (i32x4.splat (i32.const 0x7c00)))))
+      (i32x4.gt_u (local.get $a) (i32x4.splat (i32.const 0x7c00)))))
 
   ;; float32 values at $out from the half bit patterns at $in
   (func (export "from_half") (param $out i32) (param $in i32) (param $count i32)
