@@ -116,6 +116,21 @@ test('guidance at scale 1 skips the unconditional half; progress is reported per
   }
 });
 
+test('previews come at most once per previewIntervalMs: a long interval leaves only the first step', async () => {
+  const model = await loadModel(modelFolder('tiny-sd-eps-int64'));
+  try {
+    const steps: number[] = [];
+    await generate(
+      model,
+      { prompt: 'a cat', steps: 4, seed: 1, count: 2 },
+      { previews: true, previewIntervalMs: 60_000, onProgress: (p) => p.preview && steps.push(p.step!) },
+    );
+    assert.deepEqual(steps, [1]);
+  } finally {
+    await model.dispose();
+  }
+});
+
 test('the same prompt generated again reuses its encoding; another emphasis or negative prompt encodes again', async () => {
   const model = await loadModel(modelFolder('tiny-sd-eps-int64'));
   try {

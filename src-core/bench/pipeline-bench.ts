@@ -1,5 +1,6 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
 //                   [--warmup N] [--provider NAME] [--unet-stand-in MS] [--unet-float16]
+//                   [--previews]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -14,6 +15,8 @@
 // bench with --provider cuda.
 // --unet-float16: the model's UNet takes and returns float16 (a copy with Casts around its float32 graph,
 // bench/float16-io-unet.ts), as an fp16 export does: the engine then converts its input and output at every step.
+// --previews: progress and previews as the app's engine reports them (a preview at most every PREVIEW_INTERVAL_MS,
+// each event serialized as its IPC message is; the app sends it to the window on top).
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { rmSync } from 'node:fs';
@@ -23,7 +26,9 @@ import { loadModel } from '../model/model.ts';
 import { median } from '../experiments/stats.ts';
 import { rerunWithHugePages } from '../model/huge-pages.ts';
 import type { ProviderChoice } from '../model/session.ts';
-import { generate, type GenerateResult } from '../pipeline/txt2img.ts';
+import { generate, type GenerateHooks, type GenerateResult } from '../pipeline/txt2img.ts';
+import { PREVIEW_INTERVAL_MS } from '../pipeline/preview.ts';
+import { serialize } from 'node:v8';
 import { decode } from 'fast-png';
 import { encodeRgbaPng } from '../png/encode.ts';
 import { startPngThread } from '../png/encode-thread.ts';
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     provider: { type: 'string', default: 'cpu' },
     'unet-stand-in': { type: 'string' },
     'unet-float16': { type: 'boolean', default: false },
+    previews: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs),
@@ -70,12 +76,19 @@ const request = {
 };
 const standInMs = values['unet-stand-in'] === undefined ? undefined : Number(values['unet-stand-in']);
 const calls = watchUnetCalls(model);
+// The engine host's progress hooks (host/engine-host.ts), its IPC's structured clone in place of the pipe.
+const appProgress: GenerateHooks = {
+  previews: true,
+  previewIntervalMs: PREVIEW_INTERVAL_MS,
+  onProgress: (p) =>
+    void serialize(p.preview ? { event: 'preview', jobId: 'bench', ...p.preview } : { event: 'progress', jobId: 'bench', ...p }),
+};
 const results: GenerateResult[] = [];
 const gaps: number[] = [];
 for (let r = 0; r < warmup + runs; r++) {
   if (r === warmup && standInMs !== undefined) calls.standIn(standInMs);
   calls.newRun();
-  const result = await generate(model, { ...request, seed: r });
+  const result = await generate(model, { ...request, seed: r }, values.previews ? appProgress : {});
   if (r >= warmup) {
     results.push(result); // the first runs warm up the sessions and V8
     gaps.push(...calls.gaps());
@@ -126,6 +139,7 @@ const summary = {
   betweenCallsMs: median(gaps),
   unetStandInMs: standInMs ?? null,
   unetFloat: model.info.unetFloat,
+  previews: values.previews,
   /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
   pngAloneMs: median(alone),
   pngMainThreadMs: pick((r) => r.timings.pngMs),
@@ -143,6 +157,7 @@ console.log(
 if (standInMs !== undefined)
   console.log(`  UNet STAND-IN: each call waits ${standInMs} ms and returns a recorded output (images not meaningful)`);
 if (values['unet-float16']) console.log('  UNet input and output in float16 (Casts around the float32 graph)');
+if (values.previews) console.log(`  progress events, and previews at most every ${PREVIEW_INTERVAL_MS} ms, as the app's engine sends them`);
 console.log(`  whole image     ${f(summary.totalMs)}`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);

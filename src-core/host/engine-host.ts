@@ -9,6 +9,7 @@ import { generate, planFor, resolveSize, type GeneratedImage, type GenerateProgr
 import { imagesOf } from '../contract/generate.ts';
 import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
 import { planJob } from '../pipeline/passes.ts';
+import { PREVIEW_INTERVAL_MS } from '../pipeline/preview.ts';
 import { readImageHeader } from '../image/header.ts';
 import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
 import { describeIssues } from '../contract/generate.ts';
@@ -113,6 +114,7 @@ function progressHooks(job: RunningJob) {
   return {
     signal: controller.signal,
     previews: true,
+    previewIntervalMs: PREVIEW_INTERVAL_MS,
     onEncoding: (delivered: Promise<void>) => {
       job.delivering.add(delivered);
       void delivered.then(() => job.delivering.delete(delivered));

@@ -38,17 +38,35 @@ async function measure(model: StableDiffusionModel): Promise<LatentPreviewMap> {
   return { bias, weights };
 }
 
+/**
+ * The app's previews come at most this often (about 20 a second, whatever the step time): a UNet step on a GPU takes
+ * a few ms, and a preview per step would cost the engine and the window more than anyone can see.
+ */
+export const PREVIEW_INTERVAL_MS = 50;
+
 /** RGBA bytes at latent resolution for one image's latent [C, h, w]. */
 export function previewRgba(map: LatentPreviewMap, latent: Float64Array, channels: number, height: number, width: number): Uint8Array {
   const plane = height * width,
     out = new Uint8Array(plane * 4);
+  // The weights as one flat array, [c][rgb]; each colour sums bias + w[0] v[0] + w[1] v[1] + ... in channel order.
+  const weights = Float64Array.from(map.weights.flat());
+  const r0 = map.bias[0],
+    g0 = map.bias[1],
+    b0 = map.bias[2];
   for (let p = 0; p < plane; p++) {
-    for (let k = 0; k < 3; k++) {
-      let v = map.bias[k];
-      for (let c = 0; c < channels; c++) v += map.weights[c][k] * latent[c * plane + p];
-      out[p * 4 + k] = Math.round(Math.min(1, Math.max(0, (v + 1) / 2)) * 255);
+    let r = r0,
+      g = g0,
+      b = b0;
+    for (let c = 0, at = p; c < channels; c++, at += plane) {
+      const v = latent[at];
+      r += weights[3 * c] * v;
+      g += weights[3 * c + 1] * v;
+      b += weights[3 * c + 2] * v;
     }
-    out[p * 4 + 3] = 255;
+    out[4 * p] = Math.round(Math.min(1, Math.max(0, (r + 1) / 2)) * 255);
+    out[4 * p + 1] = Math.round(Math.min(1, Math.max(0, (g + 1) / 2)) * 255);
+    out[4 * p + 2] = Math.round(Math.min(1, Math.max(0, (b + 1) / 2)) * 255);
+    out[4 * p + 3] = 255;
   }
   return out;
 }

@@ -54,6 +54,8 @@ export interface GenerateHooks {
   onProgress?: (progress: GenerateProgress) => void;
   /** Previews cost a little; they are computed when this is true. */
   previews?: boolean;
+  /** Previews come at most this often, in ms (the app: PREVIEW_INTERVAL_MS); by default, one per sampler step. */
+  previewIntervalMs?: number;
   signal?: AbortSignal;
   /**
    * Prompt -> text encoding, shared across calls so a grid encodes each prompt once (keys: prompt/conditioning.ts).
@@ -183,6 +185,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     ]),
   );
   const images: GeneratedImage[] = [];
+  let lastPreview = -Infinity;
   // Batch k's PNGs are encoded while batch k + 1 samples, and handed out in order.
   const delivery = new InOrder<GeneratedImage[]>();
   const sampleBatch = async (first: number) => {
@@ -212,6 +215,9 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
       },
       onStep: previewMap
         ? (info, pass) => {
+            const now = performance.now();
+            if (now - lastPreview < (hooks.previewIntervalMs ?? 0)) return;
+            lastPreview = now;
             const h = pass.height / vaeFactor,
               w = pass.width / vaeFactor;
             report({
