@@ -23,6 +23,7 @@ export interface KernelExports {
   xoshiro_uniforms(state: number, out: number, count: number): void;
   philox_pairs(out: number, count: number, c0: number, c1: number, k0: number, k1: number): void;
   to_half(out: number, values: number, count: number): void;
+  torch_cpu_normals(raw: number, out: number, blocks: number): void;
   from_half(out: number, bits: number, count: number): void;
 }
 

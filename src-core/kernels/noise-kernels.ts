@@ -1,8 +1,9 @@
-// The integer parts of two noise sources, run in the kernels' module in an instance of its own (its own memory): the
-// default source's xoshiro128** steps and 53-bit uniforms (noise/default-noise.ts), and torch-cuda's Philox4x32-10
-// blocks (noise/torch-cuda.ts). Integer steps and exact conversions give the same values as the JavaScript they
-// replaced, which took more time than the Box-Muller transforms that stay there (their values are V8's Math.log,
-// cos and sin, and torch-cuda's float32 emulation of the GPU's).
+// Parts of three noise sources, run in the kernels' module in an instance of its own (its own memory): the default
+// source's xoshiro128** steps and 53-bit uniforms (noise/default-noise.ts), torch-cuda's Philox4x32-10 blocks
+// (noise/torch-cuda.ts), and torch-cpu's float32 Box-Muller blocks (noise/torch-cpu.ts). Integer steps, exact
+// conversions and float32 rounding per operation give the same values as the JavaScript they replaced, which took
+// more time than the transforms that stay there (the default source's values are V8's Math.log, cos and sin, and
+// torch-cuda's float32 emulation of the GPU's is cheap beside its Philox rounds).
 import { kernelInstance, reserveBytes } from './instance.ts';
 
 const kernels = kernelInstance();
@@ -37,4 +38,17 @@ export function philoxPairs(count: number, c0: number, c1: number, k0: number, k
   const memory = room(8 * count);
   kernels.philox_pairs(0, count, c0, c1, k0, k1);
   return new Uint32Array(memory, 0, 2 * count);
+}
+
+/**
+ * torch's CPU normal_fill over raw[at .. at + out.length], whole blocks of 16 uniform numerators (k: u = k / 2^24):
+ * out[j] = r cos theta and out[j + 8] = r sin theta per block, as float32 values, in the order torch computes them.
+ */
+export function torchCpuNormals(raw: Int32Array, at: number, out: Float64Array): void {
+  const count = out.length;
+  if (count % 16 !== 0) throw new RangeError(`torch's normal blocks take whole blocks of 16 (got ${count} values)`);
+  const memory = room(12 * count);
+  new Int32Array(memory, 0, count).set(raw.subarray(at, at + count));
+  kernels.torch_cpu_normals(0, 4 * count, count / 16);
+  out.set(new Float64Array(memory, 4 * count, count));
 }

@@ -11,15 +11,17 @@
 //   When n is not a multiple of 16, 16 *more* uniforms are drawn into the last 16 slots and that block
 //   is transformed again (so n = 17 consumes 33 draws and out[1..16] come from draws 17..32).
 //   On x86 torch runs this block transform with AVX2 in float32 using the avx_mathfun log/sincos
-//   polynomials (compiled by GCC, which fuses most multiply-adds into FMAs). We emulate that
-//   arithmetic exactly (Math.fround per operation, exact float32 FMA), which reproduces every listed
-//   value of the reference vectors bit for bit.
+//   polynomials (compiled by GCC, which fuses most multiply-adds into FMAs). The kernels' module
+//   emulates that arithmetic exactly (float32 rounding per operation, exact float32 FMA:
+//   torch_cpu_normals in kernels/latent-kernels.wat), which reproduces every listed value of the
+//   reference vectors bit for bit.
 // - n < 16: the scalar path, one normal at a time in float64: u1, u2 from random64() (two mt() words,
 //   first = high half, 53 bits), r = sqrt(-2 log(1 - u2)), theta = 2 pi u1; returns r cos(theta) and
 //   keeps r sin(theta) in the generator as the next normal (that cache survives later calls, also
 //   calls of 16 or more, which neither use nor clear it). Each value is then rounded to float32.
 import type { NoiseStream } from './types.ts';
-import { checkCount, f, fma32, torchSeedWords, TWO_32, type TorchSeed } from './torch-common.ts';
+import { checkCount, f, torchSeedWords, TWO_32, type TorchSeed } from './torch-common.ts';
+import { torchCpuNormals } from '../kernels/noise-kernels.ts';
 
 export type { TorchSeed } from './torch-common.ts';
 
@@ -79,101 +81,6 @@ class MersenneTwister {
 }
 
 // ---------------------------------------------------------------------------------------------
-// float32 arithmetic constants.
-
-// avx_mathfun's cephes-derived constants, as float32.
-const [LOG_P0, LOG_P1, LOG_P2, LOG_P3, LOG_P4, LOG_P5, LOG_P6, LOG_P7, LOG_P8] = [
-  7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
-  3.3333331174e-1,
-].map(f);
-const [LOG_Q1, LOG_Q2] = [-2.1219444e-4, 0.693359375].map(f);
-// eslint-disable-next-line no-loss-of-precision -- Cephes' constant, written as torch's source writes it
-const SQRT_HALF = f(0.707106781186547524);
-const FOUR_OVER_PI = f(1.27323954473516);
-// eslint-disable-next-line no-loss-of-precision -- Cephes' constants, written as torch's source writes them
-const [DP1, DP2, DP3] = [-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8].map(f);
-const [SIN_P0, SIN_P1, SIN_P2] = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1].map(f);
-const [COS_P0, COS_P1, COS_P2] = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2].map(f);
-const TWO_PI_F = f(2 * Math.PI);
-const INV_2_24 = 1 / 16777216;
-
-/**
- * log256_ps for u1 = m / 2^24 (1 <= m <= 2^24), the only arguments normal_fill gives it. The float's
- * exponent and mantissa come straight from m's bit length, no bit casts needed.
- */
-function logAvx(m: number): number {
-  const bits = 32 - Math.clz32(m); // u1 = x * 2^e with x = m / 2^bits in [0.5, 1)
-  let e = bits - 24;
-  let x = m / 2 ** bits;
-  if (x < SQRT_HALF) {
-    e -= 1;
-    x = f(f(x - 1) + x);
-  } else {
-    x = f(x - 1);
-  }
-  const z = f(x * x);
-  let y = fma32(LOG_P0, x, LOG_P1);
-  y = fma32(y, x, LOG_P2);
-  y = fma32(y, x, LOG_P3);
-  y = fma32(y, x, LOG_P4);
-  y = fma32(y, x, LOG_P5);
-  y = fma32(y, x, LOG_P6);
-  y = fma32(y, x, LOG_P7);
-  y = fma32(y, x, LOG_P8);
-  y = f(y * x);
-  y = fma32(y, z, f(e * LOG_Q1)); // GCC fuses y*z into the add of e*q1
-  y = f(y - z * 0.5); // z*0.5 is exact: fused or not, one rounding
-  x = f(x + y);
-  return f(x + e * LOG_Q2); // e*q2 is exact
-}
-
-let sinOut = 0;
-let cosOut = 0;
-
-/** sincos256_ps for 0 <= x < 2 pi; results in sinOut / cosOut. */
-function sinCosAvx(x: number): void {
-  const j = (Math.trunc(f(x * FOUR_OVER_PI)) + 1) & ~1;
-  // Cody-Waite reduction by j * pi/4 in three parts (the first two products are exact).
-  x = f(x + j * DP1);
-  x = f(x + j * DP2);
-  x = f(x + j * DP3);
-  const z = f(x * x);
-  let c = fma32(COS_P0, z, COS_P1);
-  c = fma32(c, z, COS_P2);
-  c = f(c * z);
-  c = fma32(c, z, -z * 0.5);
-  c = f(c + 1);
-  let s = fma32(SIN_P0, z, SIN_P1);
-  s = fma32(s, z, SIN_P2);
-  s = f(s * z);
-  s = fma32(s, x, x);
-  let sn: number, cs: number;
-  if ((j & 2) === 0) {
-    sn = s;
-    cs = c;
-  } else {
-    sn = c;
-    cs = s;
-  }
-  sinOut = (j & 4) !== 0 ? -sn : sn;
-  cosOut = (~(j - 2) & 4) !== 0 ? -cs : cs;
-}
-
-/**
- * Box-Muller over one block of 16 uniforms (24-bit numerators k: u = k / 2^24) at raw[at..at+15],
- * written to out[at..at+15], exactly as torch's AVX2 normal_fill_16 computes it in float32.
- */
-function normalFill16(raw: Int32Array, out: Float64Array, at: number): void {
-  for (let j = 0; j < 8; j++) {
-    const radius = f(Math.sqrt(-2 * logAvx(16777216 - raw[at + j]))); // log(1 - u), 1 - u exact
-    const theta = f(TWO_PI_F * (raw[at + j + 8] * INV_2_24));
-    sinCosAvx(theta);
-    out[at + j] = f(radius * cosOut);
-    out[at + j + 8] = f(radius * sinOut);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /**
  * A stream of torch.randn values from one CPU torch.Generator: `randn(n)` returns what the next
@@ -203,11 +110,12 @@ export class TorchCpuNoiseStream implements NoiseStream {
     if (this.raw.length < n + tail) this.raw = new Int32Array(n + tail);
     const raw = this.raw;
     this.engine.fill24(raw, 0, n);
-    for (let i = 0; i + 16 <= n; i += 16) normalFill16(raw, out, i);
+    const whole = n - (n % 16);
+    torchCpuNormals(raw, 0, out.subarray(0, whole));
     if (tail) {
       // Sixteen fresh uniforms replace the last 16 slots, which are transformed again.
       this.engine.fill24(raw, n - 16, 16);
-      normalFill16(raw, out, n - 16);
+      torchCpuNormals(raw, n - 16, out.subarray(n - 16));
     }
   }
 
