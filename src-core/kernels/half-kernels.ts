@@ -1,4 +1,4 @@
-// float32 <-> half bit patterns in the kernels' module (to_half, from_half in latent-kernels.wat), four lanes at a
+// float32 <-> half bit patterns in the kernels' module (to_half, from_half in half-kernels.wat), four lanes at a
 // time, in an instance of its own. An fp16 UNet's input and output are converted at every step: 2 x 4x64x64 values
 // each way took 166 + 46 us in JavaScript, more than the rest of the step (model/half.ts keeps those loops for short
 // arrays and as the kernels' reference).

@@ -1,6 +1,7 @@
-// The kernels' module (latent-kernels.wat), compiled once, and its instances: each has its own memory, so the latent
-// loops' slots (latent-kernels.ts) and the noise sources' draws (noise-kernels.ts) never share a buffer or its growth.
-import { LATENT_KERNELS_WASM } from './latent-kernels-wasm.ts';
+// The kernels' module (latent-kernels.wat, half-kernels.wat and noise-kernels.wat), compiled once, and its instances:
+// each has its own memory, so the latent loops' slots (latent-kernels.ts), the half conversions' chunks
+// (half-kernels.ts) and the noise sources' draws (noise-kernels.ts) never share a buffer or its growth.
+import { KERNELS_WASM } from './kernels-wasm.ts';
 
 interface WasmConstructors {
   Module: new (bytes: Uint8Array) => object;
@@ -29,7 +30,7 @@ export interface KernelExports {
 
 // TypeScript declares WebAssembly in its DOM library only; these are the two constructors used here.
 const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmConstructors }).WebAssembly;
-const compiled = new Module(Buffer.from(LATENT_KERNELS_WASM, 'base64'));
+const compiled = new Module(Buffer.from(KERNELS_WASM, 'base64'));
 
 export function kernelInstance(): KernelExports {
   return new Instance(compiled).exports as unknown as KernelExports;

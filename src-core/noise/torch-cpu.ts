@@ -13,7 +13,7 @@
 //   On x86 torch runs this block transform with AVX2 in float32 using the avx_mathfun log/sincos
 //   polynomials (compiled by GCC, which fuses most multiply-adds into FMAs). The kernels' module
 //   emulates that arithmetic exactly (float32 rounding per operation, exact float32 FMA:
-//   torch_cpu_normals in kernels/latent-kernels.wat), which reproduces every listed value of the
+//   torch_cpu_normals in kernels/noise-kernels.wat), which reproduces every listed value of the
 //   reference vectors bit for bit.
 // - n < 16: the scalar path, one normal at a time in float64: u1, u2 from random64() (two mt() words,
 //   first = high half, 53 bits), r = sqrt(-2 log(1 - u2)), theta = 2 pi u1; returns r cos(theta) and
