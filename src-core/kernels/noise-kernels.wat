@@ -80,11 +80,9 @@
         (br $block))))
 
   ;; torch.randn's CPU normals (noise/torch-cpu.ts): the Box-Muller of torch's AVX2 normal_fill_16, in float32 as GCC
-  ;; compiles avx_mathfun's log and sincos (most multiply-adds fused). Float64 here holds each float32 value; $f32
-  ;; rounds to float32 after each operation, and $fma32 rounds a multiply-add once. The constants are the float32
+  ;; compiles avx_mathfun's log and sincos (most multiply-adds fused). Float64 here holds each float32 value, rounded
+  ;; to float32 after each operation (promote_f32 (demote_f64 ...)), and $fma32 rounds a multiply-add once. The constants are the float32
   ;; values of the Cephes constants torch's source writes, exactly.
-
-  (func $f32 (param $x f64) (result f64) (f64.promote_f32 (f32.demote_f64 (local.get $x))))
 
   ;; a * b + c rounded once to float32, for float32 a, b, c: a * b is exact in float64, and p + c rounded to float64
   ;; then to float32 differs from one rounding only when the float64 sum lies exactly halfway between two float32
@@ -93,10 +91,10 @@
     (local $p f64) (local $s f64) (local $r f64) (local $other f64) (local $bb f64) (local $err f64)
     (local.set $p (f64.mul (local.get $a) (local.get $b)))
     (local.set $s (f64.add (local.get $p) (local.get $c)))
-    (local.set $r (call $f32 (local.get $s)))
+    (local.set $r (f64.promote_f32 (f32.demote_f64 (local.get $s))))
     (if (f64.eq (local.get $r) (local.get $s)) (then (return (local.get $r))))
     (local.set $other (f64.sub (f64.mul (f64.const 2) (local.get $s)) (local.get $r)))
-    (if (f64.ne (call $f32 (local.get $other)) (local.get $other)) (then (return (local.get $r))))
+    (if (f64.ne (f64.promote_f32 (f32.demote_f64 (local.get $other))) (local.get $other)) (then (return (local.get $r))))
     (local.set $bb (f64.sub (local.get $s) (local.get $p)))
     (local.set $err
       (f64.add (f64.sub (local.get $p) (f64.sub (local.get $s) (local.get $bb))) (f64.sub (local.get $c) (local.get $bb))))
@@ -114,9 +112,9 @@
     (if (f64.lt (local.get $x) (f64.const 0x1.6a09e6p-1))
       (then
         (local.set $e (f64.sub (local.get $e) (f64.const 1)))
-        (local.set $x (call $f32 (f64.add (call $f32 (f64.sub (local.get $x) (f64.const 1))) (local.get $x)))))
-      (else (local.set $x (call $f32 (f64.sub (local.get $x) (f64.const 1))))))
-    (local.set $z (call $f32 (f64.mul (local.get $x) (local.get $x))))
+        (local.set $x (f64.promote_f32 (f32.demote_f64 (f64.add (f64.promote_f32 (f32.demote_f64 (f64.sub (local.get $x) (f64.const 1)))) (local.get $x))))))
+      (else (local.set $x (f64.promote_f32 (f32.demote_f64 (f64.sub (local.get $x) (f64.const 1)))))))
+    (local.set $z (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $x) (local.get $x)))))
     (local.set $y (call $fma32 (f64.const 0x1.204376p-4) (local.get $x) (f64.const -0x1.d7a37p-4)))
     (local.set $y (call $fma32 (local.get $y) (local.get $x) (f64.const 0x1.de4a34p-4)))
     (local.set $y (call $fma32 (local.get $y) (local.get $x) (f64.const -0x1.fcba9ep-4)))
@@ -125,12 +123,12 @@
     (local.set $y (call $fma32 (local.get $y) (local.get $x) (f64.const 0x1.999d58p-3)))
     (local.set $y (call $fma32 (local.get $y) (local.get $x) (f64.const -0x1.fffff8p-3)))
     (local.set $y (call $fma32 (local.get $y) (local.get $x) (f64.const 0x1.555554p-2)))
-    (local.set $y (call $f32 (f64.mul (local.get $y) (local.get $x))))
+    (local.set $y (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $y) (local.get $x)))))
     ;; GCC fuses y * z into the add of e * q1
-    (local.set $y (call $fma32 (local.get $y) (local.get $z) (call $f32 (f64.mul (local.get $e) (f64.const -0x1.bd0106p-13)))))
-    (local.set $y (call $f32 (f64.sub (local.get $y) (f64.mul (local.get $z) (f64.const 0.5)))))
-    (local.set $x (call $f32 (f64.add (local.get $x) (local.get $y))))
-    (call $f32 (f64.add (local.get $x) (f64.mul (local.get $e) (f64.const 0x1.63p-1)))))
+    (local.set $y (call $fma32 (local.get $y) (local.get $z) (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $e) (f64.const -0x1.bd0106p-13))))))
+    (local.set $y (f64.promote_f32 (f32.demote_f64 (f64.sub (local.get $y) (f64.mul (local.get $z) (f64.const 0.5))))))
+    (local.set $x (f64.promote_f32 (f32.demote_f64 (f64.add (local.get $x) (local.get $y)))))
+    (f64.promote_f32 (f32.demote_f64 (f64.add (local.get $x) (f64.mul (local.get $e) (f64.const 0x1.63p-1))))))
 
   (global $sin (mut f64) (f64.const 0))
   (global $cos (mut f64) (f64.const 0))
@@ -140,21 +138,21 @@
     (local $j i32) (local $jf f64) (local $z f64) (local $c f64) (local $s f64) (local $sn f64) (local $cs f64)
     (local.set $j
       (i32.and
-        (i32.add (i32.trunc_f64_s (call $f32 (f64.mul (local.get $x) (f64.const 0x1.45f306p+0)))) (i32.const 1))
+        (i32.add (i32.trunc_f64_s (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $x) (f64.const 0x1.45f306p+0))))) (i32.const 1))
         (i32.const -2)))
     (local.set $jf (f64.convert_i32_s (local.get $j)))
-    (local.set $x (call $f32 (f64.add (local.get $x) (f64.mul (local.get $jf) (f64.const -0x1.92p-1)))))
-    (local.set $x (call $f32 (f64.add (local.get $x) (f64.mul (local.get $jf) (f64.const -0x1.fb4p-13)))))
-    (local.set $x (call $f32 (f64.add (local.get $x) (f64.mul (local.get $jf) (f64.const -0x1.4442d2p-25)))))
-    (local.set $z (call $f32 (f64.mul (local.get $x) (local.get $x))))
+    (local.set $x (f64.promote_f32 (f32.demote_f64 (f64.add (local.get $x) (f64.mul (local.get $jf) (f64.const -0x1.92p-1))))))
+    (local.set $x (f64.promote_f32 (f32.demote_f64 (f64.add (local.get $x) (f64.mul (local.get $jf) (f64.const -0x1.fb4p-13))))))
+    (local.set $x (f64.promote_f32 (f32.demote_f64 (f64.add (local.get $x) (f64.mul (local.get $jf) (f64.const -0x1.4442d2p-25))))))
+    (local.set $z (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $x) (local.get $x)))))
     (local.set $c (call $fma32 (f64.const 0x1.99eb9cp-16) (local.get $z) (f64.const -0x1.6c0c34p-10)))
     (local.set $c (call $fma32 (local.get $c) (local.get $z) (f64.const 0x1.55554ap-5)))
-    (local.set $c (call $f32 (f64.mul (local.get $c) (local.get $z))))
+    (local.set $c (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $c) (local.get $z)))))
     (local.set $c (call $fma32 (local.get $c) (local.get $z) (f64.mul (f64.neg (local.get $z)) (f64.const 0.5))))
-    (local.set $c (call $f32 (f64.add (local.get $c) (f64.const 1))))
+    (local.set $c (f64.promote_f32 (f32.demote_f64 (f64.add (local.get $c) (f64.const 1)))))
     (local.set $s (call $fma32 (f64.const -0x1.9943f2p-13) (local.get $z) (f64.const 0x1.11073cp-7)))
     (local.set $s (call $fma32 (local.get $s) (local.get $z) (f64.const -0x1.555546p-3)))
-    (local.set $s (call $f32 (f64.mul (local.get $s) (local.get $z))))
+    (local.set $s (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $s) (local.get $z)))))
     (local.set $s (call $fma32 (local.get $s) (local.get $x) (local.get $x)))
     (if (i32.and (local.get $j) (i32.const 2))
       (then (local.set $sn (local.get $c)) (local.set $cs (local.get $s)))
@@ -175,20 +173,18 @@
         (local.set $j (i32.const 0))
         (loop $pair
           (local.set $radius
-            (call $f32
-              (f64.sqrt
+            (f64.promote_f32 (f32.demote_f64               (f64.sqrt
                 (f64.mul (f64.const -2)
-                  (call $log_avx (i32.sub (i32.const 16777216) (i32.load (i32.add (local.get $raw) (i32.shl (local.get $j) (i32.const 2))))))))))
+                  (call $log_avx (i32.sub (i32.const 16777216) (i32.load (i32.add (local.get $raw) (i32.shl (local.get $j) (i32.const 2)))))))))))
           (call $sin_cos_avx
-            (call $f32
-              (f64.mul (f64.const 0x1.921fb6p+2)
+            (f64.promote_f32 (f32.demote_f64               (f64.mul (f64.const 0x1.921fb6p+2)
                 (f64.mul
                   (f64.convert_i32_s (i32.load offset=32 (i32.add (local.get $raw) (i32.shl (local.get $j) (i32.const 2)))))
-                  (f64.const 0x1p-24)))))
+                  (f64.const 0x1p-24))))))
           (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))
-            (call $f32 (f64.mul (local.get $radius) (global.get $cos))))
+            (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $radius) (global.get $cos)))))
           (f64.store offset=64 (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))
-            (call $f32 (f64.mul (local.get $radius) (global.get $sin))))
+            (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $radius) (global.get $sin)))))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br_if $pair (i32.lt_u (local.get $j) (i32.const 8))))
         (local.set $raw (i32.add (local.get $raw) (i32.const 64)))
