@@ -29,26 +29,30 @@ function viewsOf(length: number): void {
   halvesOutView = halvesOut.subarray(0, length);
 }
 
-/** out = the half bit patterns of `values` (same length). */
-export function toHalfKernel(values: Float32Array, out: Uint16Array): void {
-  const n = values.length;
+/** `input` through a conversion into `out`, a chunk at a time: in at offset 0, `convert`, out from OUTPUT. */
+function inChunks<I extends Float32Array | Uint16Array, O extends Float32Array | Uint16Array>(
+  input: I,
+  out: O,
+  into: I,
+  convert: (out: number, input: number, count: number) => void,
+  result: () => O,
+): void {
+  const n = input.length;
   for (let start = 0; start < n; start += CHUNK) {
     const length = Math.min(CHUNK, n - start);
-    floatsIn.set(length === n ? values : values.subarray(start, start + length));
-    kernels.to_half(OUTPUT, 0, length);
+    into.set(length === n ? input : input.subarray(start, start + length));
+    convert(OUTPUT, 0, length);
     viewsOf(length);
-    out.set(halvesOutView, start);
+    out.set(result(), start);
   }
+}
+
+/** out = the half bit patterns of `values` (same length). */
+export function toHalfKernel(values: Float32Array, out: Uint16Array): void {
+  inChunks(values, out, floatsIn, kernels.to_half, () => halvesOutView);
 }
 
 /** out = the float32 values of the half bit patterns `bits` (same length). */
 export function fromHalfKernel(bits: Uint16Array, out: Float32Array): void {
-  const n = bits.length;
-  for (let start = 0; start < n; start += CHUNK) {
-    const length = Math.min(CHUNK, n - start);
-    halvesIn.set(length === n ? bits : bits.subarray(start, start + length));
-    kernels.from_half(OUTPUT, 0, length);
-    viewsOf(length);
-    out.set(floatsOutView, start);
-  }
+  inChunks(bits, out, halvesIn, kernels.from_half, () => floatsOutView);
 }

@@ -67,17 +67,24 @@ test('scaleInput: float32(c_in * x), once or twice over', () => {
   assert.throws(() => scaleInput(new Float32Array(4), new Float64Array(4), 1, true), /the UNet sample has 4 values, expected 8/);
 });
 
+/** Random c_skip, c_out and scale, and D for them written out as a plain loop. */
+function combineCase(x: Float64Array, out: Float32Array, guided: boolean) {
+  const n = x.length;
+  const c = { cSkip: 0.9 + random() / 10, cOut: -2 * Math.abs(random()) },
+    scale = 7.5 + random();
+  const expected = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    expected[i] = guided ? c.cSkip * x[i] + c.cOut * (out[i] + scale * (out[n + i] - out[i])) : c.cSkip * x[i] + c.cOut * out[i];
+  }
+  return { c, scale, expected };
+}
+
 test('combineGuidance: c_skip x + c_out (u + w (c - u)), or c_skip x + c_out out unguided', () => {
   for (const n of lengths) {
     for (const guided of [false, true]) {
       const x = doubles(n),
         out = floats(guided ? 2 * n : n);
-      const c = { cSkip: 0.9 + random() / 10, cOut: -2 * Math.abs(random()) },
-        scale = 7.5 + random();
-      const expected = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        expected[i] = guided ? c.cSkip * x[i] + c.cOut * (out[i] + scale * (out[n + i] - out[i])) : c.cSkip * x[i] + c.cOut * out[i];
-      }
+      const { c, scale, expected } = combineCase(x, out, guided);
       const denoised = new Float64Array(n).fill(NaN);
       combineGuidance(denoised, x, out, c, scale, guided);
       assertSameValues(denoised, expected, `combineGuidance n=${n} guided=${guided}`);
@@ -110,12 +117,7 @@ test('combineGuidance from half bit patterns: the formula on their values, at ev
       const x = doubles(n),
         halves = new Uint16Array(new Float16Array(floats(guided ? 2 * n : n)).buffer),
         out = Float32Array.from(new Float16Array(halves.buffer));
-      const c = { cSkip: 0.9 + random() / 10, cOut: -2 * Math.abs(random()) },
-        scale = 7.5 + random();
-      const expected = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        expected[i] = guided ? c.cSkip * x[i] + c.cOut * (out[i] + scale * (out[n + i] - out[i])) : c.cSkip * x[i] + c.cOut * out[i];
-      }
+      const { c, scale, expected } = combineCase(x, out, guided);
       const denoised = new Float64Array(n).fill(NaN);
       combineGuidance(denoised, x, halves, c, scale, guided);
       assertSameValues(denoised, expected, `combineGuidance halves n=${n} guided=${guided}`);
