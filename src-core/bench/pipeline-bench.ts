@@ -132,6 +132,8 @@ const summary = {
   vaeMs: pick((r) => r.timings.vaeMs),
   overheadMs: pick((r) => r.timings.overheadMs),
   overheadPercent: median(results.map((r) => (100 * r.timings.overheadMs) / r.timings.totalMs)),
+  /** The whole image (text encoder, PNG and overhead included) over its UNet calls and VAE decode alone. */
+  wholeOverUnetVae: median(results.map((r) => r.timings.totalMs / (r.timings.unetMs + r.timings.vaeMs))),
   /** The sampler loop's time outside session.run, per UNet call (noise, sampler and guidance arithmetic, tensors). */
   stepOverheadMs: perCall((r) => r.timings.samplingMs - r.timings.unetMs),
   /** Median time from one UNet call's return to the next call in a run: the few gaps between two images (VAE decode,
@@ -158,7 +160,7 @@ if (standInMs !== undefined)
   console.log(`  UNet STAND-IN: each call waits ${standInMs} ms and returns a recorded output (images not meaningful)`);
 if (values['unet-float16']) console.log('  UNet input and output in float16 (Casts around the float32 graph)');
 if (values.previews) console.log(`  progress events, and previews at most every ${PREVIEW_INTERVAL_MS} ms, as the app's engine sends them`);
-console.log(`  whole image     ${f(summary.totalMs)}`);
+console.log(`  whole image     ${f(summary.totalMs)}  (${summary.wholeOverUnetVae.toFixed(3)}x its UNet calls + VAE decode)`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);
 console.log(`  VAE decode      ${f(summary.vaeMs)}`);
