@@ -63,6 +63,8 @@ bench)
     (cd /tmp/b129 && RESTART_STUDIO_ROOT=$OLDPWD timeout 150 /tmp/node pipeline-bench.mjs --model /tmp/sd/$m --provider cuda --width 512 --height 512 --steps 20 --runs 5) 2>&1 | tee -a $L | grep '^{' >> $J
     kill $smi; echo "{\"label\": \"engine-$m-peak-gpu-memory\", \"MiB\": $(sort -n $RES/gpumem.txt | tail -1), \"idleMiB\": $(head -1 $RES/gpumem.txt)}" | tee -a $L >> $J; }
   engine sd15-opt
+  # the same with the app's progress events and previews (issue 22: what they add per step on a GPU)
+  (cd /tmp/b129 && RESTART_STUDIO_ROOT=$OLDPWD timeout 150 /tmp/node pipeline-bench.mjs --model /tmp/sd/sd15-opt --provider cuda --width 512 --height 512 --steps 20 --runs 5 --previews) 2>&1 | tee -a $L | grep '^{' >> $J
   # 4. WebGPU (onnxruntime-node 1.30), the attention-only fusion, the engine on the plain export
   T=200 ortb 130 --model /tmp/sd/sd15-fp16/unet/model.onnx --provider webgpu --label webgpu-plain --runs 10 --warmup 3 --profile /tmp/prof
   ortb 129 --model /tmp/sd/unet-opt-attn/model.onnx --provider cuda --label cuda-attention-fusion-only
