@@ -25,6 +25,7 @@ export interface KernelExports {
   philox_pairs(out: number, count: number, c0: number, c1: number, k0: number, k1: number): void;
   to_half(out: number, values: number, count: number): void;
   torch_cpu_normals(raw: number, out: number, blocks: number): void;
+  mt_fill24(state: number, next: number, out: number, count: number): number;
   from_half(out: number, bits: number, count: number): void;
 }
 

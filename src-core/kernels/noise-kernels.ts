@@ -1,6 +1,6 @@
 // Parts of three noise sources, run in the kernels' module in an instance of its own (its own memory): the default
 // source's xoshiro128** steps and 53-bit uniforms (noise/default-noise.ts), torch-cuda's Philox4x32-10 blocks
-// (noise/torch-cuda.ts), and torch-cpu's float32 Box-Muller blocks (noise/torch-cpu.ts). Integer steps, exact
+// (noise/torch-cuda.ts), and torch-cpu's mt19937 and float32 Box-Muller blocks (noise/torch-cpu.ts). Integer steps, exact
 // conversions and float32 rounding per operation give the same values as the JavaScript they replaced, which took
 // more time than the transforms that stay there (the default source's values are V8's Math.log, cos and sin, and
 // torch-cuda's float32 emulation of the GPU's is cheap beside its Philox rounds).
@@ -51,4 +51,21 @@ export function torchCpuNormals(raw: Int32Array, at: number, out: Float64Array):
   new Int32Array(memory, 0, count).set(raw.subarray(at, at + count));
   kernels.torch_cpu_normals(0, 4 * count, count / 16);
   out.set(new Float64Array(memory, 4 * count, count));
+}
+
+/** Where the 624 mt19937 words sit while mt_fill24 runs; its outputs follow. */
+const MT_OUTPUT = 2560;
+
+/**
+ * out = the next out.length mt19937 outputs of `state` (624 words, `next` the index of the next one) masked to their
+ * low 24 bits; the state is advanced in place, and the new index returned.
+ */
+export function mtFill24(state: Int32Array, next: number, out: Int32Array): number {
+  const memory = room(MT_OUTPUT + 4 * out.length);
+  const words = new Int32Array(memory, 0, 624);
+  words.set(state);
+  const after = kernels.mt_fill24(0, next, MT_OUTPUT, out.length);
+  state.set(words);
+  out.set(new Int32Array(memory, MT_OUTPUT, out.length));
+  return after;
 }

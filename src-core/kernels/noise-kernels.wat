@@ -1,5 +1,5 @@
 ;; The kernels' noise part (one module with latent-kernels.wat and half-kernels.wat): the default source's generator,
-;; torch-cuda's Philox blocks and torch-cpu's normal blocks (kernels/noise-kernels.ts).
+;; torch-cuda's Philox blocks, and torch-cpu's mt19937 and normal blocks (kernels/noise-kernels.ts).
 
   ;; xoshiro128** from the four 32-bit words at $state, left advanced: $count uniforms in (0, 1) with 53 bits each, as
   ;; float64 at $out. Each takes two draws, hi then lo: ((hi >>> 5) * 2^26 + (lo >>> 6) + 0.5) / 2^53 (exact).
@@ -78,6 +78,51 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $block))))
+
+  ;; mt19937 (torch's CPU generator): $count outputs masked to their low 24 bits (torch's float uniform numerators), as
+  ;; int32 at $out, from the 624 state words at $state, $next the index of the next word (624: twist first). The state
+  ;; is left advanced; returns the new index.
+  (func (export "mt_fill24") (param $state i32) (param $next i32) (param $out i32) (param $count i32) (result i32)
+    (local $end i32) (local $y i32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done
+      (loop $draw
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (if (i32.ge_u (local.get $next) (i32.const 624))
+          (then (call $mt_twist (local.get $state)) (local.set $next (i32.const 0))))
+        (local.set $y (i32.load (i32.add (local.get $state) (i32.shl (local.get $next) (i32.const 2)))))
+        (local.set $next (i32.add (local.get $next) (i32.const 1)))
+        ;; tempering
+        (local.set $y (i32.xor (local.get $y) (i32.shr_u (local.get $y) (i32.const 11))))
+        (local.set $y (i32.xor (local.get $y) (i32.and (i32.shl (local.get $y) (i32.const 7)) (i32.const 0x9d2c5680))))
+        (local.set $y (i32.xor (local.get $y) (i32.and (i32.shl (local.get $y) (i32.const 15)) (i32.const 0xefc60000))))
+        (local.set $y (i32.xor (local.get $y) (i32.shr_u (local.get $y) (i32.const 18))))
+        (i32.store (local.get $out) (i32.and (local.get $y) (i32.const 0xffffff)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $draw)))
+    (local.get $next))
+
+  ;; the next 624 words in place, in order: mt[k] = mt[k + 397] ^ (y >>> 1) ^ (-(y & 1) & 0x9908b0df) with
+  ;; y = (mt[k] & 0x80000000) | (mt[k + 1] & 0x7fffffff), indices mod 624 (words past k are already the new ones)
+  (func $mt_twist (param $state i32)
+    (local $k i32) (local $next i32) (local $far i32) (local $y i32)
+    (loop $word
+      (local.set $next (i32.add (local.get $k) (i32.const 1)))
+      (if (i32.eq (local.get $next) (i32.const 624)) (then (local.set $next (i32.const 0))))
+      (local.set $far (i32.add (local.get $k) (i32.const 397)))
+      (if (i32.ge_u (local.get $far) (i32.const 624)) (then (local.set $far (i32.sub (local.get $far) (i32.const 624)))))
+      (local.set $y
+        (i32.or
+          (i32.and (i32.load (i32.add (local.get $state) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 0x80000000))
+          (i32.and (i32.load (i32.add (local.get $state) (i32.shl (local.get $next) (i32.const 2)))) (i32.const 0x7fffffff))))
+      (i32.store (i32.add (local.get $state) (i32.shl (local.get $k) (i32.const 2)))
+        (i32.xor
+          (i32.xor
+            (i32.load (i32.add (local.get $state) (i32.shl (local.get $far) (i32.const 2))))
+            (i32.shr_u (local.get $y) (i32.const 1)))
+          (i32.and (i32.sub (i32.const 0) (i32.and (local.get $y) (i32.const 1))) (i32.const 0x9908b0df))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $word (i32.lt_u (local.get $k) (i32.const 624)))))
 
   ;; torch.randn's CPU normals (noise/torch-cpu.ts): the Box-Muller of torch's AVX2 normal_fill_16, in float32 as GCC
   ;; compiles avx_mathfun's log and sincos (most multiply-adds fused). Float64 here holds each float32 value, rounded

@@ -21,7 +21,7 @@
 //   calls of 16 or more, which neither use nor clear it). Each value is then rounded to float32.
 import type { NoiseStream } from './types.ts';
 import { checkCount, f, torchSeedWords, TWO_32, type TorchSeed } from './torch-common.ts';
-import { torchCpuNormals } from '../kernels/noise-kernels.ts';
+import { mtFill24, torchCpuNormals } from '../kernels/noise-kernels.ts';
 
 export type { TorchSeed } from './torch-common.ts';
 
@@ -33,6 +33,8 @@ const M = 397;
 const MATRIX_A = 0x9908b0df;
 const UPPER = 0x80000000;
 const LOWER = 0x7fffffff;
+/** From this many outputs on, fill24 runs in the kernels' module (the same words: its state goes there and back). */
+const MT_KERNEL_FROM = 256;
 
 class MersenneTwister {
   private readonly mt = new Int32Array(N);
@@ -76,7 +78,8 @@ class MersenneTwister {
 
   /** `count` outputs masked to their low 24 bits (torch's float uniform numerators), into out[start..]. */
   fill24(out: Int32Array, start: number, count: number): void {
-    for (let i = start; i < start + count; i++) out[i] = this.nextUint32() & 0xffffff;
+    if (count >= MT_KERNEL_FROM) this.next = mtFill24(this.mt, this.next, out.subarray(start, start + count));
+    else for (let i = start; i < start + count; i++) out[i] = this.nextUint32() & 0xffffff;
   }
 }
 
