@@ -1,7 +1,7 @@
 // For the benchmark: a copy of a model folder whose UNet takes and returns float16 (sample, encoder_hidden_states,
 // out_sample), with Casts to and from the float32 graph inside. That is how an fp16 export (SD 1.5 on a GPU) meets the
-// engine, which then converts the latent to half and the output back at every step; the embedded model is float32,
-// and an fp16 graph proper would be slow on a CPU. The weights and the arithmetic stay float32.
+// engine, which then hands it the latent as half bit patterns and reads its output so at every step; the embedded model
+// is float32, and an fp16 graph proper would be slow on a CPU. The weights and the arithmetic stay float32.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';

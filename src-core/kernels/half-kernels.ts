@@ -1,7 +1,8 @@
 // float32 <-> half bit patterns in the kernels' module (to_half, from_half in half-kernels.wat), four lanes at a
-// time, in an instance of its own. An fp16 UNet's input and output are converted at every step: 2 x 4x64x64 values
-// each way took 166 + 46 us in JavaScript, more than the rest of the step (model/half.ts keeps those loops for short
-// arrays and as the kernels' reference).
+// time, in an instance of its own, for model/half.ts (which keeps its loops for short arrays and as the reference):
+// fp16 text encoders and VAEs, a UNet call given float32, and the importer's fp16 weights. At 2 x 4x64x64 values the
+// loops took 166 + 46 us each way; an fp16 UNet's steps now skip float32 altogether (scaleInput and combineGuidance
+// write and read its half bit patterns, kernels/latent-kernels.ts).
 import { kernelInstance, reserveBytes } from './instance.ts';
 
 /** Values per call into the module: longer arrays (a checkpoint's weights) go through in chunks of this many. */
