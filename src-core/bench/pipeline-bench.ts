@@ -14,7 +14,7 @@
 // figures are the engine's own work around a UNet that is not on the CPU. No GPU here: the GPU's own figure is the
 // bench with --provider cuda.
 // --unet-float16: the model's UNet takes and returns float16 (a copy with Casts around its float32 graph,
-// bench/float16-io-unet.ts), as an fp16 export does: the engine then converts its input and output at every step.
+// bench/float16-io-unet.ts), as an fp16 export does: the engine then writes and reads half bit patterns at every step.
 // --previews: progress and previews as the app's engine reports them (a preview at most every PREVIEW_INTERVAL_MS,
 // each event serialized as its IPC message is; the app sends it to the window on top).
 import { parseArgs } from 'node:util';
