@@ -1,6 +1,6 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
 //                   [--warmup N] [--provider NAME] [--unet-stand-in MS] [--unet-float16]
-//                   [--previews]
+//                   [--previews] [--compare-torch] [--precision fp32|fp16]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -17,6 +17,9 @@
 // bench/float16-io-unet.ts), as an fp16 export does: the engine then writes and reads half bit patterns at every step.
 // --previews: progress and previews as the app's engine reports them (a preview at most every PREVIEW_INTERVAL_MS,
 // each event serialized as its IPC message is; the app sends it to the window on top).
+// --model takes a diffusers-ONNX folder, or a checkpoint or diffusers folder through the import cache, as the command
+// line does (--precision: the import's, fp32 by default). --compare-torch: diffusers' own pipeline on that diffusers
+// folder, same settings, after the engine's runs (bench/torch-compare.ts), and the engine's times as ratios of its.
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { rmSync } from 'node:fs';
@@ -34,6 +37,9 @@ import { encodeRgbaPng } from '../png/encode.ts';
 import { startPngThread } from '../png/encode-thread.ts';
 import { watchUnetCalls } from './unet-calls.ts';
 import { float16IoCopy } from './float16-io-unet.ts';
+import { runTorchPipeline } from './torch-compare.ts';
+import { modelFolderFor } from '../cli/model-arg.ts';
+import type { Precision } from '../import/importer.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,6 +56,8 @@ const { values } = parseArgs({
     'unet-stand-in': { type: 'string' },
     'unet-float16': { type: 'boolean', default: false },
     previews: { type: 'boolean', default: false },
+    'compare-torch': { type: 'boolean', default: false },
+    precision: { type: 'string', default: 'fp32' },
   },
 });
 const runs = Number(values.runs),
@@ -60,7 +68,7 @@ await rerunWithHugePages();
 // The engine process runs its PNG encoder thread from the start (host/engine-host.ts); so does the benchmark.
 await startPngThread();
 const loadStart = performance.now();
-const modelDir = values.model ?? DEFAULT_MODEL_DIR;
+const modelDir = values.model ? await modelFolderFor(values.model, { precision: values.precision as Precision }) : DEFAULT_MODEL_DIR;
 const copy = values['unet-float16'] ? float16IoCopy(modelDir) : undefined;
 const model = await loadModel(copy ?? modelDir, { provider: values.provider as ProviderChoice });
 const loadMs = performance.now() - loadStart;
@@ -96,6 +104,11 @@ for (let r = 0; r < warmup + runs; r++) {
 }
 await model.dispose();
 if (copy) rmSync(dirname(copy), { recursive: true, force: true });
+// diffusers' own pipeline on the same folder and settings, now that the engine's sessions are released.
+const { width, height } = results[0].images[0];
+const torchRun = values['compare-torch']
+  ? runTorchPipeline(values.model, { prompt: request.prompt, width, height, steps: request.steps, cfgScale: request.cfgScale, runs })
+  : undefined;
 
 // What one PNG costs when nothing else runs: the last image's pixels encoded again, awaited alone.
 const last = results[results.length - 1].images[0];
@@ -172,5 +185,15 @@ console.log(
     `+ ${f(summary.pngWaitMs)} waited for at the end ` +
     `(${count > 1 ? 'the rest overlapped with the next image' : 'one image per run: nothing to overlap with, use --count 2 or more'})`,
 );
+const torch = torchRun && {
+  ...torchRun,
+  engineWholeRatio: summary.totalMs / torchRun.wholeMs,
+  engineUnetCallRatio: summary.unetCallMs / torchRun.unetCallMs,
+};
+if (torch) {
+  console.log(`  PyTorch (diffusers' pipeline, torch ${torch.torch}, ${torch.device}, ${torch.dtype}), median of ${torch.runs} images:`);
+  console.log(`    whole image   ${f(torch.wholeMs)}  (the engine's: ${torch.engineWholeRatio.toFixed(3)}x)`);
+  console.log(`    UNet call     ${f(torch.unetCallMs)}  (the engine's: ${torch.engineUnetCallRatio.toFixed(3)}x)`);
+}
 console.log(`  model load ${f(summary.loadMs)}, peak RSS ${summary.peakRssMiB} MiB`);
-console.log(JSON.stringify(summary));
+console.log(JSON.stringify({ ...summary, torch: torch ?? null }));

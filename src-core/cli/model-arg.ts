@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureImported } from '../import/cache.ts';
 import { sourceKind } from '../import/source.ts';
+import type { Precision } from '../import/importer.ts';
 
 /** Where the command line keeps imported models (the app keeps its own in its data folder). */
 export function importCacheRoot(): string {
@@ -13,7 +14,10 @@ export function importCacheRoot(): string {
 }
 
 /** The model folder to load for `--model PATH` (importing it first when it is not a diffusers-ONNX folder). */
-export async function modelFolderFor(path: string, options: { config?: string; signal?: AbortSignal }): Promise<string> {
+export async function modelFolderFor(
+  path: string,
+  options: { config?: string; signal?: AbortSignal; precision?: Precision },
+): Promise<string> {
   const source = resolve(path);
   if (!existsSync(source)) throw new Error(`${source} does not exist`);
   if (statSync(source).isDirectory() && sourceKind(source) === 'diffusers-onnx') return source;
@@ -25,6 +29,7 @@ export async function modelFolderFor(path: string, options: { config?: string; s
     cacheRoot,
     config: options.config,
     signal: options.signal,
+    precision: options.precision,
     onProgress: (p) => {
       const now = performance.now();
       if (now - last < 1000 || p.bytesTotal === 0) return;

@@ -1,0 +1,108 @@
+"""diffusers' own StableDiffusionPipeline timed on a diffusers folder, for `npm run bench -- --compare-torch DIR`.
+
+Same prompt, size, steps, guidance and sampler (Euler) as the engine's run, in the same session: fp16 on a CUDA GPU,
+float32 on the CPU. Prints one JSON line: the median whole image (PIL image encoded to PNG included, as the engine's
+image includes its PNG) and the median UNet call, over --runs images after one warm-up image.
+Needs torch and diffusers; without an installed diffusers, DIFFUSERS_ENV_TOOLS names the folder of
+../shared/tools/diffusers-env/pyenv.py (this project's own setup of diffusers' sources).
+"""
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import time
+
+
+def import_diffusers():
+    try:
+        import diffusers  # noqa: F401
+    except ImportError:
+        tools = os.environ.get("DIFFUSERS_ENV_TOOLS")
+        if not tools:
+            raise
+        sys.path.insert(0, tools)
+        import pyenv  # noqa: F401  (puts the extracted sources on the path)
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+
+    return EulerDiscreteScheduler, StableDiffusionPipeline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model")
+    parser.add_argument("--prompt", required=True)
+    parser.add_argument("--width", type=int, required=True)
+    parser.add_argument("--height", type=int, required=True)
+    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--cfg", type=float, required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    import torch
+
+    euler, pipeline_class = import_diffusers()
+    cuda = torch.cuda.is_available()
+    device = "cuda" if cuda else "cpu"
+    dtype = torch.float16 if cuda else torch.float32
+    pipe = pipeline_class.from_pretrained(args.model, torch_dtype=dtype, safety_checker=None, requires_safety_checker=False)
+    pipe.scheduler = euler.from_config(pipe.scheduler.config)
+    pipe = pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+
+    def sync() -> None:
+        if cuda:
+            torch.cuda.synchronize()
+
+    unet_ms = []
+    forward = pipe.unet.forward
+
+    def timed_forward(*a, **kw):
+        sync()
+        start = time.perf_counter()
+        out = forward(*a, **kw)
+        sync()
+        unet_ms.append(1000 * (time.perf_counter() - start))
+        return out
+
+    pipe.unet.forward = timed_forward
+
+    def image(seed: int) -> float:
+        generator = torch.Generator(device).manual_seed(seed)
+        sync()
+        start = time.perf_counter()
+        result = pipe(
+            args.prompt,
+            width=args.width,
+            height=args.height,
+            num_inference_steps=args.steps,
+            guidance_scale=args.cfg,
+            generator=generator,
+        ).images[0]
+        result.save(io.BytesIO(), format="PNG")
+        sync()
+        return 1000 * (time.perf_counter() - start)
+
+    with torch.inference_mode():
+        image(0)  # warm-up
+        unet_ms.clear()
+        whole = [image(seed) for seed in range(1, args.runs + 1)]
+    print(
+        json.dumps(
+            {
+                "torch": torch.__version__,
+                "device": torch.cuda.get_device_name(0) if cuda else "cpu",
+                "dtype": str(dtype).replace("torch.", ""),
+                "runs": args.runs,
+                "wholeMs": statistics.median(whole),
+                "unetCallMs": statistics.median(unet_ms),
+                "unetCallsPerImage": len(unet_ms) // args.runs,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
