@@ -40,32 +40,30 @@ export function philoxPairs(count: number, c0: number, c1: number, k0: number, k
   return new Uint32Array(memory, 0, 2 * count);
 }
 
-/**
- * torch's CPU normal_fill over raw[at .. at + out.length], whole blocks of 16 uniform numerators (k: u = k / 2^24):
- * out[j] = r cos theta and out[j + 8] = r sin theta per block, as float32 values, in the order torch computes them.
- */
-export function torchCpuNormals(raw: Int32Array, at: number, out: Float64Array): void {
-  const count = out.length;
-  if (count % 16 !== 0) throw new RangeError(`torch's normal blocks take whole blocks of 16 (got ${count} values)`);
-  const memory = room(12 * count);
-  new Int32Array(memory, 0, count).set(raw.subarray(at, at + count));
-  kernels.torch_cpu_normals(0, 4 * count, count / 16);
-  out.set(new Float64Array(memory, 4 * count, count));
-}
-
-/** Where the 624 mt19937 words sit while mt_fill24 runs; its outputs follow. */
-const MT_OUTPUT = 2560;
+/** Where the 624 mt19937 words sit while torch-cpu's kernels run; the uniform numerators follow, then the normals. */
+const MT_NUMERATORS = 2560;
 
 /**
- * out = the next out.length mt19937 outputs of `state` (624 words, `next` the index of the next one) masked to their
- * low 24 bits; the state is advanced in place, and the new index returned.
+ * torch's CPU normal_fill for a call of out.length >= 16 values, all in the kernels' module: the next out.length outputs
+ * of the mt19937 `state` (624 words, `next` the index of the next one) as 24-bit uniform numerators, Box-Muller over
+ * whole blocks of 16 (mt_fill24, torch_cpu_normals), and for a length that is not a multiple of 16, sixteen more
+ * numerators into the last 16 slots, that block transformed again. The state is advanced in place; returns the new
+ * index.
  */
-export function mtFill24(state: Int32Array, next: number, out: Int32Array): number {
-  const memory = room(MT_OUTPUT + 4 * out.length);
+export function torchCpuNormalFill(state: Int32Array, next: number, out: Float64Array): number {
+  const n = out.length;
+  if (n < 16) throw new RangeError(`torch's normal_fill takes 16 values or more (got ${n})`);
+  const normals = MT_NUMERATORS + 8 * Math.ceil(n / 2); // after n int32 numerators, on a float64 boundary
+  const memory = room(normals + 8 * n);
   const words = new Int32Array(memory, 0, 624);
   words.set(state);
-  const after = kernels.mt_fill24(0, next, MT_OUTPUT, out.length);
+  let after = kernels.mt_fill24(0, next, MT_NUMERATORS, n);
+  kernels.torch_cpu_normals(MT_NUMERATORS, normals, n >> 4);
+  if (n % 16 !== 0) {
+    after = kernels.mt_fill24(0, after, MT_NUMERATORS + 4 * (n - 16), 16);
+    kernels.torch_cpu_normals(MT_NUMERATORS + 4 * (n - 16), normals + 8 * (n - 16), 1);
+  }
   state.set(words);
-  out.set(new Int32Array(memory, MT_OUTPUT, out.length));
+  out.set(new Float64Array(memory, normals, n));
   return after;
 }

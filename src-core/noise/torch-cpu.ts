@@ -21,7 +21,7 @@
 //   calls of 16 or more, which neither use nor clear it). Each value is then rounded to float32.
 import type { NoiseStream } from './types.ts';
 import { checkCount, f, torchSeedWords, TWO_32, type TorchSeed } from './torch-common.ts';
-import { mtFill24, torchCpuNormals } from '../kernels/noise-kernels.ts';
+import { torchCpuNormalFill } from '../kernels/noise-kernels.ts';
 
 export type { TorchSeed } from './torch-common.ts';
 
@@ -33,8 +33,6 @@ const M = 397;
 const MATRIX_A = 0x9908b0df;
 const UPPER = 0x80000000;
 const LOWER = 0x7fffffff;
-/** From this many outputs on, fill24 runs in the kernels' module (the same words: its state goes there and back). */
-const MT_KERNEL_FROM = 256;
 
 class MersenneTwister {
   private readonly mt = new Int32Array(N);
@@ -76,10 +74,9 @@ class MersenneTwister {
     return y >>> 0;
   }
 
-  /** `count` outputs masked to their low 24 bits (torch's float uniform numerators), into out[start..]. */
-  fill24(out: Int32Array, start: number, count: number): void {
-    if (count >= MT_KERNEL_FROM) this.next = mtFill24(this.mt, this.next, out.subarray(start, start + count));
-    else for (let i = start; i < start + count; i++) out[i] = this.nextUint32() & 0xffffff;
+  /** torch's normal_fill of out.length >= 16 values from the next outputs, in the kernels' module (the same words). */
+  normalFill(out: Float64Array): void {
+    this.next = torchCpuNormalFill(this.mt, this.next, out);
   }
 }
 
@@ -93,7 +90,6 @@ export class TorchCpuNoiseStream implements NoiseStream {
   private readonly engine: MersenneTwister;
   /** The generator's cached normal (float64) from the scalar path, if any. */
   private nextNormal: number | undefined;
-  private raw = new Int32Array(0);
 
   constructor(seed: TorchSeed) {
     this.engine = new MersenneTwister(torchSeedWords(seed).lo);
@@ -102,24 +98,9 @@ export class TorchCpuNoiseStream implements NoiseStream {
   randn(count: number): Float64Array {
     checkCount(count);
     const out = new Float64Array(count);
-    if (count >= 16) this.vectorPath(out);
+    if (count >= 16) this.engine.normalFill(out);
     else for (let i = 0; i < count; i++) out[i] = f(this.scalarNormal());
     return out;
-  }
-
-  private vectorPath(out: Float64Array): void {
-    const n = out.length;
-    const tail = n % 16 === 0 ? 0 : 16;
-    if (this.raw.length < n + tail) this.raw = new Int32Array(n + tail);
-    const raw = this.raw;
-    this.engine.fill24(raw, 0, n);
-    const whole = n - (n % 16);
-    torchCpuNormals(raw, 0, out.subarray(0, whole));
-    if (tail) {
-      // Sixteen fresh uniforms replace the last 16 slots, which are transformed again.
-      this.engine.fill24(raw, n - 16, 16);
-      torchCpuNormals(raw, n - 16, out.subarray(n - 16));
-    }
   }
 
   /** One uniform in [0, 1) with 53 bits, from random64() = (first word << 32) | second word. */
