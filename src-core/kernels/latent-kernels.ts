@@ -11,9 +11,9 @@ import { kernelInstance, reserveBytes } from './instance.ts';
 const kernels = kernelInstance();
 
 /**
- * The memory as SLOTS slots of `values` float64 each (or float32, in a slot's first half), rounded up to a pair. The
- * layout and its views stay while the length does (a run passes arrays of one length at every step); growing the
- * memory replaces its buffer, and only `layout` grows it, rebuilding every view.
+ * The memory as SLOTS slots of `values` float64 each, rounded up to a pair (slot 1 also as float32 values or half bit
+ * patterns from its start). The layout and its views stay while the length does (a run passes arrays of one length at
+ * every step); growing the memory replaces its buffer, and only `layout` grows it, rebuilding every view.
  */
 const SLOTS = 4;
 /** The length from which the kernels run: in A/B runs of the embedded model they were about even with the loops at
@@ -23,8 +23,8 @@ let values = -1,
   slotBytes = 0,
   all64 = new Float64Array(0),
   doubles: Float64Array[] = [],
-  floats: Float32Array[] = [],
-  halves: Uint16Array[] = [],
+  scaledFloats = new Float32Array(0),
+  scaledHalves = new Uint16Array(0),
   modelOutput = new Float32Array(0),
   modelHalves = new Uint16Array(0);
 
@@ -37,8 +37,9 @@ function layout(count: number): void {
   slotBytes = pairBytes;
   all64 = new Float64Array(buffer);
   doubles = Array.from({ length: SLOTS }, (_, k) => new Float64Array(buffer, k * slotBytes, count));
-  floats = Array.from({ length: SLOTS }, (_, k) => new Float32Array(buffer, k * slotBytes, count));
-  halves = Array.from({ length: SLOTS }, (_, k) => new Uint16Array(buffer, k * slotBytes, count));
+  // The UNet input's scaling writes slot 1 as float32 values or half bit patterns.
+  scaledFloats = new Float32Array(buffer, slotBytes, count);
+  scaledHalves = new Uint16Array(buffer, slotBytes, count);
   // A guided UNet output [uncond, cond] as one float32 array filling slot 1 (or half bit patterns in its first half).
   modelOutput = new Float32Array(buffer, slotBytes, 2 * count);
   modelHalves = new Uint16Array(buffer, slotBytes, 2 * count);
@@ -102,7 +103,7 @@ export function scaleInput(sample: Float32Array | Uint16Array, x: Float64Array, 
   layout(n);
   if (half) kernels.scale_input_half(slotBytes, put(0, x), slotBytes, cIn);
   else kernels.scale_input(slotBytes, put(0, x), slotBytes, cIn);
-  const scaled = half ? halves[1] : floats[1];
+  const scaled = half ? scaledHalves : scaledFloats;
   sample.set(scaled);
   if (guided) sample.set(scaled, n);
 }
