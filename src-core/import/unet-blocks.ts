@@ -26,13 +26,13 @@ export function expectShape(w: WeightSource, name: string, shape: number[]): voi
 }
 
 /** A Linear's or a Conv's weight and (when `bias`) bias shapes; a bias that is there must fit even when optional. */
-function expectLayer(w: WeightSource, prefix: string, weight: number[], bias: 'required' | 'optional' | 'none' = 'required'): void {
+export function expectLayer(w: WeightSource, prefix: string, weight: number[], bias: 'required' | 'optional' | 'none' = 'required'): void {
   expectShape(w, `${prefix}.weight`, weight);
   if (bias === 'required' || (bias === 'optional' && w.has(`${prefix}.bias`))) expectShape(w, `${prefix}.bias`, [weight[0]]);
   if (bias === 'none' && w.has(`${prefix}.bias`)) throw new ImportError(`tensor ${prefix}.bias is not expected (the layer has no bias)`);
 }
 
-function expectNorm(w: WeightSource, prefix: string, channels: number): void {
+export function expectNorm(w: WeightSource, prefix: string, channels: number): void {
   expectShape(w, `${prefix}.weight`, [channels]);
   expectShape(w, `${prefix}.bias`, [channels]);
 }
@@ -117,21 +117,10 @@ export function textTimeEmbedding(
  * channel) -> GroupNorm -> SiLU -> conv2, plus the input (through a 1x1 conv_shortcut when the channel count
  * changes), divided by `scale` (output_scale_factor). `activeTemb` is SiLU(temb), shared by all blocks.
  */
-export function resnetBlock(
-  ctx: BlockContext,
-  x: string,
-  activeTemb: string,
-  prefix: string,
-  shape: { inChannels: number; outChannels: number; tembChannels: number; scale?: number },
-): string {
+export function resnetBlock(ctx: BlockContext, x: string, activeTemb: string, prefix: string, shape: ResnetShape): string {
   const { g, w, groups, eps } = ctx;
   const { inChannels: cin, outChannels: cout } = shape;
-  expectNorm(w, `${prefix}.norm1`, cin);
-  expectLayer(w, `${prefix}.conv1`, [cout, cin, 3, 3]);
-  expectLayer(w, `${prefix}.time_emb_proj`, [cout, shape.tembChannels]);
-  expectNorm(w, `${prefix}.norm2`, cout);
-  expectLayer(w, `${prefix}.conv2`, [cout, cout, 3, 3]);
-  if (cin !== cout) expectLayer(w, `${prefix}.conv_shortcut`, [cout, cin, 1, 1]);
+  expectResnet(w, prefix, shape);
   return g.scope(prefix, () => {
     let h = conv2d(g, w, silu(g, groupNorm(g, w, x, `${prefix}.norm1`, { groups, eps })), `${prefix}.conv1`, { pad: 1 });
     const temb = g.op('Unsqueeze', [linear(g, w, activeTemb, `${prefix}.time_emb_proj`), g.constant([2, 3], 'int64')]);
@@ -141,6 +130,24 @@ export function resnetBlock(
     const sum = g.op('Add', [shortcut, h]);
     return shape.scale === undefined || shape.scale === 1 ? sum : g.op('Div', [sum, g.floatConstant([shape.scale])]);
   });
+}
+
+export interface ResnetShape {
+  inChannels: number;
+  outChannels: number;
+  tembChannels: number;
+  scale?: number;
+}
+
+/** ResnetBlock2D's tensors at `prefix`, each checked by name and shape. */
+export function expectResnet(w: WeightSource, prefix: string, shape: ResnetShape): void {
+  const { inChannels: cin, outChannels: cout } = shape;
+  expectNorm(w, `${prefix}.norm1`, cin);
+  expectLayer(w, `${prefix}.conv1`, [cout, cin, 3, 3]);
+  expectLayer(w, `${prefix}.time_emb_proj`, [cout, shape.tembChannels]);
+  expectNorm(w, `${prefix}.norm2`, cout);
+  expectLayer(w, `${prefix}.conv2`, [cout, cout, 3, 3]);
+  if (cin !== cout) expectLayer(w, `${prefix}.conv_shortcut`, [cout, cin, 1, 1]);
 }
 
 /** Downsample2D with a conv: 3x3, stride 2, padding 1 (`downsamplers.0.conv`). */

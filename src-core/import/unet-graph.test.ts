@@ -8,36 +8,18 @@ import { Graph } from '../onnx/graph.ts';
 import { randomValues, relativeError, runGraph } from '../onnx/testing.ts';
 import { buildUNet, type UNetConfig } from './unet-graph.ts';
 import { resnetBlock, timestepFeatures, type BlockContext } from './unet-blocks.ts';
-import { randomUNetWeights, recordingSource, runUNetGraph, unetShapes } from './unet-testing.ts';
+import {
+  randomUNetWeights,
+  recordingSource,
+  runUNetGraph,
+  TINY_UNET as TINY,
+  tinyUNetInputs as tinyInputs,
+  unetShapes,
+} from './unet-testing.ts';
 import { ImportError, weightMap, arrayWeight, type WeightSource } from './weights.ts';
 import * as ref from './vae-reference.ts';
 import { IMPORT_FIXTURES, REFERENCE_MODELS, referenceSkip, withDiffusersFolder } from '../../tests/helpers/import-fixtures.ts';
 import { loadTensors } from '../../tests/helpers/references.ts';
-
-/** Three levels, both block kinds, per-level heads, two resnets per down level: small enough to run in ms. */
-const TINY: UNetConfig = {
-  in_channels: 4,
-  out_channels: 4,
-  block_out_channels: [16, 32, 32],
-  layers_per_block: 2,
-  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-  attention_head_dim: [2, 4, 4],
-  cross_attention_dim: 24,
-  norm_num_groups: 8,
-  norm_eps: 1e-5,
-  flip_sin_to_cos: true,
-  freq_shift: 0,
-  use_linear_projection: false,
-};
-
-function tinyInputs(batch: number, h: number, w: number, seed = 5, timesteps = [981, 17.5]) {
-  return {
-    sample: { data: randomValues(batch * 4 * h * w, seed), dims: [batch, 4, h, w] },
-    timestep: { data: Float32Array.from(timesteps.slice(0, batch)), dims: [batch] },
-    encoder_hidden_states: { data: randomValues(batch * 7 * 24, seed + 1), dims: [batch, 7, 24] },
-  };
-}
 
 async function runUNet(
   w: WeightSource,

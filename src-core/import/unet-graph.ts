@@ -14,9 +14,11 @@ import {
   timestepFeatures,
   upsample,
   type BlockContext,
+  type ResnetShape,
 } from './unet-blocks.ts';
+import { CudaUNetBlocks } from './unet-cuda-blocks.ts';
 import { planUNet, type UNetConfig, type UNetLevel } from './unet-config.ts';
-import { transformer2d } from './unet-transformer.ts';
+import { transformer2d, type TransformerShape } from './unet-transformer.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 
 /** SDXL base's time_ids: original height and width, crop top and left, target height and width. */
@@ -24,6 +26,34 @@ export const SDXL_TIME_IDS = 6;
 
 export type { UNetConfig } from './unet-config.ts';
 export { planUNet } from './unet-config.ts';
+
+/** The blocks on feature maps, in the graph's layout: NCHW standard ops, or NHWC fused ops (unet-cuda-blocks.ts). */
+interface UNetBlocks {
+  enter(sample: string): string;
+  leave(x: string): string;
+  conv(x: string, prefix: string, options: { pad: number }): string;
+  normSilu(x: string, prefix: string): string;
+  concat(a: string, b: string): string;
+  resnet(x: string, activeTemb: string, prefix: string, shape: ResnetShape): string;
+  transformer(x: string, context: string, prefix: string, shape: TransformerShape): string;
+  downsample(x: string, prefix: string, channels: number): string;
+  upsample(x: string, like: string, prefix: string, channels: number): string;
+}
+
+function portableBlocks(ctx: BlockContext): UNetBlocks {
+  const { g, w } = ctx;
+  return {
+    enter: (sample) => sample,
+    leave: (x) => x,
+    conv: (x, prefix, options) => conv2d(g, w, x, prefix, options),
+    normSilu: (x, prefix) => silu(g, groupNorm(g, w, x, prefix, { groups: ctx.groups, eps: ctx.eps })),
+    concat: (a, b) => g.op('Concat', [a, b], { axis: 1 }),
+    resnet: (x, activeTemb, prefix, shape) => resnetBlock(ctx, x, activeTemb, prefix, shape),
+    transformer: (x, context, prefix, shape) => transformer2d(ctx, x, context, prefix, shape),
+    downsample: (x, prefix, channels) => downsample(ctx, x, prefix, channels),
+    upsample: (x, like, prefix, channels) => upsample(ctx, x, like, prefix, channels),
+  };
+}
 
 /** A value in the graph and its channel count (tracked so each block's weights can be checked). */
 interface Feature {
@@ -74,18 +104,20 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
     temb = g.op('Add', [temb, added], undefined, { name: 'time_embedding_plus_add_embedding' });
   }
   const activeTemb = silu(g, temb);
+  const blocks = opts.target === 'cuda' ? new CudaUNetBlocks(ctx) : portableBlocks(ctx);
 
   const inChannels = plan.down[0].channels;
   expectShape(weights, 'conv_in.weight', [inChannels, plan.inChannels, plan.convInKernel, plan.convInKernel]);
   expectShape(weights, 'conv_in.bias', [inChannels]);
-  let h: Feature = { value: conv2d(g, weights, sample, 'conv_in', { pad: (plan.convInKernel - 1) / 2 }), channels: inChannels };
+  const convIn = blocks.conv(blocks.enter(sample), 'conv_in', { pad: (plan.convInKernel - 1) / 2 });
+  let h: Feature = { value: convIn, channels: inChannels };
 
   const resnet = (x: Feature, prefix: string, channels: number, scale?: number): Feature => ({
-    value: resnetBlock(ctx, x.value, activeTemb, prefix, { inChannels: x.channels, outChannels: channels, tembChannels, scale }),
+    value: blocks.resnet(x.value, activeTemb, prefix, { inChannels: x.channels, outChannels: channels, tembChannels, scale }),
     channels,
   });
   const attend = (x: Feature, prefix: string, level: UNetLevel): Feature => ({
-    value: transformer2d(ctx, x.value, context, prefix, {
+    value: blocks.transformer(x.value, context, prefix, {
       channels: x.channels,
       heads: level.heads,
       layers: level.transformerLayers,
@@ -103,7 +135,7 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
       skips.push(h);
     }
     if (i < plan.down.length - 1) {
-      h = { value: downsample(ctx, h.value, `down_blocks.${i}.downsamplers.0`, h.channels), channels: h.channels };
+      h = { value: blocks.downsample(h.value, `down_blocks.${i}.downsamplers.0`, h.channels), channels: h.channels };
       skips.push(h);
     }
   });
@@ -116,13 +148,13 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   plan.up.forEach((level, i) => {
     for (let j = 0; j < level.resnets; j++) {
       const skip = skips.pop()!;
-      h = { value: g.op('Concat', [h.value, skip.value], { axis: 1 }), channels: h.channels + skip.channels };
+      h = { value: blocks.concat(h.value, skip.value), channels: h.channels + skip.channels };
       h = resnet(h, `up_blocks.${i}.resnets.${j}`, level.channels);
       if (level.crossAttention) h = attend(h, `up_blocks.${i}.attentions.${j}`, level);
     }
     if (i < plan.up.length - 1) {
       const next = skips[skips.length - 1];
-      h = { value: upsample(ctx, h.value, next.value, `up_blocks.${i}.upsamplers.0`, h.channels), channels: h.channels };
+      h = { value: blocks.upsample(h.value, next.value, `up_blocks.${i}.upsamplers.0`, h.channels), channels: h.channels };
     }
   });
 
@@ -130,8 +162,8 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   expectShape(weights, 'conv_norm_out.bias', [h.channels]);
   expectShape(weights, 'conv_out.weight', [plan.outChannels, h.channels, plan.convOutKernel, plan.convOutKernel]);
   expectShape(weights, 'conv_out.bias', [plan.outChannels]);
-  const normed = silu(g, groupNorm(g, weights, h.value, 'conv_norm_out', { groups: plan.groups, eps: plan.eps }));
-  const out = conv2d(g, weights, normed, 'conv_out', { pad: (plan.convOutKernel - 1) / 2 });
+  const normed = blocks.normSilu(h.value, 'conv_norm_out');
+  const out = blocks.leave(blocks.conv(normed, 'conv_out', { pad: (plan.convOutKernel - 1) / 2 }));
   g.output('out_sample', out, opts.float, ['batch', plan.outChannels, 'height', 'width']);
   return g;
 }

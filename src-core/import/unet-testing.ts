@@ -142,3 +142,28 @@ export async function runUNetGraph(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Three levels, both block kinds, per-level heads, two resnets per down level: small enough to run in ms. */
+export const TINY_UNET: UNetConfig = {
+  in_channels: 4,
+  out_channels: 4,
+  block_out_channels: [16, 32, 32],
+  layers_per_block: 2,
+  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+  attention_head_dim: [2, 4, 4],
+  cross_attention_dim: 24,
+  norm_num_groups: 8,
+  norm_eps: 1e-5,
+  flip_sin_to_cos: true,
+  freq_shift: 0,
+  use_linear_projection: false,
+};
+
+export function tinyUNetInputs(batch: number, h: number, w: number, seed = 5, timesteps = [981, 17.5]) {
+  return {
+    sample: { data: randomValues(batch * 4 * h * w, seed), dims: [batch, 4, h, w] },
+    timestep: { data: Float32Array.from(timesteps.slice(0, batch)), dims: [batch] },
+    encoder_hidden_states: { data: randomValues(batch * 7 * 24, seed + 1), dims: [batch, 7, 24] },
+  };
+}

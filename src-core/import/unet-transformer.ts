@@ -7,9 +7,9 @@ import { attention, conv2d, gelu, groupNorm, layerNorm, linear } from '../onnx/l
 import { expectShape, type BlockContext } from './unet-blocks.ts';
 
 /** Transformer2DModel's own GroupNorm epsilon (fixed in diffusers, not the config's norm_eps). */
-const TRANSFORMER_GROUP_NORM_EPS = 1e-6;
+export const TRANSFORMER_GROUP_NORM_EPS = 1e-6;
 /** BasicTransformerBlock's LayerNorm epsilon (Transformer2DModel's norm_eps default; the UNet never sets it). */
-const LAYER_NORM_EPS = 1e-5;
+export const LAYER_NORM_EPS = 1e-5;
 
 export interface TransformerShape {
   channels: number;
@@ -18,14 +18,46 @@ export interface TransformerShape {
   crossAttentionDim: number;
 }
 
-function expectLinear(ctx: BlockContext, prefix: string, out: number, inp: number, bias: boolean): void {
+export function expectLinear(ctx: BlockContext, prefix: string, out: number, inp: number, bias: boolean): void {
   expectShape(ctx.w, `${prefix}.weight`, [out, inp]);
   if (bias) expectShape(ctx.w, `${prefix}.bias`, [out]);
 }
 
-function expectLayerNorm(ctx: BlockContext, prefix: string, channels: number): void {
+export function expectLayerNorm(ctx: BlockContext, prefix: string, channels: number): void {
   expectShape(ctx.w, `${prefix}.weight`, [channels]);
   expectShape(ctx.w, `${prefix}.bias`, [channels]);
+}
+
+/** Every tensor of the Transformer2DModel at `prefix`, checked by name and shape; returns its inner width. */
+export function expectTransformer(ctx: BlockContext, prefix: string, shape: TransformerShape): number {
+  const { w } = ctx;
+  const c = shape.channels;
+  // diffusers: heads * (channels // heads); equal to the channels for every SD model.
+  const inner = shape.heads * Math.floor(c / shape.heads);
+  expectShape(w, `${prefix}.norm.weight`, [c]);
+  expectShape(w, `${prefix}.norm.bias`, [c]);
+  const projIn = ctx.linearProjection ? [inner, c] : [inner, c, 1, 1];
+  const projOut = ctx.linearProjection ? [c, inner] : [c, inner, 1, 1];
+  expectShape(w, `${prefix}.proj_in.weight`, projIn);
+  expectShape(w, `${prefix}.proj_in.bias`, [inner]);
+  expectShape(w, `${prefix}.proj_out.weight`, projOut);
+  expectShape(w, `${prefix}.proj_out.bias`, [c]);
+  for (let i = 0; i < shape.layers; i++) {
+    const block = `${prefix}.transformer_blocks.${i}`;
+    for (const norm of ['norm1', 'norm2', 'norm3']) expectLayerNorm(ctx, `${block}.${norm}`, inner);
+    for (const [attn, contextDim] of [
+      ['attn1', inner],
+      ['attn2', shape.crossAttentionDim],
+    ] as const) {
+      expectLinear(ctx, `${block}.${attn}.to_q`, inner, inner, false);
+      expectLinear(ctx, `${block}.${attn}.to_k`, inner, contextDim, false);
+      expectLinear(ctx, `${block}.${attn}.to_v`, inner, contextDim, false);
+      expectLinear(ctx, `${block}.${attn}.to_out.0`, inner, inner, true);
+    }
+    expectLinear(ctx, `${block}.ff.net.0.proj`, 8 * inner, inner, true);
+    expectLinear(ctx, `${block}.ff.net.2`, inner, 4 * inner, true);
+  }
+  return inner;
 }
 
 /** [B, C, H, W] -> [B, H*W, C]. */
@@ -53,10 +85,6 @@ function attentionLayer(
   heads: number,
 ): string {
   const { g, w } = ctx;
-  expectLinear(ctx, `${prefix}.to_q`, inner, inner, false);
-  expectLinear(ctx, `${prefix}.to_k`, inner, contextDim, false);
-  expectLinear(ctx, `${prefix}.to_v`, inner, contextDim, false);
-  expectLinear(ctx, `${prefix}.to_out.0`, inner, inner, true);
   return g.scope(prefix, () => {
     const q = linear(g, w, x, `${prefix}.to_q`);
     const k = linear(g, w, context, `${prefix}.to_k`);
@@ -70,8 +98,6 @@ function attentionLayer(
 function feedForward(ctx: BlockContext, x: string, prefix: string, inner: number): string {
   const { g, w } = ctx;
   const ff = inner * 4;
-  expectLinear(ctx, `${prefix}.net.0.proj`, 2 * ff, inner, true);
-  expectLinear(ctx, `${prefix}.net.2`, inner, ff, true);
   return g.scope(prefix, () => {
     const projected = linear(g, w, x, `${prefix}.net.0.proj`);
     const [hidden, gate] = g.opMulti('Split', [projected, g.constant([ff, ff], 'int64')], 2, { axis: -1 });
@@ -89,7 +115,6 @@ function basicTransformerBlock(
   shape: TransformerShape,
 ): string {
   const { g, w } = ctx;
-  for (const norm of ['norm1', 'norm2', 'norm3']) expectLayerNorm(ctx, `${prefix}.${norm}`, inner);
   return g.scope(prefix, () => {
     let x = h;
     const n1 = layerNorm(g, w, x, `${prefix}.norm1`, LAYER_NORM_EPS);
@@ -105,16 +130,7 @@ function basicTransformerBlock(
 export function transformer2d(ctx: BlockContext, x: string, context: string, prefix: string, shape: TransformerShape): string {
   const { g, w } = ctx;
   const c = shape.channels;
-  // diffusers: heads * (channels // heads); equal to the channels for every SD model.
-  const inner = shape.heads * Math.floor(c / shape.heads);
-  expectShape(w, `${prefix}.norm.weight`, [c]);
-  expectShape(w, `${prefix}.norm.bias`, [c]);
-  const projIn = ctx.linearProjection ? [inner, c] : [inner, c, 1, 1];
-  const projOut = ctx.linearProjection ? [c, inner] : [c, inner, 1, 1];
-  expectShape(w, `${prefix}.proj_in.weight`, projIn);
-  expectShape(w, `${prefix}.proj_in.bias`, [inner]);
-  expectShape(w, `${prefix}.proj_out.weight`, projOut);
-  expectShape(w, `${prefix}.proj_out.bias`, [c]);
+  const inner = expectTransformer(ctx, prefix, shape);
   return g.scope(prefix, () => {
     const normed = groupNorm(g, w, x, `${prefix}.norm`, { groups: ctx.groups, eps: TRANSFORMER_GROUP_NORM_EPS });
     let h = ctx.linearProjection

@@ -17,6 +17,11 @@ export type AttrValue =
 export interface BuildOptions {
   float: 'float32' | 'float16';
   attention?: 'plain' | 'mha';
+  /**
+   * 'portable' (default): standard ops that every provider runs. 'cuda': the UNet in NHWC with onnxruntime's
+   * fused CUDA-only com.microsoft ops, as its transformer optimizer leaves a Stable Diffusion UNet.
+   */
+  target?: 'portable' | 'cuda';
 }
 
 export const OPSET = 17;
@@ -35,6 +40,8 @@ const TYPE_CODE: Record<DType, number> = {
 interface PendingWeight {
   name: string;
   ref: WeightRef;
+  /** The stored float type: the graph's, or float32 where an op wants it whatever the graph's (GroupNorm's scales). */
+  float: 'float32' | 'float16';
 }
 
 export class Graph {
@@ -71,12 +78,16 @@ export class Graph {
     this.outputs.push(valueInfo(name, dtype, shape));
   }
 
-  /** A float initializer in the graph's float type, read and converted only at write time. */
-  weight(name: string, ref: WeightRef): string {
+  /** A float initializer in the graph's float type (or `float`), read and converted only at write time. */
+  weight(name: string, ref: WeightRef, float: 'float32' | 'float16' = this.float): string {
     const known = this.weightByRef.get(ref);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      const stored = this.weights.find((w) => w.name === known)!;
+      if (stored.float !== float) throw new Error(`weight ${name} is already stored as ${stored.float}`);
+      return known;
+    }
     const unique = this.uniqueValue(name);
-    this.weights.push({ name: unique, ref });
+    this.weights.push({ name: unique, ref, float });
     this.weightByRef.set(ref, unique);
     return unique;
   }
@@ -114,11 +125,14 @@ export class Graph {
     inputs: string[],
     outputs: number,
     attrs?: Record<string, AttrValue>,
-    options?: { domain?: string; name?: string },
+    options?: { domain?: string; name?: string; unnamed?: number[] },
   ): string[] {
     for (const input of inputs) if (input !== '') this.requireValue(input);
     const nodeName = this.nodeName(this.scoped(options?.name ?? type));
-    const outputNames = Array.from({ length: outputs }, (_, i) => this.uniqueValue(outputs === 1 ? nodeName : `${nodeName}:${i}`));
+    // An optional output left unnamed ('') is one the node does not produce.
+    const outputNames = Array.from({ length: outputs }, (_, i) =>
+      options?.unnamed?.includes(i) ? '' : this.uniqueValue(outputs === 1 ? nodeName : `${nodeName}:${i}`),
+    );
     const domain = options?.domain ?? '';
     if (domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
     this.nodes.push(
@@ -132,6 +146,42 @@ export class Graph {
       }),
     );
     return outputNames;
+  }
+
+  /**
+   * Puts a `type` node in place of the single-output node that produced `value`, keeping `value` as its output
+   * number `keep` (its other outputs get new names, returned in order). The new node's inputs must be known
+   * where the old node stood: this is for fusing an Add into a later normalization that also returns the sum.
+   */
+  replaceProducer(
+    value: string,
+    type: string,
+    inputs: string[],
+    outputs: number,
+    keep: number,
+    attrs?: Record<string, AttrValue>,
+    options?: { domain?: string },
+  ): string[] {
+    const index = this.nodes.findIndex((node) => node.output.length === 1 && node.output[0] === value);
+    if (index < 0) throw new Error(`graph ${this.name}: no single-output node produces ${value}`);
+    const before = new Set(this.nodes.slice(0, index).flatMap((node) => node.output));
+    for (const input of inputs) {
+      const known = input === '' || before.has(input) || this.inputs.some((i) => i.name === input) || this.isInitializer(input);
+      if (!known) throw new Error(`graph ${this.name}: ${input} is not known before ${value} is made`);
+    }
+    const old = this.nodes[index];
+    const names = Array.from({ length: outputs }, (_, i) => (i === keep ? value : this.uniqueValue(`${old.name}/${type}:${i}`)));
+    const domain = options?.domain ?? '';
+    if (domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
+    this.nodes[index] = onnx.NodeProto.create({
+      name: `${old.name}/${type}`,
+      opType: type,
+      domain,
+      input: inputs,
+      output: names,
+      attribute: Object.entries(attrs ?? {}).map(([key, v]) => attribute(key, v)),
+    });
+    return names.filter((_, i) => i !== keep);
   }
 
   /**
@@ -149,10 +199,13 @@ export class Graph {
 
   /** Bytes model.onnx_data will take (padding included), for progress before writing. */
   weightBytes(): number {
-    const size = this.float === 'float16' ? 2 : 4;
     let offset = 0;
-    for (const w of this.weights) offset = align(offset) + elementCount(w.ref.shape) * size;
+    for (const w of this.weights) offset = align(offset) + elementCount(w.ref.shape) * (w.float === 'float16' ? 2 : 4);
     return offset;
+  }
+
+  private isInitializer(name: string): boolean {
+    return this.weights.some((w) => w.name === name) || this.constants.some((c) => c.name === name);
   }
 
   /** The ModelProto with the given initializers (the external weight records). */
@@ -220,17 +273,17 @@ export async function writeModel(
   let offset = 0;
   const scratch = new Scratch();
   try {
-    for (const { name, ref } of graph.weights) {
+    for (const { name, ref, float } of graph.weights) {
       options.signal?.throwIfAborted();
       scratch.reset();
-      const bytes = weightBytes(name, ref, graph.float, scratch);
+      const bytes = weightBytes(name, ref, float, scratch);
       offset = align(offset);
       await writeAll(file, bytes, offset);
       records.push(
         onnx.TensorProto.create({
           name,
           dims: [...ref.shape],
-          dataType: TYPE_CODE[graph.float],
+          dataType: TYPE_CODE[float],
           dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
           externalData: [
             { key: 'location', value: DATA_FILE },

@@ -7,12 +7,12 @@ import type { WeightRef, WeightSource } from '../import/weights.ts';
 /** Derived weights made once per graph and name (a transposed matrix used twice is stored once). */
 const derived = new WeakMap<Graph, Map<string, string>>();
 
-function derivedWeight(g: Graph, name: string, make: () => WeightRef): string {
+export function derivedWeight(g: Graph, name: string, make: () => WeightRef, float?: 'float32' | 'float16'): string {
   let known = derived.get(g);
   if (!known) derived.set(g, (known = new Map()));
   const existing = known.get(name);
   if (existing !== undefined) return existing;
-  const value = g.weight(name, make());
+  const value = g.weight(name, make(), float);
   known.set(name, value);
   return value;
 }
@@ -37,7 +37,7 @@ export function transposedWeight(ref: WeightRef): WeightRef {
   };
 }
 
-function optionalWeight(g: Graph, w: WeightSource, name: string, shape?: number[]): string | undefined {
+export function optionalWeight(g: Graph, w: WeightSource, name: string, shape?: number[]): string | undefined {
   if (!w.has(name)) return undefined;
   const ref = w.get(name);
   return shape ? derivedWeight(g, name, () => reshapedWeight(ref, shape)) : g.weight(name, ref);
