@@ -19,6 +19,9 @@ const HELP = `Usage: npm run import -- SOURCE --out FOLDER [options]
                              diffusers' from_single_file(config=) (default: inferred from the tensors)
   --attention FORM           mha | plain: attention as onnxruntime's MultiHeadAttention (default, faster) or
                              as MatMul/Softmax (for runtimes without com.microsoft ops)
+  --cuda-graph WHEN          auto | yes | no: also write unet_cuda/, the UNet with onnxruntime's fused CUDA ops,
+                             which runs instead of unet/ on the CUDA provider (default auto: when CUDA can
+                             run here; yes for a folder to be used on another machine)
   --help                     show this help
 `;
 
@@ -35,7 +38,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      ...stringOptions('out', 'prediction', 'precision', 'vae', 'config', 'attention'),
+      ...stringOptions('out', 'prediction', 'precision', 'vae', 'config', 'attention', 'cuda-graph'),
       help: { type: 'boolean' },
     },
   });
@@ -59,6 +62,11 @@ async function main(): Promise<number> {
     process.stderr.write(`--attention must be mha or plain (got "${values.attention}")\n`);
     return 2;
   }
+  const cudaGraph = values['cuda-graph'] ?? 'auto';
+  if (cudaGraph !== 'auto' && cudaGraph !== 'yes' && cudaGraph !== 'no') {
+    process.stderr.write(`--cuda-graph must be auto, yes or no (got "${cudaGraph}")\n`);
+    return 2;
+  }
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const started = performance.now();
@@ -72,6 +80,7 @@ async function main(): Promise<number> {
       vae: values.vae,
       config: values.config,
       attention: values.attention as 'mha' | 'plain' | undefined,
+      cudaGraph: cudaGraph === 'auto' ? undefined : cudaGraph === 'yes',
       signal: controller.signal,
       onProgress: (p) => {
         const now = performance.now();
@@ -84,6 +93,7 @@ async function main(): Promise<number> {
     const family = FAMILY_NAMES[result.family];
     process.stdout.write(`${result.dir}\n  ${family}, ${result.prediction} (${result.predictionSource}), ${result.precision}, `);
     process.stdout.write(`${(result.bytes / 1e6).toFixed(1)} MB of weights, ${result.seconds.toFixed(1)} s\n`);
+    if (result.cudaGraph) process.stdout.write('  with unet_cuda/, the UNet graph the CUDA provider runs\n');
     for (const note of result.notes) process.stdout.write(`  note: ${note}\n`);
     return 0;
   } catch (error) {

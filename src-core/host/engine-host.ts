@@ -289,6 +289,7 @@ const handlers: Handlers = {
     const loaded = await loadModel(dir, { provider: provider as ProviderChoice });
     if (adapters) attachAdapters(loaded, adapters);
     sayProvider(providerLine(provider, loaded.provider, loaded.fallbacks));
+    if (loaded.info.unetGraphProblem) sayProvider(loaded.info.unetGraphProblem);
     const previous = model;
     model = loaded;
     // A job running on the previous model finishes on it; queued jobs run on the new one.

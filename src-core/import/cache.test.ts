@@ -57,6 +57,7 @@ function fakeImporter(calls: string[] = []) {
       prediction: info.prediction,
       predictionSource: 'default',
       precision: info.precision,
+      cudaGraph: false,
       notes: [],
       seconds: 0,
       bytes: 10,

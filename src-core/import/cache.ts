@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import {
+  cudaGraphByDefault,
   IMPORTER_VERSION,
   importModel,
   ImportCancelled,
@@ -17,6 +18,7 @@ import {
   type Prediction,
 } from './importer.ts';
 import { ImportError } from './weights.ts';
+import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import { HASH_MEMO_FILE, rememberedHash, rememberHash, sourceStamp } from './hash-memo.ts';
 import type { Family } from './detect.ts';
 
@@ -42,6 +44,8 @@ export interface CacheOptions {
   precision?: Precision;
   vae?: string;
   config?: string;
+  /** Also write the UNet's CUDA flavour (ImportOptions.cudaGraph; default: when CUDA can run here). */
+  cudaGraph?: boolean;
   onProgress?: (progress: CacheProgress) => void;
   /** Told the cache folder once it is known (before importing), so a killed import can be cleaned up. */
   onTarget?: (dir: string) => void;
@@ -69,6 +73,8 @@ export interface ImportInfo {
   prediction: Prediction;
   predictionSource?: string;
   precision: Precision;
+  /** Whether unet_cuda/ was written (absent in imports made before it existed). */
+  cudaGraph?: boolean;
   date?: string;
   notes?: string[];
 }
@@ -168,6 +174,7 @@ export function cacheKey(parts: {
   prediction?: Prediction;
   vaeHash?: string;
   configHash?: string;
+  cudaGraph?: boolean;
 }): string {
   const described = JSON.stringify({
     importer: IMPORTER_VERSION,
@@ -176,6 +183,8 @@ export function cacheKey(parts: {
     prediction: parts.prediction ?? null,
     vae: parts.vaeHash ?? null,
     config: parts.configHash ?? null,
+    // Only when written, so that folders made before the CUDA graph existed keep their names.
+    ...(parts.cudaGraph ? { cudaGraph: true } : {}),
   });
   return `sd-${createHash('sha256').update(described).digest('hex').slice(0, 32)}`;
 }
@@ -197,7 +206,7 @@ export function readImportInfo(dir: string): ImportInfo | null {
 /** A complete import made by this importer version from this source with these options. */
 export function completeImport(
   dir: string,
-  expected: { sourceHash: string; precision: Precision; prediction?: Prediction },
+  expected: { sourceHash: string; precision: Precision; prediction?: Prediction; cudaGraph?: boolean },
 ): ImportInfo | null {
   const info = readImportInfo(dir);
   if (
@@ -208,7 +217,8 @@ export function completeImport(
   )
     return null;
   if (expected.prediction && info.prediction !== expected.prediction) return null;
-  const networks = ['text_encoder', 'unet', 'vae_decoder'].every((c) => existsSync(join(dir, c, 'model.onnx')));
+  const components = ['text_encoder', 'unet', 'vae_decoder', ...(expected.cudaGraph ? [UNET_CUDA_FOLDER] : [])];
+  const networks = components.every((c) => existsSync(join(dir, c, 'model.onnx')));
   return networks && existsSync(join(dir, 'model_index.json')) ? info : null;
 }
 
@@ -251,13 +261,14 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
   const cacheRoot = resolve(options.cacheRoot);
   const sourcePath = realpathOr(resolve(source));
   const precision = options.precision ?? 'fp32';
+  const cudaGraph = options.cudaGraph ?? cudaGraphByDefault();
   const memo = join(cacheRoot, HASH_MEMO_FILE);
   const sourceHash = await hashSource(sourcePath, { onProgress: options.onProgress, signal: options.signal, memo });
   checkCancelled(options.signal);
   const vaeHash = options.vae ? await hashSource(resolve(options.vae), { signal: options.signal, memo }) : undefined;
   const configHash = options.config ? await hashSource(resolve(options.config), { signal: options.signal, memo }) : undefined;
-  const dir = join(cacheRoot, cacheKey({ sourceHash, precision, prediction: options.prediction, vaeHash, configHash }));
-  const expected = { sourceHash, precision, prediction: options.prediction };
+  const dir = join(cacheRoot, cacheKey({ sourceHash, precision, prediction: options.prediction, vaeHash, configHash, cudaGraph }));
+  const expected = { sourceHash, precision, prediction: options.prediction, cudaGraph };
   options.onTarget?.(dir);
   const cached = completeImport(dir, expected);
   if (cached) return { dir, reused: true, sourceHash, info: cached };
@@ -274,6 +285,7 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
       prediction: options.prediction,
       vae: options.vae && resolve(options.vae),
       config: options.config && resolve(options.config),
+      cudaGraph,
       sourceHash,
       onProgress: options.onProgress,
       signal: options.signal,

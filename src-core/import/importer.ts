@@ -14,6 +14,8 @@ import { inspectImportSource, openImportSource } from './source.ts';
 import type { Family } from './detect.ts';
 import { looksLikeVPrediction } from './prediction-test.ts';
 import { ImportError, type WeightSource } from './weights.ts';
+import { providerAvailability } from '../model/providers.ts';
+import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import { writeComponentConfig, writeImportInfo, writeModelIndex, writeSchedulerConfig, writeTokenizer } from './write-folder.ts';
 
 /** Bumped whenever the importer's output changes, so cached imports are made again. */
@@ -43,6 +45,11 @@ export interface ImportOptions {
    * 512x512, and providers without it run that node on the CPU), or the plain MatMul/Softmax form.
    */
   attention?: 'plain' | 'mha';
+  /**
+   * Also write the UNet's CUDA flavour (unet_cuda/: NHWC with onnxruntime's fused CUDA ops), which the loader runs
+   * instead of unet/ when the CUDA provider is in use. Default: when this machine's onnxruntime can use CUDA.
+   */
+  cudaGraph?: boolean;
   sourceHash?: string;
   onProgress?: (progress: ImportProgress) => void;
   signal?: AbortSignal;
@@ -54,6 +61,7 @@ export interface ImportResult {
   prediction: Prediction;
   predictionSource: string;
   precision: Precision;
+  cudaGraph: boolean;
   notes: string[];
   seconds: number;
   bytes: number;
@@ -67,7 +75,7 @@ export class ImportCancelled extends Error {
 }
 
 interface Component {
-  name: 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
+  name: 'text_encoder' | 'text_encoder_2' | 'unet' | typeof UNET_CUDA_FOLDER | 'vae_decoder' | 'vae_encoder';
   config: Record<string, unknown>;
   build: () => Graph;
 }
@@ -75,6 +83,11 @@ interface Component {
 /** optimum marks the text encoders it exported with every hidden state in their config.json. */
 function withHiddenStates(config: Record<string, unknown>): Record<string, unknown> {
   return { ...config, output_hidden_states: true };
+}
+
+/** Whether imports here write the CUDA UNet unless told: when onnxruntime's CUDA provider can run on this machine. */
+export function cudaGraphByDefault(): boolean {
+  return providerAvailability().some((p) => p.name === 'cuda' && p.available);
 }
 
 /** SDXL's text_encoder_2 (CLIPTextModelWithProjection with every hidden state); none for SD 1/2. */
@@ -108,6 +121,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
   const started = performance.now();
   const out = resolve(options.out);
   const precision = options.precision ?? 'fp32';
+  const cudaGraph = options.cudaGraph ?? cudaGraphByDefault();
   checkOut(out);
   const source = await openImportSource(resolve(sourcePath), { vae: options.vae, config: options.config, prediction: options.prediction });
   const partial = join(dirname(out), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
@@ -133,6 +147,15 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
         config: unet,
         build: () => buildUNet(source.weights.unet, unet as never, opts),
       },
+      ...(cudaGraph
+        ? [
+            {
+              name: UNET_CUDA_FOLDER,
+              config: unet,
+              build: () => buildUNet(source.weights.unet, unet as never, { ...opts, target: 'cuda' }),
+            } as const,
+          ]
+        : []),
       {
         name: 'vae_decoder',
         config: vae,
@@ -159,7 +182,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
           signal,
           onWeight: (done) =>
             options.onProgress?.({
-              stage: component.name === 'text_encoder_2' ? 'text_encoder' : component.name,
+              stage: component.name === 'text_encoder_2' ? 'text_encoder' : component.name === UNET_CUDA_FOLDER ? 'unet' : component.name,
               bytesDone: bytesBefore + done,
               bytesTotal,
             }),
@@ -185,6 +208,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       );
       // The v-model's native size (768) is in the configs that settlePrediction updated.
       writeComponentConfig(partial, 'unet', source.configs.unet);
+      if (cudaGraph) writeComponentConfig(partial, UNET_CUDA_FOLDER, source.configs.unet);
       writeComponentConfig(partial, 'vae_decoder', source.configs.vae);
       writeComponentConfig(partial, 'vae_encoder', source.configs.vae);
     }
@@ -203,6 +227,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       prediction,
       predictionSource,
       precision,
+      cudaGraph,
       date: new Date().toISOString(),
       notes,
     });
@@ -214,6 +239,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       prediction: prediction as Prediction,
       predictionSource,
       precision,
+      cudaGraph,
       notes,
       seconds: (performance.now() - started) / 1000,
       bytes: bytesTotal,

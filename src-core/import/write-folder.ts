@@ -104,6 +104,8 @@ export interface ImportInfo {
   prediction: string;
   predictionSource: string;
   precision: 'fp32' | 'fp16';
+  /** Whether unet_cuda/ (the UNet's CUDA graph) was written. */
+  cudaGraph: boolean;
   date: string;
   notes: string[];
 }

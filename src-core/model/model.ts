@@ -27,6 +27,7 @@ import { describeTextEncoder, lastDim, loadTokenizer, type TextEncoderPart } fro
 import { isSdxlFolder, refuseRefiner, sdxlInfo, vaeDecodeMode, type ModelFamily, type SdxlInfo, type VaeDecodeMode } from './sdxl.ts';
 import { convertFloatType } from './float-precision.ts';
 import { ModelSessions } from './reopenable.ts';
+import { UNET_CUDA_FOLDER, unetFolderOf, unetGraphFor, type UNetGraph } from './unet-folder.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';
 
@@ -50,6 +51,10 @@ export interface ModelInfo {
   textHidden: number;
   tokens: number;
   unetFloat: FloatType;
+  /** Which UNet graph runs: unet/, or the importer's unet_cuda/ on the CUDA provider (model/unet-folder.ts). */
+  unetGraph: UNetGraph;
+  /** Why a folder's CUDA graph is not the one running although the CUDA provider is (absent otherwise). */
+  unetGraphProblem?: string;
   timestepType: TimestepType;
   /** How the UNet wants its timestep: a scalar, a [1] tensor or one per batch item. */
   timestepShape: 'scalar' | 'single' | 'batch';
@@ -84,6 +89,34 @@ export interface StableDiffusionModel {
   /** Providers tried before `provider` and why each could not be used (empty when the first worked). */
   fallbacks: Array<{ provider: ExecutionProvider; reason: string }>;
   dispose(): Promise<void>;
+}
+
+/**
+ * The UNet's session: from unet_cuda/ when the CUDA provider runs a folder that has it, else unet/. A CUDA graph
+ * that does not open (an onnxruntime without those kernels) leaves the portable one running, with the reason.
+ */
+async function openUNet(
+  dir: string,
+  provider: ExecutionProvider,
+  opened: ComponentSession[],
+): Promise<{ unet: ComponentSession; graph: UNetGraph; problem?: string }> {
+  let problem: string | undefined;
+  if (unetGraphFor(dir, provider) === 'cuda') {
+    try {
+      const unet = await openComponent(dir, 'unet', provider, UNET_CUDA_FOLDER);
+      opened.push(unet);
+      return { unet, graph: 'cuda' };
+    } catch (error) {
+      problem = `${UNET_CUDA_FOLDER}/ did not open, so the portable UNet runs: ${firstLine((error as Error).message)}`;
+    }
+  }
+  const unet = await openComponent(dir, 'unet', provider);
+  opened.push(unet);
+  return { unet, graph: 'portable', problem };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 300);
 }
 
 function floatTypeOf(c: ComponentSession, input: string): FloatType {
@@ -182,7 +215,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
   try {
     refuseRefiner(dir);
     const textEncoder = await open('text_encoder');
-    const unet = await open('unet');
+    const { unet, graph: unetGraph, problem: unetGraphProblem } = await openUNet(dir, provider, opened);
     requireNames(unet, ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample']);
     const unetFloat = floatTypeOf(unet, 'sample');
     const sdxl = isSdxlFolder(dir, unet);
@@ -259,7 +292,8 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
     const sessions = new ModelSessions(
       opened,
       [unet, ...textEncoders.map((p) => p.session)],
-      async (component) => (await openComponent(dir, component, provider)).session,
+      async (component) =>
+        (await openComponent(dir, component, provider, component === 'unet' ? unetFolderOf(unetGraph) : component)).session,
     );
     const info: ModelInfo = {
       dir,
@@ -275,6 +309,8 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       textHidden,
       tokens: textEncoders[0].tokens,
       unetFloat,
+      unetGraph,
+      ...(unetGraphProblem ? { unetGraphProblem } : {}),
       timestepType: timestep.type,
       timestepShape: timestep.shape.length === 0 ? 'scalar' : timestep.shape[0] === 1 ? 'single' : 'batch',
       textFloat: textEncoders[0].statesFloat,
@@ -283,7 +319,10 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       unetShape: unetArchitecture,
       vaeShape: vaeArchitecture,
       weightBytes:
-        [...textEncoders.map((p) => p.component), 'unet'].reduce((sum, component) => sum + folderBytes(join(dir, component)), 0) +
+        [...textEncoders.map((p) => p.component), unetFolderOf(unetGraph)].reduce(
+          (sum, folder) => sum + folderBytes(join(dir, folder)),
+          0,
+        ) +
         folderBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
       encoderBytes: existsSync(join(dir, 'vae_encoder')) ? folderBytes(join(dir, 'vae_encoder')) : 0,
     };

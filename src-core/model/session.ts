@@ -80,11 +80,17 @@ export function sessionOptions(provider: ExecutionProvider): ort.InferenceSessio
   return options;
 }
 
-export async function openComponent(dir: string, component: string, provider: ExecutionProvider): Promise<ComponentSession> {
-  const path = join(dir, component, 'model.onnx');
-  if (!existsSync(path)) throw new ModelError(component, `${component}/model.onnx is missing`);
-  refuseOutsideLinks(dir, component);
-  if (statSync(path).size === 0) throw new ModelError(component, `${component}/model.onnx is empty`);
+/** Opens `component` from its folder (`folder`, when another graph of it is run: unet_cuda/ for the UNet). */
+export async function openComponent(
+  dir: string,
+  component: string,
+  provider: ExecutionProvider,
+  folder = component,
+): Promise<ComponentSession> {
+  const path = join(dir, folder, 'model.onnx');
+  if (!existsSync(path)) throw new ModelError(component, `${folder}/model.onnx is missing`);
+  refuseOutsideLinks(dir, folder);
+  if (statSync(path).size === 0) throw new ModelError(component, `${folder}/model.onnx is empty`);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(path, sessionOptions(provider));

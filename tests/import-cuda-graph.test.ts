@@ -1,0 +1,76 @@
+// The importer's CUDA UNet graph (unet_cuda/): against diffusers' own UNet output for the tiny SD 1 and SD 2 test
+// models (tests/fixtures/import), with its CUDA-only ops rewritten into standard ops for the CPU as onnxruntime
+// documents them; and the folder the importer writes: unet_cuda/ beside unet/, run only by the CUDA provider.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importModel } from '../src-core/import/importer.ts';
+import { openImportSource } from '../src-core/import/source.ts';
+import { buildUNet, type UNetConfig } from '../src-core/import/unet-graph.ts';
+import { runUNetGraph } from '../src-core/import/unet-testing.ts';
+import { expandCudaOps } from '../src-core/onnx/cuda-ops-reference.ts';
+import { loadModel } from '../src-core/model/model.ts';
+import { unetGraphFor } from '../src-core/model/unet-folder.ts';
+import { loadTensors, relativeDifference, type RefTensor } from './helpers/references.ts';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');
+
+const feed = (ref: RefTensor) => ({ data: Float32Array.from(ref.data), dims: ref.shape });
+
+for (const [name, folder, reference] of [
+  ['SD 1', 'sd1/diffusers', 'sd1'],
+  ['SD 2 (linear projections, v)', 'sd2/diffusers', 'sd2'],
+] as const) {
+  test(`the CUDA UNet graph of the ${name} test model matches diffusers' UNet to 1e-4 (CUDA-only ops expanded)`, async () => {
+    const source = await openImportSource(join(FIXTURES, folder));
+    try {
+      const graph = buildUNet(source.weights.unet, source.configs.unet as unknown as UNetConfig, { float: 'float32', target: 'cuda' });
+      const { expanded } = expandCudaOps(graph);
+      assert.ok((expanded.NhwcConv ?? 0) > 0 && (expanded.MultiHeadAttention ?? 0) > 0, JSON.stringify(expanded));
+      const ref = loadTensors(FIXTURES, reference);
+      const out = await runUNetGraph(graph, {
+        sample: feed(ref.unet_sample!),
+        timestep: feed(ref.unet_timestep!),
+        encoder_hidden_states: feed(ref.unet_encoder_hidden_states!),
+      });
+      const error = relativeDifference(out, ref.unet_out_sample!);
+      assert.ok(error < 1e-4, `relative error ${error}`);
+    } finally {
+      source.close();
+    }
+  });
+}
+
+test('an import with the CUDA graph writes unet_cuda/ beside unet/; other providers keep running unet/', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'import-cuda-'));
+  try {
+    const out = join(work, 'model');
+    const result = await importModel(join(FIXTURES, 'sd1/diffusers'), { out, cudaGraph: true });
+    assert.equal(result.cudaGraph, true);
+    assert.ok(existsSync(join(out, 'unet_cuda', 'model.onnx')) && existsSync(join(out, 'unet_cuda', 'model.onnx_data')));
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(out, 'unet_cuda', 'config.json'), 'utf8')),
+      JSON.parse(readFileSync(join(out, 'unet', 'config.json'), 'utf8')),
+    );
+    assert.equal(JSON.parse(readFileSync(join(out, 'import_info.json'), 'utf8')).cudaGraph, true);
+    const graph = readFileSync(join(out, 'unet_cuda', 'model.onnx')).toString('latin1');
+    for (const op of ['NhwcConv', 'GroupNorm', 'MultiHeadAttention', 'SkipLayerNormalization']) assert.ok(graph.includes(op), op);
+    assert.equal(unetGraphFor(out, 'cuda'), 'cuda');
+    assert.equal(unetGraphFor(out, 'cpu'), 'portable');
+    const model = await loadModel(out, { provider: 'cpu' });
+    try {
+      assert.equal(model.info.unetGraph, 'portable');
+      assert.equal(model.info.unetGraphProblem, undefined);
+    } finally {
+      await model.dispose();
+    }
+    const plain = join(work, 'plain');
+    assert.equal((await importModel(join(FIXTURES, 'sd1/diffusers'), { out: plain, cudaGraph: false })).cudaGraph, false);
+    assert.equal(existsSync(join(plain, 'unet_cuda')), false);
+    assert.equal(unetGraphFor(plain, 'cuda'), 'portable');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
