@@ -70,6 +70,16 @@ bench)
   ortb 129 --model /tmp/sd/unet-opt-attn/model.onnx --provider cuda --label cuda-attention-fusion-only
   engine sd15-fp16
   T=200 ortb 130 --model /tmp/sd/unet-opt-attn/model.onnx --provider webgpu --label webgpu-attention-fusion --runs 10 --warmup 3
+  # 5. the importer's own graphs (issue 22): the engine imports the diffusers folder (fp16; on this CUDA machine the
+  #    import also writes unet_cuda/, the fused NHWC graph) and runs it beside diffusers' own fp16 pipeline in one run;
+  #    then the imported UNet alone, fused and portable, to set beside cuda-optimized above
+  if [ -f /tmp/sd/sd15-diffusers/model_index.json ]; then
+    (cd /tmp/b129 && RESTART_STUDIO_ROOT=$OLDPWD RESTART_STUDIO_IMPORTS=/tmp/imports PYTHONPATH=/tmp/pysrc/src timeout 400 /tmp/node pipeline-bench.mjs \
+      --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 5 --compare-torch) 2>&1 | tee -a $L | grep '^{' >> $J
+    imp=$(ls -d /tmp/imports/sd-* 2>/dev/null | head -1)
+    [ -n "$imp" ] && ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --label cuda-importer-fused --profile /tmp/prof
+    [ -n "$imp" ] && ortb 129 --model $imp/unet/model.onnx --provider cuda --label cuda-importer-portable
+  fi
   echo "{\"label\": \"machine\", \"date\": \"$(date -u +%FT%TZ)\", \"gpu\": \"$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader)\"}" >> $J
   ;;
 esac

@@ -123,6 +123,127 @@ def text_encoder():
     return project_text_encoder(), "project TextEncoder (CLIP-like)"
 
 
+class VaeDecoderOnnx(torch.nn.Module):
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, latent_sample):
+        return self.vae.decode(latent_sample, return_dict=False)[0]
+
+
+def write_folder_files(folder, notes):
+    shutil.copytree(TOKENIZER, os.path.join(folder, "tokenizer"), dirs_exist_ok=True)
+    os.makedirs(os.path.join(folder, "scheduler"), exist_ok=True)
+    shutil.copy(os.path.join(CONFIGS, "scheduler_config.json"), os.path.join(folder, "scheduler", "scheduler_config.json"))
+    for comp, name in [("unet", "unet_config.json"), ("text_encoder", "text_encoder_config.json"), ("vae_decoder", "vae_config.json")]:
+        os.makedirs(os.path.join(folder, comp), exist_ok=True)
+        shutil.copy(os.path.join(CONFIGS, name), os.path.join(folder, comp, "config.json"))
+    with open(os.path.join(folder, "model_index.json"), "w") as f:
+        json.dump({"_class_name": "OnnxStableDiffusionPipeline", "notes": notes,
+                   "text_encoder": ["diffusers", "OnnxRuntimeModel"], "unet": ["diffusers", "OnnxRuntimeModel"],
+                   "vae_decoder": ["diffusers", "OnnxRuntimeModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
+                   "scheduler": ["diffusers", "PNDMScheduler"]}, f, indent=2)
+
+
+def optimize_unet(src, dst, attention_only, src_is_fp16=False):
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+    t = time.time()
+    opts = FusionOptions("unet")
+    if attention_only:
+        for name in ["enable_nhwc_conv", "enable_group_norm", "enable_skip_group_norm", "enable_bias_splitgelu",
+                     "enable_bias_add", "enable_bias_skip_layer_norm", "enable_packed_qkv", "enable_packed_kv"]:
+            if hasattr(opts, name):
+                setattr(opts, name, False)
+    else:
+        opts.enable_packed_kv = True
+        opts.enable_packed_qkv = True
+    m = optimize_model(src, model_type="unet", num_heads=0, hidden_size=0, opt_level=0, optimization_options=opts, use_gpu=True)
+    if not src_is_fp16:
+        m.convert_float_to_float16(keep_io_types=False, op_block_list=["RandomNormalLike", "Resize"])
+    stats = m.get_fused_operator_statistics() if hasattr(m, "get_fused_operator_statistics") else {}
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    m.save_model_to_file(dst, use_external_data_format=False)
+    log(f"optimized {src} -> {dst} in {time.time() - t:.1f}s: {stats}")
+    return stats
+
+
+def probes(folder):
+    """Trivial graphs with the UNet's inputs: the time of one run is the per-call copy + launch cost."""
+    import onnx
+    from onnx import TensorProto, helper
+    os.makedirs(folder, exist_ok=True)
+    f16 = TensorProto.FLOAT16
+    sample = helper.make_tensor_value_info("sample", f16, [BATCH, 4, LATENT, LATENT])
+    ts = helper.make_tensor_value_info("timestep", TensorProto.FLOAT, [BATCH])
+    states = helper.make_tensor_value_info("encoder_hidden_states", f16, [BATCH, TOKENS, HIDDEN])
+    out = helper.make_tensor_value_info("out_sample", f16, [BATCH, 4, LATENT, LATENT])
+    # latent only: out = sample * 1 (keeps a kernel on the device)
+    one = helper.make_tensor("one", f16, [], [1.0])
+    g1 = helper.make_graph([helper.make_node("Mul", ["sample", "one"], ["out_sample"])], "latent_only", [sample], [out], [one])
+    onnx.save(helper.make_model(g1, opset_imports=[helper.make_opsetid("", 17)]), os.path.join(folder, "latent-only.onnx"))
+    # all UNet inputs: out = sample + mean(states) + timestep*0-ish use, so every input is read on the device
+    nodes = [helper.make_node("ReduceMean", ["encoder_hidden_states"], ["m"], keepdims=0),
+             helper.make_node("Cast", ["timestep"], ["t16"], to=f16),
+             helper.make_node("ReduceMean", ["t16"], ["tm"], keepdims=0),
+             helper.make_node("Add", ["m", "tm"], ["s"]),
+             helper.make_node("Add", ["sample", "s"], ["out_sample"])]
+    g2 = helper.make_graph(nodes, "all_inputs", [sample, ts, states], [out])
+    onnx.save(helper.make_model(g2, opset_imports=[helper.make_opsetid("", 17)]), os.path.join(folder, "all-inputs.onnx"))
+
+
+def save_diffusers(folder, done):
+    """The same three networks (same seeds) as a diffusers folder (fp16 safetensors): the app imports it
+    (`npm run bench -- --model FOLDER --precision fp16`, which writes unet_cuda/ on a CUDA machine) and
+    `--compare-torch` runs diffusers' StableDiffusionPipeline on it. Needs transformers for the text encoder."""
+    from diffusers import AutoencoderKL
+    from transformers import CLIPTextConfig, CLIPTextModel
+    build_unet(torch.float16).save_pretrained(os.path.join(folder, "unet"))
+    torch.cuda.empty_cache()
+    torch.manual_seed(2)
+    CLIPTextModel(CLIPTextConfig(**config("text_encoder_config.json"))).half().save_pretrained(os.path.join(folder, "text_encoder"))
+    torch.manual_seed(3)
+    AutoencoderKL(**config("vae_config.json")).save_pretrained(os.path.join(folder, "vae"))
+    shutil.copytree(TOKENIZER, os.path.join(folder, "tokenizer"), dirs_exist_ok=True)
+    os.makedirs(os.path.join(folder, "scheduler"), exist_ok=True)
+    shutil.copy(os.path.join(CONFIGS, "scheduler_config.json"), os.path.join(folder, "scheduler", "scheduler_config.json"))
+    with open(os.path.join(folder, "model_index.json"), "w") as f:
+        json.dump({"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.30.3",
+                   "feature_extractor": [None, None], "safety_checker": [None, None], "requires_safety_checker": False,
+                   "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
+                   "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"],
+                   "scheduler": ["diffusers", "PNDMScheduler"]}, f, indent=2)
+    done["diffusers folder"] = folder
+
+
+def cmd_export(root):
+    done = {}
+    plain = os.path.join(root, "sd15-fp16")
+    steps = [
+        ("probes", lambda: probes(os.path.join(root, "probes"))),
+        ("unet fp16", lambda: export_unet(os.path.join(plain, "unet", "model.onnx"), torch.float16)),
+        ("text encoder", lambda: export_text(plain, done)),
+        ("vae decoder", lambda: export_vae(plain)),
+        ("folder files", lambda: write_folder_files(plain, "random weights, SD 1.5 shapes; benchmark only")),
+        ("unet fp32", lambda: export_unet(os.path.join(root, "unet-fp32", "model.onnx"), torch.float32)),
+        ("optimize unet", lambda: make_opt_folder(root, plain, done)),
+        ("diffusers folder", lambda: save_diffusers(os.path.join(root, "sd15-diffusers"), done)),
+    ]
+    for name, fn in steps:
+        t = time.time()
+        try:
+            fn()
+            done[name] = f"ok in {time.time() - t:.1f}s"
+        except Exception as e:  # keep going: the benchmark uses whatever was made
+            traceback.print_exc()
+            done[name] = f"FAILED: {type(e).__name__}: {str(e)[:300]}"
+        log(name, done[name])
+    with open(os.path.join(root, "export.json"), "w") as f:
+        json.dump({k: v for k, v in done.items()}, f, indent=2, default=str)
+    open(os.path.join(root, "EXPORT_DONE"), "w").close()
+
+
 def export_text(folder, done):
     module, kind = text_encoder()
     ids = torch.full((BATCH, TOKENS), 49407, dtype=torch.int32, device="cuda")
