@@ -1,5 +1,5 @@
 // The importer's CUDA UNet graph (unet_cuda/): against diffusers' own UNet output for the tiny SD 1 and SD 2 test
-// models (tests/fixtures/import), with its CUDA-only ops rewritten into standard ops for the CPU as onnxruntime
+// models (tests/fixtures/import) and the SDXL one (tests/fixtures/sdxl), with its CUDA-only ops rewritten into standard ops for the CPU as onnxruntime
 // documents them; and the folder the importer writes: unet_cuda/ beside unet/, run only by the CUDA provider.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,8 @@ import { runUNetGraph } from '../src-core/import/unet-testing.ts';
 import { expandCudaOps } from '../src-core/onnx/cuda-ops-reference.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { unetGraphFor } from '../src-core/model/unet-folder.ts';
-import { loadTensors, relativeDifference, type RefTensor } from './helpers/references.ts';
+import { writeModel } from '../src-core/onnx/graph.ts';
+import { loadTensors, relativeDifference, relativeError, runComponent, tensor, type RefTensor } from './helpers/references.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');
 
@@ -42,6 +43,36 @@ for (const [name, folder, reference] of [
     }
   });
 }
+
+const SDXL_FIXTURES = join(import.meta.dirname, 'fixtures', 'sdxl');
+
+test(
+  "the CUDA UNet graph of the SDXL test model (text-time embedding, two transformer layers) matches diffusers' UNet to 1e-4",
+  { skip: existsSync(join(SDXL_FIXTURES, 'references', 'sdxl.json')) ? false : 'tests/fixtures/sdxl/references is absent' },
+  async () => {
+    const work = mkdtempSync(join(tmpdir(), 'cuda-sdxl-'));
+    const source = await openImportSource(join(SDXL_FIXTURES, 'diffusers'));
+    try {
+      const graph = buildUNet(source.weights.unet, source.configs.unet as unknown as UNetConfig, { float: 'float32', target: 'cuda' });
+      const { expanded } = expandCudaOps(graph);
+      assert.ok((expanded.SkipGroupNorm ?? 0) > 0 && (expanded.MultiHeadAttention ?? 0) > 0, JSON.stringify(expanded));
+      await writeModel(graph, join(work, 'unet'));
+      const ref = loadTensors(SDXL_FIXTURES, 'sdxl');
+      const out = await runComponent(work, 'unet', {
+        sample: tensor(ref.unet_sample!),
+        timestep: tensor(ref.unet_timestep!),
+        encoder_hidden_states: tensor(ref.unet_encoder_hidden_states!),
+        text_embeds: tensor(ref.unet_text_embeds!),
+        time_ids: tensor(ref.unet_time_ids!),
+      });
+      const error = relativeError(out.out_sample, ref.unet_out_sample!);
+      assert.ok(error < 1e-4, `relative error ${error}`);
+    } finally {
+      source.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+);
 
 test('an import with the CUDA graph writes unet_cuda/ beside unet/; other providers keep running unet/', async () => {
   const work = mkdtempSync(join(tmpdir(), 'import-cuda-'));
