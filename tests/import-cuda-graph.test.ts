@@ -1,6 +1,7 @@
 // The importer's CUDA UNet graph (unet_cuda/): against diffusers' own UNet output for the tiny SD 1 and SD 2 test
-// models (tests/fixtures/import) and the SDXL one (tests/fixtures/sdxl), with its CUDA-only ops rewritten into standard ops for the CPU as onnxruntime
-// documents them; and the folder the importer writes: unet_cuda/ beside unet/, run only by the CUDA provider.
+// models (tests/fixtures/import) and the SDXL one (tests/fixtures/sdxl), with its CUDA-only ops rewritten into
+// standard ops for the CPU as onnxruntime documents them; and the folder the importer writes: unet_cuda/ beside
+// unet/, run only by the CUDA provider.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
