@@ -77,7 +77,8 @@ bench)
     (cd /tmp/b129 && RESTART_STUDIO_ROOT=$OLDPWD RESTART_STUDIO_IMPORTS=/tmp/imports PYTHONPATH=/tmp/pysrc/src timeout 400 /tmp/node pipeline-bench.mjs \
       --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 5 --compare-torch) 2>&1 | tee -a $L | grep '^{' >> $J
     imp=$(ls -d /tmp/imports/sd-* 2>/dev/null | head -1)
-    [ -n "$imp" ] && ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --label cuda-importer-fused --profile /tmp/prof
+    [ -n "$imp" ] && ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --label cuda-importer-fused --profile /tmp/prof \
+      --compare-to $imp/unet/model.onnx
     [ -n "$imp" ] && ortb 129 --model $imp/unet/model.onnx --provider cuda --label cuda-importer-portable
   fi
   echo "{\"label\": \"machine\", \"date\": \"$(date -u +%FT%TZ)\", \"gpu\": \"$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader)\"}" >> $J

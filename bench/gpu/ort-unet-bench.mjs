@@ -3,7 +3,9 @@
 // onnxruntime-node is resolved from the folder this file is copied next to (the GPU machine has no npm
 // install of the project; device-run.sh links the carried onnxruntime-node there). Prints one JSON line.
 // With --profile, a second session records onnxruntime's per-node profile for 5 runs and the line gets
-// the time per operator type and provider (where the time goes).
+// the time per operator type and provider (where the time goes). With --compare-to OTHER.onnx, OTHER runs once on the
+// same inputs and provider and the line gets max |out - other| / max |other| (the importer's fused CUDA graph against
+// its portable one: the same network, so only fp16 rounding apart).
 import { parseArgs } from 'node:util';
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '40' },
     warmup: { type: 'string', default: '10' },
     profile: { type: 'string' },
+    'compare-to': { type: 'string' },
   },
 });
 const median = (v) => {
@@ -37,6 +40,32 @@ function toHalf(x) {
   if (exp <= 0) return sign;
   if (exp >= 31) return sign | 0x7c00;
   return sign | (exp << 10) | ((mant + 0x1000) >>> 13);
+}
+
+/** IEEE half bits -> number. */
+function fromHalf(h) {
+  const exp = (h >> 10) & 0x1f,
+    mant = h & 0x3ff,
+    sign = h & 0x8000 ? -1 : 1;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 31) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+const valuesOf = (t) => (t.type === 'float16' ? Array.from(t.data, fromHalf) : Array.from(t.data, Number));
+
+/** max |a - b| / max |b| over two outputs of one shape. */
+function relativeDifference(a, b) {
+  const x = valuesOf(a),
+    y = valuesOf(b);
+  if (x.length !== y.length) return `shapes differ: ${a.dims} vs ${b.dims}`;
+  let diff = 0,
+    scale = 0;
+  for (let i = 0; i < x.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    scale = Math.max(scale, Math.abs(y[i]));
+  }
+  return diff / scale;
 }
 
 function tensorFor(meta, dims) {
@@ -115,6 +144,14 @@ try {
   result.minMs = Number(Math.min(...times).toFixed(3));
   result.maxMs = Number(Math.max(...times).toFixed(3));
   result.runs = runs;
+  if (values['compare-to']) {
+    const mine = (await session.run(input))[session.outputNames[0]];
+    const other = await ort.InferenceSession.create(values['compare-to'], options());
+    const theirs = (await other.run(feeds(other)))[other.outputNames[0]]; // the same seeded values in its types
+    result.comparedTo = values['compare-to'];
+    result.relativeDifference = relativeDifference(mine, theirs);
+    await other.release();
+  }
   await session.release();
   if (values.profile) result.profile = await profile(values.profile, input);
 } catch (error) {
