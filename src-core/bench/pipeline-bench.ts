@@ -169,7 +169,8 @@ const summary = {
 const f = (ms: number) => `${ms.toFixed(2)} ms`;
 console.log(
   `${summary.model} ${summary.width}x${summary.height}, ${summary.sampler} ${summary.steps} steps (${summary.evaluations} evaluations), ` +
-    `CFG ${summary.cfgScale}, ${summary.provider} (${summary.unetGraph} UNet graph); per image, median of ${runs} runs of ${count} image(s) after ${warmup} warm-up run(s)`,
+    `CFG ${summary.cfgScale}, ${summary.provider} (${summary.unetGraph} UNet graph); ` +
+    `per image, median of ${runs} runs of ${count} image(s) after ${warmup} warm-up run(s)`,
 );
 if (standInMs !== undefined)
   console.log(`  UNet STAND-IN: each call waits ${standInMs} ms and returns a recorded output (images not meaningful)`);
