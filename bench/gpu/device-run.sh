@@ -24,6 +24,8 @@ start)
   P=.gpucarry/p1
   cp $P/unx.py /tmp/unx.py
   mkdir -p /tmp/pysrc && tar xJf $P/diffusers-src.tar.xz -C /tmp/pysrc
+  # transformers (and the tokenizers stub) from the carry only when the machine has none: sd15_models.py's diffusers folder
+  python3 -c 'import transformers' 2>/dev/null || tar xJf $P/transformers-src.tar.xz -C /tmp/pysrc/src
   rm -rf /tmp/sd15-configs && cp -r $P/sd15-configs /tmp/sd15-configs
   PYTHONPATH=/tmp/pysrc/src SD15_CONFIGS=/tmp/sd15-configs setsid -f python3 bench/gpu/sd15_models.py export /tmp/sd > /tmp/export.log 2>&1 < /dev/null
   python3 $P/unx.py $P/node.xz /tmp/node && chmod +x /tmp/node
