@@ -72,6 +72,15 @@ test('the CUDA flavour with linear projections and two transformer layers per bl
   assert.ok(relativeError(cuda, portable) < 1e-5, `relative error ${relativeError(cuda, portable)}`);
 });
 
+test('group sizes the CUDA GroupNorm refuses (odd) get standard ops beside fused ones, with the portable output', async () => {
+  // 16 groups: one channel per group at the first level (refused), two at the others (fused).
+  const config: UNetConfig = { ...TINY_UNET, norm_num_groups: 16 };
+  const w = randomUNetWeights(unetShapes(config));
+  const { portable, cuda, fused } = await portableAndCuda(w, config, tinyUNetInputs(1, 6, 6));
+  assert.ok(fused.InstanceNormalization > 0 && fused.GroupNorm + fused.SkipGroupNorm > 0, JSON.stringify(fused));
+  assert.ok(relativeError(cuda, portable) < 1e-5, `relative error ${relativeError(cuda, portable)}`);
+});
+
 test('at SD widths (320 channels) BiasSplitGelu and BiasAdd are used and give the portable output; fp16 stays close', async () => {
   const config: UNetConfig = {
     ...TINY_UNET,
