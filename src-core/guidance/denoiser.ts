@@ -4,6 +4,7 @@ import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import type { Denoiser } from '../samplers/types.ts';
 import type { PredictionType, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
+import { latentArray } from '../kernels/latent-arena.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -99,7 +100,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     const out = await unet(input);
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     turn ^= 1;
-    const denoised = (outputs[turn] ??= new Float64Array(n));
+    const denoised = (outputs[turn] ??= latentArray(n));
     combineGuidance(denoised, x, out, c, scale, guided);
     return denoised;
   };
