@@ -4,7 +4,6 @@ import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import type { Denoiser } from '../samplers/types.ts';
 import type { PredictionType, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
-import { latentArray } from '../kernels/latent-arena.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -100,7 +99,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     const out = await unet(input);
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     turn ^= 1;
-    const denoised = (outputs[turn] ??= latentArray(n));
+    const denoised = (outputs[turn] ??= new Float64Array(n));
     combineGuidance(denoised, x, out, c, scale, guided);
     return denoised;
   };

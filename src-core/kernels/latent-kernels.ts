@@ -6,11 +6,7 @@
 // values the copies cost more than they save (the memory they touch is cold after a UNet run), and the same formula
 // runs as a JavaScript loop. Both do the operations of the formula in its comment in the same order (WebAssembly never
 // fuses a multiply with an add), so both give the same values.
-// Arrays from latent-arena.ts live in a kernel instance's memory already: calls whose arrays all do run there, in place.
 import { kernelInstance, reserveBytes } from './instance.ts';
-import { KERNEL_FROM, residentTogether } from './latent-arena.ts';
-
-export { KERNEL_FROM };
 
 const kernels = kernelInstance();
 
@@ -20,6 +16,9 @@ const kernels = kernelInstance();
  * every step); growing the memory replaces its buffer, and only `layout` grows it, rebuilding every view.
  */
 const SLOTS = 4;
+/** The length from which the kernels run: in A/B runs of the embedded model they were about even with the loops at
+ * 4096 values (128x128), behind at 1024 and well ahead at 16384. */
+export const KERNEL_FROM = 4096;
 let values = -1,
   slotBytes = 0,
   all64 = new Float64Array(0),
@@ -65,8 +64,6 @@ export function eulerStep(x: Float64Array, sigma: number, denoised: Float64Array
     for (let i = 0; i < x.length; i++) x[i] = x[i] + dt * ((x[i] - denoised[i]) / sigma);
     return;
   }
-  const here = residentTogether(x, denoised);
-  if (here) return void here.arena.kernels.euler_step(here.offsets[0], here.offsets[1], here.arena.bytes, sigma, sigmaTo - sigma);
   layout(x.length);
   kernels.euler_step(put(0, x), put(1, denoised), slotBytes, sigma, sigmaTo - sigma);
   x.set(doubles[0]);
@@ -86,8 +83,6 @@ export function allFinite(a: Float64Array): boolean {
     if (i < a.length) even += a[i] - a[i];
     return even + odd === 0;
   }
-  const here = residentTogether(a);
-  if (here) return here.arena.kernels.all_finite(here.offsets[0], here.arena.bytes) === 1;
   layout(a.length);
   return kernels.all_finite(put(0, a), slotBytes) === 1;
 }
@@ -103,16 +98,6 @@ export function scaleInput(sample: Float32Array | Uint16Array, x: Float64Array, 
   if (n < KERNEL_FROM && !half) {
     for (let i = 0; i < n; i++) sample[i] = cIn * x[i];
     if (guided) sample.copyWithin(n, 0, n);
-    return;
-  }
-  const here = residentTogether(x);
-  if (here) {
-    const { arena } = here;
-    if (half) arena.kernels.scale_input_half(arena.scratch, here.offsets[0], arena.bytes, cIn);
-    else arena.kernels.scale_input(arena.scratch, here.offsets[0], arena.bytes, cIn);
-    const scaled = half ? arena.sampleHalves : arena.sampleFloats;
-    sample.set(scaled);
-    if (guided) sample.set(scaled, n);
     return;
   }
   layout(n);
@@ -146,16 +131,6 @@ export function combineGuidance(
     else for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * out[i];
     return;
   }
-  const here = residentTogether(denoised, x);
-  if (here) {
-    const { arena } = here;
-    if (half) arena.outputHalves.set(out);
-    else arena.outputFloats.set(out);
-    const combineThere = half ? arena.kernels.combine_half : arena.kernels.combine;
-    const condThere = arena.scratch + (half ? 2 : 4) * n;
-    combineThere(here.offsets[0], here.offsets[1], arena.scratch, condThere, arena.bytes, cSkip, cOut, scale, guided ? 1 : 0);
-    return;
-  }
   layout(n);
   // Slot 1 takes the whole output, its cond half right after the uncond half (an odd n's pad lanes read a neighbour's
   // value or a stale one: their results are never copied out). No subarray: a typed array made between two UNet
@@ -178,11 +153,6 @@ export function heunPredict(x: Float64Array, denoised: Float64Array, sigma: numb
     for (let i = 0; i < n; i++) slope[i] = (x[i] - denoised[i]) / sigma;
     for (let i = 0; i < n; i++) xEuler[i] = x[i] + dt * slope[i];
     return;
-  }
-  const here = residentTogether(slope, xEuler, x, denoised);
-  if (here) {
-    const [s, e, xAt, d] = here.offsets;
-    return void here.arena.kernels.heun_predict(s, e, xAt, d, here.arena.bytes, sigma, dt);
   }
   layout(n);
   kernels.heun_predict(2 * slotBytes, 3 * slotBytes, put(0, x), put(1, denoised), slotBytes, sigma, dt);
@@ -207,11 +177,6 @@ export function heunCorrect(
     for (let i = 0; i < n; i++) x[i] = x[i] + dt * 0.5 * (slope[i] + (xEuler[i] - denoised[i]) / sigmaNext);
     return;
   }
-  const here = residentTogether(x, xEuler, denoised, slope);
-  if (here) {
-    const [xAt, e, d, s] = here.offsets;
-    return void here.arena.kernels.heun_correct(xAt, e, d, s, here.arena.bytes, sigmaNext, dt * 0.5);
-  }
   layout(n);
   kernels.heun_correct(put(0, x), put(1, xEuler), put(2, denoised), put(3, slope), slotBytes, sigmaNext, dt * 0.5);
   x.set(doubles[0]);
@@ -223,11 +188,6 @@ export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float
   checkLength('out', out, a.length);
   if (a.length < KERNEL_FROM) {
     for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
-    return out;
-  }
-  const here = residentTogether(out, a, b);
-  if (here) {
-    here.arena.kernels.axpy(here.offsets[0], here.offsets[1], here.offsets[2], here.arena.bytes, scale);
     return out;
   }
   layout(a.length);
@@ -254,11 +214,6 @@ export function dpmpp2mUpdate(
     if (previous) for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * (a * denoised[j] - b * previous[j]);
     else for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * denoised[j];
     return;
-  }
-  const here = previous ? residentTogether(x, denoised, previous) : residentTogether(x, denoised);
-  if (here) {
-    const [xAt, d, prevAt = 0] = here.offsets;
-    return void here.arena.kernels.dpmpp_2m(xAt, d, prevAt, here.arena.bytes, ratio, weight, a, b, previous ? 1 : 0);
   }
   layout(x.length);
   const prev = previous ? put(2, previous) : 0;

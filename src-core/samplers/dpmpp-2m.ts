@@ -1,7 +1,6 @@
 import { checkSigmas, GuardedDenoiser } from './helpers.ts';
 import type { Denoiser, SampleContext } from './types.ts';
 import { dpmpp2mUpdate } from '../kernels/latent-kernels.ts';
-import { latentCopy } from '../kernels/latent-arena.ts';
 
 /**
  * DPM-Solver++(2M): exact exponential-integrator step in log-sigma, with a second-order correction
@@ -17,7 +16,7 @@ export async function sampleDpmpp2m(
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   let previous: Float64Array | undefined;
-  x = latentCopy(x); // updated in place (each x[j] is read before it is written)
+  x = Float64Array.from(x); // updated in place (each x[j] is read before it is written)
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];

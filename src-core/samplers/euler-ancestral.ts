@@ -1,6 +1,5 @@
 import { addNoise, ancestralStep, checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
 import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
-import { latentCopy } from '../kernels/latent-arena.ts';
 
 export interface AncestralOptions {
   /** 1 = full ancestral noise, 0 = plain Euler. */
@@ -22,7 +21,7 @@ export async function sampleEulerAncestral(
   if (!(eta >= 0) || !(sNoise >= 0)) throw new SamplerError(`eta and s_noise must be >= 0 (got eta ${eta}, s_noise ${sNoise})`);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
-  x = latentCopy(x); // stepped and noised in place: the caller's array stays as it was
+  x = Float64Array.from(x); // stepped and noised in place: the caller's array stays as it was
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];

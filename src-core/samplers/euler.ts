@@ -1,6 +1,5 @@
 import { checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
 import type { Denoiser, SampleContext } from './types.ts';
-import { latentCopy } from '../kernels/latent-arena.ts';
 
 /** First-order Euler on the probability-flow ODE: one evaluation per step. */
 export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
@@ -8,7 +7,7 @@ export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: read
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   // x += dt * d in place, on a copy (the caller's array stays as it was): no allocation per step.
-  x = latentCopy(x);
+  x = Float64Array.from(x);
   for (let i = 0; i < totalSteps; i++) {
     const denoised = await D.call(x, sigmas[i]);
     eulerStep(x, sigmas[i], denoised, sigmas[i + 1]);

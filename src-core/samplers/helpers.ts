@@ -2,7 +2,6 @@
 // are kernels) and the guard that counts evaluations, honours cancellation and rejects non-finite model output.
 import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
 import { allFinite, axpy, eulerStep, heunCorrect, heunPredict } from '../kernels/latent-kernels.ts';
-import { latentArray } from '../kernels/latent-arena.ts';
 
 // The loops over the latent are kernels (kernels/latent-kernels.ts): the Euler step is x += (sigmaTo - sigma) * d
 // with k-diffusion's d = (x - D) / sigma, in one pass.
@@ -69,7 +68,7 @@ export interface HeunWork {
   xEuler: Float64Array;
 }
 
-export const heunWork = (length: number): HeunWork => ({ slope: latentArray(length), xEuler: latentArray(length) });
+export const heunWork = (length: number): HeunWork => ({ slope: new Float64Array(length), xEuler: new Float64Array(length) });
 
 /**
  * One Heun step from sigma to sigmaNext (Euler when sigmaNext is 0 or secondOrder is off), updating x in

@@ -1,13 +1,12 @@
 import { checkSigmas, GuardedDenoiser, heunStep, heunWork } from './helpers.ts';
 import type { Denoiser, SampleContext } from './types.ts';
-import { latentCopy } from '../kernels/latent-arena.ts';
 
 /** Heun's second-order method; the final step into sigma = 0 is Euler, so n steps cost 2n - 1 evaluations. */
 export async function sampleHeun(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
   checkSigmas(sigmas);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
-  x = latentCopy(x); // updated in place: the caller's array stays as it was
+  x = Float64Array.from(x); // updated in place: the caller's array stays as it was
   const work = heunWork(x.length);
   for (let i = 0; i < totalSteps; i++) {
     const denoised = await heunStep(D, x, sigmas[i], sigmas[i + 1], true, work);

@@ -5,7 +5,6 @@
 import { karrasRamp } from '../schedule/karras.ts';
 import { addNoise, checkSigmas, formatSigma, GuardedDenoiser, heunStep, heunWork } from './helpers.ts';
 import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
-import { latentCopy } from '../kernels/latent-arena.ts';
 
 /** [N_r, K, t_min, t_max]: N_r sigma points per restart pass (N_r - 1 Heun steps), K restarts. */
 export type RestartSegment = [number, number, number, number];
@@ -197,7 +196,7 @@ export async function sampleRestart(
 ): Promise<Float64Array> {
   const plan = planRestart(sigmas, options);
   const D = new GuardedDenoiser(model, ctx);
-  x = latentCopy(x); // noised and stepped in place
+  x = Float64Array.from(x); // noised and stepped in place
   const work = heunWork(x.length);
   for (const step of plan) {
     for (const std of step.noiseBefore) addNoise(x, std, ctx);
