@@ -97,6 +97,9 @@ export async function openComponent(
   } catch (error) {
     const message = (error as Error).message;
     if (provider === 'cpu') throw new ModelError(component, explainLoadError(component, message));
+    // A provider's own graph (unet_cuda/: CUDA-only ops) never loads on the CPU, so the CPU cannot tell what is wrong
+    // with it, and loading 1.7 GB to learn that would be wasted: its failure is the provider's.
+    if (folder !== component) throw new ProviderError(provider, component, message);
     // The provider's own failures (libraries, adapters) are told apart from a broken file by
     // whether the file loads on the CPU; when it does not, the CPU's reason is the file's problem
     // (the provider's, such as a missing CUDA library, would only mislead).
