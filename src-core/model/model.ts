@@ -12,6 +12,7 @@ import { ModelError, ProviderError } from './errors.ts';
 import { providerAvailability } from './providers.ts';
 import {
   explainProviderFailure,
+  firstLine,
   openComponent,
   openComponentBytes,
   providerCandidates,
@@ -113,10 +114,6 @@ async function openUNet(
   const unet = await openComponent(dir, 'unet', provider);
   opened.push(unet);
   return { unet, graph: 'portable', problem };
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0]!.slice(0, 300);
 }
 
 function floatTypeOf(c: ComponentSession, input: string): FloatType {

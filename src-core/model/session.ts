@@ -171,7 +171,8 @@ function explainLoadError(component: string, message: string): string {
   return `could not load ${component}/model.onnx: ${firstLine(message)}`;
 }
 
-function firstLine(message: string): string {
+/** An error message's first line, at most 300 characters. */
+export function firstLine(message: string): string {
   return message.split('\n')[0].slice(0, 300);
 }
 
