@@ -133,18 +133,7 @@ export class Graph {
     const outputNames = Array.from({ length: outputs }, (_, i) =>
       options?.unnamed?.includes(i) ? '' : this.uniqueValue(outputs === 1 ? nodeName : `${nodeName}:${i}`),
     );
-    const domain = options?.domain ?? '';
-    if (domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
-    this.nodes.push(
-      onnx.NodeProto.create({
-        name: nodeName,
-        opType: type,
-        domain,
-        input: inputs,
-        output: outputNames,
-        attribute: Object.entries(attrs ?? {}).map(([key, value]) => attribute(key, value)),
-      }),
-    );
+    this.nodes.push(this.node(nodeName, type, inputs, outputNames, attrs, options?.domain));
     return outputNames;
   }
 
@@ -171,17 +160,15 @@ export class Graph {
     }
     const old = this.nodes[index];
     const names = Array.from({ length: outputs }, (_, i) => (i === keep ? value : this.uniqueValue(`${old.name}/${type}:${i}`)));
-    const domain = options?.domain ?? '';
-    if (domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
-    this.nodes[index] = onnx.NodeProto.create({
-      name: `${old.name}/${type}`,
-      opType: type,
-      domain,
-      input: inputs,
-      output: names,
-      attribute: Object.entries(attrs ?? {}).map(([key, v]) => attribute(key, v)),
-    });
+    this.nodes[index] = this.node(`${old.name}/${type}`, type, inputs, names, attrs, options?.domain);
     return names.filter((_, i) => i !== keep);
+  }
+
+  /** A NodeProto; a com.microsoft node makes the model import that domain. */
+  private node(name: string, type: string, inputs: string[], outputs: string[], attrs?: Record<string, AttrValue>, domain = '') {
+    if (domain === MS_DOMAIN) this.usesMicrosoftDomain = true;
+    const attributes = Object.entries(attrs ?? {}).map(([key, value]) => attribute(key, value));
+    return onnx.NodeProto.create({ name, opType: type, domain, input: inputs, output: outputs, attribute: attributes });
   }
 
   /**
