@@ -4,7 +4,7 @@
 // and CLIPTextModelWithProjection (OpenCLIP bigG) with every layer's hidden state exposed, as optimum
 // exports them: SDXL conditions on the penultimate layer's state, without final_layer_norm.
 import { Graph, type BuildOptions } from '../onnx/graph.ts';
-import { attention, gelu, layerNorm, linear, quickGelu } from '../onnx/layers.ts';
+import { attention, dimsOf, gelu, layerNorm, linear, quickGelu } from '../onnx/layers.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 
 /** The fields of an HF CLIPTextConfig (text_encoder/config.json) that the graph uses. */
@@ -116,7 +116,7 @@ export function buildTextEncoder(
     );
     const tokens = g.op('Gather', [tokenTable, g.op('Cast', [ids], { to: 7 /* int64 */ })], { axis: 0 }, { name: 'token_embedding' });
     // position_ids = arange(tokens): the first `tokens` rows of the table, broadcast over the batch
-    const count = g.op('Slice', [g.op('Shape', [ids]), g.constant([1], 'int64'), g.constant([2], 'int64')]);
+    const count = dimsOf(g, ids, 1, 2);
     const positions = g.op('Slice', [positionTable, g.constant([0], 'int64'), count, g.constant([0], 'int64')], undefined, {
       name: 'position_embedding',
     });

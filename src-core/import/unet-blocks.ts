@@ -3,7 +3,7 @@
 // feed-forward), Downsample2D and Upsample2D. Weight names are diffusers' module paths; every weight's shape
 // is checked against the architecture first, so a mis-shaped tensor is reported by name, not by onnxruntime.
 import type { Graph } from '../onnx/graph.ts';
-import { conv2d, floatCode, groupNorm, linear, silu } from '../onnx/layers.ts';
+import { conv2d, dimsOf, floatCode, groupNorm, linear, silu } from '../onnx/layers.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 
 /** What every block needs besides its own inputs. */
@@ -99,14 +99,7 @@ export function textTimeEmbedding(
     // diffusers flattens time_ids and takes their features in float32 (get_timestep_embedding casts to float).
     const ids = g.op('Reshape', [g.op('Cast', [timeIds], { to: floatCode('float32') }), g.constant([-1], 'int64')]);
     const features = g.scope('add_time_proj', () => timestepFeatures(g, ids, shape.timeEmbedDim, shape));
-    const rows = g.op('Reshape', [
-      features,
-      g.op(
-        'Concat',
-        [g.op('Slice', [g.op('Shape', [textEmbeds]), g.constant([0], 'int64'), g.constant([1], 'int64')]), g.constant([-1], 'int64')],
-        { axis: 0 },
-      ),
-    ]);
+    const rows = g.op('Reshape', [features, g.op('Concat', [dimsOf(g, textEmbeds, 0, 1), g.constant([-1], 'int64')], { axis: 0 })]);
     const joined = g.op('Concat', [textEmbeds, rows], { axis: 1 });
     return linear(g, w, silu(g, linear(g, w, joined, 'add_embedding.linear_1')), 'add_embedding.linear_2');
   });
@@ -165,10 +158,14 @@ export function upsample(ctx: BlockContext, x: string, like: string, prefix: str
   const { g, w } = ctx;
   expectLayer(w, `${prefix}.conv`, [channels, channels, 3, 3]);
   const resized = g.scope(prefix, () => {
-    const head = g.op('Slice', [g.op('Shape', [x]), g.constant([0], 'int64'), g.constant([2], 'int64')]);
-    const spatial = g.op('Slice', [g.op('Shape', [like]), g.constant([2], 'int64'), g.constant([4], 'int64')]);
-    const sizes = g.op('Concat', [head, spatial], { axis: 0 });
-    return g.op('Resize', [x, '', '', sizes], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+    const head = dimsOf(g, x, 0, 2);
+    const spatial = dimsOf(g, like, 2, 4);
+    return resizeNearest(g, x, g.op('Concat', [head, spatial], { axis: 0 }));
   });
   return conv2d(g, w, resized, `${prefix}.conv`, { pad: 1 });
+}
+
+/** x resized to `sizes` (all its dims) with torch's legacy "nearest": source index floor(dst * in / out). */
+export function resizeNearest(g: Graph, x: string, sizes: string): string {
+  return g.op('Resize', [x, '', '', sizes], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
 }

@@ -3,18 +3,15 @@
 // the NHWC map reshaped, so the transformer needs no transposes. Residual sums stay open until a GroupNorm or
 // LayerNorm takes them: SkipGroupNorm and SkipLayerNormalization add and normalize in one kernel.
 import { MS_DOMAIN, type Graph } from '../onnx/graph.ts';
-import { derivedWeight, layerNorm, linear, transposedWeight } from '../onnx/layers.ts';
+import { dimsOf, layerNorm, linear } from '../onnx/layers.ts';
 import { biasAdd, biasSplitGelu, nhwcConv, packedProjection, ResidualSums, skipGroupNorm, skipLayerNorm } from '../onnx/cuda-layers.ts';
-import { expectLayer, expectResnet, type BlockContext, type ResnetShape } from './unet-blocks.ts';
+import { expectLayer, expectResnet, resizeNearest, type BlockContext, type ResnetShape } from './unet-blocks.ts';
 import { expectTransformer, LAYER_NORM_EPS, TRANSFORMER_GROUP_NORM_EPS, type TransformerShape } from './unet-transformer.ts';
 import type { WeightSource } from './weights.ts';
 
 /** x @ W^T for the Linear at `prefix`, its bias left to the fused op that follows. */
 function project(g: Graph, w: WeightSource, x: string, prefix: string): string {
-  const weight = w.get(`${prefix}.weight`);
-  return g.op('MatMul', [x, derivedWeight(g, `${prefix}.weight.T`, () => transposedWeight(weight))], undefined, {
-    name: `${prefix}/MatMul`,
-  });
+  return linear(g, w, x, prefix, { withoutBias: true });
 }
 
 function bias(g: Graph, w: WeightSource, prefix: string): string {
@@ -83,10 +80,7 @@ export class CudaUNetBlocks {
     const { g, w } = this.ctx;
     expectLayer(w, `${prefix}.conv`, [channels, channels, 3, 3]);
     const resized = g.scope(prefix, () => {
-      const dims = (of: string, from: number, to: number) =>
-        g.op('Slice', [g.op('Shape', [of]), g.constant([from], 'int64'), g.constant([to], 'int64')]);
-      const sizes = g.op('Concat', [dims(x, 0, 1), dims(like, 1, 3), dims(x, 3, 4)], { axis: 0 });
-      return g.op('Resize', [x, '', '', sizes], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+      return resizeNearest(g, x, g.op('Concat', [dimsOf(g, x, 0, 1), dimsOf(g, like, 1, 3), dimsOf(g, x, 3, 4)], { axis: 0 }));
     });
     return this.conv(resized, `${prefix}.conv`, { pad: 1 });
   }
@@ -105,10 +99,8 @@ export class CudaUNetBlocks {
       let open: OpenSum | undefined;
       for (let i = 0; i < shape.layers; i++) open = this.block(h, open, context, `${prefix}.transformer_blocks.${i}`, shape.heads);
       h = biasAdd(g, open!.x, open!.bias, open!.skip, inner);
-      const map = (tokens: string, channels: number) => {
-        const dims = g.op('Slice', [g.op('Shape', [x]), g.constant([0], 'int64'), g.constant([3], 'int64')]);
-        return g.op('Reshape', [tokens, g.op('Concat', [dims, g.constant([channels], 'int64')], { axis: 0 })]);
-      };
+      const map = (tokens: string, channels: number) =>
+        g.op('Reshape', [tokens, g.op('Concat', [dimsOf(g, x, 0, 3), g.constant([channels], 'int64')], { axis: 0 })]);
       const out = this.ctx.linearProjection
         ? map(linear(g, w, h, `${prefix}.proj_out`), shape.channels)
         : this.conv(map(h, inner), `${prefix}.proj_out`, { pad: 0 });

@@ -4,7 +4,7 @@
 // diffusers' expand does), encoder_hidden_states [batch, sequence, cross_attention_dim] -> out_sample; SDXL
 // adds text_embeds [batch, projection_dim] and time_ids [batch, 6], as optimum exports them.
 import { Graph, type BuildOptions } from '../onnx/graph.ts';
-import { conv2d, groupNorm, silu } from '../onnx/layers.ts';
+import { conv2d, dimsOf, groupNorm, silu } from '../onnx/layers.ts';
 import {
   downsample,
   expectShape,
@@ -90,7 +90,7 @@ export function buildUNet(weights: WeightSource, config: UNetConfig, opts: Build
   if (plan.centerInputSample) sample = g.op('Sub', [g.op('Mul', [sample, g.floatConstant([2])]), g.floatConstant([1])]);
 
   // Time embedding; every ResnetBlock2D applies SiLU to it first, so that is done once here.
-  const batch = g.op('Slice', [g.op('Shape', [sample]), g.constant([0], 'int64'), g.constant([1], 'int64')]);
+  const batch = dimsOf(g, sample, 0, 1);
   const timesteps = g.op('Expand', [timestep, batch]);
   let temb = timestepEmbedding(ctx, timestepFeatures(g, timesteps, plan.timeChannels, plan), plan.timeChannels);
   const tembChannels = weights.get('time_embedding.linear_2.weight').shape[0];

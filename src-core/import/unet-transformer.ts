@@ -3,7 +3,7 @@
 // applied on NCHW (SD 1) or Linears applied on tokens (use_linear_projection, SD 2): the reshape to tokens comes
 // after the conv but before the Linear, and the reverse on the way out.
 import type { Graph } from '../onnx/graph.ts';
-import { attention, conv2d, gelu, groupNorm, layerNorm, linear } from '../onnx/layers.ts';
+import { attention, conv2d, dimsOf, gelu, groupNorm, layerNorm, linear } from '../onnx/layers.ts';
 import { expectShape, type BlockContext } from './unet-blocks.ts';
 
 /** Transformer2DModel's own GroupNorm epsilon (fixed in diffusers, not the config's norm_eps). */
@@ -68,8 +68,8 @@ function toTokens(g: Graph, x: string, channels: number): string {
 /** [B, H*W, C] -> [B, C, H, W], H and W read from `like` at run time. */
 function fromTokens(g: Graph, tokens: string, like: string, channels: number): string {
   const transposed = g.op('Transpose', [tokens], { perm: [0, 2, 1] });
-  const batch = g.op('Slice', [g.op('Shape', [like]), g.constant([0], 'int64'), g.constant([1], 'int64')]);
-  const spatial = g.op('Slice', [g.op('Shape', [like]), g.constant([2], 'int64'), g.constant([4], 'int64')]);
+  const batch = dimsOf(g, like, 0, 1);
+  const spatial = dimsOf(g, like, 2, 4);
   const shape = g.op('Concat', [batch, g.constant([channels], 'int64'), spatial], { axis: 0 });
   return g.op('Reshape', [transposed, shape]);
 }

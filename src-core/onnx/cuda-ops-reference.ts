@@ -5,7 +5,7 @@
 // packed QKV [B, S, N, 3, H] or packed KV [B, L, N, 2, H] (the CPU kernel refuses both). Not used by the app.
 import onnxProto from 'onnx-proto';
 import { MS_DOMAIN, type Graph } from './graph.ts';
-import { attention, floatCode, gelu, silu } from './layers.ts';
+import { attention, dimsOf, gelu, normalizeGroups, silu, toGraphFloat } from './layers.ts';
 
 const { onnx } = onnxProto;
 type Node = InstanceType<typeof onnx.NodeProto>;
@@ -23,27 +23,14 @@ function intsAttr(node: Node, name: string): number[] | undefined {
   return node.attribute.find((a) => a.name === name)?.ints?.map(Number);
 }
 
-/** X's dims from..to as an int64 vector. */
-function dims(g: Graph, x: string, from: number, to: number): string {
-  return g.op('Slice', [g.op('Shape', [x]), g.constant([from], 'int64'), g.constant([to], 'int64')]);
-}
-
-/** A float32 scale or bias in the graph's float type. */
-function inGraphFloat(g: Graph, value: string): string {
-  return g.float === 'float32' ? value : g.op('Cast', [value], { to: floatCode(g.float) });
-}
-
 /** torch GroupNorm on NHWC `x` with runtime gamma and beta, then SiLU when `activation` is 1. */
 function groupNormNhwc(g: Graph, node: Node, x: string): string {
   const groups = intAttr(node, 'groups', 0);
   if (intAttr(node, 'channels_last', 1) !== 1) throw new Error('GroupNorm: only channels_last = 1 is expanded');
   const nchw = g.op('Transpose', [x], { perm: [0, 3, 1, 2] });
-  const ones = g.floatConstant(new Array(groups).fill(1), [groups]);
-  const zeros = g.floatConstant(new Array(groups).fill(0), [groups]);
-  const grouped = g.op('Reshape', [nchw, g.constant([0, groups, -1], 'int64')]);
-  const normed = g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: { float: floatAttr(node, 'epsilon', 1e-5) } });
-  const restored = g.op('Reshape', [normed, g.op('Shape', [nchw])]);
-  const perChannel = (v: string) => g.op('Reshape', [inGraphFloat(g, v), g.constant([-1, 1, 1], 'int64')]);
+  const restored = normalizeGroups(g, nchw, groups, floatAttr(node, 'epsilon', 1e-5));
+  // gamma and beta are float32 whatever the graph's float type
+  const perChannel = (v: string) => g.op('Reshape', [toGraphFloat(g, v, 'Scale'), g.constant([-1, 1, 1], 'int64')]);
   let y = g.op('Add', [g.op('Mul', [restored, perChannel(node.input[1])]), perChannel(node.input[2])]);
   if (intAttr(node, 'activation', 0) === 1) y = silu(g, y);
   return g.op('Transpose', [y], { perm: [0, 2, 3, 1] });
@@ -52,7 +39,7 @@ function groupNormNhwc(g: Graph, node: Node, x: string): string {
 /** x + skip (+ bias), skip being x's shape, [N, 1, 1, C] or [N, C]: both are seen as [N, -1, C] rows. */
 function skipSum(g: Graph, node: Node): string {
   const [x, , , skip, bias] = node.input;
-  const rows = g.op('Concat', [dims(g, x, 0, 1), g.constant([-1], 'int64'), dims(g, x, 3, 4)], { axis: 0 });
+  const rows = g.op('Concat', [dimsOf(g, x, 0, 1), g.constant([-1], 'int64'), dimsOf(g, x, 3, 4)], { axis: 0 });
   let sum = g.op('Add', [g.op('Reshape', [x, rows]), g.op('Reshape', [skip, rows])]);
   if (bias) sum = g.op('Add', [sum, bias]);
   return g.op('Reshape', [sum, g.op('Shape', [x])]);

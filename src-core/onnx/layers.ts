@@ -43,15 +43,23 @@ export function optionalWeight(g: Graph, w: WeightSource, name: string, shape?: 
   return shape ? derivedWeight(g, name, () => reshapedWeight(ref, shape)) : g.weight(name, ref);
 }
 
-/** x[..., in] @ W^T + b, for a torch Linear at `prefix` (weight [out, in], bias optional). */
-export function linear(g: Graph, w: WeightSource, x: string, prefix: string): string {
+/**
+ * x[..., in] @ W^T + b, for a torch Linear at `prefix` (weight [out, in], bias optional). `withoutBias` leaves the
+ * bias to a fused op that follows (the CUDA flavour's SkipLayerNormalization, BiasSplitGelu, BiasAdd).
+ */
+export function linear(g: Graph, w: WeightSource, x: string, prefix: string, options: { withoutBias?: boolean } = {}): string {
   const weight = w.get(`${prefix}.weight`);
   return g.scope(prefix, () => {
     const transposed = derivedWeight(g, `${prefix}.weight.T`, () => transposedWeight(weight));
     const product = g.op('MatMul', [x, transposed]);
-    const bias = optionalWeight(g, w, `${prefix}.bias`);
+    const bias = options.withoutBias ? undefined : optionalWeight(g, w, `${prefix}.bias`);
     return bias === undefined ? product : g.op('Add', [product, bias]);
   });
+}
+
+/** Dims from..to (exclusive) of x's shape at run time, as an int64 vector. */
+export function dimsOf(g: Graph, x: string, from: number, to: number): string {
+  return g.op('Slice', [g.op('Shape', [x]), g.constant([from], 'int64'), g.constant([to], 'int64')]);
 }
 
 /**
@@ -89,16 +97,21 @@ export function groupNorm(g: Graph, w: WeightSource, x: string, prefix: string, 
   const channels = gamma.shape[0];
   if (channels % options.groups !== 0) throw new Error(`${prefix}: ${channels} channels do not split into ${options.groups} groups`);
   return g.scope(prefix, () => {
-    const grouped = g.op('Reshape', [x, g.constant([0, options.groups, -1], 'int64')]);
-    const ones = g.floatConstant(new Array(options.groups).fill(1), [options.groups]);
-    const zeros = g.floatConstant(new Array(options.groups).fill(0), [options.groups]);
-    const normalized = g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: { float: options.eps } });
-    const restored = g.op('Reshape', [normalized, g.op('Shape', [x])]);
+    const restored = normalizeGroups(g, x, options.groups, options.eps);
     const scale = derivedWeight(g, `${prefix}.weight`, () => reshapedWeight(gamma, [channels, 1, 1]));
     const scaled = g.op('Mul', [restored, scale]);
     const beta = optionalWeight(g, w, `${prefix}.bias`, [channels, 1, 1]);
     return beta === undefined ? scaled : g.op('Add', [scaled, beta]);
   });
+}
+
+/** GroupNorm's statistics part on NCHW (no affine): each group's channels and pixels to zero mean, unit variance. */
+export function normalizeGroups(g: Graph, x: string, groups: number, eps: number): string {
+  const grouped = g.op('Reshape', [x, g.constant([0, groups, -1], 'int64')]);
+  const ones = g.floatConstant(new Array(groups).fill(1), [groups]);
+  const zeros = g.floatConstant(new Array(groups).fill(0), [groups]);
+  const normalized = g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: { float: eps } });
+  return g.op('Reshape', [normalized, g.op('Shape', [x])]);
 }
 
 /** torch LayerNorm over the last axis (LayerNormalization, opset 17). */
@@ -168,7 +181,7 @@ function plainAttention(g: Graph, q: string, k: string, v: string, heads: number
 
 /** 1/sqrt(C / heads) from q's shape at run time, worked out in float32 (CPU has no float16 Sqrt) and cast. */
 function headScale(g: Graph, q: string, heads: number): string {
-  const channels = g.op('Slice', [g.op('Shape', [q]), g.constant([2], 'int64'), g.constant([3], 'int64')]);
+  const channels = dimsOf(g, q, 2, 3);
   const d = g.op('Div', [g.op('Cast', [channels], { to: floatCode('float32') }), g.constant([heads], 'float32', [])]);
   return toGraphFloat(g, g.op('Reciprocal', [g.op('Sqrt', [d])]), 'HeadScale');
 }
@@ -188,7 +201,7 @@ function causalMask(g: Graph, q: string): string {
 }
 
 /** A float32 value in the graph's float type (float32 graphs use it as it is). */
-function toGraphFloat(g: Graph, value: string, name: string): string {
+export function toGraphFloat(g: Graph, value: string, name: string): string {
   return g.float === 'float32' ? value : g.op('Cast', [value], { to: floatCode(g.float) }, { name });
 }
 
