@@ -169,3 +169,32 @@ for (const perImage of latentSizes) {
     }
   });
 }
+
+for (const perImage of latentSizes) {
+  test(`a NaN or infinity from the UNet, float32 or halves, stops the sampler at that step (${perImage} values)`, async () => {
+    const toHalves = (values: ArrayLike<number>) => new Uint16Array(new Float16Array(values).buffer);
+    for (const halves of [false, true]) {
+      // D's first value that is not finite: an infinite uncond value gives inf - inf in u + w (c - u), and c_out is -sigma.
+      for (const [bad, at, first] of [
+        [NaN, 0, 'NaN'],
+        [Infinity, perImage - 1, 'NaN'],
+        [-Infinity, perImage + 1, 'Infinity'],
+      ] as const) {
+        let calls = 0;
+        const unet: UNetCall = async ({ sample }) => {
+          const out = Float32Array.from(sample, (v) => Math.tanh(v));
+          if (++calls === 3) out[at] = bad;
+          return halves ? toHalves(out) : out;
+        };
+        unet.halves = halves;
+        const D = guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 5 });
+        const noise = batchNoise([new DefaultNoiseStream(9)], perImage);
+        await assert.rejects(
+          SAMPLERS.euler.sample(D, noise(), karrasSchedule(6, 0.1, 10), { noise }, {}),
+          new RegExp(`^SamplerError: model output is not finite \\(${first}\\) at step 2, sigma \\d`),
+          `halves=${halves} ${bad} at ${at}`,
+        );
+      }
+    }
+  });
+}

@@ -1,7 +1,7 @@
 // Turns a UNet (eps- or v-prediction, on SD's discrete timesteps) into the sampler's denoiser
 // D(x, sigma), with classifier-free guidance batched into a single UNet call per evaluation.
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
-import type { Denoiser } from '../samplers/types.ts';
+import { NonFiniteOutput, type Denoiser } from '../samplers/types.ts';
 import type { PredictionType, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
 
@@ -55,7 +55,8 @@ export function preconditioning(prediction: PredictionType, sigma: number): { cI
 
 /**
  * D(x, sigma) over the UNet. The array it returns is overwritten by the call after next (see Denoiser), and
- * the UNet's `sample` input is the same array at every call.
+ * the UNet's `sample` input is the same array at every call. It checks its own output for NaN and infinities
+ * (checksFinite), in the pass that computes it.
  */
 export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const { unet, schedule, prediction, batch, cond, uncond, scale } = options;
@@ -86,7 +87,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const outputs: Float64Array[] = [];
   let turn = 0;
 
-  return async (x, sigma) => {
+  const denoiser: Denoiser = async (x, sigma) => {
     const c = preconditioning(prediction, sigma);
     const n = x.length;
     if (input.sample.length !== (guided ? 2 * n : n)) {
@@ -100,7 +101,9 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     turn ^= 1;
     const denoised = (outputs[turn] ??= new Float64Array(n));
-    combineGuidance(denoised, x, out, c, scale, guided);
+    if (!combineGuidance(denoised, x, out, c, scale, guided)) throw new NonFiniteOutput(denoised.find((v) => !Number.isFinite(v))!);
     return denoised;
   };
+  denoiser.checksFinite = true;
+  return denoiser;
 }

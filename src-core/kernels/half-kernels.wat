@@ -101,8 +101,9 @@
 
   ;; combine's formula with u and c half bit patterns (their float32 values are exact)
   (func (export "combine_half") (param $d i32) (param $x i32) (param $u i32) (param $c i32) (param $bytes i32)
-    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32)
+    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32) (result i32)
     (local $i i32) (local $k v128) (local $o v128) (local $g v128) (local $uf v128) (local $cf v128) (local $lo v128) (local $hi v128)
+    (local $bad v128)
     (local.set $k (f64x2.splat (local.get $cSkip)))
     (local.set $o (f64x2.splat (local.get $cOut)))
     (local.set $g (f64x2.splat (local.get $w)))
@@ -125,13 +126,18 @@
                   (f64x2.sub
                     (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $cf) (local.get $cf)))
                     (local.get $hi)))))))
-        (v128.store (i32.add (local.get $d) (local.get $i))
+        (local.set $lo
           (f64x2.add
             (f64x2.mul (local.get $k) (v128.load (i32.add (local.get $x) (local.get $i))))
             (f64x2.mul (local.get $o) (local.get $lo))))
-        (v128.store offset=16 (i32.add (local.get $d) (local.get $i))
+        (local.set $hi
           (f64x2.add
             (f64x2.mul (local.get $k) (v128.load offset=16 (i32.add (local.get $x) (local.get $i))))
             (f64x2.mul (local.get $o) (local.get $hi))))
+        (v128.store (i32.add (local.get $d) (local.get $i)) (local.get $lo))
+        (v128.store offset=16 (i32.add (local.get $d) (local.get $i)) (local.get $hi))
+        (local.set $bad
+          (v128.or (local.get $bad) (v128.or (f64x2.sub (local.get $lo) (local.get $lo)) (f64x2.sub (local.get $hi) (local.get $hi)))))
         (local.set $i (i32.add (local.get $i) (i32.const 32)))
-        (br $four))))
+        (br $four)))
+    (i32.eqz (v128.any_true (local.get $bad))))

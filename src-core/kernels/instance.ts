@@ -15,8 +15,8 @@ export interface KernelExports {
   all_finite(a: number, bytes: number): number;
   scale_input(sample: number, x: number, bytes: number, cIn: number): void;
   scale_input_half(sample: number, x: number, bytes: number, cIn: number): void;
-  combine(d: number, x: number, u: number, c: number, bytes: number, cSkip: number, cOut: number, w: number, guided: number): void;
-  combine_half(d: number, x: number, u: number, c: number, bytes: number, cSkip: number, cOut: number, w: number, guided: number): void;
+  combine(d: number, x: number, u: number, c: number, bytes: number, cSkip: number, cOut: number, w: number, guided: number): number;
+  combine_half(d: number, x: number, u: number, c: number, bytes: number, cSkip: number, cOut: number, w: number, guided: number): number;
   heun_predict(slope: number, xe: number, x: number, den: number, bytes: number, sigma: number, dt: number): void;
   heun_correct(x: number, xe: number, den: number, slope: number, bytes: number, sigmaNext: number, halfDt: number): void;
   axpy(out: number, a: number, b: number, bytes: number, scale: number): void;

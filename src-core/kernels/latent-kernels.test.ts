@@ -142,6 +142,57 @@ test('allFinite: false for any NaN or infinity, wherever it is (paired lanes and
   assert.equal(allFinite(Float64Array.of(Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE)), true);
 });
 
+const toHalves = (values: ArrayLike<number>) => new Uint16Array(new Float16Array(values).buffer);
+
+test('combineGuidance says whether every D is finite, from float32 or half outputs, wherever a NaN or infinity is', () => {
+  for (const n of lengths.filter((n) => n > 0)) {
+    for (const guided of [false, true]) {
+      for (const halves of [false, true]) {
+        const x = doubles(n),
+          out = floats(guided ? 2 * n : n);
+        const { c, scale } = combineCase(x, out, guided);
+        const combine = (xs: Float64Array, values: Float32Array) =>
+          combineGuidance(new Float64Array(n), xs, halves ? toHalves(values) : values, c, scale, guided);
+        const what = `n=${n} guided=${guided} halves=${halves}`;
+        assert.equal(combine(x, out), true, what);
+        // In the latent, in the uncond half and in the cond half: first, middle and last values.
+        const places = [0, n >> 1, n - 1].flatMap((i) => (guided ? [i, n + i] : [i]));
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          for (const at of places) {
+            const broken = Float32Array.from(out);
+            broken[at] = bad;
+            assert.equal(combine(x, broken), false, `${what}: ${bad} in the output at ${at}`);
+          }
+          const brokenX = Float64Array.from(x);
+          brokenX[n - 1] = bad;
+          assert.equal(combine(brokenX, out), false, `${what}: ${bad} in the latent`);
+        }
+      }
+    }
+  }
+});
+
+test("combineGuidance: the kernels' check ignores what lies past the last value (an odd count, or halves not four by four)", () => {
+  for (const n of [KERNEL_FROM + 1, KERNEL_FROM + 2, KERNEL_FROM + 3, 4 * 64 * 64 + 1]) {
+    // Leave NaN in the module's memory (a longer latent's call fills its slots, which then lie elsewhere), then a
+    // finite call.
+    for (const [halves, longer] of [false, true].flatMap((h) => [n + 3, 3 * n + 5].map((m) => [h, m] as const))) {
+      const nan = new Float32Array(2 * longer).fill(NaN);
+      combineGuidance(
+        new Float64Array(longer),
+        new Float64Array(longer).fill(NaN),
+        halves ? toHalves(nan) : nan,
+        { cSkip: 1, cOut: 1 },
+        2,
+        true,
+      );
+      const out = floats(2 * n);
+      const finite = combineGuidance(new Float64Array(n), doubles(n), halves ? toHalves(out) : out, { cSkip: 0.9, cOut: -3 }, 7, true);
+      assert.equal(finite, true, `n=${n} halves=${halves} after ${longer} NaN values`);
+    }
+  }
+});
+
 test('heunPredict and heunCorrect: to_d, the Euler point, then x + dt * 0.5 * (d + d2), value for value', () => {
   for (const n of lengths) {
     const x = doubles(n),

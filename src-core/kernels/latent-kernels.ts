@@ -111,7 +111,8 @@ export function scaleInput(sample: Float32Array | Uint16Array, x: Float64Array, 
 /**
  * D = c_skip x + c_out (out_u + w (out_c - out_u)) from a guided batch's float32 output [uncond, cond], or
  * c_skip x + c_out out unguided (guidance is linear, so it combines the model outputs before the map to D). A
- * Uint16Array output is an fp16 UNet's half bit patterns, read by the kernels at any length.
+ * Uint16Array output is an fp16 UNet's half bit patterns, read by the kernels at any length. Returns whether every
+ * value of D is finite (allFinite(denoised), checked in the same pass by the kernels).
  */
 export function combineGuidance(
   denoised: Float64Array,
@@ -120,7 +121,7 @@ export function combineGuidance(
   c: { cSkip: number; cOut: number },
   scale: number,
   guided: boolean,
-): void {
+): boolean {
   const n = x.length;
   checkLength('denoised', denoised, n);
   checkLength('the UNet output', out, guided ? 2 * n : n);
@@ -129,7 +130,7 @@ export function combineGuidance(
   if (n < KERNEL_FROM && !half) {
     if (guided) for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * (out[i] + scale * (out[n + i] - out[i]));
     else for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * out[i];
-    return;
+    return allFinite(denoised);
   }
   layout(n);
   // Slot 1 takes the whole output, its cond half right after the uncond half (an odd n's pad lanes read a neighbour's
@@ -139,8 +140,13 @@ export function combineGuidance(
   else modelOutput.set(out);
   const condAt = slotBytes + (half ? 2 : 4) * n;
   const combine = half ? kernels.combine_half : kernels.combine;
-  combine(3 * slotBytes, put(0, x), slotBytes, condAt, slotBytes, cSkip, cOut, scale, guided ? 1 : 0);
-  denoised.set(doubles[3]);
+  // D replaces x in slot 0: one cold slot fewer to write after the UNet's wait. (The halves' last four values may
+  // write two lanes past it, over slot 1's first halves, which the loop has read by then.)
+  const finite = combine(0, put(0, x), slotBytes, condAt, slotBytes, cSkip, cOut, scale, guided ? 1 : 0) === 1;
+  denoised.set(doubles[0]);
+  // The kernels' check covers the lanes past n too, which hold no value of D where a pair (four values for halves)
+  // is not whole.
+  return n % (half ? 4 : 2) === 0 ? finite : allFinite(denoised);
 }
 
 /** Heun's first half: slope = (x - D) / sigma (k-diffusion's to_d) and the Euler point xEuler = x + dt * slope. */

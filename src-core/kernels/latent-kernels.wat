@@ -23,17 +23,19 @@
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair))))
 
-  ;; 1 when every a is finite: a - a is 0 for a finite value and NaN otherwise, and a NaN stays NaN through a sum
+  ;; 1 when every a is finite. The finiteness checks here or the bits of v - v together: it is +0 (no bit set) for a
+  ;; finite v and NaN otherwise (an or, where a sum of them would wait on the previous pair's addition; written out in
+  ;; each loop, as V8 does not inline calls between WebAssembly functions).
   (func (export "all_finite") (param $a i32) (param $bytes i32) (result i32)
-    (local $i i32) (local $sum v128) (local $v v128)
+    (local $i i32) (local $bad v128) (local $v v128)
     (block $done
       (loop $pair
         (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
         (local.set $v (v128.load (i32.add (local.get $a) (local.get $i))))
-        (local.set $sum (f64x2.add (local.get $sum) (f64x2.sub (local.get $v) (local.get $v))))
+        (local.set $bad (v128.or (local.get $bad) (f64x2.sub (local.get $v) (local.get $v))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair)))
-    (f64.eq (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))) (f64.const 0)))
+    (i32.eqz (v128.any_true (local.get $bad))))
 
   ;; s = float32(c_in * x), s a float32 array
   (func (export "scale_input") (param $s i32) (param $x i32) (param $bytes i32) (param $cIn f64)
@@ -48,10 +50,11 @@
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair))))
 
-  ;; guided: d = c_skip * x + c_out * (u + w * (c - u)); otherwise d = c_skip * x + c_out * u (u and c float32 arrays)
+  ;; guided: d = c_skip * x + c_out * (u + w * (c - u)); otherwise d = c_skip * x + c_out * u (u and c float32 arrays);
+  ;; 1 when every d is finite (the sampler's check of the denoiser's output, in the same pass). d may be x itself.
   (func (export "combine") (param $d i32) (param $x i32) (param $u i32) (param $c i32) (param $bytes i32)
-    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32)
-    (local $i i32) (local $k v128) (local $o v128) (local $g v128) (local $uv v128)
+    (param $cSkip f64) (param $cOut f64) (param $w f64) (param $guided i32) (result i32)
+    (local $i i32) (local $k v128) (local $o v128) (local $g v128) (local $uv v128) (local $dv v128) (local $bad v128)
     (local.set $k (f64x2.splat (local.get $cSkip)))
     (local.set $o (f64x2.splat (local.get $cOut)))
     (local.set $g (f64x2.splat (local.get $w)))
@@ -68,12 +71,15 @@
                   (f64x2.sub
                     (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $c) (i32.shr_u (local.get $i) (i32.const 1)))))
                     (local.get $uv)))))))
-        (v128.store (i32.add (local.get $d) (local.get $i))
+        (local.set $dv
           (f64x2.add
             (f64x2.mul (local.get $k) (v128.load (i32.add (local.get $x) (local.get $i))))
             (f64x2.mul (local.get $o) (local.get $uv))))
+        (v128.store (i32.add (local.get $d) (local.get $i)) (local.get $dv))
+        (local.set $bad (v128.or (local.get $bad) (f64x2.sub (local.get $dv) (local.get $dv))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $pair))))
+        (br $pair)))
+    (i32.eqz (v128.any_true (local.get $bad))))
 
   ;; Heun's first half: slope = (x - den) / sigma, xe = x + dt * slope
   (func (export "heun_predict") (param $slope i32) (param $xe i32) (param $x i32) (param $den i32) (param $bytes i32)

@@ -1,6 +1,6 @@
 // The few formulas the samplers share (the ancestral split, the Heun step, fresh noise; their loops over the latent
 // are kernels) and the guard that counts evaluations, honours cancellation and rejects non-finite model output.
-import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
+import { NonFiniteOutput, SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
 import { allFinite, axpy, eulerStep, heunCorrect, heunPredict } from '../kernels/latent-kernels.ts';
 
 // The loops over the latent are kernels (kernels/latent-kernels.ts): the Euler step is x += (sigmaTo - sigma) * d
@@ -37,18 +37,31 @@ export class GuardedDenoiser {
 
   async call(x: Float64Array, sigma: number): Promise<Float64Array> {
     if (this.ctx.signal?.aborted) throw new SamplingCancelled();
-    const out = await this.model(x, sigma);
+    let out: Float64Array;
+    try {
+      out = await this.model(x, sigma);
+    } catch (error) {
+      if (!(error instanceof NonFiniteOutput)) throw error;
+      this.evaluations++;
+      if (this.ctx.signal?.aborted) throw new SamplingCancelled();
+      throw this.notFinite(error.value, sigma);
+    }
     this.evaluations++;
     if (this.ctx.signal?.aborted) throw new SamplingCancelled();
     if (out.length !== x.length) {
       throw new SamplerError(`denoiser returned ${out.length} values for a latent of ${x.length} (step ${this.step}, sigma ${sigma})`);
     }
-    if (!allFinite(out)) {
-      const bad = out.find((v) => !Number.isFinite(v));
-      throw new SamplerError(`model output is not finite (${bad}) at step ${this.step}, sigma ${formatSigma(sigma)}`);
-    }
+    if (!this.model.checksFinite && !allFinite(out))
+      throw this.notFinite(
+        out.find((v) => !Number.isFinite(v))!,
+        sigma,
+      );
     this.ctx.onEvaluation?.(sigma);
     return out;
+  }
+
+  private notFinite(value: number, sigma: number): SamplerError {
+    return new SamplerError(`model output is not finite (${value}) at step ${this.step}, sigma ${formatSigma(sigma)}`);
   }
 
   /** Report a finished step to the caller and advance the step counter. */

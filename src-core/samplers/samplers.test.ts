@@ -7,7 +7,7 @@ import { karrasSchedule } from '../schedule/karras.ts';
 import { DefaultNoiseStream } from '../noise/default-noise.ts';
 import { resolveSampler, SAMPLER_NAMES, SAMPLERS } from './index.ts';
 import { planRestart, sdPresetSegments, type RestartSegment } from './restart.ts';
-import { SamplerError, SamplingCancelled, type Denoiser, type SampleContext } from './types.ts';
+import { NonFiniteOutput, SamplerError, SamplingCancelled, type Denoiser, type SampleContext } from './types.ts';
 import { readSharedJson, sharedSkip } from '../../tests/helpers/shared.ts';
 
 // The mixture of the shared sampler vectors' first case (euler-karras12), kept here so that the tests
@@ -234,6 +234,24 @@ test('NaN or Inf from the denoiser is an error naming the step and sigma', async
     SAMPLERS.heun.sample(infinite, start(), sigmas, noiseContext(), {}),
     /not finite \(Infinity\) at step 0, sigma 14.6146/,
   );
+});
+
+test('a denoiser that checks its own output (checksFinite) throws NonFiniteOutput: the same error, naming the step', async () => {
+  for (const name of SAMPLER_NAMES) {
+    let calls = 0;
+    const checking: Denoiser = async (x, s) => {
+      if (++calls === 2) throw new NonFiniteOutput(-Infinity);
+      return mixtureDenoiser(gmm)(x, s);
+    };
+    checking.checksFinite = true;
+    const evaluated: number[] = [];
+    await assert.rejects(
+      SAMPLERS[name].sample(checking, start(), sigmas, { ...noiseContext(), onEvaluation: (s) => evaluated.push(s) }, {}),
+      (e: Error) => e instanceof SamplerError && /^model output is not finite \(-Infinity\) at step [01], sigma \d/.test(e.message),
+      name,
+    );
+    assert.equal(evaluated.length, 1, `${name}: only the first evaluation was accepted`);
+  }
 });
 
 test('cancellation stops the run between denoiser evaluations', async () => {

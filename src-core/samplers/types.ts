@@ -6,7 +6,13 @@
  * denoiser reuses its output arrays: a result stays valid until the call after next, so a sampler may keep
  * the previous estimate (DPM++ 2M, Heun) but must copy anything it keeps longer.
  */
-export type Denoiser = (x: Float64Array, sigma: number) => Promise<Float64Array>;
+export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array>) & {
+  /**
+   * The denoiser checks its own output, throwing NonFiniteOutput for a NaN or an infinity (the pipeline's does it in
+   * the pass that computes D): the samplers' guard then does not scan it again.
+   */
+  checksFinite?: boolean;
+};
 
 /** Returns a fresh standard-normal tensor shaped like the latent (torch's randn_like). */
 export type NoiseSampler = () => Float64Array;
@@ -42,5 +48,13 @@ export class SamplerError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'SamplerError';
+  }
+}
+
+/** A denoiser's output held a NaN or an infinity, `value` the first one; the samplers' guard adds the step and sigma. */
+export class NonFiniteOutput extends SamplerError {
+  constructor(readonly value: number) {
+    super(`model output is not finite (${value})`);
+    this.name = 'NonFiniteOutput';
   }
 }
