@@ -27,9 +27,17 @@ export function createNoiseStream(source: string, seed: number): NoiseStream {
  * batch size. Each call draws `perImage` values from every stream and lays them out batch-major.
  */
 export function batchNoise(streams: NoiseStream[], perImage: number): NoiseSampler {
-  return () => {
+  const draw = () => {
     const out = new Float64Array(streams.length * perImage);
     streams.forEach((stream, i) => out.set(stream.randn(perImage), i * perImage));
     return out;
   };
+  let ahead: Float64Array | undefined;
+  const noise: NoiseSampler = () => {
+    const z = ahead ?? draw();
+    ahead = undefined;
+    return z;
+  };
+  noise.prefetch = () => void (ahead ??= draw());
+  return noise;
 }

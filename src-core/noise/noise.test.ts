@@ -33,6 +33,19 @@ test('each image in a batch has its own stream, so results do not depend on batc
   assert.deepEqual(second.subarray(6), alone.randn(6));
 });
 
+test('a prefetched draw is the next one, whatever the number of prefetches before it', () => {
+  const batch = batchNoise([createNoiseStream('torch-cpu', 3), createNoiseStream('torch-cpu', 4)], 5);
+  const plain = [createNoiseStream('torch-cpu', 3), createNoiseStream('torch-cpu', 4)];
+  const next = () => Float64Array.of(...plain[0].randn(5), ...plain[1].randn(5));
+  assert.deepEqual(batch(), next());
+  batch.prefetch!();
+  batch.prefetch!();
+  assert.deepEqual(batch(), next());
+  assert.deepEqual(batch(), next());
+  batch.prefetch!();
+  assert.deepEqual(batch(), next());
+});
+
 test('bad seeds and unknown sources are refused', () => {
   assert.throws(() => new DefaultNoiseStream(-1), /seed must be a whole number/);
   assert.throws(() => new DefaultNoiseStream(1.5), /seed must be a whole number/);

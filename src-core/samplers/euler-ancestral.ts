@@ -25,8 +25,8 @@ export async function sampleEulerAncestral(
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
-    const denoised = await D.call(x, sigma);
     const { sDown, sUp } = ancestralStep(sigma, sigmaNext, eta);
+    const denoised = await D.call(x, sigma, sNoise * sUp > 0);
     eulerStep(x, sigma, denoised, sDown);
     addNoise(x, sNoise * sUp, ctx);
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });

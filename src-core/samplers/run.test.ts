@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ddimSchedule } from '../schedule/schedules.ts';
-import { createNoiseStream } from '../noise/index.ts';
+import { batchNoise, createNoiseStream, type NoiseStream } from '../noise/index.ts';
 import { planSampling, sampleLatents } from './run.ts';
 import { SAMPLER_NAMES } from './index.ts';
 import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
@@ -57,5 +57,42 @@ test('onEvaluation follows every accepted evaluation of every sampler, and not o
     sigmas.length = calls = 0;
     await assert.rejects(run(3), /not finite/);
     assert.equal(sigmas.length, 2, `${sampler}: the two evaluations before the non-finite one`);
+  }
+});
+
+test('ancestral and Restart draws are made while the denoiser runs, and the latents are those of drawing on demand', async () => {
+  for (const [sampler, options] of [
+    ['euler_ancestral', {}],
+    ['restart', { preset: 'sd' }],
+  ] as const) {
+    const plan = planSampling(model, { sampler, schedule: 'karras', steps: 8, options, guidanceScale: 5 });
+    const run = async (ahead: boolean) => {
+      let drawn = 0;
+      const counted = (seed: number): NoiseStream => {
+        const stream = createNoiseStream('default', seed);
+        return { randn: (n: number) => (drawn++, stream.randn(n)) };
+      };
+      const batch = batchNoise([counted(4), counted(5)], 6);
+      // Without prefetch: a plain function over the same streams draws only when asked.
+      const noise = ahead ? batch : () => batch();
+      // A denoiser that depends on x and sigma, and notes how many draws there were when it returned.
+      const drawnAtReturn: number[] = [];
+      const denoiser = async (x: Float64Array, sigma: number) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        drawnAtReturn.push(drawn);
+        return x.map((v, i) => Math.tanh(v / (1 + sigma)) + i / 100);
+      };
+      const x = noise().map((v) => v * plan.sigmas[0]);
+      const latents = await plan.sampler.sample(denoiser, x, plan.sigmas, { noise }, plan.options);
+      return { latents, drawnAtReturn, drawn };
+    };
+    const onDemand = await run(false),
+      prefetched = await run(true);
+    assert.deepEqual(prefetched.latents, onDemand.latents, sampler);
+    assert.ok(
+      prefetched.drawnAtReturn.some((n, i) => n > onDemand.drawnAtReturn[i]),
+      `${sampler}: drawn at each return ${prefetched.drawnAtReturn} vs ${onDemand.drawnAtReturn}`,
+    );
+    assert.equal(prefetched.drawn, onDemand.drawn, `${sampler}: no draw made and not used`);
   }
 });

@@ -14,8 +14,11 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
   checksFinite?: boolean;
 };
 
-/** Returns a fresh standard-normal tensor shaped like the latent (torch's randn_like). */
-export type NoiseSampler = () => Float64Array;
+/**
+ * Returns a fresh standard-normal tensor shaped like the latent (torch's randn_like). `prefetch` draws the next one
+ * ahead, while the UNet runs, for the next call to return: the values and their order stay the same.
+ */
+export type NoiseSampler = (() => Float64Array) & { prefetch?: () => void };
 
 export interface StepInfo {
   /** 0-based index of the step in execution order (restart passes included). */
