@@ -19,8 +19,8 @@ import {
 } from './importer.ts';
 import { ImportError } from './weights.ts';
 import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
+import type { ImportInfo } from './write-folder.ts';
 import { HASH_MEMO_FILE, rememberedHash, rememberHash, sourceStamp } from './hash-memo.ts';
-import type { Family } from './detect.ts';
 
 /** Files of a diffusers folder that define the model: weights, configs, tokenizer files. */
 const HASHED_EXTENSIONS = ['.safetensors', '.json', '.txt'];
@@ -62,21 +62,6 @@ export interface CachedModel {
   /** The import's result; absent when reused. */
   result?: ImportResult;
   info: ImportInfo;
-}
-
-/** What the importer writes to import_info.json (the fields the cache and the app read). */
-export interface ImportInfo {
-  importerVersion: number;
-  source: string;
-  sourceHash?: string;
-  family: Family;
-  prediction: Prediction;
-  predictionSource?: string;
-  precision: Precision;
-  /** Whether unet_cuda/ was written (absent in imports made before it existed). */
-  cudaGraph?: boolean;
-  date?: string;
-  notes?: string[];
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {

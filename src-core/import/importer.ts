@@ -11,7 +11,7 @@ import { buildTextEncoder } from './clip-graph.ts';
 import { buildUNet } from './unet-graph.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae-graph.ts';
 import { inspectImportSource, openImportSource } from './source.ts';
-import type { Family } from './detect.ts';
+import type { Family, Prediction } from './detect.ts';
 import { looksLikeVPrediction } from './prediction-test.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 import { providerAvailability } from '../model/providers.ts';
@@ -28,7 +28,7 @@ export interface ImportProgress {
   bytesDone: number;
   bytesTotal: number;
 }
-export type Prediction = 'epsilon' | 'v_prediction';
+export type { Prediction };
 export type Precision = 'fp32' | 'fp16';
 
 export interface ImportOptions {

@@ -3,7 +3,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
-import type { Family } from './detect.ts';
+import type { Family, Prediction } from './detect.ts';
 import { ImportError } from './weights.ts';
 
 type Json = Record<string, unknown>;
@@ -96,20 +96,27 @@ export function writeTokenizer(dir: string, sourceDir: string | undefined, pad: 
   }
 }
 
+/**
+ * import_info.json: what was imported, how, by which importer version (the fields the cache and the app read). The
+ * optional fields may be missing from folders that earlier versions imported; this one writes them all.
+ */
 export interface ImportInfo {
   importerVersion: number;
   source: string;
   sourceHash?: string;
   family: Family;
-  prediction: string;
-  predictionSource: string;
+  prediction: Prediction;
+  predictionSource?: string;
   precision: 'fp32' | 'fp16';
   /** Whether unet_cuda/ (the UNet's CUDA graph) was written. */
-  cudaGraph: boolean;
-  date: string;
-  notes: string[];
+  cudaGraph?: boolean;
+  date?: string;
+  notes?: string[];
 }
 
-export function writeImportInfo(dir: string, info: ImportInfo): void {
+export function writeImportInfo(
+  dir: string,
+  info: ImportInfo & Required<Pick<ImportInfo, 'predictionSource' | 'cudaGraph' | 'date' | 'notes'>>,
+): void {
   writeJson(dir, 'import_info.json', info);
 }
