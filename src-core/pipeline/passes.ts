@@ -7,9 +7,9 @@ import { decodeInputImage } from '../image/decode.ts';
 import { ImageInputError } from '../image/header.ts';
 import { fitImage } from '../image/resize.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { createNoiseStream } from '../noise/index.ts';
+import { batchNoise, createNoiseStream } from '../noise/index.ts';
 import { sampleLatents, type SamplingPlan } from '../samplers/run.ts';
-import { SamplingCancelled, type Denoiser, type StepInfo } from '../samplers/types.ts';
+import { SamplingCancelled, type Denoiser, type NoiseSampler, type StepInfo } from '../samplers/types.ts';
 import type { Timings } from './components.ts';
 import { hiresSettings, hiresSize, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
 import { encodeImage, requireVaeEncoder } from './img2img-encode.ts';
@@ -117,11 +117,29 @@ export interface BatchRun {
   denoiserAt: (pass: PassPlan) => Denoiser;
   /** img2img's encoded source (one image's latent). */
   source?: Float64Array;
+  /** A txt2img first pass's noise for these seeds (startNoise), its first draw perhaps made ahead. */
+  startNoise?: NoiseSampler;
   signal?: AbortSignal;
   onStep?: (info: StepInfo, pass: PassPlan) => void;
   /** After each model evaluation (all passes). */
   onEvaluation?: (sigma: number) => void;
   timings: Timings;
+}
+
+const latentCells = (model: StableDiffusionModel, pass: PassPlan) =>
+  model.info.latentChannels * (pass.height / model.info.vaeFactor) * (pass.width / model.info.vaeFactor);
+
+/**
+ * The noise of a txt2img job's first pass for a batch's seeds (undefined for img2img), for sampleJobBatch's
+ * BatchRun.startNoise: its `prefetch` draws the start latent's noise ahead, during the previous batch's VAE decode.
+ */
+export function startNoise(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, seeds: number[]): NoiseSampler | undefined {
+  const first = job.passes[0];
+  if (first.kind === 'img2img') return undefined;
+  return batchNoise(
+    seeds.map((seed) => createNoiseStream(request.noiseSource, seed)),
+    latentCells(model, first),
+  );
 }
 
 /** One batch through every pass of the job: its final sampler-space latents, at the output size. */
@@ -132,7 +150,7 @@ export async function sampleJobBatch(
   run: BatchRun,
 ): Promise<Float64Array> {
   const { latentChannels, vaeFactor } = model.info;
-  const cells = (pass: PassPlan) => latentChannels * (pass.height / vaeFactor) * (pass.width / vaeFactor);
+  const cells = (pass: PassPlan) => latentCells(model, pass);
   // Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
   const streams = () => run.seeds.map((seed) => createNoiseStream(request.noiseSource, seed));
   const context = (pass: PassPlan) => ({
@@ -144,7 +162,12 @@ export async function sampleJobBatch(
   const latents =
     first.kind === 'img2img'
       ? await sampleFromSource(first, run.source)
-      : await sampleLatents(first.plan, run.denoiserAt(first), streams(), cells(first), context(first));
+      : await sampleLatents(
+          first.plan,
+          run.denoiserAt(first),
+          run.startNoise ?? startNoise(model, request, job, run.seeds)!,
+          context(first),
+        );
   if (!second) return latents;
   if (run.signal?.aborted) throw new SamplingCancelled();
   const from = { h: first.height / vaeFactor, w: first.width / vaeFactor },

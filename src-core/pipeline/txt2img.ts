@@ -19,7 +19,7 @@ import { requestToParameters } from './metadata.ts';
 import { refuseOverMemory } from './request-limits.ts';
 import { sizeConditioning } from './size-conditioning.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
-import { encodeSource, planJob, sampleJobBatch, type PassPlan } from './passes.ts';
+import { encodeSource, planJob, sampleJobBatch, startNoise, type PassPlan } from './passes.ts';
 
 export interface GeneratedImage {
   index: number;
@@ -188,10 +188,13 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   let lastPreview = -Infinity;
   // Batch k's PNGs are encoded while batch k + 1 samples, and handed out in order.
   const delivery = new InOrder<GeneratedImage[]>();
+  const seedsFrom = (first: number) => Array.from({ length: request.batchSize }, (_, i) => request.seed + first + i);
+  // The next batch's start noise, drawn during this batch's VAE decode (the CPU waits for the GPU there).
+  let nextNoise: ReturnType<typeof startNoise>;
   const sampleBatch = async (first: number) => {
     const batchStart = performance.now();
     const batch = request.batchSize;
-    const seeds = Array.from({ length: batch }, (_, i) => request.seed + first + i);
+    const seeds = seedsFrom(first);
     let evaluation = 0;
     const report = (extra: Partial<GenerateProgress>) =>
       hooks.onProgress?.({
@@ -204,6 +207,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     const tSampling = performance.now();
     const latents = await sampleJobBatch(model, request, job, {
       seeds,
+      startNoise: nextNoise,
       denoiserAt: (pass) => denoisers.get(pass)!,
       source: source?.latent,
       // The samplers check the signal before every evaluation, the first included (it can take long on a large size).
@@ -236,11 +240,14 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     samplingMs += performance.now() - tSampling;
     throwIfCancelled(hooks.signal);
     const { width: outWidth, height: outHeight } = output;
-    const decoded = await decodeLatents(model, latents, batch, outHeight / vaeFactor, outWidth / vaeFactor, timings);
+    const last = first + batch >= total;
+    const decoding = decodeLatents(model, latents, batch, outHeight / vaeFactor, outWidth / vaeFactor, timings);
+    nextNoise = last ? undefined : startNoise(model, request, job, seedsFrom(first + batch));
+    nextNoise?.prefetch?.();
+    const decoded = await decoding;
     const ms = performance.now() - batchStart;
     const parameters = (seed: number) =>
       requestToParameters(request, { seed, width, height, model: model.info.name, evaluations: job.evaluations, ...adapters.facts });
-    const last = first + batch >= total;
     const encoded = encodeBatch(decoded, { first, seeds, width: outWidth, height: outHeight, parameters }, (t) => (pngMs += t), last);
     const delivered = delivery.add(encoded, (finished) => {
       images.push(...finished);

@@ -31,8 +31,7 @@ test("sampling starts from sigma_max * z drawn from each image's stream", async 
       seen = Float64Array.from(x);
       return new Float64Array(x.length);
     },
-    [createNoiseStream('default', 3)],
-    16,
+    batchNoise([createNoiseStream('default', 3)], 16),
   );
   const z = createNoiseStream('default', 3).randn(16);
   for (let i = 0; i < 16; i++) assert.ok(Math.abs(seen![i] - plan.sigmas[0] * z[i]) < 1e-12);
@@ -47,8 +46,7 @@ test('onEvaluation follows every accepted evaluation of every sampler, and not o
       sampleLatents(
         plan,
         async (x) => (++calls === failAt ? new Float64Array(x.length).fill(NaN) : new Float64Array(x.length)),
-        [createNoiseStream('default', 1)],
-        8,
+        batchNoise([createNoiseStream('default', 1)], 8),
         { onEvaluation: (sigma) => sigmas.push(sigma) },
       );
     await run(0);

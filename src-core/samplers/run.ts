@@ -2,9 +2,8 @@
 // schedule, the resolved options and the number of model evaluations, known before sampling.
 import { DiscreteSchedule } from '../schedule/discrete.ts';
 import { buildSchedule, type ScheduleName, type ScheduleOptions } from '../schedule/schedules.ts';
-import { batchNoise, type NoiseStream } from '../noise/index.ts';
 import { resolveSampler, type SamplerDefinition, type SamplerOptions } from './index.ts';
-import type { Denoiser, SampleContext } from './types.ts';
+import type { Denoiser, NoiseSampler, SampleContext } from './types.ts';
 
 export interface SamplingRequest {
   sampler: string;
@@ -33,15 +32,16 @@ export function planSampling(model: DiscreteSchedule, request: SamplingRequest):
   return { sampler: resolved.sampler, options, sigmas, evaluations: resolved.sampler.evaluations(sigmas, options) };
 }
 
-/** x = sigma_max * z from each image's stream, then the sampler, which continues the same streams. */
+/**
+ * x = sigma_max * z from each image's stream, then the sampler, which continues the same streams. `noise` is
+ * batchNoise(streams, perImage) over one stream per image.
+ */
 export async function sampleLatents(
   plan: SamplingPlan,
   denoiser: Denoiser,
-  streams: NoiseStream[],
-  perImage: number,
+  noise: NoiseSampler,
   context: Omit<SampleContext, 'noise'> = {},
 ): Promise<Float64Array> {
-  const noise = batchNoise(streams, perImage);
   const x = noise();
   for (let i = 0; i < x.length; i++) x[i] *= plan.sigmas[0];
   return plan.sampler.sample(denoiser, x, plan.sigmas, { ...context, noise }, plan.options);
