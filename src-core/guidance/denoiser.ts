@@ -101,7 +101,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     turn ^= 1;
     const denoised = (outputs[turn] ??= new Float64Array(n));
-    if (!combineGuidance(denoised, x, out, c, scale, guided)) throw new NonFiniteOutput(denoised.find((v) => !Number.isFinite(v))!);
+    if (!combineGuidance(denoised, x, out, c, scale, guided)) throw new NonFiniteOutput(denoised);
     return denoised;
   };
   denoiser.checksFinite = true;

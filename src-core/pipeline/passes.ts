@@ -126,6 +126,9 @@ export interface BatchRun {
   timings: Timings;
 }
 
+// Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
+const streamsFor = (request: GenerateRequest, seeds: number[]) => seeds.map((seed) => createNoiseStream(request.noiseSource, seed));
+
 const latentCells = (model: StableDiffusionModel, pass: PassPlan) =>
   model.info.latentChannels * (pass.height / model.info.vaeFactor) * (pass.width / model.info.vaeFactor);
 
@@ -136,10 +139,7 @@ const latentCells = (model: StableDiffusionModel, pass: PassPlan) =>
 export function startNoise(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, seeds: number[]): NoiseSampler | undefined {
   const first = job.passes[0];
   if (first.kind === 'img2img') return undefined;
-  return batchNoise(
-    seeds.map((seed) => createNoiseStream(request.noiseSource, seed)),
-    latentCells(model, first),
-  );
+  return batchNoise(streamsFor(request, seeds), latentCells(model, first));
 }
 
 /** One batch through every pass of the job: its final sampler-space latents, at the output size. */
@@ -151,8 +151,6 @@ export async function sampleJobBatch(
 ): Promise<Float64Array> {
   const { latentChannels, vaeFactor } = model.info;
   const cells = (pass: PassPlan) => latentCells(model, pass);
-  // Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
-  const streams = () => run.seeds.map((seed) => createNoiseStream(request.noiseSource, seed));
   const context = (pass: PassPlan) => ({
     signal: run.signal,
     onEvaluation: run.onEvaluation,
@@ -188,6 +186,6 @@ export async function sampleJobBatch(
     return sampleFromLatentPass(pass, source);
   }
   function sampleFromLatentPass(pass: PassPlan, source: Float64Array): Promise<Float64Array> {
-    return sampleFromLatent(pass.plan, run.denoiserAt(pass), streams(), source, cells(pass), context(pass));
+    return sampleFromLatent(pass.plan, run.denoiserAt(pass), streamsFor(request, run.seeds), source, cells(pass), context(pass));
   }
 }

@@ -240,7 +240,7 @@ test('a denoiser that checks its own output (checksFinite) throws NonFiniteOutpu
   for (const name of SAMPLER_NAMES) {
     let calls = 0;
     const checking: Denoiser = async (x, s) => {
-      if (++calls === 2) throw new NonFiniteOutput(-Infinity);
+      if (++calls === 2) throw new NonFiniteOutput(Float64Array.of(0.5, -Infinity, NaN));
       return mixtureDenoiser(gmm)(x, s);
     };
     checking.checksFinite = true;

@@ -56,8 +56,12 @@ export class SamplerError extends Error {
 
 /** A denoiser's output held a NaN or an infinity, `value` the first one; the samplers' guard adds the step and sigma. */
 export class NonFiniteOutput extends SamplerError {
-  constructor(readonly value: number) {
+  readonly value: number;
+
+  constructor(output: Float64Array) {
+    const value = output.find((v) => !Number.isFinite(v))!;
     super(`model output is not finite (${value})`);
     this.name = 'NonFiniteOutput';
+    this.value = value;
   }
 }
