@@ -6,6 +6,7 @@ import { batchNoise } from '../noise/index.ts';
 import { SAMPLERS } from '../samplers/index.ts';
 import { karrasSchedule } from '../schedule/karras.ts';
 import { guidedDenoiser } from './denoiser.ts';
+import { inWorkspace } from '../kernels/kernel-memory.ts';
 import type { TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
 
@@ -128,7 +129,8 @@ test('bad guidance setups are refused', () => {
   );
 });
 
-for (const perImage of latentSizes) {
+// 4098 values: no workspace (not a multiple of 4), the kernels copy the arrays in and out.
+for (const perImage of [...latentSizes, 4098]) {
   test(`every sampler gives the same latents whether the denoiser reuses its output arrays or not (${perImage} values)`, async () => {
     // A UNet whose output depends on its input and the timestep, so every estimate differs from the last.
     const unet: UNetCall = async ({ sample, timestep }) => Float32Array.from(sample, (v, i) => Math.sin(v * 3 + i + timestep / 100));
@@ -198,3 +200,56 @@ for (const perImage of latentSizes) {
     }
   });
 }
+
+test("a run's result stays the caller's own: the denoiser's next run, on the same workspace, leaves it as it was", async () => {
+  const perImage = 4 * 32 * 32;
+  const unet: UNetCall = async ({ sample, timestep }) => Float32Array.from(sample, (v, i) => Math.sin(v * 3 + i + timestep / 100));
+  const D = guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 4 });
+  const sigmas = karrasSchedule(4, 0.1, 10);
+  for (const [name, sampler] of Object.entries(SAMPLERS)) {
+    const run = (seed: number) => {
+      const noise = batchNoise([new DefaultNoiseStream(seed)], perImage);
+      return sampler.sample(D, noise(), sigmas, { noise }, name === 'restart' ? { segments: [[2, 1, 0.5, 2]] } : {});
+    };
+    const first = await run(1);
+    const kept = Float64Array.from(first);
+    assert.equal(inWorkspace(first), false, name);
+    await run(2);
+    assert.deepEqual(first, kept, name);
+  }
+});
+
+test("the UNet's input and a run's arrays live in the denoiser's workspace where the latent's length is a multiple of 4", async () => {
+  for (const [perImage, own] of [
+    [4 * 32 * 32, true],
+    [4098, false],
+  ] as const) {
+    let sample: UNetBatch['sample'] | undefined;
+    const unet: UNetCall = async (input) => {
+      sample = input.sample;
+      return new Float32Array(input.sample.length);
+    };
+    const D = guidedDenoiser({ unet, schedule, prediction: 'epsilon', batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 4 });
+    const x = D.runArray!(perImage, 0);
+    assert.equal(x !== undefined && inWorkspace(x), own, `${perImage}: run array`);
+    assert.equal(D.runArray!(perImage, 4), undefined, 'four run arrays at most');
+    assert.equal(inWorkspace(await D(randn(5, perImage), 1)), own, `${perImage}: output`);
+    assert.equal(inWorkspace(sample!), own, `${perImage}: UNet input`);
+  }
+});
+
+test("a released denoiser's workspace goes to a later denoiser, and the released one takes another if called again", async () => {
+  const perImage = 4 * 16 * 16;
+  const unet: UNetCall = async (input) => Float32Array.from(input.sample, (v) => Math.tanh(v));
+  const options = { unet, schedule, prediction: 'epsilon' as const, batch: 1, cond: encoding(1), uncond: encoding(-1), scale: 4 };
+  const first = guidedDenoiser(options);
+  const x = randn(6, perImage);
+  const before = Float64Array.from(await first(x, 2));
+  const buffer = first.runArray!(perImage, 0)!.buffer;
+  first.release!();
+  const second = guidedDenoiser(options);
+  assert.equal(second.runArray!(perImage, 0)!.buffer, buffer, 'the second denoiser took the released workspace');
+  assert.notEqual(first.runArray!(perImage, 0)!.buffer, buffer, 'the first takes another');
+  assert.deepEqual(await first(x, 2), before);
+  assert.deepEqual(await second(x, 2), before);
+});

@@ -4,6 +4,7 @@ import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import { NonFiniteOutput, type Denoiser } from '../samplers/types.ts';
 import type { PredictionType, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
+import { LatentWorkspace } from '../kernels/kernel-memory.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -53,10 +54,14 @@ export function preconditioning(prediction: PredictionType, sigma: number): { cI
   return { cIn: 1 / norm, cSkip: 1 / (sigma * sigma + 1), cOut: -sigma / norm };
 }
 
+/** The arrays a sampling run may take from the denoiser's workspace (runArray): the latent and Heun's two. */
+const RUN_ARRAYS = 4;
+
 /**
  * D(x, sigma) over the UNet. The array it returns is overwritten by the call after next (see Denoiser), and
  * the UNet's `sample` input is the same array at every call. It checks its own output for NaN and infinities
- * (checksFinite), in the pass that computes it.
+ * (checksFinite), in the pass that computes it. Its outputs, the UNet's input and a run's arrays (runArray) live in
+ * one workspace, where the kernels work on them without copies.
  */
 export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const { unet, schedule, prediction, batch, cond, uncond, scale } = options;
@@ -82,28 +87,44 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   // call (DPM++ 2M's history, Heun's first estimate) but never longer.
   // The UNet's batch is one object too, its sample and timestep rewritten at each call.
   const input: UNetBatch = { sample: new Float32Array(0), batch: rows, timestep: 0, encoderHiddenStates: context, textEmbeds, timeIds };
-  // An fp16 UNet takes the scaled latents as half bit patterns and gives its output so: the kernels convert on the way.
-  const sampleOf = (length: number) => (unet.halves ? new Uint16Array(length) : new Float32Array(length));
-  const outputs: Float64Array[] = [];
+  let outputs: Float64Array[] = [];
   let turn = 0;
+  let workspace: LatentWorkspace | undefined;
+  const workspaceFor = (n: number) => {
+    if (workspace?.length !== n) workspace = LatentWorkspace.fits(n) ? LatentWorkspace.take(n, 2 + RUN_ARRAYS) : undefined;
+    return workspace;
+  };
+  // An fp16 UNet takes the scaled latents as half bit patterns and gives its output so: the kernels convert on the way.
+  const half = unet.halves === true;
+  let prepared = -1;
+  const prepare = (n: number) => {
+    const own = workspaceFor(n),
+      values = guided ? 2 * n : n;
+    input.sample = own ? own.unetInput(half, values) : half ? new Uint16Array(values) : new Float32Array(values);
+    outputs = own ? [own.array(0)!, own.array(1)!] : [new Float64Array(n), new Float64Array(n)];
+    prepared = n;
+  };
 
   const denoiser: Denoiser = async (x, sigma) => {
     const c = preconditioning(prediction, sigma);
     const n = x.length;
-    if (input.sample.length !== (guided ? 2 * n : n)) {
-      input.sample = sampleOf(guided ? 2 * n : n);
-      outputs.length = 0;
-    }
+    if (n !== prepared) prepare(n);
     const sample = input.sample;
     scaleInput(sample, x, c.cIn, guided);
     input.timestep = schedule.sigmaToTimestep(sigma, mode);
     const out = await unet(input);
     if (out.length !== sample.length) throw new RangeError(`UNet returned ${out.length} values for an input of ${sample.length}`);
     turn ^= 1;
-    const denoised = (outputs[turn] ??= new Float64Array(n));
+    const denoised = outputs[turn];
     if (!combineGuidance(denoised, x, out, c, scale, guided)) throw new NonFiniteOutput(denoised);
     return denoised;
   };
   denoiser.checksFinite = true;
+  denoiser.runArray = (length, k) => (k < RUN_ARRAYS ? workspaceFor(length)?.array(2 + k) : undefined);
+  denoiser.release = () => {
+    workspace?.release();
+    workspace = undefined;
+    prepared = -1;
+  };
   return denoiser;
 }

@@ -1,56 +1,16 @@
 // The samplers' and the denoiser's element-wise loops over the latent, which run between two UNet calls, in
 // WebAssembly with SIMD (two float64 lanes at a time): latent-kernels.wat, compiled by `npm run build:kernels`.
 // V8 runs such loops one value at a time; at 4x64x64 they were most of a step's time outside the UNet.
-// The arrays stay the callers' own: a call copies its inputs into the module's memory and its results back out
-// (memcpy, about 1 us per 128 KiB), so no caller holds a view that a growing memory would detach. Below KERNEL_FROM
-// values the copies cost more than they save (the memory they touch is cold after a UNet run), and the same formula
-// runs as a JavaScript loop. Both do the operations of the formula in its comment in the same order (WebAssembly never
-// fuses a multiply with an add), so both give the same values.
-import { kernelInstance, reserveBytes } from './instance.ts';
+// A call copies arrays from elsewhere into the module's memory and its results back out; a workspace's arrays are
+// worked on in place (kernel-memory.ts). Below KERNEL_FROM values the copies cost more than they save (the memory
+// they touch is cold after a UNet run), and the same formula runs as a JavaScript loop. Both do the operations of the
+// formula in its comment in the same order (WebAssembly never fuses a multiply with an add), so both give the same
+// values.
+import { memoryFor } from './kernel-memory.ts';
 
-const kernels = kernelInstance();
-
-/**
- * The memory as SLOTS slots of `values` float64 each, rounded up to a pair (slot 1 also as float32 values or half bit
- * patterns from its start). The layout and its views stay while the length does (a run passes arrays of one length at
- * every step); growing the memory replaces its buffer, and only `layout` grows it, rebuilding every view.
- */
-const SLOTS = 4;
 /** The length from which the kernels run: in A/B runs of the embedded model they were about even with the loops at
  * 4096 values (128x128), behind at 1024 and well ahead at 16384. */
 export const KERNEL_FROM = 4096;
-let values = -1,
-  slotBytes = 0,
-  all64 = new Float64Array(0),
-  doubles: Float64Array[] = [],
-  scaledFloats = new Float32Array(0),
-  scaledHalves = new Uint16Array(0),
-  modelOutput = new Float32Array(0),
-  modelHalves = new Uint16Array(0);
-
-function layout(count: number): void {
-  if (count === values) return;
-  const pairBytes = 8 * (count + (count & 1));
-  reserveBytes(kernels, SLOTS * pairBytes + 32); // the fp16 kernels, four values at a time, may touch two past the end
-  const buffer = kernels.memory.buffer;
-  values = count;
-  slotBytes = pairBytes;
-  all64 = new Float64Array(buffer);
-  doubles = Array.from({ length: SLOTS }, (_, k) => new Float64Array(buffer, k * slotBytes, count));
-  // The UNet input's scaling writes slot 1 as float32 values or half bit patterns.
-  scaledFloats = new Float32Array(buffer, slotBytes, count);
-  scaledHalves = new Uint16Array(buffer, slotBytes, count);
-  // A guided UNet output [uncond, cond] as one float32 array filling slot 1 (or half bit patterns in its first half).
-  modelOutput = new Float32Array(buffer, slotBytes, 2 * count);
-  modelHalves = new Uint16Array(buffer, slotBytes, 2 * count);
-}
-
-/** Copies an array into a slot, an odd length's pad lane set to 0 (finite, and never copied out); the slot's offset. */
-function put(slot: number, array: Float64Array): number {
-  doubles[slot].set(array);
-  if (values & 1) all64[slot * (slotBytes / 8) + values] = 0;
-  return slot * slotBytes;
-}
 
 function checkLength(what: string, a: ArrayLike<number>, expected: number): void {
   if (a.length !== expected) throw new RangeError(`${what} has ${a.length} values, expected ${expected}`);
@@ -64,9 +24,9 @@ export function eulerStep(x: Float64Array, sigma: number, denoised: Float64Array
     for (let i = 0; i < x.length; i++) x[i] = x[i] + dt * ((x[i] - denoised[i]) / sigma);
     return;
   }
-  layout(x.length);
-  kernels.euler_step(put(0, x), put(1, denoised), slotBytes, sigma, sigmaTo - sigma);
-  x.set(doubles[0]);
+  const m = memoryFor(x, x.length);
+  m.kernels.euler_step(m.input(0, x), m.input(1, denoised), m.slotBytes, sigma, sigmaTo - sigma);
+  m.copyOut(0, x);
 }
 
 /** Whether every value is finite: v - v is 0 for a finite v and NaN otherwise, and a NaN stays NaN through a sum. */
@@ -83,8 +43,8 @@ export function allFinite(a: Float64Array): boolean {
     if (i < a.length) even += a[i] - a[i];
     return even + odd === 0;
   }
-  layout(a.length);
-  return kernels.all_finite(put(0, a), slotBytes) === 1;
+  const m = memoryFor(a, a.length);
+  return m.kernels.all_finite(m.input(0, a), m.slotBytes) === 1;
 }
 
 /**
@@ -100,10 +60,15 @@ export function scaleInput(sample: Float32Array | Uint16Array, x: Float64Array, 
     if (guided) sample.copyWithin(n, 0, n);
     return;
   }
-  layout(n);
-  if (half) kernels.scale_input_half(slotBytes, put(0, x), slotBytes, cIn);
-  else kernels.scale_input(slotBytes, put(0, x), slotBytes, cIn);
-  const scaled = half ? scaledHalves : scaledFloats;
+  const m = memoryFor(sample, n);
+  // Written in place where the sample lives in the memory (a workspace's UNet input), otherwise in slot 1 and copied.
+  const at = m.holds(sample) ? sample.byteOffset : m.slotBytes;
+  (half ? m.kernels.scale_input_half : m.kernels.scale_input)(at, m.input(0, x), m.slotBytes, cIn);
+  if (m.holds(sample)) {
+    if (guided) sample.copyWithin(n, 0, n);
+    return;
+  }
+  const scaled = half ? m.scaledHalves : m.scaledFloats;
   sample.set(scaled);
   if (guided) sample.set(scaled, n);
 }
@@ -132,18 +97,19 @@ export function combineGuidance(
     else for (let i = 0; i < n; i++) denoised[i] = cSkip * x[i] + cOut * out[i];
     return allFinite(denoised);
   }
-  layout(n);
+  const m = memoryFor(denoised, n);
   // Slot 1 takes the whole output, its cond half right after the uncond half (an odd n's pad lanes read a neighbour's
   // value or a stale one: their results are never copied out). No subarray: a typed array made between two UNet
   // calls costs microseconds once the CPU has been idle.
-  if (half) modelHalves.set(out);
-  else modelOutput.set(out);
-  const condAt = slotBytes + (half ? 2 : 4) * n;
-  const combine = half ? kernels.combine_half : kernels.combine;
-  // D replaces x in slot 0: one cold slot fewer to write after the UNet's wait. (The halves' last four values may
-  // write two lanes past it, over slot 1's first halves, which the loop has read by then.)
-  const finite = combine(0, put(0, x), slotBytes, condAt, slotBytes, cSkip, cOut, scale, guided ? 1 : 0) === 1;
-  denoised.set(doubles[0]);
+  if (half) m.modelHalves.set(out);
+  else m.modelOutput.set(out);
+  const condAt = m.slotBytes + (half ? 2 : 4) * n;
+  const combine = half ? m.kernels.combine_half : m.kernels.combine;
+  // D is written in place, or replaces x's copy in slot 0: one cold slot fewer to write after the UNet's wait. (The
+  // halves' last four values may write two lanes past it, over slot 1's first halves, which the loop has read by then.)
+  const xAt = m.input(0, x);
+  const finite = combine(m.output(0, denoised), xAt, m.slotBytes, condAt, m.slotBytes, cSkip, cOut, scale, guided ? 1 : 0) === 1;
+  m.copyOut(0, denoised);
   // The kernels' check covers the lanes past n too, which hold no value of D where a pair (four values for halves)
   // is not whole.
   return n % (half ? 4 : 2) === 0 ? finite : allFinite(denoised);
@@ -160,10 +126,10 @@ export function heunPredict(x: Float64Array, denoised: Float64Array, sigma: numb
     for (let i = 0; i < n; i++) xEuler[i] = x[i] + dt * slope[i];
     return;
   }
-  layout(n);
-  kernels.heun_predict(2 * slotBytes, 3 * slotBytes, put(0, x), put(1, denoised), slotBytes, sigma, dt);
-  slope.set(doubles[2]);
-  xEuler.set(doubles[3]);
+  const m = memoryFor(slope, n);
+  m.kernels.heun_predict(m.output(2, slope), m.output(3, xEuler), m.input(0, x), m.input(1, denoised), m.slotBytes, sigma, dt);
+  m.copyOut(2, slope);
+  m.copyOut(3, xEuler);
 }
 
 /** Heun's second half in place: x = x + dt * 0.5 * (slope + (xEuler - D') / sigmaNext). */
@@ -183,9 +149,9 @@ export function heunCorrect(
     for (let i = 0; i < n; i++) x[i] = x[i] + dt * 0.5 * (slope[i] + (xEuler[i] - denoised[i]) / sigmaNext);
     return;
   }
-  layout(n);
-  kernels.heun_correct(put(0, x), put(1, xEuler), put(2, denoised), put(3, slope), slotBytes, sigmaNext, dt * 0.5);
-  x.set(doubles[0]);
+  const m = memoryFor(x, n);
+  m.kernels.heun_correct(m.input(0, x), m.input(1, xEuler), m.input(2, denoised), m.input(3, slope), m.slotBytes, sigmaNext, dt * 0.5);
+  m.copyOut(0, x);
 }
 
 /** out = a + scale * b (out may be a itself). */
@@ -196,9 +162,9 @@ export function axpy(a: Float64Array, scale: number, b: Float64Array, out: Float
     for (let i = 0; i < a.length; i++) out[i] = a[i] + scale * b[i];
     return out;
   }
-  layout(a.length);
-  kernels.axpy(2 * slotBytes, put(0, a), put(1, b), slotBytes, scale);
-  out.set(doubles[2]);
+  const m = memoryFor(out, a.length);
+  m.kernels.axpy(m.output(2, out), m.input(0, a), m.input(1, b), m.slotBytes, scale);
+  m.copyOut(2, out);
   return out;
 }
 
@@ -221,8 +187,8 @@ export function dpmpp2mUpdate(
     else for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * denoised[j];
     return;
   }
-  layout(x.length);
-  const prev = previous ? put(2, previous) : 0;
-  kernels.dpmpp_2m(put(0, x), put(1, denoised), prev, slotBytes, ratio, weight, a, b, previous ? 1 : 0);
-  x.set(doubles[0]);
+  const m = memoryFor(x, x.length);
+  const prev = previous ? m.input(2, previous) : 0;
+  m.kernels.dpmpp_2m(m.input(0, x), m.input(1, denoised), prev, m.slotBytes, ratio, weight, a, b, previous ? 1 : 0);
+  m.copyOut(0, x);
 }

@@ -261,6 +261,9 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   } catch (error) {
     await delivery.drain(); // what finished is handed out first; a failed encoding is the earlier error
     throw error;
+  } finally {
+    // Sampling is over (the latents and images are copies): the denoisers' workspaces go to the next job.
+    for (const denoiser of denoisers.values()) denoiser.release?.();
   }
   const tWait = performance.now();
   await delivery.drain();

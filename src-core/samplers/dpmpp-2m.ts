@@ -16,7 +16,7 @@ export async function sampleDpmpp2m(
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   let previous: Float64Array | undefined;
-  x = Float64Array.from(x); // updated in place (each x[j] is read before it is written)
+  x = D.copy(x); // updated in place (each x[j] is read before it is written)
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
@@ -38,7 +38,7 @@ export async function sampleDpmpp2m(
     previous = denoised;
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });
   }
-  return x;
+  return D.result(x);
 }
 
 export const dpmpp2mEvaluations = (sigmas: readonly number[]): number => sigmas.length - 1;

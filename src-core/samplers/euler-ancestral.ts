@@ -21,7 +21,7 @@ export async function sampleEulerAncestral(
   if (!(eta >= 0) || !(sNoise >= 0)) throw new SamplerError(`eta and s_noise must be >= 0 (got eta ${eta}, s_noise ${sNoise})`);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
-  x = Float64Array.from(x); // stepped and noised in place: the caller's array stays as it was
+  x = D.copy(x); // stepped and noised in place: the caller's array stays as it was
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
@@ -31,7 +31,7 @@ export async function sampleEulerAncestral(
     addNoise(x, sNoise * sUp, ctx);
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });
   }
-  return x;
+  return D.result(x);
 }
 
 export const eulerAncestralEvaluations = (sigmas: readonly number[]): number => sigmas.length - 1;

@@ -2,6 +2,7 @@
 // are kernels) and the guard that counts evaluations, honours cancellation and rejects non-finite model output.
 import { NonFiniteOutput, SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
 import { allFinite, axpy, eulerStep, heunCorrect, heunPredict } from '../kernels/latent-kernels.ts';
+import { inWorkspace } from '../kernels/kernel-memory.ts';
 
 // The loops over the latent are kernels (kernels/latent-kernels.ts): the Euler step is x += (sigmaTo - sigma) * d
 // with k-diffusion's d = (x - D) / sigma, in one pass.
@@ -29,6 +30,7 @@ export function addNoise(x: Float64Array, std: number, ctx: SampleContext): void
 export class GuardedDenoiser {
   evaluations = 0;
   step = 0;
+  private arrays = 0;
 
   constructor(
     private readonly model: Denoiser,
@@ -64,6 +66,23 @@ export class GuardedDenoiser {
     return out;
   }
 
+  /** An array for this run (its values unset), in the denoiser's workspace where it has one: stepped there in place. */
+  array(length: number): Float64Array {
+    return this.model.runArray?.(length, this.arrays++) ?? new Float64Array(length);
+  }
+
+  /** A copy of x for the run to update in place: the caller's array stays as it was. */
+  copy(x: Float64Array): Float64Array {
+    const copy = this.array(x.length);
+    copy.set(x);
+    return copy;
+  }
+
+  /** The run's result as an array of the caller's own: a workspace's is copied out, as the denoiser's next run reuses it. */
+  result(x: Float64Array): Float64Array {
+    return inWorkspace(x) ? Float64Array.from(x) : x;
+  }
+
   /** Report a finished step to the caller and advance the step counter. */
   report(info: Omit<StepInfo, 'step'>): void {
     this.ctx.onStep?.({ step: this.step, ...info });
@@ -81,7 +100,7 @@ export interface HeunWork {
   xEuler: Float64Array;
 }
 
-export const heunWork = (length: number): HeunWork => ({ slope: new Float64Array(length), xEuler: new Float64Array(length) });
+export const heunWork = (D: GuardedDenoiser, length: number): HeunWork => ({ slope: D.array(length), xEuler: D.array(length) });
 
 /**
  * One Heun step from sigma to sigmaNext (Euler when sigmaNext is 0 or secondOrder is off), updating x in

@@ -6,13 +6,13 @@ export async function sampleHeun(model: Denoiser, x: Float64Array, sigmas: reado
   checkSigmas(sigmas);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
-  x = Float64Array.from(x); // updated in place: the caller's array stays as it was
-  const work = heunWork(x.length);
+  x = D.copy(x); // updated in place: the caller's array stays as it was
+  const work = heunWork(D, x.length);
   for (let i = 0; i < totalSteps; i++) {
     const denoised = await heunStep(D, x, sigmas[i], sigmas[i + 1], true, work);
     D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised });
   }
-  return x;
+  return D.result(x);
 }
 
 export function heunEvaluations(sigmas: readonly number[]): number {

@@ -196,13 +196,13 @@ export async function sampleRestart(
 ): Promise<Float64Array> {
   const plan = planRestart(sigmas, options);
   const D = new GuardedDenoiser(model, ctx);
-  x = Float64Array.from(x); // noised and stepped in place
-  const work = heunWork(x.length);
+  x = D.copy(x); // noised and stepped in place
+  const work = heunWork(D, x.length);
   for (const [k, step] of plan.entries()) {
     for (const std of step.noiseBefore) addNoise(x, std, ctx);
     const noiseNext = plan[k + 1]?.noiseBefore.some((std) => std > 0) ?? false;
     const denoised = await heunStep(D, x, step.start, step.to, step.secondOrder, work, noiseNext);
     D.report({ totalSteps: plan.length, sigma: step.start, sigmaNext: step.to, x, denoised });
   }
-  return x;
+  return D.result(x);
 }

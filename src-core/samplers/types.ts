@@ -12,6 +12,17 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
    * the pass that computes D): the samplers' guard then does not scan it again.
    */
   checksFinite?: boolean;
+  /**
+   * Array k (from 0) of a sampling run over latents of `length` values, in the memory the denoiser's kernels work in
+   * (kernels/kernel-memory.ts), so that the run's steps on it need no copies; undefined where there is none. The next
+   * run reuses it, and its values are whatever its last user left (GuardedDenoiser.array and .result use it).
+   */
+  runArray?: (length: number, k: number) => Float64Array | undefined;
+  /**
+   * Hands the denoiser's workspace on to later denoisers, once its job is over and nothing holds its arrays (a fresh
+   * one costs about 2 ms); a later call takes one again.
+   */
+  release?: () => void;
 };
 
 /**
