@@ -101,6 +101,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     const own = workspaceFor(n),
       values = guided ? 2 * n : n;
     input.sample = own ? own.unetInput(half, values) : half ? new Uint16Array(values) : new Float32Array(values);
+    input.output = own?.unetOutput(half, values);
     outputs = own ? [own.array(0)!, own.array(1)!] : [new Float64Array(n), new Float64Array(n)];
     prepared = n;
   };

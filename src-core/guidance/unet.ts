@@ -18,6 +18,11 @@ export interface UNetBatch {
   /** SDXL: the pooled text vector, [batch, pooled width], and the size/crop micro-conditioning, [batch, 6]. */
   textEmbeds?: Float32Array;
   timeIds?: Float32Array;
+  /**
+   * Where the call may write the model output, shaped and typed like `sample` (a preallocated output tensor). The
+   * call returns this array when it did.
+   */
+  output?: UNetFloats;
 }
 
 /**

@@ -99,7 +99,7 @@ const IDLE_KEPT = 4;
 
 /**
  * A kernels instance of its own with `count` float64 arrays of one latent length in its memory, and room for a
- * guided UNet input. The memory is sized once and never grows, so the arrays stay valid as long as they are held.
+ * guided UNet's input and output. The memory is sized once and never grows, so the arrays stay valid as long as they are held.
  * Lengths that are not a multiple of 4 have none (the kernels would read and write lanes past an array's end).
  */
 export class LatentWorkspace {
@@ -125,7 +125,7 @@ export class LatentWorkspace {
   ) {
     if (!LatentWorkspace.fits(length)) throw new RangeError(`a latent workspace needs a length that is a multiple of 4 (got ${length})`);
     const bytes = 8 * length;
-    this.memory.layout(length, (count + 1) * bytes);
+    this.memory.layout(length, (count + 2) * bytes);
     const buffer = this.memory.kernels.memory.buffer;
     const at = (k: number) => this.memory.slotsEnd + k * bytes;
     this.arrays = Array.from({ length: count }, (_, k) => new Float64Array(buffer, at(k), length));
@@ -147,8 +147,17 @@ export class LatentWorkspace {
 
   /** The UNet's input: `values` (at most 2 x length) float32 values or half bit patterns, in its own room. */
   unetInput(half: boolean, values: number): Float32Array | Uint16Array {
-    if (values > 2 * this.length) throw new RangeError(`a UNet input of ${values} values for a workspace of ${this.length}`);
+    return this.unetFloats('input', this.inputAt, half, values);
+  }
+
+  /** The UNet's output, as unetInput, in a room of its own after the input's. */
+  unetOutput(half: boolean, values: number): Float32Array | Uint16Array {
+    return this.unetFloats('output', this.inputAt + 8 * this.length, half, values);
+  }
+
+  private unetFloats(what: string, at: number, half: boolean, values: number): Float32Array | Uint16Array {
+    if (values > 2 * this.length) throw new RangeError(`a UNet ${what} of ${values} values for a workspace of ${this.length}`);
     const buffer = this.memory.kernels.memory.buffer;
-    return half ? new Uint16Array(buffer, this.inputAt, values) : new Float32Array(buffer, this.inputAt, values);
+    return half ? new Uint16Array(buffer, at, values) : new Float32Array(buffer, at, values);
   }
 }

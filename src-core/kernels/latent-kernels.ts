@@ -98,17 +98,18 @@ export function combineGuidance(
     return allFinite(denoised);
   }
   const m = memoryFor(denoised, n);
-  // Slot 1 takes the whole output, its cond half right after the uncond half (an odd n's pad lanes read a neighbour's
-  // value or a stale one: their results are never copied out). No subarray: a typed array made between two UNet
-  // calls costs microseconds once the CPU has been idle.
-  if (half) m.modelHalves.set(out);
-  else m.modelOutput.set(out);
-  const condAt = m.slotBytes + (half ? 2 : 4) * n;
+  // The output is read in place where it lives in the memory (a workspace's, written there by onnxruntime), otherwise
+  // slot 1 takes all of it, its cond half right after the uncond half (an odd n's pad lanes read a neighbour's value or
+  // a stale one: their results are never copied out). No subarray: a typed array made between two UNet calls costs
+  // microseconds once the CPU has been idle.
+  const outAt = m.holds(out) ? out.byteOffset : m.slotBytes;
+  if (!m.holds(out)) (half ? m.modelHalves : m.modelOutput).set(out);
+  const condAt = outAt + (half ? 2 : 4) * n;
   const combine = half ? m.kernels.combine_half : m.kernels.combine;
   // D is written in place, or replaces x's copy in slot 0: one cold slot fewer to write after the UNet's wait. (The
   // halves' last four values may write two lanes past it, over slot 1's first halves, which the loop has read by then.)
   const xAt = m.input(0, x);
-  const finite = combine(m.output(0, denoised), xAt, m.slotBytes, condAt, m.slotBytes, cSkip, cOut, scale, guided ? 1 : 0) === 1;
+  const finite = combine(m.output(0, denoised), xAt, outAt, condAt, m.slotBytes, cSkip, cOut, scale, guided ? 1 : 0) === 1;
   m.copyOut(0, denoised);
   // The kernels' check covers the lanes past n too, which hold no value of D where a pair (four values for halves)
   // is not whole.

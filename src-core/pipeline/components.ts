@@ -5,7 +5,7 @@ import { RequestError } from '../contract/generate.ts';
 import type { UNetBatch, UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats } from '../model/tensors.ts';
-import { FloatFeed, TimestepFeed } from './unet-feeds.ts';
+import { FloatFeed, OutputFeed, TimestepFeed } from './unet-feeds.ts';
 import type { TextEncoderPart } from '../model/text-encoders.ts';
 import { embeddingsFor } from '../adapters/embedding-tokens.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
@@ -109,7 +109,8 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   // (onnxruntime-node still copies them to the device each call: ~0.07 ms for SD 1.5 on an H100, see reports/gpu-bench.)
   const states = new FloatFeed(unetFloat),
     latent = new FloatFeed(unetFloat),
-    time = new TimestepFeed(timestepType, timestepShape);
+    time = new TimestepFeed(timestepType, timestepShape),
+    modelOutput = new OutputFeed('out_sample', unetFloat);
   const sdxl = model.info.sdxl;
   const textEmbeds = sdxl && new FloatFeed(sdxl.textEmbedsFloat),
     timeIds = sdxl && new FloatFeed(sdxl.timeIdsFloat);
@@ -145,7 +146,7 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     const t0 = performance.now();
     let out: ort.InferenceSession.ReturnType;
     try {
-      out = await model.unet.session.run(feeds, UNET_OUTPUT);
+      out = await model.unet.session.run(feeds, modelOutput.fetches(input.output, feeds.sample.dims));
     } catch (error) {
       throw explainUnetFailure(model, height, width, error as Error);
     } finally {
@@ -153,6 +154,8 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
       timings.unetCalls++;
     }
     const result = out.out_sample;
+    const written = modelOutput.written(result);
+    if (written) return written;
     if (result.type === 'float16' && input.sample instanceof Uint16Array) return result.data as Uint16Array;
     if (result.type === 'float16' && output.length !== result.size) output = new Float32Array(result.size);
     return readFloats(result, 'unet out_sample', output);
@@ -160,8 +163,6 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   call.halves = unetFloat === 'float16';
   return call;
 }
-
-const UNET_OUTPUT = ['out_sample'];
 
 const sameArrays = (a: Omit<UNetBatch, 'timestep'>, b: UNetBatch) =>
   a.sample === b.sample &&

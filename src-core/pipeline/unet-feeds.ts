@@ -71,3 +71,50 @@ export class TimestepFeed {
     return this.tensor;
   }
 }
+
+/**
+ * The UNet's output written into an array of the caller's, given to onnxruntime as a preallocated output tensor: the
+ * values are there when the run returns, and the denoiser's kernels read them in place (one 128 KiB copy fewer
+ * between two calls at 4x64x64). Checked at the first run: the array is filled with NaN before it, and where a
+ * provider left it unwritten (its bits differ from the returned tensor's), the returned tensors are read from then on.
+ */
+export class OutputFeed {
+  private target?: UNetFloats;
+  private tensor?: ort.Tensor;
+  /** Whether the provider writes into the preallocated tensor; undefined until the first run shows it. */
+  private writes?: boolean;
+  private used = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly type: FloatType,
+  ) {}
+
+  /** The run's fetches: the preallocated output over `target` where it can be one, otherwise the output's name. */
+  fetches(target: UNetFloats | undefined, dims: readonly number[]): ort.InferenceSession.FetchesType {
+    const fits = target instanceof (this.type === 'float16' ? Uint16Array : Float32Array);
+    this.used = fits && this.writes !== false;
+    if (!this.used) return [this.name];
+    if (this.target !== target || !sameDims(this.tensor!.dims, dims)) {
+      this.target = target;
+      this.tensor = new ort.Tensor(this.type, target!, dims);
+    }
+    if (this.writes === undefined) target!.fill(target instanceof Uint16Array ? 0x7e00 : NaN);
+    return { [this.name]: this.tensor! };
+  }
+
+  /** After the run: the target, when the output was written there; undefined to read the returned tensor instead. */
+  written(returned: ort.Tensor): UNetFloats | undefined {
+    if (!this.used) return undefined;
+    this.writes ??= sameBits(returned.data as UNetFloats, this.target!);
+    return this.writes ? this.target : undefined;
+  }
+}
+
+function sameBits(a: UNetFloats, b: UNetFloats): boolean {
+  if (a.length !== b.length) return false;
+  const wordsA = new Uint16Array(a.buffer, a.byteOffset, a.byteLength / 2),
+    wordsB = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2);
+  for (let i = 0; i < wordsA.length; i++) if (wordsA[i] !== wordsB[i]) return false;
+  return true;
+}

@@ -1,0 +1,51 @@
+// The UNet's preallocated output: onnxruntime writes the model output into the caller's array (the denoiser's
+// workspace), and a provider that does not is found at the first run and read as before.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { loadModel } from '../model/model.ts';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { LatentWorkspace } from '../kernels/kernel-memory.ts';
+import { newTimings, unetCall } from './components.ts';
+import { OutputFeed } from './unet-feeds.ts';
+
+test("the embedded model's UNet writes its output into the given array, the values of a run without one", async () => {
+  const model = await loadModel(DEFAULT_MODEL_DIR);
+  const { latentChannels, textHidden } = model.info;
+  const n = latentChannels * 64 * 64;
+  const states = Float32Array.from({ length: 2 * 77 * textHidden }, (_, i) => Math.sin(i) / 3);
+  const sample = Float32Array.from({ length: 2 * n }, (_, i) => Math.cos(i / 5));
+  const plain = unetCall(model, 64, 64, newTimings());
+  const expected = Float32Array.from(await plain({ sample, batch: 2, timestep: 411.5, encoderHiddenStates: states }));
+  const space = new LatentWorkspace(n, 2);
+  const output = space.unetOutput(false, 2 * n);
+  const call = unetCall(model, 64, 64, newTimings());
+  for (const timestep of [411.5, 411.5]) {
+    const out = await call({ sample, batch: 2, timestep, encoderHiddenStates: states, output });
+    assert.equal(out, output, 'the output array itself');
+    assert.deepEqual(out, expected);
+  }
+});
+
+test('a provider that leaves the preallocated output unwritten is found at the first run, and not given one again', () => {
+  const feed = new OutputFeed('out_sample', 'float32');
+  const target = new Float32Array(4).fill(3);
+  const fetches = feed.fetches(target, [1, 4]) as Record<string, ort.Tensor>;
+  assert.equal(fetches.out_sample.data, target);
+  assert.ok(target.every(Number.isNaN), 'filled with NaN before the first run');
+  assert.equal(feed.written(new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [1, 4])), undefined);
+  assert.deepEqual(feed.fetches(target, [1, 4]), ['out_sample']);
+  assert.equal(feed.written(new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [1, 4])), undefined);
+
+  // One that writes it: the target from then on, without a check or a fill.
+  const writes = new OutputFeed('out_sample', 'float16');
+  const halves = new Uint16Array(4);
+  const given = (writes.fetches(halves, [4]) as Record<string, ort.Tensor>).out_sample;
+  halves.set([1, 2, 3, 4]);
+  assert.equal(writes.written(new ort.Tensor('float16', Uint16Array.of(1, 2, 3, 4), [4])), halves);
+  assert.equal((writes.fetches(halves, [4]) as Record<string, ort.Tensor>).out_sample, given, 'the same tensor');
+  assert.deepEqual([...halves], [1, 2, 3, 4], 'no fill after the first run');
+  assert.equal(writes.written(new ort.Tensor('float16', Uint16Array.of(9, 9, 9, 9), [4])), halves);
+  // An array of the other float type is not given as the output.
+  assert.deepEqual(writes.fetches(new Float32Array(4), [4]), ['out_sample']);
+});
