@@ -8,24 +8,37 @@ import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { LatentWorkspace } from '../kernels/kernel-memory.ts';
 import { newTimings, unetCall } from './components.ts';
 import { OutputFeed } from './unet-feeds.ts';
+import { float16IoCopy } from '../bench/float16-io-unet.ts';
+import { toHalfBits } from '../model/half.ts';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 
-test("the embedded model's UNet writes its output into the given array, the values of a run without one", async () => {
-  const model = await loadModel(DEFAULT_MODEL_DIR);
-  const { latentChannels, textHidden } = model.info;
-  const n = latentChannels * 64 * 64;
-  const states = Float32Array.from({ length: 2 * 77 * textHidden }, (_, i) => Math.sin(i) / 3);
-  const sample = Float32Array.from({ length: 2 * n }, (_, i) => Math.cos(i / 5));
-  const plain = unetCall(model, 64, 64, newTimings());
-  const expected = Float32Array.from(await plain({ sample, batch: 2, timestep: 411.5, encoderHiddenStates: states }));
-  const space = new LatentWorkspace(n, 2);
-  const output = space.unetOutput(false, 2 * n);
-  const call = unetCall(model, 64, 64, newTimings());
-  for (const timestep of [411.5, 411.5]) {
-    const out = await call({ sample, batch: 2, timestep, encoderHiddenStates: states, output });
-    assert.equal(out, output, 'the output array itself');
-    assert.deepEqual(out, expected);
-  }
-});
+// The embedded UNet, and its copy with float16 edges (an fp16 UNet's half bit patterns in and out).
+for (const half of [false, true]) {
+  test(`the embedded ${half ? 'fp16-edged ' : ''}UNet writes its output into the given array, the values of a run without one`, async () => {
+    const folder = half ? float16IoCopy(DEFAULT_MODEL_DIR) : DEFAULT_MODEL_DIR;
+    const model = await loadModel(folder);
+    try {
+      const { latentChannels, textHidden } = model.info;
+      const n = latentChannels * 64 * 64;
+      const states = Float32Array.from({ length: 2 * 77 * textHidden }, (_, i) => Math.sin(i) / 3);
+      const values = Float32Array.from({ length: 2 * n }, (_, i) => Math.cos(i / 5));
+      const sample = half ? toHalfBits(values) : values;
+      const plain = unetCall(model, 64, 64, newTimings());
+      const expected = (await plain({ sample, batch: 2, timestep: 411.5, encoderHiddenStates: states })).slice();
+      const space = new LatentWorkspace(n, 2);
+      const output = space.unetOutput(half, 2 * n);
+      const call = unetCall(model, 64, 64, newTimings());
+      for (const timestep of [411.5, 411.5]) {
+        const out = await call({ sample, batch: 2, timestep, encoderHiddenStates: states, output });
+        assert.equal(out, output, 'the output array itself');
+        assert.deepEqual(out, expected);
+      }
+    } finally {
+      if (half) rmSync(dirname(folder), { recursive: true, force: true });
+    }
+  });
+}
 
 test('a provider that leaves the preallocated output unwritten is found at the first run, and not given one again', () => {
   const feed = new OutputFeed('out_sample', 'float32');

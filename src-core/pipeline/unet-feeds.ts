@@ -81,26 +81,33 @@ export class TimestepFeed {
 export class OutputFeed {
   private target?: UNetFloats;
   private tensor?: ort.Tensor;
+  /** { name: tensor }, made with the tensor: an object made between two UNet calls costs microseconds. */
+  private preallocated: Record<string, ort.Tensor> = {};
   /** Whether the provider writes into the preallocated tensor; undefined until the first run shows it. */
   private writes?: boolean;
   private used = false;
 
+  private readonly names: string[];
+
   constructor(
     private readonly name: string,
     private readonly type: FloatType,
-  ) {}
+  ) {
+    this.names = [name];
+  }
 
   /** The run's fetches: the preallocated output over `target` where it can be one, otherwise the output's name. */
   fetches(target: UNetFloats | undefined, dims: readonly number[]): ort.InferenceSession.FetchesType {
     const fits = target instanceof (this.type === 'float16' ? Uint16Array : Float32Array);
     this.used = fits && this.writes !== false;
-    if (!this.used) return [this.name];
+    if (!this.used) return this.names;
     if (this.target !== target || !sameDims(this.tensor!.dims, dims)) {
       this.target = target;
       this.tensor = new ort.Tensor(this.type, target!, dims);
+      this.preallocated = { [this.name]: this.tensor };
     }
     if (this.writes === undefined) target!.fill(target instanceof Uint16Array ? 0x7e00 : NaN);
-    return { [this.name]: this.tensor! };
+    return this.preallocated;
   }
 
   /** After the run: the target, when the output was written there; undefined to read the returned tensor instead. */
