@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 
 // The embedded UNet, and its copy with float16 edges (an fp16 UNet's half bit patterns in and out).
 for (const half of [false, true]) {
-  test(`the embedded ${half ? 'fp16-edged ' : ''}UNet writes its output into the given array, the values of a run without one`, async () => {
+  test(`the embedded ${half ? 'fp16-edged ' : ''}UNet writes its output into the given array, as a run without one gives it`, async () => {
     const folder = half ? float16IoCopy(DEFAULT_MODEL_DIR) : DEFAULT_MODEL_DIR;
     const model = await loadModel(folder);
     try {
