@@ -170,3 +170,15 @@ test('a released workspace is taken again, once, by a later take of its length a
   assert.equal(LatentWorkspace.take(n, 2), first);
   assert.notEqual(LatentWorkspace.take(n, 2), first, 'released twice, taken once');
 });
+
+test('released workspaces are kept up to 64 MiB in all: a larger one is not', () => {
+  // 12 arrays' room (4 slots, 6 arrays, the UNet's input and output) of 705600 values: 68 MB.
+  const length = 4 * 420 * 420;
+  const large = LatentWorkspace.take(length, 6);
+  assert.ok(large.bytes > 64 * 2 ** 20);
+  large.release();
+  assert.notEqual(LatentWorkspace.take(length, 6), large);
+  const small = LatentWorkspace.take(16, 6);
+  small.release();
+  assert.equal(LatentWorkspace.take(16, 6), small);
+});

@@ -95,17 +95,20 @@ export const inWorkspace = (array: ArrayBufferView): boolean => workspaces.has(a
 
 /** Released workspaces, the latest last, for the next jobs (see LatentWorkspace.take). */
 const idle: LatentWorkspace[] = [];
-const IDLE_KEPT = 4;
+/** At most this much memory is kept in released workspaces (a 2048x2048 hires pass's is 24 MiB, SD 1.5's 1.5 MiB). */
+const IDLE_BYTES = 64 * 2 ** 20;
 
 /**
  * A kernels instance of its own with `count` float64 arrays of one latent length in its memory, and room for a
- * guided UNet's input and output. The memory is sized once and never grows, so the arrays stay valid as long as they are held.
- * Lengths that are not a multiple of 4 have none (the kernels would read and write lanes past an array's end).
+ * guided UNet's input and output. The memory is sized once and never grows, so the arrays stay valid as long as they
+ * are held. Lengths that are not a multiple of 4 have none (the kernels would read and write lanes past an array's end).
  */
 export class LatentWorkspace {
   private readonly memory = new KernelMemory();
   private readonly arrays: Float64Array[];
   private readonly inputAt: number;
+  /** The size of its memory. */
+  readonly bytes: number;
 
   static fits = (length: number): boolean => length > 0 && length % 4 === 0;
 
@@ -131,6 +134,7 @@ export class LatentWorkspace {
     this.arrays = Array.from({ length: count }, (_, k) => new Float64Array(buffer, at(k), length));
     this.inputAt = at(count);
     workspaces.set(buffer, this.memory);
+    this.bytes = buffer.byteLength;
   }
 
   /** The workspace's array k (0 <= k < count). Its values are whatever its last user left. */
@@ -138,11 +142,15 @@ export class LatentWorkspace {
     return this.arrays[k];
   }
 
-  /** Hands the workspace to a later take(): its holder no longer uses it or its arrays. The latest few are kept. */
+  /**
+   * Hands the workspace to a later take(): its holder no longer uses it or its arrays. The latest are kept, up to
+   * IDLE_BYTES in all (a workspace larger than that is not kept).
+   */
   release(): void {
     if (idle.includes(this)) return;
     idle.push(this);
-    if (idle.length > IDLE_KEPT) idle.shift();
+    let bytes = idle.reduce((sum, w) => sum + w.bytes, 0);
+    while (bytes > IDLE_BYTES) bytes -= idle.shift()!.bytes;
   }
 
   /** The UNet's input: `values` (at most 2 x length) float32 values or half bit patterns, in its own room. */
