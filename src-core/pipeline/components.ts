@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { RequestError } from '../contract/generate.ts';
 import type { UNetBatch, UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { floatTensor, readFloats } from '../model/tensors.ts';
+import { floatTensor, readFloats, type FloatType } from '../model/tensors.ts';
 import { FloatFeed, OutputFeed, TimestepFeed } from './unet-feeds.ts';
 import type { TextEncoderPart } from '../model/text-encoders.ts';
 import { embeddingsFor } from '../adapters/embedding-tokens.ts';
@@ -110,7 +110,7 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   const states = new FloatFeed(unetFloat),
     latent = new FloatFeed(unetFloat),
     time = new TimestepFeed(timestepType, timestepShape),
-    modelOutput = new OutputFeed('out_sample', unetFloat);
+    modelOutput = new OutputFeed('out_sample', outputFloat(model));
   const sdxl = model.info.sdxl;
   const textEmbeds = sdxl && new FloatFeed(sdxl.textEmbedsFloat),
     timeIds = sdxl && new FloatFeed(sdxl.timeIdsFloat);
@@ -162,6 +162,12 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   };
   call.halves = unetFloat === 'float16';
   return call;
+}
+
+/** The UNet output's declared float type (it may differ from the input's), or undefined for anything else. */
+function outputFloat(model: StableDiffusionModel): FloatType | undefined {
+  const type = model.unet.outputs?.get('out_sample')?.type;
+  return type === 'float32' || type === 'float16' ? type : undefined;
 }
 
 const sameArrays = (a: Omit<UNetBatch, 'timestep'>, b: UNetBatch) =>

@@ -59,6 +59,8 @@ test('a provider that leaves the preallocated output unwritten is found at the f
   assert.equal((writes.fetches(halves, [4]) as Record<string, ort.Tensor>).out_sample, given, 'the same tensor');
   assert.deepEqual([...halves], [1, 2, 3, 4], 'no fill after the first run');
   assert.equal(writes.written(new ort.Tensor('float16', Uint16Array.of(9, 9, 9, 9), [4])), halves);
-  // An array of the other float type is not given as the output.
+  // An array of the other float type is not given as the output, nor any array for an output of another type.
   assert.deepEqual(writes.fetches(new Float32Array(4), [4]), ['out_sample']);
+  assert.deepEqual(new OutputFeed('out_sample', 'float32').fetches(new Uint16Array(4), [4]), ['out_sample']);
+  assert.deepEqual(new OutputFeed('out_sample', undefined).fetches(new Float32Array(4), [4]), ['out_sample']);
 });

@@ -89,21 +89,22 @@ export class OutputFeed {
 
   private readonly names: string[];
 
+  /** `type`: the output's declared float type; undefined (another type) never preallocates. */
   constructor(
     private readonly name: string,
-    private readonly type: FloatType,
+    private readonly type: FloatType | undefined,
   ) {
     this.names = [name];
   }
 
   /** The run's fetches: the preallocated output over `target` where it can be one, otherwise the output's name. */
   fetches(target: UNetFloats | undefined, dims: readonly number[]): ort.InferenceSession.FetchesType {
-    const fits = target instanceof (this.type === 'float16' ? Uint16Array : Float32Array);
+    const fits = this.type !== undefined && target instanceof (this.type === 'float16' ? Uint16Array : Float32Array);
     this.used = fits && this.writes !== false;
     if (!this.used) return this.names;
     if (this.target !== target || !sameDims(this.tensor!.dims, dims)) {
       this.target = target;
-      this.tensor = new ort.Tensor(this.type, target!, dims);
+      this.tensor = new ort.Tensor(this.type!, target!, dims);
       this.preallocated = { [this.name]: this.tensor };
     }
     if (this.writes === undefined) target!.fill(target instanceof Uint16Array ? 0x7e00 : NaN);
