@@ -59,3 +59,48 @@ test('fp16 UNet: prompt states converted once and reused; latents round-trip thr
   assert.equal(out5[0], -2.5);
   assert.deepEqual([...(seen[4].timestep.data as Float32Array)], [200, 200]);
 });
+
+test('a provider that refuses the preallocated output at its first run: run again without it, and not given it again', async () => {
+  const fetchesSeen: unknown[] = [];
+  const session = {
+    run: async (feeds: Record<string, ort.Tensor>, fetches: unknown) => {
+      fetchesSeen.push(fetches);
+      if (!Array.isArray(fetches)) throw new Error('preallocated outputs are not supported here');
+      return { out_sample: feeds.sample };
+    },
+  };
+  const model = {
+    info: {
+      latentChannels: 4,
+      textHidden: 8,
+      unetFloat: 'float32',
+      timestepType: 'float32',
+      timestepShape: 'batch',
+      vaeFactor: 8,
+      unetShape: { channels: [32, 64] },
+    },
+    unet: { session, outputs: new Map([['out_sample', { name: 'out_sample', type: 'float32', shape: [] }]]) },
+  } as unknown as StableDiffusionModel;
+  const call = unetCall(model, 2, 2, newTimings());
+  const sample = Float32Array.from({ length: 2 * 4 * 2 * 2 }, (_, i) => i / 3);
+  const output = new Float32Array(sample.length);
+  const states = new Float32Array(2 * 3 * 8);
+  for (let i = 0; i < 2; i++) {
+    const out = await call({ sample, batch: 2, timestep: 500, encoderHiddenStates: states, output });
+    assert.deepEqual(out, sample, 'the returned values');
+  }
+  assert.equal(fetchesSeen.length, 3, 'one refused run, then one run per call');
+  assert.ok(!Array.isArray(fetchesSeen[0]));
+  assert.deepEqual(fetchesSeen.slice(1), [['out_sample'], ['out_sample']]);
+
+  // A model's own error still comes back, after one run without the preallocated output.
+  let runs = 0;
+  const failing = {
+    ...model,
+    unet: { ...model.unet, session: { run: async () => Promise.reject(new Error(`the model failed (run ${++runs})`)) } },
+  } as unknown as StableDiffusionModel;
+  await assert.rejects(
+    unetCall(failing, 2, 2, newTimings())({ sample, batch: 2, timestep: 500, encoderHiddenStates: states, output }),
+    /the model failed \(run 2\)/,
+  );
+});

@@ -111,6 +111,16 @@ export class OutputFeed {
     return this.preallocated;
   }
 
+  /**
+   * The run failed: true when it was the first run given the preallocated output, which is not given again (the
+   * caller runs once more without it; an error of the model itself comes back then).
+   */
+  refusedAtFirstRun(): boolean {
+    if (!this.used || this.writes !== undefined) return false;
+    this.writes = false;
+    return true;
+  }
+
   /** After the run: the target, when the output was written there; undefined to read the returned tensor instead. */
   written(returned: ort.Tensor): UNetFloats | undefined {
     if (!this.used) return undefined;
