@@ -3,7 +3,8 @@
 // out (memcpy, about 1 us per 128 KiB hot, three times that in the cold memory after a UNet's wait). The shared memory
 // does only that, laid out anew for each length. A workspace (one sampling run's denoiser) also holds arrays of its
 // own after the slots (the latent, the denoiser's outputs, the UNet's input, a sampler's work arrays), which the
-// kernels update in place: at 4x64x64 its copies were about 45 us of a step's 110 us between two UNet calls.
+// kernels update in place: at 4x64x64, 20-40 us fewer of a step's 117-133 us outside the UNet (reports/gpu-bench,
+// seventh pass).
 import { kernelInstance, reserveBytes, type KernelExports } from './instance.ts';
 
 const SLOTS = 4;
