@@ -3,17 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inWorkspace, LatentWorkspace } from './kernel-memory.ts';
-import {
-  KERNEL_FROM,
-  allFinite,
-  axpy,
-  combineGuidance,
-  dpmpp2mUpdate,
-  eulerStep,
-  heunCorrect,
-  heunPredict,
-  scaleInput,
-} from './latent-kernels.ts';
+import * as kernels from './latent-kernels.ts';
+
+const { KERNEL_FROM, allFinite, axpy, combineGuidance, dpmpp2mUpdate, eulerStep, heunCorrect, heunPredict, scaleInput } = kernels;
 
 // The JavaScript loops (below KERNEL_FROM) and the kernels, at 4x64x64.
 const lengths = [16, 4 * 64 * 64];
