@@ -20,7 +20,7 @@ import { sampleFromLatent } from '../src-core/pipeline/img2img.ts';
 import { parseGenerateRequest, type GenerateRequestInput } from '../src-core/contract/generate.ts';
 import { img2imgSteps } from '../src-core/contract/images.ts';
 import { newTimings } from '../src-core/pipeline/components.ts';
-import { createNoiseStream } from '../src-core/noise/index.ts';
+import { batchNoise, createNoiseStream } from '../src-core/noise/index.ts';
 import type { Denoiser } from '../src-core/samplers/types.ts';
 import { modelFolder } from './helpers/model-folders.ts';
 
@@ -213,7 +213,10 @@ test('hires fix (latent): the second pass is img2img of the interpolated first-p
     const byHand = await sampleFromLatent(
       job.passes[1].plan,
       denoiser,
-      [5, 6].map((s) => createNoiseStream('torch-cpu', s)),
+      batchNoise(
+        [5, 6].map((s) => createNoiseStream('torch-cpu', s)),
+        4 * 6 * 6,
+      ),
       upscaled,
       4 * 6 * 6,
     );

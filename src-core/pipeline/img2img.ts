@@ -4,11 +4,10 @@
 // sampler continues the same stream, so a torch-compatible noise source gives A1111's img2img noise and an
 // image does not depend on its batch.
 import { img2imgSteps } from '../contract/images.ts';
-import { batchNoise, type NoiseStream } from '../noise/index.ts';
 import { resolveSampler, type SamplerOptions } from '../samplers/index.ts';
 import { sdPresetSegments, type RestartSegment } from '../samplers/restart.ts';
 import type { SamplingPlan, SamplingRequest } from '../samplers/run.ts';
-import type { Denoiser, SampleContext } from '../samplers/types.ts';
+import type { Denoiser, NoiseSampler, SampleContext } from '../samplers/types.ts';
 import type { DiscreteSchedule } from '../schedule/discrete.ts';
 import { buildSchedule } from '../schedule/schedules.ts';
 
@@ -67,22 +66,22 @@ export function planPartialSampling(schedule: DiscreteSchedule, request: Samplin
 
 /**
  * x = source + sigma_start * z (z: each image's first draw), then the sampler, which continues the same
- * streams. `source` holds either one latent of `perImage` values, used for every image of the batch
- * (img2img), or one per image (hires fix's upscaled first passes).
+ * streams. `noise` is batchNoise(streams, perImage) over one stream per image (its first draw perhaps made ahead).
+ * `source` holds either one latent of `perImage` values, used for every image of the batch (img2img), or one per
+ * image (hires fix's upscaled first passes).
  */
 export async function sampleFromLatent(
   plan: SamplingPlan,
   denoiser: Denoiser,
-  streams: NoiseStream[],
+  noise: NoiseSampler,
   source: Float64Array,
   perImage: number,
   context: Omit<SampleContext, 'noise'> = {},
 ): Promise<Float64Array> {
-  if (source.length !== perImage && source.length !== perImage * streams.length) {
-    throw new RangeError(`source latent of ${source.length} values for ${streams.length} images of ${perImage}`);
-  }
-  const noise = batchNoise(streams, perImage);
   const x = noise();
+  if (source.length !== perImage && source.length !== x.length) {
+    throw new RangeError(`source latent of ${source.length} values for ${x.length / perImage} images of ${perImage}`);
+  }
   for (let i = 0; i < x.length; i++) x[i] = source[i % source.length] + plan.sigmas[0] * x[i];
   return plan.sampler.sample(denoiser, x, plan.sigmas, { ...context, noise }, plan.options);
 }

@@ -117,7 +117,7 @@ export interface BatchRun {
   denoiserAt: (pass: PassPlan) => Denoiser;
   /** img2img's encoded source (one image's latent). */
   source?: Float64Array;
-  /** A txt2img first pass's noise for these seeds (startNoise), its first draw perhaps made ahead. */
+  /** The first pass's noise for these seeds (startNoise), its first draw perhaps made ahead. */
   startNoise?: NoiseSampler;
   signal?: AbortSignal;
   onStep?: (info: StepInfo, pass: PassPlan) => void;
@@ -133,13 +133,11 @@ const latentCells = (model: StableDiffusionModel, pass: PassPlan) =>
   model.info.latentChannels * (pass.height / model.info.vaeFactor) * (pass.width / model.info.vaeFactor);
 
 /**
- * The noise of a txt2img job's first pass for a batch's seeds (undefined for img2img), for sampleJobBatch's
- * BatchRun.startNoise: its `prefetch` draws the start latent's noise ahead, during the previous batch's VAE decode.
+ * The noise of a job's first pass for a batch's seeds, for sampleJobBatch's BatchRun.startNoise: its `prefetch` draws
+ * the start latent's noise ahead, while the GPU works (the previous batch's VAE decode, the prompt's encoding).
  */
-export function startNoise(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, seeds: number[]): NoiseSampler | undefined {
-  const first = job.passes[0];
-  if (first.kind === 'img2img') return undefined;
-  return batchNoise(streamsFor(request, seeds), latentCells(model, first));
+export function startNoise(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, seeds: number[]): NoiseSampler {
+  return batchNoise(streamsFor(request, seeds), latentCells(model, job.passes[0]));
 }
 
 /** One batch through every pass of the job: its final sampler-space latents, at the output size. */
@@ -157,15 +155,11 @@ export async function sampleJobBatch(
     onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)),
   });
   const [first, second] = job.passes;
+  const firstNoise = run.startNoise ?? startNoise(model, request, job, run.seeds);
   const latents =
     first.kind === 'img2img'
       ? await sampleFromSource(first, run.source)
-      : await sampleLatents(
-          first.plan,
-          run.denoiserAt(first),
-          run.startNoise ?? startNoise(model, request, job, run.seeds)!,
-          context(first),
-        );
+      : await sampleLatents(first.plan, run.denoiserAt(first), firstNoise, context(first));
   if (!second) return latents;
   if (run.signal?.aborted) throw new SamplingCancelled();
   const from = { h: first.height / vaeFactor, w: first.width / vaeFactor },
@@ -179,13 +173,13 @@ export async function sampleJobBatch(
           to,
           job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact',
         );
-  return sampleFromLatentPass(second, upscaled);
+  return sampleFromLatentPass(second, upscaled, batchNoise(streamsFor(request, run.seeds), cells(second)));
 
   async function sampleFromSource(pass: PassPlan, source: Float64Array | undefined): Promise<Float64Array> {
     if (!source) throw new RequestError('img2img needs its encoded source image');
-    return sampleFromLatentPass(pass, source);
+    return sampleFromLatentPass(pass, source, firstNoise);
   }
-  function sampleFromLatentPass(pass: PassPlan, source: Float64Array): Promise<Float64Array> {
-    return sampleFromLatent(pass.plan, run.denoiserAt(pass), streamsFor(request, run.seeds), source, cells(pass), context(pass));
+  function sampleFromLatentPass(pass: PassPlan, source: Float64Array, noise: NoiseSampler): Promise<Float64Array> {
+    return sampleFromLatent(pass.plan, run.denoiserAt(pass), noise, source, cells(pass), context(pass));
   }
 }

@@ -7,7 +7,7 @@ import { guidedDenoiser } from '../guidance/denoiser.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import type { SamplerOptions } from '../samplers/index.ts';
 import { planSampling, type SamplingPlan } from '../samplers/run.ts';
-import { SamplingCancelled, type Denoiser } from '../samplers/types.ts';
+import { SamplingCancelled, type Denoiser, type NoiseSampler } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
 import { recentEncodings } from '../prompt/recent-encodings.ts';
@@ -146,16 +146,18 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
 
   throwIfCancelled(hooks.signal);
   const guided = request.cfgScale !== 1;
-  const {
-    cond,
-    uncond,
-    notes: promptNotes,
-  } = await promptConditioning(
+  const conditioning = promptConditioning(
     model,
     { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided },
     timings,
     hooks.encodings ? encodingsFor(hooks.encodings, adapters.textKey) : recentEncodings(baseModel, adapters.textKey),
   );
+  const seedsFrom = (first: number) => Array.from({ length: request.batchSize }, (_, i) => request.seed + first + i);
+  // Each batch's start noise is drawn while the GPU works: the first's during the prompt's encoding (when the text
+  // encoder runs), the next ones' during the previous batch's VAE decode.
+  let nextNoise: NoiseSampler | undefined = startNoise(model, request, job, seedsFrom(0));
+  nextNoise.prefetch?.();
+  const { cond, uncond, notes: promptNotes } = await conditioning;
   const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
@@ -188,9 +190,6 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   let lastPreview = -Infinity;
   // Batch k's PNGs are encoded while batch k + 1 samples, and handed out in order.
   const delivery = new InOrder<GeneratedImage[]>();
-  const seedsFrom = (first: number) => Array.from({ length: request.batchSize }, (_, i) => request.seed + first + i);
-  // The next batch's start noise, drawn during this batch's VAE decode (the CPU waits for the GPU there).
-  let nextNoise: ReturnType<typeof startNoise>;
   const sampleBatch = async (first: number) => {
     const batchStart = performance.now();
     const batch = request.batchSize;
