@@ -156,6 +156,8 @@ const summary = {
   betweenCallsMs: median(gaps),
   unetStandInMs: standInMs ?? null,
   unetFloat: model.info.unetFloat,
+  /** Whether the provider wrote the UNet output into the denoiser's preallocated array (null: none was offered). */
+  unetOutputInPlace: results[0].timings.unetOutputInPlace ?? null,
   previews: values.previews,
   /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
   pngAloneMs: median(alone),
@@ -180,6 +182,10 @@ console.log(`  whole image     ${f(summary.totalMs)}  (${summary.wholeOverUnetVa
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);
 console.log(`  VAE decode      ${f(summary.vaeMs)}`);
+const outputWay = { true: 'written in place by the provider', false: 'read from the returned tensor (the provider did not write it)' };
+console.log(
+  `  UNet output     ${summary.unetOutputInPlace === null ? 'no preallocated output offered' : outputWay[`${summary.unetOutputInPlace}`]}`,
+);
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
 console.log(`    between calls ${summary.betweenCallsMs.toFixed(3)} ms  (median, one UNet call's return to the next call)`);

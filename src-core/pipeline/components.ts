@@ -16,6 +16,8 @@ export interface Timings {
   unetMs: number;
   vaeMs: number;
   unetCalls: number;
+  /** Whether the provider wrote the UNet output into the denoiser's array (OutputFeed); unset where none was offered. */
+  unetOutputInPlace?: boolean;
 }
 
 export const newTimings = (): Timings => ({ textEncoderMs: 0, unetMs: 0, vaeMs: 0, unetCalls: 0 });
@@ -160,6 +162,7 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     }
     const result = out.out_sample;
     const written = modelOutput.written(result);
+    timings.unetOutputInPlace = modelOutput.inPlace;
     if (written) return written;
     if (result.type === 'float16' && input.sample instanceof Uint16Array) return result.data as Uint16Array;
     if (result.type === 'float16' && output.length !== result.size) output = new Float32Array(result.size);

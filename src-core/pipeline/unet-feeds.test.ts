@@ -28,11 +28,13 @@ for (const half of [false, true]) {
       const expected = (await plain({ sample, batch: 2, timestep: 411.5, encoderHiddenStates: states })).slice();
       const space = new LatentWorkspace(n, 2);
       const output = space.unetOutput(half, 2 * n);
-      const call = unetCall(model, 64, 64, newTimings());
+      const timings = newTimings();
+      const call = unetCall(model, 64, 64, timings);
       for (const timestep of [411.5, 411.5]) {
         const out = await call({ sample, batch: 2, timestep, encoderHiddenStates: states, output });
         assert.equal(out, output, 'the output array itself');
         assert.deepEqual(out, expected);
+        assert.equal(timings.unetOutputInPlace, true);
       }
     } finally {
       if (half) rmSync(dirname(folder), { recursive: true, force: true });
@@ -47,6 +49,7 @@ test('a provider that leaves the preallocated output unwritten is found at the f
   assert.equal(fetches.out_sample.data, target);
   assert.ok(target.every(Number.isNaN), 'filled with NaN before the first run');
   assert.equal(feed.written(new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [1, 4])), undefined);
+  assert.equal(feed.inPlace, false);
   assert.deepEqual(feed.fetches(target, [1, 4]), ['out_sample']);
   assert.equal(feed.written(new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [1, 4])), undefined);
 

@@ -121,6 +121,11 @@ export class OutputFeed {
     return true;
   }
 
+  /** Whether the provider writes into the preallocated output (undefined before a run that offered one). */
+  get inPlace(): boolean | undefined {
+    return this.writes;
+  }
+
   /** After the run: the target, when the output was written there; undefined to read the returned tensor instead. */
   written(returned: ort.Tensor): UNetFloats | undefined {
     if (!this.used) return undefined;
