@@ -182,10 +182,13 @@ console.log(`  whole image     ${f(summary.totalMs)}  (${summary.wholeOverUnetVa
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
 console.log(`  UNet            ${f(summary.unetMs)}  (${f(summary.unetCallMs)} per call at batch ${summary.unetBatch})`);
 console.log(`  VAE decode      ${f(summary.vaeMs)}`);
-const outputWay = { true: 'written in place by the provider', false: 'read from the returned tensor (the provider did not write it)' };
-console.log(
-  `  UNet output     ${summary.unetOutputInPlace === null ? 'no preallocated output offered' : outputWay[`${summary.unetOutputInPlace}`]}`,
-);
+const outputWay =
+  summary.unetOutputInPlace === null
+    ? 'no preallocated output offered'
+    : summary.unetOutputInPlace
+      ? 'written in place by the provider'
+      : 'read from the returned tensor (the provider did not write it)';
+console.log(`  UNet output     ${outputWay}`);
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
 console.log(`    between calls ${summary.betweenCallsMs.toFixed(3)} ms  (median, one UNet call's return to the next call)`);

@@ -148,12 +148,14 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     const t0 = performance.now();
     let out: ort.InferenceSession.ReturnType;
     try {
-      const fetches = modelOutput.fetches(input.output, feeds.sample.dims);
-      out = await model.unet.session.run(feeds, fetches).catch((error: Error) => {
-        // A provider that refuses the preallocated output at its first run is run again without one.
+      try {
+        out = await model.unet.session.run(feeds, modelOutput.fetches(input.output, feeds.sample.dims));
+      } catch (error) {
+        // A provider that refuses the preallocated output at its first run is run again without one. (A try, not a
+        // .catch on the run: that would add a promise and a microtask to every call.)
         if (!modelOutput.refusedAtFirstRun()) throw error;
-        return model.unet.session.run(feeds, modelOutput.fetches(input.output, feeds.sample.dims));
-      });
+        out = await model.unet.session.run(feeds, modelOutput.fetches(input.output, feeds.sample.dims));
+      }
     } catch (error) {
       throw explainUnetFailure(model, height, width, error as Error);
     } finally {
