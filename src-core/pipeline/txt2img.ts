@@ -155,8 +155,12 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const seedsFrom = (first: number) => Array.from({ length: request.batchSize }, (_, i) => request.seed + first + i);
   // Each batch's start noise is drawn while the GPU works: the first's during the prompt's encoding (when the text
   // encoder runs), the next ones' during the previous batch's VAE decode.
-  let nextNoise: NoiseSampler | undefined = startNoise(model, request, job, seedsFrom(0));
-  nextNoise.prefetch?.();
+  const noiseAhead = (first: number) => {
+    const noise = startNoise(model, request, job, seedsFrom(first));
+    noise.prefetch?.();
+    return noise;
+  };
+  let nextNoise: NoiseSampler | undefined = noiseAhead(0);
   const { cond, uncond, notes: promptNotes } = await conditioning;
   const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
@@ -241,8 +245,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     const { width: outWidth, height: outHeight } = output;
     const last = first + batch >= total;
     const decoding = decodeLatents(model, latents, batch, outHeight / vaeFactor, outWidth / vaeFactor, timings);
-    nextNoise = last ? undefined : startNoise(model, request, job, seedsFrom(first + batch));
-    nextNoise?.prefetch?.();
+    nextNoise = last ? undefined : noiseAhead(first + batch);
     const decoded = await decoding;
     const ms = performance.now() - batchStart;
     const parameters = (seed: number) =>
