@@ -1,6 +1,6 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
 //                   [--warmup N] [--provider NAME] [--unet-stand-in MS] [--unet-float16]
-//                   [--previews] [--compare-torch] [--precision fp32|fp16]
+//                   [--previews] [--compare-torch] [--precision fp32|fp16] [--host-inputs]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -20,6 +20,8 @@
 // --model takes a diffusers-ONNX folder, or a checkpoint or diffusers folder through the import cache, as the command
 // line does (--precision: the import's, fp32 by default). --compare-torch: diffusers' own pipeline on that diffusers
 // folder, same settings, after the engine's runs (bench/torch-compare.ts), and the engine's times as ratios of its.
+// --host-inputs: on WebGPU, the prompt states are copied to the GPU at every UNet call, as before they were uploaded
+// once per run (model/device-inputs.ts): the difference of two runs, with and without, is what that saves.
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { rmSync } from 'node:fs';
@@ -58,6 +60,7 @@ const { values } = parseArgs({
     previews: { type: 'boolean', default: false },
     'compare-torch': { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32' },
+    'host-inputs': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs),
@@ -70,7 +73,7 @@ await startPngThread();
 const loadStart = performance.now();
 const modelDir = values.model ? await modelFolderFor(values.model, { precision: values.precision as Precision }) : DEFAULT_MODEL_DIR;
 const copy = values['unet-float16'] ? float16IoCopy(modelDir) : undefined;
-const model = await loadModel(copy ?? modelDir, { provider: values.provider as ProviderChoice });
+const model = await loadModel(copy ?? modelDir, { provider: values.provider as ProviderChoice, deviceInputs: !values['host-inputs'] });
 const loadMs = performance.now() - loadStart;
 const request = {
   prompt: 'a red circle on a blue background',
@@ -158,6 +161,8 @@ const summary = {
   unetFloat: model.info.unetFloat,
   /** Whether the provider wrote the UNet output into the denoiser's preallocated array (null: none was offered). */
   unetOutputInPlace: results[0].timings.unetOutputInPlace ?? null,
+  /** Whether the prompt states were fed from the device (null: the provider keeps no tensors there, or --host-inputs). */
+  unetInputsOnDevice: results[0].timings.unetInputsOnDevice ?? null,
   previews: values.previews,
   /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
   pngAloneMs: median(alone),
@@ -189,6 +194,10 @@ const outputWay =
       ? 'written in place by the provider'
       : 'read from the returned tensor (the provider did not write it)';
 console.log(`  UNet output     ${outputWay}`);
+if (summary.unetInputsOnDevice !== null)
+  console.log(
+    `  prompt states   ${summary.unetInputsOnDevice ? 'uploaded to the device once per run' : 'copied at every call (the upload failed)'}`,
+  );
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
 console.log(`    between calls ${summary.betweenCallsMs.toFixed(3)} ms  (median, one UNet call's return to the next call)`);

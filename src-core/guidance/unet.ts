@@ -32,6 +32,8 @@ export interface UNetBatch {
 export type UNetCall = ((input: UNetBatch) => Promise<UNetFloats>) & {
   /** The UNet runs in float16: it takes and gives half bit patterns as they are. */
   halves?: boolean;
+  /** Frees what the call holds for its run (inputs kept on the GPU); a later call sets them up again. */
+  release?: () => void;
 };
 
 /** One prompt's text encoder output, [tokens, hidden] for a single prompt. */

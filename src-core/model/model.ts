@@ -27,6 +27,7 @@ import type { FloatType } from './tensors.ts';
 import { describeTextEncoder, lastDim, loadTokenizer, type TextEncoderPart } from './text-encoders.ts';
 import { isSdxlFolder, refuseRefiner, sdxlInfo, vaeDecodeMode, type ModelFamily, type SdxlInfo, type VaeDecodeMode } from './sdxl.ts';
 import { convertFloatType } from './float-precision.ts';
+import { DeviceUploads } from './device-inputs.ts';
 import { ModelSessions } from './reopenable.ts';
 import { UNET_CUDA_FOLDER, unetFolderOf, unetGraphFor, type UNetGraph } from './unet-folder.ts';
 
@@ -89,7 +90,18 @@ export interface StableDiffusionModel {
   provider: ExecutionProvider;
   /** Providers tried before `provider` and why each could not be used (empty when the first worked). */
   fallbacks: Array<{ provider: ExecutionProvider; reason: string }>;
+  /**
+   * Uploads to the provider's device, where its tensors can stay there between runs (WebGPU): the UNet's inputs that
+   * are the same at every step are uploaded once (absent for the other providers, or when turned off at load).
+   */
+  deviceUploads?: DeviceUploads;
   dispose(): Promise<void>;
+}
+
+export interface LoadOptions {
+  provider?: ProviderChoice;
+  /** Keep the UNet's per-run inputs on the device where the provider can (default true; off for comparisons). */
+  deviceInputs?: boolean;
 }
 
 /**
@@ -149,7 +161,7 @@ function folderBytes(folder: string): number {
  * (CUDA, DirectML, Core ML, WebGPU, then CPU); an explicit one falls back to CPU. Every fallback is
  * recorded with its reason in `fallbacks`.
  */
-export async function loadModel(dirArg: string, options: { provider?: ProviderChoice } = {}): Promise<StableDiffusionModel> {
+export async function loadModel(dirArg: string, options: LoadOptions = {}): Promise<StableDiffusionModel> {
   const candidates = providerCandidates(options.provider ?? 'cpu');
   const fallbacks: Array<{ provider: ExecutionProvider; reason: string }> = [];
   for (const [i, provider] of candidates.entries()) {
@@ -160,7 +172,7 @@ export async function loadModel(dirArg: string, options: { provider?: ProviderCh
       continue;
     }
     try {
-      const model = await loadWithProvider(dirArg, provider);
+      const model = await loadWithProvider(dirArg, provider, options.deviceInputs ?? true);
       model.fallbacks.push(...fallbacks);
       return model;
     } catch (error) {
@@ -172,7 +184,7 @@ export async function loadModel(dirArg: string, options: { provider?: ProviderCh
   throw new ModelError('model', 'no execution provider could load this model');
 }
 
-async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Promise<StableDiffusionModel> {
+async function loadWithProvider(dirArg: string, provider: ExecutionProvider, deviceInputs: boolean): Promise<StableDiffusionModel> {
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelError('model', `${dir} is not a folder`);
   const modelIndex = readJson(dir, 'model_index.json', 'model', true);
@@ -323,6 +335,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
         folderBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
       encoderBytes: existsSync(join(dir, 'vae_encoder')) ? folderBytes(join(dir, 'vae_encoder')) : 0,
     };
+    const deviceUploads = deviceInputs ? DeviceUploads.for(provider) : undefined;
     return {
       info,
       schedule,
@@ -334,7 +347,12 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider): Pr
       provider,
       fallbacks: [],
       sessions,
-      dispose: () => sessions.dispose(),
+      deviceUploads,
+      // The uploads' tensors are freed while the provider still has sessions (see device-inputs.ts).
+      dispose: async () => {
+        await deviceUploads?.dispose();
+        await sessions.dispose();
+      },
     };
   } catch (error) {
     await Promise.all(opened.map((c) => c.session.release().catch(() => undefined)));

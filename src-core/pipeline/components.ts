@@ -5,7 +5,7 @@ import { RequestError } from '../contract/generate.ts';
 import type { UNetBatch, UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats, type FloatType } from '../model/tensors.ts';
-import { FloatFeed, OutputFeed, TimestepFeed } from './unet-feeds.ts';
+import { FloatFeed, OutputFeed, ResidentInputs, TimestepFeed } from './unet-feeds.ts';
 import type { TextEncoderPart } from '../model/text-encoders.ts';
 import { embeddingsFor } from '../adapters/embedding-tokens.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
@@ -18,6 +18,8 @@ export interface Timings {
   unetCalls: number;
   /** Whether the provider wrote the UNet output into the denoiser's array (OutputFeed); unset where none was offered. */
   unetOutputInPlace?: boolean;
+  /** Whether the UNet's per-run inputs (prompt states) were fed from the device (ResidentInputs); unset where it keeps none. */
+  unetInputsOnDevice?: boolean;
 }
 
 export const newTimings = (): Timings => ({ textEncoderMs: 0, unetMs: 0, vaeMs: 0, unetCalls: 0 });
@@ -112,7 +114,8 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   const states = new FloatFeed(unetFloat),
     latent = new FloatFeed(unetFloat),
     time = new TimestepFeed(timestepType, timestepShape),
-    modelOutput = new OutputFeed('out_sample', outputFloat(model));
+    modelOutput = new OutputFeed('out_sample', outputFloat(model)),
+    perRun = new ResidentInputs(model.deviceUploads, ['encoder_hidden_states', 'text_embeds', 'time_ids']);
   const sdxl = model.info.sdxl;
   const textEmbeds = sdxl && new FloatFeed(sdxl.textEmbedsFloat),
     timeIds = sdxl && new FloatFeed(sdxl.timeIdsFloat);
@@ -141,7 +144,8 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
       latent.refresh();
     } else {
       const { sample, batch, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes } = input;
-      feeds = feedsOf(input);
+      feeds = await perRun.of(feedsOf(input));
+      timings.unetInputsOnDevice = perRun.onDevice;
       fed = { sample, batch, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes, feeds };
     }
     // Timed here rather than with timed(): this path runs between two UNet calls, a closure and a promise fewer.
@@ -171,6 +175,10 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     return readFloats(result, 'unet out_sample', output);
   };
   call.halves = unetFloat === 'float16';
+  call.release = () => {
+    perRun.release();
+    fed = undefined;
+  };
   return call;
 }
 

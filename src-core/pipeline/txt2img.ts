@@ -266,6 +266,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   } finally {
     // Sampling is over (the latents and images are copies): the denoisers' workspaces go to the next job.
     for (const denoiser of denoisers.values()) denoiser.release?.();
+    for (const unet of unets.values()) unet.release?.();
   }
   const tWait = performance.now();
   await delivery.drain();

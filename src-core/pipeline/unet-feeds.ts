@@ -6,6 +6,7 @@ import { toHalfBits } from '../model/half.ts';
 import type { StableDiffusionModel, TimestepType } from '../model/model.ts';
 import { floatTensor, type FloatType } from '../model/tensors.ts';
 import type { UNetFloats } from '../guidance/unet.ts';
+import type { DeviceUploads } from '../model/device-inputs.ts';
 
 const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -140,4 +141,56 @@ function sameBits(a: UNetFloats, b: UNetFloats): boolean {
     wordsB = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2);
   for (let i = 0; i < wordsA.length; i++) if (wordsA[i] !== wordsB[i]) return false;
   return true;
+}
+
+/**
+ * The UNet's inputs that are the same at every step of a run (the prompt states; SDXL's pooled vector and sizes), fed
+ * from the device where the model keeps tensors there (DeviceUploads, WebGPU): each is uploaded when its host tensor
+ * changes (once per run) instead of copied to the GPU at every call. An upload that fails leaves the host tensors
+ * fed from then on, as for the other providers.
+ */
+export class ResidentInputs {
+  private readonly held = new Map<string, { host: ort.Tensor; device: ort.Tensor }>();
+  private refused = false;
+
+  constructor(
+    private readonly uploads: DeviceUploads | undefined,
+    private readonly names: readonly string[],
+  ) {}
+
+  /** `feeds` with those inputs replaced by their device copies. */
+  async of(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    if (!this.uploads || this.refused) return feeds;
+    const resident = { ...feeds };
+    try {
+      for (const name of this.names) {
+        const host = feeds[name];
+        if (!host) continue;
+        let copy = this.held.get(name);
+        if (copy?.host !== host) {
+          if (copy) this.uploads.free(copy.device);
+          this.held.delete(name);
+          copy = { host, device: await this.uploads.upload(host) };
+          this.held.set(name, copy);
+        }
+        resident[name] = copy.device;
+      }
+    } catch {
+      this.release();
+      this.refused = true;
+      return feeds;
+    }
+    return resident;
+  }
+
+  /** Whether those inputs are fed from the device; undefined where the model keeps none there. */
+  get onDevice(): boolean | undefined {
+    return this.uploads && !this.refused;
+  }
+
+  /** Frees the device copies (the run is over); a later call uploads again. */
+  release(): void {
+    for (const { device } of this.held.values()) this.uploads?.free(device);
+    this.held.clear();
+  }
 }
