@@ -72,6 +72,12 @@ bench)
   ortb 129 --model /tmp/sd/unet-opt-attn/model.onnx --provider cuda --label cuda-attention-fusion-only
   engine sd15-fp16
   T=200 ortb 130 --model /tmp/sd/unet-opt-attn/model.onnx --provider webgpu --label webgpu-attention-fusion --runs 10 --warmup 3
+  #    the engine on WebGPU: prompt states uploaded once per run (model/device-inputs.ts) against copied at every
+  #    call (--host-inputs), alternating; few steps, as a WebGPU step of the plain export takes about 0.3 s
+  for h in "" --host-inputs "" --host-inputs; do
+    (cd /tmp/b130 && RESTART_STUDIO_ROOT=$OLDPWD timeout 120 /tmp/node pipeline-bench.mjs --model /tmp/sd/sd15-fp16 --provider webgpu \
+      --width 512 --height 512 --steps 4 --runs 3 --count 1 $h) 2>&1 | tee -a $L | grep '^{' >> $J
+  done
   # 5. the importer's own graphs (issue 22): the engine imports the diffusers folder (fp16; on this CUDA machine the
   #    import also writes unet_cuda/, the fused NHWC graph) and runs it beside diffusers' own fp16 pipeline in one run;
   #    then the imported UNet alone, fused and portable, to set beside cuda-optimized above
