@@ -37,6 +37,7 @@ import { serialize } from 'node:v8';
 import { decode } from 'fast-png';
 import { encodeRgbaPng } from '../png/encode.ts';
 import { startPngThread } from '../png/encode-thread.ts';
+import { startNoiseThread } from '../noise/noise-thread.ts';
 import { watchUnetCalls } from './unet-calls.ts';
 import { float16IoCopy } from './float16-io-unet.ts';
 import { runTorchPipeline } from './torch-compare.ts';
@@ -68,8 +69,9 @@ const runs = Number(values.runs),
   warmup = Number(values.warmup);
 await rerunWithHugePages();
 
-// The engine process runs its PNG encoder thread from the start (host/engine-host.ts); so does the benchmark.
+// The engine process runs its PNG encoder and noise threads from the start (host/engine-host.ts); so does the benchmark.
 await startPngThread();
+await startNoiseThread();
 const loadStart = performance.now();
 const modelDir = values.model ? await modelFolderFor(values.model, { precision: values.precision as Precision }) : DEFAULT_MODEL_DIR;
 const copy = values['unet-float16'] ? float16IoCopy(modelDir) : undefined;

@@ -1,7 +1,9 @@
 // The benchmark's watch on the UNet's session.run: the time from one call's return to the next call of the same
 // generate() run, between two of its images too (the engine's work between two UNet calls), and, on request, a
 // stand-in for the UNet (pipeline-bench.ts's --unet-stand-in: a wait that leaves the CPU idle, as a UNet on a GPU
-// does, then a copy of a recorded output).
+// does, then a copy of a recorded output). The wait blocks the main thread, as onnxruntime-node's run does: it runs
+// the session on the main thread (in a setImmediate callback) and returns when the device is done, so nothing else
+// of the engine's main thread happens during a UNet call.
 import * as ort from 'onnxruntime-node';
 import type { StableDiffusionModel } from '../model/model.ts';
 
@@ -29,6 +31,7 @@ export function watchUnetCalls(model: StableDiffusionModel): UnetCallWatch {
   let standInMs: number | undefined;
   let lastReturn: number | undefined;
   let gaps: number[] = [];
+  const blocker = new Int32Array(new SharedArrayBuffer(4));
   const watched = async (feeds: ort.InferenceSession.FeedsType, fetches?: Fetches): Promise<Outputs> => {
     const start = performance.now();
     if (lastReturn !== undefined) gaps.push(start - lastReturn);
@@ -39,7 +42,8 @@ export function watchUnetCalls(model: StableDiffusionModel): UnetCallWatch {
       // Preallocated outputs take the values as onnxruntime writes them, during the run; it returns copies.
       for (const [name, tensor] of Object.entries(fetches && !Array.isArray(fetches) ? fetches : {}))
         if (tensor) (tensor.data as Float32Array | Uint16Array).set(known[name].data as Float32Array | Uint16Array);
-      await new Promise((resolve) => setTimeout(resolve, standInMs));
+      await new Promise((resolve) => setImmediate(resolve));
+      Atomics.wait(blocker, 0, 0, standInMs);
       outputs = copyOf(known);
     } else {
       outputs = await run(feeds, fetches);

@@ -24,6 +24,7 @@ import { checkPromptSyntax } from '../prompt/conditioning.ts';
 import { countPrompt } from '../prompt/count.ts';
 import { attachAdapters, checkAdapterNames } from '../adapters/apply.ts';
 import { startPngThread } from '../png/encode-thread.ts';
+import { startNoiseThread } from '../noise/noise-thread.ts';
 
 interface Port {
   send(message: HostMessage): void;
@@ -45,6 +46,8 @@ function parentPort(): Port {
 const port = parentPort();
 // Generated images become PNG files in a worker thread beside the next batch's sampling (png/encode-thread.ts).
 void startPngThread();
+// The samplers' noise is drawn in another thread while the UNet runs, which blocks this one (noise/noise-thread.ts).
+void startNoiseThread();
 let model: StableDiffusionModel | undefined;
 /**
  * A queued job; it runs on the model that is loaded when its turn comes, with hooks that carry its

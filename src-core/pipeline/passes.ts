@@ -7,7 +7,7 @@ import { decodeInputImage } from '../image/decode.ts';
 import { ImageInputError } from '../image/header.ts';
 import { fitImage } from '../image/resize.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { batchNoise, createNoiseStream } from '../noise/index.ts';
+import { batchNoiseOf } from '../noise/noise-thread.ts';
 import { sampleLatents, type SamplingPlan } from '../samplers/run.ts';
 import { SamplingCancelled, type Denoiser, type NoiseSampler, type StepInfo } from '../samplers/types.ts';
 import type { Timings } from './components.ts';
@@ -127,17 +127,18 @@ export interface BatchRun {
 }
 
 // Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
-const streamsFor = (request: GenerateRequest, seeds: number[]) => seeds.map((seed) => createNoiseStream(request.noiseSource, seed));
+// The streams are drawn in the engine's noise thread where it runs (noise/noise-thread.ts), ahead, while the UNet runs.
+const noiseFor = (request: GenerateRequest, seeds: number[], perImage: number) => batchNoiseOf(request.noiseSource, seeds, perImage);
 
 const latentCells = (model: StableDiffusionModel, pass: PassPlan) =>
   model.info.latentChannels * (pass.height / model.info.vaeFactor) * (pass.width / model.info.vaeFactor);
 
 /**
  * The noise of a job's first pass for a batch's seeds, for sampleJobBatch's BatchRun.startNoise: its `prefetch` draws
- * the start latent's noise ahead, while the GPU works (the previous batch's VAE decode, the prompt's encoding).
+ * the start latent's noise ahead, in the noise thread while the GPU works (the previous batch's VAE decode, the prompt's encoding).
  */
 export function startNoise(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, seeds: number[]): NoiseSampler {
-  return batchNoise(streamsFor(request, seeds), latentCells(model, job.passes[0]));
+  return noiseFor(request, seeds, latentCells(model, job.passes[0]));
 }
 
 /** One batch through every pass of the job: its final sampler-space latents, at the output size. */
@@ -173,7 +174,7 @@ export async function sampleJobBatch(
           to,
           job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact',
         );
-  return sampleFromLatentPass(second, upscaled, batchNoise(streamsFor(request, run.seeds), cells(second)));
+  return sampleFromLatentPass(second, upscaled, noiseFor(request, run.seeds, cells(second)));
 
   async function sampleFromSource(pass: PassPlan, source: Float64Array | undefined): Promise<Float64Array> {
     if (!source) throw new RequestError('img2img needs its encoded source image');

@@ -38,8 +38,8 @@ export class GuardedDenoiser {
   ) {}
 
   /**
-   * D(x, sigma). `noiseNext`: the sampler draws noise after this evaluation, which is then drawn while the model runs
-   * (a 4x64x64 draw costs about 0.5 ms, the CPU's idle time while a GPU runs the UNet).
+   * D(x, sigma). `noiseNext`: the sampler draws noise after this evaluation, which the noise thread then draws while the
+   * model runs (a 4x64x64 draw costs about 0.5 ms, and the UNet's run blocks the main thread).
    */
   async call(x: Float64Array, sigma: number, noiseNext = false): Promise<Float64Array> {
     if (this.ctx.signal?.aborted) throw new SamplingCancelled();

@@ -27,7 +27,8 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
 
 /**
  * Returns a fresh standard-normal tensor shaped like the latent (torch's randn_like). `prefetch` draws the next one
- * ahead, while the UNet runs, for the next call to return: the values and their order stay the same.
+ * ahead, for the next call to return: the values and their order stay the same. (The engine's noise thread draws it
+ * while the UNet runs, noise/noise-thread.ts; on the main thread it only moves the draw, as a UNet run blocks that thread.)
  */
 export type NoiseSampler = (() => Float64Array) & { prefetch?: () => void };
 

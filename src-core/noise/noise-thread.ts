@@ -1,0 +1,161 @@
+// Noise drawn in a worker thread while the UNet runs. onnxruntime-node runs a session on the main thread and its run
+// blocks that thread until the device is done, so a draw made ahead on the main thread (NoiseSampler.prefetch) only
+// moved in front of the UNet call: 0.4 ms per 4x64x64 image and draw, at every step of Euler a. The long-lived engine
+// process starts this thread (src-core/host); it holds each batch's streams (the same source, seeds and sizes, drawn
+// in the same order: the same values) and draws them into memory it shares with the main thread, which waits for a
+// draw only where it is not done yet. Until the thread has started, and in processes that never start it (the command
+// line), noise is drawn on the main thread. Where the thread fails or stops answering, the main thread makes the
+// streams again, skips the draws already taken, and draws the rest itself: the values stay the same.
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../host/worker-thread.ts';
+import type { NoiseSampler } from '../samplers/types.ts';
+import { batchNoise, createNoiseStream } from './index.ts';
+import type { NoiseMessage, NoiseReply } from './noise-worker.ts';
+
+const START_TIMEOUT_MS = 60_000;
+/** How long a draw may take before the thread counts as gone (a draw of a batch of 8 SDXL latents takes ~20 ms). */
+const DRAW_TIMEOUT_MS = 10_000;
+
+/** The main thread's own draws of a batch's streams, the first `skip` draws thrown away. */
+function drawnHere(source: string, seeds: number[], perImage: number, skip = 0): NoiseSampler {
+  const noise = batchNoise(
+    seeds.map((seed) => createNoiseStream(source, seed)),
+    perImage,
+  );
+  for (let i = 0; i < skip; i++) noise();
+  return noise;
+}
+
+/** Waits until `done` counts `draws` draws; false when the job failed (-1) or the thread did not answer in time. */
+function waitForDraw(done: Int32Array, draws: number): boolean {
+  const deadline = performance.now() + DRAW_TIMEOUT_MS;
+  for (;;) {
+    const count = Atomics.load(done, 0);
+    if (count >= draws) return true;
+    const left = deadline - performance.now();
+    if (count < 0 || left <= 0) return false;
+    Atomics.wait(done, 0, count, left);
+  }
+}
+
+class NoiseThread {
+  private worker: Worker | undefined;
+  private started: Promise<void> | undefined;
+  private ready = false;
+  private nextId = 1;
+  /** Benchmarks' switch: new samplers draw on the main thread, as where the thread never started. */
+  here = false;
+  /** A sampler the garbage collector took closes its job in the thread (its streams and shared memory). */
+  private readonly closer = new FinalizationRegistry<number>((id) => this.post({ close: id }));
+
+  /** Starts the thread once; resolves when it can draw, or when it could not start (noise is then drawn here). */
+  start(): Promise<void> {
+    this.started ??= new Promise<void>((resolve) => {
+      let worker: Worker;
+      try {
+        worker = startWorker({ bundled: 'noise-worker.cjs', source: () => new URL('./noise-worker.ts', import.meta.url) });
+      } catch {
+        resolve();
+        return;
+      }
+      this.worker = worker;
+      const startTimer = setTimeout(() => void worker.terminate(), START_TIMEOUT_MS).unref();
+      worker.on('message', (reply: NoiseReply) => {
+        if (!reply.ready) return;
+        clearTimeout(startTimer);
+        worker.unref(); // an idle thread never keeps the process alive (the main thread waits for draws itself)
+        this.ready = true;
+        resolve();
+      });
+      worker.on('error', () => undefined); // the exit that follows stops its use
+      worker.once('exit', () => {
+        clearTimeout(startTimer);
+        this.stopped();
+        resolve();
+      });
+    });
+    return this.started;
+  }
+
+  /**
+   * One batch's noise: one stream per seed, `perImage` values of each per draw, batch-major (batchNoise's layout and
+   * values). `prefetch` has the thread draw the next one while the main thread runs the UNet.
+   */
+  sampler(source: string, seeds: number[], perImage: number): NoiseSampler {
+    // Made here too, so that a bad source or seed is refused by the caller's own call, as before.
+    for (const seed of seeds) createNoiseStream(source, seed);
+    if (!this.ready || this.here) return drawnHere(source, seeds, perImage);
+    const count = seeds.length * perImage;
+    const shared = new SharedArrayBuffer(8 + 8 * count);
+    const done = new Int32Array(shared, 0, 1),
+      values = new Float64Array(shared, 8, count);
+    const id = this.nextId++,
+      worker = this.worker;
+    this.post({ open: { id, source, seeds, perImage, shared } });
+    let asked = 0,
+      taken = 0;
+    let here: NoiseSampler | undefined;
+    // One draw in the shared memory at a time: the next is asked for once the last was taken (copied out).
+    const ask = () => {
+      if (asked > taken) return;
+      asked++;
+      this.post({ draw: id });
+    };
+    const noise: NoiseSampler = () => {
+      if (!here && this.worker !== worker) here = drawnHere(source, seeds, perImage, taken); // the thread has ended
+      if (!here) {
+        ask();
+        if (waitForDraw(done, taken + 1)) {
+          taken++;
+          return values.slice();
+        }
+        if (Atomics.load(done, 0) >= 0) this.stop(); // it did not answer in time
+        here = drawnHere(source, seeds, perImage, taken);
+      }
+      return here();
+    };
+    noise.prefetch = () => (here || this.worker !== worker ? undefined : ask());
+    this.closer.register(noise, id);
+    return noise;
+  }
+
+  get running(): boolean {
+    return this.ready;
+  }
+
+  /** For tests: ends the thread as a crash would; samplers in use go on drawing on the main thread. */
+  async terminate(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  private post(message: NoiseMessage): void {
+    this.worker?.postMessage(message);
+  }
+
+  private stop(): void {
+    void this.worker?.terminate();
+    this.stopped();
+  }
+
+  private stopped(): void {
+    this.ready = false;
+    this.worker = undefined;
+  }
+}
+
+const thread = new NoiseThread();
+
+/** Long-lived engine processes start the thread when they start; resolves once it is ready (or could not start). */
+export const startNoiseThread = (): Promise<void> => thread.start();
+
+/** Whether batches' noise is drawn in the thread now. */
+export const noiseThreadRunning = (): boolean => thread.running;
+
+/** A batch's noise (see NoiseThread.sampler): drawn in the thread while it runs, on the main thread otherwise. */
+export const batchNoiseOf = (source: string, seeds: number[], perImage: number): NoiseSampler => thread.sampler(source, seeds, perImage);
+
+/** For benchmarks' A/B runs in one process: while on, new samplers draw on the main thread as without the thread. */
+export const drawNoiseOnMainThread = (on: boolean): void => void (thread.here = on);
+
+/** For tests: stops the thread as a crash would; samplers in use finish their draws on the main thread. */
+export const stopNoiseThreadForTest = (): Promise<void> => thread.terminate();

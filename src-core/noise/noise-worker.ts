@@ -1,0 +1,60 @@
+// The worker thread behind noise-thread.ts: it holds one batch's streams per job and draws them, on request, into the
+// memory it shares with the main thread, then counts the draw done there (Atomics), where the main thread waits.
+import { parentPort } from 'node:worker_threads';
+import { createNoiseStream, type NoiseStream } from './index.ts';
+
+export interface NoiseOpen {
+  id: number;
+  source: string;
+  seeds: number[];
+  perImage: number;
+  /** [draws done: int32, pad, then seeds.length * perImage float64 values]; -1 as the count: the job failed. */
+  shared: SharedArrayBuffer;
+}
+export type NoiseMessage = { open: NoiseOpen } | { draw: number } | { close: number };
+export type NoiseReply = { ready: true };
+
+interface Job {
+  streams: NoiseStream[];
+  perImage: number;
+  done: Int32Array;
+  values: Float64Array;
+}
+
+const port = parentPort;
+if (!port) throw new Error('noise-worker must run as a worker thread');
+const jobs = new Map<number, Job>();
+
+port.on('message', (message: NoiseMessage) => {
+  if ('open' in message) {
+    const { id, source, seeds, perImage, shared } = message.open;
+    const done = new Int32Array(shared, 0, 1);
+    try {
+      const streams = seeds.map((seed) => createNoiseStream(source, seed));
+      jobs.set(id, { streams, perImage, done, values: new Float64Array(shared, 8, seeds.length * perImage) });
+    } catch {
+      fail(done);
+    }
+  } else if ('draw' in message) {
+    const job = jobs.get(message.draw);
+    if (!job) return;
+    try {
+      // As batchNoise draws: perImage values from each image's stream in turn, laid out batch-major.
+      job.streams.forEach((stream, i) => job.values.set(stream.randn(job.perImage), i * job.perImage));
+      Atomics.add(job.done, 0, 1);
+      Atomics.notify(job.done, 0);
+    } catch {
+      jobs.delete(message.draw);
+      fail(job.done);
+    }
+  } else {
+    jobs.delete(message.close);
+  }
+});
+
+function fail(done: Int32Array): void {
+  Atomics.store(done, 0, -1);
+  Atomics.notify(done, 0);
+}
+
+port.postMessage({ ready: true } satisfies NoiseReply);
