@@ -60,18 +60,23 @@ test('a bad source or seed is refused by the call that asks for the noise', asyn
   assert.throws(() => batchNoiseOf('default', [1, -3], 8), /seed must be a whole number >= 0/);
 });
 
-test('an Euler a job gives the same PNGs with its noise drawn in the thread or on the main thread', async () => {
+test('Euler a and hires fix jobs give the same PNGs with their noise drawn in the thread or on the main thread', async () => {
   await startNoiseThread();
   const model = await loadModel(DEFAULT_MODEL_DIR, { provider: 'cpu' });
   try {
     const request = { prompt: 'a red circle on a blue background', seed: 4, steps: 6, sampler: 'euler_ancestral', count: 2, batchSize: 2 };
-    const threaded = await generate(model, request, {});
-    drawNoiseOnMainThread(true);
-    const here = await generate(model, request, {});
-    drawNoiseOnMainThread(false);
-    assert.equal(threaded.images.length, 4);
-    threaded.images.forEach((image, i) => assert.ok(image.png.equals(here.images[i].png), `image ${i}`));
+    // The second pass's noise is asked for when the first pass starts (a stream of its own per image, drawn ahead).
+    const hires = { ...request, count: 1, hires: { scale: 2, steps: 4, strength: 0.5, upscaler: 'latent' as const } };
+    for (const job of [request, hires]) {
+      const threaded = await generate(model, job, {});
+      drawNoiseOnMainThread(true);
+      const here = await generate(model, job, {});
+      drawNoiseOnMainThread(false);
+      assert.equal(threaded.images.length, job.count * job.batchSize);
+      threaded.images.forEach((image, i) => assert.ok(image.png.equals(here.images[i].png), `image ${i}`));
+    }
   } finally {
+    drawNoiseOnMainThread(false);
     await model.dispose();
   }
 });

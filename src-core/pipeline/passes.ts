@@ -157,11 +157,14 @@ export async function sampleJobBatch(
   });
   const [first, second] = job.passes;
   const firstNoise = run.startNoise ?? startNoise(model, request, job, run.seeds);
+  // Hires fix: the second pass's first draw (its start noise) is made by the noise thread during the first pass.
+  const secondNoise = second ? noiseFor(request, run.seeds, cells(second)) : undefined;
+  secondNoise?.prefetch?.();
   const latents =
     first.kind === 'img2img'
       ? await sampleFromSource(first, run.source)
       : await sampleLatents(first.plan, run.denoiserAt(first), firstNoise, context(first));
-  if (!second) return latents;
+  if (!second || !secondNoise) return latents;
   if (run.signal?.aborted) throw new SamplingCancelled();
   const from = { h: first.height / vaeFactor, w: first.width / vaeFactor },
     to = { h: second.height / vaeFactor, w: second.width / vaeFactor };
@@ -174,7 +177,7 @@ export async function sampleJobBatch(
           to,
           job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact',
         );
-  return sampleFromLatentPass(second, upscaled, noiseFor(request, run.seeds, cells(second)));
+  return sampleFromLatentPass(second, upscaled, secondNoise);
 
   async function sampleFromSource(pass: PassPlan, source: Float64Array | undefined): Promise<Float64Array> {
     if (!source) throw new RequestError('img2img needs its encoded source image');
