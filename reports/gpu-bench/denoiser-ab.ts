@@ -2,8 +2,8 @@
 // process and run in turn, so that the machine's drift (this VM's speed changes by half within minutes) hits both
 // alike (reports/gpu-bench/README.md, seventh pass). Run from this checkout's root:
 //   node --import tsx reports/gpu-bench/denoiser-ab.ts OTHER_CHECKOUT [RUNS]
-// Each run samples one 4x64x64 latent, 20 Euler steps at CFG 7, over a stand-in UNet that waits 8.5 ms (the CPU idles,
-// as with a GPU) and gives a recorded output: into the preallocated output where the denoiser offers one (written
+// Each run samples one 4x64x64 latent, 20 Euler steps at CFG 7, over a stand-in UNet that blocks the main thread for
+// 8.5 ms (the CPU idles, as with a GPU) and gives a recorded output: into the preallocated output where the denoiser offers one (written
 // before the wait, as onnxruntime writes it during the run), otherwise as a fresh array after the wait (as
 // onnxruntime's binding returns one). Prints, per checkout, the median, p25 and p75 over runs of the time per step
 // outside the UNet calls, in us (the first two runs are warm-up).
@@ -16,7 +16,12 @@ const roots = { this: resolve('src-core'), other: resolve(other, 'src-core') };
 const n = 4 * 64 * 64,
   steps = 20;
 const recorded = Float32Array.from({ length: 2 * n }, (_, i) => Math.sin(i) * 0.05);
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+// The wait blocks the main thread, as onnxruntime-node's run does while a GPU works (eighth pass; a timer before).
+const blocker = new Int32Array(new SharedArrayBuffer(4));
+const sleep = async (ms: number) => {
+  await new Promise((done) => setImmediate(done));
+  Atomics.wait(blocker, 0, 0, ms);
+};
 const encoding = (value: number) => ({ states: new Float32Array(77 * 64).fill(value), tokens: 77, hidden: 64 });
 
 let unetMs = 0;
