@@ -13,6 +13,7 @@ export function providerChoices(reported: HostProvider[]): AppInfo['providers'] 
     // Not reported (the engine was not reachable): the CPU always works, the others are unknown.
     if (!p)
       return name === 'cpu' ? { name, available: true } : { name, available: false, reason: 'the engine did not report this provider' };
-    return p.available ? { name, available: true } : { name, available: false, reason: p.reason ?? 'not available here' };
+    if (!p.available) return { name, available: false, reason: p.reason ?? 'not available here' };
+    return p.notForAuto ? { name, available: true, notForAuto: p.notForAuto } : { name, available: true };
   });
 }

@@ -186,7 +186,8 @@ test('npm run generate with --lora-dir: the LoRA is applied as in the app, and t
       'tsx',
       'src-core/cli/generate.ts',
       ...['--model', model.info.dir, '--lora-dir', LORAS, '--prompt', prompt, '--seed', '7', '--steps', '2', '--cfg', '7.5'],
-      ...['--sampler', 'euler', '--width', '64', '--height', '64', '--out', out],
+      // On the CPU, as the model it is compared with (auto would take a GPU provider where the machine has one).
+      ...['--sampler', 'euler', '--width', '64', '--height', '64', '--provider', 'cpu', '--out', out],
     ],
     { cwd: join(import.meta.dirname, '..'), env: { ...process.env, RESTART_STUDIO_ADAPTERS: join(work, 'cli-cache') } },
   );

@@ -18,13 +18,14 @@ test('app.info lists the providers with availability and reasons; model.select s
     for (const p of info.providers) {
       if (p.available) assert.equal(p.reason, undefined, p.name);
       else assert.ok(p.reason && p.reason.length > 10, `${p.name} says why it is unavailable`);
+      if (p.notForAuto) assert.ok(p.available && p.notForAuto.length > 10, `${p.name} says why auto passes it over`);
     }
     assert.ok(info.providers.find((p) => p.name === 'cpu')?.available);
     assert.equal(info.providerChoice, 'cpu');
     if (process.platform === 'linux') assert.match(info.providers.find((p) => p.name === 'dml')!.reason!, /only available on Windows/);
     const switched = await client.call('model.select', { dir: DEFAULT_MODEL_DIR, provider: 'auto' });
     assert.equal(switched.providerChoice, 'auto');
-    const firstUsable = info.providers.find((p) => p.available && p.name !== 'auto')!.name;
+    const firstUsable = info.providers.find((p) => p.available && !p.notForAuto && p.name !== 'auto')!.name;
     assert.equal(switched.provider, firstUsable, 'auto picks the first usable provider');
   });
 });

@@ -68,8 +68,11 @@ export interface AppInfo {
   providerNotes: string[];
   /** What the user chose ('auto' or one provider); `provider` is what that gave. */
   providerChoice: ProviderName;
-  /** Every choice, in the picker's order, with whether this onnxruntime build and machine can use it and why not. */
-  providers: Array<{ name: ProviderName; available: boolean; reason?: string }>;
+  /**
+   * Every choice, in the picker's order, with whether this onnxruntime build and machine can use it and why not;
+   * `notForAuto`: usable when chosen, but 'auto' passes it over, and why (WebGPU with no GPU to run on).
+   */
+  providers: Array<{ name: ProviderName; available: boolean; reason?: string; notForAuto?: string }>;
   samplers: Array<{ name: string; label: string }>;
   schedules: string[];
   noiseSources: string[];

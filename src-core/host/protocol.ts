@@ -63,6 +63,8 @@ export interface HostProvider {
   name: string;
   available: boolean;
   reason?: string;
+  /** Usable when chosen, but passed over by 'auto', and why. */
+  notForAuto?: string;
 }
 
 /** The contract's LoadedModel with its family always stated, and the execution provider that runs it. */

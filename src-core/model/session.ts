@@ -19,7 +19,7 @@ export function providerCandidates(choice: ProviderChoice): ExecutionProvider[] 
   // Providers whose libraries are missing are not tried: trying prints errors nobody can act on.
   const usable = new Set(
     providerAvailability()
-      .filter((p) => p.available)
+      .filter((p) => p.available && !p.notForAuto)
       .map((p) => p.name),
   );
   return [...AUTO_ORDER.filter((p) => usable.has(p)), 'cpu'];
