@@ -1,6 +1,6 @@
 // The UNet's per-run inputs on the GPU for WebGPU (device-inputs.ts, ResidentInputs): the same images as with host
 // inputs, one upload per run, nothing held after it. The WebGPU tests need an adapter (skipped on the CI machines,
-// which have none; a machine with Mesa's lavapipe 23+ runs them on the CPU's software Vulkan).
+// which have none; a machine with Mesa 25's lavapipe runs them on the CPU's software Vulkan).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';

@@ -1,5 +1,5 @@
 // Whether this machine can run the WebGPU provider: it needs a Vulkan loader and a GPU adapter (a real GPU, or a
-// software one such as Mesa's lavapipe, version 23 or later for Dawn). The CI machines have neither, so tests that
+// software one such as Mesa 25's lavapipe; Dawn refuses Mesa 22's). The CI machines have neither, so tests that
 // run on WebGPU skip there, saying why; the tests of the CPU-only behaviour ask here which case they are in.
 import * as ort from 'onnxruntime-node';
 import { DeviceUploads } from '../../src-core/model/device-inputs.ts';
