@@ -3,11 +3,6 @@
 // leaves the main thread to go on with the same values; the bundled worker (as the app ships it) starts and answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import { batchNoise, createNoiseStream, NOISE_SOURCES } from '../src-core/noise/index.ts';
 import {
   batchNoiseOf,
@@ -19,10 +14,9 @@ import {
 import { loadModel } from '../src-core/model/model.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
+import { runBundled, sourceOf } from './helpers/bundled-worker.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const SOURCES = Object.keys(NOISE_SOURCES);
-const THREAD_MODULE = join(ROOT, 'src-core/noise/noise-thread.ts');
 
 /** `draws` draws of the main thread's own batch noise over these seeds. */
 function expectedDraws(source: string, seeds: number[], perImage: number, draws: number): Float64Array[] {
@@ -95,31 +89,21 @@ test('a thread that dies mid-stream leaves the main thread to draw the rest, wit
 });
 
 test('the bundled worker starts beside the bundle that uses it, and an idle thread lets the process end', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'noise-thread-'));
-  try {
-    const driver = join(dir, 'driver.ts');
-    writeFileSync(
-      driver,
-      `import { startNoiseThread, batchNoiseOf, noiseThreadRunning } from ${JSON.stringify(THREAD_MODULE)};\n` +
-        `startNoiseThread().then(() => {\n` +
-        `  const noise = batchNoiseOf('torch-cuda', [3, 4], 20);\n` +
-        `  const first = noise();\n` +
-        `  noise.prefetch();\n` +
-        `  console.log(JSON.stringify({ running: noiseThreadRunning(), draws: [Array.from(first), Array.from(noise())] }));\n` +
-        `});\n`,
-    );
-    const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' } as const;
-    await build({ ...common, entryPoints: [driver], outfile: join(dir, 'driver.cjs'), logOverride: { 'empty-import-meta': 'silent' } });
-    await build({ ...common, entryPoints: [join(ROOT, 'src-core/noise/noise-worker.ts')], outfile: join(dir, 'noise-worker.cjs') });
-    const run = spawnSync(process.execPath, [join(dir, 'driver.cjs')], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(run.status, 0, `the process ended by itself: ${run.stderr} ${run.signal ?? ''}`);
-    const out = JSON.parse(run.stdout) as { running: boolean; draws: number[][] };
-    assert.equal(out.running, true, 'the bundled thread started');
-    assert.deepEqual(
-      out.draws.map((d) => Float64Array.from(d)),
-      expectedDraws('torch-cuda', [3, 4], 20, 2),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await runBundled(
+    `import { startNoiseThread, batchNoiseOf, noiseThreadRunning } from ${sourceOf('src-core/noise/noise-thread.ts')};\n` +
+      `startNoiseThread().then(() => {\n` +
+      `  const noise = batchNoiseOf('torch-cuda', [3, 4], 20);\n` +
+      `  const first = noise();\n` +
+      `  noise.prefetch();\n` +
+      `  console.log(JSON.stringify({ running: noiseThreadRunning(), draws: [Array.from(first), Array.from(noise())] }));\n` +
+      `});\n`,
+    { entry: 'src-core/noise/noise-worker.ts', bundled: 'noise-worker.cjs' },
+  );
+  assert.equal(run.status, 0, `the process ended by itself: ${run.stderr} ${run.signal ?? ''}`);
+  const out = JSON.parse(run.stdout) as { running: boolean; draws: number[][] };
+  assert.equal(out.running, true, 'the bundled thread started');
+  assert.deepEqual(
+    out.draws.map((d) => Float64Array.from(d)),
+    expectedDraws('torch-cuda', [3, 4], 20, 2),
+  );
 });

@@ -4,10 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import {
   encodeImagePng,
   encodeImagePngNow,
@@ -16,6 +13,7 @@ import {
   startPngThread,
   stopPngThreadForTest,
 } from '../src-core/png/encode-thread.ts';
+import { runBundled, sourceOf } from './helpers/bundled-worker.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -56,34 +54,24 @@ test('images in flight when the thread dies are finished on the main thread, and
 });
 
 test('the bundled worker starts beside the bundle that uses it, and an idle thread lets the process end', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'png-thread-'));
-  try {
-    const driver = join(dir, 'driver.ts');
-    writeFileSync(
-      driver,
-      `import { startPngThread, encodeImagePng, pngThreadRunning } from ${JSON.stringify(join(ROOT, 'src-core/png/encode-thread.ts'))};\n` +
-        `const image = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => 1.1 * Math.sin(i * 0.013 + 1));\n` +
-        `startPngThread().then(async () => {\n` +
-        `  const png = await encodeImagePng(image, 64, 64, { parameters: 'bundled' });\n` +
-        `  console.log(JSON.stringify({ running: pngThreadRunning(), png: png.toString('base64') }));\n` +
-        `});\n`,
-    );
-    const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' } as const;
-    await build({ ...common, entryPoints: [driver], outfile: join(dir, 'driver.cjs'), logOverride: { 'empty-import-meta': 'silent' } });
-    await build({ ...common, entryPoints: [join(ROOT, 'src-core/png/encode-worker.ts')], outfile: join(dir, 'png-encode-worker.cjs') });
-    const run = spawnSync(process.execPath, [join(dir, 'driver.cjs')], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(run.status, 0, `the process ended by itself: ${run.stderr} ${run.signal ?? ''}`);
-    const out = JSON.parse(run.stdout) as { running: boolean; png: string };
-    assert.equal(out.running, true, 'the bundled thread started');
-    const image = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => 1.1 * Math.sin(i * 0.013 + 1));
-    const expected = encodeImagePngNow(image, 64, 64, { parameters: 'bundled' });
-    assert.equal(
-      createHash('sha256').update(Buffer.from(out.png, 'base64')).digest('hex'),
-      createHash('sha256').update(expected).digest('hex'),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await runBundled(
+    `import { startPngThread, encodeImagePng, pngThreadRunning } from ${sourceOf('src-core/png/encode-thread.ts')};\n` +
+      `const image = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => 1.1 * Math.sin(i * 0.013 + 1));\n` +
+      `startPngThread().then(async () => {\n` +
+      `  const png = await encodeImagePng(image, 64, 64, { parameters: 'bundled' });\n` +
+      `  console.log(JSON.stringify({ running: pngThreadRunning(), png: png.toString('base64') }));\n` +
+      `});\n`,
+    { entry: 'src-core/png/encode-worker.ts', bundled: 'png-encode-worker.cjs' },
+  );
+  assert.equal(run.status, 0, `the process ended by itself: ${run.stderr} ${run.signal ?? ''}`);
+  const out = JSON.parse(run.stdout) as { running: boolean; png: string };
+  assert.equal(out.running, true, 'the bundled thread started');
+  const image = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => 1.1 * Math.sin(i * 0.013 + 1));
+  const expected = encodeImagePngNow(image, 64, 64, { parameters: 'bundled' });
+  assert.equal(
+    createHash('sha256').update(Buffer.from(out.png, 'base64')).digest('hex'),
+    createHash('sha256').update(expected).digest('hex'),
+  );
 });
 
 test('a process that starts the thread and has nothing else to do ends once the thread is up', () => {

@@ -32,3 +32,41 @@ export function startWorker(entry: WorkerEntry, options: Omit<WorkerOptions, 'ev
   const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${source}); })`;
   return new Worker(code, { ...options, eval: true });
 }
+
+/** How long a worker may take to say it is ready (it compiles its TypeScript under tsx first, a second or more). */
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * Starts a worker that posts `{ ready: true }` once it can work, and resolves with it then, or with undefined when it
+ * could not start, did not answer in time (it is ended) or ended first: the caller then does the work itself. A ready
+ * worker is unref'd (idle, it never keeps the process alive; while it starts, it does, so that a process waiting for
+ * it is not ended). `onMessage` gets its other messages; `onExit` runs whenever it ends, before or after it was ready.
+ * (Both are listened to from the start: a listener added to a worker later refs it again.)
+ */
+export function startReadyWorker(
+  entry: WorkerEntry,
+  on: { message?: (message: unknown) => void; exit: () => void },
+): Promise<Worker | undefined> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = startWorker(entry);
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    const startTimer = setTimeout(() => void worker.terminate(), START_TIMEOUT_MS).unref();
+    worker.on('message', (message: unknown) => {
+      if (!(typeof message === 'object' && message !== null && 'ready' in message)) return on.message?.(message);
+      clearTimeout(startTimer);
+      worker.unref();
+      resolve(worker);
+    });
+    worker.on('error', () => undefined); // the exit that follows is what the caller hears
+    worker.once('exit', () => {
+      clearTimeout(startTimer);
+      on.exit();
+      resolve(undefined);
+    });
+  });
+}

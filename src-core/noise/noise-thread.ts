@@ -7,12 +7,11 @@
 // line), noise is drawn on the main thread. Where the thread fails or stops answering, the main thread makes the
 // streams again, skips the draws already taken, and draws the rest itself: the values stay the same.
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../host/worker-thread.ts';
+import { startReadyWorker } from '../host/worker-thread.ts';
 import type { NoiseSampler } from '../samplers/types.ts';
 import { batchNoise, createNoiseStream } from './index.ts';
-import type { NoiseMessage, NoiseReply } from './noise-worker.ts';
+import type { NoiseMessage } from './noise-worker.ts';
 
-const START_TIMEOUT_MS = 60_000;
 /** How long a draw may take before the thread counts as gone (a draw of a batch of 8 SDXL latents takes ~20 ms). */
 const DRAW_TIMEOUT_MS = 10_000;
 
@@ -50,29 +49,12 @@ class NoiseThread {
 
   /** Starts the thread once; resolves when it can draw, or when it could not start (noise is then drawn here). */
   start(): Promise<void> {
-    this.started ??= new Promise<void>((resolve) => {
-      let worker: Worker;
-      try {
-        worker = startWorker({ bundled: 'noise-worker.cjs', source: () => new URL('./noise-worker.ts', import.meta.url) });
-      } catch {
-        resolve();
-        return;
-      }
+    const entry = { bundled: 'noise-worker.cjs', source: () => new URL('./noise-worker.ts', import.meta.url) };
+    // The thread never keeps the process alive: the main thread waits for its draws itself.
+    this.started ??= startReadyWorker(entry, { exit: () => this.stopped() }).then((worker) => {
+      if (!worker) return;
       this.worker = worker;
-      const startTimer = setTimeout(() => void worker.terminate(), START_TIMEOUT_MS).unref();
-      worker.on('message', (reply: NoiseReply) => {
-        if (!reply.ready) return;
-        clearTimeout(startTimer);
-        worker.unref(); // an idle thread never keeps the process alive (the main thread waits for draws itself)
-        this.ready = true;
-        resolve();
-      });
-      worker.on('error', () => undefined); // the exit that follows stops its use
-      worker.once('exit', () => {
-        clearTimeout(startTimer);
-        this.stopped();
-        resolve();
-      });
+      this.ready = true;
     });
     return this.started;
   }

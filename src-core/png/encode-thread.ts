@@ -4,12 +4,13 @@
 // in processes that never start it (the command line's single run), images are encoded as before: rows on the main
 // thread, deflate in libuv's pool. A thread that fails hands its unfinished images back to that path: none are lost.
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../host/worker-thread.ts';
+import { startReadyWorker } from '../host/worker-thread.ts';
 import { toPngRows } from '../image/pixels.ts';
 import { encodePngRows, encodePngRowsSync } from './encode.ts';
 import type { PngEncodeJob, PngEncodeReply } from './encode-worker.ts';
 
-const START_TIMEOUT_MS = 60_000;
+/** A reply about one image (the thread's other message says it is ready). */
+type PngEncodeDone = Exclude<PngEncodeReply, { ready: true }>;
 
 interface Waiting {
   job: PngEncodeJob;
@@ -38,34 +39,14 @@ class PngThread {
 
   /** Starts the thread once; resolves when it can take images, or when it could not start (images then stay here). */
   start(): Promise<void> {
-    this.started ??= new Promise<void>((resolve) => {
-      let worker: Worker;
-      try {
-        worker = startWorker({ bundled: 'png-encode-worker.cjs', source: () => new URL('./encode-worker.ts', import.meta.url) });
-      } catch {
-        resolve();
-        return;
-      }
+    const entry = { bundled: 'png-encode-worker.cjs', source: () => new URL('./encode-worker.ts', import.meta.url) };
+    // An idle encoder never keeps the process alive; each image in flight holds it (see encode). When the thread
+    // ends, its images are handed back.
+    const on = { message: (reply: unknown) => this.settle(reply as PngEncodeDone), exit: () => this.stopped() };
+    this.started ??= startReadyWorker(entry, on).then((worker) => {
+      if (!worker) return;
       this.worker = worker;
-      // Starting compiles the worker's TypeScript under tsx (a second or more on a busy machine); one that never
-      // answers is ended, and images stay on this thread.
-      const startTimer = setTimeout(() => void worker.terminate(), START_TIMEOUT_MS).unref();
-      worker.on('message', (reply: PngEncodeReply) => {
-        if ('ready' in reply) {
-          clearTimeout(startTimer);
-          // From now on an idle encoder never keeps the process alive (each image in flight holds it, see encode);
-          // while it starts, it does, so that a process waiting for it is not ended.
-          worker.unref();
-          this.ready = true;
-          resolve();
-        } else this.settle(reply);
-      });
-      worker.on('error', () => undefined); // the exit that follows hands the images back
-      worker.once('exit', () => {
-        clearTimeout(startTimer);
-        this.stopped();
-        resolve();
-      });
+      this.ready = true;
     });
     return this.started;
   }
@@ -82,7 +63,7 @@ class PngThread {
     });
   }
 
-  private settle(reply: { id: number; png: Uint8Array } | { id: number; error: string }): void {
+  private settle(reply: PngEncodeDone): void {
     const waiting = this.waiting.get(reply.id);
     if (!waiting) return;
     this.waiting.delete(reply.id);
