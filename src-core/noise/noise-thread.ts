@@ -37,6 +37,16 @@ function waitForDraw(done: Int32Array, draws: number): boolean {
   }
 }
 
+/** Whether this thread may wait with Atomics.wait (Node's main thread may; a browser's main thread may not). */
+function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 class NoiseThread {
   private worker: Worker | undefined;
   private started: Promise<void> | undefined;
@@ -49,6 +59,7 @@ class NoiseThread {
 
   /** Starts the thread once; resolves when it can draw, or when it could not start (noise is then drawn here). */
   start(): Promise<void> {
+    if (!canBlock()) return Promise.resolve();
     const entry = { bundled: 'noise-worker.cjs', source: () => new URL('./noise-worker.ts', import.meta.url) };
     // The thread never keeps the process alive: the main thread waits for its draws itself.
     this.started ??= startReadyWorker(entry, { exit: () => this.stopped() }).then((worker) => {
