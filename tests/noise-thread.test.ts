@@ -34,7 +34,7 @@ test('the thread draws what the main thread draws, for every source, ahead or no
   for (const source of SOURCES) {
     for (const perImage of [37, 8]) {
       const seeds = [5, 6];
-      const expected = expectedDraws(source, seeds, perImage, 4);
+      const expected = expectedDraws(source, seeds, perImage, 6);
       const noise = batchNoiseOf(source, seeds, perImage);
       const got = [noise()];
       noise.prefetch!();
@@ -42,6 +42,10 @@ test('the thread draws what the main thread draws, for every source, ahead or no
       got.push(noise(), noise());
       noise.prefetch!();
       got.push(noise());
+      // borrow: the same values in the shared memory itself (copied here before the next draw is asked for).
+      got.push(Float64Array.from(noise.borrow!()));
+      noise.prefetch!();
+      got.push(Float64Array.from(noise.borrow!()));
       got.forEach((draw, i) => assert.deepEqual(draw, expected[i], `${source}, ${perImage} values, draw ${i}`));
       assert.notEqual(got[0].buffer, got[1].buffer, 'each draw is an array of its own');
     }

@@ -94,19 +94,25 @@ class NoiseThread {
       asked++;
       this.post({ draw: id });
     };
-    const noise: NoiseSampler = () => {
+    // The next draw: the shared memory itself (valid until the next one is asked for), or the main thread's draw.
+    const next = (): Float64Array => {
       if (!here && this.worker !== worker) here = drawnHere(source, seeds, perImage, taken); // the thread has ended
       if (!here) {
         ask();
         if (waitForDraw(done, taken + 1)) {
           taken++;
-          return values.slice();
+          return values;
         }
         if (Atomics.load(done, 0) >= 0) this.stop(); // it did not answer in time
         here = drawnHere(source, seeds, perImage, taken);
       }
       return here();
     };
+    const noise: NoiseSampler = () => {
+      const z = next();
+      return z === values ? values.slice() : z;
+    };
+    noise.borrow = next;
     noise.prefetch = () => (here || this.worker !== worker ? undefined : ask());
     this.closer.register(noise, id);
     return noise;

@@ -18,7 +18,7 @@ export function ancestralStep(sigma: number, sigmaNext: number, eta: number): { 
 /** Add std * z to x in place, drawing z only when it has an effect. */
 export function addNoise(x: Float64Array, std: number, ctx: SampleContext): void {
   if (!(std > 0)) return;
-  const z = ctx.noise();
+  const z = ctx.noise.borrow?.() ?? ctx.noise(); // added to x right away: no copy of its own needed
   if (z.length !== x.length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${x.length}`);
   axpy(x, std, z, x);
 }

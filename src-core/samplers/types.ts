@@ -30,7 +30,14 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
  * ahead, for the next call to return: the values and their order stay the same. (The engine's noise thread draws it
  * while the UNet runs, noise/noise-thread.ts; on the main thread it only moves the draw, as a UNet run blocks that thread.)
  */
-export type NoiseSampler = (() => Float64Array) & { prefetch?: () => void };
+export type NoiseSampler = (() => Float64Array) & {
+  prefetch?: () => void;
+  /**
+   * The next draw, as noise() gives it, but perhaps in memory the sampler shares with its source: valid only until the
+   * next draw is asked for (prefetch, noise, borrow). For a caller that uses it at once (adding it to the latent).
+   */
+  borrow?: () => Float64Array;
+};
 
 export interface StepInfo {
   /** 0-based index of the step in execution order (restart passes included). */
