@@ -135,7 +135,8 @@ const latentCells = (model: StableDiffusionModel, pass: PassPlan) =>
 
 /**
  * The noise of a job's first pass for a batch's seeds, for sampleJobBatch's BatchRun.startNoise: its `prefetch` draws
- * the start latent's noise ahead, in the noise thread while the GPU works (the previous batch's VAE decode, the prompt's encoding).
+ * the start latent's noise ahead, in the noise thread while the GPU works (the previous batch's VAE decode, the
+ * prompt's encoding).
  */
 export function startNoise(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, seeds: number[]): NoiseSampler {
   return noiseFor(request, seeds, latentCells(model, job.passes[0]));

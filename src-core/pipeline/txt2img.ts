@@ -153,8 +153,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     hooks.encodings ? encodingsFor(hooks.encodings, adapters.textKey) : recentEncodings(baseModel, adapters.textKey),
   );
   const seedsFrom = (first: number) => Array.from({ length: request.batchSize }, (_, i) => request.seed + first + i);
-  // Each batch's start noise is drawn (in the noise thread) while the GPU works: the first's during the prompt's encoding (when the text
-  // encoder runs), the next ones' during the previous batch's VAE decode.
+  // Each batch's start noise is drawn (in the noise thread) while the GPU works: the first's during the prompt's
+  // encoding (when the text encoder runs), the next ones' during the previous batch's VAE decode.
   const noiseAhead = (first: number) => {
     const noise = startNoise(model, request, job, seedsFrom(first));
     noise.prefetch?.();
