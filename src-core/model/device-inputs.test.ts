@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
-import { DeviceUploads } from './device-inputs.ts';
+import { DeviceUploads, identityModel } from './device-inputs.ts';
+import type { DType } from '../onnx/graph.ts';
 import { loadModel } from './model.ts';
 import { DEFAULT_MODEL_DIR } from './default-model.ts';
 import { generate } from '../pipeline/txt2img.ts';
@@ -16,12 +17,8 @@ const REQUEST = { prompt: 'a red circle on a blue background', seed: 11, steps: 
 
 /** A device tensor's values, read back through an Identity session of the test's own (the engine never reads them). */
 async function readBack(tensor: ort.Tensor): Promise<ort.Tensor['data']> {
-  const { Graph } = await import('../onnx/graph.ts');
-  const { default: onnxProto } = await import('onnx-proto');
-  const graph = new Graph('read_back', 'float32');
-  const dims = tensor.dims.map((_, i) => `d${i}`);
-  graph.output('y', graph.op('Identity', [graph.input('x', tensor.type as 'float32', dims)]), tensor.type as 'float32', dims);
-  const session = await ort.InferenceSession.create(onnxProto.onnx.ModelProto.encode(graph.toModel([])).finish(), {
+  // The uploads' own graph, with its output left on the CPU.
+  const session = await ort.InferenceSession.create(identityModel(tensor.type as DType, tensor.dims.length), {
     executionProviders: ['webgpu'],
   });
   try {

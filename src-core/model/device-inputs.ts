@@ -16,7 +16,7 @@ const { onnx } = onnxProto;
 const KEEPS_TENSORS: readonly ExecutionProvider[] = ['webgpu'];
 
 /** An Identity graph over one input of this type and rank, every dimension free. */
-function identityModel(type: DType, rank: number): Uint8Array {
+export function identityModel(type: DType, rank: number): Uint8Array {
   const graph = new Graph(`upload_${type}_${rank}`, 'float32');
   const dims = Array.from({ length: rank }, (_, i) => `d${i}`);
   graph.output('y', graph.op('Identity', [graph.input('x', type, dims)]), type, dims);

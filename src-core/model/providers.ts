@@ -56,8 +56,8 @@ function hasVulkanLoader(): boolean {
 /**
  * Linux only: whether the kernel shows a GPU (a DRM device, NVIDIA's device nodes, WSL's GPU). Without one, Vulkan can
  * only offer a software renderer (Mesa's lavapipe, installed with Mesa's Vulkan drivers on desktop distributions),
- * which Dawn accepts (Mesa 25's; it refuses Mesa 22's): the embedded model's UNet call then takes about 500 ms there against 10 ms on
- * the CPU provider. `root`: where the file system starts (tests).
+ * which Dawn accepts (Mesa 25's; it refuses Mesa 22's): the embedded model's UNet call then takes about 500 ms there
+ * against 10 ms on the CPU provider. `root`: where the file system starts (tests).
  */
 export function seesGpu(root = '/'): boolean {
   const listed = (dir: string, pattern: RegExp) => {

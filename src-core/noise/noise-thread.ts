@@ -75,9 +75,9 @@ class NoiseThread {
    * values). `prefetch` has the thread draw the next one while the main thread runs the UNet.
    */
   sampler(source: string, seeds: number[], perImage: number): NoiseSampler {
-    // Made here too, so that a bad source or seed is refused by the caller's own call, as before.
-    for (const seed of seeds) createNoiseStream(source, seed);
     if (!this.ready || this.here) return drawnHere(source, seeds, perImage);
+    // Made here too (the thread makes its own), so that a bad source or seed is refused by the caller's own call.
+    for (const seed of seeds) createNoiseStream(source, seed);
     const count = seeds.length * perImage;
     const shared = new SharedArrayBuffer(8 + 8 * count);
     const done = new Int32Array(shared, 0, 1),
