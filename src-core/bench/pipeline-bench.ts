@@ -1,6 +1,6 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
 //                   [--warmup N] [--provider NAME] [--unet-stand-in MS] [--unet-float16]
-//                   [--previews] [--compare-torch] [--precision fp32|fp16] [--host-inputs]
+//                   [--previews] [--compare-torch] [--precision fp32|fp16] [--host-inputs] [--jit-warmup CALLS]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -8,6 +8,9 @@
 // once per image is only optimized by V8 after some images, so slow sizes with --count 1 want more);
 // the last line is the same data as JSON, for machines. It runs with the engine process's glibc malloc settings
 // (model/huge-pages.ts; the app and the server start the engine with them): set GLIBC_TUNABLES to override one.
+// --jit-warmup CALLS (1600; 0: none): after the warm-up runs, the same request runs with the UNet and the VAE decoder
+// standing in until CALLS UNet calls are made, so that V8 has optimized the engine's per-step code before the measured
+// runs, as it has in the app's long-lived engine process after as many calls (bench/jit-warmup.ts).
 // --unet-stand-in MS: after the warm-up runs, the UNet's session.run waits MS ms and returns a copy of its last real
 // output for that shape, as a UNet on a GPU leaves the CPU idle and its caches as they were (a CPU UNet's run evicts
 // them, and each step then reads the latent back from memory). The images are then not meaningful; the per-step
@@ -39,6 +42,7 @@ import { encodeRgbaPng } from '../png/encode.ts';
 import { startPngThread } from '../png/encode-thread.ts';
 import { startNoiseThread } from '../noise/noise-thread.ts';
 import { watchUnetCalls } from './unet-calls.ts';
+import { warmUpJit } from './jit-warmup.ts';
 import { float16IoCopy } from './float16-io-unet.ts';
 import { runTorchPipeline } from './torch-compare.ts';
 import { modelFolderFor } from '../cli/model-arg.ts';
@@ -62,6 +66,7 @@ const { values } = parseArgs({
     'compare-torch': { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32' },
     'host-inputs': { type: 'boolean', default: false },
+    'jit-warmup': { type: 'string', default: '1600' },
   },
 });
 const runs = Number(values.runs),
@@ -98,8 +103,9 @@ const appProgress: GenerateHooks = {
 };
 const results: GenerateResult[] = [];
 const gaps: number[] = [];
+let jitCalls = 0;
 for (let r = 0; r < warmup + runs; r++) {
-  if (r === warmup && standInMs !== undefined) calls.standIn(standInMs);
+  if (r === warmup) jitCalls = await warmUpJit(model, calls, request, Number(values['jit-warmup']), standInMs);
   calls.newRun();
   const result = await generate(model, { ...request, seed: r }, values.previews ? appProgress : {});
   if (r >= warmup) {
@@ -143,6 +149,8 @@ const summary = {
   runs,
   imagesPerRun: count,
   warmupRuns: warmup,
+  /** UNet calls of the JIT warm-up after the warm-up runs (UNet and VAE standing in: bench/jit-warmup.ts). */
+  jitWarmupCalls: jitCalls,
   loadMs: Number(loadMs.toFixed(1)),
   totalMs: pick((r) => r.timings.totalMs),
   textEncoderMs: pick((r) => r.timings.textEncoderMs),
@@ -179,7 +187,8 @@ const f = (ms: number) => `${ms.toFixed(2)} ms`;
 console.log(
   `${summary.model} ${summary.width}x${summary.height}, ${summary.sampler} ${summary.steps} steps (${summary.evaluations} evaluations), ` +
     `CFG ${summary.cfgScale}, ${summary.provider} (${summary.unetGraph} UNet graph); ` +
-    `per image, median of ${runs} runs of ${count} image(s) after ${warmup} warm-up run(s)`,
+    `per image, median of ${runs} runs of ${count} image(s) after ${warmup} warm-up run(s)` +
+    (jitCalls > 0 ? ` and a JIT warm-up of ${jitCalls} UNet calls (UNet and VAE standing in)` : ''),
 );
 if (standInMs !== undefined)
   console.log(`  UNet STAND-IN: each call waits ${standInMs} ms and returns a recorded output (images not meaningful)`);

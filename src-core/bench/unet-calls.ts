@@ -9,14 +9,16 @@ import type { StableDiffusionModel } from '../model/model.ts';
 
 type Outputs = ort.InferenceSession.ReturnType;
 
-const copyOf = (outputs: Outputs): Outputs =>
+/** Outputs with their values copied (onnxruntime returns fresh tensors at every run). */
+export const copyOf = (outputs: Outputs): Outputs =>
   Object.fromEntries(
     Object.entries(outputs).map(([name, t]) => [name, new ort.Tensor(t.type, (t.data as Float32Array | Uint16Array).slice(), t.dims)]),
   );
 
 export interface UnetCallWatch {
-  /** From now on, calls of a shape already run wait `ms` and return a copy of that shape's last real output. */
-  standIn(ms: number): void;
+  /** From now on, calls of a shape already run wait `ms` and return a copy of that shape's last real output
+   * (undefined: the real UNet again). */
+  standIn(ms: number | undefined): void;
   /** Starts a new run: the next call has no previous one to measure from. */
   newRun(): void;
   /** The run's gaps between a call's return and the next call, in ms. */
