@@ -22,7 +22,7 @@ test('the JIT warm-up stands the UNet and VAE in for its calls, then the real on
     const before = await generate(model, request);
     assert.equal(unetRuns, 12);
 
-    const made = await warmUpJit(model, calls, request, 30, undefined);
+    const made = await warmUpJit(model, calls, request, 30);
     assert.equal(made, 36, 'whole runs of the request until 30 calls are made');
     assert.equal(unetRuns, 12, 'no UNet run during the warm-up');
     assert.equal(model.vaeDecoder.session.run, vaeRun, 'the VAE decoder is the real one again');
@@ -42,7 +42,7 @@ test('a JIT warm-up of 0 calls runs nothing', async () => {
   const model = await loadModel(DEFAULT_MODEL_DIR, { provider: 'cpu' });
   try {
     const calls = watchUnetCalls(model);
-    assert.equal(await warmUpJit(model, calls, { prompt: 'x', steps: 2 }, 0, undefined), 0);
+    assert.equal(await warmUpJit(model, calls, { prompt: 'x', steps: 2 }, 0), 0);
   } finally {
     await model.dispose();
   }

@@ -8,7 +8,7 @@
 // and device, where real runs would take minutes on the CPU.
 import type * as ort from 'onnxruntime-node';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { generate } from '../pipeline/txt2img.ts';
+import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
 import { copyOf, type UnetCallWatch } from './unet-calls.ts';
 
 type Outputs = ort.InferenceSession.ReturnType;
@@ -31,25 +31,26 @@ function standInVae(model: StableDiffusionModel): { restore(): void } {
 }
 
 /**
- * Runs `request` again with the UNet (through `calls`) and the VAE decoder standing in until `unetCalls` UNet calls are
- * made; the UNet then goes back to `standInAfter` (undefined: the real one), the VAE to the real one. The UNet's shapes
- * must have run for real before (the benchmark's warm-up runs). Returns the UNet calls made.
+ * Runs `request` again, with the measured runs' hooks (progress and previews are the engine's code too), the UNet
+ * (through `calls`) and the VAE decoder standing in, until `unetCalls` UNet calls are made; then both are the real
+ * ones again. The UNet's shapes must have run for real before (the benchmark's warm-up runs). Returns the UNet calls
+ * made.
  */
 export async function warmUpJit(
   model: StableDiffusionModel,
   calls: UnetCallWatch,
   request: Record<string, unknown>,
   unetCalls: number,
-  standInAfter: number | undefined,
+  hooks: GenerateHooks = {},
 ): Promise<number> {
   let made = 0;
   if (unetCalls <= 0) return made;
   const vae = standInVae(model);
   calls.standIn(0);
   try {
-    for (let run = 0; made < unetCalls; run++) made += (await generate(model, { ...request, seed: 1000 + run })).timings.unetCalls;
+    for (let run = 0; made < unetCalls; run++) made += (await generate(model, { ...request, seed: 1000 + run }, hooks)).timings.unetCalls;
   } finally {
-    calls.standIn(standInAfter);
+    calls.standIn(undefined);
     vae.restore();
   }
   return made;

@@ -105,9 +105,13 @@ const results: GenerateResult[] = [];
 const gaps: number[] = [];
 let jitCalls = 0;
 for (let r = 0; r < warmup + runs; r++) {
-  if (r === warmup) jitCalls = await warmUpJit(model, calls, request, Number(values['jit-warmup']), standInMs);
+  const hooks = values.previews ? appProgress : {};
+  if (r === warmup) {
+    jitCalls = await warmUpJit(model, calls, request, Number(values['jit-warmup']), hooks);
+    if (standInMs !== undefined) calls.standIn(standInMs);
+  }
   calls.newRun();
-  const result = await generate(model, { ...request, seed: r }, values.previews ? appProgress : {});
+  const result = await generate(model, { ...request, seed: r }, hooks);
   if (r >= warmup) {
     results.push(result); // the first runs warm up the sessions and V8
     gaps.push(...calls.gaps());
