@@ -12,7 +12,8 @@ import { openImportSource } from '../src-core/import/source.ts';
 import { buildUNet, type UNetConfig } from '../src-core/import/unet-graph.ts';
 import { runUNetGraph } from '../src-core/import/unet-testing.ts';
 import { expandCudaOps } from '../src-core/onnx/cuda-ops-reference.ts';
-import { loadModel } from '../src-core/model/model.ts';
+import { loadModel, openUNet } from '../src-core/model/model.ts';
+import type { ComponentSession } from '../src-core/model/session.ts';
 import { unetGraphFor } from '../src-core/model/unet-folder.ts';
 import { writeModel } from '../src-core/onnx/graph.ts';
 import { loadTensors, relativeDifference, relativeError, runComponent, tensor, type RefTensor } from './helpers/references.ts';
@@ -97,6 +98,24 @@ test('an import with the CUDA graph writes unet_cuda/ beside unet/; other provid
       assert.equal(model.info.unetGraphProblem, undefined);
     } finally {
       await model.dispose();
+    }
+    // Where unet_cuda/ does not open (its CUDA-only kernels are missing: here the CPU provider's), the portable UNet
+    // runs and the reason is kept.
+    const opened: ComponentSession[] = [];
+    const fallback = await openUNet(out, 'cpu', opened, 'cuda');
+    try {
+      assert.equal(fallback.graph, 'portable');
+      assert.match(
+        fallback.problem ?? '',
+        /^unet_cuda\/ did not open, so the portable UNet runs: unet: could not load unet_cuda\/model\.onnx: .*(NhwcConv|GroupNorm|BiasSplitGelu)/,
+      );
+      assert.deepEqual(
+        opened.map((c) => c.component),
+        ['unet'],
+      );
+      assert.equal(fallback.unet.inputs.get('sample')?.shape.length, 4);
+    } finally {
+      for (const c of opened) await c.session.release();
     }
     const plain = join(work, 'plain');
     assert.equal((await importModel(join(FIXTURES, 'sd1/diffusers'), { out: plain, cudaGraph: false })).cudaGraph, false);

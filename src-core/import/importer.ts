@@ -236,7 +236,7 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     return {
       dir: out,
       family: source.family,
-      prediction: prediction as Prediction,
+      prediction,
       predictionSource,
       precision,
       cudaGraph,

@@ -107,14 +107,16 @@ export interface LoadOptions {
 /**
  * The UNet's session: from unet_cuda/ when the CUDA provider runs a folder that has it, else unet/. A CUDA graph
  * that does not open (an onnxruntime without those kernels) leaves the portable one running, with the reason.
+ * `graph` names the folder to try first (the tests ask for unet_cuda/ on the CPU, where its CUDA-only ops fail).
  */
-async function openUNet(
+export async function openUNet(
   dir: string,
   provider: ExecutionProvider,
   opened: ComponentSession[],
+  graph: UNetGraph = unetGraphFor(dir, provider),
 ): Promise<{ unet: ComponentSession; graph: UNetGraph; problem?: string }> {
   let problem: string | undefined;
-  if (unetGraphFor(dir, provider) === 'cuda') {
+  if (graph === 'cuda') {
     try {
       const unet = await openComponent(dir, 'unet', provider, UNET_CUDA_FOLDER);
       opened.push(unet);

@@ -96,7 +96,7 @@ export async function openComponent(
     session = await ort.InferenceSession.create(path, sessionOptions(provider));
   } catch (error) {
     const message = (error as Error).message;
-    if (provider === 'cpu') throw new ModelError(component, explainLoadError(component, message));
+    if (provider === 'cpu') throw new ModelError(component, explainLoadError(folder, message));
     // A provider's own graph (unet_cuda/: CUDA-only ops) never loads on the CPU, so the CPU cannot tell what is wrong
     // with it, and loading 1.7 GB to learn that would be wasted: its failure is the provider's.
     if (folder !== component) throw new ProviderError(provider, component, message);
@@ -105,7 +105,7 @@ export async function openComponent(
     // (the provider's, such as a missing CUDA library, would only mislead).
     const cpuFailure = await cpuLoadFailure(path);
     if (cpuFailure === undefined) throw new ProviderError(provider, component, message);
-    throw new ModelError(component, explainLoadError(component, cpuFailure));
+    throw new ModelError(component, explainLoadError(folder, cpuFailure));
   }
   return componentSession(component, session);
 }
@@ -157,18 +157,19 @@ export function refuseOutsideLinks(dir: string, component: string): void {
   }
 }
 
-function explainLoadError(component: string, message: string): string {
+/** Why `folder`/model.onnx did not load, in the user's words (folder: the component's, or unet_cuda/). */
+function explainLoadError(folder: string, message: string): string {
   const external = /(?:external data|model\.onnx_data|weights\.pb)[^\n]*/i.exec(message);
   if (external || /open file|No such file/i.test(message)) {
     return (
-      `${component}/model.onnx refers to external weights that cannot be read ` +
+      `${folder}/model.onnx refers to external weights that cannot be read ` +
       `(missing or truncated weights.pb / model.onnx_data?): ${firstLine(message)}`
     );
   }
   if (/protobuf|parsing|ModelProto|invalid model|Load model from/i.test(message)) {
-    return `${component}/model.onnx is not a readable ONNX model (truncated or corrupt file?): ${firstLine(message)}`;
+    return `${folder}/model.onnx is not a readable ONNX model (truncated or corrupt file?): ${firstLine(message)}`;
   }
-  return `could not load ${component}/model.onnx: ${firstLine(message)}`;
+  return `could not load ${folder}/model.onnx: ${firstLine(message)}`;
 }
 
 /** An error message's first line, at most 300 characters. */
