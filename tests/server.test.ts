@@ -78,7 +78,9 @@ test('killing the engine mid-job fails that job, restarts the engine, and the ne
     const pid = studio.service.engine.pid!;
     const failed = client.waitFor('job.failed');
     const ready = client.waitFor('engine.status', (s) => s.state === 'ready');
-    const { jobId } = await client.call('job.generate', { prompt: 'doomed', seed: 2, steps: 400 });
+    // Long enough to be killed mid-job: the tiny model's evaluations take well under a millisecond, and progress comes
+    // at most every 50 ms.
+    const { jobId } = await client.call('job.generate', { prompt: 'doomed', seed: 2, steps: 400, count: 16 });
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 2);
     process.kill(pid, 'SIGKILL');
     const failure = await failed;
@@ -100,7 +102,8 @@ test('killing the engine mid-job fails that job, restarts the engine, and the ne
 
 test('cancel stops a running job and the engine takes the next one', async () => {
   await withStudio(modelFolder('tiny-sd-eps-int64'), async (studio, client) => {
-    const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 400 });
+    // Long enough to be cancelled mid-job (the tiny model's evaluations take well under a millisecond).
+    const { jobId } = await client.call('job.generate', { prompt: 'long', seed: 1, steps: 400, count: 16 });
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 1);
     const failed = client.waitFor('job.failed', (f) => f.jobId === jobId);
     assert.deepEqual(await client.call('job.cancel', { jobId }), { cancelled: true });

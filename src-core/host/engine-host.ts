@@ -25,6 +25,7 @@ import { countPrompt } from '../prompt/count.ts';
 import { attachAdapters, checkAdapterNames } from '../adapters/apply.ts';
 import { startPngThread } from '../png/encode-thread.ts';
 import { startNoiseThread } from '../noise/noise-thread.ts';
+import { progressPace } from './progress-pace.ts';
 
 interface Port {
   send(message: HostMessage): void;
@@ -114,6 +115,7 @@ type ProgressHooks = ReturnType<typeof progressHooks>;
 
 function progressHooks(job: RunningJob) {
   const { jobId, controller } = job;
+  const paced = progressPace();
   return {
     signal: controller.signal,
     previews: true,
@@ -124,7 +126,7 @@ function progressHooks(job: RunningJob) {
     },
     onProgress: (p: GenerateProgress) => {
       if (p.preview) emit({ event: 'preview', jobId, width: p.preview.width, height: p.preview.height, rgba: p.preview.rgba });
-      else
+      else if (paced(p))
         emit({
           event: 'progress',
           jobId,
