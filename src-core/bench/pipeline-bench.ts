@@ -110,8 +110,8 @@ const appProgress: GenerateHooks = {
 const results: GenerateResult[] = [];
 const gaps: number[] = [];
 let jitCalls = 0;
+const hooks = values.previews ? appProgress : {};
 for (let r = 0; r < warmup + runs; r++) {
-  const hooks = values.previews ? appProgress : {};
   if (r === warmup) {
     jitCalls = await warmUpJit(model, calls, request, Number(values['jit-warmup']), hooks);
     if (standInMs !== undefined) calls.standIn(standInMs);
