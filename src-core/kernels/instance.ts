@@ -21,6 +21,7 @@ export interface KernelExports {
   heun_correct(x: number, xe: number, den: number, slope: number, bytes: number, sigmaNext: number, halfDt: number): void;
   axpy(out: number, a: number, b: number, bytes: number, scale: number): void;
   dpmpp_2m(x: number, den: number, prev: number, bytes: number, ratio: number, weight: number, a: number, b: number, second: number): void;
+  preview_rgba(out: number, latent: number, k: number, channels: number, planeBytes: number): void;
   xoshiro_uniforms(state: number, out: number, count: number): void;
   philox_pairs(out: number, count: number, c0: number, c1: number, k0: number, k1: number): void;
   to_half(out: number, values: number, count: number): void;

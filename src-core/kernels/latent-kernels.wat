@@ -154,3 +154,46 @@
             (f64x2.mul (local.get $w) (local.get $e))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $pair))))
+
+  ;; A live preview's RGBA bytes, two pixels at a time, from a latent's $channels planes of $planeBytes bytes each
+  ;; (float64, an even number of pixels): for each colour, v = k0 + k[0] * x[0] + k[1] * x[1] + ... in channel order,
+  ;; then byte = floor(v + 0.5) saturated to [0, 255] (NaN: 0); alpha 255. $k holds float64 values: the three
+  ;; colours' k0, then each channel's three weights. $out gets four bytes per pixel.
+  (func (export "preview_rgba") (param $out i32) (param $latent i32) (param $k i32) (param $channels i32) (param $planeBytes i32)
+    (local $i i32) (local $at i32) (local $w i32) (local $end i32) (local $v v128) (local $r v128) (local $g v128) (local $b v128)
+    (local $half v128) (local $alpha v128)
+    (local.set $half (f64x2.splat (f64.const 0.5)))
+    (local.set $alpha (v128.const i32x4 255 255 0 0))
+    (local.set $end (i32.add (local.get $k) (i32.mul (i32.add (local.get $channels) (i32.const 1)) (i32.const 24))))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $i) (local.get $planeBytes)))
+        (local.set $r (v128.load64_splat (local.get $k)))
+        (local.set $g (v128.load64_splat offset=8 (local.get $k)))
+        (local.set $b (v128.load64_splat offset=16 (local.get $k)))
+        (local.set $at (i32.add (local.get $latent) (local.get $i)))
+        (local.set $w (i32.add (local.get $k) (i32.const 24)))
+        (block $summed
+          (loop $channel
+            (br_if $summed (i32.ge_u (local.get $w) (local.get $end)))
+            (local.set $v (v128.load (local.get $at)))
+            (local.set $r (f64x2.add (local.get $r) (f64x2.mul (v128.load64_splat (local.get $w)) (local.get $v))))
+            (local.set $g (f64x2.add (local.get $g) (f64x2.mul (v128.load64_splat offset=8 (local.get $w)) (local.get $v))))
+            (local.set $b (f64x2.add (local.get $b) (f64x2.mul (v128.load64_splat offset=16 (local.get $w)) (local.get $v))))
+            (local.set $at (i32.add (local.get $at) (local.get $planeBytes)))
+            (local.set $w (i32.add (local.get $w) (i32.const 24)))
+            (br $channel)))
+        ;; Each colour's two values to int32 lanes [p, p + 1, 0, 0], then narrowed with saturation to int16 and to
+        ;; uint8: bytes [r r 0 0 g g 0 0 b b 0 0 255 255 0 0], shuffled to r g b a r g b a.
+        (v128.store64_lane 0 (i32.add (local.get $out) (i32.shr_u (local.get $i) (i32.const 1)))
+          (i8x16.shuffle 0 4 8 12 1 5 9 13 0 0 0 0 0 0 0 0
+            (i8x16.narrow_i16x8_u
+              (i16x8.narrow_i32x4_s
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (local.get $r) (local.get $half))))
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (local.get $g) (local.get $half)))))
+              (i16x8.narrow_i32x4_s
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (local.get $b) (local.get $half))))
+                (local.get $alpha)))
+            (v128.const i32x4 0 0 0 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $pair))))

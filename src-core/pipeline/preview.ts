@@ -3,6 +3,7 @@
 // so it fits any VAE (SD's published factors would be wrong for other latent spaces).
 import type { StableDiffusionModel } from '../model/model.ts';
 import { decodeLatents, newTimings } from './components.ts';
+import { previewBytes } from '../kernels/preview-kernel.ts';
 
 export interface LatentPreviewMap {
   bias: [number, number, number];
@@ -44,29 +45,25 @@ async function measure(model: StableDiffusionModel): Promise<LatentPreviewMap> {
  */
 export const PREVIEW_INTERVAL_MS = 50;
 
-/** RGBA bytes at latent resolution for one image's latent [C, h, w]. */
-export function previewRgba(map: LatentPreviewMap, latent: Float64Array, channels: number, height: number, width: number): Uint8Array {
-  const plane = height * width,
-    out = new Uint8Array(plane * 4);
-  // The weights as one flat array, [c][rgb]; each colour sums bias + w[0] v[0] + w[1] v[1] + ... in channel order.
-  const weights = Float64Array.from(map.weights.flat());
-  const r0 = map.bias[0],
-    g0 = map.bias[1],
-    b0 = map.bias[2];
-  for (let p = 0; p < plane; p++) {
-    let r = r0,
-      g = g0,
-      b = b0;
-    for (let c = 0, at = p; c < channels; c++, at += plane) {
-      const v = latent[at];
-      r += weights[3 * c] * v;
-      g += weights[3 * c + 1] * v;
-      b += weights[3 * c + 2] * v;
-    }
-    out[4 * p] = Math.round(Math.min(1, Math.max(0, (r + 1) / 2)) * 255);
-    out[4 * p + 1] = Math.round(Math.min(1, Math.max(0, (g + 1) / 2)) * 255);
-    out[4 * p + 2] = Math.round(Math.min(1, Math.max(0, (b + 1) / 2)) * 255);
-    out[4 * p + 3] = 255;
+/**
+ * The map as the preview kernel's coefficients, on the byte scale: byte = (rgb + 1) / 2 * 255, so each colour's
+ * constant is 127.5 (bias + 1) and each weight 127.5 w (kernels/preview-kernel.ts).
+ */
+const coefficients = new WeakMap<LatentPreviewMap, Float64Array>();
+function coefficientsOf(map: LatentPreviewMap): Float64Array {
+  let k = coefficients.get(map);
+  if (!k) {
+    k = Float64Array.from([...map.bias, ...map.weights.flat()], (v, i) => 127.5 * (i < 3 ? v + 1 : v));
+    coefficients.set(map, k);
   }
-  return out;
+  return k;
+}
+
+/** RGBA bytes at latent resolution for one image's latent [C, h, w], each colour clamped to [-1, 1] (0 and 255). */
+export function previewRgba(map: LatentPreviewMap, latent: Float64Array, channels: number, height: number, width: number): Uint8Array {
+  if (latent.length !== channels * height * width || map.weights.length !== channels)
+    throw new RangeError(
+      `a preview of ${latent.length} values for ${channels}x${height}x${width} with ${map.weights.length} channel weights`,
+    );
+  return previewBytes(coefficientsOf(map), latent, channels);
 }
