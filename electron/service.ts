@@ -199,6 +199,8 @@ export class StudioService {
         break;
       }
       case 'preview':
+        // The engine sends a preview in place of a progress event of the same moment.
+        this.emit('job.progress', { jobId: event.jobId, ...event.progress });
         this.emit('job.preview', {
           jobId: event.jobId,
           width: event.width,

@@ -39,6 +39,14 @@ test('contract calls, a job with progress, and the result in the gallery', async
     );
     const progress = client.events.filter((e) => e.event === 'job.progress').map((e) => e.data.evaluation);
     assert.ok(progress.includes(4), 'progress reached the last evaluation');
+    // A preview comes with the progress of its moment (one engine event, two for the window): the step it shows.
+    const previews = client.events.flatMap((e, i) => (e.event === 'job.preview' ? [i] : []));
+    assert.ok(previews.length >= 1, 'a preview was sent');
+    for (const i of previews) {
+      const before = client.events[i - 1];
+      assert.equal(before.event, 'job.progress');
+      assert.ok(before.data.jobId === jobId && before.data.step >= 1, 'its progress names its step');
+    }
     const res = await fetch(new URL(result.entries[0].url, studio.server.url));
     assert.equal(res.status, 200);
     assert.equal(decode(new Uint8Array(await res.arrayBuffer())).width, 32);

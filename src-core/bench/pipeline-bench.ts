@@ -19,8 +19,8 @@
 // --unet-float16: the model's UNet takes and returns float16 (a copy with Casts around its float32 graph,
 // bench/float16-io-unet.ts), as an fp16 export does: the engine then writes and reads half bit patterns at every step.
 // --previews: progress and previews as the app's engine reports them (a preview at most every PREVIEW_INTERVAL_MS, a
-// progress event at its pace, host/progress-pace.ts; each event serialized as its IPC message is; the app sends it to
-// the window on top).
+// progress event at its pace or carried by a preview, host/progress-pace.ts; each event serialized as its IPC message
+// is; the app sends it to the window on top).
 // --model takes a diffusers-ONNX folder, or a checkpoint or diffusers folder through the import cache, as the command
 // line does (--precision: the import's, fp32 by default). --compare-torch: diffusers' own pipeline on that diffusers
 // folder, same settings, after the engine's runs (bench/torch-compare.ts), and the engine's times as ratios of its.
@@ -37,7 +37,7 @@ import { rerunWithHugePages } from '../model/huge-pages.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { generate, type GenerateHooks, type GenerateResult } from '../pipeline/txt2img.ts';
 import { PREVIEW_INTERVAL_MS } from '../pipeline/preview.ts';
-import { progressPace } from '../host/progress-pace.ts';
+import { progressEvents } from '../host/progress-pace.ts';
 import { serialize } from 'node:v8';
 import { decode } from 'fast-png';
 import { encodeRgbaPng } from '../png/encode.ts';
@@ -98,14 +98,10 @@ const standInMs = values['unet-stand-in'] === undefined ? undefined : Number(val
 const calls = watchUnetCalls(model);
 // The engine host's progress hooks (host/engine-host.ts): previews, progress events at its pace, and its IPC's
 // structured clone in place of the pipe.
-const paced = progressPace();
 const appProgress: GenerateHooks = {
   previews: true,
   previewIntervalMs: PREVIEW_INTERVAL_MS,
-  onProgress: (p) => {
-    if (p.preview) serialize({ event: 'preview', jobId: 'bench', ...p.preview });
-    else if (paced(p)) serialize({ event: 'progress', jobId: 'bench', ...p });
-  },
+  onProgress: progressEvents((event) => serialize({ ...event, jobId: 'bench' })),
 };
 const results: GenerateResult[] = [];
 const gaps: number[] = [];

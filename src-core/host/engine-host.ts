@@ -5,7 +5,7 @@ import { RequestError, type GenerateRequestInput } from '../contract/generate.ts
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import type { ProviderChoice } from '../model/session.ts';
 import { providerAvailability, providerLine } from '../model/providers.ts';
-import { generate, planFor, resolveSize, type GeneratedImage, type GenerateProgress } from '../pipeline/txt2img.ts';
+import { generate, planFor, resolveSize, type GeneratedImage } from '../pipeline/txt2img.ts';
 import { imagesOf } from '../contract/generate.ts';
 import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
 import { planJob } from '../pipeline/passes.ts';
@@ -25,7 +25,7 @@ import { countPrompt } from '../prompt/count.ts';
 import { attachAdapters, checkAdapterNames } from '../adapters/apply.ts';
 import { startPngThread } from '../png/encode-thread.ts';
 import { startNoiseThread } from '../noise/noise-thread.ts';
-import { progressPace } from './progress-pace.ts';
+import { progressEvents } from './progress-pace.ts';
 
 interface Port {
   send(message: HostMessage): void;
@@ -115,7 +115,6 @@ type ProgressHooks = ReturnType<typeof progressHooks>;
 
 function progressHooks(job: RunningJob) {
   const { jobId, controller } = job;
-  const paced = progressPace();
   return {
     signal: controller.signal,
     previews: true,
@@ -124,21 +123,7 @@ function progressHooks(job: RunningJob) {
       job.delivering.add(delivered);
       void delivered.then(() => job.delivering.delete(delivered));
     },
-    onProgress: (p: GenerateProgress) => {
-      if (p.preview) emit({ event: 'preview', jobId, width: p.preview.width, height: p.preview.height, rgba: p.preview.rgba });
-      else if (paced(p))
-        emit({
-          event: 'progress',
-          jobId,
-          imagesDone: p.imagesDone,
-          images: p.images,
-          evaluation: p.evaluation,
-          evaluations: p.evaluations,
-          step: p.step,
-          steps: p.steps,
-          sigma: p.sigma,
-        });
-    },
+    onProgress: progressEvents((event) => emit({ ...event, jobId })),
   };
 }
 

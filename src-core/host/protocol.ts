@@ -75,7 +75,8 @@ export interface HostModelInfo extends Required<LoadedModel> {
 
 export type HostEvent =
   | ({ event: 'progress'; jobId: string } & ProgressCounts)
-  | { event: 'preview'; jobId: string; width: number; height: number; rgba: Uint8Array }
+  /** A live preview, with the job's progress counts at its moment (sent instead of a progress event: host/progress-pace.ts). */
+  | { event: 'preview'; jobId: string; width: number; height: number; rgba: Uint8Array; progress: ProgressCounts }
   /** A generate job's finished batch, sent as soon as it is encoded: the main side saves it at once, so a cancel or crash keeps it. */
   | { event: 'images'; jobId: string; images: HostImage[]; evaluations: number; secondsPerImage: number }
   /** The job's images came in 'images' events before this; notes are what the user should know about the run. */
