@@ -24,7 +24,8 @@ export function progressEvents(
 ): (progress: GenerateProgress, now?: number) => void {
   let lastSent = -Infinity;
   return (p, now = performance.now()) => {
-    const { preview } = p;
+    if (!p.preview && p.evaluation !== p.evaluations && now - lastSent < intervalMs) return;
+    lastSent = now;
     // The counts alone, named one by one: whatever else a report carries stays in this process.
     const counts = {
       imagesDone: p.imagesDone,
@@ -35,9 +36,6 @@ export function progressEvents(
       steps: p.steps,
       sigma: p.sigma,
     };
-    if (preview) send({ event: 'preview', ...preview, progress: counts });
-    else if (counts.evaluation === counts.evaluations || now - lastSent >= intervalMs) send({ event: 'progress', ...counts });
-    else return;
-    lastSent = now;
+    send(p.preview ? { event: 'preview', ...p.preview, progress: counts } : { event: 'progress', ...counts });
   };
 }
