@@ -1,7 +1,8 @@
 // The app's progress events three ways, in one process and in turn (reports/gpu-bench/README.md, ninth and tenth
 // passes): 'every', one per evaluation and each preview besides; 'paced', the ninth pass's pace (at most one per
 // 50 ms and a batch's last evaluation, previews besides), written out here; 'host', the host's events now
-// (host/progress-pace.ts: as 'paced', with a preview standing for a progress event). Run from the root:
+// (host/progress-pace.ts: as 'paced', with a preview standing for a progress event); 'none', neither previews nor
+// progress (what the app's reports cost is the difference). Run from the root:
 //   GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184 \
 //   node --import tsx reports/gpu-bench/progress-pace-ab.ts [RUNS]
 // Jobs of four 256x256 images (4x64x64 latents) of the embedded model, Euler 20 steps, CFG 7, with the app's previews
@@ -23,13 +24,14 @@ await startPngThread();
 await startNoiseThread();
 const model = await loadModel(DEFAULT_MODEL_DIR, { provider: 'cpu' });
 const calls = watchUnetCalls(model);
-type Way = 'every' | 'paced' | 'host';
+type Way = 'every' | 'paced' | 'host' | 'none';
 let sent = 0;
 const send = (event: object) => {
   sent++;
   serialize({ ...event, jobId: 'b' });
 };
 const hooks = (way: Way): GenerateHooks => {
+  if (way === 'none') return {};
   const host = progressEvents(send);
   let lastSent = -Infinity;
   return {
@@ -52,10 +54,11 @@ const request = { prompt: 'a red circle on a blue background', seed: 1, steps: 2
 await generate(model, request, hooks('every'));
 for (const way of ['every', 'paced', 'host'] as const) await warmUpJit(model, calls, request, 800, hooks(way));
 calls.standIn(8.5);
-const ways = ['every', 'paced', 'host'] as const;
+const ways = ['every', 'paced', 'host', 'none'] as const;
 const rows = Object.fromEntries(ways.map((way) => [way, { step: [] as number[], gap: [] as number[], events: [] as number[] }]));
 for (let r = 0; r < Number(process.argv[2] ?? 8); r++)
-  for (const way of ways) {
+  // Each round starts with the next way, so that none always follows the same one.
+  for (const way of [...ways.slice(r % ways.length), ...ways.slice(0, r % ways.length)]) {
     calls.newRun();
     sent = 0;
     const t = (await generate(model, { ...request, seed: r + 1 }, hooks(way))).timings;
