@@ -10,8 +10,9 @@ function sentFor(reports: Array<[ReturnType<typeof at> & { preview?: typeof prev
   const sent: ProgressEvent[] = [];
   const report = progressEvents((event) => sent.push(event), 50);
   for (const [progress, now] of reports) report(progress, now);
-  return sent.map((e) => `${e.event} ${e.event === 'preview' ? e.progress.evaluation : e.evaluation}`);
+  return sent.map(named);
 }
+const named = (e: ProgressEvent) => `${e.event} ${e.event === 'preview' ? e.progress.evaluation : e.evaluation}`;
 
 test('progress is sent at most once per interval, and always at a batch last evaluation', () => {
   const sent = sentFor([
@@ -41,15 +42,12 @@ test('every preview is sent with the counts of its moment, and stands for a prog
   report(at(13), 106); // an interval after the preview
   report({ ...at(14), step: 14, steps: 20, preview }, 107); // previews are paced by generate(), not here
   report(at(20), 108);
-  assert.deepEqual(
-    sent.map((e) => `${e.event} ${e.event === 'preview' ? e.progress.evaluation : e.evaluation}`),
-    ['progress 1', 'preview 6', 'progress 13', 'preview 14', 'progress 20'],
-  );
-  const first = sent[1];
-  assert.ok(first.event === 'preview');
-  assert.deepEqual(first.progress, { imagesDone: 0, images: 1, evaluation: 6, evaluations: 20, step: 6, steps: 20, sigma: 2.5 });
-  assert.equal(first.rgba, preview.rgba);
-  assert.ok(!('preview' in first.progress), 'the counts carry nothing else');
+  assert.deepEqual(sent.map(named), ['progress 1', 'preview 6', 'progress 13', 'preview 14', 'progress 20']);
+  const previewEvent = sent[1];
+  assert.ok(previewEvent.event === 'preview');
+  assert.deepEqual(previewEvent.progress, { imagesDone: 0, images: 1, evaluation: 6, evaluations: 20, step: 6, steps: 20, sigma: 2.5 });
+  assert.equal(previewEvent.rgba, preview.rgba);
+  assert.ok(!('preview' in previewEvent.progress), 'the counts carry nothing else');
 });
 
 test('at the app pace, previews every 50 ms carry the progress: the reports between them are not sent', () => {

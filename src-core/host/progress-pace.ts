@@ -10,8 +10,9 @@
 // evaluation.
 import type { ProgressCounts } from '../contract/generate.ts';
 import type { GenerateProgress } from '../pipeline/txt2img.ts';
+import { PREVIEW_INTERVAL_MS } from '../pipeline/preview.ts';
 
-export const PROGRESS_INTERVAL_MS = 100;
+export const PROGRESS_INTERVAL_MS = 2 * PREVIEW_INTERVAL_MS;
 
 export type ProgressEvent =
   | ({ event: 'progress' } & ProgressCounts)
