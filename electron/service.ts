@@ -4,34 +4,23 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type {
-  ProviderName,
-  AppInfo,
-  EventName,
-  Events,
-  GalleryEntry,
-  GallerySource,
-  GridCellEvent,
-  Method,
-  Results,
-  SweepPointEvent,
-  ValidCall,
-} from '../src-core/contract/api.ts';
+import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, Method, Results, ValidCall } from '../src-core/contract/api.ts';
 import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
-import type { HostEvent, HostImage, HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
+import type { HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { APP_VERSION } from '../src-core/pipeline/metadata.ts';
 import { readPngOffThread } from './png-read.ts';
 import { SAMPLERS } from '../src-core/samplers/index.ts';
 import { EngineProcess, type EngineChannel } from './engine-process.ts';
-import { Gallery, GalleryError, type StoredEntry } from './gallery.ts';
+import { Gallery, type StoredEntry } from './gallery.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 import { InputImages } from './input-images.ts';
 import { adapterFolders, listAdapters } from './adapter-folders.ts';
 import { missingAdapters } from '../src-core/adapters/png-check.ts';
 import { ModelLibrary } from './model-library.ts';
 import { ModelManager, type CallerRights } from './model-manager.ts';
+import { JobEvents } from './job-events.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -102,9 +91,14 @@ export class StudioService {
     );
     this.inputs = new InputImages(options.dataDir, this.gallery);
     this.provider = options.provider ?? 'auto';
+    const jobEvents = new JobEvents(
+      (event, data) => this.emit(event, data),
+      this.gallery,
+      (e) => this.toEntry(e),
+    );
     this.engine = new EngineProcess(
       options.spawnEngine,
-      (e) => this.onEngineEvent(e),
+      (e) => jobEvents.onEngineEvent(e),
       (state, message) => this.emit('engine.status', { state, message }),
       (reloaded) => {
         // app.info always tells what the engine has loaded, also after a restart.
@@ -189,121 +183,6 @@ export class StudioService {
 
   private toEntry(e: StoredEntry): GalleryEntry {
     return { ...e, url: this.options.galleryUrl(e.id) };
-  }
-
-  private onEngineEvent(event: HostEvent): void {
-    switch (event.event) {
-      case 'progress': {
-        const { event: _, ...data } = event;
-        this.emit('job.progress', data);
-        break;
-      }
-      case 'preview':
-        // The engine sends a preview in place of a progress event of the same moment.
-        this.emit('job.progress', { jobId: event.jobId, ...event.progress });
-        this.emit('job.preview', {
-          jobId: event.jobId,
-          width: event.width,
-          height: event.height,
-          rgbaBase64: Buffer.from(event.rgba).toString('base64'),
-        });
-        break;
-      case 'images': {
-        // Saved as each batch finishes, so a cancel or a crash keeps them.
-        const job = this.generated.get(event.jobId) ?? { entries: [], saveFailed: false };
-        this.generated.set(event.jobId, job);
-        if (job.saveFailed) break;
-        const entries = this.saveImages(event.jobId, event.images, event.evaluations, event.secondsPerImage, 'generate');
-        if (entries.length !== event.images.length) job.saveFailed = true;
-        else job.entries.push(...entries);
-        break;
-      }
-      case 'done': {
-        const job = this.generated.get(event.jobId);
-        this.generated.delete(event.jobId);
-        if (job?.saveFailed) break; // already reported as failed
-        const { textEncoderMs, unetMs, vaeMs, overheadMs } = event.timings;
-        this.emit('job.done', {
-          jobId: event.jobId,
-          entries: job?.entries ?? [],
-          evaluations: event.evaluations,
-          seconds: event.timings.totalMs / 1000,
-          timings: { textEncoderMs, unetMs, vaeMs, overheadMs },
-          notes: event.notes,
-        });
-        break;
-      }
-      case 'failed': {
-        this.experiments.delete(event.jobId);
-        const job = this.generated.get(event.jobId);
-        this.generated.delete(event.jobId);
-        if (job?.saveFailed) break;
-        this.emit('job.failed', {
-          jobId: event.jobId,
-          error: event.error,
-          cancelled: event.cancelled,
-          ...(job?.entries.length ? { entries: job.entries } : {}),
-        });
-        break;
-      }
-      case 'gridCell': {
-        const [entry] = this.saveImages(event.jobId, [event.image], event.evaluations, event.seconds, 'grid');
-        const { event: _, image: __, ...rest } = event;
-        if (entry) this.experimentResult(event.jobId, 'grid.cell', { ...rest, entry });
-        break;
-      }
-      case 'gridDone':
-        this.emit('grid.done', { jobId: event.jobId, csv: event.csv, cells: this.experimentEnded(event.jobId) as GridCellEvent[] });
-        break;
-      case 'sweepPoint': {
-        const entries = this.saveImages(event.jobId, event.images, event.evaluations, event.secondsPerImage, 'sweep');
-        const { event: _, images: __, ...rest } = event;
-        this.experimentResult(event.jobId, 'sweep.point', { ...rest, entries });
-        break;
-      }
-      case 'sweepDone':
-        this.emit('sweep.done', {
-          jobId: event.jobId,
-          featureSpace: event.featureSpace,
-          points: this.experimentEnded(event.jobId) as SweepPointEvent[],
-        });
-        break;
-    }
-  }
-
-  private experiments = new Map<string, unknown[]>();
-  /** A generate job's images saved so far (they come a batch at a time); saveFailed once a save failed and was reported. */
-  private generated = new Map<string, { entries: GalleryEntry[]; saveFailed: boolean }>();
-
-  private experimentResults(jobId: string): unknown[] {
-    let list = this.experiments.get(jobId);
-    if (!list) this.experiments.set(jobId, (list = []));
-    return list;
-  }
-
-  /** A grid cell or sweep point: sent on, and kept for the experiment's done event. */
-  private experimentResult<E extends 'grid.cell' | 'sweep.point'>(jobId: string, name: E, result: Events[E]): void {
-    this.experimentResults(jobId).push(result);
-    this.emit(name, result);
-  }
-
-  /** The experiment ended: its results, for the done event, and nothing kept. */
-  private experimentEnded(jobId: string): unknown[] {
-    const results = this.experimentResults(jobId);
-    this.experiments.delete(jobId);
-    return results;
-  }
-
-  /** Saves a job's images to the gallery; on failure (full disk...) the job is reported failed. */
-  private saveImages(jobId: string, images: HostImage[], evaluations: number, seconds: number, source: GallerySource): GalleryEntry[] {
-    try {
-      return this.gallery.add(images, { evaluations, seconds, source }).map((e) => this.toEntry(e));
-    } catch (error) {
-      const saved = error instanceof GalleryError ? error.added.length : 0;
-      const which = saved > 0 ? `${images.length - saved} of ${images.length} images were` : 'the images were';
-      this.emit('job.failed', { jobId, error: `${which} generated but could not be saved: ${(error as Error).message}`, cancelled: false });
-      return [];
-    }
   }
 
   /** An img2img source's bytes, which travel to the engine beside the request. */
