@@ -20,12 +20,14 @@ function setUp() {
     writeSync: (fd, data, offset, length) => (isPng(data) && room-- <= 0 ? 0 : writeSync(fd, data, offset, length)),
   });
   const events: Array<{ name: EventName; data: Record<string, unknown> }> = [];
+  const stopped: string[] = [];
   const jobs = new JobEvents(
     (name, data) => events.push({ name, data: data as Record<string, unknown> }),
     gallery,
     (e) => ({ ...e, url: `/gallery/${e.id}` }),
+    (jobId) => stopped.push(jobId),
   );
-  return { gallery, events, jobs, fillDisk: (roomForImages = 0) => (room = roomForImages) };
+  return { gallery, events, jobs, stopped, fillDisk: (roomForImages = 0) => (room = roomForImages), freeDisk: () => (room = Infinity) };
 }
 
 const image = (index: number): HostImage => ({
@@ -68,8 +70,8 @@ test('batches are saved as they come and the done event lists them all', () => {
   );
 });
 
-test('a batch the full disk refuses fails the job once, listing the batches saved before it, and no done event follows', () => {
-  const { gallery, events, jobs, fillDisk } = setUp();
+test('a batch the full disk refuses fails the job once, listing the batches saved before it, and stops it', () => {
+  const { gallery, events, jobs, stopped, fillDisk } = setUp();
   jobs.onEngineEvent({ event: 'images', jobId: 'j', images: [image(0)], evaluations: 20, secondsPerImage: 0.5 });
   fillDisk();
   jobs.onEngineEvent({ event: 'images', jobId: 'j', images: [image(1)], evaluations: 20, secondsPerImage: 0.5 });
@@ -90,6 +92,57 @@ test('a batch the full disk refuses fails the job once, listing the batches save
     [10],
     'the first batch stays in the gallery',
   );
+  assert.deepEqual(stopped, ['j'], 'the engine is asked once to stop the job');
+});
+
+test("after a failed save, the engine's later events for the job are dropped, its end included; the next job is heard", () => {
+  const { events, jobs, stopped, fillDisk, freeDisk } = setUp();
+  fillDisk();
+  jobs.onEngineEvent({ event: 'images', jobId: 'j', images: [image(0)], evaluations: 20, secondsPerImage: 0.5 });
+  // What the engine sent before the stop reached it, then its answer to the stop.
+  jobs.onEngineEvent({ event: 'progress', jobId: 'j', imagesDone: 1, images: 3, evaluation: 2, evaluations: 20 });
+  jobs.onEngineEvent({ event: 'images', jobId: 'j', images: [image(1)], evaluations: 20, secondsPerImage: 0.5 });
+  jobs.onEngineEvent({ event: 'failed', jobId: 'j', error: 'generation cancelled', cancelled: true });
+  freeDisk();
+  jobs.onEngineEvent({ event: 'images', jobId: 'k', images: [image(2)], evaluations: 20, secondsPerImage: 0.5 });
+  jobs.onEngineEvent({ event: 'done', jobId: 'k', evaluations: 20, notes: [], timings });
+  assert.deepEqual(
+    events.map((e) => `${e.name} ${String(e.data.jobId)}`),
+    ['job.failed j', 'job.done k'],
+  );
+  assert.deepEqual(stopped, ['j']);
+});
+
+test('a grid cell the full disk refuses fails and stops the grid: no more cells, and no done event', () => {
+  const { events, jobs, stopped, fillDisk } = setUp();
+  const cell = (x: number) => ({
+    event: 'gridCell' as const,
+    jobId: 'g',
+    x,
+    y: 0,
+    xLabel: `x${x}`,
+    yLabel: 'y',
+    image: image(x),
+    evaluations: 20,
+    seconds: 0.5,
+    done: x + 1,
+    total: 3,
+  });
+  jobs.onEngineEvent(cell(0));
+  fillDisk();
+  jobs.onEngineEvent(cell(1));
+  jobs.onEngineEvent(cell(2));
+  jobs.onEngineEvent({ event: 'gridDone', jobId: 'g', csv: 'x,y' });
+  assert.deepEqual(
+    events.map((e) => e.name),
+    ['grid.cell', 'job.failed'],
+  );
+  assert.deepEqual(
+    (events[1].data.entries as Array<{ seed: number }>).map((e) => e.seed),
+    [10],
+    'the saved cell is listed',
+  );
+  assert.deepEqual(stopped, ['g']);
 });
 
 test('a batch that the disk takes in part: the failure says how many were lost and lists every image saved', () => {

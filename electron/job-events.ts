@@ -1,19 +1,34 @@
 // What the engine process says about its jobs, turned into the contract's events: progress and previews passed on,
 // each batch's images saved to the gallery as it comes (so a cancel or a crash keeps them), a grid's cells and a
-// sweep's points sent on and kept for their done events.
+// sweep's points sent on and kept for their done events. A job whose images cannot be saved (a full disk) is reported
+// failed once, with every image of it that was saved, and stopped in the engine: what it would make next could not be
+// saved either.
 import type { EventName, Events, GalleryEntry, GallerySource, GridCellEvent, SweepPointEvent } from '../src-core/contract/api.ts';
 import type { HostEvent, HostImage } from '../src-core/host/protocol.ts';
 import { GalleryError, type Gallery, type StoredEntry } from './gallery.ts';
 
 export class JobEvents {
+  /** Each running job's images saved so far (a generate job's come a batch at a time). */
+  private saved = new Map<string, GalleryEntry[]>();
+  /** A grid's cells or a sweep's points so far, for its done event. */
+  private experiments = new Map<string, unknown[]>();
+  /** Jobs reported failed here (a save failed): the engine's later events for them are dropped, its last one included. */
+  private failedHere = new Set<string>();
+
   constructor(
     private readonly emit: <E extends EventName>(event: E, data: Events[E]) => void,
     private readonly gallery: Pick<Gallery, 'add'>,
     /** A stored entry as the window gets it (with its URL). */
     private readonly toEntry: (entry: StoredEntry) => GalleryEntry,
+    /** Asks the engine to stop a job (it then ends it with a failed event, or has ended it already). */
+    private readonly stopJob: (jobId: string) => void,
   ) {}
 
   onEngineEvent(event: HostEvent): void {
+    if (this.failedHere.has(event.jobId)) {
+      if (['done', 'failed', 'gridDone', 'sweepDone'].includes(event.event)) this.forget(event.jobId);
+      return;
+    }
     switch (event.event) {
       case 'progress': {
         const { event: _, ...data } = event;
@@ -30,25 +45,16 @@ export class JobEvents {
           rgbaBase64: Buffer.from(event.rgba).toString('base64'),
         });
         break;
-      case 'images': {
+      case 'images':
         // Saved as each batch finishes, so a cancel or a crash keeps them.
-        const job = this.generated.get(event.jobId) ?? { entries: [], saveFailed: false };
-        this.generated.set(event.jobId, job);
-        if (job.saveFailed) break;
-        const facts = { evaluations: event.evaluations, seconds: event.secondsPerImage, source: 'generate' as const };
-        const entries = this.saveImages(event.jobId, event.images, facts, job.entries);
-        if (entries) job.entries.push(...entries);
-        else job.saveFailed = true;
+        this.saveImages(event.jobId, event.images, { evaluations: event.evaluations, seconds: event.secondsPerImage, source: 'generate' });
         break;
-      }
       case 'done': {
-        const job = this.generated.get(event.jobId);
-        this.generated.delete(event.jobId);
-        if (job?.saveFailed) break; // already reported as failed
+        const entries = this.forget(event.jobId);
         const { textEncoderMs, unetMs, vaeMs, overheadMs } = event.timings;
         this.emit('job.done', {
           jobId: event.jobId,
-          entries: job?.entries ?? [],
+          entries,
           evaluations: event.evaluations,
           seconds: event.timings.totalMs / 1000,
           timings: { textEncoderMs, unetMs, vaeMs, overheadMs },
@@ -57,15 +63,12 @@ export class JobEvents {
         break;
       }
       case 'failed': {
-        this.experiments.delete(event.jobId);
-        const job = this.generated.get(event.jobId);
-        this.generated.delete(event.jobId);
-        if (job?.saveFailed) break;
+        const entries = this.forget(event.jobId);
         this.emit('job.failed', {
           jobId: event.jobId,
           error: event.error,
           cancelled: event.cancelled,
-          ...(job?.entries.length ? { entries: job.entries } : {}),
+          ...(entries.length ? { entries } : {}),
         });
         break;
       }
@@ -77,70 +80,70 @@ export class JobEvents {
         break;
       }
       case 'gridDone':
-        this.emit('grid.done', { jobId: event.jobId, csv: event.csv, cells: this.experimentEnded(event.jobId) as GridCellEvent[] });
+        this.emit('grid.done', { jobId: event.jobId, csv: event.csv, cells: (this.experiments.get(event.jobId) ?? []) as GridCellEvent[] });
+        this.forget(event.jobId);
         break;
       case 'sweepPoint': {
         const facts = { evaluations: event.evaluations, seconds: event.secondsPerImage, source: 'sweep' as const };
-        const entries = this.saveImages(event.jobId, event.images, facts) ?? [];
+        const entries = this.saveImages(event.jobId, event.images, facts);
         const { event: _, images: __, ...rest } = event;
-        this.experimentResult(event.jobId, 'sweep.point', { ...rest, entries });
+        if (entries) this.experimentResult(event.jobId, 'sweep.point', { ...rest, entries });
         break;
       }
       case 'sweepDone':
         this.emit('sweep.done', {
           jobId: event.jobId,
           featureSpace: event.featureSpace,
-          points: this.experimentEnded(event.jobId) as SweepPointEvent[],
+          points: (this.experiments.get(event.jobId) ?? []) as SweepPointEvent[],
         });
+        this.forget(event.jobId);
         break;
     }
   }
 
-  private experiments = new Map<string, unknown[]>();
-  /** A generate job's images saved so far (they come a batch at a time); saveFailed once a save failed and was reported. */
-  private generated = new Map<string, { entries: GalleryEntry[]; saveFailed: boolean }>();
-
-  private experimentResults(jobId: string): unknown[] {
-    let list = this.experiments.get(jobId);
-    if (!list) this.experiments.set(jobId, (list = []));
-    return list;
-  }
-
   /** A grid cell or sweep point: sent on, and kept for the experiment's done event. */
   private experimentResult<E extends 'grid.cell' | 'sweep.point'>(jobId: string, name: E, result: Events[E]): void {
-    this.experimentResults(jobId).push(result);
+    this.experiments.set(jobId, [...(this.experiments.get(jobId) ?? []), result]);
     this.emit(name, result);
   }
 
-  /** The experiment ended: its results, for the done event, and nothing kept. */
-  private experimentEnded(jobId: string): unknown[] {
-    const results = this.experimentResults(jobId);
+  /** The job ended: what was kept for it is dropped; the entries saved for it. */
+  private forget(jobId: string): GalleryEntry[] {
+    const entries = this.saved.get(jobId) ?? [];
+    this.saved.delete(jobId);
     this.experiments.delete(jobId);
-    return results;
+    this.failedHere.delete(jobId);
+    return entries;
   }
 
   /**
-   * Saves a job's images to the gallery; on failure (full disk...) the job is reported failed, with the entries saved
-   * before (`savedBefore`, the job's earlier batches) and those of this call, and undefined is returned.
+   * Saves a job's images to the gallery and returns their entries. On failure (full disk...) the job is reported
+   * failed, with every entry saved for it (this call's among them), the engine is asked to stop it, and undefined is
+   * returned.
    */
   private saveImages(
     jobId: string,
     images: HostImage[],
     facts: { evaluations: number; seconds: number; source: GallerySource },
-    savedBefore: GalleryEntry[] = [],
   ): GalleryEntry[] | undefined {
+    const saved = this.saved.get(jobId) ?? [];
+    this.saved.set(jobId, saved);
     try {
-      return this.gallery.add(images, facts).map((e) => this.toEntry(e));
+      const entries = this.gallery.add(images, facts).map((e) => this.toEntry(e));
+      saved.push(...entries);
+      return entries;
     } catch (error) {
       const added = error instanceof GalleryError ? error.added.map((e) => this.toEntry(e)) : [];
       const which = added.length > 0 ? `${images.length - added.length} of ${images.length} images were` : 'the images were';
-      const entries = [...savedBefore, ...added];
+      const entries = [...saved, ...added];
       this.emit('job.failed', {
         jobId,
         error: `${which} generated but could not be saved: ${(error as Error).message}`,
         cancelled: false,
         ...(entries.length ? { entries } : {}),
       });
+      this.failedHere.add(jobId);
+      this.stopJob(jobId);
       return undefined;
     }
   }

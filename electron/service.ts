@@ -95,6 +95,7 @@ export class StudioService {
       (event, data) => this.emit(event, data),
       this.gallery,
       (e) => this.toEntry(e),
+      (jobId) => void this.engine.request('cancel', { jobId }).catch(() => undefined),
     );
     this.engine = new EngineProcess(
       options.spawnEngine,
