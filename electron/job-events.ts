@@ -7,6 +7,9 @@ import type { EventName, Events, GalleryEntry, GallerySource, GridCellEvent, Swe
 import type { HostEvent, HostImage } from '../src-core/host/protocol.ts';
 import { GalleryError, type Gallery, type StoredEntry } from './gallery.ts';
 
+/** The engine's last event for a job, whatever its kind. */
+const JOB_ENDS = new Set<HostEvent['event']>(['done', 'failed', 'gridDone', 'sweepDone']);
+
 export class JobEvents {
   /** Each running job's images saved so far (a generate job's come a batch at a time). */
   private saved = new Map<string, GalleryEntry[]>();
@@ -26,7 +29,7 @@ export class JobEvents {
 
   onEngineEvent(event: HostEvent): void {
     if (this.failedHere.has(event.jobId)) {
-      if (['done', 'failed', 'gridDone', 'sweepDone'].includes(event.event)) this.forget(event.jobId);
+      if (JOB_ENDS.has(event.event)) this.forget(event.jobId);
       return;
     }
     switch (event.event) {
@@ -103,7 +106,9 @@ export class JobEvents {
 
   /** A grid cell or sweep point: sent on, and kept for the experiment's done event. */
   private experimentResult<E extends 'grid.cell' | 'sweep.point'>(jobId: string, name: E, result: Events[E]): void {
-    this.experiments.set(jobId, [...(this.experiments.get(jobId) ?? []), result]);
+    const results = this.experiments.get(jobId) ?? [];
+    this.experiments.set(jobId, results);
+    results.push(result);
     this.emit(name, result);
   }
 

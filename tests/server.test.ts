@@ -87,7 +87,7 @@ test('killing the engine mid-job fails that job, restarts the engine, and the ne
     const failed = client.waitFor('job.failed');
     const ready = client.waitFor('engine.status', (s) => s.state === 'ready');
     // Long enough to be killed mid-job: the tiny model's evaluations take well under a millisecond, and progress comes
-    // at most every 50 ms.
+    // with a preview at most every 50 ms, otherwise at most every 100 ms.
     const { jobId } = await client.call('job.generate', { prompt: 'doomed', seed: 2, steps: 400, count: 16 });
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 2);
     process.kill(pid, 'SIGKILL');
