@@ -93,11 +93,14 @@ function factorsOf(module: LoraModule, target: LayerTarget, scale: number, kept:
   return { target, a, b, rank: kept, rows: inner, cols: out };
 }
 
-/** Several factors of one weight joined along the rank: [A1 | A2] @ [B1; B2] = A1 B1 + A2 B2. */
-function join(factors: Factor[]): LowRankDelta {
-  const { target, rows, cols } = factors[0];
+/** Low-rank factors A [rows, rank] and B [rank, cols] of one change. */
+export type LowRankFactors = Pick<LowRankDelta, 'rows' | 'cols' | 'rank' | 'a' | 'b'>;
+
+/** Several changes of one weight joined along the rank: [A1 | A2] @ [B1; B2] = A1 B1 + A2 B2. */
+export function joinRanks(initializer: string, factors: LowRankFactors[]): LowRankDelta {
+  const { rows, cols } = factors[0];
   const rank = factors.reduce((sum, f) => sum + f.rank, 0);
-  if (factors.length === 1) return { initializer: target.initializer, rows, cols, rank, a: factors[0].a, b: factors[0].b };
+  if (factors.length === 1) return { initializer, rows, cols, rank, a: factors[0].a, b: factors[0].b };
   const a = new Float32Array(rows * rank),
     b = new Float32Array(rank * cols);
   let offset = 0;
@@ -106,7 +109,7 @@ function join(factors: Factor[]): LowRankDelta {
     b.set(f.b, offset * cols);
     offset += f.rank;
   }
-  return { initializer: target.initializer, rows, cols, rank, a, b };
+  return { initializer, rows, cols, rank, a, b };
 }
 
 /** The weight changes of a LoRA set, per component, and what each LoRA matched. */
@@ -149,7 +152,8 @@ export function mergeLoras(
     reports.push(report);
   }
   const deltas: Partial<Record<LoraComponent, LowRankDelta[]>> = {};
-  for (const { component, factors } of byWeight.values()) (deltas[component] ??= []).push(join(factors));
+  for (const { component, factors } of byWeight.values())
+    (deltas[component] ??= []).push(joinRanks(factors[0].target.initializer, factors));
   return { deltas, reports };
 }
 

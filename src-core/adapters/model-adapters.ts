@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { componentSession, sessionOptions, type ComponentSession, type ExecutionProvider } from '../model/session.ts';
+import { componentSession, firstLine, sessionOptions, type ComponentSession, type ExecutionProvider } from '../model/session.ts';
+import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import { ModelError } from '../model/errors.ts';
 import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
@@ -20,6 +21,7 @@ import { AdapterLibrary } from './library.ts';
 import { readLoraFile, type LoraComponent, type LoraContents } from './lora-file.ts';
 import { describeReport, LoraMatchError, mergeLoras, type ComponentTables, type LoraUse } from './lora-merge.ts';
 import { componentWeights, readModelProto, writePatchedModel, type ComponentPatch, type ComponentWeights } from './onnx-patch.ts';
+import { placeOnCudaGraph } from './cuda-graph-deltas.ts';
 import { ignoredLoraArguments, loraCalls, otherNetworks, parseExtraNetworks, type LoraCall } from './prompt-tags.ts';
 import type { SafetensorsFile } from '../import/safetensors.ts';
 
@@ -53,15 +55,25 @@ function embeddingPart(component: string, encoders: number): Array<keyof Embeddi
   return component === 'text_encoder' ? ['clip_l'] : ['clip_g'];
 }
 
-interface ComponentInfo {
+/** A graph that adapted graphs are made from: its folder, its proto (weights external), and its weights' files. */
+interface GraphFiles {
   dir: string;
   proto: ReturnType<typeof readModelProto>;
   weights: ComponentWeights;
-  table: LayerTable;
   dataFiles: string[];
 }
 
-function externalFiles(proto: ComponentInfo['proto']): string[] {
+/** A component's own graph, with the table that matches LoRA modules to its weights. */
+interface ComponentInfo extends GraphFiles {
+  table: LayerTable;
+}
+
+function graphFiles(dir: string): GraphFiles {
+  const proto = readModelProto(join(dir, 'model.onnx'));
+  return { dir, proto, weights: componentWeights(proto), dataFiles: externalFiles(proto) };
+}
+
+function externalFiles(proto: GraphFiles['proto']): string[] {
   const files = new Set<string>();
   for (const t of proto.graph?.initializer ?? []) {
     const location = t.externalData?.find((e) => e.key === 'location')?.value;
@@ -84,6 +96,8 @@ export function adaptedSessionOptions(provider: ExecutionProvider): ort.Inferenc
 export class ModelAdapters {
   readonly library: AdapterLibrary;
   private readonly components = new Map<string, ComponentInfo>();
+  /** The CUDA UNet graph (unet_cuda/), read when the model runs it and a LoRA first changes the UNet. */
+  private cudaUNet?: GraphFiles;
   private readonly slots: SessionSlots;
   /** Sessions of each component open at once (settings.keep, at least 1). */
   private readonly keep: number;
@@ -289,12 +303,29 @@ export class ModelAdapters {
     return ['unet', ...this.base.textEncoders.map((p) => p.component)];
   }
 
+  /**
+   * The adapted session of a component. Where the model runs the CUDA UNet graph, the UNet's changes are moved into
+   * that graph's layout (cuda-graph-deltas.ts); if that fails, the portable graph takes them, with a note.
+   */
   private async open(component: LoraComponent, key: string, patch: ComponentPatch, notes: string[]): Promise<ComponentSession> {
-    const info = this.component(component);
-    const dir = componentCacheDir(this.settings.cacheRoot, info.dir, info.dataFiles, notes);
+    if (component === 'unet' && this.base.info.unetGraph === 'cuda') {
+      try {
+        const cuda = (this.cudaUNet ??= graphFiles(join(this.base.info.dir, UNET_CUDA_FOLDER)));
+        return await this.openPatched(component, cuda, key, { deltas: placeOnCudaGraph(patch.deltas, cuda.weights, cuda.proto) }, notes);
+      } catch (error) {
+        notes.push(
+          `the LoRA set could not be applied to ${UNET_CUDA_FOLDER}/, so the portable UNet runs it: ${firstLine((error as Error).message)}`,
+        );
+      }
+    }
+    return this.openPatched(component, this.component(component), key, patch, notes);
+  }
+
+  private async openPatched(component: LoraComponent, graph: GraphFiles, key: string, patch: ComponentPatch, notes: string[]) {
+    const dir = componentCacheDir(this.settings.cacheRoot, graph.dir, graph.dataFiles, notes);
     const path = existsSync(join(dir, `${key}.onnx`))
       ? join(dir, `${key}.onnx`)
-      : writePatchedModel(info.proto, info.weights, patch, dir, key);
+      : writePatchedModel(graph.proto, graph.weights, patch, dir, key);
     touch(dir, key);
     evict(dir, 8);
     return componentSession(component, await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider)));
@@ -303,11 +334,9 @@ export class ModelAdapters {
   private component(component: string): ComponentInfo {
     let info = this.components.get(component);
     if (!info) {
-      const dir = join(this.base.info.dir, component);
-      const proto = readModelProto(join(dir, 'model.onnx'));
-      const weights = componentWeights(proto);
-      const layersPerBlock = component === 'unet' ? unetLayersPerBlock(dir) : undefined;
-      info = { dir, proto, weights, table: new LayerTable(component, weights, { layersPerBlock }), dataFiles: externalFiles(proto) };
+      const files = graphFiles(join(this.base.info.dir, component));
+      const layersPerBlock = component === 'unet' ? unetLayersPerBlock(files.dir) : undefined;
+      info = { ...files, table: new LayerTable(component, files.weights, { layersPerBlock }) };
       this.components.set(component, info);
     }
     return info;

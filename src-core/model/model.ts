@@ -102,6 +102,11 @@ export interface LoadOptions {
   provider?: ProviderChoice;
   /** Keep the UNet's per-run inputs on the device where the provider can (default true; off for comparisons). */
   deviceInputs?: boolean;
+  /**
+   * The UNet graph to try first (default: unet_cuda/ on the CUDA provider where the folder has it, else unet/); the
+   * tests ask for unet_cuda/ on the CPU with its CUDA-only ops expanded into standard ones.
+   */
+  unetGraph?: UNetGraph;
 }
 
 /**
@@ -174,7 +179,7 @@ export async function loadModel(dirArg: string, options: LoadOptions = {}): Prom
       continue;
     }
     try {
-      const model = await loadWithProvider(dirArg, provider, options.deviceInputs ?? true);
+      const model = await loadWithProvider(dirArg, provider, options);
       model.fallbacks.push(...fallbacks);
       return model;
     } catch (error) {
@@ -186,7 +191,7 @@ export async function loadModel(dirArg: string, options: LoadOptions = {}): Prom
   throw new ModelError('model', 'no execution provider could load this model');
 }
 
-async function loadWithProvider(dirArg: string, provider: ExecutionProvider, deviceInputs: boolean): Promise<StableDiffusionModel> {
+async function loadWithProvider(dirArg: string, provider: ExecutionProvider, options: LoadOptions): Promise<StableDiffusionModel> {
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelError('model', `${dir} is not a folder`);
   const modelIndex = readJson(dir, 'model_index.json', 'model', true);
@@ -226,7 +231,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, dev
   try {
     refuseRefiner(dir);
     const textEncoder = await open('text_encoder');
-    const { unet, graph: unetGraph, problem: unetGraphProblem } = await openUNet(dir, provider, opened);
+    const { unet, graph: unetGraph, problem: unetGraphProblem } = await openUNet(dir, provider, opened, options.unetGraph);
     requireNames(unet, ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample']);
     const unetFloat = floatTypeOf(unet, 'sample');
     const sdxl = isSdxlFolder(dir, unet);
@@ -337,7 +342,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, dev
         folderBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
       encoderBytes: existsSync(join(dir, 'vae_encoder')) ? folderBytes(join(dir, 'vae_encoder')) : 0,
     };
-    const deviceUploads = deviceInputs ? DeviceUploads.for(provider) : undefined;
+    const deviceUploads = (options.deviceInputs ?? true) ? DeviceUploads.for(provider) : undefined;
     return {
       info,
       schedule,
