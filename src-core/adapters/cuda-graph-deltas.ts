@@ -22,7 +22,7 @@ const PACKINGS = [
 /** The changes of the portable graph's weights as changes of the CUDA graph `model`'s; throws for a weight it does not hold. */
 export function placeOnCudaGraph(deltas: readonly LowRankDelta[], weights: ComponentWeights, model: ModelProto): LowRankDelta[] {
   const placed: LowRankDelta[] = [];
-  const packed = new Map<string, LowRankFactors[]>();
+  const packed = new Map<string, { heads: number; factors: LowRankFactors[] }>();
   for (const delta of deltas) {
     if (weights.dims.has(delta.initializer)) {
       placed.push(delta); // the same weight in the same layout (Linears, the time embedding)
@@ -35,15 +35,17 @@ export function placeOnCudaGraph(deltas: readonly LowRankDelta[], weights: Compo
     }
     const packing = packedMatrixOf(delta.initializer);
     if (packing && weights.dims.has(packing.initializer)) {
-      const heads = packedHeadCount(model, packing.initializer, packing.parts);
-      const factors = packed.get(packing.initializer) ?? [];
-      factors.push(spreadOverHeads(delta, heads, packing.part, packing.parts));
-      packed.set(packing.initializer, factors);
+      let matrix = packed.get(packing.initializer);
+      if (!matrix) {
+        matrix = { heads: packedHeadCount(model, packing.initializer, packing.parts), factors: [] };
+        packed.set(packing.initializer, matrix);
+      }
+      matrix.factors.push(spreadOverHeads(delta, matrix.heads, packing.part, packing.parts));
       continue;
     }
     throw new Error(`the CUDA graph holds no weight for ${delta.initializer}`);
   }
-  for (const [initializer, factors] of packed) placed.push(joinRanks(initializer, factors));
+  for (const [initializer, { factors }] of packed) placed.push(joinRanks(initializer, factors));
   return placed;
 }
 
