@@ -1,9 +1,11 @@
-// npm run bench:import -- [--runs N] [--precision fp32|fp16] [--model sd15|sdxl] [--keep DIR]
+// npm run bench:import -- [--runs N] [--precision fp32|fp16] [--model sd15|sdxl] [--cuda-graph yes|no] [--keep DIR]
 // Time and peak memory of importing an SD 1.5-sized (or SDXL base-sized) single-file checkpoint. The checkpoint
 // (fp16, as most downloaded files are: about 2.1 GB, SDXL 6.9 GB) is written here with random values, from the
 // tensor list of a real file (bench/import/sd15-ldm-shapes.json, sdxl-sgm-shapes.json, made with diffusers'
 // classes and conversion scripts), so nothing large is committed. Each import runs in a child process so that
 // its peak RSS is its own. --keep DIR keeps the last import there (an SDXL-shaped ONNX folder for GPU timings).
+// --cuda-graph yes|no writes the UNet's CUDA graph (unet_cuda/) or not, as `npm run import` does (default: the
+// importer's choice, yes where onnxruntime can use CUDA).
 import { spawnSync } from 'node:child_process';
 import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,8 +59,8 @@ function writeCheckpoint(file: string, model: 'sd15' | 'sdxl'): number {
   return statSync(file).size;
 }
 
-async function child(source: string, out: string, precision: 'fp32' | 'fp16'): Promise<void> {
-  const result = await importModel(source, { out, precision, prediction: 'epsilon' });
+async function child(source: string, out: string, precision: 'fp32' | 'fp16', cudaGraph: boolean | undefined): Promise<void> {
+  const result = await importModel(source, { out, precision, prediction: 'epsilon', cudaGraph });
   const unetBytes = ['model.onnx', 'model.onnx_data'].reduce((sum, f) => sum + statSync(join(out, 'unet', f)).size, 0);
   process.stdout.write(
     JSON.stringify({
@@ -73,12 +75,15 @@ async function child(source: string, out: string, precision: 'fp32' | 'fp16'): P
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      ...stringOptions('runs', 'precision', 'model', 'keep'),
+      ...stringOptions('runs', 'precision', 'model', 'keep', 'cuda-graph'),
       child: { type: 'string', multiple: true },
     },
   });
   const precision = values.precision === 'fp16' ? 'fp16' : 'fp32';
-  if (values.child) return child(values.child[0]!, values.child[1]!, precision);
+  const cudaGraphArg = values['cuda-graph'];
+  if (cudaGraphArg !== undefined && cudaGraphArg !== 'yes' && cudaGraphArg !== 'no') throw new Error('--cuda-graph takes yes or no');
+  const cudaGraph = cudaGraphArg === undefined ? undefined : cudaGraphArg === 'yes';
+  if (values.child) return child(values.child[0]!, values.child[1]!, precision, cudaGraph);
   const model = values.model === 'sdxl' ? 'sdxl' : 'sd15';
   const runs = Number(values.runs ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'import-bench-'));
@@ -96,7 +101,17 @@ async function main(): Promise<void> {
       t = performance.now();
       const child = spawnSync(
         process.execPath,
-        [...process.execArgv, fileURLToPath(import.meta.url), '--precision', precision, '--child', source, '--child', out],
+        [
+          ...process.execArgv,
+          fileURLToPath(import.meta.url),
+          '--precision',
+          precision,
+          ...(cudaGraphArg ? ['--cuda-graph', cudaGraphArg] : []),
+          '--child',
+          source,
+          '--child',
+          out,
+        ],
         { encoding: 'utf8', maxBuffer: 1 << 24 },
       );
       if (child.status !== 0) throw new Error(`import failed: ${child.stderr}`);
@@ -118,7 +133,18 @@ async function main(): Promise<void> {
       `median of ${runs}: ${seconds.toFixed(1)} s (goal < 60 s), peak RSS ${rss.toFixed(0)} ` +
         `MB (goal < UNet ${unet.toFixed(0)} MB + 500 MB = ${(unet + 500).toFixed(0)} MB)`,
     );
-    console.log(JSON.stringify({ bench: 'import', model, precision, runs, medianSeconds: seconds, medianPeakRssMB: rss, unetMB: unet }));
+    console.log(
+      JSON.stringify({
+        bench: 'import',
+        model,
+        precision,
+        cudaGraph: cudaGraphArg,
+        runs,
+        medianSeconds: seconds,
+        medianPeakRssMB: rss,
+        unetMB: unet,
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

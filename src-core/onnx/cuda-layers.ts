@@ -7,6 +7,7 @@
 import { MS_DOMAIN, type Graph } from './graph.ts';
 import { derivedWeight, gelu, groupNorm, optionalWeight, silu } from './layers.ts';
 import type { WeightRef, WeightSource } from '../import/weights.ts';
+import { transposeBlock } from './transpose.ts';
 
 /** A torch conv kernel [M, C, kH, kW] read as NhwcConv's [M, kH, kW, C]. */
 export function channelsLastKernel(ref: WeightRef): WeightRef {
@@ -17,6 +18,7 @@ export function channelsLastKernel(ref: WeightRef): WeightRef {
       const source = ref.read(scratch),
         out = scratch?.floats(source.length) ?? new Float32Array(source.length);
       const plane = kh * kw;
+      // Each output channel's [C, kH * kW] block fits the cache: tiles would not help (reports/gpu-bench/layout-transposes-ab.ts).
       for (let o = 0; o < m; o++)
         for (let i = 0; i < c; i++) for (let p = 0; p < plane; p++) out[(o * plane + p) * c + i] = source[(o * c + i) * plane + p];
       return out;
@@ -185,12 +187,8 @@ export function packedHeadsWeight(refs: WeightRef[], heads: number): WeightRef {
       const result = scratch?.floats(inp * out * parts) ?? new Float32Array(inp * out * parts);
       refs.forEach((ref, p) => {
         const source = ref.read(scratch);
-        for (let n = 0; n < heads; n++)
-          for (let i = 0; i < d; i++) {
-            const column = (n * parts + p) * d + i,
-              row = (n * d + i) * inp;
-            for (let k = 0; k < inp; k++) result[k * out * parts + column] = source[row + k];
-          }
+        // Head n's d rows of linear p, transposed into its d columns.
+        for (let n = 0; n < heads; n++) transposeBlock(source, n * d * inp, inp, d, inp, result, (n * parts + p) * d, out * parts);
       });
       return result;
     },

@@ -3,6 +3,7 @@
 // symbolic: reshapes use 0 (copy the dim) and -1 (infer it) instead of fixed sizes.
 import { MS_DOMAIN, type AttrValue, type Graph } from './graph.ts';
 import type { WeightRef, WeightSource } from '../import/weights.ts';
+import { transposeBlock } from './transpose.ts';
 
 /** Derived weights made once per graph and name (a transposed matrix used twice is stored once). */
 const derived = new WeakMap<Graph, Map<string, string>>();
@@ -31,7 +32,7 @@ export function transposedWeight(ref: WeightRef): WeightRef {
     read(scratch) {
       const source = ref.read(scratch),
         out = scratch?.floats(source.length) ?? new Float32Array(source.length);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = source[r * cols + c];
+      transposeBlock(source, 0, cols, rows, cols, out, 0, rows);
       return out;
     },
   };
