@@ -4,7 +4,7 @@
 // unet/, run only by the CUDA provider.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importModel } from '../src-core/import/importer.ts';
@@ -17,6 +17,7 @@ import type { ComponentSession } from '../src-core/model/session.ts';
 import { unetGraphFor } from '../src-core/model/unet-folder.ts';
 import { writeModel } from '../src-core/onnx/graph.ts';
 import { loadTensors, relativeDifference, relativeError, runComponent, tensor, type RefTensor } from './helpers/references.ts';
+import { externalWeights, readModel, weightBytes } from './helpers/external-data.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');
 
@@ -125,3 +126,44 @@ test('an import with the CUDA graph writes unet_cuda/ beside unet/; other provid
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+for (const precision of ['fp32', 'fp16'] as const) {
+  test(`unet_cuda/ (${precision}) refers to the weights it shares with unet/ in a link to unet/'s data file: the same bytes`, async () => {
+    const work = mkdtempSync(join(tmpdir(), 'cuda-shared-'));
+    const source = await openImportSource(join(FIXTURES, 'sd1/diffusers'));
+    try {
+      const out = join(work, 'model');
+      await importModel(join(FIXTURES, 'sd1/diffusers'), { out, cudaGraph: true, precision });
+      const cudaDir = join(out, 'unet_cuda');
+      assert.equal(statSync(join(cudaDir, 'unet.onnx_data')).ino, statSync(join(out, 'unet', 'model.onnx_data')).ino);
+      // The same graph written on its own, every weight in its own file.
+      const float = precision === 'fp16' ? 'float16' : 'float32';
+      const graph = buildUNet(source.weights.unet, source.configs.unet as unknown as UNetConfig, { float, target: 'cuda' });
+      await writeModel(graph, join(work, 'alone'));
+      const alone = externalWeights(readModel(join(work, 'alone', 'model.onnx')));
+      const imported = externalWeights(readModel(join(cudaDir, 'model.onnx')));
+      assert.deepEqual([...imported.keys()].sort(), [...alone.keys()].sort());
+      let sharedBytes = 0,
+        oneByOne = 0;
+      for (const [name, weight] of imported) {
+        const expected = alone.get(name)!;
+        assert.deepEqual([weight.dims, weight.dataType], [expected.dims, expected.dataType], name);
+        assert.ok(weightBytes(cudaDir, weight).equals(weightBytes(join(work, 'alone'), expected)), `${name}: other bytes`);
+        if (weight.location === 'unet.onnx_data') {
+          sharedBytes += weight.length;
+          if (name.endsWith('.nhwc')) oneByOne++;
+        }
+      }
+      // Its Linears (attention outputs, feed-forward, time embedding) and 1x1 convs are shared.
+      assert.ok(imported.get('down_blocks.0.attentions.0.transformer_blocks.0.ff.net.2.weight.T')?.location === 'unet.onnx_data');
+      assert.ok(oneByOne > 0);
+      assert.equal(
+        statSync(join(cudaDir, 'model.onnx_data')).size + sharedBytes <= statSync(join(work, 'alone', 'model.onnx_data')).size,
+        true,
+      );
+    } finally {
+      source.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}

@@ -5,7 +5,7 @@
 // diffusers' with load_lora_weights (tests/fixtures/lora) to 1/255, as the portable graph's do in lora-parity.test.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachAdapters, prepareAdapters } from '../src-core/adapters/apply.ts';
@@ -18,6 +18,7 @@ import { expandCudaOps } from '../src-core/onnx/cuda-ops-reference.ts';
 import { writeModel } from '../src-core/onnx/graph.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { loadTensors, maxPixelDifference, relativeDifference, tensor } from './helpers/references.ts';
+import { externalWeights, readModel } from './helpers/external-data.ts';
 import { REFERENCE_PROMPT as PROMPT, REFERENCE_REQUEST } from './helpers/reference-request.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -25,12 +26,17 @@ const SD1 = join(FIXTURES, 'import', 'sd1', 'diffusers');
 const LORA = join(FIXTURES, 'lora');
 const FOLDERS = { loraDirs: [join(LORA, 'loras')], embeddingDirs: [] };
 const PACKED_QKV = 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_qkv';
+/** unet_cuda/'s link to unet/'s data file. */
+const SHARED = 'unet.onnx_data';
 
 let work: string;
 let out: string;
 let model: StableDiffusionModel;
 
-/** Imports a diffusers folder with the CUDA graph, then gives unet_cuda/ its graph with the CUDA-only ops expanded. */
+/**
+ * Imports a diffusers folder with the CUDA graph, then gives unet_cuda/ its graph with the CUDA-only ops expanded. The
+ * weights the importer's graph takes from unet/'s data file (linked into unet_cuda/) are taken from there again.
+ */
 async function importExpandedCudaGraph(diffusersDir: string, out: string): Promise<void> {
   const imported = await importModel(diffusersDir, { out, cudaGraph: true });
   assert.equal(imported.cudaGraph, true);
@@ -39,8 +45,15 @@ async function importExpandedCudaGraph(diffusersDir: string, out: string): Promi
     const graph = buildUNet(source.weights.unet, source.configs.unet as unknown as UNetConfig, { float: 'float32', target: 'cuda' });
     // The fused graph as the importer wrote it, kept for the fallback test.
     cpSync(join(out, 'unet_cuda'), join(out, 'unet_cuda_fused'), { recursive: true });
+    const fused = externalWeights(readModel(join(out, 'unet_cuda', 'model.onnx')));
+    const shared = new Map([...fused].filter(([, w]) => w.location === SHARED));
+    assert.ok(shared.size > 0);
     expandCudaOps(graph);
-    await writeModel(graph, join(out, 'unet_cuda'));
+    const written = await writeModel(graph, join(out, 'unet_cuda'), { shared: { location: SHARED, weights: shared } });
+    assert.equal(
+      written.sharedBytes,
+      [...shared.values()].reduce((sum, w) => sum + w.length, 0),
+    );
   } finally {
     source.close();
   }
@@ -70,6 +83,24 @@ function patchedGraphs(cacheRoot: string): Array<{ file: string; reads: Set<stri
     .filter((f) => f.endsWith('.onnx') && !f.endsWith('model.onnx'))
     .map((f) => ({ file: f, reads: new Set(readModelProto(join(cacheRoot, f)).graph!.node!.flatMap((n) => n.input ?? [])) }));
 }
+
+test("the CUDA graph's memory counts the weights it reads from unet/'s data file, not the whole file", async () => {
+  const portable = await loadModel(out, { provider: 'cpu' });
+  try {
+    assert.equal(portable.info.unetGraph, 'portable');
+    const size = (file: string) => statSync(join(out, file)).size;
+    const sharedRead = [...externalWeights(readModel(join(out, 'unet_cuda', 'model.onnx'))).values()]
+      .filter((w) => w.location === SHARED)
+      .reduce((sum, w) => sum + w.length, 0);
+    const unetRead = [...externalWeights(readModel(join(out, 'unet', 'model.onnx'))).values()].reduce((sum, w) => sum + w.length, 0);
+    const cudaBytes = size('unet_cuda/model.onnx') + size('unet_cuda/model.onnx_data') + size('unet_cuda/config.json') + sharedRead;
+    const portableBytes = size('unet/model.onnx') + unetRead + size('unet/config.json');
+    assert.ok(sharedRead > 0 && sharedRead < size('unet/model.onnx_data'));
+    assert.equal(model.info.weightBytes - portable.info.weightBytes, cudaBytes - portableBytes);
+  } finally {
+    await portable.dispose();
+  }
+});
 
 test("a LoRA on the CUDA graph gives diffusers' LoRA images to 1/255, in each file layout and at weight 0.5", async () => {
   assert.equal(model.info.unetGraph, 'cuda');

@@ -3,10 +3,10 @@
 // text_encoder_2/ and tokenizer_2/). Everything is written into a
 // temporary sibling folder that is renamed only when complete: a failed, cancelled or interrupted
 // import leaves nothing that looks like a model. Weights are streamed one tensor at a time.
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeModel, type BuildOptions, type Graph } from '../onnx/graph.ts';
+import { DATA_FILE, writeModel, type BuildOptions, type Graph, type SharedWeights, type WrittenWeight } from '../onnx/graph.ts';
 import { buildTextEncoder } from './clip-graph.ts';
 import { buildUNet } from './unet-graph.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae-graph.ts';
@@ -172,14 +172,17 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     const totals = graphs.map((g) => g.weightBytes());
     const bytesTotal = totals.reduce((a, b) => a + b, 0);
     let bytesBefore = 0;
+    let portableUNet: Map<string, WrittenWeight> | undefined;
     options.onProgress?.({ stage: 'reading', bytesDone: 0, bytesTotal });
     for (const [i, component] of components.entries()) {
       if (signal?.aborted) throw new ImportCancelled();
       const graph = graphs[i]!;
       const dir = join(partial, component.name);
+      const shared = component.name === UNET_CUDA_FOLDER && portableUNet ? sharePortableWeights(partial, portableUNet) : undefined;
       try {
-        await writeModel(graph, dir, {
+        const written = await writeModel(graph, dir, {
           signal,
+          shared,
           onWeight: (done) =>
             options.onProgress?.({
               stage: component.name === 'text_encoder_2' ? 'text_encoder' : component.name === UNET_CUDA_FOLDER ? 'unet' : component.name,
@@ -187,6 +190,8 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
               bytesTotal,
             }),
         });
+        if (component.name === 'unet') portableUNet = written.weights;
+        if (shared && written.sharedBytes === 0) rmSync(join(dir, shared.location));
       } catch (error) {
         if (signal?.aborted) throw new ImportCancelled();
         throw describeWriteError(error, `${component.name}/model.onnx_data`);
@@ -250,6 +255,31 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
   } finally {
     source.close();
   }
+}
+
+/** unet_cuda/'s file of the weights it shares with unet/: a hard link to unet/'s data file, so they take no more disk. */
+const SHARED_UNET_FILE = 'unet.onnx_data';
+
+/**
+ * The CUDA graph keeps many of the portable UNet's weights (its Linears and 1x1 convs, the same bytes): it refers to them in
+ * unet/'s data file, linked into unet_cuda/ (onnxruntime reads external data from the model's own folder only).
+ * Where the disk cannot link files, unet_cuda/ gets its own copy of every weight.
+ */
+function sharePortableWeights(partial: string, weights: ReadonlyMap<string, WrittenWeight>): SharedWeights | undefined {
+  const dir = join(partial, UNET_CUDA_FOLDER);
+  mkdirSync(dir, { recursive: true });
+  try {
+    linkSync(join(partial, 'unet', DATA_FILE), join(dir, SHARED_UNET_FILE));
+  } catch {
+    return undefined;
+  }
+  // A 1x1 conv kernel [M, C, 1, 1] laid out channels-last ([M, 1, 1, C], NhwcConv's) keeps its bytes.
+  const shared = new Map(weights);
+  for (const [name, weight] of weights) {
+    const [m, c, kh, kw] = weight.dims;
+    if (weight.dims.length === 4 && kh === 1 && kw === 1) shared.set(`${name}.nhwc`, { ...weight, dims: [m!, 1, 1, c!] });
+  }
+  return { location: SHARED_UNET_FILE, weights: shared };
 }
 
 /** A quick look (headers and configs only) for the app: what the file or folder is; rejects with why it cannot be imported. */

@@ -1,6 +1,6 @@
 // A diffusers-ONNX Stable Diffusion folder, loaded once: its sessions, and everything the pipeline
 // needs, read from the folder's configs and from each session's input/output metadata.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DiscreteSchedule, ScheduleConfigError, type SchedulerConfig } from '../schedule/discrete.ts';
 import type { PredictionType } from '../guidance/unet.ts';
@@ -30,6 +30,7 @@ import { convertFloatType } from './float-precision.ts';
 import { DeviceUploads } from './device-inputs.ts';
 import { ModelSessions } from './reopenable.ts';
 import { UNET_CUDA_FOLDER, unetFolderOf, unetGraphFor, type UNetGraph } from './unet-folder.ts';
+import { componentBytes } from './component-bytes.ts';
 
 export type TimestepType = 'int64' | 'float32' | 'float16';
 
@@ -154,13 +155,6 @@ function displayName(dir: string): string {
     // not an import, or an unreadable note: the folder's own name
   }
   return basename(dir);
-}
-
-function folderBytes(folder: string): number {
-  return readdirSync(folder, { withFileTypes: true }).reduce(
-    (sum, entry) => (entry.isFile() ? sum + statSync(join(folder, entry.name)).size : sum),
-    0,
-  );
 }
 
 /**
@@ -336,11 +330,11 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, opt
       vaeShape: vaeArchitecture,
       weightBytes:
         [...textEncoders.map((p) => p.component), unetFolderOf(unetGraph)].reduce(
-          (sum, folder) => sum + folderBytes(join(dir, folder)),
+          (sum, folder) => sum + componentBytes(join(dir, folder)),
           0,
         ) +
-        folderBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
-      encoderBytes: existsSync(join(dir, 'vae_encoder')) ? folderBytes(join(dir, 'vae_encoder')) : 0,
+        componentBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
+      encoderBytes: existsSync(join(dir, 'vae_encoder')) ? componentBytes(join(dir, 'vae_encoder')) : 0,
     };
     const deviceUploads = (options.deviceInputs ?? true) ? DeviceUploads.for(provider) : undefined;
     return {

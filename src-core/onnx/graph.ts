@@ -26,7 +26,7 @@ export interface BuildOptions {
 
 export const OPSET = 17;
 export const MS_DOMAIN = 'com.microsoft';
-const DATA_FILE = 'model.onnx_data';
+export const DATA_FILE = 'model.onnx_data';
 const ALIGN = 64;
 
 const TYPE_CODE: Record<DType, number> = {
@@ -247,40 +247,75 @@ export class Graph {
   }
 }
 
-/** Writes dir/model.onnx and dir/model.onnx_data (every weight external, 64-byte aligned), one weight in memory at a time. */
+/** Where a weight written by writeModel lies in its data file. */
+export interface WrittenWeight {
+  dims: readonly number[];
+  dataType: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Weights another model wrote, for writeModel to refer to instead of writing them again: `location` names their data
+ * file in the new model's folder (a hard link to the other's), `weights` is what that model's writeModel returned.
+ */
+export interface SharedWeights {
+  location: string;
+  weights: ReadonlyMap<string, WrittenWeight>;
+}
+
+/**
+ * Writes dir/model.onnx and dir/model.onnx_data (every weight external, 64-byte aligned), one weight in memory at a
+ * time. A weight of `shared` with the same name, shape and type is referred to there, and not read or written; the
+ * progress counts it as written.
+ */
 export async function writeModel(
   graph: Graph,
   dir: string,
-  options: { onWeight?: (bytesDone: number) => void; signal?: AbortSignal } = {},
-): Promise<{ bytes: number }> {
+  options: { onWeight?: (bytesDone: number) => void; signal?: AbortSignal; shared?: SharedWeights } = {},
+): Promise<{ bytes: number; weights: Map<string, WrittenWeight>; sharedBytes: number }> {
   if (endianness() !== 'LE') throw new Error('writing ONNX weights needs a little-endian machine');
   await mkdir(dir, { recursive: true });
   const records: InstanceType<typeof onnx.TensorProto>[] = [];
+  const weights = new Map<string, WrittenWeight>();
   const file = await open(join(dir, DATA_FILE), 'w');
-  let offset = 0;
+  let offset = 0,
+    progress = 0,
+    sharedBytes = 0;
   const scratch = new Scratch();
+  const record = (name: string, weight: WrittenWeight, location: string) =>
+    onnx.TensorProto.create({
+      name,
+      dims: [...weight.dims],
+      dataType: weight.dataType,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(weight.offset) },
+        { key: 'length', value: String(weight.length) },
+      ],
+    });
   try {
     for (const { name, ref, float } of graph.weights) {
       options.signal?.throwIfAborted();
+      // The same arithmetic as weightBytes(), so that the progress ends at the graph's total.
+      progress = align(progress) + elementCount(ref.shape) * (float === 'float16' ? 2 : 4);
+      const other = options.shared?.weights.get(name);
+      if (other && other.dataType === TYPE_CODE[float] && other.dims.join() === ref.shape.join()) {
+        records.push(record(name, other, options.shared!.location));
+        sharedBytes += other.length;
+        options.onWeight?.(progress);
+        continue;
+      }
       scratch.reset();
       const bytes = weightBytes(name, ref, float, scratch);
       offset = align(offset);
       await writeAll(file, bytes, offset);
-      records.push(
-        onnx.TensorProto.create({
-          name,
-          dims: [...ref.shape],
-          dataType: TYPE_CODE[float],
-          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-          externalData: [
-            { key: 'location', value: DATA_FILE },
-            { key: 'offset', value: String(offset) },
-            { key: 'length', value: String(bytes.length) },
-          ],
-        }),
-      );
+      const written = { dims: [...ref.shape], dataType: TYPE_CODE[float], offset, length: bytes.length };
+      weights.set(name, written);
+      records.push(record(name, written, DATA_FILE));
       offset += bytes.length;
-      options.onWeight?.(offset);
+      options.onWeight?.(progress);
     }
     await file.sync();
   } finally {
@@ -289,7 +324,7 @@ export async function writeModel(
   options.signal?.throwIfAborted();
   const model = onnx.ModelProto.encode(graph.toModel(records)).finish();
   await writeFile(join(dir, 'model.onnx'), model);
-  return { bytes: offset + model.length };
+  return { bytes: offset + model.length, weights, sharedBytes };
 }
 
 function align(offset: number): number {
