@@ -4,7 +4,8 @@
 // unet/, run only by the CUDA provider.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importModel } from '../src-core/import/importer.ts';
@@ -167,3 +168,24 @@ for (const precision of ['fp32', 'fp16'] as const) {
     }
   });
 }
+
+test('where the disk cannot link files, unet_cuda/ gets a whole copy of its weights', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'cuda-nolink-'));
+  const linkSync = fs.linkSync;
+  // As on a FAT or exFAT disk: the importer's named import of linkSync follows the module's export.
+  fs.linkSync = () => {
+    throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+  };
+  syncBuiltinESMExports();
+  try {
+    const out = join(work, 'model');
+    await importModel(join(FIXTURES, 'sd1/diffusers'), { out, cudaGraph: true });
+    assert.equal(existsSync(join(out, 'unet_cuda', 'unet.onnx_data')), false);
+    const weights = [...externalWeights(readModel(join(out, 'unet_cuda', 'model.onnx'))).values()];
+    assert.ok(weights.length > 0 && weights.every((w) => w.location === 'model.onnx_data'));
+  } finally {
+    fs.linkSync = linkSync;
+    syncBuiltinESMExports();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
