@@ -6,7 +6,7 @@ import { ldmUNetNames } from './ldm-unet-keys.ts';
 import { isLdmVaeLayout, ldmVaeNames, vaeDiffusersName, VAE_LINEAR_WEIGHTS } from './ldm-vae-keys.ts';
 import { SD1_TEXT_PREFIX, SD2_TEXT_PREFIX, clipTextRefs, openClipTextRefs } from './ldm-clip-keys.ts';
 import { viewOf, type TensorRef } from './safetensors.ts';
-import { ImportError, type WeightSource } from './weights.ts';
+import { ImportError, reshapedRef, type WeightSource } from './weights.ts';
 
 export const UNET_PREFIX = 'model.diffusion_model.';
 export const VAE_PREFIX = 'first_stage_model.';
@@ -63,7 +63,7 @@ export function namedSource(refs: Map<string, TensorRef>, where: string): Weight
 
 /** The same tensor viewed with another shape of the same size (1x1 conv [C, C, 1, 1] -> linear [C, C]). */
 export function reshaped(ref: TensorRef, shape: number[]): TensorRef {
-  return viewOf(ref, { shape, read: (scratch) => ref.read(scratch) });
+  return viewOf(ref, reshapedRef(ref, shape));
 }
 
 /** Drops trailing 1x1 dimensions of the VAE attention's conv weights. */

@@ -70,6 +70,10 @@ test('F16 and BF16 bit patterns convert exactly to float32', () => {
     assert.deepEqual([...f.read('h')], [1, -2, 65504, 2 ** -24, 2 ** -14, Infinity, Math.fround(0.333251953125)]);
     assert.deepEqual([...f.read('b')], [1, -2, 3.140625, 2 ** -133, -Infinity]);
     assert.deepEqual([...f.read('d')], [0.5, -3]);
+    // The F16 tensor's bit patterns as stored, for fp16 graphs; other dtypes have none.
+    assert.deepEqual(f.weight('h').readHalves?.(), f16);
+    assert.equal(f.weight('b').readHalves, undefined);
+    assert.equal(f.weight('d').readHalves, undefined);
   } finally {
     f.close();
   }

@@ -56,7 +56,7 @@ export interface TensorRef extends WeightRef {
 
 /** A view of a stored tensor (reshaped, transposed, one third of it) that keeps its dtype for that check. */
 export function viewOf(stored: TensorRef, view: WeightRef): TensorRef {
-  return stored.dtype === undefined ? view : { shape: view.shape, read: view.read, dtype: stored.dtype };
+  return stored.dtype === undefined ? view : { ...view, dtype: stored.dtype };
 }
 
 /** Values converted per read call: bounds the scratch buffer of fp16/bf16/f64 tensors to a few MB. */
@@ -228,10 +228,22 @@ export class SafetensorsFile {
     return out;
   }
 
-  /** A lazy reference to one tensor. */
+  /** A float16 tensor's bit patterns as the file stores them. */
+  readHalves(name: string, scratch?: Scratch): Uint16Array {
+    const info = this.info(name);
+    if (this.fd === undefined) throw fail(this.path, `read of tensor ${name} after the file was closed`);
+    if (info.dtype !== 'F16') throw fail(this.path, `tensor ${name} has dtype ${info.dtype}, not F16`);
+    const count = elementCount(info.shape);
+    const out = scratch?.halves(count) ?? new Uint16Array(count);
+    readExactly(this.fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path, name);
+    return out;
+  }
+
+  /** A lazy reference to one tensor (with its bit patterns where it is F16). */
   weight(name: string): TensorRef {
     const info = this.info(name);
-    return { shape: info.shape, dtype: info.dtype, read: (scratch) => this.read(name, scratch) };
+    const ref: TensorRef = { shape: info.shape, dtype: info.dtype, read: (scratch) => this.read(name, scratch) };
+    return info.dtype === 'F16' ? { ...ref, readHalves: (scratch) => this.readHalves(name, scratch) } : ref;
   }
 
   /** Every tensor under its name in the file. */

@@ -4,7 +4,7 @@
 // here with the tensor's name instead of inside onnxruntime. Activations are NCHW throughout.
 import type { Graph } from '../onnx/graph.ts';
 import { attention, conv2d, groupNorm, linear, silu } from '../onnx/layers.ts';
-import { ImportError, type WeightRef, type WeightSource } from './weights.ts';
+import { ImportError, reshapedRef, type WeightRef, type WeightSource } from './weights.ts';
 
 /** diffusers builds every VAE norm (resnets, attention, conv_norm_out) with eps 1e-6. */
 export const VAE_NORM_EPS = 1e-6;
@@ -131,7 +131,7 @@ function attentionWeights(w: WeightSource, prefix: string, channels: number): We
       !w.has(`${prefix}.${current}.weight`) && w.has(`${prefix}.${legacy}.weight`) ? `${prefix}.${legacy}` : `${prefix}.${current}`;
     const weight = w.get(`${base}.weight`);
     if (sameShape(weight.shape, [channels, channels, 1, 1])) {
-      renamed.set(`${prefix}.${current}.weight`, { shape: [channels, channels], read: (scratch) => weight.read(scratch) });
+      renamed.set(`${prefix}.${current}.weight`, reshapedRef(weight, [channels, channels]));
     } else {
       renamed.set(`${prefix}.${current}.weight`, expectTensor(w, `${base}.weight`, [channels, channels]));
     }

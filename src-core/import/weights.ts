@@ -6,6 +6,17 @@ export interface WeightRef {
   readonly shape: readonly number[];
   /** The values; arrays may come from `scratch`, valid until its next reset (the writer's next weight). */
   read(scratch?: Scratch): Float32Array;
+  /**
+   * The values' float16 bit patterns as a file stores them, where it does and the values are read in its order: an
+   * fp16 graph's writer copies them instead of converting them to float32 and back (the same bits; absent otherwise).
+   */
+  readHalves?(scratch?: Scratch): Uint16Array;
+}
+
+/** The same values seen with another shape of the same size (a reshape), float16 bit patterns included. */
+export function reshapedRef(ref: WeightRef, shape: readonly number[]): WeightRef {
+  const view: WeightRef = { shape, read: (scratch) => ref.read(scratch) };
+  return ref.readHalves ? { ...view, readHalves: (scratch) => ref.readHalves!(scratch) } : view;
 }
 
 /**

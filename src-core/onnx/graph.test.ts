@@ -10,7 +10,7 @@ import onnxProto from 'onnx-proto';
 import { fromHalfBits } from '../model/half.ts';
 import { arrayWeight, ImportError, weightMap, type WeightRef } from '../import/weights.ts';
 import { Graph, writeModel } from './graph.ts';
-import { attention, gelu, groupNorm, layerNorm, linear } from './layers.ts';
+import { attention, gelu, groupNorm, layerNorm, linear, reshapedWeight, transposedWeight } from './layers.ts';
 import { randomValues, randomWeight, relativeError, runGraph } from './testing.ts';
 
 const { onnx } = onnxProto;
@@ -108,6 +108,34 @@ test('weights are read one at a time, in order, each exactly once, and a wrong l
     await assert.rejects(
       writeModel(sumGraph('float32', [short]), dir),
       (e: unknown) => e instanceof ImportError && /block\.0\.weight/.test(e.message),
+    );
+  });
+});
+
+test("a float16 graph copies a weight's stored float16 bit patterns as they are; a float32 graph reads the values", async () => {
+  const bits = Uint16Array.from({ length: 17 }, (_, i) => 0x3c00 + i * 37); // 1.0 and up, exact in both types
+  let floatReads = 0;
+  const ref: WeightRef = {
+    shape: [17],
+    read: () => (floatReads++, fromHalfBits(bits)),
+    readHalves: () => bits,
+  };
+  await withDir(async (dir) => {
+    await writeModel(sumGraph('float16', [ref]), dir);
+    assert.equal(floatReads, 0);
+    const data = await readFile(join(dir, 'model.onnx_data'));
+    assert.deepEqual(new Uint16Array(data.buffer, data.byteOffset, 17), bits);
+    await writeModel(sumGraph('float32', [ref]), dir);
+    assert.equal(floatReads, 1);
+  });
+  // Reshaped, the same bit patterns; a view that reorders values (a transpose) has none.
+  assert.equal(reshapedWeight(ref, [1, 17]).readHalves?.(), bits);
+  assert.equal(transposedWeight({ ...ref, shape: [1, 17] }).readHalves, undefined);
+  const short: WeightRef = { shape: [17], read: () => new Float32Array(17), readHalves: () => new Uint16Array(16) };
+  await withDir(async (dir) => {
+    await assert.rejects(
+      writeModel(sumGraph('float16', [short]), dir),
+      (e: unknown) => e instanceof ImportError && /16 values/.test(e.message),
     );
   });
 });

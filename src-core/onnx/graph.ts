@@ -333,10 +333,12 @@ function align(offset: number): number {
 
 /** One weight's bytes in the graph's float type; the values are checked against the declared shape. */
 function weightBytes(name: string, ref: WeightRef, float: 'float32' | 'float16', scratch: Scratch): Uint8Array {
-  const values = ref.read(scratch);
+  // A weight the file stores in float16 goes into a float16 graph as it is: through float32 it would be the same bits.
+  const halves = float === 'float16' ? ref.readHalves?.(scratch) : undefined;
+  const values = halves ?? ref.read(scratch);
   const expected = elementCount(ref.shape);
   if (values.length !== expected) throw new ImportError(`tensor ${name}: ${values.length} values for shape [${ref.shape.join(', ')}]`);
-  const typed = float === 'float16' ? toHalfBits(values, scratch.halves(values.length)) : values;
+  const typed = halves ?? (float === 'float16' ? toHalfBits(values as Float32Array, scratch.halves(values.length)) : values);
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
 

@@ -2,7 +2,7 @@
 // ONNX ops (opset 17) so that CPU, DirectML, WebGPU and CoreML all run them. Batch and sequence stay
 // symbolic: reshapes use 0 (copy the dim) and -1 (infer it) instead of fixed sizes.
 import { MS_DOMAIN, type AttrValue, type Graph } from './graph.ts';
-import type { WeightRef, WeightSource } from '../import/weights.ts';
+import { reshapedRef, type WeightRef, type WeightSource } from '../import/weights.ts';
 import { transposeBlock } from './transpose.ts';
 
 /** Derived weights made once per graph and name (a transposed matrix used twice is stored once). */
@@ -20,7 +20,7 @@ export function derivedWeight(g: Graph, name: string, make: () => WeightRef, flo
 
 /** The same data seen with another shape (e.g. a [C] scale broadcast as [C,1,1]), read only at write time. */
 export function reshapedWeight(ref: WeightRef, shape: number[]): WeightRef {
-  return { shape, read: (scratch) => ref.read(scratch) };
+  return reshapedRef(ref, shape);
 }
 
 /** A [rows, cols] matrix transposed to [cols, rows] when it is read (so no copy lives in memory before writing). */
