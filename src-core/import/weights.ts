@@ -13,6 +13,40 @@ export interface WeightRef {
   readHalves?(scratch?: Scratch): Uint16Array;
 }
 
+/** Values as one weight holds them: float32 values, or float16 bit patterns (WeightRef.readHalves). */
+export type WeightValues = Float32Array | Uint16Array;
+
+/**
+ * A weight whose values are its sources' values moved into another order by `arrange` (a transpose, a packing), for
+ * float32 values and, where every source has them, for float16 bit patterns too: moving values moves their bits.
+ */
+export function rearrangedRef(
+  sources: readonly WeightRef[],
+  shape: readonly number[],
+  arrange: <T extends WeightValues>(inputs: T[], out: T) => void,
+): WeightRef {
+  const count = elementCount(shape);
+  const ref: WeightRef = {
+    shape,
+    read(scratch) {
+      const inputs = sources.map((s) => s.read(scratch));
+      const out = scratch?.floats(count) ?? new Float32Array(count);
+      arrange(inputs, out);
+      return out;
+    },
+  };
+  if (!sources.every((s) => s.readHalves)) return ref;
+  return {
+    ...ref,
+    readHalves(scratch) {
+      const inputs = sources.map((s) => s.readHalves!(scratch));
+      const out = scratch?.halves(count) ?? new Uint16Array(count);
+      arrange(inputs, out);
+      return out;
+    },
+  };
+}
+
 /** The same values seen with another shape of the same size (a reshape), float16 bit patterns included. */
 export function reshapedRef(ref: WeightRef, shape: readonly number[]): WeightRef {
   const view: WeightRef = { shape, read: (scratch) => ref.read(scratch) };

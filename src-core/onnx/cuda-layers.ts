@@ -6,24 +6,18 @@
 // Sizes the CUDA kernels refuse at run time get the same arithmetic in standard ops instead.
 import { MS_DOMAIN, type Graph } from './graph.ts';
 import { derivedWeight, gelu, groupNorm, optionalWeight, silu } from './layers.ts';
-import type { WeightRef, WeightSource } from '../import/weights.ts';
+import { rearrangedRef, type WeightRef, type WeightSource } from '../import/weights.ts';
 import { transposeBlock } from './transpose.ts';
 
 /** A torch conv kernel [M, C, kH, kW] read as NhwcConv's [M, kH, kW, C]. */
 export function channelsLastKernel(ref: WeightRef): WeightRef {
   const [m, c, kh, kw] = ref.shape;
-  return {
-    shape: [m, kh, kw, c],
-    read(scratch) {
-      const source = ref.read(scratch),
-        out = scratch?.floats(source.length) ?? new Float32Array(source.length);
-      const plane = kh * kw;
-      // Each output channel's [C, kH * kW] block fits the cache: tiles would not help (reports/gpu-bench/layout-transposes-ab.ts).
-      for (let o = 0; o < m; o++)
-        for (let i = 0; i < c; i++) for (let p = 0; p < plane; p++) out[(o * plane + p) * c + i] = source[(o * c + i) * plane + p];
-      return out;
-    },
-  };
+  const plane = kh * kw;
+  return rearrangedRef([ref], [m, kh, kw, c], ([source], out) => {
+    // Each output channel's [C, kH * kW] block fits the cache: tiles would not help (reports/gpu-bench/layout-transposes-ab.ts).
+    for (let o = 0; o < m; o++)
+      for (let i = 0; i < c; i++) for (let p = 0; p < plane; p++) out[(o * plane + p) * c + i] = source[(o * c + i) * plane + p];
+  });
 }
 
 /** A torch Conv2d at `prefix` on NHWC (NhwcConv); `pad` as in layers.ts's conv2d. */
@@ -181,18 +175,12 @@ export function packedHeadsWeight(refs: WeightRef[], heads: number): WeightRef {
   const [out, inp] = refs[0].shape;
   const d = out / heads,
     parts = refs.length;
-  return {
-    shape: [inp, out * parts],
-    read(scratch) {
-      const result = scratch?.floats(inp * out * parts) ?? new Float32Array(inp * out * parts);
-      refs.forEach((ref, p) => {
-        const source = ref.read(scratch);
-        // Head n's d rows of linear p, transposed into its d columns.
-        for (let n = 0; n < heads; n++) transposeBlock(source, n * d * inp, inp, d, inp, result, (n * parts + p) * d, out * parts);
-      });
-      return result;
-    },
-  };
+  return rearrangedRef(refs, [inp, out * parts], (sources, result) => {
+    sources.forEach((source, p) => {
+      // Head n's d rows of linear p, transposed into its d columns.
+      for (let n = 0; n < heads; n++) transposeBlock(source, n * d * inp, inp, d, inp, result, (n * parts + p) * d, out * parts);
+    });
+  });
 }
 
 /** x @ packed(linears) reshaped to [B, S, heads, parts, d] (no bias: diffusers' q, k, v have none). */

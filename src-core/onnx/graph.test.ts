@@ -128,9 +128,16 @@ test("a float16 graph copies a weight's stored float16 bit patterns as they are;
     await writeModel(sumGraph('float32', [ref]), dir);
     assert.equal(floatReads, 1);
   });
-  // Reshaped, the same bit patterns; a view that reorders values (a transpose) has none.
+  // Reshaped, the same bit patterns; transposed, the bit patterns moved as the values are.
   assert.equal(reshapedWeight(ref, [1, 17]).readHalves?.(), bits);
-  assert.equal(transposedWeight({ ...ref, shape: [1, 17] }).readHalves, undefined);
+  const matrix: WeightRef = { shape: [2, 3], read: () => fromHalfBits(bits.subarray(0, 6)), readHalves: () => bits.subarray(0, 6) };
+  const transposed = transposedWeight(matrix);
+  assert.deepEqual(
+    [...transposed.readHalves!()],
+    [0, 3, 1, 4, 2, 5].map((i) => bits[i]),
+  );
+  assert.deepEqual([...fromHalfBits(transposed.readHalves!())], [...transposed.read()]);
+  assert.equal(transposedWeight({ shape: [2, 3], read: matrix.read }).readHalves, undefined);
   const short: WeightRef = { shape: [17], read: () => new Float32Array(17), readHalves: () => new Uint16Array(16) };
   await withDir(async (dir) => {
     await assert.rejects(

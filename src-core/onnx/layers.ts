@@ -2,7 +2,7 @@
 // ONNX ops (opset 17) so that CPU, DirectML, WebGPU and CoreML all run them. Batch and sequence stay
 // symbolic: reshapes use 0 (copy the dim) and -1 (infer it) instead of fixed sizes.
 import { MS_DOMAIN, type AttrValue, type Graph } from './graph.ts';
-import { reshapedRef, type WeightRef, type WeightSource } from '../import/weights.ts';
+import { rearrangedRef, reshapedRef, type WeightRef, type WeightSource } from '../import/weights.ts';
 import { transposeBlock } from './transpose.ts';
 
 /** Derived weights made once per graph and name (a transposed matrix used twice is stored once). */
@@ -27,15 +27,7 @@ export function reshapedWeight(ref: WeightRef, shape: number[]): WeightRef {
 export function transposedWeight(ref: WeightRef): WeightRef {
   if (ref.shape.length !== 2) throw new Error(`transposedWeight needs a matrix, got [${ref.shape.join(', ')}]`);
   const [rows, cols] = ref.shape;
-  return {
-    shape: [cols, rows],
-    read(scratch) {
-      const source = ref.read(scratch),
-        out = scratch?.floats(source.length) ?? new Float32Array(source.length);
-      transposeBlock(source, 0, cols, rows, cols, out, 0, rows);
-      return out;
-    },
-  };
+  return rearrangedRef([ref], [cols, rows], ([source], out) => transposeBlock(source, 0, cols, rows, cols, out, 0, rows));
 }
 
 export function optionalWeight(g: Graph, w: WeightSource, name: string, shape?: number[]): string | undefined {

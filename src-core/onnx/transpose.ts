@@ -2,19 +2,21 @@
 // channels-last kernels, packed attention projections). Done tile by tile: a plain row-by-row loop writes (or reads)
 // one element per cache line across a whole matrix of megabytes, which made these loops a third of an import's time.
 
+import type { WeightValues } from '../import/weights.ts';
+
 const TILE = 32;
 
 /**
  * dst[dstOffset + c * dstStride + r] = src[srcOffset + r * srcStride + c] for r < rows, c < cols: the rows x cols
  * block of `src` (row stride srcStride) written transposed into `dst` (row stride dstStride).
  */
-export function transposeBlock(
-  src: Float32Array,
+export function transposeBlock<T extends WeightValues>(
+  src: T,
   srcOffset: number,
   srcStride: number,
   rows: number,
   cols: number,
-  dst: Float32Array,
+  dst: T,
   dstOffset: number,
   dstStride: number,
 ): void {
