@@ -26,12 +26,20 @@ export function rearrangedRef(
   arrange: <T extends WeightValues>(inputs: T[], out: T) => void,
 ): WeightRef {
   const count = elementCount(shape);
+  // A source that gives another number of values than its shape has would be rearranged wrongly, not refused.
+  const checked = <T extends WeightValues>(inputs: T[]): T[] => {
+    inputs.forEach((values, i) => {
+      const expected = elementCount(sources[i]!.shape);
+      if (values.length !== expected)
+        throw new ImportError(`a weight of shape [${sources[i]!.shape.join(', ')}] gave ${values.length} values`);
+    });
+    return inputs;
+  };
   const ref: WeightRef = {
     shape,
     read(scratch) {
-      const inputs = sources.map((s) => s.read(scratch));
       const out = scratch?.floats(count) ?? new Float32Array(count);
-      arrange(inputs, out);
+      arrange(checked(sources.map((s) => s.read(scratch))), out);
       return out;
     },
   };
@@ -39,9 +47,8 @@ export function rearrangedRef(
   return {
     ...ref,
     readHalves(scratch) {
-      const inputs = sources.map((s) => s.readHalves!(scratch));
       const out = scratch?.halves(count) ?? new Uint16Array(count);
-      arrange(inputs, out);
+      arrange(checked(sources.map((s) => s.readHalves!(scratch))), out);
       return out;
     },
   };

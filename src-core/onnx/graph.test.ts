@@ -138,6 +138,13 @@ test("a float16 graph copies a weight's stored float16 bit patterns as they are;
   );
   assert.deepEqual([...fromHalfBits(transposed.readHalves!())], [...transposed.read()]);
   assert.equal(transposedWeight({ shape: [2, 3], read: matrix.read }).readHalves, undefined);
+  // A source that gives too few values is refused, not rearranged.
+  const cut = transposedWeight({ shape: [2, 3], read: () => new Float32Array(5), readHalves: () => bits.subarray(0, 5) });
+  assert.throws(
+    () => cut.read(),
+    (e: unknown) => e instanceof ImportError && /shape \[2, 3\] gave 5 values/.test(e.message),
+  );
+  assert.throws(() => cut.readHalves!(), ImportError);
   const short: WeightRef = { shape: [17], read: () => new Float32Array(17), readHalves: () => new Uint16Array(16) };
   await withDir(async (dir) => {
     await assert.rejects(
