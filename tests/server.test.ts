@@ -86,9 +86,10 @@ test('killing the engine mid-job fails that job, restarts the engine, and the ne
     const pid = studio.service.engine.pid!;
     const failed = client.waitFor('job.failed');
     const ready = client.waitFor('engine.status', (s) => s.state === 'ready');
-    // Long enough to be killed mid-job: the tiny model's evaluations take well under a millisecond, and progress comes
-    // with a preview at most every 50 ms, otherwise at most every 100 ms.
-    const { jobId } = await client.call('job.generate', { prompt: 'doomed', seed: 2, steps: 400, count: 16 });
+    // Long enough to be killed before its first image is saved: the tiny model's evaluations take well under a
+    // millisecond, and progress comes with a preview at most every 50 ms, otherwise at most every 100 ms. Heun's 999
+    // evaluations per image leave that window on a loaded machine (400 Euler steps did not always: image 2 was saved).
+    const { jobId } = await client.call('job.generate', { prompt: 'doomed', seed: 2, steps: 500, sampler: 'heun', count: 16 });
     await client.waitFor('job.progress', (p) => p.jobId === jobId && p.evaluation >= 2);
     process.kill(pid, 'SIGKILL');
     const failure = await failed;
