@@ -22,6 +22,7 @@ import { readLoraFile, type LoraComponent, type LoraContents } from './lora-file
 import { describeReport, LoraMatchError, mergeLoras, type ComponentTables, type LoraUse } from './lora-merge.ts';
 import { componentWeights, readModelProto, writePatchedModel, type ComponentPatch, type ComponentWeights } from './onnx-patch.ts';
 import { placeOnCudaGraph } from './cuda-graph-deltas.ts';
+import { externalDataOf } from '../onnx/graph.ts';
 import { ignoredLoraArguments, loraCalls, otherNetworks, parseExtraNetworks, type LoraCall } from './prompt-tags.ts';
 import type { SafetensorsFile } from '../import/safetensors.ts';
 
@@ -76,8 +77,8 @@ function graphFiles(dir: string): GraphFiles {
 function externalFiles(proto: GraphFiles['proto']): string[] {
   const files = new Set<string>();
   for (const t of proto.graph?.initializer ?? []) {
-    const location = t.externalData?.find((e) => e.key === 'location')?.value;
-    if (t.dataLocation === 1 && location) files.add(location);
+    const location = externalDataOf(t)?.location;
+    if (location) files.add(location);
   }
   return [...files];
 }

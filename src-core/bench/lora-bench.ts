@@ -26,7 +26,7 @@ import { rerunWithHugePages } from '../model/huge-pages.ts';
 import { openComponent, sessionOptions, type ComponentSession } from '../model/session.ts';
 import { ModelSessions } from '../model/reopenable.ts';
 import { median as medianOf } from '../experiments/stats.ts';
-import { Graph, writeModel } from '../onnx/graph.ts';
+import { externalDataOf, Graph, writeModel } from '../onnx/graph.ts';
 import { attentionLayers, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
 
 interface Timing {
@@ -59,13 +59,13 @@ async function rewriteWholeFile(unetDir: string, deltas: LowRankDelta[], outDir:
   copyFileSync(join(unetDir, 'model.onnx'), join(outDir, 'model.onnx'));
   copyFileSync(join(unetDir, 'model.onnx_data'), join(outDir, 'model.onnx_data'));
   const proto = readModelProto(join(unetDir, 'model.onnx'));
-  const where = new Map(proto.graph!.initializer!.map((t) => [t.name!, Object.fromEntries(t.externalData!.map((e) => [e.key, e.value]))]));
+  const where = new Map(proto.graph!.initializer!.map((t) => [t.name!, externalDataOf(t)!]));
   const fd = openSync(join(outDir, 'model.onnx_data'), 'r+');
   try {
     for (const d of deltas) {
       const { offset, length } = where.get(d.initializer)!;
-      const bytes = Buffer.alloc(Number(length));
-      readSync(fd, bytes, 0, bytes.length, Number(offset));
+      const bytes = Buffer.alloc(length!);
+      readSync(fd, bytes, 0, bytes.length, offset);
       const w = new Float32Array(bytes.buffer, bytes.byteOffset, d.rows * d.cols);
       const out = await merge.run({
         a: new ort.Tensor('float32', d.a, [d.rows, d.rank]),

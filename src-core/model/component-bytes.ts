@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { externalDataOf } from '../onnx/graph.ts';
 
 const { onnx } = onnxProto;
 
@@ -18,9 +19,8 @@ export function componentBytes(folder: string): number {
   if (linked.size === 0) return bytes;
   const model = onnx.ModelProto.decode(readFileSync(join(folder, 'model.onnx')));
   for (const t of model.graph?.initializer ?? []) {
-    const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value;
-    const location = entry('location');
-    if (location && linked.has(location)) bytes += Number(entry('length') ?? 0);
+    const external = externalDataOf(t);
+    if (external?.location && linked.has(external.location)) bytes += external.length ?? 0;
   }
   return bytes;
 }

@@ -7,6 +7,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { fromHalfBits, toHalfBits } from './half.ts';
 import { ModelError } from './errors.ts';
+import { externalDataOf } from '../onnx/graph.ts';
 import type { FloatType } from './tensors.ts';
 
 const { onnx } = onnxProto;
@@ -36,17 +37,17 @@ function elementCount(tensor: TensorProto): number {
 
 /** A tensor's bytes as stored: inline raw_data, the typed fields, or an external file beside the graph. */
 function tensorBytes(tensor: TensorProto, c: Conversion): Uint8Array {
-  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    const entry = (key: string) => tensor.externalData.find((e) => e.key === key)?.value ?? undefined;
-    const location = entry('location');
+  const external = externalDataOf(tensor);
+  if (external) {
+    const location = external.location;
     if (!location) throw new ModelError(c.component, `tensor ${tensor.name} is external but names no file`);
     const path = resolve(c.folder, location);
     const real = realpathSync(path);
     if (!real.startsWith(realpathSync(c.folder) + sep))
       throw new ModelError(c.component, `tensor ${tensor.name} points outside its folder (${location})`);
-    const offset = Number(entry('offset') ?? 0);
+    const offset = external.offset;
     const itemBytes = c.from === CODE.float16 ? 2 : 4;
-    const length = Number(entry('length') ?? elementCount(tensor) * itemBytes);
+    const length = external.length ?? elementCount(tensor) * itemBytes;
     const out = new Uint8Array(length);
     const fd = openSync(real, 'r');
     try {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { fromHalfBits } from '../model/half.ts';
-import { arrayWeight, ImportError, weightMap, type WeightRef } from '../import/weights.ts';
+import { arrayWeight, ImportError, reshapedRef, weightMap, type WeightRef } from '../import/weights.ts';
 import { Graph, writeModel } from './graph.ts';
-import { attention, gelu, groupNorm, layerNorm, linear, reshapedWeight, transposedWeight } from './layers.ts';
+import { attention, gelu, groupNorm, layerNorm, linear, transposedWeight } from './layers.ts';
 import { randomValues, randomWeight, relativeError, runGraph } from './testing.ts';
 
 const { onnx } = onnxProto;
@@ -129,7 +129,7 @@ test("a float16 graph copies a weight's stored float16 bit patterns as they are;
     assert.equal(floatReads, 1);
   });
   // Reshaped, the same bit patterns; transposed, the bit patterns moved as the values are.
-  assert.equal(reshapedWeight(ref, [1, 17]).readHalves?.(), bits);
+  assert.equal(reshapedRef(ref, [1, 17]).readHalves?.(), bits);
   const matrix: WeightRef = { shape: [2, 3], read: () => fromHalfBits(bits.subarray(0, 6)), readHalves: () => bits.subarray(0, 6) };
   const transposed = transposedWeight(matrix);
   assert.deepEqual(

@@ -186,9 +186,7 @@ export class Graph {
 
   /** Bytes model.onnx_data will take (padding included), for progress before writing. */
   weightBytes(): number {
-    let offset = 0;
-    for (const w of this.weights) offset = align(offset) + elementCount(w.ref.shape) * (w.float === 'float16' ? 2 : 4);
-    return offset;
+    return this.weights.reduce(weightEnd, 0);
   }
 
   private isInitializer(name: string): boolean {
@@ -298,8 +296,8 @@ export async function writeModel(
   try {
     for (const { name, ref, float } of graph.weights) {
       options.signal?.throwIfAborted();
-      // The same arithmetic as weightBytes(), so that the progress ends at the graph's total.
-      progress = align(progress) + elementCount(ref.shape) * (float === 'float16' ? 2 : 4);
+      // Counted as weightBytes() counts, so that the progress ends at the graph's total.
+      progress = weightEnd(progress, { ref, float });
       const other = options.shared?.weights.get(name);
       if (other && other.dataType === TYPE_CODE[float] && other.dims.join() === ref.shape.join()) {
         records.push(record(name, other, options.shared!.location));
@@ -329,6 +327,28 @@ export async function writeModel(
 
 function align(offset: number): number {
   return Math.ceil(offset / ALIGN) * ALIGN;
+}
+
+/** Where a weight written at the next aligned offset after `offset` ends in the data file. */
+function weightEnd(offset: number, w: { ref: WeightRef; float: 'float32' | 'float16' }): number {
+  return align(offset) + elementCount(w.ref.shape) * (w.float === 'float16' ? 2 : 4);
+}
+
+/**
+ * Where an initializer stored outside the graph keeps its bytes (ONNX's external_data entries: the file, relative to
+ * the graph's folder, the offset and the length); undefined for one stored in the graph.
+ */
+export function externalDataOf(
+  t: onnxProto.onnx.ITensorProto,
+): { location: string | undefined; offset: number; length: number | undefined } | undefined {
+  if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return undefined;
+  const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value ?? undefined;
+  const length = entry('length');
+  return {
+    location: entry('location') || undefined,
+    offset: Number(entry('offset') ?? 0),
+    length: length === undefined ? undefined : Number(length),
+  };
 }
 
 /** One weight's bytes in the graph's float type; the values are checked against the declared shape. */

@@ -18,11 +18,6 @@ export function derivedWeight(g: Graph, name: string, make: () => WeightRef, flo
   return value;
 }
 
-/** The same data seen with another shape (e.g. a [C] scale broadcast as [C,1,1]), read only at write time. */
-export function reshapedWeight(ref: WeightRef, shape: number[]): WeightRef {
-  return reshapedRef(ref, shape);
-}
-
 /** A [rows, cols] matrix transposed to [cols, rows] when it is read (so no copy lives in memory before writing). */
 export function transposedWeight(ref: WeightRef): WeightRef {
   if (ref.shape.length !== 2) throw new Error(`transposedWeight needs a matrix, got [${ref.shape.join(', ')}]`);
@@ -33,7 +28,7 @@ export function transposedWeight(ref: WeightRef): WeightRef {
 export function optionalWeight(g: Graph, w: WeightSource, name: string, shape?: number[]): string | undefined {
   if (!w.has(name)) return undefined;
   const ref = w.get(name);
-  return shape ? derivedWeight(g, name, () => reshapedWeight(ref, shape)) : g.weight(name, ref);
+  return shape ? derivedWeight(g, name, () => reshapedRef(ref, shape)) : g.weight(name, ref);
 }
 
 /**
@@ -91,7 +86,7 @@ export function groupNorm(g: Graph, w: WeightSource, x: string, prefix: string, 
   if (channels % options.groups !== 0) throw new Error(`${prefix}: ${channels} channels do not split into ${options.groups} groups`);
   return g.scope(prefix, () => {
     const restored = normalizeGroups(g, x, options.groups, options.eps);
-    const scale = derivedWeight(g, `${prefix}.weight`, () => reshapedWeight(gamma, [channels, 1, 1]));
+    const scale = derivedWeight(g, `${prefix}.weight`, () => reshapedRef(gamma, [channels, 1, 1]));
     const scaled = g.op('Mul', [restored, scale]);
     const beta = optionalWeight(g, w, `${prefix}.bias`, [channels, 1, 1]);
     return beta === undefined ? scaled : g.op('Add', [scaled, beta]);

@@ -3,7 +3,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import type { WrittenWeight } from '../../src-core/onnx/graph.ts';
+import { externalDataOf, type WrittenWeight } from '../../src-core/onnx/graph.ts';
 
 const { onnx } = onnxProto;
 type ModelProto = InstanceType<typeof onnx.ModelProto>;
@@ -20,15 +20,14 @@ export function readModel(path: string): ModelProto {
 export function externalWeights(model: ModelProto): Map<string, ExternalWeight> {
   const weights = new Map<string, ExternalWeight>();
   for (const t of model.graph?.initializer ?? []) {
-    const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value;
-    const location = entry('location');
-    if (location === undefined || location === null) continue;
+    const external = externalDataOf(t);
+    if (!external?.location) continue;
     weights.set(t.name!, {
-      location,
+      location: external.location,
       dims: (t.dims ?? []).map(Number),
       dataType: t.dataType ?? 0,
-      offset: Number(entry('offset') ?? 0),
-      length: Number(entry('length')),
+      offset: external.offset,
+      length: Number(external.length),
     });
   }
   return weights;
