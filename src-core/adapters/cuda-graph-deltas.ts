@@ -7,6 +7,7 @@
 // over one linear's columns of a packed matrix (zeros in the others'); the changes of one packed matrix are then
 // joined along the rank, so each weight still changes once.
 import onnxProto from 'onnx-proto';
+import { channelsLastName } from '../onnx/cuda-layers.ts';
 import { joinRanks, type LowRankFactors } from './lora-merge.ts';
 import type { ComponentWeights, LowRankDelta } from './onnx-patch.ts';
 
@@ -28,9 +29,9 @@ export function placeOnCudaGraph(deltas: readonly LowRankDelta[], weights: Compo
       placed.push(delta); // the same weight in the same layout (Linears, the time embedding)
       continue;
     }
-    const kernel = weights.dims.get(`${delta.initializer}.nhwc`);
+    const kernel = weights.dims.get(channelsLastName(delta.initializer));
     if (kernel?.length === 4) {
-      placed.push({ ...delta, initializer: `${delta.initializer}.nhwc`, b: channelsLastColumns(delta, kernel) });
+      placed.push({ ...delta, initializer: channelsLastName(delta.initializer), b: channelsLastColumns(delta, kernel) });
       continue;
     }
     const packing = packedMatrixOf(delta.initializer);

@@ -16,6 +16,7 @@ import { looksLikeVPrediction } from './prediction-test.ts';
 import { ImportError, type WeightSource } from './weights.ts';
 import { providerAvailability } from '../model/providers.ts';
 import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
+import { channelsLastName } from '../onnx/cuda-layers.ts';
 import { writeComponentConfig, writeImportInfo, writeModelIndex, writeSchedulerConfig, writeTokenizer } from './write-folder.ts';
 
 /** Bumped whenever the importer's output changes, so cached imports are made again. */
@@ -277,7 +278,7 @@ function sharePortableWeights(partial: string, weights: ReadonlyMap<string, Writ
   const shared = new Map(weights);
   for (const [name, weight] of weights) {
     const [m, c, kh, kw] = weight.dims;
-    if (weight.dims.length === 4 && kh === 1 && kw === 1) shared.set(`${name}.nhwc`, { ...weight, dims: [m!, 1, 1, c!] });
+    if (weight.dims.length === 4 && kh === 1 && kw === 1) shared.set(channelsLastName(name), { ...weight, dims: [m!, 1, 1, c!] });
   }
   return { location: SHARED_UNET_FILE, weights: shared };
 }

@@ -9,6 +9,9 @@ import { derivedWeight, gelu, groupNorm, optionalWeight, silu } from './layers.t
 import { rearrangedRef, type WeightRef, type WeightSource } from '../import/weights.ts';
 import { transposeBlock } from './transpose.ts';
 
+/** The CUDA graph's name for a conv kernel laid out channels-last (the LoRA patcher and the importer look it up). */
+export const channelsLastName = (weight: string): string => `${weight}.nhwc`;
+
 /** A torch conv kernel [M, C, kH, kW] read as NhwcConv's [M, kH, kW, C]. */
 export function channelsLastKernel(ref: WeightRef): WeightRef {
   const [m, c, kh, kw] = ref.shape;
@@ -28,7 +31,7 @@ export function nhwcConv(g: Graph, w: WeightSource, x: string, prefix: string, o
   const pad = options.pad ?? Math.floor(kh / 2);
   const stride = options.stride ?? 1;
   return g.scope(prefix, () => {
-    const inputs = [x, derivedWeight(g, `${prefix}.weight.nhwc`, () => channelsLastKernel(ref))];
+    const inputs = [x, derivedWeight(g, channelsLastName(`${prefix}.weight`), () => channelsLastKernel(ref))];
     const bias = optionalWeight(g, w, `${prefix}.bias`);
     if (bias !== undefined) inputs.push(bias);
     const attrs = { kernel_shape: [kh, kw], pads: [pad, pad, pad, pad], strides: [stride, stride], dilations: [1, 1], group: 1 };
