@@ -1,4 +1,6 @@
-"""diffusers' own StableDiffusionPipeline timed on a diffusers folder, for `npm run bench -- --compare-torch DIR`.
+"""diffusers' own pipeline timed on a diffusers folder, for `npm run bench -- --compare-torch DIR`: the folder's own
+class from its model_index.json, StableDiffusionPipeline or StableDiffusionXLPipeline (with no watermark: the engine
+adds none).
 
 Same prompt, size, steps, guidance and sampler (Euler) as the engine's run, in the same session: fp16 on a CUDA GPU,
 float32 on the CPU. Prints one JSON line: the median whole image (PIL image encoded to PNG included, as the engine's
@@ -25,9 +27,20 @@ def import_diffusers():
             raise
         sys.path.insert(0, tools)
         import pyenv  # noqa: F401  (puts the extracted sources on the path)
-    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+    import diffusers
 
-    return EulerDiscreteScheduler, StableDiffusionPipeline
+    return diffusers
+
+
+def pipeline_of(diffusers, model: str):
+    """The folder's pipeline class and the options its from_pretrained needs for a run like the engine's."""
+    with open(os.path.join(model, "model_index.json")) as f:
+        name = json.load(f).get("_class_name", "StableDiffusionPipeline")
+    if name == "StableDiffusionXLPipeline":
+        return diffusers.StableDiffusionXLPipeline, {"add_watermarker": False}
+    if name == "StableDiffusionPipeline":
+        return diffusers.StableDiffusionPipeline, {"safety_checker": None, "requires_safety_checker": False}
+    raise SystemExit(f"--compare-torch runs SD and SDXL folders; {model} holds a {name}")
 
 
 def main() -> None:
@@ -43,12 +56,13 @@ def main() -> None:
 
     import torch
 
-    euler, pipeline_class = import_diffusers()
+    diffusers = import_diffusers()
+    pipeline_class, options = pipeline_of(diffusers, args.model)
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
     dtype = torch.float16 if cuda else torch.float32
-    pipe = pipeline_class.from_pretrained(args.model, torch_dtype=dtype, safety_checker=None, requires_safety_checker=False)
-    pipe.scheduler = euler.from_config(pipe.scheduler.config)
+    pipe = pipeline_class.from_pretrained(args.model, torch_dtype=dtype, **options)
+    pipe.scheduler = diffusers.EulerDiscreteScheduler.from_config(pipe.scheduler.config)
     pipe = pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
 
@@ -95,6 +109,7 @@ def main() -> None:
                 "torch": torch.__version__,
                 "device": torch.cuda.get_device_name(0) if cuda else "cpu",
                 "dtype": str(dtype).replace("torch.", ""),
+                "pipeline": pipeline_class.__name__,
                 "runs": args.runs,
                 "wholeMs": statistics.median(whole),
                 "unetCallMs": statistics.median(unet_ms),

@@ -11,6 +11,8 @@ export interface TorchRun {
   torch: string;
   device: string;
   dtype: string;
+  /** diffusers' pipeline class that ran (the folder's own). */
+  pipeline: string;
   runs: number;
   /** Median whole image (PNG included) and UNet call, in ms. */
   wholeMs: number;
