@@ -1,5 +1,8 @@
 // ms per UNet call (batch 2, latent 4x64x64, fp16) through onnxruntime-node on one execution provider.
 //   node bench/gpu/ort-unet-bench.mjs --model unet.onnx --provider cuda --label NAME [--runs 40] [--warmup 10] [--profile DIR]
+//     [--latent 128]
+// --latent N: the latent's side (64 for 512x512, 128 for SDXL's 1024x1024). An SDXL UNet's extra inputs (text_embeds,
+// time_ids) are fed too, at the widths its graph declares.
 // onnxruntime-node is resolved from the folder this file is copied next to (the GPU machine has no npm
 // install of the project; device-run.sh links the carried onnxruntime-node there). Prints one JSON line.
 // With --profile, a second session records onnxruntime's per-node profile for 5 runs and the line gets
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '10' },
     profile: { type: 'string' },
     'compare-to': { type: 'string' },
+    latent: { type: 'string', default: '64' },
   },
 });
 const median = (v) => {
@@ -27,7 +31,7 @@ const median = (v) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const BATCH = 2,
-  LATENT = 64,
+  LATENT = Number(values.latent),
   TOKENS = 77;
 
 function toHalf(x) {
@@ -83,7 +87,9 @@ function tensorFor(meta, dims) {
     }
     case 'float32': {
       const a = new Float32Array(n);
-      for (let i = 0; i < n; i++) a[i] = meta.name === 'timestep' ? 500 : rand();
+      // SDXL's time ids: original size, crop corner, target size, as its pipeline sends them for a square image
+      const timeIds = [LATENT * 8, LATENT * 8, 0, 0, LATENT * 8, LATENT * 8];
+      for (let i = 0; i < n; i++) a[i] = meta.name === 'timestep' ? 500 : meta.name === 'time_ids' ? timeIds[i % 6] : rand();
       return new ort.Tensor('float32', a, dims);
     }
     case 'int64':
@@ -93,17 +99,19 @@ function tensorFor(meta, dims) {
   }
 }
 
+/** A declared width, or the SD 1.5 / SDXL one where the graph leaves it open. */
+const width = (meta, axis, otherwise) => (typeof meta.shape[axis] === 'number' ? meta.shape[axis] : otherwise);
+
 function feeds(session) {
   const out = {};
   for (const meta of session.inputMetadata) {
-    const dims =
-      meta.name === 'sample'
-        ? [BATCH, 4, LATENT, LATENT]
-        : meta.name === 'encoder_hidden_states'
-          ? [BATCH, TOKENS, typeof meta.shape[2] === 'number' ? meta.shape[2] : 768]
-          : meta.name === 'timestep'
-            ? [BATCH]
-            : null;
+    const dims = {
+      sample: [BATCH, 4, LATENT, LATENT],
+      encoder_hidden_states: [BATCH, TOKENS, width(meta, 2, 768)],
+      timestep: [BATCH],
+      text_embeds: [BATCH, width(meta, 1, 1280)],
+      time_ids: [BATCH, 6],
+    }[meta.name];
     if (!dims) throw new Error(`unexpected input ${meta.name}`);
     out[meta.name] = tensorFor(meta, dims);
   }

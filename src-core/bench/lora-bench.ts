@@ -27,7 +27,7 @@ import { openComponent, sessionOptions, type ComponentSession } from '../model/s
 import { ModelSessions } from '../model/reopenable.ts';
 import { median as medianOf } from '../experiments/stats.ts';
 import { externalDataOf, Graph, writeModel } from '../onnx/graph.ts';
-import { attentionLayers, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
+import { loraLayersOf, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
 
 interface Timing {
   wallS: number;
@@ -101,14 +101,8 @@ async function main(): Promise<void> {
       const { timing } = await timed(() => writeRandomUNet(model));
       console.log(`SD 1.5-sized UNet of random fp32 weights written in ${show(timing)}`);
     }
-    const proto = readModelProto(join(model, 'unet', 'model.onnx'));
-    const weights = componentWeights(proto);
-    const table = new LayerTable('unet', weights, { layersPerBlock: 2 });
-    const layers = attentionLayers(
-      [...new Set([...weights.dims.keys()].map((n) => n.replace(/\.weight(\.T)?$/, '')))]
-        .map((m) => table.dotted(m))
-        .filter((t) => t !== undefined),
-    );
+    const layers = loraLayersOf(join(model, 'unet', 'model.onnx'));
+    const table = new LayerTable('unet', componentWeights(readModelProto(join(model, 'unet', 'model.onnx'))), { layersPerBlock: 2 });
     const loras = join(root, 'loras');
     writeRandomLora(join(loras, 'style-a.safetensors'), layers, 32, 16, 1);
     writeRandomLora(join(loras, 'style-b.safetensors'), layers, 16, 8, 2);

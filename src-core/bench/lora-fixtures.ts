@@ -10,7 +10,8 @@ import { ldmUNetNames } from '../import/ldm-unet-keys.ts';
 import { elementCount, weightMap, type WeightRef } from '../import/weights.ts';
 import { safetensorsHeader } from '../import/safetensors.ts';
 import { toHalfBits } from '../model/half.ts';
-import type { LayerTarget } from '../adapters/layer-names.ts';
+import { LayerTable, type LayerTarget } from '../adapters/layer-names.ts';
+import { componentWeights, readModelProto } from '../adapters/onnx-patch.ts';
 
 /** SD 1.5's UNet config (runwayml/stable-diffusion-v1-5 unet/config.json). */
 const SD15_UNET_CONFIG = {
@@ -80,10 +81,24 @@ export function attentionLayers(targets: LayerTarget[]): LayerTarget[] {
   );
 }
 
-/** A kohya LoRA file (diffusers-layout names, fp16 factors) of `rank` for the given layers. */
-export function writeRandomLora(path: string, layers: LayerTarget[], rank: number, alpha: number, seed: number): void {
+/** The layers a usual kohya LoRA trains (attentionLayers) in the UNet graph at `unetOnnx` (its `unet/` weight names). */
+export function loraLayersOf(unetOnnx: string): LayerTarget[] {
+  const weights = componentWeights(readModelProto(unetOnnx));
+  const table = new LayerTable('unet', weights, { layersPerBlock: 2 });
+  return attentionLayers(
+    [...new Set([...weights.dims.keys()].map((n) => n.replace(/\.weight(\.T)?$/, '')))]
+      .map((m) => table.dotted(m))
+      .filter((t) => t !== undefined),
+  );
+}
+
+/**
+ * A kohya LoRA file (diffusers-layout names, fp16 factors) of `rank` for the given layers. `baseModel`: kohya's
+ * ss_base_model_version, the family it says it was trained on (sd_v1, sdxl_base_v1-0).
+ */
+export function writeRandomLora(path: string, layers: LayerTarget[], rank: number, alpha: number, seed: number, baseModel = 'sd_v1'): void {
   const header: Record<string, unknown> = {
-    __metadata__: { ss_network_dim: String(rank), ss_network_alpha: String(alpha), ss_base_model_version: 'sd_v1' },
+    __metadata__: { ss_network_dim: String(rank), ss_network_alpha: String(alpha), ss_base_model_version: baseModel },
   };
   const parts: Uint8Array[] = [];
   let offset = 0;

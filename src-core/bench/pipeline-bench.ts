@@ -1,6 +1,6 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
 //                   [--warmup N] [--provider NAME] [--unet-stand-in MS] [--unet-float16]
-//                   [--previews] [--compare-torch] [--precision fp32|fp16] [--host-inputs] [--jit-warmup CALLS]
+//                   [--previews] [--compare-torch] [--precision fp32|fp16] [--host-inputs] [--jit-warmup CALLS] [--lora RANK]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -26,6 +26,8 @@
 // folder, same settings, after the engine's runs (bench/torch-compare.ts), and the engine's times as ratios of its.
 // --host-inputs: on WebGPU, the prompt states are copied to the GPU at every UNet call, as before they were uploaded
 // once per run (model/device-inputs.ts): the difference of two runs, with and without, is what that saves.
+// --lora RANK: the prompt uses a random LoRA of that rank on the UNet's attention layers (bench/bench-lora.ts); the
+// run's notes say where the engine could not put it (the CUDA graph or the portable one).
 import { parseArgs } from 'node:util';
 import { resourceUsage } from 'node:process';
 import { rmSync } from 'node:fs';
@@ -47,6 +49,7 @@ import { watchUnetCalls } from './unet-calls.ts';
 import { warmUpJit } from './jit-warmup.ts';
 import { float16IoCopy } from './float16-io-unet.ts';
 import { runTorchPipeline } from './torch-compare.ts';
+import { attachRandomLora } from './bench-lora.ts';
 import { modelFolderFor } from '../cli/model-arg.ts';
 import type { Precision } from '../import/importer.ts';
 
@@ -69,6 +72,7 @@ const { values } = parseArgs({
     precision: { type: 'string', default: 'fp32' },
     'host-inputs': { type: 'boolean', default: false },
     'jit-warmup': { type: 'string', default: '1600' },
+    lora: { type: 'string' },
   },
 });
 const runs = Number(values.runs),
@@ -84,8 +88,12 @@ const modelDir = values.model ? await modelFolderFor(values.model, { precision: 
 const copy = values['unet-float16'] ? float16IoCopy(modelDir) : undefined;
 const model = await loadModel(copy ?? modelDir, { provider: values.provider as ProviderChoice, deviceInputs: !values['host-inputs'] });
 const loadMs = performance.now() - loadStart;
+if (values.lora !== undefined && values['unet-stand-in'] !== undefined)
+  throw new Error("--lora and --unet-stand-in do not go together: a LoRA set's UNet is a session the stand-in does not replace");
+const lora = values.lora === undefined ? undefined : attachRandomLora(model, copy ?? modelDir, Number(values.lora));
+const prompt = 'a red circle on a blue background';
 const request = {
-  prompt: 'a red circle on a blue background',
+  prompt: lora ? `${prompt} ${lora.tag}` : prompt,
   seed: 1,
   steps: Number(values.steps),
   sampler: values.sampler,
@@ -109,7 +117,7 @@ let jitCalls = 0;
 const hooks = values.previews ? appProgress : {};
 for (let r = 0; r < warmup + runs; r++) {
   if (r === warmup) {
-    jitCalls = await warmUpJit(model, calls, request, Number(values['jit-warmup']), hooks);
+    jitCalls = lora ? 0 : await warmUpJit(model, calls, request, Number(values['jit-warmup']), hooks);
     if (standInMs !== undefined) calls.standIn(standInMs);
   }
   calls.newRun();
@@ -120,11 +128,19 @@ for (let r = 0; r < warmup + runs; r++) {
   }
 }
 await model.dispose();
+lora?.remove();
 if (copy) rmSync(dirname(copy), { recursive: true, force: true });
 // diffusers' own pipeline on the same folder and settings, now that the engine's sessions are released.
 const { width, height } = results[0].images[0];
 const torchRun = values['compare-torch']
-  ? runTorchPipeline(values.model, { prompt: request.prompt, width, height, steps: request.steps, cfgScale: request.cfgScale, runs })
+  ? runTorchPipeline(values.model, {
+      prompt, // diffusers runs without the LoRA
+      width,
+      height,
+      steps: request.steps,
+      cfgScale: request.cfgScale,
+      runs,
+    })
   : undefined;
 
 // What one PNG costs when nothing else runs: the last image's pixels encoded again, awaited alone.
@@ -172,7 +188,7 @@ const summary = {
   stepOverheadMs: perCall((r) => r.timings.samplingMs - r.timings.unetMs),
   /** Median time from one UNet call's return to the next call in a run: the few gaps between two images (VAE decode,
    * start noise) are in the list but outside the median at 20 steps per image. */
-  betweenCallsMs: median(gaps),
+  betweenCallsMs: gaps.length > 0 ? median(gaps) : null,
   unetStandInMs: standInMs ?? null,
   unetFloat: model.info.unetFloat,
   /** Whether the provider wrote the UNet output into the denoiser's preallocated array (null: none was offered). */
@@ -180,6 +196,9 @@ const summary = {
   /** Whether the prompt states were fed from the device (null: the provider keeps no tensors there, or --host-inputs). */
   unetInputsOnDevice: results[0].timings.unetInputsOnDevice ?? null,
   previews: values.previews,
+  lora: lora ? { rank: lora.rank, layers: lora.layers } : null,
+  /** What the engine told the user about the run (where a LoRA could not go, among others). */
+  notes: results[0].notes,
   /** PNG encoding awaited alone; in the runs, the main thread's part of it and what was left to wait for at the end. */
   pngAloneMs: median(alone),
   pngMainThreadMs: pick((r) => r.timings.pngMs),
@@ -199,6 +218,8 @@ console.log(
 if (standInMs !== undefined)
   console.log(`  UNet STAND-IN: each call waits ${standInMs} ms and returns a recorded output (images not meaningful)`);
 if (values['unet-float16']) console.log('  UNet input and output in float16 (Casts around the float32 graph)');
+if (lora) console.log(`  LoRA: random, rank ${lora.rank}, on ${lora.layers} layers of the UNet (${lora.tag} in the prompt)`);
+for (const note of summary.notes) console.log(`  note: ${note}`);
 if (values.previews) console.log(`  progress events, and previews at most every ${PREVIEW_INTERVAL_MS} ms, as the app's engine sends them`);
 console.log(`  whole image     ${f(summary.totalMs)}  (${summary.wholeOverUnetVae.toFixed(3)}x its UNet calls + VAE decode)`);
 console.log(`  text encoder    ${f(summary.textEncoderMs)}`);
@@ -217,7 +238,11 @@ if (summary.unetInputsOnDevice !== null)
   );
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
-console.log(`    between calls ${summary.betweenCallsMs.toFixed(3)} ms  (median, one UNet call's return to the next call)`);
+console.log(
+  summary.betweenCallsMs === null
+    ? "    between calls not watched (a LoRA set's UNet is a session of its own)"
+    : `    between calls ${summary.betweenCallsMs.toFixed(3)} ms  (median, one UNet call's return to the next call)`,
+);
 console.log(
   `    PNG encoding  ${f(summary.pngAloneMs)} alone; in the runs ${f(summary.pngMainThreadMs)} on the main thread ` +
     `+ ${f(summary.pngWaitMs)} waited for at the end ` +

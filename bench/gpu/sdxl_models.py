@@ -1,0 +1,183 @@
+"""SDXL base-shaped models with random weights for the GPU benchmark (issue 22: SDXL at 1024x1024).
+
+    python3 bench/gpu/sdxl_models.py export ROOT [--tiny]          # ROOT/sdxl-diffusers, a diffusers folder
+    python3 bench/gpu/sdxl_models.py torch-bench OUT.json [--tiny]  # PyTorch eager ms per UNet call, same card
+
+The networks are diffusers' UNet2DConditionModel and AutoencoderKL and transformers' CLIPTextModel and
+CLIPTextModelWithProjection, built from the configs of SDXL base 1.0 that bench/import/sdxl-sgm-shapes.json holds
+(made with diffusers' classes), with random weights from fixed seeds, saved in fp16 as a diffusers folder. The engine
+imports it (`npm run bench -- --model ROOT/sdxl-diffusers --precision fp16`, which also writes unet_cuda/ on a CUDA
+machine) and `--compare-torch` runs diffusers' StableDiffusionXLPipeline on the same folder. `torch-bench` times the
+UNet alone as the SD 1.5 bench does (sd15_models.py): batch 2 (one guided step), fp16, latent 4x128x128.
+
+--tiny shrinks every width (and the latent to 16x16) so the whole run can be rehearsed on a CPU in seconds, with
+Debian's torch (../shared/tools/diffusers-env). Without CUDA the models are built and timed in float32, and saved in
+fp16 as on the card. The diffusers source is found on PYTHONPATH (or DIFFUSERS_ENV_TOOLS's setup); nothing of it is
+committed.
+"""
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT_REPO = os.path.dirname(os.path.dirname(HERE))
+SHAPES = os.path.join(ROOT_REPO, "bench", "import", "sdxl-sgm-shapes.json")
+TOKENIZER = os.path.join(ROOT_REPO, "models", "restart-shapes-64", "tokenizer")  # CLIP's vocabulary and merges
+CUDA = torch.cuda.is_available()
+DEVICE = "cuda" if CUDA else "cpu"
+BATCH, TOKENS = 2, 77
+# stabilityai/stable-diffusion-xl-base-1.0 scheduler/scheduler_config.json
+SCHEDULER = {
+    "beta_end": 0.012, "beta_schedule": "scaled_linear", "beta_start": 0.00085, "clip_sample": False,
+    "interpolation_type": "linear", "num_train_timesteps": 1000, "prediction_type": "epsilon", "sample_max_value": 1.0,
+    "set_alpha_to_one": False, "skip_prk_steps": True, "steps_offset": 1, "timestep_spacing": "leading",
+    "trained_betas": None, "use_karras_sigmas": False}
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def import_diffusers():
+    try:
+        import diffusers  # noqa: F401
+    except ImportError:
+        tools = os.environ.get("DIFFUSERS_ENV_TOOLS")
+        if not tools:
+            raise
+        sys.path.insert(0, tools)
+        import pyenv  # noqa: F401  (puts the extracted sources on the path)
+
+
+def configs(tiny):
+    """SDXL base's configs; with tiny, the same structure (two text widths, text-time conditioning, three levels with
+    10 transformer layers at the deepest) at widths a CPU runs in seconds."""
+    with open(SHAPES) as f:
+        c = json.load(f)["configs"]
+    if not tiny:
+        return c
+    c["text_encoder"].update(hidden_size=32, intermediate_size=64, num_attention_heads=2, num_hidden_layers=2,
+                             projection_dim=32)
+    c["text_encoder_2"].update(hidden_size=48, intermediate_size=96, num_attention_heads=3, num_hidden_layers=2,
+                               projection_dim=40)
+    c["unet"].update(block_out_channels=[32, 64, 64], attention_head_dim=[1, 2, 4], norm_num_groups=8,
+                     cross_attention_dim=32 + 48, addition_time_embed_dim=8, projection_class_embeddings_input_dim=6 * 8 + 40,
+                     sample_size=16)
+    c["vae"].update(block_out_channels=[16, 16, 16, 16], norm_num_groups=8, sample_size=128)
+    return c
+
+
+def latent_side(tiny):
+    return 16 if tiny else 128
+
+
+def building():
+    """Where new weights are made: on the card (torch 2's device context, much faster than the CPU), else the CPU."""
+    return torch.device(DEVICE) if CUDA else contextlib.nullcontext()
+
+
+def dtype():
+    return torch.float16 if CUDA else torch.float32
+
+
+def build_unet(c):
+    from diffusers import UNet2DConditionModel
+    torch.manual_seed(3)
+    with building():
+        unet = UNet2DConditionModel(**c["unet"])
+    return unet.to(dtype()).eval()
+
+
+def build_pipeline(c):
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    parts = {}
+    with building():
+        torch.manual_seed(1)
+        parts["text_encoder"] = CLIPTextModel(CLIPTextConfig(**c["text_encoder"]))
+        torch.manual_seed(2)
+        parts["text_encoder_2"] = CLIPTextModelWithProjection(CLIPTextConfig(**c["text_encoder_2"]))
+        torch.manual_seed(4)
+        parts["vae"] = AutoencoderKL(**c["vae"])
+    parts = {k: m.to(dtype()).eval() for k, m in parts.items()}
+    vocab, merges = os.path.join(TOKENIZER, "vocab.json"), os.path.join(TOKENIZER, "merges.txt")
+    return StableDiffusionXLPipeline(
+        unet=build_unet(c), scheduler=EulerDiscreteScheduler.from_config(SCHEDULER),
+        tokenizer=CLIPTokenizer(vocab, merges, pad_token="<|endoftext|>", model_max_length=TOKENS),
+        tokenizer_2=CLIPTokenizer(vocab, merges, pad_token="!", model_max_length=TOKENS),  # SDXL's second pads with "!"
+        force_zeros_for_empty_prompt=True, add_watermarker=False, **parts)
+
+
+def cmd_export(root, tiny):
+    import_diffusers()
+    t = time.time()
+    pipe = build_pipeline(configs(tiny))
+    log(f"built in {time.time() - t:.1f}s on {DEVICE}")
+    folder = os.path.join(root, "sdxl-diffusers")
+    t = time.time()
+    pipe.to(torch.float16).save_pretrained(folder, safe_serialization=True)
+    params = sum(p.numel() for p in pipe.unet.parameters())
+    log(f"saved {folder} in {time.time() - t:.1f}s (UNet {params / 1e9:.2f} B parameters, fp16)")
+    with open(os.path.join(root, "sdxl-export.json"), "w") as f:
+        json.dump({"folder": folder, "unetParams": params, "tiny": tiny, "device": DEVICE}, f)
+
+
+def unet_inputs(c, side):
+    g = torch.Generator(device=DEVICE).manual_seed(1)
+    sample = torch.randn(BATCH, 4, side, side, generator=g, device=DEVICE).to(dtype())
+    timestep = torch.full((BATCH,), 500.0, device=DEVICE)
+    states = torch.randn(BATCH, TOKENS, c["unet"]["cross_attention_dim"], generator=g, device=DEVICE).to(dtype())
+    pooled = torch.randn(BATCH, c["text_encoder_2"]["projection_dim"], generator=g, device=DEVICE).to(dtype())
+    size = side * 8  # the pipeline's time ids for a square image: original size, crop corner, target size
+    time_ids = torch.tensor([[size, size, 0, 0, size, size]] * BATCH, device=DEVICE).to(dtype())
+    return (sample, timestep, states), {"added_cond_kwargs": {"text_embeds": pooled, "time_ids": time_ids}}
+
+
+def cmd_torch_bench(out_path, tiny, warmup=5, runs=20):
+    import_diffusers()
+    c = configs(tiny)
+    side = latent_side(tiny)
+    unet = build_unet(c)
+    args, kwargs = unet_inputs(c, side)
+    result = {"torch": torch.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
+              "gpu": torch.cuda.get_device_name(0) if CUDA else "cpu", "dtype": str(dtype()).replace("torch.", ""),
+              "params": sum(p.numel() for p in unet.parameters()), "latent": [BATCH, 4, side, side], "runs": runs}
+
+    def sync():
+        if CUDA:
+            torch.cuda.synchronize()
+
+    def timed(label):
+        times = []
+        with torch.inference_mode():
+            for i in range(warmup + runs):
+                sync()
+                t = time.perf_counter()
+                unet(*args, **kwargs, return_dict=False)
+                sync()
+                if i >= warmup:
+                    times.append((time.perf_counter() - t) * 1000)
+        result[label] = {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times)}
+        log(label, result[label])
+
+    timed("eager")  # PyTorch defaults (SDPA attention, cudnn.benchmark off)
+    torch.backends.cudnn.benchmark = True
+    timed("eager_cudnn_benchmark")
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    command, target = sys.argv[1], sys.argv[2]
+    tiny = "--tiny" in sys.argv[3:]
+    if command == "export":
+        cmd_export(target, tiny)
+    elif command == "torch-bench":
+        cmd_torch_bench(target, tiny)
+    else:
+        sys.exit(f"unknown command {command}")
