@@ -16,6 +16,8 @@ export interface BenchLora {
   tag: string;
   layers: number;
   rank: number;
+  /** Where the LoRA file and the adapted graphs made for it are. */
+  folder: string;
   /** Removes the LoRA file and the adapted graphs written for it. */
   remove(): void;
 }
@@ -28,5 +30,11 @@ export function attachRandomLora(model: StableDiffusionModel, modelDir: string, 
   const base = model.info.family === 'sdxl' ? 'sdxl_base_v1-0' : 'sd_v1';
   writeRandomLora(join(root, 'loras', 'bench-random.safetensors'), layers, rank, rank / 2, 1, base);
   attachAdapters(model, { loraDirs: [join(root, 'loras')], embeddingDirs: [], cacheRoot: join(root, 'adapted') });
-  return { tag: '<lora:bench-random:1>', layers: layers.length, rank, remove: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    tag: '<lora:bench-random:1>',
+    layers: layers.length,
+    rank,
+    folder: root,
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
 }
