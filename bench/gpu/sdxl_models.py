@@ -5,7 +5,8 @@
 
 The networks are diffusers' UNet2DConditionModel and AutoencoderKL and transformers' CLIPTextModel and
 CLIPTextModelWithProjection, built from the configs of SDXL base 1.0 that bench/import/sdxl-sgm-shapes.json holds
-(made with diffusers' classes), with random weights from fixed seeds, saved in fp16 as a diffusers folder. The engine
+(made with diffusers' classes), with random weights from fixed seeds, saved in fp16 as a diffusers folder (each
+network by its own save_pretrained, the folder's other files written here). The engine
 imports it (`npm run bench -- --model ROOT/sdxl-diffusers --precision fp16`, which also writes unet_cuda/ on a CUDA
 machine) and `--compare-torch` runs diffusers' StableDiffusionXLPipeline on the same folder. `torch-bench` times the
 UNet alone as the SD 1.5 bench does (sd15_models.py): batch 2 (one guided step), fp16, latent 4x128x128.
@@ -18,6 +19,7 @@ committed.
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -85,46 +87,74 @@ def dtype():
     return torch.float16 if CUDA else torch.float32
 
 
-def build_unet(c):
+def unet_model(c):
     from diffusers import UNet2DConditionModel
+    return UNet2DConditionModel(**c["unet"])
+
+
+def build_unet(c):
+    """The UNet with the weights the exported folder has (the same seed), in the bench's dtype."""
     torch.manual_seed(3)
     with building():
-        unet = UNet2DConditionModel(**c["unet"])
+        unet = unet_model(c)
     return unet.to(dtype()).eval()
 
 
-def build_pipeline(c):
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
-    parts = {}
-    with building():
-        torch.manual_seed(1)
-        parts["text_encoder"] = CLIPTextModel(CLIPTextConfig(**c["text_encoder"]))
-        torch.manual_seed(2)
-        parts["text_encoder_2"] = CLIPTextModelWithProjection(CLIPTextConfig(**c["text_encoder_2"]))
-        torch.manual_seed(4)
-        parts["vae"] = AutoencoderKL(**c["vae"])
-    parts = {k: m.to(dtype()).eval() for k, m in parts.items()}
-    vocab, merges = os.path.join(TOKENIZER, "vocab.json"), os.path.join(TOKENIZER, "merges.txt")
-    return StableDiffusionXLPipeline(
-        unet=build_unet(c), scheduler=EulerDiscreteScheduler.from_config(SCHEDULER),
-        tokenizer=CLIPTokenizer(vocab, merges, pad_token="<|endoftext|>", model_max_length=TOKENS),
-        tokenizer_2=CLIPTokenizer(vocab, merges, pad_token="!", model_max_length=TOKENS),  # SDXL's second pads with "!"
-        force_zeros_for_empty_prompt=True, add_watermarker=False, **parts)
+def save_folder(c, folder):
+    """Each network saved by its own save_pretrained as it is made (fp16 safetensors; one network in memory at a time),
+    the tokenizer files copied (the second pads with "!", as SDXL's does) and model_index.json written, rather than a
+    pipeline object saved whole: its constructor's options and the tokenizer classes change between the diffusers and
+    transformers versions here and on the card."""
+    from diffusers import AutoencoderKL
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    def save(name, seed, make):
+        torch.manual_seed(seed)
+        with building():
+            model = make()
+        model.to(torch.float16).save_pretrained(os.path.join(folder, name))
+        del model
+        if CUDA:
+            torch.cuda.empty_cache()
+
+    save("unet", 3, lambda: unet_model(c))
+    save("text_encoder", 1, lambda: CLIPTextModel(CLIPTextConfig(**c["text_encoder"])))
+    save("text_encoder_2", 2, lambda: CLIPTextModelWithProjection(CLIPTextConfig(**c["text_encoder_2"])))
+    save("vae", 4, lambda: AutoencoderKL(**c["vae"]))
+    for name, pad in [("tokenizer", "<|endoftext|>"), ("tokenizer_2", "!")]:
+        shutil.copytree(TOKENIZER, os.path.join(folder, name), dirs_exist_ok=True)
+        for file in ["special_tokens_map.json", "tokenizer_config.json"]:
+            path = os.path.join(folder, name, file)
+            with open(path) as f:
+                settings = json.load(f)
+            settings["pad_token"] = pad
+            with open(path, "w") as f:
+                json.dump(settings, f, indent=2)
+    write_json(os.path.join(folder, "scheduler", "scheduler_config.json"),
+               {"_class_name": "EulerDiscreteScheduler", **SCHEDULER})
+    write_json(os.path.join(folder, "model_index.json"), {
+        "_class_name": "StableDiffusionXLPipeline", "force_zeros_for_empty_prompt": True,
+        "feature_extractor": [None, None], "image_encoder": [None, None],
+        "scheduler": ["diffusers", "EulerDiscreteScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
+        "text_encoder_2": ["transformers", "CLIPTextModelWithProjection"], "tokenizer": ["transformers", "CLIPTokenizer"],
+        "tokenizer_2": ["transformers", "CLIPTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
+        "vae": ["diffusers", "AutoencoderKL"]})
+
+
+def write_json(path, value):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2)
 
 
 def cmd_export(root, tiny):
     import_diffusers()
-    t = time.time()
-    pipe = build_pipeline(configs(tiny))
-    log(f"built in {time.time() - t:.1f}s on {DEVICE}")
+    c = configs(tiny)
     folder = os.path.join(root, "sdxl-diffusers")
     t = time.time()
-    pipe.to(torch.float16).save_pretrained(folder, safe_serialization=True)
-    params = sum(p.numel() for p in pipe.unet.parameters())
-    log(f"saved {folder} in {time.time() - t:.1f}s (UNet {params / 1e9:.2f} B parameters, fp16)")
-    with open(os.path.join(root, "sdxl-export.json"), "w") as f:
-        json.dump({"folder": folder, "unetParams": params, "tiny": tiny, "device": DEVICE}, f)
+    save_folder(c, folder)
+    log(f"saved {folder} in {time.time() - t:.1f}s on {DEVICE}")
+    write_json(os.path.join(root, "sdxl-export.json"), {"folder": folder, "seconds": time.time() - t, "tiny": tiny, "device": DEVICE})
 
 
 def unet_inputs(c, side):
