@@ -3,7 +3,7 @@
 // transformers versions lack the "text_model." level). SD 2 stores OpenCLIP ViT-H under
 // "cond_stage_model.model.", with q/k/v fused into one in_proj matrix, and uses the output of its
 // penultimate layer: the converted model keeps every layer but the last, as diffusers and A1111 do.
-import { ImportError, type WeightSource } from './weights.ts';
+import { elementCount, ImportError, rearrangedRef, type WeightSource } from './weights.ts';
 import { viewOf, type TensorRef } from './safetensors.ts';
 
 export const SD1_TEXT_PREFIX = 'cond_stage_model.transformer.';
@@ -98,16 +98,13 @@ export function thirdOf(fused: TensorRef, third: 0 | 1 | 2, name: string): Tenso
     throw new ImportError(`tensor ${name}: fused q/k/v of shape [${fused.shape.join(', ')}] cannot be split in three`);
   }
   const shape = [rows / 3, ...rest];
-  const size = shape.reduce((a, b) => a * b, 1);
-  return viewOf(fused, {
-    shape,
-    // slice, not subarray: the third must not keep (or expose through .buffer) the whole fused tensor.
-    read: (scratch) => {
-      // Without scratch memory, a copy: a third must not keep the whole fused matrix alive.
-      const fusedValues = fused.read(scratch);
-      return scratch ? fusedValues.subarray(third * size, (third + 1) * size) : fusedValues.slice(third * size, (third + 1) * size);
-    },
-  });
+  const size = elementCount(shape);
+  // A copy of the third (float16 bit patterns too, which an fp16 import writes as they are): it must not keep the
+  // whole fused matrix alive, or expose it through .buffer.
+  return viewOf(
+    fused,
+    rearrangedRef([fused], shape, ([values], out) => out.set(values!.subarray(third * size, (third + 1) * size))),
+  );
 }
 
 /** CLIP ViT-L's tensors under HF names from keys under `prefix`: the first `layers` encoder layers, all when undefined. */
