@@ -5,8 +5,8 @@ adds none).
 Same prompt, size, steps, guidance and sampler (Euler) as the engine's run, in the same session: fp16 on a CUDA GPU,
 float32 on the CPU. Prints one JSON line: the median whole image (PIL image encoded to PNG included, as the engine's
 image includes its PNG) and the median UNet call, over --runs images after one warm-up image.
-Needs torch and diffusers; without an installed diffusers, DIFFUSERS_ENV_TOOLS names the folder of
-../shared/tools/diffusers-env/pyenv.py (this project's own setup of diffusers' sources).
+Needs torch and diffusers (diffusers_env.py: without an installed diffusers, DIFFUSERS_ENV_TOOLS names the folder of
+../shared/tools/diffusers-env/pyenv.py, this project's own setup of diffusers' sources).
 """
 
 import argparse
@@ -14,22 +14,9 @@ import io
 import json
 import os
 import statistics
-import sys
 import time
 
-
-def import_diffusers():
-    try:
-        import diffusers  # noqa: F401
-    except ImportError:
-        tools = os.environ.get("DIFFUSERS_ENV_TOOLS")
-        if not tools:
-            raise
-        sys.path.insert(0, tools)
-        import pyenv  # noqa: F401  (puts the extracted sources on the path)
-    import diffusers
-
-    return diffusers
+from diffusers_env import import_diffusers
 
 
 def pipeline_of(diffusers, model: str):

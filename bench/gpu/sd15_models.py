@@ -18,13 +18,14 @@ PYTHONPATH. Nothing of it is committed.
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 import traceback
 
 import torch
+
+from unet_timing import time_unet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT_REPO = os.path.dirname(os.path.dirname(HERE))
@@ -296,24 +297,7 @@ def cmd_torch_bench(out_path, warmup=10, runs=40):
     result = {"torch": torch.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
               "gpu": torch.cuda.get_device_name(0), "params": sum(p.numel() for p in unet.parameters()), "runs": runs}
 
-    def timed(label):
-        times = []
-        with torch.inference_mode():
-            for i in range(warmup + runs):
-                torch.cuda.synchronize()
-                t = time.perf_counter()
-                unet(*args, return_dict=False)
-                torch.cuda.synchronize()
-                if i >= warmup:
-                    times.append((time.perf_counter() - t) * 1000)
-        result[label] = {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times)}
-        log(label, result[label])
-
-    timed("eager")  # PyTorch defaults (SDPA attention, cudnn.benchmark off)
-    torch.backends.cudnn.benchmark = True
-    timed("eager_cudnn_benchmark")
-    with open(out_path, "w") as f:
-        json.dump(result, f, indent=2)
+    time_unet(lambda: unet(*args, return_dict=False), result, out_path, log, warmup, runs)
 
 
 if __name__ == "__main__":

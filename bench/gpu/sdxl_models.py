@@ -20,11 +20,15 @@ import contextlib
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
 
 import torch
+
+from unet_timing import time_unet
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from diffusers_env import import_diffusers  # noqa: E402  (bench/, beside torch-pipeline.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT_REPO = os.path.dirname(os.path.dirname(HERE))
@@ -43,17 +47,6 @@ SCHEDULER = {
 
 def log(*a):
     print(time.strftime("%H:%M:%S"), *a, flush=True)
-
-
-def import_diffusers():
-    try:
-        import diffusers  # noqa: F401
-    except ImportError:
-        tools = os.environ.get("DIFFUSERS_ENV_TOOLS")
-        if not tools:
-            raise
-        sys.path.insert(0, tools)
-        import pyenv  # noqa: F401  (puts the extracted sources on the path)
 
 
 def configs(tiny):
@@ -178,28 +171,7 @@ def cmd_torch_bench(out_path, tiny, warmup=5, runs=20):
               "gpu": torch.cuda.get_device_name(0) if CUDA else "cpu", "dtype": str(dtype()).replace("torch.", ""),
               "params": sum(p.numel() for p in unet.parameters()), "latent": [BATCH, 4, side, side], "runs": runs}
 
-    def sync():
-        if CUDA:
-            torch.cuda.synchronize()
-
-    def timed(label):
-        times = []
-        with torch.inference_mode():
-            for i in range(warmup + runs):
-                sync()
-                t = time.perf_counter()
-                unet(*args, **kwargs, return_dict=False)
-                sync()
-                if i >= warmup:
-                    times.append((time.perf_counter() - t) * 1000)
-        result[label] = {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times)}
-        log(label, result[label])
-
-    timed("eager")  # PyTorch defaults (SDPA attention, cudnn.benchmark off)
-    torch.backends.cudnn.benchmark = True
-    timed("eager_cudnn_benchmark")
-    with open(out_path, "w") as f:
-        json.dump(result, f, indent=2)
+    time_unet(lambda: unet(*args, **kwargs, return_dict=False), result, out_path, log, warmup, runs)
 
 
 if __name__ == "__main__":
