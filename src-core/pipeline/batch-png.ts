@@ -1,6 +1,6 @@
 // A decoded batch's images as PNG files that carry their parameters, encoded while generate() starts the next
 // batch: in the engine's PNG thread, or with the deflate in libuv's pool where that is not running (png/encode-thread.ts).
-import { encodeImagePng, encodeImagePngNow } from '../png/encode-thread.ts';
+import { encodeImagePng, encodeOnMainThread } from '../png/encode-thread.ts';
 import type { GeneratedImage } from './txt2img.ts';
 
 export interface BatchImages {
@@ -38,16 +38,13 @@ export function encodeBatch(
     const parameters = batch.parameters(seeds[i]);
     return image(i, parameters, await encodeImagePng(decoded[i], width, height, { parameters }));
   };
-  const encodeHere = (i: number): Promise<GeneratedImage> => {
-    try {
-      const parameters = batch.parameters(seeds[i]);
-      return Promise.resolve(image(i, parameters, encodeImagePngNow(decoded[i], width, height, { parameters })));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+  const encodeHere = async (i: number): Promise<GeneratedImage> => {
+    const parameters = batch.parameters(seeds[i]);
+    return image(i, parameters, await encodeOnMainThread(decoded[i], width, height, { parameters }));
   };
-  // The job's last batch has nothing left to overlap with: its first image is encoded right here, with no thread's
-  // round trip to wait for, once the others (a batch size over 1) are on their way to be encoded alongside.
+  // The job's last batch has nothing left to overlap with: its first image is encoded from here (its rows made on
+  // this thread, its deflate in pieces in libuv's pool), with no thread's round trip to wait for, once the others (a
+  // batch size over 1) are on their way to be encoded alongside.
   const firstHere = last && decoded.length > 0;
   const others = decoded
     .map((_, i) => i)

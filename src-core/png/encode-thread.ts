@@ -6,7 +6,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startReadyWorker } from '../host/worker-thread.ts';
 import { toPngRows } from '../image/pixels.ts';
-import { encodePngRows, encodePngRowsSync } from './encode.ts';
+import { encodePngRows } from './encode.ts';
 import type { PngEncodeJob, PngEncodeReply } from './encode-worker.ts';
 
 /** A reply about one image (the thread's other message says it is ready). */
@@ -20,12 +20,10 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-/** The PNG of one decoded image ([3, H, W] floats in [-1, 1]) with text entries, here and now. */
-export function encodeImagePngNow(pixels: Float32Array, width: number, height: number, text: Record<string, string>): Buffer {
-  return encodePngRowsSync(toPngRows(pixels, width, height), width, height, text);
-}
-
-/** The PNG of one decoded image ([3, H, W] floats in [-1, 1]) with text entries, without a worker thread. */
+/**
+ * The PNG of one decoded image ([3, H, W] floats in [-1, 1]) with text entries, without a worker thread: the rows
+ * made on this thread, the deflate in libuv's pool.
+ */
 export function encodeOnMainThread(pixels: Float32Array, width: number, height: number, text: Record<string, string>): Promise<Buffer> {
   return encodePngRows(toPngRows(pixels, width, height), width, height, text);
 }
