@@ -84,8 +84,9 @@ bench)
     # 3. the imported UNet alone, fused (its output against the portable graph's on the same inputs) and portable
     ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --label cuda-importer-fused --profile /tmp/prof --compare-to $imp/unet/model.onnx
     ortb 129 --model $imp/unet/model.onnx --provider cuda --label cuda-importer-portable
-    # 4. the app's progress events and previews; a rank-32 LoRA on every attention layer (on the fused graph unless
-    #    the line's notes say otherwise)
+    # 4. one image per job (its PNG overlaps nothing); the app's progress events and previews; a rank-32 LoRA on every
+    #    attention layer (on the fused graph unless the line's notes say otherwise)
+    IMPORTS=/tmp/imports-sd15 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 7 --count 1
     IMPORTS=/tmp/imports-sd15 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 5 --previews
     IMPORTS=/tmp/imports-sd15 T=300 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 5 --lora 32
   fi
