@@ -25,7 +25,7 @@ export interface BenchLora {
 export function attachRandomLora(model: StableDiffusionModel, modelDir: string, rank: number): BenchLora {
   if (!Number.isInteger(rank) || rank < 1) throw new Error(`--lora takes a rank, a whole number from 1 (got ${rank})`);
   const root = mkdtempSync(join(tmpdir(), 'bench-lora-'));
-  const layers = loraLayersOf(join(modelDir, 'unet', 'model.onnx'));
+  const { layers } = loraLayersOf(join(modelDir, 'unet', 'model.onnx'));
   if (layers.length === 0) throw new Error(`${modelDir}'s UNet has no attention layers a LoRA could change`);
   const base = model.info.family === 'sdxl' ? 'sdxl_base_v1-0' : 'sd_v1';
   writeRandomLora(join(root, 'loras', 'bench-random.safetensors'), layers, rank, rank / 2, 1, base);

@@ -17,10 +17,9 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ModelAdapters } from '../adapters/apply.ts';
 import { adaptedSessionOptions } from '../adapters/model-adapters.ts';
-import { LayerTable } from '../adapters/layer-names.ts';
 import { readLoraFile } from '../adapters/lora-file.ts';
 import { mergeLoras, type LoraUse } from '../adapters/lora-merge.ts';
-import { componentWeights, readModelProto, type LowRankDelta } from '../adapters/onnx-patch.ts';
+import { readModelProto, type LowRankDelta } from '../adapters/onnx-patch.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { rerunWithHugePages } from '../model/huge-pages.ts';
 import { openComponent, sessionOptions, type ComponentSession } from '../model/session.ts';
@@ -101,8 +100,7 @@ async function main(): Promise<void> {
       const { timing } = await timed(() => writeRandomUNet(model));
       console.log(`SD 1.5-sized UNet of random fp32 weights written in ${show(timing)}`);
     }
-    const layers = loraLayersOf(join(model, 'unet', 'model.onnx'));
-    const table = new LayerTable('unet', componentWeights(readModelProto(join(model, 'unet', 'model.onnx'))), { layersPerBlock: 2 });
+    const { layers, table } = loraLayersOf(join(model, 'unet', 'model.onnx'));
     const loras = join(root, 'loras');
     writeRandomLora(join(loras, 'style-a.safetensors'), layers, 32, 16, 1);
     writeRandomLora(join(loras, 'style-b.safetensors'), layers, 16, 8, 2);

@@ -81,15 +81,19 @@ export function attentionLayers(targets: LayerTarget[]): LayerTarget[] {
   );
 }
 
-/** The layers a usual kohya LoRA trains (attentionLayers) in the UNet graph at `unetOnnx` (its `unet/` weight names). */
-export function loraLayersOf(unetOnnx: string): LayerTarget[] {
+/**
+ * The layers a usual kohya LoRA trains (attentionLayers) in the UNet graph at `unetOnnx` (its `unet/` weight names),
+ * and the graph's table of layers, which LoRA modules are matched against.
+ */
+export function loraLayersOf(unetOnnx: string): { layers: LayerTarget[]; table: LayerTable } {
   const weights = componentWeights(readModelProto(unetOnnx));
   const table = new LayerTable('unet', weights, { layersPerBlock: 2 });
-  return attentionLayers(
+  const layers = attentionLayers(
     [...new Set([...weights.dims.keys()].map((n) => n.replace(/\.weight(\.T)?$/, '')))]
       .map((m) => table.dotted(m))
       .filter((t) => t !== undefined),
   );
+  return { layers, table };
 }
 
 /**
