@@ -11,10 +11,13 @@
 #   bench2                       SDXL at 1024x1024 (PyTorch eager, the engine's import against diffusers' pipeline, the
 #                                imported graphs alone), WebGPU, then the issue 7 extras
 # Each step appends its JSON line to $OUT as it ends, so a call cut short still returns what was done.
+# A rehearsal on a CPU (bench/gpu/README.md): SDXL_FLAGS=--tiny makes the SDXL folder and its PyTorch timing tiny,
+# SD15_SIZE and SDXL_SIZE (512, 1024) the engine's image sizes.
 set -uo pipefail
 phase=$1
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 RES=/tmp/res; mkdir -p $RES
+S15=${SD15_SIZE:-512} SXL=${SDXL_SIZE:-1024}
 export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json PYTHONUNBUFFERED=1
 
 progress() {
@@ -36,7 +39,8 @@ engine_mem() { local label=$1; shift; nvidia-smi --query-gpu=memory.used --forma
   echo "{\"label\": \"$label-peak-gpu-memory\", \"MiB\": $(sort -n $RES/gpumem.txt | tail -1), \"idleMiB\": $(head -1 $RES/gpumem.txt)}" | tee -a $L >> $J; }
 # the SDXL-shaped diffusers folder, once, in the background; SDXL_DONE marks its end
 sdxl_export() { [ -f /tmp/sd/SDXL_STARTED ] && return; mkdir -p /tmp/sd && touch /tmp/sd/SDXL_STARTED
-  PYTHONPATH=/tmp/pysrc/src setsid -f bash -c 'python3 bench/gpu/sdxl_models.py export /tmp/sd; touch /tmp/sd/SDXL_DONE' > /tmp/export-sdxl.log 2>&1 < /dev/null; }
+  PYTHONPATH=/tmp/pysrc/src setsid -f bash -c "python3 bench/gpu/sdxl_models.py export /tmp/sd ${SDXL_FLAGS:-}; touch /tmp/sd/SDXL_DONE" \
+    > /tmp/export-sdxl.log 2>&1 < /dev/null; }
 machine() { echo "{\"label\": \"machine\", \"phase\": \"$phase\", \"date\": \"$(date -u +%FT%TZ)\", \"gpu\": \"$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader)\"}" >> $J; }
 
 case $phase in
@@ -78,38 +82,38 @@ bench)
   # 2. the engine imports the diffusers folder (fp16; on a CUDA machine the import also writes unet_cuda/, the fused
   #    NHWC graph, which the CUDA provider runs) and runs it beside diffusers' own fp16 pipeline in one run
   IMPORTS=/tmp/imports-sd15 T=400 engine_mem engine-sd15-import --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda \
-    --width 512 --height 512 --steps 20 --runs 5 --compare-torch
+    --width $S15 --height $S15 --steps 20 --runs 5 --compare-torch
   imp=$(ls -d /tmp/imports-sd15/sd-* 2>/dev/null | head -1)
   if [ -n "$imp" ]; then
     # 3. the imported UNet alone, fused (its output against the portable graph's on the same inputs) and portable
-    ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --label cuda-importer-fused --profile /tmp/prof --compare-to $imp/unet/model.onnx
-    ortb 129 --model $imp/unet/model.onnx --provider cuda --label cuda-importer-portable
+    ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --latent $((S15 / 8)) --label cuda-importer-fused --profile /tmp/prof --compare-to $imp/unet/model.onnx
+    ortb 129 --model $imp/unet/model.onnx --provider cuda --latent $((S15 / 8)) --label cuda-importer-portable
     # 4. one image per job (its PNG overlaps nothing); the app's progress events and previews; a rank-32 LoRA on every
     #    attention layer (on the fused graph unless the line's notes say otherwise)
-    IMPORTS=/tmp/imports-sd15 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 7 --count 1
-    IMPORTS=/tmp/imports-sd15 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 5 --previews
-    IMPORTS=/tmp/imports-sd15 T=300 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width 512 --height 512 --steps 20 --runs 5 --lora 32
+    IMPORTS=/tmp/imports-sd15 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width $S15 --height $S15 --steps 20 --runs 7 --count 1
+    IMPORTS=/tmp/imports-sd15 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width $S15 --height $S15 --steps 20 --runs 5 --previews
+    IMPORTS=/tmp/imports-sd15 T=300 engine 129 --model /tmp/sd/sd15-diffusers --precision fp16 --provider cuda --width $S15 --height $S15 --steps 20 --runs 5 --lora 32
   fi
   ls -la $imp $imp/unet_cuda 2>&1 | tee -a $L; machine; sdxl_export ;;
 bench2)
   cuda_libs; L=$OUT/gpu-bench2.log J=$OUT/gpu-bench2.jsonl; machine
   # 5. SDXL at 1024x1024: PyTorch eager, then the engine's import against diffusers' fp16 pipeline, the graphs alone
   sdxl_export; wait_for /tmp/sd/SDXL_DONE 240; tail -n 5 /tmp/export-sdxl.log | tee -a $L
-  PYTHONPATH=/tmp/pysrc/src timeout 150 python3 bench/gpu/sdxl_models.py torch-bench $RES/torch-sdxl.json 2>&1 | tail -n 3 | tee -a $L
+  PYTHONPATH=/tmp/pysrc/src timeout 150 python3 bench/gpu/sdxl_models.py torch-bench $RES/torch-sdxl.json ${SDXL_FLAGS:-} 2>&1 | tail -n 3 | tee -a $L
   python3 -c "import json; print(json.dumps({'label': 'pytorch-sdxl', **json.load(open('$RES/torch-sdxl.json'))}))" >> $J
   IMPORTS=/tmp/imports-sdxl T=400 engine_mem engine-sdxl-import --model /tmp/sd/sdxl-diffusers --precision fp16 --provider cuda \
-    --width 1024 --height 1024 --steps 20 --runs 3 --count 2 --compare-torch
+    --width $SXL --height $SXL --steps 20 --runs 3 --count 2 --compare-torch
   imp=$(ls -d /tmp/imports-sdxl/sd-* 2>/dev/null | head -1)
   if [ -n "$imp" ]; then
-    ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --latent 128 --label cuda-sdxl-importer-fused --runs 20 --compare-to $imp/unet/model.onnx
-    ortb 129 --model $imp/unet/model.onnx --provider cuda --latent 128 --label cuda-sdxl-importer-portable --runs 20
+    ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --latent $((SXL / 8)) --label cuda-sdxl-importer-fused --runs 20 --compare-to $imp/unet/model.onnx
+    ortb 129 --model $imp/unet/model.onnx --provider cuda --latent $((SXL / 8)) --label cuda-sdxl-importer-portable --runs 20
   fi
   # 6. WebGPU (onnxruntime-node 1.30): the importer's portable SD 1.5 UNet alone, then the engine on it, prompt states
   #    uploaded once per run (model/device-inputs.ts) against copied at every call (--host-inputs), alternating
   sd15=$(ls -d /tmp/imports-sd15/sd-* 2>/dev/null | head -1)
-  T=200 ortb 130 --model $sd15/unet/model.onnx --provider webgpu --label webgpu-importer-portable --runs 10 --warmup 3 --profile /tmp/prof
+  T=200 ortb 130 --model $sd15/unet/model.onnx --provider webgpu --latent $((S15 / 8)) --label webgpu-importer-portable --runs 10 --warmup 3 --profile /tmp/prof
   for h in "" --host-inputs "" --host-inputs; do
-    T=120 engine 130 --model $sd15 --provider webgpu --width 512 --height 512 --steps 4 --runs 3 --count 1 $h
+    T=120 engine 130 --model $sd15 --provider webgpu --width $S15 --height $S15 --steps 4 --runs 3 --count 1 $h
   done
   # 7. issue 7's extras: the plain export, attention fusion only, the host<->device copies of one call
   ortb 129 --model /tmp/sd/sd15-fp16/unet/model.onnx --provider cuda --label cuda-plain
