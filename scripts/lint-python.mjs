@@ -1,7 +1,8 @@
-// ruff over training/'s Python: pyflakes (F), pycodestyle errors and warnings (E, W), lines under 140
+// ruff over the project's Python (training/, the benchmarks' bench/, the test models' makers in tests/fixtures/):
+// pyflakes (F), pycodestyle errors and warnings (E, W), lines under 140
 // characters. ruff runs here as its WebAssembly build from npm (@astral-sh/ruff-wasm-nodejs): the
 // native ruff comes from PyPI, which this project's machines cannot reach, and Debian 12 has no ruff
-// package. With a native ruff the same check is `ruff check --line-length 140 --select E,F,W training`.
+// package. With a native ruff the same check is `ruff check --line-length 140 --select E,F,W training bench tests/fixtures`.
 // Prints path:row:column: CODE message per problem and exits 1 if there is any.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHECKED = ['training'];
+const CHECKED = ['training', 'bench', 'tests/fixtures'];
 const SKIPPED = new Set(['__pycache__', '.work', 'node_modules']);
 const SETTINGS = { 'line-length': 140, lint: { select: ['E', 'F', 'W'] } };
 
