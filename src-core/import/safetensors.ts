@@ -208,13 +208,13 @@ export class SafetensorsFile {
   /** The tensor's values as float32 (F16, BF16 and F64 converted); other dtypes are an ImportError naming it. */
   read(name: string, scratch?: Scratch): Float32Array {
     const info = this.info(name);
-    if (this.fd === undefined) throw fail(this.path, `read of tensor ${name} after the file was closed`);
+    const fd = this.openFd(name);
     if (!FLOAT_DTYPES.has(info.dtype))
       throw fail(this.path, `tensor ${name} has dtype ${info.dtype}; the importer reads F32, F16, BF16 and F64 tensors`);
     const count = elementCount(info.shape);
     const out = scratch?.floats(count) ?? new Float32Array(count);
     if (info.dtype === 'F32') {
-      readExactly(this.fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path, name);
+      readExactly(fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path, name);
       return out;
     }
     const itemSize = ITEM_SIZES[info.dtype];
@@ -222,20 +222,26 @@ export class SafetensorsFile {
     for (let first = 0; first < count; first += CHUNK_VALUES) {
       const n = Math.min(CHUNK_VALUES, count - first);
       const bytes = chunk.subarray(0, n * itemSize);
-      readExactly(this.fd, bytes, info.begin + first * itemSize, this.path, name);
+      readExactly(fd, bytes, info.begin + first * itemSize, this.path, name);
       convertChunk(info.dtype, bytes, out.subarray(first, first + n));
     }
     return out;
   }
 
+  /** The file's descriptor for a read of tensor `name`: refused once the file is closed. */
+  private openFd(name: string): number {
+    if (this.fd === undefined) throw fail(this.path, `read of tensor ${name} after the file was closed`);
+    return this.fd;
+  }
+
   /** A float16 tensor's bit patterns as the file stores them. */
   readHalves(name: string, scratch?: Scratch): Uint16Array {
     const info = this.info(name);
-    if (this.fd === undefined) throw fail(this.path, `read of tensor ${name} after the file was closed`);
+    const fd = this.openFd(name);
     if (info.dtype !== 'F16') throw fail(this.path, `tensor ${name} has dtype ${info.dtype}, not F16`);
     const count = elementCount(info.shape);
     const out = scratch?.halves(count) ?? new Uint16Array(count);
-    readExactly(this.fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path, name);
+    readExactly(fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path, name);
     return out;
   }
 
