@@ -5,6 +5,9 @@ import { NonFiniteOutput, type Denoiser } from '../samplers/types.ts';
 import type { PredictionType, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
 import { LatentWorkspace } from '../kernels/kernel-memory.ts';
+import { preconditioning } from './preconditioning.ts';
+import { deviceRun } from './device-run.ts';
+
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -45,13 +48,6 @@ function batchOf(
         { values: pick(cond), times: batch },
       ])
     : repeatRows([{ values: pick(cond), times: batch }]);
-}
-
-/** The Karras-style preconditioning of an SD UNet: c_in and the map from model output to D. */
-export function preconditioning(prediction: PredictionType, sigma: number): { cIn: number; cSkip: number; cOut: number } {
-  const norm = Math.sqrt(sigma * sigma + 1);
-  if (prediction === 'epsilon') return { cIn: 1 / norm, cSkip: 1, cOut: -sigma };
-  return { cIn: 1 / norm, cSkip: 1 / (sigma * sigma + 1), cOut: -sigma / norm };
 }
 
 /** The arrays a sampling run may take from the denoiser's workspace (runArray): the latent and Heun's two. */
@@ -121,6 +117,9 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     return denoised;
   };
   denoiser.checksFinite = true;
+  // On a device that keeps the latents (WebGPU), samplers with linear steps run there whole (runSampler).
+  const onDevice = unet.onDevice;
+  if (onDevice) denoiser.onDevice = deviceRun({ latents: () => onDevice(rows, guided), input, schedule, prediction, scale, timestepMode: mode });
   denoiser.runArray = (length, k) => (k < RUN_ARRAYS ? workspaceFor(length)?.array(2 + k) : undefined);
   denoiser.release = () => {
     workspace?.release();

@@ -34,7 +34,42 @@ export type UNetCall = ((input: UNetBatch) => Promise<UNetFloats>) & {
   halves?: boolean;
   /** Frees what the call holds for its run (inputs kept on the GPU); a later call sets them up again. */
   release?: () => void;
+  /** A sampling run's latents on the UNet's device (WebGPU), where the model keeps them there; absent otherwise. */
+  onDevice?: (rows: number, guided: boolean) => DeviceLatents;
 };
+
+/**
+ * One guided evaluation and one linear sampler step (LinearStep), with c_in, c_skip, c_out of the evaluation's sigma
+ * and c_in of the next one's: D = cSkip x + cOut (u + scale (c - u)) (u, c: the UNet's two halves; its whole output
+ * when unguided), x <- x x + denoised D + previous D_prev + noise z, and the UNet's next input cInNext x.
+ */
+export interface StepCoefficients {
+  scale: number;
+  cSkip: number;
+  cOut: number;
+  x: number;
+  denoised: number;
+  previous: number;
+  noise: number;
+  cInNext: number;
+}
+
+/**
+ * The latents of one sampling run held on a device, in float32: the samplers' arithmetic runs there too, and only
+ * the scalars of each step (and fresh noise) go up. Holds device memory until release().
+ */
+export interface DeviceLatents {
+  /** Puts the start latent x on the device, with the UNet's first input (cIn x, twice when guided). */
+  start(x: Float64Array, cIn: number): Promise<void>;
+  /**
+   * Runs the UNet on its input (`input`'s timestep and prompt states; its sample is ignored), then the step. False
+   * when D held a NaN or an infinity (the step's results are kept for read()).
+   */
+  step(input: UNetBatch, coefficients: StepCoefficients, noise?: Float32Array): Promise<boolean>;
+  /** The latent, or the last step's estimate D, read back. */
+  read(which: 'x' | 'denoised'): Promise<Float64Array>;
+  release(): void;
+}
 
 /** One prompt's text encoder output, [tokens, hidden] for a single prompt. */
 export interface TextConditioning {

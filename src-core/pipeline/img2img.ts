@@ -6,7 +6,7 @@
 import { img2imgSteps } from '../contract/images.ts';
 import { resolveSampler, type SamplerOptions } from '../samplers/index.ts';
 import { sdPresetSegments, type RestartSegment } from '../samplers/restart.ts';
-import type { SamplingPlan, SamplingRequest } from '../samplers/run.ts';
+import { runSampler, type SamplingPlan, type SamplingRequest } from '../samplers/run.ts';
 import type { Denoiser, NoiseSampler, SampleContext } from '../samplers/types.ts';
 import type { DiscreteSchedule } from '../schedule/discrete.ts';
 import { buildSchedule } from '../schedule/schedules.ts';
@@ -83,5 +83,5 @@ export async function sampleFromLatent(
     throw new RangeError(`source latent of ${source.length} values for ${x.length / perImage} images of ${perImage}`);
   }
   for (let i = 0; i < x.length; i++) x[i] = source[i % source.length] + plan.sigmas[0] * x[i];
-  return plan.sampler.sample(denoiser, x, plan.sigmas, { ...context, noise }, plan.options);
+  return runSampler(plan, denoiser, x, { ...context, noise });
 }

@@ -1,10 +1,17 @@
 import { addNoise, ancestralStep, checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
-import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
+import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
 
 export interface AncestralOptions {
   /** 1 = full ancestral noise, 0 = plain Euler. */
   eta?: number;
   s_noise?: number;
+}
+
+function ancestralOptions(options: AncestralOptions): { eta: number; sNoise: number } {
+  const eta = options.eta ?? 1;
+  const sNoise = options.s_noise ?? 1;
+  if (!(eta >= 0) || !(sNoise >= 0)) throw new SamplerError(`eta and s_noise must be >= 0 (got eta ${eta}, s_noise ${sNoise})`);
+  return { eta, sNoise };
 }
 
 /** Euler ancestral: step down to sDown, then add fresh noise of std sUp (drawn only if it has an effect). */
@@ -16,9 +23,7 @@ export async function sampleEulerAncestral(
   options: AncestralOptions = {},
 ): Promise<Float64Array> {
   checkSigmas(sigmas);
-  const eta = options.eta ?? 1;
-  const sNoise = options.s_noise ?? 1;
-  if (!(eta >= 0) || !(sNoise >= 0)) throw new SamplerError(`eta and s_noise must be >= 0 (got eta ${eta}, s_noise ${sNoise})`);
+  const { eta, sNoise } = ancestralOptions(options);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   x = D.copy(x); // stepped and noised in place: the caller's array stays as it was
@@ -35,3 +40,14 @@ export async function sampleEulerAncestral(
 }
 
 export const eulerAncestralEvaluations = (sigmas: readonly number[]): number => sigmas.length - 1;
+
+/** Euler a's steps as LinearSteps: Euler down to sDown, then noise of std s_noise * sUp. */
+export function eulerAncestralLinearSteps(sigmas: readonly number[], options: AncestralOptions = {}): LinearStep[] {
+  checkSigmas(sigmas);
+  const { eta, sNoise } = ancestralOptions(options);
+  return sigmas.slice(0, -1).map((sigma, i) => {
+    const { sDown, sUp } = ancestralStep(sigma, sigmas[i + 1], eta);
+    const ratio = sDown / sigma;
+    return { sigma, sigmaNext: sigmas[i + 1], x: ratio, denoised: 1 - ratio, previous: 0, noise: sNoise * sUp };
+  });
+}

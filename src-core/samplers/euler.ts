@@ -1,5 +1,5 @@
 import { checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
-import type { Denoiser, SampleContext } from './types.ts';
+import type { Denoiser, LinearStep, SampleContext } from './types.ts';
 
 /** First-order Euler on the probability-flow ODE: one evaluation per step. */
 export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
@@ -17,3 +17,12 @@ export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: read
 }
 
 export const eulerEvaluations = (sigmas: readonly number[]): number => sigmas.length - 1;
+
+/** Euler's steps as LinearSteps: x + (s' - s)(x - D) / s = (s' / s) x + (1 - s' / s) D. */
+export function eulerLinearSteps(sigmas: readonly number[]): LinearStep[] {
+  checkSigmas(sigmas);
+  return sigmas.slice(0, -1).map((sigma, i) => {
+    const ratio = sigmas[i + 1] / sigma;
+    return { sigma, sigmaNext: sigmas[i + 1], x: ratio, denoised: 1 - ratio, previous: 0, noise: 0 };
+  });
+}

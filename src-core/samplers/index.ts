@@ -1,11 +1,11 @@
 // The sampler family, by the names the engine, the CLI and the UI use. Each entry knows its
 // A1111-style label, how many denoiser evaluations it will make, and how to run.
-import { sampleDpmpp2m, dpmpp2mEvaluations } from './dpmpp-2m.ts';
-import { sampleEuler, eulerEvaluations } from './euler.ts';
-import { sampleEulerAncestral, eulerAncestralEvaluations, type AncestralOptions } from './euler-ancestral.ts';
+import { sampleDpmpp2m, dpmpp2mEvaluations, dpmpp2mLinearSteps } from './dpmpp-2m.ts';
+import { sampleEuler, eulerEvaluations, eulerLinearSteps } from './euler.ts';
+import { sampleEulerAncestral, eulerAncestralEvaluations, eulerAncestralLinearSteps, type AncestralOptions } from './euler-ancestral.ts';
 import { sampleHeun, heunEvaluations } from './heun.ts';
 import { sampleRestart, restartEvaluations, type RestartOptions } from './restart.ts';
-import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
+import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
 import type { GenerateRequest } from '../contract/generate.ts';
 
 export type SamplerOptions = AncestralOptions & RestartOptions;
@@ -17,18 +17,25 @@ export interface SamplerDefinition {
   forcedSchedule?: 'ddim';
   evaluations(sigmas: readonly number[], options: SamplerOptions): number;
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
+  /** The run as LinearSteps, for samplers whose every step is one (these can run wholly on a device). */
+  linearSteps?(sigmas: readonly number[], options: SamplerOptions): LinearStep[];
 }
 
 // Every sampler is registered the same way: its label, its evaluation count and its sample function,
 // each named as its module exports it (a sampler without options ignores them). The names are exactly
 // the contract's sampler choices (checked by `satisfies`).
 const definitions = {
-  euler: { label: 'Euler', evaluations: eulerEvaluations, sample: sampleEuler },
-  euler_ancestral: { label: 'Euler a', evaluations: eulerAncestralEvaluations, sample: sampleEulerAncestral },
+  euler: { label: 'Euler', evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
+  euler_ancestral: {
+    label: 'Euler a',
+    evaluations: eulerAncestralEvaluations,
+    sample: sampleEulerAncestral,
+    linearSteps: eulerAncestralLinearSteps,
+  },
   heun: { label: 'Heun', evaluations: heunEvaluations, sample: sampleHeun },
-  dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m },
+  dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m, linearSteps: dpmpp2mLinearSteps },
   // DDIM with eta = 0 is exactly Euler in sigma space, taken on DDIM's own timestep grid.
-  ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: sampleEuler },
+  ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
   restart: { label: 'Restart', evaluations: restartEvaluations, sample: sampleRestart },
 } satisfies Record<GenerateRequest['sampler'], SamplerDefinition>;
 

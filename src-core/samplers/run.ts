@@ -44,5 +44,12 @@ export async function sampleLatents(
 ): Promise<Float64Array> {
   const x = noise();
   for (let i = 0; i < x.length; i++) x[i] *= plan.sigmas[0];
-  return plan.sampler.sample(denoiser, x, plan.sigmas, { ...context, noise }, plan.options);
+  return runSampler(plan, denoiser, x, { ...context, noise });
+}
+
+/** The plan's sampler from x: on the denoiser's device where it has one and the sampler's steps are linear. */
+export function runSampler(plan: SamplingPlan, denoiser: Denoiser, x: Float64Array, ctx: SampleContext): Promise<Float64Array> {
+  const steps = denoiser.onDevice && plan.sampler.linearSteps?.(plan.sigmas, plan.options);
+  if (steps) return denoiser.onDevice!(x, steps, ctx);
+  return plan.sampler.sample(denoiser, x, plan.sigmas, ctx, plan.options);
 }

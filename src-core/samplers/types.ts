@@ -23,7 +23,27 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
    * one costs about 2 ms); a later call takes one again.
    */
   release?: () => void;
+  /**
+   * Runs a whole sampling run on the model's device (WebGPU), where the latent stays between steps: for samplers whose
+   * every step is linear (LinearStep). Absent where the model keeps nothing on a device.
+   */
+  onDevice?: (x: Float64Array, steps: readonly LinearStep[], ctx: SampleContext) => Promise<Float64Array>;
 };
+
+/**
+ * One evaluation of a sampler whose update is a fixed linear combination (Euler, Euler a, DPM++ 2M):
+ * x <- x * x + denoised * D(x, sigma) + previous * D_prev + noise * z, where D_prev is the previous evaluation's
+ * estimate and z a fresh draw from the run's noise (drawn only where noise > 0, as the sampler draws it). Written
+ * from the sampler's own formulas, so that a device can run the steps without the sampler's code.
+ */
+export interface LinearStep {
+  sigma: number;
+  sigmaNext: number;
+  x: number;
+  denoised: number;
+  previous: number;
+  noise: number;
+}
 
 /**
  * Returns a fresh standard-normal tensor shaped like the latent (torch's randn_like). `prefetch` draws the next one
@@ -57,6 +77,11 @@ export interface SampleContext {
   /** After every model evaluation the sampler accepted (finite, not cancelled): progress per evaluation. */
   onEvaluation?: (sigma: number) => void;
   signal?: AbortSignal;
+  /**
+   * Whether onStep wants this step's arrays: a run on a device reads them back only then (the previews come at most
+   * every 50 ms). Absent: every step.
+   */
+  stepDue?: () => boolean;
 }
 
 export class SamplingCancelled extends Error {

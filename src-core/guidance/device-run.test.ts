@@ -1,0 +1,196 @@
+// The device run (device-run.ts) against the samplers' own loops: a stand-in for the device that does the documented
+// step (StepCoefficients) in float64 on the host, over a stand-in UNet, must give the samplers' latents, their noise
+// order, progress, previews, cancellation and non-finite errors. (The real device, WebGPU, is checked with the
+// embedded model in pipeline/device-latents.test.ts.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DefaultNoiseStream } from '../noise/default-noise.ts';
+import { batchNoise } from '../noise/index.ts';
+import { resolveSampler } from '../samplers/index.ts';
+import { planSampling, runSampler } from '../samplers/run.ts';
+import { SamplerError, SamplingCancelled, type StepInfo } from '../samplers/types.ts';
+import { guidedDenoiser } from './denoiser.ts';
+import type { DeviceLatents, StepCoefficients, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
+import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
+
+const schedule = sd15Schedule();
+const perImage = 2 * 3 * 3;
+const encoding = (value: number): TextConditioning => ({ states: new Float32Array(3 * 4).fill(value), tokens: 3, hidden: 4 });
+
+/** A smooth stand-in UNet whose output depends on the sample, the timestep and each row's prompt. */
+function standIn(sample: Float32Array | Uint16Array, input: UNetBatch, poison = NaN): Float32Array {
+  const n = sample.length / input.batch;
+  const states = input.encoderHiddenStates,
+    perRow = states.length / input.batch;
+  return Float32Array.from(sample, (v, i) => {
+    if (input.timestep < poison) return NaN;
+    const prompt = states[Math.floor(i / n) * perRow];
+    return Math.sin(1.3 * v + input.timestep / 700) * (0.6 + 0.3 * prompt) + 0.01 * (i % n);
+  });
+}
+
+/** The device's step done on the host in float64 (the UNet's input and output in float32, as on the device). */
+class HostLatents implements DeviceLatents {
+  x = new Float64Array(0);
+  denoised?: Float64Array;
+  sample = new Float32Array(0);
+  released = 0;
+  reads = 0;
+
+  constructor(
+    private readonly rows: number,
+    private readonly guided: boolean,
+    private readonly poison?: number,
+  ) {}
+
+  async start(x: Float64Array, cIn: number) {
+    this.x = Float64Array.from(x);
+    this.sample = this.scaled(cIn);
+  }
+
+  async step(input: UNetBatch, c: StepCoefficients, noise?: Float32Array) {
+    const out = standIn(this.sample, { ...input, batch: this.rows }, this.poison);
+    const n = this.x.length;
+    const D = Float64Array.from(this.x, (x, i) => {
+      const g = this.guided ? out[i] + c.scale * (out[n + i] - out[i]) : out[i];
+      return c.cSkip * x + c.cOut * g;
+    });
+    const previous = this.denoised;
+    this.x = this.x.map((x, i) => c.x * x + c.denoised * D[i] + c.previous * (previous?.[i] ?? 0) + c.noise * (noise?.[i] ?? 0));
+    this.denoised = D;
+    this.sample = this.scaled(c.cInNext);
+    return D.every(Number.isFinite);
+  }
+
+  async read(which: 'x' | 'denoised') {
+    this.reads++;
+    return Float64Array.from(which === 'x' ? this.x : this.denoised!);
+  }
+
+  release() {
+    this.released++;
+  }
+
+  private scaled(cIn: number) {
+    const one = Float32Array.from(this.x, (v) => cIn * v);
+    if (!this.guided) return one;
+    const both = new Float32Array(2 * one.length);
+    both.set(one);
+    both.set(one, one.length);
+    return both;
+  }
+}
+
+function setup(prediction: 'epsilon' | 'v_prediction', scale: number, poison?: number) {
+  const unet: UNetCall = async (input) => standIn(input.sample, input, poison);
+  const made: HostLatents[] = [];
+  const options = { unet, schedule, prediction, batch: 2, cond: encoding(1), uncond: encoding(-0.5), scale };
+  const host = guidedDenoiser(options);
+  const onDevice: UNetCall = Object.assign(async (input: UNetBatch) => unet(input), {
+    onDevice: (rows: number, guided: boolean) => {
+      made.push(new HostLatents(rows, guided, poison));
+      return made.at(-1)!;
+    },
+  });
+  const device = guidedDenoiser({ ...options, unet: onDevice });
+  return { host, device, made };
+}
+
+const noiseFor = () => batchNoise([new DefaultNoiseStream(5), new DefaultNoiseStream(6)], perImage);
+
+for (const sampler of ['euler', 'euler_ancestral', 'dpmpp_2m', 'ddim']) {
+  for (const [prediction, scale] of [
+    ['epsilon', 7],
+    ['v_prediction', 7],
+    ['epsilon', 1],
+  ] as const) {
+    test(`${sampler}, ${prediction}, scale ${scale}: the device run gives the sampler's latent`, async () => {
+      const plan = planSampling(schedule, { sampler, schedule: 'karras', steps: 6, options: { eta: 0.7 } });
+      const { host, device, made } = setup(prediction, scale);
+      const run = async (denoiser: typeof host) => {
+        const noise = noiseFor();
+        const x = noise().map((v) => v * plan.sigmas[0]);
+        const sigmas: number[] = [];
+        const result = await runSampler(plan, denoiser, x, { noise, onEvaluation: (s) => sigmas.push(s) });
+        return { result, sigmas, next: noise()[0] };
+      };
+      const expected = await run(host);
+      const got = await run(device);
+      assert.equal(made.length, 1, 'the run went to the device');
+      assert.equal(made[0].released, 1);
+      assert.deepEqual(got.sigmas, expected.sigmas);
+      assert.equal(got.next, expected.next, 'the same number of draws from the noise');
+      const worst = Math.max(...expected.result.map((v, i) => Math.abs(v - got.result[i])));
+      // Fresh noise goes up in float32 (7 digits); everything else is the same arithmetic.
+      assert.ok(worst < (sampler === 'euler_ancestral' ? 2e-5 : 1e-9), `largest difference ${worst}`);
+      assert.ok(Math.max(...expected.result.map(Math.abs)) > 0.1, 'a latent that is not all zeros');
+    });
+  }
+}
+
+test('samplers with steps that are not linear (Heun, Restart) run on the host', async () => {
+  for (const sampler of ['heun', 'restart']) {
+    const plan = planSampling(schedule, { sampler, schedule: 'karras', steps: 4 });
+    assert.equal(resolveSampler(sampler).sampler.linearSteps, undefined);
+    const { device, made } = setup('epsilon', 7);
+    const noise = noiseFor();
+    await runSampler(plan, device, noise().map((v) => v * plan.sigmas[0]), { noise });
+    assert.equal(made.length, 0, sampler);
+  }
+});
+
+test('previews read the latents back only when a step is due; the final latent once', async () => {
+  const plan = planSampling(schedule, { sampler: 'euler', schedule: 'karras', steps: 6 });
+  const { host, device, made } = setup('epsilon', 7);
+  const collect = async (denoiser: typeof host) => {
+    const steps: StepInfo[] = [];
+    let asked = 0;
+    const noise = noiseFor();
+    const onStep = (info: StepInfo) => steps.push({ ...info, x: Float64Array.from(info.x), denoised: Float64Array.from(info.denoised) });
+    await runSampler(plan, denoiser, noise().map((v) => v * plan.sigmas[0]), { noise, onStep, stepDue: () => asked++ % 3 === 0 });
+    return steps;
+  };
+  const expected = await collect(host);
+  const got = await collect(device);
+  assert.equal(expected.length, 6, 'the host loop reports every step');
+  assert.deepEqual(
+    got.map((s) => s.step),
+    [0, 3],
+  );
+  for (const s of got) {
+    const e = expected[s.step];
+    assert.deepEqual([s.sigma, s.sigmaNext, s.totalSteps], [e.sigma, e.sigmaNext, e.totalSteps]);
+    assert.ok(Math.max(...e.denoised.map((v, i) => Math.abs(v - s.denoised[i]))) < 1e-9);
+    assert.ok(Math.max(...e.x.map((v, i) => Math.abs(v - s.x[i]))) < 1e-9);
+  }
+  assert.equal(made[0].reads, 2 * 2 + 1);
+});
+
+test('a non-finite estimate is the same error as on the host; a cancelled run stops; both release the device', async () => {
+  const plan = planSampling(schedule, { sampler: 'euler', schedule: 'karras', steps: 6 });
+  const poison = schedule.sigmaToTimestep(plan.sigmas[2]) + 1e-9; // NaN from the third step on
+  const { host, device, made } = setup('epsilon', 7, poison);
+  const attempt = (denoiser: typeof host, signal?: AbortSignal) => {
+    const noise = noiseFor();
+    return runSampler(plan, denoiser, noise().map((v) => v * plan.sigmas[0]), { noise, signal });
+  };
+  const hostError = await attempt(host).then(
+    () => assert.fail('no error'),
+    (e: Error) => e,
+  );
+  assert.ok(hostError instanceof SamplerError);
+  await assert.rejects(attempt(device), { name: 'SamplerError', message: hostError.message });
+  assert.match(hostError.message, /not finite \(NaN\) at step 2, sigma /);
+  const controller = new AbortController();
+  const { device: fine, made: madeFine } = setup('epsilon', 7);
+  let evaluations = 0;
+  const noise = noiseFor();
+  const running = runSampler(plan, fine, noise().map((v) => v * plan.sigmas[0]), {
+    noise,
+    signal: controller.signal,
+    onEvaluation: () => ++evaluations === 2 && controller.abort(),
+  });
+  await assert.rejects(running, SamplingCancelled);
+  assert.equal(evaluations, 2);
+  assert.deepEqual([made[0].released, madeFine[0].released], [1, 1]);
+});
