@@ -108,12 +108,13 @@ bench2)
     ortb 129 --model $imp/unet_cuda/model.onnx --provider cuda --latent $((SXL / 8)) --label cuda-sdxl-importer-fused --runs 20 --compare-to $imp/unet/model.onnx
     ortb 129 --model $imp/unet/model.onnx --provider cuda --latent $((SXL / 8)) --label cuda-sdxl-importer-portable --runs 20
   fi
-  # 6. WebGPU (onnxruntime-node 1.30): the importer's portable SD 1.5 UNet alone, then the engine on it, prompt states
-  #    uploaded once per run (model/device-inputs.ts) against copied at every call (--host-inputs), alternating
+  # 6. WebGPU (onnxruntime-node 1.30): the importer's portable SD 1.5 UNet alone, then the engine on it, alternating:
+  #    the latent and the prompt states on the GPU for the whole run (pipeline/device-latents.ts); the latent read back
+  #    at every step (--host-latent); the prompt states copied at every call too (--host-inputs)
   sd15=$(ls -d /tmp/imports-sd15/sd-* 2>/dev/null | head -1)
   T=200 ortb 130 --model $sd15/unet/model.onnx --provider webgpu --latent $((S15 / 8)) --label webgpu-importer-portable --runs 10 --warmup 3 --profile /tmp/prof
-  for h in "" --host-inputs "" --host-inputs; do
-    T=120 engine 130 --model $sd15 --provider webgpu --width $S15 --height $S15 --steps 4 --runs 3 --count 1 $h
+  for h in "" --host-latent --host-inputs "" --host-latent --host-inputs; do
+    T=100 engine 130 --model $sd15 --provider webgpu --width $S15 --height $S15 --steps 4 --runs 3 --count 1 $h
   done
   # 7. issue 7's extras: the plain export, attention fusion only, the host<->device copies of one call
   ortb 129 --model /tmp/sd/sd15-fp16/unet/model.onnx --provider cuda --label cuda-plain

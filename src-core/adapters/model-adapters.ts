@@ -7,7 +7,14 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { componentSession, firstLine, sessionOptions, type ComponentSession, type ExecutionProvider } from '../model/session.ts';
+import {
+  componentSession,
+  firstLine,
+  sessionOptions,
+  type ComponentSession,
+  type ExecutionProvider,
+  type OutputPlace,
+} from '../model/session.ts';
 import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import { ModelError } from '../model/errors.ts';
 import { chunkPrompt } from '../prompt/chunks.ts';
@@ -88,8 +95,8 @@ function externalFiles(proto: GraphFiles['proto']): string[] {
  * LoRA set on an SD 1.5 UNet (35 CPU s instead of 4.4), for steps about 6% faster (64x64 latent, batch 2); the base
  * sessions, made once per model, keep it.
  */
-export function adaptedSessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
-  const options = sessionOptions(provider);
+export function adaptedSessionOptions(provider: ExecutionProvider, outputs: OutputPlace = 'host'): ort.InferenceSession.SessionOptions {
+  const options = sessionOptions(provider, outputs);
   options.extra = { ...(options.extra ?? {}), optimization: { disable_specified_optimizers: 'NchwcTransformer' } };
   return options;
 }
@@ -329,7 +336,8 @@ export class ModelAdapters {
       : writePatchedModel(graph.proto, graph.weights, patch, dir, key);
     touch(dir, key);
     evict(dir, 8);
-    return componentSession(component, await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider)));
+    const outputs = component === 'unet' && this.base.latentsOnDevice ? 'device' : 'host'; // as the base model's UNet
+    return componentSession(component, await ort.InferenceSession.create(path, adaptedSessionOptions(this.base.provider, outputs)));
   }
 
   private component(component: string): ComponentInfo {

@@ -1,6 +1,7 @@
 // npm run bench -- [--model DIR] [--width N --height N] [--steps N] [--sampler NAME] [--cfg X] [--runs N] [--count N]
 //                   [--warmup N] [--provider NAME] [--unet-stand-in MS] [--unet-float16]
-//                   [--previews] [--compare-torch] [--precision fp32|fp16] [--host-inputs] [--jit-warmup CALLS] [--lora RANK]
+//                   [--previews] [--compare-torch] [--precision fp32|fp16] [--host-inputs] [--host-latent]
+//                   [--jit-warmup CALLS] [--lora RANK]
 // Time per image split into text encoder, UNet calls, VAE decode and engine overhead (everything
 // outside session.run), plus ms per guided UNet call and peak memory. The overhead is split into the
 // sampler loop's part per UNet call and the PNGs' encoding (which runs while the next image samples:
@@ -25,7 +26,9 @@
 // line does (--precision: the import's, fp32 by default). --compare-torch: diffusers' own pipeline on that diffusers
 // folder, same settings, after the engine's runs (bench/torch-compare.ts), and the engine's times as ratios of its.
 // --host-inputs: on WebGPU, the prompt states are copied to the GPU at every UNet call, as before they were uploaded
-// once per run (model/device-inputs.ts): the difference of two runs, with and without, is what that saves.
+// once per run (model/device-tensors.ts): the difference of two runs, with and without, is what that saves. It also
+// keeps the latent on the host. --host-latent: on WebGPU, the samplers with linear steps run on the host, reading the
+// UNet's output back at every step, as before their runs stayed on the GPU (pipeline/device-latents.ts).
 // --lora RANK: the prompt uses a random LoRA of that rank on the UNet's attention layers (bench/bench-lora.ts); the
 // run's notes say where the engine could not put it (the CUDA graph or the portable one).
 import { parseArgs } from 'node:util';
@@ -71,6 +74,7 @@ const { values } = parseArgs({
     'compare-torch': { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32' },
     'host-inputs': { type: 'boolean', default: false },
+    'host-latent': { type: 'boolean', default: false },
     'jit-warmup': { type: 'string', default: '1600' },
     lora: { type: 'string' },
   },
@@ -86,7 +90,11 @@ await startNoiseThread();
 const loadStart = performance.now();
 const modelDir = values.model ? await modelFolderFor(values.model, { precision: values.precision as Precision }) : DEFAULT_MODEL_DIR;
 const copy = values['unet-float16'] ? float16IoCopy(modelDir) : undefined;
-const model = await loadModel(copy ?? modelDir, { provider: values.provider as ProviderChoice, deviceInputs: !values['host-inputs'] });
+const model = await loadModel(copy ?? modelDir, {
+  provider: values.provider as ProviderChoice,
+  deviceInputs: !values['host-inputs'],
+  deviceLatents: !values['host-latent'],
+});
 const loadMs = performance.now() - loadStart;
 if (values.lora !== undefined && values['unet-stand-in'] !== undefined)
   throw new Error("--lora and --unet-stand-in do not go together: a LoRA set's UNet is a session the stand-in does not replace");
@@ -195,6 +203,8 @@ const summary = {
   unetOutputInPlace: results[0].timings.unetOutputInPlace ?? null,
   /** Whether the prompt states were fed from the device (null: the provider keeps no tensors there, or --host-inputs). */
   unetInputsOnDevice: results[0].timings.unetInputsOnDevice ?? null,
+  /** Whether the sampling runs kept the latent on the device (WebGPU, a sampler with linear steps, no --host-latent). */
+  latentOnDevice: results[0].timings.latentOnDevice ?? false,
   previews: values.previews,
   lora: lora ? { rank: lora.rank, layers: lora.layers } : null,
   /** What the engine told the user about the run (where a LoRA could not go, among others). */
@@ -236,6 +246,7 @@ if (summary.unetInputsOnDevice !== null)
   console.log(
     `  prompt states   ${summary.unetInputsOnDevice ? 'uploaded to the device once per run' : 'copied at every call (the upload failed)'}`,
   );
+if (summary.latentOnDevice) console.log('  latent          on the device for the whole run (the step graph runs there)');
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
 console.log(

@@ -8,7 +8,6 @@ import { LatentWorkspace } from '../kernels/kernel-memory.ts';
 import { preconditioning } from './preconditioning.ts';
 import { deviceRun } from './device-run.ts';
 
-
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
   schedule: DiscreteSchedule;
@@ -119,7 +118,8 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   denoiser.checksFinite = true;
   // On a device that keeps the latents (WebGPU), samplers with linear steps run there whole (runSampler).
   const onDevice = unet.onDevice;
-  if (onDevice) denoiser.onDevice = deviceRun({ latents: () => onDevice(rows, guided), input, schedule, prediction, scale, timestepMode: mode });
+  if (onDevice)
+    denoiser.onDevice = deviceRun({ latents: () => onDevice(rows, guided), input, schedule, prediction, scale, timestepMode: mode });
   denoiser.runArray = (length, k) => (k < RUN_ARRAYS ? workspaceFor(length)?.array(2 + k) : undefined);
   denoiser.release = () => {
     workspace?.release();

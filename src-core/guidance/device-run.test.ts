@@ -134,7 +134,12 @@ test('samplers with steps that are not linear (Heun, Restart) run on the host', 
     assert.equal(resolveSampler(sampler).sampler.linearSteps, undefined);
     const { device, made } = setup('epsilon', 7);
     const noise = noiseFor();
-    await runSampler(plan, device, noise().map((v) => v * plan.sigmas[0]), { noise });
+    await runSampler(
+      plan,
+      device,
+      noise().map((v) => v * plan.sigmas[0]),
+      { noise },
+    );
     assert.equal(made.length, 0, sampler);
   }
 });
@@ -147,7 +152,12 @@ test('previews read the latents back only when a step is due; the final latent o
     let asked = 0;
     const noise = noiseFor();
     const onStep = (info: StepInfo) => steps.push({ ...info, x: Float64Array.from(info.x), denoised: Float64Array.from(info.denoised) });
-    await runSampler(plan, denoiser, noise().map((v) => v * plan.sigmas[0]), { noise, onStep, stepDue: () => asked++ % 3 === 0 });
+    await runSampler(
+      plan,
+      denoiser,
+      noise().map((v) => v * plan.sigmas[0]),
+      { noise, onStep, stepDue: () => asked++ % 3 === 0 },
+    );
     return steps;
   };
   const expected = await collect(host);
@@ -172,7 +182,12 @@ test('a non-finite estimate is the same error as on the host; a cancelled run st
   const { host, device, made } = setup('epsilon', 7, poison);
   const attempt = (denoiser: typeof host, signal?: AbortSignal) => {
     const noise = noiseFor();
-    return runSampler(plan, denoiser, noise().map((v) => v * plan.sigmas[0]), { noise, signal });
+    return runSampler(
+      plan,
+      denoiser,
+      noise().map((v) => v * plan.sigmas[0]),
+      { noise, signal },
+    );
   };
   const hostError = await attempt(host).then(
     () => assert.fail('no error'),
@@ -185,11 +200,16 @@ test('a non-finite estimate is the same error as on the host; a cancelled run st
   const { device: fine, made: madeFine } = setup('epsilon', 7);
   let evaluations = 0;
   const noise = noiseFor();
-  const running = runSampler(plan, fine, noise().map((v) => v * plan.sigmas[0]), {
-    noise,
-    signal: controller.signal,
-    onEvaluation: () => ++evaluations === 2 && controller.abort(),
-  });
+  const running = runSampler(
+    plan,
+    fine,
+    noise().map((v) => v * plan.sigmas[0]),
+    {
+      noise,
+      signal: controller.signal,
+      onEvaluation: () => ++evaluations === 2 && controller.abort(),
+    },
+  );
   await assert.rejects(running, SamplingCancelled);
   assert.equal(evaluations, 2);
   assert.deepEqual([made[0].released, madeFine[0].released], [1, 1]);

@@ -5,7 +5,15 @@
 // check as the samplers' own loop (samplers/helpers.ts, GuardedDenoiser).
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import { notFiniteAt } from '../samplers/helpers.ts';
-import { NonFiniteOutput, SamplerError, SamplingCancelled, type Denoiser, type LinearStep, type NoiseSampler, type SampleContext } from '../samplers/types.ts';
+import {
+  NonFiniteOutput,
+  SamplerError,
+  SamplingCancelled,
+  type Denoiser,
+  type LinearStep,
+  type NoiseSampler,
+  type SampleContext,
+} from '../samplers/types.ts';
 import { preconditioning } from './preconditioning.ts';
 import type { DeviceLatents, PredictionType, UNetBatch } from './unet.ts';
 
@@ -37,7 +45,16 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
         input.timestep = schedule.sigmaToTimestep(step.sigma, timestepMode);
         const noise = step.noise > 0 ? drawNoise(ctx.noise, x.length) : undefined;
         if (noise && later(i)) ctx.noise.prefetch?.(); // the next draw is made while this step runs
-        const coefficients = { scale, cSkip, cOut, x: step.x, denoised: step.denoised, previous: step.previous, noise: step.noise, cInNext };
+        const coefficients = {
+          scale,
+          cSkip,
+          cOut,
+          x: step.x,
+          denoised: step.denoised,
+          previous: step.previous,
+          noise: step.noise,
+          cInNext,
+        };
         const finite = await latents.step(input, coefficients, noise);
         if (ctx.signal?.aborted) throw new SamplingCancelled();
         if (!finite) throw notFiniteAt(new NonFiniteOutput(await latents.read('denoised')), i, step.sigma);

@@ -20,6 +20,7 @@ import {
   requireNames,
   type ComponentSession,
   type ExecutionProvider,
+  type OutputPlace,
   type ProviderChoice,
 } from './session.ts';
 import { checkDecoderFactor, checkNativeSize, latentSizeOf } from './shape-checks.ts';
@@ -27,7 +28,7 @@ import type { FloatType } from './tensors.ts';
 import { describeTextEncoder, lastDim, loadTokenizer, type TextEncoderPart } from './text-encoders.ts';
 import { isSdxlFolder, refuseRefiner, sdxlInfo, vaeDecodeMode, type ModelFamily, type SdxlInfo, type VaeDecodeMode } from './sdxl.ts';
 import { convertFloatType } from './float-precision.ts';
-import { DeviceUploads } from './device-inputs.ts';
+import { DeviceTensors } from './device-tensors.ts';
 import { ModelSessions } from './reopenable.ts';
 import { UNET_CUDA_FOLDER, unetFolderOf, unetGraphFor, type UNetGraph } from './unet-folder.ts';
 import { componentBytes } from './component-bytes.ts';
@@ -95,7 +96,12 @@ export interface StableDiffusionModel {
    * Uploads to the provider's device, where its tensors can stay there between runs (WebGPU): the UNet's inputs that
    * are the same at every step are uploaded once (absent for the other providers, or when turned off at load).
    */
-  deviceUploads?: DeviceUploads;
+  deviceTensors?: DeviceTensors;
+  /**
+   * The UNet's output stays on the device (deviceTensors'), where sampling runs with linear steps keep their latent
+   * (pipeline/device-latents.ts); other runs read it back at each call.
+   */
+  latentsOnDevice?: boolean;
   dispose(): Promise<void>;
 }
 
@@ -103,6 +109,8 @@ export interface LoadOptions {
   provider?: ProviderChoice;
   /** Keep the UNet's per-run inputs on the device where the provider can (default true; off for comparisons). */
   deviceInputs?: boolean;
+  /** Keep sampling runs' latents on the device where the per-run inputs are (default true; off for comparisons). */
+  deviceLatents?: boolean;
   /**
    * The UNet graph to try first (default: unet_cuda/ on the CUDA provider where the folder has it, else unet/); the
    * tests ask for unet_cuda/ on the CPU with its CUDA-only ops expanded into standard ones.
@@ -120,18 +128,19 @@ export async function openUNet(
   provider: ExecutionProvider,
   opened: ComponentSession[],
   graph: UNetGraph = unetGraphFor(dir, provider),
+  outputs: OutputPlace = 'host',
 ): Promise<{ unet: ComponentSession; graph: UNetGraph; problem?: string }> {
   let problem: string | undefined;
   if (graph === 'cuda') {
     try {
-      const unet = await openComponent(dir, 'unet', provider, UNET_CUDA_FOLDER);
+      const unet = await openComponent(dir, 'unet', provider, UNET_CUDA_FOLDER, outputs);
       opened.push(unet);
       return { unet, graph: 'cuda' };
     } catch (error) {
       problem = `${UNET_CUDA_FOLDER}/ did not open, so the portable UNet runs: ${firstLine((error as Error).message)}`;
     }
   }
-  const unet = await openComponent(dir, 'unet', provider);
+  const unet = await openComponent(dir, 'unet', provider, 'unet', outputs);
   opened.push(unet);
   return { unet, graph: 'portable', problem };
 }
@@ -225,7 +234,11 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, opt
   try {
     refuseRefiner(dir);
     const textEncoder = await open('text_encoder');
-    const { unet, graph: unetGraph, problem: unetGraphProblem } = await openUNet(dir, provider, opened, options.unetGraph);
+    // Where the provider keeps tensors (WebGPU), the UNet's output stays on the device for sampling runs kept there.
+    const deviceTensors = (options.deviceInputs ?? true) ? DeviceTensors.for(provider) : undefined;
+    const latentsOnDevice = deviceTensors !== undefined && (options.deviceLatents ?? true);
+    const unetOutputs: OutputPlace = latentsOnDevice ? 'device' : 'host';
+    const { unet, graph: unetGraph, problem: unetGraphProblem } = await openUNet(dir, provider, opened, options.unetGraph, unetOutputs);
     requireNames(unet, ['sample', 'timestep', 'encoder_hidden_states'], ['out_sample']);
     const unetFloat = floatTypeOf(unet, 'sample');
     const sdxl = isSdxlFolder(dir, unet);
@@ -299,11 +312,10 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, opt
       float: vaeFloat,
     });
 
-    const sessions = new ModelSessions(
-      opened,
-      [unet, ...textEncoders.map((p) => p.session)],
-      async (component) =>
-        (await openComponent(dir, component, provider, component === 'unet' ? unetFolderOf(unetGraph) : component)).session,
+    const sessions = new ModelSessions(opened, [unet, ...textEncoders.map((p) => p.session)], async (component) =>
+      component === 'unet'
+        ? (await openComponent(dir, component, provider, unetFolderOf(unetGraph), unetOutputs)).session
+        : (await openComponent(dir, component, provider)).session,
     );
     const info: ModelInfo = {
       dir,
@@ -336,7 +348,6 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, opt
         componentBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
       encoderBytes: existsSync(join(dir, 'vae_encoder')) ? componentBytes(join(dir, 'vae_encoder')) : 0,
     };
-    const deviceUploads = (options.deviceInputs ?? true) ? DeviceUploads.for(provider) : undefined;
     return {
       info,
       schedule,
@@ -348,10 +359,11 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, opt
       provider,
       fallbacks: [],
       sessions,
-      deviceUploads,
-      // The uploads' tensors are freed while the provider still has sessions (see device-inputs.ts).
+      deviceTensors,
+      latentsOnDevice,
+      // The uploads' tensors are freed while the provider still has sessions (see device-tensors.ts).
       dispose: async () => {
-        await deviceUploads?.dispose();
+        await deviceTensors?.dispose();
         await sessions.dispose();
       },
     };

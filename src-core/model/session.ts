@@ -73,8 +73,15 @@ export function componentSession(component: string, session: ort.InferenceSessio
   return { component, session, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
 }
 
-export function sessionOptions(provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
+/**
+ * Where a session's outputs go: the host, or the provider's device (the UNet's, where a sampling run keeps its
+ * latent there: pipeline/device-latents.ts).
+ */
+export type OutputPlace = 'host' | 'device';
+
+export function sessionOptions(provider: ExecutionProvider, outputs: OutputPlace = 'host'): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+  if (outputs === 'device') options.preferredOutputLocation = 'gpu-buffer';
   // DirectML cannot use memory patterns and needs sequential execution.
   if (provider === 'dml') Object.assign(options, { enableMemPattern: false, executionMode: 'sequential' });
   return options;
@@ -86,6 +93,7 @@ export async function openComponent(
   component: string,
   provider: ExecutionProvider,
   folder = component,
+  outputs: OutputPlace = 'host',
 ): Promise<ComponentSession> {
   const path = join(dir, folder, 'model.onnx');
   if (!existsSync(path)) throw new ModelError(component, `${folder}/model.onnx is missing`);
@@ -93,7 +101,7 @@ export async function openComponent(
   if (statSync(path).size === 0) throw new ModelError(component, `${folder}/model.onnx is empty`);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(path, sessionOptions(provider));
+    session = await ort.InferenceSession.create(path, sessionOptions(provider, outputs));
   } catch (error) {
     const message = (error as Error).message;
     if (provider === 'cpu') throw new ModelError(component, explainLoadError(folder, message));

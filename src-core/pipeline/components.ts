@@ -6,6 +6,7 @@ import type { UNetBatch, UNetCall } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { floatTensor, readFloats, type FloatType } from '../model/tensors.ts';
 import { FloatFeed, OutputFeed, ResidentInputs, TimestepFeed } from './unet-feeds.ts';
+import { DeviceLatentRun } from './device-latents.ts';
 import type { TextEncoderPart } from '../model/text-encoders.ts';
 import { embeddingsFor } from '../adapters/embedding-tokens.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
@@ -20,6 +21,8 @@ export interface Timings {
   unetOutputInPlace?: boolean;
   /** Whether the UNet's per-run inputs (prompt states) were fed from the device (ResidentInputs); unset where it keeps none. */
   unetInputsOnDevice?: boolean;
+  /** Whether a sampling run kept its latent on the device (pipeline/device-latents.ts); unset where none did. */
+  latentOnDevice?: boolean;
 }
 
 export const newTimings = (): Timings => ({ textEncoderMs: 0, unetMs: 0, vaeMs: 0, unetCalls: 0 });
@@ -114,16 +117,16 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
   const states = new FloatFeed(unetFloat),
     latent = new FloatFeed(unetFloat),
     time = new TimestepFeed(timestepType, timestepShape),
-    modelOutput = new OutputFeed('out_sample', outputFloat(model)),
-    perRun = new ResidentInputs(model.deviceUploads, ['encoder_hidden_states', 'text_embeds', 'time_ids']);
+    // An output kept on the device (latentsOnDevice) is never a preallocated host array.
+    modelOutput = new OutputFeed('out_sample', model.latentsOnDevice ? undefined : outputFloat(model)),
+    perRun = new ResidentInputs(model.deviceTensors, ['encoder_hidden_states', 'text_embeds', 'time_ids']);
   const sdxl = model.info.sdxl;
   const textEmbeds = sdxl && new FloatFeed(sdxl.textEmbedsFloat),
     timeIds = sdxl && new FloatFeed(sdxl.timeIdsFloat);
   let output = new Float32Array(0);
-  const feedsOf = ({ sample, batch, timestep, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes }: UNetBatch) => {
+  // The inputs that are the same at every step (the same tensors while their arrays are the same).
+  const promptFeeds = ({ batch, encoderHiddenStates, textEmbeds: pooled, timeIds: sizes }: UNetBatch) => {
     const feeds: Record<string, ort.Tensor> = {
-      sample: latent.of(sample, [batch, latentChannels, height, width], true),
-      timestep: time.of(timestep, batch),
       encoder_hidden_states: states.of(encoderHiddenStates, [batch, encoderHiddenStates.length / (batch * textHidden), textHidden]),
     };
     if (textEmbeds && timeIds) {
@@ -133,6 +136,11 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     }
     return feeds;
   };
+  const feedsOf = (input: UNetBatch) => ({
+    sample: latent.of(input.sample, [input.batch, latentChannels, height, width], true),
+    timestep: time.of(input.timestep, input.batch),
+    ...promptFeeds(input),
+  });
   // A run passes the same arrays at every step: the feeds are built again only when one of them (or the batch)
   // changes, and otherwise just take the new timestep and sample values (this path runs between two UNet calls).
   let fed: (Omit<UNetBatch, 'timestep'> & { feeds: Record<string, ort.Tensor> }) | undefined;
@@ -166,7 +174,7 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
       timings.unetMs += performance.now() - t0;
       timings.unetCalls++;
     }
-    const result = out.out_sample;
+    const result = out.out_sample.location === 'gpu-buffer' ? await onHost(model, out.out_sample) : out.out_sample;
     const written = modelOutput.written(result);
     timings.unetOutputInPlace = modelOutput.inPlace;
     if (written) return written;
@@ -175,11 +183,46 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     return readFloats(result, 'unet out_sample', output);
   };
   call.halves = unetFloat === 'float16';
+  const tensors = model.deviceTensors;
+  if (model.latentsOnDevice && tensors) {
+    // A sampling run on the device: the sample comes from its step graph, the output stays there.
+    const onDevice = async (input: UNetBatch, sample: ort.Tensor): Promise<ort.Tensor> => {
+      const feeds = await perRun.of(promptFeeds(input));
+      timings.unetInputsOnDevice = perRun.onDevice;
+      feeds.sample = sample;
+      feeds.timestep = time.of(input.timestep, input.batch);
+      try {
+        const out = await timed(
+          () => model.unet.session.run(feeds, ['out_sample']),
+          (ms) => {
+            timings.unetMs += ms;
+            timings.unetCalls++;
+          },
+        );
+        return out.out_sample;
+      } catch (error) {
+        throw explainUnetFailure(model, height, width, error as Error);
+      }
+    };
+    call.onDevice = (rows, guided) => {
+      timings.latentOnDevice = true;
+      return new DeviceLatentRun({ tensors, unetFloat, guided, rows, latent: [latentChannels, height, width], runUNet: onDevice });
+    };
+  }
   call.release = () => {
     perRun.release();
     fed = undefined;
   };
   return call;
+}
+
+/** A UNet output the provider kept on its device, read back (and freed there): for runs whose latent is on the host. */
+async function onHost(model: StableDiffusionModel, output: ort.Tensor): Promise<ort.Tensor> {
+  try {
+    return await model.deviceTensors!.download(output);
+  } finally {
+    output.dispose();
+  }
 }
 
 /** The UNet output's declared float type (it may differ from the input's), or undefined for anything else. */

@@ -121,6 +121,8 @@ export interface BatchRun {
   startNoise?: NoiseSampler;
   signal?: AbortSignal;
   onStep?: (info: StepInfo, pass: PassPlan) => void;
+  /** Whether onStep wants the next step (SampleContext.stepDue). */
+  stepDue?: () => boolean;
   /** After each model evaluation (all passes). */
   onEvaluation?: (sigma: number) => void;
   timings: Timings;
@@ -155,6 +157,7 @@ export async function sampleJobBatch(
     signal: run.signal,
     onEvaluation: run.onEvaluation,
     onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)),
+    stepDue: run.stepDue,
   });
   const [first, second] = job.passes;
   const firstNoise = run.startNoise ?? startNoise(model, request, job, run.seeds);

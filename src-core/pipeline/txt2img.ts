@@ -192,6 +192,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   );
   const images: GeneratedImage[] = [];
   let lastPreview = -Infinity;
+  const previewDue = () => performance.now() - lastPreview >= (hooks.previewIntervalMs ?? 0);
   // Batch k's PNGs are encoded while batch k + 1 samples, and handed out in order.
   const delivery = new InOrder<GeneratedImage[]>();
   const sampleBatch = async (first: number) => {
@@ -220,11 +221,12 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         evaluation++;
         report({ sigma });
       },
+      // A run on the device reads its latents back only for a step whose preview is due.
+      stepDue: previewMap && previewDue,
       onStep: previewMap
         ? (info, pass) => {
-            const now = performance.now();
-            if (now - lastPreview < (hooks.previewIntervalMs ?? 0)) return;
-            lastPreview = now;
+            if (!previewDue()) return;
+            lastPreview = performance.now();
             const h = pass.height / vaeFactor,
               w = pass.width / vaeFactor;
             report({

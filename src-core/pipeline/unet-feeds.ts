@@ -6,7 +6,7 @@ import { toHalfBits } from '../model/half.ts';
 import type { StableDiffusionModel, TimestepType } from '../model/model.ts';
 import { floatTensor, type FloatType } from '../model/tensors.ts';
 import type { UNetFloats } from '../guidance/unet.ts';
-import type { DeviceUploads } from '../model/device-inputs.ts';
+import type { DeviceTensors } from '../model/device-tensors.ts';
 
 const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -145,7 +145,7 @@ function sameBits(a: UNetFloats, b: UNetFloats): boolean {
 
 /**
  * The UNet's inputs that are the same at every step of a run (the prompt states; SDXL's pooled vector and sizes), fed
- * from the device where the model keeps tensors there (DeviceUploads, WebGPU): each is uploaded when its host tensor
+ * from the device where the model keeps tensors there (DeviceTensors, WebGPU): each is uploaded when its host tensor
  * changes (once per run) instead of copied to the GPU at every call. An upload that fails leaves the host tensors
  * fed from then on, as for the other providers.
  */
@@ -154,7 +154,7 @@ export class ResidentInputs {
   private refused = false;
 
   constructor(
-    private readonly uploads: DeviceUploads | undefined,
+    private readonly uploads: DeviceTensors | undefined,
     private readonly names: readonly string[],
   ) {}
 

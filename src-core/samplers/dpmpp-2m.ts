@@ -6,7 +6,10 @@ import { dpmpp2mUpdate } from '../kernels/latent-kernels.ts';
  * Step i's coefficients: x <- ratio x + weight (a D - b D_prev), with a = 1 + 1 / 2r and b = 1 / 2r from the second
  * step on (the first is first order: no correction); 'final' into sigma = 0.
  */
-function dpmpp2mStep(sigmas: readonly number[], i: number): 'final' | { ratio: number; weight: number; correction?: { a: number; b: number } } {
+function dpmpp2mStep(
+  sigmas: readonly number[],
+  i: number,
+): 'final' | { ratio: number; weight: number; correction?: { a: number; b: number } } {
   const sigma = sigmas[i],
     sigmaNext = sigmas[i + 1];
   if (sigmaNext === 0) return 'final';

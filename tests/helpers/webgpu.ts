@@ -2,7 +2,7 @@
 // software one such as Mesa 25's lavapipe; Dawn refuses Mesa 22's). The CI machines have neither, so tests that
 // run on WebGPU skip there, saying why; the tests of the CPU-only behaviour ask here which case they are in.
 import * as ort from 'onnxruntime-node';
-import { DeviceUploads } from '../../src-core/model/device-inputs.ts';
+import { DeviceTensors } from '../../src-core/model/device-tensors.ts';
 import { providerAvailability } from '../../src-core/model/providers.ts';
 import { explainProviderFailure } from '../../src-core/model/session.ts';
 
@@ -13,7 +13,7 @@ export function webgpuSkip(): Promise<string | false> {
   probed ??= (async () => {
     const webgpu = providerAvailability().find((p) => p.name === 'webgpu');
     if (!webgpu?.available) return `no WebGPU here: ${webgpu?.reason ?? 'not in this onnxruntime build'}`;
-    const uploads = DeviceUploads.for('webgpu')!;
+    const uploads = DeviceTensors.for('webgpu')!;
     try {
       await uploads.upload(new ort.Tensor('float32', new Float32Array(4), [4]));
       return false;

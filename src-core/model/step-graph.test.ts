@@ -1,0 +1,97 @@
+// The device run's graphs (step-graph.ts) on onnxruntime's CPU provider, which runs them like any graph (on
+// WebGPU they run in pipeline/device-latents.test.ts): guidance, the linear step, the next UNet input and the
+// finiteness check, against the same formulas in float64, for float32 and float16 UNets, guided or not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { fromHalfBits, toHalfBits } from './half.ts';
+import { startModel, stepModel, STEP_COEFFICIENTS } from './step-graph.ts';
+import type { StepCoefficients } from '../guidance/unet.ts';
+
+const dims = [2, 3, 4, 5];
+const n = dims.reduce((a, b) => a * b);
+const values = (seed: number, count: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(seed * 7.1 + i * 1.37) * 2);
+const C: StepCoefficients = { scale: 6.5, cSkip: 0.8, cOut: -1.7, x: 0.93, denoised: 0.07, previous: -0.02, noise: 0.4, cInNext: 0.31 };
+
+async function session(model: Uint8Array) {
+  return ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+}
+
+const unetValues = (t: ort.Tensor) => (t.type === 'float16' ? fromHalfBits(t.data as Uint16Array) : (t.data as Float32Array));
+
+for (const unetFloat of ['float32', 'float16'] as const) {
+  for (const guided of [true, false]) {
+    test(`${unetFloat}, ${guided ? 'guided' : 'unguided'}: the step graph does guidance, the linear step and the next input`, async () => {
+      const rows = guided ? 2 : 1;
+      const x = values(1, n),
+        previous = values(2, n),
+        noise = values(3, n);
+      const outValues = values(4, rows * n);
+      const modelOut =
+        unetFloat === 'float16'
+          ? new ort.Tensor('float16', toHalfBits(outValues), [rows * dims[0], ...dims.slice(1)])
+          : new ort.Tensor('float32', outValues, [rows * dims[0], ...dims.slice(1)]);
+      const out0 = unetValues(modelOut);
+      const step = await session(stepModel(unetFloat, guided));
+      const coefficients = new ort.Tensor(
+        'float32',
+        Float32Array.from(STEP_COEFFICIENTS, (k) => C[k]),
+        [STEP_COEFFICIENTS.length],
+      );
+      const feeds = {
+        x: new ort.Tensor('float32', x, dims),
+        model_out: modelOut,
+        previous: new ort.Tensor('float32', previous, dims),
+        noise: new ort.Tensor('float32', noise, dims),
+        coefficients,
+      };
+      const out = await step.run(feeds);
+      const D = Float64Array.from(x, (v, i) => C.cSkip * v + C.cOut * (guided ? out0[i] + C.scale * (out0[n + i] - out0[i]) : out0[i]));
+      const next = Float64Array.from(x, (v, i) => C.x * v + C.denoised * D[i] + C.previous * previous[i] + C.noise * noise[i]);
+      const close = (got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number, what: string) => {
+        for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= tolerance * (1 + Math.abs(want[i])), `${what} ${i}`);
+      };
+      close(out.denoised.data as Float32Array, D, 1e-5, 'D');
+      close(out.x_next.data as Float32Array, next, 1e-5, 'x');
+      const sample = unetValues(out.sample);
+      assert.equal(sample.length, rows * n);
+      for (let r = 0; r < rows; r++)
+        close(
+          sample.subarray(r * n, (r + 1) * n),
+          next.map((v) => v * C.cInNext),
+          unetFloat === 'float16' ? 1e-3 : 1e-5,
+          'sample',
+        );
+      assert.equal(out.finite.data[0], 0);
+      // A [1, 1, 1, 1] zero stands for no previous estimate and no noise.
+      const none = new ort.Tensor('float32', new Float32Array(1), [1, 1, 1, 1]);
+      const plain = await step.run({ ...feeds, previous: none, noise: none });
+      close(
+        plain.x_next.data as Float32Array,
+        Float64Array.from(x, (v, i) => C.x * v + C.denoised * D[i]),
+        1e-5,
+        'x without extras',
+      );
+      // One infinity in the model's output makes the check NaN.
+      const bad = Float32Array.from(outValues);
+      bad[5] = Infinity;
+      const badOut =
+        unetFloat === 'float16' ? new ort.Tensor('float16', toHalfBits(bad), modelOut.dims) : new ort.Tensor('float32', bad, modelOut.dims);
+      assert.ok(Number.isNaN((await step.run({ ...feeds, model_out: badOut })).finite.data[0]));
+      await step.release();
+
+      const start = await session(startModel(unetFloat, guided));
+      const started = await start.run({ x: feeds.x, c_in: new ort.Tensor('float32', Float32Array.of(0.25), [1]) });
+      assert.deepEqual(started.x_out.data, x);
+      const first = unetValues(started.sample);
+      for (let r = 0; r < rows; r++)
+        close(
+          first.subarray(r * n, (r + 1) * n),
+          x.map((v) => v * 0.25),
+          1e-3,
+          'first sample',
+        );
+      await start.release();
+    });
+  }
+}

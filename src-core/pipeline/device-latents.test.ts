@@ -1,0 +1,101 @@
+// Sampling runs with the latent on the GPU (WebGPU: device-latents.ts, guidance/device-run.ts) against the same
+// runs with the latent on the host, with the embedded model: the same images to 1/255 (float32 on the device,
+// float64 on the host), nothing left on the device after a job, a cancelled one or an unloaded model. Heun and
+// Restart run on the host, reading the UNet's output back. The WebGPU tests need an adapter (skipped on the CI
+// machines, which have none; a machine with Mesa 25's lavapipe runs them on the CPU's software Vulkan).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decode } from 'fast-png';
+import { loadModel, type StableDiffusionModel } from '../model/model.ts';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { generate, type GenerateHooks, type GenerateProgress } from './txt2img.ts';
+import type { GenerateRequest } from '../contract/generate.ts';
+import { webgpuSkip } from '../../tests/helpers/webgpu.ts';
+
+const skip = await webgpuSkip();
+const REQUEST = { prompt: 'a red circle on a blue background', seed: 11, steps: 3, cfgScale: 7, batchSize: 2 };
+
+function largestDifference(a: Buffer, b: Buffer): number {
+  const p = decode(a),
+    q = decode(b);
+  assert.deepEqual([p.width, p.height], [q.width, q.height]);
+  let max = 0;
+  for (let i = 0; i < p.data.length; i++) max = Math.max(max, Math.abs(p.data[i]! - q.data[i]!));
+  return max;
+}
+
+async function withModel<T>(deviceLatents: boolean, work: (model: StableDiffusionModel) => Promise<T>): Promise<T> {
+  const model = await loadModel(DEFAULT_MODEL_DIR, { provider: 'webgpu', deviceLatents });
+  try {
+    assert.equal(model.provider, 'webgpu');
+    assert.equal(model.latentsOnDevice, deviceLatents);
+    return await work(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** The job's PNGs, how many steps ran the step graph, and how many device tensors were left held after it. */
+async function run(model: StableDiffusionModel, request: Partial<GenerateRequest>, hooks: GenerateHooks = {}) {
+  const tensors = model.deviceTensors!;
+  const session = tensors.session.bind(tensors);
+  let deviceSteps = 0;
+  tensors.session = (key, ...rest) => (key.startsWith('latent-step/') && deviceSteps++, session(key, ...rest));
+  const result = await generate(model, { ...REQUEST, ...request } as GenerateRequest, hooks);
+  return { pngs: result.images.map((image) => image.png), result, held: tensors.held, deviceSteps };
+}
+
+for (const sampler of ['euler', 'euler_ancestral', 'dpmpp_2m', 'heun'] as const) {
+  test(`WebGPU, ${sampler}: the latent on the GPU gives the host's images to 1/255, nothing held after`, { skip }, async () => {
+    const device = await withModel(true, (model) => run(model, { sampler }));
+    const host = await withModel(false, (model) => run(model, { sampler }));
+    assert.equal(device.pngs.length, 2);
+    assert.equal(device.held, 0);
+    assert.equal(device.result.timings.unetCalls, host.result.timings.unetCalls);
+    // Heun's steps are not linear: it runs on the host, reading the UNet's output back from the GPU.
+    assert.equal(device.deviceSteps, sampler === 'heun' ? 0 : 3);
+    assert.equal(host.deviceSteps, 0);
+    device.pngs.forEach((png, i) => {
+      const difference = largestDifference(png, host.pngs[i]);
+      assert.ok(difference <= 1, `image ${i}: ${difference}/255`);
+    });
+  });
+}
+
+test('WebGPU: previews from a run on the GPU, the latents read back only when one is due', { skip }, async () => {
+  await withModel(true, async (model) => {
+    const tensors = model.deviceTensors!;
+    let downloads = 0;
+    const download = tensors.download.bind(tensors);
+    tensors.download = (t) => (downloads++, download(t));
+    const previews: number[] = [];
+    const { held } = await run(
+      model,
+      { sampler: 'euler', steps: 4, batchSize: 1 },
+      { previews: true, previewIntervalMs: 0, onProgress: (p) => p.preview && previews.push(p.step!) },
+    );
+    assert.deepEqual(previews, [1, 2, 3, 4]);
+    assert.equal(downloads, 2 * 4 + 1, 'x and D per preview, the final latent once');
+    downloads = 0;
+    previews.length = 0;
+    const hooks = { previews: true, previewIntervalMs: 60_000, onProgress: (p: GenerateProgress) => p.preview && previews.push(p.step!) };
+    await run(model, { sampler: 'euler', steps: 4, batchSize: 1 }, hooks);
+    assert.deepEqual(previews, [1], 'the first step only, within a minute');
+    assert.equal(downloads, 2 + 1);
+    assert.equal(held, 0);
+  });
+});
+
+test('WebGPU: a job cancelled during a run on the GPU leaves nothing held', { skip }, async () => {
+  await withModel(true, async (model) => {
+    const controller = new AbortController();
+    await assert.rejects(
+      generate(model, { ...REQUEST, sampler: 'euler', steps: 6 } as GenerateRequest, {
+        signal: controller.signal,
+        onProgress: (p) => p.evaluation === 2 && controller.abort(),
+      }),
+      { name: 'SamplingCancelled' },
+    );
+    assert.equal(model.deviceTensors!.held, 0);
+  });
+});
