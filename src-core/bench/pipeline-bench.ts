@@ -205,6 +205,8 @@ const summary = {
   unetInputsOnDevice: results[0].timings.unetInputsOnDevice ?? null,
   /** Whether the sampling runs kept the latent on the device (WebGPU, a sampler with linear steps, no --host-latent). */
   latentOnDevice: results[0].timings.latentOnDevice ?? false,
+  /** Their step graphs' run time per image (part of the engine overhead, as they run outside the UNet's session). */
+  deviceStepMs: pick((r) => r.timings.deviceStepMs ?? 0),
   previews: values.previews,
   lora: lora ? { rank: lora.rank, layers: lora.layers } : null,
   /** What the engine told the user about the run (where a LoRA could not go, among others). */
@@ -246,7 +248,8 @@ if (summary.unetInputsOnDevice !== null)
   console.log(
     `  prompt states   ${summary.unetInputsOnDevice ? 'uploaded to the device once per run' : 'copied at every call (the upload failed)'}`,
   );
-if (summary.latentOnDevice) console.log('  latent          on the device for the whole run (the step graph runs there)');
+if (summary.latentOnDevice)
+  console.log(`  latent          on the device for the whole run: its step graphs ${f(summary.deviceStepMs)} (in the overhead below)`);
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
 console.log(

@@ -15,6 +15,28 @@ export const copyOf = (outputs: Outputs): Outputs =>
     Object.entries(outputs).map(([name, t]) => [name, new ort.Tensor(t.type, (t.data as Float32Array | Uint16Array).slice(), t.dims)]),
   );
 
+/**
+ * A run's outputs as a stand-in keeps them, on the host: an output the provider kept on the GPU (a sampling run that
+ * keeps its latent there, pipeline/device-latents.ts) is read back, and replayed on the GPU as a fresh upload.
+ */
+interface Recorded {
+  outputs: Outputs;
+  onDevice: Set<string>;
+}
+
+async function record(model: StableDiffusionModel, outputs: Outputs): Promise<Recorded> {
+  const onDevice = new Set(Object.keys(outputs).filter((name) => outputs[name].location === 'gpu-buffer'));
+  const host: Record<string, ort.Tensor> = { ...outputs };
+  for (const name of onDevice) host[name] = await model.deviceTensors!.download(outputs[name]);
+  return { outputs: host, onDevice };
+}
+
+async function replay(model: StableDiffusionModel, { outputs, onDevice }: Recorded): Promise<Outputs> {
+  const copies: Record<string, ort.Tensor> = copyOf(outputs);
+  for (const name of onDevice) copies[name] = await model.deviceTensors!.upload(copies[name]);
+  return copies;
+}
+
 export interface UnetCallWatch {
   /** From now on, calls of a shape already run wait `ms` and return a copy of that shape's last real output
    * (undefined: the real UNet again). */
@@ -29,7 +51,7 @@ export function watchUnetCalls(model: StableDiffusionModel): UnetCallWatch {
   const session = model.unet.session;
   type Fetches = ort.InferenceSession.FetchesType;
   const run = session.run.bind(session) as (feeds: ort.InferenceSession.FeedsType, fetches?: Fetches) => Promise<Outputs>;
-  const recorded = new Map<string, Outputs>();
+  const recorded = new Map<string, Recorded>();
   let standInMs: number | undefined;
   let lastReturn: number | undefined;
   let gaps: number[] = [];
@@ -43,13 +65,13 @@ export function watchUnetCalls(model: StableDiffusionModel): UnetCallWatch {
     if (standInMs !== undefined && known) {
       // Preallocated outputs take the values as onnxruntime writes them, during the run; it returns copies.
       for (const [name, tensor] of Object.entries(fetches && !Array.isArray(fetches) ? fetches : {}))
-        if (tensor) (tensor.data as Float32Array | Uint16Array).set(known[name].data as Float32Array | Uint16Array);
+        if (tensor) (tensor.data as Float32Array | Uint16Array).set(known.outputs[name].data as Float32Array | Uint16Array);
       await new Promise((resolve) => setImmediate(resolve));
       Atomics.wait(blocker, 0, 0, standInMs);
-      outputs = copyOf(known);
+      outputs = await replay(model, known);
     } else {
       outputs = await run(feeds, fetches);
-      recorded.set(shape, outputs);
+      recorded.set(shape, await record(model, outputs));
     }
     lastReturn = performance.now();
     return outputs;

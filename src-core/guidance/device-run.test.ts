@@ -36,6 +36,9 @@ class HostLatents implements DeviceLatents {
   sample = new Float32Array(0);
   released = 0;
   reads = 0;
+  checks = 0;
+  private steps = 0;
+  private unchecked: Array<{ step: number; value: number }> = [];
 
   constructor(
     private readonly rows: number,
@@ -59,7 +62,14 @@ class HostLatents implements DeviceLatents {
     this.x = this.x.map((x, i) => c.x * x + c.denoised * D[i] + c.previous * (previous?.[i] ?? 0) + c.noise * (noise?.[i] ?? 0));
     this.denoised = D;
     this.sample = this.scaled(c.cInNext);
-    return D.every(Number.isFinite);
+    this.unchecked.push({ step: this.steps++, value: D.find((v) => !Number.isFinite(v)) ?? 0 });
+  }
+
+  async firstNotFinite() {
+    this.checks++;
+    const bad = this.unchecked.find((u) => !Number.isFinite(u.value));
+    this.unchecked = [];
+    return bad;
   }
 
   async read(which: 'x' | 'denoised') {
@@ -174,6 +184,24 @@ test('previews read the latents back only when a step is due; the final latent o
     assert.ok(Math.max(...e.x.map((v, i) => Math.abs(v - s.x[i]))) < 1e-9);
   }
   assert.equal(made[0].reads, 2 * 2 + 1);
+  // Checks at the first step, the previews (steps 0 and 3), every fourth step (3) and the last (5).
+  assert.equal(made[0].checks, 3);
+});
+
+test('progress comes as the device is checked: at the first step, every fourth, and the last', async () => {
+  const plan = planSampling(schedule, { sampler: 'euler', schedule: 'karras', steps: 10 });
+  const { device, made } = setup('epsilon', 7);
+  const counts: number[] = [];
+  const noise = noiseFor();
+  const onEvaluation = () => counts.push(made[0].checks);
+  await runSampler(
+    plan,
+    device,
+    noise().map((v) => v * plan.sigmas[0]),
+    { noise, onEvaluation },
+  );
+  // The check after which each evaluation was reported: 1 (step 0), 2 (steps 1-3), 3 (4-7), 4 (8, 9: the last).
+  assert.deepEqual(counts, [1, 2, 2, 2, 3, 3, 3, 3, 4, 4]);
 });
 
 test('a non-finite estimate is the same error as on the host; a cancelled run stops; both release the device', async () => {
@@ -211,6 +239,7 @@ test('a non-finite estimate is the same error as on the host; a cancelled run st
     },
   );
   await assert.rejects(running, SamplingCancelled);
-  assert.equal(evaluations, 2);
+  // Progress comes at the checks (the first step, then every 4): steps 2 to 4 at once, then the run stops.
+  assert.equal(evaluations, 4);
   assert.deepEqual([made[0].released, madeFine[0].released], [1, 1]);
 });

@@ -1,12 +1,13 @@
 // A whole sampling run on the UNet's device (WebGPU): the latent stays there from the first step to the last, and
 // each step is one UNet run and one small graph (DeviceLatents) that applies guidance and the sampler's linear step
 // (LinearStep). Only the step's scalars go up, with fresh noise where the sampler draws it; the latent comes back
-// once at the end, and for a preview when one is due. The same cancellation, progress, noise order and non-finite
-// check as the samplers' own loop (samplers/helpers.ts, GuardedDenoiser).
+// once at the end, and for a preview when one is due. The same cancellation, noise order and non-finite errors as
+// the samplers' own loop (samplers/helpers.ts, GuardedDenoiser), but the host does not wait for each step: it queues
+// the next one while the device works, and waits at the first step (a model that gives NaN says so at once), every
+// CHECK_EVERY steps, for a preview and at the end. Progress counts the steps checked at those points.
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import { notFiniteAt } from '../samplers/helpers.ts';
 import {
-  NonFiniteOutput,
   SamplerError,
   SamplingCancelled,
   type Denoiser,
@@ -28,6 +29,12 @@ export interface DeviceRunOptions {
   timestepMode: TimestepMode;
 }
 
+/**
+ * At most this many steps are queued ahead of the last check: their progress waits until then, and a NaN at one of
+ * them is found that much later.
+ */
+const CHECK_EVERY = 4;
+
 /** The denoiser's onDevice: runs LinearSteps from x on the device and returns the final latent. */
 export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDevice']> {
   const { input, schedule, prediction, scale, timestepMode } = options;
@@ -35,6 +42,13 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
     if (steps.length === 0) throw new SamplerError('a sampling run needs at least one step');
     const later = (i: number) => steps.slice(i + 1).some((s) => s.noise > 0);
     const latents = options.latents();
+    let checked = 0; // steps found finite, their progress reported
+    const check = async (queued: number) => {
+      const bad = await latents.firstNotFinite();
+      const finite = bad?.step ?? queued;
+      for (; checked < finite; checked++) ctx.onEvaluation?.(steps[checked].sigma);
+      if (bad) throw notFiniteAt(bad.value, bad.step, steps[bad.step].sigma);
+    };
     try {
       await latents.start(x, preconditioning(prediction, steps[0].sigma).cIn);
       for (let i = 0; i < steps.length; i++) {
@@ -55,11 +69,11 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
           noise: step.noise,
           cInNext,
         };
-        const finite = await latents.step(input, coefficients, noise);
+        await latents.step(input, coefficients, noise);
+        const due = ctx.onStep !== undefined && (ctx.stepDue?.() ?? true);
+        if (i === 0 || due || (i + 1) % CHECK_EVERY === 0 || i + 1 === steps.length) await check(i + 1);
         if (ctx.signal?.aborted) throw new SamplingCancelled();
-        if (!finite) throw notFiniteAt(new NonFiniteOutput(await latents.read('denoised')), i, step.sigma);
-        ctx.onEvaluation?.(step.sigma);
-        if (ctx.onStep && (ctx.stepDue?.() ?? true)) await report(latents, step, i, steps.length, ctx.onStep);
+        if (due) await report(latents, step, i, steps.length, ctx.onStep!);
       }
       return await latents.read('x');
     } finally {

@@ -56,17 +56,24 @@ export interface StepCoefficients {
 
 /**
  * The latents of one sampling run held on a device, in float32: the samplers' arithmetic runs there too, and only
- * the scalars of each step (and fresh noise) go up. Holds device memory until release().
+ * the scalars of each step (and fresh noise) go up. Nothing waits for the device between two steps unless the caller
+ * asks (firstNotFinite, read), so the host queues the next step while the device works. Holds device memory until
+ * release().
  */
 export interface DeviceLatents {
   /** Puts the start latent x on the device, with the UNet's first input (cIn x, twice when guided). */
   start(x: Float64Array, cIn: number): Promise<void>;
   /**
-   * Runs the UNet on its input (`input`'s timestep and prompt states; its sample is ignored), then the step. False
-   * when D held a NaN or an infinity (the step's results are kept for read()).
+   * Queues the UNet on its input (`input`'s timestep and prompt states; its sample is ignored), then the step; it
+   * returns without waiting for the device, which may still be working on earlier steps.
    */
-  step(input: UNetBatch, coefficients: StepCoefficients, noise?: Float32Array): Promise<boolean>;
-  /** The latent, or the last step's estimate D, read back. */
+  step(input: UNetBatch, coefficients: StepCoefficients, noise?: Float32Array): Promise<void>;
+  /**
+   * Waits for the steps queued so far; the first of them (counted from 0 since start) whose D held a NaN or an
+   * infinity, with such a value, or undefined when all were finite.
+   */
+  firstNotFinite(): Promise<{ step: number; value: number } | undefined>;
+  /** The latent, or the last step's estimate D, read back (waits for the device). */
   read(which: 'x' | 'denoised'): Promise<Float64Array>;
   release(): void;
 }

@@ -1,6 +1,6 @@
 // The device run's graphs (step-graph.ts) on onnxruntime's CPU provider, which runs them like any graph (on
 // WebGPU they run in pipeline/device-latents.test.ts): guidance, the linear step, the next UNet input and the
-// finiteness check, against the same formulas in float64, for float32 and float16 UNets, guided or not.
+// running finiteness check (the last check plus the sum of D), against the same formulas in float64, for float32 and float16 UNets, guided or not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
@@ -32,7 +32,7 @@ for (const unetFloat of ['float32', 'float16'] as const) {
           ? new ort.Tensor('float16', toHalfBits(outValues), [rows * dims[0], ...dims.slice(1)])
           : new ort.Tensor('float32', outValues, [rows * dims[0], ...dims.slice(1)]);
       const out0 = unetValues(modelOut);
-      const step = await session(stepModel(unetFloat, guided));
+      const step = await session(stepModel(unetFloat, guided, { previous: true, noise: true }));
       const coefficients = new ort.Tensor(
         'float32',
         Float32Array.from(STEP_COEFFICIENTS, (k) => C[k]),
@@ -44,6 +44,7 @@ for (const unetFloat of ['float32', 'float16'] as const) {
         previous: new ort.Tensor('float32', previous, dims),
         noise: new ort.Tensor('float32', noise, dims),
         coefficients,
+        checked: new ort.Tensor('float32', Float32Array.of(1.5), [1]),
       };
       const out = await step.run(feeds);
       const D = Float64Array.from(x, (v, i) => C.cSkip * v + C.cOut * (guided ? out0[i] + C.scale * (out0[n + i] - out0[i]) : out0[i]));
@@ -62,22 +63,22 @@ for (const unetFloat of ['float32', 'float16'] as const) {
           unetFloat === 'float16' ? 1e-3 : 1e-5,
           'sample',
         );
-      assert.equal(out.finite.data[0], 0);
-      // A [1, 1, 1, 1] zero stands for no previous estimate and no noise.
-      const none = new ort.Tensor('float32', new Float32Array(1), [1, 1, 1, 1]);
-      const plain = await step.run({ ...feeds, previous: none, noise: none });
-      close(
-        plain.x_next.data as Float32Array,
-        Float64Array.from(x, (v, i) => C.x * v + C.denoised * D[i]),
-        1e-5,
-        'x without extras',
-      );
-      // One infinity in the model's output makes the check NaN.
+      close(out.checked_next.data as Float32Array, [1.5 + D.reduce((sum, v) => sum + v)], 1e-4, 'the last check plus the sum of D');
+      // The graph of a step without those terms (Euler's) has no such inputs.
+      const plainStep = await session(stepModel(unetFloat, guided, { previous: false, noise: false }));
+      assert.deepEqual(plainStep.inputNames, ['x', 'model_out', 'coefficients', 'checked']);
+      const plain = await plainStep.run({ x: feeds.x, model_out: feeds.model_out, coefficients, checked: feeds.checked });
+      const expected = Float64Array.from(x, (v, i) => C.x * v + C.denoised * D[i]);
+      close(plain.x_next.data as Float32Array, expected, 1e-5, 'x without extras');
+      await plainStep.release();
+      // One infinity in the model's output makes the check not finite, and a check that is not finite stays so.
       const bad = Float32Array.from(outValues);
       bad[5] = Infinity;
       const badOut =
         unetFloat === 'float16' ? new ort.Tensor('float16', toHalfBits(bad), modelOut.dims) : new ort.Tensor('float32', bad, modelOut.dims);
-      assert.ok(Number.isNaN((await step.run({ ...feeds, model_out: badOut })).finite.data[0]));
+      assert.ok(!Number.isFinite((await step.run({ ...feeds, model_out: badOut })).checked_next.data[0]));
+      const broken = new ort.Tensor('float32', Float32Array.of(NaN), [1]);
+      assert.ok(Number.isNaN((await step.run({ ...feeds, checked: broken })).checked_next.data[0]));
       await step.release();
 
       const start = await session(startModel(unetFloat, guided));

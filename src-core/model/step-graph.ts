@@ -33,17 +33,26 @@ export function startModel(unetFloat: FloatType, guided: boolean): Uint8Array {
   return encode(g);
 }
 
+/** Which of the step's optional terms a step graph has (an Euler step has neither: no kernels run for them). */
+export interface StepTerms {
+  previous: boolean;
+  noise: boolean;
+}
+
 /**
- * One step: D from the UNet's output, the linear update, the next UNet input, and `finite`, the sum of 0 * D (0 when
- * every value of D is finite, NaN otherwise). `previous` and `noise` broadcast: a [1, 1, 1, 1] zero stands for none.
+ * One step: D from the UNet's output, the linear update, the next UNet input, and `checked`: the input `checked` (the
+ * last step's, [1]) plus the sum of D, finite while every value of every step's D is (NaN or infinite once one is
+ * not; estimates whose values sum past float32's range would count as not finite, but no image has such). `previous`
+ * (D of the last step) and `noise` are inputs where `terms` has them.
  */
-export function stepModel(unetFloat: FloatType, guided: boolean): Uint8Array {
+export function stepModel(unetFloat: FloatType, guided: boolean, terms: StepTerms): Uint8Array {
   const g = new Graph('latent_step', 'float32');
   const x = g.input('x', 'float32', LATENT);
   const modelOut = g.input('model_out', unetFloat, ROWS);
-  const previous = g.input('previous', 'float32', ['pb', 'pc', 'ph', 'pw']);
-  const noise = g.input('noise', 'float32', ['nb', 'nc', 'nh', 'nw']);
+  const previous = terms.previous ? g.input('previous', 'float32', LATENT) : undefined;
+  const noise = terms.noise ? g.input('noise', 'float32', LATENT) : undefined;
   const coefficients = g.input('coefficients', 'float32', [STEP_COEFFICIENTS.length]);
+  const checked = g.input('checked', 'float32', [1]);
   const c = Object.fromEntries(
     g
       .opMulti(
@@ -67,16 +76,14 @@ export function stepModel(unetFloat: FloatType, guided: boolean): Uint8Array {
     guidedOut = g.op('Add', [uncond, g.op('Mul', [c.scale, g.op('Sub', [cond, uncond])])]);
   }
   const denoised = g.op('Add', [g.op('Mul', [c.cSkip, x]), g.op('Mul', [c.cOut, guidedOut])]);
-  const terms = [
-    g.op('Mul', [c.x, x]),
-    g.op('Mul', [c.denoised, denoised]),
-    g.op('Mul', [c.previous, previous]),
-    g.op('Mul', [c.noise, noise]),
-  ];
-  const next = terms.reduce((sum, term) => g.op('Add', [sum, term]));
+  const parts = [g.op('Mul', [c.x, x]), g.op('Mul', [c.denoised, denoised])];
+  if (previous) parts.push(g.op('Mul', [c.previous, previous]));
+  if (noise) parts.push(g.op('Mul', [c.noise, noise]));
+  const next = parts.reduce((sum, part) => g.op('Add', [sum, part]));
   g.output('x_next', next, 'float32', LATENT);
   g.output('denoised', denoised, 'float32', LATENT);
   g.output('sample', unetInput(g, next, c.cInNext, unetFloat, guided), unetFloat, ROWS);
-  g.output('finite', g.op('ReduceSum', [g.op('Mul', [denoised, g.floatConstant([0])])], { keepdims: 0 }), 'float32', []);
+  const sum = g.op('ReduceSum', [g.op('Reshape', [denoised, g.constant([-1], 'int64')])], { keepdims: 1 });
+  g.output('checked_next', g.op('Add', [checked, sum]), 'float32', [1]);
   return encode(g);
 }

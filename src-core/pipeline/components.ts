@@ -23,6 +23,8 @@ export interface Timings {
   unetInputsOnDevice?: boolean;
   /** Whether a sampling run kept its latent on the device (pipeline/device-latents.ts); unset where none did. */
   latentOnDevice?: boolean;
+  /** The step graphs' run time of such runs (guidance and the sampler's step, on the device), in ms. */
+  deviceStepMs?: number;
 }
 
 export const newTimings = (): Timings => ({ textEncoderMs: 0, unetMs: 0, vaeMs: 0, unetCalls: 0 });
@@ -206,7 +208,9 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     };
     call.onDevice = (rows, guided) => {
       timings.latentOnDevice = true;
-      return new DeviceLatentRun({ tensors, unetFloat, guided, rows, latent: [latentChannels, height, width], runUNet: onDevice });
+      const stepTime = (ms: number) => void (timings.deviceStepMs = (timings.deviceStepMs ?? 0) + ms);
+      const latent: [number, number, number] = [latentChannels, height, width];
+      return new DeviceLatentRun({ tensors, unetFloat, guided, rows, latent, runUNet: onDevice, stepTime });
     };
   }
   call.release = () => {

@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from 'fast-png';
+import * as ort from 'onnxruntime-node';
+import { DeviceTensors } from '../model/device-tensors.ts';
+import { DeviceLatentRun } from './device-latents.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { generate, type GenerateHooks, type GenerateProgress } from './txt2img.ts';
@@ -75,13 +78,15 @@ test('WebGPU: previews from a run on the GPU, the latents read back only when on
       { previews: true, previewIntervalMs: 0, onProgress: (p) => p.preview && previews.push(p.step!) },
     );
     assert.deepEqual(previews, [1, 2, 3, 4]);
-    assert.equal(downloads, 2 * 4 + 1, 'x and D per preview, the final latent once');
+    // x and D per preview with the running check before them (one value), the final latent once.
+    assert.equal(downloads, 2 * 4 + 4 + 1);
     downloads = 0;
     previews.length = 0;
     const hooks = { previews: true, previewIntervalMs: 60_000, onProgress: (p: GenerateProgress) => p.preview && previews.push(p.step!) };
     await run(model, { sampler: 'euler', steps: 4, batchSize: 1 }, hooks);
     assert.deepEqual(previews, [1], 'the first step only, within a minute');
-    assert.equal(downloads, 2 + 1);
+    // The check at the first step (with its preview) and at the last, which is also the fourth.
+    assert.equal(downloads, 2 + 2 + 1);
     assert.equal(held, 0);
   });
 });
@@ -98,4 +103,32 @@ test('WebGPU: a job cancelled during a run on the GPU leaves nothing held', { sk
     );
     assert.equal(model.deviceTensors!.held, 0);
   });
+});
+
+test('WebGPU: the running check finds the first step whose estimate is not finite', { skip }, async () => {
+  const tensors = DeviceTensors.for('webgpu')!;
+  try {
+    const latent: [number, number, number] = [2, 3, 3];
+    let call = 0;
+    // A UNet whose output holds an infinity in its conditional half at its third call (step 2) only: D = -Infinity there.
+    const runUNet = async () => {
+      const out = new Float32Array(2 * 2 * 9).fill(0.25);
+      if (call++ === 2) out[18 + 7] = Infinity;
+      return tensors.upload(new ort.Tensor('float32', out, [2, ...latent]));
+    };
+    const run = new DeviceLatentRun({ tensors, unetFloat: 'float32', guided: true, rows: 2, latent, runUNet });
+    const coefficients = { scale: 3, cSkip: 1, cOut: -0.5, x: 0.9, denoised: 0.1, previous: 0, noise: 0, cInNext: 0.7 };
+    const input = { sample: new Float32Array(0), batch: 2, timestep: 500, encoderHiddenStates: new Float32Array(0) };
+    await run.start(new Float64Array(18).fill(1), 0.5);
+    await run.step(input, coefficients);
+    assert.equal(await run.firstNotFinite(), undefined);
+    for (let i = 1; i < 5; i++) await run.step(input, coefficients);
+    assert.deepEqual(await run.firstNotFinite(), { step: 2, value: -Infinity });
+    const x = await run.read('x');
+    assert.ok(x.some((v) => !Number.isFinite(v)));
+    run.release();
+    assert.equal(tensors.held, 0);
+  } finally {
+    await tensors.dispose();
+  }
 });

@@ -19,15 +19,22 @@ export interface DeviceLatentOptions {
   latent: [number, number, number];
   /** The UNet on a sample on the device; its output stays there (the caller frees it). */
   runUNet: (input: UNetBatch, sample: ort.Tensor) => Promise<ort.Tensor>;
+  /** Each step graph's run time (ms). */
+  stepTime?: (ms: number) => void;
 }
 
-/** Stands for "no previous estimate" and "no noise" in the step graph (broadcast over the latent). */
-const NONE = new ort.Tensor('float32', new Float32Array(1), [1, 1, 1, 1]);
+/** The running check's start, and the step graph's `checked` input at a run's first step. */
+const NOTHING_CHECKED = new ort.Tensor('float32', new Float32Array(1), [1]);
 
 export class DeviceLatentRun implements DeviceLatents {
   private x?: ort.Tensor;
   private sample?: ort.Tensor;
   private denoised?: ort.Tensor;
+  /** The running checks (step graph's checked_next) not read yet, with their steps; the last is the next step's input. */
+  private unchecked: Array<{ step: number; checked: ort.Tensor }> = [];
+  /** The last check read and found finite, while it is still the next step's input. */
+  private lastChecked?: ort.Tensor;
+  private steps = 0;
   private readonly dims: number[];
 
   constructor(private readonly options: DeviceLatentOptions) {
@@ -49,36 +56,59 @@ export class DeviceLatentRun implements DeviceLatents {
     this.sample = this.hold(out.sample);
   }
 
-  async step(input: UNetBatch, c: StepCoefficients, noise?: Float32Array): Promise<boolean> {
+  async step(input: UNetBatch, c: StepCoefficients, noise?: Float32Array): Promise<void> {
     const { tensors, unetFloat, guided, runUNet } = this.options;
     if (!this.x || !this.sample) throw new Error('the device run was not started');
     const modelOut = this.hold(await runUNet({ ...input, batch: this.options.rows }, this.sample));
     try {
-      const session = await tensors.session(`latent-step/${unetFloat}/${guided}`, () => stepModel(unetFloat, guided), {
+      // The graph for the step's terms: D_prev where it weighs, noise where some is added.
+      const terms = { previous: c.previous !== 0 && this.denoised !== undefined, noise: noise !== undefined };
+      const key = `latent-step/${unetFloat}/${guided}/${terms.previous}/${terms.noise}`;
+      const session = await tensors.session(key, () => stepModel(unetFloat, guided, terms), {
         x_next: 'gpu-buffer',
         denoised: 'gpu-buffer',
         sample: 'gpu-buffer',
-        finite: 'cpu',
+        checked_next: 'gpu-buffer',
       });
-      const out = await session.run({
+      const coefficients = Float32Array.from(STEP_COEFFICIENTS, (name) => c[name]);
+      const feeds: Record<string, ort.Tensor> = {
         x: this.x,
         model_out: modelOut,
-        previous: this.denoised ?? NONE,
-        noise: noise ? new ort.Tensor('float32', noise, this.dims) : NONE,
-        coefficients: new ort.Tensor(
-          'float32',
-          Float32Array.from(STEP_COEFFICIENTS, (name) => c[name]),
-          [STEP_COEFFICIENTS.length],
-        ),
-      });
-      this.release();
+        coefficients: new ort.Tensor('float32', coefficients, [STEP_COEFFICIENTS.length]),
+        checked: this.unchecked.at(-1)?.checked ?? this.lastChecked ?? NOTHING_CHECKED,
+      };
+      if (terms.previous) feeds.previous = this.denoised!;
+      if (noise) feeds.noise = new ort.Tensor('float32', noise, this.dims);
+      const t0 = performance.now();
+      const out = await session.run(feeds);
+      this.options.stepTime?.(performance.now() - t0);
+      this.releaseLatents();
       this.x = this.hold(out.x_next);
       this.denoised = this.hold(out.denoised);
       this.sample = this.hold(out.sample);
-      return Number.isFinite((out.finite.data as Float32Array)[0]);
+      this.unchecked.push({ step: this.steps++, checked: this.hold(out.checked_next) });
+      if (this.lastChecked) this.options.tensors.free(this.lastChecked);
+      this.lastChecked = undefined;
     } finally {
       tensors.free(modelOut);
     }
+  }
+
+  async firstNotFinite(): Promise<{ step: number; value: number } | undefined> {
+    const last = this.unchecked.at(-1);
+    if (!last) return undefined;
+    if (Number.isFinite(await this.scalar(last.checked))) {
+      for (const { checked } of this.unchecked.slice(0, -1)) this.options.tensors.free(checked);
+      this.unchecked = [];
+      this.lastChecked = last.checked;
+      return undefined;
+    }
+    // Once not finite, the running check stays so: the first such is the step that broke it.
+    for (const { step, checked } of this.unchecked) {
+      const value = await this.scalar(checked);
+      if (!Number.isFinite(value)) return { step, value };
+    }
+    throw new Error('the running check changed while it was read');
   }
 
   async read(which: 'x' | 'denoised'): Promise<Float64Array> {
@@ -89,8 +119,20 @@ export class DeviceLatentRun implements DeviceLatents {
 
   /** Frees the run's tensors on the device. */
   release(): void {
+    this.releaseLatents();
+    for (const tensor of [...this.unchecked.map((u) => u.checked), this.lastChecked]) if (tensor) this.options.tensors.free(tensor);
+    this.unchecked = [];
+    this.lastChecked = undefined;
+    this.steps = 0;
+  }
+
+  private releaseLatents(): void {
     for (const tensor of [this.x, this.sample, this.denoised]) if (tensor) this.options.tensors.free(tensor);
     this.x = this.sample = this.denoised = undefined;
+  }
+
+  private async scalar(tensor: ort.Tensor): Promise<number> {
+    return ((await this.options.tensors.download(tensor)).data as Float32Array)[0];
   }
 
   private hold(tensor: ort.Tensor): ort.Tensor {

@@ -59,7 +59,7 @@ export class GuardedDenoiser {
       throw new SamplerError(`denoiser returned ${out.length} values for a latent of ${x.length} (step ${this.step}, sigma ${sigma})`);
     }
     if (out instanceof Float64Array && !this.model.checksFinite && !allFinite(out)) out = new NonFiniteOutput(out);
-    if (out instanceof NonFiniteOutput) throw notFiniteAt(out, this.step, sigma);
+    if (out instanceof NonFiniteOutput) throw notFiniteAt(out.value, this.step, sigma);
     this.ctx.onEvaluation?.(sigma);
     return out;
   }
@@ -92,9 +92,9 @@ export function formatSigma(sigma: number): string {
   return Number(sigma.toPrecision(6)).toString();
 }
 
-/** The error for a model output holding a NaN or an infinity, naming the step and sigma. */
-export function notFiniteAt(output: NonFiniteOutput, step: number, sigma: number): SamplerError {
-  return new SamplerError(`model output is not finite (${output.value}) at step ${step}, sigma ${formatSigma(sigma)}`);
+/** The error for a model output holding a NaN or an infinity (`value`, the first), naming the step and sigma. */
+export function notFiniteAt(value: number, step: number, sigma: number): SamplerError {
+  return new SamplerError(`model output is not finite (${value}) at step ${step}, sigma ${formatSigma(sigma)}`);
 }
 
 /** The arrays one Heun step works in, allocated once per run. */
