@@ -1,6 +1,7 @@
 // The device run's graphs (step-graph.ts) on onnxruntime's CPU provider, which runs them like any graph (on
 // WebGPU they run in pipeline/device-latents.test.ts): guidance, the linear step, the next UNet input and the
-// running finiteness check (the last check plus the sum of D), against the same formulas in float64, for float32 and float16 UNets, guided or not.
+// running finiteness check (the last check plus the sum of D), against the same formulas in float64, for float32
+// and float16 UNets, guided or not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
