@@ -58,7 +58,7 @@ start)
   PYTHONPATH=/tmp/pysrc/src SD15_CONFIGS=/tmp/sd15-configs setsid -f python3 bench/gpu/sd15_models.py export /tmp/sd > /tmp/export.log 2>&1 < /dev/null
   python3 $P/unx.py $P/node.xz /tmp/node && chmod +x /tmp/node
   mkdir -p /tmp/ort130/node_modules && python3 $P/unx.py $P/ort130.tar.xz /tmp/ort130/node_modules
-  for v in 129 130; do mkdir -p /tmp/b$v && ln -sfn /tmp/ort$v/node_modules /tmp/b$v/node_modules && cp $P/pipeline-bench.mjs bench/gpu/ort-unet-bench.mjs /tmp/b$v/; done
+  for v in 129 130; do mkdir -p /tmp/b$v && ln -sfn /tmp/ort$v/node_modules /tmp/b$v/node_modules && cp $P/pipeline-bench.mjs $P/webgpu-step-costs.mjs bench/gpu/ort-unet-bench.mjs /tmp/b$v/; done
   for f in $P/gl/*.deb; do dpkg -x $f /; done; ldconfig
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; /tmp/node --version
   sleep 10; progress ;;
@@ -116,6 +116,7 @@ bench2)
   for h in "" --host-latent --host-inputs "" --host-latent --host-inputs; do
     T=100 engine 130 --model $sd15 --provider webgpu --width $S15 --height $S15 --steps 4 --runs 3 --count 1 $h
   done
+  (cd /tmp/b130 && timeout 60 /tmp/node webgpu-step-costs.mjs 50) 2>&1 | tee -a $L
   # 7. issue 7's extras: the plain export, attention fusion only, the host<->device copies of one call
   ortb 129 --model /tmp/sd/sd15-fp16/unet/model.onnx --provider cuda --label cuda-plain
   ortb 129 --model /tmp/sd/unet-opt-attn/model.onnx --provider cuda --label cuda-attention-fusion-only

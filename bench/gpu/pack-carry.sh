@@ -5,7 +5,7 @@
 # (brought with the search tool's fetch; never committed) at $DIFFUSERS_SRC_TAR, and transformers with the tokenizers
 # stub as ../shared/tools/diffusers-env sets them up ($TRANSFORMERS_SRC_TAR, default: packed from /tmp/pylib/site), used
 # there only when the machine's Python has no transformers (sd15_models.py's diffusers folder needs it).
-#   p1: node, onnxruntime-node 1.30 (WebGPU), diffusers source, SD 1.5 configs, the engine's bench bundle, Vulkan loader debs
+#   p1: node, onnxruntime-node 1.30 (WebGPU), diffusers source, SD 1.5 configs, the engine's bench bundles, Vulkan loader debs
 #   p2: onnxruntime-node 1.29 + the first piece of its CUDA provider;  p3..p5: the rest of the provider
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,9 +18,11 @@ if [ -n "${TRANSFORMERS_SRC_TAR:-}" ]; then cp "$TRANSFORMERS_SRC_TAR" "$out/p1/
 else tar -C /tmp/pylib/site --exclude=__pycache__ -cJf "$out/p1/transformers-src.tar.xz" transformers tokenizers; fi
 cp -r ../shared/reference/sd15-configs "$out/p1/sd15-configs" && chmod -R u+w "$out/p1/sd15-configs"
 cp ${GL_DEBS:-/tmp/gl}/*.deb "$out/p1/gl/"
-npx esbuild src-core/bench/pipeline-bench.ts --bundle --platform=node --format=esm --target=node20 --external:onnxruntime-node \
-  --outfile="$out/p1/pipeline-bench.mjs" --log-level=warning \
-  --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);"
+for entry in src-core/bench/pipeline-bench.ts reports/gpu-bench/webgpu-step-costs.ts; do
+  npx esbuild "$entry" --bundle --platform=node --format=esm --target=node20 --external:onnxruntime-node \
+    --outfile="$out/p1/$(basename "$entry" .ts).mjs" --log-level=warning \
+    --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);"
+done
 cp "$dc/ort129.tar.xz" "$dc/libonnxruntime_providers_shared.so" "$out/p2/"
 cat .devcarry/c2/p00 .devcarry/c3/p01 .devcarry/c4/p02 > "$out/prov.xz"
 dd if="$out/prov.xz" of="$out/p2/prov.0" bs=1M count=30 status=none
