@@ -14,6 +14,9 @@ import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { generate, type GenerateHooks, type GenerateProgress } from './txt2img.ts';
 import type { GenerateRequest } from '../contract/generate.ts';
 import { webgpuSkip } from '../../tests/helpers/webgpu.ts';
+import { assertSdxlImages } from '../../tests/helpers/sdxl-parity.ts';
+import { join } from 'node:path';
+import { modelFolder } from '../../tests/helpers/model-folders.ts';
 
 const skip = await webgpuSkip();
 const REQUEST = { prompt: 'a red circle on a blue background', seed: 11, steps: 3, cfgScale: 7, batchSize: 2 };
@@ -64,6 +67,16 @@ for (const sampler of ['euler', 'euler_ancestral', 'dpmpp_2m', 'heun'] as const)
     });
   });
 }
+
+test('WebGPU: hires fix, both passes on the GPU (the second from the upscaled latent), as on the host', { skip }, async () => {
+  const request = { sampler: 'dpmpp_2m', batchSize: 1, hires: { scale: 1.5, steps: 2, upscaler: 'latent', sampler: 'euler' } } as const;
+  const device = await withModel(true, (model) => run(model, request));
+  const host = await withModel(false, (model) => run(model, request));
+  assert.equal(device.deviceSteps, 3 + 2);
+  assert.equal(decode(device.pngs[0]).width, 96);
+  assert.ok(largestDifference(device.pngs[0], host.pngs[0]) <= 1, `${largestDifference(device.pngs[0], host.pngs[0])}/255`);
+  assert.equal(device.held, 0);
+});
 
 test('WebGPU: previews from a run on the GPU, the latents read back only when one is due', { skip }, async () => {
   await withModel(true, async (model) => {
@@ -130,5 +143,34 @@ test('WebGPU: the running check finds the first step whose estimate is not finit
     assert.equal(tensors.held, 0);
   } finally {
     await tensors.dispose();
+  }
+});
+
+test("WebGPU, SDXL: with the latent on the GPU, StableDiffusionXLPipeline's images to 1/255", { skip }, async (t) => {
+  // The tiny SDXL pipeline of tests/fixtures/sdxl (its pooled vector and time_ids are the UNet's inputs too).
+  const dir = join(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'sdxl', 'onnx');
+  await assertSdxlImages(t, dir, 'a red circle on a blue background', 'sdxl', 16, { provider: 'webgpu' });
+});
+
+test("WebGPU, an fp16 v-prediction UNet: the latent on the GPU gives the CPU provider's images to 1/255", { skip }, async () => {
+  const dir = modelFolder('tiny-sd-v-fp16');
+  const request = { ...REQUEST, sampler: 'euler_ancestral' } as GenerateRequest;
+  const onGpu = await loadModel(dir, { provider: 'webgpu' });
+  let gpu: Buffer[];
+  try {
+    assert.equal(onGpu.info.unetFloat, 'float16');
+    assert.equal(onGpu.info.prediction, 'v_prediction');
+    const result = await generate(onGpu, request, {});
+    assert.equal(result.timings.latentOnDevice, true);
+    gpu = result.images.map((image) => image.png);
+  } finally {
+    await onGpu.dispose();
+  }
+  const onCpu = await loadModel(dir, { provider: 'cpu' });
+  try {
+    const cpu = (await generate(onCpu, request, {})).images.map((image) => image.png);
+    gpu.forEach((png, i) => assert.ok(largestDifference(png, cpu[i]) <= 1, `image ${i}: ${largestDifference(png, cpu[i])}/255`));
+  } finally {
+    await onCpu.dispose();
   }
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { loadModel } from '../../src-core/model/model.ts';
+import { loadModel, type LoadOptions } from '../../src-core/model/model.ts';
 import { generate } from '../../src-core/pipeline/txt2img.ts';
 import { maxPixelDifference, sdxlImageRequest, type SdxlImageCase } from './references.ts';
 
@@ -24,8 +24,8 @@ function sdxlImageCases(reference: string): SdxlImageCase[] {
 }
 
 /**
- * The engine, loading `modelDir`, makes again each of images.json's images of one set of weights (`reference`; at
- * least `atLeast` of them); every difference is reported, then each held to 1/255.
+ * The engine, loading `modelDir` (with `load`: the CPU provider by default), makes again each of images.json's images
+ * of one set of weights (`reference`; at least `atLeast` of them); every difference is reported, then each held to 1/255.
  */
 export async function assertSdxlImages(
   t: TestContext,
@@ -33,10 +33,12 @@ export async function assertSdxlImages(
   prompt: string,
   reference: string,
   atLeast: number,
+  load: LoadOptions = {},
 ): Promise<void> {
   const cases = sdxlImageCases(reference);
   assert.ok(cases.length >= atLeast, `${cases.length} reference images`);
-  const model = await loadModel(modelDir);
+  const model = await loadModel(modelDir, load);
+  assert.equal(model.provider, load.provider ?? 'cpu');
   const differences: Array<[string, number]> = [];
   try {
     for (const c of cases) {
