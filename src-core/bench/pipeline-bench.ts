@@ -248,8 +248,12 @@ if (summary.unetInputsOnDevice !== null)
   console.log(
     `  prompt states   ${summary.unetInputsOnDevice ? 'uploaded to the device once per run' : 'copied at every call (the upload failed)'}`,
   );
-if (summary.latentOnDevice)
+if (summary.latentOnDevice) {
   console.log(`  latent          on the device for the whole run: its step graphs ${f(summary.deviceStepMs)} (in the overhead below)`);
+  // The UNet's run returns once queued where the device does not finish it first: the waits for the device come at
+  // the run's checks, outside the UNet's time.
+  console.log('                  (the UNet time is until each run returns, the device may finish later: compare whole images)');
+}
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);
 console.log(
