@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DefaultNoiseStream } from '../noise/default-noise.ts';
 import { batchNoise } from '../noise/index.ts';
-import { resolveSampler } from '../samplers/index.ts';
+import { SAMPLER_NAMES, SAMPLERS, type SamplerOptions } from '../samplers/index.ts';
 import { planSampling, runSampler } from '../samplers/run.ts';
 import { SamplerError, SamplingCancelled, type StepInfo } from '../samplers/types.ts';
 import { guidedDenoiser } from './denoiser.ts';
@@ -32,7 +32,9 @@ function standIn(sample: Float32Array | Uint16Array, input: UNetBatch, poison = 
 /** The device's step done on the host in float64 (the UNet's input and output in float32, as on the device). */
 class HostLatents implements DeviceLatents {
   x = new Float64Array(0);
+  point = new Float64Array(0);
   denoised?: Float64Array;
+  previous?: Float64Array;
   sample = new Float32Array(0);
   released = 0;
   reads = 0;
@@ -48,18 +50,23 @@ class HostLatents implements DeviceLatents {
 
   async start(x: Float64Array, cIn: number) {
     this.x = Float64Array.from(x);
+    this.point = this.x;
     this.sample = this.scaled(cIn);
   }
 
-  async step(input: UNetBatch, c: StepCoefficients, noise?: Float32Array) {
+  async step(input: UNetBatch, c: StepCoefficients, noise?: Float64Array) {
     const out = standIn(this.sample, { ...input, batch: this.rows }, this.poison);
     const n = this.x.length;
-    const D = Float64Array.from(this.x, (x, i) => {
+    const D = Float64Array.from(this.point, (y, i) => {
       const g = this.guided ? out[i] + c.scale * (out[n + i] - out[i]) : out[i];
-      return c.cSkip * x + c.cOut * g;
+      return c.cSkip * y + c.cOut * g;
     });
-    const previous = this.denoised;
-    this.x = this.x.map((x, i) => c.x * x + c.denoised * D[i] + c.previous * (previous?.[i] ?? 0) + c.noise * (noise?.[i] ?? 0));
+    const [x, y, previous] = [this.x, this.point, this.denoised];
+    const extras = (i: number) => c.previous * (previous?.[i] ?? 0) + c.noise * (noise?.[i] ?? 0);
+    this.x = x.map((v, i) => c.x * v + c.point * y[i] + c.denoised * D[i] + extras(i));
+    const next = c.next;
+    this.point = next ? x.map((v, i) => next.x * v + next.point * y[i] + next.denoised * D[i]) : this.x;
+    this.previous = previous;
     this.denoised = D;
     this.sample = this.scaled(c.cInNext);
     this.unchecked.push({ step: this.steps++, value: D.find((v) => !Number.isFinite(v)) ?? 0 });
@@ -72,9 +79,9 @@ class HostLatents implements DeviceLatents {
     return bad;
   }
 
-  async read(which: 'x' | 'denoised') {
+  async read(which: 'x' | 'denoised' | 'previous') {
     this.reads++;
-    return Float64Array.from(which === 'x' ? this.x : this.denoised!);
+    return Float64Array.from(which === 'x' ? this.x : which === 'denoised' ? this.denoised! : this.previous!);
   }
 
   release() {
@@ -82,7 +89,7 @@ class HostLatents implements DeviceLatents {
   }
 
   private scaled(cIn: number) {
-    const one = Float32Array.from(this.x, (v) => cIn * v);
+    const one = Float32Array.from(this.point, (v) => cIn * v);
     if (!this.guided) return one;
     const both = new Float32Array(2 * one.length);
     both.set(one);
@@ -108,14 +115,31 @@ function setup(prediction: 'epsilon' | 'v_prediction', scale: number, poison?: n
 
 const noiseFor = () => batchNoise([new DefaultNoiseStream(5), new DefaultNoiseStream(6)], perImage);
 
-for (const sampler of ['euler', 'euler_ancestral', 'dpmpp_2m', 'ddim']) {
+// Every sampler, Restart with jumps: A1111's preset (from 20 steps), and the paper's form with two restarts and churn
+// (a jump and a churn draw before the same step).
+const RUNS: Array<{ name: string; sampler: string; steps: number; options?: SamplerOptions }> = [
+  { name: 'euler', sampler: 'euler', steps: 6 },
+  { name: 'euler_ancestral', sampler: 'euler_ancestral', steps: 6, options: { eta: 0.7 } },
+  { name: 'dpmpp_2m', sampler: 'dpmpp_2m', steps: 6 },
+  { name: 'ddim', sampler: 'ddim', steps: 6 },
+  { name: 'heun', sampler: 'heun', steps: 5 },
+  { name: 'restart (a1111)', sampler: 'restart', steps: 20, options: { preset: 'a1111' } },
+  {
+    name: 'restart (segments, churn)',
+    sampler: 'restart',
+    steps: 8,
+    options: { segments: [[3, 2, 0.5, 3]], restart_gamma: 0.3, s_min: 0.2, s_max: 5 },
+  },
+];
+
+for (const { name, sampler, steps, options } of RUNS) {
   for (const [prediction, scale] of [
     ['epsilon', 7],
     ['v_prediction', 7],
     ['epsilon', 1],
   ] as const) {
-    test(`${sampler}, ${prediction}, scale ${scale}: the device run gives the sampler's latent`, async () => {
-      const plan = planSampling(schedule, { sampler, schedule: 'karras', steps: 6, options: { eta: 0.7 } });
+    test(`${name}, ${prediction}, scale ${scale}: the device run gives the sampler's latent`, async () => {
+      const plan = planSampling(schedule, { sampler, schedule: 'karras', steps, options });
       const { host, device, made } = setup(prediction, scale);
       const run = async (denoiser: typeof host) => {
         const noise = noiseFor();
@@ -131,27 +155,40 @@ for (const sampler of ['euler', 'euler_ancestral', 'dpmpp_2m', 'ddim']) {
       assert.deepEqual(got.sigmas, expected.sigmas);
       assert.equal(got.next, expected.next, 'the same number of draws from the noise');
       const worst = Math.max(...expected.result.map((v, i) => Math.abs(v - got.result[i])));
-      // Fresh noise goes up in float32 (7 digits); everything else is the same arithmetic.
-      assert.ok(worst < (sampler === 'euler_ancestral' ? 2e-5 : 1e-9), `largest difference ${worst}`);
+      assert.ok(worst < 1e-9, `largest difference ${worst}`);
       assert.ok(Math.max(...expected.result.map(Math.abs)) > 0.1, 'a latent that is not all zeros');
     });
   }
 }
 
-test('samplers with steps that are not linear (Heun, Restart) run on the host', async () => {
-  for (const sampler of ['heun', 'restart']) {
-    const plan = planSampling(schedule, { sampler, schedule: 'karras', steps: 4 });
-    assert.equal(resolveSampler(sampler).sampler.linearSteps, undefined);
-    const { device, made } = setup('epsilon', 7);
+test('every sampler has linear steps (a run on a device)', () => {
+  for (const sampler of SAMPLER_NAMES) assert.ok(SAMPLERS[sampler].linearSteps, sampler);
+});
+
+test('Heun on the device reports its steps with their first estimate, as the host does', async () => {
+  const plan = planSampling(schedule, { sampler: 'heun', schedule: 'karras', steps: 4 });
+  const { host, device } = setup('epsilon', 7);
+  const collect = async (denoiser: typeof host) => {
+    const steps: StepInfo[] = [];
     const noise = noiseFor();
+    const onStep = (info: StepInfo) => steps.push({ ...info, x: Float64Array.from(info.x), denoised: Float64Array.from(info.denoised) });
     await runSampler(
       plan,
-      device,
+      denoiser,
       noise().map((v) => v * plan.sigmas[0]),
-      { noise },
+      { noise, onStep },
     );
-    assert.equal(made.length, 0, sampler);
-  }
+    return steps;
+  };
+  const expected = await collect(host);
+  const got = await collect(device);
+  assert.equal(got.length, 4);
+  got.forEach((s, i) => {
+    const e = expected[i];
+    assert.deepEqual([s.step, s.sigma, s.sigmaNext, s.totalSteps], [e.step, e.sigma, e.sigmaNext, e.totalSteps]);
+    assert.ok(Math.max(...e.denoised.map((v, j) => Math.abs(v - s.denoised[j]))) < 1e-9, `step ${i}'s estimate`);
+    assert.ok(Math.max(...e.x.map((v, j) => Math.abs(v - s.x[j]))) < 1e-9, `step ${i}'s latent`);
+  });
 });
 
 test('previews read the latents back only when a step is due; the final latent once', async () => {

@@ -40,14 +40,16 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
   const { input, schedule, prediction, scale, timestepMode } = options;
   return async (x, steps, ctx) => {
     if (steps.length === 0) throw new SamplerError('a sampling run needs at least one step');
-    const later = (i: number) => steps.slice(i + 1).some((s) => s.noise > 0);
+    const drawsAfter = (i: number) => steps.slice(i + 1).some((s) => s.noise.some((std) => std > 0));
+    const totalSteps = steps.filter((s) => s.ends).length;
     const latents = options.latents();
-    let checked = 0; // steps found finite, their progress reported
+    let checked = 0; // evaluations found finite, their progress reported
+    let reported = 0; // the sampler's steps reported to onStep's caller (those that ended)
     const check = async (queued: number) => {
       const bad = await latents.firstNotFinite();
       const finite = bad?.step ?? queued;
       for (; checked < finite; checked++) ctx.onEvaluation?.(steps[checked].sigma);
-      if (bad) throw notFiniteAt(bad.value, bad.step, steps[bad.step].sigma);
+      if (bad) throw notFiniteAt(bad.value, stepOf(steps, bad.step), steps[bad.step].sigma);
     };
     try {
       await latents.start(x, preconditioning(prediction, steps[0].sigma).cIn);
@@ -57,23 +59,15 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
         const { cSkip, cOut } = preconditioning(prediction, step.sigma);
         const cInNext = i + 1 < steps.length ? preconditioning(prediction, steps[i + 1].sigma).cIn : 1;
         input.timestep = schedule.sigmaToTimestep(step.sigma, timestepMode);
-        const noise = step.noise > 0 ? drawNoise(ctx.noise, x.length) : undefined;
-        if (noise && later(i)) ctx.noise.prefetch?.(); // the next draw is made while this step runs
-        const coefficients = {
-          scale,
-          cSkip,
-          cOut,
-          x: step.x,
-          denoised: step.denoised,
-          previous: step.previous,
-          noise: step.noise,
-          cInNext,
-        };
-        await latents.step(input, coefficients, noise);
-        const due = ctx.onStep !== undefined && (ctx.stepDue?.() ?? true);
+        const noise = drawNoise(ctx.noise, step.noise, x.length);
+        if (noise && drawsAfter(i)) ctx.noise.prefetch?.(); // the next draw is made while this step runs
+        const { x: cx, point, denoised, previous, next } = step;
+        await latents.step(input, { scale, cSkip, cOut, x: cx, point, denoised, previous, noise: noise ? 1 : 0, next, cInNext }, noise);
+        const due = step.ends !== undefined && ctx.onStep !== undefined && (ctx.stepDue?.() ?? true);
         if (i === 0 || due || (i + 1) % CHECK_EVERY === 0 || i + 1 === steps.length) await check(i + 1);
         if (ctx.signal?.aborted) throw new SamplingCancelled();
-        if (due) await report(latents, step, i, steps.length, ctx.onStep!);
+        if (due) await report(latents, step.ends!, reported, totalSteps, ctx.onStep!);
+        if (step.ends) reported++;
       }
       return await latents.read('x');
     } finally {
@@ -82,20 +76,32 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
   };
 }
 
-/** The sampler's next draw, as float32 for the device (a borrowed draw is valid only until the next one). */
-function drawNoise(noise: NoiseSampler, length: number): Float32Array {
-  const z = noise.borrow?.() ?? noise();
-  if (z.length !== length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${length}`);
-  return Float32Array.from(z);
+/** The sampler's step that evaluation i belongs to (the steps that end before it), as its own loop counts them. */
+const stepOf = (steps: readonly LinearStep[], i: number) => steps.slice(0, i).filter((s) => s.ends).length;
+
+/**
+ * The step's noise: a draw per std above 0, in order, summed with those weights; undefined where nothing is drawn. (A
+ * borrowed draw is valid only until the next one: the sum is an array of its own.)
+ */
+function drawNoise(noise: NoiseSampler, stds: readonly number[], length: number): Float64Array | undefined {
+  let sum: Float64Array | undefined;
+  for (const std of stds) {
+    if (!(std > 0)) continue;
+    const z = noise.borrow?.() ?? noise();
+    if (z.length !== length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${length}`);
+    if (!sum) sum = Float64Array.from(z, (v) => std * v);
+    else for (let j = 0; j < length; j++) sum[j] += std * z[j];
+  }
+  return sum;
 }
 
 async function report(
   latents: DeviceLatents,
-  step: LinearStep,
+  ends: NonNullable<LinearStep['ends']>,
   index: number,
   totalSteps: number,
   onStep: NonNullable<SampleContext['onStep']>,
 ) {
-  const [x, denoised] = await Promise.all([latents.read('x'), latents.read('denoised')]);
-  onStep({ step: index, totalSteps, sigma: step.sigma, sigmaNext: step.sigmaNext, x, denoised });
+  const [x, denoised] = await Promise.all([latents.read('x'), latents.read(ends.estimate)]);
+  onStep({ step: index, totalSteps, sigma: ends.sigma, sigmaNext: ends.sigmaNext, x, denoised });
 }

@@ -40,41 +40,44 @@ export type UNetCall = ((input: UNetBatch) => Promise<UNetFloats>) & {
 
 /**
  * One guided evaluation and one linear sampler step (LinearStep), with c_in, c_skip, c_out of the evaluation's sigma
- * and c_in of the next one's: D = cSkip x + cOut (u + scale (c - u)) (u, c: the UNet's two halves; its whole output
- * when unguided), x <- x x + denoised D + previous D_prev + noise z, and the UNet's next input cInNext x.
+ * and c_in of the next one's: D = cSkip Y + cOut (u + scale (c - u)) (u, c: the UNet's two halves; its whole output
+ * when unguided; Y the evaluation point), X <- x X + point Y + denoised D + previous D_prev + noise z, the next point
+ * Y <- next (as LinearStep's) or the new X, and the UNet's next input cInNext Y.
  */
 export interface StepCoefficients {
   scale: number;
   cSkip: number;
   cOut: number;
   x: number;
+  point: number;
   denoised: number;
   previous: number;
   noise: number;
+  next?: { x: number; point: number; denoised: number };
   cInNext: number;
 }
 
 /**
- * The latents of one sampling run held on a device, in float32: the samplers' arithmetic runs there too, and only
- * the scalars of each step (and fresh noise) go up. Nothing waits for the device between two steps unless the caller
- * asks (firstNotFinite, read), so the host queues the next step while the device works. Holds device memory until
- * release().
+ * The latents of one sampling run held on a device, in the device's precision (float32 for WebGPU): the samplers'
+ * arithmetic runs there too, and only the scalars of each step (and fresh noise) go up. Nothing waits for the device
+ * between two steps unless the caller asks (firstNotFinite, read), so the host queues the next step while the device
+ * works. Holds device memory until release().
  */
 export interface DeviceLatents {
-  /** Puts the start latent x on the device, with the UNet's first input (cIn x, twice when guided). */
+  /** Puts the start latent x on the device, with the UNet's first input (cIn x, twice when guided); x is the first point. */
   start(x: Float64Array, cIn: number): Promise<void>;
   /**
    * Queues the UNet on its input (`input`'s timestep and prompt states; its sample is ignored), then the step; it
    * returns without waiting for the device, which may still be working on earlier steps.
    */
-  step(input: UNetBatch, coefficients: StepCoefficients, noise?: Float32Array): Promise<void>;
+  step(input: UNetBatch, coefficients: StepCoefficients, noise?: Float64Array): Promise<void>;
   /**
    * Waits for the steps queued so far; the first of them (counted from 0 since start) whose D held a NaN or an
    * infinity, with such a value, or undefined when all were finite.
    */
   firstNotFinite(): Promise<{ step: number; value: number } | undefined>;
-  /** The latent, or the last step's estimate D, read back (waits for the device). */
-  read(which: 'x' | 'denoised'): Promise<Float64Array>;
+  /** The latent, the last step's estimate D or the one before it, read back (waits for the device). */
+  read(which: 'x' | 'denoised' | 'previous'): Promise<Float64Array>;
   release(): void;
 }
 

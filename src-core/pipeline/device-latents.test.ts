@@ -1,14 +1,15 @@
 // Sampling runs with the latent on the GPU (WebGPU: device-latents.ts, guidance/device-run.ts) against the same
 // runs with the latent on the host, with the embedded model: the same images to 1/255 (float32 on the device,
-// float64 on the host), nothing left on the device after a job, a cancelled one or an unloaded model. Heun and
-// Restart run on the host, reading the UNet's output back. The WebGPU tests need an adapter (skipped on the CI
-// machines, which have none; a machine with Mesa 25's lavapipe runs them on the CPU's software Vulkan).
+// float64 on the host) for every sampler, nothing left on the device after a job or a cancelled one; a UNet call
+// outside such a run reads its output back. The WebGPU tests need an adapter (skipped on the CI machines, which
+// have none; a machine with Mesa 25's lavapipe runs them on the CPU's software Vulkan).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from 'fast-png';
 import * as ort from 'onnxruntime-node';
 import { DeviceTensors } from '../model/device-tensors.ts';
 import { DeviceLatentRun } from './device-latents.ts';
+import { newTimings, unetCall } from './components.ts';
 import { loadModel, type StableDiffusionModel } from '../model/model.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { generate, type GenerateHooks, type GenerateProgress } from './txt2img.ts';
@@ -51,15 +52,23 @@ async function run(model: StableDiffusionModel, request: Partial<GenerateRequest
   return { pngs: result.images.map((image) => image.png), result, held: tensors.held, deviceSteps };
 }
 
-for (const sampler of ['euler', 'euler_ancestral', 'dpmpp_2m', 'heun'] as const) {
-  test(`WebGPU, ${sampler}: the latent on the GPU gives the host's images to 1/255, nothing held after`, { skip }, async () => {
-    const device = await withModel(true, (model) => run(model, { sampler }));
-    const host = await withModel(false, (model) => run(model, { sampler }));
+// Restart with a restart segment: a jump back up, two Heun steps down again.
+const SAMPLERS: Array<Partial<GenerateRequest>> = [
+  { sampler: 'euler' },
+  { sampler: 'euler_ancestral' },
+  { sampler: 'dpmpp_2m' },
+  { sampler: 'heun' },
+  { sampler: 'restart', restart: { segments: [[3, 1, 1, 5]] } },
+];
+for (const request of SAMPLERS) {
+  test(`WebGPU, ${request.sampler}: the latent on the GPU gives the host's images to 1/255, nothing held after`, { skip }, async () => {
+    const device = await withModel(true, (model) => run(model, request));
+    const host = await withModel(false, (model) => run(model, request));
     assert.equal(device.pngs.length, 2);
     assert.equal(device.held, 0);
     assert.equal(device.result.timings.unetCalls, host.result.timings.unetCalls);
-    // Heun's steps are not linear: it runs on the host, reading the UNet's output back from the GPU.
-    assert.equal(device.deviceSteps, sampler === 'heun' ? 0 : 3);
+    // One step graph per evaluation (one batch).
+    assert.equal(device.deviceSteps, device.result.evaluations);
     assert.equal(host.deviceSteps, 0);
     device.pngs.forEach((png, i) => {
       const difference = largestDifference(png, host.pngs[i]);
@@ -67,6 +76,30 @@ for (const sampler of ['euler', 'euler_ancestral', 'dpmpp_2m', 'heun'] as const)
     });
   });
 }
+
+test(
+  'WebGPU: a UNet call outside a run on the GPU reads its output back, as a model that keeps none there gives it',
+  { skip },
+  async () => {
+    const outputs: Float32Array[] = [];
+    for (const deviceLatents of [true, false]) {
+      await withModel(deviceLatents, async (model) => {
+        const call = unetCall(model, 16, 16, newTimings());
+        const { latentChannels: C, textHidden, tokens } = model.info;
+        const input = {
+          sample: Float32Array.from({ length: 2 * C * 16 * 16 }, (_, i) => Math.sin(i)),
+          batch: 2,
+          timestep: 500,
+          encoderHiddenStates: Float32Array.from({ length: 2 * tokens * textHidden }, (_, i) => Math.cos(i) / 4),
+        };
+        outputs.push(Float32Array.from((await call(input)) as Float32Array));
+        call.release?.();
+        assert.equal(model.deviceTensors!.held, 0);
+      });
+    }
+    assert.deepEqual(outputs[0], outputs[1]);
+  },
+);
 
 test('WebGPU: hires fix, both passes on the GPU (the second from the upscaled latent), as on the host', { skip }, async () => {
   const request = { sampler: 'dpmpp_2m', batchSize: 1, hires: { scale: 1.5, steps: 2, upscaler: 'latent', sampler: 'euler' } } as const;
@@ -130,7 +163,7 @@ test('WebGPU: the running check finds the first step whose estimate is not finit
       return tensors.upload(new ort.Tensor('float32', out, [2, ...latent]));
     };
     const run = new DeviceLatentRun({ tensors, unetFloat: 'float32', guided: true, rows: 2, latent, runUNet });
-    const coefficients = { scale: 3, cSkip: 1, cOut: -0.5, x: 0.9, denoised: 0.1, previous: 0, noise: 0, cInNext: 0.7 };
+    const coefficients = { scale: 3, cSkip: 1, cOut: -0.5, x: 0.9, point: 0, denoised: 0.1, previous: 0, noise: 0, cInNext: 0.7 };
     const input = { sample: new Float32Array(0), batch: 2, timestep: 500, encoderHiddenStates: new Float32Array(0) };
     await run.start(new Float64Array(18).fill(1), 0.5);
     await run.step(input, coefficients);

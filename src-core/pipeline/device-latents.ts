@@ -28,8 +28,12 @@ const NOTHING_CHECKED = new ort.Tensor('float32', new Float32Array(1), [1]);
 
 export class DeviceLatentRun implements DeviceLatents {
   private x?: ort.Tensor;
+  /** The next evaluation point, where it is not the latent (Heun's prediction). */
+  private point?: ort.Tensor;
   private sample?: ort.Tensor;
   private denoised?: ort.Tensor;
+  /** The estimate before `denoised`, for read('previous'). */
+  private previous?: ort.Tensor;
   /** The running checks (step graph's checked_next) not read yet, with their steps; the last is the next step's input. */
   private unchecked: Array<{ step: number; checked: ort.Tensor }> = [];
   /** The last check read and found finite, while it is still the next step's input. */
@@ -56,34 +60,45 @@ export class DeviceLatentRun implements DeviceLatents {
     this.sample = this.hold(out.sample);
   }
 
-  async step(input: UNetBatch, c: StepCoefficients, noise?: Float32Array): Promise<void> {
+  async step(input: UNetBatch, c: StepCoefficients, noise?: Float64Array): Promise<void> {
     const { tensors, unetFloat, guided, runUNet } = this.options;
     if (!this.x || !this.sample) throw new Error('the device run was not started');
     const modelOut = this.hold(await runUNet({ ...input, batch: this.options.rows }, this.sample));
     try {
-      // The graph for the step's terms: D_prev where it weighs, noise where some is added.
-      const terms = { previous: c.previous !== 0 && this.denoised !== undefined, noise: noise !== undefined };
-      const key = `latent-step/${unetFloat}/${guided}/${terms.previous}/${terms.noise}`;
+      // The graph for the step's terms: a point of its own where the last step made one, a next one where this step
+      // makes one, D_prev where it weighs, noise where some is added.
+      const terms = {
+        point: this.point !== undefined,
+        next: c.next !== undefined,
+        previous: c.previous !== 0 && this.denoised !== undefined,
+        noise: noise !== undefined,
+      };
+      const key = `latent-step/${unetFloat}/${guided}/${Object.values(terms).join('/')}`;
       const session = await tensors.session(key, () => stepModel(unetFloat, guided, terms), {
         x_next: 'gpu-buffer',
+        ...(terms.next ? { point_next: 'gpu-buffer' as const } : {}),
         denoised: 'gpu-buffer',
         sample: 'gpu-buffer',
         checked_next: 'gpu-buffer',
       });
-      const coefficients = Float32Array.from(STEP_COEFFICIENTS, (name) => c[name]);
       const feeds: Record<string, ort.Tensor> = {
         x: this.x,
         model_out: modelOut,
-        coefficients: new ort.Tensor('float32', coefficients, [STEP_COEFFICIENTS.length]),
+        coefficients: new ort.Tensor('float32', coefficientsOf(c, terms.point), [STEP_COEFFICIENTS.length]),
         checked: this.unchecked.at(-1)?.checked ?? this.lastChecked ?? NOTHING_CHECKED,
       };
+      if (this.point) feeds.point = this.point;
       if (terms.previous) feeds.previous = this.denoised!;
-      if (noise) feeds.noise = new ort.Tensor('float32', noise, this.dims);
+      if (noise) feeds.noise = new ort.Tensor('float32', Float32Array.from(noise), this.dims);
       const t0 = performance.now();
       const out = await session.run(feeds);
       this.options.stepTime?.(performance.now() - t0);
+      const estimate = this.denoised;
+      this.denoised = undefined; // kept as the previous estimate
       this.releaseLatents();
+      this.previous = estimate;
       this.x = this.hold(out.x_next);
+      this.point = terms.next ? this.hold(out.point_next) : undefined;
       this.denoised = this.hold(out.denoised);
       this.sample = this.hold(out.sample);
       this.unchecked.push({ step: this.steps++, checked: this.hold(out.checked_next) });
@@ -111,8 +126,8 @@ export class DeviceLatentRun implements DeviceLatents {
     throw new Error('the running check changed while it was read');
   }
 
-  async read(which: 'x' | 'denoised'): Promise<Float64Array> {
-    const tensor = which === 'x' ? this.x : this.denoised;
+  async read(which: 'x' | 'denoised' | 'previous'): Promise<Float64Array> {
+    const tensor = which === 'x' ? this.x : which === 'denoised' ? this.denoised : this.previous;
     if (!tensor) throw new Error(`no ${which} on the device yet`);
     return Float64Array.from((await this.options.tensors.download(tensor)).data as Float32Array);
   }
@@ -127,8 +142,8 @@ export class DeviceLatentRun implements DeviceLatents {
   }
 
   private releaseLatents(): void {
-    for (const tensor of [this.x, this.sample, this.denoised]) if (tensor) this.options.tensors.free(tensor);
-    this.x = this.sample = this.denoised = undefined;
+    for (const tensor of [this.x, this.point, this.sample, this.denoised, this.previous]) if (tensor) this.options.tensors.free(tensor);
+    this.x = this.point = this.sample = this.denoised = this.previous = undefined;
   }
 
   private async scalar(tensor: ort.Tensor): Promise<number> {
@@ -139,4 +154,21 @@ export class DeviceLatentRun implements DeviceLatents {
     this.options.tensors.hold(tensor);
     return tensor;
   }
+}
+
+/**
+ * The step graph's coefficients in STEP_COEFFICIENTS' order. Where the point is the latent itself (no point of its
+ * own), its weights go to the latent's.
+ */
+function coefficientsOf(c: StepCoefficients, ownPoint: boolean): Float32Array {
+  const next = c.next ?? { x: 0, point: 0, denoised: 0 };
+  const values: Record<(typeof STEP_COEFFICIENTS)[number], number> = {
+    ...c,
+    x: ownPoint ? c.x : c.x + c.point,
+    point: ownPoint ? c.point : 0,
+    nextX: ownPoint ? next.x : next.x + next.point,
+    nextPoint: ownPoint ? next.point : 0,
+    nextDenoised: next.denoised,
+  };
+  return Float32Array.from(STEP_COEFFICIENTS, (name) => values[name]);
 }

@@ -56,7 +56,7 @@ export const dpmpp2mEvaluations = (sigmas: readonly number[]): number => sigmas.
 export function dpmpp2mLinearSteps(sigmas: readonly number[]): LinearStep[] {
   checkSigmas(sigmas);
   return sigmas.slice(0, -1).map((sigma, i) => {
-    const base = { sigma, sigmaNext: sigmas[i + 1], noise: 0 };
+    const base = { sigma, point: 0, noise: [], ends: { sigma, sigmaNext: sigmas[i + 1], estimate: 'denoised' as const } };
     const step = dpmpp2mStep(sigmas, i);
     if (step === 'final') return { ...base, x: 0, denoised: 1, previous: 0 };
     const { a, b } = step.correction ?? { a: 1, b: 0 };

@@ -1,4 +1,5 @@
 import { addNoise, ancestralStep, checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
+import { eulerLinearStep } from './euler.ts';
 import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
 
 export interface AncestralOptions {
@@ -47,7 +48,6 @@ export function eulerAncestralLinearSteps(sigmas: readonly number[], options: An
   const { eta, sNoise } = ancestralOptions(options);
   return sigmas.slice(0, -1).map((sigma, i) => {
     const { sDown, sUp } = ancestralStep(sigma, sigmas[i + 1], eta);
-    const ratio = sDown / sigma;
-    return { sigma, sigmaNext: sigmas[i + 1], x: ratio, denoised: 1 - ratio, previous: 0, noise: sNoise * sUp };
+    return { ...eulerLinearStep(sigma, sDown, [sNoise * sUp]), ends: { sigma, sigmaNext: sigmas[i + 1], estimate: 'denoised' } };
   });
 }

@@ -18,11 +18,15 @@ export async function sampleEuler(model: Denoiser, x: Float64Array, sigmas: read
 
 export const eulerEvaluations = (sigmas: readonly number[]): number => sigmas.length - 1;
 
-/** Euler's steps as LinearSteps: x + (s' - s)(x - D) / s = (s' / s) x + (1 - s' / s) D. */
+/** Euler's steps as LinearSteps. */
 export function eulerLinearSteps(sigmas: readonly number[]): LinearStep[] {
   checkSigmas(sigmas);
-  return sigmas.slice(0, -1).map((sigma, i) => {
-    const ratio = sigmas[i + 1] / sigma;
-    return { sigma, sigmaNext: sigmas[i + 1], x: ratio, denoised: 1 - ratio, previous: 0, noise: 0 };
-  });
+  return sigmas.slice(0, -1).map((sigma, i) => eulerLinearStep(sigma, sigmas[i + 1]));
+}
+
+/** One Euler step as a LinearStep: x + (s' - s)(x - D) / s = (s' / s) x + (1 - s' / s) D; `noise` added after it. */
+export function eulerLinearStep(sigma: number, sigmaNext: number, noise: readonly number[] = []): LinearStep {
+  const ratio = sigmaNext / sigma;
+  const ends = { sigma, sigmaNext, estimate: 'denoised' as const };
+  return { sigma, x: ratio, point: 0, denoised: 1 - ratio, previous: 0, noise, ends };
 }

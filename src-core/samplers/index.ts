@@ -3,8 +3,8 @@
 import { sampleDpmpp2m, dpmpp2mEvaluations, dpmpp2mLinearSteps } from './dpmpp-2m.ts';
 import { sampleEuler, eulerEvaluations, eulerLinearSteps } from './euler.ts';
 import { sampleEulerAncestral, eulerAncestralEvaluations, eulerAncestralLinearSteps, type AncestralOptions } from './euler-ancestral.ts';
-import { sampleHeun, heunEvaluations } from './heun.ts';
-import { sampleRestart, restartEvaluations, type RestartOptions } from './restart.ts';
+import { sampleHeun, heunEvaluations, heunLinearSteps } from './heun.ts';
+import { sampleRestart, restartEvaluations, restartLinearSteps, type RestartOptions } from './restart.ts';
 import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
 import type { GenerateRequest } from '../contract/generate.ts';
 
@@ -17,8 +17,8 @@ export interface SamplerDefinition {
   forcedSchedule?: 'ddim';
   evaluations(sigmas: readonly number[], options: SamplerOptions): number;
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
-  /** The run as LinearSteps, for samplers whose every step is one (these can run wholly on a device). */
-  linearSteps?(sigmas: readonly number[], options: SamplerOptions): LinearStep[];
+  /** The run as LinearSteps, for samplers whose every step is one (these can run wholly on a device); undefined: not this run. */
+  linearSteps?(sigmas: readonly number[], options: SamplerOptions): LinearStep[] | undefined;
 }
 
 // Every sampler is registered the same way: its label, its evaluation count and its sample function,
@@ -32,11 +32,11 @@ const definitions = {
     sample: sampleEulerAncestral,
     linearSteps: eulerAncestralLinearSteps,
   },
-  heun: { label: 'Heun', evaluations: heunEvaluations, sample: sampleHeun },
+  heun: { label: 'Heun', evaluations: heunEvaluations, sample: sampleHeun, linearSteps: heunLinearSteps },
   dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m, linearSteps: dpmpp2mLinearSteps },
   // DDIM with eta = 0 is exactly Euler in sigma space, taken on DDIM's own timestep grid.
   ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
-  restart: { label: 'Restart', evaluations: restartEvaluations, sample: sampleRestart },
+  restart: { label: 'Restart', evaluations: restartEvaluations, sample: sampleRestart, linearSteps: restartLinearSteps },
 } satisfies Record<GenerateRequest['sampler'], SamplerDefinition>;
 
 export type SamplerName = keyof typeof definitions;

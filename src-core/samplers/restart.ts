@@ -4,7 +4,8 @@
 // before any model call and the execution loop is the same for every Restart form.
 import { karrasRamp } from '../schedule/karras.ts';
 import { addNoise, checkSigmas, formatSigma, GuardedDenoiser, heunStep, heunWork } from './helpers.ts';
-import { SamplerError, type Denoiser, type SampleContext } from './types.ts';
+import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
+import { heunLinearStep } from './heun.ts';
 
 /** [N_r, K, t_min, t_max]: N_r sigma points per restart pass (N_r - 1 Heun steps), K restarts. */
 export type RestartSegment = [number, number, number, number];
@@ -205,4 +206,14 @@ export async function sampleRestart(
     D.report({ totalSteps: plan.length, sigma: step.start, sigmaNext: step.to, x, denoised });
   }
   return D.result(x);
+}
+
+/**
+ * Restart's plan as LinearSteps: each step's noise (the jump, the churn) added at the end of the step before it.
+ * Undefined for a plan that adds noise before its first step (no plan made here does), which runs on the host.
+ */
+export function restartLinearSteps(sigmas: readonly number[], options: RestartOptions = {}): LinearStep[] | undefined {
+  const plan = planRestart(sigmas, options);
+  if (plan[0].noiseBefore.some((std) => std > 0)) return undefined;
+  return plan.flatMap((step, k) => heunLinearStep(step.start, step.to, step.secondOrder, plan[k + 1]?.noiseBefore ?? []));
 }

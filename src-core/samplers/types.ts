@@ -31,18 +31,27 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
 };
 
 /**
- * One evaluation of a sampler whose update is a fixed linear combination (Euler, Euler a, DPM++ 2M):
- * x <- x * x + denoised * D(x, sigma) + previous * D_prev + noise * z, where D_prev is the previous evaluation's
- * estimate and z a fresh draw from the run's noise (drawn only where noise > 0, as the sampler draws it). Written
- * from the sampler's own formulas, so that a device can run the steps without the sampler's code.
+ * One evaluation of a sampler whose steps are fixed linear combinations (Euler, Euler a, DPM++ 2M, Heun, Restart),
+ * over two arrays: the latent X and the point Y the model is evaluated at (X itself, unless the last evaluation moved
+ * it: Heun's second evaluation is at its Euler prediction). With D = D(Y, sigma) and D_prev the last evaluation's:
+ *   X <- x X + point Y + denoised D + previous D_prev + the noise,
+ *   Y <- next.x X + next.point Y + next.denoised D (the old X and Y), or the new X where there is no `next`.
+ * The noise is one fresh draw z_i per std s_i of `noise` (drawn only where s_i > 0, in order, as the sampler draws
+ * them), sum s_i z_i. Written from the sampler's own formulas, so that a device can run the steps without its code.
  */
 export interface LinearStep {
   sigma: number;
-  sigmaNext: number;
   x: number;
+  point: number;
   denoised: number;
   previous: number;
-  noise: number;
+  noise: readonly number[];
+  next?: { x: number; point: number; denoised: number };
+  /**
+   * Set on the evaluation that ends a step of the sampler, for onStep: the step's sigmas, and its estimate (the
+   * sampler's reported D: this evaluation's, or the previous one's for Heun's steps).
+   */
+  ends?: { sigma: number; sigmaNext: number; estimate: 'denoised' | 'previous' };
 }
 
 /**
