@@ -27,8 +27,8 @@
 // folder, same settings, after the engine's runs (bench/torch-compare.ts), and the engine's times as ratios of its.
 // --host-inputs: on WebGPU, the prompt states are copied to the GPU at every UNet call, as before they were uploaded
 // once per run (model/device-tensors.ts): the difference of two runs, with and without, is what that saves. It also
-// keeps the latent on the host. --host-latent: on WebGPU, the samplers with linear steps run on the host, reading the
-// UNet's output back at every step, as before their runs stayed on the GPU (pipeline/device-latents.ts).
+// keeps the latent on the host. --host-latent: on WebGPU, the sampler runs on the host, reading the UNet's output back
+// at every step, as before sampling runs stayed on the GPU (pipeline/device-latents.ts).
 // --lora RANK: the prompt uses a random LoRA of that rank on the UNet's attention layers (bench/bench-lora.ts); the
 // run's notes say where the engine could not put it (the CUDA graph or the portable one).
 import { parseArgs } from 'node:util';

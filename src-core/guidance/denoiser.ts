@@ -116,7 +116,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     return denoised;
   };
   denoiser.checksFinite = true;
-  // On a device that keeps the latents (WebGPU), samplers with linear steps run there whole (runSampler).
+  // On a device that keeps the latents (WebGPU), sampling runs go there whole (runSampler).
   const onDevice = unet.onDevice;
   if (onDevice)
     denoiser.onDevice = deviceRun({ latents: () => onDevice(rows, guided), input, schedule, prediction, scale, timestepMode: mode });
