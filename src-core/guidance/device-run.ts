@@ -1,10 +1,11 @@
 // A whole sampling run on the UNet's device (WebGPU): the latent stays there from the first step to the last, and
 // each step is one UNet run and one small graph (DeviceLatents) that applies guidance and the sampler's linear step
 // (LinearStep). Only the step's scalars go up, with fresh noise where the sampler draws it; the latent comes back
-// once at the end, and for a preview when one is due. The same cancellation, noise order and non-finite errors as
-// the samplers' own loop (samplers/helpers.ts, GuardedDenoiser), but the host does not wait for each step: it queues
-// the next one while the device works, and waits at the first step (a model that gives NaN says so at once), every
-// CHECK_EVERY steps, for a preview and at the end. Progress counts the steps checked at those points.
+// once at the end, and for a preview. The same cancellation, noise order and non-finite errors as the samplers' own
+// loop (samplers/helpers.ts, GuardedDenoiser), but the host does not wait for each step: it queues the next one while
+// the device works, and waits only at the checks: the first evaluation (a model that gives NaN says so at once), every
+// CHECK_EVERY-th and the last. Progress counts the evaluations checked there, and previews come there (when due), as
+// reading the latent back waits for the device too (A1111 shows a live preview every N steps as well).
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
 import { notFiniteAt } from '../samplers/helpers.ts';
 import {
@@ -30,8 +31,8 @@ export interface DeviceRunOptions {
 }
 
 /**
- * At most this many steps are queued ahead of the last check: their progress waits until then, and a NaN at one of
- * them is found that much later.
+ * At most this many evaluations are queued ahead of the last check: their progress waits until then, a NaN at one of
+ * them is found that much later, and previews come at most this often.
  */
 const CHECK_EVERY = 4;
 
@@ -63,8 +64,9 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
         if (noise && drawsAfter(i)) ctx.noise.prefetch?.(); // the next draw is made while this step runs
         const { x: cx, point, denoised, previous, next } = step;
         await latents.step(input, { scale, cSkip, cOut, x: cx, point, denoised, previous, noise: noise ? 1 : 0, next, cInNext }, noise);
-        const due = step.ends !== undefined && ctx.onStep !== undefined && (ctx.stepDue?.() ?? true);
-        if (i === 0 || due || (i + 1) % CHECK_EVERY === 0 || i + 1 === steps.length) await check(i + 1);
+        const checkpoint = i === 0 || (i + 1) % CHECK_EVERY === 0 || i + 1 === steps.length;
+        const due = checkpoint && step.ends !== undefined && ctx.onStep !== undefined && (ctx.stepDue?.() ?? true);
+        if (checkpoint) await check(i + 1);
         if (ctx.signal?.aborted) throw new SamplingCancelled();
         if (due) await report(latents, step.ends!, reported, totalSteps, ctx.onStep!);
         if (step.ends) reported++;

@@ -111,7 +111,7 @@ test('WebGPU: hires fix, both passes on the GPU (the second from the upscaled la
   assert.equal(device.held, 0);
 });
 
-test('WebGPU: previews from a run on the GPU, the latents read back only when one is due', { skip }, async () => {
+test('WebGPU: previews from a run on the GPU at its checks, the latents read back only when one is due', { skip }, async () => {
   await withModel(true, async (model) => {
     const tensors = model.deviceTensors!;
     let downloads = 0;
@@ -123,9 +123,9 @@ test('WebGPU: previews from a run on the GPU, the latents read back only when on
       { sampler: 'euler', steps: 4, batchSize: 1 },
       { previews: true, previewIntervalMs: 0, onProgress: (p) => p.preview && previews.push(p.step!) },
     );
-    assert.deepEqual(previews, [1, 2, 3, 4]);
-    // x and D per preview with the running check before them (one value), the final latent once.
-    assert.equal(downloads, 2 * 4 + 4 + 1);
+    // At the checks (the first step and the fourth): x and D, after the running check (one value); the final latent.
+    assert.deepEqual(previews, [1, 4]);
+    assert.equal(downloads, 2 * (2 + 1) + 1);
     downloads = 0;
     previews.length = 0;
     const hooks = { previews: true, previewIntervalMs: 60_000, onProgress: (p: GenerateProgress) => p.preview && previews.push(p.step!) };
