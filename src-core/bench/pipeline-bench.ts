@@ -250,9 +250,8 @@ if (summary.unetInputsOnDevice !== null)
   );
 if (summary.latentOnDevice) {
   console.log(`  latent          on the device for the whole run: its step graphs ${f(summary.deviceStepMs)} (in the overhead below)`);
-  // The UNet's run returns once queued where the device does not finish it first: the waits for the device come at
-  // the run's checks, outside the UNet's time.
-  console.log('                  (the UNet time is until each run returns, the device may finish later: compare whole images)');
+  // The UNet's run may return once queued: the waits for the device at the run's checks and reads count as the UNet's.
+  console.log("                  (the UNet's time: its runs and the waits for the device, which runs the step graphs too)");
 }
 console.log(`  engine overhead ${f(summary.overheadMs)}  (${summary.overheadPercent.toFixed(2)}% of the image)`);
 console.log(`    per step      ${summary.stepOverheadMs.toFixed(3)} ms  (sampler loop outside session.run, per UNet call)`);

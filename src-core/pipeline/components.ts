@@ -14,6 +14,7 @@ import { encodeJoinedEmptyChunk, encodeJoinedPrompt, type EncoderRun } from '../
 
 export interface Timings {
   textEncoderMs: number;
+  /** The UNet's runs; for a run kept on the device (whose UNet runs may return once queued), its waits for the device too. */
   unetMs: number;
   vaeMs: number;
   unetCalls: number;
@@ -209,8 +210,10 @@ export function unetCall(model: StableDiffusionModel, height: number, width: num
     call.onDevice = (rows, guided) => {
       timings.latentOnDevice = true;
       const stepTime = (ms: number) => void (timings.deviceStepMs = (timings.deviceStepMs ?? 0) + ms);
+      // A UNet run may return once queued: the waits for the device count as the UNet's, as its runs are most of them.
+      const waitTime = (ms: number) => void (timings.unetMs += ms);
       const latent: [number, number, number] = [latentChannels, height, width];
-      return new DeviceLatentRun({ tensors, unetFloat, guided, rows, latent, runUNet: onDevice, stepTime });
+      return new DeviceLatentRun({ tensors, unetFloat, guided, rows, latent, runUNet: onDevice, stepTime, waitTime });
     };
   }
   call.release = () => {

@@ -21,6 +21,8 @@ export interface DeviceLatentOptions {
   runUNet: (input: UNetBatch, sample: ort.Tensor) => Promise<ort.Tensor>;
   /** Each step graph's run time (ms). */
   stepTime?: (ms: number) => void;
+  /** Each wait for the device (a check or a read: mostly the queued UNet runs' time on the device), in ms. */
+  waitTime?: (ms: number) => void;
 }
 
 /** The running check's start, and the step graph's `checked` input at a run's first step. */
@@ -110,6 +112,15 @@ export class DeviceLatentRun implements DeviceLatents {
   }
 
   async firstNotFinite(): Promise<{ step: number; value: number } | undefined> {
+    const t0 = performance.now();
+    try {
+      return await this.findNotFinite();
+    } finally {
+      this.options.waitTime?.(performance.now() - t0);
+    }
+  }
+
+  private async findNotFinite(): Promise<{ step: number; value: number } | undefined> {
     const last = this.unchecked.at(-1);
     if (!last) return undefined;
     if (Number.isFinite(await this.scalar(last.checked))) {
@@ -129,7 +140,10 @@ export class DeviceLatentRun implements DeviceLatents {
   async read(which: 'x' | 'denoised' | 'previous'): Promise<Float64Array> {
     const tensor = which === 'x' ? this.x : which === 'denoised' ? this.denoised : this.previous;
     if (!tensor) throw new Error(`no ${which} on the device yet`);
-    return Float64Array.from((await this.options.tensors.download(tensor)).data as Float32Array);
+    const t0 = performance.now();
+    const values = (await this.options.tensors.download(tensor)).data as Float32Array;
+    this.options.waitTime?.(performance.now() - t0);
+    return Float64Array.from(values);
   }
 
   /** Frees the run's tensors on the device. */
