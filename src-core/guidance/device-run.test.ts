@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { DefaultNoiseStream } from '../noise/default-noise.ts';
 import { batchNoise } from '../noise/index.ts';
 import { SAMPLER_NAMES, SAMPLERS, type SamplerOptions } from '../samplers/index.ts';
-import { planSampling, runSampler } from '../samplers/run.ts';
-import { SamplerError, SamplingCancelled, type StepInfo } from '../samplers/types.ts';
+import { planSampling, runSampler, type SamplingPlan } from '../samplers/run.ts';
+import { SamplerError, SamplingCancelled, type Denoiser, type StepInfo } from '../samplers/types.ts';
 import { guidedDenoiser } from './denoiser.ts';
 import type { DeviceLatents, StepCoefficients, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
 import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
@@ -165,66 +165,55 @@ test('every sampler has linear steps (a run on a device)', () => {
   for (const sampler of SAMPLER_NAMES) assert.ok(SAMPLERS[sampler].linearSteps, sampler);
 });
 
+/** The steps a run reports to onStep (copies of their arrays), from the same start noise. */
+async function reportedSteps(denoiser: Denoiser, plan: SamplingPlan, stepDue?: () => boolean): Promise<StepInfo[]> {
+  const steps: StepInfo[] = [];
+  const noise = noiseFor();
+  const onStep = (info: StepInfo) => steps.push({ ...info, x: Float64Array.from(info.x), denoised: Float64Array.from(info.denoised) });
+  await runSampler(
+    plan,
+    denoiser,
+    noise().map((v) => v * plan.sigmas[0]),
+    { noise, onStep, stepDue },
+  );
+  return steps;
+}
+
+/** Each step reported from the device is the host's of the same index: its sigmas, estimate and latent. */
+function assertHostSteps(got: StepInfo[], expected: StepInfo[]): void {
+  for (const s of got) {
+    const e = expected[s.step];
+    assert.deepEqual([s.step, s.sigma, s.sigmaNext, s.totalSteps], [e.step, e.sigma, e.sigmaNext, e.totalSteps]);
+    assert.ok(Math.max(...e.denoised.map((v, j) => Math.abs(v - s.denoised[j]))) < 1e-9, `step ${s.step}'s estimate`);
+    assert.ok(Math.max(...e.x.map((v, j) => Math.abs(v - s.x[j]))) < 1e-9, `step ${s.step}'s latent`);
+  }
+}
+
 test('Heun on the device reports its steps with their first estimate, as the host does', async () => {
   const plan = planSampling(schedule, { sampler: 'heun', schedule: 'karras', steps: 4 });
   const { host, device } = setup('epsilon', 7);
-  const collect = async (denoiser: typeof host) => {
-    const steps: StepInfo[] = [];
-    const noise = noiseFor();
-    const onStep = (info: StepInfo) => steps.push({ ...info, x: Float64Array.from(info.x), denoised: Float64Array.from(info.denoised) });
-    await runSampler(
-      plan,
-      denoiser,
-      noise().map((v) => v * plan.sigmas[0]),
-      { noise, onStep },
-    );
-    return steps;
-  };
-  const expected = await collect(host);
-  const got = await collect(device);
+  const got = await reportedSteps(device, plan);
   // 7 evaluations: the checks after the first, the fourth (the end of step 1) and the last (step 3's, Euler's).
   assert.deepEqual(
     got.map((s) => s.step),
     [1, 3],
   );
-  got.forEach((s) => {
-    const e = expected[s.step];
-    assert.deepEqual([s.step, s.sigma, s.sigmaNext, s.totalSteps], [e.step, e.sigma, e.sigmaNext, e.totalSteps]);
-    assert.ok(Math.max(...e.denoised.map((v, j) => Math.abs(v - s.denoised[j]))) < 1e-9, `step ${s.step}'s estimate`);
-    assert.ok(Math.max(...e.x.map((v, j) => Math.abs(v - s.x[j]))) < 1e-9, `step ${s.step}'s latent`);
-  });
+  assertHostSteps(got, await reportedSteps(host, plan));
 });
 
 test('previews come at the checks where a step is due, their latents read back then; the final latent once', async () => {
   const plan = planSampling(schedule, { sampler: 'euler', schedule: 'karras', steps: 6 });
   const { host, device, made } = setup('epsilon', 7);
-  const collect = async (denoiser: typeof host) => {
-    const steps: StepInfo[] = [];
-    let asked = 0;
-    const noise = noiseFor();
-    const onStep = (info: StepInfo) => steps.push({ ...info, x: Float64Array.from(info.x), denoised: Float64Array.from(info.denoised) });
-    await runSampler(
-      plan,
-      denoiser,
-      noise().map((v) => v * plan.sigmas[0]),
-      { noise, onStep, stepDue: () => asked++ !== 1 },
-    );
-    return steps;
-  };
-  const expected = await collect(host);
-  const got = await collect(device);
+  const expected = await reportedSteps(host, plan);
+  let asked = 0;
+  const got = await reportedSteps(device, plan, () => asked++ !== 1);
   assert.equal(expected.length, 6, 'the host loop reports every step');
   // The checks are at steps 0, 3 (the fourth) and 5 (the last); at 3 no preview is due.
   assert.deepEqual(
     got.map((s) => s.step),
     [0, 5],
   );
-  for (const s of got) {
-    const e = expected[s.step];
-    assert.deepEqual([s.sigma, s.sigmaNext, s.totalSteps], [e.sigma, e.sigmaNext, e.totalSteps]);
-    assert.ok(Math.max(...e.denoised.map((v, i) => Math.abs(v - s.denoised[i]))) < 1e-9);
-    assert.ok(Math.max(...e.x.map((v, i) => Math.abs(v - s.x[i]))) < 1e-9);
-  }
+  assertHostSteps(got, expected);
   assert.equal(made[0].reads, 2 * 2 + 1);
   assert.equal(made[0].checks, 3);
 });
