@@ -87,8 +87,8 @@ export interface SampleContext {
   onEvaluation?: (sigma: number) => void;
   signal?: AbortSignal;
   /**
-   * Whether onStep wants this step's arrays: a run on a device reads them back only then (the previews come at most
-   * every 50 ms). Absent: every step.
+   * Whether onStep wants this step's arrays (the app's previews come at most every 50 ms): a run on a device asks at
+   * its checks only and reads them back only then. Absent: every step.
    */
   stepDue?: () => boolean;
 }
