@@ -7,7 +7,8 @@
 // CHECK_EVERY-th and the last. Progress counts the evaluations checked there, and previews come there (when due), as
 // reading the latent back waits for the device too (A1111 shows a live preview every N steps as well).
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
-import { notFiniteAt } from '../samplers/helpers.ts';
+import { nextDraw, notFiniteAt } from '../samplers/helpers.ts';
+import { axpy } from '../kernels/latent-kernels.ts';
 import {
   SamplerError,
   SamplingCancelled,
@@ -41,7 +42,7 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
   const { input, schedule, prediction, scale, timestepMode } = options;
   return async (x, steps, ctx) => {
     if (steps.length === 0) throw new SamplerError('a sampling run needs at least one step');
-    const drawsAfter = (i: number) => steps.slice(i + 1).some((s) => s.noise.some((std) => std > 0));
+    const lastDraw = steps.findLastIndex((s) => s.noise.some((std) => std > 0));
     const totalSteps = steps.filter((s) => s.ends).length;
     const latents = options.latents();
     let checked = 0; // evaluations found finite, their progress reported
@@ -61,7 +62,7 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
         const cInNext = i + 1 < steps.length ? preconditioning(prediction, steps[i + 1].sigma).cIn : 1;
         input.timestep = schedule.sigmaToTimestep(step.sigma, timestepMode);
         const noise = drawNoise(ctx.noise, step.noise, x.length);
-        if (noise && drawsAfter(i)) ctx.noise.prefetch?.(); // the next draw is made while this step runs
+        if (noise && i < lastDraw) ctx.noise.prefetch?.(); // the next draw is made while this step runs
         const { x: cx, point, denoised, previous, next } = step;
         await latents.step(input, { scale, cSkip, cOut, x: cx, point, denoised, previous, noise: noise ? 1 : 0, next, cInNext }, noise);
         const checkpoint = i === 0 || (i + 1) % CHECK_EVERY === 0 || i + 1 === steps.length;
@@ -89,10 +90,8 @@ function drawNoise(noise: NoiseSampler, stds: readonly number[], length: number)
   let sum: Float64Array | undefined;
   for (const std of stds) {
     if (!(std > 0)) continue;
-    const z = noise.borrow?.() ?? noise();
-    if (z.length !== length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${length}`);
-    if (!sum) sum = Float64Array.from(z, (v) => std * v);
-    else for (let j = 0; j < length; j++) sum[j] += std * z[j];
+    sum ??= new Float64Array(length);
+    axpy(sum, std, nextDraw(noise, length), sum);
   }
   return sum;
 }

@@ -95,10 +95,9 @@ export class DeviceLatentRun implements DeviceLatents {
       const t0 = performance.now();
       const out = await session.run(feeds);
       this.options.stepTime?.(performance.now() - t0);
-      const estimate = this.denoised;
-      this.denoised = undefined; // kept as the previous estimate
-      this.releaseLatents();
-      this.previous = estimate;
+      // The step's inputs are done with, but for D, which becomes the previous estimate.
+      for (const old of [this.x, this.point, this.sample, this.previous]) if (old) tensors.free(old);
+      this.previous = this.denoised;
       this.x = this.hold(out.x_next);
       this.point = terms.next ? this.hold(out.point_next) : undefined;
       this.denoised = this.hold(out.denoised);

@@ -1,6 +1,14 @@
 // The few formulas the samplers share (the ancestral split, the Heun step, fresh noise; their loops over the latent
 // are kernels) and the guard that counts evaluations, honours cancellation and rejects non-finite model output.
-import { NonFiniteOutput, SamplerError, SamplingCancelled, type Denoiser, type SampleContext, type StepInfo } from './types.ts';
+import {
+  NonFiniteOutput,
+  SamplerError,
+  SamplingCancelled,
+  type Denoiser,
+  type NoiseSampler,
+  type SampleContext,
+  type StepInfo,
+} from './types.ts';
 import { allFinite, axpy, eulerStep, heunCorrect, heunPredict } from '../kernels/latent-kernels.ts';
 import { inWorkspace } from '../kernels/kernel-memory.ts';
 
@@ -18,9 +26,14 @@ export function ancestralStep(sigma: number, sigmaNext: number, eta: number): { 
 /** Add std * z to x in place, drawing z only when it has an effect. */
 export function addNoise(x: Float64Array, std: number, ctx: SampleContext): void {
   if (!(std > 0)) return;
-  const z = ctx.noise.borrow?.() ?? ctx.noise(); // added to x right away: no copy of its own needed
-  if (z.length !== x.length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${x.length}`);
-  axpy(x, std, z, x);
+  axpy(x, std, nextDraw(ctx.noise, x.length), x); // added to x right away: a borrowed draw needs no copy
+}
+
+/** The noise's next draw for a latent of `length` values, borrowed where it can be: use it before the next draw. */
+export function nextDraw(noise: NoiseSampler, length: number): Float64Array {
+  const z = noise.borrow?.() ?? noise();
+  if (z.length !== length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${length}`);
+  return z;
 }
 
 /**
