@@ -1,6 +1,8 @@
 // Format "sampler-vectors/1": a sampler, its options and sigma schedule, an exact mixture denoiser,
 // the starting x, the noise draws in order of use, the expected final x and evaluation count.
 import { resolveSampler, type SamplerOptions } from '../samplers/index.ts';
+import { linearLoop } from '../samplers/linear-loop.ts';
+import type { NoiseSampler } from '../samplers/types.ts';
 import type { CaseResult } from './formats.ts';
 import { mixtureDenoiser, type GaussianMixture } from './gaussian-mixture.ts';
 
@@ -29,6 +31,10 @@ export function relativeError(got: ArrayLike<number>, expected: ArrayLike<number
   return Number.isNaN(diff) ? Infinity : diff / scale;
 }
 
+/**
+ * Each case runs twice: the sampler's own loop, and its LinearSteps (where it has them), which is how the engine runs
+ * it on a UNet (guidance/device-run.ts). Both must meet the tolerance, with the case's evaluations and draws.
+ */
 export async function runSamplerCase(c: SamplerCase): Promise<CaseResult> {
   try {
     const { sampler, options } = resolveSampler(c.sampler, c.options);
@@ -36,24 +42,30 @@ export async function runSamplerCase(c: SamplerCase): Promise<CaseResult> {
     let calls = 0,
       drawn = 0;
     const denoise = mixtureDenoiser(c.gmm);
-    const result = await sampler.sample(
-      (x, sigma) => {
-        calls++;
-        return denoise(x, sigma);
-      },
-      Float64Array.from(c.x.flat()),
-      c.sigmas,
-      {
-        noise: () => {
-          if (drawn >= c.noise.length) throw new Error(`sampler asked for noise draw ${drawn + 1}, the case has ${c.noise.length}`);
-          return Float64Array.from(c.noise[drawn++].flat());
-        },
-      },
-      options,
-    );
+    const counted = (x: Float64Array, sigma: number) => {
+      calls++;
+      return denoise(x, sigma);
+    };
+    const noise: NoiseSampler = () => {
+      if (drawn >= c.noise.length) throw new Error(`sampler asked for noise draw ${drawn + 1}, the case has ${c.noise.length}`);
+      return Float64Array.from(c.noise[drawn++].flat());
+    };
+    const result = await sampler.sample(counted, Float64Array.from(c.x.flat()), c.sigmas, { noise }, options);
     const error = relativeError(result, c.expected.flat());
     const problems: string[] = [];
     if (!(error <= SAMPLER_TOLERANCE)) problems.push(`error above ${SAMPLER_TOLERANCE.toExponential()}`);
+    const [ownCalls, ownDraws] = [calls, drawn];
+    const steps = sampler.linearSteps?.(c.sigmas, options);
+    let linear = '';
+    if (steps) {
+      calls = drawn = 0;
+      const linearError = relativeError(await linearLoop(counted, Float64Array.from(c.x.flat()), steps, { noise }), c.expected.flat());
+      linear = ` linear_err=${linearError.toExponential(2)}`;
+      if (!(linearError <= SAMPLER_TOLERANCE)) problems.push(`its linear steps' error above ${SAMPLER_TOLERANCE.toExponential()}`);
+      if (calls !== ownCalls || drawn !== ownDraws)
+        problems.push(`its linear steps made ${calls} evaluations and ${drawn} draws, its loop ${ownCalls} and ${ownDraws}`);
+      [calls, drawn] = [ownCalls, ownDraws];
+    }
     if (calls !== c.nfe) problems.push(`made ${calls} evaluations, expected ${c.nfe}`);
     if (predicted !== calls) problems.push(`predicted ${predicted} evaluations but made ${calls}`);
     // Fewer draws than listed is accepted: a reference may record a zero-effect draw (an ulp-sized
@@ -62,7 +74,7 @@ export async function runSamplerCase(c: SamplerCase): Promise<CaseResult> {
       id: c.id,
       pass: problems.length === 0,
       detail:
-        `max_rel_err=${error.toExponential(2)} nfe=${calls}/${c.nfe} noise=${drawn}/${c.noise.length}` +
+        `max_rel_err=${error.toExponential(2)}${linear} nfe=${calls}/${c.nfe} noise=${drawn}/${c.noise.length}` +
         (problems.length ? ' -- ' + problems.join('; ') : ''),
     };
   } catch (error) {

@@ -66,7 +66,7 @@ function runCase(c: Case) {
       if (c.previous) v = v + k.previous * p0[i];
       if (c.noise) v = v + k.noise * z0[i];
       X[i] = v;
-      Y[i] = k.next ? k.next.x * v + k.next.point * y0[i] + k.next.denoised * D[i] : v;
+      Y[i] = k.next ? k.next.x * x0[i] + k.next.point * y0[i] + k.next.denoised * D[i] : v; // the next point from the old x
     }
     const scaled = Float32Array.from(Y, (v) => k.cInNext * v);
     const expectedInput = c.half ? toHalfBits(scaled) : scaled;

@@ -42,8 +42,8 @@ const GUIDED = 1,
 
 /**
  * One step in place (linear-step.wat's formulas): D = c_skip y + c_out g (g the guided output), x = x x + point y +
- * denoised D [+ previous D_prev] [+ noise z], the next point (next's combination, or x) and input = c_in' y'. Returns
- * whether every value of D is finite.
+ * denoised D [+ previous D_prev] [+ noise z], the next point (next's combination of the old x, y and D, or the new x)
+ * and input = c_in' y'. Returns whether every value of D is finite.
  */
 export function linearStep(a: LinearStepArrays, c: LinearStepCoefficients, guided: boolean): boolean {
   const n = a.x.length;

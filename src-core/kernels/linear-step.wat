@@ -7,7 +7,7 @@
   ;;   g = u + w (c - u) when guided ($flags has 1), otherwise u
   ;;   D = c_skip y + c_out g (stored at $d; the result is 1 when every D is finite)
   ;;   x = ax x + ap y + ad D [+ aq prev when $flags has 4] [+ az z when $flags has 8]
-  ;;   y' = nx x + np y + nd D when $flags has 16 (stored at $yNext), otherwise x
+  ;;   y' = nx x + np y + nd D (x before its update) when $flags has 16 (stored at $yNext), otherwise the new x
   ;;   s = float32(c_in y') (or its half bit pattern), at $s and, when guided, again at $s2
   ;; Four values at a time (32 bytes of float64): $bytes is a multiple of 32. $y may be $x, and $yNext may be $y.
   (func (export "linear_step") (param $x i32) (param $y i32) (param $yNext i32) (param $d i32) (param $prev i32) (param $z i32)
@@ -16,7 +16,8 @@
     (param $az f64) (param $nx f64) (param $np f64) (param $nd f64) (param $cIn f64) (result i32)
     (local $i i32) (local $guided i32) (local $half i32) (local $hasPrev i32) (local $hasNoise i32) (local $hasNext i32)
     (local $uf v128) (local $cf v128) (local $lo v128) (local $hi v128) (local $ylo v128) (local $yhi v128)
-    (local $dlo v128) (local $dhi v128) (local $xlo v128) (local $xhi v128) (local $f v128) (local $bad v128)
+    (local $dlo v128) (local $dhi v128) (local $olo v128) (local $ohi v128) (local $xlo v128) (local $xhi v128) (local $f v128)
+    (local $bad v128)
     (local.set $guided (i32.and (local.get $flags) (i32.const 1)))
     (local.set $half (i32.and (local.get $flags) (i32.const 2)))
     (local.set $hasPrev (i32.and (local.get $flags) (i32.const 4)))
@@ -58,16 +59,18 @@
         (local.set $bad
           (v128.or (local.get $bad) (v128.or (f64x2.sub (local.get $dlo) (local.get $dlo)) (f64x2.sub (local.get $dhi) (local.get $dhi)))))
         ;; the sampler's update of x
+        (local.set $olo (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $ohi (v128.load offset=16 (i32.add (local.get $x) (local.get $i))))
         (local.set $xlo
           (f64x2.add
             (f64x2.add
-              (f64x2.mul (f64x2.splat (local.get $ax)) (v128.load (i32.add (local.get $x) (local.get $i))))
+              (f64x2.mul (f64x2.splat (local.get $ax)) (local.get $olo))
               (f64x2.mul (f64x2.splat (local.get $ap)) (local.get $ylo)))
             (f64x2.mul (f64x2.splat (local.get $ad)) (local.get $dlo))))
         (local.set $xhi
           (f64x2.add
             (f64x2.add
-              (f64x2.mul (f64x2.splat (local.get $ax)) (v128.load offset=16 (i32.add (local.get $x) (local.get $i))))
+              (f64x2.mul (f64x2.splat (local.get $ax)) (local.get $ohi))
               (f64x2.mul (f64x2.splat (local.get $ap)) (local.get $yhi)))
             (f64x2.mul (f64x2.splat (local.get $ad)) (local.get $dhi))))
         (if (local.get $hasPrev)
@@ -90,11 +93,11 @@
           (then
             (local.set $xlo
               (f64x2.add
-                (f64x2.add (f64x2.mul (f64x2.splat (local.get $nx)) (local.get $xlo)) (f64x2.mul (f64x2.splat (local.get $np)) (local.get $ylo)))
+                (f64x2.add (f64x2.mul (f64x2.splat (local.get $nx)) (local.get $olo)) (f64x2.mul (f64x2.splat (local.get $np)) (local.get $ylo)))
                 (f64x2.mul (f64x2.splat (local.get $nd)) (local.get $dlo))))
             (local.set $xhi
               (f64x2.add
-                (f64x2.add (f64x2.mul (f64x2.splat (local.get $nx)) (local.get $xhi)) (f64x2.mul (f64x2.splat (local.get $np)) (local.get $yhi)))
+                (f64x2.add (f64x2.mul (f64x2.splat (local.get $nx)) (local.get $ohi)) (f64x2.mul (f64x2.splat (local.get $np)) (local.get $yhi)))
                 (f64x2.mul (f64x2.splat (local.get $nd)) (local.get $dhi))))
             (v128.store (i32.add (local.get $yNext) (local.get $i)) (local.get $xlo))
             (v128.store offset=16 (i32.add (local.get $yNext) (local.get $i)) (local.get $xhi))))
