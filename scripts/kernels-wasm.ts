@@ -5,7 +5,7 @@
 import wabt from 'wabt';
 import binaryen from 'binaryen';
 
-export const KERNEL_SOURCES = ['latent-kernels.wat', 'half-kernels.wat', 'noise-kernels.wat', 'linear-step.wat'].map(
+export const KERNEL_SOURCES = ['latent-kernels.wat', 'half-kernels.wat', 'noise-kernels.wat'].map(
   (name) => new URL(`../src-core/kernels/${name}`, import.meta.url),
 );
 export const KERNELS_TS = new URL('../src-core/kernels/kernels-wasm.ts', import.meta.url);

@@ -33,7 +33,8 @@ export function relativeError(got: ArrayLike<number>, expected: ArrayLike<number
 
 /**
  * Each case runs twice: the sampler's own loop, and its LinearSteps (where it has them), which is how the engine runs
- * it on a UNet (guidance/device-run.ts). Both must meet the tolerance, with the case's evaluations and draws.
+ * it on a device that keeps the latent (guidance/device-run.ts). Both must meet the tolerance, with the case's
+ * evaluations and draws.
  */
 export async function runSamplerCase(c: SamplerCase): Promise<CaseResult> {
   try {

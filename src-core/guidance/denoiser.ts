@@ -7,7 +7,6 @@ import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
 import { LatentWorkspace } from '../kernels/kernel-memory.ts';
 import { preconditioning } from './preconditioning.ts';
 import { deviceRun } from './device-run.ts';
-import { WORKSPACE_ARRAYS, WorkspaceLatents } from './workspace-latents.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -52,8 +51,6 @@ function batchOf(
 
 /** The arrays a sampling run may take from the denoiser's workspace (runArray): the latent and Heun's two. */
 const RUN_ARRAYS = 4;
-/** The workspace's arrays: the two outputs and a run's, or a linear run's (WorkspaceLatents'). */
-const ARRAYS = Math.max(2 + RUN_ARRAYS, WORKSPACE_ARRAYS);
 
 /**
  * D(x, sigma) over the UNet. The array it returns is overwritten by the call after next (see Denoiser), and
@@ -89,7 +86,7 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   let turn = 0;
   let workspace: LatentWorkspace | undefined;
   const workspaceFor = (n: number) => {
-    if (workspace?.length !== n) workspace = LatentWorkspace.fits(n) ? LatentWorkspace.take(n, ARRAYS) : undefined;
+    if (workspace?.length !== n) workspace = LatentWorkspace.fits(n) ? LatentWorkspace.take(n, 2 + RUN_ARRAYS) : undefined;
     return workspace;
   };
   // An fp16 UNet takes the scaled latents as half bit patterns and gives its output so: the kernels convert on the way.
@@ -119,17 +116,10 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
     return denoised;
   };
   denoiser.checksFinite = true;
-  // A linear sampler's run goes whole to the device that keeps the latents (WebGPU), otherwise to the workspace, where
-  // each step after the UNet is one kernel pass (runSampler); a latent with no workspace runs the sampler's own loop.
+  // On a device that keeps the latents (WebGPU), sampling runs go there whole (runSampler).
   const onDevice = unet.onDevice;
-  const inWorkspace = (n: number) => {
-    const own = workspaceFor(n);
-    if (!own) return undefined;
-    if (n !== prepared) prepare(n);
-    return new WorkspaceLatents(own, unet, input, guided);
-  };
-  const latents = onDevice ? () => onDevice(rows, guided) : inWorkspace;
-  denoiser.runLinear = deviceRun({ latents, input, schedule, prediction, scale, timestepMode: mode });
+  if (onDevice)
+    denoiser.onDevice = deviceRun({ latents: () => onDevice(rows, guided), input, schedule, prediction, scale, timestepMode: mode });
   denoiser.runArray = (length, k) => (k < RUN_ARRAYS ? workspaceFor(length)?.array(2 + k) : undefined);
   denoiser.release = () => {
     workspace?.release();

@@ -4,15 +4,33 @@
 // embedded model in pipeline/device-latents.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SAMPLER_NAMES, SAMPLERS } from '../samplers/index.ts';
+import { DefaultNoiseStream } from '../noise/default-noise.ts';
+import { batchNoise } from '../noise/index.ts';
+import { SAMPLER_NAMES, SAMPLERS, type SamplerOptions } from '../samplers/index.ts';
 import { planSampling, runSampler, type SamplingPlan } from '../samplers/run.ts';
 import { SamplerError, SamplingCancelled, type Denoiser, type StepInfo } from '../samplers/types.ts';
 import { guidedDenoiser } from './denoiser.ts';
-import type { DeviceLatents, StepCoefficients, UNetBatch, UNetCall } from './unet.ts';
-import { encoding, largestDifference, noiseFor, ownLoop, RUNS, schedule, standIn } from '../../tests/helpers/linear-runs.ts';
+import type { DeviceLatents, StepCoefficients, TextConditioning, UNetBatch, UNetCall } from './unet.ts';
+import { sd15Schedule } from '../../tests/helpers/sd15-files.ts';
+
+const schedule = sd15Schedule();
+const perImage = 2 * 3 * 3;
+const encoding = (value: number): TextConditioning => ({ states: new Float32Array(3 * 4).fill(value), tokens: 3, hidden: 4 });
+
+/** A smooth stand-in UNet whose output depends on the sample, the timestep and each row's prompt. */
+function standIn(sample: Float32Array | Uint16Array, input: UNetBatch, poison = NaN): Float32Array {
+  const n = sample.length / input.batch;
+  const states = input.encoderHiddenStates,
+    perRow = states.length / input.batch;
+  return Float32Array.from(sample, (v, i) => {
+    if (input.timestep < poison) return NaN;
+    const prompt = states[Math.floor(i / n) * perRow];
+    return Math.sin(1.3 * v + input.timestep / 700) * (0.6 + 0.3 * prompt) + 0.01 * (i % n);
+  });
+}
 
 /** The device's step done on the host in float64 (the UNet's input and output in float32, as on the device). */
-class Float64Latents implements DeviceLatents {
+class HostLatents implements DeviceLatents {
   x = new Float64Array(0);
   point = new Float64Array(0);
   denoised?: Float64Array;
@@ -36,9 +54,8 @@ class Float64Latents implements DeviceLatents {
     this.sample = this.scaled(cIn);
   }
 
-  async step(input: UNetBatch, c: StepCoefficients, drawNoise?: () => Float64Array) {
-    const noise = drawNoise?.();
-    const out = standIn(this.sample, { ...input, batch: this.rows }, this.poison) as Float32Array;
+  async step(input: UNetBatch, c: StepCoefficients, noise?: Float64Array) {
+    const out = standIn(this.sample, { ...input, batch: this.rows }, this.poison);
     const n = this.x.length;
     const D = Float64Array.from(this.point, (y, i) => {
       const g = this.guided ? out[i] + c.scale * (out[n + i] - out[i]) : out[i];
@@ -83,18 +100,37 @@ class Float64Latents implements DeviceLatents {
 
 function setup(prediction: 'epsilon' | 'v_prediction', scale: number, poison?: number) {
   const unet: UNetCall = async (input) => standIn(input.sample, input, poison);
-  const made: Float64Latents[] = [];
+  const made: HostLatents[] = [];
   const options = { unet, schedule, prediction, batch: 2, cond: encoding(1), uncond: encoding(-0.5), scale };
-  const host = guidedDenoiser(options); // its runs are the samplers' own loops here (ownLoop), the reference
+  const host = guidedDenoiser(options);
   const onDevice: UNetCall = Object.assign(async (input: UNetBatch) => unet(input), {
     onDevice: (rows: number, guided: boolean) => {
-      made.push(new Float64Latents(rows, guided, poison));
+      made.push(new HostLatents(rows, guided, poison));
       return made.at(-1)!;
     },
   });
   const device = guidedDenoiser({ ...options, unet: onDevice });
   return { host, device, made };
 }
+
+const noiseFor = () => batchNoise([new DefaultNoiseStream(5), new DefaultNoiseStream(6)], perImage);
+
+// Every sampler, Restart with jumps: A1111's preset (from 20 steps), and the paper's form with two restarts and churn
+// (a jump and a churn draw before the same step).
+const RUNS: Array<{ name: string; sampler: string; steps: number; options?: SamplerOptions }> = [
+  { name: 'euler', sampler: 'euler', steps: 6 },
+  { name: 'euler_ancestral', sampler: 'euler_ancestral', steps: 6, options: { eta: 0.7 } },
+  { name: 'dpmpp_2m', sampler: 'dpmpp_2m', steps: 6 },
+  { name: 'ddim', sampler: 'ddim', steps: 6 },
+  { name: 'heun', sampler: 'heun', steps: 5 },
+  { name: 'restart (a1111)', sampler: 'restart', steps: 20, options: { preset: 'a1111' } },
+  {
+    name: 'restart (segments, churn)',
+    sampler: 'restart',
+    steps: 8,
+    options: { segments: [[3, 2, 0.5, 3]], restart_gamma: 0.3, s_min: 0.2, s_max: 5 },
+  },
+];
 
 for (const { name, sampler, steps, options } of RUNS) {
   for (const [prediction, scale] of [
@@ -105,20 +141,20 @@ for (const { name, sampler, steps, options } of RUNS) {
     test(`${name}, ${prediction}, scale ${scale}: the device run gives the sampler's latent`, async () => {
       const plan = planSampling(schedule, { sampler, schedule: 'karras', steps, options });
       const { host, device, made } = setup(prediction, scale);
-      const run = async (denoiser: typeof host, how: typeof runSampler) => {
+      const run = async (denoiser: typeof host) => {
         const noise = noiseFor();
         const x = noise().map((v) => v * plan.sigmas[0]);
         const sigmas: number[] = [];
-        const result = await how(plan, denoiser, x, { noise, onEvaluation: (s) => sigmas.push(s) });
+        const result = await runSampler(plan, denoiser, x, { noise, onEvaluation: (s) => sigmas.push(s) });
         return { result, sigmas, next: noise()[0] };
       };
-      const expected = await run(host, ownLoop);
-      const got = await run(device, runSampler);
+      const expected = await run(host);
+      const got = await run(device);
       assert.equal(made.length, 1, 'the run went to the device');
       assert.equal(made[0].released, 1);
       assert.deepEqual(got.sigmas, expected.sigmas);
       assert.equal(got.next, expected.next, 'the same number of draws from the noise');
-      const worst = largestDifference(expected.result, got.result);
+      const worst = Math.max(...expected.result.map((v, i) => Math.abs(v - got.result[i])));
       assert.ok(worst < 1e-9, `largest difference ${worst}`);
       assert.ok(Math.max(...expected.result.map(Math.abs)) > 0.1, 'a latent that is not all zeros');
     });
@@ -130,11 +166,11 @@ test('every sampler has linear steps (a run on a device)', () => {
 });
 
 /** The steps a run reports to onStep (copies of their arrays), from the same start noise. */
-async function reportedSteps(denoiser: Denoiser, plan: SamplingPlan, stepDue?: () => boolean, how = runSampler): Promise<StepInfo[]> {
+async function reportedSteps(denoiser: Denoiser, plan: SamplingPlan, stepDue?: () => boolean): Promise<StepInfo[]> {
   const steps: StepInfo[] = [];
   const noise = noiseFor();
   const onStep = (info: StepInfo) => steps.push({ ...info, x: Float64Array.from(info.x), denoised: Float64Array.from(info.denoised) });
-  await how(
+  await runSampler(
     plan,
     denoiser,
     noise().map((v) => v * plan.sigmas[0]),
@@ -162,13 +198,13 @@ test('Heun on the device reports its steps with their first estimate, as the hos
     got.map((s) => s.step),
     [1, 3],
   );
-  assertHostSteps(got, await reportedSteps(host, plan, undefined, ownLoop));
+  assertHostSteps(got, await reportedSteps(host, plan));
 });
 
 test('previews come at the checks where a step is due, their latents read back then; the final latent once', async () => {
   const plan = planSampling(schedule, { sampler: 'euler', schedule: 'karras', steps: 6 });
   const { host, device, made } = setup('epsilon', 7);
-  const expected = await reportedSteps(host, plan, undefined, ownLoop);
+  const expected = await reportedSteps(host, plan);
   let asked = 0;
   const got = await reportedSteps(device, plan, () => asked++ !== 1);
   assert.equal(expected.length, 6, 'the host loop reports every step');
@@ -202,16 +238,16 @@ test('a non-finite estimate is the same error as on the host; a cancelled run st
   const plan = planSampling(schedule, { sampler: 'euler', schedule: 'karras', steps: 6 });
   const poison = schedule.sigmaToTimestep(plan.sigmas[2]) + 1e-9; // NaN from the third step on
   const { host, device, made } = setup('epsilon', 7, poison);
-  const attempt = (denoiser: typeof host, how: typeof runSampler = runSampler) => {
+  const attempt = (denoiser: typeof host, signal?: AbortSignal) => {
     const noise = noiseFor();
-    return how(
+    return runSampler(
       plan,
       denoiser,
       noise().map((v) => v * plan.sigmas[0]),
-      { noise },
+      { noise, signal },
     );
   };
-  const hostError = await attempt(host, ownLoop).then(
+  const hostError = await attempt(host).then(
     () => assert.fail('no error'),
     (e: Error) => e,
   );

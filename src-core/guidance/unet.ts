@@ -61,31 +61,22 @@ export interface StepCoefficients {
  * The latents of one sampling run held on a device, in the device's precision (float32 for WebGPU): the samplers'
  * arithmetic runs there too, and only the scalars of each step (and fresh noise) go up. Nothing waits for the device
  * between two steps unless the caller asks (firstNotFinite, read), so the host queues the next step while the device
- * works. Holds device memory until release(). The host's kernels are such a device too (guidance/workspace-latents.ts:
- * the latents in the denoiser's workspace, a step in one pass over them), where nothing is queued.
+ * works. Holds device memory until release().
  */
 export interface DeviceLatents {
-  /** How many evaluations go by between two checks (device-run.ts's CHECK_EVERY where absent). */
-  readonly checkEvery?: number;
-  /** An array for the step's noise to be drawn into (one of the latents' own); absent: a new one per step. */
-  readonly noiseArray?: Float64Array;
   /** Puts the start latent x on the device, with the UNet's first input (cIn x, twice when guided); x is the first point. */
   start(x: Float64Array, cIn: number): Promise<void>;
   /**
    * Queues the UNet on its input (`input`'s timestep and prompt states; its sample is ignored), then the step; it
-   * returns without waiting for the device, which may still be working on earlier steps. `noise` draws the step's
-   * noise z (weighted by coefficients.noise), once, when the latents want it.
+   * returns without waiting for the device, which may still be working on earlier steps.
    */
-  step(input: UNetBatch, coefficients: StepCoefficients, noise?: () => Float64Array): Promise<void>;
+  step(input: UNetBatch, coefficients: StepCoefficients, noise?: Float64Array): Promise<void>;
   /**
    * Waits for the steps queued so far; the first of them (counted from 0 since start) whose D held a NaN or an
    * infinity, with such a value, or undefined when all were finite.
    */
   firstNotFinite(): Promise<{ step: number; value: number } | undefined>;
-  /**
-   * The latent, the last step's estimate D or the one before it, read back (waits for the device). Valid until the next
-   * step: the host's are the arrays it works in.
-   */
+  /** The latent, the last step's estimate D or the one before it, read back (waits for the device). */
   read(which: 'x' | 'denoised' | 'previous'): Promise<Float64Array>;
   release(): void;
 }

@@ -1,4 +1,4 @@
-;; The kernels' half-precision part (one module with latent-kernels.wat, noise-kernels.wat and linear-step.wat): float32 <-> IEEE half
+;; The kernels' half-precision part (one module with latent-kernels.wat and noise-kernels.wat): float32 <-> IEEE half
 ;; bit patterns in bulk (kernels/half-kernels.ts) and an fp16 UNet's side of the latent loops (kernels/latent-kernels.ts).
 
   ;; float32 <-> IEEE half bit patterns, four lanes of 32-bit integer arithmetic at a time (the same rounding as

@@ -1,6 +1,6 @@
-// The kernels' module (latent-kernels.wat, half-kernels.wat, noise-kernels.wat and linear-step.wat), compiled once,
-// and its instances: each has its own memory, so the latent loops' slots (latent-kernels.ts), the half conversions'
-// chunks (half-kernels.ts) and the noise sources' draws (noise-kernels.ts) never share a buffer or its growth.
+// The kernels' module (latent-kernels.wat, half-kernels.wat and noise-kernels.wat), compiled once, and its instances:
+// each has its own memory, so the latent loops' slots (latent-kernels.ts), the half conversions' chunks
+// (half-kernels.ts) and the noise sources' draws (noise-kernels.ts) never share a buffer or its growth.
 import { KERNELS_WASM } from './kernels-wasm.ts';
 
 interface WasmConstructors {
@@ -21,32 +21,6 @@ export interface KernelExports {
   heun_correct(x: number, xe: number, den: number, slope: number, bytes: number, sigmaNext: number, halfDt: number): void;
   axpy(out: number, a: number, b: number, bytes: number, scale: number): void;
   dpmpp_2m(x: number, den: number, prev: number, bytes: number, ratio: number, weight: number, a: number, b: number, second: number): void;
-  linear_step(
-    x: number,
-    y: number,
-    yNext: number,
-    d: number,
-    prev: number,
-    z: number,
-    u: number,
-    c: number,
-    s: number,
-    s2: number,
-    bytes: number,
-    flags: number,
-    cSkip: number,
-    cOut: number,
-    w: number,
-    ax: number,
-    ap: number,
-    ad: number,
-    aq: number,
-    az: number,
-    nx: number,
-    np: number,
-    nd: number,
-    cIn: number,
-  ): number;
   preview_rgba(out: number, latent: number, k: number, channels: number, planeBytes: number): void;
   xoshiro_uniforms(state: number, out: number, count: number): void;
   philox_pairs(out: number, count: number, c0: number, c1: number, k0: number, k1: number): void;

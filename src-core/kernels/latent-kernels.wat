@@ -1,4 +1,4 @@
-;; The kernels' latent part (one module with half-kernels.wat, noise-kernels.wat and linear-step.wat: `npm run build:kernels` wraps the
+;; The kernels' latent part (one module with half-kernels.wat and noise-kernels.wat: `npm run build:kernels` wraps the
 ;; three in it, and this part declares its memory).
 ;; The latent's element-wise loops, two float64 lanes at a time (V8 runs the same loops in JavaScript one value at a
 ;; time). Arguments: byte offsets of the arrays in this module's memory, then $bytes, the length of a float64 array

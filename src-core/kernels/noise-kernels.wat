@@ -1,5 +1,5 @@
-;; The kernels' noise part (one module with latent-kernels.wat, half-kernels.wat and linear-step.wat): the default
-;; source's generator, torch-cuda's Philox blocks, and torch-cpu's mt19937 and normal blocks (kernels/noise-kernels.ts).
+;; The kernels' noise part (one module with latent-kernels.wat and half-kernels.wat): the default source's generator,
+;; torch-cuda's Philox blocks, and torch-cpu's mt19937 and normal blocks (kernels/noise-kernels.ts).
 
   ;; xoshiro128** from the four 32-bit words at $state, left advanced: $count uniforms in (0, 1) with 53 bits each, as
   ;; float64 at $out. Each takes two draws, hi then lo: ((hi >>> 5) * 2^26 + (lo >>> 6) + 0.5) / 2^53 (exact).

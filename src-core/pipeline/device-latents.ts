@@ -62,8 +62,7 @@ export class DeviceLatentRun implements DeviceLatents {
     this.sample = this.hold(out.sample);
   }
 
-  async step(input: UNetBatch, c: StepCoefficients, drawNoise?: () => Float64Array): Promise<void> {
-    const noise = drawNoise?.();
+  async step(input: UNetBatch, c: StepCoefficients, noise?: Float64Array): Promise<void> {
     const { tensors, unetFloat, guided, runUNet } = this.options;
     if (!this.x || !this.sample) throw new Error('the device run was not started');
     const modelOut = this.hold(await runUNet({ ...input, batch: this.options.rows }, this.sample));

@@ -1,7 +1,7 @@
 // A sampler's LinearSteps run plainly in float64 over any denoiser: the formulas of LinearStep as written, with no
-// workspace, device or kernel. The engine runs LinearSteps on the UNet's device or in one kernel pass per step
-// (guidance/device-run.ts); the conformance vectors run each sampler both ways, its own loop and this, so that the
-// steps the engine runs are held to the references too.
+// device or kernel. The engine runs LinearSteps on the UNet's device (guidance/device-run.ts, WebGPU); the conformance
+// vectors run each sampler both ways, its own loop and this, so that the steps a device runs are held to the
+// references too.
 import { nextDraw } from './helpers.ts';
 import type { Denoiser, LinearStep, SampleContext } from './types.ts';
 

@@ -47,8 +47,9 @@ export async function sampleLatents(
   return runSampler(plan, denoiser, x, { ...context, noise });
 }
 
-/** The plan's sampler from x: as its LinearSteps where the sampler has them and the denoiser runs them (runLinear). */
+/** The plan's sampler from x: on the denoiser's device where it has one and the sampler's steps are linear. */
 export function runSampler(plan: SamplingPlan, denoiser: Denoiser, x: Float64Array, ctx: SampleContext): Promise<Float64Array> {
-  const steps = denoiser.runLinear && plan.sampler.linearSteps?.(plan.sigmas, plan.options);
-  return (steps && denoiser.runLinear!(x, steps, ctx)) || plan.sampler.sample(denoiser, x, plan.sigmas, ctx, plan.options);
+  const steps = denoiser.onDevice && plan.sampler.linearSteps?.(plan.sigmas, plan.options);
+  if (steps) return denoiser.onDevice!(x, steps, ctx);
+  return plan.sampler.sample(denoiser, x, plan.sigmas, ctx, plan.options);
 }

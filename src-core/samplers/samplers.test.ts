@@ -71,6 +71,26 @@ test('unseen cases from the reference implementations pass too (tests/fixtures/s
   for (const r of await runSamplerVectors(extra)) assert.ok(r.pass, `${r.id}: ${r.detail}`);
 });
 
+test("the vectors hold a sampler's LinearSteps (a device's runs) to the references too: wrong ones fail", async () => {
+  const extra = JSON.parse(readFileSync(new URL('../../tests/fixtures/sampler-vectors-extra.json', import.meta.url), 'utf8'));
+  const cases = (extra.cases as SamplerCase[]).filter((c) => c.sampler === 'dpmpp_2m').slice(0, 1);
+  assert.equal(cases.length, 1);
+  const [right] = await runSamplerVectors({ cases });
+  assert.ok(right.pass && /linear_err=/.test(right.detail), right.detail);
+  // DPM++ 2M's LinearSteps without their second-order term (D_prev): its own loop is unchanged, its steps are not.
+  const definition = SAMPLERS.dpmpp_2m;
+  const linearSteps = definition.linearSteps!;
+  definition.linearSteps = (sigmas, options) => linearSteps(sigmas, options)?.map((s) => ({ ...s, previous: 0 }));
+  try {
+    const [wrong] = await runSamplerVectors({ cases });
+    assert.equal(wrong.pass, false);
+    assert.match(wrong.detail, /its linear steps' error above 1e-6/);
+    assert.doesNotMatch(wrong.detail, /-- error above/, 'the loop itself still passes');
+  } finally {
+    definition.linearSteps = linearSteps;
+  }
+});
+
 test('every sampler predicts exactly the evaluations it makes, on several schedules', async () => {
   const variants: Array<[string, object]> = [
     ...SAMPLER_NAMES.filter((n) => n !== 'restart').map((n) => [n, {}] as [string, object]),

@@ -24,11 +24,10 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
    */
   release?: () => void;
   /**
-   * Runs a whole sampling run of a sampler whose every step is linear (LinearStep), each step after the model's run in
-   * one go: on the model's device where it keeps the latent there (WebGPU), otherwise in one kernel pass over the
-   * denoiser's workspace. Undefined where it cannot run a latent of x's length (then the sampler's own loop runs).
+   * Runs a whole sampling run on the model's device (WebGPU), where the latent stays between steps: for samplers whose
+   * every step is linear (LinearStep). Absent where the model keeps nothing on a device.
    */
-  runLinear?: (x: Float64Array, steps: readonly LinearStep[], ctx: SampleContext) => Promise<Float64Array> | undefined;
+  onDevice?: (x: Float64Array, steps: readonly LinearStep[], ctx: SampleContext) => Promise<Float64Array>;
 };
 
 /**
