@@ -7,18 +7,19 @@
 // over one linear's columns of a packed matrix (zeros in the others'); the changes of one packed matrix are then
 // joined along the rank, so each weight still changes once.
 import onnxProto from 'onnx-proto';
-import { channelsLastName } from '../onnx/cuda-layers.ts';
+import { channelsLastName, PACKED_PROJECTIONS } from '../onnx/cuda-layers.ts';
 import { joinRanks, type LowRankFactors } from './lora-merge.ts';
 import type { ComponentWeights, LowRankDelta } from './onnx-patch.ts';
 
 const { onnx } = onnxProto;
 type ModelProto = InstanceType<typeof onnx.ModelProto>;
 
-/** The packed matrices and the linears they hold, in their order (cuda-layers.ts's packedProjection). */
-const PACKINGS = [
-  { pattern: /^(.+\.attn1)\.to_([qkv])\.weight\.T$/, packed: 'to_qkv', parts: ['q', 'k', 'v'] },
-  { pattern: /^(.+\.attn2)\.to_([kv])\.weight\.T$/, packed: 'to_kv', parts: ['k', 'v'] },
-];
+/** The packed matrices and the linears they hold, in their order, with the portable graph's names of those linears. */
+const PACKINGS = PACKED_PROJECTIONS.map(({ attention, packed, parts }) => ({
+  pattern: new RegExp(`^(.+\\.${attention})\\.to_([${parts.join('')}])\\.weight\\.T$`),
+  packed,
+  parts: parts as readonly string[],
+}));
 
 /** The changes of the portable graph's weights as changes of the CUDA graph `model`'s; throws for a weight it does not hold. */
 export function placeOnCudaGraph(deltas: readonly LowRankDelta[], weights: ComponentWeights, model: ModelProto): LowRankDelta[] {

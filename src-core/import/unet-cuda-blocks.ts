@@ -4,7 +4,16 @@
 // LayerNorm takes them: SkipGroupNorm and SkipLayerNormalization add and normalize in one kernel.
 import { MS_DOMAIN, type Graph } from '../onnx/graph.ts';
 import { dimsOf, layerNorm, linear } from '../onnx/layers.ts';
-import { biasAdd, biasSplitGelu, nhwcConv, packedProjection, ResidualSums, skipGroupNorm, skipLayerNorm } from '../onnx/cuda-layers.ts';
+import {
+  biasAdd,
+  biasSplitGelu,
+  nhwcConv,
+  PACKED_PROJECTIONS,
+  packedAttention,
+  ResidualSums,
+  skipGroupNorm,
+  skipLayerNorm,
+} from '../onnx/cuda-layers.ts';
 import { expectLayer, expectResnet, resizeNearest, type BlockContext, type ResnetShape } from './unet-blocks.ts';
 import { expectTransformer, LAYER_NORM_EPS, TRANSFORMER_GROUP_NORM_EPS, type TransformerShape } from './unet-transformer.ts';
 import type { WeightSource } from './weights.ts';
@@ -120,13 +129,14 @@ export class CudaUNetBlocks {
       if (previous)
         ({ normed: n1, sum: x } = skipLayerNorm(g, w, previous.x, previous.skip, previous.bias, `${prefix}.norm1`, LAYER_NORM_EPS));
       else n1 = layerNorm(g, w, h, `${prefix}.norm1`, LAYER_NORM_EPS);
-      const self = `${prefix}.attn1`;
-      const qkv = packedProjection(g, w, n1, [`${self}.to_q`, `${self}.to_k`, `${self}.to_v`], heads, `${self}.to_qkv`);
+      const [selfPacking, crossPacking] = PACKED_PROJECTIONS;
+      const self = `${prefix}.${selfPacking.attention}`;
+      const qkv = packedAttention(g, w, n1, self, selfPacking, heads);
       const a1 = project(g, w, this.attention([qkv], heads), `${self}.to_out.0`);
       const second = skipLayerNorm(g, w, a1, x, bias(g, w, `${self}.to_out.0`), `${prefix}.norm2`, LAYER_NORM_EPS);
-      const cross = `${prefix}.attn2`;
+      const cross = `${prefix}.${crossPacking.attention}`;
       const q = project(g, w, second.normed, `${cross}.to_q`);
-      const kv = packedProjection(g, w, context, [`${cross}.to_k`, `${cross}.to_v`], heads, `${cross}.to_kv`);
+      const kv = packedAttention(g, w, context, cross, crossPacking, heads);
       const a2 = project(g, w, this.attention([q, kv], heads), `${cross}.to_out.0`);
       const third = skipLayerNorm(g, w, a2, second.sum, bias(g, w, `${cross}.to_out.0`), `${prefix}.norm3`, LAYER_NORM_EPS);
       const ff = `${prefix}.ff`;

@@ -12,6 +12,16 @@ import { transposeBlock } from './transpose.ts';
 /** The CUDA graph's name for a conv kernel laid out channels-last (the LoRA patcher and the importer look it up). */
 export const channelsLastName = (weight: string): string => `${weight}.nhwc`;
 
+/**
+ * Attention's projections packed into one matrix in the CUDA graph (packedProjection): self-attention's q, k, v and
+ * cross-attention's k, v, in this order, named "<attention>.<packed>" (the importer builds them, the LoRA patcher
+ * finds them).
+ */
+export const PACKED_PROJECTIONS = [
+  { attention: 'attn1', packed: 'to_qkv', parts: ['q', 'k', 'v'] },
+  { attention: 'attn2', packed: 'to_kv', parts: ['k', 'v'] },
+] as const;
+
 /** A torch conv kernel [M, C, kH, kW] read as NhwcConv's [M, kH, kW, C]. */
 export function channelsLastKernel(ref: WeightRef): WeightRef {
   const [m, c, kh, kw] = ref.shape;
@@ -184,6 +194,19 @@ export function packedHeadsWeight(refs: WeightRef[], heads: number): WeightRef {
       for (let n = 0; n < heads; n++) transposeBlock(source, n * d * inp, inp, d, inp, result, (n * parts + p) * d, out * parts);
     });
   });
+}
+
+/** One of PACKED_PROJECTIONS for the attention at `prefix` ("<block>.attn1"), on x (packedProjection). */
+export function packedAttention(
+  g: Graph,
+  w: WeightSource,
+  x: string,
+  prefix: string,
+  packing: (typeof PACKED_PROJECTIONS)[number],
+  heads: number,
+): string {
+  const linears = packing.parts.map((part) => `${prefix}.to_${part}`);
+  return packedProjection(g, w, x, linears, heads, `${prefix}.${packing.packed}`);
 }
 
 /** x @ packed(linears) reshaped to [B, S, heads, parts, d] (no bias: diffusers' q, k, v have none). */
