@@ -7,16 +7,8 @@
 // CHECK_EVERY-th and the last. Progress counts the evaluations checked there, and previews come there (when due), as
 // reading the latent back waits for the device too (A1111 shows a live preview every N steps as well).
 import type { DiscreteSchedule, TimestepMode } from '../schedule/discrete.ts';
-import { nextDraw, notFiniteAt } from '../samplers/helpers.ts';
-import { axpy } from '../kernels/latent-kernels.ts';
-import {
-  SamplerError,
-  SamplingCancelled,
-  type Denoiser,
-  type LinearStep,
-  type NoiseSampler,
-  type SampleContext,
-} from '../samplers/types.ts';
+import { linearStepNoise, notFiniteAt } from '../samplers/helpers.ts';
+import { SamplerError, SamplingCancelled, type Denoiser, type LinearStep, type SampleContext } from '../samplers/types.ts';
 import { preconditioning } from './preconditioning.ts';
 import type { DeviceLatents, PredictionType, UNetBatch } from './unet.ts';
 
@@ -61,7 +53,7 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
         const { cSkip, cOut } = preconditioning(prediction, step.sigma);
         const cInNext = i + 1 < steps.length ? preconditioning(prediction, steps[i + 1].sigma).cIn : 1;
         input.timestep = schedule.sigmaToTimestep(step.sigma, timestepMode);
-        const noise = drawNoise(ctx.noise, step.noise, x.length);
+        const noise = linearStepNoise(ctx.noise, step.noise, x.length);
         if (noise && i < lastDraw) ctx.noise.prefetch?.(); // the next draw is made while this step runs
         const { x: cx, point, denoised, previous, next } = step;
         await latents.step(input, { scale, cSkip, cOut, x: cx, point, denoised, previous, noise: noise ? 1 : 0, next, cInNext }, noise);
@@ -81,20 +73,6 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
 
 /** The sampler's step that evaluation i belongs to (the steps that end before it), as its own loop counts them. */
 const stepOf = (steps: readonly LinearStep[], i: number) => steps.slice(0, i).filter((s) => s.ends).length;
-
-/**
- * The step's noise: a draw per std above 0, in order, summed with those weights; undefined where nothing is drawn. (A
- * borrowed draw is valid only until the next one: the sum is an array of its own.)
- */
-function drawNoise(noise: NoiseSampler, stds: readonly number[], length: number): Float64Array | undefined {
-  let sum: Float64Array | undefined;
-  for (const std of stds) {
-    if (!(std > 0)) continue;
-    sum ??= new Float64Array(length);
-    axpy(sum, std, nextDraw(noise, length), sum);
-  }
-  return sum;
-}
 
 async function report(
   latents: DeviceLatents,

@@ -29,6 +29,20 @@ export function addNoise(x: Float64Array, std: number, ctx: SampleContext): void
   axpy(x, std, nextDraw(ctx.noise, x.length), x); // added to x right away: a borrowed draw needs no copy
 }
 
+/**
+ * A LinearStep's noise: a draw per std above 0, in order, summed with those weights; undefined where nothing is drawn.
+ * (A borrowed draw is valid only until the next one: the sum is an array of its own.)
+ */
+export function linearStepNoise(noise: NoiseSampler, stds: readonly number[], length: number): Float64Array | undefined {
+  let sum: Float64Array | undefined;
+  for (const std of stds) {
+    if (!(std > 0)) continue;
+    sum ??= new Float64Array(length);
+    axpy(sum, std, nextDraw(noise, length), sum);
+  }
+  return sum;
+}
+
 /** The noise's next draw for a latent of `length` values, borrowed where it can be: use it before the next draw. */
 export function nextDraw(noise: NoiseSampler, length: number): Float64Array {
   const z = noise.borrow?.() ?? noise();

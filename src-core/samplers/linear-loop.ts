@@ -2,7 +2,7 @@
 // device or kernel. The engine runs LinearSteps on the UNet's device (guidance/device-run.ts, WebGPU); the conformance
 // vectors run each sampler both ways, its own loop and this, so that the steps a device runs are held to the
 // references too.
-import { nextDraw } from './helpers.ts';
+import { linearStepNoise } from './helpers.ts';
 import type { Denoiser, LinearStep, SampleContext } from './types.ts';
 
 export async function linearLoop(
@@ -17,16 +17,12 @@ export async function linearLoop(
   for (const step of steps) {
     const D = Float64Array.from(await model(point, step.sigma)); // a copy: the denoiser may reuse its array
     ctx.onEvaluation?.(step.sigma);
-    // The step's draws, in order, weighted by their stds (only those above 0 are drawn, as the samplers do).
-    const noise = new Float64Array(x.length);
-    for (const std of step.noise) {
-      if (!(std > 0)) continue;
-      const z = nextDraw(ctx.noise, x.length);
-      for (let i = 0; i < x.length; i++) noise[i] += std * z[i];
-    }
+    const noise = linearStepNoise(ctx.noise, step.noise, x.length);
     const before = x,
       at = point;
-    x = before.map((v, i) => step.x * v + step.point * at[i] + step.denoised * D[i] + step.previous * (previous?.[i] ?? 0) + noise[i]);
+    x = before.map(
+      (v, i) => step.x * v + step.point * at[i] + step.denoised * D[i] + step.previous * (previous?.[i] ?? 0) + (noise?.[i] ?? 0),
+    );
     const next = step.next;
     point = next ? before.map((v, i) => next.x * v + next.point * at[i] + next.denoised * D[i]) : x;
     previous = D;
