@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { symlinkSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { modelFolder } from './helpers/model-folders.ts';
 import { getWithHost, TestClient, withStudio as withStudioOn, wsUrl, type Studio } from './helpers/studio.ts';
 
@@ -86,5 +87,37 @@ test('gallery files are served only as regular files: a link in the images folde
     const res = await getWithHost(studio.server, `/gallery/${id}`, `127.0.0.1:${port}`);
     assert.equal(res.status, 404);
     assert.doesNotMatch(res.body.toString(), /not for the browser/);
+  });
+});
+
+/** The status line the server answers a raw WebSocket upgrade on `path` with. */
+function upgradeStatus(server: Studio['server'], path: string, origin: string): Promise<string> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    socket.once('data', (data: Buffer) => {
+      resolve(data.toString().split('\r\n')[0]);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}
+
+test('a path the URL parser refuses (`//`) gets 400 or 403, before or without the token, and the server stays up', async () => {
+  // `GET //` is what a page's `new WebSocket('ws://127.0.0.1:PORT//')` sends: it used to end the server's process.
+  await withStudioOn({ model: modelFolder('tiny-sd-eps-int64'), token: 'secret-token' }, async (studio, client) => {
+    const port = new URL(studio.server.url).port;
+    for (const path of ['//', '//?token=secret-token', '//:0/']) {
+      const res = await getWithHost(studio.server, path, `127.0.0.1:${port}`);
+      assert.equal(res.status, 400, path);
+    }
+    assert.equal(await upgradeStatus(studio.server, '//', 'http://evil.example'), 'HTTP/1.1 403 Forbidden');
+    assert.equal(await upgradeStatus(studio.server, '//?token=secret-token', `http://127.0.0.1:${port}`), 'HTTP/1.1 403 Forbidden');
+    assert.ok((await client.call('app.info', {})).model, 'the server still answers');
   });
 });

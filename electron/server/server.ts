@@ -49,6 +49,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * A request's URL, or null where it cannot be parsed: `//` and the like are paths to Node's HTTP parser but not to
+ * `new URL` (an empty host), and a throw in a request handler would end the process, engine and jobs with it.
+ */
+function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://x');
+  } catch {
+    return null;
+  }
+}
+
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a),
     y = Buffer.from(b);
@@ -78,9 +90,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const staticDir = resolve(options.staticDir ?? RENDERER_DIST);
   const { service } = options;
 
-  const authorized = (req: IncomingMessage): boolean => {
+  const authorized = (req: IncomingMessage, url: URL): boolean => {
     if (token === null) return true;
-    const url = new URL(req.url ?? '/', 'http://x');
     const given = url.searchParams.get('token') ?? /(?:^|;\s*)studio_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
     return safeEqual(given, token);
   };
@@ -89,14 +100,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // eslint-disable-next-line prefer-const -- read by the handlers above its one assignment, which comes after listen
   let hostCheck: HostCheck | undefined;
 
-  const server = createServer((req, res) => {
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
     if (!hostCheck?.hostAllowed(req.headers.host))
       return send(res, 421, 'this server answers only to its own address (misdirected request)');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
-    if (!authorized(req)) return send(res, 401, 'a token is required: open the URL printed when the server started');
+    const url = requestUrl(req);
+    if (!url) return send(res, 400, 'bad request');
+    if (!authorized(req, url)) return send(res, 401, 'a token is required: open the URL printed when the server started');
     let pathname: string;
     try {
-      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      pathname = decodeURIComponent(url.pathname);
     } catch {
       return send(res, 400, 'bad request');
     }
@@ -114,6 +127,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return send(res, 404, 'not found');
     }
     send(res, 200, readFileSync(path), TYPES[extname(path)] ?? 'application/octet-stream', cookie);
+  };
+  // Whatever a request runs into (a file gone between its checks and its read), it must not end the process.
+  const server = createServer((req, res) => {
+    try {
+      answer(req, res);
+    } catch {
+      if (!res.headersSent) send(res, 500, 'the request could not be answered');
+      else res.destroy();
+    }
   });
 
   const wss = new WebSocketServer({
@@ -121,9 +143,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxPayload: MAX_MESSAGE_BYTES,
   });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
     const ours = hostCheck?.hostAllowed(req.headers.host) === true && hostCheck.originAllowed(req.headers.origin);
-    if (url.pathname !== '/ws' || !ours || !authorized(req)) {
+    if (url?.pathname !== '/ws' || !ours || !authorized(req, url)) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
