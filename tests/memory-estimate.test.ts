@@ -7,6 +7,9 @@ import { unetShape } from '../src-core/model/architecture.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { estimateRequestMemory, largestSquareThatFits, memoryBudget, sizeStep } from '../src-core/pipeline/memory.ts';
+import { contextTokensOf, refuseOverMemory } from '../src-core/pipeline/request-limits.ts';
+import { parseGenerateRequest, RequestError } from '../src-core/contract/generate.ts';
+import { countPrompt } from '../src-core/prompt/count.ts';
 
 const MIB = 2 ** 20;
 
@@ -22,15 +25,24 @@ const MEASURED = [
   { size: 128, batch: 4, cfg: 7, peakMiB: 578 },
   { size: 128, batch: 8, cfg: 1, peakMiB: 641 },
   { size: 64, batch: 16, cfg: 7, peakMiB: 360 },
+  // Prompts of 8 and 32 chunks (`--cases 64x1x7x8,...`: BREAK between copies of a short prompt), 2026-12-07.
+  { size: 64, batch: 1, cfg: 7, chunks: 8, peakMiB: 232 },
+  { size: 64, batch: 1, cfg: 7, chunks: 32, peakMiB: 261 },
+  { size: 128, batch: 1, cfg: 7, chunks: 32, peakMiB: 468 },
+  { size: 256, batch: 1, cfg: 7, chunks: 32, peakMiB: 1429 },
+  { size: 64, batch: 4, cfg: 7, chunks: 32, peakMiB: 416 },
 ];
 
 test('the estimate is an upper bound within 2x of the measured peaks on the built-in model', async () => {
   const model = await loadModel(DEFAULT_MODEL_DIR);
   try {
     for (const m of MEASURED) {
-      const estimate =
-        estimateRequestMemory(model.info, { width: m.size, height: m.size, batchSize: m.batch, cfgScale: m.cfg }, 'cpu').bytes / MIB;
-      const label = `${m.size}x${m.size} batch ${m.batch} CFG ${m.cfg}: estimate ${estimate.toFixed(0)} MiB, measured ${m.peakMiB} MiB`;
+      const chunks = ('chunks' in m ? m.chunks : undefined) ?? 1;
+      const shape = { width: m.size, height: m.size, batchSize: m.batch, cfgScale: m.cfg, contextTokens: 77 * chunks };
+      const estimate = estimateRequestMemory(model.info, shape, 'cpu').bytes / MIB;
+      const label =
+        `${m.size}x${m.size} batch ${m.batch} CFG ${m.cfg}, ${chunks} chunk(s): ` +
+        `estimate ${estimate.toFixed(0)} MiB, measured ${m.peakMiB} MiB`;
       assert.ok(estimate >= m.peakMiB, `under the measurement: ${label}`);
       assert.ok(estimate <= 2 * m.peakMiB, `over twice the measurement: ${label}`);
     }
@@ -106,4 +118,28 @@ test('attention levels and heads as diffusers reads them from UNet configs', () 
   const unknown = unetShape({ sample_size: 4, cross_attention_dim: 8 });
   assert.deepEqual(unknown.channels, [320, 640, 1280, 1280]);
   assert.equal(unknown.described, false);
+});
+
+test('a prompt of more than 32 chunks is refused before it runs, and its counter says so', async () => {
+  const model = await loadModel(DEFAULT_MODEL_DIR);
+  try {
+    const chunks = (n: number) => Array<string>(n).fill('a red circle').join(' BREAK ');
+    assert.equal(contextTokensOf(model, { prompt: chunks(32), negativePrompt: '' }), 32 * 77);
+    assert.equal(contextTokensOf(model, { prompt: 'a cat', negativePrompt: chunks(3) }), 3 * 77, 'the negative prompt counts too');
+    // 3,300 BREAKs once held 5 GB for a 64x64 image: now a short refusal, before any text encoder run.
+    for (const request of [
+      { prompt: chunks(33), negativePrompt: '' },
+      { prompt: 'a cat', negativePrompt: 'BREAK '.repeat(3300) },
+    ]) {
+      assert.throws(
+        () =>
+          refuseOverMemory(model, { ...parseGenerateRequest({ ...request, seed: 1, width: 64, height: 64 }) }, { width: 64, height: 64 }),
+        (e: Error) => e instanceof RequestError && /makes \d+ chunks of 75 tokens .* at most 32/.test(e.message) && e.message.length < 300,
+      );
+    }
+    assert.match(countPrompt(model, chunks(33)).warning ?? '', /more than 32 chunks of 75 tokens: the engine refuses/);
+    assert.equal(countPrompt(model, chunks(32)).warning, undefined);
+  } finally {
+    await model.dispose();
+  }
 });

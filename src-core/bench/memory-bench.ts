@@ -1,4 +1,4 @@
-// npm run bench:memory [-- --model DIR] [--cases 64x1x7,256x1x7]: peak memory of real generations
+// npm run bench:memory [-- --model DIR] [--cases 64x1x7,256x1x7,64x1x7x32]: peak memory of real generations
 // against the estimate (src-core/pipeline/memory.ts). Each case runs in its own process (peak RSS
 // only grows), one Euler step (memory does not depend on the step count). Keep cases small: on the
 // built-in model 320x320 peaks at 3.2 GB and 512x512 near 20 GB.
@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModel } from '../model/model.ts';
 import { estimateRequestMemory } from '../pipeline/memory.ts';
+import { contextTokensOf } from '../pipeline/request-limits.ts';
 import { vaeEncoderOpen } from '../pipeline/img2img-encode.ts';
 import { generate } from '../pipeline/txt2img.ts';
 
@@ -18,20 +19,23 @@ interface Case {
   size: number;
   batch: number;
   cfg: number;
+  /** Prompt chunks (the same short prompt joined by BREAK). */
+  chunks: number;
 }
 
 function parseCase(text: string): Case {
-  const [size, batch, cfg] = text.split('x').map(Number);
-  if (![size, batch, cfg].every(Number.isFinite)) throw new Error(`a case is SIZExBATCHxCFG, got "${text}"`);
-  return { size, batch, cfg };
+  const [size, batch, cfg, chunks = 1] = text.split('x').map(Number);
+  if (![size, batch, cfg, chunks].every(Number.isFinite)) throw new Error(`a case is SIZExBATCHxCFG[xCHUNKS], got "${text}"`);
+  return { size, batch, cfg, chunks };
 }
 
 /** In the child: load, generate once, print peak RSS (MiB) and the estimate (MiB) as JSON. */
 async function measure(dir: string, c: Case): Promise<void> {
   const model = await loadModel(dir);
   const loadedMiB = process.resourceUsage().maxRSS / 1024;
+  const prompt = Array<string>(c.chunks).fill('a red circle on a blue background').join(' BREAK ');
   await generate(model, {
-    prompt: 'a red circle on a blue background',
+    prompt,
     seed: 1,
     steps: 1,
     width: c.size,
@@ -43,7 +47,14 @@ async function measure(dir: string, c: Case): Promise<void> {
   const estimate = estimateRequestMemory(
     model.info,
     // As the engine's own check counts it (pipeline/request-limits.ts): the VAE encoder only when it is open.
-    { width: c.size, height: c.size, batchSize: c.batch, cfgScale: c.cfg, vaeEncoder: vaeEncoderOpen(model) },
+    {
+      width: c.size,
+      height: c.size,
+      batchSize: c.batch,
+      cfgScale: c.cfg,
+      vaeEncoder: vaeEncoderOpen(model),
+      contextTokens: contextTokensOf(model, { prompt, negativePrompt: '' }),
+    },
     model.provider,
   );
   console.log(
@@ -60,7 +71,7 @@ function main(): void {
     },
   });
   if (values.child) return void measure(values.model!, parseCase(values.child));
-  console.log('model              size       batch  CFG   peak RSS   estimate  ratio');
+  console.log('model              size       batch  CFG  chunks   peak RSS   estimate  ratio');
   for (const text of values.cases!.split(',')) {
     const c = parseCase(text);
     // The budget would refuse cases on small machines; the bench measures, so lift it.
@@ -83,6 +94,7 @@ function main(): void {
       `${c.size}x${c.size}`.padStart(9),
       String(c.batch).padStart(6),
       String(c.cfg).padStart(4),
+      String(c.chunks).padStart(7),
       `${r.peakMiB.toFixed(0)} MiB`.padStart(10),
       `${r.estimateMiB.toFixed(0)} MiB`.padStart(10),
       (r.estimateMiB / r.peakMiB).toFixed(2).padStart(6),

@@ -26,6 +26,13 @@
 //   tiny-sd-eps-int64    512x512      1    7    213 MiB   3614 MiB  16.95
 //   tiny-sd-eps-int64  1024x1024      4    7    427 MiB 201444 MiB 471.69
 //
+// Long prompts (cases SIZExBATCHxCFGxCHUNKS, BREAK between copies of a short prompt; 2026-12-07):
+//
+//   restart-shapes-64      64x64      1    7   32 chunks   261 MiB    355 MiB   1.36
+//   restart-shapes-64    128x128      1    7   32 chunks   468 MiB    624 MiB   1.33
+//   restart-shapes-64    256x256      1    7   32 chunks  1429 MiB   2780 MiB   1.94
+//   restart-shapes-64      64x64      4    7   32 chunks   416 MiB    567 MiB   1.36
+//
 // A second run of the same cases (separate processes) measured within 4% of these. Every estimate
 // on the built-in model is above its measurement and within 2x of it (tests/memory-estimate.test.ts
 // checks this). The test fixtures' UNet configs leave the network out (their graphs are a single
@@ -48,6 +55,11 @@ export interface RequestShape {
    * weights count; its activations (one image at a time, the decoder's mirror) stay under the decoder's estimate.
    */
   vaeEncoder?: boolean;
+  /**
+   * Text positions cross-attention attends to: 77 per prompt chunk (the prompt and the negative prompt are padded to
+   * the same chunks). 77 when absent. A long prompt (BREAK makes a chunk of six characters) costs memory too.
+   */
+  contextTokens?: number;
 }
 
 export interface MemoryEstimate {
@@ -71,15 +83,24 @@ const VAE_ACTIVATIONS = 6;
 const BYTES_PER_PIXEL = 40;
 /** onnxruntime pre-packs weights into its own layouts, so a graph's weights can be resident twice. */
 export const WEIGHT_COPIES = 2;
-/** CLIP's 77 tokens, the keys of cross-attention. */
-const CONTEXT_TOKENS = 77;
+/** CLIP's 77 tokens a prompt chunk, the keys of cross-attention. */
+export const CHUNK_POSITIONS = 77;
+/** Copies of the prompt states alive at once: the encoder's output, its weighted copy, the joined batch, the UNet's input. */
+const STATE_COPIES = 4;
 
 /** Attention runs in fp32 on the CPU provider whatever the model's float type (fp16 kernels are cast). */
 function elementBytes(float: 'float32' | 'float16', provider: ExecutionProvider): number {
   return provider === 'cpu' || float === 'float32' ? 4 : 2;
 }
 
-function unetBytes(info: ModelInfo, h: number, w: number, batch: number, element: number): { bytes: number; positions: number } {
+function unetBytes(
+  info: ModelInfo,
+  h: number,
+  w: number,
+  batch: number,
+  element: number,
+  context: number,
+): { bytes: number; positions: number } {
   const { channels, heads } = info.unetShape;
   let scores = 0,
     activations = 0,
@@ -89,8 +110,8 @@ function unetBytes(info: ModelInfo, h: number, w: number, batch: number, element
     activations += batch * n * c * element * UNET_ACTIVATIONS;
     if (heads[level] === 0) return;
     if (positions === 0) positions = n;
-    // Self-attention scores (n x n) and cross-attention scores (n x 77), per head.
-    scores = Math.max(scores, batch * heads[level] * n * (n + CONTEXT_TOKENS) * element);
+    // Self-attention scores (n x n) and cross-attention scores (n x the text positions), per head.
+    scores = Math.max(scores, batch * heads[level] * n * (n + context) * element);
   });
   return { bytes: SCORE_COPIES * scores + activations, positions };
 }
@@ -109,12 +130,15 @@ export function estimateRequestMemory(info: ModelInfo, shape: RequestShape, prov
   const h = Math.ceil(shape.height / info.vaeFactor),
     w = Math.ceil(shape.width / info.vaeFactor);
   const unetBatch = shape.batchSize * (shape.cfgScale !== 1 ? 2 : 1);
-  const unet = unetBytes(info, h, w, unetBatch, elementBytes(info.unetFloat, provider));
+  const context = shape.contextTokens ?? CHUNK_POSITIONS;
+  const unet = unetBytes(info, h, w, unetBatch, elementBytes(info.unetFloat, provider), context);
   // decodeLatents decodes a whole fp32 batch in one call, fp16 ones an image at a time.
   const vaeImages = info.vaeFloat === 'float16' ? 1 : shape.batchSize;
   const vae = vaeBytes(info, h, w, vaeImages, elementBytes(info.vaeFloat, provider));
-  // The sampler's float64 latents (a few copies) and the decoded images of the batch.
-  const buffers = shape.batchSize * (shape.width * shape.height * BYTES_PER_PIXEL + info.latentChannels * h * w * 8 * 8);
+  // The sampler's float64 latents (a few copies), the decoded images of the batch and the prompt states (float32,
+  // one row per image of the UNet's batch).
+  const states = STATE_COPIES * unetBatch * context * info.textHidden * 4;
+  const buffers = shape.batchSize * (shape.width * shape.height * BYTES_PER_PIXEL + info.latentChannels * h * w * 8 * 8) + states;
   // One copy of each component: a LoRA set's sessions take the base's place (model/reopenable.ts), not a place beside it.
   const weights = WEIGHT_COPIES * (info.weightBytes + (shape.vaeEncoder ? info.encoderBytes : 0));
   const parts = { runtime: RUNTIME_BYTES, weights, unet: unet.bytes, vae, buffers };

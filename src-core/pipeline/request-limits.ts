@@ -2,7 +2,10 @@
 // over the budget (with the largest size that would fit), and one whose total work is over the cap.
 import { LIMITS, RequestError, type GenerateRequest } from '../contract/generate.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { estimateRequestMemory, formatGb, largestSquareThatFits, memoryBudget, type MemoryBudget } from './memory.ts';
+import { CHUNK_POSITIONS, estimateRequestMemory, formatGb, largestSquareThatFits, memoryBudget, type MemoryBudget } from './memory.ts';
+import { CHUNK_TOKENS } from '../prompt/chunks.ts';
+import { fixedUnetPositions } from '../prompt/conditioning.ts';
+import { promptChunks } from '../prompt/count.ts';
 import { hiresSettings } from './hires.ts';
 import { vaeEncoderOpen } from './img2img-encode.ts';
 
@@ -11,13 +14,34 @@ export function usesVaeEncoder(request: GenerateRequest): boolean {
   return request.initImage !== undefined || hiresSettings(request)?.upscaler === 'lanczos';
 }
 
+/**
+ * The text positions a request's cross-attention attends to (77 a chunk, fewer where the UNet's export fixes them);
+ * refuses prompts of more than LIMITS.promptChunks chunks.
+ */
+export function contextTokensOf(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string }): number {
+  const chunks = promptChunks(model, request);
+  const fixed = fixedUnetPositions(model);
+  if (chunks > LIMITS.promptChunks) {
+    throw new RequestError(
+      `the prompt makes ${chunks} chunks of ${CHUNK_TOKENS} tokens (BREAK starts a new one); ` +
+        `at most ${LIMITS.promptChunks}, as cross-attention's memory grows with them: shorten the prompt or use fewer BREAKs`,
+    );
+  }
+  return Math.min(chunks * CHUNK_POSITIONS, fixed ?? Infinity);
+}
+
 export function refuseOverMemory(
   model: StableDiffusionModel,
   request: GenerateRequest,
   size: { width: number; height: number },
   budget: MemoryBudget = memoryBudget(model.provider),
 ): void {
-  const shape = { batchSize: request.batchSize, cfgScale: request.cfgScale, vaeEncoder: usesVaeEncoder(request) || vaeEncoderOpen(model) };
+  const shape = {
+    batchSize: request.batchSize,
+    cfgScale: request.cfgScale,
+    vaeEncoder: usesVaeEncoder(request) || vaeEncoderOpen(model),
+    contextTokens: contextTokensOf(model, request),
+  };
   const estimate = estimateRequestMemory(model.info, { ...shape, ...size }, model.provider);
   if (estimate.bytes <= budget.bytes) return;
   const attention = estimate.attentionPositions > 0 ? `attention over ${estimate.attentionPositions} latent positions` : 'no attention';

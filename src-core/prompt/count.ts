@@ -1,8 +1,9 @@
 // The token counter under a prompt field, as A1111 shows it: "80/150", tokens used over the capacity of the
 // chunks so far. A warning comes with it where the model will not take the whole prompt, or where the
 // emphasis cannot be read.
+import { LIMITS } from '../contract/generate.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { promptTokenCount, CHUNK_TOKENS } from './chunks.ts';
+import { chunkPrompt, promptTokenCount, CHUNK_TOKENS } from './chunks.ts';
 import { fixedUnetPositions } from './conditioning.ts';
 import { PromptSyntaxError } from './emphasis.ts';
 import { parseExtraNetworks } from '../adapters/prompt-tags.ts';
@@ -13,6 +14,24 @@ export interface PromptCount {
   max: number;
   /** Only when something is wrong: tokens that will be dropped, or an emphasis error. */
   warning?: string;
+}
+
+/**
+ * Chunks the UNet's cross-attention gets for a request: its prompt's or its negative prompt's, the larger (they are
+ * padded to the same), cut to the UNet's text positions where the export fixes them. A prompt whose emphasis cannot
+ * be read counts one chunk: its encoding refuses it, with the reason.
+ */
+export function promptChunks(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string }): number {
+  const options = { embeddings: adaptersOf(model)?.embeddingLayout() };
+  const chunksOf = (typed: string) => {
+    try {
+      return chunkPrompt(model.tokenizer, parseExtraNetworks(typed).prompt, options).chunks.length;
+    } catch (error) {
+      if (error instanceof PromptSyntaxError) return 1;
+      throw error;
+    }
+  };
+  return Math.max(chunksOf(request.prompt), chunksOf(request.negativePrompt));
 }
 
 export function countPrompt(model: StableDiffusionModel, typed: string): PromptCount {
@@ -29,6 +48,9 @@ export function countPrompt(model: StableDiffusionModel, typed: string): PromptC
   }
   const positions = fixedUnetPositions(model);
   const fits = positions === undefined ? Infinity : Math.floor(positions / (CHUNK_TOKENS + 2)) * CHUNK_TOKENS;
+  if (count.max > LIMITS.promptChunks * CHUNK_TOKENS) {
+    return { ...count, warning: `more than ${LIMITS.promptChunks} chunks of ${CHUNK_TOKENS} tokens: the engine refuses this prompt` };
+  }
   if (count.tokens > fits) {
     return { ...count, warning: `this model's UNet takes ${fits} tokens; ${count.tokens - fits} will be dropped` };
   }
