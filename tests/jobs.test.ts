@@ -89,3 +89,24 @@ test("the run's notes (tokens a fixed-length UNet dropped) are in job.done", asy
     await fixed.stop();
   }
 });
+
+test('at most 32 jobs wait behind the running one: the next is refused in words, and a place frees up as they go', async () => {
+  const running = await client.call('job.generate', { prompt: 'a red circle', seed: 1, steps: 500, count: 20, width: 64, height: 64 });
+  const waiting: string[] = [];
+  try {
+    for (let i = 0; i < 32; i++) {
+      waiting.push((await client.call('job.generate', { prompt: 'a blue square', seed: i, steps: 1, width: 64, height: 64 })).jobId);
+    }
+    await assert.rejects(
+      client.call('job.generate', { prompt: 'one too many', seed: 99, steps: 1, width: 64, height: 64 }),
+      /32 jobs are already waiting: send this one when some of them have finished/,
+    );
+    await client.call('job.cancel', { jobId: waiting.pop()! });
+    waiting.push((await client.call('job.generate', { prompt: 'now there is room', seed: 98, steps: 1, width: 64, height: 64 })).jobId);
+  } finally {
+    for (const jobId of waiting) await client.call('job.cancel', { jobId });
+    const end = ended(running.jobId);
+    await client.call('job.cancel', { jobId: running.jobId });
+    await end;
+  }
+});

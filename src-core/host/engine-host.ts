@@ -229,7 +229,16 @@ function sizeOf(png: Buffer): { width: number; height: number } {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
+/**
+ * Jobs that may wait behind the running one. The app queues its own jobs and sends one at a time; a client that
+ * sends hundreds would hold each one's request (an img2img source is megabytes) until its turn.
+ */
+export const MAX_QUEUED_JOBS = 32;
+
 function enqueue(job: Job): { jobId: string } {
+  if (queue.length >= MAX_QUEUED_JOBS) {
+    throw new RequestError(`${MAX_QUEUED_JOBS} jobs are already waiting: send this one when some of them have finished`);
+  }
   queue.push(job);
   void runQueue();
   return { jobId: job.jobId };
