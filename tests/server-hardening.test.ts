@@ -3,9 +3,11 @@
 // served only as regular files with Cross-Origin-Resource-Policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { symlinkSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { encodeRgbaPng } from '../src-core/png/encode.ts';
 import { modelFolder } from './helpers/model-folders.ts';
 import { getWithHost, TestClient, withStudio as withStudioOn, wsUrl, type Studio } from './helpers/studio.ts';
 
@@ -119,5 +121,39 @@ test('a path the URL parser refuses (`//`) gets 400 or 403, before or without th
     assert.equal(await upgradeStatus(studio.server, '//', 'http://evil.example'), 'HTTP/1.1 403 Forbidden');
     assert.equal(await upgradeStatus(studio.server, '//?token=secret-token', `http://127.0.0.1:${port}`), 'HTTP/1.1 403 Forbidden');
     assert.ok((await client.call('app.info', {})).model, 'the server still answers');
+  });
+});
+
+test('a client that stops reading is disconnected once 4 MiB wait for it; the server and other clients go on', async () => {
+  // A gallery of 20 entries with 19,000-character prompts: each gallery.list reply is about 400 KB.
+  const dataDir = mkdtempSync(join(tmpdir(), 'studio-data-'));
+  const images = join(dataDir, 'gallery', 'images');
+  mkdirSync(images, { recursive: true });
+  const pixels = new Uint8Array(8 * 8 * 4).fill(255);
+  const parameters = `${'a long prompt '.repeat(1360)}\nSteps: 1, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8`;
+  for (let i = 1; i <= 20; i++)
+    writeFileSync(join(images, `${String(i).padStart(5, '0')}-1.png`), await encodeRgbaPng(pixels, 8, 8, { parameters }));
+  const limit = 4 * 2 ** 20;
+  await withStudioOn({ model: modelFolder('tiny-sd-eps-int64'), dataDir, maxUnsentBytes: limit }, async (studio, client) => {
+    assert.equal((await client.call('gallery.list', {})).length, 20);
+    const slow = await TestClient.connect(wsUrl(studio.server));
+    const closed = new Promise<void>((resolve) => slow.ws.once('close', () => resolve()));
+    // Stop reading: the kernel's buffers fill, then the server's queue for this client grows.
+    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    let answered = 0;
+    const replies = Array.from({ length: 200 }, () =>
+      slow.call('gallery.list', {}).then(
+        () => answered++,
+        () => undefined,
+      ),
+    );
+    // The server must not keep 80 MB of replies for it: it disconnects, and the client reads what was sent by then.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    socket.resume();
+    const outcome = await Promise.race([closed.then(() => 'closed'), Promise.all(replies).then(() => 'all answered')]);
+    assert.equal(outcome, 'closed');
+    assert.ok(answered < 200, `${answered} replies of 200 before the server let go`);
+    assert.equal((await client.call('gallery.list', {})).length, 20, 'the other client is answered');
   });
 });

@@ -16,6 +16,11 @@ import { oversizeProblem, replyText } from './message-limits.ts';
 export const RENDERER_DIST = join(appRoot(), 'renderer', 'dist');
 /** The largest message at all (png.read carries a whole PNG); other methods have a far smaller cap. */
 export const MAX_MESSAGE_BYTES = 48 * 1024 * 1024;
+/**
+ * What may wait unsent to one client before it is disconnected: a client that stops reading would otherwise keep
+ * every reply and event (previews come 20 a second) in this process's memory.
+ */
+export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,6 +45,8 @@ export interface ServerOptions {
   staticDir?: string;
   /** Extra host names the server may be reached by (besides loopback and, for 0.0.0.0, this machine's addresses). */
   allowedHosts?: string[];
+  /** MAX_UNSENT_BYTES unless given (tests). */
+  maxUnsentBytes?: number;
 }
 
 export interface RunningServer {
@@ -154,9 +161,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const clients = new Set<WebSocket>();
+  const unsentLimit = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
+  const sendTo = (ws: WebSocket, text: string): void => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + Buffer.byteLength(text) > unsentLimit) {
+      clients.delete(ws);
+      ws.terminate();
+      return;
+    }
+    ws.send(text);
+  };
   const unsubscribe = service.on((event, data) => {
     const message = JSON.stringify({ event, data } satisfies ServerMessage);
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(message);
+    for (const ws of clients) sendTo(ws, message);
   });
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
@@ -186,9 +203,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           validateCall((message as { method?: unknown }).method, (message as { params?: unknown }).params),
           caller,
         );
-        if (ws.readyState === ws.OPEN) ws.send(replyText(id, result));
+        sendTo(ws, replyText(id, result));
       } catch (error) {
-        if (ws.readyState === ws.OPEN) ws.send(replyText(id, undefined, (error as Error).message));
+        sendTo(ws, replyText(id, undefined, (error as Error).message));
       }
     });
   });

@@ -23,6 +23,7 @@ export interface StudioOptions {
   token?: string;
   staticDir?: string;
   provider?: ProviderName;
+  maxUnsentBytes?: number;
 }
 
 export async function startStudio(options: StudioOptions): Promise<Studio> {
@@ -35,7 +36,13 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     initialModel: options.model,
     provider: options.provider ?? 'cpu',
   });
-  const server = await startServer({ service, host: options.host, token: options.token, staticDir: options.staticDir });
+  const server = await startServer({
+    service,
+    host: options.host,
+    token: options.token,
+    staticDir: options.staticDir,
+    maxUnsentBytes: options.maxUnsentBytes,
+  });
   return {
     service,
     server,
