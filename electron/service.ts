@@ -203,6 +203,7 @@ export class StudioService {
             height: this.model.height,
             prediction: this.model.prediction,
             vaeFactor: this.model.vaeFactor,
+            sizeMultiple: this.model.sizeMultiple,
             maxTokens: this.model.maxTokens,
             family: this.model.family,
           }

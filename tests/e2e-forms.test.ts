@@ -24,7 +24,7 @@ test("the model's native size is shown, a size far from it is warned about, and 
   const width = page.getByLabel('Width');
   assert.equal(await width.getAttribute('min'), '8', "the contract's minimum, not the 4x VAE factor");
   assert.equal(await width.getAttribute('max'), '4096');
-  assert.equal(await width.getAttribute('step'), '4');
+  assert.equal(await width.getAttribute('step'), '8', "the UNet's multiple: the VAE factor 4 x one downsampling");
   await width.fill('512');
   await page.getByLabel('Height').fill('768');
   const warning = page.getByRole('status').filter({ hasText: 'native 64×64' });

@@ -53,6 +53,11 @@ export interface LoadedModel {
   height: number;
   prediction: string;
   vaeFactor: number;
+  /**
+   * What image sides must be multiples of: the VAE factor times 2 for each of the UNet's downsamplings (exported UNets
+   * upsample by exactly 2). Absent from servers before it existed: the VAE factor then.
+   */
+  sizeMultiple?: number;
   maxTokens: number;
   /** 'sdxl': SDXL's size presets and original size / crop apply (absent: SD 1/2). */
   family?: 'sd' | 'sdxl';

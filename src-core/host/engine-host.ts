@@ -10,6 +10,7 @@ import { imagesOf } from '../contract/generate.ts';
 import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
 import { planJob } from '../pipeline/passes.ts';
 import { PREVIEW_INTERVAL_MS } from '../pipeline/preview.ts';
+import { sizeMultiple } from '../pipeline/memory.ts';
 import { readImageHeader } from '../image/header.ts';
 import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from '../contract/experiments.ts';
 import { describeIssues } from '../contract/generate.ts';
@@ -81,6 +82,7 @@ function info(m: StableDiffusionModel): HostModelInfo {
     height: native,
     prediction: m.info.prediction,
     vaeFactor: m.info.vaeFactor,
+    sizeMultiple: sizeMultiple(m.info),
     maxTokens: m.tokenizer.usableTokens,
     family: m.info.family,
     provider: m.provider,

@@ -75,6 +75,11 @@ export interface ModelInfo {
   weightBytes: number;
   /** The same for vae_encoder/ (0 without one): opened by the first img2img or pixel-space hires fix, then kept. */
   encoderBytes: number;
+  /**
+   * The graphs were built by this app's importer (the folder has its import_info.json). Its UNet upsamples to the
+   * size of each skip connection, as diffusers does, so it runs at any multiple of the VAE factor.
+   */
+  imported: boolean;
 }
 
 export interface StableDiffusionModel {
@@ -347,6 +352,7 @@ async function loadWithProvider(dirArg: string, provider: ExecutionProvider, opt
         ) +
         componentBytes(join(dir, 'vae_decoder')) * (vaeDecode === 'upcast' ? 2 : 1),
       encoderBytes: existsSync(join(dir, 'vae_encoder')) ? componentBytes(join(dir, 'vae_encoder')) : 0,
+      imported: existsSync(join(dir, 'import_info.json')),
     };
     return {
       info,

@@ -247,7 +247,8 @@ const sameArrays = (a: Omit<UNetBatch, 'timestep'>, b: UNetBatch) =>
 
 /**
  * UNets exported by tracing (optimum's, torch.onnx) upsample by exactly 2, so a latent side that does not halve
- * evenly at every level fails deep inside the graph (a Concat's "mismatched dimensions"); say so in sizes.
+ * evenly at every level fails deep inside the graph (a Concat's "mismatched dimensions"); say so in sizes only:
+ * onnxruntime's node names mean nothing to the person who chose the size.
  */
 function explainUnetFailure(model: StableDiffusionModel, height: number, width: number, error: Error): Error {
   const { vaeFactor, unetShape } = model.info;
@@ -256,7 +257,7 @@ function explainUnetFailure(model: StableDiffusionModel, height: number, width: 
   if (!/Concat|dimension/i.test(error.message) || (height % cells === 0 && width % cells === 0)) return error;
   return new RequestError(
     `this model's UNet takes sizes in multiples of ${step} pixels (it halves the latent ${unetShape.channels.length - 1} ` +
-      `times); ${width * vaeFactor}x${height * vaeFactor} is not one (${error.message.split('\n')[0].slice(0, 160)})`,
+      `times); ${width * vaeFactor}x${height * vaeFactor} is not one`,
   );
 }
 

@@ -155,6 +155,16 @@ export function sizeStep(info: ModelInfo): number {
   return info.vaeFactor * 2 ** (info.unetShape.channels.length - 1);
 }
 
+/**
+ * What the app asks image sides to be multiples of (LoadedModel.sizeMultiple): sizeStep, which traced UNet exports
+ * need (they upsample by exactly 2). The importer's UNets, and a model that runs at a native size off that step,
+ * upsample to their skip connections' sizes instead and take any multiple of the VAE factor.
+ */
+export function sizeMultiple(info: ModelInfo): number {
+  const step = sizeStep(info);
+  return info.imported || (info.latentSize * info.vaeFactor) % step !== 0 ? info.vaeFactor : step;
+}
+
 /** The largest square side (a multiple of sizeStep, up to maxSide) whose estimate fits, if any. */
 export function largestSquareThatFits(
   info: ModelInfo,

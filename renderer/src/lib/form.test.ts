@@ -2,7 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AppInfo } from '../../../src-core/contract/api.ts';
 import { GenerateRequestSchema } from '../../../src-core/contract/generate.ts';
-import { adaptToModel, applyRequest, defaultForm, formToRequest, planParams, scheduleApplies, vaeFactorOf } from './form.ts';
+import {
+  adaptToModel,
+  applyRequest,
+  defaultForm,
+  formToRequest,
+  planParams,
+  scheduleApplies,
+  sizeMultipleOf,
+  vaeFactorOf,
+} from './form.ts';
+import { withImg2img, defaultHires, defaultImg2img } from './img2img.ts';
 
 const info: AppInfo = {
   version: '0.1.0',
@@ -75,6 +85,24 @@ test('form problems are reported in plain words', () => {
   assert.equal(formToRequest({ ...f, height: 4 }, { vaeFactor: 8 }).error, 'Height must be at least 8');
   assert.equal(formToRequest({ ...f, seed: -5 }).error, 'Seed must be -1 (random) or a number from 0 up');
   assert.equal(planParams({ ...f, steps: 2.5 }).error, 'Steps must be a whole number');
+});
+
+test("sides are checked against the model's size multiple (its UNet's downsamplings), the VAE factor where none is said", () => {
+  const small = { ...info, model: { ...info.model!, vaeFactor: 4, sizeMultiple: 8 } };
+  assert.equal(sizeMultipleOf(small), 8);
+  assert.equal(sizeMultipleOf({ ...info, model: { ...info.model!, vaeFactor: 4 } }), 4, 'an older server: the VAE factor');
+  assert.equal(sizeMultipleOf(null), 8);
+  const f = { ...defaultForm(small), prompt: 'a circle', width: 64, height: 64 };
+  const sizes = { vaeFactor: 4, sizeMultiple: 8 };
+  assert.equal(formToRequest({ ...f, width: 68 }, sizes).error, 'Width must be a multiple of 8');
+  assert.equal(formToRequest({ ...f, height: 68 }, sizes).error, 'Height must be a multiple of 8');
+  assert.equal(formToRequest({ ...f, width: 68 }, { vaeFactor: 4 }).error, undefined);
+  assert.equal(formToRequest({ ...f, width: 72 }, sizes).error, undefined);
+  // Hires fix's target (int(side x scale) down to the VAE factor, as the engine makes it) is checked too.
+  const hires = (scale: number) =>
+    withImg2img(formToRequest(f, sizes), defaultImg2img(), { ...defaultHires(), enabled: true, scale }, sizes);
+  assert.match(hires(1.1).error ?? '', /^Hires fix would make 68×68 images; this model takes sides in multiples of 8/);
+  assert.equal(hires(1.125).error, undefined, '72×72');
 });
 
 test('imported parameters fill the form and keep what they do not mention', () => {

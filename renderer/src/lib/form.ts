@@ -95,6 +95,12 @@ export function vaeFactorOf(info?: AppInfo | null): number {
   return typeof f === 'number' && f > 0 ? f : FALLBACK_VAE_FACTOR;
 }
 
+/** What image sides must be multiples of: the model's size multiple, or its VAE factor from a server that does not say. */
+export function sizeMultipleOf(info?: AppInfo | null): number {
+  const m = info?.model?.sizeMultiple;
+  return typeof m === 'number' && Number.isInteger(m) && m > 0 ? m : vaeFactorOf(info);
+}
+
 /** Samplers that ignore the schedule choice (they have their own timestep grid). */
 export function scheduleApplies(sampler: SamplerName): boolean {
   return sampler !== 'ddim';
@@ -121,11 +127,11 @@ function cfgError(v: number | null): string | null {
   return null;
 }
 
-function sideError(label: string, v: number | null, vaeFactor: number): string | null {
-  const bounds = sizeBounds(vaeFactor);
+function sideError(label: string, v: number | null, multiple: number): string | null {
+  const bounds = sizeBounds(multiple);
   const e = wholeNumber(label, v, bounds.min, bounds.max);
   if (e) return e;
-  if ((v as number) % vaeFactor !== 0) return `${label} must be a multiple of ${vaeFactor}`;
+  if ((v as number) % bounds.step !== 0) return `${label} must be a multiple of ${bounds.step}`;
   return null;
 }
 
@@ -169,12 +175,14 @@ export function planParams(form: FormState): Check<Params<'plan.describe'>> {
 
 export interface RequestOptions {
   vaeFactor?: number;
+  /** What image sides must be multiples of (LoadedModel.sizeMultiple); the VAE factor when left out. */
+  sizeMultiple?: number;
   random?: () => number;
 }
 
 /** The job.generate request for the form: the seed is resolved here (-1 -> random). */
 export function formToRequest(form: FormState, options: RequestOptions = {}): Check<GenerateRequestInput> {
-  const vaeFactor = options.vaeFactor ?? FALLBACK_VAE_FACTOR;
+  const multiple = options.sizeMultiple ?? options.vaeFactor ?? FALLBACK_VAE_FACTOR;
   const plan = planParams(form);
   if (plan.error !== undefined) return { error: plan.error };
   const error =
@@ -182,8 +190,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     promptLengthError(form.negativePrompt, 'negative prompt') ??
     wholeNumber('Batch count', form.count, 1, LIMITS.count) ??
     wholeNumber('Batch size', form.batchSize, 1, LIMITS.batchSize) ??
-    sideError('Width', form.width, vaeFactor) ??
-    sideError('Height', form.height, vaeFactor) ??
+    sideError('Width', form.width, multiple) ??
+    sideError('Height', form.height, multiple) ??
     sizeConditioningError(form);
   if (error) return { error };
   const seed = resolveSeed(form.seed, options.random);

@@ -1,4 +1,4 @@
-// The size fields' bounds and advice: min/max/step from the contract and the model's VAE factor (one
+// The size fields' bounds and advice: min/max/step from the contract and the model's size multiple (one
 // source of truth for the browser's own checks and the form's), and a warning in words when a size is
 // far from the model's native one.
 import { LIMITS } from '../../../src-core/contract/generate.ts';
@@ -9,9 +9,12 @@ export interface SizeBounds {
   step: number;
 }
 
-/** The sides both the contract and the VAE accept: multiples of the VAE factor within the contract's range. */
-export function sizeBounds(vaeFactor: number): SizeBounds {
-  const step = Number.isInteger(vaeFactor) && vaeFactor > 0 ? vaeFactor : 8;
+/**
+ * The sides both the contract and the model accept: multiples of the model's size multiple (LoadedModel.sizeMultiple:
+ * the VAE factor times the UNet's downsamplings) within the contract's range.
+ */
+export function sizeBounds(multiple: number): SizeBounds {
+  const step = Number.isInteger(multiple) && multiple > 0 ? multiple : 8;
   return {
     min: Math.ceil(LIMITS.minImageSide / step) * step,
     max: Math.floor(LIMITS.imageSide / step) * step,

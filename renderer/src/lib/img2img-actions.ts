@@ -13,7 +13,7 @@ function useSource(studio: Studio, source: SourceImage): void {
   const previous = studio.img2img.source;
   if (previous?.url.startsWith('blob:') && previous.url !== source.url) URL.revokeObjectURL(previous.url);
   studio.img2img.source = source;
-  const f = studio.vaeFactor;
+  const f = studio.sizeMultiple;
   // A source of a size the model can make sets the size (A1111 keeps its own; this saves retyping it).
   if (source.width % f === 0 && source.height % f === 0 && source.width <= LIMITS.imageSide && source.height <= LIMITS.imageSide) {
     studio.form.width = source.width;
@@ -54,6 +54,11 @@ export function clearSource(studio: Studio): void {
   const previous = studio.img2img.source;
   if (previous?.url.startsWith('blob:')) URL.revokeObjectURL(previous.url);
   studio.img2img.source = null;
+}
+
+/** A file dropped on the source slot that is no image: said where the slot's upload errors are. */
+export function refuseNonImage(studio: Studio, file: File): void {
+  studio.error = `Could not use that file for img2img: ${file.name || 'the file'} is not an image (PNG, JPEG or WebP)`;
 }
 
 /** The first image file of a paste or drop, if any. */

@@ -83,8 +83,28 @@ export function hiresTarget(
   return { width: side(width), height: side(height) };
 }
 
+/** Why the model cannot make hires fix's target size (a side not a multiple of its size multiple), or null. */
+export function hiresTargetError(target: { width: number; height: number } | null, sizeMultiple: number): string | null {
+  if (!target || !(sizeMultiple > 0) || (target.width % sizeMultiple === 0 && target.height % sizeMultiple === 0)) return null;
+  return (
+    `Hires fix would make ${target.width}×${target.height} images; this model takes sides in multiples of ${sizeMultiple}: ` +
+    'choose another upscale'
+  );
+}
+
+/** The model's size rules: the VAE factor hires fix rounds its target down to, and the multiple sides must be of. */
+export interface SizeRules {
+  vaeFactor?: number;
+  sizeMultiple?: number;
+}
+
 /** The request with the source image and hires fix added, or the first problem with them. */
-export function withImg2img(checked: Check<GenerateRequestInput>, img2img: Img2imgForm, hires: HiresForm): Check<GenerateRequestInput> {
+export function withImg2img(
+  checked: Check<GenerateRequestInput>,
+  img2img: Img2imgForm,
+  hires: HiresForm,
+  sizes: SizeRules = {},
+): Check<GenerateRequestInput> {
   if (checked.error !== undefined) return checked;
   const request: GenerateRequestInput = { ...checked.value };
   if (img2img.source) {
@@ -103,6 +123,10 @@ export function withImg2img(checked: Check<GenerateRequestInput>, img2img: Img2i
     return { error: `Hires steps must be a whole number from 0 to ${LIMITS.steps}` };
   const e = strengthError('Hires denoising strength', hires.strength);
   if (e) return { error: e };
+  const vaeFactor = sizes.vaeFactor ?? 8;
+  const target = hiresTarget(request.width ?? null, request.height ?? null, scale, vaeFactor);
+  const targetError = hiresTargetError(target, sizes.sizeMultiple ?? vaeFactor);
+  if (targetError) return { error: targetError };
   request.hires = { scale, strength: hires.strength as number, upscaler: hires.upscaler };
   if (hires.steps > 0) request.hires.steps = hires.steps;
   if (hires.sampler) request.hires.sampler = hires.sampler;

@@ -14,7 +14,7 @@ import type {
 import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm } from './axes.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
 import { withContext } from './errors.ts';
-import { adaptToModel, defaultForm, formToRequest, vaeFactorOf, type FormState } from './form.ts';
+import { adaptToModel, defaultForm, formToRequest, sizeMultipleOf, vaeFactorOf, type FormState } from './form.ts';
 import { mergeEntries, sortNewest } from './gallery.ts';
 import type { ImportMessage } from './import-message.ts';
 import {
@@ -58,6 +58,8 @@ export const CONNECTION_LOST_BANNER = 'Engine connection lost â€” reconnectingâ€
 
 const UNREACHABLE = 'Could not reach the engine';
 
+const withPrefix = (doing: string, error: string | undefined) => (error === undefined ? null : `${doing}: ${error}`);
+
 export class Studio {
   readonly client: StudioClient;
   info = $state.raw<AppInfo | null>(null);
@@ -93,6 +95,8 @@ export class Studio {
   readonly sweepSlot: ExperimentSlot<SweepRequestInput, SweepPointEvent, SweepDone>;
   #cancelWanted = false;
   #unsubscribe: Array<() => void> = [];
+  /** The banner's form-check message and the check that gave it: the message goes once the form no longer gives it. */
+  #formError: { message: string; check: () => string | null } | null = null;
 
   constructor(client: StudioClient) {
     this.client = client;
@@ -116,6 +120,11 @@ export class Studio {
 
   get vaeFactor(): number {
     return vaeFactorOf(this.info);
+  }
+
+  /** What the model's image sides must be multiples of (its UNet's downsamplings included). */
+  get sizeMultiple(): number {
+    return sizeMultipleOf(this.info);
   }
 
   get busy(): boolean {
@@ -180,6 +189,11 @@ export class Studio {
     this.#unsubscribe.push(this.client.on('engine.status', (s) => this.#onEngineStatus(s)));
     this.#unsubscribe.push(this.client.onConnection((state) => this.#onConnection(state)));
     this.connection = this.client.connection();
+    this.#unsubscribe.push(
+      $effect.root(() => {
+        $effect(() => this.#dropStaleFormError());
+      }),
+    );
     void this.refresh();
   }
 
@@ -189,6 +203,29 @@ export class Studio {
 
   showError(doing: string, error: unknown): void {
     this.error = withContext(doing, error);
+  }
+
+  /** Shows a form check's message (null: none) in the banner, and takes it down once the check no longer gives it. */
+  #showFormError(check: () => string | null): void {
+    const message = check();
+    this.#formError = message === null ? null : { message, check };
+    this.error = message;
+  }
+
+  #dropStaleFormError(): void {
+    const error = this.error; // read first: the effect runs again whenever the banner changes
+    const shown = this.#formError;
+    if (!shown || error !== shown.message) return;
+    if (shown.check() !== shown.message) {
+      this.#formError = null;
+      this.error = null;
+    }
+  }
+
+  /** The Generate form's request (img2img and hires fix included), or its first problem. */
+  #generateRequest(random?: () => number) {
+    const sizes = { vaeFactor: this.vaeFactor, sizeMultiple: this.sizeMultiple, random };
+    return withImg2img(formToRequest(this.form, sizes), this.img2img, this.hires, sizes);
   }
 
   /** app.info, the model list and the gallery (again after a reconnect or an engine restart). */
@@ -259,9 +296,9 @@ export class Studio {
       this.error = NO_MODEL;
       return;
     }
-    const checked = withImg2img(formToRequest(this.form, { vaeFactor: this.vaeFactor }), this.img2img, this.hires);
+    const checked = this.#generateRequest();
     if (checked.error !== undefined) {
-      this.error = `Could not generate: ${checked.error}`;
+      this.#showFormError(() => withPrefix('Could not generate', this.#generateRequest(() => 0).error));
       return;
     }
     if (this.busy) this.queue.add(checked.value);
@@ -306,14 +343,21 @@ export class Studio {
   /** Queues job.grid for the Compare view's axes over the Generate form's request. */
   async runGrid(): Promise<void> {
     if (this.gridBusy) return;
-    const base = withImg2img(gridBase(this.form, this.compare, { vaeFactor: this.vaeFactor }), this.img2img, this.hires);
-    const checked = buildGridRequest(this.compare, base);
+    const checked = this.#gridRequest();
     if (!checked.request) {
-      this.error = `${GRID_FAILED}: ${firstGridError(checked.errors) ?? 'the grid is not valid'}`;
+      this.#showFormError(() => {
+        const c = this.#gridRequest(() => 0);
+        return c.request ? null : `${GRID_FAILED}: ${firstGridError(c.errors) ?? 'the grid is not valid'}`;
+      });
       return;
     }
     this.error = null;
     await this.gridSlot.run($state.snapshot(checked.request), checked.cells);
+  }
+
+  #gridRequest(random?: () => number) {
+    const sizes = { vaeFactor: this.vaeFactor, sizeMultiple: this.sizeMultiple, random };
+    return buildGridRequest(this.compare, withImg2img(gridBase(this.form, this.compare, sizes), this.img2img, this.hires, sizes));
   }
 
   cancelGrid(): Promise<void> {
@@ -325,7 +369,10 @@ export class Studio {
     if (this.sweepBusy) return;
     const checked = buildSweepRequest(this.explore, this.form);
     if (!checked.request) {
-      this.error = `${SWEEP_FAILED}: ${firstSweepError(checked.errors) ?? 'the sweep is not valid'}`;
+      this.#showFormError(() => {
+        const c = buildSweepRequest(this.explore, this.form);
+        return c.request ? null : `${SWEEP_FAILED}: ${firstSweepError(c.errors) ?? 'the sweep is not valid'}`;
+      });
       return;
     }
     const request = $state.snapshot(checked.request);
