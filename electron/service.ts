@@ -4,8 +4,19 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, Method, Results, ValidCall } from '../src-core/contract/api.ts';
-import { NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
+import type {
+  ActiveJob,
+  ProviderName,
+  AppInfo,
+  EventName,
+  Events,
+  GalleryEntry,
+  Method,
+  Results,
+  ValidCall,
+} from '../src-core/contract/api.ts';
+import { imagesOf, NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
+import { ActiveJobs } from './active-jobs.ts';
 import type { HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
@@ -71,6 +82,7 @@ export class StudioService {
   /** The model list, adding (and importing) models, removing them. */
   readonly models: ModelManager;
   private listeners = new Set<(event: EventName, data: unknown) => void>();
+  private readonly active = new ActiveJobs();
   private model: HostModelInfo | null = null;
   private modelError: string | null = null;
   private provider: string;
@@ -125,6 +137,7 @@ export class StudioService {
   }
 
   private emit<E extends EventName>(event: E, data: Events[E]): void {
+    this.active.onEvent(event, data);
     for (const l of this.listeners) l(event, data);
   }
 
@@ -180,6 +193,19 @@ export class StudioService {
       this.modelError = (error as Error).message;
       throw error;
     }
+  }
+
+  /** A job under a new id, known as active from before the engine is asked until its last event. */
+  private async startJob(job: Omit<ActiveJob, 'jobId'>, queue: (jobId: string) => Promise<unknown>): Promise<{ jobId: string }> {
+    const jobId = randomUUID();
+    this.active.add({ jobId, ...job });
+    try {
+      await queue(jobId);
+    } catch (error) {
+      this.active.drop(jobId);
+      throw error;
+    }
+    return { jobId };
   }
 
   private toEntry(e: StoredEntry): GalleryEntry {
@@ -274,21 +300,18 @@ export class StudioService {
         return this.engine.request('count', call.params);
       case 'plan.describe':
         return this.engine.request('plan', call.params);
-      case 'job.generate': {
-        const jobId = randomUUID();
-        await this.engine.request('generate', { jobId, request: call.params, ...this.sourceOf(call.params.initImage) });
-        return { jobId };
-      }
-      case 'job.grid': {
-        const jobId = randomUUID();
-        await this.engine.request('grid', { jobId, request: call.params, ...this.sourceOf(call.params.base.initImage) });
-        return { jobId };
-      }
-      case 'job.sweep': {
-        const jobId = randomUUID();
-        await this.engine.request('sweep', { jobId, request: call.params });
-        return { jobId };
-      }
+      case 'job.generate':
+        return this.startJob({ kind: 'generate', images: imagesOf(call.params) }, (jobId) =>
+          this.engine.request('generate', { jobId, request: call.params, ...this.sourceOf(call.params.initImage) }),
+        );
+      case 'job.grid':
+        return this.startJob({ kind: 'grid' }, (jobId) =>
+          this.engine.request('grid', { jobId, request: call.params, ...this.sourceOf(call.params.base.initImage) }),
+        );
+      case 'job.sweep':
+        return this.startJob({ kind: 'sweep' }, (jobId) => this.engine.request('sweep', { jobId, request: call.params }));
+      case 'job.active':
+        return this.active.list();
       case 'job.cancel':
         return this.engine.request('cancel', call.params);
       case 'gallery.list':

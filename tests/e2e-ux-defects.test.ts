@@ -2,7 +2,7 @@
 // dialog closes it and leaves the job alone, Ctrl+Enter runs the browser's field checks as the Generate button
 // does, a form-check error leaves the banner once the field is fixed, a non-image dropped on the img2img slot is
 // named, the gallery's selected image keeps its actions in the window, and the size fields step by what the
-// model's UNet takes (8 px for the embedded model, whose VAE factor is 4).
+// model's UNet takes (8 px for the embedded model, whose VAE factor is 4); a page reloaded mid-job follows that job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -79,6 +79,37 @@ test('Esc in the "Add model…" dialog closes it and leaves the running generati
     () => ![...document.querySelectorAll('button')].some((b) => b.textContent?.trim() === 'Cancel' && !b.disabled),
   );
   assert.ok(sent.includes('job.cancel'), 'Esc outside a dialog cancels');
+  await page.close();
+});
+
+test('a page reloaded while its generation runs shows that job again, and Cancel stops it', async () => {
+  const { page } = await openRecorded();
+  await page.getByLabel('Prompt', { exact: true }).fill('a red circle');
+  await page.getByLabel('Batch count', { exact: true }).fill('100');
+  await page.getByLabel('Steps', { exact: true }).fill('50');
+  await generateButton(page).click();
+  const cancelEnabled = () =>
+    page.waitForFunction(() => [...document.querySelectorAll('button')].some((b) => b.textContent?.trim() === 'Cancel' && !b.disabled));
+  await cancelEnabled();
+  const [running] = await app.studio.service.call({ method: 'job.active', params: {} }, { localPaths: true });
+  assert.equal(running?.kind, 'generate');
+  const ended = new Promise<{ cancelled: boolean }>((resolve) =>
+    app.studio.service.on((event, data) => {
+      if (event === 'job.failed' && (data as { jobId: string }).jobId === running.jobId) resolve(data as { cancelled: boolean });
+    }),
+  );
+
+  await page.reload();
+  // The reloaded page follows the job it did not start: its progress, of 100 images, and an enabled Cancel.
+  await page.getByRole('progressbar', { name: 'Generation progress' }).and(page.locator('[aria-valuetext*="of 100"]')).waitFor();
+  await cancelEnabled();
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  assert.equal((await ended).cancelled, true, 'the job was cancelled from the reloaded page');
+  await page
+    .getByRole('status')
+    .filter({ hasText: /Cancelled/ })
+    .waitFor();
+  assert.deepEqual(await app.studio.service.call({ method: 'job.active', params: {} }, { localPaths: true }), []);
   await page.close();
 });
 

@@ -26,6 +26,7 @@ export const RequestSchemas = {
   'job.grid': GridRequestSchema,
   'job.sweep': SweepRequestSchema,
   'job.cancel': z.object({ jobId: JobIdSchema }).strict(),
+  'job.active': z.object({}).strict(),
   'gallery.list': z.object({}).strict(),
   'gallery.delete': z.object({ id: GalleryIdSchema }).strict(),
   'gallery.reveal': z.object({ id: GalleryIdSchema }).strict(),
@@ -83,6 +84,13 @@ export interface AppInfo {
   noiseSources: string[];
 }
 
+/** A job the engine has accepted and not ended; `images`: what a generate job makes. */
+export interface ActiveJob {
+  jobId: string;
+  kind: 'generate' | 'grid' | 'sweep';
+  images?: number;
+}
+
 /** Which view's job made a gallery image: Generate, a Compare grid, an Explore sweep. */
 export const GALLERY_SOURCES = ['generate', 'grid', 'sweep'] as const;
 export type GallerySource = (typeof GALLERY_SOURCES)[number];
@@ -123,6 +131,8 @@ export interface Results extends ModelResults, AdapterResults {
   'job.grid': { jobId: string };
   'job.sweep': { jobId: string };
   'job.cancel': { cancelled: boolean };
+  /** Jobs accepted and not ended, oldest first (a window opened or reloaded while one runs shows it). */
+  'job.active': ActiveJob[];
   'gallery.list': GalleryEntry[];
   'gallery.delete': { deleted: boolean };
   'gallery.reveal': { revealed: boolean };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IDLE_JOB, isActive, jobAccepted, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent } from './job.ts';
+import { adoptJob, IDLE_JOB, isActive, jobAccepted, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent } from './job.ts';
 
 const progress = (jobId: string, evaluation: number): JobEvent => ({
   name: 'job.progress',
@@ -55,4 +55,19 @@ test('failures, cancels and interruptions', () => {
   assert.equal(jobInterrupted(running, 'lost').phase, 'failed');
   assert.equal(jobInterrupted(IDLE_JOB, 'lost'), IDLE_JOB);
   assert.equal(jobAccepted(IDLE_JOB, 'x'), IDLE_JOB);
+});
+
+test('a window follows a generation it did not start (reloaded mid-job), unless it follows one of its own', () => {
+  const active = [
+    { jobId: 'g1', kind: 'grid' as const },
+    { jobId: 'j1', kind: 'generate' as const, images: 40 },
+  ];
+  const adopted = adoptJob(IDLE_JOB, active);
+  assert.equal(adopted.phase, 'running');
+  assert.equal(adopted.jobId, 'j1', 'the generation, not the grid');
+  assert.equal(adopted.images, 40);
+  assert.equal(jobEvent(adopted, progress('j1', 5)).progress?.evaluation, 5, 'its events are followed');
+  const own = jobAccepted(startJob(2), 'mine');
+  assert.equal(adoptJob(own, active), own, 'its own running job stays');
+  assert.equal(adoptJob(IDLE_JOB, [{ jobId: 'g1', kind: 'grid' }]), IDLE_JOB, 'nothing to follow');
 });

@@ -1,7 +1,7 @@
 // What the generate view knows about the job it started, as a pure reducer over the contract's
 // events. Events can arrive before job.generate has answered with the job id, so they are held
 // until the id is known; events of other clients' jobs are ignored here.
-import type { EventName, Events, GalleryEntry } from '../../../src-core/contract/api.ts';
+import type { ActiveJob, EventName, Events, GalleryEntry } from '../../../src-core/contract/api.ts';
 
 export type JobPhase = 'idle' | 'starting' | 'running' | 'done' | 'failed' | 'cancelled';
 export type JobEventName = Extract<EventName, 'job.progress' | 'job.preview' | 'job.done' | 'job.failed'>;
@@ -104,6 +104,16 @@ export function jobEvent(job: JobState, event: JobEvent): JobState {
         : { ...job, phase: 'failed', error: event.data.error, preview: null, kept, cancelling: false };
     }
   }
+}
+
+/**
+ * A generation running that this window did not start, or no longer follows (it was reloaded, or opened while the
+ * job ran, or its connection came back): followed from now on, so its progress shows and Cancel reaches it.
+ */
+export function adoptJob(job: JobState, active: ActiveJob[]): JobState {
+  if (isActive(job)) return job;
+  const running = active.find((j) => j.kind === 'generate');
+  return running ? { ...IDLE_JOB, phase: 'running', jobId: running.jobId, images: running.images ?? 1 } : job;
 }
 
 /** Cancel was pressed: shown at once ("Cancelling…"), whatever the engine is busy with. */

@@ -14,12 +14,14 @@ import type {
 import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm } from './axes.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
 import { withContext } from './errors.ts';
+import { FormErrorBanner, withPrefix } from './form-error.ts';
 import { adaptToModel, defaultForm, formToRequest, sizeMultipleOf, vaeFactorOf, type FormState } from './form.ts';
 import { mergeEntries, sortNewest } from './gallery.ts';
 import type { ImportMessage } from './import-message.ts';
 import {
   IDLE_JOB,
   isActive,
+  adoptJob,
   jobAccepted,
   jobCancelling,
   jobEvent,
@@ -58,8 +60,6 @@ export const CONNECTION_LOST_BANNER = 'Engine connection lost â€” reconnectingâ€
 
 const UNREACHABLE = 'Could not reach the engine';
 
-const withPrefix = (doing: string, error: string | undefined) => (error === undefined ? null : `${doing}: ${error}`);
-
 export class Studio {
   readonly client: StudioClient;
   info = $state.raw<AppInfo | null>(null);
@@ -95,8 +95,7 @@ export class Studio {
   readonly sweepSlot: ExperimentSlot<SweepRequestInput, SweepPointEvent, SweepDone>;
   #cancelWanted = false;
   #unsubscribe: Array<() => void> = [];
-  /** The banner's form-check message and the check that gave it: the message goes once the form no longer gives it. */
-  #formError: { message: string; check: () => string | null } | null = null;
+  #formError = new FormErrorBanner();
 
   constructor(client: StudioClient) {
     this.client = client;
@@ -191,7 +190,9 @@ export class Studio {
     this.connection = this.client.connection();
     this.#unsubscribe.push(
       $effect.root(() => {
-        $effect(() => this.#dropStaleFormError());
+        $effect(() => {
+          if (this.#formError.stale(this.error)) this.error = null;
+        });
       }),
     );
     void this.refresh();
@@ -205,21 +206,9 @@ export class Studio {
     this.error = withContext(doing, error);
   }
 
-  /** Shows a form check's message (null: none) in the banner, and takes it down once the check no longer gives it. */
+  /** Shows a form check's message in the banner until the form no longer gives it. */
   #showFormError(check: () => string | null): void {
-    const message = check();
-    this.#formError = message === null ? null : { message, check };
-    this.error = message;
-  }
-
-  #dropStaleFormError(): void {
-    const error = this.error; // read first: the effect runs again whenever the banner changes
-    const shown = this.#formError;
-    if (!shown || error !== shown.message) return;
-    if (shown.check() !== shown.message) {
-      this.#formError = null;
-      this.error = null;
-    }
+    this.error = this.#formError.show(check);
   }
 
   /** The Generate form's request (img2img and hires fix included), or its first problem. */
@@ -230,11 +219,13 @@ export class Studio {
 
   /** app.info, the model list and the gallery (again after a reconnect or an engine restart). */
   async refresh(): Promise<void> {
-    const [info, models, gallery] = await Promise.allSettled([
+    const [info, models, gallery, active] = await Promise.allSettled([
       this.client.call('app.info', {}),
       this.client.call('model.list', {}),
       this.client.call('gallery.list', {}),
+      this.client.call('job.active', {}),
     ]);
+    if (active.status === 'fulfilled') this.#setJob(adoptJob(this.job, active.value));
     if (info.status === 'fulfilled') {
       if (this.error?.startsWith(UNREACHABLE)) this.error = null;
       this.#setInfo(info.value);

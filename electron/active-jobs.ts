@@ -1,0 +1,30 @@
+// The jobs the engine has accepted and not ended. Events go only to the windows open when they happen, so a window
+// opened or reloaded while a job runs asks for these (job.active) to show that job and to be able to cancel it.
+import type { ActiveJob, EventName, Events } from '../src-core/contract/api.ts';
+
+/** The last event of a job, whatever its kind (grids and sweeps fail with job.failed too). */
+const ENDS = new Set<EventName>(['job.done', 'job.failed', 'grid.done', 'sweep.done']);
+
+export class ActiveJobs {
+  private jobs = new Map<string, ActiveJob>();
+
+  /** Called before the engine is asked, so that an end event can never come before its job is known. */
+  add(job: ActiveJob): void {
+    this.jobs.set(job.jobId, job);
+  }
+
+  /** The engine refused the job. */
+  drop(jobId: string): void {
+    this.jobs.delete(jobId);
+  }
+
+  /** Follows the events the service sends: a job's last one ends it; an engine that stopped ended them all. */
+  onEvent(event: EventName, data: unknown): void {
+    if (ENDS.has(event)) this.jobs.delete((data as { jobId: string }).jobId);
+    else if (event === 'engine.status' && (data as Events['engine.status']).state !== 'ready') this.jobs.clear();
+  }
+
+  list(): ActiveJob[] {
+    return [...this.jobs.values()];
+  }
+}
