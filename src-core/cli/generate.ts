@@ -26,6 +26,7 @@ import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './
 import { numberOption } from './option-values.ts';
 import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type AdapterFolders } from './adapter-options.ts';
 import { stringOptions } from './string-options.ts';
+import { preflight } from './preflight.ts';
 
 const OPTION_HELPS = IMG2IMG_HELP + ADAPTER_HELP;
 const HELP = `Usage: npm run generate -- --prompt TEXT [options]
@@ -198,6 +199,9 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  // Bad options are refused before a checkpoint is imported or the model loaded.
+  const initImage = options.initImagePath ? readInitImage(options.initImagePath) : undefined;
+  preflight(options.request, options.out, initImage);
   // onnxruntime's memory for LoRA sets is reused with the engine's malloc settings (model/huge-pages.ts): the app's
   // engine process starts with them; this command starts itself again with them when LoRAs may be applied.
   if (options.adapters.loraDirs.length > 0) await rerunWithHugePages();
@@ -206,7 +210,6 @@ async function main(): Promise<number> {
     console.error('cancelling after the current model call...');
     controller.abort();
   });
-  const initImage = options.initImagePath ? readInitImage(options.initImagePath) : undefined;
   const folder = await modelFolderFor(options.model, { config: options.modelConfig, signal: controller.signal });
   const model = await loadModel(folder, { provider: options.provider });
   attachCliAdapters(model, options.adapters);

@@ -1,6 +1,6 @@
 // The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
 // --exact-steps, --hires-scale, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { HIRES_UPSCALERS, INPUT_IMAGE_LIMITS, RESIZE_MODES } from '../contract/images.ts';
@@ -67,19 +67,32 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
   return { fields, initImagePath: typeof path === 'string' ? path : undefined };
 }
 
-/** The init image's bytes, refused early when missing or over the size limit (its content is checked by the engine). */
+/**
+ * The init image's bytes, refused early when missing, not a regular file or over the size limit (its content is
+ * checked by the engine). Opened without blocking (a named pipe would wait for a writer) and read up to one byte
+ * past the limit, as a size from stat can be 0 for endless devices (/dev/zero).
+ */
 export function readInitImage(path: string): Uint8Array {
-  let size: number;
+  let fd: number;
   try {
-    size = statSync(path).size;
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    throw new Error(
-      `--init-image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new Error(`--init-image ${path} is not a regular file`);
+    throw new Error(`--init-image ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
-  if (size > INPUT_IMAGE_LIMITS.bytes)
-    throw new Error(
-      `--init-image ${path} is ${(size / 2 ** 20).toFixed(1)} MiB; at most ${INPUT_IMAGE_LIMITS.bytes / 2 ** 20} MiB is accepted`,
-    );
-  return new Uint8Array(readFileSync(path));
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`--init-image ${path} is not a regular file`);
+    const limit = INPUT_IMAGE_LIMITS.bytes;
+    const over = (size: string) => new Error(`--init-image ${path} is ${size} MiB; at most ${limit / 2 ** 20} MiB is accepted`);
+    if (stat.size > limit) throw over((stat.size / 2 ** 20).toFixed(1));
+    const bytes = Buffer.alloc(limit + 1);
+    let size = 0;
+    for (let n; size < bytes.length && (n = readSync(fd, bytes, size, bytes.length - size, null)) > 0;) size += n;
+    if (size > limit) throw over(`over ${limit / 2 ** 20}`);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, size);
+  } finally {
+    closeSync(fd);
+  }
 }

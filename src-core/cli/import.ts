@@ -35,13 +35,20 @@ function bar(p: ImportProgress, started: number): string {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      ...stringOptions('out', 'prediction', 'precision', 'vae', 'config', 'attention', 'cuda-graph'),
-      help: { type: 'boolean' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        ...stringOptions('out', 'prediction', 'precision', 'vae', 'config', 'attention', 'cuda-graph'),
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`import failed: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -102,11 +109,10 @@ async function main(): Promise<number> {
       process.stderr.write('import cancelled; nothing was written\n');
       return 130;
     }
-    if (error instanceof ImportError) {
-      process.stderr.write(`import failed: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    // A user's mistake reads as one line; the stack is for developers (DEBUG=1).
+    process.stderr.write(`import failed: ${(error as Error).message}\n`);
+    if (process.env.DEBUG && !(error instanceof ImportError)) process.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
   }
 }
 

@@ -144,6 +144,16 @@ export const GenerateRequestFields = z
 export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) => {
   const issue = workIssue(imagesOf(r), r.steps, r.width, r.height);
   if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
+  // Image k uses seed + k: the last image's seed must stay a whole number a double holds exactly.
+  const images = imagesOf(r);
+  if (r.seed + images - 1 > Number.MAX_SAFE_INTEGER)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['seed'],
+      message:
+        `seed ${r.seed} with ${images} images would use seeds up to ${BigInt(r.seed) + BigInt(images - 1)}, ` +
+        `past ${Number.MAX_SAFE_INTEGER} (2^53 - 1): use a seed of at most ${Number.MAX_SAFE_INTEGER - images + 1}`,
+    });
   if (r.hires && r.initImage)
     ctx.addIssue({
       code: 'custom',

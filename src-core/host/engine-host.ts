@@ -7,7 +7,7 @@ import type { ProviderChoice } from '../model/session.ts';
 import { providerAvailability, providerLine } from '../model/providers.ts';
 import { generate, planFor, resolveSize, type GeneratedImage } from '../pipeline/txt2img.ts';
 import { imagesOf } from '../contract/generate.ts';
-import { refuseOverMemory, refuseOverWork, workOf, type RequestWork } from '../pipeline/request-limits.ts';
+import { jobWork, refuseOverMemory, refuseOverWork, type RequestWork } from '../pipeline/request-limits.ts';
 import { planJob } from '../pipeline/passes.ts';
 import { PREVIEW_INTERVAL_MS } from '../pipeline/preview.ts';
 import { sizeMultiple } from '../pipeline/memory.ts';
@@ -255,12 +255,7 @@ function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   const job = planJob(m, parsed, resolveSize(m, parsed));
   for (const pass of job.passes) refuseOverMemory(m, parsed, pass);
   if (parsed.initImage) checkInitImage(parsed.initImage, initImage);
-  // Every pass at its own size (hires fix's second pass is the larger).
-  const work = job.passes.map((pass) => workOf(imagesOf(parsed), pass.plan.evaluations, pass));
-  return {
-    evaluations: work.reduce((n, w) => n + w.evaluations, 0),
-    megapixelEvaluations: work.reduce((n, w) => n + w.megapixelEvaluations, 0),
-  };
+  return jobWork(job.passes, imagesOf(parsed));
 }
 
 /** An img2img source that is not an image, or too large, is refused before queueing (from its header). */

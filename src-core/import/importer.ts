@@ -17,7 +17,14 @@ import { ImportError, type WeightSource } from './weights.ts';
 import { providerAvailability } from '../model/providers.ts';
 import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import { channelsLastName } from '../onnx/cuda-layers.ts';
-import { writeComponentConfig, writeImportInfo, writeModelIndex, writeSchedulerConfig, writeTokenizer } from './write-folder.ts';
+import {
+  checkTokenizer,
+  writeComponentConfig,
+  writeImportInfo,
+  writeModelIndex,
+  writeSchedulerConfig,
+  writeTokenizer,
+} from './write-folder.ts';
 
 /** Bumped whenever the importer's output changes, so cached imports are made again. */
 export const IMPORTER_VERSION = 1;
@@ -108,6 +115,7 @@ function checkOut(out: string): void {
     throw new ImportError(`${out} already exists; choose a new folder for the imported model`);
   }
   if (!existsSync(dirname(out))) throw new ImportError(`the folder ${dirname(out)} does not exist`);
+  if (!statSync(dirname(out)).isDirectory()) throw new ImportError(`${dirname(out)} is a file, not a folder; choose a folder for --out`);
 }
 
 function describeWriteError(error: unknown, where: string): Error {
@@ -128,6 +136,9 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
   const partial = join(dirname(out), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
   const signal = options.signal;
   try {
+    // A tokenizer file missing from the source is found before minutes of conversion, not after.
+    checkTokenizer(source.tokenizerDir);
+    if (source.family === 'sdxl') checkTokenizer(source.tokenizer2Dir);
     const float = precision === 'fp16' ? 'float16' : 'float32';
     const opts = { float, attention: options.attention ?? 'mha' } as const;
     const { unet, vae, textEncoder, textEncoder2 } = source.configs;
@@ -251,7 +262,12 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
       bytes: bytesTotal,
     };
   } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
+    // The original error is the one to report: a failing cleanup must not replace it.
+    try {
+      rmSync(partial, { recursive: true, force: true });
+    } catch {
+      // nothing more to do; the partial folder's name says what it is
+    }
     throw describeWriteError(error, out);
   } finally {
     source.close();

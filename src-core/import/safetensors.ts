@@ -168,7 +168,11 @@ export class SafetensorsFile {
       throw fail(path, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
     try {
-      const size = fstatSync(fd).size;
+      const stat = fstatSync(fd);
+      // A folder opens on Linux and fails only at the first read (EISDIR): a diffusers VAE folder given for a file.
+      if (stat.isDirectory()) throw fail(path, 'is a folder; give its .safetensors file');
+      if (!stat.isFile()) throw fail(path, 'is not a regular file');
+      const size = stat.size;
       if (size < 8) throw fail(path, `truncated file: ${size} bytes, too short for a safetensors header`);
       const lengthBytes = Buffer.alloc(8);
       readExactly(fd, lengthBytes, 0, path, '(header length)');

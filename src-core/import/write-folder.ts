@@ -72,6 +72,16 @@ export function writeSchedulerConfig(dir: string, config: Json, prediction: stri
   writeJson(join(dir, 'scheduler'), 'scheduler_config.json', { ...config, prediction_type: prediction });
 }
 
+/** The tokenizer folder writeTokenizer copies; throws when a file it needs is missing (checked before the long conversion). */
+export function checkTokenizer(sourceDir: string | undefined): string {
+  const from = sourceDir ?? join(DEFAULT_MODEL_DIR, 'tokenizer');
+  for (const name of TOKENIZER_FILES) {
+    if (name !== 'special_tokens_map.json' && !existsSync(join(from, name)))
+      throw new ImportError(`the tokenizer folder ${from} has no ${name}`);
+  }
+  return from;
+}
+
 /**
  * The tokenizer: the source's own (a diffusers folder, or the folder given as the architecture), else
  * CLIP's standard one that the app ships with its built-in model. SD 2 (and SDXL's second tokenizer) pads
@@ -79,13 +89,12 @@ export function writeSchedulerConfig(dir: string, config: Json, prediction: stri
  * checkpoint family's. `folder`: tokenizer/ or SDXL's tokenizer_2/.
  */
 export function writeTokenizer(dir: string, sourceDir: string | undefined, pad: 'end' | '!', folder = 'tokenizer'): void {
-  const from = sourceDir ?? join(DEFAULT_MODEL_DIR, 'tokenizer');
+  const from = checkTokenizer(sourceDir);
   const to = join(dir, folder);
   mkdirSync(to, { recursive: true });
   for (const name of TOKENIZER_FILES) {
     const file = join(from, name);
     if (existsSync(file)) copyFileSync(file, join(to, name));
-    else if (name !== 'special_tokens_map.json') throw new ImportError(`the tokenizer folder ${from} has no ${name}`);
   }
   if (sourceDir !== undefined || pad === 'end') return;
   for (const name of ['tokenizer_config.json', 'special_tokens_map.json']) {

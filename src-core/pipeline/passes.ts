@@ -9,6 +9,7 @@ import { fitImage } from '../image/resize.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { batchNoiseOf } from '../noise/noise-thread.ts';
 import { sampleLatents, type SamplingPlan } from '../samplers/run.ts';
+import { MAX_SCHEDULE_STEPS } from '../schedule/schedules.ts';
 import { SamplingCancelled, type Denoiser, type NoiseSampler, type StepInfo } from '../samplers/types.ts';
 import type { Timings } from './components.ts';
 import { hiresSettings, hiresSize, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
@@ -41,7 +42,17 @@ function partial(
   steps: number,
   strength: number,
   exact: boolean,
+  hires = false,
 ) {
+  // With exact steps (always hires fix's) the schedule is steps / strength long: refused in these terms, not as steps.
+  const { scheduleSteps } = img2imgSteps(steps, strength, exact);
+  if (scheduleSteps > MAX_SCHEDULE_STEPS) {
+    const what = hires ? 'hires fix strength' : 'strength';
+    const advice = hires ? 'raise the hires strength or use fewer hires steps' : 'raise the strength, or turn off exact steps';
+    throw new RequestError(
+      `${what} ${strength} with ${steps} steps needs a schedule of ${scheduleSteps} steps (at most ${MAX_SCHEDULE_STEPS}): ${advice}`,
+    );
+  }
   try {
     return planPartialSampling(
       model.schedule,
@@ -81,7 +92,7 @@ export function planJob(model: StableDiffusionModel, request: GenerateRequest, s
   if (!hires) return { passes: [first], evaluations: first.plan.evaluations, output: size, notes: [] };
   if (hires.upscaler === 'lanczos') requireVaeEncoder(model);
   const target = hiresSize(model, size, hires.scale);
-  const second = partial(model, request, hires.sampler, hires.steps, hires.strength, true);
+  const second = partial(model, request, hires.sampler, hires.steps, hires.strength, true, true);
   return {
     passes: [first, { kind: 'hires', ...target, plan: second }],
     evaluations: first.plan.evaluations + second.evaluations,

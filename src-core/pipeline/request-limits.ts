@@ -66,6 +66,15 @@ export function workOf(images: number, evaluationsPerImage: number, size: { widt
   return { evaluations, megapixelEvaluations: (evaluations * size.width * size.height) / 1e6 };
 }
 
+/** A planned job's work (planJob): every pass at its own size (hires fix's second pass is the larger). */
+export function jobWork(passes: { width: number; height: number; plan: { evaluations: number } }[], images: number): RequestWork {
+  const work = passes.map((pass) => workOf(images, pass.plan.evaluations, pass));
+  return {
+    evaluations: work.reduce((n, w) => n + w.evaluations, 0),
+    megapixelEvaluations: work.reduce((n, w) => n + w.megapixelEvaluations, 0),
+  };
+}
+
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** Sums the work of a request's parts (grid cells, sweep points) and refuses it over the caps. */

@@ -16,7 +16,7 @@ import { decodeLatents, newTimings, unetCall, type Timings } from './components.
 import { encodeBatch } from './batch-png.ts';
 import { InOrder } from './in-order.ts';
 import { requestToParameters } from './metadata.ts';
-import { refuseOverMemory } from './request-limits.ts';
+import { jobWork, refuseOverMemory, refuseOverWork } from './request-limits.ts';
 import { sizeConditioning } from './size-conditioning.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
 import { encodeSource, planJob, sampleJobBatch, startNoise, type PassPlan } from './passes.ts';
@@ -137,6 +137,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const job = planJob(model, request, { width, height });
   // The engine refuses before queueing; this also covers the CLI and in-process callers.
   for (const pass of job.passes) refuseOverMemory(model, request, pass);
+  // The exact work cap (the schema knows only steps): heun's 2 evaluations a step, restart's extra passes.
+  refuseOverWork([jobWork(job.passes, imagesOf(request))], 'images');
   const { latentChannels, vaeFactor, timestepType } = model.info;
   const output = job.output;
   const timings = newTimings();

@@ -12,9 +12,12 @@ export interface ScheduleOptions {
   rho?: number;
 }
 
+/** The longest schedule a sampler is given (img2img's exact steps make steps / strength). */
+export const MAX_SCHEDULE_STEPS = 10_000;
+
 function checkSteps(steps: number): void {
-  if (!Number.isInteger(steps) || steps < 1 || steps > 10_000)
-    throw new RangeError(`steps must be a whole number from 1 to 10000 (got ${steps})`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_SCHEDULE_STEPS)
+    throw new RangeError(`steps must be a whole number from 1 to ${MAX_SCHEDULE_STEPS} (got ${steps})`);
 }
 
 /** "normal"/discrete: timesteps evenly spaced from T-1 down to 0, mapped to sigmas. */
