@@ -142,14 +142,25 @@ export class Gallery {
     return [...this.entries].reverse();
   }
 
-  /** Saves images one by one; each is listed only once both its PNG and the index are on disk. */
+  /**
+   * Saves a batch's images, then the index once for all of them (it is rewritten whole: once per image made a
+   * 16-image batch rewrite a large gallery's index 16 times on the server's thread). An image is listed only once
+   * both its PNG and the index are on disk; a PNG whose index entry could not be written is removed again, and one
+   * the index missed in a crash is recovered from its own parameters at the next start.
+   */
   add(images: NewImage[], facts: Pick<StoredEntry, 'evaluations' | 'seconds' | 'source'>): StoredEntry[] {
     let next = this.entries.reduce((max, e) => Math.max(max, Number(e.id.split('-')[0])), 0) + 1;
-    const added: StoredEntry[] = [];
+    const written: StoredEntry[] = [];
+    let failure: unknown;
     for (const image of images) {
       const id = `${String(next++).padStart(5, '0')}-${image.seed}.png`;
-      const path = join(this.imagesDir, id);
-      const entry: StoredEntry = {
+      try {
+        writeFileAtomic(join(this.imagesDir, id), image.png, this.ops);
+      } catch (error) {
+        failure = error;
+        break;
+      }
+      written.push({
         id,
         createdAt: new Date().toISOString(),
         seed: image.seed,
@@ -159,23 +170,24 @@ export class Gallery {
         evaluations: facts.evaluations,
         seconds: facts.seconds,
         ...(facts.source ? { source: facts.source } : {}),
-      };
+      });
+    }
+    let added = written;
+    if (written.length > 0) {
+      this.entries.push(...written);
       try {
-        writeFileAtomic(path, image.png, this.ops);
-        this.entries.push(entry);
-        try {
-          this.saveIndex();
-        } catch (error) {
-          // Without its index entry the image would come back half-known after a restart: undo it.
-          this.entries.pop();
-          rmSync(path, { force: true });
-          throw error;
-        }
+        this.saveIndex();
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new GalleryError(`could not save the image to the gallery: ${describeFsError(error)}`, added, code);
+        // Without their index entries the images would come back half-known after a restart: undo them.
+        this.entries.splice(this.entries.length - written.length);
+        for (const entry of written) rmSync(join(this.imagesDir, entry.id), { force: true });
+        added = [];
+        failure = error;
       }
-      added.push(entry);
+    }
+    if (failure !== undefined) {
+      const code = (failure as NodeJS.ErrnoException).code;
+      throw new GalleryError(`could not save the image to the gallery: ${describeFsError(failure)}`, added, code);
     }
     return added;
   }

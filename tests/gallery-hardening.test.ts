@@ -151,3 +151,47 @@ test('a truncated PNG the index does not know is not listed', () => {
   assert.deepEqual(ids(new Gallery(dir)), [entry.id]);
   assert.ok(!existsSync(join(dir, 'images', '00002-22.png')), 'set aside under another name');
 });
+
+test('a batch rewrites the index once; a PNG that fails keeps the batch before it; an index that fails undoes the batch', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gallery-batch-'));
+  try {
+    // The index is JSON ('{'), a PNG starts with 0x89: the writes are told apart by their first byte.
+    let indexWrites = 0;
+    let failPng: number | undefined;
+    let failIndex = false;
+    let pngs = 0;
+    const ops = {
+      writeSync: (fd: number, data: Uint8Array, offset: number, length: number) => {
+        if (offset === 0 && data[0] === 0x7b) {
+          indexWrites++;
+          if (failIndex) return 0;
+        } else if (offset === 0 && ++pngs === failPng) return 0;
+        return writeSync(fd, data, offset, length);
+      },
+    };
+    const gallery = new Gallery(dir, ops);
+    const batch = (first: number, n: number) => Array.from({ length: n }, (_, i) => noisyPng(first + i, 8));
+    assert.equal(gallery.add(batch(1, 16), { evaluations: 1, seconds: 0 }).length, 16);
+    assert.equal(indexWrites, 1, 'one index write for 16 images');
+
+    // The third PNG of the next batch does not fit: the two before it are saved and listed.
+    [pngs, failPng] = [0, 3];
+    assert.throws(
+      () => gallery.add(batch(20, 4), { evaluations: 1, seconds: 0 }),
+      (e: Error) => e instanceof GalleryError && /disk is full|no space/.test(e.message) && e.added.length === 2,
+    );
+    assert.equal(ids(gallery).length, 18);
+
+    // The index does not fit: the batch's PNGs are removed again, nothing of it is listed, now or after a restart.
+    [failPng, failIndex] = [undefined, true];
+    assert.throws(
+      () => gallery.add(batch(30, 3), { evaluations: 1, seconds: 0 }),
+      (e: Error) => e instanceof GalleryError && e.added.length === 0,
+    );
+    assert.equal(ids(gallery).length, 18);
+    assert.equal(readdirSync(join(dir, 'images')).length, 18, 'no PNG of the failed batch is left');
+    assert.equal(ids(new Gallery(dir)).length, 18);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
