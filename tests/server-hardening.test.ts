@@ -59,6 +59,10 @@ test('oversized, key-flooded and deeply nested requests get short, specific erro
     const floodReply = await client.sendText(flood);
     assert.match(floodReply.error ?? '', /message too large \(\d+\.\d MiB\)/);
     assert.ok((floodReply.error ?? '').length < 300, 'the error is short');
+    // The same flood under png.read's name, which may carry a large file: refused unparsed too, as it has no file.
+    const pngFlood = JSON.stringify({ id: 903, method: 'png.read', params: { ...keys } });
+    const pngFloodReply = await client.sendText(pngFlood);
+    assert.match(pngFloodReply.error ?? '', /message too large \(\d+\.\d MiB\).*carrying only/);
     // Under the size cap but with thousands of keys: the count is refused, the keys are not listed.
     const some = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`key${i}`, i]));
     await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 'x', seed: 1, ...some } }), (e: Error) => {
