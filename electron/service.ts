@@ -314,8 +314,13 @@ export class StudioService {
         return this.active.list();
       case 'job.cancel':
         return this.engine.request('cancel', call.params);
-      case 'gallery.list':
-        return this.gallery.list().map((e) => this.toEntry(e));
+      case 'gallery.list': {
+        const { offset = 0, limit } = call.params;
+        return this.gallery
+          .list()
+          .slice(offset, limit === undefined ? undefined : offset + limit)
+          .map((e) => this.toEntry(e));
+      }
       case 'gallery.delete':
         return { deleted: this.gallery.delete(call.params.id) };
       case 'gallery.reveal': {

@@ -159,5 +159,13 @@ test('a client that stops reading is disconnected once 4 MiB wait for it; the se
     assert.equal(outcome, 'closed');
     assert.ok(answered < 200, `${answered} replies of 200 before the server let go`);
     assert.equal((await client.call('gallery.list', {})).length, 20, 'the other client is answered');
+    // Pages of the list, newest first, for a gallery too large for one reply.
+    const ids = (await client.call('gallery.list', {})).map((e) => e.id);
+    assert.deepEqual(
+      (await client.call('gallery.list', { offset: 5, limit: 10 })).map((e) => e.id),
+      ids.slice(5, 15),
+    );
+    assert.deepEqual(await client.call('gallery.list', { offset: 20, limit: 10 }), []);
+    await assert.rejects(client.call('gallery.list', { limit: 5000 }), /limit/);
   });
 });

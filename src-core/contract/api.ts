@@ -12,6 +12,9 @@ import { AdapterRequestSchemas, type AdapterResults } from './adapters.ts';
 
 export type { ModelSummary } from './models.ts';
 
+/** The most entries one gallery.list reply holds: 1,000 of the longest (two 20,000-character prompts) are 45 MB. */
+export const GALLERY_PAGE_MAX = 1000;
+
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 export const GalleryIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/);
 
@@ -27,7 +30,10 @@ export const RequestSchemas = {
   'job.sweep': SweepRequestSchema,
   'job.cancel': z.object({ jobId: JobIdSchema }).strict(),
   'job.active': z.object({}).strict(),
-  'gallery.list': z.object({}).strict(),
+  /** Newest first; `offset` and `limit` page through it (one reply holds at most MAX_REPLY_BYTES). */
+  'gallery.list': z
+    .object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(GALLERY_PAGE_MAX).optional() })
+    .strict(),
   'gallery.delete': z.object({ id: GalleryIdSchema }).strict(),
   'gallery.reveal': z.object({ id: GalleryIdSchema }).strict(),
   'png.read': z.object({ base64: z.string().max(64 * 1024 * 1024) }).strict(),

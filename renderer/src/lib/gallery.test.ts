@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GalleryEntry } from '../../../src-core/contract/api.ts';
-import { entryHref, mergeEntries, removeEntry, sortNewest } from './gallery.ts';
+import { entryHref, listGallery, mergeEntries, removeEntry, sortNewest } from './gallery.ts';
 
 const entry = (id: string, createdAt: string): GalleryEntry => ({
   id,
@@ -38,4 +38,26 @@ test('merging new entries replaces duplicates, removing drops one', () => {
 
 test('file address for the reveal fallback', () => {
   assert.equal(entryHref(entry('a', ''), 'http://127.0.0.1:7860/?token=x'), 'http://127.0.0.1:7860/gallery/a.png');
+});
+
+test('the whole gallery is read a page at a time, newest first, however many pages it takes', async () => {
+  const all = Array.from({ length: 2500 }, (_, i) => ({ id: `${String(i).padStart(5, '0')}-1.png` }));
+  for (const total of [0, 999, 1000, 2500]) {
+    const asked: Array<{ offset?: number; limit?: number }> = [];
+    const client = {
+      call: async (_method: string, params: { offset?: number; limit?: number }) => {
+        asked.push(params);
+        const offset = params.offset ?? 0;
+        return all.slice(0, total).slice(offset, offset + (params.limit ?? total));
+      },
+    } as unknown as Parameters<typeof listGallery>[0];
+    const listed = await listGallery(client);
+    assert.deepEqual(
+      listed.map((e) => e.id),
+      all.slice(0, total).map((e) => e.id),
+      `${total} entries`,
+    );
+    assert.ok(asked.every((p) => p.limit === 1000));
+    assert.equal(asked.length, Math.floor(total / 1000) + 1, `${total} entries in ${asked.length} calls`);
+  }
 });

@@ -1,10 +1,20 @@
 // The gallery list: newest first, new images from job.done merged in without duplicates; names that tell
 // images apart (seed, time, sampler) and the filter (source, sampler, text in the prompt).
-import type { GalleryEntry, GallerySource } from '../../../src-core/contract/api.ts';
+import { GALLERY_PAGE_MAX, type GalleryEntry, type GallerySource, type StudioApi } from '../../../src-core/contract/api.ts';
 
 function time(entry: GalleryEntry): number {
   const t = Date.parse(entry.createdAt);
   return Number.isNaN(t) ? 0 : t;
+}
+
+/** The whole gallery, a page at a time: one reply for all of a large gallery would be over the size a reply may have. */
+export async function listGallery(client: Pick<StudioApi, 'call'>, pageSize = GALLERY_PAGE_MAX): Promise<GalleryEntry[]> {
+  const entries: GalleryEntry[] = [];
+  for (;;) {
+    const page = await client.call('gallery.list', { offset: entries.length, limit: pageSize });
+    entries.push(...page);
+    if (page.length < pageSize) return entries;
+  }
 }
 
 /** Newest first; entries with the same time keep their relative order. */

@@ -16,7 +16,7 @@ import type { ConnectionState, StudioClient } from './client.ts';
 import { withContext } from './errors.ts';
 import { FormErrorBanner, withPrefix } from './form-error.ts';
 import { adaptToModel, defaultForm, formToRequest, sizeMultipleOf, vaeFactorOf, type FormState } from './form.ts';
-import { mergeEntries, sortNewest } from './gallery.ts';
+import { listGallery, mergeEntries, sortNewest } from './gallery.ts';
 import type { ImportMessage } from './import-message.ts';
 import {
   IDLE_JOB,
@@ -222,7 +222,7 @@ export class Studio {
     const [info, models, gallery, active] = await Promise.allSettled([
       this.client.call('app.info', {}),
       this.client.call('model.list', {}),
-      this.client.call('gallery.list', {}),
+      listGallery(this.client),
       this.client.call('job.active', {}),
     ]);
     if (active.status === 'fulfilled') this.#setJob(adoptJob(this.job, active.value));
