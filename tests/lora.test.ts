@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
@@ -174,6 +174,36 @@ test("PNG parameters carry A1111's Lora hashes and TI hashes, and read back", as
   const read = parametersToRequest(parameters);
   assert.equal(read.loraHashes, `sd1-kohya: ${KOHYA_ADDNET}`);
   assert.equal(read.tiHashes, `xyzemb: ${XYZEMB_TI}`);
+});
+
+test('an embedding the prompt names whose file cannot be read is refused, naming it; one no prompt names is not reported', async () => {
+  const folder = join(work, 'broken-embeddings');
+  mkdirSync(folder);
+  const bytes = readFileSync(join(FIXTURES, 'lora', 'embeddings', 'xyzemb.safetensors'));
+  writeFileSync(join(folder, 'xyzemb.safetensors'), bytes);
+  writeFileSync(join(folder, 'brokenemb.safetensors'), bytes.subarray(0, bytes.length - 40)); // cut short, as an interrupted copy
+  fixture.attach({ loraDirs: [LORAS], embeddingDirs: [folder] });
+  try {
+    for (const prompts of [{ prompt: 'a red circle on a brokenemb background' }, { prompt: 'a red circle', negativePrompt: 'brokenemb' }]) {
+      await assert.rejects(generate(model, { ...REQUEST, ...prompts }), (error: Error) => {
+        assert.equal(error.name, 'RequestError');
+        const path = join(folder, 'brokenemb.safetensors');
+        assert.equal(
+          error.message.startsWith(
+            `the embedding "brokenemb" named in the prompt cannot be read (${path}): brokenemb.safetensors: truncated file`,
+          ),
+          true,
+          error.message,
+        );
+        return true;
+      });
+    }
+    const result = await generate(model, { ...REQUEST, prompt: 'a red circle on a xyzemb background' });
+    assert.match(result.images[0]!.parameters, new RegExp(`TI hashes: "xyzemb: ${XYZEMB_TI}"`));
+    assert.doesNotMatch(result.notes.join('\n'), /brokenemb/);
+  } finally {
+    fixture.attach({ loraDirs: [LORAS, join(work, 'loras')], embeddingDirs: [join(FIXTURES, 'lora', 'embeddings')] });
+  }
 });
 
 test('npm run generate with --lora-dir: the LoRA is applied as in the app, and the PNG names it', async () => {

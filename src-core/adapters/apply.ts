@@ -5,6 +5,7 @@ import type { StableDiffusionModel } from '../model/model.ts';
 import { RequestError } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { AdapterLibrary, UnknownAdapterError } from './library.ts';
+import { EmbeddingFileError } from './embedding-file.ts';
 import { LoraMatchError } from './lora-merge.ts';
 import { ModelAdapters, type AdapterSettings, type PreparedAdapters } from './model-adapters.ts';
 import { loraCalls, parseExtraNetworks, TagSyntaxError } from './prompt-tags.ts';
@@ -49,7 +50,12 @@ export async function prepareAdapters(
   try {
     return await adapters.prepare(request);
   } catch (error) {
-    if (error instanceof TagSyntaxError || error instanceof UnknownAdapterError || error instanceof LoraMatchError) {
+    if (
+      error instanceof TagSyntaxError ||
+      error instanceof UnknownAdapterError ||
+      error instanceof LoraMatchError ||
+      error instanceof EmbeddingFileError
+    ) {
       throw new RequestError(error.message);
     }
     throw error;

@@ -21,7 +21,7 @@ import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
 import { SessionSlots } from './session-slots.ts';
 import { embeddingMatcher, setEmbeddingsOf, type EmbeddingMatcher } from './embedding-tokens.ts';
-import { readEmbedding, type Embedding } from './embedding-file.ts';
+import { EmbeddingFileError, readEmbedding, type Embedding } from './embedding-file.ts';
 import { embeddingShortHash, formatHashList, loraShortHash } from './hashes.ts';
 import { LayerTable } from './layer-names.ts';
 import { AdapterLibrary } from './library.ts';
@@ -177,14 +177,21 @@ export class ModelAdapters {
 
   /** The positions each embedding this model's prompts can name takes (ids all 0), for the prompt's token counter. */
   embeddingLayout(): EmbeddingMatcher {
-    return matcherOf(this.base.tokenizer, this.fittingEmbeddings());
+    return matcherOf(this.base.tokenizer, this.readEmbeddings().fitting);
   }
 
-  /** The embeddings the prompts name, among the folder's files that fit this model's text encoders. */
+  /**
+   * The embeddings the prompts name, among the folder's files that fit this model's text encoders. A file that cannot
+   * be read is refused, naming it, where a prompt names it (else its name would be read as plain text, unsaid).
+   */
   private usedEmbeddings(texts: string[]): Embedding[] {
-    const fitting = this.fittingEmbeddings();
-    if (fitting.length === 0) return [];
-    const matcher = matcherOf(this.base.tokenizer, fitting);
+    const { fitting, unreadable } = this.readEmbeddings();
+    if (fitting.length === 0 && unreadable.length === 0) return [];
+    const entries = [
+      ...fitting.map((e) => ({ name: e.name, count: vectorCount(e) })),
+      ...unreadable.map((u) => ({ name: u.name, count: 1 })),
+    ];
+    const matcher = embeddingMatcher(this.base.tokenizer, entries);
     for (const text of texts) {
       try {
         chunkPrompt(this.base.tokenizer, text, { embeddings: matcher });
@@ -192,15 +199,22 @@ export class ModelAdapters {
         // A prompt the emphasis parser refuses is reported when it is encoded.
       }
     }
+    const named = unreadable.find((u) => matcher.used.has(u.name));
+    if (named) {
+      throw new EmbeddingFileError(
+        `the embedding "${named.name}" named in the prompt cannot be read (${named.path}): ${named.error.message}`,
+      );
+    }
     return fitting.filter((e) => matcher.used.has(e.name));
   }
 
-  /** The embedding folders' files that fit this model's text encoders (each file read once). */
-  private fittingEmbeddings(): Embedding[] {
+  /** The embedding folders' files, each read once: those that fit this model's text encoders, and those unreadable. */
+  private readEmbeddings(): { fitting: Embedding[]; unreadable: Array<{ name: string; path: string; error: Error }> } {
     const files = this.library.embeddings();
-    if (files.length === 0) return [];
-    const widths = new Map(this.base.textEncoders.map((p) => [p.component, p.hidden]));
     const fitting: Embedding[] = [];
+    const unreadable: Array<{ name: string; path: string; error: Error }> = [];
+    if (files.length === 0) return { fitting, unreadable };
+    const widths = new Map(this.base.textEncoders.map((p) => [p.component, p.hidden]));
     for (const file of files) {
       const key = fileIdentity(file.path);
       let loaded = this.embeddingFiles.get(key);
@@ -212,13 +226,16 @@ export class ModelAdapters {
         }
         this.embeddingFiles.set(key, loaded);
       }
-      if (loaded instanceof Error) continue;
+      if (loaded instanceof Error) {
+        unreadable.push({ name: file.name, path: file.path, error: loaded });
+        continue;
+      }
       const fits = this.base.textEncoders.every((p) =>
         embeddingPart(p.component, this.base.textEncoders.length).some((part) => loaded.parts[part]?.width === widths.get(p.component)),
       );
       if (fits) fitting.push(loaded);
     }
-    return fitting;
+    return { fitting, unreadable };
   }
 
   private setKeys(loras: Array<{ call: LoraCall; file: { path: string } }>, embeddings: Embedding[]): Record<LoraComponent, string> {

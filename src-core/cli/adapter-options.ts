@@ -1,6 +1,7 @@
 // The generate command's LoRA and embedding folders (--lora-dir, --embeddings-dir), and where adapted graphs are
 // cached: beside the import cache (RESTART_STUDIO_ADAPTERS overrides it), so that it is usually on the same disk as
 // imported models and their weights can be hard-linked rather than copied.
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { attachAdapters } from '../adapters/apply.ts';
@@ -20,9 +21,22 @@ export interface AdapterFolders {
   embeddingDirs: string[];
 }
 
+/** The folders, each refused in words unless it is an existing folder (else every LoRA would be "unknown"). */
 export function adapterFolders(values: { 'lora-dir'?: string; 'embeddings-dir'?: string }): AdapterFolders {
-  const folder = (dir: string | undefined) => (dir === undefined ? [] : [resolve(dir)]);
-  return { loraDirs: folder(values['lora-dir']), embeddingDirs: folder(values['embeddings-dir']) };
+  const folder = (option: string, dir: string | undefined): string[] => {
+    if (dir === undefined) return [];
+    if (dir.trim() === '') throw new Error(`--${option} needs a folder (got "${dir}")`);
+    let isDirectory;
+    try {
+      isDirectory = statSync(dir).isDirectory();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(`--${option} ${dir}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such folder' : (error as Error).message}`);
+    }
+    if (!isDirectory) throw new Error(`--${option} ${dir} is not a folder`);
+    return [resolve(dir)];
+  };
+  return { loraDirs: folder('lora-dir', values['lora-dir']), embeddingDirs: folder('embeddings-dir', values['embeddings-dir']) };
 }
 
 export function adapterCacheRoot(): string {

@@ -26,6 +26,7 @@ import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './
 import { numberOption } from './option-values.ts';
 import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type AdapterFolders } from './adapter-options.ts';
 import { stringOptions } from './string-options.ts';
+import { samplerOptionsFromCli } from './sampler-options.ts';
 import { preflight } from './preflight.ts';
 
 const OPTION_HELPS = IMG2IMG_HELP + ADAPTER_HELP;
@@ -69,26 +70,6 @@ function originalSizeOption(spec: string | undefined): { originalWidth?: number;
   return { originalWidth: Number(match[1]), originalHeight: Number(match[2]) };
 }
 
-function restartOption(spec: string | undefined, values: Record<string, unknown>): GenerateRequestInput['restart'] {
-  if (spec === undefined) return undefined;
-  if (spec === 'a1111' || spec === 'sd') return { preset: spec };
-  let segments: unknown;
-  try {
-    segments = JSON.parse(spec);
-  } catch {
-    throw new UsageError(`--restart must be a1111, sd or a JSON list of [N_r, K, t_min, t_max] segments (got "${spec}")`);
-  }
-  const churn = {
-    restartGamma: numberOption(values, 'restart-gamma'),
-    sMin: numberOption(values, 's-min'),
-    sMax: numberOption(values, 's-max'),
-  };
-  return {
-    segments: segments as [number, number, number, number][],
-    ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)),
-  };
-}
-
 export function parseCli(argv: string[]):
   | {
       request: GenerateRequestInput;
@@ -98,6 +79,8 @@ export function parseCli(argv: string[]):
       out: string;
       initImagePath?: string;
       adapters: AdapterFolders;
+      /** Options given but ignored (checked all the same), in words. */
+      notes: string[];
     }
   | 'help' {
   let parsed;
@@ -151,6 +134,10 @@ export function parseCli(argv: string[]):
   if (!(PROVIDER_CHOICES as readonly string[]).includes(provider))
     throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
   const img2img = img2imgFromCli(v);
+  const sampler = v.sampler ?? 'euler';
+  const samplers = img2img.fields.hires?.sampler ? [...new Set([sampler, img2img.fields.hires.sampler])] : [sampler];
+  const samplerOptions = samplerOptionsFromCli(v, samplers);
+  if (v.out !== undefined && v.out.trim() === '') throw new UsageError(`--out needs a folder (got "${v.out}")`);
   const request: GenerateRequestInput = {
     ...img2img.fields,
     prompt: v.prompt,
@@ -165,9 +152,7 @@ export function parseCli(argv: string[]):
     width: numberOption(v, 'width'),
     height: numberOption(v, 'height'),
     noiseSource: v.noise as GenerateRequestInput['noiseSource'],
-    eta: numberOption(v, 'eta'),
-    sNoise: numberOption(v, 's-noise'),
-    restart: restartOption(v.restart, v),
+    ...samplerOptions.fields,
     timestepMode: v.timestep as GenerateRequestInput['timestepMode'],
     emphasis: v.emphasis as GenerateRequestInput['emphasis'],
     ...originalSizeOption(v['original-size']),
@@ -184,6 +169,7 @@ export function parseCli(argv: string[]):
     out: resolve(v.out ?? 'outputs'),
     initImagePath: img2img.initImagePath,
     adapters: adapterFolders(v),
+    notes: [...samplerOptions.notes, ...img2img.notes],
   };
 }
 
@@ -205,6 +191,7 @@ async function main(): Promise<number> {
   // onnxruntime's memory for LoRA sets is reused with the engine's malloc settings (model/huge-pages.ts): the app's
   // engine process starts with them; this command starts itself again with them when LoRAs may be applied.
   if (options.adapters.loraDirs.length > 0) await rerunWithHugePages();
+  for (const note of options.notes) console.error(`note: ${note}`); // after the rerun: printed once
   const controller = new AbortController();
   process.once('SIGINT', () => {
     console.error('cancelling after the current model call...');

@@ -2,9 +2,9 @@
 // --exact-steps, --hires-scale, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
+import { GenerateRequestFields, SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { HIRES_UPSCALERS, INPUT_IMAGE_LIMITS, RESIZE_MODES } from '../contract/images.ts';
-import { choiceOption, numberOption } from './option-values.ts';
+import { checkedNumberOption, choiceOption, ignoredNote, numberOption } from './option-values.ts';
 
 const MEGAPIXELS = INPUT_IMAGE_LIMITS.pixels / 1e6;
 export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this image (PNG, JPEG or WebP; at most ${MEGAPIXELS} megapixels)
@@ -32,8 +32,11 @@ export const IMG2IMG_OPTIONS = {
 
 type Values = Record<string, string | boolean | undefined>;
 
-/** The request fields these options set (unset ones left out), and the init image's path. */
-export function img2imgFromCli(values: Values): { fields: Partial<GenerateRequestInput>; initImagePath?: string } {
+/**
+ * The request fields these options set (unset ones left out), the init image's path, and a note for img2img options
+ * given without --init-image: checked, then ignored (as generate.ts does with sampler options the run does not use).
+ */
+export function img2imgFromCli(values: Values): { fields: Partial<GenerateRequestInput>; initImagePath?: string; notes: string[] } {
   const fields: Partial<GenerateRequestInput> = {};
   const path = values['init-image'];
   if (typeof path === 'string') {
@@ -44,11 +47,17 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
         .slice(0, 128) || 'image'
     }`;
   }
-  const strength = numberOption(values, 'strength');
-  if (strength !== undefined) fields.strength = strength;
+  const strength = checkedNumberOption(values, 'strength', GenerateRequestFields.shape.strength);
   const resizeMode = choiceOption(values, 'resize-mode', RESIZE_MODES);
-  if (resizeMode) fields.resizeMode = resizeMode;
-  if (values['exact-steps']) fields.exactSteps = true;
+  const notes: string[] = [];
+  const unused = ['strength', 'resize-mode', 'exact-steps'].filter((n) => values[n] !== undefined);
+  if (typeof path !== 'string' && unused.length > 0) {
+    notes.push(ignoredNote(unused, 'img2img', 'this run has no --init-image'));
+  } else {
+    if (strength !== undefined) fields.strength = strength;
+    if (resizeMode) fields.resizeMode = resizeMode;
+    if (values['exact-steps']) fields.exactSteps = true;
+  }
   const scale = numberOption(values, 'hires-scale');
   const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler'].filter((n) => values[n] !== undefined);
   if (scale === undefined && hiresOnly.length > 0) throw new Error(`--${hiresOnly[0]} needs --hires-scale (hires fix is off without it)`);
@@ -64,7 +73,7 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
     if (sampler) hires.sampler = sampler;
     fields.hires = hires;
   }
-  return { fields, initImagePath: typeof path === 'string' ? path : undefined };
+  return { fields, initImagePath: typeof path === 'string' ? path : undefined, notes };
 }
 
 /**

@@ -1,0 +1,70 @@
+// The generate command's sampler options: --eta, --s-noise, --restart and its churn (--restart-gamma, --s-min,
+// --s-max). Each is parsed and checked whenever it is given; one that none of the run's samplers uses is left out of
+// the request with a note, as the engine does with --original-size on a model that is not SDXL, so that no PNG
+// records a setting that changed nothing.
+import { GenerateRequestFields, RestartSettingsSchema, type GenerateRequestInput } from '../contract/generate.ts';
+import { checkedNumberOption, ignoredNote } from './option-values.ts';
+
+type Values = Record<string, unknown>;
+type SamplerFields = Pick<GenerateRequestInput, 'eta' | 'sNoise' | 'restart'>;
+
+const fields = GenerateRequestFields.shape;
+const churnFields = RestartSettingsSchema.options[2].shape;
+
+/** The samplers that read each option (ddim here is Euler on DDIM's grid: no eta). */
+const READERS = { eta: ['euler_ancestral'], 's-noise': ['euler_ancestral', 'restart'], restart: ['restart'] } as const;
+
+function restartSpec(spec: string): NonNullable<GenerateRequestInput['restart']> {
+  if (spec === 'a1111' || spec === 'sd') return { preset: spec };
+  try {
+    return { segments: JSON.parse(spec) as [number, number, number, number][] };
+  } catch {
+    throw new Error(`--restart must be a1111, sd or a JSON list of [N_r, K, t_min, t_max] segments (got "${spec}")`);
+  }
+}
+
+/**
+ * The request fields these options set for a run sampled by `samplers` (the first pass's, and hires fix's where it
+ * has its own), and a note for each group of options that were ignored.
+ */
+export function samplerOptionsFromCli(values: Values, samplers: readonly string[]): { fields: SamplerFields; notes: string[] } {
+  const eta = checkedNumberOption(values, 'eta', fields.eta);
+  const sNoise = checkedNumberOption(values, 's-noise', fields.sNoise);
+  const churn = {
+    restartGamma: checkedNumberOption(values, 'restart-gamma', churnFields.restartGamma),
+    sMin: checkedNumberOption(values, 's-min', churnFields.sMin),
+    sMax: checkedNumberOption(values, 's-max', churnFields.sMax),
+  };
+  const churnNames = ['restart-gamma', 's-min', 's-max'].filter((n) => values[n] !== undefined);
+  const spec = typeof values.restart === 'string' ? restartSpec(values.restart) : undefined;
+  const notes: string[] = [];
+  const out: SamplerFields = {};
+  const ignore = (names: string[], readers: readonly string[]) =>
+    notes.push(
+      ignoredNote(
+        names,
+        `the ${readers.join(' and ')} sampler${readers.length > 1 ? 's' : ''}`,
+        `this run samples with ${samplers.join(' and ')}`,
+      ),
+    );
+  const reads = (option: keyof typeof READERS) => samplers.some((s) => (READERS[option] as readonly string[]).includes(s));
+  if (eta !== undefined) {
+    if (reads('eta')) out.eta = eta;
+    else ignore(['eta'], READERS.eta);
+  }
+  if (sNoise !== undefined) {
+    if (reads('s-noise')) out.sNoise = sNoise;
+    else ignore(['s-noise'], READERS['s-noise']);
+  }
+  // The spec stays in the request even when unused, so that the request's check still refuses a wrong one: only
+  // Restart reads it, and PNGs record it only for Restart.
+  const segments = spec && 'segments' in spec;
+  if (spec) out.restart = segments ? { ...spec, ...Object.fromEntries(Object.entries(churn).filter(([, v]) => v !== undefined)) } : spec;
+  const restartNames = [...(spec ? ['restart'] : []), ...churnNames];
+  if (restartNames.length > 0 && !reads('restart')) ignore(restartNames, READERS.restart);
+  else if (churnNames.length > 0 && !segments) {
+    const preset = spec && 'preset' in spec ? spec.preset : 'a1111';
+    notes.push(ignoredNote(churnNames, '--restart segments', `the ${preset} preset takes no churn`));
+  }
+  return { fields: out, notes };
+}
