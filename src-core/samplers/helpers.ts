@@ -119,9 +119,15 @@ export function formatSigma(sigma: number): string {
   return Number(sigma.toPrecision(6)).toString();
 }
 
-/** The error for a model output holding a NaN or an infinity (`value`, the first), naming the step and sigma. */
+/**
+ * The error for a model output holding a NaN or an infinity (`value`, the first), naming the step and sigma, and
+ * what usually causes it, for the person who only sees the message.
+ */
 export function notFiniteAt(value: number, step: number, sigma: number): SamplerError {
-  return new SamplerError(`model output is not finite (${value}) at step ${step}, sigma ${formatSigma(sigma)}`);
+  return new SamplerError(
+    `model output is not finite (${value}) at step ${step}, sigma ${formatSigma(sigma)}: ` +
+      'the model file may hold broken weights (NaN), an fp16 model may overflow, or a prompt or LoRA weight is too large',
+  );
 }
 
 /** The arrays one Heun step works in, allocated once per run. */

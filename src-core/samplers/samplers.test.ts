@@ -252,7 +252,7 @@ test('NaN or Inf from the denoiser is an error naming the step and sigma', async
   const infinite: Denoiser = async (x) => x.map(() => Infinity);
   await assert.rejects(
     SAMPLERS.heun.sample(infinite, start(), sigmas, noiseContext(), {}),
-    /not finite \(Infinity\) at step 0, sigma 14.6146/,
+    /not finite \(Infinity\) at step 0, sigma 14.6146: the model file may hold broken weights \(NaN\), an fp16 model may overflow/,
   );
 });
 
