@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { ModelSummary } from '../src-core/contract/models.ts';
 import { readImportInfo } from '../src-core/import/cache.ts';
+import { REQUIRED_FILES as TOKENIZER_FILES } from '../src-core/tokenizer/tokenizer-files.ts';
 
 const { onnx } = onnxProto;
 
@@ -15,6 +16,21 @@ export type ModelFacts = Pick<ModelSummary, 'family' | 'prediction' | 'precision
 /** A diffusers-ONNX folder the engine can load: model_index.json and a UNet graph. */
 export function isOnnxModelFolder(dir: string): boolean {
   return existsSync(join(dir, 'model_index.json')) && existsSync(join(dir, 'unet', 'model.onnx'));
+}
+
+/** What the engine cannot load a diffusers-ONNX folder without (SDXL's second encoder needs its own tokenizer too). */
+const REQUIRED_PARTS = ['model_index.json', 'unet/model.onnx', 'text_encoder/model.onnx', 'vae_decoder/model.onnx'];
+
+/** The required parts a diffusers-ONNX folder lacks ("tokenizer/" when the whole folder is absent); [] when complete. */
+export function missingModelParts(dir: string): string[] {
+  const missing = REQUIRED_PARTS.filter((part) => !existsSync(join(dir, part)));
+  const tokenizers = existsSync(join(dir, 'text_encoder_2')) ? ['tokenizer', 'tokenizer_2'] : ['tokenizer'];
+  for (const tokenizer of tokenizers) {
+    const files = TOKENIZER_FILES.filter((file) => !existsSync(join(dir, tokenizer, file)));
+    if (files.length === TOKENIZER_FILES.length) missing.push(`${tokenizer}/`);
+    else missing.push(...files.map((file) => `${tokenizer}/${file}`));
+  }
+  return missing;
 }
 
 function readConfig(path: string): Record<string, unknown> | null {

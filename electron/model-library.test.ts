@@ -3,11 +3,11 @@
 // picker shows (SD 1 / SD 2, prediction, precision from the ONNX graph, size).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { folderSize, modelFacts, onnxInputType } from './model-facts.ts';
+import { folderSize, missingModelParts, modelFacts, onnxInputType } from './model-facts.ts';
 import { ModelLibrary } from './model-library.ts';
 
 const FIXTURES = fileURLToPath(new URL('../tests/fixtures/', import.meta.url));
@@ -106,4 +106,21 @@ test('an added folder that was moved away is not offered, and comes back when it
   assert.equal(library.entries().length, 1, 'the entry stays until removed');
   renameSync(`${mine}-away`, mine);
   assert.equal(library.list().length, 2);
+});
+
+test('the parts a diffusers-ONNX folder cannot load without: tokenizer files, the three graphs, model_index.json', () => {
+  const { root } = setup();
+  const dir = join(root, 'complete');
+  cpSync(join(FIXTURES, 'tiny-sd-eps-int64'), dir, { recursive: true });
+  assert.deepEqual(missingModelParts(dir), ['tokenizer/'], 'the fixture ships without its tokenizer');
+  mkdirSync(join(dir, 'tokenizer'));
+  for (const file of ['vocab.json', 'merges.txt', 'tokenizer_config.json']) writeFileSync(join(dir, 'tokenizer', file), '{}');
+  assert.deepEqual(missingModelParts(dir), []);
+  rmSync(join(dir, 'tokenizer', 'merges.txt'));
+  rmSync(join(dir, 'vae_decoder', 'model.onnx'));
+  rmSync(join(dir, 'model_index.json'));
+  assert.deepEqual(missingModelParts(dir), ['model_index.json', 'vae_decoder/model.onnx', 'tokenizer/merges.txt']);
+  // SDXL's second text encoder needs its own tokenizer.
+  mkdirSync(join(dir, 'text_encoder_2'));
+  assert.deepEqual(missingModelParts(dir).slice(-1), ['tokenizer_2/']);
 });

@@ -12,7 +12,7 @@ import { inspectImportSource } from '../src-core/import/source.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 import { ImportFailed, runImport, type RunningImport } from './import-job.ts';
 import type { ImportRequest } from './import-worker.ts';
-import { isOnnxModelFolder } from './model-facts.ts';
+import { isOnnxModelFolder, missingModelParts } from './model-facts.ts';
 import { ModelLibrary } from './model-library.ts';
 
 /** What a caller may do: local paths are taken only from this machine's own user (see the server). */
@@ -37,6 +37,12 @@ function pathProblem(path: string, what: string): string | null {
     if (code === 'EACCES' || code === 'EPERM') return `the ${what} ${path} cannot be read (permission denied)`;
     return `the ${what} ${path} cannot be read: ${(error as Error).message}`;
   }
+}
+
+/** A diffusers-ONNX folder is used as it is: one the engine cannot load is refused here, with what it lacks. */
+function refuseIncomplete(dir: string): void {
+  const missing = missingModelParts(dir);
+  if (missing.length > 0) throw new Error(`cannot add ${basename(dir)}: the diffusers-ONNX folder has no ${missing.join(', ')}`);
 }
 
 /** Imports that may wait at once: a queue is for a user's handful of files, not for a client that floods it. */
@@ -77,13 +83,14 @@ export class ModelManager {
 
     if (isOnnxModelFolder(path)) {
       const listed = this.library.find(path);
-      if (listed) return { model: listed, notes: [`${listed.name} is already in the list`] };
+      if (listed) return { model: listed, alreadyListed: true, notes: [] };
+      refuseIncomplete(path);
       return { model: this.library.add({ dir: path, label, kind: 'diffusers-onnx' }), notes: [] };
     }
     // Headers and configs only: what it is, or why it cannot be imported (SDXL, a LoRA, a truncated file...).
     const look = inspectImportSource(path);
     if (look.problem) throw new Error(`cannot add ${basename(path)}: ${look.problem}`);
-    if (look.kind === 'diffusers-onnx') throw new Error(`${path} looks like a diffusers-ONNX folder but has no unet/model.onnx`);
+    if (look.kind === 'diffusers-onnx') refuseIncomplete(path);
     for (const [extra, what] of [
       [params.vae, 'VAE file'],
       [params.config, 'architecture folder'],

@@ -32,6 +32,7 @@ import { missingAdapters } from '../src-core/adapters/png-check.ts';
 import { ModelLibrary } from './model-library.ts';
 import { ModelManager, type CallerRights } from './model-manager.ts';
 import { JobEvents } from './job-events.ts';
+import { DataFolderLocked, lockDataFolder, type DataFolderLock } from './data-lock.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -74,6 +75,16 @@ function checkDataFolder(dir: string): void {
   }
 }
 
+/** The data folder for this instance alone (see data-lock.ts); refused in one line when another one has it. */
+function lockFolder(dir: string): DataFolderLock {
+  try {
+    return lockDataFolder(dir);
+  } catch (error) {
+    if (error instanceof DataFolderLocked) throw new DataFolderError(error.message);
+    throw new DataFolderError(`the data folder ${dir} cannot be locked for this instance: ${describeFsError(error)}`);
+  }
+}
+
 export class StudioService {
   readonly gallery: Gallery;
   readonly engine: EngineProcess;
@@ -89,12 +100,16 @@ export class StudioService {
   /** What the engine's onnxruntime can use (asked once: it does not change while the app runs). */
   private providers: HostProvider[] = [];
   private ready: Promise<void>;
+  private readonly lock: DataFolderLock;
 
   constructor(private readonly options: ServiceOptions) {
     checkDataFolder(options.dataDir);
+    // Before the gallery opens: it deletes unfinished writes, which may be another instance's.
+    this.lock = lockFolder(options.dataDir);
     try {
       this.gallery = new Gallery(join(options.dataDir, 'gallery'));
     } catch (error) {
+      this.lock.release();
       throw new DataFolderError(`the gallery in ${options.dataDir} cannot be opened: ${(error as Error).message}`);
     }
     this.models = new ModelManager(
@@ -183,16 +198,26 @@ export class StudioService {
     }
   }
 
-  /** A failed load leaves the engine on its previous model: app.info keeps that one and shows the error. */
+  /**
+   * A failed load leaves the engine on its previous model: app.info keeps that one, and modelError says
+   * only why there is none (a failed switch is the caller's error, told once, not at every page load).
+   */
   private async loadModel(dir: string, provider = this.provider): Promise<void> {
     try {
       this.model = await this.engine.request('load', { dir: resolve(dir), provider, adapters: adapterFolders(this.options.dataDir) });
       this.provider = provider;
       this.modelError = null;
     } catch (error) {
-      this.modelError = (error as Error).message;
+      if (!this.model) this.modelError = (error as Error).message;
       throw error;
     }
+  }
+
+  /** model.select's error: which model failed, why, and what is still loaded. */
+  private switchFailed(dir: string, error: unknown): Error {
+    const name = this.models.library.find(dir)?.name ?? basename(dir);
+    const now = this.model ? `still using ${this.model.name}` : 'no model is loaded';
+    return new Error(`could not switch to ${name}: ${(error as Error).message}; ${now}`);
   }
 
   /** A job under a new id, known as active from before the engine is asked until its last event. */
@@ -291,7 +316,7 @@ export class StudioService {
           } catch {
             /* the load error is the one to report */
           }
-          throw error;
+          throw this.switchFailed(dir, error);
         }
         this.rememberFolder(dir);
         return this.info();
@@ -345,5 +370,6 @@ export class StudioService {
   stop(): void {
     this.models.stop();
     this.engine.stop();
+    this.lock.release();
   }
 }

@@ -1,17 +1,18 @@
 // "Add model…" end to end in a real browser (issue 18), local mode with the real server, importer and
 // engine: type a checkpoint's path (with the architecture from a diffusers folder, in Advanced), watch
 // the import's progress, pick the model with its kind in the picker, generate an image with it, and
-// remove it. Errors show in the dialog (a truncated file), and a cancelled import keeps nothing.
+// remove it. A diffusers-ONNX folder is added once ("already in the list" after), one without a tokenizer
+// is refused; errors show in the dialog (a truncated file), and a cancelled import keeps nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SCREENSHOTS } from './helpers/browser.ts';
 import { e2eApp, recordTexts } from './helpers/e2e-app.ts';
 import { cacheEntries, mediumCheckpoint } from './helpers/import-sources.ts';
-import { FIXTURES } from './helpers/model-folders.ts';
+import { FIXTURES, modelFolder } from './helpers/model-folders.ts';
 
 const SD1_LDM = join(FIXTURES, 'import', 'sd1', 'sd1-ldm-fp32.safetensors');
 const SD1_CONFIG = join(FIXTURES, 'import', 'sd1', 'diffusers');
@@ -66,6 +67,34 @@ test('add a checkpoint by path, see its progress, pick it with its kind, generat
   assert.equal(await page.locator('#model-picker option', { hasText: 'Tiny SD 1' }).count(), 0);
   assert.deepEqual(cacheFolder(), []);
   assert.ok(existsSync(SD1_LDM));
+  await page.close();
+});
+
+test('a diffusers-ONNX folder: "Added" once, then only "already in the list"; one without a tokenizer is refused', async () => {
+  const folder = join(mkdtempSync(join(tmpdir(), 'e2e-onnx-')), 'Tiny ONNX');
+  cpSync(modelFolder('tiny-sd-eps-int64'), folder, { recursive: true });
+  const page = await app.open();
+  const dialog = await openDialog(page);
+  const status = dialog.getByRole('status');
+  for (const expected of ['Added Tiny ONNX.', 'Tiny ONNX is already in the list.']) {
+    await dialog.getByLabel('Model path').fill(folder);
+    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+    await status.filter({ hasText: expected }).waitFor();
+  }
+  assert.doesNotMatch(await status.innerText(), /Added/, 'not "Added" beside "already in the list"');
+  assert.equal(await page.locator('#model-picker option', { hasText: 'Tiny ONNX' }).count(), 1);
+
+  rmSync(join(folder, 'tokenizer'), { recursive: true });
+  const broken = join(mkdtempSync(join(tmpdir(), 'e2e-onnx-')), 'No tokenizer');
+  cpSync(folder, broken, { recursive: true });
+  await dialog.getByLabel('Model path').fill(broken);
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  const alert = dialog.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /^Could not add the model: cannot add No tokenizer: the diffusers-ONNX folder has no tokenizer\//);
+  assert.equal(await page.locator('#model-picker option', { hasText: 'No tokenizer' }).count(), 0);
+  await dialog.getByRole('button', { name: 'Remove Tiny ONNX from the list' }).click();
+  await status.filter({ hasText: 'Removed Tiny ONNX from the list' }).waitFor();
   await page.close();
 });
 

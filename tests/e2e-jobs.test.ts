@@ -1,11 +1,14 @@
 // Jobs in a real browser (issue 15): a cancel keeps the finished image and says so, "Cancelling…" at
 // once, a second Generate is queued (visible, removable), Ctrl+Enter before the model info arrives
 // runs once it does, model errors in the banner (not under Steps) that clear with a working model and
-// give way to "engine restarting…", the provider picker, and the run's notes in the result panel.
+// give way to "engine restarting…", a failed model switch said once (no stale banner after a reload),
+// the provider picker, and the run's notes in the result panel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openApp } from './helpers/browser.ts';
+import { cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { E2E_MODEL, openApp } from './helpers/browser.ts';
 import { e2eApp, fillFields, recordTexts } from './helpers/e2e-app.ts';
 import { modelFolder } from './helpers/model-folders.ts';
 import { startStudio } from './helpers/studio.ts';
@@ -138,6 +141,35 @@ test('model errors: in the banner, not under Steps; cleared by a working model; 
   } finally {
     await page.close();
     await broken.stop();
+  }
+});
+
+test('a failed model switch is said once, as the switch\'s error; after a reload no stale "could not be loaded" banner', async () => {
+  const studio = await startStudio({ model: E2E_MODEL });
+  // A folder the picker lists (the models folder is scanned) but the engine cannot load: no tokenizer.
+  const broken = join(studio.dataDir, 'models', 'no-tokenizer');
+  cpSync(modelFolder('tiny-sd-eps-int64'), broken, { recursive: true });
+  rmSync(join(broken, 'tokenizer'), { recursive: true });
+  const page = await openApp(app.browser, studio.server.url);
+  try {
+    const picker = page.getByLabel('Model', { exact: true });
+    const working = await picker.inputValue();
+    await picker.selectOption(broken);
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not switch to no-tokenizer:' });
+    await alert.waitFor();
+    await page.waitForTimeout(500); // the previous model's "ready" must not wipe it
+    assert.match(await alert.innerText(), /^Could not switch to no-tokenizer: tokenizer: .*; still using restart-shapes-64\n/);
+    assert.equal(await picker.inputValue(), working, 'the picker shows the model still loaded');
+    await page.reload();
+    await generateButton(page)
+      .and(page.getByText('Generate', { exact: true }))
+      .waitFor();
+    await page.waitForTimeout(1000);
+    assert.equal(await page.getByRole('alert').count(), 0, 'no banner: the previous model works');
+    assert.equal(await picker.inputValue(), working);
+  } finally {
+    await page.close();
+    await studio.stop();
   }
 });
 

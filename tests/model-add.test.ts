@@ -1,12 +1,12 @@
 // Adding models through the real local server (issue 18): a diffusers-ONNX folder in place, a
 // checkpoint imported in the worker with progress and then generating with it, a second add of the
 // same file reusing the cache; and the bad cases, each with a specific error and nothing left in the
-// list or the cache: a relative or missing path, a truncated file, a file that is not a model,
-// architectures not supported yet (SDXL and SD 1 inpainting, SD 3, FLUX), a cancel in the middle of
-// the UNet, a read-only and a full data folder.
+// list or the cache: a diffusers-ONNX folder missing a part the engine needs, a relative or missing
+// path, a truncated file, a file that is not a model, architectures not supported yet (SDXL and SD 1
+// inpainting, SD 3, FLUX), a cancel in the middle of the UNet, a read-only and a full data folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
@@ -53,7 +53,8 @@ test(
       );
       assert.ok(added.model!.bytes > 0);
       assert.deepEqual(cacheEntries(studio.service.models.library.cacheDir), [], 'nothing copied');
-      assert.match((await client.call('model.add', { path: folder })).notes.join(), /already in the list/);
+      // Added again: only "already in the list" (the dialog said "Added" beside it), nothing written.
+      assert.deepEqual(await client.call('model.add', { path: folder }), { model: added.model, alreadyListed: true, notes: [] });
       const info = await client.call('model.select', { dir: folder });
       assert.equal(info.model?.dir, folder);
       await assert.rejects(client.call('model.remove', { dir: folder }), /in use: switch to another model first/);
@@ -64,6 +65,35 @@ test(
     });
   },
 );
+
+test('a diffusers-ONNX folder the engine cannot load is refused up front, naming the missing part', async () => {
+  const damaged = (name: string, damage: (dir: string) => void) => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'incomplete-')), name);
+    cpSync(modelFolder('tiny-sd-eps-int64'), dir, { recursive: true });
+    damage(dir);
+    return dir;
+  };
+  const cases: Array<[string, RegExp]> = [
+    [
+      damaged('no-tokenizer', (d) => rmSync(join(d, 'tokenizer'), { recursive: true })),
+      /^Error: cannot add no-tokenizer: the diffusers-ONNX folder has no tokenizer\/$/,
+    ],
+    [damaged('no-merges', (d) => rmSync(join(d, 'tokenizer', 'merges.txt'))), /has no tokenizer\/merges\.txt$/],
+    [
+      damaged('no-decoder', (d) => rmSync(join(d, 'vae_decoder', 'model.onnx'))),
+      /cannot add no-decoder: the diffusers-ONNX folder has no vae_decoder\/model\.onnx$/,
+    ],
+    [damaged('no-text-encoder', (d) => rmSync(join(d, 'text_encoder'), { recursive: true })), /has no text_encoder\/model\.onnx$/],
+    [damaged('no-index', (d) => rmSync(join(d, 'model_index.json'))), /no-index: the diffusers-ONNX folder has no model_index\.json$/],
+  ];
+  await withStudio(async (studio, client) => {
+    const before = snapshot(studio);
+    for (const [path, expected] of cases) {
+      await assert.rejects(client.call('model.add', { path }), expected, path);
+      assert.deepEqual(snapshot(studio), before, `nothing listed after ${path}`);
+    }
+  });
+});
 
 test('a checkpoint is imported with progress and an ETA, listed with its kind, generates, and is reused when added again', async () => {
   await withStudio(async (studio, client) => {

@@ -90,9 +90,10 @@ export interface ImportProgressEvent {
 export interface ModelResults {
   /**
    * `model`: added in place (or already imported); `importId`: an import started (see import.* events), or queued
-   * behind `ahead` others (then its import.progress says stage 'queued' until it starts).
+   * behind `ahead` others (then its import.progress says stage 'queued' until it starts). `alreadyListed`: the
+   * folder was in the list already and nothing was added.
    */
-  'model.add': { model?: ModelSummary; importId?: string; ahead?: number; notes: string[] };
+  'model.add': { model?: ModelSummary; alreadyListed?: boolean; importId?: string; ahead?: number; notes: string[] };
   'model.cancelImport': { cancelled: boolean };
   /** `deleted`: the cached import was deleted too (never the user's own files). */
   'model.remove': { removed: boolean; deleted: boolean };

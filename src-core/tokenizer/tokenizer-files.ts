@@ -12,7 +12,7 @@ export class TokenizerLoadError extends Error {
   override name = 'TokenizerLoadError';
 }
 
-const REQUIRED_FILES = ['vocab.json', 'merges.txt', 'tokenizer_config.json'] as const;
+export const REQUIRED_FILES = ['vocab.json', 'merges.txt', 'tokenizer_config.json'] as const;
 const SPECIAL_TOKENS_MAP = 'special_tokens_map.json';
 
 /** CLIPTokenizer's own defaults, used where neither config file names a token. */

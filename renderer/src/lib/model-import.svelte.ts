@@ -111,7 +111,7 @@ export class ModelImport {
     try {
       const result = await this.studio.client.call('model.add', request);
       if (result.model) {
-        this.message = `Added ${result.model.name}.`;
+        this.message = result.alreadyListed ? `${result.model.name} is already in the list.` : `Added ${result.model.name}.`;
         this.notes = result.notes;
         await this.#refreshModels();
       } else if (result.importId && result.ahead !== undefined) {

@@ -32,7 +32,7 @@ import {
   type JobState,
 } from './job.ts';
 import { GenerateQueue } from './generate-queue.svelte.ts';
-import { isModelProblem, NO_MODEL } from './model-status.ts';
+import { isModelProblem, NO_MODEL, switchError } from './model-status.ts';
 import { imagesOf, type GenerateRequestInput } from '../../../src-core/contract/generate.ts';
 import { defaultHires, defaultImg2img, withImg2img, type HiresForm, type Img2imgForm } from './img2img.ts';
 import { ExperimentSlot } from './experiment-slot.svelte.ts';
@@ -263,6 +263,7 @@ export class Studio {
   async selectModel(dir: string, provider?: ProviderName): Promise<void> {
     if (!dir || (dir === this.info?.model?.dir && (!provider || provider === this.info?.providerChoice))) return;
     this.switchingModel = true;
+    let failed: string | null = null;
     try {
       const info = await this.client.call('model.select', provider ? { dir, provider } : { dir });
       const before = this.info;
@@ -270,11 +271,13 @@ export class Studio {
       this.form = adaptToModel(this.form, before, info);
       if (info.modelError) this.error = `The model could not be loaded: ${info.modelError}`;
     } catch (error) {
-      this.showError('Could not switch the model', error);
+      failed = switchError(error);
     } finally {
       this.switchingModel = false;
     }
     if (this.info) this.#modelReady(this.info);
+    // After #modelReady, which clears model problems: the previous model still works, but the switch failed.
+    if (failed) this.error = failed;
   }
 
   async generate(): Promise<void> {
