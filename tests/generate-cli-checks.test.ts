@@ -112,3 +112,21 @@ test('--init-image refuses what is not a regular file, without reading it', { ti
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an import cache that is a file is named, with the setting that chose it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'generate-cache-file-'));
+  try {
+    const imports = join(dir, 'a-file');
+    writeFileSync(imports, 'not a folder');
+    const checkpoint = join(ROOT, 'tests', 'fixtures', 'import', 'sd1', 'sd1-ldm-fp32.safetensors');
+    const run = await failingGenerate({ RESTART_STUDIO_IMPORTS: imports }, 90, '--model', checkpoint, '--out', join(dir, 'out'));
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /error: cannot use the import cache .*a-file \(RESTART_STUDIO_IMPORTS, or XDG_CACHE_HOME\): it, or a folder above it, is a file/,
+    );
+    assert.doesNotMatch(run.stderr, /EEXIST|at .*\.ts:\d+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -23,7 +23,13 @@ export async function modelFolderFor(
   if (statSync(source).isDirectory() && sourceKind(source) === 'diffusers-onnx') return source;
   if (statSync(source).isDirectory() && !existsSync(join(source, 'model_index.json'))) return source; // the loader says what is missing
   const cacheRoot = importCacheRoot();
-  mkdirSync(cacheRoot, { recursive: true });
+  try {
+    mkdirSync(cacheRoot, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it, or a folder above it, is a file' : (code ?? (error as Error).message);
+    throw new Error(`cannot use the import cache ${cacheRoot} (RESTART_STUDIO_IMPORTS, or XDG_CACHE_HOME): ${why}`);
+  }
   let last = 0;
   const cached = await ensureImported(source, {
     cacheRoot,
