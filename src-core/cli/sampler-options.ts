@@ -4,6 +4,7 @@
 // records a setting that changed nothing.
 import { GenerateRequestFields, RestartSettingsSchema, type GenerateRequestInput } from '../contract/generate.ts';
 import { checkedNumberOption, ignoredNote } from './option-values.ts';
+import { SAMPLER_NAMES, SAMPLERS, type SamplerSetting } from '../samplers/index.ts';
 
 type Values = Record<string, unknown>;
 type SamplerFields = Pick<GenerateRequestInput, 'eta' | 'sNoise' | 'restart'>;
@@ -11,8 +12,9 @@ type SamplerFields = Pick<GenerateRequestInput, 'eta' | 'sNoise' | 'restart'>;
 const fields = GenerateRequestFields.shape;
 const churnFields = RestartSettingsSchema.options[2].shape;
 
-/** The samplers that read each option (ddim here is Euler on DDIM's grid: no eta). */
-const READERS = { eta: ['euler_ancestral'], 's-noise': ['euler_ancestral', 'restart'], restart: ['restart'] } as const;
+/** The samplers that read each option, from the sampler registry (ddim there is Euler on DDIM's grid: no eta). */
+const readersOf = (setting: SamplerSetting) => SAMPLER_NAMES.filter((name) => SAMPLERS[name].reads?.includes(setting));
+const READERS = { eta: readersOf('eta'), 's-noise': readersOf('sNoise'), restart: readersOf('restart') };
 
 function restartSpec(spec: string): NonNullable<GenerateRequestInput['restart']> {
   if (spec === 'a1111' || spec === 'sd') return { preset: spec };

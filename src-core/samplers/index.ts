@@ -10,6 +10,9 @@ import type { GenerateRequest } from '../contract/generate.ts';
 
 export type SamplerOptions = AncestralOptions & RestartOptions;
 
+/** Request fields only some samplers read: eta, the noise multiplier, Restart's segments and churn. */
+export type SamplerSetting = 'eta' | 'sNoise' | 'restart';
+
 export interface SamplerDefinition {
   /** The name A1111 writes into PNG parameters ("Euler a", "DPM++ 2M", ...). */
   label: string;
@@ -17,6 +20,8 @@ export interface SamplerDefinition {
   forcedSchedule?: 'ddim';
   evaluations(sigmas: readonly number[], options: SamplerOptions): number;
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
+  /** The request's sampler settings this sampler reads; it ignores the others (the command line says so). */
+  reads?: readonly SamplerSetting[];
   /** The run as LinearSteps, for samplers whose every step is one (these can run wholly on a device); undefined: not this run. */
   linearSteps?(sigmas: readonly number[], options: SamplerOptions): LinearStep[] | undefined;
 }
@@ -31,12 +36,19 @@ const definitions = {
     evaluations: eulerAncestralEvaluations,
     sample: sampleEulerAncestral,
     linearSteps: eulerAncestralLinearSteps,
+    reads: ['eta', 'sNoise'],
   },
   heun: { label: 'Heun', evaluations: heunEvaluations, sample: sampleHeun, linearSteps: heunLinearSteps },
   dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m, linearSteps: dpmpp2mLinearSteps },
   // DDIM with eta = 0 is exactly Euler in sigma space, taken on DDIM's own timestep grid.
   ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
-  restart: { label: 'Restart', evaluations: restartEvaluations, sample: sampleRestart, linearSteps: restartLinearSteps },
+  restart: {
+    label: 'Restart',
+    evaluations: restartEvaluations,
+    sample: sampleRestart,
+    linearSteps: restartLinearSteps,
+    reads: ['sNoise', 'restart'],
+  },
 } satisfies Record<GenerateRequest['sampler'], SamplerDefinition>;
 
 export type SamplerName = keyof typeof definitions;

@@ -5,7 +5,7 @@ import { runSamplerVectors, type SamplerCase } from '../conformance/sampler-vect
 import { mixtureDenoiser } from '../conformance/gaussian-mixture.ts';
 import { karrasSchedule } from '../schedule/karras.ts';
 import { DefaultNoiseStream } from '../noise/default-noise.ts';
-import { resolveSampler, SAMPLER_NAMES, SAMPLERS } from './index.ts';
+import { resolveSampler, SAMPLER_NAMES, SAMPLERS, type SamplerOptions, type SamplerSetting } from './index.ts';
 import { planRestart, sdPresetSegments, type RestartSegment } from './restart.ts';
 import { NonFiniteOutput, SamplerError, SamplingCancelled, type Denoiser, type SampleContext } from './types.ts';
 import { readSharedJson, sharedSkip } from '../../tests/helpers/shared.ts';
@@ -316,4 +316,23 @@ test('bad schedules and options are refused up front', async () => {
     /eta and s_noise must be >= 0/,
   );
   assert.throws(() => resolveSampler('lms'), /unknown sampler "lms"/);
+});
+
+test("each sampler's `reads` names exactly the settings that change its result (the command line's notes rely on it)", async () => {
+  // Restart segments in every run, so that Restart restarts (its noise multiplier acts only there); the restart
+  // variant takes them away.
+  const base: SamplerOptions = { segments: [[4, 2, 0.1, 2]] };
+  const variants: Record<SamplerSetting, SamplerOptions> = {
+    eta: { ...base, eta: 0.3 },
+    sNoise: { ...base, s_noise: 0.7 },
+    restart: {},
+  };
+  for (const name of SAMPLER_NAMES) {
+    const run = (options: SamplerOptions) => SAMPLERS[name].sample(mixtureDenoiser(gmm), start(), sigmas, noiseContext(), options);
+    const plain = await run(base);
+    for (const setting of Object.keys(variants) as SamplerSetting[]) {
+      const changed = (await run(variants[setting])).some((v, i) => Math.abs(v - plain[i]) > 1e-12);
+      assert.equal(changed, SAMPLERS[name].reads?.includes(setting) ?? false, `${name} and ${setting}`);
+    }
+  }
 });
