@@ -17,6 +17,7 @@ import type {
 } from '../src-core/contract/api.ts';
 import { imagesOf, NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
 import { ActiveJobs } from './active-jobs.ts';
+import { gridRequests } from '../src-core/experiments/grid.ts';
 import type { HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
@@ -221,9 +222,9 @@ export class StudioService {
   }
 
   /** A job under a new id, known as active from before the engine is asked until its last event. */
-  private async startJob(job: Omit<ActiveJob, 'jobId'>, queue: (jobId: string) => Promise<unknown>): Promise<{ jobId: string }> {
+  private async startJob(job: (jobId: string) => ActiveJob, queue: (jobId: string) => Promise<unknown>): Promise<{ jobId: string }> {
     const jobId = randomUUID();
-    this.active.add({ jobId, ...job });
+    this.active.add(job(jobId));
     try {
       await queue(jobId);
     } catch (error) {
@@ -326,15 +327,22 @@ export class StudioService {
       case 'plan.describe':
         return this.engine.request('plan', call.params);
       case 'job.generate':
-        return this.startJob({ kind: 'generate', images: imagesOf(call.params) }, (jobId) =>
-          this.engine.request('generate', { jobId, request: call.params, ...this.sourceOf(call.params.initImage) }),
+        return this.startJob(
+          (jobId) => ({ jobId, kind: 'generate', images: imagesOf(call.params) }),
+          (jobId) => this.engine.request('generate', { jobId, request: call.params, ...this.sourceOf(call.params.initImage) }),
         );
       case 'job.grid':
-        return this.startJob({ kind: 'grid' }, (jobId) =>
-          this.engine.request('grid', { jobId, request: call.params, ...this.sourceOf(call.params.base.initImage) }),
+        return this.startJob(
+          (jobId) => ({ jobId, kind: 'grid', request: call.params, total: gridRequests(call.params).length, cells: [] }),
+          (jobId) => this.engine.request('grid', { jobId, request: call.params, ...this.sourceOf(call.params.base.initImage) }),
         );
-      case 'job.sweep':
-        return this.startJob({ kind: 'sweep' }, (jobId) => this.engine.request('sweep', { jobId, request: call.params }));
+      case 'job.sweep': {
+        const total = call.params.samplers.length * call.params.cfgScales.length;
+        return this.startJob(
+          (jobId) => ({ jobId, kind: 'sweep', request: call.params, total, points: [] }),
+          (jobId) => this.engine.request('sweep', { jobId, request: call.params }),
+        );
+      }
       case 'job.active':
         return this.active.list();
       case 'job.cancel':

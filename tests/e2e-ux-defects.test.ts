@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 import type { Page } from 'playwright-core';
 import { Gallery } from '../electron/gallery.ts';
+import type { Params, Results, ValidCall } from '../src-core/contract/api.ts';
 import { addTextChunks } from '../src-core/png/text-chunks.ts';
 import { e2eApp } from './helpers/e2e-app.ts';
 
@@ -110,6 +111,39 @@ test('a page reloaded while its generation runs shows that job again, and Cancel
     .filter({ hasText: /Cancelled/ })
     .waitFor();
   assert.deepEqual(await app.studio.service.call({ method: 'job.active', params: {} }, { localPaths: true }), []);
+  await page.close();
+});
+
+test('a window opened while a Compare grid runs shows that grid, the cells it made before, and Cancel stops it', async () => {
+  const call = <M extends 'job.grid' | 'job.active'>(method: M, params: Params<M>) =>
+    app.studio.service.call({ method, params } as ValidCall, { localPaths: true }) as Promise<Results[M]>;
+  // Eight cells of 150 steps: seconds each on two cores, so it is still running when the page opens.
+  const { jobId } = await call('job.grid', {
+    base: { prompt: 'a red circle', seed: 5, steps: 150, width: 64, height: 64 },
+    x: { kind: 'seed', values: [1, 2, 3, 4, 5, 6, 7, 8] },
+  } as Params<'job.grid'>);
+  let firstCell: () => void = () => undefined;
+  const cellDone = new Promise<void>((resolve) => (firstCell = resolve));
+  const ended = new Promise<{ cancelled: boolean }>((resolve) =>
+    app.studio.service.on((event, data) => {
+      if (event === 'grid.cell' && (data as { jobId: string }).jobId === jobId) firstCell();
+      if (event === 'job.failed' && (data as { jobId: string }).jobId === jobId) resolve(data as { cancelled: boolean });
+    }),
+  );
+  await cellDone; // the page opens after the first cell: it must show it without having seen its event
+  const { page } = await openRecorded();
+  await page.getByRole('tab', { name: 'Compare' }).click();
+  await page.getByRole('progressbar', { name: 'Grid progress' }).waitFor();
+  const table = page.getByRole('table', { name: 'Comparison grid' });
+  await table.getByAltText('Cell seed 1').waitFor();
+  assert.deepEqual(
+    (await table.getByRole('columnheader').allTextContents()).slice(0, 2),
+    ['seed 1', 'seed 2'],
+    'laid out from its request',
+  );
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  assert.equal((await ended).cancelled, true, 'the grid was cancelled from the window that adopted it');
+  assert.deepEqual(await call('job.active', {}), []);
   await page.close();
 });
 

@@ -4,7 +4,7 @@
 // the engine side of the boundary. No Node or engine imports here.
 import { z } from 'zod';
 import { describeIssues, GenerateRequestSchema, LIMITS, PlanRequestSchema, PROVIDER_CHOICES, type ProgressCounts } from './generate.ts';
-import { GridRequestSchema, SweepRequestSchema } from './experiments.ts';
+import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequest } from './experiments.ts';
 import { payloadShapeProblem } from './payload-shape.ts';
 import { ImageUploadSchema, type ImageUploadResult } from './images.ts';
 import { ModelRequestSchemas, type ModelEvents, type ModelResults, type ModelSummary } from './models.ts';
@@ -90,12 +90,14 @@ export interface AppInfo {
   noiseSources: string[];
 }
 
-/** A job the engine has accepted and not ended; `images`: what a generate job makes. */
-export interface ActiveJob {
-  jobId: string;
-  kind: 'generate' | 'grid' | 'sweep';
-  images?: number;
-}
+/**
+ * A job the engine has accepted and not ended: what a window that did not start it needs to follow it (a generation's
+ * image count; a grid's or sweep's request, the results it expects and those it has sent so far).
+ */
+export type ActiveJob =
+  | { jobId: string; kind: 'generate'; images: number }
+  | { jobId: string; kind: 'grid'; request: GridRequest; total: number; cells: GridCellEvent[] }
+  | { jobId: string; kind: 'sweep'; request: SweepRequest; total: number; points: SweepPointEvent[] };
 
 /** Which view's job made a gallery image: Generate, a Compare grid, an Explore sweep. */
 export const GALLERY_SOURCES = ['generate', 'grid', 'sweep'] as const;

@@ -5,6 +5,7 @@ import { withContext } from './errors.ts';
 import {
   experimentAccepted,
   experimentActive,
+  experimentAdopted,
   experimentEvent,
   experimentInterrupted,
   experimentRejected,
@@ -42,6 +43,11 @@ export class ExperimentSlot<Request, Item extends { jobId: string }, Done extend
     } catch (error) {
       this.#set(experimentRejected(this.state, withContext(this.wiring.failed, error)));
     }
+  }
+
+  /** Follows a job of this kind that another window started, or that this one started before a reload. */
+  adopt(job: { jobId: string; request: Request; total: number; items: Item[] }): void {
+    this.#set(experimentAdopted(this.state, job));
   }
 
   /** Cancels the running experiment; before its job id is known, as soon as it is. */

@@ -4,6 +4,7 @@ import type { GridCellEvent } from '../../../src-core/contract/api.ts';
 import {
   experimentAccepted,
   experimentActive,
+  experimentAdopted,
   experimentEvent,
   experimentFraction,
   experimentInterrupted,
@@ -111,4 +112,23 @@ test('grid cells fit the generic item shape', () => {
     data: cell,
   });
   assert.equal(s.items[0], cell);
+});
+
+test('a window follows a grid it did not start, from the items sent before it came; its own running grid stays', () => {
+  const adopted = experimentAdopted(idleExperiment<string, Item, Done>(), {
+    jobId: 'g',
+    request: 'the request',
+    total: 4,
+    items: [{ jobId: 'g', n: 1 }],
+  });
+  assert.equal(adopted.phase, 'running');
+  assert.equal(adopted.request, 'the request');
+  assert.equal(experimentFraction(adopted), 0.25);
+  const next = experimentEvent(adopted, item('g', 2));
+  assert.deepEqual(
+    next.items.map((i) => i.n),
+    [1, 2],
+  );
+  const own = experimentAccepted(startExperiment<string, Item, Done>('mine', 2), 'mine');
+  assert.equal(experimentAdopted(own, { jobId: 'g', request: 'other', total: 4, items: [] }), own);
 });

@@ -59,6 +59,18 @@ export function startExperiment<R, I extends { jobId: string }, D extends { jobI
   return { ...idleExperiment<R, I, D>(), phase: 'starting', request, total };
 }
 
+/**
+ * A grid or sweep running that this window did not start (it was reloaded, or opened while the job ran): followed
+ * from now on, with the results sent before. The window's own running job stays.
+ */
+export function experimentAdopted<R, I extends { jobId: string }, D extends { jobId: string }>(
+  state: ExperimentState<R, I, D>,
+  job: { jobId: string; request: R; total: number; items: I[] },
+): ExperimentState<R, I, D> {
+  if (experimentActive(state)) return state;
+  return { ...idleExperiment<R, I, D>(), phase: 'running', jobId: job.jobId, request: job.request, total: job.total, items: job.items };
+}
+
 /** The job was queued: replay what arrived for its id in the meantime. */
 export function experimentAccepted<R, I extends { jobId: string }, D extends { jobId: string }>(
   state: ExperimentState<R, I, D>,

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ActiveJob } from '../../../src-core/contract/api.ts';
 import { adoptJob, IDLE_JOB, isActive, jobAccepted, jobEvent, jobInterrupted, jobRejected, startJob, type JobEvent } from './job.ts';
 
 const progress = (jobId: string, evaluation: number): JobEvent => ({
@@ -58,10 +59,8 @@ test('failures, cancels and interruptions', () => {
 });
 
 test('a window follows a generation it did not start (reloaded mid-job), unless it follows one of its own', () => {
-  const active = [
-    { jobId: 'g1', kind: 'grid' as const },
-    { jobId: 'j1', kind: 'generate' as const, images: 40 },
-  ];
+  const grid = { jobId: 'g1', kind: 'grid', request: {}, total: 4, cells: [] } as unknown as ActiveJob;
+  const active: ActiveJob[] = [grid, { jobId: 'j1', kind: 'generate', images: 40 }];
   const adopted = adoptJob(IDLE_JOB, active);
   assert.equal(adopted.phase, 'running');
   assert.equal(adopted.jobId, 'j1', 'the generation, not the grid');
@@ -69,5 +68,5 @@ test('a window follows a generation it did not start (reloaded mid-job), unless 
   assert.equal(jobEvent(adopted, progress('j1', 5)).progress?.evaluation, 5, 'its events are followed');
   const own = jobAccepted(startJob(2), 'mine');
   assert.equal(adoptJob(own, active), own, 'its own running job stays');
-  assert.equal(adoptJob(IDLE_JOB, [{ jobId: 'g1', kind: 'grid' }]), IDLE_JOB, 'nothing to follow');
+  assert.equal(adoptJob(IDLE_JOB, [grid]), IDLE_JOB, 'nothing to follow');
 });

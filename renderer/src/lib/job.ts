@@ -113,7 +113,7 @@ export function jobEvent(job: JobState, event: JobEvent): JobState {
 export function adoptJob(job: JobState, active: ActiveJob[]): JobState {
   if (isActive(job)) return job;
   const running = active.find((j) => j.kind === 'generate');
-  return running ? { ...IDLE_JOB, phase: 'running', jobId: running.jobId, images: running.images ?? 1 } : job;
+  return running ? { ...IDLE_JOB, phase: 'running', jobId: running.jobId, images: running.images } : job;
 }
 
 /** Cancel was pressed: shown at once ("Cancelling…"), whatever the engine is busy with. */

@@ -2,6 +2,7 @@
 // gallery), the generate form, the running job, messages. Pure logic lives in the other lib
 // modules; this class only wires them to the client and to Svelte's reactivity.
 import type {
+  ActiveJob,
   AppInfo,
   EventName,
   Events,
@@ -168,25 +169,15 @@ export class Studio {
         this.gallery = mergeEntries(this.gallery, [cell.entry]);
         this.gridSlot.event({ name: 'item', data: cell });
       }),
-    );
-    this.#unsubscribe.push(
-      this.client.on('grid.done', (done) => {
-        this.gridSlot.event({ name: 'done', data: done, items: done.cells });
-      }),
-    );
-    this.#unsubscribe.push(
+      this.client.on('grid.done', (done) => this.gridSlot.event({ name: 'done', data: done, items: done.cells })),
       this.client.on('sweep.point', (point) => {
         this.gallery = mergeEntries(this.gallery, point.entries);
         this.sweepSlot.event({ name: 'item', data: point });
       }),
+      this.client.on('sweep.done', (done) => this.sweepSlot.event({ name: 'done', data: done, items: done.points })),
+      this.client.on('engine.status', (s) => this.#onEngineStatus(s)),
+      this.client.onConnection((state) => this.#onConnection(state)),
     );
-    this.#unsubscribe.push(
-      this.client.on('sweep.done', (done) => {
-        this.sweepSlot.event({ name: 'done', data: done, items: done.points });
-      }),
-    );
-    this.#unsubscribe.push(this.client.on('engine.status', (s) => this.#onEngineStatus(s)));
-    this.#unsubscribe.push(this.client.onConnection((state) => this.#onConnection(state)));
     this.connection = this.client.connection();
     this.#unsubscribe.push(
       $effect.root(() => {
@@ -225,7 +216,7 @@ export class Studio {
       listGallery(this.client),
       this.client.call('job.active', {}),
     ]);
-    if (active.status === 'fulfilled') this.#setJob(adoptJob(this.job, active.value));
+    if (active.status === 'fulfilled') this.#adoptJobs(active.value);
     if (info.status === 'fulfilled') {
       if (this.error?.startsWith(UNREACHABLE)) this.error = null;
       this.#setInfo(info.value);
@@ -238,6 +229,15 @@ export class Studio {
       this.galleryLoaded = true;
     } else if (info.status === 'fulfilled') {
       this.showError('Could not load the gallery', gallery.reason);
+    }
+  }
+
+  /** Jobs running that this window does not follow (it was reloaded or opened meanwhile): followed from now on. */
+  #adoptJobs(active: ActiveJob[]): void {
+    this.#setJob(adoptJob(this.job, active));
+    for (const job of active) {
+      if (job.kind === 'grid') this.gridSlot.adopt({ ...job, items: job.cells });
+      if (job.kind === 'sweep') this.sweepSlot.adopt({ ...job, items: job.points });
     }
   }
 
