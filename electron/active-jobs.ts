@@ -5,11 +5,17 @@ import type { ActiveJob, EventName, Events, GridCellEvent, SweepPointEvent } fro
 /** The last event of a job, whatever its kind (grids and sweeps fail with job.failed too). */
 const ENDS = new Set<EventName>(['job.done', 'job.failed', 'grid.done', 'sweep.done']);
 
+/** What is kept of a job here: a grid's cells and a sweep's points so far are the job events' (job-events.ts). */
+export type TrackedJob =
+  | Extract<ActiveJob, { kind: 'generate' }>
+  | Omit<Extract<ActiveJob, { kind: 'grid' }>, 'cells'>
+  | Omit<Extract<ActiveJob, { kind: 'sweep' }>, 'points'>;
+
 export class ActiveJobs {
-  private jobs = new Map<string, ActiveJob>();
+  private jobs = new Map<string, TrackedJob>();
 
   /** Called before the engine is asked, so that an end event can never come before its job is known. */
-  add(job: ActiveJob): void {
+  add(job: TrackedJob): void {
     this.jobs.set(job.jobId, job);
   }
 
@@ -18,24 +24,18 @@ export class ActiveJobs {
     this.jobs.delete(jobId);
   }
 
-  /**
-   * Follows the events the service sends: a grid's cells and a sweep's points are kept (a window that adopts the job
-   * shows those sent before it came), a job's last event ends it, and an engine that stopped ended them all.
-   */
+  /** Follows the events the service sends: a job's last one ends it; an engine that stopped ended them all. */
   onEvent(event: EventName, data: unknown): void {
     if (ENDS.has(event)) this.jobs.delete((data as { jobId: string }).jobId);
     else if (event === 'engine.status' && (data as Events['engine.status']).state !== 'ready') this.jobs.clear();
-    else if (event === 'grid.cell' || event === 'sweep.point') {
-      const job = this.jobs.get((data as { jobId: string }).jobId);
-      if (job?.kind === 'grid' && event === 'grid.cell') job.cells.push(data as GridCellEvent);
-      if (job?.kind === 'sweep' && event === 'sweep.point') job.points.push(data as SweepPointEvent);
-    }
   }
 
-  /** Copies: what a reply carries must not change as the job goes on. */
-  list(): ActiveJob[] {
-    return [...this.jobs.values()].map((job) =>
-      job.kind === 'grid' ? { ...job, cells: [...job.cells] } : job.kind === 'sweep' ? { ...job, points: [...job.points] } : { ...job },
-    );
+  /** The jobs, a grid or sweep with the results it has sent so far (`resultsOf`: a copy, as a reply carries it). */
+  list(resultsOf: (jobId: string) => unknown[]): ActiveJob[] {
+    return [...this.jobs.values()].map((job) => {
+      if (job.kind === 'grid') return { ...job, cells: resultsOf(job.jobId) as GridCellEvent[] };
+      if (job.kind === 'sweep') return { ...job, points: resultsOf(job.jobId) as SweepPointEvent[] };
+      return { ...job };
+    });
   }
 }

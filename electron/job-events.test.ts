@@ -167,3 +167,32 @@ test('a batch that the disk takes in part: the failure says how many were lost a
     [10, 11],
   );
 });
+
+test("a running grid's cells so far are listed for a window that comes late, as a copy; none once it is done", () => {
+  const { jobs } = setUp();
+  const cell = (x: number) => ({
+    event: 'gridCell' as const,
+    jobId: 'g',
+    x,
+    y: 0,
+    xLabel: `x${x}`,
+    yLabel: 'y',
+    image: image(x),
+    evaluations: 20,
+    seconds: 0.5,
+    done: x + 1,
+    total: 2,
+  });
+  jobs.onEngineEvent(cell(0));
+  const listed = jobs.resultsOf('g');
+  jobs.onEngineEvent(cell(1));
+  assert.deepEqual(
+    listed.map((c) => (c as { x: number }).x),
+    [0],
+    'taken before the second cell, and not changed by it',
+  );
+  assert.equal(jobs.resultsOf('g').length, 2);
+  assert.deepEqual(jobs.resultsOf('other'), []);
+  jobs.onEngineEvent({ event: 'gridDone', jobId: 'g', csv: 'x,y' });
+  assert.deepEqual(jobs.resultsOf('g'), []);
+});

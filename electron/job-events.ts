@@ -104,6 +104,11 @@ export class JobEvents {
     }
   }
 
+  /** A running grid's cells or sweep's points so far (a copy): for a window that comes while it runs (job.active). */
+  resultsOf(jobId: string): unknown[] {
+    return [...(this.experiments.get(jobId) ?? [])];
+  }
+
   /** A grid cell or sweep point: sent on, and kept for the experiment's done event. */
   private experimentResult<E extends 'grid.cell' | 'sweep.point'>(jobId: string, name: E, result: Events[E]): void {
     const results = this.experiments.get(jobId) ?? [];

@@ -4,19 +4,9 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type {
-  ActiveJob,
-  ProviderName,
-  AppInfo,
-  EventName,
-  Events,
-  GalleryEntry,
-  Method,
-  Results,
-  ValidCall,
-} from '../src-core/contract/api.ts';
+import type { ProviderName, AppInfo, EventName, Events, GalleryEntry, Method, Results, ValidCall } from '../src-core/contract/api.ts';
 import { imagesOf, NOISE_SOURCE_CHOICES, SCHEDULE_CHOICES } from '../src-core/contract/generate.ts';
-import { ActiveJobs } from './active-jobs.ts';
+import { ActiveJobs, type TrackedJob } from './active-jobs.ts';
 import { gridRequests } from '../src-core/experiments/grid.ts';
 import type { HostModelInfo, HostProvider } from '../src-core/host/protocol.ts';
 import { providerChoices } from './provider-choices.ts';
@@ -95,6 +85,8 @@ export class StudioService {
   readonly models: ModelManager;
   private listeners = new Set<(event: EventName, data: unknown) => void>();
   private readonly active = new ActiveJobs();
+  /** The engine's job events as the windows get them; a running grid's or sweep's results so far. */
+  private readonly jobEvents: JobEvents;
   private model: HostModelInfo | null = null;
   private modelError: string | null = null;
   private provider: string;
@@ -119,7 +111,7 @@ export class StudioService {
     );
     this.inputs = new InputImages(options.dataDir, this.gallery);
     this.provider = options.provider ?? 'auto';
-    const jobEvents = new JobEvents(
+    this.jobEvents = new JobEvents(
       (event, data) => this.emit(event, data),
       this.gallery,
       (e) => this.toEntry(e),
@@ -127,7 +119,7 @@ export class StudioService {
     );
     this.engine = new EngineProcess(
       options.spawnEngine,
-      (e) => jobEvents.onEngineEvent(e),
+      (e) => this.jobEvents.onEngineEvent(e),
       (state, message) => this.emit('engine.status', { state, message }),
       (reloaded) => {
         // app.info always tells what the engine has loaded, also after a restart.
@@ -222,7 +214,7 @@ export class StudioService {
   }
 
   /** A job under a new id, known as active from before the engine is asked until its last event. */
-  private async startJob(job: (jobId: string) => ActiveJob, queue: (jobId: string) => Promise<unknown>): Promise<{ jobId: string }> {
+  private async startJob(job: (jobId: string) => TrackedJob, queue: (jobId: string) => Promise<unknown>): Promise<{ jobId: string }> {
     const jobId = randomUUID();
     this.active.add(job(jobId));
     try {
@@ -333,18 +325,18 @@ export class StudioService {
         );
       case 'job.grid':
         return this.startJob(
-          (jobId) => ({ jobId, kind: 'grid', request: call.params, total: gridRequests(call.params).length, cells: [] }),
+          (jobId) => ({ jobId, kind: 'grid', request: call.params, total: gridRequests(call.params).length }),
           (jobId) => this.engine.request('grid', { jobId, request: call.params, ...this.sourceOf(call.params.base.initImage) }),
         );
       case 'job.sweep': {
         const total = call.params.samplers.length * call.params.cfgScales.length;
         return this.startJob(
-          (jobId) => ({ jobId, kind: 'sweep', request: call.params, total, points: [] }),
+          (jobId) => ({ jobId, kind: 'sweep', request: call.params, total }),
           (jobId) => this.engine.request('sweep', { jobId, request: call.params }),
         );
       }
       case 'job.active':
-        return this.active.list();
+        return this.active.list((jobId) => this.jobEvents.resultsOf(jobId));
       case 'job.cancel':
         return this.engine.request('cancel', call.params);
       case 'gallery.list': {
