@@ -45,7 +45,7 @@ test('SDXL: both text encoders, the UNet and the VAE decoder are weights; the en
 
     // A budget that holds txt2img exactly: whatever loads the encoder is over it, a latent hires fix is not.
     const budget = { bytes: txt2img.bytes, source: 'the test' };
-    const fits = (input: Partial<GenerateRequestInput>) => refuseOverMemory(model, request(input), SIZE, budget);
+    const fits = (input: Partial<GenerateRequestInput>) => refuseOverMemory(model, request(input), [SIZE], budget);
     fits({});
     fits({ hires: { scale: 2, upscaler: 'latent' } });
     assert.throws(() => fits({ initImage: 'file:init.png' }), RequestError);
@@ -96,14 +96,14 @@ test("img2img with LoRAs uses the model's one VAE encoder (an adapted copy share
   try {
     const { model } = fixture;
     const budget = { bytes: estimateRequestMemory(model.info, { ...SIZE, batchSize: 1, cfgScale: 7 }).bytes, source: 'the test' };
-    refuseOverMemory(model, request({}), SIZE, budget);
+    refuseOverMemory(model, request({}), [SIZE], budget);
     await generate(
       model,
       { ...BASE, prompt: 'a red circle <lora:sd1-kohya:0.5>', initImage: 'file:init.png', strength: 0.5 },
       { initImage: INIT },
     );
     assert.equal(vaeEncoderOpen(model), true, 'opened for the adapted copy, held by the model');
-    assert.throws(() => refuseOverMemory(model, request({}), SIZE, budget), RequestError);
+    assert.throws(() => refuseOverMemory(model, request({}), [SIZE], budget), RequestError);
   } finally {
     await fixture.close();
   }

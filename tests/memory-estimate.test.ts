@@ -133,7 +133,7 @@ test('a prompt of more than 32 chunks is refused before it runs, and its counter
     ]) {
       assert.throws(
         () =>
-          refuseOverMemory(model, { ...parseGenerateRequest({ ...request, seed: 1, width: 64, height: 64 }) }, { width: 64, height: 64 }),
+          refuseOverMemory(model, { ...parseGenerateRequest({ ...request, seed: 1, width: 64, height: 64 }) }, [{ width: 64, height: 64 }]),
         (e: Error) => e instanceof RequestError && /makes \d+ chunks of 75 tokens .* at most 32/.test(e.message) && e.message.length < 300,
       );
     }

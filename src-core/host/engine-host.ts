@@ -253,7 +253,7 @@ function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   const m = requireModel();
   checkAdapterNames(m, parsed);
   const job = planJob(m, parsed, resolveSize(m, parsed));
-  for (const pass of job.passes) refuseOverMemory(m, parsed, pass);
+  refuseOverMemory(m, parsed, job.passes);
   if (parsed.initImage) checkInitImage(parsed.initImage, initImage);
   return jobWork(job.passes, imagesOf(parsed));
 }

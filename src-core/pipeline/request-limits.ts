@@ -2,7 +2,15 @@
 // over the budget (with the largest size that would fit), and one whose total work is over the cap.
 import { LIMITS, RequestError, type GenerateRequest } from '../contract/generate.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { CHUNK_POSITIONS, estimateRequestMemory, formatGb, largestSquareThatFits, memoryBudget, type MemoryBudget } from './memory.ts';
+import {
+  CHUNK_POSITIONS,
+  estimateRequestMemory,
+  formatGb,
+  largestSquareThatFits,
+  memoryBudget,
+  type MemoryBudget,
+  type RequestShape,
+} from './memory.ts';
 import { CHUNK_TOKENS } from '../prompt/chunks.ts';
 import { fixedUnetPositions } from '../prompt/conditioning.ts';
 import { promptChunks } from '../prompt/count.ts';
@@ -33,15 +41,25 @@ export function contextTokensOf(model: StableDiffusionModel, request: { prompt: 
 export function refuseOverMemory(
   model: StableDiffusionModel,
   request: GenerateRequest,
-  size: { width: number; height: number },
+  sizes: ReadonlyArray<{ width: number; height: number }>,
   budget: MemoryBudget = memoryBudget(model.provider),
 ): void {
+  // The prompts are chunked once for all sizes (a job's passes): a long prompt's tokenizing is not free.
   const shape = {
     batchSize: request.batchSize,
     cfgScale: request.cfgScale,
     vaeEncoder: usesVaeEncoder(request) || vaeEncoderOpen(model),
     contextTokens: contextTokensOf(model, request),
   };
+  for (const size of sizes) refuseSizeOverMemory(model, shape, size, budget);
+}
+
+function refuseSizeOverMemory(
+  model: StableDiffusionModel,
+  shape: Omit<RequestShape, 'width' | 'height'>,
+  size: { width: number; height: number },
+  budget: MemoryBudget,
+): void {
   const estimate = estimateRequestMemory(model.info, { ...shape, ...size }, model.provider);
   if (estimate.bytes <= budget.bytes) return;
   const attention = estimate.attentionPositions > 0 ? `attention over ${estimate.attentionPositions} latent positions` : 'no attention';

@@ -136,7 +136,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   // One pass, or two with hires fix; img2img's pass starts from the source image (pipeline/passes.ts).
   const job = planJob(model, request, { width, height });
   // The engine refuses before queueing; this also covers the CLI and in-process callers.
-  for (const pass of job.passes) refuseOverMemory(model, request, pass);
+  refuseOverMemory(model, request, job.passes);
   // The exact work cap (the schema knows only steps): heun's 2 evaluations a step, restart's extra passes.
   refuseOverWork([jobWork(job.passes, imagesOf(request))], 'images');
   const { latentChannels, vaeFactor, timestepType } = model.info;

@@ -17,9 +17,8 @@ export interface PromptCount {
 }
 
 /**
- * Chunks the UNet's cross-attention gets for a request: its prompt's or its negative prompt's, the larger (they are
- * padded to the same), cut to the UNet's text positions where the export fixes them. A prompt whose emphasis cannot
- * be read counts one chunk: its encoding refuses it, with the reason.
+ * Chunks a request's prompts are encoded in: its prompt's or its negative prompt's, the larger (they are padded to the
+ * same). A prompt whose emphasis cannot be read counts one chunk: its encoding refuses it, with the reason.
  */
 export function promptChunks(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string }): number {
   const options = { embeddings: adaptersOf(model)?.embeddingLayout() };
