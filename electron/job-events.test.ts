@@ -39,6 +39,20 @@ const image = (index: number): HostImage => ({
   png: encode({ width: 2, height: 2, data: new Uint8Array(16).fill(index * 40), channels: 4 }),
 });
 const timings = { totalMs: 10, textEncoderMs: 1, unetMs: 5, vaeMs: 2, overheadMs: 2 };
+/** Cell x of grid 'g', one row of `total` cells. */
+const gridCell = (x: number, total: number) => ({
+  event: 'gridCell' as const,
+  jobId: 'g',
+  x,
+  y: 0,
+  xLabel: `x${x}`,
+  yLabel: 'y',
+  image: image(x),
+  evaluations: 20,
+  seconds: 0.5,
+  done: x + 1,
+  total,
+});
 
 test('a preview comes to the window as its progress, then the image', () => {
   const { events, jobs } = setUp();
@@ -115,19 +129,7 @@ test("after a failed save, the engine's later events for the job are dropped, it
 
 test('a grid cell the full disk refuses fails and stops the grid: no more cells, and no done event', () => {
   const { events, jobs, stopped, fillDisk } = setUp();
-  const cell = (x: number) => ({
-    event: 'gridCell' as const,
-    jobId: 'g',
-    x,
-    y: 0,
-    xLabel: `x${x}`,
-    yLabel: 'y',
-    image: image(x),
-    evaluations: 20,
-    seconds: 0.5,
-    done: x + 1,
-    total: 3,
-  });
+  const cell = (x: number) => gridCell(x, 3);
   jobs.onEngineEvent(cell(0));
   fillDisk();
   jobs.onEngineEvent(cell(1));
@@ -170,19 +172,7 @@ test('a batch that the disk takes in part: the failure says how many were lost a
 
 test("a running grid's cells so far are listed for a window that comes late, as a copy; none once it is done", () => {
   const { jobs } = setUp();
-  const cell = (x: number) => ({
-    event: 'gridCell' as const,
-    jobId: 'g',
-    x,
-    y: 0,
-    xLabel: `x${x}`,
-    yLabel: 'y',
-    image: image(x),
-    evaluations: 20,
-    seconds: 0.5,
-    done: x + 1,
-    total: 2,
-  });
+  const cell = (x: number) => gridCell(x, 2);
   jobs.onEngineEvent(cell(0));
   const listed = jobs.resultsOf('g');
   jobs.onEngineEvent(cell(1));
