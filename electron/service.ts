@@ -66,6 +66,14 @@ function checkDataFolder(dir: string): void {
   }
 }
 
+function openGallery(dataDir: string): Gallery {
+  try {
+    return new Gallery(join(dataDir, 'gallery'));
+  } catch (error) {
+    throw new DataFolderError(`the gallery in ${dataDir} cannot be opened: ${(error as Error).message}`);
+  }
+}
+
 /** The data folder for this instance alone (see data-lock.ts); refused in one line when another one has it. */
 function lockFolder(dir: string): DataFolderLock {
   try {
@@ -100,43 +108,44 @@ export class StudioService {
     // Before the gallery opens: it deletes unfinished writes, which may be another instance's.
     this.lock = lockFolder(options.dataDir);
     try {
-      this.gallery = new Gallery(join(options.dataDir, 'gallery'));
+      this.gallery = openGallery(options.dataDir);
+      this.models = new ModelManager(
+        new ModelLibrary({ dataDir: options.dataDir, builtinRoot: options.modelsDir ?? resolve(DEFAULT_MODEL_DIR, '..') }),
+        (event, data) => this.emit(event, data as Events[typeof event]),
+      );
+      this.inputs = new InputImages(options.dataDir, this.gallery);
+      this.provider = options.provider ?? 'auto';
+      this.jobEvents = new JobEvents(
+        (event, data) => this.emit(event, data),
+        this.gallery,
+        (e) => this.toEntry(e),
+        (jobId) => void this.engine.request('cancel', { jobId }).catch(() => undefined),
+      );
+      this.engine = new EngineProcess(
+        options.spawnEngine,
+        (e) => this.jobEvents.onEngineEvent(e),
+        (state, message) => this.emit('engine.status', { state, message }),
+        (reloaded) => {
+          // app.info always tells what the engine has loaded, also after a restart.
+          if ('error' in reloaded) [this.model, this.modelError] = [null, reloaded.error];
+          else [this.model, this.modelError] = [reloaded.model, null];
+        },
+      );
+      const settings = this.settings();
+      this.adoptPickedFolders(settings);
+      const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
+      const providers = this.engine.request('providers', {}).then(
+        (p) => {
+          this.providers = p;
+        },
+        () => undefined,
+      );
+      this.ready = Promise.all([providers, this.loadModel(initial).catch(() => undefined)]).then(() => undefined);
     } catch (error) {
+      // A service that does not start must not keep the folder from the next try (an Electron dialog, a test).
       this.lock.release();
-      throw new DataFolderError(`the gallery in ${options.dataDir} cannot be opened: ${(error as Error).message}`);
+      throw error;
     }
-    this.models = new ModelManager(
-      new ModelLibrary({ dataDir: options.dataDir, builtinRoot: options.modelsDir ?? resolve(DEFAULT_MODEL_DIR, '..') }),
-      (event, data) => this.emit(event, data as Events[typeof event]),
-    );
-    this.inputs = new InputImages(options.dataDir, this.gallery);
-    this.provider = options.provider ?? 'auto';
-    this.jobEvents = new JobEvents(
-      (event, data) => this.emit(event, data),
-      this.gallery,
-      (e) => this.toEntry(e),
-      (jobId) => void this.engine.request('cancel', { jobId }).catch(() => undefined),
-    );
-    this.engine = new EngineProcess(
-      options.spawnEngine,
-      (e) => this.jobEvents.onEngineEvent(e),
-      (state, message) => this.emit('engine.status', { state, message }),
-      (reloaded) => {
-        // app.info always tells what the engine has loaded, also after a restart.
-        if ('error' in reloaded) [this.model, this.modelError] = [null, reloaded.error];
-        else [this.model, this.modelError] = [reloaded.model, null];
-      },
-    );
-    const settings = this.settings();
-    this.adoptPickedFolders(settings);
-    const initial = options.initialModel ?? settings.lastModel ?? DEFAULT_MODEL_DIR;
-    const providers = this.engine.request('providers', {}).then(
-      (p) => {
-        this.providers = p;
-      },
-      () => undefined,
-    );
-    this.ready = Promise.all([providers, this.loadModel(initial).catch(() => undefined)]).then(() => undefined);
   }
 
   on(listener: (event: EventName, data: unknown) => void): () => void {

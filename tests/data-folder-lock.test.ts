@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { LOCK_NAME } from '../electron/data-lock.ts';
-import { DataFolderError } from '../electron/service.ts';
+import { DataFolderError, StudioService } from '../electron/service.ts';
 import { startStudio } from './helpers/studio.ts';
 
 const SERVER_MAIN = join(import.meta.dirname, '..', 'electron', 'server', 'main.ts');
@@ -65,4 +65,25 @@ test('a lock left by a process that has exited is taken over', async () => {
   } finally {
     await studio.stop();
   }
+});
+
+test('a service that fails to start after taking the lock gives the folder up', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'failed-start-'));
+  const cannotFork = new Error('spawn EAGAIN');
+  assert.throws(
+    () =>
+      new StudioService({
+        dataDir,
+        mode: 'browser',
+        spawnEngine: () => {
+          throw cannotFork;
+        },
+        galleryUrl: (id) => `/gallery/${id}`,
+        initialModel: DEFAULT_MODEL_DIR,
+      }),
+    (error) => error === cannotFork,
+  );
+  assert.ok(!existsSync(join(dataDir, LOCK_NAME)), 'the lock is released');
+  const studio = await startStudio({ model: DEFAULT_MODEL_DIR, dataDir });
+  await studio.stop();
 });
