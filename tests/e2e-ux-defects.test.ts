@@ -264,3 +264,23 @@ test('the size fields step by the 8 px the embedded UNet takes; 68 and a hires t
   assert.ok(!sent.includes('job.generate'), `no job was sent: ${sent.join(', ')}`);
   await page.close();
 });
+
+test("header at 800 px: the model picker shows the model's whole name, and nothing in the header leaves the window", async () => {
+  const { page } = await openRecorded({ width: 800, height: 600 });
+  const picker = page.locator('#model-picker');
+  const fit = await picker.evaluate((select: HTMLSelectElement) => {
+    const style = getComputedStyle(select);
+    const context = document.createElement('canvas').getContext('2d')!;
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const name = select.selectedOptions[0].text.split(' — ')[0];
+    // The text starts after the left padding and must end before the drop-down arrow (about 20 px).
+    return { name, needed: context.measureText(name).width + parseFloat(style.paddingLeft) + 20, width: select.clientWidth };
+  });
+  assert.equal(fit.name, 'restart-shapes-64 (built-in)');
+  assert.ok(fit.needed <= fit.width, `"${fit.name}" needs ${Math.round(fit.needed)} px, the picker has ${fit.width}`);
+  assert.match((await picker.getAttribute('title')) ?? '', /^restart-shapes-64/, 'the full label on hover');
+  for (const box of await page.locator('header > *').evaluateAll((items) => items.map((e) => e.getBoundingClientRect().toJSON()))) {
+    assert.ok(box.right <= 800 && box.left >= 0, `a header item at x=${Math.round(box.left)}..${Math.round(box.right)}`);
+  }
+  await page.close();
+});
