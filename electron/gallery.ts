@@ -1,8 +1,10 @@
-// The gallery on disk: PNG files (with their parameters inside) plus index.json. Both are written
-// to a temporary name, flushed and renamed (atomic-write.ts), so a crash at any moment leaves either
-// the old or the new complete file. On load the index is reconciled with the folder: entries whose
-// PNG is gone are dropped, complete PNGs the index missed (a crash between the two writes) are
-// recovered from their own parameters. Only regular files are listed or served, never links.
+// The gallery on disk: PNG files (with their parameters inside) plus index.json and the journal of
+// changes since index.json was written (gallery-journal.ts). PNGs and index.json are written to a
+// temporary name, flushed and renamed (atomic-write.ts), so a crash at any moment leaves either the old
+// or the new complete file; journal records are appended and flushed. On load the index is reconciled
+// with the folder: entries whose PNG is gone are dropped, complete PNGs the index missed (a crash
+// between the writes) are recovered from their own parameters. Only regular files are listed or served,
+// never links.
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
@@ -10,6 +12,7 @@ import { parseParameters } from '../src-core/png/parameters.ts';
 import { isCompletePng } from '../src-core/png/complete.ts';
 import { describeFsError, writeFileAtomic, type WriteOps } from './atomic-write.ts';
 import { GALLERY_ID, validEntries, type StoredEntry } from './gallery-index.ts';
+import { GalleryJournal, replay } from './gallery-journal.ts';
 import { readRegularFile } from './regular-file.ts';
 
 export type { StoredEntry } from './gallery-index.ts';
@@ -40,6 +43,9 @@ const TEMP = /\.tmp-\d+$/;
 export class Gallery {
   private entries: StoredEntry[] = [];
   private readonly indexPath: string;
+  private readonly journal: GalleryJournal;
+  /** index.json's size when it was last written, against which the journal is folded into it. */
+  private indexBytes = 0;
   readonly imagesDir: string;
 
   /** `ops` replaces the low-level write for tests that simulate a full disk. */
@@ -49,6 +55,7 @@ export class Gallery {
   ) {
     this.imagesDir = join(dir, 'images');
     this.indexPath = join(dir, 'index.json');
+    this.journal = new GalleryJournal(join(dir, 'index.journal'), ops);
     try {
       mkdirSync(this.imagesDir, { recursive: true });
     } catch (error) {
@@ -71,7 +78,9 @@ export class Gallery {
       return [];
     }
     try {
-      return validEntries(JSON.parse(readFileSync(this.indexPath, 'utf8')));
+      const text = readFileSync(this.indexPath, 'utf8');
+      this.indexBytes = text.length;
+      return validEntries(JSON.parse(text));
     } catch {
       return []; // unreadable index: rebuilt from the PNGs
     }
@@ -82,7 +91,8 @@ export class Gallery {
     for (const dir of [this.dir, this.imagesDir]) {
       for (const name of readdirSync(dir)) if (TEMP.test(name)) rmSync(join(dir, name), { force: true, recursive: true });
     }
-    const indexed = this.readIndex();
+    const records = this.journal.read();
+    const indexed = replay(this.readIndex(), records);
     const files = new Set(
       readdirSync(this.imagesDir, { withFileTypes: true })
         .filter((d) => d.isFile() && GALLERY_ID.test(d.name))
@@ -95,13 +105,7 @@ export class Gallery {
       .map((f) => this.recover(f))
       .filter((e): e is StoredEntry => e !== undefined);
     this.entries = [...kept, ...recovered].sort((a, b) => a.id.localeCompare(b.id));
-    if (recovered.length > 0 || kept.length !== indexed.length) {
-      try {
-        this.saveIndex();
-      } catch (error) {
-        console.warn(`gallery: could not rewrite the index: ${describeFsError(error)}`);
-      }
-    }
+    if (records.length > 0 || recovered.length > 0 || kept.length !== indexed.length) this.fold();
     return this.entries;
   }
 
@@ -134,8 +138,20 @@ export class Gallery {
     }
   }
 
-  private saveIndex(): void {
-    writeFileAtomic(this.indexPath, JSON.stringify({ version: 1, entries: this.entries }), this.ops);
+  /** Writes index.json whole, then empties the journal; a failure leaves both as they were (still complete). */
+  private fold(): void {
+    try {
+      const text = JSON.stringify({ version: 1, entries: this.entries });
+      writeFileAtomic(this.indexPath, text, this.ops);
+      this.indexBytes = text.length;
+      this.journal.clear();
+    } catch (error) {
+      console.warn(`gallery: could not rewrite the index: ${describeFsError(error)}`);
+    }
+  }
+
+  private foldIfDue(): void {
+    if (this.journal.due(this.indexBytes)) this.fold();
   }
 
   list(): StoredEntry[] {
@@ -143,10 +159,9 @@ export class Gallery {
   }
 
   /**
-   * Saves a batch's images, then the index once for all of them (it is rewritten whole: once per image made a
-   * 16-image batch rewrite a large gallery's index 16 times on the server's thread). An image is listed only once
-   * both its PNG and the index are on disk; a PNG whose index entry could not be written is removed again, and one
-   * the index missed in a crash is recovered from its own parameters at the next start.
+   * Saves a batch's images, then one journal record for all of them. An image is listed only once both its PNG
+   * and its record are on disk; a PNG whose record could not be written is removed again, and one the index
+   * missed in a crash is recovered from its own parameters at the next start.
    */
   add(images: NewImage[], facts: Pick<StoredEntry, 'evaluations' | 'seconds' | 'source'>): StoredEntry[] {
     let next = this.entries.reduce((max, e) => Math.max(max, Number(e.id.split('-')[0])), 0) + 1;
@@ -174,17 +189,17 @@ export class Gallery {
     }
     let added = written;
     if (written.length > 0) {
-      this.entries.push(...written);
       try {
-        this.saveIndex();
+        this.journal.append({ add: written });
+        this.entries.push(...written);
       } catch (error) {
         // Without their index entries the images would come back half-known after a restart: undo them.
-        this.entries.splice(this.entries.length - written.length);
         for (const entry of written) rmSync(join(this.imagesDir, entry.id), { force: true });
         added = [];
         failure = error;
       }
     }
+    if (added.length > 0) this.foldIfDue();
     if (failure !== undefined) {
       const code = (failure as NodeJS.ErrnoException).code;
       throw new GalleryError(`could not save the image to the gallery: ${describeFsError(failure)}`, added, code);
@@ -203,10 +218,11 @@ export class Gallery {
     }
     this.entries.splice(index, 1);
     try {
-      this.saveIndex();
+      this.journal.append({ delete: id });
+      this.foldIfDue();
     } catch (error) {
       // The file is gone; the stale index entry is dropped on the next load because its file is missing.
-      console.warn(`gallery: deleted ${id} but could not rewrite the index: ${describeFsError(error)}`);
+      console.warn(`gallery: deleted ${id} but could not record it in the index: ${describeFsError(error)}`);
     }
     return true;
   }
