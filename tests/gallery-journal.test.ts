@@ -152,3 +152,19 @@ test("a deleted image's id reused by a PNG whose record a crash lost: listed wit
   const listed = new Gallery(dir).list().find((e) => e.id === b.id);
   assert.equal(listed?.parameters, next.parameters);
 });
+
+test('the files served follow adds, deletes and restarts; other names are not served', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-served-'));
+  const gallery = new Gallery(dir);
+  const [a, b] = gallery.add([image(1), image(2)], facts);
+  assert.ok(gallery.read(a.id) && gallery.read(b.id));
+  gallery.delete(a.id);
+  assert.equal(gallery.file(a.id), undefined);
+  writeFileSync(join(dir, 'images', '00009-9.png'), image(9).png); // on disk, not listed until a restart
+  assert.equal(gallery.file('00009-9.png'), undefined);
+  const reopened = new Gallery(dir);
+  assert.equal(reopened.file(a.id), undefined);
+  assert.deepEqual(reopened.read(b.id), image(2).png);
+  assert.ok(reopened.file('00009-9.png'), 'recovered, then served');
+  assert.equal(reopened.file('index.json'), undefined);
+});
