@@ -1,6 +1,7 @@
 // AUTOMATIC1111's "parameters" text: the prompt, an optional "Negative prompt:" line, and a last
 // line of "Key: value" pairs. Written the way A1111 writes it; read the way A1111 reads it, so
 // files from A1111 and Fooocus fill our form and ours fill theirs.
+import { isPythonWhitespace } from '../prompt/python-chars.ts';
 import { scanPairs } from './parameter-pairs.ts';
 
 export interface ParsedParameters {
@@ -32,9 +33,10 @@ function unquote(value: string): string {
 
 /**
  * The text A1111 writes: prompt, "Negative prompt: ..." when there is one, then the pairs. Prompts are
- * written unchanged, so a prompt line that itself starts with "Negative prompt:" reads back as the
- * start of the negative prompt (the prompt loses that line and everything after it). A1111 has the
- * same ambiguity and no escape; adding one would make A1111 read our files differently from us.
+ * written unchanged, so a prompt line that itself starts with "Negative prompt:" (after any leading
+ * whitespace) reads back as the start of the negative prompt (the prompt loses that line and everything
+ * after it), and each prompt line reads back stripped of the whitespace around it. A1111 has the same
+ * ambiguity and no escape; adding one would make A1111 read our files differently from us.
  */
 export function formatParameters(prompt: string, negativePrompt: string, values: Array<[string, string | number | undefined]>): string {
   const pairs = values
@@ -47,29 +49,43 @@ export function formatParameters(prompt: string, negativePrompt: string, values:
   return lines.join('\n').trim();
 }
 
-function pairsOf(line: string): Array<[string, string]> {
-  return scanPairs(line).map(([key, value]) => [key, unquote(value)]);
+/** Python's str.strip(): A1111 strips the whole text and each line with it (its whitespace is not JavaScript's trim()'s). */
+function pythonStrip(text: string): string {
+  let start = 0,
+    end = text.length;
+  while (start < end && isPythonWhitespace(text.charCodeAt(start))) start++;
+  while (end > start && isPythonWhitespace(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
 }
 
+const NEGATIVE = 'Negative prompt:';
+
+/**
+ * Reads the text as A1111's parse_generation_parameters does: the last line is the pairs when it holds at least
+ * 3; every other line is stripped; a line that starts with "Negative prompt:" (after its leading whitespace)
+ * starts the negative prompt and loses that label, and so does every later such line; lines are joined with
+ * "\n", a line added to a still empty prompt without one. A pair with nothing after its colon is counted
+ * towards the 3 but not kept (A1111 fails on its empty value and leaves the key out); `Key: ""` is kept as "".
+ */
 export function parseParameters(text: string): ParsedParameters {
-  const lines = text.trim().split('\n');
-  let values: Record<string, string> = {};
-  const lastPairs = pairsOf(lines[lines.length - 1] ?? '');
-  // A1111 takes the last line as parameters only if it yields at least 3 pairs.
-  if (lines.length > 0 && lastPairs.length >= 3) {
-    values = Object.fromEntries(lastPairs);
+  const lines = pythonStrip(text).split('\n');
+  const values: Record<string, string> = Object.create(null); // a key may be "__proto__"
+  const lastPairs = scanPairs(lines[lines.length - 1]);
+  if (lastPairs.length >= 3) {
     lines.pop();
+    for (const [key, value] of lastPairs) if (value !== '') values[key] = unquote(value);
   }
-  const promptLines: string[] = [],
-    negativeLines: string[] = [];
-  let inNegative = false;
-  for (const line of lines) {
-    if (!inNegative && line.startsWith('Negative prompt:')) {
+  let prompt = '',
+    negativePrompt = '',
+    inNegative = false;
+  for (const raw of lines) {
+    let line = pythonStrip(raw);
+    if (line.startsWith(NEGATIVE)) {
       inNegative = true;
-      negativeLines.push(line.slice('Negative prompt:'.length).trim());
-    } else {
-      (inNegative ? negativeLines : promptLines).push(line);
+      line = pythonStrip(line.slice(NEGATIVE.length));
     }
+    if (inNegative) negativePrompt += (negativePrompt === '' ? '' : '\n') + line;
+    else prompt += (prompt === '' ? '' : '\n') + line;
   }
-  return { prompt: promptLines.join('\n').trim(), negativePrompt: negativeLines.join('\n').trim(), values };
+  return { prompt, negativePrompt, values: { ...values } };
 }

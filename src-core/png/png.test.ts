@@ -123,7 +123,9 @@ test(
     });
     const both = parseParameters(formatParameters('a cat\nNegative prompt: dog', 'blurry', values));
     assert.equal(both.prompt, 'a cat');
-    assert.equal(both.negativePrompt, 'dog\nNegative prompt: blurry');
+    // A1111 takes the label off every line that starts with it, so the second one is lost too (its
+    // parse_generation_parameters, run in Python 3 on this text, gives "dog\nblurry").
+    assert.equal(both.negativePrompt, 'dog\nblurry');
     // Only a line that starts with it: the words inside a line are prompt text.
     assert.equal(parseParameters(formatParameters('no "Negative prompt:" here', '', values)).prompt, 'no "Negative prompt:" here');
   },

@@ -44,7 +44,7 @@ test('weights: signs, leading dots, whitespace, Unicode digits; exponents are te
   assert.deepEqual(parseEmphasis('[x:1.2.3)]'), [['x:1.2.3)', 1 / 1.1]]);
 });
 
-test('brackets left open: square ones apply first, then round, in float64', () => {
+test('brackets left open: round ones apply first, then square, in float64', () => {
   assert.deepEqual(parseEmphasis('((a'), [['a', 1.1 * 1.1]]);
   assert.deepEqual(parseEmphasis('([a'), [['a', (1 / 1.1) * 1.1]]);
   assert.deepEqual(parseEmphasis('(a:1.5) ((b'), [
@@ -53,6 +53,30 @@ test('brackets left open: square ones apply first, then round, in float64', () =
     ['b', 1.2100000000000002],
   ]);
   assert.deepEqual(parseEmphasis('((('), [['', 1]]);
+});
+
+// Expected weights from A1111's parse_prompt_attention (modules/prompt_parser.py at 28bd8e14), run in
+// Python 3 on these prompts: open round brackets multiply first, then open square ones, and the last bits
+// show it (square first gives 1.4800000000000002 and 1.1).
+test('brackets left open multiply in A1111 order, to the last bit', () => {
+  const exact = (prompt: string, expected: Array<[string, number]>) => {
+    const got = parseEmphasis(prompt);
+    assert.deepEqual(
+      got.map(([text, weight]) => [text, weight.toString()]),
+      expected.map(([text, weight]) => [text, weight.toString()]),
+      prompt,
+    );
+  };
+  exact('[((a:1.48)', [['a', 1.48]]);
+  exact('([[((x', [['x', 1.1000000000000003]]);
+  exact('[(x (y:1.48) [z] (q)', [
+    ['x ', 1],
+    ['y', 1.48],
+    [' ', 1],
+    ['z', 0.9090909090909091],
+    [' ', 1],
+    ['q', 1.1],
+  ]);
 });
 
 test('an unreadable weight is an error that points at it', () => {

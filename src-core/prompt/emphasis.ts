@@ -101,9 +101,10 @@ export function parseEmphasis(prompt: string): WeightedPiece[] {
       i = end;
     }
   }
-  // Brackets left open weigh everything after them: square ones first, then round, each oldest first.
-  for (const start of squareOpen) multiplyFrom(start, SQUARE_FACTOR);
+  // Brackets left open weigh everything after them: round ones first, then square, each oldest first, as
+  // A1111 does. The order shows in the last bits: "[((a:1.48)" gives 1.48 so, 1.4800000000000002 the other way.
   for (const start of roundOpen) multiplyFrom(start, ROUND_FACTOR);
+  for (const start of squareOpen) multiplyFrom(start, SQUARE_FACTOR);
 
   if (pieces.length === 0) return [['', 1.0]];
   return mergeEqualNeighbours(pieces);
