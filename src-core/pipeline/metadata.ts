@@ -20,6 +20,8 @@ export interface ImageFacts {
   /** A1111's "Lora hashes" and "TI hashes" ("name: shorthash, ..."), for the LoRAs and embeddings the prompt used. */
   loraHashes?: string;
   tiHashes?: string;
+  /** The prompt and negative prompt were padded with empty chunks to one length (A1111's "Pad conds: True"). */
+  padConds?: boolean;
 }
 
 function restartValues(restart: RestartSettings | undefined): Array<[string, string | undefined]> {
@@ -63,6 +65,7 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
+    ['Pad conds', facts.padConds ? 'True' : undefined],
     ...sizeConditioningValues(request, facts),
     ...img2imgValues(request),
     ['Lora hashes', facts.loraHashes],
@@ -190,6 +193,12 @@ export function parametersToRequest(text: string): ParametersImport {
     );
     if (mode) request.emphasis = mode;
     else notes.push(`emphasis mode "${emphasis}" is not available here; using Original (brackets are read as weights)`);
+  }
+  if ((v['Pad conds'] ?? '').trim() === 'True') {
+    notes.push(
+      'the file\'s image was made with its prompt and negative prompt padded to one length ("Pad conds"); here each ' +
+        'keeps its own length (as in A1111 by default), so this image will differ somewhat',
+    );
   }
   readImg2imgValues(v, request, notes);
   const original = /^(\d+)x(\d+)$/.exec(v['Original size'] ?? '');

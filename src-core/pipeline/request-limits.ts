@@ -14,6 +14,7 @@ import {
 import { CHUNK_TOKENS } from '../prompt/chunks.ts';
 import { fixedUnetPositions } from '../prompt/conditioning.ts';
 import { promptChunks } from '../prompt/count.ts';
+import { sharedChunks } from '../prompt/encode.ts';
 import { hiresSettings } from './hires.ts';
 import { vaeEncoderOpen } from './img2img-encode.ts';
 
@@ -27,7 +28,8 @@ export function usesVaeEncoder(request: GenerateRequest): boolean {
  * refuses prompts of more than LIMITS.promptChunks chunks.
  */
 export function contextTokensOf(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string }): number {
-  const chunks = promptChunks(model, request);
+  const counts = promptChunks(model, request);
+  const chunks = Math.max(counts.prompt, counts.negativePrompt);
   const fixed = fixedUnetPositions(model);
   if (chunks > LIMITS.promptChunks) {
     throw new RequestError(
@@ -35,7 +37,9 @@ export function contextTokensOf(model: StableDiffusionModel, request: { prompt: 
         `at most ${LIMITS.promptChunks}, as cross-attention's memory grows with them: shorten the prompt or use fewer BREAKs`,
     );
   }
-  return Math.min(chunks * CHUNK_POSITIONS, fixed ?? Infinity);
+  // Both are repeated to a common length (conditioning.ts); an unguided job runs the prompt alone, at most as long.
+  const shared = sharedChunks(counts.prompt, counts.negativePrompt, LIMITS.promptChunks).chunks;
+  return Math.min(shared * CHUNK_POSITIONS, fixed ?? Infinity);
 }
 
 export function refuseOverMemory(

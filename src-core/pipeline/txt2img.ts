@@ -163,7 +163,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     return noise;
   };
   let nextNoise: NoiseSampler | undefined = noiseAhead(0);
-  const { cond, uncond, notes: promptNotes } = await conditioning;
+  const { cond, uncond, notes: promptNotes, padded: padConds } = await conditioning;
   const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
@@ -253,7 +253,15 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     const decoded = await decoding;
     const ms = performance.now() - batchStart;
     const parameters = (seed: number) =>
-      requestToParameters(request, { seed, width, height, model: model.info.name, evaluations: job.evaluations, ...adapters.facts });
+      requestToParameters(request, {
+        seed,
+        width,
+        height,
+        model: model.info.name,
+        evaluations: job.evaluations,
+        padConds,
+        ...adapters.facts,
+      });
     const encoded = encodeBatch(decoded, { first, seeds, width: outWidth, height: outHeight, parameters }, (t) => (pngMs += t), last);
     const delivered = delivery.add(encoded, (finished) => {
       images.push(...finished);

@@ -1,12 +1,20 @@
 // The prompt and negative prompt of one request as the guided UNet call needs them: encoded with emphasis,
-// padded to the same number of chunks (so guidance stays one batched call), and cut to the UNet's text
-// positions where the export fixes them, with a note saying what was dropped.
-import { RequestError } from '../contract/generate.ts';
+// cut to the UNet's text positions where the export fixes them (with a note saying what was dropped), and
+// brought to one number of chunks so that guidance stays one batched call (sharedChunks in encode.ts).
+import { LIMITS, RequestError } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { encodeEmptyChunkOf, encodePrompt, runTextEncoder, type Timings } from '../pipeline/components.ts';
 import { parseEmphasis, PromptSyntaxError } from './emphasis.ts';
-import { encodeEmptyChunk, fitToPositions, padToChunks, type EmphasisMode, type PromptEncoding } from './encode.ts';
+import {
+  encodeEmptyChunk,
+  fitToPositions,
+  padToChunks,
+  repeatToChunks,
+  sharedChunks,
+  type EmphasisMode,
+  type PromptEncoding,
+} from './encode.ts';
 import { zeroEncoding } from './joined.ts';
 
 export interface PromptConditioning {
@@ -14,6 +22,8 @@ export interface PromptConditioning {
   uncond?: TextConditioning;
   /** What the user should know (tokens dropped for a fixed-length UNet). */
   notes: string[];
+  /** The shorter of the two was padded with empty chunks (A1111's "Pad conds"), which changes the image. */
+  padded: boolean;
 }
 
 /** Text positions of the UNet's encoder_hidden_states when the export fixes them; undefined when dynamic. */
@@ -51,20 +61,6 @@ export async function promptConditioning(
   // and pooled vector, as long as the prompt (zero states add nothing to cross-attention, whatever their length).
   const zeroNegative = prompts.guided && prompts.negativePrompt === '' && model.info.sdxl?.forceZerosForEmptyPrompt === true;
   let uncond = prompts.guided && !zeroNegative ? await encode(prompts.negativePrompt, 'negative prompt') : undefined;
-  if (uncond && uncond.chunks !== cond.chunks) {
-    const emptyKey = '\u0000empty chunk';
-    const empty =
-      (cache?.get(emptyKey) as PromptEncoding | undefined) ??
-      (model.textEncoders.length > 1
-        ? await encodeEmptyChunkOf(model, timings)
-        : await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, {
-            chunkTokens: model.info.tokens - 2,
-          }));
-    cache?.set(emptyKey, empty);
-    const chunks = Math.max(cond.chunks, uncond.chunks);
-    cond = padToChunks(cond, chunks, empty);
-    uncond = padToChunks(uncond, chunks, empty);
-  }
   const notes: string[] = [];
   const positions = fixedUnetPositions(model);
   if (positions !== undefined) {
@@ -77,8 +73,41 @@ export async function promptConditioning(
       if (fittedUncond.note) notes.push(fittedUncond.note);
     }
   }
+  let padded = false;
+  if (uncond && uncond.chunks !== cond.chunks) {
+    const counts = [cond.chunks, uncond.chunks];
+    const shared = sharedChunks(cond.chunks, uncond.chunks, LIMITS.promptChunks);
+    padded = shared.padded;
+    if (padded) {
+      const empty = await emptyChunkOf(model, timings, cache);
+      cond = padToChunks(cond, shared.chunks, empty);
+      uncond = padToChunks(uncond, shared.chunks, empty);
+      notes.push(
+        `the prompt (${counts[0]} chunks) and the negative prompt (${counts[1]}) were padded with empty chunks to one ` +
+          'length, as A1111\'s "Pad prompt/negative prompt" setting does (their lengths\' common multiple is over ' +
+          `${LIMITS.promptChunks} chunks); the PNG says "Pad conds: True"`,
+      );
+    } else {
+      cond = repeatToChunks(cond, shared.chunks);
+      uncond = repeatToChunks(uncond, shared.chunks);
+    }
+  }
   if (zeroNegative) uncond = zeroEncoding(cond);
-  return { cond, uncond, notes };
+  return { cond, uncond, notes, padded };
+}
+
+/** The empty prompt's one chunk, encoded once per cache. */
+async function emptyChunkOf(model: StableDiffusionModel, timings: Timings, cache?: Map<string, TextConditioning>): Promise<PromptEncoding> {
+  const key = '\u0000empty chunk';
+  const empty =
+    (cache?.get(key) as PromptEncoding | undefined) ??
+    (model.textEncoders.length > 1
+      ? await encodeEmptyChunkOf(model, timings)
+      : await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, {
+          chunkTokens: model.info.tokens - 2,
+        }));
+  cache?.set(key, empty);
+  return empty;
 }
 
 /** Refuses a prompt A1111 would refuse, before a job is queued. */

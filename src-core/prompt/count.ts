@@ -17,10 +17,13 @@ export interface PromptCount {
 }
 
 /**
- * Chunks a request's prompts are encoded in: its prompt's or its negative prompt's, the larger (they are padded to the
- * same). A prompt whose emphasis cannot be read counts one chunk: its encoding refuses it, with the reason.
+ * The chunks a request's prompt and negative prompt are each encoded in. A prompt whose emphasis cannot be read
+ * counts one chunk: its encoding refuses it, with the reason.
  */
-export function promptChunks(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string }): number {
+export function promptChunks(
+  model: StableDiffusionModel,
+  request: { prompt: string; negativePrompt: string },
+): { prompt: number; negativePrompt: number } {
   const options = { embeddings: adaptersOf(model)?.embeddingLayout() };
   const chunksOf = (typed: string) => {
     try {
@@ -30,7 +33,7 @@ export function promptChunks(model: StableDiffusionModel, request: { prompt: str
       throw error;
     }
   };
-  return Math.max(chunksOf(request.prompt), chunksOf(request.negativePrompt));
+  return { prompt: chunksOf(request.prompt), negativePrompt: chunksOf(request.negativePrompt) };
 }
 
 export function countPrompt(model: StableDiffusionModel, typed: string): PromptCount {

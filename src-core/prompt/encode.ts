@@ -85,6 +85,33 @@ function pooledOf(encoding: PromptEncoding): { pooled?: Float32Array } {
   return encoding.pooled ? { pooled: encoding.pooled } : {};
 }
 
+/**
+ * `encoding`'s states repeated until they make `chunks` (a multiple of its own). Cross-attention over a context
+ * repeated k times is attention over the context itself (each key's softmax weight is split evenly between
+ * its k copies), so the prompt and negative prompt can share one batched UNet call at a common length without
+ * changing either: what A1111 gets by running the two in separate calls when their lengths differ.
+ */
+export function repeatToChunks(encoding: PromptEncoding, chunks: number): PromptEncoding {
+  if (chunks % encoding.chunks !== 0) throw new RangeError(`${encoding.chunks} chunks do not repeat into ${chunks}`);
+  const states = new Float32Array((encoding.states.length / encoding.chunks) * chunks);
+  for (let at = 0; at < states.length; at += encoding.states.length) states.set(encoding.states, at);
+  // The tokens are the prompt's own once: the copies add none (the counter and the dropped-token notes count them).
+  const tokensPerChunk = [...encoding.tokensPerChunk, ...new Array<number>(chunks - encoding.chunks).fill(0)];
+  return { states, tokens: states.length / encoding.hidden, hidden: encoding.hidden, chunks, tokensPerChunk, ...pooledOf(encoding) };
+}
+
+/**
+ * The number of chunks a prompt of `a` chunks and a negative prompt of `b` share in the guided UNet call: their
+ * least common multiple, each repeated to it (repeatToChunks), where that is at most `limit`; beyond it, the longer
+ * one's count, the shorter padded with empty chunks (padToChunks: A1111's "Pad prompt/negative prompt" setting,
+ * which changes the image, and the PNG says so with "Pad conds: True").
+ */
+export function sharedChunks(a: number, b: number, limit: number): { chunks: number; padded: boolean } {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  const lcm = (a / gcd(a, b)) * b;
+  return lcm <= limit ? { chunks: lcm, padded: false } : { chunks: Math.max(a, b), padded: true };
+}
+
 /** Appends empty chunks until `encoding` has `chunks` of them (A1111 pads the prompt or the negative so). */
 export function padToChunks(encoding: PromptEncoding, chunks: number, empty: PromptEncoding): PromptEncoding {
   if (encoding.chunks >= chunks) return encoding;
