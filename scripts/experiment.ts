@@ -67,6 +67,8 @@ if (![P, S, R, T].every((v) => Number.isInteger(v) && v >= 1) || R < 2 || T < 2 
 const evaluator = await Evaluator.load(modelDir);
 if (!evaluator?.bank) throw new Error(`${modelDir} has no evaluator/ with a real feature bank; this experiment needs both`);
 const bank = evaluator.bank;
+// More prompts than the set holds would give a stride of 0: the first prompt P times, its real images repeated.
+if (P > evaluator.prompts.length) throw new Error(`--prompts ${P}: the evaluator's prompt set has ${evaluator.prompts.length} prompts`);
 const stride = Math.floor(evaluator.prompts.length / P);
 const prompts = Array.from({ length: P }, (_, i) => evaluator.prompts[i * stride]);
 // One real reference (half A of the bank) per image count, shared by every setting and seed set.

@@ -6,7 +6,8 @@ import type { StableDiffusionModel } from '../../src-core/model/model.ts';
 import { generate } from '../../src-core/pipeline/txt2img.ts';
 import { promptAccuracy, type Evaluator, type PromptCase } from '../../src-core/experiments/evaluator.ts';
 import { featureStats, frechetDistance, type GaussianStats } from '../../src-core/experiments/stats.ts';
-import { rgbaOf, sweepBatchSize } from '../../src-core/experiments/sweep.ts';
+import { sweepBatchSize } from '../../src-core/contract/experiments.ts';
+import { rgbaOf } from '../../src-core/experiments/sweep.ts';
 
 export interface SetResult {
   fd: number;

@@ -194,8 +194,9 @@ export interface SweepPoint {
   /** Fraction of images showing exactly what the prompt asks for; null when no evaluator can tell. */
   accuracy: number | null;
   /**
-   * Frechet distance (evaluator features) between the point's images and real images of the same prompt (as many as the
-   * point has seeds, up to the evaluator's real feature bank), and the floor: what a second real set of that size scores.
+   * Frechet distance (evaluator features) between the point's images and real images of the same prompt, as many on each
+   * side (the point's seeds, at most half the evaluator's real feature bank: a point with more seeds is scored on its first
+   * ones), and the floor: what a second real set of that size scores.
    * Null when the model's evaluator has no real images for what the prompt asks.
    */
   fd: { value: number; floor: number } | null;

@@ -66,6 +66,12 @@ export const SweepRequestSchema = z
   .superRefine((r, ctx) => {
     const issue = workIssue(r.samplers.length * r.cfgScales.length * r.seeds, r.steps);
     if (issue) ctx.addIssue({ code: 'custom', path: ['seeds'], message: issue });
+    // A repeated value would be a second point with the same seeds, and the same images.
+    for (const key of ['samplers', 'cfgScales'] as const) {
+      const list: unknown[] = r[key];
+      const repeated = list.findIndex((v, i) => list.indexOf(v) !== i);
+      if (repeated >= 0) ctx.addIssue({ code: 'custom', path: [key, repeated], message: `${list[repeated]} is listed twice` });
+    }
   });
 export type SweepRequest = z.output<typeof SweepRequestSchema>;
 
@@ -79,4 +85,13 @@ export function axisLabel(kind: AxisKind, value: unknown): string {
   if (kind === 'promptSR') return String(value);
   if (kind === 'strength') return `denoising ${value}`;
   return `${kind} ${value}`;
+}
+
+/**
+ * How the engine batches a sweep point's seeds: the largest batch size up to 8 that divides them (count x batchSize
+ * makes exactly `seeds` images). The window reads it too: a batch's images share every evaluation.
+ */
+export function sweepBatchSize(seeds: number): number {
+  for (let size = Math.min(seeds, 8); size > 1; size--) if (seeds % size === 0) return size;
+  return 1;
 }

@@ -21,6 +21,11 @@ export interface PromptCase {
   labels: Labels;
 }
 
+/** Words after which a prompt no longer names one thing the evaluator can check. */
+const NEGATIONS = new Set(['no', 'not', 'without', 'never', 'nor']);
+/** Counts the evaluator has no class for (it tells one shape from two). */
+const OTHER_COUNTS = new Set(['zero', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'several', 'many', 'few', 'dozen']);
+
 export interface Evaluation {
   predictions: Labels[];
   features: Float32Array[];
@@ -86,26 +91,28 @@ export class Evaluator {
   /**
    * What a prompt asks for, in evaluator classes: the prompt set's labels when the prompt is one of
    * them, otherwise read from the words (colour names, shape names, "two", "on ... background").
+   * Null when the words do not name exactly one of each (two shapes, two colours on either side of
+   * "on", a count other than one or two, a negation): the evaluator cannot tell what such a prompt asks.
    */
   promptLabels(prompt: string): Labels | null {
     const known = this.prompts.find((p) => p.prompt === prompt.trim());
     if (known) return known.labels;
     const colors = this.classes('color').map(String),
       shapes = this.classes('shape').map(String);
-    const words: string[] = prompt.toLowerCase().match(/[a-z]+/g) ?? [];
+    const words: string[] = prompt.toLowerCase().match(/[a-z]+|[0-9]+/g) ?? [];
+    if (words.some((w) => NEGATIONS.has(w) || OTHER_COUNTS.has(w) || (/^[0-9]+$/.test(w) && w !== '1' && w !== '2'))) return null;
     const onIndex = words.lastIndexOf('on');
-    const colorAt = (from: number, to: number) => {
-      for (let i = from; i < to; i++) {
-        const c = colors.indexOf(words[i]);
-        if (c >= 0) return c;
-      }
-      return -1;
+    // The one colour named in words[from, to), -1 for none or several.
+    const colorIn = (from: number, to: number) => {
+      const named = new Set(words.slice(from, to).flatMap((w) => (colors.includes(w) ? [colors.indexOf(w)] : [])));
+      return named.size === 1 ? [...named][0] : -1;
     };
-    const color = colorAt(0, onIndex < 0 ? words.length : onIndex);
-    const background = onIndex < 0 ? -1 : colorAt(onIndex + 1, words.length);
-    const shape = shapes.findIndex((s) => words.includes(s) || words.includes(`${s}s`));
-    if (color < 0 || background < 0 || shape < 0) return null;
-    const plural = words.includes('two') || words.includes(`${shapes[shape]}s`);
+    const color = colorIn(0, onIndex < 0 ? words.length : onIndex);
+    const background = onIndex < 0 ? -1 : colorIn(onIndex + 1, words.length);
+    const named = shapes.flatMap((s, i) => (words.includes(s) || words.includes(`${s}s`) ? [i] : []));
+    if (color < 0 || background < 0 || named.length !== 1) return null;
+    const shape = named[0];
+    const plural = words.includes('two') || words.includes('2') || words.includes(`${shapes[shape]}s`);
     const count = this.classes('count')
       .map(Number)
       .indexOf(plural ? 2 : 1);

@@ -70,9 +70,11 @@ export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/** Sample standard deviation (n - 1); NaN for fewer than two values, where there is no spread to estimate (not 0). */
 export function std(values: number[]): number {
+  if (values.length < 2) return NaN;
   const m = mean(values);
-  return Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, values.length - 1));
+  return Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1));
 }
 
 export function median(values: number[]): number {

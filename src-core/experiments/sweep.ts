@@ -5,7 +5,7 @@
 // when the evaluator has real images of it (the experiment report's conditional FD), model evaluations and seconds per image.
 import { decode } from 'fast-png';
 import type { SweepPoint } from '../contract/api.ts';
-import type { SweepRequest } from '../contract/experiments.ts';
+import { sweepBatchSize, type SweepRequest } from '../contract/experiments.ts';
 import type { GenerateRequestInput } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
@@ -55,12 +55,6 @@ export function featureSpace(evaluator: Evaluator | null, model: StableDiffusion
   return evaluator && evaluator.size === native ? 'evaluator features' : PIXEL_SPACE;
 }
 
-/** Largest batch size up to 8 that divides the seeds: count x batchSize makes exactly `seeds` images. */
-export function sweepBatchSize(seeds: number): number {
-  for (let size = Math.min(seeds, 8); size > 1; size--) if (seeds % size === 0) return size;
-  return 1;
-}
-
 /** The generation request of one sweep point (the engine checks these before queueing, runSweep runs them). */
 export function sweepPointRequest(
   request: SweepRequest,
@@ -104,7 +98,10 @@ export async function runSweep(
         const evaluation = await evaluator.evaluate(decoded.map((d) => d.rgba));
         features = evaluation.features;
         if (wanted) accuracy = promptAccuracy(evaluation.predictions, wanted);
-        if (reference) fd = { value: frechetDistance(featureStats(features), reference.stats), floor: reference.floor };
+        // As many images as the reference and the floor's real set have (the bank's half size at most): the floor is
+        // only what a sampler drawing the real distribution would score when both sets are as large.
+        if (reference)
+          fd = { value: frechetDistance(featureStats(features.slice(0, reference.images)), reference.stats), floor: reference.floor };
       } else {
         features = decoded.map((d) => pixelFeatures(d.rgba, d.width, d.height));
       }

@@ -124,20 +124,47 @@ export function experimentInterrupted<R, I extends { jobId: string }, D extends 
   return { ...state, phase: 'failed', error: message, progress: null, preview: null, held: [] };
 }
 
-/** 0..1 over the whole job: finished items plus the fraction of the current one. */
+/**
+ * The images being made now: `batch` of them share every evaluation (a sweep point's seeds are batched), so the
+ * progress of one evaluation counts for all of them. First and last are 0-based.
+ */
+function inFlight(progress: Progress, batch: number): { first: number; last: number } {
+  const first = Math.min(Math.max(progress.imagesDone, 0), progress.images);
+  return { first, last: Math.min(first + Math.max(1, Math.floor(batch)), progress.images) - 1 };
+}
+
+/** 0..1 of an item whose images are made `batch` at a time. */
+export function itemFraction(progress: Progress, batch = 1): number {
+  if (batch <= 1) return progressFraction(progress);
+  if (progress.images <= 0) return 0;
+  const within = progress.evaluations > 0 ? Math.min(Math.max(progress.evaluation / progress.evaluations, 0), 1) : 0;
+  const { first, last } = inFlight(progress, batch);
+  return Math.min((first + (last - first + 1) * within) / progress.images, 1);
+}
+
+/** 0..1 over the whole job: finished items plus the fraction of the current one (its images made `batch` at a time). */
 export function experimentFraction(
   state: Pick<ExperimentState<unknown, { jobId: string }, { jobId: string }>, 'total' | 'items' | 'progress' | 'phase'>,
+  batch = 1,
 ): number {
   if (state.phase === 'done') return 1;
   if (state.total <= 0) return 0;
   const done = Math.min(state.items.length, state.total);
-  const within = state.progress && done < state.total ? progressFraction(state.progress) : 0;
+  const within = state.progress && done < state.total ? itemFraction(state.progress, batch) : 0;
   return Math.min((done + within) / state.total, 1);
 }
 
-/** "evaluation 13 / 39" (and "image 2 of 6 · " when the item has several images), or null before any progress. */
-export function withinText(progress: Progress | null): string | null {
+/**
+ * "evaluation 13 / 39", with "image 2 of 6 · " when the item has several images (or "images 1–6 of 6 · " while a
+ * batch of them is made together), or null before any progress.
+ */
+export function withinText(progress: Progress | null, batch = 1): string | null {
   if (!progress) return null;
-  const images = progress.images > 1 ? `image ${Math.min(progress.imagesDone + 1, progress.images)} of ${progress.images} · ` : '';
+  let images = '';
+  if (progress.images > 1) {
+    const { first, last } = inFlight(progress, batch);
+    const which = last > first ? `images ${first + 1}–${last + 1}` : `image ${Math.min(first + 1, progress.images)}`;
+    images = `${which} of ${progress.images} · `;
+  }
   return `${images}evaluation ${progress.evaluation} / ${progress.evaluations}`;
 }

@@ -130,10 +130,11 @@ test('progress names the point being made', () => {
   let s: SweepState = startExperiment(request, 6);
   assert.equal(sweepProgressText(s), 'Queuing the sweep…');
   s = experimentAccepted(s, 's');
-  s = { ...s, items: [point('euler', 8, 1)], progress: { jobId: 's', imagesDone: 1, images: 3, evaluation: 2, evaluations: 4 } };
+  // A point's 3 seeds are one batch of 3 (the engine reports imagesDone 0 until the batch is over): made together.
+  s = { ...s, items: [point('euler', 8, 1)], progress: { jobId: 's', imagesDone: 0, images: 3, evaluation: 2, evaluations: 4 } };
   assert.equal(
     sweepProgressText(s, (x) => x.toUpperCase()),
-    'Point 2 of 6 (EULER, CFG 1) · image 2 of 3 · evaluation 2 / 4',
+    'Point 2 of 6 (EULER, CFG 1) · images 1–3 of 3 · evaluation 2 / 4',
   );
 });
 

@@ -3,7 +3,7 @@
 // per sampler over the CFG scales), and the CSV / JSON exports.
 import type { z } from 'zod';
 import type { Events, SweepPoint, SweepPointEvent } from '../../../src-core/contract/api.ts';
-import { SweepRequestSchema } from '../../../src-core/contract/experiments.ts';
+import { SweepRequestSchema, sweepBatchSize } from '../../../src-core/contract/experiments.ts';
 import { LIMITS, SAMPLER_CHOICES } from '../../../src-core/contract/generate.ts';
 import { parseNumberList } from './axes.ts';
 import { experimentFraction, withinText, type ExperimentEvent, type ExperimentState } from './experiment.ts';
@@ -75,6 +75,9 @@ export function buildSweepRequest(explore: ExploreForm, form: FormState): SweepC
   if (steps) errors.steps = steps;
   const scales = parseNumberList(explore.cfgText, { integer: false, min: 0, max: LIMITS.cfgScale });
   if (scales.error !== undefined) errors.cfgScales = scales.error.replace(/^at most 12 values/, `at most ${MAX_SWEEP_SCALES} scales`);
+  // A repeated scale would be a second point with the same seeds (the same images): one plot point, two table rows.
+  const repeated = scales.value?.find((v, i) => scales.value.indexOf(v) !== i);
+  if (repeated !== undefined) errors.cfgScales = `${repeated} is listed twice`;
   const seeds = wholeNumber('Seeds per scale', explore.seeds, 2, 64, 'range');
   if (seeds) errors.seeds = seeds;
   const first = wholeNumber('First seed', explore.firstSeed, 0, Number.MAX_SAFE_INTEGER, 'range');
@@ -124,7 +127,7 @@ export function currentPoint(
   return { sampler: samplers[Math.floor(done / n)], cfgScale: request.cfgScales[done % n] };
 }
 
-/** "Point 2 of 6 (Euler, CFG 4) · image 1 of 3 · evaluation 2 / 6" */
+/** "Point 2 of 6 (Euler, CFG 4) · images 1–3 of 3 · evaluation 2 / 6" (a point's 3 seeds are one batch) */
 export function sweepProgressText(
   state: Pick<SweepState, 'phase' | 'total' | 'items' | 'progress' | 'request'>,
   label: (sampler: string) => string = (s) => s,
@@ -133,11 +136,19 @@ export function sweepProgressText(
   const n = Math.min(state.items.length + 1, Math.max(state.total, 1));
   const point = state.request ? currentPoint(state.request, state.items.length) : null;
   const what = point ? ` (${label(point.sampler)}, CFG ${point.cfgScale})` : '';
-  return `Point ${n} of ${state.total}${what} · ${withinText(state.progress) ?? 'waiting for the engine…'}`;
+  const batch = pointBatch(state.request);
+  return `Point ${n} of ${state.total}${what} · ${withinText(state.progress, batch) ?? 'waiting for the engine…'}`;
 }
 
-export function sweepProgressPercent(state: Pick<SweepState, 'phase' | 'total' | 'items' | 'progress'>): number {
-  return Math.round(experimentFraction(state) * 1000) / 10;
+/** Images of a point made together (the engine batches a point's seeds, sweepBatchSize): they progress as one. */
+function pointBatch(request: Pick<SweepRequestInput, 'seeds'> | null | undefined): number {
+  return request?.seeds ? sweepBatchSize(request.seeds) : 1;
+}
+
+export function sweepProgressPercent(
+  state: Pick<SweepState, 'phase' | 'total' | 'items' | 'progress'> & Partial<Pick<SweepState, 'request'>>,
+): number {
+  return Math.round(experimentFraction(state, pointBatch(state.request)) * 1000) / 10;
 }
 
 /** Points in the request's order (samplers, then CFG scales), whatever order they arrived in. */
