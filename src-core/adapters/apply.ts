@@ -6,6 +6,7 @@ import { RequestError } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { AdapterLibrary, UnknownAdapterError } from './library.ts';
 import { EmbeddingFileError } from './embedding-file.ts';
+import { LoraFileError } from './lora-file.ts';
 import { LoraMatchError } from './lora-merge.ts';
 import { ModelAdapters, type AdapterSettings, type PreparedAdapters } from './model-adapters.ts';
 import { loraCalls, parseExtraNetworks, TagSyntaxError } from './prompt-tags.ts';
@@ -54,6 +55,7 @@ export async function prepareAdapters(
       error instanceof TagSyntaxError ||
       error instanceof UnknownAdapterError ||
       error instanceof LoraMatchError ||
+      error instanceof LoraFileError ||
       error instanceof EmbeddingFileError
     ) {
       throw new RequestError(error.message);

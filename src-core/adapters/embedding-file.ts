@@ -25,7 +25,7 @@ export class EmbeddingFileError extends Error {
 }
 
 export function asVectors(values: Float32Array, shape: readonly number[], what: string): EmbeddingVectors {
-  if (shape.length === 1) return { vectors: values, count: 1, width: shape[0] };
+  if (shape.length === 1 && shape[0] > 0) return { vectors: values, count: 1, width: shape[0] };
   if (shape.length === 2 && shape[0] > 0 && shape[1] > 0) return { vectors: values, count: shape[0], width: shape[1] };
   throw new EmbeddingFileError(`${what}: an embedding is [vectors, width], this tensor is [${shape.join(', ')}]`);
 }
@@ -61,4 +61,16 @@ export function readEmbedding(path: string): Embedding {
       throw new EmbeddingFileError(`${basename(path)}: the embedding holds values that are not finite numbers`);
   }
   return { name, path, parts };
+}
+
+/** Why an embedding is not used on a model whose text encoders take `widths` (one per encoder): its own widths. */
+export function misfitNote(embedding: Embedding, widths: readonly number[]): string {
+  const own = Object.entries(embedding.parts)
+    .map(([part, v]) => (part === 'default' ? `${v.width}` : `${part} ${v.width}`))
+    .join(', ');
+  const model = widths.length === 1 ? `its text encoder takes ${widths[0]}` : `its text encoders take ${widths.join(' and ')}`;
+  return (
+    `the embedding "${embedding.name}" (${embedding.path}) is for another model: its vectors are ${own} wide, ` +
+    `${model}; its name is read as text`
+  );
 }

@@ -6,6 +6,11 @@
 import { openSafetensors, type SafetensorsFile, type TensorRef } from '../import/safetensors.ts';
 import { ImportError } from '../import/weights.ts';
 
+/** A LoRA file that cannot be used as it is (unreadable, damaged values): the request is refused, naming it. */
+export class LoraFileError extends Error {
+  override name = 'LoraFileError';
+}
+
 export type LoraComponent = 'unet' | 'text_encoder' | 'text_encoder_2';
 
 export interface LoraModule {
@@ -96,14 +101,30 @@ function classify(module: string): Pick<LoraModule, 'component' | 'style' | 'nam
 }
 
 function scalar(file: SafetensorsFile, key: string): number {
-  const values = file.read(key);
-  if (values.length !== 1 || !Number.isFinite(values[0])) throw new ImportError(`${file.name}: ${key} is not one finite number`);
+  let values: Float32Array;
+  try {
+    values = file.read(key);
+  } catch (error) {
+    if (error instanceof ImportError) throw new LoraFileError(`the LoRA file ${file.path}: ${(error as Error).message}`);
+    throw error;
+  }
+  if (values.length !== 1 || !Number.isFinite(values[0]))
+    throw new LoraFileError(`the LoRA file ${file.path}: ${key} is not one finite number`);
   return values[0];
 }
 
-/** Reads the file's header and groups its tensors into modules (values are read later, when applied). */
+/**
+ * Reads the file's header and groups its tensors into modules (values are read later, when applied). A file that cannot
+ * be read is a LoraFileError naming it (the reader's words say what is wrong), so that the request is refused in them.
+ */
 export function readLoraFile(path: string): { contents: LoraContents; file: SafetensorsFile } {
-  const file = openSafetensors(path);
+  let file: SafetensorsFile;
+  try {
+    file = openSafetensors(path);
+  } catch (error) {
+    if (error instanceof ImportError) throw new LoraFileError(`the LoRA file ${path} cannot be read: ${error.message}`);
+    throw error;
+  }
   try {
     const groups = new Map<string, Parts>();
     const unknown: string[] = [];
@@ -143,7 +164,7 @@ export function readLoraFile(path: string): { contents: LoraContents; file: Safe
       });
     }
     for (const key of unknown) unsupported.push({ key, kind: 'not a LoRA tensor' });
-    if (modules.length === 0 && unsupported.length === 0) throw new ImportError(`${file.name} holds no tensors`);
+    if (modules.length === 0 && unsupported.length === 0) throw new LoraFileError(`the LoRA file ${path} holds no tensors`);
     return { contents: { modules, unsupported, metadata: file.metadata }, file };
   } catch (error) {
     file.close();

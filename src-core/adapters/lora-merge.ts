@@ -6,7 +6,7 @@
 import type { SafetensorsFile } from '../import/safetensors.ts';
 import type { LowRankDelta } from './onnx-patch.ts';
 import type { LayerTable, LayerTarget } from './layer-names.ts';
-import type { LoraComponent, LoraContents, LoraModule } from './lora-file.ts';
+import { LoraFileError, type LoraComponent, type LoraContents, type LoraModule } from './lora-file.ts';
 
 /** A LoRA that changes nothing in this model (made for another base model): the request is refused. */
 export class LoraMatchError extends Error {
@@ -62,11 +62,17 @@ export function keptRanks(rank: number, dyn: number | undefined): number {
   return dyn >= 0 ? Math.min(dyn, rank) : Math.max(0, rank + dyn);
 }
 
+/** Whether every value is a finite number (a NaN in one factor would turn every image into NaN). */
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
 /**
  * up [out, r, (1, 1)] and down [r, in, (kh, kw)] as the factors of the target's stored weight, scaled by `scale`;
  * only the first `kept` of the r ranks.
  */
-function factorsOf(module: LoraModule, target: LayerTarget, scale: number, kept: number): Factor | string {
+function factorsOf(module: LoraModule, target: LayerTarget, scale: number, kept: number, lora: string): Factor | string {
   const down = module.down.shape,
     up = module.up.shape;
   const rank = down[0];
@@ -79,6 +85,8 @@ function factorsOf(module: LoraModule, target: LayerTarget, scale: number, kept:
     return `its change is [${out}, ${down.slice(1).join(', ')}], the weight is [${target.shape.join(', ')}]`;
   const downValues = module.down.read(),
     upValues = module.up.read();
+  if (!allFinite(downValues) || !allFinite(upValues))
+    throw new LoraFileError(`LoRA ${lora}: ${module.key} holds values that are not finite numbers (NaN or infinity); the file is damaged`);
   if (!target.transposed) {
     // Stored as torch has it: [out, in...] = (up * scale) [out, r] @ down [r, in...].
     const a = new Float32Array(out * kept);
@@ -136,7 +144,7 @@ export function mergeLoras(
         continue;
       }
       const rank = module.down.shape[0];
-      const factor = factorsOf(module, found.target, (multiplier * (module.alpha ?? rank)) / rank, keptRanks(rank, use.dyn));
+      const factor = factorsOf(module, found.target, (multiplier * (module.alpha ?? rank)) / rank, keptRanks(rank, use.dyn), use.name);
       if (typeof factor === 'string') {
         report.unmatched.push({ key: module.key, why: `shape: ${factor}` });
         continue;

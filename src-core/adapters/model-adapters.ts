@@ -21,7 +21,7 @@ import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
 import { SessionSlots } from './session-slots.ts';
 import { embeddingMatcher, setEmbeddingsOf, type EmbeddingMatcher } from './embedding-tokens.ts';
-import { EmbeddingFileError, readEmbedding, type Embedding } from './embedding-file.ts';
+import { EmbeddingFileError, misfitNote, readEmbedding, type Embedding } from './embedding-file.ts';
 import { embeddingShortHash, formatHashList, loraShortHash } from './hashes.ts';
 import { LayerTable } from './layer-names.ts';
 import { AdapterLibrary } from './library.ts';
@@ -134,7 +134,7 @@ export class ModelAdapters {
     const calls = loraCalls(tags);
     notes.push(...ignoredLoraArguments(tags));
     const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
-    const embeddings = this.usedEmbeddings([prompt, request.negativePrompt]);
+    const embeddings = this.usedEmbeddings([prompt, request.negativePrompt], notes);
     if (loras.length === 0 && embeddings.length === 0) {
       for (const component of this.present()) await this.slots.base(component);
       return { model: this.base, prompt, notes, facts: {}, textKey: '' };
@@ -184,12 +184,13 @@ export class ModelAdapters {
    * The embeddings the prompts name, among the folder's files that fit this model's text encoders. A file that cannot
    * be read is refused, naming it, where a prompt names it (else its name would be read as plain text, unsaid).
    */
-  private usedEmbeddings(texts: string[]): Embedding[] {
-    const { fitting, unreadable } = this.readEmbeddings();
-    if (fitting.length === 0 && unreadable.length === 0) return [];
+  private usedEmbeddings(texts: string[], notes: string[]): Embedding[] {
+    const { fitting, unreadable, misfits } = this.readEmbeddings();
+    if (fitting.length === 0 && unreadable.length === 0 && misfits.length === 0) return [];
     const entries = [
       ...fitting.map((e) => ({ name: e.name, count: vectorCount(e) })),
       ...unreadable.map((u) => ({ name: u.name, count: 1 })),
+      ...misfits.map((e) => ({ name: e.name, count: vectorCount(e) })),
     ];
     const matcher = embeddingMatcher(this.base.tokenizer, entries);
     for (const text of texts) {
@@ -205,15 +206,23 @@ export class ModelAdapters {
         `the embedding "${named.name}" named in the prompt cannot be read (${named.path}): ${named.error.message}`,
       );
     }
+    // As A1111, an embedding made for another model leaves its name as text; said, so that it is not taken for applied.
+    const widths = this.base.textEncoders.map((p) => p.hidden);
+    notes.push(...misfits.filter((e) => matcher.used.has(e.name)).map((e) => misfitNote(e, widths)));
     return fitting.filter((e) => matcher.used.has(e.name));
   }
 
-  /** The embedding folders' files, each read once: those that fit this model's text encoders, and those unreadable. */
-  private readEmbeddings(): { fitting: Embedding[]; unreadable: Array<{ name: string; path: string; error: Error }> } {
+  /** The embedding folders' files, each read once: those that fit this model's text encoders, the others, and those unreadable. */
+  private readEmbeddings(): {
+    fitting: Embedding[];
+    misfits: Embedding[];
+    unreadable: Array<{ name: string; path: string; error: Error }>;
+  } {
     const files = this.library.embeddings();
     const fitting: Embedding[] = [];
     const unreadable: Array<{ name: string; path: string; error: Error }> = [];
-    if (files.length === 0) return { fitting, unreadable };
+    const misfits: Embedding[] = [];
+    if (files.length === 0) return { fitting, misfits, unreadable };
     const widths = new Map(this.base.textEncoders.map((p) => [p.component, p.hidden]));
     for (const file of files) {
       const key = fileIdentity(file.path);
@@ -233,9 +242,9 @@ export class ModelAdapters {
       const fits = this.base.textEncoders.every((p) =>
         embeddingPart(p.component, this.base.textEncoders.length).some((part) => loaded.parts[part]?.width === widths.get(p.component)),
       );
-      if (fits) fitting.push(loaded);
+      (fits ? fitting : misfits).push(loaded);
     }
-    return { fitting, unreadable };
+    return { fitting, misfits, unreadable };
   }
 
   private setKeys(loras: Array<{ call: LoraCall; file: { path: string } }>, embeddings: Embedding[]): Record<LoraComponent, string> {

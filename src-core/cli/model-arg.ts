@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureImported } from '../import/cache.ts';
+import { ensureImported, ImportCacheError } from '../import/cache.ts';
 import { sourceKind } from '../import/source.ts';
 import type { Precision } from '../import/importer.ts';
 
@@ -22,16 +22,19 @@ export async function modelFolderFor(
   if (!existsSync(source)) throw new Error(`${source} does not exist`);
   if (statSync(source).isDirectory() && sourceKind(source) === 'diffusers-onnx') return source;
   if (statSync(source).isDirectory() && !existsSync(join(source, 'model_index.json'))) return source; // the loader says what is missing
+  // Before hashing (minutes for a big file): a pickle, a network file of an ONNX folder, a pipe or a device is refused in words.
+  sourceKind(source);
   const cacheRoot = importCacheRoot();
+  const setting = '(RESTART_STUDIO_IMPORTS, or XDG_CACHE_HOME)';
   try {
     mkdirSync(cacheRoot, { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it, or a folder above it, is a file' : (code ?? (error as Error).message);
-    throw new Error(`cannot use the import cache ${cacheRoot} (RESTART_STUDIO_IMPORTS, or XDG_CACHE_HOME): ${why}`);
+    throw new Error(`cannot use the import cache ${cacheRoot} ${setting}: ${why}`);
   }
   let last = 0;
-  const cached = await ensureImported(source, {
+  const cached = await importInto(cacheRoot, setting, source, {
     cacheRoot,
     config: options.config,
     signal: options.signal,
@@ -50,4 +53,16 @@ export async function modelFolderFor(
   );
   for (const note of cached.result?.notes ?? []) console.error(`note: ${note}`);
   return cached.dir;
+}
+
+/** ensureImported, its cache's failure naming the setting that chose the folder. */
+async function importInto(cacheRoot: string, setting: string, ...args: Parameters<typeof ensureImported>) {
+  try {
+    return await ensureImported(...args);
+  } catch (error) {
+    if (!(error instanceof ImportCacheError)) throw error;
+    throw new Error(
+      `cannot use the import cache ${cacheRoot} ${setting}: ${error.reason}; set RESTART_STUDIO_IMPORTS to a writable folder`,
+    );
+  }
 }

@@ -4,7 +4,18 @@
 // The importer writes a temporary sibling and renames it when done, so a folder in the cache either
 // is complete or is not there; import_info.json is still checked before a folder is reused.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import {
   cudaGraphByDefault,
@@ -68,6 +79,34 @@ function checkCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImportCancelled();
 }
 
+/**
+ * What `path` is, following links (Hugging Face's cache links snapshots to blobs). A broken or looping link is an
+ * ImportError naming it where it has a model file's name (`needed`: an unfinished download leaves such a link), and
+ * is passed over (undefined) otherwise.
+ */
+function linkTarget(path: string, needed: boolean): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ELOOP') throw error;
+    if (!needed) return undefined;
+    throw new ImportError(
+      code === 'ELOOP'
+        ? `${path} is a link that leads back to itself (a link loop)`
+        : `${path} is a link to ${readlinkOr(path)}, which does not exist (an unfinished download?)`,
+    );
+  }
+}
+
+function readlinkOr(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return 'a missing file';
+  }
+}
+
 /** The files a folder's hash covers, as [path relative to the folder with '/', absolute path], sorted. */
 export function hashedFiles(folder: string): Array<[string, string]> {
   const found: Array<[string, string]> = [];
@@ -75,7 +114,11 @@ export function hashedFiles(folder: string): Array<[string, string]> {
     for (const name of readdirSync(dir)) {
       if (name.startsWith('.')) continue;
       const path = join(dir, name);
-      const stat = statSync(path); // follows links: Hugging Face's cache links snapshots to blobs
+      const stat = linkTarget(
+        path,
+        HASHED_EXTENSIONS.some((ext) => name.endsWith(ext)),
+      );
+      if (!stat) continue;
       if (stat.isDirectory()) {
         if (depth < MAX_FOLDER_DEPTH) walk(path, depth + 1);
       } else if (stat.isFile() && HASHED_EXTENSIONS.some((ext) => name.endsWith(ext))) {
@@ -117,6 +160,8 @@ export async function hashSource(
   if (!existsSync(path)) throw new ImportError(`${path} does not exist`);
   const startedMs = Date.now();
   const stat = statSync(path);
+  // A pipe would keep the hash waiting for a writer, a device (/dev/zero) would never end.
+  if (!stat.isDirectory() && !stat.isFile()) throw new ImportError(`${path} is not a regular file (a pipe, device or socket)`);
   const listed: Array<[string, string]> = stat.isDirectory() ? hashedFiles(path) : [['', path]];
   const memoKey = realpathOr(resolve(path));
   const before = options.memo ? sourceStamp(listed) : undefined;
@@ -238,6 +283,40 @@ export function insideCache(cacheRoot: string, dir: string): boolean {
   return full.startsWith(root + sep) && !relative(root, full).includes(sep);
 }
 
+/** The import cache cannot take a new import: `folder` cannot be written (read-only, or not a folder). */
+export class ImportCacheError extends ImportError {
+  override name = 'ImportCacheError';
+  constructor(
+    readonly folder: string,
+    readonly reason: string,
+  ) {
+    super(`cannot write in the import cache ${folder} (${reason}); nothing was imported`);
+  }
+}
+
+/**
+ * Checks that a new import can be written into the cache root, by making (and removing) a folder there: permissions
+ * alone do not tell (root ignores them; a read-only mount does not show in them), and the importer's own failure would
+ * name only its temporary folder.
+ */
+function requireWritableCache(cacheRoot: string): void {
+  try {
+    mkdirSync(cacheRoot, { recursive: true });
+    rmSync(mkdtempSync(join(cacheRoot, '.write-check-')), { recursive: true, force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EROFS'
+        ? 'a read-only file system'
+        : code === 'EACCES' || code === 'EPERM'
+          ? `no permission to write there (${code})`
+          : code === 'EEXIST' || code === 'ENOTDIR'
+            ? 'it, or a folder above it, is a file'
+            : (code ?? (error as Error).message);
+    throw new ImportCacheError(cacheRoot, reason);
+  }
+}
+
 /**
  * The imported folder for `source` with these options: the cached one when complete, else a new
  * import into the cache (hashing first: a changed file or importer version gives a new folder).
@@ -258,6 +337,8 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
   const cached = completeImport(dir, expected);
   if (cached) return { dir, reused: true, sourceHash, info: cached };
 
+  // A read-only cache still serves its complete imports (above); only a new one needs to write.
+  requireWritableCache(cacheRoot);
   removeStalePartials(cacheRoot);
   // Not complete (hand-edited, or made by a crashed older app): made again from scratch.
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Reads .safetensors files (8-byte little-endian header length, a JSON header, then raw tensor bytes)
 // without reading the whole file: the header is checked strictly when the file is opened, and each
 // tensor is read with positioned reads only when asked for, converted to float32.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fromHalfBits } from '../model/half.ts';
 import { ImportError, elementCount, type Scratch, type WeightRef, type WeightSource } from './weights.ts';
@@ -106,7 +106,9 @@ function parseHeader(
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
       throw fail(path, `corrupt safetensors header: entry of tensor ${name} is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (typeof dtype !== 'string' || !(dtype in ITEM_SIZES)) throw fail(path, `tensor ${name} has unknown dtype ${JSON.stringify(dtype)}`);
+    // Own keys only: "toString" or "__proto__" are in every object's prototype chain.
+    if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZES, dtype))
+      throw fail(path, `tensor ${name} has unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every(isCount))
       throw fail(path, `corrupt safetensors header: tensor ${name} has shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
@@ -163,7 +165,9 @@ export class SafetensorsFile {
   static open(path: string): SafetensorsFile {
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      // O_NONBLOCK: a FIFO given as the file would otherwise block the open until something writes to it; a regular
+      // file reads as usual with it (absent on Windows, where it is 0).
+      fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     } catch (error) {
       throw fail(path, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
@@ -171,7 +175,7 @@ export class SafetensorsFile {
       const stat = fstatSync(fd);
       // A folder opens on Linux and fails only at the first read (EISDIR): a diffusers VAE folder given for a file.
       if (stat.isDirectory()) throw fail(path, 'is a folder; give its .safetensors file');
-      if (!stat.isFile()) throw fail(path, 'is not a regular file');
+      if (!stat.isFile()) throw fail(path, 'is not a regular file (a pipe, device or socket); give a .safetensors file');
       const size = stat.size;
       if (size < 8) throw fail(path, `truncated file: ${size} bytes, too short for a safetensors header`);
       const lengthBytes = Buffer.alloc(8);

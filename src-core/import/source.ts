@@ -3,7 +3,7 @@
 // prediction type, with an optional separate VAE file and an optional config folder that overrides
 // the configs inferred from a checkpoint.
 import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { readConfigFolder, schedulerPrediction, type ComponentConfigs } from './checkpoint-configs.ts';
 import {
   ARCHITECTURE_NAMES,
@@ -73,15 +73,39 @@ function refusePickle(path: string): void {
   }
 }
 
+/** The files of a diffusers-ONNX folder's networks: the graph and its external weights. */
+const ONNX_PART = /(\.onnx|\.onnx_data|\.onnx\.data|^weights\.pb)$/i;
+
+/**
+ * A network's file of a diffusers-ONNX folder (unet/model.onnx, its model.onnx_data) given where a model is expected:
+ * refused naming the model folder to give instead (the folder above, or the one above that), where there is one.
+ */
+function refuseOnnxPart(path: string): void {
+  if (!ONNX_PART.test(basename(path))) return;
+  const model = [dirname(dirname(path)), dirname(path)].find((dir) => isDiffusersOnnxFolder(dir));
+  throw new ImportError(
+    model !== undefined
+      ? `${basename(path)} is part of the diffusers-ONNX model folder ${model}, not a checkpoint: give that folder ` +
+          'instead (it is used as it is, with no import)'
+      : `${basename(path)} is an ONNX network file, not a checkpoint: give the diffusers-ONNX model folder that holds it ` +
+          '(the folder with model_index.json, unet/, text_encoder/ and vae_decoder/), or a .safetensors checkpoint',
+  );
+}
+
 /** The kind of thing at `path` (no weights read); ImportError when it is none of them. */
 export function sourceKind(path: string): 'checkpoint' | 'diffusers' | 'diffusers-onnx' {
   if (!existsSync(path)) throw new ImportError(`${path} does not exist`);
-  if (statSync(path).isDirectory()) {
+  const stat = statSync(path);
+  if (stat.isDirectory()) {
     if (isDiffusersOnnxFolder(path)) return 'diffusers-onnx';
     if (isDiffusersFolder(path)) return 'diffusers';
     throw new ImportError(`${basename(path)} is a folder but not a diffusers model folder (no model_index.json or unet/config.json)`);
   }
+  // A pipe would block the first read until something writes to it; a device (/dev/zero) never ends.
+  if (!stat.isFile())
+    throw new ImportError(`${path} is not a regular file (a pipe, device or socket); give a .safetensors checkpoint or a model folder`);
   refusePickle(path);
+  refuseOnnxPart(path);
   return 'checkpoint';
 }
 

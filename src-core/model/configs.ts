@@ -1,5 +1,5 @@
 // Reading a model folder's JSON configs, with errors that name the file.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from './errors.ts';
 
@@ -7,6 +7,29 @@ export type Json = Record<string, unknown>;
 
 /** Real diffusers configs are a few KB (SD's trained_betas, 1000 numbers, about 20 KB); refuse giants before parsing. */
 export const CONFIG_MAX_BYTES = 1_000_000;
+
+/**
+ * The largest JSON file readJsonObjectFile reads (a tokenizer's vocab.json is about 1 MB, a sharded checkpoint's index
+ * well under one): a bigger one is refused before it is read whole into memory.
+ */
+export const JSON_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A regular file's text, at most `maxBytes`. Anything else is refused before it is read, with why: a folder, a pipe
+ * (opened without waiting for a writer, which would block), a device such as /dev/zero (which never ends).
+ */
+function readSmallTextFile(path: string, maxBytes: number): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new Error('it is a folder, not a file');
+    if (!stat.isFile()) throw new Error('it is not a regular file (a pipe, device or socket)');
+    if (stat.size > maxBytes) throw new Error(`it is ${(stat.size / 1e6).toFixed(1)} MB, more than a file of this kind ever is`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Why readJsonObjectFile could not return an object: the file unreadable, not JSON, or JSON but not an object. */
 export type JsonFileProblem = 'unreadable' | 'syntax' | 'not-object';
@@ -19,7 +42,7 @@ export type JsonFileProblem = 'unreadable' | 'syntax' | 'not-object';
 export function readJsonObjectFile(path: string, fail: (problem: JsonFileProblem, cause?: Error) => Error): Json {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readSmallTextFile(path, JSON_FILE_MAX_BYTES);
   } catch (error) {
     throw fail('unreadable', error as Error);
   }
@@ -44,8 +67,7 @@ export function readJson(dir: string, file: string, component: string, required 
     throw new ModelError(component, `${file} is ${(size / 1e6).toFixed(1)} MB; a model config is at most ${CONFIG_MAX_BYTES / 1e6} MB`);
   }
   return readJsonObjectFile(path, (problem, cause) => {
-    // An unreadable file keeps the fs error as it was (EACCES, EISDIR...).
-    if (problem === 'unreadable') return cause!;
+    if (problem === 'unreadable') return new ModelError(component, `${file} cannot be read: ${cause!.message}`);
     if (problem === 'syntax') return new ModelError(component, `${file} is not valid JSON (${cause!.message})`);
     return new ModelError(component, `${file} must hold a JSON object`);
   });

@@ -167,6 +167,14 @@ export function refuseOutsideLinks(dir: string, component: string): void {
 
 /** Why `folder`/model.onnx did not load, in the user's words (folder: the component's, or unet_cuda/). */
 function explainLoadError(folder: string, message: string): string {
+  // A truncated weights file: onnxruntime's reason comes after its source path and C++ signature, past firstLine's cut.
+  const outOfBounds = /External initializer: [^\n]*/.exec(message);
+  if (outOfBounds) {
+    return (
+      `${folder}/model.onnx refers to external weights that cannot be read whole ` +
+      `(truncated weights.pb / model.onnx_data?): ${outOfBounds[0].trim().slice(0, 300)}`
+    );
+  }
   const external = /(?:external data|model\.onnx_data|weights\.pb)[^\n]*/i.exec(message);
   if (external || /open file|No such file/i.test(message)) {
     return (

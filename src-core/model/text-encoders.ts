@@ -2,7 +2,8 @@
 // text_encoder's last_hidden_state. SDXL (as optimum exports it) uses the penultimate hidden state of
 // text_encoder and of text_encoder_2, joined along the channel axis, plus text_encoder_2's projected
 // pooled output (text_embeds); the outputs are found by name in the session metadata.
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { configInteger, type Json } from './configs.ts';
 import { ModelError } from './errors.ts';
@@ -33,6 +34,12 @@ export function lastDim(shape: ReadonlyArray<number | string>): number | undefin
 }
 
 export async function loadTokenizer(dir: string, component: 'tokenizer' | 'tokenizer_2'): Promise<ClipTokenizer> {
+  // merges.txt is read as plain text: a pipe there would block the read, a link to /dev/zero never end.
+  for (const name of ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    const path = join(dir, component, name);
+    if (existsSync(path) && !statSync(path).isFile())
+      throw new ModelError(component, `${component}/${name} is not a regular file (a folder, pipe, device or socket)`);
+  }
   try {
     return await loadClipTokenizer(resolve(dir, component));
   } catch (error) {
