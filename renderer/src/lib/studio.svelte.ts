@@ -1,18 +1,7 @@
 // The app's state and actions, shared by the views: what the engine told us (app.info, models,
 // gallery), the generate form, the running job, messages. Pure logic lives in the other lib
 // modules; this class only wires them to the client and to Svelte's reactivity.
-import type {
-  ActiveJob,
-  AppInfo,
-  EventName,
-  Events,
-  GalleryEntry,
-  GridCellEvent,
-  ModelSummary,
-  ProviderName,
-  SweepPointEvent,
-} from '../../../src-core/contract/api.ts';
-import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm } from './axes.ts';
+import type { ActiveJob, AppInfo, EventName, Events, GalleryEntry, ModelSummary, ProviderName } from '../../../src-core/contract/api.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
 import { withContext } from './errors.ts';
 import { FormErrorBanner, withPrefix } from './form-error.ts';
@@ -36,32 +25,16 @@ import { GenerateQueue } from './generate-queue.svelte.ts';
 import { isModelProblem, NO_MODEL, switchError } from './model-status.ts';
 import { imagesOf, type GenerateRequestInput } from '../../../src-core/contract/generate.ts';
 import { defaultHires, defaultImg2img, withImg2img, type HiresForm, type Img2imgForm } from './img2img.ts';
-import { ExperimentSlot } from './experiment-slot.svelte.ts';
-import type { GridDone, GridEvent, GridState } from './grid.ts';
-import type { GridRequestInput } from './axes.ts';
-import {
-  buildSweepRequest,
-  defaultExploreForm,
-  firstSweepError,
-  sweepTotal,
-  type ExploreForm,
-  type SweepDone,
-  type SweepEvent,
-  type SweepRequestInput,
-  type SweepState,
-} from './sweep.ts';
+import { Experiments, type ExperimentHost } from './experiments.svelte.ts';
 
 export type View = 'generate' | 'gallery' | 'compare' | 'explore';
-
-export const GRID_FAILED = 'Could not run the grid';
-export const SWEEP_FAILED = 'Could not run the sweep';
 
 export const ENGINE_RESTARTING = 'The engine stopped unexpectedly: engine restarting… your gallery is safe.';
 export const CONNECTION_LOST_BANNER = 'Engine connection lost — reconnecting…';
 
 const UNREACHABLE = 'Could not reach the engine';
 
-export class Studio {
+export class Studio implements ExperimentHost {
   readonly client: StudioClient;
   info = $state.raw<AppInfo | null>(null);
   models = $state.raw<ModelSummary[]>([]);
@@ -88,34 +61,15 @@ export class Studio {
   switchingModel = $state(false);
   /** Generate requests waiting for the running one (and one waiting for the model to load). */
   readonly queue = new GenerateQueue();
-  /** The Compare view's axes and its grid job. */
-  compare = $state<CompareForm>(defaultCompareForm());
-  readonly gridSlot: ExperimentSlot<GridRequestInput, GridCellEvent, GridDone>;
-  /** The Explore view's form and its sweep job. */
-  explore = $state<ExploreForm>(defaultExploreForm());
-  readonly sweepSlot: ExperimentSlot<SweepRequestInput, SweepPointEvent, SweepDone>;
+  /** The Compare view's grid and the Explore view's sweep. */
+  readonly experiments: Experiments;
   #cancelWanted = false;
   #unsubscribe: Array<() => void> = [];
   #formError = new FormErrorBanner();
 
   constructor(client: StudioClient) {
     this.client = client;
-    const wiring = {
-      cancel: (jobId: string) => this.#cancelJob(jobId),
-      showError: (message: string) => {
-        this.error = message;
-      },
-    };
-    this.gridSlot = new ExperimentSlot({ ...wiring, failed: GRID_FAILED, queue: (request) => this.client.call('job.grid', request) });
-    this.sweepSlot = new ExperimentSlot({ ...wiring, failed: SWEEP_FAILED, queue: (request) => this.client.call('job.sweep', request) });
-  }
-
-  get grid(): GridState {
-    return this.gridSlot.state;
-  }
-
-  get sweep(): SweepState {
-    return this.sweepSlot.state;
+    this.experiments = new Experiments(this);
   }
 
   get vaeFactor(): number {
@@ -140,41 +94,14 @@ export class Studio {
     return this.engine?.state === 'crashed' || this.engine?.state === 'restarting';
   }
 
-  get gridBusy(): boolean {
-    return this.gridSlot.busy;
-  }
-
-  get sweepBusy(): boolean {
-    return this.sweepSlot.busy;
-  }
-
   /** Subscribes to events and loads what the views show. */
   start(): void {
     const jobEvents: EventName[] = ['job.progress', 'job.preview', 'job.done', 'job.failed'];
     for (const name of jobEvents) {
       this.#unsubscribe.push(this.client.on(name, (data) => this.#onJobEvent({ name, data } as JobEvent)));
     }
-    // Grids and sweeps report progress, previews and failure with the job events too.
-    const shared = ['job.progress', 'job.preview', 'job.failed'] as const;
-    for (const name of shared) {
-      this.#unsubscribe.push(
-        this.client.on(name, (data) => {
-          this.gridSlot.event({ name, data } as GridEvent);
-          this.sweepSlot.event({ name, data } as SweepEvent);
-        }),
-      );
-    }
     this.#unsubscribe.push(
-      this.client.on('grid.cell', (cell) => {
-        this.gallery = mergeEntries(this.gallery, [cell.entry]);
-        this.gridSlot.event({ name: 'item', data: cell });
-      }),
-      this.client.on('grid.done', (done) => this.gridSlot.event({ name: 'done', data: done, items: done.cells })),
-      this.client.on('sweep.point', (point) => {
-        this.gallery = mergeEntries(this.gallery, point.entries);
-        this.sweepSlot.event({ name: 'item', data: point });
-      }),
-      this.client.on('sweep.done', (done) => this.sweepSlot.event({ name: 'done', data: done, items: done.points })),
+      ...this.experiments.subscribe(),
       this.client.on('engine.status', (s) => this.#onEngineStatus(s)),
       this.client.onConnection((state) => this.#onConnection(state)),
     );
@@ -197,8 +124,16 @@ export class Studio {
     this.error = withContext(doing, error);
   }
 
+  setError(message: string | null): void {
+    this.error = message;
+  }
+
+  addToGallery(entries: GalleryEntry[]): void {
+    this.gallery = mergeEntries(this.gallery, entries);
+  }
+
   /** Shows a form check's message in the banner until the form no longer gives it. */
-  #showFormError(check: () => string | null): void {
+  showFormError(check: () => string | null): void {
     this.error = this.#formError.show(check);
   }
 
@@ -235,10 +170,7 @@ export class Studio {
   /** Jobs running that this window does not follow (it was reloaded or opened meanwhile): followed from now on. */
   #adoptJobs(active: ActiveJob[]): void {
     this.#setJob(adoptJob(this.job, active));
-    for (const job of active) {
-      if (job.kind === 'grid') this.gridSlot.adopt({ ...job, items: job.cells });
-      if (job.kind === 'sweep') this.sweepSlot.adopt({ ...job, items: job.points });
-    }
+    this.experiments.adopt(active);
   }
 
   #setInfo(info: AppInfo): void {
@@ -292,7 +224,7 @@ export class Studio {
     }
     const checked = this.#generateRequest();
     if (checked.error !== undefined) {
-      this.#showFormError(() => withPrefix('Could not generate', this.#generateRequest(() => 0).error));
+      this.showFormError(() => withPrefix('Could not generate', this.#generateRequest(() => 0).error));
       return;
     }
     if (this.busy) this.queue.add(checked.value);
@@ -323,59 +255,15 @@ export class Studio {
       this.#cancelWanted = true;
       return;
     }
-    await this.#cancelJob(jobId);
+    await this.cancelJob(jobId);
   }
 
-  async #cancelJob(jobId: string): Promise<void> {
+  async cancelJob(jobId: string): Promise<void> {
     try {
       await this.client.call('job.cancel', { jobId });
     } catch (error) {
       this.showError('Could not cancel', error);
     }
-  }
-
-  /** Queues job.grid for the Compare view's axes over the Generate form's request. */
-  async runGrid(): Promise<void> {
-    if (this.gridBusy) return;
-    const checked = this.#gridRequest();
-    if (!checked.request) {
-      this.#showFormError(() => {
-        const c = this.#gridRequest(() => 0);
-        return c.request ? null : `${GRID_FAILED}: ${firstGridError(c.errors) ?? 'the grid is not valid'}`;
-      });
-      return;
-    }
-    this.error = null;
-    await this.gridSlot.run($state.snapshot(checked.request), checked.cells);
-  }
-
-  #gridRequest(random?: () => number) {
-    const sizes = { vaeFactor: this.vaeFactor, sizeMultiple: this.sizeMultiple, random };
-    return buildGridRequest(this.compare, withImg2img(gridBase(this.form, this.compare, sizes), this.img2img, this.hires, sizes));
-  }
-
-  cancelGrid(): Promise<void> {
-    return this.gridSlot.cancel();
-  }
-
-  /** Queues job.sweep for the Explore view's form. */
-  async runSweep(): Promise<void> {
-    if (this.sweepBusy) return;
-    const checked = buildSweepRequest(this.explore, this.form);
-    if (!checked.request) {
-      this.#showFormError(() => {
-        const c = buildSweepRequest(this.explore, this.form);
-        return c.request ? null : `${SWEEP_FAILED}: ${firstSweepError(c.errors) ?? 'the sweep is not valid'}`;
-      });
-      return;
-    }
-    const request = $state.snapshot(checked.request);
-    this.error = null;
-    await this.sweepSlot.run(request, sweepTotal(request));
-  }
-
-  cancelSweep(): Promise<void> {
-    return this.sweepSlot.cancel();
   }
 
   #setJob(next: JobState): void {
@@ -404,8 +292,7 @@ export class Studio {
       this.engineRecovered = false;
       if (isModelProblem(this.error)) this.error = null; // the banner says "engine restarting…" instead
       this.#setJob(jobInterrupted(this.job, 'Could not generate: the engine stopped unexpectedly during generation'));
-      this.gridSlot.interrupt('the engine stopped unexpectedly; finished cells are in the gallery');
-      this.sweepSlot.interrupt('the engine stopped unexpectedly; finished images are in the gallery');
+      this.experiments.interrupt('the engine stopped unexpectedly', false);
     } else if (status.state === 'ready' && (was === 'crashed' || was === 'restarting')) {
       this.engineRecovered = true;
       setTimeout(() => (this.engineRecovered = false), 5000);
@@ -423,8 +310,7 @@ export class Studio {
           'Could not generate: the connection to the engine was lost; images that were finished will appear in the gallery',
         ),
       );
-      this.gridSlot.interrupt('the connection to the engine was lost; finished cells will appear in the gallery');
-      this.sweepSlot.interrupt('the connection to the engine was lost; finished images will appear in the gallery');
+      this.experiments.interrupt('the connection to the engine was lost', true);
     } else if (state === 'open' && before === 'reconnecting') {
       // The first connection answers the calls start() queued; later ones need a fresh look.
       void this.refresh();
