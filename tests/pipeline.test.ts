@@ -109,6 +109,13 @@ test('guidance at scale 1 skips the unconditional half; progress is reported per
     );
     assert.equal(result.evaluations, 9);
     assert.deepEqual(events, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const batches: string[] = [];
+    await generate(
+      model,
+      { prompt: 'a cat', steps: 1, cfgScale: 1, seed: 1, sampler: 'euler', batchSize: 2, count: 2 },
+      { onProgress: (p) => batches.push(`${p.imagesDone}+${p.batch}/${p.images}`) },
+    );
+    assert.deepEqual(batches, ['0+2/4', '2+2/4'], 'each batch says how many images it makes together');
     assert.equal(previews, 5);
     assert.equal(result.timings.textEncoderMs > 0, true);
   } finally {

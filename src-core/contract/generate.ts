@@ -189,6 +189,8 @@ export interface ProgressCounts {
   /** Images finished so far and in total. */
   imagesDone: number;
   images: number;
+  /** Images being made together now (a batch shares every evaluation); 1 when absent. */
+  batch?: number;
   /** Model evaluations done in the current batch, and how many it makes. */
   evaluation: number;
   evaluations: number;

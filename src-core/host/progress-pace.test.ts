@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { progressEvents, type ProgressEvent } from './progress-pace.ts';
 
-const at = (evaluation: number, evaluations = 20) => ({ imagesDone: 0, images: 1, evaluation, evaluations });
+const at = (evaluation: number, evaluations = 20) => ({ imagesDone: 0, images: 1, batch: 1, evaluation, evaluations });
 const preview = { width: 2, height: 1, rgba: new Uint8Array(8) };
 
 /** The events sent for reports given as [report, time], as 'progress E' or 'preview E'. */
@@ -45,7 +45,16 @@ test('every preview is sent with the counts of its moment, and stands for a prog
   assert.deepEqual(sent.map(named), ['progress 1', 'preview 6', 'progress 13', 'preview 14', 'progress 20']);
   const previewEvent = sent[1];
   assert.ok(previewEvent.event === 'preview');
-  assert.deepEqual(previewEvent.progress, { imagesDone: 0, images: 1, evaluation: 6, evaluations: 20, step: 6, steps: 20, sigma: 2.5 });
+  assert.deepEqual(previewEvent.progress, {
+    imagesDone: 0,
+    images: 1,
+    batch: 1,
+    evaluation: 6,
+    evaluations: 20,
+    step: 6,
+    steps: 20,
+    sigma: 2.5,
+  });
   assert.equal(previewEvent.rgba, preview.rgba);
   assert.ok(!('preview' in previewEvent.progress), 'the counts carry nothing else');
 });

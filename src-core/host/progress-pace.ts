@@ -31,6 +31,7 @@ export function progressEvents(
     const counts = {
       imagesDone: p.imagesDone,
       images: p.images,
+      batch: p.batch,
       evaluation: p.evaluation,
       evaluations: p.evaluations,
       step: p.step,

@@ -206,6 +206,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
       hooks.onProgress?.({
         imagesDone: first, // the earlier batches' (their PNGs may still be encoding)
         images: total,
+        batch,
         evaluation,
         evaluations: job.evaluations,
         ...extra,

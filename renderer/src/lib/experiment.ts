@@ -3,7 +3,7 @@
 // arrive as job.progress / job.preview with the same job id, and the job ends with a done event
 // or job.failed. Events that arrive before job.grid / job.sweep answered are held and replayed.
 import type { Events } from '../../../src-core/contract/api.ts';
-import { progressFraction } from './format.ts';
+import { imagesInFlight, progressFraction } from './format.ts';
 import { acceptJob, holdEvent, isActive, rejectJob, type JobPhase } from './job.ts';
 
 export type Progress = Events['job.progress'];
@@ -124,22 +124,9 @@ export function experimentInterrupted<R, I extends { jobId: string }, D extends 
   return { ...state, phase: 'failed', error: message, progress: null, preview: null, held: [] };
 }
 
-/**
- * The images being made now: `batch` of them share every evaluation (a sweep point's seeds are batched), so the
- * progress of one evaluation counts for all of them. First and last are 0-based.
- */
-function inFlight(progress: Progress, batch: number): { first: number; last: number } {
-  const first = Math.min(Math.max(progress.imagesDone, 0), progress.images);
-  return { first, last: Math.min(first + Math.max(1, Math.floor(batch)), progress.images) - 1 };
-}
-
-/** 0..1 of an item whose images are made `batch` at a time. */
+/** 0..1 of an item whose images are made `batch` at a time (the engine's own count where it sends one). */
 export function itemFraction(progress: Progress, batch = 1): number {
-  if (batch <= 1) return progressFraction(progress);
-  if (progress.images <= 0) return 0;
-  const within = progress.evaluations > 0 ? Math.min(Math.max(progress.evaluation / progress.evaluations, 0), 1) : 0;
-  const { first, last } = inFlight(progress, batch);
-  return Math.min((first + (last - first + 1) * within) / progress.images, 1);
+  return progressFraction(progress, progress.batch ?? batch);
 }
 
 /** 0..1 over the whole job: finished items plus the fraction of the current one (its images made `batch` at a time). */
@@ -162,9 +149,8 @@ export function withinText(progress: Progress | null, batch = 1): string | null 
   if (!progress) return null;
   let images = '';
   if (progress.images > 1) {
-    const { first, last } = inFlight(progress, batch);
-    const which = last > first ? `images ${first + 1}–${last + 1}` : `image ${Math.min(first + 1, progress.images)}`;
-    images = `${which} of ${progress.images} · `;
+    const { first, last } = imagesInFlight(progress, progress.batch ?? batch);
+    images = `${last > first ? `images ${first}–${last}` : `image ${first}`} of ${progress.images} · `;
   }
   return `${images}evaluation ${progress.evaluation} / ${progress.evaluations}`;
 }

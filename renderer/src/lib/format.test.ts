@@ -37,6 +37,18 @@ test('progress text and fraction', () => {
   assert.equal(progressFraction({ ...p, images: 0 }), 0);
 });
 
+test('a batch shares its evaluations: "Images 5–8 of 8", and half its evaluations is half of each of its images', () => {
+  // Batch size 4, batch count 2: the second batch is being made, half way through.
+  const p = { jobId: 'j', imagesDone: 4, images: 8, batch: 4, evaluation: 10, evaluations: 20 };
+  assert.equal(formatProgress(p), 'Images 5–8 of 8 · evaluation 10 / 20');
+  assert.equal(progressFraction(p), (4 + 4 * 0.5) / 8);
+  assert.equal(formatProgress({ ...p, imagesDone: 0 }), 'Images 1–4 of 8 · evaluation 10 / 20');
+  assert.equal(progressFraction({ ...p, imagesDone: 0 }), (4 * 0.5) / 8);
+  // A last batch cut short by the total, and an engine that sends no batch (one image at a time).
+  assert.equal(formatProgress({ ...p, images: 6 }), 'Images 5–6 of 6 · evaluation 10 / 20');
+  assert.equal(formatProgress({ ...p, batch: undefined }), 'Image 5 of 8 · evaluation 10 / 20');
+});
+
 test('errors are prefixed with what the user was doing', () => {
   assert.equal(withContext('Could not generate', new Error('the prompt is too long')), 'Could not generate: the prompt is too long');
   assert.equal(withContext('Could not load', 'Error: no file'), 'Could not load: no file');

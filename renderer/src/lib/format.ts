@@ -64,17 +64,28 @@ export function formatTimings(t: Timings): Array<{ label: string; value: string 
 export type Progress = Events['job.progress'];
 
 /** "Image 2 of 4 · evaluation 13 / 39" */
-export function formatProgress(p: Progress): string {
-  const image = Math.min(p.imagesDone + 1, Math.max(p.images, 1));
-  return `Image ${image} of ${p.images} · evaluation ${p.evaluation} / ${p.evaluations}`;
+/** The 1-based first and last image being made now: a batch's images share every evaluation. */
+export function imagesInFlight(p: Progress, batch = p.batch ?? 1): { first: number; last: number } {
+  const total = Math.max(p.images, 1);
+  const first = Math.min(Math.max(p.imagesDone, 0) + 1, total);
+  return { first, last: Math.min(first + Math.max(1, Math.floor(batch)) - 1, total) };
 }
 
-/** Fraction 0..1 of the current job (all images together). */
-export function progressFraction(p: Progress): number {
+/** "Image 3 of 4 · evaluation 12 / 20", or "Images 1–4 of 8 · …" while a batch of 4 is made. */
+export function formatProgress(p: Progress): string {
+  const { first, last } = imagesInFlight(p);
+  const which = last > first ? `Images ${first}–${last}` : `Image ${first}`;
+  return `${which} of ${p.images} · evaluation ${p.evaluation} / ${p.evaluations}`;
+}
+
+/** Fraction 0..1 of the current job (all images together); a batch's evaluations advance all of its images. */
+export function progressFraction(p: Progress, batch = p.batch ?? 1): number {
   if (p.images <= 0) return 0;
   const within = p.evaluations > 0 ? Math.min(Math.max(p.evaluation / p.evaluations, 0), 1) : 0;
-  const done = Math.min(p.imagesDone, p.images);
-  return Math.min((done + (done < p.images ? within : 0)) / p.images, 1);
+  const done = Math.min(Math.max(p.imagesDone, 0), p.images);
+  const { first, last } = imagesInFlight(p, batch);
+  const making = done < p.images ? last - first + 1 : 0;
+  return Math.min((done + making * within) / p.images, 1);
 }
 
 export function formatDate(iso: string): string {
