@@ -16,7 +16,7 @@ import { expandCudaOps } from '../src-core/onnx/cuda-ops-reference.ts';
 import { loadModel, openUNet } from '../src-core/model/model.ts';
 import type { ComponentSession } from '../src-core/model/session.ts';
 import { unetGraphFor } from '../src-core/model/unet-folder.ts';
-import { writeModel } from '../src-core/onnx/graph.ts';
+import { writeModel } from '../src-core/onnx/write-model.ts';
 import { loadTensors, relativeDifference, relativeError, runComponent, tensor, type RefTensor } from './helpers/references.ts';
 import { externalWeights, readModel, weightBytes } from './helpers/external-data.ts';
 

@@ -15,7 +15,7 @@ import { openImportSource } from '../src-core/import/source.ts';
 import { buildUNet, type UNetConfig } from '../src-core/import/unet-graph.ts';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
 import { expandCudaOps } from '../src-core/onnx/cuda-ops-reference.ts';
-import { writeModel } from '../src-core/onnx/graph.ts';
+import { writeModel } from '../src-core/onnx/write-model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { loadTensors, maxPixelDifference, relativeDifference, tensor } from './helpers/references.ts';
 import { externalWeights, readModel } from './helpers/external-data.ts';

@@ -29,7 +29,7 @@ import { readLoraFile, type LoraComponent, type LoraContents } from './lora-file
 import { describeReport, LoraMatchError, mergeLoras, type ComponentTables, type LoraUse } from './lora-merge.ts';
 import { componentWeights, readModelProto, writePatchedModel, type ComponentPatch, type ComponentWeights } from './onnx-patch.ts';
 import { placeOnCudaGraph } from './cuda-graph-deltas.ts';
-import { externalDataOf } from '../onnx/graph.ts';
+import { externalDataOf } from '../onnx/write-model.ts';
 import { ignoredLoraArguments, loraCalls, otherNetworks, parseExtraNetworks, type LoraCall } from './prompt-tags.ts';
 import type { SafetensorsFile } from '../import/safetensors.ts';
 

@@ -25,7 +25,8 @@ import { rerunWithHugePages } from '../model/huge-pages.ts';
 import { openComponent, sessionOptions, type ComponentSession } from '../model/session.ts';
 import { ModelSessions } from '../model/reopenable.ts';
 import { median as medianOf } from '../experiments/stats.ts';
-import { externalDataOf, Graph, writeModel } from '../onnx/graph.ts';
+import { Graph } from '../onnx/graph.ts';
+import { externalDataOf, writeModel } from '../onnx/write-model.ts';
 import { loraLayersOf, writeRandomLora, writeRandomUNet } from './lora-fixtures.ts';
 
 interface Timing {

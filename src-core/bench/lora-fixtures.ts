@@ -4,7 +4,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { appRoot } from '../app-root.ts';
-import { writeModel } from '../onnx/graph.ts';
+import { writeModel } from '../onnx/write-model.ts';
 import { buildUNet } from '../import/unet-graph.ts';
 import { ldmUNetNames } from '../import/ldm-unet-keys.ts';
 import { elementCount, weightMap, type WeightRef } from '../import/weights.ts';

@@ -6,7 +6,8 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DATA_FILE, writeModel, type BuildOptions, type Graph, type SharedWeights, type WrittenWeight } from '../onnx/graph.ts';
+import type { BuildOptions, Graph } from '../onnx/graph.ts';
+import { DATA_FILE, writeModel, type SharedWeights, type WrittenWeight } from '../onnx/write-model.ts';
 import { buildTextEncoder } from './clip-graph.ts';
 import { buildUNet } from './unet-graph.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae-graph.ts';

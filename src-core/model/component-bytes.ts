@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { externalDataOf } from '../onnx/graph.ts';
+import { externalDataOf } from '../onnx/write-model.ts';
 
 const { onnx } = onnxProto;
 

@@ -7,7 +7,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { fromHalfBits, toHalfBits } from './half.ts';
 import { ModelError } from './errors.ts';
-import { externalDataOf } from '../onnx/graph.ts';
+import { externalDataOf } from '../onnx/write-model.ts';
 import type { FloatType } from './tensors.ts';
 
 const { onnx } = onnxProto;

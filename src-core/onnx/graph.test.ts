@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { fromHalfBits } from '../model/half.ts';
 import { arrayWeight, ImportError, reshapedRef, weightMap, type WeightRef } from '../import/weights.ts';
-import { Graph, writeModel } from './graph.ts';
+import { Graph } from './graph.ts';
+import { writeModel } from './write-model.ts';
 import { attention, gelu, groupNorm, layerNorm, linear, transposedWeight } from './layers.ts';
 import { randomValues, randomWeight, relativeError, runGraph } from './testing.ts';
 

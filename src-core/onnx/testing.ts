@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { fromHalfBits, toHalfBits } from '../model/half.ts';
 import { arrayWeight, type WeightRef } from '../import/weights.ts';
-import { writeModel, type Graph } from './graph.ts';
+import type { Graph } from './graph.ts';
+import { writeModel } from './write-model.ts';
 
 export interface Fed {
   data: Float32Array | Int32Array | BigInt64Array;

@@ -3,7 +3,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { externalDataOf, type WrittenWeight } from '../../src-core/onnx/graph.ts';
+import { externalDataOf, type WrittenWeight } from '../../src-core/onnx/write-model.ts';
 
 const { onnx } = onnxProto;
 type ModelProto = InstanceType<typeof onnx.ModelProto>;

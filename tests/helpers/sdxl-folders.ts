@@ -2,7 +2,7 @@
 // the fixture's diffusers weights, with the importer's graph builder.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeModel } from '../../src-core/onnx/graph.ts';
+import { writeModel } from '../../src-core/onnx/write-model.ts';
 import { buildVaeDecoder, type VaeConfig } from '../../src-core/import/vae-graph.ts';
 import { openSafetensors } from '../../src-core/import/safetensors.ts';
 
