@@ -17,11 +17,11 @@ import {
 } from '../model/session.ts';
 import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import { ModelError } from '../model/errors.ts';
-import { chunkPrompt } from '../prompt/chunks.ts';
 import { componentCacheDir, evict, fileIdentity, keyOf, touch } from './cache-folder.ts';
 import { SessionSlots } from './session-slots.ts';
-import { embeddingMatcher, setEmbeddingsOf, type EmbeddingMatcher } from './embedding-tokens.ts';
-import { EmbeddingFileError, misfitNote, readEmbedding, type Embedding } from './embedding-file.ts';
+import { setEmbeddingsOf, type EmbeddingMatcher } from './embedding-tokens.ts';
+import type { Embedding } from './embedding-file.ts';
+import { embeddingPart, matcherOf, ModelEmbeddings, vectorCount } from './model-embeddings.ts';
 import { embeddingShortHash, formatHashList, loraShortHash } from './hashes.ts';
 import { LayerTable } from './layer-names.ts';
 import { AdapterLibrary } from './library.ts';
@@ -54,13 +54,6 @@ export interface PreparedAdapters {
   facts: { loraHashes?: string; tiHashes?: string };
   /** '' for the unadapted text encoders; encodings made with different text encoders must not be shared. */
   textKey: string;
-}
-
-const TOKEN_TABLE = 'text_model.embeddings.token_embedding.weight';
-/** The vectors each text encoder takes: SD 1/2's one encoder a plain embedding, SDXL's two their clip_l / clip_g halves. */
-function embeddingPart(component: string, encoders: number): Array<keyof Embedding['parts']> {
-  if (encoders === 1) return ['default'];
-  return component === 'text_encoder' ? ['clip_l'] : ['clip_g'];
 }
 
 /** A graph that adapted graphs are made from: its folder, its proto (weights external), and its weights' files. */
@@ -101,6 +94,8 @@ export function adaptedSessionOptions(provider: ExecutionProvider, outputs: Outp
   return options;
 }
 
+const TOKEN_TABLE = 'text_model.embeddings.token_embedding.weight';
+
 export class ModelAdapters {
   readonly library: AdapterLibrary;
   private readonly components = new Map<string, ComponentInfo>();
@@ -111,13 +106,14 @@ export class ModelAdapters {
   private readonly keep: number;
   private readonly models = new Map<string, { model: StableDiffusionModel; notes: string[] }>();
   private readonly loraFiles = new Map<string, { contents: LoraContents; file: SafetensorsFile }>();
-  private readonly embeddingFiles = new Map<string, Embedding | Error>();
+  private readonly embeddings: ModelEmbeddings;
 
   constructor(
     readonly base: StableDiffusionModel,
     readonly settings: AdapterSettings,
   ) {
     this.library = new AdapterLibrary(settings.loraDirs, settings.embeddingDirs);
+    this.embeddings = new ModelEmbeddings(base, this.library);
     this.keep = Math.max(1, settings.keep ?? 1);
     this.slots = new SessionSlots(base, this.keep, (closed) => {
       for (const [key, { model }] of this.models) {
@@ -134,7 +130,7 @@ export class ModelAdapters {
     const calls = loraCalls(tags);
     notes.push(...ignoredLoraArguments(tags));
     const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
-    const embeddings = this.usedEmbeddings([prompt, request.negativePrompt], notes);
+    const embeddings = this.embeddings.used([prompt, request.negativePrompt], notes);
     if (loras.length === 0 && embeddings.length === 0) {
       for (const component of this.present()) await this.slots.base(component);
       return { model: this.base, prompt, notes, facts: {}, textKey: '' };
@@ -177,74 +173,7 @@ export class ModelAdapters {
 
   /** The positions each embedding this model's prompts can name takes (ids all 0), for the prompt's token counter. */
   embeddingLayout(): EmbeddingMatcher {
-    return matcherOf(this.base.tokenizer, this.readEmbeddings().fitting);
-  }
-
-  /**
-   * The embeddings the prompts name, among the folder's files that fit this model's text encoders. A file that cannot
-   * be read is refused, naming it, where a prompt names it (else its name would be read as plain text, unsaid).
-   */
-  private usedEmbeddings(texts: string[], notes: string[]): Embedding[] {
-    const { fitting, unreadable, misfits } = this.readEmbeddings();
-    if (fitting.length === 0 && unreadable.length === 0 && misfits.length === 0) return [];
-    const entries = [
-      ...fitting.map((e) => ({ name: e.name, count: vectorCount(e) })),
-      ...unreadable.map((u) => ({ name: u.name, count: 1 })),
-      ...misfits.map((e) => ({ name: e.name, count: vectorCount(e) })),
-    ];
-    const matcher = embeddingMatcher(this.base.tokenizer, entries);
-    for (const text of texts) {
-      try {
-        chunkPrompt(this.base.tokenizer, text, { embeddings: matcher });
-      } catch {
-        // A prompt the emphasis parser refuses is reported when it is encoded.
-      }
-    }
-    const named = unreadable.find((u) => matcher.used.has(u.name));
-    if (named) {
-      throw new EmbeddingFileError(
-        `the embedding "${named.name}" named in the prompt cannot be read (${named.path}): ${named.error.message}`,
-      );
-    }
-    // As A1111, an embedding made for another model leaves its name as text; said, so that it is not taken for applied.
-    const widths = this.base.textEncoders.map((p) => p.hidden);
-    notes.push(...misfits.filter((e) => matcher.used.has(e.name)).map((e) => misfitNote(e, widths)));
-    return fitting.filter((e) => matcher.used.has(e.name));
-  }
-
-  /** The embedding folders' files, each read once: those that fit this model's text encoders, the others, and those unreadable. */
-  private readEmbeddings(): {
-    fitting: Embedding[];
-    misfits: Embedding[];
-    unreadable: Array<{ name: string; path: string; error: Error }>;
-  } {
-    const files = this.library.embeddings();
-    const fitting: Embedding[] = [];
-    const unreadable: Array<{ name: string; path: string; error: Error }> = [];
-    const misfits: Embedding[] = [];
-    if (files.length === 0) return { fitting, misfits, unreadable };
-    const widths = new Map(this.base.textEncoders.map((p) => [p.component, p.hidden]));
-    for (const file of files) {
-      const key = fileIdentity(file.path);
-      let loaded = this.embeddingFiles.get(key);
-      if (!loaded) {
-        try {
-          loaded = readEmbedding(file.path);
-        } catch (error) {
-          loaded = error as Error;
-        }
-        this.embeddingFiles.set(key, loaded);
-      }
-      if (loaded instanceof Error) {
-        unreadable.push({ name: file.name, path: file.path, error: loaded });
-        continue;
-      }
-      const fits = this.base.textEncoders.every((p) =>
-        embeddingPart(p.component, this.base.textEncoders.length).some((part) => loaded.parts[part]?.width === widths.get(p.component)),
-      );
-      (fits ? fitting : misfits).push(loaded);
-    }
-    return { fitting, misfits, unreadable };
+    return this.embeddings.layout();
   }
 
   private setKeys(loras: Array<{ call: LoraCall; file: { path: string } }>, embeddings: Embedding[]): Record<LoraComponent, string> {
@@ -386,18 +315,6 @@ export class ModelAdapters {
     }
     return entry;
   }
-}
-
-function vectorCount(e: Embedding): number {
-  return (e.parts.default ?? e.parts.clip_l ?? e.parts.clip_g)!.count;
-}
-
-function matcherOf(tokenizer: StableDiffusionModel['tokenizer'], embeddings: Embedding[], firstId?: number): EmbeddingMatcher {
-  return embeddingMatcher(
-    tokenizer,
-    embeddings.map((e) => ({ name: e.name, count: vectorCount(e) })),
-    firstId,
-  );
 }
 
 function unetLayersPerBlock(dir: string): number | undefined {
