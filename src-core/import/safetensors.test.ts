@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_HEADER_BYTES, SafetensorsFile, requireFloatWeights, safetensorsHeader } from './safetensors.ts';
@@ -174,5 +174,79 @@ test("safetensorsHeader: the length and space-padded JSON that the reader (and t
     assert.deepEqual([...opened.source().get('x').read()], [1.5, -2]);
   } finally {
     opened.close();
+  }
+});
+
+// Repeated keys as Hugging Face's safetensors (the reference reader) takes them: what it made of each file is in
+// safetensors-repeats.reference.json (see its note). It keeps the last entry of a tensor name listed twice, then
+// refuses the file unless the kept tensors tile the data; "__metadata__", "dtype", "shape" or "data_offsets" twice is an
+// error of its own. This reader accepts and refuses the same files, and names the repeated tensor.
+const reference = JSON.parse(readFileSync(new URL('./safetensors-repeats.reference.json', import.meta.url), 'utf8')) as {
+  cases: Array<{
+    what: string;
+    header: string;
+    data: number[];
+    reference:
+      | { ok: true; tensors: Array<[string, string, number[], number[]]>; metadata: Record<string, string> | null }
+      | { ok: false; error: string };
+  }>;
+};
+
+/** What the message says for the files the reference refuses (the reference's own words are in the fixture). */
+const REFUSALS: Record<string, RegExp> = {
+  'a name twice, each with its own bytes':
+    /tensor a is listed 2 times; only the last entry of a name counts.*data bytes 0 to 1 belong to no tensor/,
+  'a name three times': /tensor w is listed 3 times; .*data bytes 0 to 4 belong to no tensor/,
+  'a name twice, the last empty': /tensor a is listed 2 times; .*the file's last 4 bytes belong to no tensor/,
+  'a name twice, the first with an unknown dtype': /tensor a is listed 2 times, and its dtype "ZZ" is unknown in one/,
+  'a name twice, the first not an object': /tensor a is listed 2 times, and it is not an object in one/,
+  'a name twice, the first without data_offsets': /tensor a is listed 2 times, and its data_offsets are undefined in one/,
+  'a name twice, the first with a bad shape': /tensor a is listed 2 times, and its shape is \[-1\] in one/,
+  'a name twice, once escaped': /tensor a is listed 2 times; /,
+  '__metadata__ twice': /__metadata__ appears twice/,
+  '__metadata__ twice, once escaped': /__metadata__ appears twice/,
+  'dtype twice in an entry': /tensor a has "dtype" twice/,
+  'shape twice in an entry': /tensor a has "shape" twice/,
+  'data_offsets twice in an entry, once escaped': /tensor a has "data_offsets" twice/,
+  'dtype twice in a dropped entry': /tensor a has "dtype" twice/,
+  'a name with quotes and backslashes twice': /tensor q"\\ is listed 2 times; /,
+  'a gap': /data bytes 1 to 2 belong to no tensor \(tensor b starts after them\) \(the safetensors library refuses such a file\)/,
+  'bytes after the last tensor': /the file's last 1 bytes belong to no tensor/,
+  'an empty tensor inside another': /tensor e \(empty\) is placed inside tensor a's data/,
+  'nothing but bytes': /the file's last 1 bytes belong to no tensor/,
+};
+
+test('repeated names and fields: the files the reference reader accepts open with its tensors, the others are refused', () => {
+  assert.ok(reference.cases.length >= 25);
+  assert.deepEqual(
+    Object.keys(REFUSALS).sort(),
+    reference.cases
+      .filter((c) => !c.reference.ok)
+      .map((c) => c.what)
+      .sort(),
+    'a message checked for every refused file',
+  );
+  for (const { what, header, data, reference: expected } of reference.cases) {
+    const bytes = rawSafetensors(header, [Uint8Array.from(data)]);
+    if (!expected.ok) {
+      rejects(bytes, REFUSALS[what]);
+      continue;
+    }
+    const path = file(bytes);
+    const opened = SafetensorsFile.open(path);
+    try {
+      const stored = readFileSync(path);
+      const got = opened
+        .names()
+        .sort()
+        .map((name) => {
+          const info = opened.info(name);
+          return [name, info.dtype, [...info.shape], [...stored.subarray(info.begin, info.end)]];
+        });
+      assert.deepEqual(got, expected.tensors, what);
+      assert.deepEqual(opened.metadata, expected.metadata ?? {}, what);
+    } finally {
+      opened.close();
+    }
   }
 });

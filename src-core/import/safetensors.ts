@@ -5,6 +5,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fromHalfBits } from '../model/half.ts';
 import { ImportError, elementCount, type Scratch, type WeightRef, type WeightSource } from './weights.ts';
+import { repeatedKeys } from './safetensors-repeats.ts';
 
 /** Real headers are a few hundred KB; a bigger length means a corrupt file or not a safetensors file at all. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -72,6 +73,16 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** Why an entry is not what the reference's TensorInfo takes (dtype, shape, data_offsets), or undefined. */
+function tensorInfoIssue(entry: unknown): string | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'it is not an object';
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZES, dtype)) return `its dtype ${JSON.stringify(dtype)} is unknown`;
+  if (!Array.isArray(shape) || !shape.every(isCount)) return `its shape is ${JSON.stringify(shape)}`;
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) return `its data_offsets are ${JSON.stringify(offsets)}`;
+  return undefined;
+}
+
 function parseHeader(
   path: string,
   text: string,
@@ -87,6 +98,15 @@ function parseHeader(
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw fail(path, 'corrupt safetensors header: not a JSON object');
+  const { refused, repeated } = repeatedKeys(text, Object.keys(parsed).length);
+  if (refused !== undefined) throw fail(path, `corrupt safetensors header: ${refused}`);
+  for (const [name, ranges] of repeated) {
+    for (const [at, end] of ranges.slice(0, -1)) {
+      const issue = tensorInfoIssue(JSON.parse(text.slice(at, end)));
+      if (issue !== undefined)
+        throw fail(path, `corrupt safetensors header: tensor ${name} is listed ${ranges.length} times, and ${issue} in one`);
+    }
+  }
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   const dataBytes = fileSize - dataStart;
@@ -133,6 +153,32 @@ function parseHeader(
     if (ordered[i].begin < ordered[i - 1].end)
       throw fail(path, `corrupt safetensors header: tensors ${ordered[i - 1].name} and ${ordered[i].name} overlap`);
   }
+  // As the reference's validate(): sorted by offsets, each tensor (empty ones too) starts where the one before ends,
+  // from 0, and the last ends where the file does.
+  const all = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = dataStart;
+  const untiled = (what: string) => {
+    const names = [...repeated.keys()];
+    if (names.length === 0) return fail(path, `corrupt safetensors header: ${what} (the safetensors library refuses such a file)`);
+    const listed =
+      names.length === 1
+        ? `tensor ${names[0]} is listed ${repeated.get(names[0])!.length} times`
+        : `tensors ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} are listed more than once`;
+    return fail(
+      path,
+      `corrupt safetensors header: ${listed}; only the last entry of a name counts, as in the safetensors library, ` +
+        `which then refuses the file, as here: ${what}`,
+    );
+  };
+  let previous: TensorInfo | undefined;
+  for (const t of all) {
+    if (t.begin > covered)
+      throw untiled(`data bytes ${covered - dataStart} to ${t.begin - dataStart} belong to no tensor (tensor ${t.name} starts after them)`);
+    if (t.begin < covered) throw untiled(`tensor ${t.name} (empty) is placed inside tensor ${previous!.name}'s data`);
+    covered = t.end;
+    previous = t;
+  }
+  if (covered !== fileSize) throw untiled(`the file's last ${fileSize - covered} bytes belong to no tensor`);
   return { tensors, metadata };
 }
 

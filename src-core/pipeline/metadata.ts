@@ -1,6 +1,7 @@
 // Between a generation request and A1111-style PNG parameters, in both directions.
 import { LIMITS, type GenerateRequest, type GenerateRequestInput, type RestartSettings } from '../contract/generate.ts';
 import { formatParameters, parseParameters } from '../png/parameters.ts';
+import { pythonFloat, pythonInt } from './python-numbers.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
 
@@ -100,10 +101,33 @@ const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
   restart: 'karras',
 };
 
-function number(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
+/**
+ * A number field of the file, read as A1111 pastes it: float() of its text, even for fields that hold an int
+ * (its connect_paste converts with float() where the component's value is an int: Steps, Seed, Size), so "1e3"
+ * is 1000 and " 20 " is 20, while "0x14" is not read. A1111 then leaves the field as it was; here too, with a
+ * note. inf and nan are numbers to float(), but no field here takes them: left out with a note.
+ */
+function numberField(values: Record<string, string>, key: string, notes: string[]): number | undefined {
+  const text = values[key];
+  if (text === undefined) return undefined;
+  const n = pythonFloat(text);
+  const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  if (n === undefined) notes.push(`${key} ${shown} in the file is not a number; keeping the current value`);
+  else if (!Number.isFinite(n)) notes.push(`${key} ${shown} in the file is not a finite number; keeping the current value`);
+  else return n;
+  return undefined;
+}
+
+/**
+ * A1111's "WxH" (re_imagesize, ^(\d+)x(\d+)$ in Python: \d is any script's decimal digit, $ also matches before a
+ * final newline), each side then read with float() as the form's fields are.
+ */
+function sizeOf(text: string | undefined): [number, number] | undefined {
+  const m = /^(\p{Nd}+)x(\p{Nd}+)\n?$/u.exec(text ?? '');
+  if (!m) return undefined;
+  const width = pythonFloat(m[1]),
+    height = pythonFloat(m[2]);
+  return width === undefined || height === undefined ? undefined : [width, height];
 }
 
 const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
@@ -128,17 +152,14 @@ export function parametersToRequest(text: string): ParametersImport {
     prompt: withinPromptLimit(parsed.prompt, 'prompt', notes),
     negativePrompt: withinPromptLimit(parsed.negativePrompt, 'negative prompt', notes),
   };
-  const steps = number(v.Steps),
-    cfg = number(v['CFG scale']),
-    seed = number(v.Seed);
+  const steps = numberField(v, 'Steps', notes),
+    cfg = numberField(v, 'CFG scale', notes),
+    seed = numberField(v, 'Seed', notes);
   if (steps !== undefined) request.steps = steps;
   if (cfg !== undefined) request.cfgScale = cfg;
   if (seed !== undefined) request.seed = seed;
-  const size = /^(\d+)x(\d+)$/.exec(v.Size ?? '');
-  if (size) {
-    request.width = Number(size[1]);
-    request.height = Number(size[2]);
-  }
+  const size = sizeOf(v.Size);
+  if (size) [request.width, request.height] = size;
 
   let samplerLabel = (v.Sampler ?? '').trim();
   let schedule = (v['Schedule type'] ?? '').trim().toLowerCase();
@@ -164,28 +185,32 @@ export function parametersToRequest(text: string): ParametersImport {
   else if (rng === 'default') request.noiseSource = 'default';
   else notes.push(`noise source "${rng}" is not available here`);
 
-  const eta = number(v.Eta),
-    sNoise = number(v['Noise multiplier']);
+  const eta = numberField(v, 'Eta', notes),
+    sNoise = numberField(v, 'Noise multiplier', notes);
   if (eta !== undefined) request.eta = eta;
   if (sNoise !== undefined) request.sNoise = sNoise;
   if (request.sampler === 'restart') {
     if (v['Restart segments']) {
       try {
+        const segments: unknown = JSON.parse(v['Restart segments']);
+        const restartGamma = numberField(v, 'Restart gamma', notes),
+          sMin = numberField(v, 'Restart s_min', notes),
+          sMax = numberField(v, 'Restart s_max', notes);
         request.restart = {
-          segments: JSON.parse(v['Restart segments']),
-          ...(number(v['Restart gamma']) !== undefined ? { restartGamma: number(v['Restart gamma']) } : {}),
-          ...(number(v['Restart s_min']) !== undefined ? { sMin: number(v['Restart s_min']) } : {}),
-          ...(number(v['Restart s_max']) !== undefined ? { sMax: number(v['Restart s_max']) } : {}),
+          segments: segments as Extract<RestartSettings, { segments: unknown }>['segments'],
+          ...(restartGamma !== undefined ? { restartGamma } : {}),
+          ...(sMin !== undefined ? { sMin } : {}),
+          ...(sMax !== undefined ? { sMax } : {}),
         };
       } catch {
         notes.push('the Restart segments in the file are not readable; using the a1111 preset');
         request.restart = { preset: 'a1111' };
       }
     } else {
-      request.restart = { preset: v['Restart preset'] === 'sd' ? 'sd' : 'a1111' };
+      request.restart = { preset: v['Restart preset']?.trim() === 'sd' ? 'sd' : 'a1111' };
     }
   }
-  if (v.Timestep === 'nearest') request.timestepMode = 'nearest';
+  if (v.Timestep?.trim() === 'nearest') request.timestepMode = 'nearest'; // values keep their spaces, as in A1111
   const emphasis = (v.Emphasis ?? '').trim();
   if (emphasis) {
     const mode = (Object.keys(EMPHASIS_LABELS) as Array<GenerateRequest['emphasis']>).find(
@@ -201,16 +226,14 @@ export function parametersToRequest(text: string): ParametersImport {
     );
   }
   readImg2imgValues(v, request, notes);
-  const original = /^(\d+)x(\d+)$/.exec(v['Original size'] ?? '');
-  if (original) {
-    request.originalWidth = Number(original[1]);
-    request.originalHeight = Number(original[2]);
-  }
-  const cropTop = number(v['Crop top']),
-    cropLeft = number(v['Crop left']);
+  const original = sizeOf(v['Original size']);
+  if (original) [request.originalWidth, request.originalHeight] = original;
+  const cropTop = numberField(v, 'Crop top', notes),
+    cropLeft = numberField(v, 'Crop left', notes);
   if (cropTop !== undefined) request.cropTop = cropTop;
   if (cropLeft !== undefined) request.cropLeft = cropLeft;
-  if (v['Clip skip'] && v['Clip skip'] !== '1') notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
+  // A1111 reads it into its int setting with int() ("1 " is 1, its default).
+  if (v['Clip skip'] && pythonInt(v['Clip skip']) !== 1) notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
   return {
     request,
     notes,
