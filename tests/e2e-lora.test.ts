@@ -1,10 +1,11 @@
 // The LoRA and embedding browser in a real browser (issue 20): the app on the importer's tiny SD 1 model with the
 // fixture LoRAs and embeddings in its data folder; the browser lists them (name, base model, size), a click puts
 // <lora:name:1> at the cursor in the prompt (an embedding's name into the field that had the focus), and the image
-// made with it carries "Lora hashes" and "TI hashes"; an unknown LoRA is refused with close matches.
+// made with it carries "Lora hashes" and "TI hashes"; an unknown LoRA is refused with close matches. A LoRA whose file
+// names another model family than the loaded model's is marked in the list.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importModel } from '../src-core/import/importer.ts';
@@ -16,9 +17,11 @@ const work = mkdtempSync(join(tmpdir(), 'lora-e2e-'));
 const dataDir = join(work, 'data');
 cpSync(join(FIXTURES, 'lora', 'loras'), join(dataDir, 'loras'), { recursive: true });
 cpSync(join(FIXTURES, 'lora', 'embeddings'), join(dataDir, 'embeddings'), { recursive: true });
+copyFileSync(join(FIXTURES, 'lora', 'loras-sdxl', 'sdxl-kohya.safetensors'), join(dataDir, 'loras', 'sdxl-kohya.safetensors'));
 const modelDir = join(work, 'sd1');
 await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: modelDir });
-const app = e2eApp({ model: modelDir, dataDir });
+// E2E_STATIC serves another renderer build (e.g. one made before a change, to see a test fail).
+const app = e2eApp({ model: modelDir, dataDir, staticDir: process.env.E2E_STATIC });
 // Registered after e2eApp's own after() (browser and app stopped first: hooks run in the order they were added).
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -66,4 +69,18 @@ test('the browser lists LoRAs and embeddings and puts them where the cursor is; 
     .getByText(/unknown LoRA "sd1-kohay" in .*close matches: sd1-kohya/)
     .first()
     .waitFor({ timeout: 30_000 });
+});
+
+test("a LoRA made for another model family (SDXL, on an SD 1 model) is marked in the list; the model's own are not", async () => {
+  const page = await app.open();
+  await page.getByText('LoRAs and embeddings', { exact: true }).click();
+  const loras = page.getByRole('list', { name: 'LoRAs' });
+  const row = (name: string) => loras.locator('li').filter({ has: page.getByRole('button', { name, exact: true }) });
+  await row('sdxl-kohya').waitFor();
+  assert.match(
+    (await row('sdxl-kohya').textContent()) ?? '',
+    /^sdxl-kohya\s*SDXL · 243 KB\s*not for this SD 1 or SD 2 model: most of it would not apply$/,
+  );
+  assert.match((await row('sd1-kohya').textContent()) ?? '', /^sd1-kohya\s*SD 1 · 159 KB$/);
+  await page.close();
 });

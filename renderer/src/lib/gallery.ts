@@ -20,14 +20,17 @@ export async function listGallery(client: Pick<StudioApi, 'call'>, pageSize = GA
 /** Newest first; entries with the same time keep their relative order. */
 export function sortNewest(entries: readonly GalleryEntry[]): GalleryEntry[] {
   return entries
-    .map((entry, index) => ({ entry, index }))
-    .sort((a, b) => time(b.entry) - time(a.entry) || a.index - b.index)
+    .map((entry, index) => ({ entry, index, time: time(entry) }))
+    .sort((a, b) => b.time - a.time || a.index - b.index)
     .map((x) => x.entry);
 }
 
 /** Adds entries (replacing ones with the same id) and keeps the list newest first. */
 export function mergeEntries(list: readonly GalleryEntry[], added: readonly GalleryEntry[]): GalleryEntry[] {
   const ids = new Set(added.map((e) => e.id));
+  // A job's new images, newer than any listed (the usual case): in front, without sorting the whole gallery again.
+  const newest = list.length > 0 ? time(list[0]) : -Infinity;
+  if (added.every((e) => time(e) >= newest) && !list.some((e) => ids.has(e.id))) return [...sortNewest(added), ...list];
   return sortNewest([...added, ...list.filter((e) => !ids.has(e.id))]);
 }
 
@@ -51,10 +54,19 @@ function settingsLine(parameters: string): string {
   return '';
 }
 
+// Entries are never changed in place (a changed one is a new object), so what is read from their parameters is
+// kept: every change to a gallery of 20,000 images named and sorted them all again (80 ms a deletion).
+const samplers = new WeakMap<object, string | null>();
+const names = new WeakMap<object, string>();
+
 /** The sampler's label as the parameters text names it ("Euler a"), or null. */
 export function entrySampler(entry: Pick<GalleryEntry, 'parameters'>): string | null {
+  const known = samplers.get(entry);
+  if (known !== undefined) return known;
   const m = /(?:^|, )Sampler: ([^,]+)/.exec(settingsLine(entry.parameters));
-  return m ? m[1].trim() : null;
+  const sampler = m ? m[1].trim() : null;
+  samplers.set(entry, sampler);
+  return sampler;
 }
 
 /** The prompt: the text before "Negative prompt:" or the settings line. */
@@ -68,12 +80,16 @@ const two = (n: number) => String(n).padStart(2, '0');
 
 /** "seed 42, 10:14, Euler": the seed, the local time it was made and the sampler. */
 export function entryName(entry: GalleryEntry): string {
+  const known = names.get(entry);
+  if (known !== undefined) return known;
   const parts = [`seed ${entry.seed}`];
   const t = new Date(entry.createdAt);
   if (!Number.isNaN(t.getTime())) parts.push(`${two(t.getHours())}:${two(t.getMinutes())}`);
   const sampler = entrySampler(entry);
   if (sampler) parts.push(sampler);
-  return parts.join(', ');
+  const name = parts.join(', ');
+  names.set(entry, name);
+  return name;
 }
 
 /** Every entry's name; names shared by several entries get the gallery's running number ("#12"). */

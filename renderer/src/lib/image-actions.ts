@@ -12,7 +12,7 @@ import type { Studio } from './studio.svelte.ts';
 
 /** Puts parameters png.read found into the form and shows its notes. */
 function applyImport(studio: Studio, result: ParametersImportResult, source: string): void {
-  studio.notes = importMessage(source, result, studio.info?.model?.name);
+  studio.notes = importMessage(source, result, studio.info?.model?.name, studio.img2img.source !== null);
   studio.error = null;
   if (!studio.notes.found) return; // nothing to fill: the form stays as it was
   studio.form = applyRequest(studio.form, result.request);

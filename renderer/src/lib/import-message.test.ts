@@ -27,3 +27,15 @@ test('the import message names the image and says when a PNG had no parameters',
     'the image was made with the model "sd15"; the current model is "tiny"',
   ]);
 });
+
+test('an img2img PNG loaded without a source image says the source is not in the PNG; with one, or for hires fix, nothing', () => {
+  const result = { request: { prompt: 'a cat', seed: 42, strength: 0.6 }, notes: [] };
+  const alone = importMessage('"i2i.png"', result);
+  assert.equal(alone.headline, 'Loaded parameters from "i2i.png":');
+  assert.equal(alone.notes.length, 1);
+  assert.match(alone.notes[0], /^the image was made with img2img \(denoising strength 0\.6\) from a source image that PNGs do not carry: /);
+  assert.match(alone.notes[0], /choose that image as the img2img source/);
+  assert.deepEqual(importMessage('"i2i.png"', result, undefined, true).notes, [], 'a source is chosen: it is used');
+  const hires = importMessage('"h.png"', { request: { seed: 1, hires: { scale: 2, strength: 0.6 } }, notes: [] });
+  assert.deepEqual(hires.notes, [], "hires fix's strength is no img2img");
+});
