@@ -110,3 +110,17 @@ test('an embedding made for another model, named in the prompt, is said to be re
     /^the embedding "emptyemb" named in the prompt cannot be read \(.*emptyemb\.safetensors\): emptyemb\.safetensors emb_params: an embedding is \[vectors, width\], this tensor is \[0\]$/,
   );
 });
+
+test('an SDXL LoRA on an SD 1 model: the note says which family it was made for, beside what did not apply', async () => {
+  copyFileSync(join(FIXTURES, 'lora', 'loras-sdxl', 'sdxl-kohya.safetensors'), join(loras, 'sdxl-kohya.safetensors'));
+  const result = await generate(fixture.model, { ...REQUEST, prompt: 'a red circle <lora:sdxl-kohya:1>' });
+  const note = result.notes.find((n) => n.startsWith('LoRA sdxl-kohya:'));
+  assert.match(
+    note ?? result.notes.join('\n'),
+    /layers applied; not applied: .* \(it was made for SDXL, and this model is SD 1 or SD 2\)$/,
+  );
+  // The model's own LoRA gets no such words.
+  copyFileSync(join(FIXTURES, 'lora', 'loras', 'sd1-kohya.safetensors'), join(loras, 'sd1-kohya.safetensors'));
+  const own = await generate(fixture.model, { ...REQUEST, prompt: 'a red circle <lora:sd1-kohya:1>' });
+  assert.ok(!own.notes.some((n) => /it was made for/.test(n)), own.notes.join('\n'));
+});

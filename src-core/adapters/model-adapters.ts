@@ -25,7 +25,7 @@ import { embeddingPart, matcherOf, ModelEmbeddings, vectorCount } from './model-
 import { embeddingShortHash, formatHashList, loraShortHash } from './hashes.ts';
 import { LayerTable } from './layer-names.ts';
 import { AdapterLibrary } from './library.ts';
-import { readLoraFile, type LoraComponent, type LoraContents } from './lora-file.ts';
+import { loraBaseModel, readLoraFile, type LoraComponent, type LoraContents } from './lora-file.ts';
 import { describeReport, LoraMatchError, mergeLoras, type ComponentTables, type LoraUse } from './lora-merge.ts';
 import { componentWeights, readModelProto, writePatchedModel, type ComponentPatch, type ComponentWeights } from './onnx-patch.ts';
 import { placeOnCudaGraph } from './cuda-graph-deltas.ts';
@@ -216,7 +216,7 @@ export class ModelAdapters {
         );
       }
       const line = describeReport(report);
-      if (line) notes.push(line);
+      if (line) notes.push(line + this.otherFamily(uses.find((u) => u.name === report.name)?.contents.metadata ?? {}));
     }
     const embeddingIds = new Map<string, number>();
     const sessionOf = async (component: LoraComponent): Promise<ComponentSession> => {
@@ -260,6 +260,13 @@ export class ModelAdapters {
       offset += part.count;
     }
     return { initializer: TOKEN_TABLE, count, rows };
+  }
+
+  /** Why much of a LoRA does not apply, where its metadata says it was made for the other family (SDXL or not). */
+  private otherFamily(metadata: Readonly<Record<string, string>>): string {
+    const base = loraBaseModel(metadata);
+    if (base === undefined || (base === 'SDXL') === (this.base.info.family === 'sdxl')) return '';
+    return ` (it was made for ${base}, and this model is ${this.base.info.family === 'sdxl' ? 'SDXL' : 'SD 1 or SD 2'})`;
   }
 
   private present(): LoraComponent[] {
