@@ -7,6 +7,7 @@ import { combineGuidance, scaleInput } from '../kernels/latent-kernels.ts';
 import { LatentWorkspace } from '../kernels/kernel-memory.ts';
 import { preconditioning } from './preconditioning.ts';
 import { deviceRun } from './device-run.ts';
+import { scheduleIndexAt } from '../prompt/schedule.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -22,6 +23,19 @@ export interface GuidedDenoiserOptions {
   /** SDXL: one image's time_ids (original size, crop top-left, target size), the same for both halves as in diffusers and A1111. */
   timeIds?: Float32Array;
   timestepMode?: TimestepMode;
+  /**
+   * Prompt editing and alternation (prompt/schedule.ts): each text's conditioning and the step it ends at, for the
+   * prompt and the negative prompt. Evaluation e of a run (from 0, every evaluation counted as A1111's CFGDenoiser
+   * counts its steps) uses the first text whose end is at least e. `cond` and `uncond` above are the first texts.
+   */
+  prompts?: PromptSchedules;
+}
+
+export interface PromptSchedules {
+  cond: TextConditioning[];
+  condEnds: number[];
+  uncond?: TextConditioning[];
+  uncondEnds: number[];
 }
 
 function repeatRows(parts: Array<{ values: Float32Array; times: number }>): Float32Array {
@@ -60,16 +74,19 @@ const RUN_ARRAYS = 4;
  */
 export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const { unet, schedule, prediction, batch, cond, uncond, scale } = options;
+  const prompts = options.prompts;
   if (!Number.isFinite(scale)) throw new RangeError(`guidance scale must be finite (got ${scale})`);
   if (prediction !== 'epsilon' && prediction !== 'v_prediction')
     throw new RangeError(`unsupported prediction type "${String(prediction)}"`);
   const guided = scale !== 1;
   if (guided && !uncond) throw new RangeError('classifier-free guidance needs the unconditional (negative prompt) encoding');
-  if (guided && (uncond!.tokens !== cond.tokens || uncond!.hidden !== cond.hidden)) {
-    throw new RangeError(`prompt encodings differ in shape: [${cond.tokens}, ${cond.hidden}] vs [${uncond!.tokens}, ${uncond!.hidden}]`);
+  for (const other of [...(guided ? [uncond!, ...(prompts?.uncond ?? [])] : []), ...(prompts?.cond ?? [])]) {
+    if (other.tokens !== cond.tokens || other.hidden !== cond.hidden) {
+      throw new RangeError(`prompt encodings differ in shape: [${cond.tokens}, ${cond.hidden}] vs [${other.tokens}, ${other.hidden}]`);
+    }
+    if ((cond.pooled === undefined) !== (other.pooled === undefined))
+      throw new RangeError('the prompt and negative prompt encodings differ: only one has a pooled vector');
   }
-  if (guided && (cond.pooled === undefined) !== (uncond!.pooled === undefined))
-    throw new RangeError('the prompt and negative prompt encodings differ: only one has a pooled vector');
   // [uncond x batch, cond x batch], built once for the whole run.
   const context = batchOf((c) => c.states, cond, guided ? uncond : undefined, batch);
   const textEmbeds = cond.pooled ? batchOf((c) => c.pooled!, cond, guided ? uncond : undefined, batch) : undefined;
@@ -117,14 +134,66 @@ export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   };
   denoiser.checksFinite = true;
   // On a device that keeps the latents (WebGPU), sampling runs go there whole (runSampler).
+  const promptAt = prompts && promptSwitch(prompts, input, batch, guided);
   const onDevice = unet.onDevice;
   if (onDevice)
-    denoiser.onDevice = deviceRun({ latents: () => onDevice(rows, guided), input, schedule, prediction, scale, timestepMode: mode });
+    denoiser.onDevice = deviceRun({
+      latents: () => onDevice(rows, guided),
+      input,
+      schedule,
+      prediction,
+      scale,
+      timestepMode: mode,
+      promptAt,
+    });
   denoiser.runArray = (length, k) => (k < RUN_ARRAYS ? workspaceFor(length)?.array(2 + k) : undefined);
   denoiser.release = () => {
     workspace?.release();
     workspace = undefined;
     prepared = -1;
   };
-  return denoiser;
+  if (!promptAt) return denoiser;
+  // Prompt editing: the prompt states are set before each evaluation (the common case keeps the plain denoiser).
+  let evaluation = 0;
+  const switching: Denoiser = (x, sigma) => {
+    promptAt(evaluation++);
+    return denoiser(x, sigma);
+  };
+  return Object.assign(switching, denoiser, {
+    beginRun: () => void (evaluation = 0),
+    release: () => {
+      evaluation = 0;
+      denoiser.release!();
+    },
+  });
+}
+
+/**
+ * Sets the UNet batch's prompt states for evaluation e of a run (A1111's reconstruct_cond_batch at CFGDenoiser.step
+ * e). Each pair of texts' [uncond x batch, cond x batch] is built once, and the batch takes a new array only when
+ * the pair changes (the UNet call then feeds it again).
+ */
+function promptSwitch(prompts: PromptSchedules, input: UNetBatch, batch: number, guided: boolean): (evaluation: number) => void {
+  const built = new Map<string, { context: Float32Array; textEmbeds?: Float32Array }>();
+  let current = '0,0';
+  built.set(current, { context: input.encoderHiddenStates, textEmbeds: input.textEmbeds });
+  return (evaluation) => {
+    const c = scheduleIndexAt(prompts.condEnds, evaluation);
+    const u = guided ? scheduleIndexAt(prompts.uncondEnds, evaluation) : 0;
+    const key = `${c},${u}`;
+    if (key === current) return;
+    let pair = built.get(key);
+    if (!pair) {
+      const cond = prompts.cond[c],
+        uncond = guided ? prompts.uncond![u] : undefined;
+      pair = {
+        context: batchOf((t) => t.states, cond, uncond, batch),
+        textEmbeds: cond.pooled ? batchOf((t) => t.pooled!, cond, uncond, batch) : undefined,
+      };
+      built.set(key, pair);
+    }
+    input.encoderHiddenStates = pair.context;
+    input.textEmbeds = pair.textEmbeds;
+    current = key;
+  };
 }

@@ -21,6 +21,8 @@ export interface DeviceRunOptions {
   prediction: PredictionType;
   scale: number;
   timestepMode: TimestepMode;
+  /** Prompt editing: sets `input`'s prompt states for evaluation i of the run (from 0) before its UNet run. */
+  promptAt?: (evaluation: number) => void;
 }
 
 /**
@@ -53,6 +55,7 @@ export function deviceRun(options: DeviceRunOptions): NonNullable<Denoiser['onDe
         const { cSkip, cOut } = preconditioning(prediction, step.sigma);
         const cInNext = i + 1 < steps.length ? preconditioning(prediction, steps[i + 1].sigma).cIn : 1;
         input.timestep = schedule.sigmaToTimestep(step.sigma, timestepMode);
+        options.promptAt?.(i);
         const noise = linearStepNoise(ctx.noise, step.noise, x.length);
         if (noise && i < lastDraw) ctx.noise.prefetch?.(); // the next draw is made while this step runs
         const { x: cx, point, denoised, previous, next } = step;

@@ -11,6 +11,7 @@ import type { TextEncoderPart } from '../model/text-encoders.ts';
 import { embeddingsFor } from '../adapters/embedding-tokens.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
 import { encodeJoinedEmptyChunk, encodeJoinedPrompt, type EncoderRun } from '../prompt/joined.ts';
+import { encodeJoinedGroup, encodeWeightedGroup } from '../prompt/encode-group.ts';
 
 export interface Timings {
   textEncoderMs: number;
@@ -101,6 +102,26 @@ export function encodePrompt(
   const options = { chunkTokens: tokens - 2, embeddings: embeddingsFor(model) };
   if (model.textEncoders.length > 1) return encodeJoinedPrompt(encoderRuns(model, timings), prompt, emphasis, options);
   return encodeWeightedPrompt(model.tokenizer, prompt, emphasis, (ids) => runTextEncoder(model, ids, timings), textHidden, options);
+}
+
+/** The texts of one prompt's schedule, encoded together as A1111 encodes them (prompt/encode-group.ts). */
+export function encodePromptGroup(
+  model: StableDiffusionModel,
+  texts: readonly string[],
+  emphasis: EmphasisMode,
+  timings: Timings,
+): Promise<PromptEncoding[]> {
+  const options = { chunkTokens: model.info.tokens - 2, embeddings: embeddingsFor(model) };
+  if (model.textEncoders.length > 1) return encodeJoinedGroup(encoderRuns(model, timings), texts, emphasis, options);
+  const part = model.textEncoders[0];
+  return encodeWeightedGroup(
+    model.tokenizer,
+    texts,
+    emphasis,
+    (ids) => runTextEncoderPart(part, ids, timings),
+    model.info.textHidden,
+    options,
+  );
 }
 
 /** The empty prompt's chunk, through every text encoder of an SDXL model. */

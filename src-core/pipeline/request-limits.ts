@@ -27,7 +27,7 @@ export function usesVaeEncoder(request: GenerateRequest): boolean {
  * The text positions a request's cross-attention attends to (77 a chunk, fewer where the UNet's export fixes them);
  * refuses prompts of more than LIMITS.promptChunks chunks.
  */
-export function contextTokensOf(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string }): number {
+export function contextTokensOf(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string; steps?: number }): number {
   const counts = promptChunks(model, request);
   const chunks = Math.max(counts.prompt, counts.negativePrompt);
   const fixed = fixedUnetPositions(model);

@@ -18,6 +18,7 @@ import { InOrder } from './in-order.ts';
 import { requestToParameters } from './metadata.ts';
 import { jobWork, refuseOverMemory, refuseOverWork } from './request-limits.ts';
 import { sizeConditioning } from './size-conditioning.ts';
+import { passPromptSteps } from './prompt-steps.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
 import { encodeSource, planJob, sampleJobBatch, startNoise, type PassPlan } from './passes.ts';
 
@@ -153,6 +154,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided },
     timings,
     hooks.encodings ? encodingsFor(hooks.encodings, adapters.textKey) : recentEncodings(baseModel, adapters.textKey),
+    passPromptSteps(request, job),
   );
   const seedsFrom = (first: number) => Array.from({ length: request.batchSize }, (_, i) => request.seed + first + i);
   // Each batch's start noise is drawn (in the noise thread) while the GPU works: the first's during the prompt's
@@ -163,7 +165,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     return noise;
   };
   let nextNoise: NoiseSampler | undefined = noiseAhead(0);
-  const { cond, uncond, notes: promptNotes, padded: padConds } = await conditioning;
+  const { cond, uncond, notes: promptNotes, padded: padConds, schedules } = await conditioning;
   const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
@@ -176,7 +178,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   // One denoiser per pass for the whole job (every batch has the same size and prompts): its buffers and the UNet's
   // input tensors carry over from batch to batch instead of being made again (fresh memory costs page faults).
   const denoisers = new Map(
-    job.passes.map((pass): [PassPlan, Denoiser] => [
+    job.passes.map((pass, p): [PassPlan, Denoiser] => [
       pass,
       guidedDenoiser({
         unet: unets.get(pass)!,
@@ -189,6 +191,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         timeIds: passTimeIds.get(pass),
         // Integer-timestep exports cannot take fractional timesteps.
         timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
+        // Prompt editing or alternation: this pass's texts (its cond and uncond are their first).
+        ...(schedules ? { cond: schedules[p].cond[0], uncond: schedules[p].uncond?.[0], prompts: schedules[p] } : {}),
       }),
     ]),
   );

@@ -4,7 +4,7 @@
 import { LIMITS, RequestError } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { encodeEmptyChunkOf, encodePrompt, runTextEncoder, type Timings } from '../pipeline/components.ts';
+import { encodeEmptyChunkOf, encodePrompt, encodePromptGroup, runTextEncoder, type Timings } from '../pipeline/components.ts';
 import { parseEmphasis, PromptSyntaxError } from './emphasis.ts';
 import {
   encodeEmptyChunk,
@@ -16,6 +16,7 @@ import {
   type PromptEncoding,
 } from './encode.ts';
 import { zeroEncoding } from './joined.ts';
+import { hasScheduling, promptSchedule } from './schedule.ts';
 
 export interface PromptConditioning {
   cond: TextConditioning;
@@ -24,6 +25,26 @@ export interface PromptConditioning {
   notes: string[];
   /** The shorter of the two was padded with empty chunks (A1111's "Pad conds"), which changes the image. */
   padded: boolean;
+  /**
+   * Prompt editing or alternation in the prompt or negative prompt: for each pass given, the scheduled texts'
+   * conditionings and the step each ends at (cond and uncond above are the first pass's first texts).
+   */
+  schedules?: PassConditioning[];
+}
+
+/** The steps a pass's schedule is made for, as A1111 counts them (pipeline/prompt-steps.ts). */
+export interface PassSteps {
+  steps: number;
+  /** Hires fix's second pass: the first pass's steps, from which its whole-step edits count. */
+  hires?: { firstPassSteps: number };
+}
+
+export interface PassConditioning {
+  cond: TextConditioning[];
+  condEnds: number[];
+  /** Absent where unguided, as `uncond`. */
+  uncond?: TextConditioning[];
+  uncondEnds: number[];
 }
 
 /** Text positions of the UNet's encoder_hidden_states when the export fixes them; undefined when dynamic. */
@@ -32,68 +53,131 @@ export function fixedUnetPositions(model: StableDiffusionModel): number | undefi
   return typeof dim === 'number' && dim > 0 ? dim : undefined;
 }
 
+type Prompts = { prompt: string; negativePrompt: string; emphasis: EmphasisMode; guided: boolean };
+
 /**
  * Encodes the request's prompts. `cache` (prompt -> encoding, shared by a grid or sweep) spares the text
- * encoder for prompts seen before; its keys include the emphasis mode.
+ * encoder for prompts seen before; its keys include the emphasis mode. `passes`: the steps of each pass, for
+ * prompt editing and alternation (without them, or without such syntax, each prompt is one text).
  */
 export async function promptConditioning(
   model: StableDiffusionModel,
-  prompts: { prompt: string; negativePrompt: string; emphasis: EmphasisMode; guided: boolean },
+  prompts: Prompts,
   timings: Timings,
   cache?: Map<string, TextConditioning>,
+  passes?: readonly PassSteps[],
 ): Promise<PromptConditioning> {
-  const encode = async (text: string, label: string): Promise<PromptEncoding> => {
-    const key = `${prompts.emphasis}\u0000${text}`;
+  const encodeGroup = async (texts: string[], label: string): Promise<PromptEncoding[]> => {
+    // One text (a prompt without editing) keeps the key and the encoding it always had.
+    const key = `${prompts.emphasis}\u0000${texts.length === 1 ? texts[0] : `\u0001${texts.join('\u0000')}`}`;
     const cached = cache?.get(key);
-    if (cached) return cached as PromptEncoding;
-    let encoded: PromptEncoding;
+    if (cached) return texts.length === 1 ? [cached as PromptEncoding] : (cached as GroupEntry).group;
+    let encoded: PromptEncoding[];
     try {
-      encoded = await encodePrompt(model, text, prompts.emphasis, timings);
+      encoded =
+        texts.length === 1
+          ? [await encodePrompt(model, texts[0], prompts.emphasis, timings)]
+          : await encodePromptGroup(model, texts, prompts.emphasis, timings);
     } catch (error) {
       if (error instanceof PromptSyntaxError) throw new RequestError(`${label}: ${error.message}`);
       throw error;
     }
-    cache?.set(key, encoded);
+    cache?.set(key, texts.length === 1 ? encoded[0] : groupEntry(encoded));
     return encoded;
   };
-  let cond = await encode(prompts.prompt, 'prompt');
   // SDXL (force_zeros_for_empty_prompt, as diffusers and A1111): an empty negative prompt is all zeros, states
   // and pooled vector, as long as the prompt (zero states add nothing to cross-attention, whatever their length).
   const zeroNegative = prompts.guided && prompts.negativePrompt === '' && model.info.sdxl?.forceZerosForEmptyPrompt === true;
-  let uncond = prompts.guided && !zeroNegative ? await encode(prompts.negativePrompt, 'negative prompt') : undefined;
+  const scheduled = passes !== undefined && (hasScheduling(prompts.prompt) || (prompts.guided && hasScheduling(prompts.negativePrompt)));
   const notes: string[] = [];
+  let padded = false;
+  const passOf = async (pass: PassSteps | undefined): Promise<PassConditioning> => {
+    const condTexts = pass ? promptSchedule(prompts.prompt, pass.steps, pass.hires) : [{ endAt: 0, text: prompts.prompt }];
+    const uncondTexts = pass
+      ? promptSchedule(prompts.negativePrompt, pass.steps, pass.hires)
+      : [{ endAt: 0, text: prompts.negativePrompt }];
+    const cond = await encodeGroup(
+      condTexts.map((t) => t.text),
+      'prompt',
+    );
+    const uncond =
+      prompts.guided && !zeroNegative
+        ? await encodeGroup(
+            uncondTexts.map((t) => t.text),
+            'negative prompt',
+          )
+        : undefined;
+    const shared = await shareChunks(model, timings, cache, cond, uncond, notes);
+    padded ||= shared.padded;
+    return {
+      cond: shared.cond,
+      condEnds: condTexts.map((t) => t.endAt),
+      uncond: zeroNegative ? shared.cond.map(zeroEncoding) : shared.uncond,
+      uncondEnds: uncondTexts.map((t) => t.endAt),
+    };
+  };
+  if (!scheduled) {
+    const only = await passOf(undefined);
+    return { cond: only.cond[0], uncond: only.uncond?.[0], notes, padded };
+  }
+  const schedules: PassConditioning[] = [];
+  for (const pass of passes) schedules.push(await passOf(pass));
+  return { cond: schedules[0].cond[0], uncond: schedules[0].uncond?.[0], notes: [...new Set(notes)], padded, schedules };
+}
+
+/** A cache entry for a group of scheduled texts (the cache holds TextConditioning values). */
+interface GroupEntry extends TextConditioning {
+  group: PromptEncoding[];
+}
+const groupEntry = (group: PromptEncoding[]): GroupEntry => ({ ...group[0], group });
+
+/**
+ * Cuts each text to the UNet's fixed text positions where the export has them, then brings the prompt's texts
+ * and the negative prompt's to one number of chunks (sharedChunks in encode.ts): repeated, or padded past the limit.
+ */
+async function shareChunks(
+  model: StableDiffusionModel,
+  timings: Timings,
+  cache: Map<string, TextConditioning> | undefined,
+  condTexts: PromptEncoding[],
+  uncondTexts: PromptEncoding[] | undefined,
+  notes: string[],
+): Promise<{ cond: PromptEncoding[]; uncond?: PromptEncoding[]; padded: boolean }> {
+  let cond = condTexts,
+    uncond = uncondTexts;
   const positions = fixedUnetPositions(model);
   if (positions !== undefined) {
-    const fitted = fitToPositions(cond, positions, 'prompt');
-    cond = fitted.encoding;
-    if (fitted.note) notes.push(fitted.note);
-    if (uncond) {
-      const fittedUncond = fitToPositions(uncond, positions, 'negative prompt');
-      uncond = fittedUncond.encoding;
-      if (fittedUncond.note) notes.push(fittedUncond.note);
-    }
+    const fit = (list: PromptEncoding[], label: string) =>
+      list.map((encoding) => {
+        const fitted = fitToPositions(encoding, positions, label);
+        if (fitted.note) notes.push(fitted.note);
+        return fitted.encoding;
+      });
+    cond = fit(cond, 'prompt');
+    if (uncond) uncond = fit(uncond, 'negative prompt');
   }
-  let padded = false;
-  if (uncond && uncond.chunks !== cond.chunks) {
-    const counts = [cond.chunks, uncond.chunks];
-    const shared = sharedChunks(cond.chunks, uncond.chunks, LIMITS.promptChunks);
-    padded = shared.padded;
-    if (padded) {
-      const empty = await emptyChunkOf(model, timings, cache);
-      cond = padToChunks(cond, shared.chunks, empty);
-      uncond = padToChunks(uncond, shared.chunks, empty);
-      notes.push(
-        `the prompt (${counts[0]} chunks) and the negative prompt (${counts[1]}) were padded with empty chunks to one ` +
-          'length, as A1111\'s "Pad prompt/negative prompt" setting does (their lengths\' common multiple is over ' +
-          `${LIMITS.promptChunks} chunks); the PNG says "Pad conds: True"`,
-      );
-    } else {
-      cond = repeatToChunks(cond, shared.chunks);
-      uncond = repeatToChunks(uncond, shared.chunks);
-    }
+  // The texts of one prompt share a chunk count (encode-group.ts), so the first of each stands for all.
+  if (!uncond || uncond[0].chunks === cond[0].chunks) return { cond, uncond, padded: false };
+  const counts = [cond[0].chunks, uncond[0].chunks];
+  const shared = sharedChunks(counts[0], counts[1], LIMITS.promptChunks);
+  if (!shared.padded) {
+    return {
+      cond: cond.map((c) => repeatToChunks(c, shared.chunks)),
+      uncond: uncond.map((u) => repeatToChunks(u, shared.chunks)),
+      padded: false,
+    };
   }
-  if (zeroNegative) uncond = zeroEncoding(cond);
-  return { cond, uncond, notes, padded };
+  const empty = await emptyChunkOf(model, timings, cache);
+  notes.push(
+    `the prompt (${counts[0]} chunks) and the negative prompt (${counts[1]}) were padded with empty chunks to one ` +
+      'length, as A1111\'s "Pad prompt/negative prompt" setting does (their lengths\' common multiple is over ' +
+      `${LIMITS.promptChunks} chunks); the PNG says "Pad conds: True"`,
+  );
+  return {
+    cond: cond.map((c) => padToChunks(c, shared.chunks, empty)),
+    uncond: uncond.map((u) => padToChunks(u, shared.chunks, empty)),
+    padded: true,
+  };
 }
 
 /** The empty prompt's one chunk, encoded once per cache. */

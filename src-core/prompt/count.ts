@@ -8,6 +8,7 @@ import { fixedUnetPositions } from './conditioning.ts';
 import { PromptSyntaxError } from './emphasis.ts';
 import { parseExtraNetworks } from '../adapters/prompt-tags.ts';
 import { adaptersOf } from '../adapters/apply.ts';
+import { promptSchedule } from './schedule.ts';
 
 export interface PromptCount {
   tokens: number;
@@ -22,23 +23,46 @@ export interface PromptCount {
  */
 export function promptChunks(
   model: StableDiffusionModel,
-  request: { prompt: string; negativePrompt: string },
+  request: { prompt: string; negativePrompt: string; steps?: number },
 ): { prompt: number; negativePrompt: number } {
   const options = { embeddings: adaptersOf(model)?.embeddingLayout() };
-  const chunksOf = (typed: string) => {
-    try {
-      return chunkPrompt(model.tokenizer, parseExtraNetworks(typed).prompt, options).chunks.length;
-    } catch (error) {
-      if (error instanceof PromptSyntaxError) return 1;
-      throw error;
-    }
-  };
+  // Prompt editing: a prompt's scheduled texts are encoded together, at the chunk count of the longest.
+  const chunksOf = (typed: string) =>
+    Math.max(
+      ...scheduledTexts(parseExtraNetworks(typed).prompt, request.steps ?? DEFAULT_STEPS).map((text) => {
+        try {
+          return chunkPrompt(model.tokenizer, text, options).chunks.length;
+        } catch (error) {
+          if (error instanceof PromptSyntaxError) return 1;
+          throw error;
+        }
+      }),
+    );
   return { prompt: chunksOf(request.prompt), negativePrompt: chunksOf(request.negativePrompt) };
 }
 
-export function countPrompt(model: StableDiffusionModel, typed: string): PromptCount {
+/** A1111's default steps, for a counter asked without them. */
+const DEFAULT_STEPS = 20;
+
+/** The texts of a prompt's schedule (prompt editing, alternation); the prompt itself without such syntax. */
+const scheduledTexts = (prompt: string, steps: number) => promptSchedule(prompt, steps).map((entry) => entry.text);
+
+/**
+ * The counter for a typed prompt. With prompt editing or alternation A1111 counts each scheduled text (for the
+ * steps set) and shows the one with the most tokens (ui.py update_token_counter); `steps` defaults to its 20.
+ */
+export function countPrompt(model: StableDiffusionModel, typed: string, steps = DEFAULT_STEPS): PromptCount {
   // <lora:...> and other extra-network tags are not tokenized (A1111's counter leaves them out too).
-  const prompt = parseExtraNetworks(typed).prompt;
+  const texts = scheduledTexts(parseExtraNetworks(typed).prompt, steps);
+  let best: PromptCount | undefined;
+  for (const text of texts) {
+    const count = countText(model, text);
+    if (!best || count.tokens > best.tokens) best = count;
+  }
+  return best!;
+}
+
+function countText(model: StableDiffusionModel, prompt: string): PromptCount {
   let count: { tokens: number; max: number };
   try {
     // An embedding the prompt names takes as many positions as it has vectors, as A1111 counts it.

@@ -23,26 +23,42 @@ export interface PromptEncoding extends TextConditioning {
  * weight, then scale everything so the mean over all values is what it was before.
  */
 export function weightChunkStates(states: Float32Array, weights: Float64Array, hidden: number, mode: EmphasisMode): Float32Array {
-  if (states.length !== weights.length * hidden) {
-    throw new RangeError(`chunk states hold ${states.length} values, expected ${weights.length} x ${hidden}`);
-  }
-  if (mode === 'ignore') return states;
-  const out = new Float32Array(states.length);
-  let meanBefore = 0,
-    meanAfter = 0;
-  for (let p = 0; p < weights.length; p++) {
-    for (let h = 0, i = p * hidden; h < hidden; h++, i++) {
-      out[i] = states[i] * weights[p];
-      meanBefore += states[i];
-      meanAfter += out[i];
+  return weightChunkGroup([states], [weights], hidden, mode)[0];
+}
+
+/**
+ * weightChunkStates over the same chunk of several texts encoded in one call (A1111 encodes a prompt's
+ * scheduled texts together): "original" restores the mean over all of them, so one scale serves them all.
+ */
+export function weightChunkGroup(states: Float32Array[], weights: Float64Array[], hidden: number, mode: EmphasisMode): Float32Array[] {
+  for (const [k, s] of states.entries()) {
+    if (s.length !== weights[k].length * hidden) {
+      throw new RangeError(`chunk states hold ${s.length} values, expected ${weights[k].length} x ${hidden}`);
     }
   }
-  if (mode === 'no-norm') return out;
-  meanBefore /= states.length;
-  meanAfter /= states.length;
+  if (mode === 'ignore') return states;
+  let meanBefore = 0,
+    meanAfter = 0,
+    values = 0;
+  const outs = states.map((s, k) => {
+    const w = weights[k];
+    const out = new Float32Array(s.length);
+    for (let p = 0; p < w.length; p++) {
+      for (let h = 0, i = p * hidden; h < hidden; h++, i++) {
+        out[i] = s[i] * w[p];
+        meanBefore += s[i];
+        meanAfter += out[i];
+      }
+    }
+    values += s.length;
+    return out;
+  });
+  if (mode === 'no-norm') return outs;
+  meanBefore /= values;
+  meanAfter /= values;
   const scale = meanBefore / meanAfter;
-  for (let i = 0; i < out.length; i++) out[i] *= scale;
-  return out;
+  for (const out of outs) for (let i = 0; i < out.length; i++) out[i] *= scale;
+  return outs;
 }
 
 async function encodeChunks(chunks: PromptChunk[], encoder: ChunkEncoder, hidden: number, mode: EmphasisMode): Promise<Float32Array> {

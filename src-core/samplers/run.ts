@@ -49,6 +49,7 @@ export async function sampleLatents(
 
 /** The plan's sampler from x: on the denoiser's device where it has one and the sampler's steps are linear. */
 export function runSampler(plan: SamplingPlan, denoiser: Denoiser, x: Float64Array, ctx: SampleContext): Promise<Float64Array> {
+  denoiser.beginRun?.();
   const steps = denoiser.onDevice && plan.sampler.linearSteps?.(plan.sigmas, plan.options);
   if (steps) return denoiser.onDevice!(x, steps, ctx);
   return plan.sampler.sample(denoiser, x, plan.sigmas, ctx, plan.options);

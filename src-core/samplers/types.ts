@@ -28,6 +28,8 @@ export type Denoiser = ((x: Float64Array, sigma: number) => Promise<Float64Array
    * every step is linear (LinearStep). Absent where the model keeps nothing on a device.
    */
   onDevice?: (x: Float64Array, steps: readonly LinearStep[], ctx: SampleContext) => Promise<Float64Array>;
+  /** A sampling run starts (runSampler): a denoiser that counts its evaluations (prompt editing) counts from 0 again. */
+  beginRun?: () => void;
 };
 
 /**
