@@ -224,3 +224,21 @@ test(
     await page.close();
   },
 );
+
+test("prompt editing: the counter counts the longest scheduled text for the form's steps, as A1111's does", async () => {
+  const page = await openApp();
+  await page.getByLabel('Prompt', { exact: true }).fill('[a red circle:a red circle on a blue square:5]');
+  const counter = page.locator('text=/^\\d+\\/75$/').first();
+  for (const [steps, tokens] of [
+    ['20', '7/75'], // switches at step 5: "a red circle on a blue square" is counted
+    ['3', '3/75'], // the switch is past the last step: only "a red circle" is ever used
+  ]) {
+    await page.getByLabel('Steps', { exact: true }).fill(steps);
+    await page.waitForFunction(
+      ({ want }) => [...document.querySelectorAll('*')].some((e) => e.childElementCount === 0 && e.textContent?.trim() === want),
+      { want: tokens },
+    );
+    assert.equal(((await counter.textContent()) ?? '').trim(), tokens);
+  }
+  await page.close();
+});

@@ -16,6 +16,11 @@ test('contract calls, a job with progress, and the result in the gallery', async
     assert.equal(info.model?.name, 'tiny-sd-eps-int64');
     assert.equal(info.model?.width, 32);
     assert.deepEqual(await client.call('prompt.count', { prompt: 'a red circle' }), { tokens: 3, max: 75 });
+    // Prompt editing: the longest scheduled text for the steps given (A1111's counter); past the steps, only the first.
+    const edit = '[a red circle:a red circle on a blue square:5]';
+    assert.equal((await client.call('prompt.count', { prompt: edit, steps: 20 })).tokens, 7);
+    assert.equal((await client.call('prompt.count', { prompt: edit, steps: 3 })).tokens, 3);
+    await assert.rejects(client.call('prompt.count', { prompt: edit, steps: 0 }), /steps/);
     assert.equal((await client.call('plan.describe', { sampler: 'heun', schedule: 'karras', steps: 10, cfgScale: 7 })).evaluations, 19);
     await assert.rejects(
       client.call('plan.describe', {

@@ -23,7 +23,10 @@ export const RequestSchemas = {
   'app.info': z.object({}).strict(),
   'model.list': z.object({}).strict(),
   'model.select': z.object({ dir: z.string().min(1).max(4096), provider: z.enum(PROVIDER_CHOICES).optional() }).strict(),
-  'prompt.count': z.object({ prompt: z.string().max(LIMITS.promptChars) }).strict(),
+  // steps: prompt editing's texts are counted for them (A1111's default 20 where absent).
+  'prompt.count': z
+    .object({ prompt: z.string().max(LIMITS.promptChars), steps: z.number().int().min(1).max(LIMITS.steps).optional() })
+    .strict(),
   'plan.describe': PlanRequestSchema,
   'job.generate': GenerateRequestSchema,
   'job.grid': GridRequestSchema,
