@@ -72,7 +72,8 @@ export async function runGrid(
       parameters: image.parameters,
       seed: image.seed,
       evaluations: result.evaluations,
-      seconds: result.timings.totalMs / 1000,
+      // The cell's own work: the first cell of a prompt would otherwise carry the encoding every later cell reuses.
+      seconds: (result.timings.totalMs - result.timings.textEncoderMs) / 1000,
     };
     cells.push(cell);
     hooks.onCell?.(cell, cells.length, planned.length);

@@ -109,7 +109,8 @@ export async function runSweep(
         sampler,
         cfgScale,
         evaluations: result.evaluations,
-        secondsPerImage: result.timings.totalMs / 1000 / result.images.length,
+        // Without the prompt's encoding, which the first point does for all the others (they share it).
+        secondsPerImage: (result.timings.totalMs - result.timings.textEncoderMs) / 1000 / result.images.length,
         diversity: meanPairwiseDistance(features),
         accuracy,
         fd,
