@@ -1,13 +1,27 @@
 // Electron's main process: one window on the built renderer, served through the studio:// scheme
 // (so the page's CSP 'self' covers gallery images too), the contract over IPC, the engine in a
-// utilityProcess. Navigation away and new windows are blocked; the renderer sees no Node.
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
-import { join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
+// utilityProcess. Navigation away and new windows are blocked; the renderer sees no Node; web permissions
+// are refused but a clipboard write (hardening.ts); studio:// adds the desktop's CSP (studio-protocol.ts).
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  net,
+  protocol,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+  type OpenDialogOptions,
+} from 'electron';
+import { join } from 'node:path';
 import { validateCall } from '../../src-core/contract/api.ts';
 import { appRoot } from '../../src-core/app-root.ts';
 import { DataFolderError, StudioService } from '../service.ts';
 import { utilityEngine } from './utility-engine.ts';
+import { APP_ORIGIN, isAppUrl, restrictPermissions, trustedSender } from './hardening.ts';
+import { studioProtocol } from './studio-protocol.ts';
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'studio', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -16,33 +30,11 @@ const rendererDir = join(root, 'renderer', 'dist');
 let service: StudioService;
 /** The app's one window; IPC from anything else is refused. */
 let appWindow: BrowserWindow | undefined;
-const APP_ORIGIN = 'studio://app/';
 
 /** True only for a message from the app's own window, its top frame, on the app's own pages. */
 function fromAppWindow(event: IpcMainInvokeEvent): boolean {
-  const frame = event.senderFrame;
-  return (
-    appWindow !== undefined &&
-    !appWindow.isDestroyed() &&
-    event.sender === appWindow.webContents &&
-    frame !== null &&
-    frame.parent === null &&
-    frame.url.startsWith(APP_ORIGIN)
-  );
-}
-
-function serveStudio(request: Request): Promise<Response> | Response {
-  const url = new URL(request.url);
-  // Gallery images live under the app's own origin, so the page's CSP ('self') covers them.
-  if (url.host === 'app' && url.pathname.startsWith('/gallery/')) {
-    const png = service.gallery.read(decodeURIComponent(url.pathname.slice('/gallery/'.length)));
-    return png
-      ? new Response(new Uint8Array(png), { headers: { 'content-type': 'image/png', 'cross-origin-resource-policy': 'same-origin' } })
-      : new Response('not found', { status: 404 });
-  }
-  const path = resolve(rendererDir, decodeURIComponent(url.pathname).slice(1) || 'index.html');
-  if (url.host !== 'app' || !path.startsWith(rendererDir + sep)) return new Response('not found', { status: 404 });
-  return net.fetch(pathToFileURL(path).toString());
+  const fromAppContents = appWindow !== undefined && !appWindow.isDestroyed() && event.sender === appWindow.webContents;
+  return trustedSender({ fromAppContents, frame: event.senderFrame });
 }
 
 function createWindow(): BrowserWindow {
@@ -59,10 +51,10 @@ function createWindow(): BrowserWindow {
     },
   });
   win.webContents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(APP_ORIGIN)) event.preventDefault();
+    if (!isAppUrl(url)) event.preventDefault();
   });
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  void win.loadURL(`${APP_ORIGIN}index.html`);
+  void win.loadURL(`${APP_ORIGIN}/index.html`);
   appWindow = win;
   return win;
 }
@@ -102,7 +94,10 @@ app.whenReady().then(() => {
     app.exit(1);
     return;
   }
-  protocol.handle('studio', serveStudio);
+  // Before the window exists: its first page load already meets them.
+  restrictPermissions(session.defaultSession);
+  const readGallery = (id: string) => service.gallery.read(id);
+  protocol.handle('studio', studioProtocol({ rendererDir, readGallery, fetchFile: (url) => net.fetch(url) }));
   ipcMain.handle('studio:call', async (event, method: unknown, params: unknown) => {
     // Before anything else: another window, a subframe or a page navigated elsewhere gets nothing.
     if (!fromAppWindow(event)) throw new Error("refused: not the app's window");
