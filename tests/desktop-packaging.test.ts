@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { modelsRoot } from '../src-core/model/default-model.ts';
 
 const CONFIG = readFileSync(fileURLToPath(new URL('../build/electron-builder.yml', import.meta.url)), 'utf8');
 
@@ -37,4 +39,16 @@ test('the packaged app: code only from its asar archive, and fuses that close th
     grantFileProtocolExtraPrivileges: 'false',
     enableCookieEncryption: 'true',
   });
+});
+
+test('the packaged app finds its built-in models where extraResources puts them, outside app.asar', () => {
+  // extraResources: "- from: models / to: models", relative to the resources folder.
+  const extra = /^extraResources:\n\s+- from: models\n\s+to: (\S+)$/m.exec(CONFIG);
+  assert.ok(extra, 'build/electron-builder.yml ships models/ as extraResources');
+  const resources = join('/opt', 'Restart Studio', 'resources');
+  assert.equal(modelsRoot(join(resources, 'app.asar'), resources), join(resources, extra[1]));
+  // From sources (or a bundle in out/), and under plain Node, which has no resources folder: beside package.json.
+  assert.equal(modelsRoot('/home/me/restart-studio', undefined), join('/home/me/restart-studio', 'models'));
+  assert.equal(modelsRoot('/home/me/restart-studio', resources), join('/home/me/restart-studio', 'models'));
+  assert.equal(modelsRoot('/home/me/my.asarchive/app', resources), join('/home/me/my.asarchive/app', 'models'));
 });
