@@ -8,6 +8,7 @@ import { LatentWorkspace } from '../kernels/kernel-memory.ts';
 import { preconditioning } from './preconditioning.ts';
 import { deviceRun } from './device-run.ts';
 import { scheduleIndexAt } from '../prompt/schedule.ts';
+import { composableDenoiser } from './composable-denoiser.ts';
 
 export interface GuidedDenoiserOptions {
   unet: UNetCall;
@@ -36,6 +37,11 @@ export interface PromptSchedules {
   condEnds: number[];
   uncond?: TextConditioning[];
   uncondEnds: number[];
+  /**
+   * A prompt with AND (prompt/composable.ts): every part's texts, ends and weight, the first part's being cond and
+   * condEnds above. The denoiser then runs all parts in one call (composable-denoiser.ts), guided at any scale.
+   */
+  parts?: Array<{ cond: TextConditioning[]; condEnds: number[]; weight: number }>;
 }
 
 function repeatRows(parts: Array<{ values: Float32Array; times: number }>): Float32Array {
@@ -75,6 +81,7 @@ const RUN_ARRAYS = 4;
 export function guidedDenoiser(options: GuidedDenoiserOptions): Denoiser {
   const { unet, schedule, prediction, batch, cond, uncond, scale } = options;
   const prompts = options.prompts;
+  if (prompts?.parts) return composableDenoiser(options, prompts.parts);
   if (!Number.isFinite(scale)) throw new RangeError(`guidance scale must be finite (got ${scale})`);
   if (prediction !== 'epsilon' && prediction !== 'v_prediction')
     throw new RangeError(`unsupported prediction type "${String(prediction)}"`);

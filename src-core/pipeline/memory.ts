@@ -50,6 +50,8 @@ export interface RequestShape {
   batchSize: number;
   /** Any scale but 1 runs classifier-free guidance, which doubles the UNet batch. */
   cfgScale: number;
+  /** The UNet's rows per image where the prompt sets them: a prompt with AND runs each part and the negative prompt. */
+  rowsPerImage?: number;
   /**
    * The VAE encoder is loaded: the request runs it (img2img, pixel-space hires fix) or an earlier one opened it. Its
    * weights count; its activations (one image at a time, the decoder's mirror) stay under the decoder's estimate.
@@ -129,7 +131,7 @@ function vaeBytes(info: ModelInfo, h: number, w: number, images: number, element
 export function estimateRequestMemory(info: ModelInfo, shape: RequestShape, provider: ExecutionProvider = 'cpu'): MemoryEstimate {
   const h = Math.ceil(shape.height / info.vaeFactor),
     w = Math.ceil(shape.width / info.vaeFactor);
-  const unetBatch = shape.batchSize * (shape.cfgScale !== 1 ? 2 : 1);
+  const unetBatch = shape.batchSize * (shape.rowsPerImage ?? (shape.cfgScale !== 1 ? 2 : 1));
   const context = shape.contextTokens ?? CHUNK_POSITIONS;
   const unet = unetBytes(info, h, w, unetBatch, elementBytes(info.unetFloat, provider), context);
   // decodeLatents decodes a whole fp32 batch in one call, fp16 ones an image at a time.

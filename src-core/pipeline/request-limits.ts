@@ -13,6 +13,7 @@ import {
 } from './memory.ts';
 import { CHUNK_TOKENS } from '../prompt/chunks.ts';
 import { fixedUnetPositions } from '../prompt/conditioning.ts';
+import { unetRowsPerImage } from '../prompt/composable.ts';
 import { promptChunks } from '../prompt/count.ts';
 import { sharedChunks } from '../prompt/encode.ts';
 import { hiresSettings } from './hires.ts';
@@ -52,6 +53,7 @@ export function refuseOverMemory(
   const shape = {
     batchSize: request.batchSize,
     cfgScale: request.cfgScale,
+    rowsPerImage: unetRowsPerImage(request.prompt, request.cfgScale),
     vaeEncoder: usesVaeEncoder(request) || vaeEncoderOpen(model),
     contextTokens: contextTokensOf(model, request),
   };

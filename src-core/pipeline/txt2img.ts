@@ -19,6 +19,7 @@ import { requestToParameters } from './metadata.ts';
 import { jobWork, refuseOverMemory, refuseOverWork } from './request-limits.ts';
 import { sizeConditioning } from './size-conditioning.ts';
 import { passPromptSteps } from './prompt-steps.ts';
+import { composableParts } from '../prompt/composable.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
 import { encodeSource, planJob, sampleJobBatch, startNoise, type PassPlan } from './passes.ts';
 
@@ -148,7 +149,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const total = imagesOf(request);
 
   throwIfCancelled(hooks.signal);
-  const guided = request.cfgScale !== 1;
+  // A prompt with AND is guided at any scale (A1111 combines every part with the negative prompt's output).
+  const guided = request.cfgScale !== 1 || composableParts(adapters.prompt) !== undefined;
   const conditioning = promptConditioning(
     model,
     { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided },

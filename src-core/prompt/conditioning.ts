@@ -17,6 +17,7 @@ import {
 } from './encode.ts';
 import { zeroEncoding } from './joined.ts';
 import { hasScheduling, promptSchedule } from './schedule.ts';
+import { promptParts } from './composable.ts';
 
 export interface PromptConditioning {
   cond: TextConditioning;
@@ -45,6 +46,8 @@ export interface PassConditioning {
   /** Absent where unguided, as `uncond`. */
   uncond?: TextConditioning[];
   uncondEnds: number[];
+  /** A prompt with AND: each part's texts, ends and weight (the first part's texts are `cond` above). */
+  parts?: Array<{ cond: TextConditioning[]; condEnds: number[]; weight: number }>;
 }
 
 /** Text positions of the UNet's encoder_hidden_states when the export fixes them; undefined when dynamic. */
@@ -87,19 +90,39 @@ export async function promptConditioning(
   };
   // SDXL (force_zeros_for_empty_prompt, as diffusers and A1111): an empty negative prompt is all zeros, states
   // and pooled vector, as long as the prompt (zero states add nothing to cross-attention, whatever their length).
-  const zeroNegative = prompts.guided && prompts.negativePrompt === '' && model.info.sdxl?.forceZerosForEmptyPrompt === true;
-  const scheduled = passes !== undefined && (hasScheduling(prompts.prompt) || (prompts.guided && hasScheduling(prompts.negativePrompt)));
+  // A1111 decides it per call, one prompt's scheduled texts together (sd_models_xl.get_learned_conditioning:
+  // `all(x == '' for x in batch)`): a pass whose negative texts are all empty (`[blurry::0]`) is zeros too.
+  const zeros = prompts.guided && model.info.sdxl?.forceZerosForEmptyPrompt === true;
+  // AND (A1111's composable diffusion): each part is a prompt of its own, scheduled and encoded on its own (A1111's
+  // get_learned_conditioning over the parts' texts); a plain prompt is its one part, as before.
+  // A single part loses its trailing whitespace and a `:1` (A1111 encodes the part's text, not the prompt).
+  const all = promptParts(prompts.prompt);
+  const parts = all.length > 1 || all[0].weight !== 1 ? all : undefined;
+  const prompt = all[0].text;
+  if (parts && !prompts.guided) throw new RangeError('a prompt with AND needs the negative prompt encoding (guided)');
+  const scheduled =
+    parts !== undefined || (passes !== undefined && (hasScheduling(prompt) || (prompts.guided && hasScheduling(prompts.negativePrompt))));
   const notes: string[] = [];
   let padded = false;
   const passOf = async (pass: PassSteps | undefined): Promise<PassConditioning> => {
-    const condTexts = pass ? promptSchedule(prompts.prompt, pass.steps, pass.hires) : [{ endAt: 0, text: prompts.prompt }];
+    const partTexts = (parts ?? all).map((part) =>
+      pass ? promptSchedule(part.text, pass.steps, pass.hires) : [{ endAt: 0, text: part.text }],
+    );
     const uncondTexts = pass
       ? promptSchedule(prompts.negativePrompt, pass.steps, pass.hires)
       : [{ endAt: 0, text: prompts.negativePrompt }];
-    const cond = await encodeGroup(
-      condTexts.map((t) => t.text),
-      'prompt',
-    );
+    const partConds: PromptEncoding[][] = [];
+    for (const texts of partTexts)
+      partConds.push(
+        await encodeGroup(
+          texts.map((t) => t.text),
+          'prompt',
+        ),
+      );
+    // A1111's stack_conds: a part of fewer chunks takes its last token's vector to the longest part's length.
+    const chunks = Math.max(...partConds.map((list) => list[0].chunks));
+    const cond = partConds.flatMap((list) => list.map((e) => repeatLastVector(e, chunks)));
+    const zeroNegative = zeros && uncondTexts.every((t) => t.text === '');
     const uncond =
       prompts.guided && !zeroNegative
         ? await encodeGroup(
@@ -109,11 +132,17 @@ export async function promptConditioning(
         : undefined;
     const shared = await shareChunks(model, timings, cache, cond, uncond, notes);
     padded ||= shared.padded;
+    const zero = zeroNegative ? zeroEncoding(shared.cond[0]) : undefined;
+    let at = 0;
+    const sharedParts = partTexts.map((texts) => shared.cond.slice(at, (at += texts.length)));
     return {
-      cond: shared.cond,
-      condEnds: condTexts.map((t) => t.endAt),
-      uncond: zeroNegative ? shared.cond.map(zeroEncoding) : shared.uncond,
+      cond: sharedParts[0],
+      condEnds: partTexts[0].map((t) => t.endAt),
+      uncond: zero ? uncondTexts.map(() => zero) : shared.uncond,
       uncondEnds: uncondTexts.map((t) => t.endAt),
+      ...(parts
+        ? { parts: parts.map((part, i) => ({ cond: sharedParts[i], condEnds: partTexts[i].map((t) => t.endAt), weight: part.weight })) }
+        : {}),
     };
   };
   if (!scheduled) {
@@ -121,8 +150,20 @@ export async function promptConditioning(
     return { cond: only.cond[0], uncond: only.uncond?.[0], notes, padded };
   }
   const schedules: PassConditioning[] = [];
-  for (const pass of passes) schedules.push(await passOf(pass));
+  for (const pass of passes ?? [undefined]) schedules.push(await passOf(pass));
   return { cond: schedules[0].cond[0], uncond: schedules[0].uncond?.[0], notes: [...new Set(notes)], padded, schedules };
+}
+
+/** `e` taken to `chunks` chunks by repeating its last token's vector (A1111's stack_conds); `e` itself if as long. */
+function repeatLastVector(e: PromptEncoding, chunks: number): PromptEncoding {
+  if (e.chunks === chunks) return e;
+  const tokens = (e.tokens / e.chunks) * chunks;
+  const states = new Float32Array(tokens * e.hidden);
+  states.set(e.states);
+  const last = e.states.subarray(e.states.length - e.hidden);
+  for (let t = e.tokens; t < tokens; t++) states.set(last, t * e.hidden);
+  const tokensPerChunk = [...e.tokensPerChunk, ...Array<number>(chunks - e.chunks).fill(0)];
+  return { ...e, states, tokens, chunks, tokensPerChunk };
 }
 
 /** A cache entry for a group of scheduled texts (the cache holds TextConditioning values). */
