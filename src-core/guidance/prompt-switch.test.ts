@@ -30,9 +30,9 @@ function recordingUnet(): { unet: UNetCall; seen: Array<[number, number]> } {
   return { unet, seen };
 }
 
-async function run(sampler: string, steps: number, prompts: PromptSchedules, options = {}) {
-  const { unet, seen } = recordingUnet();
-  const D = guidedDenoiser({
+/** The guided denoiser (scale 7, batch 1) of a schedule's texts, its first ones as cond and uncond. */
+function switchingDenoiser(unet: UNetCall, prompts: PromptSchedules) {
+  return guidedDenoiser({
     unet,
     schedule,
     prediction: 'epsilon',
@@ -42,6 +42,11 @@ async function run(sampler: string, steps: number, prompts: PromptSchedules, opt
     scale: 7,
     prompts,
   });
+}
+
+async function run(sampler: string, steps: number, prompts: PromptSchedules, options = {}) {
+  const { unet, seen } = recordingUnet();
+  const D = switchingDenoiser(unet, prompts);
   const plan = planSampling(schedule, { sampler, schedule: 'karras', steps, options });
   const noise = batchNoise([new DefaultNoiseStream(1)], perImage);
   const x = noise();
@@ -133,16 +138,7 @@ test('a run on the device (LinearSteps) switches at the same evaluations', async
     read: async () => new Float64Array(perImage),
     release: () => {},
   });
-  const D = guidedDenoiser({
-    unet,
-    schedule,
-    prediction: 'epsilon',
-    batch: 1,
-    cond: prompts.cond[0],
-    uncond: prompts.uncond![0],
-    scale: 7,
-    prompts,
-  });
+  const D = switchingDenoiser(unet, prompts);
   const plan = planSampling(schedule, { sampler: 'euler', schedule: 'karras', steps: 4 });
   const steps = plan.sampler.linearSteps!(plan.sigmas, plan.options) as LinearStep[];
   await D.onDevice!(new Float64Array(perImage), steps, { noise: batchNoise([new DefaultNoiseStream(1)], perImage) });
