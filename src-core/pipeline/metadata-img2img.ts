@@ -12,6 +12,7 @@ import {
 } from '../contract/images.ts';
 import type { GenerateRequest, GenerateRequestInput } from '../contract/generate.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
+import { pythonFloat } from './python-numbers.ts';
 
 type Pair = [string, string | number | undefined];
 
@@ -39,10 +40,10 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
 const UPSCALER_BY_LABEL = new Map(HIRES_UPSCALERS.map((u) => [HIRES_UPSCALER_LABELS[u].toLowerCase(), u]));
 const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
 
+/** A value read as A1111 pastes it, with Python's float() (python-numbers.ts); undefined where that fails or is not finite. */
 function number(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
+  const n = value === undefined ? undefined : pythonFloat(value);
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
 /** An A1111 upscaler name to ours: its latent variants to "Latent", its pixel upscalers (ESRGAN...) to Lanczos. */

@@ -125,3 +125,11 @@ test('Clip skip is read with int() as A1111 reads it into its setting: "1 " is t
     assert.equal(note(text), int !== '1', `Clip skip ${JSON.stringify(text)} (int(): ${int})`);
   }
 });
+
+test("img2img's and hires fix's numbers are read with float() too: '0x1' is no strength, '2.0_0' and '1e1' are numbers", () => {
+  // Python 3: float('0x1') raises ValueError; float('2.0_0') is 2.0; float('1e1') is 10.0.
+  const img2img = parametersToRequest(parameters('Steps: 20, Denoising strength: 0x1, CFG scale: 7'));
+  assert.equal(img2img.request.strength, undefined);
+  const hires = parametersToRequest(parameters('Steps: 20, Hires upscale: 2.0_0, Hires steps: 1e1, Denoising strength: 0.5'));
+  assert.deepEqual(hires.request.hires, { scale: 2, steps: 10, strength: 0.5 });
+});
