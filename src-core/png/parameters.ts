@@ -1,7 +1,7 @@
 // AUTOMATIC1111's "parameters" text: the prompt, an optional "Negative prompt:" line, and a last
 // line of "Key: value" pairs. Written the way A1111 writes it; read the way A1111 reads it, so
 // files from A1111 and Fooocus fill our form and ours fill theirs.
-import { isPythonWhitespace } from '../prompt/python-chars.ts';
+import { pythonStrip } from '../prompt/python-chars.ts';
 import { scanPairs } from './parameter-pairs.ts';
 
 export interface ParsedParameters {
@@ -47,15 +47,6 @@ export function formatParameters(prompt: string, negativePrompt: string, values:
   if (negativePrompt) lines.push(`Negative prompt: ${negativePrompt}`);
   lines.push(pairs);
   return lines.join('\n').trim();
-}
-
-/** Python's str.strip(): A1111 strips the whole text and each line with it (its whitespace is not JavaScript's trim()'s). */
-function pythonStrip(text: string): string {
-  let start = 0,
-    end = text.length;
-  while (start < end && isPythonWhitespace(text.charCodeAt(start))) start++;
-  while (end > start && isPythonWhitespace(text.charCodeAt(end - 1))) end--;
-  return text.slice(start, end);
 }
 
 const NEGATIVE = 'Negative prompt:';

@@ -7,14 +7,14 @@
 // so each part loses its trailing whitespace and a trailing `:weight` (default 1), and a prompt without `AND` is one
 // part, its weight read the same way (`a cat :0.5` guides with half the scale, as in A1111). \b, \s and \d are
 // Python's Unicode classes (python-chars.ts); float() reads any script's digits.
-import { isPythonWhitespace, isPythonWordChar, readPythonDecimal } from './python-chars.ts';
+import { isPythonWordChar, PYTHON_WHITESPACE_CLASS, pythonRstrip, readPythonDecimal } from './python-chars.ts';
 
 export interface PromptPart {
   text: string;
   weight: number;
 }
 
-const WS = '[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const WS = PYTHON_WHITESPACE_CLASS;
 const D = '\\p{Nd}';
 /** re_weight after its lazy text group: an optional `:weight`, then whitespace to the end. */
 const TAIL = new RegExp(`^(?:${WS}*:${WS}*([-+]?(?:${D}+\\.?|${D}*\\.${D}+)))?${WS}*$`, 'u');
@@ -48,14 +48,11 @@ export function splitAnd(prompt: string): string[] {
 export function partWeight(part: string): PromptPart {
   const colon = part.lastIndexOf(':');
   if (colon >= 0) {
-    let start = colon;
-    while (start > 0 && isPythonWhitespace(part.charCodeAt(start - 1))) start--;
+    const start = pythonRstrip(part.slice(0, colon)).length;
     const m = TAIL.exec(part.slice(start));
     if (m?.[1] !== undefined) return { text: part.slice(0, start), weight: readPythonDecimal(m[1])! };
   }
-  let end = part.length;
-  while (end > 0 && isPythonWhitespace(part.charCodeAt(end - 1))) end--;
-  return { text: part.slice(0, end), weight: 1 };
+  return { text: pythonRstrip(part), weight: 1 };
 }
 
 /** A prompt's parts, as A1111's get_multicond_prompt_list reads them. */

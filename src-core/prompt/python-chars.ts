@@ -19,6 +19,22 @@ export function isPythonWhitespace(codePoint: number): boolean {
   );
 }
 
+/** The same set as a regular-expression class, for patterns built to mirror A1111's regexes (composable.ts). */
+export const PYTHON_WHITESPACE_CLASS = '[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+
+/** Python's str.strip() and str.rstrip() (without arguments): its whitespace, not JavaScript's trim()'s. */
+export function pythonStrip(text: string): string {
+  let start = 0;
+  while (start < text.length && isPythonWhitespace(text.charCodeAt(start))) start++;
+  return pythonRstrip(text.slice(start));
+}
+
+export function pythonRstrip(text: string): string {
+  let end = text.length;
+  while (end > 0 && isPythonWhitespace(text.charCodeAt(end - 1))) end--;
+  return text.slice(0, end);
+}
+
 const WORD_CHAR = /^[\p{L}\p{N}_]$/u;
 
 /** Python's \w in str patterns: letters, numbers (any Unicode N category) and "_". */
