@@ -174,6 +174,9 @@ test("PNG parameters carry A1111's Lora hashes and TI hashes, and read back", as
   const read = parametersToRequest(parameters);
   assert.equal(read.loraHashes, `sd1-kohya: ${KOHYA_ADDNET}`);
   assert.equal(read.tiHashes, `xyzemb: ${XYZEMB_TI}`);
+  // Named twice, listed once (A1111's dict of hashes).
+  const twice = await generate(model, { ...REQUEST, prompt: 'a red circle <lora:sd1-kohya:0.4> <lora:sd1-kohya:0.3>' });
+  assert.match(twice.images[0]!.parameters, new RegExp(`Lora hashes: "sd1-kohya: ${KOHYA_ADDNET}"(,|$)`, 'm'));
 });
 
 test('an embedding the prompt names whose file cannot be read is refused, naming it; one no prompt names is not reported', async () => {

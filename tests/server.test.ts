@@ -21,6 +21,9 @@ test('contract calls, a job with progress, and the result in the gallery', async
     assert.equal((await client.call('prompt.count', { prompt: edit, steps: 20 })).tokens, 7);
     assert.equal((await client.call('prompt.count', { prompt: edit, steps: 3 })).tokens, 3);
     await assert.rejects(client.call('prompt.count', { prompt: edit, steps: 0 }), /steps/);
+    // AND: the prompt's longest part; the negative prompt's counter reads AND as a word.
+    assert.equal((await client.call('prompt.count', { prompt: 'blurry AND ugly' })).tokens, 1);
+    assert.equal((await client.call('prompt.count', { prompt: 'blurry AND ugly', negative: true })).tokens, 3);
     assert.equal((await client.call('plan.describe', { sampler: 'heun', schedule: 'karras', steps: 10, cfgScale: 7 })).evaluations, 19);
     await assert.rejects(
       client.call('plan.describe', {

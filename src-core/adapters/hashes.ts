@@ -68,7 +68,11 @@ export function embeddingShortHash(path: string): string {
 /** "name: hash, name: hash" with ":" and "," taken out of names, as A1111 joins them. */
 export function formatHashList(entries: Array<{ name: string; hash: string }>): string | undefined {
   if (entries.length === 0) return undefined;
-  return entries.map((e) => `${e.name.replace(/[:,]/g, '')}: ${e.hash}`).join(', ');
+  // A1111 fills a dict keyed by the name without ':' and ',' (extra_networks_lora.py lora_hashes): a LoRA named
+  // twice in a prompt is listed once, where it first appears, with the hash set last.
+  const byName = new Map<string, string>();
+  for (const e of entries) byName.set(e.name.replace(/[:,]/g, ''), e.hash);
+  return [...byName].map(([name, hash]) => `${name}: ${hash}`).join(', ');
 }
 
 /** Parses "name: hash, name: hash" (quotes around the value already removed). */

@@ -23,9 +23,14 @@ export const RequestSchemas = {
   'app.info': z.object({}).strict(),
   'model.list': z.object({}).strict(),
   'model.select': z.object({ dir: z.string().min(1).max(4096), provider: z.enum(PROVIDER_CHOICES).optional() }).strict(),
-  // steps: prompt editing's texts are counted for them (A1111's default 20 where absent).
+  // steps: prompt editing's texts are counted for them (A1111's default 20 where absent). negative: the negative
+  // prompt's counter (AND is plain text there).
   'prompt.count': z
-    .object({ prompt: z.string().max(LIMITS.promptChars), steps: z.number().int().min(1).max(LIMITS.steps).optional() })
+    .object({
+      prompt: z.string().max(LIMITS.promptChars),
+      steps: z.number().int().min(1).max(LIMITS.steps).optional(),
+      negative: z.boolean().optional(),
+    })
     .strict(),
   'plan.describe': PlanRequestSchema,
   'job.generate': GenerateRequestSchema,

@@ -295,7 +295,7 @@ const handlers: Handlers = {
   },
   info: async () => (model ? info(model) : null),
   providers: async () => providerAvailability(),
-  count: async ({ prompt, steps }) => countPrompt(requireModel(), prompt, steps),
+  count: async ({ prompt, steps, negative }) => countPrompt(requireModel(), prompt, steps, negative),
   plan: async (p) => {
     const m = requireModel();
     const plan = planFor(m, plannedRequest(p));

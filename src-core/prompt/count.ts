@@ -9,6 +9,7 @@ import { PromptSyntaxError } from './emphasis.ts';
 import { parseExtraNetworks } from '../adapters/prompt-tags.ts';
 import { adaptersOf } from '../adapters/apply.ts';
 import { promptSchedule } from './schedule.ts';
+import { promptParts } from './composable.ts';
 
 export interface PromptCount {
   tokens: number;
@@ -26,10 +27,11 @@ export function promptChunks(
   request: { prompt: string; negativePrompt: string; steps?: number },
 ): { prompt: number; negativePrompt: number } {
   const options = { embeddings: adaptersOf(model)?.embeddingLayout() };
-  // Prompt editing: a prompt's scheduled texts are encoded together, at the chunk count of the longest.
-  const chunksOf = (typed: string) =>
+  // Prompt editing: a prompt's scheduled texts are encoded together, at the chunk count of the longest; with AND,
+  // each part's texts, and the parts take the longest part's count (conditioning.ts).
+  const chunksOf = (typed: string, negative: boolean) =>
     Math.max(
-      ...scheduledTexts(parseExtraNetworks(typed).prompt, request.steps ?? DEFAULT_STEPS).map((text) => {
+      ...textsToCount(typed, request.steps ?? DEFAULT_STEPS, negative).map((text) => {
         try {
           return chunkPrompt(model.tokenizer, text, options).chunks.length;
         } catch (error) {
@@ -38,22 +40,29 @@ export function promptChunks(
         }
       }),
     );
-  return { prompt: chunksOf(request.prompt), negativePrompt: chunksOf(request.negativePrompt) };
+  return { prompt: chunksOf(request.prompt, false), negativePrompt: chunksOf(request.negativePrompt, true) };
 }
 
 /** A1111's default steps, for a counter asked without them. */
 const DEFAULT_STEPS = 20;
 
-/** The texts of a prompt's schedule (prompt editing, alternation); the prompt itself without such syntax. */
-const scheduledTexts = (prompt: string, steps: number) => promptSchedule(prompt, steps).map((entry) => entry.text);
+/**
+ * The texts a typed prompt is encoded as, as A1111's update_token_counter lists them: extra-network tags taken out
+ * (they are not tokenized), the prompt split into its AND parts, each without its `:weight` (the negative prompt is
+ * not split: AND is plain text there), then each part's schedule (prompt editing, alternation) for the steps.
+ */
+function textsToCount(typed: string, steps: number, negative: boolean): string[] {
+  const text = parseExtraNetworks(typed).prompt;
+  const parts = negative ? [text] : promptParts(text).map((part) => part.text);
+  return parts.flatMap((part) => promptSchedule(part, steps).map((entry) => entry.text));
+}
 
 /**
- * The counter for a typed prompt. With prompt editing or alternation A1111 counts each scheduled text (for the
- * steps set) and shows the one with the most tokens (ui.py update_token_counter); `steps` defaults to its 20.
+ * The counter for a typed prompt: A1111 counts each text it is encoded as and shows the one with the most tokens
+ * (ui.py update_token_counter); `steps` defaults to its 20.
  */
-export function countPrompt(model: StableDiffusionModel, typed: string, steps = DEFAULT_STEPS): PromptCount {
-  // <lora:...> and other extra-network tags are not tokenized (A1111's counter leaves them out too).
-  const texts = scheduledTexts(parseExtraNetworks(typed).prompt, steps);
+export function countPrompt(model: StableDiffusionModel, typed: string, steps = DEFAULT_STEPS, negative = false): PromptCount {
+  const texts = textsToCount(typed, steps, negative);
   let best: PromptCount | undefined;
   for (const text of texts) {
     const count = countText(model, text);
