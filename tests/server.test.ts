@@ -77,6 +77,16 @@ test('bad payloads get specific errors and the next valid request still succeeds
     );
     await assert.rejects(client.raw({ method: 'job.generate', params: { prompt: 7, seed: 1 } }), /prompt: Invalid input: expected string/);
     await assert.rejects(client.raw({ method: 'system.exec', params: {} }), /unknown method "system.exec"/);
+    // A weight that only prompt editing's second text holds (from step 3 of 4): refused before queueing, as A1111
+    // refuses it; a job that never reaches that text runs.
+    await assert.rejects(
+      client.call('job.generate', { prompt: '(a:[1.2:1.2.3:3])', seed: 1, steps: 4 }),
+      /prompt \(in "\(a:1\.2\.3\)", a text prompt editing makes\): emphasis weight "1\.2\.3" at character 4 is not a number/,
+    );
+    assert.deepEqual(await client.call('job.active', {}), []);
+    const done = client.waitFor('job.done');
+    await client.call('job.generate', { prompt: '(a:[1.2:1.2.3:5])', seed: 1, steps: 4 });
+    await done;
     await assert.rejects(
       client.raw({ method: 'gallery.delete', params: { id: '../../etc/passwd' } }),
       /invalid gallery.delete request: id/,

@@ -4,7 +4,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseGenerateRequest, RequestError, type GenerateRequestInput } from '../contract/generate.ts';
 import { ImageInputError, readImageHeader } from '../image/header.ts';
-import { checkPromptSyntax } from '../prompt/conditioning.ts';
+import { checkPromptSyntax } from '../prompt/syntax-check.ts';
 
 /** The output folder, or the nearest folder above it that exists (savePng creates the rest), must be a writable folder. */
 export function checkOutputFolder(out: string): void {

@@ -21,7 +21,8 @@ import { featureSpace, runSweep, sweepPointRequest, type SweepPointResult } from
 import { parseGenerateRequest, plannedRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
 import type { HostEvent, HostImage, HostMessage, HostMethod, HostModelInfo, HostParams, HostRequest, HostResult } from './protocol.ts';
-import { checkPromptSyntax } from '../prompt/conditioning.ts';
+import { checkPromptSyntax } from '../prompt/syntax-check.ts';
+import { passPromptSteps } from '../pipeline/prompt-steps.ts';
 import { countPrompt } from '../prompt/count.ts';
 import { attachAdapters, checkAdapterNames } from '../adapters/apply.ts';
 import { startPngThread } from '../png/encode-thread.ts';
@@ -249,10 +250,10 @@ function enqueue(job: Job): { jobId: string } {
 /** Checks one request (or grid cell, sweep point), memory estimate included; returns its work for the caps. */
 function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   const parsed = parseGenerateRequest(input);
-  checkPromptSyntax(parsed);
   const m = requireModel();
   checkAdapterNames(m, parsed);
   const job = planJob(m, parsed, resolveSize(m, parsed));
+  checkPromptSyntax(parsed, passPromptSteps(parsed, job));
   refuseOverMemory(m, parsed, job.passes);
   if (parsed.initImage) checkInitImage(parsed.initImage, initImage);
   return jobWork(job.passes, imagesOf(parsed));

@@ -5,7 +5,7 @@ import { LIMITS, RequestError } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { encodeEmptyChunkOf, encodePrompt, encodePromptGroup, runTextEncoder, type Timings } from '../pipeline/components.ts';
-import { parseEmphasis, PromptSyntaxError } from './emphasis.ts';
+import { PromptSyntaxError } from './emphasis.ts';
 import {
   encodeEmptyChunk,
   fitToPositions,
@@ -233,19 +233,4 @@ async function emptyChunkOf(model: StableDiffusionModel, timings: Timings, cache
         }));
   cache?.set(key, empty);
   return empty;
-}
-
-/** Refuses a prompt A1111 would refuse, before a job is queued. */
-export function checkPromptSyntax(prompts: { prompt: string; negativePrompt: string }): void {
-  for (const [label, text] of [
-    ['prompt', prompts.prompt],
-    ['negative prompt', prompts.negativePrompt],
-  ] as const) {
-    try {
-      parseEmphasis(text);
-    } catch (error) {
-      if (error instanceof PromptSyntaxError) throw new RequestError(`${label}: ${error.message}`);
-      throw error;
-    }
-  }
 }
