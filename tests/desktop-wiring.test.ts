@@ -7,12 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { FakeElectron, FakeWindow } from './helpers/fake-electron.ts';
+import { loadDesktopBundle } from './helpers/desktop-bundle.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Inside the project, so that modules left out of the bundles resolve from its node_modules, as from out/.
@@ -20,28 +19,7 @@ const OUT = join(ROOT, '.tmp', `desktop-wiring-${process.pid}`);
 const DATA = mkdtempSync(join(tmpdir(), 'restart-studio-desktop-wiring-'));
 const APP_PAGE = 'studio://app/index.html';
 
-async function load(entry: string, name: string): Promise<FakeElectron> {
-  const outfile = join(OUT, name);
-  await build({
-    entryPoints: [join(ROOT, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    logOverride: { 'empty-import-meta': 'silent' },
-    external: ['onnxruntime-node'],
-    plugins: [
-      {
-        name: 'fake-electron',
-        setup: (b) => b.onResolve({ filter: /^electron$/ }, () => ({ path: join(ROOT, 'tests', 'helpers', 'fake-electron.ts') })),
-      },
-    ],
-  });
-  createRequire(import.meta.url)(outfile);
-  return (globalThis as { __fakeElectron?: FakeElectron }).__fakeElectron!;
-}
+const load = (entry: string, name: string) => loadDesktopBundle(entry, OUT, name);
 
 let main: FakeElectron;
 let preload: FakeElectron;
@@ -81,6 +59,7 @@ test('the window: context isolation, sandbox, no Node, web security; on studio:/
   assert.equal(prefs.sandbox, true);
   assert.equal(prefs.nodeIntegration, false);
   assert.equal(prefs.webSecurity, true);
+  assert.equal(prefs.devTools, true, 'developer tools only where not packaged (tests/desktop-packaged.test.ts)');
   for (const risky of [
     'nodeIntegrationInWorker',
     'nodeIntegrationInSubFrames',
@@ -180,8 +159,7 @@ test("studio:// serves the renderer under the desktop's CSP: no connections but 
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<div id="app">/);
   const csp = directives(page.headers.get('content-security-policy'));
-  // The renderer talks through the preload bridge: a WebSocket to any host (the page's <meta> policy allows
-  // ws: and wss: for the local server's pages) would only be a way out for injected script.
+  // The renderer talks through the preload bridge: a WebSocket would only be a way out for injected script.
   assert.deepEqual(csp.get('connect-src'), ["'self'"]);
   assert.deepEqual(csp.get('script-src'), ["'self'"]);
   for (const name of ['object-src', 'base-uri', 'form-action', 'frame-src', 'frame-ancestors'])

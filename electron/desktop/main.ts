@@ -1,7 +1,9 @@
 // Electron's main process: one window on the built renderer, served through the studio:// scheme
 // (so the page's CSP 'self' covers gallery images too), the contract over IPC, the engine in a
 // utilityProcess. Navigation away and new windows are blocked; the renderer sees no Node; web permissions
-// are refused but a clipboard write (hardening.ts); studio:// adds the desktop's CSP (studio-protocol.ts).
+// are refused but a clipboard write (hardening.ts); studio:// adds the desktop's CSP (studio-protocol.ts). A packaged
+// app has no developer tools and ignores RESTART_STUDIO_ROOT (packaged.ts, imported first).
+import './packaged.ts';
 import {
   app,
   BrowserWindow,
@@ -13,6 +15,7 @@ import {
   session,
   shell,
   type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
   type OpenDialogOptions,
 } from 'electron';
 import { join } from 'node:path';
@@ -37,6 +40,13 @@ function fromAppWindow(event: IpcMainInvokeEvent): boolean {
   return trustedSender({ fromAppContents, frame: event.senderFrame });
 }
 
+/** Electron's View menu; packaged, without reloading and developer tools (a user's app is not a page in development). */
+function viewMenu(): MenuItemConstructorOptions {
+  if (!app.isPackaged) return { role: 'viewMenu' };
+  const roles = ['resetZoom', 'zoomIn', 'zoomOut', 'togglefullscreen'] as const;
+  return { label: 'View', submenu: roles.map((role) => ({ role })) };
+}
+
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
     width: 1280,
@@ -48,6 +58,8 @@ function createWindow(): BrowserWindow {
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      // A user's packaged app has no console in which to paste what a web page tells them to.
+      devTools: !app.isPackaged,
     },
   });
   win.webContents.on('will-navigate', (event, url) => {
@@ -106,9 +118,7 @@ app.whenReady().then(() => {
   service.on((event, data) => {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send('studio:event', event, data);
   });
-  Menu.setApplicationMenu(
-    Menu.buildFromTemplate([{ role: 'fileMenu' }, { role: 'editMenu' }, { role: 'viewMenu' }, { role: 'windowMenu' }]),
-  );
+  Menu.setApplicationMenu(Menu.buildFromTemplate([{ role: 'fileMenu' }, { role: 'editMenu' }, viewMenu(), { role: 'windowMenu' }]));
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

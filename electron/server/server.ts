@@ -32,8 +32,10 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
 };
+// connect-src 'self' takes in the page's WebSocket to this server (CSP 3: ws: and wss: to the page's own host and
+// port), and nothing else: page script reaching another host is what injected script would want.
 const CSP =
-  "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; " +
+  "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
   "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'";
 
 export interface ServerOptions {

@@ -35,6 +35,8 @@ export interface FakeElectron {
   invoked: unknown[][];
   ipcRendererListeners: Map<string, Handler[]>;
   forks: { script: string; options: any }[];
+  /** The template given to Menu.setApplicationMenu. */
+  menu?: unknown;
   errors: string[];
   ready: Promise<void>;
 }
@@ -56,6 +58,8 @@ const state: FakeElectron = {
 (globalThis as { __fakeElectron?: FakeElectron }).__fakeElectron = state;
 
 export const app = {
+  // A packaged app (electron-builder's output) where the test sets FAKE_ELECTRON_PACKAGED before loading the bundle.
+  isPackaged: process.env.FAKE_ELECTRON_PACKAGED === '1',
   whenReady: () => state.ready,
   getPath: (name: string) => `/nonexistent/${name}`,
   exit: (code: number) => state.errors.push(`app.exit(${code})`),
@@ -105,7 +109,7 @@ export class BrowserWindow {
   }
 }
 
-export const Menu = { buildFromTemplate: (t: unknown) => t, setApplicationMenu: () => undefined };
+export const Menu = { buildFromTemplate: (t: unknown) => t, setApplicationMenu: (menu: unknown) => (state.menu = menu) };
 export const dialog = {
   showOpenDialog: () => Promise.resolve({ canceled: true, filePaths: [] }),
   showErrorBox: (title: string, message: string) => state.errors.push(`${title}: ${message}`),
