@@ -2,7 +2,7 @@
 // fixture LoRAs and embeddings in its data folder; the browser lists them (name, base model, size), a click puts
 // <lora:name:1> at the cursor in the prompt (an embedding's name into the field that had the focus), and the image
 // made with it carries "Lora hashes" and "TI hashes"; an unknown LoRA is refused with close matches. A LoRA whose file
-// names another model family than the loaded model's is marked in the list.
+// names another model family than the loaded model's is marked in the list, and so is an embedding whose widths do.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { importModel } from '../src-core/import/importer.ts';
 import { SCREENSHOTS } from './helpers/browser.ts';
 import { e2eApp, fillFields } from './helpers/e2e-app.ts';
+import { writeSafetensors } from './helpers/safetensors-writer.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const work = mkdtempSync(join(tmpdir(), 'lora-e2e-'));
@@ -18,6 +19,9 @@ const dataDir = join(work, 'data');
 cpSync(join(FIXTURES, 'lora', 'loras'), join(dataDir, 'loras'), { recursive: true });
 cpSync(join(FIXTURES, 'lora', 'embeddings'), join(dataDir, 'embeddings'), { recursive: true });
 copyFileSync(join(FIXTURES, 'lora', 'loras-sdxl', 'sdxl-kohya.safetensors'), join(dataDir, 'loras', 'sdxl-kohya.safetensors'));
+// Embeddings whose widths name a family: SDXL's pair, and 768-wide vectors (SD 1's text encoder).
+copyFileSync(join(FIXTURES, 'lora', 'embeddings-sdxl', 'xyzemb.safetensors'), join(dataDir, 'embeddings', 'sdxl-emb.safetensors'));
+writeSafetensors(join(dataDir, 'embeddings', 'wide768.safetensors'), { emb_params: { shape: [1, 768] } });
 const modelDir = join(work, 'sd1');
 await importModel(join(FIXTURES, 'import', 'sd1', 'diffusers'), { out: modelDir });
 // E2E_STATIC serves another renderer build (e.g. one made before a change, to see a test fail).
@@ -82,5 +86,14 @@ test("a LoRA made for another model family (SDXL, on an SD 1 model) is marked in
     /^sdxl-kohya\s*SDXL · 243 KB\s*not for this SD 1 or SD 2 model: most of it would not apply$/,
   );
   assert.match((await row('sd1-kohya').textContent()) ?? '', /^sd1-kohya\s*SD 1 · 159 KB$/);
+  // Embeddings: the family their widths tell, marked where it is not the model's.
+  const embeddings = page.getByRole('list', { name: 'Embeddings' });
+  const embeddingRow = (name: string) => embeddings.locator('li').filter({ has: page.getByRole('button', { name, exact: true }) });
+  assert.match(
+    (await embeddingRow('sdxl-emb').textContent()) ?? '',
+    /^sdxl-emb\s*SDXL · \d+ bytes\s*not for this SD 1 or SD 2 model: its name would be read as text$/,
+  );
+  assert.match((await embeddingRow('wide768').textContent()) ?? '', /^wide768\s*SD 1 · [\d.]+ KB$/);
+  assert.match((await embeddingRow('xyzemb').textContent()) ?? '', /^xyzemb\s*\d+ bytes$/);
   await page.close();
 });

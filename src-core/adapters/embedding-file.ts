@@ -74,3 +74,34 @@ export function misfitNote(embedding: Embedding, widths: readonly number[]): str
     `${model}; its name is read as text`
   );
 }
+
+/** Width of SD 1's text encoder (CLIP ViT-L) and SD 2's (OpenCLIP ViT-H), which an SD 1/2 embedding's vectors have. */
+const FAMILY_BY_WIDTH: Readonly<Record<number, 'SD 1' | 'SD 2'>> = { 768: 'SD 1', 1024: 'SD 2' };
+
+/**
+ * The model family an embedding is for, from its vectors' widths (its files name none): SDXL for a clip_l and clip_g
+ * pair, SD 1 for 768 wide, SD 2 for 1024; undefined for other widths or an unreadable file (using it says why).
+ */
+export function embeddingBaseModel(path: string): 'SD 1' | 'SD 2' | 'SDXL' | undefined {
+  let parts: Embedding['parts'];
+  try {
+    if (extname(path).toLowerCase() === '.pt') parts = readTorchEmbedding(path);
+    else {
+      // The header's shapes are enough: the values are not read.
+      const file = openSafetensors(path);
+      try {
+        const names = file.names();
+        if (names.includes('clip_l') && names.includes('clip_g')) return 'SDXL';
+        const name = names.includes('emb_params') ? 'emb_params' : names.length === 1 ? names[0] : undefined;
+        const shape = name === undefined ? [] : file.info(name).shape;
+        return shape.length === 1 || shape.length === 2 ? FAMILY_BY_WIDTH[shape[shape.length - 1]] : undefined;
+      } finally {
+        file.close();
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  if (parts.clip_l && parts.clip_g) return 'SDXL';
+  return parts.default ? FAMILY_BY_WIDTH[parts.default.width] : undefined;
+}

@@ -5,6 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { openSafetensors } from '../import/safetensors.ts';
 import { loraBaseModel } from './lora-file.ts';
+import { embeddingBaseModel } from './embedding-file.ts';
 
 export interface AdapterFile {
   kind: 'lora' | 'embedding';
@@ -13,7 +14,7 @@ export interface AdapterFile {
   size: number;
   /** kohya's ss_output_name where it differs from the file name. */
   alias?: string;
-  /** The base model family the file's metadata names (SD 1, SD 2, SDXL), where it says. */
+  /** The base model family: a LoRA's metadata names it, an embedding's widths tell it (SD 1, SD 2, SDXL). */
   baseModel?: string;
 }
 
@@ -67,6 +68,19 @@ function loraFacts(path: string, size: number, mtimeMs: number, name: string): {
   } catch {
     // An unreadable file is listed; applying it says what is wrong.
   }
+  headerFacts.set(path, { size, mtimeMs, ...facts });
+  return facts;
+}
+
+/** Embeddings larger than this are listed without a family (a .pt is read whole to find its widths). */
+const EMBEDDING_FACTS_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The family an embedding's widths say (read once per file version). */
+function embeddingFacts(path: string, size: number, mtimeMs: number): { baseModel?: string } {
+  const known = headerFacts.get(path);
+  if (known && known.size === size && known.mtimeMs === mtimeMs) return known;
+  const baseModel = size <= EMBEDDING_FACTS_MAX_BYTES ? embeddingBaseModel(path) : undefined;
+  const facts = baseModel ? { baseModel } : {};
   headerFacts.set(path, { size, mtimeMs, ...facts });
   return facts;
 }
@@ -133,7 +147,7 @@ export class AdapterLibrary {
       if (seen.has(name)) continue; // the first folder's file wins, as in A1111
       seen.add(name);
       const stat = statSync(path);
-      const facts = kind === 'lora' ? loraFacts(path, stat.size, stat.mtimeMs, name) : {};
+      const facts = kind === 'lora' ? loraFacts(path, stat.size, stat.mtimeMs, name) : embeddingFacts(path, stat.size, stat.mtimeMs);
       files.push({ kind, name, path, size: stat.size, ...facts });
     }
     return files;
