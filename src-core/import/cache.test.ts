@@ -188,3 +188,25 @@ test('removeStalePartials removes old leftovers of killed imports only', () => {
   removeStalePartials(cacheRoot);
   assert.deepEqual(readdirSync(cacheRoot).sort(), ['.sd-2.partial-0a1c', 'sd-3']);
 });
+
+test("a new import removes the older importer's imports of the same source, and nothing else", async () => {
+  const { cacheRoot, source } = cacheWithSource('weights');
+  const sourceHash = await hashSource(source);
+  const folder = (name: string, info: Record<string, unknown>) => {
+    const dir = join(cacheRoot, name);
+    mkdirSync(join(dir, 'unet'), { recursive: true });
+    writeFileSync(join(dir, 'unet', 'model.onnx'), 'onnx');
+    const fields = { source, family: 'sd1', prediction: 'epsilon', precision: 'fp32', ...info };
+    writeFileSync(join(dir, 'import_info.json'), JSON.stringify(fields));
+    return dir;
+  };
+  const older = folder('sd-older', { importerVersion: IMPORTER_VERSION - 1, sourceHash });
+  const otherSource = folder('sd-other-source', { importerVersion: IMPORTER_VERSION - 1, sourceHash: 'f'.repeat(64) });
+  const current = folder('sd-current-fp16', { importerVersion: IMPORTER_VERSION, sourceHash, precision: 'fp16' });
+  const foreign = join(cacheRoot, 'sd-not-an-import');
+  mkdirSync(foreign);
+  const { dir, reused } = await ensureImported(source, { cacheRoot, importer: fakeImporter() });
+  assert.equal(reused, false);
+  assert.equal(existsSync(older), false, "the older importer's folder of this source");
+  for (const kept of [otherSource, current, foreign, dir]) assert.ok(existsSync(kept), kept);
+});

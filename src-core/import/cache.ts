@@ -358,12 +358,38 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
     });
     const info = readImportInfo(dir);
     if (!info) throw new ImportError(`the import into ${dir} finished without a readable import_info.json`);
+    removeSuperseded(cacheRoot, sourceHash);
     return { dir, reused: false, sourceHash, result, info };
   } catch (error) {
     // Someone else (the CLI and the app at once) finished the same import first: theirs is as good.
     const other = completeImport(dir, expected);
     if (other && !(error instanceof ImportCancelled)) return { dir, reused: true, sourceHash, info: other };
     throw error;
+  }
+}
+
+/**
+ * Removes the imports of this source that an older importer made. This app never reuses them (completeImport), and
+ * each holds a whole model (gigabytes for SDXL); a new importer version would otherwise leave one per model behind.
+ * Best effort: a folder that cannot be removed now (open elsewhere) stays until the next import of its source.
+ */
+export function removeSuperseded(cacheRoot: string, sourceHash: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(cacheRoot);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith('sd-')) continue;
+    const dir = join(cacheRoot, name);
+    const info = readImportInfo(dir);
+    if (!info || info.sourceHash !== sourceHash || info.importerVersion >= IMPORTER_VERSION) continue;
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // kept for now
+    }
   }
 }
 
