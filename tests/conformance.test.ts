@@ -24,6 +24,15 @@ for (const file of files) {
   });
 }
 
+// The repository's own vectors for the samplers added after the shared file's (k-diffusion's LMS, DPM2, DPM2 a,
+// DPM++ 2S a, SDE, 2M SDE, 3M SDE), made by tests/fixtures/make_more_sampler_vectors.py.
+test('conformance: tests/fixtures/sampler-vectors-more.json', async () => {
+  const doc = JSON.parse(readFileSync(new URL('./fixtures/sampler-vectors-more.json', import.meta.url), 'utf8'));
+  const results = await runConformance(doc);
+  assert.ok(results.length >= 14);
+  for (const r of results) assert.ok(r.pass, `${r.id}: ${r.detail}`);
+});
+
 test('npm run conformance exits non-zero and names the case when a vector is wrong', () => {
   // The repository's own sampler vectors (the shared ones' format), so this runs without the shared folder.
   const doc = JSON.parse(readFileSync(new URL('./fixtures/sampler-vectors-extra.json', import.meta.url), 'utf8'));

@@ -43,8 +43,14 @@ test('options the run does not use are left out of the request, each with a note
       ['--restart', '[[3,2,0.1,1]]', '--sampler', 'heun', '--s-max', '5'],
       /^--restart, --s-max apply to the restart sampler only; .* heun, so they/,
     ],
-    [['--s-noise', '0.5'], /^--s-noise applies to the euler_ancestral and restart samplers only; this run samples with euler/],
-    [['--eta', '0.5', '--sampler', 'ddim'], /^--eta applies to the euler_ancestral sampler only; this run samples with ddim/],
+    [
+      ['--s-noise', '0.5'],
+      /^--s-noise applies to the euler_ancestral, restart, dpm_2_ancestral, .* and dpmpp_3m_sde samplers only; this run samples with euler/,
+    ],
+    [
+      ['--eta', '0.5', '--sampler', 'ddim'],
+      /^--eta applies to the euler_ancestral, dpm_2_ancestral, .* and dpmpp_3m_sde samplers only; this run samples with ddim/,
+    ],
     [
       ['--sampler', 'restart', '--restart-gamma', '0.5'],
       /^--restart-gamma applies to --restart segments only; the a1111 preset takes no churn/,

@@ -28,6 +28,7 @@ import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type 
 import { stringOptions } from './string-options.ts';
 import { samplerOptionsFromCli } from './sampler-options.ts';
 import { preflight } from './preflight.ts';
+import { VARIATION_HELP, VARIATION_OPTIONS, variationFromCli } from './variation-options.ts';
 
 const OPTION_HELPS = IMG2IMG_HELP + ADAPTER_HELP;
 const HELP = `Usage: npm run generate -- --prompt TEXT [options]
@@ -39,17 +40,19 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --steps N              sampling steps (default: 20)
   --cfg SCALE            classifier-free guidance scale (default: 7; 1 = no guidance)
   --seed N               seed of the first image; image k uses seed + k (default: random)
-  --count N              batch count: batches made one after the other (default: 1)
+${VARIATION_HELP}  --count N              batch count: batches made one after the other (default: 1)
   --batch-size N         images per batch, one UNet call (default: 1); count x batch size images in all, as A1111
   --width N, --height N  image size in pixels, a multiple of the VAE factor (default: the model's)
   --noise NAME           ${NOISE_SOURCE_CHOICES.join(' | ')} (default: default)
-  --eta X                Euler a: ancestral noise amount (default: 1)
-  --s-noise X            noise multiplier for Euler a and Restart (default: 1)
+  --eta X                ancestral/SDE noise amount for Euler a, DPM2 a, DPM++ 2S a and the DPM++ SDE samplers (default: 1)
+  --s-noise X            noise multiplier for Restart and the samplers --eta names (default: 1)
   --restart SPEC         restart setting: a1111 | sd | JSON segments, e.g. '[[3,2,0.06,0.3]]' (default: a1111)
   --restart-gamma X      churn inside restart passes (segments only)
   --s-min X, --s-max X   sigma window where churn applies (segments only)
   --timestep MODE        fractional | nearest (default: fractional)
   --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
+  --clip-skip N          SD 1.x: condition on the text encoder's layer N from the end, 1 to 12, as A1111's Clip skip
+                         (default: 1, the last; SD 2 and SDXL ignore it, as A1111 does)
   --original-size WxH    SDXL: the size the image is conditioned as cut from (default: the image size)
   --crop-top N, --crop-left N  SDXL: the crop's top-left corner in that original (default: 0, 0)
 ${OPTION_HELPS}  --model PATH           diffusers-ONNX model folder (default: the embedded model), or a checkpoint (.safetensors)
@@ -111,6 +114,7 @@ export function parseCli(argv: string[]):
           's-max',
           'timestep',
           'emphasis',
+          'clip-skip',
           'original-size',
           'crop-top',
           'crop-left',
@@ -122,6 +126,7 @@ export function parseCli(argv: string[]):
         help: { type: 'boolean' },
         ...IMG2IMG_OPTIONS,
         ...ADAPTER_OPTIONS,
+        ...VARIATION_OPTIONS,
       },
     });
   } catch (error) {
@@ -137,6 +142,7 @@ export function parseCli(argv: string[]):
   const sampler = v.sampler ?? 'euler';
   const samplers = img2img.fields.hires?.sampler ? [...new Set([sampler, img2img.fields.hires.sampler])] : [sampler];
   const samplerOptions = samplerOptionsFromCli(v, samplers);
+  const variation = variationFromCli(v);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError(`--out needs a folder (got "${v.out}")`);
   const request: GenerateRequestInput = {
     ...img2img.fields,
@@ -147,6 +153,7 @@ export function parseCli(argv: string[]):
     steps: numberOption(v, 'steps'),
     cfgScale: numberOption(v, 'cfg'),
     seed: numberOption(v, 'seed') ?? randomInt(0, 2 ** 32),
+    ...variation.fields,
     count: numberOption(v, 'count'),
     batchSize: numberOption(v, 'batch-size'),
     width: numberOption(v, 'width'),
@@ -155,6 +162,7 @@ export function parseCli(argv: string[]):
     ...samplerOptions.fields,
     timestepMode: v.timestep as GenerateRequestInput['timestepMode'],
     emphasis: v.emphasis as GenerateRequestInput['emphasis'],
+    clipSkip: numberOption(v, 'clip-skip'),
     ...originalSizeOption(v['original-size']),
     cropTop: numberOption(v, 'crop-top'),
     cropLeft: numberOption(v, 'crop-left'),
@@ -169,7 +177,7 @@ export function parseCli(argv: string[]):
     out: resolve(v.out ?? 'outputs'),
     initImagePath: img2img.initImagePath,
     adapters: adapterFolders(v),
-    notes: [...samplerOptions.notes, ...img2img.notes],
+    notes: [...samplerOptions.notes, ...img2img.notes, ...variation.notes],
   };
 }
 
@@ -210,7 +218,8 @@ async function main(): Promise<number> {
       void saving.queue(async () => {
         try {
           const path = await savePng(options.out, image.seed, image.png);
-          console.log(`${path}  seed ${image.seed}  ${image.width}x${image.height}`);
+          const variationSeed = image.variationSeed !== undefined ? `  variation seed ${image.variationSeed}` : '';
+          console.log(`${path}  seed ${image.seed}${variationSeed}  ${image.width}x${image.height}`);
         } catch (error) {
           controller.abort();
           throw error;

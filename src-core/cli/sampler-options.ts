@@ -16,6 +16,11 @@ const churnFields = RestartSettingsSchema.options[2].shape;
 const readersOf = (setting: SamplerSetting) => SAMPLER_NAMES.filter((name) => SAMPLERS[name].reads?.includes(setting));
 const READERS = { eta: readersOf('eta'), 's-noise': readersOf('sNoise'), restart: readersOf('restart') };
 
+/** "a", "a and b", "a, b and c". */
+function listed(names: readonly string[]): string {
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
+}
+
 function restartSpec(spec: string): NonNullable<GenerateRequestInput['restart']> {
   if (spec === 'a1111' || spec === 'sd') return { preset: spec };
   try {
@@ -45,7 +50,7 @@ export function samplerOptionsFromCli(values: Values, samplers: readonly string[
     notes.push(
       ignoredNote(
         names,
-        `the ${readers.join(' and ')} sampler${readers.length > 1 ? 's' : ''}`,
+        `the ${listed(readers)} sampler${readers.length > 1 ? 's' : ''}`,
         `this run samples with ${samplers.join(' and ')}`,
       ),
     );

@@ -3,8 +3,22 @@
 import { z } from 'zod';
 import { HIRES_UPSCALERS, InitImageRefSchema, RESIZE_MODES } from './images.ts';
 
-export const SAMPLER_CHOICES = ['euler', 'euler_ancestral', 'heun', 'dpmpp_2m', 'ddim', 'restart'] as const;
-export const SCHEDULE_CHOICES = ['karras', 'normal'] as const;
+export const SAMPLER_CHOICES = [
+  'euler',
+  'euler_ancestral',
+  'heun',
+  'dpmpp_2m',
+  'ddim',
+  'restart',
+  'lms',
+  'dpm_2',
+  'dpm_2_ancestral',
+  'dpmpp_2s_ancestral',
+  'dpmpp_sde',
+  'dpmpp_2m_sde',
+  'dpmpp_3m_sde',
+] as const;
+export const SCHEDULE_CHOICES = ['karras', 'normal', 'exponential', 'polyexponential', 'sgm_uniform', 'simple'] as const;
 export const NOISE_SOURCE_CHOICES = ['default', 'torch-cpu', 'torch-cuda'] as const;
 export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
 export const EMPHASIS_CHOICES = ['original', 'no-norm', 'ignore'] as const;
@@ -26,6 +40,8 @@ export const LIMITS = {
   restartSegments: 8,
   restartPoints: 100,
   restartRepeats: 20,
+  /** A1111's Clip skip slider goes to 12 (SD 1's CLIP has 12 layers). */
+  clipSkip: 12,
   /** Model evaluations of one request: images x evaluations per image, summed over grid cells / sweep points. */
   evaluationsPerRequest: 20_000,
   /** The same times each image's megapixels: what bounds the time of large images (4096x4096 is 16.8). */
@@ -99,6 +115,13 @@ export const GenerateRequestFields = z
     count: z.number().int().min(1).max(LIMITS.count).default(1),
     /** Batch size, as A1111's: images per batch (one UNet call). count x batchSize images in all; image k uses seed + k. */
     batchSize: z.number().int().min(1).max(LIMITS.batchSize).default(1),
+    /**
+     * A1111's variation seed and strength (its subseed, subseed_strength): each image's first noise is turned that far
+     * (slerp) towards the variation seed's. With a strength over 0 every image keeps `seed` and image k uses
+     * variationSeed + k, as A1111 does. Strength 0 or absent: off.
+     */
+    variationSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    variationStrength: finite().min(0).max(1).optional(),
     /** Defaults to the model's native size. */
     width: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
     height: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
@@ -109,6 +132,11 @@ export const GenerateRequestFields = z
     timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
     /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */
     emphasis: z.enum(EMPHASIS_CHOICES).default('original'),
+    /**
+     * A1111's "Clip skip" (SD 1.x): condition on the text encoder's layer `clipSkip` from the end, through its
+     * final layer norm. 1 (the default when absent) is the last layer; SD 2 and SDXL ignore it, as A1111 does.
+     */
+    clipSkip: z.number().int().min(1).max(LIMITS.clipSkip).optional(),
     /**
      * SDXL's size and crop conditioning (time_ids): the size of the image the picture is "cut from" (default: the
      * image size) and the crop's top-left corner (default 0, 0). Other models take no such conditioning.
@@ -153,6 +181,14 @@ export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) 
       message:
         `seed ${r.seed} with ${images} images would use seeds up to ${BigInt(r.seed) + BigInt(images - 1)}, ` +
         `past ${Number.MAX_SAFE_INTEGER} (2^53 - 1): use a seed of at most ${Number.MAX_SAFE_INTEGER - images + 1}`,
+    });
+  if (r.variationStrength && r.variationSeed === undefined)
+    ctx.addIssue({ code: 'custom', path: ['variationSeed'], message: 'a variation strength over 0 needs a variation seed' });
+  if (r.variationStrength && r.variationSeed !== undefined && r.variationSeed > Number.MAX_SAFE_INTEGER - (images - 1))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['variationSeed'],
+      message: `variation seed ${r.variationSeed} with ${images} images would pass ${Number.MAX_SAFE_INTEGER} (image k uses it + k)`,
     });
   if (r.hires && r.initImage)
     ctx.addIssue({

@@ -24,6 +24,7 @@ import type { HostEvent, HostImage, HostMessage, HostMethod, HostModelInfo, Host
 import { checkPromptSyntax } from '../prompt/syntax-check.ts';
 import { passPromptSteps } from '../pipeline/prompt-steps.ts';
 import { countPrompt } from '../prompt/count.ts';
+import { clipSkipFor } from '../model/clip-skip.ts';
 import { attachAdapters, checkAdapterNames } from '../adapters/apply.ts';
 import { startPngThread } from '../png/encode-thread.ts';
 import { startNoiseThread } from '../noise/noise-thread.ts';
@@ -252,6 +253,7 @@ function checkPlannable(input: unknown, initImage?: Uint8Array): RequestWork {
   const parsed = parseGenerateRequest(input);
   const m = requireModel();
   checkAdapterNames(m, parsed);
+  clipSkipFor(m, parsed); // a clip skip the model's text encoder cannot give is refused before queueing
   const job = planJob(m, parsed, resolveSize(m, parsed));
   checkPromptSyntax(parsed, passPromptSteps(parsed, job));
   refuseOverMemory(m, parsed, job.passes);

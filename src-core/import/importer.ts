@@ -27,8 +27,11 @@ import {
   writeTokenizer,
 } from './write-folder.ts';
 
-/** Bumped whenever the importer's output changes, so cached imports are made again. */
-export const IMPORTER_VERSION = 1;
+/**
+ * Bumped whenever the importer's output changes, so cached imports are made again. 2: SD 1/2 text encoders have
+ * every hidden state as an output too (A1111's Clip skip reads them).
+ */
+export const IMPORTER_VERSION = 2;
 
 /** 'text_encoder' covers SDXL's second text encoder too. */
 export type ImportStage = 'reading' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'finishing';
@@ -147,12 +150,13 @@ export async function importModel(sourcePath: string, options: ImportOptions): P
     // SD's VAE overflows in fp16 at larger sizes; diffusers runs it in fp32 where the config says force_upcast (its default).
     const vaeUpcast = float === 'float16' && (vae as { force_upcast?: boolean }).force_upcast !== false;
     const vaeOpts = vaeUpcast ? ({ ...opts, float: 'float32' } as const) : opts;
-    // SDXL conditions on both encoders' penultimate states: every layer's state is an output, as optimum exports them.
+    // Every layer's state is an output, as optimum exports SDXL's: SDXL conditions on both encoders' penultimate
+    // states, and SD 1's Clip skip on an earlier layer's (model/clip-skip.ts).
     const components: Component[] = [
       {
         name: 'text_encoder',
-        config: sdxl ? withHiddenStates(textEncoder) : textEncoder,
-        build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts, { hiddenStates: sdxl }),
+        config: withHiddenStates(textEncoder),
+        build: () => buildTextEncoder(source.weights.textEncoder, textEncoder as never, opts, { hiddenStates: true }),
       },
       ...sdxlTextEncoder2(source.weights.textEncoder2, textEncoder2, opts),
       {

@@ -64,6 +64,21 @@ function tensorBytes(tensor: TensorProto, c: Conversion): Uint8Array {
   return new Uint8Array(Float32Array.from(tensor.floatData).buffer);
 }
 
+/** A float initializer's values in float32, for the few small weights the engine applies itself (model/clip-skip.ts). */
+export function floatInitializerValues(tensor: TensorProto, folder: string, component: string): Float32Array {
+  const type = tensor.dataType;
+  if (type !== CODE.float32 && type !== CODE.float16)
+    throw new ModelError(component, `tensor ${tensor.name} is neither float32 nor float16 (data type ${type})`);
+  const bytes = new Uint8Array(tensorBytes(tensor, { from: type, to: type, folder, component, bytes: 0 })); // aligned copy
+  const values =
+    type === CODE.float16
+      ? fromHalfBits(new Uint16Array(bytes.buffer, 0, bytes.length >> 1))
+      : new Float32Array(bytes.buffer, 0, bytes.length >> 2);
+  if (values.length !== elementCount(tensor))
+    throw new ModelError(component, `tensor ${tensor.name} holds ${values.length} values, its shape says ${elementCount(tensor)}`);
+  return values;
+}
+
 function convertTensor(tensor: TensorProto, c: Conversion): void {
   if (tensor.dataType !== c.from) return;
   const bytes = tensorBytes(tensor, c);

@@ -9,6 +9,7 @@ import { configInteger, type Json } from './configs.ts';
 import { ModelError } from './errors.ts';
 import { requireNames, type ComponentSession } from './session.ts';
 import type { FloatType } from './tensors.ts';
+import type { FinalLayerNorm } from './clip-skip.ts';
 
 export interface TextEncoderPart {
   component: 'text_encoder' | 'text_encoder_2';
@@ -24,6 +25,8 @@ export interface TextEncoderPart {
   statesFloat: FloatType;
   /** SDXL's text_encoder_2: the projected pooled vector (text_embeds) and its width. */
   pooled?: { output: string; width: number };
+  /** Clip skip: `statesOutput` is an earlier layer's, which goes through this layer norm (model/clip-skip.ts). */
+  finalNorm?: FinalLayerNorm;
 }
 
 const HIDDEN_STATE = /^hidden_states\.(\d+)$/;

@@ -1,7 +1,8 @@
 // The worker thread behind noise-thread.ts: it holds one batch's streams per job and draws them, on request, into the
 // memory it shares with the main thread, then counts the draw done there (Atomics), where the main thread waits.
 import { parentPort } from 'node:worker_threads';
-import { createNoiseStream, type NoiseStream } from './index.ts';
+import type { NoiseStream } from './index.ts';
+import { imageStreams, type BatchVariation } from './variation.ts';
 
 export interface NoiseOpen {
   id: number;
@@ -10,6 +11,8 @@ export interface NoiseOpen {
   perImage: number;
   /** [draws done: int32, pad, then seeds.length * perImage float64 values]; -1 as the count: the job failed. */
   shared: SharedArrayBuffer;
+  /** Variation seeds: each image's first draw is varied (variation.ts). */
+  variation?: BatchVariation;
 }
 export type NoiseMessage = { open: NoiseOpen } | { draw: number } | { close: number };
 export type NoiseReply = { ready: true };
@@ -27,10 +30,10 @@ const jobs = new Map<number, Job>();
 
 port.on('message', (message: NoiseMessage) => {
   if ('open' in message) {
-    const { id, source, seeds, perImage, shared } = message.open;
+    const { id, source, seeds, perImage, shared, variation } = message.open;
     const done = new Int32Array(shared, 0, 1);
     try {
-      const streams = seeds.map((seed) => createNoiseStream(source, seed));
+      const streams = imageStreams(source, seeds, variation);
       jobs.set(id, { streams, perImage, done, values: new Float64Array(shared, 8, seeds.length * perImage) });
     } catch {
       fail(done);

@@ -7,10 +7,12 @@ export interface BatchImages {
   /** Index of the batch's first image in the job; image i has seed seeds[i]. */
   first: number;
   seeds: number[];
+  /** Image i's variation seed, where the job varies its noise. */
+  variationSeeds?: number[];
   width: number;
   height: number;
-  /** The PNG parameters text of the image with this seed. */
-  parameters: (seed: number) => string;
+  /** The PNG parameters text of the image with this seed (and variation seed). */
+  parameters: (seed: number, variationSeed?: number) => string;
 }
 
 /**
@@ -25,21 +27,22 @@ export function encodeBatch(
   last = false,
 ): Promise<GeneratedImage[]> {
   const t0 = performance.now();
-  const { first, seeds, width, height } = batch;
+  const { first, seeds, variationSeeds, width, height } = batch;
   const image = (i: number, parameters: string, png: Buffer): GeneratedImage => ({
     index: first + i,
     seed: seeds[i],
+    ...(variationSeeds ? { variationSeed: variationSeeds[i] } : {}),
     width,
     height,
     parameters,
     png,
   });
   const encodeAlongside = async (i: number): Promise<GeneratedImage> => {
-    const parameters = batch.parameters(seeds[i]);
+    const parameters = batch.parameters(seeds[i], variationSeeds?.[i]);
     return image(i, parameters, await encodeImagePng(decoded[i], width, height, { parameters }));
   };
   const encodeHere = async (i: number): Promise<GeneratedImage> => {
-    const parameters = batch.parameters(seeds[i]);
+    const parameters = batch.parameters(seeds[i], variationSeeds?.[i]);
     return image(i, parameters, await encodeOnMainThread(decoded[i], width, height, { parameters }));
   };
   // The job's last batch has nothing left to overlap with: its first image is encoded from here (its rows made on

@@ -12,6 +12,7 @@ import { embeddingsFor } from '../adapters/embedding-tokens.ts';
 import { encodeWeightedPrompt, type EmphasisMode, type PromptEncoding } from '../prompt/encode.ts';
 import { encodeJoinedEmptyChunk, encodeJoinedPrompt, type EncoderRun } from '../prompt/joined.ts';
 import { encodeJoinedGroup, encodeWeightedGroup } from '../prompt/encode-group.ts';
+import { applyLayerNorm, clipSkipEncoders } from '../model/clip-skip.ts';
 
 export interface Timings {
   textEncoderMs: number;
@@ -52,9 +53,12 @@ function inputIdsTensor(type: 'int32' | 'int64', ids: Int32Array): ort.Tensor {
       );
 }
 
-/** One chunk of token ids (the text encoder's length) through the (first) text encoder: its raw [tokens, hidden] states. */
-export async function runTextEncoder(model: StableDiffusionModel, ids: Int32Array, timings: Timings): Promise<Float32Array> {
-  return (await runTextEncoderPart(model.textEncoders[0], ids, timings)).states;
+/**
+ * One chunk of token ids (the text encoder's length) through the (first) text encoder: its raw [tokens, hidden] states,
+ * from the layer `clipSkip` from the end (A1111's Clip skip, SD 1.x; 1: the last).
+ */
+export async function runTextEncoder(model: StableDiffusionModel, ids: Int32Array, timings: Timings, clipSkip = 1): Promise<Float32Array> {
+  return (await runTextEncoderPart(clipSkipEncoders(model, clipSkip)[0], ids, timings)).states;
 }
 
 /** One chunk through one text encoder (SDXL has two): the states it conditions with, and its pooled vector if it has one. */
@@ -75,11 +79,14 @@ export async function runTextEncoderPart(
   const states = readFloats(out[part.statesOutput], `${part.component} ${part.statesOutput}`);
   if (states.length !== tokens * part.hidden)
     throw new Error(`${part.component} returned ${states.length} values, expected ${tokens} x ${part.hidden}`);
-  if (!part.pooled) return { states: Float32Array.from(states) };
+  const own = Float32Array.from(states);
+  // Clip skip: an earlier layer's states, through the final layer norm that last_hidden_state has had.
+  if (part.finalNorm) applyLayerNorm(own, part.hidden, part.finalNorm);
+  if (!part.pooled) return { states: own };
   const pooled = readFloats(out[part.pooled.output], `${part.component} ${part.pooled.output}`);
   if (pooled.length !== part.pooled.width)
     throw new Error(`${part.component} returned ${pooled.length} pooled values, expected ${part.pooled.width}`);
-  return { states: Float32Array.from(states), pooled: Float32Array.from(pooled) };
+  return { states: own, pooled: Float32Array.from(pooled) };
 }
 
 function encoderRuns(model: StableDiffusionModel, timings: Timings): EncoderRun[] {
@@ -90,18 +97,24 @@ function encoderRuns(model: StableDiffusionModel, timings: Timings): EncoderRun[
   }));
 }
 
-/** A prompt with A1111's emphasis and 75-token chunks, encoded and weighted (see prompt/encode.ts; SDXL: prompt/joined.ts). */
+/**
+ * A prompt with A1111's emphasis and 75-token chunks, encoded and weighted (see prompt/encode.ts; SDXL: prompt/joined.ts).
+ * `clipSkip`: A1111's Clip skip (SD 1.x, model/clip-skip.ts).
+ */
 export function encodePrompt(
   model: StableDiffusionModel,
   prompt: string,
   emphasis: EmphasisMode,
   timings: Timings,
+  clipSkip = 1,
 ): Promise<PromptEncoding> {
   const { tokens, textHidden } = model.info;
   // Textual-inversion embeddings the prompt names take the ids of the adapted text encoder's extra rows.
   const options = { chunkTokens: tokens - 2, embeddings: embeddingsFor(model) };
   if (model.textEncoders.length > 1) return encodeJoinedPrompt(encoderRuns(model, timings), prompt, emphasis, options);
-  return encodeWeightedPrompt(model.tokenizer, prompt, emphasis, (ids) => runTextEncoder(model, ids, timings), textHidden, options);
+  const part = clipSkipEncoders(model, clipSkip)[0];
+  const run = async (ids: Int32Array) => (await runTextEncoderPart(part, ids, timings)).states;
+  return encodeWeightedPrompt(model.tokenizer, prompt, emphasis, run, textHidden, options);
 }
 
 /** The texts of one prompt's schedule, encoded together as A1111 encodes them (prompt/encode-group.ts). */
@@ -110,10 +123,11 @@ export function encodePromptGroup(
   texts: readonly string[],
   emphasis: EmphasisMode,
   timings: Timings,
+  clipSkip = 1,
 ): Promise<PromptEncoding[]> {
   const options = { chunkTokens: model.info.tokens - 2, embeddings: embeddingsFor(model) };
   if (model.textEncoders.length > 1) return encodeJoinedGroup(encoderRuns(model, timings), texts, emphasis, options);
-  const part = model.textEncoders[0];
+  const part = clipSkipEncoders(model, clipSkip)[0];
   return encodeWeightedGroup(
     model.tokenizer,
     texts,

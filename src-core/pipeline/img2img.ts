@@ -6,10 +6,9 @@
 import { img2imgSteps } from '../contract/images.ts';
 import { resolveSampler, type SamplerOptions } from '../samplers/index.ts';
 import { sdPresetSegments, type RestartSegment } from '../samplers/restart.ts';
-import { runSampler, type SamplingPlan, type SamplingRequest } from '../samplers/run.ts';
+import { runSampler, samplerSchedule, type SamplingPlan, type SamplingRequest } from '../samplers/run.ts';
 import type { Denoiser, NoiseSampler, SampleContext } from '../samplers/types.ts';
 import type { DiscreteSchedule } from '../schedule/discrete.ts';
-import { buildSchedule } from '../schedule/schedules.ts';
 
 export interface PartialPlan extends SamplingPlan {
   /** The schedule the run is cut from (its length - 1 steps), and the sigma the latent is noised to. */
@@ -49,7 +48,7 @@ export function planPartialSampling(schedule: DiscreteSchedule, request: Samplin
       ? { ...resolved.options, guidance_scale: request.guidanceScale }
       : resolved.options;
   const { scheduleSteps, stepsRun } = img2imgSteps(request.steps, strength, exact);
-  const full = buildSchedule(resolved.sampler.forcedSchedule ?? request.schedule, schedule, scheduleSteps, request.scheduleOptions);
+  const full = samplerSchedule(resolved.sampler, request.schedule, schedule, scheduleSteps, request.scheduleOptions);
   const sigmas = full.slice(full.length - 1 - stepsRun);
   const notes: string[] = [];
   if (request.sampler === 'restart') options = restartWithin(options, sigmas[0], strength, notes);

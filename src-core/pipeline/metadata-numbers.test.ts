@@ -114,15 +114,21 @@ test("Size as A1111's size regex reads it under Python (any script's digits, a f
   }
 });
 
-test('Clip skip is read with int() as A1111 reads it into its setting: "1 " is the default, "1.0" is not an int', () => {
-  const note = (value: string) =>
-    parametersToRequest(parameters(`Steps: 20, Clip skip: ${JSON.stringify(value)}, CFG scale: 7`)).notes.some((n) =>
-      n.includes('Clip skip'),
-    );
-  const chosen = python.cases.filter(([t]) => ['1', ' 1 ', '\x851', '01', '1.0', '1_0', '2', '١'].includes(t));
-  assert.equal(chosen.length, 8);
+test('Clip skip is read with int() as A1111 reads it into its setting: "1 " is 1, "1_0" is 10, "1.0" is not an int', () => {
+  const read = (value: string) => parametersToRequest(parameters(`Steps: 20, Clip skip: ${JSON.stringify(value)}, CFG scale: 7`));
+  const chosen = python.cases.filter(([t]) => ['1', ' 1 ', '\x851', '01', '1.0', '1_0', '2', '١', '20', '0', '-9'].includes(t));
+  assert.equal(chosen.length, 11);
   for (const [text, , int] of chosen) {
-    assert.equal(note(text), int !== '1', `Clip skip ${JSON.stringify(text)} (int(): ${int})`);
+    const { request, notes } = read(text);
+    const k = int === null ? undefined : Number(int);
+    // A whole number from 1 to 12 (the contract's range, A1111's slider) is taken; anything else is noted and left out.
+    const taken = k !== undefined && k >= 1 && k <= 12;
+    assert.equal(request.clipSkip, taken ? k : undefined, `Clip skip ${JSON.stringify(text)} (int(): ${int})`);
+    assert.equal(
+      notes.some((n) => n.includes('Clip skip')),
+      !taken,
+      `note for ${JSON.stringify(text)}`,
+    );
   }
 });
 

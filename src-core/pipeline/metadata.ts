@@ -8,12 +8,27 @@ import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
 export const APP_VERSION = 'Restart Studio 0.1.0';
 
 const RNG_LABELS: Record<GenerateRequest['noiseSource'], string> = { default: 'default', 'torch-cpu': 'CPU', 'torch-cuda': 'NV' };
-const SCHEDULE_LABELS: Record<GenerateRequest['schedule'], string> = { karras: 'Karras', normal: 'Uniform' };
+const SCHEDULE_LABELS: Record<GenerateRequest['schedule'], string> = {
+  karras: 'Karras',
+  normal: 'Uniform',
+  exponential: 'Exponential',
+  polyexponential: 'Polyexponential',
+  sgm_uniform: 'SGM Uniform',
+  simple: 'Simple',
+};
+/** A1111's schedule types by their labels, lower case (its "Normal" gives the same sigmas as "Uniform", our normal). */
+const SCHEDULE_BY_LABEL: ReadonlyMap<string, GenerateRequest['schedule']> = new Map([
+  ...Object.entries(SCHEDULE_LABELS).map(([name, label]) => [label.toLowerCase(), name as GenerateRequest['schedule']] as const),
+  ['normal', 'normal'],
+  ['sgmuniform', 'sgm_uniform'],
+]);
 /** A1111's names of its emphasis modes (its "None", no parsing at all, has no counterpart here). */
 const EMPHASIS_LABELS: Record<GenerateRequest['emphasis'], string> = { original: 'Original', 'no-norm': 'No norm', ignore: 'Ignore' };
 
 export interface ImageFacts {
   seed: number;
+  /** The image's variation seed, where the request varies its noise (A1111 writes it only then). */
+  variationSeed?: number;
   width: number;
   height: number;
   model: string;
@@ -50,6 +65,15 @@ function sizeConditioningValues(request: GenerateRequest, facts: ImageFacts): Ar
   ];
 }
 
+/** A1111's "Variation seed" and "Variation seed strength", written (after "Model", as A1111 orders them) only when varied. */
+function variationValues(request: GenerateRequest, facts: ImageFacts): Array<[string, number | undefined]> {
+  if (!request.variationStrength || facts.variationSeed === undefined) return [];
+  return [
+    ['Variation seed', facts.variationSeed],
+    ['Variation seed strength', request.variationStrength],
+  ];
+}
+
 export function requestToParameters(request: GenerateRequest, facts: ImageFacts): string {
   const sampler = request.sampler as SamplerName;
   return formatParameters(request.prompt, request.negativePrompt, [
@@ -60,12 +84,15 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Seed', facts.seed],
     ['Size', `${facts.width}x${facts.height}`],
     ['Model', facts.model],
+    ...variationValues(request, facts),
     ['RNG', RNG_LABELS[request.noiseSource]],
     ['Eta', request.eta],
     ['Noise multiplier', request.sNoise],
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
+    // As A1111: only above 1 (SD 2 and SDXL requests have lost it by now: model/clip-skip.ts).
+    ['Clip skip', request.clipSkip !== undefined && request.clipSkip > 1 ? request.clipSkip : undefined],
     ['Pad conds', facts.padConds ? 'True' : undefined],
     ...sizeConditioningValues(request, facts),
     ...img2imgValues(request),
@@ -86,11 +113,15 @@ export interface ParametersImport {
   tiHashes?: string;
 }
 
+/** Samplers whose noise A1111 draws from a Brownian tree: the same seed cannot give its image here. */
+const BROWNIAN_SAMPLERS: ReadonlySet<SamplerName> = new Set(['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde']);
+
 const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
 
 /**
  * What A1111's "Schedule type: Automatic" means per sampler: the scheduler its sampler definition names
- * (Karras for DPM++ 2M and Restart), else the model's own sigmas (our Normal). DDIM has its own grid.
+ * (Karras for DPM++ 2M, DPM++ SDE, DPM++ 2S a, DPM2, DPM2 a and Restart, Exponential for DPM++ 2M SDE and
+ * 3M SDE), else the model's own sigmas (our Normal). DDIM has its own grid.
  */
 const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
   euler: 'normal',
@@ -99,6 +130,13 @@ const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
   dpmpp_2m: 'karras',
   ddim: 'normal',
   restart: 'karras',
+  lms: 'normal',
+  dpm_2: 'karras',
+  dpm_2_ancestral: 'karras',
+  dpmpp_2s_ancestral: 'karras',
+  dpmpp_sde: 'karras',
+  dpmpp_2m_sde: 'exponential',
+  dpmpp_3m_sde: 'exponential',
 };
 
 /**
@@ -133,7 +171,7 @@ function sizeOf(text: string | undefined): [number, number] | undefined {
 const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 /** The form takes no more than the contract accepts: a longer prompt is cut to the limit, with a note. */
-function withinPromptLimit(text: string, what: string, notes: string[]): string {
+export function withinPromptLimit(text: string, what: string, notes: string[]): string {
   if (text.length <= LIMITS.promptChars) return text;
   notes.push(
     `the ${what} in the file is ${thousands(text.length)} characters long; ` +
@@ -141,6 +179,35 @@ function withinPromptLimit(text: string, what: string, notes: string[]): string 
   );
   const cut = text.slice(0, LIMITS.promptChars);
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut; // never half a surrogate pair
+}
+
+/**
+ * "Variation seed" and "Variation seed strength" as A1111 pastes them (float() of each). A file without a strength was
+ * made without variation: no variation fields (the form turns it off). A1111's "Seed resize from" is not supported.
+ */
+function readVariation(v: Record<string, string>, request: Partial<GenerateRequestInput>, notes: string[]): void {
+  const variationSeed = numberField(v, 'Variation seed', notes),
+    variationStrength = numberField(v, 'Variation seed strength', notes);
+  if (variationSeed !== undefined) request.variationSeed = variationSeed;
+  if (variationStrength !== undefined) request.variationStrength = variationStrength;
+  if (v['Seed resize from'] !== undefined) {
+    notes.push(
+      `"Seed resize from: ${v['Seed resize from']}" is not supported: the noise is drawn at the image's own size, ` +
+        'so this image will differ',
+    );
+  }
+}
+
+/**
+ * "Clip skip", read as A1111 reads it into its int setting: int() of the text ("2 " is 2). Absent means 1 to A1111,
+ * the form's default, so nothing is set; a value that is not a whole number from 1 to 12 gets a note.
+ */
+function readClipSkip(values: Record<string, string>, request: Partial<GenerateRequestInput>, notes: string[]): void {
+  const text = values['Clip skip'];
+  if (text === undefined) return;
+  const k = pythonInt(text);
+  if (k !== undefined && k >= 1 && k <= LIMITS.clipSkip) request.clipSkip = k;
+  else notes.push(`Clip skip ${JSON.stringify(text.slice(0, 40))} in the file is not a whole number from 1 to ${LIMITS.clipSkip}; using 1`);
 }
 
 /** Reads A1111/Fooocus/our own parameters text into form values. */
@@ -160,22 +227,29 @@ export function parametersToRequest(text: string): ParametersImport {
   if (seed !== undefined) request.seed = seed;
   const size = sizeOf(v.Size);
   if (size) [request.width, request.height] = size;
+  readVariation(v, request, notes);
 
   let samplerLabel = (v.Sampler ?? '').trim();
   let schedule = (v['Schedule type'] ?? '').trim().toLowerCase();
-  // Older A1111 versions put the schedule into the sampler name ("DPM++ 2M Karras").
-  if (/ karras$/i.test(samplerLabel)) {
-    samplerLabel = samplerLabel.replace(/ karras$/i, '');
-    schedule = 'karras';
+  // Older A1111 versions put the schedule into the sampler name ("DPM++ 2M Karras", "DPM++ 3M SDE Exponential").
+  const suffix = / (karras|exponential)$/i.exec(samplerLabel);
+  if (suffix) {
+    samplerLabel = samplerLabel.slice(0, suffix.index);
+    schedule = suffix[1].toLowerCase();
   }
   if (samplerLabel) {
     const sampler = SAMPLER_BY_LABEL.get(samplerLabel.toLowerCase());
     if (sampler) request.sampler = sampler;
     else notes.push(`sampler "${samplerLabel}" is not available here; keeping the current sampler`);
+    if (sampler && BROWNIAN_SAMPLERS.has(sampler)) {
+      notes.push(
+        `${SAMPLERS[sampler].label} in A1111 draws its noise from a Brownian tree (torchsde), which is not reproduced here: ` +
+          'the image will differ from the original',
+      );
+    }
   }
   if (schedule === 'automatic') request.schedule = request.sampler ? AUTOMATIC_SCHEDULE[request.sampler] : 'normal';
-  else if (schedule === 'karras') request.schedule = 'karras';
-  else if (schedule === 'uniform' || schedule === 'normal') request.schedule = 'normal';
+  else if (SCHEDULE_BY_LABEL.has(schedule)) request.schedule = SCHEDULE_BY_LABEL.get(schedule);
   else if (schedule) notes.push(`schedule type "${v['Schedule type']}" is not available here; keeping the current schedule`);
 
   // A1111: no RNG key means its GPU (CUDA Philox) generator.
@@ -232,8 +306,7 @@ export function parametersToRequest(text: string): ParametersImport {
     cropLeft = numberField(v, 'Crop left', notes);
   if (cropTop !== undefined) request.cropTop = cropTop;
   if (cropLeft !== undefined) request.cropLeft = cropLeft;
-  // A1111 reads it into its int setting with int() ("1 " is 1, its default).
-  if (v['Clip skip'] && pythonInt(v['Clip skip']) !== 1) notes.push(`Clip skip ${v['Clip skip']} is not supported; using 1`);
+  readClipSkip(v, request, notes);
   return {
     request,
     notes,

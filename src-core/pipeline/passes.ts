@@ -16,6 +16,7 @@ import { hiresSettings, hiresSize, upscaleLatents, upscaleThroughPixels, type Hi
 import { encodeImage, requireVaeEncoder } from './img2img-encode.ts';
 import { planPartialSampling, sampleFromLatent } from './img2img.ts';
 import { planFor, samplerOptions } from './txt2img.ts';
+import { batchVariation } from './image-seeds.ts';
 
 export interface PassPlan {
   kind: 'txt2img' | 'img2img' | 'hires';
@@ -124,6 +125,8 @@ export async function encodeSource(
 
 export interface BatchRun {
   seeds: number[];
+  /** Each image's variation seed where the request varies its first noise (image-seeds.ts batchSeeds). */
+  variationSeeds?: number[];
   /** The guided denoiser for one pass (its latent size and this batch). */
   denoiserAt: (pass: PassPlan) => Denoiser;
   /** img2img's encoded source (one image's latent). */
@@ -139,20 +142,30 @@ export interface BatchRun {
   timings: Timings;
 }
 
-// Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed.
-// The streams are drawn in the engine's noise thread where it runs (noise/noise-thread.ts), ahead, while the UNet runs.
-const noiseFor = (request: GenerateRequest, seeds: number[], perImage: number) => batchNoiseOf(request.noiseSource, seeds, perImage);
+const latentShape = (model: StableDiffusionModel, pass: PassPlan) =>
+  [model.info.latentChannels, pass.height / model.info.vaeFactor, pass.width / model.info.vaeFactor] as const;
 
-const latentCells = (model: StableDiffusionModel, pass: PassPlan) =>
-  model.info.latentChannels * (pass.height / model.info.vaeFactor) * (pass.width / model.info.vaeFactor);
+const latentCells = (model: StableDiffusionModel, pass: PassPlan) => latentShape(model, pass).reduce((a, b) => a * b);
+
+// Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed,
+// and varies its first draw by the variation seeds again (a new ImageRNG). The streams are drawn in the engine's noise
+// thread where it runs (noise/noise-thread.ts), ahead, while the UNet runs.
+const noiseFor = (model: StableDiffusionModel, request: GenerateRequest, pass: PassPlan, seeds: number[], variationSeeds?: number[]) =>
+  batchNoiseOf(request.noiseSource, seeds, latentCells(model, pass), batchVariation(request, variationSeeds, latentShape(model, pass)));
 
 /**
  * The noise of a job's first pass for a batch's seeds, for sampleJobBatch's BatchRun.startNoise: its `prefetch` draws
  * the start latent's noise ahead, in the noise thread while the GPU works (the previous batch's VAE decode, the
  * prompt's encoding).
  */
-export function startNoise(model: StableDiffusionModel, request: GenerateRequest, job: JobPlan, seeds: number[]): NoiseSampler {
-  return noiseFor(request, seeds, latentCells(model, job.passes[0]));
+export function startNoise(
+  model: StableDiffusionModel,
+  request: GenerateRequest,
+  job: JobPlan,
+  seeds: number[],
+  variationSeeds?: number[],
+): NoiseSampler {
+  return noiseFor(model, request, job.passes[0], seeds, variationSeeds);
 }
 
 /** One batch through every pass of the job: its final sampler-space latents, at the output size. */
@@ -171,9 +184,9 @@ export async function sampleJobBatch(
     stepDue: run.stepDue,
   });
   const [first, second] = job.passes;
-  const firstNoise = run.startNoise ?? startNoise(model, request, job, run.seeds);
+  const firstNoise = run.startNoise ?? startNoise(model, request, job, run.seeds, run.variationSeeds);
   // Hires fix: the second pass's first draw (its start noise) is made by the noise thread during the first pass.
-  const secondNoise = second ? noiseFor(request, run.seeds, cells(second)) : undefined;
+  const secondNoise = second ? noiseFor(model, request, second, run.seeds, run.variationSeeds) : undefined;
   secondNoise?.prefetch?.();
   const latents =
     first.kind === 'img2img'

@@ -29,12 +29,16 @@ test('prompts longer than the contract allows are cut to the limit with a note; 
   assert.equal(emoji.request.prompt, 'p'.repeat(LIMITS.promptChars - 1));
 });
 
-test('pngToRequest: parameters of A1111 files, ComfyUI and plain files get a note, non-PNGs an error', () => {
+test('pngToRequest: parameters of A1111 files, unreadable ComfyUI and plain files get a note, non-PNGs an error', () => {
   const a1111 = pngToRequest(fixture('a1111-basic.png'));
   assert.equal(a1111.request.prompt, 'a photo of a cat, masterpiece');
   assert.equal(a1111.request.steps, 28);
-  assert.deepEqual(pngToRequest(fixture('fooocus.png')).notes, [
-    'sampler "DPM++ 2M SDE" is not available here; keeping the current sampler',
+  // Fooocus's sampler is here, without A1111's Brownian-tree noise.
+  const fooocus = pngToRequest(fixture('fooocus.png'));
+  assert.equal(fooocus.request.sampler, 'dpmpp_2m_sde');
+  assert.deepEqual(fooocus.notes, [
+    'DPM++ 2M SDE in A1111 draws its noise from a Brownian tree (torchsde), which is not reproduced here: ' +
+      'the image will differ from the original',
   ]);
   const bare = fixture('a1111-basic.png');
   const comfy = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), {
@@ -43,7 +47,15 @@ test('pngToRequest: parameters of A1111 files, ComfyUI and plain files get a not
   });
   assert.deepEqual(pngToRequest(comfy), {
     request: {},
-    notes: ['this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'],
+    notes: ['this PNG comes from ComfyUI, but its parameters could not be read: its ComfyUI graph has no nodes'],
+  });
+  // A1111's parameters win over another app's chunks; a ComfyUI workflow alone cannot fill the form.
+  const both = addTextChunks(bare, { prompt: '{}', invokeai_metadata: '{"seed": 9}' });
+  assert.equal(pngToRequest(both).request.steps, 28);
+  const workflowOnly = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), { workflow: '{}' });
+  assert.deepEqual(pngToRequest(workflowOnly), {
+    request: {},
+    notes: ['this PNG holds only a ComfyUI workflow, without the graph it ran ("prompt"); it cannot fill the form'],
   });
   const none = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), { Software: 'x' });
   assert.deepEqual(pngToRequest(none), { request: {}, notes: ['this PNG has no generation parameters'] });

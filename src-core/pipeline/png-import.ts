@@ -3,6 +3,8 @@
 // side runs it in a worker thread (electron/png-read.ts) so the server keeps answering meanwhile.
 import { GenerateRequestSchema } from '../contract/generate.ts';
 import { readPngText } from '../png/text-chunks.ts';
+import { comfyToRequest } from './comfy-parameters.ts';
+import { invokeToRequest } from './invoke-parameters.ts';
 import { parametersToRequest, type ParametersImport } from './metadata.ts';
 
 /** Values the contract would refuse (steps 99999, a size of 10^6) are left out with a note, never put in the form. */
@@ -26,10 +28,8 @@ export function pngToRequest(png: Buffer): ParametersImport {
     throw new Error(`that file is not a readable PNG (${(error as Error).message})`);
   }
   const { texts, ignored } = read;
-  const text = texts.parameters;
-  if (!text && texts.prompt)
-    return { request: {}, notes: [...ignored, 'this PNG comes from ComfyUI (a workflow, not A1111 parameters); it cannot fill the form'] };
-  if (!text)
+  const found = readerFor(texts);
+  if (!found)
     return {
       request: {},
       notes: [
@@ -37,6 +37,17 @@ export function pngToRequest(png: Buffer): ParametersImport {
         ignored.length > 0 ? 'no generation parameters could be read from this PNG' : 'this PNG has no generation parameters',
       ],
     };
-  const imported = withinContract(parametersToRequest(text));
+  const imported = withinContract(found);
   return { ...imported, notes: [...ignored, ...imported.notes] };
+}
+
+/** The parameters of whichever app wrote the file: A1111's text first (Fooocus and this app write it too). */
+function readerFor(texts: Record<string, string>): ParametersImport | undefined {
+  if (texts.parameters) return parametersToRequest(texts.parameters);
+  if (texts.prompt) return comfyToRequest(texts.prompt);
+  const invoke = invokeToRequest(texts);
+  if (invoke) return invoke;
+  if (texts.workflow)
+    return { request: {}, notes: ['this PNG holds only a ComfyUI workflow, without the graph it ran ("prompt"); it cannot fill the form'] };
+  return undefined;
 }

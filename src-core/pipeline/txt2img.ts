@@ -22,10 +22,14 @@ import { passPromptSteps } from './prompt-steps.ts';
 import { composableParts } from '../prompt/composable.ts';
 import { latentPreviewMap, previewRgba } from './preview.ts';
 import { encodeSource, planJob, sampleJobBatch, startNoise, type PassPlan } from './passes.ts';
+import { clipSkipFor, clipSkipOf } from '../model/clip-skip.ts';
+import { batchSeeds } from './image-seeds.ts';
 
 export interface GeneratedImage {
   index: number;
   seed: number;
+  /** Where the request varies its noise: this image's variation seed (every image then has the request's seed). */
+  variationSeed?: number;
   width: number;
   height: number;
   png: Buffer;
@@ -134,7 +138,10 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const model = adapters.model;
   const { width, height } = resolveSize(model, parsed);
   // SDXL's time_ids; other models drop the original size and crop (so their PNGs do not claim them).
-  const { request, timeIds, notes: sizeNotes } = sizeConditioning(model, parsed, { width, height });
+  const sized = sizeConditioning(model, parsed, { width, height });
+  const { timeIds, notes: sizeNotes } = sized;
+  // Clip skip: SD 1.x's; SD 2 and SDXL drop it with a note (so their PNGs do not claim it), as A1111 ignores it there.
+  const { request, notes: clipSkipNotes } = clipSkipFor(model, sized.request);
   // One pass, or two with hires fix; img2img's pass starts from the source image (pipeline/passes.ts).
   const job = planJob(model, request, { width, height });
   // The engine refuses before queueing; this also covers the CLI and in-process callers.
@@ -153,22 +160,22 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const guided = request.cfgScale !== 1 || composableParts(adapters.prompt) !== undefined;
   const conditioning = promptConditioning(
     model,
-    { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided },
+    { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided, clipSkip: clipSkipOf(request) },
     timings,
     hooks.encodings ? encodingsFor(hooks.encodings, adapters.textKey) : recentEncodings(baseModel, adapters.textKey),
     passPromptSteps(request, job),
   );
-  const seedsFrom = (first: number) => Array.from({ length: request.batchSize }, (_, i) => request.seed + first + i);
   // Each batch's start noise is drawn (in the noise thread) while the GPU works: the first's during the prompt's
   // encoding (when the text encoder runs), the next ones' during the previous batch's VAE decode.
   const noiseAhead = (first: number) => {
-    const noise = startNoise(model, request, job, seedsFrom(first));
+    const { seeds, variationSeeds } = batchSeeds(request, first);
+    const noise = startNoise(model, request, job, seeds, variationSeeds);
     noise.prefetch?.();
     return noise;
   };
   let nextNoise: NoiseSampler | undefined = noiseAhead(0);
   const { cond, uncond, notes: promptNotes, padded: padConds, schedules } = await conditioning;
-  const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...job.notes];
+  const notes = [...adapters.notes, ...promptNotes, ...sizeNotes, ...clipSkipNotes, ...job.notes];
   const previewMap = hooks.previews ? await latentPreviewMap(model) : undefined;
   const unets = new Map(job.passes.map((pass) => [pass, unetCall(model, pass.height / vaeFactor, pass.width / vaeFactor, timings)]));
   // SDXL's time_ids name each pass's own size (hires fix's second pass is larger).
@@ -206,7 +213,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const sampleBatch = async (first: number) => {
     const batchStart = performance.now();
     const batch = request.batchSize;
-    const seeds = seedsFrom(first);
+    const { seeds, variationSeeds } = batchSeeds(request, first);
     let evaluation = 0;
     const report = (extra: Partial<GenerateProgress>) =>
       hooks.onProgress?.({
@@ -220,6 +227,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     const tSampling = performance.now();
     const latents = await sampleJobBatch(model, request, job, {
       seeds,
+      variationSeeds,
       startNoise: nextNoise,
       denoiserAt: (pass) => denoisers.get(pass)!,
       source: source?.latent,
@@ -259,9 +267,10 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
     nextNoise = last ? undefined : noiseAhead(first + batch);
     const decoded = await decoding;
     const ms = performance.now() - batchStart;
-    const parameters = (seed: number) =>
+    const parameters = (seed: number, variationSeed?: number) =>
       requestToParameters(request, {
         seed,
+        variationSeed,
         width,
         height,
         model: model.info.name,
@@ -269,14 +278,15 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         padConds,
         ...adapters.facts,
       });
-    const encoded = encodeBatch(decoded, { first, seeds, width: outWidth, height: outHeight, parameters }, (t) => (pngMs += t), last);
+    const pngs = { first, seeds, variationSeeds, width: outWidth, height: outHeight, parameters };
+    const encoded = encodeBatch(decoded, pngs, (t) => (pngMs += t), last);
     const delivered = delivery.add(encoded, (finished) => {
       images.push(...finished);
       hooks.onBatch?.(finished, { ms, evaluations: job.evaluations, notes });
     });
     hooks.onEncoding?.(delivered);
   };
-  // A1111's batch count x batch size: every batch is full, image k of the job uses seed + k.
+  // A1111's batch count x batch size: every batch is full, image k of the job uses seed + k (image-seeds.ts).
   try {
     for (let first = 0; first < total && !delivery.failed; first += request.batchSize) await sampleBatch(first);
   } catch (error) {

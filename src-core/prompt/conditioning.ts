@@ -56,11 +56,12 @@ export function fixedUnetPositions(model: StableDiffusionModel): number | undefi
   return typeof dim === 'number' && dim > 0 ? dim : undefined;
 }
 
-type Prompts = { prompt: string; negativePrompt: string; emphasis: EmphasisMode; guided: boolean };
+/** clipSkip: A1111's Clip skip for SD 1.x (model/clip-skip.ts); 1 or absent: the last layer. */
+type Prompts = { prompt: string; negativePrompt: string; emphasis: EmphasisMode; guided: boolean; clipSkip?: number };
 
 /**
  * Encodes the request's prompts. `cache` (prompt -> encoding, shared by a grid or sweep) spares the text
- * encoder for prompts seen before; its keys include the emphasis mode. `passes`: the steps of each pass, for
+ * encoder for prompts seen before; its keys include the emphasis mode and clip skip. `passes`: the steps of each pass, for
  * prompt editing and alternation (without them, or without such syntax, each prompt is one text).
  */
 export async function promptConditioning(
@@ -70,17 +71,20 @@ export async function promptConditioning(
   cache?: Map<string, TextConditioning>,
   passes?: readonly PassSteps[],
 ): Promise<PromptConditioning> {
+  const clipSkip = prompts.clipSkip ?? 1;
+  // Clip skip 1 keeps the keys it always had.
+  const skipKey = clipSkip === 1 ? '' : `clip skip ${clipSkip}\u0000`;
   const encodeGroup = async (texts: string[], label: string): Promise<PromptEncoding[]> => {
     // One text (a prompt without editing) keeps the key and the encoding it always had.
-    const key = `${prompts.emphasis}\u0000${texts.length === 1 ? texts[0] : `\u0001${texts.join('\u0000')}`}`;
+    const key = `${skipKey}${prompts.emphasis}\u0000${texts.length === 1 ? texts[0] : `\u0001${texts.join('\u0000')}`}`;
     const cached = cache?.get(key);
     if (cached) return texts.length === 1 ? [cached as PromptEncoding] : (cached as GroupEntry).group;
     let encoded: PromptEncoding[];
     try {
       encoded =
         texts.length === 1
-          ? [await encodePrompt(model, texts[0], prompts.emphasis, timings)]
-          : await encodePromptGroup(model, texts, prompts.emphasis, timings);
+          ? [await encodePrompt(model, texts[0], prompts.emphasis, timings, clipSkip)]
+          : await encodePromptGroup(model, texts, prompts.emphasis, timings, clipSkip);
     } catch (error) {
       if (error instanceof PromptSyntaxError) throw new RequestError(`${label}: ${error.message}`);
       throw error;
@@ -130,7 +134,7 @@ export async function promptConditioning(
             'negative prompt',
           )
         : undefined;
-    const shared = await shareChunks(model, timings, cache, cond, uncond, notes);
+    const shared = await shareChunks(model, timings, cache, cond, uncond, notes, clipSkip);
     padded ||= shared.padded;
     const zero = zeroNegative ? zeroEncoding(shared.cond[0]) : undefined;
     let at = 0;
@@ -183,6 +187,7 @@ async function shareChunks(
   condTexts: PromptEncoding[],
   uncondTexts: PromptEncoding[] | undefined,
   notes: string[],
+  clipSkip: number,
 ): Promise<{ cond: PromptEncoding[]; uncond?: PromptEncoding[]; padded: boolean }> {
   let cond = condTexts,
     uncond = uncondTexts;
@@ -208,7 +213,7 @@ async function shareChunks(
       padded: false,
     };
   }
-  const empty = await emptyChunkOf(model, timings, cache);
+  const empty = await emptyChunkOf(model, timings, cache, clipSkip);
   notes.push(
     `the prompt (${counts[0]} chunks) and the negative prompt (${counts[1]}) were padded with empty chunks to one ` +
       'length, as A1111\'s "Pad prompt/negative prompt" setting does (their lengths\' common multiple is over ' +
@@ -221,14 +226,19 @@ async function shareChunks(
   };
 }
 
-/** The empty prompt's one chunk, encoded once per cache. */
-async function emptyChunkOf(model: StableDiffusionModel, timings: Timings, cache?: Map<string, TextConditioning>): Promise<PromptEncoding> {
-  const key = '\u0000empty chunk';
+/** The empty prompt's one chunk, encoded once per cache (and clip skip). */
+async function emptyChunkOf(
+  model: StableDiffusionModel,
+  timings: Timings,
+  cache: Map<string, TextConditioning> | undefined,
+  clipSkip: number,
+): Promise<PromptEncoding> {
+  const key = clipSkip === 1 ? '\u0000empty chunk' : `\u0000empty chunk, clip skip ${clipSkip}`;
   const empty =
     (cache?.get(key) as PromptEncoding | undefined) ??
     (model.textEncoders.length > 1
       ? await encodeEmptyChunkOf(model, timings)
-      : await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings), model.info.textHidden, {
+      : await encodeEmptyChunk(model.tokenizer, (ids) => runTextEncoder(model, ids, timings, clipSkip), model.info.textHidden, {
           chunkTokens: model.info.tokens - 2,
         }));
   cache?.set(key, empty);

@@ -8,7 +8,8 @@ export interface AncestralOptions {
   s_noise?: number;
 }
 
-function ancestralOptions(options: AncestralOptions): { eta: number; sNoise: number } {
+/** eta (default 1) and s_noise (default 1), checked: the ancestral and SDE samplers read the same two. */
+export function ancestralOptions(options: AncestralOptions): { eta: number; sNoise: number } {
   const eta = options.eta ?? 1;
   const sNoise = options.s_noise ?? 1;
   if (!(eta >= 0) || !(sNoise >= 0)) throw new SamplerError(`eta and s_noise must be >= 0 (got eta ${eta}, s_noise ${sNoise})`);

@@ -1,9 +1,16 @@
 // The sampler family, by the names the engine, the CLI and the UI use. Each entry knows its
 // A1111-style label, how many denoiser evaluations it will make, and how to run.
+import { sampleDpm2, dpm2Evaluations } from './dpm2.ts';
+import { sampleDpm2Ancestral, dpm2AncestralEvaluations } from './dpm2-ancestral.ts';
 import { sampleDpmpp2m, dpmpp2mEvaluations, dpmpp2mLinearSteps } from './dpmpp-2m.ts';
+import { sampleDpmpp2mSde, dpmpp2mSdeEvaluations } from './dpmpp-2m-sde.ts';
+import { sampleDpmpp2sAncestral, dpmpp2sAncestralEvaluations } from './dpmpp-2s-ancestral.ts';
+import { sampleDpmpp3mSde, dpmpp3mSdeEvaluations } from './dpmpp-3m-sde.ts';
+import { sampleDpmppSde, dpmppSdeEvaluations } from './dpmpp-sde.ts';
 import { sampleEuler, eulerEvaluations, eulerLinearSteps } from './euler.ts';
 import { sampleEulerAncestral, eulerAncestralEvaluations, eulerAncestralLinearSteps, type AncestralOptions } from './euler-ancestral.ts';
 import { sampleHeun, heunEvaluations, heunLinearSteps } from './heun.ts';
+import { sampleLms, lmsEvaluations } from './lms.ts';
 import { sampleRestart, restartEvaluations, restartLinearSteps, type RestartOptions } from './restart.ts';
 import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
 import type { GenerateRequest } from '../contract/generate.ts';
@@ -18,6 +25,8 @@ export interface SamplerDefinition {
   label: string;
   /** Samplers tied to a timestep grid (DDIM) ignore the user's schedule choice. */
   forcedSchedule?: 'ddim';
+  /** A1111 builds this sampler's schedule for one step more and drops the next-to-last sigma (DPM2, DPM2 a, DPM++ 3M SDE). */
+  discardPenultimateSigma?: boolean;
   evaluations(sigmas: readonly number[], options: SamplerOptions): number;
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
   /** The request's sampler settings this sampler reads; it ignores the others (the command line says so). */
@@ -48,6 +57,31 @@ const definitions = {
     sample: sampleRestart,
     linearSteps: restartLinearSteps,
     reads: ['sNoise', 'restart'],
+  },
+  lms: { label: 'LMS', evaluations: lmsEvaluations, sample: sampleLms },
+  dpm_2: { label: 'DPM2', evaluations: dpm2Evaluations, sample: sampleDpm2, discardPenultimateSigma: true },
+  dpm_2_ancestral: {
+    label: 'DPM2 a',
+    evaluations: dpm2AncestralEvaluations,
+    sample: sampleDpm2Ancestral,
+    discardPenultimateSigma: true,
+    reads: ['eta', 'sNoise'],
+  },
+  dpmpp_2s_ancestral: {
+    label: 'DPM++ 2S a',
+    evaluations: dpmpp2sAncestralEvaluations,
+    sample: sampleDpmpp2sAncestral,
+    reads: ['eta', 'sNoise'],
+  },
+  // The SDE samplers take their noise from the run's noise source, where A1111 uses a Brownian tree (see their files).
+  dpmpp_sde: { label: 'DPM++ SDE', evaluations: dpmppSdeEvaluations, sample: sampleDpmppSde, reads: ['eta', 'sNoise'] },
+  dpmpp_2m_sde: { label: 'DPM++ 2M SDE', evaluations: dpmpp2mSdeEvaluations, sample: sampleDpmpp2mSde, reads: ['eta', 'sNoise'] },
+  dpmpp_3m_sde: {
+    label: 'DPM++ 3M SDE',
+    evaluations: dpmpp3mSdeEvaluations,
+    sample: sampleDpmpp3mSde,
+    discardPenultimateSigma: true,
+    reads: ['eta', 'sNoise'],
   },
 } satisfies Record<GenerateRequest['sampler'], SamplerDefinition>;
 

@@ -22,13 +22,30 @@ export interface SamplingPlan {
   evaluations: number;
 }
 
+/**
+ * The sigmas a sampler runs on for `steps` steps: the schedule, or DDIM's own grid for DDIM. For DPM2, DPM2 a and
+ * DPM++ 3M SDE, A1111 builds the schedule for one step more and drops its next-to-last sigma; so does this.
+ */
+export function samplerSchedule(
+  sampler: SamplerDefinition,
+  schedule: ScheduleName,
+  model: DiscreteSchedule,
+  steps: number,
+  options?: ScheduleOptions,
+): number[] {
+  const name = sampler.forcedSchedule ?? schedule;
+  if (!sampler.discardPenultimateSigma) return buildSchedule(name, model, steps, options);
+  const sigmas = buildSchedule(name, model, steps + 1, options);
+  return [...sigmas.slice(0, -2), sigmas[sigmas.length - 1]];
+}
+
 export function planSampling(model: DiscreteSchedule, request: SamplingRequest): SamplingPlan {
   const resolved = resolveSampler(request.sampler, request.options);
   const options: SamplerOptions =
     resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
       ? { ...resolved.options, guidance_scale: request.guidanceScale }
       : resolved.options;
-  const sigmas = buildSchedule(resolved.sampler.forcedSchedule ?? request.schedule, model, request.steps, request.scheduleOptions);
+  const sigmas = samplerSchedule(resolved.sampler, request.schedule, model, request.steps, request.scheduleOptions);
   return { sampler: resolved.sampler, options, sigmas, evaluations: resolved.sampler.evaluations(sigmas, options) };
 }
 

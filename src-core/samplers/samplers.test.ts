@@ -315,7 +315,7 @@ test('bad schedules and options are refused up front', async () => {
     SAMPLERS.euler_ancestral.sample(mixtureDenoiser(gmm), start(), sigmas, noiseContext(), { eta: -1 }),
     /eta and s_noise must be >= 0/,
   );
-  assert.throws(() => resolveSampler('lms'), /unknown sampler "lms"/);
+  assert.throws(() => resolveSampler('dpm_fast'), /unknown sampler "dpm_fast"/);
 });
 
 test("each sampler's `reads` names exactly the settings that change its result (the command line's notes rely on it)", async () => {

@@ -1,14 +1,17 @@
 // Sigma schedules handed to samplers: n sigmas, descending, with a trailing 0.
 import { DiscreteSchedule } from './discrete.ts';
+import { exponentialSchedule, polyexponentialSchedule } from './exponential.ts';
 import { karrasSchedule, linspace } from './karras.ts';
+import { sgmUniformSchedule, simpleSchedule } from './timestep-spacings.ts';
 
-export const SCHEDULE_NAMES = ['karras', 'normal', 'ddim'] as const;
+export const SCHEDULE_NAMES = ['karras', 'normal', 'ddim', 'exponential', 'polyexponential', 'sgm_uniform', 'simple'] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleOptions {
-  /** Defaults to the model's own range (sigma_0 and sigma_{T-1}). */
+  /** Defaults to the model's own range (sigma_0 and sigma_{T-1}); karras, exponential, polyexponential and sgm_uniform read them. */
   sigmaMin?: number;
   sigmaMax?: number;
+  /** karras's (default 7) and polyexponential's (default 1, as A1111). */
   rho?: number;
 }
 
@@ -38,15 +41,35 @@ export function ddimSchedule(model: DiscreteSchedule, steps: number): number[] {
   return [...ts.map((t) => model.sigmas[t]), 0];
 }
 
+/** The sigma range a schedule spans: the options' or the model's own. */
+function sigmaRange(model: DiscreteSchedule, options: ScheduleOptions): { sigmaMin: number; sigmaMax: number } {
+  const sigmaMin = options.sigmaMin ?? model.sigmaMin,
+    sigmaMax = options.sigmaMax ?? model.sigmaMax;
+  if (!(sigmaMax > sigmaMin)) throw new RangeError(`sigma_max (${sigmaMax}) must be greater than sigma_min (${sigmaMin})`);
+  return { sigmaMin, sigmaMax };
+}
+
 export function buildSchedule(name: ScheduleName, model: DiscreteSchedule, steps: number, options: ScheduleOptions = {}): number[] {
+  if (name !== 'normal' && name !== 'ddim') checkSteps(steps);
   switch (name) {
     case 'karras': {
-      checkSteps(steps);
-      const sigmaMin = options.sigmaMin ?? model.sigmaMin,
-        sigmaMax = options.sigmaMax ?? model.sigmaMax;
-      if (!(sigmaMax > sigmaMin)) throw new RangeError(`sigma_max (${sigmaMax}) must be greater than sigma_min (${sigmaMin})`);
+      const { sigmaMin, sigmaMax } = sigmaRange(model, options);
       return karrasSchedule(steps, sigmaMin, sigmaMax, options.rho ?? 7);
     }
+    case 'exponential': {
+      const { sigmaMin, sigmaMax } = sigmaRange(model, options);
+      return exponentialSchedule(steps, sigmaMin, sigmaMax);
+    }
+    case 'polyexponential': {
+      const { sigmaMin, sigmaMax } = sigmaRange(model, options);
+      return polyexponentialSchedule(steps, sigmaMin, sigmaMax, options.rho ?? 1);
+    }
+    case 'sgm_uniform': {
+      const { sigmaMin, sigmaMax } = sigmaRange(model, options);
+      return sgmUniformSchedule(model, steps, sigmaMin, sigmaMax);
+    }
+    case 'simple':
+      return simpleSchedule(model, steps);
     case 'normal':
       return normalSchedule(model, steps);
     case 'ddim':

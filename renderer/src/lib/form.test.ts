@@ -138,7 +138,7 @@ test('imported parameters fill the form and keep what they do not mention', () =
   assert.equal(request?.eta, 0.5);
   assert.equal(request?.timestepMode, 'nearest');
   // unknown values are ignored
-  const same = applyRequest(f, { sampler: 'lms' as never, noiseSource: 'x' as never });
+  const same = applyRequest(f, { sampler: 'dpm_fast' as never, noiseSource: 'x' as never });
   assert.equal(same.sampler, f.sampler);
   assert.equal(same.noiseSource, f.noiseSource);
 });
@@ -156,6 +156,15 @@ test('emphasis mode: left out of the request at the default, carried otherwise a
   assert.equal(formToRequest({ ...form, prompt: 'a', seed: 1, emphasis: 'no-norm' }).value?.emphasis, 'no-norm');
   assert.equal(applyRequest(form, { emphasis: 'ignore' }).emphasis, 'ignore');
   assert.equal(applyRequest({ ...form, emphasis: 'ignore' }, { prompt: 'x' }).emphasis, 'ignore');
+});
+
+test('clip skip: left out of the request at 1, carried otherwise; a PNG without it resets it to 1, as A1111 reads one', () => {
+  const form = defaultForm();
+  assert.equal(form.clipSkip, 1);
+  assert.equal('clipSkip' in (formToRequest({ ...form, prompt: 'a', seed: 1 }).value ?? {}), false);
+  assert.equal(formToRequest({ ...form, prompt: 'a', seed: 1, clipSkip: 2 }).value?.clipSkip, 2);
+  assert.equal(applyRequest(form, { clipSkip: 2 }).clipSkip, 2);
+  assert.equal(applyRequest({ ...form, clipSkip: 2 }, { prompt: 'x' }).clipSkip, 1);
 });
 
 test('the first model info fills the size once, never mixing a typed value with a placeholder', () => {

@@ -38,6 +38,9 @@ export interface FormState {
   cfgScale: number | null;
   /** -1 = random. */
   seed: number | null;
+  /** A1111's variation seed (-1 = random) and strength (0 = off): each image's first noise turned towards the seed's. */
+  variationSeed: number | null;
+  variationStrength: number | null;
   count: number | null;
   batchSize: number | null;
   width: number | null;
@@ -52,6 +55,8 @@ export interface FormState {
   timestepMode: 'fractional' | 'nearest';
   /** A1111's emphasis mode: what (word:1.2) weights do. */
   emphasis: EmphasisName;
+  /** A1111's Clip skip (SD 1.x): the text encoder's layer from the end the prompt is read at; 1 = the last. */
+  clipSkip: number;
   /** SDXL's size conditioning (the advanced section); null: the default (the image size, crop 0). */
   originalWidth: number | null;
   originalHeight: number | null;
@@ -71,6 +76,8 @@ export function defaultForm(info?: AppInfo | null): FormState {
     steps: 20,
     cfgScale: 7,
     seed: RANDOM_SEED,
+    variationSeed: RANDOM_SEED,
+    variationStrength: 0,
     count: 1,
     batchSize: 1,
     width: info?.model?.width ?? FALLBACK_SIZE,
@@ -83,6 +90,7 @@ export function defaultForm(info?: AppInfo | null): FormState {
     sNoise: null,
     timestepMode: 'fractional',
     emphasis: 'original',
+    clipSkip: 1,
     originalWidth: null,
     originalHeight: null,
     cropTop: null,
@@ -196,6 +204,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (error) return { error };
   const seed = resolveSeed(form.seed, options.random);
   if (seed.error !== undefined) return { error: seed.error };
+  const variation = variationFields(form, options.random);
+  if (variation.error !== undefined) return { error: variation.error };
   const request: GenerateRequestInput = {
     prompt: form.prompt,
     negativePrompt: form.negativePrompt,
@@ -204,6 +214,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     steps: form.steps as number,
     cfgScale: form.cfgScale as number,
     seed: seed.seed,
+    ...variation.value,
     count: form.count as number,
     batchSize: form.batchSize as number,
     width: form.width as number,
@@ -216,6 +227,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (form.sNoise !== null) request.sNoise = form.sNoise;
   // Left out at the default, so requests read as before the setting existed.
   if (form.emphasis && form.emphasis !== 'original') request.emphasis = form.emphasis;
+  if (form.clipSkip && form.clipSkip !== 1) request.clipSkip = form.clipSkip;
   for (const key of ['originalWidth', 'originalHeight', 'cropTop', 'cropLeft'] as const) {
     const value = form[key];
     if (value !== null && value !== undefined) request[key] = value;
@@ -225,6 +237,16 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     return { error: describeIssues(checked.error) };
   }
   return { value: request };
+}
+
+/** The request's variation fields: none at strength 0 (requests read as before the setting existed), else both. */
+function variationFields(form: FormState, random?: () => number): Check<Pick<GenerateRequestInput, 'variationSeed' | 'variationStrength'>> {
+  const strength = form.variationStrength;
+  if (strength === null || strength === undefined || strength === 0) return { value: {} };
+  if (!Number.isFinite(strength) || strength < 0 || strength > 1) return { error: 'Variation strength must be between 0 and 1' };
+  const seed = resolveSeed(form.variationSeed, random, 'Variation seed');
+  if (seed.error !== undefined) return { error: seed.error };
+  return { value: { variationSeed: seed.seed, variationStrength: strength } };
 }
 
 function pick<T extends string>(choices: readonly T[], v: unknown): T | undefined {
@@ -249,6 +271,9 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   next.steps = num(request.steps) ?? next.steps;
   next.cfgScale = num(request.cfgScale) ?? next.cfgScale;
   next.seed = num(request.seed) ?? next.seed;
+  // A PNG without a variation strength was made without variation.
+  next.variationStrength = num(request.variationStrength) ?? 0;
+  next.variationSeed = num(request.variationSeed) ?? next.variationSeed;
   next.count = num(request.count) ?? next.count;
   next.batchSize = num(request.batchSize) ?? next.batchSize;
   next.width = num(request.width) ?? next.width;
@@ -257,6 +282,8 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   next.sNoise = num(request.sNoise) ?? null;
   next.timestepMode = request.timestepMode === 'nearest' ? 'nearest' : 'fractional';
   next.emphasis = pick(EMPHASIS_CHOICES, request.emphasis) ?? next.emphasis;
+  // A PNG without it was made at 1 (A1111 reads it so).
+  next.clipSkip = num(request.clipSkip) ?? 1;
   // A PNG without them was made at the defaults.
   next.originalWidth = num(request.originalWidth) ?? null;
   next.originalHeight = num(request.originalHeight) ?? null;

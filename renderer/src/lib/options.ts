@@ -16,9 +16,23 @@ const FALLBACK_SAMPLER_LABELS: Record<SamplerName, string> = {
   dpmpp_2m: 'DPM++ 2M',
   ddim: 'DDIM',
   restart: 'Restart',
+  lms: 'LMS',
+  dpm_2: 'DPM2',
+  dpm_2_ancestral: 'DPM2 a',
+  dpmpp_2s_ancestral: 'DPM++ 2S a',
+  dpmpp_sde: 'DPM++ SDE',
+  dpmpp_2m_sde: 'DPM++ 2M SDE',
+  dpmpp_3m_sde: 'DPM++ 3M SDE',
 };
 
-const SCHEDULE_LABELS: Record<ScheduleName, string> = { karras: 'Karras', normal: 'Normal' };
+const SCHEDULE_LABELS: Record<ScheduleName, string> = {
+  karras: 'Karras',
+  normal: 'Normal',
+  exponential: 'Exponential',
+  polyexponential: 'Polyexponential',
+  sgm_uniform: 'SGM Uniform',
+  simple: 'Simple',
+};
 
 const NOISE_LABELS: Record<NoiseSourceName, string> = {
   default: 'Default',

@@ -77,3 +77,13 @@ test('stale or hostile values are dropped one by one; the form keeps its default
   assert.deepEqual(readSaved(throwing), { form: {} });
   assert.doesNotThrow(() => writeSaved(throwing, defaultForm(), 'generate'));
 });
+
+test('clip skip is kept as A1111 keeps its setting; a value outside 1..12 is dropped', () => {
+  const storage = new MemoryStorage();
+  writeSaved(storage, { ...defaultForm(), clipSkip: 2 }, 'generate');
+  assert.equal(applySaved(defaultForm(), readSaved(storage)).clipSkip, 2);
+  for (const bad of [0, 13, 1.5, '2']) {
+    storage.setItem(SETTINGS_KEY, JSON.stringify({ clipSkip: bad }));
+    assert.equal(applySaved(defaultForm(), readSaved(storage)).clipSkip, 1, JSON.stringify(bad));
+  }
+});

@@ -1,4 +1,4 @@
-// The settings that survive a reload and a restart: prompt, negative prompt, sampler, steps, CFG, size
+// The settings that survive a reload and a restart: prompt, negative prompt, sampler, steps, CFG, size, clip skip
 // and the active tab, in localStorage (kept per origin by the browser and by Electron alike). What is
 // read back is checked field by field against the contract: a stale or hostile value is dropped alone.
 import type { ZodType } from 'zod';
@@ -10,7 +10,7 @@ export const SETTINGS_KEY = 'restart-studio.settings.v1';
 
 const VIEWS: readonly View[] = ['generate', 'gallery', 'compare', 'explore'];
 
-type KeptField = 'prompt' | 'negativePrompt' | 'sampler' | 'steps' | 'cfgScale' | 'width' | 'height';
+type KeptField = 'prompt' | 'negativePrompt' | 'sampler' | 'steps' | 'cfgScale' | 'width' | 'height' | 'clipSkip';
 
 const shape = GenerateRequestSchema.shape;
 const FIELDS: Record<KeptField, ZodType> = {
@@ -21,6 +21,8 @@ const FIELDS: Record<KeptField, ZodType> = {
   cfgScale: shape.cfgScale,
   width: shape.width,
   height: shape.height,
+  // A1111 keeps Clip skip as a setting: a model that wants 2 wants it every time.
+  clipSkip: shape.clipSkip,
 };
 
 export interface Saved {

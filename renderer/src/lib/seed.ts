@@ -18,11 +18,11 @@ function defaultRandom(): number {
 
 export type SeedCheck = { seed: number; error?: undefined } | { seed?: undefined; error: string };
 
-/** The seed to send for the value in the seed field: -1 (or empty) draws a random one. */
-export function resolveSeed(field: number | null | undefined, random?: () => number): SeedCheck {
+/** The seed to send for the value in the seed field (`label` names it): -1 (or empty) draws a random one. */
+export function resolveSeed(field: number | null | undefined, random?: () => number, label = 'Seed'): SeedCheck {
   if (field === null || field === undefined || field === RANDOM_SEED) return { seed: randomSeed(random) };
-  if (!Number.isInteger(field)) return { error: 'Seed must be a whole number (or -1 for random)' };
-  if (field < 0) return { error: 'Seed must be -1 (random) or a number from 0 up' };
-  if (field > Number.MAX_SAFE_INTEGER) return { error: `Seed must be at most ${Number.MAX_SAFE_INTEGER}` };
+  if (!Number.isInteger(field)) return { error: `${label} must be a whole number (or -1 for random)` };
+  if (field < 0) return { error: `${label} must be -1 (random) or a number from 0 up` };
+  if (field > Number.MAX_SAFE_INTEGER) return { error: `${label} must be at most ${Number.MAX_SAFE_INTEGER}` };
   return { seed: field };
 }
