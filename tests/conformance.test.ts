@@ -33,6 +33,15 @@ test('conformance: tests/fixtures/sampler-vectors-more.json', async () => {
   for (const r of results) assert.ok(r.pass, `${r.id}: ${r.detail}`);
 });
 
+// A1111's DPM++ 2M SDE Heun (k-diffusion's solver_type 'heun') and LCM (its sample_lcm, and its LCM denoiser's boundary
+// condition where a case gives lcmGrid), made by tests/fixtures/a1111-samplers/make_a1111_sampler_vectors.py.
+test('conformance: tests/fixtures/a1111-samplers/sampler-vectors-a1111.json', async () => {
+  const doc = JSON.parse(readFileSync(new URL('./fixtures/a1111-samplers/sampler-vectors-a1111.json', import.meta.url), 'utf8'));
+  const results = await runConformance(doc);
+  assert.ok(results.length >= 7);
+  for (const r of results) assert.ok(r.pass, `${r.id}: ${r.detail}`);
+});
+
 test('npm run conformance exits non-zero and names the case when a vector is wrong', () => {
   // The repository's own sampler vectors (the shared ones' format), so this runs without the shared folder.
   const doc = JSON.parse(readFileSync(new URL('./fixtures/sampler-vectors-extra.json', import.meta.url), 'utf8'));

@@ -103,16 +103,16 @@ test('a batch keeps the seed and counts the variation seed up; each image is the
   });
 });
 
-test("A1111's variation keys are read as it pastes them; Seed resize from gets a note", () => {
+test("A1111's variation keys are read as it pastes them, Seed resize from too", () => {
   const text =
     'a castle\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, Model hash: abc, ' +
     'Variation seed: 2, Variation seed strength: 0.25, Seed resize from: 256x384, Version: v1.10.1';
   const read = parametersToRequest(text);
   assert.equal(read.request.variationSeed, 2);
   assert.equal(read.request.variationStrength, 0.25);
-  assert.deepEqual(read.notes, [
-    '"Seed resize from: 256x384" is not supported: the noise is drawn at the image\'s own size, so this image will differ',
-  ]);
+  assert.equal(read.request.seedResizeFromWidth, 256);
+  assert.equal(read.request.seedResizeFromHeight, 384);
+  assert.deepEqual(read.notes, []);
   const plain = parametersToRequest('a castle\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512');
   assert.equal(plain.request.variationStrength, undefined);
   assert.equal(plain.request.variationSeed, undefined);

@@ -36,7 +36,8 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --prompt TEXT          what to draw (required)
   --negative TEXT        negative prompt (default: empty)
   --sampler NAME         ${SAMPLER_CHOICES.join(' | ')} (default: euler)
-  --schedule NAME        ${SCHEDULE_CHOICES.join(' | ')} (default: karras; ddim uses its own grid)
+  --schedule NAME        ${SCHEDULE_CHOICES.join(' | ')}
+                         (default: karras; ddim uses its own grid; align_your_steps takes the SDXL or SD 1.5 table by model)
   --steps N              sampling steps (default: 20)
   --cfg SCALE            classifier-free guidance scale (default: 7; 1 = no guidance)
   --seed N               seed of the first image; image k uses seed + k (default: random)

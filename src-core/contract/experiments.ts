@@ -1,6 +1,14 @@
 // Requests for the comparison grid and the guidance sweep. No Node or engine imports.
 import { z } from 'zod';
-import { GenerateRequestSchema, RestartSettingsSchema, SAMPLER_CHOICES, SCHEDULE_CHOICES, LIMITS, workIssue } from './generate.ts';
+import {
+  GenerateRequestSchema,
+  RestartSettingsSchema,
+  SAMPLER_CHOICES,
+  SCHEDULE_CHOICES,
+  LIMITS,
+  workIssue,
+  type GenerateRequest,
+} from './generate.ts';
 
 const values = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1).max(12);
 
@@ -15,6 +23,10 @@ export const GridAxisSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('promptSR'), values: values(z.string().min(1).max(LIMITS.promptChars)) }).strict(),
   // Denoising strength: img2img's when the base has a source image, else hires fix's (A1111's "Denoising" axis).
   z.object({ kind: z.literal('strength'), values: values(z.number().finite().gt(0).max(1)) }).strict(),
+  // A1111's "Clip skip", "Var. seed" and "Var. strength" axes, with the request fields' limits (strength 0: no variation).
+  z.object({ kind: z.literal('clipSkip'), values: values(z.number().int().min(1).max(LIMITS.clipSkip)) }).strict(),
+  z.object({ kind: z.literal('variationSeed'), values: values(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)) }).strict(),
+  z.object({ kind: z.literal('variationStrength'), values: values(z.number().finite().min(0).max(1)) }).strict(),
 ]);
 export type GridAxis = z.output<typeof GridAxisSchema>;
 export type AxisKind = GridAxis['kind'];
@@ -37,6 +49,8 @@ export const GridRequestSchema = z
           message: 'a denoising-strength axis needs a source image (img2img) or hires fix in the Generate form',
         });
       }
+      const issue = axis && variationIssue(axis.kind, g);
+      if (issue) ctx.addIssue({ code: 'custom', path: [which, 'kind'], message: issue });
       if (axis?.kind !== 'promptSR') continue;
       const search = axis.values[0];
       if (!g.base.prompt.includes(search) && !g.base.negativePrompt.includes(search)) {
@@ -49,6 +63,26 @@ export const GridRequestSchema = z
     }
   });
 export type GridRequest = z.output<typeof GridRequestSchema>;
+
+/**
+ * What a variation axis lacks in the base request, or undefined. A strength axis turns each cell towards the base's
+ * variation seed (A1111's subseed), so it needs one; a seed axis changes nothing at strength 0 (A1111 would make
+ * identical cells). The other axis may give what the base lacks.
+ */
+function variationIssue(kind: AxisKind, g: { base: GenerateRequest; x: GridAxis; y?: GridAxis }): string | undefined {
+  const other = g.x.kind === kind ? g.y?.kind : g.x.kind;
+  if (kind === 'variationStrength' && g.base.variationSeed === undefined && other !== 'variationSeed')
+    return (
+      "a variation-strength axis needs a variation seed (the Generate form's Variation seed, base.variationSeed) " +
+      'or a variation-seed axis'
+    );
+  if (kind === 'variationSeed' && !g.base.variationStrength && other !== 'variationStrength')
+    return (
+      'a variation-seed axis changes nothing at variation strength 0: set a Variation strength above 0 in the Generate form, ' +
+      'or add a variation-strength axis'
+    );
+  return undefined;
+}
 
 export const SweepRequestSchema = z
   .object({
@@ -84,6 +118,10 @@ export function axisLabel(kind: AxisKind, value: unknown): string {
   if (kind === 'cfgScale') return `CFG ${value}`;
   if (kind === 'promptSR') return String(value);
   if (kind === 'strength') return `denoising ${value}`;
+  // As A1111's X/Y/Z plot writes these axes' values in its legend.
+  if (kind === 'clipSkip') return `Clip skip: ${value}`;
+  if (kind === 'variationSeed') return `Var. seed: ${value}`;
+  if (kind === 'variationStrength') return `Var. strength: ${value}`;
   return `${kind} ${value}`;
 }
 

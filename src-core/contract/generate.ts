@@ -17,8 +17,20 @@ export const SAMPLER_CHOICES = [
   'dpmpp_sde',
   'dpmpp_2m_sde',
   'dpmpp_3m_sde',
+  'dpmpp_2m_sde_heun',
+  'lcm',
 ] as const;
-export const SCHEDULE_CHOICES = ['karras', 'normal', 'exponential', 'polyexponential', 'sgm_uniform', 'simple'] as const;
+export const SCHEDULE_CHOICES = [
+  'karras',
+  'normal',
+  'exponential',
+  'polyexponential',
+  'sgm_uniform',
+  'simple',
+  'kl_optimal',
+  'align_your_steps',
+  'beta',
+] as const;
 export const NOISE_SOURCE_CHOICES = ['default', 'torch-cpu', 'torch-cuda'] as const;
 export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
 export const EMPHASIS_CHOICES = ['original', 'no-norm', 'ignore'] as const;
@@ -122,6 +134,12 @@ export const GenerateRequestFields = z
      */
     variationSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     variationStrength: finite().min(0).max(1).optional(),
+    /**
+     * A1111's "Resize seed from width/height" (seed_resize_from_w/h): each image's first noise is the seed's noise for
+     * this size, pasted centred into the image's. Both or neither; 0 (or either side 0) is off, as in A1111.
+     */
+    seedResizeFromWidth: z.number().int().min(0).max(LIMITS.imageSide).optional(),
+    seedResizeFromHeight: z.number().int().min(0).max(LIMITS.imageSide).optional(),
     /** Defaults to the model's native size. */
     width: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
     height: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
@@ -169,6 +187,23 @@ export const GenerateRequestFields = z
   })
   .strict();
 
+/** Seed resize: both sides or neither; a side that is on (over 0) is at least the smallest image side. */
+function seedResizeIssues(r: { seedResizeFromWidth?: number; seedResizeFromHeight?: number }, ctx: z.RefinementCtx): void {
+  const width = r.seedResizeFromWidth,
+    height = r.seedResizeFromHeight;
+  if ((width === undefined) !== (height === undefined)) {
+    const path = width === undefined ? 'seedResizeFromWidth' : 'seedResizeFromHeight';
+    ctx.addIssue({ code: 'custom', path: [path], message: 'seed resize needs both a width and a height (0 for off)' });
+  }
+  for (const [path, side] of [
+    ['seedResizeFromWidth', width],
+    ['seedResizeFromHeight', height],
+  ] as const) {
+    if (side !== undefined && side > 0 && side < LIMITS.minImageSide)
+      ctx.addIssue({ code: 'custom', path: [path], message: `must be 0 (off) or at least ${LIMITS.minImageSide} pixels (got ${side})` });
+  }
+}
+
 export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) => {
   const issue = workIssue(imagesOf(r), r.steps, r.width, r.height);
   if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
@@ -190,6 +225,7 @@ export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) 
       path: ['variationSeed'],
       message: `variation seed ${r.variationSeed} with ${images} images would pass ${Number.MAX_SAFE_INTEGER} (image k uses it + k)`,
     });
+  seedResizeIssues(r, ctx);
   if (r.hires && r.initImage)
     ctx.addIssue({
       code: 'custom',

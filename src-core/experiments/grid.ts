@@ -1,9 +1,11 @@
 // Comparison grids: the same prompt and seed in every cell (unless seed is an axis), one or two axes
-// among sampler, steps, CFG scale, seed, restart setting, schedule, prompt search/replace and denoising
-// strength (img2img's, or hires fix's). Each prompt is encoded once; img2img's source is encoded per cell.
-import type { GenerateRequest } from '../contract/generate.ts';
+// among sampler, steps, CFG scale, seed, restart setting, schedule, prompt search/replace, denoising
+// strength (img2img's, or hires fix's), clip skip, variation seed and variation strength (A1111's).
+// Each prompt is encoded once; img2img's source is encoded per cell.
+import { RequestError, type GenerateRequest } from '../contract/generate.ts';
 import { axisLabel, type GridAxis, type GridRequest } from '../contract/experiments.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
+import { clipSkipIgnoredBecause } from '../model/clip-skip.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
 
@@ -37,6 +39,7 @@ function apply(request: GenerateRequest, axis: GridAxis | undefined, index: numb
       ? { ...request, strength: value as number }
       : { ...request, hires: { ...request.hires, strength: value as number } };
   }
+  // The other kinds (clip skip, variation seed and strength among them) are the request's field of that name.
   return { ...request, [axis.kind]: value };
 }
 
@@ -51,11 +54,27 @@ export function gridRequests(grid: GridRequest): Array<{ x: number; y: number; r
   return cells;
 }
 
+/**
+ * Refuses, before any work, an axis the model ignores: a clip-skip axis on SD 2 or SDXL would make every column
+ * the same image (A1111 ignores Clip skip there; a single request only gets a note).
+ */
+export function checkGridOnModel(model: StableDiffusionModel, grid: GridRequest): void {
+  if (grid.x.kind !== 'clipSkip' && grid.y?.kind !== 'clipSkip') return;
+  const ignored = clipSkipIgnoredBecause(model);
+  if (ignored) {
+    throw new RequestError(
+      `a Clip skip axis would make the same image in every cell: ${model.info.name} is ${ignored}, which ignores Clip skip ` +
+        '(as in A1111); Clip skip applies to SD 1.x models',
+    );
+  }
+}
+
 export async function runGrid(
   model: StableDiffusionModel,
   grid: GridRequest,
   hooks: Omit<GenerateHooks, 'encodings'> & { onCell?: (cell: GridCell, done: number, total: number) => void } = {},
 ): Promise<GridCell[]> {
+  checkGridOnModel(model, grid);
   const encodings = new Map<string, TextConditioning>();
   const planned = gridRequests(grid);
   const cells: GridCell[] = [];

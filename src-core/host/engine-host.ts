@@ -16,7 +16,7 @@ import { GridRequestSchema, SweepRequestSchema, type GridRequest, type SweepRequ
 import { describeIssues } from '../contract/generate.ts';
 import type { ZodError } from 'zod';
 import { Evaluator } from '../experiments/evaluator.ts';
-import { gridCsv, gridRequests, runGrid, type GridCell } from '../experiments/grid.ts';
+import { checkGridOnModel, gridCsv, gridRequests, runGrid, type GridCell } from '../experiments/grid.ts';
 import { featureSpace, runSweep, sweepPointRequest, type SweepPointResult } from '../experiments/sweep.ts';
 import { parseGenerateRequest, plannedRequest } from '../contract/generate.ts';
 import { SamplingCancelled } from '../samplers/types.ts';
@@ -311,6 +311,7 @@ const handlers: Handlers = {
   },
   grid: async ({ jobId, request, initImage }) => {
     const grid = parseWith(GridRequestSchema, request);
+    checkGridOnModel(requireModel(), grid);
     refuseOverWork(
       gridRequests(grid).map((cell) => checkPlannable(cell.request, initImage)),
       'cells',

@@ -44,7 +44,7 @@ function isOpenClip(dir: string): boolean {
 }
 
 /** Why clip skip does nothing on this model (A1111 ignores it there too), or undefined for an SD 1.x model. */
-function ignoredBecause(model: StableDiffusionModel): string | undefined {
+export function clipSkipIgnoredBecause(model: StableDiffusionModel): string | undefined {
   if (model.info.sdxl) return 'an SDXL model';
   if (isOpenClip(model.info.dir)) return 'an SD 2.x model (OpenCLIP text encoder)';
   return undefined;
@@ -119,7 +119,7 @@ function finalLayerNorm(model: StableDiffusionModel, hidden: number): FinalLayer
 export function clipSkipFor(model: StableDiffusionModel, request: GenerateRequest): { request: GenerateRequest; notes: string[] } {
   const clipSkip = clipSkipOf(request);
   if (clipSkip === 1) return { request, notes: [] };
-  const ignored = ignoredBecause(model);
+  const ignored = clipSkipIgnoredBecause(model);
   if (ignored) {
     const stripped = { ...request };
     delete stripped.clipSkip;

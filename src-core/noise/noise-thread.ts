@@ -11,14 +11,21 @@ import { startReadyWorker } from '../host/worker-thread.ts';
 import type { NoiseSampler } from '../samplers/types.ts';
 import { batchNoise } from './index.ts';
 import type { NoiseMessage } from './noise-worker.ts';
+import type { SeedResize } from './seed-resize.ts';
 import { imageStreams, type BatchVariation } from './variation.ts';
 
 /** How long a draw may take before the thread counts as gone (a draw of a batch of 8 SDXL latents takes ~20 ms). */
 const DRAW_TIMEOUT_MS = 10_000;
 
+/** What changes each image's first draw (variation.ts imageStreams). */
+interface FirstNoise {
+  variation?: BatchVariation;
+  resize?: SeedResize;
+}
+
 /** The main thread's own draws of a batch's streams, the first `skip` draws thrown away. */
-function drawnHere(source: string, seeds: number[], perImage: number, variation?: BatchVariation, skip = 0): NoiseSampler {
-  const noise = batchNoise(imageStreams(source, seeds, variation), perImage);
+function drawnHere(source: string, seeds: number[], perImage: number, first: FirstNoise, skip = 0): NoiseSampler {
+  const noise = batchNoise(imageStreams(source, seeds, first.variation, first.resize), perImage);
   for (let i = 0; i < skip; i++) noise();
   return noise;
 }
@@ -72,17 +79,17 @@ class NoiseThread {
    * One batch's noise: one stream per seed, `perImage` values of each per draw, batch-major (batchNoise's layout and
    * values). `prefetch` has the thread draw the next one while the main thread runs the UNet.
    */
-  sampler(source: string, seeds: number[], perImage: number, variation?: BatchVariation): NoiseSampler {
-    if (!this.ready || this.here) return drawnHere(source, seeds, perImage, variation);
+  sampler(source: string, seeds: number[], perImage: number, first: FirstNoise): NoiseSampler {
+    if (!this.ready || this.here) return drawnHere(source, seeds, perImage, first);
     // Made here too (the thread makes its own), so that a bad source or seed is refused by the caller's own call.
-    imageStreams(source, seeds, variation);
+    imageStreams(source, seeds, first.variation, first.resize);
     const count = seeds.length * perImage;
     const shared = new SharedArrayBuffer(8 + 8 * count);
     const done = new Int32Array(shared, 0, 1),
       values = new Float64Array(shared, 8, count);
     const id = this.nextId++,
       worker = this.worker;
-    this.post({ open: { id, source, seeds, perImage, shared, variation } });
+    this.post({ open: { id, source, seeds, perImage, shared, variation: first.variation, resize: first.resize } });
     let asked = 0,
       taken = 0;
     let here: NoiseSampler | undefined;
@@ -94,7 +101,7 @@ class NoiseThread {
     };
     // The next draw: the shared memory itself (valid until the next one is asked for), or the main thread's draw.
     const next = (): Float64Array => {
-      if (!here && this.worker !== worker) here = drawnHere(source, seeds, perImage, variation, taken); // the thread has ended
+      if (!here && this.worker !== worker) here = drawnHere(source, seeds, perImage, first, taken); // the thread has ended
       if (!here) {
         ask();
         if (waitForDraw(done, taken + 1)) {
@@ -102,7 +109,7 @@ class NoiseThread {
           return values;
         }
         if (Atomics.load(done, 0) >= 0) this.stop(); // it did not answer in time
-        here = drawnHere(source, seeds, perImage, variation, taken);
+        here = drawnHere(source, seeds, perImage, first, taken);
       }
       return here();
     };
@@ -150,10 +157,16 @@ export const noiseThreadRunning = (): boolean => thread.running;
 
 /**
  * A batch's noise (see NoiseThread.sampler): drawn in the thread while it runs, on the main thread otherwise. With a
- * variation, each image's first draw is varied towards its variation seed's (variation.ts).
+ * variation, each image's first draw is varied towards its variation seed's; with a seed resize, drawn at the resize's
+ * size and pasted centred (variation.ts).
  */
-export const batchNoiseOf = (source: string, seeds: number[], perImage: number, variation?: BatchVariation): NoiseSampler =>
-  thread.sampler(source, seeds, perImage, variation);
+export const batchNoiseOf = (
+  source: string,
+  seeds: number[],
+  perImage: number,
+  variation?: BatchVariation,
+  resize?: SeedResize,
+): NoiseSampler => thread.sampler(source, seeds, perImage, { variation, resize });
 
 /** For benchmarks' A/B runs in one process: while on, new samplers draw on the main thread as without the thread. */
 export const drawNoiseOnMainThread = (on: boolean): void => void (thread.here = on);

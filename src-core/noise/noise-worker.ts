@@ -2,6 +2,7 @@
 // memory it shares with the main thread, then counts the draw done there (Atomics), where the main thread waits.
 import { parentPort } from 'node:worker_threads';
 import type { NoiseStream } from './index.ts';
+import type { SeedResize } from './seed-resize.ts';
 import { imageStreams, type BatchVariation } from './variation.ts';
 
 export interface NoiseOpen {
@@ -13,6 +14,8 @@ export interface NoiseOpen {
   shared: SharedArrayBuffer;
   /** Variation seeds: each image's first draw is varied (variation.ts). */
   variation?: BatchVariation;
+  /** Seed resize: each image's first draw is made at another size and pasted centred (seed-resize.ts). */
+  resize?: SeedResize;
 }
 export type NoiseMessage = { open: NoiseOpen } | { draw: number } | { close: number };
 export type NoiseReply = { ready: true };
@@ -30,10 +33,10 @@ const jobs = new Map<number, Job>();
 
 port.on('message', (message: NoiseMessage) => {
   if ('open' in message) {
-    const { id, source, seeds, perImage, shared, variation } = message.open;
+    const { id, source, seeds, perImage, shared, variation, resize } = message.open;
     const done = new Int32Array(shared, 0, 1);
     try {
-      const streams = imageStreams(source, seeds, variation);
+      const streams = imageStreams(source, seeds, variation, resize);
       jobs.set(id, { streams, perImage, done, values: new Float64Array(shared, 8, seeds.length * perImage) });
     } catch {
       fail(done);

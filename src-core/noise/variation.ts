@@ -1,8 +1,11 @@
 // A1111's variation seeds ("Variation seed", "Variation seed strength"; its subseed and subseed_strength): each image's
 // first noise (the start latent, or what img2img and hires fix add to their source) is the seed's noise turned part of
 // the way towards another seed's noise by A1111's slerp (modules/rng.py ImageRNG.first). Later draws (Euler a, Restart)
-// continue the seed's own stream untouched, as A1111's next() does.
+// continue the seed's own stream untouched, as A1111's next() does. With "Seed resize from" (seed-resize.ts) both
+// first noises are drawn at the resize's size from fresh streams of their seeds, slerped there, and pasted centred into
+// the seed's own first draw, as ImageRNG.first does.
 import { createNoiseStream, type NoiseStream } from './index.ts';
+import { pasteCentred, type SeedResize } from './seed-resize.ts';
 
 /** One batch's variation: each image's variation seed, the strength (over 0, at most 1) and one image's latent shape. */
 export interface BatchVariation {
@@ -67,36 +70,69 @@ export function slerpNoise(
   return out;
 }
 
-/** An image's stream whose first draw is varied towards the variation seed's noise; later draws are the seed's own. */
-class VariedStartStream implements NoiseStream {
+/** What an image's first draw becomes: varied towards another seed's noise, drawn at another size, or both. */
+interface FirstDraw {
+  variation?: { stream: NoiseStream; strength: number; shape: readonly [number, number, number] };
+  /** A fresh stream of the image's seed, for its noise at the resize's size. */
+  resize?: { stream: NoiseStream; from: readonly [number, number]; shape: readonly [number, number, number] };
+}
+
+/** An image's stream whose first draw is A1111's ImageRNG.first(); later draws are the seed's own. */
+class FirstDrawStream implements NoiseStream {
   private first = true;
 
   constructor(
     private readonly own: NoiseStream,
-    private readonly variation: NoiseStream,
-    private readonly strength: number,
-    private readonly shape: readonly [number, number, number],
+    private readonly change: FirstDraw,
   ) {}
 
   randn(count: number): Float64Array {
+    // The seed's own stream makes the first draw at the image's size in every case (A1111's generator does).
     const drawn = this.own.randn(count);
     if (!this.first || count === 0) return drawn;
     this.first = false;
-    return slerpNoise(this.strength, drawn, this.variation.randn(count), this.shape);
+    const { variation, resize } = this.change;
+    if (!resize) return variation ? slerpNoise(variation.strength, drawn, variation.stream.randn(count), variation.shape) : drawn;
+    const noiseShape = [resize.shape[0], ...resize.from] as const;
+    const cells = noiseShape[0] * noiseShape[1] * noiseShape[2];
+    let noise = resize.stream.randn(cells);
+    if (variation) noise = slerpNoise(variation.strength, noise, variation.stream.randn(cells), noiseShape);
+    return pasteCentred(noise, noiseShape, drawn, resize.shape);
   }
 }
 
+/** A seed resize that changes something: A1111 draws plainly where the resize's size is the image's own. */
+function effectiveResize(resize: SeedResize | undefined, variation: BatchVariation | undefined): SeedResize | undefined {
+  if (!resize) return undefined;
+  const [, rows, columns] = resize.shape;
+  if (variation && variation.shape.join('x') !== resize.shape.join('x')) {
+    throw new RangeError(`seed resize: a ${resize.shape.join('x')} latent, but the variation's is ${variation.shape.join('x')}`);
+  }
+  if (!resize.from.every((side) => Number.isInteger(side) && side > 0)) {
+    throw new RangeError(`seed resize: ${resize.from.join('x')} latent cells; each side must be a whole number over 0`);
+  }
+  return resize.from[0] === rows && resize.from[1] === columns ? undefined : resize;
+}
+
 /**
- * One stream per image of a batch (noise/index.ts batchNoise's input): the seed's stream, or with a variation one whose
- * first draw is slerped towards the variation seed's first draw. Bad seeds throw here, before anything is drawn.
+ * One stream per image of a batch (noise/index.ts batchNoise's input): the seed's stream, or with a variation or a
+ * seed resize one whose first draw is ImageRNG.first()'s. Bad seeds throw here, before anything is drawn.
  */
-export function imageStreams(source: string, seeds: number[], variation?: BatchVariation): NoiseStream[] {
+export function imageStreams(source: string, seeds: number[], variation?: BatchVariation, seedResize?: SeedResize): NoiseStream[] {
   if (variation && variation.seeds.length !== seeds.length) {
     throw new RangeError(`variation seeds: ${variation.seeds.length} for ${seeds.length} images`);
   }
+  const resize = effectiveResize(seedResize, variation);
   return seeds.map((seed, i) => {
     const own = createNoiseStream(source, seed);
-    if (!variation) return own;
-    return new VariedStartStream(own, createNoiseStream(source, variation.seeds[i]), variation.strength, variation.shape);
+    if (!variation && !resize) return own;
+    return new FirstDrawStream(own, {
+      variation: variation && {
+        stream: createNoiseStream(source, variation.seeds[i]),
+        strength: variation.strength,
+        shape: variation.shape,
+      },
+      resize: resize && { stream: createNoiseStream(source, seed), from: resize.from, shape: resize.shape },
+    });
   });
 }

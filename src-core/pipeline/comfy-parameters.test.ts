@@ -5,11 +5,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { comfyToRequest } from './comfy-parameters.ts';
 import { pngToRequest } from './png-import.ts';
+import { SAMPLERS } from '../samplers/index.ts';
+import { samplerSchedule } from '../samplers/run.ts';
+import { DiscreteSchedule } from '../schedule/discrete.ts';
+import { buildSchedule } from '../schedule/schedules.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../tests/fixtures/png/${name}`, import.meta.url));
 type Graph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 const defaultGraph = (): Graph => JSON.parse(fixture('foreign/comfy-basic-api-example.json').toString('utf8')) as Graph;
 const read = (graph: unknown) => comfyToRequest(JSON.stringify(graph));
+/** The default graph with its KSampler's sampler_name and scheduler set. */
+const readNames = (sampler_name: string, scheduler = 'normal') => {
+  const g = defaultGraph();
+  Object.assign(g['3'].inputs, { sampler_name, scheduler });
+  return read(g);
+};
 
 test('ComfyUI PNGs: the default graph, a LoRA graph and an SDXL base + refiner graph fill the form', () => {
   assert.deepEqual(pngToRequest(fixture('comfy-default.png')), {
@@ -90,21 +100,74 @@ test('ComfyUI: simple primitive nodes are followed, others are named; clip skip,
 });
 
 test("ComfyUI: sampler and schedule names map only where they compute the same; others keep the form's value", () => {
-  const g = defaultGraph();
-  Object.assign(g['3'].inputs, { sampler_name: 'dpmpp_2m', scheduler: 'karras' });
-  assert.deepEqual([read(g).request.sampler, read(g).request.schedule], ['dpmpp_2m', 'karras']);
-  Object.assign(g['3'].inputs, { sampler_name: 'dpmpp_2m_sde', scheduler: 'simple' });
-  const other = read(g);
+  const both = readNames('dpmpp_2m', 'karras');
+  assert.deepEqual([both.request.sampler, both.request.schedule, both.notes], ['dpmpp_2m', 'karras', []]);
+  const other = readNames('uni_pc_bh2', 'beta');
   assert.equal(other.request.sampler, undefined);
   assert.equal(other.request.schedule, undefined);
   assert.deepEqual(other.notes, [
-    'sampler "dpmpp_2m_sde" is not available here; keeping the current sampler',
-    'ComfyUI\'s "simple" schedule has no counterpart here (Karras, Normal); keeping the current schedule',
+    'sampler "uni_pc_bh2" is not available here; keeping the current sampler',
+    'ComfyUI\'s "beta" schedule has no counterpart here (normal, karras, exponential, sgm_uniform, simple); keeping the current schedule',
   ]);
-  Object.assign(g['3'].inputs, { sampler_name: 'ddim', scheduler: 'normal' });
-  const ddim = read(g);
+  const ddim = readNames('ddim', 'normal');
   assert.equal(ddim.request.sampler, 'euler');
   assert.deepEqual(ddim.notes, ['ComfyUI\'s "ddim" sampler is Euler on the chosen schedule; it is Euler here']);
+});
+
+test("ComfyUI's k-diffusion samplers and schedules: each maps with a note for its noise or its schedule", () => {
+  const generator = (label: string) =>
+    `ComfyUI draws ${label}'s noise at each step from its own generator; the image will differ after the first step`;
+  const tree = (label: string, gpu = '') =>
+    `${label} in ComfyUI draws its noise from a Brownian tree (torchsde) seeded from the seed${gpu}, which is not reproduced ` +
+    'here: the image will differ from the original';
+  const wholeSchedule =
+    'ComfyUI runs DPM++ 3M SDE on its schedule as it is; here, as in A1111, the schedule is built for one step more and its ' +
+    'next-to-last sigma dropped, so the steps differ';
+  const onGpu = ' and built on the GPU';
+  // ComfyUI name -> this app's sampler and the notes (comfy/samplers.py KSAMPLER_NAMES, comfy/k_diffusion/sampling.py).
+  const cases: Array<[string, string, string[]]> = [
+    ['euler_ancestral', 'euler_ancestral', [generator('Euler a')]],
+    ['lms', 'lms', []],
+    ['dpm_2', 'dpm_2', []],
+    ['dpm_2_ancestral', 'dpm_2_ancestral', [generator('DPM2 a')]],
+    ['dpmpp_2s_ancestral', 'dpmpp_2s_ancestral', [generator('DPM++ 2S a')]],
+    ['dpmpp_sde', 'dpmpp_sde', [tree('DPM++ SDE')]],
+    ['dpmpp_sde_gpu', 'dpmpp_sde', [tree('DPM++ SDE', onGpu)]],
+    ['dpmpp_2m_sde', 'dpmpp_2m_sde', [tree('DPM++ 2M SDE')]],
+    ['dpmpp_2m_sde_gpu', 'dpmpp_2m_sde', [tree('DPM++ 2M SDE', onGpu)]],
+    ['dpmpp_3m_sde', 'dpmpp_3m_sde', [tree('DPM++ 3M SDE'), wholeSchedule]],
+    ['dpmpp_3m_sde_gpu', 'dpmpp_3m_sde', [tree('DPM++ 3M SDE', onGpu), wholeSchedule]],
+  ];
+  for (const [name, sampler, notes] of cases) {
+    const result = readNames(name);
+    assert.deepEqual([result.request.sampler, result.notes], [sampler, notes], name);
+  }
+  for (const name of ['dpm_fast', 'dpm_adaptive', 'heunpp2', 'euler_cfg_pp', 'ipndm', 'deis', 'uni_pc'])
+    assert.equal(readNames(name).request.sampler, undefined, name);
+
+  for (const schedule of ['exponential', 'sgm_uniform', 'simple']) {
+    const result = readNames('euler', schedule);
+    assert.deepEqual([result.request.schedule, result.notes], [schedule, []], schedule);
+  }
+  for (const schedule of ['ddim_uniform', 'beta', 'linear_quadratic', 'kl_optimal', 'polyexponential']) {
+    const result = readNames('euler', schedule);
+    assert.equal(result.request.schedule, undefined, schedule);
+    assert.match(result.notes.join('\n'), new RegExp(`"${schedule}" schedule has no counterpart here`));
+  }
+});
+
+test("ComfyUI: the dropped-sigma note follows this app's plan (ComfyUI drops the next-to-last sigma for DPM2 and DPM2 a only)", () => {
+  const comfyDrops = new Set(['dpm_2', 'dpm_2_ancestral', 'uni_pc', 'uni_pc_bh2']); // KSampler.DISCARD_PENULTIMATE_SIGMA_SAMPLERS
+  const model = new DiscreteSchedule({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear' });
+  const plain = buildSchedule('karras', model, 10);
+  for (const name of ['lms', 'dpm_2', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde']) {
+    const result = readNames(name, 'karras');
+    const planned = samplerSchedule(SAMPLERS[result.request.sampler!], 'karras', model, 10);
+    assert.equal(planned.length, plain.length, name);
+    const appDrops = planned.some((sigma, i) => sigma !== plain[i]);
+    const noted = result.notes.some((n) => n.includes('next-to-last sigma dropped'));
+    assert.equal(noted, appDrops !== comfyDrops.has(name), name);
+  }
 });
 
 test('ComfyUI: SDXL text encoder, img2img from an encoded image and a hires second pass', () => {

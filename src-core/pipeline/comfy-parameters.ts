@@ -13,30 +13,12 @@ import {
   type ComfyNode,
 } from './comfy-graph.ts';
 import { leftOut, modelFacts } from './comfy-models.ts';
+import { readComfySampler, readComfySchedule } from './comfy-sampling.ts';
 import { withinPromptLimit, type ParametersImport } from './metadata.ts';
 
 type Request = Partial<GenerateRequestInput>;
 
 const SAMPLER_NODES = new Set(['KSampler', 'KSamplerAdvanced']);
-
-/**
- * ComfyUI sampler names whose update is this app's: k-diffusion's functions in both. ComfyUI's "ddim" runs
- * k-diffusion's Euler on the chosen schedule (comfy/samplers.py sampler_object), so it is Euler here too.
- */
-const SAMPLERS: Record<string, NonNullable<Request['sampler']>> = {
-  euler: 'euler',
-  euler_ancestral: 'euler_ancestral',
-  heun: 'heun',
-  dpmpp_2m: 'dpmpp_2m',
-  ddim: 'euler',
-};
-
-/**
- * Schedules that compute what this app's do: "normal" is timesteps linspace(T-1, 0, n) mapped to sigmas by
- * interpolating log-sigma, then 0 (the app's Normal); "karras" is Karras et al.'s with rho 7 between the model's
- * sigma_min and sigma_max. "simple", "sgm_uniform", "ddim_uniform", "beta"... pick other sigmas.
- */
-const SCHEDULES: Record<string, NonNullable<Request['schedule']>> = { normal: 'normal', karras: 'karras' };
 
 /** Where a sampler's latent can come from on the way back to an earlier pass. */
 const LATENT_INPUTS = ['latent_image', 'samples', 'latent', 'pixels', 'image'];
@@ -98,18 +80,9 @@ function readSampler(reader: NodeReader, node: ComfyNode, request: Request, note
   if (cfg !== undefined) request.cfgScale = cfg;
 
   const sampler = reader.text(node, 'sampler_name', 'sampler');
-  if (sampler !== undefined && Object.hasOwn(SAMPLERS, sampler)) {
-    request.sampler = SAMPLERS[sampler];
-    if (sampler === 'ddim') notes.push('ComfyUI\'s "ddim" sampler is Euler on the chosen schedule; it is Euler here');
-    if (sampler === 'euler_ancestral')
-      notes.push("ComfyUI draws Euler a's noise at each step from its own generator; the image will differ after the first step");
-  } else if (sampler !== undefined) {
-    notes.push(`sampler "${sampler.slice(0, 40)}" is not available here; keeping the current sampler`);
-  }
+  if (sampler !== undefined) readComfySampler(sampler, request, notes);
   const schedule = reader.text(node, 'scheduler', 'schedule');
-  if (schedule !== undefined && Object.hasOwn(SCHEDULES, schedule)) request.schedule = SCHEDULES[schedule];
-  else if (schedule !== undefined)
-    notes.push(`ComfyUI's "${schedule.slice(0, 40)}" schedule has no counterpart here (Karras, Normal); keeping the current schedule`);
+  if (schedule !== undefined) readComfySchedule(schedule, request, notes);
 
   if (!advanced) return;
   // KSamplerAdvanced: a pass may start late, stop early or skip the noise (its refiner and two-pass graphs).

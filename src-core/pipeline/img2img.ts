@@ -6,7 +6,7 @@
 import { img2imgSteps } from '../contract/images.ts';
 import { resolveSampler, type SamplerOptions } from '../samplers/index.ts';
 import { sdPresetSegments, type RestartSegment } from '../samplers/restart.ts';
-import { runSampler, samplerSchedule, type SamplingPlan, type SamplingRequest } from '../samplers/run.ts';
+import { resolvedOptions, runSampler, samplerSchedule, type SamplingPlan, type SamplingRequest } from '../samplers/run.ts';
 import type { Denoiser, NoiseSampler, SampleContext } from '../samplers/types.ts';
 import type { DiscreteSchedule } from '../schedule/discrete.ts';
 
@@ -43,10 +43,7 @@ function restartWithin(options: SamplerOptions, startSigma: number, strength: nu
 /** The partial schedule for img2img (and hires fix's second pass) and its evaluation count, known before any run. */
 export function planPartialSampling(schedule: DiscreteSchedule, request: SamplingRequest, strength: number, exact: boolean): PartialPlan {
   const resolved = resolveSampler(request.sampler, request.options);
-  let options: SamplerOptions =
-    resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
-      ? { ...resolved.options, guidance_scale: request.guidanceScale }
-      : resolved.options;
+  let options = resolvedOptions(resolved.sampler, resolved.options, schedule, request.guidanceScale);
   const { scheduleSteps, stepsRun } = img2imgSteps(request.steps, strength, exact);
   const full = samplerSchedule(resolved.sampler, request.schedule, schedule, scheduleSteps, request.scheduleOptions);
   const sigmas = full.slice(full.length - 1 - stepsRun);

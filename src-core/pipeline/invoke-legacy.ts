@@ -5,16 +5,26 @@
 import type { GenerateRequestInput } from '../contract/generate.ts';
 import { withinPromptLimit, type ParametersImport } from './metadata.ts';
 import { compelNote, Fields, jsonObject } from './invoke-fields.ts';
+import { droppedSigmaNote } from './invoke-schedulers.ts';
 
 type Request = Partial<GenerateRequestInput>;
 
-/** InvokeAI 2's k-diffusion sampler names whose method is one of this app's (it did not record the schedule). */
+/**
+ * InvokeAI 2's sampler names whose method is one of this app's (it did not record the schedule): its ckpt models ran
+ * k-diffusion's functions (ldm/generate.py _set_sampler_legacy: k_lms "lms", k_dpm_2 "dpm_2", k_dpm_2_a
+ * "dpm_2_ancestral", k_dpmpp_2_a "dpmpp_2s_ancestral", k_dpmpp_2 "dpmpp_2m"...); 2.3's diffusers models ran diffusers'
+ * schedulers of the same methods (and, lacking one for k_dpmpp_2_a, the model's own).
+ */
 const SAMPLERS: Record<string, NonNullable<Request['sampler']>> = {
   k_euler: 'euler',
   k_euler_a: 'euler_ancestral',
   k_heun: 'heun',
   k_dpmpp_2: 'dpmpp_2m',
   ddim: 'ddim',
+  k_lms: 'lms',
+  k_dpm_2: 'dpm_2',
+  k_dpm_2_a: 'dpm_2_ancestral',
+  k_dpmpp_2_a: 'dpmpp_2s_ancestral',
 };
 
 /** "a cat [blurry, dark]": the bracketed parts are the negative prompt (several are each put in parentheses). */
@@ -36,6 +46,9 @@ function fillCommon(request: Request, notes: string[], raw: string | undefined, 
   if (sampler !== undefined && Object.hasOwn(SAMPLERS, sampler)) {
     request.sampler = SAMPLERS[sampler];
     notes.push('InvokeAI 2 did not record its noise schedule; keeping the current schedule');
+    // Its KSampler (ldm/models/diffusion/ksampler.py) hands k-diffusion the schedule as it is, for DPM2 too.
+    const dropped = droppedSigmaNote('InvokeAI 2', request.sampler);
+    if (dropped) notes.push(dropped);
   } else if (sampler !== undefined) {
     notes.push(`sampler "${sampler.slice(0, 40)}" is not available here; keeping the current sampler`);
   }

@@ -86,10 +86,53 @@ test('InvokeAI 2 sd-metadata and the Dream command line', () => {
       width: 512,
       height: 512,
       cfgScale: 7.5,
+      sampler: 'lms',
     },
-    notes: ['sampler "k_lms" is not available here; keeping the current sampler'],
+    notes: ['InvokeAI 2 did not record its noise schedule; keeping the current schedule'],
   });
+  // InvokeAI 2's KSampler ran k-diffusion's DPM2 on the schedule as it is; this app drops a sigma, as A1111 does.
+  const dpm2 = invokeToRequest({ Dream: '"a fox" -s 30 -S 1 -A k_dpm_2_a' })!;
+  assert.equal(dpm2.request.sampler, 'dpm_2_ancestral');
+  assert.deepEqual(dpm2.notes, [
+    'InvokeAI 2 did not record its noise schedule; keeping the current schedule',
+    'InvokeAI 2 runs DPM2 a on its schedule as it is; here, as in A1111, the schedule is built for one step more and its ' +
+      'next-to-last sigma dropped, so the steps differ',
+  ]);
+  const legacy = { k_lms: 'lms', k_dpm_2: 'dpm_2', k_dpmpp_2_a: 'dpmpp_2s_ancestral', plms: undefined };
+  for (const [name, sampler] of Object.entries(legacy))
+    assert.equal(invokeToRequest({ Dream: `"a fox" -A ${name}` })!.request.sampler, sampler, name);
   assert.equal(invokeToRequest({ Software: 'x' }), undefined);
+});
+
+test("InvokeAI's diffusers schedulers map to the sampler and schedule of the same method, with notes on their noise", () => {
+  const read = (scheduler: string) => invokeToRequest({ invokeai_metadata: JSON.stringify({ scheduler }) })!;
+  const generator = (label: string) =>
+    `InvokeAI draws ${label}'s noise at each step from a generator of its own; the image will differ after the first step`;
+  const dropped = (label: string) =>
+    `InvokeAI runs ${label} on its schedule as it is; here, as in A1111, the schedule is built for one step more and its ` +
+    'next-to-last sigma dropped, so the steps differ';
+  const tree =
+    'DPM++ SDE in InvokeAI draws its noise from a Brownian tree (torchsde) seeded with 0, which is not reproduced here: ' +
+    'the image will differ from the original';
+  // InvokeAI name -> sampler, schedule and the notes after the scheduler note (schedulers.py SCHEDULER_MAP).
+  const cases: Array<[string, string, string, string[]]> = [
+    ['euler_a', 'euler_ancestral', 'normal', [generator('Euler a')]],
+    ['lms', 'lms', 'normal', []],
+    ['lms_k', 'lms', 'karras', []],
+    ['kdpm_2', 'dpm_2', 'normal', [dropped('DPM2')]],
+    ['kdpm_2_k', 'dpm_2', 'karras', [dropped('DPM2')]],
+    ['kdpm_2_a', 'dpm_2_ancestral', 'normal', [generator('DPM2 a'), dropped('DPM2 a')]],
+    ['kdpm_2_a_k', 'dpm_2_ancestral', 'karras', [generator('DPM2 a'), dropped('DPM2 a')]],
+    ['dpmpp_sde', 'dpmpp_sde', 'normal', [tree]],
+    ['dpmpp_sde_k', 'dpmpp_sde', 'karras', [tree]],
+    ['dpmpp_2m_sde', 'dpmpp_2m_sde', 'normal', [generator('DPM++ 2M SDE')]],
+    ['dpmpp_2m_sde_k', 'dpmpp_2m_sde', 'karras', [generator('DPM++ 2M SDE')]],
+  ];
+  for (const [name, sampler, schedule, notes] of cases)
+    assert.deepEqual(read(name), { request: { sampler, schedule }, notes: [SCHEDULER_NOTE, ...notes] }, name);
+  // Methods this app does not have: DPM++ 2S without noise (one evaluation a step), deterministic 3M, UniPC, DEIS...
+  const unmapped = ['dpmpp_2s', 'dpmpp_2s_k', 'dpmpp_3m', 'dpmpp_3m_k', 'unipc', 'unipc_k', 'deis', 'pndm', 'ddpm', 'lcm', 'tcd', 'er_sde'];
+  for (const name of unmapped) assert.deepEqual(read(name).request, {}, name);
 });
 
 test('hostile InvokeAI metadata ends in notes, never in an exception', () => {
@@ -107,7 +150,7 @@ test('hostile InvokeAI metadata ends in notes, never in an exception', () => {
       seed: '12',
       steps: 'STEPS',
       width: 512,
-      scheduler: 'dpmpp_sde_k',
+      scheduler: 'dpmpp_3m_k',
       loras: [{ model: { name: 'x:y' }, weight: 1 }, { weight: 'heavy' }, 'nonsense'],
       rand_device: 'mps',
       model: { name: 'flux-dev', base: 'flux' },
@@ -123,7 +166,7 @@ test('hostile InvokeAI metadata ends in notes, never in an exception', () => {
     'a LoRA in the file ("nonsense") cannot be written as a prompt tag; it is left out',
     'steps Infinity in the file is not a number; keeping the current value',
     'seed "12" in the file is not a number; keeping the current value',
-    'InvokeAI\'s scheduler "dpmpp_sde_k" is not available here; keeping the current sampler and schedule',
+    'InvokeAI\'s scheduler "dpmpp_3m_k" is not available here; keeping the current sampler and schedule',
     'noise device "mps" is not available here',
     'the image was made with a flux model, which this app does not run; the values will not make the same image',
   ]);

@@ -5,24 +5,9 @@ import type { GenerateRequestInput } from '../contract/generate.ts';
 import { withinPromptLimit, type ParametersImport } from './metadata.ts';
 import { invokeLegacyToRequest } from './invoke-legacy.ts';
 import { compelNote, Fields, isRecord, jsonObject, shown } from './invoke-fields.ts';
+import { readInvokeScheduler } from './invoke-schedulers.ts';
 
 type Request = Partial<GenerateRequestInput>;
-type Sampling = Pick<Request, 'sampler' | 'schedule'>;
-
-/**
- * InvokeAI's scheduler names (invokeai/backend/stable_diffusion/schedulers/schedulers.py SCHEDULER_MAP: diffusers'
- * schedulers, "_k" with Karras sigmas) whose method is one of this app's samplers.
- */
-const SCHEDULERS: Record<string, Sampling> = {
-  euler: { sampler: 'euler', schedule: 'normal' },
-  euler_k: { sampler: 'euler', schedule: 'karras' },
-  euler_a: { sampler: 'euler_ancestral', schedule: 'normal' },
-  heun: { sampler: 'heun', schedule: 'normal' },
-  heun_k: { sampler: 'heun', schedule: 'karras' },
-  dpmpp_2m: { sampler: 'dpmpp_2m', schedule: 'normal' },
-  dpmpp_2m_k: { sampler: 'dpmpp_2m', schedule: 'karras' },
-  ddim: { sampler: 'ddim' },
-};
 
 /** The model families this app runs (InvokeAI's base names). */
 const RUNNABLE_BASES = new Set(['sd-1', 'sd-2', 'sdxl']);
@@ -89,15 +74,7 @@ function readMetadata(f: Fields): ParametersImport {
   }
 
   const scheduler = f.text('scheduler');
-  if (scheduler !== undefined && Object.hasOwn(SCHEDULERS, scheduler)) {
-    Object.assign(request, SCHEDULERS[scheduler]);
-    notes.push(
-      "InvokeAI samples with diffusers' schedulers (timesteps from the model's scheduler config); " +
-        'the same settings here give a close, not identical, image',
-    );
-  } else if (scheduler !== undefined) {
-    notes.push(`InvokeAI's scheduler "${scheduler.slice(0, 40)}" is not available here; keeping the current sampler and schedule`);
-  }
+  if (scheduler !== undefined) readInvokeScheduler(scheduler, request, notes);
   // InvokeAI draws the noise with torch on the CPU (its default) or on the GPU.
   const device = f.text('rand_device');
   if (device === 'cpu') request.noiseSource = 'torch-cpu';

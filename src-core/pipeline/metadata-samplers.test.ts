@@ -17,6 +17,8 @@ const LABELS = {
   dpmpp_sde: 'DPM++ SDE',
   dpmpp_2m_sde: 'DPM++ 2M SDE',
   dpmpp_3m_sde: 'DPM++ 3M SDE',
+  dpmpp_2m_sde_heun: 'DPM++ 2M SDE Heun',
+  lcm: 'LCM',
 };
 
 test("A1111's sampler labels read as the new samplers, with a schedule type or with the old Karras/Exponential suffix", () => {
@@ -28,7 +30,9 @@ test("A1111's sampler labels read as the new samplers, with a schedule type or w
   }
   const exp = parametersToRequest(line('Sampler: DPM++ 3M SDE Exponential')).request;
   assert.deepEqual([exp.sampler, exp.schedule], ['dpmpp_3m_sde', 'exponential']);
-  assert.match(parametersToRequest(line('Sampler: DPM++ 2M SDE Heun')).notes.join('\n'), /"DPM\+\+ 2M SDE Heun" is not available/);
+  const heun = parametersToRequest(line('Sampler: DPM++ 2M SDE Heun Exponential')).request;
+  assert.deepEqual([heun.sampler, heun.schedule], ['dpmpp_2m_sde_heun', 'exponential']);
+  assert.match(parametersToRequest(line('Sampler: DPM fast')).notes.join('\n'), /"DPM fast" is not available/);
 });
 
 test("A1111's schedule type labels read as the new schedules", () => {
@@ -40,13 +44,22 @@ test("A1111's schedule type labels read as the new schedules", () => {
     ['Simple', 'simple'],
     ['Uniform', 'normal'],
     ['Normal', 'normal'],
+    ['KL Optimal', 'kl_optimal'],
+    ['Align Your Steps', 'align_your_steps'],
+    ['Beta', 'beta'],
   ];
   for (const [label, schedule] of cases) {
     const { request, notes } = parametersToRequest(line(`Sampler: Euler, Schedule type: ${label}`));
     assert.equal(request.schedule, schedule, label);
     assert.deepEqual(notes, [], label);
   }
-  assert.match(parametersToRequest(line('Sampler: Euler, Schedule type: Beta')).notes.join('\n'), /"Beta" is not available/);
+  assert.match(
+    parametersToRequest(line('Sampler: Euler, Schedule type: Karras Exponential')).notes.join('\n'),
+    /"Karras Exponential" is not available/,
+  );
+  const beta = parametersToRequest(line('Sampler: Euler, Schedule type: Beta, Beta schedule alpha: 0.6, Beta schedule beta: 0.5'));
+  assert.equal(beta.request.schedule, 'beta');
+  assert.deepEqual(beta.notes, ['Beta schedule beta 0.5 is not available here: the Beta schedule uses 0.6']);
 });
 
 test("Schedule type: Automatic gives each new sampler A1111's default schedule (its sampler list's 'scheduler')", () => {
@@ -58,6 +71,8 @@ test("Schedule type: Automatic gives each new sampler A1111's default schedule (
     dpmpp_sde: 'karras',
     dpmpp_2m_sde: 'exponential',
     dpmpp_3m_sde: 'exponential',
+    dpmpp_2m_sde_heun: 'exponential',
+    lcm: 'normal',
   };
   for (const [name, schedule] of Object.entries(expected)) {
     const label = LABELS[name as keyof typeof LABELS];
@@ -66,10 +81,10 @@ test("Schedule type: Automatic gives each new sampler A1111's default schedule (
 });
 
 test("the SDE samplers' import says that A1111's Brownian-tree noise is not reproduced; the ancestral ones' does not", () => {
-  for (const label of ['DPM++ SDE', 'DPM++ 2M SDE', 'DPM++ 3M SDE']) {
+  for (const label of ['DPM++ SDE', 'DPM++ 2M SDE', 'DPM++ 3M SDE', 'DPM++ 2M SDE Heun']) {
     assert.match(parametersToRequest(line(`Sampler: ${label}, Schedule type: Karras`)).notes.join('\n'), /Brownian tree/, label);
   }
-  for (const label of ['DPM2 a', 'DPM++ 2S a', 'LMS', 'DPM2']) {
+  for (const label of ['DPM2 a', 'DPM++ 2S a', 'LMS', 'DPM2', 'LCM']) {
     assert.deepEqual(parametersToRequest(line(`Sampler: ${label}, Schedule type: Karras`)).notes, [], label);
   }
 });
@@ -86,4 +101,6 @@ test('every sampler and schedule writes A1111 labels that read back to the same 
   }
   const text = requestToParameters(parseGenerateRequest({ prompt: 'x', seed: 1, sampler: 'dpmpp_2m_sde', schedule: 'sgm_uniform' }), facts);
   assert.match(text, /Sampler: DPM\+\+ 2M SDE, Schedule type: SGM Uniform/);
+  const beta = requestToParameters(parseGenerateRequest({ prompt: 'x', seed: 1, sampler: 'lcm', schedule: 'beta' }), facts);
+  assert.match(beta, /Sampler: LCM, Schedule type: Beta, .*Beta schedule alpha: 0\.6, Beta schedule beta: 0\.6/);
 });

@@ -4,6 +4,8 @@ import { formatParameters, parseParameters } from '../png/parameters.ts';
 import { pythonFloat, pythonInt } from './python-numbers.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
+import { BETA_SCHEDULE_DEFAULTS } from '../schedule/a1111-schedules.ts';
+import { seedResizeOf } from './image-seeds.ts';
 
 export const APP_VERSION = 'Restart Studio 0.1.0';
 
@@ -15,6 +17,9 @@ const SCHEDULE_LABELS: Record<GenerateRequest['schedule'], string> = {
   polyexponential: 'Polyexponential',
   sgm_uniform: 'SGM Uniform',
   simple: 'Simple',
+  kl_optimal: 'KL Optimal',
+  align_your_steps: 'Align Your Steps',
+  beta: 'Beta',
 };
 /** A1111's schedule types by their labels, lower case (its "Normal" gives the same sigmas as "Uniform", our normal). */
 const SCHEDULE_BY_LABEL: ReadonlyMap<string, GenerateRequest['schedule']> = new Map([
@@ -74,6 +79,12 @@ function variationValues(request: GenerateRequest, facts: ImageFacts): Array<[st
   ];
 }
 
+/** A1111's "Seed resize from: WxH" (after the variation keys), written when both sides are over 0, as A1111 does. */
+function seedResizeValue(request: GenerateRequest): [string, string | undefined] {
+  const size = seedResizeOf(request);
+  return ['Seed resize from', size && `${size.width}x${size.height}`];
+}
+
 export function requestToParameters(request: GenerateRequest, facts: ImageFacts): string {
   const sampler = request.sampler as SamplerName;
   return formatParameters(request.prompt, request.negativePrompt, [
@@ -85,11 +96,15 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Size', `${facts.width}x${facts.height}`],
     ['Model', facts.model],
     ...variationValues(request, facts),
+    seedResizeValue(request),
     ['RNG', RNG_LABELS[request.noiseSource]],
     ['Eta', request.eta],
     ['Noise multiplier', request.sNoise],
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
+    // A1111 writes its Beta schedule's alpha and beta with it (always 0.6 here, its defaults).
+    ['Beta schedule alpha', request.schedule === 'beta' && sampler !== 'ddim' ? BETA_SCHEDULE_DEFAULTS.alpha : undefined],
+    ['Beta schedule beta', request.schedule === 'beta' && sampler !== 'ddim' ? BETA_SCHEDULE_DEFAULTS.beta : undefined],
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
     // As A1111: only above 1 (SD 2 and SDXL requests have lost it by now: model/clip-skip.ts).
     ['Clip skip', request.clipSkip !== undefined && request.clipSkip > 1 ? request.clipSkip : undefined],
@@ -114,14 +129,14 @@ export interface ParametersImport {
 }
 
 /** Samplers whose noise A1111 draws from a Brownian tree: the same seed cannot give its image here. */
-const BROWNIAN_SAMPLERS: ReadonlySet<SamplerName> = new Set(['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde']);
+const BROWNIAN_SAMPLERS: ReadonlySet<SamplerName> = new Set(['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde', 'dpmpp_2m_sde_heun']);
 
 const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
 
 /**
  * What A1111's "Schedule type: Automatic" means per sampler: the scheduler its sampler definition names
- * (Karras for DPM++ 2M, DPM++ SDE, DPM++ 2S a, DPM2, DPM2 a and Restart, Exponential for DPM++ 2M SDE and
- * 3M SDE), else the model's own sigmas (our Normal). DDIM has its own grid.
+ * (Karras for DPM++ 2M, DPM++ SDE, DPM++ 2S a, DPM2, DPM2 a and Restart, Exponential for DPM++ 2M SDE, its Heun
+ * and 3M SDE), else the model's own sigmas (our Normal). DDIM has its own grid.
  */
 const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
   euler: 'normal',
@@ -137,6 +152,9 @@ const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
   dpmpp_sde: 'karras',
   dpmpp_2m_sde: 'exponential',
   dpmpp_3m_sde: 'exponential',
+  dpmpp_2m_sde_heun: 'exponential',
+  // A1111's LCM has no scheduler of its own: its LCM denoiser's sigmas, our Normal on LCM's 50 timesteps.
+  lcm: 'normal',
 };
 
 /**
@@ -183,19 +201,19 @@ export function withinPromptLimit(text: string, what: string, notes: string[]): 
 
 /**
  * "Variation seed" and "Variation seed strength" as A1111 pastes them (float() of each). A file without a strength was
- * made without variation: no variation fields (the form turns it off). A1111's "Seed resize from" is not supported.
+ * made without variation: no variation fields (the form turns it off). "Seed resize from: WxH" is read as A1111 reads
+ * it (re_imagesize, then width and height); one that is not WxH is left out with a note.
  */
 function readVariation(v: Record<string, string>, request: Partial<GenerateRequestInput>, notes: string[]): void {
   const variationSeed = numberField(v, 'Variation seed', notes),
     variationStrength = numberField(v, 'Variation seed strength', notes);
   if (variationSeed !== undefined) request.variationSeed = variationSeed;
   if (variationStrength !== undefined) request.variationStrength = variationStrength;
-  if (v['Seed resize from'] !== undefined) {
-    notes.push(
-      `"Seed resize from: ${v['Seed resize from']}" is not supported: the noise is drawn at the image's own size, ` +
-        'so this image will differ',
-    );
-  }
+  const resizeText = v['Seed resize from'];
+  if (resizeText === undefined) return;
+  const resize = sizeOf(resizeText);
+  if (resize) [request.seedResizeFromWidth, request.seedResizeFromHeight] = resize;
+  else notes.push(`Seed resize from ${JSON.stringify(resizeText.slice(0, 40))} in the file is not WIDTHxHEIGHT; leaving seed resize off`);
 }
 
 /**
@@ -285,6 +303,13 @@ export function parametersToRequest(text: string): ParametersImport {
     }
   }
   if (v.Timestep?.trim() === 'nearest') request.timestepMode = 'nearest'; // values keep their spaces, as in A1111
+  for (const [key, fallback] of [
+    ['Beta schedule alpha', BETA_SCHEDULE_DEFAULTS.alpha],
+    ['Beta schedule beta', BETA_SCHEDULE_DEFAULTS.beta],
+  ] as const) {
+    if (v[key] !== undefined && Number(v[key]) !== fallback)
+      notes.push(`${key} ${v[key].trim()} is not available here: the Beta schedule uses ${fallback}`);
+  }
   const emphasis = (v.Emphasis ?? '').trim();
   if (emphasis) {
     const mode = (Object.keys(EMPHASIS_LABELS) as Array<GenerateRequest['emphasis']>).find(

@@ -15,8 +15,8 @@ import type { Timings } from './components.ts';
 import { hiresSettings, hiresSize, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
 import { encodeImage, requireVaeEncoder } from './img2img-encode.ts';
 import { planPartialSampling, sampleFromLatent } from './img2img.ts';
-import { planFor, samplerOptions } from './txt2img.ts';
-import { batchVariation } from './image-seeds.ts';
+import { planFor, samplerOptions, scheduleOptionsFor } from './txt2img.ts';
+import { batchSeedResize, batchVariation } from './image-seeds.ts';
 
 export interface PassPlan {
   kind: 'txt2img' | 'img2img' | 'hires';
@@ -62,6 +62,7 @@ function partial(
         schedule: request.schedule,
         steps,
         options: samplerOptions({ ...request, sampler }),
+        scheduleOptions: scheduleOptionsFor(model),
         guidanceScale: request.cfgScale,
       },
       strength,
@@ -150,8 +151,13 @@ const latentCells = (model: StableDiffusionModel, pass: PassPlan) => latentShape
 // Every pass starts a fresh stream per image: A1111 draws the second pass's noise from a new generator of the same seed,
 // and varies its first draw by the variation seeds again (a new ImageRNG). The streams are drawn in the engine's noise
 // thread where it runs (noise/noise-thread.ts), ahead, while the UNet runs.
-const noiseFor = (model: StableDiffusionModel, request: GenerateRequest, pass: PassPlan, seeds: number[], variationSeeds?: number[]) =>
-  batchNoiseOf(request.noiseSource, seeds, latentCells(model, pass), batchVariation(request, variationSeeds, latentShape(model, pass)));
+// "Seed resize from" too: A1111's hires fix and img2img make their ImageRNG with it, so every pass's first draw is resized.
+const noiseFor = (model: StableDiffusionModel, request: GenerateRequest, pass: PassPlan, seeds: number[], variationSeeds?: number[]) => {
+  const shape = latentShape(model, pass);
+  const variation = batchVariation(request, variationSeeds, shape);
+  const resize = batchSeedResize(request, model.info.vaeFactor, shape);
+  return batchNoiseOf(request.noiseSource, seeds, latentCells(model, pass), variation, resize);
+};
 
 /**
  * The noise of a job's first pass for a batch's seeds, for sampleJobBatch's BatchRun.startNoise: its `prefetch` draws

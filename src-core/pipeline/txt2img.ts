@@ -7,6 +7,7 @@ import { guidedDenoiser } from '../guidance/denoiser.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import type { SamplerOptions } from '../samplers/index.ts';
 import { planSampling, type SamplingPlan } from '../samplers/run.ts';
+import type { ScheduleOptions } from '../schedule/schedules.ts';
 import { SamplingCancelled, type Denoiser, type NoiseSampler } from '../samplers/types.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { promptConditioning } from '../prompt/conditioning.ts';
@@ -116,6 +117,9 @@ export function resolveSize(model: StableDiffusionModel, request: GenerateReques
   return { width, height };
 }
 
+/** The model facts a schedule reads: Align Your Steps has one table for SDXL and one for the rest. */
+export const scheduleOptionsFor = (model: StableDiffusionModel): ScheduleOptions => ({ sdxl: model.info.sdxl !== undefined });
+
 export function planFor(model: StableDiffusionModel, request: GenerateRequest): SamplingPlan {
   try {
     return planSampling(model.schedule, {
@@ -123,6 +127,7 @@ export function planFor(model: StableDiffusionModel, request: GenerateRequest): 
       schedule: request.schedule,
       steps: request.steps,
       options: samplerOptions(request),
+      scheduleOptions: scheduleOptionsFor(model),
       guidanceScale: request.cfgScale,
     });
   } catch (error) {
@@ -198,8 +203,8 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         uncond,
         scale: request.cfgScale,
         timeIds: passTimeIds.get(pass),
-        // Integer-timestep exports cannot take fractional timesteps.
-        timestepMode: timestepType === 'int64' ? 'nearest' : request.timestepMode,
+        // Integer-timestep exports cannot take fractional timesteps; LCM gives whole ones of its own (as A1111).
+        timestepMode: pass.plan.sampler.lcmTimesteps ? 'lcm' : timestepType === 'int64' ? 'nearest' : request.timestepMode,
         // Prompt editing or alternation: this pass's texts (its cond and uncond are their first).
         ...(schedules ? { cond: schedules[p].cond[0], uncond: schedules[p].uncond?.[0], prompts: schedules[p] } : {}),
       }),

@@ -2,13 +2,16 @@ import { addNoise, checkSigmas, GuardedDenoiser } from './helpers.ts';
 import { ancestralOptions, type AncestralOptions } from './euler-ancestral.ts';
 import type { Denoiser, SampleContext } from './types.ts';
 
+/** How the second-order term is formed: k-diffusion's solver_type ('midpoint' for "DPM++ 2M SDE", 'heun' for "... Heun"). */
+export type Dpmpp2mSdeSolver = 'midpoint' | 'heun';
+
 /**
  * DPM++ 2M SDE (k-diffusion's sample_dpmpp_2m_sde, solver_type 'midpoint' as A1111's "DPM++ 2M SDE"): the
  * multistep DPM-Solver++ with the SDE's decay exp(-eta h) and fresh noise of std
  * s_noise * sigma' * sqrt(1 - exp(-2 eta h)) each step; into sigma = 0 the result is the denoised estimate.
  * The noise is one standard normal draw per step from the run's noise source. k-diffusion and A1111 draw it from a
  * Brownian tree (torchsde) instead, so A1111's images with this sampler are not reproduced exactly; the formulas are
- * the same (checked against k-diffusion given the same draws).
+ * the same (checked against k-diffusion given the same draws). A1111's "DPM++ 2M SDE Heun" is the 'heun' solver.
  */
 export async function sampleDpmpp2mSde(
   model: Denoiser,
@@ -16,6 +19,7 @@ export async function sampleDpmpp2mSde(
   sigmas: readonly number[],
   ctx: SampleContext,
   options: AncestralOptions = {},
+  solver: Dpmpp2mSdeSolver = 'midpoint',
 ): Promise<Float64Array> {
   checkSigmas(sigmas);
   const { eta, sNoise } = ancestralOptions(options);
@@ -35,8 +39,10 @@ export async function sampleDpmpp2mSde(
       const etaH = eta * h;
       const ratio = (sigmaNext / sigma) * Math.exp(-etaH),
         weight = -Math.expm1(-h - etaH);
-      // From the second step on, the midpoint correction with the previous estimate (r = hLast / h).
-      const correction = previous ? (0.5 * weight * h) / hLast : 0;
+      // From the second step on, the correction with the previous estimate, (midpoint) weight / 2 or (heun)
+      // weight / (-h - eta h) + 1, over r = hLast / h.
+      const factor = solver === 'heun' ? weight / (-h - etaH) + 1 : 0.5 * weight;
+      const correction = previous ? (factor * h) / hLast : 0;
       for (let j = 0; j < x.length; j++) {
         x[j] = ratio * x[j] + weight * denoised[j] + (previous ? correction * (denoised[j] - previous[j]) : 0);
       }
@@ -48,5 +54,14 @@ export async function sampleDpmpp2mSde(
   }
   return D.result(x);
 }
+
+/** A1111's "DPM++ 2M SDE Heun": the same sampler with k-diffusion's solver_type 'heun'. */
+export const sampleDpmpp2mSdeHeun = (
+  model: Denoiser,
+  x: Float64Array,
+  sigmas: readonly number[],
+  ctx: SampleContext,
+  options: AncestralOptions = {},
+): Promise<Float64Array> => sampleDpmpp2mSde(model, x, sigmas, ctx, options, 'heun');
 
 export const dpmpp2mSdeEvaluations = (sigmas: readonly number[]): number => sigmas.length - 1;

@@ -3,19 +3,20 @@
 import { sampleDpm2, dpm2Evaluations } from './dpm2.ts';
 import { sampleDpm2Ancestral, dpm2AncestralEvaluations } from './dpm2-ancestral.ts';
 import { sampleDpmpp2m, dpmpp2mEvaluations, dpmpp2mLinearSteps } from './dpmpp-2m.ts';
-import { sampleDpmpp2mSde, dpmpp2mSdeEvaluations } from './dpmpp-2m-sde.ts';
+import { sampleDpmpp2mSde, sampleDpmpp2mSdeHeun, dpmpp2mSdeEvaluations } from './dpmpp-2m-sde.ts';
 import { sampleDpmpp2sAncestral, dpmpp2sAncestralEvaluations } from './dpmpp-2s-ancestral.ts';
 import { sampleDpmpp3mSde, dpmpp3mSdeEvaluations } from './dpmpp-3m-sde.ts';
 import { sampleDpmppSde, dpmppSdeEvaluations } from './dpmpp-sde.ts';
 import { sampleEuler, eulerEvaluations, eulerLinearSteps } from './euler.ts';
 import { sampleEulerAncestral, eulerAncestralEvaluations, eulerAncestralLinearSteps, type AncestralOptions } from './euler-ancestral.ts';
 import { sampleHeun, heunEvaluations, heunLinearSteps } from './heun.ts';
+import { sampleLcm, lcmEvaluations, type LcmOptions } from './lcm.ts';
 import { sampleLms, lmsEvaluations } from './lms.ts';
 import { sampleRestart, restartEvaluations, restartLinearSteps, type RestartOptions } from './restart.ts';
 import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
 import type { GenerateRequest } from '../contract/generate.ts';
 
-export type SamplerOptions = AncestralOptions & RestartOptions;
+export type SamplerOptions = AncestralOptions & RestartOptions & LcmOptions;
 
 /** Request fields only some samplers read: eta, the noise multiplier, Restart's segments and churn. */
 export type SamplerSetting = 'eta' | 'sNoise' | 'restart';
@@ -27,6 +28,11 @@ export interface SamplerDefinition {
   forcedSchedule?: 'ddim';
   /** A1111 builds this sampler's schedule for one step more and drops the next-to-last sigma (DPM2, DPM2 a, DPM++ 3M SDE). */
   discardPenultimateSigma?: boolean;
+  /**
+   * A1111 runs it through its LCM denoiser (LCM): schedules on the model's 50 LCM timesteps, the UNet given the nearest
+   * of them, the estimate given LCM's boundary condition (schedule/lcm-grid.ts).
+   */
+  lcmTimesteps?: boolean;
   evaluations(sigmas: readonly number[], options: SamplerOptions): number;
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
   /** The request's sampler settings this sampler reads; it ignores the others (the command line says so). */
@@ -76,6 +82,13 @@ const definitions = {
   // The SDE samplers take their noise from the run's noise source, where A1111 uses a Brownian tree (see their files).
   dpmpp_sde: { label: 'DPM++ SDE', evaluations: dpmppSdeEvaluations, sample: sampleDpmppSde, reads: ['eta', 'sNoise'] },
   dpmpp_2m_sde: { label: 'DPM++ 2M SDE', evaluations: dpmpp2mSdeEvaluations, sample: sampleDpmpp2mSde, reads: ['eta', 'sNoise'] },
+  dpmpp_2m_sde_heun: {
+    label: 'DPM++ 2M SDE Heun',
+    evaluations: dpmpp2mSdeEvaluations,
+    sample: sampleDpmpp2mSdeHeun,
+    reads: ['eta', 'sNoise'],
+  },
+  lcm: { label: 'LCM', evaluations: lcmEvaluations, sample: sampleLcm, lcmTimesteps: true },
   dpmpp_3m_sde: {
     label: 'DPM++ 3M SDE',
     evaluations: dpmpp3mSdeEvaluations,

@@ -1,6 +1,7 @@
 // From the user's choices (sampler, schedule, steps, guidance) to a concrete run: the sigma
 // schedule, the resolved options and the number of model evaluations, known before sampling.
 import { DiscreteSchedule } from '../schedule/discrete.ts';
+import { lcmGrid, lcmSchedule } from '../schedule/lcm-grid.ts';
 import { buildSchedule, type ScheduleName, type ScheduleOptions } from '../schedule/schedules.ts';
 import { resolveSampler, type SamplerDefinition, type SamplerOptions } from './index.ts';
 import type { Denoiser, NoiseSampler, SampleContext } from './types.ts';
@@ -34,17 +35,28 @@ export function samplerSchedule(
   options?: ScheduleOptions,
 ): number[] {
   const name = sampler.forcedSchedule ?? schedule;
-  if (!sampler.discardPenultimateSigma) return buildSchedule(name, model, steps, options);
-  const sigmas = buildSchedule(name, model, steps + 1, options);
+  // A1111's LCM denoiser knows only the model's 50 LCM timesteps: its schedules are built on those.
+  const table = sampler.lcmTimesteps ? lcmSchedule(model) : model;
+  if (!sampler.discardPenultimateSigma) return buildSchedule(name, table, steps, options);
+  const sigmas = buildSchedule(name, table, steps + 1, options);
   return [...sigmas.slice(0, -2), sigmas[sigmas.length - 1]];
+}
+
+/** The options the sampler runs with: the request's, Restart's guidance scale for its "sd" preset, LCM's grid. */
+export function resolvedOptions(
+  sampler: SamplerDefinition,
+  options: SamplerOptions,
+  model: DiscreteSchedule,
+  guidanceScale?: number,
+): SamplerOptions {
+  const withScale =
+    options.preset === 'sd' && options.guidance_scale === undefined ? { ...options, guidance_scale: guidanceScale } : options;
+  return sampler.lcmTimesteps ? { ...withScale, lcmGrid: lcmGrid(model) } : withScale;
 }
 
 export function planSampling(model: DiscreteSchedule, request: SamplingRequest): SamplingPlan {
   const resolved = resolveSampler(request.sampler, request.options);
-  const options: SamplerOptions =
-    resolved.options.preset === 'sd' && resolved.options.guidance_scale === undefined
-      ? { ...resolved.options, guidance_scale: request.guidanceScale }
-      : resolved.options;
+  const options = resolvedOptions(resolved.sampler, resolved.options, model, request.guidanceScale);
   const sigmas = samplerSchedule(resolved.sampler, request.schedule, model, request.steps, request.scheduleOptions);
   return { sampler: resolved.sampler, options, sigmas, evaluations: resolved.sampler.evaluations(sigmas, options) };
 }

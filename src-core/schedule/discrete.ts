@@ -1,5 +1,6 @@
 // A model's discrete noise levels, built from its scheduler_config.json (never hard-coded), and the
 // mapping between continuous sigma and the (fractional) training timestep the UNet takes.
+import { lcmGrid, lcmTimestep, type LcmGrid } from './lcm-grid.ts';
 
 export interface SchedulerConfig {
   num_train_timesteps?: number;
@@ -11,7 +12,8 @@ export interface SchedulerConfig {
   steps_offset?: number;
 }
 
-export type TimestepMode = 'fractional' | 'nearest';
+/** 'lcm': A1111's LCM denoiser, the nearest of the model's 50 LCM timesteps (lcm-grid.ts). */
+export type TimestepMode = 'fractional' | 'nearest' | 'lcm';
 
 export class ScheduleConfigError extends Error {
   constructor(message: string) {
@@ -70,6 +72,7 @@ export class DiscreteSchedule {
   readonly sigmas: Float64Array;
   readonly logSigmas: Float64Array;
   readonly stepsOffset: number;
+  private lcm?: LcmGrid;
 
   constructor(config: SchedulerConfig) {
     const betas = betasFromConfig(config);
@@ -100,6 +103,10 @@ export class DiscreteSchedule {
    */
   sigmaToTimestep(sigma: number, mode: TimestepMode = 'fractional'): number {
     if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`sigma must be finite and > 0 (got ${sigma})`);
+    if (mode === 'lcm') {
+      this.lcm ??= lcmGrid(this);
+      return lcmTimestep(this.lcm, sigma);
+    }
     const logSigma = Math.log(sigma),
       table = this.logSigmas,
       last = table.length - 1;

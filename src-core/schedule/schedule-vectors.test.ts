@@ -30,11 +30,11 @@ test('karras, exponential, polyexponential, sgm_uniform and simple match the ref
   }
 });
 
-test('every schedule name the engine knows is buildable and strictly decreasing, ending in 0', () => {
+test('every schedule name the engine knows is buildable and strictly decreasing, ending in 0 (KL Optimal: sigma_min)', () => {
   for (const name of SCHEDULE_NAMES) {
     const sigmas = buildSchedule(name, model, 25);
     assert.equal(sigmas.length, 26, name);
-    assert.equal(sigmas[25], 0, name);
+    assert.equal(sigmas[25], name === 'kl_optimal' ? model.sigmaMin : 0, name);
     for (let i = 1; i < sigmas.length; i++) assert.ok(sigmas[i] < sigmas[i - 1], `${name} sigma ${i}`);
   }
 });

@@ -1,10 +1,22 @@
-// Sigma schedules handed to samplers: n sigmas, descending, with a trailing 0.
+// Sigma schedules handed to samplers: n sigmas, descending, with a trailing 0 (KL Optimal ends at sigma_min, as A1111's).
+import { alignYourStepsSchedule, betaSchedule, klOptimalSchedule } from './a1111-schedules.ts';
 import { DiscreteSchedule } from './discrete.ts';
 import { exponentialSchedule, polyexponentialSchedule } from './exponential.ts';
 import { karrasSchedule, linspace } from './karras.ts';
 import { sgmUniformSchedule, simpleSchedule } from './timestep-spacings.ts';
 
-export const SCHEDULE_NAMES = ['karras', 'normal', 'ddim', 'exponential', 'polyexponential', 'sgm_uniform', 'simple'] as const;
+export const SCHEDULE_NAMES = [
+  'karras',
+  'normal',
+  'ddim',
+  'exponential',
+  'polyexponential',
+  'sgm_uniform',
+  'simple',
+  'kl_optimal',
+  'align_your_steps',
+  'beta',
+] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleOptions {
@@ -13,6 +25,8 @@ export interface ScheduleOptions {
   sigmaMax?: number;
   /** karras's (default 7) and polyexponential's (default 1, as A1111). */
   rho?: number;
+  /** The model is SDXL: Align Your Steps takes NVIDIA's SDXL table (else SD 1.5's). */
+  sdxl?: boolean;
 }
 
 /** The longest schedule a sampler is given (img2img's exact steps make steps / strength). */
@@ -70,6 +84,16 @@ export function buildSchedule(name: ScheduleName, model: DiscreteSchedule, steps
     }
     case 'simple':
       return simpleSchedule(model, steps);
+    case 'kl_optimal': {
+      const { sigmaMin, sigmaMax } = sigmaRange(model, options);
+      return klOptimalSchedule(steps, sigmaMin, sigmaMax);
+    }
+    case 'align_your_steps':
+      return alignYourStepsSchedule(steps, options.sdxl === true);
+    case 'beta': {
+      const { sigmaMin, sigmaMax } = sigmaRange(model, options);
+      return betaSchedule(steps, sigmaMin, sigmaMax);
+    }
     case 'normal':
       return normalSchedule(model, steps);
     case 'ddim':

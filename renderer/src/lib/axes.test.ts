@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GridRequestSchema } from '../../../src-core/contract/experiments.ts';
 import {
+  AXIS_KINDS,
   axisFromForm,
   baseDetails,
   baseSummary,
@@ -127,4 +128,56 @@ test('the base summary: prompt · seed · CFG, with what the axes vary said so',
     'HEUN · Karras · 64×64',
   );
   assert.equal(baseDetails(b, ['sampler', 'schedule']), '12 steps · 64×64');
+});
+
+test("A1111's Clip skip, Var. seed and Var. strength axes: listed, typed as numbers, checked in plain words", () => {
+  const listed = AXIS_KINDS.filter((k) => ['clipSkip', 'variationSeed', 'variationStrength'].includes(k.kind));
+  assert.deepEqual(
+    listed.map((k) => [k.kind, k.label, k.editor]),
+    [
+      ['clipSkip', 'Clip skip', 'numbers'],
+      ['variationSeed', 'Var. seed', 'numbers'],
+      ['variationStrength', 'Var. strength', 'numbers'],
+    ],
+  );
+  const typed = (kind: 'clipSkip' | 'variationSeed' | 'variationStrength', text: string) =>
+    axisFromForm({ ...defaultAxis(kind), texts: { ...defaultAxis(kind).texts, [kind]: text } });
+  assert.deepEqual(typed('clipSkip', '1, 2 3').value, { kind: 'clipSkip', values: [1, 2, 3] });
+  assert.equal(typed('clipSkip', '1.5').error, '1.5 is not a whole number');
+  assert.equal(typed('clipSkip', '0').error, '0 is below the minimum of 1');
+  assert.equal(typed('clipSkip', '13').error, '13 is above the maximum of 12');
+  assert.deepEqual(typed('variationSeed', '100; 101').value, { kind: 'variationSeed', values: [100, 101] });
+  assert.equal(typed('variationSeed', '-1').error, '-1 is below the minimum of 0');
+  assert.equal(typed('variationSeed', '2.5').error, '2.5 is not a whole number');
+  assert.equal(typed('variationSeed', 'abc').error, '"abc" is not a number');
+  assert.deepEqual(typed('variationStrength', '0, 0.25, 1').value, { kind: 'variationStrength', values: [0, 0.25, 1] });
+  assert.equal(typed('variationStrength', '1.5').error, '1.5 is above the maximum of 1');
+  assert.equal(typed('variationStrength', '-0.1').error, '-0.1 is below the minimum of 0');
+  assert.equal(typed('variationStrength', '').error, 'enter at least one value');
+  // The defaults parse.
+  for (const kind of ['clipSkip', 'variationSeed', 'variationStrength'] as const) assert.ok(axisFromForm(defaultAxis(kind)).value, kind);
+});
+
+test("a Var. strength axis turns towards the form's Variation seed (random: one for the grid), as A1111's subseed", () => {
+  const form = { ...defaultForm(), prompt: 'a cat', seed: 3 };
+  const strengths = compare({ kind: 'variationStrength' });
+  // The form's strength is 0, so its request has no variation seed; the axis takes the form's.
+  assert.equal(gridBase({ ...form, variationSeed: 55 }, compare({ kind: 'steps' })).value?.variationSeed, undefined);
+  const fixed = gridBase({ ...form, variationSeed: 55 }, strengths);
+  assert.equal(fixed.value?.variationSeed, 55);
+  assert.ok(buildGridRequest(strengths, fixed).request);
+  const random = gridBase({ ...form, variationSeed: -1 }, compare({ kind: 'steps' }, { kind: 'variationStrength' }), { random: () => 0.5 });
+  assert.equal(random.value?.variationSeed, 2 ** 31);
+  assert.equal(
+    gridBase({ ...form, variationSeed: 1.5 }, strengths).error,
+    'Variation seed must be a whole number (or -1 for random) (Generate view)',
+  );
+  // A Var. seed axis at the form's strength 0 would make the same image in every cell: said where the axis is.
+  const seeds = buildGridRequest(compare({ kind: 'variationSeed' }), gridBase(form, compare({ kind: 'variationSeed' })));
+  assert.equal(seeds.request, null);
+  assert.match(seeds.errors.x ?? '', /a variation-seed axis changes nothing at variation strength 0: set a Variation strength above 0/);
+  const varied = { ...form, variationStrength: 0.3, variationSeed: 9 };
+  const ok = buildGridRequest(compare({ kind: 'variationSeed' }), gridBase(varied, compare({ kind: 'variationSeed' })));
+  assert.deepEqual(ok.request?.x, { kind: 'variationSeed', values: [1, 2, 3, 4] });
+  assert.equal(ok.request?.base.variationStrength, 0.3);
 });

@@ -11,6 +11,7 @@ import {
   type RestartSettings,
 } from '../../../src-core/contract/generate.ts';
 import { formToRequest, type Check, type FormState, type RequestOptions, type SamplerName, type ScheduleName } from './form.ts';
+import { resolveSeed } from './seed.ts';
 import { checkRow, restartSettings, rowFromSegment } from './segments.ts';
 
 export type { AxisKind };
@@ -20,7 +21,9 @@ export type GridRequestInput = z.input<typeof GridRequestSchema>;
 export const MAX_AXIS_VALUES = 12;
 
 export type AxisEditor = 'choices' | 'numbers' | 'restart' | 'texts';
-export type TextKind = 'steps' | 'cfgScale' | 'seed' | 'restart' | 'promptSR' | 'strength';
+/** The kinds whose values are typed as numbers. */
+export type NumberKind = 'steps' | 'cfgScale' | 'seed' | 'strength' | 'clipSkip' | 'variationSeed' | 'variationStrength';
+export type TextKind = NumberKind | 'restart' | 'promptSR';
 
 export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: AxisEditor }> = [
   { kind: 'sampler', label: 'Sampler', editor: 'choices' },
@@ -31,6 +34,10 @@ export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: 
   { kind: 'schedule', label: 'Schedule', editor: 'choices' },
   { kind: 'promptSR', label: 'Prompt S/R', editor: 'texts' },
   { kind: 'strength', label: 'Denoising strength', editor: 'numbers' },
+  // A1111's X/Y/Z plot names.
+  { kind: 'clipSkip', label: 'Clip skip', editor: 'numbers' },
+  { kind: 'variationSeed', label: 'Var. seed', editor: 'numbers' },
+  { kind: 'variationStrength', label: 'Var. strength', editor: 'numbers' },
 ];
 
 export function axisEditor(kind: AxisKind): AxisEditor {
@@ -61,6 +68,9 @@ export const TEXT_PLACEHOLDERS: Record<TextKind, string> = {
   restart: 'a1111, sd, [[3,2,0.1,2]]',
   promptSR: 'red, (red:1.3), (red:1.6)',
   strength: '0.3, 0.5, 0.7',
+  clipSkip: '1, 2',
+  variationSeed: '1, 2, 3, 4',
+  variationStrength: '0, 0.1, 0.2, 0.3',
 };
 
 export function defaultAxis(kind: AxisForm['kind']): AxisForm {
@@ -73,6 +83,9 @@ export function defaultAxis(kind: AxisForm['kind']): AxisForm {
       restart: 'a1111, sd',
       promptSR: '',
       strength: '0.3, 0.5, 0.7',
+      clipSkip: '1, 2',
+      variationSeed: '1, 2, 3, 4',
+      variationStrength: '0, 0.1, 0.2, 0.3',
     },
     samplers: ['euler', 'heun', 'dpmpp_2m'],
     schedules: ['karras', 'normal'],
@@ -89,12 +102,16 @@ interface NumberRules {
   max: number;
 }
 
-const NUMBER_RULES: Record<'steps' | 'cfgScale' | 'seed' | 'strength', NumberRules> = {
+const NUMBER_RULES: Record<NumberKind, NumberRules> = {
   steps: { integer: true, min: 1, max: LIMITS.steps },
   cfgScale: { integer: false, min: 0, max: LIMITS.cfgScale },
   seed: { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
   // Above 0 (the contract says so; a 0 is reported by the grid's check).
   strength: { integer: false, min: 0, max: 1 },
+  clipSkip: { integer: true, min: 1, max: LIMITS.clipSkip },
+  variationSeed: { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  // 0 is allowed: a cell without variation, to compare with.
+  variationStrength: { integer: false, min: 0, max: 1 },
 };
 
 function countError(n: number): string | null {
@@ -243,7 +260,10 @@ export function axisFromForm(form: AxisForm): Check<GridAxisInput> {
     case 'steps':
     case 'cfgScale':
     case 'seed':
-    case 'strength': {
+    case 'strength':
+    case 'clipSkip':
+    case 'variationSeed':
+    case 'variationStrength': {
       const kind = form.kind;
       const r = parseNumberList(form.texts[kind], NUMBER_RULES[kind]);
       return r.error !== undefined ? r : { value: { kind, values: r.value } as GridAxisInput };
@@ -359,7 +379,8 @@ export function samplerAxisHasRestart(form: CompareForm): boolean {
 
 /**
  * The grid's base request from the Generate form: one image per cell; when a sampler axis includes
- * Restart and the form's sampler is another one, the form's Restart settings are carried along.
+ * Restart and the form's sampler is another one, the form's Restart settings are carried along; a
+ * Var. strength axis gets the form's Variation seed (-1: one random seed for the grid) even at strength 0.
  * `random` draws the seed when the form says random (pass a fixed one while only checking).
  */
 export function gridBase(form: FormState, compare: CompareForm, options: RequestOptions = {}): Check<GenerateRequestInput> {
@@ -370,6 +391,14 @@ export function gridBase(form: FormState, compare: CompareForm, options: Request
     const r = restartSettings(form.restartMode, form.segments, form.restartExtra);
     if (r.error !== undefined) return { error: `${r.error} (Generate view's Restart settings)` };
     base.restart = r.restart;
+  }
+  // A1111 turns a Var. strength axis towards the request's variation seed (subseed), drawn once for the whole grid
+  // when random; the form's request leaves it out while the form's own strength is 0.
+  const hasStrengthAxis = compare.x.kind === 'variationStrength' || compare.y.kind === 'variationStrength';
+  if (hasStrengthAxis && base.variationSeed === undefined) {
+    const seed = resolveSeed(form.variationSeed, options.random, 'Variation seed');
+    if (seed.error !== undefined) return { error: `${seed.error} (Generate view)` };
+    base.variationSeed = seed.seed;
   }
   return { value: base };
 }

@@ -41,6 +41,9 @@ export interface FormState {
   /** A1111's variation seed (-1 = random) and strength (0 = off): each image's first noise turned towards the seed's. */
   variationSeed: number | null;
   variationStrength: number | null;
+  /** A1111's "Resize seed from width/height" in pixels; 0 (either side) = off. */
+  seedResizeFromWidth: number | null;
+  seedResizeFromHeight: number | null;
   count: number | null;
   batchSize: number | null;
   width: number | null;
@@ -78,6 +81,8 @@ export function defaultForm(info?: AppInfo | null): FormState {
     seed: RANDOM_SEED,
     variationSeed: RANDOM_SEED,
     variationStrength: 0,
+    seedResizeFromWidth: 0,
+    seedResizeFromHeight: 0,
     count: 1,
     batchSize: 1,
     width: info?.model?.width ?? FALLBACK_SIZE,
@@ -206,6 +211,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (seed.error !== undefined) return { error: seed.error };
   const variation = variationFields(form, options.random);
   if (variation.error !== undefined) return { error: variation.error };
+  const seedResize = seedResizeFields(form);
+  if (seedResize.error !== undefined) return { error: seedResize.error };
   const request: GenerateRequestInput = {
     prompt: form.prompt,
     negativePrompt: form.negativePrompt,
@@ -215,6 +222,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     cfgScale: form.cfgScale as number,
     seed: seed.seed,
     ...variation.value,
+    ...seedResize.value,
     count: form.count as number,
     batchSize: form.batchSize as number,
     width: form.width as number,
@@ -249,6 +257,17 @@ function variationFields(form: FormState, random?: () => number): Check<Pick<Gen
   return { value: { variationSeed: seed.seed, variationStrength: strength } };
 }
 
+/** The request's seed resize: none while off (empty or 0 on either side, as A1111), else both sides. */
+function seedResizeFields(form: FormState): Check<Pick<GenerateRequestInput, 'seedResizeFromWidth' | 'seedResizeFromHeight'>> {
+  const width = form.seedResizeFromWidth ?? 0,
+    height = form.seedResizeFromHeight ?? 0;
+  if (width === 0 || height === 0) return { value: {} };
+  const side = (label: string, v: number) =>
+    wholeNumber(label, v, LIMITS.minImageSide, LIMITS.imageSide, 'range')?.concat(' (or 0: off)') ?? null;
+  const error = side('Resize seed from width', width) ?? side('Resize seed from height', height);
+  return error ? { error } : { value: { seedResizeFromWidth: width, seedResizeFromHeight: height } };
+}
+
 function pick<T extends string>(choices: readonly T[], v: unknown): T | undefined {
   return typeof v === 'string' && (choices as readonly string[]).includes(v) ? (v as T) : undefined;
 }
@@ -274,6 +293,9 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   // A PNG without a variation strength was made without variation.
   next.variationStrength = num(request.variationStrength) ?? 0;
   next.variationSeed = num(request.variationSeed) ?? next.variationSeed;
+  // A PNG without "Seed resize from" was made without it.
+  next.seedResizeFromWidth = num(request.seedResizeFromWidth) ?? 0;
+  next.seedResizeFromHeight = num(request.seedResizeFromHeight) ?? 0;
   next.count = num(request.count) ?? next.count;
   next.batchSize = num(request.batchSize) ?? next.batchSize;
   next.width = num(request.width) ?? next.width;

@@ -104,3 +104,25 @@ test('text chunks go into a PNG after its header and read back', () => {
   );
   assert.throws(() => withTextChunks(new Uint8Array([1, 2, 3]), { a: 'b' }), /not a PNG/);
 });
+
+test("Clip skip and variation: A1111's legend labels on the axes, the shared values in the exported header", () => {
+  assert.equal(axisValueLabel('clipSkip', 2, samplerName), 'Clip skip: 2');
+  assert.equal(axisValueLabel('variationSeed', 100, samplerName), 'Var. seed: 100');
+  assert.equal(axisValueLabel('variationStrength', 0.3, samplerName), 'Var. strength: 0.3');
+  const strengths: GridRequestInput = {
+    base: { ...request.base, clipSkip: 2, variationSeed: 100 },
+    x: { kind: 'variationStrength', values: [0, 0.5] },
+  };
+  assert.deepEqual(displayHeaders(strengths, samplerName).columns, ['Var. strength: 0', 'Var. strength: 0.5']);
+  const shared = gridExportHeader(strengths, { model: null, samplerName })[2];
+  assert.match(shared, / · Clip skip 2 · Var\. seed 100$/);
+  const seeds: GridRequestInput = {
+    base: { ...request.base, variationSeed: 1, variationStrength: 0.25 },
+    x: { kind: 'variationSeed', values: [5, 6] },
+    y: { kind: 'clipSkip', values: [1, 2] },
+  };
+  const line = gridExportHeader(seeds, { model: null, samplerName })[2];
+  assert.match(line, / · Var\. strength 0\.25$/);
+  assert.doesNotMatch(line, /Clip skip|Var\. seed/, 'what the axes vary is left out');
+  assert.doesNotMatch(gridExportHeader(request, { model: null, samplerName })[2], /Clip skip|Var\./, 'nothing to say without them');
+});

@@ -1,5 +1,6 @@
 // The comparison grid's words as the user reads them: axis values with the UI's labels ("Euler a", not
 // "euler_ancestral"), the header of the exported PNG (prompt, seed, model, axes) and its metadata.
+import { axisLabel } from '../../../src-core/contract/experiments.ts';
 import type { AxisKind, GridRequestInput } from './axes.ts';
 import { axisKindLabel } from './axes.ts';
 import { scheduleChoices } from './options.ts';
@@ -20,6 +21,11 @@ export function axisValueLabel(kind: AxisKind, value: unknown, samplerName: Samp
       return `seed ${value}`;
     case 'strength':
       return `denoising ${value}`;
+    case 'clipSkip':
+    case 'variationSeed':
+    case 'variationStrength':
+      // A1111's legend: "Clip skip: 2", "Var. seed: 100", "Var. strength: 0.3".
+      return axisLabel(kind, value);
     case 'restart': {
       const r = value as { preset?: string; segments?: unknown };
       return r.preset ? `Restart: ${r.preset} preset` : `Restart: ${JSON.stringify(r.segments)}`;
@@ -62,10 +68,22 @@ export function gridExportHeader(request: GridRequestInput, facts: GridExportFac
     varies('steps') ? null : `${base.steps ?? 20} steps`,
     varies('cfgScale') ? null : `CFG ${base.cfgScale ?? 7}`,
     base.width && base.height ? `${base.width}×${base.height}` : null,
+    ...variationFacts(base, varies),
   ];
   lines.push(shared.filter(Boolean).join(' · '));
   lines.push(axesLine(request));
   return lines;
+}
+
+/** Clip skip and variation as the cells share them (a Var. strength axis turns them all towards one variation seed). */
+function variationFacts(base: GridRequestInput['base'], varies: (...kinds: AxisKind[]) => boolean): Array<string | null> {
+  const strength = base.variationStrength ?? 0;
+  const varied = strength > 0 || varies('variationStrength');
+  return [
+    !varies('clipSkip') && base.clipSkip !== undefined && base.clipSkip > 1 ? `Clip skip ${base.clipSkip}` : null,
+    varied && !varies('variationSeed') && base.variationSeed !== undefined ? `Var. seed ${base.variationSeed}` : null,
+    !varies('variationStrength') && strength > 0 ? `Var. strength ${strength}` : null,
+  ];
 }
 
 interface MetadataCell {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AppInfo } from '../../../src-core/contract/api.ts';
+import { SAMPLER_CHOICES } from '../../../src-core/contract/generate.ts';
 import { noiseSourceChoices, samplerChoices, samplerLabel, scheduleChoices } from './options.ts';
 
 test('picker choices come from app.info, with fallbacks', () => {
@@ -17,7 +18,16 @@ test('picker choices come from app.info, with fallbacks', () => {
     samplerChoices(info).map((c) => c.label),
     ['Euler', 'Restart'],
   );
-  assert.equal(samplerChoices(null).length, 6);
+  // Before app.info answers: every sampler of the contract, with A1111's labels.
+  assert.equal(samplerChoices(null).length, SAMPLER_CHOICES.length);
+  assert.equal(samplerLabel(null, 'dpmpp_2m_sde_heun'), 'DPM++ 2M SDE Heun');
+  assert.equal(samplerLabel(null, 'lcm'), 'LCM');
+  assert.deepEqual(
+    scheduleChoices(null)
+      .slice(-3)
+      .map((c) => c.label),
+    ['KL Optimal', 'Align Your Steps', 'Beta'],
+  );
   assert.deepEqual(scheduleChoices(info), [{ value: 'normal', label: 'Normal' }]);
   assert.deepEqual(
     noiseSourceChoices(null).map((c) => c.label),

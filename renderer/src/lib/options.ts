@@ -23,6 +23,8 @@ const FALLBACK_SAMPLER_LABELS: Record<SamplerName, string> = {
   dpmpp_sde: 'DPM++ SDE',
   dpmpp_2m_sde: 'DPM++ 2M SDE',
   dpmpp_3m_sde: 'DPM++ 3M SDE',
+  dpmpp_2m_sde_heun: 'DPM++ 2M SDE Heun',
+  lcm: 'LCM',
 };
 
 const SCHEDULE_LABELS: Record<ScheduleName, string> = {
@@ -32,6 +34,9 @@ const SCHEDULE_LABELS: Record<ScheduleName, string> = {
   polyexponential: 'Polyexponential',
   sgm_uniform: 'SGM Uniform',
   simple: 'Simple',
+  kl_optimal: 'KL Optimal',
+  align_your_steps: 'Align Your Steps',
+  beta: 'Beta',
 };
 
 const NOISE_LABELS: Record<NoiseSourceName, string> = {

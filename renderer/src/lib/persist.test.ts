@@ -44,7 +44,7 @@ test('stale or hostile values are dropped one by one; the form keeps its default
     JSON.stringify({
       prompt: 'kept',
       negativePrompt: 42,
-      sampler: 'lms',
+      sampler: 'dpm_fast',
       steps: 1e9,
       cfgScale: 'x',
       width: 64,
