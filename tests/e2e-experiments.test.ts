@@ -58,7 +58,8 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   const csv = await download(page, 'Export CSV');
   assert.match(csv.name, /\.csv$/);
   const lines = csv.bytes.toString('utf8').trim().split('\n');
-  assert.equal(lines[0], 'x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds');
+  const settings = 'clip_skip,variation_seed,variation_seed_strength,seed_resize_from_w,seed_resize_from_h';
+  assert.equal(lines[0], `x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds,${settings}`);
   assert.equal(lines.length, 5);
   assert.match(lines[1], /^0,0,sampler euler,steps 2,euler,2,5,9,2,/);
 
@@ -79,7 +80,7 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   await page.getByRole('tab', { name: 'Generate', selected: true }).waitFor();
   await page.waitForFunction(() => (document.getElementById('sampler') as HTMLSelectElement | null)?.value === 'heun');
   assert.equal(await page.getByLabel('Steps').inputValue(), '3');
-  assert.equal(await page.getByLabel('Seed').inputValue(), '9');
+  assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), '9');
   await page.close();
 });
 

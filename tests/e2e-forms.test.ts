@@ -21,17 +21,17 @@ const openApp = () => app.open();
 test("the model's native size is shown, a size far from it is warned about, and the bounds come from the contract", async () => {
   const page = await openApp();
   await page.getByText('Native size 64×64').waitFor();
-  const width = page.getByLabel('Width');
+  const width = page.getByLabel('Width', { exact: true });
   assert.equal(await width.getAttribute('min'), '8', "the contract's minimum, not the 4x VAE factor");
   assert.equal(await width.getAttribute('max'), '4096');
   assert.equal(await width.getAttribute('step'), '8', "the UNet's multiple: the VAE factor 4 x one downsampling");
   await width.fill('512');
-  await page.getByLabel('Height').fill('768');
+  await page.getByLabel('Height', { exact: true }).fill('768');
   const warning = page.getByRole('status').filter({ hasText: 'native 64×64' });
   await warning.waitFor();
   assert.match((await warning.textContent()) ?? '', /512×768.*slow.*memory.*duplicated/s);
   await page.getByRole('button', { name: 'use it' }).click();
-  assert.equal(await page.getByLabel('Height').inputValue(), '64');
+  assert.equal(await page.getByLabel('Height', { exact: true }).inputValue(), '64');
   assert.equal(await warning.count(), 0, 'the warning goes with the native size');
   await page.close();
 });
@@ -92,8 +92,8 @@ test(
     assert.equal(await page.getByLabel('Sampler').inputValue(), 'heun');
     assert.equal(await page.getByLabel('Steps').inputValue(), '7');
     assert.equal(await page.getByLabel('CFG scale').inputValue(), '4.5');
-    assert.equal(await page.getByLabel('Width').inputValue(), '96', "a kept size is not replaced by the model's");
-    assert.equal(await page.getByLabel('Height').inputValue(), '128');
+    assert.equal(await page.getByLabel('Width', { exact: true }).inputValue(), '96', "a kept size is not replaced by the model's");
+    assert.equal(await page.getByLabel('Height', { exact: true }).inputValue(), '128');
 
     await page.evaluate(() => {
       for (let i = 0; i < localStorage.length; i++) {
@@ -106,7 +106,7 @@ test(
     await page.reload();
     await page.locator('button.primary:not([disabled])', { hasText: 'Generate' }).waitFor();
     assert.equal(await page.getByLabel('Steps').inputValue(), '20');
-    assert.equal(await page.getByLabel('Width').inputValue(), '64');
+    assert.equal(await page.getByLabel('Width', { exact: true }).inputValue(), '64');
     assert.equal(await page.getByLabel('Sampler').inputValue(), 'euler');
     await page.close();
   },

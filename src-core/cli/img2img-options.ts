@@ -1,5 +1,5 @@
 // The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
-// --exact-steps, --hires-scale, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler.
+// --exact-steps, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { GenerateRequestFields, SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
@@ -12,6 +12,8 @@ export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this i
   --resize-mode MODE     ${RESIZE_MODES.join(' | ')}: how the image is brought to the size (default: just-resize)
   --exact-steps          img2img: run exactly --steps steps whatever the strength (A1111's option)
   --hires-scale X        hires fix: a second pass at X times the size (1 < X <= 4; text to image only)
+  --hires-resize WxH     hires fix: a second pass resized to WxH instead (0 for a side keeps the aspect; both set:
+                         cropped to that aspect, as A1111's "Resize width/height to"; wins over --hires-scale)
   --hires-steps N        hires fix: the second pass's steps (default: as many as --steps)
   --hires-strength X     hires fix: the second pass's denoising strength (default: 0.7)
   --hires-upscaler NAME  ${HIRES_UPSCALERS.join(' | ')} (default: latent, A1111's "Latent")
@@ -24,6 +26,7 @@ export const IMG2IMG_OPTIONS = {
   'resize-mode': { type: 'string' },
   'exact-steps': { type: 'boolean' },
   'hires-scale': { type: 'string' },
+  'hires-resize': { type: 'string' },
   'hires-steps': { type: 'string' },
   'hires-strength': { type: 'string' },
   'hires-upscaler': { type: 'string' },
@@ -58,11 +61,14 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
     if (resizeMode) fields.resizeMode = resizeMode;
     if (values['exact-steps']) fields.exactSteps = true;
   }
-  const scale = numberOption(values, 'hires-scale');
+  const scale = numberOption(values, 'hires-scale'),
+    resize = hiresResizeOption(values['hires-resize']);
   const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler'].filter((n) => values[n] !== undefined);
-  if (scale === undefined && hiresOnly.length > 0) throw new Error(`--${hiresOnly[0]} needs --hires-scale (hires fix is off without it)`);
-  if (scale !== undefined) {
-    const hires: NonNullable<GenerateRequestInput['hires']> = { scale };
+  if (scale === undefined && !resize && hiresOnly.length > 0)
+    throw new Error(`--${hiresOnly[0]} needs --hires-scale or --hires-resize (hires fix is off without them)`);
+  if (scale !== undefined || resize) {
+    const hires: NonNullable<GenerateRequestInput['hires']> = scale === undefined ? {} : { scale };
+    if (resize) Object.assign(hires, resize);
     const steps = numberOption(values, 'hires-steps'),
       hiresStrength = numberOption(values, 'hires-strength');
     if (steps !== undefined) hires.steps = steps;
@@ -74,6 +80,15 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
     fields.hires = hires;
   }
   return { fields, initImagePath: typeof path === 'string' ? path : undefined, notes };
+}
+
+/** --hires-resize WxH as whole numbers (the request's checks give the limits); undefined when absent. */
+function hiresResizeOption(value: string | boolean | undefined): { resizeWidth: number; resizeHeight: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = typeof value === 'string' ? /^(\d+)x(\d+)$/.exec(value.trim()) : null;
+  if (!m) throw new Error(`--hires-resize takes WIDTHxHEIGHT in pixels, 0 for a side that keeps the aspect (got ${String(value)})`);
+  if (Number(m[1]) === 0 && Number(m[2]) === 0) throw new Error('--hires-resize 0x0 resizes nothing: give a width, a height or both');
+  return { resizeWidth: Number(m[1]), resizeHeight: Number(m[2]) };
 }
 
 /**

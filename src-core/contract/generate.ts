@@ -171,10 +171,14 @@ export const GenerateRequestFields = z
     resizeMode: z.enum(RESIZE_MODES).optional(),
     /** Run exactly `steps` steps whatever the strength (A1111's option); by default int(steps * strength) + 1 run. */
     exactSteps: z.boolean().optional(),
-    /** Hires fix (text to image only): a second, img2img pass at `scale` times the size. */
+    /** Hires fix (text to image only): a second, img2img pass at `scale` times the size, or resized to a size. */
     hires: z
       .object({
-        scale: finite().gt(1).max(4),
+        /** Needed unless a resize side is set (which then wins, as in A1111). */
+        scale: finite().gt(1).max(4).optional(),
+        /** A1111's "Resize width/height to": 0 on one side keeps the aspect; both set crop the overshooting side. */
+        resizeWidth: z.number().int().min(0).max(LIMITS.imageSide).optional(),
+        resizeHeight: z.number().int().min(0).max(LIMITS.imageSide).optional(),
         /** 0: as many as the first pass. */
         steps: z.number().int().min(0).max(LIMITS.steps).optional(),
         strength: finite().gt(0).max(1).optional(),
@@ -204,6 +208,21 @@ function seedResizeIssues(r: { seedResizeFromWidth?: number; seedResizeFromHeigh
   }
 }
 
+/** Hires fix needs a scale or a resize side; a resize side that is on (over 0) is at least the smallest image side. */
+function hiresResizeIssues(h: { scale?: number; resizeWidth?: number; resizeHeight?: number }, ctx: z.RefinementCtx): void {
+  if (h.scale === undefined && !h.resizeWidth && !h.resizeHeight)
+    ctx.addIssue({ code: 'custom', path: ['hires'], message: 'hires fix needs an upscale factor (scale) or a size to resize to' });
+  for (const side of ['resizeWidth', 'resizeHeight'] as const) {
+    const v = h[side];
+    if (v !== undefined && v > 0 && v < LIMITS.minImageSide)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hires', side],
+        message: `must be 0 (keep the aspect) or at least ${LIMITS.minImageSide} pixels`,
+      });
+  }
+}
+
 export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) => {
   const issue = workIssue(imagesOf(r), r.steps, r.width, r.height);
   if (issue) ctx.addIssue({ code: 'custom', path: ['count'], message: issue });
@@ -226,6 +245,7 @@ export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) 
       message: `variation seed ${r.variationSeed} with ${images} images would pass ${Number.MAX_SAFE_INTEGER} (image k uses it + k)`,
     });
   seedResizeIssues(r, ctx);
+  if (r.hires) hiresResizeIssues(r.hires, ctx);
   if (r.hires && r.initImage)
     ctx.addIssue({
       code: 'custom',

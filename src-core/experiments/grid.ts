@@ -8,6 +8,7 @@ import type { TextConditioning } from '../guidance/unet.ts';
 import { clipSkipIgnoredBecause } from '../model/clip-skip.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
+import { CELL_SETTINGS_COLUMNS, cellSettings, cellSettingsFields } from './grid-cell-settings.ts';
 
 export interface GridCell {
   x: number;
@@ -100,7 +101,7 @@ export async function runGrid(
   return cells;
 }
 
-/** The numbers of a grid as CSV (one row per cell). */
+/** The numbers of a grid as CSV (one row per cell), with the A1111 settings each cell used (empty where off). */
 export function gridCsv(cells: GridCell[]): string {
   const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const rows = cells.map((c) =>
@@ -115,7 +116,9 @@ export function gridCsv(cells: GridCell[]): string {
       c.seed,
       c.evaluations,
       c.seconds.toFixed(4),
+      ...cellSettingsFields(cellSettings(c.request)),
     ].join(','),
   );
-  return ['x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds', ...rows].join('\n') + '\n';
+  const header = ['x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds', ...CELL_SETTINGS_COLUMNS].join(',');
+  return [header, ...rows].join('\n') + '\n';
 }

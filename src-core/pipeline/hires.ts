@@ -4,7 +4,8 @@
 // steps (always exactly that many, as A1111 runs them), denoising strength and optional sampler. The second
 // pass's noise comes from a fresh stream of the image's seed, as A1111 makes a new ImageRNG for it.
 import { DEFAULT_HIRES_STRENGTH, HIRES_UPSCALER_LABELS, type HiresUpscaler } from '../contract/images.ts';
-import { LIMITS, RequestError, type GenerateRequest } from '../contract/generate.ts';
+import type { GenerateRequest } from '../contract/generate.ts';
+import { hiresGeometry } from './hires-size.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { lanczosResize } from '../image/resize.ts';
 import type { RgbImage } from '../image/decode.ts';
@@ -13,7 +14,10 @@ import { toRgba } from '../image/pixels.ts';
 import { encodeImage } from './img2img-encode.ts';
 
 export interface HiresSettings {
-  scale: number;
+  /** The upscale factor; unused (perhaps absent) when `resize` is set, which wins as in A1111. */
+  scale?: number;
+  /** A1111's "Hires resize" target, where a side is over 0 (0 on one side keeps the aspect). */
+  resize?: { width: number; height: number };
   /** The second pass's steps (the first pass's when 0 or absent). */
   steps: number;
   strength: number;
@@ -24,8 +28,9 @@ export interface HiresSettings {
 export function hiresSettings(request: GenerateRequest): HiresSettings | undefined {
   const hires = request.hires;
   if (!hires) return undefined;
+  const resize = hires.resizeWidth || hires.resizeHeight ? { width: hires.resizeWidth ?? 0, height: hires.resizeHeight ?? 0 } : undefined;
   return {
-    scale: hires.scale,
+    ...(resize ? { resize } : { scale: hires.scale }),
     steps: hires.steps || request.steps,
     strength: hires.strength ?? DEFAULT_HIRES_STRENGTH,
     upscaler: hires.upscaler ?? 'latent',
@@ -33,24 +38,9 @@ export function hiresSettings(request: GenerateRequest): HiresSettings | undefin
   };
 }
 
-/**
- * The second pass's size: int(size * scale) as A1111 computes it, down to a multiple of the VAE factor
- * (A1111 makes the latent int(size * scale) // 8 cells, which decodes to that multiple too).
- */
-export function hiresSize(
-  model: StableDiffusionModel,
-  size: { width: number; height: number },
-  scale: number,
-): { width: number; height: number } {
-  const f = model.info.vaeFactor;
-  const out = { width: Math.floor(Math.floor(size.width * scale) / f) * f, height: Math.floor(Math.floor(size.height * scale) / f) * f };
-  if (out.width > LIMITS.imageSide || out.height > LIMITS.imageSide) {
-    throw new RequestError(
-      `hires fix would make ${out.width}x${out.height} images; at most ${LIMITS.imageSide} pixels a side: lower the scale or the size`,
-    );
-  }
-  return out;
-}
+/** Where the second pass takes the first (hires-size.ts): its upscale, crop and output sizes. */
+export const hiresGeometryOf = (model: StableDiffusionModel, size: { width: number; height: number }, hires: HiresSettings) =>
+  hiresGeometry(size, hires, model.info.vaeFactor, hires.upscaler === 'lanczos');
 
 /** The infotext value A1111 writes as "Hires upscaler". */
 export const hiresUpscalerLabel = (upscaler: HiresUpscaler) => HIRES_UPSCALER_LABELS[upscaler];

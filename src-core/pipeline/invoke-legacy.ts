@@ -36,7 +36,21 @@ export function splitBracketedNegative(raw: string): { prompt: string; negative:
   return { prompt, negative: parts.map((p) => `(${p})`).join('') };
 }
 
-function fillCommon(request: Request, notes: string[], raw: string | undefined, sampler: string | undefined): void {
+/**
+ * InvokeAI 2.3 ran a diffusers model's sampler through diffusers' schedulers (ldm/generate.py _set_scheduler), which had
+ * none for k_dpmpp_2_a: such a model silently kept its own default scheduler. Its files do not say which kind of model
+ * made them, so a 2.3 file (or one that does not give its version) with that sampler gets a note; 2.2 and earlier ran
+ * only k-diffusion's function.
+ */
+function dpmpp2sFallbackNote(sampler: string | undefined, version: string | undefined): string | undefined {
+  if (sampler !== 'k_dpmpp_2_a' || (version !== undefined && !/^v?2\.3(\.|$)/.test(version))) return undefined;
+  return (
+    "InvokeAI 2.3 ran k_dpmpp_2_a on diffusers models with the model's own default scheduler instead (it had no DPM++ 2S a " +
+    'for them): if a diffusers model made this image, DPM++ 2S a here will not match it'
+  );
+}
+
+function fillCommon(request: Request, notes: string[], raw: string | undefined, sampler: string | undefined, version?: string): void {
   if (raw !== undefined) {
     const { prompt, negative } = splitBracketedNegative(raw);
     compelNote([prompt, negative], notes);
@@ -49,6 +63,8 @@ function fillCommon(request: Request, notes: string[], raw: string | undefined, 
     // Its KSampler (ldm/models/diffusion/ksampler.py) hands k-diffusion the schedule as it is, for DPM2 too.
     const dropped = droppedSigmaNote('InvokeAI 2', request.sampler);
     if (dropped) notes.push(dropped);
+    const fallback = dpmpp2sFallbackNote(sampler, version);
+    if (fallback) notes.push(fallback);
   } else if (sampler !== undefined) {
     notes.push(`sampler "${sampler.slice(0, 40)}" is not available here; keeping the current sampler`);
   }
@@ -72,7 +88,8 @@ function fromSdMetadata(values: Record<string, unknown>): ParametersImport {
   } else {
     raw = f.text('prompt');
   }
-  fillCommon(request, notes, raw, f.text('sampler'));
+  const version = typeof values.app_version === 'string' ? values.app_version : undefined;
+  fillCommon(request, notes, raw, f.text('sampler'), version);
   for (const [key, field] of [
     ['steps', 'steps'],
     ['cfgScale', 'cfg_scale'],

@@ -171,3 +171,21 @@ test('hostile InvokeAI metadata ends in notes, never in an exception', () => {
     'the image was made with a flux model, which this app does not run; the values will not make the same image',
   ]);
 });
+
+test("InvokeAI 2.3's k_dpmpp_2_a gets a note: on a diffusers model it ran the model's default scheduler", () => {
+  const fallback =
+    "InvokeAI 2.3 ran k_dpmpp_2_a on diffusers models with the model's own default scheduler instead (it had no DPM++ 2S a " +
+    'for them): if a diffusers model made this image, DPM++ 2S a here will not match it';
+  const metadata = (version: string | undefined, sampler: string) =>
+    invokeToRequest({ 'sd-metadata': JSON.stringify({ app_version: version, image: { prompt: 'a fox', sampler, seed: 1 } }) })!;
+  for (const version of ['2.3.0', 'v2.3.5.post2', undefined]) {
+    const read = metadata(version, 'k_dpmpp_2_a');
+    assert.equal(read.request.sampler, 'dpmpp_2s_ancestral', String(version));
+    assert.ok(read.notes.includes(fallback), String(version));
+  }
+  // 2.2 had no diffusers models; other samplers had a diffusers scheduler of their own.
+  assert.ok(!metadata('2.2.5', 'k_dpmpp_2_a').notes.includes(fallback));
+  assert.ok(!metadata('2.3.0', 'k_dpm_2_a').notes.includes(fallback));
+  // A "Dream" line does not give the version.
+  assert.ok(invokeToRequest({ Dream: '"a fox" -s 30 -S 1 -A k_dpmpp_2_a' })!.notes.includes(fallback));
+});

@@ -1,6 +1,6 @@
-// img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale",
-// "Hires steps", "Hires upscaler", "Hires sampler"), in both directions. Like A1111, the "Size" of a hires
-// image is its first pass's size; the image itself is that times the upscale.
+// img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale" or
+// "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler"), in both directions. Like A1111, the "Size"
+// of a hires image is its first pass's size; the image itself is that times the upscale, or the resize target.
 import {
   HIRES_UPSCALER_LABELS,
   HIRES_UPSCALERS,
@@ -10,7 +10,7 @@ import {
   DEFAULT_HIRES_STRENGTH,
   type HiresUpscaler,
 } from '../contract/images.ts';
-import type { GenerateRequest, GenerateRequestInput } from '../contract/generate.ts';
+import { LIMITS, type GenerateRequest, type GenerateRequestInput } from '../contract/generate.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { pythonFloat } from './python-numbers.ts';
 
@@ -28,9 +28,12 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
   const hires = request.hires;
   if (!hires) return [];
   const sampler = hires.sampler && hires.sampler !== request.sampler ? SAMPLERS[hires.sampler as SamplerName].label : undefined;
+  // A1111 writes one of the two: "Hires resize: WxH" (a side 0 keeps the aspect) where a side is set, which then wins.
+  const resize = hires.resizeWidth || hires.resizeHeight ? `${hires.resizeWidth ?? 0}x${hires.resizeHeight ?? 0}` : undefined;
   return [
     ['Denoising strength', hires.strength ?? DEFAULT_HIRES_STRENGTH],
-    ['Hires upscale', hires.scale],
+    ['Hires upscale', resize ? undefined : hires.scale],
+    ['Hires resize', resize],
     ['Hires steps', hires.steps || undefined],
     ['Hires upscaler', HIRES_UPSCALER_LABELS[hires.upscaler ?? 'latent']],
     ['Hires sampler', sampler],
@@ -55,16 +58,29 @@ function upscalerOf(label: string, notes: string[]): HiresUpscaler {
   return substitute;
 }
 
+/** "Hires resize: 1024x1536" as A1111 pastes it (two whole numbers, 0 for a side that keeps the aspect); undefined if off. */
+function resizeOf(value: string | undefined, notes: string[]): { width: number; height: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)x(\d+)$/.exec(value.trim());
+  const size = m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
+  const fits = (v: number) => v === 0 || (v >= LIMITS.minImageSide && v <= LIMITS.imageSide);
+  if (size && fits(size.width) && fits(size.height)) return size.width || size.height ? size : undefined;
+  notes.push(
+    `"Hires resize: ${value}" is not a size this app can resize to (WxH, 0 or ${LIMITS.minImageSide} to ${LIMITS.imageSide}); ignored`,
+  );
+  return undefined;
+}
+
 /** Reads the keys above into form values; the source image itself is not in a PNG (A1111 does not store it). */
 export function readImg2imgValues(values: Record<string, string>, request: Partial<GenerateRequestInput>, notes: string[]): void {
   const strength = number(values['Denoising strength']);
   const scale = number(values['Hires upscale']);
   if (scale !== undefined || values['Hires upscaler'] !== undefined || values['Hires resize'] !== undefined) {
-    if (values['Hires resize'] !== undefined && scale === undefined) {
-      notes.push(`"Hires resize: ${values['Hires resize']}" (a target size) is not supported; hires fix is set by its upscale factor here`);
-    }
-    if (scale === undefined) return;
-    const hires: NonNullable<GenerateRequestInput['hires']> = { scale };
+    const resize = resizeOf(values['Hires resize'], notes);
+    if (scale === undefined && !resize) return;
+    const hires: NonNullable<GenerateRequestInput['hires']> = scale === undefined ? {} : { scale };
+    if (resize?.width) hires.resizeWidth = resize.width;
+    if (resize?.height) hires.resizeHeight = resize.height;
     const steps = number(values['Hires steps']);
     if (steps !== undefined) hires.steps = steps;
     if (strength !== undefined) hires.strength = strength;

@@ -12,7 +12,8 @@ import { sampleLatents, type SamplingPlan } from '../samplers/run.ts';
 import { MAX_SCHEDULE_STEPS } from '../schedule/schedules.ts';
 import { SamplingCancelled, type Denoiser, type NoiseSampler, type StepInfo } from '../samplers/types.ts';
 import type { Timings } from './components.ts';
-import { hiresSettings, hiresSize, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
+import { hiresGeometryOf, hiresSettings, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
+import { cropLatents, type HiresGeometry } from './hires-size.ts';
 import { encodeImage, requireVaeEncoder } from './img2img-encode.ts';
 import { planPartialSampling, sampleFromLatent } from './img2img.ts';
 import { planFor, samplerOptions, scheduleOptionsFor } from './txt2img.ts';
@@ -33,7 +34,8 @@ export interface JobPlan {
   output: { width: number; height: number };
   notes: string[];
   img2img?: { strength: number; stepsRun: number; scheduleSteps: number };
-  hires?: HiresSettings & { width: number; height: number };
+  /** Hires fix's settings, its output size (width, height) and where its second pass takes the first (geometry). */
+  hires?: HiresSettings & { width: number; height: number; geometry: HiresGeometry };
 }
 
 function partial(
@@ -93,14 +95,15 @@ export function planJob(model: StableDiffusionModel, request: GenerateRequest, s
   const hires = hiresSettings(request);
   if (!hires) return { passes: [first], evaluations: first.plan.evaluations, output: size, notes: [] };
   if (hires.upscaler === 'lanczos') requireVaeEncoder(model);
-  const target = hiresSize(model, size, hires.scale);
+  const geometry = hiresGeometryOf(model, size, hires),
+    target = geometry.output;
   const second = partial(model, request, hires.sampler, hires.steps, hires.strength, true, true);
   return {
     passes: [first, { kind: 'hires', ...target, plan: second }],
     evaluations: first.plan.evaluations + second.evaluations,
     output: target,
     notes: second.notes,
-    hires: { ...hires, ...target },
+    hires: { ...hires, ...target, geometry },
   };
 }
 
@@ -200,17 +203,20 @@ export async function sampleJobBatch(
       : await sampleLatents(first.plan, run.denoiserAt(first), firstNoise, context(first));
   if (!second || !secondNoise) return latents;
   if (run.signal?.aborted) throw new SamplingCancelled();
+  const { upscale, crop } = job.hires!.geometry;
   const from = { h: first.height / vaeFactor, w: first.width / vaeFactor },
-    to = { h: second.height / vaeFactor, w: second.width / vaeFactor };
-  const upscaled =
+    to = { h: upscale.height / vaeFactor, w: upscale.width / vaeFactor };
+  const whole =
     job.hires!.upscaler === 'lanczos'
-      ? await upscaleThroughPixels(model, latents, run.seeds.length, from, second, run.timings)
+      ? await upscaleThroughPixels(model, latents, run.seeds.length, from, upscale, run.timings)
       : upscaleLatents(
           latents,
           { batch: run.seeds.length, channels: latentChannels, ...from },
           to,
           job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact',
         );
+  // A resize to another aspect crops the upscaled latents, as A1111 does after upscaling (hires-size.ts).
+  const upscaled = cropLatents(whole, { planes: run.seeds.length * latentChannels, ...to }, crop);
   return sampleFromLatentPass(second, upscaled, secondNoise);
 
   async function sampleFromSource(pass: PassPlan, source: Float64Array | undefined): Promise<Float64Array> {

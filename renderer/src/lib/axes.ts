@@ -358,18 +358,38 @@ export function baseSummary(base: GenerateRequestInput, options: { randomSeed: b
   return [prompt, seed, cfg].join(' · ');
 }
 
-/** "Euler · 20 steps · karras · 512×512", leaving out what an axis varies. */
+/**
+ * "Euler · 20 steps · karras · 512×512", then A1111's Clip skip, variation and seed resize where set ("Clip skip 2 ·
+ * Var. seed 100 · Var. strength 0.3 · Seed resize from 256×384"), leaving out what an axis varies. `randomVariationSeed`:
+ * the form's Variation seed is -1 (the base then holds a stand-in).
+ */
 export function baseDetails(
   base: GenerateRequestInput,
   axes: readonly AxisKind[],
   samplerName: (name: string) => string = (n) => n,
+  options: { randomVariationSeed?: boolean } = {},
 ): string {
   const parts: string[] = [];
   if (!axes.includes('sampler') && !axes.includes('restart')) parts.push(samplerName(base.sampler ?? 'euler'));
   if (!axes.includes('steps')) parts.push(`${base.steps ?? 20} steps`);
   if (!axes.includes('schedule')) parts.push(base.schedule === 'normal' ? 'Normal' : 'Karras'); // the UI's labels
   if (base.width && base.height) parts.push(`${base.width}×${base.height}`);
-  return parts.join(' · ');
+  return [...parts, ...a1111Details(base, axes, options.randomVariationSeed ?? false)].join(' · ');
+}
+
+/** Clip skip (1, the last layer, is the default), variation (on at a strength over 0 or with a strength axis), seed resize. */
+function a1111Details(base: GenerateRequestInput, axes: readonly AxisKind[], randomVariationSeed: boolean): string[] {
+  const parts: string[] = [];
+  if (!axes.includes('clipSkip') && base.clipSkip !== undefined && base.clipSkip > 1) parts.push(`Clip skip ${base.clipSkip}`);
+  const strengthAxis = axes.includes('variationStrength');
+  if ((base.variationStrength ?? 0) > 0 || strengthAxis) {
+    if (!axes.includes('variationSeed') && base.variationSeed !== undefined)
+      parts.push(randomVariationSeed ? 'random Var. seed' : `Var. seed ${base.variationSeed}`);
+    if (!strengthAxis) parts.push(`Var. strength ${base.variationStrength}`);
+  }
+  if (base.seedResizeFromWidth && base.seedResizeFromHeight)
+    parts.push(`Seed resize from ${base.seedResizeFromWidth}×${base.seedResizeFromHeight}`);
+  return parts;
 }
 
 /** True when a sampler axis includes Restart: its cells then use the Generate form's Restart settings. */

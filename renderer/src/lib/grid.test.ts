@@ -117,6 +117,26 @@ test('the JSON export: the request and every cell row by row', () => {
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(json)));
 });
 
+test("the JSON export gives each cell's clip skip, variation seed and strength and seed resize, where it uses them", () => {
+  const varied: GridRequestInput = {
+    base: { prompt: 'a red circle', seed: 9, variationSeed: 100, clipSkip: 2, seedResizeFromWidth: 256, seedResizeFromHeight: 384 },
+    x: { kind: 'variationStrength', values: [0, 0.3] },
+    y: { kind: 'clipSkip', values: [1, 3] },
+  };
+  const settings = (c: object) =>
+    Object.fromEntries(Object.entries(c).filter(([k]) => /^(clipSkip|variation|seedResize)/.test(k))) as Record<string, number>;
+  const cells = gridJson(varied, [cell(0, 0), cell(1, 0), cell(0, 1), cell(1, 1)]).cells.map(settings);
+  const resize = { seedResizeFromWidth: 256, seedResizeFromHeight: 384 };
+  assert.deepEqual(cells, [
+    // Strength 0 is no variation: no variation seed either.
+    { clipSkip: 1, ...resize },
+    { clipSkip: 1, variationSeed: 100, variationStrength: 0.3, ...resize },
+    { clipSkip: 3, ...resize },
+    { clipSkip: 3, variationSeed: 100, variationStrength: 0.3, ...resize },
+  ]);
+  assert.deepEqual(gridJson(request, [cell(0, 0)]).cells.map(settings), [{}], 'none set: none there');
+});
+
 test('image sizes: small images scaled up, large ones down, aspect kept', () => {
   assert.deepEqual(cellImageSize(32, 32, 160), { width: 160, height: 160 });
   assert.deepEqual(cellImageSize(768, 512, 192), { width: 192, height: 128 });

@@ -3,6 +3,7 @@
 // of the exported PNG (pure: text widths come from a measuring function).
 import type { Events, GridCellEvent } from '../../../src-core/contract/api.ts';
 import { axisLabel } from '../../../src-core/contract/experiments.ts';
+import { gridCellSettings, type CellSettings } from '../../../src-core/experiments/grid-cell-settings.ts';
 import type { GridRequestInput } from './axes.ts';
 import { experimentFraction, withinText, type ExperimentEvent, type ExperimentState } from './experiment.ts';
 
@@ -60,7 +61,8 @@ export function gridProgressPercent(state: Pick<GridState, 'phase' | 'total' | '
   return Math.round(experimentFraction(state) * 1000) / 10;
 }
 
-export interface GridJsonCell {
+/** A cell of the JSON export; its A1111 settings (Clip skip, variation, seed resize) are there only where it uses them. */
+export interface GridJsonCell extends CellSettings {
   x: number;
   y: number;
   xLabel: string;
@@ -87,6 +89,7 @@ export function gridJson(request: GridRequestInput, cells: readonly GridCellEven
       seconds: c.seconds,
       parameters: c.entry.parameters,
       id: c.entry.id,
+      ...gridCellSettings(request, c.x, c.y),
     })),
   };
 }

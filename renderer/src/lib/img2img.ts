@@ -10,6 +10,7 @@ import {
   type HiresUpscaler,
   type ResizeMode,
 } from '../../../src-core/contract/images.ts';
+import { hiresGeometry } from '../../../src-core/pipeline/hires-size.ts';
 import type { Check, SamplerName } from './form.ts';
 
 export interface SourceImage {
@@ -33,6 +34,9 @@ export interface Img2imgForm {
 export interface HiresForm {
   enabled: boolean;
   scale: number | null;
+  /** A1111's "Resize width/height to": used instead of the scale where a side is over 0 (0 keeps the aspect). */
+  resizeWidth: number | null;
+  resizeHeight: number | null;
   /** 0: as many as the first pass. */
   steps: number | null;
   strength: number | null;
@@ -50,6 +54,8 @@ export const defaultImg2img = (): Img2imgForm => ({
 export const defaultHires = (): HiresForm => ({
   enabled: false,
   scale: 2,
+  resizeWidth: 0,
+  resizeHeight: 0,
   steps: 0,
   strength: DEFAULT_HIRES_STRENGTH,
   upscaler: 'latent',
@@ -71,16 +77,28 @@ export function stepsRunText(steps: number | null, strength: number | null, exac
     : `${stepsRun} of ${steps} steps run: int(steps × strength) + 1, as A1111`;
 }
 
-/** The size hires fix makes: int(size × scale), down to a multiple of the VAE factor. */
+/** Whether the form resizes to a size (a side over 0) rather than scaling; A1111 lets the resize win. */
+export const hiresResizes = (hires: Pick<HiresForm, 'resizeWidth' | 'resizeHeight'>) => !!(hires.resizeWidth || hires.resizeHeight);
+
+/**
+ * The size hires fix makes: int(size × scale), or the resize (its aspect kept, then cropped: A1111's), down to a
+ * multiple of the VAE factor; null while a value is missing or out of range.
+ */
 export function hiresTarget(
   width: number | null,
   height: number | null,
-  scale: number | null,
+  hires: Pick<HiresForm, 'scale' | 'resizeWidth' | 'resizeHeight'>,
   vaeFactor: number,
 ): { width: number; height: number } | null {
-  if (!width || !height || !scale || !(scale > 1)) return null;
-  const side = (v: number) => Math.floor(Math.floor(v * scale) / vaeFactor) * vaeFactor;
-  return { width: side(width), height: side(height) };
+  if (!width || !height) return null;
+  const { scale } = hires;
+  if (!hiresResizes(hires) && (!scale || !(scale > 1))) return null;
+  const resize = hiresResizes(hires) ? { width: hires.resizeWidth ?? 0, height: hires.resizeHeight ?? 0 } : undefined;
+  try {
+    return hiresGeometry({ width, height }, resize ? { resize } : { scale: scale! }, vaeFactor).output;
+  } catch {
+    return null;
+  }
 }
 
 /** Why the model cannot make hires fix's target size (a side not a multiple of its size multiple), or null. */
@@ -117,17 +135,28 @@ export function withImg2img(
     return { value: request };
   }
   if (!hires.enabled) return { value: request };
-  const scale = hires.scale;
-  if (scale === null || Number.isNaN(scale) || !(scale > 1) || scale > 4) return { error: 'Hires upscale must be above 1 and at most 4' };
+  const scale = hires.scale,
+    resizes = hiresResizes(hires);
+  for (const [label, side] of [
+    ['Hires resize width', hires.resizeWidth],
+    ['Hires resize height', hires.resizeHeight],
+  ] as const) {
+    if (side === null || !Number.isInteger(side) || side < 0 || side > LIMITS.imageSide || (side > 0 && side < LIMITS.minImageSide))
+      return { error: `${label} must be 0 (off, or keep the aspect) or a whole number from ${LIMITS.minImageSide} to ${LIMITS.imageSide}` };
+  }
+  if (!resizes && (scale === null || Number.isNaN(scale) || !(scale > 1) || scale > 4))
+    return { error: 'Hires upscale must be above 1 and at most 4' };
   if (hires.steps === null || !Number.isInteger(hires.steps) || hires.steps < 0 || hires.steps > LIMITS.steps)
     return { error: `Hires steps must be a whole number from 0 to ${LIMITS.steps}` };
   const e = strengthError('Hires denoising strength', hires.strength);
   if (e) return { error: e };
   const vaeFactor = sizes.vaeFactor ?? 8;
-  const target = hiresTarget(request.width ?? null, request.height ?? null, scale, vaeFactor);
+  const target = hiresTarget(request.width ?? null, request.height ?? null, hires, vaeFactor);
   const targetError = hiresTargetError(target, sizes.sizeMultiple ?? vaeFactor);
   if (targetError) return { error: targetError };
-  request.hires = { scale, strength: hires.strength as number, upscaler: hires.upscaler };
+  request.hires = resizes
+    ? { resizeWidth: hires.resizeWidth!, resizeHeight: hires.resizeHeight!, strength: hires.strength as number, upscaler: hires.upscaler }
+    : { scale: scale!, strength: hires.strength as number, upscaler: hires.upscaler };
   if (hires.steps > 0) request.hires.steps = hires.steps;
   if (hires.sampler) request.hires.sampler = hires.sampler;
   return { value: request };
@@ -147,7 +176,9 @@ export function applyImg2imgRequest(
   const nextHires: HiresForm = h
     ? {
         enabled: true,
-        scale: h.scale,
+        scale: h.scale ?? hires.scale,
+        resizeWidth: h.resizeWidth ?? 0,
+        resizeHeight: h.resizeHeight ?? 0,
         steps: h.steps ?? 0,
         strength: h.strength ?? DEFAULT_HIRES_STRENGTH,
         upscaler: h.upscaler ?? 'latent',
