@@ -20,6 +20,24 @@ export const SAMPLER_CHOICES = [
   'dpmpp_2m_sde_heun',
   'lcm',
 ] as const;
+/** Each sampler's name as A1111 writes it in PNG parameters and shows it, which the app's pickers show too. */
+export const SAMPLER_LABELS: Readonly<Record<(typeof SAMPLER_CHOICES)[number], string>> = {
+  euler: 'Euler',
+  euler_ancestral: 'Euler a',
+  heun: 'Heun',
+  dpmpp_2m: 'DPM++ 2M',
+  ddim: 'DDIM',
+  restart: 'Restart',
+  lms: 'LMS',
+  dpm_2: 'DPM2',
+  dpm_2_ancestral: 'DPM2 a',
+  dpmpp_2s_ancestral: 'DPM++ 2S a',
+  dpmpp_sde: 'DPM++ SDE',
+  dpmpp_2m_sde: 'DPM++ 2M SDE',
+  dpmpp_3m_sde: 'DPM++ 3M SDE',
+  dpmpp_2m_sde_heun: 'DPM++ 2M SDE Heun',
+  lcm: 'LCM',
+};
 export const SCHEDULE_CHOICES = [
   'karras',
   'normal',

@@ -14,7 +14,7 @@ import { sampleLcm, lcmEvaluations, type LcmOptions } from './lcm.ts';
 import { sampleLms, lmsEvaluations } from './lms.ts';
 import { sampleRestart, restartEvaluations, restartLinearSteps, type RestartOptions } from './restart.ts';
 import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
-import type { GenerateRequest } from '../contract/generate.ts';
+import { SAMPLER_LABELS, type GenerateRequest } from '../contract/generate.ts';
 
 export type SamplerOptions = AncestralOptions & RestartOptions & LcmOptions;
 
@@ -45,52 +45,63 @@ export interface SamplerDefinition {
 // each named as its module exports it (a sampler without options ignores them). The names are exactly
 // the contract's sampler choices (checked by `satisfies`).
 const definitions = {
-  euler: { label: 'Euler', evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
+  euler: { label: SAMPLER_LABELS.euler, evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
   euler_ancestral: {
-    label: 'Euler a',
+    label: SAMPLER_LABELS.euler_ancestral,
     evaluations: eulerAncestralEvaluations,
     sample: sampleEulerAncestral,
     linearSteps: eulerAncestralLinearSteps,
     reads: ['eta', 'sNoise'],
   },
-  heun: { label: 'Heun', evaluations: heunEvaluations, sample: sampleHeun, linearSteps: heunLinearSteps },
-  dpmpp_2m: { label: 'DPM++ 2M', evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m, linearSteps: dpmpp2mLinearSteps },
+  heun: { label: SAMPLER_LABELS.heun, evaluations: heunEvaluations, sample: sampleHeun, linearSteps: heunLinearSteps },
+  dpmpp_2m: { label: SAMPLER_LABELS.dpmpp_2m, evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m, linearSteps: dpmpp2mLinearSteps },
   // DDIM with eta = 0 is exactly Euler in sigma space, taken on DDIM's own timestep grid.
-  ddim: { label: 'DDIM', forcedSchedule: 'ddim', evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
+  ddim: {
+    label: SAMPLER_LABELS.ddim,
+    forcedSchedule: 'ddim',
+    evaluations: eulerEvaluations,
+    sample: sampleEuler,
+    linearSteps: eulerLinearSteps,
+  },
   restart: {
-    label: 'Restart',
+    label: SAMPLER_LABELS.restart,
     evaluations: restartEvaluations,
     sample: sampleRestart,
     linearSteps: restartLinearSteps,
     reads: ['sNoise', 'restart'],
   },
-  lms: { label: 'LMS', evaluations: lmsEvaluations, sample: sampleLms },
-  dpm_2: { label: 'DPM2', evaluations: dpm2Evaluations, sample: sampleDpm2, discardPenultimateSigma: true },
+  lms: { label: SAMPLER_LABELS.lms, evaluations: lmsEvaluations, sample: sampleLms },
+  dpm_2: { label: SAMPLER_LABELS.dpm_2, evaluations: dpm2Evaluations, sample: sampleDpm2, discardPenultimateSigma: true },
   dpm_2_ancestral: {
-    label: 'DPM2 a',
+    label: SAMPLER_LABELS.dpm_2_ancestral,
     evaluations: dpm2AncestralEvaluations,
     sample: sampleDpm2Ancestral,
     discardPenultimateSigma: true,
     reads: ['eta', 'sNoise'],
   },
   dpmpp_2s_ancestral: {
-    label: 'DPM++ 2S a',
+    label: SAMPLER_LABELS.dpmpp_2s_ancestral,
     evaluations: dpmpp2sAncestralEvaluations,
     sample: sampleDpmpp2sAncestral,
     reads: ['eta', 'sNoise'],
   },
   // The SDE samplers take their noise from the run's noise source, where A1111 uses a Brownian tree (see their files).
-  dpmpp_sde: { label: 'DPM++ SDE', evaluations: dpmppSdeEvaluations, sample: sampleDpmppSde, reads: ['eta', 'sNoise'] },
-  dpmpp_2m_sde: { label: 'DPM++ 2M SDE', evaluations: dpmpp2mSdeEvaluations, sample: sampleDpmpp2mSde, reads: ['eta', 'sNoise'] },
+  dpmpp_sde: { label: SAMPLER_LABELS.dpmpp_sde, evaluations: dpmppSdeEvaluations, sample: sampleDpmppSde, reads: ['eta', 'sNoise'] },
+  dpmpp_2m_sde: {
+    label: SAMPLER_LABELS.dpmpp_2m_sde,
+    evaluations: dpmpp2mSdeEvaluations,
+    sample: sampleDpmpp2mSde,
+    reads: ['eta', 'sNoise'],
+  },
   dpmpp_2m_sde_heun: {
-    label: 'DPM++ 2M SDE Heun',
+    label: SAMPLER_LABELS.dpmpp_2m_sde_heun,
     evaluations: dpmpp2mSdeEvaluations,
     sample: sampleDpmpp2mSdeHeun,
     reads: ['eta', 'sNoise'],
   },
-  lcm: { label: 'LCM', evaluations: lcmEvaluations, sample: sampleLcm, lcmTimesteps: true },
+  lcm: { label: SAMPLER_LABELS.lcm, evaluations: lcmEvaluations, sample: sampleLcm, lcmTimesteps: true },
   dpmpp_3m_sde: {
-    label: 'DPM++ 3M SDE',
+    label: SAMPLER_LABELS.dpmpp_3m_sde,
     evaluations: dpmpp3mSdeEvaluations,
     sample: sampleDpmpp3mSde,
     discardPenultimateSigma: true,

@@ -1,31 +1,13 @@
 // Choices for the pickers, from app.info when the engine told us, with the contract's names as
 // a fallback before it answered.
 import type { AppInfo } from '../../../src-core/contract/api.ts';
-import { NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SCHEDULE_CHOICES } from '../../../src-core/contract/generate.ts';
+import { NOISE_SOURCE_CHOICES, SAMPLER_CHOICES, SAMPLER_LABELS, SCHEDULE_CHOICES } from '../../../src-core/contract/generate.ts';
 import type { NoiseSourceName, SamplerName, ScheduleName } from './form.ts';
 
 export interface Choice<T extends string> {
   value: T;
   label: string;
 }
-
-const FALLBACK_SAMPLER_LABELS: Record<SamplerName, string> = {
-  euler: 'Euler',
-  euler_ancestral: 'Euler a',
-  heun: 'Heun',
-  dpmpp_2m: 'DPM++ 2M',
-  ddim: 'DDIM',
-  restart: 'Restart',
-  lms: 'LMS',
-  dpm_2: 'DPM2',
-  dpm_2_ancestral: 'DPM2 a',
-  dpmpp_2s_ancestral: 'DPM++ 2S a',
-  dpmpp_sde: 'DPM++ SDE',
-  dpmpp_2m_sde: 'DPM++ 2M SDE',
-  dpmpp_3m_sde: 'DPM++ 3M SDE',
-  dpmpp_2m_sde_heun: 'DPM++ 2M SDE Heun',
-  lcm: 'LCM',
-};
 
 const SCHEDULE_LABELS: Record<ScheduleName, string> = {
   karras: 'Karras',
@@ -51,8 +33,8 @@ function known<T extends string>(choices: readonly T[], v: string): v is T {
 
 export function samplerChoices(info: AppInfo | null): Choice<SamplerName>[] {
   const listed = (info?.samplers ?? []).filter((s) => known(SAMPLER_CHOICES, s.name));
-  if (listed.length === 0) return SAMPLER_CHOICES.map((value) => ({ value, label: FALLBACK_SAMPLER_LABELS[value] }));
-  return listed.map((s) => ({ value: s.name as SamplerName, label: s.label || FALLBACK_SAMPLER_LABELS[s.name as SamplerName] }));
+  if (listed.length === 0) return SAMPLER_CHOICES.map((value) => ({ value, label: SAMPLER_LABELS[value] }));
+  return listed.map((s) => ({ value: s.name as SamplerName, label: s.label || SAMPLER_LABELS[s.name as SamplerName] }));
 }
 
 export function scheduleChoices(info: AppInfo | null): Choice<ScheduleName>[] {
