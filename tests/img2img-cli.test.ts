@@ -61,7 +61,7 @@ test('img2img and hires options become request fields; wrong ones are refused in
   assert.throws(() => parseCli(['--prompt', 'x', '--hires-steps', '5']), /--hires-steps needs --hires-scale/);
   assert.throws(
     () => parseCli(['--prompt', 'x', '--hires-scale', '2', '--hires-upscaler', 'esrgan']),
-    /--hires-upscaler must be one of latent, latent-nearest-exact, lanczos/,
+    /--hires-upscaler must be one of latent, latent-antialiased, latent-bicubic, .*, latent-nearest-exact, lanczos, none/,
   );
   assert.throws(() => parseCli(['--prompt', 'x', '--strength', 'lots']), /--strength needs a number/);
   assert.throws(

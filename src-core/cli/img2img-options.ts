@@ -1,5 +1,6 @@
 // The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
-// --exact-steps, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler.
+// --exact-steps, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler,
+// --hires-cfg.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { GenerateRequestFields, SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
@@ -16,8 +17,10 @@ export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this i
                          cropped to that aspect, as A1111's "Resize width/height to"; wins over --hires-scale)
   --hires-steps N        hires fix: the second pass's steps (default: as many as --steps)
   --hires-strength X     hires fix: the second pass's denoising strength (default: 0.7)
-  --hires-upscaler NAME  ${HIRES_UPSCALERS.join(' | ')} (default: latent, A1111's "Latent")
+  --hires-upscaler NAME  hires fix: A1111's upscalers (default: latent, its "Latent"; none, its "None", is Lanczos too):
+                         ${HIRES_UPSCALERS.join(' | ')}
   --hires-sampler NAME   hires fix: the second pass's sampler (default: --sampler)
+  --hires-cfg X          hires fix: the second pass's CFG scale, 0-50 (default: --cfg; 1 runs it unguided)
 `;
 
 export const IMG2IMG_OPTIONS = {
@@ -31,6 +34,7 @@ export const IMG2IMG_OPTIONS = {
   'hires-strength': { type: 'string' },
   'hires-upscaler': { type: 'string' },
   'hires-sampler': { type: 'string' },
+  'hires-cfg': { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -63,7 +67,9 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
   }
   const scale = numberOption(values, 'hires-scale'),
     resize = hiresResizeOption(values['hires-resize']);
-  const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler'].filter((n) => values[n] !== undefined);
+  const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler', 'hires-cfg'].filter(
+    (n) => values[n] !== undefined,
+  );
   if (scale === undefined && !resize && hiresOnly.length > 0)
     throw new Error(`--${hiresOnly[0]} needs --hires-scale or --hires-resize (hires fix is off without them)`);
   if (scale !== undefined || resize) {
@@ -77,6 +83,8 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
       sampler = choiceOption(values, 'hires-sampler', SAMPLER_CHOICES);
     if (upscaler) hires.upscaler = upscaler;
     if (sampler) hires.sampler = sampler;
+    const cfg = numberOption(values, 'hires-cfg');
+    if (cfg !== undefined) hires.cfgScale = cfg;
     fields.hires = hires;
   }
   return { fields, initImagePath: typeof path === 'string' ? path : undefined, notes };

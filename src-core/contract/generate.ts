@@ -203,6 +203,8 @@ export const GenerateRequestFields = z
         upscaler: z.enum(HIRES_UPSCALERS).optional(),
         /** Defaults to the first pass's sampler. */
         sampler: z.enum(SAMPLER_CHOICES).optional(),
+        /** The second pass's guidance scale (A1111's hr_cfg, "Hires CFG Scale"); defaults to cfgScale. 1 is unguided there. */
+        cfgScale: finite().min(0).max(LIMITS.cfgScale).optional(),
       })
       .strict()
       .optional(),

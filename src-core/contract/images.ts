@@ -45,13 +45,30 @@ export const RESIZE_MODE_LABELS: Record<ResizeMode, string> = {
   'resize-and-fill': 'Resize and fill',
 };
 
-/** Hires fix's upscalers: A1111's "Latent" (bilinear), "Latent (nearest-exact)", and Lanczos on the decoded pixels. */
-export const HIRES_UPSCALERS = ['latent', 'latent-nearest-exact', 'lanczos'] as const;
+/**
+ * Hires fix's upscalers: A1111's six latent ones (torch interpolate modes, pipeline/latent-upscale.ts), and Lanczos on
+ * the decoded pixels; "None" is A1111's too, where its resize_image also resizes the pixels with Lanczos.
+ */
+export const HIRES_UPSCALERS = [
+  'latent',
+  'latent-antialiased',
+  'latent-bicubic',
+  'latent-bicubic-antialiased',
+  'latent-nearest',
+  'latent-nearest-exact',
+  'lanczos',
+  'none',
+] as const;
 export type HiresUpscaler = (typeof HIRES_UPSCALERS)[number];
 export const HIRES_UPSCALER_LABELS: Record<HiresUpscaler, string> = {
   latent: 'Latent',
+  'latent-antialiased': 'Latent (antialiased)',
+  'latent-bicubic': 'Latent (bicubic)',
+  'latent-bicubic-antialiased': 'Latent (bicubic antialiased)',
+  'latent-nearest': 'Latent (nearest)',
   'latent-nearest-exact': 'Latent (nearest-exact)',
   lanczos: 'Lanczos',
+  none: 'None',
 };
 
 /** img2img's default denoising strength, and hires fix's (A1111's defaults). */

@@ -1,6 +1,6 @@
 // Hires fix, as A1111's txt2img does it: the first pass at the chosen size; its latents upscaled (A1111's
-// "Latent" upscalers: torch's bilinear or nearest-exact interpolation of the latents) or its decoded image
-// upscaled with Lanczos and encoded again; then a second pass, img2img at the larger size with its own
+// "Latent" upscalers: torch's interpolation of the latents, latent-upscale.ts) or its decoded image upscaled
+// with Lanczos and encoded again ("Lanczos" and "None"); then a second pass, img2img at the larger size with its own
 // steps (always exactly that many, as A1111 runs them), denoising strength and optional sampler. The second
 // pass's noise comes from a fresh stream of the image's seed, as A1111 makes a new ImageRNG for it.
 import { DEFAULT_HIRES_STRENGTH, HIRES_UPSCALER_LABELS, type HiresUpscaler } from '../contract/images.ts';
@@ -12,6 +12,7 @@ import type { RgbImage } from '../image/decode.ts';
 import { decodeLatents, type Timings } from './components.ts';
 import { toRgba } from '../image/pixels.ts';
 import { encodeImage } from './img2img-encode.ts';
+import { latentModeOf } from './latent-upscale.ts';
 
 export interface HiresSettings {
   /** The upscale factor; unused (perhaps absent) when `resize` is set, which wins as in A1111. */
@@ -23,6 +24,8 @@ export interface HiresSettings {
   strength: number;
   upscaler: HiresUpscaler;
   sampler: GenerateRequest['sampler'];
+  /** The second pass's guidance scale (the first pass's unless set). */
+  cfgScale: number;
 }
 
 export function hiresSettings(request: GenerateRequest): HiresSettings | undefined {
@@ -35,57 +38,19 @@ export function hiresSettings(request: GenerateRequest): HiresSettings | undefin
     strength: hires.strength ?? DEFAULT_HIRES_STRENGTH,
     upscaler: hires.upscaler ?? 'latent',
     sampler: hires.sampler ?? request.sampler,
+    cfgScale: hires.cfgScale ?? request.cfgScale,
   };
 }
 
 /** Where the second pass takes the first (hires-size.ts): its upscale, crop and output sizes. */
 export const hiresGeometryOf = (model: StableDiffusionModel, size: { width: number; height: number }, hires: HiresSettings) =>
-  hiresGeometry(size, hires, model.info.vaeFactor, hires.upscaler === 'lanczos');
+  hiresGeometry(size, hires, model.info.vaeFactor, latentModeOf(hires.upscaler) === undefined);
 
 /** The infotext value A1111 writes as "Hires upscaler". */
 export const hiresUpscalerLabel = (upscaler: HiresUpscaler) => HIRES_UPSCALER_LABELS[upscaler];
 
-/** Source index and weight pairs along one axis, as torch.nn.functional.interpolate computes them (align_corners=False). */
-function axisTaps(inSize: number, outSize: number, mode: 'bilinear' | 'nearest-exact'): Array<[number, number, number]> {
-  const scale = inSize / outSize;
-  return Array.from({ length: outSize }, (_, o) => {
-    if (mode === 'nearest-exact') {
-      const i = Math.min(Math.floor((o + 0.5) * scale), inSize - 1);
-      return [i, i, 0];
-    }
-    const src = Math.max((o + 0.5) * scale - 0.5, 0);
-    const i0 = Math.floor(src),
-      i1 = i0 < inSize - 1 ? i0 + 1 : i0;
-    return [i0, i1, src - i0];
-  });
-}
-
-/** [batch, C, h, w] latents to [batch, C, H, W]: bilinear (A1111's "Latent") or nearest-exact. */
-export function upscaleLatents(
-  latents: Float64Array,
-  shape: { batch: number; channels: number; h: number; w: number },
-  to: { h: number; w: number },
-  mode: 'bilinear' | 'nearest-exact',
-): Float64Array {
-  const { batch, channels, h, w } = shape;
-  const rows = axisTaps(h, to.h, mode),
-    cols = axisTaps(w, to.w, mode);
-  const out = new Float64Array(batch * channels * to.h * to.w);
-  for (let plane = 0; plane < batch * channels; plane++) {
-    const src = plane * h * w,
-      dst = plane * to.h * to.w;
-    for (let y = 0; y < to.h; y++) {
-      const [y0, y1, ly] = rows[y];
-      for (let x = 0; x < to.w; x++) {
-        const [x0, x1, lx] = cols[x];
-        const top = (1 - lx) * latents[src + y0 * w + x0] + lx * latents[src + y0 * w + x1];
-        const bottom = (1 - lx) * latents[src + y1 * w + x0] + lx * latents[src + y1 * w + x1];
-        out[dst + y * to.w + x] = (1 - ly) * top + ly * bottom;
-      }
-    }
-  }
-  return out;
-}
+/** [batch, C, h, w] latents to [batch, C, H, W] with one of A1111's latent upscale modes (latent-upscale.ts). */
+export { interpolateLatents as upscaleLatents } from './latent-upscale.ts';
 
 /** A decoded [3, H, W] image in [-1, 1] as the 8-bit RGB a PNG of it holds. */
 export function decodedToRgb(pixels: Float32Array, width: number, height: number): RgbImage {

@@ -1,6 +1,7 @@
 // img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale" or
-// "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler"), in both directions. Like A1111, the "Size"
-// of a hires image is its first pass's size; the image itself is that times the upscale, or the resize target.
+// "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler", "Hires CFG Scale"), in both directions. Like
+// A1111, the "Size" of a hires image is its first pass's size; the image itself is that times the upscale, or the
+// resize target.
 import {
   HIRES_UPSCALER_LABELS,
   HIRES_UPSCALERS,
@@ -37,6 +38,8 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
     ['Hires steps', hires.steps || undefined],
     ['Hires upscaler', HIRES_UPSCALER_LABELS[hires.upscaler ?? 'latent']],
     ['Hires sampler', sampler],
+    // Written where it differs from the first pass's, as "Hires sampler" (so a scale equal to CFG scale writes nothing).
+    ['Hires CFG Scale', hires.cfgScale !== undefined && hires.cfgScale !== request.cfgScale ? hires.cfgScale : undefined],
   ];
 }
 
@@ -49,7 +52,7 @@ function number(value: string | undefined): number | undefined {
   return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
-/** An A1111 upscaler name to ours: its latent variants to "Latent", its pixel upscalers (ESRGAN...) to Lanczos. */
+/** An A1111 upscaler name to ours: any other latent one to "Latent", its pixel upscalers (ESRGAN...) to Lanczos. */
 function upscalerOf(label: string, notes: string[]): HiresUpscaler {
   const known = UPSCALER_BY_LABEL.get(label.toLowerCase());
   if (known) return known;
@@ -91,6 +94,10 @@ export function readImg2imgValues(values: Record<string, string>, request: Parti
       if (sampler) hires.sampler = sampler;
       else notes.push(`hires sampler "${samplerLabel}" is not available here; the second pass uses the first pass's sampler`);
     }
+    const cfg = number(values['Hires CFG Scale']);
+    if (cfg !== undefined && cfg >= 0 && cfg <= LIMITS.cfgScale) hires.cfgScale = cfg;
+    else if (values['Hires CFG Scale'] !== undefined)
+      notes.push(`"Hires CFG Scale: ${values['Hires CFG Scale']}" is not a CFG scale from 0 to ${LIMITS.cfgScale}; ignored`);
     request.hires = hires;
     return;
   }

@@ -13,6 +13,7 @@ import { MAX_SCHEDULE_STEPS } from '../schedule/schedules.ts';
 import { SamplingCancelled, type Denoiser, type NoiseSampler, type StepInfo } from '../samplers/types.ts';
 import type { Timings } from './components.ts';
 import { hiresGeometryOf, hiresSettings, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
+import { latentModeOf } from './latent-upscale.ts';
 import { cropLatents, type HiresGeometry } from './hires-size.ts';
 import { encodeImage, requireVaeEncoder } from './img2img-encode.ts';
 import { planPartialSampling, sampleFromLatent } from './img2img.ts';
@@ -45,7 +46,7 @@ function partial(
   steps: number,
   strength: number,
   exact: boolean,
-  hires = false,
+  hires?: { cfgScale: number },
 ) {
   // With exact steps (always hires fix's) the schedule is steps / strength long: refused in these terms, not as steps.
   const { scheduleSteps } = img2imgSteps(steps, strength, exact);
@@ -65,7 +66,7 @@ function partial(
         steps,
         options: samplerOptions({ ...request, sampler }),
         scheduleOptions: scheduleOptionsFor(model),
-        guidanceScale: request.cfgScale,
+        guidanceScale: hires?.cfgScale ?? request.cfgScale,
       },
       strength,
       exact,
@@ -94,10 +95,10 @@ export function planJob(model: StableDiffusionModel, request: GenerateRequest, s
   const first: PassPlan = { kind: 'txt2img', ...size, plan: planFor(model, request) };
   const hires = hiresSettings(request);
   if (!hires) return { passes: [first], evaluations: first.plan.evaluations, output: size, notes: [] };
-  if (hires.upscaler === 'lanczos') requireVaeEncoder(model);
+  if (!latentModeOf(hires.upscaler)) requireVaeEncoder(model);
   const geometry = hiresGeometryOf(model, size, hires),
     target = geometry.output;
-  const second = partial(model, request, hires.sampler, hires.steps, hires.strength, true, true);
+  const second = partial(model, request, hires.sampler, hires.steps, hires.strength, true, hires);
   return {
     passes: [first, { kind: 'hires', ...target, plan: second }],
     evaluations: first.plan.evaluations + second.evaluations,
@@ -206,15 +207,10 @@ export async function sampleJobBatch(
   const { upscale, crop } = job.hires!.geometry;
   const from = { h: first.height / vaeFactor, w: first.width / vaeFactor },
     to = { h: upscale.height / vaeFactor, w: upscale.width / vaeFactor };
-  const whole =
-    job.hires!.upscaler === 'lanczos'
-      ? await upscaleThroughPixels(model, latents, run.seeds.length, from, upscale, run.timings)
-      : upscaleLatents(
-          latents,
-          { batch: run.seeds.length, channels: latentChannels, ...from },
-          to,
-          job.hires!.upscaler === 'latent' ? 'bilinear' : 'nearest-exact',
-        );
+  const latentMode = latentModeOf(job.hires!.upscaler);
+  const whole = latentMode
+    ? upscaleLatents(latents, { batch: run.seeds.length, channels: latentChannels, ...from }, to, latentMode)
+    : await upscaleThroughPixels(model, latents, run.seeds.length, from, upscale, run.timings);
   // A resize to another aspect crops the upscaled latents, as A1111 does after upscaling (hires-size.ts).
   const upscaled = cropLatents(whole, { planes: run.seeds.length * latentChannels, ...to }, crop);
   return sampleFromLatentPass(second, upscaled, secondNoise);

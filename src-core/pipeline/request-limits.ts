@@ -17,11 +17,13 @@ import { unetRowsPerImage } from '../prompt/composable.ts';
 import { promptChunks } from '../prompt/count.ts';
 import { sharedChunks } from '../prompt/encode.ts';
 import { hiresSettings } from './hires.ts';
+import { latentModeOf } from './latent-upscale.ts';
 import { vaeEncoderOpen } from './img2img-encode.ts';
 
 /** Whether a request runs the VAE encoder: img2img's source, or hires fix through pixels. */
 export function usesVaeEncoder(request: GenerateRequest): boolean {
-  return request.initImage !== undefined || hiresSettings(request)?.upscaler === 'lanczos';
+  const hires = hiresSettings(request);
+  return request.initImage !== undefined || (hires !== undefined && latentModeOf(hires.upscaler) === undefined);
 }
 
 /**

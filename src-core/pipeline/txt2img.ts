@@ -150,7 +150,10 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   // One pass, or two with hires fix; img2img's pass starts from the source image (pipeline/passes.ts).
   const job = planJob(model, request, { width, height });
   // The engine refuses before queueing; this also covers the CLI and in-process callers.
-  refuseOverMemory(model, request, job.passes);
+  // Hires fix's second pass may have its own guidance scale (an unguided pass runs half the UNet batch).
+  const passScale = (pass: PassPlan) => (pass.kind === 'hires' && job.hires ? job.hires.cfgScale : request.cfgScale);
+  if (job.passes.every((pass) => passScale(pass) === request.cfgScale)) refuseOverMemory(model, request, job.passes);
+  else for (const pass of job.passes) refuseOverMemory(model, { ...request, cfgScale: passScale(pass) }, [pass]);
   // The exact work cap (the schema knows only steps): heun's 2 evaluations a step, restart's extra passes.
   refuseOverWork([jobWork(job.passes, imagesOf(request))], 'images');
   const { latentChannels, vaeFactor, timestepType } = model.info;
@@ -161,8 +164,9 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
   const total = imagesOf(request);
 
   throwIfCancelled(hooks.signal);
-  // A prompt with AND is guided at any scale (A1111 combines every part with the negative prompt's output).
-  const guided = request.cfgScale !== 1 || composableParts(adapters.prompt) !== undefined;
+  // A prompt with AND is guided at any scale (A1111 combines every part with the negative prompt's output). The
+  // negative prompt is encoded where any pass is guided (hires fix's own CFG scale); a pass at scale 1 leaves it out.
+  const guided = job.passes.some((pass) => passScale(pass) !== 1) || composableParts(adapters.prompt) !== undefined;
   const conditioning = promptConditioning(
     model,
     { prompt: adapters.prompt, negativePrompt: request.negativePrompt, emphasis: request.emphasis, guided, clipSkip: clipSkipOf(request) },
@@ -201,7 +205,7 @@ export async function generate(baseModel: StableDiffusionModel, input: unknown, 
         batch: request.batchSize,
         cond,
         uncond,
-        scale: request.cfgScale,
+        scale: passScale(pass),
         timeIds: passTimeIds.get(pass),
         // Integer-timestep exports cannot take fractional timesteps; LCM gives whole ones of its own (as A1111).
         timestepMode: pass.plan.sampler.lcmTimesteps ? 'lcm' : timestepType === 'int64' ? 'nearest' : request.timestepMode,

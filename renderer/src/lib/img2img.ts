@@ -43,6 +43,8 @@ export interface HiresForm {
   upscaler: HiresUpscaler;
   /** '' : the first pass's sampler. */
   sampler: SamplerName | '';
+  /** The second pass's CFG scale; empty (null): the first pass's. */
+  cfgScale: number | null;
 }
 
 export const defaultImg2img = (): Img2imgForm => ({
@@ -60,6 +62,7 @@ export const defaultHires = (): HiresForm => ({
   strength: DEFAULT_HIRES_STRENGTH,
   upscaler: 'latent',
   sampler: '',
+  cfgScale: null,
 });
 
 function strengthError(label: string, v: number | null): string | null {
@@ -159,6 +162,11 @@ export function withImg2img(
     : { scale: scale!, strength: hires.strength as number, upscaler: hires.upscaler };
   if (hires.steps > 0) request.hires.steps = hires.steps;
   if (hires.sampler) request.hires.sampler = hires.sampler;
+  if (hires.cfgScale != null) {
+    if (!Number.isFinite(hires.cfgScale) || hires.cfgScale < 0 || hires.cfgScale > LIMITS.cfgScale)
+      return { error: `Hires CFG scale must be from 0 to ${LIMITS.cfgScale} (empty: the first pass's)` };
+    request.hires.cfgScale = hires.cfgScale;
+  }
   return { value: request };
 }
 
@@ -183,6 +191,7 @@ export function applyImg2imgRequest(
         strength: h.strength ?? DEFAULT_HIRES_STRENGTH,
         upscaler: h.upscaler ?? 'latent',
         sampler: h.sampler ?? '',
+        cfgScale: h.cfgScale ?? null,
       }
     : { ...hires, enabled: false };
   return { img2img: nextImg, hires: nextHires };
