@@ -1,9 +1,9 @@
 // The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
 // --exact-steps, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler,
-// --hires-cfg.
+// --hires-cfg, --hires-schedule.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { GenerateRequestFields, SAMPLER_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
+import { GenerateRequestFields, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { HIRES_UPSCALERS, INPUT_IMAGE_LIMITS, RESIZE_MODES } from '../contract/images.ts';
 import { checkedNumberOption, choiceOption, ignoredNote, numberOption } from './option-values.ts';
 
@@ -21,6 +21,8 @@ export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this i
                          ${HIRES_UPSCALERS.join(' | ')}
   --hires-sampler NAME   hires fix: the second pass's sampler (default: --sampler)
   --hires-cfg X          hires fix: the second pass's CFG scale, 0-50 (default: --cfg; 1 runs it unguided)
+  --hires-schedule NAME  hires fix: the second pass's schedule (default: --schedule; DDIM keeps its own grid):
+                         ${SCHEDULE_CHOICES.join(' | ')}
 `;
 
 export const IMG2IMG_OPTIONS = {
@@ -35,6 +37,7 @@ export const IMG2IMG_OPTIONS = {
   'hires-upscaler': { type: 'string' },
   'hires-sampler': { type: 'string' },
   'hires-cfg': { type: 'string' },
+  'hires-schedule': { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -67,7 +70,7 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
   }
   const scale = numberOption(values, 'hires-scale'),
     resize = hiresResizeOption(values['hires-resize']);
-  const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler', 'hires-cfg'].filter(
+  const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler', 'hires-cfg', 'hires-schedule'].filter(
     (n) => values[n] !== undefined,
   );
   if (scale === undefined && !resize && hiresOnly.length > 0)
@@ -85,6 +88,8 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
     if (sampler) hires.sampler = sampler;
     const cfg = numberOption(values, 'hires-cfg');
     if (cfg !== undefined) hires.cfgScale = cfg;
+    const schedule = choiceOption(values, 'hires-schedule', SCHEDULE_CHOICES);
+    if (schedule) hires.schedule = schedule;
     fields.hires = hires;
   }
   return { fields, initImagePath: typeof path === 'string' ? path : undefined, notes };

@@ -205,6 +205,8 @@ export const GenerateRequestFields = z
         sampler: z.enum(SAMPLER_CHOICES).optional(),
         /** The second pass's guidance scale (A1111's hr_cfg, "Hires CFG Scale"); defaults to cfgScale. 1 is unguided there. */
         cfgScale: finite().min(0).max(LIMITS.cfgScale).optional(),
+        /** The second pass's schedule (A1111's hr_scheduler, "Hires schedule type"); defaults to schedule. */
+        schedule: z.enum(SCHEDULE_CHOICES).optional(),
       })
       .strict()
       .optional(),

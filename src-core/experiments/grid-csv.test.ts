@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GridRequestSchema } from '../contract/experiments.ts';
 import { gridCsv, gridRequests, type GridCell } from './grid.ts';
-import { gridCellSettings } from './grid-cell-settings.ts';
+import { gridCellSettings } from '../contract/grid-cell-settings.ts';
 
 function cells(input: unknown): GridCell[] {
   return gridRequests(GridRequestSchema.parse(input)).map(({ x, y, request }) => ({

@@ -8,7 +8,7 @@ import type { TextConditioning } from '../guidance/unet.ts';
 import { clipSkipIgnoredBecause } from '../model/clip-skip.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
-import { CELL_SETTINGS_COLUMNS, cellSettings, cellSettingsFields } from './grid-cell-settings.ts';
+import { CELL_SETTINGS_COLUMNS, cellSettings, cellSettingsFields } from '../contract/grid-cell-settings.ts';
 
 export interface GridCell {
   x: number;

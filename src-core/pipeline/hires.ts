@@ -5,7 +5,7 @@
 // pass's noise comes from a fresh stream of the image's seed, as A1111 makes a new ImageRNG for it.
 import { DEFAULT_HIRES_STRENGTH, HIRES_UPSCALER_LABELS, type HiresUpscaler } from '../contract/images.ts';
 import type { GenerateRequest } from '../contract/generate.ts';
-import { hiresGeometry } from './hires-size.ts';
+import { hiresGeometry } from '../contract/hires-geometry.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { lanczosResize } from '../image/resize.ts';
 import type { RgbImage } from '../image/decode.ts';
@@ -26,6 +26,8 @@ export interface HiresSettings {
   sampler: GenerateRequest['sampler'];
   /** The second pass's guidance scale (the first pass's unless set). */
   cfgScale: number;
+  /** The second pass's schedule (the first pass's unless set; DDIM keeps its own grid whatever it says). */
+  schedule: GenerateRequest['schedule'];
 }
 
 export function hiresSettings(request: GenerateRequest): HiresSettings | undefined {
@@ -39,6 +41,7 @@ export function hiresSettings(request: GenerateRequest): HiresSettings | undefin
     upscaler: hires.upscaler ?? 'latent',
     sampler: hires.sampler ?? request.sampler,
     cfgScale: hires.cfgScale ?? request.cfgScale,
+    schedule: hires.schedule ?? request.schedule,
   };
 }
 

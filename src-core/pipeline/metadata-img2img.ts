@@ -1,5 +1,5 @@
 // img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale" or
-// "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler", "Hires CFG Scale"), in both directions. Like
+// "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler", "Hires CFG Scale", "Hires schedule type"), in both directions. Like
 // A1111, the "Size" of a hires image is its first pass's size; the image itself is that times the upscale, or the
 // resize target.
 import {
@@ -14,6 +14,7 @@ import {
 import { LIMITS, type GenerateRequest, type GenerateRequestInput } from '../contract/generate.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { pythonFloat } from './python-numbers.ts';
+import { AUTOMATIC_SCHEDULE, SCHEDULE_BY_LABEL, SCHEDULE_LABELS } from './schedule-labels.ts';
 
 type Pair = [string, string | number | undefined];
 
@@ -40,7 +41,29 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
     ['Hires sampler', sampler],
     // Written where it differs from the first pass's, as "Hires sampler" (so a scale equal to CFG scale writes nothing).
     ['Hires CFG Scale', hires.cfgScale !== undefined && hires.cfgScale !== request.cfgScale ? hires.cfgScale : undefined],
+    ['Hires schedule type', hiresScheduleLabel(request)],
   ];
+}
+
+/**
+ * A1111 writes "Hires schedule type" where the second pass's schedule label differs from the first pass's "Schedule
+ * type" (absent for DDIM, which keeps its own grid); here only where the request sets one, so older PNGs stay the same.
+ */
+export function hiresScheduleLabel(request: GenerateRequest): string | undefined {
+  const schedule = request.hires?.schedule;
+  const hiresSampler = (request.hires?.sampler ?? request.sampler) as SamplerName;
+  if (!schedule || SAMPLERS[hiresSampler].forcedSchedule) return undefined;
+  const first = SAMPLERS[request.sampler as SamplerName].forcedSchedule ? undefined : SCHEDULE_LABELS[request.schedule];
+  return SCHEDULE_LABELS[schedule] !== first ? SCHEDULE_LABELS[schedule] : undefined;
+}
+
+/** "Hires schedule type" back: a label, or A1111's "Automatic" (the hires sampler's default schedule). */
+function readHiresSchedule(label: string, hires: NonNullable<GenerateRequestInput['hires']>, sampler: string | undefined, notes: string[]) {
+  const key = label.toLowerCase();
+  const hiresSampler = (hires.sampler ?? sampler) as SamplerName | undefined;
+  if (key === 'automatic') hires.schedule = hiresSampler ? AUTOMATIC_SCHEDULE[hiresSampler] : 'normal';
+  else if (SCHEDULE_BY_LABEL.has(key)) hires.schedule = SCHEDULE_BY_LABEL.get(key);
+  else notes.push(`hires schedule type "${label}" is not available here; the second pass uses the first pass's schedule`);
 }
 
 const UPSCALER_BY_LABEL = new Map(HIRES_UPSCALERS.map((u) => [HIRES_UPSCALER_LABELS[u].toLowerCase(), u]));
@@ -98,6 +121,8 @@ export function readImg2imgValues(values: Record<string, string>, request: Parti
     if (cfg !== undefined && cfg >= 0 && cfg <= LIMITS.cfgScale) hires.cfgScale = cfg;
     else if (values['Hires CFG Scale'] !== undefined)
       notes.push(`"Hires CFG Scale: ${values['Hires CFG Scale']}" is not a CFG scale from 0 to ${LIMITS.cfgScale}; ignored`);
+    const scheduleLabel = values['Hires schedule type']?.trim();
+    if (scheduleLabel) readHiresSchedule(scheduleLabel, hires, request.sampler, notes);
     request.hires = hires;
     return;
   }

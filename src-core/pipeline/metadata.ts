@@ -6,27 +6,11 @@ import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
 import { BETA_SCHEDULE_DEFAULTS } from '../schedule/a1111-schedules.ts';
 import { seedResizeOf } from './image-seeds.ts';
+import { AUTOMATIC_SCHEDULE, SCHEDULE_BY_LABEL, SCHEDULE_LABELS } from './schedule-labels.ts';
 
 export const APP_VERSION = 'Restart Studio 0.1.0';
 
 const RNG_LABELS: Record<GenerateRequest['noiseSource'], string> = { default: 'default', 'torch-cpu': 'CPU', 'torch-cuda': 'NV' };
-const SCHEDULE_LABELS: Record<GenerateRequest['schedule'], string> = {
-  karras: 'Karras',
-  normal: 'Uniform',
-  exponential: 'Exponential',
-  polyexponential: 'Polyexponential',
-  sgm_uniform: 'SGM Uniform',
-  simple: 'Simple',
-  kl_optimal: 'KL Optimal',
-  align_your_steps: 'Align Your Steps',
-  beta: 'Beta',
-};
-/** A1111's schedule types by their labels, lower case (its "Normal" gives the same sigmas as "Uniform", our normal). */
-const SCHEDULE_BY_LABEL: ReadonlyMap<string, GenerateRequest['schedule']> = new Map([
-  ...Object.entries(SCHEDULE_LABELS).map(([name, label]) => [label.toLowerCase(), name as GenerateRequest['schedule']] as const),
-  ['normal', 'normal'],
-  ['sgmuniform', 'sgm_uniform'],
-]);
 /** A1111's names of its emphasis modes (its "None", no parsing at all, has no counterpart here). */
 const EMPHASIS_LABELS: Record<GenerateRequest['emphasis'], string> = { original: 'Original', 'no-norm': 'No norm', ignore: 'Ignore' };
 
@@ -85,6 +69,12 @@ function seedResizeValue(request: GenerateRequest): [string, string | undefined]
   return ['Seed resize from', size && `${size.width}x${size.height}`];
 }
 
+/** Whether a pass samples on the Beta schedule: the first, or hires fix's where its own schedule is set (DDIM has its grid). */
+function usesBetaSchedule(request: GenerateRequest): boolean {
+  const hiresSampler = request.hires?.sampler ?? request.sampler;
+  return (request.schedule === 'beta' && request.sampler !== 'ddim') || (request.hires?.schedule === 'beta' && hiresSampler !== 'ddim');
+}
+
 export function requestToParameters(request: GenerateRequest, facts: ImageFacts): string {
   const sampler = request.sampler as SamplerName;
   return formatParameters(request.prompt, request.negativePrompt, [
@@ -102,9 +92,9 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Noise multiplier', request.sNoise],
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
-    // A1111 writes its Beta schedule's alpha and beta with it (always 0.6 here, its defaults).
-    ['Beta schedule alpha', request.schedule === 'beta' && sampler !== 'ddim' ? BETA_SCHEDULE_DEFAULTS.alpha : undefined],
-    ['Beta schedule beta', request.schedule === 'beta' && sampler !== 'ddim' ? BETA_SCHEDULE_DEFAULTS.beta : undefined],
+    // A1111 writes its Beta schedule's alpha and beta with it, in either pass (always 0.6 here, its defaults).
+    ['Beta schedule alpha', usesBetaSchedule(request) ? BETA_SCHEDULE_DEFAULTS.alpha : undefined],
+    ['Beta schedule beta', usesBetaSchedule(request) ? BETA_SCHEDULE_DEFAULTS.beta : undefined],
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
     // As A1111: only above 1 (SD 2 and SDXL requests have lost it by now: model/clip-skip.ts).
     ['Clip skip', request.clipSkip !== undefined && request.clipSkip > 1 ? request.clipSkip : undefined],
@@ -132,30 +122,6 @@ export interface ParametersImport {
 const BROWNIAN_SAMPLERS: ReadonlySet<SamplerName> = new Set(['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde', 'dpmpp_2m_sde_heun']);
 
 const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
-
-/**
- * What A1111's "Schedule type: Automatic" means per sampler: the scheduler its sampler definition names
- * (Karras for DPM++ 2M, DPM++ SDE, DPM++ 2S a, DPM2, DPM2 a and Restart, Exponential for DPM++ 2M SDE, its Heun
- * and 3M SDE), else the model's own sigmas (our Normal). DDIM has its own grid.
- */
-const AUTOMATIC_SCHEDULE: Record<SamplerName, GenerateRequest['schedule']> = {
-  euler: 'normal',
-  euler_ancestral: 'normal',
-  heun: 'normal',
-  dpmpp_2m: 'karras',
-  ddim: 'normal',
-  restart: 'karras',
-  lms: 'normal',
-  dpm_2: 'karras',
-  dpm_2_ancestral: 'karras',
-  dpmpp_2s_ancestral: 'karras',
-  dpmpp_sde: 'karras',
-  dpmpp_2m_sde: 'exponential',
-  dpmpp_3m_sde: 'exponential',
-  dpmpp_2m_sde_heun: 'exponential',
-  // A1111's LCM has no scheduler of its own: its LCM denoiser's sigmas, our Normal on LCM's 50 timesteps.
-  lcm: 'normal',
-};
 
 /**
  * A number field of the file, read as A1111 pastes it: float() of its text, even for fields that hold an int

@@ -14,7 +14,8 @@ import { SamplingCancelled, type Denoiser, type NoiseSampler, type StepInfo } fr
 import type { Timings } from './components.ts';
 import { hiresGeometryOf, hiresSettings, upscaleLatents, upscaleThroughPixels, type HiresSettings } from './hires.ts';
 import { latentModeOf } from './latent-upscale.ts';
-import { cropLatents, type HiresGeometry } from './hires-size.ts';
+import { cropLatents } from './hires-size.ts';
+import type { HiresGeometry } from '../contract/hires-geometry.ts';
 import { encodeImage, requireVaeEncoder } from './img2img-encode.ts';
 import { planPartialSampling, sampleFromLatent } from './img2img.ts';
 import { planFor, samplerOptions, scheduleOptionsFor } from './txt2img.ts';
@@ -46,7 +47,7 @@ function partial(
   steps: number,
   strength: number,
   exact: boolean,
-  hires?: { cfgScale: number },
+  hires?: { cfgScale: number; schedule: GenerateRequest['schedule'] },
 ) {
   // With exact steps (always hires fix's) the schedule is steps / strength long: refused in these terms, not as steps.
   const { scheduleSteps } = img2imgSteps(steps, strength, exact);
@@ -62,7 +63,7 @@ function partial(
       model.schedule,
       {
         sampler,
-        schedule: request.schedule,
+        schedule: hires?.schedule ?? request.schedule,
         steps,
         options: samplerOptions({ ...request, sampler }),
         scheduleOptions: scheduleOptionsFor(model),

@@ -3,7 +3,7 @@
 // of the exported PNG (pure: text widths come from a measuring function).
 import type { Events, GridCellEvent } from '../../../src-core/contract/api.ts';
 import { axisLabel } from '../../../src-core/contract/experiments.ts';
-import { gridCellSettings, type CellSettings } from '../../../src-core/experiments/grid-cell-settings.ts';
+import { gridCellSettings, type CellSettings } from '../../../src-core/contract/grid-cell-settings.ts';
 import type { GridRequestInput } from './axes.ts';
 import { experimentFraction, withinText, type ExperimentEvent, type ExperimentState } from './experiment.ts';
 

@@ -10,8 +10,8 @@ import {
   type HiresUpscaler,
   type ResizeMode,
 } from '../../../src-core/contract/images.ts';
-import { hiresGeometry } from '../../../src-core/pipeline/hires-size.ts';
-import type { Check, SamplerName } from './form.ts';
+import { hiresGeometry } from '../../../src-core/contract/hires-geometry.ts';
+import type { Check, SamplerName, ScheduleName } from './form.ts';
 
 export interface SourceImage {
   /** What the request names (upload:<sha256>.<ext> or gallery:<id>). */
@@ -45,6 +45,8 @@ export interface HiresForm {
   sampler: SamplerName | '';
   /** The second pass's CFG scale; empty (null): the first pass's. */
   cfgScale: number | null;
+  /** '' : the first pass's schedule. */
+  schedule: ScheduleName | '';
 }
 
 export const defaultImg2img = (): Img2imgForm => ({
@@ -63,6 +65,7 @@ export const defaultHires = (): HiresForm => ({
   upscaler: 'latent',
   sampler: '',
   cfgScale: null,
+  schedule: '',
 });
 
 function strengthError(label: string, v: number | null): string | null {
@@ -162,6 +165,7 @@ export function withImg2img(
     : { scale: scale!, strength: hires.strength as number, upscaler: hires.upscaler };
   if (hires.steps > 0) request.hires.steps = hires.steps;
   if (hires.sampler) request.hires.sampler = hires.sampler;
+  if (hires.schedule) request.hires.schedule = hires.schedule;
   if (hires.cfgScale != null) {
     if (!Number.isFinite(hires.cfgScale) || hires.cfgScale < 0 || hires.cfgScale > LIMITS.cfgScale)
       return { error: `Hires CFG scale must be from 0 to ${LIMITS.cfgScale} (empty: the first pass's)` };
@@ -192,6 +196,7 @@ export function applyImg2imgRequest(
         upscaler: h.upscaler ?? 'latent',
         sampler: h.sampler ?? '',
         cfgScale: h.cfgScale ?? null,
+        schedule: h.schedule ?? '',
       }
     : { ...hires, enabled: false };
   return { img2img: nextImg, hires: nextHires };

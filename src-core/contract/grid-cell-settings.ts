@@ -1,7 +1,7 @@
 // The A1111 settings of one grid cell that its label may not show (Clip skip, variation seed and strength, seed
 // resize), for the CSV and JSON exports: the engine reads them off the cell's request, the renderer off the grid's base
 // and axes. No Node or engine imports (the renderer uses this file).
-import type { GenerateRequestInput } from '../contract/generate.ts';
+import type { GenerateRequestInput } from './generate.ts';
 
 type SettingsFields = Pick<
   GenerateRequestInput,
