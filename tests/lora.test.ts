@@ -317,3 +317,20 @@ test('a PNG naming LoRAs and embeddings that are not here says which', () => {
   const changed = missingAdapters({ request: { prompt: '<lora:sd1-kohya:1>' }, loraHashes: 'sd1-kohya: ffffffffffff' }, folders);
   assert.deepEqual(changed, [`LoRA sd1-kohya here (hash ${KOHYA_ADDNET}) is not the file the image was made with (hash ffffffffffff)`]);
 });
+
+test("hires fix's own prompt: an embedding only it names is loaded (TI hashes); its LoRA tags must be the prompt's", async () => {
+  const hires = { scale: 1.5, steps: 2 };
+  const red = 'a red circle on a blue background';
+  // The embedding named only in the hires prompt: loaded, and listed as A1111 lists the embeddings a job used.
+  const withEmbedding = await generate(model, {
+    ...REQUEST,
+    prompt: red,
+    hires: { ...hires, prompt: 'a red circle on a xyzemb background' },
+  });
+  assert.match(withEmbedding.images[0]!.parameters, new RegExp(`TI hashes: "xyzemb: ${XYZEMB_TI}"`));
+  // The same LoRA tags as the prompt's (A1111 users copy the prompt): accepted; another weight: refused in words.
+  const tagged = `${red} <lora:sd1-kohya:0.5>`;
+  const same = await generate(model, { ...REQUEST, prompt: tagged, hires: { ...hires, prompt: `${tagged}, sharp` } });
+  assert.equal(same.images.length, 1);
+  await assert.rejects(generate(model, { ...REQUEST, prompt: tagged, hires: { ...hires, prompt: `${red} <lora:sd1-kohya:0.9>` } }), /LoRA/);
+});

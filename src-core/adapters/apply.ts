@@ -10,6 +10,7 @@ import { LoraFileError } from './lora-file.ts';
 import { LoraMatchError } from './lora-merge.ts';
 import { ModelAdapters, type AdapterSettings, type PreparedAdapters } from './model-adapters.ts';
 import { loraCalls, parseExtraNetworks, TagSyntaxError } from './prompt-tags.ts';
+import { checkHiresLoras } from './hires-tags.ts';
 
 export { ModelAdapters, type AdapterSettings, type PreparedAdapters } from './model-adapters.ts';
 
@@ -45,7 +46,7 @@ export function adaptersOf(model: StableDiffusionModel): ModelAdapters | undefin
  */
 export async function prepareAdapters(
   model: StableDiffusionModel,
-  request: { prompt: string; negativePrompt: string },
+  request: { prompt: string; negativePrompt: string; hires?: { prompt?: string; negativePrompt?: string } },
 ): Promise<PreparedAdapters> {
   const adapters = attached.get(model) ?? new ModelAdapters(model, { loraDirs: [], embeddingDirs: [], cacheRoot: '' });
   try {
@@ -77,9 +78,10 @@ export function encodingsFor(cache: Map<string, TextConditioning> | undefined, t
 }
 
 /** Refuses, before a job is queued, a prompt whose tags A1111 would refuse or whose LoRAs are not there. */
-export function checkAdapterNames(model: StableDiffusionModel, request: { prompt: string }): void {
+export function checkAdapterNames(model: StableDiffusionModel, request: { prompt: string; hires?: { prompt?: string } }): void {
   const adapters = attached.get(model);
   try {
+    checkHiresLoras(request.prompt, request.hires?.prompt);
     const calls = loraCalls(parseExtraNetworks(request.prompt).tags);
     const library = adapters?.library ?? new AdapterLibrary([], []);
     for (const call of calls) library.findLora(call.name);

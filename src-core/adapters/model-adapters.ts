@@ -31,6 +31,7 @@ import { componentWeights, readModelProto, writePatchedModel, type ComponentPatc
 import { placeOnCudaGraph } from './cuda-graph-deltas.ts';
 import { externalDataOf } from '../onnx/write-model.ts';
 import { ignoredLoraArguments, loraCalls, otherNetworks, parseExtraNetworks, type LoraCall } from './prompt-tags.ts';
+import { checkHiresLoras } from './hires-tags.ts';
 import type { SafetensorsFile } from '../import/safetensors.ts';
 
 export interface AdapterSettings {
@@ -122,15 +123,24 @@ export class ModelAdapters {
     });
   }
 
-  async prepare(request: { prompt: string; negativePrompt: string }): Promise<PreparedAdapters> {
+  async prepare(request: {
+    prompt: string;
+    negativePrompt: string;
+    hires?: { prompt?: string; negativePrompt?: string };
+  }): Promise<PreparedAdapters> {
     const { prompt, tags } = parseExtraNetworks(request.prompt);
+    checkHiresLoras(request.prompt, request.hires?.prompt);
     const notes = otherNetworks(tags).map((t) => `${t} is not a LoRA; removed from the prompt (this app has no hypernetworks)`);
     if (parseExtraNetworks(request.negativePrompt).tags.length > 0)
       notes.push("the negative prompt's <...> tags are read as text, as A1111 reads them (LoRAs apply from the prompt)");
     const calls = loraCalls(tags);
     notes.push(...ignoredLoraArguments(tags));
     const loras = calls.map((call) => ({ call, file: this.library.findLora(call.name) }));
-    const embeddings = this.embeddings.used([prompt, request.negativePrompt], notes);
+    // Embeddings named only in hires fix's own prompts are loaded too (its prompt without its tags, as the prompt).
+    const hiresTexts = [parseExtraNetworks(request.hires?.prompt ?? '').prompt, request.hires?.negativePrompt ?? ''].filter(
+      (t) => t !== '',
+    );
+    const embeddings = this.embeddings.used([prompt, request.negativePrompt, ...hiresTexts], notes);
     if (loras.length === 0 && embeddings.length === 0) {
       for (const component of this.present()) await this.slots.base(component);
       return { model: this.base, prompt, notes, facts: {}, textKey: '' };

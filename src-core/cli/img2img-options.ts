@@ -1,6 +1,6 @@
 // The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
 // --exact-steps, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler,
-// --hires-cfg, --hires-schedule.
+// --hires-cfg, --hires-schedule, --hires-prompt, --hires-negative-prompt.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { GenerateRequestFields, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
@@ -23,6 +23,9 @@ export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this i
   --hires-cfg X          hires fix: the second pass's CFG scale, 0-50 (default: --cfg; 1 runs it unguided)
   --hires-schedule NAME  hires fix: the second pass's schedule (default: --schedule; DDIM keeps its own grid):
                          ${SCHEDULE_CHOICES.join(' | ')}
+  --hires-prompt TEXT    hires fix: the second pass's own prompt (default: the prompt; its LoRA tags must be the prompt's)
+  --hires-negative-prompt TEXT
+                         hires fix: the second pass's own negative prompt (default: the negative prompt)
 `;
 
 export const IMG2IMG_OPTIONS = {
@@ -38,6 +41,8 @@ export const IMG2IMG_OPTIONS = {
   'hires-sampler': { type: 'string' },
   'hires-cfg': { type: 'string' },
   'hires-schedule': { type: 'string' },
+  'hires-prompt': { type: 'string' },
+  'hires-negative-prompt': { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -70,9 +75,16 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
   }
   const scale = numberOption(values, 'hires-scale'),
     resize = hiresResizeOption(values['hires-resize']);
-  const hiresOnly = ['hires-steps', 'hires-strength', 'hires-upscaler', 'hires-sampler', 'hires-cfg', 'hires-schedule'].filter(
-    (n) => values[n] !== undefined,
-  );
+  const hiresOnly = [
+    'hires-steps',
+    'hires-strength',
+    'hires-upscaler',
+    'hires-sampler',
+    'hires-cfg',
+    'hires-schedule',
+    'hires-prompt',
+    'hires-negative-prompt',
+  ].filter((n) => values[n] !== undefined);
   if (scale === undefined && !resize && hiresOnly.length > 0)
     throw new Error(`--${hiresOnly[0]} needs --hires-scale or --hires-resize (hires fix is off without them)`);
   if (scale !== undefined || resize) {
@@ -90,6 +102,10 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
     if (cfg !== undefined) hires.cfgScale = cfg;
     const schedule = choiceOption(values, 'hires-schedule', SCHEDULE_CHOICES);
     if (schedule) hires.schedule = schedule;
+    // Empty is the prompt's (as A1111); the request's schema checks the length.
+    const [prompt, negative] = [values['hires-prompt'], values['hires-negative-prompt']];
+    if (typeof prompt === 'string' && prompt !== '') hires.prompt = prompt;
+    if (typeof negative === 'string' && negative !== '') hires.negativePrompt = negative;
     fields.hires = hires;
   }
   return { fields, initImagePath: typeof path === 'string' ? path : undefined, notes };

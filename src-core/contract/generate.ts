@@ -207,6 +207,9 @@ export const GenerateRequestFields = z
         cfgScale: finite().min(0).max(LIMITS.cfgScale).optional(),
         /** The second pass's schedule (A1111's hr_scheduler, "Hires schedule type"); defaults to schedule. */
         schedule: z.enum(SCHEDULE_CHOICES).optional(),
+        /** The second pass's own prompt and negative prompt (A1111's hr_prompt, hr_negative_prompt); empty: the request's. */
+        prompt: z.string().max(LIMITS.promptChars).optional(),
+        negativePrompt: z.string().max(LIMITS.promptChars).optional(),
       })
       .strict()
       .optional(),

@@ -1,5 +1,6 @@
 // img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale" or
-// "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler", "Hires CFG Scale", "Hires schedule type"), in both directions. Like
+// "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler", "Hires CFG Scale", "Hires schedule type", "Hires prompt",
+// "Hires negative prompt"), in both directions. Like
 // A1111, the "Size" of a hires image is its first pass's size; the image itself is that times the upscale, or the
 // resize target.
 import {
@@ -42,6 +43,9 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
     // Written where it differs from the first pass's, as "Hires sampler" (so a scale equal to CFG scale writes nothing).
     ['Hires CFG Scale', hires.cfgScale !== undefined && hires.cfgScale !== request.cfgScale ? hires.cfgScale : undefined],
     ['Hires schedule type', hiresScheduleLabel(request)],
+    // A1111 writes its hr_prompt and hr_negative_prompt where they differ from the prompts (quoted as any value).
+    ['Hires prompt', hires.prompt && hires.prompt !== request.prompt ? hires.prompt : undefined],
+    ['Hires negative prompt', hires.negativePrompt && hires.negativePrompt !== request.negativePrompt ? hires.negativePrompt : undefined],
   ];
 }
 
@@ -123,6 +127,14 @@ export function readImg2imgValues(values: Record<string, string>, request: Parti
       notes.push(`"Hires CFG Scale: ${values['Hires CFG Scale']}" is not a CFG scale from 0 to ${LIMITS.cfgScale}; ignored`);
     const scheduleLabel = values['Hires schedule type']?.trim();
     if (scheduleLabel) readHiresSchedule(scheduleLabel, hires, request.sampler, notes);
+    for (const [key, field] of [
+      ['Hires prompt', 'prompt'],
+      ['Hires negative prompt', 'negativePrompt'],
+    ] as const) {
+      const text = values[key];
+      if (text && text.length <= LIMITS.promptChars) hires[field] = text;
+      else if (text) notes.push(`the file's "${key}" is over ${LIMITS.promptChars} characters; the second pass uses the prompt's`);
+    }
     request.hires = hires;
     return;
   }

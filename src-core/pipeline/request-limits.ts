@@ -45,6 +45,13 @@ export function contextTokensOf(model: StableDiffusionModel, request: { prompt: 
   return Math.min(shared * CHUNK_POSITIONS, fixed ?? Infinity);
 }
 
+/** Hires fix's second pass encodes its own prompts where set (A1111's hr_prompt): their positions, or 0. */
+function hiresContextTokens(model: StableDiffusionModel, request: GenerateRequest): number {
+  const hires = request.initImage ? undefined : request.hires;
+  if (!hires?.prompt && !hires?.negativePrompt) return 0;
+  return contextTokensOf(model, { prompt: hires.prompt || request.prompt, negativePrompt: hires.negativePrompt || request.negativePrompt });
+}
+
 export function refuseOverMemory(
   model: StableDiffusionModel,
   request: GenerateRequest,
@@ -57,7 +64,7 @@ export function refuseOverMemory(
     cfgScale: request.cfgScale,
     rowsPerImage: unetRowsPerImage(request.prompt, request.cfgScale),
     vaeEncoder: usesVaeEncoder(request) || vaeEncoderOpen(model),
-    contextTokens: contextTokensOf(model, request),
+    contextTokens: Math.max(contextTokensOf(model, request), hiresContextTokens(model, request)),
   };
   for (const size of sizes) refuseSizeOverMemory(model, shape, size, budget);
 }

@@ -18,6 +18,7 @@ import {
 import { zeroEncoding } from './joined.ts';
 import { hasScheduling, promptSchedule } from './schedule.ts';
 import { promptParts } from './composable.ts';
+import { checkHiresParts, composablePartsOf } from './hires-prompt.ts';
 
 export interface PromptConditioning {
   cond: TextConditioning;
@@ -38,6 +39,9 @@ export interface PassSteps {
   steps: number;
   /** Hires fix's second pass: the first pass's steps, from which its whole-step edits count. */
   hires?: { firstPassSteps: number };
+  /** This pass's own prompt and negative prompt (hires fix's hr_prompt, LoRA tags removed); absent: the request's. */
+  prompt?: string;
+  negativePrompt?: string;
 }
 
 export interface PassConditioning {
@@ -104,17 +108,24 @@ export async function promptConditioning(
   const parts = all.length > 1 || all[0].weight !== 1 ? all : undefined;
   const prompt = all[0].text;
   if (parts && !prompts.guided) throw new RangeError('a prompt with AND needs the negative prompt encoding (guided)');
+  // A pass with texts of its own (hires fix's prompt) is a pass with its own conditioning, as a scheduled one.
+  const ownTexts = passes?.some((pass) => pass.prompt !== undefined || (prompts.guided && pass.negativePrompt !== undefined)) ?? false;
+  for (const pass of passes ?? []) if (pass.prompt !== undefined) checkHiresParts(prompts.prompt, pass.prompt);
   const scheduled =
-    parts !== undefined || (passes !== undefined && (hasScheduling(prompt) || (prompts.guided && hasScheduling(prompts.negativePrompt))));
+    parts !== undefined ||
+    ownTexts ||
+    (passes !== undefined && (hasScheduling(prompt) || (prompts.guided && hasScheduling(prompts.negativePrompt))));
   const notes: string[] = [];
   let padded = false;
   const passOf = async (pass: PassSteps | undefined): Promise<PassConditioning> => {
-    const partTexts = (parts ?? all).map((part) =>
+    // checkHiresParts above: a pass's own prompt has as many parts as the prompt (weights may differ).
+    const passAll = pass?.prompt !== undefined ? promptParts(pass.prompt) : all;
+    const passParts = pass?.prompt !== undefined ? composablePartsOf(pass.prompt) : parts;
+    const negativePrompt = pass?.negativePrompt ?? prompts.negativePrompt;
+    const partTexts = (passParts ?? passAll).map((part) =>
       pass ? promptSchedule(part.text, pass.steps, pass.hires) : [{ endAt: 0, text: part.text }],
     );
-    const uncondTexts = pass
-      ? promptSchedule(prompts.negativePrompt, pass.steps, pass.hires)
-      : [{ endAt: 0, text: prompts.negativePrompt }];
+    const uncondTexts = pass ? promptSchedule(negativePrompt, pass.steps, pass.hires) : [{ endAt: 0, text: negativePrompt }];
     const partConds: PromptEncoding[][] = [];
     for (const texts of partTexts)
       partConds.push(
@@ -144,8 +155,8 @@ export async function promptConditioning(
       condEnds: partTexts[0].map((t) => t.endAt),
       uncond: zero ? uncondTexts.map(() => zero) : shared.uncond,
       uncondEnds: uncondTexts.map((t) => t.endAt),
-      ...(parts
-        ? { parts: parts.map((part, i) => ({ cond: sharedParts[i], condEnds: partTexts[i].map((t) => t.endAt), weight: part.weight })) }
+      ...(passParts
+        ? { parts: passParts.map((part, i) => ({ cond: sharedParts[i], condEnds: partTexts[i].map((t) => t.endAt), weight: part.weight })) }
         : {}),
     };
   };

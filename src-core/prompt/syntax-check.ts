@@ -8,6 +8,7 @@ import { promptParts } from './composable.ts';
 import type { PassSteps } from './conditioning.ts';
 import { parseEmphasis, PromptSyntaxError } from './emphasis.ts';
 import { hasScheduling, promptSchedule } from './schedule.ts';
+import { checkHiresParts } from './hires-prompt.ts';
 
 /**
  * Throws a RequestError naming the prompt and the fault. `passes`: each pass's steps (pipeline/prompt-steps.ts);
@@ -30,6 +31,16 @@ export function checkPromptSyntax(prompts: { prompt: string; negativePrompt: str
     ['prompt', parts.map((part) => part.text), parts.flatMap((part) => textsOf(part.text))],
     ['negative prompt', [negative], textsOf(negative)],
   ];
+  // Hires fix's own texts (pipeline/prompt-steps.ts hiresPrompts, tags removed), scheduled for their pass only.
+  for (const pass of passes ?? []) {
+    const ownTexts = (text: string) => (hasScheduling(text) ? promptSchedule(text, pass.steps, pass.hires).map((t) => t.text) : [text]);
+    if (pass.prompt !== undefined) {
+      checkHiresParts(parseExtraNetworks(prompts.prompt).prompt, pass.prompt);
+      const own = promptParts(pass.prompt);
+      checks.push(['hires prompt', own.map((part) => part.text), own.flatMap((part) => ownTexts(part.text))]);
+    }
+    if (pass.negativePrompt !== undefined) checks.push(['hires negative prompt', [pass.negativePrompt], ownTexts(pass.negativePrompt)]);
+  }
   for (const [label, typed, texts] of checks) {
     for (const text of new Set(texts)) {
       try {

@@ -47,6 +47,9 @@ export interface HiresForm {
   cfgScale: number | null;
   /** '' : the first pass's schedule. */
   schedule: ScheduleName | '';
+  /** The second pass's own prompt and negative prompt; '' : the prompt's (as A1111's Hires prompt). */
+  prompt: string;
+  negativePrompt: string;
 }
 
 export const defaultImg2img = (): Img2imgForm => ({
@@ -66,6 +69,8 @@ export const defaultHires = (): HiresForm => ({
   sampler: '',
   cfgScale: null,
   schedule: '',
+  prompt: '',
+  negativePrompt: '',
 });
 
 function strengthError(label: string, v: number | null): string | null {
@@ -166,6 +171,8 @@ export function withImg2img(
   if (hires.steps > 0) request.hires.steps = hires.steps;
   if (hires.sampler) request.hires.sampler = hires.sampler;
   if (hires.schedule) request.hires.schedule = hires.schedule;
+  if (hires.prompt) request.hires.prompt = hires.prompt;
+  if (hires.negativePrompt) request.hires.negativePrompt = hires.negativePrompt;
   if (hires.cfgScale != null) {
     if (!Number.isFinite(hires.cfgScale) || hires.cfgScale < 0 || hires.cfgScale > LIMITS.cfgScale)
       return { error: `Hires CFG scale must be from 0 to ${LIMITS.cfgScale} (empty: the first pass's)` };
@@ -197,6 +204,8 @@ export function applyImg2imgRequest(
         sampler: h.sampler ?? '',
         cfgScale: h.cfgScale ?? null,
         schedule: h.schedule ?? '',
+        prompt: h.prompt ?? '',
+        negativePrompt: h.negativePrompt ?? '',
       }
     : { ...hires, enabled: false };
   return { img2img: nextImg, hires: nextHires };
