@@ -3,11 +3,7 @@
 // PNG key both ways, the request's limits and the CLI option.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { decode } from 'fast-png';
-import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
-import { generate, type GenerateProgress } from '../src-core/pipeline/txt2img.ts';
-import { readTextChunks } from '../src-core/png/text-chunks.ts';
+import { runWithPassPreviews, withEmbeddedModel } from './helpers/hires-runs.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { GenerateRequestSchema } from '../src-core/contract/generate.ts';
 import { parseCli } from '../src-core/cli/generate.ts';
@@ -22,27 +18,7 @@ const base = {
 };
 const hires = { scale: 1.5, steps: 2, strength: 0.6 };
 
-const EMBEDDED = fileURLToPath(new URL('../models/restart-shapes-64/', import.meta.url));
-
-async function withModel(run: (model: StableDiffusionModel) => Promise<void>): Promise<void> {
-  const model = await loadModel(EMBEDDED);
-  try {
-    await run(model);
-  } finally {
-    await model.dispose();
-  }
-}
-
-/** One image, and its per-step previews split by pass (the first pass's latents are 16x16, the second's 24x24). */
-async function run(model: StableDiffusionModel, request: object) {
-  const previews: { first: Uint8Array[]; second: Uint8Array[] } = { first: [], second: [] };
-  const onProgress = (p: GenerateProgress) => {
-    if (p.preview) (p.preview.width === 16 ? previews.first : previews.second).push(p.preview.rgba.slice());
-  };
-  const result = await generate(model, request, { previews: true, previewIntervalMs: 0, onProgress });
-  const image = result.images[0];
-  return { png: image.png, pixels: decode(image.png).data, text: readTextChunks(image.png).parameters, previews };
-}
+const run = runWithPassPreviews;
 
 test('the request takes a hires CFG scale from 0 to 50, refused in words outside', () => {
   const problem = (cfgScale: number) =>
@@ -60,7 +36,7 @@ test('CLI --hires-cfg sets the second pass CFG scale, and needs hires fix on', (
 });
 
 test('real runs: the same CFG gives the same bytes; another changes the second pass only; the PNG carries it', async () => {
-  await withModel(async (model) => {
+  await withEmbeddedModel(async (model) => {
     const plain = await run(model, { ...base, hires });
     const same = await run(model, { ...base, hires: { ...hires, cfgScale: 5 } });
     assert.ok(plain.png.equals(same.png), 'Hires CFG equal to CFG: byte-identical PNG');

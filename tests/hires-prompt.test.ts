@@ -4,18 +4,15 @@
 // no field, an empty one or the prompt itself gives the same bytes; another text changes the second pass only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { loadModel } from '../src-core/model/model.ts';
-import { generate, type GenerateProgress } from '../src-core/pipeline/txt2img.ts';
-import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { parseCli } from '../src-core/cli/generate.ts';
 import { checkPromptSyntax } from '../src-core/prompt/syntax-check.ts';
 import { checkHiresLoras } from '../src-core/adapters/hires-tags.ts';
 import { nameCalls, recordUnet, type RecordedCall } from './helpers/unet-recorder.ts';
+import { EMBEDDED_MODEL, runWithPassPreviews } from './helpers/hires-runs.ts';
 
-const EMBEDDED = fileURLToPath(new URL('../models/restart-shapes-64/', import.meta.url));
-const model = await loadModel(EMBEDDED);
+const model = await loadModel(EMBEDDED_MODEL);
 test.after(() => model.dispose());
 
 const RED = 'a red circle on a blue background';
@@ -23,37 +20,19 @@ const SQUARE = 'a yellow square on a green background';
 const base = { prompt: RED, negativePrompt: 'blurry', seed: 11, steps: 8, sampler: 'euler', cfgScale: 7, noiseSource: 'torch-cpu' };
 const hires = { scale: 1.5, steps: 4, strength: 0.6, upscaler: 'latent' as const };
 
-/** One image, its UNet calls, and its previews split by pass (the first pass's latents are 8x8, the second's 12x12). */
+/** One image, its UNet calls, and its previews split by pass. */
 async function run(request: Record<string, unknown>) {
   const recorder = recordUnet(model);
-  const previews: { first: Uint8Array[]; second: Uint8Array[] } = { first: [], second: [] };
-  const onProgress = (p: GenerateProgress) => {
-    if (p.preview) (p.preview.width === previewWidth ? previews.first : previews.second).push(p.preview.rgba.slice());
-  };
   try {
-    const result = await generate(model, { ...base, ...request }, { previews: true, previewIntervalMs: 0, onProgress });
-    const png = Buffer.from(result.images[0].png);
-    return { png, text: readTextChunks(png).parameters, calls: recorder.calls as RecordedCall[], previews };
+    const { png, text, previews } = await runWithPassPreviews(model, { ...base, ...request });
+    return { png, text, calls: recorder.calls as RecordedCall[], previews };
   } finally {
     recorder.stop();
   }
 }
-let previewWidth = 0;
 const repeat = (name: string, n: number) => Array<string>(n).fill(name);
 
 test('real runs: no hires prompt, an empty one or the prompt gives the same bytes; another changes the second pass only', async () => {
-  const first = await generate(
-    model,
-    { ...base, hires },
-    {
-      previews: true,
-      previewIntervalMs: 0,
-      onProgress: (p) => {
-        if (p.preview && previewWidth === 0) previewWidth = p.preview.width;
-      },
-    },
-  );
-  assert.ok(previewWidth > 0 && first.images.length === 1);
   const plain = await run({ hires });
   const square = await run({ prompt: SQUARE, hires });
   const names = { A: plain.calls[0].cond, B: square.calls[0].cond };
