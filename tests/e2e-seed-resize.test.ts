@@ -4,31 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { SCREENSHOTS } from './helpers/browser.ts';
-import { dropFile, e2eApp, fillFields } from './helpers/e2e-app.ts';
+import { dropFile, e2eApp, fillFields, generateOne } from './helpers/e2e-app.ts';
 
 // E2E_STATIC serves another renderer build (e.g. one made before a change, to see a test fail).
 const app = e2eApp({ staticDir: process.env.E2E_STATIC });
-
-async function imageBytes(page: Page, alt: string): Promise<Buffer> {
-  const src = await page.getByAltText(alt).getAttribute('src');
-  const res = await fetch(new URL(src!, app.studio.server.url));
-  return Buffer.from(await res.arrayBuffer());
-}
-
-/** Generates one image and waits for it to replace the one shown before (each run's images are numbered from 1). */
-async function generateOne(page: Page): Promise<{ parameters: string; png: Buffer }> {
-  const image = page.getByAltText('Generated image 1');
-  const before = (await image.count()) ? await image.getAttribute('src') : null;
-  await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.waitForFunction((src) => {
-    const now = document.querySelector('img[alt="Generated image 1"]')?.getAttribute('src');
-    return !!now && now !== src;
-  }, before);
-  const parameters = (await page.getByLabel('Parameters').first().textContent()) ?? '';
-  return { parameters, png: await imageBytes(page, 'Generated image 1') };
-}
 
 test('Resize seed from: the PNG carries it, the image changes, and a dropped PNG brings it back or turns it off', async () => {
   const page = await app.open();
@@ -36,13 +16,13 @@ test('Resize seed from: the PNG carries it, the image changes, and a dropped PNG
   const width = page.getByLabel('Resize seed from width', { exact: true }),
     height = page.getByLabel('Resize seed from height', { exact: true });
   assert.equal(await width.isVisible(), false, 'folded while off');
-  const plain = await generateOne(page);
+  const plain = await generateOne(app, page);
   assert.doesNotMatch(plain.parameters, /Seed resize from/);
 
   await page.getByText('Resize seed from', { exact: true }).click();
   await fillFields(page, { 'Resize seed from width': '32', 'Resize seed from height': '48' });
   await page.screenshot({ path: join(SCREENSHOTS, 'generate-seed-resize.png'), fullPage: true });
-  const resized = await generateOne(page);
+  const resized = await generateOne(app, page);
   assert.match(resized.parameters, /Seed: 7, .*Seed resize from: 32x48/);
   assert.notDeepEqual(resized.png, plain.png);
 

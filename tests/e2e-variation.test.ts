@@ -4,45 +4,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { SCREENSHOTS } from './helpers/browser.ts';
-import { dropFile, e2eApp, fillFields } from './helpers/e2e-app.ts';
+import { dropFile, e2eApp, fillFields, generateOne } from './helpers/e2e-app.ts';
 
 // E2E_STATIC serves another renderer build (e.g. one made before a change, to see a test fail).
 const app = e2eApp({ staticDir: process.env.E2E_STATIC });
-
-async function imageBytes(page: Page, alt: string): Promise<Buffer> {
-  const src = await page.getByAltText(alt).getAttribute('src');
-  const res = await fetch(new URL(src!, app.studio.server.url));
-  return Buffer.from(await res.arrayBuffer());
-}
-
-/** Generates one image and waits for it to replace the one shown before (each run's images are numbered from 1). */
-async function generateOne(page: Page): Promise<{ parameters: string; png: Buffer }> {
-  const image = page.getByAltText('Generated image 1');
-  const before = (await image.count()) ? await image.getAttribute('src') : null;
-  await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.waitForFunction((src) => {
-    const now = document.querySelector('img[alt="Generated image 1"]')?.getAttribute('src');
-    return !!now && now !== src;
-  }, before);
-  const parameters = (await page.getByLabel('Parameters').first().textContent()) ?? '';
-  return { parameters, png: await imageBytes(page, 'Generated image 1') };
-}
 
 test('the variation control: a strength shows the variation seed, the PNG carries both and brings them back', async () => {
   const page = await app.open();
   await fillFields(page, { Prompt: 'a red circle on a blue background', Seed: '7', Steps: '4' });
   const variationSeed = page.getByLabel('Variation seed', { exact: true });
   assert.equal(await variationSeed.count(), 0, 'hidden while the strength is 0');
-  const plain = await generateOne(page);
+  const plain = await generateOne(app, page);
   assert.doesNotMatch(plain.parameters, /Variation seed/);
 
   await fillFields(page, { 'Variation strength': '0.3' });
   await variationSeed.waitFor();
   await fillFields(page, { 'Variation seed': '100' });
   await page.screenshot({ path: join(SCREENSHOTS, 'generate-variation.png'), fullPage: true });
-  const varied = await generateOne(page);
+  const varied = await generateOne(app, page);
   assert.match(varied.parameters, /Seed: 7, .*Variation seed: 100, Variation seed strength: 0\.3/);
   assert.notDeepEqual(varied.png, plain.png);
 

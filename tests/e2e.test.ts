@@ -8,19 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { E2E_MODEL, SCREENSHOTS } from './helpers/browser.ts';
-import { dropFile, e2eApp, fillFields } from './helpers/e2e-app.ts';
+import { dropFile, e2eApp, fillFields, imageBytes } from './helpers/e2e-app.ts';
 import { startStudio, TestClient, wsUrl } from './helpers/studio.ts';
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 const app = e2eApp();
 
 const openApp = () => app.open();
-
-async function imageBytes(page: Page, alt: string): Promise<Buffer> {
-  const src = await page.getByAltText(alt).getAttribute('src');
-  const res = await fetch(new URL(src!, app.studio.server.url));
-  return Buffer.from(await res.arrayBuffer());
-}
 
 test('generate: prompt, progress, image and parameters; the page has no Node', async () => {
   const page = await openApp();
@@ -69,12 +63,12 @@ test('reuse the last seed and get the identical image', async () => {
   await page.getByRole('button', { name: 'Random seed' }).click();
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.getByAltText('Generated image 1').waitFor();
-  const first = await imageBytes(page, 'Generated image 1');
+  const first = await imageBytes(app, page, 'Generated image 1');
   const firstSrc = await page.getByAltText('Generated image 1').getAttribute('src');
   await page.getByRole('button', { name: 'Reuse last seed' }).click();
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.waitForFunction((src) => document.querySelector('img[alt="Generated image 1"]')?.getAttribute('src') !== src, firstSrc);
-  const second = await imageBytes(page, 'Generated image 1');
+  const second = await imageBytes(app, page, 'Generated image 1');
   assert.ok(first.length > 100);
   assert.deepEqual(second, first);
   await page.close();

@@ -29,6 +29,26 @@ export function e2eApp(options: Partial<StudioOptions> = {}, page: { acceptDownl
   return app;
 }
 
+/** The bytes of the image shown with this alt text, as the app serves it. */
+export async function imageBytes(app: E2eApp, page: Page, alt: string): Promise<Buffer> {
+  const src = await page.getByAltText(alt).getAttribute('src');
+  const res = await fetch(new URL(src!, app.studio.server.url));
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** Generates one image and waits for it to replace the one shown before (each run's images are numbered from 1). */
+export async function generateOne(app: E2eApp, page: Page): Promise<{ parameters: string; png: Buffer }> {
+  const image = page.getByAltText('Generated image 1');
+  const before = (await image.count()) ? await image.getAttribute('src') : null;
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.waitForFunction((src) => {
+    const now = document.querySelector('img[alt="Generated image 1"]')?.getAttribute('src');
+    return !!now && now !== src;
+  }, before);
+  const parameters = (await page.getByLabel('Parameters').first().textContent()) ?? '';
+  return { parameters, png: await imageBytes(app, page, 'Generated image 1') };
+}
+
 /** Drops a file on the page as a user dragging it in from the desktop would (dragenter, dragover, drop). */
 export async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
   await page.evaluate(
