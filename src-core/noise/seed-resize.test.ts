@@ -4,20 +4,14 @@
 // variation seed's, pasted centred), later draws stay the seed's own stream, on the main thread and in the noise thread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseGenerateRequest, RequestError } from '../contract/generate.ts';
 import { batchSeedResize, batchSeeds, batchVariation } from '../pipeline/image-seeds.ts';
 import { batchNoise, createNoiseStream } from './index.ts';
 import { batchNoiseOf, noiseThreadRunning, startNoiseThread } from './noise-thread.ts';
 import { pasteCentred } from './seed-resize.ts';
 import { imageStreams } from './variation.ts';
+import { assertMatches, variationVectors, type Summary } from './variation-testing.ts';
 
-interface Summary {
-  sum: number;
-  sumOfSquares: number;
-  samples: Array<[number, number]>;
-}
 interface ResizeVector {
   name: string;
   shape: [number, number, number];
@@ -31,22 +25,7 @@ interface ResizeVector {
   images: Array<{ seed: number; variationSeed?: number; first: Summary; later: Summary }>;
 }
 
-const FIXTURE = join(import.meta.dirname, '../../tests/fixtures/variation/variation-vectors.json');
-const VECTORS = (JSON.parse(readFileSync(FIXTURE, 'utf8')) as { seedResize: ResizeVector[] }).seedResize;
-
-/** float32 arithmetic in torch against float64 here (the slerp's); the pasted values themselves are exact. */
-const VALUE_TOLERANCE = 2e-6;
-
-function assertMatches(values: Float64Array, expected: Summary, what: string): void {
-  for (const [index, value] of expected.samples) {
-    assert.ok(Math.abs(values[index] - value) <= VALUE_TOLERANCE, `${what}: [${index}] ${values[index]} vs torch ${value}`);
-  }
-  const sum = values.reduce((a, b) => a + b, 0),
-    squares = values.reduce((a, b) => a + b * b, 0);
-  const tolerance = VALUE_TOLERANCE * values.length;
-  assert.ok(Math.abs(sum - expected.sum) <= tolerance, `${what}: sum ${sum} vs torch ${expected.sum}`);
-  assert.ok(Math.abs(squares - expected.sumOfSquares) <= tolerance * 4, `${what}: sum of squares ${squares} vs ${expected.sumOfSquares}`);
-}
+const VECTORS = variationVectors<{ seedResize: ResizeVector[] }>().seedResize;
 
 test('the resize vectors cover smaller, larger, mixed, odd margins, the same size and a variation seed', () => {
   const smaller = (v: ResizeVector) => v.noiseShape[1] < v.shape[1] && v.noiseShape[2] < v.shape[2];

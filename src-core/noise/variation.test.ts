@@ -4,19 +4,13 @@
 // fallback keeps A1111's argument order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseGenerateRequest } from '../contract/generate.ts';
 import { batchSeeds, batchVariation } from '../pipeline/image-seeds.ts';
 import { batchNoise, createNoiseStream } from './index.ts';
 import { batchNoiseOf, noiseThreadRunning, startNoiseThread } from './noise-thread.ts';
 import { imageStreams, slerpNoise } from './variation.ts';
+import { assertMatches, variationVectors, type Summary } from './variation-testing.ts';
 
-interface Summary {
-  sum: number;
-  sumOfSquares: number;
-  samples: Array<[number, number]>;
-}
 interface Vector {
   name: string;
   shape: [number, number, number];
@@ -36,24 +30,7 @@ interface SlerpVector {
   result: Summary;
 }
 
-const VECTORS = JSON.parse(readFileSync(join(import.meta.dirname, '../../tests/fixtures/variation/variation-vectors.json'), 'utf8')) as {
-  vectors: Vector[];
-  slerp: SlerpVector[];
-};
-
-/** float32 arithmetic in torch against float64 here: a few 1e-7 relative per value. */
-const VALUE_TOLERANCE = 2e-6;
-
-function assertMatches(values: Float64Array, expected: Summary, what: string): void {
-  for (const [index, value] of expected.samples) {
-    assert.ok(Math.abs(values[index] - value) <= VALUE_TOLERANCE, `${what}: [${index}] ${values[index]} vs torch ${value}`);
-  }
-  const sum = values.reduce((a, b) => a + b, 0),
-    squares = values.reduce((a, b) => a + b * b, 0);
-  const tolerance = VALUE_TOLERANCE * values.length;
-  assert.ok(Math.abs(sum - expected.sum) <= tolerance, `${what}: sum ${sum} vs torch ${expected.sum}`);
-  assert.ok(Math.abs(squares - expected.sumOfSquares) <= tolerance * 4, `${what}: sum of squares ${squares} vs ${expected.sumOfSquares}`);
-}
+const VECTORS = variationVectors<{ vectors: Vector[]; slerp: SlerpVector[] }>();
 
 test('the reference vectors cover what A1111 does: strength 1, tiny strengths, the lerp fallback, a batch', () => {
   const strengths = VECTORS.vectors.map((v) => v.strength);
