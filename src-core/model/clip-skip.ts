@@ -135,14 +135,24 @@ export function clipSkipFor(model: StableDiffusionModel, request: GenerateReques
 /** The text encoders to condition with under clip skip k: the model's own for 1, else SD 1's reading layer k from the end. */
 export function clipSkipEncoders(model: StableDiffusionModel, clipSkip: number): TextEncoderPart[] {
   if (clipSkip === 1) return model.textEncoders;
+  // Made once per model (an adapted one has its own sessions) and clip skip: it reads the config from disk, and
+  // encoding asks for it at every chunk.
+  let made = skippedEncoders.get(model);
+  if (!made) skippedEncoders.set(model, (made = new Map()));
+  const known = made.get(clipSkip);
+  if (known) return known;
   if (model.textEncoders.length !== 1) throw new RangeError('clip skip applies to SD 1.x models (one text encoder) only');
   const part = model.textEncoders[0];
   const output = skippedOutput(model, part, clipSkip);
   const type = part.session.outputs.get(output)!.type;
   if (type !== 'float32' && type !== 'float16')
     throw new ModelError('text_encoder', `output "${output}" has type ${type}; float32 or float16 expected`);
-  return [{ ...part, statesOutput: output, statesFloat: type, finalNorm: finalLayerNorm(model, part.hidden) }];
+  const parts: TextEncoderPart[] = [{ ...part, statesOutput: output, statesFloat: type, finalNorm: finalLayerNorm(model, part.hidden) }];
+  made.set(clipSkip, parts);
+  return parts;
 }
+
+const skippedEncoders = new WeakMap<StableDiffusionModel, Map<number, TextEncoderPart[]>>();
 
 /**
  * Layer norm over each position's `hidden` values, in place, as torch's LayerNorm: biased variance, eps inside the
