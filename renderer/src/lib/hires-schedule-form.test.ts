@@ -1,4 +1,4 @@
-// The Generate form's "Hires schedule type": "Same as first pass" ('') sends nothing, a schedule is sent, a PNG's
+// The Generate form's "Hires schedule type": "Same as the first pass" ('') sends nothing, a schedule is sent, a PNG's
 // value comes back into the form (and one without it resets the field).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
