@@ -117,13 +117,13 @@ test("ComfyUI: sampler and schedule names map only where they compute the same; 
 test("ComfyUI's k-diffusion samplers and schedules: each maps with a note for its noise or its schedule", () => {
   const generator = (label: string) =>
     `ComfyUI draws ${label}'s noise at each step from its own generator; the image will differ after the first step`;
-  const tree = (label: string, gpu = '') =>
-    `${label} in ComfyUI draws its noise from a Brownian tree (torchsde) seeded from the seed${gpu}, which is not reproduced ` +
-    'here: the image will differ from the original';
+  // The CPU-built tree is the engine's; the GPU-built one draws from another generator.
+  const onGpu = (label: string, name: string) =>
+    `${label} in ComfyUI ("${name}") builds its Brownian tree on the GPU, drawing from the GPU's generator while its ` +
+    "start noise comes from the CPU's; here both come from one noise source, so the image will differ from the original";
   const wholeSchedule =
     'ComfyUI runs DPM++ 3M SDE on its schedule as it is; here, as in A1111, the schedule is built for one step more and its ' +
     'next-to-last sigma dropped, so the steps differ';
-  const onGpu = ' and built on the GPU';
   // ComfyUI name -> this app's sampler and the notes (comfy/samplers.py KSAMPLER_NAMES, comfy/k_diffusion/sampling.py).
   const cases: Array<[string, string, string[]]> = [
     ['euler_ancestral', 'euler_ancestral', [generator('Euler a')]],
@@ -131,12 +131,12 @@ test("ComfyUI's k-diffusion samplers and schedules: each maps with a note for it
     ['dpm_2', 'dpm_2', []],
     ['dpm_2_ancestral', 'dpm_2_ancestral', [generator('DPM2 a')]],
     ['dpmpp_2s_ancestral', 'dpmpp_2s_ancestral', [generator('DPM++ 2S a')]],
-    ['dpmpp_sde', 'dpmpp_sde', [tree('DPM++ SDE')]],
-    ['dpmpp_sde_gpu', 'dpmpp_sde', [tree('DPM++ SDE', onGpu)]],
-    ['dpmpp_2m_sde', 'dpmpp_2m_sde', [tree('DPM++ 2M SDE')]],
-    ['dpmpp_2m_sde_gpu', 'dpmpp_2m_sde', [tree('DPM++ 2M SDE', onGpu)]],
-    ['dpmpp_3m_sde', 'dpmpp_3m_sde', [tree('DPM++ 3M SDE'), wholeSchedule]],
-    ['dpmpp_3m_sde_gpu', 'dpmpp_3m_sde', [tree('DPM++ 3M SDE', onGpu), wholeSchedule]],
+    ['dpmpp_sde', 'dpmpp_sde', []],
+    ['dpmpp_sde_gpu', 'dpmpp_sde', [onGpu('DPM++ SDE', 'dpmpp_sde_gpu')]],
+    ['dpmpp_2m_sde', 'dpmpp_2m_sde', []],
+    ['dpmpp_2m_sde_gpu', 'dpmpp_2m_sde', [onGpu('DPM++ 2M SDE', 'dpmpp_2m_sde_gpu')]],
+    ['dpmpp_3m_sde', 'dpmpp_3m_sde', [wholeSchedule]],
+    ['dpmpp_3m_sde_gpu', 'dpmpp_3m_sde', [onGpu('DPM++ 3M SDE', 'dpmpp_3m_sde_gpu'), wholeSchedule]],
   ];
   for (const [name, sampler, notes] of cases) {
     const result = readNames(name);
@@ -200,6 +200,10 @@ test('ComfyUI: SDXL text encoder, img2img from an encoded image and a hires seco
   i2i['31'] = { class_type: 'LoadImage', inputs: { image: 'photo.png' } };
   const r = read(i2i);
   assert.deepEqual([r.request.strength, r.request.exactSteps, r.request.width], [0.6, true, undefined]);
+  // An SDE sampler's tree spans the part run in ComfyUI (KSampler.set_steps cuts the sigmas before sampling).
+  assert.ok(!r.notes.some((n) => n.includes('Brownian')));
+  i2i['3'].inputs.sampler_name = 'dpmpp_2m_sde';
+  assert.match(read(i2i).notes.join('\n'), /ComfyUI spans an SDE sampler's Brownian tree over the part of the schedule it runs/);
 
   // The second pass has the lower id: the first pass is found by the graph's structure, not by its id.
   const hires = defaultGraph();

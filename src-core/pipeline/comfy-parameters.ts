@@ -13,7 +13,7 @@ import {
   type ComfyNode,
 } from './comfy-graph.ts';
 import { leftOut, modelFacts } from './comfy-models.ts';
-import { readComfySampler, readComfySchedule } from './comfy-sampling.ts';
+import { brownianSampler, readComfySampler, readComfySchedule } from './comfy-sampling.ts';
 import { withinPromptLimit, type ParametersImport } from './metadata.ts';
 
 type Request = Partial<GenerateRequestInput>;
@@ -118,6 +118,11 @@ function readLatent(reader: NodeReader, graph: ComfyGraph, sampler: ComfyNode, r
     // ComfyUI runs `steps` steps of a steps / denoise schedule: the app's exact-steps img2img.
     request.strength = denoise;
     request.exactSteps = true;
+    if (brownianSampler(request.sampler))
+      notes.push(
+        "ComfyUI spans an SDE sampler's Brownian tree over the part of the schedule it runs; here, as in A1111, over the " +
+          'whole schedule, so the image will differ from the original',
+      );
   } else {
     notes.push(`the sampler's latent comes from ${latent ? `a ${latent.type} node (${latent.id})` : 'no node'}; the size is not read`);
   }

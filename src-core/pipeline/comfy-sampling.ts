@@ -11,8 +11,9 @@ type Request = Partial<GenerateRequestInput>;
  * ComfyUI sampler names whose update is this app's: k-diffusion's sample_* functions in both, with ComfyUI's defaults
  * (eta 1, s_noise 1, r 1/2 for DPM++ SDE, the 'midpoint' solver for DPM++ 2M SDE), which are this app's. For these
  * models ComfyUI's half-log-SNR helpers reduce to k-diffusion's -log(sigma). "_gpu" differs only in building the
- * Brownian tree of its noise on the GPU (BrownianTreeNoiseSampler cpu=False). ComfyUI's "ddim" runs k-diffusion's
- * Euler on the chosen schedule (comfy/samplers.py sampler_object), so it is Euler here too.
+ * Brownian tree of its noise on the GPU (BrownianTreeNoiseSampler cpu=False): it draws from the GPU's generator.
+ * ComfyUI's "ddim" runs k-diffusion's Euler on the chosen schedule (comfy/samplers.py sampler_object), so it is Euler
+ * here too.
  */
 const SAMPLER_NAMES: Record<string, SamplerName> = {
   euler: 'euler',
@@ -38,8 +39,11 @@ const SAMPLER_NAMES: Record<string, SamplerName> = {
  */
 const OWN_GENERATOR: ReadonlySet<SamplerName> = new Set(['euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral']);
 
-/** SDE samplers: ComfyUI draws their noise from a torchsde Brownian tree seeded from the seed, as A1111 does. */
-const BROWNIAN_TREE: ReadonlySet<SamplerName> = new Set(['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde']);
+/**
+ * SDE samplers: ComfyUI draws their noise from a torchsde Brownian tree seeded with the seed, on the CPU's generator: for
+ * a batch of one, the engine's tree (noise/brownian-noise.ts). Its batches get one tree, as they get one noise generator.
+ */
+export const brownianSampler = (sampler: SamplerName | undefined): boolean => !!sampler && !!SAMPLERS[sampler].brownianNoise;
 
 /**
  * Schedules that compute what this app's do. In ComfyUI's ModelSamplingDiscrete, timestep(sigma) is the nearest table
@@ -82,11 +86,10 @@ function samplerNotes(comfyName: string, sampler: SamplerName): string[] {
   if (comfyName === 'ddim') notes.push('ComfyUI\'s "ddim" sampler is Euler on the chosen schedule; it is Euler here');
   if (OWN_GENERATOR.has(sampler))
     notes.push(`ComfyUI draws ${label}'s noise at each step from its own generator; the image will differ after the first step`);
-  if (BROWNIAN_TREE.has(sampler)) {
-    const where = comfyName.endsWith('_gpu') ? ' and built on the GPU' : '';
+  if (brownianSampler(sampler) && comfyName.endsWith('_gpu')) {
     notes.push(
-      `${label} in ComfyUI draws its noise from a Brownian tree (torchsde) seeded from the seed${where}, which is not reproduced ` +
-        'here: the image will differ from the original',
+      `${label} in ComfyUI ("${comfyName}") builds its Brownian tree on the GPU, drawing from the GPU's generator while its ` +
+        "start noise comes from the CPU's; here both come from one noise source, so the image will differ from the original",
     );
   }
   if (SAMPLERS[sampler].discardPenultimateSigma && !COMFY_DROPS_SIGMA.has(comfyName.replace(/_gpu$/, '')))

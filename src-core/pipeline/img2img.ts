@@ -13,6 +13,8 @@ import type { DiscreteSchedule } from '../schedule/discrete.ts';
 export interface PartialPlan extends SamplingPlan {
   /** The schedule the run is cut from (its length - 1 steps), and the sigma the latent is noised to. */
   scheduleSteps: number;
+  /** The whole schedule it is cut from: A1111 spans an SDE sampler's Brownian trees over it (brownian-noise.ts). */
+  fullSchedule: number[];
   startSigma: number;
   notes: string[];
 }
@@ -55,6 +57,7 @@ export function planPartialSampling(schedule: DiscreteSchedule, request: Samplin
     sigmas,
     evaluations: resolved.sampler.evaluations(sigmas, options),
     scheduleSteps,
+    fullSchedule: full,
     startSigma: sigmas[0],
     notes,
   };

@@ -80,9 +80,11 @@ test("Schedule type: Automatic gives each new sampler A1111's default schedule (
   }
 });
 
-test("the SDE samplers' import says that A1111's Brownian-tree noise is not reproduced; the ancestral ones' does not", () => {
+test("the SDE samplers import without a note (A1111's Brownian trees are the engine's), but Fooocus's with one", () => {
   for (const label of ['DPM++ SDE', 'DPM++ 2M SDE', 'DPM++ 3M SDE', 'DPM++ 2M SDE Heun']) {
-    assert.match(parametersToRequest(line(`Sampler: ${label}, Schedule type: Karras`)).notes.join('\n'), /Brownian tree/, label);
+    assert.deepEqual(parametersToRequest(line(`Sampler: ${label}, Schedule type: Karras`)).notes, [], label);
+    const fooocus = parametersToRequest(line(`Sampler: ${label}, Schedule type: Karras, Version: Fooocus v2.5.5`));
+    assert.match(fooocus.notes.join('\n'), /Fooocus draws its noise from a Brownian tree built on the GPU/, label);
   }
   for (const label of ['DPM2 a', 'DPM++ 2S a', 'LMS', 'DPM2', 'LCM']) {
     assert.deepEqual(parametersToRequest(line(`Sampler: ${label}, Schedule type: Karras`)).notes, [], label);

@@ -118,9 +118,6 @@ export interface ParametersImport {
   tiHashes?: string;
 }
 
-/** Samplers whose noise A1111 draws from a Brownian tree: the same seed cannot give its image here. */
-const BROWNIAN_SAMPLERS: ReadonlySet<SamplerName> = new Set(['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde', 'dpmpp_2m_sde_heun']);
-
 const SAMPLER_BY_LABEL = new Map(Object.entries(SAMPLERS).map(([name, def]) => [def.label.toLowerCase(), name as SamplerName]));
 
 /**
@@ -225,10 +222,11 @@ export function parametersToRequest(text: string): ParametersImport {
     const sampler = SAMPLER_BY_LABEL.get(samplerLabel.toLowerCase());
     if (sampler) request.sampler = sampler;
     else notes.push(`sampler "${samplerLabel}" is not available here; keeping the current sampler`);
-    if (sampler && BROWNIAN_SAMPLERS.has(sampler)) {
+    // A1111's Brownian trees are the engine's (noise/brownian-noise.ts); Fooocus runs ComfyUI's "_gpu" SDE samplers.
+    if (sampler && SAMPLERS[sampler].brownianNoise && /^\s*Fooocus/i.test(v.Version ?? '')) {
       notes.push(
-        `${SAMPLERS[sampler].label} in A1111 draws its noise from a Brownian tree (torchsde), which is not reproduced here: ` +
-          'the image will differ from the original',
+        `${SAMPLERS[sampler].label} in Fooocus draws its noise from a Brownian tree built on the GPU while its start noise ` +
+          "comes from the CPU's generator; here both come from one noise source, so the image will differ from the original",
       );
     }
   }

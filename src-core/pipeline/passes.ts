@@ -8,6 +8,7 @@ import { ImageInputError } from '../image/header.ts';
 import { fitImage } from '../image/resize.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
 import { batchNoiseOf } from '../noise/noise-thread.ts';
+import { planBrownianNoise } from '../noise/brownian-noise.ts';
 import { sampleLatents, type SamplingPlan } from '../samplers/run.ts';
 import { MAX_SCHEDULE_STEPS } from '../schedule/schedules.ts';
 import { SamplingCancelled, type Denoiser, type NoiseSampler, type StepInfo } from '../samplers/types.ts';
@@ -193,6 +194,7 @@ export async function sampleJobBatch(
     onEvaluation: run.onEvaluation,
     onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)),
     stepDue: run.stepDue,
+    intervalNoise: planBrownianNoise(pass.plan, request.noiseSource, run.seeds, cells(pass)),
   });
   const [first, second] = job.passes;
   const firstNoise = run.startNoise ?? startNoise(model, request, job, run.seeds, run.variationSeeds);

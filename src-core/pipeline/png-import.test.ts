@@ -33,12 +33,12 @@ test('pngToRequest: parameters of A1111 files, unreadable ComfyUI and plain file
   const a1111 = pngToRequest(fixture('a1111-basic.png'));
   assert.equal(a1111.request.prompt, 'a photo of a cat, masterpiece');
   assert.equal(a1111.request.steps, 28);
-  // Fooocus's sampler is here, without A1111's Brownian-tree noise.
+  // Fooocus's sampler is here, but not its GPU-built Brownian tree.
   const fooocus = pngToRequest(fixture('fooocus.png'));
   assert.equal(fooocus.request.sampler, 'dpmpp_2m_sde');
   assert.deepEqual(fooocus.notes, [
-    'DPM++ 2M SDE in A1111 draws its noise from a Brownian tree (torchsde), which is not reproduced here: ' +
-      'the image will differ from the original',
+    'DPM++ 2M SDE in Fooocus draws its noise from a Brownian tree built on the GPU while its start noise comes from ' +
+      "the CPU's generator; here both come from one noise source, so the image will differ from the original",
   ]);
   const bare = fixture('a1111-basic.png');
   const comfy = addTextChunks(Buffer.concat([bare.subarray(0, 33), bare.subarray(bare.indexOf('IDAT') - 4)]), {

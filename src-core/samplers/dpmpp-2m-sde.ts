@@ -9,9 +9,8 @@ export type Dpmpp2mSdeSolver = 'midpoint' | 'heun';
  * DPM++ 2M SDE (k-diffusion's sample_dpmpp_2m_sde, solver_type 'midpoint' as A1111's "DPM++ 2M SDE"): the
  * multistep DPM-Solver++ with the SDE's decay exp(-eta h) and fresh noise of std
  * s_noise * sigma' * sqrt(1 - exp(-2 eta h)) each step; into sigma = 0 the result is the denoised estimate.
- * The noise is one standard normal draw per step from the run's noise source. k-diffusion and A1111 draw it from a
- * Brownian tree (torchsde) instead, so A1111's images with this sampler are not reproduced exactly; the formulas are
- * the same (checked against k-diffusion given the same draws). A1111's "DPM++ 2M SDE Heun" is the 'heun' solver.
+ * The noise is the run's interval noise for the step (A1111's Brownian tree, noise/brownian-noise.ts) where it has one,
+ * else one draw per step from its noise source. A1111's "DPM++ 2M SDE Heun" is the 'heun' solver.
  */
 export async function sampleDpmpp2mSde(
   model: Denoiser,
@@ -46,7 +45,7 @@ export async function sampleDpmpp2mSde(
       for (let j = 0; j < x.length; j++) {
         x[j] = ratio * x[j] + weight * denoised[j] + (previous ? correction * (denoised[j] - previous[j]) : 0);
       }
-      addNoise(x, noiseStd, ctx);
+      addNoise(x, noiseStd, ctx, [sigma, sigmaNext]);
       hLast = h;
     }
     previous = denoised;

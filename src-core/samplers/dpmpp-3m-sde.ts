@@ -6,9 +6,8 @@ import type { Denoiser, SampleContext } from './types.ts';
  * DPM++ 3M SDE (k-diffusion's sample_dpmpp_3m_sde): the third-order multistep DPM-Solver++ with the SDE's decay and
  * fresh noise of std s_noise * sigma' * sqrt(1 - exp(-2 eta h)) each step (second order on the second step, first on
  * the first); into sigma = 0 the result is the denoised estimate. A1111 drops the next-to-last sigma of its schedule.
- * The noise is one standard normal draw per step from the run's noise source. k-diffusion and A1111 draw it from a
- * Brownian tree (torchsde) instead, so A1111's images with this sampler are not reproduced exactly; the formulas are
- * the same (checked against k-diffusion given the same draws).
+ * The noise is the run's interval noise for the step (A1111's Brownian tree, noise/brownian-noise.ts) where it has one,
+ * else one draw per step from its noise source.
  */
 export async function sampleDpmpp3mSde(
   model: Denoiser,
@@ -59,7 +58,7 @@ export async function sampleDpmpp3mSde(
       for (let j = 0; j < x.length; j++) {
         x[j] = decay * x[j] + weight * denoised[j] + c0 * denoised[j] + c1 * last[j] + c2 * beforeLast[j];
       }
-      addNoise(x, noiseStd, ctx);
+      addNoise(x, noiseStd, ctx, [sigma, sigmaNext]);
     }
     [last, beforeLast] = [beforeLast, last];
     last.set(denoised);

@@ -6,9 +6,8 @@ import type { Denoiser, SampleContext } from './types.ts';
 /**
  * DPM++ SDE (k-diffusion's sample_dpmpp_sde, r = 1/2): a stochastic DPM-Solver++ step with a second evaluation halfway
  * in log sigma, each of its two substeps split into a deterministic part and fresh noise as an ancestral step is.
- * The noise is one standard normal draw per substep from the run's noise source. k-diffusion and A1111 draw it from a
- * Brownian tree (torchsde) instead, so A1111's images with this sampler are not reproduced exactly; the formulas are
- * the same (checked against k-diffusion given the same draws).
+ * The noise is the run's interval noise for each substep (A1111's Brownian tree, noise/brownian-noise.ts) where it has
+ * one, else one draw per substep from its noise source.
  */
 export async function sampleDpmppSde(
   model: Denoiser,
@@ -39,13 +38,13 @@ export async function sampleDpmppSde(
       const midRatio = first.sDown / sigma,
         midWeight = -Math.expm1(Math.log(first.sDown) - logSigma);
       for (let j = 0; j < x.length; j++) mid[j] = midRatio * x[j] + midWeight * denoised[j];
-      addNoise(mid, sNoise * first.sUp, ctx);
+      addNoise(mid, sNoise * first.sUp, ctx, [sigma, sigmaMid]);
       const denoisedMid = await D.call(mid, sigmaMid, sNoise > 0);
       const second = ancestralStep(sigma, sigmaNext, eta);
       const ratio = second.sDown / sigma,
         weight = -Math.expm1(Math.log(second.sDown) - logSigma);
       for (let j = 0; j < x.length; j++) x[j] = ratio * x[j] + weight * ((1 - fac) * denoised[j] + fac * denoisedMid[j]);
-      addNoise(x, sNoise * second.sUp, ctx);
+      addNoise(x, sNoise * second.sUp, ctx, [sigma, sigmaNext]);
     }
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });
   }

@@ -23,10 +23,15 @@ export function ancestralStep(sigma: number, sigmaNext: number, eta: number): { 
   return { sDown: Math.sqrt(sigmaNext ** 2 - sUp ** 2), sUp };
 }
 
-/** Add std * z to x in place, drawing z only when it has an effect. */
-export function addNoise(x: Float64Array, std: number, ctx: SampleContext): void {
+/**
+ * Add std * z to x in place, drawing z only when it has an effect. An SDE sampler names the step's `interval` (its
+ * sigma and the sigma it steps to): z is then the run's interval noise where it has one.
+ */
+export function addNoise(x: Float64Array, std: number, ctx: SampleContext, interval?: readonly [number, number]): void {
   if (!(std > 0)) return;
-  axpy(x, std, nextDraw(ctx.noise, x.length), x); // added to x right away: a borrowed draw needs no copy
+  const z = interval && ctx.intervalNoise ? ctx.intervalNoise(interval[0], interval[1]) : nextDraw(ctx.noise, x.length);
+  if (z.length !== x.length) throw new SamplerError(`noise source returned ${z.length} values for a latent of ${x.length}`);
+  axpy(x, std, z, x); // added to x right away: a borrowed draw needs no copy
 }
 
 /**
@@ -74,7 +79,7 @@ export class GuardedDenoiser {
     let out: Float64Array | NonFiniteOutput;
     try {
       const running = this.model(x, sigma);
-      if (noiseNext) this.ctx.noise.prefetch?.();
+      if (noiseNext && !this.ctx.intervalNoise) this.ctx.noise.prefetch?.(); // SDE samplers with interval noise draw none
       out = await running;
     } catch (error) {
       if (!(error instanceof NonFiniteOutput)) throw error;

@@ -33,6 +33,11 @@ export interface SamplerDefinition {
    * of them, the estimate given LCM's boundary condition (schedule/lcm-grid.ts).
    */
   lcmTimesteps?: boolean;
+  /**
+   * A1111 gives it a Brownian tree per image as its noise (create_noise_sampler, for DPM++ SDE, 2M SDE, 2M SDE Heun,
+   * 3M SDE): the pipeline passes one as SampleContext.intervalNoise (noise/brownian-noise.ts).
+   */
+  brownianNoise?: boolean;
   evaluations(sigmas: readonly number[], options: SamplerOptions): number;
   sample(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext, options: SamplerOptions): Promise<Float64Array>;
   /** The request's sampler settings this sampler reads; it ignores the others (the command line says so). */
@@ -85,18 +90,25 @@ const definitions = {
     sample: sampleDpmpp2sAncestral,
     reads: ['eta', 'sNoise'],
   },
-  // The SDE samplers take their noise from the run's noise source, where A1111 uses a Brownian tree (see their files).
-  dpmpp_sde: { label: SAMPLER_LABELS.dpmpp_sde, evaluations: dpmppSdeEvaluations, sample: sampleDpmppSde, reads: ['eta', 'sNoise'] },
+  dpmpp_sde: {
+    label: SAMPLER_LABELS.dpmpp_sde,
+    evaluations: dpmppSdeEvaluations,
+    sample: sampleDpmppSde,
+    brownianNoise: true,
+    reads: ['eta', 'sNoise'],
+  },
   dpmpp_2m_sde: {
     label: SAMPLER_LABELS.dpmpp_2m_sde,
     evaluations: dpmpp2mSdeEvaluations,
     sample: sampleDpmpp2mSde,
+    brownianNoise: true,
     reads: ['eta', 'sNoise'],
   },
   dpmpp_2m_sde_heun: {
     label: SAMPLER_LABELS.dpmpp_2m_sde_heun,
     evaluations: dpmpp2mSdeEvaluations,
     sample: sampleDpmpp2mSdeHeun,
+    brownianNoise: true,
     reads: ['eta', 'sNoise'],
   },
   lcm: { label: SAMPLER_LABELS.lcm, evaluations: lcmEvaluations, sample: sampleLcm, lcmTimesteps: true },
@@ -104,6 +116,7 @@ const definitions = {
     label: SAMPLER_LABELS.dpmpp_3m_sde,
     evaluations: dpmpp3mSdeEvaluations,
     sample: sampleDpmpp3mSde,
+    brownianNoise: true,
     discardPenultimateSigma: true,
     reads: ['eta', 'sNoise'],
   },

@@ -21,6 +21,8 @@ export interface SamplingPlan {
   options: SamplerOptions;
   sigmas: number[];
   evaluations: number;
+  /** The whole schedule a partial run (img2img, hires fix) is cut from; absent where `sigmas` is the whole. */
+  fullSchedule?: number[];
 }
 
 /**

@@ -82,8 +82,17 @@ export interface StepInfo {
   denoised: Float64Array;
 }
 
+/** Noise for a step from sigma to sigmaNext: one standard normal value per latent value (SampleContext.intervalNoise). */
+export type IntervalNoise = (sigma: number, sigmaNext: number) => Float64Array;
+
 export interface SampleContext {
   noise: NoiseSampler;
+  /**
+   * The noise of a step from sigma to sigmaNext, one standard normal value per latent value (k-diffusion's
+   * noise_sampler(sigma, sigma_next)): where the run gives one (A1111's Brownian trees for the SDE samplers,
+   * noise/brownian-noise.ts), the SDE samplers draw from it instead of `noise`.
+   */
+  intervalNoise?: IntervalNoise;
   onStep?: (info: StepInfo) => void;
   /** After every model evaluation the sampler accepted (finite, not cancelled): progress per evaluation. */
   onEvaluation?: (sigma: number) => void;
