@@ -17,20 +17,20 @@ export const sourceRandn =
   (seed, count) =>
     createNoiseStream(source, seed).randn(count);
 
+export interface BrownianSpan {
+  min: number;
+  max: number;
+}
+
 /** The span A1111 gives the trees: the schedule's smallest positive sigma and its largest, in float32. */
-export function brownianSpan(sigmas: readonly number[]): { min: number; max: number } {
+export function brownianSpan(sigmas: readonly number[]): BrownianSpan {
   const positive = sigmas.filter((s) => s > 0);
   if (positive.length === 0) throw new RangeError('a Brownian tree needs a schedule with a positive sigma');
   return { min: f(Math.min(...positive)), max: f(Math.max(...sigmas)) };
 }
 
 /** k-diffusion's BrownianTreeNoiseSampler over one tree per seed, each `perImage` values, laid out batch-major. */
-export function brownianNoise(
-  seeds: readonly number[],
-  perImage: number,
-  span: { min: number; max: number },
-  randn: SeededRandn,
-): IntervalNoise {
+export function brownianNoise(seeds: readonly number[], perImage: number, span: BrownianSpan, randn: SeededRandn): IntervalNoise {
   const trees = seeds.map((seed) => new BrownianTree(span.min, span.max, perImage, seed, randn));
   return (sigma, sigmaNext) => {
     const a = f(sigma),
@@ -51,13 +51,16 @@ export function brownianNoise(
  * The interval noise of a run as A1111 makes it (create_noise_sampler) for samplers that take it (DPM++ SDE, 2M SDE,
  * 3M SDE): a tree per image seeded with the image's seed (not its variation seed), drawing from the request's noise
  * source, over the whole schedule (img2img's and hires fix's too, not only the part they run); undefined for others.
+ * `make` builds the trees (the engine's noise thread answers them: noise-thread.ts brownianNoiseOf).
  */
 export function planBrownianNoise(
   plan: { sampler: { brownianNoise?: boolean }; sigmas: readonly number[]; fullSchedule?: readonly number[] },
   source: string,
-  seeds: readonly number[],
+  seeds: number[],
   perImage: number,
+  make: (source: string, seeds: number[], perImage: number, span: BrownianSpan) => IntervalNoise = (s, k, n, span) =>
+    brownianNoise(k, n, span, sourceRandn(s)),
 ): IntervalNoise | undefined {
   if (!plan.sampler.brownianNoise) return undefined;
-  return brownianNoise(seeds, perImage, brownianSpan(plan.fullSchedule ?? plan.sigmas), sourceRandn(source));
+  return make(source, seeds, perImage, brownianSpan(plan.fullSchedule ?? plan.sigmas));
 }

@@ -8,8 +8,9 @@
 // streams again, skips the draws already taken, and draws the rest itself: the values stay the same.
 import type { Worker } from 'node:worker_threads';
 import { startReadyWorker } from '../host/worker-thread.ts';
-import type { NoiseSampler } from '../samplers/types.ts';
-import { batchNoise } from './index.ts';
+import type { IntervalNoise, NoiseSampler } from '../samplers/types.ts';
+import { brownianNoise, sourceRandn, type BrownianSpan } from './brownian-noise.ts';
+import { batchNoise, createNoiseStream } from './index.ts';
 import type { NoiseMessage } from './noise-worker.ts';
 import type { SeedResize } from './seed-resize.ts';
 import { imageStreams, type BatchVariation } from './variation.ts';
@@ -123,6 +124,55 @@ class NoiseThread {
     return noise;
   }
 
+  /**
+   * A batch's Brownian trees (brownian-noise.ts brownianNoise): `prefetch(sigma, sigmaNext)` has the thread answer that
+   * interval while the main thread runs the UNet, and the call for it takes the answer. Any other interval, and every
+   * one once the thread has ended, is answered here: a tree's answers do not depend on what it was asked before.
+   */
+  intervalNoise(source: string, seeds: number[], perImage: number, span: BrownianSpan): IntervalNoise {
+    let local: IntervalNoise | undefined;
+    const here = () => (local ??= brownianNoise(seeds, perImage, span, sourceRandn(source)));
+    if (!this.ready || this.here) return here();
+    for (const seed of seeds) createNoiseStream(source, seed); // a bad source or seed is refused by the caller's own call
+    const count = seeds.length * perImage;
+    const shared = new SharedArrayBuffer(8 + 8 * count);
+    const done = new Int32Array(shared, 0, 1),
+      values = new Float64Array(shared, 8, count);
+    const id = this.nextId++,
+      worker = this.worker;
+    this.post({ treeOpen: { id, source, seeds, perImage, span, shared } });
+    let asked: readonly [number, number] | undefined; // the interval the thread works on, its answer not taken yet
+    let taken = 0;
+    let gone = false;
+    const ask = (sigma: number, sigmaNext: number) => {
+      asked = [sigma, sigmaNext];
+      this.post({ interval: { id, sigma, sigmaNext } });
+    };
+    // The thread's answer to `asked`, or undefined where it failed or did not answer in time (then it is not used again).
+    const answer = (): Float64Array | undefined => {
+      asked = undefined;
+      if (waitForDraw(done, taken + 1)) {
+        taken++;
+        return values.slice();
+      }
+      if (Atomics.load(done, 0) >= 0) this.stop();
+      gone = true;
+      return undefined;
+    };
+    const noise: IntervalNoise = (sigma, sigmaNext) => {
+      if (!gone && this.worker !== worker) gone = true;
+      if (gone) return here()(sigma, sigmaNext);
+      if (asked && (asked[0] !== sigma || asked[1] !== sigmaNext)) answer(); // one answer in the shared memory at a time
+      if (!gone && !asked) ask(sigma, sigmaNext);
+      return (!gone && answer()) || here()(sigma, sigmaNext);
+    };
+    noise.prefetch = (sigma, sigmaNext) => {
+      if (!gone && !asked && this.worker === worker) ask(sigma, sigmaNext);
+    };
+    this.closer.register(noise, id);
+    return noise;
+  }
+
   get running(): boolean {
     return this.ready;
   }
@@ -167,6 +217,10 @@ export const batchNoiseOf = (
   variation?: BatchVariation,
   resize?: SeedResize,
 ): NoiseSampler => thread.sampler(source, seeds, perImage, { variation, resize });
+
+/** A batch's Brownian trees (NoiseThread.intervalNoise): answered in the thread while it runs, here otherwise. */
+export const brownianNoiseOf = (source: string, seeds: number[], perImage: number, span: BrownianSpan): IntervalNoise =>
+  thread.intervalNoise(source, seeds, perImage, span);
 
 /** For benchmarks' A/B runs in one process: while on, new samplers draw on the main thread as without the thread. */
 export const drawNoiseOnMainThread = (on: boolean): void => void (thread.here = on);

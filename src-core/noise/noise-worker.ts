@@ -1,7 +1,10 @@
 // The worker thread behind noise-thread.ts: it holds one batch's streams per job and draws them, on request, into the
-// memory it shares with the main thread, then counts the draw done there (Atomics), where the main thread waits.
+// memory it shares with the main thread, then counts the draw done there (Atomics), where the main thread waits. A
+// tree job holds a batch's Brownian trees (brownian-noise.ts) and answers a step's interval the same way.
 import { parentPort } from 'node:worker_threads';
+import { brownianNoise, sourceRandn } from './brownian-noise.ts';
 import type { NoiseStream } from './index.ts';
+import type { IntervalNoise } from '../samplers/types.ts';
 import type { SeedResize } from './seed-resize.ts';
 import { imageStreams, type BatchVariation } from './variation.ts';
 
@@ -17,7 +20,21 @@ export interface NoiseOpen {
   /** Seed resize: each image's first draw is made at another size and pasted centred (seed-resize.ts). */
   resize?: SeedResize;
 }
-export type NoiseMessage = { open: NoiseOpen } | { draw: number } | { close: number };
+/** A batch's Brownian trees (brownian-noise.ts brownianNoise's arguments); `shared` as NoiseOpen's. */
+export interface TreeOpen {
+  id: number;
+  source: string;
+  seeds: number[];
+  perImage: number;
+  span: { min: number; max: number };
+  shared: SharedArrayBuffer;
+}
+export type NoiseMessage =
+  | { open: NoiseOpen }
+  | { draw: number }
+  | { treeOpen: TreeOpen }
+  | { interval: { id: number; sigma: number; sigmaNext: number } }
+  | { close: number };
 export type NoiseReply = { ready: true };
 
 interface Job {
@@ -30,6 +47,7 @@ interface Job {
 const port = parentPort;
 if (!port) throw new Error('noise-worker must run as a worker thread');
 const jobs = new Map<number, Job>();
+const trees = new Map<number, { noise: IntervalNoise; done: Int32Array; values: Float64Array }>();
 
 port.on('message', (message: NoiseMessage) => {
   if ('open' in message) {
@@ -53,8 +71,30 @@ port.on('message', (message: NoiseMessage) => {
       jobs.delete(message.draw);
       fail(job.done);
     }
+  } else if ('treeOpen' in message) {
+    const { id, source, seeds, perImage, span, shared } = message.treeOpen;
+    const done = new Int32Array(shared, 0, 1);
+    try {
+      const noise = brownianNoise(seeds, perImage, span, sourceRandn(source));
+      trees.set(id, { noise, done, values: new Float64Array(shared, 8, seeds.length * perImage) });
+    } catch {
+      fail(done);
+    }
+  } else if ('interval' in message) {
+    const { id, sigma, sigmaNext } = message.interval;
+    const job = trees.get(id);
+    if (!job) return;
+    try {
+      job.values.set(job.noise(sigma, sigmaNext));
+      Atomics.add(job.done, 0, 1);
+      Atomics.notify(job.done, 0);
+    } catch {
+      trees.delete(id);
+      fail(job.done);
+    }
   } else {
     jobs.delete(message.close);
+    trees.delete(message.close);
   }
 });
 

@@ -7,7 +7,7 @@ import { decodeInputImage } from '../image/decode.ts';
 import { ImageInputError } from '../image/header.ts';
 import { fitImage } from '../image/resize.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { batchNoiseOf } from '../noise/noise-thread.ts';
+import { batchNoiseOf, brownianNoiseOf } from '../noise/noise-thread.ts';
 import { planBrownianNoise } from '../noise/brownian-noise.ts';
 import { sampleLatents, type SamplingPlan } from '../samplers/run.ts';
 import { MAX_SCHEDULE_STEPS } from '../schedule/schedules.ts';
@@ -194,7 +194,7 @@ export async function sampleJobBatch(
     onEvaluation: run.onEvaluation,
     onStep: run.onStep && ((info: StepInfo) => run.onStep!(info, pass)),
     stepDue: run.stepDue,
-    intervalNoise: planBrownianNoise(pass.plan, request.noiseSource, run.seeds, cells(pass)),
+    intervalNoise: planBrownianNoise(pass.plan, request.noiseSource, run.seeds, cells(pass), brownianNoiseOf),
   });
   const [first, second] = job.passes;
   const firstNoise = run.startNoise ?? startNoise(model, request, job, run.seeds, run.variationSeeds);

@@ -31,7 +31,7 @@ export async function sampleDpmpp2mSde(
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
     const noiseStd = sigmaNext > 0 ? sNoise * sigmaNext * Math.sqrt(-Math.expm1(-2 * eta * (Math.log(sigma) - Math.log(sigmaNext)))) : 0;
-    const denoised = await D.call(x, sigma, noiseStd > 0);
+    const denoised = await D.call(x, sigma, noiseStd > 0 && [sigma, sigmaNext]);
     if (sigmaNext === 0) x.set(denoised);
     else {
       const h = Math.log(sigma) - Math.log(sigmaNext);

@@ -30,7 +30,7 @@ export async function sampleDpmpp3mSde(
       sigmaNext = sigmas[i + 1];
     const h = sigmaNext > 0 ? Math.log(sigma) - Math.log(sigmaNext) : Infinity;
     const noiseStd = sigmaNext > 0 ? sNoise * sigmaNext * Math.sqrt(-Math.expm1(-2 * h * eta)) : 0;
-    const denoised = await D.call(x, sigma, noiseStd > 0);
+    const denoised = await D.call(x, sigma, noiseStd > 0 && [sigma, sigmaNext]);
     if (sigmaNext === 0) x.set(denoised);
     else {
       const hEta = h * (eta + 1);

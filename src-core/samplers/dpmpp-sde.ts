@@ -27,19 +27,19 @@ export async function sampleDpmppSde(
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
-    const denoised = await D.call(x, sigma, sigmaNext > 0 && sNoise > 0);
+    // k-diffusion's t = -log(sigma): the step's length h in t, the midpoint's sigma at t + r h.
+    const logSigma = Math.log(sigma);
+    const h = logSigma - Math.log(sigmaNext);
+    const sigmaMid = Math.exp(logSigma - r * h);
+    const denoised = await D.call(x, sigma, sigmaNext > 0 && sNoise > 0 && [sigma, sigmaMid]);
     if (sigmaNext === 0) eulerStep(x, sigma, denoised, 0);
     else {
-      // k-diffusion's t = -log(sigma): the step's length h in t, the midpoint's sigma at t + r h.
-      const logSigma = Math.log(sigma);
-      const h = logSigma - Math.log(sigmaNext);
-      const sigmaMid = Math.exp(logSigma - r * h);
       const first = ancestralStep(sigma, sigmaMid, eta);
       const midRatio = first.sDown / sigma,
         midWeight = -Math.expm1(Math.log(first.sDown) - logSigma);
       for (let j = 0; j < x.length; j++) mid[j] = midRatio * x[j] + midWeight * denoised[j];
       addNoise(mid, sNoise * first.sUp, ctx, [sigma, sigmaMid]);
-      const denoisedMid = await D.call(mid, sigmaMid, sNoise > 0);
+      const denoisedMid = await D.call(mid, sigmaMid, sNoise > 0 && [sigma, sigmaNext]);
       const second = ancestralStep(sigma, sigmaNext, eta);
       const ratio = second.sDown / sigma,
         weight = -Math.expm1(Math.log(second.sDown) - logSigma);

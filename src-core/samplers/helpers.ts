@@ -71,15 +71,17 @@ export class GuardedDenoiser {
 
   /**
    * D(x, sigma). `noiseNext`: the sampler draws noise after this evaluation, which the noise thread then draws while the
-   * model runs (a 4x64x64 draw costs about 0.5 ms, and the UNet's run blocks the main thread).
+   * model runs (a 4x64x64 draw costs about 0.5 ms, and the UNet's run blocks the main thread); an SDE sampler names the
+   * interval it will ask the run's interval noise for (a Brownian tree's answer costs about 15 ms there).
    */
-  async call(x: Float64Array, sigma: number, noiseNext = false): Promise<Float64Array> {
+  async call(x: Float64Array, sigma: number, noiseNext: boolean | readonly [number, number] = false): Promise<Float64Array> {
     if (this.ctx.signal?.aborted) throw new SamplingCancelled();
     // A denoiser that checks its own output (checksFinite) throws NonFiniteOutput; the guard checks any other's.
     let out: Float64Array | NonFiniteOutput;
     try {
       const running = this.model(x, sigma);
-      if (noiseNext && !this.ctx.intervalNoise) this.ctx.noise.prefetch?.(); // SDE samplers with interval noise draw none
+      if (Array.isArray(noiseNext) && this.ctx.intervalNoise) this.ctx.intervalNoise.prefetch?.(noiseNext[0], noiseNext[1]);
+      else if (noiseNext && !this.ctx.intervalNoise) this.ctx.noise.prefetch?.();
       out = await running;
     } catch (error) {
       if (!(error instanceof NonFiniteOutput)) throw error;

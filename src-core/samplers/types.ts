@@ -82,8 +82,13 @@ export interface StepInfo {
   denoised: Float64Array;
 }
 
-/** Noise for a step from sigma to sigmaNext: one standard normal value per latent value (SampleContext.intervalNoise). */
-export type IntervalNoise = (sigma: number, sigmaNext: number) => Float64Array;
+/**
+ * Noise for a step from sigma to sigmaNext: one standard normal value per latent value (SampleContext.intervalNoise).
+ * `prefetch` asks for an interval ahead (the engine's noise thread answers it while the UNet runs); the answer is the same.
+ */
+export type IntervalNoise = ((sigma: number, sigmaNext: number) => Float64Array) & {
+  prefetch?: (sigma: number, sigmaNext: number) => void;
+};
 
 export interface SampleContext {
   noise: NoiseSampler;
