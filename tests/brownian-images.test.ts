@@ -3,12 +3,10 @@
 // which also shows that independent draws in place of the tree move the images by up to 198/255).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importModel } from '../src-core/import/importer.ts';
-import { loadModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
+import { withImportedSd1 } from './helpers/imported-sd1.ts';
 import { maxPixelDifference } from './helpers/references.ts';
 import type { GenerateRequestInput } from '../src-core/contract/generate.ts';
 
@@ -38,31 +36,20 @@ const request = (sampler: GenerateRequestInput['sampler'], seed: number): Genera
 });
 
 test("DPM++ SDE, 2M SDE, 2M SDE Heun and 3M SDE give A1111's images to 1/255, batches included", async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'brownian-'));
-  try {
-    const out = join(work, 'model');
-    const source = join(FIXTURES, 'import', 'sd1');
-    await importModel(join(source, 'sd1-ldm-fp32.safetensors'), { out, config: join(source, 'diffusers') });
-    const model = await loadModel(out);
-    try {
-      for (const image of settings.images) {
-        await t.test(`${image.file}`, async () => {
-          const made = (await generate(model, request(image.sampler, image.seed))).images[0]!;
-          const difference = maxPixelDifference(made.png, join(REFERENCES, image.file));
-          assert.ok(difference <= 1, `${image.file}: max pixel difference ${difference}/255`);
-        });
-      }
-      await t.test('an image does not depend on its batch: one tree per image, seeded with its own seed', async () => {
-        const alone = (await generate(model, request('dpmpp_2m_sde', 8))).images[0]!;
-        const batch = await generate(model, { ...request('dpmpp_2m_sde', 7), batchSize: 2 });
-        assert.equal(batch.images.length, 2);
-        assert.ok(maxPixelDifference(batch.images[0]!.png, join(REFERENCES, 'dpmpp_2m_sde-seed7.png')) <= 1);
-        assert.ok(Buffer.compare(batch.images[1]!.png, alone.png) === 0, 'seed 8 in a batch is seed 8 alone, byte for byte');
+  await withImportedSd1(async (model) => {
+    for (const image of settings.images) {
+      await t.test(`${image.file}`, async () => {
+        const made = (await generate(model, request(image.sampler, image.seed))).images[0]!;
+        const difference = maxPixelDifference(made.png, join(REFERENCES, image.file));
+        assert.ok(difference <= 1, `${image.file}: max pixel difference ${difference}/255`);
       });
-    } finally {
-      await model.dispose();
     }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+    await t.test('an image does not depend on its batch: one tree per image, seeded with its own seed', async () => {
+      const alone = (await generate(model, request('dpmpp_2m_sde', 8))).images[0]!;
+      const batch = await generate(model, { ...request('dpmpp_2m_sde', 7), batchSize: 2 });
+      assert.equal(batch.images.length, 2);
+      assert.ok(maxPixelDifference(batch.images[0]!.png, join(REFERENCES, 'dpmpp_2m_sde-seed7.png')) <= 1);
+      assert.ok(Buffer.compare(batch.images[1]!.png, alone.png) === 0, 'seed 8 in a batch is seed 8 alone, byte for byte');
+    });
+  });
 });

@@ -1,5 +1,6 @@
 // The generate command's variation options, A1111's "Extra" seed options: --variation-seed N, --variation-strength X
-// ("Variation seed", "Variation seed strength") and --seed-resize-from WxH ("Resize seed from width/height").
+// ("Variation seed", "Variation seed strength") and --seed-resize-from WxH ("Resize seed from width/height"), and its
+// seed setting --ensd N ("Eta noise seed delta").
 import { randomInt } from 'node:crypto';
 import { GenerateRequestFields, GenerateRequestSchema, type GenerateRequestInput } from '../contract/generate.ts';
 import { checkedNumberOption, ignoredNote } from './option-values.ts';
@@ -9,12 +10,15 @@ export const VARIATION_HELP = `  --variation-strength X how far (0-1) each image
   --variation-seed N     the first image's variation seed; image k uses N + k (default: random)
   --seed-resize-from WxH draw each image's first noise for this size and paste it centred (A1111's "Resize seed from";
                          a seed keeps much of its picture at another size; default 0x0: off)
+  --ensd N               A1111's "Eta noise seed delta": the noise samplers draw after the start (Euler a...) comes
+                         from seed + N's generator (NovelAI's images used 31337; default 0: off)
 `;
 
 export const VARIATION_OPTIONS = {
   'variation-seed': { type: 'string' },
   'variation-strength': { type: 'string' },
   'seed-resize-from': { type: 'string' },
+  ensd: { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -46,8 +50,10 @@ function seedResizeFromCli(spec: string | boolean | undefined): { fields: Partia
  * without a strength.
  */
 export function variationFromCli(values: Values): { fields: Partial<GenerateRequestInput>; notes: string[] } {
-  const resize = seedResizeFromCli(values['seed-resize-from']);
   const fields = GenerateRequestFields.shape;
+  const seedDelta = checkedNumberOption(values, 'ensd', fields.etaNoiseSeedDelta);
+  const resize = seedResizeFromCli(values['seed-resize-from']);
+  if (seedDelta) resize.fields.etaNoiseSeedDelta = seedDelta;
   const strength = checkedNumberOption(values, 'variation-strength', fields.variationStrength);
   const seed = checkedNumberOption(values, 'variation-seed', fields.variationSeed);
   if (!strength) {

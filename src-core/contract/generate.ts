@@ -72,6 +72,8 @@ export const LIMITS = {
   restartRepeats: 20,
   /** A1111's Clip skip slider goes to 12 (SD 1's CLIP has 12 layers). */
   clipSkip: 12,
+  /** ENSD: A1111 takes any whole number; a 32-bit one covers every seed it writes (31337 is the one in use). */
+  etaNoiseSeedDelta: 4_294_967_295,
   /** Model evaluations of one request: images x evaluations per image, summed over grid cells / sweep points. */
   evaluationsPerRequest: 20_000,
   /** The same times each image's megapixels: what bounds the time of large images (4096x4096 is 16.8). */
@@ -158,6 +160,11 @@ export const GenerateRequestFields = z
      */
     seedResizeFromWidth: z.number().int().min(0).max(LIMITS.imageSide).optional(),
     seedResizeFromHeight: z.number().int().min(0).max(LIMITS.imageSide).optional(),
+    /**
+     * A1111's "Eta noise seed delta" (ENSD; NovelAI's images used 31337): after each image's first noise, the noise its
+     * sampler draws (Euler a and the other ancestral samplers) comes from seed + delta's generator. 0 or absent: off.
+     */
+    etaNoiseSeedDelta: z.number().int().min(0).max(LIMITS.etaNoiseSeedDelta).optional(),
     /** Defaults to the model's native size. */
     width: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),
     height: z.number().int().min(LIMITS.minImageSide).max(LIMITS.imageSide).optional(),

@@ -15,11 +15,12 @@ export const NOISE_SOURCES = {
 
 export type NoiseSourceName = keyof typeof NOISE_SOURCES;
 
-export function createNoiseStream(source: string, seed: number): NoiseStream {
+export function createNoiseStream(source: string, seed: number | bigint): NoiseStream {
   if (!Object.hasOwn(NOISE_SOURCES, source)) {
     throw new RangeError(`unknown noise source "${source}" (known: ${Object.keys(NOISE_SOURCES).join(', ')})`);
   }
-  return NOISE_SOURCES[source as NoiseSourceName](seed);
+  if (typeof seed === 'bigint' && source === 'default') throw new RangeError(`seed must be a whole number >= 0 (got ${seed})`);
+  return NOISE_SOURCES[source as NoiseSourceName](seed as number);
 }
 
 /**

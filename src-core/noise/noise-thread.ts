@@ -12,21 +12,14 @@ import type { IntervalNoise, NoiseSampler } from '../samplers/types.ts';
 import { brownianNoise, sourceRandn, type BrownianSpan } from './brownian-noise.ts';
 import { batchNoise, createNoiseStream } from './index.ts';
 import type { NoiseMessage } from './noise-worker.ts';
-import type { SeedResize } from './seed-resize.ts';
-import { imageStreams, type BatchVariation } from './variation.ts';
+import { imageStreams, type StreamChanges } from './variation.ts';
 
 /** How long a draw may take before the thread counts as gone (a draw of a batch of 8 SDXL latents takes ~20 ms). */
 const DRAW_TIMEOUT_MS = 10_000;
 
-/** What changes each image's first draw (variation.ts imageStreams). */
-interface FirstNoise {
-  variation?: BatchVariation;
-  resize?: SeedResize;
-}
-
 /** The main thread's own draws of a batch's streams, the first `skip` draws thrown away. */
-function drawnHere(source: string, seeds: number[], perImage: number, first: FirstNoise, skip = 0): NoiseSampler {
-  const noise = batchNoise(imageStreams(source, seeds, first.variation, first.resize), perImage);
+function drawnHere(source: string, seeds: number[], perImage: number, first: StreamChanges, skip = 0): NoiseSampler {
+  const noise = batchNoise(imageStreams(source, seeds, first), perImage);
   for (let i = 0; i < skip; i++) noise();
   return noise;
 }
@@ -80,17 +73,17 @@ class NoiseThread {
    * One batch's noise: one stream per seed, `perImage` values of each per draw, batch-major (batchNoise's layout and
    * values). `prefetch` has the thread draw the next one while the main thread runs the UNet.
    */
-  sampler(source: string, seeds: number[], perImage: number, first: FirstNoise): NoiseSampler {
+  sampler(source: string, seeds: number[], perImage: number, first: StreamChanges): NoiseSampler {
     if (!this.ready || this.here) return drawnHere(source, seeds, perImage, first);
     // Made here too (the thread makes its own), so that a bad source or seed is refused by the caller's own call.
-    imageStreams(source, seeds, first.variation, first.resize);
+    imageStreams(source, seeds, first);
     const count = seeds.length * perImage;
     const shared = new SharedArrayBuffer(8 + 8 * count);
     const done = new Int32Array(shared, 0, 1),
       values = new Float64Array(shared, 8, count);
     const id = this.nextId++,
       worker = this.worker;
-    this.post({ open: { id, source, seeds, perImage, shared, variation: first.variation, resize: first.resize } });
+    this.post({ open: { id, source, seeds, perImage, shared, changes: first } });
     let asked = 0,
       taken = 0;
     let here: NoiseSampler | undefined;
@@ -208,15 +201,10 @@ export const noiseThreadRunning = (): boolean => thread.running;
 /**
  * A batch's noise (see NoiseThread.sampler): drawn in the thread while it runs, on the main thread otherwise. With a
  * variation, each image's first draw is varied towards its variation seed's; with a seed resize, drawn at the resize's
- * size and pasted centred (variation.ts).
+ * size and pasted centred; with an ENSD, later draws come from seed + delta's stream (variation.ts imageStreams).
  */
-export const batchNoiseOf = (
-  source: string,
-  seeds: number[],
-  perImage: number,
-  variation?: BatchVariation,
-  resize?: SeedResize,
-): NoiseSampler => thread.sampler(source, seeds, perImage, { variation, resize });
+export const batchNoiseOf = (source: string, seeds: number[], perImage: number, changes: StreamChanges = {}): NoiseSampler =>
+  thread.sampler(source, seeds, perImage, changes);
 
 /** A batch's Brownian trees (NoiseThread.intervalNoise): answered in the thread while it runs, here otherwise. */
 export const brownianNoiseOf = (source: string, seeds: number[], perImage: number, span: BrownianSpan): IntervalNoise =>

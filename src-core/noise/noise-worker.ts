@@ -5,8 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { brownianNoise, sourceRandn } from './brownian-noise.ts';
 import type { NoiseStream } from './index.ts';
 import type { IntervalNoise } from '../samplers/types.ts';
-import type { SeedResize } from './seed-resize.ts';
-import { imageStreams, type BatchVariation } from './variation.ts';
+import { imageStreams, type StreamChanges } from './variation.ts';
 
 export interface NoiseOpen {
   id: number;
@@ -15,10 +14,8 @@ export interface NoiseOpen {
   perImage: number;
   /** [draws done: int32, pad, then seeds.length * perImage float64 values]; -1 as the count: the job failed. */
   shared: SharedArrayBuffer;
-  /** Variation seeds: each image's first draw is varied (variation.ts). */
-  variation?: BatchVariation;
-  /** Seed resize: each image's first draw is made at another size and pasted centred (seed-resize.ts). */
-  resize?: SeedResize;
+  /** Variation seeds, seed resize, ENSD (variation.ts imageStreams). */
+  changes: StreamChanges;
 }
 /** A batch's Brownian trees (brownian-noise.ts brownianNoise's arguments); `shared` as NoiseOpen's. */
 export interface TreeOpen {
@@ -51,10 +48,10 @@ const trees = new Map<number, { noise: IntervalNoise; done: Int32Array; values: 
 
 port.on('message', (message: NoiseMessage) => {
   if ('open' in message) {
-    const { id, source, seeds, perImage, shared, variation, resize } = message.open;
+    const { id, source, seeds, perImage, shared, changes } = message.open;
     const done = new Int32Array(shared, 0, 1);
     try {
-      const streams = imageStreams(source, seeds, variation, resize);
+      const streams = imageStreams(source, seeds, changes);
       jobs.set(id, { streams, perImage, done, values: new Float64Array(shared, 8, seeds.length * perImage) });
     } catch {
       fail(done);

@@ -68,8 +68,8 @@ for (const vector of VECTORS) {
     const resize = batchSeedResize(request, 8, vector.shape);
     assert.deepEqual(resize?.from, vector.noiseShape.slice(1));
     for (const noise of [
-      batchNoise(imageStreams('torch-cpu', seeds, variation, resize), perImage),
-      batchNoiseOf('torch-cpu', seeds, perImage, variation, resize),
+      batchNoise(imageStreams('torch-cpu', seeds, { variation, resize }), perImage),
+      batchNoiseOf('torch-cpu', seeds, perImage, { variation, resize }),
     ]) {
       const first = noise(),
         later = noise();
@@ -97,13 +97,13 @@ test('every noise source is resized the same way; the same size and no resize le
   const shape = [4, 6, 10] as const,
     perImage = 240;
   for (const source of ['default', 'torch-cpu', 'torch-cuda']) {
-    const [resized] = imageStreams(source, [12], undefined, { from: [3, 14], shape });
+    const [resized] = imageStreams(source, [12], { resize: { from: [3, 14], shape } });
     const small = createNoiseStream(source, 12).randn(4 * 3 * 14);
     const own = createNoiseStream(source, 12);
     const expected = pasteCentred(small, [4, 3, 14], own.randn(perImage), shape);
     assert.deepEqual(resized.randn(perImage), expected, source);
     assert.deepEqual(resized.randn(perImage), own.randn(perImage), `${source}: the second draw is the seed's own`);
-    const [same] = imageStreams(source, [12], undefined, { from: [6, 10], shape });
+    const [same] = imageStreams(source, [12], { resize: { from: [6, 10], shape } });
     assert.deepEqual(same.randn(perImage), createNoiseStream(source, 12).randn(perImage), `${source}: the image's own size`);
   }
 });

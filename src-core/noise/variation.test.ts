@@ -58,8 +58,8 @@ for (const vector of VECTORS.vectors) {
     const perImage = vector.shape.reduce((a, b) => a * b);
     const variation = batchVariation(request, variationSeeds, vector.shape);
     for (const noise of [
-      batchNoise(imageStreams('torch-cpu', seeds, variation), perImage),
-      batchNoiseOf('torch-cpu', seeds, perImage, variation),
+      batchNoise(imageStreams('torch-cpu', seeds, { variation }), perImage),
+      batchNoiseOf('torch-cpu', seeds, perImage, { variation }),
     ]) {
       const first = noise(),
         later = noise();
@@ -86,7 +86,7 @@ test("the lerp fallback weighs the seed's noise by the strength, as A1111's sler
 test("strength 1 gives the variation seed's first noise exactly, and later draws stay the seed's own", () => {
   const shape = [4, 8, 8] as const;
   for (const source of ['torch-cpu', 'torch-cuda', 'default']) {
-    const [varied] = imageStreams(source, [3], { seeds: [99], strength: 1, shape });
+    const [varied] = imageStreams(source, [3], { variation: { seeds: [99], strength: 1, shape } });
     const own = createNoiseStream(source, 3),
       other = createNoiseStream(source, 99);
     assert.deepEqual(varied.randn(256), other.randn(256), source);
@@ -97,7 +97,7 @@ test("strength 1 gives the variation seed's first noise exactly, and later draws
 
 test("the app's own generator is varied by the same formula", () => {
   const shape = [4, 6, 10] as const;
-  const [varied] = imageStreams('default', [12], { seeds: [34], strength: 0.4, shape });
+  const [varied] = imageStreams('default', [12], { variation: { seeds: [34], strength: 0.4, shape } });
   const expected = slerpNoise(0.4, createNoiseStream('default', 12).randn(240), createNoiseStream('default', 34).randn(240), shape);
   assert.deepEqual(varied.randn(240), expected);
   const plain = createNoiseStream('default', 12).randn(240);
@@ -110,11 +110,14 @@ test("the app's own generator is varied by the same formula", () => {
 test('bad variation seeds are refused before anything is drawn', () => {
   const shape = [1, 2, 2] as const;
   assert.throws(
-    () => imageStreams('torch-cpu', [1], { seeds: [-1], strength: 0.5, shape }),
+    () => imageStreams('torch-cpu', [1], { variation: { seeds: [-1], strength: 0.5, shape } }),
     /seed must be a whole number from 0 to 2\^64-1 \(got -1\)/,
   );
-  assert.throws(() => imageStreams('torch-cpu', [1, 2], { seeds: [5], strength: 0.5, shape }), /variation seeds: 1 for 2 images/);
-  const [stream] = imageStreams('torch-cpu', [1], { seeds: [5], strength: 0.5, shape });
+  assert.throws(
+    () => imageStreams('torch-cpu', [1, 2], { variation: { seeds: [5], strength: 0.5, shape } }),
+    /variation seeds: 1 for 2 images/,
+  );
+  const [stream] = imageStreams('torch-cpu', [1], { variation: { seeds: [5], strength: 0.5, shape } });
   assert.throws(() => stream.randn(5), /5 and 5 values for a 1x2x2 latent \(4\)/);
 });
 
@@ -125,8 +128,8 @@ test("the engine's noise thread draws the same varied noise as the main thread, 
     perImage = 120;
   for (const source of ['default', 'torch-cpu', 'torch-cuda']) {
     const variation = { seeds: [40, 41], strength: 0.35, shape };
-    const here = batchNoise(imageStreams(source, [9, 9], variation), perImage);
-    const threaded = batchNoiseOf(source, [9, 9], perImage, variation);
+    const here = batchNoise(imageStreams(source, [9, 9], { variation }), perImage);
+    const threaded = batchNoiseOf(source, [9, 9], perImage, { variation });
     threaded.prefetch!();
     for (let draw = 0; draw < 3; draw++) assert.deepEqual(threaded(), here(), `${source}, draw ${draw}`);
   }

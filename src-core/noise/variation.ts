@@ -1,10 +1,11 @@
 // A1111's variation seeds ("Variation seed", "Variation seed strength"; its subseed and subseed_strength): each image's
 // first noise (the start latent, or what img2img and hires fix add to their source) is the seed's noise turned part of
 // the way towards another seed's noise by A1111's slerp (modules/rng.py ImageRNG.first). Later draws (Euler a, Restart)
-// continue the seed's own stream untouched, as A1111's next() does. With "Seed resize from" (seed-resize.ts) both
-// first noises are drawn at the resize's size from fresh streams of their seeds, slerped there, and pasted centred into
-// the seed's own first draw, as ImageRNG.first does.
+// continue the seed's own stream untouched, as A1111's next() does (or seed + ENSD's: seed-delta.ts). With "Seed resize
+// from" (seed-resize.ts) both first noises are drawn at the resize's size from fresh streams of their seeds, slerped
+// there, and pasted centred into the seed's own first draw, as ImageRNG.first does.
 import { createNoiseStream, type NoiseStream } from './index.ts';
+import { laterSeed, SeedDeltaStream } from './seed-delta.ts';
 import { pasteCentred, type SeedResize } from './seed-resize.ts';
 
 /** One batch's variation: each image's variation seed, the strength (over 0, at most 1) and one image's latent shape. */
@@ -114,25 +115,44 @@ function effectiveResize(resize: SeedResize | undefined, variation: BatchVariati
   return resize.from[0] === rows && resize.from[1] === columns ? undefined : resize;
 }
 
+/** What A1111's ImageRNG changes about a batch's streams: the first draws (variation, seed resize), the later (ENSD). */
+export interface StreamChanges {
+  variation?: BatchVariation;
+  resize?: SeedResize;
+  /** Eta noise seed delta: later draws from seed + delta's stream (seed-delta.ts); 0 or absent: off. */
+  seedDelta?: number;
+}
+
 /**
  * One stream per image of a batch (noise/index.ts batchNoise's input): the seed's stream, or with a variation or a
- * seed resize one whose first draw is ImageRNG.first()'s. Bad seeds throw here, before anything is drawn.
+ * seed resize one whose first draw is ImageRNG.first()'s, and with an ENSD later draws from seed + delta's stream. Bad
+ * seeds throw here, before anything is drawn.
  */
-export function imageStreams(source: string, seeds: number[], variation?: BatchVariation, seedResize?: SeedResize): NoiseStream[] {
+export function imageStreams(source: string, seeds: number[], changes: StreamChanges = {}): NoiseStream[] {
+  const { variation, seedDelta } = changes;
   if (variation && variation.seeds.length !== seeds.length) {
     throw new RangeError(`variation seeds: ${variation.seeds.length} for ${seeds.length} images`);
   }
-  const resize = effectiveResize(seedResize, variation);
+  if (seedDelta !== undefined && !(Number.isSafeInteger(seedDelta) && seedDelta >= 0)) {
+    throw new RangeError(`eta noise seed delta must be a whole number >= 0 (got ${seedDelta})`);
+  }
+  const resize = effectiveResize(changes.resize, variation);
   return seeds.map((seed, i) => {
-    const own = createNoiseStream(source, seed);
-    if (!variation && !resize) return own;
-    return new FirstDrawStream(own, {
-      variation: variation && {
-        stream: createNoiseStream(source, variation.seeds[i]),
-        strength: variation.strength,
-        shape: variation.shape,
-      },
-      resize: resize && { stream: createNoiseStream(source, seed), from: resize.from, shape: resize.shape },
-    });
+    const stream = firstDrawStream(source, seed, i, variation, resize);
+    if (seedDelta) createNoiseStream(source, laterSeed(seed, seedDelta)); // refused here, not at the second draw
+    return seedDelta ? new SeedDeltaStream(stream, source, seed, seedDelta) : stream;
+  });
+}
+
+function firstDrawStream(source: string, seed: number, i: number, variation?: BatchVariation, resize?: SeedResize): NoiseStream {
+  const own = createNoiseStream(source, seed);
+  if (!variation && !resize) return own;
+  return new FirstDrawStream(own, {
+    variation: variation && {
+      stream: createNoiseStream(source, variation.seeds[i]),
+      strength: variation.strength,
+      shape: variation.shape,
+    },
+    resize: resize && { stream: createNoiseStream(source, seed), from: resize.from, shape: resize.shape },
   });
 }

@@ -98,6 +98,9 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Emphasis', request.emphasis === 'original' ? undefined : EMPHASIS_LABELS[request.emphasis]],
     // As A1111: only above 1 (SD 2 and SDXL requests have lost it by now: model/clip-skip.ts).
     ['Clip skip', request.clipSkip !== undefined && request.clipSkip > 1 ? request.clipSkip : undefined],
+    // A1111 writes it after Clip skip, for the samplers it names "uses_ensd"; here whenever it is on, for every sampler
+    // that draws noise after the start follows it (LCM and Restart too), and A1111 reads it back the same.
+    ['ENSD', request.etaNoiseSeedDelta ? request.etaNoiseSeedDelta : undefined],
     ['Pad conds', facts.padConds ? 'True' : undefined],
     ...sizeConditioningValues(request, facts),
     ...img2imgValues(request),
@@ -189,6 +192,18 @@ function readClipSkip(values: Record<string, string>, request: Partial<GenerateR
   const k = pythonInt(text);
   if (k !== undefined && k >= 1 && k <= LIMITS.clipSkip) request.clipSkip = k;
   else notes.push(`Clip skip ${JSON.stringify(text.slice(0, 40))} in the file is not a whole number from 1 to ${LIMITS.clipSkip}; using 1`);
+}
+
+/** "ENSD" (A1111's eta_noise_seed_delta setting, pasted as an int): a whole number from 0 up, or a note. */
+function readSeedDelta(values: Record<string, string>, request: Partial<GenerateRequestInput>, notes: string[]): void {
+  const text = values.ENSD;
+  if (text === undefined) return;
+  const delta = pythonInt(text);
+  if (delta !== undefined && delta >= 0 && delta <= LIMITS.etaNoiseSeedDelta) request.etaNoiseSeedDelta = delta;
+  else {
+    const shown = JSON.stringify(text.slice(0, 40));
+    notes.push(`ENSD ${shown} in the file is not a whole number from 0 to ${LIMITS.etaNoiseSeedDelta}; using 0`);
+  }
 }
 
 /** Reads A1111/Fooocus/our own parameters text into form values. */
@@ -296,6 +311,7 @@ export function parametersToRequest(text: string): ParametersImport {
   if (cropTop !== undefined) request.cropTop = cropTop;
   if (cropLeft !== undefined) request.cropLeft = cropLeft;
   readClipSkip(v, request, notes);
+  readSeedDelta(v, request, notes);
   return {
     request,
     notes,

@@ -162,7 +162,7 @@ const noiseFor = (model: StableDiffusionModel, request: GenerateRequest, pass: P
   const shape = latentShape(model, pass);
   const variation = batchVariation(request, variationSeeds, shape);
   const resize = batchSeedResize(request, model.info.vaeFactor, shape);
-  return batchNoiseOf(request.noiseSource, seeds, latentCells(model, pass), variation, resize);
+  return batchNoiseOf(request.noiseSource, seeds, latentCells(model, pass), { variation, resize, seedDelta: request.etaNoiseSeedDelta });
 };
 
 /**
