@@ -102,7 +102,7 @@ test('npm run generate prints the notes, and the PNG records none of the ignored
     for (const option of ['eta', 's-noise', 'restart', 'strength'])
       assert.match(stderr, new RegExp(`^note: --${option} applies to .* so it was ignored$`, 'm'), stderr);
     const parameters = readTextChunks(readFileSync(join(out, readdirSync(out)[0]!))).parameters;
-    assert.doesNotMatch(parameters, /Eta|Noise multiplier|Restart preset|Denoising strength/);
+    assert.doesNotMatch(parameters, /Eta|Sigma noise|Noise multiplier|Restart preset|Denoising strength/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -2,6 +2,7 @@
 import { LIMITS, type GenerateRequest, type GenerateRequestInput, type RestartSettings } from '../contract/generate.ts';
 import { formatParameters, parseParameters } from '../png/parameters.ts';
 import { pythonFloat, pythonInt } from './python-numbers.ts';
+import { unappliedNotes } from './a1111-unapplied.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
 import { BETA_SCHEDULE_DEFAULTS } from '../schedule/a1111-schedules.ts';
@@ -89,7 +90,8 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     seedResizeValue(request),
     ['RNG', RNG_LABELS[request.noiseSource]],
     ['Eta', request.eta],
-    ['Noise multiplier', request.sNoise],
+    // A1111's key for the samplers' s_noise ("Noise multiplier" is its img2img noise multiplier).
+    ['Sigma noise', request.sNoise],
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
     // A1111 writes its Beta schedule's alpha and beta with it, in either pass (always 0.6 here, its defaults).
@@ -256,8 +258,11 @@ export function parametersToRequest(text: string): ParametersImport {
   else if (rng === 'default') request.noiseSource = 'default';
   else notes.push(`noise source "${rng}" is not available here`);
 
+  // This app wrote the samplers' s_noise as "Noise multiplier" before it wrote A1111's "Sigma noise".
+  const ownFile = /^\s*Restart Studio/.test(v.Version ?? '');
   const eta = numberField(v, 'Eta', notes),
-    sNoise = numberField(v, 'Noise multiplier', notes);
+    sNoise = numberField(v, v['Sigma noise'] === undefined && ownFile ? 'Noise multiplier' : 'Sigma noise', notes);
+  notes.push(...unappliedNotes(v, ownFile));
   if (eta !== undefined) request.eta = eta;
   if (sNoise !== undefined) request.sNoise = sNoise;
   if (request.sampler === 'restart') {
