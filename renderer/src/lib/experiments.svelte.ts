@@ -2,7 +2,9 @@
 // the engine events that feed them. The Studio owns one and lends it what the experiments share with the
 // Generate view: the form they start from, the banner, the gallery and cancelling a job.
 import type { ActiveJob, GalleryEntry, GridCellEvent, SweepPointEvent } from '../../../src-core/contract/api.ts';
-import { buildGridRequest, defaultCompareForm, firstGridError, gridBase, type CompareForm, type GridRequestInput } from './axes.ts';
+import { defaultCompareForm, type CompareForm } from './compare-form.ts';
+import { gridBase } from './grid-base.ts';
+import { buildGridRequest, firstGridError, type GridRequestInput } from './grid-request.ts';
 import type { StudioClient } from './client.ts';
 import { ExperimentSlot } from './experiment-slot.svelte.ts';
 import type { FormState } from './form.ts';

@@ -2,7 +2,7 @@
 // under each cell) and the sweep plot (uPlot's canvases with titles and a legend). The layout is
 // computed in grid.ts, the words in grid-labels.ts; this module only draws.
 import type { GridCellEvent } from '../../../src-core/contract/api.ts';
-import type { GridRequestInput } from './axes.ts';
+import type { GridRequestInput } from './grid-request.ts';
 import { canvasToPng, loadImage } from './download.ts';
 import { cellCaption, cellImageSize, cellKey, cellMap, exportCellSide, gridPngLayout, PNG_STYLE } from './grid.ts';
 import { displayHeaders, gridExportHeader, gridMetadata, type GridExportFacts } from './grid-labels.ts';

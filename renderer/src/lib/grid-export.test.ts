@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { axisValueLabel, displayHeaders, gridExportHeader, gridMetadata } from './grid-labels.ts';
 import { gridPngLayout, wrapText } from './grid.ts';
 import { isPng, parametersPng, pngTextChunks, withTextChunks } from './png.ts';
-import type { GridRequestInput } from './axes.ts';
+import type { GridRequestInput } from './grid-request.ts';
 
 const labels: Record<string, string> = { euler: 'Euler', euler_ancestral: 'Euler a', dpmpp_2m: 'DPM++ 2M' };
 const samplerName = (n: string) => labels[n] ?? n;

@@ -1,8 +1,8 @@
 // The comparison grid's words as the user reads them: axis values with the UI's labels ("Euler a", not
 // "euler_ancestral"), the header of the exported PNG (prompt, seed, model, axes) and its metadata.
 import { axisLabel } from '../../../src-core/contract/experiments.ts';
-import type { AxisKind, GridRequestInput } from './axes.ts';
-import { axisKindLabel } from './axes.ts';
+import { axisKindLabel, type AxisKind } from './axis-kinds.ts';
+import type { GridRequestInput } from './grid-request.ts';
 import { scheduleChoices } from './options.ts';
 
 type SamplerName = (name: string) => string;

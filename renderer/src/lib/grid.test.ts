@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GalleryEntry, GridCellEvent } from '../../../src-core/contract/api.ts';
-import type { GridRequestInput } from './axes.ts';
+import type { GridRequestInput } from './grid-request.ts';
 import {
   cellAlt,
   cellCaption,

@@ -4,7 +4,7 @@
 import type { Events, GridCellEvent } from '../../../src-core/contract/api.ts';
 import { axisLabel } from '../../../src-core/contract/experiments.ts';
 import { gridCellSettings, type CellSettings } from '../../../src-core/contract/grid-cell-settings.ts';
-import type { GridRequestInput } from './axes.ts';
+import type { GridRequestInput } from './grid-request.ts';
 import { experimentFraction, withinText, type ExperimentEvent, type ExperimentState } from './experiment.ts';
 
 export type GridDone = Events['grid.done'];

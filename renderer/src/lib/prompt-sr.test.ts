@@ -1,7 +1,11 @@
 // The Compare grid's Prompt S/R axis: values as A1111's X/Y/Z plot reads them, and the request it makes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axisFromForm, baseSummary, buildGridRequest, defaultAxis, parsePromptSRList } from './axes.ts';
+import { axisFromForm } from './axis-from-form.ts';
+import { parsePromptSRList } from './axis-lists.ts';
+import { defaultAxis } from './compare-form.ts';
+import { baseSummary } from './grid-base-summary.ts';
+import { buildGridRequest } from './grid-request.ts';
 
 test('values: commas separate, spaces trimmed, empty ones dropped, quotes keep commas', () => {
   assert.deepEqual(parsePromptSRList('red, (red:1.3) ,, [red]').value, ['red', '(red:1.3)', '[red]']);

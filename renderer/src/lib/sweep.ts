@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Events, SweepPoint, SweepPointEvent } from '../../../src-core/contract/api.ts';
 import { SweepRequestSchema, sweepBatchSize } from '../../../src-core/contract/experiments.ts';
 import { LIMITS, SAMPLER_CHOICES } from '../../../src-core/contract/generate.ts';
-import { parseNumberList } from './axes.ts';
+import { parseNumberList } from './axis-lists.ts';
 import { experimentFraction, withinText, type ExperimentEvent, type ExperimentState } from './experiment.ts';
 import { wholeNumber, type FormState, type SamplerName } from './form.ts';
 import { restartSettings } from './segments.ts';
