@@ -4,11 +4,12 @@
 // it ends, however it ends), cancel (running or waiting), remove. A failed or cancelled import leaves
 // nothing in the list or the cache; every error says what was wrong.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { ImportProgressEvent, ModelAddSchema, ModelEvents, ModelResults, ModelSummary } from '../src-core/contract/models.ts';
 import { inspectImportSource } from '../src-core/import/source.ts';
+import { NotRegularFileError, statRegularFile } from '../src-core/regular-file.ts';
 import { describeFsError, writeFileAtomic } from './atomic-write.ts';
 import { ImportFailed, runImport, type RunningImport } from './import-job.ts';
 import type { ImportRequest } from './import-worker.ts';
@@ -28,10 +29,11 @@ type Emit = <E extends keyof ModelEvents>(event: E, data: ModelEvents[E]) => voi
 function pathProblem(path: string, what: string): string | null {
   if (!isAbsolute(path)) return `the ${what} must be an absolute path: ${path}`;
   try {
-    const stat = statSync(path);
     // A FIFO or a device would block or never end when read.
-    return stat.isFile() || stat.isDirectory() ? null : `the ${what} ${path} is not a regular file or folder`;
+    statRegularFile(path, { label: `the ${what} ${path}`, folderOk: true });
+    return null;
   } catch (error) {
+    if (error instanceof NotRegularFileError) return error.message;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return `the ${what} ${path} does not exist`;
     if (code === 'EACCES' || code === 'EPERM') return `the ${what} ${path} cannot be read (permission denied)`;

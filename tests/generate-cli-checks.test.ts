@@ -105,8 +105,12 @@ test('--init-image refuses what is not a regular file, without reading it', { ti
   try {
     const fifo = join(dir, 'pipe');
     execFileSync('mkfifo', [fifo]);
-    for (const path of [dir, fifo, '/dev/zero']) {
-      assert.throws(() => readInitImage(path), { message: `--init-image ${path} is not a regular file` });
+    for (const [path, kind] of [
+      [dir, 'a folder'],
+      [fifo, 'a named pipe (FIFO)'],
+      ['/dev/zero', 'a device'],
+    ]) {
+      assert.throws(() => readInitImage(path), { message: `--init-image ${path} is ${kind}, not a regular file` });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

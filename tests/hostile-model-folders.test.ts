@@ -85,19 +85,19 @@ test('config and tokenizer files that are folders, pipes or links to /dev/zero a
     ];
     const messages = await failuresInChild(loads, imports);
     assert.deepEqual(messages.slice(0, 5), [
-      'ModelError: unet: unet/config.json cannot be read: it is not a regular file (a pipe, device or socket)',
-      'ModelError: unet: unet/config.json cannot be read: it is a folder, not a file',
-      'ModelError: unet: unet/config.json cannot be read: it is not a regular file (a pipe, device or socket)',
-      'ModelError: tokenizer: tokenizer/vocab.json is not a regular file (a folder, pipe, device or socket)',
-      'ModelError: tokenizer: tokenizer/merges.txt is not a regular file (a folder, pipe, device or socket)',
+      'ModelError: unet: unet/config.json cannot be read: it is a named pipe (FIFO), not a regular file',
+      'ModelError: unet: unet/config.json cannot be read: it is a folder, not a regular file',
+      'ModelError: unet: unet/config.json cannot be read: it is a device, not a regular file',
+      'ModelError: tokenizer: tokenizer/vocab.json is a named pipe (FIFO), not a regular file',
+      'ModelError: tokenizer: tokenizer/merges.txt is a named pipe (FIFO), not a regular file',
     ]);
     assert.equal(
       messages[5],
-      `ImportError: cannot read ${join(imports[0]!.source, 'unet', 'config.json')}: it is not a regular file (a pipe, device or socket)`,
+      `ImportError: cannot read ${join(imports[0]!.source, 'unet', 'config.json')}: it is a named pipe (FIFO), not a regular file`,
     );
     assert.equal(
       messages[6],
-      `ImportError: ${join(imports[1]!.source, 'tokenizer', 'merges.txt')} is not a regular file (a folder, pipe, device or socket)`,
+      `ImportError: ${join(imports[1]!.source, 'tokenizer', 'merges.txt')} is a named pipe (FIFO), not a regular file`,
     );
     // Neither import left anything beside its source.
     for (const { source: dir } of imports) assert.deepEqual(readdirSync(dirname(dir)), ['diffusers']);

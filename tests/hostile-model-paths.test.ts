@@ -66,12 +66,12 @@ test('a pipe or a device given as the model is refused at once, by the command l
       ),
     ]);
     assert.equal(byGenerate.code, 1);
-    assertOneLine(byGenerate.stderr, /error: .*model\.safetensors is not a regular file \(a pipe, device or socket\)/);
+    assertOneLine(byGenerate.stderr, /error: .*model\.safetensors is a named pipe \(FIFO\), not a regular file/);
     assert.equal(byDevice.code, 1);
-    assertOneLine(byDevice.stderr, /error: \/dev\/zero is not a regular file/);
+    assertOneLine(byDevice.stderr, /error: \/dev\/zero is a device, not a regular file/);
     assert.equal(byImport.code, 1);
-    assertOneLine(byImport.stderr, /import failed: .*model\.safetensors is not a regular file/);
-    assert.match(byReader.stdout, /^model\.safetensors: is not a regular file/);
+    assertOneLine(byImport.stderr, /import failed: .*model\.safetensors is a named pipe \(FIFO\), not a regular file/);
+    assert.match(byReader.stdout, /^model\.safetensors is a named pipe \(FIFO\), not a regular file; give a \.safetensors file$/m);
     // Nothing was imported, nor half-written.
     assert.deepEqual(existsSync(cache) ? readdirSync(cache) : [], []);
     assert.equal(existsSync(join(dir, 'imported')), false);

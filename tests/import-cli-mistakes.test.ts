@@ -38,7 +38,7 @@ test('mistakes on the import command line give one line and a non-zero exit, wit
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^import failed: Unknown option '--bogus'.*\n\nUsage: npm run import/);
     assert.equal(vaeFolder.code, 1);
-    assert.match(vaeFolder.stderr, /^import failed: vae: is a folder; give its \.safetensors file\n$/);
+    assert.match(vaeFolder.stderr, /^import failed: vae is a folder, not a regular file; give its \.safetensors file\n$/);
     assert.equal(outUnderFile.code, 1);
     assert.match(outUnderFile.stderr, /^import failed: .*a-file is a file, not a folder; choose a folder for --out\n$/);
     for (const run of [unknown, vaeFolder, outUnderFile]) noStack(run.stderr);

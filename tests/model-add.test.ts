@@ -167,7 +167,7 @@ test('bad paths and files are refused with a specific error, leaving the list an
       [unsupportedCheckpoint(join(scratch, 'sd3.safetensors'), 'sd3'), /sd3\.safetensors is Stable Diffusion 3: not supported yet/],
       [unsupportedCheckpoint(join(scratch, 'flux.safetensors'), 'flux'), /flux\.safetensors is FLUX\.1: not supported yet/],
       [scratch, /is a folder but not a diffusers model folder/],
-      ['/dev/null', /is not a regular file or folder/],
+      ['/dev/null', /the model \/dev\/null is a device, not a regular file or folder/],
     ];
     for (const [path, expected] of cases) {
       await assert.rejects(client.call('model.add', { path }), expected, path);

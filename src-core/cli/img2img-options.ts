@@ -1,11 +1,12 @@
 // The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
 // --exact-steps, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler,
 // --hires-cfg, --hires-schedule, --hires-prompt, --hires-negative-prompt.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
 import { GenerateRequestFields, SAMPLER_CHOICES, SCHEDULE_CHOICES, type GenerateRequestInput } from '../contract/generate.ts';
 import { HIRES_UPSCALERS, INPUT_IMAGE_LIMITS, RESIZE_MODES } from '../contract/images.ts';
 import { checkedNumberOption, choiceOption, ignoredNote, numberOption } from './option-values.ts';
+import { NotRegularFileError, openRegularFile } from '../regular-file.ts';
 
 const MEGAPIXELS = INPUT_IMAGE_LIMITS.pixels / 1e6;
 export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this image (PNG, JPEG or WebP; at most ${MEGAPIXELS} megapixels)
@@ -126,17 +127,15 @@ function hiresResizeOption(value: string | boolean | undefined): { resizeWidth: 
  * past the limit, as a size from stat can be 0 for endless devices (/dev/zero).
  */
 export function readInitImage(path: string): Uint8Array {
-  let fd: number;
+  let fd: number, stat: Stats;
   try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    ({ fd, stat } = openRegularFile(path, { label: `--init-image ${path}` }));
   } catch (error) {
+    if (error instanceof NotRegularFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new Error(`--init-image ${path} is not a regular file`);
     throw new Error(`--init-image ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new Error(`--init-image ${path} is not a regular file`);
     const limit = INPUT_IMAGE_LIMITS.bytes;
     const over = (size: string) => new Error(`--init-image ${path} is ${size} MiB; at most ${limit / 2 ** 20} MiB is accepted`);
     if (stat.size > limit) throw over((stat.size / 2 ** 20).toFixed(1));

@@ -32,6 +32,7 @@ import { ImportError } from './weights.ts';
 import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import type { ImportInfo } from './write-folder.ts';
 import { HASH_MEMO_FILE, rememberedHash, rememberHash, sourceStamp } from './hash-memo.ts';
+import { statRegularFile } from '../regular-file.ts';
 
 /** Files of a diffusers folder that define the model: weights, configs, tokenizer files. */
 const HASHED_EXTENSIONS = ['.safetensors', '.json', '.txt'];
@@ -159,9 +160,8 @@ export async function hashSource(
 ): Promise<string> {
   if (!existsSync(path)) throw new ImportError(`${path} does not exist`);
   const startedMs = Date.now();
-  const stat = statSync(path);
   // A pipe would keep the hash waiting for a writer, a device (/dev/zero) would never end.
-  if (!stat.isDirectory() && !stat.isFile()) throw new ImportError(`${path} is not a regular file (a pipe, device or socket)`);
+  const stat = statRegularFile(path, { folderOk: true, as: (e) => new ImportError(e.message) });
   const listed: Array<[string, string]> = stat.isDirectory() ? hashedFiles(path) : [['', path]];
   const memoKey = realpathOr(resolve(path));
   const before = options.memo ? sourceStamp(listed) : undefined;

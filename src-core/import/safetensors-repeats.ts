@@ -11,12 +11,13 @@
 // - anything else twice (a metadata name, an unknown field of an entry): the last one, no error.
 // JSON.parse keeps the last of each silently, so the repeats are found by one pass over the text's keys
 // (strings skipped with indexOf, no values built), and only a header that has some is looked at further.
+// The scanner's pieces are exported for safetensors-literals.ts, which checks the numbers' text the same way.
 
 const QUOTE = 0x22,
   BACKSLASH = 0x5c;
 
 /** JSON's insignificant whitespace. */
-function skipSpace(text: string, i: number): number {
+export function skipSpace(text: string, i: number): number {
   for (;;) {
     const c = text.charCodeAt(i);
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
@@ -25,7 +26,7 @@ function skipSpace(text: string, i: number): number {
 }
 
 /** The index after the JSON string that starts at i (text is valid JSON: JSON.parse read it). */
-function stringEnd(text: string, i: number): number {
+export function stringEnd(text: string, i: number): number {
   let from = i + 1;
   for (;;) {
     const quote = text.indexOf('"', from);
@@ -37,7 +38,7 @@ function stringEnd(text: string, i: number): number {
 }
 
 /** The index after the JSON value that starts at i. */
-function valueEnd(text: string, i: number): number {
+export function valueEnd(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c === QUOTE) return stringEnd(text, i);
   if (c !== 0x7b && c !== 0x5b) {
@@ -63,7 +64,7 @@ function valueEnd(text: string, i: number): number {
 }
 
 /** The unescaped key of the JSON string text[start, end). */
-function keyText(text: string, start: number, end: number): string {
+export function keyText(text: string, start: number, end: number): string {
   const raw = text.slice(start + 1, end - 1);
   return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
 }
@@ -72,7 +73,7 @@ function keyText(text: string, start: number, end: number): string {
  * Calls each(keyStart, keyEnd, valueStart) for every member of the object at i, which returns the index after the
  * value; returns the index after the object.
  */
-function eachMember(text: string, i: number, each: (keyStart: number, keyEnd: number, valueStart: number) => number): number {
+export function eachMember(text: string, i: number, each: (keyStart: number, keyEnd: number, valueStart: number) => number): number {
   let j = skipSpace(text, i + 1);
   if (text.charCodeAt(j) === 0x7d) return j + 1;
   for (;;) {
@@ -85,7 +86,7 @@ function eachMember(text: string, i: number, each: (keyStart: number, keyEnd: nu
 }
 
 /** Whether the key text[start, end) is `name` once unescaped (the text is only sliced where it may be). */
-function keyIs(text: string, start: number, end: number, name: string): boolean {
+export function keyIs(text: string, start: number, end: number, name: string): boolean {
   const length = end - start - 2;
   if (length === name.length) return text.startsWith(name, start + 1);
   return length > name.length && keyText(text, start, end) === name; // longer: escapes, e.g. "\u0061"

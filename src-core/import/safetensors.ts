@@ -1,36 +1,19 @@
 // Reads .safetensors files (8-byte little-endian header length, a JSON header, then raw tensor bytes)
 // without reading the whole file: the header is checked strictly when the file is opened, and each
 // tensor is read with positioned reads only when asked for, converted to float32.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fromHalfBits } from '../model/half.ts';
+import { NotRegularFileError, openRegularFile } from '../regular-file.ts';
 import { ImportError, elementCount, type Scratch, type WeightRef, type WeightSource } from './weights.ts';
 import { repeatedKeys } from './safetensors-repeats.ts';
+import { firstLiteralIssue } from './safetensors-literals.ts';
+import { DTYPE_BITS, FLOAT_DTYPES, isSafetensorsDtype, tensorBytes, unreadableDtype } from './safetensors-dtypes.ts';
 
 /** Real headers are a few hundred KB; a bigger length means a corrupt file or not a safetensors file at all. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-/** Bytes per value of every dtype the safetensors format defines. */
-const ITEM_SIZES: Record<string, number> = {
-  F64: 8,
-  F32: 4,
-  F16: 2,
-  BF16: 2,
-  I64: 8,
-  I32: 4,
-  I16: 2,
-  I8: 1,
-  U64: 8,
-  U32: 4,
-  U16: 2,
-  U8: 1,
-  BOOL: 1,
-  F8_E4M3: 1,
-  F8_E5M2: 1,
-};
-
-/** The dtypes read() converts to float32. Others (e.g. the I64 position_ids of many SD 1 files) are only an error when read. */
-export const FLOAT_DTYPES: ReadonlySet<string> = new Set(['F32', 'F16', 'BF16', 'F64']);
+export { FLOAT_DTYPES };
 
 export interface TensorInfo {
   readonly name: string;
@@ -77,7 +60,7 @@ function isCount(value: unknown): value is number {
 function tensorInfoIssue(entry: unknown): string | undefined {
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return 'it is not an object';
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZES, dtype)) return `its dtype ${JSON.stringify(dtype)} is unknown`;
+  if (!isSafetensorsDtype(dtype)) return `its dtype ${JSON.stringify(dtype)} is unknown`;
   if (!Array.isArray(shape) || !shape.every(isCount)) return `its shape is ${JSON.stringify(shape)}`;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) return `its data_offsets are ${JSON.stringify(offsets)}`;
   return undefined;
@@ -107,6 +90,9 @@ function parseHeader(
         throw fail(path, `corrupt safetensors header: tensor ${name} is listed ${ranges.length} times, and ${issue} in one`);
     }
   }
+  const literal = firstLiteralIssue(text);
+  if (literal !== undefined)
+    throw fail(path, `corrupt safetensors header: tensor ${literal.tensor} has ${literal.field} ${literal.written}: ${literal.problem}`);
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   const dataBytes = fileSize - dataStart;
@@ -126,16 +112,17 @@ function parseHeader(
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
       throw fail(path, `corrupt safetensors header: entry of tensor ${name} is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    // Own keys only: "toString" or "__proto__" are in every object's prototype chain.
-    if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZES, dtype))
-      throw fail(path, `tensor ${name} has unknown dtype ${JSON.stringify(dtype)}`);
+    if (!isSafetensorsDtype(dtype)) throw fail(path, `tensor ${name} has unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every(isCount))
       throw fail(path, `corrupt safetensors header: tensor ${name} has shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
       throw fail(path, `corrupt safetensors header: tensor ${name} has data_offsets ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
-    const expected = elementCount(shape) * ITEM_SIZES[dtype];
+    const size = tensorBytes(elementCount(shape), dtype);
+    if ('problem' in size)
+      throw fail(path, `corrupt safetensors header: tensor ${name} (${dtype} [${shape.join(', ')}]) cannot be stored: ${size.problem}`);
+    const expected = size.bytes;
     if (end - begin !== expected) {
       throw fail(
         path,
@@ -209,20 +196,18 @@ export class SafetensorsFile {
 
   /** Opens and validates the file; throws ImportError naming the file and what is wrong with it. */
   static open(path: string): SafetensorsFile {
-    let fd: number;
+    let fd: number, size: number;
     try {
-      // O_NONBLOCK: a FIFO given as the file would otherwise block the open until something writes to it; a regular
-      // file reads as usual with it (absent on Windows, where it is 0).
-      fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+      // A folder: often a diffusers VAE folder given for its file.
+      const as = (e: NotRegularFileError) => new ImportError(`${e.message}; give ${e.isFolder ? 'its' : 'a'} .safetensors file`);
+      const opened = openRegularFile(path, { label: basename(path), as });
+      fd = opened.fd;
+      size = opened.stat.size;
     } catch (error) {
+      if (error instanceof ImportError) throw error;
       throw fail(path, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
     try {
-      const stat = fstatSync(fd);
-      // A folder opens on Linux and fails only at the first read (EISDIR): a diffusers VAE folder given for a file.
-      if (stat.isDirectory()) throw fail(path, 'is a folder; give its .safetensors file');
-      if (!stat.isFile()) throw fail(path, 'is not a regular file (a pipe, device or socket); give a .safetensors file');
-      const size = stat.size;
       if (size < 8) throw fail(path, `truncated file: ${size} bytes, too short for a safetensors header`);
       const lengthBytes = Buffer.alloc(8);
       readExactly(fd, lengthBytes, 0, path, '(header length)');
@@ -263,15 +248,14 @@ export class SafetensorsFile {
   read(name: string, scratch?: Scratch): Float32Array {
     const info = this.info(name);
     const fd = this.openFd(name);
-    if (!FLOAT_DTYPES.has(info.dtype))
-      throw fail(this.path, `tensor ${name} has dtype ${info.dtype}; the importer reads F32, F16, BF16 and F64 tensors`);
+    if (!FLOAT_DTYPES.has(info.dtype)) throw fail(this.path, `tensor ${name} has ${unreadableDtype(info.dtype)}`);
     const count = elementCount(info.shape);
     const out = scratch?.floats(count) ?? new Float32Array(count);
     if (info.dtype === 'F32') {
       readExactly(fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path, name);
       return out;
     }
-    const itemSize = ITEM_SIZES[info.dtype];
+    const itemSize = DTYPE_BITS[info.dtype] / 8; // 2 or 8: the float dtypes are whole bytes
     const chunk = scratch?.bytes(Math.min(count, CHUNK_VALUES) * itemSize) ?? new Uint8Array(Math.min(count, CHUNK_VALUES) * itemSize);
     for (let first = 0; first < count; first += CHUNK_VALUES) {
       const n = Math.min(CHUNK_VALUES, count - first);
@@ -340,7 +324,7 @@ export function requireFloatWeights(weights: WeightSource, component: string): v
   for (const name of weights.names()) {
     const dtype = (weights.get(name) as TensorRef).dtype;
     if (dtype !== undefined && !FLOAT_DTYPES.has(dtype)) {
-      throw new ImportError(`tensor ${name} of the ${component} has dtype ${dtype}; the importer reads F32, F16, BF16 and F64 weights`);
+      throw new ImportError(`tensor ${name} of the ${component} has ${unreadableDtype(dtype)}`);
     }
   }
 }

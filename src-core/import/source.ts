@@ -21,6 +21,7 @@ import { openLdmCheckpoint } from './ldm-source.ts';
 import { SafetensorsFile, requireFloatWeights } from './safetensors.ts';
 import { openSdxlCheckpoint } from './sdxl-source.ts';
 import { ImportError, type WeightSource } from './weights.ts';
+import { requireRegularFile } from '../regular-file.ts';
 
 export interface ImportSourceOptions {
   /** A separate VAE .safetensors that replaces the checkpoint's (or the folder's) VAE. */
@@ -102,8 +103,7 @@ export function sourceKind(path: string): 'checkpoint' | 'diffusers' | 'diffuser
     throw new ImportError(`${basename(path)} is a folder but not a diffusers model folder (no model_index.json or unet/config.json)`);
   }
   // A pipe would block the first read until something writes to it; a device (/dev/zero) never ends.
-  if (!stat.isFile())
-    throw new ImportError(`${path} is not a regular file (a pipe, device or socket); give a .safetensors checkpoint or a model folder`);
+  requireRegularFile(path, stat, { as: (e) => new ImportError(`${e.message}; give a .safetensors checkpoint or a model folder`) });
   refusePickle(path);
   refuseOnnxPart(path);
   return 'checkpoint';

@@ -1,10 +1,11 @@
 // The non-network files of an imported diffusers-ONNX folder: model_index.json, the scheduler and
 // component configs, the tokenizer, and import_info.json (what was imported, how, by which importer).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import type { Family, Prediction } from './detect.ts';
 import { ImportError } from './weights.ts';
+import { statRegularFile } from '../regular-file.ts';
 
 type Json = Record<string, unknown>;
 
@@ -79,8 +80,7 @@ export function checkTokenizer(sourceDir: string | undefined): string {
     if (name !== 'special_tokens_map.json' && !existsSync(join(from, name)))
       throw new ImportError(`the tokenizer folder ${from} has no ${name}`);
     // Copied at the end of the import: a pipe would block the copy, a device never end it.
-    if (existsSync(join(from, name)) && !statSync(join(from, name)).isFile())
-      throw new ImportError(`${join(from, name)} is not a regular file (a folder, pipe, device or socket)`);
+    if (existsSync(join(from, name))) statRegularFile(join(from, name), { as: (e) => new ImportError(e.message) });
   }
   return from;
 }

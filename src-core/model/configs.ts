@@ -1,7 +1,8 @@
 // Reading a model folder's JSON configs, with errors that name the file.
-import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from './errors.ts';
+import { openRegularFile } from '../regular-file.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -19,11 +20,8 @@ export const JSON_FILE_MAX_BYTES = 64 * 1024 * 1024;
  * (opened without waiting for a writer, which would block), a device such as /dev/zero (which never ends).
  */
 function readSmallTextFile(path: string, maxBytes: number): string {
-  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  const { fd, stat } = openRegularFile(path, { label: 'it' });
   try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new Error('it is a folder, not a file');
-    if (!stat.isFile()) throw new Error('it is not a regular file (a pipe, device or socket)');
     if (stat.size > maxBytes) throw new Error(`it is ${(stat.size / 1e6).toFixed(1)} MB, more than a file of this kind ever is`);
     return readFileSync(fd, 'utf8');
   } finally {

@@ -2,7 +2,7 @@
 // text_encoder's last_hidden_state. SDXL (as optimum exports it) uses the penultimate hidden state of
 // text_encoder and of text_encoder_2, joined along the channel axis, plus text_encoder_2's projected
 // pooled output (text_embeds); the outputs are found by name in the session metadata.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import { configInteger, type Json } from './configs.ts';
@@ -10,6 +10,7 @@ import { ModelError } from './errors.ts';
 import { requireNames, type ComponentSession } from './session.ts';
 import type { FloatType } from './tensors.ts';
 import type { FinalLayerNorm } from './clip-skip.ts';
+import { statRegularFile } from '../regular-file.ts';
 
 export interface TextEncoderPart {
   component: 'text_encoder' | 'text_encoder_2';
@@ -40,8 +41,7 @@ export async function loadTokenizer(dir: string, component: 'tokenizer' | 'token
   // merges.txt is read as plain text: a pipe there would block the read, a link to /dev/zero never end.
   for (const name of ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
     const path = join(dir, component, name);
-    if (existsSync(path) && !statSync(path).isFile())
-      throw new ModelError(component, `${component}/${name} is not a regular file (a folder, pipe, device or socket)`);
+    if (existsSync(path)) statRegularFile(path, { label: `${component}/${name}`, as: (e) => new ModelError(component, e.message) });
   }
   try {
     return await loadClipTokenizer(resolve(dir, component));
