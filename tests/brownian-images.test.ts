@@ -3,37 +3,16 @@
 // which also shows that independent draws in place of the tree move the images by up to 198/255).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { withImportedSd1 } from './helpers/imported-sd1.ts';
-import { maxPixelDifference } from './helpers/references.ts';
 import type { GenerateRequestInput } from '../src-core/contract/generate.ts';
+import { drivenRequest, readDrivenSettings } from './helpers/a1111-driven.ts';
+import { withImportedSd1 } from './helpers/imported-model.ts';
+import { maxPixelDifference } from './helpers/references.ts';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures');
-const REFERENCES = join(FIXTURES, 'brownian', 'references');
-const settings = JSON.parse(readFileSync(join(REFERENCES, 'images.json'), 'utf8')) as {
-  prompt: string;
-  negative_prompt: string;
-  steps: number;
-  guidance_scale: number;
-  width: number;
-  height: number;
-  images: { file: string; sampler: GenerateRequestInput['sampler']; seed: number }[];
-};
-
-const request = (sampler: GenerateRequestInput['sampler'], seed: number): GenerateRequestInput => ({
-  prompt: settings.prompt,
-  negativePrompt: settings.negative_prompt,
-  seed,
-  steps: settings.steps,
-  cfgScale: settings.guidance_scale,
-  sampler,
-  schedule: 'karras',
-  noiseSource: 'torch-cpu',
-  width: settings.width,
-  height: settings.height,
-});
+const REFERENCES = join(import.meta.dirname, 'fixtures', 'brownian', 'references');
+const settings = readDrivenSettings<{ file: string; sampler: GenerateRequestInput['sampler']; seed: number }>(REFERENCES);
+const request = (sampler: GenerateRequestInput['sampler'], seed: number) => drivenRequest(settings, sampler, seed);
 
 test("DPM++ SDE, 2M SDE, 2M SDE Heun and 3M SDE give A1111's images to 1/255, batches included", async (t) => {
   await withImportedSd1(async (model) => {

@@ -6,20 +6,19 @@
 // states (the embedded model) and a clip skip past the layers are refused in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestError } from '../src-core/contract/generate.ts';
 import { parseCli } from '../src-core/cli/generate.ts';
 import { preflight } from '../src-core/cli/preflight.ts';
-import { importModel } from '../src-core/import/importer.ts';
 import { clipSkipFor } from '../src-core/model/clip-skip.ts';
 import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
-import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
+import { loadModel } from '../src-core/model/model.ts';
 import { encodePrompt, newTimings } from '../src-core/pipeline/components.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { loadTensors, maxPixelDifference, relativeDifference } from './helpers/references.ts';
+import { withImportedModel } from './helpers/imported-model.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');
 const PROMPT = 'a red circle on a blue background';
@@ -41,31 +40,10 @@ function request(seed: number, schedule: 'normal' | 'karras', clipSkip?: number)
   } as const;
 }
 
-async function withImport<T>(
-  source: string,
-  config: string | undefined,
-  use: (model: StableDiffusionModel) => Promise<T>,
-  precision: 'fp32' | 'fp16' = 'fp32',
-): Promise<T> {
-  const work = mkdtempSync(join(tmpdir(), 'clip-skip-'));
-  try {
-    const out = join(work, 'model');
-    await importModel(join(FIXTURES, source), { out, config: config && join(FIXTURES, config), precision });
-    const model = await loadModel(out);
-    try {
-      return await use(model);
-    } finally {
-      await model.dispose();
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
 test('clip skip 2 on an imported SD 1 checkpoint matches diffusers (embeddings, emphasis after the norm, images)', async (t) => {
   const ref = loadTensors(FIXTURES, 'sd1-clip-skip');
   const last = loadTensors(FIXTURES, 'sd1');
-  await withImport('sd1/sd1-ldm-fp32.safetensors', 'sd1/diffusers', async (model) => {
+  await withImportedModel('sd1/sd1-ldm-fp32.safetensors', 'sd1/diffusers', async (model) => {
     await t.test('prompt embeddings within 1e-5 relative', async () => {
       // Emphasis in "No norm" mode: see the reference script for why not "Original" on this model.
       const cases = [
@@ -124,7 +102,7 @@ test('clip skip 2 on an imported SD 1 checkpoint matches diffusers (embeddings, 
 
 test('an fp16 import (fp16 hidden states and final_layer_norm weights) stays within fp16 rounding of the reference', async () => {
   const ref = loadTensors(FIXTURES, 'sd1-clip-skip');
-  await withImport(
+  await withImportedModel(
     'sd1/sd1-ldm-fp16.safetensors',
     'sd1/diffusers',
     async (model) => {
@@ -139,7 +117,7 @@ test('an fp16 import (fp16 hidden states and final_layer_norm weights) stays wit
 });
 
 test('SD 2 ignores clip skip with a note, as A1111 does: the same image, no "Clip skip" in the PNG', async () => {
-  await withImport('sd2/diffusers', undefined, async (model) => {
+  await withImportedModel('sd2/diffusers', undefined, async (model) => {
     const without = (await generate(model, request(7, 'normal'))).images[0]!;
     const result = await generate(model, request(7, 'normal', 2));
     assert.ok(Buffer.compare(result.images[0]!.png, without.png) === 0, 'same PNG bytes');

@@ -4,40 +4,20 @@
 // key both ways, the command line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerateRequestInput } from '../src-core/contract/generate.ts';
 import { parseCli } from '../src-core/cli/generate.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { withImportedSd1 } from './helpers/imported-sd1.ts';
+import { drivenRequest, readDrivenSettings } from './helpers/a1111-driven.ts';
+import { withImportedSd1 } from './helpers/imported-model.ts';
 import { maxPixelDifference } from './helpers/references.ts';
 
 const REFERENCES = join(import.meta.dirname, 'fixtures', 'ensd', 'references');
-const settings = JSON.parse(readFileSync(join(REFERENCES, 'images.json'), 'utf8')) as {
-  prompt: string;
-  negative_prompt: string;
-  steps: number;
-  guidance_scale: number;
-  width: number;
-  height: number;
-  ensd: number;
-  images: { file: string; without: string; sampler: GenerateRequestInput['sampler']; seed: number }[];
-};
-
-const request = (sampler: GenerateRequestInput['sampler'], seed: number, etaNoiseSeedDelta?: number): GenerateRequestInput => ({
-  prompt: settings.prompt,
-  negativePrompt: settings.negative_prompt,
-  seed,
-  steps: settings.steps,
-  cfgScale: settings.guidance_scale,
-  sampler,
-  schedule: 'karras',
-  noiseSource: 'torch-cpu',
-  width: settings.width,
-  height: settings.height,
-  ...(etaNoiseSeedDelta === undefined ? {} : { etaNoiseSeedDelta }),
-});
+type Image = { file: string; without: string; sampler: GenerateRequestInput['sampler']; seed: number };
+const settings = readDrivenSettings<Image, { ensd: number }>(REFERENCES);
+const request = (sampler: GenerateRequestInput['sampler'], seed: number, etaNoiseSeedDelta?: number) =>
+  drivenRequest(settings, sampler, seed, etaNoiseSeedDelta === undefined ? {} : { etaNoiseSeedDelta });
 
 test("Euler a and DPM++ 2S a with ENSD 31337 give A1111's images to 1/255; without it, A1111's without", async (t) => {
   await withImportedSd1(async (model) => {

@@ -77,12 +77,7 @@ class NoiseThread {
     if (!this.ready || this.here) return drawnHere(source, seeds, perImage, first);
     // Made here too (the thread makes its own), so that a bad source or seed is refused by the caller's own call.
     imageStreams(source, seeds, first);
-    const count = seeds.length * perImage;
-    const shared = new SharedArrayBuffer(8 + 8 * count);
-    const done = new Int32Array(shared, 0, 1),
-      values = new Float64Array(shared, 8, count);
-    const id = this.nextId++,
-      worker = this.worker;
+    const { id, worker, shared, done, values } = this.job(seeds.length * perImage);
     this.post({ open: { id, source, seeds, perImage, shared, changes: first } });
     let asked = 0,
       taken = 0;
@@ -127,12 +122,7 @@ class NoiseThread {
     const here = () => (local ??= brownianNoise(seeds, perImage, span, sourceRandn(source)));
     if (!this.ready || this.here) return here();
     for (const seed of seeds) createNoiseStream(source, seed); // a bad source or seed is refused by the caller's own call
-    const count = seeds.length * perImage;
-    const shared = new SharedArrayBuffer(8 + 8 * count);
-    const done = new Int32Array(shared, 0, 1),
-      values = new Float64Array(shared, 8, count);
-    const id = this.nextId++,
-      worker = this.worker;
+    const { id, worker, shared, done, values } = this.job(seeds.length * perImage);
     this.post({ treeOpen: { id, source, seeds, perImage, span, shared } });
     let asked: readonly [number, number] | undefined; // the interval the thread works on, its answer not taken yet
     let taken = 0;
@@ -164,6 +154,14 @@ class NoiseThread {
     };
     this.closer.register(noise, id);
     return noise;
+  }
+
+  /** A new job's id, the worker it goes to, and the memory it shares: [answers done: int32, pad, `count` float64s]. */
+  private job(count: number) {
+    const shared = new SharedArrayBuffer(8 + 8 * count);
+    const done = new Int32Array(shared, 0, 1),
+      values = new Float64Array(shared, 8, count);
+    return { id: this.nextId++, worker: this.worker, shared, done, values };
   }
 
   get running(): boolean {
