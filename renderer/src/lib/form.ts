@@ -44,6 +44,8 @@ export interface FormState {
   /** A1111's "Resize seed from width/height" in pixels; 0 (either side) = off. */
   seedResizeFromWidth: number | null;
   seedResizeFromHeight: number | null;
+  /** A1111's "Eta noise seed delta" (ENSD): the noise drawn after each image's first comes from seed + it; 0 = off. */
+  etaNoiseSeedDelta: number | null;
   count: number | null;
   batchSize: number | null;
   width: number | null;
@@ -83,6 +85,7 @@ export function defaultForm(info?: AppInfo | null): FormState {
     variationStrength: 0,
     seedResizeFromWidth: 0,
     seedResizeFromHeight: 0,
+    etaNoiseSeedDelta: 0,
     count: 1,
     batchSize: 1,
     width: info?.model?.width ?? FALLBACK_SIZE,
@@ -213,6 +216,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (variation.error !== undefined) return { error: variation.error };
   const seedResize = seedResizeFields(form);
   if (seedResize.error !== undefined) return { error: seedResize.error };
+  const seedDelta = seedDeltaField(form);
+  if (seedDelta.error !== undefined) return { error: seedDelta.error };
   const request: GenerateRequestInput = {
     prompt: form.prompt,
     negativePrompt: form.negativePrompt,
@@ -223,6 +228,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     seed: seed.seed,
     ...variation.value,
     ...seedResize.value,
+    ...seedDelta.value,
     count: form.count as number,
     batchSize: form.batchSize as number,
     width: form.width as number,
@@ -268,6 +274,14 @@ function seedResizeFields(form: FormState): Check<Pick<GenerateRequestInput, 'se
   return error ? { error } : { value: { seedResizeFromWidth: width, seedResizeFromHeight: height } };
 }
 
+/** The request's ENSD: none at 0 or empty (requests read as before the setting existed), else the whole number. */
+function seedDeltaField(form: FormState): Check<Pick<GenerateRequestInput, 'etaNoiseSeedDelta'>> {
+  const delta = form.etaNoiseSeedDelta ?? 0;
+  if (delta === 0) return { value: {} };
+  if (wholeNumber('Eta noise seed delta', delta, 0, LIMITS.etaNoiseSeedDelta) === null) return { value: { etaNoiseSeedDelta: delta } };
+  return { error: `Eta noise seed delta must be a whole number from 0 (off) to ${LIMITS.etaNoiseSeedDelta}` };
+}
+
 function pick<T extends string>(choices: readonly T[], v: unknown): T | undefined {
   return typeof v === 'string' && (choices as readonly string[]).includes(v) ? (v as T) : undefined;
 }
@@ -296,6 +310,8 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   // A PNG without "Seed resize from" was made without it.
   next.seedResizeFromWidth = num(request.seedResizeFromWidth) ?? 0;
   next.seedResizeFromHeight = num(request.seedResizeFromHeight) ?? 0;
+  // Nor one without "ENSD" (A1111 writes it only when on).
+  next.etaNoiseSeedDelta = num(request.etaNoiseSeedDelta) ?? 0;
   next.count = num(request.count) ?? next.count;
   next.batchSize = num(request.batchSize) ?? next.batchSize;
   next.width = num(request.width) ?? next.width;

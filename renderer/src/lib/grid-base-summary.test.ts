@@ -15,13 +15,14 @@ test('the base summary: prompt · seed · CFG, with what the axes vary said so',
   assert.equal(baseDetails(b, ['sampler', 'schedule']), '12 steps · 64×64');
 });
 
-test("the base details name A1111's Clip skip, variation and seed resize when set, leaving out what an axis varies", () => {
+test("the base details name A1111's Clip skip, variation, seed resize and ENSD when set, leaving out what an axis varies", () => {
   const b = { prompt: 'a red circle', seed: 7, sampler: 'euler' as const, steps: 12, schedule: 'normal' as const, width: 64, height: 64 };
   const set = { ...b, clipSkip: 2, variationSeed: 100, variationStrength: 0.3, seedResizeFromWidth: 256, seedResizeFromHeight: 384 };
   assert.equal(
     baseDetails(set, ['cfgScale']),
     'euler · 12 steps · Normal · 64×64 · Clip skip 2 · Var. seed 100 · Var. strength 0.3 · Seed resize from 256×384',
   );
+  assert.equal(baseDetails({ ...b, etaNoiseSeedDelta: 31337 }, ['cfgScale']), 'euler · 12 steps · Normal · 64×64 · ENSD 31337');
   assert.equal(
     baseDetails(set, ['clipSkip', 'variationSeed']),
     'euler · 12 steps · Normal · 64×64 · Var. strength 0.3 · Seed resize from 256×384',
@@ -35,6 +36,14 @@ test("the base details name A1111's Clip skip, variation and seed resize when se
     'euler · Normal · 64×64 · Clip skip 2 · random Var. seed · Var. strength 0.3 · Seed resize from 256×384',
   );
   // Off: Clip skip 1 (the last layer), strength 0, a seed-resize side of 0.
-  const off = { ...b, clipSkip: 1, variationSeed: 100, variationStrength: 0, seedResizeFromWidth: 0, seedResizeFromHeight: 384 };
+  const off = {
+    ...b,
+    clipSkip: 1,
+    variationSeed: 100,
+    variationStrength: 0,
+    seedResizeFromWidth: 0,
+    seedResizeFromHeight: 384,
+    etaNoiseSeedDelta: 0,
+  };
   assert.equal(baseDetails(off, []), 'euler · 12 steps · Normal · 64×64');
 });

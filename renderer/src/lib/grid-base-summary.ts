@@ -48,5 +48,6 @@ function a1111Details(base: GenerateRequestInput, axes: readonly AxisKind[], ran
   }
   if (base.seedResizeFromWidth && base.seedResizeFromHeight)
     parts.push(`Seed resize from ${base.seedResizeFromWidth}×${base.seedResizeFromHeight}`);
+  if (base.etaNoiseSeedDelta) parts.push(`ENSD ${base.etaNoiseSeedDelta}`);
   return parts;
 }

@@ -1,5 +1,5 @@
-// The settings that survive a reload and a restart: prompt, negative prompt, sampler, steps, CFG, size, clip skip
-// and the active tab, in localStorage (kept per origin by the browser and by Electron alike). What is
+// The settings that survive a reload and a restart: prompt, negative prompt, sampler, steps, CFG, size, clip skip,
+// ENSD and the active tab, in localStorage (kept per origin by the browser and by Electron alike). What is
 // read back is checked field by field against the contract: a stale or hostile value is dropped alone.
 import type { ZodType } from 'zod';
 import { GenerateRequestSchema } from '../../../src-core/contract/generate.ts';
@@ -10,7 +10,7 @@ export const SETTINGS_KEY = 'restart-studio.settings.v1';
 
 const VIEWS: readonly View[] = ['generate', 'gallery', 'compare', 'explore'];
 
-type KeptField = 'prompt' | 'negativePrompt' | 'sampler' | 'steps' | 'cfgScale' | 'width' | 'height' | 'clipSkip';
+type KeptField = 'prompt' | 'negativePrompt' | 'sampler' | 'steps' | 'cfgScale' | 'width' | 'height' | 'clipSkip' | 'etaNoiseSeedDelta';
 
 const shape = GenerateRequestSchema.shape;
 const FIELDS: Record<KeptField, ZodType> = {
@@ -23,6 +23,8 @@ const FIELDS: Record<KeptField, ZodType> = {
   height: shape.height,
   // A1111 keeps Clip skip as a setting: a model that wants 2 wants it every time.
   clipSkip: shape.clipSkip,
+  // So is ENSD (Settings > Sampler parameters): a user who matches NovelAI's images sets 31337 once.
+  etaNoiseSeedDelta: shape.etaNoiseSeedDelta,
 };
 
 export interface Saved {
