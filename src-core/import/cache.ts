@@ -33,6 +33,7 @@ import { UNET_CUDA_FOLDER } from '../model/unet-folder.ts';
 import type { ImportInfo } from './write-folder.ts';
 import { HASH_MEMO_FILE, rememberedHash, rememberHash, sourceStamp } from './hash-memo.ts';
 import { statRegularFile } from '../regular-file.ts';
+import { earlierReusableVersions, stillCurrent, superseded } from './cache-versions.ts';
 
 /** Files of a diffusers folder that define the model: weights, configs, tokenizer files. */
 const HASHED_EXTENSIONS = ['.safetensors', '.json', '.txt'];
@@ -197,17 +198,20 @@ export async function hashSource(
   return digest;
 }
 
-/** The cache folder's name for a source hash and the options that change the output. */
-export function cacheKey(parts: {
+/** What names a cache folder: the source's hash and the options that change the output. */
+interface KeyParts {
   sourceHash: string;
   precision: Precision;
   prediction?: Prediction;
   vaeHash?: string;
   configHash?: string;
   cudaGraph?: boolean;
-}): string {
+}
+
+/** The cache folder's name for a source hash and the options that change the output; `importer`: an older version's name. */
+export function cacheKey(parts: KeyParts & { importer?: number }): string {
   const described = JSON.stringify({
-    importer: IMPORTER_VERSION,
+    importer: parts.importer ?? IMPORTER_VERSION,
     source: parts.sourceHash,
     precision: parts.precision,
     prediction: parts.prediction ?? null,
@@ -233,19 +237,13 @@ export function readImportInfo(dir: string): ImportInfo | null {
   }
 }
 
-/** A complete import made by this importer version from this source with these options. */
+/** A complete import from this source with these options, made by this importer version or one still current for its family. */
 export function completeImport(
   dir: string,
   expected: { sourceHash: string; precision: Precision; prediction?: Prediction; cudaGraph?: boolean },
 ): ImportInfo | null {
   const info = readImportInfo(dir);
-  if (
-    !info ||
-    info.importerVersion !== IMPORTER_VERSION ||
-    info.sourceHash !== expected.sourceHash ||
-    info.precision !== expected.precision
-  )
-    return null;
+  if (!info || !stillCurrent(info) || info.sourceHash !== expected.sourceHash || info.precision !== expected.precision) return null;
   if (expected.prediction && info.prediction !== expected.prediction) return null;
   const components = ['text_encoder', 'unet', 'vae_decoder', ...(expected.cudaGraph ? [UNET_CUDA_FOLDER] : [])];
   const networks = components.every((c) => existsSync(join(dir, c, 'model.onnx')));
@@ -319,7 +317,8 @@ function requireWritableCache(cacheRoot: string): void {
 
 /**
  * The imported folder for `source` with these options: the cached one when complete, else a new
- * import into the cache (hashing first: a changed file or importer version gives a new folder).
+ * import into the cache (hashing first: a changed file gives a new folder, and so does an importer version that
+ * changed the family's output; an older version's import that is still current is reused under its own name).
  */
 export async function ensureImported(source: string, options: CacheOptions): Promise<CachedModel> {
   const cacheRoot = resolve(options.cacheRoot);
@@ -331,11 +330,14 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
   checkCancelled(options.signal);
   const vaeHash = options.vae ? await hashSource(resolve(options.vae), { signal: options.signal, memo }) : undefined;
   const configHash = options.config ? await hashSource(resolve(options.config), { signal: options.signal, memo }) : undefined;
-  const dir = join(cacheRoot, cacheKey({ sourceHash, precision, prediction: options.prediction, vaeHash, configHash, cudaGraph }));
+  const keyParts = { sourceHash, precision, prediction: options.prediction, vaeHash, configHash, cudaGraph };
+  const dir = join(cacheRoot, cacheKey(keyParts));
   const expected = { sourceHash, precision, prediction: options.prediction, cudaGraph };
   options.onTarget?.(dir);
   const cached = completeImport(dir, expected);
   if (cached) return { dir, reused: true, sourceHash, info: cached };
+  const earlier = earlierImport(cacheRoot, keyParts, expected);
+  if (earlier) return { ...earlier, reused: true, sourceHash };
 
   // A read-only cache still serves its complete imports (above); only a new one needs to write.
   requireWritableCache(cacheRoot);
@@ -369,8 +371,26 @@ export async function ensureImported(source: string, options: CacheOptions): Pro
 }
 
 /**
- * Removes the imports of this source that an older importer made. This app never reuses them (completeImport), and
- * each holds a whole model (gigabytes for SDXL); a new importer version would otherwise leave one per model behind.
+ * A complete import of this source with these options that an older importer made, under the name that version gave it
+ * (the version is part of the key), and that is still current for its family: e.g. an SDXL import made by version 1.
+ */
+function earlierImport(
+  cacheRoot: string,
+  keyParts: KeyParts,
+  expected: Parameters<typeof completeImport>[1],
+): { dir: string; info: ImportInfo } | undefined {
+  for (const importer of earlierReusableVersions()) {
+    const dir = join(cacheRoot, cacheKey({ ...keyParts, importer }));
+    const info = completeImport(dir, expected);
+    if (info) return { dir, info };
+  }
+  return undefined;
+}
+
+/**
+ * Removes the imports of this source that an older importer made and that are not current for their family. This app
+ * never reuses them (completeImport), and each holds a whole model (gigabytes for SDXL); a new importer version would
+ * otherwise leave one per model behind.
  * Best effort: a folder that cannot be removed now (open elsewhere) stays until the next import of its source.
  */
 export function removeSuperseded(cacheRoot: string, sourceHash: string): void {
@@ -384,7 +404,7 @@ export function removeSuperseded(cacheRoot: string, sourceHash: string): void {
     if (!name.startsWith('sd-')) continue;
     const dir = join(cacheRoot, name);
     const info = readImportInfo(dir);
-    if (!info || info.sourceHash !== sourceHash || info.importerVersion >= IMPORTER_VERSION) continue;
+    if (!info || info.sourceHash !== sourceHash || !superseded(info)) continue;
     try {
       rmSync(dir, { recursive: true, force: true });
     } catch {

@@ -28,10 +28,17 @@ import {
 } from './write-folder.ts';
 
 /**
- * Bumped whenever the importer's output changes, so cached imports are made again. 2: SD 1/2 text encoders have
- * every hidden state as an output too (A1111's Clip skip reads them).
+ * Bumped whenever the importer's output changes, so cached imports are made again; FAMILY_OUTPUT_VERSION says whose.
+ * 2: SD 1/2 text encoders have every hidden state as an output too (A1111's Clip skip reads them).
  */
 export const IMPORTER_VERSION = 2;
+
+/**
+ * The importer version at which each family's output last changed: a cached import made by that version or a later
+ * one is what this importer would write, and is reused (import/cache-versions.ts). Set a family's entry to the new
+ * IMPORTER_VERSION when a change touches its output. SDXL stays at 1: its text encoders had every hidden state already.
+ */
+export const FAMILY_OUTPUT_VERSION: Readonly<Record<Family, number>> = { sd1: 2, sd2: 2, sdxl: 1 };
 
 /** 'text_encoder' covers SDXL's second text encoder too. */
 export type ImportStage = 'reading' | 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'finishing';
