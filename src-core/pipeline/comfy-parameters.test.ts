@@ -211,7 +211,17 @@ test('ComfyUI: SDXL text encoder, img2img from an encoded image and a hires seco
   hires['2'] = { class_type: 'LatentUpscaleBy', inputs: { upscale_method: 'nearest-exact', scale_by: 1.5, samples: ['3', 0] } };
   const h = read(hires);
   assert.equal(h.request.seed, 8566257);
-  assert.match(h.notes[0], /has 2 sampling nodes .* first pass \(KSampler node 3\)/);
+  // ...and the second is its hires fix (comfy-hires.test.ts), its own seed noted.
+  assert.deepEqual(h.request.hires, {
+    strength: 0.5,
+    steps: 20,
+    cfgScale: 8,
+    scale: 1.5,
+    upscaler: 'latent-nearest-exact',
+    sampler: 'euler',
+    schedule: 'normal',
+  });
+  assert.match(h.notes.join('\n'), /the second pass has its own seed \(9\)/);
 });
 
 test('hostile ComfyUI graphs end in notes, never in an exception', () => {

@@ -1,5 +1,6 @@
 // A ComfyUI PNG's "prompt" graph as form values: the first sampling pass (KSampler or KSamplerAdvanced), its
-// prompts (CLIPTextEncode, CLIPTextEncodeSDXL), latent size and batch, checkpoint, LoRAs and clip skip; a note for
+// prompts (CLIPTextEncode, CLIPTextEncodeSDXL), latent size and batch, checkpoint, LoRAs and clip skip, and a second
+// KSampler on its upscaled output as hires fix (comfy-hires.ts); a note for
 // everything the form cannot hold. Names from ComfyUI's nodes.py and comfy/samplers.py (KSampler.SAMPLERS, SCHEDULERS).
 import type { GenerateRequestInput } from '../contract/generate.ts';
 import {
@@ -12,6 +13,8 @@ import {
   type ComfyGraph,
   type ComfyNode,
 } from './comfy-graph.ts';
+import { hiresPasses, type HiresPass } from './comfy-hires-chain.ts';
+import { readHiresPass } from './comfy-hires.ts';
 import { leftOut, modelFacts } from './comfy-models.ts';
 import { brownianSampler, readComfySampler, readComfySchedule } from './comfy-sampling.ts';
 import { withinPromptLimit, type ParametersImport } from './metadata.ts';
@@ -36,15 +39,17 @@ function continuesAnotherPass(graph: ComfyGraph, sampler: ComfyNode): boolean {
 
 const byId = (a: ComfyNode, b: ComfyNode) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id);
 
-function firstPass(graph: ComfyGraph, samplers: ComfyNode[], notes: string[]): ComfyNode {
+/** The first sampling pass, and the hires fix pass that refines its upscaled output (comfy-hires.ts) if there is one. */
+function firstPass(graph: ComfyGraph, samplers: ComfyNode[], notes: string[]): { first: ComfyNode; hires?: HiresPass } {
   const sorted = [...samplers].sort(byId);
   const first = sorted.find((s) => !continuesAnotherPass(graph, s)) ?? sorted[0];
-  if (samplers.length > 1)
+  const [hires] = hiresPasses(graph, first, sorted);
+  if (samplers.length > (hires ? 2 : 1))
     notes.push(
-      `this ComfyUI graph has ${samplers.length} sampling nodes (a refiner, hires or second pass); ` +
-        `the form takes the first pass (${first.type} node ${first.id}); the others are left out`,
+      `this ComfyUI graph has ${samplers.length} sampling nodes (a refiner, hires or second pass); the form takes the first pass ` +
+        `(${first.type} node ${first.id})${hires ? ` and its hires fix (KSampler node ${hires.sampler.id})` : ''}; the others are left out`,
     );
-  return first;
+  return hires ? { first, hires } : { first };
 }
 
 /** Reads the inputs of one node into the request, with a note for each one it cannot use. */
@@ -217,12 +222,20 @@ export function comfyToRequest(graphText: string): ParametersImport {
   const notes: string[] = [];
   const request: Request = { noiseSource: 'torch-cpu' }; // comfy/sample.py prepare_noise: torch.randn on the CPU
   const reader = new NodeReader(graph, notes);
-  const sampler = firstPass(graph, samplers, notes);
+  const { first: sampler, hires } = firstPass(graph, samplers, notes);
   readSampler(reader, sampler, request, notes);
   readLatent(reader, graph, sampler, request, notes);
   const positive = promptText(reader, graph, sampler.inputs.positive, 'positive', request, notes);
   const negative = promptText(reader, graph, sampler.inputs.negative, 'negative', request, notes);
-  syntaxNotes([positive.text, negative.text], notes);
+  const hiresContext = {
+    graph,
+    reader,
+    notes,
+    promptOf: (input: unknown, which: 'positive' | 'negative', own: string[]) => promptText(reader, graph, input, which, {}, own).text,
+  };
+  const firstTexts = { positive: positive.text, negative: negative.text };
+  const hiresTexts = hires ? readHiresPass(hiresContext, sampler, hires, request, firstTexts) : [];
+  syntaxNotes([positive.text, negative.text, ...hiresTexts], notes);
   const facts = modelFacts(graph, sampler, positive.node, notes);
   if (positive.text !== undefined) {
     const tagged = [positive.text, ...facts.loraTags].filter(Boolean).join(' ');

@@ -100,22 +100,21 @@ function samplerNotes(comfyName: string, sampler: SamplerName): string[] {
   return notes;
 }
 
-/** Fills the request's sampler from a ComfyUI sampler node's sampler_name, with its notes. */
-export function readComfySampler(name: string, request: Request, notes: string[]): void {
+/** Fills the request's sampler from a ComfyUI sampler node's sampler_name, with its notes; `otherwise`: what happens instead. */
+export function readComfySampler(name: string, request: Request, notes: string[], otherwise = 'keeping the current sampler'): void {
   if (!Object.hasOwn(SAMPLER_NAMES, name)) {
-    notes.push(`sampler "${name.slice(0, 40)}" is not available here; keeping the current sampler`);
+    notes.push(`sampler "${name.slice(0, 40)}" is not available here; ${otherwise}`);
     return;
   }
   request.sampler = SAMPLER_NAMES[name];
   notes.push(...samplerNotes(name, request.sampler));
 }
 
-/** Fills the request's schedule from a ComfyUI sampler node's scheduler. */
-export function readComfySchedule(name: string, request: Request, notes: string[]): void {
+/** Fills the request's schedule from a ComfyUI sampler node's scheduler; `otherwise`: what happens instead. */
+export function readComfySchedule(name: string, request: Request, notes: string[], otherwise = 'keeping the current schedule'): void {
   if (Object.hasOwn(SCHEDULE_NAMES, name)) request.schedule = SCHEDULE_NAMES[name];
   else
     notes.push(
-      `ComfyUI's "${name.slice(0, 40)}" schedule has no counterpart here (${Object.keys(SCHEDULE_NAMES).join(', ')}); ` +
-        'keeping the current schedule',
+      `ComfyUI's "${name.slice(0, 40)}" schedule has no counterpart here (${Object.keys(SCHEDULE_NAMES).join(', ')}); ` + otherwise,
     );
 }
