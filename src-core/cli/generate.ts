@@ -29,6 +29,7 @@ import { stringOptions } from './string-options.ts';
 import { samplerOptionsFromCli } from './sampler-options.ts';
 import { preflight } from './preflight.ts';
 import { VARIATION_HELP, VARIATION_OPTIONS, variationFromCli } from './variation-options.ts';
+import { SCHEDULE_HELP, SCHEDULE_OPTIONS, scheduleFromCli } from './schedule-options.ts';
 
 const OPTION_HELPS = IMG2IMG_HELP + ADAPTER_HELP;
 const HELP = `Usage: npm run generate -- --prompt TEXT [options]
@@ -38,7 +39,7 @@ const HELP = `Usage: npm run generate -- --prompt TEXT [options]
   --sampler NAME         ${SAMPLER_CHOICES.join(' | ')} (default: euler)
   --schedule NAME        ${SCHEDULE_CHOICES.join(' | ')}
                          (default: karras; ddim uses its own grid; align_your_steps takes the SDXL or SD 1.5 table by model)
-  --steps N              sampling steps (default: 20)
+${SCHEDULE_HELP}  --steps N              sampling steps (default: 20)
   --cfg SCALE            classifier-free guidance scale (default: 7; 1 = no guidance)
   --seed N               seed of the first image; image k uses seed + k (default: random)
 ${VARIATION_HELP}  --count N              batch count: batches made one after the other (default: 1)
@@ -128,6 +129,7 @@ export function parseCli(argv: string[]):
         ...IMG2IMG_OPTIONS,
         ...ADAPTER_OPTIONS,
         ...VARIATION_OPTIONS,
+        ...SCHEDULE_OPTIONS,
       },
     });
   } catch (error) {
@@ -161,6 +163,7 @@ export function parseCli(argv: string[]):
     height: numberOption(v, 'height'),
     noiseSource: v.noise as GenerateRequestInput['noiseSource'],
     ...samplerOptions.fields,
+    ...scheduleFromCli(v),
     timestepMode: v.timestep as GenerateRequestInput['timestepMode'],
     emphasis: v.emphasis as GenerateRequestInput['emphasis'],
     clipSkip: numberOption(v, 'clip-skip'),

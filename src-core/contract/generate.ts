@@ -72,6 +72,9 @@ export const LIMITS = {
   restartRepeats: 20,
   /** A1111's Clip skip slider goes to 12 (SD 1's CLIP has 12 layers). */
   clipSkip: 12,
+  /** Schedule sigma range and rho (A1111's settings take any float; v-prediction zero-SNR models reach sigma ~4500). */
+  scheduleSigma: 10_000,
+  scheduleRho: 100,
   /** ENSD: A1111 takes any whole number; a 32-bit one covers every seed it writes (31337 is the one in use). */
   etaNoiseSeedDelta: 4_294_967_295,
   /** Model evaluations of one request: images x evaluations per image, summed over grid cells / sweep points. */
@@ -140,6 +143,16 @@ export const GenerateRequestFields = z
     negativePrompt: z.string().max(LIMITS.promptChars).default(''),
     sampler: z.enum(SAMPLER_CHOICES).default('euler'),
     schedule: z.enum(SCHEDULE_CHOICES).default('karras'),
+    /**
+     * A1111's schedule settings (its Settings' sigma min, sigma max and rho; PNG "Schedule min sigma", "Schedule max
+     * sigma", "Schedule rho"): the sigma range the schedule spans instead of the model's, and Karras's or
+     * Polyexponential's rho. Schedules A1111 takes from the model's table alone ignore them (Simple, Align Your Steps).
+     */
+    scheduleSigmaMin: finite().gt(0).max(LIMITS.scheduleSigma).optional(),
+    scheduleSigmaMax: finite().gt(0).max(LIMITS.scheduleSigma).optional(),
+    scheduleRho: finite().gt(0).max(LIMITS.scheduleRho).optional(),
+    /** A1111's "Always discard next-to-last sigma" (PNG "Discard penultimate sigma: True"), for every sampler. */
+    discardPenultimateSigma: z.boolean().optional(),
     steps: z.number().int().min(1).max(LIMITS.steps).default(20),
     cfgScale: finite().min(0).max(LIMITS.cfgScale).default(7),
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -277,6 +290,12 @@ export const GenerateRequestSchema = GenerateRequestFields.superRefine((r, ctx) 
       message: `variation seed ${r.variationSeed} with ${images} images would pass ${Number.MAX_SAFE_INTEGER} (image k uses it + k)`,
     });
   seedResizeIssues(r, ctx);
+  if (r.scheduleSigmaMin !== undefined && r.scheduleSigmaMax !== undefined && !(r.scheduleSigmaMax > r.scheduleSigmaMin))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['scheduleSigmaMax'],
+      message: `the schedule's max sigma (${r.scheduleSigmaMax}) must be above its min sigma (${r.scheduleSigmaMin})`,
+    });
   if (r.hires) hiresResizeIssues(r.hires, ctx);
   if (r.hires && r.initImage)
     ctx.addIssue({

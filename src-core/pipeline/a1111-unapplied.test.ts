@@ -11,7 +11,6 @@ test('keys A1111 applies and this app does not are named in a note, only where t
   const cases: Array<[string, RegExp]> = [
     ['Sigma churn: 0.5', /"Sigma churn: 0.5" \(the churn of Euler, Heun and DPM2/],
     ['Eta DDIM: 0.3', /"Eta DDIM: 0.3" \(DDIM's eta/],
-    ['Schedule rho: 5', /"Schedule rho: 5"/],
     ['SGM noise multiplier: True', /"SGM noise multiplier: True"/],
     ['NGMS: 0.2', /"NGMS: 0.2"/],
     ['Token merging ratio: 0.3', /"Token merging ratio: 0.3" \(token merging/],

@@ -16,9 +16,6 @@ const nonZero: Effect = (value) => {
 const UNAPPLIED: Record<string, [string, Effect]> = {
   'Sigma churn': ["the churn of Euler, Heun and DPM2 (k-diffusion's s_churn)", nonZero],
   'Eta DDIM': ["DDIM's eta (DDIM is deterministic here)", nonZero],
-  'Schedule max sigma': ["the schedule's own largest sigma", any],
-  'Schedule min sigma': ["the schedule's own smallest sigma", any],
-  'Schedule rho': ["the Karras schedule's rho (7 here)", any],
   'SGM noise multiplier': ["SDXL's start noise scaled by sqrt(1 + sigma_max^2)", isTrue],
   NGMS: ['the negative guidance minimum sigma (steps below it skip the negative prompt)', nonZero],
   'Skip Early CFG': ['the negative prompt ignored in early steps', nonZero],

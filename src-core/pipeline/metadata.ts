@@ -3,6 +3,7 @@ import { LIMITS, type GenerateRequest, type GenerateRequestInput, type RestartSe
 import { formatParameters, parseParameters } from '../png/parameters.ts';
 import { pythonFloat, pythonInt } from './python-numbers.ts';
 import { unappliedNotes } from './a1111-unapplied.ts';
+import { readScheduleSettings, scheduleSettingValues } from './metadata-schedule.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
 import { BETA_SCHEDULE_DEFAULTS } from '../schedule/a1111-schedules.ts';
@@ -92,6 +93,7 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Eta', request.eta],
     // A1111's key for the samplers' s_noise ("Noise multiplier" is its img2img noise multiplier).
     ['Sigma noise', request.sNoise],
+    ...scheduleSettingValues(request),
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
     // A1111 writes its Beta schedule's alpha and beta with it, in either pass (always 0.6 here, its defaults).
@@ -263,6 +265,7 @@ export function parametersToRequest(text: string): ParametersImport {
   const eta = numberField(v, 'Eta', notes),
     sNoise = numberField(v, v['Sigma noise'] === undefined && ownFile ? 'Noise multiplier' : 'Sigma noise', notes);
   notes.push(...unappliedNotes(v, ownFile));
+  readScheduleSettings(v, request, notes);
   if (eta !== undefined) request.eta = eta;
   if (sNoise !== undefined) request.sNoise = sNoise;
   if (request.sampler === 'restart') {

@@ -67,7 +67,7 @@ function partial(
         schedule: hires?.schedule ?? request.schedule,
         steps,
         options: samplerOptions({ ...request, sampler }),
-        scheduleOptions: scheduleOptionsFor(model),
+        scheduleOptions: scheduleOptionsFor(model, request),
         guidanceScale: hires?.cfgScale ?? request.cfgScale,
       },
       strength,

@@ -118,7 +118,14 @@ export function resolveSize(model: StableDiffusionModel, request: GenerateReques
 }
 
 /** The model facts a schedule reads: Align Your Steps has one table for SDXL and one for the rest. */
-export const scheduleOptionsFor = (model: StableDiffusionModel): ScheduleOptions => ({ sdxl: model.info.sdxl !== undefined });
+/** The model's and the request's schedule options (A1111 applies its sigma range, rho and discard to both passes). */
+export const scheduleOptionsFor = (model: StableDiffusionModel, request: GenerateRequest): ScheduleOptions => ({
+  sdxl: model.info.sdxl !== undefined,
+  sigmaMin: request.scheduleSigmaMin,
+  sigmaMax: request.scheduleSigmaMax,
+  rho: request.scheduleRho,
+  discardPenultimate: request.discardPenultimateSigma,
+});
 
 export function planFor(model: StableDiffusionModel, request: GenerateRequest): SamplingPlan {
   try {
@@ -127,7 +134,7 @@ export function planFor(model: StableDiffusionModel, request: GenerateRequest): 
       schedule: request.schedule,
       steps: request.steps,
       options: samplerOptions(request),
-      scheduleOptions: scheduleOptionsFor(model),
+      scheduleOptions: scheduleOptionsFor(model, request),
       guidanceScale: request.cfgScale,
     });
   } catch (error) {

@@ -27,7 +27,8 @@ export interface SamplingPlan {
 
 /**
  * The sigmas a sampler runs on for `steps` steps: the schedule, or DDIM's own grid for DDIM. For DPM2, DPM2 a and
- * DPM++ 3M SDE, A1111 builds the schedule for one step more and drops its next-to-last sigma; so does this.
+ * DPM++ 3M SDE, A1111 builds the schedule for one step more and drops its next-to-last sigma; so does this, and for
+ * every sampler with the options' discardPenultimate (A1111's "Always discard next-to-last sigma").
  */
 export function samplerSchedule(
   sampler: SamplerDefinition,
@@ -39,7 +40,7 @@ export function samplerSchedule(
   const name = sampler.forcedSchedule ?? schedule;
   // A1111's LCM denoiser knows only the model's 50 LCM timesteps: its schedules are built on those.
   const table = sampler.lcmTimesteps ? lcmSchedule(model) : model;
-  if (!sampler.discardPenultimateSigma) return buildSchedule(name, table, steps, options);
+  if (!sampler.discardPenultimateSigma && !options?.discardPenultimate) return buildSchedule(name, table, steps, options);
   const sigmas = buildSchedule(name, table, steps + 1, options);
   return [...sigmas.slice(0, -2), sigmas[sigmas.length - 1]];
 }

@@ -101,3 +101,14 @@ test('the new schedules refuse bad step counts in words', () => {
     assert.throws(() => buildSchedule(name, model, 0), /steps must be a whole number/);
   }
 });
+
+test("A1111's sigma min, sigma max and rho settings: each schedule that reads them, as A1111 hands them over", () => {
+  const { ranged } = doc as unknown as {
+    ranged: { schedule: ScheduleName; steps: number; sigmaMin: number; sigmaMax: number; rho: number; sigmas: number[] }[];
+  };
+  assert.ok(ranged.length >= 60);
+  for (const c of ranged) {
+    const got = buildSchedule(c.schedule, model, c.steps, { sigmaMin: c.sigmaMin, sigmaMax: c.sigmaMax, rho: c.rho });
+    assertSigmas(got, c.sigmas, `${c.schedule} ${c.steps} over ${c.sigmaMin}..${c.sigmaMax} rho ${c.rho}`);
+  }
+});

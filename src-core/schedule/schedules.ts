@@ -3,7 +3,7 @@ import { alignYourStepsSchedule, betaSchedule, klOptimalSchedule } from './a1111
 import { DiscreteSchedule } from './discrete.ts';
 import { exponentialSchedule, polyexponentialSchedule } from './exponential.ts';
 import { karrasSchedule, linspace } from './karras.ts';
-import { sgmUniformSchedule, simpleSchedule } from './timestep-spacings.ts';
+import { normalRangeSchedule, sgmUniformSchedule, simpleSchedule } from './timestep-spacings.ts';
 
 export const SCHEDULE_NAMES = [
   'karras',
@@ -20,13 +20,21 @@ export const SCHEDULE_NAMES = [
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleOptions {
-  /** Defaults to the model's own range (sigma_0 and sigma_{T-1}); karras, exponential, polyexponential and sgm_uniform read them. */
+  /**
+   * Defaults to the model's own range (sigma_0 and sigma_{T-1}); every schedule but simple, align_your_steps and ddim
+   * reads them (normal then spaces timesteps between theirs, as A1111's Normal).
+   */
   sigmaMin?: number;
   sigmaMax?: number;
   /** karras's (default 7) and polyexponential's (default 1, as A1111). */
   rho?: number;
   /** The model is SDXL: Align Your Steps takes NVIDIA's SDXL table (else SD 1.5's). */
   sdxl?: boolean;
+  /**
+   * A1111's "Always discard next-to-last sigma": build the schedule for one step more and drop its next-to-last sigma,
+   * as DPM2, DPM2 a and DPM++ 3M SDE always do (samplers/run.ts samplerSchedule).
+   */
+  discardPenultimate?: boolean;
 }
 
 /** The longest schedule a sampler is given (img2img's exact steps make steps / strength). */
@@ -95,7 +103,9 @@ export function buildSchedule(name: ScheduleName, model: DiscreteSchedule, steps
       return betaSchedule(steps, sigmaMin, sigmaMax);
     }
     case 'normal':
-      return normalSchedule(model, steps);
+      if (options.sigmaMin === undefined && options.sigmaMax === undefined) return normalSchedule(model, steps);
+      checkSteps(steps);
+      return normalRangeSchedule(model, steps, sigmaRange(model, options));
     case 'ddim':
       return ddimSchedule(model, steps);
     default:

@@ -18,6 +18,17 @@ export function sgmUniformSchedule(model: DiscreteSchedule, n: number, sigmaMin 
   ];
 }
 
+/**
+ * A1111's Normal over a range of its own (its settings' sigma min and max): n timesteps evenly spaced from sigmaMax's
+ * timestep down to sigmaMin's, both kept, mapped to sigmas by the table (t rounded to float32, as k-diffusion's
+ * t_to_sigma does); then 0. Over the model's own range it is the table's normal schedule (schedules.ts normalSchedule).
+ */
+export function normalRangeSchedule(model: DiscreteSchedule, n: number, range: { sigmaMin: number; sigmaMax: number }): number[] {
+  const start = model.sigmaToTimestep(range.sigmaMax),
+    end = model.sigmaToTimestep(range.sigmaMin);
+  return [...linspace(start, end, n).map((t) => model.timestepToSigma(Math.min(Math.fround(t), model.numTimesteps - 1))), 0];
+}
+
 /** Simple: every (T / n)-th sigma of the table, counting down from the top entry (index T-1 - floor(i T / n)); then 0. */
 export function simpleSchedule(model: DiscreteSchedule, n: number): number[] {
   const T = model.numTimesteps;
