@@ -14,6 +14,7 @@ import {
 import { promptLengthError } from './format.ts';
 import { sizeBounds } from './image-size.ts';
 import { RANDOM_SEED, resolveSeed } from './seed.ts';
+import { applyScheduleSettings, scheduleSettingsFields } from './schedule-settings-form.ts';
 import {
   DEFAULT_SEGMENT_ROW,
   restartEditorState,
@@ -46,6 +47,11 @@ export interface FormState {
   seedResizeFromHeight: number | null;
   /** A1111's "Eta noise seed delta" (ENSD): the noise drawn after each image's first comes from seed + it; 0 = off. */
   etaNoiseSeedDelta: number | null;
+  /** A1111's schedule settings (sigma min, sigma max, rho; null: off) and "Always discard next-to-last sigma". */
+  scheduleSigmaMin: number | null;
+  scheduleSigmaMax: number | null;
+  scheduleRho: number | null;
+  discardPenultimateSigma: boolean;
   count: number | null;
   batchSize: number | null;
   width: number | null;
@@ -86,6 +92,10 @@ export function defaultForm(info?: AppInfo | null): FormState {
     seedResizeFromWidth: 0,
     seedResizeFromHeight: 0,
     etaNoiseSeedDelta: 0,
+    scheduleSigmaMin: null,
+    scheduleSigmaMax: null,
+    scheduleRho: null,
+    discardPenultimateSigma: false,
     count: 1,
     batchSize: 1,
     width: info?.model?.width ?? FALLBACK_SIZE,
@@ -218,6 +228,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (seedResize.error !== undefined) return { error: seedResize.error };
   const seedDelta = seedDeltaField(form);
   if (seedDelta.error !== undefined) return { error: seedDelta.error };
+  const scheduleSettings = scheduleSettingsFields(form);
+  if (scheduleSettings.error !== undefined) return { error: scheduleSettings.error };
   const request: GenerateRequestInput = {
     prompt: form.prompt,
     negativePrompt: form.negativePrompt,
@@ -229,6 +241,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     ...variation.value,
     ...seedResize.value,
     ...seedDelta.value,
+    ...scheduleSettings.value,
     count: form.count as number,
     batchSize: form.batchSize as number,
     width: form.width as number,
@@ -312,6 +325,7 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   next.seedResizeFromHeight = num(request.seedResizeFromHeight) ?? 0;
   // Nor one without "ENSD" (A1111 writes it only when on).
   next.etaNoiseSeedDelta = num(request.etaNoiseSeedDelta) ?? 0;
+  applyScheduleSettings(next, request);
   next.count = num(request.count) ?? next.count;
   next.batchSize = num(request.batchSize) ?? next.batchSize;
   next.width = num(request.width) ?? next.width;

@@ -1,5 +1,5 @@
 // The settings that survive a reload and a restart: prompt, negative prompt, sampler, steps, CFG, size, clip skip,
-// ENSD and the active tab, in localStorage (kept per origin by the browser and by Electron alike). What is
+// ENSD, the schedule settings and the active tab, in localStorage (kept per origin by the browser and by Electron alike). What is
 // read back is checked field by field against the contract: a stale or hostile value is dropped alone.
 import type { ZodType } from 'zod';
 import { GenerateRequestSchema } from '../../../src-core/contract/generate.ts';
@@ -10,7 +10,20 @@ export const SETTINGS_KEY = 'restart-studio.settings.v1';
 
 const VIEWS: readonly View[] = ['generate', 'gallery', 'compare', 'explore'];
 
-type KeptField = 'prompt' | 'negativePrompt' | 'sampler' | 'steps' | 'cfgScale' | 'width' | 'height' | 'clipSkip' | 'etaNoiseSeedDelta';
+type KeptField =
+  | 'prompt'
+  | 'negativePrompt'
+  | 'sampler'
+  | 'steps'
+  | 'cfgScale'
+  | 'width'
+  | 'height'
+  | 'clipSkip'
+  | 'etaNoiseSeedDelta'
+  | 'scheduleSigmaMin'
+  | 'scheduleSigmaMax'
+  | 'scheduleRho'
+  | 'discardPenultimateSigma';
 
 const shape = GenerateRequestSchema.shape;
 const FIELDS: Record<KeptField, ZodType> = {
@@ -25,6 +38,11 @@ const FIELDS: Record<KeptField, ZodType> = {
   clipSkip: shape.clipSkip,
   // So is ENSD (Settings > Sampler parameters): a user who matches NovelAI's images sets 31337 once.
   etaNoiseSeedDelta: shape.etaNoiseSeedDelta,
+  // And its schedule settings (the same Settings page).
+  scheduleSigmaMin: shape.scheduleSigmaMin,
+  scheduleSigmaMax: shape.scheduleSigmaMax,
+  scheduleRho: shape.scheduleRho,
+  discardPenultimateSigma: shape.discardPenultimateSigma,
 };
 
 export interface Saved {
