@@ -127,14 +127,21 @@ test('a prompt of more than 32 chunks is refused before it runs, and its counter
     assert.equal(contextTokensOf(model, { prompt: chunks(32), negativePrompt: '' }), 32 * 77);
     assert.equal(contextTokensOf(model, { prompt: 'a cat', negativePrompt: chunks(3) }), 3 * 77, 'the negative prompt counts too');
     // 3,300 BREAKs once held 5 GB for a 64x64 image: now a short refusal, before any text encoder run.
-    for (const request of [
-      { prompt: chunks(33), negativePrompt: '' },
-      { prompt: 'a cat', negativePrompt: 'BREAK '.repeat(3300) },
-    ]) {
+    const hires = { scale: 2, steps: 2, strength: 0.5, upscaler: 'latent' };
+    for (const [request, which] of [
+      [{ prompt: chunks(33), negativePrompt: '' }, 'the prompt'],
+      [{ prompt: 'a cat', negativePrompt: 'BREAK '.repeat(3300) }, 'the negative prompt'],
+      [{ prompt: 'a cat', negativePrompt: '', hires: { ...hires, prompt: chunks(33) } }, 'the hires prompt'],
+      [{ prompt: 'a cat', negativePrompt: '', hires: { ...hires, negativePrompt: chunks(34) } }, 'the hires negative prompt'],
+    ] as const) {
       assert.throws(
         () =>
           refuseOverMemory(model, { ...parseGenerateRequest({ ...request, seed: 1, width: 64, height: 64 }) }, [{ width: 64, height: 64 }]),
-        (e: Error) => e instanceof RequestError && /makes \d+ chunks of 75 tokens .* at most 32/.test(e.message) && e.message.length < 300,
+        (e: Error) =>
+          e instanceof RequestError &&
+          e.message.startsWith(`${which} makes `) &&
+          /makes \d+ chunks of 75 tokens .* at most 32/.test(e.message) &&
+          e.message.length < 300,
       );
     }
     assert.match(countPrompt(model, chunks(33)).warning ?? '', /more than 32 chunks of 75 tokens: the engine refuses/);

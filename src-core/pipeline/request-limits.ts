@@ -28,15 +28,20 @@ export function usesVaeEncoder(request: GenerateRequest): boolean {
 
 /**
  * The text positions a request's cross-attention attends to (77 a chunk, fewer where the UNet's export fixes them);
- * refuses prompts of more than LIMITS.promptChunks chunks.
+ * refuses prompts of more than LIMITS.promptChunks chunks, naming which (`pass`: "hires " for hires fix's own prompts).
  */
-export function contextTokensOf(model: StableDiffusionModel, request: { prompt: string; negativePrompt: string; steps?: number }): number {
+export function contextTokensOf(
+  model: StableDiffusionModel,
+  request: { prompt: string; negativePrompt: string; steps?: number },
+  pass: '' | 'hires ' = '',
+): number {
   const counts = promptChunks(model, request);
   const chunks = Math.max(counts.prompt, counts.negativePrompt);
   const fixed = fixedUnetPositions(model);
   if (chunks > LIMITS.promptChunks) {
+    const which = counts.prompt >= counts.negativePrompt ? `the ${pass}prompt` : `the ${pass}negative prompt`;
     throw new RequestError(
-      `the prompt makes ${chunks} chunks of ${CHUNK_TOKENS} tokens (BREAK starts a new one); ` +
+      `${which} makes ${chunks} chunks of ${CHUNK_TOKENS} tokens (BREAK starts a new one); ` +
         `at most ${LIMITS.promptChunks}, as cross-attention's memory grows with them: shorten the prompt or use fewer BREAKs`,
     );
   }
@@ -49,7 +54,8 @@ export function contextTokensOf(model: StableDiffusionModel, request: { prompt: 
 function hiresContextTokens(model: StableDiffusionModel, request: GenerateRequest): number {
   const hires = request.initImage ? undefined : request.hires;
   if (!hires?.prompt && !hires?.negativePrompt) return 0;
-  return contextTokensOf(model, { prompt: hires.prompt || request.prompt, negativePrompt: hires.negativePrompt || request.negativePrompt });
+  const prompts = { prompt: hires.prompt || request.prompt, negativePrompt: hires.negativePrompt || request.negativePrompt };
+  return contextTokensOf(model, prompts, 'hires ');
 }
 
 export function refuseOverMemory(
