@@ -8,6 +8,7 @@ import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { loadModel } from '../src-core/model/model.ts';
 import { estimateRequestMemory, largestSquareThatFits, memoryBudget, sizeStep } from '../src-core/pipeline/memory.ts';
 import { contextTokensOf, refuseOverMemory } from '../src-core/pipeline/request-limits.ts';
+import { planJob } from '../src-core/pipeline/passes.ts';
 import { parseGenerateRequest, RequestError } from '../src-core/contract/generate.ts';
 import { countPrompt } from '../src-core/prompt/count.ts';
 
@@ -146,6 +147,36 @@ test('a prompt of more than 32 chunks is refused before it runs, and its counter
     }
     assert.match(countPrompt(model, chunks(33)).warning ?? '', /more than 32 chunks of 75 tokens: the engine refuses/);
     assert.equal(countPrompt(model, chunks(32)).warning, undefined);
+  } finally {
+    await model.dispose();
+  }
+});
+
+test("hires fix through pixels to another aspect: the VAE's memory is sized by the upscaled image before its crop", async () => {
+  const model = await loadModel(DEFAULT_MODEL_DIR);
+  try {
+    // 64x64, resized to 512x64 with Lanczos: upscaled to cover (512x512), encoded, then cropped to 512x64.
+    const request = parseGenerateRequest({
+      prompt: 'a cat',
+      seed: 1,
+      width: 64,
+      height: 64,
+      hires: { resizeWidth: 512, resizeHeight: 64, steps: 2, strength: 0.5, upscaler: 'lanczos' },
+    });
+    const job = planJob(model, request, { width: 64, height: 64 });
+    const hires = job.passes[1];
+    assert.deepEqual([hires.width, hires.height, hires.vaeImage], [512, 64, { width: 512, height: 512 }]);
+    const latent = planJob(model, { ...request, hires: { ...request.hires!, upscaler: 'latent' } }, { width: 64, height: 64 });
+    assert.equal(latent.passes[1].vaeImage, undefined, 'latent upscalers never encode');
+    const shape = { batchSize: 1, cfgScale: 7, vaeEncoder: true };
+    const cropped = estimateRequestMemory(model.info, { ...shape, width: 512, height: 64 });
+    const whole = estimateRequestMemory(model.info, { ...shape, width: 512, height: 64, vaeImage: hires.vaeImage });
+    assert.ok(whole.parts.vae > cropped.parts.vae * 1.5, `${whole.parts.vae} vs ${cropped.parts.vae}`);
+    // A budget the cropped size alone fits in, the upscaled encode does not: refused.
+    assert.ok(whole.bytes > cropped.bytes, `${whole.bytes} vs ${cropped.bytes}`);
+    const budget = { bytes: cropped.bytes, source: 'a test budget' };
+    assert.throws(() => refuseOverMemory(model, request, job.passes, budget), RequestError);
+    refuseOverMemory(model, request, job.passes, { ...budget, bytes: whole.bytes });
   } finally {
     await model.dispose();
   }

@@ -57,6 +57,8 @@ export interface RequestShape {
    * weights count; its activations (one image at a time, the decoder's mirror) stay under the decoder's estimate.
    */
   vaeEncoder?: boolean;
+  /** The largest image the VAE works on, where larger than width x height (hires fix's upscale before its crop). */
+  vaeImage?: { width: number; height: number };
   /**
    * Text positions cross-attention attends to: 77 per prompt chunk (the prompt and the negative prompt are padded to
    * the same chunks). 77 when absent. A long prompt (BREAK makes a chunk of six characters) costs memory too.
@@ -136,7 +138,9 @@ export function estimateRequestMemory(info: ModelInfo, shape: RequestShape, prov
   const unet = unetBytes(info, h, w, unetBatch, elementBytes(info.unetFloat, provider), context);
   // decodeLatents decodes a whole fp32 batch in one call, fp16 ones an image at a time.
   const vaeImages = info.vaeFloat === 'float16' ? 1 : shape.batchSize;
-  const vae = vaeBytes(info, h, w, vaeImages, elementBytes(info.vaeFloat, provider));
+  const vaeH = Math.max(h, Math.ceil((shape.vaeImage?.height ?? 0) / info.vaeFactor)),
+    vaeW = Math.max(w, Math.ceil((shape.vaeImage?.width ?? 0) / info.vaeFactor));
+  const vae = vaeBytes(info, vaeH, vaeW, vaeImages, elementBytes(info.vaeFloat, provider));
   // The sampler's float64 latents (a few copies), the decoded images of the batch and the prompt states (float32,
   // one row per image of the UNet's batch).
   const states = STATE_COPIES * unetBatch * context * info.textHidden * 4;

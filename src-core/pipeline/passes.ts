@@ -27,6 +27,11 @@ export interface PassPlan {
   width: number;
   height: number;
   plan: SamplingPlan;
+  /**
+   * The image the VAE encodes in this pass where it is larger than the pass: hires fix through pixels encodes its
+   * upscaled image before cropping it to another aspect (request-limits.ts sizes the VAE's memory by it).
+   */
+  vaeImage?: { width: number; height: number };
 }
 
 export interface JobPlan {
@@ -101,8 +106,10 @@ export function planJob(model: StableDiffusionModel, request: GenerateRequest, s
   const geometry = hiresGeometryOf(model, size, hires),
     target = geometry.output;
   const second = partial(model, request, hires.sampler, hires.steps, hires.strength, true, hires);
+  const { upscale } = geometry;
+  const encodesLarger = !latentModeOf(hires.upscaler) && upscale.width * upscale.height > target.width * target.height;
   return {
-    passes: [first, { kind: 'hires', ...target, plan: second }],
+    passes: [first, { kind: 'hires', ...target, plan: second, ...(encodesLarger ? { vaeImage: upscale } : {}) }],
     evaluations: first.plan.evaluations + second.evaluations,
     output: target,
     notes: second.notes,

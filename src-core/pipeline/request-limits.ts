@@ -61,7 +61,7 @@ function hiresContextTokens(model: StableDiffusionModel, request: GenerateReques
 export function refuseOverMemory(
   model: StableDiffusionModel,
   request: GenerateRequest,
-  sizes: ReadonlyArray<{ width: number; height: number }>,
+  sizes: ReadonlyArray<PassSize>,
   budget: MemoryBudget = memoryBudget(model.provider),
 ): void {
   // The prompts are chunked once for all sizes (a job's passes): a long prompt's tokenizing is not free.
@@ -75,13 +75,20 @@ export function refuseOverMemory(
   for (const size of sizes) refuseSizeOverMemory(model, shape, size, budget);
 }
 
+/** A pass's size, and the larger image its VAE encodes where there is one (passes.ts PassPlan.vaeImage). */
+type PassSize = Pick<RequestShape, 'width' | 'height' | 'vaeImage'>;
+
 function refuseSizeOverMemory(
   model: StableDiffusionModel,
   shape: Omit<RequestShape, 'width' | 'height'>,
-  size: { width: number; height: number },
+  size: PassSize,
   budget: MemoryBudget,
 ): void {
-  const estimate = estimateRequestMemory(model.info, { ...shape, ...size }, model.provider);
+  const estimate = estimateRequestMemory(
+    model.info,
+    { ...shape, width: size.width, height: size.height, vaeImage: size.vaeImage },
+    model.provider,
+  );
   if (estimate.bytes <= budget.bytes) return;
   const attention = estimate.attentionPositions > 0 ? `attention over ${estimate.attentionPositions} latent positions` : 'no attention';
   const atBatch = shape.batchSize > 1 ? ' at this batch size' : '';
