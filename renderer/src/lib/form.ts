@@ -14,7 +14,7 @@ import {
 import { promptLengthError } from './format.ts';
 import { sizeBounds } from './image-size.ts';
 import { RANDOM_SEED, resolveSeed } from './seed.ts';
-import { applyScheduleSettings, scheduleSettingsFields } from './schedule-settings-form.ts';
+import { applyScheduleSettings, scheduleSettingsFields, type ScheduleSettingsForm } from './schedule-settings-form.ts';
 import {
   DEFAULT_SEGMENT_ROW,
   restartEditorState,
@@ -29,8 +29,8 @@ export type ScheduleName = (typeof SCHEDULE_CHOICES)[number];
 export type EmphasisName = (typeof EMPHASIS_CHOICES)[number];
 export type NoiseSourceName = (typeof NOISE_SOURCE_CHOICES)[number];
 
-/** Number inputs give null while empty, hence `number | null`. */
-export interface FormState {
+/** Number inputs give null while empty, hence `number | null`. A1111's schedule settings are ScheduleSettingsForm's. */
+export interface FormState extends ScheduleSettingsForm {
   prompt: string;
   negativePrompt: string;
   sampler: SamplerName;
@@ -47,11 +47,6 @@ export interface FormState {
   seedResizeFromHeight: number | null;
   /** A1111's "Eta noise seed delta" (ENSD): the noise drawn after each image's first comes from seed + it; 0 = off. */
   etaNoiseSeedDelta: number | null;
-  /** A1111's schedule settings (sigma min, sigma max, rho; null: off) and "Always discard next-to-last sigma". */
-  scheduleSigmaMin: number | null;
-  scheduleSigmaMax: number | null;
-  scheduleRho: number | null;
-  discardPenultimateSigma: boolean;
   count: number | null;
   batchSize: number | null;
   width: number | null;
