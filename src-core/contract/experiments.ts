@@ -1,6 +1,7 @@
 // Requests for the comparison grid and the guidance sweep. No Node or engine imports.
 import { z } from 'zod';
 import {
+  GenerateRequestFields,
   GenerateRequestSchema,
   RestartSettingsSchema,
   SAMPLER_CHOICES,
@@ -84,6 +85,19 @@ function variationIssue(kind: AxisKind, g: { base: GenerateRequest; x: GridAxis;
   return undefined;
 }
 
+const generateFields = GenerateRequestFields.shape;
+
+/** The generate request's fields a sweep takes from the Generate form, optional (no defaults: absent is left out). */
+const SWEEP_GENERATE_FIELDS = {
+  noiseSource: generateFields.noiseSource.unwrap().optional(),
+  clipSkip: generateFields.clipSkip,
+  emphasis: generateFields.emphasis.unwrap().optional(),
+  etaNoiseSeedDelta: generateFields.etaNoiseSeedDelta,
+};
+
+/** The names of those fields: each sweep point's generate request carries them as they are. */
+export const SWEEP_GENERATE_KEYS = Object.keys(SWEEP_GENERATE_FIELDS) as Array<keyof typeof SWEEP_GENERATE_FIELDS>;
+
 export const SweepRequestSchema = z
   .object({
     prompt: z.string().max(LIMITS.promptChars),
@@ -95,6 +109,9 @@ export const SweepRequestSchema = z
     seeds: z.number().int().min(2).max(64).default(8),
     firstSeed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     restart: RestartSettingsSchema.optional(),
+    // The Generate form's settings that change every image, as the generate request's fields (same names and limits);
+    // absent means the generate request's default. No width or height: the sweep measures at the model's native size.
+    ...SWEEP_GENERATE_FIELDS,
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -108,6 +125,7 @@ export const SweepRequestSchema = z
     }
   });
 export type SweepRequest = z.output<typeof SweepRequestSchema>;
+export type SweepRequestInput = z.input<typeof SweepRequestSchema>;
 
 /** The label an axis value gets on the grid and in exports. */
 export function axisLabel(kind: AxisKind, value: unknown): string {

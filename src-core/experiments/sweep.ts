@@ -5,7 +5,7 @@
 // when the evaluator has real images of it (the experiment report's conditional FD), model evaluations and seconds per image.
 import { decode } from 'fast-png';
 import type { SweepPoint } from '../contract/api.ts';
-import { sweepBatchSize, type SweepRequest } from '../contract/experiments.ts';
+import { SWEEP_GENERATE_KEYS, sweepBatchSize, type SweepRequest } from '../contract/experiments.ts';
 import type { GenerateRequestInput } from '../contract/generate.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
@@ -73,7 +73,17 @@ export function sweepPointRequest(
     count: request.seeds / batchSize,
     batchSize,
     ...(sampler === 'restart' && request.restart ? { restart: request.restart } : {}),
+    ...generateSettings(request),
   };
+}
+
+type GenerateSettings = Pick<SweepRequest, (typeof SWEEP_GENERATE_KEYS)[number]>;
+
+/** The Generate form's settings the sweep was given (noise source, clip skip, emphasis, ENSD): those that are set. */
+function generateSettings(request: SweepRequest): GenerateSettings {
+  const settings: Record<string, unknown> = {};
+  for (const key of SWEEP_GENERATE_KEYS) if (request[key] !== undefined) settings[key] = request[key];
+  return settings as GenerateSettings;
 }
 
 export async function runSweep(

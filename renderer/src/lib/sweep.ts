@@ -1,16 +1,16 @@
 // The Explore view's guidance sweep: its form and the job.sweep request (checked with
 // SweepRequestSchema as the user types), the points in table order, the plot's series (one line
 // per sampler over the CFG scales), and the CSV / JSON exports.
-import type { z } from 'zod';
 import type { Events, SweepPoint, SweepPointEvent } from '../../../src-core/contract/api.ts';
-import { SweepRequestSchema, sweepBatchSize } from '../../../src-core/contract/experiments.ts';
+import { SweepRequestSchema, sweepBatchSize, type SweepRequestInput } from '../../../src-core/contract/experiments.ts';
 import { LIMITS, SAMPLER_CHOICES } from '../../../src-core/contract/generate.ts';
 import { parseNumberList } from './axis-lists.ts';
 import { experimentFraction, withinText, type ExperimentEvent, type ExperimentState } from './experiment.ts';
 import { wholeNumber, type FormState, type SamplerName } from './form.ts';
 import { restartSettings } from './segments.ts';
+import { sweepGenerateSettings } from './sweep-generate-settings.ts';
 
-export type SweepRequestInput = z.input<typeof SweepRequestSchema>;
+export type { SweepRequestInput };
 export type SweepDone = Events['sweep.done'];
 export type SweepState = ExperimentState<SweepRequestInput, SweepPointEvent, SweepDone>;
 export type SweepEvent = ExperimentEvent<SweepPointEvent, SweepDone>;
@@ -63,8 +63,8 @@ export function firstSweepError(errors: SweepErrors): string | null {
 const FIELDS: readonly SweepField[] = ['prompt', 'samplers', 'steps', 'cfgScales', 'seeds', 'firstSeed'];
 
 /**
- * The job.sweep request: the Explore form's own fields, and the negative prompt, schedule and
- * (when Restart is among the samplers) Restart settings of the Generate form.
+ * The job.sweep request: the Explore form's own fields, and the negative prompt, schedule, noise source, Clip skip,
+ * emphasis, ENSD and (when Restart is among the samplers) Restart settings of the Generate form.
  */
 export function buildSweepRequest(explore: ExploreForm, form: FormState): SweepCheck {
   const errors: SweepErrors = {};
@@ -92,6 +92,9 @@ export function buildSweepRequest(explore: ExploreForm, form: FormState): SweepC
     seeds: explore.seeds ?? 0,
     firstSeed: explore.firstSeed ?? 0,
   };
+  const settings = sweepGenerateSettings(form);
+  if ('error' in settings) errors.other = `${settings.error} (Generate view)`;
+  else Object.assign(request, settings.value);
   if (samplers.includes('restart')) {
     const r = restartSettings(form.restartMode, form.segments, form.restartExtra);
     if (r.error !== undefined) errors.samplers = `${r.error} (Generate view's Restart settings)`;
