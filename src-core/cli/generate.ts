@@ -26,7 +26,7 @@ import { IMG2IMG_HELP, IMG2IMG_OPTIONS, img2imgFromCli, readInitImage } from './
 import { numberOption } from './option-values.ts';
 import { ADAPTER_HELP, ADAPTER_OPTIONS, adapterFolders, attachCliAdapters, type AdapterFolders } from './adapter-options.ts';
 import { stringOptions } from './string-options.ts';
-import { samplerOptionsFromCli } from './sampler-options.ts';
+import { CHURN_HELP, CHURN_OPTIONS, samplerOptionsFromCli } from './sampler-options.ts';
 import { preflight } from './preflight.ts';
 import { VARIATION_HELP, VARIATION_OPTIONS, variationFromCli } from './variation-options.ts';
 import { SCHEDULE_HELP, SCHEDULE_OPTIONS, scheduleFromCli } from './schedule-options.ts';
@@ -51,7 +51,7 @@ ${VARIATION_HELP}  --count N              batch count: batches made one after th
   --restart SPEC         restart setting: a1111 | sd | JSON segments, e.g. '[[3,2,0.06,0.3]]' (default: a1111)
   --restart-gamma X      churn inside restart passes (segments only)
   --s-min X, --s-max X   sigma window where churn applies (segments only)
-  --timestep MODE        fractional | nearest (default: fractional)
+${CHURN_HELP}  --timestep MODE        fractional | nearest (default: fractional)
   --emphasis MODE        ${EMPHASIS_CHOICES.join(' | ')}: what (word:1.2) weights do (default: original, as A1111)
   --clip-skip N          SD 1.x: condition on the text encoder's layer N from the end, 1 to 12, as A1111's Clip skip
                          (default: 1, the last; SD 2 and SDXL ignore it, as A1111 does)
@@ -130,6 +130,7 @@ export function parseCli(argv: string[]):
         ...ADAPTER_OPTIONS,
         ...VARIATION_OPTIONS,
         ...SCHEDULE_OPTIONS,
+        ...CHURN_OPTIONS,
       },
     });
   } catch (error) {

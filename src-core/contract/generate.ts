@@ -184,6 +184,14 @@ export const GenerateRequestFields = z
     noiseSource: z.enum(NOISE_SOURCE_CHOICES).default('default'),
     eta: finite().min(0).max(10).optional(),
     sNoise: finite().min(0).max(10).optional(),
+    /**
+     * A1111's "Sigma churn", "Sigma tmin", "Sigma tmax" (k-diffusion's s_churn, s_tmin, s_tmax), read by Euler, Heun and
+     * DPM2: noise added before each step from a sigma in [sTmin, sTmax], with sNoise as its multiplier. sChurn 0 or
+     * absent: off; sTmin absent: 0; sTmax absent: no upper limit.
+     */
+    sChurn: finite().min(0).max(100).optional(),
+    sTmin: finite().min(0).max(1000).optional(),
+    sTmax: finite().positive().max(1000).optional(),
     restart: RestartSettingsSchema.optional(),
     timestepMode: z.enum(['fractional', 'nearest']).default('fractional'),
     /** A1111's emphasis mode: how (word:1.2) weights act on the text encoder's output. */

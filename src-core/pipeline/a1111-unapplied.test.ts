@@ -9,7 +9,7 @@ const line = (extra: string) => `a castle\nSteps: 20, Sampler: Euler a, Schedule
 
 test('keys A1111 applies and this app does not are named in a note, only where their value does something', () => {
   const cases: Array<[string, RegExp]> = [
-    ['Sigma churn: 0.5', /"Sigma churn: 0.5" \(the churn of Euler, Heun and DPM2/],
+    ['Skip Early CFG: 0.1', /"Skip Early CFG: 0.1" \(the negative prompt ignored in early steps/],
     ['Eta DDIM: 0.3', /"Eta DDIM: 0.3" \(DDIM's eta/],
     ['SGM noise multiplier: True', /"SGM noise multiplier: True"/],
     ['NGMS: 0.2', /"NGMS: 0.2"/],

@@ -14,7 +14,6 @@ const nonZero: Effect = (value) => {
 
 /** key: [what it is in A1111, when it has an effect] */
 const UNAPPLIED: Record<string, [string, Effect]> = {
-  'Sigma churn': ["the churn of Euler, Heun and DPM2 (k-diffusion's s_churn)", nonZero],
   'Eta DDIM': ["DDIM's eta (DDIM is deterministic here)", nonZero],
   'SGM noise multiplier': ["SDXL's start noise scaled by sqrt(1 + sigma_max^2)", isTrue],
   NGMS: ['the negative guidance minimum sigma (steps below it skip the negative prompt)', nonZero],

@@ -4,6 +4,7 @@ import { formatParameters, parseParameters } from '../png/parameters.ts';
 import { pythonFloat, pythonInt } from './python-numbers.ts';
 import { unappliedNotes } from './a1111-unapplied.ts';
 import { readScheduleSettings, scheduleSettingValues } from './metadata-schedule.ts';
+import { churnValues, readChurnSettings } from './metadata-churn.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
 import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
 import { BETA_SCHEDULE_DEFAULTS } from '../schedule/a1111-schedules.ts';
@@ -93,6 +94,7 @@ export function requestToParameters(request: GenerateRequest, facts: ImageFacts)
     ['Eta', request.eta],
     // A1111's key for the samplers' s_noise ("Noise multiplier" is its img2img noise multiplier).
     ['Sigma noise', request.sNoise],
+    ...churnValues(request),
     ...scheduleSettingValues(request),
     ...(sampler === 'restart' ? restartValues(request.restart) : []),
     ['Timestep', request.timestepMode === 'nearest' ? 'nearest' : undefined],
@@ -266,6 +268,7 @@ export function parametersToRequest(text: string): ParametersImport {
     sNoise = numberField(v, v['Sigma noise'] === undefined && ownFile ? 'Noise multiplier' : 'Sigma noise', notes);
   notes.push(...unappliedNotes(v, ownFile));
   readScheduleSettings(v, request, notes);
+  readChurnSettings(v, request, notes);
   if (eta !== undefined) request.eta = eta;
   if (sNoise !== undefined) request.sNoise = sNoise;
   if (request.sampler === 'restart') {

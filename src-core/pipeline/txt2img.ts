@@ -5,7 +5,7 @@
 import { imagesOf, parseGenerateRequest, RequestError, type GenerateRequest, type ProgressCounts } from '../contract/generate.ts';
 import { guidedDenoiser } from '../guidance/denoiser.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import type { SamplerOptions } from '../samplers/index.ts';
+import { SAMPLERS, type SamplerOptions } from '../samplers/index.ts';
 import { planSampling, type SamplingPlan } from '../samplers/run.ts';
 import type { ScheduleOptions } from '../schedule/schedules.ts';
 import { SamplingCancelled, type Denoiser, type NoiseSampler } from '../samplers/types.ts';
@@ -86,12 +86,18 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 
 /**
  * The request's sampler settings under the samplers' own (k-diffusion) names: the one place where the
- * contract's camelCase (sNoise, restartGamma, sMin, sMax) meets s_noise, restart_gamma, s_min, s_max.
+ * contract's camelCase (sNoise, sChurn, restartGamma, sMin, sMax) meets s_noise, s_churn, restart_gamma, s_min, s_max. The
+ * churn goes only to the samplers that read it (DDIM runs Euler's loop, without it).
  */
 export function samplerOptions(request: GenerateRequest): SamplerOptions {
   const options: SamplerOptions = {};
   if (request.eta !== undefined) options.eta = request.eta;
   if (request.sNoise !== undefined) options.s_noise = request.sNoise;
+  if (SAMPLERS[request.sampler].reads?.includes('churn')) {
+    if (request.sChurn !== undefined) options.s_churn = request.sChurn;
+    if (request.sTmin !== undefined) options.s_tmin = request.sTmin;
+    if (request.sTmax !== undefined) options.s_tmax = request.sTmax;
+  }
   if (request.sampler !== 'restart') return options;
   const restart = request.restart ?? { preset: 'a1111' };
   if ('preset' in restart) return { ...options, preset: restart.preset };

@@ -1,6 +1,7 @@
 import { checkSigmas, eulerStep, GuardedDenoiser } from './helpers.ts';
 import { heunEvaluations } from './heun.ts';
 import type { Denoiser, SampleContext } from './types.ts';
+import { churnOf, churnStep, type ChurnOptions } from './churn.ts';
 
 /**
  * DPM-Solver-2's step from sigma to sigmaTo, given D(x, sigma): a half step (in log sigma) to the midpoint
@@ -26,12 +27,19 @@ export async function dpm2Step(
 }
 
 /**
- * DPM2 (k-diffusion's sample_dpm_2, without churn as A1111 runs it): DPM-Solver-2 steps, Euler into sigma = 0, so n
- * steps cost 2n - 1 evaluations. A1111 builds its schedule for one step more and drops the next-to-last sigma
- * (SamplerDefinition.discardPenultimateSigma).
+ * DPM2 (k-diffusion's sample_dpm_2, its churn included): DPM-Solver-2 steps, Euler into sigma = 0, so n steps cost
+ * 2n - 1 evaluations; a step churned up to sigma_hat goes from there. A1111 builds its schedule for one step more and
+ * drops the next-to-last sigma (SamplerDefinition.discardPenultimateSigma).
  */
-export async function sampleDpm2(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
+export async function sampleDpm2(
+  model: Denoiser,
+  x: Float64Array,
+  sigmas: readonly number[],
+  ctx: SampleContext,
+  options: ChurnOptions = {},
+): Promise<Float64Array> {
   checkSigmas(sigmas);
+  const churn = churnOf(options, sigmas);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   x = D.copy(x); // updated in place: the caller's array stays as it was
@@ -39,9 +47,11 @@ export async function sampleDpm2(model: Denoiser, x: Float64Array, sigmas: reado
   for (let i = 0; i < totalSteps; i++) {
     const sigma = sigmas[i],
       sigmaNext = sigmas[i + 1];
-    const denoised = await D.call(x, sigma);
-    if (sigmaNext === 0) eulerStep(x, sigma, denoised, 0);
-    else await dpm2Step(D, x, denoised, sigma, sigmaNext, work);
+    const sigmaHat = churnStep(x, sigma, churn, ctx);
+    const last = sigmaNext === 0;
+    const denoised = await D.call(x, sigmaHat, last && churn !== undefined);
+    if (last) eulerStep(x, sigmaHat, denoised, 0);
+    else await dpm2Step(D, x, denoised, sigmaHat, sigmaNext, work, churn !== undefined);
     D.report({ totalSteps, sigma, sigmaNext, x, denoised });
   }
   return D.result(x);

@@ -1,16 +1,28 @@
 import { checkSigmas, GuardedDenoiser, heunStep, heunWork } from './helpers.ts';
 import type { Denoiser, LinearStep, SampleContext } from './types.ts';
 import { eulerLinearStep } from './euler.ts';
+import { churnOf, churnStep, type ChurnOptions } from './churn.ts';
 
-/** Heun's second-order method; the final step into sigma = 0 is Euler, so n steps cost 2n - 1 evaluations. */
-export async function sampleHeun(model: Denoiser, x: Float64Array, sigmas: readonly number[], ctx: SampleContext): Promise<Float64Array> {
+/**
+ * Heun's second-order method; the final step into sigma = 0 is Euler, so n steps cost 2n - 1 evaluations. With churn,
+ * k-diffusion's sample_heun's: a step churned up to sigma_hat goes from there.
+ */
+export async function sampleHeun(
+  model: Denoiser,
+  x: Float64Array,
+  sigmas: readonly number[],
+  ctx: SampleContext,
+  options: ChurnOptions = {},
+): Promise<Float64Array> {
   checkSigmas(sigmas);
+  const churn = churnOf(options, sigmas);
   const D = new GuardedDenoiser(model, ctx);
   const totalSteps = sigmas.length - 1;
   x = D.copy(x); // updated in place: the caller's array stays as it was
   const work = heunWork(D, x.length);
   for (let i = 0; i < totalSteps; i++) {
-    const denoised = await heunStep(D, x, sigmas[i], sigmas[i + 1], true, work);
+    const sigmaHat = churnStep(x, sigmas[i], churn, ctx);
+    const denoised = await heunStep(D, x, sigmaHat, sigmas[i + 1], true, work, churn !== undefined);
     D.report({ totalSteps, sigma: sigmas[i], sigmaNext: sigmas[i + 1], x, denoised });
   }
   return D.result(x);
@@ -22,9 +34,10 @@ export function heunEvaluations(sigmas: readonly number[]): number {
   return n;
 }
 
-/** Heun's steps as LinearSteps. */
-export function heunLinearSteps(sigmas: readonly number[]): LinearStep[] {
+/** Heun's steps as LinearSteps; undefined with churn, as Euler's (eulerLinearSteps): the sampler's own loop runs it. */
+export function heunLinearSteps(sigmas: readonly number[], options: ChurnOptions = {}): LinearStep[] | undefined {
   checkSigmas(sigmas);
+  if (churnOf(options, sigmas)) return undefined;
   return sigmas.slice(0, -1).flatMap((sigma, i) => heunLinearStep(sigma, sigmas[i + 1], true));
 }
 

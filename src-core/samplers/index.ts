@@ -14,12 +14,16 @@ import { sampleLcm, lcmEvaluations, type LcmOptions } from './lcm.ts';
 import { sampleLms, lmsEvaluations } from './lms.ts';
 import { sampleRestart, restartEvaluations, restartLinearSteps, type RestartOptions } from './restart.ts';
 import { SamplerError, type Denoiser, type LinearStep, type SampleContext } from './types.ts';
+import type { ChurnOptions } from './churn.ts';
 import { SAMPLER_LABELS, type GenerateRequest } from '../contract/generate.ts';
 
-export type SamplerOptions = AncestralOptions & RestartOptions & LcmOptions;
+export type SamplerOptions = AncestralOptions & RestartOptions & LcmOptions & ChurnOptions;
 
-/** Request fields only some samplers read: eta, the noise multiplier, Restart's segments and churn. */
-export type SamplerSetting = 'eta' | 'sNoise' | 'restart';
+/**
+ * Request fields only some samplers read: eta, the noise multiplier, Restart's segments and churn, and the sigma churn
+ * of Euler, Heun and DPM2 (sChurn, sTmin, sTmax; their noise multiplier too, where the churn is on).
+ */
+export type SamplerSetting = 'eta' | 'sNoise' | 'restart' | 'churn';
 
 export interface SamplerDefinition {
   /** The name A1111 writes into PNG parameters ("Euler a", "DPM++ 2M", ...). */
@@ -50,7 +54,13 @@ export interface SamplerDefinition {
 // each named as its module exports it (a sampler without options ignores them). The names are exactly
 // the contract's sampler choices (checked by `satisfies`).
 const definitions = {
-  euler: { label: SAMPLER_LABELS.euler, evaluations: eulerEvaluations, sample: sampleEuler, linearSteps: eulerLinearSteps },
+  euler: {
+    label: SAMPLER_LABELS.euler,
+    evaluations: eulerEvaluations,
+    sample: sampleEuler,
+    linearSteps: eulerLinearSteps,
+    reads: ['churn'],
+  },
   euler_ancestral: {
     label: SAMPLER_LABELS.euler_ancestral,
     evaluations: eulerAncestralEvaluations,
@@ -58,15 +68,16 @@ const definitions = {
     linearSteps: eulerAncestralLinearSteps,
     reads: ['eta', 'sNoise'],
   },
-  heun: { label: SAMPLER_LABELS.heun, evaluations: heunEvaluations, sample: sampleHeun, linearSteps: heunLinearSteps },
+  heun: { label: SAMPLER_LABELS.heun, evaluations: heunEvaluations, sample: sampleHeun, linearSteps: heunLinearSteps, reads: ['churn'] },
   dpmpp_2m: { label: SAMPLER_LABELS.dpmpp_2m, evaluations: dpmpp2mEvaluations, sample: sampleDpmpp2m, linearSteps: dpmpp2mLinearSteps },
   // DDIM with eta = 0 is exactly Euler in sigma space, taken on DDIM's own timestep grid.
   ddim: {
     label: SAMPLER_LABELS.ddim,
     forcedSchedule: 'ddim',
     evaluations: eulerEvaluations,
-    sample: sampleEuler,
-    linearSteps: eulerLinearSteps,
+    // Without Euler's churn (A1111's DDIM has none): the options are not passed on.
+    sample: (model, x, sigmas, ctx) => sampleEuler(model, x, sigmas, ctx),
+    linearSteps: (sigmas) => eulerLinearSteps(sigmas),
   },
   restart: {
     label: SAMPLER_LABELS.restart,
@@ -76,7 +87,13 @@ const definitions = {
     reads: ['sNoise', 'restart'],
   },
   lms: { label: SAMPLER_LABELS.lms, evaluations: lmsEvaluations, sample: sampleLms },
-  dpm_2: { label: SAMPLER_LABELS.dpm_2, evaluations: dpm2Evaluations, sample: sampleDpm2, discardPenultimateSigma: true },
+  dpm_2: {
+    label: SAMPLER_LABELS.dpm_2,
+    evaluations: dpm2Evaluations,
+    sample: sampleDpm2,
+    discardPenultimateSigma: true,
+    reads: ['churn'],
+  },
   dpm_2_ancestral: {
     label: SAMPLER_LABELS.dpm_2_ancestral,
     evaluations: dpm2AncestralEvaluations,

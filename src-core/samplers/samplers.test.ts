@@ -326,6 +326,7 @@ test("each sampler's `reads` names exactly the settings that change its result (
     eta: { ...base, eta: 0.3 },
     sNoise: { ...base, s_noise: 0.7 },
     restart: {},
+    churn: { ...base, s_churn: 1 },
   };
   for (const name of SAMPLER_NAMES) {
     const run = (options: SamplerOptions) => SAMPLERS[name].sample(mixtureDenoiser(gmm), start(), sigmas, noiseContext(), options);

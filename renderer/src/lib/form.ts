@@ -15,6 +15,7 @@ import { promptLengthError } from './format.ts';
 import { sizeBounds } from './image-size.ts';
 import { RANDOM_SEED, resolveSeed } from './seed.ts';
 import { applyScheduleSettings, scheduleSettingsFields, type ScheduleSettingsForm } from './schedule-settings-form.ts';
+import { applyChurn, churnFields, type ChurnForm } from './churn-form.ts';
 import {
   DEFAULT_SEGMENT_ROW,
   restartEditorState,
@@ -30,7 +31,7 @@ export type EmphasisName = (typeof EMPHASIS_CHOICES)[number];
 export type NoiseSourceName = (typeof NOISE_SOURCE_CHOICES)[number];
 
 /** Number inputs give null while empty, hence `number | null`. A1111's schedule settings are ScheduleSettingsForm's. */
-export interface FormState extends ScheduleSettingsForm {
+export interface FormState extends ScheduleSettingsForm, ChurnForm {
   prompt: string;
   negativePrompt: string;
   sampler: SamplerName;
@@ -101,6 +102,9 @@ export function defaultForm(info?: AppInfo | null): FormState {
     restartExtra: {},
     eta: null,
     sNoise: null,
+    sChurn: null,
+    sTmin: null,
+    sTmax: null,
     timestepMode: 'fractional',
     emphasis: 'original',
     clipSkip: 1,
@@ -225,6 +229,8 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
   if (seedDelta.error !== undefined) return { error: seedDelta.error };
   const scheduleSettings = scheduleSettingsFields(form);
   if (scheduleSettings.error !== undefined) return { error: scheduleSettings.error };
+  const churn = churnFields(form);
+  if (churn.error !== undefined) return { error: churn.error };
   const request: GenerateRequestInput = {
     prompt: form.prompt,
     negativePrompt: form.negativePrompt,
@@ -237,6 +243,7 @@ export function formToRequest(form: FormState, options: RequestOptions = {}): Ch
     ...seedResize.value,
     ...seedDelta.value,
     ...scheduleSettings.value,
+    ...churn.value,
     count: form.count as number,
     batchSize: form.batchSize as number,
     width: form.width as number,
@@ -321,6 +328,7 @@ export function applyRequest(form: FormState, request: Partial<GenerateRequestIn
   // Nor one without "ENSD" (A1111 writes it only when on).
   next.etaNoiseSeedDelta = num(request.etaNoiseSeedDelta) ?? 0;
   applyScheduleSettings(next, request);
+  applyChurn(next, request);
   next.count = num(request.count) ?? next.count;
   next.batchSize = num(request.batchSize) ?? next.batchSize;
   next.width = num(request.width) ?? next.width;
