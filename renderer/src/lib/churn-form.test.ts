@@ -6,6 +6,7 @@ import { parametersToRequest } from '../../../src-core/pipeline/metadata.ts';
 import { SAMPLER_NAMES, SAMPLERS } from '../../../src-core/samplers/index.ts';
 import { CHURN_SAMPLERS } from './churn-form.ts';
 import { applyRequest, defaultForm, formToRequest } from './form.ts';
+import { readSaved, writeSaved } from './persist.ts';
 
 const form = { ...defaultForm(), prompt: 'a cat', seed: 42 };
 const KEYS = ['sChurn', 'sTmin', 'sTmax'] as const;
@@ -50,4 +51,12 @@ test("the form's churn samplers are the engine's", () => {
     [...CHURN_SAMPLERS],
     SAMPLER_NAMES.filter((name) => SAMPLERS[name].reads?.includes('churn')),
   );
+});
+
+test('the churn settings survive a reload, as A1111 keeps them as settings', () => {
+  const store = new Map<string, string>();
+  const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+  writeSaved(storage, { ...defaultForm(), sChurn: 0.5, sTmin: 0.2, sTmax: 8 }, 'generate');
+  const { form: saved } = readSaved(storage);
+  assert.deepEqual([saved.sChurn, saved.sTmin, saved.sTmax], [0.5, 0.2, 8]);
 });

@@ -1,6 +1,7 @@
-// The settings that survive a reload and a restart: prompt, negative prompt, sampler, steps, CFG, size, clip skip,
-// ENSD, the schedule settings and the active tab, in localStorage (kept per origin by the browser and by Electron alike). What is
-// read back is checked field by field against the contract: a stale or hostile value is dropped alone.
+// The settings that survive a reload and a restart: prompt, negative prompt, sampler, steps, CFG, size, and A1111's
+// settings (clip skip, ENSD, the schedule settings, the churn), and the active tab, in localStorage (kept per origin by
+// the browser and by Electron alike). What is read back is checked field by field against the contract: a stale or
+// hostile value is dropped alone.
 import type { ZodType } from 'zod';
 import { GenerateRequestSchema } from '../../../src-core/contract/generate.ts';
 import type { FormState } from './form.ts';
@@ -23,7 +24,10 @@ type KeptField =
   | 'scheduleSigmaMin'
   | 'scheduleSigmaMax'
   | 'scheduleRho'
-  | 'discardPenultimateSigma';
+  | 'discardPenultimateSigma'
+  | 'sChurn'
+  | 'sTmin'
+  | 'sTmax';
 
 const shape = GenerateRequestSchema.shape;
 const FIELDS: Record<KeptField, ZodType> = {
@@ -43,6 +47,10 @@ const FIELDS: Record<KeptField, ZodType> = {
   scheduleSigmaMax: shape.scheduleSigmaMax,
   scheduleRho: shape.scheduleRho,
   discardPenultimateSigma: shape.discardPenultimateSigma,
+  // And the samplers' churn (the same page again).
+  sChurn: shape.sChurn,
+  sTmin: shape.sTmin,
+  sTmax: shape.sTmax,
 };
 
 export interface Saved {
