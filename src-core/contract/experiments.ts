@@ -10,6 +10,8 @@ import {
   workIssue,
   type GenerateRequest,
 } from './generate.ts';
+import { NOISE_SOURCE_CHOICES } from './generate.ts';
+import { RNG_NAMES, samplerSettingIssue, sigmaRangeIssues } from './grid-setting-axes.ts';
 
 const values = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1).max(12);
 
@@ -28,6 +30,14 @@ export const GridAxisSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('clipSkip'), values: values(z.number().int().min(1).max(LIMITS.clipSkip)) }).strict(),
   z.object({ kind: z.literal('variationSeed'), values: values(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)) }).strict(),
   z.object({ kind: z.literal('variationStrength'), values: values(z.number().finite().min(0).max(1)) }).strict(),
+  // A1111's "Eta", "Sigma noise", "Schedule min sigma", "Schedule max sigma", "Schedule rho" and "RNG source" axes, with
+  // the request fields' limits (grid-setting-axes.ts: the samplers that read eta and sNoise, each cell's sigma range).
+  z.object({ kind: z.literal('eta'), values: values(GenerateRequestFields.shape.eta.unwrap()) }).strict(),
+  z.object({ kind: z.literal('sNoise'), values: values(GenerateRequestFields.shape.sNoise.unwrap()) }).strict(),
+  z.object({ kind: z.literal('scheduleSigmaMin'), values: values(GenerateRequestFields.shape.scheduleSigmaMin.unwrap()) }).strict(),
+  z.object({ kind: z.literal('scheduleSigmaMax'), values: values(GenerateRequestFields.shape.scheduleSigmaMax.unwrap()) }).strict(),
+  z.object({ kind: z.literal('scheduleRho'), values: values(GenerateRequestFields.shape.scheduleRho.unwrap()) }).strict(),
+  z.object({ kind: z.literal('noiseSource'), values: values(z.enum(NOISE_SOURCE_CHOICES)) }).strict(),
 ]);
 export type GridAxis = z.output<typeof GridAxisSchema>;
 export type AxisKind = GridAxis['kind'];
@@ -50,7 +60,7 @@ export const GridRequestSchema = z
           message: 'a denoising-strength axis needs a source image (img2img) or hires fix in the Generate form',
         });
       }
-      const issue = axis && variationIssue(axis.kind, g);
+      const issue = axis && (variationIssue(axis.kind, g) ?? samplerSettingIssue(axis.kind, g));
       if (issue) ctx.addIssue({ code: 'custom', path: [which, 'kind'], message: issue });
       if (axis?.kind !== 'promptSR') continue;
       const search = axis.values[0];
@@ -62,6 +72,7 @@ export const GridRequestSchema = z
         });
       }
     }
+    sigmaRangeIssues(g, ctx);
   });
 export type GridRequest = z.output<typeof GridRequestSchema>;
 
@@ -127,6 +138,15 @@ export const SweepRequestSchema = z
 export type SweepRequest = z.output<typeof SweepRequestSchema>;
 export type SweepRequestInput = z.input<typeof SweepRequestSchema>;
 
+/** A1111's X/Y/Z plot names of the axes it labels "Name: value". */
+const SETTING_AXIS_NAMES = {
+  eta: 'Eta',
+  sNoise: 'Sigma noise',
+  scheduleSigmaMin: 'Schedule min sigma',
+  scheduleSigmaMax: 'Schedule max sigma',
+  scheduleRho: 'Schedule rho',
+} as const;
+
 /** The label an axis value gets on the grid and in exports. */
 export function axisLabel(kind: AxisKind, value: unknown): string {
   if (kind === 'restart') {
@@ -140,6 +160,8 @@ export function axisLabel(kind: AxisKind, value: unknown): string {
   if (kind === 'clipSkip') return `Clip skip: ${value}`;
   if (kind === 'variationSeed') return `Var. seed: ${value}`;
   if (kind === 'variationStrength') return `Var. strength: ${value}`;
+  if (kind in SETTING_AXIS_NAMES) return `${SETTING_AXIS_NAMES[kind as keyof typeof SETTING_AXIS_NAMES]}: ${value}`;
+  if (kind === 'noiseSource') return `RNG source: ${RNG_NAMES[value as keyof typeof RNG_NAMES] ?? value}`;
   return `${kind} ${value}`;
 }
 

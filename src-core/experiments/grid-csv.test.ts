@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GridRequestSchema } from '../contract/experiments.ts';
 import { gridCsv, gridRequests, type GridCell } from './grid.ts';
-import { gridCellSettings } from '../contract/grid-cell-settings.ts';
+import { cellSettingsFields, gridCellSettings } from '../contract/grid-cell-settings.ts';
 
 function cells(input: unknown): GridCell[] {
   return gridRequests(GridRequestSchema.parse(input)).map(({ x, y, request }) => ({
@@ -24,7 +24,8 @@ function cells(input: unknown): GridCell[] {
 
 const header =
   'x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds,' +
-  'clip_skip,variation_seed,variation_seed_strength,seed_resize_from_w,seed_resize_from_h';
+  'clip_skip,variation_seed,variation_seed_strength,seed_resize_from_w,seed_resize_from_h,' +
+  'eta,sigma_noise,schedule_min_sigma,schedule_max_sigma,schedule_rho,rng';
 
 test('CSV: clip skip, variation seed and strength, and seed resize of each cell, empty where not used', () => {
   const grid = {
@@ -43,18 +44,42 @@ test('CSV: clip skip, variation seed and strength, and seed resize of each cell,
   assert.deepEqual(gridCsv(cells(grid)).split('\n'), [
     header,
     // Strength 0: no variation, so no variation seed either.
-    '0,0,x0,y0,euler,4,5,3,4,0.5000,1,,,256,384',
-    '1,0,x1,y0,euler,4,5,3,4,0.5000,1,100,0.25,256,384',
-    '0,1,x0,y1,euler,4,5,3,4,0.5000,2,,,256,384',
-    '1,1,x1,y1,euler,4,5,3,4,0.5000,2,100,0.25,256,384',
+    '0,0,x0,y0,euler,4,5,3,4,0.5000,1,,,256,384,,,,,,',
+    '1,0,x1,y0,euler,4,5,3,4,0.5000,1,100,0.25,256,384,,,,,,',
+    '0,1,x0,y1,euler,4,5,3,4,0.5000,2,,,256,384,,,,,,',
+    '1,1,x1,y1,euler,4,5,3,4,0.5000,2,100,0.25,256,384,,,,,,',
     '',
   ]);
   const plain = { base: { prompt: 'a red circle', seed: 3, steps: 4, cfgScale: 5, seedResizeFromWidth: 0, seedResizeFromHeight: 384 } };
   assert.deepEqual(gridCsv(cells({ ...plain, x: { kind: 'steps', values: [4] } })).split('\n'), [
     header,
-    '0,0,x0,y0,euler,4,5,3,4,0.5000,,,,,',
+    '0,0,x0,y0,euler,4,5,3,4,0.5000,,,,,,,,,,,',
     '',
   ]);
+});
+
+test("CSV: eta, sigma noise, the schedule's sigmas and rho, and the RNG source by A1111's names, empty where not set", () => {
+  const grid = {
+    base: { prompt: 'a red circle', seed: 3, steps: 4, cfgScale: 5, sampler: 'euler_ancestral', sNoise: 0.9, scheduleRho: 5 },
+    x: { kind: 'eta', values: [0, 0.5] },
+    y: { kind: 'noiseSource', values: ['default', 'torch-cuda'] },
+  };
+  assert.deepEqual(gridCsv(cells(grid)).split('\n'), [
+    header,
+    '0,0,x0,y0,euler_ancestral,4,5,3,4,0.5000,,,,,,0,0.9,,,5,',
+    '1,0,x1,y0,euler_ancestral,4,5,3,4,0.5000,,,,,,0.5,0.9,,,5,',
+    '0,1,x0,y1,euler_ancestral,4,5,3,4,0.5000,,,,,,0,0.9,,,5,NV',
+    '1,1,x1,y1,euler_ancestral,4,5,3,4,0.5000,,,,,,0.5,0.9,,,5,NV',
+    '',
+  ]);
+  const sigmas = {
+    base: { prompt: 'a', seed: 3, steps: 4, cfgScale: 5, scheduleSigmaMin: 0.2 },
+    x: { kind: 'scheduleSigmaMax', values: [8] },
+  };
+  assert.deepEqual(
+    gridCsv(cells({ ...sigmas, y: { kind: 'noiseSource', values: ['torch-cpu'] } })).split('\n')[1],
+    '0,0,x0,y0,euler,4,5,3,4,0.5000,,,,,,,,0.2,8,,CPU',
+  );
 });
 
 test("the renderer's per-cell settings agree with the engine's cells", () => {
@@ -78,6 +103,21 @@ test("the renderer's per-cell settings agree with the engine's cells", () => {
       y: { kind: 'steps', values: [2, 3] },
     },
     { base: { prompt: 'a', seed: 3, clipSkip: 2 }, x: { kind: 'cfgScale', values: [4, 6] } },
+    {
+      base: { prompt: 'a', seed: 3, sampler: 'euler_ancestral', scheduleSigmaMin: 0.1, eta: 0.3 },
+      x: { kind: 'scheduleSigmaMax', values: [5, 10] },
+      y: { kind: 'noiseSource', values: ['torch-cpu', 'default'] },
+    },
+    {
+      base: { prompt: 'a', seed: 3, sampler: 'dpmpp_sde', scheduleSigmaMax: 9, noiseSource: 'torch-cuda' as const },
+      x: { kind: 'sNoise', values: [0.8, 1] },
+      y: { kind: 'scheduleRho', values: [3, 7] },
+    },
+    {
+      base: { prompt: 'a', seed: 3, sampler: 'euler_ancestral' },
+      x: { kind: 'eta', values: [0, 1] },
+      y: { kind: 'scheduleSigmaMin', values: [0.5] },
+    },
   ];
   assert.deepEqual(gridCellSettings(grids[0], 1, 1), {
     clipSkip: 3,
@@ -91,10 +131,7 @@ test("the renderer's per-cell settings agree with the engine's cells", () => {
   for (const grid of grids) {
     const engine = gridCsv(cells(grid)).split('\n').slice(1, -1);
     const renderer = gridRequests(GridRequestSchema.parse(grid)).map(({ x, y }) => {
-      const s = gridCellSettings(grid, x, y);
-      return [s.clipSkip, s.variationSeed, s.variationStrength, s.seedResizeFromWidth, s.seedResizeFromHeight]
-        .map((v) => v ?? '')
-        .join(',');
+      return cellSettingsFields(gridCellSettings(grid, x, y)).join(',');
     });
     assert.deepEqual(
       engine.map((row) => row.split(',').slice(10).join(',')),

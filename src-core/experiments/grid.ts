@@ -1,13 +1,14 @@
 // Comparison grids: the same prompt and seed in every cell (unless seed is an axis), one or two axes
 // among sampler, steps, CFG scale, seed, restart setting, schedule, prompt search/replace, denoising
-// strength (img2img's, or hires fix's), clip skip, variation seed and variation strength (A1111's).
+// strength (img2img's, or hires fix's), clip skip, variation seed and variation strength, eta, sigma noise, the
+// schedule's min sigma, max sigma and rho, and the RNG source (A1111's).
 // Each prompt is encoded once; img2img's source is encoded per cell.
 import { RequestError, type GenerateRequest } from '../contract/generate.ts';
 import { axisLabel, type GridAxis, type GridRequest } from '../contract/experiments.ts';
 import type { TextConditioning } from '../guidance/unet.ts';
 import { clipSkipIgnoredBecause } from '../model/clip-skip.ts';
 import type { StableDiffusionModel } from '../model/model.ts';
-import { generate, type GenerateHooks } from '../pipeline/txt2img.ts';
+import { generate, planFor, type GenerateHooks } from '../pipeline/txt2img.ts';
 import { CELL_SETTINGS_COLUMNS, cellSettings, cellSettingsFields } from '../contract/grid-cell-settings.ts';
 
 export interface GridCell {
@@ -40,7 +41,7 @@ function apply(request: GenerateRequest, axis: GridAxis | undefined, index: numb
       ? { ...request, strength: value as number }
       : { ...request, hires: { ...request.hires, strength: value as number } };
   }
-  // The other kinds (clip skip, variation seed and strength among them) are the request's field of that name.
+  // The other kinds (clip skip, variation, eta, sNoise, the schedule settings, noiseSource) are the request's field of that name.
   return { ...request, [axis.kind]: value };
 }
 
@@ -60,6 +61,7 @@ export function gridRequests(grid: GridRequest): Array<{ x: number; y: number; r
  * the same image (A1111 ignores Clip skip there; a single request only gets a note).
  */
 export function checkGridOnModel(model: StableDiffusionModel, grid: GridRequest): void {
+  checkCellSigmaRanges(model, grid);
   if (grid.x.kind !== 'clipSkip' && grid.y?.kind !== 'clipSkip') return;
   const ignored = clipSkipIgnoredBecause(model);
   if (ignored) {
@@ -68,6 +70,38 @@ export function checkGridOnModel(model: StableDiffusionModel, grid: GridRequest)
         '(as in A1111); Clip skip applies to SD 1.x models',
     );
   }
+}
+
+/**
+ * With a schedule min or max sigma axis, each cell's schedule before any work: the range a cell does not set is the
+ * model's, which the request's own check cannot know (a max sigma axis at or below the model's min sigma).
+ */
+function checkCellSigmaRanges(model: StableDiffusionModel, grid: GridRequest): void {
+  const kinds: string[] = [grid.x.kind, grid.y?.kind ?? ''];
+  if (!kinds.includes('scheduleSigmaMin') && !kinds.includes('scheduleSigmaMax')) return;
+  for (const { x, y, request } of gridRequests(grid)) {
+    try {
+      planFor(model, request);
+    } catch (error) {
+      const cell = [axisLabel(grid.x.kind, grid.x.values[x]), ...(grid.y ? [axisLabel(grid.y.kind, grid.y.values[y])] : [])];
+      throw new RequestError(`the cell "${cell.join(', ')}" cannot run: ${sigmaRangeReason(model, request) ?? (error as Error).message}`);
+    }
+  }
+}
+
+/** In words, a cell's sigma range that is no range: a bound the request leaves out is the model's. */
+function sigmaRangeReason(model: StableDiffusionModel, request: GenerateRequest): string | undefined {
+  const shown = (sigma: number) => Number(sigma.toPrecision(4));
+  const [min, minFrom] =
+    request.scheduleSigmaMin === undefined
+      ? [model.schedule.sigmaMin, "the model's min sigma"]
+      : [request.scheduleSigmaMin, 'its min sigma'];
+  const [max, maxFrom] =
+    request.scheduleSigmaMax === undefined
+      ? [model.schedule.sigmaMax, "the model's max sigma"]
+      : [request.scheduleSigmaMax, 'its max sigma'];
+  if (max > min) return undefined;
+  return `${maxFrom} ${shown(max)} is not above ${minFrom} ${shown(min)}: the schedule's max sigma must be above its min sigma`;
 }
 
 export async function runGrid(

@@ -5,7 +5,19 @@ export type { AxisKind };
 
 export type AxisEditor = 'choices' | 'numbers' | 'restart' | 'texts';
 /** The kinds whose values are typed as numbers. */
-export type NumberKind = 'steps' | 'cfgScale' | 'seed' | 'strength' | 'clipSkip' | 'variationSeed' | 'variationStrength';
+export type NumberKind =
+  | 'steps'
+  | 'cfgScale'
+  | 'seed'
+  | 'strength'
+  | 'clipSkip'
+  | 'variationSeed'
+  | 'variationStrength'
+  | 'eta'
+  | 'sNoise'
+  | 'scheduleSigmaMin'
+  | 'scheduleSigmaMax'
+  | 'scheduleRho';
 export type TextKind = NumberKind | 'restart' | 'promptSR';
 
 export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: AxisEditor }> = [
@@ -21,6 +33,12 @@ export const AXIS_KINDS: ReadonlyArray<{ kind: AxisKind; label: string; editor: 
   { kind: 'clipSkip', label: 'Clip skip', editor: 'numbers' },
   { kind: 'variationSeed', label: 'Var. seed', editor: 'numbers' },
   { kind: 'variationStrength', label: 'Var. strength', editor: 'numbers' },
+  { kind: 'eta', label: 'Eta', editor: 'numbers' },
+  { kind: 'sNoise', label: 'Sigma noise', editor: 'numbers' },
+  { kind: 'scheduleSigmaMin', label: 'Schedule min sigma', editor: 'numbers' },
+  { kind: 'scheduleSigmaMax', label: 'Schedule max sigma', editor: 'numbers' },
+  { kind: 'scheduleRho', label: 'Schedule rho', editor: 'numbers' },
+  { kind: 'noiseSource', label: 'RNG source', editor: 'choices' },
 ];
 
 export function axisEditor(kind: AxisKind): AxisEditor {

@@ -1,7 +1,7 @@
 // The Compare view's form: each axis as the user left it, the defaults it starts from and the hints shown
 // in an empty values field.
 import type { AxisKind, TextKind } from './axis-kinds.ts';
-import type { SamplerName, ScheduleName } from './form.ts';
+import type { NoiseSourceName, SamplerName, ScheduleName } from './form.ts';
 
 /** One axis as the user left it; the values of every kind are kept so switching kinds loses nothing. */
 export interface AxisForm {
@@ -9,6 +9,7 @@ export interface AxisForm {
   texts: Record<TextKind, string>;
   samplers: SamplerName[];
   schedules: ScheduleName[];
+  noiseSources: NoiseSourceName[];
 }
 
 export interface CompareForm {
@@ -26,6 +27,11 @@ export const TEXT_PLACEHOLDERS: Record<TextKind, string> = {
   clipSkip: '1, 2',
   variationSeed: '1, 2, 3, 4',
   variationStrength: '0, 0.1, 0.2, 0.3',
+  eta: '0, 0.5, 1',
+  sNoise: '0.9, 1',
+  scheduleSigmaMin: '0.03, 0.1, 0.3',
+  scheduleSigmaMax: '5, 10, 14.6',
+  scheduleRho: '3, 5, 7',
 };
 
 export function defaultAxis(kind: AxisForm['kind']): AxisForm {
@@ -41,9 +47,15 @@ export function defaultAxis(kind: AxisForm['kind']): AxisForm {
       clipSkip: '1, 2',
       variationSeed: '1, 2, 3, 4',
       variationStrength: '0, 0.1, 0.2, 0.3',
+      eta: '0, 0.5, 1',
+      sNoise: '0.9, 1',
+      scheduleSigmaMin: '0.03, 0.1, 0.3',
+      scheduleSigmaMax: '5, 10, 14.6',
+      scheduleRho: '3, 5, 7',
     },
     samplers: ['euler', 'heun', 'dpmpp_2m'],
     schedules: ['karras', 'normal'],
+    noiseSources: ['torch-cpu', 'torch-cuda'],
   };
 }
 

@@ -24,7 +24,13 @@ export function axisValueLabel(kind: AxisKind, value: unknown, samplerName: Samp
     case 'clipSkip':
     case 'variationSeed':
     case 'variationStrength':
-      // A1111's legend: "Clip skip: 2", "Var. seed: 100", "Var. strength: 0.3".
+    case 'eta':
+    case 'sNoise':
+    case 'scheduleSigmaMin':
+    case 'scheduleSigmaMax':
+    case 'scheduleRho':
+    case 'noiseSource':
+      // A1111's legend: "Clip skip: 2", "Var. seed: 100", "Var. strength: 0.3", "Eta: 0.5", "RNG source: CPU".
       return axisLabel(kind, value);
     case 'restart': {
       const r = value as { preset?: string; segments?: unknown };
