@@ -1,7 +1,8 @@
 // img2img against diffusers' StableDiffusionImg2ImgPipeline (issue 23): the importer's tiny SD 1 model
 // (tests/fixtures/import/sd1/diffusers, imported to ONNX here), Euler with Karras sigmas, torch CPU noise,
 // strengths 0.3, 0.6 and 1.0, the same 64x64 input. References and the aligned conventions (A1111's step
-// count, the posterior mean): tests/fixtures/img2img/make_img2img_references.py. Images within 1/255.
+// count, the posterior mean): tests/fixtures/img2img/make_img2img_references.py. Images within 1/255. With A1111's
+// img2img noise multiplier too: the same pipeline with its noise draw multiplied (img2img-noise-multiplier.json).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,9 +20,13 @@ const references = JSON.parse(readFileSync(join(DIR, 'references', 'img2img.json
   prompt: string;
   images: Array<{ file: string; strength: number; seed: number; steps_run: number; start_sigma: number }>;
 };
+const multiplied = JSON.parse(readFileSync(join(DIR, 'references', 'img2img-noise-multiplier.json'), 'utf8')) as {
+  images: Array<{ file: string; strength: number; seed: number; noise_multiplier: number }>;
+};
 
 test(
-  'img2img matches diffusers StableDiffusionImg2ImgPipeline to 1/255 ' + '(Euler Karras, torch CPU noise, strength 0.3 / 0.6 / 1.0)',
+  'img2img matches diffusers StableDiffusionImg2ImgPipeline to 1/255 ' +
+    '(Euler Karras, torch CPU noise, strength 0.3 / 0.6 / 1.0; noise multiplier 0.5 / 1.3)',
   async (t) => {
     const work = mkdtempSync(join(tmpdir(), 'img2img-parity-'));
     try {
@@ -55,6 +60,20 @@ test(
           t.diagnostic(
             `${ref.file}: max pixel difference ${difference}/255 (${ref.steps_run} steps from sigma ${ref.start_sigma.toFixed(4)})`,
           );
+          assert.ok(difference <= 1, `${ref.file}: max pixel difference ${difference}/255`);
+        }
+        for (const ref of multiplied.images) {
+          const result = await generate(
+            model,
+            {
+              ...{ prompt: references.prompt, negativePrompt: '', steps: references.steps, cfgScale: references.guidance_scale },
+              ...{ sampler: 'euler', schedule: 'karras', noiseSource: 'torch-cpu', width: 64, height: 64 },
+              ...{ seed: ref.seed, initImage: 'file:init-64.png', strength: ref.strength, img2imgNoiseMultiplier: ref.noise_multiplier },
+            },
+            { initImage: init },
+          );
+          const difference = maxPixelDifference(result.images[0].png, join(DIR, 'references', ref.file));
+          t.diagnostic(`${ref.file}: max pixel difference ${difference}/255 (noise multiplier ${ref.noise_multiplier})`);
           assert.ok(difference <= 1, `${ref.file}: max pixel difference ${difference}/255`);
         }
       } finally {

@@ -1,5 +1,5 @@
 // The generate command's img2img and hires fix options: --init-image, --strength, --resize-mode,
-// --exact-steps, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler,
+// --exact-steps, --noise-multiplier, --hires-scale, --hires-resize, --hires-steps, --hires-strength, --hires-upscaler, --hires-sampler,
 // --hires-cfg, --hires-schedule, --hires-prompt, --hires-negative-prompt.
 import { closeSync, readSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
@@ -13,6 +13,8 @@ export const IMG2IMG_HELP = `  --init-image PATH      img2img: start from this i
   --strength X           img2img denoising strength, 0-1 (default: 0.75): int(steps * X) + 1 of the steps run, as A1111
   --resize-mode MODE     ${RESIZE_MODES.join(' | ')}: how the image is brought to the size (default: just-resize)
   --exact-steps          img2img: run exactly --steps steps whatever the strength (A1111's option)
+  --noise-multiplier X   img2img: the noise added to the image times X, 0-1.5 (default: 1; A1111's "Noise multiplier
+                         for img2img"; hires fix does not use it)
   --hires-scale X        hires fix: a second pass at X times the size (1 < X <= 4; text to image only)
   --hires-resize WxH     hires fix: a second pass resized to WxH instead (0 for a side keeps the aspect; both set:
                          cropped to that aspect, as A1111's "Resize width/height to"; wins over --hires-scale)
@@ -34,6 +36,7 @@ export const IMG2IMG_OPTIONS = {
   strength: { type: 'string' },
   'resize-mode': { type: 'string' },
   'exact-steps': { type: 'boolean' },
+  'noise-multiplier': { type: 'string' },
   'hires-scale': { type: 'string' },
   'hires-resize': { type: 'string' },
   'hires-steps': { type: 'string' },
@@ -65,14 +68,16 @@ export function img2imgFromCli(values: Values): { fields: Partial<GenerateReques
   }
   const strength = checkedNumberOption(values, 'strength', GenerateRequestFields.shape.strength);
   const resizeMode = choiceOption(values, 'resize-mode', RESIZE_MODES);
+  const multiplier = checkedNumberOption(values, 'noise-multiplier', GenerateRequestFields.shape.img2imgNoiseMultiplier);
   const notes: string[] = [];
-  const unused = ['strength', 'resize-mode', 'exact-steps'].filter((n) => values[n] !== undefined);
+  const unused = ['strength', 'resize-mode', 'exact-steps', 'noise-multiplier'].filter((n) => values[n] !== undefined);
   if (typeof path !== 'string' && unused.length > 0) {
     notes.push(ignoredNote(unused, 'img2img', 'this run has no --init-image'));
   } else {
     if (strength !== undefined) fields.strength = strength;
     if (resizeMode) fields.resizeMode = resizeMode;
     if (values['exact-steps']) fields.exactSteps = true;
+    if (multiplier !== undefined) fields.img2imgNoiseMultiplier = multiplier;
   }
   const scale = numberOption(values, 'hires-scale'),
     resize = hiresResizeOption(values['hires-resize']);

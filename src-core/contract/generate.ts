@@ -217,6 +217,11 @@ export const GenerateRequestFields = z
     resizeMode: z.enum(RESIZE_MODES).optional(),
     /** Run exactly `steps` steps whatever the strength (A1111's option); by default int(steps * strength) + 1 run. */
     exactSteps: z.boolean().optional(),
+    /**
+     * img2img's noise multiplier (A1111's initial_noise_multiplier, "Noise multiplier for img2img"): the noise added to
+     * the source image is scaled by it (default 1); hires fix's second pass and text to image do not use it.
+     */
+    img2imgNoiseMultiplier: finite().min(0).max(1.5).optional(),
     /** Hires fix (text to image only): a second, img2img pass at `scale` times the size, or resized to a size. */
     hires: z
       .object({

@@ -1,5 +1,6 @@
 // A1111 keys that change the image but are not applied here get a note; the samplers' s_noise is A1111's "Sigma noise"
-// both ways, and "Noise multiplier" (A1111's img2img noise multiplier) is not read as it, except in this app's older files.
+// both ways, and "Noise multiplier" (A1111's img2img noise multiplier, metadata-noise-multiplier.test.ts) is not read as
+// it, except in this app's older files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parametersToRequest, requestToParameters } from './metadata.ts';
@@ -16,7 +17,6 @@ test('keys A1111 applies and this app does not are named in a note, only where t
     ['Token merging ratio: 0.3', /"Token merging ratio: 0.3" \(token merging/],
     ['Tiling: True', /"Tiling: True" \(seamless tiling\)/],
     ['Refiner: sdxl_refiner [7440042bbd]', /"Refiner: sdxl_refiner \[7440042bbd\]" \(the SDXL refiner model\)/],
-    ['Noise multiplier: 1.05', /"Noise multiplier: 1.05" \(img2img's noise multiplier/],
   ];
   for (const [extra, note] of cases) {
     const read = parametersToRequest(line(extra));
@@ -41,5 +41,8 @@ test('s_noise is written as "Sigma noise" and read back; this app\'s older files
   assert.equal(parametersToRequest(line('Sigma noise: 0.9')).request.sNoise, 0.9);
   const older = parametersToRequest(line('Noise multiplier: 1.2, Version: Restart Studio 0.1.0'));
   assert.equal(older.request.sNoise, 1.2);
+  assert.equal(older.request.img2imgNoiseMultiplier, undefined);
   assert.deepEqual(older.notes, []);
+  const newer = parametersToRequest(line('Noise multiplier: 1.2, Version: Restart Studio 0.2.0'));
+  assert.deepEqual([newer.request.img2imgNoiseMultiplier, newer.request.sNoise], [1.2, undefined]);
 });

@@ -29,24 +29,13 @@ const UNAPPLIED: Record<string, [string, Effect]> = {
   Hypernet: ['a hypernetwork', any],
 };
 
-/**
- * Notes for the unapplied keys in `values` (an A1111 parameters text's key-value pairs). "Noise multiplier" is A1111's
- * img2img noise multiplier, except in this app's own older files, where it was the noise multiplier of the samplers
- * (`ownFile`; the caller reads it as such).
- */
-export function unappliedNotes(values: Record<string, string>, ownFile: boolean): string[] {
+/** Notes for the unapplied keys in `values` (an A1111 parameters text's key-value pairs). */
+export function unappliedNotes(values: Record<string, string>): string[] {
   const notes: string[] = [];
-  const entries: Array<[string, [string, Effect]]> = Object.entries(UNAPPLIED);
-  if (!ownFile) entries.push(['Noise multiplier', ["img2img's noise multiplier (its noise scaled before sampling)", nonZeroOne]]);
-  for (const [key, [what, effect]] of entries) {
+  for (const [key, [what, effect]] of Object.entries(UNAPPLIED)) {
     const value = values[key];
     if (value === undefined || !effect(value)) continue;
     notes.push(`"${key}: ${value.trim().slice(0, 40)}" (${what}) is not applied here: the image will differ from the original`);
   }
   return notes;
-}
-
-function nonZeroOne(value: string): boolean {
-  const n = Number(value.trim());
-  return !(Number.isFinite(n) && n === 1);
 }

@@ -67,7 +67,8 @@ export function planPartialSampling(schedule: DiscreteSchedule, request: Samplin
  * x = source + sigma_start * z (z: each image's first draw), then the sampler, which continues the same
  * streams. `noise` is batchNoise(streams, perImage) over one stream per image (its first draw perhaps made ahead).
  * `source` holds either one latent of `perImage` values, used for every image of the batch (img2img), or one per
- * image (hires fix's upscaled first passes).
+ * image (hires fix's upscaled first passes). `noiseMultiplier` scales z (A1111's img2img "Noise multiplier", applied
+ * to that first draw only: the sampler's later draws are not scaled); hires fix leaves it at 1, as A1111 does.
  */
 export async function sampleFromLatent(
   plan: SamplingPlan,
@@ -76,11 +77,14 @@ export async function sampleFromLatent(
   source: Float64Array,
   perImage: number,
   context: Omit<SampleContext, 'noise'> = {},
+  noiseMultiplier = 1,
 ): Promise<Float64Array> {
   const x = noise();
   if (source.length !== perImage && source.length !== x.length) {
     throw new RangeError(`source latent of ${source.length} values for ${x.length / perImage} images of ${perImage}`);
   }
+  // A1111 scales the noise first (x *= multiplier), then adds noise * sigma: the same order here.
+  if (noiseMultiplier !== 1) for (let i = 0; i < x.length; i++) x[i] *= noiseMultiplier;
   for (let i = 0; i < x.length; i++) x[i] = source[i % source.length] + plan.sigmas[0] * x[i];
   return runSampler(plan, denoiser, x, { ...context, noise });
 }

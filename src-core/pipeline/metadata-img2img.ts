@@ -1,4 +1,4 @@
-// img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Hires upscale" or
+// img2img's and hires fix's PNG parameters under A1111's keys ("Denoising strength", "Noise multiplier", "Hires upscale" or
 // "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler", "Hires CFG Scale", "Hires schedule type", "Hires prompt",
 // "Hires negative prompt"), in both directions. Like
 // A1111, the "Size" of a hires image is its first pass's size; the image itself is that times the upscale, or the
@@ -26,6 +26,8 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
       ['Denoising strength', request.strength ?? DEFAULT_STRENGTH],
       ['Resize mode', mode === 'just-resize' ? undefined : RESIZE_MODE_LABELS[mode]],
       ['Exact steps', request.exactSteps ? 'True' : undefined],
+      ['Noise multiplier', writtenNoiseMultiplier(request)],
+
     ];
   }
   const hires = request.hires;
@@ -47,6 +49,24 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
     ['Hires prompt', hires.prompt && hires.prompt !== request.prompt ? hires.prompt : undefined],
     ['Hires negative prompt', hires.negativePrompt && hires.negativePrompt !== request.negativePrompt ? hires.negativePrompt : undefined],
   ];
+}
+
+/** img2img's noise multiplier where A1111 writes it: an img2img run with one other than 1. */
+export function writtenNoiseMultiplier(request: GenerateRequest): number | undefined {
+  const multiplier = request.img2imgNoiseMultiplier;
+  return request.initImage && multiplier !== undefined && multiplier !== 1 ? multiplier : undefined;
+}
+
+/**
+ * A1111's "Noise multiplier" (img2img's; its UI's range 0 to 1.5) into the form. The caller skips it in this app's
+ * older files, where the key held the samplers' s_noise.
+ */
+export function readNoiseMultiplier(values: Record<string, string>, request: Partial<GenerateRequestInput>, notes: string[]): void {
+  const text = values['Noise multiplier'];
+  if (text === undefined) return;
+  const multiplier = number(text);
+  if (multiplier !== undefined && multiplier >= 0 && multiplier <= 1.5) request.img2imgNoiseMultiplier = multiplier;
+  else notes.push(`"Noise multiplier: ${text.trim().slice(0, 40)}" is not an img2img noise multiplier from 0 to 1.5; ignored`);
 }
 
 /**

@@ -6,12 +6,13 @@ import { unappliedNotes } from './a1111-unapplied.ts';
 import { readScheduleSettings, scheduleSettingValues } from './metadata-schedule.ts';
 import { churnValues, readChurnSettings } from './metadata-churn.ts';
 import { SAMPLERS, type SamplerName } from '../samplers/index.ts';
-import { img2imgValues, readImg2imgValues } from './metadata-img2img.ts';
+import { img2imgValues, readImg2imgValues, readNoiseMultiplier } from './metadata-img2img.ts';
 import { BETA_SCHEDULE_DEFAULTS } from '../schedule/a1111-schedules.ts';
 import { seedResizeOf } from './image-seeds.ts';
 import { AUTOMATIC_SCHEDULE, SCHEDULE_BY_LABEL, SCHEDULE_LABELS } from './schedule-labels.ts';
 
-export const APP_VERSION = 'Restart Studio 0.1.0';
+/** 0.2.0: "Noise multiplier" is A1111's img2img one; 0.1.0 wrote the samplers' s_noise under that key. */
+export const APP_VERSION = 'Restart Studio 0.2.0';
 
 const RNG_LABELS: Record<GenerateRequest['noiseSource'], string> = { default: 'default', 'torch-cpu': 'CPU', 'torch-cuda': 'NV' };
 /** A1111's names of its emphasis modes (its "None", no parsing at all, has no counterpart here). */
@@ -263,10 +264,12 @@ export function parametersToRequest(text: string): ParametersImport {
   else notes.push(`noise source "${rng}" is not available here`);
 
   // This app wrote the samplers' s_noise as "Noise multiplier" before it wrote A1111's "Sigma noise".
-  const ownFile = /^\s*Restart Studio/.test(v.Version ?? '');
+  // This app's 0.1.0 files held the samplers' s_noise under "Noise multiplier".
+  const legacySNoise = /^\s*Restart Studio 0\.1\.0\s*$/.test(v.Version ?? '');
   const eta = numberField(v, 'Eta', notes),
-    sNoise = numberField(v, v['Sigma noise'] === undefined && ownFile ? 'Noise multiplier' : 'Sigma noise', notes);
-  notes.push(...unappliedNotes(v, ownFile));
+    sNoise = numberField(v, legacySNoise ? 'Noise multiplier' : 'Sigma noise', notes);
+  if (!legacySNoise) readNoiseMultiplier(v, request, notes);
+  notes.push(...unappliedNotes(v));
   readScheduleSettings(v, request, notes);
   readChurnSettings(v, request, notes);
   if (eta !== undefined) request.eta = eta;

@@ -227,9 +227,10 @@ export async function sampleJobBatch(
 
   async function sampleFromSource(pass: PassPlan, source: Float64Array | undefined): Promise<Float64Array> {
     if (!source) throw new RequestError('img2img needs its encoded source image');
-    return sampleFromLatentPass(pass, source, firstNoise);
+    // A1111's img2img noise multiplier is img2img's only: hires fix's second pass (below) keeps its noise as drawn.
+    return sampleFromLatentPass(pass, source, firstNoise, request.img2imgNoiseMultiplier);
   }
-  function sampleFromLatentPass(pass: PassPlan, source: Float64Array, noise: NoiseSampler): Promise<Float64Array> {
-    return sampleFromLatent(pass.plan, run.denoiserAt(pass), noise, source, cells(pass), context(pass));
+  function sampleFromLatentPass(pass: PassPlan, source: Float64Array, noise: NoiseSampler, noiseMultiplier = 1): Promise<Float64Array> {
+    return sampleFromLatent(pass.plan, run.denoiserAt(pass), noise, source, cells(pass), context(pass), noiseMultiplier);
   }
 }

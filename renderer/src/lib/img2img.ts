@@ -29,6 +29,8 @@ export interface Img2imgForm {
   strength: number | null;
   resizeMode: ResizeMode;
   exactSteps: boolean;
+  /** A1111's "Noise multiplier for img2img": the noise added to the source times this (0 to 1.5; 1 leaves it). */
+  noiseMultiplier: number | null;
 }
 
 export interface HiresForm {
@@ -57,6 +59,7 @@ export const defaultImg2img = (): Img2imgForm => ({
   strength: DEFAULT_STRENGTH,
   resizeMode: 'just-resize',
   exactSteps: false,
+  noiseMultiplier: 1,
 });
 export const defaultHires = (): HiresForm => ({
   enabled: false,
@@ -143,6 +146,10 @@ export function withImg2img(
     request.strength = img2img.strength as number;
     if (img2img.resizeMode !== 'just-resize') request.resizeMode = img2img.resizeMode;
     if (img2img.exactSteps) request.exactSteps = true;
+    const multiplier = img2img.noiseMultiplier;
+    if (multiplier === null || !Number.isFinite(multiplier) || multiplier < 0 || multiplier > 1.5)
+      return { error: 'Noise multiplier must be from 0 to 1.5 (1 leaves the noise as drawn)' };
+    if (multiplier !== 1) request.img2imgNoiseMultiplier = multiplier;
     return { value: request };
   }
   if (!hires.enabled) return { value: request };
@@ -191,6 +198,8 @@ export function applyImg2imgRequest(
   if (typeof request.strength === 'number') nextImg.strength = request.strength;
   if (request.resizeMode) nextImg.resizeMode = request.resizeMode;
   if (request.exactSteps !== undefined) nextImg.exactSteps = request.exactSteps;
+  // A1111 writes its noise multiplier only where it is not 1: absent is 1.
+  nextImg.noiseMultiplier = request.img2imgNoiseMultiplier ?? 1;
   const h = request.hires;
   const nextHires: HiresForm = h
     ? {
