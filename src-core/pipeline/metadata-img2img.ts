@@ -27,7 +27,6 @@ export function img2imgValues(request: GenerateRequest): Pair[] {
       ['Resize mode', mode === 'just-resize' ? undefined : RESIZE_MODE_LABELS[mode]],
       ['Exact steps', request.exactSteps ? 'True' : undefined],
       ['Noise multiplier', writtenNoiseMultiplier(request)],
-
     ];
   }
   const hires = request.hires;
