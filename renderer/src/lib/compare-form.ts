@@ -37,22 +37,8 @@ export const TEXT_PLACEHOLDERS: Record<TextKind, string> = {
 export function defaultAxis(kind: AxisForm['kind']): AxisForm {
   return {
     kind,
-    texts: {
-      steps: '10, 20, 30',
-      cfgScale: '3, 5, 7, 9',
-      seed: '1, 2, 3, 4',
-      restart: 'a1111, sd',
-      promptSR: '',
-      strength: '0.3, 0.5, 0.7',
-      clipSkip: '1, 2',
-      variationSeed: '1, 2, 3, 4',
-      variationStrength: '0, 0.1, 0.2, 0.3',
-      eta: '0, 0.5, 1',
-      sNoise: '0.9, 1',
-      scheduleSigmaMin: '0.03, 0.1, 0.3',
-      scheduleSigmaMax: '5, 10, 14.6',
-      scheduleRho: '3, 5, 7',
-    },
+    // The placeholders' values, but for Restart's (the presets alone) and Prompt S/R's (the user's own words).
+    texts: { ...TEXT_PLACEHOLDERS, restart: 'a1111, sd', promptSR: '' },
     samplers: ['euler', 'heun', 'dpmpp_2m'],
     schedules: ['karras', 'normal'],
     noiseSources: ['torch-cpu', 'torch-cuda'],
