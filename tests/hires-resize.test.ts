@@ -3,10 +3,10 @@
 // model: the image's size, the second pass built from the cropped latents, PNG parameters both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
-import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
+import type { StableDiffusionModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { readTextChunks } from '../src-core/png/text-chunks.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
@@ -21,7 +21,7 @@ import { newTimings } from '../src-core/pipeline/components.ts';
 import { batchNoise, createNoiseStream } from '../src-core/noise/index.ts';
 import type { Denoiser } from '../src-core/samplers/types.ts';
 import { parseCli } from '../src-core/cli/generate.ts';
-import { modelFolder } from './helpers/model-folders.ts';
+import { withFixtureModel } from './helpers/model-folders.ts';
 
 const base = {
   prompt: 'a red circle on a blue background',
@@ -31,16 +31,7 @@ const base = {
   noiseSource: 'torch-cpu' as const,
 };
 
-async function withModel(run: (model: StableDiffusionModel) => Promise<void>): Promise<void> {
-  const dir = modelFolder('tiny-sd-eps-int64');
-  const model = await loadModel(dir);
-  try {
-    await run(model);
-  } finally {
-    await model.dispose();
-    rmSync(join(dir, '..'), { recursive: true, force: true });
-  }
-}
+const withModel = (run: (model: StableDiffusionModel) => Promise<void>) => withFixtureModel('tiny-sd-eps-int64', run);
 
 interface ResizeCase {
   first: [number, number];

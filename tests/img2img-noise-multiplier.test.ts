@@ -5,10 +5,10 @@
 // the source itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
-import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
+import type { StableDiffusionModel } from '../src-core/model/model.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
 import { planJob, sampleJobBatch } from '../src-core/pipeline/passes.ts';
 import { sampleFromLatent } from '../src-core/pipeline/img2img.ts';
@@ -17,7 +17,7 @@ import { newTimings } from '../src-core/pipeline/components.ts';
 import { batchNoise, createNoiseStream } from '../src-core/noise/index.ts';
 import { runSampler } from '../src-core/samplers/run.ts';
 import type { Denoiser, NoiseSampler } from '../src-core/samplers/types.ts';
-import { modelFolder } from './helpers/model-folders.ts';
+import { withFixtureModel } from './helpers/model-folders.ts';
 
 const INIT = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'img2img', 'inputs', 'init-64.png')));
 const base = {
@@ -33,16 +33,7 @@ const PER_IMAGE = 4 * 4 * 4;
 const denoiser: Denoiser = async (x, sigma) => x.map((v, i) => (v * 0.5 + Math.sin(i) * 0.1) / (1 + sigma));
 const source = Float64Array.from({ length: PER_IMAGE }, (_, i) => Math.cos(i * 0.7));
 
-async function withModel(run: (model: StableDiffusionModel) => Promise<void>): Promise<void> {
-  const dir = modelFolder('tiny-sd-eps-int64');
-  const model = await loadModel(dir);
-  try {
-    await run(model);
-  } finally {
-    await model.dispose();
-    rmSync(join(dir, '..'), { recursive: true, force: true });
-  }
-}
+const withModel = (run: (model: StableDiffusionModel) => Promise<void>) => withFixtureModel('tiny-sd-eps-int64', run);
 
 /** The seeds' streams, as the engine draws them, with the first draw (only) multiplied by `factor` here. */
 function firstDrawScaled(seeds: number[], factor: number): NoiseSampler {

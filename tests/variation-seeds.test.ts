@@ -4,14 +4,14 @@
 // A batch keeps the seed and counts the variation seed up, and the PNG keys go both ways as A1111 writes them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { parseGenerateRequest, RequestError, type GenerateRequestInput } from '../src-core/contract/generate.ts';
-import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
+import type { StableDiffusionModel } from '../src-core/model/model.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { modelFolder } from './helpers/model-folders.ts';
+import { withFixtureModel } from './helpers/model-folders.ts';
 
 const INIT = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'img2img', 'inputs', 'init-64.png')));
 const base: GenerateRequestInput = {
@@ -22,16 +22,7 @@ const base: GenerateRequestInput = {
   seed: 7,
 };
 
-async function withModel(run: (model: StableDiffusionModel) => Promise<void>): Promise<void> {
-  const dir = modelFolder('tiny-sd-eps-int64');
-  const model = await loadModel(dir);
-  try {
-    await run(model);
-  } finally {
-    await model.dispose();
-    rmSync(join(dir, '..'), { recursive: true, force: true });
-  }
-}
+const withModel = (run: (model: StableDiffusionModel) => Promise<void>) => withFixtureModel('tiny-sd-eps-int64', run);
 
 const pixels = (png: Buffer) => Array.from(decode(png).data);
 const run = (model: StableDiffusionModel, request: Partial<GenerateRequestInput>) =>

@@ -1,10 +1,11 @@
 // Builds complete model folders for tests in a temporary directory: a fixture's ONNX files and
 // configs plus the real SD 1.5 tokenizer files (with the fixture's pad token), ready to damage.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SD15_TOKENIZER_DIR } from './sd15-files.ts';
+import { loadModel, type StableDiffusionModel } from '../../src-core/model/model.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const SD15_TOKENIZER = SD15_TOKENIZER_DIR;
@@ -24,4 +25,16 @@ export function modelFolder(fixture: Fixture): string {
     }
   }
   return dir;
+}
+
+/** A fixture's model folder, loaded for `run`, then the model disposed and the folder removed. */
+export async function withFixtureModel<T>(fixture: Fixture, run: (model: StableDiffusionModel) => Promise<T>): Promise<T> {
+  const dir = modelFolder(fixture);
+  const model = await loadModel(dir);
+  try {
+    return await run(model);
+  } finally {
+    await model.dispose();
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
 }
