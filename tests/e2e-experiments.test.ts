@@ -58,7 +58,10 @@ test('compare: a 2x2 sampler x steps grid with labelled cells, NFE, exports, and
   const csv = await download(page, 'Export CSV');
   assert.match(csv.name, /\.csv$/);
   const lines = csv.bytes.toString('utf8').trim().split('\n');
-  const settings = 'clip_skip,variation_seed,variation_seed_strength,seed_resize_from_w,seed_resize_from_h';
+  const settings = [
+    'clip_skip,variation_seed,variation_seed_strength,seed_resize_from_w,seed_resize_from_h',
+    'eta,sigma_noise,schedule_min_sigma,schedule_max_sigma,schedule_rho,rng',
+  ].join(',');
   assert.equal(lines[0], `x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds,${settings}`);
   assert.equal(lines.length, 5);
   assert.match(lines[1], /^0,0,sampler euler,steps 2,euler,2,5,9,2,/);

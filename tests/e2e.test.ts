@@ -116,7 +116,7 @@ test('drop a PNG from AUTOMATIC1111: the form is filled from its parameters', as
   assert.equal(await page.getByLabel('Steps').inputValue(), '36');
   assert.equal(await page.getByLabel('CFG scale').inputValue(), '3');
   assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), '7');
-  assert.equal(await page.getByLabel('Schedule').inputValue(), 'karras');
+  assert.equal(await page.getByLabel('Schedule', { exact: true }).inputValue(), 'karras');
   await shot(page, 'png-dropped');
   await page.close();
 });

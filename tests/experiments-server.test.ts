@@ -24,10 +24,13 @@ test('a sampler x steps grid: every cell with its NFE and time, CSV, images in t
       'sampler restart/steps 21': 41,
     });
     assert.ok(grid.cells.every((c) => c.entry.seed === 9 && c.seconds > 0));
-    const settings = 'clip_skip,variation_seed,variation_seed_strength,seed_resize_from_w,seed_resize_from_h';
-    // The base uses none of A1111's Clip skip, variation or seed resize: their fields are empty.
+    const settings = [
+      'clip_skip,variation_seed,variation_seed_strength,seed_resize_from_w,seed_resize_from_h',
+      'eta,sigma_noise,schedule_min_sigma,schedule_max_sigma,schedule_rho,rng',
+    ].join(',');
+    // The base sets none of the cell settings (Clip skip, variation, seed resize, eta, sigma noise, schedule, RNG): empty.
     assert.match(grid.csv, new RegExp(`^x,y,x_label,y_label,sampler,steps,cfg_scale,seed,nfe,seconds,${settings}\n`));
-    assert.match(grid.csv.split('\n')[1], /^0,0,sampler euler,steps 4,euler,4,5,9,4,[\d.]+,,,,,$/);
+    assert.match(grid.csv.split('\n')[1], /^0,0,sampler euler,steps 4,euler,4,5,9,4,[\d.]+,{11}$/);
     assert.equal((await client.call('gallery.list', {})).length, 6);
     await assert.rejects(
       client.call('job.grid', { base: { prompt: 'x', seed: 1 }, x: { kind: 'steps', values: [2] }, y: { kind: 'steps', values: [3] } }),
