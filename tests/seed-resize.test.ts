@@ -5,7 +5,7 @@
 // src-core/noise/seed-resize.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { parseGenerateRequest, RequestError, type GenerateRequestInput } from '../src-core/contract/generate.ts';
@@ -13,7 +13,7 @@ import { DEFAULT_MODEL_DIR } from '../src-core/model/default-model.ts';
 import { loadModel, type StableDiffusionModel } from '../src-core/model/model.ts';
 import { parametersToRequest } from '../src-core/pipeline/metadata.ts';
 import { generate } from '../src-core/pipeline/txt2img.ts';
-import { modelFolder } from './helpers/model-folders.ts';
+import { withFixtureModel } from './helpers/model-folders.ts';
 
 const INIT = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'img2img', 'inputs', 'init-64.png')));
 const base: GenerateRequestInput = {
@@ -36,9 +36,7 @@ const KINDS: Array<[string, Partial<GenerateRequestInput>]> = [
 ];
 
 test('seed resize off gives the same PNGs; on, it changes the image in every pass and its key goes both ways', async () => {
-  const dir = modelFolder('tiny-sd-eps-int64');
-  const model = await loadModel(dir);
-  try {
+  await withFixtureModel('tiny-sd-eps-int64', async (model) => {
     for (const [kind, request] of KINDS) {
       const plain = await run(model, request);
       const off = await run(model, { ...request, seedResizeFromWidth: 0, seedResizeFromHeight: 0 });
@@ -64,16 +62,11 @@ test('seed resize off gives the same PNGs; on, it changes the image in every pas
     const fromFirst = await run(model, { ...hires, seedResizeFromWidth: 32, seedResizeFromHeight: 32 });
     const change = meanChange(pixels(plain.images[0].png), pixels(fromFirst.images[0].png));
     assert.ok(change > 1, `hires fix's second pass from 32x32 changed the channel values by ${change.toFixed(2)} on average`);
-  } finally {
-    await model.dispose();
-    rmSync(join(dir, '..'), { recursive: true, force: true });
-  }
+  });
 });
 
 test('with a variation seed: both noises are resized, the keys are in A1111 order, a batch image is its own run', async () => {
-  const dir = modelFolder('tiny-sd-eps-int64');
-  const model = await loadModel(dir);
-  try {
+  await withFixtureModel('tiny-sd-eps-int64', async (model) => {
     const request = { variationSeed: 100, variationStrength: 0.5, seedResizeFromWidth: 24, seedResizeFromHeight: 56 };
     const varied = await run(model, { variationSeed: 100, variationStrength: 0.5 });
     const both = await run(model, { ...request, batchSize: 2 });
@@ -82,10 +75,7 @@ test('with a variation seed: both noises are resized, the keys are in A1111 orde
     assert.match(both.images[1].parameters, /Variation seed: 101, Variation seed strength: 0\.5, Seed resize from: 24x56, /);
     const single = await run(model, { ...request, variationSeed: 101 });
     assert.deepEqual(pixels(single.images[0].png), pixels(both.images[1].png));
-  } finally {
-    await model.dispose();
-    rmSync(join(dir, '..'), { recursive: true, force: true });
-  }
+  });
 });
 
 test("the resize's latent size uses the model's VAE factor: the built-in model's own size gives the plain image", async () => {
