@@ -15,22 +15,12 @@ import { decodeInputImage } from '../src-core/image/decode.ts';
 import { importModel } from '../src-core/import/importer.ts';
 import { IMPORT_FIXTURES } from './helpers/import-fixtures.ts';
 import { maxPixelDifference } from './helpers/references.ts';
+import { REFERENCE_REQUEST } from './helpers/reference-request.ts';
 import { withStudio, type Studio, type TestClient } from './helpers/studio.ts';
 
 const REFERENCES = join(IMPORT_FIXTURES, 'references');
 // The reference images' request (make_import_references.py): Euler, diffusers' default (normal) spacing, torch's CPU noise.
-const BASE = {
-  prompt: 'a red circle on a blue background',
-  negativePrompt: '',
-  seed: 7,
-  steps: 8,
-  cfgScale: 7.5,
-  sampler: 'euler',
-  schedule: 'normal',
-  noiseSource: 'torch-cpu',
-  width: 64,
-  height: 64,
-} as const;
+const BASE = REFERENCE_REQUEST;
 
 interface Cell {
   xLabel: string;
