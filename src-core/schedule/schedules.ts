@@ -4,19 +4,10 @@ import { DiscreteSchedule } from './discrete.ts';
 import { exponentialSchedule, polyexponentialSchedule } from './exponential.ts';
 import { karrasSchedule, linspace } from './karras.ts';
 import { normalRangeSchedule, sgmUniformSchedule, simpleSchedule } from './timestep-spacings.ts';
+import { SCHEDULE_CHOICES } from '../contract/generate.ts';
 
-export const SCHEDULE_NAMES = [
-  'karras',
-  'normal',
-  'ddim',
-  'exponential',
-  'polyexponential',
-  'sgm_uniform',
-  'simple',
-  'kl_optimal',
-  'align_your_steps',
-  'beta',
-] as const;
+/** The request's schedules (the contract's choices), and DDIM's own grid, which only the DDIM sampler runs on. */
+export const SCHEDULE_NAMES = [...SCHEDULE_CHOICES, 'ddim'] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleOptions {
