@@ -2,24 +2,24 @@
 // noise is drawn, its generator is replaced by a fresh one of seed + delta (modules/rng.py ImageRNG.first), so the
 // noise samplers draw after the start (Euler a and the other ancestral samplers, LCM, Restart here) comes from that
 // seed's stream. The first draw itself, and the Brownian trees of the SDE samplers (seeded with the seed), stay.
-import { createNoiseStream, type NoiseStream } from './index.ts';
+import type { NoiseStream } from './index.ts';
 
-/** An image's stream with an ENSD: the first draw from `first`, every later one from the stream of seed + delta. */
+/**
+ * An image's stream with an ENSD: the first draw from `first`, every later one from `later`, a fresh stream of seed +
+ * delta (untouched until then, so made up front: a bad seed is refused before anything is drawn).
+ */
 export class SeedDeltaStream implements NoiseStream {
-  private later: NoiseStream | undefined;
+  private firstDone = false;
 
   constructor(
     private readonly first: NoiseStream,
-    private readonly source: string,
-    private readonly seed: number,
-    private readonly delta: number,
+    private readonly later: NoiseStream,
   ) {}
 
   randn(count: number): Float64Array {
-    if (this.later) return this.later.randn(count);
-    const drawn = this.first.randn(count);
-    if (count > 0) this.later = createNoiseStream(this.source, laterSeed(this.seed, this.delta));
-    return drawn;
+    if (this.firstDone) return this.later.randn(count);
+    if (count > 0) this.firstDone = true;
+    return this.first.randn(count);
   }
 }
 

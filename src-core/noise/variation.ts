@@ -139,8 +139,7 @@ export function imageStreams(source: string, seeds: number[], changes: StreamCha
   const resize = effectiveResize(changes.resize, variation);
   return seeds.map((seed, i) => {
     const stream = firstDrawStream(source, seed, i, variation, resize);
-    if (seedDelta) createNoiseStream(source, laterSeed(seed, seedDelta)); // refused here, not at the second draw
-    return seedDelta ? new SeedDeltaStream(stream, source, seed, seedDelta) : stream;
+    return seedDelta ? new SeedDeltaStream(stream, createNoiseStream(source, laterSeed(seed, seedDelta))) : stream;
   });
 }
 
